@@ -1,0 +1,55 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Remora",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "remora", targets: ["remora"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+    ],
+    targets: [
+        // System libraries: each is imported by exactly one Swift module (DESIGN.md §5).
+        .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
+        .target(name: "CRemoraShims"),
+
+        .target(name: "RemoraCore", dependencies: [.product(name: "Atomics", package: "swift-atomics")]),
+        .target(name: "RemoraEventLoop", dependencies: ["CLibUV", "CRemoraShims", "RemoraCore"]),
+        .target(name: "RemoraTLS", dependencies: ["COpenSSL", "RemoraCore"]),
+        .target(name: "RemoraHTTP", dependencies: ["CNGHTTP2", "RemoraCore"]),
+        .target(
+            name: "RemoraAPI",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .target(name: "RemoraConfig", dependencies: [
+            "RemoraCore", "RemoraAPI",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .target(name: "RemoraUpstream", dependencies: ["RemoraCore", "RemoraEventLoop", "RemoraConfig"]),
+        .target(name: "RemoraFilters", dependencies: ["RemoraCore", "RemoraEventLoop", "RemoraConfig", "RemoraUpstream"]),
+        .target(name: "RemoraServer", dependencies: [
+            "RemoraCore", "RemoraEventLoop", "RemoraConfig", "RemoraUpstream", "RemoraFilters", "RemoraTLS", "RemoraHTTP",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "remora", dependencies: [
+            "RemoraServer", "RemoraConfig",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "RemoraCoreTests", dependencies: ["RemoraCore"]),
+        .testTarget(name: "RemoraEventLoopTests", dependencies: ["RemoraEventLoop", "RemoraCore"]),
+        .testTarget(name: "RemoraConfigTests", dependencies: ["RemoraConfig", "RemoraAPI"]),
+        .testTarget(name: "RemoraServerTests", dependencies: ["RemoraServer", "RemoraEventLoop", "RemoraCore", "RemoraConfig"]),
+    ]
+)

@@ -1,0 +1,70 @@
+#include "CRemoraShims.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <linux/netfilter_ipv4.h>
+#include <sys/prctl.h>
+
+#ifndef IP6T_SO_ORIGINAL_DST
+#define IP6T_SO_ORIGINAL_DST 80
+#endif
+
+int remora_bound_tcp_socket(const struct sockaddr *addr, socklen_t len, int reuse_port, int v6only) {
+    int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    int one = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0) goto fail;
+    if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) goto fail;
+    if (addr->sa_family == AF_INET6) {
+        int v = v6only ? 1 : 0;
+        if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof(v)) != 0) goto fail;
+    }
+    if (bind(fd, addr, len) != 0) goto fail;
+    return fd;
+fail:;
+    int err = errno;
+    close(fd);
+    return -err;
+}
+
+int remora_original_dst(int fd, struct sockaddr_storage *out, socklen_t *len) {
+    *len = sizeof(*out);
+    struct sockaddr_storage local;
+    socklen_t local_len = sizeof(local);
+    if (getsockname(fd, (struct sockaddr *)&local, &local_len) != 0) return -errno;
+    int rc;
+    if (local.ss_family == AF_INET6) {
+        rc = getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, out, len);
+    } else {
+        rc = getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, out, len);
+    }
+    return rc == 0 ? 0 : -errno;
+}
+
+int remora_set_nodelay(int fd, int on) {
+    return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == 0 ? 0 : -errno;
+}
+
+int remora_set_linger_zero(int fd) {
+    struct linger l = { .l_onoff = 1, .l_linger = 0 };
+    return setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) == 0 ? 0 : -errno;
+}
+
+uint64_t remora_resident_bytes(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return 0;
+    unsigned long size = 0, resident = 0;
+    int n = fscanf(f, "%lu %lu", &size, &resident);
+    fclose(f);
+    if (n != 2) return 0;
+    return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+int remora_set_thread_name(const char *name) {
+    /* prctl rather than pthread_setname_np: no _GNU_SOURCE needed, and it
+       truncates instead of failing with ERANGE. */
+    return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0) == 0 ? 0 : -errno;
+}

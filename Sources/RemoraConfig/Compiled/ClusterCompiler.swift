@@ -1,0 +1,133 @@
+import RemoraAPI
+import RemoraCore
+import SwiftProtobuf
+
+/// Cluster → `ClusterConfig` for the static and strict-DNS kinds.
+enum ClusterCompiler {
+    static func compile(_ cluster: Envoy_Config_Cluster_V3_Cluster, at path: String) throws(ConfigError) -> ClusterConfig {
+        try SupportedFields.require(cluster, only: [
+            "name", "type", "connect_timeout", "lb_policy", "load_assignment", "dns_lookup_family",
+            "dns_refresh_rate", "per_connection_buffer_limit_bytes", "metadata", "alt_stat_name",
+            "close_connections_on_host_health_failure",
+        ], at: path)
+        guard !cluster.name.isEmpty else { throw .missing(at: FieldPath.join(path, "name")) }
+        if !cluster.altStatName.isEmpty {
+            throw .unsupported("alt_stat_name is not implemented", at: FieldPath.join(path, "alt_stat_name"))
+        }
+
+        let connectTimeout = cluster.hasConnectTimeout
+            ? try ConfigCompiler.milliseconds(cluster.connectTimeout, at: FieldPath.join(path, "connect_timeout"))
+            : 5000
+        guard connectTimeout > 0 else {
+            throw .invalid("must be greater than 0", at: FieldPath.join(path, "connect_timeout"))
+        }
+
+        let lb: ClusterConfig.LoadBalancing
+        switch cluster.lbPolicy {
+        case .roundRobin: lb = .roundRobin
+        case .random: lb = .random
+        default:
+            throw .unsupported("lb_policy \(cluster.lbPolicy) is not implemented (ROUND_ROBIN and RANDOM are)", at: FieldPath.join(path, "lb_policy"))
+        }
+
+        let endpoints = try endpointAddresses(cluster, at: FieldPath.join(path, "load_assignment"))
+        let discovery: ClusterConfig.Discovery
+        let kind: Envoy_Config_Cluster_V3_Cluster.DiscoveryType
+        switch cluster.clusterDiscoveryType {
+        case .type(let t)?: kind = t
+        case nil: kind = .static
+        case .clusterType?:
+            throw .unsupported("custom cluster types are not implemented", at: FieldPath.join(path, "cluster_type"))
+        }
+        switch kind {
+        case .static:
+            var hosts: [SocketAddress] = []
+            for (epPath, host, port, pipe) in endpoints {
+                if let pipe { hosts.append(.unix(pipe)); continue }
+                guard let ip = SocketAddress.ip(host, port: port) else {
+                    throw .invalid("malformed IP address: \(host) (a STATIC cluster needs IP addresses)", at: epPath)
+                }
+                hosts.append(ip)
+            }
+            discovery = .staticHosts(hosts)
+        case .strictDns:
+            var names: [DNSEndpoint] = []
+            for (epPath, host, port, pipe) in endpoints {
+                guard pipe == nil else { throw .invalid("a STRICT_DNS cluster cannot have pipe endpoints", at: epPath) }
+                names.append(DNSEndpoint(host: host, port: port))
+            }
+            let family: ClusterConfig.DNSFamily
+            switch cluster.dnsLookupFamily {
+            case .auto: family = .auto
+            case .v4Only: family = .v4Only
+            case .v6Only: family = .v6Only
+            case .v4Preferred: family = .v4Preferred
+            case .all: family = .all
+            case .UNRECOGNIZED: throw .invalid("unknown dns_lookup_family", at: FieldPath.join(path, "dns_lookup_family"))
+            }
+            let refresh = cluster.hasDnsRefreshRate
+                ? try ConfigCompiler.milliseconds(cluster.dnsRefreshRate, at: FieldPath.join(path, "dns_refresh_rate"))
+                : 5000
+            guard refresh >= 1 else { throw .invalid("must be at least 1ms", at: FieldPath.join(path, "dns_refresh_rate")) }
+            discovery = .strictDNS(names, family: family, refreshMilliseconds: refresh)
+        default:
+            throw .unsupported("cluster type \(kind) is not implemented (STATIC and STRICT_DNS are)", at: FieldPath.join(path, "type"))
+        }
+
+        let limit = cluster.hasPerConnectionBufferLimitBytes
+            ? Int(cluster.perConnectionBufferLimitBytes.value) : ConfigCompiler.defaultBufferLimit
+        return ClusterConfig(
+            name: cluster.name, discovery: discovery, connectTimeoutMilliseconds: connectTimeout,
+            loadBalancing: lb, bufferLimitBytes: limit
+        )
+    }
+
+    /// (path, host, port, pipe path) of every endpoint in the load assignment.
+    private static func endpointAddresses(
+        _ cluster: Envoy_Config_Cluster_V3_Cluster, at path: String
+    ) throws(ConfigError) -> [(String, String, UInt16, String?)] {
+        guard cluster.hasLoadAssignment else { return [] }
+        let assignment = cluster.loadAssignment
+        try SupportedFields.require(assignment, only: ["cluster_name", "endpoints"], at: path)
+        var result: [(String, String, UInt16, String?)] = []
+        for (i, locality) in assignment.endpoints.enumerated() {
+            let lp = FieldPath.index(FieldPath.join(path, "endpoints"), i)
+            try SupportedFields.require(locality, only: ["locality", "lb_endpoints", "priority"], at: lp)
+            guard locality.priority == 0 else {
+                throw .unsupported("priorities other than 0 are not implemented", at: FieldPath.join(lp, "priority"))
+            }
+            for (j, lbEndpoint) in locality.lbEndpoints.enumerated() {
+                let ep = FieldPath.index(FieldPath.join(lp, "lb_endpoints"), j)
+                try SupportedFields.require(lbEndpoint, only: ["endpoint", "metadata"], at: ep)
+                guard case .endpoint(let endpoint)? = lbEndpoint.hostIdentifier else {
+                    throw .missing(at: FieldPath.join(ep, "endpoint"))
+                }
+                let endpointPath = FieldPath.join(ep, "endpoint")
+                try SupportedFields.require(endpoint, only: ["address", "hostname"], at: endpointPath)
+                let addrPath = FieldPath.join(endpointPath, "address")
+                switch endpoint.address.address {
+                case .socketAddress(let socket)?:
+                    let sp = FieldPath.join(addrPath, "socket_address")
+                    try SupportedFields.require(socket, only: ["address", "port_value", "protocol"], at: sp)
+                    guard socket.protocol == .tcp else {
+                        throw .unsupported("only TCP endpoints are implemented", at: FieldPath.join(sp, "protocol"))
+                    }
+                    guard case .portValue(let port)? = socket.portSpecifier, port <= 65535 else {
+                        throw .invalid("port_value is required (0-65535)", at: FieldPath.join(sp, "port_value"))
+                    }
+                    guard !socket.address.isEmpty else { throw .missing(at: FieldPath.join(sp, "address")) }
+                    result.append((FieldPath.join(sp, "address"), socket.address, UInt16(port), nil))
+                case .pipe(let pipe)?:
+                    let pp = FieldPath.join(addrPath, "pipe")
+                    try SupportedFields.require(pipe, only: ["path"], at: pp)
+                    result.append((pp, "", 0, pipe.path))
+                case .envoyInternalAddress?:
+                    throw .unsupported("internal addresses are not implemented", at: FieldPath.join(addrPath, "envoy_internal_address"))
+                case nil:
+                    throw .missing(at: addrPath)
+                }
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,116 @@
+import RemoraAPI
+import RemoraCore
+import SwiftProtobuf
+
+/// Validates a bootstrap and compiles it into a `ServerConfig`.
+///
+/// What Remora does not implement is refused with the field path, never
+/// ignored (see `SupportedFields`). Runs on the main thread.
+public enum ConfigCompiler {
+    public static let defaultBufferLimit = 1024 * 1024
+
+    public static func compile(_ bootstrap: Envoy_Config_Bootstrap_V3_Bootstrap) throws(ConfigError) -> ServerConfig {
+        try SupportedFields.require(bootstrap, only: [
+            "node", "static_resources", "admin", "stats_flush_interval",
+        ], at: "")
+
+        let node = try compileNode(bootstrap)
+        let admin = try bootstrap.hasAdmin ? compileAdmin(bootstrap.admin) : nil
+
+        let resources = bootstrap.staticResources
+        try SupportedFields.require(resources, only: ["listeners", "clusters"], at: "static_resources")
+
+        var clusters: [ClusterConfig] = []
+        var clusterNames: Set<String> = []
+        for (i, cluster) in resources.clusters.enumerated() {
+            let path = "static_resources.clusters[\(i)]"
+            let compiled = try ClusterCompiler.compile(cluster, at: path)
+            guard clusterNames.insert(compiled.name).inserted else {
+                throw .invalid("duplicate cluster name '\(compiled.name)'", at: FieldPath.join(path, "name"))
+            }
+            clusters.append(compiled)
+        }
+
+        var listeners: [ListenerConfig] = []
+        var listenerNames: Set<String> = []
+        var addresses: Set<SocketAddress> = []
+        for (i, listener) in resources.listeners.enumerated() {
+            let path = "static_resources.listeners[\(i)]"
+            let compiled = try ListenerCompiler.compile(listener, index: i, at: path)
+            guard listenerNames.insert(compiled.name).inserted else {
+                throw .invalid("duplicate listener name '\(compiled.name)'", at: FieldPath.join(path, "name"))
+            }
+            if compiled.address.port != 0 {
+                guard addresses.insert(compiled.address).inserted else {
+                    throw .invalid("listener '\(compiled.name)' has a duplicate address \(compiled.address)", at: FieldPath.join(path, "address"))
+                }
+            }
+            listeners.append(compiled)
+        }
+
+        return ServerConfig(node: node, admin: admin, listeners: listeners, clusters: clusters)
+    }
+
+    private static func compileNode(_ bootstrap: Envoy_Config_Bootstrap_V3_Bootstrap) throws(ConfigError) -> NodeInfo {
+        guard bootstrap.hasNode else { return NodeInfo(id: "", cluster: "", json: "{}") }
+        try SupportedFields.require(bootstrap.node, only: [
+            "id", "cluster", "metadata", "locality", "user_agent_name", "user_agent_version",
+            "user_agent_build_version", "extensions", "client_features",
+        ], at: "node")
+        return NodeInfo(id: bootstrap.node.id, cluster: bootstrap.node.cluster, json: nodeJSON(bootstrap.node))
+    }
+
+    /// Node JSON with proto field names, as Envoy's /server_info prints it.
+    public static func nodeJSON(_ node: Envoy_Config_Core_V3_Node) -> String {
+        var options = JSONEncodingOptions()
+        options.preserveProtoFieldNames = true
+        return (try? node.jsonString(options: options)) ?? "{}"
+    }
+
+    private static func compileAdmin(_ admin: Envoy_Config_Bootstrap_V3_Admin) throws(ConfigError) -> AdminConfig? {
+        try SupportedFields.require(admin, only: ["address", "access_log_path", "profile_path"], at: "admin")
+        if !admin.accessLogPath.isEmpty && admin.accessLogPath != "/dev/null" {
+            throw .unsupported("admin access logs are not implemented yet (use /dev/null)", at: "admin.access_log_path")
+        }
+        guard admin.hasAddress else { return nil }
+        return AdminConfig(address: try AddressCompiler.listenAddress(admin.address, at: "admin.address"))
+    }
+
+    // MARK: - Shared conversions
+
+    static func milliseconds(_ d: Google_Protobuf_Duration, at path: String) throws(ConfigError) -> UInt64 {
+        guard d.seconds >= 0, d.nanos >= 0 else { throw .invalid("duration must not be negative", at: path) }
+        return UInt64(d.seconds) * 1000 + UInt64(d.nanos) / 1_000_000
+    }
+}
+
+/// Addresses in listener, admin and endpoint configs.
+enum AddressCompiler {
+    static func listenAddress(_ address: Envoy_Config_Core_V3_Address, at path: String) throws(ConfigError) -> SocketAddress {
+        switch address.address {
+        case .socketAddress(let socket)?:
+            let sp = FieldPath.join(path, "socket_address")
+            try SupportedFields.require(socket, only: ["address", "port_value", "protocol", "ipv4_compat"], at: sp)
+            guard socket.protocol == .tcp else {
+                throw .unsupported("only TCP listeners are implemented", at: FieldPath.join(sp, "protocol"))
+            }
+            guard case .portValue(let port)? = socket.portSpecifier, port <= 65535 else {
+                if socket.portSpecifier == nil { throw .missing(at: FieldPath.join(sp, "port_value")) }
+                throw .invalid("port out of range", at: FieldPath.join(sp, "port_value"))
+            }
+            guard let ip = SocketAddress.ip(socket.address, port: UInt16(port)) else {
+                throw .invalid("malformed IP address: \(socket.address)", at: FieldPath.join(sp, "address"))
+            }
+            return ip
+        case .pipe(let pipe)?:
+            let pp = FieldPath.join(path, "pipe")
+            try SupportedFields.require(pipe, only: ["path"], at: pp)
+            guard !pipe.path.isEmpty else { throw .missing(at: FieldPath.join(pp, "path")) }
+            return .unix(pipe.path)
+        case .envoyInternalAddress?:
+            throw .unsupported("internal addresses are not implemented", at: FieldPath.join(path, "envoy_internal_address"))
+        case nil:
+            throw .missing(at: path)
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import RemoraAPI
+import RemoraCore
+import SwiftProtobuf
+
+/// Listener → `ListenerConfig`: address, filter chains (matched on
+/// destination port for now) and their network filters.
+enum ListenerCompiler {
+    static let tcpProxyType = Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy.protoMessageName
+
+    static func compile(_ listener: Envoy_Config_Listener_V3_Listener, index: Int, at path: String) throws(ConfigError) -> ListenerConfig {
+        try SupportedFields.require(listener, only: [
+            "name", "address", "filter_chains", "default_filter_chain", "stat_prefix",
+            "per_connection_buffer_limit_bytes", "metadata", "traffic_direction", "enable_reuse_port",
+            "tcp_backlog_size", "drain_type",
+        ], at: path)
+        guard listener.hasAddress else { throw .missing(at: FieldPath.join(path, "address")) }
+        let address = try AddressCompiler.listenAddress(listener.address, at: FieldPath.join(path, "address"))
+
+        var chains: [FilterChainConfig] = []
+        var seenPorts: Set<UInt16?> = []
+        for (i, chain) in listener.filterChains.enumerated() {
+            let chainPath = FieldPath.index(FieldPath.join(path, "filter_chains"), i)
+            let compiled = try compileChain(chain, at: chainPath)
+            guard seenPorts.insert(compiled.destinationPort).inserted else {
+                throw .invalid("multiple filter chains with the same matching rules are defined", at: chainPath)
+            }
+            chains.append(compiled)
+        }
+        let defaultChain = try listener.hasDefaultFilterChain
+            ? compileChain(listener.defaultFilterChain, at: FieldPath.join(path, "default_filter_chain"))
+            : nil
+        if chains.isEmpty && defaultChain == nil {
+            throw .invalid("listener has no filter chains", at: FieldPath.join(path, "filter_chains"))
+        }
+
+        let name = listener.name.isEmpty ? address.description : listener.name
+        let statPrefix = listener.statPrefix.isEmpty ? StatNames.sanitize(address.description) : listener.statPrefix
+        let limit = listener.hasPerConnectionBufferLimitBytes
+            ? Int(listener.perConnectionBufferLimitBytes.value) : ConfigCompiler.defaultBufferLimit
+        let backlog = listener.hasTcpBacklogSize ? Int32(clamping: listener.tcpBacklogSize.value) : 1024
+        let reusePort = listener.hasEnableReusePort ? listener.enableReusePort.value : true
+        return ListenerConfig(
+            name: name, address: address, statPrefix: statPrefix, bufferLimitBytes: limit,
+            backlog: backlog, reusePort: reusePort, filterChains: chains, defaultFilterChain: defaultChain
+        )
+    }
+
+    static func compileChain(_ chain: Envoy_Config_Listener_V3_FilterChain, at path: String) throws(ConfigError) -> FilterChainConfig {
+        try SupportedFields.require(chain, only: ["filter_chain_match", "filters", "name", "metadata"], at: path)
+        var port: UInt16? = nil
+        if chain.hasFilterChainMatch {
+            let match = chain.filterChainMatch
+            let mp = FieldPath.join(path, "filter_chain_match")
+            try SupportedFields.require(match, only: ["destination_port"], at: mp)
+            if match.hasDestinationPort {
+                guard match.destinationPort.value >= 1 && match.destinationPort.value <= 65535 else {
+                    throw .invalid("port out of range", at: FieldPath.join(mp, "destination_port"))
+                }
+                port = UInt16(match.destinationPort.value)
+            }
+        }
+        var tcpProxy: TcpProxyConfig? = nil
+        for (i, filter) in chain.filters.enumerated() {
+            let fp = FieldPath.index(FieldPath.join(path, "filters"), i)
+            try SupportedFields.require(filter, only: ["name", "typed_config"], at: fp)
+            guard tcpProxy == nil else {
+                throw .invalid("filter '\(filter.name)' comes after the terminal filter tcp_proxy", at: fp)
+            }
+            guard case .typedConfig(let any)? = filter.configType else {
+                throw .missing(at: FieldPath.join(fp, "typed_config"))
+            }
+            let typePath = FieldPath.join(fp, "typed_config")
+            let typeName = TypeURL.messageName(any.typeURL)
+            guard typeName == tcpProxyType else {
+                throw .unsupported("unsupported type \(typeName)", at: typePath)
+            }
+            let proxy = try TypeURL.unpack(Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy.self, from: any, at: typePath)
+            tcpProxy = try compileTcpProxy(proxy, at: typePath)
+        }
+        return FilterChainConfig(name: chain.name, destinationPort: port, tcpProxy: tcpProxy)
+    }
+
+    static func compileTcpProxy(
+        _ proxy: Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy, at path: String
+    ) throws(ConfigError) -> TcpProxyConfig {
+        try SupportedFields.require(proxy, only: ["stat_prefix", "cluster", "idle_timeout", "max_connect_attempts"], at: path)
+        guard !proxy.statPrefix.isEmpty else { throw .missing(at: FieldPath.join(path, "stat_prefix")) }
+        guard case .cluster(let cluster)? = proxy.clusterSpecifier, !cluster.isEmpty else {
+            throw .missing(at: FieldPath.join(path, "cluster"))
+        }
+        let idle = proxy.hasIdleTimeout
+            ? try ConfigCompiler.milliseconds(proxy.idleTimeout, at: FieldPath.join(path, "idle_timeout"))
+            : 3_600_000
+        var attempts = 1
+        if proxy.hasMaxConnectAttempts {
+            guard proxy.maxConnectAttempts.value >= 1 else {
+                throw .invalid("must be at least 1", at: FieldPath.join(path, "max_connect_attempts"))
+            }
+            attempts = Int(proxy.maxConnectAttempts.value)
+        }
+        return TcpProxyConfig(statPrefix: proxy.statPrefix, cluster: cluster, idleTimeoutMilliseconds: idle, maxConnectAttempts: attempts)
+    }
+}
+
+/// `type.googleapis.com/x.y.Z` handling and checked unpacking of `Any`.
+public enum TypeURL {
+    public static func messageName(_ url: String) -> String {
+        guard let slash = url.lastIndex(of: "/") else { return url }
+        return String(url[url.index(after: slash)...])
+    }
+
+    /// Unpacks and checks the payload against the schema: a typo inside a
+    /// `typed_config` only surfaces here, so every `Any` Remora uses goes
+    /// through this.
+    public static func unpack<M: SwiftProtobuf.Message>(_ type: M.Type, from any: Google_Protobuf_Any, at path: String) throws(ConfigError) -> M {
+        AnyRegistry.registerAll()
+        do {
+            return try M(unpackingAny: any)
+        } catch {
+            throw .invalid("cannot unpack \(M.protoMessageName): \(error)", at: path)
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import RemoraCore
+
+/// Everything the server needs from a bootstrap, validated and compiled.
+/// Immutable and `Sendable`: the main thread builds it, workers read it.
+public struct ServerConfig: Sendable {
+    public var node: NodeInfo
+    public var admin: AdminConfig?
+    public var listeners: [ListenerConfig]
+    public var clusters: [ClusterConfig]
+
+    public func cluster(named name: String) -> ClusterConfig? {
+        clusters.first { $0.name == name }
+    }
+}
+
+public struct NodeInfo: Sendable, Equatable {
+    public var id: String
+    public var cluster: String
+    /// The bootstrap's `node`, as JSON with proto field names (for /server_info).
+    public var json: String
+}
+
+public struct AdminConfig: Sendable, Equatable {
+    public var address: SocketAddress
+}
+
+/// One static listener: where it binds and how connections find a chain.
+public struct ListenerConfig: Sendable {
+    public var name: String
+    public var address: SocketAddress
+    /// Prefix of this listener's stats, with Envoy's sanitizing: `127.0.0.1_10000`.
+    public var statPrefix: String
+    public var bufferLimitBytes: Int
+    public var backlog: Int32
+    public var reusePort: Bool
+    public var filterChains: [FilterChainConfig]
+    public var defaultFilterChain: FilterChainConfig?
+
+    /// Envoy's selection among chains that match only on destination port:
+    /// a chain naming the port wins over one that names none; then the
+    /// default chain; otherwise nil (the connection is closed).
+    public func filterChain(forDestinationPort port: UInt16?) -> FilterChainConfig? {
+        if let port, let exact = filterChains.first(where: { $0.destinationPort == port }) {
+            return exact
+        }
+        if let any = filterChains.first(where: { $0.destinationPort == nil }) {
+            return any
+        }
+        return defaultFilterChain
+    }
+}
+
+public struct FilterChainConfig: Sendable {
+    public var name: String
+    public var destinationPort: UInt16?
+    /// The terminal network filter; nil for a chain with no filters, whose
+    /// connections are closed at once.
+    public var tcpProxy: TcpProxyConfig?
+}
+
+/// `envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy`, as far as Remora implements it.
+public struct TcpProxyConfig: Sendable, Equatable {
+    public var statPrefix: String
+    public var cluster: String
+    /// 0 disables the timeout. Envoy's default is one hour.
+    public var idleTimeoutMilliseconds: UInt64
+    public var maxConnectAttempts: Int
+}
+
+public struct ClusterConfig: Sendable, Equatable {
+    public enum Discovery: Sendable, Equatable {
+        case staticHosts([SocketAddress])
+        /// Names resolved by the main thread and re-resolved every `refreshMilliseconds`.
+        case strictDNS([DNSEndpoint], family: DNSFamily, refreshMilliseconds: UInt64)
+    }
+
+    public enum DNSFamily: Sendable, Equatable {
+        /// AUTO: IPv6 if there is any, else IPv4 (Envoy's AUTO).
+        case auto
+        case v4Only
+        case v6Only
+        /// V4_PREFERRED: IPv4 if there is any, else IPv6.
+        case v4Preferred
+        case all
+    }
+
+    public enum LoadBalancing: Sendable, Equatable {
+        case roundRobin
+        case random
+    }
+
+    public var name: String
+    public var discovery: Discovery
+    public var connectTimeoutMilliseconds: UInt64
+    public var loadBalancing: LoadBalancing
+    public var bufferLimitBytes: Int
+}
+
+public struct DNSEndpoint: Sendable, Equatable {
+    public var host: String
+    public var port: UInt16
+}

@@ -1,0 +1,65 @@
+import Synchronization
+
+/// All stat scopes of the process, for the admin endpoints to read.
+///
+/// Scopes are added by the main thread while it builds configuration and
+/// read by the admin server (also the main thread); the lock guards only
+/// that registry, never a stat update on the data path.
+public final class StatsStore: Sendable {
+    public let threadCount: Int
+    private let scopes = Mutex<[StatScope]>([])
+
+    /// `workerCount` workers plus the main thread.
+    public init(workerCount: Int) {
+        self.threadCount = workerCount + 1
+    }
+
+    /// Creates and registers a scope. Stat names are `prefix + name`.
+    public func makeScope(prefix: String, stats: [(String, StatKind)]) -> StatScope {
+        let scope = StatScope(prefix: prefix, stats: stats, threadCount: threadCount)
+        scopes.withLock { $0.append(scope) }
+        return scope
+    }
+
+    public func remove(_ scope: StatScope) {
+        scopes.withLock { $0.removeAll { $0 === scope } }
+    }
+
+    /// One stat, merged over threads.
+    public struct Entry: Sendable {
+        public let name: String
+        public let kind: StatKind
+        public let value: Int64
+        public let histogram: HistogramSnapshot?
+    }
+
+    /// Every stat, merged over threads; scopes with the same name add up.
+    public func snapshot() -> [Entry] {
+        let all = scopes.withLock { $0 }
+        var merged: [String: Entry] = [:]
+        for scope in all {
+            for i in scope.names.indices {
+                let name = scope.prefix + scope.names[i]
+                let kind = scope.kinds[i]
+                if kind == .histogram {
+                    let h = scope.histogram(i)
+                    if let old = merged[name]?.histogram {
+                        let buckets = zip(old.bucketCounts, h.bucketCounts).map { $0 + $1 }
+                        merged[name] = Entry(name: name, kind: kind, value: 0,
+                            histogram: HistogramSnapshot(bucketCounts: buckets, count: old.count + h.count, sum: old.sum + h.sum))
+                    } else {
+                        merged[name] = Entry(name: name, kind: kind, value: 0, histogram: h)
+                    }
+                } else {
+                    let v = scope.value(i) + (merged[name]?.value ?? 0)
+                    merged[name] = Entry(name: name, kind: kind, value: v, histogram: nil)
+                }
+            }
+        }
+        return merged.values.sorted { $0.name < $1.name }
+    }
+
+    public func value(of name: String) -> Int64? {
+        snapshot().first { $0.name == name }?.value
+    }
+}

@@ -1,0 +1,146 @@
+internal import CLibUV
+public import RemoraCore
+
+/// An outgoing connection being set up (`uv_tcp_connect` / `uv_pipe_connect`
+/// with a timeout), on one loop. Made by `Connection.connect`; its completion
+/// runs exactly once on the loop thread — never from inside `connect` — unless
+/// `cancel()` came first.
+///
+/// It keeps itself alive while its socket handle is open; on success the handle
+/// passes to the new `Connection`, on failure it is closed and freed in its
+/// `uv_close` callback, which then reports the error.
+public final class ConnectAttempt: LoopResource {
+    public let loop: EventLoop
+    public let address: SocketAddress
+
+    private let stream: UnsafeMutablePointer<uv_stream_t>
+    private let kind: StreamKind
+    private let request: UnsafeMutablePointer<uv_connect_t>
+    private var timer: Timer?
+    private var completion: ((Result<Connection, EventLoopError>) -> Void)?
+    private var state = State.connecting
+
+    private enum State {
+        case connecting
+        /// The handle is closing; the close callback reports the error.
+        case failing(EventLoopError)
+        case connected
+    }
+
+    init(loop: EventLoop, address: SocketAddress, completion: @escaping (Result<Connection, EventLoopError>) -> Void) {
+        self.loop = loop
+        self.address = address
+        self.kind = address.isIP ? .tcp : .pipe
+        self.stream = makeStreamHandle(loop: loop.loop, kind: kind)
+        self.request = UVMemory.allocate(uv_connect_t.self)
+        self.completion = completion
+        // Held by libuv until the handle passes to a Connection or closes.
+        stream.pointee.data = Unmanaged.passRetained(self).toOpaque()
+        request.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+    }
+
+    deinit {
+        // libuv has called the connect callback (possibly with ECANCELED)
+        // before the last reference to the attempt goes.
+        request.deallocate()
+    }
+
+    func begin(timeoutMilliseconds: UInt64) {
+        guard !loop.isStopping else {
+            fail(.cancelled.with(operation: operation))
+            return
+        }
+        switch address {
+        case .unix(let path):
+            // libuv 1.44 treats '@' literally and silently truncates long paths.
+            guard !path.hasPrefix("@"), !path.isEmpty, path.utf8.count <= SocketAddress.maxUnixPathLength else {
+                fail(.invalidArgument.with(operation: operation))
+                return
+            }
+            uv_pipe_connect(request, asPipe(stream), path, connectionAttemptFinished)
+        case .v4, .v6:
+            do {
+                _ = try address.withSockaddr { (sockaddr, _) throws(EventLoopError) in
+                    try uvCheck(uv_tcp_connect(request, asTCP(stream), sockaddr, connectionAttemptFinished), operation)
+                }
+            } catch {
+                fail(error)
+                return
+            }
+        }
+        if timeoutMilliseconds > 0 {
+            let timer = Timer(loop: loop)
+            self.timer = timer
+            timer.start(afterMilliseconds: timeoutMilliseconds) { [weak self] in
+                guard let self else { return }
+                self.fail(.timedOut.with(operation: self.operation))
+            }
+        }
+    }
+
+    /// Abandons the attempt: the completion will not be called, and the
+    /// half-open socket is closed. No effect after the completion ran.
+    public func cancel() {
+        loop.assertInLoop()
+        completion = nil
+        if case .connecting = state {
+            fail(.cancelled.with(operation: operation))
+        }
+    }
+
+    func closeForLoopShutdown() {
+        if case .connecting = state {
+            fail(.cancelled.with(operation: operation))
+        }
+    }
+
+    private var operation: String { "connect \(address)" }
+
+    private func fail(_ error: EventLoopError) {
+        guard case .connecting = state else { return }
+        state = .failing(error)
+        timer?.close()
+        timer = nil
+        // Cancels a pending connect request (its callback sees ECANCELED).
+        uv_close(asHandle(stream), connectAttemptClosed)
+    }
+
+    fileprivate func connectFinished(status: Int32) {
+        guard case .connecting = state else { return }
+        if status < 0 {
+            fail(EventLoopError(uvCode: status, operation: operation))
+            return
+        }
+        state = .connected
+        timer?.close()
+        timer = nil
+        let connection = Connection(loop: loop, stream: stream, kind: kind)
+        // Envoy sets TCP_NODELAY on every upstream connection.
+        connection.setNoDelay(true)
+        let completion = self.completion
+        self.completion = nil
+        // The handle's `data` now names the connection: drop libuv's hold on
+        // the attempt (the callback's caller still holds it for this call).
+        Unmanaged.passUnretained(self).release()
+        completion?(.success(connection))
+    }
+
+    fileprivate func didClose() {
+        guard case .failing(let error) = state else { return }
+        let completion = self.completion
+        self.completion = nil
+        completion?(.failure(error))
+    }
+}
+
+private let connectionAttemptFinished: uv_connect_cb = { request, status in
+    guard let data = request?.pointee.data else { return }
+    Unmanaged<ConnectAttempt>.fromOpaque(data).takeUnretainedValue().connectFinished(status: status)
+}
+
+private let connectAttemptClosed: uv_close_cb = { handle in
+    guard let handle, let data = handle.pointee.data else { return }
+    let attempt = Unmanaged<ConnectAttempt>.fromOpaque(data).takeRetainedValue()
+    attempt.didClose()
+    UVMemory.free(UnsafeMutableRawPointer(handle))
+}

@@ -1,0 +1,22 @@
+public import RemoraCore
+
+extension Connection {
+    /// Opens a connection to a TCP (v4/v6) or Unix-socket address on `loop`
+    /// (call on its thread). `completion` runs later on the loop with the
+    /// connection (TCP_NODELAY set on TCP) or the error: `.timedOut` after
+    /// `timeoutMilliseconds` (0 means no timeout), `.connectionRefused`, ...,
+    /// or `.cancelled` if the loop stops first. It is never called after
+    /// `ConnectAttempt.cancel()`.
+    @discardableResult
+    public static func connect(
+        loop: EventLoop,
+        to address: SocketAddress,
+        timeoutMilliseconds: UInt64,
+        _ completion: @escaping (Result<Connection, EventLoopError>) -> Void
+    ) -> ConnectAttempt {
+        loop.assertInLoop()
+        let attempt = ConnectAttempt(loop: loop, address: address, completion: completion)
+        attempt.begin(timeoutMilliseconds: timeoutMilliseconds)
+        return attempt
+    }
+}

@@ -1,0 +1,187 @@
+internal import CLibUV
+public import RemoraCore
+
+// The write path: try the socket directly when nothing is queued, queue what
+// it did not take, and flush the whole queue as one vectored uv_write each
+// time the previous one completes. Watermark crossings go to the delegate.
+
+extension Connection {
+    /// Writes `data` after everything written before; the slice is kept until
+    /// the kernel has its bytes. Dropped once the connection is closed, shut
+    /// down for writing, or failed.
+    public func write(_ data: ByteSlice) {
+        loop.assertInLoop()
+        guard data.count > 0, !isClosed, !writeFailed, shutdownState == .none else { return }
+        if writeInFlight || !pendingWrites.isEmpty {
+            enqueue(data)
+            return
+        }
+        var buffer = uv_buf_t(
+            base: UnsafeMutableRawPointer(mutating: data.baseAddress).assumingMemoryBound(to: CChar.self),
+            len: data.count)
+        let written = Int(uv_try_write(stream, &buffer, 1))
+        if written == data.count {
+            bytesWritten &+= UInt64(written)
+            return
+        }
+        // EAGAIN (or an error, which the queued uv_write will report from its
+        // callback rather than re-entering the caller now).
+        let rest: ByteSlice
+        if written > 0 {
+            bytesWritten &+= UInt64(written)
+            rest = data.dropFirst(written)
+        } else {
+            rest = data
+        }
+        enqueue(rest)
+        flushPendingWrites()
+    }
+
+    /// Copies `bytes` into a fresh buffer and writes it.
+    public func write(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        write(ByteSlice(copying: bytes))
+    }
+
+    /// Half-closes: sends FIN once every queued write is written. Reading
+    /// goes on until the peer closes its side. `completion` runs once the FIN
+    /// is handed to the kernel (or could not be, the socket being gone); it
+    /// does not run if the connection is closed first.
+    public func shutdownWrite(_ completion: (() -> Void)? = nil) {
+        loop.assertInLoop()
+        guard !isClosed else { return }
+        if let completion {
+            if shutdownState == .done {
+                completion()
+                return
+            }
+            shutdownCompletions.append(completion)
+        }
+        guard shutdownState == .none else { return }
+        shutdownState = .requested
+        startShutdownIfFlushed()
+    }
+
+    /// Bytes accepted by `write` and not yet written to the socket.
+    public var writeBufferedBytes: Int { watermark.bufferedBytes }
+
+    /// Above this many buffered bytes the delegate hears
+    /// `connectionWriteBufferAboveHighWatermark`; at half of it,
+    /// `...BelowLowWatermark`. 0 disables the callbacks.
+    public var highWatermark: Int {
+        get { watermark.highWatermark }
+        set {
+            loop.assertInLoop()
+            report(watermark.setHighWatermark(newValue))
+        }
+    }
+
+    // MARK: Internals
+
+    private func enqueue(_ slice: ByteSlice) {
+        pendingWrites.append(slice)
+        report(watermark.added(slice.count))
+    }
+
+    private func report(_ transition: WatermarkBuffer.Transition) {
+        guard !isClosed else { return }
+        switch transition {
+        case .none: break
+        case .aboveHigh: delegate?.connectionWriteBufferAboveHighWatermark(self)
+        case .belowLow: delegate?.connectionWriteBufferBelowLowWatermark(self)
+        }
+    }
+
+    /// Hands every queued slice (up to IOV_MAX) to libuv as one write.
+    private func flushPendingWrites() {
+        guard !writeInFlight, !pendingWrites.isEmpty, !isClosed, !writeFailed else { return }
+        let request: WriteRequest
+        if let existing = writeRequest {
+            request = existing
+        } else {
+            request = WriteRequest()
+            writeRequest = request
+        }
+        let count = request.load(from: &pendingWrites)
+        // The connection outlives the request's callback (it is released in
+        // the close callback, which libuv runs after cancelling writes).
+        request.request.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        let rc = uv_write(request.request, stream, request.buffers, UInt32(count), connectionWrote)
+        if rc < 0 {
+            // Only a stream that is closed or no longer writable refuses a
+            // write here; the guards above rule that out, so this is rare.
+            _ = request.finish()
+            writeFailed = true
+            fail(EventLoopError(uvCode: rc, operation: "write to \(peerDescription)"))
+            return
+        }
+        writeInFlight = true
+        startShutdownIfFlushed()
+    }
+
+    fileprivate func didWrite(status: Int32) {
+        writeInFlight = false
+        let written = writeRequest?.finish() ?? 0
+        // Closed: the queue was dropped, and status is ECANCELED.
+        guard !isClosed else { return }
+        if status < 0 {
+            writeFailed = true
+            fail(EventLoopError(uvCode: status, operation: "write to \(peerDescription)"))
+            return
+        }
+        bytesWritten &+= UInt64(written)
+        let transition = watermark.drained(written)
+        flushPendingWrites()
+        report(transition)
+    }
+
+    /// libuv orders a shutdown after the writes it already holds, so FIN can
+    /// be requested as soon as our own queue is empty.
+    private func startShutdownIfFlushed() {
+        guard shutdownState == .requested, pendingWrites.isEmpty, !isClosed else { return }
+        shutdownState = .inFlight
+        let request: UnsafeMutablePointer<uv_shutdown_t>
+        if let existing = shutdownRequest {
+            request = existing
+        } else {
+            request = UVMemory.allocate(uv_shutdown_t.self)
+            shutdownRequest = request
+        }
+        request.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        if uv_shutdown(request, stream, connectionShutDown) < 0 {
+            // ENOTCONN: the socket is already gone; there is nothing to half-close.
+            shutdownState = .done
+            runShutdownCompletions()
+        }
+    }
+
+    fileprivate func didShutDown(status: Int32) {
+        shutdownState = .done
+        // A failed shutdown (peer already reset) shows up on the read side;
+        // ECANCELED means we closed first.
+        guard !isClosed else { shutdownCompletions.removeAll(); return }
+        runShutdownCompletions()
+    }
+
+    private func runShutdownCompletions() {
+        let completions = shutdownCompletions
+        shutdownCompletions.removeAll()
+        for completion in completions { completion() }
+    }
+
+    /// Forgets queued writes on close, without watermark callbacks.
+    func dropPendingWrites() {
+        pendingWrites.removeAll()
+        watermark = WatermarkBuffer(highWatermark: watermark.highWatermark)
+    }
+}
+
+private let connectionWrote: uv_write_cb = { request, status in
+    guard let data = request?.pointee.data else { return }
+    Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue().didWrite(status: status)
+}
+
+private let connectionShutDown: uv_shutdown_cb = { request, status in
+    guard let data = request?.pointee.data else { return }
+    Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue().didShutDown(status: status)
+}

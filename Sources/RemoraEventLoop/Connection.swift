@@ -1,0 +1,206 @@
+internal import CLibUV
+internal import CRemoraShims
+public import RemoraCore
+
+/// A connected TCP or Unix stream socket, owned by one loop: every method
+/// must be called, and every delegate callback happens, on that loop's thread.
+///
+/// Reads land in blocks of the loop's `BufferPool`, handed to the delegate as
+/// `ByteSlice`s without copying. Writes take `ByteSlice`s and keep them until
+/// the kernel has the bytes; the caller must not change their memory.
+///
+/// The connection keeps itself alive while its libuv handle is open (retained
+/// when opened, released in the `uv_close` callback), so an owner may drop it
+/// only after `connectionDidClose`. The handle memory is freed in that callback.
+public final class Connection: LoopResource {
+    public let loop: EventLoop
+    public weak var delegate: (any ConnectionDelegate)?
+    public let localAddress: SocketAddress?
+    /// The peer's address; nil for an unnamed Unix-socket peer.
+    public let remoteAddress: SocketAddress?
+
+    let stream: UnsafeMutablePointer<uv_stream_t>
+    let kind: StreamKind
+
+    public private(set) var isClosed = false
+    /// The peer half-closed (EOF was read).
+    public private(set) var isReadClosed = false
+    public private(set) var isReading = false
+    public private(set) var bytesRead: UInt64 = 0
+    public internal(set) var bytesWritten: UInt64 = 0
+
+    /// The pooled block that reads go into; its unread tail is used by the next read.
+    private var readBlock: PooledBuffer?
+    private var readOffset = 0
+    /// A block with less free space than this is replaced before a read.
+    private static let minimumReadSpace = 16 * 1024
+
+    // Write state, driven by Connection+Write.swift.
+    var watermark = WatermarkBuffer(highWatermark: Connection.defaultHighWatermark)
+    /// Slices not yet handed to libuv, in order.
+    var pendingWrites: [ByteSlice] = []
+    /// The connection's one `uv_write` request, made on first need and reused.
+    var writeRequest: WriteRequest?
+    var writeInFlight = false
+    /// Set after a write error: later writes are dropped.
+    var writeFailed = false
+    var shutdownState = ShutdownState.none
+    var shutdownRequest: UnsafeMutablePointer<uv_shutdown_t>?
+    var shutdownCompletions: [() -> Void] = []
+
+    enum ShutdownState {
+        case none, requested, inFlight, done
+    }
+
+    /// Envoy's default `per_connection_buffer_limit_bytes`.
+    public static let defaultHighWatermark = 1024 * 1024
+
+    /// Takes ownership of an open, connected stream handle.
+    init(loop: EventLoop, stream: UnsafeMutablePointer<uv_stream_t>, kind: StreamKind) {
+        self.loop = loop
+        self.stream = stream
+        self.kind = kind
+        self.localAddress = StreamAddresses.local(stream, kind: kind)
+        self.remoteAddress = StreamAddresses.remote(stream, kind: kind)
+        // Held by libuv until the close callback.
+        stream.pointee.data = Unmanaged.passRetained(self).toOpaque()
+    }
+
+    deinit {
+        // Both requests' callbacks have run by now: libuv cancels them before
+        // the close callback, which holds the last libuv reference.
+        if let shutdownRequest { shutdownRequest.deallocate() }
+    }
+
+    /// The destination the client asked for before an iptables REDIRECT
+    /// (`SO_ORIGINAL_DST`), or nil when the connection was not redirected
+    /// (the kernel gives no answer, or the local address itself).
+    public func originalDestination() -> SocketAddress? {
+        loop.assertInLoop()
+        guard !isClosed, kind == .tcp, let original = StreamAddresses.originalDestination(stream) else { return nil }
+        return original == localAddress ? nil : original
+    }
+
+    public func setNoDelay(_ on: Bool) {
+        loop.assertInLoop()
+        guard !isClosed, kind == .tcp else { return }
+        // Fails only on a socket that is already gone; nothing to do then.
+        _ = uv_tcp_nodelay(asTCP(stream), on ? 1 : 0)
+    }
+
+    // MARK: Reading
+
+    /// Starts delivering reads to the delegate. No effect once closed or after EOF.
+    public func startReading() {
+        loop.assertInLoop()
+        guard !isClosed, !isReading, !isReadClosed else { return }
+        // Fails only on a closing or unreadable stream, which the guard excludes.
+        if uv_read_start(stream, connectionAllocate, connectionRead) == 0 {
+            isReading = true
+        }
+    }
+
+    /// Stops reads (backpressure); bytes wait in the kernel until `startReading()`.
+    public func stopReading() {
+        loop.assertInLoop()
+        guard isReading else { return }
+        uv_read_stop(stream)
+        isReading = false
+    }
+
+    fileprivate func allocate(_ buffer: UnsafeMutablePointer<uv_buf_t>) {
+        let block: PooledBuffer
+        if let current = readBlock, current.capacity - readOffset >= Connection.minimumReadSpace {
+            block = current
+        } else {
+            block = loop.bufferPool.take()
+            readBlock = block
+            readOffset = 0
+        }
+        buffer.pointee.base = (block.base + readOffset).assumingMemoryBound(to: CChar.self)
+        buffer.pointee.len = block.capacity - readOffset
+    }
+
+    fileprivate func didRead(_ count: Int) {
+        if count > 0 {
+            let offset = readOffset
+            readOffset += count
+            bytesRead &+= UInt64(count)
+            if let delegate, let block = readBlock {
+                delegate.connection(self, didRead: ByteSlice(storage: block, offset: offset, count: count))
+            }
+            // When the delegate kept no slice, the whole block is free again.
+            if isKnownUniquelyReferenced(&readBlock) { readOffset = 0 }
+        } else if count == Int(UV_EOF.rawValue) {
+            // libuv stops reading by itself at EOF; the write side stays open.
+            isReading = false
+            isReadClosed = true
+            readBlock = nil
+            delegate?.connectionDidReadEOF(self)
+        } else if count < 0 {
+            uv_read_stop(stream)
+            isReading = false
+            readBlock = nil
+            fail(EventLoopError(uvCode: Int32(count), operation: "read from \(peerDescription)"))
+        }
+        // count == 0: EAGAIN, nothing read.
+    }
+
+    /// Tells the delegate once about an I/O error; the owner then closes.
+    func fail(_ error: EventLoopError) {
+        guard !isClosed else { return }
+        delegate?.connection(self, didFailWith: error)
+    }
+
+    var peerDescription: String {
+        (remoteAddress ?? localAddress)?.description ?? "unnamed socket"
+    }
+
+    // MARK: Closing
+
+    /// Closes the socket; idempotent. With `reset`, a TCP connection is
+    /// aborted with RST (SO_LINGER 0) instead of FIN. Queued writes are
+    /// dropped. `connectionDidClose` follows from the loop.
+    public func close(reset: Bool = false) {
+        loop.assertInLoop()
+        guard !isClosed else { return }
+        isClosed = true
+        isReading = false
+        readBlock = nil
+        dropPendingWrites()
+        if reset && kind == .tcp {
+            var fd: uv_os_fd_t = -1
+            if uv_fileno(asHandle(stream), &fd) == 0 {
+                // Best effort: without it the peer sees FIN instead of RST.
+                _ = remora_set_linger_zero(fd)
+            }
+        }
+        uv_close(asHandle(stream), connectionClosed)
+    }
+
+    func closeForLoopShutdown() {
+        close()
+    }
+
+    fileprivate func didClose() {
+        delegate?.connectionDidClose(self)
+    }
+}
+
+private let connectionAllocate: uv_alloc_cb = { handle, _, buffer in
+    guard let data = handle?.pointee.data, let buffer else { return }
+    Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue().allocate(buffer)
+}
+
+private let connectionRead: uv_read_cb = { stream, count, _ in
+    guard let data = stream?.pointee.data else { return }
+    Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue().didRead(count)
+}
+
+private let connectionClosed: uv_close_cb = { handle in
+    guard let handle, let data = handle.pointee.data else { return }
+    // Takes back the reference held since the connection was opened.
+    let connection = Unmanaged<Connection>.fromOpaque(data).takeRetainedValue()
+    connection.didClose()
+    UVMemory.free(UnsafeMutableRawPointer(handle))
+}

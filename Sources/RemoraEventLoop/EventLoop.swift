@@ -1,0 +1,196 @@
+import Synchronization
+internal import CLibUV
+public import RemoraCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One libuv loop (`uv_loop_t`), run by one thread: a worker's or the main
+/// thread's. Everything created with a loop — connections, listeners, timers,
+/// signal watchers — belongs to it and is used only on the thread that runs it
+/// (checked with `assertInLoop()` in debug builds).
+///
+/// Other threads talk to a loop only through `execute(_:)` and `stop()`.
+///
+/// `@unchecked Sendable` is safe because the only members touched from other
+/// threads are the mutex-protected post queue, the atomic owner-thread id and
+/// immutable `let`s; the libuv loop, the buffer pool and all loop-thread state
+/// are used on the loop thread alone.
+public final class EventLoop: @unchecked Sendable {
+    /// The libuv loop; loop thread only.
+    let loop: UnsafeMutablePointer<uv_loop_t>
+    /// Wakes the loop for posts and stop; freed in its close callback.
+    private let wakeup: UnsafeMutablePointer<uv_async_t>
+    private let shared: Mutex<SharedState>
+    /// The thread that owns the loop: its creator until `run()` starts, then the runner.
+    private let ownerThread: Atomic<UInt>
+
+    /// Blocks for socket reads (64 KiB). Loop thread only.
+    public let bufferPool: BufferPool
+
+    /// True once `stop()` has begun closing the loop's handles. Loop thread only.
+    private(set) var isStopping = false
+    /// True once `run()` has started. Loop thread only.
+    private(set) var hasRun = false
+    /// Reused between wake-ups so that draining posts does not allocate.
+    private var draining: [@Sendable () -> Void] = []
+
+    struct SharedState {
+        var posted: [@Sendable () -> Void] = []
+        var wakeupOpen = true
+        var stopRequested = false
+        var thread: uv_thread_t?
+    }
+
+    public init() throws(EventLoopError) {
+        _ = ignoreSIGPIPE
+        let loop = UVMemory.allocate(uv_loop_t.self)
+        let rc = uv_loop_init(loop)
+        if rc < 0 {
+            loop.deallocate()
+            throw EventLoopError(uvCode: rc, operation: "uv_loop_init")
+        }
+        let wakeup = UVMemory.allocate(uv_async_t.self)
+        // Cannot fail on Linux short of running out of file descriptors for the eventfd.
+        let asyncRC = uv_async_init(loop, wakeup, eventLoopWakeupCallback)
+        if asyncRC < 0 {
+            wakeup.deallocate()
+            uv_loop_close(loop)
+            loop.deallocate()
+            throw EventLoopError(uvCode: asyncRC, operation: "uv_async_init")
+        }
+        self.loop = loop
+        self.wakeup = wakeup
+        self.shared = Mutex(SharedState())
+        self.ownerThread = Atomic(pthread_self())
+        self.bufferPool = BufferPool(blockSize: 64 * 1024)
+        // Unretained: the loop is not kept alive by its own wake-up handle;
+        // the callback only runs inside `run()`, which holds `self`.
+        wakeup.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+    }
+
+    deinit {
+        let open = shared.withLock { state in
+            defer { state.wakeupOpen = false }
+            return state.wakeupOpen
+        }
+        if open { uv_close(asHandle(wakeup), freeHandleOnClose) }
+        // Runs the close callbacks of handles closed after `run()` returned
+        // (or of a loop that never ran).
+        uv_run(loop, UV_RUN_NOWAIT)
+        if uv_loop_close(loop) == 0 {
+            loop.deallocate()
+        }
+        // Otherwise a handle outlived its loop: leaking the loop's memory is
+        // safer than freeing it under that handle.
+    }
+
+    /// Runs the loop on the calling thread until `stop()`, which closes every
+    /// handle on the loop (owners see their normal close callbacks) before
+    /// this returns. Call once.
+    public func run() {
+        run(onRunning: {})
+    }
+
+    func run(onRunning: () -> Void) {
+        precondition(!hasRun, "EventLoop.run() called twice")
+        hasRun = true
+        ownerThread.store(pthread_self(), ordering: .releasing)
+        onRunning()
+        uv_run(loop, UV_RUN_DEFAULT)
+    }
+
+    /// Asks the loop to close all of its handles and return from `run()`.
+    /// Thread-safe and idempotent. Work posted before it still runs.
+    public func stop() {
+        shared.withLock { state in
+            guard !state.stopRequested else { return }
+            state.stopRequested = true
+            if state.wakeupOpen { uv_async_send(wakeup) }
+        }
+    }
+
+    /// Runs `work` on the loop thread, soon, in posting order. Thread-safe;
+    /// always asynchronous, even when called on the loop. Work posted after
+    /// the loop has stopped is dropped.
+    public func execute(_ work: @escaping @Sendable () -> Void) {
+        shared.withLock { state in
+            guard state.wakeupOpen else { return }
+            state.posted.append(work)
+            uv_async_send(wakeup)
+        }
+    }
+
+    /// True on the thread that runs (or, before `run()`, created) the loop.
+    public var inLoop: Bool {
+        ownerThread.load(ordering: .acquiring) == pthread_self()
+    }
+
+    /// Debug builds only: traps when called off the loop thread.
+    @inline(__always)
+    public func assertInLoop(file: StaticString = #fileID, line: UInt = #line) {
+        assert(inLoop, "called off the loop thread", file: file, line: line)
+    }
+
+    /// libuv's cached loop time in milliseconds (updated once per iteration).
+    public var nowMilliseconds: UInt64 {
+        uv_now(loop)
+    }
+
+    // MARK: - Loop thread
+
+    fileprivate func runPosted() {
+        let stopping = shared.withLock { state in
+            swap(&draining, &state.posted)
+            return state.stopRequested
+        }
+        for work in draining { work() }
+        draining.removeAll(keepingCapacity: true)
+        if stopping && !isStopping { closeAllHandles() }
+    }
+
+    /// Closes every handle on the loop through its owner, so that `uv_run`
+    /// returns once their close callbacks have run.
+    private func closeAllHandles() {
+        isStopping = true
+        shared.withLock { state in
+            state.wakeupOpen = false
+            swap(&draining, &state.posted)
+        }
+        for work in draining { work() }
+        draining.removeAll()
+        uv_close(asHandle(wakeup), freeHandleOnClose)
+        uv_walk(loop, closeHandleForShutdown, nil)
+    }
+
+    func setThread(_ thread: uv_thread_t) {
+        shared.withLock { $0.thread = thread }
+    }
+
+    func takeThread() -> uv_thread_t? {
+        shared.withLock { state in
+            defer { state.thread = nil }
+            return state.thread
+        }
+    }
+}
+
+/// Writes to a socket whose peer has gone must fail with EPIPE, not kill the
+/// process; libuv uses plain write(2), so SIGPIPE is ignored process-wide
+/// (as Envoy does) the first time a loop is made.
+private let ignoreSIGPIPE: Void = {
+    _ = signal(SIGPIPE, SIG_IGN)
+}()
+
+private let eventLoopWakeupCallback: uv_async_cb = { handle in
+    guard let data = handle?.pointee.data else { return }
+    Unmanaged<EventLoop>.fromOpaque(data).takeUnretainedValue().runPosted()
+}
+
+private let closeHandleForShutdown: uv_walk_cb = { handle, _ in
+    guard let handle, uv_is_closing(handle) == 0, let data = handle.pointee.data else { return }
+    // Every open handle's `data` is its owner (see LoopResource); the cast
+    // happens once per handle at shutdown, never on the data path.
+    let owner = Unmanaged<AnyObject>.fromOpaque(data).takeUnretainedValue()
+    (owner as? any LoopResource)?.closeForLoopShutdown()
+}

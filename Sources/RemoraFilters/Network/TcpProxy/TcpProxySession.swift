@@ -1,0 +1,259 @@
+import RemoraConfig
+import RemoraCore
+import RemoraEventLoop
+import RemoraUpstream
+
+/// One downstream connection proxied byte-for-byte to one upstream host
+/// (`envoy.filters.network.tcp_proxy`).
+///
+/// Owned by the worker loop that accepted the downstream; every callback
+/// runs there. Bytes move as `ByteSlice`s from one side's read to the other
+/// side's write, never copied. When one side's write buffer passes its high
+/// watermark, reading stops on the other side until it drains. Half-close
+/// passes through: a FIN from one side becomes a shutdown of the other's
+/// write side, and the session ends when both directions are finished.
+public final class TcpProxySession: ConnectionDelegate {
+    /// Called once when both connections are gone.
+    public typealias Completion = (TcpProxySession) -> Void
+
+    private let loop: EventLoop
+    private let config: TcpProxyConfig
+    private let cluster: WorkerCluster?
+    private let proxyStats: StatSlots
+    private let downstream: Connection
+    private var upstream: Connection?
+    private var attempt: ConnectAttempt?
+    private var attempts = 0
+    private var lastHost: SocketAddress?
+    private var idleTimer: Timer?
+    private var lastActivity: UInt64 = 0
+    private var upstreamStart: UInt64 = 0
+    private var downstreamEOF = false
+    private var upstreamEOF = false
+    private var finished = false
+    /// Close callbacks still to come: the downstream's, and the upstream's once it connected.
+    private var openConnections = 1
+    private var onComplete: Completion?
+
+    public init(loop: EventLoop, downstream: Connection, config: TcpProxyConfig, cluster: WorkerCluster?,
+                stats: StatSlots, onComplete: @escaping Completion) {
+        self.loop = loop
+        self.downstream = downstream
+        self.config = config
+        self.cluster = cluster
+        self.proxyStats = stats
+        self.onComplete = onComplete
+    }
+
+    /// Starts the session: picks a host and connects. Downstream bytes are
+    /// not read until the upstream is connected (Envoy does the same).
+    public func start() {
+        loop.assertInLoop()
+        downstream.delegate = self
+        proxyStats.add(.downstreamCxTotal)
+        guard let cluster else {
+            proxyStats.add(.downstreamCxNoRoute)
+            finish()
+            return
+        }
+        if config.idleTimeoutMilliseconds > 0 {
+            let timer = Timer(loop: loop)
+            idleTimer = timer
+            lastActivity = loop.nowMilliseconds
+            armIdleTimer(after: config.idleTimeoutMilliseconds)
+        }
+        connectNext()
+    }
+
+    // MARK: - Upstream connection
+
+    private func connectNext() {
+        guard let cluster else { return }
+        guard let host = cluster.chooseHost(excluding: lastHost) else {
+            cluster.stats.add(.upstreamCxNoneHealthy)
+            finish()
+            return
+        }
+        attempts += 1
+        lastHost = host
+        cluster.stats.add(.upstreamCxTotal)
+        cluster.stats.add(.upstreamCxActive)
+        let started = loop.nowMilliseconds
+        attempt = Connection.connect(loop: loop, to: host, timeoutMilliseconds: cluster.config.connectTimeoutMilliseconds) { [weak self] result in
+            guard let self else { return }
+            self.attempt = nil
+            switch result {
+            case .success(let connection):
+                cluster.stats.record(.upstreamCxConnectMs, milliseconds: self.loop.nowMilliseconds - started)
+                self.upstreamConnected(connection)
+            case .failure(let error):
+                // As Envoy counts it: the attempt's connection was created, then destroyed remotely.
+                cluster.stats.add(.upstreamCxActive, -1)
+                cluster.stats.add(.upstreamCxConnectFail)
+                cluster.stats.add(.upstreamCxDestroy)
+                cluster.stats.add(.upstreamCxDestroyRemote)
+                if error == .timedOut { cluster.stats.add(.upstreamCxConnectTimeout) }
+                if self.finished { return }
+                if self.attempts < self.config.maxConnectAttempts {
+                    self.connectNext()
+                } else {
+                    cluster.stats.add(.upstreamCxConnectAttemptsExceeded)
+                    self.finish()
+                }
+            }
+        }
+    }
+
+    private func upstreamConnected(_ connection: Connection) {
+        guard !finished, let cluster else {
+            cluster?.stats.add(.upstreamCxActive, -1)
+            connection.close()
+            return
+        }
+        upstream = connection
+        openConnections += 1
+        upstreamStart = loop.nowMilliseconds
+        connection.delegate = self
+        connection.highWatermark = cluster.config.bufferLimitBytes
+        touch()
+        connection.startReading()
+        downstream.startReading()
+    }
+
+    // MARK: - ConnectionDelegate
+
+    public func connection(_ connection: Connection, didRead data: ByteSlice) {
+        touch()
+        let count = Int64(data.count)
+        if connection === downstream {
+            proxyStats.add(.downstreamCxRxBytesTotal, count)
+            cluster?.stats.add(.upstreamCxTxBytesTotal, count)
+            upstream?.write(data)
+        } else {
+            cluster?.stats.add(.upstreamCxRxBytesTotal, count)
+            proxyStats.add(.downstreamCxTxBytesTotal, count)
+            downstream.write(data)
+        }
+    }
+
+    public func connectionDidReadEOF(_ connection: Connection) {
+        touch()
+        if connection === downstream {
+            downstreamEOF = true
+            upstream?.shutdownWrite { [weak self] in self?.finishIfDone() }
+        } else {
+            upstreamEOF = true
+            downstream.shutdownWrite { [weak self] in self?.finishIfDone() }
+        }
+        finishIfDone()
+    }
+
+    public func connection(_ connection: Connection, didFailWith error: EventLoopError) {
+        // A reset (or other error) on one side: the other side gets what is
+        // already queued for it, then is closed (Envoy's FlushWrite close).
+        if connection === downstream {
+            closeAfterFlush(upstream)
+            downstream.close()
+        } else {
+            closeAfterFlush(downstream)
+            connection.close()
+        }
+    }
+
+    public func connectionWriteBufferAboveHighWatermark(_ connection: Connection) {
+        if connection === downstream {
+            upstream?.stopReading()
+            cluster?.stats.add(.upstreamFlowControlPausedReadingTotal)
+        } else {
+            downstream.stopReading()
+            proxyStats.add(.downstreamFlowControlPausedReadingTotal)
+        }
+    }
+
+    public func connectionWriteBufferBelowLowWatermark(_ connection: Connection) {
+        if connection === downstream {
+            if !upstreamEOF { upstream?.startReading() }
+            cluster?.stats.add(.upstreamFlowControlResumedReadingTotal)
+        } else {
+            if !downstreamEOF { downstream.startReading() }
+            proxyStats.add(.downstreamFlowControlResumedReadingTotal)
+        }
+    }
+
+    public func connectionDidClose(_ connection: Connection) {
+        if connection === downstream {
+            closeAfterFlush(upstream)
+        } else {
+            if let cluster {
+                cluster.stats.add(.upstreamCxActive, -1)
+                cluster.stats.add(.upstreamCxDestroy)
+                cluster.stats.add(finished ? .upstreamCxDestroyLocal : .upstreamCxDestroyRemote)
+                cluster.stats.record(.upstreamCxLengthMs, milliseconds: loop.nowMilliseconds - upstreamStart)
+            }
+            closeAfterFlush(downstream)
+        }
+        openConnections -= 1
+        if openConnections == 0 { complete() }
+    }
+
+    // MARK: - Ending
+
+    /// Both directions are done once each side has sent its FIN and the
+    /// other side has written everything, FIN included.
+    private func finishIfDone() {
+        guard downstreamEOF, upstreamEOF,
+              downstream.writeBufferedBytes == 0, upstream?.writeBufferedBytes ?? 0 == 0 else { return }
+        finish()
+    }
+
+    private func closeAfterFlush(_ connection: Connection?) {
+        guard let connection, !connection.isClosed else { return }
+        if connection.writeBufferedBytes == 0 {
+            connection.close()
+        } else {
+            connection.stopReading()
+            connection.shutdownWrite { [weak connection] in connection?.close() }
+        }
+    }
+
+    /// Closes everything now (idle timeout, connect failure, drain).
+    public func finish() {
+        guard !finished else { return }
+        finished = true
+        attempt?.cancel()
+        attempt = nil
+        idleTimer?.close()
+        idleTimer = nil
+        upstream?.close()
+        downstream.close()
+    }
+
+    private func complete() {
+        idleTimer?.close()
+        idleTimer = nil
+        guard let done = onComplete else { return }
+        onComplete = nil
+        done(self)
+    }
+
+    // MARK: - Idle timeout
+
+    private func touch() {
+        if idleTimer != nil { lastActivity = loop.nowMilliseconds }
+    }
+
+    /// The timer is armed once per timeout period, not on every byte: when it
+    /// fires it checks the last activity and re-arms for the remainder.
+    private func armIdleTimer(after ms: UInt64) {
+        idleTimer?.start(afterMilliseconds: ms) { [weak self] in
+            guard let self else { return }
+            let idle = self.loop.nowMilliseconds - self.lastActivity
+            if idle >= self.config.idleTimeoutMilliseconds {
+                self.proxyStats.add(.idleTimeout)
+                self.finish()
+            } else {
+                self.armIdleTimer(after: self.config.idleTimeoutMilliseconds - idle)
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import RemoraCore
+
+/// `tcp.<stat_prefix>.*` stats, with Envoy's names.
+public enum TcpProxyStat: Int, CaseIterable, Sendable {
+    case downstreamCxTotal, downstreamCxNoRoute
+    case downstreamCxRxBytesTotal, downstreamCxTxBytesTotal
+    case downstreamFlowControlPausedReadingTotal, downstreamFlowControlResumedReadingTotal
+    case idleTimeout, upstreamFlushTotal, upstreamFlushActive
+
+    public var name: String {
+        switch self {
+        case .downstreamCxTotal: "downstream_cx_total"
+        case .downstreamCxNoRoute: "downstream_cx_no_route"
+        case .downstreamCxRxBytesTotal: "downstream_cx_rx_bytes_total"
+        case .downstreamCxTxBytesTotal: "downstream_cx_tx_bytes_total"
+        case .downstreamFlowControlPausedReadingTotal: "downstream_flow_control_paused_reading_total"
+        case .downstreamFlowControlResumedReadingTotal: "downstream_flow_control_resumed_reading_total"
+        case .idleTimeout: "idle_timeout"
+        case .upstreamFlushTotal: "upstream_flush_total"
+        case .upstreamFlushActive: "upstream_flush_active"
+        }
+    }
+
+    public var kind: StatKind { self == .upstreamFlushActive ? .gauge : .counter }
+
+    public static func makeScope(statPrefix: String, in store: StatsStore) -> StatScope {
+        store.makeScope(prefix: "tcp.\(statPrefix).", stats: allCases.map { ($0.name, $0.kind) })
+    }
+}
+
+extension StatSlots {
+    @inline(__always)
+    public func add(_ stat: TcpProxyStat, _ delta: Int64 = 1) { add(stat.rawValue, delta) }
+}

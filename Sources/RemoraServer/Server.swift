@@ -1,0 +1,289 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import RemoraConfig
+import RemoraCore
+import RemoraEventLoop
+import RemoraFilters
+import RemoraUpstream
+
+/// What the command line decides about a running server.
+public struct ServerOptions: Sendable {
+    public var concurrency: Int
+    public var drainTimeSeconds: UInt64
+    public var configPath: String
+    public var logLevel: String
+    public var serviceCluster: String?
+    public var serviceNode: String?
+    public var version: String
+
+    public init(concurrency: Int, drainTimeSeconds: UInt64, configPath: String, logLevel: String,
+                serviceCluster: String?, serviceNode: String?, version: String) {
+        self.concurrency = concurrency
+        self.drainTimeSeconds = drainTimeSeconds
+        self.configPath = configPath
+        self.logLevel = logLevel
+        self.serviceCluster = serviceCluster
+        self.serviceNode = serviceNode
+        self.version = version
+    }
+}
+
+/// The process: the main loop (config, admin, DNS, signals, drain) and the
+/// workers (listeners and connections). `run()` blocks until exit.
+///
+/// Its state is touched only on the main loop. Workers hold a reference only
+/// to post closures back to the main loop, which is why `@unchecked
+/// Sendable` is safe.
+public final class Server: @unchecked Sendable {
+    let config: ServerConfig
+    let options: ServerOptions
+    let logger: Logger
+    let mainLoop: EventLoop
+    let store: StatsStore
+    let serverStats: StatScope
+    private(set) var workers: [Worker] = []
+    private var clusterManager: ClusterManager!
+    private var admin: AdminServer?
+    private var signals: [SignalWatcher] = []
+    private var state = ServerState.preInitializing
+    private let startMilliseconds: UInt64
+    private var uptimeTimer: Timer?
+    private var exitCode: Int32 = 0
+    private var drainedWorkers = 0
+
+    public init(config: ServerConfig, options: ServerOptions, logger: Logger) throws(EventLoopError) {
+        self.config = config
+        self.options = options
+        self.logger = logger
+        mainLoop = try EventLoop()
+        store = StatsStore(workerCount: options.concurrency)
+        serverStats = ServerStat.makeScope(in: store)
+        startMilliseconds = mainLoop.nowMilliseconds
+    }
+
+    /// Runs until the process is told to stop; returns the exit code.
+    public func run() -> Int32 {
+        mainLoop.execute { [self] in self.startUp() }
+        mainLoop.run()
+        return exitCode
+    }
+
+    // MARK: - Start-up
+
+    private func startUp() {
+        setState(.preInitializing)
+        let main = serverStats.slots(thread: 0)
+        main.set(ServerStat.concurrency.rawValue, Int64(options.concurrency))
+        main.set(ServerStat.hotRestartEpoch.rawValue, 0)
+
+        for signal in [SIGTERM, SIGINT] {
+            do {
+                signals.append(try SignalWatcher(loop: mainLoop, signal: signal) { [unowned self] in
+                    self.logger.info("caught \(signal == SIGTERM ? "SIGTERM" : "SIGINT"), draining for \(self.options.drainTimeSeconds)s")
+                    self.beginDrain()
+                })
+            } catch {
+                fail("cannot watch signal \(signal): \(error)")
+                return
+            }
+        }
+
+        if let adminConfig = config.admin {
+            do {
+                admin = try AdminServer(loop: mainLoop, address: adminConfig.address) { [unowned self] request in
+                    self.handleAdmin(request)
+                }
+                logger.info("admin address: \(admin!.boundAddress)")
+            } catch {
+                fail("cannot bind admin address \(adminConfig.address): \(error)")
+                return
+            }
+        }
+
+        do {
+            for i in 1...options.concurrency {
+                workers.append(Worker(index: i, loop: try EventLoop.startThread(name: "worker_\(i - 1)")))
+            }
+        } catch {
+            fail("cannot start workers: \(error)")
+            return
+        }
+
+        let uptime = Timer(loop: mainLoop)
+        uptime.start(afterMilliseconds: 1000, repeatMilliseconds: 1000) { [unowned self] in self.refreshServerGauges() }
+        uptimeTimer = uptime
+        refreshServerGauges()
+
+        setState(.initializing)
+        clusterManager = ClusterManager(loop: mainLoop, store: store) { [unowned self] name, hosts in
+            for worker in self.workers {
+                worker.loop.execute { worker.updateHosts(cluster: name, hosts: hosts) }
+            }
+        }
+        clusterManager.start(config.clusters) { [unowned self] in
+            self.installClusters()
+            self.startListeners(self.config.listeners[...])
+        }
+    }
+
+    private func installClusters() {
+        for entry in clusterManager.entries.values {
+            let (config, hosts, stats) = (entry.config, entry.hostSet, entry.stats)
+            for worker in workers {
+                worker.loop.execute { worker.installCluster(config, hosts: hosts, stats: stats) }
+            }
+        }
+    }
+
+    /// Binds listeners one at a time. For each, the first worker binds (so
+    /// that port 0 is settled once), then the others bind the same port
+    /// with SO_REUSEPORT, or share the first socket when that is off.
+    private func startListeners(_ remaining: ArraySlice<ListenerConfig>) {
+        guard let listener = remaining.first else {
+            setState(.live)
+            logger.info("all listeners started; server is live")
+            return
+        }
+        let stats = ListenerStat.makeScope(statPrefix: listener.statPrefix, in: store)
+        var proxyStats: [String: StatScope] = [:]
+        for chain in listener.filterChains + (listener.defaultFilterChain.map { [$0] } ?? []) {
+            if let proxy = chain.tcpProxy, proxyStats[proxy.statPrefix] == nil {
+                proxyStats[proxy.statPrefix] = TcpProxyStat.makeScope(statPrefix: proxy.statPrefix, in: store)
+            }
+        }
+        let proxyScopes = proxyStats
+        let first = workers[0]
+        let others = workers.dropFirst()
+        let mainLoop = self.mainLoop
+        first.loop.execute { [unowned self] in
+            let result: Result<SharedListener, EventLoopError>
+            do throws(EventLoopError) {
+                let socket = try first.addListener(listener, address: listener.address, sharing: nil, stats: stats, proxyStats: proxyScopes)
+                result = .success(SharedListener(socket: socket))
+            } catch {
+                result = .failure(error)
+            }
+            mainLoop.execute { [unowned self] in
+                switch result {
+                case .failure(let error):
+                    self.fail("cannot bind listener '\(listener.name)' to \(listener.address): \(error)")
+                case .success(let shared):
+                    let bound = shared.address
+                    self.logger.info("listener '\(listener.name)' listening on \(bound)")
+                    let pending = MainLoopCounter(others.count)
+                    if pending.value == 0 { self.startListeners(remaining.dropFirst()); return }
+                    let share = !(listener.reusePort && bound.isIP)
+                    for worker in others {
+                        worker.loop.execute { [unowned self] in
+                            var failure: EventLoopError? = nil
+                            do throws(EventLoopError) {
+                                _ = try worker.addListener(listener, address: bound, sharing: share ? shared.socket : nil,
+                                                           stats: stats, proxyStats: proxyScopes)
+                            } catch {
+                                failure = error
+                            }
+                            let reported = failure
+                            mainLoop.execute { [unowned self] in
+                                if let reported {
+                                    self.fail("cannot bind listener '\(listener.name)' to \(bound): \(reported)")
+                                    return
+                                }
+                                pending.value -= 1
+                                if pending.value == 0 { self.startListeners(remaining.dropFirst()) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: - State and stats
+
+    private func setState(_ new: ServerState) {
+        state = new
+        let main = serverStats.slots(thread: 0)
+        main.set(ServerStat.state.rawValue, new.rawValue)
+        main.set(ServerStat.live.rawValue, new == .live ? 1 : 0)
+    }
+
+    private func refreshServerGauges() {
+        let main = serverStats.slots(thread: 0)
+        main.set(ServerStat.uptime.rawValue, Int64((mainLoop.nowMilliseconds - startMilliseconds) / 1000))
+        main.set(ServerStat.memoryPhysicalSize.rawValue, Int64(ProcessMemory.residentBytes))
+        var total: Int64 = 0
+        for entry in store.snapshot() where entry.name.hasPrefix("listener.") && entry.name.hasSuffix(".downstream_cx_active") {
+            total += entry.value
+        }
+        main.set(ServerStat.totalConnections.rawValue, total)
+    }
+
+    var uptimeSeconds: UInt64 { (mainLoop.nowMilliseconds - startMilliseconds) / 1000 }
+    var stateName: String { state.name }
+    var isLive: Bool { state == .live }
+
+    // MARK: - Drain and exit
+
+    /// SIGTERM/SIGINT: stop accepting everywhere, let open connections
+    /// finish for up to `--drain-time-s`, then exit 0.
+    func beginDrain() {
+        guard state != .draining else { return }
+        setState(.draining)
+        drainedWorkers = 0
+        let deadline = Timer(loop: mainLoop)
+        deadline.start(afterMilliseconds: options.drainTimeSeconds * 1000) { [unowned self] in
+            self.logger.info("drain time elapsed; exiting")
+            self.shutdown(code: 0)
+        }
+        uptimeTimer = deadline
+        admin?.close()
+        let mainLoop = self.mainLoop
+        for worker in workers {
+            worker.loop.execute { [unowned self] in
+                worker.drain {
+                    mainLoop.execute { [unowned self] in
+                        self.drainedWorkers += 1
+                        if self.drainedWorkers == self.workers.count {
+                            self.logger.info("all connections closed; exiting")
+                            self.shutdown(code: 0)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func shutdown(code: Int32) {
+        exitCode = code
+        for worker in workers { worker.loop.stop() }
+        for worker in workers { worker.loop.join() }
+        mainLoop.stop()
+    }
+
+    private func fail(_ message: String) {
+        logger.critical("\(message)")
+        shutdown(code: 1)
+    }
+}
+
+/// A bound listener handed from the first worker to the others.
+struct SharedListener: @unchecked Sendable {
+    // Only its fd is read from other threads (to dup it); the handle itself
+    // stays owned by the first worker's loop.
+    let socket: Listener
+    let address: SocketAddress
+
+    init(socket: Listener) {
+        self.socket = socket
+        self.address = socket.boundAddress
+    }
+}
+
+/// A count that crosses threads inside closures but is only read and
+/// written on the main loop (hence `@unchecked Sendable`).
+final class MainLoopCounter: @unchecked Sendable {
+    var value: Int
+    init(_ value: Int) { self.value = value }
+}

@@ -1,0 +1,71 @@
+import RemoraCore
+
+/// `server.*` stats, with Envoy's names; written by the main thread only.
+enum ServerStat: Int, CaseIterable {
+    case live, state, uptime, concurrency, totalConnections, memoryPhysicalSize, hotRestartEpoch
+
+    var name: String {
+        switch self {
+        case .live: "live"
+        case .state: "state"
+        case .uptime: "uptime"
+        case .concurrency: "concurrency"
+        case .totalConnections: "total_connections"
+        case .memoryPhysicalSize: "memory_physical_size"
+        case .hotRestartEpoch: "hot_restart_epoch"
+        }
+    }
+
+    static func makeScope(in store: StatsStore) -> StatScope {
+        store.makeScope(prefix: "server.", stats: allCases.map { ($0.name, .gauge) })
+    }
+}
+
+/// Envoy's `server.state` values.
+enum ServerState: Int64 {
+    case live = 0
+    case draining = 1
+    case preInitializing = 2
+    case initializing = 3
+
+    var name: String {
+        switch self {
+        case .live: "LIVE"
+        case .draining: "DRAINING"
+        case .preInitializing: "PRE_INITIALIZING"
+        case .initializing: "INITIALIZING"
+        }
+    }
+}
+
+/// `listener.<address>.*` stats, with Envoy's names.
+enum ListenerStat: Int, CaseIterable {
+    case downstreamCxTotal, downstreamCxActive, downstreamCxDestroy, noFilterChainMatch, downstreamCxLengthMs
+
+    var name: String {
+        switch self {
+        case .downstreamCxTotal: "downstream_cx_total"
+        case .downstreamCxActive: "downstream_cx_active"
+        case .downstreamCxDestroy: "downstream_cx_destroy"
+        case .noFilterChainMatch: "no_filter_chain_match"
+        case .downstreamCxLengthMs: "downstream_cx_length_ms"
+        }
+    }
+
+    var kind: StatKind {
+        switch self {
+        case .downstreamCxActive: .gauge
+        case .downstreamCxLengthMs: .histogram
+        default: .counter
+        }
+    }
+
+    static func makeScope(statPrefix: String, in store: StatsStore) -> StatScope {
+        store.makeScope(prefix: "listener.\(statPrefix).", stats: allCases.map { ($0.name, $0.kind) })
+    }
+}
+
+extension StatSlots {
+    @inline(__always)
+    func add(_ stat: ListenerStat, _ delta: Int64 = 1) { add(stat.rawValue, delta) }
+}

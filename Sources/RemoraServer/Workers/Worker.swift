@@ -1,0 +1,134 @@
+import RemoraConfig
+import RemoraCore
+import RemoraEventLoop
+import RemoraFilters
+import RemoraUpstream
+
+/// One worker thread: its loop, its listening sockets, its view of every
+/// cluster, and every connection it accepted.
+///
+/// All state is touched only on `loop`; the main thread reaches a worker by
+/// posting closures with `loop.execute`. That is why `@unchecked Sendable`
+/// is safe here: the reference crosses threads, the state never does.
+final class Worker: @unchecked Sendable {
+    let index: Int
+    let loop: EventLoop
+    private var listeners: [ActiveListener] = []
+    private var clusters: [String: WorkerCluster] = [:]
+    private var sessions: [ObjectIdentifier: TcpProxySession] = [:]
+    private var draining = false
+    private var onDrained: (@Sendable () -> Void)?
+
+    init(index: Int, loop: EventLoop) {
+        self.index = index
+        self.loop = loop
+    }
+
+    /// A listener socket this worker accepts on, with what it needs per connection.
+    final class ActiveListener {
+        let config: ListenerConfig
+        let socket: Listener
+        let stats: StatSlots
+        let proxyStats: [String: StatSlots]
+
+        init(config: ListenerConfig, socket: Listener, stats: StatSlots, proxyStats: [String: StatSlots]) {
+            self.config = config
+            self.socket = socket
+            self.stats = stats
+            self.proxyStats = proxyStats
+        }
+    }
+
+    // MARK: - Configuration (posted by the main thread)
+
+    func installCluster(_ config: ClusterConfig, hosts: HostSet, stats: StatScope) {
+        loop.assertInLoop()
+        clusters[config.name] = WorkerCluster(
+            config: config, hostSet: hosts, stats: stats.slots(thread: index),
+            seed: UInt64(index) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: loop.nowMilliseconds))
+    }
+
+    func updateHosts(cluster: String, hosts: HostSet) {
+        loop.assertInLoop()
+        clusters[cluster]?.update(hosts)
+    }
+
+    /// Binds (or, for shared sockets, adopts) a listener and starts accepting.
+    func addListener(_ config: ListenerConfig, address: SocketAddress, sharing shared: Listener?,
+                     stats: StatScope, proxyStats: [String: StatScope]) throws(EventLoopError) -> Listener {
+        loop.assertInLoop()
+        let socket: Listener
+        if let shared {
+            socket = try Listener.adopt(loop: loop, duplicating: shared)
+        } else {
+            socket = try Listener.bind(loop: loop, address: address, reusePort: config.reusePort && address.isIP, backlog: config.backlog)
+        }
+        let active = ActiveListener(
+            config: config, socket: socket, stats: stats.slots(thread: index),
+            proxyStats: proxyStats.mapValues { $0.slots(thread: index) })
+        try socket.startAccepting { [unowned self, unowned active] connection in
+            self.accept(connection, on: active)
+        }
+        listeners.append(active)
+        return socket
+    }
+
+    // MARK: - Connections
+
+    private func accept(_ connection: Connection, on listener: ActiveListener) {
+        let stats = listener.stats
+        stats.add(ListenerStat.downstreamCxTotal)
+        stats.add(ListenerStat.downstreamCxActive)
+        let opened = loop.nowMilliseconds
+        let port = connection.localAddress?.port
+        guard let chain = listener.config.filterChain(forDestinationPort: port) else {
+            stats.add(ListenerStat.noFilterChainMatch)
+            closeUnproxied(connection, stats: stats, opened: opened)
+            return
+        }
+        guard let proxy = chain.tcpProxy, let proxyStats = listener.proxyStats[proxy.statPrefix] else {
+            closeUnproxied(connection, stats: stats, opened: opened)
+            return
+        }
+        connection.highWatermark = listener.config.bufferLimitBytes
+        let session = TcpProxySession(
+            loop: loop, downstream: connection, config: proxy, cluster: clusters[proxy.cluster],
+            stats: proxyStats
+        ) { [unowned self] session in
+            stats.add(ListenerStat.downstreamCxActive, -1)
+            stats.add(ListenerStat.downstreamCxDestroy)
+            stats.record(ListenerStat.downstreamCxLengthMs.rawValue, milliseconds: self.loop.nowMilliseconds - opened)
+            self.sessions[ObjectIdentifier(session)] = nil
+            self.checkDrained()
+        }
+        sessions[ObjectIdentifier(session)] = session
+        session.start()
+    }
+
+    private func closeUnproxied(_ connection: Connection, stats: StatSlots, opened: UInt64) {
+        stats.add(ListenerStat.downstreamCxActive, -1)
+        stats.add(ListenerStat.downstreamCxDestroy)
+        stats.record(ListenerStat.downstreamCxLengthMs.rawValue, milliseconds: loop.nowMilliseconds - opened)
+        connection.close()
+    }
+
+    // MARK: - Drain
+
+    /// Stops accepting; `done` runs (on this loop) once no connection is left.
+    func drain(_ done: @escaping @Sendable () -> Void) {
+        loop.assertInLoop()
+        draining = true
+        onDrained = done
+        for listener in listeners { listener.socket.stopAccepting() }
+        listeners.removeAll()
+        checkDrained()
+    }
+
+    private func checkDrained() {
+        guard draining, sessions.isEmpty, let done = onDrained else { return }
+        onDrained = nil
+        done()
+    }
+
+    var activeConnections: Int { sessions.count }
+}

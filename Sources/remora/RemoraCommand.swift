@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RemoraAPI
+import RemoraConfig
+import RemoraHTTP
+import RemoraServer
+import RemoraTLS
+
+/// `remora`: argument parsing and start-up only. Flags follow Envoy's, so
+/// scripts written for Envoy start Remora unchanged.
+@main
+struct RemoraCommand: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "remora",
+        abstract: "A sidecar L4/L7 proxy that speaks Envoy's v3 configuration.",
+        version: "remora version \(version) (libuv, \(TLSLibrary.version), nghttp2 \(HTTP2Library.version))"
+    )
+
+    @Option(name: [.short, .customLong("config-path")], help: "Path to an Envoy v3 bootstrap (YAML or JSON).")
+    var configPath: String?
+
+    @Option(name: .customLong("config-yaml"), help: "Bootstrap YAML given inline (used when -c is absent).")
+    var configYAML: String?
+
+    @Option(name: .customLong("mode"), help: "serve (default), validate, or init_only.")
+    var mode: String = "serve"
+
+    @Option(name: .customLong("concurrency"), help: "Number of worker threads (default: number of cores).")
+    var concurrency: Int?
+
+    @Option(name: .customLong("drain-time-s"), help: "Seconds open connections get to finish after SIGTERM/SIGINT.")
+    var drainTimeSeconds: UInt64 = 5
+
+    @Option(name: [.short, .customLong("log-level")], help: "trace, debug, info, warning, error, critical, off.")
+    var logLevel: String = "info"
+
+    @Option(name: .customLong("service-cluster"), help: "Overrides node.cluster.")
+    var serviceCluster: String?
+
+    @Option(name: .customLong("service-node"), help: "Overrides node.id.")
+    var serviceNode: String?
+
+    // Envoy flags accepted for compatibility; Remora has no hot restart.
+    @Option(name: .customLong("base-id"), help: .hidden) var baseID: Int?
+    @Flag(name: .customLong("use-dynamic-base-id"), help: .hidden) var useDynamicBaseID = false
+    @Flag(name: .customLong("disable-hot-restart"), help: .hidden) var disableHotRestart = false
+    @Option(name: .customLong("parent-shutdown-time-s"), help: .hidden) var parentShutdownTime: Int?
+
+    mutating func validate() throws {
+        guard ["serve", "validate", "init_only"].contains(mode) else {
+            throw ValidationError("unknown --mode '\(mode)' (serve, validate, init_only)")
+        }
+        if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
+        guard RemoraLogHandler.level(named: logLevel) != nil else {
+            throw ValidationError("unknown --log-level '\(logLevel)'")
+        }
+    }
+
+    func run() throws {
+        let level = RemoraLogHandler.level(named: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in RemoraLogHandler(logLevel: level, label: label) }
+        let logger = Logger(label: "main")
+
+        let described = configPath ?? (configYAML != nil ? "--config-yaml" : "<embedded default>")
+        let config: ServerConfig
+        do {
+            var bootstrap: Envoy_Config_Bootstrap_V3_Bootstrap
+            if let configPath {
+                bootstrap = try BootstrapLoader.load(path: configPath)
+            } else {
+                bootstrap = try BootstrapLoader.decode(Envoy_Config_Bootstrap_V3_Bootstrap.self, yaml: configYAML ?? DefaultConfig.yaml)
+            }
+            if let serviceCluster { bootstrap.node.cluster = serviceCluster }
+            if let serviceNode { bootstrap.node.id = serviceNode }
+            config = try ConfigCompiler.compile(bootstrap)
+        } catch {
+            let message = "error initializing configuration '\(described)': \(error)"
+            logger.critical("\(message)")
+            if mode == "validate" { print(message) }
+            throw ExitCode(1)
+        }
+
+        if mode == "validate" {
+            print("configuration '\(described)' OK")
+            return
+        }
+        if mode == "init_only" { return }
+
+        let workers = concurrency ?? ProcessInfo.processInfo.activeProcessorCount
+        let options = ServerOptions(
+            concurrency: workers, drainTimeSeconds: drainTimeSeconds, configPath: configPath ?? "",
+            logLevel: logLevel, serviceCluster: serviceCluster, serviceNode: serviceNode,
+            version: "remora/\(Self.version)/RELEASE")
+        logger.info("starting remora \(Self.version) with \(workers) worker(s), config \(described)")
+        let server: Server
+        do {
+            server = try Server(config: config, options: options, logger: logger)
+        } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(1)
+        }
+        let code = server.run()
+        if code != 0 { throw ExitCode(code) }
+    }
+}

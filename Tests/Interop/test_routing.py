@@ -1,0 +1,125 @@
+"""Load balancing, filter-chain selection, STRICT_DNS and IPv6."""
+
+import collections
+import socket
+
+import pytest
+
+import support
+from support import (bootstrap, cluster, connect, filter_chain, free_port, ident_echo_handler,
+                     listener, recv_exact, recv_line, simple_config, socket_address, tcp_listener,
+                     wait_closed)
+
+
+@pytest.mark.parametrize("lb_policy", [None, "ROUND_ROBIN"], ids=["default_lb", "explicit_rr"])
+def test_round_robin_across_three_endpoints(proxy, upstreams, admin_port, lb_policy):
+    ups = [upstreams(ident_echo_handler(f"endpoint-{i}".encode())) for i in range(3)]
+    port = free_port()
+    cfg = bootstrap(admin_port, [tcp_listener("main", port, "rr", "rr")],
+                    [cluster("rr", [u.address for u in ups], lb_policy=lb_policy)])
+    proxy(cfg, concurrency=1)
+
+    seen = []
+    for _ in range(9):
+        with connect("127.0.0.1", port) as c:
+            seen.append(recv_line(c).decode())
+            c.sendall(b"ok")
+            assert recv_exact(c, 2) == b"ok"
+    counts = collections.Counter(seen)
+    assert counts == {"endpoint-0": 3, "endpoint-1": 3, "endpoint-2": 3}, seen
+    # Strict rotation: the first three are distinct and the cycle repeats.
+    assert len(set(seen[:3])) == 3 and seen == seen[:3] * 3, seen
+    assert [u.accepted for u in ups] == [3, 3, 3]
+
+
+def test_destination_port_chain_preferred_over_catch_all(proxy, upstreams, admin_port):
+    a = upstreams(ident_echo_handler(b"A"))
+    b = upstreams(ident_echo_handler(b"B"))
+    port = free_port()
+    cfg = bootstrap(admin_port, [
+        listener("main", socket_address("127.0.0.1", port), [
+            filter_chain("b", "catch_all"),  # listed first, but has no match
+            filter_chain("a", "by_port", destination_port=port),
+        ]),
+    ], [cluster("a", [a.address]), cluster("b", [b.address])])
+    p = proxy(cfg)
+
+    for _ in range(3):
+        with connect("127.0.0.1", port) as c:
+            assert recv_line(c) == b"A"
+    assert a.accepted == 3 and b.accepted == 0
+    p.wait_for_stats({"tcp.by_port.downstream_cx_total": 3,
+                      "tcp.catch_all.downstream_cx_total": 0}, missing_as_zero=True)
+
+
+def test_no_matching_filter_chain_closes_without_reaching_upstream(proxy, upstreams, admin_port):
+    up = upstreams()
+    port = free_port()
+    other = port + 1 if port < 65535 else port - 1
+    cfg = bootstrap(admin_port, [
+        listener("main", socket_address("127.0.0.1", port),
+                 [filter_chain("up", "other_port", destination_port=other)]),
+    ], [cluster("up", [up.address])])
+    p = proxy(cfg)
+
+    for _ in range(2):
+        c = connect("127.0.0.1", port)
+        try:
+            c.sendall(b"hello?")
+        except OSError:
+            pass  # already reset: fine
+        elapsed, data = wait_closed(c, timeout=3)
+        c.close()
+        assert data == b""
+        assert elapsed < 2.0
+    p.wait_for_stats({"cluster.up.upstream_cx_total": 0,
+                      "tcp.other_port.downstream_cx_total": 0}, missing_as_zero=True)
+    assert up.accepted == 0
+
+
+def test_strict_dns_localhost_v4_only(proxy, upstreams, admin_port):
+    up = upstreams(host="127.0.0.1")
+    port = free_port()
+    cfg = bootstrap(admin_port, [tcp_listener("main", port, "dns", "dns")],
+                    [cluster("dns", [socket_address("localhost", up.port)], type_="STRICT_DNS",
+                             dns_lookup_family="V4_ONLY")])
+    p = proxy(cfg)
+    for i in range(2):
+        with connect("127.0.0.1", port) as c:
+            msg = f"resolved {i}".encode()
+            c.sendall(msg)
+            assert recv_exact(c, len(msg)) == msg
+    assert up.accepted == 2
+    p.wait_for_stats({"cluster.dns.upstream_cx_total": 2})
+
+
+def _ipv6_available() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _ipv6_available(), reason="no ::1 on this machine")
+def test_ipv6_listener_to_ipv6_upstream(proxy, upstreams, admin_port):
+    peers = []
+
+    def handler(conn, server):
+        peers.append(conn.getpeername()[0])
+        support.echo_handler(conn, server)
+
+    up = upstreams(handler, host="::1")
+    port = free_port("::1")
+    p = proxy(simple_config(admin_port, port, [up.address], listen_host="::1",
+                            cluster_name="v6"))
+    with connect("::1", port) as c:
+        assert c.family == socket.AF_INET6
+        msg = b"over ipv6 " * 100
+        c.sendall(msg)
+        assert recv_exact(c, len(msg)) == msg
+    assert peers == ["::1"]
+    # Envoy names an IPv6 listener's stats "[__1]_<port>".
+    p.wait_for_stats({f"listener.{support.stat_addr('::1', port)}.downstream_cx_total": 1,
+                      "cluster.v6.upstream_cx_total": 1})

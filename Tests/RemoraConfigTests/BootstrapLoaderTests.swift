@@ -1,0 +1,186 @@
+import Testing
+@testable import RemoraConfig
+import RemoraAPI
+import RemoraCore
+
+@Suite struct BootstrapLoaderTests {
+    static let good = """
+    admin:
+      address: {socket_address: {address: 127.0.0.1, port_value: 9901}}
+    static_resources:
+      listeners:
+      - name: tcp
+        address: {socket_address: {address: 127.0.0.1, port_value: 10000}}
+        filter_chains:
+        - filters:
+          - name: envoy.filters.network.tcp_proxy
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
+              stat_prefix: "yes"
+              cluster: backend
+              idle_timeout: 1.5s
+              max_connect_attempts: 3
+      clusters:
+      - name: backend
+        connect_timeout: 0.25s
+        type: STRICT_DNS
+        dns_lookup_family: V4_ONLY
+        load_assignment:
+          cluster_name: backend
+          endpoints:
+          - lb_endpoints:
+            - endpoint: {address: {socket_address: {address: localhost, port_value: 8080}}}
+    """
+
+    func compile(_ yaml: String) throws -> ServerConfig {
+        let bootstrap = try BootstrapLoader.decode(Envoy_Config_Bootstrap_V3_Bootstrap.self, yaml: yaml)
+        return try ConfigCompiler.compile(bootstrap)
+    }
+
+    func error(_ yaml: String) -> ConfigError? {
+        do {
+            _ = try compile(yaml)
+            return nil
+        } catch let e as ConfigError {
+            return e
+        } catch {
+            Issue.record("unexpected error type \(error)")
+            return nil
+        }
+    }
+
+    @Test func goodConfigCompiles() throws {
+        let config = try compile(Self.good)
+        #expect(config.admin?.address == .v4(0x7f00_0001, port: 9901))
+        #expect(config.listeners.count == 1)
+        let listener = config.listeners[0]
+        #expect(listener.statPrefix == "127.0.0.1_10000")
+        let proxy = try #require(listener.filterChain(forDestinationPort: 10000)?.tcpProxy)
+        // YAML 1.1 would read `yes` as a boolean; a string field keeps it a string.
+        #expect(proxy == TcpProxyConfig(statPrefix: "yes", cluster: "backend", idleTimeoutMilliseconds: 1500, maxConnectAttempts: 3))
+        let cluster = try #require(config.cluster(named: "backend"))
+        #expect(cluster.connectTimeoutMilliseconds == 250)
+        #expect(cluster.discovery == .strictDNS([DNSEndpoint(host: "localhost", port: 8080)], family: .v4Only, refreshMilliseconds: 5000))
+    }
+
+    @Test func jsonConfigLoads() throws {
+        let json = """
+        {"static_resources": {"clusters": [{"name": "c", "type": "STATIC", "load_assignment": {"cluster_name": "c",
+          "endpoints": [{"lb_endpoints": [{"endpoint": {"address": {"socketAddress": {"address": "::1", "portValue": 80}}}}]}]}}]}}
+        """
+        let config = try compile(json)
+        #expect(config.clusters[0].discovery == .staticHosts([.v6(high: 0, low: 1, port: 80)]))
+    }
+
+    @Test func unknownFieldNamesItsPath() {
+        let e = error(Self.good.replacingOccurrences(of: "connect_timeout: 0.25s", with: "connect_timeout: 0.25s\n    bogus: 1"))
+        #expect(e?.description == "static_resources.clusters[0].bogus: unknown field")
+    }
+
+    @Test func typoInsideTypedConfigNamesItsPath() {
+        let e = error(Self.good.replacingOccurrences(of: "cluster: backend\n", with: "clustr: backend\n"))
+        #expect(e?.description == "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.clustr: unknown field")
+    }
+
+    @Test func unsupportedExtensionTypeIsRefused() {
+        let yaml = Self.good.replacingOccurrences(
+            of: "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
+            with: "envoy.extensions.filters.network.redis_proxy.v3.RedisProxy")
+        let e = error(yaml)
+        #expect(e?.description == "static_resources.listeners[0].filter_chains[0].filters[0].typed_config: unsupported type envoy.extensions.filters.network.redis_proxy.v3.RedisProxy")
+    }
+
+    @Test func knownButUnimplementedTypeIsRefused() {
+        let yaml = Self.good.replacingOccurrences(
+            of: """
+              "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
+                          stat_prefix: "yes"
+                          cluster: backend
+                          idle_timeout: 1.5s
+                          max_connect_attempts: 3
+            """,
+            with: """
+              "@type": type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC
+                          stat_prefix: x
+            """)
+        let e = error(yaml)
+        #expect(e?.description == "static_resources.listeners[0].filter_chains[0].filters[0].typed_config: unsupported type envoy.extensions.filters.network.rbac.v3.RBAC")
+    }
+
+    @Test func unimplementedFieldIsRefusedNotIgnored() {
+        let e = error(Self.good.replacingOccurrences(of: "type: STRICT_DNS", with: "type: STRICT_DNS\n    health_checks: [{timeout: 1s, interval: 1s, tcp_health_check: {}}]"))
+        #expect(e?.path == "static_resources.clusters[0].health_checks")
+        #expect(e?.isUnsupported == true)
+    }
+
+    @Test func badValuesNameTheirPath() {
+        #expect(error(Self.good.replacingOccurrences(of: "0.25s", with: "quarter"))?.path == "static_resources.clusters[0].connect_timeout")
+        #expect(error(Self.good.replacingOccurrences(of: "V4_ONLY", with: "V5_ONLY"))?.path == "static_resources.clusters[0].dns_lookup_family")
+        #expect(error(Self.good.replacingOccurrences(of: "port_value: 9901", with: "port_value: 99999"))?.path == "admin.address.socket_address.port_value")
+        #expect(error(Self.good.replacingOccurrences(of: "port_value: 9901", with: "port_value: nine"))?.path == "admin.address.socket_address.port_value")
+        #expect(error(Self.good.replacingOccurrences(of: "type: STRICT_DNS", with: "type: STATIC"))?.path
+            == "static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.address")
+        #expect(error("static_resources: [1, 2]")?.path == "static_resources")
+        #expect(error("admin: {address: {socket_address: {address: 127.0.0.1, port_value: 1}}, address: {}}") != nil)
+        #expect(error("key: [unclosed") != nil)
+    }
+
+    @Test func oneofConflictIsRefused() {
+        let e = error("admin: {address: {socket_address: {address: 127.0.0.1, port_value: 1}, pipe: {path: /tmp/x}}}")
+        #expect(e?.path == "admin.address.pipe")
+    }
+
+    @Test func unknownTypeURLIsRefused() {
+        let yaml = Self.good.replacingOccurrences(of: "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy", with: "envoy.nope.v3.Nope")
+        #expect(error(yaml)?.description == "static_resources.listeners[0].filter_chains[0].filters[0].typed_config: unsupported type envoy.nope.v3.Nope")
+    }
+
+    @Test func duplicateFilterChainMatchIsRefused() {
+        let yaml = """
+        static_resources:
+          listeners:
+          - address: {socket_address: {address: 127.0.0.1, port_value: 1}}
+            filter_chains:
+            - filters: []
+            - filters: []
+        """
+        #expect(error(yaml)?.path == "static_resources.listeners[0].filter_chains[1]")
+    }
+
+    @Test func filterChainSelectionByDestinationPort() throws {
+        let yaml = """
+        static_resources:
+          listeners:
+          - address: {socket_address: {address: 127.0.0.1, port_value: 1}}
+            filter_chains:
+            - name: any
+            - name: eighty
+              filter_chain_match: {destination_port: 80}
+        """
+        let listener = try compile(yaml).listeners[0]
+        #expect(listener.filterChain(forDestinationPort: 80)?.name == "eighty")
+        #expect(listener.filterChain(forDestinationPort: 81)?.name == "any")
+    }
+
+    @Test func mergeKeysAndAnchors() throws {
+        let yaml = """
+        static_resources:
+          clusters:
+          - &base {name: a, connect_timeout: 2s, type: STATIC}
+          - <<: *base
+            name: b
+        """
+        let config = try compile(yaml)
+        #expect(config.clusters.map(\.name) == ["a", "b"])
+        #expect(config.clusters[1].connectTimeoutMilliseconds == 2000)
+    }
+
+    @Test func durationParsing() {
+        #expect(SchemaJSONWriter.parseDuration("1.5s") == 1_500_000_000)
+        #expect(SchemaJSONWriter.parseDuration("0s") == 0)
+        #expect(SchemaJSONWriter.parseDuration("-2s") == -2_000_000_000)
+        #expect(SchemaJSONWriter.parseDuration("1.0000000001s") == nil)
+        #expect(SchemaJSONWriter.parseDuration("1m") == nil)
+        #expect(SchemaJSONWriter.parseDuration("s") == nil)
+    }
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds a release binary, and runs Remora.
+# Without arguments it runs the embedded default config: admin on
+# 127.0.0.1:9901 and a TCP proxy on 127.0.0.1:10000 whose upstream is that
+# admin server (try: curl http://127.0.0.1:10000/server_info).
+# With arguments they go to remora: scripts/run.sh -c my-envoy.yaml
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+swift build -c release --product remora
+exec .build/release/remora "$@"

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite: unit tests (swift test), then the integration tests
+# that run the real remora binary against real peers on loopback (pytest).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --with-python
+
+echo "== build"
+swift build --build-tests
+echo "== unit tests"
+swift test --skip-build --parallel
+echo "== integration tests"
+PROXY_BIN="$PWD/.build/debug/remora" .venv/bin/python -m pytest -q Tests/Interop
