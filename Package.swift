@@ -20,6 +20,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .target(name: "CRemoraShims"),
+        .target(name: "CRE2", linkerSettings: [.linkedLibrary("re2")]),
 
         .target(name: "RemoraCore", dependencies: [.product(name: "Atomics", package: "swift-atomics")]),
         .target(name: "RemoraEventLoop", dependencies: ["CLibUV", "CRemoraShims", "RemoraCore"]),
@@ -31,12 +32,12 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .target(name: "RemoraConfig", dependencies: [
-            "RemoraCore", "RemoraAPI",
+            "RemoraCore", "RemoraAPI", "CRE2",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "Yams", package: "Yams"),
         ]),
-        .target(name: "RemoraUpstream", dependencies: ["RemoraCore", "RemoraEventLoop", "RemoraConfig"]),
-        .target(name: "RemoraFilters", dependencies: ["RemoraCore", "RemoraEventLoop", "RemoraConfig", "RemoraUpstream"]),
+        .target(name: "RemoraUpstream", dependencies: ["RemoraCore", "RemoraEventLoop", "RemoraConfig", "RemoraHTTP"]),
+        .target(name: "RemoraFilters", dependencies: ["RemoraCore", "RemoraEventLoop", "RemoraConfig", "RemoraUpstream", "RemoraHTTP"]),
         .target(name: "RemoraServer", dependencies: [
             "RemoraCore", "RemoraEventLoop", "RemoraConfig", "RemoraUpstream", "RemoraFilters", "RemoraTLS", "RemoraHTTP",
             .product(name: "Logging", package: "swift-log"),
@@ -48,8 +49,12 @@ let package = Package(
         ]),
 
         .testTarget(name: "RemoraCoreTests", dependencies: ["RemoraCore"]),
+        .testTarget(name: "RemoraHTTPTests", dependencies: ["RemoraHTTP", "RemoraCore"]),
+        .testTarget(name: "RemoraUpstreamTests", dependencies: ["RemoraUpstream", "RemoraConfig", "RemoraCore"]),
+        .testTarget(name: "RemoraFiltersTests", dependencies: ["RemoraFilters", "RemoraConfig", "RemoraCore", "RemoraHTTP"]),
         .testTarget(name: "RemoraEventLoopTests", dependencies: ["RemoraEventLoop", "RemoraCore"]),
         .testTarget(name: "RemoraConfigTests", dependencies: ["RemoraConfig", "RemoraAPI"]),
         .testTarget(name: "RemoraServerTests", dependencies: ["RemoraServer", "RemoraEventLoop", "RemoraCore", "RemoraConfig"]),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )

@@ -13,10 +13,11 @@ extension EventLoop {
         let start = ThreadStart(loop: loop, name: name)
         let context = Unmanaged.passRetained(start).toOpaque()
         var thread = uv_thread_t()
-        let rc = uv_thread_create(&thread, eventLoopThreadMain, context)
-        if rc < 0 {
+        do {
+            try uvCheck(uv_thread_create(&thread, eventLoopThreadMain, context), "start thread \(name)")
+        } catch {
             Unmanaged<ThreadStart>.fromOpaque(context).release()
-            throw EventLoopError(uvCode: rc, operation: "start thread \(name)")
+            throw error
         }
         loop.setThread(thread)
         uv_sem_wait(start.running)

@@ -45,19 +45,21 @@ public final class EventLoop: @unchecked Sendable {
     public init() throws(EventLoopError) {
         _ = ignoreSIGPIPE
         let loop = UVMemory.allocate(uv_loop_t.self)
-        let rc = uv_loop_init(loop)
-        if rc < 0 {
+        do {
+            // Fails only when the process is out of file descriptors (epoll, eventfd).
+            try uvCheck(uv_loop_init(loop), "create event loop")
+        } catch {
             loop.deallocate()
-            throw EventLoopError(uvCode: rc, operation: "uv_loop_init")
+            throw error
         }
         let wakeup = UVMemory.allocate(uv_async_t.self)
-        // Cannot fail on Linux short of running out of file descriptors for the eventfd.
-        let asyncRC = uv_async_init(loop, wakeup, eventLoopWakeupCallback)
-        if asyncRC < 0 {
+        do {
+            try uvCheck(uv_async_init(loop, wakeup, eventLoopWakeupCallback), "create event loop wake-up")
+        } catch {
             wakeup.deallocate()
             uv_loop_close(loop)
             loop.deallocate()
-            throw EventLoopError(uvCode: asyncRC, operation: "uv_async_init")
+            throw error
         }
         self.loop = loop
         self.wakeup = wakeup

@@ -141,10 +141,11 @@ public final class Listener: LoopResource {
         }
         try removeStaleSocket(path)
         let stream = makeStreamHandle(loop: loop.loop, kind: .pipe)
-        let rc = uv_pipe_bind(asPipe(stream), path)
-        if rc < 0 {
+        do {
+            try uvCheck(uv_pipe_bind(asPipe(stream), path), operation)
+        } catch {
             uv_close(asHandle(stream), freeHandleOnClose)
-            throw EventLoopError(uvCode: rc, operation: operation)
+            throw error
         }
         return Listener(loop: loop, stream: stream, kind: .pipe, boundAddress: .unix(path), backlog: backlog)
     }
@@ -173,15 +174,15 @@ public final class Listener: LoopResource {
     /// Wraps `fd` in a new handle; closes `fd` if libuv refuses it.
     private static func open(loop: EventLoop, fd: Int32, kind: StreamKind, operation: @autoclosure () -> String) throws(EventLoopError) -> UnsafeMutablePointer<uv_stream_t> {
         let stream = makeStreamHandle(loop: loop.loop, kind: kind)
-        let rc: Int32
-        switch kind {
-        case .tcp: rc = uv_tcp_open(asTCP(stream), fd)
-        case .pipe: rc = uv_pipe_open(asPipe(stream), fd)
-        }
-        if rc < 0 {
+        do {
+            switch kind {
+            case .tcp: try uvCheck(uv_tcp_open(asTCP(stream), fd), operation())
+            case .pipe: try uvCheck(uv_pipe_open(asPipe(stream), fd), operation())
+            }
+        } catch {
             _ = Glibc.close(fd)
             uv_close(asHandle(stream), freeHandleOnClose)
-            throw EventLoopError(uvCode: rc, operation: operation())
+            throw error
         }
         return stream
     }

@@ -15,10 +15,11 @@ public final class SignalWatcher: LoopResource {
     public init(loop: EventLoop, signal: Int32, _ handler: @escaping () -> Void) throws(EventLoopError) {
         loop.assertInLoop()
         let handle = UVMemory.allocate(uv_signal_t.self)
-        let rc = uv_signal_init(loop.loop, handle)
-        if rc < 0 {
+        do {
+            try uvCheck(uv_signal_init(loop.loop, handle), "watch signal \(signal)")
+        } catch {
             handle.deallocate()
-            throw EventLoopError(uvCode: rc, operation: "watch signal \(signal)")
+            throw error
         }
         self.loop = loop
         self.signal = signal
@@ -26,10 +27,11 @@ public final class SignalWatcher: LoopResource {
         self.handler = handler
         // Held by libuv until the close callback.
         handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
-        let startRC = uv_signal_start(handle, signalReceived, signal)
-        if startRC < 0 {
+        do {
+            try uvCheck(uv_signal_start(handle, signalReceived, signal), "watch signal \(signal)")
+        } catch {
             close()
-            throw EventLoopError(uvCode: startRC, operation: "watch signal \(signal)")
+            throw error
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import RemoraConfig
 import RemoraAPI
@@ -91,18 +92,17 @@ import RemoraCore
     }
 
     @Test func knownButUnimplementedTypeIsRefused() {
-        let yaml = Self.good.replacingOccurrences(
-            of: """
-              "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
-                          stat_prefix: "yes"
-                          cluster: backend
-                          idle_timeout: 1.5s
-                          max_connect_attempts: 3
-            """,
-            with: """
-              "@type": type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC
-                          stat_prefix: x
-            """)
+        let yaml = """
+        static_resources:
+          listeners:
+          - address: {socket_address: {address: 127.0.0.1, port_value: 1}}
+            filter_chains:
+            - filters:
+              - name: envoy.filters.network.rbac
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC
+                  stat_prefix: x
+        """
         let e = error(yaml)
         #expect(e?.description == "static_resources.listeners[0].filter_chains[0].filters[0].typed_config: unsupported type envoy.extensions.filters.network.rbac.v3.RBAC")
     }

@@ -92,7 +92,7 @@ struct ConnectionTests {
         let listener = try Listener.bind(loop: loop, address: loopbackV4, reusePort: false)
         let server = RecordingDelegate()
         var serverSawEOFBeforeReply = false
-        server.onEOF = { connection in
+        server.onEOF = { [unowned server] connection in
             serverSawEOFBeforeReply = server.received == Array("ping".utf8)
             // Our read side is done; writing must still work.
             connection.write(Array("pong".utf8))
@@ -248,7 +248,7 @@ struct ConnectionTests {
 
         let server = RecordingDelegate()
         server.keepBytes = false
-        server.onRead = { _, _ in
+        server.onRead = { [unowned server] _, _ in
             if server.receivedCount == total { loop.stop() }
         }
         var serverConnection: Connection?

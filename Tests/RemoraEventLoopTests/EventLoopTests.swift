@@ -73,8 +73,9 @@ struct EventLoopTests {
                 Connection.connect(loop: loop, to: listener.boundAddress, timeoutMilliseconds: 1_000) { result in
                     guard case .success(let connection) = result else { return }
                     let client = RecordingDelegate()
+                    // The hook keeps the delegate alive until it runs, then lets go.
                     client.onClose = { _ in
-                        _ = client
+                        client.onClose = nil
                         closed.signal()
                     }
                     connection.delegate = client

@@ -118,15 +118,18 @@ struct ListenerTests {
         worker.execute {
             do {
                 let workerListener = try Listener.adopt(loop: worker, duplicating: share)
+                // Owned by the accept callback, which the listener drops when it closes.
+                var delegates: [RecordingDelegate] = []
                 try workerListener.startAccepting { connection in
                     // Greet from the worker's loop.
                     connection.write(Array("hi from worker".utf8))
                     connection.shutdownWrite()
                     connection.startReading()
                     let delegate = RecordingDelegate()
-                    delegate.onEOF = { $0.close(); _ = delegate }
+                    delegate.onEOF = { $0.close() }
                     delegate.onError = { connection, _ in connection.close() }
                     connection.delegate = delegate
+                    delegates.append(delegate)
                 }
             } catch {
                 Issue.record("adopt failed: \(error)")

@@ -4,6 +4,9 @@ import Atomics
 public enum StatKind: Sendable {
     /// Only goes up; threads' slots are summed.
     case counter
+    /// A counter that is listed only once it is non-zero, like Envoy's
+    /// dynamically created stats (`upstream_rq_503` appears when a 503 does).
+    case sparseCounter
     /// Goes up and down; threads' slots are summed (each thread adds and
     /// removes its own share, e.g. its own active connections).
     case gauge

@@ -52,6 +52,7 @@ public final class StatsStore: Sendable {
                     }
                 } else {
                     let v = scope.value(i) + (merged[name]?.value ?? 0)
+                    if kind == .sparseCounter && v == 0 { continue }
                     merged[name] = Entry(name: name, kind: kind, value: v, histogram: nil)
                 }
             }

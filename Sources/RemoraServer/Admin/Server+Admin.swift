@@ -106,7 +106,7 @@ extension Server {
         for entry in entries {
             let name = "envoy_" + String(entry.name.map { (c: Character) -> Character in c.isLetter || c.isNumber ? c : "_" })
             switch entry.kind {
-            case .counter:
+            case .counter, .sparseCounter:
                 body += "# TYPE \(name) counter\n\(name){} \(entry.value)\n"
             case .gauge:
                 body += "# TYPE \(name) gauge\n\(name){} \(entry.value)\n"

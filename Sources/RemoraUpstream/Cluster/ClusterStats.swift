@@ -11,6 +11,15 @@ public enum ClusterStat: Int, CaseIterable, Sendable {
     case membershipTotal, membershipHealthy, membershipChange
     case updateAttempt, updateSuccess, updateFailure
     case upstreamCxConnectMs, upstreamCxLengthMs
+    // HTTP requests.
+    case upstreamCxHttp1Total, upstreamCxMaxRequests, upstreamCxIdleTimeout
+    case upstreamRqTotal, upstreamRqActive, upstreamRqCompleted
+    case upstreamRqPendingTotal, upstreamRqPendingActive, upstreamRqPendingOverflow
+    case upstreamRq1xx, upstreamRq2xx, upstreamRq3xx, upstreamRq4xx, upstreamRq5xx
+    case upstreamRqTimeout, upstreamRqPerTryTimeout
+    case upstreamRqRetry, upstreamRqRetrySuccess, upstreamRqRetryOverflow, upstreamRqRetryLimitExceeded
+    case upstreamRqRxReset, upstreamRqTxReset, upstreamRqCancelled
+    case upstreamRqTime
 
     public var name: String {
         switch self {
@@ -36,24 +45,67 @@ public enum ClusterStat: Int, CaseIterable, Sendable {
         case .updateFailure: "update_failure"
         case .upstreamCxConnectMs: "upstream_cx_connect_ms"
         case .upstreamCxLengthMs: "upstream_cx_length_ms"
+        case .upstreamCxHttp1Total: "upstream_cx_http1_total"
+        case .upstreamCxMaxRequests: "upstream_cx_max_requests"
+        case .upstreamCxIdleTimeout: "upstream_cx_idle_timeout"
+        case .upstreamRqTotal: "upstream_rq_total"
+        case .upstreamRqActive: "upstream_rq_active"
+        case .upstreamRqCompleted: "upstream_rq_completed"
+        case .upstreamRqPendingTotal: "upstream_rq_pending_total"
+        case .upstreamRqPendingActive: "upstream_rq_pending_active"
+        case .upstreamRqPendingOverflow: "upstream_rq_pending_overflow"
+        case .upstreamRq1xx: "upstream_rq_1xx"
+        case .upstreamRq2xx: "upstream_rq_2xx"
+        case .upstreamRq3xx: "upstream_rq_3xx"
+        case .upstreamRq4xx: "upstream_rq_4xx"
+        case .upstreamRq5xx: "upstream_rq_5xx"
+        case .upstreamRqTimeout: "upstream_rq_timeout"
+        case .upstreamRqPerTryTimeout: "upstream_rq_per_try_timeout"
+        case .upstreamRqRetry: "upstream_rq_retry"
+        case .upstreamRqRetrySuccess: "upstream_rq_retry_success"
+        case .upstreamRqRetryOverflow: "upstream_rq_retry_overflow"
+        case .upstreamRqRetryLimitExceeded: "upstream_rq_retry_limit_exceeded"
+        case .upstreamRqRxReset: "upstream_rq_rx_reset"
+        case .upstreamRqTxReset: "upstream_rq_tx_reset"
+        case .upstreamRqCancelled: "upstream_rq_cancelled"
+        case .upstreamRqTime: "upstream_rq_time"
         }
     }
 
     public var kind: StatKind {
         switch self {
-        case .upstreamCxActive, .membershipTotal, .membershipHealthy: .gauge
-        case .upstreamCxConnectMs, .upstreamCxLengthMs: .histogram
+        case .upstreamCxActive, .membershipTotal, .membershipHealthy, .upstreamRqActive, .upstreamRqPendingActive: .gauge
+        case .upstreamCxConnectMs, .upstreamCxLengthMs, .upstreamRqTime: .histogram
         default: .counter
         }
     }
 
+    /// Per-status-code counters (`upstream_rq_200`) follow the fixed stats,
+    /// at index `statusCodeBase + code - 100`, listed only once used.
+    public static let statusCodeBase = allCases.count
+
     public static func makeScope(cluster: String, in store: StatsStore) -> StatScope {
-        store.makeScope(prefix: "cluster.\(cluster).", stats: allCases.map { ($0.name, $0.kind) })
+        let fixed = allCases.map { ($0.name, $0.kind) }
+        let codes = (100...599).map { ("upstream_rq_\($0)", StatKind.sparseCounter) }
+        return store.makeScope(prefix: "cluster.\(cluster).", stats: fixed + codes)
     }
 }
 
 extension StatSlots {
     @inline(__always)
     public func add(_ stat: ClusterStat, _ delta: Int64 = 1) { add(stat.rawValue, delta) }
+
+    /// Counts a response: `upstream_rq_<code>` and `upstream_rq_<class>xx`.
+    public func countUpstreamResponse(status: Int) {
+        guard status >= 100 && status <= 599 else { return }
+        add(ClusterStat.statusCodeBase + status - 100, 1)
+        switch status / 100 {
+        case 1: add(.upstreamRq1xx)
+        case 2: add(.upstreamRq2xx)
+        case 3: add(.upstreamRq3xx)
+        case 4: add(.upstreamRq4xx)
+        default: add(.upstreamRq5xx)
+        }
+    }
     public func record(_ stat: ClusterStat, milliseconds: UInt64) { record(stat.rawValue, milliseconds: milliseconds) }
 }
