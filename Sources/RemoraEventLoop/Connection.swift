@@ -168,6 +168,9 @@ public final class Connection: LoopResource {
         isReading = false
         readBlock = nil
         dropPendingWrites()
+        // Completions waiting for a FIN that will never be sent; dropping
+        // them here also breaks any cycle through captures of `self`.
+        shutdownCompletions.removeAll()
         if reset && kind == .tcp {
             var fd: uv_os_fd_t = -1
             if uv_fileno(asHandle(stream), &fd) == 0 {

@@ -12,6 +12,9 @@ import Glibc
 ///
 /// Other threads talk to a loop only through `execute(_:)` and `stop()`.
 ///
+/// Making the first loop ignores SIGPIPE process-wide (as Envoy does), so
+/// that writing to a vanished peer fails with `.brokenPipe` instead.
+///
 /// `@unchecked Sendable` is safe because the only members touched from other
 /// threads are the mutex-protected post queue, the atomic owner-thread id and
 /// immutable `let`s; the libuv loop, the buffer pool and all loop-thread state
@@ -103,7 +106,8 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// Asks the loop to close all of its handles and return from `run()`.
-    /// Thread-safe and idempotent. Work posted before it still runs.
+    /// Thread-safe and idempotent. Work posted before it still runs. On a
+    /// loop that is not running yet, it takes effect when `run()` starts.
     public func stop() {
         shared.withLock { state in
             guard !state.stopRequested else { return }

@@ -18,6 +18,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import support  # noqa: E402
+import http_support  # noqa: E402
 from support import IS_ENVOY, PROXY_BIN, PROXY_KIND, ProxyProcess, TcpServer  # noqa: E402
 
 # Per-phase hard deadlines (seconds).  A test can raise its own call budget
@@ -151,6 +152,24 @@ def upstreams():
 
     def make(handler=support.echo_handler, **kw) -> TcpServer:
         s = TcpServer(handler, **kw)
+        servers.append(s)
+        return s
+
+    yield make
+    for s in servers:
+        s.stop()
+
+
+@pytest.fixture
+def http_upstreams():
+    """Factory for recording HTTP/1.1 origin servers
+    (``http_support.HttpUpstream``); all are stopped at teardown.
+
+    ``http_upstreams(responder=None, name="up", ...)``."""
+    servers: list = []
+
+    def make(responder=None, **kw):
+        s = http_support.HttpUpstream(responder, **kw)
         servers.append(s)
         return s
 

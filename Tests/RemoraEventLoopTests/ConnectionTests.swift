@@ -104,6 +104,7 @@ struct ConnectionTests {
         }
         let client = RecordingDelegate()
         client.onEOF = { _ in loop.stop() }
+        var shutdownCompletions = 0
         Connection.connect(loop: loop, to: listener.boundAddress, timeoutMilliseconds: 2_000) { result in
             guard case .success(let connection) = result else {
                 Issue.record("connect failed")
@@ -113,9 +114,11 @@ struct ConnectionTests {
             connection.delegate = client
             connection.startReading()
             connection.write(Array("ping".utf8))
+            connection.shutdownWrite { shutdownCompletions += 1 }
             connection.shutdownWrite()
         }
         runLoop(loop)
+        #expect(shutdownCompletions == 1)
         #expect(serverSawEOFBeforeReply)
         #expect(server.eofCount == 1)
         #expect(client.received == Array("pong".utf8))

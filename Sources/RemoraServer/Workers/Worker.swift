@@ -53,6 +53,12 @@ final class Worker: @unchecked Sendable {
         clusters[cluster]?.update(hosts)
     }
 
+    /// The worker's view of a cluster (on the worker's loop only).
+    func cluster(named name: String) -> WorkerCluster? {
+        loop.assertInLoop()
+        return clusters[name]
+    }
+
     /// Binds (or, for shared sockets, adopts) a listener and starts accepting.
     func addListener(_ config: ListenerConfig, address: SocketAddress, sharing shared: Listener?,
                      stats: StatScope, proxyStats: [String: StatScope]) throws(EventLoopError) -> Listener {

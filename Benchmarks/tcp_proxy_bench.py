@@ -1,0 +1,633 @@
+#!/usr/bin/env python3
+"""Side-by-side TCP proxy benchmark: Remora vs Envoy.
+
+Both proxies run the same Envoy v3 bootstrap: one listener on 127.0.0.1 with
+``envoy.filters.network.tcp_proxy`` to a STATIC cluster whose single endpoint
+is a local upstream server, and admin on a free port.  For each proxy, in
+alternating order over several rounds, the script
+
+  1. starts a fresh upstream (``tcp_bench_tool server``: a single-threaded
+     epoll sink / source / echo server written in C),
+  2. starts the proxy (``--concurrency 1``) and waits for admin ``/ready``,
+  3. warms it up (64 MiB + 500 connections, not measured),
+  4. bulk upload: client -> proxy -> upstream sink, N GiB,
+  5. bulk download: upstream source -> proxy -> client, N GiB,
+  6. short connections: M connections, K in flight, each connect, send
+     64 bytes, read the echo, close,
+  7. reads the proxy's peak RSS (VmHWM) and RSS, stops it and the upstream.
+
+Proxy CPU is utime+stime of the whole process (all threads) from
+/proc/<pid>/stat, as a delta over each phase.  Every payload byte is checked
+against a pattern (the sink checks uploads, the client checks downloads and
+echoes), so a proxy that loses, reorders or corrupts bytes fails the run.
+
+Standard library only; the C helper (tcp_bench_tool.c, next to this file) is
+compiled with ``cc -O2`` into a temporary directory at run time.  Run
+``python3 Benchmarks/tcp_proxy_bench.py --help`` for the flags.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import datetime
+import http.client
+import json
+import os
+import platform
+import select
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+TOOL_SRC = HERE / "tcp_bench_tool.c"
+MiB = 1 << 20
+GiB = 1 << 30
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+KINDS = ("remora", "envoy")
+
+try:
+    _LIBC = ctypes.CDLL(None, use_errno=True)
+except OSError:  # pragma: no cover - no libc handle: children just lack PDEATHSIG
+    _LIBC = None
+
+
+def _child_setup() -> None:
+    """In the forked child before exec: die with the benchmark (PR_SET_PDEATHSIG)."""
+    if _LIBC is not None:
+        _LIBC.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 == PR_SET_PDEATHSIG
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+# ---------------------------------------------------------------------------
+# child processes: every one is registered and stopped in a finally block
+# ---------------------------------------------------------------------------
+
+
+class Children:
+    def __init__(self) -> None:
+        self.live: list[subprocess.Popen] = []
+
+    def start(self, argv: list[str], **kw) -> subprocess.Popen:
+        kw.setdefault("stdin", subprocess.DEVNULL)
+        p = subprocess.Popen(argv, start_new_session=True, preexec_fn=_child_setup, **kw)
+        self.live.append(p)
+        return p
+
+    def stop(self, p: subprocess.Popen, grace: float = 10.0) -> dict:
+        """SIGTERM, wait up to ``grace`` s, then SIGKILL.  Returns how it ended."""
+        info = {"exit_code": p.poll(), "killed": False, "already_exited": p.poll() is not None}
+        if p.poll() is None:
+            try:
+                p.send_signal(signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                p.wait(grace)
+            except subprocess.TimeoutExpired:
+                info["killed"] = True
+                p.kill()
+                try:
+                    p.wait(5)
+                except subprocess.TimeoutExpired:
+                    pass
+            info["exit_code"] = p.poll()
+        for f in (p.stdout, p.stderr):
+            if f is not None:
+                try:
+                    f.close()
+                except OSError:
+                    pass
+        if p in self.live:
+            self.live.remove(p)
+        return info
+
+    def stop_all(self) -> None:
+        for p in list(reversed(self.live)):
+            self.stop(p, grace=3.0)
+
+
+def run_client(children: Children, tool: str, args: list, timeout: float) -> dict:
+    """Runs one tcp_bench_tool client; returns its JSON result."""
+    argv = [tool] + [str(a) for a in args]
+    p = children.start(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = p.communicate(timeout=timeout + 15)
+    except subprocess.TimeoutExpired:
+        children.stop(p, grace=0.5)
+        return {"ok": False, "error": f"client {args[0]} did not finish within {timeout + 15:.0f} s"}
+    except BaseException:
+        children.stop(p, grace=0.5)
+        raise
+    children.stop(p)  # already exited: just forgets it
+    try:
+        res = json.loads(out.decode().strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"ok": False, "error": f"client {args[0]} exited {p.returncode}: {err.decode()[-500:]!r}"}
+    return res
+
+
+# ---------------------------------------------------------------------------
+# /proc readers
+# ---------------------------------------------------------------------------
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    """utime + stime of the whole process (all threads), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        data = f.read()
+    fields = data[data.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # fields 14 and 15 of stat(5)
+
+
+def proc_mem_kib(pid: int) -> dict:
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, val = line.partition(":")
+            if key in ("VmHWM", "VmRSS", "Threads"):
+                out[key] = int(val.split()[0])
+    return out
+
+
+def machine_cpu() -> tuple[int, int]:
+    """(busy, total) jiffies over all CPUs from /proc/stat."""
+    with open("/proc/stat") as f:
+        parts = [int(x) for x in f.readline().split()[1:]]
+    idle = parts[3] + (parts[4] if len(parts) > 4 else 0)
+    return sum(parts) - idle, sum(parts)
+
+
+# ---------------------------------------------------------------------------
+# setup
+# ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def compile_tool(workdir: Path) -> str:
+    cc = os.environ.get("CC", "cc")
+    out = workdir / "tcp_bench_tool"
+    r = subprocess.run([cc, "-O2", "-o", str(out), str(TOOL_SRC)], capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        raise BenchError(f"compiling {TOOL_SRC} failed:\n{r.stderr}")
+    return str(out)
+
+
+def start_upstream(children: Children, tool: str, verify: bool, max_seconds: float) -> tuple[subprocess.Popen, int]:
+    p = children.start([tool, "server", str(int(max_seconds)), "1" if verify else "0"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    line = b""
+    while time.monotonic() < deadline and not line.endswith(b"\n"):
+        ready, _, _ = select.select([p.stdout], [], [], 0.2)
+        if ready:
+            chunk = os.read(p.stdout.fileno(), 64)
+            if not chunk:
+                break
+            line += chunk
+    if not line.startswith(b"PORT "):
+        children.stop(p, grace=0.5)
+        raise BenchError(f"upstream server did not report its port (got {line!r})")
+    return p, int(line.split()[1])
+
+
+BOOTSTRAP = """\
+admin:
+  address:
+    socket_address:
+      address: 127.0.0.1
+      port_value: {admin}
+static_resources:
+  listeners:
+  - name: bench
+    address:
+      socket_address:
+        address: 127.0.0.1
+        port_value: {listen}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.tcp_proxy
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
+          stat_prefix: bench
+          cluster: upstream
+  clusters:
+  - name: upstream
+    type: STATIC
+    connect_timeout: 5s
+    load_assignment:
+      cluster_name: upstream
+      endpoints:
+      - lb_endpoints:
+        - endpoint:
+            address:
+              socket_address:
+                address: 127.0.0.1
+                port_value: {upstream}
+"""
+
+
+def proxy_argv(kind: str, binary: str, config: Path) -> list[str]:
+    argv = [binary, "-c", str(config), "--concurrency", "1", "--drain-time-s", "2"]
+    if kind == "envoy":
+        argv += ["--disable-hot-restart", "--use-dynamic-base-id"]
+    return argv
+
+
+def admin_get(port: int, path: str, timeout: float = 2.0) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
+def log_tail(path: Path, n: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
+    except OSError:
+        return ""
+
+
+def wait_ready(proc: subprocess.Popen, admin_port: int, log: Path, timeout: float = 60.0) -> float:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if proc.poll() is not None:
+            raise BenchError(f"proxy exited with {proc.returncode} before /ready:\n{log_tail(log)}")
+        try:
+            status, _ = admin_get(admin_port, "/ready", timeout=1.0)
+            if status == 200:
+                return time.monotonic() - t0
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise BenchError(f"proxy not ready after {timeout:.0f} s:\n{log_tail(log)}")
+
+
+# ---------------------------------------------------------------------------
+# one proxy, one round
+# ---------------------------------------------------------------------------
+
+
+def measured(children: Children, tool: str, pid: int, args: list, timeout: float) -> dict:
+    """Runs a client and attaches the proxy's CPU delta and the machine's load."""
+    m0, c0 = machine_cpu(), proc_cpu_seconds(pid)
+    w0 = time.monotonic()
+    res = run_client(children, tool, args, timeout)
+    wall = time.monotonic() - w0
+    c1, m1 = proc_cpu_seconds(pid), machine_cpu()
+    res["proxy_cpu_seconds"] = c1 - c0
+    res["wall_seconds"] = wall
+    res["machine_busy_pct"] = 100.0 * (m1[0] - m0[0]) / max(1, m1[1] - m0[1])
+    return res
+
+
+def run_session(kind: str, binary: str, rnd: int, args, tool: str, children: Children, workdir: Path) -> dict:
+    tag = f"{kind}-r{rnd}"
+    sess: dict = {"proxy": kind, "round": rnd, "ok": True, "problems": []}
+    bulk_bytes = int(args.gib * GiB)
+    down_bytes = int(args.download_gib * GiB)
+    bulk_timeout = max(60.0, 90.0 * max(args.gib, args.download_gib))
+    conn_timeout = max(60.0, args.connections / 100.0)
+    budget = 120 + bulk_timeout * 2 + conn_timeout
+
+    up, up_port = start_upstream(children, tool, not args.no_verify, budget)
+    proxy = None
+    try:
+        listen_port, admin_port = free_port(), free_port()
+        config = workdir / f"{tag}.yaml"
+        config.write_text(BOOTSTRAP.format(admin=admin_port, listen=listen_port, upstream=up_port))
+        log = workdir / f"{tag}.log"
+        with open(log, "wb") as logf:
+            proxy = children.start(proxy_argv(kind, binary, config), stdout=logf, stderr=subprocess.STDOUT)
+        pid = proxy.pid
+        sess["startup_seconds"] = wait_ready(proxy, admin_port, log)
+        try:
+            sess["exe"] = os.readlink(f"/proc/{pid}/exe")
+        except OSError:
+            sess["exe"] = "?"
+        mem = proc_mem_kib(pid)
+        sess["rss_ready_kib"] = mem.get("VmRSS")
+        sess["threads"] = mem.get("Threads")
+
+        def alive(phase: str) -> bool:
+            if proxy.poll() is None:
+                return True
+            sess["ok"] = False
+            sess["problems"].append(f"{kind} exited with {proxy.returncode} during {phase}: {log_tail(log)}")
+            return False
+
+        def check(phase: str, res: dict) -> None:
+            sess[phase] = res
+            if not res.get("ok"):
+                sess["ok"] = False
+                sess["problems"].append(f"{phase}: {res.get('error')}")
+
+        # warm-up, not measured
+        w1 = run_client(children, tool, ["upload", listen_port, 64 * MiB, 60], 60)
+        w2 = run_client(children, tool, ["conns", listen_port, 500, args.inflight, args.payload, 60], 60)
+        for name, w in (("warmup upload", w1), ("warmup conns", w2)):
+            if not w.get("ok"):
+                sess["ok"] = False
+                sess["problems"].append(f"{name}: {w.get('error')}")
+
+        if alive("warm-up") and bulk_bytes > 0:
+            check("upload", measured(children, tool, pid, ["upload", listen_port, bulk_bytes, bulk_timeout], bulk_timeout))
+        if alive("upload") and down_bytes > 0:
+            check("download", measured(children, tool, pid,
+                                       ["download", listen_port, down_bytes, bulk_timeout, 0 if args.no_verify else 1],
+                                       bulk_timeout))
+        if alive("download") and args.connections > 0:
+            check("conns", measured(children, tool, pid,
+                                    ["conns", listen_port, args.connections, args.inflight, args.payload, conn_timeout],
+                                    conn_timeout))
+        if alive("connections"):
+            mem = proc_mem_kib(pid)
+            sess["rss_peak_kib"] = mem.get("VmHWM")
+            time.sleep(1.0)  # let deferred frees / pool trims happen before "RSS after"
+            mem = proc_mem_kib(pid)
+            sess["rss_after_kib"] = mem.get("VmRSS")
+            sess["rss_peak_kib"] = max(sess["rss_peak_kib"] or 0, mem.get("VmHWM") or 0)
+            try:
+                status, body = admin_get(admin_port, "/stats?filter=downstream_cx_total")
+                sess["admin_stats_excerpt"] = body.decode(errors="replace")[:2000] if status == 200 else f"HTTP {status}"
+            except OSError as e:
+                sess["admin_stats_excerpt"] = f"admin /stats failed: {e}"
+    finally:
+        if proxy is not None:
+            t0 = time.monotonic()
+            stop = children.stop(proxy, grace=15.0)
+            stop["seconds"] = round(time.monotonic() - t0, 3)
+            sess["shutdown"] = stop
+            if stop["killed"]:
+                sess["problems"].append(f"{kind} did not exit within 15 s of SIGTERM; killed")
+            elif stop["exit_code"] not in (0, None) and not stop["already_exited"]:
+                sess["problems"].append(f"{kind} exited with {stop['exit_code']} after SIGTERM")
+        children.stop(up, grace=1.0)
+    derive(sess)
+    return sess
+
+
+def derive(s: dict) -> None:
+    """Adds the per-session figures the table is built from."""
+    f: dict = {}
+    for phase in ("upload", "download"):
+        r = s.get(phase)
+        if r and r.get("ok"):
+            gib = r["bytes"] / GiB
+            f[f"{phase}_mib_s"] = r["bytes"] / MiB / r["seconds"]
+            f[f"{phase}_cpu_s_per_gib"] = r["proxy_cpu_seconds"] / gib
+            f[f"{phase}_proxy_cpu_pct"] = 100.0 * r["proxy_cpu_seconds"] / r["wall_seconds"]
+    r = s.get("conns")
+    if r and r.get("ok"):
+        f["conns_per_s"] = r["completed"] / r["seconds"]
+        f["conn_cpu_us"] = 1e6 * r["proxy_cpu_seconds"] / r["completed"]
+        f["conn_p50_us"] = r["latency_p50_us"]
+        f["conn_p99_us"] = r["latency_p99_us"]
+        f["conns_proxy_cpu_pct"] = 100.0 * r["proxy_cpu_seconds"] / r["wall_seconds"]
+    for key in ("rss_ready_kib", "rss_peak_kib", "rss_after_kib"):
+        if s.get(key):
+            f[key.replace("_kib", "_mib")] = s[key] / 1024.0
+    s["figures"] = f
+
+
+# ---------------------------------------------------------------------------
+# report
+# ---------------------------------------------------------------------------
+
+# (key, label, format, ratio shown?, lower is better?)
+ROWS = [
+    ("upload_mib_s", "upload throughput (MiB/s)", "{:.0f}", True, False),
+    ("upload_cpu_s_per_gib", "upload proxy CPU (s/GiB)", "{:.3f}", True, True),
+    ("upload_proxy_cpu_pct", "upload proxy CPU (% of a core)", "{:.0f}", False, True),
+    ("download_mib_s", "download throughput (MiB/s)", "{:.0f}", True, False),
+    ("download_cpu_s_per_gib", "download proxy CPU (s/GiB)", "{:.3f}", True, True),
+    ("download_proxy_cpu_pct", "download proxy CPU (% of a core)", "{:.0f}", False, True),
+    ("conns_per_s", "short connections (conn/s)", "{:.0f}", True, False),
+    ("conn_cpu_us", "proxy CPU per connection (us)", "{:.1f}", True, True),
+    ("conn_p50_us", "connection latency p50 (us)", "{:.0f}", True, True),
+    ("conn_p99_us", "connection latency p99 (us)", "{:.0f}", True, True),
+    ("conns_proxy_cpu_pct", "conns proxy CPU (% of a core)", "{:.0f}", False, True),
+    ("rss_ready_mib", "RSS when ready (MiB)", "{:.1f}", True, True),
+    ("rss_peak_mib", "peak RSS, VmHWM (MiB)", "{:.1f}", True, True),
+    ("rss_after_mib", "RSS after the runs (MiB)", "{:.1f}", True, True),
+]
+
+
+def summarize(sessions: list[dict], kinds: list[str]) -> dict:
+    out: dict = {}
+    for kind in kinds:
+        ks = [s for s in sessions if s["proxy"] == kind]
+        out[kind] = {}
+        for key, *_ in ROWS:
+            vals = [s["figures"][key] for s in ks if key in s.get("figures", {})]
+            if vals:
+                out[kind][key] = {"median": statistics.median(vals), "min": min(vals), "max": max(vals),
+                                  "n": len(vals), "values": vals}
+    if len(kinds) == 2:
+        a, b = kinds
+        out["ratio"] = {}
+        for key, *_ in ROWS:
+            if key in out[a] and key in out[b] and out[b][key]["median"]:
+                out["ratio"][key] = out[a][key]["median"] / out[b][key]["median"]
+    return out
+
+
+def format_table(summary: dict, kinds: list[str]) -> str:
+    def cell(kind: str, key: str, fmt: str) -> str:
+        v = summary.get(kind, {}).get(key)
+        if not v:
+            return "-"
+        if v["n"] == 1:
+            return fmt.format(v["median"])
+        return f"{fmt.format(v['median'])} ({fmt.format(v['min'])}-{fmt.format(v['max'])})"
+
+    head = ["metric (median of rounds, min-max)"] + [k.capitalize() for k in kinds]
+    if len(kinds) == 2:
+        head.append(f"{kinds[0].capitalize()}/{kinds[1].capitalize()}")
+    lines = []
+    for key, label, fmt, show_ratio, _lower in ROWS:
+        row = [label] + [cell(k, key, fmt) for k in kinds]
+        if len(kinds) == 2:
+            r = summary.get("ratio", {}).get(key)
+            row.append(f"{r:.2f}" if (r is not None and show_ratio) else "")
+        lines.append(row)
+    widths = [max(len(r[i]) for r in [head] + lines) for i in range(len(head))]
+
+    def fmt_row(r):
+        return "| " + " | ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(r)) + " |"
+
+    sep = "|" + "|".join("-" * (w + 2) if i == 0 else "-" * (w + 1) + ":" for i, w in enumerate(widths)) + "|"
+    return "\n".join([fmt_row(head), sep] + [fmt_row(r) for r in lines])
+
+
+# ---------------------------------------------------------------------------
+# main
+# ---------------------------------------------------------------------------
+
+
+def default_remora() -> str:
+    for cand in (REPO / ".build-bench" / "release" / "remora", REPO / ".build" / "release" / "remora"):
+        if cand.exists():
+            return str(cand)
+    return str(REPO / ".build-bench" / "release" / "remora")
+
+
+def default_envoy() -> str:
+    if os.path.exists("/tmp/venv/bin/envoy"):
+        return "/tmp/venv/bin/envoy"
+    return shutil.which("envoy") or "envoy"
+
+
+def version_of(binary: str) -> str:
+    try:
+        r = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30,
+                           stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_child_setup)
+        text = (r.stdout + r.stderr).strip().splitlines()
+        return text[-1].strip() if text else f"exit {r.returncode}"
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"unknown ({e})"
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--remora", default=default_remora(), help="remora binary")
+    p.add_argument("--envoy", default=default_envoy(), help="envoy binary (or wrapper that execs it)")
+    p.add_argument("--gib", type=float, default=2.0, help="GiB pushed upstream per bulk run")
+    p.add_argument("--download-gib", type=float, default=None,
+                   help="GiB pulled downstream per bulk run (default: --gib; 0 skips)")
+    p.add_argument("--connections", type=int, default=20000, help="short connections per run")
+    p.add_argument("--inflight", type=int, default=16, help="short connections kept in flight")
+    p.add_argument("--payload", type=int, default=64, help="bytes each short connection sends and gets echoed")
+    p.add_argument("--rounds", type=int, default=3, help="rounds; each runs every proxy once, order alternating")
+    p.add_argument("--proxies", default="remora,envoy", help="comma-separated subset of remora,envoy")
+    p.add_argument("--json", metavar="PATH", help="write all results as JSON here")
+    p.add_argument("--no-verify", action="store_true", help="skip the byte-pattern check in sink and client")
+    p.add_argument("--keep-temp", action="store_true", help="keep the temp dir (configs, proxy logs)")
+    a = p.parse_args(argv)
+    if a.download_gib is None:
+        a.download_gib = a.gib
+    a.kinds = [k.strip() for k in a.proxies.split(",") if k.strip()]
+    for k in a.kinds:
+        if k not in KINDS:
+            p.error(f"unknown proxy {k!r} in --proxies")
+    if a.rounds < 1 or a.inflight < 1 or a.connections < 0 or a.gib < 0 or a.download_gib < 0:
+        p.error("--rounds and --inflight must be >= 1; sizes must be >= 0")
+    if not 8 <= a.payload <= 65536:
+        p.error("--payload must be within 8..65536")
+    return a
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    binaries = {"remora": args.remora, "envoy": args.envoy}
+    for k in args.kinds:
+        b = binaries[k]
+        if not (os.path.exists(b) or shutil.which(b)):
+            print(f"error: {k} binary not found: {b}", file=sys.stderr)
+            return 2
+
+    def on_signal(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)  # even if started with SIGINT ignored (background job)
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:  # respect nohup
+        signal.signal(signal.SIGHUP, on_signal)
+
+    children = Children()
+    workdir = Path(tempfile.mkdtemp(prefix="tcp-proxy-bench-"))
+    started = datetime.datetime.now(datetime.timezone.utc)
+    result: dict = {
+        "date": started.strftime("%Y-%m-%d"),
+        "started_utc": started.isoformat(timespec="seconds"),
+        "command": " ".join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])),
+        "host": {"kernel": platform.release(), "machine": platform.machine(), "cpus": os.cpu_count(),
+                 "loadavg_at_start": os.getloadavg()},
+        "settings": {"gib": args.gib, "download_gib": args.download_gib, "connections": args.connections,
+                     "inflight": args.inflight, "payload": args.payload, "rounds": args.rounds,
+                     "verify": not args.no_verify, "concurrency": 1},
+        "binaries": {k: {"path": binaries[k], "version": version_of(binaries[k])} for k in args.kinds},
+        "sessions": [],
+    }
+    code = 0
+    try:
+        tool = compile_tool(workdir)
+        for rnd in range(args.rounds):
+            order = args.kinds if rnd % 2 == 0 else list(reversed(args.kinds))
+            for kind in order:
+                t0 = time.monotonic()
+                print(f"round {rnd + 1}/{args.rounds}: {kind} ...", file=sys.stderr, flush=True)
+                try:
+                    sess = run_session(kind, binaries[kind], rnd + 1, args, tool, children, workdir)
+                except BenchError as e:
+                    sess = {"proxy": kind, "round": rnd + 1, "ok": False, "problems": [str(e)], "figures": {}}
+                result["sessions"].append(sess)
+                f = sess["figures"]
+                brief = ", ".join(f"{k}={f[k]:.4g}" for k in ("upload_mib_s", "upload_cpu_s_per_gib", "download_mib_s",
+                                                                 "download_cpu_s_per_gib", "conns_per_s", "conn_cpu_us",
+                                                                 "rss_peak_mib") if k in f)
+                print(f"  {kind} round {rnd + 1}: {time.monotonic() - t0:.1f} s; {brief}", file=sys.stderr)
+                for prob in sess["problems"]:
+                    print(f"  PROBLEM: {prob}", file=sys.stderr)
+                    code = 1
+    except KeyboardInterrupt:
+        print("interrupted; stopping every process started", file=sys.stderr)
+        code = 130
+    except BenchError as e:
+        print(f"error: {e}", file=sys.stderr)
+        code = 1
+    finally:
+        children.stop_all()
+        result["host"]["loadavg_at_end"] = os.getloadavg()
+        if args.keep_temp:
+            print(f"kept {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    result["summary"] = summarize(result["sessions"], args.kinds)
+    table = format_table(result["summary"], args.kinds)
+    result["table"] = table
+    problems = [p for s in result["sessions"] for p in s["problems"]]
+    print()
+    print(f"date {result['date']}, {result['host']['cpus']} CPUs, kernel {result['host']['kernel']}, "
+          f"load average at start {result['host']['loadavg_at_start'][0]:.2f}")
+    for k in args.kinds:
+        print(f"{k}: {result['binaries'][k]['version']}")
+    print(f"{args.rounds} round(s); bulk {args.gib:g} GiB up / {args.download_gib:g} GiB down; "
+          f"{args.connections} connections, {args.inflight} in flight, {args.payload} B echoed")
+    print()
+    print(table)
+    print()
+    print("problems: " + ("none" if not problems else f"{len(problems)}"))
+    for p in problems:
+        print(f"  - {p}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=2)
+            f.write("\n")
+        print(f"JSON written to {args.json}")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
