@@ -158,10 +158,10 @@ public final class Server: @unchecked Sendable {
         let others = workers.dropFirst()
         let mainLoop = self.mainLoop
         first.loop.execute { [unowned self] in
-            let result: Result<SharedListener, EventLoopError>
+            let result: Result<SharedListenSocket, EventLoopError>
             do throws(EventLoopError) {
                 let socket = try first.addListener(listener, address: listener.address, sharing: nil, stats: stats, proxyStats: proxyScopes)
-                result = .success(SharedListener(socket: socket))
+                result = .success(try socket.makeShare())
             } catch {
                 result = .failure(error)
             }
@@ -170,7 +170,7 @@ public final class Server: @unchecked Sendable {
                 case .failure(let error):
                     self.fail("cannot bind listener '\(listener.name)' to \(listener.address): \(error)")
                 case .success(let shared):
-                    let bound = shared.address
+                    let bound = shared.boundAddress
                     self.logger.info("listener '\(listener.name)' listening on \(bound)")
                     let pending = MainLoopCounter(others.count)
                     if pending.value == 0 { self.startListeners(remaining.dropFirst()); return }
@@ -179,7 +179,7 @@ public final class Server: @unchecked Sendable {
                         worker.loop.execute { [unowned self] in
                             var failure: EventLoopError? = nil
                             do throws(EventLoopError) {
-                                _ = try worker.addListener(listener, address: bound, sharing: share ? shared.socket : nil,
+                                _ = try worker.addListener(listener, address: bound, sharing: share ? shared : nil,
                                                            stats: stats, proxyStats: proxyScopes)
                             } catch {
                                 failure = error
@@ -265,19 +265,6 @@ public final class Server: @unchecked Sendable {
     private func fail(_ message: String) {
         logger.critical("\(message)")
         shutdown(code: 1)
-    }
-}
-
-/// A bound listener handed from the first worker to the others.
-struct SharedListener: @unchecked Sendable {
-    // Only its fd is read from other threads (to dup it); the handle itself
-    // stays owned by the first worker's loop.
-    let socket: Listener
-    let address: SocketAddress
-
-    init(socket: Listener) {
-        self.socket = socket
-        self.address = socket.boundAddress
     }
 }
 

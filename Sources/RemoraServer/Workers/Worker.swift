@@ -60,7 +60,7 @@ final class Worker: @unchecked Sendable {
     }
 
     /// Binds (or, for shared sockets, adopts) a listener and starts accepting.
-    func addListener(_ config: ListenerConfig, address: SocketAddress, sharing shared: Listener?,
+    func addListener(_ config: ListenerConfig, address: SocketAddress, sharing shared: SharedListenSocket?,
                      stats: StatScope, proxyStats: [String: StatScope]) throws(EventLoopError) -> Listener {
         loop.assertInLoop()
         let socket: Listener

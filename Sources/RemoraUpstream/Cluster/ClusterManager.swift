@@ -17,7 +17,7 @@ public final class ClusterManager {
     private let store: StatsStore
     private let publish: (String, HostSet) -> Void
     public private(set) var entries: [String: Entry] = [:]
-    private var refreshTimers: [Timer] = []
+    private var refreshers: [DNSRefresher] = []
 
     /// `publish(cluster, hosts)` runs on the main loop whenever a cluster's hosts change.
     public init(loop: EventLoop, store: StatsStore, publish: @escaping (String, HostSet) -> Void) {
@@ -46,37 +46,23 @@ public final class ClusterManager {
             case .strictDNS(let names, let family, let refresh):
                 entries[config.name] = Entry(config: config, stats: scope, hostSet: HostSet(hosts: []))
                 pending += 1
-                var first = true
-                let timer = Timer(loop: loop)
-                refreshTimers.append(timer)
-                let resolveAll: () -> Void = { [weak self] in
-                    self?.resolve(config.name, names: names, family: family) {
-                        if first { first = false; oneReady() }
-                        timer.start(afterMilliseconds: refresh) { [weak self] in
-                            guard self != nil else { return }
-                            // Re-resolve; the closure re-arms the timer on completion.
-                            self?.resolveAgain(config.name)
-                        }
-                    }
-                }
-                resolvers[config.name] = resolveAll
-                resolveAll()
+                let refresher = DNSRefresher(loop: loop, cluster: config.name, names: names, family: family,
+                                             refreshMilliseconds: refresh)
+                refreshers.append(refresher)
+                refresher.start(
+                    resolve: { [weak self] done in
+                        self?.resolve(config.name, names: names, family: family, done: done)
+                    },
+                    firstDone: oneReady)
             }
         }
         startupDone = true
         if pending == 0 { ready() }
     }
 
-    private var resolvers: [String: () -> Void] = [:]
-
-    private func resolveAgain(_ name: String) {
-        resolvers[name]?()
-    }
-
     public func stop() {
-        for t in refreshTimers { t.close() }
-        refreshTimers.removeAll()
-        resolvers.removeAll()
+        for r in refreshers { r.stop() }
+        refreshers.removeAll()
     }
 
     private func resolve(_ name: String, names: [DNSEndpoint], family: ClusterConfig.DNSFamily, done: @escaping () -> Void) {
@@ -148,5 +134,37 @@ public final class ClusterManager {
         case .v4Preferred: return v4.isEmpty ? v6 : v4
         case .all: return unique
         }
+    }
+}
+
+/// Re-resolves one STRICT_DNS cluster every `dns_refresh_rate`, on the main
+/// loop: resolve, wait the refresh interval, resolve again.
+final class DNSRefresher {
+    private let timer: Timer
+    private let refreshMilliseconds: UInt64
+    private var stopped = false
+
+    init(loop: EventLoop, cluster: String, names: [DNSEndpoint], family: ClusterConfig.DNSFamily, refreshMilliseconds: UInt64) {
+        self.timer = Timer(loop: loop)
+        self.refreshMilliseconds = refreshMilliseconds
+    }
+
+    /// `resolve(done)` performs one resolution and calls `done`; `firstDone`
+    /// runs after the first one (cluster warming).
+    func start(resolve: @escaping (@escaping () -> Void) -> Void, firstDone: @escaping () -> Void) {
+        var first = true
+        func cycle() {
+            resolve { [weak self] in
+                guard let self, !self.stopped else { return }
+                if first { first = false; firstDone() }
+                self.timer.start(afterMilliseconds: self.refreshMilliseconds) { cycle() }
+            }
+        }
+        cycle()
+    }
+
+    func stop() {
+        stopped = true
+        timer.close()
     }
 }
