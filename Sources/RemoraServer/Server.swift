@@ -74,9 +74,9 @@ public final class Server: @unchecked Sendable {
 
     private func startUp() {
         setState(.preInitializing)
-        let main = serverStats.slots(thread: 0)
-        main.set(ServerStat.concurrency.rawValue, Int64(options.concurrency))
-        main.set(ServerStat.hotRestartEpoch.rawValue, 0)
+        let main = serverStats.stats(ServerStat.self, thread: 0)
+        main.set(.concurrency, Int64(options.concurrency))
+        main.set(.hotRestartEpoch, 0)
 
         for signal in [SIGTERM, SIGINT] {
             do {
@@ -204,20 +204,20 @@ public final class Server: @unchecked Sendable {
 
     private func setState(_ new: ServerState) {
         state = new
-        let main = serverStats.slots(thread: 0)
-        main.set(ServerStat.state.rawValue, new.rawValue)
-        main.set(ServerStat.live.rawValue, new == .live ? 1 : 0)
+        let main = serverStats.stats(ServerStat.self, thread: 0)
+        main.set(.state, new.rawValue)
+        main.set(.live, new == .live ? 1 : 0)
     }
 
     private func refreshServerGauges() {
-        let main = serverStats.slots(thread: 0)
-        main.set(ServerStat.uptime.rawValue, Int64((mainLoop.nowMilliseconds - startMilliseconds) / 1000))
-        main.set(ServerStat.memoryPhysicalSize.rawValue, Int64(ProcessMemory.residentBytes))
+        let main = serverStats.stats(ServerStat.self, thread: 0)
+        main.set(.uptime, Int64((mainLoop.nowMilliseconds - startMilliseconds) / 1000))
+        main.set(.memoryPhysicalSize, Int64(ProcessMemory.residentBytes))
         var total: Int64 = 0
         for entry in store.snapshot() where entry.name.hasPrefix("listener.") && entry.name.hasSuffix(".downstream_cx_active") {
             total += entry.value
         }
-        main.set(ServerStat.totalConnections.rawValue, total)
+        main.set(.totalConnections, total)
     }
 
     var uptimeSeconds: UInt64 { (mainLoop.nowMilliseconds - startMilliseconds) / 1000 }

@@ -1,7 +1,7 @@
 import RemoraCore
 
 /// `server.*` stats, with Envoy's names; written by the main thread only.
-enum ServerStat: Int, CaseIterable {
+enum ServerStat: Int, StatName {
     case live, state, uptime, concurrency, totalConnections, memoryPhysicalSize, hotRestartEpoch
 
     var name: String {
@@ -16,8 +16,10 @@ enum ServerStat: Int, CaseIterable {
         }
     }
 
+    var kind: StatKind { .gauge }
+
     static func makeScope(in store: StatsStore) -> StatScope {
-        store.makeScope(prefix: "server.", stats: allCases.map { ($0.name, .gauge) })
+        store.makeScope(prefix: "server.", ServerStat.self)
     }
 }
 
@@ -39,7 +41,7 @@ enum ServerState: Int64 {
 }
 
 /// `listener.<address>.*` stats, with Envoy's names.
-enum ListenerStat: Int, CaseIterable {
+enum ListenerStat: Int, StatName {
     case downstreamCxTotal, downstreamCxActive, downstreamCxDestroy, noFilterChainMatch, downstreamCxLengthMs
 
     var name: String {
@@ -52,7 +54,7 @@ enum ListenerStat: Int, CaseIterable {
         }
     }
 
-    var kind: StatKind {
+    public var kind: StatKind {
         switch self {
         case .downstreamCxActive: .gauge
         case .downstreamCxLengthMs: .histogram
@@ -61,11 +63,7 @@ enum ListenerStat: Int, CaseIterable {
     }
 
     static func makeScope(statPrefix: String, in store: StatsStore) -> StatScope {
-        store.makeScope(prefix: "listener.\(statPrefix).", stats: allCases.map { ($0.name, $0.kind) })
+        store.makeScope(prefix: "listener.\(statPrefix).", ListenerStat.self)
     }
 }
 
-extension StatSlots {
-    @inline(__always)
-    func add(_ stat: ListenerStat, _ delta: Int64 = 1) { add(stat.rawValue, delta) }
-}

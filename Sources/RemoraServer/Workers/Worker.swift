@@ -28,10 +28,10 @@ final class Worker: @unchecked Sendable {
     final class ActiveListener {
         let config: ListenerConfig
         let socket: Listener
-        let stats: StatSlots
-        let proxyStats: [String: StatSlots]
+        let stats: Stats<ListenerStat>
+        let proxyStats: [String: Stats<TcpProxyStat>]
 
-        init(config: ListenerConfig, socket: Listener, stats: StatSlots, proxyStats: [String: StatSlots]) {
+        init(config: ListenerConfig, socket: Listener, stats: Stats<ListenerStat>, proxyStats: [String: Stats<TcpProxyStat>]) {
             self.config = config
             self.socket = socket
             self.stats = stats
@@ -44,7 +44,7 @@ final class Worker: @unchecked Sendable {
     func installCluster(_ config: ClusterConfig, hosts: HostSet, stats: StatScope) {
         loop.assertInLoop()
         clusters[config.name] = WorkerCluster(
-            config: config, hostSet: hosts, stats: stats.slots(thread: index),
+            config: config, hostSet: hosts, stats: stats.stats(ClusterStat.self, thread: index),
             seed: UInt64(index) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: loop.nowMilliseconds))
     }
 
@@ -70,8 +70,8 @@ final class Worker: @unchecked Sendable {
             socket = try Listener.bind(loop: loop, address: address, reusePort: config.reusePort && address.isIP, backlog: config.backlog)
         }
         let active = ActiveListener(
-            config: config, socket: socket, stats: stats.slots(thread: index),
-            proxyStats: proxyStats.mapValues { $0.slots(thread: index) })
+            config: config, socket: socket, stats: stats.stats(ListenerStat.self, thread: index),
+            proxyStats: proxyStats.mapValues { $0.stats(TcpProxyStat.self, thread: index) })
         try socket.startAccepting { [unowned self, unowned active] connection in
             self.accept(connection, on: active)
         }
@@ -83,12 +83,12 @@ final class Worker: @unchecked Sendable {
 
     private func accept(_ connection: Connection, on listener: ActiveListener) {
         let stats = listener.stats
-        stats.add(ListenerStat.downstreamCxTotal)
-        stats.add(ListenerStat.downstreamCxActive)
+        stats.add(.downstreamCxTotal)
+        stats.add(.downstreamCxActive)
         let opened = loop.nowMilliseconds
         let port = connection.localAddress?.port
         guard let chain = listener.config.filterChain(forDestinationPort: port) else {
-            stats.add(ListenerStat.noFilterChainMatch)
+            stats.add(.noFilterChainMatch)
             closeUnproxied(connection, stats: stats, opened: opened)
             return
         }
@@ -101,9 +101,9 @@ final class Worker: @unchecked Sendable {
             loop: loop, downstream: connection, config: proxy, cluster: clusters[proxy.cluster],
             stats: proxyStats
         ) { [unowned self] session in
-            stats.add(ListenerStat.downstreamCxActive, -1)
-            stats.add(ListenerStat.downstreamCxDestroy)
-            stats.record(ListenerStat.downstreamCxLengthMs.rawValue, milliseconds: self.loop.nowMilliseconds - opened)
+            stats.add(.downstreamCxActive, -1)
+            stats.add(.downstreamCxDestroy)
+            stats.record(.downstreamCxLengthMs, milliseconds: self.loop.nowMilliseconds - opened)
             self.sessions[ObjectIdentifier(session)] = nil
             self.checkDrained()
         }
@@ -111,10 +111,10 @@ final class Worker: @unchecked Sendable {
         session.start()
     }
 
-    private func closeUnproxied(_ connection: Connection, stats: StatSlots, opened: UInt64) {
-        stats.add(ListenerStat.downstreamCxActive, -1)
-        stats.add(ListenerStat.downstreamCxDestroy)
-        stats.record(ListenerStat.downstreamCxLengthMs.rawValue, milliseconds: loop.nowMilliseconds - opened)
+    private func closeUnproxied(_ connection: Connection, stats: Stats<ListenerStat>, opened: UInt64) {
+        stats.add(.downstreamCxActive, -1)
+        stats.add(.downstreamCxDestroy)
+        stats.record(.downstreamCxLengthMs, milliseconds: loop.nowMilliseconds - opened)
         connection.close()
     }
 

@@ -67,7 +67,7 @@ public final class ClusterManager {
 
     private func resolve(_ name: String, names: [DNSEndpoint], family: ClusterConfig.DNSFamily, done: @escaping () -> Void) {
         guard let entry = entries[name] else { return }
-        let stats = entry.stats.slots(thread: 0)
+        let stats = entry.stats.stats(ClusterStat.self, thread: 0)
         stats.add(.updateAttempt)
         var results = [[SocketAddress]?](repeating: nil, count: names.count)
         var remaining = names.count
@@ -106,10 +106,10 @@ public final class ClusterManager {
     }
 
     private func setMembership(_ scope: StatScope, _ count: Int, changed: Bool) {
-        let slots = scope.slots(thread: 0)
-        slots.set(ClusterStat.membershipTotal.rawValue, Int64(count))
-        slots.set(ClusterStat.membershipHealthy.rawValue, Int64(count))
-        if changed { slots.add(.membershipChange) }
+        let stats = scope.stats(ClusterStat.self, thread: 0)
+        stats.set(.membershipTotal, Int64(count))
+        stats.set(.membershipHealthy, Int64(count))
+        if changed { stats.add(.membershipChange) }
     }
 
     private static func queryFamily(_ family: ClusterConfig.DNSFamily) -> DNSResolver.Family {

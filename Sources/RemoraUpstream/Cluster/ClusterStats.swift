@@ -2,7 +2,7 @@ import RemoraCore
 
 /// `cluster.<name>.*` stats, with Envoy's names. The raw value is the index
 /// in the scope, so an update is one array offset.
-public enum ClusterStat: Int, CaseIterable, Sendable {
+public enum ClusterStat: Int, StatName {
     case upstreamCxTotal, upstreamCxActive, upstreamCxConnectFail, upstreamCxConnectTimeout
     case upstreamCxConnectAttemptsExceeded, upstreamCxNoneHealthy, upstreamCxOverflow
     case upstreamCxDestroy, upstreamCxDestroyLocal, upstreamCxDestroyRemote
@@ -85,20 +85,17 @@ public enum ClusterStat: Int, CaseIterable, Sendable {
     public static let statusCodeBase = allCases.count
 
     public static func makeScope(cluster: String, in store: StatsStore) -> StatScope {
-        let fixed = allCases.map { ($0.name, $0.kind) }
         let codes = (100...599).map { ("upstream_rq_\($0)", StatKind.sparseCounter) }
-        return store.makeScope(prefix: "cluster.\(cluster).", stats: fixed + codes)
+        return store.makeScope(prefix: "cluster.\(cluster).", ClusterStat.self, extra: codes)
     }
 }
 
-extension StatSlots {
-    @inline(__always)
-    public func add(_ stat: ClusterStat, _ delta: Int64 = 1) { add(stat.rawValue, delta) }
+extension Stats where S == ClusterStat {
 
     /// Counts a response: `upstream_rq_<code>` and `upstream_rq_<class>xx`.
     public func countUpstreamResponse(status: Int) {
         guard status >= 100 && status <= 599 else { return }
-        add(ClusterStat.statusCodeBase + status - 100, 1)
+        slots.add(ClusterStat.statusCodeBase + status - 100, 1)
         switch status / 100 {
         case 1: add(.upstreamRq1xx)
         case 2: add(.upstreamRq2xx)
@@ -107,5 +104,4 @@ extension StatSlots {
         default: add(.upstreamRq5xx)
         }
     }
-    public func record(_ stat: ClusterStat, milliseconds: UInt64) { record(stat.rawValue, milliseconds: milliseconds) }
 }

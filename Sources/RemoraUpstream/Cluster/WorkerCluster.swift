@@ -6,11 +6,11 @@ import RemoraCore
 /// loop; never touched from another thread.
 public final class WorkerCluster {
     public let config: ClusterConfig
-    public let stats: StatSlots
+    public let stats: Stats<ClusterStat>
     public private(set) var hostSet: HostSet
     private var balancer: LoadBalancer
 
-    public init(config: ClusterConfig, hostSet: HostSet, stats: StatSlots, seed: UInt64) {
+    public init(config: ClusterConfig, hostSet: HostSet, stats: Stats<ClusterStat>, seed: UInt64) {
         self.config = config
         self.hostSet = hostSet
         self.stats = stats

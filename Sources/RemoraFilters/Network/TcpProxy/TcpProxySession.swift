@@ -19,7 +19,7 @@ public final class TcpProxySession: ConnectionDelegate {
     private let loop: EventLoop
     private let config: TcpProxyConfig
     private let cluster: WorkerCluster?
-    private let proxyStats: StatSlots
+    private let proxyStats: Stats<TcpProxyStat>
     private let downstream: Connection
     private var upstream: Connection?
     private var attempt: ConnectAttempt?
@@ -36,7 +36,7 @@ public final class TcpProxySession: ConnectionDelegate {
     private var onComplete: Completion?
 
     public init(loop: EventLoop, downstream: Connection, config: TcpProxyConfig, cluster: WorkerCluster?,
-                stats: StatSlots, onComplete: @escaping Completion) {
+                stats: Stats<TcpProxyStat>, onComplete: @escaping Completion) {
         self.loop = loop
         self.downstream = downstream
         self.config = config

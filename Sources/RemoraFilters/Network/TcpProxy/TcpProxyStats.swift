@@ -1,7 +1,7 @@
 import RemoraCore
 
 /// `tcp.<stat_prefix>.*` stats, with Envoy's names.
-public enum TcpProxyStat: Int, CaseIterable, Sendable {
+public enum TcpProxyStat: Int, StatName {
     case downstreamCxTotal, downstreamCxNoRoute
     case downstreamCxRxBytesTotal, downstreamCxTxBytesTotal
     case downstreamFlowControlPausedReadingTotal, downstreamFlowControlResumedReadingTotal
@@ -24,11 +24,7 @@ public enum TcpProxyStat: Int, CaseIterable, Sendable {
     public var kind: StatKind { self == .upstreamFlushActive ? .gauge : .counter }
 
     public static func makeScope(statPrefix: String, in store: StatsStore) -> StatScope {
-        store.makeScope(prefix: "tcp.\(statPrefix).", stats: allCases.map { ($0.name, $0.kind) })
+        store.makeScope(prefix: "tcp.\(statPrefix).", TcpProxyStat.self)
     }
 }
 
-extension StatSlots {
-    @inline(__always)
-    public func add(_ stat: TcpProxyStat, _ delta: Int64 = 1) { add(stat.rawValue, delta) }
-}

@@ -1,0 +1,36 @@
+/// A closed set of stats named in one enum (`ClusterStat`, `HTTPStat`, …),
+/// whose raw values are their indices in the scope.
+public protocol StatName: RawRepresentable, CaseIterable, Sendable where RawValue == Int {
+    var name: String { get }
+    var kind: StatKind { get }
+}
+
+/// One thread's row of a scope, addressed by the enum `S`: `stats.add(.upstreamCxTotal)`.
+public struct Stats<S: StatName>: Sendable {
+    public let slots: StatSlots
+
+    public init(_ slots: StatSlots) {
+        self.slots = slots
+    }
+
+    @inline(__always)
+    public func add(_ stat: S, _ delta: Int64 = 1) { slots.add(stat.rawValue, delta) }
+
+    public func set(_ stat: S, _ value: Int64) { slots.set(stat.rawValue, value) }
+
+    public func record(_ stat: S, milliseconds: UInt64) { slots.record(stat.rawValue, milliseconds: milliseconds) }
+}
+
+extension StatsStore {
+    /// A scope holding every stat of `S` (plus `extra` stats after them).
+    public func makeScope<S: StatName>(prefix: String, _ names: S.Type, extra: [(String, StatKind)] = []) -> StatScope {
+        makeScope(prefix: prefix, stats: S.allCases.map { ($0.name, $0.kind) } + extra)
+    }
+}
+
+extension StatScope {
+    /// Thread `thread`'s row, addressed by `S`.
+    public func stats<S: StatName>(_ names: S.Type, thread: Int) -> Stats<S> {
+        Stats(slots(thread: thread))
+    }
+}
