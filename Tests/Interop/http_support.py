@@ -350,8 +350,9 @@ class HttpUpstream:
 
     def __init__(self, responder: Reply | Responder | None = None, name: str = "up",
                  host: str = "127.0.0.1", send_100_continue: bool = False,
-                 conn_timeout: float = 30.0):
+                 conn_timeout: float = 30.0, body_read_delay: float = 0.0):
         self.name = name
+        self.body_read_delay = body_read_delay  # pause before reading a request body
         self.responder = responder
         self.send_100_continue = send_100_continue
         self.requests: list[Request] = []
@@ -424,6 +425,10 @@ class HttpUpstream:
                 te = headers.get("transfer-encoding")
                 if self.send_100_continue and (headers.get("expect") or "").lower() == "100-continue":
                     conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+                has_body = (te is not None or
+                            int(headers.get("content-length", "0") or "0") > 0)
+                if has_body and self.body_read_delay:
+                    time.sleep(self.body_read_delay)
                 if te is not None and "chunked" in te.lower():
                     req.chunked = True
                     req.body, req.trailers = _read_chunked(r)

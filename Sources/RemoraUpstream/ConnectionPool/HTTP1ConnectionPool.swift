@@ -1,0 +1,273 @@
+import RemoraCore
+import RemoraEventLoop
+
+/// Who waits for a pooled connection: the router's upstream request.
+public protocol HTTP1PoolRequester: AnyObject {
+    /// The connection is the requester's until it calls `release`.
+    func pool(_ pool: HTTP1ConnectionPool, didProvide connection: Connection)
+    func pool(_ pool: HTTP1ConnectionPool, didFail failure: HTTP1ConnectionPool.Failure)
+}
+
+/// What `HTTP1ConnectionPool.request` gives at once.
+public enum HTTP1PoolOutcome {
+    /// An idle connection, now the requester's.
+    case ready(Connection)
+    /// The requester will hear back through `HTTP1PoolRequester`.
+    case pending(HTTP1ConnectionPool.Ticket)
+    /// The circuit breakers refuse: answer 503 (UO).
+    case overflow
+}
+
+/// HTTP/1.1 connections to one upstream host, for one worker: keep-alive
+/// reuse, `max_requests_per_connection`, idle timeout, and the cluster's
+/// circuit breakers. Decisions come from `HTTP1PoolState`; this class
+/// performs them. Owned by one worker loop.
+public final class HTTP1ConnectionPool: ConnectionDelegate {
+    public enum Failure: Equatable, Sendable {
+        /// `max_pending_requests` (or the per-pool queue) is full: Envoy's UO.
+        case overflow
+        /// The connection could not be made: Envoy's UF (`connection_failure` / timeout).
+        case connectFailure(EventLoopError)
+    }
+
+    public typealias Ticket = Int
+
+    private let loop: EventLoop
+    public let host: SocketAddress
+    private let connectTimeout: UInt64
+    private let idleTimeout: UInt64
+    private let bufferLimit: Int
+    private let resources: ClusterResources
+    private let stats: Stats<ClusterStat>
+    /// Connections are known to the state machine by a number given when
+    /// the connect starts (the `Connection` object exists only once it is up).
+    private var state: HTTP1PoolState<Int, Ticket>
+    private var waiters: [Ticket: HTTP1PoolRequester] = [:]
+    private var nextTicket = 0
+    private var nextID = 0
+    private var connections: [Int: Connection] = [:]
+    private var ids: [ObjectIdentifier: Int] = [:]
+    private var attempts: [Int: ConnectAttempt] = [:]
+    private var idleSince: [Int: UInt64] = [:]
+    private var opened: [Int: UInt64] = [:]
+    private var idleTimer: Timer?
+
+    public init(loop: EventLoop, host: SocketAddress, connectTimeoutMilliseconds: UInt64,
+                idleTimeoutMilliseconds: UInt64, maxRequestsPerConnection: Int, bufferLimitBytes: Int,
+                resources: ClusterResources, stats: Stats<ClusterStat>) {
+        self.loop = loop
+        self.host = host
+        self.connectTimeout = connectTimeoutMilliseconds
+        self.idleTimeout = idleTimeoutMilliseconds
+        self.bufferLimit = bufferLimitBytes
+        self.resources = resources
+        self.stats = stats
+        state = HTTP1PoolState(limits: .init(
+            maxConnections: Int.max, maxPending: Int.max, maxRequestsPerConnection: maxRequestsPerConnection))
+    }
+
+    // MARK: - Requests
+
+    /// Asks for a connection: an idle one at once, or a ticket whose answer
+    /// comes later through the requester (never inside this call), or an
+    /// overflow.
+    public func request(for requester: HTTP1PoolRequester) -> HTTP1PoolOutcome {
+        nextTicket += 1
+        let ticket = nextTicket
+        let action = state.request(ticket, mayQueue: resources.canAcquire(.pendingRequests),
+                                   mayConnect: resources.canAcquire(.connections))
+        switch action {
+        case .overflow:
+            stats.add(.upstreamRqPendingOverflow)
+            return .overflow
+        case .assign(_, let id):
+            guard let connection = connections[id] else { preconditionFailure("idle connection missing") }
+            hand(connection, id)
+            return .ready(connection)
+        case .queued:
+            waiters[ticket] = requester
+            enterPending()
+        case .connect:
+            waiters[ticket] = requester
+            enterPending()
+            connect()
+        default:
+            preconditionFailure("unexpected pool action \(action) for a request")
+        }
+        return .pending(ticket)
+    }
+
+    /// The requester gave up before getting a connection.
+    public func cancel(_ ticket: Ticket) {
+        guard waiters.removeValue(forKey: ticket) != nil else { return }
+        state.cancel(ticket)
+        leavePending()
+    }
+
+    /// The requester is done with `connection`. `reusable`: the response was
+    /// read whole and allowed keep-alive, and the request was sent whole.
+    public func release(_ connection: Connection, reusable: Bool) {
+        guard let id = ids[ObjectIdentifier(connection)] else { return }
+        connection.delegate = self
+        perform(state.released(id, reusable: reusable && !connection.isClosed && !connection.isReadClosed))
+    }
+
+    public var idleConnections: Int { state.idleCount }
+    public var totalConnections: Int { state.connectionCount }
+
+    /// Closes idle connections and refuses nothing else (host removed or drain).
+    public func closeIdle() {
+        for (id, _) in idleSince { connections[id]?.close() }
+    }
+
+    // MARK: - Performing actions
+
+    private func perform(_ action: HTTP1PoolState<Int, Ticket>.Action?) {
+        guard let action else { return }
+        switch action {
+        case .assign(let ticket, let id):
+            deliver(ticket, id)
+        case .connect:
+            connect()
+        case .close(let id):
+            connections[id]?.close()
+        case .park(let id):
+            idleSince[id] = loop.nowMilliseconds
+            connections[id]?.startReading()  // to notice the upstream closing an idle connection
+            armIdleTimer()
+        case .fail(let tickets):
+            for ticket in tickets { failWaiter(ticket, .connectFailure(lastFailure)) }
+        case .queued, .overflow:
+            break
+        }
+    }
+
+    private func deliver(_ ticket: Ticket, _ id: Int) {
+        guard let requester = waiters.removeValue(forKey: ticket), let connection = connections[id] else { return }
+        leavePending()
+        hand(connection, id)
+        requester.pool(self, didProvide: connection)
+    }
+
+    private func hand(_ connection: Connection, _ id: Int) {
+        idleSince[id] = nil
+        connection.stopReading()
+        connection.delegate = nil
+    }
+
+    private func failWaiter(_ ticket: Ticket, _ failure: Failure) {
+        guard let requester = waiters.removeValue(forKey: ticket) else { return }
+        leavePending()
+        requester.pool(self, didFail: failure)
+    }
+
+    private func enterPending() {
+        _ = resources.tryAcquire(.pendingRequests)
+        stats.add(.upstreamRqPendingTotal)
+        stats.add(.upstreamRqPendingActive)
+    }
+
+    private func leavePending() {
+        resources.release(.pendingRequests)
+        stats.add(.upstreamRqPendingActive, -1)
+    }
+
+    private var lastFailure: EventLoopError = .connectionRefused
+
+    private func connect() {
+        guard resources.tryAcquire(.connections) else {
+            stats.add(.upstreamCxOverflow)
+            return
+        }
+        stats.add(.upstreamCxTotal)
+        stats.add(.upstreamCxHttp1Total)
+        stats.add(.upstreamCxActive)
+        let started = loop.nowMilliseconds
+        nextID += 1
+        let id = nextID
+        state.connecting(id)
+        attempts[id] = Connection.connect(loop: loop, to: host, timeoutMilliseconds: connectTimeout) { [weak self] result in
+            guard let self else {
+                if case .success(let c) = result { c.close() }
+                return
+            }
+            self.attempts[id] = nil
+            switch result {
+            case .success(let connection):
+                self.stats.record(.upstreamCxConnectMs, milliseconds: self.loop.nowMilliseconds - started)
+                self.connections[id] = connection
+                self.ids[ObjectIdentifier(connection)] = id
+                self.opened[id] = self.loop.nowMilliseconds
+                connection.delegate = self
+                connection.highWatermark = self.bufferLimit
+                self.perform(self.state.connected(id))
+            case .failure(let error):
+                self.resources.release(.connections)
+                self.stats.add(.upstreamCxActive, -1)
+                self.stats.add(.upstreamCxConnectFail)
+                self.stats.add(.upstreamCxDestroy)
+                self.stats.add(.upstreamCxDestroyRemote)
+                if error == .timedOut { self.stats.add(.upstreamCxConnectTimeout) }
+                self.lastFailure = error
+                self.perform(self.state.connectFailed(id))
+            }
+        }
+    }
+
+    // MARK: - Idle connections
+
+    private func armIdleTimer() {
+        guard idleTimeout > 0 else { return }
+        if idleTimer == nil { idleTimer = Timer(loop: loop) }
+        guard idleTimer?.isActive == false else { return }
+        idleTimer?.start(afterMilliseconds: idleTimeout) { [weak self] in self?.expireIdle() }
+    }
+
+    private func expireIdle() {
+        let now = loop.nowMilliseconds
+        var next: UInt64? = nil
+        for (id, since) in idleSince {
+            if now - since >= idleTimeout {
+                stats.add(.upstreamCxIdleTimeout)
+                connections[id]?.close()
+            } else {
+                let left = idleTimeout - (now - since)
+                next = min(next ?? left, left)
+            }
+        }
+        if let next { idleTimer?.start(afterMilliseconds: next) { [weak self] in self?.expireIdle() } }
+    }
+
+    // MARK: - ConnectionDelegate (idle connections only)
+
+    public func connection(_ connection: Connection, didRead data: ByteSlice) {
+        // Bytes on an idle HTTP/1.1 connection are a protocol error: drop it.
+        connection.close()
+    }
+
+    public func connectionDidReadEOF(_ connection: Connection) {
+        connection.close()
+    }
+
+    public func connection(_ connection: Connection, didFailWith error: EventLoopError) {
+        connection.close()
+    }
+
+    public func connectionDidClose(_ connection: Connection) {
+        connectionClosed(connection)
+    }
+
+    /// Called by whoever is the connection's delegate when it closes.
+    public func connectionClosed(_ connection: Connection) {
+        guard let id = ids.removeValue(forKey: ObjectIdentifier(connection)) else { return }
+        connections[id] = nil
+        idleSince[id] = nil
+        resources.release(.connections)
+        stats.add(.upstreamCxActive, -1)
+        stats.add(.upstreamCxDestroy)
+        if let start = opened.removeValue(forKey: id) {
+            stats.record(.upstreamCxLengthMs, milliseconds: loop.nowMilliseconds - start)
+        }
+        perform(state.closed(id, mayConnect: resources.canAcquire(.connections)))
+    }
+}
