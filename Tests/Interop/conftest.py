@@ -34,6 +34,11 @@ def pytest_configure(config):
         "remora_only(reason): behaviour specified for Remora that Envoy 1.40 does "
         "not have; skipped when PROXY_KIND=envoy")
     config.addinivalue_line("markers", "deadline(seconds): hard time limit for the test body")
+    config.addinivalue_line(
+        "markers",
+        "envoy_specific: asserts an exact Envoy 1.40 text, header order, stat name or "
+        "non-obvious default (see the test's ENVOY-SPECIFIC docstring); "
+        "-m 'not envoy_specific' runs only the protocol-level checks")
 
 
 def pytest_report_header(config):

@@ -120,6 +120,36 @@ def simple_http_config(admin_port: int, port: int, upstream, cluster_name: str =
 
 
 # ---------------------------------------------------------------------------
+# the host's "local address" (what Envoy appends to x-forwarded-for)
+# ---------------------------------------------------------------------------
+
+
+def envoy_local_address() -> str:
+    """The address Envoy uses as its own local address
+    (``Network::Utility::getLocalAddress(v4)``): the first non-loopback IPv4
+    interface address in interface order, else 127.0.0.1.  With
+    ``use_remote_address`` and a LOOPBACK peer Envoy appends this (not the
+    peer) to x-forwarded-for.  Read via SIOCGIFADDR, no traffic."""
+    import fcntl
+    import ipaddress
+
+    siocgifaddr = 0x8915
+    found = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for _idx, name in sorted(socket.if_nameindex()):
+            try:
+                res = fcntl.ioctl(s.fileno(), siocgifaddr,
+                                  struct.pack("256s", name.encode()[:15]))
+            except OSError:
+                continue
+            found.append(socket.inet_ntoa(res[20:24]))
+    for a in found:
+        if not ipaddress.ip_address(a).is_loopback:
+            return a
+    return "127.0.0.1"
+
+
+# ---------------------------------------------------------------------------
 # messages
 # ---------------------------------------------------------------------------
 
@@ -212,6 +242,7 @@ class Reply:
     add_content_length: bool = True
     delay: float = 0.0             # seconds before the response head
     close: bool = False            # close the connection after the response
+    close_header: bool = True      # with ``close``: announce it with ``connection: close``
     action: str | None = None
     raw: bytes = b""
     chunk_size: int = 64 * 1024
@@ -473,7 +504,7 @@ class HttpUpstream:
         elif (reply.add_content_length and "content-length" not in names
               and reply.status not in (204, 304) and reply.status >= 200):
             headers.append(("content-length", str(len(reply.body))))
-        if reply.close and "connection" not in names:
+        if reply.close and reply.close_header and "connection" not in names:
             headers.append(("connection", "close"))
         out = f"HTTP/1.1 {reply.status} {reason}\r\n".encode() + encode_headers(headers) + b"\r\n"
         if not no_body:
@@ -585,10 +616,16 @@ class HttpClient:
         elapsed, data = support.wait_closed(self.sock, timeout)
         return elapsed, extra + data
 
+    def recv_exact(self, n: int) -> bytes:
+        """Raw bytes (e.g. after a 101), buffered bytes first."""
+        return self.reader.read_exact(n)
+
     def is_open(self, wait: float = 0.2) -> bool:
-        """True if nothing (no EOF, no RST, no data) arrives within ``wait``."""
+        """True if neither EOF nor RST arrives within ``wait`` (bytes that do
+        arrive are kept for the next read)."""
         if self.reader.eof:
             return False
+        old = self.sock.gettimeout()
         self.sock.settimeout(wait)
         try:
             data = self.sock.recv(65536)
@@ -597,7 +634,7 @@ class HttpClient:
         except (ConnectionResetError, ConnectionAbortedError):
             return False
         finally:
-            self.sock.settimeout(5.0)
+            self.sock.settimeout(old)
         if not data:
             self.reader.eof = True
             return False
