@@ -508,18 +508,17 @@ def version_of(binary: str) -> str:
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--remora", default=default_remora(), help="remora binary")
-    p.add_argument("--envoy", default=default_envoy(), help="envoy binary (or wrapper that execs it)")
-    p.add_argument("--gib", type=float, default=2.0, help="GiB pushed upstream per bulk run")
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--remora", default=default_remora(), help="remora binary (default: %(default)s)")
+    p.add_argument("--envoy", default=default_envoy(), help="envoy binary, or a wrapper that execs it (default: %(default)s)")
+    p.add_argument("--gib", type=float, default=2.0, help="GiB pushed upstream per bulk run (default: %(default)s)")
     p.add_argument("--download-gib", type=float, default=None,
-                   help="GiB pulled downstream per bulk run (default: --gib; 0 skips)")
-    p.add_argument("--connections", type=int, default=20000, help="short connections per run")
-    p.add_argument("--inflight", type=int, default=16, help="short connections kept in flight")
-    p.add_argument("--payload", type=int, default=64, help="bytes each short connection sends and gets echoed")
-    p.add_argument("--rounds", type=int, default=3, help="rounds; each runs every proxy once, order alternating")
-    p.add_argument("--proxies", default="remora,envoy", help="comma-separated subset of remora,envoy")
+                   help="GiB pulled downstream per bulk run; 0 skips (default: same as --gib)")
+    p.add_argument("--connections", type=int, default=20000, help="short connections per run (default: %(default)s)")
+    p.add_argument("--inflight", type=int, default=16, help="short connections kept in flight (default: %(default)s)")
+    p.add_argument("--payload", type=int, default=64, help="bytes each short connection sends and gets echoed (default: %(default)s)")
+    p.add_argument("--rounds", type=int, default=3, help="rounds; each runs every proxy once, order alternating (default: %(default)s)")
+    p.add_argument("--proxies", default="remora,envoy", help="comma-separated subset of remora,envoy (default: %(default)s)")
     p.add_argument("--json", metavar="PATH", help="write all results as JSON here")
     p.add_argument("--no-verify", action="store_true", help="skip the byte-pattern check in sink and client")
     p.add_argument("--keep-temp", action="store_true", help="keep the temp dir (configs, proxy logs)")

@@ -130,9 +130,9 @@ public final class Server: @unchecked Sendable {
 
     private func installClusters() {
         for entry in clusterManager.entries.values {
-            let (config, hosts, stats) = (entry.config, entry.hostSet, entry.stats)
+            let (config, hosts, stats, resources) = (entry.config, entry.hostSet, entry.stats, entry.resources)
             for worker in workers {
-                worker.loop.execute { worker.installCluster(config, hosts: hosts, stats: stats) }
+                worker.loop.execute { worker.installCluster(config, hosts: hosts, stats: stats, resources: resources) }
             }
         }
     }
@@ -148,19 +148,24 @@ public final class Server: @unchecked Sendable {
         }
         let stats = ListenerStat.makeScope(statPrefix: listener.statPrefix, in: store)
         var proxyStats: [String: StatScope] = [:]
+        var httpStats: [String: StatScope] = [:]
         for chain in listener.filterChains + (listener.defaultFilterChain.map { [$0] } ?? []) {
             if let proxy = chain.tcpProxy, proxyStats[proxy.statPrefix] == nil {
                 proxyStats[proxy.statPrefix] = TcpProxyStat.makeScope(statPrefix: proxy.statPrefix, in: store)
             }
+            if let hcm = chain.httpConnectionManager, httpStats[hcm.statPrefix] == nil {
+                httpStats[hcm.statPrefix] = HTTPStat.makeScope(statPrefix: hcm.statPrefix, in: store)
+            }
         }
         let proxyScopes = proxyStats
+        let httpScopes = httpStats
         let first = workers[0]
         let others = workers.dropFirst()
         let mainLoop = self.mainLoop
         first.loop.execute { [unowned self] in
             let result: Result<SharedListenSocket, EventLoopError>
             do throws(EventLoopError) {
-                let socket = try first.addListener(listener, address: listener.address, sharing: nil, stats: stats, proxyStats: proxyScopes)
+                let socket = try first.addListener(listener, address: listener.address, sharing: nil, stats: stats, proxyStats: proxyScopes, httpStats: httpScopes)
                 result = .success(try socket.makeShare())
             } catch {
                 result = .failure(error)
@@ -180,7 +185,7 @@ public final class Server: @unchecked Sendable {
                             var failure: EventLoopError? = nil
                             do throws(EventLoopError) {
                                 _ = try worker.addListener(listener, address: bound, sharing: share ? shared : nil,
-                                                           stats: stats, proxyStats: proxyScopes)
+                                                           stats: stats, proxyStats: proxyScopes, httpStats: httpScopes)
                             } catch {
                                 failure = error
                             }

@@ -27,3 +27,21 @@ import Testing
         #expect(SocketAddress.ip("localhost", port: 1) == nil)
     }
 }
+
+@Suite struct RequestIDGeneratorTests {
+    @Test func producesDistinctVersion4UUIDs() {
+        var g = RequestIDGenerator()
+        var seen = Set<String>()
+        for _ in 0..<1000 {
+            let id = g.next()
+            #expect(id.utf8.count == 36)
+            let parts = id.split(separator: "-")
+            #expect(parts.map(\.count) == [8, 4, 4, 4, 12])
+            #expect(parts[2].first == "4")
+            #expect("89ab".contains(parts[3].first!))
+            #expect(id.allSatisfy { "0123456789abcdef-".contains($0) })
+            seen.insert(id)
+        }
+        #expect(seen.count == 1000)
+    }
+}

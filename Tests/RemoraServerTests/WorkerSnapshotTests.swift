@@ -32,7 +32,7 @@ import RemoraUpstream
         let a = SocketAddress.v4(0x7f00_0001, port: 1)
         let b = SocketAddress.v4(0x7f00_0001, port: 2)
 
-        worker.loop.execute { worker.installCluster(config, hosts: HostSet(hosts: [a]), stats: scope) }
+        worker.loop.execute { worker.installCluster(config, hosts: HostSet(hosts: [a]), stats: scope, resources: ClusterResources(limits: .envoyDefaults)) }
         #expect(onWorker(worker) { worker.cluster(named: "c")?.chooseHost() } == a)
 
         // A new snapshot posted from this (non-worker) thread.

@@ -8,7 +8,8 @@ enum ClusterCompiler {
         try SupportedFields.require(cluster, only: [
             "name", "type", "connect_timeout", "lb_policy", "load_assignment", "dns_lookup_family",
             "dns_refresh_rate", "per_connection_buffer_limit_bytes", "metadata", "alt_stat_name",
-            "close_connections_on_host_health_failure",
+            "close_connections_on_host_health_failure", "typed_extension_protocol_options", "circuit_breakers",
+            "max_requests_per_connection",
         ], at: path)
         guard !cluster.name.isEmpty else { throw .missing(at: FieldPath.join(path, "name")) }
         if !cluster.altStatName.isEmpty {
@@ -76,9 +77,13 @@ enum ClusterCompiler {
 
         let limit = cluster.hasPerConnectionBufferLimitBytes
             ? Int(cluster.perConnectionBufferLimitBytes.value) : ConfigCompiler.defaultBufferLimit
+        let http = try UpstreamHTTPCompiler.compile(cluster, at: path)
+        let breakers = cluster.hasCircuitBreakers
+            ? try UpstreamHTTPCompiler.compileCircuitBreakers(cluster.circuitBreakers, at: FieldPath.join(path, "circuit_breakers"))
+            : CircuitBreakers()
         return ClusterConfig(
             name: cluster.name, discovery: discovery, connectTimeoutMilliseconds: connectTimeout,
-            loadBalancing: lb, bufferLimitBytes: limit
+            loadBalancing: lb, bufferLimitBytes: limit, http: http, circuitBreakers: breakers
         )
     }
 

@@ -6,6 +6,8 @@ import SwiftProtobuf
 /// destination port for now) and their network filters.
 enum ListenerCompiler {
     static let tcpProxyType = Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy.protoMessageName
+    static let httpConnectionManagerType =
+        Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.protoMessageName
 
     static func compile(_ listener: Envoy_Config_Listener_V3_Listener, index: Int, at path: String) throws(ConfigError) -> ListenerConfig {
         try SupportedFields.require(listener, only: [
@@ -59,25 +61,51 @@ enum ListenerCompiler {
                 port = UInt16(match.destinationPort.value)
             }
         }
-        var tcpProxy: TcpProxyConfig? = nil
+        var terminal: FilterChainConfig.TerminalFilter? = nil
         for (i, filter) in chain.filters.enumerated() {
             let fp = FieldPath.index(FieldPath.join(path, "filters"), i)
             try SupportedFields.require(filter, only: ["name", "typed_config"], at: fp)
-            guard tcpProxy == nil else {
-                throw .invalid("filter '\(filter.name)' comes after the terminal filter tcp_proxy", at: fp)
+            if let terminal {
+                let terminalName: String
+                switch terminal {
+                case .tcpProxy: terminalName = "tcp_proxy"
+                case .httpConnectionManager: terminalName = "http_connection_manager"
+                }
+                throw .invalid("filter '\(filter.name)' comes after the terminal filter \(terminalName)", at: fp)
             }
             guard case .typedConfig(let any)? = filter.configType else {
                 throw .missing(at: FieldPath.join(fp, "typed_config"))
             }
             let typePath = FieldPath.join(fp, "typed_config")
             let typeName = TypeURL.messageName(any.typeURL)
-            guard typeName == tcpProxyType else {
+            switch typeName {
+            case tcpProxyType:
+                let proxy = try TypeURL.unpack(Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy.self, from: any, at: typePath)
+                terminal = .tcpProxy(try compileTcpProxy(proxy, at: typePath))
+            case httpConnectionManagerType:
+                let hcm = try TypeURL.unpack(
+                    Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.self, from: any, at: typePath)
+                terminal = .httpConnectionManager(try HttpConnectionManagerCompiler.compile(hcm, at: typePath))
+            default:
                 throw .unsupported("unsupported type \(typeName)", at: typePath)
             }
-            let proxy = try TypeURL.unpack(Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy.self, from: any, at: typePath)
-            tcpProxy = try compileTcpProxy(proxy, at: typePath)
         }
-        return FilterChainConfig(name: chain.name, destinationPort: port, tcpProxy: tcpProxy)
+        return FilterChainConfig(name: chain.name, destinationPort: port, terminal: terminal)
+    }
+
+    /// Envoy's `validate_clusters` for inline route configurations: every
+    /// cluster a route, weighted cluster or mirror policy names must exist
+    /// among `clusterNames`. Call once all clusters and listeners are compiled.
+    static func validateRouteClusters(_ listeners: [ListenerConfig], clusterNames: Set<String>) throws(ConfigError) {
+        for listener in listeners {
+            let chains = listener.filterChains + (listener.defaultFilterChain.map { [$0] } ?? [])
+            for chain in chains {
+                guard let table = chain.httpConnectionManager?.routeTable, table.validateClusters else { continue }
+                for reference in table.clusterReferences where !clusterNames.contains(reference.cluster) {
+                    throw .invalid(reference.unknownClusterMessage, at: reference.path)
+                }
+            }
+        }
     }
 
     static func compileTcpProxy(

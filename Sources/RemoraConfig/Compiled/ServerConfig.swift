@@ -51,11 +51,29 @@ public struct ListenerConfig: Sendable {
 }
 
 public struct FilterChainConfig: Sendable {
+    /// The network filter that ends a chain and owns its connections.
+    public enum TerminalFilter: Sendable {
+        case tcpProxy(TcpProxyConfig)
+        case httpConnectionManager(HttpConnectionManagerConfig)
+    }
+
     public var name: String
     public var destinationPort: UInt16?
     /// The terminal network filter; nil for a chain with no filters, whose
     /// connections are closed at once.
-    public var tcpProxy: TcpProxyConfig?
+    public var terminal: TerminalFilter?
+
+    /// The chain's TCP proxy, if that is its terminal filter.
+    public var tcpProxy: TcpProxyConfig? {
+        if case .tcpProxy(let proxy)? = terminal { return proxy }
+        return nil
+    }
+
+    /// The chain's HTTP connection manager, if that is its terminal filter.
+    public var httpConnectionManager: HttpConnectionManagerConfig? {
+        if case .httpConnectionManager(let hcm)? = terminal { return hcm }
+        return nil
+    }
 }
 
 /// `envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy`, as far as Remora implements it.
@@ -94,6 +112,10 @@ public struct ClusterConfig: Sendable, Equatable {
     public var connectTimeoutMilliseconds: UInt64
     public var loadBalancing: LoadBalancing
     public var bufferLimitBytes: Int
+    /// HTTP settings for connections to this cluster's hosts.
+    public var http: UpstreamHTTPConfig = UpstreamHTTPConfig()
+    /// `circuit_breakers`, with Envoy's defaults when absent.
+    public var circuitBreakers: CircuitBreakers = CircuitBreakers()
 }
 
 public struct DNSEndpoint: Sendable, Equatable {

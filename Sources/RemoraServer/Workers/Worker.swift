@@ -15,7 +15,10 @@ final class Worker: @unchecked Sendable {
     let loop: EventLoop
     private var listeners: [ActiveListener] = []
     private var clusters: [String: WorkerCluster] = [:]
-    private var sessions: [ObjectIdentifier: TcpProxySession] = [:]
+    private var sessions: [ObjectIdentifier: AnyObject] = [:]
+    private lazy var httpContext = HTTPWorkerContext(
+        loop: loop, seed: UInt64(index) &* 0x2545_F491_4F6C_DD1D ^ loop.nowMilliseconds
+    ) { [unowned self] name in self.clusters[name] }
     private var draining = false
     private var onDrained: (@Sendable () -> Void)?
 
@@ -30,21 +33,24 @@ final class Worker: @unchecked Sendable {
         let socket: Listener
         let stats: Stats<ListenerStat>
         let proxyStats: [String: Stats<TcpProxyStat>]
+        let httpStats: [String: Stats<HTTPStat>]
 
-        init(config: ListenerConfig, socket: Listener, stats: Stats<ListenerStat>, proxyStats: [String: Stats<TcpProxyStat>]) {
+        init(config: ListenerConfig, socket: Listener, stats: Stats<ListenerStat>, proxyStats: [String: Stats<TcpProxyStat>],
+             httpStats: [String: Stats<HTTPStat>]) {
             self.config = config
             self.socket = socket
             self.stats = stats
             self.proxyStats = proxyStats
+            self.httpStats = httpStats
         }
     }
 
     // MARK: - Configuration (posted by the main thread)
 
-    func installCluster(_ config: ClusterConfig, hosts: HostSet, stats: StatScope) {
+    func installCluster(_ config: ClusterConfig, hosts: HostSet, stats: StatScope, resources: ClusterResources) {
         loop.assertInLoop()
         clusters[config.name] = WorkerCluster(
-            config: config, hostSet: hosts, stats: stats.stats(ClusterStat.self, thread: index),
+            config: config, hostSet: hosts, stats: stats.stats(ClusterStat.self, thread: index), resources: resources,
             seed: UInt64(index) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: loop.nowMilliseconds))
     }
 
@@ -61,7 +67,7 @@ final class Worker: @unchecked Sendable {
 
     /// Binds (or, for shared sockets, adopts) a listener and starts accepting.
     func addListener(_ config: ListenerConfig, address: SocketAddress, sharing shared: SharedListenSocket?,
-                     stats: StatScope, proxyStats: [String: StatScope]) throws(EventLoopError) -> Listener {
+                     stats: StatScope, proxyStats: [String: StatScope], httpStats: [String: StatScope]) throws(EventLoopError) -> Listener {
         loop.assertInLoop()
         let socket: Listener
         if let shared {
@@ -71,7 +77,8 @@ final class Worker: @unchecked Sendable {
         }
         let active = ActiveListener(
             config: config, socket: socket, stats: stats.stats(ListenerStat.self, thread: index),
-            proxyStats: proxyStats.mapValues { $0.stats(TcpProxyStat.self, thread: index) })
+            proxyStats: proxyStats.mapValues { $0.stats(TcpProxyStat.self, thread: index) },
+            httpStats: httpStats.mapValues { $0.stats(HTTPStat.self, thread: index) })
         try socket.startAccepting { [unowned self, unowned active] connection in
             self.accept(connection, on: active)
         }
@@ -92,11 +99,25 @@ final class Worker: @unchecked Sendable {
             closeUnproxied(connection, stats: stats, opened: opened)
             return
         }
+        connection.highWatermark = listener.config.bufferLimitBytes
+        if let hcm = chain.httpConnectionManager, let httpStats = listener.httpStats[hcm.statPrefix] {
+            let manager = HTTPConnectionManager(
+                loop: loop, connection: connection, config: hcm, context: httpContext, stats: httpStats
+            ) { [unowned self] manager in
+                stats.add(.downstreamCxActive, -1)
+                stats.add(.downstreamCxDestroy)
+                stats.record(.downstreamCxLengthMs, milliseconds: self.loop.nowMilliseconds - opened)
+                self.sessions[ObjectIdentifier(manager)] = nil
+                self.checkDrained()
+            }
+            sessions[ObjectIdentifier(manager)] = manager
+            manager.start()
+            return
+        }
         guard let proxy = chain.tcpProxy, let proxyStats = listener.proxyStats[proxy.statPrefix] else {
             closeUnproxied(connection, stats: stats, opened: opened)
             return
         }
-        connection.highWatermark = listener.config.bufferLimitBytes
         let session = TcpProxySession(
             loop: loop, downstream: connection, config: proxy, cluster: clusters[proxy.cluster],
             stats: proxyStats

@@ -10,6 +10,7 @@ public final class ClusterManager {
     public struct Entry {
         public let config: ClusterConfig
         public let stats: StatScope
+        public let resources: ClusterResources
         public fileprivate(set) var hostSet: HostSet
     }
 
@@ -41,10 +42,10 @@ public final class ClusterManager {
             switch config.discovery {
             case .staticHosts(let hosts):
                 let set = HostSet(hosts: hosts)
-                entries[config.name] = Entry(config: config, stats: scope, hostSet: set)
+                entries[config.name] = Entry(config: config, stats: scope, resources: Self.resources(config), hostSet: set)
                 setMembership(scope, hosts.count, changed: true)
             case .strictDNS(let names, let family, let refresh):
-                entries[config.name] = Entry(config: config, stats: scope, hostSet: HostSet(hosts: []))
+                entries[config.name] = Entry(config: config, stats: scope, resources: Self.resources(config), hostSet: HostSet(hosts: []))
                 pending += 1
                 let refresher = DNSRefresher(loop: loop, cluster: config.name, names: names, family: family,
                                              refreshMilliseconds: refresh)
@@ -58,6 +59,13 @@ public final class ClusterManager {
         }
         startupDone = true
         if pending == 0 { ready() }
+    }
+
+    private static func resources(_ config: ClusterConfig) -> ClusterResources {
+        let t = config.circuitBreakers.defaultPriority
+        return ClusterResources(limits: .init(
+            maxConnections: Int(t.maxConnections), maxPendingRequests: Int(t.maxPendingRequests),
+            maxRequests: Int(t.maxRequests), maxRetries: Int(t.maxRetries)))
     }
 
     public func stop() {

@@ -1,0 +1,62 @@
+/// A cluster's HTTP settings: `typed_extension_protocol_options
+/// ["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]` and the
+/// deprecated cluster-level `max_requests_per_connection`.
+public struct UpstreamHTTPConfig: Sendable, Equatable {
+    public enum ProtocolSelection: Sendable, Equatable {
+        /// `explicit_http_config.http_protocol_options` (and the default without any options): HTTP/1.1.
+        case http1
+        /// `use_downstream_protocol_config`: the downstream request's protocol (only HTTP/1 for now).
+        case useDownstreamProtocol
+    }
+
+    public var protocolSelection: ProtocolSelection
+    /// `common_http_protocol_options` (upstream defaults: idle timeout 1 h,
+    /// 100 headers, 60 KiB of response headers, unlimited requests per connection).
+    public var common: HTTPProtocolOptions
+    public var http1: HTTP1ProtocolOptions
+
+    public init(protocolSelection: ProtocolSelection = .http1, common: HTTPProtocolOptions = HTTPProtocolOptions(),
+                http1: HTTP1ProtocolOptions = HTTP1ProtocolOptions()) {
+        self.protocolSelection = protocolSelection
+        self.common = common
+        self.http1 = http1
+    }
+}
+
+/// `circuit_breakers`: one set of thresholds per routing priority.
+public struct CircuitBreakers: Sendable, Equatable {
+    public var defaultPriority: CircuitBreakerThresholds
+    public var highPriority: CircuitBreakerThresholds
+
+    public init(defaultPriority: CircuitBreakerThresholds = .init(), highPriority: CircuitBreakerThresholds = .init()) {
+        self.defaultPriority = defaultPriority
+        self.highPriority = highPriority
+    }
+
+    public func thresholds(for priority: RoutingPriority) -> CircuitBreakerThresholds {
+        priority == .high ? highPriority : defaultPriority
+    }
+}
+
+/// `CircuitBreakers.Thresholds`, with Envoy's defaults
+/// (`ClusterInfoImpl::ResourceManagers::load`).
+public struct CircuitBreakerThresholds: Sendable, Equatable {
+    public var maxConnections: UInt32
+    public var maxPendingRequests: UInt32
+    public var maxRequests: UInt32
+    public var maxRetries: UInt32
+    /// `max_connection_pools`; nil = unlimited.
+    public var maxConnectionPools: UInt32?
+    /// `track_remaining`: publish `remaining_*` gauges.
+    public var trackRemaining: Bool
+
+    public init(maxConnections: UInt32 = 1024, maxPendingRequests: UInt32 = 1024, maxRequests: UInt32 = 1024,
+                maxRetries: UInt32 = 3, maxConnectionPools: UInt32? = nil, trackRemaining: Bool = false) {
+        self.maxConnections = maxConnections
+        self.maxPendingRequests = maxPendingRequests
+        self.maxRequests = maxRequests
+        self.maxRetries = maxRetries
+        self.maxConnectionPools = maxConnectionPools
+        self.trackRemaining = trackRemaining
+    }
+}

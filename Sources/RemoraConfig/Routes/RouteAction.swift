@@ -1,0 +1,189 @@
+/// What a matched route does.
+public enum RouteAction: Sendable {
+    /// Proxy to a cluster (`route`).
+    case forward(ForwardAction)
+    /// Answer with a redirect (`redirect`).
+    case redirect(RedirectAction)
+    /// Answer with a fixed status and body (`direct_response`).
+    case directResponse(DirectResponse)
+}
+
+/// `envoy.config.route.v3.RouteAction`, as far as Remora implements it.
+public struct ForwardAction: Sendable {
+    public enum ClusterSpecifier: Sendable {
+        case cluster(String)
+        /// `cluster_header`: the cluster named by this request header (lowercase name; first value).
+        case clusterHeader(String)
+        case weighted(WeightedClusters)
+    }
+
+    public var cluster: ClusterSpecifier
+    /// `cluster_not_found_response_code`: 503 (default), 404 or 500.
+    public var clusterNotFoundResponseCode: Int
+    public var pathRewrite: PathRewrite?
+    public var hostRewrite: HostRewrite?
+    /// `append_x_forwarded_host`: append the original host to `x-forwarded-host` when rewriting it.
+    public var appendXForwardedHost: Bool
+    /// `timeout`: upstream response timeout; Envoy's default 15 s; 0 disables.
+    public var timeoutMilliseconds: UInt64
+    /// `idle_timeout`: nil = the connection manager's `stream_idle_timeout`; 0 disables.
+    public var idleTimeoutMilliseconds: UInt64?
+    /// `max_stream_duration.max_stream_duration`; nil = the connection manager's.
+    public var maxStreamDurationMilliseconds: UInt64?
+    /// The route's retry policy, else the virtual host's; nil = no retries.
+    public var retryPolicy: RetryPolicy?
+    /// The route's mirror policies, else the virtual host's, else the route configuration's.
+    public var mirrorPolicies: [MirrorPolicy]
+    public var hashPolicies: [HashPolicy]
+    /// Which circuit-breaker thresholds apply (`priority`).
+    public var priority: RoutingPriority
+    /// Per-route `upgrade_configs`: lowercase upgrade type → enabled. A type
+    /// listed here overrides the connection manager's setting for this route.
+    public var upgrades: [String: Bool]
+}
+
+public enum RoutingPriority: Sendable, Equatable {
+    case `default`
+    case high
+}
+
+/// The `weighted_clusters` of a route.
+public struct WeightedClusters: Sendable {
+    public struct Entry: Sendable {
+        /// The cluster's name; empty when the entry names a `clusterHeader` instead.
+        public let name: String
+        /// `cluster_header`: take the cluster name from this request header (lowercase), if present.
+        public let clusterHeader: String?
+        public let weight: UInt32
+        /// `host_rewrite_literal` of this entry (a route-level host rewrite, if any, wins).
+        public let hostRewriteLiteral: String?
+        /// This entry's header mutations followed by the route's, in application order.
+        public let requestHeaderMutations: [HeaderMutation]
+        public let responseHeaderMutations: [HeaderMutation]
+    }
+
+    public let entries: [Entry]
+    /// Sum of the weights (> 0).
+    public let totalWeight: UInt64
+    /// `header_name`: a request header whose integer value replaces the random value.
+    public let randomValueHeader: String?
+
+    /// Envoy's `pickWeightedCluster`: `value % total` falls in one entry's
+    /// range `[sum of earlier weights, + weight)`.
+    public func pick(randomValue: UInt64) -> Int {
+        let selected = randomValue % totalWeight
+        var begin: UInt64 = 0
+        for (i, entry) in entries.enumerated() {
+            let end = begin + UInt64(entry.weight)
+            if selected >= begin && selected < end { return i }
+            begin = end
+        }
+        preconditionFailure("weights sum to totalWeight")
+    }
+}
+
+/// Path rewrite of a forwarded request.
+public enum PathRewrite: Sendable {
+    /// `prefix_rewrite`: replaces the matched prefix (or path; or the whole
+    /// path without query for a regex route), keeping the rest and the query.
+    case prefix(String)
+    /// `regex_rewrite`: substitution on the path without its query; the query is kept.
+    case regex(RegexSubstitution)
+}
+
+/// Host (`:authority`) rewrite of a forwarded request.
+public enum HostRewrite: Sendable {
+    case literal(String)
+    /// `auto_host_rewrite`: the chosen upstream host's hostname (from its
+    /// endpoint config, or the DNS name of a STRICT_DNS cluster); done by the
+    /// router after host selection, only when that name is non-empty.
+    case auto
+    /// `host_rewrite_header`: the first value of this request header (lowercase), when non-empty.
+    case header(String)
+    /// `host_rewrite_path_regex`: substitution on the path without its query.
+    case pathRegex(RegexSubstitution)
+}
+
+/// `envoy.config.route.v3.RedirectAction`.
+public struct RedirectAction: Sendable {
+    public enum PathRewrite: Sendable {
+        /// `path_redirect`: the new path (its query, if any, wins over the request's).
+        case path(String)
+        case prefix(String)
+        case regex(RegexSubstitution)
+    }
+
+    /// `scheme_redirect`, or "https" for `https_redirect`; nil keeps the request's scheme.
+    public var scheme: String?
+    public var host: String?
+    public var port: UInt32?
+    public var path: PathRewrite?
+    /// 301 (default), 302, 303, 307 or 308.
+    public var responseCode: Int
+    public var stripQuery: Bool
+}
+
+/// `envoy.config.route.v3.DirectResponseAction`.
+public struct DirectResponse: Sendable {
+    public var status: Int
+    /// The body (`inline_string`, `inline_bytes`, or a file read at compile
+    /// time); nil when none is configured.
+    public var body: [UInt8]?
+}
+
+/// `request_mirror_policies` entry: shadow a share of requests to another cluster.
+public struct MirrorPolicy: Sendable {
+    public enum Target: Sendable {
+        case cluster(String)
+        /// Lowercase request header naming the cluster.
+        case clusterHeader(String)
+    }
+
+    public var target: Target
+    /// `runtime_fraction.default_value`; 100% when unset.
+    public var fraction: FractionalPercent
+    /// `runtime_fraction.runtime_key` (Remora has no runtime layers: the default always applies).
+    public var runtimeKey: String
+    /// `disable_shadow_host_suffix_append`: keep the host as is instead of appending `-shadow`.
+    public var disableShadowHostSuffixAppend: Bool
+    /// `host_rewrite_literal` for the shadow request.
+    public var hostRewriteLiteral: String?
+    /// Where the policy was configured, for `validate_clusters`.
+    var fieldPath: String
+}
+
+/// `envoy.type.v3.FractionalPercent`.
+public struct FractionalPercent: Sendable, Equatable {
+    public var numerator: UInt32
+    /// 100, 10 000 or 1 000 000.
+    public var denominator: UInt32
+
+    public static let all = FractionalPercent(numerator: 100, denominator: 100)
+
+    public init(numerator: UInt32, denominator: UInt32) {
+        self.numerator = numerator
+        self.denominator = denominator
+    }
+
+    /// Envoy's `ProtobufPercentHelper::evaluateFractionalPercent`: `random % denominator < numerator`.
+    public func isSampled(randomValue: UInt64) -> Bool {
+        randomValue % UInt64(denominator) < UInt64(numerator)
+    }
+}
+
+/// `hash_policy` entry, kept as data for the ring-hash / Maglev balancers.
+public struct HashPolicy: Sendable {
+    public enum Kind: Sendable {
+        /// Hash the request header (lowercase name), after the optional rewrite.
+        case header(name: String, rewrite: RegexSubstitution?)
+        /// Hash the cookie; with a TTL, generate it when absent.
+        case cookie(name: String, ttlMilliseconds: UInt64?, path: String, attributes: [(name: String, value: String)])
+        case sourceIP
+        case queryParameter(name: String)
+        case filterState(key: String)
+    }
+
+    public var kind: Kind
+    /// `terminal`: stop at this policy when it produced a hash.
+    public var terminal: Bool
+}

@@ -1,0 +1,58 @@
+import RemoraCore
+
+/// Envoy's response flags (`%RESPONSE_FLAGS%`): why a request ended as it did.
+public struct ResponseFlag: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    public static let noRouteFound = ResponseFlag(rawValue: 1 << 0)          // NR
+    public static let noHealthyUpstream = ResponseFlag(rawValue: 1 << 1)     // UH
+    public static let upstreamConnectionFailure = ResponseFlag(rawValue: 1 << 2) // UF
+    public static let upstreamRequestTimeout = ResponseFlag(rawValue: 1 << 3) // UT
+    public static let upstreamOverflow = ResponseFlag(rawValue: 1 << 4)      // UO
+    public static let upstreamRemoteReset = ResponseFlag(rawValue: 1 << 5)   // UR
+    public static let upstreamConnectionTermination = ResponseFlag(rawValue: 1 << 6) // UC
+    public static let downstreamConnectionTermination = ResponseFlag(rawValue: 1 << 7) // DC
+    public static let localReset = ResponseFlag(rawValue: 1 << 8)            // LR
+    public static let streamIdleTimeout = ResponseFlag(rawValue: 1 << 9)     // SI
+    public static let noClusterFound = ResponseFlag(rawValue: 1 << 10)       // NC
+    public static let upstreamProtocolError = ResponseFlag(rawValue: 1 << 11) // UPE
+    public static let downstreamProtocolError = ResponseFlag(rawValue: 1 << 12) // DPE
+    public static let upstreamRetryLimitExceeded = ResponseFlag(rawValue: 1 << 13) // URX
+    public static let directResponse = ResponseFlag(rawValue: 1 << 14)       // DR
+
+    /// Envoy's short codes, in Envoy's order.
+    public var shortString: String {
+        let names: [(ResponseFlag, String)] = [
+            (.localReset, "LR"), (.upstreamRemoteReset, "UR"), (.upstreamConnectionFailure, "UF"),
+            (.upstreamConnectionTermination, "UC"), (.upstreamOverflow, "UO"), (.noRouteFound, "NR"),
+            (.noHealthyUpstream, "UH"), (.upstreamRequestTimeout, "UT"), (.streamIdleTimeout, "SI"),
+            (.downstreamConnectionTermination, "DC"), (.upstreamRetryLimitExceeded, "URX"),
+            (.noClusterFound, "NC"), (.upstreamProtocolError, "UPE"), (.downstreamProtocolError, "DPE"),
+            (.directResponse, "DR"),
+        ]
+        let set = names.filter { contains($0.0) }.map(\.1)
+        return set.isEmpty ? "-" : set.joined(separator: ",")
+    }
+}
+
+/// What is known about one request as it goes (for stats, headers and,
+/// later, access logs). Owned by the stream; filters read and add to it.
+public final class StreamInfo {
+    public let startMilliseconds: UInt64
+    public var responseFlags: ResponseFlag = []
+    public var responseCode: Int?
+    public var responseCodeDetails: String = ""
+    public var upstreamHost: SocketAddress?
+    public var upstreamCluster: String?
+    public let downstreamRemoteAddress: SocketAddress?
+    public let downstreamLocalAddress: SocketAddress?
+    public var bytesReceived: UInt64 = 0
+    public var bytesSent: UInt64 = 0
+
+    public init(startMilliseconds: UInt64, downstreamRemoteAddress: SocketAddress?, downstreamLocalAddress: SocketAddress?) {
+        self.startMilliseconds = startMilliseconds
+        self.downstreamRemoteAddress = downstreamRemoteAddress
+        self.downstreamLocalAddress = downstreamLocalAddress
+    }
+}

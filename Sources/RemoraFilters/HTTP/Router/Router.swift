@@ -1,0 +1,537 @@
+import RemoraConfig
+import RemoraCore
+import RemoraEventLoop
+import RemoraHTTP
+import RemoraUpstream
+
+/// `envoy.filters.http.router`: matches the route, then answers directly,
+/// redirects, or forwards to a host of the route's cluster, with timeouts,
+/// retries and mirroring. The last decoder filter. One per stream, on the
+/// worker loop.
+final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
+    private let config: RouterFilterConfig
+    private let routeTable: RouteTable
+    private let context: HTTPWorkerContext
+    private let httpStats: Stats<HTTPStat>
+    private let hcm: HttpConnectionManagerConfig
+    private unowned var callbacks: HTTPDecoderFilterCallbacks!
+
+    private var route: MatchedRoute?
+    private var forward: ForwardAction?
+    private var cluster: WorkerCluster?
+    private var upstreamMessage: HTTPRequestMessage?
+    private var upstreamChunked = false
+    private var upstream: UpstreamRequest?
+    private var shadows: [ShadowRequest] = []
+
+    /// Request body kept for retries and shadows (bounded by the buffer limit).
+    private var bodyCopy: [ByteSlice] = []
+    private var bodyCopyBytes = 0
+    private var bodyCopyOverflowed = false
+    private var requestEnded = false
+    private var requestTrailers: HTTPHeaders?
+
+    private var attempts = 0
+    private var retriesLeft = 0
+    private var triedHosts: [SocketAddress] = []
+    private var holdsRetryResource = false
+    private var globalTimer: Timer?
+    private var perTryTimer: Timer?
+    private var backoffTimer: Timer?
+    private var responseStarted = false
+    private var finished = false
+    private var upgrade = false
+
+    init(config: RouterFilterConfig, routeTable: RouteTable, context: HTTPWorkerContext,
+         httpStats: Stats<HTTPStat>, connectionManagerConfig: HttpConnectionManagerConfig) {
+        self.config = config
+        self.routeTable = routeTable
+        self.context = context
+        self.httpStats = httpStats
+        self.hcm = connectionManagerConfig
+    }
+
+    func setDecoderCallbacks(_ callbacks: HTTPDecoderFilterCallbacks) {
+        self.callbacks = callbacks
+    }
+
+    private var stream: ActiveStream { callbacks as! ActiveStream }
+
+    // MARK: - Decode
+
+    func decodeHeaders(_ request: inout HTTPRequestMessage, endStream: Bool) -> FilterHeadersStatus {
+        httpStats.add(.rqTotal)
+        let view = RouteRequestView(request: request)
+        guard let matched = routeTable.route(for: view, randomValue: context.randomValue()) else {
+            httpStats.add(.noRoute)
+            callbacks.sendLocalReply(LocalReply(status: 404, flag: .noRouteFound, details: "route_not_found"))
+            return .stopIteration
+        }
+        route = matched
+        let info = callbacks.streamInfo
+        switch matched.route.action {
+        case .directResponse(let direct):
+            httpStats.add(.rqDirectResponse)
+            info.responseFlags.insert(.directResponse)
+            var headers = HTTPHeaders()
+            applyResponseMutations(&headers, request: request, response: nil)
+            stream.sendResponse(status: direct.status, headers: headers, body: direct.body ?? [])
+            return .stopIteration
+        case .redirect(let redirect):
+            httpStats.add(.rqRedirect)
+            let forwardedProto = request.headers.firstString(name: "x-forwarded-proto") ?? request.scheme
+            guard let location = matched.redirectLocation(for: view, scheme: request.scheme, forwardedProto: forwardedProto) else {
+                callbacks.sendLocalReply(LocalReply(status: 500, details: "redirect_failed"))
+                return .stopIteration
+            }
+            var headers = HTTPHeaders()
+            headers.add(name: "location", value: location)
+            applyResponseMutations(&headers, request: request, response: nil)
+            stream.sendResponse(status: redirect.responseCode, headers: headers, body: [])
+            return .stopIteration
+        case .forward(let forward):
+            self.forward = forward
+            guard let name = matched.clusterName, !name.isEmpty, let cluster = context.cluster(named: name) else {
+                httpStats.add(.noCluster)
+                callbacks.sendLocalReply(LocalReply(status: forward.clusterNotFoundResponseCode, flag: .noClusterFound,
+                                                    details: "cluster_not_found"))
+                return .stopIteration
+            }
+            self.cluster = cluster
+            info.upstreamCluster = name
+            upgrade = request.headers.contains(name: "upgrade")
+            upstreamMessage = prepareUpstreamRequest(request, matched: matched, forward: forward, endStream: endStream)
+            retriesLeft = Int(forward.retryPolicy?.numRetries ?? 0)
+            requestEnded = endStream
+            if endStream { startGlobalTimer() }
+            startMirrors(forward.mirrorPolicies, request: upstreamMessage!)
+            startAttempt()
+            return .stopIteration
+        }
+    }
+
+    /// The request as the upstream will see it: rewrites, header mutations,
+    /// Envoy's informational headers.
+    private func prepareUpstreamRequest(_ request: HTTPRequestMessage, matched: MatchedRoute, forward: ForwardAction,
+                                        endStream: Bool) -> HTTPRequestMessage {
+        var message = request
+        let view = RouteRequestView(request: request)
+        if let newPath = matched.rewrittenPath(for: view) {
+            message.path = newPath
+            if !config.suppressEnvoyHeaders { message.headers.add(name: "x-envoy-original-path", value: request.path) }
+        }
+        if let newHost = matched.rewrittenHost(for: view) {
+            if forward.appendXForwardedHost, let old = request.authority { message.headers.add(name: "x-forwarded-host", value: old) }
+            message.authority = newHost
+        }
+        let info = callbacks.streamInfo
+        let routeName = matched.route.name
+        HeaderMutator.apply(matched.requestHeaderMutations, to: &message.headers) { variable in
+            HeaderMutator.resolve(variable, info: info, request: request, response: nil, routeName: routeName)
+        }
+        if !config.suppressEnvoyHeaders, let expected = expectedTimeout(forward) {
+            message.headers.add(name: "x-envoy-expected-rq-timeout-ms", value: String(expected))
+        }
+        let hasLength = message.headers.contains(name: "content-length")
+        if endStream {
+            if !hasLength, message.method == .post || message.method == .put || message.method == .options {
+                message.headers.add(name: "content-length", value: "0")
+            }
+        } else if !hasLength && !upgrade {
+            upstreamChunked = true
+            message.headers.add(name: "transfer-encoding", value: "chunked")
+        }
+        return message
+    }
+
+    private func expectedTimeout(_ forward: ForwardAction) -> UInt64? {
+        let global = forward.timeoutMilliseconds
+        let perTry = forward.retryPolicy?.perTryTimeoutMilliseconds ?? 0
+        if perTry > 0 { return global > 0 ? min(perTry, global) : perTry }
+        return global > 0 ? global : nil
+    }
+
+    func decodeData(_ data: ByteSlice, endStream: Bool) -> FilterDataStatus {
+        if data.count > 0 { keepBodyCopy(data) }
+        if endStream {
+            requestEnded = true
+            startGlobalTimer()
+        }
+        upstream?.sendData(data, endStream: endStream)
+        for shadow in shadows { shadow.sendData(data, endStream: endStream) }
+        return .stopIterationNoBuffer
+    }
+
+    func decodeTrailers(_ trailers: inout HTTPHeaders) -> FilterTrailersStatus {
+        requestEnded = true
+        requestTrailers = trailers
+        startGlobalTimer()
+        upstream?.sendTrailers(trailers)
+        return .stopIteration
+    }
+
+    private func keepBodyCopy(_ data: ByteSlice) {
+        guard !bodyCopyOverflowed else { return }
+        let limit = Int(route?.route.perRequestBufferLimitBytes ?? UInt32(cluster?.config.bufferLimitBytes ?? 1 << 20))
+        if bodyCopyBytes + data.count > limit {
+            // Too big to replay: no more retries (Envoy's retry_buffer_overflow).
+            bodyCopyOverflowed = true
+            bodyCopy.removeAll()
+            retriesLeft = 0
+            return
+        }
+        bodyCopy.append(data)
+        bodyCopyBytes += data.count
+    }
+
+    // MARK: - Attempts
+
+    private func startAttempt() {
+        guard let cluster, let message = upstreamMessage, !finished else { return }
+        let previous = forward?.retryPolicy?.hostPredicates.contains(.previousHosts) == true ? triedHosts.last : nil
+        guard let host = chooseHost(cluster, avoiding: previous) else {
+            cluster.stats.add(.upstreamCxNoneHealthy)
+            sendLocalReplyOnce(LocalReply(status: 503, body: "no healthy upstream", flag: .noHealthyUpstream,
+                                          details: "no_healthy_upstream"))
+            return
+        }
+        attempts += 1
+        triedHosts.append(host)
+        callbacks.streamInfo.upstreamHost = host
+        var headers = HTTPHeaders(minimumCapacity: message.headers.count + 1)
+        var authority = message.authority ?? ""
+        if route?.autoHostRewrite == true, case .strictDNS = cluster.config.discovery,
+           let name = dnsName(cluster, host) {
+            authority = name
+        }
+        headers.add(name: "host", value: authority)
+        for field in message.headers { headers.add(name: field.name, value: field.value) }
+        let pool = cluster.httpPool(for: host, loop: context.loop)
+        var encoder = HTTP1Encoder(pool: context.loop.bufferPool)
+        let head = encoder.encodeRequestHead(method: message.method, target: message.path, version: .http1_1, headers: headers)
+        let request = UpstreamRequest(
+            owner: self, pool: pool, loop: context.loop, head: head, chunked: upstreamChunked, method: message.method,
+            maxResponseHeadBytes: Int(cluster.config.http.common.maxResponseHeadersKB) * 1024,
+            maxResponseHeaders: Int(cluster.config.http.common.maxHeadersCount))
+        upstream = request
+        cluster.stats.add(.upstreamRqTotal)
+        cluster.stats.add(.upstreamRqActive)
+        for slice in bodyCopy { request.sendData(slice, endStream: false) }
+        if requestEnded {
+            if let trailers = requestTrailers { request.sendTrailers(trailers) } else { request.sendData(emptySlice, endStream: true) }
+        }
+        startPerTryTimer()
+        request.start()
+    }
+
+    private func chooseHost(_ cluster: WorkerCluster, avoiding previous: SocketAddress?) -> SocketAddress? {
+        guard let previous else { return cluster.chooseHost() }
+        let maxTries = max(1, Int(forward?.retryPolicy?.hostSelectionRetryMaxAttempts ?? 1)) + 1
+        var host = cluster.chooseHost()
+        var tries = 1
+        while let h = host, h == previous, tries < maxTries {
+            host = cluster.chooseHost()
+            tries += 1
+        }
+        return host
+    }
+
+    private func dnsName(_ cluster: WorkerCluster, _ host: SocketAddress) -> String? {
+        guard case .strictDNS(let names, _, _) = cluster.config.discovery else { return nil }
+        return names.first { $0.port == host.port }?.host ?? names.first?.host
+    }
+
+    private func endAttempt(_ request: UpstreamRequest) {
+        perTryTimer?.close()
+        perTryTimer = nil
+        cluster?.stats.add(.upstreamRqActive, -1)
+        if upstream === request { upstream = nil }
+    }
+
+    // MARK: - UpstreamRequestOwner
+
+    func upstreamConnected(_ request: UpstreamRequest) {}
+
+    func upstreamHeaders(_ request: UpstreamRequest, _ head: HTTP1ResponseHead, endStream: Bool) {
+        guard request === upstream, !finished else { return }
+        let status = head.status
+        if shouldRetry(status: status, headers: head.headers) {
+            cluster?.stats.countUpstreamResponse(status: status)
+            request.cancel()
+            endAttempt(request)
+            scheduleRetry()
+            return
+        }
+        releaseRetryResource()
+        responseStarted = true
+        cluster?.stats.countUpstreamResponse(status: status)
+        cluster?.stats.record(.upstreamRqTime, milliseconds: context.loop.nowMilliseconds - request.sentAt)
+        if status == 101 || endStream { globalTimer?.close(); globalTimer = nil }
+        var headers = head.headers
+        if !config.suppressEnvoyHeaders && status != 101 {
+            headers.add(name: "x-envoy-upstream-service-time", value: String(context.loop.nowMilliseconds - request.sentAt))
+        }
+        let response = HTTPResponseMessage(status: status, headers: headers)
+        var mutated = response
+        applyResponseMutations(&mutated.headers, request: upstreamMessage, response: response)
+        if endStream { endAttempt(request); cluster?.stats.add(.upstreamRqCompleted) }
+        callbacks.encodeHeaders(mutated, endStream: endStream)
+    }
+
+    func upstreamData(_ request: UpstreamRequest, _ data: ByteSlice, endStream: Bool) {
+        guard request === upstream, !finished else { return }
+        if endStream {
+            globalTimer?.close()
+            globalTimer = nil
+            endAttempt(request)
+            cluster?.stats.add(.upstreamRqCompleted)
+        }
+        callbacks.encodeData(data, endStream: endStream)
+    }
+
+    func upstreamTrailers(_ request: UpstreamRequest, _ trailers: HTTPHeaders) {
+        guard request === upstream, !finished else { return }
+        callbacks.encodeTrailers(trailers)
+    }
+
+    func upstreamReset(_ request: UpstreamRequest, _ reason: UpstreamResetReason) {
+        guard request === upstream, !finished else { return }
+        endAttempt(request)
+        let stats = cluster?.stats
+        if reason == .overflow {
+            callbacks.streamInfo.responseFlags.insert(.upstreamOverflow)
+            sendLocalReplyOnce(LocalReply(
+                status: 503, body: "upstream connect error or disconnect/reset before headers. reset reason: overflow",
+                flag: .upstreamOverflow, details: "upstream_reset_before_response_started{overflow}",
+                headers: [("x-envoy-overloaded", "true")]))
+            return
+        }
+        if responseStarted {
+            // The response was already going downstream: it can only be cut short.
+            stats?.add(.upstreamRqRxReset)
+            callbacks.streamInfo.responseFlags.insert(.upstreamRemoteReset)
+            callbacks.resetStream()
+            return
+        }
+        let retriable: Bool
+        switch reason {
+        case .connectionFailure, .connectionTimeout:
+            retriable = retryOn.contains(.connectFailure) || retryOn.contains(.reset) || retryOn.contains(.gatewayError)
+                || retryOn.contains(.fiveXX) || retryOn.contains(.resetBeforeRequest)
+        default:
+            stats?.add(.upstreamRqRxReset)
+            retriable = retryOn.contains(.reset) || retryOn.contains(.gatewayError) || retryOn.contains(.fiveXX)
+        }
+        if retriable && canRetry() {
+            lastResetReason = reason
+            scheduleRetry()
+            return
+        }
+        releaseRetryResource()
+        let flag: ResponseFlag = (reason == .connectionFailure || reason == .connectionTimeout)
+            ? .upstreamConnectionFailure : (reason == .protocolError ? .upstreamProtocolError : .upstreamConnectionTermination)
+        let status = reason == .protocolError ? 502 : 503
+        let prefix = attempts > 1 ? "retried and the latest reset reason: " : "reset reason: "
+        sendLocalReplyOnce(LocalReply(
+            status: status, body: "upstream connect error or disconnect/reset before headers. \(prefix)\(reason.text)",
+            flag: flag, details: "upstream_reset_before_response_started{\(reason.text.replacingSpaces())}"))
+    }
+
+    private var lastResetReason: UpstreamResetReason?
+
+    func upstreamTunnelData(_ request: UpstreamRequest, _ data: ByteSlice) {
+        callbacks.sendUpgradedData(data)
+    }
+
+    func upstreamTunnelEnded(_ request: UpstreamRequest) {
+        callbacks.endUpgradedData()
+    }
+
+    func upstreamWriteBuffer(_ request: UpstreamRequest, aboveHigh: Bool) {
+        callbacks.setDownstreamReadingEnabled(!aboveHigh)
+    }
+
+    func upgradedDataFromDownstream(_ data: ByteSlice) {
+        upstream?.sendTunnelData(data)
+    }
+
+    func upgradedDownstreamEnded() {
+        upstream?.endTunnel()
+    }
+
+    func downstreamWriteBufferAboveHigh() { upstream?.setReading(false) }
+    func downstreamWriteBufferBelowLow() { upstream?.setReading(true) }
+
+    // MARK: - Retries
+
+    private var retryOn: RetryOn { forward?.retryPolicy?.retryOn ?? [] }
+
+    private func canRetry() -> Bool {
+        guard retriesLeft > 0, !bodyCopyOverflowed, let cluster else { return false }
+        if !holdsRetryResource {
+            guard cluster.resources.tryAcquire(.retries) else {
+                cluster.stats.add(.upstreamRqRetryOverflow)
+                return false
+            }
+            holdsRetryResource = true
+        }
+        return true
+    }
+
+    private func releaseRetryResource() {
+        if holdsRetryResource {
+            cluster?.resources.release(.retries)
+            holdsRetryResource = false
+        }
+    }
+
+    private func shouldRetry(status: Int, headers: HTTPHeaders) -> Bool {
+        guard let policy = forward?.retryPolicy, retriesLeft > 0 else {
+            if attempts > 1, forward?.retryPolicy != nil { cluster?.stats.add(.upstreamRqRetryLimitExceeded) }
+            return false
+        }
+        if headers.contains(name: "x-envoy-overloaded") { return false }
+        let on = policy.retryOn
+        var match = false
+        if on.contains(.fiveXX) && status >= 500 { match = true }
+        if on.contains(.gatewayError) && (status == 502 || status == 503 || status == 504) { match = true }
+        if on.contains(.retriable4xx) && status == 409 { match = true }
+        if on.contains(.retriableStatusCodes) && policy.retriableStatusCodes.contains(UInt32(status)) { match = true }
+        return match && canRetry()
+    }
+
+    /// Waits Envoy's jittered exponential back-off, then tries again.
+    private func scheduleRetry() {
+        guard let policy = forward?.retryPolicy else { return }
+        retriesLeft -= 1
+        cluster?.stats.add(.upstreamRqRetry)
+        let exponent = min(attempts - 1, 20)
+        let ceiling = min(policy.backOffBaseMilliseconds << UInt64(exponent), policy.backOffMaxMilliseconds)
+        let delay = ceiling > 0 ? context.randomValue() % ceiling : 0
+        let timer = backoffTimer ?? Timer(loop: context.loop)
+        backoffTimer = timer
+        timer.start(afterMilliseconds: delay) { [weak self] in self?.startAttempt() }
+    }
+
+    // MARK: - Timeouts
+
+    private func startGlobalTimer() {
+        guard globalTimer == nil, let timeout = forward?.timeoutMilliseconds, timeout > 0, !finished, !responseStarted else { return }
+        let timer = Timer(loop: context.loop)
+        globalTimer = timer
+        timer.start(afterMilliseconds: timeout) { [weak self] in self?.globalTimeout() }
+    }
+
+    private func globalTimeout() {
+        guard !finished, !responseStarted else { return }
+        cluster?.stats.add(.upstreamRqTimeout)
+        cluster?.stats.countUpstreamResponse(status: 504)
+        if let upstream {
+            upstream.cancel()
+            endAttempt(upstream)
+        }
+        backoffTimer?.close()
+        releaseRetryResource()
+        sendLocalReplyOnce(LocalReply(status: 504, body: "upstream request timeout", flag: .upstreamRequestTimeout,
+                                      details: "upstream_response_timeout"))
+    }
+
+    private func startPerTryTimer() {
+        guard let perTry = forward?.retryPolicy?.perTryTimeoutMilliseconds, perTry > 0 else { return }
+        let timer = perTryTimer ?? Timer(loop: context.loop)
+        perTryTimer = timer
+        timer.start(afterMilliseconds: perTry) { [weak self] in self?.perTryTimeout() }
+    }
+
+    private func perTryTimeout() {
+        guard let request = upstream, !finished, !responseStarted else { return }
+        cluster?.stats.add(.upstreamRqPerTryTimeout)
+        request.cancel()
+        endAttempt(request)
+        let on = retryOn
+        if (on.contains(.fiveXX) || on.contains(.gatewayError) || on.contains(.reset)) && canRetry() {
+            scheduleRetry()
+            return
+        }
+        cluster?.stats.add(.upstreamRqTimeout)
+        cluster?.stats.countUpstreamResponse(status: 504)
+        releaseRetryResource()
+        sendLocalReplyOnce(LocalReply(status: 504, body: "upstream request timeout", flag: .upstreamRequestTimeout,
+                                      details: "upstream_per_try_timeout"))
+    }
+
+    // MARK: - Mirrors
+
+    private func startMirrors(_ policies: [MirrorPolicy], request: HTTPRequestMessage) {
+        for policy in policies {
+            guard policy.fraction.isSampled(randomValue: context.randomValue()) else { continue }
+            let name: String?
+            switch policy.target {
+            case .cluster(let n): name = n
+            case .clusterHeader(let header): name = request.headers.firstString(name: header)
+            }
+            guard let name, let cluster = context.cluster(named: name), let host = cluster.chooseHost() else { continue }
+            var copy = request
+            if !policy.disableShadowHostSuffixAppend, let authority = copy.authority {
+                copy.authority = Self.shadowHost(authority)
+            }
+            copy.headers.set(name: "x-envoy-internal", value: "true")
+            if let local = HostAddressText.local { copy.headers.set(name: "x-forwarded-for", value: local) }
+            let shadow = ShadowRequest(cluster: cluster, host: host, loop: context.loop, request: copy, chunked: upstreamChunked)
+            shadows.append(shadow)
+            shadow.start(endStream: requestEnded)
+        }
+    }
+
+    /// `foo.example:8080` → `foo.example-shadow:8080` (Envoy puts the suffix before the port).
+    static func shadowHost(_ authority: String) -> String {
+        if let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]"), authority.first != "[" || authority.contains("]:") {
+            return authority[..<colon] + "-shadow" + authority[colon...]
+        }
+        return authority + "-shadow"
+    }
+
+    // MARK: - Replies and teardown
+
+    private func applyResponseMutations(_ headers: inout HTTPHeaders, request: HTTPRequestMessage?, response: HTTPResponseMessage?) {
+        guard let route else { return }
+        let info = callbacks.streamInfo
+        let routeName = route.route.name
+        HeaderMutator.apply(route.responseHeaderMutations, to: &headers) { variable in
+            HeaderMutator.resolve(variable, info: info, request: request, response: response, routeName: routeName)
+        }
+    }
+
+    private func sendLocalReplyOnce(_ reply: LocalReply) {
+        guard !finished, !responseStarted else { return }
+        globalTimer?.close()
+        globalTimer = nil
+        callbacks.sendLocalReply(reply)
+    }
+
+    func onStreamDestroyed() {
+        finished = true
+        globalTimer?.close()
+        perTryTimer?.close()
+        backoffTimer?.close()
+        if let upstream {
+            upstream.cancel()
+            cluster?.stats.add(.upstreamRqActive, -1)
+            if !responseStarted { cluster?.stats.add(.upstreamRqCancelled) }
+            self.upstream = nil
+        }
+        releaseRetryResource()
+        // Shadows are fire and forget: they finish on their own.
+    }
+}
+
+/// An empty slice (end of stream without data).
+var emptySlice: ByteSlice { HTTP1Encoder.crlf.dropFirst(2) }
+
+enum HostAddressText {
+    static var local: String? { HostAddresses.firstNonLoopback.v4?.host }
+}
+
+extension String {
+    func replacingSpaces() -> String { String(map { $0 == " " ? "_" : $0 }) }
+}

@@ -1,0 +1,316 @@
+import RemoraConfig
+import RemoraCore
+import RemoraEventLoop
+import RemoraHTTP
+import RemoraUpstream
+
+/// Why an upstream attempt ended without a (complete) response.
+enum UpstreamResetReason: Equatable {
+    case overflow
+    case connectionFailure
+    case connectionTimeout
+    case connectionTermination
+    case protocolError
+    case localReset
+
+    /// Envoy's words, as in `... reset reason: connection termination`.
+    var text: String {
+        switch self {
+        case .overflow: "overflow"
+        case .connectionFailure: "remote connection failure"
+        case .connectionTimeout: "connection timeout"
+        case .connectionTermination: "connection termination"
+        case .protocolError: "protocol error"
+        case .localReset: "local reset"
+        }
+    }
+}
+
+/// Receives what one upstream attempt produces.
+protocol UpstreamRequestOwner: AnyObject {
+    func upstreamConnected(_ request: UpstreamRequest)
+    func upstreamHeaders(_ request: UpstreamRequest, _ head: HTTP1ResponseHead, endStream: Bool)
+    func upstreamData(_ request: UpstreamRequest, _ data: ByteSlice, endStream: Bool)
+    func upstreamTrailers(_ request: UpstreamRequest, _ trailers: HTTPHeaders)
+    func upstreamReset(_ request: UpstreamRequest, _ reason: UpstreamResetReason)
+    func upstreamTunnelData(_ request: UpstreamRequest, _ data: ByteSlice)
+    func upstreamTunnelEnded(_ request: UpstreamRequest)
+    func upstreamWriteBuffer(_ request: UpstreamRequest, aboveHigh: Bool)
+}
+
+/// One attempt of a request on one HTTP/1.1 connection from a host's pool:
+/// writes the request, parses the response, and gives the connection back
+/// (reusable only if both messages were whole and keep-alive held).
+/// Owned by the router (or a shadow), on the worker loop.
+final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
+    unowned let owner: UpstreamRequestOwner
+    let pool: HTTP1ConnectionPool
+    let host: SocketAddress
+    private let loop: EventLoop
+    private let head: ByteSlice
+    private let chunked: Bool
+    private var connection: Connection?
+    private var ticket: HTTP1ConnectionPool.Ticket?
+    private var parser: HTTP1Parser
+    private var encoder: HTTP1Encoder
+    /// Body slices waiting for the connection.
+    private var queuedBody: [ByteSlice] = []
+    private var queuedEnd = false
+    private(set) var requestSent = false
+    private(set) var responseStarted = false
+    private var responseKeepAlive = false
+    private var done = false
+    private var tunneling = false
+    private(set) var sentAt: UInt64 = 0
+
+    init(owner: UpstreamRequestOwner, pool: HTTP1ConnectionPool, loop: EventLoop, head: ByteSlice, chunked: Bool,
+         method: HTTPMethod, maxResponseHeadBytes: Int, maxResponseHeaders: Int) {
+        self.owner = owner
+        self.pool = pool
+        self.host = pool.host
+        self.loop = loop
+        self.head = head
+        self.chunked = chunked
+        var configuration = HTTP1Parser.Configuration.response
+        configuration.maxHeadBytes = maxResponseHeadBytes
+        configuration.maxHeaderCount = maxResponseHeaders
+        parser = HTTP1Parser(kind: .response, configuration: configuration)
+        parser.requestMethod = method
+        encoder = HTTP1Encoder(pool: loop.bufferPool)
+    }
+
+    func start() {
+        switch pool.request(for: self) {
+        case .ready(let connection):
+            attach(connection)
+        case .pending(let ticket):
+            self.ticket = ticket
+        case .overflow:
+            done = true
+            owner.upstreamReset(self, .overflow)
+        }
+    }
+
+    // MARK: - HTTP1PoolRequester
+
+    func pool(_ pool: HTTP1ConnectionPool, didProvide connection: Connection) {
+        ticket = nil
+        guard !done else {
+            pool.release(connection, reusable: true)
+            return
+        }
+        attach(connection)
+    }
+
+    func pool(_ pool: HTTP1ConnectionPool, didFail failure: HTTP1ConnectionPool.Failure) {
+        ticket = nil
+        guard !done else { return }
+        done = true
+        switch failure {
+        case .overflow: owner.upstreamReset(self, .overflow)
+        case .connectFailure(let error):
+            owner.upstreamReset(self, error == .timedOut ? .connectionTimeout : .connectionFailure)
+        }
+    }
+
+    private func attach(_ connection: Connection) {
+        self.connection = connection
+        connection.delegate = self
+        sentAt = loop.nowMilliseconds
+        connection.write(head)
+        for slice in queuedBody { writeBody(slice) }
+        queuedBody.removeAll()
+        if queuedEnd { writeEnd(trailers: nil) }
+        connection.startReading()
+        owner.upstreamConnected(self)
+    }
+
+    // MARK: - Request body
+
+    func sendData(_ data: ByteSlice, endStream: Bool) {
+        guard !done else { return }
+        if connection == nil {
+            if data.count > 0 { queuedBody.append(data) }
+            if endStream { queuedEnd = true }
+            return
+        }
+        if data.count > 0 { writeBody(data) }
+        if endStream { writeEnd(trailers: nil) }
+    }
+
+    func sendTrailers(_ trailers: HTTPHeaders) {
+        guard !done else { return }
+        if connection == nil { queuedEnd = true; return }
+        writeEnd(trailers: trailers)
+    }
+
+    private func writeBody(_ data: ByteSlice) {
+        guard let connection else { return }
+        if chunked {
+            connection.write(encoder.chunkHeader(size: data.count))
+            connection.write(data)
+            connection.write(HTTP1Encoder.crlf)
+        } else {
+            connection.write(data)
+        }
+    }
+
+    private func writeEnd(trailers: HTTPHeaders?) {
+        guard let connection, !requestSent else { return }
+        requestSent = true
+        if chunked { connection.write(encoder.encodeLastChunk(trailers: trailers)) }
+    }
+
+    /// Raw bytes after an accepted upgrade.
+    func sendTunnelData(_ data: ByteSlice) {
+        connection?.write(data)
+    }
+
+    func endTunnel() {
+        connection?.shutdownWrite()
+    }
+
+    func setReading(_ enabled: Bool) {
+        if enabled { connection?.startReading() } else { connection?.stopReading() }
+    }
+
+    // MARK: - ConnectionDelegate
+
+    func connection(_ connection: Connection, didRead data: ByteSlice) {
+        if tunneling {
+            owner.upstreamTunnelData(self, data)
+            return
+        }
+        var input = data
+        while !done, input.count > 0 {
+            var sink = ResponseSink(request: self)
+            let result: HTTP1ParseResult
+            do {
+                result = try parser.parse(input, delegate: &sink)
+            } catch {
+                fail(.protocolError)
+                return
+            }
+            input = input.dropFirst(min(result.consumed, input.count))
+            switch result.stop {
+            case .needMoreData, .messageComplete:
+                continue
+            case .upgrade:
+                tunneling = true
+                if input.count > 0 { owner.upstreamTunnelData(self, input) }
+                return
+            case .closed:
+                return
+            }
+        }
+    }
+
+    func connectionDidReadEOF(_ connection: Connection) {
+        if tunneling {
+            owner.upstreamTunnelEnded(self)
+            return
+        }
+        guard !done else { return }
+        var sink = ResponseSink(request: self)
+        do {
+            try parser.finish(delegate: &sink)
+        } catch {
+            fail(responseStarted ? .connectionTermination : .connectionTermination)
+            return
+        }
+        if !done { fail(.connectionTermination) }
+    }
+
+    func connection(_ connection: Connection, didFailWith error: EventLoopError) {
+        if tunneling {
+            owner.upstreamTunnelEnded(self)
+            connection.close()
+            return
+        }
+        fail(.connectionTermination)
+    }
+
+    func connectionWriteBufferAboveHighWatermark(_ connection: Connection) {
+        owner.upstreamWriteBuffer(self, aboveHigh: true)
+    }
+
+    func connectionWriteBufferBelowLowWatermark(_ connection: Connection) {
+        owner.upstreamWriteBuffer(self, aboveHigh: false)
+    }
+
+    func connectionDidClose(_ connection: Connection) {
+        pool.connectionClosed(connection)
+        if self.connection === connection { self.connection = nil }
+        if tunneling && !done {
+            done = true
+            owner.upstreamTunnelEnded(self)
+        } else if !done {
+            fail(.connectionTermination)
+        }
+    }
+
+    // MARK: - Response events
+
+    fileprivate func responseHead(_ head: HTTP1ResponseHead) {
+        if head.isInformational { return }  // Envoy drops upstream 1xx (100-continue is answered locally)
+        responseStarted = true
+        responseKeepAlive = head.keepAlive
+        let endStream = head.framing == .none
+        owner.upstreamHeaders(self, head, endStream: endStream && head.status != 101)
+    }
+
+    fileprivate func responseBody(_ chunk: ByteSlice) {
+        owner.upstreamData(self, chunk, endStream: false)
+    }
+
+    fileprivate func responseTrailers(_ trailers: HTTPHeaders) {
+        owner.upstreamTrailers(self, trailers)
+    }
+
+    fileprivate func responseComplete() {
+        guard !done else { return }
+        done = true
+        releaseConnection(reusable: responseKeepAlive && requestSent)
+        owner.upstreamData(self, HTTP1Encoder.crlf.dropFirst(2), endStream: true)
+    }
+
+    // MARK: - Ending
+
+    private func fail(_ reason: UpstreamResetReason) {
+        guard !done else { return }
+        done = true
+        releaseConnection(reusable: false)
+        owner.upstreamReset(self, reason)
+    }
+
+    private func releaseConnection(reusable: Bool) {
+        guard let connection else { return }
+        self.connection = nil
+        if reusable {
+            pool.release(connection, reusable: true)
+        } else {
+            connection.delegate = nil
+            connection.close()
+            pool.connectionClosed(connection)
+        }
+    }
+
+    /// The owner gives up on this attempt (timeout, downstream reset, retry).
+    func cancel() {
+        if let ticket {
+            pool.cancel(ticket)
+            self.ticket = nil
+        }
+        done = true
+        releaseConnection(reusable: false)
+    }
+}
+
+private struct ResponseSink: HTTP1ParserDelegate {
+    unowned let request: UpstreamRequest
+
+    mutating func onResponseHead(_ head: HTTP1ResponseHead) { request.responseHead(head) }
+    mutating func onBody(_ chunk: ByteSlice) { request.responseBody(chunk) }
+    mutating func onTrailers(_ trailers: HTTPHeaders) { request.responseTrailers(trailers) }
+    mutating func onMessageComplete() { request.responseComplete() }
+}

@@ -1,0 +1,473 @@
+import RemoraConfig
+import RemoraCore
+import RemoraEventLoop
+import RemoraHTTP
+
+/// One request/response exchange on a downstream connection: the filter
+/// chain, its iteration state, and the response encoding (HTTP/1.1 framing).
+/// Owned by its `HTTPConnectionManager`, on the same loop.
+final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks {
+    unowned let manager: HTTPConnectionManager
+    let streamInfo: StreamInfo
+    private(set) var request: HTTPRequestMessage
+    private let requestHead: HTTP1RequestHead?
+    private var decoders: [HTTPDecoderFilter] = []
+    private var encoders: [HTTPEncoderFilter] = []
+    /// Index of the decoder filter that stopped iteration, if one did.
+    private var decodeStoppedAt: Int?
+    private var bufferedBody: [ByteSlice] = []
+    private var bufferedTrailers: HTTPHeaders?
+    private var bufferedEnd = false
+    private(set) var requestComplete = false
+    private(set) var responseStarted = false
+    private var responseChunked = false
+    private var responseHeadOnly = false
+    private var responseUntilClose = false
+    private var finished = false
+    private var idleTimer: Timer?
+    private var requestTimer: Timer?
+    private var lastActivity: UInt64
+    private var isHeadRequest = false
+    private var requestID: String?
+
+    init(manager: HTTPConnectionManager, head: HTTP1RequestHead) {
+        self.manager = manager
+        self.requestHead = head
+        let loop = manager.loop
+        streamInfo = StreamInfo(startMilliseconds: loop.nowMilliseconds,
+                                downstreamRemoteAddress: manager.connection.remoteAddress,
+                                downstreamLocalAddress: manager.connection.localAddress)
+        lastActivity = loop.nowMilliseconds
+        request = Self.message(from: head, defaultHost: manager.config.http1.defaultHostForHTTP10)
+        isHeadRequest = head.method == .head
+    }
+
+    /// A stream for a request the codec rejected before it had a head.
+    init(manager: HTTPConnectionManager, rejecting error: HTTP1ParseError) {
+        self.manager = manager
+        self.requestHead = nil
+        streamInfo = StreamInfo(startMilliseconds: manager.loop.nowMilliseconds,
+                                downstreamRemoteAddress: manager.connection.remoteAddress,
+                                downstreamLocalAddress: manager.connection.localAddress)
+        lastActivity = manager.loop.nowMilliseconds
+        request = HTTPRequestMessage(method: .get, path: "/", authority: nil, scheme: "http", version: .http1_1, headers: HTTPHeaders())
+        requestComplete = true
+        manager.stats.add(.downstreamRqTotal)
+        manager.stats.add(.downstreamRqHttp1Total)
+        manager.stats.add(.downstreamRqActive)
+    }
+
+    /// Request line and headers → the protocol-neutral message. An
+    /// absolute-form target's authority replaces Host (RFC 9112 §3.2.2).
+    static func message(from head: HTTP1RequestHead, defaultHost: String?) -> HTTPRequestMessage {
+        var path = head.targetString
+        var authority = head.headers.firstString(name: "host")
+        if !path.hasPrefix("/"), let schemeEnd = path.range(of: "://") {
+            let rest = path[schemeEnd.upperBound...]
+            let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+            authority = String(rest[..<slash])
+            path = slash == rest.endIndex ? "/" : String(rest[slash...])
+        }
+        if authority == nil, head.version == .http1_0, let defaultHost { authority = defaultHost }
+        var headers = head.headers
+        _ = headers.remove(name: "host")
+        return HTTPRequestMessage(method: head.method, path: path, authority: authority, scheme: "http",
+                                  version: head.version, headers: headers)
+    }
+
+    // MARK: - Start
+
+    func start() {
+        let stats = manager.stats
+        stats.add(.downstreamRqTotal)
+        stats.add(.downstreamRqHttp1Total)
+        stats.add(.downstreamRqActive)
+        armTimers()
+        for filter in manager.config.httpFilters {
+            switch filter {
+            case .router(let routerConfig):
+                let router = Router(config: routerConfig, routeTable: manager.config.routeTable, context: manager.context,
+                                    httpStats: manager.stats, connectionManagerConfig: manager.config)
+                decoders.append(router)
+            }
+        }
+        for filter in decoders { filter.setDecoderCallbacks(self) }
+        for filter in encoders { filter.setEncoderCallbacks(self) }
+
+        guard let head = requestHead else { return }
+        // Envoy answers a bare `Expect: 100-continue` itself and drops the header.
+        if head.expectsContinue {
+            _ = request.headers.remove(name: "expect")
+            encode100Continue()
+        }
+        if head.isUpgrade, let upgrade = head.headers.firstString(name: "upgrade") {
+            if manager.config.upgradeEnabled(upgrade.lowercased()) != true {
+                manager.stats.add(.downstreamRqWsOnNonWsRoute)
+                sendLocalReply(LocalReply(status: 403, details: "upgrade_failed", closeConnection: true))
+                return
+            }
+        }
+        if request.authority == nil || request.authority?.isEmpty == true {
+            sendLocalReply(LocalReply(status: 400, details: "missing_host_header", closeConnection: true))
+            return
+        }
+        RequestHeaderPolicy.mutate(&request, manager: manager, requestID: &requestID)
+        let endStream = head.framing == .none
+        runDecodeHeaders(from: 0, endStream: endStream)
+    }
+
+    // MARK: - Decode path
+
+    private func runDecodeHeaders(from start: Int, endStream: Bool) {
+        var i = start
+        while i < decoders.count, !finished {
+            switch decoders[i].decodeHeaders(&request, endStream: endStream) {
+            case .continue:
+                i += 1
+            case .stopIteration:
+                if i < decoders.count - 1 { decodeStoppedAt = i }
+                return
+            }
+        }
+    }
+
+    func decodeData(_ data: ByteSlice, endStream: Bool) {
+        touch()
+        streamInfo.bytesReceived += UInt64(data.count)
+        guard !finished else { return }
+        if let stopped = decodeStoppedAt {
+            _ = stopped
+            bufferedBody.append(data)
+            return
+        }
+        for filter in decoders {
+            switch filter.decodeData(data, endStream: endStream) {
+            case .continue: continue
+            case .stopIterationAndBuffer, .stopIterationNoBuffer: return
+            }
+        }
+    }
+
+    func decodeTrailers(_ trailers: HTTPHeaders) {
+        guard !finished else { return }
+        if decodeStoppedAt != nil { bufferedTrailers = trailers; return }
+        var t = trailers
+        for filter in decoders {
+            if filter.decodeTrailers(&t) == .stopIteration { return }
+        }
+    }
+
+    /// The whole request has been read.
+    func decodeEnd() {
+        requestComplete = true
+        requestTimer?.close()
+        requestTimer = nil
+        guard !finished, requestHead?.framing != HTTP1BodyFraming.none else { return }
+        if decodeStoppedAt != nil { bufferedEnd = true; return }
+        for filter in decoders {
+            switch filter.decodeData(emptySlice, endStream: true) {
+            case .continue: continue
+            case .stopIterationAndBuffer, .stopIterationNoBuffer: return
+            }
+        }
+    }
+
+    func continueDecoding() {
+        guard let stopped = decodeStoppedAt, !finished else { return }
+        decodeStoppedAt = nil
+        let body = bufferedBody
+        bufferedBody.removeAll()
+        runDecodeHeaders(from: stopped + 1, endStream: requestHead?.framing == HTTP1BodyFraming.none)
+        for (i, chunk) in body.enumerated() {
+            decodeData(chunk, endStream: bufferedEnd && bufferedTrailers == nil && i == body.count - 1)
+        }
+        if let trailers = bufferedTrailers { decodeTrailers(trailers) }
+        if bufferedEnd && body.isEmpty && bufferedTrailers == nil { decodeEnd() }
+    }
+
+    // MARK: - Upgrade tunnel
+
+    func upgradedDataFromDownstream(_ data: ByteSlice) {
+        touch()
+        (decoders.last as? Router)?.upgradedDataFromDownstream(data)
+    }
+
+    func upgradedDownstreamEnded() {
+        (decoders.last as? Router)?.upgradedDownstreamEnded()
+    }
+
+    func sendUpgradedData(_ data: ByteSlice) {
+        touch()
+        manager.write(data)
+    }
+
+    func endUpgradedData() {
+        manager.closeAfterResponse = true
+        finish()
+    }
+
+    // MARK: - Encode path (HTTP/1.1 framing)
+
+    func encode100Continue() {
+        manager.write(ByteSlice(copying: Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)))
+    }
+
+    func encodeHeaders(_ response: HTTPResponseMessage, endStream: Bool) {
+        guard !finished, !responseStarted else { return }
+        touch()
+        var response = response
+        for filter in encoders.reversed() {
+            if filter.encodeHeaders(&response, endStream: endStream) == .stopIteration { break }
+        }
+        responseStarted = true
+        streamInfo.responseCode = response.status
+        writeResponseHead(&response, endStream: endStream)
+        if endStream { finish() }
+    }
+
+    private func writeResponseHead(_ response: inout HTTPResponseMessage, endStream: Bool) {
+        let manager = self.manager
+        let config = manager.config
+        var headers = response.headers
+        // Hop-by-hop fields are the codec's business, not the peer's.
+        _ = headers.remove(name: "connection")
+        _ = headers.remove(name: "keep-alive")
+        _ = headers.remove(name: "proxy-connection")
+        _ = headers.remove(name: "transfer-encoding")
+        if response.status != 101 { _ = headers.remove(name: "upgrade") }
+        if !headers.contains(name: "date") { headers.add(name: "date", value: manager.context.date.current()) }
+        switch config.serverHeaderTransformation {
+        case .overwrite: headers.set(name: "server", value: config.serverName)
+        case .appendIfAbsent: if !headers.contains(name: "server") { headers.add(name: "server", value: config.serverName) }
+        case .passThrough: break
+        }
+        if let via = config.via { Self.appendVia(&headers, via) }
+        if config.alwaysSetRequestIdInResponse, let requestID, !headers.contains(name: "x-request-id") {
+            headers.add(name: "x-request-id", value: requestID)
+        }
+
+        let version = requestHead?.version ?? .http1_1
+        let bodyless = isHeadRequest || response.status == 204 || response.status == 304 || (response.status >= 100 && response.status < 200)
+        responseHeadOnly = bodyless || endStream
+        if response.status == 101 {
+            headers.add(name: "connection", value: "upgrade")
+            manager.tunneling = true
+        } else if !bodyless {
+            if headers.contains(name: "content-length") {
+                // The length frames the body.
+            } else if endStream {
+                headers.add(name: "content-length", value: "0")
+            } else if version == .http1_1 {
+                headers.add(name: "transfer-encoding", value: "chunked")
+                responseChunked = true
+            } else {
+                responseUntilClose = true
+                manager.closeAfterResponse = true
+            }
+        }
+        if manager.closeAfterResponse && response.status != 101 {
+            headers.add(name: "connection", value: "close")
+        } else if version == .http1_0 && !manager.closeAfterResponse {
+            headers.add(name: "connection", value: "keep-alive")
+        }
+        let head = manager.encoder.encodeResponseHead(status: response.status, version: version == .http1_0 ? .http1_0 : .http1_1, headers: headers)
+        manager.write(head)
+        manager.stats.countDownstreamResponse(status: response.status)
+    }
+
+    static func appendVia(_ headers: inout HTTPHeaders, _ via: String) {
+        if let existing = headers.firstString(name: "via") {
+            headers.set(name: "via", value: existing + ", " + via)
+        } else {
+            headers.add(name: "via", value: via)
+        }
+    }
+
+    func encodeData(_ data: ByteSlice, endStream: Bool) {
+        guard !finished, responseStarted else { return }
+        touch()
+        streamInfo.bytesSent += UInt64(data.count)
+        if !responseHeadOnly && data.count > 0 {
+            if responseChunked {
+                manager.write(manager.encoder.chunkHeader(size: data.count))
+                manager.write(data)
+                manager.write(HTTP1Encoder.crlf)
+            } else {
+                manager.write(data)
+            }
+        }
+        if endStream { endResponse(trailers: nil) }
+    }
+
+    func encodeTrailers(_ trailers: HTTPHeaders) {
+        guard !finished, responseStarted else { return }
+        endResponse(trailers: manager.config.http1.enableTrailers ? trailers : nil)
+    }
+
+    private func endResponse(trailers: HTTPHeaders?) {
+        if responseChunked && !responseHeadOnly {
+            manager.write(manager.encoder.encodeLastChunk(trailers: trailers))
+        }
+        finish()
+    }
+
+    func continueEncoding() {}
+
+    // MARK: - Local replies
+
+    /// Envoy's local reply: `content-length, content-type: text/plain, date,
+    /// server[, connection: close]` with a body; `date, server[, connection:
+    /// close], content-length: 0` without one.
+    func sendLocalReply(_ reply: LocalReply) {
+        guard !finished else { return }
+        if let flag = reply.flag { streamInfo.responseFlags.insert(flag) }
+        streamInfo.responseCodeDetails = reply.details
+        if responseStarted {
+            // Too late for a reply: the client sees the response cut short.
+            resetStream()
+            return
+        }
+        if reply.closeConnection || !requestComplete { manager.closeAfterResponse = true }
+        responseStarted = true
+        streamInfo.responseCode = reply.status
+        var headers = HTTPHeaders()
+        for (name, value) in reply.headers { headers.add(name: name, value: value) }
+        let body = Array(reply.body.utf8)
+        if !body.isEmpty {
+            headers.add(name: "content-length", value: String(body.count))
+            headers.add(name: "content-type", value: "text/plain")
+        }
+        headers.add(name: "date", value: manager.context.date.current())
+        headers.add(name: "server", value: manager.config.serverName)
+        if manager.closeAfterResponse { headers.add(name: "connection", value: "close") }
+        if body.isEmpty { headers.add(name: "content-length", value: "0") }
+        let version: HTTPVersion = requestHead?.version == .http1_0 ? .http1_0 : .http1_1
+        manager.write(manager.encoder.encodeResponseHead(status: reply.status, version: version, headers: headers))
+        if !body.isEmpty && !isHeadRequest { manager.write(ByteSlice(copying: body)) }
+        manager.stats.countDownstreamResponse(status: reply.status)
+        finish()
+    }
+
+    /// Encodes a local reply that the router made as a full response (direct
+    /// responses and redirects keep their own headers).
+    func sendResponse(status: Int, headers extra: HTTPHeaders, body: [UInt8]) {
+        guard !finished, !responseStarted else { return }
+        var headers = extra
+        if !body.isEmpty {
+            headers.add(name: "content-length", value: String(body.count))
+            if !headers.contains(name: "content-type") { headers.add(name: "content-type", value: "text/plain") }
+        } else {
+            headers.add(name: "content-length", value: "0")
+        }
+        responseStarted = true
+        streamInfo.responseCode = status
+        var response = HTTPResponseMessage(status: status, headers: headers)
+        if !requestComplete { manager.closeAfterResponse = true }
+        writeResponseHead(&response, endStream: body.isEmpty)
+        if !body.isEmpty && !isHeadRequest { manager.write(ByteSlice(copying: body)) }
+        finish()
+    }
+
+    func resetStream() {
+        guard !finished else { return }
+        manager.stats.add(.downstreamRqTxReset)
+        streamInfo.responseFlags.insert(.localReset)
+        finish(reset: true)
+        manager.closeNow()
+    }
+
+    func setDownstreamReadingEnabled(_ enabled: Bool) {
+        if enabled { manager.connection.startReading() } else { manager.connection.stopReading() }
+    }
+
+    /// The downstream went away (or broke the protocol) mid-stream.
+    func downstreamReset(flag: ResponseFlag) {
+        guard !finished else { return }
+        streamInfo.responseFlags.insert(flag)
+        manager.stats.add(.downstreamRqRxReset)
+        finish(reset: true)
+    }
+
+    func downstreamWriteBufferAboveHigh() {
+        (decoders.last as? Router)?.downstreamWriteBufferAboveHigh()
+    }
+
+    func downstreamWriteBufferBelowLow() {
+        (decoders.last as? Router)?.downstreamWriteBufferBelowLow()
+    }
+
+    // MARK: - Timeouts
+
+    private func armTimers() {
+        let config = manager.config
+        let loop = manager.loop
+        if config.streamIdleTimeoutMilliseconds > 0 {
+            let timer = Timer(loop: loop)
+            idleTimer = timer
+            armIdle(after: config.streamIdleTimeoutMilliseconds)
+        }
+        if config.requestTimeoutMilliseconds > 0 {
+            let timer = Timer(loop: loop)
+            requestTimer = timer
+            timer.start(afterMilliseconds: config.requestTimeoutMilliseconds) { [weak self] in
+                guard let self, !self.requestComplete else { return }
+                self.manager.stats.add(.downstreamRqTimeout)
+                self.sendLocalReply(LocalReply(status: 408, body: "request timeout", details: "request_overall_timeout",
+                                               closeConnection: true))
+            }
+        }
+    }
+
+    private func touch() {
+        lastActivity = manager.loop.nowMilliseconds
+    }
+
+    private func armIdle(after ms: UInt64) {
+        idleTimer?.start(afterMilliseconds: ms) { [weak self] in
+            guard let self, !self.finished else { return }
+            let timeout = self.manager.config.streamIdleTimeoutMilliseconds
+            let idle = self.manager.loop.nowMilliseconds - self.lastActivity
+            if idle < timeout {
+                self.armIdle(after: timeout - idle)
+                return
+            }
+            self.manager.stats.add(.downstreamRqIdleTimeout)
+            self.streamInfo.responseFlags.insert(.streamIdleTimeout)
+            // Envoy: 408 while the request is incomplete (and close), 504 once
+            // it was sent on (the connection stays).
+            if self.requestComplete {
+                self.sendLocalReply(LocalReply(status: 504, body: "stream timeout", details: "stream_idle_timeout"))
+            } else {
+                self.sendLocalReply(LocalReply(status: 408, body: "stream timeout", details: "stream_idle_timeout",
+                                               closeConnection: true))
+            }
+        }
+    }
+
+    // MARK: - End
+
+    private func finish(reset: Bool = false) {
+        guard !finished else { return }
+        finished = true
+        idleTimer?.close()
+        idleTimer = nil
+        requestTimer?.close()
+        requestTimer = nil
+        let stats = manager.stats
+        stats.add(.downstreamRqActive, -1)
+        stats.add(.downstreamRqCompleted)
+        stats.record(.downstreamRqTime, milliseconds: manager.loop.nowMilliseconds - streamInfo.startMilliseconds)
+        for filter in decoders { filter.onStreamDestroyed() }
+        for filter in encoders { filter.onStreamDestroyed() }
+        decoders.removeAll()
+        encoders.removeAll()
+        if reset {
+            manager.closeAfterResponse = true
+        }
+        if !requestComplete {
+            // The rest of the request will not be read: close after the response.
+            manager.closeAfterResponse = true
+        }
+        manager.streamFinished(self)
+    }
+}

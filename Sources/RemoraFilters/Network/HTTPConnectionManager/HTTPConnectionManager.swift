@@ -1,0 +1,280 @@
+import RemoraConfig
+import RemoraCore
+import RemoraEventLoop
+import RemoraHTTP
+
+/// `envoy.filters.network.http_connection_manager` for one downstream
+/// HTTP/1.1 connection: parses requests, runs each through the HTTP filter
+/// chain (the router last), and writes responses in order.
+///
+/// Owned by the worker loop that accepted the connection. One request is
+/// active at a time (HTTP/1.1); bytes of a pipelined next request wait in
+/// `pendingInput` until the current response is done, and reading stops
+/// meanwhile, as Envoy does.
+public final class HTTPConnectionManager: ConnectionDelegate {
+    public typealias Completion = (HTTPConnectionManager) -> Void
+
+    let loop: EventLoop
+    let connection: Connection
+    let config: HttpConnectionManagerConfig
+    let context: HTTPWorkerContext
+    let stats: Stats<HTTPStat>
+    private var parser: HTTP1Parser
+    var encoder: HTTP1Encoder
+    private var pendingInput: [ByteSlice] = []
+    private(set) var stream: ActiveStream?
+    private var requestsStarted = 0
+    /// No further request will be read: the connection closes after the current response.
+    var closeAfterResponse = false
+    private var idleTimer: Timer?
+    private var openedAt: UInt64
+    private var onComplete: Completion?
+    private var closed = false
+    /// After an accepted upgrade, bytes go straight to the upstream.
+    var tunneling = false
+
+    public init(loop: EventLoop, connection: Connection, config: HttpConnectionManagerConfig,
+                context: HTTPWorkerContext, stats: Stats<HTTPStat>, onComplete: @escaping Completion) {
+        self.loop = loop
+        self.connection = connection
+        self.config = config
+        self.context = context
+        self.stats = stats
+        self.onComplete = onComplete
+        var parserConfig = HTTP1Parser.Configuration.request
+        parserConfig.maxHeadBytes = Int(config.maxRequestHeadersKB) * 1024
+        parserConfig.maxHeaderCount = Int(config.common.maxHeadersCount)
+        parserConfig.acceptHTTP10 = config.http1.acceptHTTP10
+        parserConfig.allowMissingHostForHTTP10 = config.http1.acceptHTTP10
+        parserConfig.allowChunkedLength = config.http1.allowChunkedLength
+        parser = HTTP1Parser(kind: .request, configuration: parserConfig)
+        encoder = HTTP1Encoder(headerNameCase: .lowercase, pool: loop.bufferPool)
+        openedAt = loop.nowMilliseconds
+    }
+
+    public func start() {
+        connection.delegate = self
+        stats.add(.downstreamCxTotal)
+        stats.add(.downstreamCxActive)
+        stats.add(.downstreamCxHttp1Total)
+        stats.add(.downstreamCxHttp1Active)
+        armIdleTimer()
+        connection.startReading()
+    }
+
+    // MARK: - Reading
+
+    public func connection(_ connection: Connection, didRead data: ByteSlice) {
+        stats.add(.downstreamCxRxBytesTotal, Int64(data.count))
+        if tunneling {
+            stream?.upgradedDataFromDownstream(data)
+            return
+        }
+        pendingInput.append(data)
+        processInput()
+    }
+
+    /// Feeds buffered input to the parser while no request is waiting for its response.
+    func processInput() {
+        while !closed, !pendingInput.isEmpty {
+            if let stream, stream.requestComplete { connection.stopReading(); return }
+            if closeAfterResponse && stream == nil { pendingInput.removeAll(); return }
+            let slice = pendingInput[0]
+            var sink = RequestSink(manager: self)
+            let result: HTTP1ParseResult
+            do {
+                result = try parser.parse(slice, delegate: &sink)
+            } catch {
+                pendingInput.removeAll()
+                protocolError(error)
+                return
+            }
+            if result.consumed >= slice.count {
+                pendingInput.removeFirst()
+            } else {
+                pendingInput[0] = slice.dropFirst(result.consumed)
+            }
+            switch result.stop {
+            case .needMoreData, .messageComplete:
+                continue
+            case .upgrade:
+                // What follows the head is tunnel data for the upstream.
+                tunneling = true
+                let rest = pendingInput
+                pendingInput.removeAll()
+                for chunk in rest { stream?.upgradedDataFromDownstream(chunk) }
+                return
+            case .closed:
+                pendingInput.removeAll()
+                return
+            }
+        }
+        if !closed, stream?.requestComplete != true { connection.startReading() }
+    }
+
+    public func connectionDidReadEOF(_ connection: Connection) {
+        if tunneling {
+            stream?.upgradedDownstreamEnded()
+            return
+        }
+        // A half-close before a complete request ends it; after one, Envoy
+        // still answers (the client may wait for the response).
+        if let stream, !stream.requestComplete {
+            stream.downstreamReset(flag: .downstreamConnectionTermination)
+            closeNow()
+        } else if stream == nil {
+            closeNow()
+        } else {
+            closeAfterResponse = true
+        }
+    }
+
+    public func connection(_ connection: Connection, didFailWith error: EventLoopError) {
+        stream?.downstreamReset(flag: .downstreamConnectionTermination)
+        closeNow()
+    }
+
+    public func connectionWriteBufferAboveHighWatermark(_ connection: Connection) {
+        stream?.downstreamWriteBufferAboveHigh()
+    }
+
+    public func connectionWriteBufferBelowLowWatermark(_ connection: Connection) {
+        stream?.downstreamWriteBufferBelowLow()
+    }
+
+    public func connectionDidClose(_ connection: Connection) {
+        closed = true
+        idleTimer?.close()
+        idleTimer = nil
+        if let stream {
+            stream.downstreamReset(flag: .downstreamConnectionTermination)
+        }
+        stats.add(.downstreamCxActive, -1)
+        stats.add(.downstreamCxHttp1Active, -1)
+        stats.add(.downstreamCxDestroy)
+        stats.record(.downstreamCxLengthMs, milliseconds: loop.nowMilliseconds - openedAt)
+        onComplete?(self)
+        onComplete = nil
+    }
+
+    // MARK: - Parser events
+
+    fileprivate func requestHead(_ head: HTTP1RequestHead) {
+        idleTimer?.stop()
+        requestsStarted += 1
+        let maxRequests = Int(config.common.maxRequestsPerConnection)
+        if !head.keepAlive || (maxRequests > 0 && requestsStarted >= maxRequests) {
+            if maxRequests > 0 && requestsStarted >= maxRequests { stats.add(.downstreamCxMaxRequestsReached) }
+            closeAfterResponse = true
+        }
+        let stream = ActiveStream(manager: self, head: head)
+        self.stream = stream
+        stream.start()
+    }
+
+    fileprivate func requestBody(_ chunk: ByteSlice) {
+        stream?.decodeData(chunk, endStream: false)
+    }
+
+    fileprivate func requestTrailers(_ trailers: HTTPHeaders) {
+        stream?.decodeTrailers(trailers)
+    }
+
+    fileprivate func requestComplete() {
+        stream?.decodeEnd()
+    }
+
+    /// A malformed request: answer with the codec's status and close.
+    private func protocolError(_ error: HTTP1ParseError) {
+        stats.add(.downstreamCxProtocolError)
+        closeAfterResponse = true
+        if error.status == 431 { stats.add(.downstreamRqTooLarge) }
+        if let stream {
+            // Headers were accepted; the body broke. Nothing sensible can be
+            // sent if the response has started.
+            if stream.responseStarted {
+                stream.downstreamReset(flag: .downstreamProtocolError)
+                closeNow()
+            } else {
+                stream.sendLocalReply(LocalReply(status: error.status, body: Self.codecErrorBody(error),
+                                                 flag: .downstreamProtocolError, details: error.details, closeConnection: true))
+            }
+            return
+        }
+        // No stream yet: a local reply outside any filter chain.
+        let stream = ActiveStream(manager: self, rejecting: error)
+        self.stream = stream
+        stream.sendLocalReply(LocalReply(status: error.status, body: Self.codecErrorBody(error),
+                                         flag: .downstreamProtocolError, details: error.details, closeConnection: true))
+    }
+
+    /// Envoy answers codec errors with the reason phrase as the body, except
+    /// a missing Host, which gets an empty body.
+    static func codecErrorBody(_ error: HTTP1ParseError) -> String {
+        if error.details.contains("missing_host") { return "" }
+        return HTTP1Encoder.reasonPhrase(for: error.status)
+    }
+
+    // MARK: - Stream lifecycle
+
+    /// The active stream finished its response.
+    func streamFinished(_ finished: ActiveStream) {
+        guard stream === finished else { return }
+        stream = nil
+        if closeAfterResponse || parser.isClosed {
+            closeAfterFlush()
+            return
+        }
+        armIdleTimer()
+        processInput()
+    }
+
+    // MARK: - Writing
+
+    func write(_ slice: ByteSlice) {
+        stats.add(.downstreamCxTxBytesTotal, Int64(slice.count))
+        connection.write(slice)
+    }
+
+    /// Closes once everything queued is written (Envoy's FlushWrite).
+    func closeAfterFlush() {
+        guard !closed else { return }
+        connection.stopReading()
+        connection.shutdownWrite { [weak self] in self?.connection.close() }
+        // Envoy's delayed close: if the peer never reads, don't wait forever.
+        let timer = Timer(loop: loop)
+        let delay = max(config.delayedCloseTimeoutMilliseconds, 1000)
+        timer.start(afterMilliseconds: delay) { [weak self] in self?.closeNow() }
+        idleTimer?.close()
+        idleTimer = timer
+    }
+
+    func closeNow() {
+        guard !closed else { return }
+        connection.close()
+    }
+
+    // MARK: - Idle timeout
+
+    private func armIdleTimer() {
+        guard let idle = config.common.idleTimeoutMilliseconds, idle > 0, !closed else { return }
+        if idleTimer == nil { idleTimer = Timer(loop: loop) }
+        idleTimer?.start(afterMilliseconds: idle) { [weak self] in
+            guard let self, self.stream == nil else { return }
+            self.stats.add(.downstreamCxIdleTimeout)
+            self.closeAfterResponse = true
+            self.closeAfterFlush()
+        }
+    }
+}
+
+/// Forwards parser events to the connection manager (a concrete type, so the
+/// parser's generic calls are direct).
+private struct RequestSink: HTTP1ParserDelegate {
+    unowned let manager: HTTPConnectionManager
+
+    mutating func onRequestHead(_ head: HTTP1RequestHead) { manager.requestHead(head) }
+    mutating func onBody(_ chunk: ByteSlice) { manager.requestBody(chunk) }
+    mutating func onTrailers(_ trailers: HTTPHeaders) { manager.requestTrailers(trailers) }
+    mutating func onMessageComplete() { manager.requestComplete() }
+}

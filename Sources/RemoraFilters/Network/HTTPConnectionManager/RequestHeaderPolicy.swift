@@ -1,0 +1,112 @@
+import RemoraConfig
+import RemoraCore
+import RemoraHTTP
+
+/// What the connection manager does to every request's headers before the
+/// filters see them (Envoy's `ConnectionManagerUtility::mutateRequestHeaders`):
+/// hop-by-hop fields out, `x-forwarded-for`/`-proto`, `x-request-id`, and
+/// Envoy's control headers from clients stripped.
+enum RequestHeaderPolicy {
+    /// `x-envoy-*` headers that steer Envoy; a client may not set them.
+    static let envoyControlHeaders = [
+        "x-envoy-internal", "x-envoy-retry-on", "x-envoy-retry-grpc-on", "x-envoy-max-retries",
+        "x-envoy-upstream-rq-timeout-ms", "x-envoy-upstream-rq-per-try-timeout-ms",
+        "x-envoy-expected-rq-timeout-ms", "x-envoy-hedge-on-per-try-timeout", "x-envoy-retriable-status-codes",
+        "x-envoy-retriable-header-names", "x-envoy-upstream-alt-stat-name", "x-envoy-upstream-rq-timeout-alt-response",
+        "x-envoy-is-timeout-retry", "x-envoy-decorator-operation", "x-envoy-downstream-service-cluster",
+        "x-envoy-downstream-service-node", "x-envoy-force-trace", "x-envoy-original-path", "x-envoy-ip-tags",
+    ]
+
+    static func mutate(_ request: inout HTTPRequestMessage, manager: HTTPConnectionManager, requestID: inout String?) {
+        let config = manager.config
+        var headers = request.headers
+        let isUpgrade = headers.contains(name: "upgrade") && headers.containsToken("upgrade", inFieldsNamed: "connection")
+
+        // Hop-by-hop fields (RFC 9110 §7.6.1), including those `Connection` names.
+        for value in headers.valueStrings(name: "connection") {
+            for token in value.split(separator: ",") {
+                let name = token.trimmingSpaces().lowercased()
+                if name.isEmpty || name == "close" || name == "keep-alive" || (isUpgrade && name == "upgrade") { continue }
+                if name.hasPrefix(":") || name == "host" { continue }
+                _ = headers.remove(name: name)
+            }
+        }
+        _ = headers.remove(name: "connection")
+        _ = headers.remove(name: "keep-alive")
+        _ = headers.remove(name: "proxy-connection")
+        _ = headers.remove(name: "transfer-encoding")
+        if let te = headers.firstString(name: "te"), te.lowercased().trimmingSpaces() != "trailers" {
+            _ = headers.remove(name: "te")
+        }
+        if isUpgrade {
+            headers.add(name: "connection", value: "upgrade")
+        } else {
+            _ = headers.remove(name: "upgrade")
+        }
+
+        for name in envoyControlHeaders { _ = headers.remove(name: name) }
+
+        var external = false
+        if config.useRemoteAddress {
+            let remote = manager.connection.remoteAddress
+            if !config.skipXffAppend, let remote {
+                let text = remote.isIP && isLoopback(remote) ? LocalHostAddress.forwardedForLoopback(remote) : remote.host
+                if let existing = headers.firstString(name: "x-forwarded-for"), !existing.isEmpty {
+                    headers.set(name: "x-forwarded-for", value: existing + "," + text)
+                } else {
+                    headers.set(name: "x-forwarded-for", value: text)
+                }
+            }
+            external = !isInternal(remote, config.internalAddresses)
+            if config.xffNumTrustedHops == 0 || !headers.contains(name: "x-forwarded-proto") {
+                headers.set(name: "x-forwarded-proto", value: request.scheme)
+            }
+            if external {
+                let address: String?
+                if config.xffNumTrustedHops > 0 {
+                    let entries = (headers.firstString(name: "x-forwarded-for") ?? "").split(separator: ",").map { $0.trimmingSpaces() }
+                    let index = entries.count - 1 - Int(config.xffNumTrustedHops)
+                    address = index >= 0 ? entries[index] : nil
+                } else {
+                    address = remote?.host
+                }
+                if let address { headers.set(name: "x-envoy-external-address", value: address) }
+            }
+        } else if !headers.contains(name: "x-forwarded-proto") {
+            headers.add(name: "x-forwarded-proto", value: request.scheme)
+        }
+
+        if let existing = headers.firstString(name: "x-request-id"), !(external && !config.preserveExternalRequestId) {
+            requestID = existing
+        } else if config.generateRequestId {
+            let id = manager.context.requestIDs.next()
+            headers.set(name: "x-request-id", value: id)
+            requestID = id
+        }
+        request.headers = headers
+    }
+
+    static func isLoopback(_ address: SocketAddress) -> Bool {
+        switch address {
+        case .v4(let a, _): return a >> 24 == 127
+        case .v6(let h, let l, _): return h == 0 && l == 1
+        case .unix: return false
+        }
+    }
+
+    /// Envoy 1.40's default treats no address as internal; `internal_address_config` lists the rest.
+    static func isInternal(_ address: SocketAddress?, _ config: InternalAddressConfig) -> Bool {
+        guard let address else { return config.unixSockets }
+        if case .unix = address { return config.unixSockets }
+        return config.cidrRanges.contains { $0.contains(address) }
+    }
+}
+
+extension StringProtocol {
+    func trimmingSpaces() -> String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
+        return String(s)
+    }
+}

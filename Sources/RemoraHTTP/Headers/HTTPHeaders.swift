@@ -1,0 +1,444 @@
+import RemoraCore
+
+/// An ordered multimap of header (or trailer) fields whose names and values
+/// are byte runs inside `PooledBuffer`s.
+///
+/// A parsed head keeps pointing into the read buffer it arrived in (or, when
+/// it straddled reads, into one copy of it): no field is copied and no
+/// `String` is made unless a caller asks for one. Fields added later are
+/// copied into a small append-only arena, or referenced in place when added as
+/// `ByteSlice`s.
+///
+/// Names keep the case they arrived or were added with; lookups compare bytes
+/// ASCII-case-insensitively. `HTTP1Encoder` lowercases names on output, as
+/// Envoy does.
+///
+/// A value type with copy-on-write storage; like the buffers it references, it
+/// belongs to one event loop. It does not validate what is added: callers that
+/// take names or values from untrusted input check them with
+/// `isValidName(_:)`/`isValidValue(_:)` first.
+public struct HTTPHeaders {
+    /// One field: where its name and value bytes live.
+    @usableFromInline
+    struct Entry {
+        var nameStorage: UInt16
+        var valueStorage: UInt16
+        var nameOffset: UInt32
+        var nameCount: UInt32
+        var valueOffset: UInt32
+        var valueCount: UInt32
+    }
+
+    @usableFromInline var entries: [Entry]
+    /// Storage 0: usually the buffer the head was parsed from.
+    @usableFromInline var primary: PooledBuffer?
+    /// Storages 1...n.
+    @usableFromInline var extra: [PooledBuffer]
+    /// Index (into storages) of the arena that added fields are copied into, -1 if none.
+    var arenaIndex = -1
+    var arenaUsed = 0
+
+    public init() {
+        entries = []
+        primary = nil
+        extra = []
+    }
+
+    public init(minimumCapacity: Int) {
+        self.init()
+        entries.reserveCapacity(minimumCapacity)
+    }
+
+    /// Fields in order, from `(name, value)` pairs.
+    public init(_ fields: some Sequence<(String, String)>) {
+        self.init()
+        for (name, value) in fields { add(name: name, value: value) }
+    }
+
+    /// Headers whose fields will be added with `appendParsed`, all inside `storage`.
+    init(parsedFrom storage: PooledBuffer, capacity: Int) {
+        entries = []
+        entries.reserveCapacity(capacity)
+        primary = storage
+        extra = []
+    }
+
+    /// Adds a field found by the parser in the primary storage.
+    @inline(__always)
+    mutating func appendParsed(nameOffset: Int, nameCount: Int, valueOffset: Int, valueCount: Int) {
+        entries.append(Entry(
+            nameStorage: 0, valueStorage: 0,
+            nameOffset: UInt32(truncatingIfNeeded: nameOffset), nameCount: UInt32(truncatingIfNeeded: nameCount),
+            valueOffset: UInt32(truncatingIfNeeded: valueOffset), valueCount: UInt32(truncatingIfNeeded: valueCount)))
+    }
+
+    // MARK: - Size
+
+    public var count: Int { entries.count }
+    public var isEmpty: Bool { entries.isEmpty }
+
+    /// Sum of the name and value lengths (Envoy's `HeaderMap::byteSize`).
+    public var byteCount: Int {
+        var total = 0
+        for e in entries { total += Int(e.nameCount) + Int(e.valueCount) }
+        return total
+    }
+
+    // MARK: - Raw access
+
+    @inline(__always)
+    func storage(_ index: UInt16) -> PooledBuffer {
+        Self.storage(index, primary, extra)
+    }
+
+    @inline(__always)
+    static func storage(_ index: UInt16, _ primary: PooledBuffer?, _ extra: [PooledBuffer]) -> PooledBuffer {
+        index == 0 ? primary.unsafelyUnwrapped : extra[Int(index) - 1]
+    }
+
+    @inline(__always)
+    func nameBytes(_ e: Entry) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: storage(e.nameStorage).base + Int(e.nameOffset), count: Int(e.nameCount))
+    }
+
+    @inline(__always)
+    func valueBytes(_ e: Entry) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: storage(e.valueStorage).base + Int(e.valueOffset), count: Int(e.valueCount))
+    }
+
+    /// Calls `body` with the name and value bytes of each field, in order.
+    /// The pointers are valid only inside `body`.
+    @inline(__always)
+    public func withEachField(_ body: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Void) rethrows {
+        try withExtendedLifetime(self) {
+            for e in entries { try body(nameBytes(e), valueBytes(e)) }
+        }
+    }
+
+    /// The name of field `index` (in order of arrival or addition).
+    public func name(at index: Int) -> ByteSlice {
+        let e = entries[index]
+        return ByteSlice(storage: storage(e.nameStorage), offset: Int(e.nameOffset), count: Int(e.nameCount))
+    }
+
+    /// The value of field `index`.
+    public func value(at index: Int) -> ByteSlice {
+        let e = entries[index]
+        return ByteSlice(storage: storage(e.valueStorage), offset: Int(e.valueOffset), count: Int(e.valueCount))
+    }
+
+    // MARK: - Lookup (case-insensitive, no allocation)
+
+    @inline(__always)
+    static func withNameBytes<R>(_ name: String, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        if let r = name.utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) { return r }
+        var copy = name
+        return copy.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+    }
+
+    @inline(__always)
+    func matches(_ e: Entry, _ query: UnsafeRawBufferPointer) -> Bool {
+        Self.matches(e, query, primary, extra)
+    }
+
+    @inline(__always)
+    static func matches(_ e: Entry, _ query: UnsafeRawBufferPointer, _ primary: PooledBuffer?, _ extra: [PooledBuffer]) -> Bool {
+        guard Int(e.nameCount) == query.count else { return false }
+        guard let q = query.baseAddress else { return true }
+        let base = storage(e.nameStorage, primary, extra).base + Int(e.nameOffset)
+        return ASCII.equalsIgnoringCase(base, q, count: query.count)
+    }
+
+    /// Index of the first field called `name` (any case), if any.
+    public func firstIndex(name: String) -> Int? {
+        Self.withNameBytes(name) { q in
+            withExtendedLifetime(self) { entries.firstIndex { matches($0, q) } }
+        }
+    }
+
+    public func contains(name: String) -> Bool { firstIndex(name: name) != nil }
+
+    /// The value of the first field called `name`, as bytes (no copy).
+    public func first(name: String) -> ByteSlice? {
+        firstIndex(name: name).map { value(at: $0) }
+    }
+
+    /// The value of the first field called `name`, as a `String` (one copy).
+    public func firstString(name: String) -> String? {
+        guard let i = firstIndex(name: name) else { return nil }
+        return withExtendedLifetime(self) { String(decoding: valueBytes(entries[i]), as: UTF8.self) }
+    }
+
+    /// The values of every field called `name`, in order.
+    public func values(name: String) -> [ByteSlice] {
+        Self.withNameBytes(name) { q in
+            withExtendedLifetime(self) {
+                entries.indices.filter { matches(entries[$0], q) }.map { value(at: $0) }
+            }
+        }
+    }
+
+    public func valueStrings(name: String) -> [String] {
+        Self.withNameBytes(name) { q in
+            withExtendedLifetime(self) {
+                entries.filter { matches($0, q) }.map { String(decoding: valueBytes($0), as: UTF8.self) }
+            }
+        }
+    }
+
+    /// Whether any field called `name` holds `token` as an element of its
+    /// comma-separated list, ignoring case (`Connection: keep-alive, Upgrade`).
+    public func containsToken(_ token: String, inFieldsNamed name: String) -> Bool {
+        Self.withNameBytes(name) { q in
+            Self.withNameBytes(token) { t in
+                withExtendedLifetime(self) {
+                    var found = false
+                    for e in entries where matches(e, q) {
+                        ASCII.forEachListElement(valueBytes(e)) { element in
+                            found = element.count == t.count
+                                && (t.isEmpty || ASCII.equalsIgnoringCase(element.baseAddress!, t.baseAddress!, count: t.count))
+                            return found
+                        }
+                        if found { return true }
+                    }
+                    return false
+                }
+            }
+        }
+    }
+
+    // MARK: - Mutation
+
+    /// Appends a field, copying `name` and `value`.
+    public mutating func add(name: String, value: String) {
+        Self.withNameBytes(name) { n in
+            Self.withNameBytes(value) { v in addCopying(name: n, value: v) }
+        }
+    }
+
+    /// Appends a field, copying the bytes.
+    public mutating func add(name: some Collection<UInt8>, value: some Collection<UInt8>) {
+        let n = Array(name)
+        let v = Array(value)
+        n.withUnsafeBytes { nb in v.withUnsafeBytes { vb in addCopying(name: nb, value: vb) } }
+    }
+
+    /// Appends a field that references the slices' bytes in place (no copy).
+    public mutating func add(name: ByteSlice, value: ByteSlice) {
+        guard let ns = storageIndex(for: name.storage), let vs = storageIndex(for: value.storage) else {
+            name.withUnsafeBytes { nb in value.withUnsafeBytes { vb in addCopying(name: nb, value: vb) } }
+            return
+        }
+        entries.append(Entry(
+            nameStorage: ns, valueStorage: vs,
+            nameOffset: UInt32(name.offset), nameCount: UInt32(name.count),
+            valueOffset: UInt32(value.offset), valueCount: UInt32(value.count)))
+    }
+
+    /// Appends a field whose value references `value`'s bytes in place.
+    public mutating func add(name: String, value: ByteSlice) {
+        guard let vs = storageIndex(for: value.storage) else {
+            Self.withNameBytes(name) { n in value.withUnsafeBytes { vb in addCopying(name: n, value: vb) } }
+            return
+        }
+        let (ns, no) = Self.withNameBytes(name) { copyIntoArena($0) }
+        entries.append(Entry(
+            nameStorage: ns, valueStorage: vs,
+            nameOffset: UInt32(no), nameCount: UInt32(name.utf8.count),
+            valueOffset: UInt32(value.offset), valueCount: UInt32(value.count)))
+    }
+
+    /// Replaces every field called `name` by one field: the first one keeps
+    /// its place and takes `value`; the others go. Appends if there was none.
+    public mutating func set(name: String, value: String) {
+        guard let position = firstIndex(name: name) else {
+            add(name: name, value: value)
+            return
+        }
+        let (vs, vo) = Self.withNameBytes(value) { copyIntoArena($0) }
+        replace(name: name, at: position, valueStorage: vs, valueOffset: vo, valueCount: value.utf8.count)
+    }
+
+    /// `set(name:value:)` with the value referenced in place.
+    public mutating func set(name: String, value: ByteSlice) {
+        guard let position = firstIndex(name: name) else {
+            add(name: name, value: value)
+            return
+        }
+        guard let vs = storageIndex(for: value.storage) else {
+            set(name: name, value: String(decoding: value.bytes, as: UTF8.self))
+            return
+        }
+        replace(name: name, at: position, valueStorage: vs, valueOffset: value.offset, valueCount: value.count)
+    }
+
+    private mutating func replace(name: String, at position: Int, valueStorage: UInt16, valueOffset: Int, valueCount: Int) {
+        entries[position].valueStorage = valueStorage
+        entries[position].valueOffset = UInt32(valueOffset)
+        entries[position].valueCount = UInt32(valueCount)
+        let (p, x) = (primary, extra)
+        Self.withNameBytes(name) { q in
+            withExtendedLifetime((p, x)) {
+                var i = position + 1
+                var kept = position + 1
+                while i < entries.count {
+                    if !Self.matches(entries[i], q, p, x) {
+                        entries[kept] = entries[i]
+                        kept += 1
+                    }
+                    i += 1
+                }
+                entries.removeSubrange(kept...)
+            }
+        }
+    }
+
+    /// Removes every field called `name`; returns how many went.
+    @discardableResult
+    public mutating func remove(name: String) -> Int {
+        let before = entries.count
+        let (p, x) = (primary, extra)
+        Self.withNameBytes(name) { q in
+            withExtendedLifetime((p, x)) {
+                entries.removeAll { Self.matches($0, q, p, x) }
+            }
+        }
+        return before - entries.count
+    }
+
+    /// Removes field `index`.
+    public mutating func remove(at index: Int) {
+        entries.remove(at: index)
+    }
+
+    public mutating func removeAll() {
+        entries.removeAll(keepingCapacity: true)
+    }
+
+    // MARK: - Storage management
+
+    private mutating func storageIndex(for buffer: PooledBuffer) -> UInt16? {
+        guard let primary else {
+            self.primary = buffer
+            return 0
+        }
+        if primary === buffer { return 0 }
+        for (i, s) in extra.enumerated() where s === buffer { return UInt16(i + 1) }
+        guard extra.count < Int(UInt16.max) - 1 else { return nil }
+        extra.append(buffer)
+        return UInt16(extra.count)
+    }
+
+    private mutating func addCopying(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        let (ns, no) = copyIntoArena(name)
+        let (vs, vo) = copyIntoArena(value)
+        entries.append(Entry(
+            nameStorage: ns, valueStorage: vs,
+            nameOffset: UInt32(no), nameCount: UInt32(name.count),
+            valueOffset: UInt32(vo), valueCount: UInt32(value.count)))
+    }
+
+    /// Copies `bytes` to the end of the arena (a new one when it is full or
+    /// shared with another copy of these headers) and says where they went.
+    /// Bytes already in an arena are never written again, so slices handed out
+    /// earlier stay valid.
+    private mutating func copyIntoArena(_ bytes: UnsafeRawBufferPointer) -> (UInt16, Int) {
+        var usable = false
+        if arenaIndex == 0 {
+            usable = arenaUsed + bytes.count <= primary.unsafelyUnwrapped.capacity && isKnownUniquelyReferenced(&primary)
+        } else if arenaIndex > 0 {
+            let k = arenaIndex - 1
+            usable = arenaUsed + bytes.count <= extra[k].capacity && isKnownUniquelyReferenced(&extra[k])
+        }
+        if !usable {
+            let arena = PooledBuffer(copying: repeatElement(UInt8(0), count: Swift.max(256, bytes.count)))
+            if primary == nil {
+                primary = arena
+                arenaIndex = 0
+            } else {
+                precondition(extra.count < Int(UInt16.max) - 1, "HTTPHeaders: too many storages")
+                extra.append(arena)
+                arenaIndex = extra.count
+            }
+            arenaUsed = 0
+        }
+        let buffer = storage(UInt16(arenaIndex))
+        let offset = arenaUsed
+        if let src = bytes.baseAddress, bytes.count > 0 {
+            (buffer.base + offset).copyMemory(from: src, byteCount: bytes.count)
+        }
+        arenaUsed += bytes.count
+        return (UInt16(arenaIndex), offset)
+    }
+
+    // MARK: - Validation helpers
+
+    /// RFC 9110 §5.1: a non-empty token.
+    public static func isValidName(_ name: some Collection<UInt8>) -> Bool {
+        !name.isEmpty && name.allSatisfy { ASCII.table[Int($0)] & ASCII.token != 0 }
+    }
+
+    /// RFC 9110 §5.5 (no CR, LF, NUL or other controls; no leading or trailing whitespace).
+    public static func isValidValue(_ value: some Collection<UInt8>) -> Bool {
+        guard value.allSatisfy({ ASCII.table[Int($0)] & ASCII.fieldValue != 0 }) else { return false }
+        guard let first = value.first else { return true }
+        var last = first
+        for b in value { last = b }
+        return !ASCII.isWhitespace(first) && !ASCII.isWhitespace(last)
+    }
+}
+
+// MARK: - Collection of fields
+
+/// One header field as two slices (no copy); `nameString`/`valueString` copy.
+public struct HTTPHeaderField {
+    public let name: ByteSlice
+    public let value: ByteSlice
+
+    public var nameString: String { String(decoding: name.bytes, as: UTF8.self) }
+    public var valueString: String { String(decoding: value.bytes, as: UTF8.self) }
+}
+
+extension HTTPHeaders: RandomAccessCollection {
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { entries.count }
+
+    public subscript(position: Int) -> HTTPHeaderField {
+        HTTPHeaderField(name: name(at: position), value: value(at: position))
+    }
+}
+
+extension HTTPHeaders: ExpressibleByDictionaryLiteral {
+    /// Fields in the literal's order (duplicate names allowed).
+    public init(dictionaryLiteral elements: (String, String)...) {
+        self.init(elements)
+    }
+}
+
+extension HTTPHeaders: Equatable {
+    /// Same fields in the same order; names compared ignoring case, values exactly.
+    public static func == (lhs: HTTPHeaders, rhs: HTTPHeaders) -> Bool {
+        guard lhs.entries.count == rhs.entries.count else { return false }
+        return withExtendedLifetime((lhs, rhs)) {
+            for (a, b) in zip(lhs.entries, rhs.entries) {
+                let an = lhs.nameBytes(a), bn = rhs.nameBytes(b)
+                guard an.count == bn.count,
+                      an.isEmpty || ASCII.equalsIgnoringCase(an.baseAddress!, bn.baseAddress!, count: an.count)
+                else { return false }
+                guard lhs.valueBytes(a).elementsEqual(rhs.valueBytes(b)) else { return false }
+            }
+            return true
+        }
+    }
+}
+
+extension HTTPHeaders: CustomStringConvertible {
+    public var description: String {
+        var out = "["
+        withEachField { name, value in
+            if out.count > 1 { out += ", " }
+            out += String(decoding: name, as: UTF8.self) + ": " + String(decoding: value, as: UTF8.self)
+        }
+        return out + "]"
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+@testable import RemoraConfig
+import RemoraAPI
+
+@Suite struct ClusterHTTPConfigTests {
+    func cluster(_ extra: String) throws -> ClusterConfig {
+        let yaml = """
+        static_resources:
+          clusters:
+          - name: c
+            type: STATIC
+        \(extra.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+        """
+        return try ConfigCompiler.compile(try BootstrapLoader.decode(Envoy_Config_Bootstrap_V3_Bootstrap.self, yaml: yaml)).clusters[0]
+    }
+
+    func error(_ extra: String) -> ConfigError? {
+        do {
+            _ = try cluster(extra)
+            return nil
+        } catch let e as ConfigError {
+            return e
+        } catch {
+            Issue.record("unexpected \(error)")
+            return nil
+        }
+    }
+
+    static let optionsKey = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+    static let optionsPath = "static_resources.clusters[0].typed_extension_protocol_options[\"envoy.extensions.upstreams.http.v3.HttpProtocolOptions\"]"
+
+    func options(_ body: String) -> String {
+        """
+        typed_extension_protocol_options:
+          \(Self.optionsKey):
+            "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+        \(body.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+        """
+    }
+
+    @Test func defaults() throws {
+        let c = try cluster("connect_timeout: 1s")
+        #expect(c.http == UpstreamHTTPConfig())
+        #expect(c.http.protocolSelection == .http1)
+        #expect(c.http.common.idleTimeoutMilliseconds == 3_600_000)
+        #expect(c.http.common.maxHeadersCount == 100)
+        #expect(c.http.common.maxRequestsPerConnection == 0)
+        #expect(c.http.common.maxResponseHeadersKB == 60)
+        #expect(c.circuitBreakers.defaultPriority == CircuitBreakerThresholds(maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 3))
+        #expect(c.circuitBreakers.highPriority == c.circuitBreakers.defaultPriority)
+    }
+
+    @Test func explicitHTTP1() throws {
+        let c = try cluster(options("""
+        common_http_protocol_options: {idle_timeout: 30s, max_requests_per_connection: 10, max_headers_count: 64, max_response_headers_kb: 96}
+        explicit_http_config: {http_protocol_options: {send_fully_qualified_url: true}}
+        """))
+        #expect(c.http.protocolSelection == .http1)
+        #expect(c.http.common.idleTimeoutMilliseconds == 30_000)
+        #expect(c.http.common.maxRequestsPerConnection == 10)
+        #expect(c.http.common.maxHeadersCount == 64)
+        #expect(c.http.common.maxResponseHeadersKB == 96)
+        #expect(c.http.http1.sendFullyQualifiedURL)
+    }
+
+    @Test func useDownstream() throws {
+        let c = try cluster(options("use_downstream_protocol_config: {}"))
+        #expect(c.http.protocolSelection == .useDownstreamProtocol)
+        let disabled = try cluster(options("common_http_protocol_options: {idle_timeout: 0s}\nuse_downstream_protocol_config: {}"))
+        #expect(disabled.http.common.idleTimeoutMilliseconds == nil)
+    }
+
+    @Test func refusals() {
+        let h2 = error(options("explicit_http_config: {http2_protocol_options: {}}"))
+        #expect(h2?.path == Self.optionsPath + ".explicit_http_config.http2_protocol_options")
+        #expect(h2?.isUnsupported == true)
+        #expect(error(options("auto_config: {http_protocol_options: {}}"))?.isUnsupported == true)
+        #expect(error(options("common_http_protocol_options: {}"))?.path == Self.optionsPath)
+        let tcp = error("""
+        typed_extension_protocol_options:
+          envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions:
+            "@type": type.googleapis.com/envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions
+        """)
+        #expect(tcp?.path == "static_resources.clusters[0].typed_extension_protocol_options[\"envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions\"]")
+        #expect(tcp?.isUnsupported == true)
+        #expect(error("http2_protocol_options: {}")?.isUnsupported == true)
+    }
+
+    @Test func deprecatedMaxRequestsPerConnection() throws {
+        #expect(try cluster("max_requests_per_connection: 7").http.common.maxRequestsPerConnection == 7)
+        let both = error("max_requests_per_connection: 7\n" + options("""
+        common_http_protocol_options: {max_requests_per_connection: 10}
+        explicit_http_config: {http_protocol_options: {}}
+        """))
+        #expect(both?.reason == "Only one of max_requests_per_connection from Cluster or HttpProtocolOptions can be specified")
+    }
+
+    @Test func circuitBreakers() throws {
+        let c = try cluster("""
+        circuit_breakers:
+          thresholds:
+          - {max_connections: 10, max_pending_requests: 20, max_requests: 30, max_retries: 1, track_remaining: true}
+          - {priority: HIGH, max_connections: 100}
+          - {priority: DEFAULT, max_connections: 999}
+        """)
+        #expect(c.circuitBreakers.defaultPriority == CircuitBreakerThresholds(maxConnections: 10, maxPendingRequests: 20, maxRequests: 30, maxRetries: 1, trackRemaining: true))
+        #expect(c.circuitBreakers.thresholds(for: .high).maxConnections == 100)
+        #expect(c.circuitBreakers.thresholds(for: .high).maxRetries == 3)
+        let budget = error("circuit_breakers: {thresholds: [{retry_budget: {}}]}")
+        #expect(budget?.path == "static_resources.clusters[0].circuit_breakers.thresholds[0].retry_budget")
+        #expect(error("circuit_breakers: {per_host_thresholds: [{max_connections: 1}]}")?.isUnsupported == true)
+    }
+}

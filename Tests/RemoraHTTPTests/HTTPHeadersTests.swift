@@ -1,0 +1,130 @@
+import RemoraCore
+import Testing
+@testable import RemoraHTTP
+
+@Suite("HTTPHeaders")
+struct HTTPHeadersTests {
+    @Test func lookupIgnoresCaseAndKeepsOrder() {
+        var h = HTTPHeaders()
+        h.add(name: "Content-Type", value: "text/plain")
+        h.add(name: "X-Multi", value: "a")
+        h.add(name: "x-multi", value: "b")
+        #expect(h.count == 3)
+        #expect(h.firstString(name: "content-type") == "text/plain")
+        #expect(h.firstString(name: "CONTENT-TYPE") == "text/plain")
+        #expect(h.first(name: "x-MULTI")?.bytes == Array("a".utf8))
+        #expect(h.valueStrings(name: "X-Multi") == ["a", "b"])
+        #expect(h.values(name: "x-multi").map(\.bytes) == [Array("a".utf8), Array("b".utf8)])
+        #expect(h.contains(name: "x-multi"))
+        #expect(!h.contains(name: "x-mult"))
+        #expect(h.firstString(name: "missing") == nil)
+        #expect(h.map(\.nameString) == ["Content-Type", "X-Multi", "x-multi"])
+        #expect(h.byteCount == "Content-Type".utf8.count + "text/plain".utf8.count + 7 + 1 + 7 + 1)
+    }
+
+    @Test func setReplacesTheFirstInPlaceAndDropsTheRest() {
+        var h: HTTPHeaders = ["a": "1", "b": "2", "A": "3", "c": "4"]
+        h.set(name: "a", value: "9")
+        #expect(h.map(\.nameString) == ["a", "b", "c"])
+        #expect(h.valueStrings(name: "a") == ["9"])
+        h.set(name: "d", value: "5")
+        #expect(h.map(\.nameString) == ["a", "b", "c", "d"])
+        h.set(name: "b", value: slice("bytes"))
+        #expect(h.firstString(name: "b") == "bytes")
+    }
+
+    @Test func removeReturnsHowManyWent() {
+        var h: HTTPHeaders = ["a": "1", "b": "2", "A": "3"]
+        #expect(h.remove(name: "A") == 2)
+        #expect(h.remove(name: "a") == 0)
+        #expect(h.map(\.nameString) == ["b"])
+        h.remove(at: 0)
+        #expect(h.isEmpty)
+    }
+
+    @Test func addingSlicesReferencesTheirBytes() {
+        let buffer = slice("host: example.com")
+        var h = HTTPHeaders()
+        h.add(name: buffer.dropFirst(0).prefix(4), value: buffer.dropFirst(6))
+        #expect(h.firstString(name: "HOST") == "example.com")
+        #expect(h.value(at: 0).storage === buffer.storage)
+        #expect(h.value(at: 0).offset == 6)
+        h.add(name: "via", value: buffer.dropFirst(6))
+        #expect(h.value(at: 1).storage === buffer.storage)
+    }
+
+    @Test func copiesAreIndependent() {
+        var a = HTTPHeaders()
+        a.add(name: "x", value: "1")
+        var b = a
+        a.add(name: "y", value: "from-a")
+        b.add(name: "y", value: "from-b")
+        #expect(a.firstString(name: "y") == "from-a")
+        #expect(b.firstString(name: "y") == "from-b")
+        #expect(a.firstString(name: "x") == "1" && b.firstString(name: "x") == "1")
+    }
+
+    @Test func slicesHandedOutSurviveLaterAdds() {
+        var h = HTTPHeaders()
+        h.add(name: "x", value: "first")
+        let v = h.first(name: "x")!
+        for i in 0..<200 { h.add(name: "n\(i)", value: String(repeating: "v", count: 20)) }
+        h.set(name: "x", value: "second")
+        #expect(v.bytes == Array("first".utf8))
+        #expect(h.firstString(name: "x") == "second")
+        #expect(h.count == 201)
+    }
+
+    @Test func largeValuesGetTheirOwnArena() {
+        var h = HTTPHeaders()
+        let big = String(repeating: "z", count: 10_000)
+        h.add(name: "big", value: big)
+        h.add(name: "small", value: "s")
+        #expect(h.firstString(name: "big") == big)
+        #expect(h.firstString(name: "small") == "s")
+    }
+
+    @Test func tokensInLists() {
+        let h: HTTPHeaders = ["Connection": "keep-alive, Upgrade", "connection": " close "]
+        #expect(h.containsToken("upgrade", inFieldsNamed: "connection"))
+        #expect(h.containsToken("CLOSE", inFieldsNamed: "Connection"))
+        #expect(!h.containsToken("keep", inFieldsNamed: "connection"))
+        #expect(!h.containsToken("close", inFieldsNamed: "upgrade"))
+    }
+
+    @Test func equalityComparesNamesIgnoringCase() {
+        let a: HTTPHeaders = ["Host": "x", "Accept": "*/*"]
+        let b: HTTPHeaders = ["host": "x", "accept": "*/*"]
+        let c: HTTPHeaders = ["accept": "*/*", "host": "x"]
+        let d: HTTPHeaders = ["host": "X", "accept": "*/*"]
+        #expect(a == b)
+        #expect(a != c)
+        #expect(a != d)
+        #expect(a.description == "[Host: x, Accept: */*]")
+    }
+
+    @Test func byteAdditions() {
+        var h = HTTPHeaders(minimumCapacity: 4)
+        h.add(name: Array("x-bytes".utf8), value: [0x61, 0xFF])
+        #expect(h.first(name: "X-Bytes")?.bytes == [0x61, 0xFF])
+        #expect(h.withEachField { _, _ in () } == ())
+    }
+
+    @Test func validation() {
+        #expect(HTTPHeaders.isValidName(Array("x-ok_1".utf8)))
+        #expect(!HTTPHeaders.isValidName(Array("".utf8)))
+        #expect(!HTTPHeaders.isValidName(Array("x a".utf8)))
+        #expect(!HTTPHeaders.isValidName(Array("x:a".utf8)))
+        #expect(HTTPHeaders.isValidValue(Array("a b\tc".utf8)))
+        #expect(HTTPHeaders.isValidValue([0x80, 0xFF]))
+        #expect(HTTPHeaders.isValidValue([]))
+        #expect(!HTTPHeaders.isValidValue(Array("a\r\nb".utf8)))
+        #expect(!HTTPHeaders.isValidValue([0x61, 0x00]))
+        #expect(!HTTPHeaders.isValidValue(Array(" a".utf8)))
+        #expect(!HTTPHeaders.isValidValue(Array("a ".utf8)))
+    }
+}
+
+extension ByteSlice {
+    func prefix(_ n: Int) -> ByteSlice { ByteSlice(storage: storage, offset: offset, count: n) }
+}
