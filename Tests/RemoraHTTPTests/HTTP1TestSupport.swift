@@ -184,7 +184,11 @@ func splitMismatch(
     var whole = Feeder(kind: kind, configuration: configuration, requestMethods: requestMethods)
     let expected = whole.feed([slice(bytes)])
     if !whole.recorder.violations.isEmpty { return "whole: \(whole.recorder.violations)" }
-    var cuts: [[Int]] = (0...bytes.count).map { [$0] }
+    // Every boundary; for big inputs, the first and last 600 and a sample between.
+    let boundaries = bytes.count <= 2048
+        ? Array(0...bytes.count)
+        : Array(0..<600) + Array(stride(from: 600, to: bytes.count - 600, by: 97)) + Array((bytes.count - 600)...bytes.count)
+    var cuts: [[Int]] = boundaries.map { [$0] }
     if byteByByte { cuts.append(Array(0...bytes.count)) }
     for cut in cuts {
         var pieces: [ByteSlice] = []

@@ -47,6 +47,7 @@ public enum ConfigCompiler {
             }
             listeners.append(compiled)
         }
+        try ListenerCompiler.validateRouteClusters(listeners, clusterNames: clusterNames)
 
         return ServerConfig(node: node, admin: admin, listeners: listeners, clusters: clusters)
     }

@@ -408,10 +408,11 @@ public struct HTTP1Parser {
                     return try fail(.invalidChunkSize)
                 }
             case .chunkExtension:
-                // Skipped up to CR; a LF or NUL here is refused.
+                // Skipped up to CR (anything but LF, as Envoy); a lone CR is
+                // refused by the LF check that follows.
                 if b == ASCII.cr {
                     state = .chunkSizeLF
-                } else if b == ASCII.lf || b == 0 {
+                } else if b == ASCII.lf {
                     return try fail(.invalidChunkSize)
                 }
             case .chunkSizeLF:

@@ -12,7 +12,7 @@ public enum ClusterStat: Int, StatName {
     case updateAttempt, updateSuccess, updateFailure
     case upstreamCxConnectMs, upstreamCxLengthMs
     // HTTP requests.
-    case upstreamCxHttp1Total, upstreamCxMaxRequests, upstreamCxIdleTimeout
+    case upstreamCxHttp1Total, upstreamCxMaxRequests, upstreamCxIdleTimeout, upstreamCxProtocolError
     case upstreamRqTotal, upstreamRqActive, upstreamRqCompleted
     case upstreamRqPendingTotal, upstreamRqPendingActive, upstreamRqPendingOverflow
     case upstreamRq1xx, upstreamRq2xx, upstreamRq3xx, upstreamRq4xx, upstreamRq5xx
@@ -48,6 +48,7 @@ public enum ClusterStat: Int, StatName {
         case .upstreamCxHttp1Total: "upstream_cx_http1_total"
         case .upstreamCxMaxRequests: "upstream_cx_max_requests"
         case .upstreamCxIdleTimeout: "upstream_cx_idle_timeout"
+        case .upstreamCxProtocolError: "upstream_cx_protocol_error"
         case .upstreamRqTotal: "upstream_rq_total"
         case .upstreamRqActive: "upstream_rq_active"
         case .upstreamRqCompleted: "upstream_rq_completed"

@@ -38,7 +38,7 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     private let idleTimeout: UInt64
     private let bufferLimit: Int
     private let resources: ClusterResources
-    private let stats: Stats<ClusterStat>
+    public let stats: Stats<ClusterStat>
     /// Connections are known to the state machine by a number given when
     /// the connect starts (the `Connection` object exists only once it is up).
     private var state: HTTP1PoolState<Int, Ticket>

@@ -43,7 +43,8 @@ protocol UpstreamRequestOwner: AnyObject {
 /// (reusable only if both messages were whole and keep-alive held).
 /// Owned by the router (or a shadow), on the worker loop.
 final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
-    unowned let owner: UpstreamRequestOwner
+    /// Weak: the owner may go (its stream finished) while a response event is still being delivered.
+    private weak var owner: UpstreamRequestOwner?
     let pool: HTTP1ConnectionPool
     let host: SocketAddress
     private let loop: EventLoop
@@ -56,6 +57,7 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
     /// Body slices waiting for the connection.
     private var queuedBody: [ByteSlice] = []
     private var queuedEnd = false
+    private var queuedTrailers: HTTPHeaders?
     private(set) var requestSent = false
     private(set) var responseStarted = false
     private var responseKeepAlive = false
@@ -87,7 +89,7 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
             self.ticket = ticket
         case .overflow:
             done = true
-            owner.upstreamReset(self, .overflow)
+            owner?.upstreamReset(self, .overflow)
         }
     }
 
@@ -107,9 +109,9 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
         guard !done else { return }
         done = true
         switch failure {
-        case .overflow: owner.upstreamReset(self, .overflow)
+        case .overflow: owner?.upstreamReset(self, .overflow)
         case .connectFailure(let error):
-            owner.upstreamReset(self, error == .timedOut ? .connectionTimeout : .connectionFailure)
+            owner?.upstreamReset(self, error == .timedOut ? .connectionTimeout : .connectionFailure)
         }
     }
 
@@ -120,9 +122,9 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
         connection.write(head)
         for slice in queuedBody { writeBody(slice) }
         queuedBody.removeAll()
-        if queuedEnd { writeEnd(trailers: nil) }
+        if queuedEnd { writeEnd(trailers: queuedTrailers) }
         connection.startReading()
-        owner.upstreamConnected(self)
+        owner?.upstreamConnected(self)
     }
 
     // MARK: - Request body
@@ -140,7 +142,7 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
 
     func sendTrailers(_ trailers: HTTPHeaders) {
         guard !done else { return }
-        if connection == nil { queuedEnd = true; return }
+        if connection == nil { queuedEnd = true; queuedTrailers = trailers; return }
         writeEnd(trailers: trailers)
     }
 
@@ -178,7 +180,7 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
 
     func connection(_ connection: Connection, didRead data: ByteSlice) {
         if tunneling {
-            owner.upstreamTunnelData(self, data)
+            owner?.upstreamTunnelData(self, data)
             return
         }
         var input = data
@@ -188,6 +190,7 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
             do {
                 result = try parser.parse(input, delegate: &sink)
             } catch {
+                pool.stats.add(.upstreamCxProtocolError)
                 fail(.protocolError)
                 return
             }
@@ -197,7 +200,7 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
                 continue
             case .upgrade:
                 tunneling = true
-                if input.count > 0 { owner.upstreamTunnelData(self, input) }
+                if input.count > 0 { owner?.upstreamTunnelData(self, input) }
                 return
             case .closed:
                 return
@@ -207,7 +210,7 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
 
     func connectionDidReadEOF(_ connection: Connection) {
         if tunneling {
-            owner.upstreamTunnelEnded(self)
+            owner?.upstreamTunnelEnded(self)
             return
         }
         guard !done else { return }
@@ -223,7 +226,7 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
 
     func connection(_ connection: Connection, didFailWith error: EventLoopError) {
         if tunneling {
-            owner.upstreamTunnelEnded(self)
+            owner?.upstreamTunnelEnded(self)
             connection.close()
             return
         }
@@ -231,11 +234,11 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
     }
 
     func connectionWriteBufferAboveHighWatermark(_ connection: Connection) {
-        owner.upstreamWriteBuffer(self, aboveHigh: true)
+        owner?.upstreamWriteBuffer(self, aboveHigh: true)
     }
 
     func connectionWriteBufferBelowLowWatermark(_ connection: Connection) {
-        owner.upstreamWriteBuffer(self, aboveHigh: false)
+        owner?.upstreamWriteBuffer(self, aboveHigh: false)
     }
 
     func connectionDidClose(_ connection: Connection) {
@@ -243,7 +246,7 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
         if self.connection === connection { self.connection = nil }
         if tunneling && !done {
             done = true
-            owner.upstreamTunnelEnded(self)
+            owner?.upstreamTunnelEnded(self)
         } else if !done {
             fail(.connectionTermination)
         }
@@ -256,22 +259,22 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
         responseStarted = true
         responseKeepAlive = head.keepAlive
         let endStream = head.framing == .none
-        owner.upstreamHeaders(self, head, endStream: endStream && head.status != 101)
+        owner?.upstreamHeaders(self, head, endStream: endStream && head.status != 101)
     }
 
     fileprivate func responseBody(_ chunk: ByteSlice) {
-        owner.upstreamData(self, chunk, endStream: false)
+        owner?.upstreamData(self, chunk, endStream: false)
     }
 
     fileprivate func responseTrailers(_ trailers: HTTPHeaders) {
-        owner.upstreamTrailers(self, trailers)
+        owner?.upstreamTrailers(self, trailers)
     }
 
     fileprivate func responseComplete() {
         guard !done else { return }
         done = true
         releaseConnection(reusable: responseKeepAlive && requestSent)
-        owner.upstreamData(self, HTTP1Encoder.crlf.dropFirst(2), endStream: true)
+        owner?.upstreamData(self, HTTP1Encoder.crlf.dropFirst(2), endStream: true)
     }
 
     // MARK: - Ending
@@ -280,7 +283,7 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
         guard !done else { return }
         done = true
         releaseConnection(reusable: false)
-        owner.upstreamReset(self, reason)
+        owner?.upstreamReset(self, reason)
     }
 
     private func releaseConnection(reusable: Bool) {

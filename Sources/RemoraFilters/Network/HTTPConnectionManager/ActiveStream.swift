@@ -95,6 +95,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         for filter in encoders { filter.setEncoderCallbacks(self) }
 
         guard let head = requestHead else { return }
+        // A request without a body is complete with its head (endStream).
+        if head.framing == .none { requestComplete = true }
         // Envoy answers a bare `Expect: 100-continue` itself and drops the header.
         if head.expectsContinue {
             _ = request.headers.remove(name: "expect")

@@ -32,6 +32,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     private var closed = false
     /// After an accepted upgrade, bytes go straight to the upstream.
     var tunneling = false
+    private var parsing = false
 
     public init(loop: EventLoop, connection: Connection, config: HttpConnectionManagerConfig,
                 context: HTTPWorkerContext, stats: Stats<HTTPStat>, onComplete: @escaping Completion) {
@@ -66,6 +67,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
 
     public func connection(_ connection: Connection, didRead data: ByteSlice) {
         stats.add(.downstreamCxRxBytesTotal, Int64(data.count))
+        if delayedClosing { return }  // the answer is out; what the peer still sends is dropped
         if tunneling {
             stream?.upgradedDataFromDownstream(data)
             return
@@ -76,10 +78,14 @@ public final class HTTPConnectionManager: ConnectionDelegate {
 
     /// Feeds buffered input to the parser while no request is waiting for its response.
     func processInput() {
+        // Re-entry (a stream finishing inside a parser callback) resumes in the outer loop.
+        guard !parsing else { return }
+        parsing = true
+        defer { parsing = false }
         while !closed, !pendingInput.isEmpty {
             if let stream, stream.requestComplete { connection.stopReading(); return }
             if closeAfterResponse && stream == nil { pendingInput.removeAll(); return }
-            let slice = pendingInput[0]
+            let slice = pendingInput.removeFirst()
             var sink = RequestSink(manager: self)
             let result: HTTP1ParseResult
             do {
@@ -89,10 +95,14 @@ public final class HTTPConnectionManager: ConnectionDelegate {
                 protocolError(error)
                 return
             }
-            if result.consumed >= slice.count {
-                pendingInput.removeFirst()
-            } else {
-                pendingInput[0] = slice.dropFirst(result.consumed)
+            if result.consumed < slice.count && !delayedClosing && !closed {
+                pendingInput.insert(slice.dropFirst(result.consumed), at: 0)
+            }
+            if stream == nil && (closeAfterResponse || parser.isClosed) {
+                // A stream ended during that parse (e.g. a local reply) and the connection must close.
+                parsing = false
+                afterStream()
+                return
             }
             switch result.stop {
             case .needMoreData, .messageComplete:
@@ -113,6 +123,10 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     }
 
     public func connectionDidReadEOF(_ connection: Connection) {
+        if delayedClosing {
+            connection.shutdownWrite { [weak self] in self?.closeNow() }
+            return
+        }
         if tunneling {
             stream?.upgradedDownstreamEnded()
             return
@@ -221,6 +235,12 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     func streamFinished(_ finished: ActiveStream) {
         guard stream === finished else { return }
         stream = nil
+        // Inside a parser callback the parser is busy: the parse loop picks up from here.
+        guard !parsing else { return }
+        afterStream()
+    }
+
+    private func afterStream() {
         if closeAfterResponse || parser.isClosed {
             closeAfterFlush()
             return
@@ -236,18 +256,39 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         connection.write(slice)
     }
 
-    /// Closes once everything queued is written (Envoy's FlushWrite).
+    /// Envoy's delayed close (FlushWriteAndDelay): the response is written,
+    /// then the socket stays open until the peer closes it or
+    /// `delayed_close_timeout` passes, so that a client still sending does
+    /// not turn our close into a reset that destroys the response.
     func closeAfterFlush() {
-        guard !closed else { return }
-        connection.stopReading()
-        connection.shutdownWrite { [weak self] in self?.connection.close() }
-        // Envoy's delayed close: if the peer never reads, don't wait forever.
+        guard !closed, !delayedClosing else { return }
+        delayedClosing = true
+        pendingInput.removeAll()
+        connection.startReading()
+        let delay = config.delayedCloseTimeoutMilliseconds
+        guard delay > 0 else {
+            connection.shutdownWrite { [weak self] in self?.closeNow() }
+            return
+        }
         let timer = Timer(loop: loop)
-        let delay = max(config.delayedCloseTimeoutMilliseconds, 1000)
-        timer.start(afterMilliseconds: delay) { [weak self] in self?.closeNow() }
         idleTimer?.close()
         idleTimer = timer
+        armDelayedClose(timer, delay)
     }
+
+    /// The delay counts from when the response is fully written.
+    private func armDelayedClose(_ timer: Timer, _ delay: UInt64) {
+        timer.start(afterMilliseconds: delay) { [weak self] in
+            guard let self else { return }
+            if self.connection.writeBufferedBytes > 0 {
+                self.armDelayedClose(timer, delay)
+            } else {
+                self.closeNow()
+            }
+        }
+    }
+
+    private var delayedClosing = false
 
     func closeNow() {
         guard !closed else { return }
@@ -263,7 +304,14 @@ public final class HTTPConnectionManager: ConnectionDelegate {
             guard let self, self.stream == nil else { return }
             self.stats.add(.downstreamCxIdleTimeout)
             self.closeAfterResponse = true
-            self.closeAfterFlush()
+            // Envoy closes a connection that never carried a request at once;
+            // otherwise it drains (drain_timeout), then closes with the delay.
+            if self.requestsStarted == 0 {
+                self.closeNow()
+                return
+            }
+            let drain = self.config.drainTimeoutMilliseconds
+            self.idleTimer?.start(afterMilliseconds: drain) { [weak self] in self?.closeAfterFlush() }
         }
     }
 }

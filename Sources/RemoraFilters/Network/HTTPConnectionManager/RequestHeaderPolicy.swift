@@ -66,7 +66,7 @@ enum RequestHeaderPolicy {
                 if config.xffNumTrustedHops > 0 {
                     let entries = (headers.firstString(name: "x-forwarded-for") ?? "").split(separator: ",").map { $0.trimmingSpaces() }
                     let index = entries.count - 1 - Int(config.xffNumTrustedHops)
-                    address = index >= 0 ? entries[index] : nil
+                    address = index >= 0 ? entries[index] : remote?.host
                 } else {
                     address = remote?.host
                 }
@@ -74,6 +74,14 @@ enum RequestHeaderPolicy {
             }
         } else if !headers.contains(name: "x-forwarded-proto") {
             headers.add(name: "x-forwarded-proto", value: request.scheme)
+        }
+
+        if let via = config.via {
+            if let existing = headers.firstString(name: "via") {
+                headers.set(name: "via", value: existing + ", " + via)
+            } else {
+                headers.add(name: "via", value: via)
+            }
         }
 
         if let existing = headers.firstString(name: "x-request-id"), !(external && !config.preserveExternalRequestId) {
