@@ -90,7 +90,7 @@ extension HTTP1Parser {
             version = .http0_9
         }
 
-        var headers = HTTPHeaders(parsedFrom: storage, capacity: max(lines &- 2, 0))
+        var headers = HTTPHeaders(parsedFrom: storage, capacity: max(lines &- 1, 0))
         var facts = try parseFields(p, from: lineEnd &+ 1, base: base, into: &headers, trailers: false)
 
         // Envoy's order of checks once the head is complete.
@@ -267,7 +267,7 @@ extension HTTP1Parser {
             i &+= 1
         }
 
-        var headers = HTTPHeaders(parsedFrom: storage, capacity: max(lines &- 2, 0))
+        var headers = HTTPHeaders(parsedFrom: storage, capacity: max(lines &- 1, 0))
         var facts = try parseFields(p, from: lineEnd &+ 1, base: base, into: &headers, trailers: false)
 
         if facts.count > configuration.maxHeaderCount { return try fail(.tooManyHeaders) }
@@ -346,7 +346,7 @@ extension HTTP1Parser {
         _ p: UnsafeRawBufferPointer, storage: PooledBuffer, base: Int
     ) throws(HTTP1ParseError) -> HTTPHeaders? {
         if p.count <= 2 && Self.contentEnd(p, lineStart: 0, lf: p.count &- 1) == 0 { return nil }
-        var trailers = HTTPHeaders(parsedFrom: storage, capacity: max(lines &- 1, 0))
+        var trailers = HTTPHeaders(parsedFrom: storage, capacity: lines)
         let facts = try parseFields(p, from: 0, base: base, into: &trailers, trailers: true)
         if facts.count > configuration.maxHeaderCount { return try fail(.tooManyHeaders) }
         return trailers

@@ -87,11 +87,21 @@ public enum ClusterStat: Int, StatName {
 
     public static func makeScope(cluster: String, in store: StatsStore) -> StatScope {
         let codes = (100...599).map { ("upstream_rq_\($0)", StatKind.sparseCounter) }
-        return store.makeScope(prefix: "cluster.\(cluster).", ClusterStat.self, extra: codes)
+        let retryCodes = (100...599).map { ("retry.upstream_rq_\($0)", StatKind.sparseCounter) }
+        let retryClasses = (1...5).map { ("retry.upstream_rq_\($0)xx", StatKind.sparseCounter) }
+        return store.makeScope(prefix: "cluster.\(cluster).", ClusterStat.self, extra: codes + retryCodes + retryClasses)
     }
 }
 
 extension Stats where S == ClusterStat {
+
+    /// Counts a response that is retried: `retry.upstream_rq_<code>` and
+    /// `retry.upstream_rq_<class>xx` (Envoy keeps them out of the plain ones).
+    public func countRetriedResponse(status: Int) {
+        guard status >= 100 && status <= 599 else { return }
+        slots.add(ClusterStat.statusCodeBase + 500 + status - 100, 1)
+        slots.add(ClusterStat.statusCodeBase + 1000 + status / 100 - 1, 1)
+    }
 
     /// Counts a response: `upstream_rq_<code>` and `upstream_rq_<class>xx`.
     public func countUpstreamResponse(status: Int) {

@@ -18,9 +18,11 @@ enum HeaderMutator {
                 case .addIfAbsent:
                     if !headers.contains(name: addition.name) { headers.add(name: addition.name, value: value) }
                 case .overwriteIfExistsOrAdd:
-                    headers.set(name: addition.name, value: value)
+                    // Envoy removes the old lines and appends the new one.
+                    _ = headers.remove(name: addition.name)
+                    headers.add(name: addition.name, value: value)
                 case .overwriteIfExists:
-                    if headers.contains(name: addition.name) { headers.set(name: addition.name, value: value) }
+                    if headers.remove(name: addition.name) > 0 { headers.add(name: addition.name, value: value) }
                 }
             }
         }

@@ -75,7 +75,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             info.responseFlags.insert(.directResponse)
             var headers = HTTPHeaders()
             applyResponseMutations(&headers, request: request, response: nil)
-            stream.sendResponse(status: direct.status, headers: headers, body: direct.body ?? [])
+            stream.sendResponse(status: direct.status, headers: headers, body: direct.body ?? [], details: "direct_response")
             return .stopIteration
         case .redirect(let redirect):
             httpStats.add(.rqRedirect)
@@ -87,7 +87,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             var headers = HTTPHeaders()
             headers.add(name: "location", value: location)
             applyResponseMutations(&headers, request: request, response: nil)
-            stream.sendResponse(status: redirect.responseCode, headers: headers, body: [])
+            stream.sendResponse(status: redirect.responseCode, headers: headers, body: [], details: "redirect")
             return .stopIteration
         case .forward(let forward):
             self.forward = forward
@@ -116,21 +116,25 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
                                         endStream: Bool) -> HTTPRequestMessage {
         var message = request
         let view = RouteRequestView(request: request)
-        if let newPath = matched.rewrittenPath(for: view) {
-            message.path = newPath
-            if !config.suppressEnvoyHeaders { message.headers.add(name: "x-envoy-original-path", value: request.path) }
-        }
-        if let newHost = matched.rewrittenHost(for: view) {
-            if forward.appendXForwardedHost, let old = request.authority { message.headers.add(name: "x-forwarded-host", value: old) }
-            message.authority = newHost
+        if !config.suppressEnvoyHeaders, let expected = expectedTimeout(forward) {
+            // Each attempt rewrites this with the time then left (see `startAttempt`).
+            message.headers.add(name: "x-envoy-expected-rq-timeout-ms", value: String(expected))
         }
         let info = callbacks.streamInfo
         let routeName = matched.route.name
         HeaderMutator.apply(matched.requestHeaderMutations, to: &message.headers) { variable in
             HeaderMutator.resolve(variable, info: info, request: request, response: nil, routeName: routeName)
         }
-        if !config.suppressEnvoyHeaders, let expected = expectedTimeout(forward) {
-            message.headers.add(name: "x-envoy-expected-rq-timeout-ms", value: String(expected))
+        if let newPath = matched.rewrittenPath(for: view) {
+            message.path = newPath
+            if !config.suppressEnvoyHeaders { message.headers.add(name: "x-envoy-original-path", value: request.path) }
+        }
+        if let newHost = matched.rewrittenHost(for: view) {
+            if forward.appendXForwardedHost, let old = request.authority { message.headers.add(name: "x-forwarded-host", value: old) }
+            if !config.suppressEnvoyHeaders, let old = request.authority {
+                message.headers.add(name: "x-envoy-original-host", value: old)
+            }
+            message.authority = newHost
         }
         let hasLength = message.headers.contains(name: "content-length")
         if endStream {
@@ -164,9 +168,15 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
 
     func decodeTrailers(_ trailers: inout HTTPHeaders) -> FilterTrailersStatus {
         requestEnded = true
-        requestTrailers = trailers
         startGlobalTimer()
-        upstream?.sendTrailers(trailers)
+        // Trailers go upstream only when both sides enable them (Envoy's
+        // `enable_trailers`); otherwise the request just ends.
+        if hcm.http1.enableTrailers && cluster?.config.http.http1.enableTrailers == true {
+            requestTrailers = trailers
+            upstream?.sendTrailers(trailers)
+        } else {
+            upstream?.sendData(emptySlice, endStream: true)
+        }
         return .stopIteration
     }
 
@@ -205,7 +215,14 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             authority = name
         }
         headers.add(name: "host", value: authority)
-        for field in message.headers { headers.add(name: field.name, value: field.value) }
+        let remaining = remainingTimeout()
+        for field in message.headers {
+            if let remaining, field.nameString == "x-envoy-expected-rq-timeout-ms" {
+                headers.add(name: "x-envoy-expected-rq-timeout-ms", value: String(remaining))
+            } else {
+                headers.add(name: field.name, value: field.value)
+            }
+        }
         let pool = cluster.httpPool(for: host, loop: context.loop)
         var encoder = HTTP1Encoder(pool: context.loop.bufferPool)
         let head = encoder.encodeRequestHead(method: message.method, target: message.path, version: .http1_1, headers: headers)
@@ -223,6 +240,17 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         startPerTryTimer()
         request.start()
     }
+
+    /// What is left of the route timeout for a retry's expected-timeout header.
+    private func remainingTimeout() -> UInt64? {
+        guard attempts > 1, let forward, forward.timeoutMilliseconds > 0, let started = globalStarted else { return nil }
+        let elapsed = context.loop.nowMilliseconds - started
+        let left = forward.timeoutMilliseconds > elapsed ? forward.timeoutMilliseconds - elapsed : 1
+        let perTry = forward.retryPolicy?.perTryTimeoutMilliseconds ?? 0
+        return perTry > 0 ? min(perTry, left) : left
+    }
+
+    private var globalStarted: UInt64?
 
     private func chooseHost(_ cluster: WorkerCluster, avoiding previous: SocketAddress?) -> SocketAddress? {
         guard let previous else { return cluster.chooseHost() }
@@ -256,13 +284,14 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         guard request === upstream, !finished else { return }
         let status = head.status
         if shouldRetry(status: status, headers: head.headers) {
-            cluster?.stats.countUpstreamResponse(status: status)
+            cluster?.stats.countRetriedResponse(status: status)
             request.cancel()
             endAttempt(request)
             scheduleRetry()
             return
         }
         releaseRetryResource()
+        if attempts > 1 && !isRetriable(status: status) { cluster?.stats.add(.upstreamRqRetrySuccess) }
         responseStarted = true
         cluster?.stats.countUpstreamResponse(status: status)
         cluster?.stats.record(.upstreamRqTime, milliseconds: context.loop.nowMilliseconds - request.sentAt)
@@ -327,6 +356,9 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             scheduleRetry()
             return
         }
+        if retriable && forward?.retryPolicy != nil && retriesLeft == 0 {
+            stats?.add(.upstreamRqRetryLimitExceeded)
+        }
         releaseRetryResource()
         let flag: ResponseFlag = (reason == .connectionFailure || reason == .connectionTimeout)
             ? .upstreamConnectionFailure : (reason == .protocolError ? .upstreamProtocolError : .upstreamConnectionTermination)
@@ -367,7 +399,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     private var retryOn: RetryOn { forward?.retryPolicy?.retryOn ?? [] }
 
     private func canRetry() -> Bool {
-        guard retriesLeft > 0, !bodyCopyOverflowed, let cluster else { return false }
+        guard retriesLeft > 0, !bodyCopyOverflowed, let cluster, forward?.retryPolicy != nil else { return false }
         if !holdsRetryResource {
             guard cluster.resources.tryAcquire(.retries) else {
                 cluster.stats.add(.upstreamRqRetryOverflow)
@@ -386,18 +418,22 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     }
 
     private func shouldRetry(status: Int, headers: HTTPHeaders) -> Bool {
-        guard let policy = forward?.retryPolicy, retriesLeft > 0 else {
-            if attempts > 1, forward?.retryPolicy != nil { cluster?.stats.add(.upstreamRqRetryLimitExceeded) }
+        guard !headers.contains(name: "x-envoy-overloaded"), isRetriable(status: status) else { return false }
+        guard retriesLeft > 0 else {
+            cluster?.stats.add(.upstreamRqRetryLimitExceeded)
             return false
         }
-        if headers.contains(name: "x-envoy-overloaded") { return false }
+        return canRetry()
+    }
+
+    private func isRetriable(status: Int) -> Bool {
+        guard let policy = forward?.retryPolicy else { return false }
         let on = policy.retryOn
-        var match = false
-        if on.contains(.fiveXX) && status >= 500 { match = true }
-        if on.contains(.gatewayError) && (status == 502 || status == 503 || status == 504) { match = true }
-        if on.contains(.retriable4xx) && status == 409 { match = true }
-        if on.contains(.retriableStatusCodes) && policy.retriableStatusCodes.contains(UInt32(status)) { match = true }
-        return match && canRetry()
+        if on.contains(.fiveXX) && status >= 500 { return true }
+        if on.contains(.gatewayError) && (status == 502 || status == 503 || status == 504) { return true }
+        if on.contains(.retriable4xx) && status == 409 { return true }
+        if on.contains(.retriableStatusCodes) && policy.retriableStatusCodes.contains(UInt32(status)) { return true }
+        return false
     }
 
     /// Waits Envoy's jittered exponential back-off, then tries again.
@@ -419,6 +455,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         guard globalTimer == nil, let timeout = forward?.timeoutMilliseconds, timeout > 0, !finished, !responseStarted else { return }
         let timer = Timer(loop: context.loop)
         globalTimer = timer
+        globalStarted = context.loop.nowMilliseconds
         timer.start(afterMilliseconds: timeout) { [weak self] in self?.globalTimeout() }
     }
 

@@ -231,12 +231,15 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         let manager = self.manager
         let config = manager.config
         var headers = response.headers
-        // Hop-by-hop fields are the codec's business, not the peer's.
-        _ = headers.remove(name: "connection")
+        // Hop-by-hop fields are the codec's business, not the peer's (an
+        // accepted upgrade keeps its `connection: upgrade` where it was).
+        if response.status != 101 {
+            _ = headers.remove(name: "connection")
+            _ = headers.remove(name: "upgrade")
+        }
         _ = headers.remove(name: "keep-alive")
         _ = headers.remove(name: "proxy-connection")
         _ = headers.remove(name: "transfer-encoding")
-        if response.status != 101 { _ = headers.remove(name: "upgrade") }
         if !headers.contains(name: "date") { headers.add(name: "date", value: manager.context.date.current()) }
         switch config.serverHeaderTransformation {
         case .overwrite: headers.set(name: "server", value: config.serverName)
@@ -252,7 +255,6 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         let bodyless = isHeadRequest || response.status == 204 || response.status == 304 || (response.status >= 100 && response.status < 200)
         responseHeadOnly = bodyless || endStream
         if response.status == 101 {
-            headers.add(name: "connection", value: "upgrade")
             manager.tunneling = true
         } else if !bodyless {
             if headers.contains(name: "content-length") {
@@ -321,6 +323,16 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     /// server[, connection: close]` with a body; `date, server[, connection:
     /// close], content-length: 0` without one.
     func sendLocalReply(_ reply: LocalReply) {
+        sendLocalReply(reply, extraHeaders: nil, bodyBytes: nil)
+    }
+
+    /// Direct responses and redirects are local replies too, with the
+    /// route's headers first.
+    func sendResponse(status: Int, headers: HTTPHeaders, body: [UInt8], details: String) {
+        sendLocalReply(LocalReply(status: status, details: details), extraHeaders: headers, bodyBytes: body)
+    }
+
+    private func sendLocalReply(_ reply: LocalReply, extraHeaders: HTTPHeaders?, bodyBytes: [UInt8]?) {
         guard !finished else { return }
         if let flag = reply.flag { streamInfo.responseFlags.insert(flag) }
         streamInfo.responseCodeDetails = reply.details
@@ -332,9 +344,9 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         if reply.closeConnection || !requestComplete { manager.closeAfterResponse = true }
         responseStarted = true
         streamInfo.responseCode = reply.status
-        var headers = HTTPHeaders()
+        var headers = extraHeaders ?? HTTPHeaders()
         for (name, value) in reply.headers { headers.add(name: name, value: value) }
-        let body = Array(reply.body.utf8)
+        let body = bodyBytes ?? Array(reply.body.utf8)
         if !body.isEmpty {
             headers.add(name: "content-length", value: String(body.count))
             headers.add(name: "content-type", value: "text/plain")
@@ -347,26 +359,6 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         manager.write(manager.encoder.encodeResponseHead(status: reply.status, version: version, headers: headers))
         if !body.isEmpty && !isHeadRequest { manager.write(ByteSlice(copying: body)) }
         manager.stats.countDownstreamResponse(status: reply.status)
-        finish()
-    }
-
-    /// Encodes a local reply that the router made as a full response (direct
-    /// responses and redirects keep their own headers).
-    func sendResponse(status: Int, headers extra: HTTPHeaders, body: [UInt8]) {
-        guard !finished, !responseStarted else { return }
-        var headers = extra
-        if !body.isEmpty {
-            headers.add(name: "content-length", value: String(body.count))
-            if !headers.contains(name: "content-type") { headers.add(name: "content-type", value: "text/plain") }
-        } else {
-            headers.add(name: "content-length", value: "0")
-        }
-        responseStarted = true
-        streamInfo.responseCode = status
-        var response = HTTPResponseMessage(status: status, headers: headers)
-        if !requestComplete { manager.closeAfterResponse = true }
-        writeResponseHead(&response, endStream: body.isEmpty)
-        if !body.isEmpty && !isHeadRequest { manager.write(ByteSlice(copying: body)) }
         finish()
     }
 

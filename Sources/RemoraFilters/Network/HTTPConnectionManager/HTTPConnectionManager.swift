@@ -93,6 +93,10 @@ public final class HTTPConnectionManager: ConnectionDelegate {
             } catch {
                 pendingInput.removeAll()
                 protocolError(error)
+                if stream == nil {
+                    parsing = false
+                    afterStream()
+                }
                 return
             }
             if result.consumed < slice.count && !delayedClosing && !closed {
