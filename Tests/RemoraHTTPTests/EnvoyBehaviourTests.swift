@@ -5,7 +5,7 @@ import Testing
 
 /// One probe of the real Envoy 1.40 (see ENVOY_BEHAVIOUR.md) and what the
 /// parser must make of the same bytes. The table is generated:
-/// EnvoyProbe/envoy_probe.py writes EnvoyCases.swift and the corpus files.
+/// Tests/Fuzz/EnvoyProbe/envoy_probe.py writes EnvoyCases.swift and the corpus files.
 struct EnvoyCase: Sendable, CustomTestStringConvertible {
     enum Outcome: Equatable, Sendable, CustomStringConvertible {
         /// The message parsed completely (or opened a tunnel).

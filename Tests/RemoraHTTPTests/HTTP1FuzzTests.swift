@@ -166,7 +166,7 @@ struct HTTP1FuzzTests {
     static func save(_ input: [UInt8], _ tag: String) {
         guard let dir = ProcessInfo.processInfo.environment["REMORA_FUZZ_FAILURES"] else { return }
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: dir + "/" + tag + ".http", contents: Data(input))
+        _ = FileManager.default.createFile(atPath: dir + "/" + tag + ".http", contents: Data(input))
     }
 
     @Test func fuzz() throws {

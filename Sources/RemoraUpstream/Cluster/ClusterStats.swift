@@ -14,7 +14,7 @@ public enum ClusterStat: Int, StatName {
     // HTTP requests.
     case upstreamCxHttp1Total, upstreamCxMaxRequests, upstreamCxIdleTimeout, upstreamCxProtocolError
     case upstreamRqTotal, upstreamRqActive, upstreamRqCompleted
-    case upstreamRqPendingTotal, upstreamRqPendingActive, upstreamRqPendingOverflow
+    case upstreamRqPendingTotal, upstreamRqPendingActive, upstreamRqPendingOverflow, upstreamRqActiveOverflow
     case upstreamRq1xx, upstreamRq2xx, upstreamRq3xx, upstreamRq4xx, upstreamRq5xx
     case upstreamRqTimeout, upstreamRqPerTryTimeout
     case upstreamRqRetry, upstreamRqRetrySuccess, upstreamRqRetryOverflow, upstreamRqRetryLimitExceeded
@@ -55,6 +55,7 @@ public enum ClusterStat: Int, StatName {
         case .upstreamRqPendingTotal: "upstream_rq_pending_total"
         case .upstreamRqPendingActive: "upstream_rq_pending_active"
         case .upstreamRqPendingOverflow: "upstream_rq_pending_overflow"
+        case .upstreamRqActiveOverflow: "upstream_rq_active_overflow"
         case .upstreamRq1xx: "upstream_rq_1xx"
         case .upstreamRq2xx: "upstream_rq_2xx"
         case .upstreamRq3xx: "upstream_rq_3xx"

@@ -74,8 +74,12 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     public func request(for requester: HTTP1PoolRequester) -> HTTP1PoolOutcome {
         nextTicket += 1
         let ticket = nextTicket
-        let action = state.request(ticket, mayQueue: resources.canAcquire(.pendingRequests),
-                                   mayConnect: resources.canAcquire(.connections))
+        let mayConnect = resources.canAcquire(.connections)
+        let action = state.request(ticket, mayQueue: resources.canAcquire(.pendingRequests), mayConnect: mayConnect)
+        if case .queued = action, !mayConnect {
+            // Waiting because `max_connections` is reached (Envoy's cx overflow).
+            stats.add(.upstreamCxOverflow)
+        }
         switch action {
         case .overflow:
             stats.add(.upstreamRqPendingOverflow)

@@ -7,24 +7,32 @@ import RemoraHTTP
 enum HeaderMutator {
     static func apply(_ mutations: [HeaderMutation], to headers: inout HTTPHeaders,
                       _ resolve: (FormatVariable) -> String?) {
+        // Envoy's HeaderParser::evaluateHeaders, per level: removals, then
+        // the overwrites (remove and append), then the additions, with
+        // ADD_IF_ABSENT and OVERWRITE_IF_EXISTS judged before any of them.
         for mutation in mutations {
             for name in mutation.remove { _ = headers.remove(name: name) }
+            var overwrites: [(String, String)] = []
+            var additions: [(String, String)] = []
             for addition in mutation.add {
                 let value = addition.value.render(resolve)
                 if value.isEmpty && !addition.keepEmptyValue { continue }
                 switch addition.action {
                 case .appendIfExistsOrAdd:
-                    headers.add(name: addition.name, value: value)
+                    additions.append((addition.name, value))
                 case .addIfAbsent:
-                    if !headers.contains(name: addition.name) { headers.add(name: addition.name, value: value) }
+                    if !headers.contains(name: addition.name) { additions.append((addition.name, value)) }
                 case .overwriteIfExistsOrAdd:
-                    // Envoy removes the old lines and appends the new one.
-                    _ = headers.remove(name: addition.name)
-                    headers.add(name: addition.name, value: value)
+                    overwrites.append((addition.name, value))
                 case .overwriteIfExists:
-                    if headers.remove(name: addition.name) > 0 { headers.add(name: addition.name, value: value) }
+                    if headers.contains(name: addition.name) { overwrites.append((addition.name, value)) }
                 }
             }
+            for (name, value) in overwrites {
+                _ = headers.remove(name: name)
+                headers.add(name: name, value: value)
+            }
+            for (name, value) in additions { headers.add(name: name, value: value) }
         }
     }
 

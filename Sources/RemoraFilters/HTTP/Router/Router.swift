@@ -205,6 +205,12 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
                                           details: "no_healthy_upstream"))
             return
         }
+        guard cluster.resources.tryAcquire(.requests) else {
+            cluster.stats.add(.upstreamRqActiveOverflow)
+            upstreamReset(nil, .overflow)
+            return
+        }
+        holdsRequestResource = true
         attempts += 1
         triedHosts.append(host)
         callbacks.streamInfo.upstreamHost = host
@@ -215,6 +221,8 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             authority = name
         }
         headers.add(name: "host", value: authority)
+        let originalHost = route?.autoHostRewrite == true && authority != message.authority && !config.suppressEnvoyHeaders
+            ? message.authority : nil
         let remaining = remainingTimeout()
         for field in message.headers {
             if let remaining, field.nameString == "x-envoy-expected-rq-timeout-ms" {
@@ -223,6 +231,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
                 headers.add(name: field.name, value: field.value)
             }
         }
+        if let originalHost { headers.add(name: "x-envoy-original-host", value: originalHost) }
         let pool = cluster.httpPool(for: host, loop: context.loop)
         var encoder = HTTP1Encoder(pool: context.loop.bufferPool)
         let head = encoder.encodeRequestHead(method: message.method, target: message.path, version: .http1_1, headers: headers)
@@ -231,7 +240,6 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             maxResponseHeadBytes: Int(cluster.config.http.common.maxResponseHeadersKB) * 1024,
             maxResponseHeaders: Int(cluster.config.http.common.maxHeadersCount))
         upstream = request
-        cluster.stats.add(.upstreamRqTotal)
         cluster.stats.add(.upstreamRqActive)
         for slice in bodyCopy { request.sendData(slice, endStream: false) }
         if requestEnded {
@@ -239,7 +247,10 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         }
         startPerTryTimer()
         request.start()
+        if upstream === request { cluster.stats.add(.upstreamRqTotal) }
     }
+
+    private var holdsRequestResource = false
 
     /// What is left of the route timeout for a retry's expected-timeout header.
     private func remainingTimeout() -> UInt64? {
@@ -273,6 +284,10 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         perTryTimer?.close()
         perTryTimer = nil
         cluster?.stats.add(.upstreamRqActive, -1)
+        if holdsRequestResource {
+            cluster?.resources.release(.requests)
+            holdsRequestResource = false
+        }
         if upstream === request { upstream = nil }
     }
 
@@ -323,9 +338,9 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         callbacks.encodeTrailers(trailers)
     }
 
-    func upstreamReset(_ request: UpstreamRequest, _ reason: UpstreamResetReason) {
+    func upstreamReset(_ request: UpstreamRequest?, _ reason: UpstreamResetReason) {
         guard request === upstream, !finished else { return }
-        endAttempt(request)
+        if let request { endAttempt(request) }
         let stats = cluster?.stats
         if reason == .overflow {
             callbacks.streamInfo.responseFlags.insert(.upstreamOverflow)
@@ -553,9 +568,8 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         backoffTimer?.close()
         if let upstream {
             upstream.cancel()
-            cluster?.stats.add(.upstreamRqActive, -1)
             if !responseStarted { cluster?.stats.add(.upstreamRqCancelled) }
-            self.upstream = nil
+            endAttempt(upstream)
         }
         releaseRetryResource()
         // Shadows are fire and forget: they finish on their own.

@@ -9,8 +9,10 @@ import RemoraUpstream
 final class ShadowRequest: UpstreamRequestOwner {
     private var upstream: UpstreamRequest?
     private var keepAlive: ShadowRequest?
+    private let stats: Stats<ClusterStat>
 
     init(cluster: WorkerCluster, host: SocketAddress, loop: EventLoop, request: HTTPRequestMessage, chunked: Bool) {
+        stats = cluster.stats
         var headers = HTTPHeaders()
         headers.add(name: "host", value: request.authority ?? "")
         for field in request.headers { headers.add(name: field.name, value: field.value) }
@@ -24,6 +26,7 @@ final class ShadowRequest: UpstreamRequestOwner {
     func start(endStream: Bool) {
         keepAlive = self
         if endStream { upstream?.sendData(emptySlice, endStream: true) }
+        stats.add(.upstreamRqTotal)
         upstream?.start()
     }
 
@@ -37,10 +40,13 @@ final class ShadowRequest: UpstreamRequestOwner {
     }
 
     func upstreamConnected(_ request: UpstreamRequest) {}
-    func upstreamHeaders(_ request: UpstreamRequest, _ head: HTTP1ResponseHead, endStream: Bool) { if endStream { end() } }
+    func upstreamHeaders(_ request: UpstreamRequest, _ head: HTTP1ResponseHead, endStream: Bool) {
+        stats.countUpstreamResponse(status: head.status)
+        if endStream { end() }
+    }
     func upstreamData(_ request: UpstreamRequest, _ data: ByteSlice, endStream: Bool) { if endStream { end() } }
     func upstreamTrailers(_ request: UpstreamRequest, _ trailers: HTTPHeaders) {}
-    func upstreamReset(_ request: UpstreamRequest, _ reason: UpstreamResetReason) { end() }
+    func upstreamReset(_ request: UpstreamRequest?, _ reason: UpstreamResetReason) { end() }
     func upstreamTunnelData(_ request: UpstreamRequest, _ data: ByteSlice) {}
     func upstreamTunnelEnded(_ request: UpstreamRequest) { end() }
     func upstreamWriteBuffer(_ request: UpstreamRequest, aboveHigh: Bool) {}

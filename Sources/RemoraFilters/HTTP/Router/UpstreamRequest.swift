@@ -32,7 +32,7 @@ protocol UpstreamRequestOwner: AnyObject {
     func upstreamHeaders(_ request: UpstreamRequest, _ head: HTTP1ResponseHead, endStream: Bool)
     func upstreamData(_ request: UpstreamRequest, _ data: ByteSlice, endStream: Bool)
     func upstreamTrailers(_ request: UpstreamRequest, _ trailers: HTTPHeaders)
-    func upstreamReset(_ request: UpstreamRequest, _ reason: UpstreamResetReason)
+    func upstreamReset(_ request: UpstreamRequest?, _ reason: UpstreamResetReason)
     func upstreamTunnelData(_ request: UpstreamRequest, _ data: ByteSlice)
     func upstreamTunnelEnded(_ request: UpstreamRequest)
     func upstreamWriteBuffer(_ request: UpstreamRequest, aboveHigh: Bool)

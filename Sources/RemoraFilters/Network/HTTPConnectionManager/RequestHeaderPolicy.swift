@@ -31,18 +31,14 @@ enum RequestHeaderPolicy {
                 _ = headers.remove(name: name)
             }
         }
-        _ = headers.remove(name: "connection")
+        if !isUpgrade { _ = headers.remove(name: "connection") }
         _ = headers.remove(name: "keep-alive")
         _ = headers.remove(name: "proxy-connection")
         _ = headers.remove(name: "transfer-encoding")
         if let te = headers.firstString(name: "te"), te.lowercased().trimmingSpaces() != "trailers" {
             _ = headers.remove(name: "te")
         }
-        if isUpgrade {
-            headers.add(name: "connection", value: "upgrade")
-        } else {
-            _ = headers.remove(name: "upgrade")
-        }
+        if !isUpgrade { _ = headers.remove(name: "upgrade") }
 
         for name in envoyControlHeaders { _ = headers.remove(name: name) }
 
