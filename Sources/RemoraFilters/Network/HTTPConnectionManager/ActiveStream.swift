@@ -42,8 +42,13 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         isHeadRequest = head.method == .head
     }
 
+    /// A stream for a request whose head never finished arriving.
+    convenience init(manager: HTTPConnectionManager, timingOut: Void) {
+        self.init(manager: manager, rejecting: nil)
+    }
+
     /// A stream for a request the codec rejected before it had a head.
-    init(manager: HTTPConnectionManager, rejecting error: HTTP1ParseError) {
+    init(manager: HTTPConnectionManager, rejecting error: HTTP1ParseError?) {
         self.manager = manager
         self.requestHead = nil
         streamInfo = StreamInfo(startMilliseconds: manager.loop.nowMilliseconds,
@@ -256,6 +261,9 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         responseHeadOnly = bodyless || endStream
         if response.status == 101 {
             manager.tunneling = true
+            manager.stats.add(.downstreamCxUpgradesTotal)
+            manager.stats.add(.downstreamCxUpgradesActive)
+            upgraded = true
         } else if !bodyless {
             if headers.contains(name: "content-length") {
                 // The length frames the body.
@@ -440,9 +448,12 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
 
     // MARK: - End
 
+    private var upgraded = false
+
     private func finish(reset: Bool = false) {
         guard !finished else { return }
         finished = true
+        if upgraded { manager.stats.add(.downstreamCxUpgradesActive, -1) }
         idleTimer?.close()
         idleTimer = nil
         requestTimer?.close()

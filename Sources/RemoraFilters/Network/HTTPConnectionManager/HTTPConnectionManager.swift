@@ -124,6 +124,35 @@ public final class HTTPConnectionManager: ConnectionDelegate {
             }
         }
         if !closed, stream?.requestComplete != true { connection.startReading() }
+        if stream == nil && !parser.isIdle { armPartialHeadTimer() }
+    }
+
+    private var partialHeadTimer: Timer?
+
+    /// A request whose head is still arriving is already a stream to Envoy:
+    /// `stream_idle_timeout` (and `request_headers_timeout`) apply to it.
+    private func armPartialHeadTimer() {
+        guard partialHeadTimer == nil, !closed else { return }
+        let idle = config.streamIdleTimeoutMilliseconds
+        let headers: UInt64 = config.requestHeadersTimeoutMilliseconds
+        let timeout: UInt64
+        if idle > 0 && headers > 0 { timeout = min(idle, headers) } else { timeout = max(idle, headers) }
+        guard timeout > 0 else { return }
+        let timer = Timer(loop: loop)
+        partialHeadTimer = timer
+        timer.start(afterMilliseconds: timeout) { [weak self] in
+            guard let self, self.stream == nil, !self.closed, !self.delayedClosing else { return }
+            self.partialHeadTimer = nil
+            let byHeaders = headers > 0 && headers == timeout
+            if byHeaders { self.stats.add(.downstreamRqHeaderTimeout) } else { self.stats.add(.downstreamRqIdleTimeout) }
+            self.closeAfterResponse = true
+            let stream = ActiveStream(manager: self, timingOut: ())
+            self.stream = stream
+            stream.sendLocalReply(LocalReply(
+                status: 408, body: byHeaders ? "request header timeout" : "stream timeout",
+                flag: .streamIdleTimeout, details: byHeaders ? "request_header_timeout" : "stream_idle_timeout",
+                closeConnection: true))
+        }
     }
 
     public func connectionDidReadEOF(_ connection: Connection) {
@@ -164,6 +193,8 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         closed = true
         idleTimer?.close()
         idleTimer = nil
+        partialHeadTimer?.close()
+        partialHeadTimer = nil
         if let stream {
             stream.downstreamReset(flag: .downstreamConnectionTermination)
         }
@@ -179,6 +210,8 @@ public final class HTTPConnectionManager: ConnectionDelegate {
 
     fileprivate func requestHead(_ head: HTTP1RequestHead) {
         idleTimer?.stop()
+        partialHeadTimer?.close()
+        partialHeadTimer = nil
         requestsStarted += 1
         let maxRequests = Int(config.common.maxRequestsPerConnection)
         if !head.keepAlive || (maxRequests > 0 && requestsStarted >= maxRequests) {
