@@ -19,6 +19,7 @@ struct HTTPHeadersTests {
         #expect(!h.contains(name: "x-mult"))
         #expect(h.firstString(name: "missing") == nil)
         #expect(h.map(\.nameString) == ["Content-Type", "X-Multi", "x-multi"])
+        #expect(h.map(\.lowercasedNameString) == ["content-type", "x-multi", "x-multi"])
         #expect(h.byteCount == "Content-Type".utf8.count + "text/plain".utf8.count + 7 + 1 + 7 + 1)
     }
 

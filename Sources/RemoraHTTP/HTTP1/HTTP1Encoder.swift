@@ -177,7 +177,7 @@ public struct HTTP1Encoder {
         if let pool, size <= pool.blockSize {
             buffer = pool.take()
         } else {
-            buffer = PooledBuffer(copying: repeatElement(UInt8(0), count: max(size, Self.scratchSize)))
+            buffer = PooledBuffer(copying: [UInt8](repeating: 0, count: max(size, Self.scratchSize)))
         }
         scratch = buffer
         scratchUsed = size
@@ -224,7 +224,24 @@ public struct HTTP1Encoder {
         }
 
         mutating func writeLowercased(_ bytes: UnsafeRawBufferPointer) {
-            for b in bytes { write(ASCII.lowercased(b)) }
+            guard let src = bytes.baseAddress else { return }
+            let n = bytes.count
+            var i = 0
+            // Eight bytes at a time: set bit 5 of each byte in 'A'...'Z'.
+            while i &+ 8 <= n {
+                let w = src.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                let low7 = w & 0x7F7F_7F7F_7F7F_7F7F
+                let atLeastA = low7 &+ 0x3F3F_3F3F_3F3F_3F3F
+                let aboveZ = low7 &+ 0x2525_2525_2525_2525
+                let upper = (atLeastA ^ aboveZ) & ~w & 0x8080_8080_8080_8080
+                base.storeBytes(of: w | (upper >> 2), toByteOffset: used &+ i, as: UInt64.self)
+                i &+= 8
+            }
+            while i < n {
+                base.storeBytes(of: ASCII.lowercased(src.load(fromByteOffset: i, as: UInt8.self)), toByteOffset: used &+ i, as: UInt8.self)
+                i &+= 1
+            }
+            used &+= n
         }
 
         mutating func writeProperCased(_ bytes: UnsafeRawBufferPointer) {

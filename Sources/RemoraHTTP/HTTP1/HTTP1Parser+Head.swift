@@ -38,10 +38,11 @@ extension HTTP1Parser {
         let contentEnd = Self.contentEnd(p, lineStart: 0, lf: lineEnd)
 
         // Envoy checks the line for control bytes before its syntax.
-        var k = 0
+        let table = classes
+        var k = ASCII.firstNonFieldValueByte(p.baseAddress!, from: 0, to: contentEnd, table: table)
         while k < contentEnd {
             let b = p[k]
-            if ASCII.table[Int(b)] & ASCII.control != 0 { return try fail(.invalidCharacters) }
+            if table[Int(b)] & ASCII.control != 0 { return try fail(.invalidCharacters) }
             if b == ASCII.cr { return try fail(.invalidStartLine) }
             k &+= 1
         }
@@ -70,7 +71,7 @@ extension HTTP1Parser {
         let method: HTTPMethod
         if let known = HTTPMethod.known(methodBytes) {
             method = known
-        } else if configuration.allowCustomMethods, methodBytes.allSatisfy({ ASCII.table[Int($0)] & ASCII.token != 0 }) {
+        } else if configuration.allowCustomMethods, methodBytes.allSatisfy({ table[Int($0)] & ASCII.token != 0 }) {
             method = HTTPMethod(String(decoding: methodBytes, as: UTF8.self))
         } else {
             return try fail(.invalidMethod)
@@ -78,7 +79,7 @@ extension HTTP1Parser {
         let isConnect = method == .connect
 
         let targetBytes = UnsafeRawBufferPointer(rebasing: p[tokens.1])
-        guard Self.isTargetSyntaxValid(targetBytes, isConnect: isConnect) else { return try fail(.invalidTarget) }
+        guard Self.isTargetSyntaxValid(targetBytes, isConnect: isConnect, table: table) else { return try fail(.invalidTarget) }
 
         let version: HTTPVersion
         if tokenCount == 3 {
@@ -127,7 +128,7 @@ extension HTTP1Parser {
         if facts.hostCount > 1 { return try fail(.duplicateHost) }
         if let host = facts.host {
             let value = UnsafeRawBufferPointer(rebasing: p[host])
-            if !value.allSatisfy({ ASCII.table[Int($0)] & ASCII.authority != 0 }) { return try fail(.invalidHost) }
+            if !value.allSatisfy({ table[Int($0)] & ASCII.authority != 0 }) { return try fail(.invalidHost) }
         } else if !isConnect && !isAbsoluteForm && (version.isHTTP11 || !configuration.allowMissingHostForHTTP10) {
             return try fail(.missingHost)
         }
@@ -165,10 +166,9 @@ extension HTTP1Parser {
 
     /// balsa's `isUrlValid` (itself http-parser's rules): origin- or
     /// asterisk-form, or scheme "://" host [path], or (CONNECT) host [path].
-    static func isTargetSyntaxValid(_ t: UnsafeRawBufferPointer, isConnect: Bool) -> Bool {
+    static func isTargetSyntaxValid(_ t: UnsafeRawBufferPointer, isConnect: Bool, table: UnsafePointer<UInt8>) -> Bool {
         guard let first = t.first else { return false }
         // Control bytes were refused with the whole line; obs-text is not allowed here.
-        let table = ASCII.table
         if first == UInt8(ascii: "/") || first == UInt8(ascii: "*") {
             return t.allSatisfy { table[Int($0)] & ASCII.pathQuery != 0 }
         }
@@ -259,13 +259,8 @@ extension HTTP1Parser {
         guard status >= 100 else { return try fail(.invalidStatus) }
         while i < contentEnd && ASCII.isWhitespace(p[i]) { i &+= 1 }
         let reasonStart = i
-        while i < contentEnd {
-            let b = p[i]
-            if ASCII.table[Int(b)] & ASCII.fieldValue == 0 {
-                return try fail(b == ASCII.cr ? .bareCR : .invalidCharacters)
-            }
-            i &+= 1
-        }
+        let bad = ASCII.firstNonFieldValueByte(p.baseAddress!, from: i, to: contentEnd, table: classes)
+        if bad < contentEnd { return try fail(p[bad] == ASCII.cr ? .bareCR : .invalidCharacters) }
 
         var headers = HTTPHeaders(parsedFrom: storage, capacity: max(lines &- 1, 0))
         var facts = try parseFields(p, from: lineEnd &+ 1, base: base, into: &headers, trailers: false)
@@ -361,42 +356,45 @@ extension HTTP1Parser {
         _ p: UnsafeRawBufferPointer, from: Int, base: Int, into headers: inout HTTPHeaders, trailers: Bool
     ) throws(HTTP1ParseError) -> FieldFacts {
         var facts = FieldFacts()
-        let table = ASCII.table
+        let table = classes
+        let base0 = p.baseAddress!
+        let n = p.count
         var lineStart = from
         while true {
-            let lf = Self.lineEnd(p, from: lineStart)
-            let e = Self.contentEnd(p, lineStart: lineStart, lf: lf)
-            if e == lineStart { break }
+            // The region ends with the blank line, so every scan below stops inside it.
+            let first = p[lineStart]
+            if first == ASCII.lf || (first == ASCII.cr && p[lineStart &+ 1] == ASCII.lf) { break }
 
             // RFC 9112 §5.2: obs-fold is refused (Envoy unfolds it; see ENVOY_BEHAVIOUR.md).
-            if ASCII.isWhitespace(p[lineStart]) { return try fail(.obsFold) }
+            if ASCII.isWhitespace(first) { return try fail(.obsFold) }
             var j = lineStart
-            while j < e && table[Int(p[j])] & ASCII.token != 0 { j &+= 1 }
-            guard j < e else { return try fail(.missingColon) }
+            while table[Int(p[j])] & ASCII.token != 0 { j &+= 1 }
             let stop = p[j]
             if stop != ASCII.colon {
+                if stop == ASCII.lf || (stop == ASCII.cr && p[j &+ 1] == ASCII.lf) { return try fail(.missingColon) }
                 if table[Int(stop)] & ASCII.control != 0 { return try fail(.invalidCharacters) }
                 if ASCII.isWhitespace(stop) {
                     var w = j
-                    while w < e && ASCII.isWhitespace(p[w]) { w &+= 1 }
-                    if w < e && p[w] == ASCII.colon { return try fail(.whitespaceBeforeColon) }
+                    while ASCII.isWhitespace(p[w]) { w &+= 1 }
+                    if p[w] == ASCII.colon { return try fail(.whitespaceBeforeColon) }
                 }
                 return try fail(.invalidHeaderName)
             }
             if j == lineStart { return try fail(.invalidHeaderName) }
 
             var v = j &+ 1
-            while v < e && ASCII.isWhitespace(p[v]) { v &+= 1 }
-            var ve = e
-            while ve > v && ASCII.isWhitespace(p[ve &- 1]) { ve &-= 1 }
-            var x = v
-            while x < ve {
-                let b = p[x]
-                if table[Int(b)] & ASCII.fieldValue == 0 {
-                    return try fail(b == ASCII.cr ? .bareCR : .invalidCharacters)
-                }
-                x &+= 1
+            while ASCII.isWhitespace(p[v]) { v &+= 1 }
+            // The value runs to the first byte that cannot be in one: the line end.
+            let x = ASCII.firstNonFieldValueByte(base0, from: v, to: n, table: table)
+            let lf: Int
+            switch p[x] {
+            case ASCII.lf: lf = x
+            case ASCII.cr where p[x &+ 1] == ASCII.lf: lf = x &+ 1
+            case ASCII.cr: return try fail(.bareCR)
+            default: return try fail(.invalidCharacters)
             }
+            var ve = x
+            while ve > v && ASCII.isWhitespace(p[ve &- 1]) { ve &-= 1 }
 
             facts.count &+= 1
             headers.appendParsed(

@@ -81,6 +81,8 @@ public struct HTTP1Parser {
 
     public let kind: Kind
     public var configuration: Configuration
+    /// `ASCII.table`, held here so the byte loops skip the lazy-global check.
+    let classes: UnsafePointer<UInt8> = ASCII.table
     /// The method of the request that the next response answers (response
     /// parsing only): HEAD responses have no body, 2xx to CONNECT is a tunnel.
     /// The owner sets it before each response.
@@ -306,7 +308,7 @@ public struct HTTP1Parser {
         if kind == .response {
             if b != UInt8(ascii: "H") { try fail(.invalidStartLine) as Void }
         } else if configuration.allowCustomMethods {
-            if ASCII.table[Int(b)] & ASCII.token == 0 { try fail(.invalidMethod) as Void }
+            if classes[Int(b)] & ASCII.token == 0 { try fail(.invalidMethod) as Void }
         } else {
             switch b {
             case UInt8(ascii: "A"), UInt8(ascii: "B"), UInt8(ascii: "C"), UInt8(ascii: "D"), UInt8(ascii: "G"),
@@ -314,7 +316,7 @@ public struct HTTP1Parser {
                  UInt8(ascii: "P"), UInt8(ascii: "R"), UInt8(ascii: "S"), UInt8(ascii: "T"), UInt8(ascii: "U"):
                 break
             default:
-                if ASCII.table[Int(b)] & ASCII.control != 0 {
+                if classes[Int(b)] & ASCII.control != 0 {
                     try fail(.invalidCharacters) as Void
                 }
                 try fail(.invalidMethod) as Void

@@ -6,27 +6,28 @@
 @usableFromInline
 enum ASCII {
     /// RFC 9110 §5.6.2 `tchar`: the bytes of a token (method, header name).
-    static let token: UInt8 = 1 << 0
+    static var token: UInt8 { 1 << 0 }
     /// RFC 9110 §5.5 field-value bytes: HTAB, SP, VCHAR and obs-text.
-    static let fieldValue: UInt8 = 1 << 1
+    static var fieldValue: UInt8 { 1 << 1 }
     /// Bytes Envoy (balsa's `isUrlValid`) allows in a request-target's path and query.
-    static let pathQuery: UInt8 = 1 << 2
+    static var pathQuery: UInt8 { 1 << 2 }
     /// Bytes Envoy allows in the host part of an absolute-form or CONNECT target.
-    static let urlHost: UInt8 = 1 << 3
+    static var urlHost: UInt8 { 1 << 3 }
     /// Bytes of a valid `Host`/`:authority` value (nghttp2_check_authority,
     /// which Envoy's `HeaderUtility::authorityIsValid` uses).
-    static let authority: UInt8 = 1 << 4
-    static let hexDigit: UInt8 = 1 << 5
+    static var authority: UInt8 { 1 << 4 }
+    static var hexDigit: UInt8 { 1 << 5 }
     /// Control bytes that Envoy reports as `http1.invalid_characters`:
     /// 0x00–0x1F except HTAB, CR and LF, and DEL.
-    static let control: UInt8 = 1 << 6
-    static let alpha: UInt8 = 1 << 7
+    static var control: UInt8 { 1 << 6 }
+    static var alpha: UInt8 { 1 << 7 }
 
-    static let cr: UInt8 = 0x0D
-    static let lf: UInt8 = 0x0A
-    static let sp: UInt8 = 0x20
-    static let htab: UInt8 = 0x09
-    static let colon: UInt8 = 0x3A
+    // Computed, so that using them costs no lazy-global check.
+    static var cr: UInt8 { 0x0D }
+    static var lf: UInt8 { 0x0A }
+    static var sp: UInt8 { 0x20 }
+    static var htab: UInt8 { 0x09 }
+    static var colon: UInt8 { 0x3A }
 
     // Written once here, read-only afterwards.
     nonisolated(unsafe) static let table: UnsafePointer<UInt8> = {
@@ -63,6 +64,28 @@ enum ASCII {
         t[0x7F] |= control
         return UnsafePointer(t)
     }()
+
+    /// Index of the first byte in `start..<end` that is not a field-value
+    /// byte (RFC 9110 §5.5: HTAB, SP, VCHAR, obs-text), or `end`. Eight bytes
+    /// at a time while none is below 0x20 or DEL.
+    @inline(__always)
+    static func firstNonFieldValueByte(_ p: UnsafeRawPointer, from start: Int, to end: Int, table: UnsafePointer<UInt8>) -> Int {
+        var i = start
+        while i &+ 8 <= end {
+            let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let high: UInt64 = 0x8080_8080_8080_8080
+            let below20 = (w &- 0x2020_2020_2020_2020) & ~w & high
+            let d = w ^ 0x7F7F_7F7F_7F7F_7F7F
+            let isDel = (d &- 0x0101_0101_0101_0101) & ~d & high
+            if below20 | isDel != 0 { break }
+            i &+= 8
+        }
+        while i < end {
+            if table[Int(p.load(fromByteOffset: i, as: UInt8.self))] & fieldValue == 0 { return i }
+            i &+= 1
+        }
+        return end
+    }
 
     @inline(__always)
     static func lowercased(_ b: UInt8) -> UInt8 {

@@ -110,9 +110,7 @@ public struct HTTPHeaders {
     /// The pointers are valid only inside `body`.
     @inline(__always)
     public func withEachField(_ body: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Void) rethrows {
-        try withExtendedLifetime(self) {
-            for e in entries { try body(nameBytes(e), valueBytes(e)) }
-        }
+        for e in entries { try body(nameBytes(e), valueBytes(e)) }
     }
 
     /// The name of field `index` (in order of arrival or addition).
@@ -129,7 +127,7 @@ public struct HTTPHeaders {
 
     // MARK: - Lookup (case-insensitive, no allocation)
 
-    @inline(__always)
+    @inlinable @inline(__always)
     static func withNameBytes<R>(_ name: String, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         if let r = name.utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) { return r }
         var copy = name
@@ -151,9 +149,24 @@ public struct HTTPHeaders {
 
     /// Index of the first field called `name` (any case), if any.
     public func firstIndex(name: String) -> Int? {
-        Self.withNameBytes(name) { q in
-            withExtendedLifetime(self) { entries.firstIndex { matches($0, q) } }
+        Self.withNameBytes(name) { q in index(of: q, from: 0) }
+    }
+
+    /// Index of the first field from `start` on whose name is `query` (any case).
+    @inline(__always)
+    func index(of query: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        let count = query.count
+        var i = start
+        let n = entries.count
+        while i < n {
+            let e = entries[i]
+            if Int(e.nameCount) == count
+                && (count == 0 || ASCII.equalsIgnoringCase(storage(e.nameStorage).base + Int(e.nameOffset), query.baseAddress!, count: count)) {
+                return i
+            }
+            i &+= 1
         }
+        return nil
     }
 
     public func contains(name: String) -> Bool { firstIndex(name: name) != nil }
@@ -166,23 +179,19 @@ public struct HTTPHeaders {
     /// The value of the first field called `name`, as a `String` (one copy).
     public func firstString(name: String) -> String? {
         guard let i = firstIndex(name: name) else { return nil }
-        return withExtendedLifetime(self) { String(decoding: valueBytes(entries[i]), as: UTF8.self) }
+        return String(decoding: valueBytes(entries[i]), as: UTF8.self)
     }
 
     /// The values of every field called `name`, in order.
     public func values(name: String) -> [ByteSlice] {
         Self.withNameBytes(name) { q in
-            withExtendedLifetime(self) {
-                entries.indices.filter { matches(entries[$0], q) }.map { value(at: $0) }
-            }
+            entries.indices.filter { matches(entries[$0], q) }.map { value(at: $0) }
         }
     }
 
     public func valueStrings(name: String) -> [String] {
         Self.withNameBytes(name) { q in
-            withExtendedLifetime(self) {
-                entries.filter { matches($0, q) }.map { String(decoding: valueBytes($0), as: UTF8.self) }
-            }
+            entries.filter { matches($0, q) }.map { String(decoding: valueBytes($0), as: UTF8.self) }
         }
     }
 
@@ -191,18 +200,16 @@ public struct HTTPHeaders {
     public func containsToken(_ token: String, inFieldsNamed name: String) -> Bool {
         Self.withNameBytes(name) { q in
             Self.withNameBytes(token) { t in
-                withExtendedLifetime(self) {
-                    var found = false
-                    for e in entries where matches(e, q) {
-                        ASCII.forEachListElement(valueBytes(e)) { element in
-                            found = element.count == t.count
-                                && (t.isEmpty || ASCII.equalsIgnoringCase(element.baseAddress!, t.baseAddress!, count: t.count))
-                            return found
-                        }
-                        if found { return true }
+                var found = false
+                for e in entries where matches(e, q) {
+                    ASCII.forEachListElement(valueBytes(e)) { element in
+                        found = element.count == t.count
+                            && (t.isEmpty || ASCII.equalsIgnoringCase(element.baseAddress!, t.baseAddress!, count: t.count))
+                        return found
                     }
-                    return false
+                    if found { return true }
                 }
+                return false
             }
         }
     }
@@ -351,7 +358,7 @@ public struct HTTPHeaders {
             usable = arenaUsed + bytes.count <= extra[k].capacity && isKnownUniquelyReferenced(&extra[k])
         }
         if !usable {
-            let arena = PooledBuffer(copying: repeatElement(UInt8(0), count: Swift.max(256, bytes.count)))
+            let arena = PooledBuffer(copying: [UInt8](repeating: 0, count: Swift.max(256, bytes.count)))
             if primary == nil {
                 primary = arena
                 arenaIndex = 0
@@ -396,6 +403,8 @@ public struct HTTPHeaderField {
     public let value: ByteSlice
 
     public var nameString: String { String(decoding: name.bytes, as: UTF8.self) }
+    /// The name as Envoy's header map holds it (and as filters and logs see it there).
+    public var lowercasedNameString: String { String(decoding: name.bytes.map(ASCII.lowercased), as: UTF8.self) }
     public var valueString: String { String(decoding: value.bytes, as: UTF8.self) }
 }
 

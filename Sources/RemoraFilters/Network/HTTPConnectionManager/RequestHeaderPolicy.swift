@@ -101,8 +101,7 @@ enum RequestHeaderPolicy {
     /// Envoy 1.40's default treats no address as internal; `internal_address_config` lists the rest.
     static func isInternal(_ address: SocketAddress?, _ config: InternalAddressConfig) -> Bool {
         guard let address else { return config.unixSockets }
-        if case .unix = address { return config.unixSockets }
-        return config.cidrRanges.contains { $0.contains(address) }
+        return config.isInternal(address)
     }
 }
 
