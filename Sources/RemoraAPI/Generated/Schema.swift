@@ -377,6 +377,7 @@ public let generatedMessageTypes: [any SwiftProtobuf.Message.Type] = [
     Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy.TunnelingConfig.self,
     Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy.WeightedCluster.self,
     Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy.WeightedCluster.ClusterWeight.self,
+    Envoy_Extensions_Retry_Host_PreviousHosts_V3_PreviousHostsPredicate.self,
     Envoy_Extensions_TransportSockets_RawBuffer_V3_RawBuffer.self,
     Envoy_Extensions_TransportSockets_Tls_V3_CertificateProviderPluginInstance.self,
     Envoy_Extensions_TransportSockets_Tls_V3_CertificateValidationContext.self,
@@ -3591,6 +3592,7 @@ M envoy.extensions.upstreams.http.v3.HttpProtocolOptions.OutlierDetection
 F error_matcher errorMatcher 1 message s envoy.config.common.matcher.v3.MatchPredicate -
 M envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions
 F idle_timeout idleTimeout 1 message s google.protobuf.Duration -
+M envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate
 M envoy.extensions.access_loggers.file.v3.FileAccessLog
 F path path 1 string s - -
 F format format 2 string s - access_log_format deprecated

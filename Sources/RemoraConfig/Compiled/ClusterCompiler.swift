@@ -28,7 +28,9 @@ enum ClusterCompiler {
         case .roundRobin: lb = .roundRobin
         case .random: lb = .random
         default:
-            throw .unsupported("lb_policy \(cluster.lbPolicy) is not implemented (ROUND_ROBIN and RANDOM are)", at: FieldPath.join(path, "lb_policy"))
+            let name = MessageSchema.envoy.enums["envoy.config.cluster.v3.Cluster.LbPolicy"]?.values
+                .first { $0.value == Int32(cluster.lbPolicy.rawValue) }?.key ?? "\(cluster.lbPolicy.rawValue)"
+            throw .unsupported("lb_policy \(name) is not implemented (ROUND_ROBIN and RANDOM are)", at: FieldPath.join(path, "lb_policy"))
         }
 
         let endpoints = try endpointAddresses(cluster, at: FieldPath.join(path, "load_assignment"))
@@ -72,7 +74,9 @@ enum ClusterCompiler {
             guard refresh >= 1 else { throw .invalid("must be at least 1ms", at: FieldPath.join(path, "dns_refresh_rate")) }
             discovery = .strictDNS(names, family: family, refreshMilliseconds: refresh)
         default:
-            throw .unsupported("cluster type \(kind) is not implemented (STATIC and STRICT_DNS are)", at: FieldPath.join(path, "type"))
+            let name = MessageSchema.envoy.enums["envoy.config.cluster.v3.Cluster.DiscoveryType"]?.values
+                .first { $0.value == Int32(kind.rawValue) }?.key ?? "\(kind.rawValue)"
+            throw .unsupported("cluster type \(name) is not implemented (STATIC and STRICT_DNS are)", at: FieldPath.join(path, "type"))
         }
 
         let limit = cluster.hasPerConnectionBufferLimitBytes

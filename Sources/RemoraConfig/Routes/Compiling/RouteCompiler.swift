@@ -34,7 +34,7 @@ enum RouteCompiler {
             let bytes = Array(prefix.utf8)
             let forbidden: Set<UInt8> = [UInt8(ascii: "?"), UInt8(ascii: "#")]
             guard bytes.count >= 2, !bytes.contains(where: forbidden.contains), bytes.last != UInt8(ascii: "/") else {
-                throw .invalid("value does not match regex pattern \"^[^?#]+[^?#/]$\"", at: FieldPath.join(matchPath, "path_separated_prefix"))
+                throw .invalid("RouteMatchValidationError.PathSeparatedPrefix: value does not match regex pattern \"^[^?#]+[^?#/]$\"", at: FieldPath.join(matchPath, "path_separated_prefix"))
             }
             pathMatch = PathMatch(.pathSeparatedPrefix(prefix), caseSensitive: caseSensitive)
         case .connectMatcher?, .pathMatchPolicy?:
