@@ -257,6 +257,22 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         }
 
         let version = requestHead?.version ?? .http1_1
+        if requestHead?.isUpgrade == true && response.status != 101 {
+            // The upstream declined the upgrade: Envoy keeps the status and
+            // headers, drops the body, and closes (nothing can follow on a
+            // connection that was to be a tunnel).
+            _ = headers.remove(name: "content-length")
+            _ = headers.remove(name: "content-type")
+            _ = headers.remove(name: "x-envoy-upstream-service-time")
+            manager.closeAfterResponse = true
+            headers.add(name: "connection", value: "close")
+            headers.add(name: "content-length", value: "0")
+            responseHeadOnly = true
+            let head = manager.encoder.encodeResponseHead(status: response.status, version: .http1_1, headers: headers)
+            manager.write(head)
+            manager.stats.countDownstreamResponse(status: response.status)
+            return
+        }
         let bodyless = isHeadRequest || response.status == 204 || response.status == 304 || (response.status >= 100 && response.status < 200)
         responseHeadOnly = bodyless || endStream
         if response.status == 101 {
