@@ -9,32 +9,61 @@ extension Connection {
     /// Writes `data` after everything written before; the slice is kept until
     /// the kernel has its bytes. Dropped once the connection is closed, shut
     /// down for writing, or failed.
+    ///
+    /// Writes are queued and flushed once per loop iteration (see
+    /// `EventLoop.scheduleFlush`), so a response head and its body, or
+    /// several reads forwarded by a proxy, leave in one `writev`.
     public func write(_ data: ByteSlice) {
         loop.assertInLoop()
         guard data.count > 0, !isClosed, !writeFailed, shutdownState == .none else { return }
-        if writeInFlight || !pendingWrites.isEmpty {
-            enqueue(data)
-            return
+        enqueue(data)
+        if !writeInFlight && !flushScheduled {
+            flushScheduled = true
+            loop.scheduleFlush(self)
         }
-        var buffer = uv_buf_t(
-            base: UnsafeMutableRawPointer(mutating: data.baseAddress).assumingMemoryBound(to: CChar.self),
-            len: data.count)
-        let written = Int(uv_try_write(stream, &buffer, 1))
-        if written == data.count {
-            bytesWritten &+= UInt64(written)
-            return
-        }
-        // EAGAIN (or an error, which the queued uv_write will report from its
-        // callback rather than re-entering the caller now).
-        let rest: ByteSlice
-        if written > 0 {
-            bytesWritten &+= UInt64(written)
-            rest = data.dropFirst(written)
+    }
+
+    /// The loop's end-of-iteration flush: try the socket directly, and hand
+    /// what it does not take to a vectored `uv_write`.
+    func flushDeferredWrites() {
+        flushScheduled = false
+        guard !isClosed, !writeFailed, !writeInFlight, !pendingWrites.isEmpty else { return }
+        let written = tryWritePending()
+        if written > 0 { report(watermark.drained(written)) }
+        guard !isClosed else { return }
+        if pendingWrites.isEmpty {
+            startShutdownIfFlushed()
         } else {
-            rest = data
+            // EAGAIN (or an error, which uv_write reports from its callback).
+            flushPendingWrites()
         }
-        enqueue(rest)
-        flushPendingWrites()
+    }
+
+    /// `uv_try_write` of the queued slices (up to IOV_MAX); drops what was
+    /// written from the queue and returns its size. No callbacks.
+    @discardableResult
+    func tryWritePending() -> Int {
+        let count = min(pendingWrites.count, WriteRequest.maxBuffers)
+        guard count > 0 else { return 0 }
+        let written = withUnsafeTemporaryAllocation(of: uv_buf_t.self, capacity: count) { buffers -> Int in
+            for i in 0..<count {
+                let slice = pendingWrites[i]
+                let base = UnsafeMutableRawPointer(mutating: slice.baseAddress).assumingMemoryBound(to: CChar.self)
+                buffers[i] = uv_buf_t(base: base, len: slice.count)
+            }
+            return Int(uv_try_write(stream, buffers.baseAddress, UInt32(count)))
+        }
+        guard written > 0 else { return 0 }
+        bytesWritten &+= UInt64(written)
+        var left = written
+        var whole = 0
+        while whole < pendingWrites.count, pendingWrites[whole].count <= left {
+            left -= pendingWrites[whole].count
+            whole += 1
+        }
+        pendingWrites.removeFirst(whole)
+        if left > 0 { pendingWrites[0] = pendingWrites[0].dropFirst(left) }
+        return written
     }
 
     /// Copies `bytes` into a fresh buffer and writes it.
@@ -83,7 +112,7 @@ extension Connection {
         report(watermark.added(slice.count))
     }
 
-    private func report(_ transition: WatermarkBuffer.Transition) {
+    func report(_ transition: WatermarkBuffer.Transition) {
         guard !isClosed else { return }
         switch transition {
         case .none: break

@@ -42,6 +42,8 @@ public final class Connection: LoopResource {
     /// The connection's one `uv_write` request, made on first need and reused.
     var writeRequest: WriteRequest?
     var writeInFlight = false
+    /// Queued with the loop for its end-of-iteration flush.
+    var flushScheduled = false
     /// Set after a write error: later writes are dropped.
     var writeFailed = false
     var shutdownState = ShutdownState.none
@@ -164,6 +166,9 @@ public final class Connection: LoopResource {
     public func close(reset: Bool = false) {
         loop.assertInLoop()
         guard !isClosed else { return }
+        // Queued writes not yet tried get one last chance (best effort, as a
+        // direct write would have had), unless this is a reset.
+        if !reset && !writeInFlight && !writeFailed { tryWritePending() }
         isClosed = true
         isReading = false
         readBlock = nil

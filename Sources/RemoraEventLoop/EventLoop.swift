@@ -37,6 +37,14 @@ public final class EventLoop: @unchecked Sendable {
     private(set) var hasRun = false
     /// Reused between wake-ups so that draining posts does not allocate.
     private var draining: [@Sendable () -> Void] = []
+    /// Connections with writes queued during this iteration; flushed once,
+    /// vectored, after the I/O callbacks (check) or before polling (prepare).
+    private var flushQueue: [Connection] = []
+    private var flushSpare: [Connection] = []
+    private let flushAfterIO: UnsafeMutablePointer<uv_check_t>
+    private let flushBeforePoll: UnsafeMutablePointer<uv_prepare_t>
+    private var flushHandlesActive = false
+    private var flushHandlesOpen = true
 
     struct SharedState {
         var posted: [@Sendable () -> Void] = []
@@ -64,6 +72,13 @@ public final class EventLoop: @unchecked Sendable {
             loop.deallocate()
             throw error
         }
+        let check = UVMemory.allocate(uv_check_t.self)
+        let prepare = UVMemory.allocate(uv_prepare_t.self)
+        // Cannot fail on an initialised loop.
+        uv_check_init(loop, check)
+        uv_prepare_init(loop, prepare)
+        self.flushAfterIO = check
+        self.flushBeforePoll = prepare
         self.loop = loop
         self.wakeup = wakeup
         self.shared = Mutex(SharedState())
@@ -72,6 +87,43 @@ public final class EventLoop: @unchecked Sendable {
         // Unretained: the loop is not kept alive by its own wake-up handle;
         // the callback only runs inside `run()`, which holds `self`.
         wakeup.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        check.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        prepare.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+    }
+
+    // MARK: - Deferred write flushing
+
+    /// Queues `connection` to flush its writes at the end of this loop
+    /// iteration: several writes made while handling one batch of events go
+    /// out as one vectored write. Loop thread only.
+    func scheduleFlush(_ connection: Connection) {
+        flushQueue.append(connection)
+        if !flushHandlesActive && flushHandlesOpen {
+            flushHandlesActive = true
+            uv_check_start(flushAfterIO, eventLoopFlushCheck)
+            uv_prepare_start(flushBeforePoll, eventLoopFlushPrepare)
+        }
+    }
+
+    fileprivate func runFlushes() {
+        while !flushQueue.isEmpty {
+            swap(&flushQueue, &flushSpare)
+            for connection in flushSpare { connection.flushDeferredWrites() }
+            flushSpare.removeAll(keepingCapacity: true)
+        }
+        if flushHandlesActive {
+            flushHandlesActive = false
+            uv_check_stop(flushAfterIO)
+            uv_prepare_stop(flushBeforePoll)
+        }
+    }
+
+    private func closeFlushHandles() {
+        guard flushHandlesOpen else { return }
+        flushHandlesOpen = false
+        flushHandlesActive = false
+        uv_close(asHandle(flushAfterIO), freeHandleOnClose)
+        uv_close(asHandle(flushBeforePoll), freeHandleOnClose)
     }
 
     deinit {
@@ -80,6 +132,7 @@ public final class EventLoop: @unchecked Sendable {
             return state.wakeupOpen
         }
         if open { uv_close(asHandle(wakeup), freeHandleOnClose) }
+        closeFlushHandles()
         // Runs the close callbacks of handles closed after `run()` returned
         // (or of a loop that never ran).
         uv_run(loop, UV_RUN_NOWAIT)
@@ -167,6 +220,8 @@ public final class EventLoop: @unchecked Sendable {
         draining.removeAll()
         uv_close(asHandle(wakeup), freeHandleOnClose)
         uv_walk(loop, closeHandleForShutdown, nil)
+        runFlushes()
+        closeFlushHandles()
     }
 
     func setThread(_ thread: uv_thread_t) {
@@ -187,6 +242,16 @@ public final class EventLoop: @unchecked Sendable {
 private let ignoreSIGPIPE: Void = {
     _ = signal(SIGPIPE, SIG_IGN)
 }()
+
+private let eventLoopFlushCheck: uv_check_cb = { handle in
+    guard let data = handle?.pointee.data else { return }
+    Unmanaged<EventLoop>.fromOpaque(data).takeUnretainedValue().runFlushes()
+}
+
+private let eventLoopFlushPrepare: uv_prepare_cb = { handle in
+    guard let data = handle?.pointee.data else { return }
+    Unmanaged<EventLoop>.fromOpaque(data).takeUnretainedValue().runFlushes()
+}
 
 private let eventLoopWakeupCallback: uv_async_cb = { handle in
     guard let data = handle?.pointee.data else { return }
