@@ -470,11 +470,16 @@ def probe(upstream, log, port, data, response):
     generation = upstream.generation
     if response is not None:
         upstream.response = response
+    start = os.path.getsize(log) if os.path.exists(log) else 0
     statuses, closed, local_port = exchange(port, data)
     time.sleep(0.2)
-    # Lines of this connection only (a cut-short stream of an earlier probe may log late).
+    # Lines written since, for this connection only (a cut-short stream of an
+    # earlier probe may log late, and local ports get reused).
     lines = []
-    for line in (open(log).read().splitlines() if os.path.exists(log) else []):
+    with open(log) if os.path.exists(log) else open(os.devnull) as f:
+        f.seek(start)
+        new = f.read().splitlines()
+    for line in new:
         fields = line.split(' ', 1)
         if fields[0] == str(local_port):
             lines.append(fields[1])
@@ -549,7 +554,7 @@ def emit(args):
         dev = DEVIATIONS.get(case_id)
         md.append('| %s | `%s` | %s | %s | %s | %s | %s | %s |' % (
             case_id, show(payload), ', '.join(map(str, r['statuses'])) or '—',
-            '<br>'.join(l.split(' ', 2)[-1] for l in r['log']) or '—',
+            '<br>'.join(l.split(' ', 1)[-1] for l in r['log']) or '—',
             'yes' if r['closed'] else 'no', 'yes' if r['upstream'] else 'no',
             '<br>'.join(outcomes), ('**deviation**: ' + dev[1]) if dev else note))
     md.append('\n### Responses (upstream)\n')
@@ -568,7 +573,7 @@ def emit(args):
         dev = DEVIATIONS.get(case_id)
         md.append('| %s | `%s` | %s | %s | %s | %s |' % (
             case_id, show(payload), ', '.join(map(str, r['statuses'])) or '—',
-            '<br>'.join(l.split(' ', 2)[-1] for l in r['log']) or '—', '<br>'.join(outcomes),
+            '<br>'.join(l.split(' ', 1)[-1] for l in r['log']) or '—', '<br>'.join(outcomes),
             ('**deviation**: ' + dev[1]) if dev else ('request `%s`; ' % method if method != 'GET' else '') + note))
     swift += ['    ]', '}', '']
     open(os.path.join(TESTS, 'EnvoyCases.swift'), 'w').write('\n'.join(swift))
