@@ -524,6 +524,9 @@ def malloc_phase(args, tool: str, shim: str, binary: str, children: Children, wo
             out["allocs_per_request_keepalive"] = d["allocs"] / r["requests"]
             out["frees_per_request_keepalive"] = d["free"] / r["requests"]
             out["bytes_per_request_keepalive"] = d["bytes"] / r["requests"]
+            # the same, minus what an idle Remora would have allocated meanwhile
+            out["allocs_per_request_keepalive_net"] = \
+                (d["allocs"] - out["idle_allocs_per_s"] * r["seconds"]) / r["requests"]
         else:
             out["problems"].append(f"malloc keepalive: {r.get('error') or r}")
 
@@ -836,7 +839,8 @@ def main(argv=None) -> int:
         print()
         print(f"Remora allocations (malloc+calloc+realloc+memalign, LD_PRELOAD counter): "
               f"{m['allocs_per_request_keepalive']:.1f} per request on one keep-alive connection "
-              f"({m['frees_per_request_keepalive']:.1f} frees, {m['bytes_per_request_keepalive']:.0f} B requested); "
+              f"({m['allocs_per_request_keepalive_net']:.1f} net of the idle rate; "
+              f"{m['frees_per_request_keepalive']:.1f} frees, {m['bytes_per_request_keepalive']:.0f} B requested); "
               f"{m.get('allocs_per_request_wrk32', float('nan')):.1f} per request with wrk -c32; "
               f"{m.get('allocs_per_connection', float('nan')):.1f} per one-request connection; "
               f"{m['idle_allocs_per_s']:.1f}/s idle")

@@ -426,7 +426,7 @@ def exchange(port, data, wait=1.6):
     except ConnectionResetError:
         closed = True
     s.close()
-    statuses = [int(m) for m in re.findall(rb'HTTP/1\.[01] (\d{3}) ', got)]
+    statuses = [int(m) for m in re.findall(rb'HTTP/1\.[01] (\d+) ', got)]
     return statuses, closed, local_port
 
 
