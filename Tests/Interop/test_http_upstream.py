@@ -196,6 +196,7 @@ def test_retry_on_connect_failure(proxy, http_upstreams, admin_port):
     assert stats["cluster.mixed.upstream_rq_retry"] >= 1
 
 
+@pytest.mark.not_yet_in_remora(reason="needs the RING_HASH balancer with hash_policy, which a later issue brings")
 @pytest.mark.parametrize("with_predicate", [True, False], ids=["previous_hosts", "no_predicate"])
 def test_previous_hosts_retry_predicate(proxy, http_upstreams, admin_port, with_predicate):
     """Two hosts that always answer 503 behind a RING_HASH cluster keyed on

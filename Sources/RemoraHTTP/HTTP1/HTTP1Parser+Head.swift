@@ -125,7 +125,6 @@ extension HTTP1Parser {
         }
         if !version.isHTTP11 && !configuration.acceptHTTP10 { return try fail(.unsupportedVersion) }
         let isAbsoluteForm = try checkTargetSemantics(targetBytes, method: method)
-        if facts.hostCount > 1 { return try fail(.duplicateHost) }
         if let host = facts.host {
             let value = UnsafeRawBufferPointer(rebasing: p[host])
             if !value.allSatisfy({ table[Int($0)] & ASCII.authority != 0 }) { return try fail(.invalidHost) }
@@ -417,8 +416,15 @@ extension HTTP1Parser {
         switch name.count {
         case 4:
             if ASCII.equalsLowercase(name, "host") {
+                // Envoy accepts repeated Host fields and joins them with ","
+                // (see ENVOY_BEHAVIOUR.md, two-hosts); each must be a valid authority.
+                let table = classes
+                if facts.host != nil,
+                   !UnsafeRawBufferPointer(rebasing: p[value]).allSatisfy({ table[Int($0)] & ASCII.authority != 0 }) {
+                    return try fail(.invalidHost)
+                }
                 facts.hostCount &+= 1
-                facts.host = value
+                facts.host = facts.host ?? value
             }
         case 6:
             if ASCII.equalsLowercase(name, "expect"),

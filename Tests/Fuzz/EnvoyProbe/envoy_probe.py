@@ -286,11 +286,11 @@ RESPONSES = [
 
 # Where Remora knowingly differs from Envoy 1.40: (outcomes, why).
 DEVIATIONS = {
+    # obs-fold and bare CR: issue #3 requires rejecting them (smuggling vectors).
     'obs-fold': (['error 400 http1.codec_error'], 'RFC 9112 §5.2 lets a server refuse obs-fold; Envoy strips the CRLF and forwards "a b"'),
     'obs-fold-tab': (['error 400 http1.codec_error'], 'as obs-fold'),
     'trailer-obs-fold': (['error+head 400 http1.codec_error'], 'as obs-fold'),
     'bare-cr-value': (['error 400 http1.invalid_characters'], 'RFC 9112 §2.2; Envoy deletes the CR and forwards "ab"'),
-    'two-hosts': (['error 400 http.invalid_authority'], 'RFC 9112 §3.2 requires 400; Envoy joins them as "a,b"'),
     'r/status-4digit': (['error 502 http1.codec_error'], 'status-code is 3DIGIT (RFC 9110 §15); Envoy forwards 2000'),
     'r/obs-fold': (['error 502 http1.codec_error'], 'as obs-fold'),
     'r/bare-cr': (['error 502 http1.invalid_characters'], 'as bare-cr-value'),

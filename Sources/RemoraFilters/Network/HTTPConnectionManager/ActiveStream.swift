@@ -66,7 +66,9 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     /// absolute-form target's authority replaces Host (RFC 9112 §3.2.2).
     static func message(from head: HTTP1RequestHead, defaultHost: String?) -> HTTPRequestMessage {
         var path = head.targetString
-        var authority = head.headers.firstString(name: "host")
+        // Repeated Host fields are joined, as Envoy does.
+        let hosts = head.headers.valueStrings(name: "host")
+        var authority: String? = hosts.isEmpty ? nil : hosts.joined(separator: ",")
         if !path.hasPrefix("/"), let schemeEnd = path.range(of: "://") {
             let rest = path[schemeEnd.upperBound...]
             let slash = rest.firstIndex(of: "/") ?? rest.endIndex
