@@ -49,7 +49,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "RemoraCoreTests", dependencies: ["RemoraCore"]),
-        .testTarget(name: "RemoraHTTPTests", dependencies: ["RemoraHTTP", "RemoraCore"]),
+        .testTarget(name: "RemoraHTTPTests", dependencies: ["RemoraHTTP", "RemoraCore"], exclude: ["ENVOY_BEHAVIOUR.md"]),
         .testTarget(name: "RemoraUpstreamTests", dependencies: ["RemoraUpstream", "RemoraConfig", "RemoraCore"]),
         .testTarget(name: "RemoraFiltersTests", dependencies: ["RemoraFilters", "RemoraConfig", "RemoraCore", "RemoraHTTP"]),
         .testTarget(name: "RemoraEventLoopTests", dependencies: ["RemoraEventLoop", "RemoraCore"]),
