@@ -48,6 +48,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.dont_write_bytecode = True  # no Benchmarks/__pycache__ from the import below
 
 # Shared process / proc / admin helpers of the TCP benchmark.
 from tcp_proxy_bench import (  # noqa: E402
