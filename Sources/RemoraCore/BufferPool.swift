@@ -52,6 +52,37 @@ public final class PooledBuffer {
         self.pool = pool
     }
 
+    /// An unpooled buffer of `capacity` zeroed bytes (header arenas, encoders).
+    public init(capacity: Int) {
+        let count = Swift.max(capacity, 1)
+        self.base = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 16)
+        self.base.initializeMemory(as: UInt8.self, repeating: 0, count: count)
+        self.capacity = capacity
+        self.pool = nil
+    }
+
+    /// A buffer that owns a copy of `bytes`, outside any pool. Concrete, so
+    /// callers in other modules get a `memcpy`, not unspecialised generic code.
+    public init(copying bytes: UnsafeRawBufferPointer) {
+        let count = Swift.max(bytes.count, 1)
+        self.base = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 16)
+        if let source = bytes.baseAddress, bytes.count > 0 {
+            self.base.copyMemory(from: source, byteCount: bytes.count)
+        }
+        self.capacity = bytes.count
+        self.pool = nil
+    }
+
+    public init(copying bytes: [UInt8]) {
+        let base = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(bytes.count, 1), alignment: 16)
+        bytes.withUnsafeBytes { source in
+            if let start = source.baseAddress, source.count > 0 { base.copyMemory(from: start, byteCount: source.count) }
+        }
+        self.base = base
+        self.capacity = bytes.count
+        self.pool = nil
+    }
+
     /// A buffer that owns a copy of `bytes`, outside any pool (control-plane use).
     public init(copying bytes: some Collection<UInt8>) {
         let count = max(bytes.count, 1)
@@ -81,6 +112,17 @@ public struct ByteSlice {
         self.count = count
     }
 
+    /// Copies `bytes` into a fresh unpooled buffer (a `memcpy`).
+    public init(copying bytes: [UInt8]) {
+        let buffer = PooledBuffer(copying: bytes)
+        self.init(storage: buffer, offset: 0, count: buffer.capacity)
+    }
+
+    public init(copying bytes: UnsafeRawBufferPointer) {
+        let buffer = PooledBuffer(copying: bytes)
+        self.init(storage: buffer, offset: 0, count: buffer.capacity)
+    }
+
     /// Copies `bytes` into a fresh unpooled buffer.
     public init(copying bytes: some Collection<UInt8>) {
         let buffer = PooledBuffer(copying: bytes)
@@ -88,7 +130,8 @@ public struct ByteSlice {
     }
 
     public init(copying text: String) {
-        self.init(copying: Array(text.utf8))
+        var text = text
+        self = text.withUTF8 { ByteSlice(copying: UnsafeRawBufferPointer($0)) }
     }
 
     public var baseAddress: UnsafeRawPointer { UnsafeRawPointer(storage.base + offset) }

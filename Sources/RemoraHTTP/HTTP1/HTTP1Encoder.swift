@@ -177,7 +177,7 @@ public struct HTTP1Encoder {
         if let pool, size <= pool.blockSize {
             buffer = pool.take()
         } else {
-            buffer = PooledBuffer(copying: [UInt8](repeating: 0, count: max(size, Self.scratchSize)))
+            buffer = PooledBuffer(capacity: max(size, Self.scratchSize))
         }
         scratch = buffer
         scratchUsed = size

@@ -358,7 +358,7 @@ public struct HTTPHeaders {
             usable = arenaUsed + bytes.count <= extra[k].capacity && isKnownUniquelyReferenced(&extra[k])
         }
         if !usable {
-            let arena = PooledBuffer(copying: [UInt8](repeating: 0, count: Swift.max(256, bytes.count)))
+            let arena = PooledBuffer(capacity: Swift.max(256, bytes.count))
             if primary == nil {
                 primary = arena
                 arenaIndex = 0
