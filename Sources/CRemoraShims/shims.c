@@ -6,6 +6,12 @@
 #include <stdio.h>
 #include <unistd.h>
 #include <linux/netfilter_ipv4.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
 #include <sys/prctl.h>
 
 #ifndef IP6T_SO_ORIGINAL_DST
@@ -67,4 +73,27 @@ int remora_set_thread_name(const char *name) {
     /* prctl rather than pthread_setname_np: no _GNU_SOURCE needed, and it
        truncates instead of failing with ERANGE. */
     return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0) == 0 ? 0 : -errno;
+}
+
+int remora_page_out_file_mappings(void) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f) return -errno;
+    char line[1024];
+    int advised = 0;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long start, end, offset, inode;
+        char perms[8], dev[16], path[768];
+        path[0] = 0;
+        int n = sscanf(line, "%lx-%lx %7s %lx %15s %lu %767s", &start, &end, perms, &offset, dev, &inode, path);
+        if (n < 6 || inode == 0 || path[0] != '/') continue;
+        if (perms[1] == 'w') continue;  /* writable (relocated data) stays */
+        if (madvise((void *)start, end - start, MADV_PAGEOUT) == 0) {
+            advised++;
+        } else if (errno == EINVAL && advised == 0) {
+            fclose(f);
+            return -EINVAL;
+        }
+    }
+    fclose(f);
+    return advised;
 }

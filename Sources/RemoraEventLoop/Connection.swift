@@ -33,7 +33,12 @@ public final class Connection: LoopResource {
     private var readBlock: PooledBuffer?
     private var readOffset = 0
     /// A block with less free space than this is replaced before a read.
-    private static let minimumReadSpace = 16 * 1024
+    private static let minimumReadSpace = 8 * 1024
+    /// Reads go to small blocks until one read fills a block: bulk streams
+    /// then get large blocks (fewer syscalls), request/response traffic
+    /// keeps its memory small.
+    private var bulkReads = false
+    private var offeredSpace = 0
 
     // Write state, driven by Connection+Write.swift.
     var watermark = WatermarkBuffer(highWatermark: Connection.defaultHighWatermark)
@@ -115,16 +120,18 @@ public final class Connection: LoopResource {
         if let current = readBlock, current.capacity - readOffset >= Connection.minimumReadSpace {
             block = current
         } else {
-            block = loop.bufferPool.take()
+            block = bulkReads ? loop.bufferPool.take() : loop.smallBufferPool.take()
             readBlock = block
             readOffset = 0
         }
+        offeredSpace = block.capacity - readOffset
         buffer.pointee.base = (block.base + readOffset).assumingMemoryBound(to: CChar.self)
-        buffer.pointee.len = block.capacity - readOffset
+        buffer.pointee.len = offeredSpace
     }
 
     fileprivate func didRead(_ count: Int) {
         if count > 0 {
+            if count == offeredSpace && !bulkReads && offeredSpace >= Connection.minimumReadSpace { bulkReads = true }
             let offset = readOffset
             readOffset += count
             bytesRead &+= UInt64(count)
@@ -145,7 +152,12 @@ public final class Connection: LoopResource {
             readBlock = nil
             fail(EventLoopError(uvCode: Int32(count), operation: "read from \(peerDescription)"))
         }
-        // count == 0: EAGAIN, nothing read.
+        // count == 0: EAGAIN, the socket is drained. A block nobody else
+        // holds goes back to the pool, so an idle connection pins no memory.
+        else if readBlock != nil && isKnownUniquelyReferenced(&readBlock) {
+            readBlock = nil
+            readOffset = 0
+        }
     }
 
     /// Tells the delegate once about an I/O error; the owner then closes.

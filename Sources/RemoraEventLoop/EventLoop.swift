@@ -30,6 +30,9 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Blocks for socket reads (64 KiB). Loop thread only.
     public let bufferPool: BufferPool
+    /// Small blocks (16 KiB) for connections whose reads are small (requests,
+    /// responses); a read that fills one moves the connection to `bufferPool`.
+    public let smallBufferPool: BufferPool
 
     /// True once `stop()` has begun closing the loop's handles. Loop thread only.
     private(set) var isStopping = false
@@ -83,7 +86,9 @@ public final class EventLoop: @unchecked Sendable {
         self.wakeup = wakeup
         self.shared = Mutex(SharedState())
         self.ownerThread = Atomic(pthread_self())
-        self.bufferPool = BufferPool(blockSize: 64 * 1024)
+        // A few blocks stay cached for the next reads; the rest go back to malloc.
+        self.bufferPool = BufferPool(blockSize: 64 * 1024, maxCached: 16)
+        self.smallBufferPool = BufferPool(blockSize: 16 * 1024, maxCached: 64)
         // Unretained: the loop is not kept alive by its own wake-up handle;
         // the callback only runs inside `run()`, which holds `self`.
         wakeup.pointee.data = Unmanaged.passUnretained(self).toOpaque()

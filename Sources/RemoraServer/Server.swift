@@ -145,6 +145,9 @@ public final class Server: @unchecked Sendable {
         guard let listener = remaining.first else {
             setState(.live)
             logger.info("all listeners started; server is live")
+            // Config decoding and the API schema touched megabytes of code
+            // and tables that serving never uses again: let them go.
+            ProcessMemory.releaseStartupPages()
             return
         }
         let stats = ListenerStat.makeScope(statPrefix: listener.statPrefix, in: store)

@@ -39,6 +39,14 @@ int remora_set_nodelay(int fd, int on);
 /// Sets SO_LINGER with a zero timeout so that close() sends RST. Returns 0 or -errno.
 int remora_set_linger_zero(int fd);
 
+/// Asks the kernel to reclaim the resident pages of this process's
+/// file-backed, read-only mappings (code and constant data of the binary and
+/// its libraries) with madvise(MADV_PAGEOUT). Pages still in use fault back
+/// in from the page cache; what only start-up touched (config decoding,
+/// schema tables) stops counting against the process. Returns the number of
+/// mappings advised, or -errno if the kernel lacks MADV_PAGEOUT.
+int remora_page_out_file_mappings(void);
+
 /// Current resident set size in bytes, read from /proc/self/statm; 0 if unknown.
 uint64_t remora_resident_bytes(void);
 

@@ -49,7 +49,8 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         parserConfig.allowMissingHostForHTTP10 = config.http1.acceptHTTP10
         parserConfig.allowChunkedLength = config.http1.allowChunkedLength
         parser = HTTP1Parser(kind: .request, configuration: parserConfig)
-        encoder = HTTP1Encoder(headerNameCase: .lowercase, pool: loop.bufferPool)
+        // Small unpooled scratch: a long-lived connection must not pin a 64 KiB read block for its heads.
+        encoder = HTTP1Encoder(headerNameCase: .lowercase, pool: nil)
         openedAt = loop.nowMilliseconds
     }
 
