@@ -1,6 +1,11 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// Dynamic exclusivity checks cost a runtime call per class-property access on
+// the data path; release builds rely on the static checks (and debug builds,
+// which keep the dynamic ones, run the tests).
+let fastRelease: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "Remora",
     platforms: [.macOS(.v15)],
@@ -22,10 +27,10 @@ let package = Package(
         .target(name: "CRemoraShims"),
         .target(name: "CRE2", linkerSettings: [.linkedLibrary("re2")]),
 
-        .target(name: "RemoraCore", dependencies: [.product(name: "Atomics", package: "swift-atomics")]),
-        .target(name: "RemoraEventLoop", dependencies: ["CLibUV", "CRemoraShims", "RemoraCore"]),
+        .target(name: "RemoraCore", dependencies: [.product(name: "Atomics", package: "swift-atomics")], swiftSettings: fastRelease),
+        .target(name: "RemoraEventLoop", dependencies: ["CLibUV", "CRemoraShims", "RemoraCore"], swiftSettings: fastRelease),
         .target(name: "RemoraTLS", dependencies: ["COpenSSL", "RemoraCore"]),
-        .target(name: "RemoraHTTP", dependencies: ["CNGHTTP2", "RemoraCore"]),
+        .target(name: "RemoraHTTP", dependencies: ["CNGHTTP2", "RemoraCore"], swiftSettings: fastRelease),
         .target(
             name: "RemoraAPI",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
@@ -36,8 +41,8 @@ let package = Package(
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "Yams", package: "Yams"),
         ]),
-        .target(name: "RemoraUpstream", dependencies: ["RemoraCore", "RemoraEventLoop", "RemoraConfig", "RemoraHTTP"]),
-        .target(name: "RemoraFilters", dependencies: ["RemoraCore", "RemoraEventLoop", "RemoraConfig", "RemoraUpstream", "RemoraHTTP"]),
+        .target(name: "RemoraUpstream", dependencies: ["RemoraCore", "RemoraEventLoop", "RemoraConfig", "RemoraHTTP"], swiftSettings: fastRelease),
+        .target(name: "RemoraFilters", dependencies: ["RemoraCore", "RemoraEventLoop", "RemoraConfig", "RemoraUpstream", "RemoraHTTP"], swiftSettings: fastRelease),
         .target(name: "RemoraServer", dependencies: [
             "RemoraCore", "RemoraEventLoop", "RemoraConfig", "RemoraUpstream", "RemoraFilters", "RemoraTLS", "RemoraHTTP",
             .product(name: "Logging", package: "swift-log"),

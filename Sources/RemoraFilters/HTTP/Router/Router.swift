@@ -281,7 +281,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     }
 
     private func endAttempt(_ request: UpstreamRequest) {
-        perTryTimer?.close()
+        context.recycle(perTryTimer)
         perTryTimer = nil
         cluster?.stats.add(.upstreamRqActive, -1)
         if holdsRequestResource {
@@ -310,7 +310,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         responseStarted = true
         cluster?.stats.countUpstreamResponse(status: status)
         cluster?.stats.record(.upstreamRqTime, milliseconds: context.loop.nowMilliseconds - request.sentAt)
-        if status == 101 || endStream { globalTimer?.close(); globalTimer = nil }
+        if status == 101 || endStream { context.recycle(globalTimer); globalTimer = nil }
         var headers = head.headers
         if !config.suppressEnvoyHeaders && status != 101 {
             headers.add(name: "x-envoy-upstream-service-time", value: String(context.loop.nowMilliseconds - request.sentAt))
@@ -325,7 +325,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     func upstreamData(_ request: UpstreamRequest, _ data: ByteSlice, endStream: Bool) {
         guard request === upstream, !finished else { return }
         if endStream {
-            globalTimer?.close()
+            context.recycle(globalTimer)
             globalTimer = nil
             endAttempt(request)
             cluster?.stats.add(.upstreamRqCompleted)
@@ -459,7 +459,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         let exponent = min(attempts - 1, 20)
         let ceiling = min(policy.backOffBaseMilliseconds << UInt64(exponent), policy.backOffMaxMilliseconds)
         let delay = ceiling > 0 ? context.randomValue() % ceiling : 0
-        let timer = backoffTimer ?? Timer(loop: context.loop)
+        let timer = backoffTimer ?? context.timer()
         backoffTimer = timer
         timer.start(afterMilliseconds: delay) { [weak self] in self?.startAttempt() }
     }
@@ -468,7 +468,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
 
     private func startGlobalTimer() {
         guard globalTimer == nil, let timeout = forward?.timeoutMilliseconds, timeout > 0, !finished, !responseStarted else { return }
-        let timer = Timer(loop: context.loop)
+        let timer = context.timer()
         globalTimer = timer
         globalStarted = context.loop.nowMilliseconds
         timer.start(afterMilliseconds: timeout) { [weak self] in self?.globalTimeout() }
@@ -482,7 +482,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             upstream.cancel()
             endAttempt(upstream)
         }
-        backoffTimer?.close()
+        context.recycle(backoffTimer); backoffTimer = nil
         releaseRetryResource()
         sendLocalReplyOnce(LocalReply(status: 504, body: "upstream request timeout", flag: .upstreamRequestTimeout,
                                       details: "upstream_response_timeout"))
@@ -490,7 +490,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
 
     private func startPerTryTimer() {
         guard let perTry = forward?.retryPolicy?.perTryTimeoutMilliseconds, perTry > 0 else { return }
-        let timer = perTryTimer ?? Timer(loop: context.loop)
+        let timer = perTryTimer ?? context.timer()
         perTryTimer = timer
         timer.start(afterMilliseconds: perTry) { [weak self] in self?.perTryTimeout() }
     }
@@ -556,16 +556,19 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
 
     private func sendLocalReplyOnce(_ reply: LocalReply) {
         guard !finished, !responseStarted else { return }
-        globalTimer?.close()
+        context.recycle(globalTimer)
         globalTimer = nil
         callbacks.sendLocalReply(reply)
     }
 
     func onStreamDestroyed() {
         finished = true
-        globalTimer?.close()
-        perTryTimer?.close()
-        backoffTimer?.close()
+        context.recycle(globalTimer)
+        context.recycle(perTryTimer)
+        context.recycle(backoffTimer)
+        globalTimer = nil
+        perTryTimer = nil
+        backoffTimer = nil
         if let upstream {
             upstream.cancel()
             if !responseStarted { cluster?.stats.add(.upstreamRqCancelled) }

@@ -169,7 +169,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     /// The whole request has been read.
     func decodeEnd() {
         requestComplete = true
-        requestTimer?.close()
+        manager.context.recycle(requestTimer)
         requestTimer = nil
         guard !finished, requestHead?.framing != HTTP1BodyFraming.none else { return }
         if decodeStoppedAt != nil { bufferedEnd = true; return }
@@ -422,12 +422,12 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         let config = manager.config
         let loop = manager.loop
         if config.streamIdleTimeoutMilliseconds > 0 {
-            let timer = Timer(loop: loop)
+            let timer = manager.context.timer()
             idleTimer = timer
             armIdle(after: config.streamIdleTimeoutMilliseconds)
         }
         if config.requestTimeoutMilliseconds > 0 {
-            let timer = Timer(loop: loop)
+            let timer = manager.context.timer()
             requestTimer = timer
             timer.start(afterMilliseconds: config.requestTimeoutMilliseconds) { [weak self] in
                 guard let self, !self.requestComplete else { return }
@@ -472,9 +472,9 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         guard !finished else { return }
         finished = true
         if upgraded { manager.stats.add(.downstreamCxUpgradesActive, -1) }
-        idleTimer?.close()
+        manager.context.recycle(idleTimer)
         idleTimer = nil
-        requestTimer?.close()
+        manager.context.recycle(requestTimer)
         requestTimer = nil
         let stats = manager.stats
         stats.add(.downstreamRqActive, -1)

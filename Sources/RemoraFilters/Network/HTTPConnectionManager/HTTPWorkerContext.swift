@@ -20,6 +20,22 @@ public final class HTTPWorkerContext {
 
     public func cluster(named name: String) -> WorkerCluster? { clusterLookup(name) }
 
+    /// Stopped timers for reuse: a request's idle and route timers come from
+    /// here and go back when the request ends, instead of a libuv handle
+    /// being made and closed per request.
+    private var spareTimers: [Timer] = []
+
+    public func timer() -> Timer {
+        spareTimers.popLast() ?? Timer(loop: loop)
+    }
+
+    /// Stops `timer` and keeps it for the next request.
+    public func recycle(_ timer: Timer?) {
+        guard let timer else { return }
+        timer.stop()
+        if spareTimers.count < 4096 { spareTimers.append(timer) } else { timer.close() }
+    }
+
     /// A random 64-bit value (weighted clusters, runtime fractions, back-off jitter).
     public func randomValue() -> UInt64 {
         UInt64(random.next(count: Int.max))
