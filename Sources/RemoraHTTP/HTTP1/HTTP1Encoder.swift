@@ -50,11 +50,26 @@ public struct HTTP1Encoder {
         HTTPHeaders.withNameBytes(target) { t in encodeRequestHead(method: method, target: t, version: version, headers: headers) }
     }
 
+    /// A request head whose first field is `host: <host>` (the `:authority`
+    /// a proxy keeps apart from the other fields), then `headers`; saves
+    /// building a second header map just to put Host first.
+    public mutating func encodeRequestHead(
+        method: HTTPMethod, target: String, version: HTTPVersion = .http1_1, host: String, headers: HTTPHeaders
+    ) -> ByteSlice {
+        HTTPHeaders.withNameBytes(target) { t in
+            HTTPHeaders.withNameBytes(host) { h in
+                encodeRequestHead(method: method, target: t, version: version, host: h, headers: headers)
+            }
+        }
+    }
+
     private mutating func encodeRequestHead(
-        method: HTTPMethod, target: UnsafeRawBufferPointer, version: HTTPVersion, headers: HTTPHeaders
+        method: HTTPMethod, target: UnsafeRawBufferPointer, version: HTTPVersion,
+        host: UnsafeRawBufferPointer? = nil, headers: HTTPHeaders
     ) -> ByteSlice {
         method.withNameBytes { m in
-            let size = m.count + 1 + target.count + 1 + 8 + 2 + fieldsSize(headers) + 2
+            let hostSize = host.map { 6 + $0.count + 2 } ?? 0
+            let size = m.count + 1 + target.count + 1 + 8 + 2 + hostSize + fieldsSize(headers) + 2
             var w = allocate(size)
             w.write(m)
             w.write(ASCII.sp)
@@ -62,6 +77,11 @@ public struct HTTP1Encoder {
             w.write(ASCII.sp)
             w.writeVersion(version)
             w.writeCRLF()
+            if let host {
+                HTTPHeaders.withNameBytes("host: ") { w.write($0) }
+                w.write(host)
+                w.writeCRLF()
+            }
             writeFields(headers, &w)
             w.writeCRLF()
             return w.finish()

@@ -58,7 +58,9 @@ public struct HTTPHeaders {
     /// Headers whose fields will be added with `appendParsed`, all inside `storage`.
     init(parsedFrom storage: PooledBuffer, capacity: Int) {
         entries = []
-        entries.reserveCapacity(capacity)
+        // Room for the fields a proxy adds (forwarding, request id, date,
+        // server, service time) without growing the array again.
+        entries.reserveCapacity(capacity + 8)
         primary = storage
         extra = []
     }

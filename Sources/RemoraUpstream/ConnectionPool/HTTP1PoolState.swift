@@ -45,7 +45,12 @@ public struct HTTP1PoolState<ID: Hashable, Waiter: Hashable> {
         case busy
     }
 
-    private var connections: [ID: (state: ConnectionState, served: Int)] = [:]
+    private struct ConnectionInfo {
+        var state: ConnectionState
+        var served: Int
+    }
+
+    private var connections: [ID: ConnectionInfo] = [:]
     /// Idle connections, most recently used last (reused first: warm, likely alive).
     private var idle: [ID] = []
     private var waiters: [Waiter] = []
@@ -65,8 +70,8 @@ public struct HTTP1PoolState<ID: Hashable, Waiter: Hashable> {
     /// `max_connections`), which span every host and worker.
     public mutating func request(_ waiter: Waiter, mayQueue: Bool = true, mayConnect: Bool = true) -> Action {
         if let id = idle.popLast() {
-            connections[id]?.state = .busy
-            connections[id]?.served += 1
+            let served = connections[id]?.served ?? 0
+            connections[id] = ConnectionInfo(state: .busy, served: served + 1)
             return .assign(waiter, id)
         }
         guard waiters.count < limits.maxPending, mayQueue else {
@@ -82,7 +87,7 @@ public struct HTTP1PoolState<ID: Hashable, Waiter: Hashable> {
 
     /// The pool began opening connection `id` (after a `.connect`).
     public mutating func connecting(_ id: ID) {
-        connections[id] = (.connecting, 0)
+        connections[id] = ConnectionInfo(state: .connecting, served: 0)
         connectingCount += 1
     }
 
@@ -137,10 +142,10 @@ public struct HTTP1PoolState<ID: Hashable, Waiter: Hashable> {
     private mutating func handOut(_ id: ID) -> Action {
         if !waiters.isEmpty {
             let waiter = waiters.removeFirst()
-            connections[id] = (.busy, (connections[id]?.served ?? 0) + 1)
+            connections[id] = ConnectionInfo(state: .busy, served: (connections[id]?.served ?? 0) + 1)
             return .assign(waiter, id)
         }
-        connections[id]?.state = .idle
+        if let served = connections[id]?.served { connections[id] = ConnectionInfo(state: .idle, served: served) }
         idle.append(id)
         return .park(id)
     }

@@ -214,27 +214,24 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         attempts += 1
         triedHosts.append(host)
         callbacks.streamInfo.upstreamHost = host
-        var headers = HTTPHeaders(minimumCapacity: message.headers.count + 1)
         var authority = message.authority ?? ""
         if route?.autoHostRewrite == true, case .strictDNS = cluster.config.discovery,
            let name = dnsName(cluster, host) {
             authority = name
         }
-        headers.add(name: "host", value: authority)
-        let originalHost = route?.autoHostRewrite == true && authority != message.authority && !config.suppressEnvoyHeaders
-            ? message.authority : nil
-        let remaining = remainingTimeout()
-        for field in message.headers {
-            if let remaining, field.nameString == "x-envoy-expected-rq-timeout-ms" {
-                headers.add(name: "x-envoy-expected-rq-timeout-ms", value: String(remaining))
-            } else {
-                headers.add(name: field.name, value: field.value)
-            }
+        if attempts == 1, route?.autoHostRewrite == true, authority != message.authority, !config.suppressEnvoyHeaders,
+           let original = message.authority {
+            upstreamMessage?.headers.add(name: "x-envoy-original-host", value: original)
         }
-        if let originalHost { headers.add(name: "x-envoy-original-host", value: originalHost) }
+        if let remaining = remainingTimeout() {
+            // A retry says how much of the route timeout is left (in place: `set` keeps the position).
+            upstreamMessage?.headers.set(name: "x-envoy-expected-rq-timeout-ms", value: String(remaining))
+        }
+        let headers = upstreamMessage?.headers ?? message.headers
         let pool = cluster.httpPool(for: host, loop: context.loop)
         var encoder = HTTP1Encoder(pool: context.loop.bufferPool)
-        let head = encoder.encodeRequestHead(method: message.method, target: message.path, version: .http1_1, headers: headers)
+        let head = encoder.encodeRequestHead(method: message.method, target: message.path, version: .http1_1,
+                                             host: authority, headers: headers)
         let request = UpstreamRequest(
             owner: self, pool: pool, loop: context.loop, head: head, chunked: upstreamChunked, method: message.method,
             maxResponseHeadBytes: Int(cluster.config.http.common.maxResponseHeadersKB) * 1024,

@@ -13,11 +13,9 @@ final class ShadowRequest: UpstreamRequestOwner {
 
     init(cluster: WorkerCluster, host: SocketAddress, loop: EventLoop, request: HTTPRequestMessage, chunked: Bool) {
         stats = cluster.stats
-        var headers = HTTPHeaders()
-        headers.add(name: "host", value: request.authority ?? "")
-        for field in request.headers { headers.add(name: field.name, value: field.value) }
         var encoder = HTTP1Encoder(pool: loop.bufferPool)
-        let head = encoder.encodeRequestHead(method: request.method, target: request.path, headers: headers)
+        let head = encoder.encodeRequestHead(method: request.method, target: request.path, host: request.authority ?? "",
+                                             headers: request.headers)
         upstream = UpstreamRequest(
             owner: self, pool: cluster.httpPool(for: host, loop: loop), loop: loop, head: head, chunked: chunked,
             method: request.method, maxResponseHeadBytes: 80 * 1024, maxResponseHeaders: 100)

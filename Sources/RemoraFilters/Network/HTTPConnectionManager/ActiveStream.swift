@@ -237,7 +237,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     private func writeResponseHead(_ response: inout HTTPResponseMessage, endStream: Bool) {
         let manager = self.manager
         let config = manager.config
-        var headers = response.headers
+        var headers = HTTPHeaders()
+        swap(&headers, &response.headers)
         // Hop-by-hop fields are the codec's business, not the peer's (an
         // accepted upgrade keeps its `connection: upgrade` where it was).
         if response.status != 101 {

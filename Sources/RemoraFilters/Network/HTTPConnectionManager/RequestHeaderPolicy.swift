@@ -19,7 +19,9 @@ enum RequestHeaderPolicy {
 
     static func mutate(_ request: inout HTTPRequestMessage, manager: HTTPConnectionManager, requestID: inout String?) {
         let config = manager.config
-        var headers = request.headers
+        // Take the headers out of the request, so that mutating them does not copy them.
+        var headers = HTTPHeaders()
+        swap(&headers, &request.headers)
         let isUpgrade = headers.contains(name: "upgrade") && headers.containsToken("upgrade", inFieldsNamed: "connection")
 
         // Hop-by-hop fields (RFC 9110 §7.6.1), including those `Connection` names.
