@@ -324,6 +324,35 @@ public struct HTTPHeaders {
         entries.removeAll(keepingCapacity: true)
     }
 
+    /// Removes, in one pass, every field whose name bytes satisfy `predicate`
+    /// (a proxy strips hop-by-hop and control fields this way instead of one
+    /// scan per name). Returns how many went.
+    @discardableResult
+    public mutating func removeFields(where predicate: (UnsafeRawBufferPointer) -> Bool) -> Int {
+        let before = entries.count
+        var kept = 0
+        for i in 0..<entries.count {
+            if !predicate(nameBytes(entries[i])) {
+                if kept != i { entries[kept] = entries[i] }
+                kept += 1
+            }
+        }
+        if kept < before { entries.removeSubrange(kept...) }
+        return before - kept
+    }
+
+    /// Whether `name` equals the lowercase `literal`, ignoring ASCII case.
+    public static func name(_ name: UnsafeRawBufferPointer, is literal: StaticString) -> Bool {
+        ASCII.equalsLowercase(name, literal)
+    }
+
+    /// Whether `name` starts with the lowercase `prefix`, ignoring ASCII case.
+    public static func name(_ name: UnsafeRawBufferPointer, hasPrefix prefix: StaticString) -> Bool {
+        let n = prefix.utf8CodeUnitCount
+        guard name.count >= n else { return false }
+        return ASCII.equalsLowercase(UnsafeRawBufferPointer(rebasing: name[..<n]), prefix)
+    }
+
     // MARK: - Storage management
 
     private mutating func storageIndex(for buffer: PooledBuffer) -> UInt16? {

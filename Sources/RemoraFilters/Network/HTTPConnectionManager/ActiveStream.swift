@@ -241,13 +241,16 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         swap(&headers, &response.headers)
         // Hop-by-hop fields are the codec's business, not the peer's (an
         // accepted upgrade keeps its `connection: upgrade` where it was).
-        if response.status != 101 {
-            _ = headers.remove(name: "connection")
-            _ = headers.remove(name: "upgrade")
+        let upgrade = response.status == 101
+        headers.removeFields { name in
+            switch name.count {
+            case 7: return !upgrade && HTTPHeaders.name(name, is: "upgrade")
+            case 10: return (!upgrade && HTTPHeaders.name(name, is: "connection")) || HTTPHeaders.name(name, is: "keep-alive")
+            case 16: return HTTPHeaders.name(name, is: "proxy-connection")
+            case 17: return HTTPHeaders.name(name, is: "transfer-encoding")
+            default: return false
+            }
         }
-        _ = headers.remove(name: "keep-alive")
-        _ = headers.remove(name: "proxy-connection")
-        _ = headers.remove(name: "transfer-encoding")
         if !headers.contains(name: "date") { headers.add(name: "date", value: manager.context.date.current()) }
         switch config.serverHeaderTransformation {
         case .overwrite: headers.set(name: "server", value: config.serverName)

@@ -34,15 +34,21 @@ enum RequestHeaderPolicy {
             }
         }
         if !isUpgrade { _ = headers.remove(name: "connection") }
-        _ = headers.remove(name: "keep-alive")
-        _ = headers.remove(name: "proxy-connection")
-        _ = headers.remove(name: "transfer-encoding")
-        if let te = headers.firstString(name: "te"), te.lowercased().trimmingSpaces() != "trailers" {
-            _ = headers.remove(name: "te")
+        let dropTE = headers.firstString(name: "te").map { $0.lowercased().trimmingSpaces() != "trailers" } ?? false
+        // One pass for the fixed hop-by-hop fields and Envoy's control headers.
+        headers.removeFields { name in
+            if name.count > 8, HTTPHeaders.name(name, hasPrefix: "x-envoy-") {
+                return envoyControlHeaders.contains(String(decoding: name, as: UTF8.self).lowercased())
+            }
+            switch name.count {
+            case 2: return dropTE && HTTPHeaders.name(name, is: "te")
+            case 7: return !isUpgrade && HTTPHeaders.name(name, is: "upgrade")
+            case 10: return HTTPHeaders.name(name, is: "keep-alive")
+            case 16: return HTTPHeaders.name(name, is: "proxy-connection")
+            case 17: return HTTPHeaders.name(name, is: "transfer-encoding")
+            default: return false
+            }
         }
-        if !isUpgrade { _ = headers.remove(name: "upgrade") }
-
-        for name in envoyControlHeaders { _ = headers.remove(name: name) }
 
         var external = false
         if config.useRemoteAddress {
