@@ -417,3 +417,23 @@ def test_route_timeout_sets_expected_timeout_header(proxy, http_upstreams, admin
     assert a.header("x-envoy-expected-rq-timeout-ms") == "3000"
     assert b.header("x-envoy-expected-rq-timeout-ms") is None
     assert c.header("x-envoy-expected-rq-timeout-ms") == "15000"
+
+
+def test_route_idle_timeout_overrides_stream_idle_timeout(proxy, http_upstreams, admin_port):
+    """A route's ``idle_timeout`` replaces ``stream_idle_timeout`` for its
+    streams: an upstream that stalls gets ``504 stream timeout`` after the
+    route's 0.5 s, while another route keeps the connection manager's."""
+    up = http_upstreams(lambda req: Reply(200, [], b"late", delay=2.5))
+    port = free_port()
+    cfg = H.http_config(admin_port, port, [
+        H.route({"prefix": "/short"}, "backend", route_extra={"idle_timeout": "0.5s"}),
+        H.route({"prefix": "/"}, "backend"),
+    ], [H.http_cluster("backend", [up.address])])
+    proxy(cfg)
+    t0 = time.monotonic()
+    r = H.get(port, "/short")
+    elapsed = time.monotonic() - t0
+    assert (r.status, r.body) == (504, b"stream timeout")
+    assert 0.3 <= elapsed <= 1.5, elapsed
+    r = H.get(port, "/long")
+    assert (r.status, r.body) == (200, b"late")

@@ -99,6 +99,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             }
             self.cluster = cluster
             info.upstreamCluster = name
+            if let idle = forward.idleTimeoutMilliseconds { stream.overrideIdleTimeout(idle) }
             upgrade = request.headers.contains(name: "upgrade")
             upstreamMessage = prepareUpstreamRequest(request, matched: matched, forward: forward, endStream: endStream)
             retriesLeft = Int(forward.retryPolicy?.numRetries ?? 0)

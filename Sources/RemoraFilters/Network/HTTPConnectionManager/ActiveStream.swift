@@ -28,6 +28,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     private var requestTimer: Timer?
     private var lastActivity: UInt64
     private var isHeadRequest = false
+    /// `stream_idle_timeout`, or the route's `idle_timeout` once a route set it (0 = off).
+    private var streamIdleTimeout: UInt64 = 0
     private var requestID: String?
 
     init(manager: HTTPConnectionManager, head: HTTP1RequestHead) {
@@ -425,10 +427,11 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     private func armTimers() {
         let config = manager.config
         let loop = manager.loop
-        if config.streamIdleTimeoutMilliseconds > 0 {
+        streamIdleTimeout = config.streamIdleTimeoutMilliseconds
+        if streamIdleTimeout > 0 {
             let timer = manager.context.timer()
             idleTimer = timer
-            armIdle(after: config.streamIdleTimeoutMilliseconds)
+            armIdle(after: streamIdleTimeout)
         }
         if config.requestTimeoutMilliseconds > 0 {
             let timer = manager.context.timer()
@@ -442,6 +445,21 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         }
     }
 
+    /// A route's `idle_timeout` replaces the connection manager's
+    /// `stream_idle_timeout` for this stream (0 disables it).
+    func overrideIdleTimeout(_ milliseconds: UInt64) {
+        guard !finished else { return }
+        streamIdleTimeout = milliseconds
+        if milliseconds == 0 {
+            manager.context.recycle(idleTimer)
+            idleTimer = nil
+            return
+        }
+        if idleTimer == nil { idleTimer = manager.context.timer() }
+        touch()
+        armIdle(after: milliseconds)
+    }
+
     private func touch() {
         lastActivity = manager.loop.nowMilliseconds
     }
@@ -449,7 +467,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     private func armIdle(after ms: UInt64) {
         idleTimer?.start(afterMilliseconds: ms) { [weak self] in
             guard let self, !self.finished else { return }
-            let timeout = self.manager.config.streamIdleTimeoutMilliseconds
+            let timeout = self.streamIdleTimeout
             let idle = self.manager.loop.nowMilliseconds - self.lastActivity
             if idle < timeout {
                 self.armIdle(after: timeout - idle)
