@@ -87,6 +87,9 @@ public protocol HTTPDecoderFilterCallbacks: AnyObject {
     func continueDecoding()
     /// Answers the request locally (Envoy's `sendLocalReply`).
     func sendLocalReply(_ reply: LocalReply)
+    /// A local reply with the route's own headers first and a body
+    /// (direct responses, redirects).
+    func sendResponse(status: Int, headers: HTTPHeaders, body: [UInt8], details: String)
     /// Starts the response (the router's upstream response) through the encoder filters.
     func encodeHeaders(_ response: HTTPResponseMessage, endStream: Bool)
     func encodeData(_ data: ByteSlice, endStream: Bool)
@@ -100,6 +103,8 @@ public protocol HTTPDecoderFilterCallbacks: AnyObject {
     func endUpgradedData()
     /// Read-disable the downstream (flow control from the upstream side).
     func setDownstreamReadingEnabled(_ enabled: Bool)
+    /// Replaces `stream_idle_timeout` for this stream (a route's `idle_timeout`; 0 disables).
+    func overrideIdleTimeout(_ milliseconds: UInt64)
 }
 
 /// What the connection manager offers an encoder filter.

@@ -55,8 +55,6 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         self.callbacks = callbacks
     }
 
-    private var stream: ActiveStream { callbacks as! ActiveStream }
-
     // MARK: - Decode
 
     func decodeHeaders(_ request: inout HTTPRequestMessage, endStream: Bool) -> FilterHeadersStatus {
@@ -75,7 +73,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             info.responseFlags.insert(.directResponse)
             var headers = HTTPHeaders()
             applyResponseMutations(&headers, request: request, response: nil)
-            stream.sendResponse(status: direct.status, headers: headers, body: direct.body ?? [], details: "direct_response")
+            callbacks.sendResponse(status: direct.status, headers: headers, body: direct.body ?? [], details: "direct_response")
             return .stopIteration
         case .redirect(let redirect):
             httpStats.add(.rqRedirect)
@@ -87,7 +85,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             var headers = HTTPHeaders()
             headers.add(name: "location", value: location)
             applyResponseMutations(&headers, request: request, response: nil)
-            stream.sendResponse(status: redirect.responseCode, headers: headers, body: [], details: "redirect")
+            callbacks.sendResponse(status: redirect.responseCode, headers: headers, body: [], details: "redirect")
             return .stopIteration
         case .forward(let forward):
             self.forward = forward
@@ -99,7 +97,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             }
             self.cluster = cluster
             info.upstreamCluster = name
-            if let idle = forward.idleTimeoutMilliseconds { stream.overrideIdleTimeout(idle) }
+            if let idle = forward.idleTimeoutMilliseconds { callbacks.overrideIdleTimeout(idle) }
             upgrade = request.headers.contains(name: "upgrade")
             upstreamMessage = prepareUpstreamRequest(request, matched: matched, forward: forward, endStream: endStream)
             retriesLeft = Int(forward.retryPolicy?.numRetries ?? 0)
