@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <linux/netfilter_ipv4.h>
 #include <string.h>
+#include <malloc.h>
 #include <sys/mman.h>
 
 #ifndef MADV_PAGEOUT
@@ -96,4 +97,8 @@ int remora_page_out_file_mappings(void) {
     }
     fclose(f);
     return advised;
+}
+
+void remora_trim_heap(void) {
+    malloc_trim(0);
 }

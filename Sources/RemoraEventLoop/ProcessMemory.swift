@@ -12,4 +12,8 @@ public enum ProcessMemory {
     public static func releaseStartupPages() -> Bool {
         remora_page_out_file_mappings() >= 0
     }
+
+    /// Gives freed heap memory back to the kernel (malloc_trim), e.g. once
+    /// the start-up tables are dropped.
+    public static func trimHeap() { remora_trim_heap() }
 }

@@ -147,6 +147,8 @@ public final class Server: @unchecked Sendable {
             logger.info("all listeners started; server is live")
             // Config decoding and the API schema touched megabytes of code
             // and tables that serving never uses again: let them go.
+            MessageSchema.releaseCache()
+            ProcessMemory.trimHeap()
             ProcessMemory.releaseStartupPages()
             return
         }

@@ -47,6 +47,9 @@ int remora_set_linger_zero(int fd);
 /// mappings advised, or -errno if the kernel lacks MADV_PAGEOUT.
 int remora_page_out_file_mappings(void);
 
+/// Returns freed heap memory to the kernel (glibc's malloc_trim(0)).
+void remora_trim_heap(void);
+
 /// Current resident set size in bytes, read from /proc/self/statm; 0 if unknown.
 uint64_t remora_resident_bytes(void);
 

@@ -1,4 +1,5 @@
 import RemoraAPI
+import Synchronization
 
 /// The field schema of the generated Envoy API, parsed once from the table
 /// that `scripts/generate-api.py` writes (`generatedSchemaText`). The config
@@ -49,8 +50,24 @@ public final class MessageSchema: Sendable {
     public let messages: [String: Message]
     public let enums: [String: Enum]
 
-    /// The schema of the API Remora was generated against.
-    public static let envoy = MessageSchema(text: generatedSchemaText)
+    /// The schema of the API Remora was generated against: parsed on first
+    /// use and kept until `releaseCache()`, because only config loading
+    /// needs it and a serving proxy should not carry its tables.
+    public static var envoy: MessageSchema {
+        cache.withLock { cached in
+            if let cached { return cached }
+            let schema = MessageSchema(text: generatedSchemaText)
+            cached = schema
+            return schema
+        }
+    }
+
+    private static let cache = Mutex<MessageSchema?>(nil)
+
+    /// Drops the parsed tables; the next config load parses them again.
+    public static func releaseCache() {
+        cache.withLock { $0 = nil }
+    }
 
     init(text: String) {
         var messages: [String: Message] = [:]
