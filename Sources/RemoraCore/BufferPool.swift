@@ -148,4 +148,8 @@ public struct ByteSlice {
 
     /// Copies the bytes out (tests and control plane only).
     public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+
+    /// The bytes as UTF-8 text, decoded straight from the buffer (no
+    /// intermediate array).
+    public var string: String { withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
 }

@@ -37,7 +37,7 @@ public struct HTTP1RequestHead {
     /// parser stops after the head of an upgrade request: the rest is tunnel.
     public var isUpgrade: Bool
 
-    public var targetString: String { String(decoding: target.bytes, as: UTF8.self) }
+    public var targetString: String { target.string }
 }
 
 /// A parsed response head; buffers as for `HTTP1RequestHead`.

@@ -275,7 +275,7 @@ public struct HTTPHeaders {
             return
         }
         guard let vs = storageIndex(for: value.storage) else {
-            set(name: name, value: String(decoding: value.bytes, as: UTF8.self))
+            set(name: name, value: value.string)
             return
         }
         replace(name: name, at: position, valueStorage: vs, valueOffset: value.offset, valueCount: value.count)
@@ -433,10 +433,10 @@ public struct HTTPHeaderField {
     public let name: ByteSlice
     public let value: ByteSlice
 
-    public var nameString: String { String(decoding: name.bytes, as: UTF8.self) }
+    public var nameString: String { name.string }
     /// The name as Envoy's header map holds it (and as filters and logs see it there).
     public var lowercasedNameString: String { String(decoding: name.bytes.map(ASCII.lowercased), as: UTF8.self) }
-    public var valueString: String { String(decoding: value.bytes, as: UTF8.self) }
+    public var valueString: String { value.string }
 }
 
 extension HTTPHeaders: RandomAccessCollection {

@@ -289,8 +289,6 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
 
     // MARK: - UpstreamRequestOwner
 
-    func upstreamConnected(_ request: UpstreamRequest) {}
-
     func upstreamHeaders(_ request: UpstreamRequest, _ head: HTTP1ResponseHead, endStream: Bool) {
         guard request === upstream, !finished else { return }
         let status = head.status
@@ -363,7 +361,6 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             retriable = retryOn.contains(.reset) || retryOn.contains(.gatewayError) || retryOn.contains(.fiveXX)
         }
         if retriable && canRetry() {
-            lastResetReason = reason
             scheduleRetry()
             return
         }
@@ -379,8 +376,6 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             status: status, body: "upstream connect error or disconnect/reset before headers. \(prefix)\(reason.text)",
             flag: flag, details: "upstream_reset_before_response_started{\(reason.text.replacingSpaces())}"))
     }
-
-    private var lastResetReason: UpstreamResetReason?
 
     func upstreamTunnelData(_ request: UpstreamRequest, _ data: ByteSlice) {
         callbacks.sendUpgradedData(data)

@@ -37,7 +37,6 @@ final class ShadowRequest: UpstreamRequestOwner {
         keepAlive = nil
     }
 
-    func upstreamConnected(_ request: UpstreamRequest) {}
     func upstreamHeaders(_ request: UpstreamRequest, _ head: HTTP1ResponseHead, endStream: Bool) {
         stats.countUpstreamResponse(status: head.status)
         if endStream { end() }

@@ -28,7 +28,6 @@ enum UpstreamResetReason: Equatable {
 
 /// Receives what one upstream attempt produces.
 protocol UpstreamRequestOwner: AnyObject {
-    func upstreamConnected(_ request: UpstreamRequest)
     func upstreamHeaders(_ request: UpstreamRequest, _ head: HTTP1ResponseHead, endStream: Bool)
     func upstreamData(_ request: UpstreamRequest, _ data: ByteSlice, endStream: Bool)
     func upstreamTrailers(_ request: UpstreamRequest, _ trailers: HTTPHeaders)
@@ -124,7 +123,6 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
         queuedBody.removeAll()
         if queuedEnd { writeEnd(trailers: queuedTrailers) }
         connection.startReading()
-        owner?.upstreamConnected(self)
     }
 
     // MARK: - Request body
@@ -218,7 +216,7 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
         do {
             try parser.finish(delegate: &sink)
         } catch {
-            fail(responseStarted ? .connectionTermination : .connectionTermination)
+            fail(.connectionTermination)
             return
         }
         if !done { fail(.connectionTermination) }
