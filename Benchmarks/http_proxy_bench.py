@@ -536,7 +536,7 @@ def malloc_phase(args, tool: str, shim: str, binary: str, children: Children, wo
         r = client("conns", m)
         d = _delta(a, read_counters(counts))
         out["conns"] = {"client": r, "delta": d}
-        if r.get("ok"):
+        if r.get("ok") and r["requests"]:
             out["allocs_per_connection"] = d["allocs"] / r["requests"]
         else:
             out["problems"].append(f"malloc conns: {r.get('error') or r}")

@@ -45,6 +45,9 @@ public final class PooledBuffer {
     public let base: UnsafeMutableRawPointer
     public let capacity: Int
     private let pool: BufferPool?
+    /// For append-only users (header arenas): bytes before this are written
+    /// and must not change; the next append goes here.
+    public var fill = 0
 
     init(base: UnsafeMutableRawPointer, capacity: Int, pool: BufferPool) {
         self.base = base

@@ -23,28 +23,37 @@ public struct RequestIDGenerator {
     @inline(__always)
     private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
+    /// The length of an ID's text.
+    public static let length = 36
+
     /// A new UUID v4, e.g. `6f1c3b0e-2a4d-4c8e-9f10-1b2c3d4e5f60`.
     public mutating func next() -> String {
+        String(unsafeUninitializedCapacity: Self.length) { buffer in
+            next(into: UnsafeMutableRawBufferPointer(buffer))
+            return Self.length
+        }
+    }
+
+    /// Writes a new UUID v4 into the first 36 bytes of `buffer` (no allocation).
+    public mutating func next(into buffer: UnsafeMutableRawBufferPointer) {
+        precondition(buffer.count >= Self.length)
         var high = nextWord()
         var low = nextWord()
         high = (high & ~0xF000) | 0x4000                      // version 4
         low = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000  // RFC 4122 variant
-        return String(unsafeUninitializedCapacity: 36) { buffer in
-            let hex: StaticString = "0123456789abcdef"
-            var i = 0
-            func put(_ value: UInt64, nibbles: Int) {
-                for n in stride(from: nibbles - 1, through: 0, by: -1) {
-                    buffer[i] = hex.utf8Start[Int((value >> (UInt64(n) * 4)) & 0xF)]
-                    i += 1
-                }
+        let hex: StaticString = "0123456789abcdef"
+        var i = 0
+        func put(_ value: UInt64, nibbles: Int) {
+            for n in stride(from: nibbles - 1, through: 0, by: -1) {
+                buffer[i] = hex.utf8Start[Int((value >> (UInt64(n) * 4)) & 0xF)]
+                i += 1
             }
-            func dash() { buffer[i] = UInt8(ascii: "-"); i += 1 }
-            put(high >> 32, nibbles: 8); dash()
-            put((high >> 16) & 0xFFFF, nibbles: 4); dash()
-            put(high & 0xFFFF, nibbles: 4); dash()
-            put(low >> 48, nibbles: 4); dash()
-            put(low & 0xFFFF_FFFF_FFFF, nibbles: 12)
-            return 36
         }
+        func dash() { buffer[i] = UInt8(ascii: "-"); i += 1 }
+        put(high >> 32, nibbles: 8); dash()
+        put((high >> 16) & 0xFFFF, nibbles: 4); dash()
+        put(high & 0xFFFF, nibbles: 4); dash()
+        put(low >> 48, nibbles: 4); dash()
+        put(low & 0xFFFF_FFFF_FFFF, nibbles: 12)
     }
 }

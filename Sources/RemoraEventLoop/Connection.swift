@@ -14,7 +14,11 @@ public import RemoraCore
 /// only after `connectionDidClose`. The handle memory is freed in that callback.
 public final class Connection: LoopResource {
     public let loop: EventLoop
-    public weak var delegate: (any ConnectionDelegate)?
+    /// Strong: the connection keeps its delegate alive until the handle is
+    /// closed (then it lets go, which breaks the owner ↔ connection cycle).
+    /// A weak reference would put a side table on every delegate and make
+    /// each of its retains and releases take the slow path.
+    public var delegate: (any ConnectionDelegate)?
     public let localAddress: SocketAddress?
     /// The peer's address; nil for an unnamed Unix-socket peer.
     public let remoteAddress: SocketAddress?
@@ -203,6 +207,8 @@ public final class Connection: LoopResource {
     }
 
     fileprivate func didClose() {
+        let delegate = self.delegate
+        self.delegate = nil
         delegate?.connectionDidClose(self)
     }
 }

@@ -44,16 +44,16 @@ struct Recorder: HTTP1ParserDelegate {
     var declared: UInt64? = nil
     var violations: [String] = []
 
-    mutating func onRequestHead(_ head: HTTP1RequestHead) {
+    mutating func onRequestHead(_ head: consuming HTTP1RequestHead) {
         events.append(.head(describe(head)))
-        requestHeads.append(head)
         start(head.framing)
+        requestHeads.append(head)
     }
 
-    mutating func onResponseHead(_ head: HTTP1ResponseHead) {
+    mutating func onResponseHead(_ head: consuming HTTP1ResponseHead) {
         events.append(.head(describe(head)))
-        responseHeads.append(head)
         start(head.framing)
+        responseHeads.append(head)
     }
 
     private mutating func start(_ framing: HTTP1BodyFraming) {

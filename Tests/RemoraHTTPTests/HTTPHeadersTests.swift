@@ -65,6 +65,36 @@ struct HTTPHeadersTests {
         #expect(a.firstString(name: "x") == "1" && b.firstString(name: "x") == "1")
     }
 
+    /// Copies share one arena (no new arena per copy): each appends after
+    /// the other's bytes, and neither sees the other's fields.
+    @Test func copiesSharingAnArenaDoNotOverwriteEachOther() {
+        var a = HTTPHeaders()
+        a.add(name: "x", value: "1")
+        var b = a
+        let slice = a.first(name: "x")!
+        for i in 0..<40 {
+            a.add(name: "a\(i)", value: "from-a-\(i)")
+            b.add(name: "b\(i)", value: "from-b-\(i)")
+        }
+        for i in 0..<40 {
+            #expect(a.firstString(name: "a\(i)") == "from-a-\(i)")
+            #expect(b.firstString(name: "b\(i)") == "from-b-\(i)")
+            #expect(a.first(name: "b\(i)") == nil && b.first(name: "a\(i)") == nil)
+        }
+        #expect(slice.bytes == Array("1".utf8))
+        #expect(a.count == 41 && b.count == 41)
+    }
+
+    @Test func bytesValuesAreCopied() {
+        var h = HTTPHeaders()
+        var id = Array("abc".utf8)
+        id.withUnsafeBytes { h.add(name: "x-request-id", value: $0) }
+        id[0] = UInt8(ascii: "z")
+        #expect(h.firstString(name: "x-request-id") == "abc")
+        Array("new".utf8).withUnsafeBytes { h.set(name: "X-Request-Id", value: $0) }
+        #expect(h.firstString(name: "x-request-id") == "new" && h.count == 1)
+    }
+
     @Test func slicesHandedOutSurviveLaterAdds() {
         var h = HTTPHeaders()
         h.add(name: "x", value: "first")

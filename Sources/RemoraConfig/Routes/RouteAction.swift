@@ -9,7 +9,9 @@ public enum RouteAction: Sendable {
 }
 
 /// `envoy.config.route.v3.RouteAction`, as far as Remora implements it.
-public struct ForwardAction: Sendable {
+/// A class: the router keeps it per request, and a reference is one
+/// retain where the fields would be a dozen.
+public final class ForwardAction: Sendable {
     public enum ClusterSpecifier: Sendable {
         case cluster(String)
         /// `cluster_header`: the cluster named by this request header (lowercase name; first value).
@@ -17,29 +19,45 @@ public struct ForwardAction: Sendable {
         case weighted(WeightedClusters)
     }
 
-    public var cluster: ClusterSpecifier
+    public let cluster: ClusterSpecifier
     /// `cluster_not_found_response_code`: 503 (default), 404 or 500.
-    public var clusterNotFoundResponseCode: Int
-    public var pathRewrite: PathRewrite?
-    public var hostRewrite: HostRewrite?
+    public let clusterNotFoundResponseCode: Int
+    public let pathRewrite: PathRewrite?
+    public let hostRewrite: HostRewrite?
     /// `append_x_forwarded_host`: append the original host to `x-forwarded-host` when rewriting it.
-    public var appendXForwardedHost: Bool
+    public let appendXForwardedHost: Bool
     /// `timeout`: upstream response timeout; Envoy's default 15 s; 0 disables.
-    public var timeoutMilliseconds: UInt64
+    public let timeoutMilliseconds: UInt64
     /// `idle_timeout`: nil = the connection manager's `stream_idle_timeout`; 0 disables.
-    public var idleTimeoutMilliseconds: UInt64?
+    public let idleTimeoutMilliseconds: UInt64?
     /// `max_stream_duration.max_stream_duration`; nil = the connection manager's.
-    public var maxStreamDurationMilliseconds: UInt64?
+    public let maxStreamDurationMilliseconds: UInt64?
     /// The route's retry policy, else the virtual host's; nil = no retries.
-    public var retryPolicy: RetryPolicy?
+    public let retryPolicy: RetryPolicy?
     /// The route's mirror policies, else the virtual host's, else the route configuration's.
-    public var mirrorPolicies: [MirrorPolicy]
-    public var hashPolicies: [HashPolicy]
+    public let mirrorPolicies: [MirrorPolicy]
+    public let hashPolicies: [HashPolicy]
     /// Which circuit-breaker thresholds apply (`priority`).
-    public var priority: RoutingPriority
+    public let priority: RoutingPriority
     /// Per-route `upgrade_configs`: lowercase upgrade type → enabled. A type
     /// listed here overrides the connection manager's setting for this route.
-    public var upgrades: [String: Bool]
+    public let upgrades: [String: Bool]
+
+    public init(cluster: ClusterSpecifier, clusterNotFoundResponseCode: Int, pathRewrite: PathRewrite?, hostRewrite: HostRewrite?, appendXForwardedHost: Bool, timeoutMilliseconds: UInt64, idleTimeoutMilliseconds: UInt64?, maxStreamDurationMilliseconds: UInt64?, retryPolicy: RetryPolicy?, mirrorPolicies: [MirrorPolicy], hashPolicies: [HashPolicy], priority: RoutingPriority, upgrades: [String: Bool]) {
+        self.cluster = cluster
+        self.clusterNotFoundResponseCode = clusterNotFoundResponseCode
+        self.pathRewrite = pathRewrite
+        self.hostRewrite = hostRewrite
+        self.appendXForwardedHost = appendXForwardedHost
+        self.timeoutMilliseconds = timeoutMilliseconds
+        self.idleTimeoutMilliseconds = idleTimeoutMilliseconds
+        self.maxStreamDurationMilliseconds = maxStreamDurationMilliseconds
+        self.retryPolicy = retryPolicy
+        self.mirrorPolicies = mirrorPolicies
+        self.hashPolicies = hashPolicies
+        self.priority = priority
+        self.upgrades = upgrades
+    }
 }
 
 public enum RoutingPriority: Sendable, Equatable {

@@ -78,18 +78,19 @@ public enum HTTP1ParseEvent {
 
 /// Receives a parser's events. The parser calls it through generics, so
 /// delegates should be concrete types (often the connection's own state
-/// machine) rather than existentials.
+/// machine) rather than existentials. Heads are handed over (`consuming`):
+/// a delegate that keeps and edits one does so without copying its fields.
 public protocol HTTP1ParserDelegate {
-    mutating func onRequestHead(_ head: HTTP1RequestHead)
-    mutating func onResponseHead(_ head: HTTP1ResponseHead)
+    mutating func onRequestHead(_ head: consuming HTTP1RequestHead)
+    mutating func onResponseHead(_ head: consuming HTTP1ResponseHead)
     mutating func onBody(_ chunk: ByteSlice)
     mutating func onTrailers(_ trailers: HTTPHeaders)
     mutating func onMessageComplete()
 }
 
 extension HTTP1ParserDelegate {
-    public mutating func onRequestHead(_ head: HTTP1RequestHead) {}
-    public mutating func onResponseHead(_ head: HTTP1ResponseHead) {}
+    public mutating func onRequestHead(_ head: consuming HTTP1RequestHead) {}
+    public mutating func onResponseHead(_ head: consuming HTTP1ResponseHead) {}
     public mutating func onTrailers(_ trailers: HTTPHeaders) {}
 }
 

@@ -29,19 +29,51 @@ public struct HTTPHeaders {
         var valueCount: UInt32
     }
 
+    /// The buffers fields point into, by storage index: 0 is usually the
+    /// buffer the head was parsed from, 1 the first arena of added fields;
+    /// the rest (rare) live in an array.
+    @usableFromInline
+    struct Storages {
+        var primary: PooledBuffer?
+        var secondary: PooledBuffer?
+        var extra: [PooledBuffer] = []
+
+        @inline(__always)
+        subscript(index: UInt16) -> PooledBuffer {
+            switch index {
+            case 0: primary.unsafelyUnwrapped
+            case 1: secondary.unsafelyUnwrapped
+            default: extra[Int(index) - 2]
+            }
+        }
+
+        /// The index of `buffer`, adding it if it is not there yet; nil when full.
+        mutating func index(of buffer: PooledBuffer) -> UInt16? {
+            guard let p = primary else {
+                primary = buffer
+                return 0
+            }
+            if p === buffer { return 0 }
+            guard let s = secondary else {
+                secondary = buffer
+                return 1
+            }
+            if s === buffer { return 1 }
+            for (i, x) in extra.enumerated() where x === buffer { return UInt16(i + 2) }
+            guard extra.count < Int(UInt16.max) - 2 else { return nil }
+            extra.append(buffer)
+            return UInt16(extra.count + 1)
+        }
+    }
+
     @usableFromInline var entries: [Entry]
-    /// Storage 0: usually the buffer the head was parsed from.
-    @usableFromInline var primary: PooledBuffer?
-    /// Storages 1...n.
-    @usableFromInline var extra: [PooledBuffer]
+    @usableFromInline var storages: Storages
     /// Index (into storages) of the arena that added fields are copied into, -1 if none.
     var arenaIndex = -1
-    var arenaUsed = 0
 
     public init() {
         entries = []
-        primary = nil
-        extra = []
+        storages = Storages()
     }
 
     public init(minimumCapacity: Int) {
@@ -61,8 +93,7 @@ public struct HTTPHeaders {
         // Room for the fields a proxy adds (forwarding, request id, date,
         // server, service time) without growing the array again.
         entries.reserveCapacity(capacity + 8)
-        primary = storage
-        extra = []
+        storages = Storages(primary: storage)
     }
 
     /// Adds a field found by the parser in the primary storage.
@@ -90,12 +121,7 @@ public struct HTTPHeaders {
 
     @inline(__always)
     func storage(_ index: UInt16) -> PooledBuffer {
-        Self.storage(index, primary, extra)
-    }
-
-    @inline(__always)
-    static func storage(_ index: UInt16, _ primary: PooledBuffer?, _ extra: [PooledBuffer]) -> PooledBuffer {
-        index == 0 ? primary.unsafelyUnwrapped : extra[Int(index) - 1]
+        storages[index]
     }
 
     @inline(__always)
@@ -138,20 +164,25 @@ public struct HTTPHeaders {
 
     @inline(__always)
     func matches(_ e: Entry, _ query: UnsafeRawBufferPointer) -> Bool {
-        Self.matches(e, query, primary, extra)
+        Self.matches(e, query, storages)
     }
 
     @inline(__always)
-    static func matches(_ e: Entry, _ query: UnsafeRawBufferPointer, _ primary: PooledBuffer?, _ extra: [PooledBuffer]) -> Bool {
+    static func matches(_ e: Entry, _ query: UnsafeRawBufferPointer, _ storages: Storages) -> Bool {
         guard Int(e.nameCount) == query.count else { return false }
         guard let q = query.baseAddress else { return true }
-        let base = storage(e.nameStorage, primary, extra).base + Int(e.nameOffset)
+        let base = storages[e.nameStorage].base + Int(e.nameOffset)
         return ASCII.equalsIgnoringCase(base, q, count: query.count)
     }
 
     /// Index of the first field called `name` (any case), if any.
     public func firstIndex(name: String) -> Int? {
         Self.withNameBytes(name) { q in index(of: q, from: 0) }
+    }
+
+    /// Index of the first field called `name` (any case) at or after `start`.
+    public func firstIndex(name: String, from start: Int) -> Int? {
+        Self.withNameBytes(name) { q in index(of: q, from: start) }
     }
 
     /// Index of the first field from `start` on whose name is `query` (any case).
@@ -225,6 +256,21 @@ public struct HTTPHeaders {
         }
     }
 
+    /// Appends a field, copying `value`'s bytes.
+    public mutating func add(name: String, value: UnsafeRawBufferPointer) {
+        Self.withNameBytes(name) { n in addCopying(name: n, value: value) }
+    }
+
+    /// `set(name:value:)` with the value copied from bytes.
+    public mutating func set(name: String, value: UnsafeRawBufferPointer) {
+        guard let position = firstIndex(name: name) else {
+            add(name: name, value: value)
+            return
+        }
+        let (vs, vo) = copyIntoArena(value)
+        replace(name: name, at: position, valueStorage: vs, valueOffset: vo, valueCount: value.count)
+    }
+
     /// Appends a field, copying the bytes.
     public mutating func add(name: some Collection<UInt8>, value: some Collection<UInt8>) {
         let n = Array(name)
@@ -285,13 +331,13 @@ public struct HTTPHeaders {
         entries[position].valueStorage = valueStorage
         entries[position].valueOffset = UInt32(valueOffset)
         entries[position].valueCount = UInt32(valueCount)
-        let (p, x) = (primary, extra)
+        let stored = storages
         Self.withNameBytes(name) { q in
-            withExtendedLifetime((p, x)) {
+            withExtendedLifetime(stored) {
                 var i = position + 1
                 var kept = position + 1
                 while i < entries.count {
-                    if !Self.matches(entries[i], q, p, x) {
+                    if !Self.matches(entries[i], q, stored) {
                         entries[kept] = entries[i]
                         kept += 1
                     }
@@ -306,10 +352,10 @@ public struct HTTPHeaders {
     @discardableResult
     public mutating func remove(name: String) -> Int {
         let before = entries.count
-        let (p, x) = (primary, extra)
+        let stored = storages
         Self.withNameBytes(name) { q in
-            withExtendedLifetime((p, x)) {
-                entries.removeAll { Self.matches($0, q, p, x) }
+            withExtendedLifetime(stored) {
+                entries.removeAll { Self.matches($0, q, stored) }
             }
         }
         return before - entries.count
@@ -356,15 +402,7 @@ public struct HTTPHeaders {
     // MARK: - Storage management
 
     private mutating func storageIndex(for buffer: PooledBuffer) -> UInt16? {
-        guard let primary else {
-            self.primary = buffer
-            return 0
-        }
-        if primary === buffer { return 0 }
-        for (i, s) in extra.enumerated() where s === buffer { return UInt16(i + 1) }
-        guard extra.count < Int(UInt16.max) - 1 else { return nil }
-        extra.append(buffer)
-        return UInt16(extra.count)
+        storages.index(of: buffer)
     }
 
     private mutating func addCopying(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
@@ -376,36 +414,25 @@ public struct HTTPHeaders {
             valueOffset: UInt32(vo), valueCount: UInt32(value.count)))
     }
 
-    /// Copies `bytes` to the end of the arena (a new one when it is full or
-    /// shared with another copy of these headers) and says where they went.
-    /// Bytes already in an arena are never written again, so slices handed out
-    /// earlier stay valid.
+    /// Copies `bytes` to the end of the arena (a new one when it is full)
+    /// and says where they went. The arena's fill level lives in the arena,
+    /// so copies of these headers that share it append after each other:
+    /// bytes already in an arena are never written again, and slices handed
+    /// out earlier stay valid.
     private mutating func copyIntoArena(_ bytes: UnsafeRawBufferPointer) -> (UInt16, Int) {
-        var usable = false
-        if arenaIndex == 0 {
-            usable = arenaUsed + bytes.count <= primary.unsafelyUnwrapped.capacity && isKnownUniquelyReferenced(&primary)
-        } else if arenaIndex > 0 {
-            let k = arenaIndex - 1
-            usable = arenaUsed + bytes.count <= extra[k].capacity && isKnownUniquelyReferenced(&extra[k])
+        var arena: PooledBuffer
+        if arenaIndex >= 0, case let current = storages[UInt16(arenaIndex)], current.fill + bytes.count <= current.capacity {
+            arena = current
+        } else {
+            arena = PooledBuffer(capacity: Swift.max(256, bytes.count))
+            guard let index = storages.index(of: arena) else { preconditionFailure("HTTPHeaders: too many storages") }
+            arenaIndex = Int(index)
         }
-        if !usable {
-            let arena = PooledBuffer(capacity: Swift.max(256, bytes.count))
-            if primary == nil {
-                primary = arena
-                arenaIndex = 0
-            } else {
-                precondition(extra.count < Int(UInt16.max) - 1, "HTTPHeaders: too many storages")
-                extra.append(arena)
-                arenaIndex = extra.count
-            }
-            arenaUsed = 0
-        }
-        let buffer = storage(UInt16(arenaIndex))
-        let offset = arenaUsed
+        let offset = arena.fill
         if let src = bytes.baseAddress, bytes.count > 0 {
-            (buffer.base + offset).copyMemory(from: src, byteCount: bytes.count)
+            (arena.base + offset).copyMemory(from: src, byteCount: bytes.count)
         }
-        arenaUsed += bytes.count
+        arena.fill = offset + bytes.count
         return (UInt16(arenaIndex), offset)
     }
 

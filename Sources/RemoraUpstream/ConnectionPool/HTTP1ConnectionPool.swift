@@ -153,9 +153,11 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
         requester.pool(self, didProvide: connection)
     }
 
+    /// Reads stay on: the requester takes over as delegate before the loop
+    /// turns, and stopping and restarting them would cost two `epoll_ctl`s
+    /// per request.
     private func hand(_ connection: Connection, _ id: Int) {
         idleSince[id] = nil
-        connection.stopReading()
         connection.delegate = nil
     }
 

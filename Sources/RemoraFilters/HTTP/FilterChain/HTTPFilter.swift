@@ -91,7 +91,7 @@ public protocol HTTPDecoderFilterCallbacks: AnyObject {
     /// (direct responses, redirects).
     func sendResponse(status: Int, headers: HTTPHeaders, body: [UInt8], details: String)
     /// Starts the response (the router's upstream response) through the encoder filters.
-    func encodeHeaders(_ response: HTTPResponseMessage, endStream: Bool)
+    func encodeHeaders(_ response: consuming HTTPResponseMessage, endStream: Bool)
     func encodeData(_ data: ByteSlice, endStream: Bool)
     func encodeTrailers(_ trailers: HTTPHeaders)
     /// Sends `100 Continue` downstream (the router's answer to an upstream 100).

@@ -13,8 +13,10 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     private let routeTable: RouteTable
     private let context: HTTPWorkerContext
     private let httpStats: Stats<HTTPStat>
-    private let hcm: HttpConnectionManagerConfig
-    private unowned var callbacks: HTTPDecoderFilterCallbacks!
+    /// The connection manager's `http_protocol_options.enable_trailers`.
+    private let downstreamTrailers: Bool
+    /// Strong: the stream drops its filters when it ends, which breaks the cycle.
+    private var callbacks: HTTPDecoderFilterCallbacks!
 
     private var route: MatchedRoute?
     private var forward: ForwardAction?
@@ -33,7 +35,8 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
 
     private var attempts = 0
     private var retriesLeft = 0
-    private var triedHosts: [SocketAddress] = []
+    /// The host of the latest attempt (`previous_hosts` avoids it).
+    private var lastHost: SocketAddress?
     private var holdsRetryResource = false
     private var globalTimer: Timer?
     private var perTryTimer: Timer?
@@ -43,12 +46,12 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     private var upgrade = false
 
     init(config: RouterFilterConfig, routeTable: RouteTable, context: HTTPWorkerContext,
-         httpStats: Stats<HTTPStat>, connectionManagerConfig: HttpConnectionManagerConfig) {
+         httpStats: Stats<HTTPStat>, downstreamTrailers: Bool) {
         self.config = config
         self.routeTable = routeTable
         self.context = context
         self.httpStats = httpStats
-        self.hcm = connectionManagerConfig
+        self.downstreamTrailers = downstreamTrailers
     }
 
     func setDecoderCallbacks(_ callbacks: HTTPDecoderFilterCallbacks) {
@@ -59,8 +62,9 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
 
     func decodeHeaders(_ request: inout HTTPRequestMessage, endStream: Bool) -> FilterHeadersStatus {
         httpStats.add(.rqTotal)
-        let view = RouteRequestView(request: request)
-        guard let matched = routeTable.route(for: view, randomValue: context.randomValue()) else {
+        // Views are made where needed: a live copy of `request` would make
+        // the edits below copy its fields.
+        guard let matched = routeTable.route(for: RouteRequestView(request: request), randomValue: context.randomValue()) else {
             httpStats.add(.noRoute)
             callbacks.sendLocalReply(LocalReply(status: 404, flag: .noRouteFound, details: "route_not_found"))
             return .stopIteration
@@ -78,7 +82,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         case .redirect(let redirect):
             httpStats.add(.rqRedirect)
             let forwardedProto = request.headers.firstString(name: "x-forwarded-proto") ?? request.scheme
-            guard let location = matched.redirectLocation(for: view, scheme: request.scheme, forwardedProto: forwardedProto) else {
+            guard let location = matched.redirectLocation(for: RouteRequestView(request: request), scheme: request.scheme, forwardedProto: forwardedProto) else {
                 callbacks.sendLocalReply(LocalReply(status: 500, details: "redirect_failed"))
                 return .stopIteration
             }
@@ -99,7 +103,10 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             info.upstreamCluster = name
             if let idle = forward.idleTimeoutMilliseconds { callbacks.overrideIdleTimeout(idle) }
             upgrade = request.headers.contains(name: "upgrade")
-            upstreamMessage = prepareUpstreamRequest(request, matched: matched, forward: forward, endStream: endStream)
+            // Edited in place, as Envoy's router edits the downstream headers;
+            // the attempts share the result.
+            prepareUpstreamRequest(&request, matched: matched, forward: forward, endStream: endStream)
+            upstreamMessage = request
             retriesLeft = Int(forward.retryPolicy?.numRetries ?? 0)
             requestEnded = endStream
             if endStream { startGlobalTimer() }
@@ -111,26 +118,34 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
 
     /// The request as the upstream will see it: rewrites, header mutations,
     /// Envoy's informational headers.
-    private func prepareUpstreamRequest(_ request: HTTPRequestMessage, matched: MatchedRoute, forward: ForwardAction,
-                                        endStream: Bool) -> HTTPRequestMessage {
-        var message = request
-        let view = RouteRequestView(request: request)
+    private func prepareUpstreamRequest(_ message: inout HTTPRequestMessage, matched: MatchedRoute, forward: ForwardAction,
+                                        endStream: Bool) {
+        // Rewrites and variables see the request as it arrived.
+        let newPath = matched.rewrittenPath(for: RouteRequestView(request: message))
+        let newHost = matched.rewrittenHost(for: RouteRequestView(request: message))
+        let originalPath = message.path
+        let originalAuthority = message.authority
+        let mutations = matched.requestHeaderMutations
+        // A copy only when variables may need it (editing then copies the fields once).
+        let original: HTTPRequestMessage? = mutations.isEmpty ? nil : message
         if !config.suppressEnvoyHeaders, let expected = expectedTimeout(forward) {
             // Each attempt rewrites this with the time then left (see `startAttempt`).
             message.headers.add(name: "x-envoy-expected-rq-timeout-ms", value: String(expected))
         }
-        let info = callbacks.streamInfo
-        let routeName = matched.route.name
-        HeaderMutator.apply(matched.requestHeaderMutations, to: &message.headers) { variable in
-            HeaderMutator.resolve(variable, info: info, request: request, response: nil, routeName: routeName)
+        if let original {
+            let info = callbacks.streamInfo
+            let routeName = matched.route.name
+            HeaderMutator.apply(mutations, to: &message.headers) { variable in
+                HeaderMutator.resolve(variable, info: info, request: original, response: nil, routeName: routeName)
+            }
         }
-        if let newPath = matched.rewrittenPath(for: view) {
+        if let newPath {
             message.path = newPath
-            if !config.suppressEnvoyHeaders { message.headers.add(name: "x-envoy-original-path", value: request.path) }
+            if !config.suppressEnvoyHeaders { message.headers.add(name: "x-envoy-original-path", value: originalPath) }
         }
-        if let newHost = matched.rewrittenHost(for: view) {
-            if forward.appendXForwardedHost, let old = request.authority { message.headers.add(name: "x-forwarded-host", value: old) }
-            if !config.suppressEnvoyHeaders, let old = request.authority {
+        if let newHost {
+            if forward.appendXForwardedHost, let old = originalAuthority { message.headers.add(name: "x-forwarded-host", value: old) }
+            if !config.suppressEnvoyHeaders, let old = originalAuthority {
                 message.headers.add(name: "x-envoy-original-host", value: old)
             }
             message.authority = newHost
@@ -144,7 +159,6 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             upstreamChunked = true
             message.headers.add(name: "transfer-encoding", value: "chunked")
         }
-        return message
     }
 
     private func expectedTimeout(_ forward: ForwardAction) -> UInt64? {
@@ -170,7 +184,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         startGlobalTimer()
         // Trailers go upstream only when both sides enable them (Envoy's
         // `enable_trailers`); otherwise the request just ends.
-        if hcm.http1.enableTrailers && cluster?.config.http.http1.enableTrailers == true {
+        if downstreamTrailers && cluster?.config.http.http1.enableTrailers == true {
             requestTrailers = trailers
             upstream?.sendTrailers(trailers)
         } else {
@@ -197,7 +211,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
 
     private func startAttempt() {
         guard let cluster, let message = upstreamMessage, !finished else { return }
-        let previous = forward?.retryPolicy?.hostPredicates.contains(.previousHosts) == true ? triedHosts.last : nil
+        let previous = forward?.retryPolicy?.hostPredicates.contains(.previousHosts) == true ? lastHost : nil
         guard let host = chooseHost(cluster, avoiding: previous) else {
             cluster.stats.add(.upstreamCxNoneHealthy)
             sendLocalReplyOnce(LocalReply(status: 503, body: "no healthy upstream", flag: .noHealthyUpstream,
@@ -211,7 +225,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         }
         holdsRequestResource = true
         attempts += 1
-        triedHosts.append(host)
+        lastHost = host
         callbacks.streamInfo.upstreamHost = host
         var authority = message.authority ?? ""
         if route?.autoHostRewrite == true, case .strictDNS = cluster.config.discovery,
@@ -228,8 +242,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         }
         let headers = upstreamMessage?.headers ?? message.headers
         let pool = cluster.httpPool(for: host, loop: context.loop)
-        var encoder = HTTP1Encoder(pool: context.loop.bufferPool)
-        let head = encoder.encodeRequestHead(method: message.method, target: message.path, version: .http1_1,
+        let head = context.encoder.encodeRequestHead(method: message.method, target: message.path, version: .http1_1,
                                              host: authority, headers: headers)
         let request = UpstreamRequest(
             owner: self, pool: pool, loop: context.loop, head: head, chunked: upstreamChunked, method: message.method,
@@ -289,7 +302,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
 
     // MARK: - UpstreamRequestOwner
 
-    func upstreamHeaders(_ request: UpstreamRequest, _ head: HTTP1ResponseHead, endStream: Bool) {
+    func upstreamHeaders(_ request: UpstreamRequest, _ head: consuming HTTP1ResponseHead, endStream: Bool) {
         guard request === upstream, !finished else { return }
         let status = head.status
         if shouldRetry(status: status, headers: head.headers) {
@@ -305,15 +318,19 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         cluster?.stats.countUpstreamResponse(status: status)
         cluster?.stats.record(.upstreamRqTime, milliseconds: context.loop.nowMilliseconds - request.sentAt)
         if status == 101 || endStream { context.recycle(globalTimer); globalTimer = nil }
-        var headers = head.headers
+        // The fields move on (edited in place, not copied).
+        var headers = HTTPHeaders()
+        swap(&headers, &head.headers)
         if !config.suppressEnvoyHeaders && status != 101 {
             headers.add(name: "x-envoy-upstream-service-time", value: String(context.loop.nowMilliseconds - request.sentAt))
         }
-        let response = HTTPResponseMessage(status: status, headers: headers)
-        var mutated = response
-        applyResponseMutations(&mutated.headers, request: upstreamMessage, response: response)
+        var response = HTTPResponseMessage(status: status, headers: consume headers)
+        if let route, !route.responseHeaderMutations.isEmpty {
+            let original = response
+            applyResponseMutations(&response.headers, request: upstreamMessage, response: original)
+        }
         if endStream { endAttempt(request); cluster?.stats.add(.upstreamRqCompleted) }
-        callbacks.encodeHeaders(mutated, endStream: endStream)
+        callbacks.encodeHeaders(consume response, endStream: endStream)
     }
 
     func upstreamData(_ request: UpstreamRequest, _ data: ByteSlice, endStream: Bool) {
@@ -452,7 +469,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         let delay = ceiling > 0 ? context.randomValue() % ceiling : 0
         let timer = backoffTimer ?? context.timer()
         backoffTimer = timer
-        timer.start(afterMilliseconds: delay) { [weak self] in self?.startAttempt() }
+        timer.start(afterMilliseconds: delay) { [self] in self.startAttempt() }
     }
 
     // MARK: - Timeouts
@@ -462,7 +479,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         let timer = context.timer()
         globalTimer = timer
         globalStarted = context.loop.nowMilliseconds
-        timer.start(afterMilliseconds: timeout) { [weak self] in self?.globalTimeout() }
+        timer.start(afterMilliseconds: timeout) { [self] in self.globalTimeout() }
     }
 
     private func globalTimeout() {
@@ -483,7 +500,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         guard let perTry = forward?.retryPolicy?.perTryTimeoutMilliseconds, perTry > 0 else { return }
         let timer = perTryTimer ?? context.timer()
         perTryTimer = timer
-        timer.start(afterMilliseconds: perTry) { [weak self] in self?.perTryTimeout() }
+        timer.start(afterMilliseconds: perTry) { [self] in self.perTryTimeout() }
     }
 
     private func perTryTimeout() {

@@ -37,7 +37,7 @@ final class ShadowRequest: UpstreamRequestOwner {
         keepAlive = nil
     }
 
-    func upstreamHeaders(_ request: UpstreamRequest, _ head: HTTP1ResponseHead, endStream: Bool) {
+    func upstreamHeaders(_ request: UpstreamRequest, _ head: consuming HTTP1ResponseHead, endStream: Bool) {
         stats.countUpstreamResponse(status: head.status)
         if endStream { end() }
     }

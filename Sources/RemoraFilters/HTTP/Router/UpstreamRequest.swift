@@ -28,7 +28,7 @@ enum UpstreamResetReason: Equatable {
 
 /// Receives what one upstream attempt produces.
 protocol UpstreamRequestOwner: AnyObject {
-    func upstreamHeaders(_ request: UpstreamRequest, _ head: HTTP1ResponseHead, endStream: Bool)
+    func upstreamHeaders(_ request: UpstreamRequest, _ head: consuming HTTP1ResponseHead, endStream: Bool)
     func upstreamData(_ request: UpstreamRequest, _ data: ByteSlice, endStream: Bool)
     func upstreamTrailers(_ request: UpstreamRequest, _ trailers: HTTPHeaders)
     func upstreamReset(_ request: UpstreamRequest?, _ reason: UpstreamResetReason)
@@ -42,8 +42,10 @@ protocol UpstreamRequestOwner: AnyObject {
 /// (reusable only if both messages were whole and keep-alive held).
 /// Owned by the router (or a shadow), on the worker loop.
 final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
-    /// Weak: the owner may go (its stream finished) while a response event is still being delivered.
-    private weak var owner: UpstreamRequestOwner?
+    /// Strong until the attempt ends (`cancel()` or the last event sent to
+    /// the owner lets go), which breaks the owner ↔ request cycle. Not weak:
+    /// a weak reference gives the owner a side table and slow refcounting.
+    private var owner: UpstreamRequestOwner?
     let pool: HTTP1ConnectionPool
     let host: SocketAddress
     private let loop: EventLoop
@@ -88,8 +90,15 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
             self.ticket = ticket
         case .overflow:
             done = true
-            owner?.upstreamReset(self, .overflow)
+            takeOwner()?.upstreamReset(self, .overflow)
         }
+    }
+
+    /// The owner, for the attempt's last event; the request lets go of it.
+    private func takeOwner() -> UpstreamRequestOwner? {
+        let owner = self.owner
+        self.owner = nil
+        return owner
     }
 
     // MARK: - HTTP1PoolRequester
@@ -108,9 +117,9 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
         guard !done else { return }
         done = true
         switch failure {
-        case .overflow: owner?.upstreamReset(self, .overflow)
+        case .overflow: takeOwner()?.upstreamReset(self, .overflow)
         case .connectFailure(let error):
-            owner?.upstreamReset(self, error == .timedOut ? .connectionTimeout : .connectionFailure)
+            takeOwner()?.upstreamReset(self, error == .timedOut ? .connectionTimeout : .connectionFailure)
         }
     }
 
@@ -208,7 +217,7 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
 
     func connectionDidReadEOF(_ connection: Connection) {
         if tunneling {
-            owner?.upstreamTunnelEnded(self)
+            takeOwner()?.upstreamTunnelEnded(self)
             return
         }
         guard !done else { return }
@@ -224,7 +233,7 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
 
     func connection(_ connection: Connection, didFailWith error: EventLoopError) {
         if tunneling {
-            owner?.upstreamTunnelEnded(self)
+            takeOwner()?.upstreamTunnelEnded(self)
             connection.close()
             return
         }
@@ -244,7 +253,7 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
         if self.connection === connection { self.connection = nil }
         if tunneling && !done {
             done = true
-            owner?.upstreamTunnelEnded(self)
+            takeOwner()?.upstreamTunnelEnded(self)
         } else if !done {
             fail(.connectionTermination)
         }
@@ -252,12 +261,12 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
 
     // MARK: - Response events
 
-    fileprivate func responseHead(_ head: HTTP1ResponseHead) {
+    fileprivate func responseHead(_ head: consuming HTTP1ResponseHead) {
         if head.isInformational { return }  // Envoy drops upstream 1xx (100-continue is answered locally)
         responseStarted = true
         responseKeepAlive = head.keepAlive
-        let endStream = head.framing == .none
-        owner?.upstreamHeaders(self, head, endStream: endStream && head.status != 101)
+        let endStream = head.framing == .none && head.status != 101
+        owner?.upstreamHeaders(self, head, endStream: endStream)
     }
 
     fileprivate func responseBody(_ chunk: ByteSlice) {
@@ -272,7 +281,7 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
         guard !done else { return }
         done = true
         releaseConnection(reusable: responseKeepAlive && requestSent)
-        owner?.upstreamData(self, HTTP1Encoder.crlf.dropFirst(2), endStream: true)
+        takeOwner()?.upstreamData(self, HTTP1Encoder.crlf.dropFirst(2), endStream: true)
     }
 
     // MARK: - Ending
@@ -281,7 +290,7 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
         guard !done else { return }
         done = true
         releaseConnection(reusable: false)
-        owner?.upstreamReset(self, reason)
+        takeOwner()?.upstreamReset(self, reason)
     }
 
     private func releaseConnection(reusable: Bool) {
@@ -303,14 +312,16 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
             self.ticket = nil
         }
         done = true
+        owner = nil
         releaseConnection(reusable: false)
     }
 }
 
 private struct ResponseSink: HTTP1ParserDelegate {
-    unowned let request: UpstreamRequest
+    /// Lives only inside a parse call on `request`.
+    unowned(unsafe) let request: UpstreamRequest
 
-    mutating func onResponseHead(_ head: HTTP1ResponseHead) { request.responseHead(head) }
+    mutating func onResponseHead(_ head: consuming HTTP1ResponseHead) { request.responseHead(head) }
     mutating func onBody(_ chunk: ByteSlice) { request.responseBody(chunk) }
     mutating func onTrailers(_ trailers: HTTPHeaders) { request.responseTrailers(trailers) }
     mutating func onMessageComplete() { request.responseComplete() }

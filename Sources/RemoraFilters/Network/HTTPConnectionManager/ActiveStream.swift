@@ -7,7 +7,9 @@ import RemoraHTTP
 /// chain, its iteration state, and the response encoding (HTTP/1.1 framing).
 /// Owned by its `HTTPConnectionManager`, on the same loop.
 final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks {
-    unowned let manager: HTTPConnectionManager
+    /// Strong (the manager drops its stream when it finishes, which ends the
+    /// cycle); `unowned` would cost a checked retain on every access.
+    let manager: HTTPConnectionManager
     let streamInfo: StreamInfo
     private(set) var request: HTTPRequestMessage
     private let requestHead: HTTP1RequestHead?
@@ -30,18 +32,22 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     private var isHeadRequest = false
     /// `stream_idle_timeout`, or the route's `idle_timeout` once a route set it (0 = off).
     private var streamIdleTimeout: UInt64 = 0
-    private var requestID: String?
+    private var requestID: ByteSlice?
 
-    init(manager: HTTPConnectionManager, head: HTTP1RequestHead) {
+    init(manager: HTTPConnectionManager, head: consuming HTTP1RequestHead) {
         self.manager = manager
-        self.requestHead = head
         let loop = manager.loop
         streamInfo = StreamInfo(startMilliseconds: loop.nowMilliseconds,
                                 downstreamRemoteAddress: manager.connection.remoteAddress,
                                 downstreamLocalAddress: manager.connection.localAddress)
         lastActivity = loop.nowMilliseconds
-        request = Self.message(from: head, defaultHost: manager.config.http1.defaultHostForHTTP10)
+        // The fields move to the request (edited in place from here on, not
+        // copied); the stream keeps the rest of the head.
+        var headers = HTTPHeaders()
+        swap(&headers, &head.headers)
         isHeadRequest = head.method == .head
+        request = Self.message(from: head, headers: headers, defaultHost: manager.config.http1.defaultHostForHTTP10)
+        self.requestHead = head
     }
 
     /// A stream for a request whose head never finished arriving.
@@ -66,11 +72,18 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
 
     /// Request line and headers → the protocol-neutral message. An
     /// absolute-form target's authority replaces Host (RFC 9112 §3.2.2).
-    static func message(from head: HTTP1RequestHead, defaultHost: String?) -> HTTPRequestMessage {
+    static func message(from head: HTTP1RequestHead, headers: consuming HTTPHeaders, defaultHost: String?) -> HTTPRequestMessage {
         var path = head.targetString
-        // Repeated Host fields are joined, as Envoy does.
-        let hosts = head.headers.valueStrings(name: "host")
-        var authority: String? = hosts.isEmpty ? nil : hosts.joined(separator: ",")
+        var authority: String? = nil
+        if let first = headers.firstIndex(name: "host") {
+            if headers.firstIndex(name: "host", from: first + 1) == nil {
+                authority = headers.value(at: first).string
+            } else {
+                // Repeated Host fields are joined, as Envoy does.
+                authority = headers.valueStrings(name: "host").joined(separator: ",")
+            }
+            _ = headers.remove(name: "host")
+        }
         if !path.hasPrefix("/"), let schemeEnd = path.range(of: "://") {
             let rest = path[schemeEnd.upperBound...]
             let slash = rest.firstIndex(of: "/") ?? rest.endIndex
@@ -78,8 +91,6 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             path = slash == rest.endIndex ? "/" : String(rest[slash...])
         }
         if authority == nil, head.version == .http1_0, let defaultHost { authority = defaultHost }
-        var headers = head.headers
-        _ = headers.remove(name: "host")
         return HTTPRequestMessage(method: head.method, path: path, authority: authority, scheme: "http",
                                   version: head.version, headers: headers)
     }
@@ -96,7 +107,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             switch filter {
             case .router(let routerConfig):
                 let router = Router(config: routerConfig, routeTable: manager.config.routeTable, context: manager.context,
-                                    httpStats: manager.stats, connectionManagerConfig: manager.config)
+                                    httpStats: manager.stats, downstreamTrailers: manager.config.http1.enableTrailers)
                 decoders.append(router)
             }
         }
@@ -111,7 +122,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             _ = request.headers.remove(name: "expect")
             encode100Continue()
         }
-        if head.isUpgrade, let upgrade = head.headers.firstString(name: "upgrade") {
+        if head.isUpgrade, let upgrade = request.headers.firstString(name: "upgrade") {
             if manager.config.upgradeEnabled(upgrade.lowercased()) != true {
                 manager.stats.add(.downstreamRqWsOnNonWsRoute)
                 sendLocalReply(LocalReply(status: 403, details: "upgrade_failed", closeConnection: true))
@@ -223,10 +234,9 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         manager.write(ByteSlice(copying: Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)))
     }
 
-    func encodeHeaders(_ response: HTTPResponseMessage, endStream: Bool) {
+    func encodeHeaders(_ response: consuming HTTPResponseMessage, endStream: Bool) {
         guard !finished, !responseStarted else { return }
         touch()
-        var response = response
         for filter in encoders.reversed() {
             if filter.encodeHeaders(&response, endStream: endStream) == .stopIteration { break }
         }
@@ -238,7 +248,6 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
 
     private func writeResponseHead(_ response: inout HTTPResponseMessage, endStream: Bool) {
         let manager = self.manager
-        let config = manager.config
         var headers = HTTPHeaders()
         swap(&headers, &response.headers)
         // Hop-by-hop fields are the codec's business, not the peer's (an
@@ -254,13 +263,13 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             }
         }
         if !headers.contains(name: "date") { headers.add(name: "date", value: manager.context.date.current()) }
-        switch config.serverHeaderTransformation {
-        case .overwrite: headers.set(name: "server", value: config.serverName)
-        case .appendIfAbsent: if !headers.contains(name: "server") { headers.add(name: "server", value: config.serverName) }
+        switch manager.config.serverHeaderTransformation {
+        case .overwrite: headers.set(name: "server", value: manager.config.serverName)
+        case .appendIfAbsent: if !headers.contains(name: "server") { headers.add(name: "server", value: manager.config.serverName) }
         case .passThrough: break
         }
-        if let via = config.via { Self.appendVia(&headers, via) }
-        if config.alwaysSetRequestIdInResponse, let requestID, !headers.contains(name: "x-request-id") {
+        if let via = manager.config.via { Self.appendVia(&headers, via) }
+        if manager.config.alwaysSetRequestIdInResponse, let requestID, !headers.contains(name: "x-request-id") {
             headers.add(name: "x-request-id", value: requestID)
         }
 
@@ -276,7 +285,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             headers.add(name: "connection", value: "close")
             headers.add(name: "content-length", value: "0")
             responseHeadOnly = true
-            let head = manager.encoder.encodeResponseHead(status: response.status, version: .http1_1, headers: headers)
+            let head = manager.context.encoder.encodeResponseHead(status: response.status, version: .http1_1, headers: headers)
             manager.write(head)
             manager.stats.countDownstreamResponse(status: response.status)
             return
@@ -306,7 +315,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         } else if version == .http1_0 && !manager.closeAfterResponse {
             headers.add(name: "connection", value: "keep-alive")
         }
-        let head = manager.encoder.encodeResponseHead(status: response.status, version: version == .http1_0 ? .http1_0 : .http1_1, headers: headers)
+        let head = manager.context.encoder.encodeResponseHead(status: response.status, version: version == .http1_0 ? .http1_0 : .http1_1, headers: headers)
         manager.write(head)
         manager.stats.countDownstreamResponse(status: response.status)
     }
@@ -325,7 +334,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         streamInfo.bytesSent += UInt64(data.count)
         if !responseHeadOnly && data.count > 0 {
             if responseChunked {
-                manager.write(manager.encoder.chunkHeader(size: data.count))
+                manager.write(manager.context.encoder.chunkHeader(size: data.count))
                 manager.write(data)
                 manager.write(HTTP1Encoder.crlf)
             } else {
@@ -342,7 +351,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
 
     private func endResponse(trailers: HTTPHeaders?) {
         if responseChunked && !responseHeadOnly {
-            manager.write(manager.encoder.encodeLastChunk(trailers: trailers))
+            manager.write(manager.context.encoder.encodeLastChunk(trailers: trailers))
         }
         finish()
     }
@@ -388,7 +397,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         if manager.closeAfterResponse { headers.add(name: "connection", value: "close") }
         if body.isEmpty { headers.add(name: "content-length", value: "0") }
         let version: HTTPVersion = requestHead?.version == .http1_0 ? .http1_0 : .http1_1
-        manager.write(manager.encoder.encodeResponseHead(status: reply.status, version: version, headers: headers))
+        manager.write(manager.context.encoder.encodeResponseHead(status: reply.status, version: version, headers: headers))
         if !body.isEmpty && !isHeadRequest { manager.write(ByteSlice(copying: body)) }
         manager.stats.countDownstreamResponse(status: reply.status)
         finish()
@@ -425,19 +434,18 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     // MARK: - Timeouts
 
     private func armTimers() {
-        let config = manager.config
         let loop = manager.loop
-        streamIdleTimeout = config.streamIdleTimeoutMilliseconds
+        streamIdleTimeout = manager.config.streamIdleTimeoutMilliseconds
         if streamIdleTimeout > 0 {
             let timer = manager.context.timer()
             idleTimer = timer
             armIdle(after: streamIdleTimeout)
         }
-        if config.requestTimeoutMilliseconds > 0 {
+        if manager.config.requestTimeoutMilliseconds > 0 {
             let timer = manager.context.timer()
             requestTimer = timer
-            timer.start(afterMilliseconds: config.requestTimeoutMilliseconds) { [weak self] in
-                guard let self, !self.requestComplete else { return }
+            timer.start(afterMilliseconds: manager.config.requestTimeoutMilliseconds) { [self] in
+                guard !self.requestComplete else { return }
                 self.manager.stats.add(.downstreamRqTimeout)
                 self.sendLocalReply(LocalReply(status: 408, body: "request timeout", details: "request_overall_timeout",
                                                closeConnection: true))
@@ -465,8 +473,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     }
 
     private func armIdle(after ms: UInt64) {
-        idleTimer?.start(afterMilliseconds: ms) { [weak self] in
-            guard let self, !self.finished else { return }
+        idleTimer?.start(afterMilliseconds: ms) { [self] in
+            guard !self.finished else { return }
             let timeout = self.streamIdleTimeout
             let idle = self.manager.loop.nowMilliseconds - self.lastActivity
             if idle < timeout {

@@ -20,7 +20,6 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     let context: HTTPWorkerContext
     let stats: Stats<HTTPStat>
     private var parser: HTTP1Parser
-    var encoder: HTTP1Encoder
     private var pendingInput: [ByteSlice] = []
     private(set) var stream: ActiveStream?
     private var requestsStarted = 0
@@ -49,8 +48,6 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         parserConfig.allowMissingHostForHTTP10 = config.http1.acceptHTTP10
         parserConfig.allowChunkedLength = config.http1.allowChunkedLength
         parser = HTTP1Parser(kind: .request, configuration: parserConfig)
-        // Small unpooled scratch: a long-lived connection must not pin a 64 KiB read block for its heads.
-        encoder = HTTP1Encoder(headerNameCase: .lowercase, pool: nil)
         openedAt = loop.nowMilliseconds
     }
 
@@ -141,8 +138,8 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         guard timeout > 0 else { return }
         let timer = Timer(loop: loop)
         partialHeadTimer = timer
-        timer.start(afterMilliseconds: timeout) { [weak self] in
-            guard let self, self.stream == nil, !self.closed, !self.delayedClosing else { return }
+        timer.start(afterMilliseconds: timeout) { [self] in
+            guard self.stream == nil, !self.closed, !self.delayedClosing else { return }
             self.partialHeadTimer = nil
             let byHeaders = headers > 0 && headers == timeout
             if byHeaders { self.stats.add(.downstreamRqHeaderTimeout) } else { self.stats.add(.downstreamRqIdleTimeout) }
@@ -209,7 +206,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
 
     // MARK: - Parser events
 
-    fileprivate func requestHead(_ head: HTTP1RequestHead) {
+    fileprivate func requestHead(_ head: consuming HTTP1RequestHead) {
         idleTimer?.stop()
         partialHeadTimer?.close()
         partialHeadTimer = nil
@@ -316,8 +313,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
 
     /// The delay counts from when the response is fully written.
     private func armDelayedClose(_ timer: Timer, _ delay: UInt64) {
-        timer.start(afterMilliseconds: delay) { [weak self] in
-            guard let self else { return }
+        timer.start(afterMilliseconds: delay) { [self] in
             if self.connection.writeBufferedBytes > 0 {
                 self.armDelayedClose(timer, delay)
             } else {
@@ -338,8 +334,8 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     private func armIdleTimer() {
         guard let idle = config.common.idleTimeoutMilliseconds, idle > 0, !closed else { return }
         if idleTimer == nil { idleTimer = Timer(loop: loop) }
-        idleTimer?.start(afterMilliseconds: idle) { [weak self] in
-            guard let self, self.stream == nil else { return }
+        idleTimer?.start(afterMilliseconds: idle) { [self] in
+            guard self.stream == nil else { return }
             self.stats.add(.downstreamCxIdleTimeout)
             self.closeAfterResponse = true
             // Envoy closes a connection that never carried a request at once;
@@ -349,7 +345,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
                 return
             }
             let drain = self.config.drainTimeoutMilliseconds
-            self.idleTimer?.start(afterMilliseconds: drain) { [weak self] in self?.closeAfterFlush() }
+            self.idleTimer?.start(afterMilliseconds: drain) { [self] in self.closeAfterFlush() }
         }
     }
 }
@@ -357,9 +353,10 @@ public final class HTTPConnectionManager: ConnectionDelegate {
 /// Forwards parser events to the connection manager (a concrete type, so the
 /// parser's generic calls are direct).
 private struct RequestSink: HTTP1ParserDelegate {
-    unowned let manager: HTTPConnectionManager
+    /// Lives only inside `processInput`, whose `self` this is.
+    unowned(unsafe) let manager: HTTPConnectionManager
 
-    mutating func onRequestHead(_ head: HTTP1RequestHead) { manager.requestHead(head) }
+    mutating func onRequestHead(_ head: consuming HTTP1RequestHead) { manager.requestHead(head) }
     mutating func onBody(_ chunk: ByteSlice) { manager.requestBody(chunk) }
     mutating func onTrailers(_ trailers: HTTPHeaders) { manager.requestTrailers(trailers) }
     mutating func onMessageComplete() { manager.requestComplete() }

@@ -1,4 +1,5 @@
 import RemoraConfig
+import RemoraHTTP
 import RemoraCore
 import RemoraEventLoop
 import RemoraUpstream
@@ -10,12 +11,17 @@ public final class HTTPWorkerContext {
     private let clusterLookup: (String) -> WorkerCluster?
     public var requestIDs = RequestIDGenerator()
     public var date = DateHeader()
+    /// Encodes every request and response head of the worker: they are
+    /// carved one after another out of 16 KiB pooled blocks, so a head costs
+    /// no allocation and an idle connection pins no scratch memory.
+    var encoder: HTTP1Encoder
     private var random: RandomBalancer
 
     public init(loop: EventLoop, seed: UInt64, clusters: @escaping (String) -> WorkerCluster?) {
         self.loop = loop
         self.clusterLookup = clusters
         self.random = RandomBalancer(seed: seed)
+        self.encoder = HTTP1Encoder(headerNameCase: .lowercase, pool: loop.smallBufferPool)
     }
 
     public func cluster(named name: String) -> WorkerCluster? { clusterLookup(name) }

@@ -17,8 +17,8 @@ enum RequestHeaderPolicy {
         "x-envoy-downstream-service-node", "x-envoy-force-trace", "x-envoy-original-path", "x-envoy-ip-tags",
     ]
 
-    static func mutate(_ request: inout HTTPRequestMessage, manager: HTTPConnectionManager, requestID: inout String?) {
-        let config = manager.config
+    /// `requestID` gets the request's `x-request-id`, as bytes in the header storage.
+    static func mutate(_ request: inout HTTPRequestMessage, manager: HTTPConnectionManager, requestID: inout ByteSlice?) {
         // Take the headers out of the request, so that mutating them does not copy them.
         var headers = HTTPHeaders()
         swap(&headers, &request.headers)
@@ -51,9 +51,9 @@ enum RequestHeaderPolicy {
         }
 
         var external = false
-        if config.useRemoteAddress {
+        if manager.config.useRemoteAddress {
             let remote = manager.connection.remoteAddress
-            if !config.skipXffAppend, let remote {
+            if !manager.config.skipXffAppend, let remote {
                 let text = remote.isIP && isLoopback(remote) ? LocalHostAddress.forwardedForLoopback(remote) : remote.host
                 if let existing = headers.firstString(name: "x-forwarded-for"), !existing.isEmpty {
                     headers.set(name: "x-forwarded-for", value: existing + "," + text)
@@ -61,15 +61,15 @@ enum RequestHeaderPolicy {
                     headers.set(name: "x-forwarded-for", value: text)
                 }
             }
-            external = !isInternal(remote, config.internalAddresses)
-            if config.xffNumTrustedHops == 0 || !headers.contains(name: "x-forwarded-proto") {
+            external = !isInternal(remote, manager.config.internalAddresses)
+            if manager.config.xffNumTrustedHops == 0 || !headers.contains(name: "x-forwarded-proto") {
                 headers.set(name: "x-forwarded-proto", value: request.scheme)
             }
             if external {
                 let address: String?
-                if config.xffNumTrustedHops > 0 {
+                if manager.config.xffNumTrustedHops > 0 {
                     let entries = (headers.firstString(name: "x-forwarded-for") ?? "").split(separator: ",").map { $0.trimmingSpaces() }
-                    let index = entries.count - 1 - Int(config.xffNumTrustedHops)
+                    let index = entries.count - 1 - Int(manager.config.xffNumTrustedHops)
                     address = index >= 0 ? entries[index] : remote?.host
                 } else {
                     address = remote?.host
@@ -80,7 +80,7 @@ enum RequestHeaderPolicy {
             headers.add(name: "x-forwarded-proto", value: request.scheme)
         }
 
-        if let via = config.via {
+        if let via = manager.config.via {
             if let existing = headers.firstString(name: "via") {
                 headers.set(name: "via", value: existing + ", " + via)
             } else {
@@ -88,12 +88,14 @@ enum RequestHeaderPolicy {
             }
         }
 
-        if let existing = headers.firstString(name: "x-request-id"), !(external && !config.preserveExternalRequestId) {
+        if let existing = headers.first(name: "x-request-id"), !(external && !manager.config.preserveExternalRequestId) {
             requestID = existing
-        } else if config.generateRequestId {
-            let id = manager.context.requestIDs.next()
-            headers.set(name: "x-request-id", value: id)
-            requestID = id
+        } else if manager.config.generateRequestId {
+            withUnsafeTemporaryAllocation(byteCount: RequestIDGenerator.length, alignment: 1) { id in
+                manager.context.requestIDs.next(into: id)
+                headers.set(name: "x-request-id", value: UnsafeRawBufferPointer(id))
+            }
+            requestID = headers.first(name: "x-request-id")
         }
         request.headers = headers
     }
