@@ -111,3 +111,70 @@ struct TimerTests {
         runLoop(loop)
     }
 }
+
+@Suite("Timer restarts without libuv")
+struct TimerDisarmTests {
+    @Test func disarmedTimerDoesNotFire() throws {
+        let loop = try EventLoop()
+        var fired = 0
+        let timer = Timer(loop: loop)
+        timer.start(afterMilliseconds: 5) { fired += 1 }
+        timer.disarm()
+        #expect(!timer.isActive)
+        after(50, on: loop) { loop.stop() }
+        runLoop(loop)
+        #expect(fired == 0)
+    }
+
+    /// A later deadline reuses the pending libuv timer: it fires early,
+    /// sets itself again, and the callback runs at the new deadline.
+    @Test func restartForALaterDeadlineFiresAtTheNewDeadline() throws {
+        let loop = try EventLoop()
+        let timer = Timer(loop: loop)
+        var firedAt: [UInt64] = []
+        var started: UInt64 = 0
+        timer.start(afterMilliseconds: 10) { firedAt.append(0) }
+        timer.disarm()
+        after(2, on: loop) {
+            started = loop.nowMilliseconds
+            timer.start(afterMilliseconds: 60) {
+                firedAt.append(loop.nowMilliseconds - started)
+                loop.stop()
+            }
+        }
+        runLoop(loop)
+        #expect(firedAt.count == 1)
+        #expect((firedAt.first ?? 0) >= 60)
+    }
+
+    /// An earlier deadline than the pending one sets libuv again.
+    @Test func restartForAnEarlierDeadlineFiresEarly() throws {
+        let loop = try EventLoop()
+        let timer = Timer(loop: loop)
+        var fired: [String] = []
+        timer.start(afterMilliseconds: 5_000) { fired.append("late") }
+        timer.disarm()
+        let started = monotonicMilliseconds()
+        var elapsed: UInt64 = 0
+        timer.start(afterMilliseconds: 10) {
+            fired.append("early")
+            elapsed = monotonicMilliseconds() - started
+            loop.stop()
+        }
+        runLoop(loop)
+        #expect(fired == ["early"])
+        #expect(elapsed < 1_000)
+    }
+
+    @Test func repeatingTimerKeepsItsInterval() throws {
+        let loop = try EventLoop()
+        let timer = Timer(loop: loop)
+        var count = 0
+        timer.start(afterMilliseconds: 1, repeatMilliseconds: 3) {
+            count += 1
+            if count == 4 { timer.disarm(); after(20, on: loop) { loop.stop() } }
+        }
+        runLoop(loop)
+        #expect(count == 4)
+    }
+}

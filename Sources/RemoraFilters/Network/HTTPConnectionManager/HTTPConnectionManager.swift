@@ -207,7 +207,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     // MARK: - Parser events
 
     fileprivate func requestHead(_ head: consuming HTTP1RequestHead) {
-        idleTimer?.stop()
+        idleTimer?.disarm()
         partialHeadTimer?.close()
         partialHeadTimer = nil
         requestsStarted += 1

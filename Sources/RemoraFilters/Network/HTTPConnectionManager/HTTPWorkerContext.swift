@@ -35,10 +35,11 @@ public final class HTTPWorkerContext {
         spareTimers.popLast() ?? Timer(loop: loop)
     }
 
-    /// Stops `timer` and keeps it for the next request.
+    /// Disarms `timer` and keeps it for the next request (its libuv timer,
+    /// if pending, is reused by the next start instead of being removed).
     public func recycle(_ timer: Timer?) {
         guard let timer else { return }
-        timer.stop()
+        timer.disarm()
         if spareTimers.count < 4096 { spareTimers.append(timer) } else { timer.close() }
     }
 
