@@ -33,14 +33,15 @@ public final class Connection: LoopResource {
     public private(set) var bytesRead: UInt64 = 0
     public internal(set) var bytesWritten: UInt64 = 0
 
-    /// The pooled block that reads go into; its unread tail is used by the next read.
+    /// The block of the loop's read area offered to the read in progress
+    /// (between libuv's allocate and read callbacks), and where in it.
     private var readBlock: PooledBuffer?
     private var readOffset = 0
-    /// A block with less free space than this is replaced before a read.
+    /// A read is offered at least this much space.
     private static let minimumReadSpace = 8 * 1024
-    /// Reads go to small blocks until one read fills a block: bulk streams
-    /// then get large blocks (fewer syscalls), request/response traffic
-    /// keeps its memory small.
+    /// Reads go to the loop's small blocks until one read fills the space
+    /// offered: bulk streams then read into large blocks (fewer syscalls),
+    /// request/response traffic keeps its memory small.
     private var bulkReads = false
     private var offeredSpace = 0
 
@@ -120,48 +121,41 @@ public final class Connection: LoopResource {
     }
 
     fileprivate func allocate(_ buffer: UnsafeMutablePointer<uv_buf_t>) {
-        let block: PooledBuffer
-        if let current = readBlock, current.capacity - readOffset >= Connection.minimumReadSpace {
-            block = current
-        } else {
-            block = bulkReads ? loop.bufferPool.take() : loop.smallBufferPool.take()
-            readBlock = block
-            readOffset = 0
-        }
-        offeredSpace = block.capacity - readOffset
-        buffer.pointee.base = (block.base + readOffset).assumingMemoryBound(to: CChar.self)
+        let (block, offset) = bulkReads
+            ? loop.readAreas.large.space(from: loop.bufferPool, minimum: Connection.minimumReadSpace)
+            : loop.readAreas.small.space(from: loop.smallBufferPool, minimum: Connection.minimumReadSpace)
+        readBlock = block
+        readOffset = offset
+        offeredSpace = block.capacity - offset
+        buffer.pointee.base = (block.base + offset).assumingMemoryBound(to: CChar.self)
         buffer.pointee.len = offeredSpace
     }
 
     fileprivate func didRead(_ count: Int) {
-        if count > 0 {
-            if count == offeredSpace && !bulkReads && offeredSpace >= Connection.minimumReadSpace { bulkReads = true }
-            let offset = readOffset
-            readOffset += count
-            bytesRead &+= UInt64(count)
-            if let delegate, let block = readBlock {
-                delegate.connection(self, didRead: ByteSlice(storage: block, offset: offset, count: count))
+        let block = readBlock
+        readBlock = nil
+        if count > 0, let block {
+            if bulkReads {
+                loop.readAreas.large.consume(count)
+            } else {
+                loop.readAreas.small.consume(count)
+                if count == offeredSpace && offeredSpace >= Connection.minimumReadSpace { bulkReads = true }
             }
-            // When the delegate kept no slice, the whole block is free again.
-            if isKnownUniquelyReferenced(&readBlock) { readOffset = 0 }
+            bytesRead &+= UInt64(count)
+            if let delegate {
+                delegate.connection(self, didRead: ByteSlice(storage: block, offset: readOffset, count: count))
+            }
         } else if count == Int(UV_EOF.rawValue) {
             // libuv stops reading by itself at EOF; the write side stays open.
             isReading = false
             isReadClosed = true
-            readBlock = nil
             delegate?.connectionDidReadEOF(self)
         } else if count < 0 {
             uv_read_stop(stream)
             isReading = false
-            readBlock = nil
             fail(EventLoopError(uvCode: Int32(count), operation: "read from \(peerDescription)"))
         }
-        // count == 0: EAGAIN, the socket is drained. A block nobody else
-        // holds goes back to the pool, so an idle connection pins no memory.
-        else if readBlock != nil && isKnownUniquelyReferenced(&readBlock) {
-            readBlock = nil
-            readOffset = 0
-        }
+        // count == 0: EAGAIN, nothing was read.
     }
 
     /// Tells the delegate once about an I/O error; the owner then closes.

@@ -33,6 +33,11 @@ public final class EventLoop: @unchecked Sendable {
     /// Small blocks (16 KiB) for connections whose reads are small (requests,
     /// responses); a read that fills one moves the connection to `bufferPool`.
     public let smallBufferPool: BufferPool
+    /// The blocks reads go into, shared by every connection of the loop
+    /// (libuv reads one socket at a time): a read takes the free tail of the
+    /// current block, so an idle or request/response connection pins no
+    /// block of its own, only the bytes its slices still hold.
+    var readAreas = (small: ReadArea(), large: ReadArea())
 
     /// True once `stop()` has begun closing the loop's handles. Loop thread only.
     private(set) var isStopping = false
@@ -227,6 +232,8 @@ public final class EventLoop: @unchecked Sendable {
         uv_walk(loop, closeHandleForShutdown, nil)
         runFlushes()
         closeFlushHandles()
+        readAreas.small.release()
+        readAreas.large.release()
     }
 
     func setThread(_ thread: uv_thread_t) {
