@@ -88,7 +88,13 @@ int remora_page_out_file_mappings(void) {
         int n = sscanf(line, "%lx-%lx %7s %lx %15s %lu %767s", &start, &end, perms, &offset, dev, &inode, path);
         if (n < 6 || inode == 0 || path[0] != '/') continue;
         if (perms[1] == 'w') continue;  /* writable (relocated data) stays */
-        if (madvise((void *)start, end - start, MADV_PAGEOUT) == 0) {
+        /* Code is never written, so dropping it from this process's page
+           tables loses nothing: a page still in use faults back in from the
+           page cache. Unlike MADV_PAGEOUT this also works for pages that
+           other processes map (the Swift runtime, libc). Read-only data may
+           hold relocated (private, dirty) pages and is only paged out. */
+        int advice = perms[2] == 'x' ? MADV_DONTNEED : MADV_PAGEOUT;
+        if (madvise((void *)start, end - start, advice) == 0) {
             advised++;
         } else if (errno == EINVAL && advised == 0) {
             fclose(f);
