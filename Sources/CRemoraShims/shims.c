@@ -76,33 +76,66 @@ int remora_set_thread_name(const char *name) {
     return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0) == 0 ? 0 : -errno;
 }
 
+/* One mapping of /proc/self/smaps, as far as the page-out needs it. */
+struct remora_mapping {
+    unsigned long start, end, inode;
+    char perms[8];
+    int file;                 /* backed by a named file */
+    unsigned long dirty_kb;   /* Private_Dirty */
+    unsigned long anon_kb;    /* Anonymous */
+};
+
+/* Advises one finished mapping; returns 1 if advised, 0 if skipped, -errno
+   if the kernel refused MADV_PAGEOUT itself. */
+static int remora_advise(const struct remora_mapping *m) {
+    if (!m->file || m->perms[0] != 'r' || m->perms[1] == 'w') return 0;  /* writable (relocated data) stays */
+    /* Code nobody wrote to (no private dirty or anonymous pages: no
+       relocations, breakpoints, uprobes or patches) can be dropped from this
+       process's page tables without losing anything: a page still in use
+       faults back in from the page cache. Unlike MADV_PAGEOUT this also
+       works for pages other processes map (the Swift runtime, libc).
+       Anything else is only paged out, which never discards a change. */
+    if (m->perms[2] == 'x' && m->dirty_kb == 0 && m->anon_kb == 0 &&
+        madvise((void *)m->start, m->end - m->start, MADV_DONTNEED) == 0) {
+        return 1;
+    }
+    if (madvise((void *)m->start, m->end - m->start, MADV_PAGEOUT) == 0) return 1;
+    return errno == EINVAL ? -EINVAL : 0;
+}
+
 int remora_page_out_file_mappings(void) {
-    FILE *f = fopen("/proc/self/maps", "r");
+    FILE *f = fopen("/proc/self/smaps", "r");
     if (!f) return -errno;
     char line[1024];
-    int advised = 0;
+    int advised = 0, refused = 0, have = 0;
+    struct remora_mapping m;
+    memset(&m, 0, sizeof m);
     while (fgets(line, sizeof line, f)) {
-        unsigned long start, end, offset, inode;
+        unsigned long start, end, offset, inode, kb;
         char perms[8], dev[16], path[768];
         path[0] = 0;
-        int n = sscanf(line, "%lx-%lx %7s %lx %15s %lu %767s", &start, &end, perms, &offset, dev, &inode, path);
-        if (n < 6 || inode == 0 || path[0] != '/') continue;
-        if (perms[1] == 'w') continue;  /* writable (relocated data) stays */
-        /* Code is never written, so dropping it from this process's page
-           tables loses nothing: a page still in use faults back in from the
-           page cache. Unlike MADV_PAGEOUT this also works for pages that
-           other processes map (the Swift runtime, libc). Read-only data may
-           hold relocated (private, dirty) pages and is only paged out. */
-        int advice = perms[2] == 'x' ? MADV_DONTNEED : MADV_PAGEOUT;
-        if (madvise((void *)start, end - start, advice) == 0) {
-            advised++;
-        } else if (errno == EINVAL && advised == 0) {
-            fclose(f);
-            return -EINVAL;
+        if (sscanf(line, "%lx-%lx %7s %lx %15s %lu %767s", &start, &end, perms, &offset, dev, &inode, path) >= 6) {
+            memset(&m, 0, sizeof m);
+            m.start = start;
+            m.end = end;
+            m.inode = inode;
+            memcpy(m.perms, perms, sizeof m.perms);
+            m.file = inode != 0 && path[0] == '/';
+            have = 1;
+        } else if (have && sscanf(line, "Private_Dirty: %lu kB", &kb) == 1) {
+            m.dirty_kb = kb;
+        } else if (have && sscanf(line, "Anonymous: %lu kB", &kb) == 1) {
+            m.anon_kb = kb;
+        } else if (have && strncmp(line, "VmFlags:", 8) == 0) {
+            /* The last field of a mapping's entry. */
+            int r = remora_advise(&m);
+            if (r > 0) advised++;
+            else if (r < 0) refused++;
+            have = 0;
         }
     }
     fclose(f);
-    return advised;
+    return advised == 0 && refused > 0 ? -EINVAL : advised;
 }
 
 void remora_trim_heap(void) {

@@ -56,7 +56,8 @@ public final class Timer: LoopResource {
         // iteration. Before `run()` that cache is as old as the loop, and a
         // timer started then would be due too early; refresh it.
         if !loop.hasRun { uv_update_time(loop.loop) }
-        deadline = uv_now(loop.loop) &+ afterMilliseconds
+        let (due, overflow) = uv_now(loop.loop).addingReportingOverflow(afterMilliseconds)
+        deadline = overflow ? .max : due
         repeatInterval = repeatMilliseconds
         armed = true
         takeActiveHold()

@@ -41,9 +41,10 @@ int remora_set_linger_zero(int fd);
 
 /// Asks the kernel to reclaim the resident pages of this process's
 /// file-backed, read-only mappings (code and constant data of the binary and
-/// its libraries): code with madvise(MADV_DONTNEED), which drops it from this
-/// process even when other processes share it, read-only data with
-/// madvise(MADV_PAGEOUT). Pages still in use fault back
+/// its libraries). Code that /proc/self/smaps shows was never written to
+/// (no private dirty pages) goes with madvise(MADV_DONTNEED), which drops it
+/// from this process even when other processes share it; everything else
+/// with madvise(MADV_PAGEOUT), which never discards a change. Pages still in use fault back
 /// in from the page cache; what only start-up touched (config decoding,
 /// schema tables) stops counting against the process. Returns the number of
 /// mappings advised, or -errno if the kernel lacks MADV_PAGEOUT.
