@@ -43,7 +43,12 @@ public final class ForwardAction: Sendable {
     /// listed here overrides the connection manager's setting for this route.
     public let upgrades: [String: Bool]
 
-    public init(cluster: ClusterSpecifier, clusterNotFoundResponseCode: Int, pathRewrite: PathRewrite?, hostRewrite: HostRewrite?, appendXForwardedHost: Bool, timeoutMilliseconds: UInt64, idleTimeoutMilliseconds: UInt64?, maxStreamDurationMilliseconds: UInt64?, retryPolicy: RetryPolicy?, mirrorPolicies: [MirrorPolicy], hashPolicies: [HashPolicy], priority: RoutingPriority, upgrades: [String: Bool]) {
+    public init(
+        cluster: ClusterSpecifier, clusterNotFoundResponseCode: Int, pathRewrite: PathRewrite?,
+        hostRewrite: HostRewrite?, appendXForwardedHost: Bool, timeoutMilliseconds: UInt64,
+        idleTimeoutMilliseconds: UInt64?, maxStreamDurationMilliseconds: UInt64?, retryPolicy: RetryPolicy?,
+        mirrorPolicies: [MirrorPolicy], hashPolicies: [HashPolicy], priority: RoutingPriority,
+        upgrades: [String: Bool]) {
         self.cluster = cluster
         self.clusterNotFoundResponseCode = clusterNotFoundResponseCode
         self.pathRewrite = pathRewrite

@@ -251,9 +251,7 @@ public struct HTTPHeaders {
 
     /// Appends a field, copying `name` and `value`.
     public mutating func add(name: String, value: String) {
-        Self.withNameBytes(name) { n in
-            Self.withNameBytes(value) { v in addCopying(name: n, value: v) }
-        }
+        Self.withNameBytes(value) { add(name: name, value: $0) }
     }
 
     /// Appends a field, copying `value`'s bytes.
@@ -280,7 +278,7 @@ public struct HTTPHeaders {
 
     /// Appends a field that references the slices' bytes in place (no copy).
     public mutating func add(name: ByteSlice, value: ByteSlice) {
-        guard let ns = storageIndex(for: name.storage), let vs = storageIndex(for: value.storage) else {
+        guard let ns = storages.index(of: name.storage), let vs = storages.index(of: value.storage) else {
             name.withUnsafeBytes { nb in value.withUnsafeBytes { vb in addCopying(name: nb, value: vb) } }
             return
         }
@@ -292,7 +290,7 @@ public struct HTTPHeaders {
 
     /// Appends a field whose value references `value`'s bytes in place.
     public mutating func add(name: String, value: ByteSlice) {
-        guard let vs = storageIndex(for: value.storage) else {
+        guard let vs = storages.index(of: value.storage) else {
             Self.withNameBytes(name) { n in value.withUnsafeBytes { vb in addCopying(name: n, value: vb) } }
             return
         }
@@ -306,12 +304,7 @@ public struct HTTPHeaders {
     /// Replaces every field called `name` by one field: the first one keeps
     /// its place and takes `value`; the others go. Appends if there was none.
     public mutating func set(name: String, value: String) {
-        guard let position = firstIndex(name: name) else {
-            add(name: name, value: value)
-            return
-        }
-        let (vs, vo) = Self.withNameBytes(value) { copyIntoArena($0) }
-        replace(name: name, at: position, valueStorage: vs, valueOffset: vo, valueCount: value.utf8.count)
+        Self.withNameBytes(value) { set(name: name, value: $0) }
     }
 
     /// `set(name:value:)` with the value referenced in place.
@@ -320,7 +313,7 @@ public struct HTTPHeaders {
             add(name: name, value: value)
             return
         }
-        guard let vs = storageIndex(for: value.storage) else {
+        guard let vs = storages.index(of: value.storage) else {
             set(name: name, value: value.string)
             return
         }
@@ -401,10 +394,6 @@ public struct HTTPHeaders {
 
     // MARK: - Storage management
 
-    private mutating func storageIndex(for buffer: PooledBuffer) -> UInt16? {
-        storages.index(of: buffer)
-    }
-
     private mutating func addCopying(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
         let (ns, no) = copyIntoArena(name)
         let (vs, vo) = copyIntoArena(value)
@@ -420,7 +409,7 @@ public struct HTTPHeaders {
     /// bytes already in an arena are never written again, and slices handed
     /// out earlier stay valid.
     private mutating func copyIntoArena(_ bytes: UnsafeRawBufferPointer) -> (UInt16, Int) {
-        var arena: PooledBuffer
+        let arena: PooledBuffer
         if arenaIndex >= 0, case let current = storages[UInt16(arenaIndex)], current.fill + bytes.count <= current.capacity {
             arena = current
         } else {

@@ -78,8 +78,6 @@ enum HeaderMutator {
             return nil
         case .responseCode:
             return info.responseCode.map { String($0) }
-        default:
-            return nil
         }
     }
 

@@ -434,7 +434,6 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     // MARK: - Timeouts
 
     private func armTimers() {
-        let loop = manager.loop
         streamIdleTimeout = manager.config.streamIdleTimeoutMilliseconds
         if streamIdleTimeout > 0 {
             let timer = manager.context.timer()

@@ -1,7 +1,7 @@
 import RemoraConfig
-import RemoraHTTP
 import RemoraCore
 import RemoraEventLoop
+import RemoraHTTP
 import RemoraUpstream
 
 /// What the HTTP path needs from its worker: the loop, the worker's view of

@@ -51,7 +51,7 @@ public final class TcpProxySession: ConnectionDelegate {
         loop.assertInLoop()
         downstream.delegate = self
         proxyStats.add(.downstreamCxTotal)
-        guard let cluster else {
+        guard cluster != nil else {
             proxyStats.add(.downstreamCxNoRoute)
             finish()
             return
