@@ -102,23 +102,65 @@ public final class Connection: LoopResource {
 
     // MARK: Reading
 
-    /// Starts delivering reads to the delegate. No effect once closed or after EOF.
+    /// Starts delivering reads to the delegate, unless reads are held
+    /// disabled (`readDisable`). No effect once closed or after EOF.
     public func startReading() {
         loop.assertInLoop()
-        guard !isClosed, !isReading, !isReadClosed else { return }
-        // Fails only on a closing or unreadable stream, which the guard excludes.
-        if uv_read_start(stream, connectionAllocate, connectionRead) == 0 {
-            isReading = true
+        wantsReading = true
+        updateReading()
+    }
+
+    /// Stops reads: bytes wait in the kernel until `startReading()`. This is
+    /// the owner's switch; back-pressure from other parties goes through
+    /// `readDisable`, so that one party cannot undo another's.
+    public func stopReading() {
+        loop.assertInLoop()
+        wantsReading = false
+        updateReading()
+    }
+
+    /// Envoy's `readDisable(bool)`: each party that needs reads stopped
+    /// (a full write buffer on the other side, a request waiting for its
+    /// response) holds one count, and releases it with `false`. Reads run
+    /// only while no count is held (and the owner wants them).
+    public func readDisable(_ disable: Bool) {
+        loop.assertInLoop()
+        if disable {
+            readDisableCount += 1
+        } else {
+            precondition(readDisableCount > 0, "readDisable(false) without a matching readDisable(true)")
+            readDisableCount -= 1
+        }
+        updateReading()
+    }
+
+    /// How many parties hold reads disabled.
+    public private(set) var readDisableCount = 0
+    private var wantsReading = false
+
+    private func updateReading() {
+        let should = wantsReading && readDisableCount == 0 && !isClosed && !isReadClosed
+        if should && !isReading {
+            // Fails only on a closing or unreadable stream, which the guard excludes.
+            if uv_read_start(stream, connectionAllocate, connectionRead) == 0 { isReading = true }
+        } else if !should && isReading {
+            uv_read_stop(stream)
+            isReading = false
+        }
+        // While others hold reads off, a reset from the peer is still noticed.
+        let watch = !isReading && wantsReading && readDisableCount > 0 && kind == .tcp && !isClosed && !isReadClosed
+        if watch && resetWatch == nil {
+            resetWatch = PeerResetWatch(loop: loop, stream: stream) { [unowned self] in
+                self.resetWatch = nil
+                self.fail(EventLoopError(uvCode: Int32(UV_ECONNRESET.rawValue), operation: "read from \(self.peerDescription)"))
+            }
+        } else if !watch, let resetWatch {
+            resetWatch.close()
+            self.resetWatch = nil
         }
     }
 
-    /// Stops reads (backpressure); bytes wait in the kernel until `startReading()`.
-    public func stopReading() {
-        loop.assertInLoop()
-        guard isReading else { return }
-        uv_read_stop(stream)
-        isReading = false
-    }
+    private var resetWatch: PeerResetWatch?
 
     fileprivate func allocate(_ buffer: UnsafeMutablePointer<uv_buf_t>) {
         let (block, offset) = bulkReads
@@ -182,6 +224,8 @@ public final class Connection: LoopResource {
         isClosed = true
         isReading = false
         readBlock = nil
+        resetWatch?.close()
+        resetWatch = nil
         dropPendingWrites()
         // Completions waiting for a FIN that will never be sent; dropping
         // them here also breaks any cycle through captures of `self`.
