@@ -148,6 +148,9 @@ final class Worker: @unchecked Sendable {
         onDrained = done
         for listener in listeners { listener.socket.stopAccepting() }
         listeners.removeAll()
+        // HTTP connections close as soon as their current exchange is done;
+        // TCP sessions run until they end or the drain time does.
+        for case let manager as HTTPConnectionManager in sessions.values { manager.startDraining() }
         checkDrained()
     }
 

@@ -8,6 +8,7 @@ public enum ClusterStat: Int, StatName {
     case upstreamCxDestroy, upstreamCxDestroyLocal, upstreamCxDestroyRemote
     case upstreamCxRxBytesTotal, upstreamCxTxBytesTotal
     case upstreamFlowControlPausedReadingTotal, upstreamFlowControlResumedReadingTotal
+    case upstreamFlowControlBackedUpTotal, upstreamFlowControlDrainedTotal
     case membershipTotal, membershipHealthy, membershipChange
     case updateAttempt, updateSuccess, updateFailure
     case upstreamCxConnectMs, upstreamCxLengthMs
@@ -37,6 +38,8 @@ public enum ClusterStat: Int, StatName {
         case .upstreamCxTxBytesTotal: "upstream_cx_tx_bytes_total"
         case .upstreamFlowControlPausedReadingTotal: "upstream_flow_control_paused_reading_total"
         case .upstreamFlowControlResumedReadingTotal: "upstream_flow_control_resumed_reading_total"
+        case .upstreamFlowControlBackedUpTotal: "upstream_flow_control_backed_up_total"
+        case .upstreamFlowControlDrainedTotal: "upstream_flow_control_drained_total"
         case .membershipTotal: "membership_total"
         case .membershipHealthy: "membership_healthy"
         case .membershipChange: "membership_change"

@@ -101,8 +101,13 @@ public protocol HTTPDecoderFilterCallbacks: AnyObject {
     /// The bytes after an accepted upgrade flow through these two.
     func sendUpgradedData(_ data: ByteSlice)
     func endUpgradedData()
-    /// Read-disable the downstream (flow control from the upstream side).
-    func setDownstreamReadingEnabled(_ enabled: Bool)
+    /// Envoy's decoder-filter watermark callbacks: the filter's upstream
+    /// can take no more request bytes, so the downstream stops reading
+    /// (one read-disable count per call, released by the matching
+    /// `...BelowWriteBufferLowWatermark`; the stream releases what is still
+    /// held when it ends).
+    func onDecoderFilterAboveWriteBufferHighWatermark()
+    func onDecoderFilterBelowWriteBufferLowWatermark()
     /// Replaces `stream_idle_timeout` for this stream (a route's `idle_timeout`; 0 disables).
     func overrideIdleTimeout(_ milliseconds: UInt64)
 }

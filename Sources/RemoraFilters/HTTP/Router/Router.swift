@@ -175,7 +175,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             startGlobalTimer()
         }
         upstream?.sendData(data, endStream: endStream)
-        for shadow in shadows { shadow.sendData(data, endStream: endStream) }
+        for shadow in shadows where shadow.isActive { shadow.sendData(data, endStream: endStream) }
         return .stopIterationNoBuffer
     }
 
@@ -190,6 +190,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         } else {
             upstream?.sendData(emptySlice, endStream: true)
         }
+        for shadow in shadows where shadow.isActive { shadow.sendData(emptySlice, endStream: true) }
         return .stopIteration
     }
 
@@ -247,8 +248,10 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         let request = UpstreamRequest(
             owner: self, pool: pool, loop: context.loop, head: head, chunked: upstreamChunked, method: message.method,
             maxResponseHeadBytes: Int(cluster.config.http.common.maxResponseHeadersKB) * 1024,
-            maxResponseHeaders: Int(cluster.config.http.common.maxHeadersCount))
+            maxResponseHeaders: Int(cluster.config.http.common.maxHeadersCount),
+            bufferLimit: cluster.config.bufferLimitBytes)
         upstream = request
+        if downstreamFull { request.setReading(false) }
         cluster.stats.add(.upstreamRqActive)
         for slice in bodyCopy { request.sendData(slice, endStream: false) }
         if requestEnded {
@@ -298,6 +301,20 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             holdsRequestResource = false
         }
         if upstream === request { upstream = nil }
+        releaseDownstreamReads()
+    }
+
+    /// One read-disable count on the downstream while the current attempt's
+    /// upstream can take no more of the request.
+    private var holdsDownstreamReads = false
+    /// The downstream's write buffer is above its high watermark: response
+    /// bytes wait in the upstream's socket.
+    private var downstreamFull = false
+
+    private func releaseDownstreamReads() {
+        guard holdsDownstreamReads else { return }
+        holdsDownstreamReads = false
+        callbacks.onDecoderFilterBelowWriteBufferLowWatermark()
     }
 
     // MARK: - UpstreamRequestOwner
@@ -403,7 +420,16 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     }
 
     func upstreamWriteBuffer(_ request: UpstreamRequest, aboveHigh: Bool) {
-        callbacks.setDownstreamReadingEnabled(!aboveHigh)
+        guard request === upstream, !finished else { return }
+        if aboveHigh {
+            guard !holdsDownstreamReads else { return }
+            holdsDownstreamReads = true
+            cluster?.stats.add(.upstreamFlowControlBackedUpTotal)
+            callbacks.onDecoderFilterAboveWriteBufferHighWatermark()
+        } else {
+            if holdsDownstreamReads { cluster?.stats.add(.upstreamFlowControlDrainedTotal) }
+            releaseDownstreamReads()
+        }
     }
 
     func upgradedDataFromDownstream(_ data: ByteSlice) {
@@ -414,8 +440,17 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         upstream?.endTunnel()
     }
 
-    func downstreamWriteBufferAboveHigh() { upstream?.setReading(false) }
-    func downstreamWriteBufferBelowLow() { upstream?.setReading(true) }
+    func downstreamWriteBufferAboveHigh() {
+        downstreamFull = true
+        cluster?.stats.add(.upstreamFlowControlPausedReadingTotal)
+        upstream?.setReading(false)
+    }
+
+    func downstreamWriteBufferBelowLow() {
+        downstreamFull = false
+        cluster?.stats.add(.upstreamFlowControlResumedReadingTotal)
+        upstream?.setReading(true)
+    }
 
     // MARK: - Retries
 
@@ -537,7 +572,8 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             }
             copy.headers.set(name: "x-envoy-internal", value: "true")
             if let local = HostAddressText.local { copy.headers.set(name: "x-forwarded-for", value: local) }
-            let shadow = ShadowRequest(cluster: cluster, host: host, loop: context.loop, request: copy, chunked: upstreamChunked)
+            let shadow = ShadowRequest(cluster: cluster, host: host, context: context, request: copy, chunked: upstreamChunked,
+                                       timeoutMilliseconds: forward?.timeoutMilliseconds ?? 0)
             shadows.append(shadow)
             shadow.start(endStream: requestEnded)
         }
@@ -583,7 +619,10 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             endAttempt(upstream)
         }
         releaseRetryResource()
-        // Shadows are fire and forget: they finish on their own.
+        // Shadows with the whole request finish on their own (bounded by
+        // their timeout); the others can never finish.
+        for shadow in shadows { shadow.mainStreamEnded() }
+        shadows.removeAll()
     }
 }
 

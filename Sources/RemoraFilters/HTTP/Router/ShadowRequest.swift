@@ -4,36 +4,85 @@ import RemoraHTTP
 import RemoraUpstream
 
 /// A mirrored copy of a request (`request_mirror_policies`): sent to the
-/// shadow cluster, its response read and dropped. Fire and forget: it keeps
-/// itself alive until its upstream attempt ends.
+/// shadow cluster, its response read and dropped. It keeps itself alive until
+/// its upstream attempt ends, and never slows or bloats the main request:
+///
+/// - the route's timeout bounds it (Envoy gives shadows the route timeout);
+/// - a shadow whose upstream cannot take the body as fast as the main
+///   request sends it (its write buffer or body queue passes the cluster's
+///   buffer limit) is dropped, never waited for, and counted in the shadow
+///   cluster's `upstream_rq_cancelled`;
+/// - when the main stream ends before the whole request was mirrored, the
+///   shadow is cancelled (it could never be completed).
+///
+/// Owned by itself, on the worker loop.
 final class ShadowRequest: UpstreamRequestOwner {
     private var upstream: UpstreamRequest?
     private var keepAlive: ShadowRequest?
     private let stats: Stats<ClusterStat>
+    private let context: HTTPWorkerContext
+    private let timeoutMilliseconds: UInt64
+    private var timer: Timer?
+    private var requestEnded = false
 
-    init(cluster: WorkerCluster, host: SocketAddress, loop: EventLoop, request: HTTPRequestMessage, chunked: Bool) {
+    init(cluster: WorkerCluster, host: SocketAddress, context: HTTPWorkerContext, request: HTTPRequestMessage,
+         chunked: Bool, timeoutMilliseconds: UInt64) {
         stats = cluster.stats
+        self.context = context
+        self.timeoutMilliseconds = timeoutMilliseconds
+        let loop = context.loop
         var encoder = HTTP1Encoder(pool: loop.bufferPool)
         let head = encoder.encodeRequestHead(method: request.method, target: request.path, host: request.authority ?? "",
                                              headers: request.headers)
         upstream = UpstreamRequest(
             owner: self, pool: cluster.httpPool(for: host, loop: loop), loop: loop, head: head, chunked: chunked,
-            method: request.method, maxResponseHeadBytes: 80 * 1024, maxResponseHeaders: 100)
+            method: request.method, maxResponseHeadBytes: 80 * 1024, maxResponseHeaders: 100,
+            bufferLimit: cluster.config.bufferLimitBytes)
     }
+
+    /// Whether the shadow is still running.
+    var isActive: Bool { upstream != nil }
 
     func start(endStream: Bool) {
         keepAlive = self
-        if endStream { upstream?.sendData(emptySlice, endStream: true) }
+        if endStream {
+            requestEnded = true
+            upstream?.sendData(emptySlice, endStream: true)
+        }
         stats.add(.upstreamRqTotal)
+        if timeoutMilliseconds > 0 {
+            let timer = context.timer()
+            self.timer = timer
+            timer.start(afterMilliseconds: timeoutMilliseconds) { [self] in
+                self.stats.add(.upstreamRqTimeout)
+                self.cancel()
+            }
+        }
         upstream?.start()
     }
 
     func sendData(_ data: ByteSlice, endStream: Bool) {
+        if endStream { requestEnded = true }
         upstream?.sendData(data, endStream: endStream)
+    }
+
+    /// The main stream is gone: a shadow still waiting for request bytes
+    /// can never finish, so it stops; one with the whole request goes on.
+    func mainStreamEnded() {
+        guard !requestEnded, upstream != nil else { return }
+        stats.add(.upstreamRqCancelled)
+        cancel()
+    }
+
+    private func cancel() {
+        upstream?.cancel()
+        end()
     }
 
     private func end() {
         upstream = nil
+        context.recycle(timer)
+        timer = nil
         keepAlive = nil
     }
 
@@ -46,5 +95,11 @@ final class ShadowRequest: UpstreamRequestOwner {
     func upstreamReset(_ request: UpstreamRequest?, _ reason: UpstreamResetReason) { end() }
     func upstreamTunnelData(_ request: UpstreamRequest, _ data: ByteSlice) {}
     func upstreamTunnelEnded(_ request: UpstreamRequest) { end() }
-    func upstreamWriteBuffer(_ request: UpstreamRequest, aboveHigh: Bool) {}
+
+    /// A shadow that cannot keep up is dropped, not waited for.
+    func upstreamWriteBuffer(_ request: UpstreamRequest, aboveHigh: Bool) {
+        guard aboveHigh, upstream != nil else { return }
+        stats.add(.upstreamRqCancelled)
+        cancel()
+    }
 }

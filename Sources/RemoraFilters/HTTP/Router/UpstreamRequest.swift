@@ -55,8 +55,17 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
     private var ticket: HTTP1ConnectionPool.Ticket?
     private var parser: HTTP1Parser
     private var encoder: HTTP1Encoder
-    /// Body slices waiting for the connection.
+    /// Body slices waiting for the connection, bounded as the connection's
+    /// write buffer is: past `bufferLimit` the owner hears "above high
+    /// watermark" (and stops reading the downstream) until they are written.
     private var queuedBody: [ByteSlice] = []
+    private var queuedBytes = 0
+    private var queuedAboveHigh = false
+    private let bufferLimit: Int
+    /// The owner asked for no response bytes (its downstream is full): one
+    /// read-disable count on the connection, given back before it is released.
+    private var holdsReadDisable = false
+    private var readingWanted = true
     private var queuedEnd = false
     private var queuedTrailers: HTTPHeaders?
     private(set) var requestSent = false
@@ -64,11 +73,14 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
     private var responseKeepAlive = false
     private var done = false
     private var tunneling = false
+    /// The parser saw the response's end; acted on once the parse call returns.
+    private var responseEnded = false
     private(set) var sentAt: UInt64 = 0
 
     init(owner: UpstreamRequestOwner, pool: HTTP1ConnectionPool, loop: EventLoop, head: ByteSlice, chunked: Bool,
-         method: HTTPMethod, maxResponseHeadBytes: Int, maxResponseHeaders: Int) {
+         method: HTTPMethod, maxResponseHeadBytes: Int, maxResponseHeaders: Int, bufferLimit: Int) {
         self.owner = owner
+        self.bufferLimit = bufferLimit
         self.pool = pool
         self.host = pool.host
         self.loop = loop
@@ -130,8 +142,16 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
         connection.write(head)
         for slice in queuedBody { writeBody(slice) }
         queuedBody.removeAll()
+        queuedBytes = 0
         if queuedEnd { writeEnd(trailers: queuedTrailers) }
+        if !readingWanted { setReading(false) }
         connection.startReading()
+        // The queue now sits in the connection's buffer, which reports its
+        // own watermarks: give back the queue's.
+        if queuedAboveHigh {
+            queuedAboveHigh = false
+            owner?.upstreamWriteBuffer(self, aboveHigh: false)
+        }
     }
 
     // MARK: - Request body
@@ -139,7 +159,14 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
     func sendData(_ data: ByteSlice, endStream: Bool) {
         guard !done else { return }
         if connection == nil {
-            if data.count > 0 { queuedBody.append(data) }
+            if data.count > 0 {
+                queuedBody.append(data)
+                queuedBytes += data.count
+                if !queuedAboveHigh && bufferLimit > 0 && queuedBytes > bufferLimit {
+                    queuedAboveHigh = true
+                    owner?.upstreamWriteBuffer(self, aboveHigh: true)
+                }
+            }
             if endStream { queuedEnd = true }
             return
         }
@@ -179,9 +206,17 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
         connection?.shutdownWrite()
     }
 
+    /// Flow control from the owner's downstream: no response bytes are
+    /// read while it is full.
     func setReading(_ enabled: Bool) {
-        if enabled { connection?.startReading() } else { connection?.stopReading() }
+        readingWanted = enabled
+        guard let connection, holdsReadDisable == enabled else { return }
+        holdsReadDisable = !enabled
+        connection.readDisable(!enabled)
     }
+
+    /// Whether the response bytes queued here are at their end.
+    var queuedBodyBytes: Int { queuedBytes }
 
     // MARK: - ConnectionDelegate
 
@@ -203,7 +238,13 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
             }
             input = input.dropFirst(min(result.consumed, input.count))
             switch result.stop {
-            case .needMoreData, .messageComplete:
+            case .needMoreData:
+                continue
+            case .messageComplete:
+                // Bytes after a whole response, with no request to answer,
+                // mean the peer and the parser disagree on framing: the
+                // connection is not reused (Envoy: `r/extra-bytes`).
+                if responseEnded { responseComplete(reusable: input.count == 0) }
                 continue
             case .upgrade:
                 tunneling = true
@@ -228,6 +269,7 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
             fail(.connectionTermination)
             return
         }
+        if responseEnded { responseComplete(reusable: false) }
         if !done { fail(.connectionTermination) }
     }
 
@@ -277,10 +319,14 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
         owner?.upstreamTrailers(self, trailers)
     }
 
-    fileprivate func responseComplete() {
+    fileprivate func responseMessageEnded() {
+        responseEnded = true
+    }
+
+    private func responseComplete(reusable: Bool) {
         guard !done else { return }
         done = true
-        releaseConnection(reusable: responseKeepAlive && requestSent)
+        releaseConnection(reusable: reusable && responseKeepAlive && requestSent)
         takeOwner()?.upstreamData(self, HTTP1Encoder.crlf.dropFirst(2), endStream: true)
     }
 
@@ -293,14 +339,18 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
         takeOwner()?.upstreamReset(self, reason)
     }
 
-    private func releaseConnection(reusable: Bool) {
+    private func releaseConnection(reusable: Bool, reset: Bool = false) {
         guard let connection else { return }
         self.connection = nil
+        if holdsReadDisable {
+            holdsReadDisable = false
+            connection.readDisable(false)
+        }
         if reusable {
             pool.release(connection, reusable: true)
         } else {
             connection.delegate = nil
-            connection.close()
+            connection.close(reset: reset)
             pool.connectionClosed(connection)
         }
     }
@@ -313,7 +363,9 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
         }
         done = true
         owner = nil
-        releaseConnection(reusable: false)
+        // An abandoned exchange: RST frees what the kernels hold at both
+        // ends at once and tells the upstream the request is not whole.
+        releaseConnection(reusable: false, reset: true)
     }
 }
 
@@ -324,5 +376,5 @@ private struct ResponseSink: HTTP1ParserDelegate {
     mutating func onResponseHead(_ head: consuming HTTP1ResponseHead) { request.responseHead(head) }
     mutating func onBody(_ chunk: ByteSlice) { request.responseBody(chunk) }
     mutating func onTrailers(_ trailers: HTTPHeaders) { request.responseTrailers(trailers) }
-    mutating func onMessageComplete() { request.responseComplete() }
+    mutating func onMessageComplete() { request.responseMessageEnded() }
 }

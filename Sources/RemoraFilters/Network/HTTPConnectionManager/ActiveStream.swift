@@ -411,9 +411,22 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         manager.closeNow()
     }
 
-    func setDownstreamReadingEnabled(_ enabled: Bool) {
-        if enabled { manager.connection.startReading() } else { manager.connection.stopReading() }
+    func onDecoderFilterAboveWriteBufferHighWatermark() {
+        guard !finished else { return }
+        readDisableHolds += 1
+        manager.stats.add(.downstreamFlowControlPausedReadingTotal)
+        manager.connection.readDisable(true)
     }
+
+    func onDecoderFilterBelowWriteBufferLowWatermark() {
+        guard readDisableHolds > 0 else { return }
+        readDisableHolds -= 1
+        manager.stats.add(.downstreamFlowControlResumedReadingTotal)
+        manager.connection.readDisable(false)
+    }
+
+    /// Read-disable counts the filters hold on the downstream connection.
+    private var readDisableHolds = 0
 
     /// The downstream went away (or broke the protocol) mid-stream.
     func downstreamReset(flag: ResponseFlag) {
@@ -513,6 +526,11 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         for filter in encoders { filter.onStreamDestroyed() }
         decoders.removeAll()
         encoders.removeAll()
+        // What the filters still hold ends with the stream.
+        while readDisableHolds > 0 {
+            readDisableHolds -= 1
+            if !manager.connection.isClosed { manager.connection.readDisable(false) }
+        }
         if reset {
             manager.closeAfterResponse = true
         }

@@ -11,6 +11,13 @@ import RemoraHTTP
 /// active at a time (HTTP/1.1); bytes of a pipelined next request wait in
 /// `pendingInput` until the current response is done, and reading stops
 /// meanwhile, as Envoy does.
+///
+/// Flow control: reads are disabled through the connection's counter
+/// (`Connection.readDisable`), one count per reason — a complete request
+/// waiting for its response, a write buffer above its high watermark (no
+/// new request is parsed while responses pile up for a client that does not
+/// read), and whatever the stream's filters hold (the router, while the
+/// upstream's write buffer is full).
 public final class HTTPConnectionManager: ConnectionDelegate {
     public typealias Completion = (HTTPConnectionManager) -> Void
 
@@ -32,6 +39,13 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     /// After an accepted upgrade, bytes go straight to the upstream.
     var tunneling = false
     private var parsing = false
+    /// This manager's own read-disable counts (see the type's comment).
+    private var holdsResponseWait = false
+    private var holdsWriteBufferFull = false
+    /// The write buffer is above its high watermark.
+    private(set) var writeBufferAboveHigh = false
+    /// Closes a connection whose responses stopped moving (see `armStallTimer`).
+    private var stallTimer: Timer?
 
     public init(loop: EventLoop, connection: Connection, config: HttpConnectionManagerConfig,
                 context: HTTPWorkerContext, stats: Stats<HTTPStat>, onComplete: @escaping Completion) {
@@ -80,9 +94,12 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         guard !parsing else { return }
         parsing = true
         defer { parsing = false }
+        defer { updateReadHolds() }
         while !closed, !pendingInput.isEmpty {
-            if let stream, stream.requestComplete { connection.stopReading(); return }
+            if let stream, stream.requestComplete { return }
             if closeAfterResponse && stream == nil { pendingInput.removeAll(); return }
+            // No new request while responses wait for a client that does not read.
+            if stream == nil && writeBufferAboveHigh { return }
             let slice = pendingInput.removeFirst()
             var sink = RequestSink(manager: self)
             let result: HTTP1ParseResult
@@ -121,8 +138,48 @@ public final class HTTPConnectionManager: ConnectionDelegate {
                 return
             }
         }
-        if !closed, stream?.requestComplete != true { connection.startReading() }
         if stream == nil && !parser.isIdle { armPartialHeadTimer() }
+    }
+
+    /// Takes or releases this manager's read-disable counts to match its state.
+    func updateReadHolds() {
+        guard !closed else { return }
+        let waiting = !delayedClosing && !tunneling && stream?.requestComplete == true
+        if waiting != holdsResponseWait {
+            holdsResponseWait = waiting
+            connection.readDisable(waiting)
+        }
+        let full = !delayedClosing && writeBufferAboveHigh && (stream == nil || stream?.requestComplete == true)
+        if full != holdsWriteBufferFull {
+            holdsWriteBufferFull = full
+            connection.readDisable(full)
+            if full { armStallTimer(writtenBefore: connection.bytesWritten) } else { stallTimer?.disarm() }
+        }
+    }
+
+    /// Responses piled up past the write buffer's high watermark and new
+    /// requests wait unparsed: a client that reads nothing for
+    /// `delayed_close_timeout` (1 s when that is off) is not reading at all,
+    /// and the connection is closed, as Envoy's HTTP/1 response-flood
+    /// protection closes it. (Envoy closes once two responses are queued
+    /// unsent, which also cuts off fast pipelining clients that do read;
+    /// Remora waits for the buffer limit and a period without progress.)
+    private func armStallTimer(writtenBefore: UInt64) {
+        let period = config.delayedCloseTimeoutMilliseconds > 0 ? config.delayedCloseTimeoutMilliseconds : 1000
+        let timer = stallTimer ?? Timer(loop: loop)
+        stallTimer = timer
+        timer.start(afterMilliseconds: period) { [self] in
+            guard self.holdsWriteBufferFull, !self.closed else { return }
+            let written = self.connection.bytesWritten
+            if written != writtenBefore {
+                self.armStallTimer(writtenBefore: written)
+                return
+            }
+            self.stats.add(.downstreamCxProtocolError)
+            self.pendingInput.removeAll()
+            self.stream?.downstreamReset(flag: .downstreamConnectionTermination)
+            self.closeNow()
+        }
     }
 
     private var partialHeadTimer: Timer?
@@ -180,15 +237,22 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     }
 
     public func connectionWriteBufferAboveHighWatermark(_ connection: Connection) {
+        writeBufferAboveHigh = true
+        updateReadHolds()
         stream?.downstreamWriteBufferAboveHigh()
     }
 
     public func connectionWriteBufferBelowLowWatermark(_ connection: Connection) {
+        writeBufferAboveHigh = false
         stream?.downstreamWriteBufferBelowLow()
+        updateReadHolds()
+        if stream == nil && !delayedClosing { processInput() }
     }
 
     public func connectionDidClose(_ connection: Connection) {
         closed = true
+        stallTimer?.close()
+        stallTimer = nil
         idleTimer?.close()
         idleTimer = nil
         partialHeadTimer?.close()
@@ -270,6 +334,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     func streamFinished(_ finished: ActiveStream) {
         guard stream === finished else { return }
         stream = nil
+        updateReadHolds()
         // Inside a parser callback the parser is busy: the parse loop picks up from here.
         guard !parsing else { return }
         afterStream()
@@ -299,6 +364,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         guard !closed, !delayedClosing else { return }
         delayedClosing = true
         pendingInput.removeAll()
+        updateReadHolds()
         connection.startReading()
         let delay = config.delayedCloseTimeoutMilliseconds
         guard delay > 0 else {
@@ -311,10 +377,14 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         armDelayedClose(timer, delay)
     }
 
-    /// The delay counts from when the response is fully written.
+    /// As Envoy's `delayed_close_timeout`, the delay restarts only while
+    /// the response is still being written out: a period with no write
+    /// progress closes the connection, so a peer that never reads cannot
+    /// keep it (and its buffered response) forever.
     private func armDelayedClose(_ timer: Timer, _ delay: UInt64) {
+        let writtenAtArm = connection.bytesWritten
         timer.start(afterMilliseconds: delay) { [self] in
-            if self.connection.writeBufferedBytes > 0 {
+            if self.connection.writeBufferedBytes > 0 && self.connection.bytesWritten != writtenAtArm {
                 self.armDelayedClose(timer, delay)
             } else {
                 self.closeNow()
@@ -327,6 +397,25 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     func closeNow() {
         guard !closed else { return }
         connection.close()
+    }
+
+    // MARK: - Drain
+
+    /// The server drains (SIGTERM): the response in flight carries
+    /// `Connection: close` (or, if its head is out, the connection closes
+    /// after it), and an idle keep-alive connection closes now, as Envoy's
+    /// drain manager does for HTTP/1.
+    public func startDraining() {
+        guard !closed, !delayedClosing else { return }
+        closeAfterResponse = true
+        if stream == nil {
+            if requestsStarted == 0 && parser.isIdle && pendingInput.isEmpty {
+                closeNow()
+            } else if parser.isIdle {
+                closeAfterFlush()
+            }
+            // A head still arriving becomes a request answered with `Connection: close`.
+        }
     }
 
     // MARK: - Idle timeout

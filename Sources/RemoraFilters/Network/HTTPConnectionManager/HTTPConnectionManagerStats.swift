@@ -14,6 +14,7 @@ public enum HTTPStat: Int, StatName {
     case downstreamRqHeaderTimeout, downstreamRqTooLarge, downstreamRqWsOnNonWsRoute
     case noRoute, noCluster, rqRedirect, rqDirectResponse, rqTotal
     case downstreamCxLengthMs, downstreamRqTime
+    case downstreamFlowControlPausedReadingTotal, downstreamFlowControlResumedReadingTotal
 
     public var name: String {
         switch self {
@@ -54,6 +55,8 @@ public enum HTTPStat: Int, StatName {
         case .rqTotal: "rq_total"
         case .downstreamCxLengthMs: "downstream_cx_length_ms"
         case .downstreamRqTime: "downstream_rq_time"
+        case .downstreamFlowControlPausedReadingTotal: "downstream_flow_control_paused_reading_total"
+        case .downstreamFlowControlResumedReadingTotal: "downstream_flow_control_resumed_reading_total"
         }
     }
 
