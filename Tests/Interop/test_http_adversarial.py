@@ -246,3 +246,34 @@ def test_misbehaving_upstream_gets_a_clean_outcome(proxy, upstreams, admin_port,
     second = _response(port, GET_CLOSE)
     assert second.startswith(expect), second[:200]
     assert p.running()
+
+
+@pytest.mark.remora_only(reason="Envoy 1.40 serves HTTP/2 on codec_type AUTO; Remora has no HTTP/2 codec yet")
+def test_http2_client_on_auto_codec_gets_goaway_http_1_1_required(proxy, upstreams, admin_port):
+    """Until the HTTP/2 codec lands, `codec_type: AUTO` answers an HTTP/2
+    connection preface with SETTINGS + GOAWAY(HTTP_1_1_REQUIRED) instead of
+    a silent close; HTTP/1.1 on the same listener still works."""
+    import shutil
+    import subprocess
+
+    up = upstreams(lambda conn, server: (_read_head(conn),
+                                        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")))
+    port = free_port()
+    cfg = simple_http_config(admin_port, port, up)
+    cfg["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]["codec_type"] = "AUTO"
+    p = proxy(cfg)
+    with support.connect("127.0.0.1", port) as c:
+        c.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        data = b""
+        while True:
+            chunk = c.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    # SETTINGS (type 4) then GOAWAY (type 7) with error code 0xd.
+    assert data[3] == 4 and data[9 + 3] == 7 and data[-4:] == b"\x00\x00\x00\x0d", data
+    if shutil.which("nghttp"):
+        out = subprocess.run(["nghttp", "-v", f"http://127.0.0.1:{port}/"], capture_output=True, text=True, timeout=10)
+        assert "HTTP_1_1_REQUIRED" in out.stdout
+    assert _response(port, GET_CLOSE).startswith(b"HTTP/1.1 200 OK")
+    assert p.running()

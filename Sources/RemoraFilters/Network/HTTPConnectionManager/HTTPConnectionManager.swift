@@ -107,6 +107,10 @@ public final class HTTPConnectionManager: ConnectionDelegate {
                 result = try parser.parse(slice, delegate: &sink)
             } catch {
                 pendingInput.removeAll()
+                if requestsStarted == 0 && stream == nil && config.codec == .auto && Self.startsWithHTTP2Preface(slice) {
+                    refuseHTTP2()
+                    return
+                }
                 protocolError(error)
                 if stream == nil {
                     parsing = false
@@ -319,6 +323,26 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         self.stream = stream
         stream.sendLocalReply(LocalReply(status: error.status, body: Self.codecErrorBody(error),
                                          flag: .downstreamProtocolError, details: error.details, closeConnection: true))
+    }
+
+    /// `codec_type: AUTO` would serve HTTP/2 to a client that opens with the
+    /// connection preface; until the HTTP/2 codec exists, such a client gets
+    /// a server preface and a GOAWAY with HTTP_1_1_REQUIRED (RFC 9113 §3.4,
+    /// §7), so it fails with a clear error instead of an empty reply.
+    private func refuseHTTP2() {
+        stats.add(.downstreamCxProtocolError)
+        // SETTINGS (empty), then GOAWAY: last stream 0, error 0xd.
+        write(ByteSlice(copying: [0, 0, 0, 0x4, 0, 0, 0, 0, 0,
+                                  0, 0, 8, 0x7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xd]))
+        closeAfterResponse = true
+        closeAfterFlush()
+    }
+
+    static func startsWithHTTP2Preface(_ slice: ByteSlice) -> Bool {
+        let preface = "PRI * HTTP/2.0\r\n"
+        return slice.withUnsafeBytes { bytes in
+            bytes.count >= preface.utf8.count && zip(bytes, preface.utf8).allSatisfy { $0 == $1 }
+        }
     }
 
     /// Envoy answers codec errors with the reason phrase as the body, except
