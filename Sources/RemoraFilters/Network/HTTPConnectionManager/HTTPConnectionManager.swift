@@ -13,8 +13,9 @@ import RemoraHTTP
 /// meanwhile, as Envoy does.
 ///
 /// Flow control: reads are disabled through the connection's counter
-/// (`Connection.readDisable`), one count per reason — a complete request
-/// waiting for its response, a write buffer above its high watermark (no
+/// (`Connection.readDisable`), one count per reason — bytes of a pipelined
+/// request waiting while the one before it is answered, a write buffer
+/// above its high watermark (no
 /// new request is parsed while responses pile up for a client that does not
 /// read), and whatever the stream's filters hold (the router, while the
 /// upstream's write buffer is full).
@@ -148,7 +149,10 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     /// Takes or releases this manager's read-disable counts to match its state.
     func updateReadHolds() {
         guard !closed else { return }
-        let waiting = !delayedClosing && !tunneling && stream?.requestComplete == true
+        // Reads go on while a request waits for its response (no read_stop
+        // and read_start per request); only once bytes of a next request
+        // are waiting, reading stops (input bounded by one read).
+        let waiting = !delayedClosing && !tunneling && stream?.requestComplete == true && !pendingInput.isEmpty
         if waiting != holdsResponseWait {
             holdsResponseWait = waiting
             connection.readDisable(waiting)
