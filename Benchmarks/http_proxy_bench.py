@@ -21,6 +21,10 @@ thread, keep-alive, ``--latency``).  The script
   2. runs Remora once more under an LD_PRELOAD malloc counter
      (malloc_count_shim.c) and reports allocations per request.
 
+The proxy runs alone on one CPU (default 1) and everything else (this
+script, wrk, the upstream) on another (default 0), as ``taskset -c 1 <proxy>``
+and ``taskset -c 0 <the rest>`` would; ``--no-pin`` turns that off.
+
 Standard library only, plus wrk and a C compiler.  Run
 ``python3 Benchmarks/http_proxy_bench.py --help`` for the flags.
 """
@@ -59,8 +63,13 @@ from tcp_proxy_bench import (  # noqa: E402
     default_envoy,
     default_remora,
     free_port,
+    add_pinning_args,
+    check_pinning_args,
     log_tail,
     machine_cpu,
+    note_pinning,
+    pin_self,
+    pinning_text,
     proc_cpu_seconds,
     proc_mem_kib,
     proxy_argv,
@@ -167,13 +176,14 @@ def upstream_stats(port: int) -> dict:
 
 
 def start_proxy(children: Children, kind: str, binary: str, tag: str, workdir: Path, up_port: int,
-                env: dict | None = None) -> tuple[subprocess.Popen, int, int, Path]:
+                cpu: int | None, env: dict | None = None) -> tuple[subprocess.Popen, int, int, Path]:
     listen_port, admin_port = free_port(), free_port()
     config = workdir / f"{tag}.yaml"
     config.write_text(BOOTSTRAP.format(admin=admin_port, listen=listen_port, upstream=up_port))
     log = workdir / f"{tag}.log"
     with open(log, "wb") as logf:
-        proxy = children.start(proxy_argv(kind, binary, config), stdout=logf, stderr=subprocess.STDOUT, env=env)
+        proxy = children.start(proxy_argv(kind, binary, config), cpu=cpu, stdout=logf, stderr=subprocess.STDOUT,
+                               env=env)
     return proxy, listen_port, admin_port, log
 
 
@@ -392,9 +402,10 @@ def run_session(kind: str, binary: str, rnd: int, args, tool: str, children: Chi
     up, up_port = start_upstream(children, tool, args.body, budget)
     proxy = None
     try:
-        proxy, listen_port, admin_port, log = start_proxy(children, kind, binary, tag, workdir, up_port)
+        proxy, listen_port, admin_port, log = start_proxy(children, kind, binary, tag, workdir, up_port, args.proxy_cpu)
         pid = proxy.pid
         sess["startup_seconds"] = wait_ready(proxy, admin_port, log)
+        note_pinning(pid, args, sess)
         try:
             sess["exe"] = os.readlink(f"/proc/{pid}/exe")
         except OSError:
@@ -483,7 +494,7 @@ def malloc_phase(args, tool: str, shim: str, binary: str, children: Children, wo
     proxy = None
     try:
         proxy, listen_port, admin_port, log = start_proxy(children, "remora", binary, "remora-malloc", workdir,
-                                                          up_port, env=env)
+                                                          up_port, args.proxy_cpu, env=env)
         wait_ready(proxy, admin_port, log)
         read_counters(counts)
         n, m = args.malloc_requests, args.malloc_connections
@@ -700,7 +711,9 @@ def parse_args(argv=None):
     p.add_argument("--json", metavar="PATH", help="write all results as JSON here")
     p.add_argument("--keep-raw", action="store_true", help="keep wrk's raw output in the JSON")
     p.add_argument("--keep-temp", action="store_true", help="keep the temp dir (configs, proxy logs)")
+    add_pinning_args(p)
     a = p.parse_args(argv)
+    check_pinning_args(p, a)
     a.kinds = [k.strip() for k in a.proxies.split(",") if k.strip()]
     for k in a.kinds:
         if k not in KINDS:
@@ -754,12 +767,14 @@ def main(argv=None) -> int:
         "host": {"kernel": platform.release(), "machine": platform.machine(), "cpus": os.cpu_count(),
                  "loadavg_at_start": os.getloadavg()},
         "settings": {"connections": args.conns, "duration": args.duration, "warmup": args.warmup,
-                     "body": args.body, "rounds": args.rounds, "concurrency": 1, "wrk_threads": 1},
+                     "body": args.body, "rounds": args.rounds, "concurrency": 1, "wrk_threads": 1,
+                     "proxy_cpu": args.proxy_cpu, "load_cpu": args.load_cpu},
         "binaries": {k: {"path": binaries[k], "version": version_of(binaries[k])} for k in args.kinds},
         "sessions": [],
     }
     code = 0
     problems: list[str] = []
+    pin_self(args)
     try:
         tool, shim = compile_helpers(workdir)
         if args.capacity_seconds > 0:
@@ -823,7 +838,7 @@ def main(argv=None) -> int:
     for k in args.kinds:
         print(f"{k}: {result['binaries'][k]['version']}")
     print(f"{args.rounds} round(s); wrk -t1 keep-alive, {args.warmup:g} s warm-up + {args.duration:g} s per run; "
-          f"connections {','.join(map(str, args.conns))}; {args.body} B response body")
+          f"connections {','.join(map(str, args.conns))}; {args.body} B response body; {pinning_text(args)}")
     if result.get("upstream_capacity"):
         print()
         print("upstream alone (wrk -> upstream, no proxy):")

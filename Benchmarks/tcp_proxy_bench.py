@@ -16,6 +16,11 @@ alternating order over several rounds, the script
      64 bytes, read the echo, close,
   7. reads the proxy's peak RSS (VmHWM) and RSS, stops it and the upstream.
 
+The proxy runs alone on one CPU (default 1) and everything else (this
+script, the upstream, the clients) on another (default 0), as
+``taskset -c 1 <proxy>`` and ``taskset -c 0 <the rest>`` would; ``--no-pin``
+turns that off.
+
 Proxy CPU is utime+stime of the whole process (all threads) from
 /proc/<pid>/stat, as a delta over each phase.  Every payload byte is checked
 against a pattern (the sink checks uploads, the client checks downloads and
@@ -60,10 +65,13 @@ except OSError:  # pragma: no cover - no libc handle: children just lack PDEATHS
     _LIBC = None
 
 
-def _child_setup() -> None:
-    """In the forked child before exec: die with the benchmark (PR_SET_PDEATHSIG)."""
+def _child_setup(cpu: int | None = None) -> None:
+    """In the forked child before exec: die with the benchmark
+    (PR_SET_PDEATHSIG) and, when ``cpu`` is given, run on that CPU only."""
     if _LIBC is not None:
         _LIBC.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 == PR_SET_PDEATHSIG
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
 
 
 class BenchError(RuntimeError):
@@ -79,9 +87,11 @@ class Children:
     def __init__(self) -> None:
         self.live: list[subprocess.Popen] = []
 
-    def start(self, argv: list[str], **kw) -> subprocess.Popen:
+    def start(self, argv: list[str], cpu: int | None = None, **kw) -> subprocess.Popen:
+        """Starts ``argv``; with ``cpu``, pinned to that CPU (otherwise it
+        inherits this script's affinity)."""
         kw.setdefault("stdin", subprocess.DEVNULL)
-        p = subprocess.Popen(argv, start_new_session=True, preexec_fn=_child_setup, **kw)
+        p = subprocess.Popen(argv, start_new_session=True, preexec_fn=lambda: _child_setup(cpu), **kw)
         self.live.append(p)
         return p
 
@@ -250,6 +260,69 @@ def proxy_argv(kind: str, binary: str, config: Path) -> list[str]:
     return argv
 
 
+# ---------------------------------------------------------------------------
+# CPU pinning: the proxy alone on one CPU, everything else on another
+# ---------------------------------------------------------------------------
+
+
+def add_pinning_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--proxy-cpu", type=int, default=1,
+                   help="CPU the proxy runs on, alone (default: %(default)s)")
+    p.add_argument("--load-cpu", type=int, default=0,
+                   help="CPU for the load generator, the upstream and this script (default: %(default)s)")
+    p.add_argument("--no-pin", action="store_true", help="do not pin anything: let the scheduler place every process")
+
+
+def check_pinning_args(p: argparse.ArgumentParser, a) -> None:
+    """Validates the pinning flags; with ``--no-pin`` both CPUs become None."""
+    if a.no_pin:
+        a.proxy_cpu = a.load_cpu = None
+        return
+    usable = os.sched_getaffinity(0)
+    if a.proxy_cpu == a.load_cpu:
+        p.error("--proxy-cpu and --load-cpu must differ (or pass --no-pin)")
+    for flag, cpu in (("--proxy-cpu", a.proxy_cpu), ("--load-cpu", a.load_cpu)):
+        if cpu not in usable:
+            p.error(f"{flag} {cpu} is not among the CPUs this process may use {sorted(usable)} (or pass --no-pin)")
+
+
+def pin_self(args) -> None:
+    """Moves this script (and so every child started without ``cpu``) to the load CPU."""
+    if args.load_cpu is not None:
+        os.sched_setaffinity(0, {args.load_cpu})
+
+
+def pinning_text(args) -> str:
+    if args.proxy_cpu is None:
+        return "not pinned"
+    return f"proxy pinned to CPU {args.proxy_cpu}; load generator, upstream and script to CPU {args.load_cpu}"
+
+
+def cpus_allowed(pid: int) -> str:
+    """``Cpus_allowed_list`` of every thread of ``pid``, e.g. ``1``, or ``0,1;1`` when threads differ."""
+    lists = set()
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                for line in f:
+                    if line.startswith("Cpus_allowed_list:"):
+                        lists.add(line.split(":", 1)[1].strip())
+        except OSError:
+            pass
+    return ";".join(sorted(lists))
+
+
+def note_pinning(pid: int, args, sess: dict) -> None:
+    """Records where the proxy's threads may run; a proxy not on its CPU is a problem."""
+    try:
+        allowed = cpus_allowed(pid)
+    except OSError:
+        allowed = "?"
+    sess["cpus_allowed"] = allowed
+    if args.proxy_cpu is not None and allowed != str(args.proxy_cpu):
+        sess["problems"].append(f"proxy threads may run on CPUs {allowed}, not only on {args.proxy_cpu}")
+
+
 def admin_get(port: int, path: str, timeout: float = 2.0) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -317,9 +390,11 @@ def run_session(kind: str, binary: str, rnd: int, args, tool: str, children: Chi
         config.write_text(BOOTSTRAP.format(admin=admin_port, listen=listen_port, upstream=up_port))
         log = workdir / f"{tag}.log"
         with open(log, "wb") as logf:
-            proxy = children.start(proxy_argv(kind, binary, config), stdout=logf, stderr=subprocess.STDOUT)
+            proxy = children.start(proxy_argv(kind, binary, config), cpu=args.proxy_cpu, stdout=logf,
+                                   stderr=subprocess.STDOUT)
         pid = proxy.pid
         sess["startup_seconds"] = wait_ready(proxy, admin_port, log)
+        note_pinning(pid, args, sess)
         try:
             sess["exe"] = os.readlink(f"/proc/{pid}/exe")
         except OSError:
@@ -492,8 +567,10 @@ def default_remora() -> str:
 
 
 def default_envoy() -> str:
-    if os.path.exists("/tmp/venv/bin/envoy"):
-        return "/tmp/venv/bin/envoy"
+    """``scripts/setup.sh --with-bench`` installs Envoy into the repository's .venv."""
+    for cand in (REPO / ".venv" / "bin" / "envoy", Path("/tmp/venv/bin/envoy")):
+        if cand.exists():
+            return str(cand)
     return shutil.which("envoy") or "envoy"
 
 
@@ -522,7 +599,9 @@ def parse_args(argv=None):
     p.add_argument("--json", metavar="PATH", help="write all results as JSON here")
     p.add_argument("--no-verify", action="store_true", help="skip the byte-pattern check in sink and client")
     p.add_argument("--keep-temp", action="store_true", help="keep the temp dir (configs, proxy logs)")
+    add_pinning_args(p)
     a = p.parse_args(argv)
+    check_pinning_args(p, a)
     if a.download_gib is None:
         a.download_gib = a.gib
     a.kinds = [k.strip() for k in a.proxies.split(",") if k.strip()]
@@ -564,11 +643,13 @@ def main(argv=None) -> int:
                  "loadavg_at_start": os.getloadavg()},
         "settings": {"gib": args.gib, "download_gib": args.download_gib, "connections": args.connections,
                      "inflight": args.inflight, "payload": args.payload, "rounds": args.rounds,
-                     "verify": not args.no_verify, "concurrency": 1},
+                     "verify": not args.no_verify, "concurrency": 1,
+                     "proxy_cpu": args.proxy_cpu, "load_cpu": args.load_cpu},
         "binaries": {k: {"path": binaries[k], "version": version_of(binaries[k])} for k in args.kinds},
         "sessions": [],
     }
     code = 0
+    pin_self(args)
     try:
         tool = compile_tool(workdir)
         for rnd in range(args.rounds):
@@ -613,7 +694,7 @@ def main(argv=None) -> int:
     for k in args.kinds:
         print(f"{k}: {result['binaries'][k]['version']}")
     print(f"{args.rounds} round(s); bulk {args.gib:g} GiB up / {args.download_gib:g} GiB down; "
-          f"{args.connections} connections, {args.inflight} in flight, {args.payload} B echoed")
+          f"{args.connections} connections, {args.inflight} in flight, {args.payload} B echoed; {pinning_text(args)}")
     print()
     print(table)
     print()

@@ -3,9 +3,11 @@
 # Without arguments it runs the embedded default config: admin on
 # 127.0.0.1:9901 and a TCP proxy on 127.0.0.1:10000 whose upstream is that
 # admin server (try: curl http://127.0.0.1:10000/server_info).
-# With arguments they go to remora: scripts/run.sh -c my-envoy.yaml
+# With arguments they go to remora unchanged: scripts/run.sh -c my-envoy.yaml
+# The working directory stays the caller's, so a relative -c/--config-path
+# (or any other relative path) names a file where the caller stands.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-scripts/setup.sh
-swift build -c release --product remora
-exec .build/release/remora "$@"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+"$root/scripts/setup.sh"
+swift build -c release --product remora --package-path "$root"
+exec "$root/.build/release/remora" "$@"

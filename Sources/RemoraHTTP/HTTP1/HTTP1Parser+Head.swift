@@ -104,25 +104,8 @@ extension HTTP1Parser {
             headers.remove(at: facts.contentLengthIndex)
             facts.contentLength = nil
         }
-        if facts.transferEncodingCount > 0 {
-            facts.transferEncodingIsChunked = facts.transferEncodingCount == 1
-                && ASCII.equalsLowercase(ASCII.trimmed(UnsafeRawBufferPointer(rebasing: p[facts.transferEncoding!])), "chunked")
-            if facts.contentLength != nil {
-                guard configuration.allowChunkedLength && facts.transferEncodingIsChunked else {
-                    return try fail(.contentLengthAndTransferEncoding)
-                }
-                headers.remove(at: facts.contentLengthIndex)
-                facts.contentLength = nil
-            }
-            if !facts.transferEncodingIsChunked || isConnect { return try fail(.invalidTransferEncoding) }
-        }
-        var contentLength: UInt64 = 0
-        if let cl = facts.contentLength, !isConnect {
-            guard let n = Self.contentLength(UnsafeRawBufferPointer(rebasing: p[cl])) else {
-                return try fail(.invalidContentLength)
-            }
-            contentLength = n
-        }
+        // A CONNECT's Content-Length is gone by now (refused or dropped above).
+        let contentLength = try reconcileFraming(p, &facts, &headers, tunnel: isConnect) ?? 0
         if !version.isHTTP11 && !configuration.acceptHTTP10 { return try fail(.unsupportedVersion) }
         let isAbsoluteForm = try checkTargetSemantics(targetBytes, method: method)
         if let host = facts.host {
@@ -275,26 +258,7 @@ extension HTTP1Parser {
             }
         }
         let isConnectTunnel = requestMethod == .connect && status >= 200 && status < 300
-        if facts.transferEncodingCount > 0 {
-            if isConnectTunnel { return try fail(.invalidTransferEncoding) }
-            facts.transferEncodingIsChunked = facts.transferEncodingCount == 1
-                && ASCII.equalsLowercase(ASCII.trimmed(UnsafeRawBufferPointer(rebasing: p[facts.transferEncoding!])), "chunked")
-            if facts.contentLength != nil {
-                guard configuration.allowChunkedLength && facts.transferEncodingIsChunked else {
-                    return try fail(.contentLengthAndTransferEncoding)
-                }
-                headers.remove(at: facts.contentLengthIndex)
-                facts.contentLength = nil
-            }
-            if !facts.transferEncodingIsChunked { return try fail(.invalidTransferEncoding) }
-        }
-        var contentLength: UInt64? = nil
-        if let cl = facts.contentLength {
-            guard let n = Self.contentLength(UnsafeRawBufferPointer(rebasing: p[cl])) else {
-                return try fail(.invalidContentLength)
-            }
-            contentLength = n
-        }
+        let contentLength = try reconcileFraming(p, &facts, &headers, tunnel: isConnectTunnel)
 
         var messageKeepAlive = version.isHTTP11
             ? !facts.connectionClose
@@ -331,6 +295,39 @@ extension HTTP1Parser {
             headers: headers,
             framing: framing,
             keepAlive: messageKeepAlive)
+    }
+
+    // MARK: - Framing
+
+    /// Transfer-Encoding against Content-Length, the rules request
+    /// smuggling lives on (RFC 9112 §6.1 and §6.3, as Envoy 1.40 applies
+    /// them), for requests and responses alike: Transfer-Encoding must be
+    /// exactly one `chunked` (501 otherwise, and always on a tunnel: a
+    /// CONNECT or its 2xx); with Content-Length as well the message is
+    /// refused unless `allow_chunked_length`, which drops the
+    /// Content-Length. Returns the Content-Length still in force, parsed,
+    /// or nil when there is none.
+    private mutating func reconcileFraming(
+        _ p: UnsafeRawBufferPointer, _ facts: inout FieldFacts, _ headers: inout HTTPHeaders, tunnel: Bool
+    ) throws(HTTP1ParseError) -> UInt64? {
+        if facts.transferEncodingCount > 0 {
+            if tunnel { return try fail(.invalidTransferEncoding) }
+            facts.transferEncodingIsChunked = facts.transferEncodingCount == 1
+                && ASCII.equalsLowercase(ASCII.trimmed(UnsafeRawBufferPointer(rebasing: p[facts.transferEncoding!])), "chunked")
+            if facts.contentLength != nil {
+                guard configuration.allowChunkedLength && facts.transferEncodingIsChunked else {
+                    return try fail(.contentLengthAndTransferEncoding)
+                }
+                headers.remove(at: facts.contentLengthIndex)
+                facts.contentLength = nil
+            }
+            if !facts.transferEncodingIsChunked { return try fail(.invalidTransferEncoding) }
+        }
+        guard let cl = facts.contentLength else { return nil }
+        guard let n = Self.contentLength(UnsafeRawBufferPointer(rebasing: p[cl])) else {
+            return try fail(.invalidContentLength)
+        }
+        return n
     }
 
     // MARK: - Trailers

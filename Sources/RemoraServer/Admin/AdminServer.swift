@@ -1,5 +1,6 @@
 import RemoraCore
 import RemoraEventLoop
+import RemoraHTTP
 
 /// The admin HTTP endpoint (Envoy's paths), on the main loop. One request
 /// per connection; the answer is written, then the connection is closed.
@@ -31,12 +32,16 @@ final class AdminServer {
     }
 }
 
-/// One admin connection: reads a request head, answers, closes.
+/// One admin connection: parses one request with the data path's
+/// `HTTP1Parser` (the same limits and refusals as a listener's), answers it,
+/// and closes. A request the parser refuses gets the parser's status.
 final class AdminConnection: ConnectionDelegate {
     private let connection: Connection
     private let handler: AdminServer.Handler
     private var onClose: ((AdminConnection) -> Void)?
-    private var buffer: [UInt8] = []
+    private var parser = HTTP1Parser(kind: .request)
+    /// The head, kept while a body it announced is still arriving.
+    private var head: HTTP1RequestHead?
     private var answered = false
 
     init(connection: Connection, handler: @escaping AdminServer.Handler, onClose: @escaping (AdminConnection) -> Void) {
@@ -48,14 +53,21 @@ final class AdminConnection: ConnectionDelegate {
 
     func connection(_ connection: Connection, didRead data: ByteSlice) {
         guard !answered else { return }
-        data.withUnsafeBytes { buffer.append(contentsOf: $0) }
-        switch AdminRequest.parse(buffer) {
-        case .incomplete:
-            return
-        case .invalid:
-            respond(.text(400, "bad request\n"))
-        case .request(let request, _):
-            respond(handler(request))
+        var sink = AdminRequestSink()
+        do {
+            let result = try parser.parse(data, delegate: &sink)
+            if let parsed = sink.head { head = parsed }
+            // Answered once the request is whole (its body, if any, read and
+            // dropped) or, for an upgrade or CONNECT, once its head is in.
+            guard result.stop == .messageComplete || result.stop == .upgrade, let head else { return }
+            let target = head.targetString
+            guard target.hasPrefix("/") else {
+                respond(.text(400, "admin paths are origin-form (/path?query)\n"))
+                return
+            }
+            respond(handler(AdminRequest(method: head.method.name, target: target)))
+        } catch {
+            respond(.text(error.status, "\(HTTP1Encoder.reasonPhrase(for: error.status))\n"))
         }
     }
 
@@ -82,4 +94,13 @@ final class AdminConnection: ConnectionDelegate {
         onClose?(self)
         onClose = nil
     }
+}
+
+/// Keeps the request head; the admin endpoints ignore bodies.
+private struct AdminRequestSink: HTTP1ParserDelegate {
+    var head: HTTP1RequestHead?
+
+    mutating func onRequestHead(_ head: consuming HTTP1RequestHead) { self.head = head }
+    mutating func onBody(_ chunk: ByteSlice) {}
+    mutating func onMessageComplete() {}
 }

@@ -1,4 +1,5 @@
 import Foundation
+import RemoraConfig
 import RemoraCore
 
 /// The admin endpoints, with Envoy's paths and formats. Runs on the main
@@ -45,17 +46,18 @@ extension Server {
 
     // MARK: - /stats
 
-    /// The stats a request asks for; nil when its `filter` is not a valid regex.
+    /// The stats a request asks for; nil when its `filter` is not a valid
+    /// regex. `filter` is RE2, as in Envoy: a stat is listed when the regex
+    /// matches part of its name, and matching takes linear time whatever the
+    /// pattern (this runs on the main loop).
     private func selectedStats(_ request: AdminRequest) -> [StatsStore.Entry]? {
         var entries = store.snapshot()
         if request.query["usedonly"] != nil {
             entries = entries.filter { $0.kind == .histogram ? ($0.histogram?.count ?? 0) > 0 : $0.value != 0 }
         }
         if let filter = request.query["filter"], !filter.isEmpty {
-            guard let regex = try? NSRegularExpression(pattern: filter) else { return nil }
-            entries = entries.filter {
-                regex.firstMatch(in: $0.name, range: NSRange($0.name.startIndex..., in: $0.name)) != nil
-            }
+            guard let regex = try? CompiledRegex(filter) else { return nil }
+            entries = entries.filter { regex.partialMatch($0.name) }
         }
         return entries
     }

@@ -68,11 +68,6 @@ public final class ClusterManager {
             maxRequests: Int(t.maxRequests), maxRetries: Int(t.maxRetries)))
     }
 
-    public func stop() {
-        for r in refreshers { r.stop() }
-        refreshers.removeAll()
-    }
-
     private func resolve(_ name: String, names: [DNSEndpoint], family: ClusterConfig.DNSFamily, done: @escaping () -> Void) {
         guard let entry = entries[name] else { return }
         let stats = entry.stats.stats(ClusterStat.self, thread: 0)
@@ -150,7 +145,6 @@ public final class ClusterManager {
 final class DNSRefresher {
     private let timer: Timer
     private let refreshMilliseconds: UInt64
-    private var stopped = false
 
     init(loop: EventLoop, cluster: String, names: [DNSEndpoint], family: ClusterConfig.DNSFamily, refreshMilliseconds: UInt64) {
         self.timer = Timer(loop: loop)
@@ -163,16 +157,11 @@ final class DNSRefresher {
         var first = true
         func cycle() {
             resolve { [weak self] in
-                guard let self, !self.stopped else { return }
+                guard let self else { return }
                 if first { first = false; firstDone() }
                 self.timer.start(afterMilliseconds: self.refreshMilliseconds) { cycle() }
             }
         }
         cycle()
-    }
-
-    func stop() {
-        stopped = true
-        timer.close()
     }
 }
