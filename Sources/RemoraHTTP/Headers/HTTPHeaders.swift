@@ -47,6 +47,13 @@ public struct HTTPHeaders {
             }
         }
 
+        /// Whether the buffer at `index` has `count` more bytes of room.
+        @inline(__always)
+        func hasRoom(_ count: Int, in index: UInt16) -> Bool {
+            unowned(unsafe) let buffer = self[index]
+            return buffer.fill + count <= buffer.capacity
+        }
+
         /// The index of `buffer`, adding it if it is not there yet; nil when full.
         mutating func index(of buffer: PooledBuffer) -> UInt16? {
             guard let p = primary else {
@@ -409,14 +416,13 @@ public struct HTTPHeaders {
     /// bytes already in an arena are never written again, and slices handed
     /// out earlier stay valid.
     private mutating func copyIntoArena(_ bytes: UnsafeRawBufferPointer) -> (UInt16, Int) {
-        let arena: PooledBuffer
-        if arenaIndex >= 0, case let current = storages[UInt16(arenaIndex)], current.fill + bytes.count <= current.capacity {
-            arena = current
-        } else {
-            arena = PooledBuffer(capacity: Swift.max(256, bytes.count))
-            guard let index = storages.index(of: arena) else { preconditionFailure("HTTPHeaders: too many storages") }
+        if arenaIndex < 0 || !storages.hasRoom(bytes.count, in: UInt16(arenaIndex)) {
+            let fresh = PooledBuffer(capacity: Swift.max(256, bytes.count))
+            guard let index = storages.index(of: fresh) else { preconditionFailure("HTTPHeaders: too many storages") }
             arenaIndex = Int(index)
         }
+        // `storages` keeps the arena alive: no retain and release per field.
+        unowned(unsafe) let arena = storages[UInt16(arenaIndex)]
         let offset = arena.fill
         if let src = bytes.baseAddress, bytes.count > 0 {
             (arena.base + offset).copyMemory(from: src, byteCount: bytes.count)

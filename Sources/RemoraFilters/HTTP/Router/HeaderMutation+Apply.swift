@@ -96,7 +96,14 @@ enum HeaderMutator {
 
 /// Lets route matching read an `HTTPRequestMessage` without copying it.
 struct RouteRequestView: RouteRequest {
-    let request: HTTPRequestMessage
+    /// Points at the stream's request for the duration of one call (see
+    /// `HTTPRequestMessage.withRouteView`): matching a route copies nothing.
+    private let pointer: UnsafePointer<HTTPRequestMessage>
+    private var request: HTTPRequestMessage { _read { yield pointer.pointee } }
+
+    fileprivate init(pointer: UnsafePointer<HTTPRequestMessage>) {
+        self.pointer = pointer
+    }
 
     func withPath<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
         var path = request.path
@@ -118,5 +125,13 @@ struct RouteRequestView: RouteRequest {
             let values = request.headers.valueStrings(name: name)
             return values.isEmpty ? nil : values.joined(separator: ",")
         }
+    }
+}
+
+extension HTTPRequestMessage {
+    /// Calls `body` with a route-matching view of this request; the view
+    /// must not outlive the call.
+    mutating func withRouteView<Result>(_ body: (RouteRequestView) -> Result) -> Result {
+        withUnsafeMutablePointer(to: &self) { body(RouteRequestView(pointer: UnsafePointer($0))) }
     }
 }

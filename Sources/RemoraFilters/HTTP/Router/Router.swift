@@ -21,7 +21,10 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     private var route: MatchedRoute?
     private var forward: ForwardAction?
     private var cluster: WorkerCluster?
-    private var upstreamMessage: HTTPRequestMessage?
+    /// The request as it goes upstream (set once the route forwards). Not
+    /// an optional: attempts read its fields in place instead of copying it.
+    private var upstreamMessage = HTTPRequestMessage(method: .get, path: "", authority: nil, scheme: "", version: .http1_1,
+                                                     headers: HTTPHeaders())
     private var upstreamChunked = false
     private var upstream: UpstreamRequest?
     private var shadows: [ShadowRequest] = []
@@ -64,7 +67,8 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         httpStats.add(.rqTotal)
         // Views are made where needed: a live copy of `request` would make
         // the edits below copy its fields.
-        guard let matched = routeTable.route(for: RouteRequestView(request: request), randomValue: context.randomValue()) else {
+        let random = context.randomValue()
+        guard let matched = request.withRouteView({ routeTable.route(for: $0, randomValue: random) }) else {
             httpStats.add(.noRoute)
             callbacks.sendLocalReply(LocalReply(status: 404, flag: .noRouteFound, details: "route_not_found"))
             return .stopIteration
@@ -82,7 +86,10 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         case .redirect(let redirect):
             httpStats.add(.rqRedirect)
             let forwardedProto = request.headers.firstString(name: "x-forwarded-proto") ?? request.scheme
-            guard let location = matched.redirectLocation(for: RouteRequestView(request: request), scheme: request.scheme, forwardedProto: forwardedProto) else {
+            let scheme = request.scheme
+            guard let location = request.withRouteView({
+                matched.redirectLocation(for: $0, scheme: scheme, forwardedProto: forwardedProto)
+            }) else {
                 callbacks.sendLocalReply(LocalReply(status: 500, details: "redirect_failed"))
                 return .stopIteration
             }
@@ -110,7 +117,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             retriesLeft = Int(forward.retryPolicy?.numRetries ?? 0)
             requestEnded = endStream
             if endStream { startGlobalTimer() }
-            startMirrors(forward.mirrorPolicies, request: upstreamMessage!)
+            if !forward.mirrorPolicies.isEmpty { startMirrors(forward.mirrorPolicies, request: upstreamMessage) }
             startAttempt()
             return .stopIteration
         }
@@ -121,8 +128,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     private func prepareUpstreamRequest(_ message: inout HTTPRequestMessage, matched: MatchedRoute, forward: ForwardAction,
                                         endStream: Bool) {
         // Rewrites and variables see the request as it arrived.
-        let newPath = matched.rewrittenPath(for: RouteRequestView(request: message))
-        let newHost = matched.rewrittenHost(for: RouteRequestView(request: message))
+        let (newPath, newHost) = message.withRouteView { (matched.rewrittenPath(for: $0), matched.rewrittenHost(for: $0)) }
         let originalPath = message.path
         let originalAuthority = message.authority
         let mutations = matched.requestHeaderMutations
@@ -211,7 +217,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     // MARK: - Attempts
 
     private func startAttempt() {
-        guard let cluster, let message = upstreamMessage, !finished else { return }
+        guard let cluster, forward != nil, !finished else { return }
         let previous = forward?.retryPolicy?.hostPredicates.contains(.previousHosts) == true ? lastHost : nil
         guard let host = chooseHost(cluster, avoiding: previous) else {
             cluster.stats.add(.upstreamCxNoneHealthy)
@@ -228,25 +234,25 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         attempts += 1
         lastHost = host
         callbacks.streamInfo.upstreamHost = host
-        var authority = message.authority ?? ""
+        var authority = upstreamMessage.authority ?? ""
         if route?.autoHostRewrite == true, case .strictDNS = cluster.config.discovery,
            let name = dnsName(cluster, host) {
             authority = name
         }
-        if attempts == 1, route?.autoHostRewrite == true, authority != message.authority, !config.suppressEnvoyHeaders,
-           let original = message.authority {
-            upstreamMessage?.headers.add(name: "x-envoy-original-host", value: original)
+        if attempts == 1, route?.autoHostRewrite == true, authority != upstreamMessage.authority, !config.suppressEnvoyHeaders,
+           let original = upstreamMessage.authority {
+            upstreamMessage.headers.add(name: "x-envoy-original-host", value: original)
         }
         if let remaining = remainingTimeout() {
             // A retry says how much of the route timeout is left (in place: `set` keeps the position).
-            upstreamMessage?.headers.set(name: "x-envoy-expected-rq-timeout-ms", value: String(remaining))
+            upstreamMessage.headers.set(name: "x-envoy-expected-rq-timeout-ms", value: String(remaining))
         }
-        let headers = upstreamMessage?.headers ?? message.headers
         let pool = cluster.httpPool(for: host, loop: context.loop)
-        let head = context.encoder.encodeRequestHead(method: message.method, target: message.path, version: .http1_1,
-                                             host: authority, headers: headers)
+        let method = upstreamMessage.method
+        let head = context.encoder.encodeRequestHead(method: method, target: upstreamMessage.path, version: .http1_1,
+                                                     host: authority, headers: upstreamMessage.headers)
         let request = UpstreamRequest(
-            owner: self, pool: pool, loop: context.loop, head: head, chunked: upstreamChunked, method: message.method,
+            owner: self, pool: pool, loop: context.loop, head: head, chunked: upstreamChunked, method: method,
             maxResponseHeadBytes: Int(cluster.config.http.common.maxResponseHeadersKB) * 1024,
             maxResponseHeaders: Int(cluster.config.http.common.maxHeadersCount),
             bufferLimit: cluster.config.bufferLimitBytes)

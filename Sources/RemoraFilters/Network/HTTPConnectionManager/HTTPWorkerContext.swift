@@ -24,7 +24,28 @@ public final class HTTPWorkerContext {
         self.encoder = HTTP1Encoder(headerNameCase: .lowercase, pool: loop.smallBufferPool)
     }
 
-    public func cluster(named name: String) -> WorkerCluster? { clusterLookup(name) }
+    /// The worker's cluster called `name`. The last one found is kept: most
+    /// requests of a worker go to the cluster the one before went to, and a
+    /// string compare (the same storage, from the compiled route) is cheaper
+    /// than a dictionary probe.
+    public func cluster(named name: String) -> WorkerCluster? {
+        if let last = lastCluster, name == lastClusterName { return last }
+        let found = clusterLookup(name)
+        if let found {
+            lastCluster = found
+            lastClusterName = name
+        }
+        return found
+    }
+
+    /// Forget the kept cluster (the worker's cluster set changed).
+    public func clustersChanged() {
+        lastCluster = nil
+        lastClusterName = ""
+    }
+
+    private var lastCluster: WorkerCluster?
+    private var lastClusterName = ""
 
     /// Stopped timers for reuse: a request's idle and route timers come from
     /// here and go back when the request ends, instead of a libuv handle
