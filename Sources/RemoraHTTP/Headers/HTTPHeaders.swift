@@ -422,12 +422,14 @@ public struct HTTPHeaders {
             arenaIndex = Int(index)
         }
         // `storages` keeps the arena alive: no retain and release per field.
-        unowned(unsafe) let arena = storages[UInt16(arenaIndex)]
-        let offset = arena.fill
-        if let src = bytes.baseAddress, bytes.count > 0 {
-            (arena.base + offset).copyMemory(from: src, byteCount: bytes.count)
+        let offset = Unmanaged.passUnretained(storages[UInt16(arenaIndex)])._withUnsafeGuaranteedRef { arena -> Int in
+            let offset = arena.fill
+            if let src = bytes.baseAddress, bytes.count > 0 {
+                (arena.base + offset).copyMemory(from: src, byteCount: bytes.count)
+            }
+            arena.fill = offset + bytes.count
+            return offset
         }
-        arena.fill = offset + bytes.count
         return (UInt16(arenaIndex), offset)
     }
 

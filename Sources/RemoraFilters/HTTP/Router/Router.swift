@@ -21,10 +21,9 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     private var route: MatchedRoute?
     private var forward: ForwardAction?
     private var cluster: WorkerCluster?
-    /// The request as it goes upstream (set once the route forwards). Not
-    /// an optional: attempts read its fields in place instead of copying it.
-    private var upstreamMessage = HTTPRequestMessage(method: .get, path: "", authority: nil, scheme: "", version: .http1_1,
-                                                     headers: HTTPHeaders())
+    /// The request as it goes upstream (set once the route forwards).
+    /// Attempts edit and read it in place (`&upstreamMessage!`), never a copy.
+    private var upstreamMessage: HTTPRequestMessage?
     private var upstreamChunked = false
     private var upstream: UpstreamRequest?
     private var shadows: [ShadowRequest] = []
@@ -117,7 +116,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             retriesLeft = Int(forward.retryPolicy?.numRetries ?? 0)
             requestEnded = endStream
             if endStream { startGlobalTimer() }
-            if !forward.mirrorPolicies.isEmpty { startMirrors(forward.mirrorPolicies, request: upstreamMessage) }
+            if !forward.mirrorPolicies.isEmpty { startMirrors(forward.mirrorPolicies, request: request) }
             startAttempt()
             return .stopIteration
         }
@@ -217,7 +216,11 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     // MARK: - Attempts
 
     private func startAttempt() {
-        guard let cluster, forward != nil, !finished else { return }
+        guard let cluster, upstreamMessage != nil, !finished else { return }
+        startAttempt(on: cluster, message: &upstreamMessage!)
+    }
+
+    private func startAttempt(on cluster: WorkerCluster, message upstreamMessage: inout HTTPRequestMessage) {
         let previous = forward?.retryPolicy?.hostPredicates.contains(.previousHosts) == true ? lastHost : nil
         guard let host = chooseHost(cluster, avoiding: previous) else {
             cluster.stats.add(.upstreamCxNoneHealthy)

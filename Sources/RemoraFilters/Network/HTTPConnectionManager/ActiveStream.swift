@@ -12,7 +12,17 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     let manager: HTTPConnectionManager
     let streamInfo: StreamInfo
     private(set) var request: HTTPRequestMessage
-    private let requestHead: HTTP1RequestHead?
+    /// What the stream needs of the request head once its fields moved to
+    /// `request` (plain values: nothing to retain); nil for a stream made
+    /// without a parsed head (codec errors, timeouts).
+    private let requestHead: HeadFacts?
+
+    private struct HeadFacts {
+        var framing: HTTP1BodyFraming
+        var version: HTTPVersion
+        var expectsContinue: Bool
+        var isUpgrade: Bool
+    }
     private var decoders: [HTTPDecoderFilter] = []
     private var encoders: [HTTPEncoderFilter] = []
     /// Index of the decoder filter that stopped iteration, if one did.
@@ -41,13 +51,15 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
                                 downstreamRemoteAddress: manager.connection.remoteAddress,
                                 downstreamLocalAddress: manager.connection.localAddress)
         lastActivity = loop.nowMilliseconds
-        // The fields move to the request (edited in place from here on, not
-        // copied); the stream keeps the rest of the head.
-        var headers = HTTPHeaders()
-        swap(&headers, &head.headers)
         isHeadRequest = head.method == .head
-        request = Self.message(from: head, headers: headers, defaultHost: manager.config.http1.defaultHostForHTTP10)
-        self.requestHead = head
+        requestHead = HeadFacts(framing: head.framing, version: head.version, expectsContinue: head.expectsContinue,
+                                isUpgrade: head.isUpgrade)
+        // The fields move to the request (edited in place from here on, not
+        // copied); the stream keeps only plain facts of the head.
+        request = HTTPRequestMessage(method: head.method, path: "", authority: nil, scheme: "http", version: head.version,
+                                     headers: HTTPHeaders())
+        swap(&request.headers, &head.headers)
+        Self.fillTarget(&request, from: head, defaultHost: manager.config.http1.defaultHostForHTTP10)
     }
 
     /// A stream for a request whose head never finished arriving.
@@ -70,19 +82,20 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         manager.stats.add(.downstreamRqActive)
     }
 
-    /// Request line and headers → the protocol-neutral message. An
-    /// absolute-form target's authority replaces Host (RFC 9112 §3.2.2).
-    static func message(from head: HTTP1RequestHead, headers: consuming HTTPHeaders, defaultHost: String?) -> HTTPRequestMessage {
+    /// Request line and Host → the message's path and authority, in place
+    /// (the message is built once and never copied). An absolute-form
+    /// target's authority replaces Host (RFC 9112 §3.2.2).
+    static func fillTarget(_ message: inout HTTPRequestMessage, from head: borrowing HTTP1RequestHead, defaultHost: String?) {
         var path = head.targetString
         var authority: String? = nil
-        if let first = headers.firstIndex(name: "host") {
-            if headers.firstIndex(name: "host", from: first + 1) == nil {
-                authority = headers.value(at: first).string
+        if let first = message.headers.firstIndex(name: "host") {
+            if message.headers.firstIndex(name: "host", from: first + 1) == nil {
+                authority = message.headers.value(at: first).string
             } else {
                 // Repeated Host fields are joined, as Envoy does.
-                authority = headers.valueStrings(name: "host").joined(separator: ",")
+                authority = message.headers.valueStrings(name: "host").joined(separator: ",")
             }
-            _ = headers.remove(name: "host")
+            _ = message.headers.remove(name: "host")
         }
         if !path.hasPrefix("/"), let schemeEnd = path.range(of: "://") {
             let rest = path[schemeEnd.upperBound...]
@@ -91,8 +104,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             path = slash == rest.endIndex ? "/" : String(rest[slash...])
         }
         if authority == nil, head.version == .http1_0, let defaultHost { authority = defaultHost }
-        return HTTPRequestMessage(method: head.method, path: path, authority: authority, scheme: "http",
-                                  version: head.version, headers: headers)
+        message.path = path
+        message.authority = authority
     }
 
     // MARK: - Start
