@@ -307,6 +307,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         responseHeadOnly = bodyless || endStream
         if response.status == 101 {
             manager.tunneling = true
+            manager.updateReadHolds()
             manager.stats.add(.downstreamCxUpgradesTotal)
             manager.stats.add(.downstreamCxUpgradesActive)
             upgraded = true

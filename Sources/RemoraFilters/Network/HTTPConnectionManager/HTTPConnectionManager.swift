@@ -157,7 +157,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
             holdsResponseWait = waiting
             connection.readDisable(waiting)
         }
-        let full = !delayedClosing && writeBufferAboveHigh && (stream == nil || stream?.requestComplete == true)
+        let full = !delayedClosing && !tunneling && writeBufferAboveHigh && (stream == nil || stream?.requestComplete == true)
         if full != holdsWriteBufferFull {
             holdsWriteBufferFull = full
             connection.readDisable(full)
