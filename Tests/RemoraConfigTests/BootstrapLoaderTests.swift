@@ -3,6 +3,7 @@ import Testing
 @testable import RemoraConfig
 import RemoraAPI
 import RemoraCore
+import SwiftProtobuf
 
 @Suite struct BootstrapLoaderTests {
     static let good = """
@@ -176,11 +177,28 @@ import RemoraCore
     }
 
     @Test func durationParsing() {
-        #expect(SchemaJSONWriter.parseDuration("1.5s") == 1_500_000_000)
-        #expect(SchemaJSONWriter.parseDuration("0s") == 0)
-        #expect(SchemaJSONWriter.parseDuration("-2s") == -2_000_000_000)
+        #expect(SchemaJSONWriter.parseDuration("1.5s") == Google_Protobuf_Duration(seconds: 1, nanos: 500_000_000))
+        #expect(SchemaJSONWriter.parseDuration("0s") == Google_Protobuf_Duration())
+        #expect(SchemaJSONWriter.parseDuration("-2.25s") == Google_Protobuf_Duration(seconds: -2, nanos: -250_000_000))
         #expect(SchemaJSONWriter.parseDuration("1.0000000001s") == nil)
         #expect(SchemaJSONWriter.parseDuration("1m") == nil)
         #expect(SchemaJSONWriter.parseDuration("s") == nil)
+        #expect(SchemaJSONWriter.parseDuration("+1s") == nil)
+    }
+
+    /// The protobuf range ends at 315,576,000,000 s; its nanoseconds do not
+    /// fit an `Int64`, which once trapped the YAML reader.
+    @Test func durationParsingAtTheProtobufLimitDoesNotOverflow() {
+        #expect(SchemaJSONWriter.parseDuration("315576000000.999999999s")
+            == Google_Protobuf_Duration(seconds: 315_576_000_000, nanos: 999_999_999))
+        #expect(SchemaJSONWriter.parseDuration("-315576000000s") == Google_Protobuf_Duration(seconds: -315_576_000_000, nanos: 0))
+        #expect(SchemaJSONWriter.parseDuration("315576000001s") == nil)
+        #expect(SchemaJSONWriter.parseDuration("99999999999999999999s") == nil)
+    }
+
+    @Test func hugeDurationInYAMLIsRefusedWithItsPath() {
+        let yaml = Self.good.replacingOccurrences(of: "connect_timeout: 0.25s", with: "connect_timeout: 315576000000s")
+        #expect(error(yaml)?.path == "static_resources.clusters[0].connect_timeout")
+        #expect(error(yaml)?.reason.contains("out of range") == true)
     }
 }

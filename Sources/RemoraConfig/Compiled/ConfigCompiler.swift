@@ -79,10 +79,25 @@ public enum ConfigCompiler {
 
     // MARK: - Shared conversions
 
+    /// Envoy's `DurationUtil::durationToMilliseconds`: negative durations,
+    /// nanos outside `0...999_999_999` and seconds whose nanosecond count
+    /// would not fit an `Int64` (over 9_223_372_036 s, Envoy's
+    /// `validateDurationAsMilliseconds`) are refused. JSON decoding checks
+    /// the protobuf range already; binary messages from a control plane are
+    /// not checked by anyone else, so every number is checked here.
     static func milliseconds(_ d: Google_Protobuf_Duration, at path: String) throws(ConfigError) -> UInt64 {
         guard d.seconds >= 0, d.nanos >= 0 else { throw .invalid("duration must not be negative", at: path) }
-        return UInt64(d.seconds) * 1000 + UInt64(d.nanos) / 1_000_000
+        guard d.nanos <= 999_999_999, d.seconds <= maxDurationSeconds else {
+            throw .invalid(
+                "duration out of range (at most \(maxDurationSeconds)s, nanos at most 999999999)", at: path)
+        }
+        let (ms, overflow) = UInt64(d.seconds).multipliedReportingOverflow(by: 1000)
+        precondition(!overflow, "bounded by maxDurationSeconds")
+        return ms + UInt64(d.nanos) / 1_000_000
     }
+
+    /// `INT64_MAX / 1e9`: the most seconds whose nanoseconds fit an `Int64`.
+    static let maxDurationSeconds = Int64.max / 1_000_000_000
 }
 
 /// Addresses in listener, admin and endpoint configs.

@@ -1,3 +1,4 @@
+import SwiftProtobuf
 import Yams
 
 /// Turns a YAML (or JSON) document into proto3 JSON for one message type,
@@ -405,25 +406,26 @@ struct SchemaJSONWriter {
         out += "\""
     }
 
-    /// Parses proto3 JSON durations ("1s", "0.25s", "-3.000000001s") into
-    /// nanoseconds.
-    static func parseDuration(_ text: String) -> Int64? {
+    /// Parses proto3 JSON durations ("1s", "0.25s", "-3.000000001s") within
+    /// protobuf's range (±315,576,000,000 s). Seconds and nanos are kept
+    /// apart: the extremes do not fit an `Int64` count of nanoseconds.
+    static func parseDuration(_ text: String) -> Google_Protobuf_Duration? {
         guard text.hasSuffix("s") else { return nil }
         var body = Substring(text.dropLast())
         var negative = false
         if body.hasPrefix("-") { negative = true; body = body.dropFirst() }
         let parts = body.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 1 || parts.count == 2 else { return nil }
-        guard !parts[0].isEmpty, parts[0].allSatisfy(\.isASCII), let seconds = Int64(parts[0]), seconds <= 315_576_000_000 else {
+        guard !parts[0].isEmpty, parts[0].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+              let seconds = Int64(parts[0]), seconds <= 315_576_000_000 else {
             return nil
         }
-        var nanos: Int64 = 0
+        var nanos: Int32 = 0
         if parts.count == 2 {
             let frac = parts[1]
-            guard !frac.isEmpty, frac.count <= 9, frac.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-            nanos = Int64(frac + String(repeating: "0", count: 9 - frac.count)) ?? 0
+            guard !frac.isEmpty, frac.count <= 9, frac.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+            nanos = Int32(frac + String(repeating: "0", count: 9 - frac.count)) ?? 0
         }
-        let total = seconds * 1_000_000_000 + nanos
-        return negative ? -total : total
+        return negative ? Google_Protobuf_Duration(seconds: -seconds, nanos: -nanos) : Google_Protobuf_Duration(seconds: seconds, nanos: nanos)
     }
 }
