@@ -126,6 +126,42 @@ import SwiftProtobuf
         #expect(error("key: [unclosed") != nil)
     }
 
+    @Test func outOfRangePortSaysOutOfRange() {
+        let listener = error(Self.good.replacingOccurrences(of: "port_value: 10000", with: "port_value: 70000"))
+        #expect(listener?.path == "static_resources.listeners[0].address.socket_address.port_value")
+        #expect(listener?.reason == "port 70000 out of range (at most 65535)")
+        let endpoint = error(Self.good.replacingOccurrences(of: "port_value: 8080", with: "port_value: 70000"))
+        #expect(endpoint?.path
+            == "static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value")
+        #expect(endpoint?.reason == "port 70000 out of range (at most 65535)")
+        let missing = error(Self.good.replacingOccurrences(of: ", port_value: 8080", with: ""))
+        #expect(missing?.reason == "required field is missing")
+    }
+
+    /// Envoy refuses an empty bootstrap ("Unable to convert YAML as JSON").
+    @Test func emptyDocumentIsRefused() {
+        for text in ["", "\n", "# only a comment\n", "~", "null", "---\n"] {
+            #expect(error(text)?.reason == "the document is empty (expected a YAML or JSON object)", "\(text.debugDescription)")
+        }
+        #expect(error("{}") == nil)
+    }
+
+    @Test func unreadableFileSaysWhy() throws {
+        let directory = FileManager.default.temporaryDirectory.path
+        #expect(throws: ConfigError.io("cannot read config file '\(directory)': is a directory")) {
+            try BootstrapLoader.load(path: directory)
+        }
+        #expect(throws: ConfigError.io("cannot read config file '/nonexistent/remora.yaml': no such file or directory")) {
+            try BootstrapLoader.load(path: "/nonexistent/remora.yaml")
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("remora-latin1-\(getpid()).yaml")
+        try Data([0x61, 0x3a, 0x20, 0xe9, 0x0a]).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        #expect(throws: ConfigError.io("cannot read config file '\(file.path)': not valid UTF-8")) {
+            try BootstrapLoader.load(path: file.path)
+        }
+    }
+
     @Test func oneofConflictIsRefused() {
         let e = error("admin: {address: {socket_address: {address: 127.0.0.1, port_value: 1}, pipe: {path: /tmp/x}}}")
         #expect(e?.path == "admin.address.pipe")

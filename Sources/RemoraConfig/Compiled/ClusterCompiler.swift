@@ -121,8 +121,11 @@ enum ClusterCompiler {
                     guard socket.protocol == .tcp else {
                         throw .unsupported("only TCP endpoints are implemented", at: FieldPath.join(sp, "protocol"))
                     }
-                    guard case .portValue(let port)? = socket.portSpecifier, port <= 65535 else {
-                        throw .invalid("port_value is required (0-65535)", at: FieldPath.join(sp, "port_value"))
+                    guard case .portValue(let port)? = socket.portSpecifier else {
+                        throw .missing(at: FieldPath.join(sp, "port_value"))
+                    }
+                    guard port <= 65535 else {
+                        throw .invalid("port \(port) out of range (at most 65535)", at: FieldPath.join(sp, "port_value"))
                     }
                     guard !socket.address.isEmpty else { throw .missing(at: FieldPath.join(sp, "address")) }
                     result.append((FieldPath.join(sp, "address"), socket.address, UInt16(port), nil))

@@ -110,9 +110,11 @@ enum AddressCompiler {
             guard socket.protocol == .tcp else {
                 throw .unsupported("only TCP listeners are implemented", at: FieldPath.join(sp, "protocol"))
             }
-            guard case .portValue(let port)? = socket.portSpecifier, port <= 65535 else {
-                if socket.portSpecifier == nil { throw .missing(at: FieldPath.join(sp, "port_value")) }
-                throw .invalid("port out of range", at: FieldPath.join(sp, "port_value"))
+            guard case .portValue(let port)? = socket.portSpecifier else {
+                throw .missing(at: FieldPath.join(sp, "port_value"))
+            }
+            guard port <= 65535 else {
+                throw .invalid("port \(port) out of range (at most 65535)", at: FieldPath.join(sp, "port_value"))
             }
             guard let ip = SocketAddress.ip(socket.address, port: UInt16(port)) else {
                 throw .invalid("malformed IP address: \(socket.address)", at: FieldPath.join(sp, "address"))

@@ -28,7 +28,7 @@ struct SchemaJSONWriter {
             throw .unsupported("unsupported type \(typeName)", at: path)
         }
         guard case .mapping(let mapping) = node else {
-            if isNull(node) { out += "{}"; return }
+            if Self.isNull(node) { out += "{}"; return }
             throw .invalid("expected an object for \(typeName), got \(describe(node))", at: path)
         }
         out += "{"
@@ -47,7 +47,7 @@ struct SchemaJSONWriter {
                 throw .invalid("field given twice", at: fieldPath)
             }
             seen.insert(field.number)
-            if isNull(value) { continue }  // proto3 JSON: null means "not set"
+            if Self.isNull(value) { continue }  // proto3 JSON: null means "not set"
             if let oneof = field.oneof {
                 if let other = oneofs[oneof] {
                     throw .invalid("only one of '\(other)' and '\(field.name)' (oneof \(oneof)) may be set", at: fieldPath)
@@ -243,7 +243,7 @@ struct SchemaJSONWriter {
             try writeFreeJSON(node, path: path)
         case .empty:
             guard case .mapping(let m) = node, m.isEmpty else {
-                if isNull(node) { out += "{}"; return }
+                if Self.isNull(node) { out += "{}"; return }
                 throw .invalid("expected an empty object", at: path)
             }
             out += "{}"
@@ -365,7 +365,7 @@ struct SchemaJSONWriter {
         return s.string
     }
 
-    private func isNull(_ node: Node) -> Bool {
+    static func isNull(_ node: Node) -> Bool {
         guard case .scalar(let s) = node, s.style == .plain else { return false }
         return s.string == "null" || s.string == "~" || s.string.isEmpty
     }
