@@ -162,6 +162,18 @@ import SwiftProtobuf
         }
     }
 
+    /// Swift's number parsers take forms proto3 JSON refuses; the loader
+    /// writes them canonically instead of failing without a field path.
+    @Test func numbersAreWrittenCanonically() throws {
+        for (text, port) in [("-0", 0), ("+9902", 9902), ("009903", 9903)] {
+            let config = try compile(Self.good.replacingOccurrences(of: "port_value: 9901", with: "port_value: \(text)"))
+            #expect(config.admin?.address.port == UInt16(port), "\(text)")
+        }
+        for (text, value) in [("0x10", 16.0), ("-.5", -0.5), ("+1", 1.0), ("1e2", 100.0)] {
+            #expect(try BootstrapLoader.decode(Envoy_Type_V3_Percent.self, yaml: "value: \(text)").value == value, "\(text)")
+        }
+    }
+
     @Test func oneofConflictIsRefused() {
         let e = error("admin: {address: {socket_address: {address: 127.0.0.1, port_value: 1}, pipe: {path: /tmp/x}}}")
         #expect(e?.path == "admin.address.pipe")

@@ -97,11 +97,9 @@ struct SchemaJSONWriter {
                 throw .invalid("map keys must be scalars", at: path)
             }
             let entryPath = FieldPath.key(path, key)
-            if keyField.type != .string {
-                _ = try integerText(key, type: keyField.type, path: entryPath)
-            }
+            let keyText = keyField.type == .string ? key : try integerText(key, type: keyField.type, path: entryPath)
             if i > 0 { out += "," }
-            writeString(key)
+            writeString(keyText)
             out += ":"
             try writeSingular(value, field: valueField, path: entryPath)
         }
@@ -156,7 +154,8 @@ struct SchemaJSONWriter {
                 if type == .float, abs(value) > Double(Float.greatestFiniteMagnitude) {
                     throw .invalid("value \(text) out of range for float", at: path)
                 }
-                out += text.hasPrefix(".") ? "0" + text : text
+                // Canonical form: Swift also reads `0x10`, `+1` and `-.5`, which JSON does not.
+                out += "\(value)"
             } else {
                 throw .invalid("expected a number, got '\(text)'", at: path)
             }
@@ -167,17 +166,19 @@ struct SchemaJSONWriter {
         }
     }
 
+    /// The integer in canonical decimal: Swift's parsers take `-0`, `+5`
+    /// and `007`, which proto3 JSON refuses, so the value is written anew.
     private func integerText(_ text: String, type: MessageSchema.FieldType, path: String) throws(ConfigError) -> String {
-        let ok: Bool
+        let canonical: String?
         switch type {
-        case .int32, .sint32, .sfixed32: ok = Int32(text) != nil
-        case .uint32, .fixed32: ok = UInt32(text) != nil
-        case .int64, .sint64, .sfixed64: ok = Int64(text) != nil
-        case .uint64, .fixed64: ok = UInt64(text) != nil
-        default: ok = false
+        case .int32, .sint32, .sfixed32: canonical = Int32(text).map { String($0) }
+        case .uint32, .fixed32: canonical = UInt32(text).map { String($0) }
+        case .int64, .sint64, .sfixed64: canonical = Int64(text).map { String($0) }
+        case .uint64, .fixed64: canonical = UInt64(text).map { String($0) }
+        default: canonical = nil
         }
-        guard ok else { throw .invalid("expected \(type.rawValue), got '\(text)'", at: path) }
-        return text
+        guard let canonical else { throw .invalid("expected \(type.rawValue), got '\(text)'", at: path) }
+        return canonical
     }
 
     // MARK: - Well-known types

@@ -31,32 +31,9 @@ enum SupportedFields {
     /// Field numbers present in a serialized message, in order of appearance.
     static func topLevelFieldNumbers(_ bytes: [UInt8]) -> [Int] {
         var numbers: [Int] = []
-        var i = 0
-        func varint() -> UInt64? {
-            var result: UInt64 = 0
-            var shift: UInt64 = 0
-            while i < bytes.count, shift < 64 {
-                let b = bytes[i]
-                i += 1
-                result |= UInt64(b & 0x7f) << shift
-                if b & 0x80 == 0 { return result }
-                shift += 7
-            }
-            return nil
-        }
-        while i < bytes.count {
-            guard let tag = varint() else { break }
-            let number = Int(tag >> 3)
-            switch tag & 7 {
-            case 0: _ = varint()
-            case 1: i += 8
-            case 2:
-                guard let length = varint() else { return numbers }
-                i += Int(length)
-            case 5: i += 4
-            default: return numbers
-            }
-            if numbers.last != number { numbers.append(number) }
+        var reader = ProtobufWireReader(bytes[...])
+        while let (number, _) = reader.next() {
+            if numbers.last != Int(number) { numbers.append(Int(number)) }
         }
         return numbers
     }
