@@ -1,5 +1,3 @@
-@testable import RemoraConfig
-
 /// A protobuf message as its wire fields, for structure-aware mutation in
 /// `BootstrapFuzzTests`: a mutated leaf is written back with every enclosing
 /// length fixed, so the decoder accepts it and the compiler sees the value

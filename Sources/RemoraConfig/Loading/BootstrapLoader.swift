@@ -52,7 +52,10 @@ public enum BootstrapLoader {
     static func jsonText(for typeName: String, yaml text: String) throws(ConfigError) -> String {
         let node: Node?
         do {
-            node = try Yams.compose(yaml: text)
+            // No implicit typing: the schema decides each scalar's type, and
+            // Yams's default resolver runs regular expressions on every
+            // plain scalar.
+            node = try Yams.compose(yaml: text, .basic)
         } catch let error as YamlError {
             throw .syntax("invalid YAML: \(error)")
         } catch {

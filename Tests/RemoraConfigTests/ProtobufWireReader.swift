@@ -1,7 +1,5 @@
 /// Reads protobuf wire format field by field: tag, then the value's bytes,
-/// without knowing the message type. Used to see which fields a message
-/// sets (`SupportedFields`) and by the tests' structure-aware fuzzer.
-/// Main thread (config loading) only; holds no state beyond its cursor.
+/// without knowing the message type (`ProtobufWireTree`, for the fuzzer).
 struct ProtobufWireReader {
     enum Value {
         case varint(UInt64)
