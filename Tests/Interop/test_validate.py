@@ -160,3 +160,39 @@ def test_port_value_out_of_range_says_so(tmp_path, where):
     else:
         assert f"{path}: port 70000 out of range" in out, out
         assert "required" not in out, out
+
+
+def set_connect_timeout(cfg, value):
+    cfg["static_resources"]["clusters"][0]["connect_timeout"] = value
+
+
+def set_stats_flush(cfg, value):
+    cfg["stats_flush_interval"] = value
+
+
+def set_dns_refresh(cfg, value):
+    cfg["static_resources"]["clusters"][2]["dns_refresh_rate"] = value
+
+
+# Duration limits, side by side with Envoy 1.40: the millisecond conversion
+# (9223372035 s is the last value Envoy takes) and the protos' rules.
+DURATION_CASES = [
+    ("connect_timeout_last_accepted", set_connect_timeout, "9223372035.999999999s", 0),
+    ("connect_timeout_first_refused", set_connect_timeout, "9223372036s", 1),
+    ("connect_timeout_protobuf_limit", set_connect_timeout, "315576000000s", 1),
+    ("connect_timeout_negative", set_connect_timeout, "-1s", 1),
+    ("stats_flush_interval_1ms", set_stats_flush, "0.001s", 0),
+    ("stats_flush_interval_0", set_stats_flush, "0s", 1),
+    ("stats_flush_interval_300s", set_stats_flush, "300s", 1),
+    ("stats_flush_interval_negative", set_stats_flush, "-1s", 1),
+    ("dns_refresh_rate_1ms", set_dns_refresh, "0.001s", 1),
+    ("dns_refresh_rate_2ms", set_dns_refresh, "0.002s", 0),
+]
+
+
+@pytest.mark.parametrize("edit,value,code", [pytest.param(e, v, c, id=i) for i, e, v, c in DURATION_CASES])
+def test_duration_limits_match_envoy(tmp_path, edit, value, code):
+    cfg = good_config()
+    edit(cfg, value)
+    rc, out = validate(tmp_path, cfg)
+    assert rc == code, out

@@ -43,6 +43,27 @@ import SwiftProtobuf
         #expect(config.clusters[0].connectTimeoutMilliseconds == UInt64(ConfigCompiler.maxDurationSeconds) * 1000 + 999)
     }
 
+    /// Envoy 1.40's boundary, found with `envoy --mode validate`.
+    @Test func durationLimitIsEnvoys() {
+        #expect(ConfigCompiler.maxDurationSeconds == 9_223_372_035)
+    }
+
+    /// Duration rules from Envoy's protos that Remora checks although it does
+    /// not use the value (stats_flush_interval) or rounds it (dns_refresh_rate).
+    @Test func protoDurationBoundsAreEnvoys() throws {
+        func flush(_ d: Google_Protobuf_Duration) -> ConfigError? { error { $0.statsFlushInterval = d } }
+        #expect(flush(.init(seconds: 0, nanos: 0))?.path == "stats_flush_interval")
+        #expect(flush(.init(seconds: 300, nanos: 0))?.reason == "must be at least 1ms and less than 300s")
+        #expect(flush(.init(seconds: -1, nanos: 0))?.reason == "duration must not be negative")
+        #expect(flush(.init(seconds: 299, nanos: 999_999_999)) == nil)
+        #expect(flush(.init(seconds: 0, nanos: 1_000_000)) == nil)
+
+        func refresh(_ d: Google_Protobuf_Duration) -> ConfigError? { error { $0.staticResources.clusters[0].dnsRefreshRate = d } }
+        #expect(refresh(.init(seconds: 0, nanos: 1_000_000))?.reason == "must be greater than 1ms")
+        #expect(refresh(.init(seconds: 0, nanos: 0))?.path == "static_resources.clusters[0].dns_refresh_rate")
+        #expect(refresh(.init(seconds: 0, nanos: 1_000_001)) == nil)
+    }
+
     /// The same check reaches durations inside a packed `typed_config`.
     @Test func hugeDurationInsideTypedConfigNamesItsPath() {
         let e = error { bootstrap in

@@ -71,7 +71,11 @@ enum ClusterCompiler {
             let refresh = cluster.hasDnsRefreshRate
                 ? try ConfigCompiler.milliseconds(cluster.dnsRefreshRate, at: FieldPath.join(path, "dns_refresh_rate"))
                 : 5000
-            guard refresh >= 1 else { throw .invalid("must be at least 1ms", at: FieldPath.join(path, "dns_refresh_rate")) }
+            // Envoy's rule is `gt: {nanos: 1000000}`: 1ms exactly is refused.
+            let rate = cluster.dnsRefreshRate
+            guard !cluster.hasDnsRefreshRate || rate.seconds > 0 || rate.nanos > 1_000_000 else {
+                throw .invalid("must be greater than 1ms", at: FieldPath.join(path, "dns_refresh_rate"))
+            }
             discovery = .strictDNS(names, family: family, refreshMilliseconds: refresh)
         default:
             let name = MessageSchema.envoy.enums["envoy.config.cluster.v3.Cluster.DiscoveryType"]?.values

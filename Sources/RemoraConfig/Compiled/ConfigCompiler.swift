@@ -14,6 +14,15 @@ public enum ConfigCompiler {
             "node", "static_resources", "admin", "stats_flush_interval",
         ], at: "")
 
+        if bootstrap.hasStatsFlushInterval {
+            // Not used yet (no stats sinks), but checked as Envoy checks it
+            // (`gte: 1ms, lt: 300s`), so a config Envoy refuses is refused.
+            let d = bootstrap.statsFlushInterval
+            let ms = try milliseconds(d, at: "stats_flush_interval")
+            guard ms >= 1, d.seconds < 300 else {
+                throw .invalid("must be at least 1ms and less than 300s", at: "stats_flush_interval")
+            }
+        }
         let node = try compileNode(bootstrap)
         let admin = try bootstrap.hasAdmin ? compileAdmin(bootstrap.admin) : nil
 
@@ -81,10 +90,10 @@ public enum ConfigCompiler {
 
     /// Envoy's `DurationUtil::durationToMilliseconds`: negative durations,
     /// nanos outside `0...999_999_999` and seconds whose nanosecond count
-    /// would not fit an `Int64` (over 9_223_372_036 s, Envoy's
-    /// `validateDurationAsMilliseconds`) are refused. JSON decoding checks
-    /// the protobuf range already; binary messages from a control plane are
-    /// not checked by anyone else, so every number is checked here.
+    /// may not fit an `Int64` (`validateDurationAsMilliseconds`) are
+    /// refused. JSON decoding checks the protobuf range already; binary
+    /// messages from a control plane are not checked by anyone else, so
+    /// every number is checked here.
     static func milliseconds(_ d: Google_Protobuf_Duration, at path: String) throws(ConfigError) -> UInt64 {
         guard d.seconds >= 0, d.nanos >= 0 else { throw .invalid("duration must not be negative", at: path) }
         guard d.nanos <= 999_999_999, d.seconds <= maxDurationSeconds else {
@@ -96,8 +105,10 @@ public enum ConfigCompiler {
         return ms + UInt64(d.nanos) / 1_000_000
     }
 
-    /// `INT64_MAX / 1e9`: the most seconds whose nanoseconds fit an `Int64`.
-    static let maxDurationSeconds = Int64.max / 1_000_000_000
+    /// The most seconds Envoy 1.40 takes in a millisecond duration:
+    /// `9223372035s` loads, `9223372036s` is "Duration out-of-range"
+    /// (checked with `envoy --mode validate`), one below `INT64_MAX / 1e9`.
+    static let maxDurationSeconds = Int64.max / 1_000_000_000 - 1
 }
 
 /// Addresses in listener, admin and endpoint configs.
