@@ -174,6 +174,23 @@ import SwiftProtobuf
         }
     }
 
+    /// A few hundred bytes of nested aliases stand for 10^8 values; the walk
+    /// once expanded them all (minutes, gigabytes). Now: an error, at once.
+    @Test func aliasBombIsRefusedQuickly() {
+        var lines = ["node:", "  id: n", "  metadata:", #"    a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]"#]
+        for i in 1..<8 {
+            lines.append("    a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ",") + "]")
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let e = error(lines.joined(separator: "\n"))
+        #expect(e?.reason == "the document is too large once its YAML aliases are expanded")
+        #expect(e?.path.hasPrefix("node.metadata.a") == true)
+        #expect(clock.now - start < .seconds(10))
+        // Aliases in ordinary use still load (see mergeKeysAndAnchors).
+        #expect(error(lines.prefix(5).joined(separator: "\n")) == nil)
+    }
+
     @Test func oneofConflictIsRefused() {
         let e = error("admin: {address: {socket_address: {address: 127.0.0.1, port_value: 1}, pipe: {path: /tmp/x}}}")
         #expect(e?.path == "admin.address.pipe")

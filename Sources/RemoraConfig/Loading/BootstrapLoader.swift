@@ -66,7 +66,7 @@ public enum BootstrapLoader {
         guard let node, !SchemaJSONWriter.isNull(node) else {
             throw .syntax("the document is empty (expected a YAML or JSON object)")
         }
-        var writer = SchemaJSONWriter(schema: MessageSchema.envoy)
+        var writer = SchemaJSONWriter(schema: MessageSchema.envoy, valueBudget: SchemaJSONWriter.budget(forTextOfSize: text.utf8.count))
         try writer.writeMessage(node, typeName: typeName, path: "")
         return writer.out
     }

@@ -13,9 +13,29 @@ struct SchemaJSONWriter {
     let schema: MessageSchema
     private(set) var out = ""
 
-    init(schema: MessageSchema) {
+    /// How many more values may be written. YAML aliases share nodes, so a
+    /// few hundred bytes can stand for billions of values ("billion
+    /// laughs"); the walk expands them, and would run for hours. Callers
+    /// size it from the text (`budget(forTextOfSize:)`).
+    private(set) var valueBudget: Int
+
+    init(schema: MessageSchema, valueBudget: Int = .max) {
         self.schema = schema
+        self.valueBudget = valueBudget
         out.reserveCapacity(4096)
+    }
+
+    /// Without aliases a document cannot hold more values than it has bytes;
+    /// merge keys (`<<: *base`) legitimately repeat some, hence the factor.
+    static func budget(forTextOfSize bytes: Int) -> Int {
+        100_000 + 16 * bytes
+    }
+
+    private mutating func spend(at path: String) throws(ConfigError) {
+        valueBudget -= 1
+        guard valueBudget >= 0 else {
+            throw .invalid("the document is too large once its YAML aliases are expanded", at: path)
+        }
     }
 
     /// Writes `node` as the JSON form of message `typeName`.
@@ -107,6 +127,7 @@ struct SchemaJSONWriter {
     }
 
     private mutating func writeSingular(_ node: Node, field: MessageSchema.Field, path: String) throws(ConfigError) {
+        try spend(at: path)
         switch field.type {
         case .message, .group:
             try writeMessage(node, typeName: field.typeName ?? "", path: path)
@@ -285,8 +306,9 @@ struct SchemaJSONWriter {
             throw .unsupported("unsupported type \(typeName)", at: path)
         }
         // Write the inner message's fields into this same object.
-        var inner = SchemaJSONWriter(schema: schema)
+        var inner = SchemaJSONWriter(schema: schema, valueBudget: valueBudget)
         try inner.writeMessage(.mapping(Node.Mapping(rest)), typeName: typeName, path: path)
+        valueBudget = inner.valueBudget
         let body = inner.out.dropFirst().dropLast()  // strip the braces
         if !body.isEmpty { out += "," + body }
         out += "}"
@@ -295,6 +317,7 @@ struct SchemaJSONWriter {
     /// Struct/Value content: YAML's own implicit typing applies here, as in
     /// Envoy (there is no schema to say otherwise).
     private mutating func writeFreeJSON(_ node: Node, path: String) throws(ConfigError) {
+        try spend(at: path)
         switch node {
         case .scalar(let s):
             if s.style == .plain {
