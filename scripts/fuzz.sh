@@ -1,27 +1,45 @@
 #!/usr/bin/env bash
-# Bounded fuzzing of the HTTP/1 parser, for CI: random and mutated inputs
-# seeded from Tests/Fuzz/corpus/http1/, checked for crashes, hangs and broken
-# invariants (see Tests/RemoraHTTPTests/HTTP1FuzzTests.swift).
+# Bounded fuzzing for CI: random and mutated inputs, checked for crashes,
+# hangs and broken invariants.
+#   http1      the HTTP/1 parser, seeded from Tests/Fuzz/corpus/http1/
+#              (Tests/RemoraHTTPTests/HTTP1FuzzTests.swift), for SECONDS;
+#   bootstrap  the bootstrap loader, YAML text and binary protobuf, seeded
+#              from Tests/Fuzz/corpus/bootstrap/
+#              (Tests/RemoraConfigTests/BootstrapFuzzTests.swift), for
+#              REMORA_FUZZ_BOOTSTRAP_SECONDS (default 10).
 #
-#   scripts/fuzz.sh [SECONDS]        default 20
+#   scripts/fuzz.sh [SECONDS] [all|http1|bootstrap]     defaults: 20, all
 #
 # Environment: REMORA_FUZZ_SEED (replay a run), REMORA_FUZZ_SCRATCH (build
 # directory, default .build), REMORA_FUZZ_FAILURES (where failing inputs are
 # written, default .build/fuzz-failures). Replay one saved input with
-# REMORA_FUZZ_INPUT=path scripts/fuzz.sh.
+# REMORA_FUZZ_INPUT=path scripts/fuzz.sh 0 http1 (or bootstrap; a `.pb`
+# file is a binary bootstrap). After a crash of the bootstrap fuzzer, its
+# input is in the failures directory as bootstrap-current.yaml or .pb.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${1:-${REMORA_FUZZ_SECONDS:-20}}"
+target="${2:-all}"
+bootstrap_seconds="${REMORA_FUZZ_BOOTSTRAP_SECONDS:-10}"
 scratch="${REMORA_FUZZ_SCRATCH:-.build}"
-export REMORA_FUZZ_SECONDS="$seconds"
 export REMORA_FUZZ_FAILURES="${REMORA_FUZZ_FAILURES:-$PWD/$scratch/fuzz-failures}"
 : "${REMORA_FUZZ_SEED:=$(od -An -N8 -tu8 /dev/urandom | tr -d ' ')}"
 export REMORA_FUZZ_SEED
 
+case "$target" in all|http1|bootstrap) ;; *) echo "unknown target '$target' (all, http1, bootstrap)" >&2; exit 2 ;; esac
+
 echo "== build"
 swift build --scratch-path "$scratch" --build-tests
-echo "== fuzz HTTP/1 parser for ${seconds}s (seed $REMORA_FUZZ_SEED)"
-# A hang is a failure too: give the run a hard ceiling.
-timeout --signal=KILL "$((${seconds%.*} + 120))" \
-    swift test --scratch-path "$scratch" --skip-build --filter 'HTTP1FuzzTests'
+# A hang is a failure too: each run gets a hard ceiling.
+if [ "$target" != bootstrap ]; then
+    echo "== fuzz HTTP/1 parser for ${seconds}s (seed $REMORA_FUZZ_SEED)"
+    REMORA_FUZZ_SECONDS="$seconds" timeout --signal=KILL "$((${seconds%.*} + 120))" \
+        swift test --scratch-path "$scratch" --skip-build --filter 'HTTP1FuzzTests'
+fi
+if [ "$target" != http1 ]; then
+    [ "$target" = bootstrap ] && bootstrap_seconds="${1:-$bootstrap_seconds}"
+    echo "== fuzz bootstrap loader for ${bootstrap_seconds}s (seed $REMORA_FUZZ_SEED)"
+    REMORA_FUZZ_SECONDS="$bootstrap_seconds" timeout --signal=KILL "$((${bootstrap_seconds%.*} + 120))" \
+        swift test --scratch-path "$scratch" --skip-build --filter 'BootstrapFuzzTests/fuzz'
+fi

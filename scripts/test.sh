@@ -9,7 +9,7 @@ echo "== build"
 swift build --build-tests
 echo "== unit tests"
 swift test --skip-build --parallel
-echo "== HTTP/1 parser fuzzing (bounded)"
+echo "== fuzzing (bounded: HTTP/1 parser 20 s, bootstrap loader 10 s)"
 scripts/fuzz.sh 20
 echo "== integration tests"
 PROXY_BIN="$PWD/.build/debug/remora" .venv/bin/python -m pytest -q Tests/Interop

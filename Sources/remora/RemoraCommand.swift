@@ -77,10 +77,13 @@ struct RemoraCommand: ParsableCommand {
             if let serviceNode { bootstrap.node.id = serviceNode }
             config = try ConfigCompiler.compile(bootstrap)
         } catch {
-            let message = "error initializing configuration '\(described)': \(error)"
-            logger.critical("\(message)")
-            if mode == "validate" { print(message) }
+            // One line, as Envoy prints it: a critical log line on stderr, in
+            // every mode.
+            logger.critical("error initializing configuration '\(described)': \(error)")
             throw ExitCode(1)
+        }
+        for warning in config.startupWarnings {
+            logger.warning("\(warning)")
         }
 
         if mode == "validate" {

@@ -84,3 +84,39 @@ def test_http_config_validation(tmp_path, cfg, code, fragment):
     assert res.returncode == code, out[-2000:]
     if fragment is not None:
         assert fragment in out, out[-2000:]
+
+
+def validate_output(tmp_path, cfg: dict):
+    path = tmp_path / "config.yaml"
+    path.write_text(to_yaml(cfg))
+    res = run_validate(path)
+    return res.returncode, (res.stdout + res.stderr).decode("utf-8", "replace")
+
+
+ROUTE_PATH = ("static_resources.listeners[0].filter_chains[0].filters[0].typed_config"
+              ".route_config.virtual_hosts[0].routes[0].route")
+
+
+@pytest.mark.remora_only(reason="Envoy implements hash_policy and priority; Remora refuses them until a "
+                                "balancer hashes and the router picks thresholds by priority")
+@pytest.mark.parametrize("field,value", [
+    ("hash_policy", [{"header": {"header_name": "x-user"}}]),
+    ("priority", "HIGH"),
+])
+def test_route_hash_policy_and_priority_are_refused_with_their_path(tmp_path, field, value):
+    rc, out = validate_output(tmp_path, config([ok_route(**{field: value})]))
+    assert rc == 1, out
+    assert f"{ROUTE_PATH}.{field}: " in out, out
+    assert "not implemented" in out, out
+
+
+@pytest.mark.remora_only(reason="a Remora start-up warning: Envoy's AUTO serves HTTP/2 as well")
+def test_codec_auto_warns_that_it_serves_http1_only(tmp_path):
+    cfg = config([ok_route()], codec_type="AUTO")
+    listener_name = cfg["static_resources"]["listeners"][0]["name"]
+    rc, out = validate_output(tmp_path, cfg)
+    assert rc == 0, out
+    assert "[warning]" in out and f"listener '{listener_name}': codec_type AUTO serves HTTP/1.1 only" in out, out
+    rc, out = validate_output(tmp_path, config([ok_route()], codec_type="HTTP1"))
+    assert rc == 0, out
+    assert "codec_type AUTO" not in out, out

@@ -105,3 +105,94 @@ def test_unsupported_extension_exits_1_and_names_path(tmp_path):
     assert rc == 1, out
     assert TYPED_CONFIG_PATH in out, out
     assert "RedisProxy" in out or "redis_proxy" in out, out
+
+
+def run_validate_text(tmp_path, text: str):
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    res = run_validate(path)
+    return res.returncode, (res.stdout + res.stderr).decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("text", ["", "\n", "# nothing but a comment\n"], ids=["empty", "newline", "comment"])
+def test_empty_config_file_exits_1(tmp_path, text):
+    # Envoy 1.40: "error initializing configuration '...': Unable to convert YAML as JSON: ", exit 1.
+    rc, out = run_validate_text(tmp_path, text)
+    assert rc == 1, out
+    assert "OK" not in out, out
+    if not IS_ENVOY:
+        assert "the document is empty" in out, out
+
+
+def test_validate_error_is_printed_once(tmp_path):
+    cfg = good_config()
+    cfg["static_resources"]["clusters"][0]["connect_timeut"] = "1s"
+    rc, out = validate(tmp_path, cfg)
+    assert rc == 1, out
+    assert out.count("error initializing configuration") == 1, out
+    assert out.count("connect_timeut") == 1, out
+
+
+def test_directory_as_config_path_exits_1(tmp_path):
+    res = run_validate(tmp_path)
+    out = (res.stdout + res.stderr).decode("utf-8", "replace")
+    assert res.returncode == 1, out
+    if not IS_ENVOY:  # Envoy 1.40: "Unable to parse JSON as proto (INVALID_ARGUMENT: unexpected EOF)"
+        assert f"cannot read config file '{tmp_path}': is a directory" in out, out
+        assert "NSCocoaErrorDomain" not in out, out
+
+
+@pytest.mark.parametrize("where", ["listener", "endpoint"])
+def test_port_value_out_of_range_says_so(tmp_path, where):
+    cfg = good_config()
+    if where == "listener":
+        cfg["static_resources"]["listeners"][0]["address"]["socket_address"]["port_value"] = 70000
+        path = "static_resources.listeners[0].address.socket_address.port_value"
+    else:
+        endpoint = cfg["static_resources"]["clusters"][0]["load_assignment"]["endpoints"][0]["lb_endpoints"][0]
+        endpoint["endpoint"]["address"]["socket_address"]["port_value"] = 70000
+        path = ("static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0]"
+                ".endpoint.address.socket_address.port_value")
+    rc, out = validate(tmp_path, cfg)
+    assert rc == 1, out
+    if IS_ENVOY:
+        assert "value must be less than or equal to 65535" in out, out
+    else:
+        assert f"{path}: port 70000 out of range" in out, out
+        assert "required" not in out, out
+
+
+def set_connect_timeout(cfg, value):
+    cfg["static_resources"]["clusters"][0]["connect_timeout"] = value
+
+
+def set_stats_flush(cfg, value):
+    cfg["stats_flush_interval"] = value
+
+
+def set_dns_refresh(cfg, value):
+    cfg["static_resources"]["clusters"][2]["dns_refresh_rate"] = value
+
+
+# Duration limits, side by side with Envoy 1.40: the millisecond conversion
+# (9223372035 s is the last value Envoy takes) and the protos' rules.
+DURATION_CASES = [
+    ("connect_timeout_last_accepted", set_connect_timeout, "9223372035.999999999s", 0),
+    ("connect_timeout_first_refused", set_connect_timeout, "9223372036s", 1),
+    ("connect_timeout_protobuf_limit", set_connect_timeout, "315576000000s", 1),
+    ("connect_timeout_negative", set_connect_timeout, "-1s", 1),
+    ("stats_flush_interval_1ms", set_stats_flush, "0.001s", 0),
+    ("stats_flush_interval_0", set_stats_flush, "0s", 1),
+    ("stats_flush_interval_300s", set_stats_flush, "300s", 1),
+    ("stats_flush_interval_negative", set_stats_flush, "-1s", 1),
+    ("dns_refresh_rate_1ms", set_dns_refresh, "0.001s", 1),
+    ("dns_refresh_rate_2ms", set_dns_refresh, "0.002s", 0),
+]
+
+
+@pytest.mark.parametrize("edit,value,code", [pytest.param(e, v, c, id=i) for i, e, v, c in DURATION_CASES])
+def test_duration_limits_match_envoy(tmp_path, edit, value, code):
+    cfg = good_config()
+    edit(cfg, value)
+    rc, out = validate(tmp_path, cfg)
+    assert rc == code, out

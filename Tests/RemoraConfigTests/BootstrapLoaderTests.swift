@@ -3,6 +3,7 @@ import Testing
 @testable import RemoraConfig
 import RemoraAPI
 import RemoraCore
+import SwiftProtobuf
 
 @Suite struct BootstrapLoaderTests {
     static let good = """
@@ -125,6 +126,71 @@ import RemoraCore
         #expect(error("key: [unclosed") != nil)
     }
 
+    @Test func outOfRangePortSaysOutOfRange() {
+        let listener = error(Self.good.replacingOccurrences(of: "port_value: 10000", with: "port_value: 70000"))
+        #expect(listener?.path == "static_resources.listeners[0].address.socket_address.port_value")
+        #expect(listener?.reason == "port 70000 out of range (at most 65535)")
+        let endpoint = error(Self.good.replacingOccurrences(of: "port_value: 8080", with: "port_value: 70000"))
+        #expect(endpoint?.path
+            == "static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value")
+        #expect(endpoint?.reason == "port 70000 out of range (at most 65535)")
+        let missing = error(Self.good.replacingOccurrences(of: ", port_value: 8080", with: ""))
+        #expect(missing?.reason == "required field is missing")
+    }
+
+    /// Envoy refuses an empty bootstrap ("Unable to convert YAML as JSON").
+    @Test func emptyDocumentIsRefused() {
+        for text in ["", "\n", "# only a comment\n", "~", "null", "---\n"] {
+            #expect(error(text)?.reason == "the document is empty (expected a YAML or JSON object)", "\(text.debugDescription)")
+        }
+        #expect(error("{}") == nil)
+    }
+
+    @Test func unreadableFileSaysWhy() throws {
+        let directory = FileManager.default.temporaryDirectory.path
+        #expect(throws: ConfigError.io("cannot read config file '\(directory)': is a directory")) {
+            try BootstrapLoader.load(path: directory)
+        }
+        #expect(throws: ConfigError.io("cannot read config file '/nonexistent/remora.yaml': no such file or directory")) {
+            try BootstrapLoader.load(path: "/nonexistent/remora.yaml")
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("remora-latin1-\(getpid()).yaml")
+        try Data([0x61, 0x3a, 0x20, 0xe9, 0x0a]).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        #expect(throws: ConfigError.io("cannot read config file '\(file.path)': not valid UTF-8")) {
+            try BootstrapLoader.load(path: file.path)
+        }
+    }
+
+    /// Swift's number parsers take forms proto3 JSON refuses; the loader
+    /// writes them canonically instead of failing without a field path.
+    @Test func numbersAreWrittenCanonically() throws {
+        for (text, port) in [("-0", 0), ("+9902", 9902), ("009903", 9903)] {
+            let config = try compile(Self.good.replacingOccurrences(of: "port_value: 9901", with: "port_value: \(text)"))
+            #expect(config.admin?.address.port == UInt16(port), "\(text)")
+        }
+        for (text, value) in [("0x10", 16.0), ("-.5", -0.5), ("+1", 1.0), ("1e2", 100.0)] {
+            #expect(try BootstrapLoader.decode(Envoy_Type_V3_Percent.self, yaml: "value: \(text)").value == value, "\(text)")
+        }
+    }
+
+    /// A few hundred bytes of nested aliases stand for 10^8 values; the walk
+    /// once expanded them all (minutes, gigabytes). Now: an error, at once.
+    @Test func aliasBombIsRefusedQuickly() {
+        var lines = ["node:", "  id: n", "  metadata:", #"    a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]"#]
+        for i in 1..<8 {
+            lines.append("    a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ",") + "]")
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let e = error(lines.joined(separator: "\n"))
+        #expect(e?.reason == "the document is too large once its YAML aliases are expanded")
+        #expect(e?.path.hasPrefix("node.metadata.a") == true)
+        #expect(clock.now - start < .seconds(10))
+        // Aliases in ordinary use still load (see mergeKeysAndAnchors).
+        #expect(error(lines.prefix(5).joined(separator: "\n")) == nil)
+    }
+
     @Test func oneofConflictIsRefused() {
         let e = error("admin: {address: {socket_address: {address: 127.0.0.1, port_value: 1}, pipe: {path: /tmp/x}}}")
         #expect(e?.path == "admin.address.pipe")
@@ -176,11 +242,28 @@ import RemoraCore
     }
 
     @Test func durationParsing() {
-        #expect(SchemaJSONWriter.parseDuration("1.5s") == 1_500_000_000)
-        #expect(SchemaJSONWriter.parseDuration("0s") == 0)
-        #expect(SchemaJSONWriter.parseDuration("-2s") == -2_000_000_000)
+        #expect(SchemaJSONWriter.parseDuration("1.5s") == Google_Protobuf_Duration(seconds: 1, nanos: 500_000_000))
+        #expect(SchemaJSONWriter.parseDuration("0s") == Google_Protobuf_Duration())
+        #expect(SchemaJSONWriter.parseDuration("-2.25s") == Google_Protobuf_Duration(seconds: -2, nanos: -250_000_000))
         #expect(SchemaJSONWriter.parseDuration("1.0000000001s") == nil)
         #expect(SchemaJSONWriter.parseDuration("1m") == nil)
         #expect(SchemaJSONWriter.parseDuration("s") == nil)
+        #expect(SchemaJSONWriter.parseDuration("+1s") == nil)
+    }
+
+    /// The protobuf range ends at 315,576,000,000 s; its nanoseconds do not
+    /// fit an `Int64`, which once trapped the YAML reader.
+    @Test func durationParsingAtTheProtobufLimitDoesNotOverflow() {
+        #expect(SchemaJSONWriter.parseDuration("315576000000.999999999s")
+            == Google_Protobuf_Duration(seconds: 315_576_000_000, nanos: 999_999_999))
+        #expect(SchemaJSONWriter.parseDuration("-315576000000s") == Google_Protobuf_Duration(seconds: -315_576_000_000, nanos: 0))
+        #expect(SchemaJSONWriter.parseDuration("315576000001s") == nil)
+        #expect(SchemaJSONWriter.parseDuration("99999999999999999999s") == nil)
+    }
+
+    @Test func hugeDurationInYAMLIsRefusedWithItsPath() {
+        let yaml = Self.good.replacingOccurrences(of: "connect_timeout: 0.25s", with: "connect_timeout: 315576000000s")
+        #expect(error(yaml)?.path == "static_resources.clusters[0].connect_timeout")
+        #expect(error(yaml)?.reason.contains("out of range") == true)
     }
 }

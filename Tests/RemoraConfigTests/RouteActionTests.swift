@@ -13,7 +13,6 @@ import RemoraAPI
         #expect(f.idleTimeoutMilliseconds == nil)
         #expect(f.retryPolicy == nil)
         #expect(f.clusterNotFoundResponseCode == 503)
-        #expect(f.priority == .default)
         #expect(f.mirrorPolicies.isEmpty)
         #expect(matched.rewrittenPath(for: get("/x")) == nil)
         #expect(matched.rewrittenHost(for: get("/x")) == nil)
@@ -25,14 +24,13 @@ import RemoraAPI
     @Test func timeouts() throws {
         let table = try routeTable(singleHost("""
           - match: {prefix: /}
-            route: {cluster: c, timeout: 0s, idle_timeout: 2.5s, max_stream_duration: {max_stream_duration: 60s}, cluster_not_found_response_code: NOT_FOUND, priority: HIGH}
+            route: {cluster: c, timeout: 0s, idle_timeout: 2.5s, max_stream_duration: {max_stream_duration: 60s}, cluster_not_found_response_code: NOT_FOUND}
         """))
         let f = try #require(table.route(for: get("/"), randomValue: 0)).forward
         #expect(f.timeoutMilliseconds == 0)
         #expect(f.idleTimeoutMilliseconds == 2500)
         #expect(f.maxStreamDurationMilliseconds == 60_000)
         #expect(f.clusterNotFoundResponseCode == 404)
-        #expect(f.priority == .high)
     }
 
     @Test func clusterHeader() throws {
@@ -232,26 +230,17 @@ import RemoraAPI
             == "Exactly one of cluster or cluster_header in request mirror policy need to be specified")
     }
 
-    @Test func hashPoliciesAreKept() throws {
-        let table = try routeTable(singleHost("""
-          - match: {prefix: /}
-            route:
-              cluster: c
-              hash_policy:
-              - {header: {header_name: X-User}, terminal: true}
-              - cookie: {name: sticky, ttl: 10s, path: /}
-              - connection_properties: {source_ip: true}
-              - connection_properties: {source_ip: false}
-              - query_parameter: {name: id}
-        """))
-        let policies = try #require(table.route(for: get("/"), randomValue: 0)?.forward.hashPolicies)
-        #expect(policies.count == 4)
-        if case .header(let name, let rewrite) = policies[0].kind { #expect(name == "x-user" && rewrite == nil) } else { Issue.record("header") }
-        #expect(policies[0].terminal)
-        if case .cookie(let name, let ttl, let path, _) = policies[1].kind {
-            #expect(name == "sticky" && ttl == 10_000 && path == "/")
-        } else { Issue.record("cookie") }
-        if case .sourceIP = policies[2].kind {} else { Issue.record("source ip") }
+    /// No balancer hashes and the router has one set of circuit-breaker
+    /// thresholds: both fields are refused, not compiled and ignored.
+    @Test func hashPolicyAndPriorityAreRefusedWithTheirPath() throws {
+        let hash = routeError(singleHost("  - {match: {prefix: /}, route: {cluster: c, hash_policy: [{header: {header_name: x-user}}]}}"))
+        #expect(hash?.path == "virtual_hosts[0].routes[0].route.hash_policy")
+        #expect(hash?.isUnsupported == true)
+        let priority = routeError(singleHost("  - {match: {prefix: /}, route: {cluster: c, priority: HIGH}}"))
+        #expect(priority?.path == "virtual_hosts[0].routes[0].route.priority")
+        #expect(priority?.isUnsupported == true)
+        // DEFAULT is the unset value: nothing to refuse.
+        _ = try routeTable(singleHost("  - {match: {prefix: /}, route: {cluster: c, priority: DEFAULT}}"))
     }
 
     @Test func upgrades() throws {

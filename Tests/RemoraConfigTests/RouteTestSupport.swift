@@ -10,8 +10,13 @@ func routeTable(_ yaml: String) throws -> RouteTable {
 
 /// The `ConfigError` compiling `yaml` as a `RouteConfiguration` raises, if any.
 func routeError(_ yaml: String) -> ConfigError? {
+    configError { _ = try routeTable(yaml) }
+}
+
+/// The `ConfigError` that `body` raises, if any; another error is a test failure.
+func configError(_ body: () throws -> Void) -> ConfigError? {
     do {
-        _ = try routeTable(yaml)
+        try body()
         return nil
     } catch let error as ConfigError {
         return error

@@ -71,7 +71,11 @@ enum ClusterCompiler {
             let refresh = cluster.hasDnsRefreshRate
                 ? try ConfigCompiler.milliseconds(cluster.dnsRefreshRate, at: FieldPath.join(path, "dns_refresh_rate"))
                 : 5000
-            guard refresh >= 1 else { throw .invalid("must be at least 1ms", at: FieldPath.join(path, "dns_refresh_rate")) }
+            // Envoy's rule is `gt: {nanos: 1000000}`: 1ms exactly is refused.
+            let rate = cluster.dnsRefreshRate
+            guard !cluster.hasDnsRefreshRate || rate.seconds > 0 || rate.nanos > 1_000_000 else {
+                throw .invalid("must be greater than 1ms", at: FieldPath.join(path, "dns_refresh_rate"))
+            }
             discovery = .strictDNS(names, family: family, refreshMilliseconds: refresh)
         default:
             let name = MessageSchema.envoy.enums["envoy.config.cluster.v3.Cluster.DiscoveryType"]?.values
@@ -121,8 +125,11 @@ enum ClusterCompiler {
                     guard socket.protocol == .tcp else {
                         throw .unsupported("only TCP endpoints are implemented", at: FieldPath.join(sp, "protocol"))
                     }
-                    guard case .portValue(let port)? = socket.portSpecifier, port <= 65535 else {
-                        throw .invalid("port_value is required (0-65535)", at: FieldPath.join(sp, "port_value"))
+                    guard case .portValue(let port)? = socket.portSpecifier else {
+                        throw .missing(at: FieldPath.join(sp, "port_value"))
+                    }
+                    guard port <= 65535 else {
+                        throw .invalid("port \(port) out of range (at most 65535)", at: FieldPath.join(sp, "port_value"))
                     }
                     guard !socket.address.isEmpty else { throw .missing(at: FieldPath.join(sp, "address")) }
                     result.append((FieldPath.join(sp, "address"), socket.address, UInt16(port), nil))

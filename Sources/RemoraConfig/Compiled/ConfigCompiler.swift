@@ -14,6 +14,15 @@ public enum ConfigCompiler {
             "node", "static_resources", "admin", "stats_flush_interval",
         ], at: "")
 
+        if bootstrap.hasStatsFlushInterval {
+            // Not used yet (no stats sinks), but checked as Envoy checks it
+            // (`gte: 1ms, lt: 300s`), so a config Envoy refuses is refused.
+            let d = bootstrap.statsFlushInterval
+            let ms = try milliseconds(d, at: "stats_flush_interval")
+            guard ms >= 1, d.seconds < 300 else {
+                throw .invalid("must be at least 1ms and less than 300s", at: "stats_flush_interval")
+            }
+        }
         let node = try compileNode(bootstrap)
         let admin = try bootstrap.hasAdmin ? compileAdmin(bootstrap.admin) : nil
 
@@ -79,10 +88,27 @@ public enum ConfigCompiler {
 
     // MARK: - Shared conversions
 
+    /// Envoy's `DurationUtil::durationToMilliseconds`: negative durations,
+    /// nanos outside `0...999_999_999` and seconds whose nanosecond count
+    /// may not fit an `Int64` (`validateDurationAsMilliseconds`) are
+    /// refused. JSON decoding checks the protobuf range already; binary
+    /// messages from a control plane are not checked by anyone else, so
+    /// every number is checked here.
     static func milliseconds(_ d: Google_Protobuf_Duration, at path: String) throws(ConfigError) -> UInt64 {
         guard d.seconds >= 0, d.nanos >= 0 else { throw .invalid("duration must not be negative", at: path) }
-        return UInt64(d.seconds) * 1000 + UInt64(d.nanos) / 1_000_000
+        guard d.nanos <= 999_999_999, d.seconds <= maxDurationSeconds else {
+            throw .invalid(
+                "duration out of range (at most \(maxDurationSeconds)s, nanos at most 999999999)", at: path)
+        }
+        let (ms, overflow) = UInt64(d.seconds).multipliedReportingOverflow(by: 1000)
+        precondition(!overflow, "bounded by maxDurationSeconds")
+        return ms + UInt64(d.nanos) / 1_000_000
     }
+
+    /// The most seconds Envoy 1.40 takes in a millisecond duration:
+    /// `9223372035s` loads, `9223372036s` is "Duration out-of-range"
+    /// (checked with `envoy --mode validate`), one below `INT64_MAX / 1e9`.
+    static let maxDurationSeconds = Int64.max / 1_000_000_000 - 1
 }
 
 /// Addresses in listener, admin and endpoint configs.
@@ -95,9 +121,11 @@ enum AddressCompiler {
             guard socket.protocol == .tcp else {
                 throw .unsupported("only TCP listeners are implemented", at: FieldPath.join(sp, "protocol"))
             }
-            guard case .portValue(let port)? = socket.portSpecifier, port <= 65535 else {
-                if socket.portSpecifier == nil { throw .missing(at: FieldPath.join(sp, "port_value")) }
-                throw .invalid("port out of range", at: FieldPath.join(sp, "port_value"))
+            guard case .portValue(let port)? = socket.portSpecifier else {
+                throw .missing(at: FieldPath.join(sp, "port_value"))
+            }
+            guard port <= 65535 else {
+                throw .invalid("port \(port) out of range (at most 65535)", at: FieldPath.join(sp, "port_value"))
             }
             guard let ip = SocketAddress.ip(socket.address, port: UInt16(port)) else {
                 throw .invalid("malformed IP address: \(socket.address)", at: FieldPath.join(sp, "address"))

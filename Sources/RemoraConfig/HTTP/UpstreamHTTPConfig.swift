@@ -60,3 +60,11 @@ public struct CircuitBreakerThresholds: Sendable, Equatable {
         self.trackRemaining = trackRemaining
     }
 }
+
+/// `envoy.config.core.v3.RoutingPriority`: which circuit-breaker thresholds
+/// a threshold entry sets. Routes cannot ask for HIGH yet (their `priority`
+/// is refused), so only the DEFAULT thresholds are enforced.
+public enum RoutingPriority: Sendable, Equatable {
+    case `default`
+    case high
+}

@@ -13,13 +13,33 @@ public enum BootstrapLoader {
     /// Loads a bootstrap file. `.yaml`/`.yml`/`.json` all go through the same
     /// YAML reader (JSON is YAML's flow style).
     public static func load(path: String) throws(ConfigError) -> Envoy_Config_Bootstrap_V3_Bootstrap {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw .io("cannot read config file \(path): \(error.localizedDescription)")
+        try decode(Envoy_Config_Bootstrap_V3_Bootstrap.self, yaml: readText(path: path))
+    }
+
+    /// The file's text, or an error a user can act on (`is a directory`,
+    /// `no such file or directory`) rather than Foundation's error codes.
+    static func readText(path: String) throws(ConfigError) -> String {
+        func failure(_ reason: String) -> ConfigError { .io("cannot read config file '\(path)': \(reason)") }
+        func errnoText(_ code: Int32) -> String {
+            let text = String(cString: strerror(code))
+            return text.prefix(1).lowercased() + text.dropFirst()
         }
-        return try decode(Envoy_Config_Bootstrap_V3_Bootstrap.self, yaml: text)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure(errnoText(errno)) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n == 0 { break }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw failure(errnoText(errno))
+            }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw failure("not valid UTF-8") }
+        return text
     }
 
     /// Decodes any API message from YAML or JSON text.
@@ -32,14 +52,22 @@ public enum BootstrapLoader {
     static func jsonText(for typeName: String, yaml text: String) throws(ConfigError) -> String {
         let node: Node?
         do {
-            node = try Yams.compose(yaml: text)
+            // No implicit typing: the schema decides each scalar's type, and
+            // Yams's default resolver runs regular expressions on every
+            // plain scalar.
+            node = try Yams.compose(yaml: text, .basic)
         } catch let error as YamlError {
             throw .syntax("invalid YAML: \(error)")
         } catch {
             throw .syntax("invalid YAML: \(error)")
         }
-        var writer = SchemaJSONWriter(schema: MessageSchema.envoy)
-        try writer.writeMessage(node ?? .mapping(Node.Mapping([])), typeName: typeName, path: "")
+        // Envoy refuses a document that is not an object ("Unable to convert
+        // YAML as JSON"); an empty file is the common case.
+        guard let node, !SchemaJSONWriter.isNull(node) else {
+            throw .syntax("the document is empty (expected a YAML or JSON object)")
+        }
+        var writer = SchemaJSONWriter(schema: MessageSchema.envoy, valueBudget: SchemaJSONWriter.budget(forTextOfSize: text.utf8.count))
+        try writer.writeMessage(node, typeName: typeName, path: "")
         return writer.out
     }
 

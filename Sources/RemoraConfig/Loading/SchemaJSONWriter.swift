@@ -1,3 +1,4 @@
+import SwiftProtobuf
 import Yams
 
 /// Turns a YAML (or JSON) document into proto3 JSON for one message type,
@@ -12,9 +13,29 @@ struct SchemaJSONWriter {
     let schema: MessageSchema
     private(set) var out = ""
 
-    init(schema: MessageSchema) {
+    /// How many more values may be written. YAML aliases share nodes, so a
+    /// few hundred bytes can stand for billions of values ("billion
+    /// laughs"); the walk expands them, and would run for hours. Callers
+    /// size it from the text (`budget(forTextOfSize:)`).
+    private(set) var valueBudget: Int
+
+    init(schema: MessageSchema, valueBudget: Int = .max) {
         self.schema = schema
+        self.valueBudget = valueBudget
         out.reserveCapacity(4096)
+    }
+
+    /// Without aliases a document cannot hold more values than it has bytes;
+    /// merge keys (`<<: *base`) legitimately repeat some, hence the factor.
+    static func budget(forTextOfSize bytes: Int) -> Int {
+        100_000 + 16 * bytes
+    }
+
+    private mutating func spend(at path: String) throws(ConfigError) {
+        valueBudget -= 1
+        guard valueBudget >= 0 else {
+            throw .invalid("the document is too large once its YAML aliases are expanded", at: path)
+        }
     }
 
     /// Writes `node` as the JSON form of message `typeName`.
@@ -27,7 +48,7 @@ struct SchemaJSONWriter {
             throw .unsupported("unsupported type \(typeName)", at: path)
         }
         guard case .mapping(let mapping) = node else {
-            if isNull(node) { out += "{}"; return }
+            if Self.isNull(node) { out += "{}"; return }
             throw .invalid("expected an object for \(typeName), got \(describe(node))", at: path)
         }
         out += "{"
@@ -46,7 +67,7 @@ struct SchemaJSONWriter {
                 throw .invalid("field given twice", at: fieldPath)
             }
             seen.insert(field.number)
-            if isNull(value) { continue }  // proto3 JSON: null means "not set"
+            if Self.isNull(value) { continue }  // proto3 JSON: null means "not set"
             if let oneof = field.oneof {
                 if let other = oneofs[oneof] {
                     throw .invalid("only one of '\(other)' and '\(field.name)' (oneof \(oneof)) may be set", at: fieldPath)
@@ -96,11 +117,9 @@ struct SchemaJSONWriter {
                 throw .invalid("map keys must be scalars", at: path)
             }
             let entryPath = FieldPath.key(path, key)
-            if keyField.type != .string {
-                _ = try integerText(key, type: keyField.type, path: entryPath)
-            }
+            let keyText = keyField.type == .string ? key : try integerText(key, type: keyField.type, path: entryPath)
             if i > 0 { out += "," }
-            writeString(key)
+            writeString(keyText)
             out += ":"
             try writeSingular(value, field: valueField, path: entryPath)
         }
@@ -108,6 +127,7 @@ struct SchemaJSONWriter {
     }
 
     private mutating func writeSingular(_ node: Node, field: MessageSchema.Field, path: String) throws(ConfigError) {
+        try spend(at: path)
         switch field.type {
         case .message, .group:
             try writeMessage(node, typeName: field.typeName ?? "", path: path)
@@ -155,7 +175,8 @@ struct SchemaJSONWriter {
                 if type == .float, abs(value) > Double(Float.greatestFiniteMagnitude) {
                     throw .invalid("value \(text) out of range for float", at: path)
                 }
-                out += text.hasPrefix(".") ? "0" + text : text
+                // Canonical form: Swift also reads `0x10`, `+1` and `-.5`, which JSON does not.
+                out += "\(value)"
             } else {
                 throw .invalid("expected a number, got '\(text)'", at: path)
             }
@@ -166,17 +187,19 @@ struct SchemaJSONWriter {
         }
     }
 
+    /// The integer in canonical decimal: Swift's parsers take `-0`, `+5`
+    /// and `007`, which proto3 JSON refuses, so the value is written anew.
     private func integerText(_ text: String, type: MessageSchema.FieldType, path: String) throws(ConfigError) -> String {
-        let ok: Bool
+        let canonical: String?
         switch type {
-        case .int32, .sint32, .sfixed32: ok = Int32(text) != nil
-        case .uint32, .fixed32: ok = UInt32(text) != nil
-        case .int64, .sint64, .sfixed64: ok = Int64(text) != nil
-        case .uint64, .fixed64: ok = UInt64(text) != nil
-        default: ok = false
+        case .int32, .sint32, .sfixed32: canonical = Int32(text).map { String($0) }
+        case .uint32, .fixed32: canonical = UInt32(text).map { String($0) }
+        case .int64, .sint64, .sfixed64: canonical = Int64(text).map { String($0) }
+        case .uint64, .fixed64: canonical = UInt64(text).map { String($0) }
+        default: canonical = nil
         }
-        guard ok else { throw .invalid("expected \(type.rawValue), got '\(text)'", at: path) }
-        return text
+        guard let canonical else { throw .invalid("expected \(type.rawValue), got '\(text)'", at: path) }
+        return canonical
     }
 
     // MARK: - Well-known types
@@ -242,7 +265,7 @@ struct SchemaJSONWriter {
             try writeFreeJSON(node, path: path)
         case .empty:
             guard case .mapping(let m) = node, m.isEmpty else {
-                if isNull(node) { out += "{}"; return }
+                if Self.isNull(node) { out += "{}"; return }
                 throw .invalid("expected an empty object", at: path)
             }
             out += "{}"
@@ -283,8 +306,9 @@ struct SchemaJSONWriter {
             throw .unsupported("unsupported type \(typeName)", at: path)
         }
         // Write the inner message's fields into this same object.
-        var inner = SchemaJSONWriter(schema: schema)
+        var inner = SchemaJSONWriter(schema: schema, valueBudget: valueBudget)
         try inner.writeMessage(.mapping(Node.Mapping(rest)), typeName: typeName, path: path)
+        valueBudget = inner.valueBudget
         let body = inner.out.dropFirst().dropLast()  // strip the braces
         if !body.isEmpty { out += "," + body }
         out += "}"
@@ -293,6 +317,7 @@ struct SchemaJSONWriter {
     /// Struct/Value content: YAML's own implicit typing applies here, as in
     /// Envoy (there is no schema to say otherwise).
     private mutating func writeFreeJSON(_ node: Node, path: String) throws(ConfigError) {
+        try spend(at: path)
         switch node {
         case .scalar(let s):
             if s.style == .plain {
@@ -364,7 +389,7 @@ struct SchemaJSONWriter {
         return s.string
     }
 
-    private func isNull(_ node: Node) -> Bool {
+    static func isNull(_ node: Node) -> Bool {
         guard case .scalar(let s) = node, s.style == .plain else { return false }
         return s.string == "null" || s.string == "~" || s.string.isEmpty
     }
@@ -405,25 +430,26 @@ struct SchemaJSONWriter {
         out += "\""
     }
 
-    /// Parses proto3 JSON durations ("1s", "0.25s", "-3.000000001s") into
-    /// nanoseconds.
-    static func parseDuration(_ text: String) -> Int64? {
+    /// Parses proto3 JSON durations ("1s", "0.25s", "-3.000000001s") within
+    /// protobuf's range (±315,576,000,000 s). Seconds and nanos are kept
+    /// apart: the extremes do not fit an `Int64` count of nanoseconds.
+    static func parseDuration(_ text: String) -> Google_Protobuf_Duration? {
         guard text.hasSuffix("s") else { return nil }
         var body = Substring(text.dropLast())
         var negative = false
         if body.hasPrefix("-") { negative = true; body = body.dropFirst() }
         let parts = body.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 1 || parts.count == 2 else { return nil }
-        guard !parts[0].isEmpty, parts[0].allSatisfy(\.isASCII), let seconds = Int64(parts[0]), seconds <= 315_576_000_000 else {
+        guard !parts[0].isEmpty, parts[0].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+              let seconds = Int64(parts[0]), seconds <= 315_576_000_000 else {
             return nil
         }
-        var nanos: Int64 = 0
+        var nanos: Int32 = 0
         if parts.count == 2 {
             let frac = parts[1]
-            guard !frac.isEmpty, frac.count <= 9, frac.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-            nanos = Int64(frac + String(repeating: "0", count: 9 - frac.count)) ?? 0
+            guard !frac.isEmpty, frac.count <= 9, frac.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+            nanos = Int32(frac + String(repeating: "0", count: 9 - frac.count)) ?? 0
         }
-        let total = seconds * 1_000_000_000 + nanos
-        return negative ? -total : total
+        return negative ? Google_Protobuf_Duration(seconds: -seconds, nanos: -nanos) : Google_Protobuf_Duration(seconds: seconds, nanos: nanos)
     }
 }

@@ -4,9 +4,9 @@ import SwiftProtobuf
 /// Refuses a message that sets a field Remora does not implement.
 ///
 /// A feature that is not done must say so, never be silently ignored. The
-/// check serializes the message and reads the field numbers present at its
-/// top level, so it sees every set field, including ones added to the API
-/// after this code was written.
+/// check visits the fields the message sets at its top level (without
+/// entering nested messages), so it sees every set field, including ones
+/// added to the API after this code was written.
 enum SupportedFields {
     static func require<M: SwiftProtobuf.Message>(
         _ message: M, only supported: Set<String>, at path: String
@@ -14,50 +14,11 @@ enum SupportedFields {
         guard let schema = MessageSchema.envoy.messages[M.protoMessageName] else {
             preconditionFailure("\(M.protoMessageName) missing from the schema")
         }
-        let bytes: [UInt8]
-        do {
-            bytes = try message.serializedBytes()
-        } catch {
-            throw .invalid("cannot encode \(M.protoMessageName): \(error)", at: path)
-        }
-        for number in topLevelFieldNumbers(bytes) {
+        for number in SetFieldNumbers.of(message) {
             guard let field = schema.field(number: number) else { continue }
             if !supported.contains(field.name) {
                 throw .unsupported("unsupported field (not implemented by Remora)", at: FieldPath.join(path, field.name))
             }
         }
-    }
-
-    /// Field numbers present in a serialized message, in order of appearance.
-    static func topLevelFieldNumbers(_ bytes: [UInt8]) -> [Int] {
-        var numbers: [Int] = []
-        var i = 0
-        func varint() -> UInt64? {
-            var result: UInt64 = 0
-            var shift: UInt64 = 0
-            while i < bytes.count, shift < 64 {
-                let b = bytes[i]
-                i += 1
-                result |= UInt64(b & 0x7f) << shift
-                if b & 0x80 == 0 { return result }
-                shift += 7
-            }
-            return nil
-        }
-        while i < bytes.count {
-            guard let tag = varint() else { break }
-            let number = Int(tag >> 3)
-            switch tag & 7 {
-            case 0: _ = varint()
-            case 1: i += 8
-            case 2:
-                guard let length = varint() else { return numbers }
-                i += Int(length)
-            case 5: i += 4
-            default: return numbers
-            }
-            if numbers.last != number { numbers.append(number) }
-        }
-        return numbers
     }
 }

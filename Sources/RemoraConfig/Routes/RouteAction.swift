@@ -36,9 +36,6 @@ public final class ForwardAction: Sendable {
     public let retryPolicy: RetryPolicy?
     /// The route's mirror policies, else the virtual host's, else the route configuration's.
     public let mirrorPolicies: [MirrorPolicy]
-    public let hashPolicies: [HashPolicy]
-    /// Which circuit-breaker thresholds apply (`priority`).
-    public let priority: RoutingPriority
     /// Per-route `upgrade_configs`: lowercase upgrade type → enabled. A type
     /// listed here overrides the connection manager's setting for this route.
     public let upgrades: [String: Bool]
@@ -47,8 +44,7 @@ public final class ForwardAction: Sendable {
         cluster: ClusterSpecifier, clusterNotFoundResponseCode: Int, pathRewrite: PathRewrite?,
         hostRewrite: HostRewrite?, appendXForwardedHost: Bool, timeoutMilliseconds: UInt64,
         idleTimeoutMilliseconds: UInt64?, maxStreamDurationMilliseconds: UInt64?, retryPolicy: RetryPolicy?,
-        mirrorPolicies: [MirrorPolicy], hashPolicies: [HashPolicy], priority: RoutingPriority,
-        upgrades: [String: Bool]) {
+        mirrorPolicies: [MirrorPolicy], upgrades: [String: Bool]) {
         self.cluster = cluster
         self.clusterNotFoundResponseCode = clusterNotFoundResponseCode
         self.pathRewrite = pathRewrite
@@ -59,15 +55,8 @@ public final class ForwardAction: Sendable {
         self.maxStreamDurationMilliseconds = maxStreamDurationMilliseconds
         self.retryPolicy = retryPolicy
         self.mirrorPolicies = mirrorPolicies
-        self.hashPolicies = hashPolicies
-        self.priority = priority
         self.upgrades = upgrades
     }
-}
-
-public enum RoutingPriority: Sendable, Equatable {
-    case `default`
-    case high
 }
 
 /// The `weighted_clusters` of a route.
@@ -192,21 +181,4 @@ public struct FractionalPercent: Sendable, Equatable {
     public func isSampled(randomValue: UInt64) -> Bool {
         randomValue % UInt64(denominator) < UInt64(numerator)
     }
-}
-
-/// `hash_policy` entry, kept as data for the ring-hash / Maglev balancers.
-public struct HashPolicy: Sendable {
-    public enum Kind: Sendable {
-        /// Hash the request header (lowercase name), after the optional rewrite.
-        case header(name: String, rewrite: RegexSubstitution?)
-        /// Hash the cookie; with a TTL, generate it when absent.
-        case cookie(name: String, ttlMilliseconds: UInt64?, path: String, attributes: [(name: String, value: String)])
-        case sourceIP
-        case queryParameter(name: String)
-        case filterState(key: String)
-    }
-
-    public var kind: Kind
-    /// `terminal`: stop at this policy when it produced a hash.
-    public var terminal: Bool
 }

@@ -11,9 +11,13 @@ extension RouteCompiler {
         try SupportedFields.require(config, only: [
             "cluster", "cluster_header", "weighted_clusters", "cluster_not_found_response_code", "prefix_rewrite",
             "regex_rewrite", "host_rewrite_literal", "auto_host_rewrite", "host_rewrite_header", "host_rewrite_path_regex",
-            "append_x_forwarded_host", "timeout", "idle_timeout", "retry_policy", "request_mirror_policies", "priority",
-            "hash_policy", "upgrade_configs", "max_stream_duration",
+            "append_x_forwarded_host", "timeout", "idle_timeout", "retry_policy", "request_mirror_policies",
+            "upgrade_configs", "max_stream_duration",
         ], at: path)
+        // `hash_policy` and `priority` (HIGH; DEFAULT is the unset value) are
+        // refused by the list above until a balancer hashes and the router
+        // picks circuit-breaker thresholds by priority: compiled and unused,
+        // they would be ignored config.
 
         let cluster: ForwardAction.ClusterSpecifier
         switch config.clusterSpecifier {
@@ -88,20 +92,6 @@ extension RouteCompiler {
         let mirrors = ownMirrors.isEmpty ? context.inheritedMirrors : ownMirrors
         recordMirrorReferences(mirrors, context: &context)
 
-        var hashPolicies: [HashPolicy] = []
-        for (i, policy) in config.hashPolicy.enumerated() {
-            if let compiled = try compileHashPolicy(policy, at: FieldPath.index(FieldPath.join(path, "hash_policy"), i)) {
-                hashPolicies.append(compiled)
-            }
-        }
-
-        let priority: RoutingPriority
-        switch config.priority {
-        case .default: priority = .default
-        case .high: priority = .high
-        case .UNRECOGNIZED: throw .invalid("unknown priority", at: FieldPath.join(path, "priority"))
-        }
-
         var upgrades: [String: Bool] = [:]
         for (i, upgrade) in config.upgradeConfigs.enumerated() {
             let up = FieldPath.index(FieldPath.join(path, "upgrade_configs"), i)
@@ -116,8 +106,7 @@ extension RouteCompiler {
             cluster: cluster, clusterNotFoundResponseCode: notFound, pathRewrite: pathRewrite, hostRewrite: hostRewrite,
             appendXForwardedHost: config.appendXForwardedHost, timeoutMilliseconds: timeout, idleTimeoutMilliseconds: idle,
             maxStreamDurationMilliseconds: maxStream, retryPolicy: retry,
-            mirrorPolicies: mirrors,
-            hashPolicies: hashPolicies, priority: priority, upgrades: upgrades)
+            mirrorPolicies: mirrors, upgrades: upgrades)
     }
 
     /// An upgrade type (lowercased). CONNECT needs a tunnelling runtime Remora does not have yet.

@@ -103,55 +103,6 @@ extension RouteCompiler {
         return result
     }
 
-    /// Nil for a `connection_properties` policy with `source_ip: false`, which Envoy skips.
-    static func compileHashPolicy(
-        _ config: Envoy_Config_Route_V3_RouteAction.HashPolicy, at path: String
-    ) throws(ConfigError) -> HashPolicy? {
-        try SupportedFields.require(config, only: [
-            "header", "cookie", "connection_properties", "query_parameter", "filter_state", "terminal",
-        ], at: path)
-        let kind: HashPolicy.Kind
-        switch config.policySpecifier {
-        case .header(let h)?:
-            let hp = FieldPath.join(path, "header")
-            try SupportedFields.require(h, only: ["header_name", "regex_rewrite"], at: hp)
-            let name = try checkHeaderName(h.headerName, at: FieldPath.join(hp, "header_name"))
-            let rewrite = h.hasRegexRewrite
-                ? try RegexCompiler.compileSubstitution(h.regexRewrite, at: FieldPath.join(hp, "regex_rewrite")) : nil
-            kind = .header(name: name, rewrite: rewrite)
-        case .cookie(let c)?:
-            let cp = FieldPath.join(path, "cookie")
-            try SupportedFields.require(c, only: ["name", "ttl", "path", "attributes"], at: cp)
-            guard !c.name.isEmpty else { throw .invalid("value length must be at least 1 characters", at: FieldPath.join(cp, "name")) }
-            let ttl = c.hasTtl ? try ConfigCompiler.milliseconds(c.ttl, at: FieldPath.join(cp, "ttl")) : nil
-            var attributes: [(name: String, value: String)] = []
-            for (i, attribute) in c.attributes.enumerated() {
-                let ap = FieldPath.index(FieldPath.join(cp, "attributes"), i)
-                try SupportedFields.require(attribute, only: ["name", "value"], at: ap)
-                guard !attribute.name.isEmpty else { throw .invalid("value length must be at least 1 characters", at: FieldPath.join(ap, "name")) }
-                attributes.append((attribute.name, attribute.value))
-            }
-            kind = .cookie(name: c.name, ttlMilliseconds: ttl, path: c.path, attributes: attributes)
-        case .connectionProperties(let p)?:
-            try SupportedFields.require(p, only: ["source_ip"], at: FieldPath.join(path, "connection_properties"))
-            guard p.sourceIp else { return nil }
-            kind = .sourceIP
-        case .queryParameter(let q)?:
-            let qp = FieldPath.join(path, "query_parameter")
-            try SupportedFields.require(q, only: ["name"], at: qp)
-            guard !q.name.isEmpty else { throw .invalid("value length must be at least 1 characters", at: FieldPath.join(qp, "name")) }
-            kind = .queryParameter(name: q.name)
-        case .filterState(let f)?:
-            let fp = FieldPath.join(path, "filter_state")
-            try SupportedFields.require(f, only: ["key"], at: fp)
-            guard !f.key.isEmpty else { throw .invalid("value length must be at least 1 characters", at: FieldPath.join(fp, "key")) }
-            kind = .filterState(key: f.key)
-        case nil:
-            throw .invalid("one of header, cookie, connection_properties, query_parameter or filter_state is required", at: path)
-        }
-        return HashPolicy(kind: kind, terminal: config.terminal)
-    }
-
     /// Envoy validates the shadow clusters of every route, inherited policies
     /// included (`createAndValidateRoute`); each policy is reported once.
     static func recordMirrorReferences(_ mirrors: [MirrorPolicy], context: inout RouteCompileContext) {
