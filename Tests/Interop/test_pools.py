@@ -25,6 +25,7 @@ import pytest
 import http_support as H
 from http_support import Reply
 from support import IS_ENVOY, free_port, socket_address
+from test_http_upstream import run_concurrently
 
 NAME = "churn.pools.test"
 CLUSTER = "churn"
@@ -301,3 +302,96 @@ def test_host_that_returns_has_one_pool(proxy, http_upstreams, admin_port, tmp_p
     open_to_a = up_a.accepted - up_a.closed_conns
     assert open_to_a == 1, f"{up_a.accepted} accepted, {up_a.closed_conns} closed"
     assert p.stats()[f"cluster.{CLUSTER}.upstream_cx_active"] == 1
+
+
+# -- circuit-breaker stats ----------------------------------------------------------------
+
+OVERFLOW_BODY = b"upstream connect error or disconnect/reset before headers. reset reason: overflow"
+
+
+def gated_breaker(proxy, http_upstreams, admin_port, thresholds: dict):
+    """A proxy with these circuit breakers in front of an upstream that
+    answers only once ``gate`` is set."""
+    gate = threading.Event()
+
+    def reply(req):
+        gate.wait(10)
+        return Reply(200, [], b"done")
+    up = http_upstreams(reply)
+    port = free_port()
+    p = proxy(H.simple_http_config(admin_port, port, up,
+                                   cluster_extra={"circuit_breakers": {"thresholds": [thresholds]}}))
+    return p, port, up, gate
+
+
+def fire(p, port, n, up, gate, first_through: int, refused: int):
+    """``n`` concurrent requests; each of the first ``first_through`` is sent
+    once the previous one reached the upstream.  The upstream answers once
+    ``refused`` of them were refused for overflow."""
+    def before_next(i):
+        if i < first_through:
+            up.wait_requests(i + 1)
+        if i == n - 1:
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                s = breaker_stats(p)
+                if s["upstream_rq_pending_overflow"] + s["upstream_rq_active_overflow"] >= refused:
+                    break
+                time.sleep(0.05)
+            gate.set()
+    return run_concurrently(port, n, path="/r", stagger=0.05, before_next=before_next)
+
+
+def assert_refused(results):
+    for r in results:
+        assert (r.status, r.body) == (503, OVERFLOW_BODY), r
+        assert r.header("x-envoy-overloaded") == "true"
+
+
+def breaker_stats(p) -> dict:
+    stats = p.stats()
+    names = ("upstream_rq_pending_overflow", "upstream_rq_active_overflow", "upstream_cx_overflow",
+             "upstream_cx_total", "upstream_rq_total", "upstream_rq_pending_total")
+    return {n: stats.get(f"cluster.backend.{n}", 0) for n in names}
+
+
+@pytest.mark.deadline(40)
+def test_breaker_overflows_count_where_envoy_counts_them(proxy, http_upstreams, admin_port):
+    """Issue 7, circuit-breaker stats (checked against Envoy 1.40 with this
+    bootstrap).  ``max_connections: 2, max_pending_requests: 2,
+    max_requests: 4`` and 10 concurrent slow requests: 2 on the two
+    connections, 2 wait, 6 are refused with the overflow 503.  Envoy counts
+    them as ``upstream_rq_pending_overflow`` (the pending queue is full),
+    counts ``upstream_cx_overflow`` for each request that wanted a third
+    connection, and never reaches ``max_requests`` (waiting requests do not
+    hold one)."""
+    p, port, up, gate = gated_breaker(proxy, http_upstreams, admin_port,
+                                      {"max_connections": 2, "max_pending_requests": 2, "max_requests": 4})
+    results = fire(p, port, 10, up, gate, first_through=2, refused=6)
+    assert Counter(r.status for r in results) == {200: 4, 503: 6}
+    assert_refused([r for r in results if r.status == 503])
+    stats = breaker_stats(p)
+    assert stats["upstream_cx_overflow"] >= 2, stats
+    del stats["upstream_cx_overflow"]  # Envoy also counts later retries to connect (3 or 4 here)
+    assert stats == {"upstream_rq_pending_overflow": 6, "upstream_rq_active_overflow": 0,
+                     "upstream_cx_total": 2, "upstream_rq_total": 4, "upstream_rq_pending_total": 4}
+    assert up.accepted == 2 and len(up.requests) == 4
+
+
+@pytest.mark.deadline(40)
+def test_max_requests_is_checked_when_a_request_gets_its_connection(proxy, http_upstreams, admin_port):
+    """Issue 7, circuit-breaker stats (checked against Envoy 1.40).
+    ``max_requests: 1`` with room for 2 connections: the second request
+    waits for a new connection (pending), and is refused with
+    ``upstream_rq_active_overflow`` when that connection is ready; later
+    ones are refused on the now idle connection.  Only the attached request
+    counts in ``upstream_rq_total``."""
+    p, port, up, gate = gated_breaker(proxy, http_upstreams, admin_port,
+                                      {"max_connections": 2, "max_pending_requests": 2, "max_requests": 1})
+    results = fire(p, port, 4, up, gate, first_through=1, refused=3)
+    assert_refused(results[1:])
+    assert results[0].status == 200
+    assert breaker_stats(p) == {"upstream_rq_pending_overflow": 0, "upstream_rq_active_overflow": 3,
+                                "upstream_cx_overflow": 0, "upstream_cx_total": 2, "upstream_rq_total": 1,
+                                "upstream_rq_pending_total": 2}  # the first waited for its connection too
+    assert up.accepted == 2 and len(up.requests) == 1

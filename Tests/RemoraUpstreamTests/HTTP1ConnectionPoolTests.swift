@@ -24,12 +24,13 @@ import RemoraEventLoop
 
     struct Fixture {
         let loop: EventLoop
-        let resources = ClusterResources(limits: .envoyDefaults)
+        let resources: ClusterResources
         let scope: StatScope
         let stats: Stats<ClusterStat>
 
-        init() throws {
+        init(limits: ClusterResources.Limits = .envoyDefaults) throws {
             loop = try EventLoop()
+            resources = ClusterResources(limits: limits)
             scope = ClusterStat.makeScope(cluster: "c", in: StatsStore(workerCount: 1))
             stats = scope.stats(ClusterStat.self, thread: 0)
         }
@@ -170,5 +171,40 @@ import RemoraEventLoop
             }
             #expect(upstream.accepted.count == 1)
         })])
+    }
+
+    // MARK: - max_requests
+
+    @Test func maxRequestsIsCheckedWhenARequestIsAttachedToAConnection() throws {
+        var limits = ClusterResources.Limits.envoyDefaults
+        limits.maxRequests = 1
+        let f = try Fixture(limits: limits)
+        let upstream = try Acceptor(loop: f.loop)
+        let pool = f.pool(to: upstream.listener.boundAddress)
+        let first = Requester(), second = Requester(), third = Requester()
+        var held: Connection?
+        first.onProvide = { _, connection in held = connection }
+        _ = pool.request(for: first)
+        f.run([
+            (150, {
+                // Waits (pending) for a second connection, refused once it is up.
+                guard case .pending = pool.request(for: second) else { Issue.record("expected to wait"); return }
+            }),
+            (300, {
+                #expect(second.failures == [.overflow] && second.provided.isEmpty)
+                #expect(pool.idleConnections == 1)
+                // Refused at once on the idle connection; it stays idle.
+                guard case .overflow = pool.request(for: third) else { Issue.record("expected an overflow"); return }
+                #expect(pool.idleConnections == 1)
+                #expect(f.stat("upstream_rq_active_overflow") == 2)
+                #expect(f.stat("upstream_rq_pending_overflow") == 0)
+                #expect(f.stat("upstream_rq_total") == 1)
+                #expect(f.stat("upstream_rq_pending_total") == 2)
+                #expect(f.resources.count(.requests) == 1)
+                if let held { pool.release(held, reusable: true) }
+                #expect(f.resources.count(.requests) == 0)
+                #expect(upstream.accepted.count == 2)
+            }),
+        ])
     }
 }

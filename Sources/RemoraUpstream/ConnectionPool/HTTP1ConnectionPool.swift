@@ -57,6 +57,9 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     private var idleSince: [Int: UInt64] = [:]
     private var opened: [Int: UInt64] = [:]
     private var idleTimer: Timer?
+    /// Connections carrying a request that holds one of the cluster's
+    /// `max_requests` units (taken when the request is attached).
+    private var streams: Set<Int> = []
     /// Runs once when a draining pool has nothing left (no connection, no
     /// waiter), so that its owner can forget it.
     public var onDrained: ((HTTP1ConnectionPool) -> Void)?
@@ -91,6 +94,10 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
             return .overflow
         case .assign(_, let id):
             guard let connection = connections[id] else { preconditionFailure("idle connection missing") }
+            guard attach(id) else {
+                perform(state.unassign(id))
+                return .overflow
+            }
             hand(connection, id)
             return .ready(connection)
         case .queued:
@@ -123,6 +130,7 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     public func release(_ connection: Connection, reusable: Bool) {
         guard let id = ids[ObjectIdentifier(connection)] else { return }
         connection.delegate = self
+        detach(id)
         perform(state.released(id, reusable: reusable && !connection.isClosed && !connection.isReadClosed))
         checkDrained()
     }
@@ -182,8 +190,35 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
             preconditionFailure("pool state assigned a connection or waiter the pool does not have")
         }
         leavePending()
+        guard attach(id) else {
+            // Told first, so that a request it makes at once finds the
+            // connection still taken and waits for it.
+            requester.pool(self, didFail: .overflow)
+            perform(state.unassign(id))
+            return
+        }
         hand(connection, id)
         requester.pool(self, didProvide: connection)
+    }
+
+    /// Envoy checks `max_requests` when a request is attached to a
+    /// connection, not when it arrives (`ConnPoolImplBase::attachStreamToClient`):
+    /// requests waiting for a connection count as pending only, and an
+    /// overflow here is `upstream_rq_active_overflow`. `upstream_rq_total`
+    /// counts attached requests, as Envoy's does.
+    private func attach(_ id: Int) -> Bool {
+        guard resources.tryAcquire(.requests) else {
+            stats.add(.upstreamRqActiveOverflow)
+            return false
+        }
+        streams.insert(id)
+        stats.add(.upstreamRqTotal)
+        return true
+    }
+
+    /// The request on `id` is over (connection given back or closed).
+    private func detach(_ id: Int) {
+        if streams.remove(id) != nil { resources.release(.requests) }
     }
 
     /// Reads stay on: the requester takes over as delegate before the loop
@@ -312,6 +347,7 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
         guard let id = ids.removeValue(forKey: ObjectIdentifier(connection)) else { return }
         connections[id] = nil
         idleSince[id] = nil
+        detach(id)
         if let start = opened.removeValue(forKey: id) {
             stats.record(.upstreamCxLengthMs, milliseconds: loop.nowMilliseconds - start)
         }

@@ -218,12 +218,8 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
                                           details: "no_healthy_upstream"))
             return
         }
-        guard cluster.resources.tryAcquire(.requests) else {
-            cluster.stats.add(.upstreamRqActiveOverflow)
-            upstreamReset(nil, .overflow)
-            return
-        }
-        holdsRequestResource = true
+        // `max_requests` is checked (and `upstream_rq_total` counted) by the
+        // pool when the request is attached to a connection, as Envoy does.
         attempts += 1
         lastHost = host
         callbacks.streamInfo.upstreamHost = host
@@ -256,10 +252,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         }
         startPerTryTimer()
         request.start()
-        if upstream === request { cluster.stats.add(.upstreamRqTotal) }
     }
-
-    private var holdsRequestResource = false
 
     /// What is left of the route timeout for a retry's expected-timeout header.
     private func remainingTimeout() -> UInt64? {
@@ -293,10 +286,6 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         context.recycle(perTryTimer)
         perTryTimer = nil
         cluster?.stats.add(.upstreamRqActive, -1)
-        if holdsRequestResource {
-            cluster?.resources.release(.requests)
-            holdsRequestResource = false
-        }
         if upstream === request { upstream = nil }
     }
 

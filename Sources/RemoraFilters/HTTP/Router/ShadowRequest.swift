@@ -24,7 +24,6 @@ final class ShadowRequest: UpstreamRequestOwner {
     func start(endStream: Bool) {
         keepAlive = self
         if endStream { upstream?.sendData(emptySlice, endStream: true) }
-        stats.add(.upstreamRqTotal)
         upstream?.start()
     }
 
