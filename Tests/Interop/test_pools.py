@@ -395,3 +395,23 @@ def test_max_requests_is_checked_when_a_request_gets_its_connection(proxy, http_
                                 "upstream_cx_overflow": 0, "upstream_cx_total": 2, "upstream_rq_total": 1,
                                 "upstream_rq_pending_total": 2}  # the first waited for its connection too
     assert up.accepted == 2 and len(up.requests) == 1
+
+
+def test_each_host_gets_a_connection_past_max_connections(proxy, http_upstreams, admin_port):
+    """Checked against Envoy 1.40: ``max_connections: 1`` and two hosts.
+    The second host's first request finds the one slot taken by the first
+    host's (idle) connection; Envoy counts ``upstream_cx_overflow`` and
+    opens the connection anyway, since that host has none
+    (``ConnPoolImplBase::tryCreateNewConnection``).  Its requests must not
+    wait for a connection they cannot use."""
+    a = http_upstreams(Reply(200, [], b"A"), name="a")
+    b = http_upstreams(Reply(200, [], b"B"), name="b")
+    port = free_port()
+    p = proxy(H.simple_http_config(admin_port, port, [a, b],
+                                   cluster_extra={"circuit_breakers": {"thresholds": [{"max_connections": 1}]}}))
+    bodies = [H.get(port, f"/{i}", timeout=5).body for i in range(4)]
+    assert sorted(bodies) == [b"A", b"A", b"B", b"B"]
+    assert a.accepted == 1 and b.accepted == 1
+    stats = p.stats()
+    assert stats["cluster.backend.upstream_cx_total"] == 2
+    assert stats["cluster.backend.upstream_cx_overflow"] == 1

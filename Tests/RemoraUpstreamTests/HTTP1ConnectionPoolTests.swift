@@ -207,4 +207,25 @@ import RemoraEventLoop
             }),
         ])
     }
+
+    @Test func hostWithoutConnectionsOpensOneWhenOtherHostsHoldEverySlot() throws {
+        var limits = ClusterResources.Limits.envoyDefaults
+        limits.maxConnections = 1
+        let f = try Fixture(limits: limits)
+        #expect(f.resources.tryAcquire(.connections))  // another host's connection
+        let upstream = try Acceptor(loop: f.loop)
+        let pool = f.pool(to: upstream.listener.boundAddress)
+        let requester = Requester()
+        requester.onProvide = { pool, connection in
+            #expect(f.resources.count(.connections) == 2)
+            connection.close()
+            pool.connectionClosed(connection)
+        }
+        _ = pool.request(for: requester)
+        f.run([(300, {
+            #expect(requester.provided.count == 1)
+            #expect(f.stat("upstream_cx_overflow") == 1)
+            #expect(f.resources.count(.connections) == 1)
+        })])
+    }
 }

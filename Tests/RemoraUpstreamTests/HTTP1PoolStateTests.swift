@@ -79,8 +79,18 @@ import Testing
     @Test func clusterBreakersOverflowAndHold() {
         var p = pool()
         #expect(p.request("a", mayQueue: false) == .overflow("a"))
+        _ = p.request("x"); p.connecting(1); _ = p.connected(1)
         #expect(p.request("b", mayConnect: false) == .queued)
         #expect(p.closed(99, mayConnect: true) == .init(releasesSlot: false, then: .connect))
+    }
+
+    @Test func poolWithoutConnectionsOpensOnePastTheClusterLimit() {
+        var p = pool()
+        #expect(p.request("a", mayConnect: false) == .connect)
+        p.connecting(1)
+        #expect(p.request("b", mayConnect: false) == .queued)
+        // Its only connection closed: it may open one again.
+        #expect(p.closed(1, mayConnect: false) == .init(releasesSlot: true, then: .connect))
     }
 
     @Test func cancelledWaiterIsForgotten() {

@@ -249,9 +249,13 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     private var lastFailure: EventLoopError = .connectionRefused
 
     private func connect() {
-        guard resources.tryAcquire(.connections) else {
+        if !resources.tryAcquire(.connections) {
             stats.add(.upstreamCxOverflow)
-            return
+            // Other hosts hold every slot: Envoy still opens one connection for
+            // a host that has none (`ConnPoolImplBase::tryCreateNewConnection`),
+            // or its requests would wait for connections it cannot use.
+            guard state.connectionCount == 0 else { return }
+            resources.forceAcquire(.connections)
         }
         stats.add(.upstreamCxTotal)
         stats.add(.upstreamCxHttp1Total)

@@ -101,7 +101,9 @@ public struct HTTP1PoolState<ID: Hashable, Waiter: Hashable> {
 
     /// A request wants a connection. `mayQueue` and `mayConnect` are the
     /// cluster-wide circuit breakers (`max_pending_requests`,
-    /// `max_connections`), which span every host and worker.
+    /// `max_connections`), which span every host and worker. A pool with no
+    /// connection at all opens one even past `max_connections`, as Envoy's
+    /// does, so that its requests do not wait on other hosts' connections.
     public mutating func request(_ waiter: Waiter, mayQueue: Bool = true, mayConnect: Bool = true) -> Action {
         if let id = idle.popLast() {
             let served = connections[id]?.served ?? 0
@@ -113,7 +115,7 @@ public struct HTTP1PoolState<ID: Hashable, Waiter: Hashable> {
         }
         waiters.append(waiter)
         // At most one connection opening per waiting request.
-        if mayConnect && connections.count < limits.maxConnections && needsConnection {
+        if mayOpen(mayConnect) && connections.count < limits.maxConnections && needsConnection {
             return .connect
         }
         return .queued
@@ -176,7 +178,7 @@ public struct HTTP1PoolState<ID: Hashable, Waiter: Hashable> {
             if entry.state == .connecting { connectingCount -= 1 }
             if entry.state == .idle { idle.removeAll { $0 == id } }
         }
-        if mayConnect && needsConnection && connections.count < limits.maxConnections {
+        if mayOpen(mayConnect) && needsConnection && connections.count < limits.maxConnections {
             return Departure(releasesSlot: releasesSlot, then: .connect)
         }
         return Departure(releasesSlot: releasesSlot, then: nil)
@@ -208,6 +210,10 @@ public struct HTTP1PoolState<ID: Hashable, Waiter: Hashable> {
     /// already closed stays closed).
     public mutating func resume() {
         isDraining = false
+    }
+
+    private func mayOpen(_ mayConnect: Bool) -> Bool {
+        mayConnect || connections.isEmpty
     }
 
     private mutating func abandonSurplusConnect() -> Action? {
