@@ -40,8 +40,8 @@ def _namespaces_work() -> bool:
     return r.returncode == 0
 
 
-pytestmark = pytest.mark.skipif(not _namespaces_work(),
-                                reason="needs `unshare -m` and bind mounts (root or user namespaces)")
+needs_namespaces = pytest.mark.skipif(
+    not _namespaces_work(), reason="needs `unshare -m` and bind mounts (root or user namespaces)")
 
 
 class PrivateHosts:
@@ -184,6 +184,7 @@ def wait_stat(p, name: str, value: int, timeout: float = 5.0) -> dict:
         time.sleep(0.05)
 
 
+@needs_namespaces
 @pytest.mark.deadline(60)
 def test_connection_slots_come_back_after_dns_churn(proxy, http_upstreams, blackholes, admin_port, tmp_path):
     """Issue 7, circuit-breaker leak.  Under load, the name moves between a
@@ -252,6 +253,7 @@ def two_hosts(proxy, http_upstreams, admin_port, tmp_path, slow: float):
     return proxy(churn_config(admin_port, port, uport), wrap=hosts.wrap()), port, hosts, up_a
 
 
+@needs_namespaces
 @pytest.mark.deadline(60)
 def test_pool_of_a_host_that_left_drains_and_closes(proxy, http_upstreams, admin_port, tmp_path):
     """Issue 7, orphaned pools.  A request in flight to a host that leaves
@@ -278,6 +280,7 @@ def test_pool_of_a_host_that_left_drains_and_closes(proxy, http_upstreams, admin
     assert p.stats()[f"cluster.{CLUSTER}.upstream_cx_active"] == 1
 
 
+@needs_namespaces
 @pytest.mark.deadline(60)
 def test_host_that_returns_has_one_pool(proxy, http_upstreams, admin_port, tmp_path):
     """Issue 7, orphaned pools.  A host leaves while a request is in flight
