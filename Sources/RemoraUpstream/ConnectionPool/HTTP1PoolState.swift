@@ -155,7 +155,7 @@ public struct HTTP1PoolState<ID: Hashable, Waiter: Hashable> {
         guard let entry = connections[id], entry.state == .busy else { return .close(id) }
         let spent = limits.maxRequestsPerConnection > 0 && entry.served >= limits.maxRequestsPerConnection
         if !reusable || spent {
-            connections[id]?.state = .closing
+            set(id, .closing)
             return .close(id)
         }
         return handOut(id)
@@ -165,7 +165,7 @@ public struct HTTP1PoolState<ID: Hashable, Waiter: Hashable> {
     /// (`max_requests` reached): the connection is free again, unused.
     public mutating func unassign(_ id: ID) -> Action {
         guard let entry = connections[id], entry.state == .busy else { return .close(id) }
-        connections[id]?.served = max(0, entry.served - 1)
+        connections[id] = ConnectionInfo(state: entry.state, served: max(0, entry.served - 1))
         return handOut(id)
     }
 
@@ -198,7 +198,7 @@ public struct HTTP1PoolState<ID: Hashable, Waiter: Hashable> {
         isDraining = true
         var actions: [Action] = []
         for id in idle {
-            connections[id]?.state = .closing
+            set(id, .closing)
             actions.append(.close(id))
         }
         idle.removeAll()
@@ -224,6 +224,14 @@ public struct HTTP1PoolState<ID: Hashable, Waiter: Hashable> {
         return .cancelConnect(id)
     }
 
+    /// Get and set, not `connections[id]?.state = ...`: the dictionary's
+    /// `_modify` accessor through an optional costs three heap allocations
+    /// (coroutine frames) per call, and this runs once per request.
+    private mutating func set(_ id: ID, _ state: ConnectionState) {
+        guard let entry = connections[id] else { return }
+        connections[id] = ConnectionInfo(state: state, served: entry.served)
+    }
+
     private mutating func handOut(_ id: ID) -> Action {
         if !waiters.isEmpty {
             let waiter = waiters.removeFirst()
@@ -231,10 +239,10 @@ public struct HTTP1PoolState<ID: Hashable, Waiter: Hashable> {
             return .assign(waiter, id)
         }
         if isDraining {
-            connections[id]?.state = .closing
+            set(id, .closing)
             return .close(id)
         }
-        connections[id]?.state = .idle
+        set(id, .idle)
         idle.append(id)
         return .park(id)
     }
