@@ -327,10 +327,11 @@ def gated_breaker(proxy, http_upstreams, admin_port, thresholds: dict):
     return p, port, up, gate
 
 
-def fire(p, port, n, up, gate, first_through: int, refused: int):
+def fire(p, port, n, up, gate, first_through: int, refused: int, held: dict | None = None):
     """``n`` concurrent requests; each of the first ``first_through`` is sent
     once the previous one reached the upstream.  The upstream answers once
-    ``refused`` of them were refused for overflow."""
+    ``refused`` of them were refused for overflow; ``held`` gets the stats
+    of that moment."""
     def before_next(i):
         if i < first_through:
             up.wait_requests(i + 1)
@@ -341,6 +342,8 @@ def fire(p, port, n, up, gate, first_through: int, refused: int):
                 if s["upstream_rq_pending_overflow"] + s["upstream_rq_active_overflow"] >= refused:
                     break
                 time.sleep(0.05)
+            if held is not None:
+                held.update(p.stats())
             gate.set()
     return run_concurrently(port, n, path="/r", stagger=0.05, before_next=before_next)
 
@@ -370,7 +373,10 @@ def test_breaker_overflows_count_where_envoy_counts_them(proxy, http_upstreams, 
     hold one)."""
     p, port, up, gate = gated_breaker(proxy, http_upstreams, admin_port,
                                       {"max_connections": 2, "max_pending_requests": 2, "max_requests": 4})
-    results = fire(p, port, 10, up, gate, first_through=2, refused=6)
+    held: dict = {}
+    results = fire(p, port, 10, up, gate, first_through=2, refused=6, held=held)
+    # Active requests are the ones on a connection; the other two wait.
+    assert (held["cluster.backend.upstream_rq_active"], held["cluster.backend.upstream_rq_pending_active"]) == (2, 2)
     assert Counter(r.status for r in results) == {200: 4, 503: 6}
     assert_refused([r for r in results if r.status == 503])
     stats = breaker_stats(p)
@@ -379,6 +385,7 @@ def test_breaker_overflows_count_where_envoy_counts_them(proxy, http_upstreams, 
     assert stats == {"upstream_rq_pending_overflow": 6, "upstream_rq_active_overflow": 0,
                      "upstream_cx_total": 2, "upstream_rq_total": 4, "upstream_rq_pending_total": 4}
     assert up.accepted == 2 and len(up.requests) == 4
+    p.wait_for_stats({"cluster.backend.upstream_rq_active": 0, "cluster.backend.upstream_rq_pending_active": 0})
 
 
 @pytest.mark.deadline(40)

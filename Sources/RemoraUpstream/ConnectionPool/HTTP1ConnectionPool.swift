@@ -205,7 +205,7 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     /// connection, not when it arrives (`ConnPoolImplBase::attachStreamToClient`):
     /// requests waiting for a connection count as pending only, and an
     /// overflow here is `upstream_rq_active_overflow`. `upstream_rq_total`
-    /// counts attached requests, as Envoy's does.
+    /// and `upstream_rq_active` count attached requests, as Envoy's do.
     private func attach(_ id: Int) -> Bool {
         guard resources.tryAcquire(.requests) else {
             stats.add(.upstreamRqActiveOverflow)
@@ -213,12 +213,15 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
         }
         streams.insert(id)
         stats.add(.upstreamRqTotal)
+        stats.add(.upstreamRqActive)
         return true
     }
 
     /// The request on `id` is over (connection given back or closed).
     private func detach(_ id: Int) {
-        if streams.remove(id) != nil { resources.release(.requests) }
+        guard streams.remove(id) != nil else { return }
+        resources.release(.requests)
+        stats.add(.upstreamRqActive, -1)
     }
 
     /// Reads stay on: the requester takes over as delegate before the loop

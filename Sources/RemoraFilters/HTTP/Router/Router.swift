@@ -218,8 +218,9 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
                                           details: "no_healthy_upstream"))
             return
         }
-        // `max_requests` is checked (and `upstream_rq_total` counted) by the
-        // pool when the request is attached to a connection, as Envoy does.
+        // `max_requests` is checked (and `upstream_rq_total` and
+        // `upstream_rq_active` counted) by the pool when the request is
+        // attached to a connection, as Envoy does.
         attempts += 1
         lastHost = host
         callbacks.streamInfo.upstreamHost = host
@@ -245,7 +246,6 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             maxResponseHeadBytes: Int(cluster.config.http.common.maxResponseHeadersKB) * 1024,
             maxResponseHeaders: Int(cluster.config.http.common.maxHeadersCount))
         upstream = request
-        cluster.stats.add(.upstreamRqActive)
         for slice in bodyCopy { request.sendData(slice, endStream: false) }
         if requestEnded {
             if let trailers = requestTrailers { request.sendTrailers(trailers) } else { request.sendData(emptySlice, endStream: true) }
@@ -285,7 +285,6 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     private func endAttempt(_ request: UpstreamRequest) {
         context.recycle(perTryTimer)
         perTryTimer = nil
-        cluster?.stats.add(.upstreamRqActive, -1)
         if upstream === request { upstream = nil }
     }
 
