@@ -381,7 +381,7 @@ class HttpUpstream:
 
     def __init__(self, responder: Reply | Responder | None = None, name: str = "up",
                  host: str = "127.0.0.1", send_100_continue: bool = False,
-                 conn_timeout: float = 30.0, body_read_delay: float = 0.0):
+                 conn_timeout: float = 30.0, body_read_delay: float = 0.0, port: int = 0):
         self.name = name
         self.body_read_delay = body_read_delay  # pause before reading a request body
         self.responder = responder
@@ -392,7 +392,7 @@ class HttpUpstream:
         self.lock = threading.Lock()
         self.cond = threading.Condition(self.lock)
         self.closed_conns = 0
-        self.server = TcpServer(self._handle, host=host, name=name, conn_timeout=conn_timeout)
+        self.server = TcpServer(self._handle, host=host, name=name, conn_timeout=conn_timeout, port=port)
 
     # -- properties ----------------------------------------------------------
     @property

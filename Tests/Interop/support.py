@@ -203,13 +203,14 @@ class ProxyStartError(AssertionError):
     pass
 
 
-def _base_argv() -> list[str]:
+def _base_argv(wrap: Iterable[str] = ()) -> list[str]:
     argv = []
     # If the test runner dies, take the proxy with it (util-linux setpriv;
     # the death signal survives exec).  Optional: teardown kills it anyway.
     setpriv = shutil.which("setpriv")
     if setpriv:
         argv += [setpriv, "--pdeathsig", "KILL", "--"]
+    argv += list(wrap)  # e.g. a private mount namespace (test_pools.py)
     argv.append(PROXY_BIN)
     return argv
 
@@ -237,11 +238,11 @@ class ProxyProcess:
     # -- lifecycle ---------------------------------------------------------
     def start(self, config: dict, concurrency: int = 1, drain_time_s: float | None = None,
               extra_args: Iterable[str] = (), ready_timeout: float = 20.0,
-              wait_ready: bool = True) -> "ProxyProcess":
+              wait_ready: bool = True, wrap: Iterable[str] = ()) -> "ProxyProcess":
         self.config = config
         self.admin_port = config["admin"]["address"]["socket_address"]["port_value"]
         self.config_path.write_text(to_yaml(config))
-        self.argv = _base_argv() + ["-c", str(self.config_path), "--concurrency", str(concurrency),
+        self.argv = _base_argv(wrap) + ["-c", str(self.config_path), "--concurrency", str(concurrency),
                                     "-l", PROXY_LOG_LEVEL]
         if drain_time_s is not None:
             self.argv += ["--drain-time-s", str(drain_time_s)]
@@ -384,7 +385,8 @@ class TcpServer:
     """
 
     def __init__(self, handler: Handler, host: str = "127.0.0.1", unix_path: str | None = None,
-                 backlog: int = 512, name: str = "upstream", conn_timeout: float = 30.0):
+                 backlog: int = 512, name: str = "upstream", conn_timeout: float = 30.0,
+                 port: int = 0):
         self.handler = handler
         self.name = name
         self.conn_timeout = conn_timeout
@@ -394,11 +396,11 @@ class TcpServer:
             self.sock.bind(unix_path)
             self.host, self.port = None, None
         else:
-            assert host in ("127.0.0.1", "::1")
+            assert host == "::1" or host.startswith("127."), "loopback only"
             fam = socket.AF_INET6 if ":" in host else socket.AF_INET
             self.sock = socket.socket(fam, socket.SOCK_STREAM)
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self.sock.bind((host, 0))
+            self.sock.bind((host, port))
             self.host, self.port = host, self.sock.getsockname()[1]
         self.sock.listen(backlog)
         self.sock.settimeout(0.1)

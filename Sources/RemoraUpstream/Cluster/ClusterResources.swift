@@ -54,6 +54,12 @@ public final class ClusterResources: Sendable {
         return true
     }
 
+    /// Takes one unit of `r` past its limit (a host's first connection,
+    /// which Envoy opens whatever `max_connections` says).
+    public func forceAcquire(_ r: Resource) {
+        counts[r.rawValue].wrappingIncrement(ordering: .relaxed)
+    }
+
     /// Whether one more unit of `r` would fit (without taking it).
     public func canAcquire(_ r: Resource) -> Bool {
         counts[r.rawValue].load(ordering: .relaxed) < limit(r)

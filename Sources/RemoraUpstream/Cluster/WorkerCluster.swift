@@ -27,26 +27,49 @@ public final class WorkerCluster {
     }
 
     /// Installs a new membership (posted by the main thread). Pools of hosts
-    /// that left close their idle connections; busy ones finish their request.
+    /// that left drain: idle connections close, requests in flight and
+    /// waiting finish, then the pool is forgotten. A host that comes back
+    /// before its pool is gone gets that pool back, never a second one.
     public func update(_ hosts: HostSet) {
         hostSet = hosts
-        for (host, pool) in httpPools where !hosts.hosts.contains(host) {
-            pool.closeIdle()
-            httpPools[host] = nil
+        let present = Set(hosts.hosts)
+        for (host, pool) in httpPools {
+            if present.contains(host) {
+                pool.resume()
+            } else if !pool.isDraining {
+                pool.drain()
+            }
         }
     }
 
     /// This worker's HTTP/1 pool for `host`, made on first use.
     public func httpPool(for host: SocketAddress, loop: EventLoop) -> HTTP1ConnectionPool {
-        if let pool = httpPools[host] { return pool }
+        if let pool = httpPools[host] {
+            // Chosen by the balancer, so the host is a member again.
+            if pool.isDraining { pool.resume() }
+            return pool
+        }
         let http = config.http
         let pool = HTTP1ConnectionPool(
             loop: loop, host: host, connectTimeoutMilliseconds: config.connectTimeoutMilliseconds,
             idleTimeoutMilliseconds: http.common.idleTimeoutMilliseconds ?? 0,
             maxRequestsPerConnection: Int(http.common.maxRequestsPerConnection),
             bufferLimitBytes: config.bufferLimitBytes, resources: resources, stats: stats)
+        pool.onDrained = { [weak self] pool in
+            guard let self, self.httpPools[pool.host] === pool else { return }
+            self.httpPools[pool.host] = nil
+        }
         httpPools[host] = pool
         return pool
+    }
+
+    /// Live pools and draining ones not yet done (at most one per host).
+    public var httpPoolCount: Int { httpPools.count }
+
+    /// A cluster replaced or removed: its pools drain on their own (each is
+    /// kept alive by its connections and connects until they are done).
+    deinit {
+        for pool in httpPools.values { pool.drain() }
     }
 
     /// Picks a host for a new upstream connection; nil when the cluster has none.

@@ -19,12 +19,18 @@ public enum HTTP1PoolOutcome {
 }
 
 /// HTTP/1.1 connections to one upstream host, for one worker: keep-alive
-/// reuse, `max_requests_per_connection`, idle timeout, and the cluster's
-/// circuit breakers. Decisions come from `HTTP1PoolState`; this class
-/// performs them. Owned by one worker loop.
+/// reuse, `max_requests_per_connection`, idle timeout, the cluster's
+/// circuit breakers, and draining once the host leaves the cluster.
+/// Decisions come from `HTTP1PoolState`; this class performs them. Owned by
+/// one worker loop.
+///
+/// Lifetime: a connect in progress holds the pool (its completion captures
+/// it), an idle connection holds it (as its delegate), a busy one through
+/// its requester. So whatever drops the pool, every `max_connections` slot
+/// taken comes back here, through the state machine's `Departure`.
 public final class HTTP1ConnectionPool: ConnectionDelegate {
     public enum Failure: Equatable, Sendable {
-        /// `max_pending_requests` (or the per-pool queue) is full: Envoy's UO.
+        /// `max_pending_requests` or `max_requests` is full: Envoy's UO.
         case overflow
         /// The connection could not be made: Envoy's UF (`connection_failure` / timeout).
         case connectFailure(EventLoopError)
@@ -51,6 +57,12 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     private var idleSince: [Int: UInt64] = [:]
     private var opened: [Int: UInt64] = [:]
     private var idleTimer: Timer?
+    /// Connections carrying a request that holds one of the cluster's
+    /// `max_requests` units (taken when the request is attached).
+    private var streams: Set<Int> = []
+    /// Runs once when a draining pool has nothing left (no connection, no
+    /// waiter), so that its owner can forget it.
+    public var onDrained: ((HTTP1ConnectionPool) -> Void)?
 
     public init(loop: EventLoop, host: SocketAddress, connectTimeoutMilliseconds: UInt64,
                 idleTimeoutMilliseconds: UInt64, maxRequestsPerConnection: Int, bufferLimitBytes: Int,
@@ -76,19 +88,23 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
         let ticket = nextTicket
         let mayConnect = resources.canAcquire(.connections)
         let action = state.request(ticket, mayQueue: resources.canAcquire(.pendingRequests), mayConnect: mayConnect)
-        if case .queued = action, !mayConnect {
-            // Waiting because `max_connections` is reached (Envoy's cx overflow).
-            stats.add(.upstreamCxOverflow)
-        }
         switch action {
         case .overflow:
             stats.add(.upstreamRqPendingOverflow)
             return .overflow
         case .assign(_, let id):
             guard let connection = connections[id] else { preconditionFailure("idle connection missing") }
+            guard attach(id) else {
+                perform(state.unassign(id))
+                return .overflow
+            }
             hand(connection, id)
             return .ready(connection)
         case .queued:
+            if !mayConnect && state.needsConnection {
+                // Waiting because `max_connections` is reached (Envoy's cx overflow).
+                stats.add(.upstreamCxOverflow)
+            }
             waiters[ticket] = requester
             enterPending()
         case .connect:
@@ -104,8 +120,9 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     /// The requester gave up before getting a connection.
     public func cancel(_ ticket: Ticket) {
         guard waiters.removeValue(forKey: ticket) != nil else { return }
-        state.cancel(ticket)
         leavePending()
+        perform(state.cancel(ticket))
+        checkDrained()
     }
 
     /// The requester is done with `connection`. `reusable`: the response was
@@ -113,15 +130,33 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     public func release(_ connection: Connection, reusable: Bool) {
         guard let id = ids[ObjectIdentifier(connection)] else { return }
         connection.delegate = self
+        detach(id)
         perform(state.released(id, reusable: reusable && !connection.isClosed && !connection.isReadClosed))
+        checkDrained()
     }
 
     public var idleConnections: Int { state.idleCount }
     public var totalConnections: Int { state.connectionCount }
+    public var isDraining: Bool { state.isDraining }
 
-    /// Closes idle connections and refuses nothing else (host removed or drain).
-    public func closeIdle() {
-        for (id, _) in idleSince { connections[id]?.close() }
+    /// The host left the cluster: idle connections close now, connects that
+    /// nobody waits for are abandoned, requests in flight and waiting finish
+    /// and their connections then close. `onDrained` runs when all is done.
+    public func drain() {
+        for action in state.drain() { perform(action) }
+        checkDrained()
+    }
+
+    /// The host is back: the pool serves again (rather than a second pool
+    /// for the same host).
+    public func resume() {
+        state.resume()
+    }
+
+    private func checkDrained() {
+        guard state.isDraining, state.isEmpty, let onDrained else { return }
+        self.onDrained = nil
+        onDrained(self)
     }
 
     // MARK: - Performing actions
@@ -141,16 +176,52 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
             armIdleTimer()
         case .fail(let tickets):
             for ticket in tickets { failWaiter(ticket, .connectFailure(lastFailure)) }
+        case .cancelConnect(let id):
+            attempts.removeValue(forKey: id)?.cancel()
+            stats.add(.upstreamCxDestroyLocal)
+            releaseSlot()
         case .queued, .overflow:
             break
         }
     }
 
     private func deliver(_ ticket: Ticket, _ id: Int) {
-        guard let requester = waiters.removeValue(forKey: ticket), let connection = connections[id] else { return }
+        guard let requester = waiters.removeValue(forKey: ticket), let connection = connections[id] else {
+            preconditionFailure("pool state assigned a connection or waiter the pool does not have")
+        }
         leavePending()
+        guard attach(id) else {
+            // Told first, so that a request it makes at once finds the
+            // connection still taken and waits for it.
+            requester.pool(self, didFail: .overflow)
+            perform(state.unassign(id))
+            return
+        }
         hand(connection, id)
         requester.pool(self, didProvide: connection)
+    }
+
+    /// Envoy checks `max_requests` when a request is attached to a
+    /// connection, not when it arrives (`ConnPoolImplBase::attachStreamToClient`):
+    /// requests waiting for a connection count as pending only, and an
+    /// overflow here is `upstream_rq_active_overflow`. `upstream_rq_total`
+    /// and `upstream_rq_active` count attached requests, as Envoy's do.
+    private func attach(_ id: Int) -> Bool {
+        guard resources.tryAcquire(.requests) else {
+            stats.add(.upstreamRqActiveOverflow)
+            return false
+        }
+        streams.insert(id)
+        stats.add(.upstreamRqTotal)
+        stats.add(.upstreamRqActive)
+        return true
+    }
+
+    /// The request on `id` is over (connection given back or closed).
+    private func detach(_ id: Int) {
+        guard streams.remove(id) != nil else { return }
+        resources.release(.requests)
+        stats.add(.upstreamRqActive, -1)
     }
 
     /// Reads stay on: the requester takes over as delegate before the loop
@@ -181,9 +252,13 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     private var lastFailure: EventLoopError = .connectionRefused
 
     private func connect() {
-        guard resources.tryAcquire(.connections) else {
+        if !resources.tryAcquire(.connections) {
             stats.add(.upstreamCxOverflow)
-            return
+            // Other hosts hold every slot: Envoy still opens one connection for
+            // a host that has none (`ConnPoolImplBase::tryCreateNewConnection`),
+            // or its requests would wait for connections it cannot use.
+            guard state.connectionCount == 0 else { return }
+            resources.forceAcquire(.connections)
         }
         stats.add(.upstreamCxTotal)
         stats.add(.upstreamCxHttp1Total)
@@ -192,32 +267,43 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
         nextID += 1
         let id = nextID
         state.connecting(id)
-        attempts[id] = Connection.connect(loop: loop, to: host, timeoutMilliseconds: connectTimeout) { [weak self] result in
-            guard let self else {
-                if case .success(let c) = result { c.close() }
-                return
-            }
-            self.attempts[id] = nil
-            switch result {
-            case .success(let connection):
-                self.stats.record(.upstreamCxConnectMs, milliseconds: self.loop.nowMilliseconds - started)
-                self.connections[id] = connection
-                self.ids[ObjectIdentifier(connection)] = id
-                self.opened[id] = self.loop.nowMilliseconds
-                connection.delegate = self
-                connection.highWatermark = self.bufferLimit
-                self.perform(self.state.connected(id))
-            case .failure(let error):
-                self.resources.release(.connections)
-                self.stats.add(.upstreamCxActive, -1)
-                self.stats.add(.upstreamCxConnectFail)
-                self.stats.add(.upstreamCxDestroy)
-                self.stats.add(.upstreamCxDestroyRemote)
-                if error == .timedOut { self.stats.add(.upstreamCxConnectTimeout) }
-                self.lastFailure = error
-                self.perform(self.state.connectFailed(id))
-            }
+        // Captures the pool strongly (the cycle ends when the completion runs
+        // or the attempt is cancelled): a pool freed mid-connect could not
+        // give the slot back.
+        attempts[id] = Connection.connect(loop: loop, to: host, timeoutMilliseconds: connectTimeout) { result in
+            self.connectFinished(id, started: started, result)
         }
+    }
+
+    private func connectFinished(_ id: Int, started: UInt64, _ result: Result<Connection, EventLoopError>) {
+        attempts[id] = nil
+        switch result {
+        case .success(let connection):
+            stats.record(.upstreamCxConnectMs, milliseconds: loop.nowMilliseconds - started)
+            connections[id] = connection
+            ids[ObjectIdentifier(connection)] = id
+            opened[id] = loop.nowMilliseconds
+            connection.delegate = self
+            connection.highWatermark = bufferLimit
+            perform(state.connected(id))
+        case .failure(let error):
+            stats.add(.upstreamCxConnectFail)
+            stats.add(.upstreamCxDestroyRemote)
+            if error == .timedOut { stats.add(.upstreamCxConnectTimeout) }
+            lastFailure = error
+            let departure = state.connectFailed(id)
+            if departure.releasesSlot { releaseSlot() }
+            perform(departure.then)
+        }
+        checkDrained()
+    }
+
+    /// Gives back the `max_connections` slot of a connection that left (the
+    /// state machine says when: once per connection).
+    private func releaseSlot() {
+        resources.release(.connections)
+        stats.add(.upstreamCxActive, -1)
+        stats.add(.upstreamCxDestroy)
     }
 
     // MARK: - Idle connections
@@ -268,12 +354,13 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
         guard let id = ids.removeValue(forKey: ObjectIdentifier(connection)) else { return }
         connections[id] = nil
         idleSince[id] = nil
-        resources.release(.connections)
-        stats.add(.upstreamCxActive, -1)
-        stats.add(.upstreamCxDestroy)
+        detach(id)
         if let start = opened.removeValue(forKey: id) {
             stats.record(.upstreamCxLengthMs, milliseconds: loop.nowMilliseconds - start)
         }
-        perform(state.closed(id, mayConnect: resources.canAcquire(.connections)))
+        let departure = state.closed(id, mayConnect: resources.canAcquire(.connections))
+        if departure.releasesSlot { releaseSlot() }
+        perform(departure.then)
+        checkDrained()
     }
 }

@@ -228,12 +228,9 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
                                           details: "no_healthy_upstream"))
             return
         }
-        guard cluster.resources.tryAcquire(.requests) else {
-            cluster.stats.add(.upstreamRqActiveOverflow)
-            upstreamReset(nil, .overflow)
-            return
-        }
-        holdsRequestResource = true
+        // `max_requests` is checked (and `upstream_rq_total` and
+        // `upstream_rq_active` counted) by the pool when the request is
+        // attached to a connection, as Envoy does.
         attempts += 1
         lastHost = host
         callbacks.streamInfo.upstreamHost = host
@@ -261,17 +258,13 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             bufferLimit: cluster.config.bufferLimitBytes)
         upstream = request
         if downstreamFull { request.setReading(false) }
-        cluster.stats.add(.upstreamRqActive)
         for slice in bodyCopy { request.sendData(slice, endStream: false) }
         if requestEnded {
             if let trailers = requestTrailers { request.sendTrailers(trailers) } else { request.sendData(emptySlice, endStream: true) }
         }
         startPerTryTimer()
         request.start()
-        if upstream === request { cluster.stats.add(.upstreamRqTotal) }
     }
-
-    private var holdsRequestResource = false
 
     /// What is left of the route timeout for a retry's expected-timeout header.
     private func remainingTimeout() -> UInt64? {
@@ -304,11 +297,6 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     private func endAttempt(_ request: UpstreamRequest) {
         context.recycle(perTryTimer)
         perTryTimer = nil
-        cluster?.stats.add(.upstreamRqActive, -1)
-        if holdsRequestResource {
-            cluster?.resources.release(.requests)
-            holdsRequestResource = false
-        }
         if upstream === request { upstream = nil }
         releaseDownstreamReads()
     }

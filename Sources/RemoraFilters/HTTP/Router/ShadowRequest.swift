@@ -49,7 +49,6 @@ final class ShadowRequest: UpstreamRequestOwner {
             requestEnded = true
             upstream?.sendData(emptySlice, endStream: true)
         }
-        stats.add(.upstreamRqTotal)
         if timeoutMilliseconds > 0 {
             let timer = context.timer()
             self.timer = timer
