@@ -16,32 +16,14 @@ import pytest
 
 import support
 from http_support import simple_http_config
+from raw_http import ok_origin, read_head, read_to_eof
 from support import MiB, RssSampler, TcpServer, free_port, idle_rss_kib
-
-
-def _read_head(conn: socket.socket) -> bytes:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(4096)
-        if not chunk:
-            return data
-        data += chunk
-    return data
 
 
 def _response(port: int, request: bytes, timeout: float = 10) -> bytes:
     with support.connect("127.0.0.1", port, timeout=timeout) as c:
         c.sendall(request)
-        data = b""
-        while True:
-            try:
-                chunk = c.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            data += chunk
-        return data
+        return read_to_eof(c)
 
 
 GET_CLOSE = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
@@ -51,8 +33,7 @@ def test_slowloris_heads_are_cut_by_request_headers_timeout(proxy, upstreams, ad
     """500 connections each send a request head one byte at a time: every
     one is answered 408 and closed at `request_headers_timeout`, and a
     normal request still goes through meanwhile."""
-    up = upstreams(lambda conn, server: (_read_head(conn),
-                                        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")))
+    up = upstreams(ok_origin)
     port = free_port()
     p = proxy(simple_http_config(admin_port, port, up, request_headers_timeout="1s"))
     n = 500
@@ -82,14 +63,7 @@ def test_slowloris_heads_are_cut_by_request_headers_timeout(proxy, upstreams, ad
 def test_thousands_of_idle_keepalive_connections_stay_small(proxy, upstreams, admin_port):
     """2,000 idle keep-alive connections after one request each: RSS grows
     by a few KiB per connection, not by a buffer each."""
-    def ok(conn: socket.socket, server: TcpServer) -> None:
-        try:
-            while _read_head(conn):
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-        except OSError:
-            pass
-
-    up = upstreams(ok)
+    up = upstreams(ok_origin)
     port = free_port()
     p = proxy(simple_http_config(admin_port, port, up))
     n = 2000
@@ -124,14 +98,7 @@ def test_fd_exhaustion_does_not_spin_and_recovers(proxy, upstreams, admin_port):
     """Under a low `ulimit -n` more clients connect than descriptors exist:
     the proxy does not busy-loop on EMFILE, and serves again once
     descriptors free up."""
-    def ok(conn: socket.socket, server: TcpServer) -> None:
-        try:
-            while _read_head(conn):
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-        except OSError:
-            pass
-
-    up = upstreams(ok)
+    up = upstreams(ok_origin)
     port = free_port()
     p = proxy(simple_http_config(admin_port, port, up))
     resource.prlimit(p.pid, resource.RLIMIT_NOFILE, (64, 64))
@@ -179,7 +146,7 @@ def test_slow_reader_of_a_200mib_response_keeps_rss_bounded(proxy, upstreams, ad
     stop = threading.Event()
 
     def big(conn: socket.socket, server: TcpServer) -> None:
-        _read_head(conn)
+        read_head(conn)
         try:
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size)
             for _ in range(size // MiB):
@@ -213,7 +180,7 @@ def test_slow_reader_of_a_200mib_response_keeps_rss_bounded(proxy, upstreams, ad
 
 def _upstream_answering(raw: bytes, then_close: bool = True):
     def handler(conn: socket.socket, server: TcpServer) -> None:
-        _read_head(conn)
+        read_head(conn)
         try:
             conn.sendall(raw)
             if then_close:
@@ -256,20 +223,14 @@ def test_http2_client_on_auto_codec_gets_goaway_http_1_1_required(proxy, upstrea
     import shutil
     import subprocess
 
-    up = upstreams(lambda conn, server: (_read_head(conn),
-                                        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")))
+    up = upstreams(ok_origin)
     port = free_port()
     cfg = simple_http_config(admin_port, port, up)
     cfg["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]["codec_type"] = "AUTO"
     p = proxy(cfg)
     with support.connect("127.0.0.1", port) as c:
         c.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
-        data = b""
-        while True:
-            chunk = c.recv(4096)
-            if not chunk:
-                break
-            data += chunk
+        data = read_to_eof(c)
     # SETTINGS (type 4) then GOAWAY (type 7) with error code 0xd.
     assert data[3] == 4 and data[9 + 3] == 7 and data[-4:] == b"\x00\x00\x00\x0d", data
     if shutil.which("nghttp"):

@@ -17,28 +17,17 @@ import pytest
 
 import support
 from http_support import http_cluster, http_config, route, simple_http_config
+from raw_http import read_head, read_to_eof
 from support import MiB, RssSampler, TcpServer, free_port, idle_rss_kib
 
 RSS_GROWTH_LIMIT_KIB = 24 * 1024
-
-
-def _read_head(conn: socket.socket, limit: int = 65536) -> bytes:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(4096)
-        if not chunk:
-            return data
-        data += chunk
-        if len(data) > limit:
-            break
-    return data
 
 
 def slow_reading_upstream(rate_bytes_per_s: int, stop: threading.Event):
     """An origin that reads a request's body at ``rate_bytes_per_s`` and
     never answers (until ``stop``)."""
     def handler(conn: socket.socket, server: TcpServer) -> None:
-        _read_head(conn)
+        read_head(conn)
         step = max(1, rate_bytes_per_s // 20)
         while not stop.is_set():
             try:
@@ -108,7 +97,7 @@ def test_abandoned_upload_is_cancelled_upstream(proxy, upstreams, admin_port):
     closed = threading.Event()
 
     def handler(conn: socket.socket, server: TcpServer) -> None:
-        _read_head(conn)
+        read_head(conn)
         conn.settimeout(0.1)
         while not stop.is_set():
             time.sleep(0.05)
@@ -231,7 +220,7 @@ def test_extra_bytes_after_upstream_response_do_not_reuse_connection(proxy, upst
     def handler(conn: socket.socket, server: TcpServer) -> None:
         try:
             while True:
-                head = _read_head(conn)
+                head = read_head(conn)
                 if not head:
                     return
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA")
@@ -244,12 +233,7 @@ def test_extra_bytes_after_upstream_response_do_not_reuse_connection(proxy, upst
     for _ in range(2):
         with support.connect("127.0.0.1", port) as c:
             c.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            data = b""
-            while True:
-                chunk = c.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
+            data = read_to_eof(c)
             assert data.startswith(b"HTTP/1.1 200 OK") and data.endswith(b"\r\n\r\nok")
     assert up.wait_accepted(2) == 2, "a connection with bytes after its response was reused"
 
@@ -263,7 +247,7 @@ def test_mirror_that_cannot_keep_up_is_dropped_not_waited_for(proxy, upstreams, 
         stop.wait(30)
 
     def sink_then_ok(conn: socket.socket, server: TcpServer) -> None:
-        head = _read_head(conn)
+        head = read_head(conn)
         length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
         rest = len(head.split(b"\r\n\r\n", 1)[1])
         while rest < length:
@@ -308,7 +292,7 @@ def test_drain_closes_idle_keepalive_and_ends_inflight_with_connection_close(pro
     def slow_ok(conn: socket.socket, server: TcpServer) -> None:
         try:
             while True:
-                if not _read_head(conn):
+                if not read_head(conn):
                     return
                 release.wait(10)
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
@@ -334,12 +318,7 @@ def test_drain_closes_idle_keepalive_and_ends_inflight_with_connection_close(pro
         assert idle.recv(4096) == b"", "the idle keep-alive connection was not closed by the drain"
         release.set()
         busy.settimeout(5)
-        data = b""
-        while True:
-            chunk = busy.recv(4096)
-            if not chunk:
-                break
-            data += chunk
+        data = read_to_eof(busy)
         assert data.startswith(b"HTTP/1.1 200 OK")
         assert b"\r\nconnection: close\r\n" in data.lower()
         assert p.wait_exit(timeout=10) == 0
@@ -355,7 +334,7 @@ def test_body_queued_while_waiting_for_a_pooled_connection_is_bounded(proxy, ups
     release = threading.Event()
 
     def first_hangs(conn: socket.socket, server: TcpServer) -> None:
-        _read_head(conn)
+        read_head(conn)
         release.wait(20)
 
     up = upstreams(first_hangs)
