@@ -354,3 +354,42 @@ def test_body_queued_while_waiting_for_a_pooled_connection_is_bounded(proxy, ups
             assert sent < 64 * MiB, f"{sent >> 20} MiB taken for a request that has no connection"
     finally:
         release.set()
+
+
+def test_mirror_gets_the_route_timeout(proxy, upstreams, admin_port):
+    """A shadow whose cluster never answers is ended at the route's timeout
+    (counted in the shadow cluster's upstream_rq_timeout) instead of living
+    on; the main request is answered as usual."""
+    stop = threading.Event()
+    shadow_closed = threading.Event()
+
+    def never_answers(conn: socket.socket, server: TcpServer) -> None:
+        read_head(conn)
+        conn.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                if not conn.recv(4096):
+                    shadow_closed.set()
+                    return
+            except socket.timeout:
+                continue
+            except OSError:
+                shadow_closed.set()
+                return
+
+    main = upstreams(lambda conn, server: (read_head(conn),
+                                          conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")))
+    shadow = upstreams(never_answers)
+    port = free_port()
+    routes = [route({"prefix": "/"}, "backend",
+                    route_extra={"timeout": "1s", "request_mirror_policies": [{"cluster": "shadow"}]})]
+    p = proxy(http_config(admin_port, port, routes,
+                          [http_cluster("backend", [main.address]), http_cluster("shadow", [shadow.address])]))
+    try:
+        with support.connect("127.0.0.1", port) as c:
+            c.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            assert read_to_eof(c).startswith(b"HTTP/1.1 200 OK")
+        assert shadow_closed.wait(5), "the shadow request outlived the route timeout"
+        p.wait_for_stats({"cluster.shadow.upstream_rq_timeout": 1}, timeout=5)
+    finally:
+        stop.set()
