@@ -351,14 +351,14 @@ public struct HTTPHeaders {
     /// Removes every field called `name`; returns how many went.
     @discardableResult
     public mutating func remove(name: String) -> Int {
-        let before = entries.count
-        let stored = storages
         Self.withNameBytes(name) { q in
-            withExtendedLifetime(stored) {
-                entries.removeAll { Self.matches($0, q, stored) }
+            // Most removals find nothing: look before compacting (no copy of
+            // the storages, no closure over them).
+            guard index(of: q, from: 0) != nil else { return 0 }
+            return removeFields { n in
+                n.count == q.count && (q.count == 0 || ASCII.equalsIgnoringCase(n.baseAddress!, q.baseAddress!, count: q.count))
             }
         }
-        return before - entries.count
     }
 
     /// Removes field `index`.
