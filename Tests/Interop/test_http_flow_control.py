@@ -208,8 +208,9 @@ def test_delayed_close_gives_up_on_a_client_that_never_reads(proxy, upstreams, a
         c.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         p.wait_for_stats({"http.ingress_http.downstream_rq_completed": 1}, timeout=10)
         t0 = time.monotonic()
-        p.wait_for_stats({"http.ingress_http.downstream_cx_active": 0}, timeout=10)
+        stats = p.wait_for_stats({"http.ingress_http.downstream_cx_active": 0}, timeout=10)
         assert time.monotonic() - t0 < 6
+        assert stats.get("http.ingress_http.downstream_cx_delayed_close_timeout") == 1
     finally:
         c.close()
 

@@ -415,6 +415,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
             if self.connection.writeBufferedBytes > 0 && self.connection.bytesWritten != writtenAtArm {
                 self.armDelayedClose(timer, delay)
             } else {
+                self.stats.add(.downstreamCxDelayedCloseTimeout)
                 self.closeNow()
             }
         }
@@ -436,6 +437,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     public func startDraining() {
         guard !closed, !delayedClosing else { return }
         closeAfterResponse = true
+        stats.add(.downstreamCxDrainClose)
         if stream == nil {
             if requestsStarted == 0 && parser.isIdle && pendingInput.isEmpty {
                 closeNow()

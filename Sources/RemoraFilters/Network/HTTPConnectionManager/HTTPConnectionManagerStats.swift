@@ -15,6 +15,7 @@ public enum HTTPStat: Int, StatName {
     case noRoute, noCluster, rqRedirect, rqDirectResponse, rqTotal
     case downstreamCxLengthMs, downstreamRqTime
     case downstreamFlowControlPausedReadingTotal, downstreamFlowControlResumedReadingTotal
+    case downstreamCxDelayedCloseTimeout, downstreamCxDrainClose
 
     public var name: String {
         switch self {
@@ -57,6 +58,8 @@ public enum HTTPStat: Int, StatName {
         case .downstreamRqTime: "downstream_rq_time"
         case .downstreamFlowControlPausedReadingTotal: "downstream_flow_control_paused_reading_total"
         case .downstreamFlowControlResumedReadingTotal: "downstream_flow_control_resumed_reading_total"
+        case .downstreamCxDelayedCloseTimeout: "downstream_cx_delayed_close_timeout"
+        case .downstreamCxDrainClose: "downstream_cx_drain_close"
         }
     }
 
