@@ -215,9 +215,6 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
         connection.readDisable(!enabled)
     }
 
-    /// Whether the response bytes queued here are at their end.
-    var queuedBodyBytes: Int { queuedBytes }
-
     // MARK: - ConnectionDelegate
 
     func connection(_ connection: Connection, didRead data: ByteSlice) {
