@@ -28,7 +28,7 @@ final class PeerResetWatch {
     init?(loop: EventLoop, stream: UnsafeMutablePointer<uv_stream_t>, onReset: @escaping () -> Void) {
         var original: uv_os_fd_t = -1
         guard uv_fileno(asHandle(stream), &original) == 0 else { return nil }
-        let copy = dup(original)
+        let copy = fcntl(original, F_DUPFD_CLOEXEC, 0)
         guard copy >= 0 else { return nil }
         let poll = UVMemory.allocate(uv_poll_t.self)
         guard uv_poll_init(loop.loop, poll, copy) == 0 else {
