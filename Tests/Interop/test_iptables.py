@@ -1,0 +1,425 @@
+"""iptables/remora-iptables and iptables/remora-clean-iptables (DESIGN.md §7).
+
+Everything happens inside network namespaces the tests create (``ip netns
+add rmi-ipt-...``) and delete again, even on failure; the host's own rules
+and interfaces are never touched.  Addresses 10.200.0.x / fd00:200::x exist
+only inside those namespaces.  Root is needed; without it, or without
+``ip netns`` / iptables in a namespace, the module is skipped.
+
+Rule sets are compared as ``iptables-save -t nat`` output with counters and
+comments dropped.  The expected rules are written in the order and form of
+Istio's golden files (tools/istio-iptables/pkg/capture/testdata/*.golden,
+REDIRECT mode, without the HBONE tunnel-port rules Remora has no use for)
+and put in iptables-save's canonical form by loading them into a scratch
+namespace.
+
+The traffic tests use capture_peers.py's forwarder, running as uid 1337 on
+15001/15006 and reading SO_ORIGINAL_DST, in place of Remora: they prove the
+rules; Remora's own use of SO_ORIGINAL_DST is tested with the proxy-side
+work.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+APPLY = REPO / "iptables" / "remora-iptables"
+CLEAN = REPO / "iptables" / "remora-clean-iptables"
+PEERS = Path(__file__).resolve().parent / "capture_peers.py"
+
+_names = itertools.count()
+
+
+def _skip_reason() -> str | None:
+    if os.geteuid() != 0:
+        return "needs root (network namespaces, iptables)"
+    for tool in ("ip", "iptables", "iptables-save", "iptables-restore"):
+        if shutil.which(tool) is None:
+            return f"{tool} not installed (apt-get install iptables iproute2)"
+    name = f"rmi-ipt-probe-{os.getpid()}"
+    try:
+        r = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True, timeout=10)
+        if r.returncode != 0:
+            return f"ip netns add fails here: {r.stderr.strip()}"
+        r = subprocess.run(["ip", "netns", "exec", name, "iptables-save", "-t", "nat"],
+                           capture_output=True, text=True, timeout=10)
+        if r.returncode != 0 or "*nat" not in r.stdout:
+            return f"iptables nat table unusable in a namespace: {r.stderr.strip()}"
+    finally:
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=10)
+    return None
+
+
+_reason = _skip_reason()
+pytestmark = [
+    pytest.mark.remora_only(reason="tests Remora's iptables/ scripts, not the proxy"),
+    pytest.mark.skipif(_reason is not None, reason=_reason or ""),
+]
+
+
+# -- namespaces -------------------------------------------------------------------
+
+class Netns:
+    def __init__(self, tag: str):
+        self.name = f"rmi-ipt-{os.getpid()}-{next(_names)}-{tag}"
+        subprocess.run(["ip", "netns", "add", self.name], check=True, timeout=10)
+        self.procs: list[subprocess.Popen] = []
+        self.sh("ip link set lo up")
+
+    def run(self, argv: list[str], env: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
+        r = subprocess.run(["ip", "netns", "exec", self.name, *argv], capture_output=True, text=True,
+                           timeout=20, env=dict(os.environ, **(env or {})))
+        if check and r.returncode != 0:
+            raise AssertionError(f"{argv} exited {r.returncode}: {r.stdout}{r.stderr}")
+        return r
+
+    def sh(self, cmd: str) -> str:
+        return self.run(["sh", "-c", cmd], check=True).stdout
+
+    def apply(self, *args: str, dual_stack: bool = False, check: bool = True) -> subprocess.CompletedProcess:
+        env = {"ISTIO_DUAL_STACK": "true" if dual_stack else "false"}
+        return self.run([str(APPLY), *args], env=env, check=check)
+
+    def clean(self, check: bool = True) -> subprocess.CompletedProcess:
+        return self.run([str(CLEAN)], check=check)
+
+    def save(self, family: int = 4, table: str | None = "nat") -> str:
+        tool = "iptables-save" if family == 4 else "ip6tables-save"
+        return normalise(self.run([tool] + (["-t", table] if table else []), check=True).stdout)
+
+    def has_lo6(self) -> bool:
+        return "inet6 ::6/128" in self.sh("ip -6 addr show dev lo")
+
+    def start(self, *args: str, log: Path) -> subprocess.Popen:
+        """Starts capture_peers.py ROLE ... and waits for its "ready"."""
+        f = open(log, "w")
+        p = subprocess.Popen(["ip", "netns", "exec", self.name, sys.executable, "-u", str(PEERS), *args],
+                             stdout=f, stderr=subprocess.STDOUT)
+        f.close()
+        self.procs.append(p)
+        deadline = time.monotonic() + 10
+        while "ready" not in log.read_text():
+            if p.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"{args[0]} did not start: {log.read_text()}")
+            time.sleep(0.02)
+        return p
+
+    def connect(self, host: str, port: int, line: str = "hi") -> str:
+        r = self.run([sys.executable, str(PEERS), "connect", host, str(port), line], check=True)
+        return r.stdout.strip()
+
+    def close(self):
+        for p in self.procs:
+            p.kill()
+            p.wait()
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True, timeout=10)
+
+
+def normalise(save: str) -> str:
+    """iptables-save output without comments lines, counters and rule comments."""
+    out = []
+    for line in save.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        line = re.sub(r" \[\d+:\d+\]$", "", line)
+        line = re.sub(r' -m comment --comment ("[^"]*"|\S+)', "", line)
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+@pytest.fixture
+def netns():
+    """Factory: netns(tag) -> Netns; every namespace and process is removed at teardown."""
+    made: list[Netns] = []
+
+    def make(tag: str = "ns") -> Netns:
+        ns = Netns(tag)
+        made.append(ns)
+        return ns
+
+    yield make
+    for ns in made:
+        ns.close()
+
+
+def ipv6_nat_works(ns: Netns) -> bool:
+    if shutil.which("ip6tables-save") is None:
+        return False
+    r = ns.run(["ip6tables-save", "-t", "nat"])
+    return r.returncode == 0 and "*nat" in r.stdout and os.path.exists("/proc/net/if_inet6")
+
+
+def canonical(netns, rules: str, family: int = 4) -> str:
+    """`rules` (Istio's golden order) as iptables-save prints them, loaded
+    into a scratch namespace."""
+    ns = netns("canon")
+    tool = "iptables-restore" if family == 4 else "ip6tables-restore"
+    chains = "".join(f"-N {c}\n" for c in ("ISTIO_INBOUND", "ISTIO_REDIRECT", "ISTIO_IN_REDIRECT", "ISTIO_OUTPUT"))
+    text = "*nat\n" + chains + rules.strip() + "\nCOMMIT\n"
+    r = subprocess.run(["ip", "netns", "exec", ns.name, tool, "--noflush"], input=text, capture_output=True,
+                       text=True, timeout=20)
+    assert r.returncode == 0, r.stderr
+    return ns.save(family)
+
+
+# Istio's REDIRECT rule set with the injection template's flags
+# (-i '*' -b '*' -d 15090,15021,15020), uid = gid = 1337.
+DEFAULT_V4 = """
+-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports 15001
+-A ISTIO_IN_REDIRECT -p tcp -j REDIRECT --to-ports 15006
+-A PREROUTING -p tcp -j ISTIO_INBOUND
+-A ISTIO_INBOUND -p tcp --dport 15090 -j RETURN
+-A ISTIO_INBOUND -p tcp --dport 15021 -j RETURN
+-A ISTIO_INBOUND -p tcp --dport 15020 -j RETURN
+-A ISTIO_INBOUND -p tcp -j ISTIO_IN_REDIRECT
+-A OUTPUT -j ISTIO_OUTPUT
+-A ISTIO_OUTPUT -o lo -s 127.0.0.6/32 -j RETURN
+-A ISTIO_OUTPUT -o lo ! -d 127.0.0.1/32 -m owner --uid-owner 1337 -j ISTIO_IN_REDIRECT
+-A ISTIO_OUTPUT -o lo -m owner ! --uid-owner 1337 -j RETURN
+-A ISTIO_OUTPUT -m owner --uid-owner 1337 -j RETURN
+-A ISTIO_OUTPUT -o lo ! -d 127.0.0.1/32 -m owner --gid-owner 1337 -j ISTIO_IN_REDIRECT
+-A ISTIO_OUTPUT -o lo -m owner ! --gid-owner 1337 -j RETURN
+-A ISTIO_OUTPUT -m owner --gid-owner 1337 -j RETURN
+-A ISTIO_OUTPUT -d 127.0.0.1/32 -j RETURN
+-A ISTIO_OUTPUT -j ISTIO_REDIRECT
+"""
+
+DEFAULT_V6 = (DEFAULT_V4.replace("127.0.0.6/32", "::6/128").replace("127.0.0.1/32", "::1/128"))
+
+# Other flags: listed inbound ports, CIDR include/exclude, outbound port
+# include/exclude, other uid/gid and ports.
+OTHER_FLAGS = ["-p", "16001", "-z", "16006", "-u", "1000", "-g", "2000,2001", "-b", "8080,8081",
+               "-i", "10.0.0.0/8,fd00::/8", "-x", "10.1.0.0/16,fd00:1::/32", "-o", "22", "-q", "9000"]
+OTHER_V4 = """
+-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports 16001
+-A ISTIO_IN_REDIRECT -p tcp -j REDIRECT --to-ports 16006
+-A PREROUTING -p tcp -j ISTIO_INBOUND
+-A ISTIO_INBOUND -p tcp --dport 8080 -j ISTIO_IN_REDIRECT
+-A ISTIO_INBOUND -p tcp --dport 8081 -j ISTIO_IN_REDIRECT
+-A OUTPUT -j ISTIO_OUTPUT
+-A ISTIO_OUTPUT -p tcp --dport 22 -j RETURN
+-A ISTIO_OUTPUT -p udp --dport 22 -j RETURN
+-A ISTIO_OUTPUT -o lo -s 127.0.0.6/32 -j RETURN
+-A ISTIO_OUTPUT -o lo ! -d 127.0.0.1/32 -m owner --uid-owner 1000 -j ISTIO_IN_REDIRECT
+-A ISTIO_OUTPUT -o lo -m owner ! --uid-owner 1000 -j RETURN
+-A ISTIO_OUTPUT -m owner --uid-owner 1000 -j RETURN
+-A ISTIO_OUTPUT -o lo ! -d 127.0.0.1/32 -m owner --gid-owner 2000 -j ISTIO_IN_REDIRECT
+-A ISTIO_OUTPUT -o lo -m owner ! --gid-owner 2000 -j RETURN
+-A ISTIO_OUTPUT -m owner --gid-owner 2000 -j RETURN
+-A ISTIO_OUTPUT -o lo ! -d 127.0.0.1/32 -m owner --gid-owner 2001 -j ISTIO_IN_REDIRECT
+-A ISTIO_OUTPUT -o lo -m owner ! --gid-owner 2001 -j RETURN
+-A ISTIO_OUTPUT -m owner --gid-owner 2001 -j RETURN
+-A ISTIO_OUTPUT -d 127.0.0.1/32 -j RETURN
+-A ISTIO_OUTPUT -d 10.1.0.0/16 -j RETURN
+-A ISTIO_OUTPUT -p tcp --dport 9000 -j ISTIO_REDIRECT
+-A ISTIO_OUTPUT -d 10.0.0.0/8 -j ISTIO_REDIRECT
+"""
+OTHER_V6 = (OTHER_V4.replace("127.0.0.6/32", "::6/128").replace("127.0.0.1/32", "::1/128")
+            .replace("10.1.0.0/16", "fd00:1::/32").replace("10.0.0.0/8", "fd00::/8"))
+
+def tables(save: str) -> dict[str, str]:
+    """Normalised save per table.  With the nft backend a namespace has no
+    nat table until a rule is loaded, and an emptied one stays (built-in
+    chains, no rules): absent and empty count as the same."""
+    out = {}
+    for block in save.split("COMMIT\n"):
+        if block.strip():
+            name = block.strip().splitlines()[0]
+            out[name] = block + "COMMIT\n"
+    if out.get("*nat") == EMPTY_NAT:
+        del out["*nat"]
+    return out
+
+
+EMPTY_NAT = "*nat\n:PREROUTING ACCEPT\n:INPUT ACCEPT\n:OUTPUT ACCEPT\n:POSTROUTING ACCEPT\nCOMMIT\n"
+
+
+def need_ipv6(ns: Netns):
+    if not ipv6_nat_works(ns):
+        pytest.skip("ip6tables nat does not work in a namespace here")
+
+
+# -- rule sets ----------------------------------------------------------------------
+
+def test_dry_run_prints_rules_and_applies_nothing(netns):
+    ns = netns()
+    before4, before6 = ns.save(4), ns.save(6) if ipv6_nat_works(ns) else None
+    r = ns.apply("--dry-run", dual_stack=True)
+    assert "-A ISTIO_OUTPUT -o lo -s 127.0.0.6/32 -j RETURN" in r.stdout
+    assert "-A ISTIO_OUTPUT -o lo ! -d 127.0.0.1/32 -m owner --uid-owner 1337 -j ISTIO_IN_REDIRECT" in r.stdout
+    assert "-A ISTIO_OUTPUT -o lo -s ::6/128 -j RETURN" in r.stdout
+    assert "::6/128 dev lo" in r.stdout
+    assert ns.save(4) == before4 == EMPTY_NAT
+    if before6 is not None:
+        assert ns.save(6) == before6
+    assert not ns.has_lo6()
+    # -n is istio-iptables' short form.
+    assert ns.apply("-n").stdout.count("-j REDIRECT --to-ports") == 2
+    assert ns.save(4) == EMPTY_NAT
+
+
+def test_apply_installs_istio_chains_and_rules(netns):
+    ns = netns()
+    ns.apply()
+    got = ns.save(4)
+    for chain in ("ISTIO_INBOUND", "ISTIO_IN_REDIRECT", "ISTIO_OUTPUT", "ISTIO_REDIRECT"):
+        assert f":{chain} -" in got
+    assert got == canonical(netns, DEFAULT_V4)
+    if ipv6_nat_works(ns):
+        # Without ISTIO_DUAL_STACK in an IPv4 (here: address-less) namespace, IPv6 is left alone.
+        assert ns.save(6) == EMPTY_NAT
+    assert not ns.has_lo6()
+
+
+def test_apply_twice_gives_the_same_rule_set(netns):
+    ns = netns()
+    ns.apply()
+    first = ns.save(4)
+    ns.apply()
+    assert ns.save(4) == first
+
+
+def test_other_flags_leave_exactly_their_rule_set(netns):
+    ns = netns()
+    ns.apply("-b", "*", "-o", "5,6", "-x", "10.9.0.0/16")
+    ns.apply(*OTHER_FLAGS)
+    assert ns.save(4) == canonical(netns, OTHER_V4)
+    fresh = netns("fresh")
+    fresh.apply(*OTHER_FLAGS)
+    assert fresh.save(4) == ns.save(4)
+    # And back: the defaults again, nothing of the other flags left.
+    ns.apply()
+    assert ns.save(4) == canonical(netns, DEFAULT_V4)
+    # Empty -b / -i (the template's way of turning capture off): no jumps to
+    # ISTIO_INBOUND, no ISTIO_REDIRECT rule in ISTIO_OUTPUT.
+    ns.apply("-b", "", "-i", "")
+    got = ns.save(4)
+    assert "-j ISTIO_INBOUND" not in got and "-A ISTIO_OUTPUT -j ISTIO_REDIRECT" not in got
+    assert ":ISTIO_INBOUND -" in got
+
+
+UNRELATED = {
+    "nat": ["-A PREROUTING -p udp -m udp --dport 53 -j RETURN", "-A OUTPUT -d {dst} -j RETURN",
+            "-A POSTROUTING -o lo -j ACCEPT", "-A MYCHAIN -p tcp -j RETURN"],
+    "filter": ["-A INPUT -p tcp -m tcp --dport 9 -j DROP", "-A OUTPUT -p tcp -m tcp --dport 7 -j REJECT --reject-with {reject}"],
+    "mangle": ["-A PREROUTING -p tcp -j MARK --set-xmark 0x7/0xffffffff", "-A OUTPUT -j CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff"],
+}
+
+
+def add_unrelated(ns: Netns, family: int):
+    tool = "iptables" if family == 4 else "ip6tables"
+    reject = "icmp-port-unreachable" if family == 4 else "icmp6-port-unreachable"
+    dst = "192.0.2.1/32" if family == 4 else "2001:db8::1/128"
+    ns.run([tool, "-t", "nat", "-N", "MYCHAIN"], check=True)
+    for table, rules in UNRELATED.items():
+        for rule in rules:
+            ns.run([tool, "-t", table, *rule.format(reject=reject, dst=dst).split()], check=True)
+    return ns.save(family, None)
+
+
+def test_unrelated_rules_in_nat_filter_mangle_survive_apply_and_clean(netns):
+    ns = netns()
+    families = [4, 6] if ipv6_nat_works(ns) else [4]
+    before = {f: add_unrelated(ns, f) for f in families}
+    ns.apply(dual_stack=6 in families)
+    for f in families:
+        after = ns.save(f, None)
+        for line in before[f].splitlines():
+            if line.startswith("-A"):
+                assert line in after, f"IPv{f}: {line} lost on apply"
+        assert "-j ISTIO_OUTPUT" in after
+    ns.apply("-o", "22", dual_stack=6 in families)
+    ns.clean()
+    for f in families:
+        assert ns.save(f, None) == before[f]
+
+
+def test_clean_removes_everything_it_added_and_is_a_noop_when_clean(netns):
+    ns = netns()
+    ipv6 = ipv6_nat_works(ns)
+    before = {f: ns.save(f, None) for f in ([4, 6] if ipv6 else [4])}
+    r = ns.clean()
+    assert r.returncode == 0
+    ns.apply(dual_stack=ipv6)
+    if ipv6:
+        assert ns.has_lo6()
+    ns.clean()
+    for f, saved in before.items():
+        assert tables(ns.save(f, None)) == tables(saved)
+    assert not ns.has_lo6()
+    assert ns.clean().returncode == 0
+    # It takes no arguments.
+    r = ns.run([str(CLEAN), "-x"])
+    assert r.returncode != 0 and "usage" in r.stderr
+
+
+def test_dual_stack_ipv6_rules_and_lo_address(netns):
+    ns = netns()
+    need_ipv6(ns)
+    ns.apply(dual_stack=True)
+    assert ns.save(6) == canonical(netns, DEFAULT_V6, 6)
+    assert ns.save(4) == canonical(netns, DEFAULT_V4)
+    assert ns.has_lo6()
+    ns.apply(*OTHER_FLAGS, dual_stack=True)
+    assert ns.save(6) == canonical(netns, OTHER_V6, 6)
+    assert ns.has_lo6()
+    # Without dual stack the IPv6 rules and the address go again.
+    ns.apply()
+    assert ns.save(6) == EMPTY_NAT
+    assert not ns.has_lo6()
+
+
+def test_clean_keeps_a_lo_address_it_did_not_add(netns):
+    ns = netns()
+    need_ipv6(ns)
+    ns.sh("ip -6 addr add ::6/128 dev lo")
+    ns.apply(dual_stack=True)
+    ns.apply(dual_stack=True)
+    ns.clean()
+    assert ns.has_lo6()
+    assert ns.save(6) == EMPTY_NAT
+
+
+BAD_ARGS = [
+    ["--bogus"], ["-y", "1"], ["-p"], ["-b", "8080", "-z"], ["-p", "70000"], ["-p", "0"], ["-z", "http"],
+    ["-d", "15020,99999"], ["-o", "22,-1"], ["-q", "1e3"], ["-x", "10.0.0.0/33"], ["-i", "10.0.0.0/8,300.1.1.1/8"],
+    ["-i", "fd00::/129"], ["-x", "1::2::3/64"], ["-x", "10.0.0.1"], ["-x", "*"], ["-u", "envoy"], ["-u", ""],
+    ["-m", "NONE"], ["-m", "TPROXY"], ["stray"],
+]
+
+
+@pytest.mark.parametrize("args", BAD_ARGS, ids=lambda a: " ".join(a) or "empty")
+def test_bad_flags_exit_nonzero_with_usage_and_apply_nothing(netns, args):
+    ns = netns()
+    ipv6 = ipv6_nat_works(ns)
+    before4 = ns.save(4, None)
+    before6 = ns.save(6, None) if ipv6 else None
+    r = ns.apply(*args, dual_stack=True, check=False)
+    assert r.returncode != 0
+    assert "usage: remora-iptables" in r.stderr
+    assert r.stderr.startswith("remora-iptables: ")
+    if args == ["-m", "TPROXY"]:
+        assert "TPROXY is not supported" in r.stderr
+    assert ns.save(4, None) == before4
+    if ipv6:
+        assert ns.save(6, None) == before6
+    assert not ns.has_lo6()
+
+
+def test_bad_flags_leave_a_previous_install_alone(netns):
+    ns = netns()
+    ns.apply("-o", "22")
+    installed = ns.save(4)
+    r = ns.apply("-o", "22", "-x", "10.0.0.0/40", check=False)
+    assert r.returncode != 0
+    assert ns.save(4) == installed
