@@ -423,3 +423,106 @@ def test_bad_flags_leave_a_previous_install_alone(netns):
     r = ns.apply("-o", "22", "-x", "10.0.0.0/40", check=False)
     assert r.returncode != 0
     assert ns.save(4) == installed
+
+
+# -- traffic --------------------------------------------------------------------------
+
+POD4, PEER4, VIP4 = "10.200.0.1", "10.200.0.2", "10.200.9.9"
+POD6, PEER6 = "fd00:200::1", "fd00:200::2"
+
+
+class Pod:
+    """A pod namespace and a peer namespace joined by a veth made inside them
+    (no interface in the host's namespace): the app server on 8080/8081 and
+    the capture forwarder in the pod, a server on 80/9000/9001 in the peer.
+    A service address 10.200.9.9:8080 routes out through the peer; the
+    forwarder maps it to the pod's own 10.200.0.1:8080, as a cluster would."""
+
+    def __init__(self, netns, tmp: Path):
+        self.ns = netns("pod")
+        self.peer = netns("peer")
+        self.ipv6 = ipv6_nat_works(self.ns)
+        self.ns.sh(f"ip link add v-pod type veth peer name v-peer netns {self.peer.name}")
+        self.ns.sh(f"ip addr add {POD4}/24 dev v-pod && ip link set v-pod up && "
+                   f"ip route add 10.200.9.0/24 via {PEER4}")
+        self.peer.sh(f"ip addr add {PEER4}/24 dev v-peer && ip link set v-peer up")
+        if self.ipv6:
+            self.ns.sh(f"ip -6 addr add {POD6}/64 dev v-pod nodad")
+            self.peer.sh(f"ip -6 addr add {PEER6}/64 dev v-peer nodad")
+        six = [f"[{PEER6}]:80"] if self.ipv6 else []
+        self.peer.start("serve", "peer", f"{PEER4}:80", f"{PEER4}:9000", f"{PEER4}:9001", *six, log=tmp / "peer.log")
+        six = ["[::]:8080"] if self.ipv6 else []
+        self.ns.start("serve", "app", "0.0.0.0:8080", "0.0.0.0:8081", *six, log=tmp / "app.log")
+        self.log_path = tmp / "forwarder.log"
+        self.ns.start("forward", "--map", f"{VIP4}:8080={POD4}:8080", log=self.log_path)
+        self.seen = 1  # the "ready" line
+
+    def forwarded(self) -> list[str]:
+        """Connections the forwarder took since the last call, as
+        "LISTENER_PORT ORIG_IP ORIG_PORT"."""
+        lines = self.log_path.read_text().splitlines()
+        new, self.seen = lines[self.seen:], len(lines)
+        return new
+
+
+@pytest.fixture
+def pod(netns, tmp_path):
+    return Pod(netns, tmp_path)
+
+
+def test_outbound_goes_to_15001_which_sees_the_original_destination(pod):
+    pod.ns.apply()
+    # The forwarder's own connection (uid 1337) to the peer is not captured
+    # again: exactly one pass through it.
+    assert pod.ns.connect(PEER4, 80) == f"peer saw {POD4} got hi"
+    assert pod.forwarded() == [f"15001 {PEER4} 80"]
+
+
+def test_inbound_goes_to_15006_and_passes_through_from_127_0_0_6(pod):
+    pod.ns.apply()
+    assert pod.peer.connect(POD4, 8080) == "app saw 127.0.0.6 got hi"
+    assert pod.forwarded() == [f"15006 {POD4} 8080"]
+
+
+def test_loopback_is_not_captured_and_inbound_to_self_goes_through_the_proxy(pod):
+    pod.ns.apply()
+    assert pod.ns.connect("127.0.0.1", 8080) == "app saw 127.0.0.1 got hi"
+    assert pod.ns.connect(POD4, 8080) == f"app saw {POD4} got hi"
+    assert pod.forwarded() == []
+    # app -> service address -> forwarder (15001) -> own address as uid
+    # 1337 -> forwarder (15006) -> app from 127.0.0.6.
+    assert pod.ns.connect(VIP4, 8080) == "app saw 127.0.0.6 got hi"
+    assert pod.forwarded() == [f"15001 {VIP4} 8080", f"15006 {POD4} 8080"]
+
+
+def test_exclude_flags_bypass_the_forwarder(pod):
+    pod.ns.apply("-x", f"{PEER4}/32")
+    assert pod.ns.connect(PEER4, 80) == f"peer saw {POD4} got hi"
+    assert pod.forwarded() == []
+    pod.ns.apply("-o", "9000")
+    assert pod.ns.connect(PEER4, 9000) == f"peer saw {POD4} got hi"
+    assert pod.forwarded() == []
+    assert pod.ns.connect(PEER4, 9001) == f"peer saw {POD4} got hi"
+    assert pod.forwarded() == [f"15001 {PEER4} 9001"]
+    pod.ns.apply("-d", "8080")
+    assert pod.peer.connect(POD4, 8080) == f"app saw {PEER4} got hi"
+    assert pod.forwarded() == []
+    assert pod.peer.connect(POD4, 8081) == "app saw 127.0.0.6 got hi"
+    assert pod.forwarded() == [f"15006 {POD4} 8081"]
+    pod.ns.clean()
+    assert pod.ns.connect(PEER4, 9001) == f"peer saw {POD4} got hi"
+    assert pod.peer.connect(POD4, 8081) == f"app saw {PEER4} got hi"
+    assert pod.forwarded() == []
+
+
+def test_dual_stack_captures_ipv6_both_ways(pod):
+    if not pod.ipv6:
+        pytest.skip("ip6tables nat does not work in a namespace here")
+    pod.ns.apply(dual_stack=True)
+    assert pod.ns.connect(PEER6, 80) == f"peer saw {POD6} got hi"
+    assert pod.forwarded() == [f"15001 {PEER6} 80"]
+    # The inbound passthrough connects from ::6, the address the script put on lo.
+    assert pod.peer.connect(POD6, 8080) == "app saw ::6 got hi"
+    assert pod.forwarded() == [f"15006 {POD6} 8080"]
+    assert pod.ns.connect("::1", 8080) == "app saw ::1 got hi"
+    assert pod.forwarded() == []
