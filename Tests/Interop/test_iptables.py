@@ -27,6 +27,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -70,15 +71,21 @@ pytestmark = [
 # -- namespaces -------------------------------------------------------------------
 
 class Netns:
-    def __init__(self, tag: str):
+    def __init__(self, tag: str, env: dict[str, str]):
         self.name = f"rmi-ipt-{os.getpid()}-{next(_names)}-{tag}"
+        self.env = env  # PATH choosing the iptables backend
         subprocess.run(["ip", "netns", "add", self.name], check=True, timeout=10)
         self.procs: list[subprocess.Popen] = []
-        self.sh("ip link set lo up")
+        try:
+            self.sh("ip link set lo up")
+        except BaseException:
+            self.close()
+            raise
 
-    def run(self, argv: list[str], env: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
+    def run(self, argv: list[str], env: dict | None = None, check: bool = False,
+            input: str | None = None) -> subprocess.CompletedProcess:
         r = subprocess.run(["ip", "netns", "exec", self.name, *argv], capture_output=True, text=True,
-                           timeout=20, env=dict(os.environ, **(env or {})))
+                           timeout=20, env=dict(os.environ, **self.env, **(env or {})), input=input)
         if check and r.returncode != 0:
             raise AssertionError(f"{argv} exited {r.returncode}: {r.stdout}{r.stderr}")
         return r
@@ -137,13 +144,47 @@ def normalise(save: str) -> str:
     return "\n".join(out) + "\n"
 
 
-@pytest.fixture
-def netns():
-    """Factory: netns(tag) -> Netns; every namespace and process is removed at teardown."""
+@pytest.fixture(scope="module")
+def legacy_path():
+    """A directory whose iptables* are the legacy backend's (removed after
+    the module), or None where that backend is missing or does not work in
+    a namespace."""
+    if shutil.which("iptables-legacy") is None:
+        yield None
+        return
+    d = Path(tempfile.mkdtemp(prefix="rmi-ipt-legacy-"))
+    try:
+        for fam in ("iptables", "ip6tables"):
+            for suffix in ("", "-save", "-restore"):
+                target = shutil.which(f"{fam}-legacy{suffix}")
+                if target:
+                    (d / f"{fam}{suffix}").symlink_to(target)
+        probe = Netns("probe", {"PATH": f"{d}:{os.environ['PATH']}"})
+        try:
+            ok = probe.run(["iptables-save", "-t", "nat"]).returncode == 0
+        finally:
+            probe.close()
+        yield d if ok else None
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(params=["default", "legacy"])
+def netns(request):
+    """Factory: netns(tag) -> Netns; every namespace and process is removed
+    at teardown.  Each test runs with the machine's iptables (nft on Debian)
+    and with the legacy backend, where it works."""
+    if request.param == "legacy":
+        legacy = request.getfixturevalue("legacy_path")
+        if legacy is None:
+            pytest.skip("the iptables legacy backend is missing or does not work in a namespace")
+        env = {"PATH": f"{legacy}:{os.environ['PATH']}"}
+    else:
+        env = {}
     made: list[Netns] = []
 
     def make(tag: str = "ns") -> Netns:
-        ns = Netns(tag)
+        ns = Netns(tag, env)
         made.append(ns)
         return ns
 
@@ -166,8 +207,7 @@ def canonical(netns, rules: str, family: int = 4) -> str:
     tool = "iptables-restore" if family == 4 else "ip6tables-restore"
     chains = "".join(f"-N {c}\n" for c in ("ISTIO_INBOUND", "ISTIO_REDIRECT", "ISTIO_IN_REDIRECT", "ISTIO_OUTPUT"))
     text = "*nat\n" + chains + rules.strip() + "\nCOMMIT\n"
-    r = subprocess.run(["ip", "netns", "exec", ns.name, tool, "--noflush"], input=text, capture_output=True,
-                       text=True, timeout=20)
+    r = ns.run([tool, "--noflush"], input=text)
     assert r.returncode == 0, r.stderr
     return ns.save(family)
 
