@@ -328,6 +328,13 @@ def test_apply_twice_gives_the_same_rule_set(netns):
     first = ns.save(4)
     ns.apply()
     assert ns.save(4) == first
+    # A rule added after the jump since stays after it; a second copy of
+    # the jump goes.
+    ns.run(["iptables", "-t", "nat", "-A", "OUTPUT", "-d", "192.0.2.1/32", "-j", "RETURN"], check=True)
+    ns.run(["iptables", "-t", "nat", "-A", "OUTPUT", "-j", "ISTIO_OUTPUT"], check=True)
+    ns.apply()
+    output = [line for line in ns.save(4).splitlines() if line.startswith("-A OUTPUT")]
+    assert output == ["-A OUTPUT -j ISTIO_OUTPUT", "-A OUTPUT -d 192.0.2.1/32 -j RETURN"]
 
 
 def test_other_flags_leave_exactly_their_rule_set(netns):
