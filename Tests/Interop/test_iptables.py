@@ -85,7 +85,7 @@ class Netns:
     def run(self, argv: list[str], env: dict | None = None, check: bool = False,
             input: str | None = None) -> subprocess.CompletedProcess:
         r = subprocess.run(["ip", "netns", "exec", self.name, *argv], capture_output=True, text=True,
-                           timeout=20, env=dict(os.environ, **self.env, **(env or {})), input=input)
+                           timeout=20, env={**os.environ, **self.env, **(env or {})}, input=input)
         if check and r.returncode != 0:
             raise AssertionError(f"{argv} exited {r.returncode}: {r.stdout}{r.stderr}")
         return r
@@ -93,8 +93,9 @@ class Netns:
     def sh(self, cmd: str) -> str:
         return self.run(["sh", "-c", cmd], check=True).stdout
 
-    def apply(self, *args: str, dual_stack: bool = False, check: bool = True) -> subprocess.CompletedProcess:
-        env = {"ISTIO_DUAL_STACK": "true" if dual_stack else "false"}
+    def apply(self, *args: str, dual_stack: bool = False, check: bool = True,
+              env: dict | None = None) -> subprocess.CompletedProcess:
+        env = {"ISTIO_DUAL_STACK": "true" if dual_stack else "false", **(env or {})}
         return self.run([str(APPLY), *args], env=env, check=check)
 
     def clean(self, check: bool = True) -> subprocess.CompletedProcess:
@@ -350,6 +351,12 @@ def test_other_flags_leave_exactly_their_rule_set(netns):
     assert ns.save(4) == canonical(netns, DEFAULT_V4)
     # Empty -b / -i (the template's way of turning capture off): no jumps to
     # ISTIO_INBOUND, no ISTIO_REDIRECT rule in ISTIO_OUTPUT.
+    # A loopback range in -i: app -> own address over lo is captured too
+    # (no "-o lo ! --uid-owner ... RETURN"), as istio-iptables does.
+    ns.apply("-i", "127.0.0.0/8")
+    got = ns.save(4)
+    assert "-A ISTIO_OUTPUT -d 127.0.0.0/8 -j ISTIO_REDIRECT" in got
+    assert "! --uid-owner" not in got and "! --gid-owner" not in got
     ns.apply("-b", "", "-i", "")
     got = ns.save(4)
     assert "-j ISTIO_INBOUND" not in got and "-A ISTIO_OUTPUT -j ISTIO_REDIRECT" not in got
@@ -436,6 +443,24 @@ def test_clean_keeps_a_lo_address_it_did_not_add(netns):
     ns.clean()
     assert ns.has_lo6()
     assert ns.save(6) == EMPTY_NAT
+
+
+def test_a_failed_ipv6_transaction_leaves_no_ipv4_rules(netns, tmp_path):
+    ns = netns()
+    need_ipv6(ns)
+    path = ns.env.get("PATH", os.environ["PATH"])
+    real = shutil.which("ip6tables-restore", path=path)
+    # ip6tables-restore that parses (--test) but refuses to apply.
+    stub = tmp_path / "ip6tables-restore"
+    stub.write_text(f'#!/bin/sh\nfor a in "$@"; do [ "$a" = --test ] && exec {real} "$@"; done\n'
+                    'echo "stub: refused" >&2\nexit 1\n')
+    stub.chmod(0o755)
+    r = ns.apply(dual_stack=True, check=False, env={"PATH": f"{tmp_path}:{path}"})
+    assert r.returncode == 1
+    assert "stub: refused" in r.stderr and "IPv4 rules were removed" in r.stderr
+    assert ns.save(4) == EMPTY_NAT
+    assert ns.save(6) == EMPTY_NAT
+    assert not ns.has_lo6()
 
 
 BAD_ARGS = [
