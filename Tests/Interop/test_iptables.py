@@ -310,6 +310,20 @@ def test_dry_run_prints_rules_and_applies_nothing(netns):
     assert ns.save(4) == EMPTY_NAT
 
 
+def test_dry_run_needs_no_root_and_applying_does(netns):
+    ns = netns()
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv (util-linux) not installed")
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    if ns.run([*nobody, "test", "-x", str(APPLY)]).returncode != 0:
+        pytest.skip("the checkout is not readable by uid 65534")
+    r = ns.run([*nobody, str(APPLY), "--dry-run"])
+    assert r.returncode == 0 and "-A OUTPUT -j ISTIO_OUTPUT" in r.stdout
+    r = ns.run([*nobody, str(APPLY)])
+    assert r.returncode == 1 and "needs root" in r.stderr
+    assert ns.save(4) == EMPTY_NAT
+
+
 def test_apply_installs_istio_chains_and_rules(netns):
     ns = netns()
     ns.apply()
