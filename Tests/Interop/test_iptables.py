@@ -448,6 +448,23 @@ def test_dual_stack_ipv6_rules_and_lo_address(netns):
     assert not ns.has_lo6()
 
 
+def test_an_ipv6_only_namespace_is_captured_in_ipv6_without_dual_stack(netns):
+    """As istio-iptables does: IPv6 when the pod's addresses are IPv6 only."""
+    ns = netns()
+    need_ipv6(ns)
+    ns.sh("ip link add v-a type veth peer name v-b && ip link set v-a up && ip link set v-b up && "
+          f"ip -6 addr add {POD6}/64 dev v-a nodad")
+    ns.apply()
+    assert ns.save(6) == canonical(netns, DEFAULT_V6, 6)
+    assert ns.has_lo6()
+    # With an IPv4 address too, IPv6 needs ISTIO_DUAL_STACK=true.
+    ns.sh(f"ip addr add {POD4}/24 dev v-a")
+    ns.apply()
+    assert ns.save(6) == EMPTY_NAT
+    assert not ns.has_lo6()
+    assert ns.save(4) == canonical(netns, DEFAULT_V4)
+
+
 def test_clean_keeps_a_lo_address_it_did_not_add(netns):
     ns = netns()
     need_ipv6(ns)
@@ -478,9 +495,9 @@ def test_a_failed_ipv6_transaction_leaves_no_ipv4_rules(netns, tmp_path):
 
 
 BAD_ARGS = [
-    ["--bogus"], ["-y", "1"], ["-p"], ["-b", "8080", "-z"], ["-p", "70000"], ["-p", "0"], ["-z", "http"],
+    ["--bogus"], ["-y", "1"], ["-p"], ["-b", "8080", "-z"], ["-p", "70000"], ["-p", "0"], ["-p", "015001"], ["-z", "http"],
     ["-d", "15020,99999"], ["-o", "22,-1"], ["-q", "1e3"], ["-x", "10.0.0.0/33"], ["-i", "10.0.0.0/8,300.1.1.1/8"],
-    ["-i", "fd00::/129"], ["-x", "1::2::3/64"], ["-x", "10.0.0.1"], ["-x", "*"], ["-u", "envoy"], ["-u", ""],
+    ["-i", "fd00::/129"], ["-x", "1::2::3/64"], ["-x", "10.0.0.1"], ["-x", "*"], ["-u", "envoy"], ["-u", ""], ["-u", "01337"], ["-g", "4294967296"],
     ["-m", "NONE"], ["-m", "TPROXY"], ["stray"],
 ]
 
