@@ -380,8 +380,10 @@ def test_other_flags_leave_exactly_their_rule_set(netns):
 UNRELATED = {
     "nat": ["-A PREROUTING -p udp -m udp --dport 53 -j RETURN", "-A OUTPUT -d {dst} -j RETURN",
             "-A POSTROUTING -o lo -j ACCEPT", "-A MYCHAIN -p tcp -j RETURN"],
-    "filter": ["-A INPUT -p tcp -m tcp --dport 9 -j DROP", "-A OUTPUT -p tcp -m tcp --dport 7 -j REJECT --reject-with {reject}"],
-    "mangle": ["-A PREROUTING -p tcp -j MARK --set-xmark 0x7/0xffffffff", "-A OUTPUT -j CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff"],
+    "filter": ["-A INPUT -p tcp -m tcp --dport 9 -j DROP",
+               "-A OUTPUT -p tcp -m tcp --dport 7 -j REJECT --reject-with {reject}"],
+    "mangle": ["-A PREROUTING -p tcp -j MARK --set-xmark 0x7/0xffffffff",
+               "-A OUTPUT -j CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff"],
 }
 
 
@@ -442,6 +444,12 @@ def test_dual_stack_ipv6_rules_and_lo_address(netns):
     ns.apply(*OTHER_FLAGS, dual_stack=True)
     assert ns.save(6) == canonical(netns, OTHER_V6, 6)
     assert ns.has_lo6()
+    # Ranges go to their own family; a v4-mapped range is IPv6.
+    ns.apply("-x", "192.0.2.0/24,2001:db8::/32,::ffff:192.0.2.1/128", dual_stack=True)
+    v4, v6 = ns.save(4), ns.save(6)
+    assert "-A ISTIO_OUTPUT -d 192.0.2.0/24 -j RETURN" in v4 and "2001:db8" not in v4 and "::ffff" not in v4
+    assert "-A ISTIO_OUTPUT -d 2001:db8::/32 -j RETURN" in v6 and "::ffff:192.0.2.1/128" in v6
+    assert "192.0.2.0/24" not in v6
     # Without dual stack the IPv6 rules and the address go again.
     ns.apply()
     assert ns.save(6) == EMPTY_NAT
@@ -495,11 +503,14 @@ def test_a_failed_ipv6_transaction_leaves_no_ipv4_rules(netns, tmp_path):
 
 
 BAD_ARGS = [
-    ["--bogus"], ["-y", "1"], ["-p"], ["-b", "8080", "-z"], ["-p", "70000"], ["-p", "0"], ["-p", "015001"], ["-z", "http"],
-    ["-d", "15020,99999"], ["-o", "22,-1"], ["-q", "1e3"], ["-x", "10.0.0.0/33"], ["-i", "10.0.0.0/8,300.1.1.1/8"],
-    ["-i", "fd00::/129"], ["-x", "1::2::3/64"], ["-x", "10.0.0.1"], ["-x", "256.0.0.0/8"], ["-x", "010.0.0.0/8"],
-    ["-x", "10.0.0.0/08"], ["-i", "12345::/16"], ["-i", "::ffff:1.2.3.400/128"], ["-x", "*"], ["-u", "envoy"], ["-u", ""], ["-u", "01337"], ["-g", "4294967296"],
-    ["-m", "NONE"], ["-m", "TPROXY"], ["stray"],
+    ["--bogus"], ["-y", "1"], ["stray"], ["-p"], ["-b", "8080", "-z"],
+    ["-p", "70000"], ["-p", "0"], ["-p", "015001"], ["-z", "http"], ["-d", "15020,99999"], ["-o", "22,-1"],
+    ["-q", "1e3"],
+    ["-x", "10.0.0.0/33"], ["-i", "10.0.0.0/8,300.1.1.1/8"], ["-x", "256.0.0.0/8"], ["-x", "010.0.0.0/8"],
+    ["-x", "10.0.0.0/08"], ["-x", "10.0.0.1"], ["-x", "*"],
+    ["-i", "fd00::/129"], ["-x", "1::2::3/64"], ["-i", "12345::/16"], ["-i", "::ffff:1.2.3.400/128"],
+    ["-u", "envoy"], ["-u", ""], ["-u", "01337"], ["-g", "4294967296"],
+    ["-m", "NONE"], ["-m", "TPROXY"],
 ]
 
 
