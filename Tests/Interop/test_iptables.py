@@ -343,13 +343,19 @@ def test_apply_twice_gives_the_same_rule_set(netns):
     first = ns.save(4)
     ns.apply()
     assert ns.save(4) == first
-    # A rule added after the jump since stays after it; a second copy of
-    # the jump goes.
+    # A rule added after the jump since stays after it.
     ns.run(["iptables", "-t", "nat", "-A", "OUTPUT", "-d", "192.0.2.1/32", "-j", "RETURN"], check=True)
+    ns.apply()
+
+    def output():
+        return [line for line in ns.save(4).splitlines() if line.startswith("-A OUTPUT")]
+
+    assert output() == ["-A OUTPUT -j ISTIO_OUTPUT", "-A OUTPUT -d 192.0.2.1/32 -j RETURN"]
+    # Other jumps to its chains go; a doubled jump is put back once.
+    ns.run(["iptables", "-t", "nat", "-I", "OUTPUT", "-p", "tcp", "--dport", "80", "-j", "ISTIO_OUTPUT"], check=True)
     ns.run(["iptables", "-t", "nat", "-A", "OUTPUT", "-j", "ISTIO_OUTPUT"], check=True)
     ns.apply()
-    output = [line for line in ns.save(4).splitlines() if line.startswith("-A OUTPUT")]
-    assert output == ["-A OUTPUT -j ISTIO_OUTPUT", "-A OUTPUT -d 192.0.2.1/32 -j RETURN"]
+    assert output() == ["-A OUTPUT -d 192.0.2.1/32 -j RETURN", "-A OUTPUT -j ISTIO_OUTPUT"]
 
 
 def test_other_flags_leave_exactly_their_rule_set(netns):
