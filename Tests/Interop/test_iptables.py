@@ -305,6 +305,8 @@ def test_dry_run_prints_rules_and_applies_nothing(netns):
     if before6 is not None:
         assert ns.save(6) == before6
     assert not ns.has_lo6()
+    r = ns.apply("-h")
+    assert r.stdout.startswith("usage: remora-iptables") and "-m MODE" in r.stdout
     # -n is istio-iptables' short form.
     assert ns.apply("-n").stdout.count("-j REDIRECT --to-ports") == 2
     assert ns.save(4) == EMPTY_NAT
