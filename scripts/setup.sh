@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing Remora needs on a Debian machine with the
 # Swift toolchain: the C libraries (libuv, OpenSSL, nghttp2, RE2), the test
-# peers (curl, nghttp2-client), and a Python venv with the test tools.
+# peers (curl, nghttp2-client), iptables and iproute2 for the capture scripts
+# (iptables/) and their tests, and a Python venv with the test tools.
 # Idempotent: installs only what is missing.
 #
 #   --with-python  the venv .venv with the interop suite's packages (pytest)
@@ -20,7 +21,7 @@ for arg in "$@"; do
     esac
 done
 
-packages=(pkg-config libuv1-dev libssl-dev libnghttp2-dev libre2-dev curl nghttp2-client openssl python3-venv procps)
+packages=(pkg-config libuv1-dev libssl-dev libnghttp2-dev libre2-dev curl nghttp2-client openssl python3-venv procps iptables iproute2)
 if $with_bench; then
     packages+=(wrk gcc libc6-dev)
 fi
