@@ -35,6 +35,16 @@ public struct ListenerConfig: Sendable {
     public var reusePort: Bool
     public var filterChains: [FilterChainConfig]
     public var defaultFilterChain: FilterChainConfig?
+    /// `listener_filters` holds `envoy.filters.listener.original_dst`: each
+    /// connection's local address becomes its original destination
+    /// (`SO_ORIGINAL_DST`) before the chain is chosen.
+    public var restoresOriginalDestination = false
+    /// `use_original_dst`: a connection whose restored destination is the
+    /// address of another listener is handed to that listener.
+    public var useOriginalDestination = false
+    /// `bind_to_port`: false makes a listener that binds no socket and only
+    /// takes connections handed off by a `use_original_dst` listener.
+    public var bindToPort = true
 
     /// Envoy's selection among chains that match only on destination port:
     /// a chain naming the port wins over one that names none; then the
