@@ -100,6 +100,27 @@ public struct ClusterConfig: Sendable, Equatable {
         case staticHosts([SocketAddress])
         /// Names resolved by the main thread and re-resolved every `refreshMilliseconds`.
         case strictDNS([DNSEndpoint], family: DNSFamily, refreshMilliseconds: UInt64)
+        /// `ORIGINAL_DST`: no configured hosts; each connection goes to the
+        /// downstream's original destination, made a host on first use.
+        case originalDestination(OriginalDestinationOptions)
+    }
+
+    /// `original_dst_lb_config` and `cleanup_interval` of an ORIGINAL_DST cluster.
+    public struct OriginalDestinationOptions: Sendable, Equatable {
+        /// `use_http_header`: an HTTP request's destination header (an IP
+        /// address and port) overrides the connection's original destination.
+        public var useHTTPHeader: Bool
+        /// `http_header_name`, lowercased; Envoy's default `x-envoy-original-dst-host`.
+        public var headerName: String
+        /// Hosts unused for this long are dropped (Envoy's default 5 s).
+        public var cleanupIntervalMilliseconds: UInt64
+
+        public init(useHTTPHeader: Bool = false, headerName: String = "x-envoy-original-dst-host",
+                    cleanupIntervalMilliseconds: UInt64 = 5000) {
+            self.useHTTPHeader = useHTTPHeader
+            self.headerName = headerName
+            self.cleanupIntervalMilliseconds = cleanupIntervalMilliseconds
+        }
     }
 
     public enum DNSFamily: Sendable, Equatable {
@@ -115,6 +136,8 @@ public struct ClusterConfig: Sendable, Equatable {
     public enum LoadBalancing: Sendable, Equatable {
         case roundRobin
         case random
+        /// `CLUSTER_PROVIDED`: the cluster picks (ORIGINAL_DST only).
+        case clusterProvided
     }
 
     public var name: String

@@ -55,7 +55,7 @@ final class Worker: @unchecked Sendable {
         loop.assertInLoop()
         clusters[config.name] = WorkerCluster(
             config: config, hostSet: hosts, stats: stats.stats(ClusterStat.self, thread: index), resources: resources,
-            seed: UInt64(index) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: loop.nowMilliseconds))
+            seed: UInt64(index) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: loop.nowMilliseconds), loop: loop)
         httpContext.clustersChanged()
     }
 

@@ -69,7 +69,9 @@ public final class TcpProxySession: ConnectionDelegate {
 
     private func connectNext() {
         guard let cluster else { return }
-        guard let host = cluster.chooseHost(excluding: lastHost) else {
+        // The ORIGINAL_DST cluster reads the restored destination.
+        let context = HostSelectionContext(originalDestination: downstream.isLocalAddressRestored ? downstream.localAddress : nil)
+        guard let host = cluster.chooseHost(excluding: lastHost, context: context) else {
             cluster.stats.add(.upstreamCxNoneHealthy)
             finish()
             return
