@@ -4,7 +4,7 @@ import RemoraAPI
 import RemoraCore
 
 /// `original_dst` listener filter, `use_original_dst`, `bind_to_port`,
-/// and ORIGINAL_DST clusters: what compiles, and
+/// ORIGINAL_DST clusters and `upstream_bind_config`: what compiles, and
 /// what is refused with Envoy 1.40's wording (checked with `envoy --mode validate`).
 @Suite struct OriginalDestinationConfigTests {
     static let originalDstFilter = """
@@ -85,15 +85,18 @@ import RemoraCore
         let config = try compile(yaml(clusterExtra: """
                 cleanup_interval: 2s
                 original_dst_lb_config: {use_http_header: true, http_header_name: X-Dst}
+                upstream_bind_config: {source_address: {address: 127.0.0.6, port_value: 0}}
             """))
         let cluster = config.clusters[0]
         #expect(cluster.loadBalancing == .clusterProvided)
         #expect(cluster.discovery == .originalDestination(.init(useHTTPHeader: true, headerName: "x-dst", cleanupIntervalMilliseconds: 2000)))
+        #expect(cluster.sourceAddress == SocketAddress.ip("127.0.0.6", port: 0))
     }
 
     @Test func originalDestinationDefaults() throws {
         let cluster = try compile(yaml()).clusters[0]
         #expect(cluster.discovery == .originalDestination(.init()))
+        #expect(cluster.sourceAddress == nil)
         if case .originalDestination(let options) = cluster.discovery {
             #expect(options.headerName == "x-envoy-original-dst-host")
             #expect(options.cleanupIntervalMilliseconds == 5000)
@@ -132,5 +135,16 @@ import RemoraCore
         #expect(e?.isUnsupported == true)
         let zero = error(yaml(clusterExtra: "    cleanup_interval: 0s"))
         #expect(zero?.path == "static_resources.clusters[0].cleanup_interval")
+    }
+
+    @Test func bindConfigChecks() {
+        let noPort = error(yaml(clusterExtra: "    upstream_bind_config: {source_address: {address: 127.0.0.6}}"))
+        #expect(noPort?.path == "static_resources.clusters[0].upstream_bind_config.source_address.port_value")
+        let bad = error(yaml(clusterExtra: "    upstream_bind_config: {source_address: {address: foo, port_value: 0}}"))
+        #expect(bad?.reason == "malformed IP address: foo")
+        let freebind = error(yaml(clusterExtra: "    upstream_bind_config: {freebind: true}"))
+        #expect(freebind?.path == "static_resources.clusters[0].upstream_bind_config.freebind")
+        #expect(freebind?.isUnsupported == true)
+        #expect(error(yaml(clusterExtra: "    upstream_bind_config: {}")) == nil)
     }
 }

@@ -9,7 +9,7 @@ enum ClusterCompiler {
             "name", "type", "connect_timeout", "lb_policy", "load_assignment", "dns_lookup_family",
             "dns_refresh_rate", "per_connection_buffer_limit_bytes", "metadata", "alt_stat_name",
             "close_connections_on_host_health_failure", "typed_extension_protocol_options", "circuit_breakers",
-            "max_requests_per_connection", "cleanup_interval", "original_dst_lb_config",
+            "max_requests_per_connection", "cleanup_interval", "original_dst_lb_config", "upstream_bind_config",
         ], at: path)
         guard !cluster.name.isEmpty else { throw .missing(at: FieldPath.join(path, "name")) }
         if !cluster.altStatName.isEmpty {
@@ -103,6 +103,9 @@ enum ClusterCompiler {
             // the same way so that what one refuses the other does too.
             _ = try originalDestinationOptions(cluster, at: path)
         }
+        let sourceAddress = cluster.hasUpstreamBindConfig
+            ? try bindSourceAddress(cluster.upstreamBindConfig, at: FieldPath.join(path, "upstream_bind_config"))
+            : nil
 
         let limit = cluster.hasPerConnectionBufferLimitBytes
             ? Int(cluster.perConnectionBufferLimitBytes.value) : ConfigCompiler.defaultBufferLimit
@@ -112,7 +115,7 @@ enum ClusterCompiler {
             : CircuitBreakers()
         return ClusterConfig(
             name: cluster.name, discovery: discovery, connectTimeoutMilliseconds: connectTimeout,
-            loadBalancing: lb, bufferLimitBytes: limit, http: http, circuitBreakers: breakers
+            loadBalancing: lb, bufferLimitBytes: limit, http: http, circuitBreakers: breakers, sourceAddress: sourceAddress
         )
     }
 
@@ -139,6 +142,29 @@ enum ClusterCompiler {
             if !lbConfig.httpHeaderName.isEmpty { options.headerName = lbConfig.httpHeaderName.lowercased() }
         }
         return options
+    }
+
+    /// `upstream_bind_config`: only `source_address` (an IP address and a
+    /// port, usually 0) is implemented.
+    private static func bindSourceAddress(_ bind: Envoy_Config_Core_V3_BindConfig, at path: String) throws(ConfigError) -> SocketAddress? {
+        try SupportedFields.require(bind, only: ["source_address"], at: path)
+        // An empty bind config binds nothing (Envoy accepts it).
+        guard bind.hasSourceAddress else { return nil }
+        let sp = FieldPath.join(path, "source_address")
+        let socket = bind.sourceAddress
+        try SupportedFields.require(socket, only: ["address", "port_value", "protocol"], at: sp)
+        guard socket.protocol == .tcp else {
+            throw .unsupported("only TCP source addresses are implemented", at: FieldPath.join(sp, "protocol"))
+        }
+        // Envoy's `port_specifier` is required; 0 lets the kernel pick.
+        guard case .portValue(let port)? = socket.portSpecifier else { throw .missing(at: FieldPath.join(sp, "port_value")) }
+        guard port <= 65535 else {
+            throw .invalid("port \(port) out of range (at most 65535)", at: FieldPath.join(sp, "port_value"))
+        }
+        guard let ip = SocketAddress.ip(socket.address, port: UInt16(port)) else {
+            throw .invalid("malformed IP address: \(socket.address)", at: FieldPath.join(sp, "address"))
+        }
+        return ip
     }
 
     /// (path, host, port, pipe path) of every endpoint in the load assignment.

@@ -149,6 +149,9 @@ public struct ClusterConfig: Sendable, Equatable {
     public var http: UpstreamHTTPConfig = UpstreamHTTPConfig()
     /// `circuit_breakers`, with Envoy's defaults when absent.
     public var circuitBreakers: CircuitBreakers = CircuitBreakers()
+    /// `upstream_bind_config.source_address`: upstream sockets are bound to
+    /// this address (port 0 lets the kernel choose) before they connect.
+    public var sourceAddress: SocketAddress?
 }
 
 public struct DNSEndpoint: Sendable, Equatable {

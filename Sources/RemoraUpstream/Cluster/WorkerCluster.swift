@@ -80,7 +80,7 @@ public final class WorkerCluster {
             loop: loop, host: host, connectTimeoutMilliseconds: config.connectTimeoutMilliseconds,
             idleTimeoutMilliseconds: http.common.idleTimeoutMilliseconds ?? 0,
             maxRequestsPerConnection: Int(http.common.maxRequestsPerConnection),
-            bufferLimitBytes: config.bufferLimitBytes, resources: resources, stats: stats)
+            bufferLimitBytes: config.bufferLimitBytes, resources: resources, stats: stats, sourceAddress: config.sourceAddress)
         pool.onDrained = { [weak self] pool in
             guard let self, self.httpPools[pool.host] === pool else { return }
             self.httpPools[pool.host] = nil

@@ -81,7 +81,8 @@ public final class TcpProxySession: ConnectionDelegate {
         cluster.stats.add(.upstreamCxTotal)
         cluster.stats.add(.upstreamCxActive)
         let started = loop.nowMilliseconds
-        attempt = Connection.connect(loop: loop, to: host, timeoutMilliseconds: cluster.config.connectTimeoutMilliseconds) { [weak self] result in
+        attempt = Connection.connect(loop: loop, to: host, from: cluster.config.sourceAddress,
+                                     timeoutMilliseconds: cluster.config.connectTimeoutMilliseconds) { [weak self] result in
             guard let self else { return }
             self.attempt = nil
             switch result {
