@@ -33,6 +33,7 @@ ORIGINAL_DST_FILTER = {
     "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst"},
 }
 APP_IP = "10.200.0.2"
+APP_IP6 = "fd00:200::2"
 CAPTURE_PORT = 15001
 MARK = 0x539
 SO_MARK = 36
@@ -62,6 +63,7 @@ class Namespace:
         self.name = f"rmod-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._libc = ctypes.CDLL(None, use_errno=True)
         self._home: int | None = None
+        self.ipv6_problem: str | None = None
 
     def create(self) -> str | None:
         """Sets the namespace up; returns why it cannot be, or None."""
@@ -79,6 +81,13 @@ class Namespace:
             r = _run("ip", "netns", "exec", self.name, *argv)
             if r.returncode != 0:
                 return f"{' '.join(argv)} failed in the namespace: {r.stderr.strip()}"
+        for argv in (["ip", "-6", "addr", "add", f"{APP_IP6}/128", "dev", "lo", "nodad"],
+                     ["ip6tables", "-t", "nat", "-A", "OUTPUT", "-p", "tcp", "-d", APP_IP6,
+                      "-m", "mark", "--mark", str(MARK), "-j", "REDIRECT", "--to-ports", str(CAPTURE_PORT)]):
+            r = _run("ip", "netns", "exec", self.name, *argv)
+            if r.returncode != 0:
+                self.ipv6_problem = f"{' '.join(argv)} failed in the namespace: {r.stderr.strip()}"
+                break
         return None
 
     def enter(self) -> None:
@@ -138,24 +147,25 @@ def app_handler(ident: str, http: bool = False):
 
 @pytest.fixture
 def app_servers(upstreams):
-    def make(ident: str, http: bool = False) -> TcpServer:
-        return upstreams(app_handler(ident, http), host=APP_IP, in_test_namespace=True)
+    def make(ident: str, http: bool = False, host: str = APP_IP) -> TcpServer:
+        return upstreams(app_handler(ident, http), host=host, in_test_namespace=True)
 
     return make
 
 
-def captured_connect(port: int, timeout: float = 5.0) -> socket.socket:
-    """Connects to APP_IP:port as the captured application: the mark makes
+def captured_connect(port: int, timeout: float = 5.0, host: str = APP_IP) -> socket.socket:
+    """Connects to host:port as the captured application: the mark makes
     the namespace's REDIRECT send it to the proxy's port 15001."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, SO_MARK, MARK)
     s.settimeout(timeout)
-    s.connect((APP_IP, port))
+    s.connect((host, port))
     return s
 
 
-def capture_listener(chains: list[dict], use_original_dst: bool = True, filters: bool = True) -> dict:
-    lst = listener("virtualOutbound", socket_address("0.0.0.0", CAPTURE_PORT), chains)
+def capture_listener(chains: list[dict], use_original_dst: bool = True, filters: bool = True,
+                     host: str = "0.0.0.0", name: str = "virtualOutbound") -> dict:
+    lst = listener(name, socket_address(host, CAPTURE_PORT), chains)
     if use_original_dst:
         lst["use_original_dst"] = True
     if filters:
@@ -313,6 +323,32 @@ def _read_response(c: socket.socket) -> bytes:
         assert chunk
         body += chunk
     return head + b"\r\n\r\n" + body
+
+
+def test_ipv6_redirect_passthrough_and_hand_off(netns, proxy, upstreams, app_servers, admin_port):
+    """The same over IPv6: IP6T_SO_ORIGINAL_DST gives the destination, the
+    ORIGINAL_DST cluster connects to it, and a [::]:<port> listener takes
+    its port's connections."""
+    if netns.ipv6_problem:
+        pytest.skip(f"no IPv6 redirect: {netns.ipv6_problem}")
+    wildcard = upstreams(ident_echo_handler(b"wildcard6"))
+    app = app_servers("app6", host=APP_IP6)
+    app_wild = app_servers("app6-wild", host=APP_IP6)
+    cfg = bootstrap(admin_port, [
+        capture_listener([filter_chain("passthrough", "outbound6")], host="::", name="virtualOutbound6"),
+        unbound_listener("wildcard6", "::", app_wild.port, [filter_chain("wildcard", "wildcard6")]),
+    ], [original_dst_cluster("passthrough"), cluster("wildcard", [wildcard.address])])
+    p = proxy(cfg)
+
+    with captured_connect(app.port, host=APP_IP6) as c:
+        assert recv_line(c).decode() == f"app6 {APP_IP6}:{app.port}"
+        c.sendall(b"v6")
+        assert recv_exact(c, 2) == b"v6"
+    with captured_connect(app_wild.port, host=APP_IP6) as c:
+        assert recv_line(c) == b"wildcard6"
+    assert app.accepted == 1 and app_wild.accepted == 0
+    p.wait_for_stats({"tcp.outbound6.downstream_cx_total": 1, "tcp.wildcard6.downstream_cx_total": 1,
+                      "cluster.passthrough.upstream_cx_total": 1})
 
 
 # ---------------------------------------------------------------------------
