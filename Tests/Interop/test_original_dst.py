@@ -351,9 +351,41 @@ def test_ipv6_redirect_passthrough_and_hand_off(netns, proxy, upstreams, app_ser
                       "cluster.passthrough.upstream_cx_total": 1})
 
 
+def test_ipv4_client_on_a_dual_stack_listener(netns, proxy, app_servers, admin_port):
+    """An IPv4 connection redirected to a [::] listener with ipv4_compat
+    arrives as ::ffff:127.0.0.1; its original destination comes from the
+    IPv4 table, so the ORIGINAL_DST cluster still reaches it."""
+    app = app_servers("app")
+    lst = capture_listener([filter_chain("passthrough", "outbound")], host="::")
+    lst["address"]["socket_address"]["ipv4_compat"] = True
+    p = proxy(bootstrap(admin_port, [lst], [original_dst_cluster("passthrough")]))
+
+    with captured_connect(app.port) as c:
+        assert recv_line(c).decode() == f"app {APP_IP}:{app.port}"
+    assert app.accepted == 1
+    p.wait_for_stats({"cluster.passthrough.upstream_cx_total": 1})
+
+
 # ---------------------------------------------------------------------------
 # loopback only
 # ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("compat", [True, False], ids=["ipv4_compat", "v6_only"])
+def test_ipv4_compat_listener_takes_ipv4_connections(proxy, upstreams, admin_port, compat):
+    up = upstreams(ident_echo_handler(b"up"))
+    port = free_port("::1")
+    address = socket_address("::", port)
+    address["socket_address"]["ipv4_compat"] = compat
+    proxy(bootstrap(admin_port, [listener("dual", address, [filter_chain("up", "dual")])], [cluster("up", [up.address])]))
+    with connect("::1", port) as c:
+        assert recv_line(c) == b"up"
+    if compat:
+        with connect("127.0.0.1", port) as c:
+            assert recv_line(c) == b"up"
+    else:
+        with pytest.raises(ConnectionRefusedError):
+            connect("127.0.0.1", port, timeout=2).close()
 
 
 def test_http_header_picks_the_original_dst_host(proxy, http_upstreams, admin_port):

@@ -48,6 +48,9 @@ enum ListenerCompiler {
         config.restoresOriginalDestination = try compileListenerFilters(listener.listenerFilters, at: path)
         config.useOriginalDestination = listener.hasUseOriginalDst && listener.useOriginalDst.value
         config.bindToPort = listener.hasBindToPort ? listener.bindToPort.value : true
+        if case .v6 = address, case .socketAddress(let socket)? = listener.address.address {
+            config.ipv4Compat = socket.ipv4Compat
+        }
         if config.useOriginalDestination || config.restoresOriginalDestination || !config.bindToPort {
             guard address.isIP else {
                 let field = config.useOriginalDestination ? "use_original_dst"

@@ -78,7 +78,8 @@ final class Worker: @unchecked Sendable {
         if let shared {
             socket = try Listener.adopt(loop: loop, duplicating: shared)
         } else {
-            socket = try Listener.bind(loop: loop, address: address, reusePort: config.reusePort && address.isIP, backlog: config.backlog)
+            socket = try Listener.bind(loop: loop, address: address, reusePort: config.reusePort && address.isIP, backlog: config.backlog,
+                                       ipv4Compat: config.ipv4Compat)
         }
         let active = ActiveListener(
             config: config, socket: socket, stats: stats.stats(ListenerStat.self, thread: index),
