@@ -372,6 +372,21 @@ def test_ipv4_client_on_a_dual_stack_listener(netns, proxy, app_servers, admin_p
 
 
 @pytest.mark.parametrize("compat", [True, False], ids=["ipv4_compat", "v6_only"])
+def test_ipv4_destination_hands_off_to_an_ipv4_compat_listener(netns, proxy, upstreams, app_servers, admin_port, compat):
+    """With no 0.0.0.0:<port> listener, an IPv4 destination goes to the
+    [::]:<port> one if that takes IPv4 (ipv4_compat), else it stays."""
+    dual = upstreams(ident_echo_handler(b"dual"))
+    outbound = upstreams(ident_echo_handler(b"outbound"))
+    app = app_servers("app")
+    target = unbound_listener("dual", "::", app.port, [filter_chain("dual", "dual")])
+    target["address"]["socket_address"]["ipv4_compat"] = compat
+    proxy(bootstrap(admin_port, [capture_listener([filter_chain("outbound", "outbound")]), target],
+                    [cluster("dual", [dual.address]), cluster("outbound", [outbound.address])]))
+    with captured_connect(app.port) as c:
+        assert recv_line(c) == (b"dual" if compat else b"outbound")
+
+
+@pytest.mark.parametrize("compat", [True, False], ids=["ipv4_compat", "v6_only"])
 def test_ipv4_compat_listener_takes_ipv4_connections(proxy, upstreams, admin_port, compat):
     up = upstreams(ident_echo_handler(b"up"))
     port = free_port("::1")
@@ -428,7 +443,10 @@ def _peer_handler(conn: socket.socket, server) -> None:
 def test_upstream_bind_config_sets_the_source_address(proxy, upstreams, http_upstreams, admin_port):
     tcp_up = upstreams(_peer_handler)
     http_up = http_upstreams(name="h")
-    tcp_port, http_port = free_port(), free_port()
+    ports: set[int] = set()
+    while len(ports) < 3:
+        ports.add(free_port())
+    tcp_port, plain_port, http_port = sorted(ports)
     bind = {"source_address": {"address": "127.0.0.6", "port_value": 0}}
     rc = route_config([vhost("all", ["*"], [route({"prefix": "/"}, "h")])])
     tcp_cluster = cluster("t", [tcp_up.address])
@@ -437,15 +455,13 @@ def test_upstream_bind_config_sets_the_source_address(proxy, upstreams, http_ups
     http_cluster = http_support.http_cluster("h", [http_up.address], upstream_bind_config=bind)
     cfg = bootstrap(admin_port, [
         listener("tcp", socket_address("127.0.0.1", tcp_port), [filter_chain("t", "t")]),
-        listener("plain", socket_address("127.0.0.1", tcp_port + 1 if tcp_port < 65535 else tcp_port - 1),
-                 [filter_chain("plain", "plain")]),
+        listener("plain", socket_address("127.0.0.1", plain_port), [filter_chain("plain", "plain")]),
         listener("http", socket_address("127.0.0.1", http_port), [{"filters": [hcm_filter(rc)]}]),
     ], [tcp_cluster, plain, http_cluster])
     proxy(cfg)
 
     with connect("127.0.0.1", tcp_port) as c:
         assert recv_line(c) == b"127.0.0.6"
-    plain_port = cfg["static_resources"]["listeners"][1]["address"]["socket_address"]["port_value"]
     with connect("127.0.0.1", plain_port) as c:
         assert recv_line(c) == b"127.0.0.1"
     r = http_support.get(http_port, "/")

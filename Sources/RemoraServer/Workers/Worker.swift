@@ -107,12 +107,15 @@ final class Worker: @unchecked Sendable {
 
     /// Envoy's `getBalancedHandlerByAddress`: the listener whose address is
     /// `destination`, else the one on the wildcard address of its family
-    /// and port.
+    /// and port, else for IPv4 an `ipv4_compat` listener on `[::]` and the port.
     private func handOffTarget(for destination: SocketAddress) -> ActiveListener? {
         if let exact = listenersByAddress[destination] { return exact }
         guard let port = destination.port else { return nil }
         switch destination {
-        case .v4: return listenersByAddress[.v4(0, port: port)]
+        case .v4:
+            if let any = listenersByAddress[.v4(0, port: port)] { return any }
+            guard let dual = listenersByAddress[.v6(high: 0, low: 0, port: port)], dual.config.ipv4Compat else { return nil }
+            return dual
         case .v6: return listenersByAddress[.v6(high: 0, low: 0, port: port)]
         case .unix: return nil
         }
