@@ -219,6 +219,21 @@ def test_without_the_listener_filter_original_dst_cluster_has_no_host(netns, pro
                       "cluster.passthrough.upstream_cx_total": 0}, missing_as_zero=True)
 
 
+@pytest.mark.remora_only(reason="Envoy restores the local address whenever SO_ORIGINAL_DST answers, also with "
+                         "the listener's own address for a connection that was not redirected, and its "
+                         "ORIGINAL_DST cluster then connects back to the listener (a loop)")
+def test_connection_that_was_not_redirected_gets_no_original_dst_host(netns, proxy, admin_port):
+    cfg = bootstrap(admin_port, [capture_listener([filter_chain("passthrough", "outbound")])],
+                    [original_dst_cluster("passthrough")])
+    p = proxy(cfg)
+    c = connect("127.0.0.1", CAPTURE_PORT)
+    elapsed, data = wait_closed(c, timeout=3)
+    c.close()
+    assert data == b"" and elapsed < 2.0
+    p.wait_for_stats({"cluster.passthrough.upstream_cx_none_healthy": 1,
+                      "cluster.passthrough.upstream_cx_total": 0}, missing_as_zero=True)
+
+
 def test_restored_destination_port_selects_the_filter_chain(netns, proxy, upstreams, app_servers, admin_port):
     by_port = upstreams(ident_echo_handler(b"by-port"))
     other = upstreams(ident_echo_handler(b"other"))
