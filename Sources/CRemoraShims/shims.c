@@ -44,6 +44,12 @@ int remora_original_dst(int fd, struct sockaddr_storage *out, socklen_t *len) {
     int rc;
     if (local.ss_family == AF_INET6) {
         rc = getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, out, len);
+        /* An IPv4 client on a dual-stack socket (::ffff:a.b.c.d) has an
+           IPv4 conntrack entry: ask the IPv4 table. */
+        if (rc != 0 && IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&local)->sin6_addr)) {
+            *len = sizeof(*out);
+            rc = getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, out, len);
+        }
     } else {
         rc = getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, out, len);
     }

@@ -12,6 +12,8 @@ public import RemoraCore
 public final class ConnectAttempt: LoopResource {
     public let loop: EventLoop
     public let address: SocketAddress
+    /// The local address the socket is bound to before connecting, if any.
+    public let source: SocketAddress?
 
     private let stream: UnsafeMutablePointer<uv_stream_t>
     private let kind: StreamKind
@@ -27,9 +29,11 @@ public final class ConnectAttempt: LoopResource {
         case connected
     }
 
-    init(loop: EventLoop, address: SocketAddress, completion: @escaping (Result<Connection, EventLoopError>) -> Void) {
+    init(loop: EventLoop, address: SocketAddress, source: SocketAddress? = nil,
+         completion: @escaping (Result<Connection, EventLoopError>) -> Void) {
         self.loop = loop
         self.address = address
+        self.source = source
         self.kind = address.isIP ? .tcp : .pipe
         self.stream = makeStreamHandle(loop: loop.loop, kind: kind)
         self.request = UVMemory.allocate(uv_connect_t.self)
@@ -60,6 +64,11 @@ public final class ConnectAttempt: LoopResource {
             uv_pipe_connect(request, asPipe(stream), path, connectionAttemptFinished)
         case .v4, .v6:
             do {
+                if let source, source.isIP {
+                    _ = try source.withSockaddr { (sockaddr, _) throws(EventLoopError) in
+                        try uvCheck(uv_tcp_bind(asTCP(stream), sockaddr, 0), "bind \(source) to \(operation)")
+                    }
+                }
                 _ = try address.withSockaddr { (sockaddr, _) throws(EventLoopError) in
                     try uvCheck(uv_tcp_connect(request, asTCP(stream), sockaddr, connectionAttemptFinished), operation)
                 }

@@ -6,16 +6,19 @@ extension Connection {
     /// connection (TCP_NODELAY set on TCP) or the error: `.timedOut` after
     /// `timeoutMilliseconds` (0 means no timeout), `.connectionRefused`, ...,
     /// or `.cancelled` if the loop stops first. It is never called after
-    /// `ConnectAttempt.cancel()`.
+    /// `ConnectAttempt.cancel()`. A TCP socket is first bound to `source`
+    /// when one is given (Envoy's `upstream_bind_config`); a bind failure
+    /// fails the attempt.
     @discardableResult
     public static func connect(
         loop: EventLoop,
         to address: SocketAddress,
+        from source: SocketAddress? = nil,
         timeoutMilliseconds: UInt64,
         _ completion: @escaping (Result<Connection, EventLoopError>) -> Void
     ) -> ConnectAttempt {
         loop.assertInLoop()
-        let attempt = ConnectAttempt(loop: loop, address: address, completion: completion)
+        let attempt = ConnectAttempt(loop: loop, address: address, source: source, completion: completion)
         attempt.begin(timeoutMilliseconds: timeoutMilliseconds)
         return attempt
     }

@@ -19,7 +19,14 @@ public final class Connection: LoopResource {
     /// A weak reference would put a side table on every delegate and make
     /// each of its retains and releases take the slow path.
     public var delegate: (any ConnectionDelegate)?
-    public let localAddress: SocketAddress?
+    /// The socket's local address, or the original destination once
+    /// `restoreLocalAddress` has put it there (Envoy's connection info:
+    /// filter-chain matching, stats and the ORIGINAL_DST cluster read it).
+    public private(set) var localAddress: SocketAddress?
+    /// The local address was restored from the original destination.
+    public private(set) var isLocalAddressRestored = false
+    /// The socket's own local address (what `getsockname` said at accept).
+    public let directLocalAddress: SocketAddress?
     /// The peer's address; nil for an unnamed Unix-socket peer.
     public let remoteAddress: SocketAddress?
 
@@ -72,7 +79,9 @@ public final class Connection: LoopResource {
         self.loop = loop
         self.stream = stream
         self.kind = kind
-        self.localAddress = StreamAddresses.local(stream, kind: kind)
+        let local = StreamAddresses.local(stream, kind: kind)
+        self.localAddress = local
+        self.directLocalAddress = local
         self.remoteAddress = StreamAddresses.remote(stream, kind: kind)
         // Held by libuv until the close callback.
         stream.pointee.data = Unmanaged.passRetained(self).toOpaque()
@@ -90,7 +99,15 @@ public final class Connection: LoopResource {
     public func originalDestination() -> SocketAddress? {
         loop.assertInLoop()
         guard !isClosed, kind == .tcp, let original = StreamAddresses.originalDestination(stream) else { return nil }
-        return original == localAddress ? nil : original
+        return original == directLocalAddress ? nil : original
+    }
+
+    /// Envoy's `restoreLocalAddress`: from now on `localAddress` is the
+    /// original destination (set by the `original_dst` listener filter).
+    public func restoreLocalAddress(_ address: SocketAddress) {
+        loop.assertInLoop()
+        localAddress = address
+        isLocalAddressRestored = true
     }
 
     public func setNoDelay(_ on: Bool) {

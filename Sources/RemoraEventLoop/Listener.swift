@@ -45,15 +45,17 @@ public final class Listener: LoopResource {
     }
 
     /// Binds `address`: TCP sockets get SO_REUSEADDR (and SO_REUSEPORT when
-    /// asked), IPv6 ones are v6-only. For a Unix path, a stale socket file is
+    /// asked), IPv6 ones are v6-only unless `ipv4Compat` (then `::` takes
+    /// IPv4 connections too, Envoy's `ipv4_compat`). For a Unix path, a stale socket file is
     /// removed first (never any other kind of file); libuv removes the file
     /// again when this listener closes. Accepting starts with `startAccepting`.
-    public static func bind(loop: EventLoop, address: SocketAddress, reusePort: Bool, backlog: Int32 = 1024) throws(EventLoopError) -> Listener {
+    public static func bind(loop: EventLoop, address: SocketAddress, reusePort: Bool, backlog: Int32 = 1024,
+                            ipv4Compat: Bool = false) throws(EventLoopError) -> Listener {
         loop.assertInLoop()
         guard !loop.isStopping else { throw EventLoopError.cancelled.with(operation: "bind \(address)") }
         switch address {
         case .v4, .v6:
-            return try bindTCP(loop: loop, address: address, reusePort: reusePort, backlog: backlog)
+            return try bindTCP(loop: loop, address: address, reusePort: reusePort, backlog: backlog, v6Only: !ipv4Compat)
         case .unix(let path):
             return try bindUnix(loop: loop, path: path, backlog: backlog)
         }
@@ -124,9 +126,10 @@ public final class Listener: LoopResource {
 
     // MARK: Opening sockets
 
-    private static func bindTCP(loop: EventLoop, address: SocketAddress, reusePort: Bool, backlog: Int32) throws(EventLoopError) -> Listener {
+    private static func bindTCP(loop: EventLoop, address: SocketAddress, reusePort: Bool, backlog: Int32,
+                                v6Only: Bool) throws(EventLoopError) -> Listener {
         let fd = try address.withSockaddr { (sockaddr, length) throws(EventLoopError) -> Int32 in
-            try uvCheck(remora_bound_tcp_socket(sockaddr, length, reusePort ? 1 : 0, 1), "bind \(address)")
+            try uvCheck(remora_bound_tcp_socket(sockaddr, length, reusePort ? 1 : 0, v6Only ? 1 : 0), "bind \(address)")
         } ?? -1
         let stream = try open(loop: loop, fd: fd, kind: .tcp, operation: "bind \(address)")
         let bound = StreamAddresses.local(stream, kind: .tcp) ?? address

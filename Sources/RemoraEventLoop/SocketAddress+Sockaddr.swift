@@ -39,7 +39,9 @@ extension SocketAddress {
         }
     }
 
-    /// Reads an IPv4 or IPv6 `sockaddr`; nil for other families.
+    /// Reads an IPv4 or IPv6 `sockaddr`; nil for other families. An IPv4
+    /// peer of a dual-stack socket (`::ffff:a.b.c.d`) reads as IPv4, as
+    /// Envoy reads it (`addressFromSockAddr` with v6only off).
     init?(sockaddr pointer: UnsafePointer<sockaddr>) {
         switch Int32(pointer.pointee.sa_family) {
         case AF_INET:
@@ -51,7 +53,12 @@ extension SocketAddress {
                 (UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
                  UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
             }
-            self = .v6(high: high, low: low, port: UInt16(bigEndian: sin6.sin6_port))
+            let port = UInt16(bigEndian: sin6.sin6_port)
+            if high == 0, low >> 32 == 0xFFFF {
+                self = .v4(UInt32(truncatingIfNeeded: low), port: port)
+            } else {
+                self = .v6(high: high, low: low, port: port)
+            }
         default:
             return nil
         }

@@ -166,9 +166,26 @@ public final class Server: @unchecked Sendable {
         }
         let proxyScopes = proxyStats
         let httpScopes = httpStats
+        let mainLoop = self.mainLoop
+        if !listener.bindToPort {
+            // No socket: each worker only learns the listener, for hand-offs.
+            let pending = MainLoopCounter(workers.count)
+            for worker in workers {
+                worker.loop.execute { [unowned self] in
+                    worker.addHandOffListener(listener, stats: stats, proxyStats: proxyScopes, httpStats: httpScopes)
+                    mainLoop.execute { [unowned self] in
+                        pending.value -= 1
+                        if pending.value == 0 {
+                            self.logger.info("listener '\(listener.name)' on \(listener.address) takes hand-offs only (bind_to_port: false)")
+                            self.startListeners(remaining.dropFirst())
+                        }
+                    }
+                }
+            }
+            return
+        }
         let first = workers[0]
         let others = workers.dropFirst()
-        let mainLoop = self.mainLoop
         first.loop.execute { [unowned self] in
             let result: Result<SharedListenSocket, EventLoopError>
             do throws(EventLoopError) {

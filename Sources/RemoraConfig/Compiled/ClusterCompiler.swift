@@ -9,7 +9,7 @@ enum ClusterCompiler {
             "name", "type", "connect_timeout", "lb_policy", "load_assignment", "dns_lookup_family",
             "dns_refresh_rate", "per_connection_buffer_limit_bytes", "metadata", "alt_stat_name",
             "close_connections_on_host_health_failure", "typed_extension_protocol_options", "circuit_breakers",
-            "max_requests_per_connection",
+            "max_requests_per_connection", "cleanup_interval", "original_dst_lb_config", "upstream_bind_config",
         ], at: path)
         guard !cluster.name.isEmpty else { throw .missing(at: FieldPath.join(path, "name")) }
         if !cluster.altStatName.isEmpty {
@@ -27,6 +27,7 @@ enum ClusterCompiler {
         switch cluster.lbPolicy {
         case .roundRobin: lb = .roundRobin
         case .random: lb = .random
+        case .clusterProvided: lb = .clusterProvided
         default:
             let name = MessageSchema.envoy.enums["envoy.config.cluster.v3.Cluster.LbPolicy"]?.values
                 .first { $0.value == Int32(cluster.lbPolicy.rawValue) }?.key ?? "\(cluster.lbPolicy.rawValue)"
@@ -77,11 +78,34 @@ enum ClusterCompiler {
                 throw .invalid("must be greater than 1ms", at: FieldPath.join(path, "dns_refresh_rate"))
             }
             discovery = .strictDNS(names, family: family, refreshMilliseconds: refresh)
+        case .originalDst:
+            // Envoy's checks, with its wording.
+            guard lb == .clusterProvided else {
+                throw .invalid("cluster: LB policy \(lbPolicyName(cluster.lbPolicy)) is not valid for Cluster type ORIGINAL_DST. "
+                    + "Only 'CLUSTER_PROVIDED' is allowed with cluster type 'ORIGINAL_DST'", at: FieldPath.join(path, "lb_policy"))
+            }
+            guard !cluster.hasLoadAssignment else {
+                throw .invalid("ORIGINAL_DST clusters must have no load assignment configured", at: FieldPath.join(path, "load_assignment"))
+            }
+            discovery = .originalDestination(try originalDestinationOptions(cluster, at: path))
         default:
             let name = MessageSchema.envoy.enums["envoy.config.cluster.v3.Cluster.DiscoveryType"]?.values
                 .first { $0.value == Int32(kind.rawValue) }?.key ?? "\(kind.rawValue)"
-            throw .unsupported("cluster type \(name) is not implemented (STATIC and STRICT_DNS are)", at: FieldPath.join(path, "type"))
+            throw .unsupported("cluster type \(name) is not implemented (STATIC, STRICT_DNS and ORIGINAL_DST are)",
+                               at: FieldPath.join(path, "type"))
         }
+        if lb == .clusterProvided, kind != .originalDst {
+            throw .invalid("cluster manager: cluster provided LB specified but cluster '\(cluster.name)' did not provide one. "
+                + "Check cluster documentation.", at: FieldPath.join(path, "lb_policy"))
+        }
+        if kind != .originalDst {
+            // Envoy accepts and ignores these on other cluster types; checked
+            // the same way so that what one refuses the other does too.
+            _ = try originalDestinationOptions(cluster, at: path)
+        }
+        let sourceAddress = cluster.hasUpstreamBindConfig
+            ? try bindSourceAddress(cluster.upstreamBindConfig, at: FieldPath.join(path, "upstream_bind_config"))
+            : nil
 
         let limit = cluster.hasPerConnectionBufferLimitBytes
             ? Int(cluster.perConnectionBufferLimitBytes.value) : ConfigCompiler.defaultBufferLimit
@@ -91,8 +115,56 @@ enum ClusterCompiler {
             : CircuitBreakers()
         return ClusterConfig(
             name: cluster.name, discovery: discovery, connectTimeoutMilliseconds: connectTimeout,
-            loadBalancing: lb, bufferLimitBytes: limit, http: http, circuitBreakers: breakers
+            loadBalancing: lb, bufferLimitBytes: limit, http: http, circuitBreakers: breakers, sourceAddress: sourceAddress
         )
+    }
+
+    private static func lbPolicyName(_ policy: Envoy_Config_Cluster_V3_Cluster.LbPolicy) -> String {
+        MessageSchema.envoy.enums["envoy.config.cluster.v3.Cluster.LbPolicy"]?.values
+            .first { $0.value == Int32(policy.rawValue) }?.key ?? "\(policy.rawValue)"
+    }
+
+    private static func originalDestinationOptions(
+        _ cluster: Envoy_Config_Cluster_V3_Cluster, at path: String
+    ) throws(ConfigError) -> ClusterConfig.OriginalDestinationOptions {
+        var options = ClusterConfig.OriginalDestinationOptions()
+        if cluster.hasCleanupInterval {
+            let ip = FieldPath.join(path, "cleanup_interval")
+            let ms = try ConfigCompiler.milliseconds(cluster.cleanupInterval, at: ip)
+            // Envoy's rule is `gt: {}`.
+            guard ms > 0 else { throw .invalid("must be greater than 0", at: ip) }
+            options.cleanupIntervalMilliseconds = ms
+        }
+        if case .originalDstLbConfig(let lbConfig)? = cluster.lbConfig {
+            let lp = FieldPath.join(path, "original_dst_lb_config")
+            try SupportedFields.require(lbConfig, only: ["use_http_header", "http_header_name"], at: lp)
+            options.useHTTPHeader = lbConfig.useHTTPHeader
+            if !lbConfig.httpHeaderName.isEmpty { options.headerName = lbConfig.httpHeaderName.lowercased() }
+        }
+        return options
+    }
+
+    /// `upstream_bind_config`: only `source_address` (an IP address and a
+    /// port, usually 0) is implemented.
+    private static func bindSourceAddress(_ bind: Envoy_Config_Core_V3_BindConfig, at path: String) throws(ConfigError) -> SocketAddress? {
+        try SupportedFields.require(bind, only: ["source_address"], at: path)
+        // An empty bind config binds nothing (Envoy accepts it).
+        guard bind.hasSourceAddress else { return nil }
+        let sp = FieldPath.join(path, "source_address")
+        let socket = bind.sourceAddress
+        try SupportedFields.require(socket, only: ["address", "port_value", "protocol"], at: sp)
+        guard socket.protocol == .tcp else {
+            throw .unsupported("only TCP source addresses are implemented", at: FieldPath.join(sp, "protocol"))
+        }
+        // Envoy's `port_specifier` is required; 0 lets the kernel pick.
+        guard case .portValue(let port)? = socket.portSpecifier else { throw .missing(at: FieldPath.join(sp, "port_value")) }
+        guard port <= 65535 else {
+            throw .invalid("port \(port) out of range (at most 65535)", at: FieldPath.join(sp, "port_value"))
+        }
+        guard let ip = SocketAddress.ip(socket.address, port: UInt16(port)) else {
+            throw .invalid("malformed IP address: \(socket.address)", at: FieldPath.join(sp, "address"))
+        }
+        return ip
     }
 
     /// (path, host, port, pipe path) of every endpoint in the load assignment.

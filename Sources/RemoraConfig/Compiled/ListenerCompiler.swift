@@ -13,7 +13,7 @@ enum ListenerCompiler {
         try SupportedFields.require(listener, only: [
             "name", "address", "filter_chains", "default_filter_chain", "stat_prefix",
             "per_connection_buffer_limit_bytes", "metadata", "traffic_direction", "enable_reuse_port",
-            "tcp_backlog_size", "drain_type",
+            "tcp_backlog_size", "drain_type", "listener_filters", "use_original_dst", "bind_to_port",
         ], at: path)
         guard listener.hasAddress else { throw .missing(at: FieldPath.join(path, "address")) }
         let address = try AddressCompiler.listenAddress(listener.address, at: FieldPath.join(path, "address"))
@@ -41,10 +41,49 @@ enum ListenerCompiler {
             ? Int(listener.perConnectionBufferLimitBytes.value) : ConfigCompiler.defaultBufferLimit
         let backlog = listener.hasTcpBacklogSize ? Int32(clamping: listener.tcpBacklogSize.value) : 1024
         let reusePort = listener.hasEnableReusePort ? listener.enableReusePort.value : true
-        return ListenerConfig(
+        var config = ListenerConfig(
             name: name, address: address, statPrefix: statPrefix, bufferLimitBytes: limit,
             backlog: backlog, reusePort: reusePort, filterChains: chains, defaultFilterChain: defaultChain
         )
+        config.restoresOriginalDestination = try compileListenerFilters(listener.listenerFilters, at: path)
+        config.useOriginalDestination = listener.hasUseOriginalDst && listener.useOriginalDst.value
+        config.bindToPort = listener.hasBindToPort ? listener.bindToPort.value : true
+        if case .v6 = address, case .socketAddress(let socket)? = listener.address.address {
+            config.ipv4Compat = socket.ipv4Compat
+        }
+        if config.useOriginalDestination || config.restoresOriginalDestination || !config.bindToPort {
+            guard address.isIP else {
+                let field = config.useOriginalDestination ? "use_original_dst"
+                    : (config.restoresOriginalDestination ? "listener_filters" : "bind_to_port")
+                throw .unsupported("only IP listeners can use original destinations or skip binding", at: FieldPath.join(path, field))
+            }
+        }
+        return config
+    }
+
+    static let originalDestinationType = Envoy_Extensions_Filters_Listener_OriginalDst_V3_OriginalDst.protoMessageName
+
+    /// `listener_filters`: only `envoy.filters.listener.original_dst` is
+    /// implemented; any other type is refused with its path. Returns whether
+    /// the original destination is restored.
+    static func compileListenerFilters(_ filters: [Envoy_Config_Listener_V3_ListenerFilter], at path: String) throws(ConfigError) -> Bool {
+        var restores = false
+        for (i, filter) in filters.enumerated() {
+            let fp = FieldPath.index(FieldPath.join(path, "listener_filters"), i)
+            try SupportedFields.require(filter, only: ["name", "typed_config"], at: fp)
+            guard case .typedConfig(let any)? = filter.configType else {
+                throw .missing(at: FieldPath.join(fp, "typed_config"))
+            }
+            let typePath = FieldPath.join(fp, "typed_config")
+            let typeName = TypeURL.messageName(any.typeURL)
+            guard typeName == originalDestinationType else {
+                throw .unsupported("unsupported listener filter type \(typeName)", at: typePath)
+            }
+            let message = try TypeURL.unpack(Envoy_Extensions_Filters_Listener_OriginalDst_V3_OriginalDst.self, from: any, at: typePath)
+            try SupportedFields.require(message, only: [], at: typePath)
+            restores = true
+        }
+        return restores
     }
 
     static func compileChain(_ chain: Envoy_Config_Listener_V3_FilterChain, at path: String) throws(ConfigError) -> FilterChainConfig {

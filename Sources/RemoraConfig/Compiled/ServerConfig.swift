@@ -35,6 +35,19 @@ public struct ListenerConfig: Sendable {
     public var reusePort: Bool
     public var filterChains: [FilterChainConfig]
     public var defaultFilterChain: FilterChainConfig?
+    /// `listener_filters` holds `envoy.filters.listener.original_dst`: each
+    /// connection's local address becomes its original destination
+    /// (`SO_ORIGINAL_DST`) before the chain is chosen.
+    public var restoresOriginalDestination = false
+    /// `use_original_dst`: a connection whose restored destination is the
+    /// address of another listener is handed to that listener.
+    public var useOriginalDestination = false
+    /// `bind_to_port`: false makes a listener that binds no socket and only
+    /// takes connections handed off by a `use_original_dst` listener.
+    public var bindToPort = true
+    /// `socket_address.ipv4_compat` on an IPv6 address: the socket is not
+    /// v6-only, so `::` takes IPv4 connections too.
+    public var ipv4Compat = false
 
     /// Envoy's selection among chains that match only on destination port:
     /// a chain naming the port wins over one that names none; then the
@@ -90,6 +103,27 @@ public struct ClusterConfig: Sendable, Equatable {
         case staticHosts([SocketAddress])
         /// Names resolved by the main thread and re-resolved every `refreshMilliseconds`.
         case strictDNS([DNSEndpoint], family: DNSFamily, refreshMilliseconds: UInt64)
+        /// `ORIGINAL_DST`: no configured hosts; each connection goes to the
+        /// downstream's original destination, made a host on first use.
+        case originalDestination(OriginalDestinationOptions)
+    }
+
+    /// `original_dst_lb_config` and `cleanup_interval` of an ORIGINAL_DST cluster.
+    public struct OriginalDestinationOptions: Sendable, Equatable {
+        /// `use_http_header`: an HTTP request's destination header (an IP
+        /// address and port) overrides the connection's original destination.
+        public var useHTTPHeader: Bool
+        /// `http_header_name`, lowercased; Envoy's default `x-envoy-original-dst-host`.
+        public var headerName: String
+        /// Hosts unused for this long are dropped (Envoy's default 5 s).
+        public var cleanupIntervalMilliseconds: UInt64
+
+        public init(useHTTPHeader: Bool = false, headerName: String = "x-envoy-original-dst-host",
+                    cleanupIntervalMilliseconds: UInt64 = 5000) {
+            self.useHTTPHeader = useHTTPHeader
+            self.headerName = headerName
+            self.cleanupIntervalMilliseconds = cleanupIntervalMilliseconds
+        }
     }
 
     public enum DNSFamily: Sendable, Equatable {
@@ -105,6 +139,8 @@ public struct ClusterConfig: Sendable, Equatable {
     public enum LoadBalancing: Sendable, Equatable {
         case roundRobin
         case random
+        /// `CLUSTER_PROVIDED`: the cluster picks (ORIGINAL_DST only).
+        case clusterProvided
     }
 
     public var name: String
@@ -116,6 +152,9 @@ public struct ClusterConfig: Sendable, Equatable {
     public var http: UpstreamHTTPConfig = UpstreamHTTPConfig()
     /// `circuit_breakers`, with Envoy's defaults when absent.
     public var circuitBreakers: CircuitBreakers = CircuitBreakers()
+    /// `upstream_bind_config.source_address`: upstream sockets are bound to
+    /// this address (port 0 lets the kernel choose) before they connect.
+    public var sourceAddress: SocketAddress?
 }
 
 public struct DNSEndpoint: Sendable, Equatable {

@@ -14,6 +14,9 @@ final class Worker: @unchecked Sendable {
     let index: Int
     let loop: EventLoop
     private var listeners: [ActiveListener] = []
+    /// Every listener of this worker by its address (bound or not), for
+    /// `use_original_dst` hand-offs.
+    private var listenersByAddress: [SocketAddress: ActiveListener] = [:]
     private var clusters: [String: WorkerCluster] = [:]
     private var sessions: [ObjectIdentifier: AnyObject] = [:]
     private lazy var httpContext = HTTPWorkerContext(
@@ -30,12 +33,13 @@ final class Worker: @unchecked Sendable {
     /// A listener socket this worker accepts on, with what it needs per connection.
     final class ActiveListener {
         let config: ListenerConfig
-        let socket: Listener
+        /// Nil for a `bind_to_port: false` listener, which only takes hand-offs.
+        let socket: Listener?
         let stats: Stats<ListenerStat>
         let proxyStats: [String: Stats<TcpProxyStat>]
         let httpStats: [String: Stats<HTTPStat>]
 
-        init(config: ListenerConfig, socket: Listener, stats: Stats<ListenerStat>, proxyStats: [String: Stats<TcpProxyStat>],
+        init(config: ListenerConfig, socket: Listener?, stats: Stats<ListenerStat>, proxyStats: [String: Stats<TcpProxyStat>],
              httpStats: [String: Stats<HTTPStat>]) {
             self.config = config
             self.socket = socket
@@ -51,7 +55,7 @@ final class Worker: @unchecked Sendable {
         loop.assertInLoop()
         clusters[config.name] = WorkerCluster(
             config: config, hostSet: hosts, stats: stats.stats(ClusterStat.self, thread: index), resources: resources,
-            seed: UInt64(index) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: loop.nowMilliseconds))
+            seed: UInt64(index) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: loop.nowMilliseconds), loop: loop)
         httpContext.clustersChanged()
     }
 
@@ -74,7 +78,8 @@ final class Worker: @unchecked Sendable {
         if let shared {
             socket = try Listener.adopt(loop: loop, duplicating: shared)
         } else {
-            socket = try Listener.bind(loop: loop, address: address, reusePort: config.reusePort && address.isIP, backlog: config.backlog)
+            socket = try Listener.bind(loop: loop, address: address, reusePort: config.reusePort && address.isIP, backlog: config.backlog,
+                                       ipv4Compat: config.ipv4Compat)
         }
         let active = ActiveListener(
             config: config, socket: socket, stats: stats.stats(ListenerStat.self, thread: index),
@@ -84,12 +89,53 @@ final class Worker: @unchecked Sendable {
             self.accept(connection, on: active)
         }
         listeners.append(active)
+        listenersByAddress[socket.boundAddress] = active
         return socket
+    }
+
+    /// A `bind_to_port: false` listener: no socket, only connections that a
+    /// `use_original_dst` listener of this worker hands to it.
+    func addHandOffListener(_ config: ListenerConfig, stats: StatScope, proxyStats: [String: StatScope], httpStats: [String: StatScope]) {
+        loop.assertInLoop()
+        let active = ActiveListener(
+            config: config, socket: nil, stats: stats.stats(ListenerStat.self, thread: index),
+            proxyStats: proxyStats.mapValues { $0.stats(TcpProxyStat.self, thread: index) },
+            httpStats: httpStats.mapValues { $0.stats(HTTPStat.self, thread: index) })
+        listeners.append(active)
+        listenersByAddress[config.address] = active
+    }
+
+    /// Envoy's `getBalancedHandlerByAddress`: the listener whose address is
+    /// `destination`, else the one on the wildcard address of its family
+    /// and port, else for IPv4 an `ipv4_compat` listener on `[::]` and the port.
+    private func handOffTarget(for destination: SocketAddress) -> ActiveListener? {
+        if let exact = listenersByAddress[destination] { return exact }
+        guard let port = destination.port else { return nil }
+        switch destination {
+        case .v4:
+            if let any = listenersByAddress[.v4(0, port: port)] { return any }
+            guard let dual = listenersByAddress[.v6(high: 0, low: 0, port: port)], dual.config.ipv4Compat else { return nil }
+            return dual
+        case .v6: return listenersByAddress[.v6(high: 0, low: 0, port: port)]
+        case .unix: return nil
+        }
     }
 
     // MARK: - Connections
 
-    private func accept(_ connection: Connection, on listener: ActiveListener) {
+    private func accept(_ connection: Connection, on accepting: ActiveListener) {
+        var listener = accepting
+        if accepting.config.restoresOriginalDestination, let original = connection.originalDestination() {
+            connection.restoreLocalAddress(original)
+        }
+        // Envoy hands a redirected connection to the listener of its
+        // original destination (whose own original_dst filter would restore
+        // the same address again); without one, the accepting listener
+        // keeps it. Only the listener that keeps it counts it, as in Envoy.
+        if accepting.config.useOriginalDestination, connection.isLocalAddressRestored, let restored = connection.localAddress,
+           let target = handOffTarget(for: restored), target !== accepting {
+            listener = target
+        }
         let stats = listener.stats
         stats.add(.downstreamCxTotal)
         stats.add(.downstreamCxActive)
@@ -147,8 +193,9 @@ final class Worker: @unchecked Sendable {
         loop.assertInLoop()
         draining = true
         onDrained = done
-        for listener in listeners { listener.socket.stopAccepting() }
+        for listener in listeners { listener.socket?.stopAccepting() }
         listeners.removeAll()
+        listenersByAddress.removeAll()
         // HTTP connections close as soon as their current exchange is done;
         // TCP sessions run until they end or the drain time does.
         for case let manager as HTTPConnectionManager in sessions.values { manager.startDraining() }

@@ -44,6 +44,10 @@ public final class ClusterManager {
                 let set = HostSet(hosts: hosts)
                 entries[config.name] = Entry(config: config, stats: scope, resources: Self.resources(config), hostSet: set)
                 setMembership(scope, hosts.count, changed: true)
+            case .originalDestination:
+                // Hosts are made per connection, on the workers: nothing to wait for.
+                entries[config.name] = Entry(config: config, stats: scope, resources: Self.resources(config), hostSet: HostSet(hosts: []))
+                setMembership(scope, 0, changed: false)
             case .strictDNS(let names, let family, let refresh):
                 entries[config.name] = Entry(config: config, stats: scope, resources: Self.resources(config), hostSet: HostSet(hosts: []))
                 pending += 1

@@ -14,16 +14,42 @@ public final class WorkerCluster {
     private var balancer: LoadBalancer
     /// HTTP/1 connection pools of this worker, one per host.
     private var httpPools: [SocketAddress: HTTP1ConnectionPool] = [:]
+    /// ORIGINAL_DST: the hosts this worker made on demand, each with whether
+    /// it was picked since the last clean-up.
+    private var originalHosts: [SocketAddress: Bool] = [:]
+    private var cleanupTimer: Timer?
+    private let loop: EventLoop?
 
-    public init(config: ClusterConfig, hostSet: HostSet, stats: Stats<ClusterStat>, resources: ClusterResources, seed: UInt64) {
+    /// `loop` is the worker's; an ORIGINAL_DST cluster needs it for its
+    /// clean-up timer.
+    public init(config: ClusterConfig, hostSet: HostSet, stats: Stats<ClusterStat>, resources: ClusterResources, seed: UInt64,
+                loop: EventLoop? = nil) {
         self.config = config
         self.hostSet = hostSet
         self.stats = stats
         self.resources = resources
+        self.loop = loop
         switch config.loadBalancing {
-        case .roundRobin: balancer = .roundRobin(RoundRobinBalancer())
+        case .roundRobin, .clusterProvided: balancer = .roundRobin(RoundRobinBalancer())
         case .random: balancer = .random(RandomBalancer(seed: seed))
         }
+        if case .originalDestination(let options) = config.discovery, options.useHTTPHeader {
+            overrideHostHeader = options.headerName
+        } else {
+            overrideHostHeader = nil
+        }
+    }
+
+    /// The request header whose value (an `ip:port`) picks the host, for an
+    /// ORIGINAL_DST cluster with `use_http_header`; nil otherwise. The router
+    /// reads it into `HostSelectionContext.overrideHost`.
+    public let overrideHostHeader: String?
+
+    /// Whether hosts come from the connection or request (ORIGINAL_DST)
+    /// rather than from a membership.
+    public var picksOriginalDestination: Bool {
+        if case .originalDestination = config.discovery { return true }
+        return false
     }
 
     /// Installs a new membership (posted by the main thread). Pools of hosts
@@ -54,7 +80,7 @@ public final class WorkerCluster {
             loop: loop, host: host, connectTimeoutMilliseconds: config.connectTimeoutMilliseconds,
             idleTimeoutMilliseconds: http.common.idleTimeoutMilliseconds ?? 0,
             maxRequestsPerConnection: Int(http.common.maxRequestsPerConnection),
-            bufferLimitBytes: config.bufferLimitBytes, resources: resources, stats: stats)
+            bufferLimitBytes: config.bufferLimitBytes, resources: resources, stats: stats, sourceAddress: config.sourceAddress)
         pool.onDrained = { [weak self] pool in
             guard let self, self.httpPools[pool.host] === pool else { return }
             self.httpPools[pool.host] = nil
@@ -69,12 +95,17 @@ public final class WorkerCluster {
     /// A cluster replaced or removed: its pools drain on their own (each is
     /// kept alive by its connections and connects until they are done).
     deinit {
+        cleanupTimer?.close()
         for pool in httpPools.values { pool.drain() }
     }
 
     /// Picks a host for a new upstream connection; nil when the cluster has none.
     /// `excluding` lets a retry avoid the host that just failed, when there is another.
-    public func chooseHost(excluding: SocketAddress? = nil) -> SocketAddress? {
+    /// An ORIGINAL_DST cluster takes its host from `context` (the override
+    /// header when enabled and valid, else the restored original
+    /// destination) and ignores `excluding`, as Envoy's does.
+    public func chooseHost(excluding: SocketAddress? = nil, context: HostSelectionContext = HostSelectionContext()) -> SocketAddress? {
+        if case .originalDestination = config.discovery { return originalDestinationHost(context) }
         let hosts = hostSet.hosts
         guard !hosts.isEmpty else { return nil }
         var index = balancer.next(count: hosts.count)
@@ -83,6 +114,51 @@ public final class WorkerCluster {
         }
         return hosts[index]
     }
+
+    // MARK: - ORIGINAL_DST
+
+    /// Envoy's `OriginalDstCluster::LoadBalancer::chooseHost`: a valid
+    /// override header wins, then the connection's restored local address;
+    /// a connection that was not redirected has no host.
+    private func originalDestinationHost(_ context: HostSelectionContext) -> SocketAddress? {
+        var host: SocketAddress? = nil
+        if overrideHostHeader != nil, let text = context.overrideHost {
+            host = HostSelectionContext.parseHostAndPort(text)
+        }
+        if host == nil { host = context.originalDestination }
+        guard let host, host.isIP else { return nil }
+        if originalHosts.updateValue(true, forKey: host) == nil { startCleanup() }
+        return host
+    }
+
+    /// Every `cleanup_interval`, hosts not picked since the last sweep are
+    /// dropped and their pools drain (Envoy's `cleanup()`); the timer stops
+    /// when no host is left.
+    private func startCleanup() {
+        guard cleanupTimer == nil, let loop, case .originalDestination(let options) = config.discovery else { return }
+        let timer = Timer(loop: loop)
+        cleanupTimer = timer
+        let interval = options.cleanupIntervalMilliseconds
+        timer.start(afterMilliseconds: interval, repeatMilliseconds: interval) { [unowned self] in self.cleanUpOriginalHosts() }
+    }
+
+    func cleanUpOriginalHosts() {
+        for (host, used) in originalHosts {
+            if used {
+                originalHosts[host] = false
+            } else {
+                originalHosts[host] = nil
+                if let pool = httpPools[host], !pool.isDraining { pool.drain() }
+            }
+        }
+        if originalHosts.isEmpty {
+            cleanupTimer?.close()
+            cleanupTimer = nil
+        }
+    }
+
+    /// Hosts an ORIGINAL_DST cluster currently holds on this worker.
+    public var originalHostCount: Int { originalHosts.count }
 }
 
 /// The balancers a cluster can use; an enum, not an existential, so a pick

@@ -41,6 +41,8 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     private let loop: EventLoop
     public let host: SocketAddress
     private let connectTimeout: UInt64
+    /// `upstream_bind_config.source_address` of the cluster.
+    private let sourceAddress: SocketAddress?
     private let idleTimeout: UInt64
     private let bufferLimit: Int
     private let resources: ClusterResources
@@ -66,9 +68,10 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
 
     public init(loop: EventLoop, host: SocketAddress, connectTimeoutMilliseconds: UInt64,
                 idleTimeoutMilliseconds: UInt64, maxRequestsPerConnection: Int, bufferLimitBytes: Int,
-                resources: ClusterResources, stats: Stats<ClusterStat>) {
+                resources: ClusterResources, stats: Stats<ClusterStat>, sourceAddress: SocketAddress? = nil) {
         self.loop = loop
         self.host = host
+        self.sourceAddress = sourceAddress
         self.connectTimeout = connectTimeoutMilliseconds
         self.idleTimeout = idleTimeoutMilliseconds
         self.bufferLimit = bufferLimitBytes
@@ -270,7 +273,7 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
         // Captures the pool strongly (the cycle ends when the completion runs
         // or the attempt is cancelled): a pool freed mid-connect could not
         // give the slot back.
-        attempts[id] = Connection.connect(loop: loop, to: host, timeoutMilliseconds: connectTimeout) { result in
+        attempts[id] = Connection.connect(loop: loop, to: host, from: sourceAddress, timeoutMilliseconds: connectTimeout) { result in
             self.connectFinished(id, started: started, result)
         }
     }

@@ -47,12 +47,22 @@ public final class StreamInfo {
     public var upstreamCluster: String?
     public let downstreamRemoteAddress: SocketAddress?
     public let downstreamLocalAddress: SocketAddress?
+    /// Whether `downstreamLocalAddress` was restored from the original
+    /// destination (Envoy's `localAddressRestored()`).
+    public let downstreamLocalAddressRestored: Bool
     public var bytesReceived: UInt64 = 0
     public var bytesSent: UInt64 = 0
 
-    public init(startMilliseconds: UInt64, downstreamRemoteAddress: SocketAddress?, downstreamLocalAddress: SocketAddress?) {
+    public init(startMilliseconds: UInt64, downstreamRemoteAddress: SocketAddress?, downstreamLocalAddress: SocketAddress?,
+                downstreamLocalAddressRestored: Bool = false) {
         self.startMilliseconds = startMilliseconds
         self.downstreamRemoteAddress = downstreamRemoteAddress
         self.downstreamLocalAddress = downstreamLocalAddress
+        self.downstreamLocalAddressRestored = downstreamLocalAddressRestored
+    }
+
+    /// The downstream's original destination, when it was restored.
+    public var downstreamOriginalDestination: SocketAddress? {
+        downstreamLocalAddressRestored ? downstreamLocalAddress : nil
     }
 }

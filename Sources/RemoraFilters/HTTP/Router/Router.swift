@@ -222,7 +222,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
 
     private func startAttempt(on cluster: WorkerCluster, message upstreamMessage: inout HTTPRequestMessage) {
         let previous = forward?.retryPolicy?.hostPredicates.contains(.previousHosts) == true ? lastHost : nil
-        guard let host = chooseHost(cluster, avoiding: previous) else {
+        guard let host = chooseHost(cluster, avoiding: previous, headers: upstreamMessage.headers) else {
             cluster.stats.add(.upstreamCxNoneHealthy)
             sendLocalReplyOnce(LocalReply(status: 503, body: "no healthy upstream", flag: .noHealthyUpstream,
                                           details: "no_healthy_upstream"))
@@ -277,16 +277,27 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
 
     private var globalStarted: UInt64?
 
-    private func chooseHost(_ cluster: WorkerCluster, avoiding previous: SocketAddress?) -> SocketAddress? {
-        guard let previous else { return cluster.chooseHost() }
+    private func chooseHost(_ cluster: WorkerCluster, avoiding previous: SocketAddress?,
+                            headers: HTTPHeaders) -> SocketAddress? {
+        let selection = hostSelectionContext(cluster, headers: headers)
+        guard let previous else { return cluster.chooseHost(context: selection) }
         let maxTries = max(1, Int(forward?.retryPolicy?.hostSelectionRetryMaxAttempts ?? 1)) + 1
-        var host = cluster.chooseHost()
+        var host = cluster.chooseHost(context: selection)
         var tries = 1
         while let h = host, h == previous, tries < maxTries {
-            host = cluster.chooseHost()
+            host = cluster.chooseHost(context: selection)
             tries += 1
         }
         return host
+    }
+
+    /// What an ORIGINAL_DST cluster picks from: the connection's restored
+    /// destination and, with `use_http_header`, the request's header.
+    /// Other clusters need nothing (no header lookup per request).
+    private func hostSelectionContext(_ cluster: WorkerCluster, headers: HTTPHeaders) -> HostSelectionContext {
+        guard cluster.picksOriginalDestination else { return HostSelectionContext() }
+        let override = cluster.overrideHostHeader.flatMap { headers.firstString(name: $0) }
+        return HostSelectionContext(originalDestination: callbacks.streamInfo.downstreamOriginalDestination, overrideHost: override)
     }
 
     private func dnsName(_ cluster: WorkerCluster, _ host: SocketAddress) -> String? {
@@ -562,7 +573,8 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             case .cluster(let n): name = n
             case .clusterHeader(let header): name = request.headers.firstString(name: header)
             }
-            guard let name, let cluster = context.cluster(named: name), let host = cluster.chooseHost() else { continue }
+            guard let name, let cluster = context.cluster(named: name),
+                  let host = cluster.chooseHost(context: hostSelectionContext(cluster, headers: request.headers)) else { continue }
             var copy = request
             if !policy.disableShadowHostSuffixAppend, let authority = copy.authority {
                 copy.authority = Self.shadowHost(authority)

@@ -49,7 +49,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         let loop = manager.loop
         streamInfo = StreamInfo(startMilliseconds: loop.nowMilliseconds,
                                 downstreamRemoteAddress: manager.connection.remoteAddress,
-                                downstreamLocalAddress: manager.connection.localAddress)
+                                downstreamLocalAddress: manager.connection.localAddress,
+                                downstreamLocalAddressRestored: manager.connection.isLocalAddressRestored)
         lastActivity = loop.nowMilliseconds
         isHeadRequest = head.method == .head
         requestHead = HeadFacts(framing: head.framing, version: head.version, expectsContinue: head.expectsContinue,
@@ -73,7 +74,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         self.requestHead = nil
         streamInfo = StreamInfo(startMilliseconds: manager.loop.nowMilliseconds,
                                 downstreamRemoteAddress: manager.connection.remoteAddress,
-                                downstreamLocalAddress: manager.connection.localAddress)
+                                downstreamLocalAddress: manager.connection.localAddress,
+                                downstreamLocalAddressRestored: manager.connection.isLocalAddressRestored)
         lastActivity = manager.loop.nowMilliseconds
         request = HTTPRequestMessage(method: .get, path: "/", authority: nil, scheme: "http", version: .http1_1, headers: HTTPHeaders())
         requestComplete = true

@@ -69,7 +69,9 @@ public final class TcpProxySession: ConnectionDelegate {
 
     private func connectNext() {
         guard let cluster else { return }
-        guard let host = cluster.chooseHost(excluding: lastHost) else {
+        // The ORIGINAL_DST cluster reads the restored destination.
+        let context = HostSelectionContext(originalDestination: downstream.isLocalAddressRestored ? downstream.localAddress : nil)
+        guard let host = cluster.chooseHost(excluding: lastHost, context: context) else {
             cluster.stats.add(.upstreamCxNoneHealthy)
             finish()
             return
@@ -79,7 +81,8 @@ public final class TcpProxySession: ConnectionDelegate {
         cluster.stats.add(.upstreamCxTotal)
         cluster.stats.add(.upstreamCxActive)
         let started = loop.nowMilliseconds
-        attempt = Connection.connect(loop: loop, to: host, timeoutMilliseconds: cluster.config.connectTimeoutMilliseconds) { [weak self] result in
+        attempt = Connection.connect(loop: loop, to: host, from: cluster.config.sourceAddress,
+                                     timeoutMilliseconds: cluster.config.connectTimeoutMilliseconds) { [weak self] result in
             guard let self else { return }
             self.attempt = nil
             switch result {
