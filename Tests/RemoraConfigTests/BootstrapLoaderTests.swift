@@ -79,6 +79,14 @@ import SwiftProtobuf
         #expect(e?.description == "static_resources.clusters[0].bogus: unknown field")
     }
 
+    /// Found by the bootstrap fuzzer: an empty key was refused with an empty path.
+    @Test func emptyKeyNamesItsPath() {
+        let e = error("{\"admin\": {}, \"\": {\"listeners\": []}}")
+        #expect(e?.description == "[\"\"]: unknown field")
+        let nested = error(Self.good.replacingOccurrences(of: "connect_timeout: 0.25s", with: "connect_timeout: 0.25s\n    \"\": 1"))
+        #expect(nested?.description == "static_resources.clusters[0][\"\"]: unknown field")
+    }
+
     @Test func typoInsideTypedConfigNamesItsPath() {
         let e = error(Self.good.replacingOccurrences(of: "cluster: backend\n", with: "clustr: backend\n"))
         #expect(e?.description == "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.clustr: unknown field")

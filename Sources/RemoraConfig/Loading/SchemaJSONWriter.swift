@@ -59,7 +59,8 @@ struct SchemaJSONWriter {
             guard let key = keyNode.scalar?.string else {
                 throw .invalid("object keys must be strings", at: path)
             }
-            let fieldPath = FieldPath.join(path, key)
+            // An empty key still gets a path a reader can see (`[""]`).
+            let fieldPath = key.isEmpty ? FieldPath.key(path, key) : FieldPath.join(path, key)
             guard let field = message.field(named: key) else {
                 throw .unknownField(at: fieldPath)
             }
