@@ -81,8 +81,10 @@ public final class WorkerCluster {
             idleTimeoutMilliseconds: http.common.idleTimeoutMilliseconds ?? 0,
             maxRequestsPerConnection: Int(http.common.maxRequestsPerConnection),
             bufferLimitBytes: config.bufferLimitBytes, resources: resources, stats: stats, sourceAddress: config.sourceAddress)
-        pool.onDrained = { [weak self] pool in
-            guard let self, self.httpPools[pool.host] === pool else { return }
+        // Not weak (a side table would put every retain of the cluster, one
+        // per request, on the slow path): `deinit` clears the callback.
+        pool.onDrained = { [unowned(unsafe) self] pool in
+            guard self.httpPools[pool.host] === pool else { return }
             self.httpPools[pool.host] = nil
         }
         httpPools[host] = pool
@@ -96,7 +98,10 @@ public final class WorkerCluster {
     /// kept alive by its connections and connects until they are done).
     deinit {
         cleanupTimer?.close()
-        for pool in httpPools.values { pool.drain() }
+        for pool in httpPools.values {
+            pool.onDrained = nil
+            pool.drain()
+        }
     }
 
     /// Picks a host for a new upstream connection; nil when the cluster has none.

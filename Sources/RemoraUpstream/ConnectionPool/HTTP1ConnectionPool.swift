@@ -58,7 +58,15 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     private var attempts: [Int: ConnectAttempt] = [:]
     private var idleSince: [Int: UInt64] = [:]
     private var opened: [Int: UInt64] = [:]
+    /// Its callback holds the pool `unowned(unsafe)`: a weak capture would
+    /// give the pool a side table, and every retain of it (one per request)
+    /// the slow path. The timer is closed in `deinit`, so it never fires
+    /// for a freed pool.
     private var idleTimer: Timer?
+
+    deinit {
+        idleTimer?.close()
+    }
     /// Connections carrying a request that holds one of the cluster's
     /// `max_requests` units (taken when the request is attached).
     private var streams: Set<Int> = []
@@ -315,7 +323,7 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
         guard idleTimeout > 0 else { return }
         if idleTimer == nil { idleTimer = Timer(loop: loop) }
         guard idleTimer?.isActive == false else { return }
-        idleTimer?.start(afterMilliseconds: idleTimeout) { [weak self] in self?.expireIdle() }
+        idleTimer?.start(afterMilliseconds: idleTimeout) { [unowned(unsafe) self] in self.expireIdle() }
     }
 
     private func expireIdle() {
@@ -330,7 +338,7 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
                 next = min(next ?? left, left)
             }
         }
-        if let next { idleTimer?.start(afterMilliseconds: next) { [weak self] in self?.expireIdle() } }
+        if let next { idleTimer?.start(afterMilliseconds: next) { [unowned(unsafe) self] in self.expireIdle() } }
     }
 
     // MARK: - ConnectionDelegate (idle connections only)
