@@ -13,12 +13,11 @@ import RemoraHTTP
 /// meanwhile, as Envoy does.
 ///
 /// Flow control: reads are disabled through the connection's counter
-/// (`Connection.readDisable`), one count per reason — bytes of a pipelined
-/// request waiting while the one before it is answered, a write buffer
-/// above its high watermark (no
-/// new request is parsed while responses pile up for a client that does not
-/// read), and whatever the stream's filters hold (the router, while the
-/// upstream's write buffer is full).
+/// (`Connection.readDisable`), one count per reason: bytes of a pipelined
+/// request waiting while the one before it is answered; a write buffer
+/// above its high watermark (no new request is parsed while responses pile
+/// up for a client that does not read); and whatever the stream's filters
+/// hold (the router, while the upstream's write buffer is full).
 public final class HTTPConnectionManager: ConnectionDelegate {
     public typealias Completion = (HTTPConnectionManager) -> Void
 
@@ -41,7 +40,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     var tunneling = false
     private var parsing = false
     /// This manager's own read-disable counts (see the type's comment).
-    private var holdsResponseWait = false
+    private var holdsPipelinedInput = false
     private var holdsWriteBufferFull = false
     /// The write buffer is above its high watermark.
     private(set) var writeBufferAboveHigh = false
@@ -153,8 +152,8 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         // and read_start per request); only once bytes of a next request
         // are waiting, reading stops (input bounded by one read).
         let waiting = !delayedClosing && !tunneling && stream?.requestComplete == true && !pendingInput.isEmpty
-        if waiting != holdsResponseWait {
-            holdsResponseWait = waiting
+        if waiting != holdsPipelinedInput {
+            holdsPipelinedInput = waiting
             connection.readDisable(waiting)
         }
         let full = !delayedClosing && !tunneling && writeBufferAboveHigh && (stream == nil || stream?.requestComplete == true)
