@@ -138,9 +138,7 @@ public final class Server: @unchecked Sendable {
         }
     }
 
-    /// Binds listeners one at a time. For each, the first worker binds (so
-    /// that port 0 is settled once), then the others bind the same port
-    /// with SO_REUSEPORT, or share the first socket when that is off.
+    /// Starts listeners one at a time (see `bind`).
     private func startListeners(_ remaining: ArraySlice<ListenerConfig>) {
         guard let listener = remaining.first else {
             setState(.live)
@@ -184,12 +182,25 @@ public final class Server: @unchecked Sendable {
             }
             return
         }
+        bind(listener, listener.bindAddresses[...], stats: stats, proxyStats: proxyScopes, httpStats: httpScopes,
+             then: remaining.dropFirst())
+    }
+
+    /// Binds a listener's addresses one at a time, then starts `next`. For
+    /// each, the first worker binds (so that port 0 is settled once), then
+    /// the others bind the same port with SO_REUSEPORT, or share the first
+    /// socket when that is off.
+    private func bind(_ listener: ListenerConfig, _ addresses: ArraySlice<ListenerConfig.BindAddress>, stats: StatScope,
+                      proxyStats: [String: StatScope], httpStats: [String: StatScope], then next: ArraySlice<ListenerConfig>) {
+        guard let target = addresses.first else { startListeners(next); return }
+        let mainLoop = self.mainLoop
         let first = workers[0]
         let others = workers.dropFirst()
         first.loop.execute { [unowned self] in
             let result: Result<SharedListenSocket, EventLoopError>
             do throws(EventLoopError) {
-                let socket = try first.addListener(listener, address: listener.address, sharing: nil, stats: stats, proxyStats: proxyScopes, httpStats: httpScopes)
+                let socket = try first.addListener(listener, address: target.address, ipv4Compat: target.ipv4Compat, sharing: nil,
+                                                   stats: stats, proxyStats: proxyStats, httpStats: httpStats)
                 result = .success(try socket.makeShare())
             } catch {
                 result = .failure(error)
@@ -197,19 +208,20 @@ public final class Server: @unchecked Sendable {
             mainLoop.execute { [unowned self] in
                 switch result {
                 case .failure(let error):
-                    self.fail("cannot bind listener '\(listener.name)' to \(listener.address): \(error)")
+                    self.fail("cannot bind listener '\(listener.name)' to \(target.address): \(error)")
                 case .success(let shared):
                     let bound = shared.boundAddress
                     self.logger.info("listener '\(listener.name)' listening on \(bound)")
                     let pending = MainLoopCounter(others.count)
-                    if pending.value == 0 { self.startListeners(remaining.dropFirst()); return }
+                    if pending.value == 0 { self.bind(listener, addresses.dropFirst(), stats: stats, proxyStats: proxyStats, httpStats: httpStats, then: next); return }
                     let share = !(listener.reusePort && bound.isIP)
                     for worker in others {
                         worker.loop.execute { [unowned self] in
                             var failure: EventLoopError? = nil
                             do throws(EventLoopError) {
-                                _ = try worker.addListener(listener, address: bound, sharing: share ? shared : nil,
-                                                           stats: stats, proxyStats: proxyScopes, httpStats: httpScopes)
+                                _ = try worker.addListener(listener, address: bound, ipv4Compat: target.ipv4Compat,
+                                                           sharing: share ? shared : nil,
+                                                           stats: stats, proxyStats: proxyStats, httpStats: httpStats)
                             } catch {
                                 failure = error
                             }
@@ -220,7 +232,7 @@ public final class Server: @unchecked Sendable {
                                     return
                                 }
                                 pending.value -= 1
-                                if pending.value == 0 { self.startListeners(remaining.dropFirst()) }
+                                if pending.value == 0 { self.bind(listener, addresses.dropFirst(), stats: stats, proxyStats: proxyStats, httpStats: httpStats, then: next) }
                             }
                         }
                     }

@@ -484,6 +484,44 @@ def test_upstream_bind_config_sets_the_source_address(proxy, upstreams, http_ups
     assert http_up.conn_peers[0][0] == "127.0.0.6"
 
 
+def test_extra_source_address_is_used_for_hosts_of_its_family(proxy, upstreams, admin_port):
+    """Istio's InboundPassthroughCluster binds 127.0.0.6 for IPv4 and ::6
+    (here ::1, which loopback has) for IPv6: `extra_source_addresses`
+    (and the deprecated `additional_source_addresses`) give the address of
+    the other family, picked by the upstream host's family."""
+    up4 = upstreams(_peer_handler)
+    up6 = upstreams(_peer_handler, host="::1")
+    extra = {"address": {"address": "::1", "port_value": 0}}
+    listeners, clusters, expected = [], [], []
+    for field, value in (("extra_source_addresses", [extra]), ("additional_source_addresses", [extra["address"]])):
+        for up, seen in ((up4, "127.0.0.6"), (up6, "::1")):
+            name = f"{field[:5]}{len(clusters)}"
+            c = cluster(name, [up.address])
+            c["upstream_bind_config"] = {"source_address": {"address": "127.0.0.6", "port_value": 0}, field: value}
+            clusters.append(c)
+            port = free_port()
+            listeners.append(listener(name, socket_address("127.0.0.1", port), [filter_chain(name, name)]))
+            expected.append((port, seen))
+    proxy(bootstrap(admin_port, listeners, clusters))
+    for port, seen in expected:
+        with connect("127.0.0.1", port) as c:
+            assert recv_line(c).decode() == seen
+
+
+def test_additional_addresses_share_one_listener(proxy, upstreams, admin_port):
+    """`additional_addresses` (Istio's dual-stack listeners): one listener,
+    its chains and its stats, on every address."""
+    up = upstreams(ident_echo_handler(b"up"))
+    port4, port6 = free_port(), free_port("::1")
+    lst = listener("dual", socket_address("127.0.0.1", port4), [filter_chain("up", "dual")])
+    lst["additional_addresses"] = [{"address": socket_address("::1", port6)}]
+    p = proxy(bootstrap(admin_port, [lst], [cluster("up", [up.address])]))
+    for host, port in (("127.0.0.1", port4), ("::1", port6)):
+        with connect(host, port) as c:
+            assert recv_line(c) == b"up"
+    p.wait_for_stats({"tcp.dual.downstream_cx_total": 2, f"listener.127.0.0.1_{port4}.downstream_cx_total": 2})
+
+
 def test_bind_to_unavailable_source_address_fails_the_connect(proxy, upstreams, admin_port):
     """A source address the host does not have: the bind fails, the
     attempt counts as a connect failure and the downstream is closed.

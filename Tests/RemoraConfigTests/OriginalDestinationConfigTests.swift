@@ -147,4 +147,60 @@ import RemoraCore
         #expect(freebind?.isUnsupported == true)
         #expect(error(yaml(clusterExtra: "    upstream_bind_config: {}")) == nil)
     }
+
+    @Test func extraSourceAddressIsPickedByTheHostFamily() throws {
+        for field in ["extra_source_addresses: [{address: {address: '::6', port_value: 0}}]",
+                      "additional_source_addresses: [{address: '::6', port_value: 0}]"] {
+            let cluster = try compile(yaml(clusterExtra: """
+                    upstream_bind_config: {source_address: {address: 127.0.0.6, port_value: 0}, \(field)}
+                """)).clusters[0]
+            let v4 = SocketAddress.ip("127.0.0.6", port: 0), v6 = SocketAddress.ip("::6", port: 0)
+            #expect(cluster.sourceAddress == v4 && cluster.extraSourceAddress == v6)
+            #expect(cluster.sourceAddress(for: SocketAddress.ip("10.0.0.1", port: 80)!) == v4)
+            #expect(cluster.sourceAddress(for: SocketAddress.ip("fd00::1", port: 80)!) == v6)
+        }
+    }
+
+    /// Envoy 1.40's messages for the extra source address rules.
+    @Test func extraSourceAddressChecks() {
+        func bindError(_ bind: String) -> ConfigError? {
+            error(yaml(clusterExtra: "    upstream_bind_config: {\(bind)}"))
+        }
+        let source = "source_address: {address: 127.0.0.6, port_value: 0}"
+        let same = bindError("\(source), extra_source_addresses: [{address: {address: 127.0.0.7, port_value: 0}}]")
+        #expect(same?.reason.hasPrefix("Cluster pass's upstream binding config has two same IP version source addresses.") == true)
+        #expect(same?.path == "static_resources.clusters[0].upstream_bind_config.extra_source_addresses[0]")
+        let two = bindError("\(source), extra_source_addresses: [{address: {address: '::6', port_value: 0}}, {address: {address: '::7', port_value: 0}}]")
+        #expect(two?.reason.hasPrefix("Cluster pass's upstream binding config has more than one extra/additional source addresses.") == true)
+        let both = bindError("\(source), extra_source_addresses: [{address: {address: '::6', port_value: 0}}], "
+            + "additional_source_addresses: [{address: '::6', port_value: 0}]")
+        #expect(both?.reason == "Can't specify both `extra_source_addresses` and `additional_source_addresses` in the Cluster pass's upstream binding config")
+        let noSource = bindError("extra_source_addresses: [{address: {address: '::6', port_value: 0}}]")
+        #expect(noSource?.reason.hasSuffix("Extra/additional addresses cannot be specified if source_address is not set.") == true)
+        let options = bindError("\(source), extra_source_addresses: [{address: {address: '::6', port_value: 0}, socket_options: {}}]")
+        #expect(options?.path == "static_resources.clusters[0].upstream_bind_config.extra_source_addresses[0].socket_options")
+        #expect(options?.isUnsupported == true)
+    }
+
+    @Test func additionalAddressesCompile() throws {
+        let listener = try compile(yaml(listenerExtra: """
+                additional_addresses:
+                - address: {socket_address: {address: '::', port_value: 15001, ipv4_compat: true}}
+            """)).listeners[0]
+        #expect(listener.bindAddresses == [
+            .init(address: SocketAddress.ip("0.0.0.0", port: 15001)!, ipv4Compat: false),
+            .init(address: SocketAddress.ip("::", port: 15001)!, ipv4Compat: true),
+        ])
+        let pipe = error(yaml(listenerExtra: """
+                additional_addresses:
+                - address: {pipe: {path: /tmp/x.sock}}
+            """))
+        #expect(pipe?.path == "static_resources.listeners[0].additional_addresses[0]" && pipe?.isUnsupported == true)
+        let options = error(yaml(listenerExtra: """
+                additional_addresses:
+                - address: {socket_address: {address: '::', port_value: 15001}}
+                  socket_options: {}
+            """))
+        #expect(options?.path == "static_resources.listeners[0].additional_addresses[0].socket_options")
+    }
 }

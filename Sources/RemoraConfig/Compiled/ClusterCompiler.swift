@@ -103,9 +103,9 @@ enum ClusterCompiler {
             // the same way so that what one refuses the other does too.
             _ = try originalDestinationOptions(cluster, at: path)
         }
-        let sourceAddress = cluster.hasUpstreamBindConfig
-            ? try bindSourceAddress(cluster.upstreamBindConfig, at: FieldPath.join(path, "upstream_bind_config"))
-            : nil
+        let (sourceAddress, extraSourceAddress) = cluster.hasUpstreamBindConfig
+            ? try bindSourceAddresses(cluster.upstreamBindConfig, cluster: cluster.name, at: FieldPath.join(path, "upstream_bind_config"))
+            : (nil, nil)
 
         let limit = cluster.hasPerConnectionBufferLimitBytes
             ? Int(cluster.perConnectionBufferLimitBytes.value) : ConfigCompiler.defaultBufferLimit
@@ -115,7 +115,8 @@ enum ClusterCompiler {
             : CircuitBreakers()
         return ClusterConfig(
             name: cluster.name, discovery: discovery, connectTimeoutMilliseconds: connectTimeout,
-            loadBalancing: lb, bufferLimitBytes: limit, http: http, circuitBreakers: breakers, sourceAddress: sourceAddress
+            loadBalancing: lb, bufferLimitBytes: limit, http: http, circuitBreakers: breakers, sourceAddress: sourceAddress,
+            extraSourceAddress: extraSourceAddress
         )
     }
 
@@ -144,14 +145,54 @@ enum ClusterCompiler {
         return options
     }
 
-    /// `upstream_bind_config`: only `source_address` (an IP address and a
-    /// port, usually 0) is implemented.
-    private static func bindSourceAddress(_ bind: Envoy_Config_Core_V3_BindConfig, at path: String) throws(ConfigError) -> SocketAddress? {
-        try SupportedFields.require(bind, only: ["source_address"], at: path)
+    /// `upstream_bind_config`: `source_address` (an IP address and a port,
+    /// usually 0) and one extra source address of the other IP family
+    /// (`extra_source_addresses`, or the deprecated
+    /// `additional_source_addresses`), checked with Envoy's messages.
+    private static func bindSourceAddresses(
+        _ bind: Envoy_Config_Core_V3_BindConfig, cluster name: String, at path: String
+    ) throws(ConfigError) -> (SocketAddress?, SocketAddress?) {
+        try SupportedFields.require(bind, only: ["source_address", "extra_source_addresses", "additional_source_addresses"], at: path)
+        var extras: [(SocketAddress, String)] = []
+        for (i, extra) in bind.extraSourceAddresses.enumerated() {
+            let ep = FieldPath.index(FieldPath.join(path, "extra_source_addresses"), i)
+            try SupportedFields.require(extra, only: ["address"], at: ep)
+            guard extra.hasAddress else { throw .missing(at: FieldPath.join(ep, "address")) }
+            extras.append((try sourceAddress(extra.address, at: FieldPath.join(ep, "address")), ep))
+        }
+        for (i, extra) in bind.additionalSourceAddresses.enumerated() {
+            let ep = FieldPath.index(FieldPath.join(path, "additional_source_addresses"), i)
+            extras.append((try sourceAddress(extra, at: ep), ep))
+        }
+        let config = "Cluster \(name)'s upstream binding config"
+        if !bind.extraSourceAddresses.isEmpty && !bind.additionalSourceAddresses.isEmpty {
+            throw .invalid("Can't specify both `extra_source_addresses` and `additional_source_addresses` in the \(config)", at: path)
+        }
         // An empty bind config binds nothing (Envoy accepts it).
-        guard bind.hasSourceAddress else { return nil }
-        let sp = FieldPath.join(path, "source_address")
-        let socket = bind.sourceAddress
+        guard bind.hasSourceAddress else {
+            guard extras.isEmpty else {
+                throw .invalid("\(config) has extra/additional source addresses but no source_address. "
+                    + "Extra/additional addresses cannot be specified if source_address is not set.", at: path)
+            }
+            return (nil, nil)
+        }
+        let source = try sourceAddress(bind.sourceAddress, at: FieldPath.join(path, "source_address"))
+        guard let (extra, extraPath) = extras.first else { return (source, nil) }
+        guard extras.count == 1 else {
+            throw .invalid("\(config) has more than one extra/additional source addresses. Only one extra/additional source "
+                + "can be supported in BindConfig's extra_source_addresses/additional_source_addresses field", at: extras[1].1)
+        }
+        switch (source, extra) {
+        case (.v4, .v4), (.v6, .v6):
+            throw .invalid("\(config) has two same IP version source addresses. Only two different IP version source addresses "
+                + "can be supported in BindConfig's source_address and extra_source_addresses/additional_source_addresses fields",
+                at: extraPath)
+        default:
+            return (source, extra)
+        }
+    }
+
+    private static func sourceAddress(_ socket: Envoy_Config_Core_V3_SocketAddress, at sp: String) throws(ConfigError) -> SocketAddress {
         try SupportedFields.require(socket, only: ["address", "port_value", "protocol"], at: sp)
         guard socket.protocol == .tcp else {
             throw .unsupported("only TCP source addresses are implemented", at: FieldPath.join(sp, "protocol"))

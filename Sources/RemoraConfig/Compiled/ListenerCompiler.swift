@@ -14,6 +14,7 @@ enum ListenerCompiler {
             "name", "address", "filter_chains", "default_filter_chain", "stat_prefix",
             "per_connection_buffer_limit_bytes", "metadata", "traffic_direction", "enable_reuse_port",
             "tcp_backlog_size", "drain_type", "listener_filters", "use_original_dst", "bind_to_port",
+            "additional_addresses",
         ], at: path)
         guard listener.hasAddress else { throw .missing(at: FieldPath.join(path, "address")) }
         let address = try AddressCompiler.listenAddress(listener.address, at: FieldPath.join(path, "address"))
@@ -48,9 +49,8 @@ enum ListenerCompiler {
         config.restoresOriginalDestination = try compileListenerFilters(listener.listenerFilters, at: path)
         config.useOriginalDestination = listener.hasUseOriginalDst && listener.useOriginalDst.value
         config.bindToPort = listener.hasBindToPort ? listener.bindToPort.value : true
-        if case .v6 = address, case .socketAddress(let socket)? = listener.address.address {
-            config.ipv4Compat = socket.ipv4Compat
-        }
+        config.ipv4Compat = ipv4Compat(address, listener.address)
+        config.additionalAddresses = try compileAdditionalAddresses(listener, main: address, at: path)
         if config.useOriginalDestination || config.restoresOriginalDestination || !config.bindToPort {
             guard address.isIP else {
                 let field = config.useOriginalDestination ? "use_original_dst"
@@ -59,6 +59,30 @@ enum ListenerCompiler {
             }
         }
         return config
+    }
+
+    private static func ipv4Compat(_ address: SocketAddress, _ proto: Envoy_Config_Core_V3_Address) -> Bool {
+        guard case .v6 = address, case .socketAddress(let socket)? = proto.address else { return false }
+        return socket.ipv4Compat
+    }
+
+    /// `additional_addresses`: IP addresses only, on an IP listener (what
+    /// Istio's dual-stack listeners use); `socket_options` are refused.
+    static func compileAdditionalAddresses(
+        _ listener: Envoy_Config_Listener_V3_Listener, main: SocketAddress, at path: String
+    ) throws(ConfigError) -> [ListenerConfig.BindAddress] {
+        var result: [ListenerConfig.BindAddress] = []
+        for (i, additional) in listener.additionalAddresses.enumerated() {
+            let ap = FieldPath.index(FieldPath.join(path, "additional_addresses"), i)
+            try SupportedFields.require(additional, only: ["address"], at: ap)
+            guard additional.hasAddress else { throw .missing(at: FieldPath.join(ap, "address")) }
+            let address = try AddressCompiler.listenAddress(additional.address, at: FieldPath.join(ap, "address"))
+            guard address.isIP, main.isIP else {
+                throw .unsupported("only IP listeners can have additional addresses, and only IP ones", at: ap)
+            }
+            result.append(.init(address: address, ipv4Compat: ipv4Compat(address, additional.address)))
+        }
+        return result
     }
 
     static let originalDestinationType = Envoy_Extensions_Filters_Listener_OriginalDst_V3_OriginalDst.protoMessageName

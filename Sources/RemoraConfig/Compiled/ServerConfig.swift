@@ -48,6 +48,25 @@ public struct ListenerConfig: Sendable {
     /// `socket_address.ipv4_compat` on an IPv6 address: the socket is not
     /// v6-only, so `::` takes IPv4 connections too.
     public var ipv4Compat = false
+    /// `additional_addresses`: more sockets of this listener (Istio's
+    /// dual-stack listeners add `[::]:<port>` to `0.0.0.0:<port>`). Their
+    /// connections are the listener's own: same chains and stats.
+    public var additionalAddresses: [BindAddress] = []
+
+    /// One address a listener binds, with its own `ipv4_compat`.
+    public struct BindAddress: Sendable, Equatable {
+        public var address: SocketAddress
+        public var ipv4Compat: Bool
+        public init(address: SocketAddress, ipv4Compat: Bool) {
+            self.address = address
+            self.ipv4Compat = ipv4Compat
+        }
+    }
+
+    /// The main address, then the additional ones.
+    public var bindAddresses: [BindAddress] {
+        [BindAddress(address: address, ipv4Compat: ipv4Compat)] + additionalAddresses
+    }
 
     /// Envoy's selection among chains that match only on destination port:
     /// a chain naming the port wins over one that names none; then the
@@ -155,6 +174,18 @@ public struct ClusterConfig: Sendable, Equatable {
     /// `upstream_bind_config.source_address`: upstream sockets are bound to
     /// this address (port 0 lets the kernel choose) before they connect.
     public var sourceAddress: SocketAddress?
+    /// `upstream_bind_config.extra_source_addresses` (or the deprecated
+    /// `additional_source_addresses`): at most one, of the other IP family.
+    public var extraSourceAddress: SocketAddress?
+
+    /// Envoy's `DefaultLocalAddressSelector`: the source address of the
+    /// host's IP family if there is one, else `source_address`.
+    public func sourceAddress(for host: SocketAddress) -> SocketAddress? {
+        switch (extraSourceAddress, host) {
+        case (.v4?, .v4), (.v6?, .v6): return extraSourceAddress
+        default: return sourceAddress
+        }
+    }
 }
 
 public struct DNSEndpoint: Sendable, Equatable {

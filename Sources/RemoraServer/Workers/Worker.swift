@@ -71,7 +71,7 @@ final class Worker: @unchecked Sendable {
     }
 
     /// Binds (or, for shared sockets, adopts) a listener and starts accepting.
-    func addListener(_ config: ListenerConfig, address: SocketAddress, sharing shared: SharedListenSocket?,
+    func addListener(_ config: ListenerConfig, address: SocketAddress, ipv4Compat: Bool, sharing shared: SharedListenSocket?,
                      stats: StatScope, proxyStats: [String: StatScope], httpStats: [String: StatScope]) throws(EventLoopError) -> Listener {
         loop.assertInLoop()
         let socket: Listener
@@ -79,7 +79,7 @@ final class Worker: @unchecked Sendable {
             socket = try Listener.adopt(loop: loop, duplicating: shared)
         } else {
             socket = try Listener.bind(loop: loop, address: address, reusePort: config.reusePort && address.isIP, backlog: config.backlog,
-                                       ipv4Compat: config.ipv4Compat)
+                                       ipv4Compat: ipv4Compat)
         }
         let active = ActiveListener(
             config: config, socket: socket, stats: stats.stats(ListenerStat.self, thread: index),
@@ -102,7 +102,7 @@ final class Worker: @unchecked Sendable {
             proxyStats: proxyStats.mapValues { $0.stats(TcpProxyStat.self, thread: index) },
             httpStats: httpStats.mapValues { $0.stats(HTTPStat.self, thread: index) })
         listeners.append(active)
-        listenersByAddress[config.address] = active
+        for bind in config.bindAddresses { listenersByAddress[bind.address] = active }
     }
 
     /// Envoy's `getBalancedHandlerByAddress`: the listener whose address is
@@ -114,7 +114,9 @@ final class Worker: @unchecked Sendable {
         switch destination {
         case .v4:
             if let any = listenersByAddress[.v4(0, port: port)] { return any }
-            guard let dual = listenersByAddress[.v6(high: 0, low: 0, port: port)], dual.config.ipv4Compat else { return nil }
+            let any6 = SocketAddress.v6(high: 0, low: 0, port: port)
+            guard let dual = listenersByAddress[any6],
+                  dual.config.bindAddresses.contains(where: { $0.address == any6 && $0.ipv4Compat }) else { return nil }
             return dual
         case .v6: return listenersByAddress[.v6(high: 0, low: 0, port: port)]
         case .unix: return nil

@@ -80,7 +80,7 @@ public final class WorkerCluster {
             loop: loop, host: host, connectTimeoutMilliseconds: config.connectTimeoutMilliseconds,
             idleTimeoutMilliseconds: http.common.idleTimeoutMilliseconds ?? 0,
             maxRequestsPerConnection: Int(http.common.maxRequestsPerConnection),
-            bufferLimitBytes: config.bufferLimitBytes, resources: resources, stats: stats, sourceAddress: config.sourceAddress)
+            bufferLimitBytes: config.bufferLimitBytes, resources: resources, stats: stats, sourceAddress: config.sourceAddress(for: host))
         // Not weak (a side table would put every retain of the cluster, one
         // per request, on the slow path): `deinit` clears the callback.
         pool.onDrained = { [unowned(unsafe) self] pool in

@@ -81,7 +81,7 @@ public final class TcpProxySession: ConnectionDelegate {
         cluster.stats.add(.upstreamCxTotal)
         cluster.stats.add(.upstreamCxActive)
         let started = loop.nowMilliseconds
-        attempt = Connection.connect(loop: loop, to: host, from: cluster.config.sourceAddress,
+        attempt = Connection.connect(loop: loop, to: host, from: cluster.config.sourceAddress(for: host),
                                      timeoutMilliseconds: cluster.config.connectTimeoutMilliseconds) { [weak self] result in
             guard let self else { return }
             self.attempt = nil
