@@ -3,7 +3,10 @@
 
 * ``serve NAME ADDR:PORT...`` — for each connection: reads one line and
   answers ``NAME saw PEER_IP got LINE`` (PEER_IP is the client's address as
-  the server sees it), then closes.  Prints ``ready`` once listening.
+  the server sees it), then closes.  When the line is an HTTP/1.1 request
+  line, it reads the request's head and answers the same text as the body
+  of a ``200`` response (LINE is then ``METHOD TARGET host=HOST``).  Prints
+  ``ready`` once listening.
 * ``forward [--map ORIG=TARGET]...`` — a stand-in for Remora's capture
   listeners: listens on 15001 (outbound) and 15006 (inbound), IPv4 and, where
   the namespace has it, IPv6; then drops to uid/gid 1337.  For each
@@ -58,9 +61,19 @@ def serve(name: str, addrs: list[str]) -> None:
     def loop(sock: socket.socket) -> None:
         while True:
             conn, peer = sock.accept()
-            with conn:
-                line = read_line(conn)
-                conn.sendall(f"{name} saw {peer[0]} got {line.decode()}\n".encode())
+            with conn, conn.makefile("rb") as reader:
+                line = reader.readline().decode().strip()
+                if not line.endswith(" HTTP/1.1"):
+                    conn.sendall(f"{name} saw {peer[0]} got {line}\n".encode())
+                    continue
+                host = ""
+                while header := reader.readline().decode().strip():
+                    field, _, value = header.partition(":")
+                    if field.lower() == "host":
+                        host = value.strip()
+                method, target, _ = line.split(" ")
+                body = f"{name} saw {peer[0]} got {method} {target} host={host}\n".encode()
+                conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\nconnection: close\r\n\r\n" % len(body) + body)
 
     socks = [listen(*split_hostport(a)) for a in addrs]
     for s in socks:

@@ -2,13 +2,15 @@
 itself (not a stand-in) in a pod network namespace, a peer namespace joined
 by a veth (issue 11).
 
-Remora runs inside the pod as uid 1337 with an Istio-shaped bootstrap: a
-virtual outbound listener on 15001 and a virtual inbound one on 15006, each
-with the `original_dst` listener filter and a tcp_proxy to an
-`ORIGINAL_DST` cluster (the inbound one connecting from 127.0.0.6, as
-Istio's InboundPassthroughCluster does). An unmodified app's connections
-both ways go through Remora; while Remora is down, captured connections are
-refused (fail closed) and work again once it is back.
+Remora runs inside the pod as uid 1337 with the repository's Istio-shaped
+example bootstrap, examples/istio-sidecar.yaml, unchanged (for dual stack,
+with the two additions Istio makes: `[::]` additional addresses and `::6`
+as the inbound passthrough's IPv6 source): a virtual outbound listener on
+15001 handing port 80 to an HTTP listener and passing everything else
+through, a virtual inbound one on 15006 connecting to the app from
+127.0.0.6, readiness on 15021 and Prometheus on 15090. An unmodified app's
+connections both ways go through Remora; while Remora is down, captured
+connections are refused (fail closed) and work again once it is back.
 """
 
 from __future__ import annotations
@@ -19,58 +21,50 @@ import shutil
 import signal
 import stat
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 import support
-from test_iptables import PEER4, POD4, Netns, _skip_reason
+from test_iptables import PEER4, PEER6, POD4, POD6, Netns, _skip_reason, ipv6_nat_works
 
 pytestmark = pytest.mark.remora_only(reason="runs the remora binary inside the pod namespace as uid 1337")
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "istio-sidecar.yaml"
 ADMIN_PORT = 15000
+PEERS = Path(__file__).resolve().parent / "capture_peers.py"
 
 
-def bootstrap() -> dict:
-    def passthrough(name: str, **extra) -> dict:
-        c = {"name": name, "type": "ORIGINAL_DST", "lb_policy": "CLUSTER_PROVIDED", "connect_timeout": "1s"}
-        c.update(extra)
-        return c
-
-    def capture(name: str, port: int, cluster: str) -> dict:
-        return {
-            "name": name,
-            "address": {"socket_address": {"address": "0.0.0.0", "port_value": port}},
-            "use_original_dst": True,
-            "listener_filters": [{"name": "envoy.filters.listener.original_dst", "typed_config": {
-                "@type": "type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst"}}],
-            "filter_chains": [{"filters": [support.tcp_proxy_filter(cluster, name)]}],
-        }
-
-    return {
-        "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": ADMIN_PORT}}},
-        "static_resources": {
-            "listeners": [capture("virtualOutbound", 15001, "PassthroughCluster"),
-                          capture("virtualInbound", 15006, "InboundPassthroughCluster")],
-            "clusters": [passthrough("PassthroughCluster"),
-                         passthrough("InboundPassthroughCluster", upstream_bind_config={
-                             "source_address": {"address": "127.0.0.6", "port_value": 0}})],
-        },
-    }
+def bootstrap(dual_stack: bool) -> dict:
+    """The example bootstrap; for dual stack with Istio's additions."""
+    config = yaml.safe_load(EXAMPLE.read_text())
+    if dual_stack:
+        for listener in config["static_resources"]["listeners"]:
+            address = listener["address"]["socket_address"]
+            if address["address"] == "0.0.0.0":
+                listener["additional_addresses"] = [
+                    {"address": {"socket_address": {"address": "::", "port_value": address["port_value"]}}}]
+        for cluster in config["static_resources"]["clusters"]:
+            if cluster["name"] == "InboundPassthroughCluster":
+                cluster["upstream_bind_config"]["extra_source_addresses"] = [
+                    {"address": {"address": "::6", "port_value": 0}}]
+    return config
 
 
 class RemoraInPod:
     """Remora running in `ns` as uid/gid 1337 (the uid the capture rules
     exclude), from a config file that uid can read."""
 
-    def __init__(self, ns: Netns):
+    def __init__(self, ns: Netns, dual_stack: bool):
         self.ns = ns
         self.dir = Path(tempfile.mkdtemp(prefix="rmi-cap-"))
         os.chmod(self.dir, 0o755)
-        self.config = self.dir / "sidecar.yaml"
-        self.config.write_text(support.to_yaml(bootstrap()))
+        self.config = self.dir / "sidecar.json"
+        self.config.write_text(json.dumps(bootstrap(dual_stack)))
         os.chmod(self.config, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH | stat.S_IWUSR)
         self.log = self.dir / "remora.log"
         self.proc: subprocess.Popen | None = None
@@ -107,8 +101,14 @@ class RemoraInPod:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-@pytest.fixture
-def pod(tmp_path):
+def curl(ns: Netns, url: str) -> tuple[int, str]:
+    """GET `url` from inside `ns`: (status, body)."""
+    r = ns.run(["curl", "-s", "-g", "--max-time", "5", "-w", "\n%{http_code}", url])
+    body, _, status = r.stdout.rpartition("\n")
+    return int(status or 0), body.strip()
+
+
+def make_pod(tmp_path: Path, dual_stack: bool):
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
@@ -119,18 +119,26 @@ def pod(tmp_path):
     made: list[Netns] = []
     remora = None
     try:
-        ns, peer = Netns("pod", {}), None
+        ns = Netns("pod", {})
         made.append(ns)
+        if dual_stack and not ipv6_nat_works(ns):
+            pytest.skip("ip6tables nat or IPv6 unavailable in a namespace here")
         peer = Netns("peer", {})
         made.append(peer)
         ns.sh(f"ip link add v-pod type veth peer name v-peer netns {peer.name}")
         ns.sh(f"ip addr add {POD4}/24 dev v-pod && ip link set v-pod up")
         peer.sh(f"ip addr add {PEER4}/24 dev v-peer && ip link set v-peer up")
-        peer.start("serve", "peer", f"{PEER4}:80", log=tmp_path / "peer.log")
-        ns.start("serve", "app", "0.0.0.0:8080", log=tmp_path / "app.log")
-        remora = RemoraInPod(ns)
+        peer_addrs, app_addrs = [f"{PEER4}:80", f"{PEER4}:9000"], ["0.0.0.0:8080"]
+        if dual_stack:
+            ns.sh(f"ip -6 addr add {POD6}/64 dev v-pod nodad")
+            peer.sh(f"ip -6 addr add {PEER6}/64 dev v-peer nodad")
+            peer_addrs += [f"[{PEER6}]:80", f"[{PEER6}]:9000"]
+            app_addrs += ["[::]:8080"]
+        peer.start("serve", "peer", *peer_addrs, log=tmp_path / "peer.log")
+        ns.start("serve", "app", *app_addrs, log=tmp_path / "app.log")
+        remora = RemoraInPod(ns, dual_stack)
         remora.start()
-        ns.apply()
+        ns.apply(dual_stack=dual_stack)
         yield ns, peer, remora
     finally:
         if remora:
@@ -139,35 +147,93 @@ def pod(tmp_path):
             n.close()
 
 
-def test_app_traffic_both_ways_goes_through_remora(pod):
+@pytest.fixture
+def pod(tmp_path):
+    yield from make_pod(tmp_path, dual_stack=False)
+
+
+@pytest.fixture
+def pod6(tmp_path):
+    yield from make_pod(tmp_path, dual_stack=True)
+
+
+def test_example_bootstrap_validates():
+    r = subprocess.run([support.PROXY_BIN, "--mode", "validate", "-c", str(EXAMPLE)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_app_tcp_traffic_both_ways_goes_through_remora(pod):
     ns, peer, remora = pod
     # Outbound: the app's connection to the peer lands on 15001; Remora
     # recovers the destination and connects to it as uid 1337 (not captured
     # again), so the peer sees the pod's address.
-    assert ns.connect(PEER4, 80) == f"peer saw {POD4} got hi"
+    assert ns.connect(PEER4, 9000) == f"peer saw {POD4} got hi"
     # Inbound: the peer's connection to the app lands on 15006; Remora
     # connects to the app from 127.0.0.6.
     assert peer.connect(POD4, 8080) == "app saw 127.0.0.6 got hi"
     stats = remora.stats()
-    assert stats.get("tcp.virtualOutbound.downstream_cx_total") == 1, stats
-    assert stats.get("tcp.virtualInbound.downstream_cx_total") == 1, stats
+    assert stats.get("tcp.PassthroughCluster.downstream_cx_total") == 1, stats
+    assert stats.get("tcp.InboundPassthroughCluster.downstream_cx_total") == 1, stats
     assert stats.get("cluster.PassthroughCluster.upstream_cx_total") == 1, stats
     assert stats.get("cluster.InboundPassthroughCluster.upstream_cx_total") == 1, stats
     # Loopback traffic of the app is not captured.
     assert ns.connect("127.0.0.1", 8080) == "app saw 127.0.0.1 got hi"
-    assert remora.stats().get("tcp.virtualInbound.downstream_cx_total") == 1
+    assert remora.stats().get("tcp.InboundPassthroughCluster.downstream_cx_total") == 1
+
+
+def test_app_http_traffic_both_ways_goes_through_remora(pod):
+    ns, peer, remora = pod
+    # Outbound HTTP to port 80: virtualOutbound hands the connection to the
+    # HTTP listener for 0.0.0.0:80, whose route passes it through to the
+    # original destination.
+    assert curl(ns, f"http://{PEER4}/out?x=1") == (200, f"peer saw {POD4} got GET /out?x=1 host={PEER4}")
+    assert curl(ns, f"http://{PEER4}/again") == (200, f"peer saw {POD4} got GET /again host={PEER4}")
+    # Inbound HTTP reaches the app from 127.0.0.6.
+    assert curl(peer, f"http://{POD4}:8080/in") == (200, f"app saw 127.0.0.6 got GET /in host={POD4}:8080")
+    stats = remora.stats()
+    assert stats.get("http.outbound_0.0.0.0_80.downstream_rq_2xx") == 2, stats
+    assert stats.get("listener.0.0.0.0_80.downstream_cx_total") == 2, stats
+    assert stats.get("cluster.PassthroughCluster.upstream_rq_total") == 2, stats
+    assert stats.get("tcp.PassthroughCluster.downstream_cx_total") == 0, stats
+    assert stats.get("tcp.InboundPassthroughCluster.downstream_cx_total") == 1, stats
+
+
+def test_readiness_and_prometheus_ports_are_served_and_not_captured(pod):
+    ns, peer, remora = pod
+    assert curl(peer, f"http://{POD4}:15021/healthz/ready") == (200, "LIVE")
+    status, body = curl(peer, f"http://{POD4}:15090/stats/prometheus")
+    assert status == 200 and "envoy_server_live" in body, body[:500]
+    stats = remora.stats()
+    assert stats.get("http.agent.downstream_rq_2xx") == 1, stats
+    assert stats.get("http.stats.downstream_rq_2xx") == 1, stats
+    # Excluded from inbound capture (-d 15090,15021,15020): nothing went
+    # through virtualInbound.
+    assert stats.get("listener.0.0.0.0_15006.downstream_cx_total", 0) == 0, stats
+
+
+def test_dual_stack_ipv6_traffic_both_ways_goes_through_remora(pod6):
+    ns, peer, remora = pod6
+    assert ns.connect(PEER6, 9000) == f"peer saw {POD6} got hi"
+    assert peer.connect(POD6, 8080) == "app saw ::6 got hi"
+    assert curl(ns, f"http://[{PEER6}]/six") == (200, f"peer saw {POD6} got GET /six host=[{PEER6}]")
+    # IPv4 still works beside it.
+    assert ns.connect(PEER4, 9000) == f"peer saw {POD4} got hi"
+    assert peer.connect(POD4, 8080) == "app saw 127.0.0.6 got hi"
+    stats = remora.stats()
+    assert stats.get("tcp.PassthroughCluster.downstream_cx_total") == 2, stats
+    assert stats.get("tcp.InboundPassthroughCluster.downstream_cx_total") == 2, stats
+    assert stats.get("http.outbound_0.0.0.0_80.downstream_rq_2xx") == 1, stats
 
 
 def test_capture_fails_closed_while_remora_is_down(pod):
     ns, peer, remora = pod
     remora.stop()
-    out = ns.run([sys_executable(), str(Path(__file__).resolve().parent / "capture_peers.py"),
-                  "connect", PEER4, "80", "hi"])
-    assert out.returncode != 0, f"captured traffic bypassed a stopped proxy: {out.stdout}"
+    for argv in ([sys.executable, str(PEERS), "connect", PEER4, "9000", "hi"],
+                 ["curl", "-s", "--max-time", "3", f"http://{PEER4}/"]):
+        out = ns.run(argv)
+        assert out.returncode != 0, f"captured traffic bypassed a stopped proxy: {out.stdout}"
+    out = peer.run([sys.executable, str(PEERS), "connect", POD4, "8080", "hi"])
+    assert out.returncode != 0, f"inbound traffic bypassed a stopped proxy: {out.stdout}"
     remora.start()
-    assert ns.connect(PEER4, 80) == f"peer saw {POD4} got hi"
-
-
-def sys_executable() -> str:
-    import sys
-    return sys.executable
+    assert ns.connect(PEER4, 9000) == f"peer saw {POD4} got hi"
+    assert curl(ns, f"http://{PEER4}/back")[0] == 200
