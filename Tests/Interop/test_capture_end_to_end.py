@@ -39,9 +39,12 @@ ADMIN_PORT = 15000
 PEERS = Path(__file__).resolve().parent / "capture_peers.py"
 
 
-def bootstrap(dual_stack: bool) -> dict:
-    """The example bootstrap; for dual stack with Istio's additions."""
+def bootstrap(dual_stack: bool, registry_only: bool = False) -> dict:
+    """The example bootstrap; for dual stack with Istio's additions; for
+    `outboundTrafficPolicy: REGISTRY_ONLY` as Istio writes it."""
     config = yaml.safe_load(EXAMPLE.read_text())
+    if registry_only:
+        make_registry_only(config)
     if dual_stack:
         for listener in config["static_resources"]["listeners"]:
             address = listener["address"]["socket_address"]
@@ -55,16 +58,41 @@ def bootstrap(dual_stack: bool) -> dict:
     return config
 
 
+def make_registry_only(config: dict) -> None:
+    """REGISTRY_ONLY as Istio expresses it: the outbound catch-all TCP chain
+    goes to BlackHoleCluster, the HTTP catch-all virtual host is `block_all`
+    (502), and only services in the registry have listeners: here the
+    peer's port 9000, as a `bind_to_port: false` listener of its address
+    with a cluster of its own."""
+    resources = config["static_resources"]
+    listeners = {lst["name"]: lst for lst in resources["listeners"]}
+    for chain in listeners["virtualOutbound"]["filter_chains"]:
+        if chain["name"] == "virtualOutbound-catchall-tcp":
+            chain["filters"][0]["typed_config"].update(stat_prefix="BlackHoleCluster", cluster="BlackHoleCluster")
+    hcm = listeners["0.0.0.0_80"]["filter_chains"][0]["filters"][0]["typed_config"]
+    hcm["route_config"]["virtual_hosts"] = [{"name": "block_all", "domains": ["*"], "routes": [
+        {"name": "block_all", "match": {"prefix": "/"}, "direct_response": {"status": 502}}]}]
+    service = "outbound|9000||peer.default.svc.cluster.local"
+    resources["listeners"].append({
+        "name": f"{PEER4}_9000", "bind_to_port": False, "traffic_direction": "OUTBOUND",
+        "address": {"socket_address": {"address": PEER4, "port_value": 9000}},
+        "filter_chains": [{"filters": [support.tcp_proxy_filter(service, service)]}]})
+    resources["clusters"].append({
+        "name": service, "type": "STATIC", "connect_timeout": "1s", "load_assignment": {
+            "cluster_name": service, "endpoints": [{"lb_endpoints": [{"endpoint": {"address": {
+                "socket_address": {"address": PEER4, "port_value": 9000}}}}]}]}})
+
+
 class RemoraInPod:
     """Remora running in `ns` as uid/gid 1337 (the uid the capture rules
     exclude), from a config file that uid can read."""
 
-    def __init__(self, ns: Netns, dual_stack: bool):
+    def __init__(self, ns: Netns, dual_stack: bool, registry_only: bool):
         self.ns = ns
         self.dir = Path(tempfile.mkdtemp(prefix="rmi-cap-"))
         os.chmod(self.dir, 0o755)
         self.config = self.dir / "sidecar.json"
-        self.config.write_text(json.dumps(bootstrap(dual_stack)))
+        self.config.write_text(json.dumps(bootstrap(dual_stack, registry_only)))
         os.chmod(self.config, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH | stat.S_IWUSR)
         self.log = self.dir / "remora.log"
         self.proc: subprocess.Popen | None = None
@@ -108,7 +136,7 @@ def curl(ns: Netns, url: str) -> tuple[int, str]:
     return int(status or 0), body.strip()
 
 
-def make_pod(tmp_path: Path, dual_stack: bool):
+def make_pod(tmp_path: Path, dual_stack: bool = False, registry_only: bool = False):
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
@@ -128,7 +156,7 @@ def make_pod(tmp_path: Path, dual_stack: bool):
         ns.sh(f"ip link add v-pod type veth peer name v-peer netns {peer.name}")
         ns.sh(f"ip addr add {POD4}/24 dev v-pod && ip link set v-pod up")
         peer.sh(f"ip addr add {PEER4}/24 dev v-peer && ip link set v-peer up")
-        peer_addrs, app_addrs = [f"{PEER4}:80", f"{PEER4}:9000"], ["0.0.0.0:8080"]
+        peer_addrs, app_addrs = [f"{PEER4}:80", f"{PEER4}:9000", f"{PEER4}:9001"], ["0.0.0.0:8080"]
         if dual_stack:
             ns.sh(f"ip -6 addr add {POD6}/64 dev v-pod nodad")
             peer.sh(f"ip -6 addr add {PEER6}/64 dev v-peer nodad")
@@ -136,7 +164,7 @@ def make_pod(tmp_path: Path, dual_stack: bool):
             app_addrs += ["[::]:8080"]
         peer.start("serve", "peer", *peer_addrs, log=tmp_path / "peer.log")
         ns.start("serve", "app", *app_addrs, log=tmp_path / "app.log")
-        remora = RemoraInPod(ns, dual_stack)
+        remora = RemoraInPod(ns, dual_stack, registry_only)
         remora.start()
         ns.apply(dual_stack=dual_stack)
         yield ns, peer, remora
@@ -155,6 +183,11 @@ def pod(tmp_path):
 @pytest.fixture
 def pod6(tmp_path):
     yield from make_pod(tmp_path, dual_stack=True)
+
+
+@pytest.fixture
+def registry_only_pod(tmp_path):
+    yield from make_pod(tmp_path, registry_only=True)
 
 
 def test_example_bootstrap_validates():
@@ -223,6 +256,22 @@ def test_dual_stack_ipv6_traffic_both_ways_goes_through_remora(pod6):
     assert stats.get("tcp.PassthroughCluster.downstream_cx_total") == 2, stats
     assert stats.get("tcp.InboundPassthroughCluster.downstream_cx_total") == 2, stats
     assert stats.get("http.outbound_0.0.0.0_80.downstream_rq_2xx") == 1, stats
+
+
+def test_registry_only_passes_registered_services_and_blackholes_the_rest(registry_only_pod):
+    ns, peer, remora = registry_only_pod
+    # The registered service works.
+    assert ns.connect(PEER4, 9000) == f"peer saw {POD4} got hi"
+    # Anything else is dropped: TCP closed without a byte, HTTP 502.
+    out = ns.run([sys.executable, str(PEERS), "connect", PEER4, "9001", "hi"])
+    assert out.stdout.strip() == "", out.stdout
+    assert curl(ns, f"http://{PEER4}/")[0] == 502
+    stats = remora.stats()
+    assert stats.get("cluster.outbound|9000||peer.default.svc.cluster.local.upstream_cx_total") == 1, stats
+    assert stats.get("tcp.BlackHoleCluster.downstream_cx_total") == 1, stats
+    assert stats.get("cluster.BlackHoleCluster.upstream_cx_none_healthy") == 1, stats
+    assert stats.get("cluster.PassthroughCluster.upstream_cx_total") == 0, stats
+    assert stats.get("http.outbound_0.0.0.0_80.downstream_rq_5xx") == 1, stats
 
 
 def test_capture_fails_closed_while_remora_is_down(pod):
