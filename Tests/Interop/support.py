@@ -361,11 +361,12 @@ class ProxyProcess:
         raise AssertionError("no VmRSS in /proc/<pid>/status")
 
 
-def run_validate(config_path: Path, timeout: float = 30.0) -> subprocess.CompletedProcess:
+def run_validate(config_path: Path, timeout: float = 30.0,
+                 extra_args: Iterable[str] = ()) -> subprocess.CompletedProcess:
     if not os.path.exists(PROXY_BIN):
         raise ProxyStartError(f"proxy binary not found: {PROXY_BIN} (set PROXY_BIN)")
     argv = _base_argv() + ["--mode", "validate", "-c", str(config_path), "-l", PROXY_LOG_LEVEL]
-    argv += envoy_side_by_side_flags()
+    argv += envoy_side_by_side_flags() + list(extra_args)
     return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
 
 
