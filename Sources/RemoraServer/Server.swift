@@ -17,9 +17,12 @@ public struct ServerOptions: Sendable {
     public var serviceCluster: String?
     public var serviceNode: String?
     public var version: String
+    /// `--file-flush-interval-msec`: how often access logs are written out.
+    public var fileFlushIntervalMilliseconds: UInt64
 
     public init(concurrency: Int, drainTimeSeconds: UInt64, configPath: String, logLevel: String,
-                serviceCluster: String?, serviceNode: String?, version: String) {
+                serviceCluster: String?, serviceNode: String?, version: String, fileFlushIntervalMilliseconds: UInt64 = 10_000) {
+        self.fileFlushIntervalMilliseconds = fileFlushIntervalMilliseconds
         self.concurrency = concurrency
         self.drainTimeSeconds = drainTimeSeconds
         self.configPath = configPath
@@ -53,6 +56,8 @@ public final class Server: @unchecked Sendable {
     private var exitCode: Int32 = 0
     private var drainedWorkers = 0
     private var listenerScopes: [StatScope] = []
+    /// The access-log files, written by their own flush thread.
+    let accessLogFiles: AccessLogFiles
 
     public init(config: ServerConfig, options: ServerOptions, logger: Logger) throws(EventLoopError) {
         self.config = config
@@ -62,12 +67,15 @@ public final class Server: @unchecked Sendable {
         store = StatsStore(workerCount: options.concurrency)
         serverStats = ServerStat.makeScope(in: store)
         startMilliseconds = mainLoop.nowMilliseconds
+        accessLogFiles = AccessLogFiles(store: store, flushIntervalMilliseconds: options.fileFlushIntervalMilliseconds)
     }
 
     /// Runs until the process is told to stop; returns the exit code.
     public func run() -> Int32 {
         mainLoop.execute { [self] in self.startUp() }
         mainLoop.run()
+        // What the access logs still buffer is written before exit.
+        accessLogFiles.stop()
         return exitCode
     }
 
@@ -91,6 +99,24 @@ public final class Server: @unchecked Sendable {
             }
         }
 
+        do {
+            // SIGUSR1 reopens the access logs (logrotate), as in Envoy.
+            signals.append(try SignalWatcher(loop: mainLoop, signal: SIGUSR1) { [unowned self] in
+                self.accessLogFiles.reopen()
+            })
+        } catch {
+            fail("cannot watch signal SIGUSR1: \(error)")
+            return
+        }
+        for path in config.accessLogPaths {
+            do throws(AccessLogFileError) {
+                _ = try accessLogFiles.file(path: path)
+            } catch {
+                fail("\(error)")
+                return
+            }
+        }
+
         if let adminConfig = config.admin {
             do {
                 admin = try AdminServer(loop: mainLoop, address: adminConfig.address) { [unowned self] request in
@@ -105,7 +131,8 @@ public final class Server: @unchecked Sendable {
 
         do {
             for i in 1...options.concurrency {
-                workers.append(Worker(index: i, loop: try EventLoop.startThread(name: "worker_\(i - 1)")))
+                workers.append(Worker(index: i, loop: try EventLoop.startThread(name: "worker_\(i - 1)"),
+                                      accessLogFiles: accessLogFiles))
             }
         } catch {
             fail("cannot start workers: \(error)")

@@ -37,6 +37,9 @@ struct RemoraCommand: ParsableCommand {
     @Option(name: [.short, .customLong("log-level")], help: "trace, debug, info, warning, error, critical, off.")
     var logLevel: String = "info"
 
+    @Option(name: .customLong("file-flush-interval-msec"), help: "How often access-log files are written out (ms).")
+    var fileFlushIntervalMilliseconds: UInt64 = 10_000
+
     @Option(name: .customLong("service-cluster"), help: "Overrides node.cluster.")
     var serviceCluster: String?
 
@@ -96,7 +99,7 @@ struct RemoraCommand: ParsableCommand {
         let options = ServerOptions(
             concurrency: workers, drainTimeSeconds: drainTimeSeconds, configPath: configPath ?? "",
             logLevel: logLevel, serviceCluster: serviceCluster, serviceNode: serviceNode,
-            version: "remora/\(Self.version)/RELEASE")
+            version: "remora/\(Self.version)/RELEASE", fileFlushIntervalMilliseconds: fileFlushIntervalMilliseconds)
         logger.info("starting remora \(Self.version) with \(workers) worker(s), config \(described)")
         let server: Server
         do {

@@ -14,7 +14,7 @@ enum ListenerCompiler {
             "name", "address", "filter_chains", "default_filter_chain", "stat_prefix",
             "per_connection_buffer_limit_bytes", "metadata", "traffic_direction", "enable_reuse_port",
             "tcp_backlog_size", "drain_type", "listener_filters", "use_original_dst", "bind_to_port",
-            "additional_addresses",
+            "additional_addresses", "access_log",
         ], at: path)
         guard listener.hasAddress else { throw .missing(at: FieldPath.join(path, "address")) }
         let address = try AddressCompiler.listenAddress(listener.address, at: FieldPath.join(path, "address"))
@@ -51,6 +51,7 @@ enum ListenerCompiler {
         config.bindToPort = listener.hasBindToPort ? listener.bindToPort.value : true
         config.ipv4Compat = ipv4Compat(address, listener.address)
         config.additionalAddresses = try compileAdditionalAddresses(listener, main: address, at: path)
+        config.accessLogs = try AccessLogCompiler.compile(listener.accessLog, at: FieldPath.join(path, "access_log"))
         if config.useOriginalDestination || config.restoresOriginalDestination || !config.bindToPort {
             guard address.isIP else {
                 let field = config.useOriginalDestination ? "use_original_dst"
@@ -174,7 +175,7 @@ enum ListenerCompiler {
     static func compileTcpProxy(
         _ proxy: Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy, at path: String
     ) throws(ConfigError) -> TcpProxyConfig {
-        try SupportedFields.require(proxy, only: ["stat_prefix", "cluster", "idle_timeout", "max_connect_attempts"], at: path)
+        try SupportedFields.require(proxy, only: ["stat_prefix", "cluster", "idle_timeout", "max_connect_attempts", "access_log"], at: path)
         guard !proxy.statPrefix.isEmpty else { throw .missing(at: FieldPath.join(path, "stat_prefix")) }
         guard case .cluster(let cluster)? = proxy.clusterSpecifier, !cluster.isEmpty else {
             throw .missing(at: FieldPath.join(path, "cluster"))
@@ -189,7 +190,10 @@ enum ListenerCompiler {
             }
             attempts = Int(proxy.maxConnectAttempts.value)
         }
-        return TcpProxyConfig(statPrefix: proxy.statPrefix, cluster: cluster, idleTimeoutMilliseconds: idle, maxConnectAttempts: attempts)
+        var config = TcpProxyConfig(statPrefix: proxy.statPrefix, cluster: cluster, idleTimeoutMilliseconds: idle,
+                                    maxConnectAttempts: attempts)
+        config.accessLogs = try AccessLogCompiler.compile(proxy.accessLog, at: FieldPath.join(path, "access_log"))
+        return config
     }
 }
 

@@ -11,6 +11,21 @@ public struct ServerConfig: Sendable {
     public func cluster(named name: String) -> ClusterConfig? {
         clusters.first { $0.name == name }
     }
+
+    /// Every access-log path of every listener, connection manager and
+    /// `tcp_proxy` (opened at start-up, before anything is logged).
+    public var accessLogPaths: [String] {
+        var lists: [AccessLogList] = []
+        for listener in listeners {
+            lists.append(listener.accessLogs)
+            for chain in listener.filterChains + (listener.defaultFilterChain.map { [$0] } ?? []) {
+                if let hcm = chain.httpConnectionManager { lists.append(hcm.accessLogs) }
+                if let proxy = chain.tcpProxy { lists.append(proxy.accessLogs) }
+            }
+        }
+        var seen: Set<String> = []
+        return lists.flatMap(\.entries).map(\.destination.path).filter { seen.insert($0).inserted }
+    }
 }
 
 public struct NodeInfo: Sendable, Equatable {
@@ -48,6 +63,8 @@ public struct ListenerConfig: Sendable {
     /// `socket_address.ipv4_compat` on an IPv6 address: the socket is not
     /// v6-only, so `::` takes IPv4 connections too.
     public var ipv4Compat = false
+    /// `access_log` of the listener: connections no filter chain takes.
+    public var accessLogs = AccessLogList.none
     /// `additional_addresses`: more sockets of this listener (Istio's
     /// dual-stack listeners add `[::]:<port>` to `0.0.0.0:<port>`). Their
     /// connections are the listener's own: same chains and stats.
@@ -115,6 +132,8 @@ public struct TcpProxyConfig: Sendable, Equatable {
     /// 0 disables the timeout. Envoy's default is one hour.
     public var idleTimeoutMilliseconds: UInt64
     public var maxConnectAttempts: Int
+    /// `access_log`: one line per connection, written when it ends.
+    public var accessLogs = AccessLogList.none
 }
 
 public struct ClusterConfig: Sendable, Equatable {

@@ -21,7 +21,7 @@ enum HttpConnectionManagerCompiler {
             "generate_request_id", "preserve_external_request_id", "always_set_request_id_in_response",
             "upgrade_configs", "normalize_path", "merge_slashes", "path_with_escaped_slashes_action",
             "strip_matching_host_port", "strip_any_host_port", "strip_trailing_host_dot",
-            "stream_error_on_invalid_http_message",
+            "stream_error_on_invalid_http_message", "access_log",
         ], at: path)
         guard !config.statPrefix.isEmpty else { throw .missing(at: FieldPath.join(path, "stat_prefix")) }
 
@@ -117,7 +117,7 @@ enum HttpConnectionManagerCompiler {
                            at: FieldPath.join(path, "strip_any_host_port"))
         }
 
-        return HttpConnectionManagerConfig(
+        var compiled = HttpConnectionManagerConfig(
             statPrefix: config.statPrefix, codec: codec, routeTable: routeTable, httpFilters: filters,
             serverName: config.serverName.isEmpty ? "envoy" : config.serverName,
             serverHeaderTransformation: serverTransformation,
@@ -140,6 +140,8 @@ enum HttpConnectionManagerCompiler {
             stripTrailingHostDot: config.stripTrailingHostDot,
             streamErrorOnInvalidHTTPMessage: config.hasStreamErrorOnInvalidHTTPMessage
                 ? config.streamErrorOnInvalidHTTPMessage.value : false)
+        compiled.accessLogs = try AccessLogCompiler.compile(config.accessLog, at: FieldPath.join(path, "access_log"))
+        return compiled
     }
 
     /// `http_filters`: Envoy's `FilterChainHelper::processFilters`. A filter

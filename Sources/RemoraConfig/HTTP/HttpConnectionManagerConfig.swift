@@ -87,6 +87,8 @@ public struct HttpConnectionManagerConfig: Sendable {
     public var stripTrailingHostDot: Bool
     /// `stream_error_on_invalid_http_message` (default false: close the connection).
     public var streamErrorOnInvalidHTTPMessage: Bool
+    /// `access_log`: one line per request, written when the stream ends.
+    public var accessLogs = AccessLogList.none
 
     /// The router's settings (the last filter), if the chain has one.
     public var router: RouterFilterConfig? {

@@ -20,14 +20,17 @@ final class Worker: @unchecked Sendable {
     private var clusters: [String: WorkerCluster] = [:]
     private var sessions: [ObjectIdentifier: AnyObject] = [:]
     private lazy var httpContext = HTTPWorkerContext(
-        loop: loop, seed: UInt64(index) &* 0x2545_F491_4F6C_DD1D ^ loop.nowMilliseconds
+        loop: loop, seed: UInt64(index) &* 0x2545_F491_4F6C_DD1D ^ loop.nowMilliseconds, accessLogs: accessLogs
     ) { [unowned self] name in self.clusters[name] }
     private var draining = false
     private var onDrained: (@Sendable () -> Void)?
+    /// This worker's access-log sets (its own buffer of each file).
+    private let accessLogs: WorkerAccessLogs
 
-    init(index: Int, loop: EventLoop) {
+    init(index: Int, loop: EventLoop, accessLogFiles: AccessLogFiles? = nil) {
         self.index = index
         self.loop = loop
+        self.accessLogs = WorkerAccessLogs(files: accessLogFiles, thread: index)
     }
 
     /// A listener socket this worker accepts on, with what it needs per connection.
@@ -145,6 +148,7 @@ final class Worker: @unchecked Sendable {
         let port = connection.localAddress?.port
         guard let chain = listener.config.filterChain(forDestinationPort: port) else {
             stats.add(.noFilterChainMatch)
+            logUnproxied(connection, listener: listener.config)
             closeUnproxied(connection, stats: stats, opened: opened)
             return
         }
@@ -169,7 +173,7 @@ final class Worker: @unchecked Sendable {
         }
         let session = TcpProxySession(
             loop: loop, downstream: connection, config: proxy, cluster: clusters[proxy.cluster],
-            stats: proxyStats
+            stats: proxyStats, accessLogs: accessLogs.set(for: proxy.accessLogs)
         ) { [unowned self] session in
             stats.add(.downstreamCxActive, -1)
             stats.add(.downstreamCxDestroy)
@@ -179,6 +183,19 @@ final class Worker: @unchecked Sendable {
         }
         sessions[ObjectIdentifier(session)] = session
         session.start()
+    }
+
+    /// The listener's own `access_log`: a connection no filter chain took
+    /// (Envoy's `NR` flag).
+    private func logUnproxied(_ connection: Connection, listener: ListenerConfig) {
+        guard let set = accessLogs.set(for: listener.accessLogs) else { return }
+        let info = StreamInfo(startMilliseconds: loop.nowMilliseconds, downstreamRemoteAddress: connection.remoteAddress,
+                              downstreamLocalAddress: connection.localAddress,
+                              downstreamLocalAddressRestored: connection.isLocalAddressRestored)
+        info.markWallStart()
+        info.responseFlags.insert(.noRouteFound)
+        info.connectionTerminationDetails = "filter_chain_not_found"
+        set.log(AccessLogInput(info: info, request: nil, responseHeaders: nil, responseTrailers: nil, endMilliseconds: loop.nowMilliseconds))
     }
 
     private func closeUnproxied(_ connection: Connection, stats: Stats<ListenerStat>, opened: UInt64) {

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import RemoraCore
 
 /// Envoy's response flags (`%RESPONSE_FLAGS%`): why a request ended as it did.
@@ -34,6 +37,37 @@ public struct ResponseFlag: OptionSet, Sendable, Hashable {
         let set = names.filter { contains($0.0) }.map(\.1)
         return set.isEmpty ? "-" : set.joined(separator: ",")
     }
+
+    /// Envoy's long names (`%RESPONSE_FLAGS_LONG%`), in the same order.
+    public var longString: String {
+        let names: [(ResponseFlag, String)] = [
+            (.localReset, "LocalReset"), (.upstreamRemoteReset, "UpstreamRemoteReset"),
+            (.upstreamConnectionFailure, "UpstreamConnectionFailure"),
+            (.upstreamConnectionTermination, "UpstreamConnectionTermination"), (.upstreamOverflow, "UpstreamOverflow"),
+            (.noRouteFound, "NoRouteFound"), (.noHealthyUpstream, "NoHealthyUpstream"),
+            (.upstreamRequestTimeout, "UpstreamRequestTimeout"), (.streamIdleTimeout, "StreamIdleTimeout"),
+            (.downstreamConnectionTermination, "DownstreamConnectionTermination"),
+            (.upstreamRetryLimitExceeded, "UpstreamRetryLimitExceeded"), (.noClusterFound, "NoClusterFound"),
+            (.upstreamProtocolError, "UpstreamProtocolError"), (.downstreamProtocolError, "DownstreamProtocolError"),
+            (.directResponse, "DirectResponse"),
+        ]
+        let set = names.filter { contains($0.0) }.map(\.1)
+        return set.isEmpty ? "-" : set.joined(separator: ",")
+    }
+
+    /// The flags named by Envoy's short codes (unknown codes name nothing).
+    public init(shortNames: [String]) {
+        var flags: ResponseFlag = []
+        let codes: [String: ResponseFlag] = [
+            "LR": .localReset, "UR": .upstreamRemoteReset, "UF": .upstreamConnectionFailure,
+            "UC": .upstreamConnectionTermination, "UO": .upstreamOverflow, "NR": .noRouteFound, "UH": .noHealthyUpstream,
+            "UT": .upstreamRequestTimeout, "SI": .streamIdleTimeout, "DC": .downstreamConnectionTermination,
+            "URX": .upstreamRetryLimitExceeded, "NC": .noClusterFound, "UPE": .upstreamProtocolError,
+            "DPE": .downstreamProtocolError, "DR": .directResponse,
+        ]
+        for name in shortNames { if let flag = codes[name] { flags.insert(flag) } }
+        self = flags
+    }
 }
 
 /// What is known about one request as it goes (for stats, headers and,
@@ -52,6 +86,34 @@ public final class StreamInfo {
     public let downstreamLocalAddressRestored: Bool
     public var bytesReceived: UInt64 = 0
     public var bytesSent: UInt64 = 0
+
+    // What access logs print (set where it is learnt; the wall-clock start
+    // only when the stream's connection manager logs).
+    /// Wall-clock start (`%START_TIME%`), seconds and nanoseconds since the epoch.
+    public var startWallSeconds = 0
+    public var startWallNanoseconds = 0
+    /// `HTTP/1.1`, `HTTP/1.0`; nil for TCP.
+    public var protocolName: String?
+    public var routeName: String?
+    public var upstreamLocalAddress: SocketAddress?
+    public var upstreamTransportFailureReason: String?
+    public var connectionTerminationDetails: String?
+    public var requestedServerName: String?
+    /// Upstream attempts made (`%UPSTREAM_REQUEST_ATTEMPT_COUNT%`).
+    public var attemptCount = 0
+    /// Loop times of the stream's milestones (for the `*_DURATION` operators).
+    public var lastDownstreamRxMilliseconds: UInt64?
+    public var lastUpstreamTxMilliseconds: UInt64?
+    public var firstUpstreamRxMilliseconds: UInt64?
+    public var lastDownstreamTxMilliseconds: UInt64?
+
+    /// Records the wall-clock start now.
+    public func markWallStart() {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        startWallSeconds = Int(now.tv_sec)
+        startWallNanoseconds = Int(now.tv_nsec)
+    }
 
     public init(startMilliseconds: UInt64, downstreamRemoteAddress: SocketAddress?, downstreamLocalAddress: SocketAddress?,
                 downstreamLocalAddressRestored: Bool = false) {

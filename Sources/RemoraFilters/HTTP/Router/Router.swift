@@ -74,6 +74,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         }
         route = matched
         let info = callbacks.streamInfo
+        if !matched.route.name.isEmpty { info.routeName = matched.route.name }
         switch matched.route.action {
         case .directResponse(let direct):
             httpStats.add(.rqDirectResponse)
@@ -234,6 +235,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         attempts += 1
         lastHost = host
         callbacks.streamInfo.upstreamHost = host
+        callbacks.streamInfo.attemptCount = attempts
         var authority = upstreamMessage.authority ?? ""
         if route?.autoHostRewrite == true, case .strictDNS = cluster.config.discovery,
            let name = dnsName(cluster, host) {
@@ -340,6 +342,10 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         releaseRetryResource()
         if attempts > 1 && !isRetriable(status: status) { cluster?.stats.add(.upstreamRqRetrySuccess) }
         responseStarted = true
+        let info = callbacks.streamInfo
+        info.firstUpstreamRxMilliseconds = context.loop.nowMilliseconds
+        info.upstreamLocalAddress = request.localAddress
+        info.responseCodeDetails = "via_upstream"
         cluster?.stats.countUpstreamResponse(status: status)
         cluster?.stats.record(.upstreamRqTime, milliseconds: context.loop.nowMilliseconds - request.sentAt)
         if status == 101 || endStream { context.recycle(globalTimer); globalTimer = nil }

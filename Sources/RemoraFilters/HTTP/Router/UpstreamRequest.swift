@@ -76,6 +76,8 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
     /// The parser saw the response's end; acted on once the parse call returns.
     private var responseEnded = false
     private(set) var sentAt: UInt64 = 0
+    /// The local address of the connection the attempt was sent on.
+    var localAddress: SocketAddress? { connection?.localAddress }
 
     init(owner: UpstreamRequestOwner, pool: HTTP1ConnectionPool, loop: EventLoop, head: ByteSlice, chunked: Bool,
          method: HTTPMethod, maxResponseHeadBytes: Int, maxResponseHeaders: Int, bufferLimit: Int) {

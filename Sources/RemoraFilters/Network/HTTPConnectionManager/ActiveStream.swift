@@ -43,6 +43,9 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     /// `stream_idle_timeout`, or the route's `idle_timeout` once a route set it (0 = off).
     private var streamIdleTimeout: UInt64 = 0
     private var requestID: ByteSlice?
+    /// The response head and trailers as sent, kept only for access logs that print them.
+    private var loggedResponseHeaders: HTTPHeaders?
+    private var loggedResponseTrailers: HTTPHeaders?
 
     init(manager: HTTPConnectionManager, head: consuming HTTP1RequestHead) {
         self.manager = manager
@@ -55,6 +58,10 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         isHeadRequest = head.method == .head
         requestHead = HeadFacts(framing: head.framing, version: head.version, expectsContinue: head.expectsContinue,
                                 isUpgrade: head.isUpgrade)
+        if manager.accessLogs != nil {
+            streamInfo.markWallStart()
+            streamInfo.protocolName = head.version == .http1_0 ? "HTTP/1.0" : "HTTP/1.1"
+        }
         // The fields move to the request (edited in place from here on, not
         // copied); the stream keeps only plain facts of the head.
         request = HTTPRequestMessage(method: head.method, path: "", authority: nil, scheme: "http", version: head.version,
@@ -79,6 +86,10 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         lastActivity = manager.loop.nowMilliseconds
         request = HTTPRequestMessage(method: .get, path: "/", authority: nil, scheme: "http", version: .http1_1, headers: HTTPHeaders())
         requestComplete = true
+        if manager.accessLogs != nil {
+            streamInfo.markWallStart()
+            streamInfo.protocolName = "HTTP/1.1"
+        }
         manager.stats.add(.downstreamRqTotal)
         manager.stats.add(.downstreamRqHttp1Total)
         manager.stats.add(.downstreamRqActive)
@@ -131,7 +142,10 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
 
         guard let head = requestHead else { return }
         // A request without a body is complete with its head (endStream).
-        if head.framing == .none { requestComplete = true }
+        if head.framing == .none {
+            requestComplete = true
+            streamInfo.lastDownstreamRxMilliseconds = manager.loop.nowMilliseconds
+        }
         // Envoy answers a bare `Expect: 100-continue` itself and drops the header.
         if head.expectsContinue {
             _ = request.headers.remove(name: "expect")
@@ -197,6 +211,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     /// The whole request has been read.
     func decodeEnd() {
         requestComplete = true
+        streamInfo.lastDownstreamRxMilliseconds = manager.loop.nowMilliseconds
         manager.context.recycle(requestTimer)
         requestTimer = nil
         guard !finished, requestHead?.framing != HTTP1BodyFraming.none else { return }
@@ -300,6 +315,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             headers.add(name: "connection", value: "close")
             headers.add(name: "content-length", value: "0")
             responseHeadOnly = true
+            if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
             let head = manager.context.encoder.encodeResponseHead(status: response.status, version: .http1_1, headers: headers)
             manager.write(head)
             manager.stats.countDownstreamResponse(status: response.status)
@@ -331,6 +347,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         } else if version == .http1_0 && !manager.closeAfterResponse {
             headers.add(name: "connection", value: "keep-alive")
         }
+        if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
         let head = manager.context.encoder.encodeResponseHead(status: response.status, version: version == .http1_0 ? .http1_0 : .http1_1, headers: headers)
         manager.write(head)
         manager.stats.countDownstreamResponse(status: response.status)
@@ -362,6 +379,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
 
     func encodeTrailers(_ trailers: HTTPHeaders) {
         guard !finished, responseStarted else { return }
+        if manager.accessLogs?.needsResponseHeaders == true { loggedResponseTrailers = trailers }
         endResponse(trailers: manager.config.http1.enableTrailers ? trailers : nil)
     }
 
@@ -539,6 +557,12 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         stats.add(.downstreamRqCompleted)
         stats.record(.downstreamRqTime, milliseconds: manager.loop.nowMilliseconds - streamInfo.startMilliseconds)
         for filter in decoders { filter.onStreamDestroyed() }
+        if let accessLogs = manager.accessLogs {
+            let now = manager.loop.nowMilliseconds
+            if responseStarted { streamInfo.lastDownstreamTxMilliseconds = now }
+            accessLogs.log(AccessLogInput(info: streamInfo, request: request, responseHeaders: loggedResponseHeaders,
+                                          responseTrailers: loggedResponseTrailers, endMilliseconds: now))
+        }
         for filter in encoders { filter.onStreamDestroyed() }
         decoders.removeAll()
         encoders.removeAll()

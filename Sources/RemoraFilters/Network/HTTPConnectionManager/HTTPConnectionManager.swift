@@ -26,6 +26,8 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     let config: HttpConnectionManagerConfig
     let context: HTTPWorkerContext
     let stats: Stats<HTTPStat>
+    /// This manager's `access_log` entries on this worker (nil: none).
+    let accessLogs: AccessLogSet?
     private var parser: HTTP1Parser
     private var pendingInput: [ByteSlice] = []
     private(set) var stream: ActiveStream?
@@ -55,6 +57,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         self.context = context
         self.stats = stats
         self.onComplete = onComplete
+        self.accessLogs = context.accessLogs.set(for: config.accessLogs)
         var parserConfig = HTTP1Parser.Configuration.request
         parserConfig.maxHeadBytes = Int(config.maxRequestHeadersKB) * 1024
         parserConfig.maxHeaderCount = Int(config.common.maxHeadersCount)

@@ -16,9 +16,13 @@ public final class HTTPWorkerContext {
     /// no allocation and an idle connection pins no scratch memory.
     var encoder: HTTP1Encoder
     private var random: RandomBalancer
+    /// The worker's access-log sets.
+    public let accessLogs: WorkerAccessLogs
 
-    public init(loop: EventLoop, seed: UInt64, clusters: @escaping (String) -> WorkerCluster?) {
+    public init(loop: EventLoop, seed: UInt64, accessLogs: WorkerAccessLogs = WorkerAccessLogs(files: nil, thread: 0),
+                clusters: @escaping (String) -> WorkerCluster?) {
         self.loop = loop
+        self.accessLogs = accessLogs
         self.clusterLookup = clusters
         self.random = RandomBalancer(seed: seed)
         self.encoder = HTTP1Encoder(headerNameCase: .lowercase, pool: loop.smallBufferPool)

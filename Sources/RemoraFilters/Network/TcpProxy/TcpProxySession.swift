@@ -34,15 +34,29 @@ public final class TcpProxySession: ConnectionDelegate {
     /// Close callbacks still to come: the downstream's, and the upstream's once it connected.
     private var openConnections = 1
     private var onComplete: Completion?
+    /// The session's access logs, and what they print (only when there are logs).
+    private let accessLogs: AccessLogSet?
+    private let info: StreamInfo?
 
     public init(loop: EventLoop, downstream: Connection, config: TcpProxyConfig, cluster: WorkerCluster?,
-                stats: Stats<TcpProxyStat>, onComplete: @escaping Completion) {
+                stats: Stats<TcpProxyStat>, accessLogs: AccessLogSet? = nil, onComplete: @escaping Completion) {
         self.loop = loop
         self.downstream = downstream
         self.config = config
         self.cluster = cluster
         self.proxyStats = stats
         self.onComplete = onComplete
+        self.accessLogs = accessLogs
+        if accessLogs != nil {
+            let info = StreamInfo(startMilliseconds: loop.nowMilliseconds, downstreamRemoteAddress: downstream.remoteAddress,
+                                  downstreamLocalAddress: downstream.localAddress,
+                                  downstreamLocalAddressRestored: downstream.isLocalAddressRestored)
+            info.markWallStart()
+            info.upstreamCluster = config.cluster
+            self.info = info
+        } else {
+            self.info = nil
+        }
     }
 
     /// Starts the session: picks a host and connects. Downstream bytes are
@@ -53,6 +67,7 @@ public final class TcpProxySession: ConnectionDelegate {
         proxyStats.add(.downstreamCxTotal)
         guard cluster != nil else {
             proxyStats.add(.downstreamCxNoRoute)
+            info?.responseFlags.insert(.noClusterFound)
             finish()
             return
         }
@@ -73,11 +88,14 @@ public final class TcpProxySession: ConnectionDelegate {
         let context = HostSelectionContext(originalDestination: downstream.isLocalAddressRestored ? downstream.localAddress : nil)
         guard let host = cluster.chooseHost(excluding: lastHost, context: context) else {
             cluster.stats.add(.upstreamCxNoneHealthy)
+            info?.responseFlags.insert(.noHealthyUpstream)
             finish()
             return
         }
         attempts += 1
         lastHost = host
+        info?.upstreamHost = host
+        info?.attemptCount = attempts
         cluster.stats.add(.upstreamCxTotal)
         cluster.stats.add(.upstreamCxActive)
         let started = loop.nowMilliseconds
@@ -101,6 +119,7 @@ public final class TcpProxySession: ConnectionDelegate {
                     self.connectNext()
                 } else {
                     cluster.stats.add(.upstreamCxConnectAttemptsExceeded)
+                    self.info?.responseFlags.insert(.upstreamConnectionFailure)
                     self.finish()
                 }
             }
@@ -116,6 +135,7 @@ public final class TcpProxySession: ConnectionDelegate {
         upstream = connection
         openConnections += 1
         upstreamStart = loop.nowMilliseconds
+        info?.upstreamLocalAddress = connection.localAddress
         connection.delegate = self
         connection.highWatermark = cluster.config.bufferLimitBytes
         touch()
@@ -131,10 +151,12 @@ public final class TcpProxySession: ConnectionDelegate {
         if connection === downstream {
             proxyStats.add(.downstreamCxRxBytesTotal, count)
             cluster?.stats.add(.upstreamCxTxBytesTotal, count)
+            info?.bytesReceived += UInt64(count)
             upstream?.write(data)
         } else {
             cluster?.stats.add(.upstreamCxRxBytesTotal, count)
             proxyStats.add(.downstreamCxTxBytesTotal, count)
+            info?.bytesSent += UInt64(count)
             downstream.write(data)
         }
     }
@@ -234,6 +256,10 @@ public final class TcpProxySession: ConnectionDelegate {
     private func complete() {
         idleTimer?.close()
         idleTimer = nil
+        if let accessLogs, let info {
+            accessLogs.log(AccessLogInput(info: info, request: nil, responseHeaders: nil, responseTrailers: nil,
+                                          endMilliseconds: loop.nowMilliseconds))
+        }
         guard let done = onComplete else { return }
         onComplete = nil
         done(self)
