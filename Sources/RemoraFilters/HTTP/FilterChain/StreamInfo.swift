@@ -106,6 +106,8 @@ public final class StreamInfo {
     public var lastUpstreamTxMilliseconds: UInt64?
     public var firstUpstreamRxMilliseconds: UInt64?
     public var lastDownstreamTxMilliseconds: UInt64?
+    /// When the stream ended (set for access logs).
+    public var endMilliseconds: UInt64?
 
     /// Records the wall-clock start now.
     public func markWallStart() {

@@ -78,7 +78,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         switch matched.route.action {
         case .directResponse(let direct):
             httpStats.add(.rqDirectResponse)
-            info.responseFlags.insert(.directResponse)
+            // No response flag: Envoy 1.40 prints `-` for a direct response.
             var headers = HTTPHeaders()
             applyResponseMutations(&headers, request: request, response: nil)
             callbacks.sendResponse(status: direct.status, headers: headers, body: direct.body ?? [], details: "direct_response")

@@ -46,6 +46,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     /// The response head and trailers as sent, kept only for access logs that print them.
     private var loggedResponseHeaders: HTTPHeaders?
     private var loggedResponseTrailers: HTTPHeaders?
+    private var decodingHeaders = false
+    private var accessLogPending = false
 
     init(manager: HTTPConnectionManager, head: consuming HTTP1RequestHead) {
         self.manager = manager
@@ -171,8 +173,12 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
 
     private func runDecodeHeaders(from start: Int, endStream: Bool) {
         var i = start
+        defer { if accessLogPending { writeAccessLog() } }
         while i < decoders.count, !finished {
-            switch decoders[i].decodeHeaders(&request, endStream: endStream) {
+            decodingHeaders = true
+            let status = decoders[i].decodeHeaders(&request, endStream: endStream)
+            decodingHeaders = false
+            switch status {
             case .continue:
                 i += 1
             case .stopIteration:
@@ -542,6 +548,13 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
 
     // MARK: - End
 
+    private func writeAccessLog() {
+        accessLogPending = false
+        manager.accessLogs?.log(AccessLogInput(info: streamInfo, request: request, responseHeaders: loggedResponseHeaders,
+                                               responseTrailers: loggedResponseTrailers,
+                                               endMilliseconds: streamInfo.endMilliseconds ?? manager.loop.nowMilliseconds))
+    }
+
     private var upgraded = false
 
     private func finish(reset: Bool = false) {
@@ -557,11 +570,13 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         stats.add(.downstreamRqCompleted)
         stats.record(.downstreamRqTime, milliseconds: manager.loop.nowMilliseconds - streamInfo.startMilliseconds)
         for filter in decoders { filter.onStreamDestroyed() }
-        if let accessLogs = manager.accessLogs {
+        if manager.accessLogs != nil {
             let now = manager.loop.nowMilliseconds
+            streamInfo.endMilliseconds = now
             if responseStarted { streamInfo.lastDownstreamTxMilliseconds = now }
-            accessLogs.log(AccessLogInput(info: streamInfo, request: request, responseHeaders: loggedResponseHeaders,
-                                          responseTrailers: loggedResponseTrailers, endMilliseconds: now))
+            // A filter ending the stream from `decodeHeaders` still holds
+            // the request (inout): the line is written once it returns.
+            if decodingHeaders { accessLogPending = true } else { writeAccessLog() }
         }
         for filter in encoders { filter.onStreamDestroyed() }
         decoders.removeAll()
