@@ -1,4 +1,7 @@
 internal import CLibUV
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An error from libuv or a system call, with the operation that failed.
 ///
@@ -73,6 +76,19 @@ public struct EventLoopError: Error, CustomStringConvertible, Equatable, Sendabl
 
     /// libuv's text for the code, e.g. `connection refused`.
     public var message: String { String(cString: uv_strerror(uvCode)) }
+
+    /// The C library's text for a system error (`Connection refused`), or
+    /// libuv's for its own codes.
+    public var systemMessage: String {
+        uvCode < 0 && uvCode > -4096 ? String(cString: strerror(-uvCode)) : message
+    }
+
+    /// Envoy's upstream transport failure reason for a failed connect
+    /// (`delayed connect error: Connection refused`); nil for a timeout,
+    /// which Envoy reports without one.
+    public var connectFailureReason: String? {
+        self == .timedOut ? nil : "delayed connect error: \(systemMessage)"
+    }
 
     /// `connect 127.0.0.1:9: connection refused (ECONNREFUSED)`.
     public var description: String {

@@ -241,3 +241,56 @@ def test_bad_formats_are_refused_with_envoys_message(tmp_path, admin_port, fmt, 
     r = support.run_validate(path)
     assert r.returncode != 0
     assert message in (r.stdout + r.stderr).decode(), (r.stdout + r.stderr).decode()[-2000:]
+
+
+ISTIO_FORMAT = (
+    '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% '
+    '%RESPONSE_CODE_DETAILS% %CONNECTION_TERMINATION_DETAILS% "%UPSTREAM_TRANSPORT_FAILURE_REASON%" %BYTES_RECEIVED% '
+    '%BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" '
+    '"%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%" %UPSTREAM_CLUSTER_RAW% %UPSTREAM_LOCAL_ADDRESS% '
+    '%DOWNSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_REMOTE_ADDRESS% %REQUESTED_SERVER_NAME% %ROUTE_NAME%\n')
+
+
+def test_istios_default_format(proxy, http_upstreams, admin_port, tmp_path):
+    """Istio's default proxy access-log format, field for field as Envoy
+    renders it: a proxied request with a prefix rewrite, a connect failure
+    (its transport failure reason in the details and its own field), no
+    route, and a tcp_proxy connection that cannot connect (UF,URX)."""
+    log = tmp_path / "istio.log"
+    up = http_upstreams(responder=responder, name="up")
+    port, tcp_port, dead = free_port(), free_port(), free_port()
+    entry = file_log(log, ISTIO_FORMAT)
+    rc = H.route_config([H.vhost("vh", ["*"], [
+        route({"prefix": "/dead"}, "dead", name="to-dead"),
+        route({"prefix": "/old"}, "backend", name="r1", route_extra={"prefix_rewrite": "/new"}),
+    ])])
+    tcp = support.tcp_proxy_filter("dead", "tcp")
+    tcp["typed_config"]["access_log"] = [entry]
+    proxy(bootstrap(admin_port, [H.http_listener("http", port, rc, access_log=[entry]),
+                                 listener("tcp", socket_address("127.0.0.1", tcp_port), [{"filters": [tcp]}])],
+                    [H.http_cluster("backend", [up.address]), H.http_cluster("dead", [socket_address("127.0.0.1", dead)])]),
+          extra_args=FLUSH)
+    ua = [("user-agent", "ua/2")]
+    assert H.get(port, "/old/x", headers=ua).status == 200
+    assert H.get(port, "/dead", headers=ua).status == 503
+    assert H.get(port, "/none", headers=ua).status == 404
+    with connect("127.0.0.1", tcp_port) as s:
+        support.wait_closed(s, 5)
+    lines = read_lines(log, 4)
+    peer = up.conn_peers[0]
+    client = r"127\.0\.0\.1:\d+"
+    rid = r'"[0-9a-f-]{36}"'
+    refused = "delayed_connect_error:_Connection_refused"
+    expected = [
+        rf'\[{TIME}\] "GET /old/x HTTP/1.1" 200 - via_upstream - "-" 0 5 \d+ \d+ "-" "ua/2" {rid} "example.com" '
+        rf'"127.0.0.1:{up.port}" backend {peer[0]}:{peer[1]} 127.0.0.1:{port} {client} - r1\n',
+        rf'\[{TIME}\] "GET /dead HTTP/1.1" 503 UF upstream_reset_before_response_started\{{remote_connection_failure\|{refused}\}} '
+        rf'- "{refused}" 0 98 \d+ - "-" "ua/2" {rid} "example.com" "127.0.0.1:{dead}" dead - 127.0.0.1:{port} {client} - to-dead\n',
+        rf'\[{TIME}\] "GET /none HTTP/1.1" 404 NR route_not_found - "-" 0 0 \d+ - "-" "ua/2" {rid} "example.com" "-" - - '
+        rf'127.0.0.1:{port} {client} - -\n',
+        rf'\[{TIME}\] "- - -" 0 UF,URX - - "{refused}" 0 0 \d+ - "-" "-" "-" "-" "127.0.0.1:{dead}" dead - '
+        rf'127.0.0.1:{tcp_port} {client} - -\n',
+    ]
+    assert len(lines) == 4, lines
+    for pattern, line in zip(expected, lines):
+        assert re.fullmatch(pattern, line), (pattern, line)

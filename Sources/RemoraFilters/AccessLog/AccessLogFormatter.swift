@@ -188,7 +188,8 @@ public struct AccessLogFormatter {
         case .upstreamLocalAddress:
             return text(info.upstreamLocalAddress?.description)
         case .upstreamTransportFailureReason:
-            return text(info.upstreamTransportFailureReason)
+            // Envoy prints it with spaces made underscores.
+            return text(info.upstreamTransportFailureReason.map { String($0.map { $0 == " " ? "_" : $0 }) })
         case .upstreamRequestAttemptCount:
             return number(info.attemptCount)
         case .downstreamRemoteAddress, .downstreamDirectRemoteAddress:

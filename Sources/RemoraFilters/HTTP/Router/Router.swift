@@ -420,9 +420,15 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             ? .upstreamConnectionFailure : (reason == .protocolError ? .upstreamProtocolError : .upstreamConnectionTermination)
         let status = reason == .protocolError ? 502 : 503
         let prefix = attempts > 1 ? "retried and the latest reset reason: " : "reset reason: "
+        // Envoy names the transport failure in the details and the log.
+        var details = reason.text
+        if let failure = request?.transportFailureReason {
+            callbacks.streamInfo.upstreamTransportFailureReason = failure
+            details += "|" + failure
+        }
         sendLocalReplyOnce(LocalReply(
             status: status, body: "upstream connect error or disconnect/reset before headers. \(prefix)\(reason.text)",
-            flag: flag, details: "upstream_reset_before_response_started{\(reason.text.replacingSpaces())}"))
+            flag: flag, details: "upstream_reset_before_response_started{\(details.replacingSpaces())}"))
     }
 
     func upstreamTunnelData(_ request: UpstreamRequest, _ data: ByteSlice) {

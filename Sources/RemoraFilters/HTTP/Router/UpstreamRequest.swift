@@ -76,6 +76,8 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
     /// The parser saw the response's end; acted on once the parse call returns.
     private var responseEnded = false
     private(set) var sentAt: UInt64 = 0
+    /// Why the connection could not be made (Envoy's transport failure reason).
+    private(set) var transportFailureReason: String?
     /// The local address of the connection the attempt was sent on.
     var localAddress: SocketAddress? { connection?.localAddress }
 
@@ -133,6 +135,7 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
         switch failure {
         case .overflow: takeOwner()?.upstreamReset(self, .overflow)
         case .connectFailure(let error):
+            transportFailureReason = error.connectFailureReason
             takeOwner()?.upstreamReset(self, error == .timedOut ? .connectionTimeout : .connectionFailure)
         }
     }

@@ -437,8 +437,12 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         if manager.closeAfterResponse { headers.add(name: "connection", value: "close") }
         if body.isEmpty { headers.add(name: "content-length", value: "0") }
         let version: HTTPVersion = requestHead?.version == .http1_0 ? .http1_0 : .http1_1
+        if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
         manager.write(manager.context.encoder.encodeResponseHead(status: reply.status, version: version, headers: headers))
-        if !body.isEmpty && !isHeadRequest { manager.write(ByteSlice(copying: body)) }
+        if !body.isEmpty && !isHeadRequest {
+            streamInfo.bytesSent += UInt64(body.count)
+            manager.write(ByteSlice(copying: body))
+        }
         manager.stats.countDownstreamResponse(status: reply.status)
         finish()
     }

@@ -119,7 +119,8 @@ public final class TcpProxySession: ConnectionDelegate {
                     self.connectNext()
                 } else {
                     cluster.stats.add(.upstreamCxConnectAttemptsExceeded)
-                    self.info?.responseFlags.insert(.upstreamConnectionFailure)
+                    self.info?.responseFlags.formUnion([.upstreamConnectionFailure, .upstreamRetryLimitExceeded])
+                    self.info?.upstreamTransportFailureReason = error.connectFailureReason
                     self.finish()
                 }
             }
