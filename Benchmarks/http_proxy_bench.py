@@ -175,11 +175,33 @@ def upstream_stats(port: int) -> dict:
     return json.loads(body)
 
 
+# --access-log: every proxy writes Envoy's default-format file access log.
+ACCESS_LOG = False
+
+ACCESS_LOG_BLOCK = """\
+          access_log:
+          - name: envoy.access_loggers.file
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+              path: {path}
+"""
+
+
+def bootstrap_text(admin: int, listen: int, upstream: int, access_log: Path | None = None) -> str:
+    """The benchmark bootstrap; with a default-format file access log to `access_log`."""
+    text = BOOTSTRAP.format(admin=admin, listen=listen, upstream=upstream)
+    if access_log is not None:
+        codec = "          codec_type: HTTP1\n"
+        text = text.replace(codec, codec + ACCESS_LOG_BLOCK.format(path=access_log))
+    return text
+
+
 def start_proxy(children: Children, kind: str, binary: str, tag: str, workdir: Path, up_port: int,
                 cpu: int | None, env: dict | None = None) -> tuple[subprocess.Popen, int, int, Path]:
     listen_port, admin_port = free_port(), free_port()
     config = workdir / f"{tag}.yaml"
-    config.write_text(BOOTSTRAP.format(admin=admin_port, listen=listen_port, upstream=up_port))
+    config.write_text(bootstrap_text(admin_port, listen_port, up_port,
+                                     workdir / f"{tag}.access.log" if ACCESS_LOG else None))
     log = workdir / f"{tag}.log"
     with open(log, "wb") as logf:
         proxy = children.start(proxy_argv(kind, binary, config), cpu=cpu, stdout=logf, stderr=subprocess.STDOUT,
@@ -708,6 +730,8 @@ def parse_args(argv=None):
                         "(perturbs the figures: profile separately)")
     p.add_argument("--perf-call-graph", default="fp", help="perf --call-graph mode (default: %(default)s)")
     p.add_argument("--perf-freq", type=int, default=999, help="perf sampling frequency (default: %(default)s)")
+    p.add_argument("--access-log", action="store_true",
+                   help="every proxy writes a file access log in Envoy's default format (its cost is the difference)")
     p.add_argument("--json", metavar="PATH", help="write all results as JSON here")
     p.add_argument("--keep-raw", action="store_true", help="keep wrk's raw output in the JSON")
     p.add_argument("--keep-temp", action="store_true", help="keep the temp dir (configs, proxy logs)")
@@ -734,7 +758,9 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
+    global ACCESS_LOG
     args = parse_args(argv)
+    ACCESS_LOG = args.access_log
     binaries = {"remora": args.remora, "envoy": args.envoy}
     for k in args.kinds:
         b = binaries[k]

@@ -33,6 +33,13 @@ public struct AccessLogInput {
 public struct AccessLogFormatter {
     public let format: AccessLogFormat
     private var startTimeFormats: [String: StartTimeFormat] = [:]
+    /// The default `%START_TIME%` up to the seconds, for the last second seen.
+    private let secondCache = SecondCache()
+
+    final class SecondCache {
+        var second = Int.min
+        var prefix: [UInt8] = []
+    }
 
     public init(format: AccessLogFormat) {
         self.format = format
@@ -124,7 +131,12 @@ public struct AccessLogFormatter {
     private func value(_ op: AccessLogOperator, _ input: AccessLogInput, into out: inout [UInt8]) -> Bool {
         let info = input.info
         func number(_ n: some BinaryInteger) -> Bool {
-            out.append(contentsOf: String(n).utf8)
+            Self.appendDecimal(UInt64(clamping: n), to: &out)
+            return true
+        }
+        func address(_ a: SocketAddress?, port: Bool) -> Bool {
+            guard let a else { return false }
+            Self.appendAddress(a, withPort: port, to: &out)
             return true
         }
         func text(_ s: String?) -> Bool {
@@ -141,7 +153,14 @@ public struct AccessLogFormatter {
             if let pattern, let format = startTimeFormats[pattern] {
                 format.append(seconds: info.startWallSeconds, nanoseconds: info.startWallNanoseconds, to: &out)
             } else {
-                StartTimeFormat.appendDefault(seconds: info.startWallSeconds, nanoseconds: info.startWallNanoseconds, to: &out)
+                let cache = secondCache
+                if cache.second != info.startWallSeconds {
+                    cache.second = info.startWallSeconds
+                    cache.prefix.removeAll(keepingCapacity: true)
+                    StartTimeFormat.appendDefaultSeconds(seconds: info.startWallSeconds, to: &cache.prefix)
+                }
+                out.append(contentsOf: cache.prefix)
+                StartTimeFormat.appendDefaultFraction(nanoseconds: info.startWallNanoseconds, to: &out)
             }
             return true
         case .requestHeader(let name, let alternative):
@@ -182,27 +201,27 @@ public struct AccessLogFormatter {
             guard let first = info.firstUpstreamRxMilliseconds, let last = info.lastDownstreamTxMilliseconds else { return false }
             return number(last &- first)
         case .upstreamHost:
-            return text(info.upstreamHost?.description)
+            return address(info.upstreamHost, port: true)
         case .upstreamCluster, .upstreamClusterRaw:
             return text(info.upstreamCluster)
         case .upstreamLocalAddress:
-            return text(info.upstreamLocalAddress?.description)
+            return address(info.upstreamLocalAddress, port: true)
         case .upstreamTransportFailureReason:
             // Envoy prints it with spaces made underscores.
             return text(info.upstreamTransportFailureReason.map { String($0.map { $0 == " " ? "_" : $0 }) })
         case .upstreamRequestAttemptCount:
             return number(info.attemptCount)
         case .downstreamRemoteAddress, .downstreamDirectRemoteAddress:
-            return text(info.downstreamRemoteAddress?.description)
+            return address(info.downstreamRemoteAddress, port: true)
         case .downstreamRemoteAddressWithoutPort, .downstreamDirectRemoteAddressWithoutPort:
-            return text(info.downstreamRemoteAddress?.host)
+            return address(info.downstreamRemoteAddress, port: false)
         case .downstreamRemotePort:
             guard let port = info.downstreamRemoteAddress?.port else { return false }
             return number(port)
         case .downstreamLocalAddress:
-            return text(info.downstreamLocalAddress?.description)
+            return address(info.downstreamLocalAddress, port: true)
         case .downstreamLocalAddressWithoutPort:
-            return text(info.downstreamLocalAddress?.host)
+            return address(info.downstreamLocalAddress, port: false)
         case .downstreamLocalPort:
             guard let port = info.downstreamLocalAddress?.port else { return false }
             return number(port)
@@ -214,6 +233,52 @@ public struct AccessLogFormatter {
             return text(info.connectionTerminationDetails)
         case .hostname:
             return text(Self.hostname)
+        }
+    }
+
+    /// Decimal digits of `n`, without a String.
+    static func appendDecimal(_ n: UInt64, to out: inout [UInt8]) {
+        if n < 10 {
+            out.append(UInt8(ascii: "0") + UInt8(n))
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: enough for 20 digits
+        var count = 0
+        var v = n
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            while v > 0 {
+                buffer[23 - count] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+                count += 1
+            }
+            out.append(contentsOf: buffer[(24 - count)...])
+        }
+    }
+
+    /// Envoy's form of an address: `10.0.0.1:80`, `[::1]:80` (or without the port).
+    static func appendAddress(_ address: SocketAddress, withPort: Bool, to out: inout [UInt8]) {
+        switch address {
+        case .v4(let a, let port):
+            appendDecimal(UInt64(a >> 24), to: &out)
+            out.append(UInt8(ascii: "."))
+            appendDecimal(UInt64((a >> 16) & 0xff), to: &out)
+            out.append(UInt8(ascii: "."))
+            appendDecimal(UInt64((a >> 8) & 0xff), to: &out)
+            out.append(UInt8(ascii: "."))
+            appendDecimal(UInt64(a & 0xff), to: &out)
+            if withPort {
+                out.append(UInt8(ascii: ":"))
+                appendDecimal(UInt64(port), to: &out)
+            }
+        case .v6(_, _, let port):
+            if withPort { out.append(UInt8(ascii: "[")) }
+            out.append(contentsOf: address.host.utf8)
+            if withPort {
+                out.append(contentsOf: "]:".utf8)
+                appendDecimal(UInt64(port), to: &out)
+            }
+        case .unix(let path):
+            out.append(contentsOf: path.utf8)
         }
     }
 
@@ -310,8 +375,8 @@ struct StartTimeFormat {
         }
     }
 
-    /// Envoy's default `%Y-%m-%dT%H:%M:%E3SZ`.
-    static func appendDefault(seconds: Int, nanoseconds: Int, to out: inout [UInt8]) {
+    /// Envoy's default `%Y-%m-%dT%H:%M:%E3SZ`: up to the seconds' dot…
+    static func appendDefaultSeconds(seconds: Int, to out: inout [UInt8]) {
         var time = time_t(seconds)
         var p = tm()
         gmtime_r(&time, &p)
@@ -327,6 +392,10 @@ struct StartTimeFormat {
         out.append(UInt8(ascii: ":"))
         appendTwoDigits(Int(p.tm_sec), to: &out)
         out.append(UInt8(ascii: "."))
+    }
+
+    /// …then the milliseconds and `Z`.
+    static func appendDefaultFraction(nanoseconds: Int, to out: inout [UInt8]) {
         appendFraction(nanoseconds, digits: 3, to: &out)
         out.append(UInt8(ascii: "Z"))
     }
@@ -347,16 +416,17 @@ struct StartTimeFormat {
         appendDigits(value, count: 2, to: &out)
     }
 
+    /// `value` as exactly `count` decimal digits (zero-padded), without a temporary.
     private static func appendDigits(_ value: Int, count: Int, to out: inout [UInt8]) {
-        var digits = [UInt8](repeating: UInt8(ascii: "0"), count: count)
+        let start = out.count
+        for _ in 0..<count { out.append(UInt8(ascii: "0")) }
         var v = value
-        var i = count - 1
-        while i >= 0 {
-            digits[i] = UInt8(ascii: "0") + UInt8(v % 10)
+        var i = start + count - 1
+        while i >= start && v > 0 {
+            out[i] = UInt8(ascii: "0") + UInt8(v % 10)
             v /= 10
             i -= 1
         }
-        out.append(contentsOf: digits)
     }
 }
 
