@@ -142,3 +142,10 @@ int remora_page_out_file_mappings(void) {
 void remora_trim_heap(void) {
     malloc_trim(0);
 }
+
+void remora_malloc_stats(uint64_t *allocated, uint64_t *heap_size, uint64_t *free_bytes) {
+    struct mallinfo2 m = mallinfo2();
+    *allocated = (uint64_t)(m.uordblks + m.hblkhd);
+    *heap_size = (uint64_t)(m.arena + m.hblkhd);
+    *free_bytes = (uint64_t)m.fordblks;
+}

@@ -16,4 +16,12 @@ public enum ProcessMemory {
     /// Gives freed heap memory back to the kernel (malloc_trim), e.g. once
     /// the start-up tables are dropped.
     public static func trimHeap() { remora_trim_heap() }
+
+    /// glibc malloc's figures: bytes allocated, bytes the heap took from the
+    /// kernel, and free bytes held in its arenas.
+    public static var mallocStats: (allocated: UInt64, heapSize: UInt64, free: UInt64) {
+        var allocated: UInt64 = 0, heap: UInt64 = 0, free: UInt64 = 0
+        remora_malloc_stats(&allocated, &heap, &free)
+        return (allocated, heap, free)
+    }
 }

@@ -58,6 +58,16 @@ public final class Server: @unchecked Sendable {
     private var listenerScopes: [StatScope] = []
     /// The access-log files, written by their own flush thread.
     let accessLogFiles: AccessLogFiles
+    /// Each listener's bound addresses (ports chosen), for /listeners.
+    var boundAddresses: [String: [SocketAddress]] = [:]
+    /// Counter totals at the last /reset_counters (subtracted when printed).
+    var counterBaseline: [String: Int64] = [:]
+    /// When the config was loaded (config_dump's `last_updated`).
+    let loadedAtSeconds: Double = {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }()
 
     public init(config: ServerConfig, options: ServerOptions, logger: Logger) throws(EventLoopError) {
         self.config = config
@@ -238,6 +248,7 @@ public final class Server: @unchecked Sendable {
                     self.fail("cannot bind listener '\(listener.name)' to \(target.address): \(error)")
                 case .success(let shared):
                     let bound = shared.boundAddress
+                    self.boundAddresses[listener.name, default: []].append(bound)
                     self.logger.info("listener '\(listener.name)' listening on \(bound)")
                     let pending = MainLoopCounter(others.count)
                     if pending.value == 0 { self.bind(listener, addresses.dropFirst(), stats: stats, proxyStats: proxyStats, httpStats: httpStats, then: next); return }

@@ -68,7 +68,8 @@ struct RemoraCommand: ParsableCommand {
         let logger = Logger(label: "main")
 
         let described = configPath ?? (configYAML != nil ? "--config-yaml" : "<embedded default>")
-        let config: ServerConfig
+        var config: ServerConfig
+        var bootstrapBytes: [UInt8] = []
         do {
             var bootstrap: Envoy_Config_Bootstrap_V3_Bootstrap
             if let configPath {
@@ -79,6 +80,7 @@ struct RemoraCommand: ParsableCommand {
             if let serviceCluster { bootstrap.node.cluster = serviceCluster }
             if let serviceNode { bootstrap.node.id = serviceNode }
             config = try ConfigCompiler.compile(bootstrap)
+            if mode == "serve" { bootstrapBytes = try bootstrap.serializedBytes() }
         } catch {
             // One line, as Envoy prints it: a critical log line on stderr, in
             // every mode.
@@ -94,6 +96,7 @@ struct RemoraCommand: ParsableCommand {
             return
         }
         if mode == "init_only" { return }
+        config.bootstrapBytes = bootstrapBytes
 
         let workers = concurrency ?? ProcessInfo.processInfo.activeProcessorCount
         let options = ServerOptions(

@@ -31,6 +31,9 @@ int remora_page_out_file_mappings(void);
 
 /// Returns freed heap memory to the kernel (glibc's malloc_trim(0)).
 void remora_trim_heap(void);
+/* glibc's mallinfo2: bytes in use, bytes the heap holds from the kernel
+   (arenas and mmapped chunks), and free bytes inside the arenas. */
+void remora_malloc_stats(uint64_t *allocated, uint64_t *heap_size, uint64_t *free_bytes);
 
 /// Current resident set size in bytes, read from /proc/self/statm; 0 if unknown.
 uint64_t remora_resident_bytes(void);

@@ -7,6 +7,9 @@ public struct ServerConfig: Sendable {
     public var admin: AdminConfig?
     public var listeners: [ListenerConfig]
     public var clusters: [ClusterConfig]
+    /// The bootstrap as loaded, in protobuf binary (for /config_dump; set
+    /// when serving).
+    public var bootstrapBytes: [UInt8] = []
 
     public func cluster(named name: String) -> ClusterConfig? {
         clusters.first { $0.name == name }

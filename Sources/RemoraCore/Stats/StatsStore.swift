@@ -31,6 +31,13 @@ public final class StatsStore: Sendable {
         public let kind: StatKind
         public let value: Int64
         public let histogram: HistogramSnapshot?
+
+        public init(name: String, kind: StatKind, value: Int64, histogram: HistogramSnapshot?) {
+            self.name = name
+            self.kind = kind
+            self.value = value
+            self.histogram = histogram
+        }
     }
 
     /// Every stat, merged over threads; scopes with the same name add up.

@@ -5,14 +5,6 @@ import RemoraCore
 /// The admin endpoints, with Envoy's paths and formats. Runs on the main
 /// loop (Foundation is fine here: this is not the data path).
 extension Server {
-    static let adminEndpoints: [(String, String)] = [
-        ("/quitquitquit", "exit the server"),
-        ("/ready", "print server state, return 200 if LIVE, otherwise return 503"),
-        ("/server_info", "print server version/status information"),
-        ("/stats", "print server stats"),
-        ("/stats/prometheus", "print server stats in prometheus format"),
-    ]
-
     func handleAdmin(_ request: AdminRequest) -> AdminResponse {
         switch request.path {
         case "/ready":
@@ -27,10 +19,24 @@ extension Server {
         case "/stats/prometheus":
             guard let entries = selectedStats(request) else { return Self.invalidFilter }
             return .text(200, prometheusText(entries))
+        case "/help":
+            return .text(200, Self.helpText)
+        case "/listeners":
+            return listenersResponse(request)
+        case "/memory":
+            return memoryResponse()
+        case "/runtime":
+            return runtimeResponse()
+        case "/config_dump":
+            return configDumpResponse(request)
+        case "/reset_counters":
+            return Self.requirePost(request) ?? resetCounters()
+        case "/reopen_logs":
+            if let refused = Self.requirePost(request) { return refused }
+            accessLogFiles.reopen()
+            return .text(200, "OK\n")
         case "/quitquitquit":
-            guard request.method == "POST" else {
-                return .text(405, "Method \(request.method) not allowed, POST required.\n")
-            }
+            if let refused = Self.requirePost(request) { return refused }
             var response = AdminResponse.text(200, "OK\n")
             response.afterWrite = { [unowned self] in
                 self.logger.info("shutting down from admin /quitquitquit")
@@ -38,9 +44,7 @@ extension Server {
             }
             return response
         default:
-            var body = "invalid path. admin commands are:\n"
-            for (path, help) in Self.adminEndpoints { body += "  \(path): \(help)\n" }
-            return .text(404, body)
+            return .text(404, "invalid path. " + Self.helpText)
         }
     }
 
@@ -51,7 +55,7 @@ extension Server {
     /// matches part of its name, and matching takes linear time whatever the
     /// pattern (this runs on the main loop).
     private func selectedStats(_ request: AdminRequest) -> [StatsStore.Entry]? {
-        var entries = store.snapshot()
+        var entries = applyCounterBaseline(store.snapshot())
         if request.query["usedonly"] != nil {
             entries = entries.filter { $0.kind == .histogram ? ($0.histogram?.count ?? 0) > 0 : $0.value != 0 }
         }
@@ -150,7 +154,7 @@ extension Server {
         """
     }
 
-    private func jsonString(_ s: String) -> String {
+    func jsonString(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {

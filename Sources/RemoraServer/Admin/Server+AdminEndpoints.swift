@@ -1,0 +1,153 @@
+import Foundation
+import RemoraConfig
+import RemoraCore
+import RemoraEventLoop
+
+/// Admin endpoints beyond stats and readiness, with Envoy 1.40's paths,
+/// methods and output shapes (checked against the real Envoy).
+extension Server {
+    /// Envoy's `/help` lines: path (with `(POST)` for mutations), what it
+    /// does, and its parameters.
+    static let adminHelp: [(path: String, post: Bool, help: String, params: [(String, String)])] = [
+        ("/config_dump", false, "dump current Envoy configs", [
+            ("resource", "The resource to dump"),
+            ("name_regex", "Dump only the currently loaded configurations whose names match the specified regex. "
+                + "Can be used with both resource and mask query parameters."),
+        ]),
+        ("/help", false, "print out list of admin commands", []),
+        ("/listeners", false, "print listener info", [("format", "File format to use; One of (text, json)")]),
+        ("/memory", false, "print current allocation/heap usage", []),
+        ("/quitquitquit", true, "exit the server", []),
+        ("/ready", false, "print server state, return 200 if LIVE, otherwise return 503", []),
+        ("/reopen_logs", true, "reopen access logs", []),
+        ("/reset_counters", true, "reset all counters to zero", []),
+        ("/runtime", false, "print runtime values", []),
+        ("/server_info", false, "print server version/status information", []),
+        ("/stats", false, "print server stats", [
+            ("usedonly", "Only include stats that have been written by system since restart"),
+            ("filter", "Regular expression (Google re2) for filtering stats"),
+            ("format", "Format to use; One of (text, json, prometheus)"),
+        ]),
+        ("/stats/prometheus", false, "print server stats in prometheus format", []),
+    ]
+
+    static var helpText: String {
+        var body = "admin commands are:\n"
+        for entry in adminHelp {
+            body += "  \(entry.path)\(entry.post ? " (POST)" : ""): \(entry.help)\n"
+            for (name, help) in entry.params { body += "      \(name): \(help)\n" }
+        }
+        return body
+    }
+
+    /// Envoy answers a GET to a mutating endpoint with 405.
+    static func requirePost(_ request: AdminRequest) -> AdminResponse? {
+        request.method == "POST" ? nil : .text(405, "Method \(request.method) not allowed, POST required.")
+    }
+
+    // MARK: - /listeners
+
+    func listenersResponse(_ request: AdminRequest) -> AdminResponse {
+        let addresses: [(String, [SocketAddress])] = config.listeners.map { listener in
+            (listener.name, boundAddresses[listener.name] ?? listener.bindAddresses.map(\.address))
+        }
+        guard request.query["format"] == "json" else {
+            var body = ""
+            for (name, list) in addresses {
+                for address in list { body += "\(name)::\(address)\n" }
+            }
+            return .text(200, body)
+        }
+        func socketAddress(_ a: SocketAddress) -> String {
+            switch a {
+            case .unix(let path): return "{\"pipe\":{\"path\":\(jsonString(path))}}"
+            default: return "{\"socket_address\":{\"address\":\(jsonString(a.host)),\"port_value\":\(a.port ?? 0)}}"
+            }
+        }
+        let items = addresses.map { name, list -> String in
+            var item = "{\"name\":\(jsonString(name)),\"local_address\":\(list.first.map(socketAddress) ?? "{}")"
+            if list.count > 1 {
+                item += ",\"additional_local_addresses\":[\(list.dropFirst().map(socketAddress).joined(separator: ","))]"
+            }
+            return item + "}"
+        }
+        return .json("{\"listener_statuses\":[\(items.joined(separator: ","))]}\n")
+    }
+
+    // MARK: - /memory, /runtime
+
+    /// Envoy reports tcmalloc's figures; Remora runs on glibc malloc and
+    /// reports its counterparts: bytes in use, bytes the heap holds, bytes
+    /// free inside it, and the resident set. glibc has no page-heap
+    /// unmapping or thread-cache totals it can report: those are 0.
+    func memoryResponse() -> AdminResponse {
+        let m = ProcessMemory.mallocStats
+        return .json("""
+        {
+         "allocated": "\(m.allocated)",
+         "heap_size": "\(m.heapSize)",
+         "pageheap_unmapped": "0",
+         "pageheap_free": "\(m.free)",
+         "total_thread_cache": "0",
+         "total_physical_bytes": "\(ProcessMemory.residentBytes)"
+        }
+
+        """)
+    }
+
+    /// Remora has no runtime layers (Envoy without a `layered_runtime` prints the same).
+    func runtimeResponse() -> AdminResponse {
+        .json("{\n \"layers\": [],\n \"entries\": {}\n}\n")
+    }
+
+    // MARK: - /reset_counters
+
+    /// Counters read from now on start from zero: their current totals
+    /// become the baseline subtracted when stats are printed (the workers'
+    /// rows are never written from here).
+    func resetCounters() -> AdminResponse {
+        for entry in store.snapshot() where entry.kind == .counter || entry.kind == .sparseCounter {
+            counterBaseline[entry.name] = entry.value
+        }
+        return .text(200, "OK\n")
+    }
+
+    func applyCounterBaseline(_ entries: [StatsStore.Entry]) -> [StatsStore.Entry] {
+        guard !counterBaseline.isEmpty else { return entries }
+        return entries.map { entry in
+            guard entry.kind == .counter || entry.kind == .sparseCounter, let base = counterBaseline[entry.name] else { return entry }
+            return StatsStore.Entry(name: entry.name, kind: entry.kind, value: entry.value - base, histogram: entry.histogram)
+        }
+    }
+
+    // MARK: - /config_dump
+
+    /// The static config in Envoy's `ConfigDump` shape (see `ConfigDump`).
+    func configDumpResponse(_ request: AdminRequest) -> AdminResponse {
+        guard request.query["mask"] == nil else {
+            return .text(400, "config_dump: mask is not implemented in Remora\n")
+        }
+        var nameRegex: CompiledRegex?
+        if let pattern = request.query["name_regex"], !pattern.isEmpty {
+            guard let regex = try? CompiledRegex(pattern) else { return .text(400, "Error while parsing name_regex\n") }
+            nameRegex = regex
+        }
+        let result = ConfigDump.json(bootstrapBytes: config.bootstrapBytes, lastUpdated: Self.timestamp(loadedAtSeconds),
+                                     resource: request.query["resource"].flatMap { $0.isEmpty ? nil : $0 },
+                                     named: { name in nameRegex.map { $0.fullMatch(name) } ?? true })
+        switch result {
+        case .success(let json): return .json(json)
+        case .failure(.unknownResource(let resource)): return .text(404, "\(resource) not found in config dump")
+        case .failure(.unavailable): return .text(500, "config_dump: the bootstrap is not available\n")
+        }
+    }
+
+    /// RFC 3339 with milliseconds, as Envoy prints `last_updated`.
+    static func timestamp(_ seconds: Double) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
+        return formatter.string(from: Date(timeIntervalSince1970: seconds))
+    }
+}

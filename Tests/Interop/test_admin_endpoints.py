@@ -1,0 +1,165 @@
+"""Admin endpoints operators script against (issue 12): /help, /listeners,
+/config_dump, /memory, /runtime, /reset_counters, /reopen_logs, with
+Envoy 1.40's methods and output shapes. Every test also runs against Envoy."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+import http_support as H
+import support
+from support import bootstrap, cluster, connect, free_port, listener, recv_exact, socket_address
+
+FILE_LOG = "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog"
+
+
+def tcp_listener(name: str, address: dict, cluster_name: str = "backend") -> dict:
+    return listener(name, address, [{"filters": [support.tcp_proxy_filter(cluster_name, name)]}])
+
+
+@pytest.fixture
+def admin_proxy(proxy, upstreams, admin_port):
+    """Two TCP listeners (one with an additional IPv6 address), one that
+    binds nothing, one HTTP listener with an inline route config."""
+    up = upstreams()
+    ports = {"a": free_port(), "a6": free_port("::1"), "http": free_port()}
+    a = tcp_listener("a", socket_address("127.0.0.1", ports["a"]))
+    a["additional_addresses"] = [{"address": socket_address("::1", ports["a6"])}]
+    unbound = tcp_listener("unbound", socket_address("10.1.1.1", 80))
+    unbound["bind_to_port"] = False
+    rc = H.route_config([H.vhost("vh", ["*"], [H.route({"prefix": "/"}, "backend")])], name="routes-1")
+    cfg = bootstrap(admin_port, [a, unbound, H.http_listener("web", ports["http"], rc)],
+                    [cluster("backend", [up.address]), cluster("other", [up.address])])
+    return proxy(cfg), ports
+
+
+def test_help_lists_endpoints_as_envoy(admin_proxy):
+    p, _ = admin_proxy
+    status, body = p.admin("GET", "/help")
+    text = body.decode()
+    assert status == 200 and text.startswith("admin commands are:\n")
+    for line in ("  /listeners: print listener info\n      format: File format to use; One of (text, json)\n",
+                 "  /reset_counters (POST): reset all counters to zero\n",
+                 "  /quitquitquit (POST): exit the server\n",
+                 "  /config_dump: dump current Envoy configs\n      resource: The resource to dump\n",
+                 "  /ready: print server state, return 200 if LIVE, otherwise return 503\n",
+                 "  /reopen_logs (POST): reopen access logs\n"):
+        assert line in text, line
+    status, body = p.admin("GET", "/no-such-path")
+    assert status == 404 and body.decode().startswith("invalid path. admin commands are:\n")
+
+
+def test_listeners_text_and_json(admin_proxy):
+    p, ports = admin_proxy
+    status, body = p.admin("GET", "/listeners")
+    assert status == 200
+    assert body.decode() == (f"a::127.0.0.1:{ports['a']}\na::[::1]:{ports['a6']}\nunbound::10.1.1.1:80\n"
+                             f"web::127.0.0.1:{ports['http']}\n")
+    status, body = p.admin("GET", "/listeners?format=json")
+    assert status == 200
+    assert json.loads(body) == {"listener_statuses": [
+        {"name": "a", "local_address": {"socket_address": {"address": "127.0.0.1", "port_value": ports["a"]}},
+         "additional_local_addresses": [{"socket_address": {"address": "::1", "port_value": ports["a6"]}}]},
+        {"name": "unbound", "local_address": {"socket_address": {"address": "10.1.1.1", "port_value": 80}}},
+        {"name": "web", "local_address": {"socket_address": {"address": "127.0.0.1", "port_value": ports["http"]}}},
+    ]}
+
+
+def test_config_dump_of_a_static_config(admin_proxy):
+    p, ports = admin_proxy
+    status, body = p.admin("GET", "/config_dump")
+    assert status == 200
+    configs = json.loads(body)["configs"]
+    prefix = "type.googleapis.com/envoy.admin.v3."
+    assert [c["@type"] for c in configs] == [prefix + t for t in (
+        "BootstrapConfigDump", "ClustersConfigDump", "ListenersConfigDump", "ScopedRoutesConfigDump",
+        "RoutesConfigDump", "SecretsConfigDump")]
+    boot = configs[0]
+    assert boot["bootstrap"]["admin"]["address"]["socket_address"]["port_value"] == p.admin_port
+    assert [c["name"] for c in boot["bootstrap"]["static_resources"]["clusters"]] == ["backend", "other"]
+    assert boot["last_updated"].endswith("Z")
+    clusters = configs[1]["static_clusters"]
+    assert [c["cluster"]["name"] for c in clusters] == ["backend", "other"]
+    assert clusters[0]["cluster"]["@type"] == "type.googleapis.com/envoy.config.cluster.v3.Cluster"
+    assert clusters[0]["cluster"]["connect_timeout"] == "1s"
+    listeners = configs[2]["static_listeners"]
+    assert [entry["listener"]["name"] for entry in listeners] == ["a", "unbound", "web"]
+    assert listeners[1]["listener"]["bind_to_port"] is False
+    hcm = listeners[2]["listener"]["filter_chains"][0]["filters"][0]["typed_config"]
+    assert hcm["@type"].endswith("HttpConnectionManager") and hcm["stat_prefix"] == "ingress_http"
+    routes = configs[4]["static_route_configs"]
+    assert [r["route_config"]["name"] for r in routes] == ["routes-1"]
+    assert routes[0]["route_config"]["@type"] == "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
+
+
+def test_config_dump_resource_and_name_regex(admin_proxy):
+    p, _ = admin_proxy
+    status, body = p.admin("GET", "/config_dump?resource=static_clusters&name_regex=oth.*")
+    assert status == 200
+    configs = json.loads(body)["configs"]
+    assert [(c["@type"], c["cluster"]["name"]) for c in configs] == [
+        ("type.googleapis.com/envoy.admin.v3.ClustersConfigDump.StaticCluster", "other")]
+    status, body = p.admin("GET", "/config_dump?resource=static_listeners")
+    assert [c["listener"]["name"] for c in json.loads(body)["configs"]] == ["a", "unbound", "web"]
+    status, body = p.admin("GET", "/config_dump?resource=bogus")
+    assert (status, body) == (404, b"bogus not found in config dump")
+
+
+def test_memory_and_runtime(admin_proxy):
+    p, _ = admin_proxy
+    status, body = p.admin("GET", "/memory")
+    memory = json.loads(body)
+    assert status == 200
+    assert sorted(memory) == sorted(["allocated", "heap_size", "pageheap_unmapped", "pageheap_free",
+                                     "total_thread_cache", "total_physical_bytes"])
+    assert all(isinstance(v, str) and v.isdigit() for v in memory.values())
+    assert int(memory["allocated"]) > 0 and int(memory["total_physical_bytes"]) > 0
+    status, body = p.admin("GET", "/runtime")
+    assert status == 200 and json.loads(body) == {"layers": [], "entries": {}}
+
+
+def test_reset_counters_needs_post_and_zeroes_counters(admin_proxy):
+    p, ports = admin_proxy
+    for _ in range(2):
+        with connect("127.0.0.1", ports["a"]) as c:
+            c.sendall(b"x")
+            assert recv_exact(c, 1) == b"x"
+    p.wait_for_stats({"tcp.a.downstream_cx_total": 2})
+    status, body = p.admin("GET", "/reset_counters")
+    assert (status, body) == (405, b"Method GET not allowed, POST required.")
+    assert p.stats()["tcp.a.downstream_cx_total"] == 2
+    status, body = p.admin("POST", "/reset_counters")
+    assert (status, body) == (200, b"OK\n")
+    assert p.stats()["tcp.a.downstream_cx_total"] == 0
+    with connect("127.0.0.1", ports["a"]) as c:
+        c.sendall(b"y")
+        assert recv_exact(c, 1) == b"y"
+    p.wait_for_stats({"tcp.a.downstream_cx_total": 1})
+
+
+def test_reopen_logs_reopens_access_logs(proxy, http_upstreams, admin_port, tmp_path):
+    up = http_upstreams()
+    port = free_port()
+    log = tmp_path / "access.log"
+    entry = {"name": "envoy.access_loggers.file", "typed_config": {
+        "@type": FILE_LOG, "path": str(log), "log_format": {"text_format_source": {"inline_string": "%REQ(:PATH)%\n"}}}}
+    p = proxy(H.simple_http_config(admin_port, port, up, access_log=[entry]),
+              extra_args=["--file-flush-interval-msec", "50"])
+    H.get(port, "/one")
+    deadline = time.monotonic() + 5
+    while (not log.exists() or log.read_text() != "/one\n") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.rename(log, tmp_path / "access.log.1")
+    assert p.admin("GET", "/reopen_logs")[0] == 405
+    assert p.admin("POST", "/reopen_logs") == (200, b"OK\n")
+    H.get(port, "/two")
+    deadline = time.monotonic() + 5
+    while (not log.exists() or log.read_text() != "/two\n") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert log.read_text() == "/two\n"
+    assert (tmp_path / "access.log.1").read_text() == "/one\n"
