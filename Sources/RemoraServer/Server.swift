@@ -53,6 +53,8 @@ public final class Server: @unchecked Sendable {
     private var exitCode: Int32 = 0
     private var drainedWorkers = 0
     private var listenerScopes: [StatScope] = []
+    /// `http_inspector.*`, made when the first listener with the filter starts.
+    private var inspectorScope: StatScope?
 
     public init(config: ServerConfig, options: ServerOptions, logger: Logger) throws(EventLoopError) {
         self.config = config
@@ -166,13 +168,15 @@ public final class Server: @unchecked Sendable {
         }
         let proxyScopes = proxyStats
         let httpScopes = httpStats
+        let inspectorScope = listener.listenerFilters.contains(.httpInspector) ? httpInspectorScope() : nil
         let mainLoop = self.mainLoop
         if !listener.bindToPort {
             // No socket: each worker only learns the listener, for hand-offs.
             let pending = MainLoopCounter(workers.count)
             for worker in workers {
                 worker.loop.execute { [unowned self] in
-                    worker.addHandOffListener(listener, stats: stats, proxyStats: proxyScopes, httpStats: httpScopes)
+                    worker.addHandOffListener(listener, stats: stats, proxyStats: proxyScopes, httpStats: httpScopes,
+                                              inspectorStats: inspectorScope)
                     mainLoop.execute { [unowned self] in
                         pending.value -= 1
                         if pending.value == 0 {
@@ -189,7 +193,8 @@ public final class Server: @unchecked Sendable {
         first.loop.execute { [unowned self] in
             let result: Result<SharedListenSocket, EventLoopError>
             do throws(EventLoopError) {
-                let socket = try first.addListener(listener, address: listener.address, sharing: nil, stats: stats, proxyStats: proxyScopes, httpStats: httpScopes)
+                let socket = try first.addListener(listener, address: listener.address, sharing: nil, stats: stats, proxyStats: proxyScopes,
+                                                   httpStats: httpScopes, inspectorStats: inspectorScope)
                 result = .success(try socket.makeShare())
             } catch {
                 result = .failure(error)
@@ -209,7 +214,8 @@ public final class Server: @unchecked Sendable {
                             var failure: EventLoopError? = nil
                             do throws(EventLoopError) {
                                 _ = try worker.addListener(listener, address: bound, sharing: share ? shared : nil,
-                                                           stats: stats, proxyStats: proxyScopes, httpStats: httpScopes)
+                                                           stats: stats, proxyStats: proxyScopes, httpStats: httpScopes,
+                                                           inspectorStats: inspectorScope)
                             } catch {
                                 failure = error
                             }
@@ -230,6 +236,13 @@ public final class Server: @unchecked Sendable {
     }
 
     // MARK: - State and stats
+
+    private func httpInspectorScope() -> StatScope {
+        if let inspectorScope { return inspectorScope }
+        let scope = HTTPInspectorStat.makeScope(in: store)
+        inspectorScope = scope
+        return scope
+    }
 
     private func setState(_ new: ServerState) {
         state = new
