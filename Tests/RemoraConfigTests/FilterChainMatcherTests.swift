@@ -141,6 +141,8 @@ import RemoraCore
         ])
         #expect(m.match(Self.input(remote: "10.0.0.7")) == 0)
         #expect(m.match(Self.input(remote: "127.0.0.1")) == 1)
+        // Envoy's loopback is 127.0.0.1 only; another 127/8 peer is external.
+        #expect(m.match(Self.input(remote: "127.0.0.2")) == nil)
         // Same IP as the local address counts as local.
         #expect(m.match(Self.input(local: "10.0.1.5", remote: "10.0.1.5")) == 1)
         #expect(m.match(Self.input(remote: "192.168.3.4")) == 2)

@@ -311,7 +311,8 @@ struct SourceTypeLevel: Sendable {
         switch input.remoteAddress {
         case nil, .unix?: return true
         case .v4(let a, _)?:
-            if a >> 24 == 127 { return true }
+            // Envoy's isLoopbackAddress takes 127.0.0.1 alone, not 127/8.
+            if a == 0x7F00_0001 { return true }
             if case .v4(let l, _)? = input.localAddress { return l == a }
             return false
         case .v6(let h, let l, _)?:
