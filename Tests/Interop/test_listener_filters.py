@@ -292,24 +292,19 @@ def test_source_ranges_and_ports(proxy, upstreams, admin_port):
     assert ident_of(port, source=("127.0.0.4", 0)) == b"any"
 
 
-def test_source_type_local_and_external(proxy, upstreams, admin_port):
-    ups = ident_upstreams(upstreams, "external", "any")
+@pytest.mark.parametrize("source_type,from_127_0_0_1,from_127_0_0_5", [
+    ("EXTERNAL", b"any", b"typed"),
+    ("SAME_IP_OR_LOOPBACK", b"typed", b"any"),
+])
+def test_source_type(proxy, upstreams, admin_port, source_type, from_127_0_0_1, from_127_0_0_5):
+    """A peer on 127.0.0.1 is local; Envoy's loopback is 127.0.0.1 alone, so
+    127.0.0.5 (to 127.0.0.1) is external. A kind without chains falls back to ANY."""
+    ups = ident_upstreams(upstreams, "typed", "any")
     port = free_port()
     proxy(matching_config(admin_port, port, ups, [
-        tcp_chain("external", {"source_type": "EXTERNAL"}), tcp_chain("any")]))
-    # A peer on 127.0.0.1 is local: the external branch is passed over for ANY.
-    assert ident_of(port, source=("127.0.0.1", 0)) == b"any"
-    # Envoy's loopback is 127.0.0.1 alone: 127.0.0.5 (to 127.0.0.1) is external.
-    assert ident_of(port, source=("127.0.0.5", 0)) == b"external"
-
-
-def test_source_type_local_is_taken_for_loopback(proxy, upstreams, admin_port):
-    ups = ident_upstreams(upstreams, "local", "any")
-    port = free_port()
-    proxy(matching_config(admin_port, port, ups, [
-        tcp_chain("local", {"source_type": "SAME_IP_OR_LOOPBACK"}), tcp_chain("any")]))
-    assert ident_of(port, source=("127.0.0.1", 0)) == b"local"
-    assert ident_of(port, source=("127.0.0.5", 0)) == b"any"
+        tcp_chain("typed", {"source_type": source_type}), tcp_chain("any")]))
+    assert ident_of(port, source=("127.0.0.1", 0)) == from_127_0_0_1
+    assert ident_of(port, source=("127.0.0.5", 0)) == from_127_0_0_5
 
 
 def test_application_protocol_chain_beats_the_protocol_less_one_only_at_its_level(proxy, upstreams, admin_port):

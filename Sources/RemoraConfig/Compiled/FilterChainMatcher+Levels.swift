@@ -12,13 +12,11 @@ struct Keyed<Key: Hashable & Sendable, Child: Sendable>: Sendable {
 
     mutating func withChild<E: Error>(_ key: Key?, make: () -> Child, _ update: (inout Child) throws(E) -> Void) throws(E) {
         if let key {
-            var child = exact.removeValue(forKey: key) ?? make()
+            var child = exact.removeValue(forKey: key)
             defer { exact[key] = child }
-            try update(&child)
+            try child.update(make: make, update)
         } else {
-            var child = any ?? make()
-            defer { any = child }
-            try update(&child)
+            try any.update(make: make, update)
         }
     }
 
@@ -68,9 +66,9 @@ struct ServerNameLevel: Sendable {
 
     mutating func add(_ criteria: FilterChainMatchCriteria, index: Int) throws(FilterChainMatcher.AddError) {
         if criteria.serverNames.isEmpty {
-            var child = any ?? TransportLevel()
-            defer { any = child }
-            try child.add(criteria, index: index)
+            try any.update(make: TransportLevel.init) { (child) throws(FilterChainMatcher.AddError) in
+                try child.add(criteria, index: index)
+            }
             return
         }
         for name in criteria.serverNames {
@@ -84,9 +82,11 @@ struct ServerNameLevel: Sendable {
                     wildcards.append((suffix, child))
                 }
             } else {
-                var child = exact.removeValue(forKey: name) ?? TransportLevel()
+                var child = exact.removeValue(forKey: name)
                 defer { exact[name] = child }
-                try child.add(criteria, index: index)
+                try child.update(make: TransportLevel.init) { (child) throws(FilterChainMatcher.AddError) in
+                    try child.add(criteria, index: index)
+                }
             }
         }
     }
@@ -178,19 +178,11 @@ struct SourceTypeLevel: Sendable {
     var any: SourceLevel?
 
     mutating func add(_ criteria: FilterChainMatchCriteria, index: Int) throws(FilterChainMatcher.AddError) {
+        let add = { (child: inout SourceLevel) throws(FilterChainMatcher.AddError) in try child.add(criteria, index: index) }
         switch criteria.sourceType {
-        case .local:
-            var child = local ?? SourceLevel()
-            defer { local = child }
-            try child.add(criteria, index: index)
-        case .external:
-            var child = external ?? SourceLevel()
-            defer { external = child }
-            try child.add(criteria, index: index)
-        case .any:
-            var child = any ?? SourceLevel()
-            defer { any = child }
-            try child.add(criteria, index: index)
+        case .local: try local.update(make: SourceLevel.init, add)
+        case .external: try external.update(make: SourceLevel.init, add)
+        case .any: try any.update(make: SourceLevel.init, add)
         }
     }
 
@@ -263,5 +255,14 @@ struct SourcePortLevel: Sendable {
     func match(_ input: FilterChainMatchInput) -> Int? {
         if !ports.isEmpty, let port = input.remoteAddress?.port, let index = ports[port] { return index }
         return any
+    }
+}
+
+extension Optional {
+    /// Runs `body` on the value, made with `make` first when there is none.
+    mutating func update<E: Error>(make: () -> Wrapped, _ body: (inout Wrapped) throws(E) -> Void) throws(E) {
+        var value = self ?? make()
+        defer { self = value }
+        try body(&value)
     }
 }
