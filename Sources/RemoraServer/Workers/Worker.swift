@@ -154,7 +154,8 @@ final class Worker: @unchecked Sendable {
                 let inspection = HTTPInspection(
                     connection: connection, state: state, listenerStats: listener.stats, inspectorStats: inspectorStats,
                     continueOnTimeout: listener.config.continueOnListenerFiltersTimeout
-                ) { [unowned self, unowned listener] inspection, outcome in
+                ) { [unowned self] inspection, outcome in
+                    // Holds the listener: a drain may drop it from the worker meanwhile.
                     self.sessions[ObjectIdentifier(inspection)] = nil
                     if case .proceed(let learned) = outcome {
                         self.runListenerFilters(connection, on: listener, from: next, handOff: handOff, state: learned)
@@ -209,6 +210,8 @@ final class Worker: @unchecked Sendable {
             }
             sessions[ObjectIdentifier(manager)] = manager
             manager.start(replaying: state.received)
+            // Out of listener filters after a drain began: it serves one exchange.
+            if draining { manager.startDraining() }
             return
         }
         guard let proxy = chain.tcpProxy, let proxyStats = listener.proxyStats[proxy.statPrefix] else {
