@@ -372,3 +372,58 @@ def test_tls_inspector_is_refused(tmp_path):
     r = support.run_validate(path)
     assert r.returncode != 0
     assert b"tls_inspector is not implemented" in r.stdout + r.stderr
+
+
+# -- with a real redirect (network namespace; see test_original_dst.py) -----------
+
+from test_original_dst import (APP_IP, ORIGINAL_DST_FILTER, _read_response, app_servers,  # noqa: E402,F401
+                               capture_listener, captured_connect, netns, original_dst_cluster, unbound_listener)
+
+
+def _inbound_chains(stat: str) -> list[dict]:
+    rc = route_config([vhost("all", ["*"], [route({"prefix": "/"}, "passthrough")])])
+    return [{"name": "http", "filter_chain_match": {"application_protocols": ["http/1.1", "h2c"]},
+             "filters": [hcm_filter(rc, stat_prefix=f"{stat}_http")]},
+            {"name": "tcp", "filters": [tcp_proxy_filter("passthrough", f"{stat}_tcp")]}]
+
+
+def _check_http_and_tcp(web, raw) -> None:
+    with captured_connect(web.port) as c:
+        c.sendall(b"GET /x HTTP/1.1\r\nHost: app\r\n\r\n")
+        response = http_support.parse_response_bytes(_read_response(c))
+    assert response.status == 200
+    assert response.body == f"web {APP_IP}:{web.port}\n".encode()
+    with captured_connect(raw.port) as c:
+        c.sendall(b"ping\n")
+        assert recv_line(c).decode() == f"raw {APP_IP}:{raw.port}"
+        assert recv_exact(c, 5) == b"ping\n"
+
+
+def test_original_dst_then_http_inspector_on_a_redirected_connection(netns, proxy, app_servers, admin_port):
+    """Istio's virtualInbound: original_dst restores the destination, the
+    inspector sends HTTP to the HCM and the rest to tcp_proxy, both to an
+    ORIGINAL_DST cluster."""
+    web, raw = app_servers("web", http=True), app_servers("raw")
+    lst = capture_listener(_inbound_chains("inbound"), use_original_dst=False)
+    lst["listener_filters"] = [ORIGINAL_DST_FILTER, HTTP_INSPECTOR]
+    p = proxy(bootstrap(admin_port, [lst], [original_dst_cluster("passthrough")]))
+    _check_http_and_tcp(web, raw)
+    p.wait_for_stats({"http.inbound_http.downstream_rq_total": 1, "tcp.inbound_tcp.downstream_cx_total": 1,
+                      "http_inspector.http11_found": 1, "http_inspector.http_not_found": 1})
+
+
+def test_handed_off_connection_runs_the_target_listeners_inspector(netns, proxy, app_servers, admin_port):
+    """use_original_dst hands the connection to 0.0.0.0:<port>, whose own
+    listener filters (the inspector) run on it before its chain is chosen."""
+    web, raw = app_servers("web", http=True), app_servers("raw")
+    targets = []
+    for app, name in ((web, "web"), (raw, "raw")):
+        target = unbound_listener(name, "0.0.0.0", app.port, _inbound_chains(name))
+        target["listener_filters"] = [HTTP_INSPECTOR]
+        targets.append(target)
+    p = proxy(bootstrap(admin_port, [capture_listener([tcp_chain("passthrough")])] + targets,
+                        [original_dst_cluster("passthrough")]))
+    _check_http_and_tcp(web, raw)
+    p.wait_for_stats({"http.web_http.downstream_rq_total": 1, "tcp.raw_tcp.downstream_cx_total": 1,
+                      "tcp.passthrough.downstream_cx_total": 0, "http_inspector.http11_found": 1,
+                      "http_inspector.http_not_found": 1}, missing_as_zero=True)
