@@ -9,8 +9,8 @@ import RemoraCore
 ///   gives `h2c`; while the bytes are a prefix of it, more are needed;
 /// - otherwise only the request line counts, up to the first `\n`: a first
 ///   byte at or below space (CR and LF included) is not HTTP at once, and so
-///   is a method byte that is neither a token character nor white space (the
-///   method is checked as it arrives); the rest is judged at the `\n`:
+///   is a method byte among the first 32 that is neither a token character
+///   nor white space (checked as it arrives); the rest is judged at the `\n`:
 ///   method, target and version split on bytes at or below space; the target
 ///   must be origin-form (`/…`, `*…`), absolute-form (`scheme://host…`) or,
 ///   for CONNECT, authority-form, in printable ASCII; the version must be
@@ -57,6 +57,12 @@ public struct HTTPInspector: Sendable {
         private static let http2List = ["h2c"]
     }
 
+    /// Envoy rejects a method byte that is neither a token character nor
+    /// white space (C's isspace) as it arrives, within the first 32 bytes;
+    /// past them, bytes at or below space end the method and the rest is
+    /// judged with the whole line (measured against Envoy 1.40).
+    static let earlyMethodCheck = 32
+
     /// Envoy's `Config::MAX_INSPECT_SIZE`.
     public static let maxInspectedBytes = 64 * 1024
     static let preface: [UInt8] = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
@@ -75,6 +81,7 @@ public struct HTTPInspector: Sendable {
 
     // The request line, summarized.
     private var methodLength = 0
+    private var methodValid = true
     private var methodIsConnect = true
     private var targetState = TargetState.start
     private var targetLength = 0
@@ -142,11 +149,22 @@ public struct HTTPInspector: Sendable {
             // Envoy refuses an empty first line; Balsa any other leading white space.
             guard !Self.isWhiteSpace(byte) else { verdict = .notHTTP; return }
             phase = .method
+            guard Self.isTokenCharacter(byte) else { verdict = .notHTTP; return }
             methodByte(byte)
         case .method:
-            if Self.isSpace(byte) {
+            if methodLength < Self.earlyMethodCheck {
+                if Self.isSpace(byte) {
+                    phase = .beforeTarget
+                } else if Self.isTokenCharacter(byte) {
+                    methodByte(byte)
+                } else {
+                    verdict = .notHTTP
+                }
+            } else if Self.isWhiteSpace(byte) {
                 phase = .beforeTarget
             } else {
+                // Past the early window the method is judged with the line.
+                if !Self.isTokenCharacter(byte) { methodValid = false }
                 methodByte(byte)
             }
         case .beforeTarget:
@@ -181,7 +199,6 @@ public struct HTTPInspector: Sendable {
     }
 
     private mutating func methodByte(_ byte: UInt8) {
-        guard Self.isTokenCharacter(byte) else { verdict = .notHTTP; return }
         methodIsConnect = methodIsConnect && methodLength < Self.connect.count && Self.connect[methodLength] == byte
         methodLength += 1
     }
@@ -243,7 +260,7 @@ public struct HTTPInspector: Sendable {
     private mutating func endOfLine() {
         // A target must have got past its scheme ("http://") or be a path.
         let targetComplete = targetState == .path || targetState == .host
-        guard targetLength > 0, targetValid, targetComplete, versionValid else { verdict = .notHTTP; return }
+        guard methodValid, targetLength > 0, targetValid, targetComplete, versionValid else { verdict = .notHTTP; return }
         if versionLength == 0 {
             // HTTP/0.9: Balsa ends the message here and checks the line for control characters.
             guard !sawControlCharacter else { verdict = .notHTTP; return }
