@@ -68,6 +68,8 @@ public final class Server: @unchecked Sendable {
         clock_gettime(CLOCK_REALTIME, &now)
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }()
+    /// `http_inspector.*`, made when the first listener with the filter starts.
+    private var inspectorScope: StatScope?
 
     public init(config: ServerConfig, options: ServerOptions, logger: Logger) throws(EventLoopError) {
         self.config = config
@@ -201,13 +203,15 @@ public final class Server: @unchecked Sendable {
         }
         let proxyScopes = proxyStats
         let httpScopes = httpStats
+        let inspectorScope = listener.listenerFilters.contains(.httpInspector) ? httpInspectorScope() : nil
         let mainLoop = self.mainLoop
         if !listener.bindToPort {
             // No socket: each worker only learns the listener, for hand-offs.
             let pending = MainLoopCounter(workers.count)
             for worker in workers {
                 worker.loop.execute { [unowned self] in
-                    worker.addHandOffListener(listener, stats: stats, proxyStats: proxyScopes, httpStats: httpScopes)
+                    worker.addHandOffListener(listener, stats: stats, proxyStats: proxyScopes, httpStats: httpScopes,
+                                              inspectorStats: inspectorScope)
                     mainLoop.execute { [unowned self] in
                         pending.value -= 1
                         if pending.value == 0 {
@@ -220,7 +224,7 @@ public final class Server: @unchecked Sendable {
             return
         }
         bind(listener, listener.bindAddresses[...], stats: stats, proxyStats: proxyScopes, httpStats: httpScopes,
-             then: remaining.dropFirst())
+             inspectorStats: inspectorScope, then: remaining.dropFirst())
     }
 
     /// Binds a listener's addresses one at a time, then starts `next`. For
@@ -228,7 +232,8 @@ public final class Server: @unchecked Sendable {
     /// the others bind the same port with SO_REUSEPORT, or share the first
     /// socket when that is off.
     private func bind(_ listener: ListenerConfig, _ addresses: ArraySlice<ListenerConfig.BindAddress>, stats: StatScope,
-                      proxyStats: [String: StatScope], httpStats: [String: StatScope], then next: ArraySlice<ListenerConfig>) {
+                      proxyStats: [String: StatScope], httpStats: [String: StatScope], inspectorStats: StatScope?,
+                      then next: ArraySlice<ListenerConfig>) {
         guard let target = addresses.first else { startListeners(next); return }
         let mainLoop = self.mainLoop
         let first = workers[0]
@@ -237,7 +242,8 @@ public final class Server: @unchecked Sendable {
             let result: Result<SharedListenSocket, EventLoopError>
             do throws(EventLoopError) {
                 let socket = try first.addListener(listener, address: target.address, ipv4Compat: target.ipv4Compat, sharing: nil,
-                                                   stats: stats, proxyStats: proxyStats, httpStats: httpStats)
+                                                   stats: stats, proxyStats: proxyStats, httpStats: httpStats,
+                                                   inspectorStats: inspectorStats)
                 result = .success(try socket.makeShare())
             } catch {
                 result = .failure(error)
@@ -251,7 +257,8 @@ public final class Server: @unchecked Sendable {
                     self.boundAddresses[listener.name, default: []].append(bound)
                     self.logger.info("listener '\(listener.name)' listening on \(bound)")
                     let pending = MainLoopCounter(others.count)
-                    if pending.value == 0 { self.bind(listener, addresses.dropFirst(), stats: stats, proxyStats: proxyStats, httpStats: httpStats, then: next); return }
+                    if pending.value == 0 { self.bind(listener, addresses.dropFirst(), stats: stats, proxyStats: proxyStats, httpStats: httpStats,
+                                  inspectorStats: inspectorStats, then: next); return }
                     let share = !(listener.reusePort && bound.isIP)
                     for worker in others {
                         worker.loop.execute { [unowned self] in
@@ -259,7 +266,8 @@ public final class Server: @unchecked Sendable {
                             do throws(EventLoopError) {
                                 _ = try worker.addListener(listener, address: bound, ipv4Compat: target.ipv4Compat,
                                                            sharing: share ? shared : nil,
-                                                           stats: stats, proxyStats: proxyStats, httpStats: httpStats)
+                                                           stats: stats, proxyStats: proxyStats, httpStats: httpStats,
+                                                           inspectorStats: inspectorStats)
                             } catch {
                                 failure = error
                             }
@@ -270,7 +278,8 @@ public final class Server: @unchecked Sendable {
                                     return
                                 }
                                 pending.value -= 1
-                                if pending.value == 0 { self.bind(listener, addresses.dropFirst(), stats: stats, proxyStats: proxyStats, httpStats: httpStats, then: next) }
+                                if pending.value == 0 { self.bind(listener, addresses.dropFirst(), stats: stats, proxyStats: proxyStats, httpStats: httpStats,
+                                  inspectorStats: inspectorStats, then: next) }
                             }
                         }
                     }
@@ -280,6 +289,13 @@ public final class Server: @unchecked Sendable {
     }
 
     // MARK: - State and stats
+
+    private func httpInspectorScope() -> StatScope {
+        if let inspectorScope { return inspectorScope }
+        let scope = HTTPInspectorStat.makeScope(in: store)
+        inspectorScope = scope
+        return scope
+    }
 
     private func setState(_ new: ServerState) {
         state = new

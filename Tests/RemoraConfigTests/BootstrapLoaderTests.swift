@@ -219,6 +219,7 @@ import SwiftProtobuf
             - filters: []
         """
         #expect(error(yaml)?.path == "static_resources.listeners[0].filter_chains[1]")
+        #expect(error(yaml)?.reason == "filter chain '' has the same matching rules defined as ''")
     }
 
     @Test func filterChainSelectionByDestinationPort() throws {

@@ -2,8 +2,8 @@ import RemoraAPI
 import RemoraCore
 import SwiftProtobuf
 
-/// Listener → `ListenerConfig`: address, filter chains (matched on
-/// destination port for now) and their network filters.
+/// Listener → `ListenerConfig`: address, listener filters, filter chains
+/// (their `filter_chain_match` index) and their network filters.
 enum ListenerCompiler {
     static let tcpProxyType = Envoy_Extensions_Filters_Network_TcpProxy_V3_TcpProxy.protoMessageName
     static let httpConnectionManagerType =
@@ -15,20 +15,16 @@ enum ListenerCompiler {
             "per_connection_buffer_limit_bytes", "metadata", "traffic_direction", "enable_reuse_port",
             "tcp_backlog_size", "drain_type", "listener_filters", "use_original_dst", "bind_to_port",
             "additional_addresses", "access_log",
+            "listener_filters_timeout", "continue_on_listener_filters_timeout",
         ], at: path)
         guard listener.hasAddress else { throw .missing(at: FieldPath.join(path, "address")) }
         let address = try AddressCompiler.listenAddress(listener.address, at: FieldPath.join(path, "address"))
 
         var chains: [FilterChainConfig] = []
-        var seenPorts: Set<UInt16?> = []
         for (i, chain) in listener.filterChains.enumerated() {
-            let chainPath = FieldPath.index(FieldPath.join(path, "filter_chains"), i)
-            let compiled = try compileChain(chain, at: chainPath)
-            guard seenPorts.insert(compiled.destinationPort).inserted else {
-                throw .invalid("multiple filter chains with the same matching rules are defined", at: chainPath)
-            }
-            chains.append(compiled)
+            chains.append(try compileChain(chain, at: FieldPath.index(FieldPath.join(path, "filter_chains"), i)))
         }
+        let matcher = try buildMatcher(listener.filterChains, compiled: chains, at: path)
         let defaultChain = try listener.hasDefaultFilterChain
             ? compileChain(listener.defaultFilterChain, at: FieldPath.join(path, "default_filter_chain"))
             : nil
@@ -46,7 +42,13 @@ enum ListenerCompiler {
             name: name, address: address, statPrefix: statPrefix, bufferLimitBytes: limit,
             backlog: backlog, reusePort: reusePort, filterChains: chains, defaultFilterChain: defaultChain
         )
-        config.restoresOriginalDestination = try compileListenerFilters(listener.listenerFilters, at: path)
+        config.chainMatcher = matcher
+        config.listenerFilters = try compileListenerFilters(listener.listenerFilters, at: path)
+        if listener.hasListenerFiltersTimeout {
+            config.listenerFiltersTimeoutMilliseconds = try ConfigCompiler.milliseconds(
+                listener.listenerFiltersTimeout, at: FieldPath.join(path, "listener_filters_timeout"))
+        }
+        config.continueOnListenerFiltersTimeout = listener.continueOnListenerFiltersTimeout
         config.useOriginalDestination = listener.hasUseOriginalDst && listener.useOriginalDst.value
         config.bindToPort = listener.hasBindToPort ? listener.bindToPort.value : true
         config.ipv4Compat = ipv4Compat(address, listener.address)
@@ -88,43 +90,9 @@ enum ListenerCompiler {
 
     static let originalDestinationType = Envoy_Extensions_Filters_Listener_OriginalDst_V3_OriginalDst.protoMessageName
 
-    /// `listener_filters`: only `envoy.filters.listener.original_dst` is
-    /// implemented; any other type is refused with its path. Returns whether
-    /// the original destination is restored.
-    static func compileListenerFilters(_ filters: [Envoy_Config_Listener_V3_ListenerFilter], at path: String) throws(ConfigError) -> Bool {
-        var restores = false
-        for (i, filter) in filters.enumerated() {
-            let fp = FieldPath.index(FieldPath.join(path, "listener_filters"), i)
-            try SupportedFields.require(filter, only: ["name", "typed_config"], at: fp)
-            guard case .typedConfig(let any)? = filter.configType else {
-                throw .missing(at: FieldPath.join(fp, "typed_config"))
-            }
-            let typePath = FieldPath.join(fp, "typed_config")
-            let typeName = TypeURL.messageName(any.typeURL)
-            guard typeName == originalDestinationType else {
-                throw .unsupported("unsupported listener filter type \(typeName)", at: typePath)
-            }
-            let message = try TypeURL.unpack(Envoy_Extensions_Filters_Listener_OriginalDst_V3_OriginalDst.self, from: any, at: typePath)
-            try SupportedFields.require(message, only: [], at: typePath)
-            restores = true
-        }
-        return restores
-    }
-
     static func compileChain(_ chain: Envoy_Config_Listener_V3_FilterChain, at path: String) throws(ConfigError) -> FilterChainConfig {
         try SupportedFields.require(chain, only: ["filter_chain_match", "filters", "name", "metadata"], at: path)
-        var port: UInt16? = nil
-        if chain.hasFilterChainMatch {
-            let match = chain.filterChainMatch
-            let mp = FieldPath.join(path, "filter_chain_match")
-            try SupportedFields.require(match, only: ["destination_port"], at: mp)
-            if match.hasDestinationPort {
-                guard match.destinationPort.value >= 1 && match.destinationPort.value <= 65535 else {
-                    throw .invalid("port out of range", at: FieldPath.join(mp, "destination_port"))
-                }
-                port = UInt16(match.destinationPort.value)
-            }
-        }
+        let match = try compileMatch(chain.filterChainMatch, at: FieldPath.join(path, "filter_chain_match"))
         var terminal: FilterChainConfig.TerminalFilter? = nil
         for (i, filter) in chain.filters.enumerated() {
             let fp = FieldPath.index(FieldPath.join(path, "filters"), i)
@@ -154,7 +122,7 @@ enum ListenerCompiler {
                 throw .unsupported("unsupported type \(typeName)", at: typePath)
             }
         }
-        return FilterChainConfig(name: chain.name, destinationPort: port, terminal: terminal)
+        return FilterChainConfig(name: chain.name, match: match, terminal: terminal)
     }
 
     /// Envoy's `validate_clusters` for inline route configurations: every

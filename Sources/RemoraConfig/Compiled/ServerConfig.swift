@@ -53,10 +53,15 @@ public struct ListenerConfig: Sendable {
     public var reusePort: Bool
     public var filterChains: [FilterChainConfig]
     public var defaultFilterChain: FilterChainConfig?
-    /// `listener_filters` holds `envoy.filters.listener.original_dst`: each
-    /// connection's local address becomes its original destination
-    /// (`SO_ORIGINAL_DST`) before the chain is chosen.
-    public var restoresOriginalDestination = false
+    /// `listener_filters`, in order; they run on each accepted connection
+    /// before its filter chain is chosen.
+    public var listenerFilters: [ListenerFilter] = []
+    /// `listener_filters_timeout` (default 15 s; 0 turns it off): how long
+    /// listener filters may wait for bytes.
+    public var listenerFiltersTimeoutMilliseconds: UInt64 = 15_000
+    /// `continue_on_listener_filters_timeout`: on that timeout, choose a
+    /// chain with what is known instead of closing the connection.
+    public var continueOnListenerFiltersTimeout = false
     /// `use_original_dst`: a connection whose restored destination is the
     /// address of another listener is handed to that listener.
     public var useOriginalDestination = false
@@ -87,19 +92,39 @@ public struct ListenerConfig: Sendable {
     public var bindAddresses: [BindAddress] {
         [BindAddress(address: address, ipv4Compat: ipv4Compat)] + additionalAddresses
     }
+    /// The index over `filterChains`' `filter_chain_match`es.
+    public var chainMatcher = FilterChainMatcher()
 
-    /// Envoy's selection among chains that match only on destination port:
-    /// a chain naming the port wins over one that names none; then the
-    /// default chain; otherwise nil (the connection is closed).
-    public func filterChain(forDestinationPort port: UInt16?) -> FilterChainConfig? {
-        if let port, let exact = filterChains.first(where: { $0.destinationPort == port }) {
-            return exact
-        }
-        if let any = filterChains.first(where: { $0.destinationPort == nil }) {
-            return any
-        }
+    /// The `original_dst` listener filter is configured: each connection's
+    /// local address becomes its original destination (`SO_ORIGINAL_DST`).
+    public var restoresOriginalDestination: Bool { listenerFilters.contains(.originalDestination) }
+
+    /// Some listener filter reads the connection's first bytes.
+    public var inspectsData: Bool { listenerFilters.contains(.httpInspector) }
+
+    /// Envoy's `findFilterChain`: the most specific matching chain, else the
+    /// default chain, else nil (the connection is closed).
+    public func filterChain(for input: FilterChainMatchInput) -> FilterChainConfig? {
+        if let index = chainMatcher.match(input) { return filterChains[index] }
         return defaultFilterChain
     }
+
+    /// The chain for a plain connection to `127.0.0.1:port` from `127.0.0.1`
+    /// (no SNI, no application protocol); for tests and tools.
+    public func filterChain(forDestinationPort port: UInt16) -> FilterChainConfig? {
+        let loopback: UInt32 = 0x7F00_0001
+        return filterChain(for: FilterChainMatchInput(
+            localAddress: .v4(loopback, port: port), directRemoteAddress: .v4(loopback, port: 40000),
+            remoteAddress: .v4(loopback, port: 40000)))
+    }
+}
+
+/// A listener filter Remora implements, as configured in `listener_filters`.
+public enum ListenerFilter: Sendable, Equatable {
+    /// `envoy.filters.listener.original_dst`
+    case originalDestination
+    /// `envoy.filters.listener.http_inspector`
+    case httpInspector
 }
 
 public struct FilterChainConfig: Sendable {
@@ -110,7 +135,7 @@ public struct FilterChainConfig: Sendable {
     }
 
     public var name: String
-    public var destinationPort: UInt16?
+    public var match: FilterChainMatchCriteria
     /// The terminal network filter; nil for a chain with no filters, whose
     /// connections are closed at once.
     public var terminal: TerminalFilter?

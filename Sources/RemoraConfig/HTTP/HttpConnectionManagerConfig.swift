@@ -153,7 +153,7 @@ public struct InternalAddressConfig: Sendable, Equatable {
 }
 
 /// `envoy.config.core.v3.CidrRange`: an IP prefix.
-public struct CIDRRange: Sendable, Equatable {
+public struct CIDRRange: Sendable, Hashable {
     /// The network address (host bits cleared), port 0.
     public let address: SocketAddress
     public let prefixLength: Int

@@ -43,9 +43,14 @@ enum ServerState: Int64 {
 /// `listener.<address>.*` stats, with Envoy's names.
 enum ListenerStat: Int, StatName {
     case downstreamCxTotal, downstreamCxActive, downstreamCxDestroy, noFilterChainMatch, downstreamCxLengthMs
+    case downstreamPreCxActive, downstreamPreCxTimeout, downstreamListenerFilterRemoteClose, downstreamListenerFilterError
 
     var name: String {
         switch self {
+        case .downstreamPreCxActive: "downstream_pre_cx_active"
+        case .downstreamPreCxTimeout: "downstream_pre_cx_timeout"
+        case .downstreamListenerFilterRemoteClose: "downstream_listener_filter_remote_close"
+        case .downstreamListenerFilterError: "downstream_listener_filter_error"
         case .downstreamCxTotal: "downstream_cx_total"
         case .downstreamCxActive: "downstream_cx_active"
         case .downstreamCxDestroy: "downstream_cx_destroy"
@@ -56,7 +61,7 @@ enum ListenerStat: Int, StatName {
 
     public var kind: StatKind {
         switch self {
-        case .downstreamCxActive: .gauge
+        case .downstreamCxActive, .downstreamPreCxActive: .gauge
         case .downstreamCxLengthMs: .histogram
         default: .counter
         }

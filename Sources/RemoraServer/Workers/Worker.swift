@@ -41,14 +41,17 @@ final class Worker: @unchecked Sendable {
         let stats: Stats<ListenerStat>
         let proxyStats: [String: Stats<TcpProxyStat>]
         let httpStats: [String: Stats<HTTPStat>]
+        /// This worker's row of `http_inspector.*`, when the listener has the filter.
+        let inspectorStats: Stats<HTTPInspectorStat>?
 
         init(config: ListenerConfig, socket: Listener?, stats: Stats<ListenerStat>, proxyStats: [String: Stats<TcpProxyStat>],
-             httpStats: [String: Stats<HTTPStat>]) {
+             httpStats: [String: Stats<HTTPStat>], inspectorStats: Stats<HTTPInspectorStat>?) {
             self.config = config
             self.socket = socket
             self.stats = stats
             self.proxyStats = proxyStats
             self.httpStats = httpStats
+            self.inspectorStats = inspectorStats
         }
     }
 
@@ -75,7 +78,8 @@ final class Worker: @unchecked Sendable {
 
     /// Binds (or, for shared sockets, adopts) a listener and starts accepting.
     func addListener(_ config: ListenerConfig, address: SocketAddress, ipv4Compat: Bool, sharing shared: SharedListenSocket?,
-                     stats: StatScope, proxyStats: [String: StatScope], httpStats: [String: StatScope]) throws(EventLoopError) -> Listener {
+                     stats: StatScope, proxyStats: [String: StatScope], httpStats: [String: StatScope],
+                     inspectorStats: StatScope?) throws(EventLoopError) -> Listener {
         loop.assertInLoop()
         let socket: Listener
         if let shared {
@@ -87,7 +91,8 @@ final class Worker: @unchecked Sendable {
         let active = ActiveListener(
             config: config, socket: socket, stats: stats.stats(ListenerStat.self, thread: index),
             proxyStats: proxyStats.mapValues { $0.stats(TcpProxyStat.self, thread: index) },
-            httpStats: httpStats.mapValues { $0.stats(HTTPStat.self, thread: index) })
+            httpStats: httpStats.mapValues { $0.stats(HTTPStat.self, thread: index) },
+            inspectorStats: inspectorStats?.stats(HTTPInspectorStat.self, thread: index))
         try socket.startAccepting { [unowned self, unowned active] connection in
             self.accept(connection, on: active)
         }
@@ -98,12 +103,14 @@ final class Worker: @unchecked Sendable {
 
     /// A `bind_to_port: false` listener: no socket, only connections that a
     /// `use_original_dst` listener of this worker hands to it.
-    func addHandOffListener(_ config: ListenerConfig, stats: StatScope, proxyStats: [String: StatScope], httpStats: [String: StatScope]) {
+    func addHandOffListener(_ config: ListenerConfig, stats: StatScope, proxyStats: [String: StatScope], httpStats: [String: StatScope],
+                            inspectorStats: StatScope?) {
         loop.assertInLoop()
         let active = ActiveListener(
             config: config, socket: nil, stats: stats.stats(ListenerStat.self, thread: index),
             proxyStats: proxyStats.mapValues { $0.stats(TcpProxyStat.self, thread: index) },
-            httpStats: httpStats.mapValues { $0.stats(HTTPStat.self, thread: index) })
+            httpStats: httpStats.mapValues { $0.stats(HTTPStat.self, thread: index) },
+            inspectorStats: inspectorStats?.stats(HTTPInspectorStat.self, thread: index))
         listeners.append(active)
         for bind in config.bindAddresses { listenersByAddress[bind.address] = active }
     }
@@ -129,29 +136,73 @@ final class Worker: @unchecked Sendable {
     // MARK: - Connections
 
     private func accept(_ connection: Connection, on accepting: ActiveListener) {
-        var listener = accepting
-        if accepting.config.restoresOriginalDestination, let original = connection.originalDestination() {
-            connection.restoreLocalAddress(original)
+        runListenerFilters(connection, on: accepting, from: 0, handOff: accepting.config.useOriginalDestination,
+                           state: AcceptedConnectionState())
+    }
+
+    /// Envoy's `ActiveTcpSocket::continueFilterChain`: the listener's
+    /// filters in order, from `from`; one that waits for bytes takes the
+    /// connection and calls back here with the next index. A listener
+    /// without such a filter does all of this synchronously, with no
+    /// allocation beyond the connection's own.
+    private func runListenerFilters(_ connection: Connection, on listener: ActiveListener, from: Int, handOff: Bool,
+                                    state: AcceptedConnectionState) {
+        let filters = listener.config.listenerFilters
+        var index = from
+        while index < filters.count {
+            switch filters[index] {
+            case .originalDestination:
+                if let original = connection.originalDestination() { connection.restoreLocalAddress(original) }
+            case .httpInspector:
+                guard let inspectorStats = listener.inspectorStats else { break }
+                let next = index + 1
+                let inspection = HTTPInspection(
+                    connection: connection, state: state, listenerStats: listener.stats, inspectorStats: inspectorStats,
+                    continueOnTimeout: listener.config.continueOnListenerFiltersTimeout
+                ) { [unowned self] inspection, outcome in
+                    // Holds the listener: a drain may drop it from the worker meanwhile.
+                    self.sessions[ObjectIdentifier(inspection)] = nil
+                    if case .proceed(let learned) = outcome {
+                        self.runListenerFilters(connection, on: listener, from: next, handOff: handOff, state: learned)
+                    }
+                    self.checkDrained()
+                }
+                sessions[ObjectIdentifier(inspection)] = inspection
+                inspection.start(loop: loop, timeoutMilliseconds: listener.config.listenerFiltersTimeoutMilliseconds)
+                return
+            }
+            index += 1
         }
+        newConnection(connection, on: listener, handOff: handOff, state: state)
+    }
+
+    /// Envoy's `ActiveTcpSocket::newConnection` and the listener's
+    /// `newConnection`: the hand-off, then the filter chain.
+    private func newConnection(_ connection: Connection, on listener: ActiveListener, handOff: Bool,
+                               state: AcceptedConnectionState) {
         // Envoy hands a redirected connection to the listener of its
-        // original destination (whose own original_dst filter would restore
-        // the same address again); without one, the accepting listener
-        // keeps it. Only the listener that keeps it counts it, as in Envoy.
-        if accepting.config.useOriginalDestination, connection.isLocalAddressRestored, let restored = connection.localAddress,
-           let target = handOffTarget(for: restored), target !== accepting {
-            listener = target
+        // original destination, whose own listener filters run on it too;
+        // without one, this listener keeps it. Only the listener that keeps
+        // it counts it, as in Envoy.
+        if handOff, connection.isLocalAddressRestored, let restored = connection.localAddress,
+           let target = handOffTarget(for: restored), target !== listener {
+            runListenerFilters(connection, on: target, from: 0, handOff: false, state: state)
+            return
         }
         let stats = listener.stats
+        let input = FilterChainMatchInput(
+            localAddress: connection.localAddress, directRemoteAddress: connection.remoteAddress,
+            remoteAddress: connection.remoteAddress, applicationProtocols: state.applicationProtocols)
+        guard let chain = listener.config.filterChain(for: input) else {
+            // Envoy closes it before it counts as a downstream connection.
+            stats.add(.noFilterChainMatch)
+            logUnproxied(connection, listener: listener.config)
+            connection.close(reset: !state.received.isEmpty)
+            return
+        }
         stats.add(.downstreamCxTotal)
         stats.add(.downstreamCxActive)
         let opened = loop.nowMilliseconds
-        let port = connection.localAddress?.port
-        guard let chain = listener.config.filterChain(forDestinationPort: port) else {
-            stats.add(.noFilterChainMatch)
-            logUnproxied(connection, listener: listener.config)
-            closeUnproxied(connection, stats: stats, opened: opened)
-            return
-        }
         connection.highWatermark = listener.config.bufferLimitBytes
         if let hcm = chain.httpConnectionManager, let httpStats = listener.httpStats[hcm.statPrefix] {
             let manager = HTTPConnectionManager(
@@ -164,7 +215,9 @@ final class Worker: @unchecked Sendable {
                 self.checkDrained()
             }
             sessions[ObjectIdentifier(manager)] = manager
-            manager.start()
+            manager.start(replaying: state.received)
+            // Out of listener filters after a drain began: it serves one exchange.
+            if draining { manager.startDraining() }
             return
         }
         guard let proxy = chain.tcpProxy, let proxyStats = listener.proxyStats[proxy.statPrefix] else {
@@ -182,7 +235,7 @@ final class Worker: @unchecked Sendable {
             self.checkDrained()
         }
         sessions[ObjectIdentifier(session)] = session
-        session.start()
+        session.start(replaying: state.received)
     }
 
     /// The listener's own `access_log`: a connection no filter chain took
@@ -217,6 +270,7 @@ final class Worker: @unchecked Sendable {
         listenersByAddress.removeAll()
         // HTTP connections close as soon as their current exchange is done;
         // TCP sessions run until they end or the drain time does.
+        // Connections still in listener filters go on until a verdict or the timeout.
         for case let manager as HTTPConnectionManager in sessions.values { manager.startDraining() }
         checkDrained()
     }

@@ -68,7 +68,10 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         openedAt = loop.nowMilliseconds
     }
 
-    public func start() {
+    /// Takes over the connection. `received` are bytes a listener filter
+    /// already read from it (the HTTP inspector's); they are parsed first,
+    /// as if just read.
+    public func start(replaying received: [ByteSlice] = []) {
         connection.delegate = self
         stats.add(.downstreamCxTotal)
         stats.add(.downstreamCxActive)
@@ -76,6 +79,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         stats.add(.downstreamCxHttp1Active)
         armIdleTimer()
         connection.startReading()
+        for slice in received { self.connection(connection, didRead: slice) }
     }
 
     // MARK: - Reading

@@ -33,6 +33,8 @@ public final class TcpProxySession: ConnectionDelegate {
     private var finished = false
     /// Close callbacks still to come: the downstream's, and the upstream's once it connected.
     private var openConnections = 1
+    /// Downstream bytes read before the session started, sent once connected.
+    private var replay: [ByteSlice] = []
     private var onComplete: Completion?
     /// The session's access logs, and what they print (only when there are logs).
     private let accessLogs: AccessLogSet?
@@ -60,10 +62,13 @@ public final class TcpProxySession: ConnectionDelegate {
     }
 
     /// Starts the session: picks a host and connects. Downstream bytes are
-    /// not read until the upstream is connected (Envoy does the same).
-    public func start() {
+    /// not read until the upstream is connected (Envoy does the same);
+    /// `received`, bytes a listener filter already read (the HTTP
+    /// inspector's), go upstream first then.
+    public func start(replaying received: [ByteSlice] = []) {
         loop.assertInLoop()
         downstream.delegate = self
+        replay = received
         proxyStats.add(.downstreamCxTotal)
         guard cluster != nil else {
             proxyStats.add(.downstreamCxNoRoute)
@@ -141,6 +146,9 @@ public final class TcpProxySession: ConnectionDelegate {
         connection.highWatermark = cluster.config.bufferLimitBytes
         touch()
         connection.startReading()
+        let received = replay
+        replay = []
+        for slice in received { self.connection(downstream, didRead: slice) }
         downstream.startReading()
     }
 
