@@ -1,0 +1,97 @@
+internal import CNGHTTP2
+import RemoraCore
+
+extension HTTP2Connection {
+    /// RFC 9113 §8.2.2: fields a HTTP/2 message must not carry. A head that
+    /// came from HTTP/1 may still hold them; they are left out on encode
+    /// (`te` only unless it is `trailers`).
+    static func isConnectionSpecific(_ name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
+        switch name.count {
+        case 2: return HTTPHeaders.name(name, is: "te") && !ASCII.equalsLowercase(value, "trailers")
+        case 7: return HTTPHeaders.name(name, is: "upgrade")
+        case 10: return HTTPHeaders.name(name, is: "connection") || HTTPHeaders.name(name, is: "keep-alive")
+        case 16: return HTTPHeaders.name(name, is: "proxy-connection")
+        case 17: return HTTPHeaders.name(name, is: "transfer-encoding")
+        default: return false
+        }
+    }
+
+    /// Calls `body` with nghttp2's name/value array for `headers`:
+    /// pseudo-headers first, names lowercased (into scratch, only when a name
+    /// has an uppercase letter), connection-specific fields left out. nghttp2
+    /// copies the array when a frame is submitted.
+    func withNameValues<R>(_ headers: HTTPHeaders, _ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
+        if headers.count > nvCapacity {
+            nvScratch.deallocate()
+            nvCapacity = headers.count * 2
+            nvScratch = .allocate(capacity: nvCapacity)
+        }
+        var upperBytes = 0
+        headers.withEachField { name, _ in
+            if ASCII.hasUppercase(name) { upperBytes += name.count }
+        }
+        if upperBytes > nameScratchCapacity {
+            nameScratch.deallocate()
+            nameScratchCapacity = upperBytes * 2
+            nameScratch = .allocate(byteCount: nameScratchCapacity, alignment: 8)
+        }
+        return withExtendedLifetime(headers) {
+            var n = 0
+            var scratchUsed = 0
+            for pass in 0..<2 {
+                headers.withEachField { name, value in
+                    let isPseudo = name.first == UInt8(ascii: ":")
+                    guard isPseudo == (pass == 0) else { return }
+                    if !isPseudo && Self.isConnectionSpecific(name, value: value) { return }
+                    var namePointer = UnsafeMutableRawPointer(mutating: name.baseAddress ?? UnsafeRawPointer(nameScratch))
+                    if ASCII.hasUppercase(name) {
+                        let dst = nameScratch + scratchUsed
+                        for i in 0..<name.count { dst.storeBytes(of: ASCII.lowercased(name[i]), toByteOffset: i, as: UInt8.self) }
+                        namePointer = dst
+                        scratchUsed += name.count
+                    }
+                    let valuePointer = UnsafeMutableRawPointer(mutating: value.baseAddress ?? UnsafeRawPointer(nameScratch))
+                    nvScratch[n] = nghttp2_nv(
+                        name: namePointer.assumingMemoryBound(to: UInt8.self),
+                        value: valuePointer.assumingMemoryBound(to: UInt8.self),
+                        namelen: name.count, valuelen: value.count, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
+                    n += 1
+                }
+            }
+            return body(nvScratch, n)
+        }
+    }
+
+    /// Adds one received field to the head `stream` is receiving, copying it
+    /// into the connection's header arena. Returns false past the header
+    /// list limits (Envoy's `max_request_headers_kb` / `max_headers_count`).
+    func receiveHeader(_ stream: HTTP2Stream, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
+        let total = name.count + value.count
+        stream.receivingBytes += total
+        if stream.receivingBytes > options.maxHeaderListBytes || stream.receiving.count + 1 > options.maxHeadersCount {
+            return false
+        }
+        if stream.receiving.isEmpty { stream.receiving = HTTPHeaders(minimumCapacity: 16) }
+        var arena = headerArena
+        if arena == nil || arena.unsafelyUnwrapped.fill + total > arena.unsafelyUnwrapped.capacity {
+            arena = total <= output.pool.blockSize ? output.pool.take() : PooledBuffer(capacity: total)
+            headerArena = arena
+        }
+        let a = arena.unsafelyUnwrapped
+        let start = a.fill
+        if name.count > 0 { (a.base + start).copyMemory(from: name.baseAddress!, byteCount: name.count) }
+        if value.count > 0 { (a.base + start + name.count).copyMemory(from: value.baseAddress!, byteCount: value.count) }
+        a.fill = start + total
+        stream.receiving.add(name: ByteSlice(storage: a, offset: start, count: name.count),
+                             value: ByteSlice(storage: a, offset: start + name.count, count: value.count))
+        return true
+    }
+
+    /// The head received so far, handed over; the stream starts a new one.
+    func takeReceived(_ stream: HTTP2Stream) -> HTTPHeaders {
+        let h = stream.receiving
+        stream.receiving = HTTPHeaders()
+        stream.receivingBytes = 0
+        return h
+    }
+}
