@@ -227,7 +227,7 @@ extension HTTP2Connection {
 
     private static let onStreamClose: nghttp2_on_stream_close_callback = { _, id, errorCode, user in
         let c = connection(user)
-        guard let stream = c.stream(id) else { return 0 }
+        guard !c.tearingDown, let stream = c.stream(id) else { return 0 }
         c.unlist(stream)
         if stream.remoteEnd && stream.localEnd && !stream.resetDueToMessagingError {
             c.finish(stream, nil)
@@ -279,7 +279,11 @@ extension HTTP2Connection {
         c.stats.add(.outboundFramesActive)
         if isControl { c.stats.add(.outboundControlFramesActive) }
         switch hd.type {
-        case frameRST: c.stats.add(.txReset)
+        case frameRST:
+            c.stats.add(.txReset)
+            // nghttp2 reset a stream nobody asked to reset: the peer broke a
+            // rule (content-length, header list, messaging).
+            if let stream = c.stream(hd.stream_id), !stream.finished { stream.resetDueToMessagingError = true }
         case frameGOAWAY: c.stats.add(.goawaySent)
         default: break
         }
@@ -291,7 +295,7 @@ extension HTTP2Connection {
     private static let onFrameNotSend: nghttp2_on_frame_not_send_callback = { _, frame, _, user in
         let c = connection(user)
         let hd = frame.unsafelyUnwrapped.pointee.hd
-        guard hd.type == frameHEADERS, !c.isServer else { return 0 }
+        guard !c.tearingDown, hd.type == frameHEADERS, !c.isServer else { return 0 }
         var s = c.firstStream
         while let stream = s {
             if stream.id == hd.stream_id {

@@ -33,6 +33,7 @@ public class HTTP2Connection {
     /// A failure found inside an nghttp2 callback, returned by dispatch/flush.
     var pendingStatus: HTTPCodecStatus = .ok
     var fatal = false
+    var tearingDown = false
     /// The slice being dispatched: DATA payloads inside it are handed out as
     /// sub-slices.
     var input: ByteSlice?
@@ -95,15 +96,18 @@ public class HTTP2Connection {
     }
 
     deinit {
-        // Streams still open go with the connection.
+        // nghttp2 may report its streams closing while it goes: callbacks
+        // stand down first, then the streams still open go.
+        tearingDown = true
+        nghttp2_session_del(session)
         var s = firstStream
+        firstStream = nil
         while let stream = s {
             s = stream.next
             stream.next = nil
             stream.requestDecoder = nil
             stream.responseDecoder = nil
         }
-        nghttp2_session_del(session)
         nvScratch.deallocate()
         nameScratch.deallocate()
     }
@@ -304,7 +308,9 @@ public class HTTP2Connection {
         case .connectError: UInt32(NGHTTP2_CONNECT_ERROR.rawValue)
         default: UInt32(NGHTTP2_NO_ERROR.rawValue)
         }
-        if stream.id > 0 && stream.headersSubmitted {
+        // A server stream is known to nghttp2 from its first HEADERS; a
+        // client stream once its request is submitted.
+        if stream.id > 0 && (isServer || stream.headersSubmitted) {
             _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream.id, code)
         }
         finish(stream, reason)
@@ -314,6 +320,11 @@ public class HTTP2Connection {
     func submitHeaders(_ stream: HTTP2Stream, _ headers: HTTPHeaders, endStream: Bool) {
         precondition(!stream.headersSubmitted || isServer, "HTTP2Stream: request headers encoded twice")
         guard !stream.finished else { return }
+        if !isServer && !requestAllowed {
+            // GOAWAY received or the session is ending: the stream never starts.
+            finish(stream, .localRefusedStreamReset)
+            return
+        }
         stream.headersSubmitted = true
         if endStream { stream.localEnd = true } else { stream.hasDataProvider = true }
         var provider = nghttp2_data_provider(
