@@ -89,20 +89,33 @@ extension HTTP2Connection {
 
     // MARK: - Input
 
+    /// Counts an inbound frame against the flood limits; false past them.
+    func trackInbound(type: UInt8, length: Int, flags: UInt8, padding: Int) -> Bool {
+        guard let v = constraints.inboundFrame(type: type, length: length - padding, endStream: flags & flagEndStream != 0) else {
+            return true
+        }
+        stats.add(v.stat)
+        pendingStatus = v.status
+        return false
+    }
+
+    /// As Envoy: every frame is counted here but HEADERS (counted when the
+    /// header block begins) and DATA (when received, without its padding);
+    /// PING ACKs are not counted.
     private static let onBeginFrame: nghttp2_on_begin_frame_callback = { _, hd, user in
         let c = connection(user)
         let h = hd.unsafelyUnwrapped.pointee
-        if let v = c.constraints.inboundFrame(type: h.type, length: h.length, endStream: h.flags & flagEndStream != 0) {
-            c.stats.add(v.stat)
-            c.pendingStatus = v.status
-            return callbackFailure
-        }
-        return 0
+        if h.type == frameHEADERS || h.type == frameDATA || (h.type == framePING && h.flags & flagAck != 0) { return 0 }
+        return c.trackInbound(type: h.type, length: h.length, flags: h.flags, padding: 0) ? 0 : callbackFailure
     }
 
     private static let onBeginHeaders: nghttp2_on_begin_headers_callback = { session, frame, user in
         let c = connection(user)
         let f = frame.unsafelyUnwrapped
+        let hd = f.pointee.hd
+        guard c.trackInbound(type: hd.type, length: hd.length, flags: hd.flags, padding: f.pointee.headers.padlen) else {
+            return callbackFailure
+        }
         if c.isServer && f.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
             let stream = HTTP2Stream(connection: c, highWatermark: c.options.streamBufferHighWatermark)
             stream.id = f.pointee.hd.stream_id
@@ -157,6 +170,9 @@ extension HTTP2Connection {
         let hd = f.pointee.hd
         switch hd.type {
         case frameDATA:
+            guard c.trackInbound(type: hd.type, length: hd.length, flags: hd.flags, padding: f.pointee.data.padlen) else {
+                return callbackFailure
+            }
             guard let stream = c.stream(hd.stream_id), !stream.finished else { return 0 }
             let end = hd.flags & flagEndStream != 0
             if end { stream.remoteEnd = true }
@@ -279,12 +295,17 @@ extension HTTP2Connection {
         c.stats.add(.outboundFramesActive)
         if isControl { c.stats.add(.outboundControlFramesActive) }
         switch hd.type {
+        case frameGOAWAY where frame.unsafelyUnwrapped.pointee.goaway.error_code != 0:
+            // nghttp2 found the peer broke the protocol (it does not always
+            // say so through the invalid-frame callback, but it always sends
+            // GOAWAY with an error): end the connection, as Envoy's onFrameSend.
+            if c.pendingStatus == .ok { c.pendingStatus = .protocolError("GOAWAY sent with an error") }
+            return callbackFailure
         case frameRST:
             c.stats.add(.txReset)
             // nghttp2 reset a stream nobody asked to reset: the peer broke a
             // rule (content-length, header list, messaging).
             if let stream = c.stream(hd.stream_id), !stream.finished { stream.resetDueToMessagingError = true }
-        case frameGOAWAY: c.stats.add(.goawaySent)
         default: break
         }
         return 0

@@ -65,13 +65,35 @@ extension HTTP2Connection {
     /// Adds one received field to the head `stream` is receiving, copying it
     /// into the connection's header arena. Returns false past the header
     /// list limits (Envoy's `max_request_headers_kb` / `max_headers_count`).
+    /// Cookie crumbs (RFC 9113 §8.2.3) are joined back into one `cookie`
+    /// field with "; ", as Envoy does, so an HTTP/1 peer gets one.
     func receiveHeader(_ stream: HTTP2Stream, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
-        let total = name.count + value.count
-        stream.receivingBytes += total
+        stream.receivingBytes += name.count + value.count
         if stream.receivingBytes > options.maxHeaderListBytes || stream.receiving.count + 1 > options.maxHeadersCount {
             return false
         }
         if stream.receiving.isEmpty { stream.receiving = HTTPHeaders(minimumCapacity: 16) }
+        if name.count == 6, HTTPHeaders.name(name, is: "cookie"), let i = stream.receiving.firstIndex(name: "cookie") {
+            let previous = stream.receiving.value(at: i)
+            let separator: StaticString = "; "
+            let joined = previous.withUnsafeBytes { old in
+                copyToArena(old, UnsafeRawBufferPointer(start: separator.utf8Start, count: 2), value)
+            }
+            stream.receivingBytes += 2
+            stream.receiving.set(name: "cookie", value: joined)
+            return true
+        }
+        let both = copyToArena(name, value)
+        stream.receiving.add(name: ByteSlice(storage: both.storage, offset: both.offset, count: name.count),
+                             value: ByteSlice(storage: both.storage, offset: both.offset + name.count, count: value.count))
+        return true
+    }
+
+    /// Copies the pieces one after the other into the header arena (a block
+    /// of the connection's pool, shared by the heads of all its streams).
+    private func copyToArena(_ pieces: UnsafeRawBufferPointer...) -> ByteSlice {
+        var total = 0
+        for p in pieces { total += p.count }
         var arena = headerArena
         if arena == nil || arena.unsafelyUnwrapped.fill + total > arena.unsafelyUnwrapped.capacity {
             arena = total <= output.pool.blockSize ? output.pool.take() : PooledBuffer(capacity: total)
@@ -79,12 +101,13 @@ extension HTTP2Connection {
         }
         let a = arena.unsafelyUnwrapped
         let start = a.fill
-        if name.count > 0 { (a.base + start).copyMemory(from: name.baseAddress!, byteCount: name.count) }
-        if value.count > 0 { (a.base + start + name.count).copyMemory(from: value.baseAddress!, byteCount: value.count) }
-        a.fill = start + total
-        stream.receiving.add(name: ByteSlice(storage: a, offset: start, count: name.count),
-                             value: ByteSlice(storage: a, offset: start + name.count, count: value.count))
-        return true
+        var at = start
+        for p in pieces where p.count > 0 {
+            (a.base + at).copyMemory(from: p.baseAddress!, byteCount: p.count)
+            at += p.count
+        }
+        a.fill = at
+        return ByteSlice(storage: a, offset: start, count: total)
     }
 
     /// The head received so far, handed over; the stream starts a new one.

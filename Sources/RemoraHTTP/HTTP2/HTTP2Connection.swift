@@ -79,8 +79,20 @@ public class HTTP2Connection {
         defer { nghttp2_option_del(opt) }
         nghttp2_option_set_no_auto_window_update(opt, 1)
         nghttp2_option_set_no_closed_streams(opt, 1)
+        // RFC 9113 refuses leading/trailing whitespace in values; Envoy turns
+        // that check off so as not to break existing deployments.
+        nghttp2_option_set_no_rfc9113_leading_and_trailing_ws_validation(opt, 1)
+        // Header lists are limited in the header callback, not by nghttp2.
         nghttp2_option_set_max_send_header_block_length(opt, 0x2000000)
-        nghttp2_option_set_max_outbound_ack(opt, max(options.maxOutboundControlFrames, 1))
+        if options.hpackTableSize != 4096 {
+            nghttp2_option_set_max_deflate_dynamic_table_size(opt, Int(options.hpackTableSize))
+        }
+        // Envoy counts floods itself and puts nghttp2's own ACK limit back at 10K.
+        nghttp2_option_set_max_outbound_ack(opt, 10_000)
+        if !isServer {
+            // As Envoy: no limit on streams before the server's SETTINGS arrive.
+            nghttp2_option_set_peer_max_concurrent_streams(opt, 2_147_483_647)
+        }
         nghttp2_option_set_stream_reset_rate_limit(opt, options.streamResetBurst, options.streamResetRatePerSecond)
         nghttp2_option_set_max_continuations(opt, max(options.maxContinuations, 0))
 
@@ -118,9 +130,9 @@ public class HTTP2Connection {
             nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue), value: options.maxConcurrentStreams),
             nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue), value: options.initialStreamWindowSize),
         ]
-        if isServer && options.allowConnect {
-            iv.append(nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL.rawValue), value: 1))
-        }
+        // Envoy sends SETTINGS_ENABLE_CONNECT_PROTOCOL either way (RFC 8441).
+        iv.append(nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL.rawValue),
+                                         value: options.allowConnect ? 1 : 0))
         if !isServer {
             iv.append(nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_ENABLE_PUSH.rawValue), value: 0))
         }
@@ -232,6 +244,8 @@ public class HTTP2Connection {
         _ = nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue),
                                   nghttp2_session_get_last_proc_stream_id(session),
                                   UInt32(NGHTTP2_NO_ERROR.rawValue), nil, 0)
+        // Envoy counts the final GOAWAY, not the shutdown notice.
+        stats.add(.goawaySent)
     }
 
     /// Ends every open stream with `.connectionTermination` (the connection
