@@ -299,3 +299,37 @@ final class RawClient {
         return frames
     }
 }
+
+/// Feeds raw server frames to a client codec.
+final class RawServer {
+    let pool = BufferPool(blockSize: 16 * 1024)
+    let events = RecordingConnection()
+    let stats = CodecStats()
+    let client: HTTP2ClientConnection
+    var status: HTTPCodecStatus = .ok
+
+    init(_ options: HTTP2Options = HTTP2Options()) {
+        client = HTTP2ClientConnection(options: options, pool: pool, stats: stats.stats, callbacks: events)
+        send(Frame.settings() + Frame.settingsAck)
+    }
+
+    @discardableResult
+    func send(_ bytes: [UInt8]) -> HTTPCodecStatus {
+        guard status == .ok else { return status }
+        status = client.dispatch(ByteSlice(copying: bytes))
+        return status
+    }
+
+    /// Opens a stream and frames its request.
+    func request(_ headers: HTTPHeaders) -> RecordingStream {
+        let r = RecordingStream()
+        let e = client.newStream(r)
+        r.encoder = e
+        e.encodeHeaders(headers, endStream: true)
+        _ = client.flush()
+        var out: [ByteSlice] = []
+        client.takeOutput(into: &out)
+        client.outputWritten()
+        return r
+    }
+}

@@ -91,23 +91,23 @@ extension HTTP2Connection {
 
     /// Copies the pieces one after the other into the header arena (a block
     /// of the connection's pool, shared by the heads of all its streams).
-    private func copyToArena(_ pieces: UnsafeRawBufferPointer...) -> ByteSlice {
-        var total = 0
-        for p in pieces { total += p.count }
+    private func copyToArena(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer,
+                             _ c: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) -> ByteSlice {
+        let total = a.count + b.count + c.count
         var arena = headerArena
         if arena == nil || arena.unsafelyUnwrapped.fill + total > arena.unsafelyUnwrapped.capacity {
             arena = total <= output.pool.blockSize ? output.pool.take() : PooledBuffer(capacity: total)
             headerArena = arena
         }
-        let a = arena.unsafelyUnwrapped
-        let start = a.fill
+        let block = arena.unsafelyUnwrapped
+        let start = block.fill
         var at = start
-        for p in pieces where p.count > 0 {
-            (a.base + at).copyMemory(from: p.baseAddress!, byteCount: p.count)
-            at += p.count
-        }
-        a.fill = at
-        return ByteSlice(storage: a, offset: start, count: total)
+        // Three fixed pieces, not a variadic list: no array per header field.
+        if a.count > 0 { (block.base + at).copyMemory(from: a.baseAddress!, byteCount: a.count); at += a.count }
+        if b.count > 0 { (block.base + at).copyMemory(from: b.baseAddress!, byteCount: b.count); at += b.count }
+        if c.count > 0 { (block.base + at).copyMemory(from: c.baseAddress!, byteCount: c.count); at += c.count }
+        block.fill = at
+        return ByteSlice(storage: block, offset: start, count: total)
     }
 
     /// The head received so far, handed over; the stream starts a new one.
