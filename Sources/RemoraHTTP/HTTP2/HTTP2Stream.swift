@@ -36,8 +36,7 @@ public final class HTTP2Stream: HTTPResponseEncoder, HTTPRequestEncoder {
     var dataDeferred = false
     var endAfterQueue = false
     var pendingTrailers: HTTPHeaders?
-    var sendQueue: [ByteSlice] = []
-    var sendQueueHead = 0
+    var sendQueue = HTTP2SliceQueue()
     var queuedBytes = 0
     var watermark: WatermarkBuffer
 
@@ -125,23 +124,7 @@ public final class HTTP2Stream: HTTPResponseEncoder, HTTPRequestEncoder {
     /// Moves the first `count` queued bytes to `output` (references, no
     /// copy). Returns whether the queue fell to its low watermark.
     func dequeue(_ count: Int, into output: inout HTTP2Output) -> Bool {
-        var left = count
-        while left > 0 {
-            let front = sendQueue[sendQueueHead]
-            if front.count <= left {
-                output.append(front)
-                left -= front.count
-                sendQueueHead += 1
-            } else {
-                output.append(ByteSlice(storage: front.storage, offset: front.offset, count: left))
-                sendQueue[sendQueueHead] = front.dropFirst(left)
-                left = 0
-            }
-        }
-        if sendQueueHead == sendQueue.count {
-            sendQueue.removeAll(keepingCapacity: true)
-            sendQueueHead = 0
-        }
+        sendQueue.move(count, into: &output)
         queuedBytes -= count
         connection.pendingSendBytesChanged(-count)
         return watermark.drained(count) == .belowLow
@@ -154,7 +137,6 @@ public final class HTTP2Stream: HTTPResponseEncoder, HTTPRequestEncoder {
             _ = watermark.drained(queuedBytes)
         }
         sendQueue.removeAll()
-        sendQueueHead = 0
         queuedBytes = 0
         pendingTrailers = nil
     }
