@@ -94,7 +94,7 @@ public class HTTP2Connection {
             nghttp2_option_set_peer_max_concurrent_streams(opt, 2_147_483_647)
         }
         nghttp2_option_set_stream_reset_rate_limit(opt, options.streamResetBurst, options.streamResetRatePerSecond)
-        nghttp2_option_set_max_continuations(opt, max(options.maxContinuations, 0))
+        nghttp2_option_set_max_continuations(opt, options.maxContinuations)
 
         var s: OpaquePointer?
         // `self` is not complete yet: the user data is set right after.
@@ -155,8 +155,10 @@ public class HTTP2Connection {
         }
         input = nil
         if pendingStatus != .ok {
+            // As Envoy: a codec error found in a callback ends the connection
+            // without a GOAWAY of ours (Envoy 1.40 closes after its delayed-
+            // close wait, having sent nothing more).
             fatal = true
-            if case .protocolError = pendingStatus { terminate(errorCode: UInt32(NGHTTP2_PROTOCOL_ERROR.rawValue)) }
             return pendingStatus
         }
         if rv < 0 {
@@ -168,23 +170,10 @@ public class HTTP2Connection {
                 pendingStatus = .bufferFlood("Too many control frames in the outbound queue.")
             } else {
                 pendingStatus = .protocolError(String(cString: nghttp2_strerror(Int32(rv))))
-                if rv != Int(NGHTTP2_ERR_BAD_CLIENT_MAGIC.rawValue) {
-                    terminate(errorCode: UInt32(NGHTTP2_PROTOCOL_ERROR.rawValue))
-                }
             }
             return pendingStatus
         }
         return flush()
-    }
-
-    /// Queues GOAWAY with `errorCode` and frames it, so the peer learns why
-    /// before the connection closes.
-    private func terminate(errorCode: UInt32) {
-        _ = nghttp2_session_terminate_session(session, errorCode)
-        let saved = pendingStatus
-        pendingStatus = .ok
-        _ = nghttp2_session_send(session)
-        pendingStatus = saved
     }
 
     public func flush() -> HTTPCodecStatus {
