@@ -184,12 +184,7 @@ struct HTTP2AttackTests {
     @Test func priorityFlood() {
         let raw = RawClient()
         _ = raw.received()
-        var status = HTTPCodecStatus.ok
-        var sent = 0
-        while status == .ok && sent < 200 {
-            status = raw.send(Frame.priority(stream: 1))
-            sent += 1
-        }
+        let (sent, status) = raw.sendUntilFailure(Frame.priority(stream: 1), limit: 200)
         #expect(sent == 101)
         #expect(status == .bufferFlood("Too many PRIORITY frames"))
         #expect(raw.stats[.inboundPriorityFramesFlood] == 1)
@@ -198,12 +193,7 @@ struct HTTP2AttackTests {
     @Test func windowUpdateFlood() {
         let raw = RawClient()
         _ = raw.received()
-        var status = HTTPCodecStatus.ok
-        var sent = 0
-        while status == .ok && sent < 100 {
-            status = raw.send(Frame.windowUpdate(stream: 0, 1))
-            sent += 1
-        }
+        let (sent, status) = raw.sendUntilFailure(Frame.windowUpdate(stream: 0, 1), limit: 100)
         #expect(sent == 16)  // 5 + 10 × (1 + 0 DATA frames sent)
         #expect(status == .bufferFlood("Too many WINDOW_UPDATE frames"))
         #expect(raw.stats[.inboundWindowUpdateFramesFlood] == 1)

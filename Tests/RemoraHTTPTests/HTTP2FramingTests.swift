@@ -4,19 +4,6 @@ import Testing
 
 @Suite("HTTP2Codec framing")
 struct HTTP2FramingTests {
-    /// Frames in one direction of a pair, after the connection preface.
-    func frames(_ slices: [ByteSlice]) -> [ParsedFrame] {
-        var bytes = slices.flatMap(\.bytes)
-        var out: [ParsedFrame] = []
-        while bytes.count >= 9 {
-            let n = Int(bytes[0]) << 16 | Int(bytes[1]) << 8 | Int(bytes[2])
-            let id = (UInt32(bytes[5]) << 24 | UInt32(bytes[6]) << 16 | UInt32(bytes[7]) << 8 | UInt32(bytes[8])) & 0x7fff_ffff
-            out.append(ParsedFrame(type: bytes[3], flags: bytes[4], stream: id, payload: Array(bytes[9..<9 + n])))
-            bytes.removeFirst(9 + n)
-        }
-        return out
-    }
-
     @Test func trailersRightAfterHeadersNeedNoDataFrame() {
         let p = CodecPair()
         let (response, _) = p.request(get("/"), endStream: true)
@@ -32,7 +19,7 @@ struct HTTP2FramingTests {
         var trailers: [ByteSlice] = []
         p.server.takeOutput(into: &trailers)
         p.server.outputWritten()
-        let sent = frames(trailers)
+        let sent = parseFrames(trailers)
         #expect(sent.map(\.type) == [1])             // HEADERS only
         #expect((sent.first?.flags ?? 0) & 1 == 1)   // END_STREAM
         for s in out + trailers { _ = p.client.dispatch(s) }
@@ -49,7 +36,7 @@ struct HTTP2FramingTests {
         _ = p.client.flush()
         var out: [ByteSlice] = []
         p.client.takeOutput(into: &out)
-        let data = frames(out).filter { $0.type == 0 }
+        let data = parseFrames(out).filter { $0.type == 0 }
         #expect(data.map(\.payload.count) == [16_384, 16_384, 7_232])
         #expect(data.map { $0.flags & 1 } == [0, 0, 1])
     }

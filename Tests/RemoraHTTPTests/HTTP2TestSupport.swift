@@ -117,27 +117,27 @@ final class CodecPair {
     /// Moves output both ways until neither side has anything to say.
     func pump(maxRounds: Int = 1000) {
         for _ in 0..<maxRounds {
-            var moved = false
-            if clientStatus == .ok { clientStatus = client.flush() }
-            var out: [ByteSlice] = []
-            client.takeOutput(into: &out)
-            client.outputWritten()
-            for s in out where serverStatus == .ok {
-                toServer += s.count
-                moved = true
-                serverStatus = server.dispatch(s)
-            }
-            if serverStatus == .ok { serverStatus = server.flush() }
-            out.removeAll()
-            server.takeOutput(into: &out)
-            server.outputWritten()
-            for s in out where clientStatus == .ok {
-                toClient += s.count
-                moved = true
-                clientStatus = client.dispatch(s)
-            }
-            if !moved { return }
+            let toServerMoved = move(from: client, &clientStatus, to: server, &serverStatus)
+            let toClientMoved = move(from: server, &serverStatus, to: client, &clientStatus)
+            toServer += toServerMoved
+            toClient += toClientMoved
+            if toServerMoved == 0 && toClientMoved == 0 { return }
         }
+    }
+
+    /// Flushes `source`, feeds its output to `sink`; returns the bytes moved.
+    private func move(from source: HTTP2Connection, _ sourceStatus: inout HTTPCodecStatus,
+                      to sink: HTTP2Connection, _ sinkStatus: inout HTTPCodecStatus) -> Int {
+        if sourceStatus == .ok { sourceStatus = source.flush() }
+        var out: [ByteSlice] = []
+        source.takeOutput(into: &out)
+        source.outputWritten()
+        var moved = 0
+        for s in out where sinkStatus == .ok {
+            moved += s.count
+            sinkStatus = sink.dispatch(s)
+        }
+        return moved
     }
 
     /// Opens a request stream on the client.
@@ -261,6 +261,20 @@ struct ParsedFrame {
     }
 }
 
+/// The frames in a codec's output.
+func parseFrames(_ slices: [ByteSlice]) -> [ParsedFrame] {
+    var bytes = slices.flatMap(\.bytes)
+    var frames: [ParsedFrame] = []
+    while bytes.count >= 9 {
+        let n = Int(bytes[0]) << 16 | Int(bytes[1]) << 8 | Int(bytes[2])
+        guard bytes.count >= 9 + n else { break }
+        let id = (UInt32(bytes[5]) << 24 | UInt32(bytes[6]) << 16 | UInt32(bytes[7]) << 8 | UInt32(bytes[8])) & 0x7fff_ffff
+        frames.append(ParsedFrame(type: bytes[3], flags: bytes[4], stream: id, payload: Array(bytes[9..<9 + n])))
+        bytes.removeFirst(9 + n)
+    }
+    return frames
+}
+
 /// Feeds raw bytes to a server codec and reads back the frames it answers.
 final class RawClient {
     let pool = BufferPool(blockSize: 16 * 1024)
@@ -287,16 +301,18 @@ final class RawClient {
         var out: [ByteSlice] = []
         server.takeOutput(into: &out)
         if written { server.outputWritten() }
-        var bytes = out.flatMap(\.bytes)
-        var frames: [ParsedFrame] = []
-        while bytes.count >= 9 {
-            let n = Int(bytes[0]) << 16 | Int(bytes[1]) << 8 | Int(bytes[2])
-            guard bytes.count >= 9 + n else { break }
-            let id = (UInt32(bytes[5]) << 24 | UInt32(bytes[6]) << 16 | UInt32(bytes[7]) << 8 | UInt32(bytes[8])) & 0x7fff_ffff
-            frames.append(ParsedFrame(type: bytes[3], flags: bytes[4], stream: id, payload: Array(bytes[9..<9 + n])))
-            bytes.removeFirst(9 + n)
+        return parseFrames(out)
+    }
+
+    /// Sends `frame` until the codec fails (or `limit` times); returns how
+    /// many went and the final status.
+    func sendUntilFailure(_ frame: [UInt8], limit: Int) -> (sent: Int, status: HTTPCodecStatus) {
+        var sent = 0
+        while status == .ok && sent < limit {
+            send(frame)
+            sent += 1
         }
-        return frames
+        return (sent, status)
     }
 }
 
