@@ -275,4 +275,36 @@ struct HTTP2CodecTests {
         #expect(windowUpdate.payload.reduce(0) { $0 << 8 | UInt32($1) } == 268_435_456 - 65_535)
         #expect(frames.contains { $0.type == 4 && $0.flags == 1 })  // our SETTINGS acknowledged
     }
+
+    @Test func connectionWatermarksReachEveryStream() {
+        let p = CodecPair()
+        _ = p.request(get("/1"), endStream: true)
+        _ = p.request(get("/2"), endStream: true)
+        p.pump()
+        p.server.onUnderlyingConnectionAboveWriteBufferHighWatermark()
+        p.server.onUnderlyingConnectionAboveWriteBufferHighWatermark()  // once only
+        #expect(p.serverEvents.streams.map(\.aboveHigh) == [1, 1])
+        _ = p.request(get("/3"), endStream: true)
+        p.pump()
+        #expect(p.serverEvents.streams.map(\.aboveHigh) == [1, 1, 1])
+        p.server.onUnderlyingConnectionBelowWriteBufferLowWatermark()
+        #expect(p.serverEvents.streams.map(\.belowLow) == [1, 1, 1])
+
+        p.client.onUnderlyingConnectionAboveWriteBufferHighWatermark()
+        let (opened, _) = p.request(get("/4"), endStream: true)
+        #expect(opened.aboveHigh == 1)
+    }
+
+    @Test func aClientStreamCountsFromNewStreamUntilItEnds() {
+        let p = CodecPair()
+        p.pump()
+        let r = RecordingStream()
+        let e = p.client.newStream(r)
+        #expect(p.client.activeStreams == 1)
+        e.resetStream(.localReset)
+        #expect(r.reset == .localReset)
+        #expect(p.client.activeStreams == 0)
+        p.pump()
+        #expect(p.serverEvents.streams.isEmpty)
+    }
 }

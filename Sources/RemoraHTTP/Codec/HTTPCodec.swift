@@ -167,6 +167,13 @@ public protocol HTTPCodec: AnyObject {
     func shutdownNotice()
     /// The final GOAWAY (NO_ERROR, the last stream id processed).
     func goAway()
+    /// The connection's own write buffer crossed its watermarks: every
+    /// stream (and each stream opened while above) hears it, as in Envoy.
+    func onUnderlyingConnectionAboveWriteBufferHighWatermark()
+    func onUnderlyingConnectionBelowWriteBufferLowWatermark()
+    /// The connection closed: every open stream ends with
+    /// `.connectionTermination`, and the codec takes no more input.
+    func resetAllStreams()
 }
 
 public protocol HTTPServerCodec: HTTPCodec {}

@@ -11,6 +11,9 @@ public final class HTTP2ClientConnection: HTTP2Connection, HTTPClientCodec {
     public func newStream(_ decoder: any HTTPResponseDecoder) -> any HTTPRequestEncoder {
         let stream = HTTP2Stream(connection: self, highWatermark: options.streamBufferHighWatermark)
         stream.responseDecoder = decoder
+        // Counted at once, as Envoy's newStream: the pool sees the capacity taken.
+        list(stream)
+        announceWatermark(stream)
         return stream
     }
 

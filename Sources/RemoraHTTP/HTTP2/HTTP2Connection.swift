@@ -34,6 +34,8 @@ public class HTTP2Connection {
     var pendingStatus: HTTPCodecStatus = .ok
     var fatal = false
     var tearingDown = false
+    /// The connection's write buffer is above its high watermark.
+    var connectionAboveHighWatermark = false
     /// The slice being dispatched: DATA payloads inside it are handed out as
     /// sub-slices.
     var input: ByteSlice?
@@ -237,6 +239,26 @@ public class HTTP2Connection {
         stats.add(.goawaySent)
     }
 
+    public func onUnderlyingConnectionAboveWriteBufferHighWatermark() {
+        guard !connectionAboveHighWatermark else { return }
+        connectionAboveHighWatermark = true
+        var s = firstStream
+        while let stream = s {
+            s = stream.next
+            if !stream.finished { stream.decoder?.onAboveWriteBufferHighWatermark() }
+        }
+    }
+
+    public func onUnderlyingConnectionBelowWriteBufferLowWatermark() {
+        guard connectionAboveHighWatermark else { return }
+        connectionAboveHighWatermark = false
+        var s = firstStream
+        while let stream = s {
+            s = stream.next
+            if !stream.finished { stream.decoder?.onBelowWriteBufferLowWatermark() }
+        }
+    }
+
     /// Ends every open stream with `.connectionTermination` (the connection
     /// closed under them). Call once before dropping the codec.
     public func resetAllStreams() {
@@ -315,6 +337,9 @@ public class HTTP2Connection {
         // client stream once its request is submitted.
         if stream.id > 0 && (isServer || stream.headersSubmitted) {
             _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream.id, code)
+        } else {
+            // A client stream whose request never went: nghttp2 never knew it.
+            unlist(stream)
         }
         finish(stream, reason)
     }
@@ -325,6 +350,7 @@ public class HTTP2Connection {
         guard !stream.finished else { return }
         if !isServer && !requestAllowed {
             // GOAWAY received or the session is ending: the stream never starts.
+            unlist(stream)
             finish(stream, .localRefusedStreamReset)
             return
         }
@@ -349,11 +375,17 @@ public class HTTP2Connection {
         }
         guard rv > 0 else {
             // No stream id left, or the session is going away.
+            unlist(stream)
             finish(stream, .localRefusedStreamReset)
             return
         }
         stream.id = rv
-        list(stream)
+    }
+
+    /// A stream that begins while the connection is above its high
+    /// watermark starts out told so (Envoy's newStream does the same).
+    func announceWatermark(_ stream: HTTP2Stream) {
+        if connectionAboveHighWatermark { stream.decoder?.onAboveWriteBufferHighWatermark() }
     }
 
     func submitInformational(_ stream: HTTP2Stream, _ headers: HTTPHeaders) {

@@ -15,5 +15,6 @@ public final class HTTP2ServerConnection: HTTP2Connection, HTTPServerCodec {
 
     override func beginRequestStream(_ stream: HTTP2Stream) {
         stream.requestDecoder = callbacks.newStream(stream)
+        announceWatermark(stream)
     }
 }

@@ -4,8 +4,9 @@ import RemoraCore
 /// calls, and the codec's per-stream state (the head being received, the
 /// queue of body bytes to send, flow-control accounting).
 ///
-/// Owned by its connection (in its list of active streams) from the moment
-/// nghttp2 knows it until it closes; the consumer holds it as its encoder.
+/// Owned by its connection (in its list of active streams) from its first
+/// HEADERS (server) or `newStream` (client) until it closes; the consumer
+/// holds it as its encoder.
 /// The stream holds its decoder until it closes, then lets go. Lives on the
 /// connection's loop. `connection` is `unowned(unsafe)`: the connection
 /// outlives its streams' use (it resets them all when it goes).
