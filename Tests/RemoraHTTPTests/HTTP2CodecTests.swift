@@ -307,4 +307,23 @@ struct HTTP2CodecTests {
         p.pump()
         #expect(p.serverEvents.streams.isEmpty)
     }
+
+    @Test func gaugesReturnToZeroWhenTheCodecGoes() {
+        let stats = CodecStats()
+        let events = RecordingConnection()
+        do {
+            let client = HTTP2ClientConnection(pool: BufferPool(blockSize: 4096), stats: stats.stats, callbacks: events)
+            let r = RecordingStream()
+            let e = client.newStream(r)
+            e.encodeHeaders(post("/"), endStream: false)
+            // Over the 64 KiB window a peer has before its SETTINGS: some stays queued.
+            e.encodeData(slice([UInt8](repeating: 1, count: 100_000)), endStream: false)
+            _ = client.flush()
+            #expect(stats[.streamsActive] == 1 && stats[.outboundFramesActive] > 0)
+            #expect(stats[.pendingSendBytes] == 100_000 - 65_535)
+        }
+        #expect(stats[.streamsActive] == 0)
+        #expect(stats[.pendingSendBytes] == 0)
+        #expect(stats[.outboundFramesActive] == 0 && stats[.outboundControlFramesActive] == 0)
+    }
 }

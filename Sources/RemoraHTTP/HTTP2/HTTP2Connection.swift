@@ -121,7 +121,12 @@ public class HTTP2Connection {
             stream.next = nil
             stream.requestDecoder = nil
             stream.responseDecoder = nil
+            stream.dropQueue()
+            stats.add(.streamsActive, -1)
         }
+        // The gauges are shared by the worker's connections: give back ours.
+        stats.add(.outboundFramesActive, -Int64(constraints.outboundFrames))
+        stats.add(.outboundControlFramesActive, -Int64(constraints.outboundControlFrames))
         nvScratch.deallocate()
         nameScratch.deallocate()
     }
