@@ -3,7 +3,10 @@ import RemoraCore
 
 // nghttp2's callbacks. Each is a C function pointer that captures nothing:
 // the connection comes back through the session's user data, a stream
-// through nghttp2's stream user data (or a data source's pointer).
+// through nghttp2's stream user data (or a data source's pointer). The
+// connection is held `unowned(unsafe)` inside a callback (its owner keeps it
+// through dispatch and flush: no retain per callback); a stream is held
+// strongly, since a decoder may end the stream or all of them.
 
 private let frameDATA = UInt8(NGHTTP2_DATA.rawValue)
 private let frameHEADERS = UInt8(NGHTTP2_HEADERS.rawValue)
@@ -19,6 +22,13 @@ private let temporalFailure = Int32(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawVal
 @inline(__always)
 private func connection(_ user: UnsafeMutableRawPointer?) -> HTTP2Connection {
     Unmanaged<HTTP2Connection>.fromOpaque(user.unsafelyUnwrapped).takeUnretainedValue()
+}
+
+/// `body` with the connection, without a retain (the per-field and
+/// per-frame callbacks: no decoder runs in them).
+@inline(__always)
+private func withConnection<R>(_ user: UnsafeMutableRawPointer?, _ body: (HTTP2Connection) -> R) -> R {
+    Unmanaged<HTTP2Connection>.fromOpaque(user.unsafelyUnwrapped)._withUnsafeGuaranteedRef(body)
 }
 
 extension HTTP2Connection {
@@ -45,14 +55,15 @@ extension HTTP2Connection {
     // MARK: - Output
 
     private static let sendCallback: nghttp2_send_callback = { _, data, length, _, user in
-        let c = connection(user)
-        c.output.append(UnsafeRawPointer(data.unsafelyUnwrapped), count: length)
-        return length
+        withConnection(user) { c in
+            c.output.append(UnsafeRawPointer(data.unsafelyUnwrapped), count: length)
+            return length
+        }
     }
 
     /// A DATA frame with NO_COPY: its header is copied, its payload referenced.
     private static let sendDataCallback: nghttp2_send_data_callback = { _, frame, header, length, source, user in
-        let c = connection(user)
+        unowned(unsafe) let c = connection(user)
         let stream = Unmanaged<HTTP2Stream>.fromOpaque(source.unsafelyUnwrapped.pointee.ptr).takeUnretainedValue()
         c.output.append(UnsafeRawPointer(header.unsafelyUnwrapped), count: 9)
         var belowLow = false
@@ -103,14 +114,15 @@ extension HTTP2Connection {
     /// header block begins) and DATA (when received, without its padding);
     /// PING ACKs are not counted.
     private static let onBeginFrame: nghttp2_on_begin_frame_callback = { _, hd, user in
-        let c = connection(user)
         let h = hd.unsafelyUnwrapped.pointee
         if h.type == frameHEADERS || h.type == frameDATA || (h.type == framePING && h.flags & flagAck != 0) { return 0 }
-        return c.trackInbound(type: h.type, length: h.length, flags: h.flags, padding: 0) ? 0 : callbackFailure
+        return withConnection(user) { c in
+            c.trackInbound(type: h.type, length: h.length, flags: h.flags, padding: 0) ? 0 : callbackFailure
+        }
     }
 
     private static let onBeginHeaders: nghttp2_on_begin_headers_callback = { session, frame, user in
-        let c = connection(user)
+        unowned(unsafe) let c = connection(user)
         let f = frame.unsafelyUnwrapped
         let hd = f.pointee.hd
         guard c.trackInbound(type: hd.type, length: hd.length, flags: hd.flags, padding: f.pointee.headers.padlen) else {
@@ -126,24 +138,29 @@ extension HTTP2Connection {
         return 0
     }
 
-    private static let onHeader: nghttp2_on_header_callback = { _, frame, name, nameLength, value, valueLength, _, user in
-        let c = connection(user)
-        guard let stream = c.stream(frame.unsafelyUnwrapped.pointee.hd.stream_id) else {
-            c.stats.add(.headersCbNoStream)
+    private static let onHeader: nghttp2_on_header_callback = { session, frame, name, nameLength, value, valueLength, _, user in
+        withConnection(user) { c in
+            let id = frame.unsafelyUnwrapped.pointee.hd.stream_id
+            guard id > 0, let p = nghttp2_session_get_stream_user_data(session, id) else {
+                c.stats.add(.headersCbNoStream)
+                return 0
+            }
+            // No decoder runs in here, so nothing can end the stream: no retain.
+            let ok = Unmanaged<HTTP2Stream>.fromOpaque(p)._withUnsafeGuaranteedRef { stream in
+                c.receiveHeader(stream, name: UnsafeRawBufferPointer(start: name, count: nameLength),
+                                value: UnsafeRawBufferPointer(start: value, count: valueLength))
+            }
+            guard ok else {
+                // nghttp2 resets the stream (INTERNAL_ERROR), as Envoy's saveHeader does.
+                c.stats.add(.headerOverflow)
+                return temporalFailure
+            }
             return 0
         }
-        let ok = c.receiveHeader(stream, name: UnsafeRawBufferPointer(start: name, count: nameLength),
-                                 value: UnsafeRawBufferPointer(start: value, count: valueLength))
-        guard ok else {
-            // nghttp2 resets the stream (INTERNAL_ERROR), as Envoy's saveHeader does.
-            c.stats.add(.headerOverflow)
-            return temporalFailure
-        }
-        return 0
     }
 
     private static let onDataChunk: nghttp2_on_data_chunk_recv_callback = { session, _, id, data, length, user in
-        let c = connection(user)
+        unowned(unsafe) let c = connection(user)
         // The connection window reopens at once: each stream's own window
         // bounds what it can hold back.
         _ = nghttp2_session_consume_connection(session, length)
@@ -165,7 +182,7 @@ extension HTTP2Connection {
     }
 
     private static let onFrameRecv: nghttp2_on_frame_recv_callback = { session, frame, user in
-        let c = connection(user)
+        unowned(unsafe) let c = connection(user)
         let f = frame.unsafelyUnwrapped
         let hd = f.pointee.hd
         switch hd.type {
@@ -242,7 +259,7 @@ extension HTTP2Connection {
     }
 
     private static let onStreamClose: nghttp2_on_stream_close_callback = { _, id, errorCode, user in
-        let c = connection(user)
+        unowned(unsafe) let c = connection(user)
         guard !c.tearingDown, let stream = c.stream(id) else { return 0 }
         c.unlist(stream)
         if stream.remoteEnd && stream.localEnd && !stream.resetDueToMessagingError {
@@ -260,7 +277,7 @@ extension HTTP2Connection {
     }
 
     private static let onInvalidFrame: nghttp2_on_invalid_frame_recv_callback = { _, frame, error, user in
-        let c = connection(user)
+        unowned(unsafe) let c = connection(user)
         switch error {
         case Int32(NGHTTP2_ERR_REFUSED_STREAM.rawValue):
             c.stats.add(.streamRefusedErrors)
@@ -284,7 +301,7 @@ extension HTTP2Connection {
     // MARK: - Frames sent
 
     private static let onFrameSend: nghttp2_on_frame_send_callback = { _, frame, user in
-        let c = connection(user)
+        unowned(unsafe) let c = connection(user)
         let hd = frame.unsafelyUnwrapped.pointee.hd
         let isControl = ((hd.type == framePING || hd.type == frameSETTINGS) && hd.flags & flagAck != 0) || hd.type == frameRST
         if let v = c.constraints.outboundFrame(isControl: isControl, isData: hd.type == frameDATA) {
@@ -314,7 +331,7 @@ extension HTTP2Connection {
     /// A client's request HEADERS that will never go (the stream was reset
     /// first, or the session is going away): the stream leaves the list.
     private static let onFrameNotSend: nghttp2_on_frame_not_send_callback = { _, frame, _, user in
-        let c = connection(user)
+        unowned(unsafe) let c = connection(user)
         let hd = frame.unsafelyUnwrapped.pointee.hd
         guard !c.tearingDown, hd.type == frameHEADERS, !c.isServer else { return 0 }
         var s = c.firstStream

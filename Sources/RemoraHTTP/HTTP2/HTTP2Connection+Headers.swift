@@ -69,37 +69,40 @@ extension HTTP2Connection {
     /// field with "; ", as Envoy does, so an HTTP/1 peer gets one.
     func receiveHeader(_ stream: HTTP2Stream, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
         stream.receivingBytes += name.count + value.count
-        if stream.receivingBytes > options.maxHeaderListBytes || stream.receiving.count + 1 > options.maxHeadersCount {
+        if stream.receivingBytes > options.maxHeaderListBytes || stream.receivingCount + 1 > options.maxHeadersCount {
             return false
         }
-        if stream.receiving.isEmpty { stream.receiving = HTTPHeaders(minimumCapacity: 16) }
+        if stream.receivingCount == 0 { stream.receiving = HTTPHeaders(minimumCapacity: 16) }
         if name.count == 6, HTTPHeaders.name(name, is: "cookie"), let i = stream.receiving.firstIndex(name: "cookie") {
             let previous = stream.receiving.value(at: i)
             let separator: StaticString = "; "
-            let joined = previous.withUnsafeBytes { old in
+            let start = previous.withUnsafeBytes { old in
                 copyToArena(old, UnsafeRawBufferPointer(start: separator.utf8Start, count: 2), value)
             }
             stream.receivingBytes += 2
-            stream.receiving.set(name: "cookie", value: joined)
+            stream.receiving.set(name: "cookie", value: ByteSlice(
+                storage: headerArena.unsafelyUnwrapped, offset: start, count: previous.count + 2 + value.count))
             return true
         }
-        let both = copyToArena(name, value)
-        stream.receiving.add(name: ByteSlice(storage: both.storage, offset: both.offset, count: name.count),
-                             value: ByteSlice(storage: both.storage, offset: both.offset + name.count, count: value.count))
+        stream.receivingCount += 1
+        let start = copyToArena(name, value)
+        // The connection holds the arena: no retain for the field.
+        unowned(unsafe) let arena = headerArena.unsafelyUnwrapped
+        stream.receiving.appendReferencing(arena, nameOffset: start, nameCount: name.count,
+                                           valueOffset: start + name.count, valueCount: value.count)
         return true
     }
 
     /// Copies the pieces one after the other into the header arena (a block
-    /// of the connection's pool, shared by the heads of all its streams).
+    /// of the connection's pool, shared by the heads of all its streams);
+    /// returns where they start in `headerArena`.
     private func copyToArena(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer,
-                             _ c: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) -> ByteSlice {
+                             _ c: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) -> Int {
         let total = a.count + b.count + c.count
-        var arena = headerArena
-        if arena == nil || arena.unsafelyUnwrapped.fill + total > arena.unsafelyUnwrapped.capacity {
-            arena = total <= output.pool.blockSize ? output.pool.take() : PooledBuffer(capacity: total)
-            headerArena = arena
+        if headerArena == nil || headerArena.unsafelyUnwrapped.fill + total > headerArena.unsafelyUnwrapped.capacity {
+            headerArena = total <= output.pool.blockSize ? output.pool.take() : PooledBuffer(capacity: total)
         }
-        let block = arena.unsafelyUnwrapped
+        unowned(unsafe) let block = headerArena.unsafelyUnwrapped
         let start = block.fill
         var at = start
         // Three fixed pieces, not a variadic list: no array per header field.
@@ -107,7 +110,7 @@ extension HTTP2Connection {
         if b.count > 0 { (block.base + at).copyMemory(from: b.baseAddress!, byteCount: b.count); at += b.count }
         if c.count > 0 { (block.base + at).copyMemory(from: c.baseAddress!, byteCount: c.count); at += c.count }
         block.fill = at
-        return ByteSlice(storage: block, offset: start, count: total)
+        return start
     }
 
     /// The head received so far, handed over; the stream starts a new one.
@@ -115,6 +118,7 @@ extension HTTP2Connection {
         let h = stream.receiving
         stream.receiving = HTTPHeaders()
         stream.receivingBytes = 0
+        stream.receivingCount = 0
         return h
     }
 }

@@ -19,7 +19,10 @@ public final class HTTP2Stream: HTTPResponseEncoder, HTTPRequestEncoder {
 
     /// The head (or trailers) being received, and its size so far.
     var receiving = HTTPHeaders()
+    /// Its size so far, kept here: reading `receiving.count` through the
+    /// class would copy the struct (a retain per reference in it).
     var receivingBytes = 0
+    var receivingCount = 0
     var receivedFinalHeaders = false
     /// The DATA chunk received and not yet delivered (delivered with the
     /// frame's END_STREAM when the frame ends).
