@@ -247,20 +247,20 @@ public class HTTP2Connection {
     public func onUnderlyingConnectionAboveWriteBufferHighWatermark() {
         guard !connectionAboveHighWatermark else { return }
         connectionAboveHighWatermark = true
-        var s = firstStream
-        while let stream = s {
-            s = stream.next
-            if !stream.finished { stream.decoder?.onAboveWriteBufferHighWatermark() }
-        }
+        forEachOpenDecoder { $0.onAboveWriteBufferHighWatermark() }
     }
 
     public func onUnderlyingConnectionBelowWriteBufferLowWatermark() {
         guard connectionAboveHighWatermark else { return }
         connectionAboveHighWatermark = false
+        forEachOpenDecoder { $0.onBelowWriteBufferLowWatermark() }
+    }
+
+    private func forEachOpenDecoder(_ body: (any HTTPStreamDecoder) -> Void) {
         var s = firstStream
         while let stream = s {
             s = stream.next
-            if !stream.finished { stream.decoder?.onBelowWriteBufferLowWatermark() }
+            if !stream.finished, let d = stream.decoder { body(d) }
         }
     }
 
