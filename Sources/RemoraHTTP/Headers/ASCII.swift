@@ -105,6 +105,13 @@ enum ASCII {
         }
     }
 
+    /// Whether `bytes` holds an ASCII uppercase letter.
+    @inline(__always)
+    static func hasUppercase(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        for b in bytes where b &- 0x41 < 26 { return true }
+        return false
+    }
+
     /// Case-insensitive equality of two byte runs (ASCII letters only fold).
     @inline(__always)
     static func equalsIgnoringCase(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Bool {

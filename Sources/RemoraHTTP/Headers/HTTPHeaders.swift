@@ -112,6 +112,17 @@ public struct HTTPHeaders {
             valueOffset: UInt32(truncatingIfNeeded: valueOffset), valueCount: UInt32(truncatingIfNeeded: valueCount)))
     }
 
+    /// Adds a field whose name and value bytes lie in `storage` (a decoder's
+    /// arena): no copy, and no slice (nor its retain) per field.
+    @inline(__always)
+    mutating func appendReferencing(_ storage: PooledBuffer, nameOffset: Int, nameCount: Int, valueOffset: Int, valueCount: Int) {
+        guard let index = storages.index(of: storage) else { preconditionFailure("HTTPHeaders: too many storages") }
+        entries.append(Entry(
+            nameStorage: index, valueStorage: index,
+            nameOffset: UInt32(truncatingIfNeeded: nameOffset), nameCount: UInt32(truncatingIfNeeded: nameCount),
+            valueOffset: UInt32(truncatingIfNeeded: valueOffset), valueCount: UInt32(truncatingIfNeeded: valueCount)))
+    }
+
     // MARK: - Size
 
     public var count: Int { entries.count }
