@@ -221,14 +221,18 @@ def test_app_http_traffic_both_ways_goes_through_remora(pod):
     # original destination.
     assert curl(ns, f"http://{PEER4}/out?x=1") == (200, f"peer saw {POD4} got GET /out?x=1 host={PEER4}")
     assert curl(ns, f"http://{PEER4}/again") == (200, f"peer saw {POD4} got GET /again host={PEER4}")
-    # Inbound HTTP reaches the app from 127.0.0.6.
+    # Inbound HTTP is sniffed (http_inspector) and goes through the inbound
+    # HTTP connection manager to the app, from 127.0.0.6.
     assert curl(peer, f"http://{POD4}:8080/in") == (200, f"app saw 127.0.0.6 got GET /in host={POD4}:8080")
     stats = remora.stats()
     assert stats.get("http.outbound_0.0.0.0_80.downstream_rq_2xx") == 2, stats
     assert stats.get("listener.0.0.0.0_80.downstream_cx_total") == 2, stats
     assert stats.get("cluster.PassthroughCluster.upstream_rq_total") == 2, stats
     assert stats.get("tcp.PassthroughCluster.downstream_cx_total") == 0, stats
-    assert stats.get("tcp.InboundPassthroughCluster.downstream_cx_total") == 1, stats
+    assert stats.get("http.inbound_0.0.0.0_15006.downstream_rq_2xx") == 1, stats
+    assert stats.get("http_inspector.http11_found") == 1, stats
+    assert stats.get("cluster.InboundPassthroughCluster.upstream_rq_total") == 1, stats
+    assert stats.get("tcp.InboundPassthroughCluster.downstream_cx_total") == 0, stats
 
 
 def test_readiness_and_prometheus_ports_are_served_and_not_captured(pod):
