@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "CRemoraShims"),
         .target(name: "CRE2", linkerSettings: [.linkedLibrary("re2")]),
 
-        .target(name: "RemoraCore", dependencies: [.product(name: "Atomics", package: "swift-atomics")], swiftSettings: fastRelease),
+        .target(name: "RemoraCore", dependencies: ["CRemoraShims", .product(name: "Atomics", package: "swift-atomics")], swiftSettings: fastRelease),
         .target(name: "RemoraEventLoop", dependencies: ["CLibUV", "CRemoraShims", "RemoraCore"], swiftSettings: fastRelease),
         .target(name: "RemoraTLS", dependencies: ["COpenSSL", "RemoraCore"]),
         .target(name: "RemoraHTTP", dependencies: ["CNGHTTP2", "RemoraCore"], swiftSettings: fastRelease),

@@ -13,6 +13,7 @@
 #define MADV_PAGEOUT 21
 #endif
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 
 #ifndef IP6T_SO_ORIGINAL_DST
 #define IP6T_SO_ORIGINAL_DST 80
@@ -137,6 +138,10 @@ int remora_page_out_file_mappings(void) {
     }
     fclose(f);
     return advised == 0 && refused > 0 ? -EINVAL : advised;
+}
+
+long remora_thread_id(void) {
+    return syscall(SYS_gettid);
 }
 
 void remora_trim_heap(void) {

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import RemoraAPI
 import RemoraConfig
+import RemoraCore
 import RemoraHTTP
 import RemoraServer
 import RemoraTLS
@@ -37,6 +38,15 @@ struct RemoraCommand: ParsableCommand {
     @Option(name: [.short, .customLong("log-level")], help: "trace, debug, info, warning, error, critical, off.")
     var logLevel: String = "info"
 
+    @Option(name: .customLong("component-log-level"), help: "Per-logger levels: name:level,name:level.")
+    var componentLogLevel: String?
+
+    @Option(name: .customLong("log-format"), help: "Log line format (spdlog flags, Envoy's default without the source location).")
+    var logFormat: String?
+
+    @Option(name: .customLong("log-path"), help: "Write the proxy's log to this file instead of stderr.")
+    var logPath: String?
+
     @Option(name: .customLong("file-flush-interval-msec"), help: "How often access-log files are written out (ms).")
     var fileFlushIntervalMilliseconds: UInt64 = 10_000
 
@@ -57,14 +67,26 @@ struct RemoraCommand: ParsableCommand {
             throw ValidationError("unknown --mode '\(mode)' (serve, validate, init_only)")
         }
         if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
-        guard RemoraLogHandler.level(named: logLevel) != nil else {
-            throw ValidationError("unknown --log-level '\(logLevel)'")
-        }
     }
 
     func run() throws {
-        let level = RemoraLogHandler.level(named: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in RemoraLogHandler(logLevel: level, label: label) }
+        let control = LogControl.shared
+        guard let level = RemoraLogHandler.level(named: logLevel) else {
+            // Envoy's message and exit status.
+            FileHandle.standardError.write(Data("error: invalid log level specified '\(logLevel)'\n".utf8))
+            throw ExitCode(1)
+        }
+        control.setAll(level)
+        if let componentLogLevel, let error = control.applyComponentLevels(componentLogLevel) {
+            FileHandle.standardError.write(Data((error + "\n").utf8))
+            throw ExitCode(1)
+        }
+        if let logFormat { control.setFormat(logFormat) }
+        if let logPath, !control.setPath(logPath) {
+            FileHandle.standardError.write(Data("error: cannot open log path '\(logPath)'\n".utf8))
+            throw ExitCode(1)
+        }
+        LoggingSystem.bootstrap { label in RemoraLogHandler(label: label) }
         let logger = Logger(label: "main")
 
         let described = configPath ?? (configYAML != nil ? "--config-yaml" : "<embedded default>")

@@ -163,3 +163,25 @@ def test_reopen_logs_reopens_access_logs(proxy, http_upstreams, admin_port, tmp_
         time.sleep(0.02)
     assert log.read_text() == "/two\n"
     assert (tmp_path / "access.log.1").read_text() == "/one\n"
+
+
+def test_logging_lists_and_sets_levels(admin_proxy):
+    p, _ = admin_proxy
+    assert p.admin("GET", "/logging") == (405, b"Method GET not allowed, POST required.")
+    status, body = p.admin("POST", "/logging")
+    text = body.decode()
+    assert status == 200 and text.startswith("active loggers:\n")
+    assert "\n  main: " in text and "\n  upstream: " in text and "\n  admin: " in text
+    status, body = p.admin("POST", "/logging?level=debug")
+    assert status == 200
+    assert body.endswith(b": debug\n\n")
+    lines = body.decode().splitlines()[1:-1]
+    assert lines and all(line.endswith(": debug") for line in lines), lines[:5]
+    status, body = p.admin("POST", "/logging?paths=main:trace,admin:warning")
+    assert status == 200 and "  main: trace\n" in body.decode() and "  admin: warning\n" in body.decode()
+    status, body = p.admin("POST", "/logging?upstream=error")
+    assert status == 200 and "  upstream: error\n" in body.decode()
+    status, body = p.admin("POST", "/logging?level=bogus")
+    assert status == 400 and body.decode().startswith("error: unknown logger level\n\nusage: /logging?<name>=<level>")
+    status, body = p.admin("POST", "/logging?bogus=debug")
+    assert status == 400 and body.decode().startswith("error: unknown logger name\n")

@@ -31,6 +31,8 @@ int remora_page_out_file_mappings(void);
 
 /// Returns freed heap memory to the kernel (glibc's malloc_trim(0)).
 void remora_trim_heap(void);
+/* The kernel's id of the calling thread (gettid). */
+long remora_thread_id(void);
 /* glibc's mallinfo2: bytes in use, bytes the heap holds from the kernel
    (arenas and mmapped chunks), and free bytes inside the arenas. */
 void remora_malloc_stats(uint64_t *allocated, uint64_t *heap_size, uint64_t *free_bytes);

@@ -29,6 +29,8 @@ extension Server {
             return runtimeResponse()
         case "/config_dump":
             return configDumpResponse(request)
+        case "/logging":
+            return Self.requirePost(request) ?? loggingResponse(request)
         case "/reset_counters":
             return Self.requirePost(request) ?? resetCounters()
         case "/reopen_logs":

@@ -16,6 +16,10 @@ extension Server {
         ]),
         ("/help", false, "print out list of admin commands", []),
         ("/listeners", false, "print listener info", [("format", "File format to use; One of (text, json)")]),
+        ("/logging", true, "query/change logging levels", [
+            ("paths", "Change multiple logging levels by setting to <logger_name1>:<desired_level1>,<logger_name2>:<desired_level2>."),
+            ("level", "desired logging level, this will change all loggers's level; One of (, trace, debug, info, warning, error, critical, off)"),
+        ]),
         ("/memory", false, "print current allocation/heap usage", []),
         ("/quitquitquit", true, "exit the server", []),
         ("/ready", false, "print server state, return 200 if LIVE, otherwise return 503", []),
@@ -72,6 +76,44 @@ extension Server {
             return item + "}"
         }
         return .json("{\"listener_statuses\":[\(items.joined(separator: ","))]}\n")
+    }
+
+    // MARK: - /logging
+
+    /// Envoy's `/logging`: no query lists the loggers; `level=` sets all,
+    /// `paths=a:l,b:l` or `<name>=<level>` set some; then the listing.
+    func loggingResponse(_ request: AdminRequest) -> AdminResponse {
+        let control = LogControl.shared
+        let usage = """
+            usage: /logging?<name>=<level> (change single level)
+            usage: /logging?paths=name1:level1,name2:level2,... (change multiple levels)
+            usage: /logging?level=<level> (change all levels)
+            usage: /logging?group=<group_name>:<level> (change group of loggers)
+            levels: \(LogControl.Level.allCases.map(\.name).joined(separator: " ")) 
+
+            """
+        func failure(_ what: String) -> AdminResponse { .text(400, "error: \(what)\n\n" + usage + control.listing) }
+        var changes: [(String, LogControl.Level)] = []
+        for (key, value) in request.query.sorted(by: { $0.key < $1.key }) {
+            switch key {
+            case "level":
+                guard let level = LogControl.Level(name: value) else { return failure("unknown logger level") }
+                changes += LogControl.loggerNames.map { ($0, level) }
+            case "paths":
+                for item in value.split(separator: ",") {
+                    let parts = item.split(separator: ":", maxSplits: 1).map(String.init)
+                    guard parts.count == 2, LogControl.loggerNames.contains(parts[0]) else { return failure("unknown logger name") }
+                    guard let level = LogControl.Level(name: parts[1]) else { return failure("unknown logger level") }
+                    changes.append((parts[0], level))
+                }
+            default:
+                guard LogControl.loggerNames.contains(key) else { return failure("unknown logger name") }
+                guard let level = LogControl.Level(name: value) else { return failure("unknown logger level") }
+                changes.append((key, level))
+            }
+        }
+        for (name, level) in changes { control.set(name, level) }
+        return .text(200, control.listing)
     }
 
     // MARK: - /memory, /runtime
