@@ -131,7 +131,8 @@ public final class Server: @unchecked Sendable {
 
         if let adminConfig = config.admin {
             do {
-                admin = try AdminServer(loop: mainLoop, address: adminConfig.address) { [unowned self] request in
+                let logs = WorkerAccessLogs(files: accessLogFiles, thread: 0).set(for: adminConfig.accessLogs)
+                admin = try AdminServer(loop: mainLoop, address: adminConfig.address, accessLogs: logs) { [unowned self] request in
                     self.handleAdmin(request)
                 }
                 logger.info("admin address: \(admin!.boundAddress)")

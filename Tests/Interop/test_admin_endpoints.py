@@ -185,3 +185,20 @@ def test_logging_lists_and_sets_levels(admin_proxy):
     assert status == 400 and body.decode().startswith("error: unknown logger level\n\nusage: /logging?<name>=<level>")
     status, body = p.admin("POST", "/logging?bogus=debug")
     assert status == 400 and body.decode().startswith("error: unknown logger name\n")
+
+
+def test_admin_access_log(proxy, upstreams, admin_port, tmp_path):
+    log = tmp_path / "admin.log"
+    cfg = support.simple_config(admin_port, free_port(), [upstreams().address])
+    cfg["admin"]["access_log"] = [{"name": "envoy.access_loggers.file", "typed_config": {
+        "@type": FILE_LOG, "path": str(log),
+        "log_format": {"text_format_source": {"inline_string": "%REQ(:METHOD)% %REQ(:PATH)% %RESPONSE_CODE% %PROTOCOL%\n"}}}}]
+    p = proxy(cfg, extra_args=["--file-flush-interval-msec", "50"])
+    p.admin("GET", "/server_info")
+    p.admin("GET", "/nope")
+    deadline = time.monotonic() + 5
+    while "GET /nope" not in (log.read_text() if log.exists() else "") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    lines = log.read_text().splitlines()
+    assert "GET /server_info 200 HTTP/1.1" in lines, lines
+    assert "GET /nope 404 HTTP/1.1" in lines, lines

@@ -78,12 +78,17 @@ public enum ConfigCompiler {
     }
 
     private static func compileAdmin(_ admin: Envoy_Config_Bootstrap_V3_Admin) throws(ConfigError) -> AdminConfig? {
-        try SupportedFields.require(admin, only: ["address", "access_log_path", "profile_path"], at: "admin")
-        if !admin.accessLogPath.isEmpty && admin.accessLogPath != "/dev/null" {
-            throw .unsupported("admin access logs are not implemented yet (use /dev/null)", at: "admin.access_log_path")
-        }
+        try SupportedFields.require(admin, only: ["address", "access_log_path", "access_log", "profile_path"], at: "admin")
         guard admin.hasAddress else { return nil }
-        return AdminConfig(address: try AddressCompiler.listenAddress(admin.address, at: "admin.address"))
+        var config = AdminConfig(address: try AddressCompiler.listenAddress(admin.address, at: "admin.address"))
+        var logs = try AccessLogCompiler.compile(admin.accessLog, at: "admin.access_log").entries
+        // The deprecated `access_log_path`: Envoy's default format to that file.
+        if !admin.accessLogPath.isEmpty && admin.accessLogPath != "/dev/null" {
+            let format = try AccessLogCompiler.compileFormat(nil, at: "admin.access_log_path")
+            logs.append(AccessLogConfig(destination: .file(admin.accessLogPath), format: format, filter: nil))
+        }
+        config.accessLogs = AccessLogList(logs)
+        return config
     }
 
     // MARK: - Shared conversions

@@ -18,7 +18,7 @@ public struct ServerConfig: Sendable {
     /// Every access-log path of every listener, connection manager and
     /// `tcp_proxy` (opened at start-up, before anything is logged).
     public var accessLogPaths: [String] {
-        var lists: [AccessLogList] = []
+        var lists: [AccessLogList] = [admin?.accessLogs ?? .none]
         for listener in listeners {
             lists.append(listener.accessLogs)
             for chain in listener.filterChains + (listener.defaultFilterChain.map { [$0] } ?? []) {
@@ -40,6 +40,8 @@ public struct NodeInfo: Sendable, Equatable {
 
 public struct AdminConfig: Sendable, Equatable {
     public var address: SocketAddress
+    /// `access_log` and `access_log_path`: one line per admin request.
+    public var accessLogs = AccessLogList.none
 }
 
 /// One static listener: where it binds and how connections find a chain.

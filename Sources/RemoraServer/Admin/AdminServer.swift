@@ -1,5 +1,6 @@
 import RemoraCore
 import RemoraEventLoop
+import RemoraFilters
 import RemoraHTTP
 
 /// The admin HTTP endpoint (Envoy's paths), on the main loop. One request
@@ -11,15 +12,19 @@ final class AdminServer {
     private let listener: Listener
     private let handler: Handler
     private var connections: [ObjectIdentifier: AdminConnection] = [:]
+    /// `admin.access_log`: a line per request, as Envoy's admin writes them.
+    private let accessLogs: AccessLogSet?
 
     var boundAddress: SocketAddress { listener.boundAddress }
 
-    init(loop: EventLoop, address: SocketAddress, handler: @escaping Handler) throws(EventLoopError) {
+    init(loop: EventLoop, address: SocketAddress, accessLogs: AccessLogSet? = nil, handler: @escaping Handler) throws(EventLoopError) {
         self.loop = loop
         self.handler = handler
+        self.accessLogs = accessLogs
         listener = try Listener.bind(loop: loop, address: address, reusePort: false)
         try listener.startAccepting { [unowned self] connection in
-            let admin = AdminConnection(connection: connection, handler: self.handler) { [unowned self] done in
+            let admin = AdminConnection(connection: connection, loop: loop, accessLogs: self.accessLogs,
+                                        handler: self.handler) { [unowned self] done in
                 self.connections[ObjectIdentifier(done)] = nil
             }
             self.connections[ObjectIdentifier(admin)] = admin
@@ -43,11 +48,26 @@ final class AdminConnection: ConnectionDelegate {
     /// The head, kept while a body it announced is still arriving.
     private var head: HTTP1RequestHead?
     private var answered = false
+    private let loop: EventLoop
+    private let accessLogs: AccessLogSet?
+    private let info: StreamInfo?
 
-    init(connection: Connection, handler: @escaping AdminServer.Handler, onClose: @escaping (AdminConnection) -> Void) {
+    init(connection: Connection, loop: EventLoop, accessLogs: AccessLogSet?, handler: @escaping AdminServer.Handler,
+         onClose: @escaping (AdminConnection) -> Void) {
         self.connection = connection
         self.handler = handler
         self.onClose = onClose
+        self.loop = loop
+        self.accessLogs = accessLogs
+        if accessLogs != nil {
+            let info = StreamInfo(startMilliseconds: loop.nowMilliseconds, downstreamRemoteAddress: connection.remoteAddress,
+                                  downstreamLocalAddress: connection.localAddress)
+            info.markWallStart()
+            info.protocolName = "HTTP/1.1"
+            self.info = info
+        } else {
+            self.info = nil
+        }
         connection.delegate = self
     }
 
@@ -74,7 +94,19 @@ final class AdminConnection: ConnectionDelegate {
     private func respond(_ response: AdminResponse) {
         answered = true
         connection.stopReading()
-        connection.write(response.serialized())
+        let bytes = response.serialized()
+        connection.write(bytes)
+        if let accessLogs, let info {
+            info.responseCode = response.status
+            info.bytesSent = UInt64(response.body.utf8.count)
+            var request: HTTPRequestMessage? = nil
+            if let head {
+                request = HTTPRequestMessage(method: head.method, path: head.targetString, authority: head.headers.firstString(name: "host"),
+                                             scheme: "http", version: head.version, headers: head.headers)
+            }
+            accessLogs.log(AccessLogInput(info: info, request: request, responseHeaders: nil, responseTrailers: nil,
+                                          endMilliseconds: loop.nowMilliseconds))
+        }
         let after = response.afterWrite
         connection.shutdownWrite { [weak self] in
             self?.connection.close()
