@@ -60,6 +60,8 @@ public final class Server: @unchecked Sendable {
     let accessLogFiles: AccessLogFiles
     /// Each listener's bound addresses (ports chosen), for /listeners.
     var boundAddresses: [String: [SocketAddress]] = [:]
+    /// `listener_manager.*` (listeners stopped by /drain_listeners).
+    let listenerManagerStats: StatScope
     /// Counter totals at the last /reset_counters (subtracted when printed).
     var counterBaseline: [String: Int64] = [:]
     /// When the config was loaded (config_dump's `last_updated`).
@@ -80,6 +82,7 @@ public final class Server: @unchecked Sendable {
         serverStats = ServerStat.makeScope(in: store)
         startMilliseconds = mainLoop.nowMilliseconds
         accessLogFiles = AccessLogFiles(store: store, flushIntervalMilliseconds: options.fileFlushIntervalMilliseconds)
+        listenerManagerStats = ListenerManagerStat.makeScope(in: store)
     }
 
     /// Runs until the process is told to stop; returns the exit code.

@@ -202,3 +202,58 @@ def test_admin_access_log(proxy, upstreams, admin_port, tmp_path):
     lines = log.read_text().splitlines()
     assert "GET /server_info 200 HTTP/1.1" in lines, lines
     assert "GET /nope 404 HTTP/1.1" in lines, lines
+
+
+def drain_config(admin_port, up, ports):
+    inbound = H.http_listener("in", ports["in"], H.route_config([H.vhost("v", ["*"], [H.route({"prefix": "/"}, "up")])]))
+    inbound["traffic_direction"] = "INBOUND"
+    outbound = H.http_listener("out", ports["out"], H.route_config([H.vhost("v", ["*"], [H.route({"prefix": "/"}, "up")])]),
+                               stat_prefix="out_http")
+    outbound["traffic_direction"] = "OUTBOUND"
+    return bootstrap(admin_port, [inbound, outbound], [H.http_cluster("up", [up.address])])
+
+
+def refused(port: int) -> bool:
+    try:
+        connect("127.0.0.1", port, timeout=2).close()
+        return False
+    except ConnectionRefusedError:
+        return True
+
+
+def test_drain_listeners_stops_accepting_and_drains_connections(proxy, http_upstreams, admin_port):
+    up = http_upstreams()
+    ports = {"in": free_port(), "out": free_port()}
+    p = proxy(drain_config(admin_port, up, ports))
+    client = H.HttpClient(ports["in"])
+    assert client.request("GET", "/before").status == 200
+    assert p.admin("GET", "/drain_listeners")[0] == 405
+    assert p.admin("POST", "/drain_listeners") == (200, b"OK\n")
+    deadline = time.monotonic() + 5
+    while not (refused(ports["in"]) and refused(ports["out"])) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert refused(ports["in"]) and refused(ports["out"])
+    # Without `graceful`, open connections go on as they are.
+    r = client.request("GET", "/after")
+    assert r.status == 200 and r.header("connection") is None
+    client.close()
+    assert p.admin("GET", "/ready") == (200, b"LIVE\n")
+    p.wait_for_stats({"listener_manager.listener_stopped": 2})
+
+
+def test_drain_listeners_inboundonly_and_skip_exit(proxy, http_upstreams, admin_port):
+    up = http_upstreams()
+    ports = {"in": free_port(), "out": free_port()}
+    p = proxy(drain_config(admin_port, up, ports))
+    assert p.admin("POST", "/drain_listeners?skip_exit") == (200, b"OK\n")
+    time.sleep(0.3)
+    # The listeners go on. (Their open connections drain: Envoy's gradual
+    # strategy closes them with a probability rising over the drain time,
+    # Remora at their next response; neither is checked here.)
+    assert H.get(ports["in"], "/still").status == 200
+    assert p.admin("POST", "/drain_listeners?inboundonly") == (200, b"OK\n")
+    deadline = time.monotonic() + 5
+    while not refused(ports["in"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert refused(ports["in"])
+    assert H.get(ports["out"], "/outbound").status == 200

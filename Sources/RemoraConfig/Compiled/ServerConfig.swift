@@ -70,6 +70,8 @@ public struct ListenerConfig: Sendable {
     /// `bind_to_port`: false makes a listener that binds no socket and only
     /// takes connections handed off by a `use_original_dst` listener.
     public var bindToPort = true
+    /// `traffic_direction` (`/drain_listeners?inboundonly` drains the inbound ones).
+    public var isInbound = false
     /// `socket_address.ipv4_compat` on an IPv6 address: the socket is not
     /// v6-only, so `::` takes IPv4 connections too.
     public var ipv4Compat = false

@@ -31,6 +31,8 @@ extension Server {
             return configDumpResponse(request)
         case "/logging":
             return Self.requirePost(request) ?? loggingResponse(request)
+        case "/drain_listeners":
+            return Self.requirePost(request) ?? drainListenersResponse(request)
         case "/reset_counters":
             return Self.requirePost(request) ?? resetCounters()
         case "/reopen_logs":

@@ -14,6 +14,14 @@ extension Server {
             ("name_regex", "Dump only the currently loaded configurations whose names match the specified regex. "
                 + "Can be used with both resource and mask query parameters."),
         ]),
+        ("/drain_listeners", true, "drain listeners", [
+            ("graceful", "When draining listeners, enter a graceful drain period prior to closing listeners. "
+                + "This behaviour and duration is configurable via server options or CLI"),
+            ("skip_exit", "When draining listeners, drain the connections but never stop the listeners. "
+                + "The graceful parameter has no effect when this is set, since the drain period only delays stopping the listeners"),
+            ("inboundonly", "Drains all inbound listeners. traffic_direction field in envoy_v3_api_msg_config.listener.v3.Listener "
+                + "is used to determine whether a listener is inbound or outbound."),
+        ]),
         ("/help", false, "print out list of admin commands", []),
         ("/listeners", false, "print listener info", [("format", "File format to use; One of (text, json)")]),
         ("/logging", true, "query/change logging levels", [
@@ -76,6 +84,48 @@ extension Server {
             return item + "}"
         }
         return .json("{\"listener_statuses\":[\(items.joined(separator: ","))]}\n")
+    }
+
+    // MARK: - /drain_listeners
+
+    /// Envoy's `/drain_listeners`: the chosen listeners (all, or the inbound
+    /// ones) stop accepting at once, and their open connections go on as
+    /// they are. With `graceful`, their connections drain first (HTTP/1:
+    /// `connection: close` after the current exchange, idle ones closed) and
+    /// the listeners stop after `--drain-time-s`; with `skip_exit`, the
+    /// connections drain and the listeners never stop. The server stays LIVE.
+    func drainListenersResponse(_ request: AdminRequest) -> AdminResponse {
+        let inboundOnly = request.query["inboundonly"] != nil
+        let skipExit = request.query["skip_exit"] != nil
+        let graceful = request.query["graceful"] != nil
+        let delay = skipExit ? nil : (graceful ? options.drainTimeSeconds * 1000 : 0)
+        if graceful || skipExit { drainListeners(inboundOnly: inboundOnly, stop: false) }
+        if let delay {
+            if delay == 0 {
+                drainListeners(inboundOnly: inboundOnly, stop: true)
+            } else {
+                let timer = Timer(loop: mainLoop)
+                timer.start(afterMilliseconds: delay) { [unowned self] in
+                    self.drainListeners(inboundOnly: inboundOnly, stop: true)
+                    timer.close()
+                }
+            }
+        }
+        return .text(200, "OK\n")
+    }
+
+    /// Drains the chosen listeners' connections, or (`stop`) stops the listeners.
+    private func drainListeners(inboundOnly: Bool, stop: Bool) {
+        let listenerManager = listenerManagerStats
+        for worker in workers {
+            worker.loop.execute {
+                let stopped = worker.drainListeners(inboundOnly: inboundOnly, stop: stop)
+                // Counted once, by the first worker (every worker stops the same listeners).
+                if stopped > 0 && worker.index == 1 {
+                    listenerManager.stats(ListenerManagerStat.self, thread: worker.index).add(.listenerStopped, Int64(stopped))
+                }
+            }
+        }
     }
 
     // MARK: - /logging

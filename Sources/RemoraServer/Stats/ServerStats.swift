@@ -72,3 +72,15 @@ enum ListenerStat: Int, StatName {
     }
 }
 
+
+/// Envoy's `listener_manager.*` that Remora keeps.
+enum ListenerManagerStat: Int, StatName {
+    case listenerStopped
+
+    var name: String { "listener_stopped" }
+    var kind: StatKind { .counter }
+
+    static func makeScope(in store: StatsStore) -> StatScope {
+        store.makeScope(prefix: "listener_manager.", ListenerManagerStat.self)
+    }
+}

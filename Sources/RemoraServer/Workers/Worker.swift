@@ -43,6 +43,8 @@ final class Worker: @unchecked Sendable {
         let httpStats: [String: Stats<HTTPStat>]
         /// This worker's row of `http_inspector.*`, when the listener has the filter.
         let inspectorStats: Stats<HTTPInspectorStat>?
+        /// Tells this listener's HTTP connections apart (`drainListeners`).
+        var tag: Int { Int(bitPattern: UInt(bitPattern: ObjectIdentifier(self))) }
 
         init(config: ListenerConfig, socket: Listener?, stats: Stats<ListenerStat>, proxyStats: [String: Stats<TcpProxyStat>],
              httpStats: [String: Stats<HTTPStat>], inspectorStats: Stats<HTTPInspectorStat>?) {
@@ -215,6 +217,7 @@ final class Worker: @unchecked Sendable {
                 self.checkDrained()
             }
             sessions[ObjectIdentifier(manager)] = manager
+            manager.listenerTag = listener.tag
             manager.start(replaying: state.received)
             // Out of listener filters after a drain began: it serves one exchange.
             if draining { manager.startDraining() }
@@ -273,6 +276,27 @@ final class Worker: @unchecked Sendable {
         // Connections still in listener filters go on until a verdict or the timeout.
         for case let manager as HTTPConnectionManager in sessions.values { manager.startDraining() }
         checkDrained()
+    }
+
+    /// `/drain_listeners`, for the chosen listeners (all, or the inbound
+    /// ones): without `stop`, their HTTP connections close after their
+    /// current exchange; with `stop`, the listeners stop accepting. Returns
+    /// how many listeners stopped. The process goes on.
+    func drainListeners(inboundOnly: Bool, stop: Bool) -> Int {
+        loop.assertInLoop()
+        let chosen = listeners.filter { !inboundOnly || $0.config.isInbound }
+        let tags = Set(chosen.map(\.tag))
+        guard stop else {
+            for case let manager as HTTPConnectionManager in sessions.values where tags.contains(manager.listenerTag) {
+                manager.startDraining()
+            }
+            return 0
+        }
+        let stopped = chosen.filter { $0.socket != nil }
+        for listener in stopped { listener.socket?.stopAccepting() }
+        listeners.removeAll { tags.contains($0.tag) }
+        listenersByAddress = listenersByAddress.filter { !tags.contains($0.value.tag) }
+        return stopped.count
     }
 
     private func checkDrained() {

@@ -26,6 +26,8 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     let config: HttpConnectionManagerConfig
     let context: HTTPWorkerContext
     let stats: Stats<HTTPStat>
+    /// Which listener of its worker took the connection (`/drain_listeners?inboundonly`).
+    public var listenerTag = 0
     /// This manager's `access_log` entries on this worker (nil: none).
     let accessLogs: AccessLogSet?
     private var parser: HTTP1Parser
