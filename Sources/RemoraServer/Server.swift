@@ -60,6 +60,8 @@ public final class Server: @unchecked Sendable {
     let accessLogFiles: AccessLogFiles
     /// Each listener's bound addresses (ports chosen), for /listeners.
     var boundAddresses: [String: [SocketAddress]] = [:]
+    /// `/healthcheck/fail` and `/healthcheck/ok`.
+    let health = ServerHealth()
     /// `listener_manager.*` (listeners stopped by /drain_listeners).
     let listenerManagerStats: StatScope
     /// Counter totals at the last /reset_counters (subtracted when printed).
@@ -148,7 +150,7 @@ public final class Server: @unchecked Sendable {
         do {
             for i in 1...options.concurrency {
                 workers.append(Worker(index: i, loop: try EventLoop.startThread(name: "worker_\(i - 1)"),
-                                      accessLogFiles: accessLogFiles))
+                                      accessLogFiles: accessLogFiles, health: health))
             }
         } catch {
             fail("cannot start workers: \(error)")
@@ -308,8 +310,9 @@ public final class Server: @unchecked Sendable {
         main.set(.live, new == .live ? 1 : 0)
     }
 
-    private func refreshServerGauges() {
+    func refreshServerGauges() {
         let main = serverStats.stats(ServerStat.self, thread: 0)
+        main.set(.live, isLive ? 1 : 0)
         main.set(.uptime, Int64((mainLoop.nowMilliseconds - startMilliseconds) / 1000))
         main.set(.memoryPhysicalSize, Int64(ProcessMemory.residentBytes))
         // Summed from the listener scopes directly: no snapshot of every stat each second.
@@ -319,8 +322,9 @@ public final class Server: @unchecked Sendable {
     }
 
     var uptimeSeconds: UInt64 { (mainLoop.nowMilliseconds - startMilliseconds) / 1000 }
-    var stateName: String { state.name }
-    var isLive: Bool { state == .live }
+    /// `/ready`'s word: a server failing health checks says DRAINING, as Envoy's does.
+    var stateName: String { health.isFailed ? ServerState.draining.name : state.name }
+    var isLive: Bool { state == .live && !health.isFailed }
 
     // MARK: - Drain and exit
 

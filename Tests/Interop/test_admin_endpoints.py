@@ -257,3 +257,22 @@ def test_drain_listeners_inboundonly_and_skip_exit(proxy, http_upstreams, admin_
         time.sleep(0.05)
     assert refused(ports["in"])
     assert H.get(ports["out"], "/outbound").status == 200
+
+
+def test_healthcheck_fail_and_ok(proxy, http_upstreams, admin_port):
+    up = http_upstreams()
+    port = free_port()
+    p = proxy(H.simple_http_config(admin_port, port, up))
+    assert p.admin("GET", "/healthcheck/fail")[0] == 405
+    assert p.admin("POST", "/healthcheck/fail") == (200, b"OK\n")
+    r = H.get(port, "/while-failing")
+    assert r.status == 200
+    # Without the health_check filter, Envoy only closes the connection.
+    assert r.header("x-envoy-immediate-health-check-fail") is None and r.header("connection") == "close"
+    assert p.admin("GET", "/ready") == (503, b"DRAINING\n")
+    p.wait_for_stats({"server.live": 0})
+    assert p.admin("POST", "/healthcheck/ok") == (200, b"OK\n")
+    assert p.admin("GET", "/ready") == (200, b"LIVE\n")
+    r = H.get(port, "/healthy-again")
+    assert r.status == 200 and r.header("x-envoy-immediate-health-check-fail") is None and r.header("connection") is None
+    p.wait_for_stats({"server.live": 1})

@@ -31,6 +31,11 @@ extension Server {
             return configDumpResponse(request)
         case "/logging":
             return Self.requirePost(request) ?? loggingResponse(request)
+        case "/healthcheck/fail", "/healthcheck/ok":
+            if let refused = Self.requirePost(request) { return refused }
+            health.setFailed(request.path == "/healthcheck/fail")
+            refreshServerGauges()
+            return .text(200, "OK\n")
         case "/drain_listeners":
             return Self.requirePost(request) ?? drainListenersResponse(request)
         case "/reset_counters":

@@ -22,6 +22,8 @@ extension Server {
             ("inboundonly", "Drains all inbound listeners. traffic_direction field in envoy_v3_api_msg_config.listener.v3.Listener "
                 + "is used to determine whether a listener is inbound or outbound."),
         ]),
+        ("/healthcheck/fail", true, "cause the server to fail health checks", []),
+        ("/healthcheck/ok", true, "cause the server to pass health checks", []),
         ("/help", false, "print out list of admin commands", []),
         ("/listeners", false, "print listener info", [("format", "File format to use; One of (text, json)")]),
         ("/logging", true, "query/change logging levels", [

@@ -20,16 +20,21 @@ final class Worker: @unchecked Sendable {
     private var clusters: [String: WorkerCluster] = [:]
     private var sessions: [ObjectIdentifier: AnyObject] = [:]
     private lazy var httpContext = HTTPWorkerContext(
-        loop: loop, seed: UInt64(index) &* 0x2545_F491_4F6C_DD1D ^ loop.nowMilliseconds, accessLogs: accessLogs
+        loop: loop, seed: UInt64(index) &* 0x2545_F491_4F6C_DD1D ^ loop.nowMilliseconds, accessLogs: accessLogs,
+        health: health
     ) { [unowned self] name in self.clusters[name] }
     private var draining = false
     private var onDrained: (@Sendable () -> Void)?
     /// This worker's access-log sets (its own buffer of each file).
     private let accessLogs: WorkerAccessLogs
 
-    init(index: Int, loop: EventLoop, accessLogFiles: AccessLogFiles? = nil) {
+    /// The server's `/healthcheck/fail` state.
+    private let health: ServerHealth
+
+    init(index: Int, loop: EventLoop, accessLogFiles: AccessLogFiles? = nil, health: ServerHealth = ServerHealth()) {
         self.index = index
         self.loop = loop
+        self.health = health
         self.accessLogs = WorkerAccessLogs(files: accessLogFiles, thread: index)
     }
 

@@ -348,6 +348,10 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
                 manager.closeAfterResponse = true
             }
         }
+        // `/healthcheck/fail`: Envoy's drain decision closes every connection
+        // after its response (the health_check filter, which Remora lacks,
+        // would also add `x-envoy-immediate-health-check-fail`).
+        if manager.context.health.isFailed && response.status != 101 { manager.closeAfterResponse = true }
         if manager.closeAfterResponse && response.status != 101 {
             headers.add(name: "connection", value: "close")
         } else if version == .http1_0 && !manager.closeAfterResponse {
@@ -427,6 +431,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         streamInfo.responseCode = reply.status
         var headers = extraHeaders ?? HTTPHeaders()
         for (name, value) in reply.headers { headers.add(name: name, value: value) }
+        if manager.context.health.isFailed { manager.closeAfterResponse = true }
         let body = bodyBytes ?? Array(reply.body.utf8)
         if !body.isEmpty {
             headers.add(name: "content-length", value: String(body.count))

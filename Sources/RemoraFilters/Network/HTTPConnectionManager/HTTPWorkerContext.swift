@@ -18,11 +18,14 @@ public final class HTTPWorkerContext {
     private var random: RandomBalancer
     /// The worker's access-log sets.
     public let accessLogs: WorkerAccessLogs
+    /// The server's health-check state (`/healthcheck/fail`).
+    public let health: ServerHealth
 
     public init(loop: EventLoop, seed: UInt64, accessLogs: WorkerAccessLogs = WorkerAccessLogs(files: nil, thread: 0),
-                clusters: @escaping (String) -> WorkerCluster?) {
+                health: ServerHealth = ServerHealth(), clusters: @escaping (String) -> WorkerCluster?) {
         self.loop = loop
         self.accessLogs = accessLogs
+        self.health = health
         self.clusterLookup = clusters
         self.random = RandomBalancer(seed: seed)
         self.encoder = HTTP1Encoder(headerNameCase: .lowercase, pool: loop.smallBufferPool)
