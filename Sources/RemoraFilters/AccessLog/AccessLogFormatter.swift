@@ -41,18 +41,42 @@ public struct AccessLogFormatter {
         var prefix: [UInt8] = []
     }
 
+    /// A text format's segments with the literals as bytes (copied as they are).
+    private enum Step {
+        case literal([UInt8])
+        case command(AccessLogCommand)
+    }
+
+    private var textSteps: [Step] = []
+
     public init(format: AccessLogFormat) {
         self.format = format
         for op in format.operators {
             if case .startTime(let pattern?) = op { startTimeFormats[pattern] = StartTimeFormat(pattern) }
+        }
+        if case .text(let segments) = format.body {
+            textSteps = segments.map { segment in
+                switch segment {
+                case .literal(let text): .literal(Array(text.utf8))
+                case .command(let command): .command(command)
+                }
+            }
         }
     }
 
     /// Appends the line for `input` to `out`.
     public func render(_ input: AccessLogInput, into out: inout [UInt8]) {
         switch format.body {
-        case .text(let segments):
-            renderText(segments, input, into: &out, omitEmpty: format.omitEmptyValues)
+        case .text:
+            let omitEmpty = format.omitEmptyValues
+            for step in textSteps {
+                switch step {
+                case .literal(let bytes):
+                    out.append(contentsOf: bytes)
+                case .command(let command):
+                    appendCommand(command, input, into: &out, omitEmpty: omitEmpty)
+                }
+            }
         case .json(let entries):
             renderObject(entries, input, into: &out)
             out.append(UInt8(ascii: "\n"))
@@ -65,13 +89,18 @@ public struct AccessLogFormatter {
             case .literal(let text):
                 out.append(contentsOf: text.utf8)
             case .command(let command):
-                let start = out.count
-                if value(command.op, input, into: &out) {
-                    if let max = command.maxLength, out.count - start > max { out.removeSubrange((start + max)...) }
-                } else if !omitEmpty {
-                    out.append(UInt8(ascii: "-"))
-                }
+                appendCommand(command, input, into: &out, omitEmpty: omitEmpty)
             }
+        }
+    }
+
+    /// One operator's value (cut to its `:N`), or `-` when it has none.
+    private func appendCommand(_ command: AccessLogCommand, _ input: AccessLogInput, into out: inout [UInt8], omitEmpty: Bool) {
+        let start = out.count
+        if value(command.op, input, into: &out) {
+            if let max = command.maxLength, out.count - start > max { out.removeSubrange((start + max)...) }
+        } else if !omitEmpty {
+            out.append(UInt8(ascii: "-"))
         }
     }
 
