@@ -47,7 +47,7 @@ public final class Server: @unchecked Sendable {
     let store: StatsStore
     let serverStats: StatScope
     private(set) var workers: [Worker] = []
-    private var clusterManager: ClusterManager!
+    var clusterManager: ClusterManager!
     private var admin: AdminServer?
     private var signals: [SignalWatcher] = []
     private var state = ServerState.preInitializing

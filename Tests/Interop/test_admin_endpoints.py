@@ -276,3 +276,47 @@ def test_healthcheck_fail_and_ok(proxy, http_upstreams, admin_port):
     r = H.get(port, "/healthy-again")
     assert r.status == 200 and r.header("x-envoy-immediate-health-check-fail") is None and r.header("connection") is None
     p.wait_for_stats({"server.live": 1})
+
+
+def test_clusters_text_and_json(proxy, http_upstreams, admin_port):
+    up = http_upstreams()
+    dead_port = free_port()
+    port = free_port()
+    rc = H.route_config([H.vhost("v", ["*"], [H.route({"prefix": "/dead"}, "dead"), H.route({"prefix": "/"}, "backend")])])
+    p = proxy(bootstrap(admin_port, [H.http_listener("web", port, rc)], [
+        H.http_cluster("backend", [up.address]), H.http_cluster("dead", [socket_address("127.0.0.1", dead_port)])]))
+    client = H.HttpClient(port)
+    for path in ("/a", "/b"):
+        assert client.request("GET", path).status == 200
+    assert H.get(port, "/dead").status == 503
+    status, body = p.admin("GET", "/clusters")
+    assert status == 200
+    lines = body.decode().splitlines()
+    host = f"backend::127.0.0.1:{up.port}"
+    for line in ("backend::observability_name::backend", "backend::default_priority::max_connections::1024",
+                 "backend::high_priority::max_retries::3", "backend::added_via_api::false",
+                 f"{host}::cx_active::1", f"{host}::cx_connect_fail::0", f"{host}::cx_total::1", f"{host}::rq_active::0",
+                 f"{host}::rq_error::0", f"{host}::rq_pending_active::0", f"{host}::rq_success::2", f"{host}::rq_timeout::0",
+                 f"{host}::rq_total::2", f"{host}::hostname::", f"{host}::health_flags::healthy", f"{host}::weight::1",
+                 f"{host}::priority::0", f"{host}::success_rate::-1",
+                 f"dead::127.0.0.1:{dead_port}::cx_connect_fail::1", f"dead::127.0.0.1:{dead_port}::rq_total::0"):
+        assert line in lines, line
+    at = lines.index(f"{host}::cx_active::1")
+    assert [line.split("::")[2] for line in lines[at:at + 9]] == [
+        "cx_active", "cx_connect_fail", "cx_total", "rq_active", "rq_error", "rq_pending_active", "rq_success",
+        "rq_timeout", "rq_total"]
+    status, body = p.admin("GET", "/clusters?format=json")
+    clusters = {c["name"]: c for c in json.loads(body)["cluster_statuses"]}
+    backend = clusters["backend"]
+    (h,) = backend["host_statuses"]
+    assert h["address"] == {"socket_address": {"address": "127.0.0.1", "port_value": up.port}}
+    stats = {s["name"]: (s.get("type", "COUNTER"), int(s.get("value", 0))) for s in h["stats"]}
+    assert stats["rq_success"] == ("COUNTER", 2) and stats["rq_total"] == ("COUNTER", 2)
+    assert stats["cx_active"] == ("GAUGE", 1) and stats["rq_active"] == ("GAUGE", 0)
+    assert h["health_status"] == {"eds_health_status": "HEALTHY"} and h["weight"] == 1
+    assert backend["circuit_breakers"]["thresholds"][0]["max_connections"] == 1024
+    assert backend["circuit_breakers"]["thresholds"][1]["priority"] == "HIGH"
+    assert backend["observability_name"] == "backend"
+    status, body = p.admin("GET", "/clusters?filter=^dea")
+    assert all(line.startswith("dead::") for line in body.decode().splitlines())
+    client.close()

@@ -21,6 +21,8 @@ extension Server {
             return .text(200, prometheusText(entries))
         case "/help":
             return .text(200, Self.helpText)
+        case "/clusters":
+            return clustersResponse(request)
         case "/listeners":
             return listenersResponse(request)
         case "/memory":

@@ -2,6 +2,7 @@ import Foundation
 import RemoraConfig
 import RemoraCore
 import RemoraEventLoop
+import RemoraUpstream
 
 /// Admin endpoints beyond stats and readiness, with Envoy 1.40's paths,
 /// methods and output shapes (checked against the real Envoy).
@@ -9,6 +10,9 @@ extension Server {
     /// Envoy's `/help` lines: path (with `(POST)` for mutations), what it
     /// does, and its parameters.
     static let adminHelp: [(path: String, post: Bool, help: String, params: [(String, String)])] = [
+        ("/clusters", false, "upstream cluster status", [
+            ("filter", "Regular expression (Google re2) for filtering clusters by name"),
+        ]),
         ("/config_dump", false, "dump current Envoy configs", [
             ("resource", "The resource to dump"),
             ("name_regex", "Dump only the currently loaded configurations whose names match the specified regex. "
@@ -57,6 +61,87 @@ extension Server {
     /// Envoy answers a GET to a mutating endpoint with 405.
     static func requirePost(_ request: AdminRequest) -> AdminResponse? {
         request.method == "POST" ? nil : .text(405, "Method \(request.method) not allowed, POST required.")
+    }
+
+    // MARK: - /clusters
+
+    /// Envoy's `/clusters`: each cluster's circuit-breaker thresholds, then
+    /// each host with its stats (summed over workers) and attributes. The
+    /// hosts are the cluster's current membership; an `ORIGINAL_DST`
+    /// cluster's are the destinations it has connected to.
+    func clustersResponse(_ request: AdminRequest) -> AdminResponse {
+        var filter: CompiledRegex?
+        if let pattern = request.query["filter"], !pattern.isEmpty {
+            guard let regex = try? CompiledRegex(pattern) else { return .text(400, "Invalid re2 regex\n") }
+            filter = regex
+        }
+        struct Host { let address: SocketAddress; let stats: HostStats }
+        var clusters: [(ClusterConfig, [Host], ClusterResources.Limits)] = []
+        for config in self.config.clusters where filter.map({ $0.partialMatch(config.name) }) ?? true {
+            guard let entry = clusterManager.entries[config.name] else { continue }
+            let seen = Dictionary(entry.resources.hostStats.all, uniquingKeysWith: { a, _ in a })
+            let addresses: [SocketAddress]
+            if case .originalDestination = config.discovery {
+                addresses = seen.keys.sorted { $0.description < $1.description }
+            } else {
+                addresses = entry.hostSet.hosts
+            }
+            let hosts = addresses.map { Host(address: $0, stats: seen[$0] ?? entry.resources.hostStats.stats(for: $0)) }
+            clusters.append((config, hosts, entry.resources.limits))
+        }
+        let high = ClusterResources.Limits.envoyDefaults
+        guard request.query["format"] == "json" else {
+            var body = ""
+            for (config, hosts, limits) in clusters {
+                let n = config.name
+                body += "\(n)::observability_name::\(n)\n"
+                for (priority, l) in [("default_priority", limits), ("high_priority", high)] {
+                    body += "\(n)::\(priority)::max_connections::\(l.maxConnections)\n"
+                    body += "\(n)::\(priority)::max_pending_requests::\(l.maxPendingRequests)\n"
+                    body += "\(n)::\(priority)::max_requests::\(l.maxRequests)\n"
+                    body += "\(n)::\(priority)::max_retries::\(l.maxRetries)\n"
+                }
+                body += "\(n)::added_via_api::false\n"
+                for host in hosts {
+                    let h = "\(n)::\(host.address)"
+                    // Envoy's text lists them by name.
+                    for (name, value) in (host.stats.counters + host.stats.gauges).sorted(by: { $0.0 < $1.0 }) {
+                        body += "\(h)::\(name)::\(value)\n"
+                    }
+                    body += "\(h)::hostname::\n\(h)::health_flags::healthy\n\(h)::weight::1\n\(h)::region::\n"
+                    body += "\(h)::zone::\n\(h)::sub_zone::\n\(h)::canary::false\n\(h)::priority::0\n"
+                    body += "\(h)::success_rate::-1\n\(h)::local_origin_success_rate::-1\n"
+                }
+            }
+            return .text(200, body)
+        }
+        func thresholds(_ l: ClusterResources.Limits, high: Bool) -> String {
+            (high ? "{\"priority\":\"HIGH\"," : "{") + "\"max_connections\":\(l.maxConnections),\"max_pending_requests\":"
+                + "\(l.maxPendingRequests),\"max_requests\":\(l.maxRequests),\"max_retries\":\(l.maxRetries)}"
+        }
+        let items = clusters.map { config, hosts, limits -> String in
+            let hostItems = hosts.map { host -> String in
+                let counters = host.stats.counters.map { name, value in
+                    value == 0 ? "{\"name\":\"\(name)\"}" : "{\"value\":\"\(value)\",\"name\":\"\(name)\"}"
+                }
+                let gauges = host.stats.gauges.map { name, value in
+                    value == 0 ? "{\"type\":\"GAUGE\",\"name\":\"\(name)\"}"
+                        : "{\"type\":\"GAUGE\",\"value\":\"\(value)\",\"name\":\"\(name)\"}"
+                }
+                let address: String
+                if case .unix(let path) = host.address {
+                    address = "{\"pipe\":{\"path\":\(jsonString(path))}}"
+                } else {
+                    address = "{\"socket_address\":{\"address\":\(jsonString(host.address.host)),\"port_value\":\(host.address.port ?? 0)}}"
+                }
+                return "{\"address\":\(address),\"stats\":[\((counters + gauges).joined(separator: ","))],"
+                    + "\"health_status\":{\"eds_health_status\":\"HEALTHY\"},\"weight\":1,\"locality\":{}}"
+            }
+            return "{\"name\":\(jsonString(config.name))" + (hostItems.isEmpty ? "" : ",\"host_statuses\":[\(hostItems.joined(separator: ","))]")
+                + ",\"circuit_breakers\":{\"thresholds\":[\(thresholds(limits, high: false)),\(thresholds(high, high: true))]},"
+                + "\"observability_name\":\(jsonString(config.name))}"
+        }
+        return .json("{\"cluster_statuses\":[\(items.joined(separator: ","))]}\n")
     }
 
     // MARK: - /listeners

@@ -29,6 +29,8 @@ public final class ClusterResources: Sendable {
 
     public let limits: Limits
     private let counts = (0..<4).map { _ in ManagedAtomic<Int>(0) }
+    /// The cluster's per-host stats (`/clusters`).
+    public let hostStats = HostStatsRegistry()
 
     public init(limits: Limits) {
         self.limits = limits

@@ -43,6 +43,8 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     private let connectTimeout: UInt64
     /// `upstream_bind_config.source_address` of the cluster.
     private let sourceAddress: SocketAddress?
+    /// This host's stats across workers (`/clusters`).
+    public let hostStats: HostStats
     private let idleTimeout: UInt64
     private let bufferLimit: Int
     private let resources: ClusterResources
@@ -80,6 +82,7 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
         self.loop = loop
         self.host = host
         self.sourceAddress = sourceAddress
+        self.hostStats = resources.hostStats.stats(for: host)
         self.connectTimeout = connectTimeoutMilliseconds
         self.idleTimeout = idleTimeoutMilliseconds
         self.bufferLimit = bufferLimitBytes
@@ -225,6 +228,8 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
         streams.insert(id)
         stats.add(.upstreamRqTotal)
         stats.add(.upstreamRqActive)
+        HostStats.add(hostStats.rqTotal)
+        HostStats.add(hostStats.rqActive)
         return true
     }
 
@@ -233,6 +238,7 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
         guard streams.remove(id) != nil else { return }
         resources.release(.requests)
         stats.add(.upstreamRqActive, -1)
+        HostStats.add(hostStats.rqActive, -1)
     }
 
     /// Reads stay on: the requester takes over as delegate before the loop
@@ -253,11 +259,13 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
         _ = resources.tryAcquire(.pendingRequests)
         stats.add(.upstreamRqPendingTotal)
         stats.add(.upstreamRqPendingActive)
+        HostStats.add(hostStats.rqPendingActive)
     }
 
     private func leavePending() {
         resources.release(.pendingRequests)
         stats.add(.upstreamRqPendingActive, -1)
+        HostStats.add(hostStats.rqPendingActive, -1)
     }
 
     private var lastFailure: EventLoopError = .connectionRefused
@@ -274,6 +282,8 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
         stats.add(.upstreamCxTotal)
         stats.add(.upstreamCxHttp1Total)
         stats.add(.upstreamCxActive)
+        HostStats.add(hostStats.cxTotal)
+        HostStats.add(hostStats.cxActive)
         let started = loop.nowMilliseconds
         nextID += 1
         let id = nextID
@@ -299,6 +309,7 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
             perform(state.connected(id))
         case .failure(let error):
             stats.add(.upstreamCxConnectFail)
+            HostStats.add(hostStats.cxConnectFail)
             stats.add(.upstreamCxDestroyRemote)
             if error == .timedOut { stats.add(.upstreamCxConnectTimeout) }
             lastFailure = error
@@ -314,6 +325,7 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     private func releaseSlot() {
         resources.release(.connections)
         stats.add(.upstreamCxActive, -1)
+        HostStats.add(hostStats.cxActive, -1)
         stats.add(.upstreamCxDestroy)
     }
 

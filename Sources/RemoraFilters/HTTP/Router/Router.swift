@@ -341,6 +341,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         }
         releaseRetryResource()
         if attempts > 1 && !isRetriable(status: status) { cluster?.stats.add(.upstreamRqRetrySuccess) }
+        request.pool.hostStats.response(status: status)
         responseStarted = true
         let info = callbacks.streamInfo
         info.firstUpstreamRxMilliseconds = context.loop.nowMilliseconds
@@ -542,6 +543,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         cluster?.stats.add(.upstreamRqTimeout)
         cluster?.stats.countUpstreamResponse(status: 504)
         if let upstream {
+            HostStats.add(upstream.pool.hostStats.rqTimeout)
             upstream.cancel()
             endAttempt(upstream)
         }
@@ -561,6 +563,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     private func perTryTimeout() {
         guard let request = upstream, !finished, !responseStarted else { return }
         cluster?.stats.add(.upstreamRqPerTryTimeout)
+        HostStats.add(request.pool.hostStats.rqTimeout)
         request.cancel()
         endAttempt(request)
         let on = retryOn

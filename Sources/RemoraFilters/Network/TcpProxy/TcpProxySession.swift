@@ -25,6 +25,8 @@ public final class TcpProxySession: ConnectionDelegate {
     private var attempt: ConnectAttempt?
     private var attempts = 0
     private var lastHost: SocketAddress?
+    /// The stats of the host of the latest attempt (`/clusters`).
+    private var hostStats: HostStats?
     private var idleTimer: Timer?
     private var lastActivity: UInt64 = 0
     private var upstreamStart: UInt64 = 0
@@ -103,6 +105,10 @@ public final class TcpProxySession: ConnectionDelegate {
         info?.attemptCount = attempts
         cluster.stats.add(.upstreamCxTotal)
         cluster.stats.add(.upstreamCxActive)
+        let hostStats = cluster.resources.hostStats.stats(for: host)
+        self.hostStats = hostStats
+        HostStats.add(hostStats.cxTotal)
+        HostStats.add(hostStats.cxActive)
         let started = loop.nowMilliseconds
         attempt = Connection.connect(loop: loop, to: host, from: cluster.config.sourceAddress(for: host),
                                      timeoutMilliseconds: cluster.config.connectTimeoutMilliseconds) { [weak self] result in
@@ -116,6 +122,8 @@ public final class TcpProxySession: ConnectionDelegate {
                 // As Envoy counts it: the attempt's connection was created, then destroyed remotely.
                 cluster.stats.add(.upstreamCxActive, -1)
                 cluster.stats.add(.upstreamCxConnectFail)
+                HostStats.add(hostStats.cxActive, -1)
+                HostStats.add(hostStats.cxConnectFail)
                 cluster.stats.add(.upstreamCxDestroy)
                 cluster.stats.add(.upstreamCxDestroyRemote)
                 if error == .timedOut { cluster.stats.add(.upstreamCxConnectTimeout) }
@@ -135,6 +143,7 @@ public final class TcpProxySession: ConnectionDelegate {
     private func upstreamConnected(_ connection: Connection) {
         guard !finished, let cluster else {
             cluster?.stats.add(.upstreamCxActive, -1)
+            if let hostStats { HostStats.add(hostStats.cxActive, -1) }
             connection.close()
             return
         }
@@ -220,6 +229,7 @@ public final class TcpProxySession: ConnectionDelegate {
         } else {
             if let cluster {
                 cluster.stats.add(.upstreamCxActive, -1)
+                if let hostStats { HostStats.add(hostStats.cxActive, -1) }
                 cluster.stats.add(.upstreamCxDestroy)
                 cluster.stats.add(finished ? .upstreamCxDestroyLocal : .upstreamCxDestroyRemote)
                 cluster.stats.record(.upstreamCxLengthMs, milliseconds: loop.nowMilliseconds - upstreamStart)
