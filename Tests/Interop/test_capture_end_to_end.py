@@ -129,6 +129,12 @@ class RemoraInPod:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def expect_stats(remora: RemoraInPod, expected: dict[str, int]) -> None:
+    """Each named stat has its value (a stat not listed counts as 0)."""
+    stats = remora.stats()
+    assert {name: stats.get(name, 0) for name in expected} == expected, stats
+
+
 def curl(ns: Netns, url: str) -> tuple[int, str]:
     """GET `url` from inside `ns`: (status, body)."""
     r = ns.run(["curl", "-s", "-g", "--max-time", "5", "-w", "\n%{http_code}", url])
@@ -204,11 +210,12 @@ def test_app_tcp_traffic_both_ways_goes_through_remora(pod):
     # Inbound: the peer's connection to the app lands on 15006; Remora
     # connects to the app from 127.0.0.6.
     assert peer.connect(POD4, 8080) == "app saw 127.0.0.6 got hi"
-    stats = remora.stats()
-    assert stats.get("tcp.PassthroughCluster.downstream_cx_total") == 1, stats
-    assert stats.get("tcp.InboundPassthroughCluster.downstream_cx_total") == 1, stats
-    assert stats.get("cluster.PassthroughCluster.upstream_cx_total") == 1, stats
-    assert stats.get("cluster.InboundPassthroughCluster.upstream_cx_total") == 1, stats
+    expect_stats(remora, {
+        "tcp.PassthroughCluster.downstream_cx_total": 1,
+        "tcp.InboundPassthroughCluster.downstream_cx_total": 1,
+        "cluster.PassthroughCluster.upstream_cx_total": 1,
+        "cluster.InboundPassthroughCluster.upstream_cx_total": 1,
+    })
     # Loopback traffic of the app is not captured.
     assert ns.connect("127.0.0.1", 8080) == "app saw 127.0.0.1 got hi"
     assert remora.stats().get("tcp.InboundPassthroughCluster.downstream_cx_total") == 1
@@ -224,15 +231,16 @@ def test_app_http_traffic_both_ways_goes_through_remora(pod):
     # Inbound HTTP is sniffed (http_inspector) and goes through the inbound
     # HTTP connection manager to the app, from 127.0.0.6.
     assert curl(peer, f"http://{POD4}:8080/in") == (200, f"app saw 127.0.0.6 got GET /in host={POD4}:8080")
-    stats = remora.stats()
-    assert stats.get("http.outbound_0.0.0.0_80.downstream_rq_2xx") == 2, stats
-    assert stats.get("listener.0.0.0.0_80.downstream_cx_total") == 2, stats
-    assert stats.get("cluster.PassthroughCluster.upstream_rq_total") == 2, stats
-    assert stats.get("tcp.PassthroughCluster.downstream_cx_total") == 0, stats
-    assert stats.get("http.inbound_0.0.0.0_15006.downstream_rq_2xx") == 1, stats
-    assert stats.get("http_inspector.http11_found") == 1, stats
-    assert stats.get("cluster.InboundPassthroughCluster.upstream_rq_total") == 1, stats
-    assert stats.get("tcp.InboundPassthroughCluster.downstream_cx_total") == 0, stats
+    expect_stats(remora, {
+        "http.outbound_0.0.0.0_80.downstream_rq_2xx": 2,
+        "listener.0.0.0.0_80.downstream_cx_total": 2,
+        "cluster.PassthroughCluster.upstream_rq_total": 2,
+        "tcp.PassthroughCluster.downstream_cx_total": 0,
+        "http.inbound_0.0.0.0_15006.downstream_rq_2xx": 1,
+        "http_inspector.http11_found": 1,
+        "cluster.InboundPassthroughCluster.upstream_rq_total": 1,
+        "tcp.InboundPassthroughCluster.downstream_cx_total": 0,
+    })
 
 
 def test_readiness_and_prometheus_ports_are_served_and_not_captured(pod):
@@ -240,12 +248,13 @@ def test_readiness_and_prometheus_ports_are_served_and_not_captured(pod):
     assert curl(peer, f"http://{POD4}:15021/healthz/ready") == (200, "LIVE")
     status, body = curl(peer, f"http://{POD4}:15090/stats/prometheus")
     assert status == 200 and "envoy_server_live" in body, body[:500]
-    stats = remora.stats()
-    assert stats.get("http.agent.downstream_rq_2xx") == 1, stats
-    assert stats.get("http.stats.downstream_rq_2xx") == 1, stats
     # Excluded from inbound capture (-d 15090,15021,15020): nothing went
     # through virtualInbound.
-    assert stats.get("listener.0.0.0.0_15006.downstream_cx_total", 0) == 0, stats
+    expect_stats(remora, {
+        "http.agent.downstream_rq_2xx": 1,
+        "http.stats.downstream_rq_2xx": 1,
+        "listener.0.0.0.0_15006.downstream_cx_total": 0,
+    })
 
 
 def test_dual_stack_ipv6_traffic_both_ways_goes_through_remora(pod6):
@@ -256,10 +265,11 @@ def test_dual_stack_ipv6_traffic_both_ways_goes_through_remora(pod6):
     # IPv4 still works beside it.
     assert ns.connect(PEER4, 9000) == f"peer saw {POD4} got hi"
     assert peer.connect(POD4, 8080) == "app saw 127.0.0.6 got hi"
-    stats = remora.stats()
-    assert stats.get("tcp.PassthroughCluster.downstream_cx_total") == 2, stats
-    assert stats.get("tcp.InboundPassthroughCluster.downstream_cx_total") == 2, stats
-    assert stats.get("http.outbound_0.0.0.0_80.downstream_rq_2xx") == 1, stats
+    expect_stats(remora, {
+        "tcp.PassthroughCluster.downstream_cx_total": 2,
+        "tcp.InboundPassthroughCluster.downstream_cx_total": 2,
+        "http.outbound_0.0.0.0_80.downstream_rq_2xx": 1,
+    })
 
 
 def test_registry_only_passes_registered_services_and_blackholes_the_rest(registry_only_pod):
@@ -270,12 +280,13 @@ def test_registry_only_passes_registered_services_and_blackholes_the_rest(regist
     out = ns.run([sys.executable, str(PEERS), "connect", PEER4, "9001", "hi"])
     assert out.stdout.strip() == "", out.stdout
     assert curl(ns, f"http://{PEER4}/")[0] == 502
-    stats = remora.stats()
-    assert stats.get("cluster.outbound|9000||peer.default.svc.cluster.local.upstream_cx_total") == 1, stats
-    assert stats.get("tcp.BlackHoleCluster.downstream_cx_total") == 1, stats
-    assert stats.get("cluster.BlackHoleCluster.upstream_cx_none_healthy") == 1, stats
-    assert stats.get("cluster.PassthroughCluster.upstream_cx_total") == 0, stats
-    assert stats.get("http.outbound_0.0.0.0_80.downstream_rq_5xx") == 1, stats
+    expect_stats(remora, {
+        "cluster.outbound|9000||peer.default.svc.cluster.local.upstream_cx_total": 1,
+        "tcp.BlackHoleCluster.downstream_cx_total": 1,
+        "cluster.BlackHoleCluster.upstream_cx_none_healthy": 1,
+        "cluster.PassthroughCluster.upstream_cx_total": 0,
+        "http.outbound_0.0.0.0_80.downstream_rq_5xx": 1,
+    })
 
 
 def test_capture_fails_closed_while_remora_is_down(pod):
