@@ -150,7 +150,7 @@ public final class Server: @unchecked Sendable {
         do {
             for i in 1...options.concurrency {
                 workers.append(Worker(index: i, loop: try EventLoop.startThread(name: "worker_\(i - 1)"),
-                                      accessLogFiles: accessLogFiles, health: health))
+                                      accessLogFiles: accessLogFiles, health: health, store: store))
             }
         } catch {
             fail("cannot start workers: \(error)")

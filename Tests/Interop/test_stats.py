@@ -62,3 +62,19 @@ def test_counters_match_connections_and_bytes(proxy, upstreams, admin_port):
         "server.live": 1,
     }, timeout=10)
     assert up.accepted == N
+
+
+def test_per_worker_listener_stats(proxy, upstreams, admin_port):
+    """`listener.<addr>.worker_<n>.downstream_cx_{total,active}` for every
+    worker, as Envoy emits them."""
+    port = free_port()
+    p = proxy(simple_config(admin_port, port, [upstreams().address]), concurrency=2)
+    with connect("127.0.0.1", port) as c:
+        c.sendall(b"x")
+        assert recv_exact(c, 1) == b"x"
+    prefix = f"listener.127.0.0.1_{port}"
+    p.wait_for_stats({f"{prefix}.downstream_cx_total": 1})
+    stats = p.stats()
+    totals = [stats.get(f"{prefix}.worker_{i}.downstream_cx_total") for i in range(2)]
+    assert None not in totals and sum(totals) == 1, stats
+    assert f"{prefix}.worker_0.downstream_cx_active" in stats and f"{prefix}.worker_1.downstream_cx_active" in stats

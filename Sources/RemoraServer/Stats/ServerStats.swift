@@ -84,3 +84,17 @@ enum ListenerManagerStat: Int, StatName {
         store.makeScope(prefix: "listener_manager.", ListenerManagerStat.self)
     }
 }
+
+/// Envoy's per-worker listener stats, `listener.<prefix>.worker_<n>.*`.
+enum PerWorkerListenerStat: Int, StatName {
+    case downstreamCxActive, downstreamCxTotal
+
+    var name: String {
+        switch self {
+        case .downstreamCxActive: "downstream_cx_active"
+        case .downstreamCxTotal: "downstream_cx_total"
+        }
+    }
+
+    var kind: StatKind { self == .downstreamCxActive ? .gauge : .counter }
+}

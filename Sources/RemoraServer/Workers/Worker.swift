@@ -31,10 +31,16 @@ final class Worker: @unchecked Sendable {
     /// The server's `/healthcheck/fail` state.
     private let health: ServerHealth
 
-    init(index: Int, loop: EventLoop, accessLogFiles: AccessLogFiles? = nil, health: ServerHealth = ServerHealth()) {
+    /// For this worker's own scopes (`listener.<prefix>.worker_<n>.*`).
+    private let store: StatsStore?
+    private var workerListenerStats: [String: Stats<PerWorkerListenerStat>] = [:]
+
+    init(index: Int, loop: EventLoop, accessLogFiles: AccessLogFiles? = nil, health: ServerHealth = ServerHealth(),
+         store: StatsStore? = nil) {
         self.index = index
         self.loop = loop
         self.health = health
+        self.store = store
         self.accessLogs = WorkerAccessLogs(files: accessLogFiles, thread: index)
     }
 
@@ -48,6 +54,8 @@ final class Worker: @unchecked Sendable {
         let httpStats: [String: Stats<HTTPStat>]
         /// This worker's row of `http_inspector.*`, when the listener has the filter.
         let inspectorStats: Stats<HTTPInspectorStat>?
+        /// `listener.<prefix>.worker_<n>.*` of this worker.
+        var workerStats: Stats<PerWorkerListenerStat>?
         /// Tells this listener's HTTP connections apart (`drainListeners`).
         var tag: Int { Int(bitPattern: UInt(bitPattern: ObjectIdentifier(self))) }
 
@@ -100,6 +108,7 @@ final class Worker: @unchecked Sendable {
             proxyStats: proxyStats.mapValues { $0.stats(TcpProxyStat.self, thread: index) },
             httpStats: httpStats.mapValues { $0.stats(HTTPStat.self, thread: index) },
             inspectorStats: inspectorStats?.stats(HTTPInspectorStat.self, thread: index))
+        active.workerStats = workerStats(for: config.statPrefix)
         try socket.startAccepting { [unowned self, unowned active] connection in
             self.accept(connection, on: active)
         }
@@ -118,8 +127,19 @@ final class Worker: @unchecked Sendable {
             proxyStats: proxyStats.mapValues { $0.stats(TcpProxyStat.self, thread: index) },
             httpStats: httpStats.mapValues { $0.stats(HTTPStat.self, thread: index) },
             inspectorStats: inspectorStats?.stats(HTTPInspectorStat.self, thread: index))
+        active.workerStats = workerStats(for: config.statPrefix)
         listeners.append(active)
         for bind in config.bindAddresses { listenersByAddress[bind.address] = active }
+    }
+
+    /// This worker's `listener.<prefix>.worker_<n>.*` (worker numbers from 0, as Envoy's).
+    private func workerStats(for prefix: String) -> Stats<PerWorkerListenerStat>? {
+        if let made = workerListenerStats[prefix] { return made }
+        guard let store else { return nil }
+        let made = store.makeScope(prefix: "listener.\(prefix).worker_\(index - 1).", PerWorkerListenerStat.self)
+            .stats(PerWorkerListenerStat.self, thread: index)
+        workerListenerStats[prefix] = made
+        return made
     }
 
     /// Envoy's `getBalancedHandlerByAddress`: the listener whose address is
@@ -209,6 +229,9 @@ final class Worker: @unchecked Sendable {
         }
         stats.add(.downstreamCxTotal)
         stats.add(.downstreamCxActive)
+        let workerStats = listener.workerStats
+        workerStats?.add(.downstreamCxTotal)
+        workerStats?.add(.downstreamCxActive)
         let opened = loop.nowMilliseconds
         connection.highWatermark = listener.config.bufferLimitBytes
         if let hcm = chain.httpConnectionManager, let httpStats = listener.httpStats[hcm.statPrefix] {
@@ -216,6 +239,7 @@ final class Worker: @unchecked Sendable {
                 loop: loop, connection: connection, config: hcm, context: httpContext, stats: httpStats
             ) { [unowned self] manager in
                 stats.add(.downstreamCxActive, -1)
+                workerStats?.add(.downstreamCxActive, -1)
                 stats.add(.downstreamCxDestroy)
                 stats.record(.downstreamCxLengthMs, milliseconds: self.loop.nowMilliseconds - opened)
                 self.sessions[ObjectIdentifier(manager)] = nil
@@ -229,6 +253,7 @@ final class Worker: @unchecked Sendable {
             return
         }
         guard let proxy = chain.tcpProxy, let proxyStats = listener.proxyStats[proxy.statPrefix] else {
+            workerStats?.add(.downstreamCxActive, -1)
             closeUnproxied(connection, stats: stats, opened: opened)
             return
         }
@@ -237,6 +262,7 @@ final class Worker: @unchecked Sendable {
             stats: proxyStats, accessLogs: accessLogs.set(for: proxy.accessLogs)
         ) { [unowned self] session in
             stats.add(.downstreamCxActive, -1)
+            workerStats?.add(.downstreamCxActive, -1)
             stats.add(.downstreamCxDestroy)
             stats.record(.downstreamCxLengthMs, milliseconds: self.loop.nowMilliseconds - opened)
             self.sessions[ObjectIdentifier(session)] = nil
