@@ -150,9 +150,14 @@ def compile_helpers(workdir: Path) -> tuple[str, str]:
     return str(tool), str(shim)
 
 
-def start_upstream(children: Children, tool: str, body: int, max_seconds: float) -> tuple[subprocess.Popen, int]:
-    p = children.start([tool, "server", str(body), str(int(max_seconds))],
-                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+def start_upstream(children: Children, tool: str, body: int, max_seconds: float, wrap: list[str] = (),
+                   bind: tuple[str, int] | None = None) -> tuple[subprocess.Popen, int]:
+    """``http_bench_tool server`` on 127.0.0.1 (ephemeral port) or on ``bind``;
+    ``wrap`` goes before the command (e.g. ``ip netns exec NS``)."""
+    argv = [*wrap, tool, "server", str(body), str(int(max_seconds))]
+    if bind is not None:
+        argv += [bind[0], str(bind[1])]
+    p = children.start(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
     line = b""
     while time.monotonic() < deadline and not line.endswith(b"\n"):
@@ -280,10 +285,12 @@ def parse_wrk(out: str) -> dict:
     return r
 
 
-def run_wrk(children: Children, wrk: str, port: int, conns: int, seconds: float, on_start=None) -> dict:
-    """One wrk run; returns the parsed figures plus wrk's own CPU (from RUSAGE_CHILDREN)."""
-    argv = [wrk, "-t1", f"-c{conns}", f"-d{seconds:g}s", "--latency", "--timeout", "5s",
-            f"http://127.0.0.1:{port}/"]
+def run_wrk(children: Children, wrk: str, port: int, conns: int, seconds: float, on_start=None,
+            url: str | None = None, wrap: list[str] = ()) -> dict:
+    """One wrk run at 127.0.0.1:``port`` (or ``url``), ``wrap`` before the
+    command; returns the parsed figures plus wrk's own CPU (from RUSAGE_CHILDREN)."""
+    argv = [*wrap, wrk, "-t1", f"-c{conns}", f"-d{seconds:g}s", "--latency", "--timeout", "5s",
+            url or f"http://127.0.0.1:{port}/"]
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     p = children.start(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
