@@ -4,7 +4,7 @@
 A "pod" network namespace and a "peer" namespace, joined by a veth
 (10.200.0.1 in the pod, 10.200.0.2 in the peer; the addresses exist only
 inside these namespaces).  In the peer, ``http_bench_tool server`` (the
-upstream of http_proxy_bench.py) listens on 10.200.0.2:80.  In the pod,
+upstream of http_proxy_bench.py) listens on port 80.  In the pod,
 ``iptables/remora-iptables`` installs the capture rules with their defaults
 (outbound to 15001, inbound to 15006, uid/gid 1337 excluded), and the proxy
 runs as uid/gid 1337 (``setpriv``) with ``--concurrency 1`` and the
@@ -45,15 +45,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
-import datetime
-import http.client
-import json
 import os
-import platform
 import re
 import shutil
-import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -69,21 +63,35 @@ from tcp_proxy_bench import (  # noqa: E402
     KINDS,
     BenchError,
     Children,
-    add_pinning_args,
-    check_pinning_args,
-    default_envoy,
-    default_remora,
     log_tail,
-    machine_cpu,
+    median_cell,
     note_pinning,
     pin_self,
     pinning_text,
-    proc_cpu_seconds,
+    print_problems_and_json,
     proc_mem_kib,
     proxy_argv,
-    version_of,
+    result_header,
+    stop_on_signals,
+    wait_ready,
 )
-from http_proxy_bench import RssSampler, md_table, run_wrk, start_upstream, wrk_problems  # noqa: E402
+from http_proxy_bench import (  # noqa: E402
+    RSS_ROWS,
+    add_wrk_args,
+    admin_stats,
+    check_wrk_args,
+    derive,
+    md_table,
+    measured_wrk,
+    missing_tool,
+    print_run_header,
+    print_targets,
+    run_wrk,
+    start_upstream,
+    summarize,
+    upstream_stats,
+    wrk_problems,
+)
 
 TOOL_SRC = HERE / "http_bench_tool.c"
 APPLY_RULES = REPO / "iptables" / "remora-iptables"
@@ -93,7 +101,6 @@ UPSTREAM_PORT = 80  # the bootstrap's outbound HTTP listener is 0.0.0.0_80
 URL = f"http://{PEER4}/"
 PROXY_UID = 1337  # remora-iptables' default -u/-g: its traffic is not captured
 NS_PREFIX = "rmb-capbench-"
-MODES = ("direct",) + KINDS
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNET = 0x40000000
@@ -124,8 +131,10 @@ def ns_exec(ns: str) -> list[str]:
 
 @contextlib.contextmanager
 def in_netns(ns: str):
-    """This thread in namespace ``ns`` for the block: sockets made inside it
-    stay in ``ns`` afterwards (setns(2) changes only the calling thread)."""
+    """This thread in namespace ``ns`` for the block, for the script's own
+    HTTP requests to admin and the upstream.  setns(2) changes only the
+    calling thread; no process is started inside the block (it would be
+    born in ``ns``)."""
     own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
     try:
         target = os.open(f"/run/netns/{ns}", os.O_RDONLY)
@@ -142,18 +151,6 @@ def in_netns(ns: str):
                 raise OSError(ctypes.get_errno(), "setns back to the original namespace")
     finally:
         os.close(own)
-
-
-def ns_http_get(ns: str, host: str, port: int, path: str, timeout: float = 2.0) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection(host, port, timeout=timeout)
-    try:
-        with in_netns(ns):
-            conn.connect()
-        conn.request("GET", path)
-        r = conn.getresponse()
-        return r.status, r.read()
-    finally:
-        conn.close()
 
 
 def remove_stale_namespaces() -> list[str]:
@@ -242,7 +239,7 @@ def runnable_by_proxy_user(kind: str, binary: str, workdir: Path) -> str:
 def admin_port_of(config_text: str) -> int:
     """The admin listener's port: the first port_value in the top-level
     ``admin:`` block (the script reads admin from inside the pod)."""
-    m = re.search(r"^admin:[^\n]*\n((?:[ \t]+[^\n]*\n|\s*\n)*)", config_text + "\n", re.M)
+    m = re.search(r"^admin:([^\n]*\n(?:[ \t]+[^\n]*\n|\s*\n)*)", config_text + "\n", re.M)
     p = re.search(r"port_value:\s*(\d+)", m.group(1)) if m else None
     if not p:
         raise BenchError("the bootstrap has no admin address with a port_value")
@@ -267,107 +264,54 @@ class Bench:
         self.args, self.pod, self.children, self.workdir = args, pod, children, workdir
         self.tool, self.config, self.admin_port, self.binaries = tool, config, admin_port, binaries
 
-    # -- processes ------------------------------------------------------------
-
-    def start_upstream(self, budget: float):
-        return start_upstream(self.children, self.tool, self.args.body, budget, wrap=ns_exec(self.pod.peer),
-                              bind=(PEER4, UPSTREAM_PORT))
-
     def upstream_stats(self) -> dict:
-        status, body = ns_http_get(self.pod.peer, PEER4, UPSTREAM_PORT, "/__stats", timeout=5.0)
-        if status != 200:
-            raise BenchError(f"upstream /__stats answered {status}")
-        return json.loads(body)
-
-    def admin_get(self, path: str, timeout: float = 2.0) -> tuple[int, bytes]:
-        return ns_http_get(self.pod.pod, "127.0.0.1", self.admin_port, path, timeout)
-
-    def start_proxy(self, kind: str, tag: str) -> tuple[subprocess.Popen, Path]:
-        log = self.workdir / f"{tag}.log"
-        argv = ns_exec(self.pod.pod) + as_proxy_user() + proxy_argv(kind, self.binaries[kind], self.config)
-        with open(log, "wb") as logf:
-            proxy = self.children.start(argv, cpu=self.args.proxy_cpu, stdout=logf, stderr=subprocess.STDOUT,
-                                        cwd=self.workdir)
-        return proxy, log
-
-    def wait_ready(self, proc: subprocess.Popen, log: Path, timeout: float = 60.0) -> float:
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < timeout:
-            if proc.poll() is not None:
-                raise BenchError(f"proxy exited with {proc.returncode} before /ready:\n{log_tail(log)}")
-            try:
-                status, _ = self.admin_get("/ready", timeout=1.0)
-                if status == 200:
-                    return time.monotonic() - t0
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise BenchError(f"proxy not ready after {timeout:.0f} s:\n{log_tail(log)}")
+        """The upstream's counters, asked in the peer, not through the proxy
+        (it listens on 0.0.0.0:80 there, so 127.0.0.1:80 reaches it)."""
+        with in_netns(self.pod.peer):
+            return upstream_stats(UPSTREAM_PORT)
 
     def http_requests(self) -> int:
         """downstream_rq_total summed over the proxy's HTTP connection
-        managers (admin's own excluded)."""
-        status, body = self.admin_get("/stats?filter=downstream_rq_total", timeout=5.0)
-        if status != 200:
-            raise BenchError(f"admin /stats answered {status}")
-        total = 0
-        for line in body.decode(errors="replace").splitlines():
-            name, sep, val = line.partition(": ")
-            if sep and name.startswith("http.") and not name.startswith("http.admin.") \
-                    and name.endswith(".downstream_rq_total") and val.strip().isdigit():
-                total += int(val)
-        return total
+        managers (admin's own excluded), from admin inside the pod."""
+        with in_netns(self.pod.pod):
+            stats = admin_stats(self.admin_port)
+        if "error" in stats:
+            raise BenchError(stats["error"])
+        return sum(v for k, v in stats.items() if k.startswith("http.") and not k.startswith("http.admin.")
+                   and k.endswith(".downstream_rq_total"))
 
-    # -- runs -----------------------------------------------------------------
-
-    def wrk(self, mode: str, conns: int, seconds: float) -> dict:
-        wrap = ns_exec(self.pod.pod) + (as_proxy_user() if mode == "direct" else [])
-        return run_wrk(self.children, self.args.wrk, UPSTREAM_PORT, conns, seconds, url=URL, wrap=wrap)
-
-    def measured(self, mode: str, conns: int, pid: int | None, up_pid: int) -> dict:
-        """A wrk run with the proxy's CPU and RSS and the upstream's counters around it."""
-        u0 = self.upstream_stats()
-        m0, uc0 = machine_cpu(), proc_cpu_seconds(up_pid)
-        c0 = proc_cpu_seconds(pid) if pid else 0.0
-        w0 = time.monotonic()
-        with (RssSampler(pid) if pid else contextlib.nullcontext()) as rss:
-            res = self.wrk(mode, conns, self.args.duration)
-        wall = time.monotonic() - w0
-        c1 = proc_cpu_seconds(pid) if pid else 0.0
-        uc1, m1 = proc_cpu_seconds(up_pid), machine_cpu()
-        u1 = self.upstream_stats()
-        if pid:
-            res["proxy_cpu_seconds"] = c1 - c0
-            res["rss_max_kib"] = rss.max_kib
-        res["upstream_cpu_seconds"] = uc1 - uc0
-        res["wall_seconds"] = wall
-        res["machine_busy_pct"] = 100.0 * (m1[0] - m0[0]) / max(1, m1[1] - m0[1])
-        res["upstream_requests"] = u1["requests"] - u0["requests"]
-        res["upstream_connections"] = u1["connections"] - u0["connections"]
-        res["upstream_bad"] = u1["bad"] - u0["bad"]
-        if not self.args.keep_raw:
-            res.pop("raw", None)
-        return res
+    def wrap(self, mode: str) -> list[str]:
+        """wrk in the pod: as uid 1337 (not captured) for direct, else as root (captured)."""
+        return ns_exec(self.pod.pod) + (as_proxy_user() if mode == "direct" else [])
 
     def session(self, mode: str, rnd: int) -> dict:
         args = self.args
         sess: dict = {"mode": mode, "round": rnd, "problems": [], "runs": {}}
         budget = 120 + len(args.conns) * (args.warmup + args.duration + 60)
-        up, _ = self.start_upstream(budget)
-        proxy = None
+        up, _ = start_upstream(self.children, self.tool, args.body, budget, wrap=ns_exec(self.pod.peer),
+                               bind=("0.0.0.0", UPSTREAM_PORT))
+        proxy = pid = None
         try:
-            pid = None
             if mode != "direct":
-                proxy, log = self.start_proxy(mode, f"{mode}-r{rnd}")
+                log = self.workdir / f"{mode}-r{rnd}.log"
+                argv = ns_exec(self.pod.pod) + as_proxy_user() + proxy_argv(mode, self.binaries[mode], self.config)
+                with open(log, "wb") as logf:
+                    proxy = self.children.start(argv, cpu=args.proxy_cpu, stdout=logf, stderr=subprocess.STDOUT,
+                                                cwd=self.workdir)
                 pid = proxy.pid
-                sess["startup_seconds"] = self.wait_ready(proxy, log)
+                with in_netns(self.pod.pod):
+                    sess["startup_seconds"] = wait_ready(proxy, self.admin_port, log)
                 note_pinning(pid, args, sess)
                 sess["rss_ready_kib"] = proc_mem_kib(pid).get("VmRSS")
                 rq0 = self.http_requests()
             for c in args.conns:
                 if args.warmup > 0:
-                    sess["problems"] += wrk_problems(self.wrk(mode, c, args.warmup), f"warm-up c={c}")
-                r = self.measured(mode, c, pid, up.pid)
+                    w = run_wrk(self.children, args.wrk, UPSTREAM_PORT, c, args.warmup, url=URL, wrap=self.wrap(mode))
+                    sess["problems"] += wrk_problems(w, f"warm-up c={c}")
+                r = measured_wrk(self.children, args.wrk, UPSTREAM_PORT, c, args.duration, pid, up.pid,
+                                 UPSTREAM_PORT, url=URL, wrap=self.wrap(mode), stats=self.upstream_stats)
+                if not args.keep_raw:
+                    r.pop("raw", None)
                 sess["runs"][str(c)] = r
                 sess["problems"] += wrk_problems(r, f"c={c}")
                 if proxy is not None and proxy.poll() is not None:
@@ -392,28 +336,6 @@ class Bench:
             self.children.stop(up, grace=1.0)
         derive(sess)
         return sess
-
-
-def derive(s: dict) -> None:
-    f: dict = {}
-    rss_load = []
-    for c, r in s["runs"].items():
-        if not r.get("ok") or not r.get("requests"):
-            continue
-        f[f"rps@{c}"] = r["requests"] / r["seconds"]
-        f[f"p50_us@{c}"] = r["p50_us"]
-        f[f"p99_us@{c}"] = r["p99_us"]
-        if "proxy_cpu_seconds" in r:
-            f[f"cpu_us@{c}"] = 1e6 * r["proxy_cpu_seconds"] / r["requests"]
-            f[f"cpu_pct@{c}"] = 100.0 * r["proxy_cpu_seconds"] / r["wall_seconds"]
-            f[f"rss_load_mib@{c}"] = r["rss_max_kib"] / 1024.0
-            rss_load.append(r["rss_max_kib"] / 1024.0)
-    if rss_load:
-        f["rss_load_mib"] = max(rss_load)
-    for key in ("rss_ready_kib", "rss_peak_kib"):
-        if s.get(key):
-            f[key.replace("_kib", "_mib")] = s[key] / 1024.0
-    s["figures"] = f
 
 
 def add_added_latency(sessions: list[dict], conns: list[int]) -> None:
@@ -448,50 +370,32 @@ def rows_for(conns: list[int]) -> list[tuple]:
             (f"cpu_pct@{c}", f"c={c}: proxy CPU (% of a core)", "{:.0f}", True),
             (f"rss_load_mib@{c}", f"c={c}: max VmRSS during the run (MiB)", "{:.1f}", True),
         ]
-    rows += [
-        ("rss_ready_mib", "RSS when ready (MiB)", "{:.1f}", True),
-        ("rss_load_mib", "max RSS under load, all runs (MiB)", "{:.1f}", True),
-        ("rss_peak_mib", "peak RSS, VmHWM (MiB)", "{:.1f}", True),
-    ]
-    return rows
+    return rows + RSS_ROWS
 
 
-def summarize(sessions: list[dict], modes: list[str], rows: list[tuple]) -> dict:
-    out: dict = {}
-    for mode in modes:
-        out[mode] = {}
-        for key, *_ in rows:
-            vals = [s["figures"][key] for s in sessions if s["mode"] == mode and key in s["figures"]]
-            if vals:
-                out[mode][key] = {"median": statistics.median(vals), "min": min(vals), "max": max(vals),
-                                  "n": len(vals), "values": vals}
-    if "remora" in modes and "envoy" in modes:
-        out["ratio"] = {}
-        for key, *_ in rows:
-            a, b = out["remora"].get(key), out["envoy"].get(key)
-            # an added latency at or below zero (noise) has no meaningful ratio
-            if a and b and b["median"] > 0:
-                out["ratio"][key] = a["median"] / b["median"]
+def remora_over_envoy(summary: dict, rows: list[tuple]) -> dict | None:
+    """Ratios of the medians, Remora/Envoy; none where Envoy's median is at
+    or below zero (an added latency within the noise)."""
+    if "remora" not in summary or "envoy" not in summary:
+        return None
+    out = {}
+    for key, *_ in rows:
+        a, b = summary["remora"].get(key), summary["envoy"].get(key)
+        if a and b and b["median"] > 0 and not key.startswith("cpu_pct"):
+            out[key] = a["median"] / b["median"]
     return out
 
 
 def format_table(summary: dict, modes: list[str], rows: list[tuple]) -> str:
-    def cell(mode: str, key: str, fmt: str) -> str:
-        v = summary.get(mode, {}).get(key)
-        if not v:
-            return "-"
-        if v["n"] == 1:
-            return fmt.format(v["median"])
-        return f"{fmt.format(v['median'])} ({fmt.format(v['min'])}-{fmt.format(v['max'])})"
-
-    both = "ratio" in summary
-    head = ["metric (median of rounds, min-max)"] + [m.capitalize() for m in modes] + (["Remora/Envoy"] if both else [])
+    ratio = summary.get("ratio")
+    head = ["metric (median of rounds, min-max)"] + [m.capitalize() for m in modes]
+    head += ["Remora/Envoy"] if ratio is not None else []
     lines = []
     for key, label, fmt, proxies_only in rows:
-        row = [label] + ["" if (m == "direct" and proxies_only) else cell(m, key, fmt) for m in modes]
-        if both:
-            r = summary["ratio"].get(key)
-            row.append(f"{r:.2f}" if r is not None and not key.startswith("cpu_pct") else "")
+        row = [label] + ["" if (m == "direct" and proxies_only) else median_cell(summary, m, key, fmt)
+                         for m in modes]
+        if ratio is not None:
+            row.append(f"{ratio[key]:.2f}" if key in ratio else "")
         lines.append(row)
     return md_table(head, lines)
 
@@ -521,39 +425,12 @@ def targets(summary: dict, conns: list[int]) -> list[str]:
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--remora", default=default_remora(), help="remora binary (default: %(default)s)")
-    p.add_argument("--envoy", default=default_envoy(), help="envoy binary, or a wrapper that execs it (default: %(default)s)")
-    p.add_argument("--wrk", default=shutil.which("wrk") or "wrk", help="wrk binary (default: %(default)s)")
+    add_wrk_args(p, "1,32", "rounds; each runs direct, then every proxy, order alternating")
     p.add_argument("--bootstrap", default=str(DEFAULT_BOOTSTRAP),
                    help="the bootstrap both proxies run, read at start (default: %(default)s)")
-    p.add_argument("--connections", default="1,32", help="comma-separated wrk connection counts (default: %(default)s)")
-    p.add_argument("--duration", type=int, default=10, help="seconds per measured wrk run (default: %(default)s)")
-    p.add_argument("--warmup", type=int, default=2, help="seconds of wrk warm-up before each run (default: %(default)s)")
-    p.add_argument("--body", type=int, default=64, help="response body bytes (default: %(default)s)")
-    p.add_argument("--rounds", type=int, default=3,
-                   help="rounds; each runs direct, then every proxy, order alternating (default: %(default)s)")
-    p.add_argument("--proxies", default="remora,envoy", help="comma-separated subset of remora,envoy (default: %(default)s)")
-    p.add_argument("--json", metavar="PATH", help="write all results as JSON here")
-    p.add_argument("--keep-raw", action="store_true", help="keep wrk's raw output in the JSON")
     p.add_argument("--keep-temp", action="store_true", help="keep the temp dir (bootstrap copy, proxy logs)")
-    add_pinning_args(p)
     a = p.parse_args(argv)
-    check_pinning_args(p, a)
-    a.kinds = [k.strip() for k in a.proxies.split(",") if k.strip()]
-    if not a.kinds or any(k not in KINDS for k in a.kinds):
-        p.error("--proxies must name remora and/or envoy")
-    try:
-        a.conns = [int(x) for x in a.connections.split(",") if x.strip()]
-    except ValueError:
-        p.error("--connections must be comma-separated integers")
-    if not a.conns or any(c < 1 or c > 10000 for c in a.conns):
-        p.error("--connections must be within 1..10000")
-    if a.rounds < 1 or a.duration < 1 or a.warmup < 0:
-        p.error("--rounds >= 1, --duration >= 1, --warmup >= 0 (whole seconds: wrk's -d)")
-    if a.duration > 600 or a.warmup > 600:
-        p.error("--duration and --warmup are limited to 600 s")
-    if not 0 <= a.body <= 65536:
-        p.error("--body must be within 0..65536")
+    check_wrk_args(p, a)
     return a
 
 
@@ -563,14 +440,33 @@ def preflight(args, binaries: dict[str, str]) -> str | None:
     for tool in ("ip", "iptables", "iptables-save", "iptables-restore", "setpriv", os.environ.get("CC", "cc")):
         if shutil.which(tool) is None:
             return f"{tool} not found (Debian: apt-get install iproute2 iptables util-linux gcc libc6-dev)"
-    if not (os.path.exists(args.wrk) or shutil.which(args.wrk)):
-        return "wrk not found (Debian: apt-get install wrk), or pass --wrk PATH"
-    for k in args.kinds:
-        if not (os.path.exists(binaries[k]) or shutil.which(binaries[k])):
-            return f"{k} binary not found: {binaries[k]}"
     if not Path(args.bootstrap).is_file():
         return f"bootstrap not found: {args.bootstrap}"
-    return None
+    return missing_tool(args, binaries)
+
+
+def prepare(args, binaries: dict[str, str], workdir: Path, result: dict) -> tuple[Path, int, str]:
+    """The bootstrap copy uid 1337 can read, its admin port, both proxies'
+    verdict on it, binaries uid 1337 can run, and the compiled upstream."""
+    config_text = Path(args.bootstrap).read_text()
+    config = workdir / "bootstrap.yaml"
+    config.write_text(config_text)
+    os.chmod(config, 0o644)
+    admin_port = admin_port_of(config_text)
+    result["validation"] = {}
+    for k in args.kinds:
+        v = validate(k, binaries[k], config)
+        result["validation"][k] = v
+        if not v["ok"]:
+            raise BenchError(f"{k} rejects {args.bootstrap}:\n{v['output']}")
+        binaries[k] = runnable_by_proxy_user(k, binaries[k], workdir)
+        result["binaries"][k]["run_as"] = binaries[k]
+    tool = str(workdir / "http_bench_tool")
+    r = subprocess.run([os.environ.get("CC", "cc"), "-O2", "-o", tool, str(TOOL_SRC)], capture_output=True,
+                       text=True, timeout=120)
+    if r.returncode != 0:
+        raise BenchError(f"compiling {TOOL_SRC} failed:\n{r.stderr}")
+    return config, admin_port, tool
 
 
 def main(argv=None) -> int:
@@ -580,35 +476,18 @@ def main(argv=None) -> int:
     if why:
         print(f"error: {why}", file=sys.stderr)
         return 2
-
-    def on_signal(signum, _frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:  # respect nohup
-        signal.signal(signal.SIGHUP, on_signal)
-
+    stop_on_signals()
     modes = ["direct"] + args.kinds
     rows = rows_for(args.conns)
     children = Children()
     pod = Pod()
     workdir = Path(tempfile.mkdtemp(prefix="capture-bench-"))
     os.chmod(workdir, 0o755)  # uid 1337 reads the bootstrap and may run copied binaries from here
-    started = datetime.datetime.now(datetime.timezone.utc)
-    result: dict = {
-        "date": started.strftime("%Y-%m-%d"),
-        "started_utc": started.isoformat(timespec="seconds"),
-        "command": " ".join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])),
-        "host": {"kernel": platform.release(), "machine": platform.machine(), "cpus": os.cpu_count(),
-                 "loadavg_at_start": os.getloadavg()},
-        "settings": {"connections": args.conns, "duration": args.duration, "warmup": args.warmup,
-                     "body": args.body, "rounds": args.rounds, "concurrency": 1, "wrk_threads": 1,
-                     "proxy_cpu": args.proxy_cpu, "load_cpu": args.load_cpu, "bootstrap": args.bootstrap,
-                     "pod": POD4, "peer": f"{PEER4}:{UPSTREAM_PORT}", "proxy_uid": PROXY_UID},
-        "binaries": {k: {"path": binaries[k], "version": version_of(binaries[k])} for k in args.kinds},
-        "sessions": [],
-    }
+    result = result_header(argv, {"connections": args.conns, "duration": args.duration, "warmup": args.warmup,
+                                  "body": args.body, "rounds": args.rounds, "concurrency": 1, "wrk_threads": 1,
+                                  "proxy_cpu": args.proxy_cpu, "load_cpu": args.load_cpu,
+                                  "bootstrap": args.bootstrap, "pod": POD4, "peer": f"{PEER4}:{UPSTREAM_PORT}",
+                                  "proxy_uid": PROXY_UID}, binaries, args.kinds)
     code = 0
     problems: list[str] = []
     pin_self(args)
@@ -616,31 +495,12 @@ def main(argv=None) -> int:
         stale = remove_stale_namespaces()
         if stale:
             print(f"removed namespaces left by an earlier run: {', '.join(stale)}", file=sys.stderr)
-        config_text = Path(args.bootstrap).read_text()
-        config = workdir / "bootstrap.yaml"
-        config.write_text(config_text)
-        os.chmod(config, 0o644)
-        admin_port = admin_port_of(config_text)
-        result["validation"] = {}
-        for k in args.kinds:
-            v = validate(k, binaries[k], config)
-            result["validation"][k] = v
-            if not v["ok"]:
-                raise BenchError(f"{k} rejects {args.bootstrap}:\n{v['output']}")
-            binaries[k] = runnable_by_proxy_user(k, binaries[k], workdir)
-            result["binaries"][k]["run_as"] = binaries[k]
-        cc = os.environ.get("CC", "cc")
-        tool = str(workdir / "http_bench_tool")
-        r = subprocess.run([cc, "-O2", "-o", tool, str(TOOL_SRC)], capture_output=True, text=True, timeout=120)
-        if r.returncode != 0:
-            raise BenchError(f"compiling {TOOL_SRC} failed:\n{r.stderr}")
-        os.chmod(tool, 0o755)
+        config, admin_port, tool = prepare(args, binaries, workdir, result)
         pod.create()
         result["namespaces"] = {"pod": pod.pod, "peer": pod.peer}
         bench = Bench(args, pod, children, workdir, tool, config, admin_port, binaries)
         for rnd in range(1, args.rounds + 1):
-            order = ["direct"] + (args.kinds if rnd % 2 == 1 else list(reversed(args.kinds)))
-            for mode in order:
+            for mode in ["direct"] + (args.kinds if rnd % 2 == 1 else list(reversed(args.kinds))):
                 t0 = time.monotonic()
                 print(f"round {rnd}/{args.rounds}: {mode} ...", file=sys.stderr, flush=True)
                 try:
@@ -673,20 +533,20 @@ def main(argv=None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
 
     add_added_latency(result["sessions"], args.conns)
-    result["summary"] = summarize(result["sessions"], modes, rows)
-    table = format_table(result["summary"], modes, rows)
-    result["table"] = table
-    result["targets"] = targets(result["summary"], args.conns)
+    summary = summarize(result["sessions"], modes, rows, by="mode")
+    summary.pop("ratio", None)  # summarize's ratio of two modes; Remora/Envoy is ours
+    ratio = remora_over_envoy(summary, rows)
+    if ratio is not None:
+        summary["ratio"] = ratio
+    result["summary"] = summary
+    result["table"] = format_table(summary, modes, rows)
+    result["targets"] = targets(summary, args.conns)
     result["problems"] = problems
     if problems and code == 0:
         code = 1
 
     print()
-    print(f"date {result['date']}, {result['host']['cpus']} CPUs, kernel {result['host']['kernel']}, "
-          f"load average at start {result['host']['loadavg_at_start'][0]:.2f}, "
-          f"at end {result['host']['loadavg_at_end'][0]:.2f}")
-    for k in args.kinds:
-        print(f"{k}: {result['binaries'][k]['version']}")
+    print_run_header(result, args.kinds)
     for k, v in result.get("validation", {}).items():
         print(f"{k} --mode validate {args.bootstrap}: {'OK' if v['ok'] else 'REJECTED: ' + v['output']}")
     print(f"{args.rounds} round(s); wrk -t1 keep-alive from the pod to {PEER4}:{UPSTREAM_PORT} in the peer, "
@@ -694,21 +554,10 @@ def main(argv=None) -> int:
           f"{args.body} B response body; direct = wrk as uid {PROXY_UID} (not captured), proxies = wrk as root "
           f"(captured to 15001), proxy as uid {PROXY_UID} --concurrency 1; {pinning_text(args)}")
     print()
-    print(table)
-    if result["targets"]:
-        print()
-        print("targets (Remora/Envoy):")
-        for t in result["targets"]:
-            print(f"  - {t}")
+    print(result["table"])
+    print_targets(result["targets"])
     print()
-    print("problems: " + ("none" if not problems else f"{len(problems)}"))
-    for p in problems:
-        print(f"  - {p}")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
-            f.write("\n")
-        print(f"JSON written to {args.json}")
+    print_problems_and_json(problems, result, args.json)
     return code
 
 
