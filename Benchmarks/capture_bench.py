@@ -60,9 +60,9 @@ sys.path.insert(0, str(HERE))
 sys.dont_write_bytecode = True  # no Benchmarks/__pycache__ from the imports below
 
 from tcp_proxy_bench import (  # noqa: E402
-    KINDS,
     BenchError,
     Children,
+    end_run,
     log_tail,
     median_cell,
     note_pinning,
@@ -86,6 +86,7 @@ from http_proxy_bench import (  # noqa: E402
     missing_tool,
     print_run_header,
     print_targets,
+    rows_for as http_rows_for,
     run_wrk,
     start_upstream,
     summarize,
@@ -357,19 +358,16 @@ def add_added_latency(sessions: list[dict], conns: list[int]) -> None:
 
 
 def rows_for(conns: list[int]) -> list[tuple]:
-    """(key, label, format, proxies only?)"""
+    """http_proxy_bench's rows and the added latencies, as (key, label,
+    format, proxies only?); direct has figures for the first three only."""
+    base = {key: (label, fmt) for key, label, fmt, _ in http_rows_for(conns)}
     rows = []
     for c in conns:
-        rows += [
-            (f"rps@{c}", f"c={c}: requests/s", "{:.0f}", False),
-            (f"p50_us@{c}", f"c={c}: latency p50 (us)", "{:.0f}", False),
-            (f"p99_us@{c}", f"c={c}: latency p99 (us)", "{:.0f}", False),
-            (f"added_p50_us@{c}", f"c={c}: added latency p50 vs direct (us)", "{:.0f}", True),
-            (f"added_p99_us@{c}", f"c={c}: added latency p99 vs direct (us)", "{:.0f}", True),
-            (f"cpu_us@{c}", f"c={c}: proxy CPU per request (us)", "{:.1f}", True),
-            (f"cpu_pct@{c}", f"c={c}: proxy CPU (% of a core)", "{:.0f}", True),
-            (f"rss_load_mib@{c}", f"c={c}: max VmRSS during the run (MiB)", "{:.1f}", True),
-        ]
+        for q in ("p50", "p99"):
+            base[f"added_{q}_us@{c}"] = (f"c={c}: added latency {q} vs direct (us)", "{:.0f}")
+        for name in ("rps", "p50_us", "p99_us", "added_p50_us", "added_p99_us", "cpu_us", "cpu_pct", "rss_load_mib"):
+            key = f"{name}@{c}"
+            rows.append((key, *base[key], name not in ("rps", "p50_us", "p99_us")))
     return rows + RSS_ROWS
 
 
@@ -524,13 +522,8 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         problems.append(str(e))
     finally:
-        children.stop_all()
-        pod.close()
-        result["host"]["loadavg_at_end"] = os.getloadavg()
-        if args.keep_temp:
-            print(f"kept {workdir}", file=sys.stderr)
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        end_run(children, workdir, args.keep_temp, result)
+        pod.close()  # after its processes are gone
 
     add_added_latency(result["sessions"], args.conns)
     summary = summarize(result["sessions"], modes, rows, by="mode")

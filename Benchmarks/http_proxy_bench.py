@@ -62,6 +62,7 @@ from tcp_proxy_bench import (  # noqa: E402
     free_port,
     add_pinning_args,
     check_pinning_args,
+    end_run,
     log_tail,
     machine_cpu,
     median_cell,
@@ -874,12 +875,7 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         problems.append(str(e))
     finally:
-        children.stop_all()
-        result["host"]["loadavg_at_end"] = os.getloadavg()
-        if args.keep_temp:
-            print(f"kept {workdir}", file=sys.stderr)
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        end_run(children, workdir, args.keep_temp, result)
 
     result["summary"] = summarize(result["sessions"], args.kinds, rows)
     table = format_table(result["summary"], args.kinds, rows)

@@ -614,6 +614,16 @@ def result_header(argv, settings: dict, binaries: dict, kinds: list[str]) -> dic
     }
 
 
+def end_run(children: Children, workdir: Path, keep_temp: bool, result: dict) -> None:
+    """Stops every child, notes the load average, removes (or keeps) the temp dir."""
+    children.stop_all()
+    result["host"]["loadavg_at_end"] = os.getloadavg()
+    if keep_temp:
+        print(f"kept {workdir}", file=sys.stderr)
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def print_problems_and_json(problems: list[str], result: dict, json_path: str | None) -> None:
     print("problems: " + ("none" if not problems else f"{len(problems)}"))
     for p in problems:
@@ -704,12 +714,7 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         code = 1
     finally:
-        children.stop_all()
-        result["host"]["loadavg_at_end"] = os.getloadavg()
-        if args.keep_temp:
-            print(f"kept {workdir}", file=sys.stderr)
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        end_run(children, workdir, args.keep_temp, result)
 
     result["summary"] = summarize(result["sessions"], args.kinds)
     table = format_table(result["summary"], args.kinds)
