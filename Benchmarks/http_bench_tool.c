@@ -1,9 +1,10 @@
 /*
  * http_bench_tool.c: helper for http_proxy_bench.py.
  *
- *   http_bench_tool server BODY_BYTES MAX_SECONDS
+ *   http_bench_tool server BODY_BYTES MAX_SECONDS [ADDR PORT]
  *       A single-threaded, level-triggered epoll HTTP/1.1 server on 127.0.0.1
- *       (ephemeral port, printed as "PORT <n>\n" on stdout).  It answers every
+ *       (ephemeral port), or on ADDR:PORT (IPv4) if given; the port is
+ *       printed as "PORT <n>\n" on stdout.  It answers every
  *       request with "200 OK" and a fixed body of BODY_BYTES bytes, keeps the
  *       connection alive unless the request says "Connection: close", and
  *       handles pipelined requests (all the responses to one read go out in
@@ -215,7 +216,7 @@ static void on_conn_event(struct conn *c, uint32_t ev) {
 }
 
 static int server_main(int argc, char **argv) {
-    if (argc < 4) { fprintf(stderr, "usage: server BODY_BYTES MAX_SECONDS\n"); return 2; }
+    if (argc != 4 && argc != 6) { fprintf(stderr, "usage: server BODY_BYTES MAX_SECONDS [ADDR PORT]\n"); return 2; }
     size_t body = strtoull(argv[2], NULL, 10);
     unsigned max_s = (unsigned)strtoul(argv[3], NULL, 10);
     if (body > 65536) { fprintf(stderr, "body too large\n"); return 2; }
@@ -233,6 +234,14 @@ static int server_main(int argc, char **argv) {
     setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (argc == 6) {
+        long port = strtol(argv[5], NULL, 10);
+        if (inet_pton(AF_INET, argv[4], &a.sin_addr) != 1 || port < 0 || port > 65535) {
+            fprintf(stderr, "bad ADDR PORT: %s %s\n", argv[4], argv[5]);
+            return 2;
+        }
+        a.sin_port = htons((uint16_t)port);
+    }
     if (bind(ls, (struct sockaddr *)&a, sizeof a) || listen(ls, 4096)) { perror("bind/listen"); return 1; }
     socklen_t al = sizeof a;
     getsockname(ls, (struct sockaddr *)&a, &al);
@@ -378,7 +387,7 @@ int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "server") == 0) return server_main(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "keepalive") == 0) return client_main(argc, argv, 1);
     if (argc >= 2 && strcmp(argv[1], "conns") == 0) return client_main(argc, argv, 0);
-    fprintf(stderr, "usage: %s server BODY_BYTES MAX_SECONDS | keepalive PORT N TIMEOUT_S | conns PORT N TIMEOUT_S\n",
+    fprintf(stderr, "usage: %s server BODY_BYTES MAX_SECONDS [ADDR PORT] | keepalive PORT N TIMEOUT_S | conns PORT N TIMEOUT_S\n",
             argv[0]);
     return 2;
 }

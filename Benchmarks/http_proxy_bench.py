@@ -32,15 +32,13 @@ Standard library only, plus wrk and a C compiler.  Run
 from __future__ import annotations
 
 import argparse
-import datetime
+import contextlib
 import json
 import os
-import platform
 import re
 import resource
 import select
 import shutil
-import signal
 import statistics
 import struct
 import subprocess
@@ -59,21 +57,24 @@ from tcp_proxy_bench import (  # noqa: E402
     KINDS,
     BenchError,
     Children,
+    add_binary_args,
     admin_get,
-    default_envoy,
-    default_remora,
     free_port,
     add_pinning_args,
     check_pinning_args,
+    end_run,
     log_tail,
     machine_cpu,
+    median_cell,
     note_pinning,
     pin_self,
     pinning_text,
+    print_problems_and_json,
     proc_cpu_seconds,
     proc_mem_kib,
     proxy_argv,
-    version_of,
+    result_header,
+    stop_on_signals,
     wait_ready,
 )
 
@@ -150,9 +151,14 @@ def compile_helpers(workdir: Path) -> tuple[str, str]:
     return str(tool), str(shim)
 
 
-def start_upstream(children: Children, tool: str, body: int, max_seconds: float) -> tuple[subprocess.Popen, int]:
-    p = children.start([tool, "server", str(body), str(int(max_seconds))],
-                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+def start_upstream(children: Children, tool: str, body: int, max_seconds: float, wrap: list[str] = (),
+                   bind: tuple[str, int] | None = None) -> tuple[subprocess.Popen, int]:
+    """``http_bench_tool server`` on 127.0.0.1 (ephemeral port) or on ``bind``;
+    ``wrap`` goes before the command (e.g. ``ip netns exec NS``)."""
+    argv = [*wrap, tool, "server", str(body), str(int(max_seconds))]
+    if bind is not None:
+        argv += [bind[0], str(bind[1])]
+    p = children.start(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
     line = b""
     while time.monotonic() < deadline and not line.endswith(b"\n"):
@@ -280,10 +286,12 @@ def parse_wrk(out: str) -> dict:
     return r
 
 
-def run_wrk(children: Children, wrk: str, port: int, conns: int, seconds: float, on_start=None) -> dict:
-    """One wrk run; returns the parsed figures plus wrk's own CPU (from RUSAGE_CHILDREN)."""
-    argv = [wrk, "-t1", f"-c{conns}", f"-d{seconds:g}s", "--latency", "--timeout", "5s",
-            f"http://127.0.0.1:{port}/"]
+def run_wrk(children: Children, wrk: str, port: int, conns: int, seconds: float, on_start=None,
+            url: str | None = None, wrap: list[str] = ()) -> dict:
+    """One wrk run at 127.0.0.1:``port`` (or ``url``), ``wrap`` before the
+    command; returns the parsed figures plus wrk's own CPU (from RUSAGE_CHILDREN)."""
+    argv = [*wrap, wrk, "-t1", f"-c{conns}", f"-d{seconds:g}s", "--latency", "--timeout", "5s",
+            url or f"http://127.0.0.1:{port}/"]
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     p = children.start(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -336,23 +344,33 @@ class RssSampler:
         self._t.join(5)
 
 
-def measured_wrk(children: Children, wrk: str, port: int, conns: int, seconds: float, pid: int,
-                 up_pid: int, up_port: int, perf: list | None = None) -> dict:
-    """A wrk run with the proxy's CPU, RSS and the upstream's counters around it."""
+def measured_wrk(children: Children, wrk: str, port: int, conns: int, seconds: float, pid: int | None,
+                 up_pid: int, up_port: int, perf: list | None = None, url: str | None = None,
+                 wrap: list[str] = (), stats=None) -> dict:
+    """A wrk run with the proxy's CPU, RSS and the upstream's counters around it.
+    ``pid`` None: no proxy, wrk straight at the upstream.  ``url`` and ``wrap``
+    as for run_wrk; ``stats()`` reads the upstream's counters (default: from
+    127.0.0.1:``up_port``)."""
     perf_proc: list = []
+    if stats is None:
+        def stats():
+            return upstream_stats(up_port)
 
     def on_start(_p):
         if perf:
             perf_proc.append(children.start(perf + ["-p", str(pid), "--", "sleep", f"{seconds:g}"],
                                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
 
-    u0 = upstream_stats(up_port)
-    m0, c0, uc0 = machine_cpu(), proc_cpu_seconds(pid), proc_cpu_seconds(up_pid)
+    def proxy_cpu() -> float:
+        return proc_cpu_seconds(pid) if pid else 0.0
+
+    u0 = stats()
+    m0, c0, uc0 = machine_cpu(), proxy_cpu(), proc_cpu_seconds(up_pid)
     w0 = time.monotonic()
-    with RssSampler(pid) as rss:
-        res = run_wrk(children, wrk, port, conns, seconds, on_start)
+    with (RssSampler(pid) if pid else contextlib.nullcontext()) as rss:
+        res = run_wrk(children, wrk, port, conns, seconds, on_start, url=url, wrap=wrap)
     wall = time.monotonic() - w0
-    c1, uc1, m1 = proc_cpu_seconds(pid), proc_cpu_seconds(up_pid), machine_cpu()
+    c1, uc1, m1 = proxy_cpu(), proc_cpu_seconds(up_pid), machine_cpu()
     for pp in perf_proc:
         try:
             _, perr = pp.communicate(timeout=seconds + 60)
@@ -360,13 +378,14 @@ def measured_wrk(children: Children, wrk: str, port: int, conns: int, seconds: f
         except subprocess.TimeoutExpired:
             res["perf_stderr"] = "perf did not finish in time"
         children.stop(pp, grace=5.0)
-    u1 = upstream_stats(up_port)
-    res["proxy_cpu_seconds"] = c1 - c0
+    u1 = stats()
+    if pid:
+        res["proxy_cpu_seconds"] = c1 - c0
+        res["rss_max_kib"] = rss.max_kib
+        res["rss_samples"] = rss.samples
     res["upstream_cpu_seconds"] = uc1 - uc0
     res["wall_seconds"] = wall
     res["machine_busy_pct"] = 100.0 * (m1[0] - m0[0]) / max(1, m1[1] - m0[1])
-    res["rss_max_kib"] = rss.max_kib
-    res["rss_samples"] = rss.samples
     res["upstream_requests"] = u1["requests"] - u0["requests"]
     res["upstream_connections"] = u1["connections"] - u0["connections"]
     res["upstream_bad"] = u1["bad"] - u0["bad"]
@@ -473,18 +492,21 @@ def run_session(kind: str, binary: str, rnd: int, args, tool: str, children: Chi
 
 
 def derive(s: dict) -> None:
+    """The session's figures from its measured runs (a run of measured_wrk
+    without a proxy has no proxy CPU or RSS)."""
     f: dict = {}
     rss_load = []
     for c, r in s.get("runs", {}).items():
         if not r.get("ok") or not r.get("requests"):
             continue
         f[f"rps@{c}"] = r["requests"] / r["seconds"]
-        f[f"cpu_us@{c}"] = 1e6 * r["proxy_cpu_seconds"] / r["requests"]
-        f[f"cpu_pct@{c}"] = 100.0 * r["proxy_cpu_seconds"] / r["wall_seconds"]
         f[f"p50_us@{c}"] = r["p50_us"]
         f[f"p99_us@{c}"] = r["p99_us"]
-        f[f"rss_load_mib@{c}"] = r["rss_max_kib"] / 1024.0
-        rss_load.append(r["rss_max_kib"] / 1024.0)
+        if "proxy_cpu_seconds" in r:
+            f[f"cpu_us@{c}"] = 1e6 * r["proxy_cpu_seconds"] / r["requests"]
+            f[f"cpu_pct@{c}"] = 100.0 * r["proxy_cpu_seconds"] / r["wall_seconds"]
+            f[f"rss_load_mib@{c}"] = r["rss_max_kib"] / 1024.0
+            rss_load.append(r["rss_max_kib"] / 1024.0)
     if rss_load:
         f["rss_load_mib"] = max(rss_load)
     for key in ("rss_ready_kib", "rss_peak_kib"):
@@ -613,18 +635,22 @@ def rows_for(conns: list[int]) -> list[tuple]:
             (f"p99_us@{c}", f"c={c}: latency p99 (us)", "{:.0f}", True),
             (f"rss_load_mib@{c}", f"c={c}: max VmRSS during the run (MiB)", "{:.1f}", True),
         ]
-    rows += [
-        ("rss_ready_mib", "RSS when ready (MiB)", "{:.1f}", True),
-        ("rss_load_mib", "max RSS under load, all runs (MiB)", "{:.1f}", True),
-        ("rss_peak_mib", "peak RSS, VmHWM (MiB)", "{:.1f}", True),
-    ]
-    return rows
+    return rows + RSS_ROWS
 
 
-def summarize(sessions: list[dict], kinds: list[str], rows: list[tuple]) -> dict:
+RSS_ROWS = [
+    ("rss_ready_mib", "RSS when ready (MiB)", "{:.1f}", True),
+    ("rss_load_mib", "max RSS under load, all runs (MiB)", "{:.1f}", True),
+    ("rss_peak_mib", "peak RSS, VmHWM (MiB)", "{:.1f}", True),
+]
+
+
+def summarize(sessions: list[dict], kinds: list[str], rows: list[tuple], by: str = "proxy") -> dict:
+    """Median, min, max of each row's figure per kind (``session[by]``);
+    with two kinds, the ratio of their medians."""
     out: dict = {}
     for kind in kinds:
-        ks = [s for s in sessions if s["proxy"] == kind]
+        ks = [s for s in sessions if s[by] == kind]
         out[kind] = {}
         for key, *_ in rows:
             vals = [s["figures"][key] for s in ks if key in s.get("figures", {})]
@@ -651,20 +677,12 @@ def md_table(head: list[str], lines: list[list[str]]) -> str:
 
 
 def format_table(summary: dict, kinds: list[str], rows: list[tuple]) -> str:
-    def cell(kind: str, key: str, fmt: str) -> str:
-        v = summary.get(kind, {}).get(key)
-        if not v:
-            return "-"
-        if v["n"] == 1:
-            return fmt.format(v["median"])
-        return f"{fmt.format(v['median'])} ({fmt.format(v['min'])}-{fmt.format(v['max'])})"
-
     head = ["metric (median of rounds, min-max)"] + [k.capitalize() for k in kinds]
     if len(kinds) == 2:
         head.append(f"{kinds[0].capitalize()}/{kinds[1].capitalize()}")
     lines = []
     for key, label, fmt, show_ratio in rows:
-        row = [label] + [cell(k, key, fmt) for k in kinds]
+        row = [label] + [median_cell(summary, k, key, fmt) for k in kinds]
         if len(kinds) == 2:
             r = summary.get("ratio", {}).get(key)
             row.append(f"{r:.2f}" if (r is not None and show_ratio) else "")
@@ -707,18 +725,72 @@ def format_capacity(cap: dict) -> str:
 # ---------------------------------------------------------------------------
 
 
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--remora", default=default_remora(), help="remora binary (default: %(default)s)")
-    p.add_argument("--envoy", default=default_envoy(), help="envoy binary, or a wrapper that execs it (default: %(default)s)")
+def add_wrk_args(p: argparse.ArgumentParser, connections: str, rounds_help: str) -> None:
+    """The flags of the wrk-driven scripts (this one and capture_bench.py)."""
+    add_binary_args(p)
     p.add_argument("--wrk", default=shutil.which("wrk") or "wrk", help="wrk binary (default: %(default)s)")
-    p.add_argument("--connections", default="1,32,128",
+    p.add_argument("--connections", default=connections,
                    help="comma-separated wrk connection counts (default: %(default)s)")
     p.add_argument("--duration", type=int, default=10, help="seconds per measured wrk run (default: %(default)s)")
     p.add_argument("--warmup", type=int, default=2, help="seconds of wrk warm-up before each run (default: %(default)s)")
     p.add_argument("--body", type=int, default=64, help="response body bytes (default: %(default)s)")
-    p.add_argument("--rounds", type=int, default=3, help="rounds; each runs every proxy once, order alternating (default: %(default)s)")
+    p.add_argument("--rounds", type=int, default=3, help=rounds_help + " (default: %(default)s)")
     p.add_argument("--proxies", default="remora,envoy", help="comma-separated subset of remora,envoy (default: %(default)s)")
+    p.add_argument("--json", metavar="PATH", help="write all results as JSON here")
+    p.add_argument("--keep-raw", action="store_true", help="keep wrk's raw output in the JSON")
+    add_pinning_args(p)
+
+
+def check_wrk_args(p: argparse.ArgumentParser, a) -> None:
+    """Checks add_wrk_args' flags; sets ``a.kinds`` and ``a.conns``."""
+    check_pinning_args(p, a)
+    a.kinds = [k.strip() for k in a.proxies.split(",") if k.strip()]
+    for k in a.kinds:
+        if k not in KINDS:
+            p.error(f"unknown proxy {k!r} in --proxies")
+    try:
+        a.conns = [int(x) for x in a.connections.split(",") if x.strip()]
+    except ValueError:
+        p.error("--connections must be comma-separated integers")
+    if not a.conns or any(c < 1 or c > 10000 for c in a.conns):
+        p.error("--connections must be within 1..10000")
+    if a.rounds < 1 or a.duration < 1 or a.warmup < 0:
+        p.error("--rounds >= 1, --duration >= 1, --warmup >= 0 (whole seconds: wrk's -d)")
+    if a.duration > 600 or a.warmup > 600:
+        p.error("--duration and --warmup are limited to 600 s")
+    if not 0 <= a.body <= 65536:
+        p.error("--body must be within 0..65536")
+
+
+def missing_tool(args, binaries: dict[str, str]) -> str | None:
+    """What of the proxies under test and wrk cannot be found, if anything."""
+    for k in args.kinds:
+        if not (os.path.exists(binaries[k]) or shutil.which(binaries[k])):
+            return f"{k} binary not found: {binaries[k]}"
+    if not (os.path.exists(args.wrk) or shutil.which(args.wrk)):
+        return "wrk not found (Debian: apt-get install wrk), or pass --wrk PATH"
+    return None
+
+
+def print_targets(targets: list[str]) -> None:
+    if targets:
+        print()
+        print("targets (Remora/Envoy):")
+        for t in targets:
+            print(f"  - {t}")
+
+
+def print_run_header(result: dict, kinds: list[str]) -> None:
+    host = result["host"]
+    print(f"date {result['date']}, {host['cpus']} CPUs, kernel {host['kernel']}, "
+          f"load average at start {host['loadavg_at_start'][0]:.2f}, at end {host['loadavg_at_end'][0]:.2f}")
+    for k in kinds:
+        print(f"{k}: {result['binaries'][k]['version']}")
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_wrk_args(p, "1,32,128", "rounds; each runs every proxy once, order alternating")
     p.add_argument("--capacity-seconds", type=int, default=5,
                    help="seconds per direct upstream capacity run; 0 skips (default: %(default)s)")
     p.add_argument("--malloc-requests", type=int, default=20000,
@@ -732,28 +804,11 @@ def parse_args(argv=None):
     p.add_argument("--perf-freq", type=int, default=999, help="perf sampling frequency (default: %(default)s)")
     p.add_argument("--access-log", action="store_true",
                    help="every proxy writes a file access log in Envoy's default format (its cost is the difference)")
-    p.add_argument("--json", metavar="PATH", help="write all results as JSON here")
-    p.add_argument("--keep-raw", action="store_true", help="keep wrk's raw output in the JSON")
     p.add_argument("--keep-temp", action="store_true", help="keep the temp dir (configs, proxy logs)")
-    add_pinning_args(p)
     a = p.parse_args(argv)
-    check_pinning_args(p, a)
-    a.kinds = [k.strip() for k in a.proxies.split(",") if k.strip()]
-    for k in a.kinds:
-        if k not in KINDS:
-            p.error(f"unknown proxy {k!r} in --proxies")
-    try:
-        a.conns = [int(x) for x in a.connections.split(",") if x.strip()]
-    except ValueError:
-        p.error("--connections must be comma-separated integers")
-    if not a.conns or any(c < 1 or c > 10000 for c in a.conns):
-        p.error("--connections must be within 1..10000")
-    if a.rounds < 1 or a.duration < 1 or a.warmup < 0 or a.capacity_seconds < 0:
-        p.error("--rounds >= 1, --duration >= 1, --warmup/--capacity-seconds >= 0 (whole seconds: wrk's -d)")
-    if a.duration > 600 or a.warmup > 600:
-        p.error("--duration and --warmup are limited to 600 s")
-    if not 0 <= a.body <= 65536:
-        p.error("--body must be within 0..65536")
+    check_wrk_args(p, a)
+    if a.capacity_seconds < 0:
+        p.error("--capacity-seconds >= 0")
     return a
 
 
@@ -762,42 +817,20 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     ACCESS_LOG = args.access_log
     binaries = {"remora": args.remora, "envoy": args.envoy}
-    for k in args.kinds:
-        b = binaries[k]
-        if not (os.path.exists(b) or shutil.which(b)):
-            print(f"error: {k} binary not found: {b}", file=sys.stderr)
-            return 2
-    if not (os.path.exists(args.wrk) or shutil.which(args.wrk)):
-        print("error: wrk not found (Debian: apt-get install wrk), or pass --wrk PATH", file=sys.stderr)
+    why = missing_tool(args, binaries)
+    if why:
+        print(f"error: {why}", file=sys.stderr)
         return 2
     if args.perf_record and not shutil.which("perf"):
         print("error: --perf-record needs perf on PATH", file=sys.stderr)
         return 2
-
-    def on_signal(signum, _frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:  # respect nohup
-        signal.signal(signal.SIGHUP, on_signal)
-
+    stop_on_signals()
     rows = rows_for(args.conns)
     children = Children()
     workdir = Path(tempfile.mkdtemp(prefix="http-proxy-bench-"))
-    started = datetime.datetime.now(datetime.timezone.utc)
-    result: dict = {
-        "date": started.strftime("%Y-%m-%d"),
-        "started_utc": started.isoformat(timespec="seconds"),
-        "command": " ".join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])),
-        "host": {"kernel": platform.release(), "machine": platform.machine(), "cpus": os.cpu_count(),
-                 "loadavg_at_start": os.getloadavg()},
-        "settings": {"connections": args.conns, "duration": args.duration, "warmup": args.warmup,
-                     "body": args.body, "rounds": args.rounds, "concurrency": 1, "wrk_threads": 1,
-                     "proxy_cpu": args.proxy_cpu, "load_cpu": args.load_cpu},
-        "binaries": {k: {"path": binaries[k], "version": version_of(binaries[k])} for k in args.kinds},
-        "sessions": [],
-    }
+    result = result_header(argv, {"connections": args.conns, "duration": args.duration, "warmup": args.warmup,
+                                  "body": args.body, "rounds": args.rounds, "concurrency": 1, "wrk_threads": 1,
+                                  "proxy_cpu": args.proxy_cpu, "load_cpu": args.load_cpu}, binaries, args.kinds)
     code = 0
     problems: list[str] = []
     pin_self(args)
@@ -842,12 +875,7 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         problems.append(str(e))
     finally:
-        children.stop_all()
-        result["host"]["loadavg_at_end"] = os.getloadavg()
-        if args.keep_temp:
-            print(f"kept {workdir}", file=sys.stderr)
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        end_run(children, workdir, args.keep_temp, result)
 
     result["summary"] = summarize(result["sessions"], args.kinds, rows)
     table = format_table(result["summary"], args.kinds, rows)
@@ -858,11 +886,7 @@ def main(argv=None) -> int:
         code = 1
 
     print()
-    print(f"date {result['date']}, {result['host']['cpus']} CPUs, kernel {result['host']['kernel']}, "
-          f"load average at start {result['host']['loadavg_at_start'][0]:.2f}, "
-          f"at end {result['host']['loadavg_at_end'][0]:.2f}")
-    for k in args.kinds:
-        print(f"{k}: {result['binaries'][k]['version']}")
+    print_run_header(result, args.kinds)
     print(f"{args.rounds} round(s); wrk -t1 keep-alive, {args.warmup:g} s warm-up + {args.duration:g} s per run; "
           f"connections {','.join(map(str, args.conns))}; {args.body} B response body; {pinning_text(args)}")
     if result.get("upstream_capacity"):
@@ -871,11 +895,7 @@ def main(argv=None) -> int:
         print(format_capacity(result["upstream_capacity"]))
     print()
     print(table)
-    if result["targets"]:
-        print()
-        print("targets (Remora/Envoy):")
-        for t in result["targets"]:
-            print(f"  - {t}")
+    print_targets(result["targets"])
     m = result.get("mallocs")
     if m and "allocs_per_request_keepalive" in m:
         print()
@@ -887,14 +907,7 @@ def main(argv=None) -> int:
               f"{m.get('allocs_per_connection', float('nan')):.1f} per one-request connection; "
               f"{m['idle_allocs_per_s']:.1f}/s idle")
     print()
-    print("problems: " + ("none" if not problems else f"{len(problems)}"))
-    for p in problems:
-        print(f"  - {p}")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
-            f.write("\n")
-        print(f"JSON written to {args.json}")
+    print_problems_and_json(problems, result, args.json)
     return code
 
 

@@ -526,21 +526,23 @@ def summarize(sessions: list[dict], kinds: list[str]) -> dict:
     return out
 
 
-def format_table(summary: dict, kinds: list[str]) -> str:
-    def cell(kind: str, key: str, fmt: str) -> str:
-        v = summary.get(kind, {}).get(key)
-        if not v:
-            return "-"
-        if v["n"] == 1:
-            return fmt.format(v["median"])
-        return f"{fmt.format(v['median'])} ({fmt.format(v['min'])}-{fmt.format(v['max'])})"
+def median_cell(summary: dict, kind: str, key: str, fmt: str) -> str:
+    """``median (min-max)`` of one figure, or ``-`` if there is none."""
+    v = summary.get(kind, {}).get(key)
+    if not v:
+        return "-"
+    if v["n"] == 1:
+        return fmt.format(v["median"])
+    return f"{fmt.format(v['median'])} ({fmt.format(v['min'])}-{fmt.format(v['max'])})"
 
+
+def format_table(summary: dict, kinds: list[str]) -> str:
     head = ["metric (median of rounds, min-max)"] + [k.capitalize() for k in kinds]
     if len(kinds) == 2:
         head.append(f"{kinds[0].capitalize()}/{kinds[1].capitalize()}")
     lines = []
     for key, label, fmt, show_ratio, _lower in ROWS:
-        row = [label] + [cell(k, key, fmt) for k in kinds]
+        row = [label] + [median_cell(summary, k, key, fmt) for k in kinds]
         if len(kinds) == 2:
             r = summary.get("ratio", {}).get(key)
             row.append(f"{r:.2f}" if (r is not None and show_ratio) else "")
@@ -584,10 +586,63 @@ def version_of(binary: str) -> str:
         return f"unknown ({e})"
 
 
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def stop_on_signals() -> None:
+    """SIGTERM, SIGINT and SIGHUP raise KeyboardInterrupt, so that the
+    finally blocks stop every child.  SIGINT even if started with it ignored
+    (a background job); SIGHUP not if ignored (nohup)."""
+    def on_signal(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, on_signal)
+
+
+def result_header(argv, settings: dict, binaries: dict, kinds: list[str]) -> dict:
+    """The start of every script's JSON: when, the command, the host, the settings, the binaries."""
+    started = datetime.datetime.now(datetime.timezone.utc)
+    return {
+        "date": started.strftime("%Y-%m-%d"),
+        "started_utc": started.isoformat(timespec="seconds"),
+        "command": " ".join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])),
+        "host": {"kernel": platform.release(), "machine": platform.machine(), "cpus": os.cpu_count(),
+                 "loadavg_at_start": os.getloadavg()},
+        "settings": settings,
+        "binaries": {k: {"path": binaries[k], "version": version_of(binaries[k])} for k in kinds},
+        "sessions": [],
+    }
+
+
+def end_run(children: Children, workdir: Path, keep_temp: bool, result: dict) -> None:
+    """Stops every child, notes the load average, removes (or keeps) the temp dir."""
+    children.stop_all()
+    result["host"]["loadavg_at_end"] = os.getloadavg()
+    if keep_temp:
+        print(f"kept {workdir}", file=sys.stderr)
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def print_problems_and_json(problems: list[str], result: dict, json_path: str | None) -> None:
+    print("problems: " + ("none" if not problems else f"{len(problems)}"))
+    for p in problems:
+        print(f"  - {p}")
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump(result, f, indent=2)
+            f.write("\n")
+        print(f"JSON written to {json_path}")
+
+
+def add_binary_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--remora", default=default_remora(), help="remora binary (default: %(default)s)")
     p.add_argument("--envoy", default=default_envoy(), help="envoy binary, or a wrapper that execs it (default: %(default)s)")
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_binary_args(p)
     p.add_argument("--gib", type=float, default=2.0, help="GiB pushed upstream per bulk run (default: %(default)s)")
     p.add_argument("--download-gib", type=float, default=None,
                    help="GiB pulled downstream per bulk run; 0 skips (default: same as --gib)")
@@ -623,31 +678,13 @@ def main(argv=None) -> int:
         if not (os.path.exists(b) or shutil.which(b)):
             print(f"error: {k} binary not found: {b}", file=sys.stderr)
             return 2
-
-    def on_signal(signum, _frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)  # even if started with SIGINT ignored (background job)
-    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:  # respect nohup
-        signal.signal(signal.SIGHUP, on_signal)
-
+    stop_on_signals()
     children = Children()
     workdir = Path(tempfile.mkdtemp(prefix="tcp-proxy-bench-"))
-    started = datetime.datetime.now(datetime.timezone.utc)
-    result: dict = {
-        "date": started.strftime("%Y-%m-%d"),
-        "started_utc": started.isoformat(timespec="seconds"),
-        "command": " ".join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])),
-        "host": {"kernel": platform.release(), "machine": platform.machine(), "cpus": os.cpu_count(),
-                 "loadavg_at_start": os.getloadavg()},
-        "settings": {"gib": args.gib, "download_gib": args.download_gib, "connections": args.connections,
-                     "inflight": args.inflight, "payload": args.payload, "rounds": args.rounds,
-                     "verify": not args.no_verify, "concurrency": 1,
-                     "proxy_cpu": args.proxy_cpu, "load_cpu": args.load_cpu},
-        "binaries": {k: {"path": binaries[k], "version": version_of(binaries[k])} for k in args.kinds},
-        "sessions": [],
-    }
+    settings = {"gib": args.gib, "download_gib": args.download_gib, "connections": args.connections,
+                "inflight": args.inflight, "payload": args.payload, "rounds": args.rounds,
+                "verify": not args.no_verify, "concurrency": 1, "proxy_cpu": args.proxy_cpu, "load_cpu": args.load_cpu}
+    result = result_header(argv, settings, binaries, args.kinds)
     code = 0
     pin_self(args)
     try:
@@ -677,12 +714,7 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         code = 1
     finally:
-        children.stop_all()
-        result["host"]["loadavg_at_end"] = os.getloadavg()
-        if args.keep_temp:
-            print(f"kept {workdir}", file=sys.stderr)
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        end_run(children, workdir, args.keep_temp, result)
 
     result["summary"] = summarize(result["sessions"], args.kinds)
     table = format_table(result["summary"], args.kinds)
@@ -698,14 +730,7 @@ def main(argv=None) -> int:
     print()
     print(table)
     print()
-    print("problems: " + ("none" if not problems else f"{len(problems)}"))
-    for p in problems:
-        print(f"  - {p}")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
-            f.write("\n")
-        print(f"JSON written to {args.json}")
+    print_problems_and_json(problems, result, args.json)
     return code
 
 
