@@ -53,6 +53,8 @@ public final class Server: @unchecked Sendable {
     private var state = ServerState.preInitializing
     private let startMilliseconds: UInt64
     private var uptimeTimer: Timer?
+    /// Envoy's stats flush (`stats_flush_interval`): snapshots histograms.
+    private var statsFlushTimer: Timer?
     private var exitCode: Int32 = 0
     private var drainedWorkers = 0
     private var listenerScopes: [StatScope] = []
@@ -161,6 +163,13 @@ public final class Server: @unchecked Sendable {
         uptime.start(afterMilliseconds: 1000, repeatMilliseconds: 1000) { [unowned self] in self.refreshServerGauges() }
         uptimeTimer = uptime
         refreshServerGauges()
+
+        let flushInterval = config.stats.flushIntervalMilliseconds
+        let flush = Timer(loop: mainLoop)
+        flush.start(afterMilliseconds: flushInterval, repeatMilliseconds: flushInterval) { [unowned self] in
+            self.store.flushHistograms()
+        }
+        statsFlushTimer = flush
 
         setState(.initializing)
         clusterManager = ClusterManager(loop: mainLoop, store: store) { [unowned self] name, hosts in
