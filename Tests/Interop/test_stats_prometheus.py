@@ -294,4 +294,5 @@ def test_statsd_sink_is_refused_with_its_field_path(tmp_path):
     path.write_text(to_yaml(cfg))
     result = run_validate(path)
     assert result.returncode != 0
-    assert "stats_sinks" in (result.stdout + result.stderr).decode()
+    out = (result.stdout + result.stderr).decode()
+    assert "stats_sinks[0]" in out and "envoy.stat_sinks.statsd" in out, out[-500:]

@@ -51,7 +51,9 @@ import RemoraAPI
             == "stats_config.histogram_bucket_settings[0].bins")
         #expect(error("stats_config: {stats_matcher: {inclusion_list: {patterns: []}}}")?.path
             == "stats_config.stats_matcher.inclusion_list.patterns")
-        #expect(error("stats_sinks: [{name: envoy.stat_sinks.statsd}]")?.path == "stats_sinks")
+        let sink = error("stats_sinks: [{name: envoy.stat_sinks.statsd}]")
+        #expect(sink?.path == "stats_sinks[0]")
+        #expect(sink?.reason.contains("envoy.stat_sinks.statsd") == true)
         #expect(error("stats_flush_interval: 300s")?.path == "stats_flush_interval")
     }
 }

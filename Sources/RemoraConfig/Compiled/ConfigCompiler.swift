@@ -11,7 +11,7 @@ public enum ConfigCompiler {
 
     public static func compile(_ bootstrap: Envoy_Config_Bootstrap_V3_Bootstrap) throws(ConfigError) -> ServerConfig {
         try SupportedFields.require(bootstrap, only: [
-            "node", "static_resources", "admin", "stats_flush_interval", "stats_config",
+            "node", "static_resources", "admin", "stats_flush_interval", "stats_config", "stats_sinks",
         ], at: "")
 
         let stats = try StatsSettings.compile(bootstrap)

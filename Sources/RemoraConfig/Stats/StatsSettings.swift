@@ -54,6 +54,12 @@ extension StatsSettings {
             }
             settings.flushIntervalMilliseconds = ms
         }
+        if let sink = bootstrap.statsSinks.first {
+            // Envoy's statsd sink sends every histogram sample from the
+            // worker that records it; Remora has no sink yet.
+            throw .unsupported("stats sinks are not implemented (\(sink.name.isEmpty ? "unnamed sink" : sink.name)); "
+                + "scrape /stats/prometheus instead", at: "stats_sinks[0]")
+        }
         guard bootstrap.hasStatsConfig else { return settings }
         let config = bootstrap.statsConfig
         let path = "stats_config"
