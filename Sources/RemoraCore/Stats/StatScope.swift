@@ -19,7 +19,10 @@ public enum StatKind: Sendable {
 ///
 /// Each thread writes only its own row (relaxed load-and-store, no lock, no
 /// read-modify-write bus lock); any thread may read all rows and sum them.
-/// That single-writer rule is why the `@unchecked Sendable` is safe.
+/// A histogram's bin chunks are allocated and written by their row's thread
+/// only and published with release ordering. The flushed histogram
+/// snapshots are touched by the main thread only. Those single-writer rules
+/// are why the `@unchecked Sendable` is safe.
 public final class StatScope: @unchecked Sendable {
     public let prefix: String
     public let names: [String]
