@@ -53,8 +53,10 @@ public final class Server: @unchecked Sendable {
     private var state = ServerState.preInitializing
     private let startMilliseconds: UInt64
     private var uptimeTimer: Timer?
-    /// Envoy's stats flush (`stats_flush_interval`): snapshots histograms.
+    /// Envoy's stats flush (`stats_flush_interval`): snapshots histograms
+    /// and feeds the statsd sink.
     private var statsFlushTimer: Timer?
+    private let statsd: StatsdSink?
     private var exitCode: Int32 = 0
     private var drainedWorkers = 0
     private var listenerScopes: [StatScope] = []
@@ -82,7 +84,8 @@ public final class Server: @unchecked Sendable {
         self.options = options
         self.logger = logger
         mainLoop = try EventLoop()
-        store = StatsStore(workerCount: options.concurrency)
+        statsd = try config.stats.statsd.map { (c) throws(EventLoopError) in try StatsdSink(c, matcher: config.stats.matcher) }
+        store = StatsStore(workerCount: options.concurrency, sampleSink: statsd)
         serverStats = ServerStat.makeScope(in: store)
         startMilliseconds = mainLoop.nowMilliseconds
         accessLogFiles = AccessLogFiles(store: store, flushIntervalMilliseconds: options.fileFlushIntervalMilliseconds)
@@ -168,6 +171,7 @@ public final class Server: @unchecked Sendable {
         let flush = Timer(loop: mainLoop)
         flush.start(afterMilliseconds: flushInterval, repeatMilliseconds: flushInterval) { [unowned self] in
             self.store.flushHistograms()
+            self.statsd?.flush(self.store.snapshot())
         }
         statsFlushTimer = flush
 

@@ -13,6 +13,7 @@ bins are known).
 import json
 import math
 import re
+import socket
 import time
 import urllib.parse
 
@@ -284,15 +285,65 @@ def test_bad_stats_configs_are_refused(case, tmp_path):
         assert field in out, out[-500:]
 
 
-@pytest.mark.skipif(IS_ENVOY, reason="Envoy implements the statsd sink; Remora refuses it by name")
-def test_statsd_sink_is_refused_with_its_field_path(tmp_path):
+def statsd_sink(port, **extra):
+    cfg = {"@type": "type.googleapis.com/envoy.config.metrics.v3.StatsdSink",
+           "address": {"socket_address": {"address": "127.0.0.1", "port_value": port, "protocol": "UDP"}}}
+    cfg.update(extra)
+    return [{"name": "envoy.stat_sinks.statsd", "typed_config": cfg}]
+
+
+@pytest.fixture
+def statsd_socket():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    s.settimeout(0.1)
+    yield s
+    s.close()
+
+
+def receive(sock, seconds):
+    out = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            out.append(sock.recv(65536).decode())
+        except socket.timeout:
+            pass
+    return out
+
+
+def test_statsd_sink_sends_timers_counters_and_gauges(proxy, admin_port, sleepy_upstream, statsd_socket):
+    port = free_port()
+    cfg = simple_http_config(admin_port, port, sleepy_upstream)
+    cfg["stats_flush_interval"] = "0.3s"
+    cfg["stats_sinks"] = statsd_sink(statsd_socket.getsockname()[1], prefix="mesh")
+    p = proxy(cfg)
+    receive(statsd_socket, 0.5)
+    send(port, 2)
+    got = receive(statsd_socket, 1.5)
+    # One metric per datagram, full names, the configured prefix.
+    assert all("\n" not in d and d.startswith("mesh.") for d in got)
+    timers = [d for d in got if d.startswith("mesh.http.ingress_http.downstream_rq_time:")]
+    assert len(timers) == 2 and all(d.endswith("|ms") for d in timers), timers
+    assert all(in_sleep_bin(int(d.split(":")[1][:-3])) for d in timers), timers
+    # The counter's change since the last flush (a flush may fall between
+    # the two requests), then 0 at every later flush.
+    totals = [d for d in got if d.startswith("mesh.cluster.backend.upstream_rq_total:")]
+    assert totals and all(d.endswith("|c") for d in totals), totals
+    deltas = [int(d.split(":")[1][:-2]) for d in totals]
+    assert sum(deltas) == 2 and deltas[-1] == 0 and deltas[0] > 0, totals
+    assert "mesh.server.live:1|g" in got
+
+
+def test_statsd_sink_refusals(tmp_path):
     cfg = support.simple_config(free_port(), free_port(), [socket_address("127.0.0.1", free_port())])
-    cfg["stats_sinks"] = [{"name": "envoy.stat_sinks.statsd", "typed_config": {
-        "@type": "type.googleapis.com/envoy.config.metrics.v3.StatsdSink",
-        "address": {"socket_address": {"address": "127.0.0.1", "port_value": free_port(), "protocol": "UDP"}}}}]
+    cfg["stats_sinks"] = statsd_sink(free_port())
+    del cfg["stats_sinks"][0]["typed_config"]["address"]
+    cfg["stats_sinks"][0]["typed_config"]["tcp_cluster_name"] = "no_such_cluster"
     path = tmp_path / "statsd.yaml"
     path.write_text(to_yaml(cfg))
     result = run_validate(path)
     assert result.returncode != 0
-    out = (result.stdout + result.stderr).decode()
-    assert "stats_sinks[0]" in out and "envoy.stat_sinks.statsd" in out, out[-500:]
+    if not IS_ENVOY:
+        out = (result.stdout + result.stderr).decode()
+        assert "stats_sinks[0].typed_config.tcp_cluster_name" in out, out[-500:]

@@ -1,6 +1,7 @@
 import Testing
 @testable import RemoraConfig
 import RemoraAPI
+import RemoraCore
 
 @Suite struct StatsSettingsTests {
     func compile(_ yaml: String) throws -> ServerConfig {
@@ -40,6 +41,18 @@ import RemoraAPI
         #expect(tags.map(\.name) == ["team", "envoy.cluster_name"])
     }
 
+    @Test func statsdSink() throws {
+        let config = try compile("""
+        stats_sinks:
+        - name: envoy.stat_sinks.statsd
+          typed_config:
+            "@type": type.googleapis.com/envoy.config.metrics.v3.StatsdSink
+            address: {socket_address: {address: 127.0.0.1, port_value: 8125, protocol: UDP}}
+        """)
+        #expect(config.stats.statsd?.address == SocketAddress.ip("127.0.0.1", port: 8125))
+        #expect(config.stats.statsd?.prefix == "envoy")
+    }
+
     @Test func refusesWhatEnvoyRefusesAndWhatRemoraLacks() {
         #expect(error("stats_config: {stats_tags: [{tag_name: nope}]}")?.path == "stats_config.stats_tags[0]")
         #expect(error("stats_config: {stats_tags: [{tag_name: x, regex: '(('}]}")?.path == "stats_config.stats_tags[0].regex")
@@ -51,9 +64,13 @@ import RemoraAPI
             == "stats_config.histogram_bucket_settings[0].bins")
         #expect(error("stats_config: {stats_matcher: {inclusion_list: {patterns: []}}}")?.path
             == "stats_config.stats_matcher.inclusion_list.patterns")
-        let sink = error("stats_sinks: [{name: envoy.stat_sinks.statsd}]")
-        #expect(sink?.path == "stats_sinks[0]")
-        #expect(sink?.reason.contains("envoy.stat_sinks.statsd") == true)
+        #expect(error("stats_sinks: [{name: envoy.stat_sinks.statsd}]")?.path == "stats_sinks[0].typed_config")
+        #expect(error("""
+        stats_sinks: [{name: s, typed_config: {"@type": type.googleapis.com/envoy.config.metrics.v3.StatsdSink, tcp_cluster_name: c}}]
+        """)?.path == "stats_sinks[0].typed_config.tcp_cluster_name")
+        #expect(error("""
+        stats_sinks: [{name: s, typed_config: {"@type": type.googleapis.com/envoy.config.metrics.v3.DogStatsdSink}}]
+        """)?.path == "stats_sinks[0].typed_config")
         #expect(error("stats_flush_interval: 300s")?.path == "stats_flush_interval")
     }
 }

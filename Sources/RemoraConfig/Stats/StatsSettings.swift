@@ -1,4 +1,5 @@
 import RemoraAPI
+import RemoraCore
 
 /// The bootstrap's `stats_config` and `stats_flush_interval`, compiled.
 /// Immutable; read by the admin handlers and the flush timer (main thread).
@@ -17,6 +18,14 @@ public struct StatsSettings: Sendable {
     public var matcher: Matcher = .all
     /// `histogram_bucket_settings`: the first matching entry's buckets.
     public var bucketSettings: [(match: StringMatcher, buckets: [Double])] = []
+    /// `stats_sinks` with `envoy.stat_sinks.statsd` (UDP).
+    public var statsd: Statsd?
+
+    public struct Statsd: Sendable {
+        public let address: SocketAddress
+        /// Put before every name (`envoy` unless configured).
+        public let prefix: String
+    }
 
     public enum Matcher: Sendable {
         case all
@@ -43,6 +52,35 @@ public struct StatsSettings: Sendable {
 }
 
 extension StatsSettings {
+    static let statsdType = "envoy.config.metrics.v3.StatsdSink"
+
+    /// `envoy.stat_sinks.statsd` with a UDP `address`; `tcp_cluster_name`
+    /// (statsd over a cluster) is refused.
+    static func compileStatsd(_ sink: Envoy_Config_Metrics_V3_StatsSink, at path: String) throws(ConfigError) -> Statsd {
+        try SupportedFields.require(sink, only: ["name", "typed_config"], at: path)
+        guard case .typedConfig(let any)? = sink.configType else { throw .missing(at: FieldPath.join(path, "typed_config")) }
+        let tp = FieldPath.join(path, "typed_config")
+        guard TypeURL.messageName(any.typeURL) == statsdType else {
+            throw .unsupported("stats sink \(TypeURL.messageName(any.typeURL)) is not implemented (only \(statsdType))", at: tp)
+        }
+        let statsd = try TypeURL.unpack(Envoy_Config_Metrics_V3_StatsdSink.self, from: any, at: tp)
+        try SupportedFields.require(statsd, only: ["address", "prefix"], at: tp)
+        guard case .address(let address)? = statsd.statsdSpecifier else { throw .missing(at: FieldPath.join(tp, "address")) }
+        let ap = FieldPath.join(tp, "address")
+        guard case .socketAddress(let socket)? = address.address else {
+            throw .unsupported("only a socket_address is implemented", at: ap)
+        }
+        let sp = FieldPath.join(ap, "socket_address")
+        try SupportedFields.require(socket, only: ["address", "port_value", "protocol"], at: sp)
+        guard case .portValue(let port)? = socket.portSpecifier, port <= 65535 else {
+            throw .invalid("a port_value up to 65535 is required", at: FieldPath.join(sp, "port_value"))
+        }
+        guard let ip = SocketAddress.ip(socket.address, port: UInt16(port)) else {
+            throw .invalid("malformed IP address: \(socket.address)", at: FieldPath.join(sp, "address"))
+        }
+        return Statsd(address: ip, prefix: statsd.prefix.isEmpty ? "envoy" : statsd.prefix)
+    }
+
     /// Envoy's checks, and refusal of what Remora does not implement.
     static func compile(_ bootstrap: Envoy_Config_Bootstrap_V3_Bootstrap) throws(ConfigError) -> StatsSettings {
         var settings = StatsSettings()
@@ -54,11 +92,10 @@ extension StatsSettings {
             }
             settings.flushIntervalMilliseconds = ms
         }
-        if let sink = bootstrap.statsSinks.first {
-            // Envoy's statsd sink sends every histogram sample from the
-            // worker that records it; Remora has no sink yet.
-            throw .unsupported("stats sinks are not implemented (\(sink.name.isEmpty ? "unnamed sink" : sink.name)); "
-                + "scrape /stats/prometheus instead", at: "stats_sinks[0]")
+        for (i, sink) in bootstrap.statsSinks.enumerated() {
+            let sp = FieldPath.index("stats_sinks", i)
+            guard i == 0 else { throw .unsupported("only one stats sink is implemented", at: sp) }
+            settings.statsd = try compileStatsd(sink, at: sp)
         }
         guard bootstrap.hasStatsConfig else { return settings }
         let config = bootstrap.statsConfig

@@ -14,6 +14,12 @@ public enum StatKind: Sendable {
     case histogram
 }
 
+/// Sees every histogram sample as it is recorded, on the recording thread
+/// (Envoy's `Sink::onHistogramComplete`, which its statsd sink uses).
+public protocol HistogramSampleSink: AnyObject, Sendable {
+    func record(scope: StatScope, index: Int, milliseconds: UInt64)
+}
+
 /// A group of stats under one prefix (`cluster.backend.`), with one row of
 /// slots per thread: row 0 for the main thread, row `i` for worker `i`.
 ///
@@ -38,11 +44,16 @@ public final class StatScope: @unchecked Sendable {
     /// sample there. No sum: Envoy's is computed from the bins.
     static let histogramWidth = HistogramBinning.chunkCount
 
+    /// Told of every histogram sample on the recording thread (a statsd
+    /// sink), or nil.
+    public let sampleSink: (any HistogramSampleSink)?
+
     /// What the last stats flush saw of each histogram (main thread only).
     private var flushed: [Int: (cumulative: HistogramData, interval: HistogramData)] = [:]
 
-    public init(prefix: String, stats: [(String, StatKind)], threadCount: Int) {
+    public init(prefix: String, stats: [(String, StatKind)], threadCount: Int, sampleSink: (any HistogramSampleSink)? = nil) {
         precondition(threadCount >= 1)
+        self.sampleSink = sampleSink
         self.prefix = prefix
         self.names = stats.map(\.0)
         self.kinds = stats.map(\.1)
@@ -184,5 +195,6 @@ public struct StatSlots: @unchecked Sendable {
         }
         let counter = UnsafeAtomic<Int64>(at: bins! + slot)
         counter.store(counter.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+        if let sink = scope.sampleSink { sink.record(scope: scope, index: index, milliseconds: milliseconds) }
     }
 }

@@ -9,14 +9,18 @@ public final class StatsStore: Sendable {
     public let threadCount: Int
     private let scopes = Mutex<[StatScope]>([])
 
+    /// Told of every histogram sample (a statsd sink), or nil.
+    let sampleSink: (any HistogramSampleSink)?
+
     /// `workerCount` workers plus the main thread.
-    public init(workerCount: Int) {
+    public init(workerCount: Int, sampleSink: (any HistogramSampleSink)? = nil) {
         self.threadCount = workerCount + 1
+        self.sampleSink = sampleSink
     }
 
     /// Creates and registers a scope. Stat names are `prefix + name`.
     public func makeScope(prefix: String, stats: [(String, StatKind)]) -> StatScope {
-        let scope = StatScope(prefix: prefix, stats: stats, threadCount: threadCount)
+        let scope = StatScope(prefix: prefix, stats: stats, threadCount: threadCount, sampleSink: sampleSink)
         scopes.withLock { $0.append(scope) }
         return scope
     }
