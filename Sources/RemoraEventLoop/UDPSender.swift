@@ -1,3 +1,4 @@
+internal import CRemoraShims
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,16 +16,10 @@ public final class UDPSender: @unchecked Sendable {
 
     public init(connectingTo address: SocketAddress) throws(EventLoopError) {
         self.address = address
-        let family = if case .v6 = address { AF_INET6 } else { AF_INET }
-        let fd = try syscall("socket for \(address)") { socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
-        do {
-            _ = try address.withSockaddr { (sa, length) throws(EventLoopError) in
-                try syscall("connect \(address)") { connect(fd, sa, length) }
-            }
-        } catch {
-            close(fd)
-            throw error
+        let fd = try address.withSockaddr { (sa, length) throws(EventLoopError) -> Int32 in
+            try uvCheck(remora_connected_udp_socket(sa, length), "connect udp \(address)")
         }
+        guard let fd else { throw EventLoopError.invalidArgument.with(operation: "connect udp \(address)") }
         self.fd = fd
     }
 
@@ -35,11 +30,7 @@ public final class UDPSender: @unchecked Sendable {
     /// Sends one datagram; false when it was dropped.
     @discardableResult
     public func send(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        while true {
-            let n = Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT))
-            if n >= 0 { return true }
-            if errno != EINTR { return false }
-        }
+        remora_udp_send(fd, bytes.baseAddress, bytes.count) == 0
     }
 
     @discardableResult
