@@ -183,6 +183,10 @@ def test_prometheus_parses_and_carries_envoys_tags(proxy, admin_port, sleepy_ups
                   envoy_http_conn_manager_prefix="ingress_http") == 3
     assert sample(ms, "envoy_listener_downstream_cx_total",
                   envoy_listener_address=support.stat_addr("127.0.0.1", port)) == 3
+    assert sample(ms, "envoy_listener_worker_downstream_cx_total", envoy_worker_id="0",
+                  envoy_listener_address=support.stat_addr("127.0.0.1", port)) == 3
+    assert (f'envoy_listener_worker_downstream_cx_total{{envoy_worker_id="0",envoy_listener_address='
+            f'"{support.stat_addr("127.0.0.1", port)}"}} 3') in text
     assert sample(ms, "envoy_tcp_downstream_cx_total", envoy_tcp_prefix="tcpin") == 1
     assert sample(ms, "envoy_cluster_upstream_cx_total", envoy_cluster_name="echo") == 1
     assert sample(ms, "envoy_server_live") == 1
