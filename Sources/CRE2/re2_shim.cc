@@ -56,3 +56,23 @@ extern "C" char *remora_re2_global_replace(const remora_re2 *re, const char *tex
 extern "C" void remora_re2_free_string(char *s) { std::free(s); }
 
 extern "C" int remora_re2_program_size(const remora_re2 *re) { return re->re.ProgramSize(); }
+
+extern "C" int remora_re2_partial_match_groups(const remora_re2 *re, const char *text, size_t text_len,
+                                               long *groups, int group_count) {
+    const int n = 1 + group_count;
+    re2::StringPiece sub[8];
+    if (n > 8) return 0;
+    re2::StringPiece subject(text, text_len);
+    if (!re->re.Match(subject, 0, text_len, RE2::UNANCHORED, sub, n)) return 0;
+    for (int i = 0; i < group_count; i++) {
+        const re2::StringPiece &g = sub[i + 1];
+        if (g.data() == nullptr) {
+            groups[2 * i] = -1;
+            groups[2 * i + 1] = -1;
+        } else {
+            groups[2 * i] = static_cast<long>(g.data() - text);
+            groups[2 * i + 1] = static_cast<long>(g.data() - text + g.size());
+        }
+    }
+    return 1;
+}

@@ -37,6 +37,24 @@ fail:;
     return -err;
 }
 
+int remora_connected_udp_socket(const struct sockaddr *addr, socklen_t len) {
+    int fd = socket(addr->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    if (connect(fd, addr, len) != 0) {
+        int err = errno;
+        close(fd);
+        return -err;
+    }
+    return fd;
+}
+
+int remora_udp_send(int fd, const void *bytes, size_t len) {
+    for (;;) {
+        if (send(fd, bytes, len, MSG_DONTWAIT) >= 0) return 0;
+        if (errno != EINTR) return -errno;
+    }
+}
+
 int remora_original_dst(int fd, struct sockaddr_storage *out, socklen_t *len) {
     *len = sizeof(*out);
     struct sockaddr_storage local;

@@ -53,6 +53,10 @@ public final class Server: @unchecked Sendable {
     private var state = ServerState.preInitializing
     private let startMilliseconds: UInt64
     private var uptimeTimer: Timer?
+    /// Envoy's stats flush (`stats_flush_interval`): snapshots histograms
+    /// and feeds the statsd sink.
+    private var statsFlushTimer: Timer?
+    private let statsd: StatsdSink?
     private var exitCode: Int32 = 0
     private var drainedWorkers = 0
     private var listenerScopes: [StatScope] = []
@@ -80,7 +84,8 @@ public final class Server: @unchecked Sendable {
         self.options = options
         self.logger = logger
         mainLoop = try EventLoop()
-        store = StatsStore(workerCount: options.concurrency)
+        statsd = try config.stats.statsd.map { (c) throws(EventLoopError) in try StatsdSink(c, matcher: config.stats.matcher) }
+        store = StatsStore(workerCount: options.concurrency, sampleSink: statsd)
         serverStats = ServerStat.makeScope(in: store)
         startMilliseconds = mainLoop.nowMilliseconds
         accessLogFiles = AccessLogFiles(store: store, flushIntervalMilliseconds: options.fileFlushIntervalMilliseconds)
@@ -161,6 +166,14 @@ public final class Server: @unchecked Sendable {
         uptime.start(afterMilliseconds: 1000, repeatMilliseconds: 1000) { [unowned self] in self.refreshServerGauges() }
         uptimeTimer = uptime
         refreshServerGauges()
+
+        let flushInterval = config.stats.flushIntervalMilliseconds
+        let flush = Timer(loop: mainLoop)
+        flush.start(afterMilliseconds: flushInterval, repeatMilliseconds: flushInterval) { [unowned self] in
+            self.store.flushHistograms()
+            self.statsd?.flush(self.store.snapshot())
+        }
+        statsFlushTimer = flush
 
         setState(.initializing)
         clusterManager = ClusterManager(loop: mainLoop, store: store) { [unowned self] name, hosts in

@@ -2,20 +2,6 @@ import Testing
 @testable import RemoraCore
 
 @Suite struct StatScopeTests {
-    @Test func histogramBucketsAndQuantiles() {
-        let scope = StatScope(prefix: "p.", stats: [("h", .histogram)], threadCount: 1)
-        let slots = scope.slots(thread: 0)
-        for ms: UInt64 in [0, 1, 3, 8, 20, 20, 90, 400, 2000, 4_000_000] { slots.record(0, milliseconds: ms) }
-        let h = scope.histogram(0)
-        #expect(h.count == 10)
-        #expect(h.sum == 4_002_542)
-        #expect(h.bucketCounts.reduce(0, +) == 10)
-        #expect(h.bucketCounts.last == 1, "over the last bound goes to the overflow bucket")
-        let p50 = h.quantile(0.5) ?? -1
-        #expect(p50 > 10 && p50 <= 25)
-        #expect(HistogramSnapshot(bucketCounts: h.bucketCounts.map { _ in 0 }, count: 0, sum: 0).quantile(0.5) == nil)
-    }
-
     @Test func socketAddressTextForms() {
         #expect(SocketAddress.ip("127.0.0.1", port: 80)?.description == "127.0.0.1:80")
         #expect(SocketAddress.ip("::1", port: 80)?.description == "[::1]:80")

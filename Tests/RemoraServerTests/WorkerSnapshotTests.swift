@@ -58,11 +58,12 @@ import RemoraUpstream
                 return true
             }
         }
+        store.flushHistograms()
         let snapshot = Dictionary(uniqueKeysWithValues: store.snapshot().map { ($0.name, $0) })
         #expect(snapshot["x.c"]?.value == 2000)
         #expect(snapshot["x.g"]?.value == 6)
-        #expect(snapshot["x.h"]?.histogram?.count == 2)
-        #expect(snapshot["x.h"]?.histogram?.sum == 14)
+        #expect(snapshot["x.h"]?.histogram?.cumulative.count == 2)
+        #expect(snapshot["x.h"]?.histogram?.cumulative.bins.map(\.bin) == [7])
         #expect(snapshot["x.s"] == nil, "a sparse counter is listed only once used")
     }
 }

@@ -33,6 +33,12 @@ void remora_re2_free_string(char *s);
 /// Program size (RE2's measure of regex cost; Envoy bounds it).
 int remora_re2_program_size(const remora_re2 *re);
 
+/// Unanchored search; on a match fills `groups[2*i]`, `groups[2*i+1]` with
+/// the byte offsets of capture group i+1 (-1, -1 when it did not take part)
+/// for i < group_count, and returns 1; returns 0 when nothing matches.
+int remora_re2_partial_match_groups(const remora_re2 *re, const char *text, size_t text_len,
+                                    long *groups, int group_count);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,14 @@
 /// made v6-only when `v6only` is set. Returns the fd or -errno.
 int remora_bound_tcp_socket(const struct sockaddr *addr, socklen_t len, int reuse_port, int v6only);
 
+/// Creates a non-blocking, close-on-exec UDP socket connected to `addr`
+/// (a statsd sink's). Returns the fd or -errno.
+int remora_connected_udp_socket(const struct sockaddr *addr, socklen_t len);
+
+/// One datagram on a connected socket, never blocking, EINTR retried.
+/// Returns 0, or -errno (-EAGAIN when the socket buffer is full).
+int remora_udp_send(int fd, const void *bytes, size_t len);
+
 /// getsockopt(SO_ORIGINAL_DST) (IPv4) or IP6T_SO_ORIGINAL_DST (IPv6) on `fd`.
 /// Returns 0 and fills `out`, or -errno.
 int remora_original_dst(int fd, struct sockaddr_storage *out, socklen_t *len);

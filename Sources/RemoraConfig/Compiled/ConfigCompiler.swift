@@ -11,18 +11,10 @@ public enum ConfigCompiler {
 
     public static func compile(_ bootstrap: Envoy_Config_Bootstrap_V3_Bootstrap) throws(ConfigError) -> ServerConfig {
         try SupportedFields.require(bootstrap, only: [
-            "node", "static_resources", "admin", "stats_flush_interval",
+            "node", "static_resources", "admin", "stats_flush_interval", "stats_config", "stats_sinks",
         ], at: "")
 
-        if bootstrap.hasStatsFlushInterval {
-            // Not used yet (no stats sinks), but checked as Envoy checks it
-            // (`gte: 1ms, lt: 300s`), so a config Envoy refuses is refused.
-            let d = bootstrap.statsFlushInterval
-            let ms = try milliseconds(d, at: "stats_flush_interval")
-            guard ms >= 1, d.seconds < 300 else {
-                throw .invalid("must be at least 1ms and less than 300s", at: "stats_flush_interval")
-            }
-        }
+        let stats = try StatsSettings.compile(bootstrap)
         let node = try compileNode(bootstrap)
         let admin = try bootstrap.hasAdmin ? compileAdmin(bootstrap.admin) : nil
 
@@ -58,7 +50,7 @@ public enum ConfigCompiler {
         }
         try ListenerCompiler.validateRouteClusters(listeners, clusterNames: clusterNames)
 
-        return ServerConfig(node: node, admin: admin, listeners: listeners, clusters: clusters)
+        return ServerConfig(node: node, admin: admin, listeners: listeners, clusters: clusters, stats: stats)
     }
 
     private static func compileNode(_ bootstrap: Envoy_Config_Bootstrap_V3_Bootstrap) throws(ConfigError) -> NodeInfo {

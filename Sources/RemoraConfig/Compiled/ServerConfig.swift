@@ -10,6 +10,8 @@ public struct ServerConfig: Sendable {
     /// The bootstrap as loaded, in protobuf binary (for /config_dump; set
     /// when serving).
     public var bootstrapBytes: [UInt8] = []
+    /// `stats_config` and `stats_flush_interval`.
+    public var stats = StatsSettings()
 
     public func cluster(named name: String) -> ClusterConfig? {
         clusters.first { $0.name == name }

@@ -67,6 +67,22 @@ public final class CompiledRegex: @unchecked Sendable {
         Self.withBytes(text) { partialMatch($0) }
     }
 
+    /// Searches `text` (unanchored) and returns the UTF-8 byte ranges of
+    /// capture groups 1 and 2 (nil for a group that did not take part), or
+    /// nil when nothing matches. The stats tag extractor uses it.
+    public func firstTwoGroups(_ text: String) -> (Range<Int>?, Range<Int>?)? {
+        Self.withBytes(text) { bytes in
+            var groups = [Int](repeating: -1, count: 4)
+            let found = groups.withUnsafeMutableBufferPointer { g in
+                remora_re2_partial_match_groups(
+                    handle, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count, g.baseAddress, 2)
+            }
+            guard found != 0 else { return nil }
+            func range(_ i: Int) -> Range<Int>? { groups[2 * i] < 0 ? nil : groups[2 * i]..<groups[2 * i + 1] }
+            return (range(0), range(1))
+        }
+    }
+
     // MARK: - Substitution
 
     /// Replaces every non-overlapping match in `text` with `rewrite`, where

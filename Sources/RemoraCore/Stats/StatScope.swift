@@ -14,12 +14,21 @@ public enum StatKind: Sendable {
     case histogram
 }
 
+/// Sees every histogram sample as it is recorded, on the recording thread
+/// (Envoy's `Sink::onHistogramComplete`, which its statsd sink uses).
+public protocol HistogramSampleSink: AnyObject, Sendable {
+    func record(scope: StatScope, index: Int, milliseconds: UInt64)
+}
+
 /// A group of stats under one prefix (`cluster.backend.`), with one row of
 /// slots per thread: row 0 for the main thread, row `i` for worker `i`.
 ///
 /// Each thread writes only its own row (relaxed load-and-store, no lock, no
 /// read-modify-write bus lock); any thread may read all rows and sum them.
-/// That single-writer rule is why the `@unchecked Sendable` is safe.
+/// A histogram's bin chunks are allocated and written by their row's thread
+/// only and published with release ordering. The flushed histogram
+/// snapshots are touched by the main thread only. Those single-writer rules
+/// are why the `@unchecked Sendable` is safe.
 public final class StatScope: @unchecked Sendable {
     public let prefix: String
     public let names: [String]
@@ -30,16 +39,21 @@ public final class StatScope: @unchecked Sendable {
     let rowWidth: Int
     private let storage: UnsafeMutablePointer<UnsafeAtomic<Int64>.Storage>
 
-    /// Envoy's default histogram bucket bounds (milliseconds).
-    public static let histogramBounds: [Double] = [
-        0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000,
-        300000, 600000, 1800000, 3600000,
-    ]
-    /// A histogram's slots: one per bucket, one overflow bucket, the sample count, the sum.
-    static let histogramWidth = histogramBounds.count + 3
+    /// A histogram's slots in a row: one chunk pointer per decade
+    /// (`HistogramBinning`), allocated by the owning thread on its first
+    /// sample there. No sum: Envoy's is computed from the bins.
+    static let histogramWidth = HistogramBinning.chunkCount
 
-    public init(prefix: String, stats: [(String, StatKind)], threadCount: Int) {
+    /// Told of every histogram sample on the recording thread (a statsd
+    /// sink), or nil.
+    public let sampleSink: (any HistogramSampleSink)?
+
+    /// What the last stats flush saw of each histogram (main thread only).
+    private var flushed: [Int: (cumulative: HistogramData, interval: HistogramData)] = [:]
+
+    public init(prefix: String, stats: [(String, StatKind)], threadCount: Int, sampleSink: (any HistogramSampleSink)? = nil) {
         precondition(threadCount >= 1)
+        self.sampleSink = sampleSink
         self.prefix = prefix
         self.names = stats.map(\.0)
         self.kinds = stats.map(\.1)
@@ -58,6 +72,17 @@ public final class StatScope: @unchecked Sendable {
     }
 
     deinit {
+        for (i, kind) in kinds.enumerated() where kind == .histogram {
+            for t in 0..<threadCount {
+                for chunk in 0..<HistogramBinning.chunkCount {
+                    let slot = UnsafeAtomic<Int64>(at: storage + t * rowWidth + offsets[i] + chunk)
+                    if let bins = Self.chunk(slot.load(ordering: .acquiring)) {
+                        bins.deinitialize(count: HistogramBinning.chunkSize(chunk))
+                        bins.deallocate()
+                    }
+                }
+            }
+        }
         storage.deinitialize(count: max(rowWidth * threadCount, 1))
         storage.deallocate()
     }
@@ -88,14 +113,45 @@ public final class StatScope: @unchecked Sendable {
         return value(i)
     }
 
-    /// Merged histogram (bucket counts, count, sum) over threads.
-    public func histogram(_ index: Int) -> HistogramSnapshot {
+    static func chunk(_ bits: Int64) -> UnsafeMutablePointer<UnsafeAtomic<Int64>.Storage>? {
+        UnsafeMutablePointer(bitPattern: Int(bits))
+    }
+
+    /// A histogram's samples so far, merged over threads. Reads each
+    /// thread's chunks (published with release ordering) while they may be
+    /// written: a sample in flight shows up in this read or the next.
+    public func histogramData(_ index: Int) -> HistogramData {
         precondition(kinds[index] == .histogram)
-        let base = offsets[index]
-        let buckets = (0...Self.histogramBounds.count).map { total(slot: base + $0) }
-        let count = total(slot: base + Self.histogramBounds.count + 1)
-        let sum = total(slot: base + Self.histogramBounds.count + 2)
-        return HistogramSnapshot(bucketCounts: buckets, count: count, sum: sum)
+        var counts: [Int: UInt64] = [:]
+        for t in 0..<threadCount {
+            let base = storage + t * rowWidth + offsets[index]
+            for chunk in 0..<HistogramBinning.chunkCount {
+                guard let bins = Self.chunk(UnsafeAtomic<Int64>(at: base + chunk).load(ordering: .acquiring)) else { continue }
+                for slot in 0..<HistogramBinning.chunkSize(chunk) {
+                    let n = UInt64(bitPattern: UnsafeAtomic<Int64>(at: bins + slot).load(ordering: .relaxed))
+                    if n > 0 { counts[HistogramBinning.bin(chunk: chunk, slot: slot), default: 0] &+= n }
+                }
+            }
+        }
+        return HistogramData(bins: counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+    }
+
+    /// Envoy's histogram merge at a stats flush: the samples since the last
+    /// flush become the interval histogram, all samples the cumulative one.
+    /// Main thread only (the flush timer and the admin handlers run there).
+    public func flushHistograms() {
+        for (i, kind) in kinds.enumerated() where kind == .histogram {
+            let now = histogramData(i)
+            let before = flushed[i]?.cumulative ?? HistogramData()
+            flushed[i] = (now, now.subtracting(before))
+        }
+    }
+
+    /// The histogram as of the last flush: all samples, and those of the
+    /// last flush interval. Main thread only.
+    public func flushedHistogram(_ index: Int) -> (cumulative: HistogramData, interval: HistogramData) {
+        precondition(kinds[index] == .histogram)
+        return flushed[index] ?? (HistogramData(), HistogramData())
     }
 }
 
@@ -121,43 +177,24 @@ public struct StatSlots: @unchecked Sendable {
         UnsafeAtomic<Int64>(at: base + scope.offsets[index]).store(value, ordering: .relaxed)
     }
 
-    /// Records one sample in a histogram.
+    /// Records one sample in a histogram: one chunk-pointer load, one
+    /// relaxed load-and-store; the first sample in a decade allocates that
+    /// decade's chunk (this thread's, never freed before the scope).
+    @inline(__always)
     public func record(_ index: Int, milliseconds: UInt64) {
-        let base = scope.offsets[index]
-        let bounds = StatScope.histogramBounds
-        let value = Double(milliseconds)
-        var bucket = bounds.count
-        for (i, bound) in bounds.enumerated() where value <= bound {
-            bucket = i
-            break
+        let base = self.base + scope.offsets[index]
+        let (chunk, slot) = HistogramBinning.chunkAndSlot(milliseconds)
+        let pointer = UnsafeAtomic<Int64>(at: base + chunk)
+        var bins = StatScope.chunk(pointer.load(ordering: .relaxed))
+        if bins == nil {
+            let size = HistogramBinning.chunkSize(chunk)
+            let fresh = UnsafeMutablePointer<UnsafeAtomic<Int64>.Storage>.allocate(capacity: size)
+            fresh.initialize(repeating: UnsafeAtomic<Int64>.Storage(0), count: size)
+            pointer.store(Int64(Int(bitPattern: fresh)), ordering: .releasing)
+            bins = fresh
         }
-        add(slot: base + bucket, 1)
-        add(slot: base + bounds.count + 1, 1)
-        add(slot: base + bounds.count + 2, Int64(clamping: milliseconds))
-    }
-}
-
-/// A histogram merged over threads.
-public struct HistogramSnapshot: Sendable, Equatable {
-    public let bucketCounts: [Int64]
-    public let count: Int64
-    public let sum: Int64
-
-    /// Estimated quantile `q` (0...1) by linear interpolation within buckets.
-    public func quantile(_ q: Double) -> Double? {
-        guard count > 0 else { return nil }
-        let bounds = StatScope.histogramBounds
-        let target = q * Double(count)
-        var seen: Double = 0
-        for (i, c) in bucketCounts.enumerated() where c > 0 {
-            let lower = i == 0 ? 0 : bounds[i - 1]
-            let upper = i < bounds.count ? bounds[i] : bounds[bounds.count - 1] * 2
-            if seen + Double(c) >= target {
-                let fraction = c == 0 ? 0 : (target - seen) / Double(c)
-                return lower + (upper - lower) * max(0, min(1, fraction))
-            }
-            seen += Double(c)
-        }
-        return bounds.last
+        let counter = UnsafeAtomic<Int64>(at: bins! + slot)
+        counter.store(counter.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+        if let sink = scope.sampleSink { sink.record(scope: scope, index: index, milliseconds: milliseconds) }
     }
 }

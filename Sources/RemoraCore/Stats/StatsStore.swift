@@ -9,14 +9,18 @@ public final class StatsStore: Sendable {
     public let threadCount: Int
     private let scopes = Mutex<[StatScope]>([])
 
+    /// Told of every histogram sample (a statsd sink), or nil.
+    let sampleSink: (any HistogramSampleSink)?
+
     /// `workerCount` workers plus the main thread.
-    public init(workerCount: Int) {
+    public init(workerCount: Int, sampleSink: (any HistogramSampleSink)? = nil) {
         self.threadCount = workerCount + 1
+        self.sampleSink = sampleSink
     }
 
     /// Creates and registers a scope. Stat names are `prefix + name`.
     public func makeScope(prefix: String, stats: [(String, StatKind)]) -> StatScope {
-        let scope = StatScope(prefix: prefix, stats: stats, threadCount: threadCount)
+        let scope = StatScope(prefix: prefix, stats: stats, threadCount: threadCount, sampleSink: sampleSink)
         scopes.withLock { $0.append(scope) }
         return scope
     }
@@ -30,14 +34,30 @@ public final class StatsStore: Sendable {
         public let name: String
         public let kind: StatKind
         public let value: Int64
-        public let histogram: HistogramSnapshot?
+        /// A histogram as of the last stats flush (nil for other kinds).
+        public let histogram: FlushedHistogram?
 
-        public init(name: String, kind: StatKind, value: Int64, histogram: HistogramSnapshot?) {
+        public init(name: String, kind: StatKind, value: Int64, histogram: FlushedHistogram?) {
             self.name = name
             self.kind = kind
             self.value = value
             self.histogram = histogram
         }
+    }
+
+    /// A histogram's cumulative and last-interval samples at the last flush.
+    public struct FlushedHistogram: Sendable {
+        public let cumulative: HistogramData
+        public let interval: HistogramData
+        /// Envoy's `used()`: some sample has been seen by a flush.
+        public var used: Bool { !cumulative.bins.isEmpty }
+    }
+
+    /// Envoy's stats flush for histograms (every `stats_flush_interval`):
+    /// snapshots every histogram's interval and cumulative samples. Main
+    /// thread only.
+    public func flushHistograms() {
+        for scope in scopes.withLock({ $0 }) { scope.flushHistograms() }
     }
 
     /// Every stat, merged over threads; scopes with the same name add up.
@@ -49,14 +69,13 @@ public final class StatsStore: Sendable {
                 let name = scope.prefix + scope.names[i]
                 let kind = scope.kinds[i]
                 if kind == .histogram {
-                    let h = scope.histogram(i)
+                    var (cumulative, interval) = scope.flushedHistogram(i)
                     if let old = merged[name]?.histogram {
-                        let buckets = zip(old.bucketCounts, h.bucketCounts).map { $0 + $1 }
-                        merged[name] = Entry(name: name, kind: kind, value: 0,
-                            histogram: HistogramSnapshot(bucketCounts: buckets, count: old.count + h.count, sum: old.sum + h.sum))
-                    } else {
-                        merged[name] = Entry(name: name, kind: kind, value: 0, histogram: h)
+                        cumulative = cumulative.adding(old.cumulative)
+                        interval = interval.adding(old.interval)
                     }
+                    merged[name] = Entry(name: name, kind: kind, value: 0,
+                        histogram: FlushedHistogram(cumulative: cumulative, interval: interval))
                 } else {
                     let v = scope.value(i) + (merged[name]?.value ?? 0)
                     if kind == .sparseCounter && v == 0 { continue }
