@@ -1,5 +1,6 @@
 """Admin /stats counters must match the traffic the test generated."""
 
+import socket
 import struct
 
 import support
@@ -78,3 +79,56 @@ def test_per_worker_listener_stats(proxy, upstreams, admin_port):
     totals = [stats.get(f"{prefix}.worker_{i}.downstream_cx_total") for i in range(2)]
     assert None not in totals and sum(totals) == 1, stats
     assert f"{prefix}.worker_0.downstream_cx_active" in stats and f"{prefix}.worker_1.downstream_cx_active" in stats
+
+
+def _greet_and_close(conn, server) -> None:
+    conn.sendall(b"hello")
+
+
+def test_tcp_proxy_request_stats_and_who_closed(proxy, upstreams, admin_port):
+    """tcp_proxy counts each session as a pending request, then a request,
+    as Envoy's TCP pool does. Envoy's close events decide
+    `upstream_cx_destroy_remote` vs `_local`: an upstream FIN that comes
+    first is a half-close and the later close is local; an upstream FIN
+    after the proxy passed on the client's is the upstream closing (remote);
+    an idle timeout is local."""
+    closer, echo = upstreams(_greet_and_close), upstreams()
+    ports = [free_port() for _ in range(3)]
+    cfg = simple_config(admin_port, ports[0], [closer.address], cluster_name="closer")
+    listeners, clusters = cfg["static_resources"]["listeners"], cfg["static_resources"]["clusters"]
+    listeners.append(support.tcp_listener("halfclose", ports[1], "halfclose", "halfclose"))
+    listeners.append(support.tcp_listener("idle", ports[2], "idle", "idle", idle_timeout="0.3s"))
+    clusters += [support.cluster("halfclose", [echo.address]), support.cluster("idle", [echo.address])]
+    p = proxy(cfg)
+    with connect("127.0.0.1", ports[0]) as c:
+        assert recv_exact(c, 5) == b"hello"
+        support.wait_closed(c, 5)
+    with connect("127.0.0.1", ports[1]) as c:
+        c.sendall(b"x")
+        assert recv_exact(c, 1) == b"x"
+        c.shutdown(socket.SHUT_WR)
+        support.wait_closed(c, 5)
+    with connect("127.0.0.1", ports[2]) as c:
+        c.sendall(b"y")
+        assert recv_exact(c, 1) == b"y"
+        support.wait_closed(c, 5)
+    p.wait_for_stats({
+        "cluster.closer.upstream_rq_pending_total": 1, "cluster.closer.upstream_rq_total": 1,
+        "cluster.closer.upstream_rq_active": 0,
+        "cluster.closer.upstream_cx_destroy_local": 1, "cluster.closer.upstream_cx_destroy_remote": 0,
+        "cluster.halfclose.upstream_cx_destroy_local": 0, "cluster.halfclose.upstream_cx_destroy_remote": 1,
+        "cluster.idle.upstream_rq_total": 1,
+        "cluster.idle.upstream_cx_destroy_local": 1, "cluster.idle.upstream_cx_destroy_remote": 0,
+    }, timeout=10)
+
+
+def test_http_upstream_byte_counts(proxy, http_upstreams, admin_port):
+    import http_support as H
+    up = http_upstreams()
+    port = free_port()
+    p = proxy(H.simple_http_config(admin_port, port, up))
+    r = H.get(port, "/bytes", method="POST", body=b"z" * 1000)
+    assert r.status == 200
+    stats = p.stats()
+    assert stats["cluster.backend.upstream_cx_tx_bytes_total"] > 1000, stats
+    assert stats["cluster.backend.upstream_cx_rx_bytes_total"] > len(r.body), stats

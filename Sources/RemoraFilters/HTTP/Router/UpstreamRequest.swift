@@ -144,7 +144,7 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
         self.connection = connection
         connection.delegate = self
         sentAt = loop.nowMilliseconds
-        connection.write(head)
+        send(head, on: connection)
         for slice in queuedBody { writeBody(slice) }
         queuedBody.removeAll()
         queuedBytes = 0
@@ -188,23 +188,30 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
     private func writeBody(_ data: ByteSlice) {
         guard let connection else { return }
         if chunked {
-            connection.write(encoder.chunkHeader(size: data.count))
-            connection.write(data)
-            connection.write(HTTP1Encoder.crlf)
+            send(encoder.chunkHeader(size: data.count), on: connection)
+            send(data, on: connection)
+            send(HTTP1Encoder.crlf, on: connection)
         } else {
-            connection.write(data)
+            send(data, on: connection)
         }
+    }
+
+    /// Writes to the upstream, counted in `upstream_cx_tx_bytes_total`.
+    private func send(_ slice: ByteSlice, on connection: Connection) {
+        pool.stats.add(.upstreamCxTxBytesTotal, Int64(slice.count))
+        connection.write(slice)
     }
 
     private func writeEnd(trailers: HTTPHeaders?) {
         guard let connection, !requestSent else { return }
         requestSent = true
-        if chunked { connection.write(encoder.encodeLastChunk(trailers: trailers)) }
+        if chunked { send(encoder.encodeLastChunk(trailers: trailers), on: connection) }
     }
 
     /// Raw bytes after an accepted upgrade.
     func sendTunnelData(_ data: ByteSlice) {
-        connection?.write(data)
+        guard let connection else { return }
+        send(data, on: connection)
     }
 
     func endTunnel() {
@@ -223,6 +230,7 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
     // MARK: - ConnectionDelegate
 
     func connection(_ connection: Connection, didRead data: ByteSlice) {
+        pool.stats.add(.upstreamCxRxBytesTotal, Int64(data.count))
         if tunneling {
             owner?.upstreamTunnelData(self, data)
             return

@@ -27,6 +27,12 @@ public final class TcpProxySession: ConnectionDelegate {
     private var lastHost: SocketAddress?
     /// The stats of the host of the latest attempt (`/clusters`).
     private var hostStats: HostStats?
+    /// The session counts in `upstream_rq_active` (connected, not yet closed).
+    private var requestActive = false
+    /// The upstream reset, or sent its FIN after we had sent ours.
+    private var upstreamClosedRemotely = false
+    /// Our FIN to the upstream is on its way (the downstream half-closed).
+    private var upstreamWriteShut = false
     private var idleTimer: Timer?
     private var lastActivity: UInt64 = 0
     private var upstreamStart: UInt64 = 0
@@ -109,11 +115,16 @@ public final class TcpProxySession: ConnectionDelegate {
         self.hostStats = hostStats
         HostStats.add(hostStats.cxTotal)
         HostStats.add(hostStats.cxActive)
+        // Envoy's TCP pool: the session waits as a pending request until
+        // the connection is up, then counts as a request.
+        cluster.stats.add(.upstreamRqPendingTotal)
+        cluster.stats.add(.upstreamRqPendingActive)
         let started = loop.nowMilliseconds
         attempt = Connection.connect(loop: loop, to: host, from: cluster.config.sourceAddress(for: host),
                                      timeoutMilliseconds: cluster.config.connectTimeoutMilliseconds) { [weak self] result in
             guard let self else { return }
             self.attempt = nil
+            cluster.stats.add(.upstreamRqPendingActive, -1)
             switch result {
             case .success(let connection):
                 cluster.stats.record(.upstreamCxConnectMs, milliseconds: self.loop.nowMilliseconds - started)
@@ -150,6 +161,9 @@ public final class TcpProxySession: ConnectionDelegate {
         upstream = connection
         openConnections += 1
         upstreamStart = loop.nowMilliseconds
+        cluster.stats.add(.upstreamRqTotal)
+        cluster.stats.add(.upstreamRqActive)
+        requestActive = true
         info?.upstreamLocalAddress = connection.localAddress
         connection.delegate = self
         connection.highWatermark = cluster.config.bufferLimitBytes
@@ -183,9 +197,11 @@ public final class TcpProxySession: ConnectionDelegate {
         touch()
         if connection === downstream {
             downstreamEOF = true
+            upstreamWriteShut = upstream != nil
             upstream?.shutdownWrite { [weak self] in self?.finishIfDone() }
         } else {
             upstreamEOF = true
+            if upstreamWriteShut { upstreamClosedRemotely = true }
             downstream.shutdownWrite { [weak self] in self?.finishIfDone() }
         }
         finishIfDone()
@@ -198,6 +214,7 @@ public final class TcpProxySession: ConnectionDelegate {
             closeAfterFlush(upstream)
             downstream.close()
         } else {
+            upstreamClosedRemotely = true
             closeAfterFlush(downstream)
             connection.close()
         }
@@ -230,8 +247,16 @@ public final class TcpProxySession: ConnectionDelegate {
             if let cluster {
                 cluster.stats.add(.upstreamCxActive, -1)
                 if let hostStats { HostStats.add(hostStats.cxActive, -1) }
+                if requestActive {
+                    requestActive = false
+                    cluster.stats.add(.upstreamRqActive, -1)
+                }
                 cluster.stats.add(.upstreamCxDestroy)
-                cluster.stats.add(finished ? .upstreamCxDestroyLocal : .upstreamCxDestroyRemote)
+                // Envoy's close event: remote when the upstream reset, or sent
+                // its FIN after ours (the connection was then closed by it);
+                // a FIN of its own first is only a half-close, and the later
+                // close is local.
+                cluster.stats.add(upstreamClosedRemotely ? .upstreamCxDestroyRemote : .upstreamCxDestroyLocal)
                 cluster.stats.record(.upstreamCxLengthMs, milliseconds: loop.nowMilliseconds - upstreamStart)
             }
             closeAfterFlush(downstream)
