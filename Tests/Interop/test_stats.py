@@ -132,3 +132,18 @@ def test_http_upstream_byte_counts(proxy, http_upstreams, admin_port):
     stats = p.stats()
     assert stats["cluster.backend.upstream_cx_tx_bytes_total"] > 1000, stats
     assert stats["cluster.backend.upstream_cx_rx_bytes_total"] > len(r.body), stats
+
+
+def test_response_class_counters_appear_on_first_use(proxy, http_upstreams, admin_port):
+    """`cluster.<c>.upstream_rq_<N>xx` (like `upstream_rq_<code>`) exist only
+    once a response of that class came, as Envoy creates them."""
+    import http_support as H
+    up = http_upstreams()
+    port = free_port()
+    p = proxy(H.simple_http_config(admin_port, port, up))
+    assert not any(name.startswith("cluster.backend.upstream_rq_2xx") for name in p.stats())
+    assert H.get(port, "/one").status == 200
+    p.wait_for_stats({"cluster.backend.upstream_rq_2xx": 1, "cluster.backend.upstream_rq_200": 1})
+    stats = p.stats()
+    for cls in ("1xx", "3xx", "4xx", "5xx"):
+        assert f"cluster.backend.upstream_rq_{cls}" not in stats, cls

@@ -81,6 +81,8 @@ public enum ClusterStat: Int, StatName {
         switch self {
         case .upstreamCxActive, .membershipTotal, .membershipHealthy, .upstreamRqActive, .upstreamRqPendingActive: .gauge
         case .upstreamCxConnectMs, .upstreamCxLengthMs, .upstreamRqTime: .histogram
+        // Envoy creates the class counters on first use, as the code ones.
+        case .upstreamRq1xx, .upstreamRq2xx, .upstreamRq3xx, .upstreamRq4xx, .upstreamRq5xx: .sparseCounter
         default: .counter
         }
     }
