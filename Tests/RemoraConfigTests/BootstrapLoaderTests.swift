@@ -80,6 +80,16 @@ import SwiftProtobuf
     }
 
     /// Found by the bootstrap fuzzer: an empty key was refused with an empty path.
+    /// Found by the bootstrap fuzzer (seed 513781347373212089): a key that
+    /// is an object or a list is named under its parent; at the top, the
+    /// error is about the document.
+    @Test func nonStringKeysAreNamed() {
+        let nested = error("static_resources: {? [a]: 1}")
+        #expect(nested?.path == "static_resources[\"<a list>\"]" && nested?.reason == "object keys must be strings")
+        let top = error("{? {a: 1}: 2}")
+        #expect(top?.path == "" && top?.reason == "object keys must be strings")
+    }
+
     @Test func emptyKeyNamesItsPath() {
         let e = error("{\"admin\": {}, \"\": {\"listeners\": []}}")
         #expect(e?.description == "[\"\"]: unknown field")

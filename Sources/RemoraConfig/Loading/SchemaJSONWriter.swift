@@ -57,7 +57,8 @@ struct SchemaJSONWriter {
         var oneofs: [String: String] = [:]
         for (keyNode, value) in try mergedPairs(mapping, path: path) {
             guard let key = keyNode.scalar?.string else {
-                throw .invalid("object keys must be strings", at: path)
+                // Named by what it is under its parent; at the top it is about the document.
+                throw .invalid("object keys must be strings", at: Self.nonStringKeyPath(path, describe(keyNode)))
             }
             // An empty key still gets a path a reader can see (`[""]`).
             let fieldPath = key.isEmpty ? FieldPath.key(path, key) : FieldPath.join(path, key)
@@ -330,7 +331,9 @@ struct SchemaJSONWriter {
         case .mapping(let m):
             out += "{"
             for (i, (k, v)) in try mergedPairs(m, path: path).enumerated() {
-                guard let key = k.scalar?.string else { throw .invalid("object keys must be strings", at: path) }
+                guard let key = k.scalar?.string else {
+                    throw .invalid("object keys must be strings", at: Self.nonStringKeyPath(path, describe(k)))
+                }
                 if i > 0 { out += "," }
                 writeString(key)
                 out += ":"
@@ -393,6 +396,12 @@ struct SchemaJSONWriter {
     static func isNull(_ node: Node) -> Bool {
         guard case .scalar(let s) = node, s.style == .plain else { return false }
         return s.string == "null" || s.string == "~" || s.string.isEmpty
+    }
+
+    /// `parent["<an object>"]` for a key that is not a string; the document
+    /// itself (no path) at the top.
+    static func nonStringKeyPath(_ parent: String, _ described: String) -> String {
+        parent.isEmpty ? "" : FieldPath.key(parent, "<\(described)>")
     }
 
     private func describe(_ node: Node) -> String {
