@@ -24,48 +24,40 @@ public struct ResponseFlag: OptionSet, Sendable, Hashable {
     public static let upstreamRetryLimitExceeded = ResponseFlag(rawValue: 1 << 13) // URX
     public static let directResponse = ResponseFlag(rawValue: 1 << 14)       // DR
 
-    /// Envoy's short codes, in Envoy's order.
-    public var shortString: String {
-        let names: [(ResponseFlag, String)] = [
-            (.localReset, "LR"), (.upstreamRemoteReset, "UR"), (.upstreamConnectionFailure, "UF"),
-            (.upstreamConnectionTermination, "UC"), (.upstreamOverflow, "UO"), (.noRouteFound, "NR"),
-            (.noHealthyUpstream, "UH"), (.upstreamRequestTimeout, "UT"), (.streamIdleTimeout, "SI"),
-            (.downstreamConnectionTermination, "DC"), (.upstreamRetryLimitExceeded, "URX"),
-            (.noClusterFound, "NC"), (.upstreamProtocolError, "UPE"), (.downstreamProtocolError, "DPE"),
-            (.directResponse, "DR"),
-        ]
-        let set = names.filter { contains($0.0) }.map(\.1)
-        return set.isEmpty ? "-" : set.joined(separator: ",")
-    }
+    /// Each flag with Envoy's short code and long name, in Envoy's order.
+    static let names: [(flag: ResponseFlag, short: String, long: String)] = [
+        (.localReset, "LR", "LocalReset"), (.upstreamRemoteReset, "UR", "UpstreamRemoteReset"),
+        (.upstreamConnectionFailure, "UF", "UpstreamConnectionFailure"),
+        (.upstreamConnectionTermination, "UC", "UpstreamConnectionTermination"),
+        (.upstreamOverflow, "UO", "UpstreamOverflow"), (.noRouteFound, "NR", "NoRouteFound"),
+        (.noHealthyUpstream, "UH", "NoHealthyUpstream"), (.upstreamRequestTimeout, "UT", "UpstreamRequestTimeout"),
+        (.streamIdleTimeout, "SI", "StreamIdleTimeout"),
+        (.downstreamConnectionTermination, "DC", "DownstreamConnectionTermination"),
+        (.upstreamRetryLimitExceeded, "URX", "UpstreamRetryLimitExceeded"), (.noClusterFound, "NC", "NoClusterFound"),
+        (.upstreamProtocolError, "UPE", "UpstreamProtocolError"),
+        (.downstreamProtocolError, "DPE", "DownstreamProtocolError"), (.directResponse, "DR", "DirectResponse"),
+    ]
+
+    /// Envoy's short codes, in Envoy's order (`-` when none is set).
+    public var shortString: String { joined(long: false) }
 
     /// Envoy's long names (`%RESPONSE_FLAGS_LONG%`), in the same order.
-    public var longString: String {
-        let names: [(ResponseFlag, String)] = [
-            (.localReset, "LocalReset"), (.upstreamRemoteReset, "UpstreamRemoteReset"),
-            (.upstreamConnectionFailure, "UpstreamConnectionFailure"),
-            (.upstreamConnectionTermination, "UpstreamConnectionTermination"), (.upstreamOverflow, "UpstreamOverflow"),
-            (.noRouteFound, "NoRouteFound"), (.noHealthyUpstream, "NoHealthyUpstream"),
-            (.upstreamRequestTimeout, "UpstreamRequestTimeout"), (.streamIdleTimeout, "StreamIdleTimeout"),
-            (.downstreamConnectionTermination, "DownstreamConnectionTermination"),
-            (.upstreamRetryLimitExceeded, "UpstreamRetryLimitExceeded"), (.noClusterFound, "NoClusterFound"),
-            (.upstreamProtocolError, "UpstreamProtocolError"), (.downstreamProtocolError, "DownstreamProtocolError"),
-            (.directResponse, "DirectResponse"),
-        ]
-        let set = names.filter { contains($0.0) }.map(\.1)
-        return set.isEmpty ? "-" : set.joined(separator: ",")
+    public var longString: String { joined(long: true) }
+
+    private func joined(long: Bool) -> String {
+        guard !isEmpty else { return "-" }
+        var out = ""
+        for entry in Self.names where contains(entry.flag) {
+            if !out.isEmpty { out += "," }
+            out += long ? entry.long : entry.short
+        }
+        return out
     }
 
     /// The flags named by Envoy's short codes (unknown codes name nothing).
     public init(shortNames: [String]) {
         var flags: ResponseFlag = []
-        let codes: [String: ResponseFlag] = [
-            "LR": .localReset, "UR": .upstreamRemoteReset, "UF": .upstreamConnectionFailure,
-            "UC": .upstreamConnectionTermination, "UO": .upstreamOverflow, "NR": .noRouteFound, "UH": .noHealthyUpstream,
-            "UT": .upstreamRequestTimeout, "SI": .streamIdleTimeout, "DC": .downstreamConnectionTermination,
-            "URX": .upstreamRetryLimitExceeded, "NC": .noClusterFound, "UPE": .upstreamProtocolError,
-            "DPE": .downstreamProtocolError, "DR": .directResponse,
-        ]
-        for name in shortNames { if let flag = codes[name] { flags.insert(flag) } }
+        for entry in Self.names where shortNames.contains(entry.short) { flags.insert(entry.flag) }
         self = flags
     }
 }
