@@ -23,8 +23,9 @@ public struct Stats<S: StatName>: Sendable {
 
 extension StatsStore {
     /// A scope holding every stat of `S` (plus `extra` stats after them).
-    public func makeScope<S: StatName>(prefix: String, _ names: S.Type, extra: [(String, StatKind)] = []) -> StatScope {
-        makeScope(prefix: prefix, stats: S.allCases.map { ($0.name, $0.kind) } + extra)
+    public func makeScope<S: StatName>(prefix: String, _ names: S.Type, extra: [(String, StatKind)] = [],
+                                       listedOnceUsed: Bool = false) -> StatScope {
+        makeScope(prefix: prefix, stats: S.allCases.map { ($0.name, $0.kind) } + extra, listedOnceUsed: listedOnceUsed)
     }
 }
 

@@ -21,7 +21,7 @@ final class Worker: @unchecked Sendable {
     private var sessions: [ObjectIdentifier: AnyObject] = [:]
     private lazy var httpContext = HTTPWorkerContext(
         loop: loop, seed: UInt64(index) &* 0x2545_F491_4F6C_DD1D ^ loop.nowMilliseconds, accessLogs: accessLogs,
-        health: health
+        health: health, statsStore: store, thread: index
     ) { [unowned self] name in self.clusters[name] }
     private var draining = false
     private var onDrained: (@Sendable () -> Void)?
