@@ -48,7 +48,6 @@ public final class HTTP2ConnectionPool {
     private var nextTicket = 0
     private var draining = false
     private var idleTimer: Timer?
-    private var lastFailure: EventLoopError = .connectionRefused
     /// Runs once when a draining pool has nothing left.
     public var onDrained: ((HTTP2ConnectionPool) -> Void)?
 
@@ -191,10 +190,9 @@ public final class HTTP2ConnectionPool {
                 HostStats.add(self.hostStats.cxConnectFail)
                 self.stats.add(.upstreamCxDestroyRemote)
                 if error == .timedOut { self.stats.add(.upstreamCxConnectTimeout) }
-                self.lastFailure = error
-                self.remove(client)
-                // Nothing else can serve them: the waiters fail (Envoy's UF).
-                if !self.connections.contains(where: { $0.isConnecting || $0.canOpenStream }) {
+                // Nothing else can serve them: the waiters fail (Envoy's UF),
+                // before the slot goes (which would connect again for them).
+                if !self.connections.contains(where: { $0 !== client && ($0.isConnecting || $0.canOpenStream) }) {
                     let failed = self.waiters
                     self.waiters.removeAll()
                     for (_, requester) in failed {
@@ -202,6 +200,8 @@ public final class HTTP2ConnectionPool {
                         requester.pool(self, didFail: .connectFailure(error))
                     }
                 }
+                client.markClosed()
+                self.remove(client)
             }
             self.checkDrained()
         }

@@ -106,6 +106,11 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
         codec?.outputWritten()
     }
 
+    /// The connect failed: this connection will never serve.
+    func markClosed() {
+        closed = true
+    }
+
     func startDraining() {
         draining = true
         if activeStreams == 0 { close() }
