@@ -46,6 +46,7 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
         openedAt = pool.loop.nowMilliseconds
         idleSince = pool.loop.nowMilliseconds
         connection.delegate = self
+        connection.reportsWritesDrained = true
         codec = HTTP2ClientConnection(options: pool.options, pool: pool.loop.bufferPool, stats: pool.codecStats, callbacks: self)
         connection.startReading()
         // The client preface and SETTINGS go out at once.
@@ -157,6 +158,10 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
         noteOutputWritten()
         codec?.onUnderlyingConnectionBelowWriteBufferLowWatermark()
         flush()
+    }
+
+    public func connectionWritesDrained(_ connection: Connection) {
+        noteOutputWritten()
     }
 
     public func connectionDidClose(_ connection: Connection) {

@@ -20,6 +20,7 @@ enum HTTP2DrainState {
 extension HTTPConnectionManager: HTTPServerConnectionCallbacks {
     func startHTTP2(with input: [ByteSlice]) {
         codecKind = .http2
+        connection.reportsWritesDrained = true
         stats.add(.downstreamCxHttp2Total)
         stats.add(.downstreamCxHttp2Active)
         let options = HTTP2Options(
@@ -77,6 +78,10 @@ extension HTTPConnectionManager: HTTPServerConnectionCallbacks {
         for slice in h2Slices { write(slice) }
         h2Slices.removeAll(keepingCapacity: true)
         h2OutputUnwritten = true
+    }
+
+    public func connectionWritesDrained(_ connection: Connection) {
+        noteH2OutputWritten()
     }
 
     /// The codec counts frames framed and not yet written (its flood
