@@ -200,3 +200,36 @@ def test_http2_protocol_options_out_of_range_are_refused(tmp_path):
     out = (r.stdout + r.stderr).decode(errors="replace")
     assert r.returncode != 0
     assert "initial_stream_window_size" in out, out
+
+
+@pytest.mark.remora_only(reason="Envoy 1.40 sends its GOAWAY only with a response encoded after the drain "
+                                "decision; Remora tells every HTTP/2 connection at once")
+def test_drain_sends_goaway_and_lets_the_stream_in_flight_finish(proxy, http_upstreams):
+    """/drain_listeners?graceful: an HTTP/2 connection gets the graceful
+    GOAWAY (NO_ERROR, last stream 2^31-1) at once; the request in flight
+    completes; after drain_timeout the final GOAWAY names the last stream
+    processed and the connection closes."""
+    import struct
+    from h2_support import H2Client
+    up = http_upstreams(lambda req: Reply(body=b"slow", delay=0.6 if req.path == "/slow" else 0.0))
+    admin, port = free_port(), free_port()
+    cfg = H.http_config(admin, port, [route({"prefix": "/"}, "backend")], [H.http_cluster("backend", [up.address])],
+                        codec_type="AUTO", drain_timeout="0.5s")
+    p = proxy(cfg, drain_time_s=1)
+    client = H2Client(port)
+    try:
+        first = client.request("/")
+        client.pump(5, until=lambda ev: client.stream_ended(first))
+        assert client.status(first) == "200"
+        slow = client.request("/slow")
+        status, _ = p.admin("POST", "/drain_listeners?graceful")
+        assert status == 200
+        frames = client.raw_frames(8)
+        goaways = [struct.unpack(">II", f[3][:8]) for f in frames if f[0] == 7]
+        assert goaways and goaways[0] == (0x7FFFFFFF, 0), frames
+        assert goaways[-1] == (slow, 0), goaways
+        assert any(f[0] == 1 and f[2] == slow for f in frames), frames
+        assert any(f[2] == slow and f[1] & 1 for f in frames), frames  # END_STREAM
+        assert client.closed
+    finally:
+        client.close()
