@@ -233,3 +233,38 @@ def test_drain_sends_goaway_and_lets_the_stream_in_flight_finish(proxy, http_ups
         assert client.closed
     finally:
         client.close()
+
+
+def test_rapid_reset_closes_the_connection_as_envoy_does(proxy, http_upstreams):
+    """CVE-2023-44487: streams reset by the client right after their HEADERS.
+    Past 250 premature resets (fewer than 500 streams closed) the connection
+    is closed and downstream_rq_too_many_premature_resets counts it; the
+    proxy keeps serving others."""
+    import struct
+    from h2_support import H2Client
+    up = http_upstreams(lambda req: Reply(body=b"x", delay=0.5))
+    admin, port = free_port(), free_port()
+    cfg = H.http_config(admin, port, [route({"prefix": "/"}, "backend")], [H.http_cluster("backend", [up.address])],
+                        codec_type="AUTO")
+    p = proxy(cfg)
+    client = H2Client(port)
+    try:
+        payload = b""
+        for i in range(300):
+            sid = 1 + 2 * i
+            client.conn.send_headers(sid, [(":method", "GET"), (":scheme", "http"), (":authority", "a"),
+                                           (":path", f"/r{i}")], end_stream=True)
+            client.conn.reset_stream(sid, error_code=8)
+            payload += client.conn.data_to_send()
+        try:
+            client.sock.sendall(payload)
+        except OSError:
+            pass
+        client.raw_frames(5)
+        assert client.closed
+    finally:
+        client.close()
+    stats = p.wait_for_stats({"http.ingress_http.downstream_rq_too_many_premature_resets": 1})
+    assert stats["http.ingress_http.downstream_rq_too_many_premature_resets"] == 1
+    r = curl(["--http2-prior-knowledge", f"http://127.0.0.1:{port}/"])
+    assert r.stdout == b"x"

@@ -12,6 +12,12 @@ extension ActiveStream: HTTPRequestDecoder {
 
     /// The peer reset the stream, or the connection went with it.
     func onResetStream(_ reason: HTTPStreamResetReason) {
+        // A peer reset within a second of the stream's start, before its
+        // response ended, is premature (Envoy's rapid-reset rule, CVE-2023-44487).
+        if reason == .remoteReset && !isFinished
+            && manager.loop.nowMilliseconds - streamInfo.startMilliseconds < HTTPConnectionManager.prematureResetLifetimeMilliseconds {
+            manager.h2PrematureResets += 1
+        }
         switch reason {
         case .connectionTermination: downstreamReset(flag: .downstreamConnectionTermination)
         case .protocolError: downstreamReset(flag: .downstreamProtocolError)

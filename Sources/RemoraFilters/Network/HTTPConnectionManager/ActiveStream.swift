@@ -42,6 +42,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     private var responseHeadOnly = false
     private var responseUntilClose = false
     private var finished = false
+    var isFinished: Bool { finished }
     private var idleTimer: Timer?
     private var requestTimer: Timer?
     private var lastActivity: UInt64
