@@ -151,7 +151,7 @@ def start_proxy(children: Children, kind: str, binary: str, tag: str, workdir: P
 
 def h2load(port: int, args, seconds: float | None = None, requests: int | None = None) -> dict:
     argv = ["h2load", "-c", str(args.clients), "-m", str(args.streams), "-t", "1"]
-    argv += ["-D", str(seconds)] if seconds else ["-n", str(requests)]
+    argv += ["-D", str(max(1, round(seconds)))] if seconds else ["-n", str(requests)]
     argv.append(f"http://127.0.0.1:{port}/")
     r = subprocess.run(argv, capture_output=True, text=True, timeout=(seconds or 60) + 60)
     out = r.stdout
