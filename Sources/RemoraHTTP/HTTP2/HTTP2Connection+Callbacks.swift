@@ -236,10 +236,11 @@ extension HTTP2Connection {
             }
             stream.receivedFinalHeaders = true
             let head = takeReceived(stream)
+            // The head moves to the decoder (it edits it in place, no copy).
             if let d = stream.requestDecoder {
-                d.decodeHeaders(head, endStream: endStream)
+                d.decodeHeaders(consume head, endStream: endStream)
             } else {
-                stream.responseDecoder?.decodeHeaders(head, endStream: endStream)
+                stream.responseDecoder?.decodeHeaders(consume head, endStream: endStream)
             }
             return 0
         }

@@ -129,7 +129,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
 
     /// The HTTP/2 head arrived: its fields become the request, then the
     /// stream starts as an HTTP/1 one does.
-    func beginHTTP2Request(_ head: HTTPHeaders, endStream: Bool) {
+    func beginHTTP2Request(_ head: consuming HTTPHeaders, endStream: Bool) {
         isHeadRequest = Self.fillFromPseudoHeaders(&request, head)
         requestHead = HeadFacts(bodyless: endStream, version: .http2,
                                 expectsContinue: request.headers.firstString(name: "expect")?.lowercased() == "100-continue",
