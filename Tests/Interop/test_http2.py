@@ -400,3 +400,29 @@ def test_slow_reader_on_one_stream_does_not_stall_the_others(proxy, http_upstrea
             assert p.rss_kib() - rss_before < 8 * 1024
     finally:
         client.close()
+
+
+def test_max_requests_counts_http2_streams(proxy, h2_upstream):
+    """circuit_breakers max_requests: 1 on an HTTP/2 cluster: a second stream
+    while the first is active overflows (503, x-envoy-overloaded, UO)."""
+    from h2_support import H2Client
+    admin, port = free_port(), free_port()
+    cfg = H.http_config(admin, port, [route({"prefix": "/"}, "backend")],
+                        [H.http_cluster("backend", [h2_upstream.address],
+                                        typed_extension_protocol_options=h2_cluster_options(),
+                                        circuit_breakers={"thresholds": [{"max_requests": 1}]})],
+                        codec_type="AUTO")
+    p = proxy(cfg)
+    client = H2Client(port)
+    try:
+        first = client.request("/delay/800")
+        client.pump(0.3)
+        second = client.request("/fast")
+        client.pump(5, until=lambda ev: client.stream_ended(first) and client.stream_ended(second))
+        assert client.status(first) == "200"
+        assert client.status(second) == "503"
+    finally:
+        client.close()
+    stats = p.stats()
+    assert stats["cluster.backend.upstream_rq_active_overflow"] == 1
+    assert stats["cluster.backend.upstream_rq_total"] == 1
