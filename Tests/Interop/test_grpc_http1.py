@@ -451,3 +451,59 @@ def test_reset_after_grpc_response_started(proxy, http_upstreams, admin_port):
         c.wait_closed(3)
     p.wait_for_stats({"http.ingress_http.rq_reset_after_downstream_response_started": 1})
     assert host_counters(p) == {"rq_success": 0, "rq_error": 1}
+
+
+# -- x-envoy-retry-grpc-on (internal requests only) -----------------------------
+
+@pytest.fixture(scope="module")
+def internal(tmp_path_factory):
+    """A proxy for which loopback clients are internal (use_remote_address
+    and internal_address_config 127.0.0.0/8): Envoy's control headers from
+    them are honoured."""
+    up = HttpUpstream(responder, name="backend")
+    port = free_port()
+    rc = H.route_config([H.vhost("main", ["*"], routes())], validate_clusters=False)
+    cfg = H.http_config(free_port(), port, rc, clusters(up), use_remote_address=True,
+                        internal_address_config={"cidr_ranges": [{"address_prefix": "127.0.0.0", "prefix_len": 8}]})
+    p = ProxyProcess(tmp_path_factory.mktemp("grpc_http1_internal"), "proxy")
+    try:
+        p.start(cfg)
+        yield p, port, up
+    finally:
+        p.kill()
+        up.stop()
+
+
+@pytest.mark.parametrize("path,headers,attempts", [
+    # No retry_policy on the route: Envoy's defaults (one retry).
+    ("/ok/grpc-on", [("x-envoy-retry-grpc-on", "unavailable")], 2),
+    ("/ok/grpc-on-unknown", [("x-envoy-retry-grpc-on", "cancelled,bogus")], 1),
+    ("/ok/max", [("x-envoy-retry-grpc-on", "unavailable"), ("x-envoy-max-retries", "3")], 4),
+    # x-envoy-retry-on takes HTTP conditions only.
+    ("/ok/retry-on", [("x-envoy-retry-on", "unavailable")], 1),
+    ("/ok/retry-on-5xx", [("x-envoy-retry-on", "5xx"), ("x-http-status", "503")], 2),
+    # Added to the route's conditions, with the route's num_retries.
+    ("/retry/merged", [("x-envoy-retry-grpc-on", "internal")], 3),
+])
+def test_retry_grpc_on_header_from_internal_clients(internal, request, path, headers, attempts):
+    p, port, up = internal
+    request.node._interop_proxies = [p]
+    status = "13" if path == "/retry/merged" else "14"
+    r, _, _ = call(port, path, GRPC + [("x-grpc-status", status)] + headers)
+    seen = upstream_saw(up, path)
+    assert len(seen) == attempts
+    for s in seen:
+        # The router consumes the retry headers; the request is marked internal.
+        names = [n for n, _ in s.headers]
+        assert not {"x-envoy-retry-grpc-on", "x-envoy-retry-on", "x-envoy-max-retries"} & set(names)
+        assert s.header("x-envoy-internal") == "true"
+    assert names == ["host", "content-type", "x-grpc-status"] + [n for n, _ in headers if n == "x-http-status"] + \
+        ["content-length", "x-forwarded-for", "x-forwarded-proto", "x-envoy-internal", "x-request-id",
+         "x-envoy-expected-rq-timeout-ms"]
+
+
+def test_retry_grpc_on_header_from_external_clients_is_dropped(env):
+    p, port, up = env
+    call(port, "/ok/external", GRPC + [("x-grpc-status", "14"), ("x-envoy-retry-grpc-on", "unavailable")])
+    [seen] = upstream_saw(up, "/ok/external")
+    assert seen.header("x-envoy-retry-grpc-on") is None and seen.header("x-envoy-internal") is None

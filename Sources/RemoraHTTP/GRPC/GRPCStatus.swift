@@ -83,8 +83,8 @@ public struct GRPCStatus: RawRepresentable, Hashable, Sendable, CustomStringConv
 /// `absl::SimpleAtoi` for base-10 integers: ASCII whitespace around the
 /// number is ignored, one sign is allowed, at least one digit, nothing else;
 /// nil on overflow of 64 bits.
-enum SimpleDecimal {
-    static func parse(_ bytes: UnsafeRawBufferPointer) -> (negative: Bool, magnitude: UInt64)? {
+public enum SimpleDecimal {
+    public static func parse(_ bytes: UnsafeRawBufferPointer) -> (negative: Bool, magnitude: UInt64)? {
         var start = 0
         var end = bytes.count
         while start < end, isSpace(bytes[start]) { start += 1 }

@@ -54,6 +54,8 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     /// The host's `rq_success`/`rq_error` waits for the gRPC response's trailers.
     private var grpcSuccessDeferred = false
     private var timeouts = UpstreamTimeout(global: 0, perTry: 0, rewritesGRPCTimeout: false)
+    /// The route's retry policy with the request's retry headers merged in.
+    private var retryPolicy: RetryPolicy?
 
     init(config: RouterFilterConfig, routeTable: RouteTable, context: HTTPWorkerContext,
          httpStats: Stats<HTTPStat>, downstreamTrailers: Bool) {
@@ -129,8 +131,10 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             // Edited in place, as Envoy's router edits the downstream headers;
             // the attempts share the result.
             prepareUpstreamRequest(&request, matched: matched, forward: forward, endStream: endStream)
+            // After the route's header mutations, as Envoy's `createRetryState` runs.
+            retryPolicy = RetryPolicy.effective(route: forward.retryPolicy, requestHeaders: &request.headers)
             upstreamMessage = request
-            retriesLeft = Int(forward.retryPolicy?.numRetries ?? 0)
+            retriesLeft = Int(retryPolicy?.numRetries ?? 0)
             requestEnded = endStream
             if endStream { startGlobalTimer() }
             if !forward.mirrorPolicies.isEmpty { startMirrors(forward.mirrorPolicies, request: request) }
@@ -247,7 +251,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     }
 
     private func startAttempt(on cluster: WorkerCluster, message upstreamMessage: inout HTTPRequestMessage) {
-        let previous = forward?.retryPolicy?.hostPredicates.contains(.previousHosts) == true ? lastHost : nil
+        let previous = retryPolicy?.hostPredicates.contains(.previousHosts) == true ? lastHost : nil
         guard let host = chooseHost(cluster, avoiding: previous, headers: upstreamMessage.headers) else {
             cluster.stats.add(.upstreamCxNoneHealthy)
             sendLocalReplyOnce(LocalReply(status: 503, body: "no healthy upstream", flag: .noHealthyUpstream,
@@ -308,7 +312,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
                             headers: HTTPHeaders) -> SocketAddress? {
         let selection = hostSelectionContext(cluster, headers: headers)
         guard let previous else { return cluster.chooseHost(context: selection) }
-        let maxTries = max(1, Int(forward?.retryPolicy?.hostSelectionRetryMaxAttempts ?? 1)) + 1
+        let maxTries = max(1, Int(retryPolicy?.hostSelectionRetryMaxAttempts ?? 1)) + 1
         var host = cluster.chooseHost(context: selection)
         var tries = 1
         while let h = host, h == previous, tries < maxTries {
@@ -449,7 +453,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             scheduleRetry()
             return
         }
-        if retriable && forward?.retryPolicy != nil && retriesLeft == 0 {
+        if retriable && retryPolicy != nil && retriesLeft == 0 {
             stats?.add(.upstreamRqRetryLimitExceeded)
         }
         releaseRetryResource()
@@ -511,10 +515,10 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
 
     // MARK: - Retries
 
-    private var retryOn: RetryOn { forward?.retryPolicy?.retryOn ?? [] }
+    private var retryOn: RetryOn { retryPolicy?.retryOn ?? [] }
 
     private func canRetry() -> Bool {
-        guard retriesLeft > 0, !bodyCopyOverflowed, let cluster, forward?.retryPolicy != nil else { return false }
+        guard retriesLeft > 0, !bodyCopyOverflowed, let cluster, retryPolicy != nil else { return false }
         if !holdsRetryResource {
             guard cluster.resources.tryAcquire(.retries) else {
                 cluster.stats.add(.upstreamRqRetryOverflow)
@@ -550,7 +554,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     }
 
     private func isRetriable(status: Int, headers: HTTPHeaders) -> Bool {
-        guard let policy = forward?.retryPolicy else { return false }
+        guard let policy = retryPolicy else { return false }
         let on = policy.retryOn
         if on.retriesGRPC(headers) { return true }
         if on.contains(.fiveXX) && status >= 500 { return true }
@@ -562,7 +566,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
 
     /// Waits Envoy's jittered exponential back-off, then tries again.
     private func scheduleRetry() {
-        guard let policy = forward?.retryPolicy else { return }
+        guard let policy = retryPolicy else { return }
         retriesLeft -= 1
         cluster?.stats.add(.upstreamRqRetry)
         let exponent = min(attempts - 1, 20)
