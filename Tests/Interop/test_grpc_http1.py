@@ -77,7 +77,7 @@ def routes(up_cluster="backend"):
                                             "retry_back_off": {"base_interval": "0.001s"}}}),
         route({"prefix": "/direct/"},
               direct_response={"status": 503, "body": {"inline_string": "caf\u00e9 100% \"down\"\n\tx"}}),
-        route({"prefix": "/direct200/"}, direct_response={"status": 200, "body": {"inline_string": "hello\n"}}),
+        route({"prefix": "/direct200/"}, direct_response={"status": 200, "body": {"inline_string": "hello"}}),
         route({"prefix": "/direct204/"}, direct_response={"status": 204}),
         route({"prefix": "/redirect/"}, redirect={"path_redirect": "/x"}),
         route({"prefix": "/ok"}, up_cluster),
@@ -149,7 +149,7 @@ def assert_grpc_reply(r, grpc_status, message=None, first=(), close=False):
     ("/full", 14, CONNECT_ERROR + "overflow", ("x-envoy-overloaded",)),
     ("/dead", 14, CONNECT_ERROR + "remote connection failure", ()),
     ("/direct/", 14, "caf%C3%A9 100%25 \"down\"%0A%09x", ()),   # percent-encoded as Envoy does
-    ("/direct200/", 2, "hello", ()),                       # 200 -> UNKNOWN; one trailing newline dropped
+    ("/direct200/", 2, "hello", ()),                       # 200 -> UNKNOWN
     ("/direct204/", 2, None, ()),
     ("/redirect/", 2, None, ("location",)),
 ], ids=["no_route", "no_healthy_upstream", "cluster_not_found", "overflow", "connect_failure",
@@ -161,6 +161,32 @@ def test_local_reply_is_trailers_only_grpc(env, path, grpc_status, message, firs
     assert open_
     if first == ("location",):
         assert r.header("location") == "http://example.com/x"
+
+
+def test_head_request_reply_has_no_message(env):
+    """HEAD: the gRPC reply keeps its status but drops grpc-message, and
+    Envoy's HTTP/1 encoder frames a headers-only answer to HEAD as chunked."""
+    p, port, up = env
+    r, _, open_ = call(port, "/empty", method="HEAD")
+    assert (r.status, r.header("grpc-status"), r.header("grpc-message")) == (200, "14", None)
+    assert r.headers.lower_names() == ["content-type", "grpc-status", "date", "server", "transfer-encoding"]
+    assert r.header("transfer-encoding") == "chunked"
+    assert open_
+
+
+@pytest.mark.parametrize("method,path,status,framing", [
+    ("HEAD", "/nothing-here", 404, [("transfer-encoding", "chunked")]),
+    ("HEAD", "/direct200/", 200, [("content-length", "5"), ("content-type", "text/plain")]),
+    ("GET", "/direct204/", 204, []),
+])
+def test_bodyless_local_reply_framing(env, method, path, status, framing):
+    """Not gRPC: local replies without a body are framed as Envoy's HTTP/1
+    encoder frames them (no length for 204, chunked for HEAD)."""
+    p, port, up = env
+    r, _, open_ = call(port, path, headers=[], method=method)
+    assert r.status == status
+    assert [(n.lower(), v) for n, v in r.headers if n.lower() not in ("date", "server")] == framing
+    assert r.body == b"" and open_
 
 
 def test_upstream_reset_and_timeout_replies(env):

@@ -527,7 +527,17 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         headers.add(name: "date", value: manager.context.date.current())
         headers.add(name: "server", value: manager.config.serverName)
         if manager.closeAfterResponse { headers.add(name: "connection", value: "close") }
-        if body.isEmpty { headers.add(name: "content-length", value: "0") }
+        if body.isEmpty {
+            // Envoy's HTTP/1 encoder, for a response that ends with its headers:
+            // no length for 1xx/204/304, `transfer-encoding: chunked` (and no
+            // body) for HEAD, `content-length: 0` otherwise (checked against Envoy 1.40).
+            if status == 204 || status == 304 || status < 200 {
+            } else if isHeadRequest {
+                headers.add(name: "transfer-encoding", value: "chunked")
+            } else {
+                headers.add(name: "content-length", value: "0")
+            }
+        }
         let version: HTTPVersion = requestHead?.version == .http1_0 ? .http1_0 : .http1_1
         if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
         manager.write(manager.context.encoder.encodeResponseHead(status: status, version: version, headers: headers))
