@@ -156,3 +156,37 @@ import RemoraHTTP
         #expect(retries("cancelled, unavailable", "14"))
     }
 }
+
+@Suite struct RetryHeadersTests {
+    func effective(_ route: RetryPolicy?, _ fields: [(String, String)]) -> (RetryPolicy?, HTTPHeaders) {
+        var h = HTTPHeaders([("content-type", "application/grpc")] + fields)
+        let policy = RetryPolicy.effective(route: route, requestHeaders: &h)
+        return (policy, h)
+    }
+
+    @Test func headersAskForRetriesWithEnvoysDefaults() {
+        let (policy, rest) = effective(nil, [("x-envoy-retry-grpc-on", "unavailable, bogus"), ("x-envoy-retry-on", "unavailable")])
+        #expect(policy?.retryOn == [.grpcUnavailable])
+        #expect(policy?.numRetries == 1)
+        #expect(policy?.backOffBaseMilliseconds == 25 && policy?.backOffMaxMilliseconds == 250)
+        #expect(rest.map { $0.nameString } == ["content-type"])
+    }
+
+    @Test func mergedIntoTheRoutesPolicy() {
+        var route = RetryPolicy.unconfigured
+        route.retryOn = [.fiveXX]
+        route.numRetries = 2
+        let (policy, _) = effective(route, [("x-envoy-retry-grpc-on", "cancelled"), ("x-envoy-retry-on", "reset,cancelled")])
+        #expect(policy?.retryOn == [.fiveXX, .reset, .grpcCancelled])
+        #expect(policy?.numRetries == 2)
+        #expect(effective(route, [("x-envoy-max-retries", "5")]).0?.numRetries == 5)
+        #expect(effective(route, [("x-envoy-max-retries", "x")]).0?.numRetries == 2)
+    }
+
+    @Test func maxRetriesAloneNeedsSomeCondition() {
+        let (policy, rest) = effective(nil, [("x-envoy-max-retries", "3")])
+        #expect(policy == nil)
+        #expect(!rest.contains(name: "x-envoy-max-retries"))
+        #expect(effective(nil, []).0 == nil)
+    }
+}
