@@ -93,18 +93,24 @@ def clusters(up):
     ]
 
 
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory):
+def serve(tmp_path_factory, name, **hcm_extra):
+    """A proxy in front of a ``responder`` upstream with every route of
+    ``routes()``; yields (proxy, port, upstream) and stops both after."""
     up = HttpUpstream(responder, name="backend")
     port = free_port()
     rc = H.route_config([H.vhost("main", ["*"], routes())], validate_clusters=False)
-    p = ProxyProcess(tmp_path_factory.mktemp("grpc_http1"), "proxy")
+    p = ProxyProcess(tmp_path_factory.mktemp(name), "proxy")
     try:
-        p.start(H.http_config(free_port(), port, rc, clusters(up)))
+        p.start(H.http_config(free_port(), port, rc, clusters(up), **hcm_extra))
         yield p, port, up
     finally:
         p.kill()
         up.stop()
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    yield from serve(tmp_path_factory, "grpc_http1")
 
 
 @pytest.fixture
@@ -486,18 +492,8 @@ def internal(tmp_path_factory):
     """A proxy for which loopback clients are internal (use_remote_address
     and internal_address_config 127.0.0.0/8): Envoy's control headers from
     them are honoured."""
-    up = HttpUpstream(responder, name="backend")
-    port = free_port()
-    rc = H.route_config([H.vhost("main", ["*"], routes())], validate_clusters=False)
-    cfg = H.http_config(free_port(), port, rc, clusters(up), use_remote_address=True,
-                        internal_address_config={"cidr_ranges": [{"address_prefix": "127.0.0.0", "prefix_len": 8}]})
-    p = ProxyProcess(tmp_path_factory.mktemp("grpc_http1_internal"), "proxy")
-    try:
-        p.start(cfg)
-        yield p, port, up
-    finally:
-        p.kill()
-        up.stop()
+    yield from serve(tmp_path_factory, "grpc_http1_internal", use_remote_address=True,
+                     internal_address_config={"cidr_ranges": [{"address_prefix": "127.0.0.0", "prefix_len": 8}]})
 
 
 @pytest.mark.parametrize("path,headers,attempts", [

@@ -84,26 +84,17 @@ extension RouteCompiler {
             let msd = config.maxStreamDuration
             try SupportedFields.require(msd, only: ["max_stream_duration", "grpc_timeout_header_max", "grpc_timeout_header_offset"], at: mp)
             grpcTimeouts.usesStreamDuration = true
-            if msd.hasMaxStreamDuration {
-                maxStream = try ConfigCompiler.milliseconds(msd.maxStreamDuration, at: FieldPath.join(mp, "max_stream_duration"))
-            }
-            if msd.hasGrpcTimeoutHeaderMax {
-                grpcTimeouts.headerMaxMilliseconds = try ConfigCompiler.milliseconds(
-                    msd.grpcTimeoutHeaderMax, at: FieldPath.join(mp, "grpc_timeout_header_max"))
-            }
-            if msd.hasGrpcTimeoutHeaderOffset {
-                grpcTimeouts.headerOffsetMilliseconds = try ConfigCompiler.milliseconds(
-                    msd.grpcTimeoutHeaderOffset, at: FieldPath.join(mp, "grpc_timeout_header_offset"))
-            }
+            maxStream = try ConfigCompiler.milliseconds(
+                msd.maxStreamDuration, ifSet: msd.hasMaxStreamDuration, at: FieldPath.join(mp, "max_stream_duration"))
+            grpcTimeouts.headerMaxMilliseconds = try ConfigCompiler.milliseconds(
+                msd.grpcTimeoutHeaderMax, ifSet: msd.hasGrpcTimeoutHeaderMax, at: FieldPath.join(mp, "grpc_timeout_header_max"))
+            grpcTimeouts.headerOffsetMilliseconds = try ConfigCompiler.milliseconds(
+                msd.grpcTimeoutHeaderOffset, ifSet: msd.hasGrpcTimeoutHeaderOffset, at: FieldPath.join(mp, "grpc_timeout_header_offset"))
         }
-        if config.hasMaxGrpcTimeout {
-            grpcTimeouts.maxGrpcTimeoutMilliseconds = try ConfigCompiler.milliseconds(
-                config.maxGrpcTimeout, at: FieldPath.join(path, "max_grpc_timeout"))
-        }
-        if config.hasGrpcTimeoutOffset {
-            grpcTimeouts.offsetMilliseconds = try ConfigCompiler.milliseconds(
-                config.grpcTimeoutOffset, at: FieldPath.join(path, "grpc_timeout_offset"))
-        }
+        grpcTimeouts.maxGrpcTimeoutMilliseconds = try ConfigCompiler.milliseconds(
+            config.maxGrpcTimeout, ifSet: config.hasMaxGrpcTimeout, at: FieldPath.join(path, "max_grpc_timeout"))
+        grpcTimeouts.offsetMilliseconds = try ConfigCompiler.milliseconds(
+            config.grpcTimeoutOffset, ifSet: config.hasGrpcTimeoutOffset, at: FieldPath.join(path, "grpc_timeout_offset"))
 
         let retry = config.hasRetryPolicy
             ? try compileRetryPolicy(config.retryPolicy, at: FieldPath.join(path, "retry_policy")) : context.vhostRetryPolicy
