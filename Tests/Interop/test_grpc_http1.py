@@ -529,3 +529,35 @@ def test_retry_grpc_on_header_from_external_clients_is_dropped(env):
     call(port, "/ok/external", GRPC + [("x-grpc-status", "14"), ("x-envoy-retry-grpc-on", "unavailable")])
     [seen] = upstream_saw(up, "/ok/external")
     assert seen.header("x-envoy-retry-grpc-on") is None and seen.header("x-envoy-internal") is None
+
+
+def test_access_log_and_downstream_codes(proxy, http_upstreams, admin_port, tmp_path):
+    """A gRPC local reply is a 200 for the access log and the connection
+    manager's stats; the response flag and details are those of the HTTP
+    reply it replaced."""
+    import signal
+    up = http_upstreams(responder)
+    port = free_port()
+    log = tmp_path / "access.log"
+    fmt = "%REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS%\n"
+    al = [{"name": "envoy.access_loggers.file", "typed_config": {
+        "@type": "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
+        "path": str(log), "log_format": {"text_format_source": {"inline_string": fmt}}}}]
+    rs = [route({"prefix": "/empty"}, "empty"),
+          route({"prefix": "/msd"}, "backend", route_extra={"max_stream_duration": {"max_stream_duration": "0.2s"}}),
+          route({"prefix": "/slow"}, "backend", route_extra={"timeout": "0.2s"})]
+    p = proxy(H.http_config(admin_port, port, rs, [H.http_cluster("backend", [up.address]), H.http_cluster("empty", [])],
+                            access_log=al))
+    for path in ["/nothing", "/empty", "/msd", "/slow"]:
+        r, _, _ = call(port, path, GRPC + [("x-delay", "1")])
+        assert (r.status, r.header("content-type")) == (200, "application/grpc")
+    p.wait_for_stats({"http.ingress_http.downstream_rq_2xx": 4, "http.ingress_http.downstream_rq_5xx": 0,
+                      "http.ingress_http.downstream_rq_4xx": 0})
+    p.signal(signal.SIGTERM)
+    p.wait_exit(10)
+    assert log.read_text().splitlines() == [
+        "/nothing 200 NR route_not_found",
+        "/empty 200 UH no_healthy_upstream",
+        "/msd 200 - max_duration_timeout",
+        "/slow 200 UT response_timeout",
+    ]

@@ -600,7 +600,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         context.recycle(backoffTimer); backoffTimer = nil
         releaseRetryResource()
         sendLocalReplyOnce(LocalReply(status: 504, body: "upstream request timeout", flag: .upstreamRequestTimeout,
-                                      details: "upstream_response_timeout"))
+                                      details: "response_timeout"))
     }
 
     private func startPerTryTimer() {
