@@ -78,15 +78,21 @@ extension ActiveStream: HTTPRequestDecoder {
     /// A local reply on HTTP/2: Envoy's headers, then the body in one DATA frame.
     func sendHTTP2LocalReply(_ reply: LocalReply, extraHeaders: HTTPHeaders?, bodyBytes: [UInt8]?) {
         responseStarted = true
-        streamInfo.responseCode = reply.status
+        // A gRPC request gets a trailers-only reply: one HEADERS frame with END_STREAM.
+        let status = isGRPCRequest ? GRPCLocalReply.httpStatus : reply.status
+        streamInfo.responseCode = status
         let manager = self.manager
         var headers = HTTPHeaders()
-        headers.add(name: ":status", value: Self.statusText(reply.status))
+        headers.add(name: ":status", value: Self.statusText(status))
         if let extraHeaders {
             for i in 0..<extraHeaders.count { headers.add(name: extraHeaders.name(at: i), value: extraHeaders.value(at: i)) }
         }
         for (name, value) in reply.headers { headers.add(name: name, value: value) }
-        let body = bodyBytes ?? Array(reply.body.utf8)
+        var body = bodyBytes ?? Array(reply.body.utf8)
+        if isGRPCRequest {
+            GRPCLocalReply.rewrite(&headers, httpStatus: reply.status, grpcStatus: reply.grpcStatus, body: body, isHeadRequest: isHeadRequest)
+            body = []
+        }
         if !body.isEmpty {
             headers.add(name: "content-length", value: String(body.count))
             headers.add(name: "content-type", value: "text/plain")
@@ -100,7 +106,7 @@ extension ActiveStream: HTTPRequestDecoder {
             streamInfo.bytesSent += UInt64(body.count)
             h2Encoder?.encodeData(ByteSlice(copying: body), endStream: true)
         }
-        manager.stats.countDownstreamResponse(status: reply.status)
+        manager.stats.countDownstreamResponse(status: status)
         finish()
         manager.h2Flush()
     }

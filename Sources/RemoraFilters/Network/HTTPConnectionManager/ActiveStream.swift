@@ -58,6 +58,10 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     /// How many sources say the downstream can take no more response bytes
     /// (the connection's write buffer; on HTTP/2 also the stream's queue).
     private var downstreamFullCount = 0
+    /// Envoy's `is_grpc_request_`, fixed when the head arrives: local replies are gRPC replies.
+    private(set) var isGRPCRequest = false
+    /// `max_stream_duration` (the connection manager's or the route's); see `ActiveStream+StreamDuration`.
+    var durationTimer: Timer?
 
     init(manager: HTTPConnectionManager, head: consuming HTTP1RequestHead) {
         self.manager = manager
@@ -166,6 +170,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     // MARK: - Start
 
     func start() {
+        isGRPCRequest = GRPCRequest.isGRPC(request.headers)
         let stats = manager.stats
         stats.add(.downstreamRqTotal)
         stats.add(h2Encoder == nil ? .downstreamRqHttp1Total : .downstreamRqHttp2Total)
@@ -508,7 +513,13 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         var headers = extraHeaders ?? HTTPHeaders()
         for (name, value) in reply.headers { headers.add(name: name, value: value) }
         if manager.context.health.isFailed { manager.closeAfterResponse = true }
-        let body = bodyBytes ?? Array(reply.body.utf8)
+        var body = bodyBytes ?? Array(reply.body.utf8)
+        var status = reply.status
+        if isGRPCRequest {
+            GRPCLocalReply.rewrite(&headers, httpStatus: status, grpcStatus: reply.grpcStatus, body: body, isHeadRequest: isHeadRequest)
+            (status, body) = (GRPCLocalReply.httpStatus, [])
+            streamInfo.responseCode = status
+        }
         if !body.isEmpty {
             headers.add(name: "content-length", value: String(body.count))
             headers.add(name: "content-type", value: "text/plain")
@@ -516,15 +527,25 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         headers.add(name: "date", value: manager.context.date.current())
         headers.add(name: "server", value: manager.config.serverName)
         if manager.closeAfterResponse { headers.add(name: "connection", value: "close") }
-        if body.isEmpty { headers.add(name: "content-length", value: "0") }
+        if body.isEmpty {
+            // Envoy's HTTP/1 encoder, for a response that ends with its headers:
+            // no length for 1xx/204/304, `transfer-encoding: chunked` (and no
+            // body) for HEAD, `content-length: 0` otherwise (checked against Envoy 1.40).
+            if status == 204 || status == 304 || status < 200 {
+            } else if isHeadRequest {
+                headers.add(name: "transfer-encoding", value: "chunked")
+            } else {
+                headers.add(name: "content-length", value: "0")
+            }
+        }
         let version: HTTPVersion = requestHead?.version == .http1_0 ? .http1_0 : .http1_1
         if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
-        manager.write(manager.context.encoder.encodeResponseHead(status: reply.status, version: version, headers: headers))
+        manager.write(manager.context.encoder.encodeResponseHead(status: status, version: version, headers: headers))
         if !body.isEmpty && !isHeadRequest {
             streamInfo.bytesSent += UInt64(body.count)
             manager.write(ByteSlice(copying: body))
         }
-        manager.stats.countDownstreamResponse(status: reply.status)
+        manager.stats.countDownstreamResponse(status: status)
         finish()
     }
 
@@ -589,6 +610,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     // MARK: - Timeouts
 
     private func armTimers() {
+        armStreamDuration()
         streamIdleTimeout = manager.config.streamIdleTimeoutMilliseconds
         if streamIdleTimeout > 0 {
             let timer = manager.context.timer()
@@ -667,6 +689,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         idleTimer = nil
         manager.context.recycle(requestTimer)
         requestTimer = nil
+        manager.context.recycle(durationTimer)
+        durationTimer = nil
         let stats = manager.stats
         stats.add(.downstreamRqActive, -1)
         stats.add(.downstreamRqCompleted)
