@@ -426,3 +426,27 @@ def test_max_requests_counts_http2_streams(proxy, h2_upstream):
     stats = p.stats()
     assert stats["cluster.backend.upstream_rq_active_overflow"] == 1
     assert stats["cluster.backend.upstream_rq_total"] == 1
+
+
+def test_upstream_keepalive_timeout_closes_a_silent_connection(proxy, upstreams):
+    """Cluster connection_keepalive: an upstream that accepts and then never
+    answers (no SETTINGS, no PING ACK) is closed after interval + timeout;
+    the stream on it fails with 503 and http2.keepalive_timeout counts."""
+    def silent(conn, server):
+        try:
+            while conn.recv(65536):
+                pass
+        except OSError:
+            pass
+
+    up = upstreams(silent)
+    admin, port = free_port(), free_port()
+    options = h2_cluster_options(connection_keepalive={"interval": "0.3s", "timeout": "0.3s"})
+    cfg = H.http_config(admin, port, [route({"prefix": "/"}, "backend", route_extra={"timeout": "10s"})],
+                        [H.http_cluster("backend", [up.address], typed_extension_protocol_options=options)],
+                        codec_type="AUTO")
+    p = proxy(cfg)
+    r = curl(["-v", "--http2-prior-knowledge", f"http://127.0.0.1:{port}/"])
+    assert status_line(r.stderr) == "HTTP/2 503", r.stderr
+    stats = p.wait_for_stats({"cluster.backend.http2.keepalive_timeout": 1})
+    assert stats["cluster.backend.http2.keepalive_timeout"] == 1

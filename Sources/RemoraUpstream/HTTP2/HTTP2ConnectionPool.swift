@@ -39,6 +39,8 @@ public final class HTTP2ConnectionPool {
     let bufferLimit: Int
     let maxRequestsPerConnection: Int
     let options: HTTP2Options
+    /// The cluster's `connection_keepalive`, if any.
+    let keepalive: HTTP2ProtocolOptions.Keepalive?
     private let resources: ClusterResources
     public let stats: Stats<ClusterStat>
     let codecStats: Stats<HTTP2CodecStat>
@@ -52,7 +54,8 @@ public final class HTTP2ConnectionPool {
     public var onDrained: ((HTTP2ConnectionPool) -> Void)?
 
     public init(loop: EventLoop, host: SocketAddress, connectTimeoutMilliseconds: UInt64, idleTimeoutMilliseconds: UInt64,
-                maxRequestsPerConnection: Int, bufferLimitBytes: Int, options: HTTP2Options, resources: ClusterResources,
+                maxRequestsPerConnection: Int, bufferLimitBytes: Int, options: HTTP2Options,
+                keepalive: HTTP2ProtocolOptions.Keepalive? = nil, resources: ClusterResources,
                 stats: Stats<ClusterStat>, codecStats: (scope: StatScope, stats: Stats<HTTP2CodecStat>)?,
                 sourceAddress: SocketAddress? = nil) {
         self.loop = loop
@@ -64,6 +67,7 @@ public final class HTTP2ConnectionPool {
         self.bufferLimit = bufferLimitBytes
         self.maxRequestsPerConnection = maxRequestsPerConnection
         self.options = options
+        self.keepalive = keepalive
         self.resources = resources
         self.stats = stats
         if let codecStats {

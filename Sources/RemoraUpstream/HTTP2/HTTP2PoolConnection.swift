@@ -32,9 +32,11 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
     var isDraining: Bool { draining }
     var activeStreams: Int { codec?.activeStreams ?? 0 }
 
+    /// The peer's SETTINGS_MAX_CONCURRENT_STREAMS and the cluster's own
+    /// `max_concurrent_streams` both cap the streams open at once.
     var canOpenStream: Bool {
         guard let codec, !draining, !closed else { return false }
-        return codec.canOpenStream
+        return codec.canOpenStream && codec.activeStreams < Int(pool.options.maxConcurrentStreams)
     }
 
     func connected(_ connection: Connection) {
@@ -51,6 +53,33 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
         connection.startReading()
         // The client preface and SETTINGS go out at once.
         flush()
+        armKeepalive()
+    }
+
+    // MARK: - Keepalive
+
+    private var keepaliveTimer: Timer?
+    private var pingOutstanding = false
+
+    /// `connection_keepalive`: a PING every interval (jittered); no ACK
+    /// within the timeout closes the connection (`http2.keepalive_timeout`).
+    private func armKeepalive() {
+        guard let keepalive = pool.keepalive, keepalive.intervalMilliseconds > 0, !closed else { return }
+        let timer = keepaliveTimer ?? Timer(loop: pool.loop)
+        keepaliveTimer = timer
+        let range = UInt64(Double(keepalive.intervalMilliseconds) * keepalive.jitterPercent / 100)
+        let jitter = range > 0 ? UInt64.random(in: 0..<range) : 0
+        timer.start(afterMilliseconds: keepalive.intervalMilliseconds + jitter) { [self] in
+            guard !self.closed, let codec = self.codec else { return }
+            self.pingOutstanding = true
+            codec.sendPing(self.pool.loop.nowMilliseconds)
+            self.flush()
+            timer.start(afterMilliseconds: keepalive.timeoutMilliseconds) { [self] in
+                guard self.pingOutstanding, !self.closed else { return }
+                self.pool.codecStats.add(.keepaliveTimeout)
+                self.close()
+            }
+        }
     }
 
     /// Opens a stream for `decoder` (capacity checked by the pool).
@@ -166,6 +195,8 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
 
     public func connectionDidClose(_ connection: Connection) {
         closed = true
+        keepaliveTimer?.close()
+        keepaliveTimer = nil
         // Every stream still open ends with connection termination.
         codec?.resetAllStreams()
         pool.remove(self)
@@ -185,5 +216,8 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
         pool.serveWaiters()
     }
 
-    public func onPingAck(_ opaqueData: UInt64) {}
+    public func onPingAck(_ opaqueData: UInt64) {
+        pingOutstanding = false
+        armKeepalive()
+    }
 }
