@@ -11,10 +11,11 @@ import RemoraHTTP
 public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallbacks {
     /// Strong: the pool holds its connections until they close, which ends the cycle.
     let pool: HTTP2ConnectionPool
+    /// The pool's name for it in its state machine.
+    let id: Int
     var attempt: ConnectAttempt?
     private(set) var connection: Connection?
     private var codec: HTTP2ClientConnection?
-    private var draining = false
     private var closed = false
     private var dispatching = false
     private var outputUnwritten = false
@@ -23,21 +24,13 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
     var idleSince: UInt64?
     private(set) var openedAt: UInt64?
 
-    init(pool: HTTP2ConnectionPool) {
+    init(pool: HTTP2ConnectionPool, id: Int) {
         self.pool = pool
+        self.id = id
     }
 
     public var localAddress: SocketAddress? { connection?.localAddress }
-    var isConnecting: Bool { connection == nil && !closed }
-    var isDraining: Bool { draining }
     var activeStreams: Int { codec?.activeStreams ?? 0 }
-
-    /// The peer's SETTINGS_MAX_CONCURRENT_STREAMS and the cluster's own
-    /// `max_concurrent_streams` both cap the streams open at once.
-    var canOpenStream: Bool {
-        guard let codec, !draining, !closed else { return false }
-        return codec.canOpenStream && codec.activeStreams < Int(pool.options.maxConcurrentStreams)
-    }
 
     func connected(_ connection: Connection) {
         guard !closed else {
@@ -82,16 +75,14 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
         }
     }
 
-    /// Opens a stream for `decoder` (capacity checked by the pool).
+    /// Opens a stream for `decoder` (capacity counted by the pool's state machine).
     func open(_ decoder: any HTTPResponseDecoder) -> any HTTPRequestEncoder {
         idleSince = nil
         streamsOpened += 1
-        let stream = codec!.newStream(decoder)
-        if pool.maxRequestsPerConnection > 0 && streamsOpened >= pool.maxRequestsPerConnection {
+        if pool.maxRequestsPerConnection > 0 && streamsOpened == pool.maxRequestsPerConnection {
             pool.stats.add(.upstreamCxMaxRequests)
-            draining = true
         }
-        return stream
+        return codec!.newStream(decoder)
     }
 
     /// A stream on this connection ended: the pool counts it and may close or reuse the connection.
@@ -120,7 +111,7 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
                 slices.removeAll(keepingCapacity: true)
                 outputUnwritten = true
             }
-            if codec.wantsClose || (draining && codec.activeStreams == 0) { close() }
+            if codec.wantsClose { close() }
         case .protocolError:
             pool.stats.add(.upstreamCxProtocolError)
             close()
@@ -139,11 +130,6 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
     /// The connect failed: this connection will never serve.
     func markClosed() {
         closed = true
-    }
-
-    func startDraining() {
-        draining = true
-        if activeStreams == 0 { close() }
     }
 
     func close() {
@@ -207,13 +193,11 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
     public func onGoAway(errorCode: UInt32, lastStreamID: Int32) {
         // Streams above the last id were refused (they heard it); the rest
         // finish here, new ones go to another connection.
-        draining = true
-        if activeStreams == 0 { close() }
-        pool.serveWaiters()
+        pool.goAwayReceived(on: self)
     }
 
     public func onSettings(maxConcurrentStreams: UInt32) {
-        pool.serveWaiters()
+        pool.settingsReceived(on: self, maxConcurrentStreams: maxConcurrentStreams)
     }
 
     public func onPingAck(_ opaqueData: UInt64) {
