@@ -8,7 +8,7 @@ import RemoraUpstream
 /// redirects, or forwards to a host of the route's cluster, with timeouts,
 /// retries and mirroring. The last decoder filter. One per stream, on the
 /// worker loop.
-final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
+final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWatermarkCallbacks, HTTPUpgradeDataSink {
     private let config: RouterFilterConfig
     private let routeTable: RouteTable
     private let context: HTTPWorkerContext
@@ -68,6 +68,8 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
 
     func setDecoderCallbacks(_ callbacks: HTTPDecoderFilterCallbacks) {
         self.callbacks = callbacks
+        callbacks.addDownstreamWatermarkCallbacks(self)
+        callbacks.setUpgradeDataSink(self)
     }
 
     // MARK: - Decode
@@ -501,13 +503,13 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         upstream?.endTunnel()
     }
 
-    func downstreamWriteBufferAboveHigh() {
+    func onAboveWriteBufferHighWatermark() {
         downstreamFull = true
         cluster?.stats.add(.upstreamFlowControlPausedReadingTotal)
         upstream?.setReading(false)
     }
 
-    func downstreamWriteBufferBelowLow() {
+    func onBelowWriteBufferLowWatermark() {
         downstreamFull = false
         cluster?.stats.add(.upstreamFlowControlResumedReadingTotal)
         upstream?.setReading(true)

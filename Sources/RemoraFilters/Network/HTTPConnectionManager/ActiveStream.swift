@@ -58,6 +58,9 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     /// How many sources say the downstream can take no more response bytes
     /// (the connection's write buffer; on HTTP/2 also the stream's queue).
     private var downstreamFullCount = 0
+    /// The filter fed by an upstream (the router), registered through the callbacks.
+    private var watermarkCallbacks: HTTPDownstreamWatermarkCallbacks?
+    private var upgradeSink: HTTPUpgradeDataSink?
     /// Envoy's `is_grpc_request_`, fixed when the head arrives: local replies are gRPC replies.
     private(set) var isGRPCRequest = false
     /// `max_stream_duration` (the connection manager's or the route's); see `ActiveStream+StreamDuration`.
@@ -303,11 +306,20 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
 
     func upgradedDataFromDownstream(_ data: ByteSlice) {
         touch()
-        (decoders.last as? Router)?.upgradedDataFromDownstream(data)
+        upgradeSink?.upgradedDataFromDownstream(data)
     }
 
     func upgradedDownstreamEnded() {
-        (decoders.last as? Router)?.upgradedDownstreamEnded()
+        upgradeSink?.upgradedDownstreamEnded()
+    }
+
+    func addDownstreamWatermarkCallbacks(_ callbacks: HTTPDownstreamWatermarkCallbacks) {
+        watermarkCallbacks = callbacks
+        if downstreamFullCount > 0 { callbacks.onAboveWriteBufferHighWatermark() }
+    }
+
+    func setUpgradeDataSink(_ sink: HTTPUpgradeDataSink) {
+        upgradeSink = sink
     }
 
     func sendUpgradedData(_ data: ByteSlice) {
@@ -597,14 +609,14 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     func downstreamWriteBufferAboveHigh() {
         downstreamFullCount += 1
         guard downstreamFullCount == 1 else { return }
-        (decoders.last as? Router)?.downstreamWriteBufferAboveHigh()
+        watermarkCallbacks?.onAboveWriteBufferHighWatermark()
     }
 
     func downstreamWriteBufferBelowLow() {
         guard downstreamFullCount > 0 else { return }
         downstreamFullCount -= 1
         guard downstreamFullCount == 0 else { return }
-        (decoders.last as? Router)?.downstreamWriteBufferBelowLow()
+        watermarkCallbacks?.onBelowWriteBufferLowWatermark()
     }
 
     // MARK: - Timeouts
@@ -707,6 +719,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         for filter in encoders { filter.onStreamDestroyed() }
         decoders.removeAll()
         encoders.removeAll()
+        watermarkCallbacks = nil
+        upgradeSink = nil
         // What the filters still hold ends with the stream (an HTTP/2
         // stream's holds end with it in the codec).
         while readDisableHolds > 0 {
