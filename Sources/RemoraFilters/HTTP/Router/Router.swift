@@ -448,8 +448,10 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
             retriable = retryOn.contains(.connectFailure) || retryOn.contains(.reset) || retryOn.contains(.gatewayError)
                 || retryOn.contains(.fiveXX) || retryOn.contains(.resetBeforeRequest)
         default:
-            stats?.add(.upstreamRqRxReset)
+            // Envoy counts rx_reset for resets, not for refused streams.
+            if reason != .remoteRefusedStreamReset { stats?.add(.upstreamRqRxReset) }
             retriable = retryOn.contains(.reset) || retryOn.contains(.gatewayError) || retryOn.contains(.fiveXX)
+                || (reason == .remoteRefusedStreamReset && retryOn.contains(.refusedStream))
         }
         if retriable && canRetry() {
             scheduleRetry()
@@ -459,9 +461,16 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
             stats?.add(.upstreamRqRetryLimitExceeded)
         }
         releaseRetryResource()
-        let flag: ResponseFlag = (reason == .connectionFailure || reason == .connectionTimeout)
-            ? .upstreamConnectionFailure : (reason == .protocolError ? .upstreamProtocolError : .upstreamConnectionTermination)
+        let flag: ResponseFlag
+        switch reason {
+        case .connectionFailure, .connectionTimeout: flag = .upstreamConnectionFailure
+        case .protocolError: flag = .upstreamProtocolError
+        case .remoteReset, .remoteRefusedStreamReset: flag = .upstreamRemoteReset  // HTTP/2 RST_STREAM: Envoy's UR
+        default: flag = .upstreamConnectionTermination
+        }
         let status = reason == .protocolError ? 502 : 503
+        // Envoy charges the local reply's code to the cluster (chargeUpstreamAbort).
+        stats?.countUpstreamResponse(status: status)
         let prefix = attempts > 1 ? "retried and the latest reset reason: " : "reset reason: "
         // Envoy names the transport failure in the details and the log.
         var details = reason.text
