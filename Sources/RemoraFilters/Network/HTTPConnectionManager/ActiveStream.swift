@@ -68,12 +68,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
 
     init(manager: HTTPConnectionManager, head: consuming HTTP1RequestHead) {
         self.manager = manager
-        let loop = manager.loop
-        streamInfo = StreamInfo(startMilliseconds: loop.nowMilliseconds,
-                                downstreamRemoteAddress: manager.connection.remoteAddress,
-                                downstreamLocalAddress: manager.connection.localAddress,
-                                downstreamLocalAddressRestored: manager.connection.isLocalAddressRestored)
-        lastActivity = loop.nowMilliseconds
+        streamInfo = Self.streamInfo(for: manager)
+        lastActivity = streamInfo.startMilliseconds
         isHeadRequest = head.method == .head
         h2Encoder = nil
         requestHead = HeadFacts(bodyless: head.framing == .none, version: head.version, expectsContinue: head.expectsContinue,
@@ -100,11 +96,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         self.manager = manager
         self.requestHead = nil
         self.h2Encoder = nil
-        streamInfo = StreamInfo(startMilliseconds: manager.loop.nowMilliseconds,
-                                downstreamRemoteAddress: manager.connection.remoteAddress,
-                                downstreamLocalAddress: manager.connection.localAddress,
-                                downstreamLocalAddressRestored: manager.connection.isLocalAddressRestored)
-        lastActivity = manager.loop.nowMilliseconds
+        streamInfo = Self.streamInfo(for: manager)
+        lastActivity = streamInfo.startMilliseconds
         request = HTTPRequestMessage(method: .get, path: "/", authority: nil, scheme: "http", version: .http1_1, headers: HTTPHeaders())
         requestComplete = true
         if manager.accessLogs != nil {
@@ -121,12 +114,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         self.manager = manager
         self.h2Encoder = encoder
         self.requestHead = nil
-        let loop = manager.loop
-        streamInfo = StreamInfo(startMilliseconds: loop.nowMilliseconds,
-                                downstreamRemoteAddress: manager.connection.remoteAddress,
-                                downstreamLocalAddress: manager.connection.localAddress,
-                                downstreamLocalAddressRestored: manager.connection.isLocalAddressRestored)
-        lastActivity = loop.nowMilliseconds
+        streamInfo = Self.streamInfo(for: manager)
+        lastActivity = streamInfo.startMilliseconds
         request = HTTPRequestMessage(method: .get, path: "", authority: nil, scheme: "http", version: .http2, headers: HTTPHeaders())
         if manager.accessLogs != nil {
             streamInfo.markWallStart()
@@ -142,6 +131,14 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
                                 expectsContinue: request.headers.firstString(name: "expect")?.lowercased() == "100-continue",
                                 isUpgrade: false)
         start()
+    }
+
+    /// A new stream's info: now, and the connection's addresses.
+    private static func streamInfo(for manager: HTTPConnectionManager) -> StreamInfo {
+        StreamInfo(startMilliseconds: manager.loop.nowMilliseconds,
+                   downstreamRemoteAddress: manager.connection.remoteAddress,
+                   downstreamLocalAddress: manager.connection.localAddress,
+                   downstreamLocalAddressRestored: manager.connection.isLocalAddressRestored)
     }
 
     /// Request line and Host → the message's path and authority, in place
@@ -375,16 +372,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             default: return false
             }
         }
-        if !headers.contains(name: "date") { headers.add(name: "date", value: manager.context.date.current()) }
-        switch manager.config.serverHeaderTransformation {
-        case .overwrite: headers.set(name: "server", value: manager.config.serverName)
-        case .appendIfAbsent: if !headers.contains(name: "server") { headers.add(name: "server", value: manager.config.serverName) }
-        case .passThrough: break
-        }
-        if let via = manager.config.via { Self.appendVia(&headers, via) }
-        if manager.config.alwaysSetRequestIdInResponse, let requestID, !headers.contains(name: "x-request-id") {
-            headers.add(name: "x-request-id", value: requestID)
-        }
+        addManagerResponseHeaders(&headers)
 
         let version = requestHead?.version ?? .http1_1
         if requestHead?.isUpgrade == true && response.status != 101 {
@@ -438,6 +426,23 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         let head = manager.context.encoder.encodeResponseHead(status: response.status, version: version == .http1_0 ? .http1_0 : .http1_1, headers: headers)
         manager.write(head)
         manager.stats.countDownstreamResponse(status: response.status)
+    }
+
+    /// What the connection manager adds to every proxied response, HTTP/1
+    /// or HTTP/2: `date`, `server` (per `server_header_transformation`),
+    /// `via`, and `x-request-id` when asked to.
+    func addManagerResponseHeaders(_ headers: inout HTTPHeaders) {
+        let config = manager.config
+        if !headers.contains(name: "date") { headers.add(name: "date", value: manager.context.date.current()) }
+        switch config.serverHeaderTransformation {
+        case .overwrite: headers.set(name: "server", value: config.serverName)
+        case .appendIfAbsent: if !headers.contains(name: "server") { headers.add(name: "server", value: config.serverName) }
+        case .passThrough: break
+        }
+        if let via = config.via { Self.appendVia(&headers, via) }
+        if config.alwaysSetRequestIdInResponse, let requestID, !headers.contains(name: "x-request-id") {
+            headers.add(name: "x-request-id", value: requestID)
+        }
     }
 
     static func appendVia(_ headers: inout HTTPHeaders, _ via: String) {
