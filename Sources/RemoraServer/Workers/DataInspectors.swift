@@ -45,7 +45,8 @@ struct HTTPInspectorFilter: DataInspector {
 /// Envoy's outcomes: a ClientHello counts `tls_found`, `sni_found` or
 /// `sni_not_found`, `alpn_found` or `alpn_not_found`; bytes that are not
 /// one count `tls_not_found` and go on as plaintext (or close, with
-/// `close_connection_on_client_hello_parsing_errors`); `max_client_hello_size`
+/// `close_connection_on_client_hello_parsing_errors`); a `close_notify`
+/// alert before the ClientHello closes, counting nothing; `max_client_hello_size`
 /// bytes without a verdict count `client_hello_too_large` and close; every
 /// verdict records `bytes_processed`.
 struct TLSInspectorFilter: DataInspector {
@@ -91,12 +92,11 @@ struct TLSInspectorFilter: DataInspector {
         case .notTLS(let protocols):
             // Envoy set the ALPN list before BoringSSL failed further on.
             if !protocols.isEmpty { state.applicationProtocols = protocols }
-            if closeOnParsingErrors {
-                if inspected >= parser.maxClientHelloSize { stats.add(.clientHelloTooLarge) }
-                return .close
-            }
+            // Counted even when the connection is then closed (measured on Envoy 1.40).
             stats.add(.tlsNotFound)
-            return .proceed
+            guard closeOnParsingErrors else { return .proceed }
+            if inspected >= parser.maxClientHelloSize { stats.add(.clientHelloTooLarge) }
+            return .close
         case .closed:
             return .close
         case .tooLarge:
