@@ -40,13 +40,15 @@ struct HTTPInspectorFilter: DataInspector {
 
 /// `envoy.filters.listener.tls_inspector` on a connection: the verdict of
 /// `TLSClientHelloParser`, what Envoy 1.40's filter sets from it
-/// (transport `tls`, SNI lowercased, the ALPN list) and its stats.
+/// (transport `tls`, the SNI as Envoy keeps it, the ALPN list) and its stats.
 ///
 /// Envoy's outcomes: a ClientHello counts `tls_found`, `sni_found` or
 /// `sni_not_found`, `alpn_found` or `alpn_not_found`; bytes that are not
 /// one count `tls_not_found` and go on as plaintext (or close, with
-/// `close_connection_on_client_hello_parsing_errors`); a `close_notify`
-/// alert before the ClientHello closes, counting nothing; `max_client_hello_size`
+/// `close_connection_on_client_hello_parsing_errors`); a ClientHello whose
+/// legacy version is not TLS 1.0 to 1.3 counts its SNI and `tls_not_found`
+/// and closes; a `close_notify` alert before the ClientHello closes,
+/// counting nothing; `max_client_hello_size`
 /// bytes without a verdict count `client_hello_too_large` and close; every
 /// verdict records `bytes_processed`.
 struct TLSInspectorFilter: DataInspector {
@@ -74,9 +76,9 @@ struct TLSInspectorFilter: DataInspector {
         case .needMoreData:
             return nil
         case .tls(let hello):
-            if let name = hello.serverName {
+            if hello.serverName != nil {
                 stats.add(.sniFound)
-                state.serverName = Self.lowercased(name)
+                state.serverName = hello.serverName
             } else {
                 stats.add(.sniNotFound)
             }
@@ -89,13 +91,15 @@ struct TLSInspectorFilter: DataInspector {
             }
             state.transportProtocol = Self.tls
             return .proceed
-        case .notTLS(let protocols):
-            // Envoy set the ALPN list before BoringSSL failed further on.
-            if !protocols.isEmpty { state.applicationProtocols = protocols }
+        case .notTLS:
             // Counted even when the connection is then closed (measured on Envoy 1.40).
             stats.add(.tlsNotFound)
             guard closeOnParsingErrors else { return .proceed }
             if inspected >= parser.maxClientHelloSize { stats.add(.clientHelloTooLarge) }
+            return .close
+        case .unsupportedVersion(let name):
+            stats.add(name == nil ? .sniNotFound : .sniFound)
+            stats.add(.tlsNotFound)
             return .close
         case .closed:
             return .close
@@ -103,12 +107,6 @@ struct TLSInspectorFilter: DataInspector {
             stats.add(.clientHelloTooLarge)
             return .close
         }
-    }
-
-    /// ASCII lowercasing (Envoy's `absl::AsciiStrToLower`), without a copy when already lower.
-    private static func lowercased(_ name: String) -> String {
-        guard name.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return name }
-        return String(decoding: name.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 }
 

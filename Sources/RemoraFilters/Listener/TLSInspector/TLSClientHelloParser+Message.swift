@@ -1,38 +1,17 @@
-/// The ClientHello body, judged as BoringSSL judges it in Envoy 1.40's TLS
-/// inspector, step by step up to the SNI callback (`handshake_server.cc`
-/// `do_read_client_hello` and `do_read_client_hello_after_ech`,
-/// `extensions.cc`): what fails before that callback is "not TLS".
+/// The ClientHello body, judged as Envoy 1.40's TLS inspector judges it
+/// over BoringSSL (`handshake_server.cc` `do_read_client_hello`): the
+/// message must parse (`SSL_parse_client_hello`), an ECH extension must be
+/// well-formed (`decrypt_ech`) and the SNI extension too (`extract_sni`);
+/// then Envoy's select-certificate callback takes SNI and ALPN and stops the
+/// handshake, so nothing later (version negotiation, compression, the
+/// other extensions) is checked — except the legacy version, which must be
+/// TLS 1.0 to 1.3 or Envoy closes the connection (all measured against the
+/// real binary: Tests/Fuzz/EnvoyProbe/tls_inspector_probe.py).
 extension TLSClientHelloParser {
-    // Extension code points (RFC 8446 §4.2 and BoringSSL's tls1.h).
     static let extServerName: UInt16 = 0
-    static let extStatusRequest: UInt16 = 5
-    static let extSupportedGroups: UInt16 = 10
-    static let extECPointFormats: UInt16 = 11
-    static let extSignatureAlgorithms: UInt16 = 13
-    static let extSRTP: UInt16 = 14
     static let extALPN: UInt16 = 16
-    static let extCertificateTimestamp: UInt16 = 18
-    static let extExtendedMasterSecret: UInt16 = 23
-    static let extCertCompression: UInt16 = 27
-    static let extDelegatedCredential: UInt16 = 34
-    static let extEarlyData: UInt16 = 42
-    static let extSupportedVersions: UInt16 = 43
-    static let extPSKKeyExchangeModes: UInt16 = 45
-    static let extCertificateAuthorities: UInt16 = 47
-    static let extQUICTransportParameters: UInt16 = 57
-    static let extServerPadding: UInt16 = 4832
-    static let extNextProtoNeg: UInt16 = 13172
-    static let extPAKE: UInt16 = 0x8A3B
-    static let extTrustAnchors: UInt16 = 0xCA34
     static let extECH: UInt16 = 0xFE0D
-    static let extRenegotiationInfo: UInt16 = 0xFF01
-
-    static let tls10: UInt16 = 0x0301
-    static let tls12: UInt16 = 0x0303
-    static let tls13: UInt16 = 0x0304
-    /// What Envoy's inspector context allows, in BoringSSL's preference order.
-    static let serverVersions: [UInt16] = [0x0304, 0x0303, 0x0302, 0x0301]
-    static let fallbackSCSV: UInt16 = 0x5600
+    static let legacyVersions: ClosedRange<UInt16> = 0x0301...0x0304
 
     /// A ClientHello message body (after the 4-byte handshake header).
     static func readClientHello(_ body: UnsafeRawBufferPointer) -> Verdict {
@@ -40,15 +19,15 @@ extension TLSClientHelloParser {
         var r = ByteReader(body)
         guard let legacyVersion = r.u16(), r.skip(32), let sessionID = r.u8Prefixed(), sessionID.count <= 32,
               let ciphers = r.u16Prefixed(), ciphers.count >= 2, ciphers.count % 2 == 0,
-              let compression = r.u8Prefixed(), compression.count >= 1 else { return .notTLS(applicationProtocols: []) }
+              let compression = r.u8Prefixed(), !compression.isEmpty else { return .notTLS }
         var extensions = UnsafeRawBufferPointer(start: nil, count: 0)
         if !r.isEmpty {
             guard let list = r.u16Prefixed(), r.isEmpty, let found = ExtensionList(list) else {
-                return .notTLS(applicationProtocols: [])
+                return .notTLS
             }
             extensions = found.bytes
         }
-        return judge(version: legacyVersion, ciphers: ciphers, compression: compression, extensions: extensions)
+        return judge(version: legacyVersion, extensions: extensions)
     }
 
     /// An SSLv2-framed ClientHello (from its message type on), which
@@ -59,58 +38,62 @@ extension TLSClientHelloParser {
             var r = ByteReader(raw)
             guard r.u8() != nil, let version = r.u16(), let specLength = r.u16(), let sessionLength = r.u16(),
                   let challengeLength = r.u16(), let specs = r.bytes(Int(specLength)), r.skip(Int(sessionLength)),
-                  r.skip(Int(challengeLength)), r.isEmpty, specs.count % 3 == 0 else { return .notTLS(applicationProtocols: []) }
-            // SSLv2-only cipher specs (a non-zero first byte) are dropped.
-            var ciphers: [UInt8] = []
+                  r.skip(Int(challengeLength)), r.isEmpty, specs.count % 3 == 0 else { return .notTLS }
+            // SSLv2-only cipher specs (a non-zero first byte) are dropped; one must remain.
             var s = ByteReader(specs)
+            var hasTLSCipher = false
             while let spec = s.u24() {
-                if spec & 0xFF0000 != 0 { continue }
-                ciphers.append(UInt8(truncatingIfNeeded: spec >> 8))
-                ciphers.append(UInt8(truncatingIfNeeded: spec))
+                if spec & 0xFF0000 == 0 { hasTLSCipher = true }
             }
-            guard ciphers.count >= 2 else { return .notTLS(applicationProtocols: []) }
-            let compression: [UInt8] = [0]
-            return ciphers.withUnsafeBytes { c in
-                compression.withUnsafeBytes { z in
-                    judge(version: version, ciphers: c, compression: z, extensions: UnsafeRawBufferPointer(start: nil, count: 0))
-                }
-            }
+            guard hasTLSCipher else { return .notTLS }
+            return judge(version: version, extensions: UnsafeRawBufferPointer(start: nil, count: 0))
         }
     }
 
-    /// From `extract_sni` to the SNI callback.
-    private static func judge(version legacyVersion: UInt16, ciphers: UnsafeRawBufferPointer, compression: UnsafeRawBufferPointer,
-                              extensions: UnsafeRawBufferPointer) -> Verdict {
+    /// From `decrypt_ech` to Envoy's callback.
+    private static func judge(version legacyVersion: UInt16, extensions: UnsafeRawBufferPointer) -> Verdict {
         let list = ExtensionList(trusted: extensions)
         // decrypt_ech: Envoy has no ECH keys, but an outer extension must be well-formed.
         if let ech = list[extECH] {
             var r = ByteReader(ech)
-            guard let kind = r.u8() else { return .notTLS(applicationProtocols: []) }
+            guard let kind = r.u8() else { return .notTLS }
             if kind == 0 {
                 guard r.u16() != nil, r.u16() != nil, r.u8() != nil, r.u16Prefixed() != nil, r.u16Prefixed() != nil,
-                      r.isEmpty else { return .notTLS(applicationProtocols: []) }
+                      r.isEmpty else { return .notTLS }
             }
         }
         // extract_sni: exactly one host_name, 1...255 bytes, no NUL.
         var serverName: String?
         if let sni = list[extServerName] {
             var r = ByteReader(sni)
-            guard let names = r.u16Prefixed(), r.isEmpty else { return .notTLS(applicationProtocols: []) }
+            guard let names = r.u16Prefixed(), r.isEmpty else { return .notTLS }
             var n = ByteReader(names)
             guard let type = n.u8(), let host = n.u16Prefixed(), n.isEmpty, type == 0, !host.isEmpty, host.count <= 255,
-                  !host.contains(0) else { return .notTLS(applicationProtocols: []) }
-            serverName = String(decoding: host, as: UTF8.self)
+                  !host.contains(0) else { return .notTLS }
+            serverName = requestedServerName(host)
         }
-        // The select-certificate callback: Envoy takes the ALPN list here,
-        // so it stays on the connection even when a later check fails.
+        guard legacyVersions.contains(legacyVersion) else { return .unsupportedVersion(serverName: serverName) }
         let protocols = list[extALPN].map(alpnProtocols) ?? []
-        let failed = Verdict.notTLS(applicationProtocols: protocols)
-
-        guard let version = negotiateVersion(legacyVersion, list: list) else { return failed }
-        if version < tls13 && containsCipher(ciphers, fallbackSCSV) { return failed }
-        guard compression.contains(0), version < tls13 || compression.count == 1 else { return failed }
-        for (type, contents) in list where !extensionParses(type, contents, version: version) { return failed }
         return .tls(ClientHello(serverName: serverName, applicationProtocols: protocols))
+    }
+
+    /// The SNI as Envoy 1.40 keeps it: lowercased, and when a byte is not a
+    /// letter, digit, `.`, `-` or `_`, every such byte replaced by `_` behind
+    /// an `invalid:` prefix (measured: `a b` → `invalid:a_b`, `*.b` →
+    /// `invalid:_.b`, UTF-8 `ä` → two `_`). Such a name matches no
+    /// `server_names` entry.
+    static func requestedServerName(_ host: UnsafeRawBufferPointer) -> String {
+        var plain = true
+        let bytes = host.map { byte -> UInt8 in
+            let lowered = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+            if (lowered >= 0x61 && lowered <= 0x7A) || (lowered >= 0x30 && lowered <= 0x39) || lowered == UInt8(ascii: ".")
+                || lowered == UInt8(ascii: "-") || lowered == UInt8(ascii: "_") {
+                return lowered
+            }
+            plain = false
+            return UInt8(ascii: "_")
+        }
+        return (plain ? "" : "invalid:") + String(decoding: bytes, as: UTF8.self)
     }
 
     /// Envoy's `onALPN`: a u16 list of non-empty u8 names; anything else is ignored.
@@ -124,127 +107,6 @@ extension TLSClientHelloParser {
             protocols.append(String(decoding: name, as: UTF8.self))
         }
         return protocols
-    }
-
-    /// `negotiate_version`: supported_versions, else the legacy version.
-    private static func negotiateVersion(_ legacyVersion: UInt16, list: ExtensionList) -> UInt16? {
-        var offered: [UInt8]
-        if let ext = list[extSupportedVersions] {
-            var r = ByteReader(ext)
-            guard let versions = r.u8Prefixed(), r.isEmpty, !versions.isEmpty else { return nil }
-            offered = Array(versions)
-        } else if legacyVersion >= tls12 {
-            offered = [3, 3, 3, 2, 3, 1]
-        } else if legacyVersion >= 0x0302 {
-            offered = [3, 2, 3, 1]
-        } else if legacyVersion >= tls10 {
-            offered = [3, 1]
-        } else {
-            return nil
-        }
-        for version in serverVersions {
-            var i = 0
-            while i < offered.count {
-                // An odd list fails where the scan reaches its last byte.
-                guard i + 1 < offered.count else { return nil }
-                if UInt16(offered[i]) << 8 | UInt16(offered[i + 1]) == version { return version }
-                i += 2
-            }
-        }
-        return nil
-    }
-
-    private static func containsCipher(_ ciphers: UnsafeRawBufferPointer, _ cipher: UInt16) -> Bool {
-        var r = ByteReader(ciphers)
-        while let id = r.u16() {
-            if id == cipher { return true }
-        }
-        return false
-    }
-
-    /// Each extension's `parse_clienthello` in BoringSSL, for the ones that
-    /// can fail on a TLS (not DTLS, not QUIC) server with Envoy's inspector
-    /// context; the rest are ignored there, as unknown code points are.
-    private static func extensionParses(_ type: UInt16, _ data: UnsafeRawBufferPointer, version: UInt16) -> Bool {
-        var r = ByteReader(data)
-        let tls13OrLater = version >= tls13
-        switch type {
-        case extECH:
-            // Outer (0) is handled elsewhere; inner (1) must be empty.
-            guard let kind = r.u8() else { return false }
-            return kind == 0 || (kind == 1 && r.isEmpty)
-        case extExtendedMasterSecret, extNextProtoNeg:
-            return tls13OrLater || r.isEmpty
-        case extCertificateTimestamp:
-            return r.isEmpty
-        case extRenegotiationInfo:
-            if tls13OrLater { return true }
-            guard let renegotiated = r.u8Prefixed(), r.isEmpty else { return false }
-            return renegotiated.isEmpty
-        case extSupportedGroups:
-            guard let groups = r.u16Prefixed(), !groups.isEmpty, r.isEmpty else { return false }
-            return groups.count % 2 == 0
-        case extECPointFormats:
-            if tls13OrLater { return true }
-            guard let formats = r.u8Prefixed(), r.isEmpty else { return false }
-            return formats.contains(0)
-        case extStatusRequest:
-            return r.u8() != nil
-        case extSignatureAlgorithms:
-            guard let algorithms = r.u16Prefixed(), r.isEmpty else { return false }
-            return version < tls12 || (!algorithms.isEmpty && algorithms.count % 2 == 0)
-        case extPSKKeyExchangeModes:
-            guard let modes = r.u8Prefixed(), !modes.isEmpty, r.isEmpty else { return false }
-            return true
-        case extEarlyData:
-            return !tls13OrLater || r.isEmpty
-        case extQUICTransportParameters:
-            // The RFC 9000 code point on a TCP connection.
-            return false
-        case extCertCompression:
-            guard let ids = r.u8Prefixed(), r.isEmpty, !ids.isEmpty, ids.count % 2 == 0 else { return false }
-            var seen = Set<UInt16>()
-            var i = ByteReader(ids)
-            while let id = i.u16() {
-                if !seen.insert(id).inserted { return false }
-            }
-            return true
-        case extDelegatedCredential:
-            if !tls13OrLater { return true }
-            guard let algorithms = r.u16Prefixed(), !algorithms.isEmpty, r.isEmpty else { return false }
-            return algorithms.count % 2 == 0
-        case extCertificateAuthorities:
-            // A non-empty list of non-empty DER names, nothing after it.
-            guard let names = r.u16Prefixed(), r.isEmpty, !names.isEmpty else { return false }
-            var n = ByteReader(names)
-            while !n.isEmpty {
-                guard let name = n.u16Prefixed(), !name.isEmpty else { return false }
-            }
-            return true
-        case extPAKE:
-            guard r.u16Prefixed() != nil, r.u16Prefixed() != nil, let shares = r.u16Prefixed(), r.isEmpty else { return false }
-            var s = ByteReader(shares)
-            var last: UInt16?
-            while !s.isEmpty {
-                guard let id = s.u16(), s.u16Prefixed() != nil else { return false }
-                if let last, last >= id { return false }
-                last = id
-            }
-            return true
-        case extTrustAnchors:
-            if !tls13OrLater { return true }
-            guard let anchors = r.u16Prefixed(), r.isEmpty else { return false }
-            var a = ByteReader(anchors)
-            while !a.isEmpty {
-                guard let id = a.u8Prefixed(), !id.isEmpty else { return false }
-            }
-            return true
-        case extServerPadding:
-            if !tls13OrLater { return true }
-            return r.u16() != nil && r.isEmpty
-        default:
-            return true
-        }
     }
 }
 

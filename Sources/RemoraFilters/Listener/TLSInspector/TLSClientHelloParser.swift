@@ -19,7 +19,8 @@ import RemoraCore
 ///   warning ends the connection, as it does in Envoy;
 /// - the handshake message must be a ClientHello of at most 16384 bytes,
 ///   ending with its record (no more handshake bytes after it);
-/// - then the ClientHello itself (see `TLSClientHelloParser+Message.swift`).
+/// - then the ClientHello itself, up to Envoy's callback (see
+///   `TLSClientHelloParser+Message.swift`).
 ///
 /// Past `maxClientHelloSize` bytes with no verdict is `tooLarge`.
 ///
@@ -30,10 +31,12 @@ public struct TLSClientHelloParser: Sendable {
         case needMoreData
         /// BoringSSL would have reached the SNI callback: the transport is TLS.
         case tls(ClientHello)
-        /// BoringSSL would have failed the handshake: not TLS (or a broken
-        /// ClientHello). `applicationProtocols` is what Envoy set from the
-        /// ALPN extension before the failure, if it got that far.
-        case notTLS(applicationProtocols: [String])
+        /// BoringSSL failed before Envoy's callback: not TLS (or a broken
+        /// ClientHello), nothing learnt.
+        case notTLS
+        /// A ClientHello whose legacy version is not TLS 1.0 to 1.3: Envoy
+        /// counts its SNI and `tls_not_found`, and closes.
+        case unsupportedVersion(serverName: String?)
         /// A `close_notify` alert before the ClientHello: Envoy closes.
         case closed
         /// `maxClientHelloSize` bytes seen and more needed.
@@ -42,7 +45,8 @@ public struct TLSClientHelloParser: Sendable {
 
     /// What the inspector learns from a ClientHello.
     public struct ClientHello: Sendable, Equatable {
-        /// `server_name` (a host_name), as sent; nil without the extension.
+        /// `server_name` (a host_name) as Envoy keeps it (see
+        /// `requestedServerName(_:)`); nil without the extension.
         public var serverName: String?
         /// The ALPN list in the client's order; empty without a well-formed one.
         public var applicationProtocols: [String]
@@ -161,14 +165,14 @@ public struct TLSClientHelloParser: Sendable {
             // BoringSSL's dedicated errors for HTTP spoken to a TLS port.
             if Self.hasPrefix(h, "GET ") || Self.hasPrefix(h, "POST ") || Self.hasPrefix(h, "HEAD ")
                 || Self.hasPrefix(h, "PUT ") || Self.hasPrefix(h, "CONNE") {
-                decide(.notTLS(applicationProtocols: []))
+                decide(.notTLS)
                 return
             }
             if h[0] & 0x80 != 0 && h[2] == 1 && h[3] == 3 {
                 let length = Int(h[0] & 0x7F) << 8 | Int(h[1])
                 // Too long, or shorter than the bytes already read.
                 guard length <= Self.maxV2HelloLength, length >= 3 else {
-                    decide(.notTLS(applicationProtocols: []))
+                    decide(.notTLS)
                     return
                 }
                 message = Array(h[2...])
@@ -179,7 +183,7 @@ public struct TLSClientHelloParser: Sendable {
         }
         let length = Int(h[3]) << 8 | Int(h[4])
         guard h[1] == 3, length <= Self.maxRecordLength else {
-            decide(.notTLS(applicationProtocols: []))
+            decide(.notTLS)
             return
         }
         recordLength = length
@@ -191,20 +195,20 @@ public struct TLSClientHelloParser: Sendable {
     /// BoringSSL's `tls_open_record` and `tls_open_handshake` on a whole record.
     private mutating func recordComplete(type: UInt8) {
         phase = .header(first: false)
-        guard recordLength <= Self.maxPlaintextLength else { decide(.notTLS(applicationProtocols: [])); return }
+        guard recordLength <= Self.maxPlaintextLength else { decide(.notTLS); return }
         if recordLength == 0 {
             emptyRecords += 1
-            guard emptyRecords <= Self.maxEmptyRecords else { decide(.notTLS(applicationProtocols: [])); return }
+            guard emptyRecords <= Self.maxEmptyRecords else { decide(.notTLS); return }
         }
         if type == Self.recordAlert {
             // One whole alert per record; a warning is skipped, close_notify ends the connection.
-            guard recordLength == 2, otherBody[0] == 1 else { decide(.notTLS(applicationProtocols: [])); return }
+            guard recordLength == 2, otherBody[0] == 1 else { decide(.notTLS); return }
             if otherBody[1] == 0 { decide(.closed); return }
             warningAlerts += 1
-            if warningAlerts > Self.maxWarningAlerts { decide(.notTLS(applicationProtocols: [])) }
+            if warningAlerts > Self.maxWarningAlerts { decide(.notTLS) }
             return
         }
-        guard type == Self.recordHandshake else { decide(.notTLS(applicationProtocols: [])); return }
+        guard type == Self.recordHandshake else { decide(.notTLS); return }
         if recordLength > 0 {
             emptyRecords = 0
             warningAlerts = 0
@@ -213,11 +217,11 @@ public struct TLSClientHelloParser: Sendable {
         let length = Int(message[1]) << 16 | Int(message[2]) << 8 | Int(message[3])
         guard message.count >= 4 + length else {
             // BoringSSL refuses to buffer a message over its limit before the next record.
-            if length > Self.maxMessageLength { decide(.notTLS(applicationProtocols: [])) }
+            if length > Self.maxMessageLength { decide(.notTLS) }
             return
         }
         // A ClientHello, and the end of the flight: nothing after it.
-        guard message[0] == 1, message.count == 4 + length else { decide(.notTLS(applicationProtocols: [])); return }
+        guard message[0] == 1, message.count == 4 + length else { decide(.notTLS); return }
         decide(message.withUnsafeBytes { Self.readClientHello(UnsafeRawBufferPointer(rebasing: $0[4...])) })
     }
 
