@@ -166,19 +166,20 @@ def client_hello_bytes(pki: Path, sni: str | None, alpn: list[str] | None = None
     return out.read()
 
 
-def built_client_hello(sni: str = "big.example.com", padding: int = 0, fragment: int = 16384) -> bytes:
+def built_client_hello(sni: str | bytes = "big.example.com", padding: int = 0, fragment: int = 16384,
+                       legacy_version: bytes = b"\x03\x03") -> bytes:
     """A TLS 1.3 ClientHello with a padding extension of ``padding`` bytes,
     in handshake records of at most ``fragment`` bytes."""
     def u16(n: int) -> bytes:
         return struct.pack("!H", n)
 
-    name = sni.encode()
+    name = sni.encode() if isinstance(sni, str) else sni
     exts = [(0, u16(len(name) + 3) + b"\x00" + u16(len(name)) + name), (43, b"\x04\x03\x04\x03\x03"),
             (10, u16(2) + u16(29)), (13, u16(2) + u16(0x0403))]
     if padding:
         exts.append((21, b"\x00" * padding))
     ext_bytes = b"".join(u16(t) + u16(len(v)) + v for t, v in exts)
-    body = b"\x03\x03" + os.urandom(32) + b"\x20" + os.urandom(32) + u16(2) + u16(0x1301) + b"\x01\x00" \
+    body = legacy_version + os.urandom(32) + b"\x20" + os.urandom(32) + u16(2) + u16(0x1301) + b"\x01\x00" \
         + u16(len(ext_bytes)) + ext_bytes
     message = b"\x01" + struct.pack("!I", len(body))[1:] + body
     out = b""
@@ -461,6 +462,60 @@ def test_requested_server_name_in_the_tcp_proxy_access_log(proxy, upstreams, tls
     assert (name, cluster_name) == ("a.example.com", "a"), lines
     assert int(received) > 100
     p.wait_for_stats({stat("sni_found"): 1})
+
+
+def test_legacy_version_outside_tls_1_0_to_1_3_closes(proxy, upstreams, admin_port):
+    """Envoy 1.40 takes the SNI, counts tls_not_found and closes (measured;
+    supported_versions is not what counts)."""
+    plain = upstreams(ident_echo_handler(b"plain"), name="plain")
+    port = free_port()
+    p = proxy(inspector_config(admin_port, port, [tcp_chain("plain")], {"plain": plain.address}))
+    for version in (b"\x03\x00", b"\x03\x05"):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(built_client_hello(sni="old.example", legacy_version=version))
+            wait_closed(s, timeout=3)
+    p.wait_for_stats({stat("sni_found"): 2, stat("tls_not_found"): 2, stat("tls_found"): 0, stat("alpn_not_found"): 0,
+                      f"listener.127.0.0.1_{port}.downstream_cx_total": 0})
+    assert plain.accepted == 0
+
+
+def test_server_name_is_lowercased_and_sanitized(proxy, upstreams, admin_port, tmp_path):
+    """%REQUESTED_SERVER_NAME% as Envoy keeps it: lowercased; a byte other
+    than a letter, digit, '.', '-' or '_' becomes '_' behind 'invalid:'."""
+    up = upstreams(ident_echo_handler(b"up"), name="up")
+    port = free_port()
+    log = tmp_path / "sni.log"
+    chains = [tcp_chain("up", access_log=[file_log(log, "%REQUESTED_SERVER_NAME%\n")])]
+    p = proxy(inspector_config(admin_port, port, chains, {"up": up.address}), extra_args=FLUSH)
+    for name in ("Mixed.CASE.example", "a b*.example", "d\xc3\xa9j\xc3\xa0.example".encode("latin-1"), "under_score-ok.x"):
+        hello = built_client_hello(sni=name)
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(hello)
+            assert recv_line(s) == b"up"
+            assert recv_exact(s, len(hello)) == hello
+    assert read_lines(log, 4) == ["mixed.case.example\n", "invalid:a_b_.example\n", "invalid:d__j__.example\n",
+                                  "under_score-ok.x\n"]
+    p.wait_for_stats({stat("sni_found"): 4, stat("tls_found"): 4})
+
+
+def test_bytes_processed_histogram(proxy, upstreams, pki, admin_port):
+    """tls_inspector.bytes_processed: the bytes the inspector read to decide
+    (5 for plaintext, the whole ClientHello for TLS)."""
+    from test_stats_prometheus import histogram_line
+    up = upstreams(ident_echo_handler(b"up"), name="up")
+    port = free_port()
+    cfg = inspector_config(admin_port, port, [tcp_chain("up")], {"up": up.address})
+    cfg["stats_flush_interval"] = "0.2s"
+    p = proxy(cfg)
+    hello = built_client_hello(padding=3000)
+    for payload in (b"GET / HTTP/1.1\r\n\r\n", hello):
+        assert plain_exchange(port, payload) == b"up"
+    deadline = time.monotonic() + 5
+    while (h := histogram_line(p, "tls_inspector.bytes_processed")) is None or h["P100"][1] < 100:
+        assert time.monotonic() < deadline, h
+        time.sleep(0.1)
+    assert 5 <= h["P0"][1] < 6, h
+    assert len(hello) * 0.97 <= h["P100"][1] <= len(hello) * 1.03, (len(hello), h)
 
 
 def test_config_bounds_match_envoy(tmp_path):
