@@ -518,6 +518,35 @@ def test_bytes_processed_histogram(proxy, upstreams, pki, admin_port):
     assert len(hello) * 0.97 <= h["P100"][1] <= len(hello) * 1.03, (len(hello), h)
 
 
+def test_many_stalled_client_hellos_leave_the_proxy_responsive(proxy, tls_servers, pki, admin_port):
+    """Hundreds of half-sent ClientHellos wait in the inspector (each holds
+    what it read, not more); a fresh TLS connection is still routed, and
+    memory grows by little."""
+    import support
+    a = tls_servers("a")
+    port = free_port()
+    p = proxy(inspector_config(admin_port, port, [tcp_chain("a", {"server_names": ["a.example.com"]})], {"a": a.address}))
+    lst = f"listener.127.0.0.1_{port}"
+    hello = client_hello_bytes(pki, "a.example.com")
+    before = support.idle_rss_kib(p)
+    stalled = []
+    try:
+        for _ in range(300):
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            s.sendall(hello[:len(hello) - 1])
+            stalled.append(s)
+        p.wait_for_stats({f"{lst}.downstream_pre_cx_active": 300}, timeout=10)
+        assert tls_exchange(port, client_context(pki), "a.example.com")[0] == "a"
+        grown = support.idle_rss_kib(p) - before
+        print(f"RSS growth with 300 stalled ClientHellos: {grown} KiB")
+        assert grown < 16 * 1024, grown
+    finally:
+        for s in stalled:
+            s.close()
+    p.wait_for_stats({f"{lst}.downstream_pre_cx_active": 0, f"{lst}.downstream_listener_filter_remote_close": 300,
+                      stat("tls_found"): 1}, timeout=10)
+
+
 def test_config_bounds_match_envoy(tmp_path):
     """Envoy 1.40's proto bounds: max_client_hello_size in (255, 16384],
     initial_read_buffer_size in (255, 65537)."""
