@@ -1,5 +1,6 @@
 import Foundation
 import RemoraCore
+import RemoraFuzzSupport
 import Testing
 @testable import RemoraFilters
 
@@ -95,51 +96,36 @@ struct TLSClientHelloFuzzTests {
         return nil
     }
 
-    static func save(_ input: [UInt8], _ tag: String) {
-        guard let dir = ProcessInfo.processInfo.environment["REMORA_FUZZ_FAILURES"] else { return }
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: dir + "/" + tag + ".tls", contents: Data(input))
-    }
-
     @Test func fuzz() throws {
-        let env = ProcessInfo.processInfo.environment
         let corpus = Self.loadCorpus()
         try #require(!corpus.isEmpty, "no corpus in \(TLSClientHelloParserTests.corpusDirectory)")
-        let seed = env["REMORA_FUZZ_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 0...UInt64.max)
-        var rng = SplitMix64(state: seed)
-
-        if let path = env["REMORA_FUZZ_INPUT"], let data = FileManager.default.contents(atPath: path) {
+        var run = FuzzRun()
+        if let input = run.replay {
             for max in [256, 1000, Parser.defaultMaxClientHelloSize] {
-                let problem = Self.check(Array(data), max: max, rng: &rng)
+                let problem = Self.check(input, max: max, rng: &run.rng)
                 #expect(problem == nil, "\(problem ?? "")")
             }
             return
         }
-
-        let seconds = env["REMORA_FUZZ_SECONDS"].flatMap(Double.init)
-        let clock = ContinuousClock()
-        let deadline = clock.now + .milliseconds(Int((seconds ?? 0) * 1000))
-        var rounds = 0
         var failures = 0
         var verdicts: [String: Int] = [:]
-        while seconds == nil ? rounds < 300 : clock.now < deadline {
-            rounds += 1
-            let base = corpus.randomElement(using: &rng)!
-            let input: [UInt8] = switch Int.random(in: 0..<20, using: &rng) {
-            case 0: (0..<Int.random(in: 0...64, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        while run.nextRound() {
+            let base = corpus.randomElement(using: &run.rng)!
+            let input: [UInt8] = switch Int.random(in: 0..<20, using: &run.rng) {
+            case 0: (0..<Int.random(in: 0...64, using: &run.rng)).map { _ in UInt8.random(in: 0...255, using: &run.rng) }
             case 1: base
-            default: Self.mutate(base, corpus: corpus, rng: &rng)
+            default: Self.mutate(base, corpus: corpus, rng: &run.rng)
             }
-            let max = Bool.random(using: &rng) ? Parser.defaultMaxClientHelloSize : Int.random(in: 256...1024, using: &rng)
-            if let problem = Self.check(input, max: max, rng: &rng) {
+            let max = Bool.random(using: &run.rng) ? Parser.defaultMaxClientHelloSize : Int.random(in: 256...1024, using: &run.rng)
+            if let problem = Self.check(input, max: max, rng: &run.rng) {
                 failures += 1
-                Self.save(input, "seed\(seed)-round\(rounds)")
-                Issue.record("seed \(seed) round \(rounds) (max \(max)): \(problem)\ninput: \(input)")
+                run.save(input, fileExtension: "tls")
+                Issue.record("seed \(run.seed) round \(run.rounds) (max \(max)): \(problem)\ninput: \(input)")
                 if failures >= 5 { break }
             }
             let kind = "\(Self.parse([input], max: max).0)".prefix { $0 != "(" }
             verdicts[String(kind), default: 0] += 1
         }
-        print("TLS ClientHello fuzz: seed \(seed), \(rounds) inputs, \(failures) failures, verdicts \(verdicts.sorted { $0.key < $1.key })")
+        print("TLS ClientHello fuzz: seed \(run.seed), \(run.rounds) inputs, \(failures) failures, verdicts \(verdicts.sorted { $0.key < $1.key })")
     }
 }
