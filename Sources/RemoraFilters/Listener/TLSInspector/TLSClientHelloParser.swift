@@ -5,10 +5,11 @@ import RemoraCore
 /// at a time included), a verdict out. No OpenSSL: the bytes are read here.
 ///
 /// Envoy 1.40 feeds the peeked bytes to a BoringSSL server handshake and
-/// stops it in the SNI callback; whatever BoringSSL accepts up to that
-/// callback is TLS, whatever it rejects is not. This parser follows the same
-/// steps in the same order, so it decides as Envoy does and after the same
-/// number of bytes (`processedBytes`, Envoy's `bytes_processed`):
+/// stops it in its select-certificate callback; whatever BoringSSL accepts
+/// up to that callback is TLS, whatever it rejects is not. This parser
+/// follows the same steps in the same order, so it decides as Envoy does
+/// (checked on 1,500 probed cases, `TLSInspectorEnvoyCasesTests`) and after
+/// the same number of bytes (`processedBytes`, Envoy's `bytes_processed`):
 /// - the first five bytes: `GET `, `POST `, `HEAD `, `PUT `, `CONNE` are not
 ///   TLS; a V2ClientHello (high bit, type 1, major 3) is read as SSLv2
 ///   framing (at most 4 KiB); otherwise a record header, whose major version
@@ -29,7 +30,7 @@ import RemoraCore
 public struct TLSClientHelloParser: Sendable {
     public enum Verdict: Sendable, Equatable {
         case needMoreData
-        /// BoringSSL would have reached the SNI callback: the transport is TLS.
+        /// BoringSSL would have reached Envoy's callback: the transport is TLS.
         case tls(ClientHello)
         /// BoringSSL failed before Envoy's callback: not TLS (or a broken
         /// ClientHello), nothing learnt.
