@@ -167,3 +167,36 @@ def test_local_replies_to_grpc_calls_over_http2(proxy):
         assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
     finally:
         channel.close()
+
+
+def test_grpc_timeout_bounds_the_route_over_http2(proxy, grpc_backend):
+    """max_stream_duration with grpc_timeout_header_max/offset: the client's
+    grpc-timeout (1 s) less the offset (0.8 s) bounds the stream; the proxy
+    answers first with Envoy's gRPC local reply (DEADLINE_EXCEEDED,
+    "downstream duration timeout") and counts downstream_rq_max_duration_reached."""
+    import threading
+    admin, port = free_port(), free_port()
+    msd = {"max_stream_duration": {"grpc_timeout_header_max": "5s", "grpc_timeout_header_offset": "0.8s"}}
+    cfg = H.http_config(admin, port, [route({"prefix": "/"}, "grpc", route_extra=msd)],
+                        [H.http_cluster("grpc", [socket_address("127.0.0.1", grpc_backend)],
+                                        typed_extension_protocol_options=h2_cluster_options())],
+                        codec_type="AUTO")
+    p = proxy(cfg)
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    gate = threading.Event()
+
+    def requests():
+        yield b"x"
+        gate.wait(3)  # the call stays open past the proxy's timeout
+
+    try:
+        with pytest.raises(grpc.RpcError) as err:
+            method(channel, "stream_unary", "ClientStream")(requests(), timeout=1.0)
+        gate.set()
+        assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        assert err.value.details() == "downstream duration timeout"
+    finally:
+        gate.set()
+        channel.close()
+    stat = "http.ingress_http.downstream_rq_max_duration_reached"
+    assert p.wait_for_stats({stat: 1})[stat] == 1
