@@ -20,12 +20,17 @@ public final class HTTPWorkerContext {
     public let accessLogs: WorkerAccessLogs
     /// The server's health-check state (`/healthcheck/fail`).
     public let health: ServerHealth
+    /// The node's cluster (`node.cluster`, `--service-cluster`): Envoy's
+    /// local cluster name, which the health-check filter reports.
+    public let localClusterName: String
 
     public init(loop: EventLoop, seed: UInt64, accessLogs: WorkerAccessLogs = WorkerAccessLogs(files: nil, thread: 0),
-                health: ServerHealth = ServerHealth(), clusters: @escaping (String) -> WorkerCluster?) {
+                health: ServerHealth = ServerHealth(), localClusterName: String = "",
+                clusters: @escaping (String) -> WorkerCluster?) {
         self.loop = loop
         self.accessLogs = accessLogs
         self.health = health
+        self.localClusterName = localClusterName
         self.clusterLookup = clusters
         self.random = RandomBalancer(seed: seed)
         self.encoder = HTTP1Encoder(headerNameCase: .lowercase, pool: loop.smallBufferPool)
