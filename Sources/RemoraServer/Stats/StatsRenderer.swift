@@ -11,14 +11,15 @@ struct StatsRenderer {
     // MARK: - Text
 
     /// Counters and gauges (`name: value`), then histograms with Envoy's
-    /// `P0(interval,cumulative) … P100(…)` summary or `No recorded values`.
-    func text() -> String {
+    /// `P0(interval,cumulative) … P100(…)` summary or `No recorded values`
+    /// (or the buckets `mode` asks for).
+    func text(buckets mode: BucketMode = .summary) -> String {
         var body = ""
         for entry in entries where entry.kind != .histogram {
             body += "\(entry.name): \(entry.value)\n"
         }
         for entry in entries where entry.kind == .histogram {
-            body += "\(entry.name): \(Self.summary(entry.histogram))\n"
+            body += text(entry, mode: mode)
         }
         return body
     }
@@ -47,13 +48,15 @@ struct StatsRenderer {
     /// […],"computed_quantiles":[{"name":…,"values":[{"cumulative":…,
     /// "interval":…},…]}]}}]}`; NaN is `null`, the histograms element only
     /// when some histogram is listed.
-    func json() -> String {
+    func json(buckets mode: BucketMode = .summary) -> String {
         var items: [String] = []
         for entry in entries where entry.kind != .histogram {
             items.append("{\"name\":\(Self.jsonString(entry.name)),\"value\":\(entry.value)}")
         }
         let histograms = entries.filter { $0.kind == .histogram }
-        if !histograms.isEmpty {
+        if !histograms.isEmpty && mode != .summary {
+            items.append(jsonHistograms(histograms, mode: mode))
+        } else if !histograms.isEmpty {
             func number(_ v: Double) -> String { v.isNaN ? "null" : Self.shortest(v) }
             let supported = HistogramData.supportedQuantiles.map { Self.shortest(100 * $0) }.joined(separator: ",")
             let computed = histograms.map { entry -> String in
