@@ -76,7 +76,7 @@ extension Server {
         // `stats_matcher` decides which stats exist at all.
         var entries = applyCounterBaseline(store.snapshot()).filter { config.stats.matcher.accepts($0.name) }
         if request.query["usedonly"] != nil {
-            entries = entries.filter { $0.kind == .histogram ? ($0.histogram?.used ?? false) : $0.value != 0 }
+            entries = entries.filter(\.used)
         }
         if let filter = request.query["filter"], !filter.isEmpty {
             guard let regex = try? CompiledRegex(filter) else { return nil }
