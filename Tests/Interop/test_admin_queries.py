@@ -6,7 +6,6 @@ runs against Envoy (PROXY_KIND=envoy)."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
 import time
@@ -36,16 +35,6 @@ def admin_proxy(proxy, http_upstreams, admin_port):
         with HttpClient(port) as c:
             assert c.request("GET", "/").status == 200
     return p, port
-
-
-def request(p, method: str, path: str) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", p.admin_port, timeout=5)
-    try:
-        conn.request(method, path)
-        r = conn.getresponse()
-        return r.status, r.read()
-    finally:
-        conn.close()
 
 
 def dump(p, query: str) -> list[dict]:
@@ -218,13 +207,13 @@ def test_stats_histogram_buckets_json(admin_proxy):
 
 def test_runtime_modify_without_an_admin_layer(admin_proxy):
     p, _ = admin_proxy
-    assert request(p, "GET", "/runtime_modify?a=b") == (405, b"Method GET not allowed, POST required.")
-    status, body = request(p, "POST", "/runtime_modify")
+    assert p.admin("GET", "/runtime_modify?a=b") == (405, b"Method GET not allowed, POST required.")
+    status, body = p.admin("POST", "/runtime_modify")
     assert status == 400 and body.decode() == (
         "usage: /runtime_modify?key1=value1&key2=value2&keyN=valueN\n"
         "       or send the parameters as form values\n"
         "use an empty value to remove a previously added override")
-    assert request(p, "POST", "/runtime_modify?a=b&x.y=1") == (503, b"No admin layer specified")
+    assert p.admin("POST", "/runtime_modify?a=b&x.y=1") == (503, b"No admin layer specified")
     status, body = p.admin("GET", "/runtime")
     assert status == 200 and json.loads(body) == {"entries": {}, "layers": []}
 
@@ -233,14 +222,14 @@ def test_methods_as_envoy(admin_proxy):
     p, _ = admin_proxy
     # Paths that change nothing take any method; HEAD gets no body.
     for method in ("POST", "PUT", "DELETE"):
-        assert request(p, method, "/ready") == (200, b"LIVE\n")
-        status, body = request(p, method, "/stats?filter=" + quote("^server.live$"))
+        assert p.admin(method, "/ready") == (200, b"LIVE\n")
+        status, body = p.admin(method, "/stats?filter=" + quote("^server.live$"))
         assert (status, body) == (200, b"server.live: 1\n")
-    assert request(p, "HEAD", "/ready") == (200, b"")
+    assert p.admin("HEAD", "/ready") == (200, b"")
     # Paths that change state take POST only.
     for method in ("GET", "PUT", "DELETE", "HEAD"):
         for path in ("/healthcheck/fail", "/reset_counters", "/runtime_modify?a=b", "/logging?level=info"):
-            status, body = request(p, method, path)
+            status, body = p.admin(method, path)
             assert status == 405, (method, path)
             if method != "HEAD":
                 assert body == f"Method {method} not allowed, POST required.".encode()

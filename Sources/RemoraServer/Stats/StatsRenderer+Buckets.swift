@@ -49,10 +49,7 @@ extension StatsRenderer {
             return "\(entry.name): \(items.joined(separator: " "))\n"
         case .detailed:
             func detail(_ data: HistogramData?) -> String {
-                (data?.bins ?? []).map { bin, count in
-                    let (lower, width) = HistogramBinning.edges(ofBin: bin)
-                    return "\(Self.formatG(lower)),\(Self.formatG(width)):\(count)"
-                }.joined(separator: ", ")
+                Self.bins(data).map { "\(Self.formatG($0.lower)),\(Self.formatG($0.width)):\($0.count)" }.joined(separator: ", ")
             }
             return "\(entry.name):\n  totals=\(detail(entry.histogram?.cumulative))\n"
                 + "  intervals=\(detail(entry.histogram?.interval))\n  summary=\(Self.summary(entry.histogram))\n"
@@ -74,23 +71,25 @@ extension StatsRenderer {
             return "{\"histograms\":[\(items.joined(separator: ","))]}"
         case .detailed:
             func detail(_ data: HistogramData?) -> String {
-                (data?.bins ?? []).map { bin, count in
-                    let (lower, width) = HistogramBinning.edges(ofBin: bin)
-                    return "{\"lower_bound\":\(Self.toChars(lower)),\"width\":\(Self.toChars(width)),\"count\":\(count)}"
+                Self.bins(data).map {
+                    "{\"lower_bound\":\(Self.toChars($0.lower)),\"width\":\(Self.toChars($0.width)),\"count\":\($0.count)}"
                 }.joined(separator: ",")
             }
             let supported = HistogramData.supportedQuantiles.map { Self.toChars(100 * $0) }.joined(separator: ",")
             let details = histograms.map { entry -> String in
                 let h = entry.histogram
-                let used = h?.used ?? false
-                let interval = used ? h!.interval.quantiles() : HistogramData.supportedQuantiles.map { _ in .nan }
-                let cumulative = used ? h!.cumulative.quantiles() : interval
-                func number(_ v: Double) -> String { v.isNaN ? "null" : Self.toChars(v) }
-                let percentiles = zip(cumulative, interval).map { "{\"cumulative\":\(number($0)),\"interval\":\(number($1))}" }
                 return "{\"name\":\(Self.jsonString(entry.name)),\"totals\":[\(detail(h?.cumulative))],"
-                    + "\"intervals\":[\(detail(h?.interval))],\"percentiles\":[\(percentiles.joined(separator: ","))]}"
+                    + "\"intervals\":[\(detail(h?.interval))],\"percentiles\":[\(Self.jsonQuantiles(h))]}"
             }
             return "{\"histograms\":{\"supported_percentiles\":[\(supported)],\"details\":[\(details.joined(separator: ","))]}}"
+        }
+    }
+
+    /// The circllhist bins of `data` with their edges, in value order.
+    private static func bins(_ data: HistogramData?) -> [(lower: Double, width: Double, count: UInt64)] {
+        (data?.bins ?? []).map { bin, count in
+            let (lower, width) = HistogramBinning.edges(ofBin: bin)
+            return (lower, width, count)
         }
     }
 
