@@ -191,8 +191,11 @@ public final class Server: @unchecked Sendable {
     private func installClusters() {
         for entry in clusterManager.entries.values {
             let (config, hosts, stats, resources) = (entry.config, entry.hostSet, entry.stats, entry.resources)
+            let http2Stats = entry.http2Stats
             for worker in workers {
-                worker.loop.execute { worker.installCluster(config, hosts: hosts, stats: stats, resources: resources) }
+                worker.loop.execute {
+                    worker.installCluster(config, hosts: hosts, stats: stats, resources: resources, http2Stats: http2Stats)
+                }
             }
         }
     }

@@ -255,3 +255,33 @@ def test_cache_time_is_refused_with_its_field_path(tmp_path):
     assert result.returncode != 0
     out = (result.stdout + result.stderr).decode()
     assert "http_filters[0].typed_config.cache_time" in out, out[-500:]
+
+
+def test_health_checks_over_http2(proxy, http_upstreams, admin_port, tmp_path):
+    import subprocess
+    up = http_upstreams(upstream_reply)
+    port = free_port()
+    cfg = config(admin_port, port, up, {"pass_through_mode": False, "headers": HEALTHZ}, tmp_path)
+    cfg["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]["codec_type"] = "AUTO"
+    p = proxy(cfg, extra_args=FLUSH + ["--service-cluster", "frontend"])
+
+    def h2_get(path: str) -> tuple[str, dict[str, str]]:
+        r = subprocess.run(["curl", "-sS", "-D", "-", "-o", "/dev/null", "--http2-prior-knowledge",
+                            f"http://127.0.0.1:{port}{path}"], capture_output=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        lines = r.stdout.decode().split("\r\n")
+        return lines[0].strip(), {k.lower(): v for k, _, v in (line.partition(": ") for line in lines[1:] if line)}
+
+    status, headers = h2_get("/healthz")
+    assert status == "HTTP/2 200"
+    assert headers["x-envoy-upstream-healthchecked-cluster"] == "frontend"
+    p.admin("POST", "/healthcheck/fail")
+    status, headers = h2_get("/healthz")
+    assert status == "HTTP/2 503"
+    assert headers["x-envoy-immediate-health-check-fail"] == "true"
+    status, headers = h2_get("/other")
+    assert status == "HTTP/2 200" and headers["x-envoy-immediate-health-check-fail"] == "true"
+    assert read_lines(tmp_path / "all.log", 3) == [
+        "200 - health_check_ok /healthz", "503 LH health_check_failed /healthz", "200 - via_upstream /other"]
+    assert hc_stats(p) == {**dict.fromkeys(HC_STATS, 0), "request_total": 2, "ok": 1, "failed": 1}
+    assert p.stats()["http.ingress_http.downstream_rq_2xx"] == 1

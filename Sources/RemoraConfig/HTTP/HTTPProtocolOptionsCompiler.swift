@@ -1,4 +1,5 @@
 import RemoraAPI
+import SwiftProtobuf
 
 /// `HttpProtocolOptions` and `Http1ProtocolOptions`, shared by the
 /// connection manager (downstream) and clusters (upstream).
@@ -79,5 +80,92 @@ enum HTTPProtocolOptionsCompiler {
                 ? config.overrideStreamErrorOnInvalidHTTPMessage.value : nil,
             allowCustomMethods: config.allowCustomMethods,
             sendFullyQualifiedURL: config.sendFullyQualifiedURL)
+    }
+}
+
+extension HTTPProtocolOptionsCompiler {
+    /// `Http2ProtocolOptions` with Envoy's ranges; what Remora does not do
+    /// (METADATA, custom SETTINGS, the oghttp2 codec) is refused by name.
+    static func compileHTTP2(_ config: Envoy_Config_Core_V3_Http2ProtocolOptions, at path: String) throws(ConfigError) -> HTTP2ProtocolOptions {
+        try SupportedFields.require(config, only: [
+            "hpack_table_size", "max_concurrent_streams", "initial_stream_window_size", "initial_connection_window_size",
+            "allow_connect", "max_outbound_frames", "max_outbound_control_frames",
+            "max_consecutive_inbound_frames_with_empty_payload", "max_inbound_priority_frames_per_stream",
+            "max_inbound_window_update_frames_per_data_frame_sent", "stream_error_on_invalid_http_messaging",
+            "override_stream_error_on_invalid_http_message", "connection_keepalive", "use_oghttp2_codec",
+        ], at: path)
+        if config.hasUseOghttp2Codec && config.useOghttp2Codec.value {
+            throw .unsupported("the oghttp2 codec is not available (Remora uses nghttp2)", at: FieldPath.join(path, "use_oghttp2_codec"))
+        }
+        func ranged(_ value: UInt32, _ low: UInt32, _ high: UInt32, _ field: String) throws(ConfigError) -> UInt32 {
+            guard value >= low && value <= high else {
+                throw .invalid("value must be inside range [\(low), \(high)]", at: FieldPath.join(path, field))
+            }
+            return value
+        }
+        var options = HTTP2ProtocolOptions()
+        if config.hasHpackTableSize { options.hpackTableSize = config.hpackTableSize.value }
+        if config.hasMaxConcurrentStreams {
+            options.maxConcurrentStreams = try ranged(config.maxConcurrentStreams.value, 1, 2_147_483_647, "max_concurrent_streams")
+        }
+        if config.hasInitialStreamWindowSize {
+            options.initialStreamWindowSize = try ranged(config.initialStreamWindowSize.value, 65535, 2_147_483_647,
+                                                         "initial_stream_window_size")
+        }
+        if config.hasInitialConnectionWindowSize {
+            options.initialConnectionWindowSize = try ranged(config.initialConnectionWindowSize.value, 65535, 2_147_483_647,
+                                                             "initial_connection_window_size")
+        }
+        options.allowConnect = config.allowConnect
+        if config.hasMaxOutboundFrames {
+            options.maxOutboundFrames = try ranged(config.maxOutboundFrames.value, 1, .max, "max_outbound_frames")
+        }
+        if config.hasMaxOutboundControlFrames {
+            options.maxOutboundControlFrames = try ranged(config.maxOutboundControlFrames.value, 1, .max, "max_outbound_control_frames")
+        }
+        if config.hasMaxConsecutiveInboundFramesWithEmptyPayload {
+            options.maxConsecutiveInboundFramesWithEmptyPayload = config.maxConsecutiveInboundFramesWithEmptyPayload.value
+        }
+        if config.hasMaxInboundPriorityFramesPerStream {
+            options.maxInboundPriorityFramesPerStream = config.maxInboundPriorityFramesPerStream.value
+        }
+        if config.hasMaxInboundWindowUpdateFramesPerDataFrameSent {
+            options.maxInboundWindowUpdateFramesPerDataFrameSent = try ranged(
+                config.maxInboundWindowUpdateFramesPerDataFrameSent.value, 1, .max, "max_inbound_window_update_frames_per_data_frame_sent")
+        }
+        if config.hasOverrideStreamErrorOnInvalidHTTPMessage {
+            options.overrideStreamErrorOnInvalidHTTPMessage = config.overrideStreamErrorOnInvalidHTTPMessage.value
+        } else if config.streamErrorOnInvalidHTTPMessaging {
+            options.overrideStreamErrorOnInvalidHTTPMessage = true
+        }
+        if config.hasConnectionKeepalive {
+            options.keepalive = try compileKeepalive(config.connectionKeepalive, at: FieldPath.join(path, "connection_keepalive"))
+        }
+        return options
+    }
+
+    static func compileKeepalive(_ config: Envoy_Config_Core_V3_KeepaliveSettings, at path: String) throws(ConfigError)
+        -> HTTP2ProtocolOptions.Keepalive {
+        try SupportedFields.require(config, only: ["interval", "timeout", "interval_jitter", "connection_idle_interval"], at: path)
+        guard config.hasTimeout else { throw .missing(at: FieldPath.join(path, "timeout")) }
+        func positive(_ d: SwiftProtobuf.Google_Protobuf_Duration, _ field: String) throws(ConfigError) -> UInt64 {
+            let ms = try ConfigCompiler.milliseconds(d, at: FieldPath.join(path, field))
+            guard ms >= 1 else { throw .invalid("value must be greater than or equal to 1ms", at: FieldPath.join(path, field)) }
+            return ms
+        }
+        let timeout = try positive(config.timeout, "timeout")
+        let interval = config.hasInterval ? try positive(config.interval, "interval") : 0
+        var keepalive = HTTP2ProtocolOptions.Keepalive(intervalMilliseconds: interval, timeoutMilliseconds: timeout)
+        if config.hasIntervalJitter {
+            let jitter = config.intervalJitter.value
+            guard jitter >= 0 && jitter <= 100 else {
+                throw .invalid("value must be inside range [0, 100]", at: FieldPath.join(path, "interval_jitter.value"))
+            }
+            keepalive.jitterPercent = jitter
+        }
+        if config.hasConnectionIdleInterval {
+            keepalive.connectionIdleIntervalMilliseconds = try positive(config.connectionIdleInterval, "connection_idle_interval")
+        }
+        return keepalive
     }
 }

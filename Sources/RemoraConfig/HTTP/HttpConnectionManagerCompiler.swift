@@ -15,7 +15,7 @@ enum HttpConnectionManagerCompiler {
     ) throws(ConfigError) -> HttpConnectionManagerConfig {
         try SupportedFields.require(config, only: [
             "codec_type", "stat_prefix", "route_config", "http_filters", "common_http_protocol_options",
-            "http_protocol_options", "server_name", "server_header_transformation", "max_request_headers_kb",
+            "http_protocol_options", "http2_protocol_options", "server_name", "server_header_transformation", "max_request_headers_kb",
             "stream_idle_timeout", "request_timeout", "request_headers_timeout", "drain_timeout", "delayed_close_timeout",
             "use_remote_address", "xff_num_trusted_hops", "internal_address_config", "skip_xff_append", "via",
             "generate_request_id", "preserve_external_request_id", "always_set_request_id_in_response",
@@ -29,7 +29,7 @@ enum HttpConnectionManagerCompiler {
         switch config.codecType {
         case .auto: codec = .auto
         case .http1: codec = .http1
-        case .http2: throw .unsupported("the HTTP/2 codec is not implemented yet", at: FieldPath.join(path, "codec_type"))
+        case .http2: codec = .http2
         case .http3: throw .unsupported("HTTP/3 is not implemented", at: FieldPath.join(path, "codec_type"))
         case .UNRECOGNIZED: throw .invalid("unknown codec_type", at: FieldPath.join(path, "codec_type"))
         }
@@ -141,6 +141,10 @@ enum HttpConnectionManagerCompiler {
             streamErrorOnInvalidHTTPMessage: config.hasStreamErrorOnInvalidHTTPMessage
                 ? config.streamErrorOnInvalidHTTPMessage.value : false)
         compiled.accessLogs = try AccessLogCompiler.compile(config.accessLog, at: FieldPath.join(path, "access_log"))
+        if config.hasHTTP2ProtocolOptions {
+            compiled.http2 = try HTTPProtocolOptionsCompiler.compileHTTP2(
+                config.http2ProtocolOptions, at: FieldPath.join(path, "http2_protocol_options"))
+        }
         return compiled
     }
 

@@ -8,10 +8,12 @@ import RemoraCore
 /// milliseconds, 0 meaning "disabled" where Envoy says so.
 public struct HttpConnectionManagerConfig: Sendable {
     public enum CodecType: Sendable, Equatable {
-        /// Envoy's default: HTTP/2 when the client speaks it (prior knowledge
-        /// or ALPN `h2`), HTTP/1 otherwise. Remora serves HTTP/1 for now.
+        /// Envoy's default: HTTP/2 when the client opens with the HTTP/2
+        /// connection preface (prior knowledge; ALPN `h2` once TLS lands),
+        /// HTTP/1 otherwise.
         case auto
         case http1
+        case http2
     }
 
     public enum ServerHeaderTransformation: Sendable, Equatable {
@@ -75,6 +77,8 @@ public struct HttpConnectionManagerConfig: Sendable {
     public var common: HTTPProtocolOptions
     /// `http_protocol_options` (HTTP/1).
     public var http1: HTTP1ProtocolOptions
+    /// `http2_protocol_options`.
+    public var http2 = HTTP2ProtocolOptions()
     /// `max_request_headers_kb`; Envoy's default 60, at most 8192.
     public var maxRequestHeadersKB: UInt32
     /// `upgrade_configs`, in order; types lowercase.

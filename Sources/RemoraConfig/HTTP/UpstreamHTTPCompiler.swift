@@ -22,6 +22,15 @@ enum UpstreamHTTPCompiler {
             let options = try TypeURL.unpack(Envoy_Extensions_Upstreams_Http_V3_HttpProtocolOptions.self, from: any, at: kp)
             config = try compileOptions(options, at: kp)
         }
+        if cluster.hasHTTP2ProtocolOptions {
+            // The deprecated v3 field Envoy still honours: HTTP/2 upstream.
+            let hp = FieldPath.join(path, "http2_protocol_options")
+            guard !found else {
+                throw .invalid("cannot use both http2_protocol_options and typed_extension_protocol_options", at: hp)
+            }
+            config.protocolSelection = .http2
+            config.http2 = try HTTPProtocolOptionsCompiler.compileHTTP2(cluster.http2ProtocolOptions, at: hp)
+        }
         if cluster.hasMaxRequestsPerConnection {
             if found && config.common.maxRequestsPerConnection != 0 {
                 throw .invalid("Only one of max_requests_per_connection from Cluster or HttpProtocolOptions can be specified",
@@ -46,20 +55,27 @@ enum UpstreamHTTPCompiler {
         switch options.upstreamProtocolOptions {
         case .explicitHTTPConfig(let explicit)?:
             let ep = FieldPath.join(path, "explicit_http_config")
-            try SupportedFields.require(explicit, only: ["http_protocol_options"], at: ep)
+            try SupportedFields.require(explicit, only: ["http_protocol_options", "http2_protocol_options"], at: ep)
             switch explicit.protocolConfig {
             case .httpProtocolOptions(let http1)?:
                 config.protocolSelection = .http1
                 config.http1 = try HTTPProtocolOptionsCompiler.compileHTTP1(http1, side: .upstream, at: FieldPath.join(ep, "http_protocol_options"))
-            case .http2ProtocolOptions?, .http3ProtocolOptions?:
+            case .http2ProtocolOptions(let http2)?:
+                config.protocolSelection = .http2
+                config.http2 = try HTTPProtocolOptionsCompiler.compileHTTP2(http2, at: FieldPath.join(ep, "http2_protocol_options"))
+            case .http3ProtocolOptions?:
                 preconditionFailure("refused by SupportedFields")
             case nil:
                 throw .invalid("one of http_protocol_options, http2_protocol_options or http3_protocol_options is required", at: ep)
             }
         case .useDownstreamProtocolConfig(let downstream)?:
             let dp = FieldPath.join(path, "use_downstream_protocol_config")
-            try SupportedFields.require(downstream, only: ["http_protocol_options"], at: dp)
+            try SupportedFields.require(downstream, only: ["http_protocol_options", "http2_protocol_options"], at: dp)
             config.protocolSelection = .useDownstreamProtocol
+            if downstream.hasHTTP2ProtocolOptions {
+                config.http2 = try HTTPProtocolOptionsCompiler.compileHTTP2(
+                    downstream.http2ProtocolOptions, at: FieldPath.join(dp, "http2_protocol_options"))
+            }
             if downstream.hasHTTPProtocolOptions {
                 config.http1 = try HTTPProtocolOptionsCompiler.compileHTTP1(
                     downstream.httpProtocolOptions, side: .upstream, at: FieldPath.join(dp, "http_protocol_options"))

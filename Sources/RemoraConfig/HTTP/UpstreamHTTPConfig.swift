@@ -5,7 +5,11 @@ public struct UpstreamHTTPConfig: Sendable, Equatable {
     public enum ProtocolSelection: Sendable, Equatable {
         /// `explicit_http_config.http_protocol_options` (and the default without any options): HTTP/1.1.
         case http1
-        /// `use_downstream_protocol_config`: the downstream request's protocol (only HTTP/1 for now).
+        /// `explicit_http_config.http2_protocol_options` (or the deprecated
+        /// cluster-level `http2_protocol_options`): HTTP/2 with prior knowledge.
+        case http2
+        /// `use_downstream_protocol_config`: the downstream request's protocol
+        /// (HTTP/2 only when `http2_protocol_options` is given there).
         case useDownstreamProtocol
     }
 
@@ -14,12 +18,26 @@ public struct UpstreamHTTPConfig: Sendable, Equatable {
     /// 100 headers, 60 KiB of response headers, unlimited requests per connection).
     public var common: HTTPProtocolOptions
     public var http1: HTTP1ProtocolOptions
+    /// The HTTP/2 settings; nil when the cluster never speaks HTTP/2
+    /// (`use_downstream_protocol_config` without `http2_protocol_options`
+    /// sends HTTP/2 requests upstream as HTTP/1.1, as Envoy does).
+    public var http2: HTTP2ProtocolOptions?
 
     public init(protocolSelection: ProtocolSelection = .http1, common: HTTPProtocolOptions = HTTPProtocolOptions(),
-                http1: HTTP1ProtocolOptions = HTTP1ProtocolOptions()) {
+                http1: HTTP1ProtocolOptions = HTTP1ProtocolOptions(), http2: HTTP2ProtocolOptions? = nil) {
         self.protocolSelection = protocolSelection
         self.common = common
         self.http1 = http1
+        self.http2 = http2
+    }
+
+    /// The protocol of an upstream request whose downstream spoke HTTP/2 (`downstreamHTTP2`) or not.
+    public func usesHTTP2(downstreamHTTP2: Bool) -> Bool {
+        switch protocolSelection {
+        case .http1: false
+        case .http2: true
+        case .useDownstreamProtocol: downstreamHTTP2 && http2 != nil
+        }
     }
 }
 

@@ -48,6 +48,18 @@ public final class StatScope: @unchecked Sendable {
     /// sink), or nil.
     public let sampleSink: (any HistogramSampleSink)?
 
+    /// Scopes Envoy creates on first use (the `http2.*` codec stats appear
+    /// with the first HTTP/2 connection): not listed until `markUsed()`.
+    public let listedOnceUsed: Bool
+    private let usedFlag = UnsafeAtomic<Bool>.create(false)
+
+    /// Lists the scope from now on (any thread; one relaxed load when already set).
+    public func markUsed() {
+        if !usedFlag.load(ordering: .relaxed) { usedFlag.store(true, ordering: .relaxed) }
+    }
+
+    public var isListed: Bool { !listedOnceUsed || usedFlag.load(ordering: .relaxed) }
+
     /// What the last stats flush saw of each histogram (main thread only).
     private var flushed: [Int: (cumulative: HistogramData, interval: HistogramData)] = [:]
 
@@ -56,8 +68,9 @@ public final class StatScope: @unchecked Sendable {
     public let onFirstUseHistograms: Set<Int>
 
     public init(prefix: String, stats: [(String, StatKind)], threadCount: Int, sampleSink: (any HistogramSampleSink)? = nil,
-                onFirstUse: Set<String> = []) {
+                listedOnceUsed: Bool = false, onFirstUse: Set<String> = []) {
         precondition(threadCount >= 1)
+        self.listedOnceUsed = listedOnceUsed
         self.sampleSink = sampleSink
         self.onFirstUseHistograms = Set(stats.indices.filter { stats[$0].1 == .histogram && onFirstUse.contains(stats[$0].0) })
         self.prefix = prefix
@@ -83,6 +96,7 @@ public final class StatScope: @unchecked Sendable {
     }
 
     deinit {
+        usedFlag.destroy()
         for (i, kind) in kinds.enumerated() where kind == .histogram {
             for t in 0..<threadCount {
                 for chunk in 0..<HistogramBinning.chunkCount {

@@ -19,8 +19,10 @@ public final class StatsStore: Sendable {
     }
 
     /// Creates and registers a scope. Stat names are `prefix + name`.
-    public func makeScope(prefix: String, stats: [(String, StatKind)], onFirstUse: Set<String> = []) -> StatScope {
-        let scope = StatScope(prefix: prefix, stats: stats, threadCount: threadCount, sampleSink: sampleSink, onFirstUse: onFirstUse)
+    public func makeScope(prefix: String, stats: [(String, StatKind)], listedOnceUsed: Bool = false,
+                          onFirstUse: Set<String> = []) -> StatScope {
+        let scope = StatScope(prefix: prefix, stats: stats, threadCount: threadCount, sampleSink: sampleSink,
+                              listedOnceUsed: listedOnceUsed, onFirstUse: onFirstUse)
         scopes.withLock { $0.append(scope) }
         return scope
     }
@@ -78,7 +80,7 @@ public final class StatsStore: Sendable {
     public func snapshot() -> [Entry] {
         let all = scopes.withLock { $0 }
         var merged: [String: Entry] = [:]
-        for scope in all {
+        for scope in all where scope.isListed {
             for i in scope.names.indices {
                 let name = scope.prefix + scope.names[i]
                 let kind = scope.kinds[i]

@@ -27,8 +27,9 @@ public struct Stats<S: StatName>: Sendable {
 extension StatsStore {
     /// A scope holding every stat of `S` (plus `extra` stats after them).
     public func makeScope<S: StatName>(prefix: String, _ names: S.Type, extra: [(String, StatKind)] = [],
-                                       onFirstUse: Set<String> = []) -> StatScope {
-        makeScope(prefix: prefix, stats: S.allCases.map { ($0.name, $0.kind) } + extra, onFirstUse: onFirstUse)
+                                       listedOnceUsed: Bool = false, onFirstUse: Set<String> = []) -> StatScope {
+        makeScope(prefix: prefix, stats: S.allCases.map { ($0.name, $0.kind) } + extra, listedOnceUsed: listedOnceUsed,
+                  onFirstUse: onFirstUse)
     }
 }
 

@@ -1,3 +1,5 @@
+import RemoraCore
+
 /// A request method. The 34 methods Envoy's HTTP/1 codec accepts by default
 /// (balsa's list, which mirrors http-parser's) are known values compared by a
 /// small code; any other token is a custom method, accepted only when the
@@ -89,6 +91,15 @@ public struct HTTPMethod: Hashable, Sendable, CustomStringConvertible {
         return nil
     }
 
+    /// The method spelled by `bytes` (an HTTP/2 `:method`): a known one, or a custom token.
+    public init(bytes: ByteSlice) {
+        if let known = bytes.withUnsafeBytes({ Self.known($0) }) {
+            self = known
+        } else {
+            self.init(code: Self.customCode, custom: bytes.string)
+        }
+    }
+
     /// The method as it goes on the wire.
     func withNameBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
         if let custom { return HTTPHeaders.withNameBytes(custom, body) }
@@ -111,7 +122,11 @@ public struct HTTPVersion: Hashable, Sendable, CustomStringConvertible {
     public static let http1_0 = HTTPVersion(major: 1, minor: 0)
     /// A request line without a version.
     public static let http0_9 = HTTPVersion(major: 0, minor: 9)
+    /// A request that came over HTTP/2.
+    public static let http2 = HTTPVersion(major: 2, minor: 0)
 
     public var isHTTP11: Bool { major == 1 && minor == 1 }
-    public var description: String { "HTTP/\(major).\(minor)" }
+    public var isHTTP2: Bool { major == 2 }
+    /// As Envoy's `%PROTOCOL%` prints it (`HTTP/1.1`, `HTTP/2`).
+    public var description: String { major == 2 ? "HTTP/2" : "HTTP/\(major).\(minor)" }
 }

@@ -2,6 +2,7 @@ import RemoraConfig
 import RemoraCore
 import RemoraEventLoop
 import RemoraFilters
+import RemoraHTTP
 import RemoraUpstream
 
 /// One worker thread: its loop, its listening sockets, its view of every
@@ -21,7 +22,7 @@ final class Worker: @unchecked Sendable {
     private var sessions: [ObjectIdentifier: AnyObject] = [:]
     private lazy var httpContext = HTTPWorkerContext(
         loop: loop, seed: UInt64(index) &* 0x2545_F491_4F6C_DD1D ^ loop.nowMilliseconds, accessLogs: accessLogs,
-        health: health, localClusterName: localClusterName
+        health: health, localClusterName: localClusterName, statsStore: store, thread: index
     ) { [unowned self] name in self.clusters[name] }
     private var draining = false
     private var onDrained: (@Sendable () -> Void)?
@@ -75,11 +76,13 @@ final class Worker: @unchecked Sendable {
 
     // MARK: - Configuration (posted by the main thread)
 
-    func installCluster(_ config: ClusterConfig, hosts: HostSet, stats: StatScope, resources: ClusterResources) {
+    func installCluster(_ config: ClusterConfig, hosts: HostSet, stats: StatScope, resources: ClusterResources,
+                        http2Stats: StatScope? = nil) {
         loop.assertInLoop()
         clusters[config.name] = WorkerCluster(
             config: config, hostSet: hosts, stats: stats.stats(ClusterStat.self, thread: index), resources: resources,
-            seed: UInt64(index) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: loop.nowMilliseconds), loop: loop)
+            seed: UInt64(index) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: loop.nowMilliseconds), loop: loop,
+            http2Stats: http2Stats.map { ($0, $0.stats(HTTP2CodecStat.self, thread: index)) })
         httpContext.clustersChanged()
     }
 

@@ -1,6 +1,7 @@
 import RemoraConfig
 import RemoraCore
 import RemoraEventLoop
+import RemoraHTTP
 
 /// The clusters of the running config, on the main thread: creates their
 /// stat scopes, resolves STRICT_DNS names (and re-resolves them every
@@ -12,6 +13,9 @@ public final class ClusterManager {
         public let stats: StatScope
         public let resources: ClusterResources
         public fileprivate(set) var hostSet: HostSet
+        /// `cluster.<name>.http2.*`, listed from the first HTTP/2 connection;
+        /// nil for a cluster that never speaks HTTP/2.
+        public var http2Stats: StatScope? = nil
     }
 
     private let loop: EventLoop
@@ -39,6 +43,12 @@ public final class ClusterManager {
         }
         for config in clusters {
             let scope = ClusterStat.makeScope(cluster: config.name, in: store)
+            defer {
+                if config.http.http2 != nil {
+                    entries[config.name]?.http2Stats = store.makeScope(
+                        prefix: "cluster.\(config.name).http2.", HTTP2CodecStat.self, listedOnceUsed: true)
+                }
+            }
             switch config.discovery {
             case .staticHosts(let hosts):
                 let set = HostSet(hosts: hosts)

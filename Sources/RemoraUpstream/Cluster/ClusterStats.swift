@@ -13,7 +13,7 @@ public enum ClusterStat: Int, StatName {
     case updateAttempt, updateSuccess, updateFailure
     case upstreamCxConnectMs, upstreamCxLengthMs
     // HTTP requests.
-    case upstreamCxHttp1Total, upstreamCxMaxRequests, upstreamCxIdleTimeout, upstreamCxProtocolError
+    case upstreamCxHttp1Total, upstreamCxHttp2Total, upstreamCxMaxRequests, upstreamCxIdleTimeout, upstreamCxProtocolError
     case upstreamRqTotal, upstreamRqActive, upstreamRqCompleted
     case upstreamRqPendingTotal, upstreamRqPendingActive, upstreamRqPendingOverflow, upstreamRqActiveOverflow
     case upstreamRq1xx, upstreamRq2xx, upstreamRq3xx, upstreamRq4xx, upstreamRq5xx
@@ -49,6 +49,7 @@ public enum ClusterStat: Int, StatName {
         case .upstreamCxConnectMs: "upstream_cx_connect_ms"
         case .upstreamCxLengthMs: "upstream_cx_length_ms"
         case .upstreamCxHttp1Total: "upstream_cx_http1_total"
+        case .upstreamCxHttp2Total: "upstream_cx_http2_total"
         case .upstreamCxMaxRequests: "upstream_cx_max_requests"
         case .upstreamCxIdleTimeout: "upstream_cx_idle_timeout"
         case .upstreamCxProtocolError: "upstream_cx_protocol_error"

@@ -1,6 +1,7 @@
 import RemoraConfig
 import RemoraCore
 import RemoraEventLoop
+import RemoraHTTP
 
 /// One cluster as a worker sees it: its current hosts, its load balancer's
 /// state and the worker's row of the cluster's stats. Owned by one worker
@@ -14,6 +15,15 @@ public final class WorkerCluster {
     private var balancer: LoadBalancer
     /// HTTP/1 connection pools of this worker, one per host.
     private var httpPools: [SocketAddress: HTTP1ConnectionPool] = [:]
+    /// HTTP/2 connection pools of this worker, one per host.
+    private var http2Pools: [SocketAddress: HTTP2ConnectionPool] = [:]
+    /// `cluster.<name>.http2.*` (this worker's row), for a cluster that speaks HTTP/2.
+    private let http2Stats: (scope: StatScope, stats: Stats<HTTP2CodecStat>)?
+    /// The codec options of this cluster's HTTP/2 connections.
+    private lazy var http2Options = HTTP2Options(
+        config.http.http2 ?? HTTP2ProtocolOptions(), maxHeaderListBytes: Int(config.http.common.maxResponseHeadersKB) * 1024,
+        maxHeadersCount: Int(config.http.common.maxHeadersCount),
+        streamErrorOnInvalidHTTPMessaging: false, streamBufferLimit: config.bufferLimitBytes)
     /// ORIGINAL_DST: the hosts this worker made on demand, each with whether
     /// it was picked since the last clean-up.
     private var originalHosts: [SocketAddress: Bool] = [:]
@@ -23,8 +33,9 @@ public final class WorkerCluster {
     /// `loop` is the worker's; an ORIGINAL_DST cluster needs it for its
     /// clean-up timer.
     public init(config: ClusterConfig, hostSet: HostSet, stats: Stats<ClusterStat>, resources: ClusterResources, seed: UInt64,
-                loop: EventLoop? = nil) {
+                loop: EventLoop? = nil, http2Stats: (scope: StatScope, stats: Stats<HTTP2CodecStat>)? = nil) {
         self.config = config
+        self.http2Stats = http2Stats
         self.hostSet = hostSet
         self.stats = stats
         self.resources = resources
@@ -66,6 +77,34 @@ public final class WorkerCluster {
                 pool.drain()
             }
         }
+        for (host, pool) in http2Pools {
+            if present.contains(host) {
+                pool.resume()
+            } else if !pool.isDraining {
+                pool.drain()
+            }
+        }
+    }
+
+    /// This worker's HTTP/2 pool for `host`, made on first use.
+    public func http2Pool(for host: SocketAddress, loop: EventLoop) -> HTTP2ConnectionPool {
+        if let pool = http2Pools[host] {
+            if pool.isDraining { pool.resume() }
+            return pool
+        }
+        let http = config.http
+        let pool = HTTP2ConnectionPool(
+            loop: loop, host: host, connectTimeoutMilliseconds: config.connectTimeoutMilliseconds,
+            idleTimeoutMilliseconds: http.common.idleTimeoutMilliseconds ?? 0,
+            maxRequestsPerConnection: Int(http.common.maxRequestsPerConnection), bufferLimitBytes: config.bufferLimitBytes,
+            options: http2Options, resources: resources, stats: stats, codecStats: http2Stats,
+            sourceAddress: config.sourceAddress(for: host))
+        pool.onDrained = { [unowned(unsafe) self] pool in
+            guard self.http2Pools[pool.host] === pool else { return }
+            self.http2Pools[pool.host] = nil
+        }
+        http2Pools[host] = pool
+        return pool
     }
 
     /// This worker's HTTP/1 pool for `host`, made on first use.
@@ -99,6 +138,10 @@ public final class WorkerCluster {
     deinit {
         cleanupTimer?.close()
         for pool in httpPools.values {
+            pool.onDrained = nil
+            pool.drain()
+        }
+        for pool in http2Pools.values {
             pool.onDrained = nil
             pool.drain()
         }
@@ -154,6 +197,7 @@ public final class WorkerCluster {
             } else {
                 originalHosts[host] = nil
                 if let pool = httpPools[host], !pool.isDraining { pool.drain() }
+                if let pool = http2Pools[host], !pool.isDraining { pool.drain() }
             }
         }
         if originalHosts.isEmpty {

@@ -22,7 +22,7 @@ public struct ResponseFlag: OptionSet, Sendable, Hashable {
     public static let upstreamProtocolError = ResponseFlag(rawValue: 1 << 11) // UPE
     public static let downstreamProtocolError = ResponseFlag(rawValue: 1 << 12) // DPE
     public static let upstreamRetryLimitExceeded = ResponseFlag(rawValue: 1 << 13) // URX
-    public static let directResponse = ResponseFlag(rawValue: 1 << 14)       // DR
+    public static let downstreamRemoteReset = ResponseFlag(rawValue: 1 << 14) // DR
     public static let failedLocalHealthCheck = ResponseFlag(rawValue: 1 << 15) // LH
 
     /// Each flag with Envoy's short code and long name, in Envoy's order.
@@ -37,7 +37,7 @@ public struct ResponseFlag: OptionSet, Sendable, Hashable {
         (.downstreamConnectionTermination, "DC", "DownstreamConnectionTermination"),
         (.upstreamRetryLimitExceeded, "URX", "UpstreamRetryLimitExceeded"), (.noClusterFound, "NC", "NoClusterFound"),
         (.upstreamProtocolError, "UPE", "UpstreamProtocolError"),
-        (.downstreamProtocolError, "DPE", "DownstreamProtocolError"), (.directResponse, "DR", "DirectResponse"),
+        (.downstreamProtocolError, "DPE", "DownstreamProtocolError"), (.downstreamRemoteReset, "DR", "DownstreamRemoteReset"),
     ]
 
     /// Envoy's short codes, in Envoy's order (`-` when none is set).

@@ -25,7 +25,10 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     /// Attempts edit and read it in place (`&upstreamMessage!`), never a copy.
     private var upstreamMessage: HTTPRequestMessage?
     private var upstreamChunked = false
-    private var upstream: UpstreamRequest?
+    private var upstream: (any UpstreamAttempt)?
+    /// The downstream request came over HTTP/2 (trailers always allowed;
+    /// `use_downstream_protocol_config` follows it).
+    private var downstreamHTTP2 = false
     private var shadows: [ShadowRequest] = []
 
     /// Request body kept for retries and shadows (bounded by the buffer limit).
@@ -110,6 +113,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             info.upstreamCluster = name
             if let idle = forward.idleTimeoutMilliseconds { callbacks.overrideIdleTimeout(idle) }
             upgrade = request.headers.contains(name: "upgrade")
+            downstreamHTTP2 = request.version.isHTTP2
             // Edited in place, as Envoy's router edits the downstream headers;
             // the attempts share the result.
             prepareUpstreamRequest(&request, matched: matched, forward: forward, endStream: endStream)
@@ -190,7 +194,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         startGlobalTimer()
         // Trailers go upstream only when both sides enable them (Envoy's
         // `enable_trailers`); otherwise the request just ends.
-        if downstreamTrailers && cluster?.config.http.http1.enableTrailers == true {
+        if trailersGoUpstream {
             requestTrailers = trailers
             upstream?.sendTrailers(trailers)
         } else {
@@ -198,6 +202,15 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         }
         for shadow in shadows where shadow.isActive { shadow.sendData(emptySlice, endStream: true) }
         return .stopIteration
+    }
+
+    /// Trailers pass when both sides can carry them: HTTP/2, or HTTP/1 with
+    /// `enable_trailers` (Envoy's rule).
+    private var trailersGoUpstream: Bool {
+        guard let cluster else { return false }
+        let downstream = downstreamHTTP2 || downstreamTrailers
+        let upstream = cluster.config.http.usesHTTP2(downstreamHTTP2: downstreamHTTP2) || cluster.config.http.http1.enableTrailers
+        return downstream && upstream
     }
 
     private func keepBodyCopy(_ data: ByteSlice) {
@@ -249,15 +262,23 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             // A retry says how much of the route timeout is left (in place: `set` keeps the position).
             upstreamMessage.headers.set(name: "x-envoy-expected-rq-timeout-ms", value: String(remaining))
         }
-        let pool = cluster.httpPool(for: host, loop: context.loop)
-        let method = upstreamMessage.method
-        let head = context.encoder.encodeRequestHead(method: method, target: upstreamMessage.path, version: .http1_1,
-                                                     host: authority, headers: upstreamMessage.headers)
-        let request = UpstreamRequest(
-            owner: self, pool: pool, loop: context.loop, head: head, chunked: upstreamChunked, method: method,
-            maxResponseHeadBytes: Int(cluster.config.http.common.maxResponseHeadersKB) * 1024,
-            maxResponseHeaders: Int(cluster.config.http.common.maxHeadersCount),
-            bufferLimit: cluster.config.bufferLimitBytes)
+        let request: any UpstreamAttempt
+        if cluster.config.http.usesHTTP2(downstreamHTTP2: downstreamHTTP2) {
+            request = HTTP2UpstreamRequest(
+                owner: self, pool: cluster.http2Pool(for: host, loop: context.loop), loop: context.loop,
+                head: HTTP2UpstreamRequest.head(of: upstreamMessage, authority: authority),
+                bufferLimit: cluster.config.bufferLimitBytes)
+        } else {
+            let pool = cluster.httpPool(for: host, loop: context.loop)
+            let method = upstreamMessage.method
+            let head = context.encoder.encodeRequestHead(method: method, target: upstreamMessage.path, version: .http1_1,
+                                                         host: authority, headers: upstreamMessage.headers)
+            request = UpstreamRequest(
+                owner: self, pool: pool, loop: context.loop, head: head, chunked: upstreamChunked, method: method,
+                maxResponseHeadBytes: Int(cluster.config.http.common.maxResponseHeadersKB) * 1024,
+                maxResponseHeaders: Int(cluster.config.http.common.maxHeadersCount),
+                bufferLimit: cluster.config.bufferLimitBytes)
+        }
         upstream = request
         if downstreamFull { request.setReading(false) }
         for slice in bodyCopy { request.sendData(slice, endStream: false) }
@@ -307,7 +328,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         return names.first { $0.port == host.port }?.host ?? names.first?.host
     }
 
-    private func endAttempt(_ request: UpstreamRequest) {
+    private func endAttempt(_ request: any UpstreamAttempt) {
         context.recycle(perTryTimer)
         perTryTimer = nil
         if upstream === request { upstream = nil }
@@ -334,10 +355,9 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
 
     // MARK: - UpstreamRequestOwner
 
-    func upstreamHeaders(_ request: UpstreamRequest, _ head: consuming HTTP1ResponseHead, endStream: Bool) {
+    func upstreamHeaders(_ request: any UpstreamAttempt, status: Int, headers responseHeaders: inout HTTPHeaders, endStream: Bool) {
         guard request === upstream, !finished else { return }
-        let status = head.status
-        if shouldRetry(status: status, headers: head.headers) {
+        if shouldRetry(status: status, headers: responseHeaders) {
             cluster?.stats.countRetriedResponse(status: status)
             request.cancel()
             endAttempt(request)
@@ -346,7 +366,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         }
         releaseRetryResource()
         if attempts > 1 && !isRetriable(status: status) { cluster?.stats.add(.upstreamRqRetrySuccess) }
-        request.pool.hostStats.response(status: status)
+        request.hostStats.response(status: status)
         responseStarted = true
         let info = callbacks.streamInfo
         info.firstUpstreamRxMilliseconds = context.loop.nowMilliseconds
@@ -359,7 +379,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         if status == 101 || endStream { context.recycle(globalTimer); globalTimer = nil }
         // The fields move on (edited in place, not copied).
         var headers = HTTPHeaders()
-        swap(&headers, &head.headers)
+        swap(&headers, &responseHeaders)
         if !config.suppressEnvoyHeaders && status != 101 {
             headers.add(name: "x-envoy-upstream-service-time", value: String(context.loop.nowMilliseconds - request.sentAt))
         }
@@ -375,7 +395,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         callbacks.encodeHeaders(consume response, endStream: endStream)
     }
 
-    func upstreamData(_ request: UpstreamRequest, _ data: ByteSlice, endStream: Bool) {
+    func upstreamData(_ request: any UpstreamAttempt, _ data: ByteSlice, endStream: Bool) {
         guard request === upstream, !finished else { return }
         if endStream {
             context.recycle(globalTimer)
@@ -386,12 +406,12 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         callbacks.encodeData(data, endStream: endStream)
     }
 
-    func upstreamTrailers(_ request: UpstreamRequest, _ trailers: HTTPHeaders) {
+    func upstreamTrailers(_ request: any UpstreamAttempt, _ trailers: HTTPHeaders) {
         guard request === upstream, !finished else { return }
         callbacks.encodeTrailers(trailers)
     }
 
-    func upstreamReset(_ request: UpstreamRequest?, _ reason: UpstreamResetReason) {
+    func upstreamReset(_ request: (any UpstreamAttempt)?, _ reason: UpstreamResetReason) {
         guard request === upstream, !finished else { return }
         if let request { endAttempt(request) }
         let stats = cluster?.stats
@@ -442,15 +462,15 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             flag: flag, details: "upstream_reset_before_response_started{\(details.replacingSpaces())}"))
     }
 
-    func upstreamTunnelData(_ request: UpstreamRequest, _ data: ByteSlice) {
+    func upstreamTunnelData(_ request: any UpstreamAttempt, _ data: ByteSlice) {
         callbacks.sendUpgradedData(data)
     }
 
-    func upstreamTunnelEnded(_ request: UpstreamRequest) {
+    func upstreamTunnelEnded(_ request: any UpstreamAttempt) {
         callbacks.endUpgradedData()
     }
 
-    func upstreamWriteBuffer(_ request: UpstreamRequest, aboveHigh: Bool) {
+    func upstreamWriteBuffer(_ request: any UpstreamAttempt, aboveHigh: Bool) {
         guard request === upstream, !finished else { return }
         if aboveHigh {
             guard !holdsDownstreamReads else { return }
@@ -553,7 +573,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         cluster?.stats.add(.upstreamRqTimeout)
         if chargesResponseStats { cluster?.stats.countUpstreamResponse(status: 504) }
         if let upstream {
-            HostStats.add(upstream.pool.hostStats.rqTimeout)
+            HostStats.add(upstream.hostStats.rqTimeout)
             upstream.cancel()
             endAttempt(upstream)
         }
@@ -573,7 +593,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     private func perTryTimeout() {
         guard let request = upstream, !finished, !responseStarted else { return }
         cluster?.stats.add(.upstreamRqPerTryTimeout)
-        HostStats.add(request.pool.hostStats.rqTimeout)
+        HostStats.add(request.hostStats.rqTimeout)
         request.cancel()
         endAttempt(request)
         let on = retryOn

@@ -85,18 +85,18 @@ final class ShadowRequest: UpstreamRequestOwner {
         keepAlive = nil
     }
 
-    func upstreamHeaders(_ request: UpstreamRequest, _ head: consuming HTTP1ResponseHead, endStream: Bool) {
-        stats.countUpstreamResponse(status: head.status)
+    func upstreamHeaders(_ request: any UpstreamAttempt, status: Int, headers: inout HTTPHeaders, endStream: Bool) {
+        stats.countUpstreamResponse(status: status)
         if endStream { end() }
     }
-    func upstreamData(_ request: UpstreamRequest, _ data: ByteSlice, endStream: Bool) { if endStream { end() } }
-    func upstreamTrailers(_ request: UpstreamRequest, _ trailers: HTTPHeaders) {}
-    func upstreamReset(_ request: UpstreamRequest?, _ reason: UpstreamResetReason) { end() }
-    func upstreamTunnelData(_ request: UpstreamRequest, _ data: ByteSlice) {}
-    func upstreamTunnelEnded(_ request: UpstreamRequest) { end() }
+    func upstreamData(_ request: any UpstreamAttempt, _ data: ByteSlice, endStream: Bool) { if endStream { end() } }
+    func upstreamTrailers(_ request: any UpstreamAttempt, _ trailers: HTTPHeaders) {}
+    func upstreamReset(_ request: (any UpstreamAttempt)?, _ reason: UpstreamResetReason) { end() }
+    func upstreamTunnelData(_ request: any UpstreamAttempt, _ data: ByteSlice) {}
+    func upstreamTunnelEnded(_ request: any UpstreamAttempt) { end() }
 
     /// A shadow that cannot keep up is dropped, not waited for.
-    func upstreamWriteBuffer(_ request: UpstreamRequest, aboveHigh: Bool) {
+    func upstreamWriteBuffer(_ request: any UpstreamAttempt, aboveHigh: Bool) {
         guard aboveHigh, upstream != nil else { return }
         stats.add(.upstreamRqCancelled)
         cancel()

@@ -12,6 +12,10 @@ enum UpstreamResetReason: Equatable {
     case connectionTermination
     case protocolError
     case localReset
+    /// HTTP/2: the upstream reset the stream (RST_STREAM).
+    case remoteReset
+    /// HTTP/2: the upstream refused the stream (REFUSED_STREAM, or above its GOAWAY).
+    case remoteRefusedStreamReset
 
     /// Envoy's words, as in `... reset reason: connection termination`.
     var text: String {
@@ -22,26 +26,50 @@ enum UpstreamResetReason: Equatable {
         case .connectionTermination: "connection termination"
         case .protocolError: "protocol error"
         case .localReset: "local reset"
+        case .remoteReset: "remote reset"
+        case .remoteRefusedStreamReset: "remote refused stream reset"
         }
     }
 }
 
 /// Receives what one upstream attempt produces.
 protocol UpstreamRequestOwner: AnyObject {
-    func upstreamHeaders(_ request: UpstreamRequest, _ head: consuming HTTP1ResponseHead, endStream: Bool)
-    func upstreamData(_ request: UpstreamRequest, _ data: ByteSlice, endStream: Bool)
-    func upstreamTrailers(_ request: UpstreamRequest, _ trailers: HTTPHeaders)
-    func upstreamReset(_ request: UpstreamRequest?, _ reason: UpstreamResetReason)
-    func upstreamTunnelData(_ request: UpstreamRequest, _ data: ByteSlice)
-    func upstreamTunnelEnded(_ request: UpstreamRequest)
-    func upstreamWriteBuffer(_ request: UpstreamRequest, aboveHigh: Bool)
+    /// The response head: `status` and the regular fields (moved out by the owner).
+    func upstreamHeaders(_ request: any UpstreamAttempt, status: Int, headers: inout HTTPHeaders, endStream: Bool)
+    func upstreamData(_ request: any UpstreamAttempt, _ data: ByteSlice, endStream: Bool)
+    func upstreamTrailers(_ request: any UpstreamAttempt, _ trailers: HTTPHeaders)
+    func upstreamReset(_ request: (any UpstreamAttempt)?, _ reason: UpstreamResetReason)
+    func upstreamTunnelData(_ request: any UpstreamAttempt, _ data: ByteSlice)
+    func upstreamTunnelEnded(_ request: any UpstreamAttempt)
+    func upstreamWriteBuffer(_ request: any UpstreamAttempt, aboveHigh: Bool)
+}
+
+/// One attempt of a request upstream, whatever the wire: HTTP/1.1 on an
+/// exclusive pooled connection (`UpstreamRequest`) or a stream on a
+/// multiplexed HTTP/2 connection (`HTTP2UpstreamRequest`). The router sends
+/// body and trailers before or after `start()`; what comes before the
+/// connection or stream is ready is queued (bounded by the buffer limit).
+protocol UpstreamAttempt: AnyObject {
+    var hostStats: HostStats { get }
+    var localAddress: SocketAddress? { get }
+    var sentAt: UInt64 { get }
+    var transportFailureReason: String? { get }
+    func start()
+    func sendData(_ data: ByteSlice, endStream: Bool)
+    func sendTrailers(_ trailers: HTTPHeaders)
+    /// Flow control from the owner's downstream.
+    func setReading(_ enabled: Bool)
+    /// The owner gives up on the attempt; no event follows.
+    func cancel()
+    func sendTunnelData(_ data: ByteSlice)
+    func endTunnel()
 }
 
 /// One attempt of a request on one HTTP/1.1 connection from a host's pool:
 /// writes the request, parses the response, and gives the connection back
 /// (reusable only if both messages were whole and keep-alive held).
 /// Owned by the router (or a shadow), on the worker loop.
-final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
+final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDelegate {
     /// Strong until the attempt ends (`cancel()` or the last event sent to
     /// the owner lets go), which breaks the owner ↔ request cycle. Not weak:
     /// a weak reference gives the owner a side table and slow refcounting.
@@ -80,6 +108,7 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
     private(set) var transportFailureReason: String?
     /// The local address of the connection the attempt was sent on.
     var localAddress: SocketAddress? { connection?.localAddress }
+    var hostStats: HostStats { pool.hostStats }
 
     init(owner: UpstreamRequestOwner, pool: HTTP1ConnectionPool, loop: EventLoop, head: ByteSlice, chunked: Bool,
          method: HTTPMethod, maxResponseHeadBytes: Int, maxResponseHeaders: Int, bufferLimit: Int) {
@@ -318,7 +347,7 @@ final class UpstreamRequest: HTTP1PoolRequester, ConnectionDelegate {
         responseStarted = true
         responseKeepAlive = head.keepAlive
         let endStream = head.framing == .none && head.status != 101
-        owner?.upstreamHeaders(self, head, endStream: endStream)
+        owner?.upstreamHeaders(self, status: head.status, headers: &head.headers, endStream: endStream)
     }
 
     fileprivate func responseBody(_ chunk: ByteSlice) {

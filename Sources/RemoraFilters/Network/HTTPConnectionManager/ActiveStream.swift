@@ -4,7 +4,9 @@ import RemoraEventLoop
 import RemoraHTTP
 
 /// One request/response exchange on a downstream connection: the filter
-/// chain, its iteration state, and the response encoding (HTTP/1.1 framing).
+/// chain, its iteration state, and the response encoding — HTTP/1.1 framing
+/// written by the stream itself, or, on an HTTP/2 connection, the codec's
+/// per-stream `HTTPResponseEncoder` (`ActiveStream+HTTP2.swift`).
 /// Owned by its `HTTPConnectionManager`, on the same loop.
 final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks {
     /// Strong (the manager drops its stream when it finishes, which ends the
@@ -15,10 +17,14 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     /// What the stream needs of the request head once its fields moved to
     /// `request` (plain values: nothing to retain); nil for a stream made
     /// without a parsed head (codec errors, timeouts).
-    private let requestHead: HeadFacts?
+    private(set) var requestHead: HeadFacts?
+    /// The HTTP/2 codec's half of this stream (nil on HTTP/1): the response
+    /// goes through it, and reads are held per stream, not per connection.
+    let h2Encoder: (any HTTPResponseEncoder)?
 
-    private struct HeadFacts {
-        var framing: HTTP1BodyFraming
+    struct HeadFacts {
+        /// The head ended the request (no body, no trailers).
+        var bodyless: Bool
         var version: HTTPVersion
         var expectsContinue: Bool
         var isUpgrade: Bool
@@ -31,23 +37,27 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     private var bufferedTrailers: HTTPHeaders?
     private var bufferedEnd = false
     private(set) var requestComplete = false
-    private(set) var responseStarted = false
+    var responseStarted = false
     private var responseChunked = false
     private var responseHeadOnly = false
     private var responseUntilClose = false
     private var finished = false
+    var isFinished: Bool { finished }
     private var idleTimer: Timer?
     private var requestTimer: Timer?
     private var lastActivity: UInt64
-    private var isHeadRequest = false
+    var isHeadRequest = false
     /// `stream_idle_timeout`, or the route's `idle_timeout` once a route set it (0 = off).
     private var streamIdleTimeout: UInt64 = 0
-    private var requestID: ByteSlice?
+    var requestID: ByteSlice?
     /// The response head and trailers as sent, kept only for access logs that print them.
-    private var loggedResponseHeaders: HTTPHeaders?
+    var loggedResponseHeaders: HTTPHeaders?
     private var loggedResponseTrailers: HTTPHeaders?
     private var decodingHeaders = false
     private var accessLogPending = false
+    /// How many sources say the downstream can take no more response bytes
+    /// (the connection's write buffer; on HTTP/2 also the stream's queue).
+    private var downstreamFullCount = 0
 
     init(manager: HTTPConnectionManager, head: consuming HTTP1RequestHead) {
         self.manager = manager
@@ -58,7 +68,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
                                 downstreamLocalAddressRestored: manager.connection.isLocalAddressRestored)
         lastActivity = loop.nowMilliseconds
         isHeadRequest = head.method == .head
-        requestHead = HeadFacts(framing: head.framing, version: head.version, expectsContinue: head.expectsContinue,
+        h2Encoder = nil
+        requestHead = HeadFacts(bodyless: head.framing == .none, version: head.version, expectsContinue: head.expectsContinue,
                                 isUpgrade: head.isUpgrade)
         if manager.accessLogs != nil {
             streamInfo.markWallStart()
@@ -81,6 +92,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     init(manager: HTTPConnectionManager, rejecting error: HTTP1ParseError?) {
         self.manager = manager
         self.requestHead = nil
+        self.h2Encoder = nil
         streamInfo = StreamInfo(startMilliseconds: manager.loop.nowMilliseconds,
                                 downstreamRemoteAddress: manager.connection.remoteAddress,
                                 downstreamLocalAddress: manager.connection.localAddress,
@@ -95,6 +107,34 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         manager.stats.add(.downstreamRqTotal)
         manager.stats.add(.downstreamRqHttp1Total)
         manager.stats.add(.downstreamRqActive)
+    }
+
+    /// A stream the HTTP/2 codec opened; its head comes with `decodeHeaders`.
+    init(manager: HTTPConnectionManager, encoder: any HTTPResponseEncoder) {
+        self.manager = manager
+        self.h2Encoder = encoder
+        self.requestHead = nil
+        let loop = manager.loop
+        streamInfo = StreamInfo(startMilliseconds: loop.nowMilliseconds,
+                                downstreamRemoteAddress: manager.connection.remoteAddress,
+                                downstreamLocalAddress: manager.connection.localAddress,
+                                downstreamLocalAddressRestored: manager.connection.isLocalAddressRestored)
+        lastActivity = loop.nowMilliseconds
+        request = HTTPRequestMessage(method: .get, path: "", authority: nil, scheme: "http", version: .http2, headers: HTTPHeaders())
+        if manager.accessLogs != nil {
+            streamInfo.markWallStart()
+            streamInfo.protocolName = "HTTP/2"
+        }
+    }
+
+    /// The HTTP/2 head arrived: its fields become the request, then the
+    /// stream starts as an HTTP/1 one does.
+    func beginHTTP2Request(_ head: HTTPHeaders, endStream: Bool) {
+        isHeadRequest = Self.fillFromPseudoHeaders(&request, head)
+        requestHead = HeadFacts(bodyless: endStream, version: .http2,
+                                expectsContinue: request.headers.firstString(name: "expect")?.lowercased() == "100-continue",
+                                isUpgrade: false)
+        start()
     }
 
     /// Request line and Host → the message's path and authority, in place
@@ -128,7 +168,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     func start() {
         let stats = manager.stats
         stats.add(.downstreamRqTotal)
-        stats.add(.downstreamRqHttp1Total)
+        stats.add(h2Encoder == nil ? .downstreamRqHttp1Total : .downstreamRqHttp2Total)
         stats.add(.downstreamRqActive)
         armTimers()
         for filter in manager.config.httpFilters {
@@ -148,7 +188,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
 
         guard let head = requestHead else { return }
         // A request without a body is complete with its head (endStream).
-        if head.framing == .none {
+        if head.bodyless {
             requestComplete = true
             streamInfo.lastDownstreamRxMilliseconds = manager.loop.nowMilliseconds
         }
@@ -169,8 +209,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             return
         }
         RequestHeaderPolicy.mutate(&request, manager: manager, requestID: &requestID)
-        let endStream = head.framing == .none
-        runDecodeHeaders(from: 0, endStream: endStream)
+        runDecodeHeaders(from: 0, endStream: head.bodyless)
     }
 
     // MARK: - Decode path
@@ -195,22 +234,34 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     func decodeData(_ data: ByteSlice, endStream: Bool) {
         touch()
         streamInfo.bytesReceived += UInt64(data.count)
+        if let h2Encoder {
+            // HTTP/2 ends the request with its last DATA frame; the bytes are
+            // handed on below, so the peer's window for them reopens (unless
+            // a filter holds reads, which the codec counts).
+            if endStream { markRequestComplete() }
+            if data.count > 0 { h2Encoder.consumed(data.count) }
+        }
         guard !finished else { return }
         passData(data, endStream: endStream, from: 0)
     }
 
     func decodeTrailers(_ trailers: HTTPHeaders) {
+        if h2Encoder != nil { markRequestComplete() }
         guard !finished else { return }
         passTrailers(trailers, from: 0)
     }
 
-    /// The whole request has been read.
-    func decodeEnd() {
+    private func markRequestComplete() {
         requestComplete = true
         streamInfo.lastDownstreamRxMilliseconds = manager.loop.nowMilliseconds
         manager.context.recycle(requestTimer)
         requestTimer = nil
-        guard !finished, requestHead?.framing != HTTP1BodyFraming.none else { return }
+    }
+
+    /// The whole request has been read (HTTP/1).
+    func decodeEnd() {
+        markRequestComplete()
+        guard !finished, requestHead?.bodyless != true else { return }
         passData(emptySlice, endStream: true, from: 0)
     }
 
@@ -253,7 +304,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         bufferedTrailers = nil
         bufferedEnd = false
         let next = stopped + 1
-        runDecodeHeaders(from: next, endStream: requestHead?.framing == HTTP1BodyFraming.none)
+        runDecodeHeaders(from: next, endStream: requestHead?.bodyless == true)
         for (i, chunk) in body.enumerated() where !finished {
             passData(chunk, endStream: ended && trailers == nil && i == body.count - 1, from: next)
         }
@@ -285,6 +336,11 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     // MARK: - Encode path (HTTP/1.1 framing)
 
     func encode100Continue() {
+        if let h2Encoder {
+            h2Encoder.encode1xxHeaders(HTTPHeaders([(":status", "100")]))
+            manager.h2Flush()
+            return
+        }
         manager.write(ByteSlice(copying: Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)))
     }
 
@@ -296,7 +352,11 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         }
         responseStarted = true
         streamInfo.responseCode = response.status
-        writeResponseHead(&response, endStream: endStream)
+        if h2Encoder != nil {
+            encodeHTTP2Head(&response, endStream: endStream)
+        } else {
+            writeResponseHead(&response, endStream: endStream)
+        }
         if endStream { finish() }
     }
 
@@ -394,6 +454,12 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         guard !finished, responseStarted else { return }
         touch()
         streamInfo.bytesSent += UInt64(data.count)
+        if let h2Encoder {
+            h2Encoder.encodeData(data, endStream: endStream)
+            if endStream { finish() }
+            manager.h2Flush()
+            return
+        }
         if !responseHeadOnly && data.count > 0 {
             if responseChunked {
                 manager.write(manager.context.encoder.chunkHeader(size: data.count))
@@ -409,6 +475,12 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     func encodeTrailers(_ trailers: HTTPHeaders) {
         guard !finished, responseStarted else { return }
         if manager.accessLogs?.needsResponseHeaders == true { loggedResponseTrailers = trailers }
+        if let h2Encoder {
+            h2Encoder.encodeTrailers(trailers)
+            finish()
+            manager.h2Flush()
+            return
+        }
         endResponse(trailers: manager.config.http1.enableTrailers ? trailers : nil)
     }
 
@@ -445,6 +517,10 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             resetStream()
             return
         }
+        if h2Encoder != nil {
+            sendHTTP2LocalReply(reply, extraHeaders: extraHeaders, bodyBytes: bodyBytes)
+            return
+        }
         if reply.closeConnection || !requestComplete { manager.closeAfterResponse = true }
         responseStarted = true
         streamInfo.responseCode = reply.status
@@ -456,16 +532,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             headers.add(name: "content-length", value: String(body.count))
             headers.add(name: "content-type", value: "text/plain")
         }
-        if !encoders.isEmpty {
-            // A local reply goes through the encoder filters too, before the
-            // connection manager's own headers (as in Envoy).
-            var response = HTTPResponseMessage(status: reply.status, headers: HTTPHeaders())
-            swap(&response.headers, &headers)
-            for filter in encoders.reversed() {
-                if filter.encodeHeaders(&response, endStream: body.isEmpty) == .stopIteration { break }
-            }
-            swap(&response.headers, &headers)
-        }
+        encodeLocalReplyHeaders(&headers, status: reply.status, endStream: body.isEmpty)
         headers.add(name: "date", value: manager.context.date.current())
         headers.add(name: "server", value: manager.config.serverName)
         if manager.closeAfterResponse { headers.add(name: "connection", value: "close") }
@@ -481,10 +548,29 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         finish()
     }
 
+    /// A local reply goes through the encoder filters too, before the
+    /// connection manager adds its own headers (as in Envoy).
+    func encodeLocalReplyHeaders(_ headers: inout HTTPHeaders, status: Int, endStream: Bool) {
+        guard !encoders.isEmpty else { return }
+        var response = HTTPResponseMessage(status: status, headers: HTTPHeaders())
+        swap(&response.headers, &headers)
+        for filter in encoders.reversed() {
+            if filter.encodeHeaders(&response, endStream: endStream) == .stopIteration { break }
+        }
+        swap(&response.headers, &headers)
+    }
+
     func resetStream() {
         guard !finished else { return }
         manager.stats.add(.downstreamRqTxReset)
         streamInfo.responseFlags.insert(.localReset)
+        if let h2Encoder {
+            // HTTP/2: the stream ends (RST_STREAM), the connection stays.
+            finish(reset: true)
+            h2Encoder.resetStream(.localReset)
+            manager.h2Flush()
+            return
+        }
         finish(reset: true)
         manager.closeNow()
     }
@@ -493,14 +579,19 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         guard !finished else { return }
         readDisableHolds += 1
         manager.stats.add(.downstreamFlowControlPausedReadingTotal)
-        manager.connection.readDisable(true)
+        if let h2Encoder { h2Encoder.readDisable(true) } else { manager.connection.readDisable(true) }
     }
 
     func onDecoderFilterBelowWriteBufferLowWatermark() {
         guard readDisableHolds > 0 else { return }
         readDisableHolds -= 1
         manager.stats.add(.downstreamFlowControlResumedReadingTotal)
-        manager.connection.readDisable(false)
+        if let h2Encoder {
+            h2Encoder.readDisable(false)
+            manager.h2Flush()
+        } else {
+            manager.connection.readDisable(false)
+        }
     }
 
     /// Read-disable counts the filters hold on the downstream connection.
@@ -515,10 +606,15 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     }
 
     func downstreamWriteBufferAboveHigh() {
+        downstreamFullCount += 1
+        guard downstreamFullCount == 1 else { return }
         (decoders.last as? Router)?.downstreamWriteBufferAboveHigh()
     }
 
     func downstreamWriteBufferBelowLow() {
+        guard downstreamFullCount > 0 else { return }
+        downstreamFullCount -= 1
+        guard downstreamFullCount == 0 else { return }
         (decoders.last as? Router)?.downstreamWriteBufferBelowLow()
     }
 
@@ -595,7 +691,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
 
     private var upgraded = false
 
-    private func finish(reset: Bool = false) {
+    func finish(reset: Bool = false) {
         guard !finished else { return }
         finished = true
         if upgraded { manager.stats.add(.downstreamCxUpgradesActive, -1) }
@@ -619,10 +715,15 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         for filter in encoders { filter.onStreamDestroyed() }
         decoders.removeAll()
         encoders.removeAll()
-        // What the filters still hold ends with the stream.
+        // What the filters still hold ends with the stream (an HTTP/2
+        // stream's holds end with it in the codec).
         while readDisableHolds > 0 {
             readDisableHolds -= 1
-            if !manager.connection.isClosed { manager.connection.readDisable(false) }
+            if h2Encoder == nil && !manager.connection.isClosed { manager.connection.readDisable(false) }
+        }
+        if h2Encoder != nil {
+            finishHTTP2(reset: reset)
+            return
         }
         if reset {
             manager.closeAfterResponse = true

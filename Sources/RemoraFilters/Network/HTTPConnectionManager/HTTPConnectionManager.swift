@@ -4,10 +4,14 @@ import RemoraEventLoop
 import RemoraHTTP
 
 /// `envoy.filters.network.http_connection_manager` for one downstream
-/// HTTP/1.1 connection: parses requests, runs each through the HTTP filter
-/// chain (the router last), and writes responses in order.
+/// connection: parses requests, runs each through the HTTP filter chain
+/// (the router last), and writes responses. The codec is chosen on the
+/// first bytes, as Envoy creates it: `codec_type` HTTP1 or HTTP2, or AUTO by
+/// the HTTP/2 connection preface. HTTP/2 (`HTTPConnectionManager+HTTP2.swift`)
+/// runs an `HTTP2ServerConnection` with any number of streams; HTTP/1 is
+/// parsed here.
 ///
-/// Owned by the worker loop that accepted the connection. One request is
+/// Owned by the worker loop that accepted the connection. On HTTP/1 one request is
 /// active at a time (HTTP/1.1); bytes of a pipelined next request wait in
 /// `pendingInput` until the current response is done, and reading stops
 /// meanwhile, as Envoy does.
@@ -33,13 +37,13 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     private var parser: HTTP1Parser
     private var pendingInput: [ByteSlice] = []
     private(set) var stream: ActiveStream?
-    private var requestsStarted = 0
+    var requestsStarted = 0
     /// No further request will be read: the connection closes after the current response.
     var closeAfterResponse = false
-    private var idleTimer: Timer?
+    var idleTimer: Timer?
     private var openedAt: UInt64
     private var onComplete: Completion?
-    private var closed = false
+    private(set) var closed = false
     /// After an accepted upgrade, bytes go straight to the upstream.
     var tunneling = false
     private var parsing = false
@@ -50,6 +54,25 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     private(set) var writeBufferAboveHigh = false
     /// Closes a connection whose responses stopped moving (see `armStallTimer`).
     private var stallTimer: Timer?
+
+    /// Which codec serves the connection, decided on its first bytes.
+    enum CodecKind { case undecided, http1, http2 }
+    var codecKind = CodecKind.undecided
+    /// First bytes held while AUTO cannot yet tell the HTTP/2 preface from HTTP/1.
+    var sniffed: [ByteSlice] = []
+    /// The HTTP/2 codec and its open streams (HTTP/2 only).
+    var h2: HTTP2ServerConnection?
+    var h2Streams: [ObjectIdentifier: ActiveStream] = [:]
+    var h2Dispatching = false
+    var h2OutputUnwritten = false
+    var h2Slices: [ByteSlice] = []
+    var h2DrainState = HTTP2DrainState.none
+    var h2Timer: Timer?
+    var h2KeepaliveTimer: Timer?
+    var h2PingOutstanding = false
+    var h2PrematureResets = 0
+    var h2ClosedStreams = 0
+    var h2Aborting = false
 
     public init(loop: EventLoop, connection: Connection, config: HttpConnectionManagerConfig,
                 context: HTTPWorkerContext, stats: Stats<HTTPStat>, onComplete: @escaping Completion) {
@@ -77,8 +100,6 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         connection.delegate = self
         stats.add(.downstreamCxTotal)
         stats.add(.downstreamCxActive)
-        stats.add(.downstreamCxHttp1Total)
-        stats.add(.downstreamCxHttp1Active)
         armIdleTimer()
         connection.startReading()
         for slice in received { self.connection(connection, didRead: slice) }
@@ -89,6 +110,42 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     public func connection(_ connection: Connection, didRead data: ByteSlice) {
         stats.add(.downstreamCxRxBytesTotal, Int64(data.count))
         if delayedClosing { return }  // the answer is out; what the peer still sends is dropped
+        switch codecKind {
+        case .http1: break
+        case .http2: h2Read(data); return
+        case .undecided: chooseCodec(data); return
+        }
+        http1Read(data)
+    }
+
+    /// Envoy creates the codec on the first bytes: HTTP/2 for `HTTP2`, or for
+    /// `AUTO` when they start with the connection preface's "PRI * HTTP/2"
+    /// (a first read shorter than that which matches so far waits for more,
+    /// where Envoy would take HTTP/1).
+    private func chooseCodec(_ data: ByteSlice) {
+        switch config.codec {
+        case .http1:
+            startHTTP1(with: [data])
+        case .http2:
+            startHTTP2(with: [data])
+        case .auto:
+            sniffed.append(data)
+            switch Self.prefaceVerdict(sniffed) {
+            case .undecided: return
+            case .http2: let input = sniffed; sniffed = []; startHTTP2(with: input)
+            case .http1: let input = sniffed; sniffed = []; startHTTP1(with: input)
+            }
+        }
+    }
+
+    private func startHTTP1(with input: [ByteSlice]) {
+        codecKind = .http1
+        stats.add(.downstreamCxHttp1Total)
+        stats.add(.downstreamCxHttp1Active)
+        for data in input where !closed && !delayedClosing { http1Read(data) }
+    }
+
+    private func http1Read(_ data: ByteSlice) {
         if tunneling {
             stream?.upgradedDataFromDownstream(data)
             return
@@ -116,10 +173,6 @@ public final class HTTPConnectionManager: ConnectionDelegate {
                 result = try parser.parse(slice, delegate: &sink)
             } catch {
                 pendingInput.removeAll()
-                if requestsStarted == 0 && stream == nil && config.codec == .auto && Self.startsWithHTTP2Preface(slice) {
-                    refuseHTTP2()
-                    return
-                }
                 protocolError(error)
                 if stream == nil {
                     parsing = false
@@ -156,7 +209,8 @@ public final class HTTPConnectionManager: ConnectionDelegate {
 
     /// Takes or releases this manager's read-disable counts to match its state.
     func updateReadHolds() {
-        guard !closed else { return }
+        // HTTP/2 holds reads per stream, in the codec.
+        guard !closed, codecKind != .http2 else { return }
         // Reads go on while a request waits for its response (no read_stop
         // and read_start per request); only once bytes of a next request
         // are waiting, reading stops (input bounded by one read).
@@ -231,6 +285,11 @@ public final class HTTPConnectionManager: ConnectionDelegate {
             connection.shutdownWrite { [weak self] in self?.closeNow() }
             return
         }
+        // An HTTP/2 client that half-closes is gone (Envoy closes).
+        if codecKind != .http1 {
+            closeNow()
+            return
+        }
         if tunneling {
             stream?.upgradedDownstreamEnded()
             return
@@ -254,12 +313,22 @@ public final class HTTPConnectionManager: ConnectionDelegate {
 
     public func connectionWriteBufferAboveHighWatermark(_ connection: Connection) {
         writeBufferAboveHigh = true
+        if let h2 {
+            h2.onUnderlyingConnectionAboveWriteBufferHighWatermark()
+            return
+        }
         updateReadHolds()
         stream?.downstreamWriteBufferAboveHigh()
     }
 
     public func connectionWriteBufferBelowLowWatermark(_ connection: Connection) {
         writeBufferAboveHigh = false
+        if let h2 {
+            noteH2OutputWritten()
+            h2.onUnderlyingConnectionBelowWriteBufferLowWatermark()
+            h2Flush()
+            return
+        }
         stream?.downstreamWriteBufferBelowLow()
         updateReadHolds()
         if stream == nil && !delayedClosing { processInput() }
@@ -277,7 +346,11 @@ public final class HTTPConnectionManager: ConnectionDelegate {
             stream.downstreamReset(flag: .downstreamConnectionTermination)
         }
         stats.add(.downstreamCxActive, -1)
-        stats.add(.downstreamCxHttp1Active, -1)
+        switch codecKind {
+        case .http1: stats.add(.downstreamCxHttp1Active, -1)
+        case .http2: http2ConnectionClosed()
+        case .undecided: break
+        }
         stats.add(.downstreamCxDestroy)
         stats.record(.downstreamCxLengthMs, milliseconds: loop.nowMilliseconds - openedAt)
         onComplete?(self)
@@ -337,24 +410,25 @@ public final class HTTPConnectionManager: ConnectionDelegate {
                                          flag: .downstreamProtocolError, details: error.details, closeConnection: true))
     }
 
-    /// `codec_type: AUTO` would serve HTTP/2 to a client that opens with the
-    /// connection preface; until the HTTP/2 codec exists, such a client gets
-    /// a server preface and a GOAWAY with HTTP_1_1_REQUIRED (RFC 9113 §3.4,
-    /// §7), so it fails with a clear error instead of an empty reply.
-    private func refuseHTTP2() {
-        stats.add(.downstreamCxProtocolError)
-        // SETTINGS (empty), then GOAWAY: last stream 0, error 0xd.
-        write(ByteSlice(copying: [0, 0, 0, 0x4, 0, 0, 0, 0, 0,
-                                  0, 0, 8, 0x7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xd]))
-        closeAfterResponse = true
-        closeAfterFlush()
-    }
+    enum PrefaceVerdict { case http1, http2, undecided }
 
-    static func startsWithHTTP2Preface(_ slice: ByteSlice) -> Bool {
-        let preface = "PRI * HTTP/2.0\r\n"
-        return slice.withUnsafeBytes { bytes in
-            bytes.count >= preface.utf8.count && zip(bytes, preface.utf8).allSatisfy { $0 == $1 }
+    /// Whether `input` opens with "PRI * HTTP/2" (Envoy's `CLIENT_MAGIC_PREFIX`).
+    static func prefaceVerdict(_ input: [ByteSlice]) -> PrefaceVerdict {
+        let magic: StaticString = "PRI * HTTP/2"
+        var matched = 0
+        for slice in input {
+            let ok = slice.withUnsafeBytes { bytes -> Bool in
+                for byte in bytes {
+                    guard matched < magic.utf8CodeUnitCount else { return true }
+                    guard byte == magic.utf8Start[matched] else { return false }
+                    matched += 1
+                }
+                return true
+            }
+            if !ok { return .http1 }
+            if matched == magic.utf8CodeUnitCount { return .http2 }
         }
+        return .undecided
     }
 
     /// Envoy answers codec errors with the reason phrase as the body, except
@@ -429,7 +503,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         }
     }
 
-    private var delayedClosing = false
+    private(set) var delayedClosing = false
 
     func closeNow() {
         guard !closed else { return }
@@ -444,6 +518,10 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     /// drain manager does for HTTP/1.
     public func startDraining() {
         guard !closed, !delayedClosing else { return }
+        if codecKind == .http2 {
+            drainHTTP2()
+            return
+        }
         closeAfterResponse = true
         stats.add(.downstreamCxDrainClose)
         if stream == nil {
@@ -458,11 +536,16 @@ public final class HTTPConnectionManager: ConnectionDelegate {
 
     // MARK: - Idle timeout
 
-    private func armIdleTimer() {
+    func armIdleTimer() {
         guard let idle = config.common.idleTimeoutMilliseconds, idle > 0, !closed else { return }
         if idleTimer == nil { idleTimer = Timer(loop: loop) }
         idleTimer?.start(afterMilliseconds: idle) { [self] in
-            guard self.stream == nil else { return }
+            guard self.stream == nil, self.h2Streams.isEmpty else { return }
+            if self.codecKind == .http2 {
+                self.stats.add(.downstreamCxIdleTimeout)
+                self.http2IdleTimeout()
+                return
+            }
             self.stats.add(.downstreamCxIdleTimeout)
             self.closeAfterResponse = true
             // Envoy closes a connection that never carried a request at once;

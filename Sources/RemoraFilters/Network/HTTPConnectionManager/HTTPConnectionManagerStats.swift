@@ -16,6 +16,7 @@ public enum HTTPStat: Int, StatName {
     case downstreamCxLengthMs, downstreamRqTime
     case downstreamFlowControlPausedReadingTotal, downstreamFlowControlResumedReadingTotal
     case downstreamCxDelayedCloseTimeout, downstreamCxDrainClose
+    case downstreamCxHttp2Total, downstreamCxHttp2Active, downstreamRqHttp2Total, downstreamRqTooManyPrematureResets
 
     public var name: String {
         switch self {
@@ -60,12 +61,16 @@ public enum HTTPStat: Int, StatName {
         case .downstreamFlowControlResumedReadingTotal: "downstream_flow_control_resumed_reading_total"
         case .downstreamCxDelayedCloseTimeout: "downstream_cx_delayed_close_timeout"
         case .downstreamCxDrainClose: "downstream_cx_drain_close"
+        case .downstreamCxHttp2Total: "downstream_cx_http2_total"
+        case .downstreamCxHttp2Active: "downstream_cx_http2_active"
+        case .downstreamRqHttp2Total: "downstream_rq_http2_total"
+        case .downstreamRqTooManyPrematureResets: "downstream_rq_too_many_premature_resets"
         }
     }
 
     public var kind: StatKind {
         switch self {
-        case .downstreamCxActive, .downstreamCxHttp1Active, .downstreamCxUpgradesActive, .downstreamRqActive: .gauge
+        case .downstreamCxActive, .downstreamCxHttp1Active, .downstreamCxHttp2Active, .downstreamCxUpgradesActive, .downstreamRqActive: .gauge
         case .downstreamCxLengthMs, .downstreamRqTime: .histogram
         default: .counter
         }

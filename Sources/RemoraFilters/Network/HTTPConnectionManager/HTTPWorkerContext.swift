@@ -24,10 +24,18 @@ public final class HTTPWorkerContext {
     /// local cluster name, which the health-check filter reports.
     public let localClusterName: String
 
+    /// Where this worker's `http2.*` codec stats go, and its row there.
+    private let statsStore: StatsStore?
+    private let thread: Int
+    private var downstreamHTTP2: (scope: StatScope, stats: Stats<HTTP2CodecStat>)?
+
     public init(loop: EventLoop, seed: UInt64, accessLogs: WorkerAccessLogs = WorkerAccessLogs(files: nil, thread: 0),
                 health: ServerHealth = ServerHealth(), localClusterName: String = "",
+                statsStore: StatsStore? = nil, thread: Int = 0,
                 clusters: @escaping (String) -> WorkerCluster?) {
         self.loop = loop
+        self.statsStore = statsStore
+        self.thread = thread
         self.accessLogs = accessLogs
         self.health = health
         self.localClusterName = localClusterName
@@ -74,6 +82,21 @@ public final class HTTPWorkerContext {
         guard let timer else { return }
         timer.disarm()
         if spareTimers.count < 4096 { spareTimers.append(timer) } else { timer.close() }
+    }
+
+    /// The `http2.*` stats of downstream HTTP/2 codecs (Envoy's root scope),
+    /// listed from this worker's first HTTP/2 connection on, as Envoy
+    /// creates them then.
+    public func downstreamHTTP2Stats() -> Stats<HTTP2CodecStat> {
+        if let downstreamHTTP2 {
+            return downstreamHTTP2.stats
+        }
+        let scope = statsStore?.makeScope(prefix: "http2.", HTTP2CodecStat.self, listedOnceUsed: true)
+            ?? StatScope(prefix: "http2.", stats: HTTP2CodecStat.allCases.map { ($0.name, $0.kind) }, threadCount: thread + 1)
+        scope.markUsed()
+        let stats = scope.stats(HTTP2CodecStat.self, thread: thread)
+        downstreamHTTP2 = (scope, stats)
+        return stats
     }
 
     /// A random 64-bit value (weighted clusters, runtime fractions, back-off jitter).

@@ -1,0 +1,269 @@
+import RemoraConfig
+import RemoraCore
+import RemoraEventLoop
+import RemoraHTTP
+import RemoraUpstream
+
+/// One attempt of a request as a stream on a pooled HTTP/2 connection:
+/// the head (pseudo-headers first), body and trailers go out through the
+/// stream's encoder, the response comes back through the decoder calls.
+/// Owned by the router, on the worker loop.
+final class HTTP2UpstreamRequest: UpstreamAttempt, HTTP2PoolRequester {
+    /// Strong until the attempt's last event or `cancel()` (see `UpstreamRequest`).
+    private var owner: UpstreamRequestOwner?
+    let pool: HTTP2ConnectionPool
+    private let loop: EventLoop
+    private var head: HTTPHeaders
+    private let bufferLimit: Int
+    private var stream: (any HTTPRequestEncoder)?
+    private var connection: HTTP2PoolConnection?
+    private var ticket: HTTP2ConnectionPool.Ticket?
+    private var queuedBody: [ByteSlice] = []
+    private var queuedBytes = 0
+    private var queuedAboveHigh = false
+    private var queuedEnd = false
+    private var queuedTrailers: HTTPHeaders?
+    private var requestEnded = false
+    private var responseEnded = false
+    private var readingWanted = true
+    private var holdsReadDisable = false
+    private var done = false
+    /// The pool heard that the stream ended (once).
+    private var streamReleased = false
+    private(set) var sentAt: UInt64 = 0
+    private(set) var transportFailureReason: String?
+
+    var hostStats: HostStats { pool.hostStats }
+    var localAddress: SocketAddress? { connection?.localAddress }
+
+    init(owner: UpstreamRequestOwner, pool: HTTP2ConnectionPool, loop: EventLoop, head: HTTPHeaders, bufferLimit: Int) {
+        self.owner = owner
+        self.pool = pool
+        self.loop = loop
+        self.head = head
+        self.bufferLimit = bufferLimit
+    }
+
+    /// The request as HTTP/2 sends it: `:method :scheme :authority :path`,
+    /// then the fields (connection-specific ones are left out by the codec).
+    static func head(of message: HTTPRequestMessage, authority: String) -> HTTPHeaders {
+        var headers = HTTPHeaders(minimumCapacity: message.headers.count + 4)
+        headers.add(name: ":method", value: message.method.name)
+        headers.add(name: ":scheme", value: message.scheme)
+        headers.add(name: ":authority", value: authority)
+        headers.add(name: ":path", value: message.path)
+        for i in 0..<message.headers.count {
+            headers.add(name: message.headers.name(at: i), value: message.headers.value(at: i))
+        }
+        return headers
+    }
+
+    func start() {
+        switch pool.request(for: self) {
+        case .ready(let stream, let connection):
+            attach(stream, connection)
+        case .pending(let ticket):
+            self.ticket = ticket
+        case .overflow:
+            done = true
+            takeOwner()?.upstreamReset(self, .overflow)
+        }
+    }
+
+    private func takeOwner() -> UpstreamRequestOwner? {
+        let owner = self.owner
+        self.owner = nil
+        return owner
+    }
+
+    // MARK: - HTTP2PoolRequester
+
+    func pool(_ pool: HTTP2ConnectionPool, didOpen stream: any HTTPRequestEncoder, on connection: HTTP2PoolConnection) {
+        ticket = nil
+        guard !done else {
+            self.connection = connection
+            self.stream = stream
+            stream.resetStream(.localReset)
+            return
+        }
+        attach(stream, connection)
+    }
+
+    func pool(_ pool: HTTP2ConnectionPool, didFail failure: HTTP1ConnectionPool.Failure) {
+        ticket = nil
+        guard !done else { return }
+        done = true
+        switch failure {
+        case .overflow: takeOwner()?.upstreamReset(self, .overflow)
+        case .connectFailure(let error):
+            transportFailureReason = error.connectFailureReason
+            takeOwner()?.upstreamReset(self, error == .timedOut ? .connectionTimeout : .connectionFailure)
+        }
+    }
+
+    private func attach(_ stream: any HTTPRequestEncoder, _ connection: HTTP2PoolConnection) {
+        self.stream = stream
+        self.connection = connection
+        sentAt = loop.nowMilliseconds
+        let endWithHead = queuedEnd && queuedBody.isEmpty && queuedTrailers == nil
+        var fields = HTTPHeaders()
+        swap(&fields, &head)
+        stream.encodeHeaders(fields, endStream: endWithHead)
+        if endWithHead { requestEnded = true }
+        for (i, slice) in queuedBody.enumerated() {
+            let last = i == queuedBody.count - 1
+            stream.encodeData(slice, endStream: last && queuedEnd && queuedTrailers == nil)
+        }
+        if let queuedTrailers {
+            stream.encodeTrailers(queuedTrailers)
+        } else if queuedEnd && !endWithHead && queuedBody.isEmpty {
+            stream.encodeData(emptySlice, endStream: true)
+        }
+        if queuedEnd { requestEnded = true }
+        queuedBody.removeAll()
+        queuedBytes = 0
+        queuedTrailers = nil
+        if !readingWanted { setReading(false) }
+        connection.flush()
+        if queuedAboveHigh {
+            queuedAboveHigh = false
+            owner?.upstreamWriteBuffer(self, aboveHigh: false)
+        }
+    }
+
+    // MARK: - Request body
+
+    func sendData(_ data: ByteSlice, endStream: Bool) {
+        guard !done else { return }
+        guard let stream, let connection else {
+            if data.count > 0 {
+                queuedBody.append(data)
+                queuedBytes += data.count
+                if !queuedAboveHigh && bufferLimit > 0 && queuedBytes > bufferLimit {
+                    queuedAboveHigh = true
+                    owner?.upstreamWriteBuffer(self, aboveHigh: true)
+                }
+            }
+            if endStream { queuedEnd = true }
+            return
+        }
+        guard !requestEnded else { return }
+        if endStream { requestEnded = true }
+        stream.encodeData(data, endStream: endStream)
+        connection.flush()
+    }
+
+    func sendTrailers(_ trailers: HTTPHeaders) {
+        guard !done else { return }
+        guard let stream, let connection else {
+            queuedEnd = true
+            queuedTrailers = trailers
+            return
+        }
+        guard !requestEnded else { return }
+        requestEnded = true
+        stream.encodeTrailers(trailers)
+        connection.flush()
+    }
+
+    func setReading(_ enabled: Bool) {
+        readingWanted = enabled
+        guard let stream, !done, holdsReadDisable == enabled else { return }
+        holdsReadDisable = !enabled
+        stream.readDisable(!enabled)
+        if enabled { connection?.flush() }
+    }
+
+    /// No upgrade over HTTP/2 streams (extended CONNECT is not done).
+    func sendTunnelData(_ data: ByteSlice) {}
+    func endTunnel() {}
+
+    func cancel() {
+        if let ticket {
+            pool.cancel(ticket)
+            self.ticket = nil
+        }
+        let wasDone = done
+        done = true
+        owner = nil
+        if !wasDone || !responseEnded, let stream, !streamReleased {
+            stream.resetStream(.localReset)
+            connection?.flush()
+        }
+        releaseStream()
+    }
+
+    /// The stream is over for this attempt: the pool gets its capacity back.
+    private func releaseStream() {
+        guard !streamReleased, let connection else { return }
+        streamReleased = true
+        connection.streamEnded()
+    }
+
+    // MARK: - HTTPResponseDecoder
+
+    /// Envoy drops upstream 1xx (100-continue is answered downstream by itself).
+    func decode1xxHeaders(_ headers: HTTPHeaders) {}
+
+    func decodeHeaders(_ headers: HTTPHeaders, endStream: Bool) {
+        guard !done else { return }
+        let status = headers.status ?? 0
+        var fields = headers
+        while fields.count > 0, fields.name(at: 0).withUnsafeBytes({ $0.first }) == UInt8(ascii: ":") { fields.remove(at: 0) }
+        if endStream { responseComplete() }
+        owner?.upstreamHeaders(self, status: status, headers: &fields, endStream: endStream)
+        if endStream { _ = takeOwner() }
+    }
+
+    func decodeData(_ chunk: ByteSlice, endStream: Bool) {
+        guard !done else { return }
+        if chunk.count > 0 { stream?.consumed(chunk.count) }
+        if endStream { responseComplete() }
+        owner?.upstreamData(self, chunk, endStream: endStream)
+        if endStream { _ = takeOwner() }
+    }
+
+    func decodeTrailers(_ trailers: HTTPHeaders) {
+        guard !done else { return }
+        responseComplete()
+        let owner = takeOwner()
+        owner?.upstreamTrailers(self, trailers)
+        owner?.upstreamData(self, emptySlice, endStream: true)
+    }
+
+    /// The whole response arrived. A request still being sent is reset
+    /// (Envoy's router ends the upstream stream with the response).
+    private func responseComplete() {
+        responseEnded = true
+        done = true
+        if !requestEnded, let stream {
+            stream.resetStream(.localReset)
+            connection?.flush()
+        }
+        releaseStream()
+    }
+
+    func onResetStream(_ reason: HTTPStreamResetReason) {
+        releaseStream()
+        guard !done else { return }
+        done = true
+        let mapped: UpstreamResetReason
+        switch reason {
+        case .connectionTermination: mapped = .connectionTermination
+        case .remoteRefusedStreamReset, .localRefusedStreamReset: mapped = .remoteRefusedStreamReset
+        case .protocolError: mapped = .protocolError
+        case .localReset: mapped = .localReset
+        case .overflow: mapped = .overflow
+        case .remoteReset, .connectError: mapped = .remoteReset
+        }
+        takeOwner()?.upstreamReset(self, mapped)
+    }
+
+    func onAboveWriteBufferHighWatermark() {
+        owner?.upstreamWriteBuffer(self, aboveHigh: true)
+    }
+
+    func onBelowWriteBufferLowWatermark() {
+        owner?.upstreamWriteBuffer(self, aboveHigh: false)
+    }
+}

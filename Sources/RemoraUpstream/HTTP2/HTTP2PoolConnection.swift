@@ -1,0 +1,189 @@
+import RemoraConfig
+import RemoraCore
+import RemoraEventLoop
+import RemoraHTTP
+
+/// One HTTP/2 connection of an `HTTP2ConnectionPool`: the socket, its
+/// client codec, and where it is in its life (connecting, ready, draining
+/// after GOAWAY or its last allowed request, closed). The pool holds it;
+/// the requests on it call `flush()` after sending and `streamEnded()` when
+/// their stream ends.
+public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallbacks {
+    /// Strong: the pool holds its connections until they close, which ends the cycle.
+    let pool: HTTP2ConnectionPool
+    var attempt: ConnectAttempt?
+    private(set) var connection: Connection?
+    private var codec: HTTP2ClientConnection?
+    private var draining = false
+    private var closed = false
+    private var dispatching = false
+    private var outputUnwritten = false
+    private var slices: [ByteSlice] = []
+    private var streamsOpened = 0
+    var idleSince: UInt64?
+    private(set) var openedAt: UInt64?
+
+    init(pool: HTTP2ConnectionPool) {
+        self.pool = pool
+    }
+
+    public var localAddress: SocketAddress? { connection?.localAddress }
+    var isConnecting: Bool { connection == nil && !closed }
+    var isDraining: Bool { draining }
+    var activeStreams: Int { codec?.activeStreams ?? 0 }
+
+    var canOpenStream: Bool {
+        guard let codec, !draining, !closed else { return false }
+        return codec.canOpenStream
+    }
+
+    func connected(_ connection: Connection) {
+        guard !closed else {
+            connection.close()
+            return
+        }
+        self.connection = connection
+        openedAt = pool.loop.nowMilliseconds
+        idleSince = pool.loop.nowMilliseconds
+        connection.delegate = self
+        connection.reportsWritesDrained = true
+        codec = HTTP2ClientConnection(options: pool.options, pool: pool.loop.bufferPool, stats: pool.codecStats, callbacks: self)
+        connection.startReading()
+        // The client preface and SETTINGS go out at once.
+        flush()
+    }
+
+    /// Opens a stream for `decoder` (capacity checked by the pool).
+    func open(_ decoder: any HTTPResponseDecoder) -> any HTTPRequestEncoder {
+        idleSince = nil
+        streamsOpened += 1
+        let stream = codec!.newStream(decoder)
+        if pool.maxRequestsPerConnection > 0 && streamsOpened >= pool.maxRequestsPerConnection {
+            pool.stats.add(.upstreamCxMaxRequests)
+            draining = true
+        }
+        return stream
+    }
+
+    /// A stream on this connection ended: the pool counts it and may close or reuse the connection.
+    public func streamEnded() {
+        pool.streamEnded(on: self)
+    }
+
+    /// Frames and writes what the streams queued (not inside a dispatch:
+    /// the dispatch flushes at its end).
+    public func flush() {
+        guard !dispatching, let codec, !closed else { return }
+        noteOutputWritten()
+        after(codec.flush())
+    }
+
+    private func after(_ status: HTTPCodecStatus) {
+        guard let codec, let connection else { return }
+        switch status {
+        case .ok:
+            if codec.hasOutput {
+                codec.takeOutput(into: &slices)
+                for slice in slices {
+                    pool.stats.add(.upstreamCxTxBytesTotal, Int64(slice.count))
+                    connection.write(slice)
+                }
+                slices.removeAll(keepingCapacity: true)
+                outputUnwritten = true
+            }
+            if codec.wantsClose || (draining && codec.activeStreams == 0) { close() }
+        case .protocolError:
+            pool.stats.add(.upstreamCxProtocolError)
+            close()
+        case .bufferFlood, .inboundFramesWithEmptyPayload:
+            pool.stats.add(.upstreamCxProtocolError)
+            close()
+        }
+    }
+
+    private func noteOutputWritten() {
+        guard outputUnwritten, let connection, connection.writeBufferedBytes == 0 else { return }
+        outputUnwritten = false
+        codec?.outputWritten()
+    }
+
+    /// The connect failed: this connection will never serve.
+    func markClosed() {
+        closed = true
+    }
+
+    func startDraining() {
+        draining = true
+        if activeStreams == 0 { close() }
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        if let attempt {
+            attempt.cancel()
+            self.attempt = nil
+            pool.stats.add(.upstreamCxDestroyLocal)
+            pool.remove(self)
+            return
+        }
+        connection?.close()
+    }
+
+    // MARK: - ConnectionDelegate
+
+    public func connection(_ connection: Connection, didRead data: ByteSlice) {
+        pool.stats.add(.upstreamCxRxBytesTotal, Int64(data.count))
+        guard let codec else { return }
+        noteOutputWritten()
+        dispatching = true
+        let status = codec.dispatch(data)
+        dispatching = false
+        after(status)
+    }
+
+    public func connectionDidReadEOF(_ connection: Connection) {
+        connection.close()
+    }
+
+    public func connection(_ connection: Connection, didFailWith error: EventLoopError) {
+        connection.close()
+    }
+
+    public func connectionWriteBufferAboveHighWatermark(_ connection: Connection) {
+        codec?.onUnderlyingConnectionAboveWriteBufferHighWatermark()
+    }
+
+    public func connectionWriteBufferBelowLowWatermark(_ connection: Connection) {
+        noteOutputWritten()
+        codec?.onUnderlyingConnectionBelowWriteBufferLowWatermark()
+        flush()
+    }
+
+    public func connectionWritesDrained(_ connection: Connection) {
+        noteOutputWritten()
+    }
+
+    public func connectionDidClose(_ connection: Connection) {
+        closed = true
+        // Every stream still open ends with connection termination.
+        codec?.resetAllStreams()
+        pool.remove(self)
+    }
+
+    // MARK: - HTTPConnectionCallbacks
+
+    public func onGoAway(errorCode: UInt32, lastStreamID: Int32) {
+        // Streams above the last id were refused (they heard it); the rest
+        // finish here, new ones go to another connection.
+        draining = true
+        if activeStreams == 0 { close() }
+        pool.serveWaiters()
+    }
+
+    public func onSettings(maxConcurrentStreams: UInt32) {
+        pool.serveWaiters()
+    }
+
+    public func onPingAck(_ opaqueData: UInt64) {}
+}

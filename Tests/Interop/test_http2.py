@@ -1,0 +1,270 @@
+"""HTTP/2 through the proxy: h2c downstream (prior knowledge, codec_type
+AUTO and HTTP2), HTTP/2 upstream (``explicit_http_config.http2_protocol_options``),
+every protocol pair with header translation, large bodies byte-exact both
+ways, trailers, many streams on one connection, and Envoy's stats. Clients
+are curl, nghttp and h2load; the HTTP/2 origin is ``h2_support.H2Upstream``
+(Python ``h2``) and the HTTP/1 one ``http_support.HttpUpstream``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+
+import pytest
+
+import http_support as H
+from h2_support import H2Upstream, h2_cluster_options
+from http_support import Reply, route
+from support import free_port
+
+CURL = ["curl", "-sS", "--max-time", "20"]
+
+
+@pytest.fixture
+def h2_upstream():
+    up = H2Upstream()
+    yield up
+    up.stop()
+
+
+def start(proxy, upstream_address, upstream_h2: bool, codec: str = "AUTO", **hcm_extra):
+    admin, port = free_port(), free_port()
+    cluster_extra = {"typed_extension_protocol_options": h2_cluster_options()} if upstream_h2 else {}
+    cfg = H.http_config(admin, port, [route({"prefix": "/"}, "backend")],
+                        [H.http_cluster("backend", [upstream_address], **cluster_extra)],
+                        codec_type=codec, **hcm_extra)
+    return proxy(cfg), port
+
+
+def curl(args: list[str], timeout: float = 30) -> subprocess.CompletedProcess:
+    return subprocess.run(CURL + args, capture_output=True, timeout=timeout)
+
+
+def response_headers(stderr: bytes) -> dict[str, str]:
+    """The response head curl -v printed (``< name: value`` lines)."""
+    out = {}
+    for line in stderr.decode(errors="replace").splitlines():
+        m = re.match(r"^< ([^:\s]+): (.*)$", line.strip())
+        if m:
+            out[m.group(1).lower()] = m.group(2).strip()
+    return out
+
+
+def status_line(stderr: bytes) -> str:
+    for line in stderr.decode(errors="replace").splitlines():
+        if line.startswith("< HTTP/"):
+            return line[2:].strip()
+    return ""
+
+
+@pytest.mark.parametrize("codec", ["AUTO", "HTTP2"])
+def test_h2c_client_to_http1_upstream_translates_authority_to_host(proxy, http_upstreams, codec):
+    up = http_upstreams(lambda req: Reply(body=b"from h1"))
+    p, port = start(proxy, up.address, upstream_h2=False, codec=codec)
+    r = curl(["-v", "--http2-prior-knowledge", "-H", "x-custom: 1", f"http://127.0.0.1:{port}/path?q=1"])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == b"from h1"
+    assert status_line(r.stderr) == "HTTP/2 200"
+    req = up.requests[-1]
+    assert req.version == "HTTP/1.1"
+    assert req.target == "/path?q=1"
+    assert req.header("host") == f"127.0.0.1:{port}"
+    assert req.header("x-custom") == "1"
+    assert req.header("x-forwarded-proto") == "http"
+    stats = p.stats()
+    assert stats["http.ingress_http.downstream_cx_http2_total"] == 1
+    assert stats["http.ingress_http.downstream_rq_http2_total"] == 1
+    assert stats["http.ingress_http.downstream_cx_http1_total"] == 0
+
+
+def test_auto_still_serves_http1(proxy, http_upstreams):
+    up = http_upstreams(lambda req: Reply(body=b"plain"))
+    p, port = start(proxy, up.address, upstream_h2=False, codec="AUTO")
+    r = curl([f"http://127.0.0.1:{port}/"])
+    assert r.stdout == b"plain"
+    assert p.stats()["http.ingress_http.downstream_cx_http1_total"] == 1
+
+
+def test_http1_client_to_h2_upstream(proxy, h2_upstream):
+    p, port = start(proxy, h2_upstream.address, upstream_h2=True, codec="HTTP1")
+    r = curl(["-v", "-H", "x-custom: 2", f"http://127.0.0.1:{port}/echo/a?b=c", "--data-binary", "hello"])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == b"hello"
+    headers = response_headers(r.stderr)
+    assert headers["x-echo-method"] == "POST"
+    assert headers["x-echo-path"] == "/echo/a?b=c"
+    assert headers["x-echo-authority"] == f"127.0.0.1:{port}"
+    assert headers["x-echo-scheme"] == "http"
+    # Host became :authority; connection-specific fields are not sent.
+    assert "x-echo-host" not in headers
+    req = h2_upstream.requests[-1]
+    names = [k for k, _ in req.headers]
+    assert "connection" not in names and "transfer-encoding" not in names
+    assert req.header("x-custom") == "2"
+    stats = p.stats()
+    assert stats["cluster.backend.upstream_cx_http2_total"] == 1
+    assert stats["cluster.backend.upstream_rq_2xx"] == 1
+
+
+def test_h2_to_h2_many_streams_share_one_upstream_connection(proxy, h2_upstream):
+    p, port = start(proxy, h2_upstream.address, upstream_h2=True)
+    r = subprocess.run(["h2load", "-n", "1000", "-c", "1", "-m", "100", f"http://127.0.0.1:{port}/"],
+                       capture_output=True, timeout=60)
+    out = r.stdout.decode()
+    assert "1000 succeeded" in out, out
+    assert "status codes: 1000 2xx" in out, out
+    stats = p.stats()
+    assert stats["cluster.backend.upstream_cx_http2_total"] == 1
+    assert stats["cluster.backend.upstream_rq_total"] == 1000
+    assert stats["http.ingress_http.downstream_rq_http2_total"] == 1000
+    assert h2_upstream.connections == 1
+
+
+@pytest.mark.deadline(120)
+@pytest.mark.parametrize("down_h2,up_h2", [(True, True), (True, False), (False, True)])
+def test_ten_mib_bodies_byte_exact_both_ways(proxy, h2_upstream, http_upstreams, tmp_path, down_h2, up_h2):
+    body = os.urandom(10 * 1024 * 1024)
+    src = tmp_path / "body"
+    src.write_bytes(body)
+    if up_h2:
+        p, port = start(proxy, h2_upstream.address, upstream_h2=True)
+    else:
+        up = http_upstreams(lambda req: Reply(body=req.body))
+        p, port = start(proxy, up.address, upstream_h2=False)
+    args = (["--http2-prior-knowledge"] if down_h2 else []) + [
+        "--data-binary", f"@{src}", "-H", "content-type: application/octet-stream", f"http://127.0.0.1:{port}/echo"]
+    r = curl(args, timeout=90)
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout) == len(body)
+    assert hashlib.sha256(r.stdout).hexdigest() == hashlib.sha256(body).hexdigest()
+    if up_h2:
+        assert h2_upstream.requests[-1].body_sha == hashlib.sha256(body).hexdigest()
+
+
+def test_nghttp_trailers_reach_an_h2_upstream_and_come_back(proxy, h2_upstream, tmp_path):
+    """Request trailers (nghttp --trailer) go upstream; the origin echoes them as response trailers."""
+    p, port = start(proxy, h2_upstream.address, upstream_h2=True)
+    data = tmp_path / "d"
+    data.write_bytes(b"abc")
+    r = subprocess.run(["nghttp", "-v", "--trailer", "x-trailer-one: 1", "-d", str(data),
+                        f"http://127.0.0.1:{port}/echo"], capture_output=True, timeout=20)
+    out = r.stdout.decode(errors="replace")
+    assert r.returncode == 0, out + r.stderr.decode()
+    req = h2_upstream.requests[-1]
+    assert ("x-trailer-one", "1") in req.trailers
+    # The response trailers arrive after the body (a HEADERS frame with END_STREAM).
+    assert re.search(r"recv HEADERS frame <length=\d+, flags=0x05", out), out
+    assert re.search(r"recv \(stream_id=\d+\) x-trailer-one: 1", out), out
+
+
+def test_local_replies_over_h2(proxy, http_upstreams):
+    admin, port = free_port(), free_port()
+    cfg = H.http_config(admin, port, [route({"prefix": "/direct"}, direct_response={"status": 201, "body": {"inline_string": "made here"}})],
+                        [], codec_type="AUTO")
+    p = proxy(cfg)
+    r = curl(["-v", "--http2-prior-knowledge", f"http://127.0.0.1:{port}/direct"])
+    assert r.stdout == b"made here"
+    assert status_line(r.stderr) == "HTTP/2 201"
+    headers = response_headers(r.stderr)
+    assert headers["content-length"] == "9"
+    assert headers["content-type"] == "text/plain"
+    r = curl(["-v", "--http2-prior-knowledge", f"http://127.0.0.1:{port}/missing"])
+    assert status_line(r.stderr) == "HTTP/2 404"
+    assert p.stats()["http.ingress_http.downstream_rq_4xx"] == 1
+
+
+def test_upstream_refused_connection_gives_503_on_h2(proxy):
+    dead = free_port()
+    admin, port = free_port(), free_port()
+    cfg = H.http_config(admin, port, [route({"prefix": "/"}, "backend")],
+                        [H.http_cluster("backend", [{"socket_address": {"address": "127.0.0.1", "port_value": dead}}],
+                                        typed_extension_protocol_options=h2_cluster_options())],
+                        codec_type="AUTO")
+    proxy(cfg)
+    r = curl(["-v", "--http2-prior-knowledge", f"http://127.0.0.1:{port}/"])
+    assert status_line(r.stderr) == "HTTP/2 503"
+    assert r.stdout.startswith(b"upstream connect error or disconnect/reset before headers.")
+
+
+def test_http2_protocol_options_out_of_range_are_refused(tmp_path):
+    from support import run_validate, to_yaml
+    admin, port = free_port(), free_port()
+    cfg = H.http_config(admin, port, [route({"prefix": "/"}, direct_response={"status": 200})], [],
+                        codec_type="HTTP2", http2_protocol_options={"initial_stream_window_size": 100})
+    path = tmp_path / "c.yaml"
+    path.write_text(to_yaml(cfg))
+    r = run_validate(path)
+    out = (r.stdout + r.stderr).decode(errors="replace")
+    assert r.returncode != 0
+    assert "initial_stream_window_size" in out, out
+
+
+@pytest.mark.remora_only(reason="Envoy 1.40 sends its GOAWAY only with a response encoded after the drain "
+                                "decision; Remora tells every HTTP/2 connection at once")
+def test_drain_sends_goaway_and_lets_the_stream_in_flight_finish(proxy, http_upstreams):
+    """/drain_listeners?graceful: an HTTP/2 connection gets the graceful
+    GOAWAY (NO_ERROR, last stream 2^31-1) at once; the request in flight
+    completes; after drain_timeout the final GOAWAY names the last stream
+    processed and the connection closes."""
+    import struct
+    from h2_support import H2Client
+    up = http_upstreams(lambda req: Reply(body=b"slow", delay=0.6 if req.path == "/slow" else 0.0))
+    admin, port = free_port(), free_port()
+    cfg = H.http_config(admin, port, [route({"prefix": "/"}, "backend")], [H.http_cluster("backend", [up.address])],
+                        codec_type="AUTO", drain_timeout="0.5s")
+    p = proxy(cfg, drain_time_s=1)
+    client = H2Client(port)
+    try:
+        first = client.request("/")
+        client.pump(5, until=lambda ev: client.stream_ended(first))
+        assert client.status(first) == "200"
+        slow = client.request("/slow")
+        status, _ = p.admin("POST", "/drain_listeners?graceful")
+        assert status == 200
+        frames = client.raw_frames(8)
+        goaways = [struct.unpack(">II", f[3][:8]) for f in frames if f[0] == 7]
+        assert goaways and goaways[0] == (0x7FFFFFFF, 0), frames
+        assert goaways[-1] == (slow, 0), goaways
+        assert any(f[0] == 1 and f[2] == slow for f in frames), frames
+        assert any(f[2] == slow and f[1] & 1 for f in frames), frames  # END_STREAM
+        assert client.closed
+    finally:
+        client.close()
+
+
+def test_rapid_reset_closes_the_connection_as_envoy_does(proxy, http_upstreams):
+    """CVE-2023-44487: streams reset by the client right after their HEADERS.
+    Past 250 premature resets (fewer than 500 streams closed) the connection
+    is closed and downstream_rq_too_many_premature_resets counts it; the
+    proxy keeps serving others."""
+    import struct
+    from h2_support import H2Client
+    up = http_upstreams(lambda req: Reply(body=b"x", delay=0.5))
+    admin, port = free_port(), free_port()
+    cfg = H.http_config(admin, port, [route({"prefix": "/"}, "backend")], [H.http_cluster("backend", [up.address])],
+                        codec_type="AUTO")
+    p = proxy(cfg)
+    client = H2Client(port)
+    try:
+        payload = b""
+        for i in range(300):
+            sid = 1 + 2 * i
+            client.conn.send_headers(sid, [(":method", "GET"), (":scheme", "http"), (":authority", "a"),
+                                           (":path", f"/r{i}")], end_stream=True)
+            client.conn.reset_stream(sid, error_code=8)
+            payload += client.conn.data_to_send()
+        try:
+            client.sock.sendall(payload)
+        except OSError:
+            pass
+        client.raw_frames(5)
+        assert client.closed
+    finally:
+        client.close()
+    stats = p.wait_for_stats({"http.ingress_http.downstream_rq_too_many_premature_resets": 1})
+    assert stats["http.ingress_http.downstream_rq_too_many_premature_resets"] == 1
+    r = curl(["--http2-prior-knowledge", f"http://127.0.0.1:{port}/"])
+    assert r.stdout == b"x"
