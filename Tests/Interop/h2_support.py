@@ -9,6 +9,7 @@ listeners and clusters.
   and ``x-echo-host`` (the ``host`` field if one arrived), and the request's
   trailers back as trailers (plus ``x-echo-trailers: n``);
 * ``/status/<n>``: that status, empty body;
+* ``/delay/<ms>``: waits that long first (the connection's thread sleeps);
 * anything else: 200 with the body ``h2 upstream``.
 
 It records each request (headers, body length and sha256, trailers) and
@@ -160,6 +161,9 @@ class H2Upstream:
         with self.lock:
             self.requests.append(rec)
         path = rec.header(":path") or "/"
+        if path.startswith("/delay/"):
+            import time
+            time.sleep(int(path.split("/")[2]) / 1000)  # holds this connection's thread, as a slow origin
         if path.startswith("/status/"):
             h2c.send_headers(stream_id, [(":status", path.split("/")[2])], end_stream=True)
             return

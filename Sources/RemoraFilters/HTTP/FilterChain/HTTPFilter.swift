@@ -1,3 +1,4 @@
+import RemoraConfig
 import RemoraCore
 import RemoraHTTP
 
@@ -110,6 +111,10 @@ public protocol HTTPDecoderFilterCallbacks: AnyObject {
     func onDecoderFilterBelowWriteBufferLowWatermark()
     /// Replaces `stream_idle_timeout` for this stream (a route's `idle_timeout`; 0 disables).
     func overrideIdleTimeout(_ milliseconds: UInt64)
+    /// The route is known: bound the stream by its `max_stream_duration`
+    /// (or `grpc-timeout`), rewriting the request's `grpc-timeout` as Envoy's
+    /// connection manager does (`refreshDurationTimeout`).
+    func refreshStreamDuration(route: ForwardAction, request: inout HTTPRequestMessage)
 }
 
 /// What the connection manager offers an encoder filter.
@@ -129,9 +134,12 @@ public struct LocalReply {
     public var headers: [(String, String)]
     /// Close the downstream connection after the reply.
     public var closeConnection: Bool
+    /// The `grpc-status` of the reply to a gRPC request; nil = mapped from `status`.
+    public var grpcStatus: GRPCStatus?
 
     public init(status: Int, body: String = "", flag: ResponseFlag? = nil, details: String,
-                headers: [(String, String)] = [], closeConnection: Bool = false) {
+                headers: [(String, String)] = [], closeConnection: Bool = false, grpcStatus: GRPCStatus? = nil) {
+        self.grpcStatus = grpcStatus
         self.status = status
         self.body = body
         self.flag = flag

@@ -49,6 +49,13 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     private var responseStarted = false
     private var finished = false
     private var upgrade = false
+    /// Envoy's `grpc_request_`: gRPC timeouts and host stats apply.
+    private var isGRPC = false
+    /// The host's `rq_success`/`rq_error` waits for the gRPC response's trailers.
+    private var grpcSuccessDeferred = false
+    private var timeouts = UpstreamTimeout(global: 0, perTry: 0, rewritesGRPCTimeout: false)
+    /// The route's retry policy with the request's retry headers merged in.
+    private var retryPolicy: RetryPolicy?
 
     init(config: RouterFilterConfig, routeTable: RouteTable, context: HTTPWorkerContext,
          httpStats: Stats<HTTPStat>, downstreamTrailers: Bool) {
@@ -103,6 +110,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             return .stopIteration
         case .forward(let forward):
             self.forward = forward
+            callbacks.refreshStreamDuration(route: forward, request: &request)
             guard let name = matched.clusterName, !name.isEmpty, let cluster = context.cluster(named: name) else {
                 httpStats.add(.noCluster)
                 callbacks.sendLocalReply(LocalReply(status: forward.clusterNotFoundResponseCode, flag: .noClusterFound,
@@ -114,11 +122,19 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             if let idle = forward.idleTimeoutMilliseconds { callbacks.overrideIdleTimeout(idle) }
             upgrade = request.headers.contains(name: "upgrade")
             downstreamHTTP2 = request.version.isHTTP2
+            isGRPC = GRPCRequest.isGRPC(request.headers)
+            let grpcTimeouts = forward.grpcTimeouts
+            timeouts = UpstreamTimeout.final(
+                routeTimeout: forward.timeoutMilliseconds, perTryTimeout: forward.retryPolicy?.perTryTimeoutMilliseconds ?? 0,
+                grpc: grpcTimeouts, isGRPC: isGRPC,
+                grpcTimeout: isGRPC && grpcTimeouts.maxGrpcTimeoutMilliseconds != nil ? GRPCTimeout.milliseconds(in: request.headers) : nil)
             // Edited in place, as Envoy's router edits the downstream headers;
             // the attempts share the result.
             prepareUpstreamRequest(&request, matched: matched, forward: forward, endStream: endStream)
+            // After the route's header mutations, as Envoy's `createRetryState` runs.
+            retryPolicy = RetryPolicy.effective(route: forward.retryPolicy, requestHeaders: &request.headers)
             upstreamMessage = request
-            retriesLeft = Int(forward.retryPolicy?.numRetries ?? 0)
+            retriesLeft = Int(retryPolicy?.numRetries ?? 0)
             requestEnded = endStream
             if endStream { startGlobalTimer() }
             if !forward.mirrorPolicies.isEmpty { startMirrors(forward.mirrorPolicies, request: request) }
@@ -138,10 +154,8 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         let mutations = matched.requestHeaderMutations
         // A copy only when variables may need it (editing then copies the fields once).
         let original: HTTPRequestMessage? = mutations.isEmpty ? nil : message
-        if !config.suppressEnvoyHeaders, let expected = expectedTimeout(forward) {
-            // Each attempt rewrites this with the time then left (see `startAttempt`).
-            message.headers.add(name: "x-envoy-expected-rq-timeout-ms", value: String(expected))
-        }
+        // Each retry rewrites these with the time then left (see `startAttempt`).
+        applyTimeoutHeaders(&message.headers, elapsed: 0)
         if let original {
             let info = callbacks.streamInfo
             let routeName = matched.route.name
@@ -171,11 +185,13 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         }
     }
 
-    private func expectedTimeout(_ forward: ForwardAction) -> UInt64? {
-        let global = forward.timeoutMilliseconds
-        let perTry = forward.retryPolicy?.perTryTimeoutMilliseconds ?? 0
-        if perTry > 0 { return global > 0 ? min(perTry, global) : perTry }
-        return global > 0 ? global : nil
+    /// Envoy's `setTimeoutHeaders`: `x-envoy-expected-rq-timeout-ms` and,
+    /// on a `max_grpc_timeout` route, `grpc-timeout` say what is left
+    /// `elapsed` ms after the request ended (replaced in place).
+    private func applyTimeoutHeaders(_ headers: inout HTTPHeaders, elapsed: UInt64) {
+        guard let expected = timeouts.expected(elapsed: elapsed) else { return }
+        if !config.suppressEnvoyHeaders { headers.set(name: "x-envoy-expected-rq-timeout-ms", value: String(expected)) }
+        if timeouts.rewritesGRPCTimeout { headers.set(name: "grpc-timeout", value: GRPCTimeout.encode(milliseconds: expected)) }
     }
 
     func decodeData(_ data: ByteSlice, endStream: Bool) -> FilterDataStatus {
@@ -235,7 +251,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     }
 
     private func startAttempt(on cluster: WorkerCluster, message upstreamMessage: inout HTTPRequestMessage) {
-        let previous = forward?.retryPolicy?.hostPredicates.contains(.previousHosts) == true ? lastHost : nil
+        let previous = retryPolicy?.hostPredicates.contains(.previousHosts) == true ? lastHost : nil
         guard let host = chooseHost(cluster, avoiding: previous, headers: upstreamMessage.headers) else {
             cluster.stats.add(.upstreamCxNoneHealthy)
             sendLocalReplyOnce(LocalReply(status: 503, body: "no healthy upstream", flag: .noHealthyUpstream,
@@ -258,9 +274,10 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
            let original = upstreamMessage.authority {
             upstreamMessage.headers.add(name: "x-envoy-original-host", value: original)
         }
-        if let remaining = remainingTimeout() {
-            // A retry says how much of the route timeout is left (in place: `set` keeps the position).
-            upstreamMessage.headers.set(name: "x-envoy-expected-rq-timeout-ms", value: String(remaining))
+        if attempts > 1 {
+            // A retry says how much of the route timeout is left.
+            let elapsed = globalStarted.map { context.loop.nowMilliseconds - $0 } ?? 0
+            applyTimeoutHeaders(&upstreamMessage.headers, elapsed: elapsed)
         }
         let request: any UpstreamAttempt
         if cluster.config.http.usesHTTP2(downstreamHTTP2: downstreamHTTP2) {
@@ -289,22 +306,13 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         request.start()
     }
 
-    /// What is left of the route timeout for a retry's expected-timeout header.
-    private func remainingTimeout() -> UInt64? {
-        guard attempts > 1, let forward, forward.timeoutMilliseconds > 0, let started = globalStarted else { return nil }
-        let elapsed = context.loop.nowMilliseconds - started
-        let left = forward.timeoutMilliseconds > elapsed ? forward.timeoutMilliseconds - elapsed : 1
-        let perTry = forward.retryPolicy?.perTryTimeoutMilliseconds ?? 0
-        return perTry > 0 ? min(perTry, left) : left
-    }
-
     private var globalStarted: UInt64?
 
     private func chooseHost(_ cluster: WorkerCluster, avoiding previous: SocketAddress?,
                             headers: HTTPHeaders) -> SocketAddress? {
         let selection = hostSelectionContext(cluster, headers: headers)
         guard let previous else { return cluster.chooseHost(context: selection) }
-        let maxTries = max(1, Int(forward?.retryPolicy?.hostSelectionRetryMaxAttempts ?? 1)) + 1
+        let maxTries = max(1, Int(retryPolicy?.hostSelectionRetryMaxAttempts ?? 1)) + 1
         var host = cluster.chooseHost(context: selection)
         var tries = 1
         while let h = host, h == previous, tries < maxTries {
@@ -365,8 +373,13 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             return
         }
         releaseRetryResource()
-        if attempts > 1 && !isRetriable(status: status) { cluster?.stats.add(.upstreamRqRetrySuccess) }
-        request.hostStats.response(status: status)
+        if attempts > 1 && !isRetriable(status: status, headers: responseHeaders) { cluster?.stats.add(.upstreamRqRetrySuccess) }
+        if isGRPC && status < 500 {
+            // Envoy's `handleNon5xxResponseHeaders`: a gRPC answer succeeds by its grpc-status.
+            if endStream { countGRPCOutcome(request, GRPCStatus(headers: responseHeaders)) } else { grpcSuccessDeferred = true }
+        } else {
+            request.hostStats.response(status: status)
+        }
         responseStarted = true
         let info = callbacks.streamInfo
         info.firstUpstreamRxMilliseconds = context.loop.nowMilliseconds
@@ -398,6 +411,8 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     func upstreamData(_ request: any UpstreamAttempt, _ data: ByteSlice, endStream: Bool) {
         guard request === upstream, !finished else { return }
         if endStream {
+            // A gRPC response that ends without trailers is an error.
+            if grpcSuccessDeferred { countGRPCOutcome(request, nil) }
             context.recycle(globalTimer)
             globalTimer = nil
             endAttempt(request)
@@ -408,6 +423,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
 
     func upstreamTrailers(_ request: any UpstreamAttempt, _ trailers: HTTPHeaders) {
         guard request === upstream, !finished else { return }
+        if grpcSuccessDeferred { countGRPCOutcome(request, GRPCStatus(headers: trailers)) }
         callbacks.encodeTrailers(trailers)
     }
 
@@ -425,6 +441,10 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         }
         if responseStarted {
             // The response was already going downstream: it can only be cut short.
+            if grpcSuccessDeferred, let request {
+                countGRPCOutcome(request, nil)
+                httpStats.add(.rqResetAfterDownstreamResponseStarted)
+            }
             stats?.add(.upstreamRqRxReset)
             callbacks.streamInfo.responseFlags.insert(.upstreamRemoteReset)
             callbacks.resetStream()
@@ -443,7 +463,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             scheduleRetry()
             return
         }
-        if retriable && forward?.retryPolicy != nil && retriesLeft == 0 {
+        if retriable && retryPolicy != nil && retriesLeft == 0 {
             stats?.add(.upstreamRqRetryLimitExceeded)
         }
         releaseRetryResource()
@@ -505,10 +525,10 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
 
     // MARK: - Retries
 
-    private var retryOn: RetryOn { forward?.retryPolicy?.retryOn ?? [] }
+    private var retryOn: RetryOn { retryPolicy?.retryOn ?? [] }
 
     private func canRetry() -> Bool {
-        guard retriesLeft > 0, !bodyCopyOverflowed, let cluster, forward?.retryPolicy != nil else { return false }
+        guard retriesLeft > 0, !bodyCopyOverflowed, let cluster, retryPolicy != nil else { return false }
         if !holdsRetryResource {
             guard cluster.resources.tryAcquire(.retries) else {
                 cluster.stats.add(.upstreamRqRetryOverflow)
@@ -527,7 +547,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     }
 
     private func shouldRetry(status: Int, headers: HTTPHeaders) -> Bool {
-        guard !headers.contains(name: "x-envoy-overloaded"), isRetriable(status: status) else { return false }
+        guard !headers.contains(name: "x-envoy-overloaded"), isRetriable(status: status, headers: headers) else { return false }
         guard retriesLeft > 0 else {
             cluster?.stats.add(.upstreamRqRetryLimitExceeded)
             return false
@@ -535,9 +555,18 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         return canRetry()
     }
 
-    private func isRetriable(status: Int) -> Bool {
-        guard let policy = forward?.retryPolicy else { return false }
+    /// The host's `rq_success` or `rq_error` for a gRPC response: success
+    /// when its `grpc-status` maps to no 5xx (Envoy's `grpcToHttpStatus`).
+    private func countGRPCOutcome(_ request: any UpstreamAttempt, _ status: GRPCStatus?) {
+        grpcSuccessDeferred = false
+        let stats = request.hostStats
+        HostStats.add(status.map { $0.httpStatus < 500 } == true ? stats.rqSuccess : stats.rqError)
+    }
+
+    private func isRetriable(status: Int, headers: HTTPHeaders) -> Bool {
+        guard let policy = retryPolicy else { return false }
         let on = policy.retryOn
+        if on.retriesGRPC(headers) { return true }
         if on.contains(.fiveXX) && status >= 500 { return true }
         if on.contains(.gatewayError) && (status == 502 || status == 503 || status == 504) { return true }
         if on.contains(.retriable4xx) && status == 409 { return true }
@@ -547,7 +576,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
 
     /// Waits Envoy's jittered exponential back-off, then tries again.
     private func scheduleRetry() {
-        guard let policy = forward?.retryPolicy else { return }
+        guard let policy = retryPolicy else { return }
         retriesLeft -= 1
         cluster?.stats.add(.upstreamRqRetry)
         let exponent = min(attempts - 1, 20)
@@ -561,7 +590,8 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     // MARK: - Timeouts
 
     private func startGlobalTimer() {
-        guard globalTimer == nil, let timeout = forward?.timeoutMilliseconds, timeout > 0, !finished, !responseStarted else { return }
+        let timeout = timeouts.global
+        guard globalTimer == nil, forward != nil, timeout > 0, !finished, !responseStarted else { return }
         let timer = context.timer()
         globalTimer = timer
         globalStarted = context.loop.nowMilliseconds
@@ -580,11 +610,12 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         context.recycle(backoffTimer); backoffTimer = nil
         releaseRetryResource()
         sendLocalReplyOnce(LocalReply(status: 504, body: "upstream request timeout", flag: .upstreamRequestTimeout,
-                                      details: "upstream_response_timeout"))
+                                      details: "response_timeout"))
     }
 
     private func startPerTryTimer() {
-        guard let perTry = forward?.retryPolicy?.perTryTimeoutMilliseconds, perTry > 0 else { return }
+        let perTry = timeouts.perTry
+        guard perTry > 0 else { return }
         let timer = perTryTimer ?? context.timer()
         perTryTimer = timer
         timer.start(afterMilliseconds: perTry) { [self] in self.perTryTimeout() }
@@ -627,7 +658,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             copy.headers.set(name: "x-envoy-internal", value: "true")
             if let local = HostAddressText.local { copy.headers.set(name: "x-forwarded-for", value: local) }
             let shadow = ShadowRequest(cluster: cluster, host: host, context: context, request: copy, chunked: upstreamChunked,
-                                       timeoutMilliseconds: forward?.timeoutMilliseconds ?? 0)
+                                       timeoutMilliseconds: timeouts.global)
             shadows.append(shadow)
             shadow.start(endStream: requestEnded)
         }

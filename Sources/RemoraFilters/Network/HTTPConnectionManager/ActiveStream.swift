@@ -58,6 +58,10 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     /// How many sources say the downstream can take no more response bytes
     /// (the connection's write buffer; on HTTP/2 also the stream's queue).
     private var downstreamFullCount = 0
+    /// Envoy's `is_grpc_request_`, fixed when the head arrives: local replies are gRPC replies.
+    private(set) var isGRPCRequest = false
+    /// `max_stream_duration` (the connection manager's or the route's); see `ActiveStream+StreamDuration`.
+    var durationTimer: Timer?
 
     init(manager: HTTPConnectionManager, head: consuming HTTP1RequestHead) {
         self.manager = manager
@@ -129,7 +133,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
 
     /// The HTTP/2 head arrived: its fields become the request, then the
     /// stream starts as an HTTP/1 one does.
-    func beginHTTP2Request(_ head: HTTPHeaders, endStream: Bool) {
+    func beginHTTP2Request(_ head: consuming HTTPHeaders, endStream: Bool) {
         isHeadRequest = Self.fillFromPseudoHeaders(&request, head)
         requestHead = HeadFacts(bodyless: endStream, version: .http2,
                                 expectsContinue: request.headers.firstString(name: "expect")?.lowercased() == "100-continue",
@@ -166,6 +170,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     // MARK: - Start
 
     func start() {
+        isGRPCRequest = GRPCRequest.isGRPC(request.headers)
         let stats = manager.stats
         stats.add(.downstreamRqTotal)
         stats.add(h2Encoder == nil ? .downstreamRqHttp1Total : .downstreamRqHttp2Total)
@@ -527,24 +532,40 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         var headers = extraHeaders ?? HTTPHeaders()
         for (name, value) in reply.headers { headers.add(name: name, value: value) }
         if manager.context.health.isFailed { manager.closeAfterResponse = true }
-        let body = bodyBytes ?? Array(reply.body.utf8)
+        var body = bodyBytes ?? Array(reply.body.utf8)
+        var status = reply.status
+        if isGRPCRequest {
+            GRPCLocalReply.rewrite(&headers, httpStatus: status, grpcStatus: reply.grpcStatus, body: body, isHeadRequest: isHeadRequest)
+            (status, body) = (GRPCLocalReply.httpStatus, [])
+            streamInfo.responseCode = status
+        }
         if !body.isEmpty {
             headers.add(name: "content-length", value: String(body.count))
             headers.add(name: "content-type", value: "text/plain")
         }
-        encodeLocalReplyHeaders(&headers, status: reply.status, endStream: body.isEmpty)
+        encodeLocalReplyHeaders(&headers, status: status, endStream: body.isEmpty)
         headers.add(name: "date", value: manager.context.date.current())
         headers.add(name: "server", value: manager.config.serverName)
         if manager.closeAfterResponse { headers.add(name: "connection", value: "close") }
-        if body.isEmpty { headers.add(name: "content-length", value: "0") }
+        if body.isEmpty {
+            // Envoy's HTTP/1 encoder, for a response that ends with its headers:
+            // no length for 1xx/204/304, `transfer-encoding: chunked` (and no
+            // body) for HEAD, `content-length: 0` otherwise (checked against Envoy 1.40).
+            if status == 204 || status == 304 || status < 200 {
+            } else if isHeadRequest {
+                headers.add(name: "transfer-encoding", value: "chunked")
+            } else {
+                headers.add(name: "content-length", value: "0")
+            }
+        }
         let version: HTTPVersion = requestHead?.version == .http1_0 ? .http1_0 : .http1_1
         if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
-        manager.write(manager.context.encoder.encodeResponseHead(status: reply.status, version: version, headers: headers))
+        manager.write(manager.context.encoder.encodeResponseHead(status: status, version: version, headers: headers))
         if !body.isEmpty && !isHeadRequest {
             streamInfo.bytesSent += UInt64(body.count)
             manager.write(ByteSlice(copying: body))
         }
-        if !streamInfo.isHealthCheck { manager.stats.countDownstreamResponse(status: reply.status) }
+        if !streamInfo.isHealthCheck { manager.stats.countDownstreamResponse(status: status) }
         finish()
     }
 
@@ -621,6 +642,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     // MARK: - Timeouts
 
     private func armTimers() {
+        armStreamDuration()
         streamIdleTimeout = manager.config.streamIdleTimeoutMilliseconds
         if streamIdleTimeout > 0 {
             let timer = manager.context.timer()
@@ -699,6 +721,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         idleTimer = nil
         manager.context.recycle(requestTimer)
         requestTimer = nil
+        manager.context.recycle(durationTimer)
+        durationTimer = nil
         let stats = manager.stats
         stats.add(.downstreamRqActive, -1)
         if !streamInfo.isHealthCheck { stats.add(.downstreamRqCompleted) }
