@@ -246,15 +246,47 @@ def test_health_check_without_pass_through_mode_is_refused(tmp_path):
     assert ("http_filters[0].typed_config.pass_through_mode" if not IS_ENVOY else "PassThroughMode") in out, out[-500:]
 
 
-@pytest.mark.skipif(IS_ENVOY, reason="Envoy implements cache_time")
-def test_cache_time_is_refused_with_its_field_path(tmp_path):
-    cfg = config(free_port(), free_port(), [], {"pass_through_mode": True, "cache_time": "1s"}, tmp_path)
+def test_cache_time_without_pass_through_mode_is_refused(tmp_path):
+    cfg = config(free_port(), free_port(), [], {"pass_through_mode": False, "cache_time": "1s"}, tmp_path)
     path = tmp_path / "bad.yaml"
     path.write_text(to_yaml(cfg))
     result = run_validate(path)
     assert result.returncode != 0
     out = (result.stdout + result.stderr).decode()
-    assert "http_filters[0].typed_config.cache_time" in out, out[-500:]
+    assert "cache_time_ms must not be set when path_through_mode is disabled" in out, out[-500:]
+    if not IS_ENVOY:
+        assert "http_filters[0].typed_config.cache_time" in out, out[-500:]
+
+
+def test_cache_time_answers_from_the_last_health_check(proxy, http_upstreams, admin_port, tmp_path):
+    up = http_upstreams(upstream_reply)
+    port = free_port()
+    hc = {"pass_through_mode": True, "cache_time": "5s", "headers": HEALTHZ}
+    p = proxy(config(admin_port, port, up, hc, tmp_path), extra_args=FLUSH + ["--service-cluster", "frontend"])
+
+    # The first health check goes to the upstream; its answer is kept.
+    assert get(port, "/healthz").body == b"hello"
+    r = get(port, "/healthz")
+    assert r.status == 200 and r.body == b""
+    assert r.headers.lower_names() == ["x-envoy-upstream-healthchecked-cluster", "date", "server", "content-length"]
+    assert get(port, "/other").status == 200
+    assert len(up.wait_requests(2)) == 2
+
+    # A failed server's 503 is kept too, and answered after /healthcheck/ok.
+    p.admin("POST", "/healthcheck/fail")
+    assert get(port, "/healthz").status == 503
+    p.admin("POST", "/healthcheck/ok")
+    r = get(port, "/healthz")
+    assert r.status == 503 and not r.headers.has("x-envoy-immediate-health-check-fail")
+    assert read_lines(tmp_path / "all.log", 5) == [
+        "200 - via_upstream /healthz", "200 - health_check_cached /healthz", "200 - via_upstream /other",
+        "503 LH health_check_failed /healthz", "503 LH health_check_cached /healthz"]
+    assert hc_stats(p) == {**dict.fromkeys(HC_STATS, 0), "request_total": 3, "ok": 1, "failed": 2, "cached_response": 2}
+
+    # Once a cache period has passed, health checks go to the upstream again.
+    time.sleep(5.5)
+    assert get(port, "/healthz").body == b"hello"
+    assert len(up.wait_requests(3)) == 3
 
 
 def test_health_checks_over_http2(proxy, http_upstreams, admin_port, tmp_path):

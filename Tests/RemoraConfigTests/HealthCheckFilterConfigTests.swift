@@ -50,12 +50,25 @@ import Testing
     @Test func refusals() {
         func error(_ body: String) -> ConfigError? { t.error(Self.base + Self.healthCheck(body) + "\n" + Self.router) }
         #expect(error("headers: []")?.path == Self.path + ".pass_through_mode")
-        let cache = error("pass_through_mode: true\n    cache_time: 1s")
+        let cache = error("pass_through_mode: false\n    cache_time: 1s")
         #expect(cache?.path == Self.path + ".cache_time")
-        #expect(cache?.isUnsupported == true)
+        #expect(cache?.reason == "cache_time_ms must not be set when path_through_mode is disabled")
         #expect(error("pass_through_mode: false\n    cluster_min_healthy_percentages: {a: {value: 100.5}}")?.path
             == Self.path + ".cluster_min_healthy_percentages[\"a\"].value")
         #expect(error("pass_through_mode: false\n    headers: [{name: ''}]")?.path == Self.path + ".headers[0].name")
+    }
+
+    @Test func cacheTimeMakesOneSharedCache() throws {
+        let hc = try #require(try compiled("pass_through_mode: true\n    cache_time: 2s"))
+        let cache = try #require(hc.cache)
+        #expect(cache.periodMilliseconds == 2000)
+        #expect(cache.cached(now: 1000) == nil)
+        cache.store(status: 503, degraded: true, now: 1500)
+        #expect(cache.cached(now: 2999)?.status == 503)
+        // The period that began at the first look (1000 ms) ends at 3000 ms.
+        #expect(cache.cached(now: 3000) == nil)
+        #expect(cache.lastStored.degraded)
+        #expect(try compiled("pass_through_mode: true\n    cache_time: 0s")?.cache == nil)
     }
 
     @Test func disabledFilterIsLeftOut() throws {

@@ -8,7 +8,8 @@ import RemoraHTTP
 /// with the `LH` flag while the server is failed (`/healthcheck/fail`) or a
 /// cluster of `cluster_min_healthy_percentages` has too few hosts. In
 /// pass-through mode it lets health checks go on to the upstream unless the
-/// server is failed. On the way back it marks the responses of health
+/// server is failed or, with `cache_time`, a health check's answer is
+/// cached (then it answers with the cached status). On the way back it marks the responses of health
 /// checks with `x-envoy-upstream-healthchecked-cluster` (the node's
 /// cluster) and, while the server is failed, every response with
 /// `x-envoy-immediate-health-check-fail: true`.
@@ -45,7 +46,10 @@ final class HealthCheckFilter: HTTPDecoderFilter, HTTPEncoderFilter {
         if matched {
             isHealthCheck = true
             callbacks?.streamInfo.isHealthCheck = true
-            if !config.passThrough || context.health.isFailed { handling = true }
+            if !config.passThrough || context.health.isFailed
+                || config.cache?.cached(now: context.loop.nowMilliseconds) != nil {
+                handling = true
+            }
         }
         if endStream && handling { complete() }
         return handling ? .stopIteration : .continue
@@ -67,9 +71,21 @@ final class HealthCheckFilter: HTTPDecoderFilter, HTTPEncoderFilter {
         stats.add(HealthCheckStat.requestTotal)
         var status = 200
         var details = "health_check_ok"
+        var headers: [(String, String)] = []
         if context.health.isFailed {
             status = 503
             details = "health_check_failed"
+        } else if let cache = config.cache {
+            // Envoy answers from the last stored response here, even if its
+            // period ended while this request's body came in.
+            let cached = cache.cached(now: context.loop.nowMilliseconds) ?? cache.lastStored
+            status = cached.status
+            details = "health_check_cached"
+            stats.add(HealthCheckStat.cachedResponse)
+            if cached.degraded {
+                stats.add(HealthCheckStat.degraded)
+                headers.append(("x-envoy-degraded", ""))
+            }
         } else {
             for (name, minimum) in config.clusterMinHealthyPercentages {
                 details = "health_check_ok_cluster_healthy"
@@ -99,13 +115,16 @@ final class HealthCheckFilter: HTTPDecoderFilter, HTTPEncoderFilter {
         }
         let ok = status / 100 == 2
         stats.add(ok ? HealthCheckStat.ok : HealthCheckStat.failed)
-        callbacks.sendLocalReply(LocalReply(status: status, flag: ok ? nil : .failedLocalHealthCheck, details: details))
+        callbacks.sendLocalReply(LocalReply(status: status, flag: ok ? nil : .failedLocalHealthCheck, details: details,
+                                            headers: headers))
     }
 
     // MARK: - Encode
 
     func encodeHeaders(_ response: inout HTTPResponseMessage, endStream: Bool) -> FilterHeadersStatus {
         if isHealthCheck {
+            config.cache?.store(status: response.status, degraded: response.headers.contains(name: "x-envoy-degraded"),
+                                now: context.loop.nowMilliseconds)
             response.headers.set(name: "x-envoy-upstream-healthchecked-cluster", value: context.localClusterName)
         }
         if context.health.isFailed {
