@@ -77,7 +77,7 @@ public final class Server: @unchecked Sendable {
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }()
     /// `http_inspector.*`, made when the first listener with the filter starts.
-    private var inspectorScope: StatScope?
+    private var listenerFilterScopes: [String: StatScope] = [:]
 
     public init(config: ServerConfig, options: ServerOptions, logger: Logger) throws(EventLoopError) {
         self.config = config
@@ -231,7 +231,10 @@ public final class Server: @unchecked Sendable {
         }
         let proxyScopes = proxyStats
         let httpScopes = httpStats
-        let inspectorScope = listener.listenerFilters.contains(.httpInspector) ? httpInspectorScope() : nil
+        let inspectorScope = InspectorScopes(
+            http: listener.listenerFilters.contains(.httpInspector)
+                ? listenerFilterScope("http_inspector", make: HTTPInspectorStat.makeScope(in:)) : nil,
+            tls: listener.hasTLSInspector ? listenerFilterScope("tls_inspector", make: TLSInspectorStat.makeScope(in:)) : nil)
         let mainLoop = self.mainLoop
         if !listener.bindToPort {
             // No socket: each worker only learns the listener, for hand-offs.
@@ -260,7 +263,7 @@ public final class Server: @unchecked Sendable {
     /// the others bind the same port with SO_REUSEPORT, or share the first
     /// socket when that is off.
     private func bind(_ listener: ListenerConfig, _ addresses: ArraySlice<ListenerConfig.BindAddress>, stats: StatScope,
-                      proxyStats: [String: StatScope], httpStats: [String: StatScope], inspectorStats: StatScope?,
+                      proxyStats: [String: StatScope], httpStats: [String: StatScope], inspectorStats: InspectorScopes,
                       then next: ArraySlice<ListenerConfig>) {
         guard let target = addresses.first else { startListeners(next); return }
         let mainLoop = self.mainLoop
@@ -318,10 +321,12 @@ public final class Server: @unchecked Sendable {
 
     // MARK: - State and stats
 
-    private func httpInspectorScope() -> StatScope {
-        if let inspectorScope { return inspectorScope }
-        let scope = HTTPInspectorStat.makeScope(in: store)
-        inspectorScope = scope
+    /// The root scope of a listener filter's stats (`http_inspector.*`,
+    /// `tls_inspector.*`), made once and shared by every listener with the filter.
+    private func listenerFilterScope(_ name: String, make: (StatsStore) -> StatScope) -> StatScope {
+        if let made = listenerFilterScopes[name] { return made }
+        let scope = make(store)
+        listenerFilterScopes[name] = scope
         return scope
     }
 

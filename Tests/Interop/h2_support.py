@@ -10,6 +10,8 @@ listeners and clusters.
   trailers back as trailers (plus ``x-echo-trailers: n``);
 * ``/status/<n>``: that status, empty body;
 * ``/delay/<ms>``: waits that long first (the connection's thread sleeps);
+* ``/reset/<code>``: RST_STREAM with that error code (``/reset/<code>/once``:
+  only the first request for that path, then the default answer);
 * anything else: 200 with the body ``h2 upstream``.
 
 It records each request (headers, body length and sha256, trailers) and
@@ -167,6 +169,14 @@ class H2Upstream:
         if path.startswith("/status/"):
             h2c.send_headers(stream_id, [(":status", path.split("/")[2])], end_stream=True)
             return
+        if path.startswith("/reset/"):
+            # /reset/<code>[/once]: RST_STREAM with that error code (only the first time with /once).
+            parts = path.split("/")
+            with self.lock:
+                seen = sum(1 for r in self.requests if r.header(":path") == path)
+            if not (len(parts) > 3 and parts[3] == "once" and seen > 1):
+                h2c.reset_stream(stream_id, error_code=int(parts[2]))
+                return
         if path.startswith("/echo"):
             headers = [(":status", "200"), ("x-echo-method", rec.header(":method") or ""),
                        ("x-echo-path", path), ("x-echo-authority", rec.header(":authority") or ""),

@@ -143,3 +143,27 @@ def test_many_concurrent_calls_on_one_channel(grpc_proxy):
     pending = [call.future(f"n{i}".encode(), timeout=20) for i in range(200)]
     assert [f.result() for f in pending] == [f"echo:n{i}".encode() for i in range(200)]
     assert p.stats()["cluster.grpc.upstream_cx_http2_total"] == 1
+
+
+def test_local_replies_to_grpc_calls_over_http2(proxy):
+    """No healthy upstream and no route, over h2: Envoy's gRPC local replies
+    (HTTP 200, grpc-status from the HTTP status, the body as grpc-message)."""
+    admin, port = free_port(), free_port()
+    dead = free_port()
+    cfg = H.http_config(admin, port, [route({"prefix": f"/{SERVICE}/"}, "grpc")],
+                        [H.http_cluster("grpc", [socket_address("127.0.0.1", dead)],
+                                        typed_extension_protocol_options=h2_cluster_options())],
+                        codec_type="AUTO")
+    proxy(cfg)
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        with pytest.raises(grpc.RpcError) as err:
+            method(channel, "unary_unary", "Unary")(b"x", timeout=10)
+        assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert err.value.details().startswith("upstream connect error or disconnect/reset before headers")
+        with pytest.raises(grpc.RpcError) as err:
+            channel.unary_unary("/other.Service/Call", request_serializer=_ident, response_deserializer=_ident)(
+                b"x", timeout=10)
+        assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    finally:
+        channel.close()

@@ -426,3 +426,54 @@ def test_max_requests_counts_http2_streams(proxy, h2_upstream):
     stats = p.stats()
     assert stats["cluster.backend.upstream_rq_active_overflow"] == 1
     assert stats["cluster.backend.upstream_rq_total"] == 1
+
+
+def test_upstream_keepalive_timeout_closes_a_silent_connection(proxy, upstreams):
+    """Cluster connection_keepalive: an upstream that accepts and then never
+    answers (no SETTINGS, no PING ACK) is closed after interval + timeout;
+    the stream on it fails with 503 and http2.keepalive_timeout counts."""
+    def silent(conn, server):
+        try:
+            while conn.recv(65536):
+                pass
+        except OSError:
+            pass
+
+    up = upstreams(silent)
+    admin, port = free_port(), free_port()
+    options = h2_cluster_options(connection_keepalive={"interval": "0.3s", "timeout": "0.3s"})
+    cfg = H.http_config(admin, port, [route({"prefix": "/"}, "backend", route_extra={"timeout": "10s"})],
+                        [H.http_cluster("backend", [up.address], typed_extension_protocol_options=options)],
+                        codec_type="AUTO")
+    p = proxy(cfg)
+    r = curl(["-v", "--http2-prior-knowledge", f"http://127.0.0.1:{port}/"])
+    assert status_line(r.stderr) == "HTTP/2 503", r.stderr
+    stats = p.wait_for_stats({"cluster.backend.http2.keepalive_timeout": 1})
+    assert stats["cluster.backend.http2.keepalive_timeout"] == 1
+
+
+def test_upstream_stream_resets(proxy, h2_upstream):
+    """An upstream RST_STREAM before the response: 503 with Envoy's body
+    ("remote reset" / "remote refused stream reset"); with retry_on
+    refused-stream a REFUSED_STREAM is retried and succeeds."""
+    admin, port = free_port(), free_port()
+    retry = {"retry_policy": {"retry_on": "refused-stream", "num_retries": 1}}
+    cfg = H.http_config(admin, port, [route({"prefix": "/reset/7/once"}, "backend", route_extra=retry),
+                                      route({"prefix": "/"}, "backend")],
+                        [H.http_cluster("backend", [h2_upstream.address],
+                                        typed_extension_protocol_options=h2_cluster_options())],
+                        codec_type="AUTO")
+    p = proxy(cfg)
+    r = curl(["-v", "--http2-prior-knowledge", f"http://127.0.0.1:{port}/reset/2"])
+    assert status_line(r.stderr) == "HTTP/2 503"
+    assert r.stdout == b"upstream connect error or disconnect/reset before headers. reset reason: remote reset"
+    r = curl(["-v", "--http2-prior-knowledge", f"http://127.0.0.1:{port}/reset/7"])
+    assert r.stdout == b"upstream connect error or disconnect/reset before headers. reset reason: remote refused stream reset"
+    r = curl(["-v", "--http2-prior-knowledge", f"http://127.0.0.1:{port}/reset/7/once"])
+    assert status_line(r.stderr) == "HTTP/2 200", r.stdout
+    stats = p.stats()
+    assert stats["cluster.backend.upstream_rq_retry"] == 1
+    # Envoy counts rx_reset for the RST_STREAM, not for the refused streams,
+    # and charges the two 503 local replies to the cluster.
+    assert stats["cluster.backend.upstream_rq_rx_reset"] == 1
+    assert stats["cluster.backend.upstream_rq_503"] == 2

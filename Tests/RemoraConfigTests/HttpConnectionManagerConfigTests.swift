@@ -166,14 +166,15 @@ import RemoraCore
           max_concurrent_streams: 100
           initial_stream_window_size: 65535
           hpack_table_size: 0
-          allow_connect: true
           override_stream_error_on_invalid_http_message: true
           connection_keepalive: {interval: 10s, timeout: 2s}
         """).http2
         #expect(options.maxConcurrentStreams == 100)
         #expect(options.initialStreamWindowSize == 65535)
         #expect(options.hpackTableSize == 0)
-        #expect(options.allowConnect)
+        let connect = error(Self.minimal + "\nhttp2_protocol_options: {allow_connect: true}")
+        #expect(connect?.isUnsupported == true)
+        #expect(connect?.path == Self.prefix + ".http2_protocol_options.allow_connect")
         #expect(options.overrideStreamErrorOnInvalidHTTPMessage == true)
         #expect(options.keepalive == HTTP2ProtocolOptions.Keepalive(intervalMilliseconds: 10_000, timeoutMilliseconds: 2000))
         let window = error(Self.minimal + "\nhttp2_protocol_options: {initial_stream_window_size: 100}")

@@ -56,15 +56,15 @@ final class Worker: @unchecked Sendable {
         let stats: Stats<ListenerStat>
         let proxyStats: [String: Stats<TcpProxyStat>]
         let httpStats: [String: Stats<HTTPStat>]
-        /// This worker's row of `http_inspector.*`, when the listener has the filter.
-        let inspectorStats: Stats<HTTPInspectorStat>?
+        /// This worker's rows of `http_inspector.*` and `tls_inspector.*`, when the listener has the filters.
+        let inspectorStats: InspectorStats
         /// `listener.<prefix>.worker_<n>.*` of this worker.
         var workerStats: Stats<PerWorkerListenerStat>?
         /// Tells this listener's HTTP connections apart (`drainListeners`).
         var tag: Int { Int(bitPattern: UInt(bitPattern: ObjectIdentifier(self))) }
 
         init(config: ListenerConfig, socket: Listener?, stats: Stats<ListenerStat>, proxyStats: [String: Stats<TcpProxyStat>],
-             httpStats: [String: Stats<HTTPStat>], inspectorStats: Stats<HTTPInspectorStat>?) {
+             httpStats: [String: Stats<HTTPStat>], inspectorStats: InspectorStats) {
             self.config = config
             self.socket = socket
             self.stats = stats
@@ -100,7 +100,7 @@ final class Worker: @unchecked Sendable {
     /// Binds (or, for shared sockets, adopts) a listener and starts accepting.
     func addListener(_ config: ListenerConfig, address: SocketAddress, ipv4Compat: Bool, sharing shared: SharedListenSocket?,
                      stats: StatScope, proxyStats: [String: StatScope], httpStats: [String: StatScope],
-                     inspectorStats: StatScope?) throws(EventLoopError) -> Listener {
+                     inspectorStats: InspectorScopes) throws(EventLoopError) -> Listener {
         loop.assertInLoop()
         let socket: Listener
         if let shared {
@@ -113,7 +113,7 @@ final class Worker: @unchecked Sendable {
             config: config, socket: socket, stats: stats.stats(ListenerStat.self, thread: index),
             proxyStats: proxyStats.mapValues { $0.stats(TcpProxyStat.self, thread: index) },
             httpStats: httpStats.mapValues { $0.stats(HTTPStat.self, thread: index) },
-            inspectorStats: inspectorStats?.stats(HTTPInspectorStat.self, thread: index))
+            inspectorStats: inspectorStats.stats(thread: index))
         active.workerStats = workerStats(for: config.statPrefix)
         try socket.startAccepting { [unowned self, unowned active] connection in
             self.accept(connection, on: active)
@@ -126,13 +126,13 @@ final class Worker: @unchecked Sendable {
     /// A `bind_to_port: false` listener: no socket, only connections that a
     /// `use_original_dst` listener of this worker hands to it.
     func addHandOffListener(_ config: ListenerConfig, stats: StatScope, proxyStats: [String: StatScope], httpStats: [String: StatScope],
-                            inspectorStats: StatScope?) {
+                            inspectorStats: InspectorScopes) {
         loop.assertInLoop()
         let active = ActiveListener(
             config: config, socket: nil, stats: stats.stats(ListenerStat.self, thread: index),
             proxyStats: proxyStats.mapValues { $0.stats(TcpProxyStat.self, thread: index) },
             httpStats: httpStats.mapValues { $0.stats(HTTPStat.self, thread: index) },
-            inspectorStats: inspectorStats?.stats(HTTPInspectorStat.self, thread: index))
+            inspectorStats: inspectorStats.stats(thread: index))
         active.workerStats = workerStats(for: config.statPrefix)
         listeners.append(active)
         for bind in config.bindAddresses { listenersByAddress[bind.address] = active }
@@ -187,26 +187,39 @@ final class Worker: @unchecked Sendable {
             case .originalDestination:
                 if let original = connection.originalDestination() { connection.restoreLocalAddress(original) }
             case .httpInspector:
-                guard let inspectorStats = listener.inspectorStats else { break }
-                let next = index + 1
-                let inspection = HTTPInspection(
-                    connection: connection, state: state, listenerStats: listener.stats, inspectorStats: inspectorStats,
-                    continueOnTimeout: listener.config.continueOnListenerFiltersTimeout
-                ) { [unowned self] inspection, outcome in
-                    // Holds the listener: a drain may drop it from the worker meanwhile.
-                    self.sessions[ObjectIdentifier(inspection)] = nil
-                    if case .proceed(let learned) = outcome {
-                        self.runListenerFilters(connection, on: listener, from: next, handOff: handOff, state: learned)
-                    }
-                    self.checkDrained()
-                }
-                sessions[ObjectIdentifier(inspection)] = inspection
-                inspection.start(loop: loop, timeoutMilliseconds: listener.config.listenerFiltersTimeoutMilliseconds)
+                // Envoy's http_inspector leaves a connection already found to be TLS alone.
+                guard state.transportProtocol == nil, let stats = listener.inspectorStats.http else { break }
+                inspect(connection, with: HTTPInspectorFilter(stats: stats), on: listener, next: index + 1, handOff: handOff,
+                        state: state)
+                return
+            case .tlsInspector(let config):
+                guard let stats = listener.inspectorStats.tls else { break }
+                inspect(connection, with: TLSInspectorFilter(config: config, stats: stats), on: listener, next: index + 1,
+                        handOff: handOff, state: state)
                 return
             }
             index += 1
         }
         newConnection(connection, on: listener, handOff: handOff, state: state)
+    }
+
+    /// Hands the connection to a listener filter that waits for bytes; it
+    /// calls back into `runListenerFilters` from `next` once it decided.
+    private func inspect<Inspector: DataInspector>(_ connection: Connection, with inspector: Inspector, on listener: ActiveListener,
+                                                   next: Int, handOff: Bool, state: AcceptedConnectionState) {
+        let inspection = ListenerFilterInspection(
+            connection: connection, inspector: inspector, state: state, listenerStats: listener.stats,
+            continueOnTimeout: listener.config.continueOnListenerFiltersTimeout
+        ) { [unowned self] inspection, outcome in
+            // Holds the listener: a drain may drop it from the worker meanwhile.
+            self.sessions[ObjectIdentifier(inspection)] = nil
+            if case .proceed(let learned) = outcome {
+                self.runListenerFilters(connection, on: listener, from: next, handOff: handOff, state: learned)
+            }
+            self.checkDrained()
+        }
+        sessions[ObjectIdentifier(inspection)] = inspection
+        inspection.start(loop: loop, timeoutMilliseconds: listener.config.listenerFiltersTimeoutMilliseconds)
     }
 
     /// Envoy's `ActiveTcpSocket::newConnection` and the listener's
@@ -225,7 +238,9 @@ final class Worker: @unchecked Sendable {
         let stats = listener.stats
         let input = FilterChainMatchInput(
             localAddress: connection.localAddress, directRemoteAddress: connection.remoteAddress,
-            remoteAddress: connection.remoteAddress, applicationProtocols: state.applicationProtocols)
+            remoteAddress: connection.remoteAddress, serverName: state.serverName,
+            transportProtocol: state.transportProtocol ?? FilterChainMatchInput.rawBuffer,
+            applicationProtocols: state.applicationProtocols)
         guard let chain = listener.config.filterChain(for: input) else {
             // Envoy closes it before it counts as a downstream connection.
             stats.add(.noFilterChainMatch)
@@ -265,7 +280,7 @@ final class Worker: @unchecked Sendable {
         }
         let session = TcpProxySession(
             loop: loop, downstream: connection, config: proxy, cluster: clusters[proxy.cluster],
-            stats: proxyStats, accessLogs: accessLogs.set(for: proxy.accessLogs)
+            stats: proxyStats, accessLogs: accessLogs.set(for: proxy.accessLogs), requestedServerName: state.serverName
         ) { [unowned self] session in
             stats.add(.downstreamCxActive, -1)
             workerStats?.add(.downstreamCxActive, -1)

@@ -79,8 +79,28 @@ public protocol HTTPEncoderFilter: AnyObject {
     func onStreamDestroyed()
 }
 
+/// Envoy's `DownstreamWatermarkCallbacks`: a decoder filter that feeds the
+/// response from an upstream hears when the downstream can take no more
+/// (its connection's write buffer, or on HTTP/2 the stream's send queue).
+public protocol HTTPDownstreamWatermarkCallbacks: AnyObject {
+    func onAboveWriteBufferHighWatermark()
+    func onBelowWriteBufferLowWatermark()
+}
+
+/// The filter that carries the raw bytes of an accepted upgrade (the
+/// router, which owns the upstream tunnel).
+public protocol HTTPUpgradeDataSink: AnyObject {
+    func upgradedDataFromDownstream(_ data: ByteSlice)
+    func upgradedDownstreamEnded()
+}
+
 /// What the connection manager offers a decoder filter.
 public protocol HTTPDecoderFilterCallbacks: AnyObject {
+    /// Registers the filter for the downstream's watermarks (one per
+    /// stream; told at once if the downstream is already full).
+    func addDownstreamWatermarkCallbacks(_ callbacks: HTTPDownstreamWatermarkCallbacks)
+    /// Names the filter that takes the bytes after an accepted upgrade.
+    func setUpgradeDataSink(_ sink: HTTPUpgradeDataSink)
     /// The request headers as they stand after the filters before this one.
     var request: HTTPRequestMessage { get }
     var streamInfo: StreamInfo { get }

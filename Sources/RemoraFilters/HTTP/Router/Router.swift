@@ -8,7 +8,7 @@ import RemoraUpstream
 /// redirects, or forwards to a host of the route's cluster, with timeouts,
 /// retries and mirroring. The last decoder filter. One per stream, on the
 /// worker loop.
-final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
+final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWatermarkCallbacks, HTTPUpgradeDataSink {
     private let config: RouterFilterConfig
     private let routeTable: RouteTable
     private let context: HTTPWorkerContext
@@ -68,6 +68,8 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
 
     func setDecoderCallbacks(_ callbacks: HTTPDecoderFilterCallbacks) {
         self.callbacks = callbacks
+        callbacks.addDownstreamWatermarkCallbacks(self)
+        callbacks.setUpgradeDataSink(self)
     }
 
     // MARK: - Decode
@@ -456,8 +458,10 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             retriable = retryOn.contains(.connectFailure) || retryOn.contains(.reset) || retryOn.contains(.gatewayError)
                 || retryOn.contains(.fiveXX) || retryOn.contains(.resetBeforeRequest)
         default:
-            stats?.add(.upstreamRqRxReset)
+            // Envoy counts rx_reset for resets, not for refused streams.
+            if reason != .remoteRefusedStreamReset { stats?.add(.upstreamRqRxReset) }
             retriable = retryOn.contains(.reset) || retryOn.contains(.gatewayError) || retryOn.contains(.fiveXX)
+                || (reason == .remoteRefusedStreamReset && retryOn.contains(.refusedStream))
         }
         if retriable && canRetry() {
             scheduleRetry()
@@ -467,9 +471,16 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             stats?.add(.upstreamRqRetryLimitExceeded)
         }
         releaseRetryResource()
-        let flag: ResponseFlag = (reason == .connectionFailure || reason == .connectionTimeout)
-            ? .upstreamConnectionFailure : (reason == .protocolError ? .upstreamProtocolError : .upstreamConnectionTermination)
+        let flag: ResponseFlag
+        switch reason {
+        case .connectionFailure, .connectionTimeout: flag = .upstreamConnectionFailure
+        case .protocolError: flag = .upstreamProtocolError
+        case .remoteReset, .remoteRefusedStreamReset: flag = .upstreamRemoteReset  // HTTP/2 RST_STREAM: Envoy's UR
+        default: flag = .upstreamConnectionTermination
+        }
         let status = reason == .protocolError ? 502 : 503
+        // Envoy charges the local reply's code to the cluster (chargeUpstreamAbort).
+        stats?.countUpstreamResponse(status: status)
         let prefix = attempts > 1 ? "retried and the latest reset reason: " : "reset reason: "
         // Envoy names the transport failure in the details and the log.
         var details = reason.text
@@ -511,13 +522,13 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         upstream?.endTunnel()
     }
 
-    func downstreamWriteBufferAboveHigh() {
+    func onAboveWriteBufferHighWatermark() {
         downstreamFull = true
         cluster?.stats.add(.upstreamFlowControlPausedReadingTotal)
         upstream?.setReading(false)
     }
 
-    func downstreamWriteBufferBelowLow() {
+    func onBelowWriteBufferLowWatermark() {
         downstreamFull = false
         cluster?.stats.add(.upstreamFlowControlResumedReadingTotal)
         upstream?.setReading(true)

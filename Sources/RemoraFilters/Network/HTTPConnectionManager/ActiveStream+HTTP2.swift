@@ -59,16 +59,7 @@ extension ActiveStream: HTTPRequestDecoder {
         var headers = HTTPHeaders()
         swap(&headers, &response.headers)
         headers.add(name: ":status", value: Self.statusText(response.status))
-        if !headers.contains(name: "date") { headers.add(name: "date", value: manager.context.date.current()) }
-        switch manager.config.serverHeaderTransformation {
-        case .overwrite: headers.set(name: "server", value: manager.config.serverName)
-        case .appendIfAbsent: if !headers.contains(name: "server") { headers.add(name: "server", value: manager.config.serverName) }
-        case .passThrough: break
-        }
-        if let via = manager.config.via { Self.appendVia(&headers, via) }
-        if manager.config.alwaysSetRequestIdInResponse, let requestID, !headers.contains(name: "x-request-id") {
-            headers.add(name: "x-request-id", value: requestID)
-        }
+        addManagerResponseHeaders(&headers)
         if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
         h2Encoder?.encodeHeaders(headers, endStream: endStream)
         // Envoy's `chargeStats` leaves health checks out of the response stats.

@@ -58,6 +58,9 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     /// How many sources say the downstream can take no more response bytes
     /// (the connection's write buffer; on HTTP/2 also the stream's queue).
     private var downstreamFullCount = 0
+    /// The filter fed by an upstream (the router), registered through the callbacks.
+    private var watermarkCallbacks: HTTPDownstreamWatermarkCallbacks?
+    private var upgradeSink: HTTPUpgradeDataSink?
     /// Envoy's `is_grpc_request_`, fixed when the head arrives: local replies are gRPC replies.
     private(set) var isGRPCRequest = false
     /// `max_stream_duration` (the connection manager's or the route's); see `ActiveStream+StreamDuration`.
@@ -65,12 +68,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
 
     init(manager: HTTPConnectionManager, head: consuming HTTP1RequestHead) {
         self.manager = manager
-        let loop = manager.loop
-        streamInfo = StreamInfo(startMilliseconds: loop.nowMilliseconds,
-                                downstreamRemoteAddress: manager.connection.remoteAddress,
-                                downstreamLocalAddress: manager.connection.localAddress,
-                                downstreamLocalAddressRestored: manager.connection.isLocalAddressRestored)
-        lastActivity = loop.nowMilliseconds
+        streamInfo = Self.streamInfo(for: manager)
+        lastActivity = streamInfo.startMilliseconds
         isHeadRequest = head.method == .head
         h2Encoder = nil
         requestHead = HeadFacts(bodyless: head.framing == .none, version: head.version, expectsContinue: head.expectsContinue,
@@ -97,11 +96,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         self.manager = manager
         self.requestHead = nil
         self.h2Encoder = nil
-        streamInfo = StreamInfo(startMilliseconds: manager.loop.nowMilliseconds,
-                                downstreamRemoteAddress: manager.connection.remoteAddress,
-                                downstreamLocalAddress: manager.connection.localAddress,
-                                downstreamLocalAddressRestored: manager.connection.isLocalAddressRestored)
-        lastActivity = manager.loop.nowMilliseconds
+        streamInfo = Self.streamInfo(for: manager)
+        lastActivity = streamInfo.startMilliseconds
         request = HTTPRequestMessage(method: .get, path: "/", authority: nil, scheme: "http", version: .http1_1, headers: HTTPHeaders())
         requestComplete = true
         if manager.accessLogs != nil {
@@ -118,12 +114,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         self.manager = manager
         self.h2Encoder = encoder
         self.requestHead = nil
-        let loop = manager.loop
-        streamInfo = StreamInfo(startMilliseconds: loop.nowMilliseconds,
-                                downstreamRemoteAddress: manager.connection.remoteAddress,
-                                downstreamLocalAddress: manager.connection.localAddress,
-                                downstreamLocalAddressRestored: manager.connection.isLocalAddressRestored)
-        lastActivity = loop.nowMilliseconds
+        streamInfo = Self.streamInfo(for: manager)
+        lastActivity = streamInfo.startMilliseconds
         request = HTTPRequestMessage(method: .get, path: "", authority: nil, scheme: "http", version: .http2, headers: HTTPHeaders())
         if manager.accessLogs != nil {
             streamInfo.markWallStart()
@@ -139,6 +131,14 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
                                 expectsContinue: request.headers.firstString(name: "expect")?.lowercased() == "100-continue",
                                 isUpgrade: false)
         start()
+    }
+
+    /// A new stream's info: now, and the connection's addresses.
+    private static func streamInfo(for manager: HTTPConnectionManager) -> StreamInfo {
+        StreamInfo(startMilliseconds: manager.loop.nowMilliseconds,
+                   downstreamRemoteAddress: manager.connection.remoteAddress,
+                   downstreamLocalAddress: manager.connection.localAddress,
+                   downstreamLocalAddressRestored: manager.connection.isLocalAddressRestored)
     }
 
     /// Request line and Host → the message's path and authority, in place
@@ -321,11 +321,20 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
 
     func upgradedDataFromDownstream(_ data: ByteSlice) {
         touch()
-        (decoders.last as? Router)?.upgradedDataFromDownstream(data)
+        upgradeSink?.upgradedDataFromDownstream(data)
     }
 
     func upgradedDownstreamEnded() {
-        (decoders.last as? Router)?.upgradedDownstreamEnded()
+        upgradeSink?.upgradedDownstreamEnded()
+    }
+
+    func addDownstreamWatermarkCallbacks(_ callbacks: HTTPDownstreamWatermarkCallbacks) {
+        watermarkCallbacks = callbacks
+        if downstreamFullCount > 0 { callbacks.onAboveWriteBufferHighWatermark() }
+    }
+
+    func setUpgradeDataSink(_ sink: HTTPUpgradeDataSink) {
+        upgradeSink = sink
     }
 
     func sendUpgradedData(_ data: ByteSlice) {
@@ -381,16 +390,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             default: return false
             }
         }
-        if !headers.contains(name: "date") { headers.add(name: "date", value: manager.context.date.current()) }
-        switch manager.config.serverHeaderTransformation {
-        case .overwrite: headers.set(name: "server", value: manager.config.serverName)
-        case .appendIfAbsent: if !headers.contains(name: "server") { headers.add(name: "server", value: manager.config.serverName) }
-        case .passThrough: break
-        }
-        if let via = manager.config.via { Self.appendVia(&headers, via) }
-        if manager.config.alwaysSetRequestIdInResponse, let requestID, !headers.contains(name: "x-request-id") {
-            headers.add(name: "x-request-id", value: requestID)
-        }
+        addManagerResponseHeaders(&headers)
 
         let version = requestHead?.version ?? .http1_1
         if requestHead?.isUpgrade == true && response.status != 101 {
@@ -445,6 +445,23 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         manager.write(head)
         // Envoy's `chargeStats` leaves health checks out of the response stats.
         if !streamInfo.isHealthCheck { manager.stats.countDownstreamResponse(status: response.status) }
+    }
+
+    /// What the connection manager adds to every proxied response, HTTP/1
+    /// or HTTP/2: `date`, `server` (per `server_header_transformation`),
+    /// `via`, and `x-request-id` when asked to.
+    func addManagerResponseHeaders(_ headers: inout HTTPHeaders) {
+        let config = manager.config
+        if !headers.contains(name: "date") { headers.add(name: "date", value: manager.context.date.current()) }
+        switch config.serverHeaderTransformation {
+        case .overwrite: headers.set(name: "server", value: config.serverName)
+        case .appendIfAbsent: if !headers.contains(name: "server") { headers.add(name: "server", value: config.serverName) }
+        case .passThrough: break
+        }
+        if let via = config.via { Self.appendVia(&headers, via) }
+        if config.alwaysSetRequestIdInResponse, let requestID, !headers.contains(name: "x-request-id") {
+            headers.add(name: "x-request-id", value: requestID)
+        }
     }
 
     static func appendVia(_ headers: inout HTTPHeaders, _ via: String) {
@@ -629,14 +646,14 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     func downstreamWriteBufferAboveHigh() {
         downstreamFullCount += 1
         guard downstreamFullCount == 1 else { return }
-        (decoders.last as? Router)?.downstreamWriteBufferAboveHigh()
+        watermarkCallbacks?.onAboveWriteBufferHighWatermark()
     }
 
     func downstreamWriteBufferBelowLow() {
         guard downstreamFullCount > 0 else { return }
         downstreamFullCount -= 1
         guard downstreamFullCount == 0 else { return }
-        (decoders.last as? Router)?.downstreamWriteBufferBelowLow()
+        watermarkCallbacks?.onBelowWriteBufferLowWatermark()
     }
 
     // MARK: - Timeouts
@@ -739,6 +756,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         for filter in encoders { filter.onStreamDestroyed() }
         decoders.removeAll()
         encoders.removeAll()
+        watermarkCallbacks = nil
+        upgradeSink = nil
         // What the filters still hold ends with the stream (an HTTP/2
         // stream's holds end with it in the codec).
         while readDisableHolds > 0 {
