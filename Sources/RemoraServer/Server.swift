@@ -155,7 +155,8 @@ public final class Server: @unchecked Sendable {
         do {
             for i in 1...options.concurrency {
                 workers.append(Worker(index: i, loop: try EventLoop.startThread(name: "worker_\(i - 1)"),
-                                      accessLogFiles: accessLogFiles, health: health, store: store))
+                                      accessLogFiles: accessLogFiles, health: health,
+                                      localClusterName: config.node.cluster, store: store))
             }
         } catch {
             fail("cannot start workers: \(error)")
@@ -215,12 +216,17 @@ public final class Server: @unchecked Sendable {
         listenerScopes.append(stats)
         var proxyStats: [String: StatScope] = [:]
         var httpStats: [String: StatScope] = [:]
-        for chain in listener.filterChains + (listener.defaultFilterChain.map { [$0] } ?? []) {
+        let chains = listener.filterChains + (listener.defaultFilterChain.map { [$0] } ?? [])
+        for chain in chains {
             if let proxy = chain.tcpProxy, proxyStats[proxy.statPrefix] == nil {
                 proxyStats[proxy.statPrefix] = TcpProxyStat.makeScope(statPrefix: proxy.statPrefix, in: store)
             }
             if let hcm = chain.httpConnectionManager, httpStats[hcm.statPrefix] == nil {
-                httpStats[hcm.statPrefix] = HTTPStat.makeScope(statPrefix: hcm.statPrefix, in: store)
+                // The health-check filter's stats, if any manager of this prefix has it.
+                let healthCheck = chains.contains {
+                    $0.httpConnectionManager.map { $0.statPrefix == hcm.statPrefix && $0.hasHealthCheckFilter } ?? false
+                }
+                httpStats[hcm.statPrefix] = HTTPStat.makeScope(statPrefix: hcm.statPrefix, healthCheck: healthCheck, in: store)
             }
         }
         let proxyScopes = proxyStats

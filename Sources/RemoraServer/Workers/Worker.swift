@@ -22,7 +22,7 @@ final class Worker: @unchecked Sendable {
     private var sessions: [ObjectIdentifier: AnyObject] = [:]
     private lazy var httpContext = HTTPWorkerContext(
         loop: loop, seed: UInt64(index) &* 0x2545_F491_4F6C_DD1D ^ loop.nowMilliseconds, accessLogs: accessLogs,
-        health: health, statsStore: store, thread: index
+        health: health, localClusterName: localClusterName, statsStore: store, thread: index
     ) { [unowned self] name in self.clusters[name] }
     private var draining = false
     private var onDrained: (@Sendable () -> Void)?
@@ -31,16 +31,19 @@ final class Worker: @unchecked Sendable {
 
     /// The server's `/healthcheck/fail` state.
     private let health: ServerHealth
+    /// `node.cluster`, for the health-check filter.
+    private let localClusterName: String
 
     /// For this worker's own scopes (`listener.<prefix>.worker_<n>.*`).
     private let store: StatsStore?
     private var workerListenerStats: [String: Stats<PerWorkerListenerStat>] = [:]
 
     init(index: Int, loop: EventLoop, accessLogFiles: AccessLogFiles? = nil, health: ServerHealth = ServerHealth(),
-         store: StatsStore? = nil) {
+         localClusterName: String = "", store: StatsStore? = nil) {
         self.index = index
         self.loop = loop
         self.health = health
+        self.localClusterName = localClusterName
         self.store = store
         self.accessLogs = WorkerAccessLogs(files: accessLogFiles, thread: index)
     }

@@ -358,6 +358,11 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         callbacks.onDecoderFilterBelowWriteBufferLowWatermark()
     }
 
+    /// Envoy's `chargeUpstreamCode` leaves health checks (the
+    /// `health_check` filter's, in pass-through mode) out of the per-code
+    /// stats, `upstream_rq_completed` and `upstream_rq_time`.
+    private var chargesResponseStats: Bool { !callbacks.streamInfo.isHealthCheck }
+
     // MARK: - UpstreamRequestOwner
 
     func upstreamHeaders(_ request: any UpstreamAttempt, status: Int, headers responseHeaders: inout HTTPHeaders, endStream: Bool) {
@@ -382,8 +387,10 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         info.firstUpstreamRxMilliseconds = context.loop.nowMilliseconds
         info.upstreamLocalAddress = request.localAddress
         info.responseCodeDetails = "via_upstream"
-        cluster?.stats.countUpstreamResponse(status: status)
-        cluster?.stats.record(.upstreamRqTime, milliseconds: context.loop.nowMilliseconds - request.sentAt)
+        if chargesResponseStats {
+            cluster?.stats.countUpstreamResponse(status: status)
+            cluster?.stats.record(.upstreamRqTime, milliseconds: context.loop.nowMilliseconds - request.sentAt)
+        }
         if status == 101 || endStream { context.recycle(globalTimer); globalTimer = nil }
         // The fields move on (edited in place, not copied).
         var headers = HTTPHeaders()
@@ -396,7 +403,10 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
             let original = response
             applyResponseMutations(&response.headers, request: upstreamMessage, response: original)
         }
-        if endStream { endAttempt(request); cluster?.stats.add(.upstreamRqCompleted) }
+        if endStream {
+            endAttempt(request)
+            if chargesResponseStats { cluster?.stats.add(.upstreamRqCompleted) }
+        }
         callbacks.encodeHeaders(consume response, endStream: endStream)
     }
 
@@ -408,7 +418,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
             context.recycle(globalTimer)
             globalTimer = nil
             endAttempt(request)
-            cluster?.stats.add(.upstreamRqCompleted)
+            if chargesResponseStats { cluster?.stats.add(.upstreamRqCompleted) }
         }
         callbacks.encodeData(data, endStream: endStream)
     }
@@ -602,7 +612,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
     private func globalTimeout() {
         guard !finished, !responseStarted else { return }
         cluster?.stats.add(.upstreamRqTimeout)
-        cluster?.stats.countUpstreamResponse(status: 504)
+        if chargesResponseStats { cluster?.stats.countUpstreamResponse(status: 504) }
         if let upstream {
             HostStats.add(upstream.hostStats.rqTimeout)
             upstream.cancel()
@@ -634,7 +644,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
             return
         }
         cluster?.stats.add(.upstreamRqTimeout)
-        cluster?.stats.countUpstreamResponse(status: 504)
+        if chargesResponseStats { cluster?.stats.countUpstreamResponse(status: 504) }
         releaseRetryResource()
         sendLocalReplyOnce(LocalReply(status: 504, body: "upstream request timeout", flag: .upstreamRequestTimeout,
                                       details: "upstream_per_try_timeout"))

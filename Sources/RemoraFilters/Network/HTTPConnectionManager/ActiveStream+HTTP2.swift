@@ -62,7 +62,8 @@ extension ActiveStream: HTTPRequestDecoder {
         addManagerResponseHeaders(&headers)
         if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
         h2Encoder?.encodeHeaders(headers, endStream: endStream)
-        manager.stats.countDownstreamResponse(status: response.status)
+        // Envoy's `chargeStats` leaves health checks out of the response stats.
+        if !streamInfo.isHealthCheck { manager.stats.countDownstreamResponse(status: response.status) }
         manager.h2Flush()
     }
 
@@ -88,16 +89,17 @@ extension ActiveStream: HTTPRequestDecoder {
             headers.add(name: "content-length", value: String(body.count))
             headers.add(name: "content-type", value: "text/plain")
         }
+        let sendBody = !body.isEmpty && !isHeadRequest
+        encodeLocalReplyHeaders(&headers, status: status, endStream: !sendBody)
         headers.add(name: "date", value: manager.context.date.current())
         headers.add(name: "server", value: manager.config.serverName)
         if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
-        let sendBody = !body.isEmpty && !isHeadRequest
         h2Encoder?.encodeHeaders(headers, endStream: !sendBody)
         if sendBody {
             streamInfo.bytesSent += UInt64(body.count)
             h2Encoder?.encodeData(ByteSlice(copying: body), endStream: true)
         }
-        manager.stats.countDownstreamResponse(status: status)
+        if !streamInfo.isHealthCheck { manager.stats.countDownstreamResponse(status: status) }
         finish()
         manager.h2Flush()
     }

@@ -182,6 +182,10 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
                 let router = Router(config: routerConfig, routeTable: manager.config.routeTable, context: manager.context,
                                     httpStats: manager.stats, downstreamTrailers: manager.config.http1.enableTrailers)
                 decoders.append(router)
+            case .healthCheck(let config):
+                let filter = HealthCheckFilter(config: config, context: manager.context, stats: manager.stats)
+                decoders.append(filter)
+                encoders.append(filter)
             }
         }
         for filter in decoders { filter.setDecoderCallbacks(self) }
@@ -243,27 +247,13 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             if data.count > 0 { h2Encoder.consumed(data.count) }
         }
         guard !finished else { return }
-        if let stopped = decodeStoppedAt {
-            _ = stopped
-            bufferedBody.append(data)
-            return
-        }
-        for filter in decoders {
-            switch filter.decodeData(data, endStream: endStream) {
-            case .continue: continue
-            case .stopIterationAndBuffer, .stopIterationNoBuffer: return
-            }
-        }
+        passData(data, endStream: endStream, from: 0)
     }
 
     func decodeTrailers(_ trailers: HTTPHeaders) {
         if h2Encoder != nil { markRequestComplete() }
         guard !finished else { return }
-        if decodeStoppedAt != nil { bufferedTrailers = trailers; return }
-        var t = trailers
-        for filter in decoders {
-            if filter.decodeTrailers(&t) == .stopIteration { return }
-        }
+        passTrailers(trailers, from: 0)
     }
 
     private func markRequestComplete() {
@@ -277,12 +267,35 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     func decodeEnd() {
         markRequestComplete()
         guard !finished, requestHead?.bodyless != true else { return }
-        if decodeStoppedAt != nil { bufferedEnd = true; return }
-        for filter in decoders {
-            switch filter.decodeData(emptySlice, endStream: true) {
-            case .continue: continue
+        passData(emptySlice, endStream: true, from: 0)
+    }
+
+    // Past a filter that stopped at the headers, the body, trailers and end
+    // wait for `continueDecoding`; that filter and those before it see them
+    // at once (Envoy's StopIteration holds back only the filters after it).
+
+    private func passData(_ data: ByteSlice, endStream: Bool, from start: Int) {
+        for i in start..<decoders.count {
+            if let stopped = decodeStoppedAt, i > stopped {
+                if data.count > 0 || !endStream { bufferedBody.append(data) }
+                if endStream { bufferedEnd = true }
+                return
+            }
+            switch decoders[i].decodeData(data, endStream: endStream) {
+            case .continue: if finished { return }
             case .stopIterationAndBuffer, .stopIterationNoBuffer: return
             }
+        }
+    }
+
+    private func passTrailers(_ trailers: HTTPHeaders, from start: Int) {
+        var t = trailers
+        for i in start..<decoders.count {
+            if let stopped = decodeStoppedAt, i > stopped {
+                bufferedTrailers = t
+                return
+            }
+            if decoders[i].decodeTrailers(&t) == .stopIteration || finished { return }
         }
     }
 
@@ -290,13 +303,18 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         guard let stopped = decodeStoppedAt, !finished else { return }
         decodeStoppedAt = nil
         let body = bufferedBody
+        let trailers = bufferedTrailers
+        let ended = bufferedEnd
         bufferedBody.removeAll()
-        runDecodeHeaders(from: stopped + 1, endStream: requestHead?.bodyless == true)
-        for (i, chunk) in body.enumerated() {
-            decodeData(chunk, endStream: bufferedEnd && bufferedTrailers == nil && i == body.count - 1)
+        bufferedTrailers = nil
+        bufferedEnd = false
+        let next = stopped + 1
+        runDecodeHeaders(from: next, endStream: requestHead?.bodyless == true)
+        for (i, chunk) in body.enumerated() where !finished {
+            passData(chunk, endStream: ended && trailers == nil && i == body.count - 1, from: next)
         }
-        if let trailers = bufferedTrailers { decodeTrailers(trailers) }
-        if bufferedEnd && body.isEmpty && bufferedTrailers == nil { decodeEnd() }
+        if let trailers, !finished { passTrailers(trailers, from: next) }
+        if ended && body.isEmpty && trailers == nil && !finished { passData(emptySlice, endStream: true, from: next) }
     }
 
     // MARK: - Upgrade tunnel
@@ -389,7 +407,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
             let head = manager.context.encoder.encodeResponseHead(status: response.status, version: .http1_1, headers: headers)
             manager.write(head)
-            manager.stats.countDownstreamResponse(status: response.status)
+            if !streamInfo.isHealthCheck { manager.stats.countDownstreamResponse(status: response.status) }
             return
         }
         let bodyless = isHeadRequest || response.status == 204 || response.status == 304 || (response.status >= 100 && response.status < 200)
@@ -414,8 +432,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             }
         }
         // `/healthcheck/fail`: Envoy's drain decision closes every connection
-        // after its response (the health_check filter, which Remora lacks,
-        // would also add `x-envoy-immediate-health-check-fail`).
+        // after its response (the health_check filter, when configured, has
+        // added `x-envoy-immediate-health-check-fail`).
         if manager.context.health.isFailed && response.status != 101 { manager.closeAfterResponse = true }
         if manager.closeAfterResponse && response.status != 101 {
             headers.add(name: "connection", value: "close")
@@ -425,7 +443,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
         let head = manager.context.encoder.encodeResponseHead(status: response.status, version: version == .http1_0 ? .http1_0 : .http1_1, headers: headers)
         manager.write(head)
-        manager.stats.countDownstreamResponse(status: response.status)
+        // Envoy's `chargeStats` leaves health checks out of the response stats.
+        if !streamInfo.isHealthCheck { manager.stats.countDownstreamResponse(status: response.status) }
     }
 
     /// What the connection manager adds to every proxied response, HTTP/1
@@ -541,6 +560,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             headers.add(name: "content-length", value: String(body.count))
             headers.add(name: "content-type", value: "text/plain")
         }
+        encodeLocalReplyHeaders(&headers, status: status, endStream: body.isEmpty)
         headers.add(name: "date", value: manager.context.date.current())
         headers.add(name: "server", value: manager.config.serverName)
         if manager.closeAfterResponse { headers.add(name: "connection", value: "close") }
@@ -562,8 +582,20 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             streamInfo.bytesSent += UInt64(body.count)
             manager.write(ByteSlice(copying: body))
         }
-        manager.stats.countDownstreamResponse(status: status)
+        if !streamInfo.isHealthCheck { manager.stats.countDownstreamResponse(status: status) }
         finish()
+    }
+
+    /// A local reply goes through the encoder filters too, before the
+    /// connection manager adds its own headers (as in Envoy).
+    func encodeLocalReplyHeaders(_ headers: inout HTTPHeaders, status: Int, endStream: Bool) {
+        guard !encoders.isEmpty else { return }
+        var response = HTTPResponseMessage(status: status, headers: HTTPHeaders())
+        swap(&response.headers, &headers)
+        for filter in encoders.reversed() {
+            if filter.encodeHeaders(&response, endStream: endStream) == .stopIteration { break }
+        }
+        swap(&response.headers, &headers)
     }
 
     func resetStream() {
@@ -710,7 +742,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         durationTimer = nil
         let stats = manager.stats
         stats.add(.downstreamRqActive, -1)
-        stats.add(.downstreamRqCompleted)
+        if !streamInfo.isHealthCheck { stats.add(.downstreamRqCompleted) }
         stats.record(.downstreamRqTime, milliseconds: manager.loop.nowMilliseconds - streamInfo.startMilliseconds)
         for filter in decoders { filter.onStreamDestroyed() }
         if manager.accessLogs != nil {
