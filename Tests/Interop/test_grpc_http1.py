@@ -561,3 +561,64 @@ def test_access_log_and_downstream_codes(proxy, http_upstreams, admin_port, tmp_
         "/msd 200 - max_duration_timeout",
         "/slow 200 UT response_timeout",
     ]
+
+
+# -- the same rules over h2c, seen by a grpcio client ---------------------------
+
+@pytest.fixture
+def grpc_h2(proxy, admin_port):
+    """A grpcio server (``Echo/Unary`` answers at once, ``Echo/Slow`` after
+    a second) behind a proxy serving h2c, with gRPC routes."""
+    import grpc
+    from concurrent import futures
+    from h2_support import h2_cluster_options
+
+    def slow(request, context):
+        time.sleep(1)
+        return request
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    handlers = {"Unary": grpc.unary_unary_rpc_method_handler(lambda r, c: r),
+                "Slow": grpc.unary_unary_rpc_method_handler(slow)}
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("t.Echo", handlers),))
+    backend = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    port = free_port()
+    msd = {"grpc_timeout_header_max": "10s", "grpc_timeout_header_offset": "1.8s"}
+    rs = [route({"prefix": "/t.Echo/Unary"}, "grpc"),
+          route({"prefix": "/t.Echo/Slow"}, "grpc", route_extra={"max_stream_duration": msd}),
+          route({"prefix": "/t.Legacy/"}, "grpc", route_extra={"max_grpc_timeout": "0.3s", "prefix_rewrite": "/t.Echo/"}),
+          route({"prefix": "/t.Empty/"}, "empty")]
+    cfg = H.http_config(admin_port, port, rs,
+                        [H.http_cluster("grpc", [socket_address("127.0.0.1", backend)],
+                                        typed_extension_protocol_options=h2_cluster_options()),
+                         H.http_cluster("empty", [])],
+                        codec_type="AUTO")
+    p = proxy(cfg)
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    yield p, channel
+    channel.close()
+    server.stop(grace=None)
+
+
+@pytest.mark.parametrize("path,timeout,code,details", [
+    ("/t.Echo/Unary", 5, "OK", None),
+    ("/t.Nothing/Call", 5, "UNIMPLEMENTED", ""),
+    ("/t.Empty/Call", 5, "UNAVAILABLE", "no healthy upstream"),
+    # grpc-timeout 2 s minus the route's 1.8 s offset: the proxy ends the stream first.
+    ("/t.Echo/Slow", 2, "DEADLINE_EXCEEDED", "downstream duration timeout"),
+    # max_grpc_timeout 0.3 s caps the client's 2 s: the router's timeout.
+    ("/t.Legacy/Slow", 2, "UNAVAILABLE", "upstream request timeout"),
+])
+def test_grpcio_over_h2c_sees_envoys_statuses(grpc_h2, path, timeout, code, details):
+    import grpc
+    p, channel = grpc_h2
+    call = channel.unary_unary(path)
+    t0 = time.monotonic()
+    try:
+        assert call(b"hi", timeout=timeout) == b"hi"
+        got = ("OK", None)
+    except grpc.RpcError as e:
+        got = (e.code().name, e.details())
+    assert got == (code, details)
+    assert time.monotonic() - t0 < 1.5
