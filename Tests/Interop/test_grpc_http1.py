@@ -569,7 +569,8 @@ def test_access_log_and_downstream_codes(proxy, http_upstreams, admin_port, tmp_
 @pytest.fixture
 def grpc_h2(proxy, admin_port):
     """A grpcio server (``Echo/Unary`` answers at once, ``Echo/Slow`` after
-    a second) behind a proxy serving h2c, with gRPC routes."""
+    a second, ``Echo/Remaining`` with the deadline it was given) behind a
+    proxy serving h2c, with gRPC routes."""
     import grpc
     from concurrent import futures
     from h2_support import h2_cluster_options
@@ -580,7 +581,9 @@ def grpc_h2(proxy, admin_port):
 
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     handlers = {"Unary": grpc.unary_unary_rpc_method_handler(lambda r, c: r),
-                "Slow": grpc.unary_unary_rpc_method_handler(slow)}
+                "Slow": grpc.unary_unary_rpc_method_handler(slow),
+                "Remaining": grpc.unary_unary_rpc_method_handler(
+                    lambda r, c: f"{c.time_remaining():.3f}".encode())}
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("t.Echo", handlers),))
     backend = server.add_insecure_port("127.0.0.1:0")
     server.start()
@@ -608,8 +611,6 @@ def grpc_h2(proxy, admin_port):
     ("/t.Empty/Call", 5, "UNAVAILABLE", "no healthy upstream"),
     # grpc-timeout 2 s minus the route's 1.8 s offset: the proxy ends the stream first.
     ("/t.Echo/Slow", 2, "DEADLINE_EXCEEDED", "downstream duration timeout"),
-    # max_grpc_timeout 0.3 s caps the client's 2 s: the router's timeout.
-    ("/t.Legacy/Slow", 2, "UNAVAILABLE", "upstream request timeout"),
 ])
 def test_grpcio_over_h2c_sees_envoys_statuses(grpc_h2, path, timeout, code, details):
     import grpc
@@ -623,3 +624,12 @@ def test_grpcio_over_h2c_sees_envoys_statuses(grpc_h2, path, timeout, code, deta
         got = (e.code().name, e.details())
     assert got == (code, details)
     assert time.monotonic() - t0 < 1.5
+
+
+def test_grpcio_server_gets_the_capped_deadline(grpc_h2):
+    """max_grpc_timeout 0.3 s caps the client's 5 s, and the rewritten
+    grpc-timeout tells the server. (The router's own timeout then races the
+    server's deadline, so it is tested over HTTP/1.1 above.)"""
+    p, channel = grpc_h2
+    remaining = float(channel.unary_unary("/t.Legacy/Remaining")(b"", timeout=5))
+    assert 0.1 < remaining <= 0.3
