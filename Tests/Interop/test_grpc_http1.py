@@ -430,10 +430,10 @@ def test_retry_on_grpc_status(env, path, headers, attempts):
     # The last answer goes to the client as the upstream sent it.
     assert r.header("grpc-status") == dict(headers)["x-grpc-status"]
     retries = attempts - 1
-    expected = {"cluster.backend.upstream_rq_retry": before.get("cluster.backend.upstream_rq_retry", 0) + retries,
-                "cluster.backend.upstream_rq_retry_limit_exceeded":
-                    before.get("cluster.backend.upstream_rq_retry_limit_exceeded", 0) + (1 if retries else 0)}
-    p.wait_for_stats(expected)
+    deltas = {"upstream_rq_retry": retries, "upstream_rq_retry_backoff_exponential": retries,
+              "retry.upstream_rq_completed": retries, "upstream_rq_retry_limit_exceeded": 1 if retries else 0}
+    expected = {f"cluster.backend.{k}": before.get(f"cluster.backend.{k}", 0) + v for k, v in deltas.items()}
+    p.wait_for_stats(expected, missing_as_zero=True)
 
 
 # -- stats ----------------------------------------------------------------------

@@ -580,6 +580,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         guard let policy = retryPolicy else { return }
         retriesLeft -= 1
         cluster?.stats.add(.upstreamRqRetry)
+        cluster?.stats.add(.upstreamRqRetryBackoffExponential)
         let exponent = min(attempts - 1, 20)
         let ceiling = min(policy.backOffBaseMilliseconds << UInt64(exponent), policy.backOffMaxMilliseconds)
         let delay = ceiling > 0 ? context.randomValue() % ceiling : 0
