@@ -633,3 +633,37 @@ def test_grpcio_server_gets_the_capped_deadline(grpc_h2):
     p, channel = grpc_h2
     remaining = float(channel.unary_unary("/t.Legacy/Remaining")(b"", timeout=5))
     assert 0.1 < remaining <= 0.3
+
+
+@pytest.mark.parametrize("content_type,code_stats", [(GRPC, False), ([], True)], ids=["grpc", "plain"])
+def test_suppress_grpc_request_failure_code_stats(proxy, http_upstreams, admin_port, content_type, code_stats):
+    """The router's ``suppress_grpc_request_failure_code_stats``: a gRPC
+    request charges no ``upstream_rq_<code>``/``<class>xx`` (retried ones
+    neither), only ``upstream_rq_completed``; other requests are counted."""
+    up = http_upstreams(responder)
+    port = free_port()
+    rs = [route({"prefix": "/"}, "backend", route_extra={"retry_policy": {
+        "retry_on": "unavailable", "num_retries": 1, "retry_back_off": {"base_interval": "0.001s"}}})]
+    p = proxy(H.http_config(admin_port, port, rs, [H.http_cluster("backend", [up.address])],
+                            http_filters=[H.router_filter(suppress_grpc_request_failure_code_stats=True)]))
+    call(port, "/ok", content_type + [("x-grpc-status", "0")])
+    call(port, "/retried", content_type + [("x-grpc-status", "14"), ("x-http-status", "503")])
+    n = 1 if code_stats else None
+    stats = p.wait_for_stats({"cluster.backend.upstream_rq_completed": 2, "cluster.backend.upstream_rq_retry": 1,
+                              "cluster.backend.retry.upstream_rq_completed": 1})
+    got = {k: stats.get(k) for k in ("cluster.backend.upstream_rq_200", "cluster.backend.upstream_rq_2xx",
+                                     "cluster.backend.upstream_rq_503", "cluster.backend.upstream_rq_5xx",
+                                     "cluster.backend.retry.upstream_rq_503", "cluster.backend.retry.upstream_rq_5xx")}
+    assert got == {k: n for k in got}
+
+
+@pytest.mark.parametrize("path,cluster", [("/empty", "empty"), ("/full", "full"), ("/dead", "dead")])
+def test_upstream_failures_count_their_code(env, path, cluster):
+    """Envoy charges the reply's HTTP code to the cluster (``upstream_rq_503``)
+    even when the client sees a gRPC 200."""
+    p, port, up = env
+    name = f"cluster.{cluster}.upstream_rq_503"
+    before = p.stats().get(name, 0)
+    r, _, _ = call(port, path)
+    assert (r.status, r.header("grpc-status")) == (200, "14")
+    p.wait_for_stats({name: before + 1, f"cluster.{cluster}.upstream_rq_5xx": before + 1})

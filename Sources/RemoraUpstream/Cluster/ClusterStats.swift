@@ -111,11 +111,14 @@ extension Stats where S == ClusterStat {
     /// `retry.upstream_rq_<class>xx` and `retry.upstream_rq_completed`
     /// (Envoy's `chargeBasicResponseStat` under the `retry` prefix, kept out
     /// of the plain ones).
-    public func countRetriedResponse(status: Int) {
+    /// `codes: false` (a gRPC request under `suppress_grpc_request_failure_code_stats`)
+    /// counts only `retry.upstream_rq_completed`.
+    public func countRetriedResponse(status: Int, codes: Bool = true) {
         guard status >= 100 && status <= 599 else { return }
+        slots.add(ClusterStat.statusCodeBase + 1005, 1)
+        guard codes else { return }
         slots.add(ClusterStat.statusCodeBase + 500 + status - 100, 1)
         slots.add(ClusterStat.statusCodeBase + 1000 + status / 100 - 1, 1)
-        slots.add(ClusterStat.statusCodeBase + 1005, 1)
     }
 
     /// Counts a response: `upstream_rq_<code>` and `upstream_rq_<class>xx`.

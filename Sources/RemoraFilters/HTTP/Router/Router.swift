@@ -256,6 +256,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         let previous = retryPolicy?.hostPredicates.contains(.previousHosts) == true ? lastHost : nil
         guard let host = chooseHost(cluster, avoiding: previous, headers: upstreamMessage.headers) else {
             cluster.stats.add(.upstreamCxNoneHealthy)
+            chargeUpstreamCode(503)
             sendLocalReplyOnce(LocalReply(status: 503, body: "no healthy upstream", flag: .noHealthyUpstream,
                                           details: "no_healthy_upstream"))
             return
@@ -363,7 +364,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
     func upstreamHeaders(_ request: any UpstreamAttempt, status: Int, headers responseHeaders: inout HTTPHeaders, endStream: Bool) {
         guard request === upstream, !finished else { return }
         if shouldRetry(status: status, headers: responseHeaders) {
-            cluster?.stats.countRetriedResponse(status: status)
+            cluster?.stats.countRetriedResponse(status: status, codes: chargesCodeStats)
             request.cancel()
             endAttempt(request)
             scheduleRetry()
@@ -382,7 +383,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         info.firstUpstreamRxMilliseconds = context.loop.nowMilliseconds
         info.upstreamLocalAddress = request.localAddress
         info.responseCodeDetails = "via_upstream"
-        cluster?.stats.countUpstreamResponse(status: status)
+        chargeUpstreamCode(status)
         cluster?.stats.record(.upstreamRqTime, milliseconds: context.loop.nowMilliseconds - request.sentAt)
         if status == 101 || endStream { context.recycle(globalTimer); globalTimer = nil }
         // The fields move on (edited in place, not copied).
@@ -425,6 +426,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         let stats = cluster?.stats
         if reason == .overflow {
             callbacks.streamInfo.responseFlags.insert(.upstreamOverflow)
+            chargeUpstreamCode(503)
             sendLocalReplyOnce(LocalReply(
                 status: 503, body: "upstream connect error or disconnect/reset before headers. reset reason: overflow",
                 flag: .upstreamOverflow, details: "upstream_reset_before_response_started{overflow}",
@@ -478,6 +480,8 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
             callbacks.streamInfo.upstreamTransportFailureReason = failure
             details += "|" + failure
         }
+        // Envoy's `chargeUpstreamAbort`: the reply's code counts for the cluster.
+        chargeUpstreamCode(status)
         sendLocalReplyOnce(LocalReply(
             status: status, body: "upstream connect error or disconnect/reset before headers. \(prefix)\(reason.text)",
             flag: flag, details: "upstream_reset_before_response_started{\(details.replacingSpaces())}"))
@@ -556,6 +560,14 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         return canRetry()
     }
 
+    /// `suppress_grpc_request_failure_code_stats` keeps gRPC requests out of
+    /// the cluster's `upstream_rq_<code>`/`<class>xx` (Envoy's `exclude_http_code_stats_`).
+    private var chargesCodeStats: Bool { !(isGRPC && config.suppressGrpcRequestFailureCodeStats) }
+
+    private func chargeUpstreamCode(_ status: Int) {
+        if chargesCodeStats { cluster?.stats.countUpstreamResponse(status: status) }
+    }
+
     /// The host's `rq_success` or `rq_error` for a gRPC response: success
     /// when its `grpc-status` maps to no 5xx (Envoy's `grpcToHttpStatus`).
     private func countGRPCOutcome(_ request: any UpstreamAttempt, _ status: GRPCStatus?) {
@@ -603,7 +615,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
     private func globalTimeout() {
         guard !finished, !responseStarted else { return }
         cluster?.stats.add(.upstreamRqTimeout)
-        cluster?.stats.countUpstreamResponse(status: 504)
+        chargeUpstreamCode(504)
         if let upstream {
             HostStats.add(upstream.hostStats.rqTimeout)
             upstream.cancel()
@@ -635,7 +647,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
             return
         }
         cluster?.stats.add(.upstreamRqTimeout)
-        cluster?.stats.countUpstreamResponse(status: 504)
+        chargeUpstreamCode(504)
         releaseRetryResource()
         sendLocalReplyOnce(LocalReply(status: 504, body: "upstream request timeout", flag: .upstreamRequestTimeout,
                                       details: "upstream_per_try_timeout"))
