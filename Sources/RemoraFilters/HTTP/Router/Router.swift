@@ -471,8 +471,8 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         default: flag = .upstreamConnectionTermination
         }
         let status = reason == .protocolError ? 502 : 503
-        // Envoy charges the local reply's code to the cluster (chargeUpstreamAbort).
-        stats?.countUpstreamResponse(status: status)
+        // Envoy charges the local reply's code to the cluster (`chargeUpstreamAbort`).
+        chargeUpstreamCode(status)
         let prefix = attempts > 1 ? "retried and the latest reset reason: " : "reset reason: "
         // Envoy names the transport failure in the details and the log.
         var details = reason.text
@@ -480,8 +480,6 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
             callbacks.streamInfo.upstreamTransportFailureReason = failure
             details += "|" + failure
         }
-        // Envoy's `chargeUpstreamAbort`: the reply's code counts for the cluster.
-        chargeUpstreamCode(status)
         sendLocalReplyOnce(LocalReply(
             status: status, body: "upstream connect error or disconnect/reset before headers. \(prefix)\(reason.text)",
             flag: flag, details: "upstream_reset_before_response_started{\(details.replacingSpaces())}"))
