@@ -19,6 +19,7 @@ public enum ClusterStat: Int, StatName {
     case upstreamRq1xx, upstreamRq2xx, upstreamRq3xx, upstreamRq4xx, upstreamRq5xx
     case upstreamRqTimeout, upstreamRqPerTryTimeout
     case upstreamRqRetry, upstreamRqRetrySuccess, upstreamRqRetryOverflow, upstreamRqRetryLimitExceeded
+    case upstreamRqRetryBackoffExponential, upstreamRqRetryBackoffRatelimited
     case upstreamRqRxReset, upstreamRqTxReset, upstreamRqCancelled
     case upstreamRqTime
 
@@ -68,6 +69,8 @@ public enum ClusterStat: Int, StatName {
         case .upstreamRqTimeout: "upstream_rq_timeout"
         case .upstreamRqPerTryTimeout: "upstream_rq_per_try_timeout"
         case .upstreamRqRetry: "upstream_rq_retry"
+        case .upstreamRqRetryBackoffExponential: "upstream_rq_retry_backoff_exponential"
+        case .upstreamRqRetryBackoffRatelimited: "upstream_rq_retry_backoff_ratelimited"
         case .upstreamRqRetrySuccess: "upstream_rq_retry_success"
         case .upstreamRqRetryOverflow: "upstream_rq_retry_overflow"
         case .upstreamRqRetryLimitExceeded: "upstream_rq_retry_limit_exceeded"
@@ -96,19 +99,26 @@ public enum ClusterStat: Int, StatName {
         let codes = (100...599).map { ("upstream_rq_\($0)", StatKind.sparseCounter) }
         let retryCodes = (100...599).map { ("retry.upstream_rq_\($0)", StatKind.sparseCounter) }
         let retryClasses = (1...5).map { ("retry.upstream_rq_\($0)xx", StatKind.sparseCounter) }
+        let retryCompleted = [("retry.upstream_rq_completed", StatKind.sparseCounter)]
         // The router makes `upstream_rq_time` with the first response it
         // charges (Envoy's `CodeStats`): it is not listed before.
-        return store.makeScope(prefix: "cluster.\(cluster).", ClusterStat.self, extra: codes + retryCodes + retryClasses,
-                               onFirstUse: ["upstream_rq_time"])
+        return store.makeScope(prefix: "cluster.\(cluster).", ClusterStat.self,
+                               extra: codes + retryCodes + retryClasses + retryCompleted, onFirstUse: ["upstream_rq_time"])
     }
 }
 
 extension Stats where S == ClusterStat {
 
-    /// Counts a response that is retried: `retry.upstream_rq_<code>` and
-    /// `retry.upstream_rq_<class>xx` (Envoy keeps them out of the plain ones).
-    public func countRetriedResponse(status: Int) {
+    /// Counts a response that is retried: `retry.upstream_rq_<code>`,
+    /// `retry.upstream_rq_<class>xx` and `retry.upstream_rq_completed`
+    /// (Envoy's `chargeBasicResponseStat` under the `retry` prefix, kept out
+    /// of the plain ones).
+    /// `codes: false` (a gRPC request under `suppress_grpc_request_failure_code_stats`)
+    /// counts only `retry.upstream_rq_completed`.
+    public func countRetriedResponse(status: Int, codes: Bool = true) {
         guard status >= 100 && status <= 599 else { return }
+        slots.add(ClusterStat.statusCodeBase + 1005, 1)
+        guard codes else { return }
         slots.add(ClusterStat.statusCodeBase + 500 + status - 100, 1)
         slots.add(ClusterStat.statusCodeBase + 1000 + status / 100 - 1, 1)
     }

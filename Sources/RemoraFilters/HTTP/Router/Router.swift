@@ -256,6 +256,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         let previous = retryPolicy?.hostPredicates.contains(.previousHosts) == true ? lastHost : nil
         guard let host = chooseHost(cluster, avoiding: previous, headers: upstreamMessage.headers) else {
             cluster.stats.add(.upstreamCxNoneHealthy)
+            chargeUpstreamCode(503)
             sendLocalReplyOnce(LocalReply(status: 503, body: "no healthy upstream", flag: .noHealthyUpstream,
                                           details: "no_healthy_upstream"))
             return
@@ -368,7 +369,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
     func upstreamHeaders(_ request: any UpstreamAttempt, status: Int, headers responseHeaders: inout HTTPHeaders, endStream: Bool) {
         guard request === upstream, !finished else { return }
         if shouldRetry(status: status, headers: responseHeaders) {
-            cluster?.stats.countRetriedResponse(status: status)
+            cluster?.stats.countRetriedResponse(status: status, codes: chargesCodeStats)
             request.cancel()
             endAttempt(request)
             scheduleRetry()
@@ -388,7 +389,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         info.upstreamLocalAddress = request.localAddress
         info.responseCodeDetails = "via_upstream"
         if chargesResponseStats {
-            cluster?.stats.countUpstreamResponse(status: status)
+            chargeUpstreamCode(status)
             cluster?.stats.record(.upstreamRqTime, milliseconds: context.loop.nowMilliseconds - request.sentAt)
         }
         if status == 101 || endStream { context.recycle(globalTimer); globalTimer = nil }
@@ -435,6 +436,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         let stats = cluster?.stats
         if reason == .overflow {
             callbacks.streamInfo.responseFlags.insert(.upstreamOverflow)
+            chargeUpstreamCode(503)
             sendLocalReplyOnce(LocalReply(
                 status: 503, body: "upstream connect error or disconnect/reset before headers. reset reason: overflow",
                 flag: .upstreamOverflow, details: "upstream_reset_before_response_started{overflow}",
@@ -479,8 +481,8 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         default: flag = .upstreamConnectionTermination
         }
         let status = reason == .protocolError ? 502 : 503
-        // Envoy charges the local reply's code to the cluster (chargeUpstreamAbort).
-        stats?.countUpstreamResponse(status: status)
+        // Envoy charges the local reply's code to the cluster (`chargeUpstreamAbort`).
+        chargeUpstreamCode(status)
         let prefix = attempts > 1 ? "retried and the latest reset reason: " : "reset reason: "
         // Envoy names the transport failure in the details and the log.
         var details = reason.text
@@ -566,6 +568,14 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         return canRetry()
     }
 
+    /// `suppress_grpc_request_failure_code_stats` keeps gRPC requests out of
+    /// the cluster's `upstream_rq_<code>`/`<class>xx` (Envoy's `exclude_http_code_stats_`).
+    private var chargesCodeStats: Bool { !(isGRPC && config.suppressGrpcRequestFailureCodeStats) }
+
+    private func chargeUpstreamCode(_ status: Int) {
+        if chargesCodeStats { cluster?.stats.countUpstreamResponse(status: status) }
+    }
+
     /// The host's `rq_success` or `rq_error` for a gRPC response: success
     /// when its `grpc-status` maps to no 5xx (Envoy's `grpcToHttpStatus`).
     private func countGRPCOutcome(_ request: any UpstreamAttempt, _ status: GRPCStatus?) {
@@ -590,6 +600,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         guard let policy = retryPolicy else { return }
         retriesLeft -= 1
         cluster?.stats.add(.upstreamRqRetry)
+        cluster?.stats.add(.upstreamRqRetryBackoffExponential)
         let exponent = min(attempts - 1, 20)
         let ceiling = min(policy.backOffBaseMilliseconds << UInt64(exponent), policy.backOffMaxMilliseconds)
         let delay = ceiling > 0 ? context.randomValue() % ceiling : 0
@@ -612,7 +623,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
     private func globalTimeout() {
         guard !finished, !responseStarted else { return }
         cluster?.stats.add(.upstreamRqTimeout)
-        if chargesResponseStats { cluster?.stats.countUpstreamResponse(status: 504) }
+        if chargesResponseStats { chargeUpstreamCode(504) }
         if let upstream {
             HostStats.add(upstream.hostStats.rqTimeout)
             upstream.cancel()
@@ -644,7 +655,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
             return
         }
         cluster?.stats.add(.upstreamRqTimeout)
-        if chargesResponseStats { cluster?.stats.countUpstreamResponse(status: 504) }
+        if chargesResponseStats { chargeUpstreamCode(504) }
         releaseRetryResource()
         sendLocalReplyOnce(LocalReply(status: 504, body: "upstream request timeout", flag: .upstreamRequestTimeout,
                                       details: "upstream_per_try_timeout"))
