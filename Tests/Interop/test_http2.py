@@ -477,3 +477,37 @@ def test_upstream_stream_resets(proxy, h2_upstream):
     # and charges the two 503 local replies to the cluster.
     assert stats["cluster.backend.upstream_rq_rx_reset"] == 1
     assert stats["cluster.backend.upstream_rq_503"] == 2
+
+
+def test_max_connection_duration(proxy, http_upstreams):
+    """common_http_protocol_options.max_connection_duration: an HTTP/2
+    connection gets GOAWAY when it is reached, an idle HTTP/1.1 keep-alive
+    one is closed (Remora); downstream_cx_max_duration_reached counts both."""
+    import struct
+    import support
+    from h2_support import H2Client
+    up = http_upstreams(lambda req: Reply(body=b"ok"))
+    admin, port = free_port(), free_port()
+    cfg = H.http_config(admin, port, [route({"prefix": "/"}, "backend")], [H.http_cluster("backend", [up.address])],
+                        codec_type="AUTO", common_http_protocol_options={"max_connection_duration": "0.4s"})
+    p = proxy(cfg)
+    with support.connect("127.0.0.1", port) as c:
+        c.sendall(b"GET / HTTP/1.1\r\nhost: a\r\n\r\n")
+        assert support.recv_exact(c, 12) == b"HTTP/1.1 200"
+        p.wait_for_stats({"http.ingress_http.downstream_cx_max_duration_reached": 1})
+        # Remora closes the idle keep-alive connection then (Envoy 1.40 keeps
+        # it open and marks it to close after its next response).
+        if not IS_ENVOY:
+            elapsed, _ = support.wait_closed(c, 5)
+            assert elapsed < 3
+    client = H2Client(port)
+    try:
+        first = client.request("/")
+        client.pump(3, until=lambda ev: client.stream_ended(first))
+        frames = client.raw_frames(3)
+        goaways = [struct.unpack(">II", f[3][:8]) for f in frames if f[0] == 7]
+        assert goaways and goaways[0][1] == 0, frames
+    finally:
+        client.close()
+    stat = "http.ingress_http.downstream_cx_max_duration_reached"
+    assert p.wait_for_stats({stat: 2})[stat] == 2

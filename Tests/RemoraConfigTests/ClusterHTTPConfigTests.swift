@@ -88,6 +88,10 @@ import RemoraAPI
     }
 
     @Test func refusals() {
+        for field in ["max_connection_duration: 60s", "max_stream_duration: 5s"] {
+            let e = error(options("common_http_protocol_options: {\(field)}\nexplicit_http_config: {http_protocol_options: {}}"))
+            #expect(e?.isUnsupported == true, "\(field)")
+        }
         #expect(error(options("auto_config: {http_protocol_options: {}}"))?.isUnsupported == true)
         #expect(error(options("common_http_protocol_options: {}"))?.path == Self.optionsPath)
         let tcp = error("""

@@ -124,7 +124,7 @@ import RemoraCore
         route_config: {virtual_hosts: [{name: a, domains: ["*"]}]}
         http_filters:
         - name: router
-          typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router, suppress_envoy_headers: true, dynamic_stats: false, strict_check_headers: [x-envoy-max-retries]}
+          typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router, suppress_envoy_headers: true, dynamic_stats: true}
         """)
         #expect(config.codec == .http1)
         #expect(config.serverName == "remora-test")
@@ -155,7 +155,7 @@ import RemoraCore
         #expect(!config.internalAddresses.isInternal(.v4(0x0b01_0203, port: 5)))
         #expect(config.internalAddresses.isInternal(.v6(high: 0xfd12_0000_0000_0000, low: 1, port: 1)))
         #expect(config.internalAddresses.isInternal(.unix("/tmp/s")))
-        #expect(config.router == RouterFilterConfig(dynamicStats: false, suppressEnvoyHeaders: true, strictCheckHeaders: ["x-envoy-max-retries"]))
+        #expect(config.router == RouterFilterConfig(dynamicStats: true, suppressEnvoyHeaders: true))
     }
 
     @Test func http2CodecAndOptions() throws {
@@ -186,6 +186,22 @@ import RemoraCore
         #expect(custom?.path == Self.prefix + ".http2_protocol_options.custom_settings_parameters")
         let keepalive = error(Self.minimal + "\nhttp2_protocol_options: {connection_keepalive: {interval: 1s}}")
         #expect(keepalive?.path == Self.prefix + ".http2_protocol_options.connection_keepalive.timeout")
+    }
+
+    /// Router and protocol options Remora accepts only where it does what Envoy does.
+    @Test func ignoredOptionsAreRefused() {
+        func routerError(_ fields: String) -> ConfigError? {
+            error(Self.minimal.replacingOccurrences(
+                of: "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}",
+                with: "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router, \(fields)}"))
+        }
+        for (fields, field) in [("dynamic_stats: false", "dynamic_stats"),
+                                ("strict_check_headers: [x-envoy-max-retries]", "strict_check_headers"),
+                                ("respect_expected_rq_timeout: true", "respect_expected_rq_timeout")] {
+            let e = routerError(fields)
+            #expect(e?.isUnsupported == true, "\(fields)")
+            #expect(e?.path.hasSuffix(".typed_config.\(field)") == true, "\(String(describing: e?.path))")
+        }
     }
 
     @Test func codecAndRouteSourceLimits() {

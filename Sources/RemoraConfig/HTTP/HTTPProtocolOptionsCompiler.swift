@@ -24,6 +24,14 @@ enum HTTPProtocolOptionsCompiler {
             let ms = try ConfigCompiler.milliseconds(config.idleTimeout, at: FieldPath.join(path, "idle_timeout"))
             options.idleTimeoutMilliseconds = ms == 0 ? nil : ms
         }
+        if side == .upstream && config.hasMaxConnectionDuration {
+            throw .unsupported("max_connection_duration is not implemented for upstream connections",
+                               at: FieldPath.join(path, "max_connection_duration"))
+        }
+        if side == .upstream && config.hasMaxStreamDuration {
+            throw .unsupported("max_stream_duration is not implemented for upstream requests",
+                               at: FieldPath.join(path, "max_stream_duration"))
+        }
         if config.hasMaxConnectionDuration {
             let ms = try ConfigCompiler.milliseconds(config.maxConnectionDuration, at: FieldPath.join(path, "max_connection_duration"))
             options.maxConnectionDurationMilliseconds = ms == 0 ? nil : ms

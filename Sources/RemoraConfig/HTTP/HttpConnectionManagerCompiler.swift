@@ -205,6 +205,18 @@ enum HttpConnectionManagerCompiler {
         for (i, header) in config.strictCheckHeaders.enumerated() where !allowed.contains(header) {
             throw .invalid("value must be in list \(allowed.sorted())", at: FieldPath.index(FieldPath.join(path, "strict_check_headers"), i))
         }
+        // Accepted only where Remora does what Envoy does with them.
+        if !config.strictCheckHeaders.isEmpty {
+            throw .unsupported("strict checking of x-envoy-* request headers is not implemented",
+                               at: FieldPath.join(path, "strict_check_headers"))
+        }
+        if config.hasDynamicStats && !config.dynamicStats.value {
+            throw .unsupported("turning off the router's dynamic stats is not implemented", at: FieldPath.join(path, "dynamic_stats"))
+        }
+        if config.respectExpectedRqTimeout {
+            throw .unsupported("x-envoy-expected-rq-timeout-ms is not honoured yet",
+                               at: FieldPath.join(path, "respect_expected_rq_timeout"))
+        }
         return RouterFilterConfig(
             dynamicStats: config.hasDynamicStats ? config.dynamicStats.value : true,
             suppressEnvoyHeaders: config.suppressEnvoyHeaders,

@@ -169,9 +169,9 @@ extension HTTPConnectionManager: HTTPServerConnectionCallbacks {
 
     /// Envoy's drain sequence: the graceful GOAWAY now, the final one after
     /// `drain_timeout`; streams in flight finish, then the connection closes.
-    func drainHTTP2() {
+    func drainHTTP2(counted: Bool = true) {
         guard h2DrainState == .none, let h2 else { return }
-        stats.add(.downstreamCxDrainClose)
+        if counted { stats.add(.downstreamCxDrainClose) }
         h2DrainState = .noticed
         h2.shutdownNotice()
         h2Flush()

@@ -73,6 +73,8 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     var h2PrematureResets = 0
     var h2ClosedStreams = 0
     var h2Aborting = false
+    /// `common_http_protocol_options.max_connection_duration`.
+    private var durationTimer: Timer?
 
     public init(loop: EventLoop, connection: Connection, config: HttpConnectionManagerConfig,
                 context: HTTPWorkerContext, stats: Stats<HTTPStat>, onComplete: @escaping Completion) {
@@ -101,6 +103,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         stats.add(.downstreamCxTotal)
         stats.add(.downstreamCxActive)
         armIdleTimer()
+        armConnectionDuration()
         connection.startReading()
         for slice in received { self.connection(connection, didRead: slice) }
     }
@@ -338,6 +341,8 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         closed = true
         stallTimer?.close()
         stallTimer = nil
+        durationTimer?.close()
+        durationTimer = nil
         idleTimer?.close()
         idleTimer = nil
         partialHeadTimer?.close()
@@ -531,6 +536,29 @@ public final class HTTPConnectionManager: ConnectionDelegate {
                 closeAfterFlush()
             }
             // A head still arriving becomes a request answered with `Connection: close`.
+        }
+    }
+
+    // MARK: - Connection duration
+
+    /// Envoy's `onConnectionDurationTimeout`: HTTP/2 starts the drain
+    /// sequence (GOAWAY); HTTP/1 closes now without a request in flight, or
+    /// after the response in flight (with `connection: close`).
+    private func armConnectionDuration() {
+        guard let duration = config.common.maxConnectionDurationMilliseconds, duration > 0 else { return }
+        let timer = Timer(loop: loop)
+        durationTimer = timer
+        timer.start(afterMilliseconds: duration) { [self] in
+            guard !self.closed, !self.delayedClosing else { return }
+            self.stats.add(.downstreamCxMaxDurationReached)
+            switch self.codecKind {
+            case .http2:
+                self.drainHTTP2(counted: false)
+            case .http1 where self.stream != nil:
+                self.closeAfterResponse = true
+            default:
+                self.closeNow()
+            }
         }
     }
 

@@ -17,7 +17,7 @@ public enum HTTPStat: Int, StatName {
     case downstreamFlowControlPausedReadingTotal, downstreamFlowControlResumedReadingTotal
     case downstreamCxDelayedCloseTimeout, downstreamCxDrainClose
     case downstreamCxHttp2Total, downstreamCxHttp2Active, downstreamRqHttp2Total, downstreamRqTooManyPrematureResets
-    case downstreamRqMaxDurationReached, rqResetAfterDownstreamResponseStarted
+    case downstreamRqMaxDurationReached, rqResetAfterDownstreamResponseStarted, downstreamCxMaxDurationReached
 
     public var name: String {
         switch self {
@@ -67,6 +67,7 @@ public enum HTTPStat: Int, StatName {
         case .downstreamRqHttp2Total: "downstream_rq_http2_total"
         case .downstreamRqTooManyPrematureResets: "downstream_rq_too_many_premature_resets"
         case .downstreamRqMaxDurationReached: "downstream_rq_max_duration_reached"
+        case .downstreamCxMaxDurationReached: "downstream_cx_max_duration_reached"
         case .rqResetAfterDownstreamResponseStarted: "rq_reset_after_downstream_response_started"
         }
     }
