@@ -12,25 +12,11 @@ import grpc
 import pytest
 
 import http_support as H
+# Handlers shared with the Swift gRPC client's tests (GRPCAsyncClientTests).
+from grpc_echo_server import SERVICE, _ident, bidi, unary
 from h2_support import h2_cluster_options
 from http_support import route
 from support import free_port, socket_address
-
-SERVICE = "remora.test.Echo"
-
-
-def _ident(b):
-    return b
-
-
-def unary(request, context):
-    md = dict(context.invocation_metadata())
-    if request == b"fail":
-        context.set_trailing_metadata((("x-trailer", "t1"),))
-        context.abort(grpc.StatusCode.FAILED_PRECONDITION, "asked to fail")
-    context.send_initial_metadata((("x-initial", md.get("x-client", "none")),))
-    context.set_trailing_metadata((("x-trailer", "t2"),))
-    return b"echo:" + request
 
 
 def client_stream(request_iterator, context):
@@ -44,11 +30,6 @@ def server_stream(request, context):
         yield f"msg-{i}".encode() * 100
     if n == 3:
         context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "stopped after three")
-
-
-def bidi(request_iterator, context):
-    for item in request_iterator:
-        yield item[::-1]
 
 
 @pytest.fixture
