@@ -1,8 +1,10 @@
 """A grpcio server for the Swift gRPC client tests (Tests/RemoraUpstreamTests/
 GRPCAsyncClientTests.swift): generic handlers on raw bytes, so no generated
 code. Also opens a "silent" TCP listener that accepts and never answers
-(for client-side timeouts). Prints "PORTS <grpc> <silent>" once serving and
-runs until its stdin closes (the test process ends or closes the pipe).
+(for client-side timeouts) and an h2_support.H2Upstream (answers no gRPC
+server gives: a bare 503, RST_STREAM, a body without trailers). Prints
+"PORTS <grpc> <silent> <h2>" once serving and runs until its stdin closes
+(the test process ends or closes the pipe).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import time
 from concurrent import futures
 
 import grpc
+
+from h2_support import H2Upstream
 
 SERVICE = "remora.test.Echo"
 
@@ -57,23 +61,29 @@ def bidi(request_iterator, context):
 
 
 def slow(request, context):
-    time.sleep(3)
+    time.sleep(1.5)
     return b"late"
 
 
-def main():
+def start_server(handlers: dict):
+    """A grpcio server on 127.0.0.1 serving `handlers` (method name -> handler) for SERVICE."""
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-    handlers = {
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    return server, port
+
+
+def main():
+    server, port = start_server({
         "Unary": grpc.unary_unary_rpc_method_handler(unary, _ident, _ident),
         "Metadata": grpc.unary_unary_rpc_method_handler(metadata, _ident, _ident),
         "ClientStream": grpc.stream_unary_rpc_method_handler(client_stream, _ident, _ident),
         "ServerStream": grpc.unary_stream_rpc_method_handler(server_stream, _ident, _ident),
         "Bidi": grpc.stream_stream_rpc_method_handler(bidi, _ident, _ident),
         "Slow": grpc.unary_unary_rpc_method_handler(slow, _ident, _ident),
-    }
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
+    })
+    h2_upstream = H2Upstream()
 
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
@@ -89,9 +99,10 @@ def main():
             held.append(conn)
 
     threading.Thread(target=hold, daemon=True).start()
-    print(f"PORTS {port} {silent.getsockname()[1]}", flush=True)
+    print(f"PORTS {port} {silent.getsockname()[1]} {h2_upstream.port}", flush=True)
     sys.stdin.read()
     silent.close()
+    h2_upstream.stop()
     server.stop(grace=None)
 
 

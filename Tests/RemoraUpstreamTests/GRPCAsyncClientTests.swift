@@ -74,12 +74,12 @@ import Testing
             pending -= 1
             if pending == 0 { loop.stop() }
         }
-        func call(_ c: GRPCAsyncClient, _ method: String, metadata: [(name: String, value: String)] = [],
+        func call(_ c: GRPCAsyncClient, _ method: String, service: String = Self.service, metadata: [(name: String, value: String)] = [],
                   timeout: UInt64? = nil, configure: (Recorder) -> Void = { _ in }) -> (GRPCStream, Recorder) {
             pending += 1
             let recorder = Recorder(loop: loop, onClose: finished)
             configure(recorder)
-            let stream = c.startStream(service: Self.service, method: method, metadata: metadata,
+            let stream = c.startStream(service: service, method: method, metadata: metadata,
                                        timeoutMilliseconds: timeout, callbacks: recorder)
             return (stream, recorder)
         }
@@ -122,7 +122,7 @@ import Testing
         // An unknown method.
         let (unknownStream, unknown) = call(client, "Nope")
         unknownStream.sendMessage([UInt8](), endStream: true)
-        // A deadline the server does not meet (it sleeps 3 s).
+        // A deadline the server does not meet (it sleeps 1.5 s).
         let started = loop.nowMilliseconds
         let (slowStream, slow) = call(client, "Slow", timeout: 300)
         slowStream.sendMessage([UInt8](), endStream: true)
@@ -132,6 +132,16 @@ import Testing
         // The receive limit: the second message (7006 bytes) is over 1000.
         let (limitedStream, limit) = call(limited, "ServerStream")
         limitedStream.sendMessage(Array("5".utf8), endStream: true)
+        // Answers no gRPC server gives (h2_support.H2Upstream): a bare 503
+        // or 404 head, RST_STREAM before the head, a body that is no gRPC frame.
+        let raw = try GRPCAsyncClient(
+            cluster: Self.cluster(name: "raw", hosts: [SocketAddress.ip("127.0.0.1", port: server.h2Port)!]), loop: loop)
+        var rawCalls: [String: Recorder] = [:]
+        for (service, method) in [("status", "503"), ("status", "404"), ("reset", "2"), ("plain", "text")] {
+            let (stream, recorder) = call(raw, method, service: service)
+            stream.sendMessage(Array("x".utf8), endStream: true)
+            rawCalls["\(service)/\(method)"] = recorder
+        }
         // A call reset by its owner hears nothing more.
         let reset = Recorder(loop: loop, onClose: { Issue.record("a reset call was closed") })
         let resetStream = client.startStream(service: Self.service, method: "Slow", callbacks: reset)
@@ -181,12 +191,21 @@ import Testing
         // grpcio enforces the grpc-timeout it was sent (DEADLINE_EXCEEDED)
         // about when the client's own timer fires (UNAVAILABLE): either may win.
         #expect(slow.status == .deadlineExceeded || slow.status == .unavailable)
-        #expect(slow.closedAt - started >= 250 && slow.closedAt - started < 2500)
+        #expect(slow.closedAt - started >= 250 && slow.closedAt - started < 1200)
         #expect(quiet.status == .unavailable)
         #expect(quiet.message == "upstream request timeout")
 
         #expect(limit.status == .resourceExhausted)
         #expect(limit.messages == [Array("msg-0:".utf8)])
+
+        #expect(rawCalls["status/503"]?.status == .unavailable)
+        #expect(rawCalls["status/503"]?.message == "")
+        #expect(rawCalls["status/404"]?.status == .unimplemented)
+        #expect(rawCalls["reset/2"]?.status == .unavailable)
+        #expect(rawCalls["reset/2"]?.message == "upstream connect error or disconnect/reset before headers. reset reason: remote reset")
+        #expect(rawCalls["plain/text"]?.status == .internal)
+        #expect(rawCalls["plain/text"]?.message == "invalid gRPC frame flags 104")
+        #expect(raw.activeStreams == 0)
 
         #expect(reset.status == nil)
         #expect(resetStream.isFinished)
@@ -267,13 +286,15 @@ final class Recorder: GRPCStreamCallbacks {
     }
 }
 
-/// Tests/Interop/grpc_echo_server.py in a child process: its gRPC port and a
-/// port that accepts and never answers. It exits when its stdin closes.
+/// Tests/Interop/grpc_echo_server.py in a child process: its gRPC port, a
+/// port that accepts and never answers, and a plain HTTP/2 server's. It exits when its stdin closes.
 final class EchoServer {
     let process = Process()
     let stdin = Pipe()
     let port: UInt16
     let silentPort: UInt16
+    /// h2_support.H2Upstream: `/status/<n>`, `/reset/<code>`, else 200 "h2 upstream" without trailers.
+    let h2Port: UInt16
 
     init(python: String) throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -291,12 +312,14 @@ final class EchoServer {
             line.append(more)
         }
         let words = String(decoding: line, as: UTF8.self).split(whereSeparator: \.isWhitespace)
-        guard words.count == 3, words[0] == "PORTS", let port = UInt16(words[1]), let silent = UInt16(words[2]) else {
+        guard words.count == 4, words[0] == "PORTS", let port = UInt16(words[1]), let silent = UInt16(words[2]),
+              let h2 = UInt16(words[3]) else {
             process.terminate()
             throw EchoServerError(output: String(decoding: line, as: UTF8.self))
         }
         self.port = port
         self.silentPort = silent
+        self.h2Port = h2
     }
 
     func stop() {
