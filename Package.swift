@@ -57,7 +57,7 @@ let package = Package(
         .target(name: "RemoraFuzzSupport", path: "Tests/RemoraFuzzSupport"),
         .testTarget(name: "RemoraCoreTests", dependencies: ["RemoraCore"]),
         .testTarget(name: "RemoraHTTPTests", dependencies: ["RemoraHTTP", "RemoraCore", "RemoraFuzzSupport"], exclude: ["ENVOY_BEHAVIOUR.md"]),
-        .testTarget(name: "RemoraUpstreamTests", dependencies: ["RemoraUpstream", "RemoraConfig", "RemoraCore", "RemoraEventLoop"]),
+        .testTarget(name: "RemoraUpstreamTests", dependencies: ["RemoraUpstream", "RemoraConfig", "RemoraCore", "RemoraEventLoop", "RemoraHTTP"]),
         .testTarget(name: "RemoraFiltersTests", dependencies: ["RemoraFilters", "RemoraConfig", "RemoraCore", "RemoraHTTP", "RemoraFuzzSupport"]),
         .testTarget(name: "RemoraEventLoopTests", dependencies: ["RemoraEventLoop", "RemoraCore"]),
         .testTarget(name: "RemoraConfigTests", dependencies: ["RemoraConfig", "RemoraAPI", "RemoraFuzzSupport"]),

@@ -6,31 +6,15 @@ Messages are raw bytes (generic handlers), so no generated code is needed.
 
 from __future__ import annotations
 
-from concurrent import futures
-
 import grpc
 import pytest
 
 import http_support as H
+# Handlers shared with the Swift gRPC client's tests (GRPCAsyncClientTests).
+from grpc_echo_server import SERVICE, _ident, bidi, start_server, unary
 from h2_support import h2_cluster_options
 from http_support import route
 from support import free_port, socket_address
-
-SERVICE = "remora.test.Echo"
-
-
-def _ident(b):
-    return b
-
-
-def unary(request, context):
-    md = dict(context.invocation_metadata())
-    if request == b"fail":
-        context.set_trailing_metadata((("x-trailer", "t1"),))
-        context.abort(grpc.StatusCode.FAILED_PRECONDITION, "asked to fail")
-    context.send_initial_metadata((("x-initial", md.get("x-client", "none")),))
-    context.set_trailing_metadata((("x-trailer", "t2"),))
-    return b"echo:" + request
 
 
 def client_stream(request_iterator, context):
@@ -46,23 +30,14 @@ def server_stream(request, context):
         context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "stopped after three")
 
 
-def bidi(request_iterator, context):
-    for item in request_iterator:
-        yield item[::-1]
-
-
 @pytest.fixture
 def grpc_backend():
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-    handlers = {
+    server, port = start_server({
         "Unary": grpc.unary_unary_rpc_method_handler(unary, _ident, _ident),
         "ClientStream": grpc.stream_unary_rpc_method_handler(client_stream, _ident, _ident),
         "ServerStream": grpc.unary_stream_rpc_method_handler(server_stream, _ident, _ident),
         "Bidi": grpc.stream_stream_rpc_method_handler(bidi, _ident, _ident),
-    }
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
+    })
     yield port
     server.stop(grace=None)
 
