@@ -18,6 +18,9 @@ public protocol ConnectionDelegate: AnyObject {
     func connectionWriteBufferAboveHighWatermark(_ connection: Connection)
     /// Queued writes fell to the low watermark after being above the high one.
     func connectionWriteBufferBelowLowWatermark(_ connection: Connection)
+    /// The transport's handshake is done (`connection.securityInfo` is
+    /// set); only connections with a transport socket hear this.
+    func connectionDidCompleteHandshake(_ connection: Connection)
     /// The handle is closed; called exactly once, after `close()` (or the
     /// loop's `stop()`), from libuv's close callback.
     func connectionDidClose(_ connection: Connection)
@@ -28,4 +31,5 @@ public protocol ConnectionDelegate: AnyObject {
 extension ConnectionDelegate {
     public func connectionWriteBufferAboveHighWatermark(_ connection: Connection) {}
     public func connectionWriteBufferBelowLowWatermark(_ connection: Connection) {}
+    public func connectionDidCompleteHandshake(_ connection: Connection) {}
 }

@@ -76,7 +76,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         }
         // The fields move to the request (edited in place from here on, not
         // copied); the stream keeps only plain facts of the head.
-        request = HTTPRequestMessage(method: head.method, path: "", authority: nil, scheme: "http", version: head.version,
+        request = HTTPRequestMessage(method: head.method, path: "", authority: nil, scheme: manager.connection.transport == nil ? "http" : "https",
+                                     version: head.version,
                                      headers: HTTPHeaders())
         swap(&request.headers, &head.headers)
         Self.fillTarget(&request, from: head, defaultHost: manager.config.http1.defaultHostForHTTP10)
@@ -97,7 +98,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
                                 downstreamLocalAddress: manager.connection.localAddress,
                                 downstreamLocalAddressRestored: manager.connection.isLocalAddressRestored)
         lastActivity = manager.loop.nowMilliseconds
-        request = HTTPRequestMessage(method: .get, path: "/", authority: nil, scheme: "http", version: .http1_1, headers: HTTPHeaders())
+        request = HTTPRequestMessage(method: .get, path: "/", authority: nil, scheme: manager.connection.transport == nil ? "http" : "https",
+                                     version: .http1_1, headers: HTTPHeaders())
         requestComplete = true
         if manager.accessLogs != nil {
             streamInfo.markWallStart()
