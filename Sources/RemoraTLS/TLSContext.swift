@@ -56,8 +56,9 @@ public final class TLSContext: @unchecked Sendable {
 
     private func configureVersions() throws(TLSConfigError) {
         let minimum = settings.minimumVersion ?? .tls12
-        // Envoy 1.40's defaults: TLS 1.3 at most for both servers and clients.
-        let maximum = settings.maximumVersion ?? .tls13
+        // Envoy 1.40's defaults: servers up to TLS 1.3, clients up to TLS 1.2
+        // (checked against Envoy: its upstream handshakes are TLS 1.2 unless told).
+        let maximum = settings.maximumVersion ?? (settings.role == .server ? .tls13 : .tls12)
         guard minimum <= maximum else {
             throw TLSConfigError("tls_minimum_protocol_version is above tls_maximum_protocol_version",
                                  field: "common_tls_context.tls_params")
