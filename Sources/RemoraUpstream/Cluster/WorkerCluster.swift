@@ -101,7 +101,7 @@ public final class WorkerCluster {
             idleTimeoutMilliseconds: http.common.idleTimeoutMilliseconds ?? 0,
             maxRequestsPerConnection: Int(http.common.maxRequestsPerConnection), bufferLimitBytes: config.bufferLimitBytes,
             options: http2Options, resources: resources, stats: stats, codecStats: http2Stats,
-            sourceAddress: config.sourceAddress(for: host))
+            sourceAddress: config.sourceAddress(for: host), transport: transport)
         pool.onDrained = { [unowned(unsafe) self] pool in
             guard self.http2Pools[pool.host] === pool else { return }
             self.http2Pools[pool.host] = nil
