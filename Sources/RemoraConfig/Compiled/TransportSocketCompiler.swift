@@ -20,12 +20,8 @@ enum TransportSocketCompiler {
     /// The server context of a filter chain's `transport_socket`, or nil for raw buffer.
     static func downstream(_ socket: Envoy_Config_Core_V3_TransportSocket, secrets: StaticSecrets,
                            at path: String) throws(ConfigError) -> TLSContext? {
-        guard let any = try typedConfig(socket, at: path) else { return nil }
         let tp = FieldPath.join(path, "typed_config")
-        guard TypeURL.messageName(any.typeURL) == Downstream.protoMessageName else {
-            throw .unsupported("unsupported transport socket type \(TypeURL.messageName(any.typeURL))", at: tp)
-        }
-        let context = try TypeURL.unpack(Downstream.self, from: any, at: tp)
+        guard let context = try unpack(Downstream.self, socket, at: path) else { return nil }
         try SupportedFields.require(context, only: ["common_tls_context", "require_client_certificate"], at: tp)
         var settings = TLSSettings(role: .server)
         settings.requireClientCertificate = context.hasRequireClientCertificate && context.requireClientCertificate.value
@@ -36,17 +32,25 @@ enum TransportSocketCompiler {
     /// The client context of a cluster's `transport_socket`, or nil for raw buffer.
     static func upstream(_ socket: Envoy_Config_Core_V3_TransportSocket, secrets: StaticSecrets,
                          at path: String) throws(ConfigError) -> TLSContext? {
-        guard let any = try typedConfig(socket, at: path) else { return nil }
         let tp = FieldPath.join(path, "typed_config")
-        guard TypeURL.messageName(any.typeURL) == Upstream.protoMessageName else {
-            throw .unsupported("unsupported transport socket type \(TypeURL.messageName(any.typeURL))", at: tp)
-        }
-        let context = try TypeURL.unpack(Upstream.self, from: any, at: tp)
+        guard let context = try unpack(Upstream.self, socket, at: path) else { return nil }
         try SupportedFields.require(context, only: ["common_tls_context", "sni"], at: tp)
         var settings = TLSSettings(role: .client)
         if !context.sni.isEmpty { settings.serverName = context.sni }
         try compileCommon(context.commonTlsContext, into: &settings, secrets: secrets, at: FieldPath.join(tp, "common_tls_context"))
         return try build(settings, key: (try? context.serializedBytes()) ?? [], at: tp)
+    }
+
+    /// The TLS context message of `socket`, or nil for raw buffer; any other
+    /// transport socket type is refused.
+    private static func unpack<M: SwiftProtobuf.Message>(_ type: M.Type, _ socket: Envoy_Config_Core_V3_TransportSocket,
+                                                         at path: String) throws(ConfigError) -> M? {
+        guard let any = try typedConfig(socket, at: path) else { return nil }
+        let tp = FieldPath.join(path, "typed_config")
+        guard TypeURL.messageName(any.typeURL) == M.protoMessageName else {
+            throw .unsupported("unsupported transport socket type \(TypeURL.messageName(any.typeURL))", at: tp)
+        }
+        return try TypeURL.unpack(M.self, from: any, at: tp)
     }
 
     private static func typedConfig(_ socket: Envoy_Config_Core_V3_TransportSocket,
