@@ -15,6 +15,8 @@ alone on --proxy-cpu (``--concurrency 1``), the load and the upstream on
               proxy CPU (utime+stime) per connection.
   keepalive   server-only TLS, ``wrk`` over https, 32 keep-alive connections.
               Figure: proxy CPU per request.
+  idle        server-only TLS, --idle-connections handshaken and left open
+              (Python ``ssl`` clients). Figure: the proxy's VmRSS then.
 
 Prints the median and min-max per proxy. Standard library only; needs
 openssl, wrk and cc.
@@ -105,6 +107,26 @@ def keepalive(children: Children, wrk: str, port: int, seconds: float, cpu: int)
     return int(res.get("requests", 0))
 
 
+def idle_rss(port: int, pid: int, count: int) -> int:
+    """VmRSS (KiB) of `pid` with `count` idle TLS connections open to it."""
+    import resource
+    import socket
+    import ssl
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, count + 256)), hard))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    conns = [ctx.wrap_socket(socket.create_connection(("127.0.0.1", port))) for _ in range(count)]
+    try:
+        time.sleep(2)
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+    finally:
+        for c in conns:
+            c.close()
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--remora", default=str(HERE.parent / ".build" / "release" / "remora"))
@@ -114,9 +136,10 @@ def main() -> int:
     p.add_argument("--proxy-cpu", type=int, default=1)
     p.add_argument("--load-cpu", type=int, default=0)
     p.add_argument("--wrk", default="wrk")
+    p.add_argument("--idle-connections", type=int, default=1000)
     a = p.parse_args()
     kinds = [("remora", a.remora)] + ([("envoy", a.envoy)] if a.envoy else [])
-    results: dict = {(k, m): [] for k, _ in kinds for m in ("handshake", "keepalive")}
+    results: dict = {(k, m): [] for k, _ in kinds for m in ("handshake", "keepalive", "idle")}
     children = Children()
     os.sched_setaffinity(0, {a.load_cpu})
     with tempfile.TemporaryDirectory(prefix="tls-bench-") as tmp:
@@ -128,8 +151,14 @@ def main() -> int:
             for rnd in range(a.rounds):
                 order = kinds if rnd % 2 == 0 else list(reversed(kinds))
                 for kind, binary in order:
-                    for mode in ("handshake", "keepalive"):
+                    for mode in ("handshake", "keepalive", "idle"):
                         proc, port = run_proxy(children, kind, binary, workdir, up_port, pki, mode == "handshake", a.proxy_cpu)
+                        if mode == "idle":
+                            kib = idle_rss(port, proc.pid, a.idle_connections)
+                            children.stop(proc, grace=5)
+                            results[(kind, mode)].append(kib)
+                            print(f"round {rnd} {kind:6} idle      {a.idle_connections} connections  VmRSS {kib} KiB", flush=True)
+                            continue
                         # Warm-up, not measured.
                         if mode == "handshake":
                             handshakes(children, port, pki, 1, a.load_cpu)
@@ -146,8 +175,8 @@ def main() -> int:
                               f"{per:7.1f} µs CPU each", flush=True)
         finally:
             children.stop_all()
-    print("\nmedian (min-max) proxy CPU, µs")
-    for mode in ("handshake", "keepalive"):
+    print("\nmedian (min-max): proxy CPU in µs per handshake / per request; VmRSS in KiB with the idle connections")
+    for mode in ("handshake", "keepalive", "idle"):
         for kind, _ in kinds:
             v = results[(kind, mode)]
             print(f"  {mode:9} {kind:6} {statistics.median(v):7.1f} ({min(v):.1f}-{max(v):.1f})")

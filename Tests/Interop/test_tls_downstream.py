@@ -207,3 +207,63 @@ def test_unimplemented_tls_fields_are_refused_with_their_path(tmp_path, pki, adm
     result = support.run_validate(path)
     assert result.returncode != 0
     assert b"filter_chains[0].transport_socket.typed_config.session_ticket_keys" in result.stdout + result.stderr
+
+
+def _handshake_by_bio(port: int, ctx: ssl.SSLContext, chunk: int) -> bytes:
+    """A TLS client over memory BIOs that writes its records `chunk` bytes
+    at a time; returns the echo of b'tiny writes'."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(incoming, outgoing, server_hostname="server.local")
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+
+    def flush():
+        data = outgoing.read()
+        for i in range(0, len(data), chunk):
+            sock.sendall(data[i:i + chunk])
+            time.sleep(0.0005)
+
+    def pump():
+        data = sock.recv(65536)
+        if not data:
+            raise ConnectionError("closed")
+        incoming.write(data)
+
+    try:
+        while True:
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                flush()
+                pump()
+        tls.write(b"tiny writes")
+        flush()
+        got = b""
+        while len(got) < 11:
+            try:
+                got += tls.read(100)
+            except ssl.SSLWantReadError:
+                flush()
+                pump()
+        return got
+    finally:
+        sock.close()
+
+
+def test_one_byte_writes_and_oversized_garbage(proxy, admin_port, upstreams, pki):
+    p, port, ssl_prefix = start_mtls_proxy(proxy, admin_port, upstreams, pki)
+    assert _handshake_by_bio(port, client_context(pki), 1) == b"tiny writes"
+    # A record header announcing more than TLS allows, then 256 KiB of junk.
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        try:
+            s.sendall(b"\x16\x03\x01\xff\xff" + b"\x00" * (256 * 1024))
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        try:
+            s.recv(100)
+        except ConnectionResetError:
+            pass
+    p.wait_for_stats({ssl_prefix + "connection_error": 1, ssl_prefix + "handshake": 1})
+    with tls_connect(port, client_context(pki)) as s:
+        s.sendall(b"still")
+        assert s.recv(5) == b"still"
