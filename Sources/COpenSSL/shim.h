@@ -22,3 +22,5 @@ static inline GENERAL_NAME *remora_general_name_at(GENERAL_NAMES *names, int i) 
 static inline void remora_general_names_free(GENERAL_NAMES *names) { GENERAL_NAMES_free(names); }
 static inline int remora_ssl_peer_signature_nid(SSL *ssl, int *nid) { return (int)SSL_get_peer_signature_nid(ssl, nid); }
 static inline unsigned long remora_xn_flag_rfc2253(void) { return XN_FLAG_RFC2253; }
+static inline void remora_bio_set_retry_read(BIO *bio) { BIO_set_retry_read(bio); }
+static inline void remora_bio_clear_retry_flags(BIO *bio) { BIO_clear_retry_flags(bio); }

@@ -3,15 +3,14 @@ public import RemoraCore
 
 /// One TLS session as a socket-free state machine: ciphertext goes in with
 /// `feed`, comes out with `takeOutput`; plaintext goes in with `write`,
-/// comes out with `read`. Two memory BIOs stand where the socket would be,
+/// comes out with `read`. A BIO over plain memory stands where the socket would be,
 /// so the loop's own reads and batched writes carry the records, and two
 /// engines can talk to each other through plain memory in tests.
 ///
 /// Owned by one `TLSTransportSocket`, on its loop; never blocks.
 public final class TLSEngine {
     let ssl: OpaquePointer
-    private let input: OpaquePointer
-    private let output: OpaquePointer
+    private let wire = EngineBIO()
     public let context: TLSContext
     public private(set) var state = State.handshaking
     /// Why peer verification failed, set by the verify callback.
@@ -57,11 +56,9 @@ public final class TLSEngine {
     public init(context: TLSContext, serverName: String? = nil) {
         self.context = context
         ssl = SSL_new(context.context)!
-        input = BIO_new(BIO_s_mem())!
-        output = BIO_new(BIO_s_mem())!
-        // An empty input BIO means "retry later", not end of file.
-        _ = remora_bio_set_mem_eof_return(input, -1)
-        SSL_set_bio(ssl, input, output)
+        let bio = wire.makeBIO()
+        // One BIO both ways: the SSL takes the one reference (as s_client does).
+        SSL_set_bio(ssl, bio, bio)
         if context.settings.role == .server {
             SSL_set_accept_state(ssl)
         } else {
@@ -72,15 +69,14 @@ public final class TLSEngine {
     }
 
     deinit {
-        // Frees both BIOs with the session.
+        // Frees the BIO with the session (before `wire` goes).
         SSL_free(ssl)
     }
 
     /// Ciphertext from the peer.
     public func feed(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
-        // A memory BIO takes everything (it grows).
-        _ = BIO_write(input, bytes.baseAddress, Int32(bytes.count))
+        wire.feed(bytes)
     }
 
     /// Runs the handshake as far as the bytes fed so far allow.
@@ -124,7 +120,7 @@ public final class TLSEngine {
     public func write(_ bytes: UnsafeRawBufferPointer) -> Failure? {
         guard state == .established, bytes.count > 0 else { return nil }
         var written = 0
-        // The output BIO grows, so a write is whole or fails.
+        // The wire takes everything, so a write is whole or fails.
         if SSL_write_ex(ssl, bytes.baseAddress, bytes.count, &written) == 1 { return nil }
         state = .failed
         return Failure(reason: TLSErrors.envoyReason(fallback: "WRITE_FAILED"))
@@ -138,12 +134,11 @@ public final class TLSEngine {
     }
 
     /// Ciphertext waiting to be sent.
-    public var pendingOutput: Int { remora_bio_pending(output) }
+    public var pendingOutput: Int { wire.pendingOutput }
 
     /// Moves up to `buffer.count` bytes of ciphertext out; returns the count.
     public func takeOutput(into buffer: UnsafeMutableRawBufferPointer) -> Int {
-        let count = BIO_read(output, buffer.baseAddress, Int32(buffer.count))
-        return count > 0 ? Int(count) : 0
+        wire.takeOutput(into: buffer)
     }
 
     // MARK: Facts

@@ -73,6 +73,7 @@ struct EnginePair {
         settings.subjectAltNameMatchers = [ExactURI(uri: san)]
         settings.alpnProtocols = ["http/1.1"]
         settings.serverName = "server.local"
+        settings.maximumVersion = .tls13
         return settings
     }
 
@@ -160,9 +161,19 @@ struct EnginePair {
 
         var old = clientSettings(certificate: nil)
         old.minimumVersion = .tls13
+        old.maximumVersion = .tls13
         let q = try pair(server: server, client: old)
         let (c2, _) = q.pump()
         guard case .failed = c2 else { Issue.record("a TLS 1.3-only client met a TLS 1.2-only server: \(c2)"); return }
+    }
+
+    @Test func clientsStopAtTLS12UnlessTold() throws {
+        var client = clientSettings(certificate: nil)
+        client.maximumVersion = nil
+        let p = try pair(server: serverSettings(require: false), client: client)
+        let (c, s) = p.pump()
+        #expect(c == .established && s == .established)
+        #expect(p.client.securityInfo().version == "TLSv1.2")
     }
 
     @Test func garbageFailsTheHandshake() throws {
