@@ -150,9 +150,7 @@ public final class TLSEngine {
         var alpnLength: UInt32 = 0
         SSL_get0_alpn_selected(ssl, &alpnBytes, &alpnLength)
         let alpn = alpnBytes.flatMap { alpnLength > 0 ? String(decoding: UnsafeBufferPointer(start: $0, count: Int(alpnLength)), as: UTF8.self) : nil }
-        let cipher = SSL_get_current_cipher(ssl).flatMap { SSL_CIPHER_get_name($0) }.map { String(cString: $0) } ?? ""
-        var info = SecurityInfo(serverName: serverName ?? context.settings.serverName, alpn: alpn,
-                                version: String(cString: SSL_get_version(ssl)), cipher: cipher)
+        var info = SecurityInfo(serverName: serverName ?? context.settings.serverName, alpn: alpn, version: version, cipher: cipher)
         if let peer = SSL_get1_peer_certificate(ssl) {
             defer { X509_free(peer) }
             let names = Certificate.subjectAltNames(peer)
@@ -166,6 +164,14 @@ public final class TLSEngine {
             info.localSubject = Certificate.subject(local)
         }
         return info
+    }
+
+    /// `TLSv1.3`, `TLSv1.2`.
+    public var version: String { String(cString: SSL_get_version(ssl)) }
+
+    /// The cipher suite's OpenSSL name (`TLS_AES_128_GCM_SHA256`).
+    public var cipher: String {
+        SSL_get_current_cipher(ssl).flatMap { SSL_CIPHER_get_name($0) }.map { String(cString: $0) } ?? ""
     }
 
     /// The negotiated key-exchange group's name (`X25519`, `P-256`), or nil.
@@ -198,11 +204,7 @@ public final class TLSEngine {
     }
 
     public var sessionReused: Bool { SSL_session_reused(ssl) == 1 }
-    public var hasPeerCertificate: Bool {
-        guard let peer = SSL_get1_peer_certificate(ssl) else { return false }
-        X509_free(peer)
-        return true
-    }
+    public var hasPeerCertificate: Bool { SSL_get0_peer_certificate(ssl) != nil }
 }
 
 /// OpenSSL's verify callback, for every certificate of the peer's chain:

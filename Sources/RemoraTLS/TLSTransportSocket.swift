@@ -10,8 +10,20 @@ final class TLSTransportSocket: TransportSocket {
     private let pool: BufferPool
     /// Plaintext written before the handshake finished.
     private var waiting: [ByteSlice] = []
-    private(set) var securityInfo: SecurityInfo?
+    private var established = false
     private var failed = false
+    private var facts: SecurityInfo?
+
+    /// Read from the session on first use: most connections never ask for
+    /// the peer's SANs, digest or subject, so the handshake does not pay
+    /// for parsing them.
+    var securityInfo: SecurityInfo? {
+        guard established else { return nil }
+        if let facts { return facts }
+        let made = engine.securityInfo()
+        facts = made
+        return made
+    }
 
     init(engine: TLSEngine, factory: TLSTransportFactory, pool: BufferPool) {
         self.engine = engine
@@ -27,7 +39,7 @@ final class TLSTransportSocket: TransportSocket {
     func received(_ bytes: ByteSlice, _ callbacks: any TransportSocketCallbacks) {
         guard !failed else { return }
         bytes.withUnsafeBytes { engine.feed($0) }
-        if securityInfo == nil {
+        if !established {
             guard handshake(callbacks) else { return }
         }
         readPlaintext(callbacks)
@@ -36,7 +48,7 @@ final class TLSTransportSocket: TransportSocket {
 
     func send(_ plaintext: ByteSlice, _ callbacks: any TransportSocketCallbacks) {
         guard !failed else { return }
-        guard securityInfo != nil else {
+        guard established else {
             waiting.append(plaintext)
             return
         }
@@ -48,7 +60,7 @@ final class TLSTransportSocket: TransportSocket {
     }
 
     func shutdown(_ callbacks: any TransportSocketCallbacks) {
-        guard !failed, securityInfo != nil else { return }
+        guard !failed, established else { return }
         engine.close()
         flush(callbacks)
     }
@@ -71,9 +83,8 @@ final class TLSTransportSocket: TransportSocket {
             fail(failure.reason, callbacks)
             return false
         case .established:
-            let info = engine.securityInfo()
-            securityInfo = info
-            factory.countHandshake(engine, info: info)
+            established = true
+            factory.countHandshake(engine)
             callbacks.transportSocketHandshakeCompleted()
             let early = waiting
             waiting = []
@@ -142,13 +153,13 @@ public final class TLSTransportFactory: TransportSocketFactory {
         TLSTransportSocket(engine: TLSEngine(context: context, serverName: context.settings.serverName), factory: self, pool: pool)
     }
 
-    fileprivate func countHandshake(_ engine: TLSEngine, info: SecurityInfo) {
+    fileprivate func countHandshake(_ engine: TLSEngine) {
         guard let stats else { return }
         stats.add(.handshake)
         if engine.sessionReused { stats.add(.sessionReused) }
-        if !info.hasPeerCertificate && context.settings.role == .server { stats.add(.noCertificate) }
-        if let version = SSLStat.version(info.version) { stats.add(version) }
-        if let cipher = SSLStat.cipher(info.cipher) { stats.add(cipher) }
+        if context.settings.role == .server && !engine.hasPeerCertificate { stats.add(.noCertificate) }
+        if let version = SSLStat.version(engine.version) { stats.add(version) }
+        if let cipher = SSLStat.cipher(engine.cipher) { stats.add(cipher) }
         if let group = engine.negotiatedGroup, let curve = SSLStat.curve(group) { stats.add(curve) }
         if let algorithm = engine.peerSignatureAlgorithm, let sigalg = SSLStat.signatureAlgorithm(algorithm) { stats.add(sigalg) }
     }
