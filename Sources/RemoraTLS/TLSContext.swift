@@ -1,5 +1,5 @@
 internal import COpenSSL
-public import RemoraCore
+import RemoraCore
 
 /// One OpenSSL `SSL_CTX`, built once from `TLSSettings` at config time and
 /// shared read-only by every worker's sessions (OpenSSL reference-counts it

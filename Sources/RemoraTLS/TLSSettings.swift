@@ -1,4 +1,4 @@
-public import RemoraCore
+import RemoraCore
 
 /// A TLS protocol version, as Envoy's `TlsParameters.TlsProtocol` names them.
 public enum TLSVersion: Int, Sendable, Comparable {

@@ -71,6 +71,16 @@ final class HandshakeRecorder: ConnectionDelegate {
     }
 }
 
+/// Accepts on `listener` with the XOR transport and `server` as delegate;
+/// `setup` runs before reads start.
+func serveXOR(_ listener: Listener, _ server: HandshakeRecorder, setup: @escaping (Connection) -> Void) throws {
+    try listener.startAccepting { connection in
+        connection.delegate = server
+        connection.installTransport(XORTransport(isClient: false))
+        setup(connection)
+    }
+}
+
 @Suite("Connection transport seam")
 struct ConnectionTransportTests {
     @Test func bytesCrossTheTransportBothWaysAfterTheHandshake() throws {
@@ -78,10 +88,8 @@ struct ConnectionTransportTests {
         let listener = try Listener.bind(loop: loop, address: loopbackV4, reusePort: false)
         let server = HandshakeRecorder()
         var serverConnection: Connection?
-        try listener.startAccepting { connection in
+        try serveXOR(listener, server) { connection in
             serverConnection = connection
-            connection.delegate = server
-            connection.installTransport(XORTransport(isClient: false))
             // Written before the handshake: waits in the transport.
             connection.write(Array("early".utf8))
             server.onHandshake = { connection in
@@ -124,10 +132,8 @@ struct ConnectionTransportTests {
         let listener = try Listener.bind(loop: loop, address: loopbackV4, reusePort: false)
         let server = HandshakeRecorder()
         var serverConnection: Connection?
-        try listener.startAccepting { connection in
+        try serveXOR(listener, server) { connection in
             serverConnection = connection
-            connection.delegate = server
-            connection.installTransport(XORTransport(isClient: false))
             server.inner.onRead = { connection, _ in
                 if server.inner.received == Array("ping".utf8) { connection.write(Array("pong".utf8)) }
             }

@@ -1,7 +1,7 @@
 import Foundation
 import RemoraAPI
 import RemoraCore
-public import RemoraTLS
+import RemoraTLS
 import SwiftProtobuf
 
 /// `transport_socket` of a filter chain or cluster: `envoy.transport_sockets.tls`
@@ -20,24 +20,34 @@ enum TransportSocketCompiler {
     /// The server context of a filter chain's `transport_socket`, or nil for raw buffer.
     static func downstream(_ socket: Envoy_Config_Core_V3_TransportSocket, secrets: StaticSecrets,
                            at path: String) throws(ConfigError) -> TLSContext? {
-        let tp = FieldPath.join(path, "typed_config")
-        guard let context = try unpack(Downstream.self, socket, at: path) else { return nil }
-        try SupportedFields.require(context, only: ["common_tls_context", "require_client_certificate"], at: tp)
-        var settings = TLSSettings(role: .server)
-        settings.requireClientCertificate = context.hasRequireClientCertificate && context.requireClientCertificate.value
-        try compileCommon(context.commonTlsContext, into: &settings, secrets: secrets, at: FieldPath.join(tp, "common_tls_context"))
-        return try build(settings, key: (try? context.serializedBytes()) ?? [], at: tp)
+        try compile(Downstream.self, socket, role: .server, fields: ["common_tls_context", "require_client_certificate"],
+                    secrets: secrets, at: path) { context, settings in
+            settings.requireClientCertificate = context.hasRequireClientCertificate && context.requireClientCertificate.value
+            return context.commonTlsContext
+        }
     }
 
     /// The client context of a cluster's `transport_socket`, or nil for raw buffer.
     static func upstream(_ socket: Envoy_Config_Core_V3_TransportSocket, secrets: StaticSecrets,
                          at path: String) throws(ConfigError) -> TLSContext? {
+        try compile(Upstream.self, socket, role: .client, fields: ["common_tls_context", "sni"], secrets: secrets, at: path) { context, settings in
+            if !context.sni.isEmpty { settings.serverName = context.sni }
+            return context.commonTlsContext
+        }
+    }
+
+    /// Unpacks a TLS context message, takes its own fields (`own` returns
+    /// the common context), then the common context, and builds it.
+    private static func compile<M: SwiftProtobuf.Message>(
+        _ type: M.Type, _ socket: Envoy_Config_Core_V3_TransportSocket, role: TLSSettings.Role, fields: Set<String>,
+        secrets: StaticSecrets, at path: String, own: (M, inout TLSSettings) -> Common
+    ) throws(ConfigError) -> TLSContext? {
         let tp = FieldPath.join(path, "typed_config")
-        guard let context = try unpack(Upstream.self, socket, at: path) else { return nil }
-        try SupportedFields.require(context, only: ["common_tls_context", "sni"], at: tp)
-        var settings = TLSSettings(role: .client)
-        if !context.sni.isEmpty { settings.serverName = context.sni }
-        try compileCommon(context.commonTlsContext, into: &settings, secrets: secrets, at: FieldPath.join(tp, "common_tls_context"))
+        guard let context = try unpack(M.self, socket, at: path) else { return nil }
+        try SupportedFields.require(context, only: fields, at: tp)
+        var settings = TLSSettings(role: role)
+        let common = own(context, &settings)
+        try compileCommon(common, into: &settings, secrets: secrets, at: FieldPath.join(tp, "common_tls_context"))
         return try build(settings, key: (try? context.serializedBytes()) ?? [], at: tp)
     }
 
