@@ -267,3 +267,19 @@ def test_one_byte_writes_and_oversized_garbage(proxy, admin_port, upstreams, pki
     with tls_connect(port, client_context(pki)) as s:
         s.sendall(b"still")
         assert s.recv(5) == b"still"
+
+
+def test_alpn_h2_over_tls(proxy, admin_port, http_upstreams, pki):
+    """curl negotiates h2 by ALPN; the connection manager (codec AUTO) serves
+    HTTP/2 on the decrypted bytes."""
+    up = http_upstreams()
+    port = free_port()
+    chain = http_chain("backend", downstream_tls(pki, require_client=False, ca=False, alpn=["h2", "http/1.1"]))
+    cfg = support.bootstrap(admin_port, [support.listener("https", socket_address("127.0.0.1", port), [chain])],
+                            [support.cluster("backend", [up.address])])
+    proxy(cfg)
+    out = subprocess.run(["curl", "-s", "--http2", "--cacert", pki.path("mesh-ca.crt"),
+                          "--resolve", f"server.local:{port}:127.0.0.1", f"https://server.local:{port}/h2",
+                          "-o", "/dev/null", "-w", "%{http_version} %{http_code}"], capture_output=True, timeout=10)
+    assert out.stdout == b"2 200", out.stderr
+    assert up.requests[-1].header("x-forwarded-proto") == "https"
