@@ -58,6 +58,9 @@ public struct TLSSettings: Sendable {
     public var requireClientCertificate = false
     /// `sni` (client).
     public var serverName: String?
+    /// What else tells this context's sessions apart from another's with
+    /// the same certificate and CA (the config's own bytes); server only.
+    public var sessionContext: [UInt8] = []
 
     public init(role: Role) {
         self.role = role

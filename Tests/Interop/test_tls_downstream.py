@@ -283,3 +283,18 @@ def test_alpn_h2_over_tls(proxy, admin_port, http_upstreams, pki):
                           "-o", "/dev/null", "-w", "%{http_version} %{http_code}"], capture_output=True, timeout=10)
     assert out.stdout == b"2 200", out.stderr
     assert up.requests[-1].header("x-forwarded-proto") == "https"
+
+
+def test_session_resumption_with_a_ticket(proxy, admin_port, upstreams, pki):
+    p, port, ssl_prefix = start_mtls_proxy(proxy, admin_port, upstreams, pki)
+    ctx = client_context(pki)
+    with tls_connect(port, ctx) as s:
+        s.sendall(b"one")
+        assert s.recv(3) == b"one"  # the ticket arrives with the first read
+        session = s.session
+    raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+    with ctx.wrap_socket(raw, server_hostname="server.local", session=session) as s:
+        s.sendall(b"two")
+        assert s.recv(3) == b"two"
+        assert s.session_reused
+    p.wait_for_stats({ssl_prefix + "handshake": 2, ssl_prefix + "session_reused": 1})

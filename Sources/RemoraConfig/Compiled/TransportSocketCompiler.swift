@@ -177,6 +177,8 @@ enum TransportSocketCompiler {
     /// One OpenSSL context per distinct TLS context: the message's bytes
     /// plus the files it read make the key.
     private static func build(_ settings: TLSSettings, key message: [UInt8], at path: String) throws(ConfigError) -> TLSContext {
+        var settings = settings
+        settings.sessionContext = message
         var key = message
         key += settings.certificateChainPEM ?? []
         key += settings.privateKeyPEM ?? []
