@@ -53,13 +53,15 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // The fuzzers' seeded PRNG and run settings, shared by the test targets.
+        .target(name: "RemoraFuzzSupport", path: "Tests/RemoraFuzzSupport"),
         .testTarget(name: "RemoraCoreTests", dependencies: ["RemoraCore"]),
         .testTarget(name: "RemoraTLSTests", dependencies: ["RemoraTLS", "RemoraCore"]),
-        .testTarget(name: "RemoraHTTPTests", dependencies: ["RemoraHTTP", "RemoraCore"], exclude: ["ENVOY_BEHAVIOUR.md"]),
+        .testTarget(name: "RemoraHTTPTests", dependencies: ["RemoraHTTP", "RemoraCore", "RemoraFuzzSupport"], exclude: ["ENVOY_BEHAVIOUR.md"]),
         .testTarget(name: "RemoraUpstreamTests", dependencies: ["RemoraUpstream", "RemoraConfig", "RemoraCore", "RemoraEventLoop"]),
-        .testTarget(name: "RemoraFiltersTests", dependencies: ["RemoraFilters", "RemoraConfig", "RemoraCore", "RemoraHTTP"]),
+        .testTarget(name: "RemoraFiltersTests", dependencies: ["RemoraFilters", "RemoraConfig", "RemoraCore", "RemoraHTTP", "RemoraFuzzSupport"]),
         .testTarget(name: "RemoraEventLoopTests", dependencies: ["RemoraEventLoop", "RemoraCore"]),
-        .testTarget(name: "RemoraConfigTests", dependencies: ["RemoraConfig", "RemoraAPI"]),
+        .testTarget(name: "RemoraConfigTests", dependencies: ["RemoraConfig", "RemoraAPI", "RemoraFuzzSupport"]),
         .testTarget(name: "RemoraServerTests", dependencies: ["RemoraServer", "RemoraEventLoop", "RemoraCore", "RemoraConfig"]),
     ],
     cxxLanguageStandard: .cxx17

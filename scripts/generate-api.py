@@ -34,6 +34,7 @@ ROOTS = [
     "envoy/config/route/v3/route_components.proto",
     "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto",
     "envoy/extensions/filters/http/router/v3/router.proto",
+    "envoy/extensions/filters/http/health_check/v3/health_check.proto",
     "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto",
     "envoy/extensions/transport_sockets/tls/v3/tls.proto",
     "envoy/extensions/transport_sockets/tls/v3/common.proto",

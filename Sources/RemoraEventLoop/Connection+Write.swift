@@ -41,6 +41,7 @@ extension Connection {
         if written > 0 { report(watermark.drained(written)) }
         guard !isClosed else { return }
         if pendingWrites.isEmpty {
+            if reportsWritesDrained { delegate?.connectionWritesDrained(self) }
             startShutdownIfFlushed()
         } else {
             // EAGAIN (or an error, which uv_write reports from its callback).
@@ -173,6 +174,9 @@ extension Connection {
         let transition = watermark.drained(written)
         flushPendingWrites()
         report(transition)
+        if reportsWritesDrained && !writeInFlight && pendingWrites.isEmpty && !isClosed {
+            delegate?.connectionWritesDrained(self)
+        }
     }
 
     /// libuv orders a shutdown after the writes it already holds, so FIN can

@@ -72,6 +72,10 @@ public final class Connection: LoopResource {
     var writeInFlight = false
     /// Queued with the loop for its end-of-iteration flush.
     var flushScheduled = false
+    /// Tell the delegate each time every queued byte reached the kernel
+    /// (`connectionWritesDrained`); off unless asked (an HTTP/2 codec counts
+    /// its frames until then).
+    public var reportsWritesDrained = false
     /// Set after a write error: later writes are dropped.
     var writeFailed = false
     var shutdownState = ShutdownState.none

@@ -21,6 +21,9 @@ public protocol ConnectionDelegate: AnyObject {
     /// The transport's handshake is done (`connection.securityInfo` is
     /// set); only connections with a transport socket hear this.
     func connectionDidCompleteHandshake(_ connection: Connection)
+    /// Every byte written so far reached the kernel (only when the
+    /// connection's `reportsWritesDrained` is on).
+    func connectionWritesDrained(_ connection: Connection)
     /// The handle is closed; called exactly once, after `close()` (or the
     /// loop's `stop()`), from libuv's close callback.
     func connectionDidClose(_ connection: Connection)
@@ -32,4 +35,5 @@ extension ConnectionDelegate {
     public func connectionWriteBufferAboveHighWatermark(_ connection: Connection) {}
     public func connectionWriteBufferBelowLowWatermark(_ connection: Connection) {}
     public func connectionDidCompleteHandshake(_ connection: Connection) {}
+    public func connectionWritesDrained(_ connection: Connection) {}
 }

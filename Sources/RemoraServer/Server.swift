@@ -78,7 +78,7 @@ public final class Server: @unchecked Sendable {
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }()
     /// `http_inspector.*`, made when the first listener with the filter starts.
-    private var inspectorScope: StatScope?
+    private var listenerFilterScopes: [String: StatScope] = [:]
 
     public init(config: ServerConfig, options: ServerOptions, logger: Logger) throws(EventLoopError) {
         self.config = config
@@ -157,7 +157,8 @@ public final class Server: @unchecked Sendable {
         do {
             for i in 1...options.concurrency {
                 workers.append(Worker(index: i, loop: try EventLoop.startThread(name: "worker_\(i - 1)"),
-                                      accessLogFiles: accessLogFiles, health: health, store: store, tlsScopes: tlsScopes))
+                                      accessLogFiles: accessLogFiles, health: health,
+                                      localClusterName: config.node.cluster, store: store, tlsScopes: tlsScopes))
             }
         } catch {
             fail("cannot start workers: \(error)")
@@ -217,17 +218,25 @@ public final class Server: @unchecked Sendable {
         listenerScopes.append(stats)
         var proxyStats: [String: StatScope] = [:]
         var httpStats: [String: StatScope] = [:]
-        for chain in listener.filterChains + (listener.defaultFilterChain.map { [$0] } ?? []) {
+        let chains = listener.filterChains + (listener.defaultFilterChain.map { [$0] } ?? [])
+        for chain in chains {
             if let proxy = chain.tcpProxy, proxyStats[proxy.statPrefix] == nil {
                 proxyStats[proxy.statPrefix] = TcpProxyStat.makeScope(statPrefix: proxy.statPrefix, in: store)
             }
             if let hcm = chain.httpConnectionManager, httpStats[hcm.statPrefix] == nil {
-                httpStats[hcm.statPrefix] = HTTPStat.makeScope(statPrefix: hcm.statPrefix, in: store)
+                // The health-check filter's stats, if any manager of this prefix has it.
+                let healthCheck = chains.contains {
+                    $0.httpConnectionManager.map { $0.statPrefix == hcm.statPrefix && $0.hasHealthCheckFilter } ?? false
+                }
+                httpStats[hcm.statPrefix] = HTTPStat.makeScope(statPrefix: hcm.statPrefix, healthCheck: healthCheck, in: store)
             }
         }
         let proxyScopes = proxyStats
         let httpScopes = httpStats
-        let inspectorScope = listener.listenerFilters.contains(.httpInspector) ? httpInspectorScope() : nil
+        let inspectorScope = InspectorScopes(
+            http: listener.listenerFilters.contains(.httpInspector)
+                ? listenerFilterScope("http_inspector", make: HTTPInspectorStat.makeScope(in:)) : nil,
+            tls: listener.hasTLSInspector ? listenerFilterScope("tls_inspector", make: TLSInspectorStat.makeScope(in:)) : nil)
         let mainLoop = self.mainLoop
         if !listener.bindToPort {
             // No socket: each worker only learns the listener, for hand-offs.
@@ -256,7 +265,7 @@ public final class Server: @unchecked Sendable {
     /// the others bind the same port with SO_REUSEPORT, or share the first
     /// socket when that is off.
     private func bind(_ listener: ListenerConfig, _ addresses: ArraySlice<ListenerConfig.BindAddress>, stats: StatScope,
-                      proxyStats: [String: StatScope], httpStats: [String: StatScope], inspectorStats: StatScope?,
+                      proxyStats: [String: StatScope], httpStats: [String: StatScope], inspectorStats: InspectorScopes,
                       then next: ArraySlice<ListenerConfig>) {
         guard let target = addresses.first else { startListeners(next); return }
         let mainLoop = self.mainLoop
@@ -330,10 +339,12 @@ public final class Server: @unchecked Sendable {
         return scopes
     }
 
-    private func httpInspectorScope() -> StatScope {
-        if let inspectorScope { return inspectorScope }
-        let scope = HTTPInspectorStat.makeScope(in: store)
-        inspectorScope = scope
+    /// The root scope of a listener filter's stats (`http_inspector.*`,
+    /// `tls_inspector.*`), made once and shared by every listener with the filter.
+    private func listenerFilterScope(_ name: String, make: (StatsStore) -> StatScope) -> StatScope {
+        if let made = listenerFilterScopes[name] { return made }
+        let scope = make(store)
+        listenerFilterScopes[name] = scope
         return scope
     }
 

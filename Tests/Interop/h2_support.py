@@ -9,6 +9,9 @@ listeners and clusters.
   and ``x-echo-host`` (the ``host`` field if one arrived), and the request's
   trailers back as trailers (plus ``x-echo-trailers: n``);
 * ``/status/<n>``: that status, empty body;
+* ``/delay/<ms>``: waits that long first (the connection's thread sleeps);
+* ``/reset/<code>``: RST_STREAM with that error code (``/reset/<code>/once``:
+  only the first request for that path, then the default answer);
 * anything else: 200 with the body ``h2 upstream``.
 
 It records each request (headers, body length and sha256, trailers) and
@@ -160,9 +163,20 @@ class H2Upstream:
         with self.lock:
             self.requests.append(rec)
         path = rec.header(":path") or "/"
+        if path.startswith("/delay/"):
+            import time
+            time.sleep(int(path.split("/")[2]) / 1000)  # holds this connection's thread, as a slow origin
         if path.startswith("/status/"):
             h2c.send_headers(stream_id, [(":status", path.split("/")[2])], end_stream=True)
             return
+        if path.startswith("/reset/"):
+            # /reset/<code>[/once]: RST_STREAM with that error code (only the first time with /once).
+            parts = path.split("/")
+            with self.lock:
+                seen = sum(1 for r in self.requests if r.header(":path") == path)
+            if not (len(parts) > 3 and parts[3] == "once" and seen > 1):
+                h2c.reset_stream(stream_id, error_code=int(parts[2]))
+                return
         if path.startswith("/echo"):
             headers = [(":status", "200"), ("x-echo-method", rec.header(":method") or ""),
                        ("x-echo-path", path), ("x-echo-authority", rec.header(":authority") or ""),
@@ -212,3 +226,98 @@ class H2Upstream:
                     pass
         for t in self.threads:
             t.join(timeout=2)
+
+
+class H2Client:
+    """A raw h2c client (Python ``h2``) that keeps its connection and shows
+    every event, for tests of connection-level behaviour (GOAWAY, resets)."""
+
+    def __init__(self, port: int, host: str = "127.0.0.1", timeout: float = 5.0):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True,
+                                                                               header_encoding="utf-8"))
+        self.conn.initiate_connection()
+        self.sock.sendall(self.conn.data_to_send())
+        self.events: list = []
+        self.closed = False
+
+    def request(self, path: str = "/", method: str = "GET", authority: str = "example.com", end: bool = True) -> int:
+        sid = self.conn.get_next_available_stream_id()
+        self.conn.send_headers(sid, [(":method", method), (":scheme", "http"), (":authority", authority),
+                                     (":path", path)], end_stream=end)
+        self.sock.sendall(self.conn.data_to_send())
+        return sid
+
+    def pump(self, seconds: float, until=None) -> list:
+        """Reads for up to ``seconds`` (or until ``until(events)`` is true)."""
+        import time
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not self.closed:
+            if until is not None and until(self.events):
+                break
+            r, _, _ = select.select([self.sock], [], [], max(0.0, min(0.05, deadline - time.monotonic())))
+            if not r:
+                continue
+            try:
+                data = self.sock.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                self.closed = True
+                break
+            self.events.extend(self.conn.receive_data(data))
+            out = self.conn.data_to_send()
+            if out:
+                try:
+                    self.sock.sendall(out)
+                except OSError:
+                    pass
+        return self.events
+
+    def raw_frames(self, seconds: float) -> list[tuple[int, int, int, bytes]]:
+        """Reads frames without the ``h2`` state machine (which stops at a
+        GOAWAY) until EOF or ``seconds``: (type, flags, stream id, payload)."""
+        import struct
+        import time
+        buf = b""
+        frames = []
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([self.sock], [], [], 0.05)
+            if not r:
+                continue
+            try:
+                data = self.sock.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                self.closed = True
+                break
+            buf += data
+            while len(buf) >= 9:
+                length = int.from_bytes(buf[:3], "big")
+                if len(buf) < 9 + length:
+                    break
+                ftype, flags = buf[3], buf[4]
+                sid = struct.unpack(">I", buf[5:9])[0] & 0x7FFFFFFF
+                frames.append((ftype, flags, sid, buf[9:9 + length]))
+                buf = buf[9 + length:]
+        return frames
+
+    def stream_ended(self, sid: int) -> bool:
+        return any(isinstance(e, h2.events.StreamEnded) and e.stream_id == sid for e in self.events)
+
+    def status(self, sid: int):
+        for e in self.events:
+            if isinstance(e, h2.events.ResponseReceived) and e.stream_id == sid:
+                return dict(e.headers).get(":status")
+        return None
+
+    def goaways(self) -> list:
+        return [e for e in self.events if isinstance(e, h2.events.ConnectionTerminated)]
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass

@@ -362,18 +362,6 @@ def test_overlapping_matches_are_a_config_error(tmp_path):
     assert "multiple filter chains with overlapping matching rules are defined" in out, out
 
 
-@pytest.mark.remora_only(reason="Envoy has a TLS inspector; Remora refuses it until TLS lands")
-def test_tls_inspector_is_refused(tmp_path):
-    lst = listener("tls", socket_address("127.0.0.1", free_port()), [tcp_chain("c")])
-    lst["listener_filters"] = [{"name": "envoy.filters.listener.tls_inspector", "typed_config": {
-        "@type": "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector"}}]
-    path = tmp_path / "tls.yaml"
-    path.write_text(to_yaml(bootstrap(free_port(), [lst], [cluster("c", [socket_address("127.0.0.1", 1)])])))
-    r = support.run_validate(path)
-    assert r.returncode != 0
-    assert b"tls_inspector is not implemented" in r.stdout + r.stderr
-
-
 # -- with a real redirect (network namespace; see test_original_dst.py) -----------
 
 from test_original_dst import (APP_IP, ORIGINAL_DST_FILTER, _read_response, app_servers,  # noqa: E402,F401

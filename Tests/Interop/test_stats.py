@@ -147,3 +147,25 @@ def test_response_class_counters_appear_on_first_use(proxy, http_upstreams, admi
     stats = p.stats()
     for cls in ("1xx", "3xx", "4xx", "5xx"):
         assert f"cluster.backend.upstream_rq_{cls}" not in stats, cls
+
+
+def test_upstream_rq_time_appears_on_first_use(proxy, http_upstreams, admin_port):
+    """`cluster.<c>.upstream_rq_time` is made by the first response the
+    router charges (Envoy's `CodeStats`); the cluster's own histograms and
+    the connection manager's are there from the start."""
+    import http_support as H
+    up = http_upstreams()
+    port = free_port()
+    p = proxy(H.simple_http_config(admin_port, port, up))
+
+    def histograms():
+        status, body = p.admin("GET", "/stats?type=Histograms")
+        assert status == 200
+        return {line.partition(":")[0] for line in body.decode().splitlines()}
+
+    before = histograms()
+    assert "cluster.backend.upstream_rq_time" not in before
+    assert {"cluster.backend.upstream_cx_connect_ms", "cluster.backend.upstream_cx_length_ms",
+            "http.ingress_http.downstream_rq_time"} <= before
+    assert H.get(port, "/one").status == 200
+    assert "cluster.backend.upstream_rq_time" in histograms()

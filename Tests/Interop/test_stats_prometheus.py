@@ -337,6 +337,13 @@ def test_statsd_sink_sends_timers_counters_and_gauges(proxy, admin_port, sleepy_
     deltas = [int(d.split(":")[1][:-2]) for d in totals]
     assert sum(deltas) == 2 and deltas[-1] == 0 and deltas[0] > 0, totals
     assert "mesh.server.live:1|g" in got
+    # Gauges go out once used, as Envoy's: with their value, and at 0 once
+    # they were set or changed (server.state is LIVE = 0; the connection
+    # gauges went up and back down).
+    assert "mesh.cluster.backend.membership_total:1|g" in got
+    assert "mesh.server.state:0|g" in got
+    assert "mesh.http.ingress_http.downstream_cx_active:0|g" in got
+    assert "mesh.http.ingress_http.downstream_rq_active:0|g" in got
 
 
 def test_statsd_sink_refusals(tmp_path):

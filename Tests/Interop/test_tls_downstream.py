@@ -298,3 +298,30 @@ def test_session_resumption_with_a_ticket(proxy, admin_port, upstreams, pki):
         assert s.recv(3) == b"two"
         assert s.session_reused
     p.wait_for_stats({ssl_prefix + "handshake": 2, ssl_prefix + "session_reused": 1})
+
+
+def test_permissive_port_with_tls_inspector(proxy, admin_port, upstreams, pki):
+    """Istio's PERMISSIVE mode: one port, tls_inspector picks the mTLS chain
+    for TLS clients (by SNI and transport protocol) and the plaintext chain
+    for the rest."""
+    tls_up = upstreams(support.ident_echo_handler(b"tls:"))
+    plain_up = upstreams(support.ident_echo_handler(b"plain:"))
+    port = free_port()
+    tls_chain = support.filter_chain("tls_backend", "tls_tp")
+    tls_chain["filter_chain_match"] = {"transport_protocol": "tls", "server_names": ["server.local"]}
+    tls_chain["transport_socket"] = downstream_tls(pki, sans=[uri_san(CLIENT_ID)])
+    plain_chain = support.filter_chain("plain_backend", "plain_tp")
+    plain_chain["filter_chain_match"] = {"transport_protocol": "raw_buffer"}
+    listener = support.listener("permissive", socket_address("127.0.0.1", port), [tls_chain, plain_chain])
+    listener["listener_filters"] = [{"name": "envoy.filters.listener.tls_inspector", "typed_config": {
+        "@type": "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector"}}]
+    p = proxy(support.bootstrap(admin_port, [listener], [support.cluster("tls_backend", [tls_up.address]),
+                                                         support.cluster("plain_backend", [plain_up.address])]))
+    with tls_connect(port, client_context(pki)) as s:
+        s.sendall(b"x")
+        assert s.recv(100).startswith(b"tls:")
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        # Enough bytes for the inspector to rule out a ClientHello.
+        s.sendall(b"GET / HTTP/1.1\r\nhost: plaintext.example\r\n\r\n")
+        assert s.recv(100).startswith(b"plain:")
+    p.wait_for_stats({f"listener.{stat_addr('127.0.0.1', port)}.ssl.handshake": 1})

@@ -1,4 +1,5 @@
 import Foundation
+import RemoraFuzzSupport
 import Testing
 @testable import RemoraConfig
 import RemoraAPI
@@ -22,17 +23,6 @@ import SwiftProtobuf
 /// the input of a crash survives it.
 @Suite("Bootstrap loader fuzzing")
 struct BootstrapFuzzTests {
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let corpusDirectory: String = {
         // Tests/RemoraConfigTests/<this file> → Tests/Fuzz/corpus/bootstrap
         var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)

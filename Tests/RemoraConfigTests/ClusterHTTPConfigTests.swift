@@ -71,10 +71,23 @@ import RemoraAPI
         #expect(disabled.http.common.idleTimeoutMilliseconds == nil)
     }
 
+    @Test func http2Upstream() throws {
+        let explicit = try cluster(options("explicit_http_config: {http2_protocol_options: {max_concurrent_streams: 50}}"))
+        #expect(explicit.http.protocolSelection == .http2)
+        #expect(explicit.http.http2?.maxConcurrentStreams == 50)
+        #expect(explicit.http.usesHTTP2(downstreamHTTP2: false))
+        let deprecated = try cluster("http2_protocol_options: {}")
+        #expect(deprecated.http.protocolSelection == .http2)
+        let downstream = try cluster(options("use_downstream_protocol_config: {http2_protocol_options: {}}"))
+        #expect(downstream.http.usesHTTP2(downstreamHTTP2: true))
+        #expect(!downstream.http.usesHTTP2(downstreamHTTP2: false))
+        // Without HTTP/2 options there, HTTP/2 requests go upstream as HTTP/1.1.
+        #expect(!(try cluster(options("use_downstream_protocol_config: {}"))).http.usesHTTP2(downstreamHTTP2: true))
+        let bad = error(options("explicit_http_config: {http2_protocol_options: {max_concurrent_streams: 0}}"))
+        #expect(bad?.path == Self.optionsPath + ".explicit_http_config.http2_protocol_options.max_concurrent_streams")
+    }
+
     @Test func refusals() {
-        let h2 = error(options("explicit_http_config: {http2_protocol_options: {}}"))
-        #expect(h2?.path == Self.optionsPath + ".explicit_http_config.http2_protocol_options")
-        #expect(h2?.isUnsupported == true)
         #expect(error(options("auto_config: {http_protocol_options: {}}"))?.isUnsupported == true)
         #expect(error(options("common_http_protocol_options: {}"))?.path == Self.optionsPath)
         let tcp = error("""
@@ -84,7 +97,7 @@ import RemoraAPI
         """)
         #expect(tcp?.path == "static_resources.clusters[0].typed_extension_protocol_options[\"envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions\"]")
         #expect(tcp?.isUnsupported == true)
-        #expect(error("http2_protocol_options: {}")?.isUnsupported == true)
+        #expect(error("http2_protocol_options: {allow_metadata: true}")?.isUnsupported == true)
     }
 
     @Test func deprecatedMaxRequestsPerConnection() throws {

@@ -158,10 +158,37 @@ import RemoraCore
         #expect(config.router == RouterFilterConfig(dynamicStats: false, suppressEnvoyHeaders: true, strictCheckHeaders: ["x-envoy-max-retries"]))
     }
 
+    @Test func http2CodecAndOptions() throws {
+        #expect(try hcm(Self.minimal + "\ncodec_type: HTTP2").codec == .http2)
+        let options = try hcm(Self.minimal + """
+
+        http2_protocol_options:
+          max_concurrent_streams: 100
+          initial_stream_window_size: 65535
+          hpack_table_size: 0
+          override_stream_error_on_invalid_http_message: true
+          connection_keepalive: {interval: 10s, timeout: 2s}
+        """).http2
+        #expect(options.maxConcurrentStreams == 100)
+        #expect(options.initialStreamWindowSize == 65535)
+        #expect(options.hpackTableSize == 0)
+        let connect = error(Self.minimal + "\nhttp2_protocol_options: {allow_connect: true}")
+        #expect(connect?.isUnsupported == true)
+        #expect(connect?.path == Self.prefix + ".http2_protocol_options.allow_connect")
+        #expect(options.overrideStreamErrorOnInvalidHTTPMessage == true)
+        #expect(options.keepalive == HTTP2ProtocolOptions.Keepalive(intervalMilliseconds: 10_000, timeoutMilliseconds: 2000))
+        let window = error(Self.minimal + "\nhttp2_protocol_options: {initial_stream_window_size: 100}")
+        #expect(window?.path == Self.prefix + ".http2_protocol_options.initial_stream_window_size")
+        let streams = error(Self.minimal + "\nhttp2_protocol_options: {max_concurrent_streams: 0}")
+        #expect(streams?.path == Self.prefix + ".http2_protocol_options.max_concurrent_streams")
+        let custom = error(Self.minimal + "\nhttp2_protocol_options: {custom_settings_parameters: [{identifier: 9, value: 1}]}")
+        #expect(custom?.isUnsupported == true)
+        #expect(custom?.path == Self.prefix + ".http2_protocol_options.custom_settings_parameters")
+        let keepalive = error(Self.minimal + "\nhttp2_protocol_options: {connection_keepalive: {interval: 1s}}")
+        #expect(keepalive?.path == Self.prefix + ".http2_protocol_options.connection_keepalive.timeout")
+    }
+
     @Test func codecAndRouteSourceLimits() {
-        let http2 = error(Self.minimal + "\ncodec_type: HTTP2")
-        #expect(http2?.path == Self.prefix + ".codec_type")
-        #expect(http2?.isUnsupported == true)
         let rds = error("""
         stat_prefix: s
         rds: {route_config_name: r, config_source: {ads: {}}}
@@ -170,7 +197,6 @@ import RemoraCore
         #expect(rds?.isUnsupported == true)
         #expect(error("stat_prefix: s")?.path == Self.prefix + ".route_config")
         #expect(error("route_config: {}")?.path == Self.prefix + ".stat_prefix")
-        #expect(error(Self.minimal + "\nhttp2_protocol_options: {}")?.isUnsupported == true)
         #expect(error(Self.minimal + "\ntracing: {}")?.path == Self.prefix + ".tracing")
     }
 

@@ -132,15 +132,41 @@ import RemoraCore
         #expect(suffix?.path == base + ".address_suffix" && suffix?.isUnsupported == true)
     }
 
-    @Test func tlsInspectorIsRefusedClearly() {
-        let e = error(yaml(chains: ["{}"], listenerExtra: """
+    func tlsInspector(_ fields: String = "") -> String {
+        yaml(chains: ["{}"], listenerExtra: """
                 listener_filters:
                 - name: envoy.filters.listener.tls_inspector
-                  typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector}
-            """))
-        #expect(e?.description == "static_resources.listeners[0].listener_filters[0].typed_config: "
-            + "listener filter envoy.filters.listener.tls_inspector is not implemented (Remora has no TLS yet)")
-        #expect(e?.isUnsupported == true)
+                  typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector\(fields)}
+            """)
+    }
+
+    @Test func tlsInspectorCompiles() throws {
+        let defaults = try compile(tlsInspector())
+        #expect(defaults.listeners[0].listenerFilters == [.tlsInspector(TLSInspectorConfig(maxClientHelloSize: 16384, closeOnParsingErrors: false))])
+        #expect(defaults.listeners[0].inspectsData && defaults.listeners[0].hasTLSInspector)
+        let set = try compile(tlsInspector(", max_client_hello_size: 1000, close_connection_on_client_hello_parsing_errors: true, "
+            + "initial_read_buffer_size: 512, enable_ja3_fingerprinting: false, enable_ja4_fingerprinting: false"))
+        #expect(set.listeners[0].listenerFilters == [.tlsInspector(TLSInspectorConfig(maxClientHelloSize: 1000, closeOnParsingErrors: true))])
+    }
+
+    /// Envoy 1.40's bounds (checked with `envoy --mode validate`), and the fingerprints Remora does not compute.
+    @Test func tlsInspectorRefusals() throws {
+        let path = "static_resources.listeners[0].listener_filters[0].typed_config"
+        for size in [0, 255, 16385, 65536] {
+            let e = error(tlsInspector(", max_client_hello_size: \(size)"))
+            #expect(e?.path == path + ".max_client_hello_size", "\(size)")
+            #expect(e?.reason == "value must be inside range (255, 16384]")
+        }
+        #expect(try compile(tlsInspector(", max_client_hello_size: 256")).listeners[0].listenerFilters
+            == [.tlsInspector(TLSInspectorConfig(maxClientHelloSize: 256))])
+        for size in [255, 65537] {
+            #expect(error(tlsInspector(", initial_read_buffer_size: \(size)"))?.path == path + ".initial_read_buffer_size")
+        }
+        for field in ["enable_ja3_fingerprinting", "enable_ja4_fingerprinting"] {
+            let e = error(tlsInspector(", \(field): true"))
+            #expect(e?.path == path + "." + field)
+            #expect(e?.isUnsupported == true)
+        }
     }
 
     @Test func listenerFilterOptionsAreRefused() {

@@ -33,6 +33,23 @@ import RemoraAPI
         #expect(f.clusterNotFoundResponseCode == 404)
     }
 
+    @Test func grpcTimeouts() throws {
+        let table = try routeTable(singleHost("""
+          - match: {prefix: /a}
+            route: {cluster: c, max_grpc_timeout: 10s, grpc_timeout_offset: 0.1s}
+          - match: {prefix: /b}
+            route: {cluster: c, max_stream_duration: {grpc_timeout_header_max: 0s, grpc_timeout_header_offset: 0.05s}}
+          - match: {prefix: /c}
+            route: {cluster: c}
+        """))
+        let a = try #require(table.route(for: get("/a"), randomValue: 0)).forward.grpcTimeouts
+        #expect(a == GRPCRouteTimeouts(maxGrpcTimeoutMilliseconds: 10_000, offsetMilliseconds: 100))
+        let b = try #require(table.route(for: get("/b"), randomValue: 0)).forward
+        #expect(b.grpcTimeouts == GRPCRouteTimeouts(usesStreamDuration: true, headerMaxMilliseconds: 0, headerOffsetMilliseconds: 50))
+        #expect(b.maxStreamDurationMilliseconds == nil)
+        #expect(try #require(table.route(for: get("/c"), randomValue: 0)).forward.grpcTimeouts == GRPCRouteTimeouts())
+    }
+
     @Test func clusterHeader() throws {
         let table = try routeTable(singleHost("  - {match: {prefix: /}, route: {cluster_header: X-Cluster}}"))
         #expect(table.route(for: get("/", headers: [("x-cluster", "blue")]), randomValue: 0)?.clusterName == "blue")

@@ -1,5 +1,6 @@
 import Foundation
 import RemoraCore
+import RemoraFuzzSupport
 import Testing
 @testable import RemoraHTTP
 
@@ -19,17 +20,6 @@ import Testing
 /// REMORA_FUZZ_FAILURES: directory to write failing inputs to.
 @Suite("HTTP1Parser fuzzing")
 struct HTTP1FuzzTests {
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let tokens: [[UInt8]] = [
         "\r\n", "\n", "\r", "\r\n\r\n", ": ", " ", "\t", ",", ";", "0", "ffffffffffffffff", "-1",
         "Transfer-Encoding: chunked\r\n", "Content-Length: 5\r\n", "Content-Length: 0\r\n",

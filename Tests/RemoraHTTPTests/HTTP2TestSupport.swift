@@ -17,7 +17,7 @@ final class RecordingStream: HTTPRequestDecoder, HTTPResponseDecoder {
     var autoConsume = true
     var encoder: (any HTTPStreamEncoder)?
 
-    func decodeHeaders(_ headers: HTTPHeaders, endStream: Bool) {
+    func decodeHeaders(_ headers: consuming HTTPHeaders, endStream: Bool) {
         head = headers
         if endStream { ended = true }
     }

@@ -97,4 +97,49 @@ import RemoraCore
         #expect(StatsRenderer.sanitize("envoy.cluster-name:x") == "envoy_cluster_name_x")
         #expect(StatsRenderer.escape("a\"b\\c\nd") == #"a\"b\\c\nd"#)
     }
+
+    @Test func bucketModesInText() {
+        let r = renderer()
+        let text = r.text(buckets: .cumulative)
+        // Samples 3, 7 (first interval) and 3 (second): the interval column is the last flush's.
+        #expect(text.contains("cluster.backend.upstream_rq_time: B0.5(0,0) B1(0,0) B5(1,2) B10(1,3) B25(1,3)"))
+        #expect(text.contains("B1.8e+06(1,3) B3.6e+06(1,3)\n"))
+        #expect(text.contains("cluster.backend.upstream_cx_length_ms: No recorded values\n"))
+        #expect(r.text(buckets: .disjoint).contains("upstream_rq_time: B0.5(0,0) B1(0,0) B5(1,2) B10(0,1) B25(0,0)"))
+        #expect(r.text(buckets: .detailed).contains("""
+        cluster.backend.upstream_rq_time:
+          totals=3,0.1:2, 7,0.1:1
+          intervals=3,0.1:1
+          summary=P0(3.05,3.033333333333333)
+        """))
+        #expect(r.text(buckets: .detailed).contains("""
+        cluster.backend.upstream_cx_length_ms:
+          totals=
+          intervals=
+          summary=No recorded values
+        """))
+    }
+
+    @Test func bucketModesInJSON() {
+        let json = renderer().json(buckets: .cumulative)
+        #expect(json.contains(#"{"name":"cluster.backend.upstream_rq_time","buckets":[{"upper_bound":0.5,"interval":0,"cumulative":0},"#))
+        #expect(json.contains(#"{"upper_bound":3e+05,"interval":1,"cumulative":3},{"upper_bound":6e+05,"#))
+        let detailed = renderer().json(buckets: .detailed)
+        #expect(detailed.contains(#""supported_percentiles":[0,25,50,75,90,95,99,99.5,99.9,100],"details":[{"name":"cluster.backend.upstream_cx_length_ms","totals":[],"intervals":[],"percentiles":[{"cumulative":null,"interval":null},"#))
+        #expect(detailed.contains(#""totals":[{"lower_bound":3,"width":0.1,"count":2},{"lower_bound":7,"width":0.1,"count":1}],"intervals":[{"lower_bound":3,"width":0.1,"count":1}]"#))
+    }
+
+    @Test func numbersPrintAsToCharsDoes() {
+        #expect(StatsRenderer.toChars(300_000) == "3e+05")
+        #expect(StatsRenderer.toChars(1_800_000) == "1800000")
+        #expect(StatsRenderer.toChars(10_000) == "10000")
+        #expect(StatsRenderer.toChars(0.5) == "0.5")
+        #expect(StatsRenderer.toChars(0.1) == "0.1")
+        #expect(StatsRenderer.toChars(0.001) == "0.001")
+        #expect(StatsRenderer.toChars(0.0001) == "1e-04")
+        #expect(StatsRenderer.toChars(0.00001) == "1e-05")
+        #expect(StatsRenderer.toChars(0) == "0")
+        #expect(StatsRenderer.formatG(1_800_000) == "1.8e+06")
+        #expect(StatsRenderer.formatG(600_000) == "600000")
+    }
 }

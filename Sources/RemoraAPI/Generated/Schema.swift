@@ -340,6 +340,7 @@ public let generatedMessageTypes: [any SwiftProtobuf.Message.Type] = [
     Envoy_Extensions_Filters_Http_Fault_V3_FaultAbort.self,
     Envoy_Extensions_Filters_Http_Fault_V3_FaultAbort.HeaderAbort.self,
     Envoy_Extensions_Filters_Http_Fault_V3_HTTPFault.self,
+    Envoy_Extensions_Filters_Http_HealthCheck_V3_HealthCheck.self,
     Envoy_Extensions_Filters_Http_LocalRatelimit_V3_LocalRateLimit.self,
     Envoy_Extensions_Filters_Http_Rbac_V3_RBAC.self,
     Envoy_Extensions_Filters_Http_Rbac_V3_RBACPerRoute.self,
@@ -3088,6 +3089,14 @@ F upstream_http_filters upstreamHttpFilters 8 message r envoy.extensions.filters
 M envoy.extensions.filters.http.router.v3.Router.UpstreamAccessLogOptions
 F flush_upstream_log_on_upstream_stream flushUpstreamLogOnUpstreamStream 1 bool s - -
 F upstream_log_flush_interval upstreamLogFlushInterval 2 message s google.protobuf.Duration -
+M envoy.extensions.filters.http.health_check.v3.HealthCheck
+F pass_through_mode passThroughMode 1 message s google.protobuf.BoolValue -
+F cache_time cacheTime 3 message s google.protobuf.Duration -
+F cluster_min_healthy_percentages clusterMinHealthyPercentages 4 message r envoy.extensions.filters.http.health_check.v3.HealthCheck.ClusterMinHealthyPercentagesEntry -
+F headers headers 5 message r envoy.config.route.v3.HeaderMatcher -
+M envoy.extensions.filters.http.health_check.v3.HealthCheck.ClusterMinHealthyPercentagesEntry map
+F key key 1 string s - -
+F value value 2 message s envoy.type.v3.Percent -
 M envoy.type.v3.HashPolicy
 F source_ip sourceIp 1 message s envoy.type.v3.HashPolicy.SourceIp policy_specifier
 F filter_state filterState 2 message s envoy.type.v3.HashPolicy.FilterState policy_specifier

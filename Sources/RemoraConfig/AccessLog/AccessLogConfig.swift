@@ -74,8 +74,8 @@ public indirect enum AccessLogFilter: Sendable, Equatable {
     case statusCode(Comparison)
     /// `duration_filter`, on the total duration in milliseconds.
     case duration(Comparison)
-    /// `not_health_check_filter`: Remora has no health-check filter, so no
-    /// request is a health check and every one passes.
+    /// `not_health_check_filter`: passes every request that the
+    /// `health_check` HTTP filter did not take for a health check.
     case notHealthCheck
     /// `response_flag_filter`: any of these short flags (any flag at all when empty).
     case responseFlags([String])

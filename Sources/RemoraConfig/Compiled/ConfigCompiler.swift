@@ -112,6 +112,11 @@ public enum ConfigCompiler {
         return ms + UInt64(d.nanos) / 1_000_000
     }
 
+    /// An optional duration field: nil when the field is not set.
+    static func milliseconds(_ d: Google_Protobuf_Duration, ifSet isSet: Bool, at path: String) throws(ConfigError) -> UInt64? {
+        isSet ? try milliseconds(d, at: path) : nil
+    }
+
     /// The most seconds Envoy 1.40 takes in a millisecond duration:
     /// `9223372035s` loads, `9223372036s` is "Duration out-of-range"
     /// (checked with `envoy --mode validate`), one below `INT64_MAX / 1e9`.

@@ -89,7 +89,40 @@ extension ListenerCompiler {
         return out
     }
 
-    /// `listener_filters`: `original_dst` and `http_inspector`, in order;
+    /// `TlsInspector` with Envoy 1.40's bounds. The fingerprints (JA3, JA4)
+    /// are refused when enabled: Remora does not compute them.
+    /// `initial_read_buffer_size` only sizes Envoy's first peek; Remora
+    /// reads what arrives, so it is checked and has no other effect.
+    static func compileTLSInspector(_ message: Envoy_Extensions_Filters_Listener_TlsInspector_V3_TlsInspector,
+                                    at path: String) throws(ConfigError) -> TLSInspectorConfig {
+        try SupportedFields.require(message, only: [
+            "enable_ja3_fingerprinting", "enable_ja4_fingerprinting", "initial_read_buffer_size",
+            "close_connection_on_client_hello_parsing_errors", "max_client_hello_size",
+        ], at: path)
+        if message.hasEnableJa3Fingerprinting && message.enableJa3Fingerprinting.value {
+            throw .unsupported("JA3 fingerprinting is not implemented", at: FieldPath.join(path, "enable_ja3_fingerprinting"))
+        }
+        if message.hasEnableJa4Fingerprinting && message.enableJa4Fingerprinting.value {
+            throw .unsupported("JA4 fingerprinting is not implemented", at: FieldPath.join(path, "enable_ja4_fingerprinting"))
+        }
+        var config = TLSInspectorConfig(closeOnParsingErrors: message.closeConnectionOnClientHelloParsingErrors)
+        if message.hasMaxClientHelloSize {
+            let size = message.maxClientHelloSize.value
+            guard size > 255 && size <= 16384 else {
+                throw .invalid("value must be inside range (255, 16384]", at: FieldPath.join(path, "max_client_hello_size"))
+            }
+            config.maxClientHelloSize = Int(size)
+        }
+        if message.hasInitialReadBufferSize {
+            let size = message.initialReadBufferSize.value
+            guard size > 255 && size < 65537 else {
+                throw .invalid("value must be inside range (255, 65537)", at: FieldPath.join(path, "initial_read_buffer_size"))
+            }
+        }
+        return config
+    }
+
+    /// `listener_filters`: `original_dst`, `http_inspector` and `tls_inspector`, in order;
     /// any other type is refused with its path.
     static func compileListenerFilters(_ filters: [Envoy_Config_Listener_V3_ListenerFilter], at path: String) throws(ConfigError) -> [ListenerFilter] {
         var compiled: [ListenerFilter] = []
@@ -110,8 +143,8 @@ extension ListenerCompiler {
                 try SupportedFields.require(message, only: [], at: typePath)
                 compiled.append(.httpInspector)
             case tlsInspectorType:
-                throw .unsupported("listener filter envoy.filters.listener.tls_inspector is not implemented (Remora has no TLS yet)",
-                                   at: typePath)
+                let message = try TypeURL.unpack(Envoy_Extensions_Filters_Listener_TlsInspector_V3_TlsInspector.self, from: any, at: typePath)
+                compiled.append(.tlsInspector(try compileTLSInspector(message, at: typePath)))
             case let typeName:
                 throw .unsupported("unsupported listener filter type \(typeName)", at: typePath)
             }

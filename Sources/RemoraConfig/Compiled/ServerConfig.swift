@@ -107,7 +107,11 @@ public struct ListenerConfig: Sendable {
     public var restoresOriginalDestination: Bool { listenerFilters.contains(.originalDestination) }
 
     /// Some listener filter reads the connection's first bytes.
-    public var inspectsData: Bool { listenerFilters.contains(.httpInspector) }
+    public var inspectsData: Bool { listenerFilters.contains { $0.readsData } }
+
+    /// The `tls_inspector` of this listener, if it has one (Envoy's
+    /// `tls_inspector.*` stats are shared by every listener with the filter).
+    public var hasTLSInspector: Bool { listenerFilters.contains { if case .tlsInspector = $0 { true } else { false } } }
 
     /// Envoy's `findFilterChain`: the most specific matching chain, else the
     /// default chain, else nil (the connection is closed).
@@ -132,6 +136,32 @@ public enum ListenerFilter: Sendable, Equatable {
     case originalDestination
     /// `envoy.filters.listener.http_inspector`
     case httpInspector
+    /// `envoy.filters.listener.tls_inspector`
+    case tlsInspector(TLSInspectorConfig)
+
+    /// The filter waits for the connection's first bytes.
+    public var readsData: Bool {
+        switch self {
+        case .originalDestination: false
+        case .httpInspector, .tlsInspector: true
+        }
+    }
+}
+
+/// `envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector`, compiled.
+public struct TLSInspectorConfig: Sendable, Equatable {
+    /// `max_client_hello_size` (256...16384, default 16384): bytes read
+    /// without a verdict before `client_hello_too_large`.
+    public var maxClientHelloSize: Int
+    /// `close_connection_on_client_hello_parsing_errors`: bytes that are not
+    /// a valid ClientHello close the connection instead of going on as
+    /// plaintext.
+    public var closeOnParsingErrors: Bool
+
+    public init(maxClientHelloSize: Int = 16384, closeOnParsingErrors: Bool = false) {
+        self.maxClientHelloSize = maxClientHelloSize
+        self.closeOnParsingErrors = closeOnParsingErrors
+    }
 }
 
 public struct FilterChainConfig: Sendable {

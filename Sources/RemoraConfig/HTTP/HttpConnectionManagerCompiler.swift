@@ -177,6 +177,13 @@ enum HttpConnectionManagerCompiler {
                                    at: FieldPath.join(fp, "disabled"))
                 }
                 result.append(.router(compiled))
+            case HealthCheckFilterCompiler.typeName:
+                let config = try TypeURL.unpack(Envoy_Extensions_Filters_Http_HealthCheck_V3_HealthCheck.self, from: any, at: typePath)
+                let compiled = try HealthCheckFilterCompiler.compile(config, at: typePath)
+                // A filter disabled by default runs only where a route
+                // enables it (`typed_per_filter_config`, which Remora
+                // refuses): here, never.
+                if !filter.disabled { result.append(.healthCheck(compiled)) }
             default:
                 if filter.isOptional { continue }
                 throw .unsupported("unsupported type \(typeName)", at: typePath)

@@ -100,6 +100,11 @@ public struct HttpConnectionManagerConfig: Sendable {
         return router
     }
 
+    /// Whether the chain has a `health_check` filter (its stats exist only then).
+    public var hasHealthCheckFilter: Bool {
+        httpFilters.contains { if case .healthCheck = $0 { return true } else { return false } }
+    }
+
     /// Whether `type` (lowercase) upgrades are allowed by default (a route may override).
     public func upgradeEnabled(_ type: String) -> Bool? {
         upgrades.first { $0.type == type }?.enabled
@@ -109,6 +114,8 @@ public struct HttpConnectionManagerConfig: Sendable {
 /// An entry of `http_filters`.
 public enum HTTPFilterConfig: Sendable {
     case router(RouterFilterConfig)
+    /// `envoy.filters.http.health_check`.
+    case healthCheck(HealthCheckFilterConfig)
 }
 
 /// `envoy.extensions.filters.http.router.v3.Router`.

@@ -23,6 +23,14 @@ public struct RetryPolicy: Sendable {
     public var retriableHeaders: [HeaderMatcher]
     /// `retriable_request_headers`: only requests matching all of these are retried.
     public var retriableRequestHeaders: [HeaderMatcher]
+
+    /// Envoy's `RetryPolicyImpl` defaults: what a route without
+    /// `retry_policy` retries with when an internal request's
+    /// `x-envoy-retry-on`/`x-envoy-retry-grpc-on` asks for retries.
+    public static let unconfigured = RetryPolicy(
+        retryOn: [], numRetries: 1, perTryTimeoutMilliseconds: 0, perTryIdleTimeoutMilliseconds: 0, retriableStatusCodes: [],
+        backOffBaseMilliseconds: 25, backOffMaxMilliseconds: 250, hostPredicates: [], hostSelectionRetryMaxAttempts: 1,
+        retriableHeaders: [], retriableRequestHeaders: [])
 }
 
 public enum RetryHostPredicate: Sendable, Equatable {

@@ -32,6 +32,8 @@ public final class ForwardAction: Sendable {
     public let idleTimeoutMilliseconds: UInt64?
     /// `max_stream_duration.max_stream_duration`; nil = the connection manager's.
     public let maxStreamDurationMilliseconds: UInt64?
+    /// gRPC's timeout settings of the route (`max_stream_duration.grpc_timeout_header_*`, `max_grpc_timeout`, `grpc_timeout_offset`).
+    public let grpcTimeouts: GRPCRouteTimeouts
     /// The route's retry policy, else the virtual host's; nil = no retries.
     public let retryPolicy: RetryPolicy?
     /// The route's mirror policies, else the virtual host's, else the route configuration's.
@@ -44,7 +46,7 @@ public final class ForwardAction: Sendable {
         cluster: ClusterSpecifier, clusterNotFoundResponseCode: Int, pathRewrite: PathRewrite?,
         hostRewrite: HostRewrite?, appendXForwardedHost: Bool, timeoutMilliseconds: UInt64,
         idleTimeoutMilliseconds: UInt64?, maxStreamDurationMilliseconds: UInt64?, retryPolicy: RetryPolicy?,
-        mirrorPolicies: [MirrorPolicy], upgrades: [String: Bool]) {
+        mirrorPolicies: [MirrorPolicy], upgrades: [String: Bool], grpcTimeouts: GRPCRouteTimeouts = GRPCRouteTimeouts()) {
         self.cluster = cluster
         self.clusterNotFoundResponseCode = clusterNotFoundResponseCode
         self.pathRewrite = pathRewrite
@@ -53,9 +55,40 @@ public final class ForwardAction: Sendable {
         self.timeoutMilliseconds = timeoutMilliseconds
         self.idleTimeoutMilliseconds = idleTimeoutMilliseconds
         self.maxStreamDurationMilliseconds = maxStreamDurationMilliseconds
+        self.grpcTimeouts = grpcTimeouts
         self.retryPolicy = retryPolicy
         self.mirrorPolicies = mirrorPolicies
         self.upgrades = upgrades
+    }
+}
+
+/// A route's timeout settings for gRPC requests (and Envoy's switch between
+/// the two timeout schemes).
+public struct GRPCRouteTimeouts: Sendable, Equatable {
+    /// The route has a `max_stream_duration` message (Envoy's
+    /// `usingNewTimeouts`): the router then has no global timeout (the route
+    /// `timeout` and `max_grpc_timeout` do not apply) and the connection
+    /// manager's stream-duration timer bounds the stream.
+    public var usesStreamDuration: Bool
+    /// `max_stream_duration.grpc_timeout_header_max`: when set, a request's
+    /// `grpc-timeout` bounds the stream, capped to this (0 = no cap).
+    public var headerMaxMilliseconds: UInt64?
+    /// `max_stream_duration.grpc_timeout_header_offset`.
+    public var headerOffsetMilliseconds: UInt64?
+    /// `max_grpc_timeout` (deprecated, still honoured by Envoy 1.40): when
+    /// set, a gRPC request's `grpc-timeout` (capped to this; 0 = no cap)
+    /// replaces the route `timeout`.
+    public var maxGrpcTimeoutMilliseconds: UInt64?
+    /// `grpc_timeout_offset`.
+    public var offsetMilliseconds: UInt64?
+
+    public init(usesStreamDuration: Bool = false, headerMaxMilliseconds: UInt64? = nil, headerOffsetMilliseconds: UInt64? = nil,
+                maxGrpcTimeoutMilliseconds: UInt64? = nil, offsetMilliseconds: UInt64? = nil) {
+        self.usesStreamDuration = usesStreamDuration
+        self.headerMaxMilliseconds = headerMaxMilliseconds
+        self.headerOffsetMilliseconds = headerOffsetMilliseconds
+        self.maxGrpcTimeoutMilliseconds = maxGrpcTimeoutMilliseconds
+        self.offsetMilliseconds = offsetMilliseconds
     }
 }
 

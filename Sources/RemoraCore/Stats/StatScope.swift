@@ -63,11 +63,16 @@ public final class StatScope: @unchecked Sendable {
     /// What the last stats flush saw of each histogram (main thread only).
     private var flushed: [Int: (cumulative: HistogramData, interval: HistogramData)] = [:]
 
+    /// Histograms listed only once a sample was recorded (Envoy creates
+    /// them on first use, e.g. `cluster.<name>.upstream_rq_time`).
+    public let onFirstUseHistograms: Set<Int>
+
     public init(prefix: String, stats: [(String, StatKind)], threadCount: Int, sampleSink: (any HistogramSampleSink)? = nil,
-                listedOnceUsed: Bool = false) {
+                listedOnceUsed: Bool = false, onFirstUse: Set<String> = []) {
         precondition(threadCount >= 1)
         self.listedOnceUsed = listedOnceUsed
         self.sampleSink = sampleSink
+        self.onFirstUseHistograms = Set(stats.indices.filter { stats[$0].1 == .histogram && onFirstUse.contains(stats[$0].0) })
         self.prefix = prefix
         self.names = stats.map(\.0)
         self.kinds = stats.map(\.1)
@@ -76,7 +81,12 @@ public final class StatScope: @unchecked Sendable {
         var width = 0
         for (_, kind) in stats {
             offsets.append(width)
-            width += kind == .histogram ? Self.histogramWidth : 1
+            switch kind {
+            case .histogram: width += Self.histogramWidth
+            // The value, then whether this thread ever wrote it (Envoy's `used()`).
+            case .gauge: width += 2
+            case .counter, .sparseCounter: width += 1
+            }
         }
         self.offsets = offsets
         self.rowWidth = width
@@ -123,6 +133,18 @@ public final class StatScope: @unchecked Sendable {
         return total(slot: offsets[index])
     }
 
+    /// Envoy's `used()` of a gauge: some thread has set or changed it
+    /// (even back to 0). Counters are used once non-zero.
+    public func isUsed(_ index: Int) -> Bool {
+        switch kinds[index] {
+        case .gauge: return (0..<threadCount).contains { t in
+            UnsafeAtomic<Int64>(at: storage + t * rowWidth + offsets[index] + 1).load(ordering: .relaxed) != 0
+        }
+        case .counter, .sparseCounter: return value(index) != 0
+        case .histogram: return hasSamples(index)
+        }
+    }
+
     public func value(named name: String) -> Int64? {
         guard let i = names.firstIndex(of: name), kinds[i] != .histogram else { return nil }
         return value(i)
@@ -162,6 +184,20 @@ public final class StatScope: @unchecked Sendable {
         }
     }
 
+    /// Whether any thread has recorded a sample in histogram `index` (a
+    /// chunk is allocated on a thread's first sample in it).
+    public func hasSamples(_ index: Int) -> Bool {
+        precondition(kinds[index] == .histogram)
+        for t in 0..<threadCount {
+            let base = storage + t * rowWidth + offsets[index]
+            for chunk in 0..<HistogramBinning.chunkCount
+            where Self.chunk(UnsafeAtomic<Int64>(at: base + chunk).load(ordering: .acquiring)) != nil {
+                return true
+            }
+        }
+        return false
+    }
+
     /// The histogram as of the last flush: all samples, and those of the
     /// last flush interval. Main thread only.
     public func flushedHistogram(_ index: Int) -> (cumulative: HistogramData, interval: HistogramData) {
@@ -187,9 +223,21 @@ public struct StatSlots: @unchecked Sendable {
         add(slot: scope.offsets[index], delta)
     }
 
-    /// Sets this thread's share of a gauge (the main thread's server gauges).
+    /// Adds to a gauge and marks it used (one store, on the first change only).
+    @inline(__always)
+    public func addGauge(_ index: Int, _ delta: Int64) {
+        let slot = scope.offsets[index]
+        add(slot: slot, delta)
+        let used = UnsafeAtomic<Int64>(at: base + slot + 1)
+        if used.load(ordering: .relaxed) == 0 { used.store(1, ordering: .relaxed) }
+    }
+
+    /// Sets this thread's share of a gauge (the main thread's server gauges)
+    /// and marks it used.
     public func set(_ index: Int, _ value: Int64) {
-        UnsafeAtomic<Int64>(at: base + scope.offsets[index]).store(value, ordering: .relaxed)
+        let slot = scope.offsets[index]
+        UnsafeAtomic<Int64>(at: base + slot).store(value, ordering: .relaxed)
+        if scope.kinds[index] == .gauge { UnsafeAtomic<Int64>(at: base + slot + 1).store(1, ordering: .relaxed) }
     }
 
     /// Records one sample in a histogram: one chunk-pointer load, one

@@ -19,9 +19,10 @@ public final class StatsStore: Sendable {
     }
 
     /// Creates and registers a scope. Stat names are `prefix + name`.
-    public func makeScope(prefix: String, stats: [(String, StatKind)], listedOnceUsed: Bool = false) -> StatScope {
+    public func makeScope(prefix: String, stats: [(String, StatKind)], listedOnceUsed: Bool = false,
+                          onFirstUse: Set<String> = []) -> StatScope {
         let scope = StatScope(prefix: prefix, stats: stats, threadCount: threadCount, sampleSink: sampleSink,
-                              listedOnceUsed: listedOnceUsed)
+                              listedOnceUsed: listedOnceUsed, onFirstUse: onFirstUse)
         scopes.withLock { $0.append(scope) }
         return scope
     }
@@ -38,11 +39,25 @@ public final class StatsStore: Sendable {
         /// A histogram as of the last stats flush (nil for other kinds).
         public let histogram: FlushedHistogram?
 
-        public init(name: String, kind: StatKind, value: Int64, histogram: FlushedHistogram?) {
+        public init(name: String, kind: StatKind, value: Int64, histogram: FlushedHistogram?, gaugeUsed: Bool = false) {
             self.name = name
             self.kind = kind
             self.value = value
             self.histogram = histogram
+            self.gaugeUsed = gaugeUsed
+        }
+
+        /// A gauge some thread has set or changed (even back to 0).
+        public let gaugeUsed: Bool
+
+        /// Envoy's `used()`: a counter once non-zero, a gauge once written, a
+        /// histogram once a flush has seen a sample.
+        public var used: Bool {
+            switch kind {
+            case .gauge: return gaugeUsed
+            case .counter, .sparseCounter: return value != 0
+            case .histogram: return histogram?.used ?? false
+            }
         }
     }
 
@@ -70,6 +85,7 @@ public final class StatsStore: Sendable {
                 let name = scope.prefix + scope.names[i]
                 let kind = scope.kinds[i]
                 if kind == .histogram {
+                    if scope.onFirstUseHistograms.contains(i) && merged[name] == nil && !scope.hasSamples(i) { continue }
                     var (cumulative, interval) = scope.flushedHistogram(i)
                     if let old = merged[name]?.histogram {
                         cumulative = cumulative.adding(old.cumulative)
@@ -80,7 +96,8 @@ public final class StatsStore: Sendable {
                 } else {
                     let v = scope.value(i) + (merged[name]?.value ?? 0)
                     if kind == .sparseCounter && v == 0 { continue }
-                    merged[name] = Entry(name: name, kind: kind, value: v, histogram: nil)
+                    let gaugeUsed = kind == .gauge && ((merged[name]?.gaugeUsed ?? false) || scope.isUsed(i))
+                    merged[name] = Entry(name: name, kind: kind, value: v, histogram: nil, gaugeUsed: gaugeUsed)
                 }
             }
         }

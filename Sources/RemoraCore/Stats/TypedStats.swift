@@ -13,8 +13,11 @@ public struct Stats<S: StatName>: Sendable {
         self.slots = slots
     }
 
+    /// Adds to a counter, or a gauge (which is then marked used).
     @inline(__always)
-    public func add(_ stat: S, _ delta: Int64 = 1) { slots.add(stat.rawValue, delta) }
+    public func add(_ stat: S, _ delta: Int64 = 1) {
+        if stat.kind == .gauge { slots.addGauge(stat.rawValue, delta) } else { slots.add(stat.rawValue, delta) }
+    }
 
     public func set(_ stat: S, _ value: Int64) { slots.set(stat.rawValue, value) }
 
@@ -24,8 +27,9 @@ public struct Stats<S: StatName>: Sendable {
 extension StatsStore {
     /// A scope holding every stat of `S` (plus `extra` stats after them).
     public func makeScope<S: StatName>(prefix: String, _ names: S.Type, extra: [(String, StatKind)] = [],
-                                       listedOnceUsed: Bool = false) -> StatScope {
-        makeScope(prefix: prefix, stats: S.allCases.map { ($0.name, $0.kind) } + extra, listedOnceUsed: listedOnceUsed)
+                                       listedOnceUsed: Bool = false, onFirstUse: Set<String> = []) -> StatScope {
+        makeScope(prefix: prefix, stats: S.allCases.map { ($0.name, $0.kind) } + extra, listedOnceUsed: listedOnceUsed,
+                  onFirstUse: onFirstUse)
     }
 }
 

@@ -35,7 +35,7 @@ public final class AccessLogSet {
             switch self {
             case .statusCode(let c): return c.matches(UInt64(input.info.responseCode ?? 0))
             case .duration(let c): return c.matches(input.endMilliseconds &- input.info.startMilliseconds)
-            case .notHealthCheck: return true
+            case .notHealthCheck: return !input.info.isHealthCheck
             case .responseFlags(let mask):
                 return mask.isEmpty ? !input.info.responseFlags.isEmpty : !input.info.responseFlags.isDisjoint(with: mask)
             case .and(let all): return all.allSatisfy { $0.matches(input) }

@@ -79,7 +79,7 @@ public protocol HTTPStreamDecoder: AnyObject {
 /// Server side: receives a request.
 public protocol HTTPRequestDecoder: HTTPStreamDecoder {
     /// The request head, pseudo-headers first.
-    func decodeHeaders(_ headers: HTTPHeaders, endStream: Bool)
+    func decodeHeaders(_ headers: consuming HTTPHeaders, endStream: Bool)
 }
 
 /// Client side: receives a response.
@@ -87,7 +87,7 @@ public protocol HTTPResponseDecoder: HTTPStreamDecoder {
     /// An informational head (1xx other than 101); another head follows.
     func decode1xxHeaders(_ headers: HTTPHeaders)
     /// The final response head, `:status` first.
-    func decodeHeaders(_ headers: HTTPHeaders, endStream: Bool)
+    func decodeHeaders(_ headers: consuming HTTPHeaders, endStream: Bool)
 }
 
 /// The sending half of one stream, handed out by the codec. Owned by the

@@ -4,7 +4,7 @@ import RemoraCore
 /// counts them into the row of the scope its owner hands in (the listener's
 /// or cluster's scope, on the connection's worker).
 public enum HTTP2CodecStat: Int, StatName {
-    case goawaySent, headerOverflow, headersCbNoStream
+    case goawaySent, headerOverflow, headerListSizeTooLarge, headersCbNoStream
     case inboundEmptyFramesFlood, inboundPriorityFramesFlood, inboundWindowUpdateFramesFlood
     case keepaliveTimeout, outboundControlFlood, outboundFlood
     case rxMessagingError, rxReset, streamRefusedErrors, tooManyHeaderFrames, trailers, txReset
@@ -14,6 +14,7 @@ public enum HTTP2CodecStat: Int, StatName {
         switch self {
         case .goawaySent: "goaway_sent"
         case .headerOverflow: "header_overflow"
+        case .headerListSizeTooLarge: "header_list_size_too_large"
         case .headersCbNoStream: "headers_cb_no_stream"
         case .inboundEmptyFramesFlood: "inbound_empty_frames_flood"
         case .inboundPriorityFramesFlood: "inbound_priority_frames_flood"

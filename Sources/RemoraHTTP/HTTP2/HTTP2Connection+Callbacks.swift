@@ -146,16 +146,17 @@ extension HTTP2Connection {
                 return 0
             }
             // No decoder runs in here, so nothing can end the stream: no retain.
-            let ok = Unmanaged<HTTP2Stream>.fromOpaque(p)._withUnsafeGuaranteedRef { stream in
+            let verdict = Unmanaged<HTTP2Stream>.fromOpaque(p)._withUnsafeGuaranteedRef { stream in
                 c.receiveHeader(stream, name: UnsafeRawBufferPointer(start: name, count: nameLength),
                                 value: UnsafeRawBufferPointer(start: value, count: valueLength))
             }
-            guard ok else {
-                // nghttp2 resets the stream (INTERNAL_ERROR), as Envoy's saveHeader does.
-                c.stats.add(.headerOverflow)
-                return temporalFailure
+            // Past a limit nghttp2 resets the stream (INTERNAL_ERROR), as Envoy's saveHeader does.
+            switch verdict {
+            case .ok: return 0
+            case .listTooLarge: c.stats.add(.headerListSizeTooLarge)
+            case .tooManyFields: c.stats.add(.headerOverflow)
             }
-            return 0
+            return temporalFailure
         }
     }
 
@@ -236,10 +237,11 @@ extension HTTP2Connection {
             }
             stream.receivedFinalHeaders = true
             let head = takeReceived(stream)
+            // The head moves to the decoder (it edits it in place, no copy).
             if let d = stream.requestDecoder {
-                d.decodeHeaders(head, endStream: endStream)
+                d.decodeHeaders(consume head, endStream: endStream)
             } else {
-                stream.responseDecoder?.decodeHeaders(head, endStream: endStream)
+                stream.responseDecoder?.decodeHeaders(consume head, endStream: endStream)
             }
             return 0
         }

@@ -1,6 +1,15 @@
 internal import CNGHTTP2
 import RemoraCore
 
+/// What `receiveHeader` made of a field.
+enum HeaderVerdict {
+    case ok
+    /// Past `maxHeaderListBytes`.
+    case listTooLarge
+    /// Past `maxHeadersCount`.
+    case tooManyFields
+}
+
 extension HTTP2Connection {
     /// RFC 9113 §8.2.2: fields a HTTP/2 message must not carry. A head that
     /// came from HTTP/1 may still hold them; they are left out on encode
@@ -67,11 +76,11 @@ extension HTTP2Connection {
     /// list limits (Envoy's `max_request_headers_kb` / `max_headers_count`).
     /// Cookie crumbs (RFC 9113 §8.2.3) are joined back into one `cookie`
     /// field with "; ", as Envoy does, so an HTTP/1 peer gets one.
-    func receiveHeader(_ stream: HTTP2Stream, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
+    func receiveHeader(_ stream: HTTP2Stream, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> HeaderVerdict {
         stream.receivingBytes += name.count + value.count
-        if stream.receivingBytes > options.maxHeaderListBytes || stream.receivingCount + 1 > options.maxHeadersCount {
-            return false
-        }
+        // Envoy counts the two limits apart: bytes `header_list_size_too_large`, fields `header_overflow`.
+        if stream.receivingBytes > options.maxHeaderListBytes { return .listTooLarge }
+        if stream.receivingCount + 1 > options.maxHeadersCount { return .tooManyFields }
         if stream.receivingCount == 0 { stream.receiving = HTTPHeaders(minimumCapacity: 16) }
         if name.count == 6, HTTPHeaders.name(name, is: "cookie"), let i = stream.receiving.firstIndex(name: "cookie") {
             let previous = stream.receiving.value(at: i)
@@ -82,7 +91,7 @@ extension HTTP2Connection {
             stream.receivingBytes += 2
             stream.receiving.set(name: "cookie", value: ByteSlice(
                 storage: headerArena.unsafelyUnwrapped, offset: start, count: previous.count + 2 + value.count))
-            return true
+            return .ok
         }
         stream.receivingCount += 1
         let start = copyToArena(name, value)
@@ -90,7 +99,7 @@ extension HTTP2Connection {
         unowned(unsafe) let arena = headerArena.unsafelyUnwrapped
         stream.receiving.appendReferencing(arena, nameOffset: start, nameCount: name.count,
                                            valueOffset: start + name.count, valueCount: value.count)
-        return true
+        return .ok
     }
 
     /// Copies the pieces one after the other into the header arena (a block

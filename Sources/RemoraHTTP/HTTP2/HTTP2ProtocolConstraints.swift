@@ -99,7 +99,9 @@ struct HTTP2ProtocolConstraints {
         }
         if consecutiveEmptyFrames > maxConsecutiveEmpty { return .inboundEmptyFrames }
         if inboundPriorityFrames > maxPriorityPerStream * (1 + openedStreams) { return .inboundPriorityFrames }
-        if inboundWindowUpdateFrames > 5 + maxWindowUpdatePerDataFrame * (1 + outboundDataFrames) {
+        // Envoy's `protocol_constraints.cc`: 5 + 2 × (streams opened + the
+        // per-DATA allowance × DATA frames sent).
+        if inboundWindowUpdateFrames > 5 + 2 * (openedStreams + maxWindowUpdatePerDataFrame * outboundDataFrames) {
             return .inboundWindowUpdateFrames
         }
         return nil

@@ -377,6 +377,12 @@ public struct HTTPHeaders {
         entries.remove(at: index)
     }
 
+    /// Removes the first `count` fields (a head's pseudo-headers), in place.
+    public mutating func removeFirst(_ count: Int) {
+        guard count > 0 else { return }
+        entries.removeFirst(count)
+    }
+
     public mutating func removeAll() {
         entries.removeAll(keepingCapacity: true)
     }

@@ -60,7 +60,7 @@ struct AdminResponse {
         AdminResponse(status: 200, contentType: "application/json", body: body)
     }
 
-    func serialized() -> [UInt8] {
+    func serialized(includingBody: Bool = true) -> [UInt8] {
         let bodyBytes = Array(body.utf8)
         var head = "HTTP/1.1 \(status) \(HTTP1Encoder.reasonPhrase(for: status))\r\n"
         head += "content-type: \(contentType)\r\n"
@@ -68,6 +68,6 @@ struct AdminResponse {
         head += "x-content-type-options: nosniff\r\n"
         head += "content-length: \(bodyBytes.count)\r\n"
         head += "connection: close\r\n\r\n"
-        return Array(head.utf8) + bodyBytes
+        return Array(head.utf8) + (includingBody ? bodyBytes : [])
     }
 }

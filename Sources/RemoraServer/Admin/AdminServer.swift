@@ -94,7 +94,8 @@ final class AdminConnection: ConnectionDelegate {
     private func respond(_ response: AdminResponse) {
         answered = true
         connection.stopReading()
-        let bytes = response.serialized()
+        // A HEAD gets the head alone (the same `content-length`).
+        let bytes = response.serialized(includingBody: head?.method != .head)
         connection.write(bytes)
         if let accessLogs, let info {
             info.responseCode = response.status

@@ -12,11 +12,15 @@ extension Server {
         case "/server_info":
             return .json(serverInfoJSON())
         case "/stats":
+            guard let mode = StatsRenderer.BucketMode(query: request.query["histogram_buckets"]) else {
+                return .text(400, StatsRenderer.BucketMode.usage)
+            }
+            guard let types = StatsTypeFilter(query: request.query["type"]) else { return .text(400, "invalid &type= param") }
             guard let entries = selectedStats(request) else { return Self.invalidFilter }
-            let renderer = StatsRenderer(entries: entries, settings: config.stats)
-            if request.query["format"] == "json" { return .json(renderer.json()) }
+            let renderer = StatsRenderer(entries: entries.filter { types.accepts($0.kind) }, settings: config.stats)
+            if request.query["format"] == "json" { return .json(renderer.json(buckets: mode)) }
             if request.query["format"] == "prometheus" { return .text(200, renderer.prometheus()) }
-            return .text(200, renderer.text())
+            return .text(200, renderer.text(buckets: mode))
         case "/stats/prometheus":
             guard let entries = selectedStats(request) else { return Self.invalidFilter }
             return .text(200, StatsRenderer(entries: entries, settings: config.stats).prometheus())
@@ -34,6 +38,8 @@ extension Server {
             return configDumpResponse(request)
         case "/logging":
             return Self.requirePost(request) ?? loggingResponse(request)
+        case "/runtime_modify":
+            return Self.requirePost(request) ?? runtimeModifyResponse(request)
         case "/healthcheck/fail", "/healthcheck/ok":
             if let refused = Self.requirePost(request) { return refused }
             health.setFailed(request.path == "/healthcheck/fail")
@@ -70,16 +76,43 @@ extension Server {
         // `stats_matcher` decides which stats exist at all.
         var entries = applyCounterBaseline(store.snapshot()).filter { config.stats.matcher.accepts($0.name) }
         if request.query["usedonly"] != nil {
-            entries = entries.filter { $0.kind == .histogram ? ($0.histogram?.used ?? false) : $0.value != 0 }
+            entries = entries.filter(\.used)
         }
         if let filter = request.query["filter"], !filter.isEmpty {
             guard let regex = try? CompiledRegex(filter) else { return nil }
-            entries = entries.filter { regex.partialMatch($0.name) }
+            let invert = request.query["invert_filter"] != nil
+            entries = entries.filter { regex.partialMatch($0.name) != invert }
         }
         return entries
     }
 
     private static var invalidFilter: AdminResponse { .text(400, "Invalid re2 regex\n") }
+
+    /// `/stats?type=`: which kinds of stat to list (Remora has no text readouts).
+    private enum StatsTypeFilter {
+        case all, counters, gauges, histograms, textReadouts
+
+        init?(query value: String?) {
+            switch value {
+            case nil, "All": self = .all
+            case "Counters": self = .counters
+            case "Gauges": self = .gauges
+            case "Histograms": self = .histograms
+            case "TextReadouts": self = .textReadouts
+            default: return nil
+            }
+        }
+
+        func accepts(_ kind: StatKind) -> Bool {
+            switch self {
+            case .all: return true
+            case .counters: return kind == .counter || kind == .sparseCounter
+            case .gauges: return kind == .gauge
+            case .histograms: return kind == .histogram
+            case .textReadouts: return false
+            }
+        }
+    }
 
     // MARK: - /server_info
 

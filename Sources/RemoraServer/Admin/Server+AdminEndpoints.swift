@@ -15,6 +15,8 @@ extension Server {
         ]),
         ("/config_dump", false, "dump current Envoy configs", [
             ("resource", "The resource to dump"),
+            ("mask", "The mask to apply. When both resource and mask are specified, the mask is applied to every element "
+                + "in the desired repeated field so that only a subset of fields are returned. The mask is parsed as a Protobuf::FieldMask"),
             ("name_regex", "Dump only the currently loaded configurations whose names match the specified regex. "
                 + "Can be used with both resource and mask query parameters."),
         ]),
@@ -40,11 +42,17 @@ extension Server {
         ("/reopen_logs", true, "reopen access logs", []),
         ("/reset_counters", true, "reset all counters to zero", []),
         ("/runtime", false, "print runtime values", []),
+        ("/runtime_modify", true, "Adds or modifies runtime values as passed in query parameters. To delete a previously added key, "
+            + "use an empty string as the value. Note that deletion only applies to overrides added via this endpoint; values loaded "
+            + "from disk can be modified via override but not deleted. E.g. ?key1=value1&key2=value2...", []),
         ("/server_info", false, "print server version/status information", []),
         ("/stats", false, "print server stats", [
             ("usedonly", "Only include stats that have been written by system since restart"),
             ("filter", "Regular expression (Google re2) for filtering stats"),
+            ("invert_filter", "Invert the filter regex"),
             ("format", "Format to use; One of (text, json, prometheus)"),
+            ("type", "Stat types to include.; One of (All, Counters, Histograms, Gauges, TextReadouts)"),
+            ("histogram_buckets", "Histogram bucket display mode; One of (cumulative, disjoint, detailed, summary)"),
         ]),
         ("/stats/prometheus", false, "print server stats in prometheus format", []),
     ]
@@ -276,7 +284,20 @@ extension Server {
 
     /// Remora has no runtime layers (Envoy without a `layered_runtime` prints the same).
     func runtimeResponse() -> AdminResponse {
-        .json("{\n \"layers\": [],\n \"entries\": {}\n}\n")
+        .json("{\n \"entries\": {},\n \"layers\": []\n}\n")
+    }
+
+    /// `POST /runtime_modify?k=v…`: Envoy's answers for a server without an
+    /// admin runtime layer, which is every server Remora runs
+    /// (`layered_runtime` is refused): the usage without parameters, 503
+    /// with them.
+    func runtimeModifyResponse(_ request: AdminRequest) -> AdminResponse {
+        guard !request.query.isEmpty else {
+            return .text(400, "usage: /runtime_modify?key1=value1&key2=value2&keyN=valueN\n"
+                + "       or send the parameters as form values\n"
+                + "use an empty value to remove a previously added override")
+        }
+        return .text(503, "No admin layer specified")
     }
 
     // MARK: - /reset_counters
@@ -303,9 +324,6 @@ extension Server {
 
     /// The static config in Envoy's `ConfigDump` shape (see `ConfigDump`).
     func configDumpResponse(_ request: AdminRequest) -> AdminResponse {
-        guard request.query["mask"] == nil else {
-            return .text(400, "config_dump: mask is not implemented in Remora\n")
-        }
         var nameRegex: CompiledRegex?
         if let pattern = request.query["name_regex"], !pattern.isEmpty {
             guard let regex = try? CompiledRegex(pattern) else { return .text(400, "Error while parsing name_regex\n") }
@@ -313,11 +331,17 @@ extension Server {
         }
         let result = ConfigDump.json(bootstrapBytes: config.bootstrapBytes, lastUpdated: Self.timestamp(loadedAtSeconds),
                                      resource: request.query["resource"].flatMap { $0.isEmpty ? nil : $0 },
+                                     mask: request.query["mask"].flatMap { $0.isEmpty ? nil : $0 },
                                      named: { name in nameRegex.map { $0.fullMatch(name) } ?? true })
         switch result {
         case .success(let json): return .json(json)
         case .failure(.unknownResource(let resource)): return .text(404, "\(resource) not found in config dump")
         case .failure(.unavailable): return .text(500, "config_dump: the bootstrap is not available\n")
+        case .failure(.maskNotApplicable(let mask)):
+            return .text(400, "FieldMask \(mask) could not be successfully applied to any configs.")
+        case .failure(.maskNotUsable(let paths)):
+            // Envoy prints the mask's protobuf debug string here.
+            return .text(400, "FieldMask " + paths.map { "paths: \"\($0)\"\n" }.joined() + " could not be successfully used.")
         }
     }
 

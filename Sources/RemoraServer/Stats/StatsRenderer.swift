@@ -11,14 +11,15 @@ struct StatsRenderer {
     // MARK: - Text
 
     /// Counters and gauges (`name: value`), then histograms with Envoy's
-    /// `P0(interval,cumulative) … P100(…)` summary or `No recorded values`.
-    func text() -> String {
+    /// `P0(interval,cumulative) … P100(…)` summary or `No recorded values`
+    /// (or the buckets `mode` asks for).
+    func text(buckets mode: BucketMode = .summary) -> String {
         var body = ""
         for entry in entries where entry.kind != .histogram {
             body += "\(entry.name): \(entry.value)\n"
         }
         for entry in entries where entry.kind == .histogram {
-            body += "\(entry.name): \(Self.summary(entry.histogram))\n"
+            body += text(entry, mode: mode)
         }
         return body
     }
@@ -47,26 +48,35 @@ struct StatsRenderer {
     /// […],"computed_quantiles":[{"name":…,"values":[{"cumulative":…,
     /// "interval":…},…]}]}}]}`; NaN is `null`, the histograms element only
     /// when some histogram is listed.
-    func json() -> String {
+    func json(buckets mode: BucketMode = .summary) -> String {
         var items: [String] = []
         for entry in entries where entry.kind != .histogram {
             items.append("{\"name\":\(Self.jsonString(entry.name)),\"value\":\(entry.value)}")
         }
         let histograms = entries.filter { $0.kind == .histogram }
-        if !histograms.isEmpty {
-            func number(_ v: Double) -> String { v.isNaN ? "null" : Self.shortest(v) }
+        if !histograms.isEmpty && mode != .summary {
+            items.append(jsonHistograms(histograms, mode: mode))
+        } else if !histograms.isEmpty {
             let supported = HistogramData.supportedQuantiles.map { Self.shortest(100 * $0) }.joined(separator: ",")
             let computed = histograms.map { entry -> String in
-                let h = entry.histogram
-                let used = h?.used ?? false
-                let interval = used ? h!.interval.quantiles() : HistogramData.supportedQuantiles.map { _ in .nan }
-                let cumulative = used ? h!.cumulative.quantiles() : interval
-                let values = zip(cumulative, interval).map { "{\"cumulative\":\(number($0)),\"interval\":\(number($1))}" }
-                return "{\"name\":\(Self.jsonString(entry.name)),\"values\":[\(values.joined(separator: ","))]}"
+                "{\"name\":\(Self.jsonString(entry.name)),\"values\":[\(Self.jsonQuantiles(entry.histogram))]}"
             }
             items.append("{\"histograms\":{\"supported_quantiles\":[\(supported)],\"computed_quantiles\":[\(computed.joined(separator: ","))]}}")
         }
         return "{\"stats\":[\(items.joined(separator: ","))]}"
+    }
+
+    /// `{"cumulative":…,"interval":…}` for each supported quantile (`null`
+    /// for a histogram no flush has seen a sample of).
+    static func jsonQuantiles(_ h: StatsStore.FlushedHistogram?) -> String {
+        guard let h, h.used else {
+            return HistogramData.supportedQuantiles.map { _ in "{\"cumulative\":null,\"interval\":null}" }.joined(separator: ",")
+        }
+        // An interval without samples has NaN quantiles: `null`.
+        func number(_ v: Double) -> String { v.isNaN ? "null" : toChars(v) }
+        return zip(h.cumulative.quantiles(), h.interval.quantiles()).map {
+            "{\"cumulative\":\(number($0)),\"interval\":\(number($1))}"
+        }.joined(separator: ",")
     }
 
     static func jsonString(_ s: String) -> String {

@@ -8,10 +8,8 @@ import RemoraEventLoop
 /// since the last flush (`:<delta>|c`) and every used gauge (`:<value>|g`).
 /// One datagram per metric, as Envoy sends them; full names, no tags.
 ///
-/// "Used" is Envoy's flag set by the first change; Remora has no such flag,
-/// so a counter counts as used once it is non-zero and a gauge once a flush
-/// has seen it non-zero (a gauge set to 0 and never more is not sent, where
-/// Envoy sends `:0|g`).
+/// "Used" is Envoy's flag: a gauge once it was set or changed, even back to
+/// 0 (`StatsStore.Entry.used`); a counter once it is non-zero.
 ///
 /// `record` runs on any thread and touches only immutable state and the
 /// socket (`UDPSender`); `flush` and its bookkeeping run on the main thread
@@ -20,9 +18,8 @@ final class StatsdSink: HistogramSampleSink, @unchecked Sendable {
     private let sender: UDPSender
     private let prefix: String
     private let matcher: StatsSettings.Matcher
-    /// Main thread only: counter values at the last flush, gauges seen used.
+    /// Main thread only: counter values at the last flush.
     private var lastCounters: [String: Int64] = [:]
-    private var usedGauges: Set<String> = []
 
     init(_ config: StatsSettings.Statsd, matcher: StatsSettings.Matcher) throws(EventLoopError) {
         sender = try UDPSender(connectingTo: config.address)
@@ -44,10 +41,8 @@ final class StatsdSink: HistogramSampleSink, @unchecked Sendable {
             lastCounters[entry.name] = entry.value
             sender.send("\(prefix).\(entry.name):\(delta)|c")
         }
-        for entry in entries where entry.kind == .gauge {
+        for entry in entries where entry.kind == .gauge && entry.used {
             guard matcher.accepts(entry.name) else { continue }
-            if entry.value != 0 { usedGauges.insert(entry.name) }
-            guard usedGauges.contains(entry.name) else { continue }
             sender.send("\(prefix).\(entry.name):\(entry.value)|g")
         }
     }

@@ -23,7 +23,7 @@ final class Worker: @unchecked Sendable {
     private var sessions: [ObjectIdentifier: AnyObject] = [:]
     private lazy var httpContext = HTTPWorkerContext(
         loop: loop, seed: UInt64(index) &* 0x2545_F491_4F6C_DD1D ^ loop.nowMilliseconds, accessLogs: accessLogs,
-        health: health, statsStore: store, thread: index
+        health: health, localClusterName: localClusterName, statsStore: store, thread: index
     ) { [unowned self] name in self.clusters[name] }
     private var draining = false
     private var onDrained: (@Sendable () -> Void)?
@@ -32,6 +32,8 @@ final class Worker: @unchecked Sendable {
 
     /// The server's `/healthcheck/fail` state.
     private let health: ServerHealth
+    /// `node.cluster`, for the health-check filter.
+    private let localClusterName: String
 
     /// For this worker's own scopes (`listener.<prefix>.worker_<n>.*`).
     private let store: StatsStore?
@@ -41,10 +43,11 @@ final class Worker: @unchecked Sendable {
     private let tlsScopes: [String: StatScope]
 
     init(index: Int, loop: EventLoop, accessLogFiles: AccessLogFiles? = nil, health: ServerHealth = ServerHealth(),
-         store: StatsStore? = nil, tlsScopes: [String: StatScope] = [:]) {
+         localClusterName: String = "", store: StatsStore? = nil, tlsScopes: [String: StatScope] = [:]) {
         self.index = index
         self.loop = loop
         self.health = health
+        self.localClusterName = localClusterName
         self.store = store
         self.tlsScopes = tlsScopes
         self.accessLogs = WorkerAccessLogs(files: accessLogFiles, thread: index)
@@ -58,8 +61,8 @@ final class Worker: @unchecked Sendable {
         let stats: Stats<ListenerStat>
         let proxyStats: [String: Stats<TcpProxyStat>]
         let httpStats: [String: Stats<HTTPStat>]
-        /// This worker's row of `http_inspector.*`, when the listener has the filter.
-        let inspectorStats: Stats<HTTPInspectorStat>?
+        /// This worker's rows of `http_inspector.*` and `tls_inspector.*`, when the listener has the filters.
+        let inspectorStats: InspectorStats
         /// `listener.<prefix>.worker_<n>.*` of this worker.
         var workerStats: Stats<PerWorkerListenerStat>?
         /// This worker's row of `listener.<prefix>.ssl.*`, when a chain has TLS.
@@ -77,7 +80,7 @@ final class Worker: @unchecked Sendable {
         var tag: Int { Int(bitPattern: UInt(bitPattern: ObjectIdentifier(self))) }
 
         init(config: ListenerConfig, socket: Listener?, stats: Stats<ListenerStat>, proxyStats: [String: Stats<TcpProxyStat>],
-             httpStats: [String: Stats<HTTPStat>], inspectorStats: Stats<HTTPInspectorStat>?) {
+             httpStats: [String: Stats<HTTPStat>], inspectorStats: InspectorStats) {
             self.config = config
             self.socket = socket
             self.stats = stats
@@ -118,7 +121,7 @@ final class Worker: @unchecked Sendable {
     /// Binds (or, for shared sockets, adopts) a listener and starts accepting.
     func addListener(_ config: ListenerConfig, address: SocketAddress, ipv4Compat: Bool, sharing shared: SharedListenSocket?,
                      stats: StatScope, proxyStats: [String: StatScope], httpStats: [String: StatScope],
-                     inspectorStats: StatScope?) throws(EventLoopError) -> Listener {
+                     inspectorStats: InspectorScopes) throws(EventLoopError) -> Listener {
         loop.assertInLoop()
         let socket: Listener
         if let shared {
@@ -131,7 +134,7 @@ final class Worker: @unchecked Sendable {
             config: config, socket: socket, stats: stats.stats(ListenerStat.self, thread: index),
             proxyStats: proxyStats.mapValues { $0.stats(TcpProxyStat.self, thread: index) },
             httpStats: httpStats.mapValues { $0.stats(HTTPStat.self, thread: index) },
-            inspectorStats: inspectorStats?.stats(HTTPInspectorStat.self, thread: index))
+            inspectorStats: inspectorStats.stats(thread: index))
         active.workerStats = workerStats(for: config.statPrefix)
         active.sslStats = tlsScopes["listener.\(config.statPrefix)."]?.stats(SSLStat.self, thread: index)
         try socket.startAccepting { [unowned self, unowned active] connection in
@@ -145,13 +148,13 @@ final class Worker: @unchecked Sendable {
     /// A `bind_to_port: false` listener: no socket, only connections that a
     /// `use_original_dst` listener of this worker hands to it.
     func addHandOffListener(_ config: ListenerConfig, stats: StatScope, proxyStats: [String: StatScope], httpStats: [String: StatScope],
-                            inspectorStats: StatScope?) {
+                            inspectorStats: InspectorScopes) {
         loop.assertInLoop()
         let active = ActiveListener(
             config: config, socket: nil, stats: stats.stats(ListenerStat.self, thread: index),
             proxyStats: proxyStats.mapValues { $0.stats(TcpProxyStat.self, thread: index) },
             httpStats: httpStats.mapValues { $0.stats(HTTPStat.self, thread: index) },
-            inspectorStats: inspectorStats?.stats(HTTPInspectorStat.self, thread: index))
+            inspectorStats: inspectorStats.stats(thread: index))
         active.workerStats = workerStats(for: config.statPrefix)
         active.sslStats = tlsScopes["listener.\(config.statPrefix)."]?.stats(SSLStat.self, thread: index)
         listeners.append(active)
@@ -207,26 +210,39 @@ final class Worker: @unchecked Sendable {
             case .originalDestination:
                 if let original = connection.originalDestination() { connection.restoreLocalAddress(original) }
             case .httpInspector:
-                guard let inspectorStats = listener.inspectorStats else { break }
-                let next = index + 1
-                let inspection = HTTPInspection(
-                    connection: connection, state: state, listenerStats: listener.stats, inspectorStats: inspectorStats,
-                    continueOnTimeout: listener.config.continueOnListenerFiltersTimeout
-                ) { [unowned self] inspection, outcome in
-                    // Holds the listener: a drain may drop it from the worker meanwhile.
-                    self.sessions[ObjectIdentifier(inspection)] = nil
-                    if case .proceed(let learned) = outcome {
-                        self.runListenerFilters(connection, on: listener, from: next, handOff: handOff, state: learned)
-                    }
-                    self.checkDrained()
-                }
-                sessions[ObjectIdentifier(inspection)] = inspection
-                inspection.start(loop: loop, timeoutMilliseconds: listener.config.listenerFiltersTimeoutMilliseconds)
+                // Envoy's http_inspector leaves a connection already found to be TLS alone.
+                guard state.transportProtocol == nil, let stats = listener.inspectorStats.http else { break }
+                inspect(connection, with: HTTPInspectorFilter(stats: stats), on: listener, next: index + 1, handOff: handOff,
+                        state: state)
+                return
+            case .tlsInspector(let config):
+                guard let stats = listener.inspectorStats.tls else { break }
+                inspect(connection, with: TLSInspectorFilter(config: config, stats: stats), on: listener, next: index + 1,
+                        handOff: handOff, state: state)
                 return
             }
             index += 1
         }
         newConnection(connection, on: listener, handOff: handOff, state: state)
+    }
+
+    /// Hands the connection to a listener filter that waits for bytes; it
+    /// calls back into `runListenerFilters` from `next` once it decided.
+    private func inspect<Inspector: DataInspector>(_ connection: Connection, with inspector: Inspector, on listener: ActiveListener,
+                                                   next: Int, handOff: Bool, state: AcceptedConnectionState) {
+        let inspection = ListenerFilterInspection(
+            connection: connection, inspector: inspector, state: state, listenerStats: listener.stats,
+            continueOnTimeout: listener.config.continueOnListenerFiltersTimeout
+        ) { [unowned self] inspection, outcome in
+            // Holds the listener: a drain may drop it from the worker meanwhile.
+            self.sessions[ObjectIdentifier(inspection)] = nil
+            if case .proceed(let learned) = outcome {
+                self.runListenerFilters(connection, on: listener, from: next, handOff: handOff, state: learned)
+            }
+            self.checkDrained()
+        }
+        sessions[ObjectIdentifier(inspection)] = inspection
+        inspection.start(loop: loop, timeoutMilliseconds: listener.config.listenerFiltersTimeoutMilliseconds)
     }
 
     /// Envoy's `ActiveTcpSocket::newConnection` and the listener's
@@ -245,7 +261,9 @@ final class Worker: @unchecked Sendable {
         let stats = listener.stats
         let input = FilterChainMatchInput(
             localAddress: connection.localAddress, directRemoteAddress: connection.remoteAddress,
-            remoteAddress: connection.remoteAddress, applicationProtocols: state.applicationProtocols)
+            remoteAddress: connection.remoteAddress, serverName: state.serverName,
+            transportProtocol: state.transportProtocol ?? FilterChainMatchInput.rawBuffer,
+            applicationProtocols: state.applicationProtocols)
         guard let chain = listener.config.filterChain(for: input) else {
             // Envoy closes it before it counts as a downstream connection.
             stats.add(.noFilterChainMatch)
@@ -267,7 +285,11 @@ final class Worker: @unchecked Sendable {
                 // Holds the listener: a drain may drop it from the worker meanwhile.
                 self.sessions[ObjectIdentifier(handshake)] = nil
                 if succeeded {
-                    self.startChain(chain, on: connection, listener: listener, state: AcceptedConnectionState(), opened: opened)
+                    // What the listener filters learned stays; the bytes they
+                    // read went through the transport.
+                    var decrypted = state
+                    decrypted.received = []
+                    self.startChain(chain, on: connection, listener: listener, state: decrypted, opened: opened)
                 } else {
                     workerStats?.add(.downstreamCxActive, -1)
                     self.countClosed(stats: stats, opened: opened)
@@ -311,7 +333,7 @@ final class Worker: @unchecked Sendable {
         }
         let session = TcpProxySession(
             loop: loop, downstream: connection, config: proxy, cluster: clusters[proxy.cluster],
-            stats: proxyStats, accessLogs: accessLogs.set(for: proxy.accessLogs)
+            stats: proxyStats, accessLogs: accessLogs.set(for: proxy.accessLogs), requestedServerName: state.serverName
         ) { [unowned self] session in
             stats.add(.downstreamCxActive, -1)
             workerStats?.add(.downstreamCxActive, -1)

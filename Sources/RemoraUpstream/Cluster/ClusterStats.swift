@@ -96,7 +96,10 @@ public enum ClusterStat: Int, StatName {
         let codes = (100...599).map { ("upstream_rq_\($0)", StatKind.sparseCounter) }
         let retryCodes = (100...599).map { ("retry.upstream_rq_\($0)", StatKind.sparseCounter) }
         let retryClasses = (1...5).map { ("retry.upstream_rq_\($0)xx", StatKind.sparseCounter) }
-        return store.makeScope(prefix: "cluster.\(cluster).", ClusterStat.self, extra: codes + retryCodes + retryClasses)
+        // The router makes `upstream_rq_time` with the first response it
+        // charges (Envoy's `CodeStats`): it is not listed before.
+        return store.makeScope(prefix: "cluster.\(cluster).", ClusterStat.self, extra: codes + retryCodes + retryClasses,
+                               onFirstUse: ["upstream_rq_time"])
     }
 }
 

@@ -100,7 +100,7 @@ public final class WorkerCluster {
             loop: loop, host: host, connectTimeoutMilliseconds: config.connectTimeoutMilliseconds,
             idleTimeoutMilliseconds: http.common.idleTimeoutMilliseconds ?? 0,
             maxRequestsPerConnection: Int(http.common.maxRequestsPerConnection), bufferLimitBytes: config.bufferLimitBytes,
-            options: http2Options, resources: resources, stats: stats, codecStats: http2Stats,
+            options: http2Options, keepalive: http.http2?.keepalive, resources: resources, stats: stats, codecStats: http2Stats,
             sourceAddress: config.sourceAddress(for: host), transport: transport)
         pool.onDrained = { [unowned(unsafe) self] pool in
             guard self.http2Pools[pool.host] === pool else { return }

@@ -41,20 +41,25 @@ public final class HTTP2ConnectionPool {
     let bufferLimit: Int
     let maxRequestsPerConnection: Int
     let options: HTTP2Options
+    /// The cluster's `connection_keepalive`, if any.
+    let keepalive: HTTP2ProtocolOptions.Keepalive?
     private let resources: ClusterResources
     public let stats: Stats<ClusterStat>
     let codecStats: Stats<HTTP2CodecStat>
     private let codecScope: StatScope?
-    private var connections: [HTTP2PoolConnection] = []
-    private var waiters: [(ticket: Ticket, requester: HTTP2PoolRequester)] = []
+    /// The pool's decisions (socket-free); connections are known to it by id.
+    private var state: HTTP2PoolState<Int, Ticket>
+    private var connections: [Int: HTTP2PoolConnection] = [:]
+    private var waiters: [Ticket: HTTP2PoolRequester] = [:]
     private var nextTicket = 0
-    private var draining = false
+    private var nextID = 0
     private var idleTimer: Timer?
     /// Runs once when a draining pool has nothing left.
     public var onDrained: ((HTTP2ConnectionPool) -> Void)?
 
     public init(loop: EventLoop, host: SocketAddress, connectTimeoutMilliseconds: UInt64, idleTimeoutMilliseconds: UInt64,
-                maxRequestsPerConnection: Int, bufferLimitBytes: Int, options: HTTP2Options, resources: ClusterResources,
+                maxRequestsPerConnection: Int, bufferLimitBytes: Int, options: HTTP2Options,
+                keepalive: HTTP2ProtocolOptions.Keepalive? = nil, resources: ClusterResources,
                 stats: Stats<ClusterStat>, codecStats: (scope: StatScope, stats: Stats<HTTP2CodecStat>)?,
                 sourceAddress: SocketAddress? = nil, transport: (any TransportSocketFactory)? = nil) {
         self.transport = transport
@@ -67,6 +72,7 @@ public final class HTTP2ConnectionPool {
         self.bufferLimit = bufferLimitBytes
         self.maxRequestsPerConnection = maxRequestsPerConnection
         self.options = options
+        self.keepalive = keepalive
         self.resources = resources
         self.stats = stats
         if let codecStats {
@@ -77,6 +83,8 @@ public final class HTTP2ConnectionPool {
             self.codecScope = nil
             self.codecStats = scope.stats(HTTP2CodecStat.self, thread: 0)
         }
+        state = HTTP2PoolState(limits: .init(maxConcurrentStreams: Int(options.maxConcurrentStreams),
+                                             maxRequestsPerConnection: maxRequestsPerConnection))
     }
 
     deinit {
@@ -88,26 +96,36 @@ public final class HTTP2ConnectionPool {
     /// A stream on a connection with capacity at once, or a ticket answered
     /// later through the requester (never inside this call), or an overflow.
     public func request(for requester: HTTP2PoolRequester) -> HTTP2PoolOutcome {
-        if let ready = connections.first(where: { $0.canOpenStream }) {
-            guard attach() else { return .overflow }
-            return .ready(ready.open(requester), ready)
-        }
-        guard resources.tryAcquire(.pendingRequests) else {
-            stats.add(.upstreamRqPendingOverflow)
-            return .overflow
-        }
-        stats.add(.upstreamRqPendingTotal)
-        stats.add(.upstreamRqPendingActive)
-        HostStats.add(hostStats.rqPendingActive)
         nextTicket += 1
-        waiters.append((nextTicket, requester))
-        if !connections.contains(where: { $0.isConnecting }) { connect() }
-        return .pending(nextTicket)
+        let ticket = nextTicket
+        var outcome = HTTP2PoolOutcome.pending(ticket)
+        for action in state.request(ticket, mayQueue: resources.canAcquire(.pendingRequests)) {
+            switch action {
+            case .open(_, let id):
+                guard let client = connections[id], attach() else {
+                    perform(state.streamEnded(id))
+                    return .overflow
+                }
+                outcome = .ready(client.open(requester), client)
+            case .queued:
+                _ = resources.tryAcquire(.pendingRequests)
+                stats.add(.upstreamRqPendingTotal)
+                stats.add(.upstreamRqPendingActive)
+                HostStats.add(hostStats.rqPendingActive)
+                waiters[ticket] = requester
+            case .overflow:
+                stats.add(.upstreamRqPendingOverflow)
+                return .overflow
+            default:
+                perform([action])
+            }
+        }
+        return outcome
     }
 
     public func cancel(_ ticket: Ticket) {
-        guard let i = waiters.firstIndex(where: { $0.ticket == ticket }) else { return }
-        waiters.remove(at: i)
+        guard waiters.removeValue(forKey: ticket) != nil else { return }
+        state.cancel(ticket)
         leavePending()
         checkDrained()
     }
@@ -137,37 +155,60 @@ public final class HTTP2ConnectionPool {
         resources.release(.requests)
         stats.add(.upstreamRqActive, -1)
         HostStats.add(hostStats.rqActive, -1)
-        // The ending stream may still be listed by the codec (it is told
-        // first); a draining connection closes once the codec has no stream.
-        if connection.activeStreams <= 1 && !connection.isDraining {
+        perform(state.streamEnded(connection.id))
+        if state.activeStreams(on: connection.id) == 0 && state.phase(of: connection.id) == .ready {
             connection.idleSince = loop.nowMilliseconds
             armIdleTimer()
         }
-        serveWaiters()
     }
 
-    /// Hands streams to waiters while a connection has room.
-    func serveWaiters() {
-        while !waiters.isEmpty {
-            guard let ready = connections.first(where: { $0.canOpenStream }) else { break }
-            let (_, requester) = waiters.removeFirst()
-            leavePending()
-            guard attach() else {
-                requester.pool(self, didFail: .overflow)
-                continue
-            }
-            let stream = ready.open(requester)
-            requester.pool(self, didOpen: stream, on: ready)
-        }
-        // Waiters left and nothing on the way: another connection.
-        if !waiters.isEmpty && !connections.contains(where: { $0.isConnecting }) { connect() }
+    func goAwayReceived(on connection: HTTP2PoolConnection) {
+        perform(state.goAway(connection.id))
     }
+
+    func settingsReceived(on connection: HTTP2PoolConnection, maxConcurrentStreams: UInt32) {
+        perform(state.settings(connection.id, maxConcurrentStreams: Int(maxConcurrentStreams)))
+    }
+
+    // MARK: - Performing the state machine's actions
+
+    private func perform(_ actions: [HTTP2PoolState<Int, Ticket>.Action]) {
+        for action in actions {
+            switch action {
+            case .open(let ticket, let id):
+                guard let requester = waiters.removeValue(forKey: ticket), let client = connections[id] else { continue }
+                leavePending()
+                guard attach() else {
+                    perform(state.streamEnded(id))
+                    requester.pool(self, didFail: .overflow)
+                    continue
+                }
+                let stream = client.open(requester)
+                requester.pool(self, didOpen: stream, on: client)
+            case .connect:
+                connect()
+            case .close(let id):
+                connections[id]?.close()
+            case .fail(let tickets):
+                for ticket in tickets {
+                    guard let requester = waiters.removeValue(forKey: ticket) else { continue }
+                    leavePending()
+                    requester.pool(self, didFail: .connectFailure(lastFailure))
+                }
+            case .queued, .overflow:
+                break
+            }
+        }
+    }
+
+    private var lastFailure: EventLoopError = .connectionRefused
 
     // MARK: - Connections
 
     private func connect() {
         if !resources.tryAcquire(.connections) {
             stats.add(.upstreamCxOverflow)
+            // Envoy still opens one connection for a host that has none.
             guard connections.isEmpty else { return }
             resources.forceAcquire(.connections)
         }
@@ -177,8 +218,10 @@ public final class HTTP2ConnectionPool {
         HostStats.add(hostStats.cxTotal)
         HostStats.add(hostStats.cxActive)
         codecScope?.markUsed()
-        let client = HTTP2PoolConnection(pool: self)
-        connections.append(client)
+        nextID += 1
+        let client = HTTP2PoolConnection(pool: self, id: nextID)
+        connections[client.id] = client
+        state.connecting(client.id)
         let started = loop.nowMilliseconds
         client.attempt = Connection.connect(loop: loop, to: host, from: sourceAddress, timeoutMilliseconds: connectTimeout,
                                             transport: transport) { result in
@@ -188,33 +231,31 @@ public final class HTTP2ConnectionPool {
                 self.stats.record(.upstreamCxConnectMs, milliseconds: self.loop.nowMilliseconds - started)
                 connection.highWatermark = self.bufferLimit
                 client.connected(connection)
-                self.serveWaiters()
+                self.perform(self.state.connected(client.id))
             case .failure(let error):
                 self.stats.add(.upstreamCxConnectFail)
                 HostStats.add(self.hostStats.cxConnectFail)
                 self.stats.add(.upstreamCxDestroyRemote)
                 if error == .timedOut { self.stats.add(.upstreamCxConnectTimeout) }
-                // Nothing else can serve them: the waiters fail (Envoy's UF),
-                // before the slot goes (which would connect again for them).
-                if !self.connections.contains(where: { $0 !== client && ($0.isConnecting || $0.canOpenStream) }) {
-                    let failed = self.waiters
-                    self.waiters.removeAll()
-                    for (_, requester) in failed {
-                        self.leavePending()
-                        requester.pool(self, didFail: .connectFailure(error))
-                    }
-                }
+                self.lastFailure = error
                 client.markClosed()
-                self.remove(client)
+                self.releaseSlot(client)
+                self.perform(self.state.connectFailed(client.id))
             }
             self.checkDrained()
         }
     }
 
-    /// A connection closed (or failed to open): its slot goes back.
+    /// A connection closed: its slot goes back, waiters may need another.
     func remove(_ client: HTTP2PoolConnection) {
-        guard let i = connections.firstIndex(where: { $0 === client }) else { return }
-        connections.remove(at: i)
+        guard connections[client.id] === client else { return }
+        releaseSlot(client)
+        perform(state.closed(client.id))
+        checkDrained()
+    }
+
+    private func releaseSlot(_ client: HTTP2PoolConnection) {
+        connections[client.id] = nil
         resources.release(.connections)
         stats.add(.upstreamCxActive, -1)
         HostStats.add(hostStats.cxActive, -1)
@@ -222,29 +263,24 @@ public final class HTTP2ConnectionPool {
         if let opened = client.openedAt {
             stats.record(.upstreamCxLengthMs, milliseconds: loop.nowMilliseconds - opened)
         }
-        if !waiters.isEmpty { serveWaiters() }
-        checkDrained()
     }
 
     public var totalConnections: Int { connections.count }
-    public var isDraining: Bool { draining }
+    public var isDraining: Bool { state.isDraining }
 
     /// The host left the cluster: idle connections close, busy ones finish
     /// their streams and close, waiters are still served.
     public func drain() {
-        draining = true
-        for client in connections {
-            client.startDraining()
-        }
+        perform(state.drain())
         checkDrained()
     }
 
     public func resume() {
-        draining = false
+        state.resume()
     }
 
     private func checkDrained() {
-        guard draining, connections.isEmpty, waiters.isEmpty, let onDrained else { return }
+        guard state.isDraining, connections.isEmpty, waiters.isEmpty, let onDrained else { return }
         self.onDrained = nil
         onDrained(self)
     }
@@ -261,7 +297,7 @@ public final class HTTP2ConnectionPool {
     private func expireIdle() {
         let now = loop.nowMilliseconds
         var next: UInt64? = nil
-        for client in connections where client.activeStreams == 0 {
+        for client in connections.values where state.activeStreams(on: client.id) == 0 {
             guard let since = client.idleSince else { continue }
             if now - since >= idleTimeout {
                 stats.add(.upstreamCxIdleTimeout)

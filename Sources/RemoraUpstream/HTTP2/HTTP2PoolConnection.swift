@@ -11,10 +11,11 @@ import RemoraHTTP
 public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallbacks {
     /// Strong: the pool holds its connections until they close, which ends the cycle.
     let pool: HTTP2ConnectionPool
+    /// The pool's name for it in its state machine.
+    let id: Int
     var attempt: ConnectAttempt?
     private(set) var connection: Connection?
     private var codec: HTTP2ClientConnection?
-    private var draining = false
     private var closed = false
     private var dispatching = false
     private var outputUnwritten = false
@@ -23,19 +24,13 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
     var idleSince: UInt64?
     private(set) var openedAt: UInt64?
 
-    init(pool: HTTP2ConnectionPool) {
+    init(pool: HTTP2ConnectionPool, id: Int) {
         self.pool = pool
+        self.id = id
     }
 
     public var localAddress: SocketAddress? { connection?.localAddress }
-    var isConnecting: Bool { connection == nil && !closed }
-    var isDraining: Bool { draining }
     var activeStreams: Int { codec?.activeStreams ?? 0 }
-
-    var canOpenStream: Bool {
-        guard let codec, !draining, !closed else { return false }
-        return codec.canOpenStream
-    }
 
     func connected(_ connection: Connection) {
         guard !closed else {
@@ -46,22 +41,48 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
         openedAt = pool.loop.nowMilliseconds
         idleSince = pool.loop.nowMilliseconds
         connection.delegate = self
+        connection.reportsWritesDrained = true
         codec = HTTP2ClientConnection(options: pool.options, pool: pool.loop.bufferPool, stats: pool.codecStats, callbacks: self)
         connection.startReading()
         // The client preface and SETTINGS go out at once.
         flush()
+        armKeepalive()
     }
 
-    /// Opens a stream for `decoder` (capacity checked by the pool).
+    // MARK: - Keepalive
+
+    private var keepaliveTimer: Timer?
+    private var pingOutstanding = false
+
+    /// `connection_keepalive`: a PING every interval (jittered); no ACK
+    /// within the timeout closes the connection (`http2.keepalive_timeout`).
+    private func armKeepalive() {
+        guard let keepalive = pool.keepalive, keepalive.intervalMilliseconds > 0, !closed else { return }
+        let timer = keepaliveTimer ?? Timer(loop: pool.loop)
+        keepaliveTimer = timer
+        let range = UInt64(Double(keepalive.intervalMilliseconds) * keepalive.jitterPercent / 100)
+        let jitter = range > 0 ? UInt64.random(in: 0..<range) : 0
+        timer.start(afterMilliseconds: keepalive.intervalMilliseconds + jitter) { [self] in
+            guard !self.closed, let codec = self.codec else { return }
+            self.pingOutstanding = true
+            codec.sendPing(self.pool.loop.nowMilliseconds)
+            self.flush()
+            timer.start(afterMilliseconds: keepalive.timeoutMilliseconds) { [self] in
+                guard self.pingOutstanding, !self.closed else { return }
+                self.pool.codecStats.add(.keepaliveTimeout)
+                self.close()
+            }
+        }
+    }
+
+    /// Opens a stream for `decoder` (capacity counted by the pool's state machine).
     func open(_ decoder: any HTTPResponseDecoder) -> any HTTPRequestEncoder {
         idleSince = nil
         streamsOpened += 1
-        let stream = codec!.newStream(decoder)
-        if pool.maxRequestsPerConnection > 0 && streamsOpened >= pool.maxRequestsPerConnection {
+        if pool.maxRequestsPerConnection > 0 && streamsOpened == pool.maxRequestsPerConnection {
             pool.stats.add(.upstreamCxMaxRequests)
-            draining = true
         }
-        return stream
+        return codec!.newStream(decoder)
     }
 
     /// A stream on this connection ended: the pool counts it and may close or reuse the connection.
@@ -90,7 +111,7 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
                 slices.removeAll(keepingCapacity: true)
                 outputUnwritten = true
             }
-            if codec.wantsClose || (draining && codec.activeStreams == 0) { close() }
+            if codec.wantsClose { close() }
         case .protocolError:
             pool.stats.add(.upstreamCxProtocolError)
             close()
@@ -109,11 +130,6 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
     /// The connect failed: this connection will never serve.
     func markClosed() {
         closed = true
-    }
-
-    func startDraining() {
-        draining = true
-        if activeStreams == 0 { close() }
     }
 
     func close() {
@@ -159,8 +175,14 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
         flush()
     }
 
+    public func connectionWritesDrained(_ connection: Connection) {
+        noteOutputWritten()
+    }
+
     public func connectionDidClose(_ connection: Connection) {
         closed = true
+        keepaliveTimer?.close()
+        keepaliveTimer = nil
         // Every stream still open ends with connection termination.
         codec?.resetAllStreams()
         pool.remove(self)
@@ -171,14 +193,15 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
     public func onGoAway(errorCode: UInt32, lastStreamID: Int32) {
         // Streams above the last id were refused (they heard it); the rest
         // finish here, new ones go to another connection.
-        draining = true
-        if activeStreams == 0 { close() }
-        pool.serveWaiters()
+        pool.goAwayReceived(on: self)
     }
 
     public func onSettings(maxConcurrentStreams: UInt32) {
-        pool.serveWaiters()
+        pool.settingsReceived(on: self, maxConcurrentStreams: maxConcurrentStreams)
     }
 
-    public func onPingAck(_ opaqueData: UInt64) {}
+    public func onPingAck(_ opaqueData: UInt64) {
+        pingOutstanding = false
+        armKeepalive()
+    }
 }

@@ -12,7 +12,7 @@ extension RouteCompiler {
             "cluster", "cluster_header", "weighted_clusters", "cluster_not_found_response_code", "prefix_rewrite",
             "regex_rewrite", "host_rewrite_literal", "auto_host_rewrite", "host_rewrite_header", "host_rewrite_path_regex",
             "append_x_forwarded_host", "timeout", "idle_timeout", "retry_policy", "request_mirror_policies",
-            "upgrade_configs", "max_stream_duration",
+            "upgrade_configs", "max_stream_duration", "max_grpc_timeout", "grpc_timeout_offset",
         ], at: path)
         // `hash_policy` and `priority` (HIGH; DEFAULT is the unset value) are
         // refused by the list above until a balancer hashes and the router
@@ -78,13 +78,23 @@ extension RouteCompiler {
         let idle = config.hasIdleTimeout
             ? try ConfigCompiler.milliseconds(config.idleTimeout, at: FieldPath.join(path, "idle_timeout")) : nil
         var maxStream: UInt64? = nil
+        var grpcTimeouts = GRPCRouteTimeouts()
         if config.hasMaxStreamDuration {
             let mp = FieldPath.join(path, "max_stream_duration")
-            try SupportedFields.require(config.maxStreamDuration, only: ["max_stream_duration"], at: mp)
-            if config.maxStreamDuration.hasMaxStreamDuration {
-                maxStream = try ConfigCompiler.milliseconds(config.maxStreamDuration.maxStreamDuration, at: FieldPath.join(mp, "max_stream_duration"))
-            }
+            let msd = config.maxStreamDuration
+            try SupportedFields.require(msd, only: ["max_stream_duration", "grpc_timeout_header_max", "grpc_timeout_header_offset"], at: mp)
+            grpcTimeouts.usesStreamDuration = true
+            maxStream = try ConfigCompiler.milliseconds(
+                msd.maxStreamDuration, ifSet: msd.hasMaxStreamDuration, at: FieldPath.join(mp, "max_stream_duration"))
+            grpcTimeouts.headerMaxMilliseconds = try ConfigCompiler.milliseconds(
+                msd.grpcTimeoutHeaderMax, ifSet: msd.hasGrpcTimeoutHeaderMax, at: FieldPath.join(mp, "grpc_timeout_header_max"))
+            grpcTimeouts.headerOffsetMilliseconds = try ConfigCompiler.milliseconds(
+                msd.grpcTimeoutHeaderOffset, ifSet: msd.hasGrpcTimeoutHeaderOffset, at: FieldPath.join(mp, "grpc_timeout_header_offset"))
         }
+        grpcTimeouts.maxGrpcTimeoutMilliseconds = try ConfigCompiler.milliseconds(
+            config.maxGrpcTimeout, ifSet: config.hasMaxGrpcTimeout, at: FieldPath.join(path, "max_grpc_timeout"))
+        grpcTimeouts.offsetMilliseconds = try ConfigCompiler.milliseconds(
+            config.grpcTimeoutOffset, ifSet: config.hasGrpcTimeoutOffset, at: FieldPath.join(path, "grpc_timeout_offset"))
 
         let retry = config.hasRetryPolicy
             ? try compileRetryPolicy(config.retryPolicy, at: FieldPath.join(path, "retry_policy")) : context.vhostRetryPolicy
@@ -106,7 +116,7 @@ extension RouteCompiler {
             cluster: cluster, clusterNotFoundResponseCode: notFound, pathRewrite: pathRewrite, hostRewrite: hostRewrite,
             appendXForwardedHost: config.appendXForwardedHost, timeoutMilliseconds: timeout, idleTimeoutMilliseconds: idle,
             maxStreamDurationMilliseconds: maxStream, retryPolicy: retry,
-            mirrorPolicies: mirrors, upgrades: upgrades)
+            mirrorPolicies: mirrors, upgrades: upgrades, grpcTimeouts: grpcTimeouts)
     }
 
     /// An upgrade type (lowercased). CONNECT needs a tunnelling runtime Remora does not have yet.

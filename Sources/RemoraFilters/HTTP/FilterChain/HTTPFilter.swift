@@ -1,3 +1,4 @@
+import RemoraConfig
 import RemoraCore
 import RemoraHTTP
 
@@ -78,8 +79,28 @@ public protocol HTTPEncoderFilter: AnyObject {
     func onStreamDestroyed()
 }
 
+/// Envoy's `DownstreamWatermarkCallbacks`: a decoder filter that feeds the
+/// response from an upstream hears when the downstream can take no more
+/// (its connection's write buffer, or on HTTP/2 the stream's send queue).
+public protocol HTTPDownstreamWatermarkCallbacks: AnyObject {
+    func onAboveWriteBufferHighWatermark()
+    func onBelowWriteBufferLowWatermark()
+}
+
+/// The filter that carries the raw bytes of an accepted upgrade (the
+/// router, which owns the upstream tunnel).
+public protocol HTTPUpgradeDataSink: AnyObject {
+    func upgradedDataFromDownstream(_ data: ByteSlice)
+    func upgradedDownstreamEnded()
+}
+
 /// What the connection manager offers a decoder filter.
 public protocol HTTPDecoderFilterCallbacks: AnyObject {
+    /// Registers the filter for the downstream's watermarks (one per
+    /// stream; told at once if the downstream is already full).
+    func addDownstreamWatermarkCallbacks(_ callbacks: HTTPDownstreamWatermarkCallbacks)
+    /// Names the filter that takes the bytes after an accepted upgrade.
+    func setUpgradeDataSink(_ sink: HTTPUpgradeDataSink)
     /// The request headers as they stand after the filters before this one.
     var request: HTTPRequestMessage { get }
     var streamInfo: StreamInfo { get }
@@ -110,6 +131,10 @@ public protocol HTTPDecoderFilterCallbacks: AnyObject {
     func onDecoderFilterBelowWriteBufferLowWatermark()
     /// Replaces `stream_idle_timeout` for this stream (a route's `idle_timeout`; 0 disables).
     func overrideIdleTimeout(_ milliseconds: UInt64)
+    /// The route is known: bound the stream by its `max_stream_duration`
+    /// (or `grpc-timeout`), rewriting the request's `grpc-timeout` as Envoy's
+    /// connection manager does (`refreshDurationTimeout`).
+    func refreshStreamDuration(route: ForwardAction, request: inout HTTPRequestMessage)
 }
 
 /// What the connection manager offers an encoder filter.
@@ -129,9 +154,12 @@ public struct LocalReply {
     public var headers: [(String, String)]
     /// Close the downstream connection after the reply.
     public var closeConnection: Bool
+    /// The `grpc-status` of the reply to a gRPC request; nil = mapped from `status`.
+    public var grpcStatus: GRPCStatus?
 
     public init(status: Int, body: String = "", flag: ResponseFlag? = nil, details: String,
-                headers: [(String, String)] = [], closeConnection: Bool = false) {
+                headers: [(String, String)] = [], closeConnection: Bool = false, grpcStatus: GRPCStatus? = nil) {
+        self.grpcStatus = grpcStatus
         self.status = status
         self.body = body
         self.flag = flag

@@ -23,9 +23,11 @@ public struct ResponseFlag: OptionSet, Sendable, Hashable {
     public static let downstreamProtocolError = ResponseFlag(rawValue: 1 << 12) // DPE
     public static let upstreamRetryLimitExceeded = ResponseFlag(rawValue: 1 << 13) // URX
     public static let downstreamRemoteReset = ResponseFlag(rawValue: 1 << 14) // DR
+    public static let failedLocalHealthCheck = ResponseFlag(rawValue: 1 << 15) // LH
 
     /// Each flag with Envoy's short code and long name, in Envoy's order.
     static let names: [(flag: ResponseFlag, short: String, long: String)] = [
+        (.failedLocalHealthCheck, "LH", "FailedLocalHealthCheck"),
         (.localReset, "LR", "LocalReset"), (.upstreamRemoteReset, "UR", "UpstreamRemoteReset"),
         (.upstreamConnectionFailure, "UF", "UpstreamConnectionFailure"),
         (.upstreamConnectionTermination, "UC", "UpstreamConnectionTermination"),
@@ -77,6 +79,11 @@ public final class StreamInfo {
     /// destination (Envoy's `localAddressRestored()`).
     public let downstreamLocalAddressRestored: Bool
     public var bytesReceived: UInt64 = 0
+    /// The `health_check` filter took the request for a health check
+    /// (Envoy's `healthCheck()`): access logs' `not_health_check_filter`
+    /// skips it, and neither the connection manager's response stats nor
+    /// the router's per-code cluster stats count it.
+    public var isHealthCheck = false
     public var bytesSent: UInt64 = 0
 
     // What access logs print (set where it is learnt; the wall-clock start

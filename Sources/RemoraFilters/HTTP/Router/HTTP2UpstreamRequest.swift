@@ -205,11 +205,13 @@ final class HTTP2UpstreamRequest: UpstreamAttempt, HTTP2PoolRequester {
     /// Envoy drops upstream 1xx (100-continue is answered downstream by itself).
     func decode1xxHeaders(_ headers: HTTPHeaders) {}
 
-    func decodeHeaders(_ headers: HTTPHeaders, endStream: Bool) {
+    func decodeHeaders(_ headers: consuming HTTPHeaders, endStream: Bool) {
         guard !done else { return }
-        let status = headers.status ?? 0
         var fields = headers
-        while fields.count > 0, fields.name(at: 0).withUnsafeBytes({ $0.first }) == UInt8(ascii: ":") { fields.remove(at: 0) }
+        let status = fields.status ?? 0
+        var pseudo = 0
+        while pseudo < fields.count, fields.name(at: pseudo).withUnsafeBytes({ $0.first }) == UInt8(ascii: ":") { pseudo += 1 }
+        fields.removeFirst(pseudo)
         if endStream { responseComplete() }
         owner?.upstreamHeaders(self, status: status, headers: &fields, endStream: endStream)
         if endStream { _ = takeOwner() }

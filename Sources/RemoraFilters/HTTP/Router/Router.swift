@@ -8,7 +8,7 @@ import RemoraUpstream
 /// redirects, or forwards to a host of the route's cluster, with timeouts,
 /// retries and mirroring. The last decoder filter. One per stream, on the
 /// worker loop.
-final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
+final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWatermarkCallbacks, HTTPUpgradeDataSink {
     private let config: RouterFilterConfig
     private let routeTable: RouteTable
     private let context: HTTPWorkerContext
@@ -49,6 +49,13 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     private var responseStarted = false
     private var finished = false
     private var upgrade = false
+    /// Envoy's `grpc_request_`: gRPC timeouts and host stats apply.
+    private var isGRPC = false
+    /// The host's `rq_success`/`rq_error` waits for the gRPC response's trailers.
+    private var grpcSuccessDeferred = false
+    private var timeouts = UpstreamTimeout(global: 0, perTry: 0, rewritesGRPCTimeout: false)
+    /// The route's retry policy with the request's retry headers merged in.
+    private var retryPolicy: RetryPolicy?
 
     init(config: RouterFilterConfig, routeTable: RouteTable, context: HTTPWorkerContext,
          httpStats: Stats<HTTPStat>, downstreamTrailers: Bool) {
@@ -61,6 +68,8 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
 
     func setDecoderCallbacks(_ callbacks: HTTPDecoderFilterCallbacks) {
         self.callbacks = callbacks
+        callbacks.addDownstreamWatermarkCallbacks(self)
+        callbacks.setUpgradeDataSink(self)
     }
 
     // MARK: - Decode
@@ -103,6 +112,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             return .stopIteration
         case .forward(let forward):
             self.forward = forward
+            callbacks.refreshStreamDuration(route: forward, request: &request)
             guard let name = matched.clusterName, !name.isEmpty, let cluster = context.cluster(named: name) else {
                 httpStats.add(.noCluster)
                 callbacks.sendLocalReply(LocalReply(status: forward.clusterNotFoundResponseCode, flag: .noClusterFound,
@@ -114,11 +124,19 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             if let idle = forward.idleTimeoutMilliseconds { callbacks.overrideIdleTimeout(idle) }
             upgrade = request.headers.contains(name: "upgrade")
             downstreamHTTP2 = request.version.isHTTP2
+            isGRPC = GRPCRequest.isGRPC(request.headers)
+            let grpcTimeouts = forward.grpcTimeouts
+            timeouts = UpstreamTimeout.final(
+                routeTimeout: forward.timeoutMilliseconds, perTryTimeout: forward.retryPolicy?.perTryTimeoutMilliseconds ?? 0,
+                grpc: grpcTimeouts, isGRPC: isGRPC,
+                grpcTimeout: isGRPC && grpcTimeouts.maxGrpcTimeoutMilliseconds != nil ? GRPCTimeout.milliseconds(in: request.headers) : nil)
             // Edited in place, as Envoy's router edits the downstream headers;
             // the attempts share the result.
             prepareUpstreamRequest(&request, matched: matched, forward: forward, endStream: endStream)
+            // After the route's header mutations, as Envoy's `createRetryState` runs.
+            retryPolicy = RetryPolicy.effective(route: forward.retryPolicy, requestHeaders: &request.headers)
             upstreamMessage = request
-            retriesLeft = Int(forward.retryPolicy?.numRetries ?? 0)
+            retriesLeft = Int(retryPolicy?.numRetries ?? 0)
             requestEnded = endStream
             if endStream { startGlobalTimer() }
             if !forward.mirrorPolicies.isEmpty { startMirrors(forward.mirrorPolicies, request: request) }
@@ -138,10 +156,8 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         let mutations = matched.requestHeaderMutations
         // A copy only when variables may need it (editing then copies the fields once).
         let original: HTTPRequestMessage? = mutations.isEmpty ? nil : message
-        if !config.suppressEnvoyHeaders, let expected = expectedTimeout(forward) {
-            // Each attempt rewrites this with the time then left (see `startAttempt`).
-            message.headers.add(name: "x-envoy-expected-rq-timeout-ms", value: String(expected))
-        }
+        // Each retry rewrites these with the time then left (see `startAttempt`).
+        applyTimeoutHeaders(&message.headers, elapsed: 0)
         if let original {
             let info = callbacks.streamInfo
             let routeName = matched.route.name
@@ -171,11 +187,13 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         }
     }
 
-    private func expectedTimeout(_ forward: ForwardAction) -> UInt64? {
-        let global = forward.timeoutMilliseconds
-        let perTry = forward.retryPolicy?.perTryTimeoutMilliseconds ?? 0
-        if perTry > 0 { return global > 0 ? min(perTry, global) : perTry }
-        return global > 0 ? global : nil
+    /// Envoy's `setTimeoutHeaders`: `x-envoy-expected-rq-timeout-ms` and,
+    /// on a `max_grpc_timeout` route, `grpc-timeout` say what is left
+    /// `elapsed` ms after the request ended (replaced in place).
+    private func applyTimeoutHeaders(_ headers: inout HTTPHeaders, elapsed: UInt64) {
+        guard let expected = timeouts.expected(elapsed: elapsed) else { return }
+        if !config.suppressEnvoyHeaders { headers.set(name: "x-envoy-expected-rq-timeout-ms", value: String(expected)) }
+        if timeouts.rewritesGRPCTimeout { headers.set(name: "grpc-timeout", value: GRPCTimeout.encode(milliseconds: expected)) }
     }
 
     func decodeData(_ data: ByteSlice, endStream: Bool) -> FilterDataStatus {
@@ -235,7 +253,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     }
 
     private func startAttempt(on cluster: WorkerCluster, message upstreamMessage: inout HTTPRequestMessage) {
-        let previous = forward?.retryPolicy?.hostPredicates.contains(.previousHosts) == true ? lastHost : nil
+        let previous = retryPolicy?.hostPredicates.contains(.previousHosts) == true ? lastHost : nil
         guard let host = chooseHost(cluster, avoiding: previous, headers: upstreamMessage.headers) else {
             cluster.stats.add(.upstreamCxNoneHealthy)
             sendLocalReplyOnce(LocalReply(status: 503, body: "no healthy upstream", flag: .noHealthyUpstream,
@@ -258,9 +276,10 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
            let original = upstreamMessage.authority {
             upstreamMessage.headers.add(name: "x-envoy-original-host", value: original)
         }
-        if let remaining = remainingTimeout() {
-            // A retry says how much of the route timeout is left (in place: `set` keeps the position).
-            upstreamMessage.headers.set(name: "x-envoy-expected-rq-timeout-ms", value: String(remaining))
+        if attempts > 1 {
+            // A retry says how much of the route timeout is left.
+            let elapsed = globalStarted.map { context.loop.nowMilliseconds - $0 } ?? 0
+            applyTimeoutHeaders(&upstreamMessage.headers, elapsed: elapsed)
         }
         let request: any UpstreamAttempt
         if cluster.config.http.usesHTTP2(downstreamHTTP2: downstreamHTTP2) {
@@ -289,22 +308,13 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         request.start()
     }
 
-    /// What is left of the route timeout for a retry's expected-timeout header.
-    private func remainingTimeout() -> UInt64? {
-        guard attempts > 1, let forward, forward.timeoutMilliseconds > 0, let started = globalStarted else { return nil }
-        let elapsed = context.loop.nowMilliseconds - started
-        let left = forward.timeoutMilliseconds > elapsed ? forward.timeoutMilliseconds - elapsed : 1
-        let perTry = forward.retryPolicy?.perTryTimeoutMilliseconds ?? 0
-        return perTry > 0 ? min(perTry, left) : left
-    }
-
     private var globalStarted: UInt64?
 
     private func chooseHost(_ cluster: WorkerCluster, avoiding previous: SocketAddress?,
                             headers: HTTPHeaders) -> SocketAddress? {
         let selection = hostSelectionContext(cluster, headers: headers)
         guard let previous else { return cluster.chooseHost(context: selection) }
-        let maxTries = max(1, Int(forward?.retryPolicy?.hostSelectionRetryMaxAttempts ?? 1)) + 1
+        let maxTries = max(1, Int(retryPolicy?.hostSelectionRetryMaxAttempts ?? 1)) + 1
         var host = cluster.chooseHost(context: selection)
         var tries = 1
         while let h = host, h == previous, tries < maxTries {
@@ -348,6 +358,11 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         callbacks.onDecoderFilterBelowWriteBufferLowWatermark()
     }
 
+    /// Envoy's `chargeUpstreamCode` leaves health checks (the
+    /// `health_check` filter's, in pass-through mode) out of the per-code
+    /// stats, `upstream_rq_completed` and `upstream_rq_time`.
+    private var chargesResponseStats: Bool { !callbacks.streamInfo.isHealthCheck }
+
     // MARK: - UpstreamRequestOwner
 
     func upstreamHeaders(_ request: any UpstreamAttempt, status: Int, headers responseHeaders: inout HTTPHeaders, endStream: Bool) {
@@ -360,15 +375,22 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             return
         }
         releaseRetryResource()
-        if attempts > 1 && !isRetriable(status: status) { cluster?.stats.add(.upstreamRqRetrySuccess) }
-        request.hostStats.response(status: status)
+        if attempts > 1 && !isRetriable(status: status, headers: responseHeaders) { cluster?.stats.add(.upstreamRqRetrySuccess) }
+        if isGRPC && status < 500 {
+            // Envoy's `handleNon5xxResponseHeaders`: a gRPC answer succeeds by its grpc-status.
+            if endStream { countGRPCOutcome(request, GRPCStatus(headers: responseHeaders)) } else { grpcSuccessDeferred = true }
+        } else {
+            request.hostStats.response(status: status)
+        }
         responseStarted = true
         let info = callbacks.streamInfo
         info.firstUpstreamRxMilliseconds = context.loop.nowMilliseconds
         info.upstreamLocalAddress = request.localAddress
         info.responseCodeDetails = "via_upstream"
-        cluster?.stats.countUpstreamResponse(status: status)
-        cluster?.stats.record(.upstreamRqTime, milliseconds: context.loop.nowMilliseconds - request.sentAt)
+        if chargesResponseStats {
+            cluster?.stats.countUpstreamResponse(status: status)
+            cluster?.stats.record(.upstreamRqTime, milliseconds: context.loop.nowMilliseconds - request.sentAt)
+        }
         if status == 101 || endStream { context.recycle(globalTimer); globalTimer = nil }
         // The fields move on (edited in place, not copied).
         var headers = HTTPHeaders()
@@ -381,23 +403,29 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             let original = response
             applyResponseMutations(&response.headers, request: upstreamMessage, response: original)
         }
-        if endStream { endAttempt(request); cluster?.stats.add(.upstreamRqCompleted) }
+        if endStream {
+            endAttempt(request)
+            if chargesResponseStats { cluster?.stats.add(.upstreamRqCompleted) }
+        }
         callbacks.encodeHeaders(consume response, endStream: endStream)
     }
 
     func upstreamData(_ request: any UpstreamAttempt, _ data: ByteSlice, endStream: Bool) {
         guard request === upstream, !finished else { return }
         if endStream {
+            // A gRPC response that ends without trailers is an error.
+            if grpcSuccessDeferred { countGRPCOutcome(request, nil) }
             context.recycle(globalTimer)
             globalTimer = nil
             endAttempt(request)
-            cluster?.stats.add(.upstreamRqCompleted)
+            if chargesResponseStats { cluster?.stats.add(.upstreamRqCompleted) }
         }
         callbacks.encodeData(data, endStream: endStream)
     }
 
     func upstreamTrailers(_ request: any UpstreamAttempt, _ trailers: HTTPHeaders) {
         guard request === upstream, !finished else { return }
+        if grpcSuccessDeferred { countGRPCOutcome(request, GRPCStatus(headers: trailers)) }
         callbacks.encodeTrailers(trailers)
     }
 
@@ -415,6 +443,10 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         }
         if responseStarted {
             // The response was already going downstream: it can only be cut short.
+            if grpcSuccessDeferred, let request {
+                countGRPCOutcome(request, nil)
+                httpStats.add(.rqResetAfterDownstreamResponseStarted)
+            }
             stats?.add(.upstreamRqRxReset)
             callbacks.streamInfo.responseFlags.insert(.upstreamRemoteReset)
             callbacks.resetStream()
@@ -426,20 +458,29 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             retriable = retryOn.contains(.connectFailure) || retryOn.contains(.reset) || retryOn.contains(.gatewayError)
                 || retryOn.contains(.fiveXX) || retryOn.contains(.resetBeforeRequest)
         default:
-            stats?.add(.upstreamRqRxReset)
+            // Envoy counts rx_reset for resets, not for refused streams.
+            if reason != .remoteRefusedStreamReset { stats?.add(.upstreamRqRxReset) }
             retriable = retryOn.contains(.reset) || retryOn.contains(.gatewayError) || retryOn.contains(.fiveXX)
+                || (reason == .remoteRefusedStreamReset && retryOn.contains(.refusedStream))
         }
         if retriable && canRetry() {
             scheduleRetry()
             return
         }
-        if retriable && forward?.retryPolicy != nil && retriesLeft == 0 {
+        if retriable && retryPolicy != nil && retriesLeft == 0 {
             stats?.add(.upstreamRqRetryLimitExceeded)
         }
         releaseRetryResource()
-        let flag: ResponseFlag = (reason == .connectionFailure || reason == .connectionTimeout)
-            ? .upstreamConnectionFailure : (reason == .protocolError ? .upstreamProtocolError : .upstreamConnectionTermination)
+        let flag: ResponseFlag
+        switch reason {
+        case .connectionFailure, .connectionTimeout: flag = .upstreamConnectionFailure
+        case .protocolError: flag = .upstreamProtocolError
+        case .remoteReset, .remoteRefusedStreamReset: flag = .upstreamRemoteReset  // HTTP/2 RST_STREAM: Envoy's UR
+        default: flag = .upstreamConnectionTermination
+        }
         let status = reason == .protocolError ? 502 : 503
+        // Envoy charges the local reply's code to the cluster (chargeUpstreamAbort).
+        stats?.countUpstreamResponse(status: status)
         let prefix = attempts > 1 ? "retried and the latest reset reason: " : "reset reason: "
         // Envoy names the transport failure in the details and the log.
         var details = reason.text
@@ -481,13 +522,13 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         upstream?.endTunnel()
     }
 
-    func downstreamWriteBufferAboveHigh() {
+    func onAboveWriteBufferHighWatermark() {
         downstreamFull = true
         cluster?.stats.add(.upstreamFlowControlPausedReadingTotal)
         upstream?.setReading(false)
     }
 
-    func downstreamWriteBufferBelowLow() {
+    func onBelowWriteBufferLowWatermark() {
         downstreamFull = false
         cluster?.stats.add(.upstreamFlowControlResumedReadingTotal)
         upstream?.setReading(true)
@@ -495,10 +536,10 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
 
     // MARK: - Retries
 
-    private var retryOn: RetryOn { forward?.retryPolicy?.retryOn ?? [] }
+    private var retryOn: RetryOn { retryPolicy?.retryOn ?? [] }
 
     private func canRetry() -> Bool {
-        guard retriesLeft > 0, !bodyCopyOverflowed, let cluster, forward?.retryPolicy != nil else { return false }
+        guard retriesLeft > 0, !bodyCopyOverflowed, let cluster, retryPolicy != nil else { return false }
         if !holdsRetryResource {
             guard cluster.resources.tryAcquire(.retries) else {
                 cluster.stats.add(.upstreamRqRetryOverflow)
@@ -517,7 +558,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     }
 
     private func shouldRetry(status: Int, headers: HTTPHeaders) -> Bool {
-        guard !headers.contains(name: "x-envoy-overloaded"), isRetriable(status: status) else { return false }
+        guard !headers.contains(name: "x-envoy-overloaded"), isRetriable(status: status, headers: headers) else { return false }
         guard retriesLeft > 0 else {
             cluster?.stats.add(.upstreamRqRetryLimitExceeded)
             return false
@@ -525,9 +566,18 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         return canRetry()
     }
 
-    private func isRetriable(status: Int) -> Bool {
-        guard let policy = forward?.retryPolicy else { return false }
+    /// The host's `rq_success` or `rq_error` for a gRPC response: success
+    /// when its `grpc-status` maps to no 5xx (Envoy's `grpcToHttpStatus`).
+    private func countGRPCOutcome(_ request: any UpstreamAttempt, _ status: GRPCStatus?) {
+        grpcSuccessDeferred = false
+        let stats = request.hostStats
+        HostStats.add(status.map { $0.httpStatus < 500 } == true ? stats.rqSuccess : stats.rqError)
+    }
+
+    private func isRetriable(status: Int, headers: HTTPHeaders) -> Bool {
+        guard let policy = retryPolicy else { return false }
         let on = policy.retryOn
+        if on.retriesGRPC(headers) { return true }
         if on.contains(.fiveXX) && status >= 500 { return true }
         if on.contains(.gatewayError) && (status == 502 || status == 503 || status == 504) { return true }
         if on.contains(.retriable4xx) && status == 409 { return true }
@@ -537,7 +587,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
 
     /// Waits Envoy's jittered exponential back-off, then tries again.
     private func scheduleRetry() {
-        guard let policy = forward?.retryPolicy else { return }
+        guard let policy = retryPolicy else { return }
         retriesLeft -= 1
         cluster?.stats.add(.upstreamRqRetry)
         let exponent = min(attempts - 1, 20)
@@ -551,7 +601,8 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     // MARK: - Timeouts
 
     private func startGlobalTimer() {
-        guard globalTimer == nil, let timeout = forward?.timeoutMilliseconds, timeout > 0, !finished, !responseStarted else { return }
+        let timeout = timeouts.global
+        guard globalTimer == nil, forward != nil, timeout > 0, !finished, !responseStarted else { return }
         let timer = context.timer()
         globalTimer = timer
         globalStarted = context.loop.nowMilliseconds
@@ -561,7 +612,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
     private func globalTimeout() {
         guard !finished, !responseStarted else { return }
         cluster?.stats.add(.upstreamRqTimeout)
-        cluster?.stats.countUpstreamResponse(status: 504)
+        if chargesResponseStats { cluster?.stats.countUpstreamResponse(status: 504) }
         if let upstream {
             HostStats.add(upstream.hostStats.rqTimeout)
             upstream.cancel()
@@ -570,11 +621,12 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
         context.recycle(backoffTimer); backoffTimer = nil
         releaseRetryResource()
         sendLocalReplyOnce(LocalReply(status: 504, body: "upstream request timeout", flag: .upstreamRequestTimeout,
-                                      details: "upstream_response_timeout"))
+                                      details: "response_timeout"))
     }
 
     private func startPerTryTimer() {
-        guard let perTry = forward?.retryPolicy?.perTryTimeoutMilliseconds, perTry > 0 else { return }
+        let perTry = timeouts.perTry
+        guard perTry > 0 else { return }
         let timer = perTryTimer ?? context.timer()
         perTryTimer = timer
         timer.start(afterMilliseconds: perTry) { [self] in self.perTryTimeout() }
@@ -592,7 +644,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             return
         }
         cluster?.stats.add(.upstreamRqTimeout)
-        cluster?.stats.countUpstreamResponse(status: 504)
+        if chargesResponseStats { cluster?.stats.countUpstreamResponse(status: 504) }
         releaseRetryResource()
         sendLocalReplyOnce(LocalReply(status: 504, body: "upstream request timeout", flag: .upstreamRequestTimeout,
                                       details: "upstream_per_try_timeout"))
@@ -617,7 +669,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner {
             copy.headers.set(name: "x-envoy-internal", value: "true")
             if let local = HostAddressText.local { copy.headers.set(name: "x-forwarded-for", value: local) }
             let shadow = ShadowRequest(cluster: cluster, host: host, context: context, request: copy, chunked: upstreamChunked,
-                                       timeoutMilliseconds: forward?.timeoutMilliseconds ?? 0)
+                                       timeoutMilliseconds: timeouts.global)
             shadows.append(shadow)
             shadow.start(endStream: requestEnded)
         }

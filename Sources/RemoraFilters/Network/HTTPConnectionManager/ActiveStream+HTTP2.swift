@@ -6,12 +6,18 @@ import RemoraHTTP
 /// response out through the stream's `HTTPResponseEncoder`. The filters and
 /// the router see the same `HTTPRequestMessage` as on HTTP/1.
 extension ActiveStream: HTTPRequestDecoder {
-    func decodeHeaders(_ headers: HTTPHeaders, endStream: Bool) {
+    func decodeHeaders(_ headers: consuming HTTPHeaders, endStream: Bool) {
         beginHTTP2Request(headers, endStream: endStream)
     }
 
     /// The peer reset the stream, or the connection went with it.
     func onResetStream(_ reason: HTTPStreamResetReason) {
+        // A peer reset within a second of the stream's start, before its
+        // response ended, is premature (Envoy's rapid-reset rule, CVE-2023-44487).
+        if reason == .remoteReset && !isFinished
+            && manager.loop.nowMilliseconds - streamInfo.startMilliseconds < HTTPConnectionManager.prematureResetLifetimeMilliseconds {
+            manager.h2PrematureResets += 1
+        }
         switch reason {
         case .connectionTermination: downstreamReset(flag: .downstreamConnectionTermination)
         case .protocolError: downstreamReset(flag: .downstreamProtocolError)
@@ -27,15 +33,15 @@ extension ActiveStream: HTTPRequestDecoder {
     /// `:method :scheme :authority :path` and the fields → `message`, in
     /// place (pseudo-headers leave the field list). `:authority` falls back
     /// to `host`, as Envoy's codec does. Returns whether it is a HEAD.
-    static func fillFromPseudoHeaders(_ message: inout HTTPRequestMessage, _ head: HTTPHeaders) -> Bool {
+    static func fillFromPseudoHeaders(_ message: inout HTTPRequestMessage, _ head: consuming HTTPHeaders) -> Bool {
         var headers = head
         var pseudoCount = 0
         while pseudoCount < headers.count, headers.name(at: pseudoCount).withUnsafeBytes({ $0.first }) == UInt8(ascii: ":") { pseudoCount += 1 }
-        if let method = head.method { message.method = HTTPMethod(bytes: method) }
-        message.path = head.path?.string ?? ""
-        message.scheme = head.scheme?.string ?? "http"
-        message.authority = head.authority?.string
-        for _ in 0..<pseudoCount { headers.remove(at: 0) }
+        if let method = headers.method { message.method = HTTPMethod(bytes: method) }
+        message.path = headers.path?.string ?? ""
+        message.scheme = headers.scheme?.string ?? "http"
+        message.authority = headers.authority?.string
+        headers.removeFirst(pseudoCount)
         if message.authority == nil, let host = headers.firstString(name: "host") { message.authority = host }
         _ = headers.remove(name: "host")
         message.version = .http2
@@ -48,53 +54,52 @@ extension ActiveStream: HTTPRequestDecoder {
     /// `x-request-id`); connection-specific fields are the codec's to drop.
     func encodeHTTP2Head(_ response: inout HTTPResponseMessage, endStream: Bool) {
         let manager = self.manager
-        var headers = HTTPHeaders(minimumCapacity: response.headers.count + 3)
+        // Edited in place; `:status` goes at the end, the codec sends
+        // pseudo-headers first whatever their place.
+        var headers = HTTPHeaders()
+        swap(&headers, &response.headers)
         headers.add(name: ":status", value: Self.statusText(response.status))
-        for i in 0..<response.headers.count {
-            headers.add(name: response.headers.name(at: i), value: response.headers.value(at: i))
-        }
-        if !headers.contains(name: "date") { headers.add(name: "date", value: manager.context.date.current()) }
-        switch manager.config.serverHeaderTransformation {
-        case .overwrite: headers.set(name: "server", value: manager.config.serverName)
-        case .appendIfAbsent: if !headers.contains(name: "server") { headers.add(name: "server", value: manager.config.serverName) }
-        case .passThrough: break
-        }
-        if let via = manager.config.via { Self.appendVia(&headers, via) }
-        if manager.config.alwaysSetRequestIdInResponse, let requestID, !headers.contains(name: "x-request-id") {
-            headers.add(name: "x-request-id", value: requestID)
-        }
+        addManagerResponseHeaders(&headers)
         if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
         h2Encoder?.encodeHeaders(headers, endStream: endStream)
-        manager.stats.countDownstreamResponse(status: response.status)
+        // Envoy's `chargeStats` leaves health checks out of the response stats.
+        if !streamInfo.isHealthCheck { manager.stats.countDownstreamResponse(status: response.status) }
         manager.h2Flush()
     }
 
     /// A local reply on HTTP/2: Envoy's headers, then the body in one DATA frame.
     func sendHTTP2LocalReply(_ reply: LocalReply, extraHeaders: HTTPHeaders?, bodyBytes: [UInt8]?) {
         responseStarted = true
-        streamInfo.responseCode = reply.status
+        // A gRPC request gets a trailers-only reply: one HEADERS frame with END_STREAM.
+        let status = isGRPCRequest ? GRPCLocalReply.httpStatus : reply.status
+        streamInfo.responseCode = status
         let manager = self.manager
         var headers = HTTPHeaders()
-        headers.add(name: ":status", value: Self.statusText(reply.status))
+        headers.add(name: ":status", value: Self.statusText(status))
         if let extraHeaders {
             for i in 0..<extraHeaders.count { headers.add(name: extraHeaders.name(at: i), value: extraHeaders.value(at: i)) }
         }
         for (name, value) in reply.headers { headers.add(name: name, value: value) }
-        let body = bodyBytes ?? Array(reply.body.utf8)
+        var body = bodyBytes ?? Array(reply.body.utf8)
+        if isGRPCRequest {
+            GRPCLocalReply.rewrite(&headers, httpStatus: reply.status, grpcStatus: reply.grpcStatus, body: body, isHeadRequest: isHeadRequest)
+            body = []
+        }
         if !body.isEmpty {
             headers.add(name: "content-length", value: String(body.count))
             headers.add(name: "content-type", value: "text/plain")
         }
+        let sendBody = !body.isEmpty && !isHeadRequest
+        encodeLocalReplyHeaders(&headers, status: status, endStream: !sendBody)
         headers.add(name: "date", value: manager.context.date.current())
         headers.add(name: "server", value: manager.config.serverName)
         if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
-        let sendBody = !body.isEmpty && !isHeadRequest
         h2Encoder?.encodeHeaders(headers, endStream: !sendBody)
         if sendBody {
             streamInfo.bytesSent += UInt64(body.count)
             h2Encoder?.encodeData(ByteSlice(copying: body), endStream: true)
         }
-        manager.stats.countDownstreamResponse(status: reply.status)
+        if !streamInfo.isHealthCheck { manager.stats.countDownstreamResponse(status: status) }
         finish()
         manager.h2Flush()
     }

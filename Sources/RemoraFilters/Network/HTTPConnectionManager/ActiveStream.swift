@@ -42,6 +42,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     private var responseHeadOnly = false
     private var responseUntilClose = false
     private var finished = false
+    var isFinished: Bool { finished }
     private var idleTimer: Timer?
     private var requestTimer: Timer?
     private var lastActivity: UInt64
@@ -57,15 +58,18 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     /// How many sources say the downstream can take no more response bytes
     /// (the connection's write buffer; on HTTP/2 also the stream's queue).
     private var downstreamFullCount = 0
+    /// The filter fed by an upstream (the router), registered through the callbacks.
+    private var watermarkCallbacks: HTTPDownstreamWatermarkCallbacks?
+    private var upgradeSink: HTTPUpgradeDataSink?
+    /// Envoy's `is_grpc_request_`, fixed when the head arrives: local replies are gRPC replies.
+    private(set) var isGRPCRequest = false
+    /// `max_stream_duration` (the connection manager's or the route's); see `ActiveStream+StreamDuration`.
+    var durationTimer: Timer?
 
     init(manager: HTTPConnectionManager, head: consuming HTTP1RequestHead) {
         self.manager = manager
-        let loop = manager.loop
-        streamInfo = StreamInfo(startMilliseconds: loop.nowMilliseconds,
-                                downstreamRemoteAddress: manager.connection.remoteAddress,
-                                downstreamLocalAddress: manager.connection.localAddress,
-                                downstreamLocalAddressRestored: manager.connection.isLocalAddressRestored)
-        lastActivity = loop.nowMilliseconds
+        streamInfo = Self.streamInfo(for: manager)
+        lastActivity = streamInfo.startMilliseconds
         isHeadRequest = head.method == .head
         h2Encoder = nil
         requestHead = HeadFacts(bodyless: head.framing == .none, version: head.version, expectsContinue: head.expectsContinue,
@@ -93,11 +97,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         self.manager = manager
         self.requestHead = nil
         self.h2Encoder = nil
-        streamInfo = StreamInfo(startMilliseconds: manager.loop.nowMilliseconds,
-                                downstreamRemoteAddress: manager.connection.remoteAddress,
-                                downstreamLocalAddress: manager.connection.localAddress,
-                                downstreamLocalAddressRestored: manager.connection.isLocalAddressRestored)
-        lastActivity = manager.loop.nowMilliseconds
+        streamInfo = Self.streamInfo(for: manager)
+        lastActivity = streamInfo.startMilliseconds
         request = HTTPRequestMessage(method: .get, path: "/", authority: nil, scheme: manager.connection.transport == nil ? "http" : "https",
                                      version: .http1_1, headers: HTTPHeaders())
         requestComplete = true
@@ -115,12 +116,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         self.manager = manager
         self.h2Encoder = encoder
         self.requestHead = nil
-        let loop = manager.loop
-        streamInfo = StreamInfo(startMilliseconds: loop.nowMilliseconds,
-                                downstreamRemoteAddress: manager.connection.remoteAddress,
-                                downstreamLocalAddress: manager.connection.localAddress,
-                                downstreamLocalAddressRestored: manager.connection.isLocalAddressRestored)
-        lastActivity = loop.nowMilliseconds
+        streamInfo = Self.streamInfo(for: manager)
+        lastActivity = streamInfo.startMilliseconds
         request = HTTPRequestMessage(method: .get, path: "", authority: nil, scheme: "http", version: .http2, headers: HTTPHeaders())
         if manager.accessLogs != nil {
             streamInfo.markWallStart()
@@ -130,12 +127,20 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
 
     /// The HTTP/2 head arrived: its fields become the request, then the
     /// stream starts as an HTTP/1 one does.
-    func beginHTTP2Request(_ head: HTTPHeaders, endStream: Bool) {
+    func beginHTTP2Request(_ head: consuming HTTPHeaders, endStream: Bool) {
         isHeadRequest = Self.fillFromPseudoHeaders(&request, head)
         requestHead = HeadFacts(bodyless: endStream, version: .http2,
                                 expectsContinue: request.headers.firstString(name: "expect")?.lowercased() == "100-continue",
                                 isUpgrade: false)
         start()
+    }
+
+    /// A new stream's info: now, and the connection's addresses.
+    private static func streamInfo(for manager: HTTPConnectionManager) -> StreamInfo {
+        StreamInfo(startMilliseconds: manager.loop.nowMilliseconds,
+                   downstreamRemoteAddress: manager.connection.remoteAddress,
+                   downstreamLocalAddress: manager.connection.localAddress,
+                   downstreamLocalAddressRestored: manager.connection.isLocalAddressRestored)
     }
 
     /// Request line and Host → the message's path and authority, in place
@@ -167,6 +172,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     // MARK: - Start
 
     func start() {
+        isGRPCRequest = GRPCRequest.isGRPC(request.headers)
         let stats = manager.stats
         stats.add(.downstreamRqTotal)
         stats.add(h2Encoder == nil ? .downstreamRqHttp1Total : .downstreamRqHttp2Total)
@@ -178,6 +184,10 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
                 let router = Router(config: routerConfig, routeTable: manager.config.routeTable, context: manager.context,
                                     httpStats: manager.stats, downstreamTrailers: manager.config.http1.enableTrailers)
                 decoders.append(router)
+            case .healthCheck(let config):
+                let filter = HealthCheckFilter(config: config, context: manager.context, stats: manager.stats)
+                decoders.append(filter)
+                encoders.append(filter)
             }
         }
         for filter in decoders { filter.setDecoderCallbacks(self) }
@@ -239,27 +249,13 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             if data.count > 0 { h2Encoder.consumed(data.count) }
         }
         guard !finished else { return }
-        if let stopped = decodeStoppedAt {
-            _ = stopped
-            bufferedBody.append(data)
-            return
-        }
-        for filter in decoders {
-            switch filter.decodeData(data, endStream: endStream) {
-            case .continue: continue
-            case .stopIterationAndBuffer, .stopIterationNoBuffer: return
-            }
-        }
+        passData(data, endStream: endStream, from: 0)
     }
 
     func decodeTrailers(_ trailers: HTTPHeaders) {
         if h2Encoder != nil { markRequestComplete() }
         guard !finished else { return }
-        if decodeStoppedAt != nil { bufferedTrailers = trailers; return }
-        var t = trailers
-        for filter in decoders {
-            if filter.decodeTrailers(&t) == .stopIteration { return }
-        }
+        passTrailers(trailers, from: 0)
     }
 
     private func markRequestComplete() {
@@ -273,12 +269,35 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     func decodeEnd() {
         markRequestComplete()
         guard !finished, requestHead?.bodyless != true else { return }
-        if decodeStoppedAt != nil { bufferedEnd = true; return }
-        for filter in decoders {
-            switch filter.decodeData(emptySlice, endStream: true) {
-            case .continue: continue
+        passData(emptySlice, endStream: true, from: 0)
+    }
+
+    // Past a filter that stopped at the headers, the body, trailers and end
+    // wait for `continueDecoding`; that filter and those before it see them
+    // at once (Envoy's StopIteration holds back only the filters after it).
+
+    private func passData(_ data: ByteSlice, endStream: Bool, from start: Int) {
+        for i in start..<decoders.count {
+            if let stopped = decodeStoppedAt, i > stopped {
+                if data.count > 0 || !endStream { bufferedBody.append(data) }
+                if endStream { bufferedEnd = true }
+                return
+            }
+            switch decoders[i].decodeData(data, endStream: endStream) {
+            case .continue: if finished { return }
             case .stopIterationAndBuffer, .stopIterationNoBuffer: return
             }
+        }
+    }
+
+    private func passTrailers(_ trailers: HTTPHeaders, from start: Int) {
+        var t = trailers
+        for i in start..<decoders.count {
+            if let stopped = decodeStoppedAt, i > stopped {
+                bufferedTrailers = t
+                return
+            }
+            if decoders[i].decodeTrailers(&t) == .stopIteration || finished { return }
         }
     }
 
@@ -286,24 +305,38 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         guard let stopped = decodeStoppedAt, !finished else { return }
         decodeStoppedAt = nil
         let body = bufferedBody
+        let trailers = bufferedTrailers
+        let ended = bufferedEnd
         bufferedBody.removeAll()
-        runDecodeHeaders(from: stopped + 1, endStream: requestHead?.bodyless == true)
-        for (i, chunk) in body.enumerated() {
-            decodeData(chunk, endStream: bufferedEnd && bufferedTrailers == nil && i == body.count - 1)
+        bufferedTrailers = nil
+        bufferedEnd = false
+        let next = stopped + 1
+        runDecodeHeaders(from: next, endStream: requestHead?.bodyless == true)
+        for (i, chunk) in body.enumerated() where !finished {
+            passData(chunk, endStream: ended && trailers == nil && i == body.count - 1, from: next)
         }
-        if let trailers = bufferedTrailers { decodeTrailers(trailers) }
-        if bufferedEnd && body.isEmpty && bufferedTrailers == nil { decodeEnd() }
+        if let trailers, !finished { passTrailers(trailers, from: next) }
+        if ended && body.isEmpty && trailers == nil && !finished { passData(emptySlice, endStream: true, from: next) }
     }
 
     // MARK: - Upgrade tunnel
 
     func upgradedDataFromDownstream(_ data: ByteSlice) {
         touch()
-        (decoders.last as? Router)?.upgradedDataFromDownstream(data)
+        upgradeSink?.upgradedDataFromDownstream(data)
     }
 
     func upgradedDownstreamEnded() {
-        (decoders.last as? Router)?.upgradedDownstreamEnded()
+        upgradeSink?.upgradedDownstreamEnded()
+    }
+
+    func addDownstreamWatermarkCallbacks(_ callbacks: HTTPDownstreamWatermarkCallbacks) {
+        watermarkCallbacks = callbacks
+        if downstreamFullCount > 0 { callbacks.onAboveWriteBufferHighWatermark() }
+    }
+
+    func setUpgradeDataSink(_ sink: HTTPUpgradeDataSink) {
+        upgradeSink = sink
     }
 
     func sendUpgradedData(_ data: ByteSlice) {
@@ -359,16 +392,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             default: return false
             }
         }
-        if !headers.contains(name: "date") { headers.add(name: "date", value: manager.context.date.current()) }
-        switch manager.config.serverHeaderTransformation {
-        case .overwrite: headers.set(name: "server", value: manager.config.serverName)
-        case .appendIfAbsent: if !headers.contains(name: "server") { headers.add(name: "server", value: manager.config.serverName) }
-        case .passThrough: break
-        }
-        if let via = manager.config.via { Self.appendVia(&headers, via) }
-        if manager.config.alwaysSetRequestIdInResponse, let requestID, !headers.contains(name: "x-request-id") {
-            headers.add(name: "x-request-id", value: requestID)
-        }
+        addManagerResponseHeaders(&headers)
 
         let version = requestHead?.version ?? .http1_1
         if requestHead?.isUpgrade == true && response.status != 101 {
@@ -385,7 +409,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
             let head = manager.context.encoder.encodeResponseHead(status: response.status, version: .http1_1, headers: headers)
             manager.write(head)
-            manager.stats.countDownstreamResponse(status: response.status)
+            if !streamInfo.isHealthCheck { manager.stats.countDownstreamResponse(status: response.status) }
             return
         }
         let bodyless = isHeadRequest || response.status == 204 || response.status == 304 || (response.status >= 100 && response.status < 200)
@@ -410,8 +434,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             }
         }
         // `/healthcheck/fail`: Envoy's drain decision closes every connection
-        // after its response (the health_check filter, which Remora lacks,
-        // would also add `x-envoy-immediate-health-check-fail`).
+        // after its response (the health_check filter, when configured, has
+        // added `x-envoy-immediate-health-check-fail`).
         if manager.context.health.isFailed && response.status != 101 { manager.closeAfterResponse = true }
         if manager.closeAfterResponse && response.status != 101 {
             headers.add(name: "connection", value: "close")
@@ -421,7 +445,25 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
         let head = manager.context.encoder.encodeResponseHead(status: response.status, version: version == .http1_0 ? .http1_0 : .http1_1, headers: headers)
         manager.write(head)
-        manager.stats.countDownstreamResponse(status: response.status)
+        // Envoy's `chargeStats` leaves health checks out of the response stats.
+        if !streamInfo.isHealthCheck { manager.stats.countDownstreamResponse(status: response.status) }
+    }
+
+    /// What the connection manager adds to every proxied response, HTTP/1
+    /// or HTTP/2: `date`, `server` (per `server_header_transformation`),
+    /// `via`, and `x-request-id` when asked to.
+    func addManagerResponseHeaders(_ headers: inout HTTPHeaders) {
+        let config = manager.config
+        if !headers.contains(name: "date") { headers.add(name: "date", value: manager.context.date.current()) }
+        switch config.serverHeaderTransformation {
+        case .overwrite: headers.set(name: "server", value: config.serverName)
+        case .appendIfAbsent: if !headers.contains(name: "server") { headers.add(name: "server", value: config.serverName) }
+        case .passThrough: break
+        }
+        if let via = config.via { Self.appendVia(&headers, via) }
+        if config.alwaysSetRequestIdInResponse, let requestID, !headers.contains(name: "x-request-id") {
+            headers.add(name: "x-request-id", value: requestID)
+        }
     }
 
     static func appendVia(_ headers: inout HTTPHeaders, _ via: String) {
@@ -509,24 +551,53 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         var headers = extraHeaders ?? HTTPHeaders()
         for (name, value) in reply.headers { headers.add(name: name, value: value) }
         if manager.context.health.isFailed { manager.closeAfterResponse = true }
-        let body = bodyBytes ?? Array(reply.body.utf8)
+        var body = bodyBytes ?? Array(reply.body.utf8)
+        var status = reply.status
+        if isGRPCRequest {
+            GRPCLocalReply.rewrite(&headers, httpStatus: status, grpcStatus: reply.grpcStatus, body: body, isHeadRequest: isHeadRequest)
+            (status, body) = (GRPCLocalReply.httpStatus, [])
+            streamInfo.responseCode = status
+        }
         if !body.isEmpty {
             headers.add(name: "content-length", value: String(body.count))
             headers.add(name: "content-type", value: "text/plain")
         }
+        encodeLocalReplyHeaders(&headers, status: status, endStream: body.isEmpty)
         headers.add(name: "date", value: manager.context.date.current())
         headers.add(name: "server", value: manager.config.serverName)
         if manager.closeAfterResponse { headers.add(name: "connection", value: "close") }
-        if body.isEmpty { headers.add(name: "content-length", value: "0") }
+        if body.isEmpty {
+            // Envoy's HTTP/1 encoder, for a response that ends with its headers:
+            // no length for 1xx/204/304, `transfer-encoding: chunked` (and no
+            // body) for HEAD, `content-length: 0` otherwise (checked against Envoy 1.40).
+            if status == 204 || status == 304 || status < 200 {
+            } else if isHeadRequest {
+                headers.add(name: "transfer-encoding", value: "chunked")
+            } else {
+                headers.add(name: "content-length", value: "0")
+            }
+        }
         let version: HTTPVersion = requestHead?.version == .http1_0 ? .http1_0 : .http1_1
         if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
-        manager.write(manager.context.encoder.encodeResponseHead(status: reply.status, version: version, headers: headers))
+        manager.write(manager.context.encoder.encodeResponseHead(status: status, version: version, headers: headers))
         if !body.isEmpty && !isHeadRequest {
             streamInfo.bytesSent += UInt64(body.count)
             manager.write(ByteSlice(copying: body))
         }
-        manager.stats.countDownstreamResponse(status: reply.status)
+        if !streamInfo.isHealthCheck { manager.stats.countDownstreamResponse(status: status) }
         finish()
+    }
+
+    /// A local reply goes through the encoder filters too, before the
+    /// connection manager adds its own headers (as in Envoy).
+    func encodeLocalReplyHeaders(_ headers: inout HTTPHeaders, status: Int, endStream: Bool) {
+        guard !encoders.isEmpty else { return }
+        var response = HTTPResponseMessage(status: status, headers: HTTPHeaders())
+        swap(&response.headers, &headers)
+        for filter in encoders.reversed() {
+            if filter.encodeHeaders(&response, endStream: endStream) == .stopIteration { break }
+        }
+        swap(&response.headers, &headers)
     }
 
     func resetStream() {
@@ -577,19 +648,20 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     func downstreamWriteBufferAboveHigh() {
         downstreamFullCount += 1
         guard downstreamFullCount == 1 else { return }
-        (decoders.last as? Router)?.downstreamWriteBufferAboveHigh()
+        watermarkCallbacks?.onAboveWriteBufferHighWatermark()
     }
 
     func downstreamWriteBufferBelowLow() {
         guard downstreamFullCount > 0 else { return }
         downstreamFullCount -= 1
         guard downstreamFullCount == 0 else { return }
-        (decoders.last as? Router)?.downstreamWriteBufferBelowLow()
+        watermarkCallbacks?.onBelowWriteBufferLowWatermark()
     }
 
     // MARK: - Timeouts
 
     private func armTimers() {
+        armStreamDuration()
         streamIdleTimeout = manager.config.streamIdleTimeoutMilliseconds
         if streamIdleTimeout > 0 {
             let timer = manager.context.timer()
@@ -668,9 +740,11 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         idleTimer = nil
         manager.context.recycle(requestTimer)
         requestTimer = nil
+        manager.context.recycle(durationTimer)
+        durationTimer = nil
         let stats = manager.stats
         stats.add(.downstreamRqActive, -1)
-        stats.add(.downstreamRqCompleted)
+        if !streamInfo.isHealthCheck { stats.add(.downstreamRqCompleted) }
         stats.record(.downstreamRqTime, milliseconds: manager.loop.nowMilliseconds - streamInfo.startMilliseconds)
         for filter in decoders { filter.onStreamDestroyed() }
         if manager.accessLogs != nil {
@@ -684,6 +758,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         for filter in encoders { filter.onStreamDestroyed() }
         decoders.removeAll()
         encoders.removeAll()
+        watermarkCallbacks = nil
+        upgradeSink = nil
         // What the filters still hold ends with the stream (an HTTP/2
         // stream's holds end with it in the codec).
         while readDisableHolds > 0 {

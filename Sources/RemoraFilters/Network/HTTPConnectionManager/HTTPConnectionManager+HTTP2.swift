@@ -20,6 +20,7 @@ enum HTTP2DrainState {
 extension HTTPConnectionManager: HTTPServerConnectionCallbacks {
     func startHTTP2(with input: [ByteSlice]) {
         codecKind = .http2
+        connection.reportsWritesDrained = true
         stats.add(.downstreamCxHttp2Total)
         stats.add(.downstreamCxHttp2Active)
         let options = HTTP2Options(
@@ -79,6 +80,10 @@ extension HTTPConnectionManager: HTTPServerConnectionCallbacks {
         h2OutputUnwritten = true
     }
 
+    public func connectionWritesDrained(_ connection: Connection) {
+        noteH2OutputWritten()
+    }
+
     /// The codec counts frames framed and not yet written (its flood
     /// limits): once the socket took everything, they are written.
     func noteH2OutputWritten() {
@@ -113,9 +118,23 @@ extension HTTPConnectionManager: HTTPServerConnectionCallbacks {
     }
 
     /// A stream finished on our side (response sent or stream reset).
+    /// Envoy's premature-reset defaults (`overload.premature_reset_total_stream_count`,
+    /// `overload.premature_reset_min_stream_lifetime_seconds`).
+    static let prematureResetTotalStreamCount = 500
+    static let prematureResetLifetimeMilliseconds: UInt64 = 1000
+
     func h2StreamFinished(_ stream: ActiveStream) {
         guard h2Streams.removeValue(forKey: ObjectIdentifier(stream)) != nil else { return }
         h2ClosedStreams += 1
+        guard !h2Aborting else { return }
+        if tooManyPrematureResets() {
+            // Envoy aborts the connection (no GOAWAY, no flush).
+            h2Aborting = true
+            stats.add(.downstreamRqTooManyPrematureResets)
+            h2?.resetAllStreams()
+            closeNow()
+            return
+        }
         if h2Streams.isEmpty {
             if h2DrainState == .closing {
                 h2Flush()
@@ -124,6 +143,16 @@ extension HTTPConnectionManager: HTTPServerConnectionCallbacks {
             }
             armIdleTimer()
         }
+    }
+
+    /// Envoy's rule: with fewer than 500 streams closed, 250 premature
+    /// resets end the connection; from 500 on, premature resets being at
+    /// least half of the closed streams do.
+    private func tooManyPrematureResets() -> Bool {
+        let limit = Self.prematureResetTotalStreamCount
+        guard h2PrematureResets > 0 else { return false }
+        if h2ClosedStreams < limit { return h2PrematureResets >= limit / 2 }
+        return h2PrematureResets * 2 >= h2ClosedStreams
     }
 
     func http2ConnectionClosed() {

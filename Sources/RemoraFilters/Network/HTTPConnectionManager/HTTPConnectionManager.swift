@@ -72,6 +72,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     var h2PingOutstanding = false
     var h2PrematureResets = 0
     var h2ClosedStreams = 0
+    var h2Aborting = false
 
     public init(loop: EventLoop, connection: Connection, config: HttpConnectionManagerConfig,
                 context: HTTPWorkerContext, stats: Stats<HTTPStat>, onComplete: @escaping Completion) {

@@ -16,7 +16,8 @@ public enum HTTPStat: Int, StatName {
     case downstreamCxLengthMs, downstreamRqTime
     case downstreamFlowControlPausedReadingTotal, downstreamFlowControlResumedReadingTotal
     case downstreamCxDelayedCloseTimeout, downstreamCxDrainClose
-    case downstreamCxHttp2Total, downstreamCxHttp2Active, downstreamRqHttp2Total
+    case downstreamCxHttp2Total, downstreamCxHttp2Active, downstreamRqHttp2Total, downstreamRqTooManyPrematureResets
+    case downstreamRqMaxDurationReached, rqResetAfterDownstreamResponseStarted
 
     public var name: String {
         switch self {
@@ -64,6 +65,9 @@ public enum HTTPStat: Int, StatName {
         case .downstreamCxHttp2Total: "downstream_cx_http2_total"
         case .downstreamCxHttp2Active: "downstream_cx_http2_active"
         case .downstreamRqHttp2Total: "downstream_rq_http2_total"
+        case .downstreamRqTooManyPrematureResets: "downstream_rq_too_many_premature_resets"
+        case .downstreamRqMaxDurationReached: "downstream_rq_max_duration_reached"
+        case .rqResetAfterDownstreamResponseStarted: "rq_reset_after_downstream_response_started"
         }
     }
 

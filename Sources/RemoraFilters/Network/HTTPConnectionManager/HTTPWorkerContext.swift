@@ -20,6 +20,9 @@ public final class HTTPWorkerContext {
     public let accessLogs: WorkerAccessLogs
     /// The server's health-check state (`/healthcheck/fail`).
     public let health: ServerHealth
+    /// The node's cluster (`node.cluster`, `--service-cluster`): Envoy's
+    /// local cluster name, which the health-check filter reports.
+    public let localClusterName: String
 
     /// Where this worker's `http2.*` codec stats go, and its row there.
     private let statsStore: StatsStore?
@@ -27,13 +30,15 @@ public final class HTTPWorkerContext {
     private var downstreamHTTP2: (scope: StatScope, stats: Stats<HTTP2CodecStat>)?
 
     public init(loop: EventLoop, seed: UInt64, accessLogs: WorkerAccessLogs = WorkerAccessLogs(files: nil, thread: 0),
-                health: ServerHealth = ServerHealth(), statsStore: StatsStore? = nil, thread: Int = 0,
+                health: ServerHealth = ServerHealth(), localClusterName: String = "",
+                statsStore: StatsStore? = nil, thread: Int = 0,
                 clusters: @escaping (String) -> WorkerCluster?) {
         self.loop = loop
         self.statsStore = statsStore
         self.thread = thread
         self.accessLogs = accessLogs
         self.health = health
+        self.localClusterName = localClusterName
         self.clusterLookup = clusters
         self.random = RandomBalancer(seed: seed)
         self.encoder = HTTP1Encoder(headerNameCase: .lowercase, pool: loop.smallBufferPool)

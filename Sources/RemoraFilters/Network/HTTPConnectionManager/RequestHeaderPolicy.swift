@@ -34,10 +34,18 @@ enum RequestHeaderPolicy {
             }
         }
         if !isUpgrade { _ = headers.remove(name: "connection") }
+        // Envoy's internal request (`mutateRequestHeaders`): with
+        // use_remote_address, a client that sent no x-forwarded-for from an
+        // internal address. It keeps Envoy's control headers (retries on
+        // request, ...) and is marked `x-envoy-internal: true`. Remora does
+        // not judge requests by x-forwarded-for without use_remote_address:
+        // those are external.
+        let isInternalRequest = manager.config.useRemoteAddress && !headers.contains(name: "x-forwarded-for")
+            && isInternal(manager.connection.remoteAddress, manager.config.internalAddresses)
         let dropTE = headers.firstString(name: "te").map { $0.lowercased().trimmingSpaces() != "trailers" } ?? false
         // One pass for the fixed hop-by-hop fields and Envoy's control headers.
         headers.removeFields { name in
-            if name.count > 8, HTTPHeaders.name(name, hasPrefix: "x-envoy-") {
+            if !isInternalRequest, name.count > 8, HTTPHeaders.name(name, hasPrefix: "x-envoy-") {
                 return envoyControlHeaders.contains(String(decoding: name, as: UTF8.self).lowercased())
             }
             switch name.count {
@@ -65,6 +73,7 @@ enum RequestHeaderPolicy {
             if manager.config.xffNumTrustedHops == 0 || !headers.contains(name: "x-forwarded-proto") {
                 headers.set(name: "x-forwarded-proto", value: request.scheme)
             }
+            if isInternalRequest { headers.set(name: "x-envoy-internal", value: "true") }
             if external {
                 let address: String?
                 if manager.config.xffNumTrustedHops > 0 {

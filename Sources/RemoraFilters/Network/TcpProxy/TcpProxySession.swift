@@ -49,7 +49,8 @@ public final class TcpProxySession: ConnectionDelegate {
     private let info: StreamInfo?
 
     public init(loop: EventLoop, downstream: Connection, config: TcpProxyConfig, cluster: WorkerCluster?,
-                stats: Stats<TcpProxyStat>, accessLogs: AccessLogSet? = nil, onComplete: @escaping Completion) {
+                stats: Stats<TcpProxyStat>, accessLogs: AccessLogSet? = nil, requestedServerName: String? = nil,
+                onComplete: @escaping Completion) {
         self.loop = loop
         self.downstream = downstream
         self.config = config
@@ -63,6 +64,8 @@ public final class TcpProxySession: ConnectionDelegate {
                                   downstreamLocalAddressRestored: downstream.isLocalAddressRestored)
             info.markWallStart()
             info.upstreamCluster = config.cluster
+            // SNI from the TLS inspector (`%REQUESTED_SERVER_NAME%`).
+            info.requestedServerName = requestedServerName
             self.info = info
         } else {
             self.info = nil

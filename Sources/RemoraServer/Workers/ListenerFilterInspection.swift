@@ -7,33 +7,52 @@ import RemoraFilters
 /// filter chain is chosen, carried from filter to filter (and across a
 /// `use_original_dst` hand-off, where the target listener's filters run too).
 struct AcceptedConnectionState {
-    /// Bytes the HTTP inspector read, in order; the chain's filter gets them first.
+    /// Bytes the inspectors read, in order; the chain's filter gets them first.
     var received: [ByteSlice] = []
-    /// What `application_protocols` matching sees (set by the HTTP inspector).
+    /// What `application_protocols` matching sees (ALPN from the TLS
+    /// inspector, or what the HTTP inspector detected).
     var applicationProtocols: [String] = []
+    /// SNI from the TLS inspector, lowercased (Envoy's `requestedServerName`).
+    var serverName: String?
+    /// `tls` once the TLS inspector found a ClientHello; nil is `raw_buffer`.
+    var transportProtocol: String?
 }
 
-/// `envoy.filters.listener.http_inspector` at work on one accepted
-/// connection: the connection's delegate until a verdict, a close, or the
-/// listener's `listener_filters_timeout`.
+/// A listener filter that decides from the connection's first bytes
+/// (`http_inspector`, `tls_inspector`): fed each read, it returns nil while
+/// it needs more, and records what it learnt in the connection's state.
+protocol DataInspector {
+    mutating func inspect(_ data: ByteSlice, state: inout AcceptedConnectionState) -> InspectionDecision?
+}
+
+enum InspectionDecision {
+    /// Go on with the listener's next filter.
+    case proceed
+    /// Close the connection.
+    case close
+}
+
+/// A data-reading listener filter at work on one accepted connection: the
+/// connection's delegate until a verdict, a close, or the listener's
+/// `listener_filters_timeout`.
 ///
 /// Envoy peeks (MSG_PEEK) and re-reads; Remora reads the bytes once into
-/// the loop's pooled blocks, keeps the slices (at most 64 KiB plus the
-/// last read) and replays them to the chosen chain's filter, so no byte is
-/// lost or read twice and no extra syscall is made.
+/// the loop's pooled blocks, keeps the slices (bounded by the inspector's
+/// limit plus the last read) and replays them to the next inspector and to
+/// the chosen chain's filter, so no byte is lost or read twice and no extra
+/// syscall is made.
 ///
-/// As in Envoy 1.40: a verdict sets the application protocol (or none) and
-/// the remaining listener filters run; a peer that closes or resets before
-/// a verdict has its connection closed (`downstream_listener_filter_remote_close`);
-/// 64 KiB without a verdict counts `http_inspector.read_error` and closes;
-/// the timeout counts `downstream_pre_cx_timeout` and closes, or with
-/// `continue_on_listener_filters_timeout` goes on without a protocol.
+/// As in Envoy 1.40: a verdict records what was learnt and the remaining
+/// listener filters run; a peer that closes or resets before a verdict has
+/// its connection closed (`downstream_listener_filter_remote_close`); the
+/// timeout counts `downstream_pre_cx_timeout` and closes, or with
+/// `continue_on_listener_filters_timeout` goes on with nothing learnt.
 /// A close after bytes were read is a reset, as Envoy's close of a socket
 /// with unread bytes is.
 ///
 /// Owned by the worker's loop. The connection holds it (as its delegate)
 /// until it closes; the worker holds it while it waits (for drain).
-final class HTTPInspection: ConnectionDelegate {
+final class ListenerFilterInspection<Inspector: DataInspector>: ConnectionDelegate {
     enum Outcome {
         /// Go on with the listener's next filter, with what was learned.
         case proceed(AcceptedConnectionState)
@@ -43,20 +62,18 @@ final class HTTPInspection: ConnectionDelegate {
 
     private let connection: Connection
     private let listenerStats: Stats<ListenerStat>
-    private let inspectorStats: Stats<HTTPInspectorStat>
     private let continueOnTimeout: Bool
     private var state: AcceptedConnectionState
-    private var inspector = HTTPInspector()
+    private var inspector: Inspector
     private var timer: Timer?
-    private var onDone: ((HTTPInspection, Outcome) -> Void)?
+    private var onDone: ((AnyObject, Outcome) -> Void)?
 
-    init(connection: Connection, state: AcceptedConnectionState, listenerStats: Stats<ListenerStat>,
-         inspectorStats: Stats<HTTPInspectorStat>, continueOnTimeout: Bool,
-         onDone: @escaping (HTTPInspection, Outcome) -> Void) {
+    init(connection: Connection, inspector: Inspector, state: AcceptedConnectionState, listenerStats: Stats<ListenerStat>,
+         continueOnTimeout: Bool, onDone: @escaping (AnyObject, Outcome) -> Void) {
         self.connection = connection
+        self.inspector = inspector
         self.state = state
         self.listenerStats = listenerStats
-        self.inspectorStats = inspectorStats
         self.continueOnTimeout = continueOnTimeout
         self.onDone = onDone
     }
@@ -67,7 +84,7 @@ final class HTTPInspection: ConnectionDelegate {
         listenerStats.add(.downstreamPreCxActive)
         connection.delegate = self
         for slice in state.received {
-            if decide(inspector.inspect(slice)) { return }
+            if decide(inspector.inspect(slice, state: &state)) { return }
         }
         if timeoutMilliseconds > 0 {
             let timer = Timer(loop: loop)
@@ -84,7 +101,7 @@ final class HTTPInspection: ConnectionDelegate {
     func connection(_ connection: Connection, didRead data: ByteSlice) {
         guard isWaiting else { return }
         state.received.append(data)
-        _ = decide(inspector.inspect(data))
+        _ = decide(inspector.inspect(data, state: &state))
     }
 
     func connectionDidReadEOF(_ connection: Connection) {
@@ -108,24 +125,11 @@ final class HTTPInspection: ConnectionDelegate {
     // MARK: - Decisions
 
     /// Acts on a verdict; true when the inspection is over.
-    private func decide(_ verdict: HTTPInspector.Verdict) -> Bool {
-        switch verdict {
-        case .needMoreData:
-            return false
-        case .detected(let detected):
-            switch detected {
-            case .http10: inspectorStats.add(.http10Found)
-            case .http11: inspectorStats.add(.http11Found)
-            case .http2: inspectorStats.add(.http2Found)
-            }
-            state.applicationProtocols = detected.alpnList
-            proceed()
-        case .notHTTP:
-            inspectorStats.add(.httpNotFound)
-            proceed()
-        case .tooLarge:
-            inspectorStats.add(.readError)
-            close()
+    private func decide(_ decision: InspectionDecision?) -> Bool {
+        switch decision {
+        case nil: return false
+        case .proceed?: proceed()
+        case .close?: close()
         }
         return true
     }
