@@ -29,7 +29,7 @@ let package = Package(
 
         .target(name: "RemoraCore", dependencies: ["CRemoraShims", .product(name: "Atomics", package: "swift-atomics")], swiftSettings: fastRelease),
         .target(name: "RemoraEventLoop", dependencies: ["CLibUV", "CRemoraShims", "RemoraCore"], swiftSettings: fastRelease),
-        .target(name: "RemoraTLS", dependencies: ["COpenSSL", "RemoraCore"]),
+        .target(name: "RemoraTLS", dependencies: ["COpenSSL", "RemoraCore"], swiftSettings: fastRelease),
         .target(name: "RemoraHTTP", dependencies: ["CNGHTTP2", "RemoraCore"], swiftSettings: fastRelease),
         .target(
             name: "RemoraAPI",
@@ -37,7 +37,7 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .target(name: "RemoraConfig", dependencies: [
-            "RemoraCore", "RemoraAPI", "CRE2",
+            "RemoraCore", "RemoraAPI", "CRE2", "RemoraTLS",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -56,6 +56,7 @@ let package = Package(
         // The fuzzers' seeded PRNG and run settings, shared by the test targets.
         .target(name: "RemoraFuzzSupport", path: "Tests/RemoraFuzzSupport"),
         .testTarget(name: "RemoraCoreTests", dependencies: ["RemoraCore"]),
+        .testTarget(name: "RemoraTLSTests", dependencies: ["RemoraTLS", "RemoraCore"]),
         .testTarget(name: "RemoraHTTPTests", dependencies: ["RemoraHTTP", "RemoraCore", "RemoraFuzzSupport"], exclude: ["ENVOY_BEHAVIOUR.md"]),
         .testTarget(name: "RemoraUpstreamTests", dependencies: ["RemoraUpstream", "RemoraConfig", "RemoraCore", "RemoraEventLoop", "RemoraHTTP"]),
         .testTarget(name: "RemoraFiltersTests", dependencies: ["RemoraFilters", "RemoraConfig", "RemoraCore", "RemoraHTTP", "RemoraFuzzSupport"]),

@@ -21,19 +21,26 @@ public final class ConnectAttempt: LoopResource {
     private var timer: Timer?
     private var completion: ((Result<Connection, EventLoopError>) -> Void)?
     private var state = State.connecting
+    /// Makes the TLS session the connection must finish before it counts as
+    /// connected (Envoy raises `Connected` after the handshake).
+    private let transport: (any TransportSocketFactory)?
 
     private enum State {
         case connecting
         /// The handle is closing; the close callback reports the error.
         case failing(EventLoopError)
+        /// TCP is up; the transport's handshake is running.
+        case handshaking(Connection)
         case connected
     }
 
     init(loop: EventLoop, address: SocketAddress, source: SocketAddress? = nil,
+         transport: (any TransportSocketFactory)? = nil,
          completion: @escaping (Result<Connection, EventLoopError>) -> Void) {
         self.loop = loop
         self.address = address
         self.source = source
+        self.transport = transport
         self.kind = address.isIP ? .tcp : .pipe
         self.stream = makeStreamHandle(loop: loop.loop, kind: kind)
         self.request = UVMemory.allocate(uv_connect_t.self)
@@ -92,20 +99,28 @@ public final class ConnectAttempt: LoopResource {
     public func cancel() {
         loop.assertInLoop()
         completion = nil
-        if case .connecting = state {
-            fail(.cancelled.with(operation: operation))
+        switch state {
+        case .connecting: fail(.cancelled.with(operation: operation))
+        case .handshaking: failHandshake(.cancelled.with(operation: operation))
+        default: break
         }
     }
 
     func closeForLoopShutdown() {
-        if case .connecting = state {
-            fail(.cancelled.with(operation: operation))
+        switch state {
+        case .connecting: fail(.cancelled.with(operation: operation))
+        case .handshaking: failHandshake(.cancelled.with(operation: operation))
+        default: break
         }
     }
 
-    private var operation: String { "connect \(address)" }
+    fileprivate var operation: String { "connect \(address)" }
 
     private func fail(_ error: EventLoopError) {
+        if case .handshaking = state {
+            failHandshake(error)
+            return
+        }
         guard case .connecting = state else { return }
         state = .failing(error)
         timer?.close()
@@ -120,18 +135,44 @@ public final class ConnectAttempt: LoopResource {
             fail(EventLoopError(uvCode: status, operation: operation))
             return
         }
-        state = .connected
-        timer?.close()
-        timer = nil
         let connection = Connection(loop: loop, stream: stream, kind: kind)
         // Envoy sets TCP_NODELAY on every upstream connection.
         connection.setNoDelay(true)
+        // The handle's `data` now names the connection: drop libuv's hold on
+        // the attempt (the callback's caller still holds it for this call;
+        // while handshaking, the connection holds it as its delegate).
+        Unmanaged.passUnretained(self).release()
+        if let transport {
+            // The connect timeout runs on through the handshake.
+            state = .handshaking(connection)
+            connection.delegate = self
+            connection.installTransport(transport.makeTransportSocket(pool: loop.smallBufferPool))
+            connection.startReading()
+            return
+        }
+        succeed(connection)
+    }
+
+    private func succeed(_ connection: Connection) {
+        state = .connected
+        timer?.close()
+        timer = nil
         let completion = self.completion
         self.completion = nil
-        // The handle's `data` now names the connection: drop libuv's hold on
-        // the attempt (the callback's caller still holds it for this call).
-        Unmanaged.passUnretained(self).release()
         completion?(.success(connection))
+    }
+
+    /// Closes the connection whose handshake failed and reports `error`.
+    private func failHandshake(_ error: EventLoopError) {
+        guard case .handshaking(let connection) = state else { return }
+        state = .connected
+        timer?.close()
+        timer = nil
+        connection.delegate = nil
+        connection.close()
+        let completion = self.completion
+        self.completion = nil
+        completion?(.failure(error))
     }
 
     fileprivate func didClose() {
@@ -139,6 +180,33 @@ public final class ConnectAttempt: LoopResource {
         let completion = self.completion
         self.completion = nil
         completion?(.failure(error))
+    }
+}
+
+// While the handshake runs, the attempt is the connection's delegate.
+extension ConnectAttempt: ConnectionDelegate {
+    public func connectionDidCompleteHandshake(_ connection: Connection) {
+        guard case .handshaking = state else { return }
+        // The owner starts reading when it is ready for the peer's bytes;
+        // records already decrypted from this read still reach it.
+        connection.stopReading()
+        connection.delegate = nil
+        succeed(connection)
+    }
+
+    public func connection(_ connection: Connection, didRead data: ByteSlice) {}
+
+    public func connectionDidReadEOF(_ connection: Connection) {
+        failHandshake(EventLoopError.connectionReset.with(operation: "TLS handshake with \(address)"))
+    }
+
+    public func connection(_ connection: Connection, didFailWith error: EventLoopError) {
+        failHandshake(error)
+    }
+
+    public func connectionDidClose(_ connection: Connection) {
+        // Closed under us (the loop is stopping).
+        failHandshake(.cancelled.with(operation: operation))
     }
 }
 

@@ -8,17 +8,20 @@ extension Connection {
     /// or `.cancelled` if the loop stops first. It is never called after
     /// `ConnectAttempt.cancel()`. A TCP socket is first bound to `source`
     /// when one is given (Envoy's `upstream_bind_config`); a bind failure
-    /// fails the attempt.
+    /// fails the attempt. With `transport`, the connection counts as made
+    /// once its TLS handshake is done (within the same timeout); a refused
+    /// handshake fails the attempt with a `.transportFailure`.
     @discardableResult
     public static func connect(
         loop: EventLoop,
         to address: SocketAddress,
         from source: SocketAddress? = nil,
         timeoutMilliseconds: UInt64,
+        transport: (any TransportSocketFactory)? = nil,
         _ completion: @escaping (Result<Connection, EventLoopError>) -> Void
     ) -> ConnectAttempt {
         loop.assertInLoop()
-        let attempt = ConnectAttempt(loop: loop, address: address, source: source, completion: completion)
+        let attempt = ConnectAttempt(loop: loop, address: address, source: source, transport: transport, completion: completion)
         attempt.begin(timeoutMilliseconds: timeoutMilliseconds)
         return attempt
     }

@@ -16,6 +16,15 @@ extension Connection {
     public func write(_ data: ByteSlice) {
         loop.assertInLoop()
         guard data.count > 0, !isClosed, !writeFailed, shutdownState == .none else { return }
+        if let transport {
+            transport.send(data, self)
+            return
+        }
+        writeToSocket(data)
+    }
+
+    /// Queues bytes for the socket itself (after the transport, if any).
+    func writeToSocket(_ data: ByteSlice) {
         enqueue(data)
         if !writeInFlight && !flushScheduled {
             flushScheduled = true
@@ -88,6 +97,8 @@ extension Connection {
             shutdownCompletions.append(completion)
         }
         guard shutdownState == .none else { return }
+        // close_notify goes out before the FIN (RFC 8446 §6.1).
+        if let transport, !writeFailed { transport.shutdown(self) }
         shutdownState = .requested
         startShutdownIfFlushed()
     }

@@ -29,6 +29,17 @@ public final class Connection: LoopResource {
     public let directLocalAddress: SocketAddress?
     /// The peer's address; nil for an unnamed Unix-socket peer.
     public let remoteAddress: SocketAddress?
+    /// The TLS session between the socket and the delegate, or nil for a
+    /// raw connection (which then pays nothing for the seam: one nil check
+    /// per read and per write).
+    public internal(set) var transport: (any TransportSocket)?
+    /// Plaintext the transport decrypted while reads were stopped or held
+    /// disabled, and whether the peer's close_notify came after it: given
+    /// to the delegate once reads resume, so that a stopped connection
+    /// hears nothing, TLS or not.
+    var heldPlaintext: [ByteSlice] = []
+    var heldEOF = false
+    private var deliveringHeld = false
 
     let stream: UnsafeMutablePointer<uv_stream_t>
     let kind: StreamKind
@@ -168,6 +179,7 @@ public final class Connection: LoopResource {
             uv_read_stop(stream)
             isReading = false
         }
+        if (!heldPlaintext.isEmpty || heldEOF) && readsWanted { deliverHeld() }
         // While others hold reads off, a reset from the peer is still noticed.
         let watch = !isReading && wantsReading && readDisableCount > 0 && kind == .tcp && !isClosed && !isReadClosed
         if watch && resetWatch == nil {
@@ -182,6 +194,23 @@ public final class Connection: LoopResource {
     }
 
     private var resetWatch: PeerResetWatch?
+
+    /// The owner wants reads and nobody holds them disabled.
+    var readsWanted: Bool { wantsReading && readDisableCount == 0 && !isClosed }
+
+    private func deliverHeld() {
+        guard !deliveringHeld else { return }
+        deliveringHeld = true
+        defer { deliveringHeld = false }
+        while !heldPlaintext.isEmpty && readsWanted {
+            let slice = heldPlaintext.removeFirst()
+            delegate?.connection(self, didRead: slice)
+        }
+        if heldPlaintext.isEmpty && heldEOF && !isClosed {
+            heldEOF = false
+            delegate?.connectionDidReadEOF(self)
+        }
+    }
 
     fileprivate func allocate(_ buffer: UnsafeMutablePointer<uv_buf_t>) {
         let (block, offset) = bulkReads
@@ -205,20 +234,34 @@ public final class Connection: LoopResource {
                 if count == offeredSpace && offeredSpace >= Connection.minimumReadSpace { bulkReads = true }
             }
             bytesRead &+= UInt64(count)
-            if let delegate {
+            if let transport {
+                transport.received(ByteSlice(storage: block, offset: readOffset, count: count), self)
+            } else if let delegate {
                 delegate.connection(self, didRead: ByteSlice(storage: block, offset: readOffset, count: count))
             }
         } else if count == Int(UV_EOF.rawValue) {
             // libuv stops reading by itself at EOF; the write side stays open.
             isReading = false
             isReadClosed = true
-            delegate?.connectionDidReadEOF(self)
+            if heldPlaintext.isEmpty {
+                delegate?.connectionDidReadEOF(self)
+            } else {
+                heldEOF = true
+            }
         } else if count < 0 {
             uv_read_stop(stream)
             isReading = false
             fail(EventLoopError(uvCode: Int32(count), operation: "read from \(peerDescription)"))
         }
         // count == 0: EAGAIN, nothing was read.
+    }
+
+    /// The peer's side ended (a TLS close_notify): no more reads.
+    func stopReadingAtEOF() {
+        if isReading { uv_read_stop(stream) }
+        isReading = false
+        isReadClosed = true
+        updateReading()
     }
 
     /// Tells the delegate once about an I/O error; the owner then closes.
@@ -245,6 +288,8 @@ public final class Connection: LoopResource {
         isClosed = true
         isReading = false
         readBlock = nil
+        transport?.closed()
+        heldPlaintext.removeAll()
         resetWatch?.close()
         resetWatch = nil
         dropPendingWrites()

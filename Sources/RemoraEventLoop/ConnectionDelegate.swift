@@ -18,6 +18,9 @@ public protocol ConnectionDelegate: AnyObject {
     func connectionWriteBufferAboveHighWatermark(_ connection: Connection)
     /// Queued writes fell to the low watermark after being above the high one.
     func connectionWriteBufferBelowLowWatermark(_ connection: Connection)
+    /// The transport's handshake is done (`connection.securityInfo` is
+    /// set); only connections with a transport socket hear this.
+    func connectionDidCompleteHandshake(_ connection: Connection)
     /// Every byte written so far reached the kernel (only when the
     /// connection's `reportsWritesDrained` is on).
     func connectionWritesDrained(_ connection: Connection)
@@ -31,5 +34,6 @@ public protocol ConnectionDelegate: AnyObject {
 extension ConnectionDelegate {
     public func connectionWriteBufferAboveHighWatermark(_ connection: Connection) {}
     public func connectionWriteBufferBelowLowWatermark(_ connection: Connection) {}
+    public func connectionDidCompleteHandshake(_ connection: Connection) {}
     public func connectionWritesDrained(_ connection: Connection) {}
 }

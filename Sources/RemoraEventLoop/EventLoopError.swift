@@ -25,6 +25,7 @@ public struct EventLoopError: Error, CustomStringConvertible, Equatable, Sendabl
         case endOfFile
         case hostNotFound
         case invalidArgument
+        case transportFailure
         case other
     }
 
@@ -34,13 +35,32 @@ public struct EventLoopError: Error, CustomStringConvertible, Equatable, Sendabl
     public let uvCode: Int32
     /// What was being done, e.g. `connect 127.0.0.1:9`; empty for the constants.
     public let operation: String
+    /// Envoy's transport failure text for a TLS failure
+    /// (`TLS_error:|…:TLS_error_end`); nil otherwise.
+    public let transportReason: String?
 
     /// An error from a libuv result code (`rc < 0`).
     init(uvCode: Int32, operation: String = "") {
         self.uvCode = uvCode
         self.operation = operation
         self.code = Self.classify(uvCode)
+        self.transportReason = nil
     }
+
+    private init(transportReason: String, operation: String) {
+        self.uvCode = UV_EPROTO.rawValue
+        self.operation = operation
+        self.code = .transportFailure
+        self.transportReason = transportReason
+    }
+
+    /// The transport socket (TLS) failed: a refused handshake, a bad record.
+    public static func transportFailure(_ reason: String, operation: String = "") -> EventLoopError {
+        EventLoopError(transportReason: reason, operation: operation)
+    }
+
+    /// A TLS failure (compare codes with `==`: any transport failure matches).
+    public static let transportFailure = EventLoopError.transportFailure("")
 
     /// An error from a system `errno` value.
     public init(errno value: Int32, operation: String = "") {
@@ -49,7 +69,8 @@ public struct EventLoopError: Error, CustomStringConvertible, Equatable, Sendabl
 
     /// The same error, naming another operation.
     public func with(operation: String) -> EventLoopError {
-        EventLoopError(uvCode: uvCode, operation: operation)
+        if let transportReason { return .transportFailure(transportReason, operation: operation) }
+        return EventLoopError(uvCode: uvCode, operation: operation)
     }
 
     public static let wouldBlock = EventLoopError(uvCode: UV_EAGAIN.rawValue)
@@ -87,12 +108,14 @@ public struct EventLoopError: Error, CustomStringConvertible, Equatable, Sendabl
     /// (`delayed connect error: Connection refused`); nil for a timeout,
     /// which Envoy reports without one.
     public var connectFailureReason: String? {
-        self == .timedOut ? nil : "delayed connect error: \(systemMessage)"
+        if let transportReason { return transportReason }
+        return self == .timedOut ? nil : "delayed connect error: \(systemMessage)"
     }
 
     /// `connect 127.0.0.1:9: connection refused (ECONNREFUSED)`.
     public var description: String {
-        operation.isEmpty ? "\(message) (\(name))" : "\(operation): \(message) (\(name))"
+        if let transportReason { return operation.isEmpty ? transportReason : "\(operation): \(transportReason)" }
+        return operation.isEmpty ? "\(message) (\(name))" : "\(operation): \(message) (\(name))"
     }
 
     public static func == (lhs: EventLoopError, rhs: EventLoopError) -> Bool {

@@ -6,6 +6,7 @@ import RemoraConfig
 import RemoraCore
 import RemoraEventLoop
 import RemoraFilters
+import RemoraTLS
 import RemoraUpstream
 
 /// What the command line decides about a running server.
@@ -152,11 +153,12 @@ public final class Server: @unchecked Sendable {
             }
         }
 
+        let tlsScopes = makeTLSScopes()
         do {
             for i in 1...options.concurrency {
                 workers.append(Worker(index: i, loop: try EventLoop.startThread(name: "worker_\(i - 1)"),
                                       accessLogFiles: accessLogFiles, health: health,
-                                      localClusterName: config.node.cluster, store: store))
+                                      localClusterName: config.node.cluster, store: store, tlsScopes: tlsScopes))
             }
         } catch {
             fail("cannot start workers: \(error)")
@@ -320,6 +322,22 @@ public final class Server: @unchecked Sendable {
     }
 
     // MARK: - State and stats
+
+    /// `listener.<prefix>.ssl.*` and `cluster.<name>.ssl.*` for every
+    /// listener and cluster with TLS, keyed by the owner's prefix.
+    private func makeTLSScopes() -> [String: StatScope] {
+        var scopes: [String: StatScope] = [:]
+        for listener in config.listeners
+        where (listener.filterChains + (listener.defaultFilterChain.map { [$0] } ?? [])).contains(where: { $0.tls != nil }) {
+            let prefix = "listener.\(listener.statPrefix)."
+            if scopes[prefix] == nil { scopes[prefix] = SSLStat.makeScope(under: prefix, in: store) }
+        }
+        for cluster in config.clusters where cluster.tls != nil {
+            let prefix = "cluster.\(cluster.name)."
+            scopes[prefix] = SSLStat.makeScope(under: prefix, in: store)
+        }
+        return scopes
+    }
 
     /// The root scope of a listener filter's stats (`http_inspector.*`,
     /// `tls_inspector.*`), made once and shared by every listener with the filter.

@@ -1,16 +1,19 @@
 import RemoraAPI
 import RemoraCore
+import RemoraTLS
 import SwiftProtobuf
 
 /// Cluster → `ClusterConfig` for the static and strict-DNS kinds.
 enum ClusterCompiler {
-    static func compile(_ cluster: Envoy_Config_Cluster_V3_Cluster, at path: String) throws(ConfigError) -> ClusterConfig {
+    static func compile(_ cluster: Envoy_Config_Cluster_V3_Cluster, secrets: StaticSecrets = .none,
+                        at path: String) throws(ConfigError) -> ClusterConfig {
         try SupportedFields.require(cluster, only: [
             "name", "type", "connect_timeout", "lb_policy", "load_assignment", "dns_lookup_family",
             "dns_refresh_rate", "per_connection_buffer_limit_bytes", "metadata", "alt_stat_name",
             "close_connections_on_host_health_failure", "typed_extension_protocol_options", "circuit_breakers",
             "max_requests_per_connection", "cleanup_interval", "original_dst_lb_config", "upstream_bind_config",
             "http2_protocol_options",
+            "transport_socket",
         ], at: path)
         guard !cluster.name.isEmpty else { throw .missing(at: FieldPath.join(path, "name")) }
         if !cluster.altStatName.isEmpty {
@@ -114,11 +117,16 @@ enum ClusterCompiler {
         let breakers = cluster.hasCircuitBreakers
             ? try UpstreamHTTPCompiler.compileCircuitBreakers(cluster.circuitBreakers, at: FieldPath.join(path, "circuit_breakers"))
             : CircuitBreakers()
-        return ClusterConfig(
+        var config = ClusterConfig(
             name: cluster.name, discovery: discovery, connectTimeoutMilliseconds: connectTimeout,
             loadBalancing: lb, bufferLimitBytes: limit, http: http, circuitBreakers: breakers, sourceAddress: sourceAddress,
             extraSourceAddress: extraSourceAddress
         )
+        if cluster.hasTransportSocket {
+            config.tls = try TransportSocketCompiler.upstream(cluster.transportSocket, secrets: secrets,
+                                                              at: FieldPath.join(path, "transport_socket"))
+        }
+        return config
     }
 
     private static func lbPolicyName(_ policy: Envoy_Config_Cluster_V3_Cluster.LbPolicy) -> String {

@@ -19,13 +19,23 @@ public enum ConfigCompiler {
         let admin = try bootstrap.hasAdmin ? compileAdmin(bootstrap.admin) : nil
 
         let resources = bootstrap.staticResources
-        try SupportedFields.require(resources, only: ["listeners", "clusters"], at: "static_resources")
+        try SupportedFields.require(resources, only: ["listeners", "clusters", "secrets"], at: "static_resources")
+        var secrets = StaticSecrets()
+        for (i, secret) in resources.secrets.enumerated() {
+            let path = "static_resources.secrets[\(i)]"
+            try SupportedFields.require(secret, only: ["name", "tls_certificate", "validation_context"], at: path)
+            guard !secret.name.isEmpty else { throw .missing(at: FieldPath.join(path, "name")) }
+            guard secret.type != nil else { throw .missing(at: FieldPath.join(path, "tls_certificate")) }
+            guard secrets.byName.updateValue(secret, forKey: secret.name) == nil else {
+                throw .invalid("duplicate secret name '\(secret.name)'", at: FieldPath.join(path, "name"))
+            }
+        }
 
         var clusters: [ClusterConfig] = []
         var clusterNames: Set<String> = []
         for (i, cluster) in resources.clusters.enumerated() {
             let path = "static_resources.clusters[\(i)]"
-            let compiled = try ClusterCompiler.compile(cluster, at: path)
+            let compiled = try ClusterCompiler.compile(cluster, secrets: secrets, at: path)
             guard clusterNames.insert(compiled.name).inserted else {
                 throw .invalid("duplicate cluster name '\(compiled.name)'", at: FieldPath.join(path, "name"))
             }
@@ -37,7 +47,7 @@ public enum ConfigCompiler {
         var addresses: Set<SocketAddress> = []
         for (i, listener) in resources.listeners.enumerated() {
             let path = "static_resources.listeners[\(i)]"
-            let compiled = try ListenerCompiler.compile(listener, index: i, at: path)
+            let compiled = try ListenerCompiler.compile(listener, index: i, secrets: secrets, at: path)
             guard listenerNames.insert(compiled.name).inserted else {
                 throw .invalid("duplicate listener name '\(compiled.name)'", at: FieldPath.join(path, "name"))
             }

@@ -9,7 +9,8 @@ enum ListenerCompiler {
     static let httpConnectionManagerType =
         Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.protoMessageName
 
-    static func compile(_ listener: Envoy_Config_Listener_V3_Listener, index: Int, at path: String) throws(ConfigError) -> ListenerConfig {
+    static func compile(_ listener: Envoy_Config_Listener_V3_Listener, index: Int, secrets: StaticSecrets = .none,
+                        at path: String) throws(ConfigError) -> ListenerConfig {
         try SupportedFields.require(listener, only: [
             "name", "address", "filter_chains", "default_filter_chain", "stat_prefix",
             "per_connection_buffer_limit_bytes", "metadata", "traffic_direction", "enable_reuse_port",
@@ -22,11 +23,11 @@ enum ListenerCompiler {
 
         var chains: [FilterChainConfig] = []
         for (i, chain) in listener.filterChains.enumerated() {
-            chains.append(try compileChain(chain, at: FieldPath.index(FieldPath.join(path, "filter_chains"), i)))
+            chains.append(try compileChain(chain, secrets: secrets, at: FieldPath.index(FieldPath.join(path, "filter_chains"), i)))
         }
         let matcher = try buildMatcher(listener.filterChains, compiled: chains, at: path)
         let defaultChain = try listener.hasDefaultFilterChain
-            ? compileChain(listener.defaultFilterChain, at: FieldPath.join(path, "default_filter_chain"))
+            ? compileChain(listener.defaultFilterChain, secrets: secrets, at: FieldPath.join(path, "default_filter_chain"))
             : nil
         if chains.isEmpty && defaultChain == nil {
             throw .invalid("listener has no filter chains", at: FieldPath.join(path, "filter_chains"))
@@ -91,8 +92,11 @@ enum ListenerCompiler {
 
     static let originalDestinationType = Envoy_Extensions_Filters_Listener_OriginalDst_V3_OriginalDst.protoMessageName
 
-    static func compileChain(_ chain: Envoy_Config_Listener_V3_FilterChain, at path: String) throws(ConfigError) -> FilterChainConfig {
-        try SupportedFields.require(chain, only: ["filter_chain_match", "filters", "name", "metadata"], at: path)
+    static func compileChain(_ chain: Envoy_Config_Listener_V3_FilterChain, secrets: StaticSecrets = .none,
+                             at path: String) throws(ConfigError) -> FilterChainConfig {
+        try SupportedFields.require(chain, only: [
+            "filter_chain_match", "filters", "name", "metadata", "transport_socket", "transport_socket_connect_timeout",
+        ], at: path)
         let match = try compileMatch(chain.filterChainMatch, at: FieldPath.join(path, "filter_chain_match"))
         var terminal: FilterChainConfig.TerminalFilter? = nil
         for (i, filter) in chain.filters.enumerated() {
@@ -123,7 +127,16 @@ enum ListenerCompiler {
                 throw .unsupported("unsupported type \(typeName)", at: typePath)
             }
         }
-        return FilterChainConfig(name: chain.name, match: match, terminal: terminal)
+        var config = FilterChainConfig(name: chain.name, match: match, terminal: terminal)
+        if chain.hasTransportSocket {
+            config.tls = try TransportSocketCompiler.downstream(chain.transportSocket, secrets: secrets,
+                                                                at: FieldPath.join(path, "transport_socket"))
+        }
+        if chain.hasTransportSocketConnectTimeout {
+            config.transportSocketConnectTimeoutMilliseconds = try ConfigCompiler.milliseconds(
+                chain.transportSocketConnectTimeout, at: FieldPath.join(path, "transport_socket_connect_timeout"))
+        }
+        return config
     }
 
     /// Envoy's `validate_clusters` for inline route configurations: every

@@ -1,4 +1,5 @@
 import RemoraCore
+public import RemoraTLS
 
 /// Everything the server needs from a bootstrap, validated and compiled.
 /// Immutable and `Sendable`: the main thread builds it, workers read it.
@@ -175,6 +176,12 @@ public struct FilterChainConfig: Sendable {
     /// The terminal network filter; nil for a chain with no filters, whose
     /// connections are closed at once.
     public var terminal: TerminalFilter?
+    /// `transport_socket` with `DownstreamTlsContext`: the chain's
+    /// connections are TLS (nil: raw TCP).
+    public var tls: TLSContext?
+    /// `transport_socket_connect_timeout`: how long the TLS handshake may
+    /// take (0: no limit, Envoy's default).
+    public var transportSocketConnectTimeoutMilliseconds: UInt64 = 0
 
     /// The chain's TCP proxy, if that is its terminal filter.
     public var tcpProxy: TcpProxyConfig? {
@@ -260,6 +267,9 @@ public struct ClusterConfig: Sendable, Equatable {
     /// `upstream_bind_config.extra_source_addresses` (or the deprecated
     /// `additional_source_addresses`): at most one, of the other IP family.
     public var extraSourceAddress: SocketAddress?
+    /// `transport_socket` with `UpstreamTlsContext`: connections to the
+    /// hosts are TLS (nil: raw TCP).
+    public var tls: TLSContext?
 
     /// Envoy's `DefaultLocalAddressSelector`: the source address of the
     /// host's IP family if there is one, else `source_address`.

@@ -3,6 +3,7 @@ import RemoraCore
 import RemoraEventLoop
 import RemoraFilters
 import RemoraHTTP
+import RemoraTLS
 import RemoraUpstream
 
 /// One worker thread: its loop, its listening sockets, its view of every
@@ -37,14 +38,18 @@ final class Worker: @unchecked Sendable {
     /// For this worker's own scopes (`listener.<prefix>.worker_<n>.*`).
     private let store: StatsStore?
     private var workerListenerStats: [String: Stats<PerWorkerListenerStat>] = [:]
+    /// The `ssl.*` scopes of listeners and clusters with TLS, by their
+    /// prefix (`listener.<prefix>.`, `cluster.<name>.`), made by the server.
+    private let tlsScopes: [String: StatScope]
 
     init(index: Int, loop: EventLoop, accessLogFiles: AccessLogFiles? = nil, health: ServerHealth = ServerHealth(),
-         localClusterName: String = "", store: StatsStore? = nil) {
+         localClusterName: String = "", store: StatsStore? = nil, tlsScopes: [String: StatScope] = [:]) {
         self.index = index
         self.loop = loop
         self.health = health
         self.localClusterName = localClusterName
         self.store = store
+        self.tlsScopes = tlsScopes
         self.accessLogs = WorkerAccessLogs(files: accessLogFiles, thread: index)
     }
 
@@ -60,6 +65,17 @@ final class Worker: @unchecked Sendable {
         let inspectorStats: InspectorStats
         /// `listener.<prefix>.worker_<n>.*` of this worker.
         var workerStats: Stats<PerWorkerListenerStat>?
+        /// This worker's row of `listener.<prefix>.ssl.*`, when a chain has TLS.
+        var sslStats: Stats<SSLStat>?
+        /// One TLS transport factory per distinct context of the chains.
+        private var tlsFactories: [ObjectIdentifier: TLSTransportFactory] = [:]
+
+        func tlsFactory(for context: TLSContext) -> TLSTransportFactory {
+            if let made = tlsFactories[ObjectIdentifier(context)] { return made }
+            let made = TLSTransportFactory(context: context, stats: sslStats)
+            tlsFactories[ObjectIdentifier(context)] = made
+            return made
+        }
         /// Tells this listener's HTTP connections apart (`drainListeners`).
         var tag: Int { Int(bitPattern: UInt(bitPattern: ObjectIdentifier(self))) }
 
@@ -79,10 +95,15 @@ final class Worker: @unchecked Sendable {
     func installCluster(_ config: ClusterConfig, hosts: HostSet, stats: StatScope, resources: ClusterResources,
                         http2Stats: StatScope? = nil) {
         loop.assertInLoop()
-        clusters[config.name] = WorkerCluster(
+        let cluster = WorkerCluster(
             config: config, hostSet: hosts, stats: stats.stats(ClusterStat.self, thread: index), resources: resources,
             seed: UInt64(index) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: loop.nowMilliseconds), loop: loop,
             http2Stats: http2Stats.map { ($0, $0.stats(HTTP2CodecStat.self, thread: index)) })
+        if let tls = config.tls {
+            cluster.transport = TLSTransportFactory(
+                context: tls, stats: tlsScopes["cluster.\(config.name)."]?.stats(SSLStat.self, thread: index))
+        }
+        clusters[config.name] = cluster
         httpContext.clustersChanged()
     }
 
@@ -115,6 +136,7 @@ final class Worker: @unchecked Sendable {
             httpStats: httpStats.mapValues { $0.stats(HTTPStat.self, thread: index) },
             inspectorStats: inspectorStats.stats(thread: index))
         active.workerStats = workerStats(for: config.statPrefix)
+        active.sslStats = tlsScopes["listener.\(config.statPrefix)."]?.stats(SSLStat.self, thread: index)
         try socket.startAccepting { [unowned self, unowned active] connection in
             self.accept(connection, on: active)
         }
@@ -134,6 +156,7 @@ final class Worker: @unchecked Sendable {
             httpStats: httpStats.mapValues { $0.stats(HTTPStat.self, thread: index) },
             inspectorStats: inspectorStats.stats(thread: index))
         active.workerStats = workerStats(for: config.statPrefix)
+        active.sslStats = tlsScopes["listener.\(config.statPrefix)."]?.stats(SSLStat.self, thread: index)
         listeners.append(active)
         for bind in config.bindAddresses { listenersByAddress[bind.address] = active }
     }
@@ -255,6 +278,36 @@ final class Worker: @unchecked Sendable {
         workerStats?.add(.downstreamCxActive)
         let opened = loop.nowMilliseconds
         connection.highWatermark = listener.config.bufferLimitBytes
+        if let tls = chain.tls {
+            // The chain's filter starts once the handshake is done.
+            connection.installTransport(listener.tlsFactory(for: tls).makeTransportSocket(pool: loop.smallBufferPool))
+            let handshake = DownstreamHandshake(connection: connection) { [unowned self] handshake, succeeded in
+                // Holds the listener: a drain may drop it from the worker meanwhile.
+                self.sessions[ObjectIdentifier(handshake)] = nil
+                if succeeded {
+                    // What the listener filters learned stays; the bytes they
+                    // read went through the transport.
+                    var decrypted = state
+                    decrypted.received = []
+                    self.startChain(chain, on: connection, listener: listener, state: decrypted, opened: opened)
+                } else {
+                    workerStats?.add(.downstreamCxActive, -1)
+                    self.countClosed(stats: stats, opened: opened)
+                }
+                self.checkDrained()
+            }
+            sessions[ObjectIdentifier(handshake)] = handshake
+            handshake.start(loop: loop, timeoutMilliseconds: chain.transportSocketConnectTimeoutMilliseconds, replaying: state.received)
+            return
+        }
+        startChain(chain, on: connection, listener: listener, state: state, opened: opened)
+    }
+
+    /// The chain's terminal network filter takes the connection.
+    private func startChain(_ chain: FilterChainConfig, on connection: Connection, listener: ActiveListener,
+                            state: AcceptedConnectionState, opened: UInt64) {
+        let stats = listener.stats
+        let workerStats = listener.workerStats
         if let hcm = chain.httpConnectionManager, let httpStats = listener.httpStats[hcm.statPrefix] {
             let manager = HTTPConnectionManager(
                 loop: loop, connection: connection, config: hcm, context: httpContext, stats: httpStats
@@ -307,10 +360,14 @@ final class Worker: @unchecked Sendable {
     }
 
     private func closeUnproxied(_ connection: Connection, stats: Stats<ListenerStat>, opened: UInt64) {
+        countClosed(stats: stats, opened: opened)
+        connection.close()
+    }
+
+    private func countClosed(stats: Stats<ListenerStat>, opened: UInt64) {
         stats.add(.downstreamCxActive, -1)
         stats.add(.downstreamCxDestroy)
         stats.record(.downstreamCxLengthMs, milliseconds: loop.nowMilliseconds - opened)
-        connection.close()
     }
 
     // MARK: - Drain

@@ -29,6 +29,9 @@ public final class WorkerCluster {
     private var originalHosts: [SocketAddress: Bool] = [:]
     private var cleanupTimer: Timer?
     private let loop: EventLoop?
+    /// The cluster's `transport_socket` (TLS) on this worker; nil for raw TCP.
+    /// Set by the worker right after it makes the cluster.
+    public var transport: (any TransportSocketFactory)?
 
     /// `loop` is the worker's; an ORIGINAL_DST cluster needs it for its
     /// clean-up timer.
@@ -98,7 +101,7 @@ public final class WorkerCluster {
             idleTimeoutMilliseconds: http.common.idleTimeoutMilliseconds ?? 0,
             maxRequestsPerConnection: Int(http.common.maxRequestsPerConnection), bufferLimitBytes: config.bufferLimitBytes,
             options: http2Options, keepalive: http.http2?.keepalive, resources: resources, stats: stats, codecStats: http2Stats,
-            sourceAddress: config.sourceAddress(for: host))
+            sourceAddress: config.sourceAddress(for: host), transport: transport)
         pool.onDrained = { [unowned(unsafe) self] pool in
             guard self.http2Pools[pool.host] === pool else { return }
             self.http2Pools[pool.host] = nil
@@ -108,6 +111,17 @@ public final class WorkerCluster {
     }
 
     /// This worker's HTTP/1 pool for `host`, made on first use.
+    /// The one way to open a connection to a host of this cluster, for
+    /// `tcp_proxy` and the HTTP pools alike: the bind address, the connect
+    /// timeout and the TLS handshake (which the timeout also covers) as the
+    /// cluster says.
+    @discardableResult
+    public func connect(to host: SocketAddress, loop: EventLoop,
+                        _ completion: @escaping (Result<Connection, EventLoopError>) -> Void) -> ConnectAttempt {
+        Connection.connect(loop: loop, to: host, from: config.sourceAddress(for: host),
+                           timeoutMilliseconds: config.connectTimeoutMilliseconds, transport: transport, completion)
+    }
+
     public func httpPool(for host: SocketAddress, loop: EventLoop) -> HTTP1ConnectionPool {
         if let pool = httpPools[host] {
             // Chosen by the balancer, so the host is a member again.
@@ -119,7 +133,8 @@ public final class WorkerCluster {
             loop: loop, host: host, connectTimeoutMilliseconds: config.connectTimeoutMilliseconds,
             idleTimeoutMilliseconds: http.common.idleTimeoutMilliseconds ?? 0,
             maxRequestsPerConnection: Int(http.common.maxRequestsPerConnection),
-            bufferLimitBytes: config.bufferLimitBytes, resources: resources, stats: stats, sourceAddress: config.sourceAddress(for: host))
+            bufferLimitBytes: config.bufferLimitBytes, resources: resources, stats: stats, sourceAddress: config.sourceAddress(for: host),
+            transport: transport)
         // Not weak (a side table would put every retain of the cluster, one
         // per request, on the slow path): `deinit` clears the callback.
         pool.onDrained = { [unowned(unsafe) self] pool in

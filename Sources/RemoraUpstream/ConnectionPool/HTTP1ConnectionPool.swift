@@ -41,6 +41,8 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     private let loop: EventLoop
     public let host: SocketAddress
     private let connectTimeout: UInt64
+    /// The cluster's TLS, if any: a connection is ready once its handshake is done.
+    private let transport: (any TransportSocketFactory)?
     /// `upstream_bind_config.source_address` of the cluster.
     private let sourceAddress: SocketAddress?
     /// This host's stats across workers (`/clusters`).
@@ -78,8 +80,10 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
 
     public init(loop: EventLoop, host: SocketAddress, connectTimeoutMilliseconds: UInt64,
                 idleTimeoutMilliseconds: UInt64, maxRequestsPerConnection: Int, bufferLimitBytes: Int,
-                resources: ClusterResources, stats: Stats<ClusterStat>, sourceAddress: SocketAddress? = nil) {
+                resources: ClusterResources, stats: Stats<ClusterStat>, sourceAddress: SocketAddress? = nil,
+                transport: (any TransportSocketFactory)? = nil) {
         self.loop = loop
+        self.transport = transport
         self.host = host
         self.sourceAddress = sourceAddress
         self.hostStats = resources.hostStats.stats(for: host)
@@ -291,7 +295,8 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
         // Captures the pool strongly (the cycle ends when the completion runs
         // or the attempt is cancelled): a pool freed mid-connect could not
         // give the slot back.
-        attempts[id] = Connection.connect(loop: loop, to: host, from: sourceAddress, timeoutMilliseconds: connectTimeout) { result in
+        attempts[id] = Connection.connect(loop: loop, to: host, from: sourceAddress, timeoutMilliseconds: connectTimeout,
+                                          transport: transport) { result in
             self.connectFinished(id, started: started, result)
         }
     }

@@ -33,6 +33,8 @@ public final class HTTP2ConnectionPool {
     let loop: EventLoop
     public let host: SocketAddress
     private let connectTimeout: UInt64
+    /// The cluster's TLS, if any: a connection is ready once its handshake is done.
+    private let transport: (any TransportSocketFactory)?
     private let sourceAddress: SocketAddress?
     public let hostStats: HostStats
     let idleTimeout: UInt64
@@ -59,7 +61,8 @@ public final class HTTP2ConnectionPool {
                 maxRequestsPerConnection: Int, bufferLimitBytes: Int, options: HTTP2Options,
                 keepalive: HTTP2ProtocolOptions.Keepalive? = nil, resources: ClusterResources,
                 stats: Stats<ClusterStat>, codecStats: (scope: StatScope, stats: Stats<HTTP2CodecStat>)?,
-                sourceAddress: SocketAddress? = nil) {
+                sourceAddress: SocketAddress? = nil, transport: (any TransportSocketFactory)? = nil) {
+        self.transport = transport
         self.loop = loop
         self.host = host
         self.connectTimeout = connectTimeoutMilliseconds
@@ -220,7 +223,8 @@ public final class HTTP2ConnectionPool {
         connections[client.id] = client
         state.connecting(client.id)
         let started = loop.nowMilliseconds
-        client.attempt = Connection.connect(loop: loop, to: host, from: sourceAddress, timeoutMilliseconds: connectTimeout) { result in
+        client.attempt = Connection.connect(loop: loop, to: host, from: sourceAddress, timeoutMilliseconds: connectTimeout,
+                                            transport: transport) { result in
             client.attempt = nil
             switch result {
             case .success(let connection):

@@ -80,7 +80,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         }
         // The fields move to the request (edited in place from here on, not
         // copied); the stream keeps only plain facts of the head.
-        request = HTTPRequestMessage(method: head.method, path: "", authority: nil, scheme: "http", version: head.version,
+        request = HTTPRequestMessage(method: head.method, path: "", authority: nil, scheme: manager.connection.transport == nil ? "http" : "https",
+                                     version: head.version,
                                      headers: HTTPHeaders())
         swap(&request.headers, &head.headers)
         Self.fillTarget(&request, from: head, defaultHost: manager.config.http1.defaultHostForHTTP10)
@@ -98,7 +99,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         self.h2Encoder = nil
         streamInfo = Self.streamInfo(for: manager)
         lastActivity = streamInfo.startMilliseconds
-        request = HTTPRequestMessage(method: .get, path: "/", authority: nil, scheme: "http", version: .http1_1, headers: HTTPHeaders())
+        request = HTTPRequestMessage(method: .get, path: "/", authority: nil, scheme: manager.connection.transport == nil ? "http" : "https",
+                                     version: .http1_1, headers: HTTPHeaders())
         requestComplete = true
         if manager.accessLogs != nil {
             streamInfo.markWallStart()

@@ -123,8 +123,7 @@ public final class TcpProxySession: ConnectionDelegate {
         cluster.stats.add(.upstreamRqPendingTotal)
         cluster.stats.add(.upstreamRqPendingActive)
         let started = loop.nowMilliseconds
-        attempt = Connection.connect(loop: loop, to: host, from: cluster.config.sourceAddress(for: host),
-                                     timeoutMilliseconds: cluster.config.connectTimeoutMilliseconds) { [weak self] result in
+        attempt = cluster.connect(to: host, loop: loop) { [weak self] result in
             guard let self else { return }
             self.attempt = nil
             cluster.stats.add(.upstreamRqPendingActive, -1)

@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""TLS side by side: Remora vs Envoy 1.40, CPU per mTLS connection and per
+keep-alive request over TLS.
+
+Both proxies run the same bootstrap: an HTTP listener whose filter chain
+terminates TLS (`DownstreamTlsContext`, ECDSA P-256 server certificate from
+a mesh CA made here with the openssl CLI) and routes in plaintext to
+``http_bench_tool server``. Two measurements per proxy and round, the proxy
+alone on --proxy-cpu (``--concurrency 1``), the load and the upstream on
+--load-cpu:
+
+  handshake   mutual TLS 1.3 (client certificate required, SPIFFE URI SAN
+              checked), ``openssl s_time -new``: every connection is a full
+              handshake plus one ``GET /`` answered by the upstream. Figure:
+              proxy CPU (utime+stime) per connection.
+  keepalive   server-only TLS, ``wrk`` over https, 32 keep-alive connections.
+              Figure: proxy CPU per request.
+  idle        server-only TLS, --idle-connections handshaken and left open
+              (Python ``ssl`` clients). Figure: the proxy's VmRSS then.
+
+Prints the median and min-max per proxy. Standard library only; needs
+openssl, wrk and cc.
+
+    python3 Benchmarks/tls_bench.py --remora .build/release/remora --envoy <envoy> --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "Tests" / "Interop"))
+sys.dont_write_bytecode = True
+
+from http_proxy_bench import BOOTSTRAP, compile_helpers, parse_wrk, start_upstream  # noqa: E402
+from tcp_proxy_bench import Children, free_port, proc_cpu_seconds, proxy_argv, wait_ready  # noqa: E402
+from tls_certs import make_pki, spiffe  # noqa: E402
+
+TLS_BLOCK = """\
+      transport_socket:
+        name: envoy.transport_sockets.tls
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+{require}          common_tls_context:
+            tls_certificates:
+            - certificate_chain: {{filename: {crt}}}
+              private_key: {{filename: {key}}}
+{validation}"""
+
+VALIDATION = """\
+            validation_context:
+              trusted_ca: {{filename: {ca}}}
+              match_typed_subject_alt_names:
+              - san_type: URI
+                matcher: {{exact: "{san}"}}
+"""
+
+
+def bootstrap(admin: int, listen: int, upstream: int, pki, mutual: bool) -> str:
+    text = BOOTSTRAP.format(admin=admin, listen=listen, upstream=upstream)
+    block = TLS_BLOCK.format(
+        require="          require_client_certificate: true\n" if mutual else "",
+        crt=pki.path("server.crt"), key=pki.path("server.key"),
+        validation=VALIDATION.format(ca=pki.path("mesh-ca.crt"), san=spiffe("default", "client")) if mutual else "")
+    marker = "    filter_chains:\n    - filters:\n"
+    assert marker in text
+    return text.replace(marker, "    filter_chains:\n" + block.replace("      transport_socket", "    - transport_socket", 1)
+                        + "      filters:\n", 1)
+
+
+def run_proxy(children: Children, kind: str, binary: str, workdir: Path, up_port: int, pki, mutual: bool, cpu: int):
+    listen, admin = free_port(), free_port()
+    config = workdir / f"{kind}-{'mtls' if mutual else 'tls'}.yaml"
+    config.write_text(bootstrap(admin, listen, up_port, pki, mutual))
+    log = workdir / f"{kind}.log"
+    with open(log, "wb") as logf:
+        proc = children.start(proxy_argv(kind, binary, config), cpu=cpu, stdout=logf, stderr=subprocess.STDOUT)
+    wait_ready(proc, admin, log)
+    return proc, listen
+
+
+def handshakes(children: Children, port: int, pki, seconds: float, cpu: int) -> int:
+    argv = ["openssl", "s_time", "-connect", f"127.0.0.1:{port}", "-new", "-time", str(int(seconds)),
+            "-cert", pki.path("client.crt"), "-key", pki.path("client.key"), "-CAfile", pki.path("mesh-ca.crt")]
+    p = children.start(argv, cpu=cpu, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out, _ = p.communicate(timeout=seconds + 30)
+    m = re.search(rb"(\d+) connections in [\d.]+s", out)
+    if not m:
+        raise RuntimeError(f"s_time said: {out[-400:]!r}")
+    return int(m.group(1))
+
+
+def keepalive(children: Children, wrk: str, port: int, seconds: float, cpu: int) -> int:
+    argv = [wrk, "-t1", "-c32", f"-d{seconds:g}s", "--latency", f"https://127.0.0.1:{port}/"]
+    p = children.start(argv, cpu=cpu, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out, _ = p.communicate(timeout=seconds + 30)
+    res = parse_wrk(out.decode(errors="replace"))
+    return int(res.get("requests", 0))
+
+
+def idle_rss(port: int, pid: int, count: int) -> int:
+    """VmRSS (KiB) of `pid` with `count` idle TLS connections open to it."""
+    import resource
+    import socket
+    import ssl
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, count + 256)), hard))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    conns = [ctx.wrap_socket(socket.create_connection(("127.0.0.1", port))) for _ in range(count)]
+    try:
+        time.sleep(2)
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+    finally:
+        for c in conns:
+            c.close()
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--remora", default=str(HERE.parent / ".build" / "release" / "remora"))
+    p.add_argument("--envoy", default="")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--seconds", type=float, default=5.0)
+    p.add_argument("--proxy-cpu", type=int, default=1)
+    p.add_argument("--load-cpu", type=int, default=0)
+    p.add_argument("--wrk", default="wrk")
+    p.add_argument("--idle-connections", type=int, default=1000)
+    a = p.parse_args()
+    kinds = [("remora", a.remora)] + ([("envoy", a.envoy)] if a.envoy else [])
+    results: dict = {(k, m): [] for k, _ in kinds for m in ("handshake", "keepalive", "idle")}
+    children = Children()
+    os.sched_setaffinity(0, {a.load_cpu})
+    with tempfile.TemporaryDirectory(prefix="tls-bench-") as tmp:
+        workdir = Path(tmp)
+        pki = make_pki(workdir / "pki")
+        tool, _ = compile_helpers(workdir)
+        try:
+            up, up_port = start_upstream(children, tool, 64, 3600)
+            for rnd in range(a.rounds):
+                order = kinds if rnd % 2 == 0 else list(reversed(kinds))
+                for kind, binary in order:
+                    for mode in ("handshake", "keepalive", "idle"):
+                        proc, port = run_proxy(children, kind, binary, workdir, up_port, pki, mode == "handshake", a.proxy_cpu)
+                        if mode == "idle":
+                            kib = idle_rss(port, proc.pid, a.idle_connections)
+                            children.stop(proc, grace=5)
+                            results[(kind, mode)].append(kib)
+                            print(f"round {rnd} {kind:6} idle      {a.idle_connections} connections  VmRSS {kib} KiB", flush=True)
+                            continue
+                        # Warm-up, not measured.
+                        if mode == "handshake":
+                            handshakes(children, port, pki, 1, a.load_cpu)
+                        else:
+                            keepalive(children, a.wrk, port, 1, a.load_cpu)
+                        cpu0 = proc_cpu_seconds(proc.pid)
+                        count = (handshakes(children, port, pki, a.seconds, a.load_cpu) if mode == "handshake"
+                                 else keepalive(children, a.wrk, port, a.seconds, a.load_cpu))
+                        cpu = proc_cpu_seconds(proc.pid) - cpu0
+                        children.stop(proc, grace=5)
+                        per = cpu / max(1, count) * 1e6
+                        results[(kind, mode)].append(per)
+                        print(f"round {rnd} {kind:6} {mode:9} {count:8d} in {a.seconds:g}s  "
+                              f"{per:7.1f} µs CPU each", flush=True)
+        finally:
+            children.stop_all()
+    print("\nmedian (min-max): proxy CPU in µs per handshake / per request; VmRSS in KiB with the idle connections")
+    for mode in ("handshake", "keepalive", "idle"):
+        for kind, _ in kinds:
+            v = results[(kind, mode)]
+            print(f"  {mode:9} {kind:6} {statistics.median(v):7.1f} ({min(v):.1f}-{max(v):.1f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

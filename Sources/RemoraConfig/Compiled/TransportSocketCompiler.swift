@@ -1,0 +1,266 @@
+import Foundation
+import RemoraAPI
+import RemoraCore
+import RemoraTLS
+import SwiftProtobuf
+
+/// `transport_socket` of a filter chain or cluster: `envoy.transport_sockets.tls`
+/// (`DownstreamTlsContext` / `UpstreamTlsContext`) or raw buffer. Each TLS
+/// context is built into one OpenSSL context here, at config time; a chain
+/// or cluster with the same context (same message, same file contents)
+/// shares it. Runs on the main thread.
+enum TransportSocketCompiler {
+    typealias Downstream = Envoy_Extensions_TransportSockets_Tls_V3_DownstreamTlsContext
+    typealias Upstream = Envoy_Extensions_TransportSockets_Tls_V3_UpstreamTlsContext
+    typealias Common = Envoy_Extensions_TransportSockets_Tls_V3_CommonTlsContext
+    typealias Secret = Envoy_Extensions_TransportSockets_Tls_V3_Secret
+
+    static let rawBufferType = Envoy_Extensions_TransportSockets_RawBuffer_V3_RawBuffer.protoMessageName
+
+    /// The server context of a filter chain's `transport_socket`, or nil for raw buffer.
+    static func downstream(_ socket: Envoy_Config_Core_V3_TransportSocket, secrets: StaticSecrets,
+                           at path: String) throws(ConfigError) -> TLSContext? {
+        try compile(Downstream.self, socket, role: .server, fields: ["common_tls_context", "require_client_certificate"],
+                    secrets: secrets, at: path) { context, settings in
+            settings.requireClientCertificate = context.hasRequireClientCertificate && context.requireClientCertificate.value
+            return context.commonTlsContext
+        }
+    }
+
+    /// The client context of a cluster's `transport_socket`, or nil for raw buffer.
+    static func upstream(_ socket: Envoy_Config_Core_V3_TransportSocket, secrets: StaticSecrets,
+                         at path: String) throws(ConfigError) -> TLSContext? {
+        try compile(Upstream.self, socket, role: .client, fields: ["common_tls_context", "sni"], secrets: secrets, at: path) { context, settings in
+            if !context.sni.isEmpty { settings.serverName = context.sni }
+            return context.commonTlsContext
+        }
+    }
+
+    /// Unpacks a TLS context message, takes its own fields (`own` returns
+    /// the common context), then the common context, and builds it.
+    private static func compile<M: SwiftProtobuf.Message>(
+        _ type: M.Type, _ socket: Envoy_Config_Core_V3_TransportSocket, role: TLSSettings.Role, fields: Set<String>,
+        secrets: StaticSecrets, at path: String, own: (M, inout TLSSettings) -> Common
+    ) throws(ConfigError) -> TLSContext? {
+        let tp = FieldPath.join(path, "typed_config")
+        guard let context = try unpack(M.self, socket, at: path) else { return nil }
+        try SupportedFields.require(context, only: fields, at: tp)
+        var settings = TLSSettings(role: role)
+        let common = own(context, &settings)
+        try compileCommon(common, into: &settings, secrets: secrets, at: FieldPath.join(tp, "common_tls_context"))
+        return try build(settings, key: (try? context.serializedBytes()) ?? [], at: tp)
+    }
+
+    /// The TLS context message of `socket`, or nil for raw buffer; any other
+    /// transport socket type is refused.
+    private static func unpack<M: SwiftProtobuf.Message>(_ type: M.Type, _ socket: Envoy_Config_Core_V3_TransportSocket,
+                                                         at path: String) throws(ConfigError) -> M? {
+        guard let any = try typedConfig(socket, at: path) else { return nil }
+        let tp = FieldPath.join(path, "typed_config")
+        guard TypeURL.messageName(any.typeURL) == M.protoMessageName else {
+            throw .unsupported("unsupported transport socket type \(TypeURL.messageName(any.typeURL))", at: tp)
+        }
+        return try TypeURL.unpack(M.self, from: any, at: tp)
+    }
+
+    private static func typedConfig(_ socket: Envoy_Config_Core_V3_TransportSocket,
+                                    at path: String) throws(ConfigError) -> Google_Protobuf_Any? {
+        try SupportedFields.require(socket, only: ["name", "typed_config"], at: path)
+        guard case .typedConfig(let any)? = socket.configType else {
+            // Envoy needs a typed_config for TLS; a bare raw_buffer name is plain TCP.
+            if socket.name == "envoy.transport_sockets.raw_buffer" || socket.name == "raw_buffer" { return nil }
+            throw .missing(at: FieldPath.join(path, "typed_config"))
+        }
+        if TypeURL.messageName(any.typeURL) == rawBufferType { return nil }
+        return any
+    }
+
+    private static func compileCommon(_ common: Common, into settings: inout TLSSettings, secrets: StaticSecrets,
+                                      at path: String) throws(ConfigError) {
+        try SupportedFields.require(common, only: [
+            "tls_params", "tls_certificates", "tls_certificate_sds_secret_configs", "validation_context",
+            "validation_context_sds_secret_config", "alpn_protocols",
+        ], at: path)
+        if common.hasTlsParams {
+            let pp = FieldPath.join(path, "tls_params")
+            let params = common.tlsParams
+            try SupportedFields.require(params, only: [
+                "tls_minimum_protocol_version", "tls_maximum_protocol_version", "cipher_suites", "ecdh_curves",
+            ], at: pp)
+            settings.minimumVersion = try version(params.tlsMinimumProtocolVersion, at: FieldPath.join(pp, "tls_minimum_protocol_version"))
+            settings.maximumVersion = try version(params.tlsMaximumProtocolVersion, at: FieldPath.join(pp, "tls_maximum_protocol_version"))
+            // BoringSSL's `[A|B]` equal-preference groups are flattened in order.
+            settings.cipherSuites = params.cipherSuites.flatMap { suite in
+                suite.split(whereSeparator: { $0 == "[" || $0 == "]" || $0 == "|" }).map(String.init)
+            }
+            settings.ecdhCurves = params.ecdhCurves
+        }
+        var certificates = common.tlsCertificates
+        for (i, reference) in common.tlsCertificateSdsSecretConfigs.enumerated() {
+            let sp = FieldPath.index(FieldPath.join(path, "tls_certificate_sds_secret_configs"), i)
+            guard case .tlsCertificate(let certificate)? = try secrets.lookup(reference, at: sp).type else {
+                throw .invalid("secret '\(reference.name)' is not a tls_certificate", at: sp)
+            }
+            certificates.append(certificate)
+        }
+        if certificates.count > 1 {
+            throw .unsupported("more than one TLS certificate per context is not implemented", at: FieldPath.join(path, "tls_certificates"))
+        }
+        if let certificate = certificates.first {
+            let cp = common.tlsCertificates.isEmpty
+                ? FieldPath.index(FieldPath.join(path, "tls_certificate_sds_secret_configs"), 0)
+                : FieldPath.index(FieldPath.join(path, "tls_certificates"), 0)
+            try SupportedFields.require(certificate, only: ["certificate_chain", "private_key"], at: cp)
+            guard certificate.hasCertificateChain else { throw .missing(at: FieldPath.join(cp, "certificate_chain")) }
+            guard certificate.hasPrivateKey else { throw .missing(at: FieldPath.join(cp, "private_key")) }
+            settings.certificateChainPEM = try data(certificate.certificateChain, at: FieldPath.join(cp, "certificate_chain"))
+            settings.privateKeyPEM = try data(certificate.privateKey, at: FieldPath.join(cp, "private_key"))
+        }
+        var validation: Envoy_Extensions_TransportSockets_Tls_V3_CertificateValidationContext?
+        var vp = FieldPath.join(path, "validation_context")
+        switch common.validationContextType {
+        case .validationContext(let context)?: validation = context
+        case .validationContextSdsSecretConfig(let reference)?:
+            vp = FieldPath.join(path, "validation_context_sds_secret_config")
+            guard case .validationContext(let context)? = try secrets.lookup(reference, at: vp).type else {
+                throw .invalid("secret '\(reference.name)' is not a validation_context", at: vp)
+            }
+            validation = context
+        case .combinedValidationContext?, .validationContextCertificateProvider?, .validationContextCertificateProviderInstance?:
+            throw .unsupported("only validation_context and validation_context_sds_secret_config are implemented", at: path)
+        case nil: break
+        }
+        if let validation {
+            try SupportedFields.require(validation, only: ["trusted_ca", "match_typed_subject_alt_names"], at: vp)
+            if validation.hasTrustedCa {
+                settings.trustedCAPEM = try data(validation.trustedCa, at: FieldPath.join(vp, "trusted_ca"))
+            }
+            for (i, san) in validation.matchTypedSubjectAltNames.enumerated() {
+                let mp = FieldPath.index(FieldPath.join(vp, "match_typed_subject_alt_names"), i)
+                settings.subjectAltNameMatchers.append(try SANMatcher.compile(san, at: mp))
+            }
+        }
+        settings.alpnProtocols = common.alpnProtocols
+        if settings.role == .server && settings.certificateChainPEM == nil {
+            throw .missing(at: FieldPath.join(path, "tls_certificates"))
+        }
+    }
+
+    private static func version(_ value: Envoy_Extensions_TransportSockets_Tls_V3_TlsParameters.TlsProtocol,
+                                at path: String) throws(ConfigError) -> TLSVersion? {
+        switch value {
+        case .tlsAuto: return nil
+        case .tlsv10: return .tls10
+        case .tlsv11: return .tls11
+        case .tlsv12: return .tls12
+        case .tlsv13: return .tls13
+        case .UNRECOGNIZED(let raw): throw .invalid("unknown TLS protocol \(raw)", at: path)
+        }
+    }
+
+    /// A `DataSource`'s bytes: a file read now, or the inline value.
+    static func data(_ source: Envoy_Config_Core_V3_DataSource, at path: String) throws(ConfigError) -> [UInt8] {
+        switch source.specifier {
+        case .filename(let name)?:
+            guard let contents = FileManager.default.contents(atPath: name) else {
+                throw .invalid("cannot read file '\(name)'", at: FieldPath.join(path, "filename"))
+            }
+            return Array(contents)
+        case .inlineString(let text)?: return Array(text.utf8)
+        case .inlineBytes(let bytes)?: return Array(bytes)
+        case .environmentVariable?:
+            throw .unsupported("environment_variable data sources are not implemented", at: FieldPath.join(path, "environment_variable"))
+        case nil: throw .missing(at: path)
+        }
+    }
+
+    /// One OpenSSL context per distinct TLS context: the message's bytes
+    /// plus the files it read make the key.
+    private static func build(_ settings: TLSSettings, key message: [UInt8], at path: String) throws(ConfigError) -> TLSContext {
+        var settings = settings
+        settings.sessionContext = message
+        var key = message
+        key += settings.certificateChainPEM ?? []
+        key += settings.privateKeyPEM ?? []
+        key += settings.trustedCAPEM ?? []
+        if let shared = TLSContextCache.shared.context(for: key) { return shared }
+        do {
+            let context = try TLSContext(settings)
+            TLSContextCache.shared.store(context, for: key)
+            return context
+        } catch {
+            throw .invalid(error.message, at: error.field.isEmpty ? path : FieldPath.join(path, error.field))
+        }
+    }
+}
+
+/// Contexts already built, by their key (the main thread compiles configs;
+/// the lock covers a compile on another thread, as in tests).
+final class TLSContextCache: @unchecked Sendable {
+    static let shared = TLSContextCache()
+    private let lock = NSLock()
+    private var contexts: [[UInt8]: TLSContext] = [:]
+
+    func context(for key: [UInt8]) -> TLSContext? {
+        lock.withLock { contexts[key] }
+    }
+
+    func store(_ context: TLSContext, for key: [UInt8]) {
+        lock.withLock { contexts[key] = context }
+    }
+}
+
+/// `static_resources.secrets`, referenced by `sds_secret_config` name.
+struct StaticSecrets: Sendable {
+    var byName: [String: TransportSocketCompiler.Secret] = [:]
+
+    static let none = StaticSecrets()
+
+    func lookup(_ reference: Envoy_Extensions_TransportSockets_Tls_V3_SdsSecretConfig,
+                at path: String) throws(ConfigError) -> TransportSocketCompiler.Secret {
+        if reference.hasSdsConfig {
+            throw .unsupported("SDS over a config source is not implemented (static secrets are)", at: FieldPath.join(path, "sds_config"))
+        }
+        guard let secret = byName[reference.name] else {
+            throw .invalid("unknown static secret '\(reference.name)'", at: FieldPath.join(path, "name"))
+        }
+        return secret
+    }
+}
+
+/// `match_typed_subject_alt_names[i]`: a string matcher over one SAN type.
+struct SANMatcher: SubjectAltNameMatcher {
+    enum Kind: Sendable { case uri, dns, ip, email }
+    let kind: Kind
+    let matcher: StringMatcher
+
+    static func compile(_ san: Envoy_Extensions_TransportSockets_Tls_V3_SubjectAltNameMatcher,
+                        at path: String) throws(ConfigError) -> SANMatcher {
+        try SupportedFields.require(san, only: ["san_type", "matcher"], at: path)
+        let kind: Kind
+        switch san.sanType {
+        case .uri: kind = .uri
+        case .dns: kind = .dns
+        case .ipAddress: kind = .ip
+        case .email: kind = .email
+        case .unspecified: throw .invalid("san_type must be set", at: FieldPath.join(path, "san_type"))
+        case .otherName: throw .unsupported("OTHER_NAME SANs are not implemented", at: FieldPath.join(path, "san_type"))
+        case .UNRECOGNIZED(let raw): throw .invalid("unknown SAN type \(raw)", at: FieldPath.join(path, "san_type"))
+        }
+        guard san.hasMatcher else { throw .missing(at: FieldPath.join(path, "matcher")) }
+        return SANMatcher(kind: kind, matcher: try StringMatcher.compile(san.matcher, at: FieldPath.join(path, "matcher")))
+    }
+
+    func matches(_ names: SubjectAltNames) -> Bool {
+        let candidates: [String]
+        switch kind {
+        case .uri: candidates = names.uris
+        case .dns: candidates = names.dnsNames
+        case .ip: candidates = names.ipAddresses
+        case .email: candidates = names.emails
+        }
+        // Envoy matches a DNS SAN `*.example.com` as a wildcard against an
+        // exact matcher; Remora compares the SAN text as it is.
+        return candidates.contains { matcher.matches($0) }
+    }
+}

@@ -1,0 +1,71 @@
+/// What a transport socket needs from the connection that owns it (Envoy's
+/// `TransportSocketCallbacks`): a way to put bytes on the wire, to hand
+/// plaintext to the layers above, and to report the handshake and failures.
+/// Passed in on every call, never stored, so no cycle forms.
+public protocol TransportSocketCallbacks: AnyObject {
+    /// Bytes for the wire, in order (written with the connection's batched writes).
+    func transportSocketSend(_ bytes: ByteSlice)
+    /// Plaintext for the connection's delegate; never empty.
+    func transportSocketDeliver(_ plaintext: ByteSlice)
+    /// The handshake finished: `TransportSocket.securityInfo` is now set.
+    func transportSocketHandshakeCompleted()
+    /// The peer ended the session cleanly (TLS close_notify): as an EOF.
+    func transportSocketPeerClosed()
+    /// The session failed (handshake refused, bad record); the owner closes.
+    /// `reason` is Envoy's transport failure text.
+    func transportSocketFailed(_ reason: String)
+}
+
+/// A connection's transport: the TLS session between the socket and the
+/// plaintext that filters see (DESIGN.md §3, "Seams"). A connection without
+/// one moves raw bytes with no indirection at all. Owned by one connection,
+/// on its loop.
+public protocol TransportSocket: AnyObject {
+    /// Starts the session (a client sends its ClientHello).
+    func start(_ callbacks: any TransportSocketCallbacks)
+    /// Bytes read from the socket.
+    func received(_ bytes: ByteSlice, _ callbacks: any TransportSocketCallbacks)
+    /// Plaintext to send; held until the handshake is done.
+    func send(_ plaintext: ByteSlice, _ callbacks: any TransportSocketCallbacks)
+    /// Ends the session cleanly (close_notify), before a FIN.
+    func shutdown(_ callbacks: any TransportSocketCallbacks)
+    /// The socket is closing: release what the session holds, count what was not finished.
+    func closed()
+    /// Set once the handshake is done.
+    var securityInfo: SecurityInfo? { get }
+}
+
+/// Makes the transport socket of each new connection of one listener chain
+/// or cluster, on one worker (it holds that worker's stat row).
+public protocol TransportSocketFactory: AnyObject {
+    func makeTransportSocket(pool: BufferPool) -> any TransportSocket
+}
+
+/// The facts about a secured connection that filters and logs read.
+public struct SecurityInfo: Sendable, Equatable {
+    /// The SNI the client sent (server side) or asked for (client side).
+    public var serverName: String?
+    /// The protocol ALPN settled on, if any (`h2`, `http/1.1`).
+    public var alpn: String?
+    /// `TLSv1.2`, `TLSv1.3`.
+    public var version: String
+    /// `TLS_AES_128_GCM_SHA256`, `ECDHE-ECDSA-AES128-GCM-SHA256`.
+    public var cipher: String
+    /// The peer certificate's URI SANs (SPIFFE identities), DNS SANs,
+    /// SHA-256 digest (lowercase hex) and subject (RFC 2253); empty without one.
+    public var peerURISANs: [String] = []
+    public var peerDNSSANs: [String] = []
+    public var peerCertificateDigest: String = ""
+    public var peerSubject: String = ""
+    /// Our own certificate's URI SANs and subject.
+    public var localURISANs: [String] = []
+    public var localSubject: String = ""
+    public var hasPeerCertificate: Bool { !peerCertificateDigest.isEmpty }
+
+    public init(serverName: String?, alpn: String?, version: String, cipher: String) {
+        self.serverName = serverName
+        self.alpn = alpn
+        self.version = version
+        self.cipher = cipher
+    }
+}

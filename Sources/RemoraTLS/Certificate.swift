@@ -1,0 +1,87 @@
+internal import COpenSSL
+
+/// What Remora reads from an X.509 certificate.
+enum Certificate {
+    static func subjectAltNames(_ certificate: OpaquePointer) -> SubjectAltNames {
+        var result = SubjectAltNames()
+        guard let raw = X509_get_ext_d2i(certificate, NID_subject_alt_name, nil, nil) else { return result }
+        let names = OpaquePointer(raw)
+        defer { remora_general_names_free(names) }
+        for i in 0..<remora_general_name_count(names) {
+            guard let name = remora_general_name_at(names, i) else { continue }
+            switch name.pointee.type {
+            case GEN_URI: result.uris.append(string(name.pointee.d.uniformResourceIdentifier))
+            case GEN_DNS: result.dnsNames.append(string(name.pointee.d.dNSName))
+            case GEN_EMAIL: result.emails.append(string(name.pointee.d.rfc822Name))
+            case GEN_IPADD:
+                if let text = ipText(name.pointee.d.iPAddress) { result.ipAddresses.append(text) }
+            default: break
+            }
+        }
+        return result
+    }
+
+    private static func string(_ value: UnsafeMutablePointer<ASN1_STRING>?) -> String {
+        guard let value, let data = ASN1_STRING_get0_data(value) else { return "" }
+        return String(decoding: UnsafeBufferPointer(start: data, count: Int(ASN1_STRING_length(value))), as: UTF8.self)
+    }
+
+    private static func ipText(_ value: UnsafeMutablePointer<ASN1_STRING>?) -> String? {
+        guard let value, let data = ASN1_STRING_get0_data(value) else { return nil }
+        let bytes = Array(UnsafeBufferPointer(start: data, count: Int(ASN1_STRING_length(value))))
+        switch bytes.count {
+        case 4: return bytes.map(String.init).joined(separator: ".")
+        case 16:
+            // RFC 5952 text, as Envoy prints it (inet_ntop).
+            guard let parsed = RemoraAddressText.ipv6(bytes) else { return nil }
+            return parsed
+        default: return nil
+        }
+    }
+
+    /// SHA-256 of the DER encoding, lowercase hex (Envoy's `sha256PeerCertificateDigest`).
+    static func sha256(_ certificate: OpaquePointer) -> String {
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        guard X509_digest(certificate, EVP_sha256(), &digest, &length) == 1 else { return "" }
+        let hex: [Character] = Array("0123456789abcdef")
+        var text = ""
+        text.reserveCapacity(Int(length) * 2)
+        for byte in digest[0..<Int(length)] {
+            text.append(hex[Int(byte >> 4)])
+            text.append(hex[Int(byte & 0xF)])
+        }
+        return text
+    }
+
+    /// The subject in RFC 2253 form (`CN=a,O=b`), as Envoy prints it.
+    static func subject(_ certificate: OpaquePointer) -> String {
+        guard let name = X509_get_subject_name(certificate), let bio = BIO_new(BIO_s_mem()) else { return "" }
+        defer { BIO_free(bio) }
+        _ = X509_NAME_print_ex(bio, name, 0, remora_xn_flag_rfc2253())
+        var data: UnsafeMutablePointer<CChar>?
+        let length = BIO_ctrl(bio, BIO_CTRL_INFO, 0, &data)
+        guard length > 0, let data else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
+    }
+}
+
+/// IPv6 text without libc: the longest run of zero groups becomes `::`.
+enum RemoraAddressText {
+    static func ipv6(_ bytes: [UInt8]) -> String? {
+        guard bytes.count == 16 else { return nil }
+        let groups = (0..<8).map { UInt16(bytes[$0 * 2]) << 8 | UInt16(bytes[$0 * 2 + 1]) }
+        var bestStart = -1, bestLength = 0, start = -1
+        for i in 0...8 {
+            if i < 8 && groups[i] == 0 {
+                if start < 0 { start = i }
+            } else if start >= 0 {
+                if i - start > bestLength && i - start > 1 { bestStart = start; bestLength = i - start }
+                start = -1
+            }
+        }
+        let hex = groups.map { String($0, radix: 16) }
+        guard bestStart >= 0 else { return hex.joined(separator: ":") }
+        return hex[..<bestStart].joined(separator: ":") + "::" + hex[(bestStart + bestLength)...].joined(separator: ":")
+    }
+}

@@ -1,0 +1,109 @@
+internal import COpenSSL
+
+/// The engine's end of the wire: a custom BIO whose input is the bytes the
+/// loop read and whose output is drained into the loop's pooled blocks.
+/// Unlike OpenSSL's memory BIO, which keeps its largest buffer for the
+/// connection's life, both sides here hold memory only while bytes wait:
+/// an idle session holds none (with `SSL_MODE_RELEASE_BUFFERS`, neither
+/// does OpenSSL). On the engine's loop.
+final class EngineBIO {
+    private var input: [UInt8] = []
+    private var inputIndex = 0
+    private var output: [UInt8] = []
+    private var outputIndex = 0
+
+    /// A new BIO bound to this object; the `SSL` that takes it frees it.
+    func makeBIO() -> OpaquePointer {
+        let bio = BIO_new(EngineBIO.method)!
+        BIO_set_data(bio, Unmanaged.passUnretained(self).toOpaque())
+        BIO_set_init(bio, 1)
+        return bio
+    }
+
+    func feed(_ bytes: UnsafeRawBufferPointer) {
+        if inputIndex == input.count {
+            input.removeAll(keepingCapacity: false)
+            inputIndex = 0
+        }
+        input.append(contentsOf: bytes)
+    }
+
+    var pendingOutput: Int { output.count - outputIndex }
+
+    func takeOutput(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let count = min(buffer.count, pendingOutput)
+        guard count > 0 else { return 0 }
+        output.withUnsafeBytes { bytes in
+            buffer.baseAddress!.copyMemory(from: bytes.baseAddress! + outputIndex, byteCount: count)
+        }
+        outputIndex += count
+        if outputIndex == output.count {
+            output = []
+            outputIndex = 0
+        }
+        return count
+    }
+
+    fileprivate func read(into buffer: UnsafeMutablePointer<CChar>, count: Int) -> Int {
+        let available = min(count, input.count - inputIndex)
+        guard available > 0 else { return 0 }
+        input.withUnsafeBytes { bytes in
+            UnsafeMutableRawPointer(buffer).copyMemory(from: bytes.baseAddress! + inputIndex, byteCount: available)
+        }
+        inputIndex += available
+        if inputIndex == input.count {
+            input = []
+            inputIndex = 0
+        }
+        return available
+    }
+
+    fileprivate func write(_ bytes: UnsafePointer<CChar>, count: Int) {
+        output.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: count))
+    }
+
+    /// One method table for every engine (OpenSSL never frees it).
+    nonisolated(unsafe) static let method: OpaquePointer = {
+        let method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "remora")!
+        _ = BIO_meth_set_write_ex(method, engineBIOWrite)
+        _ = BIO_meth_set_read_ex(method, engineBIORead)
+        _ = BIO_meth_set_ctrl(method, engineBIOControl)
+        return method
+    }()
+}
+
+private func engine(_ bio: OpaquePointer?) -> EngineBIO? {
+    guard let bio, let data = BIO_get_data(bio) else { return nil }
+    return Unmanaged<EngineBIO>.fromOpaque(data).takeUnretainedValue()
+}
+
+private let engineBIORead: @convention(c) (OpaquePointer?, UnsafeMutablePointer<CChar>?, Int, UnsafeMutablePointer<Int>?) -> Int32 = {
+    bio, buffer, count, done in
+    guard let bio, let buffer, let done, let state = engine(bio) else { return 0 }
+    remora_bio_clear_retry_flags(bio)
+    let read = state.read(into: buffer, count: count)
+    done.pointee = read
+    guard read > 0 else {
+        // Nothing yet: "try again", not end of file.
+        remora_bio_set_retry_read(bio)
+        return 0
+    }
+    return 1
+}
+
+private let engineBIOWrite: @convention(c) (OpaquePointer?, UnsafePointer<CChar>?, Int, UnsafeMutablePointer<Int>?) -> Int32 = {
+    bio, bytes, count, done in
+    guard let bio, let bytes, let done, let state = engine(bio) else { return 0 }
+    remora_bio_clear_retry_flags(bio)
+    state.write(bytes, count: count)
+    done.pointee = count
+    return 1
+}
+
+private let engineBIOControl: @convention(c) (OpaquePointer?, Int32, Int, UnsafeMutableRawPointer?) -> Int = { bio, command, _, _ in
+    switch command {
+    case BIO_CTRL_FLUSH: return 1
+    case BIO_CTRL_WPENDING: return engine(bio)?.pendingOutput ?? 0
+    default: return 0
+    }
+}

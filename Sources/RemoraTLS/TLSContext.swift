@@ -1,0 +1,213 @@
+internal import COpenSSL
+import RemoraCore
+
+/// One OpenSSL `SSL_CTX`, built once from `TLSSettings` at config time and
+/// shared read-only by every worker's sessions (OpenSSL reference-counts it
+/// and locks only what it changes itself; nothing here changes after
+/// `init`). That is why `@unchecked Sendable` is safe. Building contexts
+/// once also keeps OpenSSL 3's per-fetch locking off the connection path.
+public final class TLSContext: @unchecked Sendable {
+    let context: OpaquePointer
+    public let settings: TLSSettings
+    /// Wire-format ALPN list (length-prefixed), for clients and for the
+    /// server's selection.
+    let alpnWire: [UInt8]
+    /// A CA bundle was given: the peer's chain is verified.
+    let verifiesChain: Bool
+
+    public init(_ settings: TLSSettings) throws(TLSConfigError) {
+        TLSLibrary.initialize()
+        self.settings = settings
+        guard let context = SSL_CTX_new(settings.role == .server ? TLS_server_method() : TLS_client_method()) else {
+            throw TLSConfigError("cannot create an SSL context: \(TLSErrors.drain())", field: "")
+        }
+        self.context = context
+        var wire: [UInt8] = []
+        for proto in settings.alpnProtocols {
+            let bytes = Array(proto.utf8)
+            guard !bytes.isEmpty, bytes.count < 256 else {
+                throw TLSConfigError("invalid ALPN protocol '\(proto)'", field: "common_tls_context.alpn_protocols")
+            }
+            wire.append(UInt8(bytes.count))
+            wire += bytes
+        }
+        alpnWire = wire
+        verifiesChain = settings.trustedCAPEM != nil
+        // Idle sessions give their record buffers back (memory per idle connection).
+        _ = remora_ssl_ctx_set_mode(context, Int(SSL_MODE_RELEASE_BUFFERS))
+        try configureVersions()
+        try configureCiphers()
+        try loadCertificate()
+        try loadTrustedCA()
+        configureVerification()
+        if settings.role == .server {
+            _ = remora_ssl_ctx_set_session_cache_mode(context, Int(SSL_SESS_CACHE_SERVER))
+            // One TLS 1.3 session ticket per handshake, where BoringSSL (Envoy)
+            // sends two: OpenSSL 3.0 copies the session for every ticket after
+            // the first by encoding and decoding it, peer certificate and all,
+            // which measured as a fifth of a mutual-TLS handshake's CPU.
+            _ = SSL_CTX_set_num_tickets(context, 1)
+            // Resuming a session whose peer was verified needs a session-id
+            // context (OpenSSL refuses with an internal error otherwise); one
+            // per distinct certificate and trust, so that a session verified
+            // under one set of rules is not resumed under another (as Envoy).
+            var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+            var length: UInt32 = 0
+            let material = (settings.certificateChainPEM ?? []) + (settings.trustedCAPEM ?? []) + settings.sessionContext
+            _ = material.withUnsafeBytes { EVP_Digest($0.baseAddress, $0.count, &digest, &length, EVP_sha256(), nil) }
+            _ = SSL_CTX_set_session_id_context(context, digest, min(length, UInt32(SSL_MAX_SID_CTX_LENGTH)))
+            if !alpnWire.isEmpty {
+                SSL_CTX_set_alpn_select_cb(context, tlsSelectALPN, Unmanaged.passUnretained(self).toOpaque())
+            }
+        } else if !alpnWire.isEmpty {
+            _ = alpnWire.withUnsafeBufferPointer { SSL_CTX_set_alpn_protos(context, $0.baseAddress, UInt32($0.count)) }
+        }
+    }
+
+    deinit {
+        SSL_CTX_free(context)
+    }
+
+    private func configureVersions() throws(TLSConfigError) {
+        let minimum = settings.minimumVersion ?? .tls12
+        // Envoy 1.40's defaults: servers up to TLS 1.3, clients up to TLS 1.2
+        // (checked against Envoy: its upstream handshakes are TLS 1.2 unless told).
+        let maximum = settings.maximumVersion ?? (settings.role == .server ? .tls13 : .tls12)
+        guard minimum <= maximum else {
+            throw TLSConfigError("tls_minimum_protocol_version is above tls_maximum_protocol_version",
+                                 field: "common_tls_context.tls_params")
+        }
+        _ = remora_ssl_ctx_set_min_proto(context, Self.openSSLVersion(minimum))
+        _ = remora_ssl_ctx_set_max_proto(context, Self.openSSLVersion(maximum))
+    }
+
+    static func openSSLVersion(_ version: TLSVersion) -> Int32 {
+        switch version {
+        case .tls10: TLS1_VERSION
+        case .tls11: TLS1_1_VERSION
+        case .tls12: TLS1_2_VERSION
+        case .tls13: TLS1_3_VERSION
+        }
+    }
+
+    private func configureCiphers() throws(TLSConfigError) {
+        let suites = settings.cipherSuites.isEmpty ? TLSSettings.defaultCipherSuites : settings.cipherSuites
+        // Envoy names the first suite the library does not know.
+        for suite in suites where SSL_CTX_set_cipher_list(context, suite) != 1 {
+            ERR_clear_error()
+            throw TLSConfigError("Failed to initialize cipher suites \(suite)", field: "common_tls_context.tls_params.cipher_suites")
+        }
+        guard SSL_CTX_set_cipher_list(context, suites.joined(separator: ":")) == 1 else {
+            throw TLSConfigError("Failed to initialize cipher suites \(suites.joined(separator: ":")): \(TLSErrors.drain())",
+                                 field: "common_tls_context.tls_params.cipher_suites")
+        }
+        let curves = settings.ecdhCurves.isEmpty ? TLSSettings.defaultCurves : settings.ecdhCurves
+        for curve in curves where remora_ssl_ctx_set_groups_list(context, curve) != 1 {
+            ERR_clear_error()
+            throw TLSConfigError("Failed to initialize ECDH curves \(curve)", field: "common_tls_context.tls_params.ecdh_curves")
+        }
+        guard remora_ssl_ctx_set_groups_list(context, curves.joined(separator: ":")) == 1 else {
+            throw TLSConfigError("Failed to initialize ECDH curves: \(TLSErrors.drain())", field: "common_tls_context.tls_params.ecdh_curves")
+        }
+    }
+
+    private func loadCertificate() throws(TLSConfigError) {
+        let field = "common_tls_context.tls_certificates[0]"
+        guard let chainPEM = settings.certificateChainPEM else {
+            if settings.role == .server {
+                throw TLSConfigError("a server context needs a certificate", field: "common_tls_context.tls_certificates")
+            }
+            return
+        }
+        let certificates = PEM.certificates(chainPEM)
+        guard let leaf = certificates.first else {
+            throw TLSConfigError("Failed to load certificate chain: no certificate found \(TLSErrors.drain())",
+                                 field: field + ".certificate_chain")
+        }
+        defer { for certificate in certificates { X509_free(certificate) } }
+        guard SSL_CTX_use_certificate(context, leaf) == 1 else {
+            throw TLSConfigError("Failed to load certificate chain: \(TLSErrors.drain())", field: field + ".certificate_chain")
+        }
+        for intermediate in certificates.dropFirst() {
+            X509_up_ref(intermediate)
+            guard remora_ssl_ctx_add0_chain_cert(context, intermediate) == 1 else {
+                X509_free(intermediate)
+                throw TLSConfigError("Failed to load certificate chain: \(TLSErrors.drain())", field: field + ".certificate_chain")
+            }
+        }
+        guard let keyPEM = settings.privateKeyPEM, let key = PEM.privateKey(keyPEM) else {
+            throw TLSConfigError("Failed to load private key: \(TLSErrors.drain())", field: field + ".private_key")
+        }
+        defer { EVP_PKEY_free(key) }
+        guard SSL_CTX_use_PrivateKey(context, key) == 1, SSL_CTX_check_private_key(context) == 1 else {
+            throw TLSConfigError("Failed to load private key: the key does not match the certificate \(TLSErrors.drain())",
+                                 field: field + ".private_key")
+        }
+    }
+
+    private func loadTrustedCA() throws(TLSConfigError) {
+        guard let bundle = settings.trustedCAPEM else { return }
+        let field = "common_tls_context.validation_context.trusted_ca"
+        let certificates = PEM.certificates(bundle)
+        defer { for certificate in certificates { X509_free(certificate) } }
+        guard !certificates.isEmpty else {
+            throw TLSConfigError("Failed to load trusted CA certificates: no certificate found", field: field)
+        }
+        let store = SSL_CTX_get_cert_store(context)
+        for certificate in certificates where X509_STORE_add_cert(store, certificate) != 1 {
+            throw TLSConfigError("Failed to load trusted CA certificates: \(TLSErrors.drain())", field: field)
+        }
+    }
+
+    private func configureVerification() {
+        var mode: Int32 = SSL_VERIFY_NONE
+        switch settings.role {
+        case .server:
+            // Envoy asks for a client certificate when it can check one.
+            if verifiesChain || !settings.subjectAltNameMatchers.isEmpty || settings.requireClientCertificate {
+                mode = SSL_VERIFY_PEER
+            }
+            if settings.requireClientCertificate { mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT }
+        case .client:
+            if verifiesChain || !settings.subjectAltNameMatchers.isEmpty { mode = SSL_VERIFY_PEER }
+        }
+        SSL_CTX_set_verify(context, mode, mode == SSL_VERIFY_NONE ? nil : tlsVerifyPeer)
+    }
+}
+
+/// ALPN on the server: the first of our protocols the client offers, or no
+/// ALPN at all when none matches (Envoy's `NOACK`: the handshake goes on).
+private let tlsSelectALPN: @convention(c) (
+    OpaquePointer?, UnsafeMutablePointer<UnsafePointer<UInt8>?>?, UnsafeMutablePointer<UInt8>?,
+    UnsafePointer<UInt8>?, UInt32, UnsafeMutableRawPointer?
+) -> Int32 = { _, out, outLength, offered, offeredLength, argument in
+    guard let argument, let out, let outLength, let offered else { return SSL_TLSEXT_ERR_NOACK }
+    let context = Unmanaged<TLSContext>.fromOpaque(argument).takeUnretainedValue()
+    let client = UnsafeBufferPointer(start: offered, count: Int(offeredLength))
+    return context.alpnWire.withUnsafeBufferPointer { ours -> Int32 in
+        var i = 0
+        while i < ours.count {
+            let length = Int(ours[i])
+            let candidate = UnsafeBufferPointer(rebasing: ours[(i + 1)..<(i + 1 + length)])
+            var j = 0
+            while j < client.count {
+                let theirLength = Int(client[j])
+                guard j + 1 + theirLength <= client.count else { break }
+                if theirLength == length && candidate.elementsEqual(client[(j + 1)..<(j + 1 + length)]) {
+                    // Points into the client's list, which outlives the callback.
+                    out.pointee = client.baseAddress! + j + 1
+                    outLength.pointee = UInt8(length)
+                    return SSL_TLSEXT_ERR_OK
+                }
+                j += 1 + theirLength
+            }
+            i += 1 + length
+        }
+        return SSL_TLSEXT_ERR_NOACK
+    }
+}
+
+/// Contexts compare by identity: configs that share one are equal.
+extension TLSContext: Equatable {
+    public static func == (lhs: TLSContext, rhs: TLSContext) -> Bool { lhs === rhs }
+}

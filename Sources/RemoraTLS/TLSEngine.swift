@@ -1,0 +1,236 @@
+internal import COpenSSL
+public import RemoraCore
+
+/// One TLS session as a socket-free state machine: ciphertext goes in with
+/// `feed`, comes out with `takeOutput`; plaintext goes in with `write`,
+/// comes out with `read`. A BIO over plain memory stands where the socket would be,
+/// so the loop's own reads and batched writes carry the records, and two
+/// engines can talk to each other through plain memory in tests.
+///
+/// Owned by one `TLSTransportSocket`, on its loop; never blocks.
+public final class TLSEngine {
+    let ssl: OpaquePointer
+    private let wire = EngineBIO()
+    public let context: TLSContext
+    public private(set) var state = State.handshaking
+    /// Why peer verification failed, set by the verify callback.
+    public internal(set) var verifyFailure: VerifyFailure?
+
+    public enum State: Equatable {
+        case handshaking, established, closed, failed
+    }
+
+    /// Why a peer's certificate was refused (Envoy's `ssl.fail_verify_*`).
+    public enum VerifyFailure: Equatable, Sendable {
+        /// The chain does not lead to the trusted CA (or is expired, …).
+        case chain(String)
+        /// No `match_typed_subject_alt_names` entry accepts its SANs.
+        case subjectAltName
+        /// The client sent none where one is required.
+        case noCertificate
+    }
+
+    /// A session that cannot go on: the text is Envoy's transport failure reason.
+    public struct Failure: Error, Equatable, Sendable {
+        public let reason: String
+    }
+
+    public enum Progress: Equatable {
+        /// Waiting for the peer's bytes.
+        case handshaking
+        /// The handshake is done (reported once).
+        case established
+        case failed(Failure)
+    }
+
+    public enum ReadResult: Equatable {
+        case bytes(Int)
+        /// Nothing more to read until the peer's next bytes.
+        case wantMore
+        /// The peer sent close_notify.
+        case closed
+        case failed(Failure)
+    }
+
+    /// A client session (`serverName` goes out as SNI) or a server session.
+    public init(context: TLSContext, serverName: String? = nil) {
+        self.context = context
+        ssl = SSL_new(context.context)!
+        let bio = wire.makeBIO()
+        // One BIO both ways: the SSL takes the one reference (as s_client does).
+        SSL_set_bio(ssl, bio, bio)
+        if context.settings.role == .server {
+            SSL_set_accept_state(ssl)
+        } else {
+            SSL_set_connect_state(ssl)
+            if let serverName, !serverName.isEmpty { _ = remora_ssl_set_host_name(ssl, serverName) }
+        }
+        SSL_set_ex_data(ssl, TLSLibrary.engineIndex, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    deinit {
+        // Frees the BIO with the session (before `wire` goes).
+        SSL_free(ssl)
+    }
+
+    /// Ciphertext from the peer.
+    public func feed(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        wire.feed(bytes)
+    }
+
+    /// Runs the handshake as far as the bytes fed so far allow.
+    public func advance() -> Progress {
+        guard state == .handshaking else {
+            return state == .failed ? .failed(Failure(reason: "TLS_error:|0:SSL routines:OPENSSL_internal:FAILED:TLS_error_end")) : .established
+        }
+        let rc = SSL_do_handshake(ssl)
+        if rc == 1 {
+            state = .established
+            return .established
+        }
+        switch SSL_get_error(ssl, rc) {
+        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+            return .handshaking
+        default:
+            state = .failed
+            if ERR_GET_REASON(ERR_peek_error()) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE { verifyFailure = .noCertificate }
+            return .failed(Failure(reason: TLSErrors.envoyReason(fallback: "HANDSHAKE_FAILED")))
+        }
+    }
+
+    /// Decrypts into `buffer`; call until `.wantMore`.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) -> ReadResult {
+        guard state == .established else { return state == .closed ? .closed : .wantMore }
+        var count = 0
+        if SSL_read_ex(ssl, buffer.baseAddress, buffer.count, &count) == 1 { return .bytes(count) }
+        switch SSL_get_error(ssl, 0) {
+        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+            return .wantMore
+        case SSL_ERROR_ZERO_RETURN:
+            state = .closed
+            return .closed
+        default:
+            state = .failed
+            return .failed(Failure(reason: TLSErrors.envoyReason(fallback: "READ_FAILED")))
+        }
+    }
+
+    /// Encrypts `bytes` (after the handshake); the records wait in the output.
+    public func write(_ bytes: UnsafeRawBufferPointer) -> Failure? {
+        guard state == .established, bytes.count > 0 else { return nil }
+        var written = 0
+        // The wire takes everything, so a write is whole or fails.
+        if SSL_write_ex(ssl, bytes.baseAddress, bytes.count, &written) == 1 { return nil }
+        state = .failed
+        return Failure(reason: TLSErrors.envoyReason(fallback: "WRITE_FAILED"))
+    }
+
+    /// Queues close_notify.
+    public func close() {
+        guard state == .established || state == .closed else { return }
+        _ = SSL_shutdown(ssl)
+        ERR_clear_error()
+    }
+
+    /// Ciphertext waiting to be sent.
+    public var pendingOutput: Int { wire.pendingOutput }
+
+    /// Moves up to `buffer.count` bytes of ciphertext out; returns the count.
+    public func takeOutput(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        wire.takeOutput(into: buffer)
+    }
+
+    // MARK: Facts
+
+    /// The session's facts (call once established).
+    public func securityInfo() -> SecurityInfo {
+        let serverName = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name).map { String(cString: $0) }
+        var alpnBytes: UnsafePointer<UInt8>?
+        var alpnLength: UInt32 = 0
+        SSL_get0_alpn_selected(ssl, &alpnBytes, &alpnLength)
+        let alpn = alpnBytes.flatMap { alpnLength > 0 ? String(decoding: UnsafeBufferPointer(start: $0, count: Int(alpnLength)), as: UTF8.self) : nil }
+        var info = SecurityInfo(serverName: serverName ?? context.settings.serverName, alpn: alpn, version: version, cipher: cipher)
+        if let peer = SSL_get1_peer_certificate(ssl) {
+            defer { X509_free(peer) }
+            let names = Certificate.subjectAltNames(peer)
+            info.peerURISANs = names.uris
+            info.peerDNSSANs = names.dnsNames
+            info.peerCertificateDigest = Certificate.sha256(peer)
+            info.peerSubject = Certificate.subject(peer)
+        }
+        if let local = SSL_get_certificate(ssl) {
+            info.localURISANs = Certificate.subjectAltNames(local).uris
+            info.localSubject = Certificate.subject(local)
+        }
+        return info
+    }
+
+    /// `TLSv1.3`, `TLSv1.2`.
+    public var version: String { String(cString: SSL_get_version(ssl)) }
+
+    /// The cipher suite's OpenSSL name (`TLS_AES_128_GCM_SHA256`).
+    public var cipher: String {
+        SSL_get_current_cipher(ssl).flatMap { SSL_CIPHER_get_name($0) }.map { String(cString: $0) } ?? ""
+    }
+
+    /// The negotiated key-exchange group's name (`X25519`, `P-256`), or nil.
+    public var negotiatedGroup: String? {
+        let nid = remora_ssl_negotiated_group(ssl)
+        guard nid > 0 else { return nil }
+        switch nid {
+        case NID_X9_62_prime256v1: return "P-256"
+        case NID_secp384r1: return "P-384"
+        case NID_secp521r1: return "P-521"
+        default: return OBJ_nid2sn(nid).map { String(cString: $0) }
+        }
+    }
+
+    /// The signature algorithm of the peer's CertificateVerify, in
+    /// TLS 1.3 names (`ecdsa_secp256r1_sha256`); nil without a peer certificate.
+    public var peerSignatureAlgorithm: String? {
+        var type: Int32 = 0
+        var digest: Int32 = 0
+        guard SSL_get_peer_signature_type_nid(ssl, &type) == 1, remora_ssl_peer_signature_nid(ssl, &digest) == 1 else { return nil }
+        switch (type, digest) {
+        case (NID_X9_62_id_ecPublicKey, NID_sha256): return "ecdsa_secp256r1_sha256"
+        case (NID_X9_62_id_ecPublicKey, NID_sha384): return "ecdsa_secp384r1_sha384"
+        case (NID_rsassaPss, NID_sha256): return "rsa_pss_rsae_sha256"
+        case (NID_rsassaPss, NID_sha384): return "rsa_pss_rsae_sha384"
+        case (NID_rsaEncryption, NID_sha256): return "rsa_pkcs1_sha256"
+        case (NID_ED25519, _): return "ed25519"
+        default: return nil
+        }
+    }
+
+    public var sessionReused: Bool { SSL_session_reused(ssl) == 1 }
+    public var hasPeerCertificate: Bool { SSL_get0_peer_certificate(ssl) != nil }
+}
+
+/// OpenSSL's verify callback, for every certificate of the peer's chain:
+/// the chain verdict as OpenSSL found it (with a CA configured), then at
+/// the leaf the SAN matchers (Envoy's `match_typed_subject_alt_names`).
+/// Refusing here fails the handshake with an alert, where Envoy refuses.
+let tlsVerifyPeer: @convention(c) (Int32, OpaquePointer?) -> Int32 = { preverified, store in
+    guard let store,
+          let ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()),
+          let raw = SSL_get_ex_data(OpaquePointer(ssl), TLSLibrary.engineIndex) else { return 0 }
+    let engine = Unmanaged<TLSEngine>.fromOpaque(raw).takeUnretainedValue()
+    let context = engine.context
+    if preverified != 1 && context.verifiesChain {
+        if engine.verifyFailure == nil {
+            let code = X509_STORE_CTX_get_error(store)
+            engine.verifyFailure = .chain(String(cString: X509_verify_cert_error_string(Int(code))))
+        }
+        return 0
+    }
+    guard X509_STORE_CTX_get_error_depth(store) == 0 else { return 1 }
+    let matchers = context.settings.subjectAltNameMatchers
+    guard !matchers.isEmpty else { return 1 }
+    guard let leaf = X509_STORE_CTX_get_current_cert(store) else { return 0 }
+    let names = Certificate.subjectAltNames(leaf)
+    if matchers.contains(where: { $0.matches(names) }) { return 1 }
+    engine.verifyFailure = .subjectAltName
+    X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION)
+    return 0
+}

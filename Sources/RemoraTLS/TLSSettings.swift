@@ -1,0 +1,93 @@
+import RemoraCore
+
+/// A TLS protocol version, as Envoy's `TlsParameters.TlsProtocol` names them.
+public enum TLSVersion: Int, Sendable, Comparable {
+    case tls10 = 1, tls11, tls12, tls13
+
+    public static func < (lhs: TLSVersion, rhs: TLSVersion) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// The peer identities a context accepts: Envoy's
+/// `match_typed_subject_alt_names`, compiled by RemoraConfig (which owns the
+/// string matchers and RE2). Any one matcher accepting any one SAN of its
+/// type accepts the certificate.
+public protocol SubjectAltNameMatcher: Sendable {
+    func matches(_ names: SubjectAltNames) -> Bool
+}
+
+/// The SANs of one certificate, by type.
+public struct SubjectAltNames: Sendable, Equatable {
+    public var uris: [String] = []
+    public var dnsNames: [String] = []
+    /// Textual IPv4/IPv6 addresses (`10.0.0.1`, `::1`).
+    public var ipAddresses: [String] = []
+    public var emails: [String] = []
+
+    public init(uris: [String] = [], dnsNames: [String] = [], ipAddresses: [String] = [], emails: [String] = []) {
+        self.uris = uris
+        self.dnsNames = dnsNames
+        self.ipAddresses = ipAddresses
+        self.emails = emails
+    }
+}
+
+/// Everything one `DownstreamTlsContext` or `UpstreamTlsContext` says, as
+/// plain values (PEM bytes already read from files). `TLSContext` builds
+/// the OpenSSL context from it once, at config time.
+public struct TLSSettings: Sendable {
+    public enum Role: Sendable { case server, client }
+
+    public var role: Role
+    /// `tls_certificates[0]`: the PEM chain (leaf first) and its key.
+    public var certificateChainPEM: [UInt8]?
+    public var privateKeyPEM: [UInt8]?
+    /// `validation_context.trusted_ca`: PEM bundle; nil means the peer's
+    /// chain is not verified (Envoy's default).
+    public var trustedCAPEM: [UInt8]?
+    public var subjectAltNameMatchers: [any SubjectAltNameMatcher] = []
+    /// `tls_params`; nil for Envoy's defaults (TLS 1.2 to 1.3).
+    public var minimumVersion: TLSVersion?
+    public var maximumVersion: TLSVersion?
+    /// TLS 1.2 cipher suites (OpenSSL names); empty for Envoy's default list.
+    public var cipherSuites: [String] = []
+    /// Key-exchange groups (`X25519`, `P-256`); empty for Envoy's default.
+    public var ecdhCurves: [String] = []
+    /// `alpn_protocols`, in preference order.
+    public var alpnProtocols: [String] = []
+    /// `require_client_certificate` (server).
+    public var requireClientCertificate = false
+    /// `sni` (client).
+    public var serverName: String?
+    /// What else tells this context's sessions apart from another's with
+    /// the same certificate and CA (the config's own bytes); server only.
+    public var sessionContext: [UInt8] = []
+
+    public init(role: Role) {
+        self.role = role
+    }
+
+    /// Envoy's default TLS 1.2 suites (BoringSSL's equal-preference groups
+    /// flattened: OpenSSL has no `[a|b]` syntax).
+    public static let defaultCipherSuites = [
+        "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305",
+        "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-CHACHA20-POLY1305",
+        "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
+    ]
+    /// Envoy's default `ecdh_curves`.
+    public static let defaultCurves = ["X25519", "P-256"]
+}
+
+/// A context the TLS library would not build: a bad certificate, key,
+/// CA bundle, cipher or curve. `field` is the path inside the TLS context
+/// (`common_tls_context.tls_params.cipher_suites`).
+public struct TLSConfigError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public let field: String
+
+    public init(_ message: String, field: String) {
+        self.message = message
+        self.field = field
+    }
+
+    public var description: String { "\(field): \(message)" }
+}

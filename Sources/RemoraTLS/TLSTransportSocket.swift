@@ -1,0 +1,179 @@
+public import RemoraCore
+
+/// The TLS transport of one connection: a `TLSEngine` fed from the
+/// connection's reads, its records handed back to the connection's batched
+/// writes, its plaintext delivered to the connection's delegate. Counts the
+/// session in Envoy's `ssl.*` stats. Owned by one connection, on its loop.
+final class TLSTransportSocket: TransportSocket {
+    let engine: TLSEngine
+    private let factory: TLSTransportFactory
+    private let pool: BufferPool
+    /// Plaintext written before the handshake finished.
+    private var waiting: [ByteSlice] = []
+    private var established = false
+    private var failed = false
+    private var facts: SecurityInfo?
+
+    /// Read from the session on first use: most connections never ask for
+    /// the peer's SANs, digest or subject, so the handshake does not pay
+    /// for parsing them.
+    var securityInfo: SecurityInfo? {
+        guard established else { return nil }
+        if let facts { return facts }
+        let made = engine.securityInfo()
+        facts = made
+        return made
+    }
+
+    init(engine: TLSEngine, factory: TLSTransportFactory, pool: BufferPool) {
+        self.engine = engine
+        self.factory = factory
+        self.pool = pool
+    }
+
+    func start(_ callbacks: any TransportSocketCallbacks) {
+        guard engine.context.settings.role == .client else { return }
+        handshake(callbacks)
+    }
+
+    func received(_ bytes: ByteSlice, _ callbacks: any TransportSocketCallbacks) {
+        guard !failed else { return }
+        bytes.withUnsafeBytes { engine.feed($0) }
+        if !established {
+            guard handshake(callbacks) else { return }
+        }
+        readPlaintext(callbacks)
+        flush(callbacks)
+    }
+
+    func send(_ plaintext: ByteSlice, _ callbacks: any TransportSocketCallbacks) {
+        guard !failed else { return }
+        guard established else {
+            waiting.append(plaintext)
+            return
+        }
+        if let failure = plaintext.withUnsafeBytes({ engine.write($0) }) {
+            fail(failure.reason, callbacks)
+            return
+        }
+        flush(callbacks)
+    }
+
+    func shutdown(_ callbacks: any TransportSocketCallbacks) {
+        guard !failed, established else { return }
+        engine.close()
+        flush(callbacks)
+    }
+
+    func closed() {
+        waiting.removeAll()
+    }
+
+    /// Runs the handshake on; true once it is done (and reported).
+    @discardableResult
+    private func handshake(_ callbacks: any TransportSocketCallbacks) -> Bool {
+        let progress = engine.advance()
+        // Our next flight (or the alert that refuses the peer) goes out first.
+        flush(callbacks)
+        switch progress {
+        case .handshaking:
+            return false
+        case .failed(let failure):
+            factory.countFailure(engine)
+            fail(failure.reason, callbacks)
+            return false
+        case .established:
+            established = true
+            factory.countHandshake(engine)
+            callbacks.transportSocketHandshakeCompleted()
+            let early = waiting
+            waiting = []
+            for slice in early { send(slice, callbacks) }
+            return !failed
+        }
+    }
+
+    private func readPlaintext(_ callbacks: any TransportSocketCallbacks) {
+        while true {
+            let (block, offset) = factory.plaintextArea.space(from: pool, minimum: TLSTransportFactory.minimumSpace)
+            let result = engine.read(into: UnsafeMutableRawBufferPointer(start: block.base + offset, count: block.capacity - offset))
+            switch result {
+            case .bytes(let count):
+                factory.plaintextArea.consume(count)
+                callbacks.transportSocketDeliver(ByteSlice(storage: block, offset: offset, count: count))
+            case .wantMore:
+                return
+            case .closed:
+                flush(callbacks)
+                callbacks.transportSocketPeerClosed()
+                return
+            case .failed(let failure):
+                fail(failure.reason, callbacks)
+                return
+            }
+        }
+    }
+
+    /// Hands every record the engine produced to the connection's writes.
+    private func flush(_ callbacks: any TransportSocketCallbacks) {
+        while engine.pendingOutput > 0 {
+            let (block, offset) = factory.recordArea.space(from: pool, minimum: min(engine.pendingOutput, TLSTransportFactory.minimumSpace))
+            let count = engine.takeOutput(into: UnsafeMutableRawBufferPointer(start: block.base + offset, count: block.capacity - offset))
+            guard count > 0 else { return }
+            factory.recordArea.consume(count)
+            callbacks.transportSocketSend(ByteSlice(storage: block, offset: offset, count: count))
+        }
+    }
+
+    private func fail(_ reason: String, _ callbacks: any TransportSocketCallbacks) {
+        guard !failed else { return }
+        failed = true
+        waiting.removeAll()
+        callbacks.transportSocketFailed(reason)
+    }
+}
+
+/// Makes the TLS transports of one filter chain or cluster on one worker:
+/// holds the shared context, that worker's row of the `ssl.*` stats, and
+/// the worker's scratch areas for records and plaintext (slices of pooled
+/// blocks, so an idle session holds no buffer of its own).
+public final class TLSTransportFactory: TransportSocketFactory {
+    public let context: TLSContext
+    private let stats: Stats<SSLStat>?
+    fileprivate var plaintextArea = ReadArea()
+    fileprivate var recordArea = ReadArea()
+    fileprivate static let minimumSpace = 4096
+
+    public init(context: TLSContext, stats: Stats<SSLStat>?) {
+        self.context = context
+        self.stats = stats
+    }
+
+    public func makeTransportSocket(pool: BufferPool) -> any TransportSocket {
+        TLSTransportSocket(engine: TLSEngine(context: context, serverName: context.settings.serverName), factory: self, pool: pool)
+    }
+
+    fileprivate func countHandshake(_ engine: TLSEngine) {
+        guard let stats else { return }
+        stats.add(.handshake)
+        if engine.sessionReused { stats.add(.sessionReused) }
+        if context.settings.role == .server && !engine.hasPeerCertificate { stats.add(.noCertificate) }
+        if let version = SSLStat.version(engine.version) { stats.add(version) }
+        if let cipher = SSLStat.cipher(engine.cipher) { stats.add(cipher) }
+        if let group = engine.negotiatedGroup, let curve = SSLStat.curve(group) { stats.add(curve) }
+        if let algorithm = engine.peerSignatureAlgorithm, let sigalg = SSLStat.signatureAlgorithm(algorithm) { stats.add(sigalg) }
+    }
+
+    fileprivate func countFailure(_ engine: TLSEngine) {
+        guard let stats else { return }
+        // As Envoy 1.40 counts: a refused peer certificate only under its
+        // verify counter, anything else (garbage, no common version) as a
+        // connection error.
+        switch engine.verifyFailure {
+        case .chain: stats.add(.failVerifyError)
+        case .subjectAltName: stats.add(.failVerifySan)
+        case .noCertificate: stats.add(.failVerifyNoCert)
+        case nil: stats.add(.connectionError)
+        }
+    }
+}

@@ -1,0 +1,327 @@
+"""TLS termination (`DownstreamTlsContext` on a filter chain): mTLS with
+SPIFFE SAN checks, refusals at the handshake with Envoy's `ssl.*` stats,
+hostile ClientHellos, and TLS over HTTP listeners. The same tests run
+against Envoy 1.40 (PROXY_KIND=envoy)."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import subprocess
+import time
+
+import pytest
+
+import support
+from support import free_port, socket_address, stat_addr
+from tls_certs import make_pki, spiffe
+from tls_support import (client_context, downstream_tls, http_chain, tls_connect, tls_tcp_config, uri_san)
+
+CLIENT_ID = spiffe("default", "client")
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+def start_mtls_proxy(proxy, admin_port, upstreams, pki, **tls_kw):
+    up = upstreams()
+    port = free_port()
+    tls_kw.setdefault("sans", [uri_san(CLIENT_ID)])
+    p = proxy(tls_tcp_config(admin_port, port, up.address, downstream_tls(pki, **tls_kw)))
+    return p, port, f"listener.{stat_addr('127.0.0.1', port)}.ssl."
+
+
+def refused(port: int, ctx: ssl.SSLContext) -> bool:
+    """The handshake (or the first read after it: TLS 1.3 clients learn of a
+    refused certificate only then) fails."""
+    try:
+        with tls_connect(port, ctx) as s:
+            s.sendall(b"x")
+            return s.recv(10) == b""
+    except (ssl.SSLError, ConnectionResetError, BrokenPipeError):
+        return True
+
+
+def test_mtls_tcp_proxy_echoes_with_the_expected_identity(proxy, admin_port, upstreams, pki):
+    p, port, ssl_prefix = start_mtls_proxy(proxy, admin_port, upstreams, pki, alpn=["h2", "http/1.1"])
+    with tls_connect(port, client_context(pki, alpn=["http/1.1"])) as s:
+        assert s.version() == "TLSv1.3"
+        assert s.selected_alpn_protocol() == "http/1.1"
+        uris = [v for k, v in s.getpeercert()["subjectAltName"] if k == "URI"]
+        assert uris == [spiffe("default", "server")]
+        payload = bytes(range(256)) * 1000
+        s.sendall(payload)
+        got = b""
+        while len(got) < len(payload):
+            chunk = s.recv(65536)
+            assert chunk, "proxy closed early"
+            got += chunk
+        assert got == payload
+    p.wait_for_stats({ssl_prefix + "handshake": 1, ssl_prefix + "versions.TLSv1.3": 1,
+                      ssl_prefix + "sigalgs.ecdsa_secp256r1_sha256": 1, ssl_prefix + "connection_error": 0})
+
+
+def test_tls12_and_its_cipher_are_counted(proxy, admin_port, upstreams, pki):
+    p, port, ssl_prefix = start_mtls_proxy(proxy, admin_port, upstreams, pki)
+    ctx = client_context(pki, maximum=ssl.TLSVersion.TLSv1_2)
+    ctx.set_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256")
+    with tls_connect(port, ctx) as s:
+        assert s.version() == "TLSv1.2"
+        s.sendall(b"ping")
+        assert s.recv(4) == b"ping"
+    p.wait_for_stats({ssl_prefix + "handshake": 1, ssl_prefix + "versions.TLSv1.2": 1,
+                      ssl_prefix + "ciphers.ECDHE-ECDSA-AES128-GCM-SHA256": 1})
+
+
+@pytest.mark.envoy_specific
+def test_refusals_happen_at_the_handshake_with_envoys_stats(proxy, admin_port, upstreams, pki):
+    """ENVOY-SPECIFIC: Envoy counts a refused certificate only under its
+    fail_verify_* counter, and a handshake that breaks otherwise (garbage,
+    no common version) under connection_error."""
+    p, port, ssl_prefix = start_mtls_proxy(proxy, admin_port, upstreams, pki)
+    assert refused(port, client_context(pki, cert=None))
+    p.wait_for_stats({ssl_prefix + "fail_verify_no_cert": 1})
+    assert refused(port, client_context(pki, cert="foreign"))
+    p.wait_for_stats({ssl_prefix + "fail_verify_error": 1})
+    assert refused(port, client_context(pki, cert="other"))
+    p.wait_for_stats({ssl_prefix + "fail_verify_san": 1})
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        assert s.recv(100) in (b"", b"\x15\x03\x01\x00\x02\x02\x32", b"\x15\x03\x01\x00\x02\x02\x46")
+    old = client_context(pki)
+    old.maximum_version = ssl.TLSVersion.TLSv1_1
+    old.minimum_version = ssl.TLSVersion.TLSv1
+    try:
+        old.set_ciphers("DEFAULT:@SECLEVEL=0")
+    except ssl.SSLError:
+        pass
+    assert refused(port, old)
+    p.wait_for_stats({ssl_prefix + "connection_error": 2, ssl_prefix + "handshake": 0,
+                      ssl_prefix + "fail_verify_no_cert": 1, ssl_prefix + "fail_verify_error": 1,
+                      ssl_prefix + "fail_verify_san": 1})
+    # Still serving.
+    with tls_connect(port, client_context(pki)) as s:
+        s.sendall(b"ok")
+        assert s.recv(2) == b"ok"
+
+
+@pytest.mark.parametrize("kind", ["prefix", "suffix", "contains", "safe_regex"])
+def test_san_matchers(proxy, admin_port, upstreams, pki, kind):
+    value = {"prefix": "spiffe://cluster.local/ns/default/", "suffix": "/sa/client", "contains": "ns/default/sa/cli",
+             "safe_regex": {"regex": r"spiffe://cluster\.local/ns/default/sa/c[a-z]+"}}[kind]
+    p, port, ssl_prefix = start_mtls_proxy(proxy, admin_port, upstreams, pki, sans=[uri_san(value, kind)])
+    with tls_connect(port, client_context(pki)) as s:
+        s.sendall(b"a")
+        assert s.recv(1) == b"a"
+    # ns/other/sa/intruder fails every one of these matchers.
+    assert refused(port, client_context(pki, cert="other"))
+    p.wait_for_stats({ssl_prefix + "handshake": 1, ssl_prefix + "fail_verify_san": 1})
+
+
+def test_dns_san_matcher_and_rsa_server_certificate(proxy, admin_port, upstreams, pki):
+    p, port, ssl_prefix = start_mtls_proxy(proxy, admin_port, upstreams, pki, cert="server-rsa",
+                                           sans=[uri_san("intruder.local", san_type="DNS")])
+    with tls_connect(port, client_context(pki, cert="other")) as s:
+        assert "RSA" in s.cipher()[0] or s.version() == "TLSv1.3"
+        s.sendall(b"d")
+        assert s.recv(1) == b"d"
+    assert refused(port, client_context(pki))
+
+
+def test_openssl_s_client_talks_to_the_proxy(proxy, admin_port, upstreams, pki):
+    p, port, ssl_prefix = start_mtls_proxy(proxy, admin_port, upstreams, pki)
+    client = subprocess.Popen(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-quiet",
+                               "-cert", pki.path("client.crt"), "-key", pki.path("client.key"),
+                               "-CAfile", pki.path("mesh-ca.crt"), "-verify_return_error"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        client.stdin.write(b"hello from s_client\n")
+        client.stdin.flush()
+        timer = __import__("threading").Timer(10, client.kill)
+        timer.start()
+        line = client.stdout.readline()
+        timer.cancel()
+        assert line == b"hello from s_client\n"
+    finally:
+        client.kill()
+        client.wait()
+
+
+def test_stalled_handshakes_time_out_and_leave_the_proxy_responsive(proxy, admin_port, upstreams, pki):
+    up = upstreams()
+    port = free_port()
+    p = proxy(tls_tcp_config(admin_port, port, up.address, downstream_tls(pki, sans=[uri_san(CLIENT_ID)]),
+                             connect_timeout="1s"))
+    stalled = []
+    for i in range(100):
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        if i % 2:
+            s.sendall(b"\x16\x03\x01\x02\x00\x01")  # a ClientHello that never finishes
+        stalled.append(s)
+    start = time.monotonic()
+    with tls_connect(port, client_context(pki)) as s:
+        s.sendall(b"alive")
+        assert s.recv(5) == b"alive"
+    assert time.monotonic() - start < 3
+    # No upstream connection was opened for a handshake that never finished.
+    if not support.IS_ENVOY:
+        assert up.wait_accepted(1, timeout=2) == 1
+    deadline = time.monotonic() + 5
+    for s in stalled:
+        s.settimeout(max(0.1, deadline - time.monotonic()))
+        try:
+            assert s.recv(100) in (b"",) or True
+        except (socket.timeout, ConnectionResetError):
+            pass
+        s.close()
+    p.wait_for_stats({f"listener.{stat_addr('127.0.0.1', port)}.downstream_cx_active": 0}, timeout=5)
+
+
+def test_https_listener_sets_x_forwarded_proto(proxy, admin_port, http_upstreams, pki):
+    up = http_upstreams()
+    port = free_port()
+    chain = http_chain("backend", downstream_tls(pki, require_client=False, ca=False))
+    cfg = support.bootstrap(admin_port, [support.listener("https", socket_address("127.0.0.1", port), [chain])],
+                            [support.cluster("backend", [up.address])])
+    p = proxy(cfg)
+    out = subprocess.run(["curl", "-s", "--cacert", pki.path("mesh-ca.crt"), "--resolve", f"server.local:{port}:127.0.0.1",
+                          f"https://server.local:{port}/tls", "-o", "/dev/null", "-w", "%{http_code}"],
+                         capture_output=True, timeout=10)
+    assert out.stdout == b"200", out.stderr
+    request = up.requests[-1]
+    assert request.header("x-forwarded-proto") == "https"
+    p.wait_for_stats({f"listener.{stat_addr('127.0.0.1', port)}.ssl.handshake": 1,
+                      f"listener.{stat_addr('127.0.0.1', port)}.ssl.no_certificate": 1})
+
+
+def test_unimplemented_tls_fields_are_refused_with_their_path(tmp_path, pki, admin_port):
+    if support.IS_ENVOY:
+        pytest.skip("Remora's own refusals")
+    transport = downstream_tls(pki)
+    transport["typed_config"]["session_ticket_keys"] = {"keys": [{"inline_string": "x" * 80}]}
+    cfg = tls_tcp_config(admin_port, free_port(), socket_address("127.0.0.1", 1), transport)
+    path = tmp_path / "bad.yaml"
+    path.write_text(support.to_yaml(cfg))
+    result = support.run_validate(path)
+    assert result.returncode != 0
+    assert b"filter_chains[0].transport_socket.typed_config.session_ticket_keys" in result.stdout + result.stderr
+
+
+def _handshake_by_bio(port: int, ctx: ssl.SSLContext, chunk: int) -> bytes:
+    """A TLS client over memory BIOs that writes its records `chunk` bytes
+    at a time; returns the echo of b'tiny writes'."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(incoming, outgoing, server_hostname="server.local")
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+
+    def flush():
+        data = outgoing.read()
+        for i in range(0, len(data), chunk):
+            sock.sendall(data[i:i + chunk])
+            time.sleep(0.0005)
+
+    def pump():
+        data = sock.recv(65536)
+        if not data:
+            raise ConnectionError("closed")
+        incoming.write(data)
+
+    try:
+        while True:
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                flush()
+                pump()
+        tls.write(b"tiny writes")
+        flush()
+        got = b""
+        while len(got) < 11:
+            try:
+                got += tls.read(100)
+            except ssl.SSLWantReadError:
+                flush()
+                pump()
+        return got
+    finally:
+        sock.close()
+
+
+def test_one_byte_writes_and_oversized_garbage(proxy, admin_port, upstreams, pki):
+    p, port, ssl_prefix = start_mtls_proxy(proxy, admin_port, upstreams, pki)
+    assert _handshake_by_bio(port, client_context(pki), 1) == b"tiny writes"
+    # A record header announcing more than TLS allows, then 256 KiB of junk.
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        try:
+            s.sendall(b"\x16\x03\x01\xff\xff" + b"\x00" * (256 * 1024))
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        try:
+            s.recv(100)
+        except ConnectionResetError:
+            pass
+    p.wait_for_stats({ssl_prefix + "connection_error": 1, ssl_prefix + "handshake": 1})
+    with tls_connect(port, client_context(pki)) as s:
+        s.sendall(b"still")
+        assert s.recv(5) == b"still"
+
+
+def test_alpn_h2_over_tls(proxy, admin_port, http_upstreams, pki):
+    """curl negotiates h2 by ALPN; the connection manager (codec AUTO) serves
+    HTTP/2 on the decrypted bytes."""
+    up = http_upstreams()
+    port = free_port()
+    chain = http_chain("backend", downstream_tls(pki, require_client=False, ca=False, alpn=["h2", "http/1.1"]))
+    cfg = support.bootstrap(admin_port, [support.listener("https", socket_address("127.0.0.1", port), [chain])],
+                            [support.cluster("backend", [up.address])])
+    proxy(cfg)
+    out = subprocess.run(["curl", "-s", "--http2", "--cacert", pki.path("mesh-ca.crt"),
+                          "--resolve", f"server.local:{port}:127.0.0.1", f"https://server.local:{port}/h2",
+                          "-o", "/dev/null", "-w", "%{http_version} %{http_code}"], capture_output=True, timeout=10)
+    assert out.stdout == b"2 200", out.stderr
+    assert up.requests[-1].header("x-forwarded-proto") == "https"
+
+
+def test_session_resumption_with_a_ticket(proxy, admin_port, upstreams, pki):
+    p, port, ssl_prefix = start_mtls_proxy(proxy, admin_port, upstreams, pki)
+    ctx = client_context(pki)
+    with tls_connect(port, ctx) as s:
+        s.sendall(b"one")
+        assert s.recv(3) == b"one"  # the ticket arrives with the first read
+        session = s.session
+    raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+    with ctx.wrap_socket(raw, server_hostname="server.local", session=session) as s:
+        s.sendall(b"two")
+        assert s.recv(3) == b"two"
+        assert s.session_reused
+    p.wait_for_stats({ssl_prefix + "handshake": 2, ssl_prefix + "session_reused": 1})
+
+
+def test_permissive_port_with_tls_inspector(proxy, admin_port, upstreams, pki):
+    """Istio's PERMISSIVE mode: one port, tls_inspector picks the mTLS chain
+    for TLS clients (by SNI and transport protocol) and the plaintext chain
+    for the rest."""
+    tls_up = upstreams(support.ident_echo_handler(b"tls:"))
+    plain_up = upstreams(support.ident_echo_handler(b"plain:"))
+    port = free_port()
+    tls_chain = support.filter_chain("tls_backend", "tls_tp")
+    tls_chain["filter_chain_match"] = {"transport_protocol": "tls", "server_names": ["server.local"]}
+    tls_chain["transport_socket"] = downstream_tls(pki, sans=[uri_san(CLIENT_ID)])
+    plain_chain = support.filter_chain("plain_backend", "plain_tp")
+    plain_chain["filter_chain_match"] = {"transport_protocol": "raw_buffer"}
+    listener = support.listener("permissive", socket_address("127.0.0.1", port), [tls_chain, plain_chain])
+    listener["listener_filters"] = [{"name": "envoy.filters.listener.tls_inspector", "typed_config": {
+        "@type": "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector"}}]
+    p = proxy(support.bootstrap(admin_port, [listener], [support.cluster("tls_backend", [tls_up.address]),
+                                                         support.cluster("plain_backend", [plain_up.address])]))
+    with tls_connect(port, client_context(pki)) as s:
+        s.sendall(b"x")
+        assert s.recv(100).startswith(b"tls:")
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        # Enough bytes for the inspector to rule out a ClientHello.
+        s.sendall(b"GET / HTTP/1.1\r\nhost: plaintext.example\r\n\r\n")
+        assert s.recv(100).startswith(b"plain:")
+    p.wait_for_stats({f"listener.{stat_addr('127.0.0.1', port)}.ssl.handshake": 1})
