@@ -47,13 +47,24 @@ MiB = 1024 * 1024
 # ---------------------------------------------------------------------------
 
 
+_handed_out: set[int] = set()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """Bind port 0 on ``host``, read the port, close.  Loopback only."""
+    """Bind port 0 on ``host``, read the port, close.  Loopback only.  A port
+    this process already handed out is not handed out again (the kernel may
+    give a just-closed port twice in a row, and a test asking for two ports
+    would then configure one address twice)."""
     assert host in ("127.0.0.1", "::1"), host
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    for _ in range(100):
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    return port
 
 
 def stat_addr(host: str, port: int) -> str:
