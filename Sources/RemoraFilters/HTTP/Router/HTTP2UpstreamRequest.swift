@@ -14,15 +14,11 @@ final class HTTP2UpstreamRequest: UpstreamAttempt, HTTP2PoolRequester {
     let pool: HTTP2ConnectionPool
     private let loop: EventLoop
     private var head: HTTPHeaders
-    private let bufferLimit: Int
     private var stream: (any HTTPRequestEncoder)?
     private var connection: HTTP2PoolConnection?
     private var ticket: HTTP2ConnectionPool.Ticket?
-    private var queuedBody: [ByteSlice] = []
-    private var queuedBytes = 0
-    private var queuedAboveHigh = false
-    private var queuedEnd = false
-    private var queuedTrailers: HTTPHeaders?
+    /// What waits for the stream (bounded by the cluster's buffer limit).
+    private var pending: PendingRequestBody
     private var requestEnded = false
     private var responseEnded = false
     private var readingWanted = true
@@ -41,7 +37,7 @@ final class HTTP2UpstreamRequest: UpstreamAttempt, HTTP2PoolRequester {
         self.pool = pool
         self.loop = loop
         self.head = head
-        self.bufferLimit = bufferLimit
+        self.pending = PendingRequestBody(limit: bufferLimit)
     }
 
     /// The request as HTTP/2 sends it: `:method :scheme :authority :path`,
@@ -93,42 +89,28 @@ final class HTTP2UpstreamRequest: UpstreamAttempt, HTTP2PoolRequester {
         ticket = nil
         guard !done else { return }
         done = true
-        switch failure {
-        case .overflow: takeOwner()?.upstreamReset(self, .overflow)
-        case .connectFailure(let error):
-            transportFailureReason = error.connectFailureReason
-            takeOwner()?.upstreamReset(self, error == .timedOut ? .connectionTimeout : .connectionFailure)
-        }
+        let outcome = failure.attemptOutcome
+        transportFailureReason = outcome.transportFailure
+        takeOwner()?.upstreamReset(self, outcome.reason)
     }
 
     private func attach(_ stream: any HTTPRequestEncoder, _ connection: HTTP2PoolConnection) {
         self.stream = stream
         self.connection = connection
         sentAt = loop.nowMilliseconds
-        let endWithHead = queuedEnd && queuedBody.isEmpty && queuedTrailers == nil
+        let body = pending.slices
+        let endWithHead = pending.ended && body.isEmpty && pending.trailers == nil
         var fields = HTTPHeaders()
         swap(&fields, &head)
         stream.encodeHeaders(fields, endStream: endWithHead)
-        if endWithHead { requestEnded = true }
-        for (i, slice) in queuedBody.enumerated() {
-            let last = i == queuedBody.count - 1
-            stream.encodeData(slice, endStream: last && queuedEnd && queuedTrailers == nil)
+        for (i, slice) in body.enumerated() {
+            stream.encodeData(slice, endStream: i == body.count - 1 && pending.ended && pending.trailers == nil)
         }
-        if let queuedTrailers {
-            stream.encodeTrailers(queuedTrailers)
-        } else if queuedEnd && !endWithHead && queuedBody.isEmpty {
-            stream.encodeData(emptySlice, endStream: true)
-        }
-        if queuedEnd { requestEnded = true }
-        queuedBody.removeAll()
-        queuedBytes = 0
-        queuedTrailers = nil
+        if let trailers = pending.trailers { stream.encodeTrailers(trailers) }
+        if pending.ended { requestEnded = true }
         if !readingWanted { setReading(false) }
         connection.flush()
-        if queuedAboveHigh {
-            queuedAboveHigh = false
-            owner?.upstreamWriteBuffer(self, aboveHigh: false)
-        }
+        if pending.drain() { owner?.upstreamWriteBuffer(self, aboveHigh: false) }
     }
 
     // MARK: - Request body
@@ -136,15 +118,7 @@ final class HTTP2UpstreamRequest: UpstreamAttempt, HTTP2PoolRequester {
     func sendData(_ data: ByteSlice, endStream: Bool) {
         guard !done else { return }
         guard let stream, let connection else {
-            if data.count > 0 {
-                queuedBody.append(data)
-                queuedBytes += data.count
-                if !queuedAboveHigh && bufferLimit > 0 && queuedBytes > bufferLimit {
-                    queuedAboveHigh = true
-                    owner?.upstreamWriteBuffer(self, aboveHigh: true)
-                }
-            }
-            if endStream { queuedEnd = true }
+            if pending.append(data, endStream: endStream) { owner?.upstreamWriteBuffer(self, aboveHigh: true) }
             return
         }
         guard !requestEnded else { return }
@@ -156,8 +130,7 @@ final class HTTP2UpstreamRequest: UpstreamAttempt, HTTP2PoolRequester {
     func sendTrailers(_ trailers: HTTPHeaders) {
         guard !done else { return }
         guard let stream, let connection else {
-            queuedEnd = true
-            queuedTrailers = trailers
+            pending.end(with: trailers)
             return
         }
         guard !requestEnded else { return }

@@ -83,19 +83,12 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
     private var ticket: HTTP1ConnectionPool.Ticket?
     private var parser: HTTP1Parser
     private var encoder: HTTP1Encoder
-    /// Body slices waiting for the connection, bounded as the connection's
-    /// write buffer is: past `bufferLimit` the owner hears "above high
-    /// watermark" (and stops reading the downstream) until they are written.
-    private var queuedBody: [ByteSlice] = []
-    private var queuedBytes = 0
-    private var queuedAboveHigh = false
-    private let bufferLimit: Int
+    /// What waits for the connection (bounded by the cluster's buffer limit).
+    private var pending: PendingRequestBody
     /// The owner asked for no response bytes (its downstream is full): one
     /// read-disable count on the connection, given back before it is released.
     private var holdsReadDisable = false
     private var readingWanted = true
-    private var queuedEnd = false
-    private var queuedTrailers: HTTPHeaders?
     private(set) var requestSent = false
     private(set) var responseStarted = false
     private var responseKeepAlive = false
@@ -113,7 +106,7 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
     init(owner: UpstreamRequestOwner, pool: HTTP1ConnectionPool, loop: EventLoop, head: ByteSlice, chunked: Bool,
          method: HTTPMethod, maxResponseHeadBytes: Int, maxResponseHeaders: Int, bufferLimit: Int) {
         self.owner = owner
-        self.bufferLimit = bufferLimit
+        self.pending = PendingRequestBody(limit: bufferLimit)
         self.pool = pool
         self.host = pool.host
         self.loop = loop
@@ -161,12 +154,9 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
         ticket = nil
         guard !done else { return }
         done = true
-        switch failure {
-        case .overflow: takeOwner()?.upstreamReset(self, .overflow)
-        case .connectFailure(let error):
-            transportFailureReason = error.connectFailureReason
-            takeOwner()?.upstreamReset(self, error == .timedOut ? .connectionTimeout : .connectionFailure)
-        }
+        let outcome = failure.attemptOutcome
+        transportFailureReason = outcome.transportFailure
+        takeOwner()?.upstreamReset(self, outcome.reason)
     }
 
     private func attach(_ connection: Connection) {
@@ -174,18 +164,13 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
         connection.delegate = self
         sentAt = loop.nowMilliseconds
         send(head, on: connection)
-        for slice in queuedBody { writeBody(slice) }
-        queuedBody.removeAll()
-        queuedBytes = 0
-        if queuedEnd { writeEnd(trailers: queuedTrailers) }
+        for slice in pending.slices { writeBody(slice) }
+        if pending.ended { writeEnd(trailers: pending.trailers) }
         if !readingWanted { setReading(false) }
         connection.startReading()
         // The queue now sits in the connection's buffer, which reports its
         // own watermarks: give back the queue's.
-        if queuedAboveHigh {
-            queuedAboveHigh = false
-            owner?.upstreamWriteBuffer(self, aboveHigh: false)
-        }
+        if pending.drain() { owner?.upstreamWriteBuffer(self, aboveHigh: false) }
     }
 
     // MARK: - Request body
@@ -193,15 +178,7 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
     func sendData(_ data: ByteSlice, endStream: Bool) {
         guard !done else { return }
         if connection == nil {
-            if data.count > 0 {
-                queuedBody.append(data)
-                queuedBytes += data.count
-                if !queuedAboveHigh && bufferLimit > 0 && queuedBytes > bufferLimit {
-                    queuedAboveHigh = true
-                    owner?.upstreamWriteBuffer(self, aboveHigh: true)
-                }
-            }
-            if endStream { queuedEnd = true }
+            if pending.append(data, endStream: endStream) { owner?.upstreamWriteBuffer(self, aboveHigh: true) }
             return
         }
         if data.count > 0 { writeBody(data) }
@@ -210,7 +187,7 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
 
     func sendTrailers(_ trailers: HTTPHeaders) {
         guard !done else { return }
-        if connection == nil { queuedEnd = true; queuedTrailers = trailers; return }
+        if connection == nil { pending.end(with: trailers); return }
         writeEnd(trailers: trailers)
     }
 
