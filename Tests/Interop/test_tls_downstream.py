@@ -325,3 +325,29 @@ def test_permissive_port_with_tls_inspector(proxy, admin_port, upstreams, pki):
         s.sendall(b"GET / HTTP/1.1\r\nhost: plaintext.example\r\n\r\n")
         assert s.recv(100).startswith(b"plain:")
     p.wait_for_stats({f"listener.{stat_addr('127.0.0.1', port)}.ssl.handshake": 1})
+
+
+@pytest.mark.parametrize("inspector", [True, False])
+@pytest.mark.parametrize("version", ["1.1", "2"])
+def test_requested_server_name_reaches_http_streams(proxy, admin_port, http_upstreams, pki, version, inspector):
+    """%REQUESTED_SERVER_NAME% on an HTTPS listener is the SNI the TLS
+    inspector read, for HTTP/1.1 and HTTP/2 streams (here through a request
+    header the route adds); without the inspector it is empty, as in Envoy,
+    and the header is left out."""
+    up = http_upstreams()
+    port = free_port()
+    chain = http_chain("backend", downstream_tls(pki, require_client=False, ca=False, alpn=["h2", "http/1.1"]))
+    vhost = chain["filters"][0]["typed_config"]["route_config"]["virtual_hosts"][0]
+    vhost["request_headers_to_add"] = [{"header": {"key": "x-sni", "value": "%REQUESTED_SERVER_NAME%"}}]
+    listener = support.listener("https", socket_address("127.0.0.1", port), [chain])
+    if inspector:
+        listener["listener_filters"] = [{"name": "envoy.filters.listener.tls_inspector", "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector"}}]
+    cfg = support.bootstrap(admin_port, [listener], [support.cluster("backend", [up.address])])
+    proxy(cfg)
+    flag = "--http2" if version == "2" else "--http1.1"
+    out = subprocess.run(["curl", "-s", flag, "--cacert", pki.path("mesh-ca.crt"),
+                          "--resolve", f"server.local:{port}:127.0.0.1", f"https://server.local:{port}/sni",
+                          "-o", "/dev/null", "-w", "%{http_version} %{http_code}"], capture_output=True, timeout=10)
+    assert out.stdout == f"{version} 200".encode(), out.stderr
+    assert up.requests[-1].header("x-sni") == ("server.local" if inspector else None)

@@ -321,6 +321,7 @@ final class Worker: @unchecked Sendable {
             }
             sessions[ObjectIdentifier(manager)] = manager
             manager.listenerTag = listener.tag
+            manager.requestedServerName = state.serverName
             manager.start(replaying: state.received)
             // Out of listener filters after a drain began: it serves one exchange.
             if draining { manager.startDraining() }

@@ -75,7 +75,7 @@ enum HeaderMutator {
         case .routeName:
             return routeName
         case .requestedServerName:
-            return nil
+            return info.requestedServerName
         case .responseCode:
             return info.responseCode.map { String($0) }
         }

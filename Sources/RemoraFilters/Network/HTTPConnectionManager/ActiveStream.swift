@@ -135,12 +135,14 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         start()
     }
 
-    /// A new stream's info: now, and the connection's addresses.
+    /// A new stream's info: now, the connection's addresses and SNI.
     private static func streamInfo(for manager: HTTPConnectionManager) -> StreamInfo {
-        StreamInfo(startMilliseconds: manager.loop.nowMilliseconds,
-                   downstreamRemoteAddress: manager.connection.remoteAddress,
-                   downstreamLocalAddress: manager.connection.localAddress,
-                   downstreamLocalAddressRestored: manager.connection.isLocalAddressRestored)
+        let info = StreamInfo(startMilliseconds: manager.loop.nowMilliseconds,
+                              downstreamRemoteAddress: manager.connection.remoteAddress,
+                              downstreamLocalAddress: manager.connection.localAddress,
+                              downstreamLocalAddressRestored: manager.connection.isLocalAddressRestored)
+        if let sni = manager.requestedServerName { info.requestedServerName = sni }
+        return info
     }
 
     /// Request line and Host → the message's path and authority, in place

@@ -32,6 +32,10 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     let stats: Stats<HTTPStat>
     /// Which listener of its worker took the connection (`/drain_listeners?inboundonly`).
     public var listenerTag = 0
+    /// Envoy's requested server name for the connection's streams: the SNI
+    /// the TLS inspector read. (As in Envoy, a handshake without the
+    /// inspector does not set it.)
+    public var requestedServerName: String?
     /// This manager's `access_log` entries on this worker (nil: none).
     let accessLogs: AccessLogSet?
     private var parser: HTTP1Parser
