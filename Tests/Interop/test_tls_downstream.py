@@ -351,3 +351,31 @@ def test_requested_server_name_reaches_http_streams(proxy, admin_port, http_upst
                           "-o", "/dev/null", "-w", "%{http_version} %{http_code}"], capture_output=True, timeout=10)
     assert out.stdout == f"{version} 200".encode(), out.stderr
     assert up.requests[-1].header("x-sni") == ("server.local" if inspector else None)
+
+
+def test_access_log_prints_the_tls_facts(proxy, admin_port, upstreams, pki, tmp_path):
+    """%DOWNSTREAM_PEER_URI_SAN%, %DOWNSTREAM_LOCAL_URI_SAN%,
+    %DOWNSTREAM_PEER_DNS_SAN%, subjects, %DOWNSTREAM_TLS_VERSION% and the
+    peer's SHA-256 fingerprint on an mTLS tcp_proxy connection, as Envoy prints them."""
+    import hashlib
+    log = tmp_path / "tls.log"
+    up = upstreams()
+    port = free_port()
+    cfg = tls_tcp_config(admin_port, port, up.address, downstream_tls(pki, sans=[uri_san(CLIENT_ID)]))
+    fmt = ("%DOWNSTREAM_PEER_URI_SAN%|%DOWNSTREAM_LOCAL_URI_SAN%|%DOWNSTREAM_PEER_DNS_SAN%|%DOWNSTREAM_PEER_SUBJECT%|"
+           "%DOWNSTREAM_LOCAL_SUBJECT%|%DOWNSTREAM_TLS_VERSION%|%DOWNSTREAM_PEER_FINGERPRINT_256%\n")
+    tcp = cfg["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+    tcp["access_log"] = [{"name": "envoy.access_loggers.file", "typed_config": {
+        "@type": "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog", "path": str(log),
+        "log_format": {"text_format_source": {"inline_string": fmt}}}}]
+    p = proxy(cfg)
+    with tls_connect(port, client_context(pki)) as s:
+        s.sendall(b"ping")
+        assert s.recv(4) == b"ping"
+    deadline = time.time() + 5
+    while time.time() < deadline and not (log.exists() and log.read_text().strip()):
+        time.sleep(0.1)
+    fields = log.read_text().strip().split("|")
+    der = ssl.PEM_cert_to_DER_cert(open(pki.path("client.crt")).read())
+    assert fields == [CLIENT_ID, spiffe("default", "server"), "-", "CN=client,O=Remora tests",
+                      "CN=server,O=Remora tests", "TLSv1.3", hashlib.sha256(der).hexdigest()], fields

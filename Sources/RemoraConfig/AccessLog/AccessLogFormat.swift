@@ -120,6 +120,10 @@ public enum AccessLogOperator: Sendable, Equatable {
     case downstreamLocalAddressWithoutPort
     case downstreamLocalPort
     case requestedServerName
+    /// The downstream TLS connection's facts (`-` on plaintext).
+    case downstreamPeerURISAN, downstreamLocalURISAN, downstreamPeerDNSSAN
+    case downstreamPeerSubject, downstreamLocalSubject, downstreamPeerFingerprint256
+    case downstreamTLSVersion, downstreamTLSCipher
     case routeName
     case connectionTerminationDetails
     case hostname
@@ -156,6 +160,11 @@ public enum AccessLogOperator: Sendable, Equatable {
         "DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT": .downstreamLocalAddressWithoutPort,
         "DOWNSTREAM_LOCAL_PORT": .downstreamLocalPort,
         "REQUESTED_SERVER_NAME": .requestedServerName, "ROUTE_NAME": .routeName,
+        "DOWNSTREAM_PEER_URI_SAN": .downstreamPeerURISAN, "DOWNSTREAM_LOCAL_URI_SAN": .downstreamLocalURISAN,
+        "DOWNSTREAM_PEER_DNS_SAN": .downstreamPeerDNSSAN, "DOWNSTREAM_PEER_SUBJECT": .downstreamPeerSubject,
+        "DOWNSTREAM_LOCAL_SUBJECT": .downstreamLocalSubject,
+        "DOWNSTREAM_PEER_FINGERPRINT_256": .downstreamPeerFingerprint256,
+        "DOWNSTREAM_TLS_VERSION": .downstreamTLSVersion, "DOWNSTREAM_TLS_CIPHER": .downstreamTLSCipher,
         "CONNECTION_TERMINATION_DETAILS": .connectionTerminationDetails,
         "HOSTNAME": .hostname,
     ]

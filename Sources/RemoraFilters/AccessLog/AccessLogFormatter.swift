@@ -256,6 +256,22 @@ public struct AccessLogFormatter {
             return number(port)
         case .requestedServerName:
             return text(info.requestedServerName)
+        case .downstreamPeerURISAN:
+            return text(joined(info.downstreamSecurity?.peerURISANs))
+        case .downstreamLocalURISAN:
+            return text(joined(info.downstreamSecurity?.localURISANs))
+        case .downstreamPeerDNSSAN:
+            return text(joined(info.downstreamSecurity?.peerDNSSANs))
+        case .downstreamPeerSubject:
+            return text(nonEmpty(info.downstreamSecurity?.peerSubject))
+        case .downstreamLocalSubject:
+            return text(nonEmpty(info.downstreamSecurity?.localSubject))
+        case .downstreamPeerFingerprint256:
+            return text(nonEmpty(info.downstreamSecurity?.peerCertificateDigest))
+        case .downstreamTLSVersion:
+            return text(info.downstreamSecurity?.version)
+        case .downstreamTLSCipher:
+            return text(info.downstreamSecurity?.cipher)
         case .routeName:
             return text(info.routeName)
         case .connectionTerminationDetails:
@@ -492,4 +508,15 @@ enum JSONText {
         if n.isFinite, n == n.rounded(), abs(n) < 1e15 { return String(Int64(n)) }
         return String(n)
     }
+}
+
+/// SANs as Envoy prints them (comma-separated), nil for none.
+private func joined(_ values: [String]?) -> String? {
+    guard let values, !values.isEmpty else { return nil }
+    return values.joined(separator: ",")
+}
+
+private func nonEmpty(_ value: String?) -> String? {
+    guard let value, !value.isEmpty else { return nil }
+    return value
 }

@@ -98,6 +98,10 @@ public final class StreamInfo {
     public var upstreamTransportFailureReason: String?
     public var connectionTerminationDetails: String?
     public var requestedServerName: String?
+    /// The downstream connection's TLS facts (nil on plaintext), for the
+    /// `%DOWNSTREAM_PEER_*%` / `%DOWNSTREAM_TLS_*%` operators; set only when
+    /// an access log may print them.
+    public var downstreamSecurity: SecurityInfo?
     /// Upstream attempts made (`%UPSTREAM_REQUEST_ATTEMPT_COUNT%`).
     public var attemptCount = 0
     /// Loop times of the stream's milestones (for the `*_DURATION` operators).

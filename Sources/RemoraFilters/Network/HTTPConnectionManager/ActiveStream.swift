@@ -142,6 +142,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
                               downstreamLocalAddress: manager.connection.localAddress,
                               downstreamLocalAddressRestored: manager.connection.isLocalAddressRestored)
         if let sni = manager.requestedServerName { info.requestedServerName = sni }
+        if manager.accessLogs != nil { info.downstreamSecurity = manager.securityInfo }
         return info
     }
 

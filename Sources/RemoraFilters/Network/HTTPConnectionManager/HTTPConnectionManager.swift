@@ -36,6 +36,8 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     /// the TLS inspector read. (As in Envoy, a handshake without the
     /// inspector does not set it.)
     public var requestedServerName: String?
+    /// The TLS facts for access logs, read once per connection.
+    lazy var securityInfo: SecurityInfo? = connection.securityInfo
     /// This manager's `access_log` entries on this worker (nil: none).
     let accessLogs: AccessLogSet?
     private var parser: HTTP1Parser

@@ -66,6 +66,7 @@ public final class TcpProxySession: ConnectionDelegate {
             info.upstreamCluster = config.cluster
             // SNI from the TLS inspector (`%REQUESTED_SERVER_NAME%`).
             info.requestedServerName = requestedServerName
+            info.downstreamSecurity = downstream.securityInfo
             self.info = info
         } else {
             self.info = nil
