@@ -511,3 +511,30 @@ def test_max_connection_duration(proxy, http_upstreams):
         client.close()
     stat = "http.ingress_http.downstream_cx_max_duration_reached"
     assert p.wait_for_stats({stat: 2})[stat] == 2
+
+
+def test_downstream_keepalive_timeout_closes_a_silent_client(proxy, http_upstreams):
+    """http2_protocol_options.connection_keepalive on the connection manager:
+    a client that never acknowledges the PING is disconnected after
+    interval + timeout, and http2.keepalive_timeout counts it."""
+    import socket as _socket
+    up = http_upstreams(lambda req: Reply(body=b"ok"))
+    admin, port = free_port(), free_port()
+    cfg = H.http_config(admin, port, [route({"prefix": "/"}, "backend")], [H.http_cluster("backend", [up.address])],
+                        codec_type="HTTP2",
+                        http2_protocol_options={"connection_keepalive": {"interval": "0.3s", "timeout": "0.3s"}})
+    p = proxy(cfg)
+    s = _socket.create_connection(("127.0.0.1", port), timeout=5)
+    try:
+        s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + _frame(4, 0, 0))
+        got = b""
+        s.settimeout(5)
+        while True:  # reads what comes (a PING among it) and never answers
+            data = s.recv(65536)
+            if not data:
+                break
+            got += data
+        assert b"\x00\x00\x08\x06\x00" in got  # a PING frame was sent
+    finally:
+        s.close()
+    assert p.wait_for_stats({"http2.keepalive_timeout": 1})["http2.keepalive_timeout"] == 1

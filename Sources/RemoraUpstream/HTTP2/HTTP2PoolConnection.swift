@@ -51,28 +51,22 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
 
     // MARK: - Keepalive
 
-    private var keepaliveTimer: Timer?
-    private var pingOutstanding = false
+    private var keepalive: HTTP2Keepalive?
 
-    /// `connection_keepalive`: a PING every interval (jittered); no ACK
-    /// within the timeout closes the connection (`http2.keepalive_timeout`).
+    /// `connection_keepalive`: a PING every interval; no ACK within the
+    /// timeout closes the connection (`http2.keepalive_timeout`).
     private func armKeepalive() {
-        guard let keepalive = pool.keepalive, keepalive.intervalMilliseconds > 0, !closed else { return }
-        let timer = keepaliveTimer ?? Timer(loop: pool.loop)
-        keepaliveTimer = timer
-        let range = UInt64(Double(keepalive.intervalMilliseconds) * keepalive.jitterPercent / 100)
-        let jitter = range > 0 ? UInt64.random(in: 0..<range) : 0
-        timer.start(afterMilliseconds: keepalive.intervalMilliseconds + jitter) { [self] in
+        guard !closed else { return }
+        if keepalive == nil { keepalive = HTTP2Keepalive(pool.keepalive, loop: pool.loop) }
+        keepalive?.arm(jitter: UInt64.random(in: 0..<UInt64.max), sendPing: { [self] in
             guard !self.closed, let codec = self.codec else { return }
-            self.pingOutstanding = true
             codec.sendPing(self.pool.loop.nowMilliseconds)
             self.flush()
-            timer.start(afterMilliseconds: keepalive.timeoutMilliseconds) { [self] in
-                guard self.pingOutstanding, !self.closed else { return }
-                self.pool.codecStats.add(.keepaliveTimeout)
-                self.close()
-            }
-        }
+        }, timedOut: { [self] in
+            guard !self.closed else { return }
+            self.pool.codecStats.add(.keepaliveTimeout)
+            self.close()
+        })
     }
 
     /// Opens a stream for `decoder` (capacity counted by the pool's state machine).
@@ -181,8 +175,8 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
 
     public func connectionDidClose(_ connection: Connection) {
         closed = true
-        keepaliveTimer?.close()
-        keepaliveTimer = nil
+        keepalive?.close()
+        keepalive = nil
         // Every stream still open ends with connection termination.
         codec?.resetAllStreams()
         pool.remove(self)
@@ -201,7 +195,7 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
     }
 
     public func onPingAck(_ opaqueData: UInt64) {
-        pingOutstanding = false
+        keepalive?.pingAcknowledged()
         armKeepalive()
     }
 }

@@ -113,7 +113,7 @@ extension HTTPConnectionManager: HTTPServerConnectionCallbacks {
     public func onSettings(maxConcurrentStreams: UInt32) {}
 
     public func onPingAck(_ opaqueData: UInt64) {
-        h2PingOutstanding = false
+        h2Keepalive?.pingAcknowledged()
         armKeepalive()
     }
 
@@ -159,8 +159,8 @@ extension HTTPConnectionManager: HTTPServerConnectionCallbacks {
         stats.add(.downstreamCxHttp2Active, -1)
         h2Timer?.close()
         h2Timer = nil
-        h2KeepaliveTimer?.close()
-        h2KeepaliveTimer = nil
+        h2Keepalive?.close()
+        h2Keepalive = nil
         h2?.resetAllStreams()
         h2Streams.removeAll()
     }
@@ -200,22 +200,17 @@ extension HTTPConnectionManager: HTTPServerConnectionCallbacks {
     /// `http2_protocol_options.connection_keepalive`: a PING every interval
     /// (jittered); no ACK within the timeout closes the connection.
     private func armKeepalive() {
-        guard let keepalive = config.http2.keepalive, keepalive.intervalMilliseconds > 0, !closed else { return }
-        let timer = h2KeepaliveTimer ?? Timer(loop: loop)
-        h2KeepaliveTimer = timer
-        let jitterRange = UInt64(Double(keepalive.intervalMilliseconds) * keepalive.jitterPercent / 100)
-        let jitter = jitterRange > 0 ? context.randomValue() % jitterRange : 0
-        timer.start(afterMilliseconds: keepalive.intervalMilliseconds + jitter) { [self] in
+        guard !closed else { return }
+        if h2Keepalive == nil { h2Keepalive = HTTP2Keepalive(config.http2.keepalive, loop: loop) }
+        h2Keepalive?.arm(jitter: context.randomValue(), sendPing: { [self] in
             guard let h2 = self.h2, !self.closed else { return }
-            self.h2PingOutstanding = true
             h2.sendPing(self.loop.nowMilliseconds)
             self.h2Flush()
-            timer.start(afterMilliseconds: keepalive.timeoutMilliseconds) { [self] in
-                guard self.h2PingOutstanding, !self.closed else { return }
-                self.context.downstreamHTTP2Stats().add(.keepaliveTimeout)
-                self.h2?.resetAllStreams()
-                self.closeNow()
-            }
-        }
+        }, timedOut: { [self] in
+            guard !self.closed else { return }
+            self.context.downstreamHTTP2Stats().add(.keepaliveTimeout)
+            self.h2?.resetAllStreams()
+            self.closeNow()
+        })
     }
 }

@@ -2,6 +2,7 @@ import RemoraConfig
 import RemoraCore
 import RemoraEventLoop
 import RemoraHTTP
+import RemoraUpstream
 
 /// `envoy.filters.network.http_connection_manager` for one downstream
 /// connection: parses requests, runs each through the HTTP filter chain
@@ -74,8 +75,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     var h2Slices: [ByteSlice] = []
     var h2DrainState = HTTP2DrainState.none
     var h2Timer: Timer?
-    var h2KeepaliveTimer: Timer?
-    var h2PingOutstanding = false
+    var h2Keepalive: HTTP2Keepalive?
     var h2PrematureResets = 0
     var h2ClosedStreams = 0
     var h2Aborting = false
