@@ -43,8 +43,12 @@ let package = Package(
         ]),
         .target(name: "RemoraUpstream", dependencies: ["RemoraCore", "RemoraEventLoop", "RemoraConfig", "RemoraHTTP"], swiftSettings: fastRelease),
         .target(name: "RemoraFilters", dependencies: ["RemoraCore", "RemoraEventLoop", "RemoraConfig", "RemoraUpstream", "RemoraHTTP"], swiftSettings: fastRelease),
+        .target(name: "RemoraXDS", dependencies: [
+            "RemoraCore", "RemoraEventLoop", "RemoraConfig", "RemoraUpstream", "RemoraHTTP", "RemoraAPI",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
         .target(name: "RemoraServer", dependencies: [
-            "RemoraCore", "RemoraEventLoop", "RemoraConfig", "RemoraUpstream", "RemoraFilters", "RemoraTLS", "RemoraHTTP",
+            "RemoraCore", "RemoraEventLoop", "RemoraConfig", "RemoraUpstream", "RemoraFilters", "RemoraTLS", "RemoraHTTP", "RemoraXDS",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "remora", dependencies: [
@@ -62,6 +66,7 @@ let package = Package(
         .testTarget(name: "RemoraFiltersTests", dependencies: ["RemoraFilters", "RemoraConfig", "RemoraCore", "RemoraHTTP", "RemoraFuzzSupport"]),
         .testTarget(name: "RemoraEventLoopTests", dependencies: ["RemoraEventLoop", "RemoraCore"]),
         .testTarget(name: "RemoraConfigTests", dependencies: ["RemoraConfig", "RemoraAPI", "RemoraFuzzSupport"]),
+        .testTarget(name: "RemoraXDSTests", dependencies: ["RemoraXDS", "RemoraConfig", "RemoraAPI", "RemoraCore", "RemoraEventLoop"]),
         .testTarget(name: "RemoraServerTests", dependencies: ["RemoraServer", "RemoraEventLoop", "RemoraCore", "RemoraConfig"]),
     ],
     cxxLanguageStandard: .cxx17

@@ -11,7 +11,7 @@ public enum ConfigCompiler {
 
     public static func compile(_ bootstrap: Envoy_Config_Bootstrap_V3_Bootstrap) throws(ConfigError) -> ServerConfig {
         try SupportedFields.require(bootstrap, only: [
-            "node", "static_resources", "admin", "stats_flush_interval", "stats_config", "stats_sinks",
+            "node", "static_resources", "dynamic_resources", "admin", "stats_flush_interval", "stats_config", "stats_sinks",
         ], at: "")
 
         let stats = try StatsSettings.compile(bootstrap)
@@ -60,7 +60,22 @@ public enum ConfigCompiler {
         }
         try ListenerCompiler.validateRouteClusters(listeners, clusterNames: clusterNames)
 
-        return ServerConfig(node: node, admin: admin, listeners: listeners, clusters: clusters, stats: stats)
+        var config = ServerConfig(node: node, admin: admin, listeners: listeners, clusters: clusters, stats: stats)
+        if bootstrap.hasDynamicResources {
+            let dynamic = try ConfigSourceCompiler.compileDynamicResources(bootstrap.dynamicResources)
+            // A gRPC config source talks to a static cluster (Envoy: "must be a static cluster").
+            for (source, path) in [(dynamic.ads, "dynamic_resources.ads_config"),
+                                   (dynamic.lds?.grpcSource, "dynamic_resources.lds_config.api_config_source"),
+                                   (dynamic.cds?.grpcSource, "dynamic_resources.cds_config.api_config_source")] {
+                guard let source else { continue }
+                guard clusterNames.contains(source.clusterName) else {
+                    throw .invalid("unknown static cluster '\(source.clusterName)' for the xDS gRPC service",
+                                   at: FieldPath.join(path, "grpc_services[0].envoy_grpc.cluster_name"))
+                }
+            }
+            config.dynamicResources = dynamic
+        }
+        return config
     }
 
     private static func compileNode(_ bootstrap: Envoy_Config_Bootstrap_V3_Bootstrap) throws(ConfigError) -> NodeInfo {

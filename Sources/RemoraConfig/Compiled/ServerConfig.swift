@@ -13,6 +13,9 @@ public struct ServerConfig: Sendable {
     public var bootstrapBytes: [UInt8] = []
     /// `stats_config` and `stats_flush_interval`.
     public var stats = StatsSettings()
+    /// `dynamic_resources`: where listeners and clusters beyond the static
+    /// ones come from (nil: a static bootstrap).
+    public var dynamicResources: DynamicResourcesConfig?
 
     public func cluster(named name: String) -> ClusterConfig? {
         clusters.first { $0.name == name }

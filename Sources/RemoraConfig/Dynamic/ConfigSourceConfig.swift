@@ -1,0 +1,151 @@
+import RemoraAPI
+
+/// Where one kind of resource comes from: Envoy's `ConfigSource`, compiled.
+/// Used by `dynamic_resources.lds_config`/`cds_config`, an HCM's `rds`, an
+/// EDS cluster's `eds_config` and an SDS secret's `sds_config`.
+public struct ConfigSourceConfig: Hashable, Sendable {
+    public enum Kind: Hashable, Sendable {
+        /// `ads: {}`: the bootstrap's `ads_config` stream.
+        case ads
+        /// `path_config_source`: a file holding a `DiscoveryResponse`, read again
+        /// when it is moved into place (or anything is moved in `watched_directory`).
+        case path(String, watchedDirectory: String?)
+        /// `api_config_source` with `GRPC` or `DELTA_GRPC` over `envoy_grpc` to a static cluster.
+        case grpc(GRPCSourceConfig)
+    }
+
+    public var kind: Kind
+    /// `initial_fetch_timeout` (Envoy's default 15 s; 0 means wait forever).
+    public var initialFetchTimeoutMilliseconds: UInt64
+
+    public init(kind: Kind, initialFetchTimeoutMilliseconds: UInt64 = 15_000) {
+        self.kind = kind
+        self.initialFetchTimeoutMilliseconds = initialFetchTimeoutMilliseconds
+    }
+
+    /// The gRPC stream of an `api_config_source`, if this is one.
+    public var grpcSource: GRPCSourceConfig? {
+        if case .grpc(let source) = kind { return source }
+        return nil
+    }
+}
+
+/// One gRPC xDS stream: `ads_config` or an `api_config_source`.
+public struct GRPCSourceConfig: Hashable, Sendable {
+    /// `GRPC` (state of the world) or `DELTA_GRPC` (incremental).
+    public var delta: Bool
+    /// `grpc_services[0].envoy_grpc.cluster_name`: a static cluster.
+    public var clusterName: String
+    /// `grpc_services[0].envoy_grpc.authority`, when set.
+    public var authority: String?
+    /// `set_node_on_first_message_only`.
+    public var setNodeOnFirstMessageOnly: Bool
+
+    public init(delta: Bool, clusterName: String, authority: String? = nil, setNodeOnFirstMessageOnly: Bool = false) {
+        self.delta = delta
+        self.clusterName = clusterName
+        self.authority = authority
+        self.setNodeOnFirstMessageOnly = setNodeOnFirstMessageOnly
+    }
+}
+
+/// The bootstrap's `dynamic_resources`.
+public struct DynamicResourcesConfig: Sendable {
+    public var lds: ConfigSourceConfig?
+    public var cds: ConfigSourceConfig?
+    /// `ads_config`, needed when any source says `ads: {}`.
+    public var ads: GRPCSourceConfig?
+
+    public init(lds: ConfigSourceConfig? = nil, cds: ConfigSourceConfig? = nil, ads: GRPCSourceConfig? = nil) {
+        self.lds = lds
+        self.cds = cds
+        self.ads = ads
+    }
+}
+
+public enum ConfigSourceCompiler {
+    /// Compiles a `ConfigSource`; `ads: {}` needs `hasADS` (the bootstrap's `ads_config`).
+    public static func compile(_ source: Envoy_Config_Core_V3_ConfigSource, hasADS: Bool, at path: String) throws(ConfigError) -> ConfigSourceConfig {
+        try SupportedFields.require(source, only: [
+            "path_config_source", "api_config_source", "ads", "initial_fetch_timeout", "resource_api_version",
+        ], at: path)
+        guard source.resourceApiVersion == .v3 || source.resourceApiVersion == .auto else {
+            throw .unsupported("only the V3 resource API is implemented", at: FieldPath.join(path, "resource_api_version"))
+        }
+        let timeout = try ConfigCompiler.milliseconds(source.initialFetchTimeout, ifSet: source.hasInitialFetchTimeout,
+                                                      at: FieldPath.join(path, "initial_fetch_timeout")) ?? 15_000
+        switch source.configSourceSpecifier {
+        case .ads?:
+            guard hasADS else {
+                throw .invalid("ads: {} needs dynamic_resources.ads_config in the bootstrap", at: FieldPath.join(path, "ads"))
+            }
+            return ConfigSourceConfig(kind: .ads, initialFetchTimeoutMilliseconds: timeout)
+        case .pathConfigSource(let p)?:
+            let pp = FieldPath.join(path, "path_config_source")
+            try SupportedFields.require(p, only: ["path", "watched_directory"], at: pp)
+            guard !p.path.isEmpty else { throw .missing(at: FieldPath.join(pp, "path")) }
+            let watched = p.hasWatchedDirectory ? p.watchedDirectory.path : nil
+            if let watched, watched.isEmpty { throw .missing(at: FieldPath.join(pp, "watched_directory.path")) }
+            return ConfigSourceConfig(kind: .path(p.path, watchedDirectory: watched), initialFetchTimeoutMilliseconds: timeout)
+        case .apiConfigSource(let api)?:
+            let grpc = try compileGRPC(api, at: FieldPath.join(path, "api_config_source"), aggregated: false)
+            return ConfigSourceConfig(kind: .grpc(grpc), initialFetchTimeoutMilliseconds: timeout)
+        case .path?:
+            throw .unsupported("the deprecated 'path' is not implemented; use path_config_source", at: FieldPath.join(path, "path"))
+        case .self_p?:
+            throw .unsupported("self config sources are not implemented", at: FieldPath.join(path, "self"))
+        case nil:
+            throw .missing(at: FieldPath.join(path, "config_source_specifier"))
+        }
+    }
+
+    /// An `ApiConfigSource` (an `api_config_source`, or the bootstrap's `ads_config`).
+    public static func compileGRPC(_ api: Envoy_Config_Core_V3_ApiConfigSource, at path: String, aggregated: Bool) throws(ConfigError) -> GRPCSourceConfig {
+        try SupportedFields.require(api, only: [
+            "api_type", "transport_api_version", "grpc_services", "set_node_on_first_message_only",
+        ], at: path)
+        let delta: Bool
+        switch api.apiType {
+        case .grpc: delta = false
+        case .deltaGrpc: delta = true
+        case .aggregatedGrpc where aggregated: delta = false
+        case .aggregatedDeltaGrpc where aggregated: delta = true
+        default:
+            throw .unsupported("api_type \(api.apiType) is not implemented (GRPC and DELTA_GRPC are)", at: FieldPath.join(path, "api_type"))
+        }
+        guard api.transportApiVersion == .v3 else {
+            throw .invalid("transport_api_version must be V3", at: FieldPath.join(path, "transport_api_version"))
+        }
+        guard api.grpcServices.count == 1 else {
+            throw .invalid("exactly one grpc_services entry is needed (got \(api.grpcServices.count))", at: FieldPath.join(path, "grpc_services"))
+        }
+        let service = api.grpcServices[0]
+        let sp = FieldPath.join(path, "grpc_services[0]")
+        try SupportedFields.require(service, only: ["envoy_grpc"], at: sp)
+        guard case .envoyGrpc(let envoy)? = service.targetSpecifier else {
+            throw .unsupported("only envoy_grpc is implemented", at: FieldPath.join(sp, "google_grpc"))
+        }
+        try SupportedFields.require(envoy, only: ["cluster_name", "authority"], at: FieldPath.join(sp, "envoy_grpc"))
+        guard !envoy.clusterName.isEmpty else { throw .missing(at: FieldPath.join(sp, "envoy_grpc.cluster_name")) }
+        return GRPCSourceConfig(delta: delta, clusterName: envoy.clusterName,
+                                authority: envoy.authority.isEmpty ? nil : envoy.authority,
+                                setNodeOnFirstMessageOnly: api.setNodeOnFirstMessageOnly)
+    }
+
+    /// The bootstrap's `dynamic_resources`.
+    public static func compileDynamicResources(_ d: Envoy_Config_Bootstrap_V3_Bootstrap.DynamicResources) throws(ConfigError) -> DynamicResourcesConfig {
+        let path = "dynamic_resources"
+        try SupportedFields.require(d, only: ["lds_config", "cds_config", "ads_config"], at: path)
+        var config = DynamicResourcesConfig()
+        if d.hasAdsConfig {
+            config.ads = try compileGRPC(d.adsConfig, at: FieldPath.join(path, "ads_config"), aggregated: true)
+        }
+        if d.hasLdsConfig {
+            config.lds = try compile(d.ldsConfig, hasADS: config.ads != nil, at: FieldPath.join(path, "lds_config"))
+        }
+        if d.hasCdsConfig {
+            config.cds = try compile(d.cdsConfig, hasADS: config.ads != nil, at: FieldPath.join(path, "cds_config"))
+        }
+        return config
+    }
+}
