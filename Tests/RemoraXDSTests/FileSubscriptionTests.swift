@@ -58,9 +58,10 @@ final class RecordingHandler: XDSUpdateHandler {
         func begin() {
             guard index < steps.count else { loop.stop(); return }
             seen = 0
+            let step = steps[index]
             let kick = RemoraEventLoop.Timer(loop: loop)
             kick.start(afterMilliseconds: 0) {
-                do { try steps[index].action() } catch { Issue.record("step \(index): \(error)") }
+                do { try step.action() } catch { Issue.record("step: \(error)") }
             }
         }
         handler.onEvent = {
