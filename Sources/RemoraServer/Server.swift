@@ -52,6 +52,8 @@ public final class Server: @unchecked Sendable {
     var clusterManager: ClusterManager!
     /// Makes the xDS subscriptions (main loop).
     var xds: XDSSubscriptionFactory!
+    /// CDS and EDS (nil before start-up reaches them).
+    var clusterDiscovery: ClusterDiscovery?
     private var admin: AdminServer?
     private var signals: [SignalWatcher] = []
     private var state = ServerState.preInitializing
@@ -202,15 +204,7 @@ public final class Server: @unchecked Sendable {
     }
 
     private func installClusters() {
-        for entry in clusterManager.entries.values {
-            let (config, hosts, stats, resources) = (entry.config, entry.hostSet, entry.stats, entry.resources)
-            let http2Stats = entry.http2Stats
-            for worker in workers {
-                worker.loop.execute {
-                    worker.installCluster(config, hosts: hosts, stats: stats, resources: resources, http2Stats: http2Stats)
-                }
-            }
-        }
+        for entry in clusterManager.entries.values { install(entry) }
     }
 
     /// Starts listeners one at a time (see `bind`).

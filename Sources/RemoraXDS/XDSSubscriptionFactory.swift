@@ -17,12 +17,15 @@ public final class XDSSubscriptionFactory {
     /// Starts a subscription to `type` from `source`. `names` are the
     /// resources wanted (ignored for wildcard types); `statPrefix` is where
     /// its stats go (`listener_manager.lds.`, `cluster_manager.cds.`,
-    /// `http.<prefix>.rds.<name>.`, …). The handler is called on later loop
+    /// `http.<prefix>.rds.<name>.`, …; empty: none listed). The handler is called on later loop
     /// turns, never from inside this call.
     public func subscribe(_ type: XDSResourceType, source: ConfigSourceConfig, names: Set<String>, statPrefix: String,
                           handler: any XDSUpdateHandler) throws(ConfigError) -> any XDSSubscription {
         loop.assertInLoop()
-        let stats = store.makeScope(prefix: statPrefix, XDSSubscriptionStat.self).stats(XDSSubscriptionStat.self, thread: 0)
+        let scope = store.makeScope(prefix: statPrefix, XDSSubscriptionStat.self)
+        // No prefix: the caller counts per resource (EDS, under each cluster), so the subscription's own are not listed.
+        if statPrefix.isEmpty { store.remove(scope) }
+        let stats = scope.stats(XDSSubscriptionStat.self, thread: 0)
         switch source.kind {
         case .path(let path, let watchedDirectory):
             do {

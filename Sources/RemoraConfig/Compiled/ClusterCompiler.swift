@@ -3,9 +3,10 @@ import RemoraCore
 import RemoraTLS
 import SwiftProtobuf
 
-/// Cluster → `ClusterConfig` for the static and strict-DNS kinds.
+/// Cluster → `ClusterConfig` for the STATIC, STRICT_DNS, ORIGINAL_DST and EDS kinds.
 enum ClusterCompiler {
-    static func compile(_ cluster: Envoy_Config_Cluster_V3_Cluster, secrets: StaticSecrets = .none,
+    /// `hasADS`: the bootstrap has `ads_config` (an EDS cluster's `eds_config` may say `ads: {}`).
+    static func compile(_ cluster: Envoy_Config_Cluster_V3_Cluster, secrets: StaticSecrets = .none, hasADS: Bool = false,
                         at path: String) throws(ConfigError) -> ClusterConfig {
         try SupportedFields.require(cluster, only: [
             "name", "type", "connect_timeout", "lb_policy", "load_assignment", "dns_lookup_family",
@@ -13,7 +14,7 @@ enum ClusterCompiler {
             "close_connections_on_host_health_failure", "typed_extension_protocol_options", "circuit_breakers",
             "max_requests_per_connection", "cleanup_interval", "original_dst_lb_config", "upstream_bind_config",
             "http2_protocol_options",
-            "transport_socket",
+            "transport_socket", "eds_cluster_config",
         ], at: path)
         guard !cluster.name.isEmpty else { throw .missing(at: FieldPath.join(path, "name")) }
         if !cluster.altStatName.isEmpty {
@@ -92,10 +93,12 @@ enum ClusterCompiler {
                 throw .invalid("ORIGINAL_DST clusters must have no load assignment configured", at: FieldPath.join(path, "load_assignment"))
             }
             discovery = .originalDestination(try originalDestinationOptions(cluster, at: path))
+        case .eds:
+            discovery = try edsDiscovery(cluster, hasADS: hasADS, at: path)
         default:
             let name = MessageSchema.envoy.enums["envoy.config.cluster.v3.Cluster.DiscoveryType"]?.values
                 .first { $0.value == Int32(kind.rawValue) }?.key ?? "\(kind.rawValue)"
-            throw .unsupported("cluster type \(name) is not implemented (STATIC, STRICT_DNS and ORIGINAL_DST are)",
+            throw .unsupported("cluster type \(name) is not implemented (STATIC, STRICT_DNS, ORIGINAL_DST and EDS are)",
                                at: FieldPath.join(path, "type"))
         }
         if lb == .clusterProvided, kind != .originalDst {
@@ -127,6 +130,24 @@ enum ClusterCompiler {
                                                               at: FieldPath.join(path, "transport_socket"))
         }
         return config
+    }
+
+    /// An EDS cluster: where its `ClusterLoadAssignment` comes from, and its name there.
+    private static func edsDiscovery(_ cluster: Envoy_Config_Cluster_V3_Cluster, hasADS: Bool,
+                                     at path: String) throws(ConfigError) -> ClusterConfig.Discovery {
+        let ep = FieldPath.join(path, "eds_cluster_config")
+        // Envoy: "cannot create an EDS cluster without an EDS config".
+        guard cluster.hasEdsClusterConfig, cluster.edsClusterConfig.hasEdsConfig else { throw .missing(at: FieldPath.join(ep, "eds_config")) }
+        try SupportedFields.require(cluster.edsClusterConfig, only: ["eds_config", "service_name"], at: ep)
+        // Envoy ignores an EDS cluster's own load_assignment; refused rather than ignored.
+        guard !cluster.hasLoadAssignment else {
+            throw .unsupported("an EDS cluster takes its endpoints from eds_cluster_config, not load_assignment",
+                               at: FieldPath.join(path, "load_assignment"))
+        }
+        let source = try ConfigSourceCompiler.compile(cluster.edsClusterConfig.edsConfig, hasADS: hasADS,
+                                                      at: FieldPath.join(ep, "eds_config"))
+        let service = cluster.edsClusterConfig.serviceName
+        return .eds(serviceName: service.isEmpty ? cluster.name : service, source: source)
     }
 
     private static func lbPolicyName(_ policy: Envoy_Config_Cluster_V3_Cluster.LbPolicy) -> String {
@@ -237,35 +258,41 @@ enum ClusterCompiler {
                 guard case .endpoint(let endpoint)? = lbEndpoint.hostIdentifier else {
                     throw .missing(at: FieldPath.join(ep, "endpoint"))
                 }
-                let endpointPath = FieldPath.join(ep, "endpoint")
-                try SupportedFields.require(endpoint, only: ["address", "hostname"], at: endpointPath)
-                let addrPath = FieldPath.join(endpointPath, "address")
-                switch endpoint.address.address {
-                case .socketAddress(let socket)?:
-                    let sp = FieldPath.join(addrPath, "socket_address")
-                    try SupportedFields.require(socket, only: ["address", "port_value", "protocol"], at: sp)
-                    guard socket.protocol == .tcp else {
-                        throw .unsupported("only TCP endpoints are implemented", at: FieldPath.join(sp, "protocol"))
-                    }
-                    guard case .portValue(let port)? = socket.portSpecifier else {
-                        throw .missing(at: FieldPath.join(sp, "port_value"))
-                    }
-                    guard port <= 65535 else {
-                        throw .invalid("port \(port) out of range (at most 65535)", at: FieldPath.join(sp, "port_value"))
-                    }
-                    guard !socket.address.isEmpty else { throw .missing(at: FieldPath.join(sp, "address")) }
-                    result.append((FieldPath.join(sp, "address"), socket.address, UInt16(port), nil))
-                case .pipe(let pipe)?:
-                    let pp = FieldPath.join(addrPath, "pipe")
-                    try SupportedFields.require(pipe, only: ["path"], at: pp)
-                    result.append((pp, "", 0, pipe.path))
-                case .envoyInternalAddress?:
-                    throw .unsupported("internal addresses are not implemented", at: FieldPath.join(addrPath, "envoy_internal_address"))
-                case nil:
-                    throw .missing(at: addrPath)
-                }
+                result.append(try endpointAddress(endpoint, at: FieldPath.join(ep, "endpoint")))
             }
         }
         return result
+    }
+
+    /// (path, host, port, pipe path) of one endpoint's address; `address`
+    /// and `hostname` are its only fields read.
+    static func endpointAddress(_ endpoint: Envoy_Config_Endpoint_V3_Endpoint,
+                                at endpointPath: String) throws(ConfigError) -> (String, String, UInt16, String?) {
+        try SupportedFields.require(endpoint, only: ["address", "hostname"], at: endpointPath)
+        let addrPath = FieldPath.join(endpointPath, "address")
+        switch endpoint.address.address {
+        case .socketAddress(let socket)?:
+            let sp = FieldPath.join(addrPath, "socket_address")
+            try SupportedFields.require(socket, only: ["address", "port_value", "protocol"], at: sp)
+            guard socket.protocol == .tcp else {
+                throw .unsupported("only TCP endpoints are implemented", at: FieldPath.join(sp, "protocol"))
+            }
+            guard case .portValue(let port)? = socket.portSpecifier else {
+                throw .missing(at: FieldPath.join(sp, "port_value"))
+            }
+            guard port <= 65535 else {
+                throw .invalid("port \(port) out of range (at most 65535)", at: FieldPath.join(sp, "port_value"))
+            }
+            guard !socket.address.isEmpty else { throw .missing(at: FieldPath.join(sp, "address")) }
+            return (FieldPath.join(sp, "address"), socket.address, UInt16(port), nil)
+        case .pipe(let pipe)?:
+            let pp = FieldPath.join(addrPath, "pipe")
+            try SupportedFields.require(pipe, only: ["path"], at: pp)
+            return (pp, "", 0, pipe.path)
+        case .envoyInternalAddress?:
+            throw .unsupported("internal addresses are not implemented", at: FieldPath.join(addrPath, "envoy_internal_address"))
+        case nil:
+            throw .missing(at: addrPath)
+        }
     }
 }

@@ -33,9 +33,10 @@ public enum ConfigCompiler {
 
         var clusters: [ClusterConfig] = []
         var clusterNames: Set<String> = []
+        let hasADS = bootstrap.hasDynamicResources && bootstrap.dynamicResources.hasAdsConfig
         for (i, cluster) in resources.clusters.enumerated() {
             let path = "static_resources.clusters[\(i)]"
-            let compiled = try ClusterCompiler.compile(cluster, secrets: secrets, at: path)
+            let compiled = try ClusterCompiler.compile(cluster, secrets: secrets, hasADS: hasADS, at: path)
             guard clusterNames.insert(compiled.name).inserted else {
                 throw .invalid("duplicate cluster name '\(compiled.name)'", at: FieldPath.join(path, "name"))
             }
@@ -61,6 +62,7 @@ public enum ConfigCompiler {
         try ListenerCompiler.validateRouteClusters(listeners, clusterNames: clusterNames)
 
         var config = ServerConfig(node: node, admin: admin, listeners: listeners, clusters: clusters, stats: stats)
+        config.secrets = secrets
         if bootstrap.hasDynamicResources {
             let dynamic = try ConfigSourceCompiler.compileDynamicResources(bootstrap.dynamicResources)
             // A gRPC config source talks to a static cluster (Envoy: "must be a static cluster").

@@ -27,10 +27,16 @@ public enum ConfigDump {
         let resourceJSON: String
         /// The resource's JSON trimmed to a mask.
         let trim: (MaskTree) -> String
+        /// A dynamic resource's `version_info` and `last_updated` (quoted).
+        var versionInfo: String? = nil
+        var lastUpdated: String? = nil
 
-        init<M: SwiftProtobuf.Message>(wrapper: String, anyField: String, message: M) {
+        init<M: SwiftProtobuf.Message>(wrapper: String, anyField: String, message: M, versionInfo: String? = nil,
+                                       lastUpdated: String? = nil) {
             self.wrapper = wrapper
             self.anyField = anyField
+            self.versionInfo = versionInfo
+            self.lastUpdated = lastUpdated
             type = M.protoMessageName
             let json = ConfigDump.json(message)
             resourceJSON = json
@@ -39,13 +45,19 @@ public enum ConfigDump {
 
         /// Nil when `mask` is not valid for the element.
         func json(updated: String, mask: [[String]]?) -> String? {
+            let updated = lastUpdated ?? updated
+            // proto3 JSON leaves an empty version out.
+            let version = versionInfo.flatMap { $0.isEmpty ? nil : "\"version_info\":\(ConfigDump.quoted($0))," } ?? ""
             guard let mask else {
-                return "{\"\(anyField)\":\(ConfigDump.typed(type, resourceJSON)),\"last_updated\":\(updated)}"
+                return "{\(version)\"\(anyField)\":\(ConfigDump.typed(type, resourceJSON)),\"last_updated\":\(updated)}"
             }
             var inner: [[String]] = []
             var withUpdated = false
+            var withVersion = false
             for path in mask {
-                if path.first == anyField, path.count > 1, ConfigDump.isValid(path.dropFirst(), in: type) {
+                if versionInfo != nil, path == ["version_info"] {
+                    withVersion = true
+                } else if path.first == anyField, path.count > 1, ConfigDump.isValid(path.dropFirst(), in: type) {
                     inner.append(Array(path.dropFirst()))
                 } else if path.first == "last_updated",
                           path.count == 1 || ConfigDump.isValid(path.dropFirst(), in: "google.protobuf.Timestamp") {
@@ -55,6 +67,7 @@ public enum ConfigDump {
                 }
             }
             var fields: [String] = []
+            if withVersion, !version.isEmpty { fields.append(String(version.dropLast())) }
             if !inner.isEmpty {
                 fields.append("\"\(anyField)\":\(ConfigDump.typed(type, trim(MaskTree(paths: inner))))")
             }
@@ -67,6 +80,7 @@ public enum ConfigDump {
     /// typed as its element message); `named` keeps resources by name;
     /// `mask` trims what is dumped (see `ConfigDump+Mask`).
     public static func json(bootstrapBytes: [UInt8], lastUpdated: String, resource: String?, mask: String? = nil,
+                            dynamicClusters: DynamicClusters = DynamicClusters(),
                             named: (String) -> Bool) -> Result<String, Failure> {
         AnyRegistry.registerAll()
         guard !bootstrapBytes.isEmpty,
@@ -79,6 +93,15 @@ public enum ConfigDump {
         let clusters = bootstrap.staticResources.clusters.filter { named($0.name) }.map {
             Element(wrapper: admin + "ClustersConfigDump.StaticCluster", anyField: "cluster", message: $0)
         }
+        func dynamic(_ list: [DynamicCluster], _ wrapper: String) -> [Element] {
+            list.compactMap { item in
+                guard let cluster = try? Envoy_Config_Cluster_V3_Cluster(serializedBytes: item.bytes), named(cluster.name) else { return nil }
+                return Element(wrapper: admin + "ClustersConfigDump." + wrapper, anyField: "cluster", message: cluster,
+                               versionInfo: item.versionInfo, lastUpdated: quoted(item.lastUpdated))
+            }
+        }
+        let activeClusters = dynamic(dynamicClusters.active, "DynamicCluster")
+        let warmingClusters = dynamic(dynamicClusters.warming, "DynamicCluster")
         let listeners = bootstrap.staticResources.listeners.filter { named($0.name) }.map {
             Element(wrapper: admin + "ListenersConfigDump.StaticListener", anyField: "listener", message: $0)
         }
@@ -91,7 +114,9 @@ public enum ConfigDump {
             case "static_clusters": elements = clusters
             case "static_listeners": elements = listeners
             case "static_route_configs": elements = routes
-            case "dynamic_active_clusters", "dynamic_warming_clusters", "dynamic_listeners", "dynamic_route_configs",
+            case "dynamic_active_clusters": elements = activeClusters
+            case "dynamic_warming_clusters": elements = warmingClusters
+            case "dynamic_listeners", "dynamic_route_configs",
                  "dynamic_scoped_route_configs", "inline_scoped_route_configs", "static_secrets", "dynamic_active_secrets",
                  "dynamic_warming_secrets":
                 elements = []
@@ -125,7 +150,9 @@ public enum ConfigDump {
             bootstrapJSON = trimmed(bootstrapJSON, to: child, as: Envoy_Config_Bootstrap_V3_Bootstrap.self)
         }
         section("BootstrapConfigDump", [("bootstrap", bootstrapJSON), ("last_updated", updated)])
-        section("ClustersConfigDump", list("static_clusters", clusters))
+        let clustersVersion: [(String, String)] = dynamicClusters.versionInfo.isEmpty ? [] : [("version_info", quoted(dynamicClusters.versionInfo))]
+        section("ClustersConfigDump", clustersVersion + list("static_clusters", clusters) + list("dynamic_active_clusters", activeClusters)
+            + list("dynamic_warming_clusters", warmingClusters))
         section("ListenersConfigDump", list("static_listeners", listeners))
         section("ScopedRoutesConfigDump", [])
         section("RoutesConfigDump", list("static_route_configs", routes))
@@ -150,7 +177,7 @@ public enum ConfigDump {
         return (try? message.jsonString(options: options)) ?? "{}"
     }
 
-    private static func quoted(_ s: String) -> String {
+    fileprivate static func quoted(_ s: String) -> String {
         "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
@@ -170,5 +197,33 @@ public enum ConfigDump {
             }
         }
         return result
+    }
+}
+
+/// One cluster that came over CDS, for `/config_dump`.
+public struct DynamicCluster: Sendable {
+    public var versionInfo: String
+    /// The `Cluster` in protobuf binary.
+    public var bytes: [UInt8]
+    /// RFC 3339, as `last_updated` prints.
+    public var lastUpdated: String
+
+    public init(versionInfo: String, bytes: [UInt8], lastUpdated: String) {
+        self.versionInfo = versionInfo
+        self.bytes = bytes
+        self.lastUpdated = lastUpdated
+    }
+}
+
+/// The CDS part of `ClustersConfigDump`: its `version_info`, active and warming clusters.
+public struct DynamicClusters: Sendable {
+    public var versionInfo: String
+    public var active: [DynamicCluster]
+    public var warming: [DynamicCluster]
+
+    public init(versionInfo: String = "", active: [DynamicCluster] = [], warming: [DynamicCluster] = []) {
+        self.versionInfo = versionInfo
+        self.active = active
+        self.warming = warming
     }
 }

@@ -16,6 +16,8 @@ public struct ServerConfig: Sendable {
     /// `dynamic_resources`: where listeners and clusters beyond the static
     /// ones come from (nil: a static bootstrap).
     public var dynamicResources: DynamicResourcesConfig?
+    /// `static_resources.secrets`, for clusters that come later over CDS.
+    var secrets = StaticSecrets()
 
     public func cluster(named name: String) -> ClusterConfig? {
         clusters.first { $0.name == name }
@@ -218,6 +220,9 @@ public struct ClusterConfig: Sendable, Equatable {
         /// `ORIGINAL_DST`: no configured hosts; each connection goes to the
         /// downstream's original destination, made a host on first use.
         case originalDestination(OriginalDestinationOptions)
+        /// `EDS`: hosts come from `ClusterLoadAssignment`s named `serviceName`
+        /// (`eds_cluster_config.service_name`, else the cluster's name) on `source`.
+        case eds(serviceName: String, source: ConfigSourceConfig)
     }
 
     /// `original_dst_lb_config` and `cleanup_interval` of an ORIGINAL_DST cluster.

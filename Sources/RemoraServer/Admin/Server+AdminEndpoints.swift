@@ -83,10 +83,13 @@ extension Server {
             guard let regex = try? CompiledRegex(pattern) else { return .text(400, "Invalid re2 regex\n") }
             filter = regex
         }
-        struct Host { let address: SocketAddress; let stats: HostStats }
-        var clusters: [(ClusterConfig, [Host], ClusterResources.Limits)] = []
-        for config in self.config.clusters where filter.map({ $0.partialMatch(config.name) }) ?? true {
-            guard let entry = clusterManager.entries[config.name] else { continue }
+        struct Host { let address: SocketAddress; let stats: HostStats; let endpoint: EndpointConfig? }
+        var clusters: [(ClusterConfig, [Host], ClusterResources.Limits, Bool)] = []
+        // The bootstrap's in order, then those CDS added (active ones only, as Envoy lists).
+        let dynamic = clusterManager.entries.values.filter(\.addedViaAPI).map(\.config.name).sorted()
+        for name in self.config.clusters.map(\.name) + dynamic where filter.map({ $0.partialMatch(name) }) ?? true {
+            guard let entry = clusterManager.entries[name] else { continue }
+            let config = entry.config
             let seen = Dictionary(entry.resources.hostStats.all, uniquingKeysWith: { a, _ in a })
             let addresses: [SocketAddress]
             if case .originalDestination = config.discovery {
@@ -94,13 +97,16 @@ extension Server {
             } else {
                 addresses = entry.hostSet.hosts
             }
-            let hosts = addresses.map { Host(address: $0, stats: seen[$0] ?? entry.resources.hostStats.stats(for: $0)) }
-            clusters.append((config, hosts, entry.resources.limits))
+            let hosts = addresses.enumerated().map { i, address in
+                Host(address: address, stats: seen[address] ?? entry.resources.hostStats.stats(for: address),
+                     endpoint: entry.hostSet.endpoints?[i])
+            }
+            clusters.append((config, hosts, entry.resources.limits, entry.addedViaAPI))
         }
         let high = ClusterResources.Limits.envoyDefaults
         guard request.query["format"] == "json" else {
             var body = ""
-            for (config, hosts, limits) in clusters {
+            for (config, hosts, limits, viaAPI) in clusters {
                 let n = config.name
                 body += "\(n)::observability_name::\(n)\n"
                 for (priority, l) in [("default_priority", limits), ("high_priority", high)] {
@@ -109,15 +115,17 @@ extension Server {
                     body += "\(n)::\(priority)::max_requests::\(l.maxRequests)\n"
                     body += "\(n)::\(priority)::max_retries::\(l.maxRetries)\n"
                 }
-                body += "\(n)::added_via_api::false\n"
+                body += "\(n)::added_via_api::\(viaAPI)\n"
                 for host in hosts {
                     let h = "\(n)::\(host.address)"
                     // Envoy's text lists them by name.
                     for (name, value) in (host.stats.counters + host.stats.gauges).sorted(by: { $0.0 < $1.0 }) {
                         body += "\(h)::\(name)::\(value)\n"
                     }
-                    body += "\(h)::hostname::\n\(h)::health_flags::healthy\n\(h)::weight::1\n\(h)::region::\n"
-                    body += "\(h)::zone::\n\(h)::sub_zone::\n\(h)::canary::false\n\(h)::priority::0\n"
+                    let e = host.endpoint
+                    body += "\(h)::hostname::\(e?.hostname ?? "")\n\(h)::health_flags::\(Self.healthFlags(e))\n\(h)::weight::1\n"
+                    body += "\(h)::region::\(e?.region ?? "")\n\(h)::zone::\(e?.zone ?? "")\n\(h)::sub_zone::\(e?.subZone ?? "")\n"
+                    body += "\(h)::canary::false\n\(h)::priority::0\n"
                     body += "\(h)::success_rate::-1\n\(h)::local_origin_success_rate::-1\n"
                 }
             }
@@ -127,7 +135,7 @@ extension Server {
             (high ? "{\"priority\":\"HIGH\"," : "{") + "\"max_connections\":\(l.maxConnections),\"max_pending_requests\":"
                 + "\(l.maxPendingRequests),\"max_requests\":\(l.maxRequests),\"max_retries\":\(l.maxRetries)}"
         }
-        let items = clusters.map { config, hosts, limits -> String in
+        let items = clusters.map { config, hosts, limits, viaAPI -> String in
             let hostItems = hosts.map { host -> String in
                 let counters = host.stats.counters.map { name, value in
                     value == 0 ? "{\"name\":\"\(name)\"}" : "{\"value\":\"\(value)\",\"name\":\"\(name)\"}"
@@ -142,14 +150,31 @@ extension Server {
                 } else {
                     address = "{\"socket_address\":{\"address\":\(jsonString(host.address.host)),\"port_value\":\(host.address.port ?? 0)}}"
                 }
+                let e = host.endpoint
+                var locality: [String] = []
+                for (key, value) in [("region", e?.region), ("zone", e?.zone), ("sub_zone", e?.subZone)] {
+                    if let value, !value.isEmpty { locality.append("\"\(key)\":\(jsonString(value))") }
+                }
+                let hostname = e.map { $0.hostname.isEmpty ? "" : ",\"hostname\":\(jsonString($0.hostname))" } ?? ""
                 return "{\"address\":\(address),\"stats\":[\((counters + gauges).joined(separator: ","))],"
-                    + "\"health_status\":{\"eds_health_status\":\"HEALTHY\"},\"weight\":1,\"locality\":{}}"
+                    + "\"health_status\":{\"eds_health_status\":\"\(e?.statusName ?? "HEALTHY")\"},\"weight\":1\(hostname),"
+                    + "\"locality\":{\(locality.joined(separator: ","))}}"
             }
-            return "{\"name\":\(jsonString(config.name))" + (hostItems.isEmpty ? "" : ",\"host_statuses\":[\(hostItems.joined(separator: ","))]")
+            return "{\"name\":\(jsonString(config.name))" + (viaAPI ? ",\"added_via_api\":true" : "")
+                + (hostItems.isEmpty ? "" : ",\"host_statuses\":[\(hostItems.joined(separator: ","))]")
                 + ",\"circuit_breakers\":{\"thresholds\":[\(thresholds(limits, high: false)),\(thresholds(high, high: true))]},"
                 + "\"observability_name\":\(jsonString(config.name))}"
         }
         return .json("{\"cluster_statuses\":[\(items.joined(separator: ","))]}\n")
+    }
+
+    /// Envoy's `health_flags` of a host with no health checker: what EDS said.
+    static func healthFlags(_ endpoint: EndpointConfig?) -> String {
+        switch endpoint?.health {
+        case .unhealthy?: "/failed_eds_health"
+        case .draining?: "/eds_status_draining"
+        case .healthy?, nil: "healthy"
+        }
     }
 
     // MARK: - /listeners
@@ -332,6 +357,7 @@ extension Server {
         let result = ConfigDump.json(bootstrapBytes: config.bootstrapBytes, lastUpdated: Self.timestamp(loadedAtSeconds),
                                      resource: request.query["resource"].flatMap { $0.isEmpty ? nil : $0 },
                                      mask: request.query["mask"].flatMap { $0.isEmpty ? nil : $0 },
+                                     dynamicClusters: dynamicClustersDump(),
                                      named: { name in nameRegex.map { $0.fullMatch(name) } ?? true })
         switch result {
         case .success(let json): return .json(json)
@@ -346,6 +372,22 @@ extension Server {
     }
 
     /// RFC 3339 with milliseconds, as Envoy prints `last_updated`.
+    /// The CDS clusters for `/config_dump`: active ones, and those (or the
+    /// new versions of those) still warming, by name.
+    func dynamicClustersDump() -> DynamicClusters {
+        guard let discovery = clusterDiscovery else { return DynamicClusters() }
+        func dump(_ names: [String]) -> [DynamicCluster] {
+            names.sorted().compactMap { name in
+                discovery.dumped[name].map {
+                    DynamicCluster(versionInfo: $0.versionInfo, bytes: $0.bytes, lastUpdated: Self.timestamp($0.lastUpdatedSeconds))
+                }
+            }
+        }
+        let active = clusterManager.entries.values.filter { $0.addedViaAPI && clusterManager.warming[$0.config.name] == nil }
+        return DynamicClusters(versionInfo: discovery.versionInfo, active: dump(active.map(\.config.name)),
+                               warming: dump(Array(clusterManager.warming.keys)))
+    }
+
     static func timestamp(_ seconds: Double) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")

@@ -92,8 +92,12 @@ final class Worker: @unchecked Sendable {
 
     // MARK: - Configuration (posted by the main thread)
 
+    /// Adds a cluster, or replaces the one of that name: requests already
+    /// routed keep the old `WorkerCluster` (its pools drain once they are
+    /// done), new ones see this. `sslStats` is the cluster's `ssl.*` scope
+    /// when it came after start-up (the bootstrap's are in `tlsScopes`).
     func installCluster(_ config: ClusterConfig, hosts: HostSet, stats: StatScope, resources: ClusterResources,
-                        http2Stats: StatScope? = nil) {
+                        http2Stats: StatScope? = nil, sslStats: StatScope? = nil) {
         loop.assertInLoop()
         let cluster = WorkerCluster(
             config: config, hostSet: hosts, stats: stats.stats(ClusterStat.self, thread: index), resources: resources,
@@ -101,9 +105,17 @@ final class Worker: @unchecked Sendable {
             http2Stats: http2Stats.map { ($0, $0.stats(HTTP2CodecStat.self, thread: index)) })
         if let tls = config.tls {
             cluster.transport = TLSTransportFactory(
-                context: tls, stats: tlsScopes["cluster.\(config.name)."]?.stats(SSLStat.self, thread: index))
+                context: tls, stats: (sslStats ?? tlsScopes["cluster.\(config.name)."])?.stats(SSLStat.self, thread: index))
         }
         clusters[config.name] = cluster
+        httpContext.clustersChanged()
+    }
+
+    /// Forgets a cluster removed over CDS: new requests to it fail as for
+    /// an unknown cluster; those in flight finish on the copy they hold.
+    func removeCluster(_ name: String) {
+        loop.assertInLoop()
+        guard clusters.removeValue(forKey: name) != nil else { return }
         httpContext.clustersChanged()
     }
 

@@ -5,8 +5,13 @@ import RemoraHTTP
 
 /// The clusters of the running config, on the main thread: creates their
 /// stat scopes, resolves STRICT_DNS names (and re-resolves them every
-/// `dns_refresh_rate`), and hands each new membership to `publish`, which
-/// posts it to the workers.
+/// `dns_refresh_rate`), takes EDS assignments, adds, replaces and removes
+/// clusters that came over CDS, and tells the workers (`publish` for a new
+/// membership, `onInstall` and `onRemove` for whole clusters).
+///
+/// A cluster that needs a first membership (STRICT_DNS, EDS) added at run
+/// time is *warming*: the workers do not see it (nor, when it replaces one,
+/// the new version) until its hosts are in, as in Envoy.
 public final class ClusterManager {
     public struct Entry {
         public let config: ClusterConfig
@@ -16,24 +21,54 @@ public final class ClusterManager {
         /// `cluster.<name>.http2.*`, listed from the first HTTP/2 connection;
         /// nil for a cluster that never speaks HTTP/2.
         public var http2Stats: StatScope? = nil
+        /// Came over CDS (Envoy's `added_via_api`); the bootstrap's cannot be changed or removed.
+        public let addedViaAPI: Bool
+    }
+
+    /// What `addOrUpdate` did.
+    public enum AddOutcome: Equatable {
+        case added, modified
+        /// A bootstrap cluster has the name: Envoy skips the resource.
+        case staticCluster
     }
 
     private let loop: EventLoop
     private let store: StatsStore
     private let publish: (String, HostSet) -> Void
+    /// Active clusters: the ones the workers have.
     public private(set) var entries: [String: Entry] = [:]
-    private var refreshers: [DNSRefresher] = []
+    /// Clusters (or new versions of active ones) waiting for their first hosts.
+    public private(set) var warming: [String: Entry] = [:]
+    private var refreshers: [String: DNSRefresher] = [:]
+    /// EDS: each warming EDS cluster's `initial_fetch_timeout`.
+    private var warmingTimers: [String: Timer] = [:]
+    /// `cluster.<name>.*` of EDS subscriptions (update_rejected, version, …).
+    private var edsScopes: [String: StatScope] = [:]
+    /// Last EDS assignment per service name, for clusters that name it later.
+    private var assignments: [String: HostSet] = [:]
+    /// `cluster_manager.*`.
+    public let managerStats: StatScope
+    /// A cluster was installed on (`Entry`) or removed from (name) the workers.
+    public var onInstall: ((Entry) -> Void)?
+    public var onRemove: ((String) -> Void)?
+    /// A warming cluster became active (or was removed): start-up may be waiting for none to be left.
+    public var onWarmed: (() -> Void)?
 
     /// `publish(cluster, hosts)` runs on the main loop whenever a cluster's hosts change.
     public init(loop: EventLoop, store: StatsStore, publish: @escaping (String, HostSet) -> Void) {
         self.loop = loop
         self.store = store
         self.publish = publish
+        managerStats = store.makeScope(prefix: "cluster_manager.", ClusterManagerStat.self)
     }
 
-    /// Adds the clusters and starts their first resolution; `ready` runs on
-    /// the main loop once every cluster has its first membership (Envoy's
-    /// cluster warming: listeners start after it).
+    private var counters: Stats<ClusterManagerStat> { managerStats.stats(ClusterManagerStat.self, thread: 0) }
+
+    /// Adds the bootstrap's clusters and starts their first resolution;
+    /// `ready` runs on the main loop once every cluster has its first
+    /// membership (Envoy's cluster warming: listeners start after it). An
+    /// EDS cluster is active at once with no hosts; its assignment comes
+    /// when the server subscribes (`startDynamicClusters` waits for it).
     public func start(_ clusters: [ClusterConfig], ready: @escaping () -> Void) {
         var pending = 0
         var startupDone = false
@@ -42,37 +77,223 @@ public final class ClusterManager {
             if pending == 0 && startupDone { ready() }
         }
         for config in clusters {
-            let scope = ClusterStat.makeScope(cluster: config.name, in: store)
-            defer {
-                if config.http.http2 != nil {
-                    entries[config.name]?.http2Stats = store.makeScope(
-                        prefix: "cluster.\(config.name).http2.", HTTP2CodecStat.self, listedOnceUsed: true)
-                }
-            }
+            var entry = makeEntry(config, addedViaAPI: false, reusing: nil)
+            if case .staticHosts(let hosts) = config.discovery { entry.hostSet = HostSet(hosts: hosts) }
+            entries[config.name] = entry
+            counters.add(.clusterAdded)
             switch config.discovery {
-            case .staticHosts(let hosts):
-                let set = HostSet(hosts: hosts)
-                entries[config.name] = Entry(config: config, stats: scope, resources: Self.resources(config), hostSet: set)
-                setMembership(scope, hosts.count, changed: true)
-            case .originalDestination:
-                // Hosts are made per connection, on the workers: nothing to wait for.
-                entries[config.name] = Entry(config: config, stats: scope, resources: Self.resources(config), hostSet: HostSet(hosts: []))
-                setMembership(scope, 0, changed: false)
-            case .strictDNS(let names, let family, let refresh):
-                entries[config.name] = Entry(config: config, stats: scope, resources: Self.resources(config), hostSet: HostSet(hosts: []))
+            case .staticHosts: setMembership(entry.stats, entry.hostSet, changed: true)
+            case .originalDestination: setMembership(entry.stats, entry.hostSet, changed: false)
+            case .eds: setMembership(entry.stats, entry.hostSet, changed: false)
+            case .strictDNS:
                 pending += 1
-                let refresher = DNSRefresher(loop: loop, cluster: config.name, names: names, family: family,
-                                             refreshMilliseconds: refresh)
-                refreshers.append(refresher)
-                refresher.start(
-                    resolve: { [weak self] done in
-                        self?.resolve(config.name, names: names, family: family, done: done)
-                    },
-                    firstDone: oneReady)
+                startResolving(config, firstDone: oneReady)
             }
         }
+        updateGauges()
         startupDone = true
         if pending == 0 { ready() }
+    }
+
+    // MARK: - CDS
+
+    /// Adds a cluster that came over CDS, or replaces the one of that name.
+    /// A STATIC or ORIGINAL_DST cluster is installed at once; STRICT_DNS and
+    /// EDS ones warm first. The caller decides whether the resource changed
+    /// (Envoy compares the message's hash): this always replaces.
+    public func addOrUpdate(_ config: ClusterConfig) -> AddOutcome {
+        loop.assertInLoop()
+        let name = config.name
+        if let active = entries[name], !active.addedViaAPI { return .staticCluster }
+        let previous = warming[name] ?? entries[name]
+        stopWarming(name)
+        var entry = makeEntry(config, addedViaAPI: true, reusing: previous)
+        if previous == nil { counters.add(.clusterAdded) } else { counters.add(.clusterModified) }
+        switch config.discovery {
+        case .staticHosts(let hosts):
+            entry.hostSet = HostSet(hosts: hosts)
+            warming[name] = entry
+            activate(name)
+        case .originalDestination:
+            warming[name] = entry
+            activate(name)
+        case .strictDNS:
+            warming[name] = entry
+            startResolving(config, firstDone: {})
+        case .eds(let service, let source):
+            if let known = assignments[service] {
+                // Envoy's EDS subscription answers a new watch of a known
+                // resource from its cache: no warming wait.
+                entry.hostSet = known
+                warming[name] = entry
+                activate(name)
+            } else {
+                warming[name] = entry
+                startWarmingTimer(name, milliseconds: source.initialFetchTimeoutMilliseconds)
+            }
+        }
+        updateGauges()
+        return previous == nil ? .added : .modified
+    }
+
+    /// A CDS cluster that did not compile: Envoy counts it added (or
+    /// modified) before it fails to load it.
+    public func countFailedLoad(_ name: String) {
+        counters.add(warming[name] == nil && entries[name] == nil ? .clusterAdded : .clusterModified)
+    }
+
+    /// Removes a cluster that came over CDS; false for a bootstrap cluster
+    /// or an unknown name (Envoy ignores both). Requests already routed to
+    /// it finish on the workers' old copies.
+    @discardableResult
+    public func remove(_ name: String) -> Bool {
+        loop.assertInLoop()
+        let active = entries[name]
+        guard let entry = warming[name] ?? active, entry.addedViaAPI else { return false }
+        stopWarming(name)
+        refreshers.removeValue(forKey: name)?.stop()
+        entries[name] = nil
+        store.remove(entry.stats)
+        if let http2 = entry.http2Stats { store.remove(http2) }
+        if let eds = edsScopes.removeValue(forKey: name) { store.remove(eds) }
+        counters.add(.clusterRemoved)
+        updateGauges()
+        if active != nil { onRemove?(name) }
+        onWarmed?()
+        return true
+    }
+
+    /// Names of the EDS services every cluster (warming or active) needs, by config source.
+    public var edsServices: [ConfigSourceConfig: Set<String>] {
+        var result: [ConfigSourceConfig: Set<String>] = [:]
+        for entry in Array(entries.values) + Array(warming.values) {
+            if case .eds(let service, let source) = entry.config.discovery { result[source, default: []].insert(service) }
+        }
+        return result
+    }
+
+    // MARK: - EDS
+
+    /// The clusters (active and warming, as names) fed by `service` from `source`.
+    private func clusters(fedBy service: String, from source: ConfigSourceConfig) -> [String] {
+        var names: Set<String> = []
+        for entry in Array(entries.values) + Array(warming.values) {
+            if case .eds(service, source) = entry.config.discovery { names.insert(entry.config.name) }
+        }
+        return names.sorted()
+    }
+
+    /// A new `ClusterLoadAssignment` for `service` on `source`: every
+    /// cluster it feeds gets the hosts (a warming one becomes active).
+    /// `versionHash` is Envoy's `version` gauge (the xxHash64 of `version_info`).
+    public func applyAssignment(service: String, source: ConfigSourceConfig, endpoints: [EndpointConfig],
+                                versionHash: Int64, timeMilliseconds: Int64) {
+        loop.assertInLoop()
+        let hosts = HostSet(endpoints: endpoints)
+        assignments[service] = hosts
+        for name in clusters(fedBy: service, from: source) {
+            guard let entry = warming[name] ?? entries[name] else { continue }
+            let stats = entry.stats.stats(ClusterStat.self, thread: 0)
+            stats.add(.updateAttempt)
+            stats.add(.updateSuccess)
+            let eds = edsStats(name)
+            eds.set(.version, versionHash)
+            eds.set(.updateTime, timeMilliseconds)
+            if warming[name] == nil, entry.hostSet.sameMembership(as: hosts) {
+                eds.add(.updateNoRebuild)
+                continue
+            }
+            install(name, hosts: hosts)
+        }
+    }
+
+    /// An assignment for `service` was refused: its clusters count it and keep their hosts.
+    public func assignmentRejected(service: String, source: ConfigSourceConfig) {
+        for name in clusters(fedBy: service, from: source) {
+            guard let entry = warming[name] ?? entries[name] else { continue }
+            entry.stats.stats(ClusterStat.self, thread: 0).add(.updateAttempt)
+            edsStats(name).add(.updateRejected)
+        }
+    }
+
+    /// The EDS source gave up its first fetch: its warming clusters go active with no hosts.
+    public func initialFetchFailed(source: ConfigSourceConfig) {
+        for (name, entry) in warming {
+            guard case .eds(_, source) = entry.config.discovery else { continue }
+            activate(name)
+        }
+    }
+
+    private func startWarmingTimer(_ name: String, milliseconds: UInt64) {
+        guard milliseconds > 0 else { return }
+        let timer = Timer(loop: loop)
+        warmingTimers[name] = timer
+        timer.start(afterMilliseconds: milliseconds) { [unowned self] in
+            self.warmingTimers.removeValue(forKey: name)?.close()
+            guard self.warming[name] != nil else { return }
+            self.edsStats(name).add(.initFetchTimeout)
+            self.activate(name)
+        }
+    }
+
+    private func stopWarming(_ name: String) {
+        warmingTimers.removeValue(forKey: name)?.close()
+        warming[name] = nil
+    }
+
+    private func edsStats(_ name: String) -> Stats<EDSClusterStat> {
+        if let scope = edsScopes[name] { return scope.stats(EDSClusterStat.self, thread: 0) }
+        let scope = store.makeScope(prefix: "cluster.\(name).", EDSClusterStat.self)
+        edsScopes[name] = scope
+        return scope.stats(EDSClusterStat.self, thread: 0)
+    }
+
+    // MARK: - Entries
+
+    /// A new entry; a replaced cluster's stat scopes carry over (Envoy's
+    /// stats live by name, so a modified cluster keeps its counts).
+    private func makeEntry(_ config: ClusterConfig, addedViaAPI: Bool, reusing previous: Entry?) -> Entry {
+        let scope = previous?.stats ?? ClusterStat.makeScope(cluster: config.name, in: store)
+        var http2 = previous?.http2Stats
+        if config.http.http2 != nil, http2 == nil {
+            http2 = store.makeScope(prefix: "cluster.\(config.name).http2.", HTTP2CodecStat.self, listedOnceUsed: true)
+        }
+        if case .eds = config.discovery { _ = edsStats(config.name) }
+        else if let eds = edsScopes.removeValue(forKey: config.name) { store.remove(eds) }
+        return Entry(config: config, stats: scope, resources: Self.resources(config), hostSet: HostSet(hosts: []),
+                     http2Stats: http2, addedViaAPI: addedViaAPI)
+    }
+
+    /// A warming cluster goes live on the workers.
+    private func activate(_ name: String) {
+        guard let entry = warming.removeValue(forKey: name) else { return }
+        warmingTimers.removeValue(forKey: name)?.close()
+        entries[name] = entry
+        setMembership(entry.stats, entry.hostSet, changed: !entry.hostSet.hosts.isEmpty)
+        updateGauges()
+        onInstall?(entry)
+        onWarmed?()
+    }
+
+    /// Whether any cluster is still waiting for its first hosts.
+    public var isWarm: Bool { warming.isEmpty }
+
+    private func updateGauges() {
+        counters.set(.activeClusters, Int64(entries.count))
+        counters.set(.warmingClusters, Int64(warming.count))
+    }
+
+    private func startResolving(_ config: ClusterConfig, firstDone: @escaping () -> Void) {
+        guard case .strictDNS(let names, let family, let refresh) = config.discovery else { return }
+        let name = config.name
+        refreshers.removeValue(forKey: name)?.stop()
+        let refresher = DNSRefresher(loop: loop, refreshMilliseconds: refresh)
+        refreshers[name] = refresher
+        refresher.start(
+            resolve: { [weak self, unowned refresher] done in
+                self?.resolve(name, names: names, family: family, by: refresher, done: done)
+            },
+            firstDone: firstDone)
     }
 
     private static func resources(_ config: ClusterConfig) -> ClusterResources {
@@ -82,8 +303,9 @@ public final class ClusterManager {
             maxRequests: Int(t.maxRequests), maxRetries: Int(t.maxRetries)))
     }
 
-    private func resolve(_ name: String, names: [DNSEndpoint], family: ClusterConfig.DNSFamily, done: @escaping () -> Void) {
-        guard let entry = entries[name] else { return }
+    private func resolve(_ name: String, names: [DNSEndpoint], family: ClusterConfig.DNSFamily, by refresher: DNSRefresher,
+                         done: @escaping () -> Void) {
+        guard let entry = warming[name] ?? entries[name] else { return }
         let stats = entry.stats.stats(ClusterStat.self, thread: 0)
         stats.add(.updateAttempt)
         var results = [[SocketAddress]?](repeating: nil, count: names.count)
@@ -97,35 +319,44 @@ public final class ClusterManager {
                 case .failure: failed = true
                 }
                 remaining -= 1
-                guard remaining == 0, let self else { return }
+                // A cluster replaced or removed meanwhile ignores its old lookups.
+                guard remaining == 0, let self, self.refreshers[name] === refresher else { return }
                 if failed {
                     stats.add(.updateFailure)
                     // Envoy keeps the last good hosts of an endpoint whose lookup failed.
-                    if self.entries[name]?.hostSet.hosts.isEmpty == false { done(); return }
+                    if self.entries[name]?.hostSet.hosts.isEmpty == false, self.warming[name] == nil { done(); return }
                 } else {
                     stats.add(.updateSuccess)
                 }
                 let hosts = results.compactMap { $0 }.flatMap { $0 }
-                self.install(name, hosts: hosts)
+                self.install(name, hosts: HostSet(hosts: hosts))
                 done()
             }
         }
     }
 
-    private func install(_ name: String, hosts: [SocketAddress]) {
-        guard var entry = entries[name] else { return }
-        let changed = entry.hostSet.hosts != hosts
-        guard changed else { return }
-        entry.hostSet = HostSet(hosts: hosts)
+    /// A new membership: a warming cluster becomes active with it, an active
+    /// one posts it to the workers (if it changed).
+    private func install(_ name: String, hosts: HostSet) {
+        if var entry = warming[name] {
+            entry.hostSet = hosts
+            warming[name] = entry
+            activate(name)
+            return
+        }
+        guard var entry = entries[name], !entry.hostSet.sameMembership(as: hosts) else { return }
+        entry.hostSet = hosts
         entries[name] = entry
-        setMembership(entry.stats, hosts.count, changed: true)
-        publish(name, entry.hostSet)
+        setMembership(entry.stats, hosts, changed: true)
+        counters.add(.clusterUpdated)
+        publish(name, hosts)
     }
 
-    private func setMembership(_ scope: StatScope, _ count: Int, changed: Bool) {
+    private func setMembership(_ scope: StatScope, _ hosts: HostSet, changed: Bool) {
         let stats = scope.stats(ClusterStat.self, thread: 0)
-        stats.set(.membershipTotal, Int64(count))
-        stats.set(.membershipHealthy, Int64(count))
+        stats.set(.membershipTotal, Int64(hosts.hosts.count))
+        stats.set(.membershipHealthy, Int64(hosts.healthyCount))
+        stats.set(.membershipExcluded, Int64(hosts.excludedCount))
         if changed { stats.add(.membershipChange) }
     }
 
@@ -155,12 +386,13 @@ public final class ClusterManager {
 }
 
 /// Re-resolves one STRICT_DNS cluster every `dns_refresh_rate`, on the main
-/// loop: resolve, wait the refresh interval, resolve again.
+/// loop: resolve, wait the refresh interval, resolve again, until `stop()`.
 final class DNSRefresher {
     private let timer: Timer
     private let refreshMilliseconds: UInt64
+    private var stopped = false
 
-    init(loop: EventLoop, cluster: String, names: [DNSEndpoint], family: ClusterConfig.DNSFamily, refreshMilliseconds: UInt64) {
+    init(loop: EventLoop, refreshMilliseconds: UInt64) {
         self.timer = Timer(loop: loop)
         self.refreshMilliseconds = refreshMilliseconds
     }
@@ -171,11 +403,17 @@ final class DNSRefresher {
         var first = true
         func cycle() {
             resolve { [weak self] in
-                guard let self else { return }
+                guard let self, !self.stopped else { return }
                 if first { first = false; firstDone() }
                 self.timer.start(afterMilliseconds: self.refreshMilliseconds) { cycle() }
             }
         }
         cycle()
+    }
+
+    /// The cluster was replaced or removed.
+    func stop() {
+        stopped = true
+        timer.close()
     }
 }

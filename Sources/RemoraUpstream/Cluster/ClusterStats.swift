@@ -9,7 +9,7 @@ public enum ClusterStat: Int, StatName {
     case upstreamCxRxBytesTotal, upstreamCxTxBytesTotal
     case upstreamFlowControlPausedReadingTotal, upstreamFlowControlResumedReadingTotal
     case upstreamFlowControlBackedUpTotal, upstreamFlowControlDrainedTotal
-    case membershipTotal, membershipHealthy, membershipChange
+    case membershipTotal, membershipHealthy, membershipChange, membershipDegraded, membershipExcluded, lbHealthyPanic
     case updateAttempt, updateSuccess, updateFailure
     case upstreamCxConnectMs, upstreamCxLengthMs
     // HTTP requests.
@@ -44,6 +44,9 @@ public enum ClusterStat: Int, StatName {
         case .membershipTotal: "membership_total"
         case .membershipHealthy: "membership_healthy"
         case .membershipChange: "membership_change"
+        case .membershipDegraded: "membership_degraded"
+        case .membershipExcluded: "membership_excluded"
+        case .lbHealthyPanic: "lb_healthy_panic"
         case .updateAttempt: "update_attempt"
         case .updateSuccess: "update_success"
         case .updateFailure: "update_failure"
@@ -83,7 +86,8 @@ public enum ClusterStat: Int, StatName {
 
     public var kind: StatKind {
         switch self {
-        case .upstreamCxActive, .membershipTotal, .membershipHealthy, .upstreamRqActive, .upstreamRqPendingActive: .gauge
+        case .upstreamCxActive, .membershipTotal, .membershipHealthy, .membershipDegraded, .membershipExcluded, .upstreamRqActive,
+             .upstreamRqPendingActive: .gauge
         case .upstreamCxConnectMs, .upstreamCxLengthMs, .upstreamRqTime: .histogram
         // Envoy creates the class counters on first use, as the code ones.
         case .upstreamRq1xx, .upstreamRq2xx, .upstreamRq3xx, .upstreamRq4xx, .upstreamRq5xx: .sparseCounter
@@ -133,6 +137,53 @@ extension Stats where S == ClusterStat {
         case 3: add(.upstreamRq3xx)
         case 4: add(.upstreamRq4xx)
         default: add(.upstreamRq5xx)
+        }
+    }
+}
+
+/// `cluster_manager.*`, with Envoy's names.
+public enum ClusterManagerStat: Int, StatName {
+    case clusterAdded, clusterModified, clusterRemoved, clusterUpdated, activeClusters, warmingClusters
+
+    public var name: String {
+        switch self {
+        case .clusterAdded: "cluster_added"
+        case .clusterModified: "cluster_modified"
+        case .clusterRemoved: "cluster_removed"
+        case .clusterUpdated: "cluster_updated"
+        case .activeClusters: "active_clusters"
+        case .warmingClusters: "warming_clusters"
+        }
+    }
+
+    public var kind: StatKind {
+        switch self {
+        case .activeClusters, .warmingClusters: .gauge
+        default: .counter
+        }
+    }
+}
+
+/// An EDS cluster's subscription stats beyond `ClusterStat`'s
+/// `update_attempt`/`update_success`/`update_failure` (Envoy keeps both
+/// under `cluster.<name>.`).
+public enum EDSClusterStat: Int, StatName {
+    case updateRejected, updateNoRebuild, initFetchTimeout, updateTime, version
+
+    public var name: String {
+        switch self {
+        case .updateRejected: "update_rejected"
+        case .updateNoRebuild: "update_no_rebuild"
+        case .initFetchTimeout: "init_fetch_timeout"
+        case .updateTime: "update_time"
+        case .version: "version"
+        }
+    }
+
+    public var kind: StatKind {
+        switch self {
+        case .updateTime, .version: .gauge
+        default: .counter
         }
     }
 }

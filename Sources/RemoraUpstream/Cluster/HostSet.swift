@@ -1,11 +1,51 @@
+import RemoraConfig
 import RemoraCore
 
 /// The hosts of one cluster at one moment. Immutable; the main thread makes a
 /// new one when membership changes and posts it to every worker.
+///
+/// EDS hosts carry a health status; with no health checker, Envoy balances
+/// over the healthy ones, or over every host not draining when fewer than
+/// half are healthy (panic: `healthy_panic_threshold`, 50% by default).
 public final class HostSet: Sendable {
+    /// Every member, in the order the config gave them (pools and /clusters).
     public let hosts: [SocketAddress]
+    /// What EDS said of each member (nil for the other cluster kinds: all healthy).
+    public let endpoints: [EndpointConfig]?
+    /// The hosts the balancer picks from.
+    public let balanced: [SocketAddress]
+    /// Fewer than half the hosts not draining are healthy: every one of them is balanced.
+    public let inPanic: Bool
+    public let healthyCount: Int
+    /// DRAINING hosts (Envoy's `membership_excluded`).
+    public let excludedCount: Int
+
+    /// Envoy's default `healthy_panic_threshold`.
+    static let panicThresholdPercent = 50
 
     public init(hosts: [SocketAddress]) {
         self.hosts = hosts
+        endpoints = nil
+        balanced = hosts
+        inPanic = false
+        healthyCount = hosts.count
+        excludedCount = 0
+    }
+
+    public init(endpoints: [EndpointConfig]) {
+        self.endpoints = endpoints
+        hosts = endpoints.map(\.address)
+        let healthy = endpoints.filter { $0.health == .healthy }.map(\.address)
+        let candidates = endpoints.filter { $0.health != .draining }.map(\.address)
+        healthyCount = healthy.count
+        excludedCount = endpoints.count - candidates.count
+        // Envoy's `isHostSetInPanic`: healthy share of the hosts not excluded.
+        inPanic = !candidates.isEmpty && healthy.count * 100 < candidates.count * Self.panicThresholdPercent
+        balanced = inPanic ? candidates : healthy
+    }
+
+    /// Same members with the same health: installing it would change nothing.
+    public func sameMembership(as other: HostSet) -> Bool {
+        hosts == other.hosts && endpoints == other.endpoints
     }
 }

@@ -169,8 +169,9 @@ public final class WorkerCluster {
     /// destination) and ignores `excluding`, as Envoy's does.
     public func chooseHost(excluding: SocketAddress? = nil, context: HostSelectionContext = HostSelectionContext()) -> SocketAddress? {
         if case .originalDestination = config.discovery { return originalDestinationHost(context) }
-        let hosts = hostSet.hosts
+        let hosts = hostSet.balanced
         guard !hosts.isEmpty else { return nil }
+        if hostSet.inPanic { stats.add(.lbHealthyPanic) }
         var index = balancer.next(count: hosts.count)
         if let excluding, hosts.count > 1, hosts[index] == excluding {
             index = balancer.next(count: hosts.count)

@@ -95,9 +95,9 @@ final class HealthCheckFilter: HTTPDecoderFilter, HTTPEncoderFilter {
                     stats.add(HealthCheckStat.failedClusterNotFound)
                     break
                 }
-                // Every host is healthy: Remora has no health checking yet.
+                // Health as EDS says (Remora has no active health checking yet).
                 let total = UInt64(cluster.hostSet.hosts.count)
-                let healthy = total
+                let healthy = UInt64(cluster.hostSet.healthyCount)
                 if total == 0 {
                     if minimum == 0 { continue }
                     status = 503

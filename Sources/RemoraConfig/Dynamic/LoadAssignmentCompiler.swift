@@ -1,0 +1,129 @@
+import RemoraAPI
+import RemoraCore
+public import SwiftProtobuf
+
+/// One endpoint of an EDS `ClusterLoadAssignment`, compiled.
+public struct EndpointConfig: Sendable, Equatable {
+    /// `health_status` as Envoy treats it when nothing health-checks the host.
+    public enum Health: Sendable, Equatable {
+        /// UNKNOWN or HEALTHY: balanced.
+        case healthy
+        /// UNHEALTHY or TIMEOUT: Envoy's `/failed_eds_health`; balanced only in panic.
+        case unhealthy
+        /// DRAINING: Envoy's `/eds_status_draining`; excluded, even in panic.
+        case draining
+    }
+
+    public var address: SocketAddress
+    public var health: Health
+    /// `health_status` as the control plane sent it (Envoy shows TIMEOUT as UNHEALTHY).
+    public var statusName: String
+    /// `endpoint.hostname`.
+    public var hostname: String
+    /// The locality's `region`, `zone` and `sub_zone`.
+    public var region: String
+    public var zone: String
+    public var subZone: String
+
+    public init(address: SocketAddress, health: Health = .healthy, statusName: String = "HEALTHY", hostname: String = "",
+                region: String = "", zone: String = "", subZone: String = "") {
+        self.address = address
+        self.health = health
+        self.statusName = statusName
+        self.hostname = hostname
+        self.region = region
+        self.zone = zone
+        self.subZone = subZone
+    }
+}
+
+/// `envoy.config.endpoint.v3.ClusterLoadAssignment` → endpoints, refusing
+/// what the balancers cannot honour (weights other than 1, priorities other
+/// than 0, DEGRADED hosts, drop overloads) with the field path.
+public enum LoadAssignmentCompiler {
+    /// Unpacks and compiles one EDS resource; field paths start at the
+    /// resource (`endpoints[0].priority`): the caller names it.
+    public static func compile(_ resource: Google_Protobuf_Any) throws(ConfigError) -> [EndpointConfig] {
+        let assignment: Envoy_Config_Endpoint_V3_ClusterLoadAssignment
+        do {
+            assignment = try Envoy_Config_Endpoint_V3_ClusterLoadAssignment(unpackingAny: resource)
+        } catch {
+            throw .syntax("cannot decode the resource: \(error)")
+        }
+        return try compile(assignment, at: "")
+    }
+
+    public static func compile(_ assignment: Envoy_Config_Endpoint_V3_ClusterLoadAssignment,
+                               at path: String) throws(ConfigError) -> [EndpointConfig] {
+        try SupportedFields.require(assignment, only: ["cluster_name", "endpoints", "policy"], at: path)
+        if assignment.hasPolicy {
+            let pp = FieldPath.join(path, "policy")
+            // The overprovisioning factor only weighs priorities and
+            // localities against each other; with one priority and no
+            // locality weighting it changes nothing.
+            try SupportedFields.require(assignment.policy, only: ["overprovisioning_factor"], at: pp)
+        }
+        var result: [EndpointConfig] = []
+        var seen: Set<SocketAddress> = []
+        for (i, locality) in assignment.endpoints.enumerated() {
+            let lp = FieldPath.index(FieldPath.join(path, "endpoints"), i)
+            // A locality's load_balancing_weight only counts with locality-weighted balancing, which no cluster has.
+            try SupportedFields.require(locality, only: ["locality", "lb_endpoints", "priority", "load_balancing_weight"], at: lp)
+            guard locality.priority == 0 else {
+                throw .unsupported("priorities other than 0 are not implemented", at: FieldPath.join(lp, "priority"))
+            }
+            for (j, lbEndpoint) in locality.lbEndpoints.enumerated() {
+                let ep = FieldPath.index(FieldPath.join(lp, "lb_endpoints"), j)
+                try SupportedFields.require(lbEndpoint, only: ["endpoint", "metadata", "health_status", "load_balancing_weight"], at: ep)
+                if lbEndpoint.hasLoadBalancingWeight, lbEndpoint.loadBalancingWeight.value != 1 {
+                    // Envoy's own rule is `gte: 1`.
+                    let reason = lbEndpoint.loadBalancingWeight.value == 0
+                        ? "must be at least 1" : "weights other than 1 are not implemented (the balancers are unweighted)"
+                    throw .unsupported(reason, at: FieldPath.join(ep, "load_balancing_weight"))
+                }
+                guard case .endpoint(let endpoint)? = lbEndpoint.hostIdentifier else {
+                    throw .missing(at: FieldPath.join(ep, "endpoint"))
+                }
+                let (addressPath, host, port, pipe) = try ClusterCompiler.endpointAddress(endpoint, at: FieldPath.join(ep, "endpoint"))
+                let address: SocketAddress
+                if let pipe {
+                    address = .unix(pipe)
+                } else {
+                    // Envoy's EDS takes IP addresses only (no resolution).
+                    guard let ip = SocketAddress.ip(host, port: port) else {
+                        throw .invalid("malformed IP address: \(host)", at: addressPath)
+                    }
+                    address = ip
+                }
+                // Envoy keeps one host per address; a second one is refused here rather than merged.
+                guard seen.insert(address).inserted else {
+                    throw .invalid("duplicate endpoint \(address)", at: FieldPath.join(ep, "endpoint.address"))
+                }
+                let health: EndpointConfig.Health
+                let name: String
+                switch lbEndpoint.healthStatus {
+                case .unknown, .healthy: (health, name) = (.healthy, "HEALTHY")
+                case .unhealthy, .timeout: (health, name) = (.unhealthy, "UNHEALTHY")
+                case .draining: (health, name) = (.draining, "DRAINING")
+                case .degraded:
+                    throw .unsupported("DEGRADED hosts are not implemented", at: FieldPath.join(ep, "health_status"))
+                case .UNRECOGNIZED(let n):
+                    throw .invalid("unknown health status \(n)", at: FieldPath.join(ep, "health_status"))
+                }
+                let where_ = locality.locality
+                result.append(EndpointConfig(address: address, health: health, statusName: name, hostname: endpoint.hostname,
+                                             region: where_.region, zone: where_.zone, subZone: where_.subZone))
+            }
+        }
+        return result
+    }
+}
+
+extension ServerConfig {
+    /// Compiles a cluster that came over CDS, as the bootstrap's would be
+    /// (its static secrets, its `ads_config`). Field paths start at the
+    /// cluster (`load_assignment.endpoints[0]…`): the caller names the resource.
+    public func compileDynamicCluster(_ cluster: Envoy_Config_Cluster_V3_Cluster) throws(ConfigError) -> ClusterConfig {
+        try ClusterCompiler.compile(cluster, secrets: secrets, hasADS: dynamicResources?.ads != nil, at: "")
+    }
+}

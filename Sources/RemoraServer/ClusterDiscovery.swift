@@ -1,0 +1,270 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RemoraAPI
+import RemoraConfig
+import RemoraCore
+import RemoraEventLoop
+import RemoraTLS
+import RemoraUpstream
+import RemoraXDS
+import SwiftProtobuf
+
+/// CDS and EDS on the main loop (Envoy's `CdsApiHelper` and EDS clusters):
+/// compiles each `Cluster` of a CDS update and hands it to the cluster
+/// manager (added, replaced when its bytes changed, removed), keeps one EDS
+/// subscription per config source with the union of the service names the
+/// EDS clusters need, and turns each `ClusterLoadAssignment` into a host set.
+///
+/// It does not care where updates come from: files, or later gRPC.
+final class ClusterDiscovery: XDSUpdateHandler {
+    /// A CDS cluster as `/config_dump` shows it.
+    struct Record {
+        var versionInfo: String
+        /// The `Cluster`, deterministically serialized (also what "modified" compares).
+        var bytes: [UInt8]
+        var lastUpdatedSeconds: Double
+    }
+
+    private let config: ServerConfig
+    private let manager: ClusterManager
+    private let factory: XDSSubscriptionFactory
+    private let store: StatsStore
+    private var cds: (any XDSSubscription)?
+    private var eds: [ConfigSourceConfig: (subscription: any XDSSubscription, handler: EDSHandler)] = [:]
+    /// Every cluster that came over CDS and is known (active or warming), by name.
+    private(set) var dumped: [String: Record] = [:]
+    /// `cluster.<name>.ssl.*` of CDS clusters with TLS.
+    private(set) var sslScopes: [String: StatScope] = [:]
+    /// Whether the first CDS update (or its failure) is in.
+    private var cdsInitialized: Bool
+    private var ready: (() -> Void)?
+    /// A subscription could not be made; start-up fails with this.
+    private let fail: (String) -> Void
+
+    init(config: ServerConfig, manager: ClusterManager, factory: XDSSubscriptionFactory, store: StatsStore,
+         fail: @escaping (String) -> Void) {
+        self.config = config
+        self.manager = manager
+        self.factory = factory
+        self.store = store
+        self.fail = fail
+        cdsInitialized = config.dynamicResources?.cds == nil
+    }
+
+    /// Subscribes to CDS (if configured) and to the EDS of the bootstrap's
+    /// EDS clusters; `ready` runs once the first CDS update is in and no
+    /// cluster is warming (Envoy's cluster-manager initialization).
+    func start(then ready: @escaping () -> Void) {
+        self.ready = ready
+        manager.onWarmed = { [unowned self] in self.checkReady() }
+        if let source = config.dynamicResources?.cds {
+            do {
+                cds = try factory.subscribe(.cluster, source: source, names: [], statPrefix: "cluster_manager.cds.", handler: self)
+            } catch {
+                fail("dynamic_resources.cds_config: \(error)")
+                return
+            }
+        }
+        updateEDSSubscriptions()
+        for config in config.clusters {
+            guard case .eds(_, let source) = config.discovery, eds[source] != nil else { continue }
+            staticEDSWaiting.insert(config.name)
+            startStaticTimer(config.name, source.initialFetchTimeoutMilliseconds)
+        }
+        checkReady()
+    }
+
+    private func checkReady() {
+        guard cdsInitialized, manager.isWarm, !pendingStaticEDS, let ready else { return }
+        self.ready = nil
+        ready()
+    }
+
+    /// A bootstrap EDS cluster still waiting for its first assignment (it is
+    /// active, with no hosts, from the start).
+    private var staticEDSWaiting: Set<String> = []
+    private var pendingStaticEDS: Bool { !staticEDSWaiting.isEmpty }
+
+    // MARK: - CDS
+
+    func apply(_ update: XDSUpdate) throws(XDSRejection) {
+        let log = LogControl.shared
+        log.log(.info, logger: "upstream", "cds: response indicates \(update.updated.count) added/updated cluster(s), "
+            + "\(update.removed.count) removed cluster(s); applying changes")
+        AnyRegistry.registerAll()
+        var failures: [String] = []
+        var applied = 0
+        var skipped = 0
+        let now = Self.nowSeconds()
+        for resource in update.updated {
+            let name = resource.name
+            let cluster: Envoy_Config_Cluster_V3_Cluster
+            let compiled: ClusterConfig
+            let bytes: [UInt8]
+            do {
+                cluster = try Envoy_Config_Cluster_V3_Cluster(unpackingAny: resource.resource)
+                var options = BinaryEncodingOptions()
+                options.useDeterministicOrdering = true
+                bytes = try cluster.serializedBytes(options: options)
+            } catch {
+                failures.append("\(name): cannot decode the cluster: \(error)")
+                continue
+            }
+            if manager.entries[name]?.addedViaAPI == false || dumped[name]?.bytes == bytes {
+                // A bootstrap cluster cannot change; an identical one is not "modified" (Envoy's hash).
+                log.log(.debug, logger: "upstream", "cds: add/update cluster '\(name)' skipped")
+                skipped += 1
+                continue
+            }
+            do {
+                compiled = try config.compileDynamicCluster(cluster)
+            } catch {
+                // Envoy counts the cluster added (or modified) before it fails to load it.
+                manager.countFailedLoad(name)
+                log.log(.warning, logger: "upstream", "cds: cluster '\(name)' config rejected: \(error)")
+                failures.append("\(name): \(error)")
+                continue
+            }
+            if compiled.tls != nil, sslScopes[name] == nil {
+                sslScopes[name] = SSLStat.makeScope(under: "cluster.\(name).", in: store)
+            }
+            _ = manager.addOrUpdate(compiled)
+            dumped[name] = Record(versionInfo: resource.version, bytes: bytes, lastUpdatedSeconds: now)
+            log.log(.debug, logger: "upstream", "cds: add/update cluster '\(name)'")
+            applied += 1
+        }
+        var removed = 0
+        for name in update.removed where manager.remove(name) {
+            dumped[name] = nil
+            if let ssl = sslScopes.removeValue(forKey: name) { store.remove(ssl) }
+            log.log(.debug, logger: "upstream", "cds: remove cluster '\(name)'")
+            removed += 1
+        }
+        log.log(.info, logger: "upstream", "cds: added/updated \(applied) cluster(s) (skipped \(skipped) unmodified cluster(s)); "
+            + "removed \(removed) cluster(s)")
+        if applied + removed > 0 { versionInfo = update.versionInfo }
+        updateEDSSubscriptions()
+        cdsInitialized = true
+        checkReady()
+        if !failures.isEmpty {
+            throw XDSRejection("Error adding/updating cluster(s) \(failures.joined(separator: ", "))")
+        }
+    }
+
+    /// The CDS `version_info` last applied (config_dump's `version_info`).
+    private(set) var versionInfo = ""
+
+    func initialFetchFailed(_ type: XDSResourceType) {
+        cdsInitialized = true
+        checkReady()
+    }
+
+    // MARK: - EDS
+
+    /// One subscription per EDS config source, asking for every service name
+    /// its clusters need; a source no cluster uses any more is cancelled.
+    private func updateEDSSubscriptions() {
+        var wanted = manager.edsServices
+        for config in config.clusters {
+            guard case .eds(let service, let source) = config.discovery else { continue }
+            wanted[source, default: []].insert(service)
+        }
+        for (source, names) in wanted {
+            if let existing = eds[source] {
+                existing.subscription.setResourceNames(names)
+                continue
+            }
+            let handler = EDSHandler(source: source, owner: self)
+            do {
+                // The EDS stats are each cluster's (`cluster.<name>.`), counted
+                // by the cluster manager; the shared subscription keeps none.
+                let subscription = try factory.subscribe(.clusterLoadAssignment, source: source, names: names, statPrefix: "",
+                                                         handler: handler)
+                eds[source] = (subscription, handler)
+            } catch {
+                LogControl.shared.log(.warning, logger: "upstream", "eds: \(error)")
+                manager.initialFetchFailed(source: source)
+                staticEDSWaiting.subtract(staticEDSClusters(of: source))
+            }
+        }
+        for (source, entry) in eds where wanted[source] == nil {
+            entry.subscription.cancel()
+            eds[source] = nil
+        }
+    }
+
+    private var staticTimers: [String: Timer] = [:]
+
+    private func staticEDSClusters(of source: ConfigSourceConfig) -> [String] {
+        config.clusters.filter { if case .eds(_, source) = $0.discovery { return true }; return false }.map(\.name)
+    }
+
+    /// A bootstrap EDS cluster waits for its first assignment at most its `initial_fetch_timeout`.
+    private func startStaticTimer(_ name: String, _ milliseconds: UInt64) {
+        guard milliseconds > 0 else { return }
+        let timer = Timer(loop: factory.loop)
+        staticTimers[name] = timer
+        timer.start(afterMilliseconds: milliseconds) { [unowned self] in
+            self.staticTimers.removeValue(forKey: name)?.close()
+            if self.staticEDSWaiting.remove(name) != nil { self.checkReady() }
+        }
+    }
+
+    fileprivate func applyEDS(_ update: XDSUpdate, source: ConfigSourceConfig) throws(XDSRejection) {
+        AnyRegistry.registerAll()
+        var failures: [String] = []
+        let version = Int64(bitPattern: XXHash64.hash(update.versionInfo))
+        let now = Int64(Self.nowSeconds() * 1000)
+        for resource in update.updated {
+            do {
+                let endpoints = try LoadAssignmentCompiler.compile(resource.resource)
+                manager.applyAssignment(service: resource.name, source: source, endpoints: endpoints, versionHash: version,
+                                        timeMilliseconds: now)
+                for name in staticEDSClusters(of: source) where staticEDSWaiting.contains(name) {
+                    if case .eds(resource.name, _) = config.cluster(named: name)?.discovery {
+                        staticEDSWaiting.remove(name)
+                        staticTimers.removeValue(forKey: name)?.close()
+                    }
+                }
+            } catch {
+                manager.assignmentRejected(service: resource.name, source: source)
+                failures.append("ClusterLoadAssignment '\(resource.name)': \(error)")
+            }
+        }
+        checkReady()
+        if !failures.isEmpty { throw XDSRejection(failures.joined(separator: ", ")) }
+    }
+
+    fileprivate func edsInitialFetchFailed(source: ConfigSourceConfig) {
+        manager.initialFetchFailed(source: source)
+        staticEDSWaiting.subtract(staticEDSClusters(of: source))
+        checkReady()
+    }
+
+    static func nowSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+}
+
+/// The handler of one EDS config source's subscription (the update does not
+/// say which source it came from).
+private final class EDSHandler: XDSUpdateHandler {
+    let source: ConfigSourceConfig
+    unowned let owner: ClusterDiscovery
+
+    init(source: ConfigSourceConfig, owner: ClusterDiscovery) {
+        self.source = source
+        self.owner = owner
+    }
+
+    func apply(_ update: XDSUpdate) throws(XDSRejection) {
+        try owner.applyEDS(update, source: source)
+    }
+
+    func initialFetchFailed(_ type: XDSResourceType) {
+        owner.edsInitialFetchFailed(source: source)
+    }
+}

@@ -1,0 +1,305 @@
+"""Clusters from CDS and endpoints from EDS, fed from path_config_source
+files (a DiscoveryResponse each, replaced by moving a new file onto the
+path), with traffic flowing while they change.  The same scenarios run
+against Envoy 1.40 with PROXY_KIND=envoy."""
+
+import http.client
+import json
+import os
+import threading
+import time
+
+import pytest
+
+import http_support as H
+import support
+from support import IS_ENVOY
+
+CLUSTER_TYPE = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
+CLA_TYPE = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
+
+
+def write_response(path, version: str, resources: list[dict]) -> None:
+    """Replaces ``path`` atomically (a rename: the proxies watch IN_MOVED_TO)."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        json.dump({"version_info": version, "resources": resources}, f)
+    os.rename(tmp, path)
+
+
+def static_cluster(name: str, upstream, **extra) -> dict:
+    c = support.cluster(name, [upstream.address], connect_timeout=extra.pop("connect_timeout", "1s"))
+    c.update(extra)
+    return {"@type": CLUSTER_TYPE, **c}
+
+
+def eds_cluster(name: str, eds_path, service: str | None = None) -> dict:
+    eds: dict = {"eds_config": {"path_config_source": {"path": str(eds_path)}, "resource_api_version": "V3"}}
+    if service:
+        eds["service_name"] = service
+    return {"@type": CLUSTER_TYPE, "name": name, "type": "EDS", "connect_timeout": "1s", "eds_cluster_config": eds}
+
+
+def assignment(name: str, hosts: list) -> dict:
+    """``hosts``: upstreams, or (upstream, health_status) pairs."""
+    endpoints = []
+    for h in hosts:
+        upstream, health = h if isinstance(h, tuple) else (h, None)
+        e: dict = {"endpoint": {"address": upstream.address}}
+        if health:
+            e["health_status"] = health
+        endpoints.append(e)
+    return {"@type": CLA_TYPE, "cluster_name": name, "endpoints": [{"lb_endpoints": endpoints}]}
+
+
+def xds_bootstrap(admin_port: int, port: int, cds_path, routes: dict[str, str], static_clusters=()) -> dict:
+    """A static HTTP listener routing each prefix to a cluster that CDS
+    brings (validate_clusters off: the clusters come later)."""
+    rc = H.route_config([H.vhost("vh", ["*"], [H.route({"prefix": p}, c) for p, c in routes.items()])],
+                        validate_clusters=False)
+    config = support.bootstrap(admin_port, [H.http_listener("http", port, rc)], list(static_clusters))
+    config["node"] = {"id": "node1", "cluster": "test"}
+    config["dynamic_resources"] = {
+        "cds_config": {"path_config_source": {"path": str(cds_path)}, "resource_api_version": "V3"}}
+    return config
+
+
+def get(port: int, path: str):
+    resp = H.get(port, path)
+    return resp.status, resp.header("x-upstream")
+
+
+class LoadLoop:
+    """A bounded closed-loop client: ``threads`` keep-alive connections each
+    sending GET ``path`` one after the other until stopped; every answer
+    that is not a 200 (or an error) is a failure."""
+
+    def __init__(self, port: int, path: str, threads: int = 2):
+        self.port, self.path = port, path
+        self.ok = 0
+        self.failures: list = []
+        self.seen: dict[str, int] = {}
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
+        for t in self.threads:
+            t.start()
+
+    def _run(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        while not self.stopping.is_set():
+            try:
+                conn.request("GET", self.path)
+                resp = conn.getresponse()
+                resp.read()
+                with self.lock:
+                    if resp.status == 200:
+                        self.ok += 1
+                        up = resp.getheader("x-upstream", "")
+                        self.seen[up] = self.seen.get(up, 0) + 1
+                    else:
+                        self.failures.append(resp.status)
+                if resp.getheader("connection", "") == "close":
+                    conn.close()
+            except Exception as e:  # noqa: BLE001 - every error is a failed request
+                with self.lock:
+                    self.failures.append(repr(e))
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        conn.close()
+
+    def wait_served_by(self, name: str, timeout: float = 5.0):
+        deadline = time.monotonic() + timeout
+        start = self.seen.get(name, 0)
+        while time.monotonic() < deadline:
+            with self.lock:
+                if self.seen.get(name, 0) > start + 20:
+                    return
+            time.sleep(0.05)
+        raise AssertionError(f"{self.path}: {name} got no traffic; seen {self.seen}, failures {self.failures[:5]}")
+
+    def stop(self) -> "LoadLoop":
+        self.stopping.set()
+        for t in self.threads:
+            t.join(10)
+        return self
+
+
+@pytest.fixture
+def files(short_tmp):
+    return short_tmp / "cds.json", short_tmp / "eds.json"
+
+
+def test_boot_from_cds_and_eds_files(proxy, http_upstreams, admin_port, files):
+    cds, eds = files
+    up_a, up_e = http_upstreams(name="a"), http_upstreams(name="e")
+    write_response(cds, "1", [static_cluster("a", up_a), eds_cluster("e", eds, service="svc-e")])
+    write_response(eds, "1", [assignment("svc-e", [up_e])])
+    port = support.free_port()
+    p = proxy(xds_bootstrap(admin_port, port, cds, {"/a": "a", "/e": "e"}))
+    assert get(port, "/a") == (200, "a")
+    assert get(port, "/e") == (200, "e")
+    p.wait_for_stats({
+        "cluster_manager.cluster_added": 2, "cluster_manager.active_clusters": 2, "cluster_manager.warming_clusters": 0,
+        "cluster_manager.cds.update_success": 1, "cluster_manager.cds.update_rejected": 0,
+        "cluster.e.update_success": 1, "cluster.e.membership_total": 1, "cluster.e.membership_healthy": 1,
+    })
+    status, body = p.admin("GET", "/clusters")
+    text = body.decode()
+    assert "a::added_via_api::true" in text and "e::added_via_api::true" in text
+    host = f"e::127.0.0.1:{up_e.port}"
+    assert f"{host}::health_flags::healthy" in text and f"{host}::weight::1" in text
+    status, body = p.admin("GET", "/config_dump?resource=dynamic_active_clusters")
+    assert status == 200
+    dumped = {c["cluster"]["name"]: c for c in json.loads(body)["configs"]}
+    assert set(dumped) == {"a", "e"}
+    assert dumped["e"]["version_info"] == "1" and dumped["e"]["cluster"]["type"] == "EDS"
+    assert dumped["a"]["last_updated"].endswith("Z")
+
+
+def test_clusters_and_endpoints_change_under_load(proxy, http_upstreams, admin_port, files):
+    cds, eds = files
+    up_a1, up_a2 = http_upstreams(name="a1"), http_upstreams(name="a2")
+    up_e1, up_e2 = http_upstreams(name="e1"), http_upstreams(name="e2")
+    up_b = http_upstreams(name="b")
+    write_response(cds, "1", [static_cluster("a", up_a1), eds_cluster("e", eds)])
+    write_response(eds, "1", [assignment("e", [up_e1])])
+    port = support.free_port()
+    p = proxy(xds_bootstrap(admin_port, port, cds, {"/a": "a", "/e": "e", "/b": "b"}))
+    assert get(port, "/b")[0] == 503  # no such cluster yet
+    loads = [LoadLoop(port, "/a"), LoadLoop(port, "/e")]
+    try:
+        loads[0].wait_served_by("a1")
+        loads[1].wait_served_by("e1")
+        # Modify a (new endpoint), add b.
+        write_response(cds, "2", [static_cluster("a", up_a2), eds_cluster("e", eds), static_cluster("b", up_b)])
+        loads[0].wait_served_by("a2")
+        assert get(port, "/b") == (200, "b")
+        # Endpoints of e: e1 and e2, then only e2.
+        write_response(eds, "2", [assignment("e", [up_e1, up_e2])])
+        loads[1].wait_served_by("e2")
+        write_response(eds, "3", [assignment("e", [up_e2])])
+        time.sleep(0.3)
+        served = loads[1].seen.get("e1", 0)
+        time.sleep(0.5)
+        assert loads[1].seen.get("e1", 0) == served, "e1 still served after it left the assignment"
+        # Remove b.
+        write_response(cds, "3", [static_cluster("a", up_a2), eds_cluster("e", eds)])
+        deadline = time.monotonic() + 5
+        while get(port, "/b")[0] != 503 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert get(port, "/b")[0] == 503
+    finally:
+        for load in loads:
+            load.stop()
+    for load in loads:
+        assert load.failures == [], f"{load.path}: {len(load.failures)} failures, first {load.failures[:5]}"
+        assert load.ok > 100
+    p.wait_for_stats({
+        "cluster_manager.cluster_added": 3, "cluster_manager.cluster_modified": 1, "cluster_manager.cluster_removed": 1,
+        "cluster_manager.active_clusters": 2, "cluster_manager.cds.update_success": 3,
+        "cluster.e.update_success": 3, "cluster.e.membership_total": 1,
+    })
+    assert "cluster.b.upstream_rq_total" not in p.stats()
+
+
+def test_bad_cluster_is_rejected_and_the_rest_applied(proxy, http_upstreams, admin_port, files):
+    cds, eds = files
+    up_a, up_c = http_upstreams(name="a"), http_upstreams(name="c")
+    write_response(cds, "1", [static_cluster("a", up_a)])
+    port = support.free_port()
+    p = proxy(xds_bootstrap(admin_port, port, cds, {"/a": "a", "/c": "c"}))
+    load = LoadLoop(port, "/a")
+    try:
+        load.wait_served_by("a")
+        bad = {"@type": CLUSTER_TYPE, "name": "bad", "type": "ORIGINAL_DST", "lb_policy": "ROUND_ROBIN",
+               "connect_timeout": "1s"}
+        write_response(cds, "2", [static_cluster("a", up_a), bad, static_cluster("c", up_c)])
+        p.wait_for_stats({"cluster_manager.cds.update_rejected": 1})
+        load.wait_served_by("a")
+    finally:
+        load.stop()
+    assert load.failures == []
+    # The good one is in, the update NACKed naming the bad one; Envoy counts
+    # the bad one added before it fails to load it.
+    assert get(port, "/c") == (200, "c")
+    stats = p.wait_for_stats({"cluster_manager.cluster_added": 3, "cluster_manager.active_clusters": 2,
+                              "cluster_manager.cds.update_success": 1, "cluster_manager.cds.update_attempt": 2})
+    assert "cluster.bad.upstream_rq_total" not in stats
+    log = p.log_tail(20000)
+    assert "Error adding/updating cluster(s) bad: " in log
+    assert "Only 'CLUSTER_PROVIDED' is allowed with cluster type 'ORIGINAL_DST'" in log
+
+
+def test_identical_cluster_is_not_modified_and_static_ones_stay(proxy, http_upstreams, admin_port, files):
+    cds, _ = files
+    up_a, up_s, up_other = http_upstreams(name="a"), http_upstreams(name="s"), http_upstreams(name="other")
+    write_response(cds, "1", [static_cluster("a", up_a)])
+    port = support.free_port()
+    static = support.cluster("s", [up_s.address])
+    p = proxy(xds_bootstrap(admin_port, port, cds, {"/a": "a", "/s": "s"}, static_clusters=[static]))
+    p.wait_for_stats({"cluster_manager.cluster_added": 2, "cluster_manager.cds.update_success": 1})
+    # Same cluster under a new version; the static one's name with other hosts.
+    write_response(cds, "2", [static_cluster("a", up_a), static_cluster("s", up_other)])
+    p.wait_for_stats({"cluster_manager.cds.update_success": 2})
+    p.wait_for_stats({"cluster_manager.cluster_added": 2, "cluster_manager.cluster_modified": 0,
+                      "cluster_manager.active_clusters": 2, "cluster_manager.cds.update_rejected": 0})
+    assert get(port, "/s") == (200, "s")
+    # Left out of the next update: the static one cannot be removed either.
+    write_response(cds, "3", [])
+    p.wait_for_stats({"cluster_manager.cds.update_success": 3, "cluster_manager.cluster_removed": 1,
+                      "cluster_manager.active_clusters": 1})
+    assert get(port, "/s") == (200, "s")
+    assert get(port, "/a")[0] == 503
+    _, body = p.admin("GET", "/clusters")
+    assert "s::added_via_api::false" in body.decode()
+
+
+def test_eds_health_status(proxy, http_upstreams, admin_port, files):
+    cds, eds = files
+    healthy, unhealthy, draining, extra = (http_upstreams(name=n) for n in ("healthy", "unhealthy", "draining", "extra"))
+    write_response(cds, "1", [eds_cluster("e", eds)])
+    write_response(eds, "1", [assignment("e", [healthy, (unhealthy, "UNHEALTHY"), (draining, "DRAINING")])])
+    port = support.free_port()
+    p = proxy(xds_bootstrap(admin_port, port, cds, {"/": "e"}))
+    for _ in range(20):
+        assert get(port, "/") == (200, "healthy")
+    p.wait_for_stats({"cluster.e.membership_total": 3, "cluster.e.membership_healthy": 1,
+                      "cluster.e.membership_excluded": 1, "cluster.e.lb_healthy_panic": 0})
+    _, body = p.admin("GET", "/clusters")
+    text = body.decode()
+    assert f"e::127.0.0.1:{unhealthy.port}::health_flags::/failed_eds_health" in text
+    assert f"e::127.0.0.1:{draining.port}::health_flags::/eds_status_draining" in text
+    _, body = p.admin("GET", "/clusters?format=json")
+    (status,) = [c for c in json.loads(body)["cluster_statuses"] if c["name"] == "e"]
+    assert status["added_via_api"] is True
+    health = {h["address"]["socket_address"]["port_value"]: h["health_status"]["eds_health_status"]
+              for h in status["host_statuses"]}
+    assert health == {healthy.port: "HEALTHY", unhealthy.port: "UNHEALTHY", draining.port: "DRAINING"}
+    # One healthy host of three is under the 50% panic threshold: every
+    # host is balanced.
+    write_response(eds, "2", [assignment("e", [healthy, (unhealthy, "UNHEALTHY"), (extra, "UNHEALTHY")])])
+    p.wait_for_stats({"cluster.e.membership_total": 3, "cluster.e.membership_healthy": 1, "cluster.e.membership_excluded": 0})
+    served = {get(port, "/")[1] for _ in range(30)}
+    assert served == {"healthy", "unhealthy", "extra"}
+    assert p.stats()["cluster.e.lb_healthy_panic"] >= 30
+
+
+def test_bad_assignment_keeps_the_hosts(proxy, http_upstreams, admin_port, files):
+    cds, eds = files
+    up = http_upstreams(name="e")
+    write_response(cds, "1", [eds_cluster("e", eds)])
+    write_response(eds, "1", [assignment("e", [up])])
+    port = support.free_port()
+    p = proxy(xds_bootstrap(admin_port, port, cds, {"/": "e"}))
+    bad = assignment("e", [up])
+    bad["endpoints"][0]["priority"] = 1
+    bad["endpoints"].insert(0, {"lb_endpoints": [{"endpoint": {"address": up.address}}]})
+    write_response(eds, "2", [bad])
+    if IS_ENVOY:
+        # Envoy takes priorities; Remora refuses them (no priority balancing).
+        p.wait_for_stats({"cluster.e.update_success": 2})
+        return
+    p.wait_for_stats({"cluster.e.update_rejected": 1, "cluster.e.update_success": 1})
+    assert get(port, "/") == (200, "e")
+    assert "ClusterLoadAssignment 'e': endpoints[1].priority: priorities other than 0 are not implemented" in p.log_tail(20000)

@@ -1,0 +1,122 @@
+import Testing
+@testable import RemoraConfig
+import RemoraCore
+import RemoraEventLoop
+@testable import RemoraUpstream
+
+/// Clusters added, replaced and removed at run time, warming EDS clusters
+/// and load assignments → host sets (on a loop, as the server runs them).
+@Suite struct ClusterManagerTests {
+    static let edsSource = ConfigSourceConfig(kind: .path("/tmp/eds.json", watchedDirectory: nil), initialFetchTimeoutMilliseconds: 0)
+
+    func staticCluster(_ name: String, port: UInt16) -> ClusterConfig {
+        ClusterConfig(name: name, discovery: .staticHosts([SocketAddress.ip("127.0.0.1", port: port)!]),
+                      connectTimeoutMilliseconds: 1000, loadBalancing: .roundRobin, bufferLimitBytes: 1 << 20)
+    }
+
+    func edsCluster(_ name: String, service: String) -> ClusterConfig {
+        ClusterConfig(name: name, discovery: .eds(serviceName: service, source: Self.edsSource),
+                      connectTimeoutMilliseconds: 1000, loadBalancing: .roundRobin, bufferLimitBytes: 1 << 20)
+    }
+
+    /// Runs `body` with a loop owned by this thread (nothing here waits on it).
+    func onLoop(_ body: (EventLoop, StatsStore) -> Void) throws {
+        body(try EventLoop(), StatsStore(workerCount: 1))
+    }
+
+    @Test func addModifyRemoveCountAndTellTheWorkers() throws {
+        try onLoop { loop, store in
+            var installed: [String] = []
+            var removed: [String] = []
+            let manager = ClusterManager(loop: loop, store: store) { _, _ in }
+            manager.onInstall = { installed.append($0.config.name) }
+            manager.onRemove = { removed.append($0) }
+            manager.start([staticCluster("boot", port: 1)]) {}
+            #expect(manager.addOrUpdate(staticCluster("a", port: 2)) == .added)
+            #expect(manager.addOrUpdate(staticCluster("a", port: 3)) == .modified)
+            #expect(manager.entries["a"]?.hostSet.hosts == [SocketAddress.ip("127.0.0.1", port: 3)!])
+            // The bootstrap's cluster cannot be replaced or removed.
+            #expect(manager.addOrUpdate(staticCluster("boot", port: 4)) == .staticCluster)
+            #expect(!manager.remove("boot"))
+            #expect(manager.entries["boot"]?.hostSet.hosts == [SocketAddress.ip("127.0.0.1", port: 1)!])
+            #expect(manager.remove("a"))
+            #expect(!manager.remove("a"))
+            #expect(installed == ["a", "a"])
+            #expect(removed == ["a"])
+            #expect(store.value(of: "cluster_manager.cluster_added") == 2)
+            #expect(store.value(of: "cluster_manager.cluster_modified") == 1)
+            #expect(store.value(of: "cluster_manager.cluster_removed") == 1)
+            #expect(store.value(of: "cluster_manager.active_clusters") == 1)
+            // A removed cluster's stats are no longer listed.
+            #expect(store.value(of: "cluster.a.upstream_rq_total") == nil)
+            #expect(store.value(of: "cluster.boot.upstream_rq_total") == 0)
+        }
+    }
+
+    @Test func edsClusterWarmsUntilItsAssignment() throws {
+        try onLoop { loop, store in
+            var installed: [String] = []
+            var published: [HostSet] = []
+            let manager = ClusterManager(loop: loop, store: store) { _, hosts in published.append(hosts) }
+            manager.onInstall = { installed.append($0.config.name) }
+            #expect(manager.addOrUpdate(edsCluster("e", service: "svc")) == .added)
+            #expect(!manager.isWarm)
+            #expect(installed.isEmpty)
+            #expect(store.value(of: "cluster_manager.warming_clusters") == 1)
+            #expect(manager.edsServices == [Self.edsSource: ["svc"]])
+            let host = SocketAddress.ip("10.0.0.1", port: 80)!
+            manager.applyAssignment(service: "svc", source: Self.edsSource, endpoints: [EndpointConfig(address: host)],
+                                    versionHash: 7, timeMilliseconds: 1)
+            #expect(manager.isWarm)
+            #expect(installed == ["e"])
+            #expect(manager.entries["e"]?.hostSet.hosts == [host])
+            #expect(store.value(of: "cluster_manager.active_clusters") == 1)
+            #expect(store.value(of: "cluster.e.update_success") == 1)
+            #expect(store.value(of: "cluster.e.version") == 7)
+            // The same membership again is no rebuild; a new one is published.
+            manager.applyAssignment(service: "svc", source: Self.edsSource, endpoints: [EndpointConfig(address: host)],
+                                    versionHash: 8, timeMilliseconds: 2)
+            #expect(store.value(of: "cluster.e.update_no_rebuild") == 1)
+            #expect(published.isEmpty)
+            manager.applyAssignment(service: "svc", source: Self.edsSource,
+                                    endpoints: [EndpointConfig(address: host, health: .unhealthy)], versionHash: 9, timeMilliseconds: 3)
+            #expect(published.count == 1)
+            #expect(store.value(of: "cluster.e.membership_healthy") == 0)
+            manager.assignmentRejected(service: "svc", source: Self.edsSource)
+            #expect(store.value(of: "cluster.e.update_rejected") == 1)
+            // A second cluster naming a known service needs no wait.
+            #expect(manager.addOrUpdate(edsCluster("f", service: "svc")) == .added)
+            #expect(manager.isWarm)
+            #expect(manager.entries["f"]?.hostSet.hosts == [host])
+        }
+    }
+
+    @Test func failedInitialFetchEndsWarming() throws {
+        try onLoop { loop, store in
+            let manager = ClusterManager(loop: loop, store: store) { _, _ in }
+            _ = manager.addOrUpdate(edsCluster("e", service: "e"))
+            manager.initialFetchFailed(source: Self.edsSource)
+            #expect(manager.isWarm)
+            #expect(manager.entries["e"]?.hostSet.hosts == [])
+        }
+    }
+
+    @Test func hostSetHealthAndPanic() {
+        let a = SocketAddress.ip("10.0.0.1", port: 80)!
+        let b = SocketAddress.ip("10.0.0.2", port: 80)!
+        let c = SocketAddress.ip("10.0.0.3", port: 80)!
+        // Half the hosts not draining are healthy: no panic, the healthy one only.
+        let set = HostSet(endpoints: [EndpointConfig(address: a), EndpointConfig(address: b, health: .unhealthy),
+                                      EndpointConfig(address: c, health: .draining)])
+        #expect(!set.inPanic)
+        #expect(set.balanced == [a])
+        #expect(set.healthyCount == 1 && set.excludedCount == 1 && set.hosts == [a, b, c])
+        // One of three: panic, every host not draining.
+        let panic = HostSet(endpoints: [EndpointConfig(address: a), EndpointConfig(address: b, health: .unhealthy),
+                                        EndpointConfig(address: c, health: .unhealthy)])
+        #expect(panic.inPanic)
+        #expect(panic.balanced == [a, b, c])
+        let drained = HostSet(endpoints: [EndpointConfig(address: a, health: .draining)])
+        #expect(drained.balanced.isEmpty && !drained.inPanic)
+    }
+}
