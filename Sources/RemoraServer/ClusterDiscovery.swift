@@ -60,13 +60,16 @@ final class ClusterDiscovery: XDSUpdateHandler {
         manager.onWarmed = { [unowned self] in self.checkReady() }
         if let source = config.dynamicResources?.cds {
             do {
-                cds = try factory.subscribe(.cluster, source: source, names: [], statPrefix: "cluster_manager.cds.", handler: self)
+                cds = try subscribe(.cluster, source: source, names: [], statPrefix: "cluster_manager.cds.", handler: self)
             } catch {
                 fail("dynamic_resources.cds_config: \(error)")
                 return
             }
         }
-        updateEDSSubscriptions()
+        if let error = updateEDSSubscriptions() {
+            fail("\(error)")
+            return
+        }
         for config in config.clusters {
             guard case .eds(_, let source) = config.discovery, eds[source] != nil else { continue }
             staticEDSWaiting.insert(config.name)
@@ -164,7 +167,22 @@ final class ClusterDiscovery: XDSUpdateHandler {
 
     /// One subscription per EDS config source, asking for every service name
     /// its clusters need; a source no cluster uses any more is cancelled.
-    private func updateEDSSubscriptions() {
+    /// Envoy refuses any subscription without a node to present: "<type>:
+    /// node 'id' and 'cluster' are required. …" (checked for files too).
+    private func subscribe(_ type: XDSResourceType, source: ConfigSourceConfig, names: Set<String>, statPrefix: String,
+                           handler: any XDSUpdateHandler) throws(ConfigError) -> any XDSSubscription {
+        guard !config.node.id.isEmpty, !config.node.cluster.isEmpty else {
+            throw .invalid("\(type.typeURL): node 'id' and 'cluster' are required. Set it either in 'node' config or via "
+                + "--service-node and --service-cluster options.", at: "")
+        }
+        return try factory.subscribe(type, source: source, names: names, statPrefix: statPrefix, handler: handler)
+    }
+
+    /// Returns the first subscription that could not be made (its clusters
+    /// stop waiting for it).
+    @discardableResult
+    private func updateEDSSubscriptions() -> ConfigError? {
+        var failure: ConfigError? = nil
         var wanted = manager.edsServices
         for config in config.clusters {
             guard case .eds(let service, let source) = config.discovery else { continue }
@@ -179,19 +197,22 @@ final class ClusterDiscovery: XDSUpdateHandler {
             do {
                 // The EDS stats are each cluster's (`cluster.<name>.`), counted
                 // by the cluster manager; the shared subscription keeps none.
-                let subscription = try factory.subscribe(.clusterLoadAssignment, source: source, names: names, statPrefix: "",
-                                                         handler: handler)
+                let subscription = try subscribe(.clusterLoadAssignment, source: source, names: names, statPrefix: "",
+                                                 handler: handler)
                 eds[source] = (subscription, handler)
             } catch {
+                failure = failure ?? error
                 LogControl.shared.log(.warning, logger: "upstream", "eds: \(error)")
                 manager.initialFetchFailed(source: source)
                 staticEDSWaiting.subtract(staticEDSClusters(of: source))
             }
         }
+        manager.forgetAssignments(except: wanted.values.reduce(into: Set<String>()) { $0.formUnion($1) })
         for (source, entry) in eds where wanted[source] == nil {
             entry.subscription.cancel()
             eds[source] = nil
         }
+        return failure
     }
 
     private var staticTimers: [String: Timer] = [:]

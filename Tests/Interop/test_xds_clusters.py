@@ -303,3 +303,57 @@ def test_bad_assignment_keeps_the_hosts(proxy, http_upstreams, admin_port, files
     p.wait_for_stats({"cluster.e.update_rejected": 1, "cluster.e.update_success": 1})
     assert get(port, "/") == (200, "e")
     assert "ClusterLoadAssignment 'e': endpoints[1].priority: priorities other than 0 are not implemented" in p.log_tail(20000)
+
+
+def test_bootstrap_eds_cluster(proxy, http_upstreams, admin_port, short_tmp):
+    """A bootstrap cluster of type EDS (no CDS): start-up waits for its assignment."""
+    eds = short_tmp / "eds.json"
+    up = http_upstreams(name="e")
+    write_response(eds, "1", [assignment("e", [up])])
+    port = support.free_port()
+    cluster = {k: v for k, v in eds_cluster("e", eds).items() if k != "@type"}
+    rc = H.route_config([H.vhost("vh", ["*"], [H.route({"prefix": "/"}, "e")])])
+    config = support.bootstrap(admin_port, [H.http_listener("http", port, rc)], [cluster])
+    # Both refuse a subscription without a node to present.
+    with pytest.raises(support.ProxyStartError, match="node 'id' and 'cluster' are required"):
+        proxy(config, ready_timeout=10)
+    config["node"] = {"id": "node1", "cluster": "test"}
+    p = proxy(config)
+    assert get(port, "/") == (200, "e")
+    p.wait_for_stats({"cluster.e.update_success": 1, "cluster.e.membership_total": 1, "cluster_manager.cluster_added": 1})
+
+
+def test_missing_assignment_ends_warming_after_initial_fetch_timeout(proxy, http_upstreams, admin_port, files):
+    cds, eds = files
+    up = http_upstreams(name="a")
+    cluster = eds_cluster("e", eds, service="missing")
+    cluster["eds_cluster_config"]["eds_config"]["initial_fetch_timeout"] = "1s"
+    write_response(cds, "1", [static_cluster("a", up), cluster])
+    write_response(eds, "1", [assignment("other", [up])])
+    port = support.free_port()
+    started = time.monotonic()
+    p = proxy(xds_bootstrap(admin_port, port, cds, {"/a": "a", "/e": "e"}))
+    assert time.monotonic() - started < 10
+    p.wait_for_stats({"cluster_manager.warming_clusters": 0, "cluster_manager.active_clusters": 2,
+                      "cluster.e.membership_total": 0})
+    assert get(port, "/a") == (200, "a")
+    assert get(port, "/e")[0] == 503
+
+
+def test_in_flight_request_survives_cluster_removal(proxy, http_upstreams, admin_port, files):
+    cds, _ = files
+    slow = http_upstreams(H.Reply(200, body=b"slow", delay=1.0), name="slow")
+    write_response(cds, "1", [static_cluster("s", slow)])
+    port = support.free_port()
+    p = proxy(xds_bootstrap(admin_port, port, cds, {"/": "s"}))
+    result = {}
+    t = threading.Thread(target=lambda: result.update(r=H.get(port, "/", timeout=10)))
+    t.start()
+    deadline = time.monotonic() + 5
+    while not slow.requests and time.monotonic() < deadline:
+        time.sleep(0.02)
+    write_response(cds, "2", [])
+    p.wait_for_stats({"cluster_manager.cluster_removed": 1})
+    t.join(10)
+    assert result["r"].status == 200 and result["r"].body == b"slow"
+    assert get(port, "/")[0] == 503

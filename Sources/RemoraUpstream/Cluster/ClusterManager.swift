@@ -207,6 +207,12 @@ public final class ClusterManager {
         }
     }
 
+    /// Drops remembered assignments no cluster asks for any more (a cluster
+    /// naming one later waits for a fresh one, as a new Envoy watch does).
+    public func forgetAssignments(except wanted: Set<String>) {
+        assignments = assignments.filter { wanted.contains($0.key) }
+    }
+
     /// An assignment for `service` was refused: its clusters count it and keep their hosts.
     public func assignmentRejected(service: String, source: ConfigSourceConfig) {
         for name in clusters(fedBy: service, from: source) {
