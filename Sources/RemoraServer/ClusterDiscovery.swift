@@ -32,8 +32,10 @@ final class ClusterDiscovery: XDSUpdateHandler {
     private let store: StatsStore
     private var cds: (any XDSSubscription)?
     private var eds: [ConfigSourceConfig: (subscription: any XDSSubscription, handler: EDSHandler)] = [:]
-    /// Every cluster that came over CDS and is known (active or warming), by name.
-    private(set) var dumped: [String: Record] = [:]
+    /// CDS clusters the workers have, by name.
+    private(set) var active: [String: Record] = [:]
+    /// CDS clusters (or new versions of active ones) waiting for their first hosts.
+    private(set) var warming: [String: Record] = [:]
     /// `cluster.<name>.ssl.*` of CDS clusters with TLS.
     private(set) var sslScopes: [String: StatScope] = [:]
     /// Whether the first CDS update (or its failure) is in.
@@ -114,7 +116,7 @@ final class ClusterDiscovery: XDSUpdateHandler {
                 failures.append("\(name): cannot decode the cluster: \(error)")
                 continue
             }
-            if manager.entries[name]?.addedViaAPI == false || dumped[name]?.bytes == bytes {
+            if manager.entries[name]?.addedViaAPI == false || (warming[name] ?? active[name])?.bytes == bytes {
                 // A bootstrap cluster cannot change; an identical one is not "modified" (Envoy's hash).
                 log.log(.debug, logger: "upstream", "cds: add/update cluster '\(name)' skipped")
                 skipped += 1
@@ -132,14 +134,17 @@ final class ClusterDiscovery: XDSUpdateHandler {
             if compiled.tls != nil, sslScopes[name] == nil {
                 sslScopes[name] = SSLStat.makeScope(under: "cluster.\(name).", in: store)
             }
+            let record = Record(versionInfo: resource.version, bytes: bytes, lastUpdatedSeconds: now)
+            warming[name] = record
+            // Installed at once (onInstall moved it to `active`), or warming.
             _ = manager.addOrUpdate(compiled)
-            dumped[name] = Record(versionInfo: resource.version, bytes: bytes, lastUpdatedSeconds: now)
             log.log(.debug, logger: "upstream", "cds: add/update cluster '\(name)'")
             applied += 1
         }
         var removed = 0
         for name in update.removed where manager.remove(name) {
-            dumped[name] = nil
+            active[name] = nil
+            warming[name] = nil
             if let ssl = sslScopes.removeValue(forKey: name) { store.remove(ssl) }
             log.log(.debug, logger: "upstream", "cds: remove cluster '\(name)'")
             removed += 1
@@ -153,6 +158,11 @@ final class ClusterDiscovery: XDSUpdateHandler {
         if !failures.isEmpty {
             throw XDSRejection("Error adding/updating cluster(s) \(failures.joined(separator: ", "))")
         }
+    }
+
+    /// A CDS cluster went live on the workers: its warming record is the active one now.
+    func activated(_ name: String) {
+        if let record = warming.removeValue(forKey: name) { active[name] = record }
     }
 
     /// The CDS `version_info` last applied (config_dump's `version_info`).
@@ -251,6 +261,18 @@ final class ClusterDiscovery: XDSUpdateHandler {
             } catch {
                 manager.assignmentRejected(service: resource.name, source: source)
                 failures.append("ClusterLoadAssignment '\(resource.name)': \(error)")
+            }
+        }
+        if update.isStateOfTheWorld {
+            let present = Set(update.updated.map(\.name))
+            for service in (manager.edsServices[source] ?? []).subtracting(present).sorted() {
+                manager.assignmentMissing(service: service, source: source)
+            }
+            for name in staticEDSWaiting {
+                if case .eds(let service, source)? = config.cluster(named: name)?.discovery, !present.contains(service) {
+                    staticEDSWaiting.remove(name)
+                    staticTimers.removeValue(forKey: name)?.close()
+                }
             }
         }
         checkReady()

@@ -8,7 +8,10 @@ extension Server {
     /// `initial_fetch_timeout` passed), as Envoy's cluster-manager init does.
     /// From then on, clusters added, replaced and removed reach the workers.
     func startDynamicClusters(then ready: @escaping () -> Void) {
-        clusterManager.onInstall = { [unowned self] entry in self.install(entry) }
+        clusterManager.onInstall = { [unowned self] entry in
+            if entry.addedViaAPI { self.clusterDiscovery?.activated(entry.config.name) }
+            self.install(entry)
+        }
         clusterManager.onRemove = { [unowned self] name in
             for worker in self.workers {
                 worker.loop.execute { worker.removeCluster(name) }

@@ -125,6 +125,16 @@ class LoadLoop:
         return self
 
 
+def wait_connections_closed(upstream, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with upstream.lock:
+            if len(upstream.conn_peers) == upstream.closed_conns:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"{upstream.name}: {len(upstream.conn_peers) - upstream.closed_conns} connection(s) still open")
+
+
 @pytest.fixture
 def files(short_tmp):
     return short_tmp / "cds.json", short_tmp / "eds.json"
@@ -183,6 +193,9 @@ def test_clusters_and_endpoints_change_under_load(proxy, http_upstreams, admin_p
         served = loads[1].seen.get("e1", 0)
         time.sleep(0.5)
         assert loads[1].seen.get("e1", 0) == served, "e1 still served after it left the assignment"
+        # Idle connections to a host that left, and to the replaced cluster's host, are closed.
+        wait_connections_closed(up_e1)
+        wait_connections_closed(up_a1)
         # Remove b.
         write_response(cds, "3", [static_cluster("a", up_a2), eds_cluster("e", eds)])
         deadline = time.monotonic() + 5
@@ -323,7 +336,7 @@ def test_bootstrap_eds_cluster(proxy, http_upstreams, admin_port, short_tmp):
     p.wait_for_stats({"cluster.e.update_success": 1, "cluster.e.membership_total": 1, "cluster_manager.cluster_added": 1})
 
 
-def test_missing_assignment_ends_warming_after_initial_fetch_timeout(proxy, http_upstreams, admin_port, files):
+def test_missing_assignment_ends_warming(proxy, http_upstreams, admin_port, files):
     cds, eds = files
     up = http_upstreams(name="a")
     cluster = eds_cluster("e", eds, service="missing")
@@ -357,3 +370,29 @@ def test_in_flight_request_survives_cluster_removal(proxy, http_upstreams, admin
     t.join(10)
     assert result["r"].status == 200 and result["r"].body == b"slow"
     assert get(port, "/")[0] == 503
+
+
+def test_dynamic_clusters_in_config_dump(proxy, http_upstreams, admin_port, files):
+    cds, eds = files
+    up_a, up_w = http_upstreams(name="a"), http_upstreams(name="w")
+    write_response(cds, "1", [static_cluster("a", up_a)])
+    write_response(eds, "1", [])
+    port = support.free_port()
+    p = proxy(xds_bootstrap(admin_port, port, cds, {"/a": "a", "/w": "w"}))
+    # An EDS cluster whose assignment the file lacks: the read is an empty
+    # update for it, which ends its warming with no hosts.
+    write_response(cds, "2", [static_cluster("a", up_a), eds_cluster("w", eds)])
+    p.wait_for_stats({"cluster_manager.warming_clusters": 0, "cluster_manager.active_clusters": 2,
+                      "cluster_manager.cds.update_success": 2, "cluster.w.update_empty": 1, "cluster.w.membership_total": 0})
+    assert get(port, "/w")[0] == 503
+    _, body = p.admin("GET", "/config_dump")
+    (clusters,) = [c for c in json.loads(body)["configs"] if c["@type"].endswith("ClustersConfigDump")]
+    assert clusters["version_info"] == "2"
+    assert [(c["cluster"]["name"], c["version_info"]) for c in clusters["dynamic_active_clusters"]] == [("a", "1"), ("w", "2")]
+    assert "dynamic_warming_clusters" not in clusters
+    _, body = p.admin("GET", "/config_dump?resource=dynamic_active_clusters&mask=version_info")
+    assert json.loads(body)["configs"] == [
+        {"@type": "type.googleapis.com/envoy.admin.v3.ClustersConfigDump.DynamicCluster", "version_info": v} for v in ("1", "2")]
+    write_response(eds, "2", [assignment("w", [up_w])])
+    p.wait_for_stats({"cluster.w.membership_total": 1})
+    assert get(port, "/w") == (200, "w")

@@ -101,6 +101,29 @@ import RemoraEventLoop
         }
     }
 
+    @Test func missingAssignmentEndsWarmingAndAReplacementWarmsBesideTheActiveOne() throws {
+        try onLoop { loop, store in
+            var installed: [ClusterConfig] = []
+            let manager = ClusterManager(loop: loop, store: store) { _, _ in }
+            manager.onInstall = { installed.append($0.config) }
+            _ = manager.addOrUpdate(edsCluster("e", service: "one"))
+            manager.assignmentMissing(service: "one", source: Self.edsSource)
+            #expect(manager.isWarm && installed.map(\.name) == ["e"])
+            #expect(store.value(of: "cluster.e.update_empty") == 1)
+            // The new version waits for its service; the workers keep the old one meanwhile.
+            #expect(manager.addOrUpdate(edsCluster("e", service: "two")) == .modified)
+            #expect(!manager.isWarm)
+            #expect(manager.entries["e"]?.config == edsCluster("e", service: "one"))
+            #expect(manager.warming["e"]?.config == edsCluster("e", service: "two"))
+            manager.applyAssignment(service: "two", source: Self.edsSource,
+                                    endpoints: [EndpointConfig(address: SocketAddress.ip("10.0.0.9", port: 80)!)],
+                                    versionHash: 1, timeMilliseconds: 1)
+            #expect(manager.isWarm && installed.count == 2)
+            #expect(manager.entries["e"]?.config == edsCluster("e", service: "two"))
+            #expect(store.value(of: "cluster_manager.cluster_modified") == 1)
+        }
+    }
+
     @Test func hostSetHealthAndPanic() {
         let a = SocketAddress.ip("10.0.0.1", port: 80)!
         let b = SocketAddress.ip("10.0.0.2", port: 80)!

@@ -376,16 +376,12 @@ extension Server {
     /// new versions of those) still warming, by name.
     func dynamicClustersDump() -> DynamicClusters {
         guard let discovery = clusterDiscovery else { return DynamicClusters() }
-        func dump(_ names: [String]) -> [DynamicCluster] {
-            names.sorted().compactMap { name in
-                discovery.dumped[name].map {
-                    DynamicCluster(versionInfo: $0.versionInfo, bytes: $0.bytes, lastUpdated: Self.timestamp($0.lastUpdatedSeconds))
-                }
+        func dump(_ records: [String: ClusterDiscovery.Record]) -> [DynamicCluster] {
+            records.sorted { $0.key < $1.key }.map { _, record in
+                DynamicCluster(versionInfo: record.versionInfo, bytes: record.bytes, lastUpdated: Self.timestamp(record.lastUpdatedSeconds))
             }
         }
-        let active = clusterManager.entries.values.filter { $0.addedViaAPI && clusterManager.warming[$0.config.name] == nil }
-        return DynamicClusters(versionInfo: discovery.versionInfo, active: dump(active.map(\.config.name)),
-                               warming: dump(Array(clusterManager.warming.keys)))
+        return DynamicClusters(versionInfo: discovery.versionInfo, active: dump(discovery.active), warming: dump(discovery.warming))
     }
 
     static func timestamp(_ seconds: Double) -> String {

@@ -207,6 +207,21 @@ public final class ClusterManager {
         }
     }
 
+    /// A state-of-the-world EDS update without `service` (Envoy's
+    /// `update_empty`): its clusters keep their hosts, and a warming one
+    /// goes active with none, as Envoy's EDS cluster ends its initialization.
+    public func assignmentMissing(service: String, source: ConfigSourceConfig) {
+        loop.assertInLoop()
+        for name in clusters(fedBy: service, from: source) {
+            guard let entry = warming[name] ?? entries[name] else { continue }
+            let stats = entry.stats.stats(ClusterStat.self, thread: 0)
+            stats.add(.updateAttempt)
+            stats.add(.updateSuccess)
+            edsStats(name).add(.updateEmpty)
+            activate(name)
+        }
+    }
+
     /// Drops remembered assignments no cluster asks for any more (a cluster
     /// naming one later waits for a fresh one, as a new Envoy watch does).
     public func forgetAssignments(except wanted: Set<String>) {

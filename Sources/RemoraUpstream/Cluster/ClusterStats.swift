@@ -168,12 +168,13 @@ public enum ClusterManagerStat: Int, StatName {
 /// `update_attempt`/`update_success`/`update_failure` (Envoy keeps both
 /// under `cluster.<name>.`).
 public enum EDSClusterStat: Int, StatName {
-    case updateRejected, updateNoRebuild, initFetchTimeout, updateTime, version
+    case updateRejected, updateNoRebuild, updateEmpty, initFetchTimeout, updateTime, version
 
     public var name: String {
         switch self {
         case .updateRejected: "update_rejected"
         case .updateNoRebuild: "update_no_rebuild"
+        case .updateEmpty: "update_empty"
         case .initFetchTimeout: "init_fetch_timeout"
         case .updateTime: "update_time"
         case .version: "version"
