@@ -396,3 +396,45 @@ def test_dynamic_clusters_in_config_dump(proxy, http_upstreams, admin_port, file
     write_response(eds, "2", [assignment("w", [up_w])])
     p.wait_for_stats({"cluster.w.membership_total": 1})
     assert get(port, "/w") == (200, "w")
+
+
+def test_config_dump_include_eds(proxy, http_upstreams, admin_port, files):
+    cds, eds = files
+    up_s, up_1, up_2 = http_upstreams(name="s"), http_upstreams(name="one"), http_upstreams(name="two")
+    write_response(cds, "1", [eds_cluster("e", eds, service="svc")])
+    cla = assignment("svc", [up_1, (up_2, "DRAINING")])
+    cla["endpoints"][0]["locality"] = {"region": "r1"}
+    cla["endpoints"][0]["lb_endpoints"][1]["endpoint"]["hostname"] = "h2"
+    write_response(eds, "1", [cla])
+    port = support.free_port()
+    p = proxy(xds_bootstrap(admin_port, port, cds, {"/": "e"}, static_clusters=[support.cluster("s", [up_s.address])]))
+    p.wait_for_stats({"cluster.e.membership_total": 2})
+    _, body = p.admin("GET", "/config_dump")
+    assert not [c for c in json.loads(body)["configs"] if c["@type"].endswith("EndpointsConfigDump")]
+    _, body = p.admin("GET", "/config_dump?include_eds")
+    configs = json.loads(body)["configs"]
+    types = [c["@type"].rsplit(".", 1)[1] for c in configs]
+    assert types.index("EndpointsConfigDump") == types.index("ClustersConfigDump") + 1
+
+    def lb(upstream, health, hostname=None):
+        endpoint = {"address": upstream.address, "health_check_config": {}}
+        if hostname:
+            endpoint["hostname"] = hostname
+        return {"endpoint": endpoint, "health_status": health, "load_balancing_weight": 1}
+
+    def cla_dump(name, locality, lbs):
+        return {"endpoint_config": {
+            "@type": CLA_TYPE, "cluster_name": name,
+            "endpoints": [{"locality": locality, "lb_endpoints": lbs, "load_balancing_weight": 0}],
+            "policy": {"overprovisioning_factor": 140}}}
+
+    (dump,) = [c for c in configs if c["@type"].endswith("EndpointsConfigDump")]
+    assert dump == {
+        "@type": "type.googleapis.com/envoy.admin.v3.EndpointsConfigDump",
+        "static_endpoint_configs": [cla_dump("s", {}, [lb(up_s, "HEALTHY")])],
+        "dynamic_endpoint_configs": [cla_dump("svc", {"region": "r1"}, [lb(up_1, "HEALTHY"), lb(up_2, "UNHEALTHY", "h2")])],
+    }
+    _, body = p.admin("GET", "/config_dump?include_eds&resource=dynamic_endpoint_configs")
+    (item,) = json.loads(body)["configs"]
+    assert item["@type"] == "type.googleapis.com/envoy.admin.v3.EndpointsConfigDump.DynamicEndpointConfig"
+    assert item["endpoint_config"]["cluster_name"] == "svc"

@@ -74,6 +74,7 @@ extension ConfigDump {
                                 "last_updated": "google.protobuf.Timestamp"],
         "ClustersConfigDump": ["version_info": nil, "static_clusters": nil, "dynamic_active_clusters": nil,
                                "dynamic_warming_clusters": nil],
+        "EndpointsConfigDump": ["static_endpoint_configs": nil, "dynamic_endpoint_configs": nil],
         "ListenersConfigDump": ["version_info": nil, "static_listeners": nil, "dynamic_listeners": nil],
         "ScopedRoutesConfigDump": ["inline_scoped_route_configs": nil, "dynamic_scoped_route_configs": nil],
         "RoutesConfigDump": ["static_route_configs": nil, "dynamic_route_configs": nil],

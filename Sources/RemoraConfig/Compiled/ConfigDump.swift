@@ -30,6 +30,8 @@ public enum ConfigDump {
         /// A dynamic resource's `version_info` and `last_updated` (quoted).
         var versionInfo: String? = nil
         var lastUpdated: String? = nil
+        /// Envoy's endpoint dumps carry no `last_updated`.
+        var hasLastUpdated = true
 
         init<M: SwiftProtobuf.Message>(wrapper: String, anyField: String, message: M, versionInfo: String? = nil,
                                        lastUpdated: String? = nil) {
@@ -49,7 +51,8 @@ public enum ConfigDump {
             // proto3 JSON leaves an empty version out.
             let version = versionInfo.flatMap { $0.isEmpty ? nil : "\"version_info\":\(ConfigDump.quoted($0))," } ?? ""
             guard let mask else {
-                return "{\(version)\"\(anyField)\":\(ConfigDump.typed(type, resourceJSON)),\"last_updated\":\(updated)}"
+                let tail = hasLastUpdated ? ",\"last_updated\":\(updated)" : ""
+                return "{\(version)\"\(anyField)\":\(ConfigDump.typed(type, resourceJSON))\(tail)}"
             }
             var inner: [[String]] = []
             var withUpdated = false
@@ -59,7 +62,7 @@ public enum ConfigDump {
                     withVersion = true
                 } else if path.first == anyField, path.count > 1, ConfigDump.isValid(path.dropFirst(), in: type) {
                     inner.append(Array(path.dropFirst()))
-                } else if path.first == "last_updated",
+                } else if hasLastUpdated, path.first == "last_updated",
                           path.count == 1 || ConfigDump.isValid(path.dropFirst(), in: "google.protobuf.Timestamp") {
                     withUpdated = true
                 } else {
@@ -80,7 +83,7 @@ public enum ConfigDump {
     /// typed as its element message); `named` keeps resources by name;
     /// `mask` trims what is dumped (see `ConfigDump+Mask`).
     public static func json(bootstrapBytes: [UInt8], lastUpdated: String, resource: String?, mask: String? = nil,
-                            dynamicClusters: DynamicClusters = DynamicClusters(),
+                            dynamicClusters: DynamicClusters = DynamicClusters(), endpoints: [ClusterEndpoints]? = nil,
                             named: (String) -> Bool) -> Result<String, Failure> {
         AnyRegistry.registerAll()
         guard !bootstrapBytes.isEmpty,
@@ -102,6 +105,16 @@ public enum ConfigDump {
         }
         let activeClusters = dynamic(dynamicClusters.active, "DynamicCluster")
         let warmingClusters = dynamic(dynamicClusters.warming, "DynamicCluster")
+        // `?include_eds`: every cluster's hosts as a ClusterLoadAssignment.
+        let endpointElements = (endpoints ?? []).filter { named($0.assignmentName) }.map { item in
+            var element = Element(
+                wrapper: admin + (item.dynamic ? "EndpointsConfigDump.DynamicEndpointConfig" : "EndpointsConfigDump.StaticEndpointConfig"),
+                anyField: "endpoint_config", message: item.assignment)
+            element.hasLastUpdated = false
+            return element
+        }
+        let staticEndpoints = endpointElements.filter { $0.wrapper.hasSuffix("StaticEndpointConfig") }
+        let dynamicEndpoints = endpointElements.filter { $0.wrapper.hasSuffix("DynamicEndpointConfig") }
         let listeners = bootstrap.staticResources.listeners.filter { named($0.name) }.map {
             Element(wrapper: admin + "ListenersConfigDump.StaticListener", anyField: "listener", message: $0)
         }
@@ -114,6 +127,8 @@ public enum ConfigDump {
             case "static_clusters": elements = clusters
             case "static_listeners": elements = listeners
             case "static_route_configs": elements = routes
+            case "static_endpoint_configs" where endpoints != nil: elements = staticEndpoints
+            case "dynamic_endpoint_configs" where endpoints != nil: elements = dynamicEndpoints
             case "dynamic_active_clusters": elements = activeClusters
             case "dynamic_warming_clusters": elements = warmingClusters
             case "dynamic_listeners", "dynamic_route_configs",
@@ -153,6 +168,9 @@ public enum ConfigDump {
         let clustersVersion: [(String, String)] = dynamicClusters.versionInfo.isEmpty ? [] : [("version_info", quoted(dynamicClusters.versionInfo))]
         section("ClustersConfigDump", clustersVersion + list("static_clusters", clusters) + list("dynamic_active_clusters", activeClusters)
             + list("dynamic_warming_clusters", warmingClusters))
+        if endpoints != nil {
+            section("EndpointsConfigDump", list("static_endpoint_configs", staticEndpoints) + list("dynamic_endpoint_configs", dynamicEndpoints))
+        }
         section("ListenersConfigDump", list("static_listeners", listeners))
         section("ScopedRoutesConfigDump", [])
         section("RoutesConfigDump", list("static_route_configs", routes))
@@ -225,5 +243,56 @@ public struct DynamicClusters: Sendable {
         self.versionInfo = versionInfo
         self.active = active
         self.warming = warming
+    }
+}
+
+/// One cluster's hosts for `/config_dump?include_eds`, as Envoy prints them:
+/// a `ClusterLoadAssignment` named after the EDS service (or the cluster),
+/// one locality entry per locality, each host HEALTHY or UNHEALTHY with
+/// weight 1, and the default overprovisioning factor.
+public struct ClusterEndpoints: Sendable {
+    /// Came over CDS (`dynamic_endpoint_configs`).
+    public var dynamic: Bool
+    var assignment: Envoy_Config_Endpoint_V3_ClusterLoadAssignment
+
+    var assignmentName: String { assignment.clusterName }
+
+    public init(name: String, dynamic: Bool, endpoints: [EndpointConfig]) {
+        self.dynamic = dynamic
+        var cla = Envoy_Config_Endpoint_V3_ClusterLoadAssignment()
+        cla.clusterName = name
+        var localities: [Envoy_Config_Endpoint_V3_LocalityLbEndpoints] = []
+        for endpoint in endpoints {
+            var locality = Envoy_Config_Core_V3_Locality()
+            locality.region = endpoint.region
+            locality.zone = endpoint.zone
+            locality.subZone = endpoint.subZone
+            var lb = Envoy_Config_Endpoint_V3_LbEndpoint()
+            var address = Envoy_Config_Core_V3_Address()
+            if case .unix(let path) = endpoint.address {
+                address.pipe.path = path
+            } else {
+                address.socketAddress.address = endpoint.address.host
+                address.socketAddress.portValue = UInt32(endpoint.address.port ?? 0)
+            }
+            lb.endpoint.address = address
+            lb.endpoint.healthCheckConfig = Envoy_Config_Endpoint_V3_Endpoint.HealthCheckConfig()
+            lb.endpoint.hostname = endpoint.hostname
+            // Envoy's dump has no DRAINING: a host failing its EDS status is UNHEALTHY.
+            lb.healthStatus = endpoint.health == .healthy ? .healthy : .unhealthy
+            lb.loadBalancingWeight = Google_Protobuf_UInt32Value(1)
+            if let i = localities.firstIndex(where: { $0.locality == locality }) {
+                localities[i].lbEndpoints.append(lb)
+            } else {
+                var entry = Envoy_Config_Endpoint_V3_LocalityLbEndpoints()
+                entry.locality = locality
+                entry.loadBalancingWeight = Google_Protobuf_UInt32Value(0)
+                entry.lbEndpoints = [lb]
+                localities.append(entry)
+            }
+        }
+        cla.endpoints = localities
+        cla.policy.overprovisioningFactor = Google_Protobuf_UInt32Value(140)
+        assignment = cla
     }
 }

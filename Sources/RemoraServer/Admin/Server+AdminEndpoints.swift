@@ -358,6 +358,7 @@ extension Server {
                                      resource: request.query["resource"].flatMap { $0.isEmpty ? nil : $0 },
                                      mask: request.query["mask"].flatMap { $0.isEmpty ? nil : $0 },
                                      dynamicClusters: dynamicClustersDump(),
+                                     endpoints: request.query["include_eds"] == nil ? nil : endpointsDump(),
                                      named: { name in nameRegex.map { $0.fullMatch(name) } ?? true })
         switch result {
         case .success(let json): return .json(json)
@@ -382,6 +383,19 @@ extension Server {
             }
         }
         return DynamicClusters(versionInfo: discovery.versionInfo, active: dump(discovery.active), warming: dump(discovery.warming))
+    }
+
+    /// Every active cluster's hosts, for `?include_eds`: the bootstrap's in
+    /// order, then the CDS ones by name.
+    func endpointsDump() -> [ClusterEndpoints] {
+        let dynamic = clusterManager.entries.values.filter(\.addedViaAPI).map(\.config.name).sorted()
+        return (config.clusters.map(\.name) + dynamic).compactMap { name in
+            guard let entry = clusterManager.entries[name] else { return nil }
+            var assignment = name
+            if case .eds(let service, _) = entry.config.discovery { assignment = service }
+            let endpoints = entry.hostSet.endpoints ?? entry.hostSet.hosts.map { EndpointConfig(address: $0) }
+            return ClusterEndpoints(name: assignment, dynamic: entry.addedViaAPI, endpoints: endpoints)
+        }
     }
 
     static func timestamp(_ seconds: Double) -> String {
