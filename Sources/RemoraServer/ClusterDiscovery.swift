@@ -152,6 +152,9 @@ final class ClusterDiscovery: XDSUpdateHandler {
         log.log(.info, logger: "upstream", "cds: added/updated \(applied) cluster(s) (skipped \(skipped) unmodified cluster(s)); "
             + "removed \(removed) cluster(s)")
         if applied + removed > 0 { versionInfo = update.versionInfo }
+        // Compiling touched the API schema's tables; a serving proxy does not
+        // keep them (start-up drops them the same way).
+        MessageSchema.releaseCache()
         updateEDSSubscriptions()
         cdsInitialized = true
         checkReady()

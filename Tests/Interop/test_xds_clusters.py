@@ -438,3 +438,20 @@ def test_config_dump_include_eds(proxy, http_upstreams, admin_port, files):
     (item,) = json.loads(body)["configs"]
     assert item["@type"] == "type.googleapis.com/envoy.admin.v3.EndpointsConfigDump.DynamicEndpointConfig"
     assert item["endpoint_config"]["cluster_name"] == "svc"
+
+
+def test_endpoint_weights(proxy, http_upstreams, admin_port, files):
+    cds, eds = files
+    heavy, light = http_upstreams(name="heavy"), http_upstreams(name="light")
+    write_response(cds, "1", [eds_cluster("e", eds)])
+    cla = assignment("e", [heavy, light])
+    cla["endpoints"][0]["lb_endpoints"][0]["load_balancing_weight"] = 3
+    write_response(eds, "1", [cla])
+    port = support.free_port()
+    p = proxy(xds_bootstrap(admin_port, port, cds, {"/": "e"}))
+    served = [get(port, "/")[1] for _ in range(200)]
+    # Round robin with weights 3 and 1 (Envoy's EDF schedule, Remora's smooth weighted round robin).
+    assert 140 <= served.count("heavy") <= 160, served.count("heavy")
+    _, body = p.admin("GET", "/clusters")
+    assert f"e::127.0.0.1:{heavy.port}::weight::3" in body.decode()
+    assert f"e::127.0.0.1:{light.port}::weight::1" in body.decode()

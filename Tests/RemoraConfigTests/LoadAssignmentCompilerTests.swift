@@ -26,11 +26,13 @@ import SwiftProtobuf
               {"endpoint": {"address": {"socket_address": {"address": "10.0.0.1", "port_value": 80}}, "hostname": "h"}},
               {"endpoint": {"address": {"socket_address": {"address": "10.0.0.2", "port_value": 80}}}, "health_status": "TIMEOUT",
                "load_balancing_weight": 1},
-              {"endpoint": {"address": {"socket_address": {"address": "10.0.0.3", "port_value": 80}}}, "health_status": "DRAINING"}]}]}
+              {"endpoint": {"address": {"socket_address": {"address": "10.0.0.3", "port_value": 80}}}, "health_status": "DRAINING",
+               "load_balancing_weight": 5}]}]}
             """), at: "")
         #expect(endpoints.map(\.address) == [SocketAddress.ip("10.0.0.1", port: 80)!, SocketAddress.ip("10.0.0.2", port: 80)!,
                                              SocketAddress.ip("10.0.0.3", port: 80)!])
         #expect(endpoints.map(\.health) == [.healthy, .unhealthy, .draining])
+        #expect(endpoints.map(\.weight) == [1, 1, 5])
         // Envoy shows TIMEOUT as UNHEALTHY.
         #expect(endpoints.map(\.statusName) == ["HEALTHY", "UNHEALTHY", "DRAINING"])
         #expect(endpoints[0].hostname == "h" && endpoints[0].region == "r" && endpoints[0].zone == "z")
@@ -40,9 +42,8 @@ import SwiftProtobuf
         let ep = #"{"endpoint": {"address": {"socket_address": {"address": "10.0.0.1", "port_value": 80}}}"#
         #expect(try refusal(#"{"endpoints": [{"priority": 1, "lb_endpoints": [\#(ep)}]}]}"#)
             == "endpoints[0].priority: priorities other than 0 are not implemented")
-        #expect(try refusal(#"{"endpoints": [{"lb_endpoints": [\#(ep), "load_balancing_weight": 3}]}]}"#)
-            == "endpoints[0].lb_endpoints[0].load_balancing_weight: "
-            + "weights other than 1 are not implemented (the balancers are unweighted)")
+        #expect(try refusal(#"{"endpoints": [{"lb_endpoints": [\#(ep), "load_balancing_weight": 0}]}]}"#)
+            == "endpoints[0].lb_endpoints[0].load_balancing_weight: must be at least 1")
         #expect(try refusal(#"{"endpoints": [{"lb_endpoints": [\#(ep), "health_status": "DEGRADED"}]}]}"#)
             == "endpoints[0].lb_endpoints[0].health_status: DEGRADED hosts are not implemented")
         #expect(try refusal(#"{"policy": {"drop_overloads": [{"category": "x"}]}}"#)?

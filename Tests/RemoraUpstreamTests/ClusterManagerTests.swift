@@ -142,4 +142,21 @@ import RemoraEventLoop
         let drained = HostSet(endpoints: [EndpointConfig(address: a, health: .draining)])
         #expect(drained.balanced.isEmpty && !drained.inPanic)
     }
+
+    @Test func weightedRoundRobinFollowsTheWeights() {
+        let a = SocketAddress.ip("10.0.0.1", port: 80)!
+        let b = SocketAddress.ip("10.0.0.2", port: 80)!
+        let config = ClusterConfig(name: "w", discovery: .eds(serviceName: "w", source: Self.edsSource), connectTimeoutMilliseconds: 1000,
+                                   loadBalancing: .roundRobin, bufferLimitBytes: 1 << 20)
+        let set = HostSet(endpoints: [EndpointConfig(address: a, weight: 3), EndpointConfig(address: b)])
+        #expect(set.balancedWeights == [3, 1])
+        let cluster = WorkerCluster(config: config, hostSet: set,
+                                    stats: ClusterStat.makeScope(cluster: "w", in: StatsStore(workerCount: 1)).stats(ClusterStat.self, thread: 0),
+                                    resources: ClusterResources(limits: .envoyDefaults), seed: 1)
+        let picks = (0..<8).compactMap { _ in cluster.chooseHost() }
+        #expect(picks.filter { $0 == a }.count == 6)
+        // Spread out, not three in a row then one.
+        #expect(picks[0..<4].contains(b) && picks[4..<8].contains(b))
+        #expect(HostSet(endpoints: [EndpointConfig(address: a), EndpointConfig(address: b)]).balancedWeights == nil)
+    }
 }

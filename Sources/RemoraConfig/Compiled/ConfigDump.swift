@@ -249,7 +249,7 @@ public struct DynamicClusters: Sendable {
 /// One cluster's hosts for `/config_dump?include_eds`, as Envoy prints them:
 /// a `ClusterLoadAssignment` named after the EDS service (or the cluster),
 /// one locality entry per locality, each host HEALTHY or UNHEALTHY with
-/// weight 1, and the default overprovisioning factor.
+/// its weight, and the default overprovisioning factor.
 public struct ClusterEndpoints: Sendable {
     /// Came over CDS (`dynamic_endpoint_configs`).
     public var dynamic: Bool
@@ -280,7 +280,7 @@ public struct ClusterEndpoints: Sendable {
             lb.endpoint.hostname = endpoint.hostname
             // Envoy's dump has no DRAINING: a host failing its EDS status is UNHEALTHY.
             lb.healthStatus = endpoint.health == .healthy ? .healthy : .unhealthy
-            lb.loadBalancingWeight = Google_Protobuf_UInt32Value(1)
+            lb.loadBalancingWeight = Google_Protobuf_UInt32Value(endpoint.weight)
             if let i = localities.firstIndex(where: { $0.locality == locality }) {
                 localities[i].lbEndpoints.append(lb)
             } else {

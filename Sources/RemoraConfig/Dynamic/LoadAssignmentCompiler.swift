@@ -16,6 +16,8 @@ public struct EndpointConfig: Sendable, Equatable {
 
     public var address: SocketAddress
     public var health: Health
+    /// `load_balancing_weight` (1 when unset): round robin honours it; RANDOM, as Envoy's, does not.
+    public var weight: UInt32
     /// `health_status` as the control plane sent it (Envoy shows TIMEOUT as UNHEALTHY).
     public var statusName: String
     /// `endpoint.hostname`.
@@ -26,8 +28,9 @@ public struct EndpointConfig: Sendable, Equatable {
     public var subZone: String
 
     public init(address: SocketAddress, health: Health = .healthy, statusName: String = "HEALTHY", hostname: String = "",
-                region: String = "", zone: String = "", subZone: String = "") {
+                region: String = "", zone: String = "", subZone: String = "", weight: UInt32 = 1) {
         self.address = address
+        self.weight = weight
         self.health = health
         self.statusName = statusName
         self.hostname = hostname
@@ -38,8 +41,8 @@ public struct EndpointConfig: Sendable, Equatable {
 }
 
 /// `envoy.config.endpoint.v3.ClusterLoadAssignment` → endpoints, refusing
-/// what the balancers cannot honour (weights other than 1, priorities other
-/// than 0, DEGRADED hosts, drop overloads) with the field path.
+/// what the balancers cannot honour (priorities other than 0, DEGRADED
+/// hosts, drop overloads) with the field path.
 public enum LoadAssignmentCompiler {
     /// Unpacks and compiles one EDS resource; field paths start at the
     /// resource (`endpoints[0].priority`): the caller names it.
@@ -75,12 +78,11 @@ public enum LoadAssignmentCompiler {
             for (j, lbEndpoint) in locality.lbEndpoints.enumerated() {
                 let ep = FieldPath.index(FieldPath.join(lp, "lb_endpoints"), j)
                 try SupportedFields.require(lbEndpoint, only: ["endpoint", "metadata", "health_status", "load_balancing_weight"], at: ep)
-                if lbEndpoint.hasLoadBalancingWeight, lbEndpoint.loadBalancingWeight.value != 1 {
-                    // Envoy's own rule is `gte: 1`.
-                    let reason = lbEndpoint.loadBalancingWeight.value == 0
-                        ? "must be at least 1" : "weights other than 1 are not implemented (the balancers are unweighted)"
-                    throw .unsupported(reason, at: FieldPath.join(ep, "load_balancing_weight"))
+                // Envoy's rule is `gte: 1`.
+                if lbEndpoint.hasLoadBalancingWeight, lbEndpoint.loadBalancingWeight.value == 0 {
+                    throw .invalid("must be at least 1", at: FieldPath.join(ep, "load_balancing_weight"))
                 }
+                let weight = lbEndpoint.hasLoadBalancingWeight ? lbEndpoint.loadBalancingWeight.value : 1
                 guard case .endpoint(let endpoint)? = lbEndpoint.hostIdentifier else {
                     throw .missing(at: FieldPath.join(ep, "endpoint"))
                 }
@@ -112,7 +114,7 @@ public enum LoadAssignmentCompiler {
                 }
                 let where_ = locality.locality
                 result.append(EndpointConfig(address: address, health: health, statusName: name, hostname: endpoint.hostname,
-                                             region: where_.region, zone: where_.zone, subZone: where_.subZone))
+                                             region: where_.region, zone: where_.zone, subZone: where_.subZone, weight: weight))
             }
         }
         return result

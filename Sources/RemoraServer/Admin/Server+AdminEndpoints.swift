@@ -123,7 +123,7 @@ extension Server {
                         body += "\(h)::\(name)::\(value)\n"
                     }
                     let e = host.endpoint
-                    body += "\(h)::hostname::\(e?.hostname ?? "")\n\(h)::health_flags::\(Self.healthFlags(e))\n\(h)::weight::1\n"
+                    body += "\(h)::hostname::\(e?.hostname ?? "")\n\(h)::health_flags::\(Self.healthFlags(e))\n\(h)::weight::\(e?.weight ?? 1)\n"
                     body += "\(h)::region::\(e?.region ?? "")\n\(h)::zone::\(e?.zone ?? "")\n\(h)::sub_zone::\(e?.subZone ?? "")\n"
                     body += "\(h)::canary::false\n\(h)::priority::0\n"
                     body += "\(h)::success_rate::-1\n\(h)::local_origin_success_rate::-1\n"
@@ -157,7 +157,7 @@ extension Server {
                 }
                 let hostname = e.map { $0.hostname.isEmpty ? "" : ",\"hostname\":\(jsonString($0.hostname))" } ?? ""
                 return "{\"address\":\(address),\"stats\":[\((counters + gauges).joined(separator: ","))],"
-                    + "\"health_status\":{\"eds_health_status\":\"\(e?.statusName ?? "HEALTHY")\"},\"weight\":1\(hostname),"
+                    + "\"health_status\":{\"eds_health_status\":\"\(e?.statusName ?? "HEALTHY")\"},\"weight\":\(e?.weight ?? 1)\(hostname),"
                     + "\"locality\":{\(locality.joined(separator: ","))}}"
             }
             return "{\"name\":\(jsonString(config.name))" + (viaAPI ? ",\"added_via_api\":true" : "")

@@ -14,6 +14,8 @@ public final class HostSet: Sendable {
     public let endpoints: [EndpointConfig]?
     /// The hosts the balancer picks from.
     public let balanced: [SocketAddress]
+    /// Their `load_balancing_weight`s, nil when all are 1 (plain round robin).
+    public let balancedWeights: [UInt32]?
     /// Fewer than half the hosts not draining are healthy: every one of them is balanced.
     public let inPanic: Bool
     public let healthyCount: Int
@@ -27,6 +29,7 @@ public final class HostSet: Sendable {
         self.hosts = hosts
         endpoints = nil
         balanced = hosts
+        balancedWeights = nil
         inPanic = false
         healthyCount = hosts.count
         excludedCount = 0
@@ -35,13 +38,15 @@ public final class HostSet: Sendable {
     public init(endpoints: [EndpointConfig]) {
         self.endpoints = endpoints
         hosts = endpoints.map(\.address)
-        let healthy = endpoints.filter { $0.health == .healthy }.map(\.address)
-        let candidates = endpoints.filter { $0.health != .draining }.map(\.address)
+        let healthy = endpoints.filter { $0.health == .healthy }
+        let candidates = endpoints.filter { $0.health != .draining }
         healthyCount = healthy.count
         excludedCount = endpoints.count - candidates.count
         // Envoy's `isHostSetInPanic`: healthy share of the hosts not excluded.
         inPanic = !candidates.isEmpty && healthy.count * 100 < candidates.count * Self.panicThresholdPercent
-        balanced = inPanic ? candidates : healthy
+        let picked = inPanic ? candidates : healthy
+        balanced = picked.map(\.address)
+        balancedWeights = picked.contains { $0.weight != 1 } ? picked.map(\.weight) : nil
     }
 
     /// Same members with the same health: installing it would change nothing.

@@ -72,6 +72,7 @@ public final class WorkerCluster {
     /// before its pool is gone gets that pool back, never a second one.
     public func update(_ hosts: HostSet) {
         hostSet = hosts
+        weightedCurrent = []
         let present = Set(hosts.hosts)
         for (host, pool) in httpPools {
             if present.contains(host) {
@@ -172,11 +173,35 @@ public final class WorkerCluster {
         let hosts = hostSet.balanced
         guard !hosts.isEmpty else { return nil }
         if hostSet.inPanic { stats.add(.lbHealthyPanic) }
+        if let weights = hostSet.balancedWeights, case .roundRobin = balancer {
+            var pick = nextWeighted(weights)
+            if let excluding, hosts.count > 1, hosts[pick] == excluding { pick = nextWeighted(weights) }
+            return hosts[pick]
+        }
         var index = balancer.next(count: hosts.count)
         if let excluding, hosts.count > 1, hosts[index] == excluding {
             index = balancer.next(count: hosts.count)
         }
         return hosts[index]
+    }
+
+    /// Smooth weighted round robin (each pick adds every host's weight to
+    /// its credit and takes the highest, which pays the total back): a
+    /// host of weight 3 gets three picks of every four beside one of weight
+    /// 1, spread out, as Envoy's EDF schedule does.
+    private var weightedCurrent: [Int64] = []
+
+    private func nextWeighted(_ weights: [UInt32]) -> Int {
+        if weightedCurrent.count != weights.count { weightedCurrent = Array(repeating: 0, count: weights.count) }
+        var best = 0
+        var total: Int64 = 0
+        for i in weights.indices {
+            weightedCurrent[i] += Int64(weights[i])
+            total += Int64(weights[i])
+            if weightedCurrent[i] > weightedCurrent[best] { best = i }
+        }
+        weightedCurrent[best] -= total
+        return best
     }
 
     // MARK: - ORIGINAL_DST
