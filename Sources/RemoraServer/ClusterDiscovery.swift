@@ -155,6 +155,8 @@ final class ClusterDiscovery: XDSUpdateHandler {
         // Compiling touched the API schema's tables; a serving proxy does not
         // keep them (start-up drops them the same way).
         MessageSchema.releaseCache()
+        // Decoding a large update leaves free heap pages behind (as start-up does, give them back).
+        if update.updated.count >= 100 { ProcessMemory.trimHeap() }
         updateEDSSubscriptions()
         cdsInitialized = true
         checkReady()
