@@ -52,6 +52,8 @@ public final class Server: @unchecked Sendable {
     var clusterManager: ClusterManager!
     /// Makes the xDS subscriptions (main loop).
     var xds: XDSSubscriptionFactory!
+    /// SDS secrets and the TLS contexts that rotate with them.
+    private var secretManager: SecretManager?
     private var admin: AdminServer?
     private var signals: [SignalWatcher] = []
     private var state = ServerState.preInitializing
@@ -188,6 +190,16 @@ public final class Server: @unchecked Sendable {
             }
         }
         xds = XDSSubscriptionFactory(loop: mainLoop, store: store)
+        if !config.sdsDependencies.isEmpty {
+            let secrets = SecretManager(loop: mainLoop, store: store, dependencies: config.sdsDependencies)
+            do throws(ConfigError) {
+                try secrets.start(xds)
+            } catch {
+                fail("cannot start SDS: \(error)")
+                return
+            }
+            secretManager = secrets
+        }
         // Envoy's initialization order: static clusters, then CDS clusters
         // (and their EDS), then LDS listeners (and their RDS), then every
         // listener starts accepting and the server is live.
