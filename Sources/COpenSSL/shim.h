@@ -19,6 +19,8 @@ static inline long remora_bio_pending(BIO *bio) { return (long)BIO_pending(bio);
 static inline int remora_bio_set_mem_eof_return(BIO *bio, int v) { return (int)BIO_set_mem_eof_return(bio, v); }
 static inline int remora_general_name_count(GENERAL_NAMES *names) { return sk_GENERAL_NAME_num(names); }
 static inline GENERAL_NAME *remora_general_name_at(GENERAL_NAMES *names, int i) { return sk_GENERAL_NAME_value(names, i); }
+static inline int remora_sk_x509_num(STACK_OF(X509) *stack) { return sk_X509_num(stack); }
+static inline X509 *remora_sk_x509_value(STACK_OF(X509) *stack, int i) { return sk_X509_value(stack, i); }
 static inline void remora_general_names_free(GENERAL_NAMES *names) { GENERAL_NAMES_free(names); }
 static inline int remora_ssl_peer_signature_nid(SSL *ssl, int *nid) { return (int)SSL_get_peer_signature_nid(ssl, nid); }
 static inline unsigned long remora_xn_flag_rfc2253(void) { return XN_FLAG_RFC2253; }

@@ -54,6 +54,17 @@ enum Certificate {
         return text
     }
 
+    /// The certificate in PEM.
+    static func pem(_ certificate: OpaquePointer) -> String {
+        guard let bio = BIO_new(BIO_s_mem()) else { return "" }
+        defer { BIO_free(bio) }
+        guard PEM_write_bio_X509(bio, certificate) == 1 else { return "" }
+        var data: UnsafeMutablePointer<CChar>?
+        let length = BIO_ctrl(bio, BIO_CTRL_INFO, 0, &data)
+        guard length > 0, let data else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
+    }
+
     /// The subject in RFC 2253 form (`CN=a,O=b`), as Envoy prints it.
     static func subject(_ certificate: OpaquePointer) -> String {
         guard let name = X509_get_subject_name(certificate), let bio = BIO_new(BIO_s_mem()) else { return "" }

@@ -170,6 +170,22 @@ public final class TLSEngine {
         return info
     }
 
+    /// The peer's certificate and its chain (leaf first) in PEM; nil without one.
+    public func peerCertificatesPEM() -> (leaf: String, chain: String)? {
+        guard let leaf = SSL_get1_peer_certificate(ssl) else { return nil }
+        defer { X509_free(leaf) }
+        let leafPEM = Certificate.pem(leaf)
+        var chain = leafPEM
+        // OpenSSL's peer chain holds the leaf on the client side only.
+        if let stack = SSL_get_peer_cert_chain(ssl) {
+            for i in 0..<remora_sk_x509_num(stack) {
+                guard let certificate = remora_sk_x509_value(stack, i), X509_cmp(certificate, leaf) != 0 else { continue }
+                chain += Certificate.pem(certificate)
+            }
+        }
+        return (leafPEM, chain)
+    }
+
     /// `TLSv1.3`, `TLSv1.2`.
     public var version: String { String(cString: SSL_get_version(ssl)) }
 

@@ -25,6 +25,10 @@ final class TLSTransportSocket: TransportSocket {
         return made
     }
 
+    func peerCertificatesPEM() -> (leaf: String, chain: String)? {
+        established ? engine.peerCertificatesPEM() : nil
+    }
+
     init(engine: TLSEngine, factory: TLSTransportFactory, pool: BufferPool) {
         self.engine = engine
         self.factory = factory
