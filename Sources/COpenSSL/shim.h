@@ -26,3 +26,4 @@ static inline int remora_ssl_peer_signature_nid(SSL *ssl, int *nid) { return (in
 static inline unsigned long remora_xn_flag_rfc2253(void) { return XN_FLAG_RFC2253; }
 static inline void remora_bio_set_retry_read(BIO *bio) { BIO_set_retry_read(bio); }
 static inline void remora_bio_clear_retry_flags(BIO *bio) { BIO_clear_retry_flags(bio); }
+static inline void remora_openssl_free(void *p) { OPENSSL_free(p); }

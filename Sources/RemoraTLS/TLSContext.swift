@@ -197,12 +197,13 @@ final class TLSContextGeneration: @unchecked Sendable {
         switch settings.role {
         case .server:
             // Envoy asks for a client certificate when it can check one.
-            if verifiesChain || !settings.subjectAltNameMatchers.isEmpty || settings.requireClientCertificate {
+            if verifiesChain || !settings.subjectAltNameMatchers.isEmpty || settings.pinsCertificate
+                || settings.requireClientCertificate {
                 mode = SSL_VERIFY_PEER
             }
             if settings.requireClientCertificate { mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT }
         case .client:
-            if verifiesChain || !settings.subjectAltNameMatchers.isEmpty { mode = SSL_VERIFY_PEER }
+            if verifiesChain || !settings.subjectAltNameMatchers.isEmpty || settings.pinsCertificate { mode = SSL_VERIFY_PEER }
         }
         SSL_CTX_set_verify(context, mode, mode == SSL_VERIFY_NONE ? nil : tlsVerifyPeer)
     }

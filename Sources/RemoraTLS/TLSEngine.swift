@@ -27,6 +27,8 @@ public final class TLSEngine {
         case chain(String)
         /// No `match_typed_subject_alt_names` entry accepts its SANs.
         case subjectAltName
+        /// Neither `verify_certificate_hash` nor `verify_certificate_spki` matches it.
+        case certificateHash
         /// The client sent none where one is required.
         case noCertificate
     }
@@ -245,12 +247,26 @@ let tlsVerifyPeer: @convention(c) (Int32, OpaquePointer?) -> Int32 = { preverifi
         return 0
     }
     guard X509_STORE_CTX_get_error_depth(store) == 0 else { return 1 }
-    let matchers = context.settings.subjectAltNameMatchers
-    guard !matchers.isEmpty else { return 1 }
+    let settings = context.settings
+    guard !settings.subjectAltNameMatchers.isEmpty || settings.pinsCertificate else { return 1 }
     guard let leaf = X509_STORE_CTX_get_current_cert(store) else { return 0 }
-    let names = Certificate.subjectAltNames(leaf)
-    if matchers.contains(where: { $0.matches(names) }) { return 1 }
-    engine.verifyFailure = .subjectAltName
-    X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION)
-    return 0
+    // Envoy's order: the SANs first, then the pins (a hash or an SPKI match).
+    if !settings.subjectAltNameMatchers.isEmpty {
+        let names = Certificate.subjectAltNames(leaf)
+        if !settings.subjectAltNameMatchers.contains(where: { $0.matches(names) }) {
+            engine.verifyFailure = .subjectAltName
+            X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION)
+            return 0
+        }
+    }
+    if settings.pinsCertificate {
+        let hashMatches = !settings.certificateHashes.isEmpty && settings.certificateHashes.contains(Certificate.sha256Bytes(leaf))
+        let spkiMatches = !settings.spkiHashes.isEmpty && settings.spkiHashes.contains(Certificate.spkiSHA256(leaf))
+        if !hashMatches && !spkiMatches {
+            engine.verifyFailure = .certificateHash
+            X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION)
+            return 0
+        }
+    }
+    return 1
 }

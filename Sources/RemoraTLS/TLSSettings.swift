@@ -45,6 +45,13 @@ public struct TLSSettings: Sendable {
     /// chain is not verified (Envoy's default).
     public var trustedCAPEM: [UInt8]?
     public var subjectAltNameMatchers: [any SubjectAltNameMatcher] = []
+    /// `verify_certificate_hash` (SHA-256 of the peer's certificate) and
+    /// `verify_certificate_spki` (SHA-256 of its SubjectPublicKeyInfo), as
+    /// 32-byte digests: when either is given, the peer must match one.
+    public var certificateHashes: [[UInt8]] = []
+    public var spkiHashes: [[UInt8]] = []
+    /// Whether the peer's certificate is pinned by hash or SPKI.
+    public var pinsCertificate: Bool { !certificateHashes.isEmpty || !spkiHashes.isEmpty }
     /// `tls_params`; nil for Envoy's defaults (TLS 1.2 to 1.3).
     public var minimumVersion: TLSVersion?
     public var maximumVersion: TLSVersion?

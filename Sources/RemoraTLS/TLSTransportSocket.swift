@@ -176,6 +176,7 @@ public final class TLSTransportFactory: TransportSocketFactory {
         switch engine.verifyFailure {
         case .chain: stats.add(.failVerifyError)
         case .subjectAltName: stats.add(.failVerifySan)
+        case .certificateHash: stats.add(.failVerifyCertHash)
         case .noCertificate: stats.add(.failVerifyNoCert)
         case nil: stats.add(.connectionError)
         }

@@ -161,7 +161,22 @@ enum TransportSocketCompiler {
         case nil: break
         }
         if let validation {
-            try SupportedFields.require(validation, only: ["trusted_ca", "match_typed_subject_alt_names"], at: vp)
+            try SupportedFields.require(validation, only: [
+                "trusted_ca", "match_typed_subject_alt_names", "verify_certificate_hash", "verify_certificate_spki",
+            ], at: vp)
+            for (i, text) in validation.verifyCertificateHash.enumerated() {
+                // Envoy: hex, colons allowed, 32 bytes.
+                guard let digest = hexDigest(text.replacingOccurrences(of: ":", with: "")), digest.count == 32 else {
+                    throw .invalid("Invalid hex-encoded SHA-256 \(text)", at: FieldPath.index(FieldPath.join(vp, "verify_certificate_hash"), i))
+                }
+                settings.certificateHashes.append(digest)
+            }
+            for (i, text) in validation.verifyCertificateSpki.enumerated() {
+                guard let digest = Data(base64Encoded: text).map(Array.init), digest.count == 32 else {
+                    throw .invalid("Invalid base64-encoded SHA-256 \(text)", at: FieldPath.index(FieldPath.join(vp, "verify_certificate_spki"), i))
+                }
+                settings.spkiHashes.append(digest)
+            }
             if validation.hasTrustedCa {
                 settings.trustedCAPEM = try data(validation.trustedCa, at: FieldPath.join(vp, "trusted_ca"))
             }
@@ -174,6 +189,27 @@ enum TransportSocketCompiler {
         if settings.role == .server && settings.certificateChainPEM == nil {
             throw .missing(at: FieldPath.join(path, "tls_certificates"))
         }
+    }
+
+    private static func hexDigest(_ text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        func value(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var bytes: [UInt8] = []
+        var i = 0
+        while i < digits.count {
+            guard let high = value(digits[i]), let low = value(digits[i + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            i += 2
+        }
+        return bytes
     }
 
     private static func version(_ value: Envoy_Extensions_TransportSockets_Tls_V3_TlsParameters.TlsProtocol,
