@@ -190,6 +190,18 @@ final class TLSContextGeneration: @unchecked Sendable {
         for certificate in certificates where X509_STORE_add_cert(store, certificate) != 1 {
             throw TLSConfigError("Failed to load trusted CA certificates: \(TLSErrors.drain())", field: field)
         }
+        if let crlPEM = settings.revocationListPEM {
+            let crlField = "common_tls_context.validation_context.crl"
+            let lists = PEM.revocationLists(crlPEM)
+            defer { for crl in lists { X509_CRL_free(crl) } }
+            guard !lists.isEmpty else { throw TLSConfigError("Failed to load CRL: no CRL found", field: crlField) }
+            for crl in lists where X509_STORE_add_crl(store, crl) != 1 {
+                throw TLSConfigError("Failed to load CRL: \(TLSErrors.drain())", field: crlField)
+            }
+            // As Envoy: every certificate of the chain needs its issuer's CRL, unless only the leaf is checked.
+            let flags = settings.onlyLeafRevocation ? UInt(X509_V_FLAG_CRL_CHECK) : UInt(X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL)
+            X509_STORE_set_flags(store, flags)
+        }
     }
 
     private func configureVerification() {

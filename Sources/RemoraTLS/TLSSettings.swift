@@ -44,6 +44,10 @@ public struct TLSSettings: Sendable {
     /// `validation_context.trusted_ca`: PEM bundle; nil means the peer's
     /// chain is not verified (Envoy's default).
     public var trustedCAPEM: [UInt8]?
+    /// `validation_context.crl`: PEM CRLs checked against the peer's chain
+    /// (every certificate, or the leaf only with `only_verify_leaf_cert_crl`).
+    public var revocationListPEM: [UInt8]?
+    public var onlyLeafRevocation = false
     public var subjectAltNameMatchers: [any SubjectAltNameMatcher] = []
     /// `verify_certificate_hash` (SHA-256 of the peer's certificate) and
     /// `verify_certificate_spki` (SHA-256 of its SubjectPublicKeyInfo), as

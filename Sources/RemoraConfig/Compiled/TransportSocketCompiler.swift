@@ -163,7 +163,17 @@ enum TransportSocketCompiler {
         if let validation {
             try SupportedFields.require(validation, only: [
                 "trusted_ca", "match_typed_subject_alt_names", "verify_certificate_hash", "verify_certificate_spki",
+                "crl", "only_verify_leaf_cert_crl",
             ], at: vp)
+            if validation.hasCrl {
+                guard validation.hasTrustedCa else {
+                    // Envoy's words.
+                    throw .invalid("Failed to load CRL from \(describe(validation.crl)) without trusted CA",
+                                   at: FieldPath.join(vp, "crl"))
+                }
+                settings.revocationListPEM = try data(validation.crl, at: FieldPath.join(vp, "crl"))
+                settings.onlyLeafRevocation = validation.onlyVerifyLeafCertCrl
+            }
             for (i, text) in validation.verifyCertificateHash.enumerated() {
                 // Envoy: hex, colons allowed, 32 bytes.
                 guard let digest = hexDigest(text.replacingOccurrences(of: ":", with: "")), digest.count == 32 else {
@@ -189,6 +199,12 @@ enum TransportSocketCompiler {
         if settings.role == .server && settings.certificateChainPEM == nil {
             throw .missing(at: FieldPath.join(path, "tls_certificates"))
         }
+    }
+
+    /// How Envoy names a data source in messages: the file name, else `<inline>`.
+    private static func describe(_ source: Envoy_Config_Core_V3_DataSource) -> String {
+        if case .filename(let name)? = source.specifier { return name }
+        return "<inline>"
     }
 
     private static func hexDigest(_ text: String) -> [UInt8]? {
@@ -247,6 +263,7 @@ enum TransportSocketCompiler {
         key += settings.certificateChainPEM ?? []
         key += settings.privateKeyPEM ?? []
         key += settings.trustedCAPEM ?? []
+        key += settings.revocationListPEM ?? []
         if let shared = TLSContextCache.shared.context(for: key) { return shared }
         do {
             let context = try TLSContext(settings)
