@@ -47,6 +47,11 @@ final class TLSContextGeneration: @unchecked Sendable {
     let alpnWire: [UInt8]
     /// A CA bundle was given: the peer's chain is verified.
     let verifiesChain: Bool
+    /// Client sessions kept for resumption, newest first (Envoy's
+    /// `max_session_keys`): shared by every worker's connections of this
+    /// context, as Envoy's `ClientContextImpl` keeps them.
+    /// (`SSL_SESSION` pointers as integers: the mutex wants Sendable values.)
+    private let clientSessions = Mutex<[UInt]>([])
 
     init(_ settings: TLSSettings) throws(TLSConfigError) {
         TLSLibrary.initialize()
@@ -92,12 +97,43 @@ final class TLSContextGeneration: @unchecked Sendable {
             if !alpnWire.isEmpty {
                 SSL_CTX_set_alpn_select_cb(context, tlsSelectALPN, Unmanaged.passUnretained(self).toOpaque())
             }
-        } else if !alpnWire.isEmpty {
-            _ = alpnWire.withUnsafeBufferPointer { SSL_CTX_set_alpn_protos(context, $0.baseAddress, UInt32($0.count)) }
+        } else {
+            if !alpnWire.isEmpty {
+                _ = alpnWire.withUnsafeBufferPointer { SSL_CTX_set_alpn_protos(context, $0.baseAddress, UInt32($0.count)) }
+            }
+            if settings.maxSessionKeys > 0 {
+                _ = remora_ssl_ctx_set_session_cache_mode(context, Int(SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE))
+                SSL_CTX_sess_set_new_cb(context, tlsNewClientSession)
+            }
+        }
+    }
+
+    /// Keeps a session the server gave (newest first, at most `maxSessionKeys`).
+    fileprivate func keep(_ session: OpaquePointer) {
+        let limit = settings.maxSessionKeys
+        let evicted: [UInt] = clientSessions.withLock { sessions in
+            sessions.insert(UInt(bitPattern: session), at: 0)
+            guard sessions.count > limit else { return [] }
+            let dropped = Array(sessions[limit...])
+            sessions.removeSubrange(limit...)
+            return dropped
+        }
+        for session in evicted { SSL_SESSION_free(OpaquePointer(bitPattern: session)) }
+    }
+
+    /// Offers the newest kept session to a new client connection.
+    func offerSession(to ssl: OpaquePointer) {
+        clientSessions.withLock { sessions in
+            // Under the lock: SSL_set_session takes its own reference before a keep() could free it.
+            if let newest = sessions.first { _ = SSL_set_session(ssl, OpaquePointer(bitPattern: newest)) }
         }
     }
 
     deinit {
+        clientSessions.withLock { sessions in
+            for session in sessions { SSL_SESSION_free(OpaquePointer(bitPattern: session)) }
+            sessions = []
+        }
         SSL_CTX_free(context)
     }
 
@@ -251,6 +287,14 @@ private let tlsSelectALPN: @convention(c) (
         }
         return SSL_TLSEXT_ERR_NOACK
     }
+}
+
+/// A client handshake produced a resumable session: the context keeps it
+/// (returning 1 keeps OpenSSL's reference for us).
+private let tlsNewClientSession: @convention(c) (OpaquePointer?, OpaquePointer?) -> Int32 = { ssl, session in
+    guard let ssl, let session, let raw = SSL_get_ex_data(ssl, TLSLibrary.engineIndex) else { return 0 }
+    Unmanaged<TLSEngine>.fromOpaque(raw).takeUnretainedValue().context.keep(session)
+    return 1
 }
 
 /// Contexts compare by identity: configs that share one are equal.

@@ -70,6 +70,7 @@ public final class TLSEngine {
         } else {
             SSL_set_connect_state(ssl)
             if let serverName, !serverName.isEmpty { _ = remora_ssl_set_host_name(ssl, serverName) }
+            context.offerSession(to: ssl)
         }
         SSL_set_ex_data(ssl, TLSLibrary.engineIndex, Unmanaged.passUnretained(self).toOpaque())
     }

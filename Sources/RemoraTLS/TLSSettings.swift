@@ -69,6 +69,8 @@ public struct TLSSettings: Sendable {
     public var requireClientCertificate = false
     /// `sni` (client).
     public var serverName: String?
+    /// `max_session_keys` (client; Envoy's default 1, 0 turns resumption off).
+    public var maxSessionKeys = 1
     /// What else tells this context's sessions apart from another's with
     /// the same certificate and CA (the config's own bytes); server only.
     public var sessionContext: [UInt8] = []

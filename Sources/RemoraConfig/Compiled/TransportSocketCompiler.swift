@@ -30,8 +30,10 @@ enum TransportSocketCompiler {
     /// The client context of a cluster's `transport_socket`, or nil for raw buffer.
     static func upstream(_ socket: Envoy_Config_Core_V3_TransportSocket, secrets: StaticSecrets,
                          at path: String) throws(ConfigError) -> TLSContext? {
-        try compile(Upstream.self, socket, role: .client, fields: ["common_tls_context", "sni"], secrets: secrets, at: path) { context, settings in
+        try compile(Upstream.self, socket, role: .client, fields: ["common_tls_context", "sni", "max_session_keys"],
+                    secrets: secrets, at: path) { context, settings in
             if !context.sni.isEmpty { settings.serverName = context.sni }
+            if context.hasMaxSessionKeys { settings.maxSessionKeys = Int(context.maxSessionKeys.value) }
             return context.commonTlsContext
         }
     }
