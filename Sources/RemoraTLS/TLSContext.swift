@@ -50,6 +50,8 @@ final class TLSContextGeneration: @unchecked Sendable {
     /// Client sessions kept for resumption, newest first (Envoy's
     /// `max_session_keys`): shared by every worker's connections of this
     /// context, as Envoy's `ClientContextImpl` keeps them.
+    /// `session_ticket_keys`, as OpenSSL's callback reads them (server).
+    fileprivate var ticketKeys: [remora_ticket_key] = []
     /// (`SSL_SESSION` pointers as integers: the mutex wants Sendable values.)
     private let clientSessions = Mutex<[UInt]>([])
 
@@ -79,7 +81,18 @@ final class TLSContextGeneration: @unchecked Sendable {
         try loadTrustedCA()
         configureVerification()
         if settings.role == .server {
-            _ = remora_ssl_ctx_set_session_cache_mode(context, Int(SSL_SESS_CACHE_SERVER))
+            _ = remora_ssl_ctx_set_session_cache_mode(context, Int(settings.disableSessionCache ? SSL_SESS_CACHE_OFF : SSL_SESS_CACHE_SERVER))
+            if settings.disableTickets {
+                _ = remora_ssl_ctx_set_options(context, remora_ssl_op_no_ticket())
+            } else if !settings.sessionTicketKeys.isEmpty {
+                ticketKeys = settings.sessionTicketKeys.map { bytes in
+                    var key = remora_ticket_key()
+                    withUnsafeMutableBytes(of: &key) { $0.copyBytes(from: bytes) }
+                    return key
+                }
+                _ = SSL_CTX_set_tlsext_ticket_key_evp_cb(context, tlsTicketKey)
+            }
+            if let timeout = settings.sessionTimeoutSeconds { _ = SSL_CTX_set_timeout(context, Int(timeout)) }
             // One TLS 1.3 session ticket per handshake, where BoringSSL (Envoy)
             // sends two: OpenSSL 3.0 copies the session for every ticket after
             // the first by encoding and decoding it, peer certificate and all,
@@ -295,6 +308,17 @@ private let tlsNewClientSession: @convention(c) (OpaquePointer?, OpaquePointer?)
     guard let ssl, let session, let raw = SSL_get_ex_data(ssl, TLSLibrary.engineIndex) else { return 0 }
     Unmanaged<TLSEngine>.fromOpaque(raw).takeUnretainedValue().context.keep(session)
     return 1
+}
+
+/// Encrypts or decrypts a session ticket with the configured keys.
+private let tlsTicketKey: @convention(c) (
+    OpaquePointer?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt8>?, OpaquePointer?, OpaquePointer?, Int32
+) -> Int32 = { ssl, name, iv, cipher, mac, encrypt in
+    guard let ssl, let raw = SSL_get_ex_data(ssl, TLSLibrary.engineIndex) else { return -1 }
+    let context = Unmanaged<TLSEngine>.fromOpaque(raw).takeUnretainedValue().context
+    return context.ticketKeys.withUnsafeBufferPointer { keys in
+        remora_ticket_crypt(keys.baseAddress, Int32(keys.count), name, iv, cipher, mac, encrypt)
+    }
 }
 
 /// Contexts compare by identity: configs that share one are equal.

@@ -67,6 +67,15 @@ public struct TLSSettings: Sendable {
     public var alpnProtocols: [String] = []
     /// `require_client_certificate` (server).
     public var requireClientCertificate = false
+    /// `session_ticket_keys` (server): 80 bytes each, the first encrypts, all
+    /// decrypt. Empty: OpenSSL's random keys, one set per context.
+    public var sessionTicketKeys: [[UInt8]] = []
+    /// `disable_stateless_session_resumption` (no tickets) and
+    /// `disable_stateful_session_resumption` (no session cache) (server).
+    public var disableTickets = false
+    public var disableSessionCache = false
+    /// `session_timeout` in seconds (server); nil for OpenSSL's default.
+    public var sessionTimeoutSeconds: UInt64?
     /// `sni` (client).
     public var serverName: String?
     /// `max_session_keys` (client; Envoy's default 1, 0 turns resumption off).
