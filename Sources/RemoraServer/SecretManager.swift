@@ -31,7 +31,7 @@ final class SecretManager {
     /// Subscribes to every secret the contexts read.
     func start(_ factory: XDSSubscriptionFactory) throws(ConfigError) {
         for source in Set(dependencies.flatMap(\.secrets)) where watches[source.name] == nil {
-            let watch = SecretWatch(name: source.name, manager: self, store: store)
+            let watch = SecretWatch(name: source.name, manager: self, store: store, factory: factory)
             watches[source.name] = watch
             watch.watchFiles(of: source.secret)
             watch.subscription = try factory.subscribe(.secret, source: source.source, names: [source.name],
@@ -100,13 +100,15 @@ private final class SecretWatch: XDSUpdateHandler {
     let name: String
     unowned let manager: SecretManager
     var subscription: (any XDSSubscription)?
-    private var watcher: FileWatcher?
+    private let factory: XDSSubscriptionFactory
+    private var tokens: [FileWatcher.Token] = []
     private var watchedFiles: ([String], String?) = ([], nil)
     private let stats: StatSlots
 
-    init(name: String, manager: SecretManager, store: StatsStore) {
+    init(name: String, manager: SecretManager, store: StatsStore, factory: XDSSubscriptionFactory) {
         self.name = name
         self.manager = manager
+        self.factory = factory
         stats = store.makeScope(prefix: "sds.\(name).", stats: [("key_rotation_failed", .counter)]).slots(thread: 0)
     }
 
@@ -129,24 +131,25 @@ private final class SecretWatch: XDSUpdateHandler {
         let (files, directory) = SDSSecret.files(of: secret)
         guard files != watchedFiles.0 || directory != watchedFiles.1 else { return }
         watchedFiles = (files, directory)
-        watcher?.close()
-        watcher = nil
+        guard let watcher = try? factory.fileWatcher() else { return }
+        for token in tokens { watcher.unwatch(token) }
+        tokens = []
         guard !files.isEmpty else { return }
         do throws(EventLoopError) {
-            let watcher = try FileWatcher(loop: manager.loop)
             if let directory {
-                try watcher.watchMovedTo(directory: directory, name: nil) { [unowned self] in self.manager.filesMoved(self.name) }
+                tokens.append(try watcher.watchMovedTo(directory: directory, name: nil) { [unowned self] in
+                    self.manager.filesMoved(self.name)
+                })
             } else {
                 for file in files {
                     let slash = file.lastIndex(of: "/")
                     let dir = slash.map { String(file[..<$0]) } ?? "."
                     let base = slash.map { String(file[file.index(after: $0)...]) } ?? file
-                    try watcher.watchMovedTo(directory: dir.isEmpty ? "/" : dir, name: base) { [unowned self] in
+                    tokens.append(try watcher.watchMovedTo(directory: dir.isEmpty ? "/" : dir, name: base) { [unowned self] in
                         self.manager.filesMoved(self.name)
-                    }
+                    })
                 }
             }
-            self.watcher = watcher
         } catch {
             LogControl.shared.log(.warning, logger: "secret", "secret '\(name)': cannot watch its files: \(error)")
         }

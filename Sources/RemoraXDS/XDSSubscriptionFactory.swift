@@ -8,6 +8,16 @@ public import RemoraEventLoop
 public final class XDSSubscriptionFactory {
     public let loop: EventLoop
     private let store: StatsStore
+    private var sharedWatcher: FileWatcher?
+
+    /// The loop's one inotify watcher, for every file subscription and file
+    /// watch of the server (made on first use).
+    public func fileWatcher() throws(EventLoopError) -> FileWatcher {
+        if let sharedWatcher { return sharedWatcher }
+        let made = try FileWatcher(loop: loop)
+        sharedWatcher = made
+        return made
+    }
 
     public init(loop: EventLoop, store: StatsStore) {
         self.loop = loop
@@ -26,8 +36,8 @@ public final class XDSSubscriptionFactory {
         switch source.kind {
         case .path(let path, let watchedDirectory):
             do {
-                return try FileSubscription(loop: loop, type: type, path: path, watchedDirectory: watchedDirectory,
-                                            names: names, stats: stats, handler: handler)
+                return try FileSubscription(loop: loop, watcher: fileWatcher(), type: type, path: path,
+                                            watchedDirectory: watchedDirectory, names: names, stats: stats, handler: handler)
             } catch {
                 throw .io("cannot watch \(path) for \(type.shortName): \(error)")
             }
