@@ -8,6 +8,7 @@ import RemoraEventLoop
 import RemoraFilters
 import RemoraTLS
 import RemoraUpstream
+import RemoraXDS
 
 /// What the command line decides about a running server.
 public struct ServerOptions: Sendable {
@@ -49,6 +50,10 @@ public final class Server: @unchecked Sendable {
     let serverStats: StatScope
     private(set) var workers: [Worker] = []
     var clusterManager: ClusterManager!
+    /// Makes the xDS subscriptions (main loop).
+    var xds: XDSSubscriptionFactory!
+    /// SDS secrets and the TLS contexts that rotate with them.
+    private var secretManager: SecretManager?
     private var admin: AdminServer?
     private var signals: [SignalWatcher] = []
     private var state = ServerState.preInitializing
@@ -184,9 +189,27 @@ public final class Server: @unchecked Sendable {
                 worker.loop.execute { worker.updateHosts(cluster: name, hosts: hosts) }
             }
         }
+        xds = XDSSubscriptionFactory(loop: mainLoop, store: store)
+        if !config.sdsDependencies.isEmpty {
+            let secrets = SecretManager(loop: mainLoop, store: store, dependencies: config.sdsDependencies)
+            do throws(ConfigError) {
+                try secrets.start(xds)
+            } catch {
+                fail("cannot start SDS: \(error)")
+                return
+            }
+            secretManager = secrets
+        }
+        // Envoy's initialization order: static clusters, then CDS clusters
+        // (and their EDS), then LDS listeners (and their RDS), then every
+        // listener starts accepting and the server is live.
         clusterManager.start(config.clusters) { [unowned self] in
             self.installClusters()
-            self.startListeners(self.config.listeners[...])
+            self.startDynamicClusters { [unowned self] in
+                self.startDynamicListeners { [unowned self] in
+                    self.startListeners(self.config.listeners[...])
+                }
+            }
         }
     }
 
@@ -409,7 +432,7 @@ public final class Server: @unchecked Sendable {
         mainLoop.stop()
     }
 
-    private func fail(_ message: String) {
+    func fail(_ message: String) {
         logger.critical("\(message)")
         shutdown(code: 1)
     }

@@ -1,21 +1,54 @@
 internal import COpenSSL
 import RemoraCore
+import Synchronization
 
-/// One OpenSSL `SSL_CTX`, built once from `TLSSettings` at config time and
-/// shared read-only by every worker's sessions (OpenSSL reference-counts it
-/// and locks only what it changes itself; nothing here changes after
-/// `init`). That is why `@unchecked Sendable` is safe. Building contexts
-/// once also keeps OpenSSL 3's per-fetch locking off the connection path.
+/// A TLS context as configs hold it: the `SSL_CTX` that new sessions use
+/// now. A rotated secret (SDS) builds a new generation and swaps it in;
+/// sessions already made keep the generation they started with (each
+/// engine holds its own), so established connections are untouched.
+///
+/// The swap is under a mutex taken once per new session, which costs
+/// nothing next to a handshake. That is why `@unchecked Sendable` is safe.
 public final class TLSContext: @unchecked Sendable {
+    private let generation: Mutex<TLSContextGeneration>
+
+    public init(_ settings: TLSSettings) throws(TLSConfigError) {
+        generation = Mutex(try TLSContextGeneration(settings))
+    }
+
+    /// The generation new sessions use.
+    var current: TLSContextGeneration {
+        generation.withLock { $0 }
+    }
+
+    /// The current generation's settings (role, ALPN and SNI never change
+    /// across generations; certificates and trust may).
+    public var settings: TLSSettings { current.settings }
+
+    /// Builds a generation from `settings` and makes new sessions use it;
+    /// on failure nothing changes.
+    public func replace(with settings: TLSSettings) throws(TLSConfigError) {
+        let next = try TLSContextGeneration(settings)
+        generation.withLock { $0 = next }
+    }
+}
+
+/// One OpenSSL `SSL_CTX`, built once from `TLSSettings` (at config time, or
+/// when a secret rotates) and shared read-only by every worker's sessions
+/// (OpenSSL reference-counts it and locks only what it changes itself;
+/// nothing here changes after `init`). That is why `@unchecked Sendable` is
+/// safe. Building contexts once also keeps OpenSSL 3's per-fetch locking off
+/// the connection path.
+final class TLSContextGeneration: @unchecked Sendable {
     let context: OpaquePointer
-    public let settings: TLSSettings
+    let settings: TLSSettings
     /// Wire-format ALPN list (length-prefixed), for clients and for the
     /// server's selection.
     let alpnWire: [UInt8]
     /// A CA bundle was given: the peer's chain is verified.
     let verifiesChain: Bool
 
-    public init(_ settings: TLSSettings) throws(TLSConfigError) {
+    init(_ settings: TLSSettings) throws(TLSConfigError) {
         TLSLibrary.initialize()
         self.settings = settings
         guard let context = SSL_CTX_new(settings.role == .server ? TLS_server_method() : TLS_client_method()) else {
@@ -182,7 +215,7 @@ private let tlsSelectALPN: @convention(c) (
     UnsafePointer<UInt8>?, UInt32, UnsafeMutableRawPointer?
 ) -> Int32 = { _, out, outLength, offered, offeredLength, argument in
     guard let argument, let out, let outLength, let offered else { return SSL_TLSEXT_ERR_NOACK }
-    let context = Unmanaged<TLSContext>.fromOpaque(argument).takeUnretainedValue()
+    let context = Unmanaged<TLSContextGeneration>.fromOpaque(argument).takeUnretainedValue()
     let client = UnsafeBufferPointer(start: offered, count: Int(offeredLength))
     return context.alpnWire.withUnsafeBufferPointer { ours -> Int32 in
         var i = 0

@@ -11,7 +11,8 @@ public import RemoraCore
 public final class TLSEngine {
     let ssl: OpaquePointer
     private let wire = EngineBIO()
-    public let context: TLSContext
+    /// The context generation this session was made with (kept for its life).
+    let context: TLSContextGeneration
     public private(set) var state = State.handshaking
     /// Why peer verification failed, set by the verify callback.
     public internal(set) var verifyFailure: VerifyFailure?
@@ -52,9 +53,12 @@ public final class TLSEngine {
         case failed(Failure)
     }
 
-    /// A client session (`serverName` goes out as SNI) or a server session.
+    /// A client session (`serverName`, else the context's `sni`, goes out as
+    /// SNI) or a server session, on the context's current generation.
     public init(context: TLSContext, serverName: String? = nil) {
+        let context = context.current
         self.context = context
+        let serverName = serverName ?? context.settings.serverName
         ssl = SSL_new(context.context)!
         let bio = wire.makeBIO()
         // One BIO both ways: the SSL takes the one reference (as s_client does).

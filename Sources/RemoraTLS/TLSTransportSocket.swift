@@ -150,14 +150,14 @@ public final class TLSTransportFactory: TransportSocketFactory {
     }
 
     public func makeTransportSocket(pool: BufferPool) -> any TransportSocket {
-        TLSTransportSocket(engine: TLSEngine(context: context, serverName: context.settings.serverName), factory: self, pool: pool)
+        TLSTransportSocket(engine: TLSEngine(context: context), factory: self, pool: pool)
     }
 
     fileprivate func countHandshake(_ engine: TLSEngine) {
         guard let stats else { return }
         stats.add(.handshake)
         if engine.sessionReused { stats.add(.sessionReused) }
-        if context.settings.role == .server && !engine.hasPeerCertificate { stats.add(.noCertificate) }
+        if engine.context.settings.role == .server && !engine.hasPeerCertificate { stats.add(.noCertificate) }
         if let version = SSLStat.version(engine.version) { stats.add(version) }
         if let cipher = SSLStat.cipher(engine.cipher) { stats.add(cipher) }
         if let group = engine.negotiatedGroup, let curve = SSLStat.curve(group) { stats.add(curve) }

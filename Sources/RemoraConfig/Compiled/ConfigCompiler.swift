@@ -20,7 +20,8 @@ public enum ConfigCompiler {
 
         let resources = bootstrap.staticResources
         try SupportedFields.require(resources, only: ["listeners", "clusters", "secrets"], at: "static_resources")
-        var secrets = StaticSecrets()
+        let sds = SDSDependencies()
+        var secrets = StaticSecrets(dependencies: sds, nodeIsNamed: !node.id.isEmpty && !node.cluster.isEmpty)
         for (i, secret) in resources.secrets.enumerated() {
             let path = "static_resources.secrets[\(i)]"
             try SupportedFields.require(secret, only: ["name", "tls_certificate", "validation_context"], at: path)
@@ -61,6 +62,7 @@ public enum ConfigCompiler {
         try ListenerCompiler.validateRouteClusters(listeners, clusterNames: clusterNames)
 
         var config = ServerConfig(node: node, admin: admin, listeners: listeners, clusters: clusters, stats: stats)
+        config.sdsDependencies = sds.all
         if bootstrap.hasDynamicResources {
             let dynamic = try ConfigSourceCompiler.compileDynamicResources(bootstrap.dynamicResources)
             // A gRPC config source talks to a static cluster (Envoy: "must be a static cluster").

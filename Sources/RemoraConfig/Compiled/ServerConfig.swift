@@ -16,6 +16,8 @@ public struct ServerConfig: Sendable {
     /// `dynamic_resources`: where listeners and clusters beyond the static
     /// ones come from (nil: a static bootstrap).
     public var dynamicResources: DynamicResourcesConfig?
+    /// TLS contexts built from SDS secrets, which rotate when the secrets do.
+    public var sdsDependencies: [SDSContextDependency] = []
 
     public func cluster(named name: String) -> ClusterConfig? {
         clusters.first { $0.name == name }

@@ -37,18 +37,40 @@ enum TransportSocketCompiler {
     }
 
     /// Unpacks a TLS context message, takes its own fields (`own` returns
-    /// the common context), then the common context, and builds it.
+    /// the common context), then the common context, and builds it. A
+    /// context that read SDS secrets is recorded with how to build it again.
     private static func compile<M: SwiftProtobuf.Message>(
         _ type: M.Type, _ socket: Envoy_Config_Core_V3_TransportSocket, role: TLSSettings.Role, fields: Set<String>,
-        secrets: StaticSecrets, at path: String, own: (M, inout TLSSettings) -> Common
+        secrets: StaticSecrets, at path: String, own: @escaping @Sendable (M, inout TLSSettings) -> Common
     ) throws(ConfigError) -> TLSContext? {
-        let tp = FieldPath.join(path, "typed_config")
         guard let context = try unpack(M.self, socket, at: path) else { return nil }
+        var sources: [SDSSecretSource] = []
+        let settings = try settings(context, role: role, fields: fields, secrets: secrets, sources: &sources, at: path, own: own)
+        let built = try build(settings, at: FieldPath.join(path, "typed_config"))
+        if !sources.isEmpty, let dependencies = secrets.dependencies {
+            let statics = secrets.byName
+            dependencies.record(SDSContextDependency(context: built, secrets: sources) { dynamic throws(ConfigError) in
+                var ignored: [SDSSecretSource] = []
+                return try Self.settings(context, role: role, fields: fields,
+                                         secrets: StaticSecrets(byName: statics, dynamic: dynamic),
+                                         sources: &ignored, at: path, own: own)
+            })
+        }
+        return built
+    }
+
+    /// The settings of one TLS context message (files read now).
+    private static func settings<M: SwiftProtobuf.Message>(
+        _ context: M, role: TLSSettings.Role, fields: Set<String>, secrets: StaticSecrets, sources: inout [SDSSecretSource],
+        at path: String, own: (M, inout TLSSettings) -> Common
+    ) throws(ConfigError) -> TLSSettings {
+        let tp = FieldPath.join(path, "typed_config")
         try SupportedFields.require(context, only: fields, at: tp)
         var settings = TLSSettings(role: role)
         let common = own(context, &settings)
-        try compileCommon(common, into: &settings, secrets: secrets, at: FieldPath.join(tp, "common_tls_context"))
-        return try build(settings, key: (try? context.serializedBytes()) ?? [], at: tp)
+        try compileCommon(common, into: &settings, secrets: secrets, sources: &sources, at: FieldPath.join(tp, "common_tls_context"))
+        settings.sessionContext = (try? context.serializedBytes()) ?? []
+        return settings
     }
 
     /// The TLS context message of `socket`, or nil for raw buffer; any other
@@ -76,7 +98,7 @@ enum TransportSocketCompiler {
     }
 
     private static func compileCommon(_ common: Common, into settings: inout TLSSettings, secrets: StaticSecrets,
-                                      at path: String) throws(ConfigError) {
+                                      sources: inout [SDSSecretSource], at path: String) throws(ConfigError) {
         try SupportedFields.require(common, only: [
             "tls_params", "tls_certificates", "tls_certificate_sds_secret_configs", "validation_context",
             "validation_context_sds_secret_config", "alpn_protocols",
@@ -96,11 +118,14 @@ enum TransportSocketCompiler {
             settings.ecdhCurves = params.ecdhCurves
         }
         var certificates = common.tlsCertificates
+        var fromSDS = false
         for (i, reference) in common.tlsCertificateSdsSecretConfigs.enumerated() {
             let sp = FieldPath.index(FieldPath.join(path, "tls_certificate_sds_secret_configs"), i)
-            guard case .tlsCertificate(let certificate)? = try secrets.lookup(reference, at: sp).type else {
+            let (secret, source) = try secrets.lookup(reference, at: sp)
+            guard case .tlsCertificate(let certificate)? = secret.type else {
                 throw .invalid("secret '\(reference.name)' is not a tls_certificate", at: sp)
             }
+            if let source { sources.append(source); fromSDS = true }
             certificates.append(certificate)
         }
         if certificates.count > 1 {
@@ -110,7 +135,10 @@ enum TransportSocketCompiler {
             let cp = common.tlsCertificates.isEmpty
                 ? FieldPath.index(FieldPath.join(path, "tls_certificate_sds_secret_configs"), 0)
                 : FieldPath.index(FieldPath.join(path, "tls_certificates"), 0)
-            try SupportedFields.require(certificate, only: ["certificate_chain", "private_key"], at: cp)
+            // `watched_directory` says which directory's moves reload an SDS
+            // secret's files (the secret manager watches it).
+            try SupportedFields.require(certificate, only: fromSDS ? ["certificate_chain", "private_key", "watched_directory"]
+                                                                   : ["certificate_chain", "private_key"], at: cp)
             guard certificate.hasCertificateChain else { throw .missing(at: FieldPath.join(cp, "certificate_chain")) }
             guard certificate.hasPrivateKey else { throw .missing(at: FieldPath.join(cp, "private_key")) }
             settings.certificateChainPEM = try data(certificate.certificateChain, at: FieldPath.join(cp, "certificate_chain"))
@@ -122,9 +150,11 @@ enum TransportSocketCompiler {
         case .validationContext(let context)?: validation = context
         case .validationContextSdsSecretConfig(let reference)?:
             vp = FieldPath.join(path, "validation_context_sds_secret_config")
-            guard case .validationContext(let context)? = try secrets.lookup(reference, at: vp).type else {
+            let (secret, source) = try secrets.lookup(reference, at: vp)
+            guard case .validationContext(let context)? = secret.type else {
                 throw .invalid("secret '\(reference.name)' is not a validation_context", at: vp)
             }
+            if let source { sources.append(source) }
             validation = context
         case .combinedValidationContext?, .validationContextCertificateProvider?, .validationContextCertificateProviderInstance?:
             throw .unsupported("only validation_context and validation_context_sds_secret_config are implemented", at: path)
@@ -175,11 +205,9 @@ enum TransportSocketCompiler {
     }
 
     /// One OpenSSL context per distinct TLS context: the message's bytes
-    /// plus the files it read make the key.
-    private static func build(_ settings: TLSSettings, key message: [UInt8], at path: String) throws(ConfigError) -> TLSContext {
-        var settings = settings
-        settings.sessionContext = message
-        var key = message
+    /// (`sessionContext`) plus the files it read make the key.
+    private static func build(_ settings: TLSSettings, at path: String) throws(ConfigError) -> TLSContext {
+        var key = settings.sessionContext
         key += settings.certificateChainPEM ?? []
         key += settings.privateKeyPEM ?? []
         key += settings.trustedCAPEM ?? []
@@ -210,21 +238,34 @@ final class TLSContextCache: @unchecked Sendable {
     }
 }
 
-/// `static_resources.secrets`, referenced by `sds_secret_config` name.
+/// The secrets `sds_secret_config` names: `static_resources.secrets` by
+/// name, and SDS secrets (`sds_config`), whose uses are recorded in
+/// `dependencies` so that they can rotate.
 struct StaticSecrets: Sendable {
     var byName: [String: TransportSocketCompiler.Secret] = [:]
+    /// Where SDS uses are recorded (nil: SDS references are refused).
+    var dependencies: SDSDependencies?
+    /// Set when rebuilding a context after a rotation: the current SDS secrets.
+    var dynamic: [String: TransportSocketCompiler.Secret]?
+    /// The bootstrap's node has an `id` and a `cluster` (SDS needs both).
+    var nodeIsNamed = false
 
     static let none = StaticSecrets()
 
+    /// The secret a reference names, and its SDS source if it has one.
     func lookup(_ reference: Envoy_Extensions_TransportSockets_Tls_V3_SdsSecretConfig,
-                at path: String) throws(ConfigError) -> TransportSocketCompiler.Secret {
+                at path: String) throws(ConfigError) -> (TransportSocketCompiler.Secret, SDSSecretSource?) {
         if reference.hasSdsConfig {
-            throw .unsupported("SDS over a config source is not implemented (static secrets are)", at: FieldPath.join(path, "sds_config"))
+            guard dependencies != nil || dynamic != nil else {
+                throw .unsupported("SDS is not available here (static secrets are)", at: FieldPath.join(path, "sds_config"))
+            }
+            let (secret, source) = try lookupSDS(reference, at: path)
+            return (secret, source)
         }
         guard let secret = byName[reference.name] else {
             throw .invalid("unknown static secret '\(reference.name)'", at: FieldPath.join(path, "name"))
         }
-        return secret
+        return (secret, nil)
     }
 }
 

@@ -13,7 +13,13 @@ public enum BootstrapLoader {
     /// Loads a bootstrap file. `.yaml`/`.yml`/`.json` all go through the same
     /// YAML reader (JSON is YAML's flow style).
     public static func load(path: String) throws(ConfigError) -> Envoy_Config_Bootstrap_V3_Bootstrap {
-        try decode(Envoy_Config_Bootstrap_V3_Bootstrap.self, yaml: readText(path: path))
+        try load(Envoy_Config_Bootstrap_V3_Bootstrap.self, path: path)
+    }
+
+    /// Loads any API message from a YAML or JSON file (a `path_config_source`'s
+    /// `DiscoveryResponse`), checked against the schema as a bootstrap is.
+    public static func load<M: SwiftProtobuf.Message>(_ type: M.Type, path: String) throws(ConfigError) -> M {
+        try decode(type, yaml: readText(path: path))
     }
 
     /// The file's text, or an error a user can act on (`is a directory`,

@@ -1,0 +1,38 @@
+public import RemoraConfig
+public import RemoraCore
+public import RemoraEventLoop
+
+/// Makes the server's subscriptions, one per type and config source (the
+/// caller keeps them and sets the union of the names it needs). On the main
+/// loop.
+public final class XDSSubscriptionFactory {
+    public let loop: EventLoop
+    private let store: StatsStore
+
+    public init(loop: EventLoop, store: StatsStore) {
+        self.loop = loop
+        self.store = store
+    }
+
+    /// Starts a subscription to `type` from `source`. `names` are the
+    /// resources wanted (ignored for wildcard types); `statPrefix` is where
+    /// its stats go (`listener_manager.lds.`, `cluster_manager.cds.`,
+    /// `http.<prefix>.rds.<name>.`, …). The handler is called on later loop
+    /// turns, never from inside this call.
+    public func subscribe(_ type: XDSResourceType, source: ConfigSourceConfig, names: Set<String>, statPrefix: String,
+                          handler: any XDSUpdateHandler) throws(ConfigError) -> any XDSSubscription {
+        loop.assertInLoop()
+        let stats = store.makeScope(prefix: statPrefix, XDSSubscriptionStat.self).stats(XDSSubscriptionStat.self, thread: 0)
+        switch source.kind {
+        case .path(let path, let watchedDirectory):
+            do {
+                return try FileSubscription(loop: loop, type: type, path: path, watchedDirectory: watchedDirectory,
+                                            names: names, stats: stats, handler: handler)
+            } catch {
+                throw .io("cannot watch \(path) for \(type.shortName): \(error)")
+            }
+        case .ads, .grpc:
+            throw .unsupported("xDS over gRPC is not implemented yet", at: "api_config_source")
+        }
+    }
+}
