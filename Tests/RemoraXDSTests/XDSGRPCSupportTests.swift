@@ -2,14 +2,6 @@ import Testing
 @testable import RemoraXDS
 
 @Suite struct XDSGRPCSupportTests {
-    /// Reference values of XXH64 with seed 0 (xxhsum).
-    @Test func xxHash64MatchesTheReference() {
-        #expect(XXHash64.hash("") == 0xEF46_DB37_51D8_E999)
-        #expect(XXHash64.hash("a") == 0xD24E_C4F1_A98C_6E5B)
-        #expect(XXHash64.hash("abc") == 0x44BC_2CF5_AD77_0999)
-        #expect(XXHash64.hash("Nobody inspects the spammish repetition") == 0xFBCE_A83C_8A37_8BF1)
-    }
-
     struct Counter: RandomNumberGenerator {
         var value: UInt64 = 0
         mutating func next() -> UInt64 { value &+= 7_919; return value }
@@ -41,12 +33,5 @@ import Testing
         let node = XDSNode.make(bootstrap: XDSTestResources.node, version: "1.2.3-dev")
         #expect(node.id == "node-1" && node.userAgentName == "remora")
         #expect(node.userAgentBuildVersion.version.majorNumber == 1 && node.userAgentBuildVersion.version.patch == 3)
-    }
-
-    @Test func resourceNamesAreReadFromFieldOne() {
-        #expect(XDSResourceName.field1String(XDSTestResources.cluster("abc").value) == "abc")
-        #expect(XDSResourceName.field1String([0x10, 0x01, 0x0A, 0x01, 0x7A]) == "z")
-        #expect(XDSResourceName.field1String([0x0A, 0x05, 0x61]) == nil)
-        #expect(XDSResourceName.field1String([]) == "")
     }
 }

@@ -147,13 +147,13 @@ struct SotWMuxState {
         var resources: [XDSResource] = []
         var names: Set<String> = []
         for any in response.resources {
-            if any.typeURL != response.typeURL && any.typeURL != XDSResourceName.wrapperTypeURL {
+            if any.typeURL != response.typeURL && any.typeURL != XDSSotWResource.wrapperTypeURL {
                 inFlight = InFlight(type: type, versionInfo: response.versionInfo, nonce: response.nonce, names: [], paused: paused)
                 return .reject(type, XDSRejection(
                     "\(any.typeURL) does not match the message-wide type URL \(response.typeURL) in DiscoveryResponse"))
             }
-            do throws(XDSResourceName.Failure) {
-                switch try XDSResourceName.unpack(any) {
+            do throws(XDSSotWResource.Failure) {
+                switch try XDSSotWResource.unpack(any, type: type) {
                 case .heartbeat: continue
                 case .resource(let name, let body):
                     if !type.isWildcard && !state.names.contains(name) { continue }

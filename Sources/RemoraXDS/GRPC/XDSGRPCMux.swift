@@ -28,7 +28,7 @@ public protocol XDSGRPCMuxing: AnyObject {
     /// Watches `type` on this stream (one subscription per type; wildcard
     /// types ignore `names`). The stream opens on the loop's next turn after
     /// the first subscription, so that those made together ask together.
-    func subscribe(_ type: XDSResourceType, names: Set<String>, statPrefix: String,
+    func subscribe(_ type: XDSResourceType, names: Set<String>, stats: Stats<XDSSubscriptionStat>,
                    initialFetchTimeoutMilliseconds: UInt64, handler: any XDSUpdateHandler) -> any XDSSubscription
     /// The stream is up (`control_plane.connected_state`).
     var isConnected: Bool { get }
@@ -44,13 +44,12 @@ public protocol XDSGRPCMuxing: AnyObject {
 /// (their `update_failure` counts). Everything runs on `loop` (main).
 final class XDSGRPCMux<Machine: XDSMuxMachine>: XDSGRPCMuxing, XDSGRPCMuxInternal, GRPCStreamCallbacks {
     private let loop: EventLoop
-    private let client: GRPCAsyncClient
+    /// The client of each new stream (nil: the cluster is not there yet,
+    /// which counts as a failed connection).
+    private let client: () -> GRPCAsyncClient?
     private let method: XDSGRPCMethod
     private var machine: Machine
     private let stats: Stats<XDSControlPlaneStat>
-    private let store: StatsStore
-    /// Called before each stream opens (refreshes the cluster's hosts).
-    private let beforeConnect: () -> Void
     private var backOff: XDSBackOff
     private var stream: GRPCStream?
     private let timer: Timer
@@ -63,16 +62,14 @@ final class XDSGRPCMux<Machine: XDSMuxMachine>: XDSGRPCMuxing, XDSGRPCMuxInterna
 
     private struct Weak { weak var subscription: XDSGRPCSubscription? }
 
-    init(loop: EventLoop, client: GRPCAsyncClient, method: XDSGRPCMethod, machine: Machine, controlPlaneStats: StatScope,
-         store: StatsStore, backOff: XDSBackOff = XDSBackOff(), beforeConnect: @escaping () -> Void = {}) {
+    init(loop: EventLoop, client: @escaping () -> GRPCAsyncClient?, method: XDSGRPCMethod, machine: Machine,
+         controlPlaneStats: StatScope, backOff: XDSBackOff = XDSBackOff()) {
         self.loop = loop
         self.client = client
         self.method = method
         self.machine = machine
         self.stats = controlPlaneStats.stats(XDSControlPlaneStat.self, thread: 0)
-        self.store = store
         self.backOff = backOff
-        self.beforeConnect = beforeConnect
         self.timer = Timer(loop: loop)
     }
 
@@ -82,12 +79,11 @@ final class XDSGRPCMux<Machine: XDSMuxMachine>: XDSGRPCMuxing, XDSGRPCMuxInterna
 
     var isConnected: Bool { stream != nil }
 
-    func subscribe(_ type: XDSResourceType, names: Set<String>, statPrefix: String, initialFetchTimeoutMilliseconds: UInt64,
-                   handler: any XDSUpdateHandler) -> any XDSSubscription {
+    func subscribe(_ type: XDSResourceType, names: Set<String>, stats: Stats<XDSSubscriptionStat>,
+                   initialFetchTimeoutMilliseconds: UInt64, handler: any XDSUpdateHandler) -> any XDSSubscription {
         loop.assertInLoop()
         precondition(subscriptions[type]?.subscription == nil, "one subscription per type and stream")
-        let scope = store.makeScope(prefix: statPrefix, XDSSubscriptionStat.self)
-        let subscription = XDSGRPCSubscription(type: type, mux: self, handler: handler, stats: scope, loop: loop,
+        let subscription = XDSGRPCSubscription(type: type, mux: self, handler: handler, stats: stats, loop: loop,
                                                initialFetchTimeoutMilliseconds: initialFetchTimeoutMilliseconds)
         subscriptions[type] = Weak(subscription: subscription)
         subscription.stats.add(.updateAttempt)
@@ -124,7 +120,10 @@ final class XDSGRPCMux<Machine: XDSMuxMachine>: XDSGRPCMuxing, XDSGRPCMuxInterna
 
     private func connect() {
         guard !stopped, stream == nil else { return }
-        beforeConnect()
+        guard let client = client() else {
+            onRemoteClose(status: .unavailable, message: "no cluster for the xDS stream")
+            return
+        }
         stream = client.startStream(service: method.service, method: method.method, callbacks: self)
         stats.set(.connectedState, 1)
         stats.set(.pendingRequests, 0)
@@ -191,44 +190,18 @@ final class XDSGRPCMux<Machine: XDSMuxMachine>: XDSGRPCMuxing, XDSGRPCMuxInterna
     }
 }
 
-/// Makes xDS gRPC streams for `GRPCSourceConfig`s (`ads_config`, and each
-/// `api_config_source` subscription, which gets a stream of its own).
-public enum XDSGRPCStreams {
-    /// A stream over `cluster` (a main-loop `WorkerCluster` of the source's
-    /// static cluster); `beforeConnect` runs before each (re)connection.
-    public static func make(source: GRPCSourceConfig, method: XDSGRPCMethod, cluster: WorkerCluster, loop: EventLoop,
-                            node: Envoy_Config_Core_V3_Node, controlPlaneStatPrefix: String, store: StatsStore,
-                            beforeConnect: @escaping () -> Void = {}) throws(GRPCClientError) -> any XDSGRPCMuxing {
-        try make(source: source, method: method, cluster: cluster, loop: loop, node: node,
-                 controlPlaneStatPrefix: controlPlaneStatPrefix, store: store, backOff: XDSBackOff(), beforeConnect: beforeConnect)
-    }
-
-    static func make(source: GRPCSourceConfig, method: XDSGRPCMethod, cluster: WorkerCluster, loop: EventLoop,
-                     node: Envoy_Config_Core_V3_Node, controlPlaneStatPrefix: String, store: StatsStore, backOff: XDSBackOff,
-                     beforeConnect: @escaping () -> Void) throws(GRPCClientError) -> any XDSGRPCMuxing {
-        let client = try GRPCAsyncClient(cluster: cluster, loop: loop, options: .init(authority: source.authority))
-        let scope = store.makeScope(prefix: controlPlaneStatPrefix + "control_plane.", XDSControlPlaneStat.self)
-        if source.delta {
+/// Makes xDS gRPC streams (one for `ads_config`, one per `api_config_source`
+/// subscription).
+enum XDSGRPCStreams {
+    static func make(delta: Bool, setNodeOnFirstMessageOnly: Bool, method: XDSGRPCMethod, loop: EventLoop,
+                     node: Envoy_Config_Core_V3_Node, controlPlaneStats: StatScope, backOff: XDSBackOff = XDSBackOff(),
+                     client: @escaping () -> GRPCAsyncClient?) -> any XDSGRPCMuxing {
+        if delta {
             return XDSGRPCMux(loop: loop, client: client, method: method, machine: DeltaMuxState(node: node),
-                              controlPlaneStats: scope, store: store, backOff: backOff, beforeConnect: beforeConnect)
+                              controlPlaneStats: controlPlaneStats, backOff: backOff)
         }
         return XDSGRPCMux(loop: loop, client: client, method: method,
-                          machine: SotWMuxState(node: node, setNodeOnFirstMessageOnly: source.setNodeOnFirstMessageOnly),
-                          controlPlaneStats: scope, store: store, backOff: backOff, beforeConnect: beforeConnect)
-    }
-
-    /// An `api_config_source` subscription: its own stream to the type's
-    /// service, closed when the subscription is cancelled. Its
-    /// `control_plane.*` stats go under `statPrefix`, as Envoy scopes them.
-    public static func subscribe(_ type: XDSResourceType, source: GRPCSourceConfig, cluster: WorkerCluster, loop: EventLoop,
-                                 node: Envoy_Config_Core_V3_Node, names: Set<String>, statPrefix: String,
-                                 initialFetchTimeoutMilliseconds: UInt64, store: StatsStore, handler: any XDSUpdateHandler,
-                                 beforeConnect: @escaping () -> Void = {}) throws(GRPCClientError) -> any XDSSubscription {
-        let mux = try make(source: source, method: .perType(type, delta: source.delta), cluster: cluster, loop: loop, node: node,
-                           controlPlaneStatPrefix: statPrefix, store: store, beforeConnect: beforeConnect)
-        let subscription = mux.subscribe(type, names: names, statPrefix: statPrefix,
-                                         initialFetchTimeoutMilliseconds: initialFetchTimeoutMilliseconds, handler: handler)
-        (subscription as? XDSGRPCSubscription)?.ownedMux = mux
-        return subscription
+                          machine: SotWMuxState(node: node, setNodeOnFirstMessageOnly: setNodeOnFirstMessageOnly),
+                          controlPlaneStats: controlPlaneStats, backOff: backOff)
     }
 }

@@ -14,18 +14,17 @@ final class XDSGRPCSubscription: XDSSubscription {
     /// The stream of an `api_config_source`, which only this subscription uses.
     var ownedMux: (any XDSGRPCMuxing)?
     private var handler: (any XDSUpdateHandler)?
-    let scope: StatScope
     let stats: Stats<XDSSubscriptionStat>
     private let loop: EventLoop
     private var initialFetchTimer: Timer?
 
-    init(type: XDSResourceType, mux: any XDSGRPCMuxInternal, handler: any XDSUpdateHandler, stats: StatScope, loop: EventLoop,
+    init(type: XDSResourceType, mux: any XDSGRPCMuxInternal, handler: any XDSUpdateHandler, stats: Stats<XDSSubscriptionStat>,
+         loop: EventLoop,
          initialFetchTimeoutMilliseconds: UInt64) {
         self.type = type
         self.mux = mux
         self.handler = handler
-        self.scope = stats
-        self.stats = stats.stats(XDSSubscriptionStat.self, thread: 0)
+        self.stats = stats
         self.loop = loop
         if initialFetchTimeoutMilliseconds > 0 {
             let timer = Timer(loop: loop)
