@@ -40,7 +40,8 @@ JSON line: {"op":"set","type":"cds","resources":{name: <proto JSON>}},
 {"op":"remove","type":"cds","names":[...]}, {"op":"push"}, {"op":"stop"},
 {"op":"start"}, {"op":"requests"} (answers {"requests":[...]}, each with the
 fields above and the request as proto JSON), {"op":"wait","count":n,
-"timeout":s}, {"op":"raw","type":"cds","delta":false,"response":{...}}.
+"timeout":s}, {"op":"versions"} (answers {"versions":{name: version}}),
+{"op":"raw","type":"cds","delta":false,"response":{...}}.
 It exits when stdin closes.
 """
 
@@ -406,6 +407,10 @@ def _main():
             elif op == "requests":
                 with cp._lock:
                     answer["requests"] = [r.to_json() for r in cp.requests]
+            elif op == "versions":
+                with cp._lock:
+                    answer["versions"] = {name: version for resources in cp._resources.values()
+                                          for name, (_, version) in resources.items()}
             elif op == "raw":
                 message = discovery_pb2.DeltaDiscoveryResponse() if command.get("delta") else discovery_pb2.DiscoveryResponse()
                 cp.send_raw(command["type"], json_format.ParseDict(command["response"], message))
