@@ -6,8 +6,8 @@ import Testing
 @Suite struct DeltaMuxStateTests {
     typealias R = XDSTestResources
 
-    func connected() -> DeltaMuxState {
-        var mux = DeltaMuxState(node: R.node)
+    func connected(firstOnly: Bool = false) -> DeltaMuxState {
+        var mux = DeltaMuxState(node: R.node, setNodeOnFirstMessageOnly: firstOnly)
         _ = mux.streamEstablished()
         return mux
     }
@@ -137,10 +137,23 @@ import Testing
         _ = mux.receive(R.delta(.cluster, nonce: "n1", [("b", "1", R.cluster("b"))]))
         #expect(mux.setNames(.clusterLoadAssignment, ["a", "b"]).isEmpty)
         let out = mux.complete(rejection: nil)
-        // Envoy: the ACK queue goes first once nothing is paused; the EDS
-        // update was held only while CDS was handled.
-        #expect(out.map(\.typeURL) == [XDSResourceType.cluster.typeURL, XDSResourceType.clusterLoadAssignment.typeURL])
-        #expect(out[0].responseNonce == "n1" && out[1].resourceNamesSubscribe == ["b"])
+        // Envoy 1.40 (checked): the EDS subscription, then the CDS ACK.
+        #expect(out.map(\.typeURL) == [XDSResourceType.clusterLoadAssignment.typeURL, XDSResourceType.cluster.typeURL])
+        #expect(out[0].resourceNamesSubscribe == ["b"] && out[1].responseNonce == "n1")
+    }
+
+    @Test func nodeOnFirstMessageOnly() {
+        var mux = connected(firstOnly: true)
+        _ = mux.subscribe(.cluster, names: [])
+        _ = mux.subscribe(.clusterLoadAssignment, names: ["a"])
+        mux.streamClosed()
+        #expect(mux.streamEstablished().map(\.hasNode) == [true, false])
+        _ = mux.receive(R.delta(.cluster, nonce: "n1", []))
+        #expect(mux.complete(rejection: nil).map(\.hasNode) == [false])
+        var every = connected()
+        _ = every.subscribe(.cluster, names: [])
+        _ = every.receive(R.delta(.cluster, nonce: "n1", []))
+        #expect(every.complete(rejection: nil).map(\.hasNode) == [true])
     }
 
     @Test func unsubscribingAWildcardType() {

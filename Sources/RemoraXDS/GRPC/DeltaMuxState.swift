@@ -12,9 +12,11 @@ public import RemoraAPI
 ///   types were first subscribed.
 /// - A new stream resends the whole interest, with `initial_resource_versions`
 ///   for every resource held (not those still awaited).
-/// - Every request carries the node (Envoy's Delta mux ignores
-///   `set_node_on_first_message_only`).
-/// - While a CDS or LDS response is handled, the types it leads to are paused.
+/// - The node goes on every request, or with `set_node_on_first_message_only`
+///   on the first request of each stream only (as Envoy 1.40 does).
+/// - While a CDS or LDS response is handled, the types it leads to are
+///   paused; what they asked for meanwhile goes before its ACK (Envoy 1.40
+///   sends the EDS subscription, then the CDS ACK).
 struct DeltaMuxState {
     typealias Request = Envoy_Service_Discovery_V3_DeltaDiscoveryRequest
     typealias Response = Envoy_Service_Discovery_V3_DeltaDiscoveryResponse
@@ -114,7 +116,7 @@ struct DeltaMuxState {
             }
         }
 
-        mutating func nextRequest(type: XDSResourceType, node: Envoy_Config_Core_V3_Node) -> Request {
+        mutating func nextRequest(type: XDSResourceType, node: Envoy_Config_Core_V3_Node?) -> Request {
             var request = Request()
             if !anyRequestSentInStream {
                 anyRequestSentInStream = true
@@ -135,7 +137,7 @@ struct DeltaMuxState {
             namesAdded = []
             namesRemoved = []
             request.typeURL = type.typeURL
-            request.node = node
+            if let node { request.node = node }
             return request
         }
 
@@ -162,6 +164,8 @@ struct DeltaMuxState {
     }
 
     let node: Envoy_Config_Core_V3_Node
+    let setNodeOnFirstMessageOnly: Bool
+    private var firstStreamRequest = true
     private(set) var types: [XDSResourceType: TypeState] = [:]
     private(set) var order: [XDSResourceType] = []
     private(set) var streamOpen = false
@@ -169,8 +173,15 @@ struct DeltaMuxState {
     private var pauses: [XDSResourceType: Int] = [:]
     private var inFlight: InFlight?
 
-    init(node: Envoy_Config_Core_V3_Node) {
+    init(node: Envoy_Config_Core_V3_Node, setNodeOnFirstMessageOnly: Bool) {
         self.node = node
+        self.setNodeOnFirstMessageOnly = setNodeOnFirstMessageOnly
+    }
+
+    /// The node, if the next request carries it.
+    private mutating func nodeForNextRequest() -> Envoy_Config_Core_V3_Node? {
+        defer { firstStreamRequest = false }
+        return !setNodeOnFirstMessageOnly || firstStreamRequest ? node : nil
     }
 
     // MARK: - Subscriptions
@@ -206,6 +217,7 @@ struct DeltaMuxState {
 
     mutating func streamEstablished() -> [Request] {
         streamOpen = true
+        firstStreamRequest = true
         for type in order {
             types[type]?.anyRequestSentInStream = false
             types[type]?.sendInitialResourceVersions = true
@@ -281,8 +293,11 @@ struct DeltaMuxState {
         } else {
             types[done.type]?.accept(done.response)
         }
+        // The paused types' requests go first, as in Envoy, where the
+        // handler's resume sends them before the ACK is queued.
+        let held = resume(done.paused)
         acks.append(Ack(type: done.type, nonce: done.response.nonce, errorDetail: detail))
-        return resume(done.paused)
+        return held + trySend()
     }
 
     // MARK: - Requests
@@ -295,12 +310,13 @@ struct DeltaMuxState {
             if let index = acks.firstIndex(where: { !paused($0.type) }) {
                 let ack = acks.remove(at: index)
                 guard var state = types[ack.type] else { continue }
-                var request = state.nextRequest(type: ack.type, node: node)
+                var request = state.nextRequest(type: ack.type, node: nodeForNextRequest())
                 types[ack.type] = state
                 request.responseNonce = ack.nonce
                 if let detail = ack.errorDetail { request.errorDetail = detail }
                 out.append(request)
             } else if let type = order.first(where: { types[$0]!.updatePending && !paused($0) }) {
+                let node = nodeForNextRequest()
                 out.append(types[type]!.nextRequest(type: type, node: node))
             } else {
                 break

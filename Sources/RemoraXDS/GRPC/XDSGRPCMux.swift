@@ -197,7 +197,7 @@ enum XDSGRPCStreams {
                      node: Envoy_Config_Core_V3_Node, controlPlaneStats: StatScope, backOff: XDSBackOff = XDSBackOff(),
                      client: @escaping () -> GRPCAsyncClient?) -> any XDSGRPCMuxing {
         if delta {
-            return XDSGRPCMux(loop: loop, client: client, method: method, machine: DeltaMuxState(node: node),
+            return XDSGRPCMux(loop: loop, client: client, method: method, machine: DeltaMuxState(node: node, setNodeOnFirstMessageOnly: setNodeOnFirstMessageOnly),
                               controlPlaneStats: controlPlaneStats, backOff: backOff)
         }
         return XDSGRPCMux(loop: loop, client: client, method: method,
