@@ -32,6 +32,8 @@ public protocol XDSGRPCMuxing: AnyObject {
                    initialFetchTimeoutMilliseconds: UInt64, handler: any XDSUpdateHandler) -> any XDSSubscription
     /// The stream is up (`control_plane.connected_state`).
     var isConnected: Bool { get }
+    /// A live subscription to `type` is on this stream.
+    func hasSubscription(_ type: XDSResourceType) -> Bool
     /// Closes the stream for good; no handler call follows.
     func shutdown()
 }
@@ -78,6 +80,8 @@ final class XDSGRPCMux<Machine: XDSMuxMachine>: XDSGRPCMuxing, XDSGRPCMuxInterna
     }
 
     var isConnected: Bool { stream != nil }
+
+    func hasSubscription(_ type: XDSResourceType) -> Bool { subscriptions[type]?.subscription != nil }
 
     func subscribe(_ type: XDSResourceType, names: Set<String>, stats: Stats<XDSSubscriptionStat>,
                    initialFetchTimeoutMilliseconds: UInt64, handler: any XDSUpdateHandler) -> any XDSSubscription {
