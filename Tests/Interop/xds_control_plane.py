@@ -69,6 +69,13 @@ from envoy.service.endpoint.v3 import eds_pb2_grpc
 from envoy.service.listener.v3 import lds_pb2_grpc
 from envoy.service.route.v3 import rds_pb2_grpc
 from envoy.service.secret.v3 import sds_pb2_grpc
+# Extensions a test's resources name in typed_config, so that proto JSON
+# (json_format.ParseDict) finds their descriptors; add more as tests need.
+from envoy.extensions.filters.http.router.v3 import router_pb2  # noqa: F401
+from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2  # noqa: F401
+from envoy.extensions.filters.network.tcp_proxy.v3 import tcp_proxy_pb2  # noqa: F401
+from envoy.extensions.transport_sockets.tls.v3 import tls_pb2  # noqa: F401
+from envoy.extensions.upstreams.http.v3 import http_protocol_options_pb2  # noqa: F401
 
 _PREFIX = "type.googleapis.com/"
 LDS = _PREFIX + "envoy.config.listener.v3.Listener"
