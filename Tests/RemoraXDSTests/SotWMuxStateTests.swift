@@ -158,6 +158,14 @@ import Testing
         wrong.resources[0].value = Data([0xFF])
         #expect(mux.receive(wrong).rejection != nil)
         _ = mux.complete(rejection: XDSRejection("y"))
+        // What the handler holds is unchanged by malformed responses: a
+        // later update still removes what it lacks.
+        _ = mux.receive(R.sotw(.cluster, version: "2", nonce: "n2", [R.cluster("a"), R.cluster("b")]))
+        _ = mux.complete(rejection: nil)
+        _ = mux.receive(wrong)
+        _ = mux.complete(rejection: XDSRejection("z"))
+        #expect(mux.receive(R.sotw(.cluster, version: "3", nonce: "n3", [R.cluster("a")])).update?.removed == ["b"])
+        _ = mux.complete(rejection: nil)
     }
 
     @Test func wrappedResourcesAndHeartbeats() {

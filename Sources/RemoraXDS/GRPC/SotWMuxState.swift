@@ -40,7 +40,8 @@ struct SotWMuxState {
         let type: XDSResourceType
         let versionInfo: String
         let nonce: String
-        let names: Set<String>
+        /// The names the response held (nil: malformed, the handler saw nothing).
+        let names: Set<String>?
         let paused: [XDSResourceType]
     }
 
@@ -148,7 +149,7 @@ struct SotWMuxState {
         var names: Set<String> = []
         for any in response.resources {
             if any.typeURL != response.typeURL && any.typeURL != XDSSotWResource.wrapperTypeURL {
-                inFlight = InFlight(type: type, versionInfo: response.versionInfo, nonce: response.nonce, names: [], paused: paused)
+                inFlight = InFlight(type: type, versionInfo: response.versionInfo, nonce: response.nonce, names: nil, paused: paused)
                 return .reject(type, XDSRejection(
                     "\(any.typeURL) does not match the message-wide type URL \(response.typeURL) in DiscoveryResponse"))
             }
@@ -161,7 +162,7 @@ struct SotWMuxState {
                     resources.append(XDSResource(name: name, version: response.versionInfo, resource: body))
                 }
             } catch {
-                inFlight = InFlight(type: type, versionInfo: response.versionInfo, nonce: response.nonce, names: [], paused: paused)
+                inFlight = InFlight(type: type, versionInfo: response.versionInfo, nonce: response.nonce, names: nil, paused: paused)
                 return .reject(type, XDSRejection(error.message))
             }
         }
@@ -192,7 +193,7 @@ struct SotWMuxState {
             }
             // As Envoy's handlers do, a rejected update has removed what it
             // left out all the same.
-            if done.type.isWildcard { state.known = done.names }
+            if done.type.isWildcard, let names = done.names { state.known = names }
             state.pending = true
             types[done.type] = state
         }
