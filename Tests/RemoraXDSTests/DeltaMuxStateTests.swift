@@ -163,5 +163,8 @@ import Testing
         #expect(out.count == 1 && out[0].resourceNamesUnsubscribe == ["*"])
         #expect(mux.receive(R.delta(.listener, nonce: "n", [])).isAcknowledge)
         _ = mux.complete(rejection: nil)
+        // Subscribing again asks for the wildcard by name.
+        let again = mux.subscribe(.listener, names: [])
+        #expect(again.count == 1 && again[0].resourceNamesSubscribe == ["*"])
     }
 }

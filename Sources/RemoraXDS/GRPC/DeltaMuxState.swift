@@ -193,6 +193,10 @@ struct DeltaMuxState {
         }
         types[type]?.subscribed = true
         if !type.isWildcard { return setNames(type, names) }
+        if let state = types[type], !state.inInitialLegacyWildcard, state.requested[Self.wildcard] == nil {
+            // Wildcard again after an unsubscribe: ask for "*" explicitly.
+            types[type]?.updateInterest(added: [Self.wildcard], removed: [])
+        }
         return trySend()
     }
 

@@ -35,6 +35,12 @@ final class XDSGRPCSubscription: XDSSubscription {
 
     deinit {
         initialFetchTimer?.close()
+        // Dropped without cancel(): stop all the same (a stream would
+        // otherwise keep itself alive through its callbacks).
+        if handler != nil {
+            mux?.unsubscribe(type)
+            ownedMux?.shutdown()
+        }
     }
 
     func setResourceNames(_ names: Set<String>) {
