@@ -140,6 +140,9 @@ import Testing
             #expect(eds.updates.first?.updated.map(\.name) == ["a"])
             #expect(f.stat("control_plane.connected_state") == 1)
             #expect(f.stat("cluster_manager.cds.update_success") == 1)
+            // As Envoy 1.40 shows it: the start, then the update.
+            #expect(f.stat("cluster_manager.cds.update_attempt") == 2)
+            #expect(f.stat("control_plane.pending_requests") == 0 && f.stat("control_plane.rate_limit_enforced") == 0)
             #expect(f.stat("cluster_manager.cds.version") == Int64(bitPattern: XXHash64.hash("1")))
             let requests = f.cp.requests()
             // CDS first, with the node and Remora's user agent.

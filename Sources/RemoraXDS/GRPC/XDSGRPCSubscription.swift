@@ -63,6 +63,9 @@ final class XDSGRPCSubscription: XDSSubscription {
     func deliver(_ update: XDSUpdate) -> XDSRejection? {
         guard let handler else { return nil }
         stopInitialFetchTimer()
+        // Envoy counts a Delta attempt before the handler runs (so a refused
+        // one counts twice), a state-of-the-world one after it succeeds.
+        if !update.isStateOfTheWorld { stats.add(.updateAttempt) }
         let started = loop.nowMilliseconds
         do {
             try handler.apply(update)
@@ -71,7 +74,7 @@ final class XDSGRPCSubscription: XDSSubscription {
             return error
         }
         stats.add(.updateSuccess)
-        stats.add(.updateAttempt)
+        if update.isStateOfTheWorld { stats.add(.updateAttempt) }
         stats.set(.updateTime, Self.wallClockMilliseconds())
         stats.set(.version, Int64(bitPattern: XXHash64.hash(update.versionInfo)))
         stats.record(.updateDuration, milliseconds: loop.nowMilliseconds - started)
