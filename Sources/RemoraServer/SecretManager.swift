@@ -79,7 +79,8 @@ final class SecretManager {
             // A move that changed no bytes changes nothing (Envoy compares file hashes).
             let now = reader.context.settings
             if !secretChanged && settings.certificateChainPEM == now.certificateChainPEM
-                && settings.privateKeyPEM == now.privateKeyPEM && settings.trustedCAPEM == now.trustedCAPEM {
+                && settings.privateKeyPEM == now.privateKeyPEM && settings.trustedCAPEM == now.trustedCAPEM
+                && settings.revocationListPEM == now.revocationListPEM {
                 continue
             }
             built.append((reader.context, settings))

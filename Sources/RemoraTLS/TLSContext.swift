@@ -47,6 +47,13 @@ final class TLSContextGeneration: @unchecked Sendable {
     let alpnWire: [UInt8]
     /// A CA bundle was given: the peer's chain is verified.
     let verifiesChain: Bool
+    /// Client sessions kept for resumption, newest first (Envoy's
+    /// `max_session_keys`): shared by every worker's connections of this
+    /// context, as Envoy's `ClientContextImpl` keeps them.
+    /// `session_ticket_keys`, as OpenSSL's callback reads them (server).
+    fileprivate var ticketKeys: [remora_ticket_key] = []
+    /// (`SSL_SESSION` pointers as integers: the mutex wants Sendable values.)
+    private let clientSessions = Mutex<[UInt]>([])
 
     init(_ settings: TLSSettings) throws(TLSConfigError) {
         TLSLibrary.initialize()
@@ -74,7 +81,18 @@ final class TLSContextGeneration: @unchecked Sendable {
         try loadTrustedCA()
         configureVerification()
         if settings.role == .server {
-            _ = remora_ssl_ctx_set_session_cache_mode(context, Int(SSL_SESS_CACHE_SERVER))
+            _ = remora_ssl_ctx_set_session_cache_mode(context, Int(settings.disableSessionCache ? SSL_SESS_CACHE_OFF : SSL_SESS_CACHE_SERVER))
+            if settings.disableTickets {
+                _ = remora_ssl_ctx_set_options(context, remora_ssl_op_no_ticket())
+            } else if !settings.sessionTicketKeys.isEmpty {
+                ticketKeys = settings.sessionTicketKeys.map { bytes in
+                    var key = remora_ticket_key()
+                    withUnsafeMutableBytes(of: &key) { $0.copyBytes(from: bytes) }
+                    return key
+                }
+                _ = SSL_CTX_set_tlsext_ticket_key_evp_cb(context, tlsTicketKey)
+            }
+            if let timeout = settings.sessionTimeoutSeconds { _ = SSL_CTX_set_timeout(context, Int(timeout)) }
             // One TLS 1.3 session ticket per handshake, where BoringSSL (Envoy)
             // sends two: OpenSSL 3.0 copies the session for every ticket after
             // the first by encoding and decoding it, peer certificate and all,
@@ -92,12 +110,43 @@ final class TLSContextGeneration: @unchecked Sendable {
             if !alpnWire.isEmpty {
                 SSL_CTX_set_alpn_select_cb(context, tlsSelectALPN, Unmanaged.passUnretained(self).toOpaque())
             }
-        } else if !alpnWire.isEmpty {
-            _ = alpnWire.withUnsafeBufferPointer { SSL_CTX_set_alpn_protos(context, $0.baseAddress, UInt32($0.count)) }
+        } else {
+            if !alpnWire.isEmpty {
+                _ = alpnWire.withUnsafeBufferPointer { SSL_CTX_set_alpn_protos(context, $0.baseAddress, UInt32($0.count)) }
+            }
+            if settings.maxSessionKeys > 0 {
+                _ = remora_ssl_ctx_set_session_cache_mode(context, Int(SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE))
+                SSL_CTX_sess_set_new_cb(context, tlsNewClientSession)
+            }
+        }
+    }
+
+    /// Keeps a session the server gave (newest first, at most `maxSessionKeys`).
+    fileprivate func keep(_ session: OpaquePointer) {
+        let limit = settings.maxSessionKeys
+        let evicted: [UInt] = clientSessions.withLock { sessions in
+            sessions.insert(UInt(bitPattern: session), at: 0)
+            guard sessions.count > limit else { return [] }
+            let dropped = Array(sessions[limit...])
+            sessions.removeSubrange(limit...)
+            return dropped
+        }
+        for session in evicted { SSL_SESSION_free(OpaquePointer(bitPattern: session)) }
+    }
+
+    /// Offers the newest kept session to a new client connection.
+    func offerSession(to ssl: OpaquePointer) {
+        clientSessions.withLock { sessions in
+            // Under the lock: SSL_set_session takes its own reference before a keep() could free it.
+            if let newest = sessions.first { _ = SSL_set_session(ssl, OpaquePointer(bitPattern: newest)) }
         }
     }
 
     deinit {
+        clientSessions.withLock { sessions in
+            for session in sessions { SSL_SESSION_free(OpaquePointer(bitPattern: session)) }
+            sessions = []
+        }
         SSL_CTX_free(context)
     }
 
@@ -190,6 +239,18 @@ final class TLSContextGeneration: @unchecked Sendable {
         for certificate in certificates where X509_STORE_add_cert(store, certificate) != 1 {
             throw TLSConfigError("Failed to load trusted CA certificates: \(TLSErrors.drain())", field: field)
         }
+        if let crlPEM = settings.revocationListPEM {
+            let crlField = "common_tls_context.validation_context.crl"
+            let lists = PEM.revocationLists(crlPEM)
+            defer { for crl in lists { X509_CRL_free(crl) } }
+            guard !lists.isEmpty else { throw TLSConfigError("Failed to load CRL: no CRL found", field: crlField) }
+            for crl in lists where X509_STORE_add_crl(store, crl) != 1 {
+                throw TLSConfigError("Failed to load CRL: \(TLSErrors.drain())", field: crlField)
+            }
+            // As Envoy: every certificate of the chain needs its issuer's CRL, unless only the leaf is checked.
+            let flags = settings.onlyLeafRevocation ? UInt(X509_V_FLAG_CRL_CHECK) : UInt(X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL)
+            X509_STORE_set_flags(store, flags)
+        }
     }
 
     private func configureVerification() {
@@ -197,12 +258,13 @@ final class TLSContextGeneration: @unchecked Sendable {
         switch settings.role {
         case .server:
             // Envoy asks for a client certificate when it can check one.
-            if verifiesChain || !settings.subjectAltNameMatchers.isEmpty || settings.requireClientCertificate {
+            if verifiesChain || !settings.subjectAltNameMatchers.isEmpty || settings.pinsCertificate
+                || settings.requireClientCertificate {
                 mode = SSL_VERIFY_PEER
             }
             if settings.requireClientCertificate { mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT }
         case .client:
-            if verifiesChain || !settings.subjectAltNameMatchers.isEmpty { mode = SSL_VERIFY_PEER }
+            if verifiesChain || !settings.subjectAltNameMatchers.isEmpty || settings.pinsCertificate { mode = SSL_VERIFY_PEER }
         }
         SSL_CTX_set_verify(context, mode, mode == SSL_VERIFY_NONE ? nil : tlsVerifyPeer)
     }
@@ -237,6 +299,25 @@ private let tlsSelectALPN: @convention(c) (
             i += 1 + length
         }
         return SSL_TLSEXT_ERR_NOACK
+    }
+}
+
+/// A client handshake produced a resumable session: the context keeps it
+/// (returning 1 keeps OpenSSL's reference for us).
+private let tlsNewClientSession: @convention(c) (OpaquePointer?, OpaquePointer?) -> Int32 = { ssl, session in
+    guard let ssl, let session, let raw = SSL_get_ex_data(ssl, TLSLibrary.engineIndex) else { return 0 }
+    Unmanaged<TLSEngine>.fromOpaque(raw).takeUnretainedValue().context.keep(session)
+    return 1
+}
+
+/// Encrypts or decrypts a session ticket with the configured keys.
+private let tlsTicketKey: @convention(c) (
+    OpaquePointer?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt8>?, OpaquePointer?, OpaquePointer?, Int32
+) -> Int32 = { ssl, name, iv, cipher, mac, encrypt in
+    guard let ssl, let raw = SSL_get_ex_data(ssl, TLSLibrary.engineIndex) else { return -1 }
+    let context = Unmanaged<TLSEngine>.fromOpaque(raw).takeUnretainedValue().context
+    return context.ticketKeys.withUnsafeBufferPointer { keys in
+        remora_ticket_crypt(keys.baseAddress, Int32(keys.count), name, iv, cipher, mac, encrypt)
     }
 }
 

@@ -25,6 +25,10 @@ final class TLSTransportSocket: TransportSocket {
         return made
     }
 
+    func peerCertificatesPEM() -> (leaf: String, chain: String)? {
+        established ? engine.peerCertificatesPEM() : nil
+    }
+
     init(engine: TLSEngine, factory: TLSTransportFactory, pool: BufferPool) {
         self.engine = engine
         self.factory = factory
@@ -172,6 +176,7 @@ public final class TLSTransportFactory: TransportSocketFactory {
         switch engine.verifyFailure {
         case .chain: stats.add(.failVerifyError)
         case .subjectAltName: stats.add(.failVerifySan)
+        case .certificateHash: stats.add(.failVerifyCertHash)
         case .noCertificate: stats.add(.failVerifyNoCert)
         case nil: stats.add(.connectionError)
         }

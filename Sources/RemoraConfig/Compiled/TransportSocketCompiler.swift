@@ -20,9 +20,12 @@ enum TransportSocketCompiler {
     /// The server context of a filter chain's `transport_socket`, or nil for raw buffer.
     static func downstream(_ socket: Envoy_Config_Core_V3_TransportSocket, secrets: StaticSecrets,
                            at path: String) throws(ConfigError) -> TLSContext? {
-        try compile(Downstream.self, socket, role: .server, fields: ["common_tls_context", "require_client_certificate"],
-                    secrets: secrets, at: path) { context, settings in
+        try compile(Downstream.self, socket, role: .server, fields: [
+            "common_tls_context", "require_client_certificate", "session_ticket_keys", "disable_stateless_session_resumption",
+            "disable_stateful_session_resumption", "session_timeout",
+        ], secrets: secrets, at: path) { (context, settings, tp) throws(ConfigError) in
             settings.requireClientCertificate = context.hasRequireClientCertificate && context.requireClientCertificate.value
+            try compileSessions(context, into: &settings, at: tp)
             return context.commonTlsContext
         }
     }
@@ -30,8 +33,10 @@ enum TransportSocketCompiler {
     /// The client context of a cluster's `transport_socket`, or nil for raw buffer.
     static func upstream(_ socket: Envoy_Config_Core_V3_TransportSocket, secrets: StaticSecrets,
                          at path: String) throws(ConfigError) -> TLSContext? {
-        try compile(Upstream.self, socket, role: .client, fields: ["common_tls_context", "sni"], secrets: secrets, at: path) { context, settings in
+        try compile(Upstream.self, socket, role: .client, fields: ["common_tls_context", "sni", "max_session_keys"],
+                    secrets: secrets, at: path) { (context, settings, _) throws(ConfigError) in
             if !context.sni.isEmpty { settings.serverName = context.sni }
+            if context.hasMaxSessionKeys { settings.maxSessionKeys = Int(context.maxSessionKeys.value) }
             return context.commonTlsContext
         }
     }
@@ -41,7 +46,7 @@ enum TransportSocketCompiler {
     /// context that read SDS secrets is recorded with how to build it again.
     private static func compile<M: SwiftProtobuf.Message>(
         _ type: M.Type, _ socket: Envoy_Config_Core_V3_TransportSocket, role: TLSSettings.Role, fields: Set<String>,
-        secrets: StaticSecrets, at path: String, own: @escaping @Sendable (M, inout TLSSettings) -> Common
+        secrets: StaticSecrets, at path: String, own: @escaping @Sendable (M, inout TLSSettings, String) throws(ConfigError) -> Common
     ) throws(ConfigError) -> TLSContext? {
         guard let context = try unpack(M.self, socket, at: path) else { return nil }
         var sources: [SDSSecretSource] = []
@@ -62,15 +67,47 @@ enum TransportSocketCompiler {
     /// The settings of one TLS context message (files read now).
     private static func settings<M: SwiftProtobuf.Message>(
         _ context: M, role: TLSSettings.Role, fields: Set<String>, secrets: StaticSecrets, sources: inout [SDSSecretSource],
-        at path: String, own: (M, inout TLSSettings) -> Common
+        at path: String, own: (M, inout TLSSettings, String) throws(ConfigError) -> Common
     ) throws(ConfigError) -> TLSSettings {
         let tp = FieldPath.join(path, "typed_config")
         try SupportedFields.require(context, only: fields, at: tp)
         var settings = TLSSettings(role: role)
-        let common = own(context, &settings)
+        let common = try own(context, &settings, tp)
         try compileCommon(common, into: &settings, secrets: secrets, sources: &sources, at: FieldPath.join(tp, "common_tls_context"))
         settings.sessionContext = (try? context.serializedBytes()) ?? []
         return settings
+    }
+
+    /// A server's session resumption: ticket keys (80 bytes each, as Envoy
+    /// checks), tickets or the session cache turned off, the session timeout.
+    private static func compileSessions(_ context: Downstream, into settings: inout TLSSettings, at path: String) throws(ConfigError) {
+        switch context.sessionTicketKeysType {
+        case .sessionTicketKeys(let keys)?:
+            let kp = FieldPath.join(path, "session_ticket_keys")
+            try SupportedFields.require(keys, only: ["keys"], at: kp)
+            guard !keys.keys.isEmpty else { throw .missing(at: FieldPath.join(kp, "keys")) }
+            for (i, source) in keys.keys.enumerated() {
+                let ip = FieldPath.index(FieldPath.join(kp, "keys"), i)
+                let key = try data(source, at: ip)
+                guard key.count == 80 else {
+                    throw .invalid("Incorrect TLS session ticket key length. Length \(key.count), expected length 80.", at: ip)
+                }
+                settings.sessionTicketKeys.append(key)
+            }
+        case .sessionTicketKeysSdsSecretConfig?:
+            throw .unsupported("session ticket keys from SDS are not implemented", at: FieldPath.join(path, "session_ticket_keys_sds_secret_config"))
+        case .disableStatelessSessionResumption(let disabled)?:
+            settings.disableTickets = disabled
+        case nil:
+            break
+        }
+        settings.disableSessionCache = context.disableStatefulSessionResumption
+        if context.hasSessionTimeout {
+            let tp = FieldPath.join(path, "session_timeout")
+            let ms = try ConfigCompiler.milliseconds(context.sessionTimeout, at: tp)
+            guard ms / 1000 < 4_294_967_296 else { throw .invalid("value must be less than 4294967296s", at: tp) }
+            settings.sessionTimeoutSeconds = ms / 1000
+        }
     }
 
     /// The TLS context message of `socket`, or nil for raw buffer; any other
@@ -161,7 +198,32 @@ enum TransportSocketCompiler {
         case nil: break
         }
         if let validation {
-            try SupportedFields.require(validation, only: ["trusted_ca", "match_typed_subject_alt_names"], at: vp)
+            try SupportedFields.require(validation, only: [
+                "trusted_ca", "match_typed_subject_alt_names", "verify_certificate_hash", "verify_certificate_spki",
+                "crl", "only_verify_leaf_cert_crl",
+            ], at: vp)
+            if validation.hasCrl {
+                guard validation.hasTrustedCa else {
+                    // Envoy's words.
+                    throw .invalid("Failed to load CRL from \(describe(validation.crl)) without trusted CA",
+                                   at: FieldPath.join(vp, "crl"))
+                }
+                settings.revocationListPEM = try data(validation.crl, at: FieldPath.join(vp, "crl"))
+                settings.onlyLeafRevocation = validation.onlyVerifyLeafCertCrl
+            }
+            for (i, text) in validation.verifyCertificateHash.enumerated() {
+                // Envoy: hex, colons allowed, 32 bytes.
+                guard let digest = hexDigest(text.replacingOccurrences(of: ":", with: "")), digest.count == 32 else {
+                    throw .invalid("Invalid hex-encoded SHA-256 \(text)", at: FieldPath.index(FieldPath.join(vp, "verify_certificate_hash"), i))
+                }
+                settings.certificateHashes.append(digest)
+            }
+            for (i, text) in validation.verifyCertificateSpki.enumerated() {
+                guard let digest = Data(base64Encoded: text).map(Array.init), digest.count == 32 else {
+                    throw .invalid("Invalid base64-encoded SHA-256 \(text)", at: FieldPath.index(FieldPath.join(vp, "verify_certificate_spki"), i))
+                }
+                settings.spkiHashes.append(digest)
+            }
             if validation.hasTrustedCa {
                 settings.trustedCAPEM = try data(validation.trustedCa, at: FieldPath.join(vp, "trusted_ca"))
             }
@@ -174,6 +236,33 @@ enum TransportSocketCompiler {
         if settings.role == .server && settings.certificateChainPEM == nil {
             throw .missing(at: FieldPath.join(path, "tls_certificates"))
         }
+    }
+
+    /// How Envoy names a data source in messages: the file name, else `<inline>`.
+    private static func describe(_ source: Envoy_Config_Core_V3_DataSource) -> String {
+        if case .filename(let name)? = source.specifier { return name }
+        return "<inline>"
+    }
+
+    private static func hexDigest(_ text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        func value(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var bytes: [UInt8] = []
+        var i = 0
+        while i < digits.count {
+            guard let high = value(digits[i]), let low = value(digits[i + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            i += 2
+        }
+        return bytes
     }
 
     private static func version(_ value: Envoy_Extensions_TransportSockets_Tls_V3_TlsParameters.TlsProtocol,
@@ -211,6 +300,8 @@ enum TransportSocketCompiler {
         key += settings.certificateChainPEM ?? []
         key += settings.privateKeyPEM ?? []
         key += settings.trustedCAPEM ?? []
+        key += settings.revocationListPEM ?? []
+        key += settings.sessionTicketKeys.flatMap { $0 }
         if let shared = TLSContextCache.shared.context(for: key) { return shared }
         do {
             let context = try TLSContext(settings)

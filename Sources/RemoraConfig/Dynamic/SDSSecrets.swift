@@ -109,7 +109,7 @@ public enum SDSSecret {
             let files = [certificate.certificateChain, certificate.privateKey].compactMap(name)
             return (files, certificate.hasWatchedDirectory ? certificate.watchedDirectory.path : nil)
         case .validationContext(let context)?:
-            return ([context.trustedCa].compactMap(name), nil)
+            return ([context.trustedCa, context.crl].compactMap(name), nil)
         default:
             return ([], nil)
         }
