@@ -52,6 +52,8 @@ public final class Server: @unchecked Sendable {
     var clusterManager: ClusterManager!
     /// Makes the xDS subscriptions (main loop).
     var xds: XDSSubscriptionFactory!
+    /// Main-loop views of the static clusters xDS streams use, by name.
+    var xdsClusters: [String: WorkerCluster] = [:]
     /// SDS secrets and the TLS contexts that rotate with them.
     private var secretManager: SecretManager?
     private var admin: AdminServer?
@@ -190,6 +192,7 @@ public final class Server: @unchecked Sendable {
             }
         }
         xds = XDSSubscriptionFactory(loop: mainLoop, store: store)
+        xds.grpc = makeXDSGRPCSources(tlsScopes: tlsScopes)
         if !config.sdsDependencies.isEmpty {
             let secrets = SecretManager(loop: mainLoop, store: store, dependencies: config.sdsDependencies)
             do throws(ConfigError) {

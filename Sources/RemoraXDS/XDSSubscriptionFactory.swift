@@ -19,6 +19,10 @@ public final class XDSSubscriptionFactory {
         return made
     }
 
+    /// ADS and `api_config_source` streams (set by the server; nil: gRPC
+    /// sources are refused).
+    public var grpc: XDSGRPCSources?
+
     public init(loop: EventLoop, store: StatsStore) {
         self.loop = loop
         self.store = store
@@ -42,7 +46,8 @@ public final class XDSSubscriptionFactory {
                 throw .io("cannot watch \(path) for \(type.shortName): \(error)")
             }
         case .ads, .grpc:
-            throw .unsupported("xDS over gRPC is not implemented yet", at: "api_config_source")
+            guard let grpc else { throw .unsupported("xDS over gRPC is not set up", at: "api_config_source") }
+            return try grpc.subscribe(type, source: source, names: names, statPrefix: statPrefix, stats: stats, handler: handler)
         }
     }
 }

@@ -86,7 +86,8 @@ public enum ConfigCompiler {
             "id", "cluster", "metadata", "locality", "user_agent_name", "user_agent_version",
             "user_agent_build_version", "extensions", "client_features",
         ], at: "node")
-        return NodeInfo(id: bootstrap.node.id, cluster: bootstrap.node.cluster, json: nodeJSON(bootstrap.node))
+        return NodeInfo(id: bootstrap.node.id, cluster: bootstrap.node.cluster, json: nodeJSON(bootstrap.node),
+                        message: bootstrap.node)
     }
 
     /// Node JSON with proto field names, as Envoy's /server_info prints it.

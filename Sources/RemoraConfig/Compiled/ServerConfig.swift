@@ -1,3 +1,4 @@
+public import RemoraAPI
 import RemoraCore
 public import RemoraTLS
 
@@ -44,6 +45,8 @@ public struct NodeInfo: Sendable, Equatable {
     public var cluster: String
     /// The bootstrap's `node`, as JSON with proto field names (for /server_info).
     public var json: String
+    /// The bootstrap's `node` itself (what xDS requests carry).
+    public var message = Envoy_Config_Core_V3_Node()
 }
 
 public struct AdminConfig: Sendable, Equatable {
