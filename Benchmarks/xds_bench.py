@@ -375,6 +375,18 @@ def main(argv=None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="xds-bench-"))
     children = Children()
     results: list[dict] = []
+    # Envoy opens one inotify instance per file subscription (one per EDS
+    # cluster here) and aborts past fs.inotify.max_user_instances (128 by
+    # default); Remora shares one. Raise the limit for the run when we may.
+    limit_path = Path("/proc/sys/fs/inotify/max_user_instances")
+    old_limit = int(limit_path.read_text())
+    needed = args.clusters + 64
+    if "envoy" in kinds and old_limit < needed:
+        try:
+            limit_path.write_text(str(needed))
+            print(f"fs.inotify.max_user_instances raised from {old_limit} to {needed} for Envoy (restored at the end)")
+        except OSError:
+            print(f"warning: fs.inotify.max_user_instances is {old_limit}; Envoy needs {needed} for this run")
     try:
         nginx_ports = start_nginx(children, workdir / "nginx", args.load_cpu)
         for rnd in range(args.rounds):
@@ -385,6 +397,11 @@ def main(argv=None) -> int:
                 results.append(r)
     finally:
         children.stop_all()
+        if int(limit_path.read_text()) != old_limit:
+            try:
+                limit_path.write_text(str(old_limit))
+            except OSError:
+                pass
         if not args.keep_temp:
             shutil.rmtree(workdir, ignore_errors=True)
     print(f"\n{args.clusters} EDS clusters x {args.endpoints} endpoints, {args.routes} routes, {args.listeners} listeners; "
