@@ -268,7 +268,11 @@ final class ClusterDiscovery: XDSUpdateHandler {
                 failures.append("ClusterLoadAssignment '\(resource.name)': \(error)")
             }
         }
-        if update.isStateOfTheWorld {
+        // A file read is the whole type: Envoy's per-cluster file subscription
+        // hands a cluster missing from it an empty update (`update_empty`),
+        // which ends its warming. Over gRPC a missing name just has not come
+        // yet: the cluster warms on until it does or `initial_fetch_timeout`.
+        if case .path = source.kind, update.isStateOfTheWorld {
             let present = Set(update.updated.map(\.name))
             for service in (manager.edsServices[source] ?? []).subtracting(present).sorted() {
                 manager.assignmentMissing(service: service, source: source)
