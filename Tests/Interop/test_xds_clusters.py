@@ -455,3 +455,62 @@ def test_endpoint_weights(proxy, http_upstreams, admin_port, files):
     _, body = p.admin("GET", "/clusters")
     assert f"e::127.0.0.1:{heavy.port}::weight::3" in body.decode()
     assert f"e::127.0.0.1:{light.port}::weight::1" in body.decode()
+
+
+@pytest.mark.parametrize("delta", [False, True], ids=["sotw", "delta"])
+def test_clusters_and_endpoints_over_ads(proxy, http_upstreams, admin_port, delta):
+    """The same handlers fed by the gRPC client: CDS and EDS over ADS from the
+    test control plane, an endpoint change and a bad cluster NACKed."""
+    from google.protobuf import json_format
+    from envoy.config.cluster.v3 import cluster_pb2
+    from envoy.config.endpoint.v3 import endpoint_pb2
+    from xds_control_plane import CDS, EDS, ControlPlane
+
+    cp = ControlPlane().start()
+    try:
+        up_1, up_2 = http_upstreams(name="one"), http_upstreams(name="two")
+
+        def eds_over_ads(name):
+            c = {k: v for k, v in eds_cluster(name, "unused").items() if k != "@type"}
+            c["eds_cluster_config"] = {"eds_config": {"ads": {}, "resource_api_version": "V3"}}
+            return json_format.ParseDict(c, cluster_pb2.Cluster())
+
+        def cla(upstream):
+            return json_format.ParseDict({k: v for k, v in assignment("e", [upstream]).items() if k != "@type"},
+                                         endpoint_pb2.ClusterLoadAssignment())
+
+        cp.set(CDS, {"e": eds_over_ads("e")})
+        cp.set(EDS, {"e": cla(up_1)})
+        xds = support.cluster("xds", [support.socket_address("127.0.0.1", cp.port)])
+        xds["typed_extension_protocol_options"] = {"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+            "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+            "explicit_http_config": {"http2_protocol_options": {}}}}
+        port = support.free_port()
+        config = xds_bootstrap(admin_port, port, "unused", {"/": "e"}, static_clusters=[xds])
+        config["dynamic_resources"] = {
+            "ads_config": {"api_type": "DELTA_GRPC" if delta else "GRPC", "transport_api_version": "V3",
+                           "grpc_services": [{"envoy_grpc": {"cluster_name": "xds"}}]},
+            "cds_config": {"ads": {}, "resource_api_version": "V3"}}
+        p = proxy(config)
+        assert get(port, "/") == (200, "one")
+        cp.wait_for(lambda r: r.type_url == EDS and r.is_ack)
+        # New endpoints reach new requests.
+        cp.set(EDS, {"e": cla(up_2)})
+        cp.push()
+        deadline = time.monotonic() + 5
+        while get(port, "/")[1] != "two":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        # A bad cluster is NACKed with Envoy's message; the good one serves on.
+        bad = json_format.ParseDict({"name": "bad", "type": "ORIGINAL_DST", "lb_policy": "ROUND_ROBIN", "connect_timeout": "1s"},
+                                    cluster_pb2.Cluster())
+        cp.set(CDS, {"bad": bad})
+        cp.push()
+        nack = cp.wait_for(lambda r: r.type_url == CDS and r.is_nack)
+        assert nack.error_message.startswith("Error adding/updating cluster(s) bad: ")
+        assert get(port, "/") == (200, "two")
+        stats = p.wait_for_stats({"cluster_manager.cds.update_rejected": 1, "cluster_manager.active_clusters": 2})
+        # More than two in one of the modes, on both proxies (an assignment sent again after the CDS change).
+        assert stats["cluster.e.update_success"] >= 2
+    finally:
+        cp.stop()
