@@ -26,25 +26,24 @@ Standard library only.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.dont_write_bytecode = True
+
+from tcp_proxy_bench import admin_get as admin, free_port  # noqa: E402
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 CLUSTER_TYPE = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def clusters(n: int, endpoints: int, timeout: str) -> list[dict]:
@@ -62,16 +61,6 @@ def write_response(path: Path, version: str, resources: list[dict]) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps({"version_info": version, "resources": resources}))
     os.rename(tmp, path)
-
-
-def admin(port: int, path: str) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        conn.request("GET", path)
-        r = conn.getresponse()
-        return r.status, r.read()
-    finally:
-        conn.close()
 
 
 def stat(port: int, name: str) -> int | None:
