@@ -175,9 +175,10 @@ def test_clusters_and_endpoints_change_under_load(proxy, http_upstreams, admin_p
     write_response(cds, "1", [static_cluster("a", up_a1), eds_cluster("e", eds)])
     write_response(eds, "1", [assignment("e", [up_e1])])
     port = support.free_port()
-    p = proxy(xds_bootstrap(admin_port, port, cds, {"/a": "a", "/e": "e", "/b": "b"}))
+    # Two workers: each swaps its own copy of the clusters.
+    p = proxy(xds_bootstrap(admin_port, port, cds, {"/a": "a", "/e": "e", "/b": "b"}), concurrency=2)
     assert get(port, "/b")[0] == 503  # no such cluster yet
-    loads = [LoadLoop(port, "/a"), LoadLoop(port, "/e")]
+    loads = [LoadLoop(port, "/a", threads=3), LoadLoop(port, "/e", threads=3)]
     try:
         loads[0].wait_served_by("a1")
         loads[1].wait_served_by("e1")
@@ -514,3 +515,32 @@ def test_clusters_and_endpoints_over_ads(proxy, http_upstreams, admin_port, delt
         assert stats["cluster.e.update_success"] >= 2
     finally:
         cp.stop()
+
+
+def test_churn_under_load(proxy, http_upstreams, admin_port, files):
+    """Forty pushes 0.1 s apart, alternating a cluster change (its endpoint
+    and connect_timeout) and an endpoint change, with keep-alive clients on
+    both clusters: no request fails."""
+    cds, eds = files
+    ups = {n: http_upstreams(name=n) for n in ("a1", "a2", "e1", "e2")}
+    write_response(cds, "0", [static_cluster("a", ups["a1"]), eds_cluster("e", eds)])
+    write_response(eds, "0", [assignment("e", [ups["e1"]])])
+    port = support.free_port()
+    p = proxy(xds_bootstrap(admin_port, port, cds, {"/a": "a", "/e": "e"}), concurrency=2)
+    loads = [LoadLoop(port, "/a", threads=3), LoadLoop(port, "/e", threads=3)]
+    try:
+        for i in range(1, 41):
+            if i % 2:
+                a = ups["a2" if i % 4 == 1 else "a1"]
+                write_response(cds, str(i), [static_cluster("a", a, connect_timeout=f"{1 + i % 3}s"), eds_cluster("e", eds)])
+            else:
+                write_response(eds, str(i), [assignment("e", [ups["e2" if i % 4 == 0 else "e1"]])])
+            time.sleep(0.1)
+        time.sleep(0.3)
+    finally:
+        for load in loads:
+            load.stop()
+    for load in loads:
+        assert load.failures == [], f"{load.path}: {len(load.failures)} failures, first {load.failures[:5]}"
+    assert {"a1", "a2"} <= set(loads[0].seen) and {"e1", "e2"} <= set(loads[1].seen)
+    p.wait_for_stats({"cluster_manager.cluster_modified": 20, "cluster.e.update_success": 21})
