@@ -107,6 +107,8 @@ public final class ClusterManager {
         if let active = entries[name], !active.addedViaAPI { return .staticCluster }
         let previous = warming[name] ?? entries[name]
         stopWarming(name)
+        // A STRICT_DNS version's lookups stop whatever the new one is.
+        refreshers.removeValue(forKey: name)?.stop()
         var entry = makeEntry(config, addedViaAPI: true, reusing: previous)
         if previous == nil { counters.add(.clusterAdded) } else { counters.add(.clusterModified) }
         switch config.discovery {
