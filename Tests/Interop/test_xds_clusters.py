@@ -544,3 +544,20 @@ def test_churn_under_load(proxy, http_upstreams, admin_port, files):
         assert load.failures == [], f"{load.path}: {len(load.failures)} failures, first {load.failures[:5]}"
     assert {"a1", "a2"} <= set(loads[0].seen) and {"e1", "e2"} <= set(loads[1].seen)
     p.wait_for_stats({"cluster_manager.cluster_modified": 20, "cluster.e.update_success": 21})
+
+
+def test_strict_dns_cluster_over_cds(proxy, http_upstreams, admin_port, files):
+    """A STRICT_DNS cluster from CDS warms until its first lookup; replaced by
+    a STATIC one, the lookups stop and the static host serves."""
+    cds, _ = files
+    dns_up, static_up = http_upstreams(name="dns"), http_upstreams(name="static")
+    dns = static_cluster("d", dns_up, type="STRICT_DNS", dns_lookup_family="V4_ONLY", dns_refresh_rate="0.2s")
+    dns["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"]["socket_address"]["address"] = "localhost"
+    write_response(cds, "1", [dns])
+    port = support.free_port()
+    p = proxy(xds_bootstrap(admin_port, port, cds, {"/": "d"}))
+    assert get(port, "/") == (200, "dns")
+    write_response(cds, "2", [static_cluster("d", static_up)])
+    p.wait_for_stats({"cluster_manager.cluster_modified": 1})
+    time.sleep(0.6)  # a few refresh periods of the old version
+    assert {get(port, "/")[1] for _ in range(10)} == {"static"}
