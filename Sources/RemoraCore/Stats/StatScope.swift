@@ -67,30 +67,30 @@ public final class StatScope: @unchecked Sendable {
     /// them on first use, e.g. `cluster.<name>.upstream_rq_time`).
     public let onFirstUseHistograms: Set<Int>
 
-    public init(prefix: String, stats: [(String, StatKind)], threadCount: Int, sampleSink: (any HistogramSampleSink)? = nil,
+    public convenience init(prefix: String, stats: [(String, StatKind)], threadCount: Int, sampleSink: (any HistogramSampleSink)? = nil,
+                            listedOnceUsed: Bool = false, onFirstUse: Set<String> = []) {
+        self.init(prefix: prefix, layout: StatLayout(stats), threadCount: threadCount, sampleSink: sampleSink,
+                  listedOnceUsed: listedOnceUsed, onFirstUse: onFirstUse)
+    }
+
+    /// A scope over a layout that other scopes may share: their names,
+    /// kinds and offsets are one copy (1,000 clusters' scopes would
+    /// otherwise each hold a thousand names).
+    public init(prefix: String, layout: StatLayout, threadCount: Int, sampleSink: (any HistogramSampleSink)? = nil,
                 listedOnceUsed: Bool = false, onFirstUse: Set<String> = []) {
         precondition(threadCount >= 1)
         self.listedOnceUsed = listedOnceUsed
         self.sampleSink = sampleSink
-        self.onFirstUseHistograms = Set(stats.indices.filter { stats[$0].1 == .histogram && onFirstUse.contains(stats[$0].0) })
+        self.onFirstUseHistograms = onFirstUse.isEmpty ? [] : Set(layout.kinds.indices.filter {
+            layout.kinds[$0] == .histogram && onFirstUse.contains(layout.names[$0])
+        })
         self.prefix = prefix
-        self.names = stats.map(\.0)
-        self.kinds = stats.map(\.1)
+        self.names = layout.names
+        self.kinds = layout.kinds
         self.threadCount = threadCount
-        var offsets: [Int] = []
-        var width = 0
-        for (_, kind) in stats {
-            offsets.append(width)
-            switch kind {
-            case .histogram: width += Self.histogramWidth
-            // The value, then whether this thread ever wrote it (Envoy's `used()`).
-            case .gauge: width += 2
-            case .counter, .sparseCounter: width += 1
-            }
-        }
-        self.offsets = offsets
-        self.rowWidth = width
-        let total = max(width * threadCount, 1)
+        self.offsets = layout.offsets
+        self.rowWidth = layout.rowWidth
+        let total = max(layout.rowWidth * threadCount, 1)
         storage = .allocate(capacity: total)
         storage.initialize(repeating: UnsafeAtomic<Int64>.Storage(0), count: total)
     }
@@ -259,5 +259,33 @@ public struct StatSlots: @unchecked Sendable {
         let counter = UnsafeAtomic<Int64>(at: bins! + slot)
         counter.store(counter.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
         if let sink = scope.sampleSink { sink.record(scope: scope, index: index, milliseconds: milliseconds) }
+    }
+}
+
+/// The names, kinds and slot offsets of a list of stats: what every scope
+/// of that list has in common. Immutable; shared by the scopes made from it.
+public final class StatLayout: Sendable {
+    public let names: [String]
+    public let kinds: [StatKind]
+    /// First slot of each stat inside a row.
+    let offsets: [Int]
+    let rowWidth: Int
+
+    public init(_ stats: [(String, StatKind)]) {
+        names = stats.map(\.0)
+        kinds = stats.map(\.1)
+        var offsets: [Int] = []
+        var width = 0
+        for (_, kind) in stats {
+            offsets.append(width)
+            switch kind {
+            case .histogram: width += StatScope.histogramWidth
+            // The value, then whether this thread ever wrote it (Envoy's `used()`).
+            case .gauge: width += 2
+            case .counter, .sparseCounter: width += 1
+            }
+        }
+        self.offsets = offsets
+        rowWidth = width
     }
 }

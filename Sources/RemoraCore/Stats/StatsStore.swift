@@ -27,6 +27,15 @@ public final class StatsStore: Sendable {
         return scope
     }
 
+    /// Creates and registers a scope over a shared layout.
+    public func makeScope(prefix: String, layout: StatLayout, listedOnceUsed: Bool = false,
+                          onFirstUse: Set<String> = []) -> StatScope {
+        let scope = StatScope(prefix: prefix, layout: layout, threadCount: threadCount, sampleSink: sampleSink,
+                              listedOnceUsed: listedOnceUsed, onFirstUse: onFirstUse)
+        scopes.withLock { $0.append(scope) }
+        return scope
+    }
+
     public func remove(_ scope: StatScope) {
         scopes.withLock { $0.removeAll { $0 === scope } }
     }

@@ -99,15 +99,20 @@ public enum ClusterStat: Int, StatName {
     /// at index `statusCodeBase + code - 100`, listed only once used.
     public static let statusCodeBase = allCases.count
 
-    public static func makeScope(cluster: String, in store: StatsStore) -> StatScope {
+    /// One layout for every cluster's scope (about a thousand stats: a copy
+    /// per cluster was most of the memory a mesh-sized config took).
+    static let layout: StatLayout = {
         let codes = (100...599).map { ("upstream_rq_\($0)", StatKind.sparseCounter) }
         let retryCodes = (100...599).map { ("retry.upstream_rq_\($0)", StatKind.sparseCounter) }
         let retryClasses = (1...5).map { ("retry.upstream_rq_\($0)xx", StatKind.sparseCounter) }
         let retryCompleted = [("retry.upstream_rq_completed", StatKind.sparseCounter)]
+        return StatLayout(allCases.map { ($0.name, $0.kind) } + codes + retryCodes + retryClasses + retryCompleted)
+    }()
+
+    public static func makeScope(cluster: String, in store: StatsStore) -> StatScope {
         // The router makes `upstream_rq_time` with the first response it
         // charges (Envoy's `CodeStats`): it is not listed before.
-        return store.makeScope(prefix: "cluster.\(cluster).", ClusterStat.self,
-                               extra: codes + retryCodes + retryClasses + retryCompleted, onFirstUse: ["upstream_rq_time"])
+        store.makeScope(prefix: "cluster.\(cluster).", layout: layout, onFirstUse: ["upstream_rq_time"])
     }
 }
 
