@@ -178,11 +178,17 @@ public final class ClusterManager {
 
     /// The clusters (active and warming, as names) fed by `service` from `source`.
     private func clusters(fedBy service: String, from source: ConfigSourceConfig) -> [String] {
-        var names: Set<String> = []
-        for entry in Array(entries.values) + Array(warming.values) {
-            if case .eds(service, source) = entry.config.discovery { names.insert(entry.config.name) }
+        // Called once per assignment: no copies of the cluster tables.
+        var names: [String] = []
+        for (name, entry) in entries {
+            if case .eds(let s, let c) = entry.config.discovery, s == service, c == source { names.append(name) }
         }
-        return names.sorted()
+        for (name, entry) in warming {
+            // A replacement warming beside its active version may name the same service.
+            if case .eds(let s, let c) = entry.config.discovery, s == service, c == source,
+               entries[name] == nil || !names.contains(name) { names.append(name) }
+        }
+        return names
     }
 
     /// A new `ClusterLoadAssignment` for `service` on `source`: every
