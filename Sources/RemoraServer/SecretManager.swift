@@ -80,7 +80,7 @@ final class SecretManager {
             let now = reader.context.settings
             if !secretChanged && settings.certificateChainPEM == now.certificateChainPEM
                 && settings.privateKeyPEM == now.privateKeyPEM && settings.trustedCAPEM == now.trustedCAPEM
-                && settings.revocationListPEM == now.revocationListPEM {
+                && settings.revocationListPEM == now.revocationListPEM && settings.additionalCertificates == now.additionalCertificates {
                 continue
             }
             built.append((reader.context, settings))

@@ -165,21 +165,29 @@ enum TransportSocketCompiler {
             if let source { sources.append(source); fromSDS = true }
             certificates.append(certificate)
         }
-        if certificates.count > 1 {
-            throw .unsupported("more than one TLS certificate per context is not implemented", at: FieldPath.join(path, "tls_certificates"))
+        if certificates.count > 1 && settings.role == .client {
+            // Envoy's words.
+            throw .invalid("Multiple TLS certificates are not supported for client contexts", at: FieldPath.join(path, "tls_certificates"))
         }
-        if let certificate = certificates.first {
-            let cp = common.tlsCertificates.isEmpty
-                ? FieldPath.index(FieldPath.join(path, "tls_certificate_sds_secret_configs"), 0)
-                : FieldPath.index(FieldPath.join(path, "tls_certificates"), 0)
+        for (i, certificate) in certificates.enumerated() {
+            // Inline certificates first, then those from secrets (as Envoy lists them).
+            let cp = i < common.tlsCertificates.count
+                ? FieldPath.index(FieldPath.join(path, "tls_certificates"), i)
+                : FieldPath.index(FieldPath.join(path, "tls_certificate_sds_secret_configs"), i - common.tlsCertificates.count)
             // `watched_directory` says which directory's moves reload an SDS
             // secret's files (the secret manager watches it).
             try SupportedFields.require(certificate, only: fromSDS ? ["certificate_chain", "private_key", "watched_directory"]
                                                                    : ["certificate_chain", "private_key"], at: cp)
             guard certificate.hasCertificateChain else { throw .missing(at: FieldPath.join(cp, "certificate_chain")) }
             guard certificate.hasPrivateKey else { throw .missing(at: FieldPath.join(cp, "private_key")) }
-            settings.certificateChainPEM = try data(certificate.certificateChain, at: FieldPath.join(cp, "certificate_chain"))
-            settings.privateKeyPEM = try data(certificate.privateKey, at: FieldPath.join(cp, "private_key"))
+            let chain = try data(certificate.certificateChain, at: FieldPath.join(cp, "certificate_chain"))
+            let key = try data(certificate.privateKey, at: FieldPath.join(cp, "private_key"))
+            if i == 0 {
+                settings.certificateChainPEM = chain
+                settings.privateKeyPEM = key
+            } else {
+                settings.additionalCertificates.append(CertificatePEM(chain: chain, key: key))
+            }
         }
         var validation: Envoy_Extensions_TransportSockets_Tls_V3_CertificateValidationContext?
         var vp = FieldPath.join(path, "validation_context")
@@ -299,6 +307,7 @@ enum TransportSocketCompiler {
         var key = settings.sessionContext
         key += settings.certificateChainPEM ?? []
         key += settings.privateKeyPEM ?? []
+        for extra in settings.additionalCertificates { key += extra.chain + extra.key }
         key += settings.trustedCAPEM ?? []
         key += settings.revocationListPEM ?? []
         key += settings.sessionTicketKeys.flatMap { $0 }
