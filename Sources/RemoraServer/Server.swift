@@ -193,17 +193,17 @@ public final class Server: @unchecked Sendable {
         }
         xds = XDSSubscriptionFactory(loop: mainLoop, store: store)
         xds.grpc = makeXDSGRPCSources(tlsScopes: tlsScopes)
-        // Envoy's initialization order: static clusters, then CDS clusters
-        // (and their EDS), then LDS listeners (and their RDS), then every
-        // listener starts accepting and the server is live.
+        // Envoy's initialization order: static clusters, then SDS secrets,
+        // CDS clusters (and their EDS), then LDS listeners (and their RDS),
+        // then every listener starts accepting and the server is live.
         clusterManager.start(config.clusters) { [unowned self] in
             self.installClusters()
             self.startSecrets { [unowned self] in
-            self.startDynamicClusters { [unowned self] in
-                self.startDynamicListeners { [unowned self] in
-                    self.startListeners(self.config.listeners[...])
+                self.startDynamicClusters { [unowned self] in
+                    self.startDynamicListeners { [unowned self] in
+                        self.startListeners(self.config.listeners[...])
+                    }
                 }
-            }
             }
         }
     }
