@@ -169,11 +169,18 @@ public final class TLSEngine {
             info.peerDNSSANs = names.dnsNames
             info.peerCertificateDigest = Certificate.sha256(peer)
             info.peerSubject = Certificate.subject(peer)
+            info.peerIssuer = Certificate.issuer(peer)
+            info.peerSerial = Certificate.serial(peer)
+            info.peerFingerprintSHA1 = Certificate.sha1(peer)
+            (info.peerValidFromSeconds, info.peerValidToSeconds) = Certificate.validity(peer)
         }
         if let local = SSL_get_certificate(ssl) {
-            info.localURISANs = Certificate.subjectAltNames(local).uris
+            let names = Certificate.subjectAltNames(local)
+            info.localURISANs = names.uris
+            info.localDNSSANs = names.dnsNames
             info.localSubject = Certificate.subject(local)
         }
+
         return info
     }
 
