@@ -47,7 +47,8 @@ public enum ConfigCompiler {
         var addresses: Set<SocketAddress> = []
         for (i, listener) in resources.listeners.enumerated() {
             let path = "static_resources.listeners[\(i)]"
-            let compiled = try ListenerCompiler.compile(listener, index: i, secrets: secrets, at: path)
+            let compiled = try ListenerCompiler.compile(listener, index: i, secrets: secrets,
+                                                        hasADS: bootstrap.dynamicResources.hasAdsConfig, at: path)
             guard listenerNames.insert(compiled.name).inserted else {
                 throw .invalid("duplicate listener name '\(compiled.name)'", at: FieldPath.join(path, "name"))
             }
@@ -61,6 +62,7 @@ public enum ConfigCompiler {
         try ListenerCompiler.validateRouteClusters(listeners, clusterNames: clusterNames)
 
         var config = ServerConfig(node: node, admin: admin, listeners: listeners, clusters: clusters, stats: stats)
+        config.secrets = secrets
         if bootstrap.hasDynamicResources {
             let dynamic = try ConfigSourceCompiler.compileDynamicResources(bootstrap.dynamicResources)
             // A gRPC config source talks to a static cluster (Envoy: "must be a static cluster").

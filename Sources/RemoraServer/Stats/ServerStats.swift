@@ -73,12 +73,35 @@ enum ListenerStat: Int, StatName {
 }
 
 
-/// Envoy's `listener_manager.*` that Remora keeps.
+/// Envoy's `listener_manager.*` (1.40's `ALL_LISTENER_MANAGER_STATS`,
+/// without `total_filter_chains_draining`, `workers_pinned` and
+/// `workers_started`).
 enum ListenerManagerStat: Int, StatName {
-    case listenerStopped
+    case listenerAdded, listenerCreateFailure, listenerCreateSuccess, listenerInPlaceUpdated, listenerModified
+    case listenerRemoved, listenerStopped
+    case totalListenersActive, totalListenersDraining, totalListenersWarming
 
-    var name: String { "listener_stopped" }
-    var kind: StatKind { .counter }
+    var name: String {
+        switch self {
+        case .listenerAdded: "listener_added"
+        case .listenerCreateFailure: "listener_create_failure"
+        case .listenerCreateSuccess: "listener_create_success"
+        case .listenerInPlaceUpdated: "listener_in_place_updated"
+        case .listenerModified: "listener_modified"
+        case .listenerRemoved: "listener_removed"
+        case .listenerStopped: "listener_stopped"
+        case .totalListenersActive: "total_listeners_active"
+        case .totalListenersDraining: "total_listeners_draining"
+        case .totalListenersWarming: "total_listeners_warming"
+        }
+    }
+
+    var kind: StatKind {
+        switch self {
+        case .totalListenersActive, .totalListenersDraining, .totalListenersWarming: .gauge
+        default: .counter
+        }
+    }
 
     static func makeScope(in store: StatsStore) -> StatScope {
         store.makeScope(prefix: "listener_manager.", ListenerManagerStat.self)

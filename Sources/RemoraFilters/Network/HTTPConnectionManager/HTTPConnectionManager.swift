@@ -31,6 +31,8 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     let config: HttpConnectionManagerConfig
     let context: HTTPWorkerContext
     let stats: Stats<HTTPStat>
+    /// Where each stream takes its route table when it starts.
+    let routes: ConnectionRoutes
     /// Which listener of its worker took the connection (`/drain_listeners?inboundonly`).
     public var listenerTag = 0
     /// Envoy's requested server name for the connection's streams: the SNI
@@ -91,6 +93,10 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         self.stats = stats
         self.onComplete = onComplete
         self.accessLogs = context.accessLogs.set(for: config.accessLogs)
+        switch config.routes {
+        case .inline(let table): routes = .inline(table)
+        case .rds(let reference): routes = .rds(context.routeSlot(for: reference))
+        }
         var parserConfig = HTTP1Parser.Configuration.request
         parserConfig.maxHeadBytes = Int(config.maxRequestHeadersKB) * 1024
         parserConfig.maxHeaderCount = Int(config.common.maxHeadersCount)
