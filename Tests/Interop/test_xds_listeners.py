@@ -168,14 +168,14 @@ def test_boots_from_lds_and_rds_files_and_proxies(xds):
     status, body = p.admin("GET", "/config_dump")
     assert status == 200
     dump = json.loads(body)
-    listeners = next(c for c in dump["configs"] if c["@type"].endswith("ListenersConfigDump"))
+    listeners = next(c for c in dump["configs"] if c["@type"].endswith(".ListenersConfigDump"))
     assert listeners["version_info"] == "v1"
     dynamic = {d["name"]: d for d in listeners["dynamic_listeners"]}
     assert set(dynamic) == {"http", "tcp"}
     assert dynamic["http"]["active_state"]["version_info"] == "v1"
     assert dynamic["http"]["active_state"]["listener"]["name"] == "http"
     assert "last_updated" in dynamic["http"]["active_state"]
-    route_dump = next(c for c in dump["configs"] if c["@type"].endswith("RoutesConfigDump"))
+    route_dump = next(c for c in dump["configs"] if c["@type"].endswith(".RoutesConfigDump"))
     (rc,) = route_dump["dynamic_route_configs"]
     assert rc["version_info"] == "r1"
     assert rc["route_config"]["name"] == "r"
@@ -377,10 +377,14 @@ def test_closed_loop_client_sees_no_failure_across_route_pushes(xds):
     assert results["seen"] == {"A", "B"}
 
 
-def test_listener_warms_until_its_routes_arrive(xds):
+@pytest.mark.remora_only("Envoy's file RDS refuses a file without its name and serves at once with no routes; "
+                         "Remora's file subscription, like a gRPC one, waits for the name")
+def test_listener_warms_until_its_routes_arrive(xds, tmp_path):
     xds.start()
     late_port = free_port()
-    xds.push_lds(xds.listeners() + [http_listener("late", late_port, xds.rds, route_name="r2", stat_prefix="late")], "v2")
+    late_rds = tmp_path / "late.json"
+    push(late_rds, [], "0")
+    xds.push_lds(xds.listeners() + [http_listener("late", late_port, late_rds, route_name="r2", stat_prefix="late")], "v2")
     xds.wait_stat("listener_manager.listener_added", 3)
     assert xds.stat("listener_manager.total_listeners_warming") == 1
     assert support.is_refused("127.0.0.1", late_port)
@@ -388,7 +392,7 @@ def test_listener_warms_until_its_routes_arrive(xds):
     late = next(i for i in json.loads(body)["configs"] if i["name"] == "late")
     assert "warming_state" in late and "active_state" not in late
 
-    push(xds.rds, [routes("a"), routes("b", name="r2")], "r2")
+    push(late_rds, [routes("b", name="r2")], "1")
     xds.wait_stat("listener_manager.total_listeners_active", 3)
     deadline = time.monotonic() + 5
     while support.is_refused("127.0.0.1", late_port):
@@ -397,6 +401,24 @@ def test_listener_warms_until_its_routes_arrive(xds):
     assert get(late_port).header("x-upstream") == "B"
     assert get(xds.http_port).header("x-upstream") == "A"
     assert xds.stat("listener_manager.total_listeners_warming") == 0
+
+
+def test_listener_serves_without_routes_after_the_initial_fetch_timeout(xds, tmp_path):
+    xds.start()
+    late_port = free_port()
+    late_rds = tmp_path / "late.json"
+    push(late_rds, [], "0")
+    late = http_listener("late", late_port, late_rds, route_name="r2", stat_prefix="late")
+    late["filter_chains"][0]["filters"][0]["typed_config"]["rds"]["config_source"]["initial_fetch_timeout"] = "1s"
+    xds.push_lds(xds.listeners() + [late], "v2")
+    xds.wait_stat("listener_manager.total_listeners_active", 3, timeout=5.0)
+    deadline = time.monotonic() + 5
+    while support.is_refused("127.0.0.1", late_port):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    # No route configuration: every request is a 404 (route not found).
+    assert get(late_port).status == 404
+    assert get(xds.http_port).header("x-upstream") == "A"
 
 
 # -- NACK -----------------------------------------------------------------------------------
@@ -413,6 +435,12 @@ def test_bad_listener_is_nacked_while_traffic_flows_on_the_old_config(xds):
     assert xds.stat("listener_manager.lds.update_success") == 1
     assert "Error adding/updating listener(s) bad: " in xds.p.log_tail(20000)
     status, body = xds.p.admin("GET", "/config_dump?resource=dynamic_listeners")
-    assert {i["name"] for i in json.loads(body)["configs"]} == {"http", "tcp"}
+    items = {i["name"]: i for i in json.loads(body)["configs"] if "name" in i}
+    assert set(items) == {"http", "tcp", "bad"}
+    assert "active_state" in items["http"]
+    bad = items["bad"]
+    assert "active_state" not in bad and "warming_state" not in bad
+    assert bad["error_state"]["failed_configuration"]["name"] == "bad"
+    assert "stat_prefix" in bad["error_state"]["details"].lower().replace("statprefix", "stat_prefix")
     with support.connect("127.0.0.1", xds.tcp_port) as s:
         assert tcp_exchange(s, b"still") == b"still"

@@ -18,17 +18,33 @@ public struct DynamicConfigDump: Sendable {
         }
     }
 
+    /// `error_state`: the last update's failure for this listener.
+    public struct ErrorState: Sendable {
+        public var failedConfiguration: Envoy_Config_Listener_V3_Listener?
+        public var lastUpdateAttempt: String
+        public var details: String
+
+        public init(failedConfiguration: Envoy_Config_Listener_V3_Listener?, lastUpdateAttempt: String, details: String) {
+            self.failedConfiguration = failedConfiguration
+            self.lastUpdateAttempt = lastUpdateAttempt
+            self.details = details
+        }
+    }
+
     public struct Listener: Sendable {
         public var name: String
         public var active: ListenerState?
         public var warming: ListenerState?
         public var draining: ListenerState?
+        public var error: ErrorState?
 
-        public init(name: String, active: ListenerState?, warming: ListenerState?, draining: ListenerState?) {
+        public init(name: String, active: ListenerState?, warming: ListenerState?, draining: ListenerState?,
+                    error: ErrorState? = nil) {
             self.name = name
             self.active = active
             self.warming = warming
             self.draining = draining
+            self.error = error
         }
     }
 
@@ -71,6 +87,15 @@ public struct DynamicConfigDump: Sendable {
         if let active = listener.active { fields.append("\"active_state\":\(state(active))") }
         if let warming = listener.warming { fields.append("\"warming_state\":\(state(warming))") }
         if let draining = listener.draining { fields.append("\"draining_state\":\(state(draining))") }
+        if let error = listener.error {
+            var inner: [String] = []
+            if let failed = error.failedConfiguration {
+                inner.append("\"failed_configuration\":\(ConfigDump.typed(Envoy_Config_Listener_V3_Listener.protoMessageName, ConfigDump.json(failed)))")
+            }
+            inner.append("\"last_update_attempt\":\(ConfigDump.quoted(error.lastUpdateAttempt))")
+            inner.append("\"details\":\(ConfigDump.quoted(error.details))")
+            fields.append("\"error_state\":{" + inner.joined(separator: ",") + "}")
+        }
         return "{" + fields.joined(separator: ",") + "}"
     }
 

@@ -43,6 +43,8 @@ final class ListenerManager: XDSUpdateHandler {
     /// The last LDS `version_info` that changed something (Envoy's
     /// `system_version_info_`).
     private var versionInfo = ""
+    /// The last update's refused listeners (config_dump's `error_state`).
+    private var errors: [String: (resource: XDSResource, at: Double, details: String)] = [:]
 
     /// Start-up: what must be done before `ready` is called.
     private var startupPending = 0
@@ -119,12 +121,14 @@ final class ListenerManager: XDSUpdateHandler {
         for name in removed.sorted() { remove(name) }
 
         var message = ""
+        errors = [:]
         var seen: Set<String> = []
         var warming: Set<String> = []
         let clusterNames = server.knownClusterNames
         for resource in update.updated {
             func failed(_ error: String) {
                 message += "\(resource.name): \(error)\n"
+                errors[resource.name] = (resource, RouteConfigManager.now(), error)
                 stats.add(.listenerCreateFailure)
             }
             guard seen.insert(resource.name).inserted else {
@@ -328,6 +332,16 @@ final class ListenerManager: XDSUpdateHandler {
         }
         for (name, version) in draining where entries[name] == nil {
             listeners.append(.init(name: name, active: nil, warming: nil, draining: state(version)))
+        }
+        for (name, error) in errors.sorted(by: { $0.key < $1.key }) {
+            let failed = try? Envoy_Config_Listener_V3_Listener(unpackingAny: error.resource.resource)
+            let state = DynamicConfigDump.ErrorState(failedConfiguration: failed, lastUpdateAttempt: timestamp(error.at),
+                                                     details: error.details)
+            if let i = listeners.firstIndex(where: { $0.name == name }) {
+                listeners[i].error = state
+            } else {
+                listeners.append(.init(name: name, active: nil, warming: nil, draining: nil, error: state))
+            }
         }
         let tables = routes.providers.values.compactMap { provider -> DynamicConfigDump.RouteConfig? in
             guard let message = provider.message else { return nil }
