@@ -184,6 +184,10 @@ def test_boots_from_lds_and_rds_files_and_proxies(xds):
     items = json.loads(body)["configs"]
     assert {i["name"] for i in items} == {"http", "tcp"}
     assert all(i["@type"].endswith("ListenersConfigDump.DynamicListener") for i in items)
+    status, body = p.admin("GET", "/config_dump?resource=dynamic_route_configs&mask=version_info")
+    assert status == 200
+    assert json.loads(body)["configs"] == [
+        {"@type": "type.googleapis.com/envoy.admin.v3.RoutesConfigDump.DynamicRouteConfig", "version_info": "r1"}]
 
 
 def test_add_and_remove_listeners(xds):

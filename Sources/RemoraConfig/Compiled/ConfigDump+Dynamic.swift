@@ -76,6 +76,23 @@ public struct DynamicConfigDump: Sendable {
 
     /// `DynamicListener` in Envoy's JSON (without its `@type`).
     static func json(_ listener: Listener) -> String {
+        "{" + fields(listener).map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+    }
+
+    /// `DynamicRouteConfig` in Envoy's JSON (without its `@type`).
+    static func json(_ route: RouteConfig) -> String {
+        "{" + fields(route).map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+    }
+
+    /// An element of `resource=` with `mask=`: only whole top-level fields
+    /// can be kept (`name`, `active_state`, ...); nil for a deeper path.
+    static func masked(_ fields: [(String, String)], _ mask: [[String]]) -> String? {
+        guard mask.allSatisfy({ $0.count == 1 }) else { return nil }
+        let keep = Set(mask.map { $0[0] })
+        return "{" + fields.filter { keep.contains($0.0) }.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+    }
+
+    static func fields(_ listener: Listener) -> [(String, String)] {
         func state(_ s: ListenerState) -> String {
             var fields: [String] = []
             if !s.versionInfo.isEmpty { fields.append("\"version_info\":\(ConfigDump.quoted(s.versionInfo))") }
@@ -83,10 +100,10 @@ public struct DynamicConfigDump: Sendable {
             fields.append("\"last_updated\":\(ConfigDump.quoted(s.lastUpdated))")
             return "{" + fields.joined(separator: ",") + "}"
         }
-        var fields = ["\"name\":\(ConfigDump.quoted(listener.name))"]
-        if let active = listener.active { fields.append("\"active_state\":\(state(active))") }
-        if let warming = listener.warming { fields.append("\"warming_state\":\(state(warming))") }
-        if let draining = listener.draining { fields.append("\"draining_state\":\(state(draining))") }
+        var fields = [("name", ConfigDump.quoted(listener.name))]
+        if let active = listener.active { fields.append(("active_state", state(active))) }
+        if let warming = listener.warming { fields.append(("warming_state", state(warming))) }
+        if let draining = listener.draining { fields.append(("draining_state", state(draining))) }
         if let error = listener.error {
             var inner: [String] = []
             if let failed = error.failedConfiguration {
@@ -94,17 +111,17 @@ public struct DynamicConfigDump: Sendable {
             }
             inner.append("\"last_update_attempt\":\(ConfigDump.quoted(error.lastUpdateAttempt))")
             inner.append("\"details\":\(ConfigDump.quoted(error.details))")
-            fields.append("\"error_state\":{" + inner.joined(separator: ",") + "}")
+            fields.append(("error_state", "{" + inner.joined(separator: ",") + "}"))
         }
-        return "{" + fields.joined(separator: ",") + "}"
+        return fields
     }
 
-    /// `DynamicRouteConfig` in Envoy's JSON (without its `@type`).
-    static func json(_ route: RouteConfig) -> String {
-        var fields: [String] = []
-        if !route.versionInfo.isEmpty { fields.append("\"version_info\":\(ConfigDump.quoted(route.versionInfo))") }
-        fields.append("\"route_config\":\(ConfigDump.typed(Envoy_Config_Route_V3_RouteConfiguration.protoMessageName, ConfigDump.json(route.routeConfig)))")
-        fields.append("\"last_updated\":\(ConfigDump.quoted(route.lastUpdated))")
-        return "{" + fields.joined(separator: ",") + "}"
+    static func fields(_ route: RouteConfig) -> [(String, String)] {
+        var fields: [(String, String)] = []
+        if !route.versionInfo.isEmpty { fields.append(("version_info", ConfigDump.quoted(route.versionInfo))) }
+        fields.append(("route_config", ConfigDump.typed(Envoy_Config_Route_V3_RouteConfiguration.protoMessageName,
+                                                        ConfigDump.json(route.routeConfig))))
+        fields.append(("last_updated", ConfigDump.quoted(route.lastUpdated)))
+        return fields
     }
 }

@@ -97,11 +97,18 @@ public enum ConfigDump {
             case "static_listeners": elements = listeners
             case "static_route_configs": elements = routes
             case "dynamic_listeners", "dynamic_route_configs":
-                // Their elements are not masked (a mask is refused).
-                if let paths { return .failure(.maskNotUsable(paths.map { $0.joined(separator: ".") })) }
-                let items = resource == "dynamic_listeners"
-                    ? dynamicListeners.map { typed(DynamicConfigDump.listenerWrapper, DynamicConfigDump.json($0)) }
-                    : dynamicRoutes.map { typed(DynamicConfigDump.routeWrapper, DynamicConfigDump.json($0)) }
+                let (wrapper, elements) = resource == "dynamic_listeners"
+                    ? (DynamicConfigDump.listenerWrapper, dynamicListeners.map(DynamicConfigDump.fields))
+                    : (DynamicConfigDump.routeWrapper, dynamicRoutes.map(DynamicConfigDump.fields))
+                var items: [String] = []
+                for fields in elements {
+                    // A mask keeps whole top-level fields only.
+                    guard let json = paths.map({ DynamicConfigDump.masked(fields, $0) })
+                            ?? DynamicConfigDump.masked(fields, fields.map { [$0.0] }) else {
+                        return .failure(.maskNotUsable(paths?.map { $0.joined(separator: ".") } ?? []))
+                    }
+                    items.append(typed(wrapper, json))
+                }
                 return .success(configs(items))
             case "dynamic_active_clusters", "dynamic_warming_clusters",
                  "dynamic_scoped_route_configs", "inline_scoped_route_configs", "static_secrets", "dynamic_active_secrets",
