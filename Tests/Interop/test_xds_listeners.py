@@ -255,45 +255,39 @@ def test_http1_request_in_flight_on_a_changed_chain_gets_connection_close(xds):
         c.wait_closed(timeout=3.0)
 
 
-def test_unrelated_listener_change_keeps_http2_and_tcp_connections(xds):
+def assert_long_lived_connections_survive(xds, change, wait_stat: str, count: int) -> None:
+    """An HTTP/2 connection and a TCP session, open across ``change()``
+    and the drain time after it: no GOAWAY, both still carry traffic."""
     xds.start()
     h2c = H2Client(xds.http_port)
     assert h2_get(h2c)["x-upstream"] == "A"
     tcp = support.connect("127.0.0.1", xds.tcp_port)
     assert tcp_exchange(tcp, b"one") == b"one"
-
-    xds.push_lds(xds.listeners() + [tcp_listener("extra", free_port(), "echo")], "v2")
-    xds.wait_stat("listener_manager.listener_added", 3)
-    time.sleep(DRAIN_S + 0.5)
-    # Nothing of theirs changed: no GOAWAY, the TCP session goes on.
+    change()
+    xds.wait_stat(wait_stat, count)
+    time.sleep(DRAIN_S + 1.0)
     assert h2_get(h2c)[":status"] == "200"
     assert not h2c.goaways()
     assert tcp_exchange(tcp, b"two") == b"two"
     tcp.close()
     h2c.close()
+
+
+def test_unrelated_listener_change_keeps_http2_and_tcp_connections(xds):
+    assert_long_lived_connections_survive(
+        xds, lambda: xds.push_lds(xds.listeners() + [tcp_listener("extra", free_port(), "echo")], "v2"),
+        "listener_manager.listener_added", 3)
 
 
 @pytest.mark.remora_only("envoyproxy/envoy#8564: Envoy drains every connection of a listener when anything "
                          "outside its filter chains changes; Remora keeps those of unchanged chains")
 def test_listener_field_change_never_drains_unchanged_chains(xds):
-    xds.start()
-    h2c = H2Client(xds.http_port)
-    assert h2_get(h2c)[":status"] == "200"
-    tcp = support.connect("127.0.0.1", xds.tcp_port)
-    assert tcp_exchange(tcp, b"one") == b"one"
-
     # Listener-level fields change; the chains do not.
-    changed = [dict(xds.listeners()[0], per_connection_buffer_limit_bytes=65536),
-               dict(xds.listeners()[1], listener_filters_timeout="3s")]
-    xds.push_lds(changed, "v2")
-    xds.wait_stat("listener_manager.listener_modified", 2)
-    time.sleep(DRAIN_S + 1.0)
-    assert h2_get(h2c)[":status"] == "200"
-    assert not h2c.goaways()
-    assert tcp_exchange(tcp, b"two") == b"two"
+    def change():
+        xds.push_lds([dict(xds.listeners()[0], per_connection_buffer_limit_bytes=65536),
+                      dict(xds.listeners()[1], listener_filters_timeout="3s")], "v2")
+    assert_long_lived_connections_survive(xds, change, "listener_manager.listener_modified", 2)
     assert xds.stat("listener_manager.listener_in_place_updated") == 0
-    tcp.close()
-    h2c.close()
 
 
 @pytest.mark.envoy_only("the other side of envoyproxy/envoy#8564: what Remora does not copy")
@@ -379,6 +373,64 @@ def test_closed_loop_client_sees_no_failure_across_route_pushes(xds):
     assert results["failed"] == []
     assert results["ok"] > 20
     assert results["seen"] == {"A", "B"}
+
+
+@pytest.mark.deadline(60)
+def test_new_connections_see_no_gap_across_listener_pushes(xds):
+    """A changed listener keeps its sockets: a client opening a connection
+    per request sees no refusal and no failure while the listener's chain
+    changes again and again."""
+    xds.start(concurrency=2)
+    stop = threading.Event()
+    results = {"ok": 0, "failed": [], "servers": set()}
+    lock = threading.Lock()
+
+    def client():
+        while not stop.is_set():
+            try:
+                resp = get(xds.http_port)
+                with lock:
+                    if resp.status == 200:
+                        results["ok"] += 1
+                        results["servers"].add(resp.header("server"))
+                    else:
+                        results["failed"].append(resp.status)
+            except Exception as e:  # noqa: BLE001 - every failure counts
+                with lock:
+                    results["failed"].append(repr(e))
+
+    threads = [threading.Thread(target=client) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(6):
+            time.sleep(0.25)
+            xds.push_lds(xds.listeners(server_name=f"v{i}"), f"v{i + 2}")
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(10)
+    assert results["failed"] == []
+    assert results["ok"] > 20
+    assert "v5" in results["servers"] and len(results["servers"]) >= 3
+    assert xds.stat("listener_manager.listener_modified") == 6
+
+
+def test_back_to_back_pushes_end_on_the_last_config_on_every_worker(xds):
+    xds.start(concurrency=2)
+    port = free_port()
+    # The second push lands while the first one's sockets may still be
+    # binding, worker after worker.
+    xds.push_lds(xds.listeners() + [http_listener("extra", port, xds.rds, server_name="first")], "v2")
+    xds.push_lds(xds.listeners() + [http_listener("extra", port, xds.rds, server_name="second")], "v3")
+    deadline = time.monotonic() + 5
+    while xds.stat("listener_manager.total_listeners_active") < 3 or support.is_refused("127.0.0.1", port):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.3)
+    servers = {get(port).header("server") for _ in range(40)}
+    assert servers == {"second"}
 
 
 @pytest.mark.remora_only("Envoy's file RDS refuses a file without its name and serves at once with no routes; "

@@ -27,6 +27,18 @@ final class ListenerManager: XDSUpdateHandler {
     final class Entry {
         var active: Version?
         var warming: Version?
+        /// Its sockets are being bound: workers learn the listener one
+        /// after another, so a change or removal waits for the end (else a
+        /// worker bound last would get the old config after the change).
+        var binding = false
+        var afterBinding: [() -> Void] = []
+
+        func bindingDone() {
+            binding = false
+            let deferred = afterBinding
+            afterBinding = []
+            for action in deferred { action() }
+        }
     }
 
     private unowned let server: Server
@@ -201,14 +213,16 @@ final class ListenerManager: XDSUpdateHandler {
 
     private func warmed(_ name: String, generation: Int) {
         guard let entry = entries[name], let version = entry.warming, version.generation == generation else { return }
+        if entry.binding {
+            entry.afterBinding.append { [weak self] in self?.warmed(name, generation: generation) }
+            return
+        }
         entry.warming = nil
         let config = version.listener.config
         guard let previous = entry.active else {
             entry.active = version
             refreshGauges()
-            server.addListenerToWorkers(config) { [weak self] failure in
-                self?.added(name, version: version, failure: failure)
-            }
+            bind(entry, name: name, version: version)
             return
         }
         entry.active = version
@@ -231,11 +245,17 @@ final class ListenerManager: XDSUpdateHandler {
             }
             server.boundAddresses[name] = nil
             finishReplacing(previous, name: name, drains: true)
-            server.addListenerToWorkers(config) { [weak self] failure in
-                self?.added(name, version: version, failure: failure)
-            }
+            bind(entry, name: name, version: version)
         }
         refreshGauges()
+    }
+
+    private func bind(_ entry: Entry, name: String, version: Version) {
+        entry.binding = true
+        server.addListenerToWorkers(version.listener.config) { [weak self] failure in
+            self?.added(name, version: version, failure: failure)
+            entry.bindingDone()
+        }
     }
 
     /// The listener is on every worker, or could not bind (then, as in
@@ -263,6 +283,18 @@ final class ListenerManager: XDSUpdateHandler {
         guard let entry = entries.removeValue(forKey: name) else { return }
         stats.add(.listenerRemoved)
         server.logger.info("lds: remove listener '\(name)'")
+        if entry.binding {
+            // Gone for LDS now; the workers hear of it once each has it.
+            entry.afterBinding.append { [weak self] in self?.retire(entry, name: name) }
+        } else {
+            retire(entry, name: name)
+        }
+        refreshGauges()
+    }
+
+    /// A removed listener lets go of its tables; its sockets stop and its
+    /// connections drain.
+    private func retire(_ entry: Entry, name: String) {
         if let warming = entry.warming { routes.release(warming.listener.config.rdsReferences) }
         if let active = entry.active {
             for worker in server.workers {
@@ -330,8 +362,12 @@ final class ListenerManager: XDSUpdateHandler {
         var listeners = entries.sorted { $0.key < $1.key }.map { name, entry in
             DynamicConfigDump.Listener(name: name, active: entry.active.map(state), warming: entry.warming.map(state), draining: nil)
         }
-        for (name, version) in draining where entries[name] == nil {
-            listeners.append(.init(name: name, active: nil, warming: nil, draining: state(version)))
+        for (name, version) in draining {
+            if let i = listeners.firstIndex(where: { $0.name == name }) {
+                listeners[i].draining = state(version)
+            } else {
+                listeners.append(.init(name: name, active: nil, warming: nil, draining: state(version)))
+            }
         }
         for (name, error) in errors.sorted(by: { $0.key < $1.key }) {
             let failed = try? Envoy_Config_Listener_V3_Listener(unpackingAny: error.resource.resource)

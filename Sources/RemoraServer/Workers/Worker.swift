@@ -69,6 +69,10 @@ final class Worker: @unchecked Sendable {
         var chain: FilterChainSource?
     }
 
+    private struct WeakSession {
+        weak var object: AnyObject?
+    }
+
     /// A listener socket this worker accepts on, with what it needs per connection.
     final class ActiveListener {
         let config: ListenerConfig
@@ -245,26 +249,33 @@ final class Worker: @unchecked Sendable {
     /// chain: both drain when they start if their chain went away
     /// (`keptChains`).
     private func drainConnections(of listener: String, keeping: Set<FilterChainSource>) {
-        var tcpSessions: [TcpProxySession] = []
+        var drained: [AnyObject] = []
         for session in sessions.values where session.listener == listener {
             guard let chain = session.chain, !keeping.contains(chain) else { continue }
-            switch session.object {
-            case let manager as HTTPConnectionManager: manager.startDraining()
-            case let proxy as TcpProxySession: tcpSessions.append(proxy)
-            default: break
-            }
+            drained.append(session.object)
         }
-        closeAfterDrainTime(tcpSessions)
+        drain(drained)
     }
 
-    /// TCP sessions of a drained chain end after `--drain-time-s`.
-    private func closeAfterDrainTime(_ tcpSessions: [TcpProxySession]) {
-        guard !tcpSessions.isEmpty else { return }
+    /// Drains connections of a chain that went away: HTTP now (see
+    /// `HTTPConnectionManager.startDraining(closingIdleNow:)`); at the end
+    /// of `--drain-time-s`, what is idle or TCP is closed.
+    private func drain(_ drained: [AnyObject]) {
+        guard !drained.isEmpty else { return }
+        for case let manager as HTTPConnectionManager in drained { manager.startDraining(closingIdleNow: false) }
         let timer = Timer(loop: loop)
-        let ids = tcpSessions.map { ObjectIdentifier($0) }
-        timer.start(afterMilliseconds: drainTimeMilliseconds) { [unowned self] in
+        // Weak: a connection gone by then must not be mistaken for a new
+        // one at the same address (an ObjectIdentifier is reused).
+        let weakly = drained.map { WeakSession(object: $0) }
+        timer.start(afterMilliseconds: drainTimeMilliseconds) {
             timer.close()
-            for id in ids { (self.sessions[id]?.object as? TcpProxySession)?.finish() }
+            for session in weakly {
+                switch session.object {
+                case let manager as HTTPConnectionManager: manager.closeIfIdle()
+                case let proxy as TcpProxySession: proxy.finish()
+                default: break
+                }
+            }
         }
     }
 
@@ -431,7 +442,11 @@ final class Worker: @unchecked Sendable {
             manager.requestedServerName = state.serverName
             manager.start(replaying: state.received)
             // Out of listener filters after a drain began: it serves one exchange.
-            if draining || listener.keptChains.map({ !$0.contains(chain.source) }) == true { manager.startDraining() }
+            if draining {
+                manager.startDraining()
+            } else if listener.keptChains.map({ !$0.contains(chain.source) }) == true {
+                drain([manager])
+            }
             return
         }
         guard let proxy = chain.tcpProxy, let proxyStats = listener.proxyStats[proxy.statPrefix] else {
@@ -452,9 +467,7 @@ final class Worker: @unchecked Sendable {
         }
         sessions[ObjectIdentifier(session)] = Session(object: session, listener: listener.config.name, chain: chain.source)
         session.start(replaying: state.received)
-        if listener.keptChains.map({ !$0.contains(chain.source) }) == true {
-            closeAfterDrainTime([session])
-        }
+        if listener.keptChains.map({ !$0.contains(chain.source) }) == true { drain([session]) }
     }
 
     /// The listener's own `access_log`: a connection no filter chain took
