@@ -222,6 +222,7 @@ public final class Server: @unchecked Sendable {
     /// server is live.
     private func startListeners(_ remaining: ArraySlice<ListenerConfig>) {
         guard let listener = remaining.first else {
+            listenerManager.workersStarted()
             setState(.live)
             logger.info("all listeners started; server is live")
             // Config decoding and the API schema touched megabytes of code

@@ -160,6 +160,7 @@ def test_boots_from_lds_and_rds_files_and_proxies(xds):
     assert stats["listener_manager.listener_create_success"] == 2
     assert stats["listener_manager.total_listeners_active"] == 2
     assert stats["listener_manager.total_listeners_warming"] == 0
+    assert stats["listener_manager.workers_started"] == 1
     assert stats["http.ingress.rds.r.update_success"] == 1
 
     status, body = p.admin("GET", "/listeners")
@@ -220,6 +221,10 @@ def test_modified_chain_drains_its_connections_and_new_ones_get_the_new_config(x
 
     xds.push_lds(xds.listeners(server_name="changed"), "v2")
     xds.wait_stat("listener_manager.listener_modified", 1)
+    stats = xds.p.stats()
+    # Only the chain changed: an in-place update, one chain draining.
+    assert stats["listener_manager.listener_in_place_updated"] == 1
+    assert stats["listener_manager.total_filter_chains_draining"] == 1
     # A new connection takes the new chain at once, on the same socket.
     assert get(xds.http_port).header("server") == "changed"
     # The old chain's connections drain: HTTP/2 gets GOAWAY (or, at the end
@@ -312,6 +317,7 @@ def test_rds_push_reaches_a_new_stream_on_a_keepalive_http1_connection(xds):
         xds.wait_stat("http.ingress.rds.r.update_success", 2)
         assert c.request().header("x-upstream") == "B"
         assert c.is_open(0.05)
+    assert xds.stat("http.ingress.rds.r.config_reload") == 2
     assert xds.stat("http.ingress.downstream_cx_drain_close") == 0
 
 

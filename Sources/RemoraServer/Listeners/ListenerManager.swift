@@ -113,6 +113,11 @@ final class ListenerManager: XDSUpdateHandler {
         if pending.isEmpty { startupStepDone() }
     }
 
+    /// The workers serve (Envoy's `workers_started`, once start-up is done).
+    func workersStarted() {
+        stats.set(.workersStarted, 1)
+    }
+
     /// Counts the static listeners once they are on the workers.
     func staticListenerStarted() {
         stats.add(.listenerAdded)
@@ -234,7 +239,7 @@ final class ListenerManager: XDSUpdateHandler {
                 worker.loop.execute { worker.updateListener(config, scopes: scopes) }
             }
             server.logger.info("lds: listener '\(name)' updated in place (\(diff.removedChains.count) filter chain(s) draining)")
-            finishReplacing(previous, name: name, drains: !diff.removedChains.isEmpty)
+            finishReplacing(previous, name: name, drainingChains: diff.removedChains.count)
             initialListenerDone(name)
         } else {
             // New addresses: the old sockets close, the new ones bind; the
@@ -244,7 +249,7 @@ final class ListenerManager: XDSUpdateHandler {
                 worker.loop.execute { worker.removeListener(named: name, keeping: kept) }
             }
             server.boundAddresses[name] = nil
-            finishReplacing(previous, name: name, drains: true)
+            finishReplacing(previous, name: name, drainingChains: diff.removedChains.count)
             bind(entry, name: name, version: version)
         }
         refreshGauges()
@@ -301,22 +306,24 @@ final class ListenerManager: XDSUpdateHandler {
                 worker.loop.execute { worker.removeListener(named: name) }
             }
             server.boundAddresses[name] = nil
-            finishReplacing(active, name: name, drains: true)
+            finishReplacing(active, name: name, drainingChains: active.listener.config.chainSources.count)
         }
         refreshGauges()
     }
 
     /// The replaced or removed version lets go of its route tables and, if
     /// connections of it drain, counts as draining for the drain time.
-    private func finishReplacing(_ old: Version, name: String, drains: Bool) {
+    private func finishReplacing(_ old: Version, name: String, drainingChains chains: Int) {
         routes.release(old.listener.config.rdsReferences)
-        guard drains else { return }
+        guard chains > 0 else { return }
         draining.append((name, old))
+        stats.add(.totalFilterChainsDraining, Int64(chains))
         let timer = Timer(loop: server.mainLoop)
         timer.start(afterMilliseconds: server.options.drainTimeSeconds * 1000) { [weak self] in
             timer.close()
             guard let self else { return }
             self.draining.removeAll { $0.version.generation == old.generation }
+            self.stats.add(.totalFilterChainsDraining, -Int64(chains))
             self.refreshGauges()
         }
     }

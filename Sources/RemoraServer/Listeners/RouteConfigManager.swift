@@ -34,6 +34,8 @@ final class RouteConfigManager {
         /// `http.<stat_prefix>.rds.<route_config_name>.*`; nil for the
         /// route whose prefix the source's subscription counts in.
         var stats: Stats<XDSSubscriptionStat>?
+        /// `config_reload`, `config_reload_time_ms`.
+        var reloads: Stats<RDSStat>?
 
         init(reference: RDSReference) { self.reference = reference }
     }
@@ -78,6 +80,7 @@ final class RouteConfigManager {
             let provider = Provider(reference: reference)
             provider.users = 1
             let prefix = "http.\(statPrefix).rds.\(reference.routeConfigName)."
+            provider.reloads = server.store.makeScope(prefix: prefix, RDSStat.self).stats(RDSStat.self, thread: 0)
             if subscriptions[reference.source] == nil {
                 // The source's subscription counts in the first table's stats.
                 let handler = SourceSubscription(manager: self, source: reference.source)
@@ -172,6 +175,8 @@ final class RouteConfigManager {
             provider.messageBytes = bytes
             provider.version = resource.version
             provider.lastUpdated = Self.now()
+            provider.reloads?.add(.configReload)
+            provider.reloads?.set(.configReloadTimeMs, Int64(provider.lastUpdated * 1000))
             for worker in server.workers {
                 worker.loop.execute { worker.updateRoutes(reference, table: table) }
             }

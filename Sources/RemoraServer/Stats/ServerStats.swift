@@ -74,12 +74,11 @@ enum ListenerStat: Int, StatName {
 
 
 /// Envoy's `listener_manager.*` (1.40's `ALL_LISTENER_MANAGER_STATS`,
-/// without `total_filter_chains_draining`, `workers_pinned` and
-/// `workers_started`).
+/// without `workers_pinned`).
 enum ListenerManagerStat: Int, StatName {
     case listenerAdded, listenerCreateFailure, listenerCreateSuccess, listenerInPlaceUpdated, listenerModified
     case listenerRemoved, listenerStopped
-    case totalListenersActive, totalListenersDraining, totalListenersWarming
+    case totalFilterChainsDraining, totalListenersActive, totalListenersDraining, totalListenersWarming, workersStarted
 
     var name: String {
         switch self {
@@ -90,15 +89,17 @@ enum ListenerManagerStat: Int, StatName {
         case .listenerModified: "listener_modified"
         case .listenerRemoved: "listener_removed"
         case .listenerStopped: "listener_stopped"
+        case .totalFilterChainsDraining: "total_filter_chains_draining"
         case .totalListenersActive: "total_listeners_active"
         case .totalListenersDraining: "total_listeners_draining"
         case .totalListenersWarming: "total_listeners_warming"
+        case .workersStarted: "workers_started"
         }
     }
 
     var kind: StatKind {
         switch self {
-        case .totalListenersActive, .totalListenersDraining, .totalListenersWarming: .gauge
+        case .totalFilterChainsDraining, .totalListenersActive, .totalListenersDraining, .totalListenersWarming, .workersStarted: .gauge
         default: .counter
         }
     }
@@ -120,4 +121,19 @@ enum PerWorkerListenerStat: Int, StatName {
     }
 
     var kind: StatKind { self == .downstreamCxActive ? .gauge : .counter }
+}
+
+/// Envoy's RDS provider stats beside its subscription's,
+/// `http.<stat_prefix>.rds.<route_config_name>.*`.
+enum RDSStat: Int, StatName {
+    case configReload, configReloadTimeMs
+
+    var name: String {
+        switch self {
+        case .configReload: "config_reload"
+        case .configReloadTimeMs: "config_reload_time_ms"
+        }
+    }
+
+    var kind: StatKind { self == .configReload ? .counter : .gauge }
 }
