@@ -495,6 +495,9 @@ def test_bad_listener_is_nacked_while_traffic_flows_on_the_old_config(xds):
         xds.wait_stat("listener_manager.lds.update_rejected", 1)
         assert c.request().header("x-upstream") == "A"
     assert xds.stat("listener_manager.lds.update_success") == 1
+    # A listener refused at config time was never created, so never failed to be.
+    assert xds.stat("listener_manager.listener_create_failure") == 0
+    assert xds.stat("listener_manager.listener_added") == 2
     assert "Error adding/updating listener(s) bad: " in xds.p.log_tail(20000)
     status, body = xds.p.admin("GET", "/config_dump?resource=dynamic_listeners")
     items = {i["name"]: i for i in json.loads(body)["configs"] if "name" in i}

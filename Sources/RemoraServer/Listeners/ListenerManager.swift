@@ -146,7 +146,6 @@ final class ListenerManager: XDSUpdateHandler {
             func failed(_ error: String) {
                 message += "\(resource.name): \(error)\n"
                 errors[resource.name] = (resource, RouteConfigManager.now(), error)
-                stats.add(.listenerCreateFailure)
             }
             guard seen.insert(resource.name).inserted else {
                 failed("duplicate listener \(resource.name) found")
