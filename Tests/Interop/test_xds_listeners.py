@@ -509,3 +509,22 @@ def test_bad_listener_is_nacked_while_traffic_flows_on_the_old_config(xds):
     assert "stat_prefix" in bad["error_state"]["details"].lower().replace("statprefix", "stat_prefix")
     with support.connect("127.0.0.1", xds.tcp_port) as s:
         assert tcp_exchange(s, b"still") == b"still"
+
+
+def test_listener_whose_address_is_taken_is_nacked(xds):
+    """Envoy binds while it applies the update, so an address in use
+    refuses the listener (and the update) at once."""
+    xds.start()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        xds.push_lds(xds.listeners() + [tcp_listener("busy", port, "echo")], "v2")
+        xds.wait_stat("listener_manager.lds.update_rejected", 1)
+        stats = xds.p.stats()
+        assert stats["listener_manager.listener_create_failure"] == 1
+        assert stats["listener_manager.listener_added"] == 2
+        assert stats["listener_manager.total_listeners_active"] == 2
+        assert f"Error adding/updating listener(s) busy: cannot bind '127.0.0.1:{port}': Address already in use" \
+            in xds.p.log_tail(20000)
+    assert get(xds.http_port).header("x-upstream") == "A"

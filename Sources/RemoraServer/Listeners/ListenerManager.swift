@@ -171,6 +171,13 @@ final class ListenerManager: XDSUpdateHandler {
                 failed("error adding listener: '\(resource.name)' has duplicate address '\(duplicate)' as existing listener")
                 continue
             }
+            let current = entry?.warming ?? entry?.active
+            if current.map({ !ListenerDiff(old: $0.listener.config, new: compiled.config).keepsSockets }) ?? true,
+               let failure = probeBind(compiled.config) {
+                stats.add(.listenerCreateFailure)
+                failed(failure)
+                continue
+            }
             do throws(ConfigError) {
                 try routes.retain(Self.routeUses(compiled.config))
             } catch {
@@ -200,6 +207,27 @@ final class ListenerManager: XDSUpdateHandler {
 
     func initialFetchFailed(_ type: XDSResourceType) {
         initialUpdateSeen([])
+    }
+
+    /// Envoy binds a new listener's sockets on the main thread while it
+    /// applies the update, so an address in use NACKs it. Remora binds on
+    /// the workers after warming; a probe socket, bound and closed here,
+    /// finds the same failure in time to refuse the listener. IP addresses
+    /// with a port only (port 0 always binds; a Unix path would be
+    /// replaced).
+    private func probeBind(_ config: ListenerConfig) -> String? {
+        guard config.bindToPort else { return nil }
+        for bind in config.bindAddresses where bind.address.isIP && bind.address.port != 0 {
+            do throws(EventLoopError) {
+                let probe = try Listener.bind(loop: server.mainLoop, address: bind.address, reusePort: config.reusePort,
+                                              backlog: config.backlog, ipv4Compat: bind.ipv4Compat)
+                probe.stopAccepting()
+            } catch {
+                let reason = error.uvCode == EventLoopError.addressInUse.uvCode ? "Address already in use" : "\(error)"
+                return "cannot bind '\(bind.address)': \(reason)"
+            }
+        }
+        return nil
     }
 
     /// A listener whose address (port 0 aside) another listener already has.
