@@ -528,3 +528,36 @@ def test_listener_whose_address_is_taken_is_nacked(xds):
         assert f"Error adding/updating listener(s) busy: cannot bind '127.0.0.1:{port}': Address already in use" \
             in xds.p.log_tail(20000)
     assert get(xds.http_port).header("x-upstream") == "A"
+
+
+def test_bad_route_configuration_is_nacked_and_the_old_table_serves(xds):
+    xds.start()
+    with HttpClient(xds.http_port) as c:
+        assert c.request().header("x-upstream") == "A"
+        bad = routes("b")
+        bad["validate_clusters"] = True
+        bad["virtual_hosts"][0]["routes"][0]["route"]["cluster"] = "missing"
+        xds.push_rds([bad], "r2")
+        xds.wait_stat("http.ingress.rds.r.update_rejected", 1)
+        assert c.request().header("x-upstream") == "A"
+    assert xds.stat("http.ingress.rds.r.update_success") == 1
+    assert xds.stat("http.ingress.rds.r.config_reload") == 1
+
+
+def test_tcp_session_on_a_changed_chain_closes_after_the_drain_time(xds):
+    xds.start()
+    tcp = support.connect("127.0.0.1", xds.tcp_port)
+    assert tcp_exchange(tcp, b"one") == b"one"
+    changed = tcp_listener("tcp", xds.tcp_port, "echo")
+    changed["filter_chains"][0]["filters"][0]["typed_config"]["idle_timeout"] = "30s"
+    pushed = time.monotonic()
+    xds.push_lds([xds.listeners()[0], changed], "v2")
+    xds.wait_stat("listener_manager.listener_modified", 1)
+    # Still served while it drains, then closed at the end of the drain time.
+    assert tcp_exchange(tcp, b"two") == b"two"
+    support.wait_closed(tcp, DRAIN_S + 5.0)
+    closed_after = time.monotonic() - pushed
+    assert DRAIN_S * 0.8 <= closed_after < DRAIN_S + 5.0
+    tcp.close()
+    with support.connect("127.0.0.1", xds.tcp_port) as s:
+        assert tcp_exchange(s, b"new") == b"new"
