@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "RemoraFiltersTests", dependencies: ["RemoraFilters", "RemoraConfig", "RemoraCore", "RemoraHTTP", "RemoraFuzzSupport"]),
         .testTarget(name: "RemoraEventLoopTests", dependencies: ["RemoraEventLoop", "RemoraCore"]),
         .testTarget(name: "RemoraConfigTests", dependencies: ["RemoraConfig", "RemoraAPI", "RemoraFuzzSupport"]),
-        .testTarget(name: "RemoraXDSTests", dependencies: ["RemoraXDS", "RemoraConfig", "RemoraAPI", "RemoraCore", "RemoraEventLoop"]),
+        .testTarget(name: "RemoraXDSTests", dependencies: ["RemoraXDS", "RemoraConfig", "RemoraAPI", "RemoraCore", "RemoraEventLoop", "RemoraUpstream"]),
         .testTarget(name: "RemoraServerTests", dependencies: ["RemoraServer", "RemoraEventLoop", "RemoraCore", "RemoraConfig"]),
     ],
     cxxLanguageStandard: .cxx17

@@ -19,8 +19,70 @@ static inline long remora_bio_pending(BIO *bio) { return (long)BIO_pending(bio);
 static inline int remora_bio_set_mem_eof_return(BIO *bio, int v) { return (int)BIO_set_mem_eof_return(bio, v); }
 static inline int remora_general_name_count(GENERAL_NAMES *names) { return sk_GENERAL_NAME_num(names); }
 static inline GENERAL_NAME *remora_general_name_at(GENERAL_NAMES *names, int i) { return sk_GENERAL_NAME_value(names, i); }
+static inline int remora_sk_x509_num(STACK_OF(X509) *stack) { return sk_X509_num(stack); }
+static inline X509 *remora_sk_x509_value(STACK_OF(X509) *stack, int i) { return sk_X509_value(stack, i); }
 static inline void remora_general_names_free(GENERAL_NAMES *names) { GENERAL_NAMES_free(names); }
 static inline int remora_ssl_peer_signature_nid(SSL *ssl, int *nid) { return (int)SSL_get_peer_signature_nid(ssl, nid); }
 static inline unsigned long remora_xn_flag_rfc2253(void) { return XN_FLAG_RFC2253; }
 static inline void remora_bio_set_retry_read(BIO *bio) { BIO_set_retry_read(bio); }
 static inline void remora_bio_clear_retry_flags(BIO *bio) { BIO_clear_retry_flags(bio); }
+static inline void remora_openssl_free(void *p) { OPENSSL_free(p); }
+
+#include <openssl/core_names.h>
+#include <openssl/rand.h>
+#include <string.h>
+
+// A session ticket key as Envoy (BoringSSL) lays out its 80 bytes.
+typedef struct { unsigned char name[16]; unsigned char hmac[32]; unsigned char aes[32]; } remora_ticket_key;
+
+// Sets up one ticket's encryption (enc = 1, with keys[0] and a fresh IV) or
+// decryption (by key name): OpenSSL's ticket key callback contract. Returns
+// 1 (use), 2 (decrypted with an older key: issue a new ticket), 0 (unknown
+// key: full handshake) or -1.
+static inline int remora_ticket_crypt(const remora_ticket_key *keys, int count, unsigned char *name, unsigned char *iv,
+                                      EVP_CIPHER_CTX *cipher, EVP_MAC_CTX *mac, int enc) {
+    int index = 0;
+    if (enc) {
+        if (count < 1) return -1;
+        memcpy(name, keys[0].name, 16);
+        if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(EVP_aes_256_cbc())) != 1) return -1;
+    } else {
+        for (index = 0; index < count; index++) {
+            if (memcmp(name, keys[index].name, 16) == 0) break;
+        }
+        if (index == count) return 0;
+    }
+    OSSL_PARAM params[3];
+    params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, (void *)keys[index].hmac, 32);
+    params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+    params[2] = OSSL_PARAM_construct_end();
+    if (EVP_MAC_CTX_set_params(mac, params) != 1) return -1;
+    if (enc) {
+        if (EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), NULL, keys[index].aes, iv) != 1) return -1;
+        return 1;
+    }
+    if (EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), NULL, keys[index].aes, iv) != 1) return -1;
+    return index == 0 ? 1 : 2;
+}
+static inline long remora_ssl_ctx_set_options(SSL_CTX *ctx, uint64_t options) { return (long)SSL_CTX_set_options(ctx, options); }
+static inline uint64_t remora_ssl_op_no_ticket(void) { return SSL_OP_NO_TICKET; }
+
+// Gives one connection a certificate other than its context's default (a
+// server context with several, chosen at the ClientHello).
+static inline int remora_ssl_use_cert_and_key(SSL *ssl, X509 *leaf, EVP_PKEY *key, X509 **chain, int count) {
+    STACK_OF(X509) *stack = sk_X509_new_null();
+    if (stack == NULL) return 0;
+    for (int i = 0; i < count; i++) {
+        if (sk_X509_push(stack, chain[i]) <= 0) { sk_X509_free(stack); return 0; }
+    }
+    int ok = SSL_use_cert_and_key(ssl, leaf, key, stack, 1);
+    sk_X509_free(stack);
+    return ok;
+}
+static inline int remora_ec_key_curve(EVP_PKEY *key) {
+    if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return 0;
+    char name[64];
+    size_t length = 0;
+    if (EVP_PKEY_get_utf8_string_param(key, "group", name, sizeof(name), &length) != 1) return 0;
+    return OBJ_txt2nid(name);
+}

@@ -28,6 +28,9 @@ extension Connection: TransportSocketCallbacks {
     /// The TLS facts once the handshake is done; nil on a raw connection.
     public var securityInfo: SecurityInfo? { transport?.securityInfo }
 
+    /// The peer's certificate and chain in PEM (see `TransportSocket`).
+    public func peerCertificatesPEM() -> (leaf: String, chain: String)? { transport?.peerCertificatesPEM() }
+
     /// For this connection's transport only.
     public func transportSocketSend(_ bytes: ByteSlice) {
         guard bytes.count > 0, !isClosed, !writeFailed, shutdownState == .none || shutdownState == .requested else { return }

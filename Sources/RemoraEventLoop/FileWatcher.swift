@@ -8,15 +8,25 @@ import Glibc
 /// file is replaced by writing a new one beside it and renaming it into
 /// place, so a half-written file is never read.
 ///
-/// One inotify descriptor polled by a `uv_poll_t` on `loop`; callbacks run
-/// there. Kept alive by libuv from start to the `uv_close` callback, which
-/// frees the handle and closes the descriptor.
+/// One inotify descriptor polled by a `uv_poll_t` on `loop`, shared by
+/// every watch on the loop (Envoy makes one inotify instance per file
+/// subscription, and stops at the kernel's 128 per user: a thousand EDS
+/// clusters from files abort it); callbacks run there. Kept alive by libuv
+/// from start to the `uv_close` callback, which frees the handle and closes
+/// the descriptor.
 public final class FileWatcher: LoopResource {
     private let loop: EventLoop
     private let poll: UnsafeMutablePointer<uv_poll_t>
     private let descriptor: Int32
     /// Callbacks by watch descriptor: file name (nil: any file) → callback.
-    private var watches: [Int32: [(name: String?, callback: () -> Void)]] = [:]
+    private var watches: [Int32: [(token: Int, name: String?, callback: () -> Void)]] = [:]
+    private var nextToken = 0
+
+    /// Names one watch, for `unwatch`.
+    public struct Token: Hashable, Sendable {
+        fileprivate let descriptor: Int32
+        fileprivate let id: Int
+    }
     private var closed = false
 
     public init(loop: EventLoop) throws(EventLoopError) {
@@ -43,11 +53,25 @@ public final class FileWatcher: LoopResource {
 
     /// Calls `callback` whenever a file is moved into `directory` (when
     /// `name` is nil) or a file called `name` is moved there.
-    public func watchMovedTo(directory: String, name: String?, _ callback: @escaping () -> Void) throws(EventLoopError) {
+    @discardableResult
+    public func watchMovedTo(directory: String, name: String?, _ callback: @escaping () -> Void) throws(EventLoopError) -> Token {
         loop.assertInLoop()
+        // The same directory gives the same watch descriptor: its callbacks are listed together.
         let wd = inotify_add_watch(descriptor, directory, UInt32(IN_MOVED_TO))
         guard wd >= 0 else { throw EventLoopError(errno: errno, operation: "inotify_add_watch \(directory)") }
-        watches[wd, default: []].append((name, callback))
+        nextToken += 1
+        watches[wd, default: []].append((nextToken, name, callback))
+        return Token(descriptor: wd, id: nextToken)
+    }
+
+    /// Drops one watch's callback (the directory stays watched while others use it).
+    public func unwatch(_ token: Token) {
+        loop.assertInLoop()
+        watches[token.descriptor]?.removeAll { $0.token == token.id }
+        if watches[token.descriptor]?.isEmpty == true {
+            watches[token.descriptor] = nil
+            _ = inotify_rm_watch(descriptor, token.descriptor)
+        }
     }
 
     /// Stops watching; idempotent. No callback runs after this.

@@ -52,6 +52,10 @@ public final class Server: @unchecked Sendable {
     var clusterManager: ClusterManager!
     /// Makes the xDS subscriptions (main loop).
     var xds: XDSSubscriptionFactory!
+    /// Main-loop views of the static clusters xDS streams use, by name.
+    var xdsClusters: [String: WorkerCluster] = [:]
+    /// SDS secrets and the TLS contexts that rotate with them.
+    private var secretManager: SecretManager?
     private var admin: AdminServer?
     private var signals: [SignalWatcher] = []
     private var state = ServerState.preInitializing
@@ -193,6 +197,17 @@ public final class Server: @unchecked Sendable {
             }
         }
         xds = XDSSubscriptionFactory(loop: mainLoop, store: store)
+        xds.grpc = makeXDSGRPCSources(tlsScopes: tlsScopes)
+        if !config.sdsDependencies.isEmpty {
+            let secrets = SecretManager(loop: mainLoop, store: store, dependencies: config.sdsDependencies)
+            do throws(ConfigError) {
+                try secrets.start(xds)
+            } catch {
+                fail("cannot start SDS: \(error)")
+                return
+            }
+            secretManager = secrets
+        }
         // Envoy's initialization order: static clusters, then CDS clusters
         // (and their EDS), then LDS listeners (and their RDS), then every
         // listener starts accepting and the server is live.

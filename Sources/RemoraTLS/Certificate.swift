@@ -39,19 +39,59 @@ enum Certificate {
         }
     }
 
-    /// SHA-256 of the DER encoding, lowercase hex (Envoy's `sha256PeerCertificateDigest`).
-    static func sha256(_ certificate: OpaquePointer) -> String {
+    /// SHA-256 of the DER encoding (empty on failure).
+    static func sha256Bytes(_ certificate: OpaquePointer) -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
-        guard X509_digest(certificate, EVP_sha256(), &digest, &length) == 1 else { return "" }
+        guard X509_digest(certificate, EVP_sha256(), &digest, &length) == 1 else { return [] }
+        return Array(digest[0..<Int(length)])
+    }
+
+    /// SHA-256 of the DER SubjectPublicKeyInfo (`verify_certificate_spki`).
+    static func spkiSHA256(_ certificate: OpaquePointer) -> [UInt8] {
+        guard let key = X509_get_X509_PUBKEY(certificate) else { return [] }
+        var der: UnsafeMutablePointer<UInt8>?
+        let length = i2d_X509_PUBKEY(key, &der)
+        guard length > 0, let der else { return [] }
+        defer { remora_openssl_free(der) }
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var size: UInt32 = 0
+        guard EVP_Digest(der, Int(length), &digest, &size, EVP_sha256(), nil) == 1 else { return [] }
+        return Array(digest[0..<Int(size)])
+    }
+
+    /// SHA-256 of the DER encoding, lowercase hex (Envoy's `sha256PeerCertificateDigest`).
+    static func sha256(_ certificate: OpaquePointer) -> String {
+        let digest = sha256Bytes(certificate)
         let hex: [Character] = Array("0123456789abcdef")
         var text = ""
-        text.reserveCapacity(Int(length) * 2)
-        for byte in digest[0..<Int(length)] {
+        text.reserveCapacity(digest.count * 2)
+        for byte in digest {
             text.append(hex[Int(byte >> 4)])
             text.append(hex[Int(byte & 0xF)])
         }
         return text
+    }
+
+    /// The certificate in PEM.
+    static func pem(_ certificate: OpaquePointer) -> String {
+        guard let bio = BIO_new(BIO_s_mem()) else { return "" }
+        defer { BIO_free(bio) }
+        guard PEM_write_bio_X509(bio, certificate) == 1 else { return "" }
+        var data: UnsafeMutablePointer<CChar>?
+        let length = BIO_ctrl(bio, BIO_CTRL_INFO, 0, &data)
+        guard length > 0, let data else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
+    }
+
+    /// The subject's first common name, if it has one.
+    static func commonName(_ certificate: OpaquePointer) -> String? {
+        guard let name = X509_get_subject_name(certificate) else { return nil }
+        let index = X509_NAME_get_index_by_NID(name, NID_commonName, -1)
+        guard index >= 0, let entry = X509_NAME_get_entry(name, index), let data = X509_NAME_ENTRY_get_data(entry) else { return nil }
+        let length = Int(ASN1_STRING_length(data))
+        guard length > 0, let bytes = ASN1_STRING_get0_data(data) else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: length), as: UTF8.self)
     }
 
     /// The subject in RFC 2253 form (`CN=a,O=b`), as Envoy prints it.

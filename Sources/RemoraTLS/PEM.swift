@@ -16,6 +16,18 @@ enum PEM {
         }
     }
 
+    /// Every CRL in `pem`, in order; the caller frees them.
+    static func revocationLists(_ pem: [UInt8]) -> [OpaquePointer] {
+        withBIO(pem) { bio in
+            var result: [OpaquePointer] = []
+            while let crl = PEM_read_bio_X509_CRL(bio, nil, nil, nil) {
+                result.append(crl)
+            }
+            ERR_clear_error()
+            return result
+        }
+    }
+
     /// The first private key in `pem`; the caller frees it.
     static func privateKey(_ pem: [UInt8]) -> OpaquePointer? {
         withBIO(pem) { bio in PEM_read_bio_PrivateKey(bio, nil, nil, nil) }

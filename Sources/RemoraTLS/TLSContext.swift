@@ -1,21 +1,63 @@
 internal import COpenSSL
 import RemoraCore
+import Synchronization
 
-/// One OpenSSL `SSL_CTX`, built once from `TLSSettings` at config time and
-/// shared read-only by every worker's sessions (OpenSSL reference-counts it
-/// and locks only what it changes itself; nothing here changes after
-/// `init`). That is why `@unchecked Sendable` is safe. Building contexts
-/// once also keeps OpenSSL 3's per-fetch locking off the connection path.
+/// A TLS context as configs hold it: the `SSL_CTX` that new sessions use
+/// now. A rotated secret (SDS) builds a new generation and swaps it in;
+/// sessions already made keep the generation they started with (each
+/// engine holds its own), so established connections are untouched.
+///
+/// The swap is under a mutex taken once per new session, which costs
+/// nothing next to a handshake. That is why `@unchecked Sendable` is safe.
 public final class TLSContext: @unchecked Sendable {
+    private let generation: Mutex<TLSContextGeneration>
+
+    public init(_ settings: TLSSettings) throws(TLSConfigError) {
+        generation = Mutex(try TLSContextGeneration(settings))
+    }
+
+    /// The generation new sessions use.
+    var current: TLSContextGeneration {
+        generation.withLock { $0 }
+    }
+
+    /// The current generation's settings (role, ALPN and SNI never change
+    /// across generations; certificates and trust may).
+    public var settings: TLSSettings { current.settings }
+
+    /// Builds a generation from `settings` and makes new sessions use it;
+    /// on failure nothing changes.
+    public func replace(with settings: TLSSettings) throws(TLSConfigError) {
+        let next = try TLSContextGeneration(settings)
+        generation.withLock { $0 = next }
+    }
+}
+
+/// One OpenSSL `SSL_CTX`, built once from `TLSSettings` (at config time, or
+/// when a secret rotates) and shared read-only by every worker's sessions
+/// (OpenSSL reference-counts it and locks only what it changes itself;
+/// nothing here changes after `init`). That is why `@unchecked Sendable` is
+/// safe. Building contexts once also keeps OpenSSL 3's per-fetch locking off
+/// the connection path.
+final class TLSContextGeneration: @unchecked Sendable {
     let context: OpaquePointer
-    public let settings: TLSSettings
+    let settings: TLSSettings
     /// Wire-format ALPN list (length-prefixed), for clients and for the
     /// server's selection.
     let alpnWire: [UInt8]
     /// A CA bundle was given: the peer's chain is verified.
     let verifiesChain: Bool
+    /// Client sessions kept for resumption, newest first (Envoy's
+    /// `max_session_keys`): shared by every worker's connections of this
+    /// context, as Envoy's `ClientContextImpl` keeps them.
+    /// A server's certificates beyond the first, chosen at the ClientHello.
+    fileprivate var selector: CertificateSelector?
+    /// `session_ticket_keys`, as OpenSSL's callback reads them (server).
+    fileprivate var ticketKeys: [remora_ticket_key] = []
+    /// (`SSL_SESSION` pointers as integers: the mutex wants Sendable values.)
+    private let clientSessions = Mutex<[UInt]>([])
 
-    public init(_ settings: TLSSettings) throws(TLSConfigError) {
+    init(_ settings: TLSSettings) throws(TLSConfigError) {
         TLSLibrary.initialize()
         self.settings = settings
         guard let context = SSL_CTX_new(settings.role == .server ? TLS_server_method() : TLS_client_method()) else {
@@ -41,7 +83,22 @@ public final class TLSContext: @unchecked Sendable {
         try loadTrustedCA()
         configureVerification()
         if settings.role == .server {
-            _ = remora_ssl_ctx_set_session_cache_mode(context, Int(SSL_SESS_CACHE_SERVER))
+            _ = remora_ssl_ctx_set_session_cache_mode(context, Int(settings.disableSessionCache ? SSL_SESS_CACHE_OFF : SSL_SESS_CACHE_SERVER))
+            if settings.disableTickets {
+                _ = remora_ssl_ctx_set_options(context, remora_ssl_op_no_ticket())
+            } else if !settings.sessionTicketKeys.isEmpty {
+                ticketKeys = settings.sessionTicketKeys.map { bytes in
+                    var key = remora_ticket_key()
+                    withUnsafeMutableBytes(of: &key) { $0.copyBytes(from: bytes) }
+                    return key
+                }
+                _ = SSL_CTX_set_tlsext_ticket_key_evp_cb(context, tlsTicketKey)
+            }
+            if let timeout = settings.sessionTimeoutSeconds { _ = SSL_CTX_set_timeout(context, Int(timeout)) }
+            if !settings.additionalCertificates.isEmpty, let chain = settings.certificateChainPEM, let key = settings.privateKeyPEM {
+                selector = try CertificateSelector([CertificatePEM(chain: chain, key: key)] + settings.additionalCertificates)
+                SSL_CTX_set_client_hello_cb(context, tlsSelectCertificate, Unmanaged.passUnretained(self).toOpaque())
+            }
             // One TLS 1.3 session ticket per handshake, where BoringSSL (Envoy)
             // sends two: OpenSSL 3.0 copies the session for every ticket after
             // the first by encoding and decoding it, peer certificate and all,
@@ -59,12 +116,43 @@ public final class TLSContext: @unchecked Sendable {
             if !alpnWire.isEmpty {
                 SSL_CTX_set_alpn_select_cb(context, tlsSelectALPN, Unmanaged.passUnretained(self).toOpaque())
             }
-        } else if !alpnWire.isEmpty {
-            _ = alpnWire.withUnsafeBufferPointer { SSL_CTX_set_alpn_protos(context, $0.baseAddress, UInt32($0.count)) }
+        } else {
+            if !alpnWire.isEmpty {
+                _ = alpnWire.withUnsafeBufferPointer { SSL_CTX_set_alpn_protos(context, $0.baseAddress, UInt32($0.count)) }
+            }
+            if settings.maxSessionKeys > 0 {
+                _ = remora_ssl_ctx_set_session_cache_mode(context, Int(SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE))
+                SSL_CTX_sess_set_new_cb(context, tlsNewClientSession)
+            }
+        }
+    }
+
+    /// Keeps a session the server gave (newest first, at most `maxSessionKeys`).
+    fileprivate func keep(_ session: OpaquePointer) {
+        let limit = settings.maxSessionKeys
+        let evicted: [UInt] = clientSessions.withLock { sessions in
+            sessions.insert(UInt(bitPattern: session), at: 0)
+            guard sessions.count > limit else { return [] }
+            let dropped = Array(sessions[limit...])
+            sessions.removeSubrange(limit...)
+            return dropped
+        }
+        for session in evicted { SSL_SESSION_free(OpaquePointer(bitPattern: session)) }
+    }
+
+    /// Offers the newest kept session to a new client connection.
+    func offerSession(to ssl: OpaquePointer) {
+        clientSessions.withLock { sessions in
+            // Under the lock: SSL_set_session takes its own reference before a keep() could free it.
+            if let newest = sessions.first { _ = SSL_set_session(ssl, OpaquePointer(bitPattern: newest)) }
         }
     }
 
     deinit {
+        clientSessions.withLock { sessions in
+            for session in sessions { SSL_SESSION_free(OpaquePointer(bitPattern: session)) }
+            sessions = []
+        }
         SSL_CTX_free(context)
     }
 
@@ -157,6 +245,18 @@ public final class TLSContext: @unchecked Sendable {
         for certificate in certificates where X509_STORE_add_cert(store, certificate) != 1 {
             throw TLSConfigError("Failed to load trusted CA certificates: \(TLSErrors.drain())", field: field)
         }
+        if let crlPEM = settings.revocationListPEM {
+            let crlField = "common_tls_context.validation_context.crl"
+            let lists = PEM.revocationLists(crlPEM)
+            defer { for crl in lists { X509_CRL_free(crl) } }
+            guard !lists.isEmpty else { throw TLSConfigError("Failed to load CRL: no CRL found", field: crlField) }
+            for crl in lists where X509_STORE_add_crl(store, crl) != 1 {
+                throw TLSConfigError("Failed to load CRL: \(TLSErrors.drain())", field: crlField)
+            }
+            // As Envoy: every certificate of the chain needs its issuer's CRL, unless only the leaf is checked.
+            let flags = settings.onlyLeafRevocation ? UInt(X509_V_FLAG_CRL_CHECK) : UInt(X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL)
+            X509_STORE_set_flags(store, flags)
+        }
     }
 
     private func configureVerification() {
@@ -164,12 +264,13 @@ public final class TLSContext: @unchecked Sendable {
         switch settings.role {
         case .server:
             // Envoy asks for a client certificate when it can check one.
-            if verifiesChain || !settings.subjectAltNameMatchers.isEmpty || settings.requireClientCertificate {
+            if verifiesChain || !settings.subjectAltNameMatchers.isEmpty || settings.pinsCertificate
+                || settings.requireClientCertificate {
                 mode = SSL_VERIFY_PEER
             }
             if settings.requireClientCertificate { mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT }
         case .client:
-            if verifiesChain || !settings.subjectAltNameMatchers.isEmpty { mode = SSL_VERIFY_PEER }
+            if verifiesChain || !settings.subjectAltNameMatchers.isEmpty || settings.pinsCertificate { mode = SSL_VERIFY_PEER }
         }
         SSL_CTX_set_verify(context, mode, mode == SSL_VERIFY_NONE ? nil : tlsVerifyPeer)
     }
@@ -182,7 +283,7 @@ private let tlsSelectALPN: @convention(c) (
     UnsafePointer<UInt8>?, UInt32, UnsafeMutableRawPointer?
 ) -> Int32 = { _, out, outLength, offered, offeredLength, argument in
     guard let argument, let out, let outLength, let offered else { return SSL_TLSEXT_ERR_NOACK }
-    let context = Unmanaged<TLSContext>.fromOpaque(argument).takeUnretainedValue()
+    let context = Unmanaged<TLSContextGeneration>.fromOpaque(argument).takeUnretainedValue()
     let client = UnsafeBufferPointer(start: offered, count: Int(offeredLength))
     return context.alpnWire.withUnsafeBufferPointer { ours -> Int32 in
         var i = 0
@@ -204,6 +305,41 @@ private let tlsSelectALPN: @convention(c) (
             i += 1 + length
         }
         return SSL_TLSEXT_ERR_NOACK
+    }
+}
+
+/// A client handshake produced a resumable session: the context keeps it
+/// (returning 1 keeps OpenSSL's reference for us).
+private let tlsNewClientSession: @convention(c) (OpaquePointer?, OpaquePointer?) -> Int32 = { ssl, session in
+    guard let ssl, let session, let raw = SSL_get_ex_data(ssl, TLSLibrary.engineIndex) else { return 0 }
+    Unmanaged<TLSEngine>.fromOpaque(raw).takeUnretainedValue().context.keep(session)
+    return 1
+}
+
+/// Picks the certificate of a server context that has several.
+private let tlsSelectCertificate: @convention(c) (OpaquePointer?, UnsafeMutablePointer<Int32>?, UnsafeMutableRawPointer?) -> Int32 = {
+    ssl, alert, argument in
+    guard let ssl, let argument else { return SSL_CLIENT_HELLO_ERROR }
+    let context = Unmanaged<TLSContextGeneration>.fromOpaque(argument).takeUnretainedValue()
+    guard let selector = context.selector else { return SSL_CLIENT_HELLO_SUCCESS }
+    let allows13 = (context.settings.maximumVersion ?? .tls13) >= .tls13
+    let index = selector.select(serverName: CertificateSelector.serverName(ssl),
+                                ecdsaCurves: CertificateSelector.ecdsaCurves(ssl, serverAllowsTLS13: allows13))
+    guard selector.apply(index, to: ssl) else {
+        alert?.pointee = SSL_AD_INTERNAL_ERROR
+        return SSL_CLIENT_HELLO_ERROR
+    }
+    return SSL_CLIENT_HELLO_SUCCESS
+}
+
+/// Encrypts or decrypts a session ticket with the configured keys.
+private let tlsTicketKey: @convention(c) (
+    OpaquePointer?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt8>?, OpaquePointer?, OpaquePointer?, Int32
+) -> Int32 = { ssl, name, iv, cipher, mac, encrypt in
+    guard let ssl, let raw = SSL_get_ex_data(ssl, TLSLibrary.engineIndex) else { return -1 }
+    let context = Unmanaged<TLSEngine>.fromOpaque(raw).takeUnretainedValue().context
+    return context.ticketKeys.withUnsafeBufferPointer { keys in
+        remora_ticket_crypt(keys.baseAddress, Int32(keys.count), name, iv, cipher, mac, encrypt)
     }
 }
 

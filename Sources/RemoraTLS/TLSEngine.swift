@@ -11,7 +11,8 @@ public import RemoraCore
 public final class TLSEngine {
     let ssl: OpaquePointer
     private let wire = EngineBIO()
-    public let context: TLSContext
+    /// The context generation this session was made with (kept for its life).
+    let context: TLSContextGeneration
     public private(set) var state = State.handshaking
     /// Why peer verification failed, set by the verify callback.
     public internal(set) var verifyFailure: VerifyFailure?
@@ -26,6 +27,8 @@ public final class TLSEngine {
         case chain(String)
         /// No `match_typed_subject_alt_names` entry accepts its SANs.
         case subjectAltName
+        /// Neither `verify_certificate_hash` nor `verify_certificate_spki` matches it.
+        case certificateHash
         /// The client sent none where one is required.
         case noCertificate
     }
@@ -52,9 +55,12 @@ public final class TLSEngine {
         case failed(Failure)
     }
 
-    /// A client session (`serverName` goes out as SNI) or a server session.
+    /// A client session (`serverName`, else the context's `sni`, goes out as
+    /// SNI) or a server session, on the context's current generation.
     public init(context: TLSContext, serverName: String? = nil) {
+        let context = context.current
         self.context = context
+        let serverName = serverName ?? context.settings.serverName
         ssl = SSL_new(context.context)!
         let bio = wire.makeBIO()
         // One BIO both ways: the SSL takes the one reference (as s_client does).
@@ -64,6 +70,7 @@ public final class TLSEngine {
         } else {
             SSL_set_connect_state(ssl)
             if let serverName, !serverName.isEmpty { _ = remora_ssl_set_host_name(ssl, serverName) }
+            context.offerSession(to: ssl)
         }
         SSL_set_ex_data(ssl, TLSLibrary.engineIndex, Unmanaged.passUnretained(self).toOpaque())
     }
@@ -166,6 +173,22 @@ public final class TLSEngine {
         return info
     }
 
+    /// The peer's certificate and its chain (leaf first) in PEM; nil without one.
+    public func peerCertificatesPEM() -> (leaf: String, chain: String)? {
+        guard let leaf = SSL_get1_peer_certificate(ssl) else { return nil }
+        defer { X509_free(leaf) }
+        let leafPEM = Certificate.pem(leaf)
+        var chain = leafPEM
+        // OpenSSL's peer chain holds the leaf on the client side only.
+        if let stack = SSL_get_peer_cert_chain(ssl) {
+            for i in 0..<remora_sk_x509_num(stack) {
+                guard let certificate = remora_sk_x509_value(stack, i), X509_cmp(certificate, leaf) != 0 else { continue }
+                chain += Certificate.pem(certificate)
+            }
+        }
+        return (leafPEM, chain)
+    }
+
     /// `TLSv1.3`, `TLSv1.2`.
     public var version: String { String(cString: SSL_get_version(ssl)) }
 
@@ -225,12 +248,26 @@ let tlsVerifyPeer: @convention(c) (Int32, OpaquePointer?) -> Int32 = { preverifi
         return 0
     }
     guard X509_STORE_CTX_get_error_depth(store) == 0 else { return 1 }
-    let matchers = context.settings.subjectAltNameMatchers
-    guard !matchers.isEmpty else { return 1 }
+    let settings = context.settings
+    guard !settings.subjectAltNameMatchers.isEmpty || settings.pinsCertificate else { return 1 }
     guard let leaf = X509_STORE_CTX_get_current_cert(store) else { return 0 }
-    let names = Certificate.subjectAltNames(leaf)
-    if matchers.contains(where: { $0.matches(names) }) { return 1 }
-    engine.verifyFailure = .subjectAltName
-    X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION)
-    return 0
+    // Envoy's order: the SANs first, then the pins (a hash or an SPKI match).
+    if !settings.subjectAltNameMatchers.isEmpty {
+        let names = Certificate.subjectAltNames(leaf)
+        if !settings.subjectAltNameMatchers.contains(where: { $0.matches(names) }) {
+            engine.verifyFailure = .subjectAltName
+            X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION)
+            return 0
+        }
+    }
+    if settings.pinsCertificate {
+        let hashMatches = !settings.certificateHashes.isEmpty && settings.certificateHashes.contains(Certificate.sha256Bytes(leaf))
+        let spkiMatches = !settings.spkiHashes.isEmpty && settings.spkiHashes.contains(Certificate.spkiSHA256(leaf))
+        if !hashMatches && !spkiMatches {
+            engine.verifyFailure = .certificateHash
+            X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION)
+            return 0
+        }
+    }
+    return 1
 }

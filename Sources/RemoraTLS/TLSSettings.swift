@@ -41,10 +41,24 @@ public struct TLSSettings: Sendable {
     /// `tls_certificates[0]`: the PEM chain (leaf first) and its key.
     public var certificateChainPEM: [UInt8]?
     public var privateKeyPEM: [UInt8]?
+    /// `tls_certificates[1...]` (server): chosen per connection by SNI and
+    /// key type (`CertificateSelector`); the first stays the default.
+    public var additionalCertificates: [CertificatePEM] = []
     /// `validation_context.trusted_ca`: PEM bundle; nil means the peer's
     /// chain is not verified (Envoy's default).
     public var trustedCAPEM: [UInt8]?
+    /// `validation_context.crl`: PEM CRLs checked against the peer's chain
+    /// (every certificate, or the leaf only with `only_verify_leaf_cert_crl`).
+    public var revocationListPEM: [UInt8]?
+    public var onlyLeafRevocation = false
     public var subjectAltNameMatchers: [any SubjectAltNameMatcher] = []
+    /// `verify_certificate_hash` (SHA-256 of the peer's certificate) and
+    /// `verify_certificate_spki` (SHA-256 of its SubjectPublicKeyInfo), as
+    /// 32-byte digests: when either is given, the peer must match one.
+    public var certificateHashes: [[UInt8]] = []
+    public var spkiHashes: [[UInt8]] = []
+    /// Whether the peer's certificate is pinned by hash or SPKI.
+    public var pinsCertificate: Bool { !certificateHashes.isEmpty || !spkiHashes.isEmpty }
     /// `tls_params`; nil for Envoy's defaults (TLS 1.2 to 1.3).
     public var minimumVersion: TLSVersion?
     public var maximumVersion: TLSVersion?
@@ -56,8 +70,19 @@ public struct TLSSettings: Sendable {
     public var alpnProtocols: [String] = []
     /// `require_client_certificate` (server).
     public var requireClientCertificate = false
+    /// `session_ticket_keys` (server): 80 bytes each, the first encrypts, all
+    /// decrypt. Empty: OpenSSL's random keys, one set per context.
+    public var sessionTicketKeys: [[UInt8]] = []
+    /// `disable_stateless_session_resumption` (no tickets) and
+    /// `disable_stateful_session_resumption` (no session cache) (server).
+    public var disableTickets = false
+    public var disableSessionCache = false
+    /// `session_timeout` in seconds (server); nil for OpenSSL's default.
+    public var sessionTimeoutSeconds: UInt64?
     /// `sni` (client).
     public var serverName: String?
+    /// `max_session_keys` (client; Envoy's default 1, 0 turns resumption off).
+    public var maxSessionKeys = 1
     /// What else tells this context's sessions apart from another's with
     /// the same certificate and CA (the config's own bytes); server only.
     public var sessionContext: [UInt8] = []

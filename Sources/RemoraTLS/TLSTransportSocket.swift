@@ -25,6 +25,10 @@ final class TLSTransportSocket: TransportSocket {
         return made
     }
 
+    func peerCertificatesPEM() -> (leaf: String, chain: String)? {
+        established ? engine.peerCertificatesPEM() : nil
+    }
+
     init(engine: TLSEngine, factory: TLSTransportFactory, pool: BufferPool) {
         self.engine = engine
         self.factory = factory
@@ -150,14 +154,14 @@ public final class TLSTransportFactory: TransportSocketFactory {
     }
 
     public func makeTransportSocket(pool: BufferPool) -> any TransportSocket {
-        TLSTransportSocket(engine: TLSEngine(context: context, serverName: context.settings.serverName), factory: self, pool: pool)
+        TLSTransportSocket(engine: TLSEngine(context: context), factory: self, pool: pool)
     }
 
     fileprivate func countHandshake(_ engine: TLSEngine) {
         guard let stats else { return }
         stats.add(.handshake)
         if engine.sessionReused { stats.add(.sessionReused) }
-        if context.settings.role == .server && !engine.hasPeerCertificate { stats.add(.noCertificate) }
+        if engine.context.settings.role == .server && !engine.hasPeerCertificate { stats.add(.noCertificate) }
         if let version = SSLStat.version(engine.version) { stats.add(version) }
         if let cipher = SSLStat.cipher(engine.cipher) { stats.add(cipher) }
         if let group = engine.negotiatedGroup, let curve = SSLStat.curve(group) { stats.add(curve) }
@@ -172,6 +176,7 @@ public final class TLSTransportFactory: TransportSocketFactory {
         switch engine.verifyFailure {
         case .chain: stats.add(.failVerifyError)
         case .subjectAltName: stats.add(.failVerifySan)
+        case .certificateHash: stats.add(.failVerifyCertHash)
         case .noCertificate: stats.add(.failVerifyNoCert)
         case nil: stats.add(.connectionError)
         }

@@ -21,7 +21,8 @@ final class FileSubscription: XDSSubscription {
     private let path: String
     private let stats: Stats<XDSSubscriptionStat>
     private weak var handler: (any XDSUpdateHandler)?
-    private var watcher: FileWatcher?
+    private let watcher: FileWatcher
+    private var tokens: [FileWatcher.Token] = []
     private var firstRead: Timer?
     private var names: Set<String>
     /// Names delivered by the last accepted read (for removals of wildcard types).
@@ -29,8 +30,8 @@ final class FileSubscription: XDSSubscription {
     private var hadFirstUpdate = false
     private var cancelled = false
 
-    init(loop: EventLoop, type: XDSResourceType, path: String, watchedDirectory: String?, names: Set<String>,
-         stats: Stats<XDSSubscriptionStat>, handler: any XDSUpdateHandler) throws(EventLoopError) {
+    init(loop: EventLoop, watcher: FileWatcher, type: XDSResourceType, path: String, watchedDirectory: String?,
+         names: Set<String>, stats: Stats<XDSSubscriptionStat>, handler: any XDSUpdateHandler) throws(EventLoopError) {
         loop.assertInLoop()
         self.loop = loop
         self.type = type
@@ -38,13 +39,14 @@ final class FileSubscription: XDSSubscription {
         self.names = names
         self.stats = stats
         self.handler = handler
-        let watcher = try FileWatcher(loop: loop)
-        let (directory, file) = Self.split(path)
-        try watcher.watchMovedTo(directory: directory, name: file) { [weak self] in self?.refresh() }
-        if let watchedDirectory {
-            try watcher.watchMovedTo(directory: watchedDirectory, name: nil) { [weak self] in self?.refresh() }
-        }
         self.watcher = watcher
+        // As Envoy: with a watched_directory, moves there reload the file; else moves onto the file do.
+        if let watchedDirectory {
+            tokens.append(try watcher.watchMovedTo(directory: watchedDirectory, name: nil) { [weak self] in self?.refresh() })
+        } else {
+            let (directory, file) = Self.split(path)
+            tokens.append(try watcher.watchMovedTo(directory: directory, name: file) { [weak self] in self?.refresh() })
+        }
         // The first read comes on the next loop turn, so that the caller has
         // finished setting up before its handler is called.
         let first = Timer(loop: loop)
@@ -64,8 +66,8 @@ final class FileSubscription: XDSSubscription {
     func cancel() {
         cancelled = true
         firstRead?.close()
-        watcher?.close()
-        watcher = nil
+        for token in tokens { watcher.unwatch(token) }
+        tokens = []
     }
 
     private func refresh() {

@@ -8,6 +8,20 @@ public import RemoraEventLoop
 public final class XDSSubscriptionFactory {
     public let loop: EventLoop
     private let store: StatsStore
+    private var sharedWatcher: FileWatcher?
+
+    /// The loop's one inotify watcher, for every file subscription and file
+    /// watch of the server (made on first use).
+    public func fileWatcher() throws(EventLoopError) -> FileWatcher {
+        if let sharedWatcher { return sharedWatcher }
+        let made = try FileWatcher(loop: loop)
+        sharedWatcher = made
+        return made
+    }
+
+    /// ADS and `api_config_source` streams (set by the server; nil: gRPC
+    /// sources are refused).
+    public var grpc: XDSGRPCSources?
 
     public init(loop: EventLoop, store: StatsStore) {
         self.loop = loop
@@ -26,13 +40,14 @@ public final class XDSSubscriptionFactory {
         switch source.kind {
         case .path(let path, let watchedDirectory):
             do {
-                return try FileSubscription(loop: loop, type: type, path: path, watchedDirectory: watchedDirectory,
-                                            names: names, stats: stats, handler: handler)
+                return try FileSubscription(loop: loop, watcher: fileWatcher(), type: type, path: path,
+                                            watchedDirectory: watchedDirectory, names: names, stats: stats, handler: handler)
             } catch {
                 throw .io("cannot watch \(path) for \(type.shortName): \(error)")
             }
         case .ads, .grpc:
-            throw .unsupported("xDS over gRPC is not implemented yet", at: "api_config_source")
+            guard let grpc else { throw .unsupported("xDS over gRPC is not set up", at: "api_config_source") }
+            return try grpc.subscribe(type, source: source, names: names, statPrefix: statPrefix, stats: stats, handler: handler)
         }
     }
 }

@@ -173,3 +173,25 @@ def test_remora_and_envoy_talk_mtls_both_ways(proxy, admin_port, upstreams, pki,
         assert envoy2.stats()["cluster.remora.ssl.handshake"] == 1
     finally:
         envoy2.stop()
+
+
+@pytest.mark.parametrize("version,keys,reused", [("TLSv1_2", None, 2), ("TLSv1_3", None, 2), ("TLSv1_2", 0, 0)])
+def test_upstream_sessions_are_resumed(proxy, admin_port, upstreams, pki, version, keys, reused):
+    """Envoy keeps `max_session_keys` (default 1) client sessions per context
+    and offers the newest to each new connection."""
+    up = upstreams(tls_echo_handler(server_context(pki)))
+    port = free_port()
+    cfg = tcp_config(admin_port, port, up.address, pki, cert="client", sans=[uri_san(SERVER_ID)],
+                     params={"tls_maximum_protocol_version": version})
+    if keys is not None:
+        cfg["static_resources"]["clusters"][0]["transport_socket"]["typed_config"]["max_session_keys"] = keys
+    p = proxy(cfg)
+    for i in range(3):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"hello")
+            assert support.recv_exact(s, 5) == b"hello"
+        # A TLS 1.3 ticket arrives after the handshake: let it land before the next connection.
+        p.wait_for_stats({"cluster.backend.ssl.handshake": i + 1})
+        time.sleep(0.2)
+    p.wait_for_stats({"cluster.backend.ssl.handshake": 3, "cluster.backend.ssl.session_reused": reused},
+                     missing_as_zero=True)

@@ -302,6 +302,16 @@ import RemoraCore
             #expect(error.reason == "filter 'extra' comes after the terminal filter http_connection_manager")
         }
     }
+    @Test func forwardClientCertDetailsInEnvoysOrder() throws {
+        #expect(try hcm(Self.minimal).forwardClientCert == ForwardClientCertConfig())
+        let config = try hcm(Self.minimal + """
+
+        forward_client_cert_details: APPEND_FORWARD
+        set_current_client_cert_details: {dns: true, uri: true, subject: true, chain: true, cert: true}
+        """).forwardClientCert
+        #expect(config.mode == .appendForward)
+        #expect(config.details == [.cert, .chain, .subject, .uri, .dns])
+    }
 }
 
 @Suite struct StandaloneCompileTests {
@@ -320,4 +330,5 @@ import RemoraCore
             #expect(error.path == "virtual_hosts[0].name")
         }
     }
+
 }

@@ -65,6 +65,8 @@ final class RecordingHandler: XDSUpdateHandler {
             }
         }
         handler.onEvent = {
+            // Events after the last step (the loop stops at the end of its turn) are not counted.
+            guard index < steps.count else { return }
             seen += 1
             if seen == steps[index].events {
                 index += 1
@@ -133,8 +135,6 @@ final class RecordingHandler: XDSUpdateHandler {
         let loop = try EventLoop()
         let handler = RecordingHandler()
         let factory = XDSSubscriptionFactory(loop: loop, store: StatsStore(workerCount: 1))
-        let missing = try factory.subscribe(.routeConfiguration, source: .init(kind: .path(dir + "/none.yaml", watchedDirectory: nil)),
-                                            names: ["r"], statPrefix: "rds.", handler: handler)
         let path = dir + "/eds.yaml"
         try Self.replace(path, with: """
             version_info: v1
@@ -142,6 +142,10 @@ final class RecordingHandler: XDSUpdateHandler {
             - {"@type": type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment, cluster_name: one}
             - {"@type": type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment, cluster_name: two}
             """)
+        // (Subscribed after the file is in place: a move queued before a watch
+        // of the same directory is read later, by every watch of it.)
+        let missing = try factory.subscribe(.routeConfiguration, source: .init(kind: .path(dir + "/none.yaml", watchedDirectory: nil)),
+                                            names: ["r"], statPrefix: "rds.", handler: handler)
         let eds = try factory.subscribe(.clusterLoadAssignment, source: .init(kind: .path(path, watchedDirectory: dir)),
                                         names: ["two"], statPrefix: "eds.", handler: handler)
         Self.run(loop, handler, [

@@ -20,7 +20,8 @@ public enum ConfigCompiler {
 
         let resources = bootstrap.staticResources
         try SupportedFields.require(resources, only: ["listeners", "clusters", "secrets"], at: "static_resources")
-        var secrets = StaticSecrets()
+        let sds = SDSDependencies()
+        var secrets = StaticSecrets(dependencies: sds, nodeIsNamed: !node.id.isEmpty && !node.cluster.isEmpty)
         for (i, secret) in resources.secrets.enumerated() {
             let path = "static_resources.secrets[\(i)]"
             try SupportedFields.require(secret, only: ["name", "tls_certificate", "validation_context"], at: path)
@@ -63,6 +64,7 @@ public enum ConfigCompiler {
 
         var config = ServerConfig(node: node, admin: admin, listeners: listeners, clusters: clusters, stats: stats)
         config.secrets = secrets
+        config.sdsDependencies = sds.all
         if bootstrap.hasDynamicResources {
             let dynamic = try ConfigSourceCompiler.compileDynamicResources(bootstrap.dynamicResources)
             // A gRPC config source talks to a static cluster (Envoy: "must be a static cluster").
@@ -86,7 +88,8 @@ public enum ConfigCompiler {
             "id", "cluster", "metadata", "locality", "user_agent_name", "user_agent_version",
             "user_agent_build_version", "extensions", "client_features",
         ], at: "node")
-        return NodeInfo(id: bootstrap.node.id, cluster: bootstrap.node.cluster, json: nodeJSON(bootstrap.node))
+        return NodeInfo(id: bootstrap.node.id, cluster: bootstrap.node.cluster, json: nodeJSON(bootstrap.node),
+                        message: bootstrap.node)
     }
 
     /// Node JSON with proto field names, as Envoy's /server_info prints it.

@@ -1,3 +1,4 @@
+public import RemoraAPI
 import RemoraCore
 public import RemoraTLS
 
@@ -18,6 +19,8 @@ public struct ServerConfig: Sendable {
     public var dynamicResources: DynamicResourcesConfig?
     /// `static_resources.secrets`, for listeners compiled later (LDS).
     var secrets = StaticSecrets()
+    /// TLS contexts built from SDS secrets, which rotate when the secrets do.
+    public var sdsDependencies: [SDSContextDependency] = []
 
     public func cluster(named name: String) -> ClusterConfig? {
         clusters.first { $0.name == name }
@@ -44,6 +47,8 @@ public struct NodeInfo: Sendable, Equatable {
     public var cluster: String
     /// The bootstrap's `node`, as JSON with proto field names (for /server_info).
     public var json: String
+    /// The bootstrap's `node` itself (what xDS requests carry).
+    public var message = Envoy_Config_Core_V3_Node()
 }
 
 public struct AdminConfig: Sendable, Equatable {

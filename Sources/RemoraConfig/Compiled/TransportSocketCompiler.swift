@@ -20,9 +20,12 @@ enum TransportSocketCompiler {
     /// The server context of a filter chain's `transport_socket`, or nil for raw buffer.
     static func downstream(_ socket: Envoy_Config_Core_V3_TransportSocket, secrets: StaticSecrets,
                            at path: String) throws(ConfigError) -> TLSContext? {
-        try compile(Downstream.self, socket, role: .server, fields: ["common_tls_context", "require_client_certificate"],
-                    secrets: secrets, at: path) { context, settings in
+        try compile(Downstream.self, socket, role: .server, fields: [
+            "common_tls_context", "require_client_certificate", "session_ticket_keys", "disable_stateless_session_resumption",
+            "disable_stateful_session_resumption", "session_timeout",
+        ], secrets: secrets, at: path) { (context, settings, tp) throws(ConfigError) in
             settings.requireClientCertificate = context.hasRequireClientCertificate && context.requireClientCertificate.value
+            try compileSessions(context, into: &settings, at: tp)
             return context.commonTlsContext
         }
     }
@@ -30,25 +33,81 @@ enum TransportSocketCompiler {
     /// The client context of a cluster's `transport_socket`, or nil for raw buffer.
     static func upstream(_ socket: Envoy_Config_Core_V3_TransportSocket, secrets: StaticSecrets,
                          at path: String) throws(ConfigError) -> TLSContext? {
-        try compile(Upstream.self, socket, role: .client, fields: ["common_tls_context", "sni"], secrets: secrets, at: path) { context, settings in
+        try compile(Upstream.self, socket, role: .client, fields: ["common_tls_context", "sni", "max_session_keys"],
+                    secrets: secrets, at: path) { (context, settings, _) throws(ConfigError) in
             if !context.sni.isEmpty { settings.serverName = context.sni }
+            if context.hasMaxSessionKeys { settings.maxSessionKeys = Int(context.maxSessionKeys.value) }
             return context.commonTlsContext
         }
     }
 
     /// Unpacks a TLS context message, takes its own fields (`own` returns
-    /// the common context), then the common context, and builds it.
+    /// the common context), then the common context, and builds it. A
+    /// context that read SDS secrets is recorded with how to build it again.
     private static func compile<M: SwiftProtobuf.Message>(
         _ type: M.Type, _ socket: Envoy_Config_Core_V3_TransportSocket, role: TLSSettings.Role, fields: Set<String>,
-        secrets: StaticSecrets, at path: String, own: (M, inout TLSSettings) -> Common
+        secrets: StaticSecrets, at path: String, own: @escaping @Sendable (M, inout TLSSettings, String) throws(ConfigError) -> Common
     ) throws(ConfigError) -> TLSContext? {
-        let tp = FieldPath.join(path, "typed_config")
         guard let context = try unpack(M.self, socket, at: path) else { return nil }
+        var sources: [SDSSecretSource] = []
+        let settings = try settings(context, role: role, fields: fields, secrets: secrets, sources: &sources, at: path, own: own)
+        let built = try build(settings, at: FieldPath.join(path, "typed_config"))
+        if !sources.isEmpty, let dependencies = secrets.dependencies {
+            let statics = secrets.byName
+            dependencies.record(SDSContextDependency(context: built, secrets: sources) { dynamic throws(ConfigError) in
+                var ignored: [SDSSecretSource] = []
+                return try Self.settings(context, role: role, fields: fields,
+                                         secrets: StaticSecrets(byName: statics, dynamic: dynamic),
+                                         sources: &ignored, at: path, own: own)
+            })
+        }
+        return built
+    }
+
+    /// The settings of one TLS context message (files read now).
+    private static func settings<M: SwiftProtobuf.Message>(
+        _ context: M, role: TLSSettings.Role, fields: Set<String>, secrets: StaticSecrets, sources: inout [SDSSecretSource],
+        at path: String, own: (M, inout TLSSettings, String) throws(ConfigError) -> Common
+    ) throws(ConfigError) -> TLSSettings {
+        let tp = FieldPath.join(path, "typed_config")
         try SupportedFields.require(context, only: fields, at: tp)
         var settings = TLSSettings(role: role)
-        let common = own(context, &settings)
-        try compileCommon(common, into: &settings, secrets: secrets, at: FieldPath.join(tp, "common_tls_context"))
-        return try build(settings, key: (try? context.serializedBytes()) ?? [], at: tp)
+        let common = try own(context, &settings, tp)
+        try compileCommon(common, into: &settings, secrets: secrets, sources: &sources, at: FieldPath.join(tp, "common_tls_context"))
+        settings.sessionContext = (try? context.serializedBytes()) ?? []
+        return settings
+    }
+
+    /// A server's session resumption: ticket keys (80 bytes each, as Envoy
+    /// checks), tickets or the session cache turned off, the session timeout.
+    private static func compileSessions(_ context: Downstream, into settings: inout TLSSettings, at path: String) throws(ConfigError) {
+        switch context.sessionTicketKeysType {
+        case .sessionTicketKeys(let keys)?:
+            let kp = FieldPath.join(path, "session_ticket_keys")
+            try SupportedFields.require(keys, only: ["keys"], at: kp)
+            guard !keys.keys.isEmpty else { throw .missing(at: FieldPath.join(kp, "keys")) }
+            for (i, source) in keys.keys.enumerated() {
+                let ip = FieldPath.index(FieldPath.join(kp, "keys"), i)
+                let key = try data(source, at: ip)
+                guard key.count == 80 else {
+                    throw .invalid("Incorrect TLS session ticket key length. Length \(key.count), expected length 80.", at: ip)
+                }
+                settings.sessionTicketKeys.append(key)
+            }
+        case .sessionTicketKeysSdsSecretConfig?:
+            throw .unsupported("session ticket keys from SDS are not implemented", at: FieldPath.join(path, "session_ticket_keys_sds_secret_config"))
+        case .disableStatelessSessionResumption(let disabled)?:
+            settings.disableTickets = disabled
+        case nil:
+            break
+        }
+        settings.disableSessionCache = context.disableStatefulSessionResumption
+        if context.hasSessionTimeout {
+            let tp = FieldPath.join(path, "session_timeout")
+            let ms = try ConfigCompiler.milliseconds(context.sessionTimeout, at: tp)
+            guard ms / 1000 < 4_294_967_296 else { throw .invalid("value must be less than 4294967296s", at: tp) }
+            settings.sessionTimeoutSeconds = ms / 1000
+        }
     }
 
     /// The TLS context message of `socket`, or nil for raw buffer; any other
@@ -76,7 +135,7 @@ enum TransportSocketCompiler {
     }
 
     private static func compileCommon(_ common: Common, into settings: inout TLSSettings, secrets: StaticSecrets,
-                                      at path: String) throws(ConfigError) {
+                                      sources: inout [SDSSecretSource], at path: String) throws(ConfigError) {
         try SupportedFields.require(common, only: [
             "tls_params", "tls_certificates", "tls_certificate_sds_secret_configs", "validation_context",
             "validation_context_sds_secret_config", "alpn_protocols",
@@ -96,25 +155,39 @@ enum TransportSocketCompiler {
             settings.ecdhCurves = params.ecdhCurves
         }
         var certificates = common.tlsCertificates
+        var fromSDS = false
         for (i, reference) in common.tlsCertificateSdsSecretConfigs.enumerated() {
             let sp = FieldPath.index(FieldPath.join(path, "tls_certificate_sds_secret_configs"), i)
-            guard case .tlsCertificate(let certificate)? = try secrets.lookup(reference, at: sp).type else {
+            let (secret, source) = try secrets.lookup(reference, at: sp)
+            guard case .tlsCertificate(let certificate)? = secret.type else {
                 throw .invalid("secret '\(reference.name)' is not a tls_certificate", at: sp)
             }
+            if let source { sources.append(source); fromSDS = true }
             certificates.append(certificate)
         }
-        if certificates.count > 1 {
-            throw .unsupported("more than one TLS certificate per context is not implemented", at: FieldPath.join(path, "tls_certificates"))
+        if certificates.count > 1 && settings.role == .client {
+            // Envoy's words.
+            throw .invalid("Multiple TLS certificates are not supported for client contexts", at: FieldPath.join(path, "tls_certificates"))
         }
-        if let certificate = certificates.first {
-            let cp = common.tlsCertificates.isEmpty
-                ? FieldPath.index(FieldPath.join(path, "tls_certificate_sds_secret_configs"), 0)
-                : FieldPath.index(FieldPath.join(path, "tls_certificates"), 0)
-            try SupportedFields.require(certificate, only: ["certificate_chain", "private_key"], at: cp)
+        for (i, certificate) in certificates.enumerated() {
+            // Inline certificates first, then those from secrets (as Envoy lists them).
+            let cp = i < common.tlsCertificates.count
+                ? FieldPath.index(FieldPath.join(path, "tls_certificates"), i)
+                : FieldPath.index(FieldPath.join(path, "tls_certificate_sds_secret_configs"), i - common.tlsCertificates.count)
+            // `watched_directory` says which directory's moves reload an SDS
+            // secret's files (the secret manager watches it).
+            try SupportedFields.require(certificate, only: fromSDS ? ["certificate_chain", "private_key", "watched_directory"]
+                                                                   : ["certificate_chain", "private_key"], at: cp)
             guard certificate.hasCertificateChain else { throw .missing(at: FieldPath.join(cp, "certificate_chain")) }
             guard certificate.hasPrivateKey else { throw .missing(at: FieldPath.join(cp, "private_key")) }
-            settings.certificateChainPEM = try data(certificate.certificateChain, at: FieldPath.join(cp, "certificate_chain"))
-            settings.privateKeyPEM = try data(certificate.privateKey, at: FieldPath.join(cp, "private_key"))
+            let chain = try data(certificate.certificateChain, at: FieldPath.join(cp, "certificate_chain"))
+            let key = try data(certificate.privateKey, at: FieldPath.join(cp, "private_key"))
+            if i == 0 {
+                settings.certificateChainPEM = chain
+                settings.privateKeyPEM = key
+            } else {
+                settings.additionalCertificates.append(CertificatePEM(chain: chain, key: key))
+            }
         }
         var validation: Envoy_Extensions_TransportSockets_Tls_V3_CertificateValidationContext?
         var vp = FieldPath.join(path, "validation_context")
@@ -122,16 +195,43 @@ enum TransportSocketCompiler {
         case .validationContext(let context)?: validation = context
         case .validationContextSdsSecretConfig(let reference)?:
             vp = FieldPath.join(path, "validation_context_sds_secret_config")
-            guard case .validationContext(let context)? = try secrets.lookup(reference, at: vp).type else {
+            let (secret, source) = try secrets.lookup(reference, at: vp)
+            guard case .validationContext(let context)? = secret.type else {
                 throw .invalid("secret '\(reference.name)' is not a validation_context", at: vp)
             }
+            if let source { sources.append(source) }
             validation = context
         case .combinedValidationContext?, .validationContextCertificateProvider?, .validationContextCertificateProviderInstance?:
             throw .unsupported("only validation_context and validation_context_sds_secret_config are implemented", at: path)
         case nil: break
         }
         if let validation {
-            try SupportedFields.require(validation, only: ["trusted_ca", "match_typed_subject_alt_names"], at: vp)
+            try SupportedFields.require(validation, only: [
+                "trusted_ca", "match_typed_subject_alt_names", "verify_certificate_hash", "verify_certificate_spki",
+                "crl", "only_verify_leaf_cert_crl",
+            ], at: vp)
+            if validation.hasCrl {
+                guard validation.hasTrustedCa else {
+                    // Envoy's words.
+                    throw .invalid("Failed to load CRL from \(describe(validation.crl)) without trusted CA",
+                                   at: FieldPath.join(vp, "crl"))
+                }
+                settings.revocationListPEM = try data(validation.crl, at: FieldPath.join(vp, "crl"))
+                settings.onlyLeafRevocation = validation.onlyVerifyLeafCertCrl
+            }
+            for (i, text) in validation.verifyCertificateHash.enumerated() {
+                // Envoy: hex, colons allowed, 32 bytes.
+                guard let digest = hexDigest(text.replacingOccurrences(of: ":", with: "")), digest.count == 32 else {
+                    throw .invalid("Invalid hex-encoded SHA-256 \(text)", at: FieldPath.index(FieldPath.join(vp, "verify_certificate_hash"), i))
+                }
+                settings.certificateHashes.append(digest)
+            }
+            for (i, text) in validation.verifyCertificateSpki.enumerated() {
+                guard let digest = Data(base64Encoded: text).map(Array.init), digest.count == 32 else {
+                    throw .invalid("Invalid base64-encoded SHA-256 \(text)", at: FieldPath.index(FieldPath.join(vp, "verify_certificate_spki"), i))
+                }
+                settings.spkiHashes.append(digest)
+            }
             if validation.hasTrustedCa {
                 settings.trustedCAPEM = try data(validation.trustedCa, at: FieldPath.join(vp, "trusted_ca"))
             }
@@ -144,6 +244,33 @@ enum TransportSocketCompiler {
         if settings.role == .server && settings.certificateChainPEM == nil {
             throw .missing(at: FieldPath.join(path, "tls_certificates"))
         }
+    }
+
+    /// How Envoy names a data source in messages: the file name, else `<inline>`.
+    private static func describe(_ source: Envoy_Config_Core_V3_DataSource) -> String {
+        if case .filename(let name)? = source.specifier { return name }
+        return "<inline>"
+    }
+
+    private static func hexDigest(_ text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        func value(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var bytes: [UInt8] = []
+        var i = 0
+        while i < digits.count {
+            guard let high = value(digits[i]), let low = value(digits[i + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            i += 2
+        }
+        return bytes
     }
 
     private static func version(_ value: Envoy_Extensions_TransportSockets_Tls_V3_TlsParameters.TlsProtocol,
@@ -175,14 +302,15 @@ enum TransportSocketCompiler {
     }
 
     /// One OpenSSL context per distinct TLS context: the message's bytes
-    /// plus the files it read make the key.
-    private static func build(_ settings: TLSSettings, key message: [UInt8], at path: String) throws(ConfigError) -> TLSContext {
-        var settings = settings
-        settings.sessionContext = message
-        var key = message
+    /// (`sessionContext`) plus the files it read make the key.
+    private static func build(_ settings: TLSSettings, at path: String) throws(ConfigError) -> TLSContext {
+        var key = settings.sessionContext
         key += settings.certificateChainPEM ?? []
         key += settings.privateKeyPEM ?? []
+        for extra in settings.additionalCertificates { key += extra.chain + extra.key }
         key += settings.trustedCAPEM ?? []
+        key += settings.revocationListPEM ?? []
+        key += settings.sessionTicketKeys.flatMap { $0 }
         if let shared = TLSContextCache.shared.context(for: key) { return shared }
         do {
             let context = try TLSContext(settings)
@@ -210,21 +338,34 @@ final class TLSContextCache: @unchecked Sendable {
     }
 }
 
-/// `static_resources.secrets`, referenced by `sds_secret_config` name.
+/// The secrets `sds_secret_config` names: `static_resources.secrets` by
+/// name, and SDS secrets (`sds_config`), whose uses are recorded in
+/// `dependencies` so that they can rotate.
 struct StaticSecrets: Sendable {
     var byName: [String: TransportSocketCompiler.Secret] = [:]
+    /// Where SDS uses are recorded (nil: SDS references are refused).
+    var dependencies: SDSDependencies?
+    /// Set when rebuilding a context after a rotation: the current SDS secrets.
+    var dynamic: [String: TransportSocketCompiler.Secret]?
+    /// The bootstrap's node has an `id` and a `cluster` (SDS needs both).
+    var nodeIsNamed = false
 
     static let none = StaticSecrets()
 
+    /// The secret a reference names, and its SDS source if it has one.
     func lookup(_ reference: Envoy_Extensions_TransportSockets_Tls_V3_SdsSecretConfig,
-                at path: String) throws(ConfigError) -> TransportSocketCompiler.Secret {
+                at path: String) throws(ConfigError) -> (TransportSocketCompiler.Secret, SDSSecretSource?) {
         if reference.hasSdsConfig {
-            throw .unsupported("SDS over a config source is not implemented (static secrets are)", at: FieldPath.join(path, "sds_config"))
+            guard dependencies != nil || dynamic != nil else {
+                throw .unsupported("SDS is not available here (static secrets are)", at: FieldPath.join(path, "sds_config"))
+            }
+            let (secret, source) = try lookupSDS(reference, at: path)
+            return (secret, source)
         }
         guard let secret = byName[reference.name] else {
             throw .invalid("unknown static secret '\(reference.name)'", at: FieldPath.join(path, "name"))
         }
-        return secret
+        return (secret, nil)
     }
 }
 

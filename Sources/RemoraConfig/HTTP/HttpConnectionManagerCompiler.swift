@@ -10,6 +10,34 @@ enum HttpConnectionManagerCompiler {
     /// Envoy's `DEFAULT_MAX_REQUEST_HEADERS_KB`.
     static let defaultMaxRequestHeadersKB: UInt32 = 60
 
+    /// `forward_client_cert_details` and `set_current_client_cert_details`
+    /// (the details in the order Envoy 1.40 writes them: Cert, Chain, Subject, URI, DNS).
+    static func compileForwardClientCert(
+        _ config: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager, at path: String
+    ) throws(ConfigError) -> ForwardClientCertConfig {
+        var result = ForwardClientCertConfig()
+        switch config.forwardClientCertDetails {
+        case .sanitize: result.mode = .sanitize
+        case .forwardOnly: result.mode = .forwardOnly
+        case .appendForward: result.mode = .appendForward
+        case .sanitizeSet: result.mode = .sanitizeSet
+        case .alwaysForwardOnly: result.mode = .alwaysForwardOnly
+        case .UNRECOGNIZED(let raw):
+            throw .invalid("unknown forward_client_cert_details \(raw)", at: FieldPath.join(path, "forward_client_cert_details"))
+        }
+        if config.hasSetCurrentClientCertDetails {
+            let details = config.setCurrentClientCertDetails
+            try SupportedFields.require(details, only: ["subject", "cert", "chain", "dns", "uri"],
+                                        at: FieldPath.join(path, "set_current_client_cert_details"))
+            if details.cert { result.details.append(.cert) }
+            if details.chain { result.details.append(.chain) }
+            if details.hasSubject && details.subject.value { result.details.append(.subject) }
+            if details.uri { result.details.append(.uri) }
+            if details.dns { result.details.append(.dns) }
+        }
+        return result
+    }
+
     static func compile(
         _ config: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager, hasADS: Bool = false,
         at path: String
@@ -23,6 +51,7 @@ enum HttpConnectionManagerCompiler {
             "upgrade_configs", "normalize_path", "merge_slashes", "path_with_escaped_slashes_action",
             "strip_matching_host_port", "strip_any_host_port", "strip_trailing_host_dot",
             "stream_error_on_invalid_http_message", "access_log",
+            "forward_client_cert_details", "set_current_client_cert_details",
         ], at: path)
         guard !config.statPrefix.isEmpty else { throw .missing(at: FieldPath.join(path, "stat_prefix")) }
 
@@ -148,6 +177,7 @@ enum HttpConnectionManagerCompiler {
             streamErrorOnInvalidHTTPMessage: config.hasStreamErrorOnInvalidHTTPMessage
                 ? config.streamErrorOnInvalidHTTPMessage.value : false)
         compiled.accessLogs = try AccessLogCompiler.compile(config.accessLog, at: FieldPath.join(path, "access_log"))
+        compiled.forwardClientCert = try compileForwardClientCert(config, at: path)
         if config.hasHTTP2ProtocolOptions {
             compiled.http2 = try HTTPProtocolOptionsCompiler.compileHTTP2(
                 config.http2ProtocolOptions, at: FieldPath.join(path, "http2_protocol_options"))

@@ -64,6 +64,8 @@ public struct HttpConnectionManagerConfig: Sendable {
     public var via: String?
     /// `generate_request_id` (default true).
     public var generateRequestId: Bool
+    /// `forward_client_cert_details` / `set_current_client_cert_details`.
+    public var forwardClientCert = ForwardClientCertConfig()
     public var preserveExternalRequestId: Bool
     public var alwaysSetRequestIdInResponse: Bool
     /// `internal_address_config`: which peers count as internal. Empty by
@@ -232,4 +234,29 @@ public struct CIDRRange: Sendable, Hashable {
         if length == 128 { return (~0, ~0) }
         return (~0, ~UInt64(0) << UInt64(128 - length))
     }
+}
+
+/// What the connection manager does with `x-forwarded-client-cert`.
+public struct ForwardClientCertConfig: Sendable, Equatable {
+    public enum Mode: Sendable, Equatable {
+        /// Envoy's default: the header is removed.
+        case sanitize
+        /// Passed on as it came, on mutual-TLS connections only.
+        case forwardOnly
+        /// The client certificate's details are appended (mTLS only).
+        case appendForward
+        /// Replaced by the client certificate's details (mTLS only).
+        case sanitizeSet
+        /// Passed on as it came, whatever the connection.
+        case alwaysForwardOnly
+    }
+
+    public enum Detail: Sendable, Equatable {
+        case subject, uri, cert, chain, dns
+    }
+
+    public var mode = Mode.sanitize
+    public var details: [Detail] = []
+
+    public init() {}
 }

@@ -33,6 +33,14 @@ public protocol TransportSocket: AnyObject {
     func closed()
     /// Set once the handshake is done.
     var securityInfo: SecurityInfo? { get }
+    /// The peer's certificate and its whole chain (leaf first) in PEM, made
+    /// on demand (for `x-forwarded-client-cert`'s `Cert` and `Chain`); nil
+    /// without a peer certificate.
+    func peerCertificatesPEM() -> (leaf: String, chain: String)?
+}
+
+extension TransportSocket {
+    public func peerCertificatesPEM() -> (leaf: String, chain: String)? { nil }
 }
 
 /// Makes the transport socket of each new connection of one listener chain

@@ -43,6 +43,14 @@ enum RequestHeaderPolicy {
         let isInternalRequest = manager.config.useRemoteAddress && !headers.contains(name: "x-forwarded-for")
             && isInternal(manager.connection.remoteAddress, manager.config.internalAddresses)
         let dropTE = headers.firstString(name: "te").map { $0.lowercased().trimmingSpaces() != "trailers" } ?? false
+        // x-forwarded-client-cert (Envoy's `mutateXfccRequestHeader`): removed
+        // unless told otherwise, and on connections without a client certificate.
+        let xfcc = manager.config.forwardClientCert
+        let peer: SecurityInfo? = switch xfcc.mode {
+        case .sanitize, .alwaysForwardOnly: nil
+        default: manager.securityInfo.flatMap { $0.hasPeerCertificate ? $0 : nil }
+        }
+        let dropXFCC = xfcc.mode == .sanitize || (xfcc.mode != .alwaysForwardOnly && peer == nil)
         // One pass for the fixed hop-by-hop fields and Envoy's control headers.
         headers.removeFields { name in
             if !isInternalRequest, name.count > 8, HTTPHeaders.name(name, hasPrefix: "x-envoy-") {
@@ -54,6 +62,7 @@ enum RequestHeaderPolicy {
             case 10: return HTTPHeaders.name(name, is: "keep-alive")
             case 16: return HTTPHeaders.name(name, is: "proxy-connection")
             case 17: return HTTPHeaders.name(name, is: "transfer-encoding")
+            case 23: return dropXFCC && HTTPHeaders.name(name, is: "x-forwarded-client-cert")
             default: return false
             }
         }
@@ -89,6 +98,15 @@ enum RequestHeaderPolicy {
             headers.add(name: "x-forwarded-proto", value: request.scheme)
         }
 
+        if let peer, xfcc.mode == .appendForward || xfcc.mode == .sanitizeSet {
+            let details = forwardedClientCert(peer, details: xfcc.details, manager: manager)
+            if xfcc.mode == .appendForward, let existing = headers.firstString(name: "x-forwarded-client-cert"), !existing.isEmpty {
+                headers.set(name: "x-forwarded-client-cert", value: existing + "," + details)
+            } else {
+                headers.set(name: "x-forwarded-client-cert", value: details)
+            }
+        }
+
         if let via = manager.config.via {
             if let existing = headers.firstString(name: "via") {
                 headers.set(name: "via", value: existing + ", " + via)
@@ -107,6 +125,43 @@ enum RequestHeaderPolicy {
             requestID = headers.first(name: "x-request-id")
         }
         request.headers = headers
+    }
+
+    /// The client certificate's element of `x-forwarded-client-cert`, as
+    /// Envoy writes it: `By=` (our URI SANs), `Hash=`, then the configured
+    /// details; PEMs URL-encoded.
+    static func forwardedClientCert(_ peer: SecurityInfo, details: [ForwardClientCertConfig.Detail],
+                                    manager: HTTPConnectionManager) -> String {
+        var parts = peer.localURISANs.map { "By=" + $0 }
+        parts.append("Hash=" + peer.peerCertificateDigest)
+        let pems = details.contains(.cert) || details.contains(.chain) ? manager.connection.peerCertificatesPEM() : nil
+        for detail in details {
+            switch detail {
+            case .subject: parts.append("Subject=\"" + peer.peerSubject + "\"")
+            case .uri: parts += peer.peerURISANs.isEmpty ? ["URI="] : peer.peerURISANs.map { "URI=" + $0 }
+            case .cert: if let pem = pems?.leaf, !pem.isEmpty { parts.append("Cert=\"" + urlEncoded(pem) + "\"") }
+            case .chain: if let pem = pems?.chain, !pem.isEmpty { parts.append("Chain=\"" + urlEncoded(pem) + "\"") }
+            case .dns: parts += peer.peerDNSSANs.map { "DNS=" + $0 }
+            }
+        }
+        return parts.joined(separator: ";")
+    }
+
+    /// Envoy's `urlEncodeQueryParameter`: all but `A-Z a-z 0-9 - . _ ~` as `%XX`.
+    static func urlEncoded(_ text: String) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count * 2)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.append(byte)
+            default:
+                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func isLoopback(_ address: SocketAddress) -> Bool {

@@ -1,0 +1,428 @@
+#!/usr/bin/env python3
+"""Side-by-side dynamic-configuration benchmark: Remora vs Envoy (issue 10).
+
+Both proxies boot from the same bootstrap whose listeners, routes, clusters
+and endpoints all come from files (``path_config_source``: LDS, RDS, CDS and
+EDS DiscoveryResponses, one EDS file per cluster as Envoy's file EDS needs, replaced by writing a new file and renaming it into
+place, as a control plane's agent does). The config is mesh-sized by default:
+1,000 EDS clusters with 10 endpoints each, one RouteConfiguration of 1,000
+routes shared by 100 HTTP listeners. Cluster ``c0`` holds the live
+endpoints (nginx on 10 ports); route ``/live`` on every listener goes there
+and adds the response header ``x-push: <version>``.
+
+Per round and proxy (order alternating; the proxy alone on CPU 1, nginx,
+wrk and this script on CPU 0):
+
+  boot       time and proxy CPU from spawn to /ready 200
+  hold       VmRSS once the config is in and the proxy idle
+  full push  proxy CPU to apply a push where every cluster, every endpoint
+             set and the route table change (from the renames until /live
+             serves the new version and the CDS update is counted, plus 1 s)
+  to serve   time from renaming a new route table into place until a
+             keep-alive client sees the new ``x-push`` (median of 10)
+  churn      wrk (-c 16) on /live while 100 pushes go in, 0.1 s apart,
+             cycling route / cluster (c0's connect_timeout) / endpoint
+             (c0's host set rotates over the nginx ports) changes; failed
+             requests = non-2xx + socket errors
+
+    python3 Benchmarks/xds_bench.py --rounds 3
+    python3 Benchmarks/xds_bench.py --rounds 1 --clusters 100 --routes 100 --listeners 10   # quick check
+
+Needs nginx (Debian nginx-light) and wrk (``scripts/setup.sh --with-bench``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.dont_write_bytecode = True
+
+from tcp_proxy_bench import (  # noqa: E402
+    BenchError,
+    Children,
+    add_binary_args,
+    add_pinning_args,
+    admin_get,
+    check_pinning_args,
+    free_port,
+    log_tail,
+    pin_self,
+    pinning_text,
+    proc_cpu_seconds,
+    proc_mem_kib,
+    proxy_argv,
+    wait_ready,
+)
+
+HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+ROUTER = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
+TYPES = {
+    "lds": "type.googleapis.com/envoy.config.listener.v3.Listener",
+    "rds": "type.googleapis.com/envoy.config.route.v3.RouteConfiguration",
+    "cds": "type.googleapis.com/envoy.config.cluster.v3.Cluster",
+    "eds": "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment",
+}
+NGINX_PORTS = 10
+ROUTES_PER_VHOST = 50
+
+NGINX = """\
+daemon off;
+worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/nginx.error.log;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  keepalive_requests 100000000;
+  client_body_temp_path {dir}/body;
+  proxy_temp_path {dir}/proxy;
+  fastcgi_temp_path {dir}/fastcgi;
+  uwsgi_temp_path {dir}/uwsgi;
+  scgi_temp_path {dir}/scgi;
+  server {{
+{listens}
+    location / {{ return 200 "live"; }}
+  }}
+}}
+"""
+
+
+class Mesh:
+    """The generated config and its files; `push(...)` writes new versions."""
+
+    def __init__(self, d: Path, args, nginx_ports: list[int]) -> None:
+        self.d = d
+        self.args = args
+        self.nginx_ports = nginx_ports
+        self.listen_ports = [free_port() for _ in range(args.listeners)]
+        self.version = 0
+        self.route_version = "v0"
+        self.c0_timeout_ms = 1000
+        self.c0_rotation = 0
+        self.all_timeout_ms = 1000
+        self.endpoint_base = 20000
+
+    def source(self, kind: str) -> dict:
+        return {"path_config_source": {"path": str(self.d / f"{kind}.json")}, "resource_api_version": "V3"}
+
+    def bootstrap(self, admin: int) -> dict:
+        return {
+            "node": {"id": "bench-node", "cluster": "bench"},
+            "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": admin}}},
+            "dynamic_resources": {"lds_config": self.source("lds"), "cds_config": self.source("cds")},
+        }
+
+    # -- resources ---------------------------------------------------------
+
+    def cluster(self, i: int) -> dict:
+        timeout = self.c0_timeout_ms if i == 0 else self.all_timeout_ms
+        return {"@type": TYPES["cds"], "name": f"c{i}", "type": "EDS",
+                "connect_timeout": f"{timeout / 1000:.3f}s",
+                "eds_cluster_config": {"eds_config": self.source(f"eds-c{i}"), "service_name": f"c{i}"}}
+
+    def assignment(self, i: int) -> dict:
+        if i == 0:
+            # Nine of the ten nginx ports, rotating: every endpoint push changes the set.
+            ports = [self.nginx_ports[(self.c0_rotation + k) % NGINX_PORTS] for k in range(NGINX_PORTS - 1)]
+        else:
+            ports = [self.endpoint_base + (i * self.args.endpoints + k) % 40000 for k in range(self.args.endpoints)]
+        return {"@type": TYPES["eds"], "cluster_name": f"c{i}", "endpoints": [{"lb_endpoints": [
+            {"endpoint": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": p}}}} for p in ports]}]}
+
+    def route_config(self) -> dict:
+        vhosts = []
+        other = self.args.routes - 1
+        for v in range((other + ROUTES_PER_VHOST - 1) // ROUTES_PER_VHOST):
+            routes = []
+            for i in range(v * ROUTES_PER_VHOST, min(other, (v + 1) * ROUTES_PER_VHOST)):
+                routes.append({"match": {"prefix": f"/svc{i}/"}, "route": {"cluster": f"c{1 + i % max(1, self.args.clusters - 1)}",
+                                                                            "timeout": "5s"},
+                               "response_headers_to_add": [{"header": {"key": "x-route", "value": f"{i}-{self.route_version}"}}]})
+            vhosts.append({"name": f"svc{v}", "domains": [f"svc{v}.mesh", f"svc{v}.mesh:*"], "routes": routes})
+        vhosts.append({"name": "live", "domains": ["*"], "routes": [
+            {"match": {"prefix": "/live"}, "route": {"cluster": "c0"},
+             "response_headers_to_add": [{"header": {"key": "x-push", "value": self.route_version}}]}]})
+        return {"@type": TYPES["rds"], "name": "mesh", "virtual_hosts": vhosts}
+
+    def listener(self, i: int) -> dict:
+        return {"@type": TYPES["lds"], "name": f"l{i}",
+                "address": {"socket_address": {"address": "127.0.0.1", "port_value": self.listen_ports[i]}},
+                "filter_chains": [{"filters": [{"name": "envoy.filters.network.http_connection_manager", "typed_config": {
+                    "@type": HCM, "stat_prefix": f"l{i}",
+                    "rds": {"route_config_name": "mesh", "config_source": self.source("rds")},
+                    "http_filters": [{"name": "envoy.filters.http.router", "typed_config": {"@type": ROUTER}}]}}]}]}
+
+    # -- files -------------------------------------------------------------
+
+    def write(self, kind: str, resources: list[dict]) -> None:
+        self.version += 1
+        path = self.d / f"{kind}.json"
+        tmp = self.d / f".{kind}.json.tmp"
+        tmp.write_text(json.dumps({"version_info": str(self.version), "resources": resources}))
+        os.rename(tmp, path)
+
+    def write_endpoints(self, clusters) -> None:
+        # A file EDS subscription is per cluster and must hold exactly its one
+        # ClusterLoadAssignment (Envoy: "Unexpected EDS resource length").
+        for i in clusters:
+            self.write(f"eds-c{i}", [self.assignment(i)])
+
+    def write_all(self) -> None:
+        n = self.args.clusters
+        self.write_endpoints(range(n))
+        self.write("cds", [self.cluster(i) for i in range(n)])
+        self.write("rds", [self.route_config()])
+        self.write("lds", [self.listener(i) for i in range(self.args.listeners)])
+
+    def push_route(self, version: str) -> None:
+        self.route_version = version
+        self.write("rds", [self.route_config()])
+
+    def push_cluster(self) -> None:
+        self.c0_timeout_ms = 1000 + (self.c0_timeout_ms + 1) % 1000
+        self.write("cds", [self.cluster(i) for i in range(self.args.clusters)])
+
+    def push_endpoints(self) -> None:
+        self.c0_rotation += 1
+        self.write_endpoints([0])
+
+    def push_everything(self, version: str) -> None:
+        """Every cluster, every endpoint set and the route table change."""
+        self.all_timeout_ms += 1
+        self.c0_timeout_ms += 1
+        self.c0_rotation += 1
+        self.endpoint_base += 1
+        self.route_version = version
+        self.write_endpoints(range(self.args.clusters))
+        self.write("cds", [self.cluster(i) for i in range(self.args.clusters)])
+        self.write("rds", [self.route_config()])
+
+
+def get_live(conn: http.client.HTTPConnection) -> tuple[int, str | None]:
+    conn.request("GET", "/live")
+    r = conn.getresponse()
+    r.read()
+    return r.status, r.getheader("x-push")
+
+
+def wait_serving(port: int, version: str, timeout: float = 30.0) -> float:
+    """Seconds until a keep-alive client on `port` sees `x-push: version`."""
+    t0 = time.monotonic()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        while time.monotonic() - t0 < timeout:
+            try:
+                status, push = get_live(conn)
+                if status == 200 and push == version:
+                    return time.monotonic() - t0
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            time.sleep(0.001)
+    finally:
+        conn.close()
+    raise BenchError(f"version {version} not served after {timeout:.0f} s")
+
+
+def stat(admin: int, name: str) -> int:
+    status, body = admin_get(admin, f"/stats?filter=^{re.escape(name)}$", timeout=5.0)
+    for line in body.decode().splitlines():
+        if line.startswith(name + ":"):
+            return int(line.split(":", 1)[1].strip() or 0)
+    return 0
+
+
+def wrk(port: int, seconds: float, connections: int) -> dict:
+    r = subprocess.run(["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds:.0f}s",
+                        f"http://127.0.0.1:{port}/live"], capture_output=True, text=True, timeout=seconds + 60)
+    out = r.stdout
+    total = re.search(r"(\d+) requests in", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if not total:
+        raise BenchError(f"wrk output not understood:\n{out}\n{r.stderr}")
+    socket_errors = sum(int(x) for x in errors.groups()) if errors else 0
+    return {"requests": int(total.group(1)), "non2xx": int(non2xx.group(1)) if non2xx else 0,
+            "socket_errors": socket_errors}
+
+
+def start_nginx(children: Children, d: Path, cpu: int | None) -> list[int]:
+    d.mkdir(exist_ok=True)
+    ports = [free_port() for _ in range(NGINX_PORTS)]
+    conf = d / "nginx.conf"
+    conf.write_text(NGINX.format(dir=d, listens="\n".join(f"    listen 127.0.0.1:{p};" for p in ports)))
+    children.start(["nginx", "-c", str(conf), "-p", str(d)], cpu=cpu, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", ports[-1], timeout=1)
+            c.request("GET", "/")
+            if c.getresponse().status == 200:
+                return ports
+        except OSError:
+            time.sleep(0.05)
+    raise BenchError("nginx did not come up")
+
+
+def session(kind: str, binary: str, rnd: int, args, children: Children, workdir: Path, nginx_ports: list[int]) -> dict:
+    d = workdir / f"{kind}-r{rnd}"
+    d.mkdir()
+    mesh = Mesh(d, args, nginx_ports)
+    mesh.write_all()
+    admin = free_port()
+    config = d / "bootstrap.json"
+    config.write_text(json.dumps(mesh.bootstrap(admin)))
+    log = d / "proxy.log"
+    t0 = time.monotonic()
+    with open(log, "wb") as f:
+        proc = children.start(proxy_argv(kind, binary, config), cpu=args.proxy_cpu, stdout=f, stderr=subprocess.STDOUT)
+    result: dict = {"kind": kind, "round": rnd}
+    try:
+        wait_ready(proc, admin, log, timeout=300)
+        port = mesh.listen_ports[0]
+        wait_serving(port, mesh.route_version, timeout=120)
+        result["boot_s"] = time.monotonic() - t0
+        result["boot_cpu_s"] = proc_cpu_seconds(proc.pid)
+        time.sleep(2.0)
+        result["rss_kib"] = proc_mem_kib(proc.pid)["VmRSS"]
+
+        # Full push: everything changes.
+        cds0 = stat(admin, "cluster_manager.cds.update_success")
+        cpu0 = proc_cpu_seconds(proc.pid)
+        w0 = time.monotonic()
+        mesh.push_everything("full")
+        wait_serving(port, "full", timeout=120)
+        while stat(admin, "cluster_manager.cds.update_success") <= cds0:
+            if time.monotonic() - w0 > 120:
+                raise BenchError("the full CDS push was not applied")
+            time.sleep(0.01)
+        result["full_push_wall_s"] = time.monotonic() - w0
+        time.sleep(1.0)
+        result["full_push_cpu_s"] = proc_cpu_seconds(proc.pid) - cpu0
+        result["rss_after_push_kib"] = proc_mem_kib(proc.pid)["VmRSS"]
+
+        # Push to serving, route changes seen by a keep-alive client.
+        samples = []
+        for k in range(args.serve_samples):
+            time.sleep(0.2)
+            version = f"s{k}"
+            t = time.monotonic()
+            mesh.push_route(version)
+            wait_serving(port, version)
+            samples.append(time.monotonic() - t)
+        result["to_serve_ms"] = statistics.median(samples) * 1000
+
+        # Churn under load.
+        import threading
+        out: dict = {}
+        seconds = args.pushes * args.push_interval + 2
+        load = threading.Thread(target=lambda: out.update(wrk(port, seconds, args.connections)))
+        load.start()
+        time.sleep(1.0)
+        for k in range(args.pushes):
+            [lambda: mesh.push_route(f"c{k}"), mesh.push_cluster, mesh.push_endpoints][k % 3]()
+            time.sleep(args.push_interval)
+        load.join()
+        result["churn_requests"] = out["requests"]
+        result["churn_failed"] = out["non2xx"] + out["socket_errors"]
+        if proc.poll() is not None:
+            raise BenchError(f"{kind} exited during the run:\n{log_tail(log)}")
+    finally:
+        children.stop(proc)
+    return result
+
+
+def med(values: list[float], fmt: str) -> str:
+    if not values:
+        return "-"
+    m = statistics.median(values)
+    return f"{m:{fmt}} ({min(values):{fmt}}–{max(values):{fmt}})"
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_binary_args(p)
+    add_pinning_args(p)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--clusters", type=int, default=1000)
+    p.add_argument("--endpoints", type=int, default=10)
+    p.add_argument("--routes", type=int, default=1000)
+    p.add_argument("--listeners", type=int, default=100)
+    p.add_argument("--pushes", type=int, default=100)
+    p.add_argument("--push-interval", type=float, default=0.1)
+    p.add_argument("--connections", type=int, default=16)
+    p.add_argument("--serve-samples", type=int, default=10)
+    p.add_argument("--only", choices=["remora", "envoy"], help="run one proxy only")
+    p.add_argument("--json", help="write every sample to this file")
+    p.add_argument("--keep-temp", action="store_true")
+    args = p.parse_args(argv)
+    check_pinning_args(p, args)
+    pin_self(args)
+    kinds = [args.only] if args.only else ["remora", "envoy"]
+    binaries = {"remora": args.remora, "envoy": args.envoy}
+    workdir = Path(tempfile.mkdtemp(prefix="xds-bench-"))
+    children = Children()
+    results: list[dict] = []
+    # Envoy opens one inotify instance per file subscription (one per EDS
+    # cluster here) and aborts past fs.inotify.max_user_instances (128 by
+    # default); Remora shares one. Raise the limit for the run when we may.
+    limit_path = Path("/proc/sys/fs/inotify/max_user_instances")
+    old_limit = int(limit_path.read_text())
+    needed = args.clusters + 64
+    if "envoy" in kinds and old_limit < needed:
+        try:
+            limit_path.write_text(str(needed))
+            print(f"fs.inotify.max_user_instances raised from {old_limit} to {needed} for Envoy (restored at the end)")
+        except OSError:
+            print(f"warning: fs.inotify.max_user_instances is {old_limit}; Envoy needs {needed} for this run")
+    try:
+        nginx_ports = start_nginx(children, workdir / "nginx", args.load_cpu)
+        for rnd in range(args.rounds):
+            order = kinds if rnd % 2 == 0 else list(reversed(kinds))
+            for kind in order:
+                r = session(kind, binaries[kind], rnd, args, children, workdir, nginx_ports)
+                print(json.dumps(r), flush=True)
+                results.append(r)
+    finally:
+        children.stop_all()
+        if int(limit_path.read_text()) != old_limit:
+            try:
+                limit_path.write_text(str(old_limit))
+            except OSError:
+                pass
+        if not args.keep_temp:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print(f"\n{args.clusters} EDS clusters x {args.endpoints} endpoints, {args.routes} routes, {args.listeners} listeners; "
+          f"{args.rounds} rounds; {pinning_text(args)}")
+    rows = [("boot (s)", "boot_s", ".2f"), ("boot CPU (s)", "boot_cpu_s", ".2f"), ("RSS holding it (MiB)", "rss_mib", ".1f"),
+            ("full push CPU (s)", "full_push_cpu_s", ".3f"), ("full push wall (s)", "full_push_wall_s", ".2f"),
+            ("route push to serving (ms)", "to_serve_ms", ".1f"), (f"failed requests in {args.pushes} pushes", "churn_failed", ".0f"),
+            ("requests during pushes", "churn_requests", ".0f")]
+    for r in results:
+        r["rss_mib"] = r.get("rss_kib", 0) / 1024
+    print(f"{'':32}" + "".join(f"{k:>28}" for k in kinds) + ("     remora/envoy" if len(kinds) == 2 else ""))
+    for title, key, fmt in rows:
+        cells = {k: [r[key] for r in results if r["kind"] == k and key in r] for k in kinds}
+        line = f"{title:32}" + "".join(f"{med(cells[k], fmt):>28}" for k in kinds)
+        if len(kinds) == 2 and cells["remora"] and cells["envoy"] and statistics.median(cells["envoy"]) > 0:
+            line += f"     {statistics.median(cells['remora']) / statistics.median(cells['envoy']):.2f}x"
+        print(line)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

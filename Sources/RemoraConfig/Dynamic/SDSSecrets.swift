@@ -1,0 +1,117 @@
+public import SwiftProtobuf
+public import RemoraAPI
+import RemoraTLS
+import Synchronization
+
+/// A secret named by `sds_secret_config` with an `sds_config`: where it
+/// comes from.
+public struct SDSSecretSource: Hashable, Sendable {
+    public var name: String
+    public var source: ConfigSourceConfig
+    /// The secret as the config was built with it.
+    public var secret: Envoy_Extensions_TransportSockets_Tls_V3_Secret
+}
+
+/// A TLS context built from SDS secrets: the secrets it read, and how to
+/// build its settings again from newer ones (with the files they name read
+/// again). The server's secret manager calls `rebuild` when one of them
+/// changes and swaps the result into `context`.
+public struct SDSContextDependency: Sendable {
+    public let context: TLSContext
+    public let secrets: [SDSSecretSource]
+    /// Settings for `context` from the given SDS secrets (by name).
+    public let rebuild: @Sendable ([String: Envoy_Extensions_TransportSockets_Tls_V3_Secret]) throws(ConfigError) -> TLSSettings
+}
+
+/// What a compile learnt about SDS secrets; filled by `TransportSocketCompiler`
+/// on the compiling thread, read by the server afterwards. The mutex only
+/// makes the class `Sendable` (compiles run on one thread).
+public final class SDSDependencies: Sendable {
+    private let state = Mutex<[SDSContextDependency]>([])
+
+    public init() {}
+
+    func record(_ dependency: SDSContextDependency) {
+        state.withLock { list in
+            guard !list.contains(where: { $0.context === dependency.context }) else { return }
+            list.append(dependency)
+        }
+    }
+
+    public var all: [SDSContextDependency] { state.withLock { $0 } }
+}
+
+extension StaticSecrets {
+    /// The secret a `sds_config` reference names: from `dynamic` when set
+    /// (a rebuild), else read now from its `path_config_source` file (the
+    /// file must exist at load time, as in Envoy). SDS over gRPC is not
+    /// implemented yet.
+    func lookupSDS(_ reference: Envoy_Extensions_TransportSockets_Tls_V3_SdsSecretConfig,
+                   at path: String) throws(ConfigError) -> (TransportSocketCompiler.Secret, SDSSecretSource) {
+        let sp = FieldPath.join(path, "sds_config")
+        guard !reference.name.isEmpty else { throw .missing(at: FieldPath.join(path, "name")) }
+        if dynamic == nil && !nodeIsNamed {
+            // Envoy's words: SDS needs the node named.
+            throw .invalid("TlsCertificateSdsApi: node 'id' and 'cluster' are required. Set it either in 'node' config "
+                           + "or via --service-node and --service-cluster options.", at: sp)
+        }
+        let source = try ConfigSourceCompiler.compile(reference.sdsConfig, hasADS: false, at: sp)
+        if let dynamic, let secret = dynamic[reference.name] {
+            return (secret, SDSSecretSource(name: reference.name, source: source, secret: secret))
+        }
+        guard case .path(let file, _) = source.kind else {
+            throw .unsupported("SDS over gRPC is not implemented yet (path_config_source is)", at: sp)
+        }
+        let response = try BootstrapLoader.load(Envoy_Service_Discovery_V3_DiscoveryResponse.self, path: file)
+        for (i, any) in response.resources.enumerated() {
+            let rp = "\(file): resources[\(i)]"
+            guard TypeURL.messageName(any.typeURL) == TransportSocketCompiler.Secret.protoMessageName else {
+                throw .invalid("\(any.typeURL) is not a Secret", at: rp)
+            }
+            let secret = try TypeURL.unpack(TransportSocketCompiler.Secret.self, from: any, at: rp)
+            if secret.name == reference.name {
+                try Self.checkDynamic(secret, at: rp)
+                return (secret, SDSSecretSource(name: reference.name, source: source, secret: secret))
+            }
+        }
+        throw .invalid("secret '\(reference.name)' is not in \(file)", at: FieldPath.join(path, "name"))
+    }
+
+    /// What an SDS secret may hold.
+    static func checkDynamic(_ secret: TransportSocketCompiler.Secret, at path: String) throws(ConfigError) {
+        try SupportedFields.require(secret, only: ["name", "tls_certificate", "validation_context"], at: path)
+        guard secret.type != nil else { throw .missing(at: FieldPath.join(path, "tls_certificate")) }
+    }
+}
+
+/// SDS secrets as the server's secret manager handles them.
+public enum SDSSecret {
+    public typealias Secret = Envoy_Extensions_TransportSockets_Tls_V3_Secret
+
+    /// A delivered `Secret`, checked as a bootstrap's would be.
+    public static func decode(_ any: Google_Protobuf_Any, at path: String) throws(ConfigError) -> Secret {
+        let secret = try TypeURL.unpack(Secret.self, from: any, at: path)
+        try StaticSecrets.checkDynamic(secret, at: path)
+        return secret
+    }
+
+    /// The files a secret reads (`filename` data sources), and the
+    /// `watched_directory` whose moves reload them, if it names one. Without
+    /// one, a move onto any of the files reloads them (Envoy watches the
+    /// files' directories).
+    public static func files(of secret: Secret) -> (files: [String], watchedDirectory: String?) {
+        func name(_ source: Envoy_Config_Core_V3_DataSource) -> String? {
+            if case .filename(let file)? = source.specifier { return file }
+            return nil
+        }
+        switch secret.type {
+        case .tlsCertificate(let certificate)?:
+            let files = [certificate.certificateChain, certificate.privateKey].compactMap(name)
+            return (files, certificate.hasWatchedDirectory ? certificate.watchedDirectory.path : nil)
+        case .validationContext(let context)?:
+            return ([context.trustedCa, context.crl].compactMap(name), nil)
+        default:
+            return ([], nil)
+        }
+    }
+}

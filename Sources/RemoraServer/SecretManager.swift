@@ -1,0 +1,157 @@
+import RemoraConfig
+import RemoraCore
+import RemoraEventLoop
+import RemoraTLS
+import RemoraXDS
+
+/// SDS secrets and the TLS contexts built from them (Envoy's `SdsApi` and
+/// secret manager): one subscription per secret, and a watch on the files
+/// a secret names. When a secret or its files change, every context that
+/// read it is built again and swapped in: new handshakes use the new
+/// certificate, sessions already made keep theirs. A secret or file that
+/// does not build keeps the old context (the update is refused, or
+/// `sds.<name>.key_rotation_failed` counts a bad file).
+///
+/// On the main loop.
+final class SecretManager {
+    let loop: EventLoop
+    private let store: StatsStore
+    private let dependencies: [SDSContextDependency]
+    /// The secrets as last accepted, by name.
+    private var current: [String: SDSSecret.Secret] = [:]
+    private var watches: [String: SecretWatch] = [:]
+
+    init(loop: EventLoop, store: StatsStore, dependencies: [SDSContextDependency]) {
+        self.loop = loop
+        self.store = store
+        self.dependencies = dependencies
+        for source in dependencies.flatMap(\.secrets) { current[source.name] = source.secret }
+    }
+
+    /// Subscribes to every secret the contexts read.
+    func start(_ factory: XDSSubscriptionFactory) throws(ConfigError) {
+        for source in Set(dependencies.flatMap(\.secrets)) where watches[source.name] == nil {
+            let watch = SecretWatch(name: source.name, manager: self, store: store, factory: factory)
+            watches[source.name] = watch
+            watch.watchFiles(of: source.secret)
+            watch.subscription = try factory.subscribe(.secret, source: source.source, names: [source.name],
+                                                       statPrefix: "sds.\(source.name).", handler: watch)
+        }
+    }
+
+    /// A new version of `name` arrived: rebuild what reads it, or refuse.
+    fileprivate func update(_ name: String, to secret: SDSSecret.Secret) throws(XDSRejection) {
+        let previous = current[name]
+        if let previous, previous == secret { return }
+        current[name] = secret
+        do throws(ConfigError) {
+            try rebuild(readers(of: name), secretChanged: true)
+        } catch {
+            current[name] = previous
+            throw XDSRejection("secret '\(name)': \(error)")
+        }
+        watches[name]?.watchFiles(of: secret)
+    }
+
+    /// A file of `name` was moved: read its files again.
+    fileprivate func filesMoved(_ name: String) {
+        guard current[name] != nil else { return }
+        do throws(ConfigError) {
+            try rebuild(readers(of: name), secretChanged: false)
+            LogControl.shared.log(.info, logger: "secret", "secret '\(name)': files reloaded")
+        } catch {
+            watches[name]?.rotationFailed()
+            LogControl.shared.log(.warning, logger: "secret", "secret '\(name)': cannot reload its files, keeping the old ones: \(error)")
+        }
+    }
+
+    private func readers(of name: String) -> [SDSContextDependency] {
+        dependencies.filter { $0.secrets.contains { $0.name == name } }
+    }
+
+    /// Builds every context's settings first, then swaps them all, so a
+    /// failure leaves every context as it was.
+    private func rebuild(_ readers: [SDSContextDependency], secretChanged: Bool) throws(ConfigError) {
+        var built: [(TLSContext, TLSSettings)] = []
+        for reader in readers {
+            // The secrets it reads that have not arrived yet keep what the config was built with.
+            let settings = try reader.rebuild(current)
+            // A move that changed no bytes changes nothing (Envoy compares file hashes).
+            let now = reader.context.settings
+            if !secretChanged && settings.certificateChainPEM == now.certificateChainPEM
+                && settings.privateKeyPEM == now.privateKeyPEM && settings.trustedCAPEM == now.trustedCAPEM
+                && settings.revocationListPEM == now.revocationListPEM && settings.additionalCertificates == now.additionalCertificates {
+                continue
+            }
+            built.append((reader.context, settings))
+        }
+        for (context, settings) in built {
+            do throws(TLSConfigError) {
+                try context.replace(with: settings)
+            } catch {
+                throw .invalid(error.message, at: error.field)
+            }
+        }
+    }
+}
+
+/// One secret's subscription and file watch.
+private final class SecretWatch: XDSUpdateHandler {
+    let name: String
+    unowned let manager: SecretManager
+    var subscription: (any XDSSubscription)?
+    private let factory: XDSSubscriptionFactory
+    private var tokens: [FileWatcher.Token] = []
+    private var watchedFiles: ([String], String?) = ([], nil)
+    private let stats: StatSlots
+
+    init(name: String, manager: SecretManager, store: StatsStore, factory: XDSSubscriptionFactory) {
+        self.name = name
+        self.manager = manager
+        self.factory = factory
+        stats = store.makeScope(prefix: "sds.\(name).", stats: [("key_rotation_failed", .counter)]).slots(thread: 0)
+    }
+
+    func apply(_ update: XDSUpdate) throws(XDSRejection) {
+        guard let resource = update.updated.first(where: { $0.name == name }) else { return }
+        let secret: SDSSecret.Secret
+        do throws(ConfigError) {
+            secret = try SDSSecret.decode(resource.resource, at: "secret '\(name)'")
+        } catch {
+            throw XDSRejection("\(error)")
+        }
+        try manager.update(name, to: secret)
+    }
+
+    func initialFetchFailed(_ type: XDSResourceType) {}
+
+    func rotationFailed() { stats.add(0) }
+
+    func watchFiles(of secret: SDSSecret.Secret) {
+        let (files, directory) = SDSSecret.files(of: secret)
+        guard files != watchedFiles.0 || directory != watchedFiles.1 else { return }
+        watchedFiles = (files, directory)
+        guard let watcher = try? factory.fileWatcher() else { return }
+        for token in tokens { watcher.unwatch(token) }
+        tokens = []
+        guard !files.isEmpty else { return }
+        do throws(EventLoopError) {
+            if let directory {
+                tokens.append(try watcher.watchMovedTo(directory: directory, name: nil) { [unowned self] in
+                    self.manager.filesMoved(self.name)
+                })
+            } else {
+                for file in files {
+                    let slash = file.lastIndex(of: "/")
+                    let dir = slash.map { String(file[..<$0]) } ?? "."
+                    let base = slash.map { String(file[file.index(after: $0)...]) } ?? file
+                    tokens.append(try watcher.watchMovedTo(directory: dir.isEmpty ? "/" : dir, name: base) { [unowned self] in
+                        self.manager.filesMoved(self.name)
+                    })
+                }
+            }
+        } catch {
+            LogControl.shared.log(.warning, logger: "secret", "secret '\(name)': cannot watch its files: \(error)")
+        }
+    }
+}

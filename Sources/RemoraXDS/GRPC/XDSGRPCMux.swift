@@ -1,0 +1,211 @@
+public import RemoraAPI
+public import RemoraConfig
+public import RemoraCore
+public import RemoraEventLoop
+import RemoraHTTP
+public import RemoraUpstream
+import SwiftProtobuf
+
+/// Envoy's management-server stats (`control_plane.*`, `ControlPlaneStats`):
+/// rooted at `control_plane.` for ADS, under the subscription's prefix for
+/// an `api_config_source`.
+public enum XDSControlPlaneStat: Int, StatName {
+    case rateLimitEnforced, connectedState, pendingRequests
+
+    public var name: String {
+        switch self {
+        case .rateLimitEnforced: "rate_limit_enforced"
+        case .connectedState: "connected_state"
+        case .pendingRequests: "pending_requests"
+        }
+    }
+
+    public var kind: StatKind { self == .rateLimitEnforced ? .counter : .gauge }
+}
+
+/// What an xDS gRPC stream offers its users: subscriptions by type.
+public protocol XDSGRPCMuxing: AnyObject {
+    /// Watches `type` on this stream (one subscription per type; wildcard
+    /// types ignore `names`). The stream opens on the loop's next turn after
+    /// the first subscription, so that those made together ask together.
+    func subscribe(_ type: XDSResourceType, names: Set<String>, stats: Stats<XDSSubscriptionStat>,
+                   initialFetchTimeoutMilliseconds: UInt64, handler: any XDSUpdateHandler) -> any XDSSubscription
+    /// The stream is up (`control_plane.connected_state`).
+    var isConnected: Bool { get }
+    /// A live subscription to `type` is on this stream.
+    func hasSubscription(_ type: XDSResourceType) -> Bool
+    /// Closes the stream for good; no handler call follows.
+    func shutdown()
+}
+
+/// One xDS gRPC stream (Envoy's `GrpcMuxImpl`/`NewGrpcMuxImpl` with its
+/// `GrpcStream`): a protocol state machine (`Machine`) driven by a
+/// `GRPCAsyncClient` call, re-opened after a failure with jittered
+/// exponential back-off, its subscriptions asked again on every new stream.
+/// A failed stream keeps the last good config: handlers simply hear nothing
+/// (their `update_failure` counts). Everything runs on `loop` (main).
+final class XDSGRPCMux<Machine: XDSMuxMachine>: XDSGRPCMuxing, XDSGRPCMuxInternal, GRPCStreamCallbacks {
+    private let loop: EventLoop
+    /// The client of each new stream (nil: the cluster is not there yet,
+    /// which counts as a failed connection).
+    private let client: () -> GRPCAsyncClient?
+    private let method: XDSGRPCMethod
+    private var machine: Machine
+    private let stats: Stats<XDSControlPlaneStat>
+    private var backOff: XDSBackOff
+    private var stream: GRPCStream?
+    private let timer: Timer
+    private var started = false
+    private var stopped = false
+    /// By type; weak, the subscription's owner keeps it.
+    private var subscriptions: [XDSResourceType: Weak] = [:]
+    /// Delays of the re-connections so far (tests read them).
+    private(set) var retryDelays: [UInt64] = []
+
+    private struct Weak { weak var subscription: XDSGRPCSubscription? }
+
+    init(loop: EventLoop, client: @escaping () -> GRPCAsyncClient?, method: XDSGRPCMethod, machine: Machine,
+         controlPlaneStats: StatScope, backOff: XDSBackOff = XDSBackOff()) {
+        self.loop = loop
+        self.client = client
+        self.method = method
+        self.machine = machine
+        self.stats = controlPlaneStats.stats(XDSControlPlaneStat.self, thread: 0)
+        self.backOff = backOff
+        self.timer = Timer(loop: loop)
+    }
+
+    deinit {
+        timer.close()
+    }
+
+    var isConnected: Bool { stream != nil }
+
+    func hasSubscription(_ type: XDSResourceType) -> Bool { subscriptions[type]?.subscription != nil }
+
+    func subscribe(_ type: XDSResourceType, names: Set<String>, stats: Stats<XDSSubscriptionStat>,
+                   initialFetchTimeoutMilliseconds: UInt64, handler: any XDSUpdateHandler) -> any XDSSubscription {
+        loop.assertInLoop()
+        precondition(subscriptions[type]?.subscription == nil, "one subscription per type and stream")
+        let subscription = XDSGRPCSubscription(type: type, mux: self, handler: handler, stats: stats, loop: loop,
+                                               initialFetchTimeoutMilliseconds: initialFetchTimeoutMilliseconds)
+        subscriptions[type] = Weak(subscription: subscription)
+        subscription.stats.add(.updateAttempt)
+        send(machine.subscribe(type, names: names))
+        if !started {
+            started = true
+            timer.start(afterMilliseconds: 0) { [unowned self] in self.connect() }
+        }
+        return subscription
+    }
+
+    func setNames(_ type: XDSResourceType, _ names: Set<String>) {
+        send(machine.setNames(type, names))
+    }
+
+    func unsubscribe(_ type: XDSResourceType) {
+        subscriptions[type] = nil
+        send(machine.unsubscribe(type))
+    }
+
+    func shutdown() {
+        stopped = true
+        timer.stop()
+        subscriptions = [:]
+        if let stream {
+            self.stream = nil
+            stream.resetStream()
+        }
+        machine.streamClosed()
+        stats.set(.connectedState, 0)
+    }
+
+    // MARK: - Stream
+
+    private func connect() {
+        guard !stopped, stream == nil else { return }
+        guard let client = client() else {
+            onRemoteClose(status: .unavailable, message: "no cluster for the xDS stream")
+            return
+        }
+        stream = client.startStream(service: method.service, method: method.method, callbacks: self)
+        stats.set(.connectedState, 1)
+        stats.set(.pendingRequests, 0)
+        send(machine.streamEstablished())
+    }
+
+    private func send(_ requests: [Machine.Request]) {
+        guard let stream else { return }
+        for request in requests {
+            guard let bytes: [UInt8] = try? request.serializedBytes() else { continue }
+            stream.sendMessage(bytes)
+        }
+    }
+
+    func onReceiveInitialMetadata(_ metadata: HTTPHeaders) {}
+    func onReceiveTrailingMetadata(_ metadata: HTTPHeaders) {}
+
+    func onReceiveMessage(_ message: [UInt8]) {
+        // GrpcStream: a message resets the back-off and marks the stream up.
+        backOff.reset()
+        stats.set(.connectedState, 1)
+        guard let response = try? Machine.Response(serializedBytes: message) else {
+            // The typed client fails a call whose message does not parse.
+            stream?.resetStream()
+            onRemoteClose(status: .internal, message: "cannot parse the discovery response")
+            return
+        }
+        handle(machine.receive(response))
+    }
+
+    func onRemoteClose(status: GRPCStatus, message: String) {
+        stream = nil
+        stats.set(.connectedState, 0)
+        machine.streamClosed()
+        for entry in subscriptions.values {
+            entry.subscription?.connectionFailed()
+        }
+        guard !stopped else { return }
+        let delay = backOff.nextMilliseconds()
+        retryDelays.append(delay)
+        timer.start(afterMilliseconds: delay) { [unowned self] in self.connect() }
+    }
+
+    // MARK: - Responses
+
+    private func handle(_ outcome: XDSResponseOutcome<Machine.Request>) {
+        switch outcome {
+        case .ignored:
+            return
+        case .reply(let requests):
+            send(requests)
+        case .acknowledge:
+            send(machine.complete(rejection: nil))
+        case .reject(let type, let rejection):
+            subscriptions[type]?.subscription?.rejected(rejection)
+            send(machine.complete(rejection: rejection))
+        case .deliver(let update):
+            var verdict: XDSRejection?
+            if let subscription = subscriptions[update.type]?.subscription {
+                verdict = subscription.deliver(update)
+            }
+            send(machine.complete(rejection: verdict))
+        }
+    }
+}
+
+/// Makes xDS gRPC streams (one for `ads_config`, one per `api_config_source`
+/// subscription).
+enum XDSGRPCStreams {
+    static func make(delta: Bool, setNodeOnFirstMessageOnly: Bool, method: XDSGRPCMethod, loop: EventLoop,
+                     node: Envoy_Config_Core_V3_Node, controlPlaneStats: StatScope, backOff: XDSBackOff = XDSBackOff(),
+                     client: @escaping () -> GRPCAsyncClient?) -> any XDSGRPCMuxing {
+        if delta {
+            return XDSGRPCMux(loop: loop, client: client, method: method, machine: DeltaMuxState(node: node, setNodeOnFirstMessageOnly: setNodeOnFirstMessageOnly),
+                              controlPlaneStats: controlPlaneStats, backOff: backOff)
+        }
+        return XDSGRPCMux(loop: loop, client: client, method: method,
+                          machine: SotWMuxState(node: node, setNodeOnFirstMessageOnly: setNodeOnFirstMessageOnly),
+                          controlPlaneStats: controlPlaneStats, backOff: backOff)
+    }
+}

@@ -1,0 +1,103 @@
+public import RemoraAPI
+public import RemoraConfig
+public import RemoraCore
+public import RemoraEventLoop
+public import RemoraUpstream
+
+/// The gRPC half of `XDSSubscriptionFactory` (main loop): the ADS stream,
+/// shared by every `ads: {}` source and opened with the first of them, and
+/// a stream of its own for each `api_config_source` subscription (closed
+/// when it is cancelled), as Envoy makes them. Streams reach their static
+/// cluster through a main-loop `WorkerCluster` the server provides.
+public final class XDSGRPCSources {
+    /// What the server knows of its static clusters.
+    public struct Clusters {
+        /// The static cluster's config (nil: there is none of that name).
+        public var config: (String) -> ClusterConfig?
+        /// A main-loop view of the cluster with its current hosts, asked
+        /// before each connection (nil: not set up yet).
+        public var cluster: (String) -> WorkerCluster?
+
+        public init(config: @escaping (String) -> ClusterConfig?, cluster: @escaping (String) -> WorkerCluster?) {
+            self.config = config
+            self.cluster = cluster
+        }
+    }
+
+    private let loop: EventLoop
+    private let store: StatsStore
+    private let node: Envoy_Config_Core_V3_Node
+    private let ads: GRPCSourceConfig?
+    private let clusters: Clusters
+    private var adsStream: (any XDSGRPCMuxing)?
+
+    public init(loop: EventLoop, store: StatsStore, node: Envoy_Config_Core_V3_Node, ads: GRPCSourceConfig?, clusters: Clusters) {
+        self.loop = loop
+        self.store = store
+        self.node = node
+        self.ads = ads
+        self.clusters = clusters
+    }
+
+    /// A subscription on ADS (`source.kind == .ads`) or on an
+    /// `api_config_source` stream (`.grpc`); `stats` are its own, under
+    /// `statPrefix` (where an `api_config_source`'s `control_plane.*` go too).
+    public func subscribe(_ type: XDSResourceType, source: ConfigSourceConfig, names: Set<String>, statPrefix: String,
+                          stats: Stats<XDSSubscriptionStat>, handler: any XDSUpdateHandler) throws(ConfigError) -> any XDSSubscription {
+        loop.assertInLoop()
+        switch source.kind {
+        case .ads:
+            guard let ads else {
+                throw .invalid("ads: {} needs dynamic_resources.ads_config in the bootstrap", at: "ads")
+            }
+            let stream: any XDSGRPCMuxing
+            if let adsStream {
+                stream = adsStream
+            } else {
+                // Envoy roots the ADS stream's stats at `control_plane.`.
+                stream = try makeStream(ads, method: .aggregated(delta: ads.delta), controlPlanePrefix: "control_plane.")
+                adsStream = stream
+            }
+            guard !stream.hasSubscription(type) else {
+                // The server keeps one subscription per type and source, with the union of its names.
+                throw .invalid("a second \(type.shortName) subscription on ADS (set the union of the names on the first)",
+                               at: statPrefix)
+            }
+            return stream.subscribe(type, names: names, stats: stats,
+                                    initialFetchTimeoutMilliseconds: source.initialFetchTimeoutMilliseconds, handler: handler)
+        case .grpc(let grpc):
+            let stream = try makeStream(grpc, method: .perType(type, delta: grpc.delta),
+                                        controlPlanePrefix: statPrefix + "control_plane.")
+            let subscription = stream.subscribe(type, names: names, stats: stats,
+                                                initialFetchTimeoutMilliseconds: source.initialFetchTimeoutMilliseconds,
+                                                handler: handler)
+            (subscription as? XDSGRPCSubscription)?.ownedMux = stream
+            return subscription
+        case .path:
+            preconditionFailure("file sources are XDSSubscriptionFactory's")
+        }
+    }
+
+    private func makeStream(_ source: GRPCSourceConfig, method: XDSGRPCMethod,
+                            controlPlanePrefix: String) throws(ConfigError) -> any XDSGRPCMuxing {
+        guard let config = clusters.config(source.clusterName) else {
+            throw .invalid("unknown static cluster '\(source.clusterName)' for the xDS gRPC service",
+                           at: "grpc_services[0].envoy_grpc.cluster_name")
+        }
+        guard config.http.http2 != nil, config.http.protocolSelection != .http1 else {
+            throw .invalid("\(GRPCClientError.notHTTP2(cluster: source.clusterName))", at: "grpc_services[0].envoy_grpc.cluster_name")
+        }
+        let scope = store.makeScope(prefix: controlPlanePrefix, XDSControlPlaneStat.self)
+        let (loop, clusters) = (self.loop, self.clusters)
+        var client: GRPCAsyncClient?
+        return XDSGRPCStreams.make(delta: source.delta, setNodeOnFirstMessageOnly: source.setNodeOnFirstMessageOnly,
+                                   method: method, loop: loop, node: node, controlPlaneStats: scope) {
+            // The cluster's hosts are refreshed by the provider; one client per stream.
+            guard let cluster = clusters.cluster(source.clusterName) else { return nil }
+            if client == nil || client!.cluster !== cluster {
+                client = try? GRPCAsyncClient(cluster: cluster, loop: loop, options: .init(authority: source.authority))
+            }
+            return client
+        }
+    }
+}

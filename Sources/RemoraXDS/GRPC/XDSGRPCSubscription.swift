@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RemoraCore
+import RemoraEventLoop
+
+/// One type watched on an xDS gRPC stream (Envoy's `GrpcSubscriptionImpl`):
+/// hands updates to its handler, keeps the subscription stats, and runs
+/// `initial_fetch_timeout`. Main loop; its owner keeps it (the mux holds it
+/// weakly), and for an `api_config_source` it keeps its own stream alive.
+final class XDSGRPCSubscription: XDSSubscription {
+    let type: XDSResourceType
+    private weak var mux: (any XDSGRPCMuxInternal)?
+    /// The stream of an `api_config_source`, which only this subscription uses.
+    var ownedMux: (any XDSGRPCMuxing)?
+    private var handler: (any XDSUpdateHandler)?
+    let stats: Stats<XDSSubscriptionStat>
+    private let loop: EventLoop
+    private var initialFetchTimer: Timer?
+
+    init(type: XDSResourceType, mux: any XDSGRPCMuxInternal, handler: any XDSUpdateHandler, stats: Stats<XDSSubscriptionStat>,
+         loop: EventLoop,
+         initialFetchTimeoutMilliseconds: UInt64) {
+        self.type = type
+        self.mux = mux
+        self.handler = handler
+        self.stats = stats
+        self.loop = loop
+        if initialFetchTimeoutMilliseconds > 0 {
+            let timer = Timer(loop: loop)
+            timer.start(afterMilliseconds: initialFetchTimeoutMilliseconds) { [unowned self] in self.initialFetchTimedOut() }
+            initialFetchTimer = timer
+        }
+    }
+
+    deinit {
+        initialFetchTimer?.close()
+        // Dropped without cancel(): stop all the same (a stream would
+        // otherwise keep itself alive through its callbacks).
+        if handler != nil {
+            mux?.unsubscribe(type)
+            ownedMux?.shutdown()
+        }
+    }
+
+    func setResourceNames(_ names: Set<String>) {
+        guard handler != nil else { return }
+        stats.add(.updateAttempt)
+        mux?.setNames(type, names)
+    }
+
+    func cancel() {
+        guard handler != nil else { return }
+        handler = nil
+        stopInitialFetchTimer()
+        mux?.unsubscribe(type)
+        ownedMux?.shutdown()
+    }
+
+    // MARK: - From the mux
+
+    /// Applies an update; returns the rejection to NACK with, if any.
+    func deliver(_ update: XDSUpdate) -> XDSRejection? {
+        guard let handler else { return nil }
+        stopInitialFetchTimer()
+        // Envoy counts a Delta attempt before the handler runs (so a refused
+        // one counts twice), a state-of-the-world one after it succeeds.
+        if !update.isStateOfTheWorld { stats.add(.updateAttempt) }
+        let started = loop.nowMilliseconds
+        do {
+            try handler.apply(update)
+        } catch {
+            rejected(error)
+            return error
+        }
+        stats.add(.updateSuccess)
+        if update.isStateOfTheWorld { stats.add(.updateAttempt) }
+        stats.set(.updateTime, Self.wallClockMilliseconds())
+        stats.set(.version, Int64(bitPattern: XXHash64.hash(update.versionInfo)))
+        stats.record(.updateDuration, milliseconds: loop.nowMilliseconds - started)
+        return nil
+    }
+
+    /// A refused update (by the handler, or malformed).
+    func rejected(_ rejection: XDSRejection) {
+        stopInitialFetchTimer()
+        stats.add(.updateRejected)
+        stats.add(.updateAttempt)
+    }
+
+    /// The stream failed (or could not open): the config stays as it is.
+    func connectionFailed() {
+        guard handler != nil else { return }
+        stats.add(.updateFailure)
+        stats.add(.updateAttempt)
+    }
+
+    private func initialFetchTimedOut() {
+        stopInitialFetchTimer()
+        stats.add(.initFetchTimeout)
+        stats.add(.updateAttempt)
+        handler?.initialFetchFailed(type)
+    }
+
+    private func stopInitialFetchTimer() {
+        initialFetchTimer?.stop()
+    }
+
+    private static func wallClockMilliseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+}
+
+/// What a subscription asks of its stream.
+protocol XDSGRPCMuxInternal: AnyObject {
+    func setNames(_ type: XDSResourceType, _ names: Set<String>)
+    func unsubscribe(_ type: XDSResourceType)
+}
