@@ -40,13 +40,15 @@ final class RouteConfigManager {
         init(reference: RDSReference) { self.reference = reference }
     }
 
-    /// One subscription per config source, with the names it asks for.
+    /// One subscription per config source (by kind: sources that differ
+    /// only in `initial_fetch_timeout` share it; each table keeps its own
+    /// timeout), with the names it asks for.
     private final class SourceSubscription: XDSUpdateHandler {
         unowned let manager: RouteConfigManager
-        let source: ConfigSourceConfig
+        let source: ConfigSourceConfig.Kind
         var subscription: (any XDSSubscription)?
 
-        init(manager: RouteConfigManager, source: ConfigSourceConfig) {
+        init(manager: RouteConfigManager, source: ConfigSourceConfig.Kind) {
             self.manager = manager
             self.source = source
         }
@@ -57,7 +59,7 @@ final class RouteConfigManager {
 
     private unowned let server: Server
     private(set) var providers: [RDSReference: Provider] = [:]
-    private var subscriptions: [ConfigSourceConfig: SourceSubscription] = [:]
+    private var subscriptions: [ConfigSourceConfig.Kind: SourceSubscription] = [:]
     private var waiters: [(references: [RDSReference], done: () -> Void)] = []
 
     init(server: Server) {
@@ -69,7 +71,7 @@ final class RouteConfigManager {
     /// A listener uses these tables (with its connection managers' stat
     /// prefixes, for the stats of a table made now). Subscribes as needed.
     func retain(_ uses: [(reference: RDSReference, statPrefix: String)]) throws(ConfigError) {
-        var changed: Set<ConfigSourceConfig> = []
+        var changed: Set<ConfigSourceConfig.Kind> = []
         var retained: [RDSReference] = []
         for (reference, statPrefix) in uses {
             if let provider = providers[reference] {
@@ -81,9 +83,9 @@ final class RouteConfigManager {
             provider.users = 1
             let prefix = "http.\(statPrefix).rds.\(reference.routeConfigName)."
             provider.reloads = server.store.makeScope(prefix: prefix, RDSStat.self).stats(RDSStat.self, thread: 0)
-            if subscriptions[reference.source] == nil {
+            if subscriptions[reference.source.kind] == nil {
                 // The source's subscription counts in the first table's stats.
-                let handler = SourceSubscription(manager: self, source: reference.source)
+                let handler = SourceSubscription(manager: self, source: reference.source.kind)
                 do throws(ConfigError) {
                     handler.subscription = try server.xds.subscribe(
                         .routeConfiguration, source: reference.source, names: [reference.routeConfigName],
@@ -92,7 +94,7 @@ final class RouteConfigManager {
                     release(retained)
                     throw error
                 }
-                subscriptions[reference.source] = handler
+                subscriptions[reference.source.kind] = handler
                 providers[reference] = provider
                 retained.append(reference)
             } else {
@@ -100,7 +102,7 @@ final class RouteConfigManager {
                     .stats(XDSSubscriptionStat.self, thread: 0)
                 providers[reference] = provider
                 retained.append(reference)
-                changed.insert(reference.source)
+                changed.insert(reference.source.kind)
             }
             startInitialFetchTimer(provider)
         }
@@ -110,14 +112,14 @@ final class RouteConfigManager {
     /// A listener no longer uses these tables; one nobody uses is dropped
     /// (and its name no longer asked for).
     func release(_ references: [RDSReference]) {
-        var changed: Set<ConfigSourceConfig> = []
+        var changed: Set<ConfigSourceConfig.Kind> = []
         for reference in references {
             guard let provider = providers[reference] else { continue }
             provider.users -= 1
             guard provider.users == 0 else { continue }
             provider.initialFetchTimer?.close()
             providers[reference] = nil
-            changed.insert(reference.source)
+            changed.insert(reference.source.kind)
             for worker in server.workers {
                 worker.loop.execute { worker.dropRoutes(reference) }
             }
@@ -135,9 +137,9 @@ final class RouteConfigManager {
         waiters.append((references, done))
     }
 
-    private func updateNames(_ source: ConfigSourceConfig) {
+    private func updateNames(_ source: ConfigSourceConfig.Kind) {
         guard let handler = subscriptions[source] else { return }
-        let names = Set(providers.keys.filter { $0.source == source }.map(\.routeConfigName))
+        let names = Set(providers.keys.filter { $0.source.kind == source }.map(\.routeConfigName))
         if names.isEmpty {
             handler.subscription?.cancel()
             subscriptions[source] = nil
@@ -150,46 +152,57 @@ final class RouteConfigManager {
 
     /// An RDS update from `source`: each configuration compiled on its own;
     /// the good ones apply, the bad ones NACK the update with their names.
-    private func apply(_ update: XDSUpdate, from source: ConfigSourceConfig) throws(XDSRejection) {
+    private func apply(_ update: XDSUpdate, from source: ConfigSourceConfig.Kind) throws(XDSRejection) {
         var failures: [String] = []
         let clusterNames = server.knownClusterNames
         for resource in update.updated {
-            let reference = RDSReference(routeConfigName: resource.name, source: source)
-            guard let provider = providers[reference] else { continue }
-            provider.stats?.add(.updateAttempt)
+            let named = providers.values.filter { $0.reference.routeConfigName == resource.name && $0.reference.source.kind == source }
+            guard !named.isEmpty else { continue }
             let compiled: (RouteTable, Envoy_Config_Route_V3_RouteConfiguration)
             do throws(ConfigError) {
                 compiled = try DynamicListenerCompiler.compileRoutes(resource.resource, clusterNames: clusterNames)
             } catch {
-                provider.stats?.add(.updateRejected)
+                for provider in named {
+                    provider.stats?.add(.updateAttempt)
+                    provider.stats?.add(.updateRejected)
+                }
                 failures.append("\(resource.name): \(error)")
                 continue
             }
-            let (table, message) = compiled
-            let bytes = [UInt8](resource.resource.value)
-            provider.stats?.add(.updateSuccess)
-            provider.stats?.set(.version, Int64(bitPattern: XXHash64.hash(resource.version)))
-            provider.stats?.set(.updateTime, Int64(Self.now() * 1000))
-            guard bytes != provider.messageBytes || !provider.ready else { continue }
-            provider.message = message
-            provider.messageBytes = bytes
-            provider.version = resource.version
-            provider.lastUpdated = Self.now()
-            provider.reloads?.add(.configReload)
-            provider.reloads?.set(.configReloadTimeMs, Int64(provider.lastUpdated * 1000))
-            for worker in server.workers {
-                worker.loop.execute { worker.updateRoutes(reference, table: table) }
-            }
-            server.logger.info("rds: loaded route config '\(resource.name)' version \(resource.version)")
-            markReady(provider)
+            for provider in named { install(compiled, from: resource, in: provider) }
         }
         if !failures.isEmpty { throw XDSRejection(failures.joined(separator: "\n")) }
     }
 
+    /// A table accepted for `provider`: posted to every worker unless the
+    /// same configuration is already there.
+    private func install(_ compiled: (RouteTable, Envoy_Config_Route_V3_RouteConfiguration), from resource: XDSResource,
+                         in provider: Provider) {
+        let (table, message) = compiled
+        let reference = provider.reference
+        provider.stats?.add(.updateAttempt)
+        let bytes = [UInt8](resource.resource.value)
+        provider.stats?.add(.updateSuccess)
+        provider.stats?.set(.version, Int64(bitPattern: XXHash64.hash(resource.version)))
+        provider.stats?.set(.updateTime, Int64(Self.now() * 1000))
+        guard bytes != provider.messageBytes || !provider.ready else { return }
+        provider.message = message
+        provider.messageBytes = bytes
+        provider.version = resource.version
+        provider.lastUpdated = Self.now()
+        provider.reloads?.add(.configReload)
+        provider.reloads?.set(.configReloadTimeMs, Int64(provider.lastUpdated * 1000))
+        for worker in server.workers {
+            worker.loop.execute { worker.updateRoutes(reference, table: table) }
+        }
+        server.logger.info("rds: loaded route config '\(resource.name)' version \(resource.version)")
+        markReady(provider)
+    }
+
     /// The source gave up its first fetch: its tables that had none serve
     /// empty (every request a 404), and their listeners warm without them.
-    private func initialFetchFailed(_ source: ConfigSourceConfig) {
-        for provider in providers.values where provider.reference.source == source && !provider.ready {
+    private func initialFetchFailed(_ source: ConfigSourceConfig.Kind) {
+        for provider in providers.values where provider.reference.source.kind == source && !provider.ready {
             markReady(provider)
         }
     }
