@@ -332,50 +332,69 @@ def test_rds_push_reaches_a_new_stream_on_an_http2_connection(xds):
     h2c.close()
 
 
-@pytest.mark.deadline(60)
-def test_closed_loop_client_sees_no_failure_across_route_pushes(xds):
-    xds.start()
+def closed_loop(make_client, header: str, pushes, clients: int = 2) -> dict:
+    """``clients`` threads send requests back to back (``make_client()``
+    gives a request function; it returns a response and whether to start
+    a new client) while ``pushes()`` runs; every failure is recorded, with
+    the values of ``header`` seen."""
     stop = threading.Event()
     results = {"ok": 0, "failed": [], "seen": set()}
     lock = threading.Lock()
 
-    def client():
-        c = None
+    def run():
+        request = None
         while not stop.is_set():
             try:
-                if c is None:
-                    c = HttpClient(xds.http_port)
-                resp = c.request()
+                if request is None:
+                    request = make_client()
+                resp, again = request()
                 with lock:
                     if resp.status == 200:
                         results["ok"] += 1
-                        results["seen"].add(resp.header("x-upstream"))
+                        results["seen"].add(resp.header(header))
                     else:
                         results["failed"].append(resp.status)
-                if (resp.header("connection") or "").lower() == "close":
-                    c.close()
-                    c = None
+                if again:
+                    request = None
             except Exception as e:  # noqa: BLE001 - every failure counts
                 with lock:
                     results["failed"].append(repr(e))
-                if c is not None:
-                    c.close()
-                c = None
-        if c is not None:
-            c.close()
+                request = None
 
-    threads = [threading.Thread(target=client) for _ in range(2)]
+    threads = [threading.Thread(target=run) for _ in range(clients)]
     for t in threads:
         t.start()
     try:
-        for i in range(10):
-            time.sleep(0.2)
-            xds.push_rds([routes("b" if i % 2 == 0 else "a")], f"r{i + 2}")
+        pushes()
         time.sleep(0.3)
     finally:
         stop.set()
         for t in threads:
             t.join(10)
+    return results
+
+
+@pytest.mark.deadline(60)
+def test_closed_loop_client_sees_no_failure_across_route_pushes(xds):
+    xds.start()
+
+    def keep_alive():
+        c = HttpClient(xds.http_port)
+
+        def request():
+            resp = c.request()
+            closing = (resp.header("connection") or "").lower() == "close"
+            if closing:
+                c.close()
+            return resp, closing
+        return request
+
+    def pushes():
+        for i in range(10):
+            time.sleep(0.2)
+            xds.push_rds([routes("b" if i % 2 == 0 else "a")], f"r{i + 2}")
+
+    results = closed_loop(keep_alive, "x-upstream", pushes)
     assert results["failed"] == []
     assert results["ok"] > 20
     assert results["seen"] == {"A", "B"}
@@ -387,39 +406,16 @@ def test_new_connections_see_no_gap_across_listener_pushes(xds):
     per request sees no refusal and no failure while the listener's chain
     changes again and again."""
     xds.start(concurrency=2)
-    stop = threading.Event()
-    results = {"ok": 0, "failed": [], "servers": set()}
-    lock = threading.Lock()
 
-    def client():
-        while not stop.is_set():
-            try:
-                resp = get(xds.http_port)
-                with lock:
-                    if resp.status == 200:
-                        results["ok"] += 1
-                        results["servers"].add(resp.header("server"))
-                    else:
-                        results["failed"].append(resp.status)
-            except Exception as e:  # noqa: BLE001 - every failure counts
-                with lock:
-                    results["failed"].append(repr(e))
-
-    threads = [threading.Thread(target=client) for _ in range(2)]
-    for t in threads:
-        t.start()
-    try:
+    def pushes():
         for i in range(6):
             time.sleep(0.25)
             xds.push_lds(xds.listeners(server_name=f"v{i}"), f"v{i + 2}")
-        time.sleep(0.3)
-    finally:
-        stop.set()
-        for t in threads:
-            t.join(10)
+
+    results = closed_loop(lambda: lambda: (get(xds.http_port), False), "server", pushes)
     assert results["failed"] == []
     assert results["ok"] > 20
-    assert "v5" in results["servers"] and len(results["servers"]) >= 3
+    assert "v5" in results["seen"] and len(results["seen"]) >= 3
     assert xds.stat("listener_manager.listener_modified") == 6
 
 
