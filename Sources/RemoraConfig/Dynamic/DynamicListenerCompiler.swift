@@ -34,7 +34,12 @@ public enum DynamicListenerCompiler {
         options.useDeterministicOrdering = true
         let bytes = (try? message.serializedBytes(options: options)) ?? []
         guard !message.name.isEmpty else { throw .missing(at: "name") }
-        let config = try ListenerCompiler.compile(message, index: 0, secrets: server.secrets,
+        // SDS secrets are read as they are now; the secret manager watches
+        // the bootstrap's only, so these contexts are not recorded for it
+        // (the bootstrap's record would grow with every LDS update).
+        var secrets = server.secrets
+        if secrets.dependencies != nil { secrets.dependencies = SDSDependencies() }
+        let config = try ListenerCompiler.compile(message, index: 0, secrets: secrets,
                                                   hasADS: server.dynamicResources?.ads != nil, at: "")
         try ListenerCompiler.validateRouteClusters([config], clusterNames: clusterNames)
         return DynamicListener(config: config, sourceBytes: bytes, message: message)
