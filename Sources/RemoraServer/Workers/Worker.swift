@@ -43,8 +43,8 @@ final class Worker: @unchecked Sendable {
     /// The `ssl.*` scopes of listeners and clusters with TLS, by their
     /// prefix (`listener.<prefix>.`, `cluster.<name>.`), made by the server.
     private let tlsScopes: [String: StatScope]
-    /// `--drain-time-s`: how long the TCP sessions of a drained filter
-    /// chain may run on.
+    /// `--drain-time-s`: how long the idle HTTP connections and TCP
+    /// sessions of a drained filter chain may stay.
     private let drainTimeMilliseconds: UInt64
 
     init(index: Int, loop: EventLoop, accessLogFiles: AccessLogFiles? = nil, health: ServerHealth = ServerHealth(),
@@ -66,7 +66,7 @@ final class Worker: @unchecked Sendable {
     struct Session {
         let object: AnyObject
         let listener: String
-        var chain: FilterChainSource?
+        var chain: FilterChainSource? = nil
     }
 
     private struct WeakSession {
@@ -78,9 +78,6 @@ final class Worker: @unchecked Sendable {
         let config: ListenerConfig
         /// Nil for a `bind_to_port: false` listener, which only takes hand-offs.
         let socket: Listener?
-        /// The address this socket was asked to bind (port 0 included), to
-        /// find it again when a listener update keeps its sockets.
-        var requestedAddress: SocketAddress?
         /// Set once an update replaced or removed this listener: the chains
         /// whose connections stay. A connection that was still in listener
         /// filters or a handshake then, and lands on another chain, drains
@@ -169,7 +166,6 @@ final class Worker: @unchecked Sendable {
                                        ipv4Compat: ipv4Compat)
         }
         let active = makeActiveListener(config, socket: socket, scopes: scopes)
-        active.requestedAddress = address
         try socket.startAccepting { [unowned self, unowned active] connection in
             self.accept(connection, on: active)
         }
@@ -209,7 +205,6 @@ final class Worker: @unchecked Sendable {
         let old = listeners.filter { $0.config.name == config.name }
         for previous in old {
             let replacement = makeActiveListener(config, socket: previous.socket, scopes: scopes)
-            replacement.requestedAddress = previous.requestedAddress
             if let socket = previous.socket {
                 // The same socket, a new callback: nothing is re-bound.
                 try? socket.startAccepting { [unowned self, unowned replacement] connection in
