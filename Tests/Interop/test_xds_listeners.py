@@ -557,3 +557,15 @@ def test_tcp_session_on_a_changed_chain_closes_after_the_drain_time(xds):
     tcp.close()
     with support.connect("127.0.0.1", xds.tcp_port) as s:
         assert tcp_exchange(s, b"new") == b"new"
+
+
+def test_drain_listeners_stops_dynamic_listeners(xds):
+    p = xds.start()
+    assert get(xds.http_port).status == 200
+    status, _ = p.admin("POST", "/drain_listeners")
+    assert status == 200
+    deadline = time.monotonic() + 3
+    while not (support.is_refused("127.0.0.1", xds.http_port) and support.is_refused("127.0.0.1", xds.tcp_port)):
+        assert time.monotonic() < deadline, "a dynamic listener still accepts after /drain_listeners"
+        time.sleep(0.05)
+    xds.wait_stat("listener_manager.listener_stopped", 2)
