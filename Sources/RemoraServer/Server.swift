@@ -198,26 +198,32 @@ public final class Server: @unchecked Sendable {
         }
         xds = XDSSubscriptionFactory(loop: mainLoop, store: store)
         xds.grpc = makeXDSGRPCSources(tlsScopes: tlsScopes)
-        if !config.sdsDependencies.isEmpty {
-            let secrets = SecretManager(loop: mainLoop, store: store, dependencies: config.sdsDependencies)
-            do throws(ConfigError) {
-                try secrets.start(xds)
-            } catch {
-                fail("cannot start SDS: \(error)")
-                return
-            }
-            secretManager = secrets
-        }
-        // Envoy's initialization order: static clusters, then CDS clusters
-        // (and their EDS), then LDS listeners (and their RDS), then every
-        // listener starts accepting and the server is live.
+        // Envoy's initialization order: static clusters, then SDS secrets,
+        // CDS clusters (and their EDS), then LDS listeners (and their RDS),
+        // then every listener starts accepting and the server is live.
         clusterManager.start(config.clusters) { [unowned self] in
             self.installClusters()
-            self.startDynamicClusters { [unowned self] in
-                self.startDynamicListeners { [unowned self] in
-                    self.startListeners(self.config.listeners[...])
+            self.startSecrets { [unowned self] in
+                self.startDynamicClusters { [unowned self] in
+                    self.startDynamicListeners { [unowned self] in
+                        self.startListeners(self.config.listeners[...])
+                    }
                 }
             }
+        }
+    }
+
+    /// Subscribes to the SDS secrets the TLS contexts read (after the static
+    /// clusters, which an SDS gRPC stream may need) and calls `ready` once
+    /// each had its first update or initial fetch timeout.
+    private func startSecrets(then ready: @escaping () -> Void) {
+        guard !config.sdsDependencies.isEmpty else { ready(); return }
+        let secrets = SecretManager(loop: mainLoop, store: store, dependencies: config.sdsDependencies)
+        secretManager = secrets
+        do throws(ConfigError) {
+            try secrets.start(xds, warm: ready)
+        } catch {
+            fail("cannot start SDS: \(error)")
         }
     }
 

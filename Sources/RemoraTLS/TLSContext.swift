@@ -21,6 +21,9 @@ public final class TLSContext: @unchecked Sendable {
         generation.withLock { $0 }
     }
 
+    /// Whether new sessions can handshake (no SDS secret is still awaited).
+    public var isReady: Bool { !current.settings.waitingForSecrets }
+
     /// The current generation's settings (role, ALPN and SNI never change
     /// across generations; certificates and trust may).
     public var settings: TLSSettings { current.settings }
@@ -75,6 +78,8 @@ final class TLSContextGeneration: @unchecked Sendable {
         }
         alpnWire = wire
         verifiesChain = settings.trustedCAPEM != nil
+        // A context waiting for its secrets makes sessions that fail at once (TLSEngine).
+        guard !settings.waitingForSecrets else { return }
         // Idle sessions give their record buffers back (memory per idle connection).
         _ = remora_ssl_ctx_set_mode(context, Int(SSL_MODE_RELEASE_BUFFERS))
         try configureVersions()

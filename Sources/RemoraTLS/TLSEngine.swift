@@ -73,6 +73,7 @@ public final class TLSEngine {
             context.offerSession(to: ssl)
         }
         SSL_set_ex_data(ssl, TLSLibrary.engineIndex, Unmanaged.passUnretained(self).toOpaque())
+        if context.settings.waitingForSecrets { state = .failed }
     }
 
     deinit {
@@ -89,6 +90,9 @@ public final class TLSEngine {
     /// Runs the handshake as far as the bytes fed so far allow.
     public func advance() -> Progress {
         guard state == .handshaking else {
+            if state == .failed && context.settings.waitingForSecrets {
+                return .failed(Failure(reason: "TLS_error:|secrets not ready:TLS_error_end"))
+            }
             return state == .failed ? .failed(Failure(reason: "TLS_error:|0:SSL routines:OPENSSL_internal:FAILED:TLS_error_end")) : .established
         }
         let rc = SSL_do_handshake(ssl)

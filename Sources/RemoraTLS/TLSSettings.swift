@@ -81,6 +81,9 @@ public struct TLSSettings: Sendable {
     public var sessionTimeoutSeconds: UInt64?
     /// `sni` (client).
     public var serverName: String?
+    /// An SDS secret this context reads has not arrived: every handshake is
+    /// refused until it does (Envoy's "secrets not ready").
+    public var waitingForSecrets = false
     /// `max_session_keys` (client; Envoy's default 1, 0 turns resumption off).
     public var maxSessionKeys = 1
     /// What else tells this context's sessions apart from another's with
