@@ -49,7 +49,8 @@ public enum ConfigCompiler {
         var addresses: Set<SocketAddress> = []
         for (i, listener) in resources.listeners.enumerated() {
             let path = "static_resources.listeners[\(i)]"
-            let compiled = try ListenerCompiler.compile(listener, index: i, secrets: secrets, at: path)
+            let compiled = try ListenerCompiler.compile(listener, index: i, secrets: secrets,
+                                                        hasADS: bootstrap.dynamicResources.hasAdsConfig, at: path)
             guard listenerNames.insert(compiled.name).inserted else {
                 throw .invalid("duplicate listener name '\(compiled.name)'", at: FieldPath.join(path, "name"))
             }
@@ -63,6 +64,7 @@ public enum ConfigCompiler {
         try ListenerCompiler.validateRouteClusters(listeners, clusterNames: clusterNames)
 
         var config = ServerConfig(node: node, admin: admin, listeners: listeners, clusters: clusters, stats: stats)
+        config.secrets = secrets
         config.sdsDependencies = sds.all
         if bootstrap.hasDynamicResources {
             let dynamic = try ConfigSourceCompiler.compileDynamicResources(bootstrap.dynamicResources)

@@ -67,6 +67,7 @@ public enum ConfigDump {
     /// typed as its element message); `named` keeps resources by name;
     /// `mask` trims what is dumped (see `ConfigDump+Mask`).
     public static func json(bootstrapBytes: [UInt8], lastUpdated: String, resource: String?, mask: String? = nil,
+                            dynamic: DynamicConfigDump = DynamicConfigDump(),
                             named: (String) -> Bool) -> Result<String, Failure> {
         AnyRegistry.registerAll()
         guard !bootstrapBytes.isEmpty,
@@ -82,7 +83,11 @@ public enum ConfigDump {
         let listeners = bootstrap.staticResources.listeners.filter { named($0.name) }.map {
             Element(wrapper: admin + "ListenersConfigDump.StaticListener", anyField: "listener", message: $0)
         }
-        let routes = inlineRouteConfigs(bootstrap).filter { named($0.name) }.map {
+        let dynamicListeners = dynamic.listeners.filter { named($0.name) }
+        let dynamicRoutes = dynamic.routeConfigs.filter { named($0.routeConfig.name) }
+        let inlineSources = bootstrap.staticResources.listeners
+            + dynamic.listeners.compactMap { ($0.active ?? $0.warming)?.listener }
+        let routes = inlineRouteConfigs(inlineSources).filter { named($0.name) }.map {
             Element(wrapper: admin + "RoutesConfigDump.StaticRouteConfig", anyField: "route_config", message: $0)
         }
         if let resource {
@@ -91,7 +96,21 @@ public enum ConfigDump {
             case "static_clusters": elements = clusters
             case "static_listeners": elements = listeners
             case "static_route_configs": elements = routes
-            case "dynamic_active_clusters", "dynamic_warming_clusters", "dynamic_listeners", "dynamic_route_configs",
+            case "dynamic_listeners", "dynamic_route_configs":
+                let (wrapper, elements) = resource == "dynamic_listeners"
+                    ? (DynamicConfigDump.listenerWrapper, dynamicListeners.map(DynamicConfigDump.fields))
+                    : (DynamicConfigDump.routeWrapper, dynamicRoutes.map(DynamicConfigDump.fields))
+                var items: [String] = []
+                for fields in elements {
+                    // A mask keeps whole top-level fields only.
+                    guard let json = paths.map({ DynamicConfigDump.masked(fields, $0) })
+                            ?? DynamicConfigDump.masked(fields, fields.map { [$0.0] }) else {
+                        return .failure(.maskNotUsable(paths?.map { $0.joined(separator: ".") } ?? []))
+                    }
+                    items.append(typed(wrapper, json))
+                }
+                return .success(configs(items))
+            case "dynamic_active_clusters", "dynamic_warming_clusters",
                  "dynamic_scoped_route_configs", "inline_scoped_route_configs", "static_secrets", "dynamic_active_secrets",
                  "dynamic_warming_secrets":
                 elements = []
@@ -126,9 +145,19 @@ public enum ConfigDump {
         }
         section("BootstrapConfigDump", [("bootstrap", bootstrapJSON), ("last_updated", updated)])
         section("ClustersConfigDump", list("static_clusters", clusters))
-        section("ListenersConfigDump", list("static_listeners", listeners))
+        var listenerFields: [(String, String)] = []
+        if !dynamic.listenersVersionInfo.isEmpty { listenerFields.append(("version_info", quoted(dynamic.listenersVersionInfo))) }
+        listenerFields += list("static_listeners", listeners)
+        if !dynamicListeners.isEmpty {
+            listenerFields.append(("dynamic_listeners", "[" + dynamicListeners.map(DynamicConfigDump.json).joined(separator: ",") + "]"))
+        }
+        section("ListenersConfigDump", listenerFields)
         section("ScopedRoutesConfigDump", [])
-        section("RoutesConfigDump", list("static_route_configs", routes))
+        var routeFields = list("static_route_configs", routes)
+        if !dynamicRoutes.isEmpty {
+            routeFields.append(("dynamic_route_configs", "[" + dynamicRoutes.map(DynamicConfigDump.json).joined(separator: ",") + "]"))
+        }
+        section("RoutesConfigDump", routeFields)
         section("SecretsConfigDump", [])
         if sections.isEmpty, let mask { return .failure(.maskNotApplicable(mask)) }
         return .success(configs(sections))
@@ -139,7 +168,7 @@ public enum ConfigDump {
         items.isEmpty ? "{}\n" : "{\"configs\":[\(items.joined(separator: ",\n"))]}\n"
     }
 
-    fileprivate static func typed(_ type: String, _ json: String) -> String {
+    static func typed(_ type: String, _ json: String) -> String {
         let tag = "\"@type\":\"type.googleapis.com/\(type)\""
         return json == "{}" ? "{\(tag)}" : "{\(tag)," + json.dropFirst()
     }
@@ -150,14 +179,14 @@ public enum ConfigDump {
         return (try? message.jsonString(options: options)) ?? "{}"
     }
 
-    private static func quoted(_ s: String) -> String {
+    static func quoted(_ s: String) -> String {
         "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
     /// Every HTTP connection manager's inline `route_config`.
-    private static func inlineRouteConfigs(_ bootstrap: Envoy_Config_Bootstrap_V3_Bootstrap) -> [Envoy_Config_Route_V3_RouteConfiguration] {
+    private static func inlineRouteConfigs(_ listeners: [Envoy_Config_Listener_V3_Listener]) -> [Envoy_Config_Route_V3_RouteConfiguration] {
         var result: [Envoy_Config_Route_V3_RouteConfiguration] = []
-        for listener in bootstrap.staticResources.listeners {
+        for listener in listeners {
             let chains = listener.filterChains + (listener.hasDefaultFilterChain ? [listener.defaultFilterChain] : [])
             for chain in chains {
                 for filter in chain.filters {
