@@ -52,9 +52,12 @@ def main() -> int:
     p.add_argument("--load-cpu", default="0")
     p.add_argument("--access-log", choices=["off", "on", "both"], default="off",
                    help="file access log in Envoy's default format: off, on, or each binary both ways")
+    p.add_argument("--routes", choices=["inline", "rds", "both"], default="inline",
+                   help="routes from an inline route_config, from RDS (a path_config_source file), or each binary both ways")
     a = p.parse_args()
     logs = {"off": [False], "on": [True], "both": [False, True]}[a.access_log]
-    variants = [(b, log) for b in a.binaries for log in logs]
+    route_kinds = {"inline": [False], "rds": [True], "both": [False, True]}[a.routes]
+    variants = [(b, log, rds) for b in a.binaries for log in logs for rds in route_kinds]
 
     work = Path(tempfile.mkdtemp(prefix="ab-"))
     tool = work / "http_bench_tool"
@@ -63,14 +66,15 @@ def main() -> int:
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     line = upstream.stdout.readline()
     up_port = int(line.split()[1])
-    results: dict[tuple[str, bool], list[float]] = {v: [] for v in variants}
+    results: dict[tuple[str, bool, bool], list[float]] = {v: [] for v in variants}
     try:
         for r in range(a.rounds):
-            for binary, log in (variants if r % 2 == 0 else variants[::-1]):
+            for binary, log, rds in (variants if r % 2 == 0 else variants[::-1]):
                 listen, admin = free_port(), free_port()
                 config = work / "bootstrap.yaml"
                 access_log = work / "access.log" if log else None
-                config.write_text(bench.bootstrap_text(admin, listen, up_port, access_log))
+                config.write_text(bench.bootstrap_text(admin, listen, up_port, access_log,
+                                                       work / "rds.yaml" if rds else None))
                 argv = ["taskset", "-c", a.proxy_cpu, binary, "-c", str(config), "--concurrency", "1"]
                 if "envoy" in Path(binary).name:
                     argv += ["--disable-hot-restart", "--use-dynamic-base-id"]
@@ -84,7 +88,7 @@ def main() -> int:
                     out = subprocess.run(wrk + [f"-d{a.duration:g}s", url], capture_output=True, text=True).stdout
                     t1 = ticks(proxy.pid)
                     done = int(re.search(r"(\d+) requests in", out).group(1))
-                    results[(binary, log)].append((t1 - t0) * 1e6 / os.sysconf("SC_CLK_TCK") / done)
+                    results[(binary, log, rds)].append((t1 - t0) * 1e6 / os.sysconf("SC_CLK_TCK") / done)
                 finally:
                     proxy.terminate()
                     proxy.wait(timeout=10)
@@ -92,8 +96,8 @@ def main() -> int:
                         access_log.unlink(missing_ok=True)
     finally:
         upstream.terminate()
-    for (binary, log), values in results.items():
-        label = binary + (" +access log" if log else "")
+    for (binary, log, rds), values in results.items():
+        label = binary + (" +access log" if log else "") + (" +rds" if rds else "")
         print(f"{label}: {statistics.median(values):.2f} us/request (min {min(values):.2f}, max {max(values):.2f}, "
               f"{len(values)} rounds)")
     return 0

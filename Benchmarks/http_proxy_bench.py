@@ -193,12 +193,33 @@ ACCESS_LOG_BLOCK = """\
 """
 
 
-def bootstrap_text(admin: int, listen: int, upstream: int, access_log: Path | None = None) -> str:
-    """The benchmark bootstrap; with a default-format file access log to `access_log`."""
+RDS = False
+
+RDS_BLOCK = """\
+          rds:
+            route_config_name: local
+            config_source:
+              path_config_source: {{path: {path}}}
+              resource_api_version: V3
+"""
+
+
+def bootstrap_text(admin: int, listen: int, upstream: int, access_log: Path | None = None,
+                   rds: Path | None = None) -> str:
+    """The benchmark bootstrap; with a default-format file access log to
+    `access_log`; with `rds`, the same routes come from RDS (a
+    path_config_source file written there) instead of an inline route_config."""
     text = BOOTSTRAP.format(admin=admin, listen=listen, upstream=upstream)
     if access_log is not None:
         codec = "          codec_type: HTTP1\n"
         text = text.replace(codec, codec + ACCESS_LOG_BLOCK.format(path=access_log))
+    if rds is not None:
+        start = text.index("          route_config:\n")
+        end = text.index("          http_filters:\n")
+        routes = "\n".join(line[12:] for line in text[start:end].splitlines()[1:])
+        rds.write_text('version_info: "1"\nresources:\n- "@type": type.googleapis.com/envoy.config.route.v3.RouteConfiguration\n'
+                       + "\n".join("  " + line for line in routes.splitlines()) + "\n")
+        text = text[:start] + RDS_BLOCK.format(path=rds) + text[end:]
     return text
 
 
@@ -207,7 +228,8 @@ def start_proxy(children: Children, kind: str, binary: str, tag: str, workdir: P
     listen_port, admin_port = free_port(), free_port()
     config = workdir / f"{tag}.yaml"
     config.write_text(bootstrap_text(admin_port, listen_port, up_port,
-                                     workdir / f"{tag}.access.log" if ACCESS_LOG else None))
+                                     workdir / f"{tag}.access.log" if ACCESS_LOG else None,
+                                     workdir / f"{tag}.rds.yaml" if RDS else None))
     log = workdir / f"{tag}.log"
     with open(log, "wb") as logf:
         proxy = children.start(proxy_argv(kind, binary, config), cpu=cpu, stdout=logf, stderr=subprocess.STDOUT,
@@ -804,6 +826,8 @@ def parse_args(argv=None):
     p.add_argument("--perf-freq", type=int, default=999, help="perf sampling frequency (default: %(default)s)")
     p.add_argument("--access-log", action="store_true",
                    help="every proxy writes a file access log in Envoy's default format (its cost is the difference)")
+    p.add_argument("--rds", action="store_true",
+                   help="the routes come from RDS (a path_config_source file) instead of an inline route_config")
     p.add_argument("--keep-temp", action="store_true", help="keep the temp dir (configs, proxy logs)")
     a = p.parse_args(argv)
     check_wrk_args(p, a)
@@ -813,9 +837,10 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
-    global ACCESS_LOG
+    global ACCESS_LOG, RDS
     args = parse_args(argv)
     ACCESS_LOG = args.access_log
+    RDS = args.rds
     binaries = {"remora": args.remora, "envoy": args.envoy}
     why = missing_tool(args, binaries)
     if why:

@@ -66,3 +66,23 @@ static inline int remora_ticket_crypt(const remora_ticket_key *keys, int count, 
 }
 static inline long remora_ssl_ctx_set_options(SSL_CTX *ctx, uint64_t options) { return (long)SSL_CTX_set_options(ctx, options); }
 static inline uint64_t remora_ssl_op_no_ticket(void) { return SSL_OP_NO_TICKET; }
+
+// Gives one connection a certificate other than its context's default (a
+// server context with several, chosen at the ClientHello).
+static inline int remora_ssl_use_cert_and_key(SSL *ssl, X509 *leaf, EVP_PKEY *key, X509 **chain, int count) {
+    STACK_OF(X509) *stack = sk_X509_new_null();
+    if (stack == NULL) return 0;
+    for (int i = 0; i < count; i++) {
+        if (sk_X509_push(stack, chain[i]) <= 0) { sk_X509_free(stack); return 0; }
+    }
+    int ok = SSL_use_cert_and_key(ssl, leaf, key, stack, 1);
+    sk_X509_free(stack);
+    return ok;
+}
+static inline int remora_ec_key_curve(EVP_PKEY *key) {
+    if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return 0;
+    char name[64];
+    size_t length = 0;
+    if (EVP_PKEY_get_utf8_string_param(key, "group", name, sizeof(name), &length) != 1) return 0;
+    return OBJ_txt2nid(name);
+}

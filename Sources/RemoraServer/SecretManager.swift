@@ -20,23 +20,45 @@ final class SecretManager {
     /// The secrets as last accepted, by name.
     private var current: [String: SDSSecret.Secret] = [:]
     private var watches: [String: SecretWatch] = [:]
+    /// Secrets whose first update (or failed first fetch) is still awaited.
+    private var warming: Set<String> = []
+    private var onWarm: (() -> Void)?
 
     init(loop: EventLoop, store: StatsStore, dependencies: [SDSContextDependency]) {
         self.loop = loop
         self.store = store
         self.dependencies = dependencies
-        for source in dependencies.flatMap(\.secrets) { current[source.name] = source.secret }
+        for source in dependencies.flatMap(\.secrets) {
+            if let secret = source.secret { current[source.name] = secret }
+        }
     }
 
-    /// Subscribes to every secret the contexts read.
-    func start(_ factory: XDSSubscriptionFactory) throws(ConfigError) {
-        for source in Set(dependencies.flatMap(\.secrets)) where watches[source.name] == nil {
+    /// Subscribes to every secret the contexts read; `warm` runs once every
+    /// secret had its first update or its initial fetch failed (Envoy's
+    /// listeners and clusters wait for their secrets the same way).
+    func start(_ factory: XDSSubscriptionFactory, warm: @escaping () -> Void) throws(ConfigError) {
+        onWarm = warm
+        for source in dependencies.flatMap(\.secrets) where watches[source.name] == nil {
             let watch = SecretWatch(name: source.name, manager: self, store: store, factory: factory)
             watches[source.name] = watch
-            watch.watchFiles(of: source.secret)
+            warming.insert(source.name)
+            if let secret = current[source.name] { watch.watchFiles(of: secret) }
             watch.subscription = try factory.subscribe(.secret, source: source.source, names: [source.name],
                                                        statPrefix: "sds.\(source.name).", handler: watch)
         }
+        checkWarm()
+    }
+
+    /// `name` had its first update, or will not have one soon.
+    fileprivate func warmed(_ name: String) {
+        guard warming.remove(name) != nil else { return }
+        checkWarm()
+    }
+
+    private func checkWarm() {
+        guard warming.isEmpty, let warm = onWarm else { return }
+        onWarm = nil
+        warm()
     }
 
     /// A new version of `name` arrived: rebuild what reads it, or refuse.
@@ -80,7 +102,7 @@ final class SecretManager {
             let now = reader.context.settings
             if !secretChanged && settings.certificateChainPEM == now.certificateChainPEM
                 && settings.privateKeyPEM == now.privateKeyPEM && settings.trustedCAPEM == now.trustedCAPEM
-                && settings.revocationListPEM == now.revocationListPEM {
+                && settings.revocationListPEM == now.revocationListPEM && settings.additionalCertificates == now.additionalCertificates {
                 continue
             }
             built.append((reader.context, settings))
@@ -120,10 +142,11 @@ private final class SecretWatch: XDSUpdateHandler {
         } catch {
             throw XDSRejection("\(error)")
         }
+        defer { manager.warmed(name) }
         try manager.update(name, to: secret)
     }
 
-    func initialFetchFailed(_ type: XDSResourceType) {}
+    func initialFetchFailed(_ type: XDSResourceType) { manager.warmed(name) }
 
     func rotationFailed() { stats.add(0) }
 

@@ -69,7 +69,12 @@ public final class Server: @unchecked Sendable {
     private let statsd: StatsdSink?
     private var exitCode: Int32 = 0
     private var drainedWorkers = 0
-    private var listenerScopes: [StatScope] = []
+    /// Every `listener.<prefix>.*` scope (for `server.total_connections`).
+    var listenerScopes: [StatScope] = []
+    /// Listener, chain and listener-filter stat scopes by name (see `makeListenerScopes(for:)`).
+    var statScopes: [String: StatScope] = [:]
+    /// LDS, RDS and the listeners they made (main loop).
+    var listenerManager: ListenerManager!
     /// The access-log files, written by their own flush thread.
     let accessLogFiles: AccessLogFiles
     /// Each listener's bound addresses (ports chosen), for /listeners.
@@ -86,8 +91,6 @@ public final class Server: @unchecked Sendable {
         clock_gettime(CLOCK_REALTIME, &now)
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }()
-    /// `http_inspector.*`, made when the first listener with the filter starts.
-    private var listenerFilterScopes: [String: StatScope] = [:]
 
     public init(config: ServerConfig, options: ServerOptions, logger: Logger) throws(EventLoopError) {
         self.config = config
@@ -163,11 +166,13 @@ public final class Server: @unchecked Sendable {
         }
 
         let tlsScopes = makeTLSScopes()
+        for (prefix, scope) in tlsScopes where prefix.hasPrefix("listener.") { statScopes[prefix + "ssl."] = scope }
         do {
             for i in 1...options.concurrency {
                 workers.append(Worker(index: i, loop: try EventLoop.startThread(name: "worker_\(i - 1)"),
                                       accessLogFiles: accessLogFiles, health: health,
-                                      localClusterName: config.node.cluster, store: store, tlsScopes: tlsScopes))
+                                      localClusterName: config.node.cluster, store: store, tlsScopes: tlsScopes,
+                                      drainTimeMilliseconds: options.drainTimeSeconds * 1000))
             }
         } catch {
             fail("cannot start workers: \(error)")
@@ -195,26 +200,32 @@ public final class Server: @unchecked Sendable {
         }
         xds = XDSSubscriptionFactory(loop: mainLoop, store: store)
         xds.grpc = makeXDSGRPCSources(tlsScopes: tlsScopes)
-        if !config.sdsDependencies.isEmpty {
-            let secrets = SecretManager(loop: mainLoop, store: store, dependencies: config.sdsDependencies)
-            do throws(ConfigError) {
-                try secrets.start(xds)
-            } catch {
-                fail("cannot start SDS: \(error)")
-                return
-            }
-            secretManager = secrets
-        }
-        // Envoy's initialization order: static clusters, then CDS clusters
-        // (and their EDS), then LDS listeners (and their RDS), then every
-        // listener starts accepting and the server is live.
+        // Envoy's initialization order: static clusters, then SDS secrets,
+        // CDS clusters (and their EDS), then LDS listeners (and their RDS),
+        // then every listener starts accepting and the server is live.
         clusterManager.start(config.clusters) { [unowned self] in
             self.installClusters()
-            self.startDynamicClusters { [unowned self] in
-                self.startDynamicListeners { [unowned self] in
-                    self.startListeners(self.config.listeners[...])
+            self.startSecrets { [unowned self] in
+                self.startDynamicClusters { [unowned self] in
+                    self.startDynamicListeners { [unowned self] in
+                        self.startListeners(self.config.listeners[...])
+                    }
                 }
             }
+        }
+    }
+
+    /// Subscribes to the SDS secrets the TLS contexts read (after the static
+    /// clusters, which an SDS gRPC stream may need) and calls `ready` once
+    /// each had its first update or initial fetch timeout.
+    private func startSecrets(then ready: @escaping () -> Void) {
+        guard !config.sdsDependencies.isEmpty else { ready(); return }
+        let secrets = SecretManager(loop: mainLoop, store: store, dependencies: config.sdsDependencies)
+        secretManager = secrets
+        do throws(ConfigError) {
+            try secrets.start(xds, warm: ready)
+        } catch {
+            fail("cannot start SDS: \(error)")
         }
     }
 
@@ -222,9 +233,11 @@ public final class Server: @unchecked Sendable {
         for entry in clusterManager.entries.values { install(entry) }
     }
 
-    /// Starts listeners one at a time (see `bind`).
+    /// Starts the static listeners one at a time (see `bind`), then the
+    /// server is live.
     private func startListeners(_ remaining: ArraySlice<ListenerConfig>) {
         guard let listener = remaining.first else {
+            listenerManager.workersStarted()
             setState(.live)
             logger.info("all listeners started; server is live")
             // Config decoding and the API schema touched megabytes of code
@@ -234,60 +247,50 @@ public final class Server: @unchecked Sendable {
             ProcessMemory.releaseStartupPages()
             return
         }
-        let stats = ListenerStat.makeScope(statPrefix: listener.statPrefix, in: store)
-        listenerScopes.append(stats)
-        var proxyStats: [String: StatScope] = [:]
-        var httpStats: [String: StatScope] = [:]
-        let chains = listener.filterChains + (listener.defaultFilterChain.map { [$0] } ?? [])
-        for chain in chains {
-            if let proxy = chain.tcpProxy, proxyStats[proxy.statPrefix] == nil {
-                proxyStats[proxy.statPrefix] = TcpProxyStat.makeScope(statPrefix: proxy.statPrefix, in: store)
+        addListenerToWorkers(listener) { [unowned self] failure in
+            if let failure {
+                self.fail(failure)
+                return
             }
-            if let hcm = chain.httpConnectionManager, httpStats[hcm.statPrefix] == nil {
-                // The health-check filter's stats, if any manager of this prefix has it.
-                let healthCheck = chains.contains {
-                    $0.httpConnectionManager.map { $0.statPrefix == hcm.statPrefix && $0.hasHealthCheckFilter } ?? false
-                }
-                httpStats[hcm.statPrefix] = HTTPStat.makeScope(statPrefix: hcm.statPrefix, healthCheck: healthCheck, in: store)
-            }
+            self.listenerManager.staticListenerStarted()
+            self.startListeners(remaining.dropFirst())
         }
-        let proxyScopes = proxyStats
-        let httpScopes = httpStats
-        let inspectorScope = InspectorScopes(
-            http: listener.listenerFilters.contains(.httpInspector)
-                ? listenerFilterScope("http_inspector", make: HTTPInspectorStat.makeScope(in:)) : nil,
-            tls: listener.hasTLSInspector ? listenerFilterScope("tls_inspector", make: TLSInspectorStat.makeScope(in:)) : nil)
+    }
+
+    /// Gives a listener to every worker: binds its addresses (see `bind`),
+    /// or for `bind_to_port: false` only tells the workers about it. `done`
+    /// gets nil, or why a socket could not be bound.
+    func addListenerToWorkers(_ listener: ListenerConfig, done body: @escaping (String?) -> Void) {
+        let done = MainLoopCompletion(body)
+        let scopes = makeListenerScopes(for: listener)
         let mainLoop = self.mainLoop
         if !listener.bindToPort {
             // No socket: each worker only learns the listener, for hand-offs.
             let pending = MainLoopCounter(workers.count)
             for worker in workers {
                 worker.loop.execute { [unowned self] in
-                    worker.addHandOffListener(listener, stats: stats, proxyStats: proxyScopes, httpStats: httpScopes,
-                                              inspectorStats: inspectorScope)
+                    worker.addHandOffListener(listener, scopes: scopes)
                     mainLoop.execute { [unowned self] in
                         pending.value -= 1
                         if pending.value == 0 {
                             self.logger.info("listener '\(listener.name)' on \(listener.address) takes hand-offs only (bind_to_port: false)")
-                            self.startListeners(remaining.dropFirst())
+                            done.call(nil)
                         }
                     }
                 }
             }
             return
         }
-        bind(listener, listener.bindAddresses[...], stats: stats, proxyStats: proxyScopes, httpStats: httpScopes,
-             inspectorStats: inspectorScope, then: remaining.dropFirst())
+        bind(listener, listener.bindAddresses[...], scopes: scopes, done: done)
     }
 
-    /// Binds a listener's addresses one at a time, then starts `next`. For
+    /// Binds a listener's addresses one at a time, then calls `done`. For
     /// each, the first worker binds (so that port 0 is settled once), then
     /// the others bind the same port with SO_REUSEPORT, or share the first
     /// socket when that is off.
-    private func bind(_ listener: ListenerConfig, _ addresses: ArraySlice<ListenerConfig.BindAddress>, stats: StatScope,
-                      proxyStats: [String: StatScope], httpStats: [String: StatScope], inspectorStats: InspectorScopes,
-                      then next: ArraySlice<ListenerConfig>) {
-        guard let target = addresses.first else { startListeners(next); return }
+    private func bind(_ listener: ListenerConfig, _ addresses: ArraySlice<ListenerConfig.BindAddress>, scopes: ListenerScopes,
+                      done: MainLoopCompletion) {
+        guard let target = addresses.first else { done.call(nil); return }
         let mainLoop = self.mainLoop
         let first = workers[0]
         let others = workers.dropFirst()
@@ -295,8 +298,7 @@ public final class Server: @unchecked Sendable {
             let result: Result<SharedListenSocket, EventLoopError>
             do throws(EventLoopError) {
                 let socket = try first.addListener(listener, address: target.address, ipv4Compat: target.ipv4Compat, sharing: nil,
-                                                   stats: stats, proxyStats: proxyStats, httpStats: httpStats,
-                                                   inspectorStats: inspectorStats)
+                                                   scopes: scopes)
                 result = .success(try socket.makeShare())
             } catch {
                 result = .failure(error)
@@ -304,35 +306,32 @@ public final class Server: @unchecked Sendable {
             mainLoop.execute { [unowned self] in
                 switch result {
                 case .failure(let error):
-                    self.fail("cannot bind listener '\(listener.name)' to \(target.address): \(error)")
+                    done.call("cannot bind listener '\(listener.name)' to \(target.address): \(error)")
                 case .success(let shared):
                     let bound = shared.boundAddress
                     self.boundAddresses[listener.name, default: []].append(bound)
                     self.logger.info("listener '\(listener.name)' listening on \(bound)")
                     let pending = MainLoopCounter(others.count)
-                    if pending.value == 0 { self.bind(listener, addresses.dropFirst(), stats: stats, proxyStats: proxyStats, httpStats: httpStats,
-                                  inspectorStats: inspectorStats, then: next); return }
+                    if pending.value == 0 { self.bind(listener, addresses.dropFirst(), scopes: scopes, done: done); return }
                     let share = !(listener.reusePort && bound.isIP)
                     for worker in others {
                         worker.loop.execute { [unowned self] in
                             var failure: EventLoopError? = nil
                             do throws(EventLoopError) {
                                 _ = try worker.addListener(listener, address: bound, ipv4Compat: target.ipv4Compat,
-                                                           sharing: share ? shared : nil,
-                                                           stats: stats, proxyStats: proxyStats, httpStats: httpStats,
-                                                           inspectorStats: inspectorStats)
+                                                           sharing: share ? shared : nil, scopes: scopes)
                             } catch {
                                 failure = error
                             }
                             let reported = failure
                             mainLoop.execute { [unowned self] in
                                 if let reported {
-                                    self.fail("cannot bind listener '\(listener.name)' to \(bound): \(reported)")
+                                    pending.value = -1
+                                    done.call("cannot bind listener '\(listener.name)' to \(bound): \(reported)")
                                     return
                                 }
                                 pending.value -= 1
-                                if pending.value == 0 { self.bind(listener, addresses.dropFirst(), stats: stats, proxyStats: proxyStats, httpStats: httpStats,
-                                  inspectorStats: inspectorStats, then: next) }
+                                if pending.value == 0 { self.bind(listener, addresses.dropFirst(), scopes: scopes, done: done) }
                             }
                         }
                     }
@@ -357,15 +356,6 @@ public final class Server: @unchecked Sendable {
             scopes[prefix] = SSLStat.makeScope(under: prefix, in: store)
         }
         return scopes
-    }
-
-    /// The root scope of a listener filter's stats (`http_inspector.*`,
-    /// `tls_inspector.*`), made once and shared by every listener with the filter.
-    private func listenerFilterScope(_ name: String, make: (StatsStore) -> StatScope) -> StatScope {
-        if let made = listenerFilterScopes[name] { return made }
-        let scope = make(store)
-        listenerFilterScopes[name] = scope
-        return scope
     }
 
     private func setState(_ new: ServerState) {
@@ -432,6 +422,20 @@ public final class Server: @unchecked Sendable {
     func fail(_ message: String) {
         logger.critical("\(message)")
         shutdown(code: 1)
+    }
+}
+
+/// What to do once a listener is on every worker (nil) or could not be
+/// bound (why): crosses threads inside posted closures, called only on the
+/// main loop (hence `@unchecked Sendable`), at most once.
+final class MainLoopCompletion: @unchecked Sendable {
+    private var body: ((String?) -> Void)?
+    init(_ body: @escaping (String?) -> Void) { self.body = body }
+
+    func call(_ failure: String?) {
+        let body = self.body
+        self.body = nil
+        body?(failure)
     }
 }
 

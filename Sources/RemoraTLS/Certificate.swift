@@ -62,15 +62,7 @@ enum Certificate {
 
     /// SHA-256 of the DER encoding, lowercase hex (Envoy's `sha256PeerCertificateDigest`).
     static func sha256(_ certificate: OpaquePointer) -> String {
-        let digest = sha256Bytes(certificate)
-        let hex: [Character] = Array("0123456789abcdef")
-        var text = ""
-        text.reserveCapacity(digest.count * 2)
-        for byte in digest {
-            text.append(hex[Int(byte >> 4)])
-            text.append(hex[Int(byte & 0xF)])
-        }
-        return text
+        sha256Bytes(certificate).withUnsafeBufferPointer { hex($0) }
     }
 
     /// The certificate in PEM.
@@ -84,9 +76,70 @@ enum Certificate {
         return String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
     }
 
+    /// The issuer in RFC 2253 form, as Envoy prints it.
+    static func issuer(_ certificate: OpaquePointer) -> String {
+        guard let name = X509_get_issuer_name(certificate) else { return "" }
+        return rfc2253(name)
+    }
+
+    /// The serial number in lowercase hex without leading zeros (Envoy's `getSerialNumberFromCertificate`).
+    static func serial(_ certificate: OpaquePointer) -> String {
+        guard let serial = X509_get_serialNumber(certificate), let number = ASN1_INTEGER_to_BN(serial, nil) else { return "" }
+        defer { BN_free(number) }
+        guard let text = BN_bn2hex(number) else { return "" }
+        defer { remora_openssl_free(text) }
+        return String(cString: text).lowercased()
+    }
+
+    /// SHA-1 of the DER encoding, lowercase hex.
+    static func sha1(_ certificate: OpaquePointer) -> String {
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        guard X509_digest(certificate, EVP_sha1(), &digest, &length) == 1 else { return "" }
+        return digest[0..<Int(length)].withUnsafeBufferPointer { hex($0) }
+    }
+
+    /// notBefore and notAfter, in seconds since the epoch.
+    static func validity(_ certificate: OpaquePointer) -> (Int64, Int64) {
+        func seconds(_ time: UnsafePointer<ASN1_TIME>?) -> Int64 {
+            guard let time else { return 0 }
+            var parts = tm()
+            guard ASN1_TIME_to_tm(time, &parts) == 1 else { return 0 }
+            return Int64(timegm(&parts))
+        }
+        return (seconds(X509_get0_notBefore(certificate)), seconds(X509_get0_notAfter(certificate)))
+    }
+
+    /// Lowercase hex.
+    static func hex(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        let digits: [Character] = Array("0123456789abcdef")
+        var text = ""
+        text.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0xF)])
+        }
+        return text
+    }
+
+    /// The subject's first common name, if it has one.
+    static func commonName(_ certificate: OpaquePointer) -> String? {
+        guard let name = X509_get_subject_name(certificate) else { return nil }
+        let index = X509_NAME_get_index_by_NID(name, NID_commonName, -1)
+        guard index >= 0, let entry = X509_NAME_get_entry(name, index), let data = X509_NAME_ENTRY_get_data(entry) else { return nil }
+        let length = Int(ASN1_STRING_length(data))
+        guard length > 0, let bytes = ASN1_STRING_get0_data(data) else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: length), as: UTF8.self)
+    }
+
     /// The subject in RFC 2253 form (`CN=a,O=b`), as Envoy prints it.
     static func subject(_ certificate: OpaquePointer) -> String {
-        guard let name = X509_get_subject_name(certificate), let bio = BIO_new(BIO_s_mem()) else { return "" }
+        guard let name = X509_get_subject_name(certificate) else { return "" }
+        return rfc2253(name)
+    }
+
+    private static func rfc2253(_ name: OpaquePointer) -> String {
+        guard let bio = BIO_new(BIO_s_mem()) else { return "" }
         defer { BIO_free(bio) }
         _ = X509_NAME_print_ex(bio, name, 0, remora_xn_flag_rfc2253())
         var data: UnsafeMutablePointer<CChar>?

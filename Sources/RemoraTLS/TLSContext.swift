@@ -21,6 +21,9 @@ public final class TLSContext: @unchecked Sendable {
         generation.withLock { $0 }
     }
 
+    /// Whether new sessions can handshake (no SDS secret is still awaited).
+    public var isReady: Bool { !current.settings.waitingForSecrets }
+
     /// The current generation's settings (role, ALPN and SNI never change
     /// across generations; certificates and trust may).
     public var settings: TLSSettings { current.settings }
@@ -50,6 +53,8 @@ final class TLSContextGeneration: @unchecked Sendable {
     /// Client sessions kept for resumption, newest first (Envoy's
     /// `max_session_keys`): shared by every worker's connections of this
     /// context, as Envoy's `ClientContextImpl` keeps them.
+    /// A server's certificates beyond the first, chosen at the ClientHello.
+    fileprivate var selector: CertificateSelector?
     /// `session_ticket_keys`, as OpenSSL's callback reads them (server).
     fileprivate var ticketKeys: [remora_ticket_key] = []
     /// (`SSL_SESSION` pointers as integers: the mutex wants Sendable values.)
@@ -73,6 +78,8 @@ final class TLSContextGeneration: @unchecked Sendable {
         }
         alpnWire = wire
         verifiesChain = settings.trustedCAPEM != nil
+        // A context waiting for its secrets makes sessions that fail at once (TLSEngine).
+        guard !settings.waitingForSecrets else { return }
         // Idle sessions give their record buffers back (memory per idle connection).
         _ = remora_ssl_ctx_set_mode(context, Int(SSL_MODE_RELEASE_BUFFERS))
         try configureVersions()
@@ -93,6 +100,10 @@ final class TLSContextGeneration: @unchecked Sendable {
                 _ = SSL_CTX_set_tlsext_ticket_key_evp_cb(context, tlsTicketKey)
             }
             if let timeout = settings.sessionTimeoutSeconds { _ = SSL_CTX_set_timeout(context, Int(timeout)) }
+            if !settings.additionalCertificates.isEmpty, let chain = settings.certificateChainPEM, let key = settings.privateKeyPEM {
+                selector = try CertificateSelector([CertificatePEM(chain: chain, key: key)] + settings.additionalCertificates)
+                SSL_CTX_set_client_hello_cb(context, tlsSelectCertificate, Unmanaged.passUnretained(self).toOpaque())
+            }
             // One TLS 1.3 session ticket per handshake, where BoringSSL (Envoy)
             // sends two: OpenSSL 3.0 copies the session for every ticket after
             // the first by encoding and decoding it, peer certificate and all,
@@ -308,6 +319,22 @@ private let tlsNewClientSession: @convention(c) (OpaquePointer?, OpaquePointer?)
     guard let ssl, let session, let raw = SSL_get_ex_data(ssl, TLSLibrary.engineIndex) else { return 0 }
     Unmanaged<TLSEngine>.fromOpaque(raw).takeUnretainedValue().context.keep(session)
     return 1
+}
+
+/// Picks the certificate of a server context that has several.
+private let tlsSelectCertificate: @convention(c) (OpaquePointer?, UnsafeMutablePointer<Int32>?, UnsafeMutableRawPointer?) -> Int32 = {
+    ssl, alert, argument in
+    guard let ssl, let argument else { return SSL_CLIENT_HELLO_ERROR }
+    let context = Unmanaged<TLSContextGeneration>.fromOpaque(argument).takeUnretainedValue()
+    guard let selector = context.selector else { return SSL_CLIENT_HELLO_SUCCESS }
+    let allows13 = (context.settings.maximumVersion ?? .tls13) >= .tls13
+    let index = selector.select(serverName: CertificateSelector.serverName(ssl),
+                                ecdsaCurves: CertificateSelector.ecdsaCurves(ssl, serverAllowsTLS13: allows13))
+    guard selector.apply(index, to: ssl) else {
+        alert?.pointee = SSL_AD_INTERNAL_ERROR
+        return SSL_CLIENT_HELLO_ERROR
+    }
+    return SSL_CLIENT_HELLO_SUCCESS
 }
 
 /// Encrypts or decrypts a session ticket with the configured keys.

@@ -73,6 +73,7 @@ public final class TLSEngine {
             context.offerSession(to: ssl)
         }
         SSL_set_ex_data(ssl, TLSLibrary.engineIndex, Unmanaged.passUnretained(self).toOpaque())
+        if context.settings.waitingForSecrets { state = .failed }
     }
 
     deinit {
@@ -89,6 +90,9 @@ public final class TLSEngine {
     /// Runs the handshake as far as the bytes fed so far allow.
     public func advance() -> Progress {
         guard state == .handshaking else {
+            if state == .failed && context.settings.waitingForSecrets {
+                return .failed(Failure(reason: "TLS_error:|secrets not ready:TLS_error_end"))
+            }
             return state == .failed ? .failed(Failure(reason: "TLS_error:|0:SSL routines:OPENSSL_internal:FAILED:TLS_error_end")) : .established
         }
         let rc = SSL_do_handshake(ssl)
@@ -165,11 +169,18 @@ public final class TLSEngine {
             info.peerDNSSANs = names.dnsNames
             info.peerCertificateDigest = Certificate.sha256(peer)
             info.peerSubject = Certificate.subject(peer)
+            info.peerIssuer = Certificate.issuer(peer)
+            info.peerSerial = Certificate.serial(peer)
+            info.peerFingerprintSHA1 = Certificate.sha1(peer)
+            (info.peerValidFromSeconds, info.peerValidToSeconds) = Certificate.validity(peer)
         }
         if let local = SSL_get_certificate(ssl) {
-            info.localURISANs = Certificate.subjectAltNames(local).uris
+            let names = Certificate.subjectAltNames(local)
+            info.localURISANs = names.uris
+            info.localDNSSANs = names.dnsNames
             info.localSubject = Certificate.subject(local)
         }
+
         return info
     }
 

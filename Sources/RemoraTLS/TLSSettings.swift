@@ -41,6 +41,9 @@ public struct TLSSettings: Sendable {
     /// `tls_certificates[0]`: the PEM chain (leaf first) and its key.
     public var certificateChainPEM: [UInt8]?
     public var privateKeyPEM: [UInt8]?
+    /// `tls_certificates[1...]` (server): chosen per connection by SNI and
+    /// key type (`CertificateSelector`); the first stays the default.
+    public var additionalCertificates: [CertificatePEM] = []
     /// `validation_context.trusted_ca`: PEM bundle; nil means the peer's
     /// chain is not verified (Envoy's default).
     public var trustedCAPEM: [UInt8]?
@@ -78,6 +81,9 @@ public struct TLSSettings: Sendable {
     public var sessionTimeoutSeconds: UInt64?
     /// `sni` (client).
     public var serverName: String?
+    /// An SDS secret this context reads has not arrived: every handshake is
+    /// refused until it does (Envoy's "secrets not ready").
+    public var waitingForSecrets = false
     /// `max_session_keys` (client; Envoy's default 1, 0 turns resumption off).
     public var maxSessionKeys = 1
     /// What else tells this context's sessions apart from another's with

@@ -5,9 +5,7 @@ error_detail, the last good config kept, re-subscription with versions and
 initial_resource_versions after the control plane restarts). State of the
 world and Delta.
 
-Until Remora applies CDS and LDS (issue 10, other parts), these run against
-Envoy 1.40 only (PROXY_KIND=envoy): they check the control plane and record
-what Remora must match."""
+Both proxies run it (PROXY_KIND=envoy for Envoy 1.40)."""
 
 from __future__ import annotations
 
@@ -22,7 +20,6 @@ from xds_control_plane import CDS, LDS, ControlPlane
 from envoy.config.cluster.v3 import cluster_pb2
 from envoy.config.listener.v3 import listener_pb2
 
-pytestmark = pytest.mark.not_yet_in_remora(reason="CDS and LDS appliers of issue 10 are not merged yet")
 
 HTTP2_OPTIONS = {"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
     "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",

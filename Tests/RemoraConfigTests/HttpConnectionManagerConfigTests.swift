@@ -92,7 +92,7 @@ import RemoraCore
         #expect(config.internalAddresses == InternalAddressConfig())
         #expect(config.router == RouterFilterConfig())
         #expect(config.router?.dynamicStats == true)
-        #expect(config.routeTable.virtualHosts.map(\.name) == ["all"])
+        #expect(config.routeTable?.virtualHosts.map(\.name) == ["all"])
     }
 
     @Test func everythingSet() throws {
@@ -209,8 +209,14 @@ import RemoraCore
         stat_prefix: s
         rds: {route_config_name: r, config_source: {ads: {}}}
         """)
-        #expect(rds?.path == Self.prefix + ".rds")
-        #expect(rds?.isUnsupported == true)
+        // RDS compiles; `ads: {}` needs the bootstrap's ads_config.
+        #expect(rds?.path == Self.prefix + ".rds.config_source.ads")
+        let scoped = error("""
+        stat_prefix: s
+        scoped_routes: {name: s}
+        """)
+        #expect(scoped?.path == Self.prefix + ".scoped_routes")
+        #expect(scoped?.isUnsupported == true)
         #expect(error("stat_prefix: s")?.path == Self.prefix + ".route_config")
         #expect(error("route_config: {}")?.path == Self.prefix + ".stat_prefix")
         #expect(error(Self.minimal + "\ntracing: {}")?.path == Self.prefix + ".tracing")
@@ -314,7 +320,7 @@ import RemoraCore
             Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.self,
             yaml: HttpConnectionManagerConfigTests.minimal)
         let config = try HttpConnectionManagerConfig.compile(hcm)
-        #expect(config.routeTable.validateClusters)
+        #expect(config.routeTable?.validateClusters == true)
         let rds = try BootstrapLoader.decode(Envoy_Config_Route_V3_RouteConfiguration.self, yaml: "virtual_hosts: [{name: a, domains: ['*']}]")
         #expect(try RouteTable.compile(rds).validateClusters == false)
         do {

@@ -46,3 +46,40 @@ import Testing
         #expect(try session(context).client.securityInfo().peerURISANs == ["spiffe://cluster.local/ns/default/sa/server"])
     }
 }
+
+/// A server context with several certificates picks one per ClientHello.
+@Suite struct CertificateSelectionTests {
+    let pki = TestPKI.shared
+
+    func served(server: TLSContext, client: TLSSettings, serverName: String?) throws -> String {
+        let pair = EnginePair(client: TLSEngine(context: try TLSContext(client), serverName: serverName),
+                              server: TLSEngine(context: server))
+        let (c, s) = pair.pump()
+        #expect(c == .established)
+        #expect(s == .established)
+        return pair.client.peerSignatureAlgorithm ?? ""
+    }
+
+    @Test func ecdsaWhenTheClientCanRSAOtherwise() throws {
+        var settings = TLSSettings(role: .server)
+        settings.certificateChainPEM = pki.pem("server-rsa.crt")
+        settings.privateKeyPEM = pki.pem("server-rsa.key")
+        settings.additionalCertificates = [CertificatePEM(chain: pki.pem("server.crt"), key: pki.pem("server.key"))]
+        let server = try TLSContext(settings)
+        var modern = TLSSettings(role: .client)
+        modern.maximumVersion = .tls13
+        #expect(try served(server: server, client: modern, serverName: "server.local").hasPrefix("ecdsa"))
+        var rsaOnly = TLSSettings(role: .client)
+        rsaOnly.maximumVersion = .tls12
+        rsaOnly.cipherSuites = ["ECDHE-RSA-AES128-GCM-SHA256"]
+        #expect(try served(server: server, client: rsaOnly, serverName: "server.local").hasPrefix("rsa"))
+    }
+
+    @Test func aKeyThatDoesNotMatchNamesItsEntry() {
+        var settings = TLSSettings(role: .server)
+        settings.certificateChainPEM = pki.pem("server.crt")
+        settings.privateKeyPEM = pki.pem("server.key")
+        settings.additionalCertificates = [CertificatePEM(chain: pki.pem("server-rsa.crt"), key: pki.pem("server.key"))]
+        #expect { try TLSContext(settings) } throws: { ($0 as? TLSConfigError)?.field == "common_tls_context.tls_certificates[1].private_key" }
+    }
+}

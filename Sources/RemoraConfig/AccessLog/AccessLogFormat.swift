@@ -124,6 +124,8 @@ public enum AccessLogOperator: Sendable, Equatable {
     case downstreamPeerURISAN, downstreamLocalURISAN, downstreamPeerDNSSAN
     case downstreamPeerSubject, downstreamLocalSubject, downstreamPeerFingerprint256
     case downstreamTLSVersion, downstreamTLSCipher
+    case downstreamPeerIssuer, downstreamPeerSerial, downstreamPeerFingerprint1, downstreamLocalDNSSAN
+    case downstreamPeerCertValidFrom, downstreamPeerCertValidTo
     case routeName
     case connectionTerminationDetails
     case hostname
@@ -165,6 +167,9 @@ public enum AccessLogOperator: Sendable, Equatable {
         "DOWNSTREAM_LOCAL_SUBJECT": .downstreamLocalSubject,
         "DOWNSTREAM_PEER_FINGERPRINT_256": .downstreamPeerFingerprint256,
         "DOWNSTREAM_TLS_VERSION": .downstreamTLSVersion, "DOWNSTREAM_TLS_CIPHER": .downstreamTLSCipher,
+        "DOWNSTREAM_PEER_ISSUER": .downstreamPeerIssuer, "DOWNSTREAM_PEER_SERIAL": .downstreamPeerSerial,
+        "DOWNSTREAM_PEER_FINGERPRINT_1": .downstreamPeerFingerprint1, "DOWNSTREAM_LOCAL_DNS_SAN": .downstreamLocalDNSSAN,
+        "DOWNSTREAM_PEER_CERT_V_START": .downstreamPeerCertValidFrom, "DOWNSTREAM_PEER_CERT_V_END": .downstreamPeerCertValidTo,
         "CONNECTION_TERMINATION_DETAILS": .connectionTerminationDetails,
         "HOSTNAME": .hostname,
     ]

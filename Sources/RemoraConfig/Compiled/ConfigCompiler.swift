@@ -21,7 +21,8 @@ public enum ConfigCompiler {
         let resources = bootstrap.staticResources
         try SupportedFields.require(resources, only: ["listeners", "clusters", "secrets"], at: "static_resources")
         let sds = SDSDependencies()
-        var secrets = StaticSecrets(dependencies: sds, nodeIsNamed: !node.id.isEmpty && !node.cluster.isEmpty)
+        var secrets = StaticSecrets(dependencies: sds, nodeIsNamed: !node.id.isEmpty && !node.cluster.isEmpty,
+                                    hasADS: bootstrap.hasDynamicResources && bootstrap.dynamicResources.hasAdsConfig)
         for (i, secret) in resources.secrets.enumerated() {
             let path = "static_resources.secrets[\(i)]"
             try SupportedFields.require(secret, only: ["name", "tls_certificate", "validation_context"], at: path)
@@ -49,7 +50,8 @@ public enum ConfigCompiler {
         var addresses: Set<SocketAddress> = []
         for (i, listener) in resources.listeners.enumerated() {
             let path = "static_resources.listeners[\(i)]"
-            let compiled = try ListenerCompiler.compile(listener, index: i, secrets: secrets, at: path)
+            let compiled = try ListenerCompiler.compile(listener, index: i, secrets: secrets,
+                                                        hasADS: bootstrap.dynamicResources.hasAdsConfig, at: path)
             guard listenerNames.insert(compiled.name).inserted else {
                 throw .invalid("duplicate listener name '\(compiled.name)'", at: FieldPath.join(path, "name"))
             }

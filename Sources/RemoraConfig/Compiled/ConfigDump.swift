@@ -84,6 +84,7 @@ public enum ConfigDump {
     /// `mask` trims what is dumped (see `ConfigDump+Mask`).
     public static func json(bootstrapBytes: [UInt8], lastUpdated: String, resource: String?, mask: String? = nil,
                             dynamicClusters: DynamicClusters = DynamicClusters(), endpoints: [ClusterEndpoints]? = nil,
+                            dynamic: DynamicConfigDump = DynamicConfigDump(),
                             named: (String) -> Bool) -> Result<String, Failure> {
         AnyRegistry.registerAll()
         guard !bootstrapBytes.isEmpty,
@@ -96,15 +97,15 @@ public enum ConfigDump {
         let clusters = bootstrap.staticResources.clusters.filter { named($0.name) }.map {
             Element(wrapper: admin + "ClustersConfigDump.StaticCluster", anyField: "cluster", message: $0)
         }
-        func dynamic(_ list: [DynamicCluster], _ wrapper: String) -> [Element] {
+        func clusterElements(_ list: [DynamicCluster], _ wrapper: String) -> [Element] {
             list.compactMap { item in
                 guard let cluster = try? Envoy_Config_Cluster_V3_Cluster(serializedBytes: item.bytes), named(cluster.name) else { return nil }
                 return Element(wrapper: admin + "ClustersConfigDump." + wrapper, anyField: "cluster", message: cluster,
                                versionInfo: item.versionInfo, lastUpdated: quoted(item.lastUpdated))
             }
         }
-        let activeClusters = dynamic(dynamicClusters.active, "DynamicCluster")
-        let warmingClusters = dynamic(dynamicClusters.warming, "DynamicCluster")
+        let activeClusters = clusterElements(dynamicClusters.active, "DynamicCluster")
+        let warmingClusters = clusterElements(dynamicClusters.warming, "DynamicCluster")
         // `?include_eds`: every cluster's hosts as a ClusterLoadAssignment.
         let endpointElements = (endpoints ?? []).filter { named($0.assignmentName) }.map { item in
             var element = Element(
@@ -118,7 +119,11 @@ public enum ConfigDump {
         let listeners = bootstrap.staticResources.listeners.filter { named($0.name) }.map {
             Element(wrapper: admin + "ListenersConfigDump.StaticListener", anyField: "listener", message: $0)
         }
-        let routes = inlineRouteConfigs(bootstrap).filter { named($0.name) }.map {
+        let dynamicListeners = dynamic.listeners.filter { named($0.name) }
+        let dynamicRoutes = dynamic.routeConfigs.filter { named($0.routeConfig.name) }
+        let inlineSources = bootstrap.staticResources.listeners
+            + dynamic.listeners.compactMap { ($0.active ?? $0.warming)?.listener }
+        let routes = inlineRouteConfigs(inlineSources).filter { named($0.name) }.map {
             Element(wrapper: admin + "RoutesConfigDump.StaticRouteConfig", anyField: "route_config", message: $0)
         }
         if let resource {
@@ -131,8 +136,21 @@ public enum ConfigDump {
             case "dynamic_endpoint_configs" where endpoints != nil: elements = dynamicEndpoints
             case "dynamic_active_clusters": elements = activeClusters
             case "dynamic_warming_clusters": elements = warmingClusters
-            case "dynamic_listeners", "dynamic_route_configs",
-                 "dynamic_scoped_route_configs", "inline_scoped_route_configs", "static_secrets", "dynamic_active_secrets",
+            case "dynamic_listeners", "dynamic_route_configs":
+                let (wrapper, elements) = resource == "dynamic_listeners"
+                    ? (DynamicConfigDump.listenerWrapper, dynamicListeners.map(DynamicConfigDump.fields))
+                    : (DynamicConfigDump.routeWrapper, dynamicRoutes.map(DynamicConfigDump.fields))
+                var items: [String] = []
+                for fields in elements {
+                    // A mask keeps whole top-level fields only.
+                    guard let json = paths.map({ DynamicConfigDump.masked(fields, $0) })
+                            ?? DynamicConfigDump.masked(fields, fields.map { [$0.0] }) else {
+                        return .failure(.maskNotUsable(paths?.map { $0.joined(separator: ".") } ?? []))
+                    }
+                    items.append(typed(wrapper, json))
+                }
+                return .success(configs(items))
+            case "dynamic_scoped_route_configs", "inline_scoped_route_configs", "static_secrets", "dynamic_active_secrets",
                  "dynamic_warming_secrets":
                 elements = []
             default:
@@ -171,9 +189,19 @@ public enum ConfigDump {
         if endpoints != nil {
             section("EndpointsConfigDump", list("static_endpoint_configs", staticEndpoints) + list("dynamic_endpoint_configs", dynamicEndpoints))
         }
-        section("ListenersConfigDump", list("static_listeners", listeners))
+        var listenerFields: [(String, String)] = []
+        if !dynamic.listenersVersionInfo.isEmpty { listenerFields.append(("version_info", quoted(dynamic.listenersVersionInfo))) }
+        listenerFields += list("static_listeners", listeners)
+        if !dynamicListeners.isEmpty {
+            listenerFields.append(("dynamic_listeners", "[" + dynamicListeners.map(DynamicConfigDump.json).joined(separator: ",") + "]"))
+        }
+        section("ListenersConfigDump", listenerFields)
         section("ScopedRoutesConfigDump", [])
-        section("RoutesConfigDump", list("static_route_configs", routes))
+        var routeFields = list("static_route_configs", routes)
+        if !dynamicRoutes.isEmpty {
+            routeFields.append(("dynamic_route_configs", "[" + dynamicRoutes.map(DynamicConfigDump.json).joined(separator: ",") + "]"))
+        }
+        section("RoutesConfigDump", routeFields)
         section("SecretsConfigDump", [])
         if sections.isEmpty, let mask { return .failure(.maskNotApplicable(mask)) }
         return .success(configs(sections))
@@ -184,7 +212,7 @@ public enum ConfigDump {
         items.isEmpty ? "{}\n" : "{\"configs\":[\(items.joined(separator: ",\n"))]}\n"
     }
 
-    fileprivate static func typed(_ type: String, _ json: String) -> String {
+    static func typed(_ type: String, _ json: String) -> String {
         let tag = "\"@type\":\"type.googleapis.com/\(type)\""
         return json == "{}" ? "{\(tag)}" : "{\(tag)," + json.dropFirst()
     }
@@ -195,14 +223,14 @@ public enum ConfigDump {
         return (try? message.jsonString(options: options)) ?? "{}"
     }
 
-    fileprivate static func quoted(_ s: String) -> String {
+    static func quoted(_ s: String) -> String {
         "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
     /// Every HTTP connection manager's inline `route_config`.
-    private static func inlineRouteConfigs(_ bootstrap: Envoy_Config_Bootstrap_V3_Bootstrap) -> [Envoy_Config_Route_V3_RouteConfiguration] {
+    private static func inlineRouteConfigs(_ listeners: [Envoy_Config_Listener_V3_Listener]) -> [Envoy_Config_Route_V3_RouteConfiguration] {
         var result: [Envoy_Config_Route_V3_RouteConfiguration] = []
-        for listener in bootstrap.staticResources.listeners {
+        for listener in listeners {
             let chains = listener.filterChains + (listener.hasDefaultFilterChain ? [listener.defaultFilterChain] : [])
             for chain in chains {
                 for filter in chain.filters {

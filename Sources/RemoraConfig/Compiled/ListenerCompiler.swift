@@ -10,7 +10,7 @@ enum ListenerCompiler {
         Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.protoMessageName
 
     static func compile(_ listener: Envoy_Config_Listener_V3_Listener, index: Int, secrets: StaticSecrets = .none,
-                        at path: String) throws(ConfigError) -> ListenerConfig {
+                        hasADS: Bool = false, at path: String) throws(ConfigError) -> ListenerConfig {
         try SupportedFields.require(listener, only: [
             "name", "address", "filter_chains", "default_filter_chain", "stat_prefix",
             "per_connection_buffer_limit_bytes", "metadata", "traffic_direction", "enable_reuse_port",
@@ -23,11 +23,11 @@ enum ListenerCompiler {
 
         var chains: [FilterChainConfig] = []
         for (i, chain) in listener.filterChains.enumerated() {
-            chains.append(try compileChain(chain, secrets: secrets, at: FieldPath.index(FieldPath.join(path, "filter_chains"), i)))
+            chains.append(try compileChain(chain, secrets: secrets, hasADS: hasADS, at: FieldPath.index(FieldPath.join(path, "filter_chains"), i)))
         }
         let matcher = try buildMatcher(listener.filterChains, compiled: chains, at: path)
         let defaultChain = try listener.hasDefaultFilterChain
-            ? compileChain(listener.defaultFilterChain, secrets: secrets, at: FieldPath.join(path, "default_filter_chain"))
+            ? compileChain(listener.defaultFilterChain, secrets: secrets, hasADS: hasADS, at: FieldPath.join(path, "default_filter_chain"))
             : nil
         if chains.isEmpty && defaultChain == nil {
             throw .invalid("listener has no filter chains", at: FieldPath.join(path, "filter_chains"))
@@ -92,8 +92,9 @@ enum ListenerCompiler {
 
     static let originalDestinationType = Envoy_Extensions_Filters_Listener_OriginalDst_V3_OriginalDst.protoMessageName
 
+    /// `hasADS`: the bootstrap has `ads_config`, so an HCM's `rds` may say `ads: {}`.
     static func compileChain(_ chain: Envoy_Config_Listener_V3_FilterChain, secrets: StaticSecrets = .none,
-                             at path: String) throws(ConfigError) -> FilterChainConfig {
+                             hasADS: Bool = false, at path: String) throws(ConfigError) -> FilterChainConfig {
         try SupportedFields.require(chain, only: [
             "filter_chain_match", "filters", "name", "metadata", "transport_socket", "transport_socket_connect_timeout",
         ], at: path)
@@ -122,12 +123,13 @@ enum ListenerCompiler {
             case httpConnectionManagerType:
                 let hcm = try TypeURL.unpack(
                     Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.self, from: any, at: typePath)
-                terminal = .httpConnectionManager(try HttpConnectionManagerCompiler.compile(hcm, at: typePath))
+                terminal = .httpConnectionManager(try HttpConnectionManagerCompiler.compile(hcm, hasADS: hasADS, at: typePath))
             default:
                 throw .unsupported("unsupported type \(typeName)", at: typePath)
             }
         }
         var config = FilterChainConfig(name: chain.name, match: match, terminal: terminal)
+        config.source = FilterChainSource(chain)
         if chain.hasTransportSocket {
             config.tls = try TransportSocketCompiler.downstream(chain.transportSocket, secrets: secrets,
                                                                 at: FieldPath.join(path, "transport_socket"))
@@ -146,7 +148,7 @@ enum ListenerCompiler {
         for listener in listeners {
             let chains = listener.filterChains + (listener.defaultFilterChain.map { [$0] } ?? [])
             for chain in chains {
-                guard let table = chain.httpConnectionManager?.routeTable, table.validateClusters else { continue }
+                guard case .inline(let table)? = chain.httpConnectionManager?.routes, table.validateClusters else { continue }
                 for reference in table.clusterReferences where !clusterNames.contains(reference.cluster) {
                     throw .invalid(reference.unknownClusterMessage, at: reference.path)
                 }

@@ -17,7 +17,7 @@ public struct ServerConfig: Sendable {
     /// `dynamic_resources`: where listeners and clusters beyond the static
     /// ones come from (nil: a static bootstrap).
     public var dynamicResources: DynamicResourcesConfig?
-    /// `static_resources.secrets`, for clusters that come later over CDS.
+    /// `static_resources.secrets`, for listeners and clusters compiled later (LDS, CDS).
     var secrets = StaticSecrets()
     /// TLS contexts built from SDS secrets, which rotate when the secrets do.
     public var sdsDependencies: [SDSContextDependency] = []
@@ -192,6 +192,9 @@ public struct FilterChainConfig: Sendable {
     /// `transport_socket_connect_timeout`: how long the TLS handshake may
     /// take (0: no limit, Envoy's default).
     public var transportSocketConnectTimeoutMilliseconds: UInt64 = 0
+    /// The `FilterChain` message it was compiled from: a listener update
+    /// keeps the connections of a chain whose source did not change.
+    public var source = FilterChainSource()
 
     /// The chain's TCP proxy, if that is its terminal filter.
     public var tcpProxy: TcpProxyConfig? {
@@ -204,6 +207,15 @@ public struct FilterChainConfig: Sendable {
         if case .httpConnectionManager(let hcm)? = terminal { return hcm }
         return nil
     }
+}
+
+/// A filter chain's `FilterChain` message in deterministic binary form:
+/// two chains are the same chain when these bytes are equal (Envoy compares
+/// the messages' hashes the same way in `ListenerImpl`'s chain diff).
+public struct FilterChainSource: Hashable, Sendable {
+    public let bytes: [UInt8]
+
+    public init(bytes: [UInt8] = []) { self.bytes = bytes }
 }
 
 /// `envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy`, as far as Remora implements it.

@@ -53,11 +53,13 @@ enum TransportSocketCompiler {
         let settings = try settings(context, role: role, fields: fields, secrets: secrets, sources: &sources, at: path, own: own)
         let built = try build(settings, at: FieldPath.join(path, "typed_config"))
         if !sources.isEmpty, let dependencies = secrets.dependencies {
-            let statics = secrets.byName
-            dependencies.record(SDSContextDependency(context: built, secrets: sources) { dynamic throws(ConfigError) in
+            var rebuildSecrets = secrets
+            rebuildSecrets.dependencies = nil
+            dependencies.record(SDSContextDependency(context: built, secrets: sources) { [rebuildSecrets] dynamic throws(ConfigError) in
                 var ignored: [SDSSecretSource] = []
-                return try Self.settings(context, role: role, fields: fields,
-                                         secrets: StaticSecrets(byName: statics, dynamic: dynamic),
+                var current = rebuildSecrets
+                current.dynamic = dynamic
+                return try Self.settings(context, role: role, fields: fields, secrets: current,
                                          sources: &ignored, at: path, own: own)
             })
         }
@@ -159,27 +161,39 @@ enum TransportSocketCompiler {
         for (i, reference) in common.tlsCertificateSdsSecretConfigs.enumerated() {
             let sp = FieldPath.index(FieldPath.join(path, "tls_certificate_sds_secret_configs"), i)
             let (secret, source) = try secrets.lookup(reference, at: sp)
+            if let source { sources.append(source); fromSDS = true }
+            guard let secret else {
+                settings.waitingForSecrets = true
+                continue
+            }
             guard case .tlsCertificate(let certificate)? = secret.type else {
                 throw .invalid("secret '\(reference.name)' is not a tls_certificate", at: sp)
             }
-            if let source { sources.append(source); fromSDS = true }
             certificates.append(certificate)
         }
-        if certificates.count > 1 {
-            throw .unsupported("more than one TLS certificate per context is not implemented", at: FieldPath.join(path, "tls_certificates"))
+        if certificates.count > 1 && settings.role == .client {
+            // Envoy's words.
+            throw .invalid("Multiple TLS certificates are not supported for client contexts", at: FieldPath.join(path, "tls_certificates"))
         }
-        if let certificate = certificates.first {
-            let cp = common.tlsCertificates.isEmpty
-                ? FieldPath.index(FieldPath.join(path, "tls_certificate_sds_secret_configs"), 0)
-                : FieldPath.index(FieldPath.join(path, "tls_certificates"), 0)
+        for (i, certificate) in certificates.enumerated() {
+            // Inline certificates first, then those from secrets (as Envoy lists them).
+            let cp = i < common.tlsCertificates.count
+                ? FieldPath.index(FieldPath.join(path, "tls_certificates"), i)
+                : FieldPath.index(FieldPath.join(path, "tls_certificate_sds_secret_configs"), i - common.tlsCertificates.count)
             // `watched_directory` says which directory's moves reload an SDS
             // secret's files (the secret manager watches it).
             try SupportedFields.require(certificate, only: fromSDS ? ["certificate_chain", "private_key", "watched_directory"]
                                                                    : ["certificate_chain", "private_key"], at: cp)
             guard certificate.hasCertificateChain else { throw .missing(at: FieldPath.join(cp, "certificate_chain")) }
             guard certificate.hasPrivateKey else { throw .missing(at: FieldPath.join(cp, "private_key")) }
-            settings.certificateChainPEM = try data(certificate.certificateChain, at: FieldPath.join(cp, "certificate_chain"))
-            settings.privateKeyPEM = try data(certificate.privateKey, at: FieldPath.join(cp, "private_key"))
+            let chain = try data(certificate.certificateChain, at: FieldPath.join(cp, "certificate_chain"))
+            let key = try data(certificate.privateKey, at: FieldPath.join(cp, "private_key"))
+            if i == 0 {
+                settings.certificateChainPEM = chain
+                settings.privateKeyPEM = key
+            } else {
+                settings.additionalCertificates.append(CertificatePEM(chain: chain, key: key))
+            }
         }
         var validation: Envoy_Extensions_TransportSockets_Tls_V3_CertificateValidationContext?
         var vp = FieldPath.join(path, "validation_context")
@@ -188,11 +202,15 @@ enum TransportSocketCompiler {
         case .validationContextSdsSecretConfig(let reference)?:
             vp = FieldPath.join(path, "validation_context_sds_secret_config")
             let (secret, source) = try secrets.lookup(reference, at: vp)
-            guard case .validationContext(let context)? = secret.type else {
-                throw .invalid("secret '\(reference.name)' is not a validation_context", at: vp)
-            }
             if let source { sources.append(source) }
-            validation = context
+            if let secret {
+                guard case .validationContext(let context)? = secret.type else {
+                    throw .invalid("secret '\(reference.name)' is not a validation_context", at: vp)
+                }
+                validation = context
+            } else {
+                settings.waitingForSecrets = true
+            }
         case .combinedValidationContext?, .validationContextCertificateProvider?, .validationContextCertificateProviderInstance?:
             throw .unsupported("only validation_context and validation_context_sds_secret_config are implemented", at: path)
         case nil: break
@@ -233,7 +251,7 @@ enum TransportSocketCompiler {
             }
         }
         settings.alpnProtocols = common.alpnProtocols
-        if settings.role == .server && settings.certificateChainPEM == nil {
+        if settings.role == .server && settings.certificateChainPEM == nil && !settings.waitingForSecrets {
             throw .missing(at: FieldPath.join(path, "tls_certificates"))
         }
     }
@@ -299,6 +317,7 @@ enum TransportSocketCompiler {
         var key = settings.sessionContext
         key += settings.certificateChainPEM ?? []
         key += settings.privateKeyPEM ?? []
+        for extra in settings.additionalCertificates { key += extra.chain + extra.key }
         key += settings.trustedCAPEM ?? []
         key += settings.revocationListPEM ?? []
         key += settings.sessionTicketKeys.flatMap { $0 }
@@ -340,12 +359,15 @@ struct StaticSecrets: Sendable {
     var dynamic: [String: TransportSocketCompiler.Secret]?
     /// The bootstrap's node has an `id` and a `cluster` (SDS needs both).
     var nodeIsNamed = false
+    /// The bootstrap has `dynamic_resources.ads_config` (for `sds_config: {ads: {}}`).
+    var hasADS = false
 
     static let none = StaticSecrets()
 
-    /// The secret a reference names, and its SDS source if it has one.
+    /// The secret a reference names (nil: an SDS secret not delivered yet),
+    /// and its SDS source if it has one.
     func lookup(_ reference: Envoy_Extensions_TransportSockets_Tls_V3_SdsSecretConfig,
-                at path: String) throws(ConfigError) -> (TransportSocketCompiler.Secret, SDSSecretSource?) {
+                at path: String) throws(ConfigError) -> (TransportSocketCompiler.Secret?, SDSSecretSource?) {
         if reference.hasSdsConfig {
             guard dependencies != nil || dynamic != nil else {
                 throw .unsupported("SDS is not available here (static secrets are)", at: FieldPath.join(path, "sds_config"))

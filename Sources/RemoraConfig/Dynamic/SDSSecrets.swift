@@ -8,8 +8,9 @@ import Synchronization
 public struct SDSSecretSource: Hashable, Sendable {
     public var name: String
     public var source: ConfigSourceConfig
-    /// The secret as the config was built with it.
-    public var secret: Envoy_Extensions_TransportSockets_Tls_V3_Secret
+    /// The secret as the config was built with it; nil for one that comes
+    /// over gRPC (the context waits for it, refusing handshakes).
+    public var secret: Envoy_Extensions_TransportSockets_Tls_V3_Secret?
 }
 
 /// A TLS context built from SDS secrets: the secrets it read, and how to
@@ -44,10 +45,10 @@ public final class SDSDependencies: Sendable {
 extension StaticSecrets {
     /// The secret a `sds_config` reference names: from `dynamic` when set
     /// (a rebuild), else read now from its `path_config_source` file (the
-    /// file must exist at load time, as in Envoy). SDS over gRPC is not
-    /// implemented yet.
+    /// file must exist at load time, as in Envoy). One over gRPC (ADS or an
+    /// `api_config_source`) is not there yet: nil, and the context waits.
     func lookupSDS(_ reference: Envoy_Extensions_TransportSockets_Tls_V3_SdsSecretConfig,
-                   at path: String) throws(ConfigError) -> (TransportSocketCompiler.Secret, SDSSecretSource) {
+                   at path: String) throws(ConfigError) -> (TransportSocketCompiler.Secret?, SDSSecretSource) {
         let sp = FieldPath.join(path, "sds_config")
         guard !reference.name.isEmpty else { throw .missing(at: FieldPath.join(path, "name")) }
         if dynamic == nil && !nodeIsNamed {
@@ -55,12 +56,12 @@ extension StaticSecrets {
             throw .invalid("TlsCertificateSdsApi: node 'id' and 'cluster' are required. Set it either in 'node' config "
                            + "or via --service-node and --service-cluster options.", at: sp)
         }
-        let source = try ConfigSourceCompiler.compile(reference.sdsConfig, hasADS: false, at: sp)
+        let source = try ConfigSourceCompiler.compile(reference.sdsConfig, hasADS: hasADS, at: sp)
         if let dynamic, let secret = dynamic[reference.name] {
             return (secret, SDSSecretSource(name: reference.name, source: source, secret: secret))
         }
         guard case .path(let file, _) = source.kind else {
-            throw .unsupported("SDS over gRPC is not implemented yet (path_config_source is)", at: sp)
+            return (nil, SDSSecretSource(name: reference.name, source: source, secret: nil))
         }
         let response = try BootstrapLoader.load(Envoy_Service_Discovery_V3_DiscoveryResponse.self, path: file)
         for (i, any) in response.resources.enumerated() {

@@ -39,10 +39,11 @@ enum HttpConnectionManagerCompiler {
     }
 
     static func compile(
-        _ config: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager, at path: String
+        _ config: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager, hasADS: Bool = false,
+        at path: String
     ) throws(ConfigError) -> HttpConnectionManagerConfig {
         try SupportedFields.require(config, only: [
-            "codec_type", "stat_prefix", "route_config", "http_filters", "common_http_protocol_options",
+            "codec_type", "stat_prefix", "route_config", "rds", "http_filters", "common_http_protocol_options",
             "http_protocol_options", "http2_protocol_options", "server_name", "server_header_transformation", "max_request_headers_kb",
             "stream_idle_timeout", "request_timeout", "request_headers_timeout", "drain_timeout", "delayed_close_timeout",
             "use_remote_address", "xff_num_trusted_hops", "internal_address_config", "skip_xff_append", "via",
@@ -63,11 +64,17 @@ enum HttpConnectionManagerCompiler {
         case .UNRECOGNIZED: throw .invalid("unknown codec_type", at: FieldPath.join(path, "codec_type"))
         }
 
-        let routeTable: RouteTable
+        let routes: RouteSource
         switch config.routeSpecifier {
-        case .routeConfig(let routes)?:
-            routeTable = try RouteTableCompiler.compile(routes, at: FieldPath.join(path, "route_config"))
-        case .rds?, .scopedRoutes?:
+        case .routeConfig(let table)?:
+            routes = .inline(try RouteTableCompiler.compile(table, at: FieldPath.join(path, "route_config")))
+        case .rds(let rds)?:
+            let rp = FieldPath.join(path, "rds")
+            try SupportedFields.require(rds, only: ["config_source", "route_config_name"], at: rp)
+            guard rds.hasConfigSource else { throw .missing(at: FieldPath.join(rp, "config_source")) }
+            let source = try ConfigSourceCompiler.compile(rds.configSource, hasADS: hasADS, at: FieldPath.join(rp, "config_source"))
+            routes = .rds(RDSReference(routeConfigName: rds.routeConfigName, source: source))
+        case .scopedRoutes?:
             preconditionFailure("refused by SupportedFields")
         case nil:
             throw .missing(at: FieldPath.join(path, "route_config"))
@@ -147,7 +154,7 @@ enum HttpConnectionManagerCompiler {
         }
 
         var compiled = HttpConnectionManagerConfig(
-            statPrefix: config.statPrefix, codec: codec, routeTable: routeTable, httpFilters: filters,
+            statPrefix: config.statPrefix, codec: codec, routes: routes, httpFilters: filters,
             serverName: config.serverName.isEmpty ? "envoy" : config.serverName,
             serverHeaderTransformation: serverTransformation,
             useRemoteAddress: config.hasUseRemoteAddress ? config.useRemoteAddress.value : false,

@@ -42,8 +42,14 @@ public struct HttpConnectionManagerConfig: Sendable {
     /// `stat_prefix`: stats are `http.<statPrefix>.*`.
     public var statPrefix: String
     public var codec: CodecType
-    /// The inline `route_config`.
-    public var routeTable: RouteTable
+    /// The inline `route_config`, or the `rds` table it names.
+    public var routes: RouteSource
+
+    /// The inline `route_config` (nil with `rds`).
+    public var routeTable: RouteTable? {
+        if case .inline(let table) = routes { return table }
+        return nil
+    }
     /// `http_filters`, in decode order, filters marked `is_optional` that
     /// Remora lacks already dropped. When not empty, the last is the router.
     public var httpFilters: [HTTPFilterConfig]
@@ -110,6 +116,26 @@ public struct HttpConnectionManagerConfig: Sendable {
     /// Whether `type` (lowercase) upgrades are allowed by default (a route may override).
     public func upgradeEnabled(_ type: String) -> Bool? {
         upgrades.first { $0.type == type }?.enabled
+    }
+}
+
+/// Where a connection manager's routes come from.
+public enum RouteSource: Sendable {
+    /// `route_config`: compiled with the listener.
+    case inline(RouteTable)
+    /// `rds`: the table of that name, fetched from its config source and
+    /// shared by every connection manager naming it.
+    case rds(RDSReference)
+}
+
+/// An HCM's `rds`: which route configuration, from where.
+public struct RDSReference: Hashable, Sendable {
+    public var routeConfigName: String
+    public var source: ConfigSourceConfig
+
+    public init(routeConfigName: String, source: ConfigSourceConfig) {
+        self.routeConfigName = routeConfigName
+        self.source = source
     }
 }
 

@@ -65,8 +65,16 @@ public struct SecurityInfo: Sendable, Equatable {
     public var peerDNSSANs: [String] = []
     public var peerCertificateDigest: String = ""
     public var peerSubject: String = ""
-    /// Our own certificate's URI SANs and subject.
+    /// The peer certificate's issuer (RFC 2253), serial (lowercase hex, as
+    /// Envoy prints it), SHA-1 digest and validity (seconds since the epoch).
+    public var peerIssuer: String = ""
+    public var peerSerial: String = ""
+    public var peerFingerprintSHA1: String = ""
+    public var peerValidFromSeconds: Int64 = 0
+    public var peerValidToSeconds: Int64 = 0
+    /// Our own certificate's URI and DNS SANs and subject.
     public var localURISANs: [String] = []
+    public var localDNSSANs: [String] = []
     public var localSubject: String = ""
     public var hasPeerCertificate: Bool { !peerCertificateDigest.isEmpty }
 

@@ -272,6 +272,22 @@ public struct AccessLogFormatter {
             return text(info.downstreamSecurity?.version)
         case .downstreamTLSCipher:
             return text(info.downstreamSecurity?.cipher)
+        case .downstreamPeerIssuer:
+            return text(nonEmpty(info.downstreamSecurity?.peerIssuer))
+        case .downstreamPeerSerial:
+            return text(nonEmpty(info.downstreamSecurity?.peerSerial))
+        case .downstreamPeerFingerprint1:
+            return text(nonEmpty(info.downstreamSecurity?.peerFingerprintSHA1))
+        case .downstreamLocalDNSSAN:
+            return text(joined(info.downstreamSecurity?.localDNSSANs))
+        case .downstreamPeerCertValidFrom, .downstreamPeerCertValidTo:
+            guard let security = info.downstreamSecurity, security.hasPeerCertificate else { return false }
+            let seconds = op == .downstreamPeerCertValidFrom ? security.peerValidFromSeconds : security.peerValidToSeconds
+            // Envoy's default date format, as %START_TIME%'s (whole seconds: .000).
+            StartTimeFormat.appendDefaultSeconds(seconds: Int(seconds), to: &out)
+            StartTimeFormat.appendDefaultFraction(nanoseconds: 0, to: &out)
+            return true
+
         case .routeName:
             return text(info.routeName)
         case .connectionTerminationDetails:

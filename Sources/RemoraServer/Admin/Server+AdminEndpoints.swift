@@ -180,7 +180,7 @@ extension Server {
     // MARK: - /listeners
 
     func listenersResponse(_ request: AdminRequest) -> AdminResponse {
-        let addresses: [(String, [SocketAddress])] = config.listeners.map { listener in
+        let addresses: [(String, [SocketAddress])] = (config.listeners + (listenerManager?.activeConfigs ?? [])).map { listener in
             (listener.name, boundAddresses[listener.name] ?? listener.bindAddresses.map(\.address))
         }
         guard request.query["format"] == "json" else {
@@ -359,6 +359,7 @@ extension Server {
                                      mask: request.query["mask"].flatMap { $0.isEmpty ? nil : $0 },
                                      dynamicClusters: dynamicClustersDump(),
                                      endpoints: request.query["include_eds"] == nil ? nil : endpointsDump(),
+                                     dynamic: listenerManager?.configDump(timestamp: Self.timestamp) ?? DynamicConfigDump(),
                                      named: { name in nameRegex.map { $0.fullMatch(name) } ?? true })
         switch result {
         case .success(let json): return .json(json)

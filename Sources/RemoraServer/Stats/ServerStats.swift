@@ -73,12 +73,36 @@ enum ListenerStat: Int, StatName {
 }
 
 
-/// Envoy's `listener_manager.*` that Remora keeps.
+/// Envoy's `listener_manager.*` (1.40's `ALL_LISTENER_MANAGER_STATS`,
+/// without `workers_pinned`).
 enum ListenerManagerStat: Int, StatName {
-    case listenerStopped
+    case listenerAdded, listenerCreateFailure, listenerCreateSuccess, listenerInPlaceUpdated, listenerModified
+    case listenerRemoved, listenerStopped
+    case totalFilterChainsDraining, totalListenersActive, totalListenersDraining, totalListenersWarming, workersStarted
 
-    var name: String { "listener_stopped" }
-    var kind: StatKind { .counter }
+    var name: String {
+        switch self {
+        case .listenerAdded: "listener_added"
+        case .listenerCreateFailure: "listener_create_failure"
+        case .listenerCreateSuccess: "listener_create_success"
+        case .listenerInPlaceUpdated: "listener_in_place_updated"
+        case .listenerModified: "listener_modified"
+        case .listenerRemoved: "listener_removed"
+        case .listenerStopped: "listener_stopped"
+        case .totalFilterChainsDraining: "total_filter_chains_draining"
+        case .totalListenersActive: "total_listeners_active"
+        case .totalListenersDraining: "total_listeners_draining"
+        case .totalListenersWarming: "total_listeners_warming"
+        case .workersStarted: "workers_started"
+        }
+    }
+
+    var kind: StatKind {
+        switch self {
+        case .totalFilterChainsDraining, .totalListenersActive, .totalListenersDraining, .totalListenersWarming, .workersStarted: .gauge
+        default: .counter
+        }
+    }
 
     static func makeScope(in store: StatsStore) -> StatScope {
         store.makeScope(prefix: "listener_manager.", ListenerManagerStat.self)
@@ -97,4 +121,19 @@ enum PerWorkerListenerStat: Int, StatName {
     }
 
     var kind: StatKind { self == .downstreamCxActive ? .gauge : .counter }
+}
+
+/// Envoy's RDS provider stats beside its subscription's,
+/// `http.<stat_prefix>.rds.<route_config_name>.*`.
+enum RDSStat: Int, StatName {
+    case configReload, configReloadTimeMs
+
+    var name: String {
+        switch self {
+        case .configReload: "config_reload"
+        case .configReloadTimeMs: "config_reload_time_ms"
+        }
+    }
+
+    var kind: StatKind { self == .configReload ? .counter : .gauge }
 }

@@ -20,7 +20,9 @@ final class Worker: @unchecked Sendable {
     /// `use_original_dst` hand-offs.
     private var listenersByAddress: [SocketAddress: ActiveListener] = [:]
     private var clusters: [String: WorkerCluster] = [:]
-    private var sessions: [ObjectIdentifier: AnyObject] = [:]
+    /// Every connection past accept (in listener filters, a handshake, or
+    /// with its chain's filter), with the listener and chain it belongs to.
+    private var sessions: [ObjectIdentifier: Session] = [:]
     private lazy var httpContext = HTTPWorkerContext(
         loop: loop, seed: UInt64(index) &* 0x2545_F491_4F6C_DD1D ^ loop.nowMilliseconds, accessLogs: accessLogs,
         health: health, localClusterName: localClusterName, statsStore: store, thread: index
@@ -41,10 +43,15 @@ final class Worker: @unchecked Sendable {
     /// The `ssl.*` scopes of listeners and clusters with TLS, by their
     /// prefix (`listener.<prefix>.`, `cluster.<name>.`), made by the server.
     private let tlsScopes: [String: StatScope]
+    /// `--drain-time-s`: how long the idle HTTP connections and TCP
+    /// sessions of a drained filter chain may stay.
+    private let drainTimeMilliseconds: UInt64
 
     init(index: Int, loop: EventLoop, accessLogFiles: AccessLogFiles? = nil, health: ServerHealth = ServerHealth(),
-         localClusterName: String = "", store: StatsStore? = nil, tlsScopes: [String: StatScope] = [:]) {
+         localClusterName: String = "", store: StatsStore? = nil, tlsScopes: [String: StatScope] = [:],
+         drainTimeMilliseconds: UInt64 = 600_000) {
         self.index = index
+        self.drainTimeMilliseconds = drainTimeMilliseconds
         self.loop = loop
         self.health = health
         self.localClusterName = localClusterName
@@ -53,11 +60,29 @@ final class Worker: @unchecked Sendable {
         self.accessLogs = WorkerAccessLogs(files: accessLogFiles, thread: index)
     }
 
+    /// One connection's owner on this worker: its listener (by name) and,
+    /// once chosen, its filter chain, so that a listener update drains only
+    /// the connections of the chains it changed.
+    struct Session {
+        let object: AnyObject
+        let listener: String
+        var chain: FilterChainSource? = nil
+    }
+
+    private struct WeakSession {
+        weak var object: AnyObject?
+    }
+
     /// A listener socket this worker accepts on, with what it needs per connection.
     final class ActiveListener {
         let config: ListenerConfig
         /// Nil for a `bind_to_port: false` listener, which only takes hand-offs.
         let socket: Listener?
+        /// Set once an update replaced or removed this listener: the chains
+        /// whose connections stay. A connection that was still in listener
+        /// filters or a handshake then, and lands on another chain, drains
+        /// as soon as it starts.
+        var keptChains: Set<FilterChainSource>?
         let stats: Stats<ListenerStat>
         let proxyStats: [String: Stats<TcpProxyStat>]
         let httpStats: [String: Stats<HTTPStat>]
@@ -124,6 +149,17 @@ final class Worker: @unchecked Sendable {
         clusters[cluster]?.update(hosts)
     }
 
+    /// A new table of an RDS route configuration (see `RouteConfigSlot`).
+    func updateRoutes(_ reference: RDSReference, table: RouteTable) {
+        loop.assertInLoop()
+        httpContext.updateRoutes(reference, table: table)
+    }
+
+    func dropRoutes(_ reference: RDSReference) {
+        loop.assertInLoop()
+        httpContext.dropRoutes(reference)
+    }
+
     /// The worker's view of a cluster (on the worker's loop only).
     func cluster(named name: String) -> WorkerCluster? {
         loop.assertInLoop()
@@ -132,8 +168,7 @@ final class Worker: @unchecked Sendable {
 
     /// Binds (or, for shared sockets, adopts) a listener and starts accepting.
     func addListener(_ config: ListenerConfig, address: SocketAddress, ipv4Compat: Bool, sharing shared: SharedListenSocket?,
-                     stats: StatScope, proxyStats: [String: StatScope], httpStats: [String: StatScope],
-                     inspectorStats: InspectorScopes) throws(EventLoopError) -> Listener {
+                     scopes: ListenerScopes) throws(EventLoopError) -> Listener {
         loop.assertInLoop()
         let socket: Listener
         if let shared {
@@ -142,13 +177,7 @@ final class Worker: @unchecked Sendable {
             socket = try Listener.bind(loop: loop, address: address, reusePort: config.reusePort && address.isIP, backlog: config.backlog,
                                        ipv4Compat: ipv4Compat)
         }
-        let active = ActiveListener(
-            config: config, socket: socket, stats: stats.stats(ListenerStat.self, thread: index),
-            proxyStats: proxyStats.mapValues { $0.stats(TcpProxyStat.self, thread: index) },
-            httpStats: httpStats.mapValues { $0.stats(HTTPStat.self, thread: index) },
-            inspectorStats: inspectorStats.stats(thread: index))
-        active.workerStats = workerStats(for: config.statPrefix)
-        active.sslStats = tlsScopes["listener.\(config.statPrefix)."]?.stats(SSLStat.self, thread: index)
+        let active = makeActiveListener(config, socket: socket, scopes: scopes)
         try socket.startAccepting { [unowned self, unowned active] connection in
             self.accept(connection, on: active)
         }
@@ -159,18 +188,102 @@ final class Worker: @unchecked Sendable {
 
     /// A `bind_to_port: false` listener: no socket, only connections that a
     /// `use_original_dst` listener of this worker hands to it.
-    func addHandOffListener(_ config: ListenerConfig, stats: StatScope, proxyStats: [String: StatScope], httpStats: [String: StatScope],
-                            inspectorStats: InspectorScopes) {
+    func addHandOffListener(_ config: ListenerConfig, scopes: ListenerScopes) {
         loop.assertInLoop()
-        let active = ActiveListener(
-            config: config, socket: nil, stats: stats.stats(ListenerStat.self, thread: index),
-            proxyStats: proxyStats.mapValues { $0.stats(TcpProxyStat.self, thread: index) },
-            httpStats: httpStats.mapValues { $0.stats(HTTPStat.self, thread: index) },
-            inspectorStats: inspectorStats.stats(thread: index))
-        active.workerStats = workerStats(for: config.statPrefix)
-        active.sslStats = tlsScopes["listener.\(config.statPrefix)."]?.stats(SSLStat.self, thread: index)
+        let active = makeActiveListener(config, socket: nil, scopes: scopes)
         listeners.append(active)
         for bind in config.bindAddresses { listenersByAddress[bind.address] = active }
+    }
+
+    private func makeActiveListener(_ config: ListenerConfig, socket: Listener?, scopes: ListenerScopes) -> ActiveListener {
+        let active = ActiveListener(
+            config: config, socket: socket, stats: scopes.listener.stats(ListenerStat.self, thread: index),
+            proxyStats: scopes.tcpProxy.mapValues { $0.stats(TcpProxyStat.self, thread: index) },
+            httpStats: scopes.http.mapValues { $0.stats(HTTPStat.self, thread: index) },
+            inspectorStats: scopes.inspectors.stats(thread: index))
+        active.workerStats = workerStats(for: config.statPrefix)
+        active.sslStats = (scopes.ssl ?? tlsScopes["listener.\(config.statPrefix)."])?.stats(SSLStat.self, thread: index)
+        return active
+    }
+
+    // MARK: - Listener updates (LDS)
+
+    /// A listener update that keeps the sockets (same addresses): each of
+    /// this worker's sockets of the listener goes on accepting, now for
+    /// `config`, with no moment without a listening socket. Connections on
+    /// chains `config` no longer has drain; the others are left alone.
+    func updateListener(_ config: ListenerConfig, scopes: ListenerScopes) {
+        loop.assertInLoop()
+        let old = listeners.filter { $0.config.name == config.name }
+        for previous in old {
+            let replacement = makeActiveListener(config, socket: previous.socket, scopes: scopes)
+            if let socket = previous.socket {
+                // The same socket, a new callback: nothing is re-bound.
+                try? socket.startAccepting { [unowned self, unowned replacement] connection in
+                    self.accept(connection, on: replacement)
+                }
+                listenersByAddress[socket.boundAddress] = replacement
+            } else {
+                for bind in config.bindAddresses { listenersByAddress[bind.address] = replacement }
+            }
+            if let i = listeners.firstIndex(where: { $0 === previous }) { listeners[i] = replacement }
+            previous.keptChains = config.chainSources
+        }
+        drainConnections(of: config.name, keeping: config.chainSources)
+    }
+
+    /// Stops the listener's sockets at once (a removed listener, or one
+    /// re-bound elsewhere) and drains the connections of its chains that
+    /// are not in `keeping`.
+    func removeListener(named name: String, keeping: Set<FilterChainSource> = []) {
+        loop.assertInLoop()
+        let removed = listeners.filter { $0.config.name == name }
+        for listener in removed {
+            listener.socket?.stopAccepting()
+            listener.keptChains = keeping
+        }
+        let tags = Set(removed.map(\.tag))
+        listeners.removeAll { tags.contains($0.tag) }
+        listenersByAddress = listenersByAddress.filter { !tags.contains($0.value.tag) }
+        drainConnections(of: name, keeping: keeping)
+    }
+
+    /// Envoy's drain of a filter chain: HTTP/1 connections close after
+    /// their current exchange (`connection: close`; an idle one at once),
+    /// HTTP/2 ones get GOAWAY, TCP sessions run until they end or the
+    /// drain time does. A connection still in listener filters goes on
+    /// with the listener it arrived on, and one in a TLS handshake with its
+    /// chain: both drain when they start if their chain went away
+    /// (`keptChains`).
+    private func drainConnections(of listener: String, keeping: Set<FilterChainSource>) {
+        var drained: [AnyObject] = []
+        for session in sessions.values where session.listener == listener {
+            guard let chain = session.chain, !keeping.contains(chain) else { continue }
+            drained.append(session.object)
+        }
+        drain(drained)
+    }
+
+    /// Drains connections of a chain that went away: HTTP now (see
+    /// `HTTPConnectionManager.startDraining(closingIdleNow:)`); at the end
+    /// of `--drain-time-s`, what is idle or TCP is closed.
+    private func drain(_ drained: [AnyObject]) {
+        guard !drained.isEmpty else { return }
+        for case let manager as HTTPConnectionManager in drained { manager.startDraining(closingIdleNow: false) }
+        let timer = Timer(loop: loop)
+        // Weak: a connection gone by then must not be mistaken for a new
+        // one at the same address (an ObjectIdentifier is reused).
+        let weakly = drained.map { WeakSession(object: $0) }
+        timer.start(afterMilliseconds: drainTimeMilliseconds) {
+            timer.close()
+            for session in weakly {
+                switch session.object {
+                case let manager as HTTPConnectionManager: manager.closeIfIdle()
+                case let proxy as TcpProxySession: proxy.finish()
+                default: break
+                }
+            }
+        }
     }
 
     /// This worker's `listener.<prefix>.worker_<n>.*` (worker numbers from 0, as Envoy's).
@@ -253,7 +366,7 @@ final class Worker: @unchecked Sendable {
             }
             self.checkDrained()
         }
-        sessions[ObjectIdentifier(inspection)] = inspection
+        sessions[ObjectIdentifier(inspection)] = Session(object: inspection, listener: listener.config.name)
         inspection.start(loop: loop, timeoutMilliseconds: listener.config.listenerFiltersTimeoutMilliseconds)
     }
 
@@ -308,7 +421,7 @@ final class Worker: @unchecked Sendable {
                 }
                 self.checkDrained()
             }
-            sessions[ObjectIdentifier(handshake)] = handshake
+            sessions[ObjectIdentifier(handshake)] = Session(object: handshake, listener: listener.config.name, chain: chain.source)
             handshake.start(loop: loop, timeoutMilliseconds: chain.transportSocketConnectTimeoutMilliseconds, replaying: state.received)
             return
         }
@@ -331,12 +444,16 @@ final class Worker: @unchecked Sendable {
                 self.sessions[ObjectIdentifier(manager)] = nil
                 self.checkDrained()
             }
-            sessions[ObjectIdentifier(manager)] = manager
+            sessions[ObjectIdentifier(manager)] = Session(object: manager, listener: listener.config.name, chain: chain.source)
             manager.listenerTag = listener.tag
             manager.requestedServerName = state.serverName
             manager.start(replaying: state.received)
             // Out of listener filters after a drain began: it serves one exchange.
-            if draining { manager.startDraining() }
+            if draining {
+                manager.startDraining()
+            } else if listener.keptChains.map({ !$0.contains(chain.source) }) == true {
+                drain([manager])
+            }
             return
         }
         guard let proxy = chain.tcpProxy, let proxyStats = listener.proxyStats[proxy.statPrefix] else {
@@ -355,8 +472,9 @@ final class Worker: @unchecked Sendable {
             self.sessions[ObjectIdentifier(session)] = nil
             self.checkDrained()
         }
-        sessions[ObjectIdentifier(session)] = session
+        sessions[ObjectIdentifier(session)] = Session(object: session, listener: listener.config.name, chain: chain.source)
         session.start(replaying: state.received)
+        if listener.keptChains.map({ !$0.contains(chain.source) }) == true { drain([session]) }
     }
 
     /// The listener's own `access_log`: a connection no filter chain took
@@ -396,7 +514,7 @@ final class Worker: @unchecked Sendable {
         // HTTP connections close as soon as their current exchange is done;
         // TCP sessions run until they end or the drain time does.
         // Connections still in listener filters go on until a verdict or the timeout.
-        for case let manager as HTTPConnectionManager in sessions.values { manager.startDraining() }
+        for case let manager as HTTPConnectionManager in sessions.values.map(\.object) { manager.startDraining() }
         checkDrained()
     }
 
@@ -409,7 +527,7 @@ final class Worker: @unchecked Sendable {
         let chosen = listeners.filter { !inboundOnly || $0.config.isInbound }
         let tags = Set(chosen.map(\.tag))
         guard stop else {
-            for case let manager as HTTPConnectionManager in sessions.values where tags.contains(manager.listenerTag) {
+            for case let manager as HTTPConnectionManager in sessions.values.map(\.object) where tags.contains(manager.listenerTag) {
                 manager.startDraining()
             }
             return 0

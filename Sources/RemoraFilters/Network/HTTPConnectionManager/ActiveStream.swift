@@ -184,7 +184,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         for filter in manager.config.httpFilters {
             switch filter {
             case .router(let routerConfig):
-                let router = Router(config: routerConfig, routeTable: manager.config.routeTable, context: manager.context,
+                let router = Router(config: routerConfig, routeTable: manager.routes.current, context: manager.context,
                                     httpStats: manager.stats, downstreamTrailers: manager.config.http1.enableTrailers)
                 decoders.append(router)
             case .healthCheck(let config):

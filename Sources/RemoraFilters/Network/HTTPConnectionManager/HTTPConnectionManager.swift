@@ -31,6 +31,8 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     let config: HttpConnectionManagerConfig
     let context: HTTPWorkerContext
     let stats: Stats<HTTPStat>
+    /// Where each stream takes its route table when it starts.
+    let routes: ConnectionRoutes
     /// Which listener of its worker took the connection (`/drain_listeners?inboundonly`).
     public var listenerTag = 0
     /// Envoy's requested server name for the connection's streams: the SNI
@@ -91,6 +93,10 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         self.stats = stats
         self.onComplete = onComplete
         self.accessLogs = context.accessLogs.set(for: config.accessLogs)
+        switch config.routes {
+        case .inline(let table): routes = .inline(table)
+        case .rds(let reference): routes = .rds(context.routeSlot(for: reference))
+        }
         var parserConfig = HTTP1Parser.Configuration.request
         parserConfig.maxHeadBytes = Int(config.maxRequestHeadersKB) * 1024
         parserConfig.maxHeaderCount = Int(config.common.maxHeadersCount)
@@ -376,7 +382,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         partialHeadTimer = nil
         requestsStarted += 1
         let maxRequests = Int(config.common.maxRequestsPerConnection)
-        if !head.keepAlive || (maxRequests > 0 && requestsStarted >= maxRequests) {
+        if !head.keepAlive || drainOnNextRequest || (maxRequests > 0 && requestsStarted >= maxRequests) {
             if maxRequests > 0 && requestsStarted >= maxRequests { stats.add(.downstreamCxMaxRequestsReached) }
             closeAfterResponse = true
         }
@@ -527,14 +533,25 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     /// `Connection: close` (or, if its head is out, the connection closes
     /// after it), and an idle keep-alive connection closes now, as Envoy's
     /// drain manager does for HTTP/1.
-    public func startDraining() {
+    ///
+    /// A listener update drains with `closingIdleNow` false: a connection
+    /// with no request in flight is not closed under a request the client
+    /// may be sending; its next response carries `Connection: close`, and
+    /// the worker closes what is still idle at the end of the drain time
+    /// (`closeIfIdle`).
+    public func startDraining(closingIdleNow: Bool = true) {
         guard !closed, !delayedClosing else { return }
         if codecKind == .http2 {
             drainHTTP2()
             return
         }
-        closeAfterResponse = true
         stats.add(.downstreamCxDrainClose)
+        if stream == nil && !closingIdleNow {
+            // The next request (its bytes may be on the way) is served, once.
+            drainOnNextRequest = true
+            return
+        }
+        closeAfterResponse = true
         if stream == nil {
             if requestsStarted == 0 && parser.isIdle && pendingInput.isEmpty {
                 closeNow()
@@ -543,6 +560,16 @@ public final class HTTPConnectionManager: ConnectionDelegate {
             }
             // A head still arriving becomes a request answered with `Connection: close`.
         }
+    }
+
+    /// A listener drain reached this connection between requests.
+    private var drainOnNextRequest = false
+
+    /// The end of a listener drain: closes the connection unless a
+    /// request is in flight (that one closes after its response).
+    public func closeIfIdle() {
+        guard !closed, !delayedClosing, stream == nil, h2Streams.isEmpty else { return }
+        closeNow()
     }
 
     // MARK: - Connection duration

@@ -99,6 +99,32 @@ public final class HTTPWorkerContext {
         return stats
     }
 
+    // MARK: - RDS
+
+    /// This worker's RDS route tables, by the `rds` that names them.
+    private var routeSlots: [RDSReference: RouteConfigSlot] = [:]
+
+    /// The slot of `reference` (empty until its first table arrives: every
+    /// request is a 404, as in Envoy before RDS answers).
+    public func routeSlot(for reference: RDSReference) -> RouteConfigSlot {
+        if let slot = routeSlots[reference] { return slot }
+        let slot = RouteConfigSlot(table: DynamicListenerCompiler.emptyRouteTable)
+        routeSlots[reference] = slot
+        return slot
+    }
+
+    /// A new table of `reference` (posted by the main loop): the next
+    /// stream of every connection naming it uses it.
+    public func updateRoutes(_ reference: RDSReference, table: RouteTable) {
+        routeSlot(for: reference).update(table)
+    }
+
+    /// No listener of the server names `reference` any more; connections
+    /// that still do keep their slot.
+    public func dropRoutes(_ reference: RDSReference) {
+        routeSlots[reference] = nil
+    }
+
     /// A random 64-bit value (weighted clusters, runtime fractions, back-off jitter).
     public func randomValue() -> UInt64 {
         UInt64(random.next(count: Int.max))

@@ -1,0 +1,247 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RemoraAPI
+import RemoraConfig
+import RemoraCore
+import RemoraEventLoop
+import RemoraXDS
+
+/// RDS (Envoy's `RouteConfigProviderManager` and `RdsRouteConfigSubscription`):
+/// one route table per `rds` (config source and `route_config_name`),
+/// shared by every connection manager that names it; one subscription per
+/// config source, asking for the union of the names in use. A new table is
+/// posted to every worker as an immutable value; streams that start after
+/// it use it (see `RouteConfigSlot`).
+///
+/// Main loop only. Listeners hold the tables they use (`retain`/`release`);
+/// a listener warms until each of its tables had a first update, or its
+/// source's `initial_fetch_timeout` passed (`whenReady`).
+final class RouteConfigManager {
+    /// One route configuration in use.
+    final class Provider {
+        let reference: RDSReference
+        var users = 0
+        /// The last accepted configuration (nil until the first).
+        var message: Envoy_Config_Route_V3_RouteConfiguration?
+        var messageBytes: [UInt8] = []
+        var version = ""
+        var lastUpdated = 0.0
+        /// A first update came, or the initial fetch gave up: listeners
+        /// naming it may serve (with an empty table in the second case).
+        var ready = false
+        var initialFetchTimer: Timer?
+        /// `http.<stat_prefix>.rds.<route_config_name>.*`; nil for the
+        /// route whose prefix the source's subscription counts in.
+        var stats: Stats<XDSSubscriptionStat>?
+        /// `config_reload`, `config_reload_time_ms`.
+        var reloads: Stats<RDSStat>?
+
+        init(reference: RDSReference) { self.reference = reference }
+    }
+
+    /// One subscription per config source (by kind: sources that differ
+    /// only in `initial_fetch_timeout` share it; each table keeps its own
+    /// timeout), with the names it asks for.
+    private final class SourceSubscription: XDSUpdateHandler {
+        unowned let manager: RouteConfigManager
+        let source: ConfigSourceConfig.Kind
+        var subscription: (any XDSSubscription)?
+
+        init(manager: RouteConfigManager, source: ConfigSourceConfig.Kind) {
+            self.manager = manager
+            self.source = source
+        }
+
+        func apply(_ update: XDSUpdate) throws(XDSRejection) { try manager.apply(update, from: source) }
+        func initialFetchFailed(_ type: XDSResourceType) { manager.initialFetchFailed(source) }
+    }
+
+    private unowned let server: Server
+    private(set) var providers: [RDSReference: Provider] = [:]
+    private var subscriptions: [ConfigSourceConfig.Kind: SourceSubscription] = [:]
+    private var waiters: [(references: [RDSReference], done: () -> Void)] = []
+
+    init(server: Server) {
+        self.server = server
+    }
+
+    // MARK: - Use by listeners
+
+    /// A listener uses these tables (with its connection managers' stat
+    /// prefixes, for the stats of a table made now). Subscribes as needed.
+    func retain(_ uses: [(reference: RDSReference, statPrefix: String)]) throws(ConfigError) {
+        var changed: Set<ConfigSourceConfig.Kind> = []
+        var retained: [RDSReference] = []
+        for (reference, statPrefix) in uses {
+            if let provider = providers[reference] {
+                provider.users += 1
+                retained.append(reference)
+                continue
+            }
+            let provider = Provider(reference: reference)
+            provider.users = 1
+            let prefix = "http.\(statPrefix).rds.\(reference.routeConfigName)."
+            provider.reloads = server.store.makeScope(prefix: prefix, RDSStat.self).stats(RDSStat.self, thread: 0)
+            if subscriptions[reference.source.kind] == nil {
+                // The source's subscription counts in the first table's stats.
+                let handler = SourceSubscription(manager: self, source: reference.source.kind)
+                do throws(ConfigError) {
+                    handler.subscription = try server.xds.subscribe(
+                        .routeConfiguration, source: reference.source, names: [reference.routeConfigName],
+                        statPrefix: prefix, handler: handler)
+                } catch {
+                    release(retained)
+                    throw error
+                }
+                subscriptions[reference.source.kind] = handler
+                providers[reference] = provider
+                retained.append(reference)
+            } else {
+                provider.stats = server.store.makeScope(prefix: prefix, XDSSubscriptionStat.self)
+                    .stats(XDSSubscriptionStat.self, thread: 0)
+                providers[reference] = provider
+                retained.append(reference)
+                changed.insert(reference.source.kind)
+            }
+            startInitialFetchTimer(provider)
+        }
+        for source in changed { updateNames(source) }
+    }
+
+    /// A listener no longer uses these tables; one nobody uses is dropped
+    /// (and its name no longer asked for).
+    func release(_ references: [RDSReference]) {
+        var changed: Set<ConfigSourceConfig.Kind> = []
+        for reference in references {
+            guard let provider = providers[reference] else { continue }
+            provider.users -= 1
+            guard provider.users == 0 else { continue }
+            provider.initialFetchTimer?.close()
+            providers[reference] = nil
+            changed.insert(reference.source.kind)
+            for worker in server.workers {
+                worker.loop.execute { worker.dropRoutes(reference) }
+            }
+        }
+        for source in changed { updateNames(source) }
+    }
+
+    /// Calls `done` once every table in `references` is ready (at once if
+    /// they are).
+    func whenReady(_ references: [RDSReference], _ done: @escaping () -> Void) {
+        if references.allSatisfy({ providers[$0]?.ready ?? true }) {
+            done()
+            return
+        }
+        waiters.append((references, done))
+    }
+
+    private func updateNames(_ source: ConfigSourceConfig.Kind) {
+        guard let handler = subscriptions[source] else { return }
+        let names = Set(providers.keys.filter { $0.source.kind == source }.map(\.routeConfigName))
+        if names.isEmpty {
+            handler.subscription?.cancel()
+            subscriptions[source] = nil
+        } else {
+            handler.subscription?.setResourceNames(names)
+        }
+    }
+
+    // MARK: - Updates
+
+    /// An RDS update from `source`: each configuration compiled on its own;
+    /// the good ones apply, the bad ones NACK the update with their names.
+    private func apply(_ update: XDSUpdate, from source: ConfigSourceConfig.Kind) throws(XDSRejection) {
+        var failures: [String] = []
+        let clusterNames = server.knownClusterNames
+        for resource in update.updated {
+            let named = providers.values.filter { $0.reference.routeConfigName == resource.name && $0.reference.source.kind == source }
+            guard !named.isEmpty else { continue }
+            let compiled: (RouteTable, Envoy_Config_Route_V3_RouteConfiguration)
+            do throws(ConfigError) {
+                compiled = try DynamicListenerCompiler.compileRoutes(resource.resource, clusterNames: clusterNames)
+            } catch {
+                for provider in named {
+                    provider.stats?.add(.updateAttempt)
+                    provider.stats?.add(.updateRejected)
+                }
+                failures.append("\(resource.name): \(error)")
+                continue
+            }
+            for provider in named { install(compiled, from: resource, in: provider) }
+        }
+        if !failures.isEmpty { throw XDSRejection(failures.joined(separator: "\n")) }
+    }
+
+    /// A table accepted for `provider`: posted to every worker unless the
+    /// same configuration is already there.
+    private func install(_ compiled: (RouteTable, Envoy_Config_Route_V3_RouteConfiguration), from resource: XDSResource,
+                         in provider: Provider) {
+        let (table, message) = compiled
+        let reference = provider.reference
+        provider.stats?.add(.updateAttempt)
+        let bytes = [UInt8](resource.resource.value)
+        provider.stats?.add(.updateSuccess)
+        provider.stats?.set(.version, Int64(bitPattern: XXHash64.hash(resource.version)))
+        provider.stats?.set(.updateTime, Int64(Self.now() * 1000))
+        guard bytes != provider.messageBytes || !provider.ready else { return }
+        provider.message = message
+        provider.messageBytes = bytes
+        provider.version = resource.version
+        provider.lastUpdated = Self.now()
+        provider.reloads?.add(.configReload)
+        provider.reloads?.set(.configReloadTimeMs, Int64(provider.lastUpdated * 1000))
+        for worker in server.workers {
+            worker.loop.execute { worker.updateRoutes(reference, table: table) }
+        }
+        server.logger.info("rds: loaded route config '\(resource.name)' version \(resource.version)")
+        markReady(provider)
+    }
+
+    /// The source gave up its first fetch: its tables that had none serve
+    /// empty (every request a 404), and their listeners warm without them.
+    private func initialFetchFailed(_ source: ConfigSourceConfig.Kind) {
+        for provider in providers.values where provider.reference.source.kind == source && !provider.ready {
+            markReady(provider)
+        }
+    }
+
+    /// Envoy's per-subscription `initial_fetch_timeout`: a name the source
+    /// never delivers does not hold its listeners back forever.
+    private func startInitialFetchTimer(_ provider: Provider) {
+        let timeout = provider.reference.source.initialFetchTimeoutMilliseconds
+        guard timeout > 0 else { return }
+        let timer = Timer(loop: server.mainLoop)
+        timer.start(afterMilliseconds: timeout) { [weak self, weak provider] in
+            timer.close()
+            guard let self, let provider, !provider.ready else { return }
+            provider.stats?.add(.initFetchTimeout)
+            self.server.logger.warning("rds: route config '\(provider.reference.routeConfigName)' not received within initial_fetch_timeout")
+            self.markReady(provider)
+        }
+        provider.initialFetchTimer = timer
+    }
+
+    private func markReady(_ provider: Provider) {
+        provider.initialFetchTimer?.close()
+        provider.initialFetchTimer = nil
+        guard !provider.ready else { return }
+        provider.ready = true
+        let pending = waiters
+        waiters = []
+        for waiter in pending {
+            if waiter.references.allSatisfy({ providers[$0]?.ready ?? true }) {
+                waiter.done()
+            } else {
+                waiters.append(waiter)
+            }
+        }
+    }
+
+    static func now() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+}
