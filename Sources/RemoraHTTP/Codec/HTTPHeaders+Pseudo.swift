@@ -44,3 +44,17 @@ extension HTTPHeaders {
         }
     }
 }
+
+extension HTTPHeaders {
+    /// Moves the last `count` fields to the front, in place (a codec adds a
+    /// head's pseudo-headers after its fields, then puts them first).
+    mutating func moveLastToFront(_ count: Int) {
+        let n = entries.count
+        guard count > 0, count < n else { return }
+        entries.withUnsafeMutableBufferPointer { b in
+            b[0..<n].reverse()
+            b[0..<count].reverse()
+            b[count..<n].reverse()
+        }
+    }
+}
