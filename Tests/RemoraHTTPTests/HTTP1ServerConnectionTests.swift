@@ -55,6 +55,23 @@ struct HTTP1ServerConnectionTests {
         #expect(h.codec.requestComplete && h.codec.hasStream)
     }
 
+    @Test func translatedHeadCostsNoArena() {
+        // Pseudo-headers reference the loop's bytes and the parsed head: no
+        // copy; once they are read and removed, added fields get the arena
+        // in the slot they held (no array of extra storages).
+        let h = HTTP1ServerHarness()
+        h.feed("POST /p HTTP/1.1\r\nHost: example.com\r\nContent-Length: 0\r\n\r\n")
+        var head = try! #require(h.events.streams.first?.head)
+        #expect(head.arenaIndex == -1)
+        let pseudo = head.requestPseudoHeaders
+        #expect(pseudo.count == 4 && pseudo.method?.string == "POST" && pseudo.scheme?.string == "http")
+        head.removeLeadingPseudoHeaders(pseudo.count)
+        #expect(head.storages.secondary == nil)
+        head.add(name: "x-request-id", value: "abc")
+        #expect(head.arenaIndex == 1 && head.storages.extra.isEmpty)
+        #expect(head.description.contains("x-request-id: abc") && head.first(name: "content-length")?.string == "0")
+    }
+
     @Test func absoluteFormTargetGivesAuthorityAndPath() {
         let h = HTTP1ServerHarness(HTTP1ServerConnection.Options(scheme: "https"))
         h.feed("GET http://other.example:8080/x/y HTTP/1.1\r\nHost: example.com\r\n\r\n")

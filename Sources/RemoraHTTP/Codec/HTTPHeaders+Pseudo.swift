@@ -45,7 +45,61 @@ extension HTTPHeaders {
     }
 }
 
+/// A request head's pseudo-headers, read in one pass.
+public struct RequestPseudoHeaders {
+    /// How many fields at the front are pseudo-headers.
+    public var count = 0
+    public var method: ByteSlice?
+    public var scheme: ByteSlice?
+    public var authority: ByteSlice?
+    public var path: ByteSlice?
+}
+
 extension HTTPHeaders {
+    /// `:method :scheme :authority :path` and how many pseudo-headers lead
+    /// the fields, in one scan (no slice made for a name).
+    public var requestPseudoHeaders: RequestPseudoHeaders {
+        var r = RequestPseudoHeaders()
+        while r.count < entries.count {
+            let e = entries[r.count]
+            let n = nameBytes(e)
+            guard n.first == UInt8(ascii: ":") else { break }
+            switch n.count {
+            case 5 where ASCII.equalsLowercase(n, ":path"): r.path = value(at: r.count)
+            case 7 where ASCII.equalsLowercase(n, ":method"): r.method = value(at: r.count)
+            case 7 where ASCII.equalsLowercase(n, ":scheme"): r.scheme = value(at: r.count)
+            case 10 where ASCII.equalsLowercase(n, ":authority"): r.authority = value(at: r.count)
+            default: break
+            }
+            r.count += 1
+        }
+        return r
+    }
+
+    /// Removes the leading `count` fields (a head's pseudo-headers, once
+    /// read), in place; a storage no field references any more (the HTTP/1
+    /// codec's `PseudoHeaderBytes`) gives its slot back, so that fields
+    /// added later get their arena there.
+    public mutating func removeLeadingPseudoHeaders(_ count: Int) {
+        guard count > 0 else { return }
+        entries.removeFirst(count)
+        guard storages.secondary != nil, arenaIndex != 1 else { return }
+        for e in entries where e.nameStorage == 1 || e.valueStorage == 1 { return }
+        storages.secondary = nil
+    }
+
+    /// Appends a field whose name and value lie in the given buffers (no copy).
+    mutating func appendReferencing(name: PooledBuffer, _ n: (offset: Int, count: Int),
+                                    value: PooledBuffer, _ v: (offset: Int, count: Int)) {
+        guard let ns = storages.index(of: name), let vs = storages.index(of: value) else {
+            preconditionFailure("HTTPHeaders: too many storages")
+        }
+        entries.append(Entry(
+            nameStorage: ns, valueStorage: vs,
+            nameOffset: UInt32(n.offset), nameCount: UInt32(n.count),
+            valueOffset: UInt32(v.offset), valueCount: UInt32(v.count)))
+    }
+
     /// Moves the last `count` fields to the front, in place (a codec adds a
     /// head's pseudo-headers after its fields, then puts them first).
     mutating func moveLastToFront(_ count: Int) {
@@ -55,6 +109,50 @@ extension HTTPHeaders {
             b[0..<n].reverse()
             b[0..<count].reverse()
             b[count..<n].reverse()
+        }
+    }
+}
+
+/// The bytes an HTTP/1 head's pseudo-headers reference: the four names,
+/// "/", the schemes and the known methods, in one buffer per loop (kept by
+/// `HTTP1SharedEncoder`), so a translated head costs no copy and no arena.
+final class PseudoHeaderBytes {
+    typealias Run = (offset: Int, count: Int)
+    let buffer: PooledBuffer
+    let methodName: Run = (0, 7)
+    let schemeName: Run = (7, 7)
+    let authorityName: Run = (14, 10)
+    let pathName: Run = (24, 5)
+    let slash: Run = (29, 1)
+    let https: Run = (30, 5)
+    let http: Run = (30, 4)
+    /// Where each known method's name starts (its length is the name's).
+    private let methodOffsets: [Int]
+
+    init() {
+        var bytes = Array(":method:scheme:authority:path/https".utf8)
+        var offsets: [Int] = []
+        for name in HTTPMethod.knownBytes {
+            offsets.append(bytes.count)
+            bytes += name
+        }
+        buffer = PooledBuffer(copying: bytes)
+        methodOffsets = offsets
+    }
+
+    /// A known method's name, nil for a custom one.
+    func method(_ m: HTTPMethod) -> Run? {
+        guard !m.isCustom else { return nil }
+        let i = Int(m.code)
+        return (methodOffsets[i], HTTPMethod.knownBytes[i].count)
+    }
+
+    /// "http" or "https", nil for another scheme.
+    func scheme(_ s: String) -> Run? {
+        switch s {
+        case "http": http
+        case "https": https
+        default: nil
         }
     }
 }

@@ -232,9 +232,10 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
         return .protocolError(error.details)
     }
 
-    /// Request line and `Host` → pseudo-headers, in the head's own storage:
-    /// values reference the parsed bytes; the four names are copied once
-    /// into the head's arena (which the proxy's own fields use later).
+    /// Request line and `Host` → pseudo-headers, in place: names and common
+    /// values reference the loop's `PseudoHeaderBytes`, the others the parsed
+    /// bytes (only a joined Host, a default host or a custom method or
+    /// scheme is copied, into the head's arena).
     private func translate(_ headers: inout HTTPHeaders, method: HTTPMethod, target: ByteSlice, version: HTTPVersion) {
         var authority: ByteSlice?
         var joinedAuthority: String?
@@ -255,17 +256,31 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
             joinedAuthority = nil
             path = rest
         }
+        let p = shared.pseudoBytes
+        let bytes = p.buffer
         let before = headers.count
-        headers.add(name: ":method", value: method.name)
-        headers.add(name: ":scheme", value: options.scheme)
+        if let m = p.method(method) {
+            headers.appendReferencing(name: bytes, p.methodName, value: bytes, m)
+        } else {
+            headers.add(name: ":method", value: method.name)
+        }
+        if let s = p.scheme(options.scheme) {
+            headers.appendReferencing(name: bytes, p.schemeName, value: bytes, s)
+        } else {
+            headers.add(name: ":scheme", value: options.scheme)
+        }
         if let authority {
-            headers.add(name: ":authority", value: authority)
+            headers.appendReferencing(name: bytes, p.authorityName, value: authority.storage, (authority.offset, authority.count))
         } else if let joinedAuthority {
             headers.add(name: ":authority", value: joinedAuthority)
         } else if version == .http1_0, let host = options.defaultHostForHTTP10 {
             headers.add(name: ":authority", value: host)
         }
-        if let path { headers.add(name: ":path", value: path) } else { headers.add(name: ":path", value: "/") }
+        if let path {
+            headers.appendReferencing(name: bytes, p.pathName, value: path.storage, (path.offset, path.count))
+        } else {
+            headers.appendReferencing(name: bytes, p.pathName, value: bytes, p.slash)
+        }
         headers.moveLastToFront(headers.count - before)
     }
 

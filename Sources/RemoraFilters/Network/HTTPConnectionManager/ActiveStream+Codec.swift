@@ -48,13 +48,12 @@ extension ActiveStream: HTTPRequestDecoder {
     static func fillFromPseudoHeaders(_ message: inout HTTPRequestMessage, _ head: consuming HTTPHeaders,
                                       version: HTTPVersion) -> Bool {
         var headers = head
-        var pseudoCount = 0
-        while pseudoCount < headers.count, headers.name(at: pseudoCount).withUnsafeBytes({ $0.first }) == UInt8(ascii: ":") { pseudoCount += 1 }
-        if let method = headers.method { message.method = HTTPMethod(bytes: method) }
-        message.path = headers.path?.string ?? ""
-        message.scheme = headers.scheme?.string ?? "http"
-        message.authority = headers.authority?.string
-        headers.removeFirst(pseudoCount)
+        let pseudo = headers.requestPseudoHeaders
+        if let method = pseudo.method { message.method = HTTPMethod(bytes: method) }
+        message.path = pseudo.path?.string ?? ""
+        message.scheme = pseudo.scheme?.string ?? "http"
+        message.authority = pseudo.authority?.string
+        headers.removeLeadingPseudoHeaders(pseudo.count)
         if version == .http2 {
             // The HTTP/1 codec made `:authority` of Host already.
             if message.authority == nil, let host = headers.firstString(name: "host") { message.authority = host }
