@@ -176,7 +176,8 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
         swap(&headers, &head.headers)
         translate(&headers, method: head.method, target: head.target, version: head.version)
         beginStream(requestComplete: bodyless, withHead: true)
-        decoder?.decodeHeaders(headers, endStream: bodyless)
+        // Moved, not copied: the stream edits the fields in place.
+        if let decoder { decoder.decodeHeaders(consume headers, endStream: bodyless) }
     }
 
     fileprivate func requestTrailers(_ trailers: HTTPHeaders) {

@@ -7,7 +7,7 @@ import RemoraHTTP
 /// `HTTPRequestMessage` the filters and the router see.
 extension ActiveStream: HTTPRequestDecoder {
     func decodeHeaders(_ headers: consuming HTTPHeaders, endStream: Bool) {
-        beginRequest(headers, endStream: endStream)
+        beginRequest(consume headers, endStream: endStream)
     }
 
     /// The codec refused the request's bytes: its status (with the reason
@@ -47,20 +47,20 @@ extension ActiveStream: HTTPRequestDecoder {
     /// to `host`, as Envoy's codec does. Returns whether it is a HEAD.
     static func fillFromPseudoHeaders(_ message: inout HTTPRequestMessage, _ head: consuming HTTPHeaders,
                                       version: HTTPVersion) -> Bool {
-        var headers = head
-        let pseudo = headers.requestPseudoHeaders
+        // The fields move to the message (one owner: edited in place, no copy).
+        swap(&message.headers, &head)
+        let pseudo = message.headers.requestPseudoHeaders
         if let method = pseudo.method { message.method = HTTPMethod(bytes: method) }
         message.path = pseudo.path?.string ?? ""
         message.scheme = pseudo.scheme?.string ?? "http"
         message.authority = pseudo.authority?.string
-        headers.removeLeadingPseudoHeaders(pseudo.count)
+        message.headers.removeLeadingPseudoHeaders(pseudo.count)
         if version == .http2 {
             // The HTTP/1 codec made `:authority` of Host already.
-            if message.authority == nil, let host = headers.firstString(name: "host") { message.authority = host }
-            _ = headers.remove(name: "host")
+            if message.authority == nil, let host = message.headers.firstString(name: "host") { message.authority = host }
+            _ = message.headers.remove(name: "host")
         }
         message.version = version
-        message.headers = headers
         return message.method == .head
     }
 

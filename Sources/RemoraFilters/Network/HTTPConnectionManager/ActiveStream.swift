@@ -84,7 +84,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     /// starts its filters.
     func beginRequest(_ head: consuming HTTPHeaders, endStream: Bool) {
         let framing = encoder.requestFraming
-        isHeadRequest = Self.fillFromPseudoHeaders(&request, head, version: framing.version)
+        isHeadRequest = Self.fillFromPseudoHeaders(&request, consume head, version: framing.version)
         requestHead = HeadFacts(bodyless: endStream, version: framing.version, expectsContinue: framing.expectsContinue,
                                 isUpgrade: framing.isUpgrade, isTunnel: framing.isTunnel)
         start()
