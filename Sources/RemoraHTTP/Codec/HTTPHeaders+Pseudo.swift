@@ -45,30 +45,41 @@ extension HTTPHeaders {
     }
 }
 
-/// A request head's pseudo-headers, read in one pass.
+/// A request head's pseudo-headers as a request message holds them, read
+/// in one pass (no slice made per field).
 public struct RequestPseudoHeaders {
     /// How many fields at the front are pseudo-headers.
     public var count = 0
-    public var method: ByteSlice?
-    public var scheme: ByteSlice?
-    public var authority: ByteSlice?
-    public var path: ByteSlice?
+    public var method: HTTPMethod?
+    public var scheme: String?
+    public var authority: String?
+    public var path: String?
 }
 
 extension HTTPHeaders {
     /// `:method :scheme :authority :path` and how many pseudo-headers lead
-    /// the fields, in one scan (no slice made for a name).
+    /// the fields, in one scan.
     public var requestPseudoHeaders: RequestPseudoHeaders {
         var r = RequestPseudoHeaders()
-        while r.count < entries.count {
-            let e = entries[r.count]
+        for e in entries {
             let n = nameBytes(e)
             guard n.first == UInt8(ascii: ":") else { break }
+            let v = valueBytes(e)
             switch n.count {
-            case 5 where ASCII.equalsLowercase(n, ":path"): r.path = value(at: r.count)
-            case 7 where ASCII.equalsLowercase(n, ":method"): r.method = value(at: r.count)
-            case 7 where ASCII.equalsLowercase(n, ":scheme"): r.scheme = value(at: r.count)
-            case 10 where ASCII.equalsLowercase(n, ":authority"): r.authority = value(at: r.count)
+            case 5 where ASCII.equalsLowercase(n, ":path"):
+                r.path = String(decoding: v, as: UTF8.self)
+            case 7 where ASCII.equalsLowercase(n, ":method"):
+                r.method = HTTPMethod.known(v) ?? HTTPMethod(String(decoding: v, as: UTF8.self))
+            case 7 where ASCII.equalsLowercase(n, ":scheme"):
+                if ASCII.equalsLowercase(v, "http") {
+                    r.scheme = "http"
+                } else if ASCII.equalsLowercase(v, "https") {
+                    r.scheme = "https"
+                } else {
+                    r.scheme = String(decoding: v, as: UTF8.self)
+                }
+            case 10 where ASCII.equalsLowercase(n, ":authority"):
+                r.authority = String(decoding: v, as: UTF8.self)
             default: break
             }
             r.count += 1
@@ -88,16 +99,26 @@ extension HTTPHeaders {
         storages.secondary = nil
     }
 
-    /// Appends a field whose name and value lie in the given buffers (no copy).
-    mutating func appendReferencing(name: PooledBuffer, _ n: (offset: Int, count: Int),
-                                    value: PooledBuffer, _ v: (offset: Int, count: Int)) {
-        guard let ns = storages.index(of: name), let vs = storages.index(of: value) else {
-            preconditionFailure("HTTPHeaders: too many storages")
-        }
+    /// The storage index of `buffer`, added if need be.
+    mutating func storageIndex(of buffer: PooledBuffer) -> UInt16 {
+        guard let i = storages.index(of: buffer) else { preconditionFailure("HTTPHeaders: too many storages") }
+        return i
+    }
+
+    /// Appends a field whose name and value lie in storages already listed (no copy, no retain).
+    @inline(__always)
+    mutating func appendReferencing(nameStorage: UInt16, _ n: (offset: Int, count: Int),
+                                    valueStorage: UInt16, _ v: (offset: Int, count: Int)) {
         entries.append(Entry(
-            nameStorage: ns, valueStorage: vs,
-            nameOffset: UInt32(n.offset), nameCount: UInt32(n.count),
-            valueOffset: UInt32(v.offset), valueCount: UInt32(v.count)))
+            nameStorage: nameStorage, valueStorage: valueStorage,
+            nameOffset: UInt32(truncatingIfNeeded: n.offset), nameCount: UInt32(truncatingIfNeeded: n.count),
+            valueOffset: UInt32(truncatingIfNeeded: v.offset), valueCount: UInt32(truncatingIfNeeded: v.count)))
+    }
+
+    /// Whether the field's name starts with ':' (one byte read).
+    @inline(__always)
+    func isPseudo(_ e: Entry) -> Bool {
+        e.nameCount > 0 && storage(e.nameStorage).base.load(fromByteOffset: Int(e.nameOffset), as: UInt8.self) == UInt8(ascii: ":")
     }
 
     /// Moves the last `count` fields to the front, in place (a codec adds a

@@ -216,20 +216,16 @@ public struct HTTP1Encoder {
 
     private func fieldsSize(_ headers: HTTPHeaders, skippingPseudo: Bool = false) -> Int {
         var size = 0
-        if skippingPseudo {
-            headers.withEachField { name, value in
-                if name.first != UInt8(ascii: ":") { size += name.count + 2 + value.count + 2 }
-            }
-            return size
+        for e in headers.entries where !(skippingPseudo && headers.isPseudo(e)) {
+            size += Int(e.nameCount) + 2 + Int(e.valueCount) + 2
         }
-        for e in headers.entries { size += Int(e.nameCount) + 2 + Int(e.valueCount) + 2 }
         return size
     }
 
     private func writeFields(_ headers: HTTPHeaders, _ w: inout Writer, skippingPseudo: Bool = false) {
         let nameCase = headerNameCase
         headers.withEachField { name, value in
-            if skippingPseudo && name.first == UInt8(ascii: ":") { return }
+            if skippingPseudo && name.count > 0 && name.load(as: UInt8.self) == UInt8(ascii: ":") { return }
             switch nameCase {
             case .lowercase: w.writeLowercased(name)
             case .preserve: w.write(name)

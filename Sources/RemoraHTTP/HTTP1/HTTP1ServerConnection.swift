@@ -6,6 +6,8 @@ public protocol HTTP1ServerConnectionCallbacks: HTTPServerConnectionCallbacks {
     /// A stream's consumer holds (or releases) reads. On HTTP/1 that is the
     /// connection's reading; one call per hold, released when the stream ends.
     func onHTTP1ReadDisable(_ disable: Bool)
+    /// Bytes for the wire, in order (a head, a chunk's framing, body slices).
+    func onHTTP1Output(_ slice: ByteSlice)
 }
 
 /// The HTTP/1.1 server codec (Envoy's `Http1::ServerConnectionImpl`): wire
@@ -24,8 +26,9 @@ public protocol HTTP1ServerConnectionCallbacks: HTTPServerConnectionCallbacks {
 /// fields, with the framing fields this codec decides (`content-length: 0`,
 /// `transfer-encoding: chunked`, `connection: close`/`keep-alive`).
 ///
-/// Owns no socket: output is pulled (`takeOutput`/`drainOutput`). Lives on
-/// its connection's loop.
+/// Owns no socket: each piece of output goes to `onHTTP1Output` as it is
+/// made, in wire order (an HTTP/1 response is written as it comes; nothing
+/// is framed in batches as on HTTP/2). Lives on its connection's loop.
 public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
     public struct Options {
         public var parser: HTTP1Parser.Configuration
@@ -48,12 +51,17 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
     /// The owner outlives its codec (it drops the codec when it goes).
     unowned(unsafe) let callbacks: any HTTP1ServerConnectionCallbacks
     let shared: HTTP1SharedEncoder
+    /// The shared encoder's (it outlives the codec).
+    unowned(unsafe) let pseudoBytes: PseudoHeaderBytes
+    /// `:scheme`'s value among them, when it is "http" or "https".
+    let schemeRun: PseudoHeaderBytes.Run?
     let options: Options
     var parser: HTTP1Parser
-    var pendingInput: [ByteSlice] = []
-    var output: [ByteSlice] = []
+    var pendingInput = PendingSlices()
     var parsing = false
-    var decoder: (any HTTPRequestDecoder)?
+    /// The current stream's consumer. Not retained: the owner keeps its
+    /// stream until the stream has finished, which ends it here first.
+    unowned(unsafe) var decoder: (any HTTPRequestDecoder)?
 
     /// A stream is open: its response is not complete yet.
     public private(set) var hasStream = false
@@ -85,6 +93,8 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
     public init(options: Options, encoder: HTTP1SharedEncoder, callbacks: any HTTP1ServerConnectionCallbacks) {
         self.options = options
         self.shared = encoder
+        self.pseudoBytes = encoder.pseudoBytes
+        self.schemeRun = encoder.pseudoBytes.scheme(options.scheme)
         self.callbacks = callbacks
         self.parser = HTTP1Parser(kind: .request, configuration: options.parser)
     }
@@ -145,7 +155,7 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
                 return codecError(error)
             }
             if result.consumed < slice.count && !inputStopped {
-                pendingInput.insert(slice.dropFirst(result.consumed), at: 0)
+                pendingInput.prepend(slice.dropFirst(result.consumed))
             }
             if !hasStream && (closeAfterResponse || parser.isClosed) { return .ok }
             switch result.stop {
@@ -154,8 +164,7 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
             case .upgrade:
                 // What follows the head is tunnel data for the stream.
                 isTunneling = true
-                let rest = pendingInput
-                pendingInput.removeAll()
+                let rest = pendingInput.takeAll()
                 for chunk in rest where chunk.count > 0 { decoder?.decodeData(chunk, endStream: false) }
                 return .ok
             case .closed:
@@ -238,11 +247,16 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
     /// bytes (only a joined Host, a default host or a custom method or
     /// scheme is copied, into the head's arena).
     private func translate(_ headers: inout HTTPHeaders, method: HTTPMethod, target: ByteSlice, version: HTTPVersion) {
-        var authority: ByteSlice?
+        let p = pseudoBytes
+        // The head's own storage (target and fields live there), and the loop's pseudo-header bytes.
+        let head = headers.storageIndex(of: target.storage)
+        let bytes = headers.storageIndex(of: p.buffer)
+        var authority: (storage: UInt16, run: PseudoHeaderBytes.Run)?
         var joinedAuthority: String?
         if let first = headers.firstIndex(name: "host") {
             if headers.firstIndex(name: "host", from: first + 1) == nil {
-                authority = headers.value(at: first)
+                let e = headers.entries[first]
+                authority = (e.valueStorage, (Int(e.valueOffset), Int(e.valueCount)))
                 headers.remove(at: first)
             } else {
                 // Repeated Host fields are joined, as Envoy does.
@@ -250,37 +264,36 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
                 headers.remove(name: "host")
             }
         }
-        var path: ByteSlice? = target
-        if let (host, rest) = Self.splitAbsoluteForm(target) {
+        var path: PseudoHeaderBytes.Run? = (target.offset, target.count)
+        if target.count > 0, target.baseAddress.load(as: UInt8.self) != UInt8(ascii: "/"),
+           let (host, rest) = Self.splitAbsoluteForm(target) {
             // RFC 9112 §3.2.2: an absolute-form target's authority replaces Host.
-            authority = host
+            authority = (head, (host.offset, host.count))
             joinedAuthority = nil
-            path = rest
+            path = rest.map { ($0.offset, $0.count) }
         }
-        let p = shared.pseudoBytes
-        let bytes = p.buffer
         let before = headers.count
         if let m = p.method(method) {
-            headers.appendReferencing(name: bytes, p.methodName, value: bytes, m)
+            headers.appendReferencing(nameStorage: bytes, p.methodName, valueStorage: bytes, m)
         } else {
             headers.add(name: ":method", value: method.name)
         }
-        if let s = p.scheme(options.scheme) {
-            headers.appendReferencing(name: bytes, p.schemeName, value: bytes, s)
+        if let s = schemeRun {
+            headers.appendReferencing(nameStorage: bytes, p.schemeName, valueStorage: bytes, s)
         } else {
             headers.add(name: ":scheme", value: options.scheme)
         }
         if let authority {
-            headers.appendReferencing(name: bytes, p.authorityName, value: authority.storage, (authority.offset, authority.count))
+            headers.appendReferencing(nameStorage: bytes, p.authorityName, valueStorage: authority.storage, authority.run)
         } else if let joinedAuthority {
             headers.add(name: ":authority", value: joinedAuthority)
         } else if version == .http1_0, let host = options.defaultHostForHTTP10 {
             headers.add(name: ":authority", value: host)
         }
         if let path {
-            headers.appendReferencing(name: bytes, p.pathName, value: path.storage, (path.offset, path.count))
+            headers.appendReferencing(nameStorage: bytes, p.pathName, valueStorage: head, path)
         } else {
-            headers.appendReferencing(name: bytes, p.pathName, value: bytes, p.slash)
+            headers.appendReferencing(nameStorage: bytes, p.pathName, valueStorage: bytes, p.slash)
         }
         headers.moveLastToFront(headers.count - before)
     }
@@ -311,9 +324,9 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
         guard hasStream, !responseStarted else { return }
         let status = Self.status(of: headers)
         if status == 100 {
-            output.append(Self.continueHead)
+            emit(Self.continueHead)
         } else {
-            output.append(shared.encoder.encodeResponseHead(status: status, version: .http1_1, headers: headers, extras: []))
+            emit(shared.encoder.encodeResponseHead(status: status, version: .http1_1, headers: headers, extras: []))
         }
     }
 
@@ -328,7 +341,7 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
             // no body, and the connection closes (it was to be a tunnel).
             closeAfterResponse = true
             responseHeadOnly = true
-            output.append(shared.encoder.encodeResponseHead(status: status, version: .http1_1, headers: headers,
+            emit(shared.encoder.encodeResponseHead(status: status, version: .http1_1, headers: headers,
                                                             extras: [.connectionClose, .contentLengthZero]))
             if endStream { endResponse() }
             return
@@ -360,14 +373,14 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
                 extras.insert(.connectionKeepAlive)
             }
         }
-        output.append(shared.encoder.encodeResponseHead(status: status, version: version, headers: headers, extras: extras))
+        emit(shared.encoder.encodeResponseHead(status: status, version: version, headers: headers, extras: extras))
         if endStream { endResponse() }
     }
 
     public func encodeData(_ chunk: ByteSlice, endStream: Bool) {
         guard hasStream, responseStarted else { return }
         if responseTunnel {
-            if chunk.count > 0 { output.append(chunk) }
+            if chunk.count > 0 { emit(chunk) }
             if endStream {
                 closeAfterResponse = true
                 endResponse()
@@ -376,15 +389,15 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
         }
         if !responseHeadOnly && chunk.count > 0 {
             if responseChunked {
-                output.append(shared.encoder.chunkHeader(size: chunk.count))
-                output.append(chunk)
-                output.append(HTTP1Encoder.crlf)
+                emit(shared.encoder.chunkHeader(size: chunk.count))
+                emit(chunk)
+                emit(HTTP1Encoder.crlf)
             } else {
-                output.append(chunk)
+                emit(chunk)
             }
         }
         if endStream {
-            if responseChunked { output.append(HTTP1Encoder.lastChunk) }
+            if responseChunked { emit(HTTP1Encoder.lastChunk) }
             endResponse()
         }
     }
@@ -392,7 +405,7 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
     public func encodeTrailers(_ trailers: HTTPHeaders) {
         guard hasStream, responseStarted else { return }
         if responseChunked {
-            output.append(shared.encoder.encodeLastChunk(trailers: options.enableTrailers ? trailers : nil))
+            emit(shared.encoder.encodeLastChunk(trailers: options.enableTrailers ? trailers : nil))
         }
         endResponse()
     }
@@ -444,25 +457,15 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
 
     public func flush() -> HTTPCodecStatus { .ok }
 
-    public var hasOutput: Bool { !output.isEmpty }
+    /// HTTP/1 output is handed to the callbacks as it is made
+    /// (`onHTTP1Output`): nothing waits here to be pulled.
+    public var hasOutput: Bool { false }
 
-    public func takeOutput(into slices: inout [ByteSlice]) {
-        slices.append(contentsOf: output)
-        output.removeAll(keepingCapacity: true)
-    }
+    public func takeOutput(into slices: inout [ByteSlice]) {}
 
-    /// `takeOutput` without a second array: each slice in wire order.
-    public func drainOutput(_ body: (ByteSlice) -> Void) {
-        guard !output.isEmpty else { return }
-        // Indexed, holding no access to `output` across `body`: a write may
-        // re-enter the codec (and append, or drain, itself).
-        var i = 0
-        while i < output.count {
-            let slice = output[i]
-            i += 1
-            body(slice)
-        }
-        output.removeAll(keepingCapacity: true)
+    @inline(__always)
+    private func emit(_ slice: ByteSlice) {
+        callbacks.onHTTP1Output(slice)
     }
 
     public func outputWritten() {}
@@ -534,4 +537,42 @@ private struct Sink: HTTP1ParserDelegate {
     mutating func onBody(_ chunk: ByteSlice) { codec.decoder?.decodeData(chunk, endStream: false) }
     mutating func onTrailers(_ trailers: HTTPHeaders) { codec.requestTrailers(trailers) }
     mutating func onMessageComplete() { codec.messageComplete() }
+}
+
+/// Bytes read and not yet parsed, in order: one slice inline (the usual
+/// case, a read parsed at once), an array only behind it (no allocation
+/// per connection for a client that sends one request per read).
+struct PendingSlices {
+    private var first: ByteSlice?
+    private var rest: [ByteSlice] = []
+
+    var isEmpty: Bool { first == nil }
+
+    mutating func append(_ slice: ByteSlice) {
+        if first == nil { first = slice } else { rest.append(slice) }
+    }
+
+    mutating func prepend(_ slice: ByteSlice) {
+        if let f = first { rest.insert(f, at: 0) }
+        first = slice
+    }
+
+    /// The first slice; the queue must not be empty.
+    mutating func removeFirst() -> ByteSlice {
+        let f = first.unsafelyUnwrapped
+        first = rest.isEmpty ? nil : rest.removeFirst()
+        return f
+    }
+
+    mutating func removeAll() {
+        first = nil
+        rest.removeAll(keepingCapacity: true)
+    }
+
+    mutating func takeAll() -> [ByteSlice] {
+        guard let f = first else { return [] }
+        let all = [f] + rest
+        removeAll()
+        return all
+    }
 }

@@ -50,10 +50,10 @@ extension ActiveStream: HTTPRequestDecoder {
         // The fields move to the message (one owner: edited in place, no copy).
         swap(&message.headers, &head)
         let pseudo = message.headers.requestPseudoHeaders
-        if let method = pseudo.method { message.method = HTTPMethod(bytes: method) }
-        message.path = pseudo.path?.string ?? ""
-        message.scheme = pseudo.scheme?.string ?? "http"
-        message.authority = pseudo.authority?.string
+        if let method = pseudo.method { message.method = method }
+        message.path = pseudo.path ?? ""
+        message.scheme = pseudo.scheme ?? "http"
+        message.authority = pseudo.authority
         message.headers.removeLeadingPseudoHeaders(pseudo.count)
         if version == .http2 {
             // The HTTP/1 codec made `:authority` of Host already.

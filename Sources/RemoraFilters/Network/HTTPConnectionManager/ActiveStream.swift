@@ -361,6 +361,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         if manager.context.health.isFailed && !upgrade { manager.closeAfterResponse = true }
         if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
         encoder.encodeHeaders(headers, endStream: endStream)
+        // HTTP/1: the connection is a tunnel now; reads are not held for pipelining.
+        if upgrade { manager.updateReadHolds() }
         // Envoy's `chargeStats` leaves health checks out of the response stats.
         if !streamInfo.isHealthCheck { manager.stats.countDownstreamResponse(status: response.status) }
     }

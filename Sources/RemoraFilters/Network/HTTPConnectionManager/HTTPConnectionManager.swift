@@ -176,13 +176,12 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         afterHTTP1(h1.resume())
     }
 
-    /// After the HTTP/1 codec ran: its output to the socket, then the
+    /// After the HTTP/1 codec ran (its output is written as it comes): the
     /// connection's fate (closed on a broken request or when the codec is
     /// done with it), the read holds and the partial-head timer.
     private func afterHTTP1(_ status: HTTPCodecStatus) {
         guard let h1 else { return }
-        writeHTTP1Output(h1)
-        if !status.isOK {
+        if case .ok = status {} else {
             stats.add(.downstreamCxProtocolError)
             if h1.aborted { closeNow() } else { closeAfterFlush() }
             return
@@ -199,18 +198,16 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         if h1.hasPartialHead { armPartialHeadTimer() }
     }
 
-    func writeHTTP1Output(_ h1: HTTP1ServerConnection) {
-        guard h1.hasOutput, !closed else { return }
-        h1.drainOutput { slice in write(slice) }
+    public func onHTTP1Output(_ slice: ByteSlice) {
+        guard !closed else { return }
+        write(slice)
     }
 
-    /// Writes what a stream's encoder calls produced (HTTP/1: at once;
-    /// HTTP/2: framed once per batch).
+    /// After a stream's encoder calls: HTTP/2 frames what they queued (once
+    /// per batch); HTTP/1 wrote as it went, and closes after a reset.
     func flushCodec() {
         if let h1 {
-            writeHTTP1Output(h1)
             if h1.aborted { closeNow() }
-            updateReadHolds()
             return
         }
         h2Flush()
@@ -439,7 +436,6 @@ public final class HTTPConnectionManager: ConnectionDelegate {
             return
         }
         if h1.wantsClose {
-            writeHTTP1Output(h1)
             closeAfterFlush()
             return
         }
