@@ -99,14 +99,7 @@ public struct HTTP1Encoder {
         return HTTPHeaders.withNameBytes(phrase) { r in
             let size = 8 + 1 + 3 + 1 + r.count + 2 + fieldsSize(headers) + 2
             var w = allocate(size)
-            w.writeVersion(version)
-            w.write(ASCII.sp)
-            w.write(UInt8(0x30 + status / 100))
-            w.write(UInt8(0x30 + status / 10 % 10))
-            w.write(UInt8(0x30 + status % 10))
-            w.write(ASCII.sp)
-            w.write(r)
-            w.writeCRLF()
+            w.writeStatusLine(version, status, r)
             writeFields(headers, &w)
             w.writeCRLF()
             return w.finish()
@@ -137,14 +130,7 @@ public struct HTTP1Encoder {
             if extras.contains(.contentLengthZero) { size += Self.contentLengthZero.utf8CodeUnitCount }
             if extras.contains(.chunked) { size += Self.chunked.utf8CodeUnitCount }
             var w = allocate(size)
-            w.writeVersion(version)
-            w.write(ASCII.sp)
-            w.write(UInt8(0x30 + status / 100))
-            w.write(UInt8(0x30 + status / 10 % 10))
-            w.write(UInt8(0x30 + status % 10))
-            w.write(ASCII.sp)
-            w.write(r)
-            w.writeCRLF()
+            w.writeStatusLine(version, status, r)
             writeFields(headers, &w, skippingPseudo: true)
             if extras.contains(.connectionClose) { w.write(Self.connectionClose) }
             if extras.contains(.connectionKeepAlive) { w.write(Self.connectionKeepAlive) }
@@ -288,6 +274,18 @@ public struct HTTP1Encoder {
         @inline(__always) mutating func writeCRLF() {
             write(ASCII.cr)
             write(ASCII.lf)
+        }
+
+        /// `version SP status SP reason CRLF`.
+        mutating func writeStatusLine(_ version: HTTPVersion, _ status: Int, _ reason: UnsafeRawBufferPointer) {
+            writeVersion(version)
+            write(ASCII.sp)
+            write(UInt8(0x30 + status / 100))
+            write(UInt8(0x30 + status / 10 % 10))
+            write(UInt8(0x30 + status % 10))
+            write(ASCII.sp)
+            write(reason)
+            writeCRLF()
         }
 
         mutating func writeVersion(_ v: HTTPVersion) {

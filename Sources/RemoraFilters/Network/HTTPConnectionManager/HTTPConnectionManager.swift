@@ -186,14 +186,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
             if h1.aborted { closeNow() } else { closeAfterFlush() }
             return
         }
-        if h1.aborted {
-            closeNow()
-            return
-        }
-        if h1.wantsClose {
-            closeAfterFlush()
-            return
-        }
+        if closeIfCodecDone(h1) { return }
         updateReadHolds()
         if h1.hasPartialHead { armPartialHeadTimer() }
     }
@@ -201,6 +194,20 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     public func onHTTP1Output(_ slice: ByteSlice) {
         guard !closed else { return }
         write(slice)
+    }
+
+    /// Closes the connection if the HTTP/1 codec is done with it: at once
+    /// after a reset, once written otherwise.
+    private func closeIfCodecDone(_ h1: HTTP1ServerConnection) -> Bool {
+        if h1.aborted {
+            closeNow()
+            return true
+        }
+        if h1.wantsClose {
+            closeAfterFlush()
+            return true
+        }
+        return false
     }
 
     /// After a stream's encoder calls: HTTP/2 frames what they queued (once
@@ -431,14 +438,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         // A stream that ends before its response did (a reset, a tunnel
         // that never opened) leaves nothing sensible on the connection.
         if h1.hasStream { h1.resetStream(.localReset) }
-        if h1.aborted {
-            closeNow()
-            return
-        }
-        if h1.wantsClose {
-            closeAfterFlush()
-            return
-        }
+        if closeIfCodecDone(h1) { return }
         armIdleTimer()
         // Inside a parser callback the codec is busy: its parse loop picks up from here.
         processInput()
