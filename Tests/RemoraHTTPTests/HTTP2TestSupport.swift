@@ -16,13 +16,23 @@ final class RecordingStream: HTTPRequestDecoder, HTTPResponseDecoder {
     /// Give received bytes back at once (a consumer that keeps up).
     var autoConsume = true
     var encoder: (any HTTPStreamEncoder)?
+    /// A codec error the codec asked this stream to answer.
+    var codecError: (status: Int, details: String)?
+    /// Called with each event, to act from inside the codec's callbacks.
+    var onEvent: ((RecordingStream) -> Void)?
 
     func decodeHeaders(_ headers: consuming HTTPHeaders, endStream: Bool) {
         head = headers
         if endStream { ended = true }
+        onEvent?(self)
     }
 
     func decode1xxHeaders(_ headers: HTTPHeaders) { informational.append(headers) }
+
+    func sendCodecErrorReply(status: Int, details: String) {
+        codecError = (status, details)
+        onEvent?(self)
+    }
 
     func decodeData(_ chunk: ByteSlice, endStream: Bool) {
         precondition(chunk.count > 0 || endStream, "empty chunk without end")
@@ -31,6 +41,7 @@ final class RecordingStream: HTTPRequestDecoder, HTTPResponseDecoder {
         dataCalls += 1
         if autoConsume { encoder?.consumed(chunk.count) }
         if endStream { ended = true }
+        onEvent?(self)
     }
 
     func decodeTrailers(_ trailers: HTTPHeaders) {
@@ -63,7 +74,7 @@ class RecordingConnection: HTTPConnectionCallbacks {
 }
 
 /// The connection manager's side: every new stream gets a recorder.
-final class RecordingServer: RecordingConnection, HTTPServerConnectionCallbacks {
+class RecordingServer: RecordingConnection, HTTPServerConnectionCallbacks {
     var streams: [RecordingStream] = []
     var encoders: [any HTTPResponseEncoder] = []
     var autoConsume = true

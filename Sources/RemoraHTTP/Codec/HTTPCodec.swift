@@ -80,6 +80,33 @@ public protocol HTTPStreamDecoder: AnyObject {
 public protocol HTTPRequestDecoder: HTTPStreamDecoder {
     /// The request head, pseudo-headers first.
     func decodeHeaders(_ headers: consuming HTTPHeaders, endStream: Bool)
+    /// The codec rejected the request (a malformed head or body): answer
+    /// `status` (400, 413, 426, 431, 501…) and close the connection. Envoy's
+    /// `RequestDecoder::sendLocalReply` from the HTTP/1 codec; a stream whose
+    /// head never arrived gets no `decodeHeaders` first.
+    func sendCodecErrorReply(status: Int, details: String)
+}
+
+/// What the server codec knows of a request that its head model leaves out
+/// (Envoy reads these off the codec: `protocol()`, and the HTTP/1 codec's
+/// upgrade and `Expect` handling).
+public struct HTTPRequestFraming: Equatable, Sendable {
+    public var version: HTTPVersion
+    /// The head asked for `100 Continue` (`Expect: 100-continue`).
+    public var expectsContinue: Bool
+    /// An HTTP/1 `Upgrade` (with `Connection: upgrade`, not h2c).
+    public var isUpgrade: Bool
+    /// After the head the connection carries tunnel bytes (an upgrade or a
+    /// CONNECT): the stream's later `decodeData` is tunnel data, ended by
+    /// the client's half-close.
+    public var isTunnel: Bool
+
+    public init(version: HTTPVersion, expectsContinue: Bool = false, isUpgrade: Bool = false, isTunnel: Bool = false) {
+        self.version = version
+        self.expectsContinue = expectsContinue
+        self.isUpgrade = isUpgrade
+        self.isTunnel = isTunnel
+    }
 }
 
 /// Client side: receives a response.
@@ -113,7 +140,11 @@ public protocol HTTPStreamEncoder: AnyObject {
 /// The sending half of a server stream.
 public protocol HTTPResponseEncoder: HTTPStreamEncoder {
     func encode1xxHeaders(_ headers: HTTPHeaders)
+    /// The response head: `:status` (anywhere among the fields) and the
+    /// fields; the codec adds its own framing fields.
     func encodeHeaders(_ headers: HTTPHeaders, endStream: Bool)
+    /// The request's protocol and framing facts (valid from `decodeHeaders`).
+    var requestFraming: HTTPRequestFraming { get }
 }
 
 /// The sending half of a client stream.

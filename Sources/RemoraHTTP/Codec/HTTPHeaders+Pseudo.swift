@@ -44,3 +44,136 @@ extension HTTPHeaders {
         }
     }
 }
+
+/// A request head's pseudo-headers as a request message holds them, read
+/// in one pass (no slice made per field).
+public struct RequestPseudoHeaders {
+    /// How many fields at the front are pseudo-headers.
+    public var count = 0
+    public var method: HTTPMethod?
+    public var scheme: String?
+    public var authority: String?
+    public var path: String?
+}
+
+extension HTTPHeaders {
+    /// `:method :scheme :authority :path` and how many pseudo-headers lead
+    /// the fields, in one scan.
+    public var requestPseudoHeaders: RequestPseudoHeaders {
+        var r = RequestPseudoHeaders()
+        for e in entries {
+            let n = nameBytes(e)
+            guard n.first == UInt8(ascii: ":") else { break }
+            let v = valueBytes(e)
+            switch n.count {
+            case 5 where ASCII.equalsLowercase(n, ":path"):
+                r.path = String(decoding: v, as: UTF8.self)
+            case 7 where ASCII.equalsLowercase(n, ":method"):
+                r.method = HTTPMethod.known(v) ?? HTTPMethod(String(decoding: v, as: UTF8.self))
+            case 7 where ASCII.equalsLowercase(n, ":scheme"):
+                if ASCII.equalsLowercase(v, "http") {
+                    r.scheme = "http"
+                } else if ASCII.equalsLowercase(v, "https") {
+                    r.scheme = "https"
+                } else {
+                    r.scheme = String(decoding: v, as: UTF8.self)
+                }
+            case 10 where ASCII.equalsLowercase(n, ":authority"):
+                r.authority = String(decoding: v, as: UTF8.self)
+            default: break
+            }
+            r.count += 1
+        }
+        return r
+    }
+
+    /// Removes the leading `count` fields (a head's pseudo-headers, once
+    /// read), in place; a storage no field references any more (the HTTP/1
+    /// codec's `PseudoHeaderBytes`) gives its slot back, so that fields
+    /// added later get their arena there.
+    public mutating func removeLeadingPseudoHeaders(_ count: Int) {
+        guard count > 0 else { return }
+        entries.removeFirst(count)
+        guard storages.secondary != nil, arenaIndex != 1 else { return }
+        for e in entries where e.nameStorage == 1 || e.valueStorage == 1 { return }
+        storages.secondary = nil
+    }
+
+    /// The storage index of `buffer`, added if need be.
+    mutating func storageIndex(of buffer: PooledBuffer) -> UInt16 {
+        guard let i = storages.index(of: buffer) else { preconditionFailure("HTTPHeaders: too many storages") }
+        return i
+    }
+
+    /// Appends a field whose name and value lie in storages already listed (no copy, no retain).
+    @inline(__always)
+    mutating func appendReferencing(nameStorage: UInt16, _ n: (offset: Int, count: Int),
+                                    valueStorage: UInt16, _ v: (offset: Int, count: Int)) {
+        entries.append(Entry(
+            nameStorage: nameStorage, valueStorage: valueStorage,
+            nameOffset: UInt32(truncatingIfNeeded: n.offset), nameCount: UInt32(truncatingIfNeeded: n.count),
+            valueOffset: UInt32(truncatingIfNeeded: v.offset), valueCount: UInt32(truncatingIfNeeded: v.count)))
+    }
+
+    /// Whether the field's name starts with ':' (one byte read).
+    @inline(__always)
+    func isPseudo(_ e: Entry) -> Bool {
+        e.nameCount > 0 && storage(e.nameStorage).base.load(fromByteOffset: Int(e.nameOffset), as: UInt8.self) == UInt8(ascii: ":")
+    }
+
+    /// Moves the last `count` fields to the front, in place (a codec adds a
+    /// head's pseudo-headers after its fields, then puts them first).
+    mutating func moveLastToFront(_ count: Int) {
+        let n = entries.count
+        guard count > 0, count < n else { return }
+        entries.withUnsafeMutableBufferPointer { b in
+            b[0..<n].reverse()
+            b[0..<count].reverse()
+            b[count..<n].reverse()
+        }
+    }
+}
+
+/// The bytes an HTTP/1 head's pseudo-headers reference: the four names,
+/// "/", the schemes and the known methods, in one buffer per loop (kept by
+/// `HTTP1SharedEncoder`), so a translated head costs no copy and no arena.
+final class PseudoHeaderBytes {
+    typealias Run = (offset: Int, count: Int)
+    let buffer: PooledBuffer
+    let methodName: Run = (0, 7)
+    let schemeName: Run = (7, 7)
+    let authorityName: Run = (14, 10)
+    let pathName: Run = (24, 5)
+    let slash: Run = (29, 1)
+    let https: Run = (30, 5)
+    let http: Run = (30, 4)
+    /// Where each known method's name starts (its length is the name's).
+    private let methodOffsets: [Int]
+
+    init() {
+        var bytes = Array(":method:scheme:authority:path/https".utf8)
+        var offsets: [Int] = []
+        for name in HTTPMethod.knownBytes {
+            offsets.append(bytes.count)
+            bytes += name
+        }
+        buffer = PooledBuffer(copying: bytes)
+        methodOffsets = offsets
+    }
+
+    /// A known method's name, nil for a custom one.
+    func method(_ m: HTTPMethod) -> Run? {
+        guard !m.isCustom else { return nil }
+        let i = Int(m.code)
+        return (methodOffsets[i], HTTPMethod.knownBytes[i].count)
+    }
+
+    /// "http" or "https", nil for another scheme.
+    func scheme(_ s: String) -> Run? {
+        switch s {
+        case "http": http
+        case "https": https
+        default: nil
+        }
+    }
+}

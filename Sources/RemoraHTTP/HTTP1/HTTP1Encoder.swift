@@ -99,19 +99,52 @@ public struct HTTP1Encoder {
         return HTTPHeaders.withNameBytes(phrase) { r in
             let size = 8 + 1 + 3 + 1 + r.count + 2 + fieldsSize(headers) + 2
             var w = allocate(size)
-            w.writeVersion(version)
-            w.write(ASCII.sp)
-            w.write(UInt8(0x30 + status / 100))
-            w.write(UInt8(0x30 + status / 10 % 10))
-            w.write(UInt8(0x30 + status % 10))
-            w.write(ASCII.sp)
-            w.write(r)
-            w.writeCRLF()
+            w.writeStatusLine(version, status, r)
             writeFields(headers, &w)
             w.writeCRLF()
             return w.finish()
         }
     }
+
+    /// Fields the HTTP/1 server codec writes after a response's own, from
+    /// its framing and keep-alive decisions (the head itself is not edited,
+    /// so nothing is copied to add them).
+    struct ResponseExtras: OptionSet {
+        let rawValue: UInt8
+        static let connectionClose = ResponseExtras(rawValue: 1)
+        static let connectionKeepAlive = ResponseExtras(rawValue: 2)
+        static let contentLengthZero = ResponseExtras(rawValue: 4)
+        static let chunked = ResponseExtras(rawValue: 8)
+    }
+
+    /// A response head from a head in the pseudo-header model: pseudo-headers
+    /// (`:status`) are left out, `extras` follow the fields (connection first,
+    /// then framing, as Envoy's codec writes them).
+    mutating func encodeResponseHead(status: Int, version: HTTPVersion, headers: HTTPHeaders, extras: ResponseExtras) -> ByteSlice {
+        precondition(status >= 100 && status <= 999, "status must have three digits")
+        let phrase = Self.reasonPhrase(for: status)
+        return HTTPHeaders.withNameBytes(phrase) { r in
+            var size = 8 + 1 + 3 + 1 + r.count + 2 + fieldsSize(headers, skippingPseudo: true) + 2
+            if extras.contains(.connectionClose) { size += Self.connectionClose.utf8CodeUnitCount }
+            if extras.contains(.connectionKeepAlive) { size += Self.connectionKeepAlive.utf8CodeUnitCount }
+            if extras.contains(.contentLengthZero) { size += Self.contentLengthZero.utf8CodeUnitCount }
+            if extras.contains(.chunked) { size += Self.chunked.utf8CodeUnitCount }
+            var w = allocate(size)
+            w.writeStatusLine(version, status, r)
+            writeFields(headers, &w, skippingPseudo: true)
+            if extras.contains(.connectionClose) { w.write(Self.connectionClose) }
+            if extras.contains(.connectionKeepAlive) { w.write(Self.connectionKeepAlive) }
+            if extras.contains(.contentLengthZero) { w.write(Self.contentLengthZero) }
+            if extras.contains(.chunked) { w.write(Self.chunked) }
+            w.writeCRLF()
+            return w.finish()
+        }
+    }
+
+    private static let connectionClose: StaticString = "connection: close\r\n"
+    private static let connectionKeepAlive: StaticString = "connection: keep-alive\r\n"
+    private static let contentLengthZero: StaticString = "content-length: 0\r\n"
+    private static let chunked: StaticString = "transfer-encoding: chunked\r\n"
 
     // MARK: - Bodies
 
@@ -167,15 +200,18 @@ public struct HTTP1Encoder {
 
     // MARK: - Writing
 
-    private func fieldsSize(_ headers: HTTPHeaders) -> Int {
+    private func fieldsSize(_ headers: HTTPHeaders, skippingPseudo: Bool = false) -> Int {
         var size = 0
-        for e in headers.entries { size += Int(e.nameCount) + 2 + Int(e.valueCount) + 2 }
+        for e in headers.entries where !(skippingPseudo && headers.isPseudo(e)) {
+            size += Int(e.nameCount) + 2 + Int(e.valueCount) + 2
+        }
         return size
     }
 
-    private func writeFields(_ headers: HTTPHeaders, _ w: inout Writer) {
+    private func writeFields(_ headers: HTTPHeaders, _ w: inout Writer, skippingPseudo: Bool = false) {
         let nameCase = headerNameCase
         headers.withEachField { name, value in
+            if skippingPseudo && name.count > 0 && name.load(as: UInt8.self) == UInt8(ascii: ":") { return }
             switch nameCase {
             case .lowercase: w.writeLowercased(name)
             case .preserve: w.write(name)
@@ -231,9 +267,25 @@ public struct HTTP1Encoder {
             }
         }
 
+        @inline(__always) mutating func write(_ literal: StaticString) {
+            write(UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+        }
+
         @inline(__always) mutating func writeCRLF() {
             write(ASCII.cr)
             write(ASCII.lf)
+        }
+
+        /// `version SP status SP reason CRLF`.
+        mutating func writeStatusLine(_ version: HTTPVersion, _ status: Int, _ reason: UnsafeRawBufferPointer) {
+            writeVersion(version)
+            write(ASCII.sp)
+            write(UInt8(0x30 + status / 100))
+            write(UInt8(0x30 + status / 10 % 10))
+            write(UInt8(0x30 + status % 10))
+            write(ASCII.sp)
+            write(reason)
+            writeCRLF()
         }
 
         mutating func writeVersion(_ v: HTTPVersion) {

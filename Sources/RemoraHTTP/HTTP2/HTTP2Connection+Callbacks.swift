@@ -239,6 +239,9 @@ extension HTTP2Connection {
             let head = takeReceived(stream)
             // The head moves to the decoder (it edits it in place, no copy).
             if let d = stream.requestDecoder {
+                if let expect = head.first(name: "expect"), expect.withUnsafeBytes({ ASCII.equalsLowercase($0, "100-continue") }) {
+                    stream.requestFraming.expectsContinue = true
+                }
                 d.decodeHeaders(consume head, endStream: endStream)
             } else {
                 stream.responseDecoder?.decodeHeaders(consume head, endStream: endStream)

@@ -15,6 +15,8 @@ public final class HTTP2Stream: HTTPResponseEncoder, HTTPRequestEncoder {
     /// 0 until a client stream's HEADERS are submitted.
     public internal(set) var id: Int32 = 0
     var requestDecoder: (any HTTPRequestDecoder)?
+    /// HTTP/2 has no upgrades here; `expectsContinue` is read off the head.
+    public internal(set) var requestFraming = HTTPRequestFraming(version: .http2)
     var responseDecoder: (any HTTPResponseDecoder)?
 
     /// The head (or trailers) being received, and its size so far.

@@ -4,9 +4,9 @@ import RemoraEventLoop
 import RemoraHTTP
 
 /// One request/response exchange on a downstream connection: the filter
-/// chain, its iteration state, and the response encoding — HTTP/1.1 framing
-/// written by the stream itself, or, on an HTTP/2 connection, the codec's
-/// per-stream `HTTPResponseEncoder` (`ActiveStream+HTTP2.swift`).
+/// chain, its iteration state, and the response, sent through the codec's
+/// `HTTPResponseEncoder` for this stream (HTTP/1 or HTTP/2 alike; the
+/// decoder side is `ActiveStream+Codec.swift`).
 /// Owned by its `HTTPConnectionManager`, on the same loop.
 final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks {
     /// Strong (the manager drops its stream when it finishes, which ends the
@@ -18,9 +18,9 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     /// `request` (plain values: nothing to retain); nil for a stream made
     /// without a parsed head (codec errors, timeouts).
     private(set) var requestHead: HeadFacts?
-    /// The HTTP/2 codec's half of this stream (nil on HTTP/1): the response
-    /// goes through it, and reads are held per stream, not per connection.
-    let h2Encoder: (any HTTPResponseEncoder)?
+    /// The codec's half of this stream: the response goes through it, and
+    /// reads are held through it (HTTP/2: per stream; HTTP/1: the connection).
+    let encoder: any HTTPResponseEncoder
 
     struct HeadFacts {
         /// The head ended the request (no body, no trailers).
@@ -28,6 +28,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         var version: HTTPVersion
         var expectsContinue: Bool
         var isUpgrade: Bool
+        /// What follows the head is tunnel bytes (upgrade, CONNECT).
+        var isTunnel: Bool
     }
     private var decoders: [HTTPDecoderFilter] = []
     private var encoders: [HTTPEncoderFilter] = []
@@ -38,9 +40,6 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     private var bufferedEnd = false
     private(set) var requestComplete = false
     var responseStarted = false
-    private var responseChunked = false
-    private var responseHeadOnly = false
-    private var responseUntilClose = false
     private var finished = false
     var isFinished: Bool { finished }
     private var idleTimer: Timer?
@@ -66,73 +65,49 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     /// `max_stream_duration` (the connection manager's or the route's); see `ActiveStream+StreamDuration`.
     var durationTimer: Timer?
 
-    init(manager: HTTPConnectionManager, head: consuming HTTP1RequestHead) {
+    /// A stream the codec opened; its head comes with `decodeHeaders`.
+    init(manager: HTTPConnectionManager, encoder: any HTTPResponseEncoder) {
         self.manager = manager
-        streamInfo = Self.streamInfo(for: manager)
-        lastActivity = streamInfo.startMilliseconds
-        isHeadRequest = head.method == .head
-        h2Encoder = nil
-        requestHead = HeadFacts(bodyless: head.framing == .none, version: head.version, expectsContinue: head.expectsContinue,
-                                isUpgrade: head.isUpgrade)
-        if manager.accessLogs != nil {
-            streamInfo.markWallStart()
-            streamInfo.protocolName = head.version == .http1_0 ? "HTTP/1.0" : "HTTP/1.1"
-        }
-        // The fields move to the request (edited in place from here on, not
-        // copied); the stream keeps only plain facts of the head.
-        request = HTTPRequestMessage(method: head.method, path: "", authority: nil, scheme: manager.connection.transport == nil ? "http" : "https",
-                                     version: head.version,
-                                     headers: HTTPHeaders())
-        swap(&request.headers, &head.headers)
-        Self.fillTarget(&request, from: head, defaultHost: manager.config.http1.defaultHostForHTTP10)
-    }
-
-    /// A stream for a request whose head never finished arriving.
-    convenience init(manager: HTTPConnectionManager, timingOut: Void) {
-        self.init(manager: manager, rejecting: nil)
-    }
-
-    /// A stream for a request the codec rejected before it had a head.
-    init(manager: HTTPConnectionManager, rejecting error: HTTP1ParseError?) {
-        self.manager = manager
+        self.encoder = encoder
         self.requestHead = nil
-        self.h2Encoder = nil
         streamInfo = Self.streamInfo(for: manager)
         lastActivity = streamInfo.startMilliseconds
-        request = HTTPRequestMessage(method: .get, path: "/", authority: nil, scheme: manager.connection.transport == nil ? "http" : "https",
-                                     version: .http1_1, headers: HTTPHeaders())
-        requestComplete = true
+        let version = encoder.requestFraming.version
+        request = HTTPRequestMessage(method: .get, path: "", authority: nil, scheme: "http", version: version, headers: HTTPHeaders())
         if manager.accessLogs != nil {
             streamInfo.markWallStart()
-            streamInfo.protocolName = "HTTP/1.1"
+            streamInfo.protocolName = Self.protocolName(version)
         }
+    }
+
+    /// The head arrived: its fields become the request, then the stream
+    /// starts its filters.
+    func beginRequest(_ head: consuming HTTPHeaders, endStream: Bool) {
+        let framing = encoder.requestFraming
+        isHeadRequest = Self.fillFromPseudoHeaders(&request, consume head, version: framing.version)
+        requestHead = HeadFacts(bodyless: endStream, version: framing.version, expectsContinue: framing.expectsContinue,
+                                isUpgrade: framing.isUpgrade, isTunnel: framing.isTunnel)
+        start()
+    }
+
+    private var startedWithoutHead = false
+
+    /// A stream that carries only a reply to a request without a head (the
+    /// codec refused the bytes, or the head did not arrive in time): counted
+    /// as a request, complete as it is.
+    func beginWithoutHead() {
+        guard requestHead == nil, !startedWithoutHead else { return }
+        startedWithoutHead = true
+        request.path = "/"
+        requestComplete = true
         manager.stats.add(.downstreamRqTotal)
-        manager.stats.add(.downstreamRqHttp1Total)
+        manager.stats.add(request.version == .http2 ? .downstreamRqHttp2Total : .downstreamRqHttp1Total)
         manager.stats.add(.downstreamRqActive)
     }
 
-    /// A stream the HTTP/2 codec opened; its head comes with `decodeHeaders`.
-    init(manager: HTTPConnectionManager, encoder: any HTTPResponseEncoder) {
-        self.manager = manager
-        self.h2Encoder = encoder
-        self.requestHead = nil
-        streamInfo = Self.streamInfo(for: manager)
-        lastActivity = streamInfo.startMilliseconds
-        request = HTTPRequestMessage(method: .get, path: "", authority: nil, scheme: "http", version: .http2, headers: HTTPHeaders())
-        if manager.accessLogs != nil {
-            streamInfo.markWallStart()
-            streamInfo.protocolName = "HTTP/2"
-        }
-    }
-
-    /// The HTTP/2 head arrived: its fields become the request, then the
-    /// stream starts as an HTTP/1 one does.
-    func beginHTTP2Request(_ head: consuming HTTPHeaders, endStream: Bool) {
-        isHeadRequest = Self.fillFromPseudoHeaders(&request, head)
-        requestHead = HeadFacts(bodyless: endStream, version: .http2,
-                                expectsContinue: request.headers.firstString(name: "expect")?.lowercased() == "100-continue",
-                                isUpgrade: false)
-        start()
+    static func protocolName(_ version: HTTPVersion) -> String {
+        if version == .http2 { return "HTTP/2" }
+        return version == .http1_0 ? "HTTP/1.0" : "HTTP/1.1"
     }
 
     /// A new stream's info: now, the connection's addresses and SNI.
@@ -146,39 +121,13 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         return info
     }
 
-    /// Request line and Host → the message's path and authority, in place
-    /// (the message is built once and never copied). An absolute-form
-    /// target's authority replaces Host (RFC 9112 §3.2.2).
-    static func fillTarget(_ message: inout HTTPRequestMessage, from head: borrowing HTTP1RequestHead, defaultHost: String?) {
-        var path = head.targetString
-        var authority: String? = nil
-        if let first = message.headers.firstIndex(name: "host") {
-            if message.headers.firstIndex(name: "host", from: first + 1) == nil {
-                authority = message.headers.value(at: first).string
-            } else {
-                // Repeated Host fields are joined, as Envoy does.
-                authority = message.headers.valueStrings(name: "host").joined(separator: ",")
-            }
-            _ = message.headers.remove(name: "host")
-        }
-        if !path.hasPrefix("/"), let schemeEnd = path.range(of: "://") {
-            let rest = path[schemeEnd.upperBound...]
-            let slash = rest.firstIndex(of: "/") ?? rest.endIndex
-            authority = String(rest[..<slash])
-            path = slash == rest.endIndex ? "/" : String(rest[slash...])
-        }
-        if authority == nil, head.version == .http1_0, let defaultHost { authority = defaultHost }
-        message.path = path
-        message.authority = authority
-    }
-
     // MARK: - Start
 
     func start() {
         isGRPCRequest = GRPCRequest.isGRPC(request.headers)
         let stats = manager.stats
         stats.add(.downstreamRqTotal)
-        stats.add(h2Encoder == nil ? .downstreamRqHttp1Total : .downstreamRqHttp2Total)
+        stats.add(request.version == .http2 ? .downstreamRqHttp2Total : .downstreamRqHttp1Total)
         stats.add(.downstreamRqActive)
         armTimers()
         for filter in manager.config.httpFilters {
@@ -242,21 +191,24 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     }
 
     func decodeData(_ data: ByteSlice, endStream: Bool) {
+        if requestHead?.isTunnel == true {
+            // After an upgrade or CONNECT head: tunnel bytes for the upstream.
+            if data.count > 0 { upgradedDataFromDownstream(data) }
+            if endStream { upgradedDownstreamEnded() }
+            return
+        }
         touch()
         streamInfo.bytesReceived += UInt64(data.count)
-        if let h2Encoder {
-            // HTTP/2 ends the request with its last DATA frame; the bytes are
-            // handed on below, so the peer's window for them reopens (unless
-            // a filter holds reads, which the codec counts).
-            if endStream { markRequestComplete() }
-            if data.count > 0 { h2Encoder.consumed(data.count) }
-        }
+        // The bytes are handed on below, so the peer's window for them
+        // reopens (HTTP/2; unless a filter holds reads, which the codec counts).
+        if endStream { markRequestComplete() }
+        if data.count > 0 { encoder.consumed(data.count) }
         guard !finished else { return }
         passData(data, endStream: endStream, from: 0)
     }
 
     func decodeTrailers(_ trailers: HTTPHeaders) {
-        if h2Encoder != nil { markRequestComplete() }
+        markRequestComplete()
         guard !finished else { return }
         passTrailers(trailers, from: 0)
     }
@@ -266,13 +218,6 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         streamInfo.lastDownstreamRxMilliseconds = manager.loop.nowMilliseconds
         manager.context.recycle(requestTimer)
         requestTimer = nil
-    }
-
-    /// The whole request has been read (HTTP/1).
-    func decodeEnd() {
-        markRequestComplete()
-        guard !finished, requestHead?.bodyless != true else { return }
-        passData(emptySlice, endStream: true, from: 0)
     }
 
     // Past a filter that stopped at the headers, the body, trailers and end
@@ -344,23 +289,22 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
 
     func sendUpgradedData(_ data: ByteSlice) {
         touch()
-        manager.write(data)
+        encoder.encodeData(data, endStream: false)
+        manager.flushCodec()
     }
 
     func endUpgradedData() {
         manager.closeAfterResponse = true
+        encoder.encodeData(emptySlice, endStream: true)
         finish()
+        manager.flushCodec()
     }
 
-    // MARK: - Encode path (HTTP/1.1 framing)
+    // MARK: - Encode path
 
     func encode100Continue() {
-        if let h2Encoder {
-            h2Encoder.encode1xxHeaders(HTTPHeaders([(":status", "100")]))
-            manager.h2Flush()
-            return
-        }
-        manager.write(ByteSlice(copying: Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)))
+        encoder.encode1xxHeaders(HTTPHeaders([(":status", "100")]))
+        manager.flushCodec()
     }
 
     func encodeHeaders(_ response: consuming HTTPResponseMessage, endStream: Bool) {
@@ -371,15 +315,15 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         }
         responseStarted = true
         streamInfo.responseCode = response.status
-        if h2Encoder != nil {
-            encodeHTTP2Head(&response, endStream: endStream)
-        } else {
-            writeResponseHead(&response, endStream: endStream)
-        }
+        encodeResponseHead(&response, endStream: endStream)
         if endStream { finish() }
+        manager.flushCodec()
     }
 
-    private func writeResponseHead(_ response: inout HTTPResponseMessage, endStream: Bool) {
+    /// The response head for the codec: the upstream's fields without the
+    /// hop-by-hop ones, `:status`, and the connection manager's own fields;
+    /// framing and keep-alive fields are the codec's to add.
+    private func encodeResponseHead(_ response: inout HTTPResponseMessage, endStream: Bool) {
         let manager = self.manager
         var headers = HTTPHeaders()
         swap(&headers, &response.headers)
@@ -395,59 +339,30 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             default: return false
             }
         }
-        addManagerResponseHeaders(&headers)
-
-        let version = requestHead?.version ?? .http1_1
-        if requestHead?.isUpgrade == true && response.status != 101 {
+        if requestHead?.isUpgrade == true && !upgrade {
             // The upstream declined the upgrade: Envoy keeps the status and
             // headers, drops the body, and closes (nothing can follow on a
-            // connection that was to be a tunnel).
+            // connection that was to be a tunnel; the codec says so).
             _ = headers.remove(name: "content-length")
             _ = headers.remove(name: "content-type")
             _ = headers.remove(name: "x-envoy-upstream-service-time")
-            manager.closeAfterResponse = true
-            headers.add(name: "connection", value: "close")
-            headers.add(name: "content-length", value: "0")
-            responseHeadOnly = true
-            if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
-            let head = manager.context.encoder.encodeResponseHead(status: response.status, version: .http1_1, headers: headers)
-            manager.write(head)
-            if !streamInfo.isHealthCheck { manager.stats.countDownstreamResponse(status: response.status) }
-            return
         }
-        let bodyless = isHeadRequest || response.status == 204 || response.status == 304 || (response.status >= 100 && response.status < 200)
-        responseHeadOnly = bodyless || endStream
-        if response.status == 101 {
-            manager.tunneling = true
-            manager.updateReadHolds()
+        addManagerResponseHeaders(&headers)
+        // The codec writes pseudo-headers first (HTTP/2) or as the status line (HTTP/1).
+        headers.add(name: ":status", value: Self.statusText(response.status))
+        if upgrade {
             manager.stats.add(.downstreamCxUpgradesTotal)
             manager.stats.add(.downstreamCxUpgradesActive)
             upgraded = true
-        } else if !bodyless {
-            if headers.contains(name: "content-length") {
-                // The length frames the body.
-            } else if endStream {
-                headers.add(name: "content-length", value: "0")
-            } else if version == .http1_1 {
-                headers.add(name: "transfer-encoding", value: "chunked")
-                responseChunked = true
-            } else {
-                responseUntilClose = true
-                manager.closeAfterResponse = true
-            }
         }
         // `/healthcheck/fail`: Envoy's drain decision closes every connection
         // after its response (the health_check filter, when configured, has
         // added `x-envoy-immediate-health-check-fail`).
-        if manager.context.health.isFailed && response.status != 101 { manager.closeAfterResponse = true }
-        if manager.closeAfterResponse && response.status != 101 {
-            headers.add(name: "connection", value: "close")
-        } else if version == .http1_0 && !manager.closeAfterResponse {
-            headers.add(name: "connection", value: "keep-alive")
-        }
+        if manager.context.health.isFailed && !upgrade { manager.closeAfterResponse = true }
         if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
-        let head = manager.context.encoder.encodeResponseHead(status: response.status, version: version == .http1_0 ? .http1_0 : .http1_1, headers: headers)
-        manager.write(head)
+        encoder.encodeHeaders(headers, endStream: endStream)
+        // HTTP/1: the connection is a tunnel now; reads are not held for pipelining.
+        if upgrade { manager.updateReadHolds() }
         // Envoy's `chargeStats` leaves health checks out of the response stats.
         if !streamInfo.isHealthCheck { manager.stats.countDownstreamResponse(status: response.status) }
     }
@@ -481,41 +396,17 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         guard !finished, responseStarted else { return }
         touch()
         streamInfo.bytesSent += UInt64(data.count)
-        if let h2Encoder {
-            h2Encoder.encodeData(data, endStream: endStream)
-            if endStream { finish() }
-            manager.h2Flush()
-            return
-        }
-        if !responseHeadOnly && data.count > 0 {
-            if responseChunked {
-                manager.write(manager.context.encoder.chunkHeader(size: data.count))
-                manager.write(data)
-                manager.write(HTTP1Encoder.crlf)
-            } else {
-                manager.write(data)
-            }
-        }
-        if endStream { endResponse(trailers: nil) }
+        encoder.encodeData(data, endStream: endStream)
+        if endStream { finish() }
+        manager.flushCodec()
     }
 
     func encodeTrailers(_ trailers: HTTPHeaders) {
         guard !finished, responseStarted else { return }
         if manager.accessLogs?.needsResponseHeaders == true { loggedResponseTrailers = trailers }
-        if let h2Encoder {
-            h2Encoder.encodeTrailers(trailers)
-            finish()
-            manager.h2Flush()
-            return
-        }
-        endResponse(trailers: manager.config.http1.enableTrailers ? trailers : nil)
-    }
-
-    private func endResponse(trailers: HTTPHeaders?) {
-        if responseChunked && !responseHeadOnly {
-            manager.write(manager.context.encoder.encodeLastChunk(trailers: trailers))
-        }
+        encoder.encodeTrailers(trailers)
         finish()
+        manager.flushCodec()
     }
 
     func continueEncoding() {}
@@ -544,51 +435,41 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             resetStream()
             return
         }
-        if h2Encoder != nil {
-            sendHTTP2LocalReply(reply, extraHeaders: extraHeaders, bodyBytes: bodyBytes)
-            return
-        }
         if reply.closeConnection || !requestComplete { manager.closeAfterResponse = true }
+        if manager.context.health.isFailed { manager.closeAfterResponse = true }
         responseStarted = true
-        streamInfo.responseCode = reply.status
+        // A gRPC request gets a trailers-only reply (HTTP/2: one HEADERS frame with END_STREAM).
+        let status = isGRPCRequest ? GRPCLocalReply.httpStatus : reply.status
+        streamInfo.responseCode = status
+        let manager = self.manager
         var headers = extraHeaders ?? HTTPHeaders()
         for (name, value) in reply.headers { headers.add(name: name, value: value) }
-        if manager.context.health.isFailed { manager.closeAfterResponse = true }
         var body = bodyBytes ?? Array(reply.body.utf8)
-        var status = reply.status
         if isGRPCRequest {
-            GRPCLocalReply.rewrite(&headers, httpStatus: status, grpcStatus: reply.grpcStatus, body: body, isHeadRequest: isHeadRequest)
-            (status, body) = (GRPCLocalReply.httpStatus, [])
-            streamInfo.responseCode = status
+            GRPCLocalReply.rewrite(&headers, httpStatus: reply.status, grpcStatus: reply.grpcStatus, body: body, isHeadRequest: isHeadRequest)
+            body = []
         }
         if !body.isEmpty {
             headers.add(name: "content-length", value: String(body.count))
             headers.add(name: "content-type", value: "text/plain")
         }
-        encodeLocalReplyHeaders(&headers, status: status, endStream: body.isEmpty)
+        let sendBody = !body.isEmpty && !isHeadRequest
+        encodeLocalReplyHeaders(&headers, status: status, endStream: !sendBody)
         headers.add(name: "date", value: manager.context.date.current())
         headers.add(name: "server", value: manager.config.serverName)
-        if manager.closeAfterResponse { headers.add(name: "connection", value: "close") }
-        if body.isEmpty {
-            // Envoy's HTTP/1 encoder, for a response that ends with its headers:
-            // no length for 1xx/204/304, `transfer-encoding: chunked` (and no
-            // body) for HEAD, `content-length: 0` otherwise (checked against Envoy 1.40).
-            if status == 204 || status == 304 || status < 200 {
-            } else if isHeadRequest {
-                headers.add(name: "transfer-encoding", value: "chunked")
-            } else {
-                headers.add(name: "content-length", value: "0")
-            }
-        }
-        let version: HTTPVersion = requestHead?.version == .http1_0 ? .http1_0 : .http1_1
+        headers.add(name: ":status", value: Self.statusText(status))
         if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
-        manager.write(manager.context.encoder.encodeResponseHead(status: status, version: version, headers: headers))
-        if !body.isEmpty && !isHeadRequest {
+        // The codec adds its framing: HTTP/1's `content-length: 0` (none for
+        // 1xx/204/304, `transfer-encoding: chunked` for a HEAD) and
+        // `connection: close`, as Envoy's codec does (checked against Envoy 1.40).
+        encoder.encodeHeaders(headers, endStream: !sendBody)
+        if sendBody {
             streamInfo.bytesSent += UInt64(body.count)
-            manager.write(ByteSlice(copying: body))
+            encoder.encodeData(ByteSlice(copying: body), endStream: true)
         }
         if !streamInfo.isHealthCheck { manager.stats.countDownstreamResponse(status: status) }
         finish()
+        manager.flushCodec()
     }
 
     /// A local reply goes through the encoder filters too, before the
@@ -607,34 +488,26 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         guard !finished else { return }
         manager.stats.add(.downstreamRqTxReset)
         streamInfo.responseFlags.insert(.localReset)
-        if let h2Encoder {
-            // HTTP/2: the stream ends (RST_STREAM), the connection stays.
-            finish(reset: true)
-            h2Encoder.resetStream(.localReset)
-            manager.h2Flush()
-            return
-        }
+        // HTTP/2: the stream ends (RST_STREAM), the connection stays;
+        // HTTP/1: the connection closes (nothing else can end the response).
         finish(reset: true)
-        manager.closeNow()
+        encoder.resetStream(.localReset)
+        manager.flushCodec()
     }
 
     func onDecoderFilterAboveWriteBufferHighWatermark() {
         guard !finished else { return }
         readDisableHolds += 1
         manager.stats.add(.downstreamFlowControlPausedReadingTotal)
-        if let h2Encoder { h2Encoder.readDisable(true) } else { manager.connection.readDisable(true) }
+        encoder.readDisable(true)
     }
 
     func onDecoderFilterBelowWriteBufferLowWatermark() {
         guard readDisableHolds > 0 else { return }
         readDisableHolds -= 1
         manager.stats.add(.downstreamFlowControlResumedReadingTotal)
-        if let h2Encoder {
-            h2Encoder.readDisable(false)
-            manager.h2Flush()
-        } else {
-            manager.connection.readDisable(false)
-        }
+        encoder.readDisable(false)
+        manager.flushCodec()
     }
 
     /// Read-disable counts the filters hold on the downstream connection.
@@ -763,23 +636,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         encoders.removeAll()
         watermarkCallbacks = nil
         upgradeSink = nil
-        // What the filters still hold ends with the stream (an HTTP/2
-        // stream's holds end with it in the codec).
-        while readDisableHolds > 0 {
-            readDisableHolds -= 1
-            if h2Encoder == nil && !manager.connection.isClosed { manager.connection.readDisable(false) }
-        }
-        if h2Encoder != nil {
-            finishHTTP2(reset: reset)
-            return
-        }
-        if reset {
-            manager.closeAfterResponse = true
-        }
-        if !requestComplete {
-            // The rest of the request will not be read: close after the response.
-            manager.closeAfterResponse = true
-        }
+        // What the filters still hold ends with the stream, in the codec.
+        readDisableHolds = 0
         manager.streamFinished(self)
     }
 }

@@ -17,7 +17,7 @@ enum HTTP2DrainState {
 /// The HTTP/2 side of the connection manager: one `HTTP2ServerConnection`
 /// fed from the socket, a stream per request (`ActiveStream` with the
 /// codec's encoder), output pulled from the codec once per batch.
-extension HTTPConnectionManager: HTTPServerConnectionCallbacks {
+extension HTTPConnectionManager: HTTP1ServerConnectionCallbacks {
     func startHTTP2(with input: [ByteSlice]) {
         codecKind = .http2
         connection.reportsWritesDrained = true
@@ -95,6 +95,7 @@ extension HTTPConnectionManager: HTTPServerConnectionCallbacks {
     // MARK: - HTTPServerConnectionCallbacks
 
     public func newStream(_ encoder: any HTTPResponseEncoder) -> any HTTPRequestDecoder {
+        if let h1 { return newHTTP1Stream(h1) }
         idleTimer?.disarm()
         requestsStarted += 1
         let stream = ActiveStream(manager: self, encoder: encoder)

@@ -8,14 +8,15 @@ import RemoraUpstream
 /// connection: parses requests, runs each through the HTTP filter chain
 /// (the router last), and writes responses. The codec is chosen on the
 /// first bytes, as Envoy creates it: `codec_type` HTTP1 or HTTP2, or AUTO by
-/// the HTTP/2 connection preface. HTTP/2 (`HTTPConnectionManager+HTTP2.swift`)
-/// runs an `HTTP2ServerConnection` with any number of streams; HTTP/1 is
-/// parsed here.
+/// the HTTP/2 connection preface. Both are server codecs behind
+/// `HTTPServerConnectionCallbacks`: HTTP/1 (`HTTP1ServerConnection`, driven
+/// here) with one stream at a time, HTTP/2 (`HTTP2ServerConnection`,
+/// `HTTPConnectionManager+HTTP2.swift`) with any number. Each stream is an
+/// `ActiveStream` that answers through its codec's `HTTPResponseEncoder`.
 ///
-/// Owned by the worker loop that accepted the connection. On HTTP/1 one request is
-/// active at a time (HTTP/1.1); bytes of a pipelined next request wait in
-/// `pendingInput` until the current response is done, and reading stops
-/// meanwhile, as Envoy does.
+/// Owned by the worker loop that accepted the connection. On HTTP/1 bytes of
+/// a pipelined next request wait in the codec until the current response is
+/// done, and reading stops meanwhile, as Envoy does.
 ///
 /// Flow control: reads are disabled through the connection's counter
 /// (`Connection.readDisable`), one count per reason: bytes of a pipelined
@@ -43,19 +44,24 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     lazy var securityInfo: SecurityInfo? = connection.securityInfo
     /// This manager's `access_log` entries on this worker (nil: none).
     let accessLogs: AccessLogSet?
-    private var parser: HTTP1Parser
-    private var pendingInput: [ByteSlice] = []
+    /// The HTTP/1 codec (HTTP/1 only) and its one stream.
+    private(set) var h1: HTTP1ServerConnection?
     private(set) var stream: ActiveStream?
     var requestsStarted = 0
-    /// No further request will be read: the connection closes after the current response.
-    var closeAfterResponse = false
+    /// Asked before the codec exists (drain while undecided).
+    private var closeRequested = false
+    /// No further request will be read: the connection closes after the
+    /// current response (HTTP/1: the codec's keep-alive decision).
+    var closeAfterResponse: Bool {
+        get { h1?.closeAfterResponse ?? closeRequested }
+        set {
+            if let h1 { h1.closeAfterResponse = newValue } else { closeRequested = newValue }
+        }
+    }
     var idleTimer: Timer?
     private var openedAt: UInt64
     private var onComplete: Completion?
     private(set) var closed = false
-    /// After an accepted upgrade, bytes go straight to the upstream.
-    var tunneling = false
-    private var parsing = false
     /// This manager's own read-disable counts (see the type's comment).
     private var holdsPipelinedInput = false
     private var holdsWriteBufferFull = false
@@ -97,13 +103,6 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         case .inline(let table): routes = .inline(table)
         case .rds(let reference): routes = .rds(context.routeSlot(for: reference))
         }
-        var parserConfig = HTTP1Parser.Configuration.request
-        parserConfig.maxHeadBytes = Int(config.maxRequestHeadersKB) * 1024
-        parserConfig.maxHeaderCount = Int(config.common.maxHeadersCount)
-        parserConfig.acceptHTTP10 = config.http1.acceptHTTP10
-        parserConfig.allowMissingHostForHTTP10 = config.http1.acceptHTTP10
-        parserConfig.allowChunkedLength = config.http1.allowChunkedLength
-        parser = HTTP1Parser(kind: .request, configuration: parserConfig)
         openedAt = loop.nowMilliseconds
     }
 
@@ -157,84 +156,90 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         codecKind = .http1
         stats.add(.downstreamCxHttp1Total)
         stats.add(.downstreamCxHttp1Active)
+        var parser = HTTP1Parser.Configuration.request
+        parser.maxHeadBytes = Int(config.maxRequestHeadersKB) * 1024
+        parser.maxHeaderCount = Int(config.common.maxHeadersCount)
+        parser.acceptHTTP10 = config.http1.acceptHTTP10
+        parser.allowMissingHostForHTTP10 = config.http1.acceptHTTP10
+        parser.allowChunkedLength = config.http1.allowChunkedLength
+        let options = HTTP1ServerConnection.Options(
+            parser: parser, scheme: connection.transport == nil ? "http" : "https",
+            defaultHostForHTTP10: config.http1.defaultHostForHTTP10, enableTrailers: config.http1.enableTrailers)
+        let codec = HTTP1ServerConnection(options: options, encoder: context.sharedEncoder, callbacks: self)
+        codec.closeAfterResponse = closeRequested
+        h1 = codec
         for data in input where !closed && !delayedClosing { http1Read(data) }
     }
 
     private func http1Read(_ data: ByteSlice) {
-        if tunneling {
-            stream?.upgradedDataFromDownstream(data)
-            return
-        }
-        pendingInput.append(data)
-        processInput()
+        guard let h1 else { return }
+        afterHTTP1(h1.dispatch(data))
     }
 
-    /// Feeds buffered input to the parser while no request is waiting for its response.
+    /// Parses what the codec holds once the stream before it is done.
     func processInput() {
-        // Re-entry (a stream finishing inside a parser callback) resumes in the outer loop.
-        guard !parsing else { return }
-        parsing = true
-        defer { parsing = false }
-        defer { updateReadHolds() }
-        while !closed, !pendingInput.isEmpty {
-            if let stream, stream.requestComplete { return }
-            if closeAfterResponse && stream == nil { pendingInput.removeAll(); return }
-            // No new request while responses wait for a client that does not read.
-            if stream == nil && writeBufferAboveHigh { return }
-            let slice = pendingInput.removeFirst()
-            var sink = RequestSink(manager: self)
-            let result: HTTP1ParseResult
-            do {
-                result = try parser.parse(slice, delegate: &sink)
-            } catch {
-                pendingInput.removeAll()
-                protocolError(error)
-                if stream == nil {
-                    parsing = false
-                    afterStream()
-                }
-                return
-            }
-            if result.consumed < slice.count && !delayedClosing && !closed {
-                pendingInput.insert(slice.dropFirst(result.consumed), at: 0)
-            }
-            if stream == nil && (closeAfterResponse || parser.isClosed) {
-                // A stream ended during that parse (e.g. a local reply) and the connection must close.
-                parsing = false
-                afterStream()
-                return
-            }
-            switch result.stop {
-            case .needMoreData, .messageComplete:
-                continue
-            case .upgrade:
-                // What follows the head is tunnel data for the upstream.
-                tunneling = true
-                let rest = pendingInput
-                pendingInput.removeAll()
-                for chunk in rest { stream?.upgradedDataFromDownstream(chunk) }
-                return
-            case .closed:
-                pendingInput.removeAll()
-                return
-            }
+        guard let h1, !closed, !delayedClosing else { return }
+        afterHTTP1(h1.resume())
+    }
+
+    /// After the HTTP/1 codec ran (its output is written as it comes): the
+    /// connection's fate (closed on a broken request or when the codec is
+    /// done with it), the read holds and the partial-head timer.
+    private func afterHTTP1(_ status: HTTPCodecStatus) {
+        guard let h1 else { return }
+        if case .ok = status {} else {
+            stats.add(.downstreamCxProtocolError)
+            if h1.aborted { closeNow() } else { closeAfterFlush() }
+            return
         }
-        if stream == nil && !parser.isIdle { armPartialHeadTimer() }
+        if closeIfCodecDone(h1) { return }
+        updateReadHolds()
+        if h1.hasPartialHead { armPartialHeadTimer() }
+    }
+
+    public func onHTTP1Output(_ slice: ByteSlice) {
+        guard !closed else { return }
+        write(slice)
+    }
+
+    /// Closes the connection if the HTTP/1 codec is done with it: at once
+    /// after a reset, once written otherwise.
+    private func closeIfCodecDone(_ h1: HTTP1ServerConnection) -> Bool {
+        if h1.aborted {
+            closeNow()
+            return true
+        }
+        if h1.wantsClose {
+            closeAfterFlush()
+            return true
+        }
+        return false
+    }
+
+    /// After a stream's encoder calls: HTTP/2 frames what they queued (once
+    /// per batch); HTTP/1 wrote as it went, and closes after a reset.
+    func flushCodec() {
+        if let h1 {
+            if h1.aborted { closeNow() }
+            return
+        }
+        h2Flush()
     }
 
     /// Takes or releases this manager's read-disable counts to match its state.
     func updateReadHolds() {
         // HTTP/2 holds reads per stream, in the codec.
-        guard !closed, codecKind != .http2 else { return }
+        guard !closed, let h1 else { return }
         // Reads go on while a request waits for its response (no read_stop
         // and read_start per request); only once bytes of a next request
         // are waiting, reading stops (input bounded by one read).
-        let waiting = !delayedClosing && !tunneling && stream?.requestComplete == true && !pendingInput.isEmpty
+        let tunneling = h1.isTunneling
+        let waiting = !delayedClosing && !tunneling && h1.hasStream && h1.requestComplete && h1.hasPendingInput
         if waiting != holdsPipelinedInput {
             holdsPipelinedInput = waiting
             connection.readDisable(waiting)
         }
-        let full = !delayedClosing && !tunneling && writeBufferAboveHigh && (stream == nil || stream?.requestComplete == true)
+        let full = !delayedClosing && !tunneling && writeBufferAboveHigh && (!h1.hasStream || h1.requestComplete)
         if full != holdsWriteBufferFull {
             holdsWriteBufferFull = full
             connection.readDisable(full)
@@ -261,7 +266,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
                 return
             }
             self.stats.add(.downstreamCxProtocolError)
-            self.pendingInput.removeAll()
+            self.h1?.stopInput()
             self.stream?.downstreamReset(flag: .downstreamConnectionTermination)
             self.closeNow()
         }
@@ -286,8 +291,10 @@ public final class HTTPConnectionManager: ConnectionDelegate {
             let byHeaders = headers > 0 && headers == timeout
             if byHeaders { self.stats.add(.downstreamRqHeaderTimeout) } else { self.stats.add(.downstreamRqIdleTimeout) }
             self.closeAfterResponse = true
-            let stream = ActiveStream(manager: self, timingOut: ())
-            self.stream = stream
+            guard let h1 = self.h1 else { return }
+            h1.beginStreamWithoutHead()
+            guard let stream = self.stream else { return }
+            stream.beginWithoutHead()
             stream.sendLocalReply(LocalReply(
                 status: 408, body: byHeaders ? "request header timeout" : "stream timeout",
                 flag: .streamIdleTimeout, details: byHeaders ? "request_header_timeout" : "stream_idle_timeout",
@@ -305,16 +312,18 @@ public final class HTTPConnectionManager: ConnectionDelegate {
             closeNow()
             return
         }
-        if tunneling {
-            stream?.upgradedDownstreamEnded()
+        guard let h1 else { return }
+        if h1.isTunneling {
+            h1.tunnelInputEnded()
+            flushCodec()
             return
         }
         // A half-close before a complete request ends it; after one, Envoy
         // still answers (the client may wait for the response).
-        if let stream, !stream.requestComplete {
-            stream.downstreamReset(flag: .downstreamConnectionTermination)
+        if h1.hasStream && !h1.requestComplete {
+            stream?.downstreamReset(flag: .downstreamConnectionTermination)
             closeNow()
-        } else if stream == nil {
+        } else if !h1.hasStream {
             closeNow()
         } else {
             closeAfterResponse = true
@@ -332,8 +341,8 @@ public final class HTTPConnectionManager: ConnectionDelegate {
             h2.onUnderlyingConnectionAboveWriteBufferHighWatermark()
             return
         }
+        h1?.onUnderlyingConnectionAboveWriteBufferHighWatermark()
         updateReadHolds()
-        stream?.downstreamWriteBufferAboveHigh()
     }
 
     public func connectionWriteBufferBelowLowWatermark(_ connection: Connection) {
@@ -344,7 +353,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
             h2Flush()
             return
         }
-        stream?.downstreamWriteBufferBelowLow()
+        h1?.onUnderlyingConnectionBelowWriteBufferLowWatermark()
         updateReadHolds()
         if stream == nil && !delayedClosing { processInput() }
     }
@@ -359,9 +368,9 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         idleTimer = nil
         partialHeadTimer?.close()
         partialHeadTimer = nil
-        if let stream {
-            stream.downstreamReset(flag: .downstreamConnectionTermination)
-        }
+        // The codec ends its stream (`onResetStream(.connectionTermination)`).
+        h1?.resetAllStreams()
+        stream?.downstreamReset(flag: .downstreamConnectionTermination)
         stats.add(.downstreamCxActive, -1)
         switch codecKind {
         case .http1: stats.add(.downstreamCxHttp1Active, -1)
@@ -374,57 +383,32 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         onComplete = nil
     }
 
-    // MARK: - Parser events
+    // MARK: - HTTP/1 streams
 
-    fileprivate func requestHead(_ head: consuming HTTP1RequestHead) {
+    /// The HTTP/1 codec opens a stream: a request head arrived (or a reply
+    /// goes out without one).
+    func newHTTP1Stream(_ encoder: HTTP1ServerConnection) -> ActiveStream {
         idleTimer?.disarm()
         partialHeadTimer?.close()
         partialHeadTimer = nil
-        requestsStarted += 1
-        let maxRequests = Int(config.common.maxRequestsPerConnection)
-        if !head.keepAlive || drainOnNextRequest || (maxRequests > 0 && requestsStarted >= maxRequests) {
-            if maxRequests > 0 && requestsStarted >= maxRequests { stats.add(.downstreamCxMaxRequestsReached) }
-            closeAfterResponse = true
-        }
-        let stream = ActiveStream(manager: self, head: head)
-        self.stream = stream
-        stream.start()
-    }
-
-    fileprivate func requestBody(_ chunk: ByteSlice) {
-        stream?.decodeData(chunk, endStream: false)
-    }
-
-    fileprivate func requestTrailers(_ trailers: HTTPHeaders) {
-        stream?.decodeTrailers(trailers)
-    }
-
-    fileprivate func requestComplete() {
-        stream?.decodeEnd()
-    }
-
-    /// A malformed request: answer with the codec's status and close.
-    private func protocolError(_ error: HTTP1ParseError) {
-        stats.add(.downstreamCxProtocolError)
-        closeAfterResponse = true
-        if error.status == 431 { stats.add(.downstreamRqTooLarge) }
-        if let stream {
-            // Headers were accepted; the body broke. Nothing sensible can be
-            // sent if the response has started.
-            if stream.responseStarted {
-                stream.downstreamReset(flag: .downstreamProtocolError)
-                closeNow()
-            } else {
-                stream.sendLocalReply(LocalReply(status: error.status, body: Self.codecErrorBody(error),
-                                                 flag: .downstreamProtocolError, details: error.details, closeConnection: true))
+        if encoder.openingWithHead {
+            requestsStarted += 1
+            let maxRequests = Int(config.common.maxRequestsPerConnection)
+            if maxRequests > 0 && requestsStarted >= maxRequests {
+                stats.add(.downstreamCxMaxRequestsReached)
+                encoder.closeAfterResponse = true
             }
-            return
+            // A listener drain reached the connection between requests: this one is its last.
+            if drainOnNextRequest { encoder.closeAfterResponse = true }
         }
-        // No stream yet: a local reply outside any filter chain.
-        let stream = ActiveStream(manager: self, rejecting: error)
+        let stream = ActiveStream(manager: self, encoder: encoder)
         self.stream = stream
-        stream.sendLocalReply(LocalReply(status: error.status, body: Self.codecErrorBody(error),
-                                         flag: .downstreamProtocolError, details: error.details, closeConnection: true))
+        return stream
+    }
+
+    public func onHTTP1ReadDisable(_ disable: Bool) {
+        guard !connection.isClosed else { return }
+        connection.readDisable(disable)
     }
 
     enum PrefaceVerdict { case http1, http2, undecided }
@@ -448,31 +432,23 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         return .undecided
     }
 
-    /// Envoy answers codec errors with the reason phrase as the body, except
-    /// a missing Host, which gets an empty body.
-    static func codecErrorBody(_ error: HTTP1ParseError) -> String {
-        if error.details.contains("missing_host") { return "" }
-        return HTTP1Encoder.reasonPhrase(for: error.status)
-    }
-
     // MARK: - Stream lifecycle
 
     /// The active stream finished its response.
     func streamFinished(_ finished: ActiveStream) {
-        guard stream === finished else { return }
-        stream = nil
-        updateReadHolds()
-        // Inside a parser callback the parser is busy: the parse loop picks up from here.
-        guard !parsing else { return }
-        afterStream()
-    }
-
-    private func afterStream() {
-        if closeAfterResponse || parser.isClosed {
-            closeAfterFlush()
+        guard let h1 else {
+            h2StreamFinished(finished)
             return
         }
+        guard stream === finished else { return }
+        stream = nil
+        guard !closed else { return }
+        // A stream that ends before its response did (a reset, a tunnel
+        // that never opened) leaves nothing sensible on the connection.
+        if h1.hasStream { h1.resetStream(.localReset) }
+        if closeIfCodecDone(h1) { return }
         armIdleTimer()
+        // Inside a parser callback the codec is busy: its parse loop picks up from here.
         processInput()
     }
 
@@ -490,7 +466,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     func closeAfterFlush() {
         guard !closed, !delayedClosing else { return }
         delayedClosing = true
-        pendingInput.removeAll()
+        h1?.stopInput()
         updateReadHolds()
         connection.startReading()
         let delay = config.delayedCloseTimeoutMilliseconds
@@ -553,9 +529,9 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         }
         closeAfterResponse = true
         if stream == nil {
-            if requestsStarted == 0 && parser.isIdle && pendingInput.isEmpty {
+            if requestsStarted == 0 && (h1?.isIdle ?? true) {
                 closeNow()
-            } else if parser.isIdle {
+            } else if h1?.hasPartialHead != true {
                 closeAfterFlush()
             }
             // A head still arriving becomes a request answered with `Connection: close`.
@@ -619,16 +595,4 @@ public final class HTTPConnectionManager: ConnectionDelegate {
             self.idleTimer?.start(afterMilliseconds: drain) { [self] in self.closeAfterFlush() }
         }
     }
-}
-
-/// Forwards parser events to the connection manager (a concrete type, so the
-/// parser's generic calls are direct).
-private struct RequestSink: HTTP1ParserDelegate {
-    /// Lives only inside `processInput`, whose `self` this is.
-    unowned(unsafe) let manager: HTTPConnectionManager
-
-    mutating func onRequestHead(_ head: consuming HTTP1RequestHead) { manager.requestHead(head) }
-    mutating func onBody(_ chunk: ByteSlice) { manager.requestBody(chunk) }
-    mutating func onTrailers(_ trailers: HTTPHeaders) { manager.requestTrailers(trailers) }
-    mutating func onMessageComplete() { manager.requestComplete() }
 }

@@ -14,7 +14,11 @@ public final class HTTPWorkerContext {
     /// Encodes every request and response head of the worker: they are
     /// carved one after another out of 16 KiB pooled blocks, so a head costs
     /// no allocation and an idle connection pins no scratch memory.
-    var encoder: HTTP1Encoder
+    let sharedEncoder: HTTP1SharedEncoder
+    var encoder: HTTP1Encoder {
+        _read { yield sharedEncoder.encoder }
+        _modify { yield &sharedEncoder.encoder }
+    }
     private var random: RandomBalancer
     /// The worker's access-log sets.
     public let accessLogs: WorkerAccessLogs
@@ -41,7 +45,7 @@ public final class HTTPWorkerContext {
         self.localClusterName = localClusterName
         self.clusterLookup = clusters
         self.random = RandomBalancer(seed: seed)
-        self.encoder = HTTP1Encoder(headerNameCase: .lowercase, pool: loop.smallBufferPool)
+        self.sharedEncoder = HTTP1SharedEncoder(HTTP1Encoder(headerNameCase: .lowercase, pool: loop.smallBufferPool))
     }
 
     /// The worker's cluster called `name`. The last one found is kept: most
