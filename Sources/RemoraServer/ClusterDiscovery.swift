@@ -274,7 +274,7 @@ final class ClusterDiscovery: XDSUpdateHandler {
         // yet: the cluster warms on until it does or `initial_fetch_timeout`.
         if case .path = source.kind, update.isStateOfTheWorld {
             let present = Set(update.updated.map(\.name))
-            for service in (manager.edsServices[source] ?? []).subtracting(present).sorted() {
+            for service in manager.edsServices(from: source).subtracting(present).sorted() {
                 manager.assignmentMissing(service: service, source: source)
             }
             for name in staticEDSWaiting {

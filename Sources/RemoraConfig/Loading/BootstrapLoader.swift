@@ -13,13 +13,20 @@ public enum BootstrapLoader {
     /// Loads a bootstrap file. `.yaml`/`.yml`/`.json` all go through the same
     /// YAML reader (JSON is YAML's flow style).
     public static func load(path: String) throws(ConfigError) -> Envoy_Config_Bootstrap_V3_Bootstrap {
-        try load(Envoy_Config_Bootstrap_V3_Bootstrap.self, path: path)
+        try decode(Envoy_Config_Bootstrap_V3_Bootstrap.self, yaml: readText(path: path))
     }
 
     /// Loads any API message from a YAML or JSON file (a `path_config_source`'s
     /// `DiscoveryResponse`), checked against the schema as a bootstrap is.
+    ///
+    /// A `.json` file is first decoded directly as proto3 JSON, which is
+    /// several times faster than the YAML reader and the schema walk (a
+    /// mesh's EDS and RDS files are large and frequent); only if that fails
+    /// does it go the checked way, for the error's field path.
     public static func load<M: SwiftProtobuf.Message>(_ type: M.Type, path: String) throws(ConfigError) -> M {
-        try decode(type, yaml: readText(path: path))
+        let text = try readText(path: path)
+        if path.hasSuffix(".json"), let message = try? decode(type, json: text) { return message }
+        return try decode(type, yaml: text)
     }
 
     /// The file's text, or an error a user can act on (`is a directory`,

@@ -39,6 +39,32 @@ public final class ClusterManager {
     public private(set) var entries: [String: Entry] = [:]
     /// Clusters (or new versions of active ones) waiting for their first hosts.
     public private(set) var warming: [String: Entry] = [:]
+    /// EDS clusters by (source, service), active and warming: built when
+    /// first needed after the set of clusters changed, so that each of a
+    /// thousand assignments finds its clusters without walking every cluster
+    /// (a file per cluster is a thousand updates). Reset whenever a cluster
+    /// is added or replaced (`clusterSetChanged`); a removed or activated
+    /// cluster may stay listed (callers look names up again).
+    private var edsIndex: [ConfigSourceConfig: [String: [String]]]?
+
+    private func clusterSetChanged() { edsIndex = nil }
+
+    private func currentEDSIndex() -> [ConfigSourceConfig: [String: [String]]] {
+        if let edsIndex { return edsIndex }
+        var index: [ConfigSourceConfig: [String: [String]]] = [:]
+        for (name, entry) in entries {
+            if case .eds(let service, let source) = entry.config.discovery { index[source, default: [:]][service, default: []].append(name) }
+        }
+        for (name, entry) in warming {
+            // A replacement warming beside its active version may name the same service.
+            if case .eds(let service, let source) = entry.config.discovery,
+               index[source]?[service]?.contains(name) != true {
+                index[source, default: [:]][service, default: []].append(name)
+            }
+        }
+        edsIndex = index
+        return index
+    }
     private var refreshers: [String: DNSRefresher] = [:]
     /// EDS: each warming EDS cluster's `initial_fetch_timeout`.
     private var warmingTimers: [String: Timer] = [:]
@@ -70,6 +96,7 @@ public final class ClusterManager {
     /// EDS cluster is active at once with no hosts; its assignment comes
     /// when the server subscribes (`startDynamicClusters` waits for it).
     public func start(_ clusters: [ClusterConfig], ready: @escaping () -> Void) {
+        clusterSetChanged()
         var pending = 0
         var startupDone = false
         func oneReady() {
@@ -102,6 +129,7 @@ public final class ClusterManager {
     /// EDS ones warm first. The caller decides whether the resource changed
     /// (Envoy compares the message's hash): this always replaces.
     public func addOrUpdate(_ config: ClusterConfig) -> AddOutcome {
+        clusterSetChanged()
         loop.assertInLoop()
         let name = config.name
         if let active = entries[name], !active.addedViaAPI { return .staticCluster }
@@ -167,28 +195,19 @@ public final class ClusterManager {
 
     /// Names of the EDS services every cluster (warming or active) needs, by config source.
     public var edsServices: [ConfigSourceConfig: Set<String>] {
-        var result: [ConfigSourceConfig: Set<String>] = [:]
-        for entry in Array(entries.values) + Array(warming.values) {
-            if case .eds(let service, let source) = entry.config.discovery { result[source, default: []].insert(service) }
-        }
-        return result
+        currentEDSIndex().mapValues { Set($0.keys) }
+    }
+
+    /// The services the clusters of one EDS source are fed by.
+    public func edsServices(from source: ConfigSourceConfig) -> Set<String> {
+        Set(currentEDSIndex()[source]?.keys.map { $0 } ?? [])
     }
 
     // MARK: - EDS
 
     /// The clusters (active and warming, as names) fed by `service` from `source`.
     private func clusters(fedBy service: String, from source: ConfigSourceConfig) -> [String] {
-        // Called once per assignment: no copies of the cluster tables.
-        var names: [String] = []
-        for (name, entry) in entries {
-            if case .eds(let s, let c) = entry.config.discovery, s == service, c == source { names.append(name) }
-        }
-        for (name, entry) in warming {
-            // A replacement warming beside its active version may name the same service.
-            if case .eds(let s, let c) = entry.config.discovery, s == service, c == source,
-               entries[name] == nil || !names.contains(name) { names.append(name) }
-        }
-        return names
+        currentEDSIndex()[source]?[service] ?? []
     }
 
     /// A new `ClusterLoadAssignment` for `service` on `source`: every
