@@ -14,7 +14,7 @@ import pytest
 import support
 from support import free_port, stat_addr
 from tls_certs import make_pki
-from tls_support import client_context, downstream_tls, tls_connect, tls_tcp_config
+from tls_support import client_context, downstream_tls, served, tls_tcp_config
 
 
 @pytest.fixture(scope="module")
@@ -42,15 +42,6 @@ default_crl_days = 30
     run("-revoke", pki.path("other.crt"))
     run("-gencrl", "-out", str(d / "crl.pem"))
     return str(d / "crl.pem")
-
-
-def served(port: int, ctx: ssl.SSLContext) -> bool:
-    try:
-        with tls_connect(port, ctx) as s:
-            s.sendall(b"ping")
-            return support.recv_exact(s, 4) == b"ping"
-    except (ssl.SSLError, ConnectionResetError, BrokenPipeError, EOFError, AssertionError):
-        return False
 
 
 @pytest.mark.parametrize("leaf_only", [False, True])

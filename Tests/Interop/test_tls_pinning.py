@@ -16,7 +16,7 @@ import pytest
 import support
 from support import free_port, stat_addr
 from tls_certs import make_pki, spiffe
-from tls_support import client_context, downstream_tls, tls_connect, tls_tcp_config, uri_san
+from tls_support import client_context, downstream_tls, served, tls_tcp_config, uri_san
 
 
 @pytest.fixture(scope="module")
@@ -34,15 +34,6 @@ def spki_hash(pki, name: str) -> str:
                          capture_output=True, check=True).stdout
     der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub, capture_output=True, check=True).stdout
     return base64.b64encode(hashlib.sha256(der).digest()).decode()
-
-
-def served(port: int, ctx: ssl.SSLContext) -> bool:
-    try:
-        with tls_connect(port, ctx) as s:
-            s.sendall(b"ping")
-            return support.recv_exact(s, 4) == b"ping"
-    except (ssl.SSLError, ConnectionResetError, BrokenPipeError, EOFError, AssertionError):
-        return False
 
 
 def start(proxy, admin_port, upstreams, pki, validation: dict, sans=None):

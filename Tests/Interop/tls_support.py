@@ -116,6 +116,17 @@ def tls_connect(port: int, ctx: ssl.SSLContext, server_name: str | None = "serve
         raise
 
 
+def served(port: int, ctx: ssl.SSLContext) -> bool:
+    """A TLS connection to an echoing chain carries a ping (False if the
+    handshake, or the first read after it, fails)."""
+    try:
+        with tls_connect(port, ctx) as s:
+            s.sendall(b"ping")
+            return support.recv_exact(s, 4) == b"ping"
+    except (ssl.SSLError, ConnectionResetError, BrokenPipeError, EOFError, AssertionError):
+        return False
+
+
 def tls_echo_handler(ctx: ssl.SSLContext, peers: list | None = None):
     """An upstream that terminates TLS and echoes; records each peer's URI SANs."""
     def handler(conn: socket.socket, server) -> None:
