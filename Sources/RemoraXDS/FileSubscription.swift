@@ -84,7 +84,12 @@ final class FileSubscription: XDSSubscription {
         }
         var updated: [XDSResource] = []
         var present: Set<String> = []
-        for (i, resource) in response.resources.enumerated() {
+        for (i, read) in response.resources.enumerated() {
+            // A resource read from JSON is held as JSON until its bytes are
+            // asked for; turned into bytes once here, the name is read from
+            // them and the handler decodes bytes, not the JSON again.
+            var resource = read
+            resource.value = read.value
             guard let name = XDSResourceName.peek(resource, type: type) else {
                 reject(handler, "\(path): resources[\(i)]: type URL \(resource.typeURL) is not \(type.typeURL) "
                     + "or the resource cannot be read")
