@@ -21,9 +21,6 @@ public final class TLSContext: @unchecked Sendable {
         generation.withLock { $0 }
     }
 
-    /// Whether new sessions can handshake (no SDS secret is still awaited).
-    public var isReady: Bool { !current.settings.waitingForSecrets }
-
     /// The current generation's settings (role, ALPN and SNI never change
     /// across generations; certificates and trust may).
     public var settings: TLSSettings { current.settings }

@@ -353,29 +353,34 @@ def test_requested_server_name_reaches_http_streams(proxy, admin_port, http_upst
     assert up.requests[-1].header("x-sni") == ("server.local" if inspector else None)
 
 
-def test_access_log_prints_the_tls_facts(proxy, admin_port, upstreams, pki, tmp_path):
-    """%DOWNSTREAM_PEER_URI_SAN%, %DOWNSTREAM_LOCAL_URI_SAN%,
-    %DOWNSTREAM_PEER_DNS_SAN%, subjects, %DOWNSTREAM_TLS_VERSION% and the
-    peer's SHA-256 fingerprint on an mTLS tcp_proxy connection, as Envoy prints them."""
-    import hashlib
+def logged_tls_fields(proxy, admin_port, upstreams, pki, tmp_path, fmt: str, ctx: ssl.SSLContext) -> list[str]:
+    """One mTLS tcp_proxy connection with `ctx`; the access-log line `fmt` wrote, split on `|`."""
     log = tmp_path / "tls.log"
     up = upstreams()
     port = free_port()
     cfg = tls_tcp_config(admin_port, port, up.address, downstream_tls(pki, sans=[uri_san(CLIENT_ID)]))
-    fmt = ("%DOWNSTREAM_PEER_URI_SAN%|%DOWNSTREAM_LOCAL_URI_SAN%|%DOWNSTREAM_PEER_DNS_SAN%|%DOWNSTREAM_PEER_SUBJECT%|"
-           "%DOWNSTREAM_LOCAL_SUBJECT%|%DOWNSTREAM_TLS_VERSION%|%DOWNSTREAM_PEER_FINGERPRINT_256%\n")
     tcp = cfg["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
     tcp["access_log"] = [{"name": "envoy.access_loggers.file", "typed_config": {
         "@type": "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog", "path": str(log),
         "log_format": {"text_format_source": {"inline_string": fmt}}}}]
-    p = proxy(cfg)
-    with tls_connect(port, client_context(pki)) as s:
+    proxy(cfg)
+    with tls_connect(port, ctx) as s:
         s.sendall(b"ping")
         assert s.recv(4) == b"ping"
     deadline = time.time() + 5
     while time.time() < deadline and not (log.exists() and log.read_text().strip()):
         time.sleep(0.1)
-    fields = log.read_text().strip().split("|")
+    return log.read_text().strip().split("|")
+
+
+def test_access_log_prints_the_tls_facts(proxy, admin_port, upstreams, pki, tmp_path):
+    """%DOWNSTREAM_PEER_URI_SAN%, %DOWNSTREAM_LOCAL_URI_SAN%,
+    %DOWNSTREAM_PEER_DNS_SAN%, subjects, %DOWNSTREAM_TLS_VERSION% and the
+    peer's SHA-256 fingerprint on an mTLS tcp_proxy connection, as Envoy prints them."""
+    import hashlib
+    fmt = ("%DOWNSTREAM_PEER_URI_SAN%|%DOWNSTREAM_LOCAL_URI_SAN%|%DOWNSTREAM_PEER_DNS_SAN%|%DOWNSTREAM_PEER_SUBJECT%|"
+           "%DOWNSTREAM_LOCAL_SUBJECT%|%DOWNSTREAM_TLS_VERSION%|%DOWNSTREAM_PEER_FINGERPRINT_256%\n")
+    fields = logged_tls_fields(proxy, admin_port, upstreams, pki, tmp_path, fmt, client_context(pki))
     der = ssl.PEM_cert_to_DER_cert(open(pki.path("client.crt")).read())
     assert fields == [CLIENT_ID, spiffe("default", "server"), "-", "CN=client,O=Remora tests",
                       "CN=server,O=Remora tests", "TLSv1.3", hashlib.sha256(der).hexdigest()], fields
@@ -383,30 +388,16 @@ def test_access_log_prints_the_tls_facts(proxy, admin_port, upstreams, pki, tmp_
 
 @pytest.mark.parametrize("tls12", [False, True], ids=["tls13", "tls12"])
 def test_access_log_prints_the_peer_certificate_details(proxy, admin_port, upstreams, pki, tmp_path, tls12):
-    # (%DOWNSTREAM_TLS_SESSION_ID% is not implemented: Envoy's BoringSSL gives
-    # no session id when tickets are used, OpenSSL always gives one.)
     """%DOWNSTREAM_PEER_ISSUER%, _SERIAL%, _FINGERPRINT_1%, _CERT_V_START/END%,
-    and %DOWNSTREAM_LOCAL_DNS_SAN%, as Envoy prints them."""
+    and %DOWNSTREAM_LOCAL_DNS_SAN%, as Envoy prints them. (%DOWNSTREAM_TLS_SESSION_ID%
+    is not implemented: Envoy's BoringSSL gives no session id when tickets are
+    used, OpenSSL always gives one.)"""
     import datetime
     import hashlib
-    log = tmp_path / "tls.log"
-    up = upstreams()
-    port = free_port()
-    cfg = tls_tcp_config(admin_port, port, up.address, downstream_tls(pki, sans=[uri_san(CLIENT_ID)]))
     fmt = ("%DOWNSTREAM_PEER_ISSUER%|%DOWNSTREAM_PEER_SERIAL%|%DOWNSTREAM_PEER_FINGERPRINT_1%|%DOWNSTREAM_LOCAL_DNS_SAN%|"
            "%DOWNSTREAM_PEER_CERT_V_START%|%DOWNSTREAM_PEER_CERT_V_END%\n")
-    tcp = cfg["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
-    tcp["access_log"] = [{"name": "envoy.access_loggers.file", "typed_config": {
-        "@type": "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog", "path": str(log),
-        "log_format": {"text_format_source": {"inline_string": fmt}}}}]
-    proxy(cfg)
-    with tls_connect(port, client_context(pki, maximum=ssl.TLSVersion.TLSv1_2 if tls12 else None)) as s:
-        s.sendall(b"ping")
-        assert s.recv(4) == b"ping"
-    deadline = time.time() + 5
-    while time.time() < deadline and not (log.exists() and log.read_text().strip()):
-        time.sleep(0.1)
-    fields = log.read_text().strip().split("|")
+    ctx = client_context(pki, maximum=ssl.TLSVersion.TLSv1_2 if tls12 else None)
+    fields = logged_tls_fields(proxy, admin_port, upstreams, pki, tmp_path, fmt, ctx)
     pem = open(pki.path("client.crt")).read()
     der = ssl.PEM_cert_to_DER_cert(pem)
 

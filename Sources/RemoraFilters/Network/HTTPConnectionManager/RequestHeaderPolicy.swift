@@ -45,12 +45,13 @@ enum RequestHeaderPolicy {
         let dropTE = headers.firstString(name: "te").map { $0.lowercased().trimmingSpaces() != "trailers" } ?? false
         // x-forwarded-client-cert (Envoy's `mutateXfccRequestHeader`): removed
         // unless told otherwise, and on connections without a client certificate.
-        let xfcc = manager.config.forwardClientCert
-        let peer: SecurityInfo? = switch xfcc.mode {
+        // (Only the mode is read per request: the details are an array.)
+        let xfccMode = manager.config.forwardClientCert.mode
+        let peer: SecurityInfo? = switch xfccMode {
         case .sanitize, .alwaysForwardOnly: nil
         default: manager.securityInfo.flatMap { $0.hasPeerCertificate ? $0 : nil }
         }
-        let dropXFCC = xfcc.mode == .sanitize || (xfcc.mode != .alwaysForwardOnly && peer == nil)
+        let dropXFCC = xfccMode == .sanitize || (xfccMode != .alwaysForwardOnly && peer == nil)
         // One pass for the fixed hop-by-hop fields and Envoy's control headers.
         headers.removeFields { name in
             if !isInternalRequest, name.count > 8, HTTPHeaders.name(name, hasPrefix: "x-envoy-") {
@@ -98,9 +99,9 @@ enum RequestHeaderPolicy {
             headers.add(name: "x-forwarded-proto", value: request.scheme)
         }
 
-        if let peer, xfcc.mode == .appendForward || xfcc.mode == .sanitizeSet {
-            let details = forwardedClientCert(peer, details: xfcc.details, manager: manager)
-            if xfcc.mode == .appendForward, let existing = headers.firstString(name: "x-forwarded-client-cert"), !existing.isEmpty {
+        if let peer, xfccMode == .appendForward || xfccMode == .sanitizeSet {
+            let details = forwardedClientCert(peer, details: manager.config.forwardClientCert.details, manager: manager)
+            if xfccMode == .appendForward, let existing = headers.firstString(name: "x-forwarded-client-cert"), !existing.isEmpty {
                 headers.set(name: "x-forwarded-client-cert", value: existing + "," + details)
             } else {
                 headers.set(name: "x-forwarded-client-cert", value: details)
