@@ -43,6 +43,17 @@ public final class SDSDependencies: Sendable {
 }
 
 extension StaticSecrets {
+    /// The secrets for compiling a listener or cluster that came over xDS:
+    /// SDS secrets looked up in `current` first (then their files), and the
+    /// contexts that read them recorded in a fresh record of their own.
+    func forDynamicResource(_ current: [String: TransportSocketCompiler.Secret]) -> StaticSecrets {
+        var secrets = self
+        guard secrets.dependencies != nil else { return secrets }
+        secrets.dependencies = SDSDependencies()
+        secrets.dynamic = current
+        return secrets
+    }
+
     /// The secret a `sds_config` reference names: from `dynamic` when set
     /// (a rebuild), else read now from its `path_config_source` file (the
     /// file must exist at load time, as in Envoy). One over gRPC (ADS or an
