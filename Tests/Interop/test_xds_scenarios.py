@@ -22,7 +22,7 @@ from support import free_port, socket_address
 from http_support import HCM_TYPE, HttpClient, route, route_config, router_filter, vhost
 from test_http_connection import WS_REQUEST, ws_responder
 from test_xds_listeners import closed_loop
-from tls_certs import make_pki
+from tls_certs import make_pki, spiffe
 from tls_support import DOWNSTREAM_TLS
 from xds_control_plane import CDS, EDS, LDS, RDS, SDS, ControlPlane
 from envoy.config.cluster.v3 import cluster_pb2
@@ -350,3 +350,58 @@ def test_control_plane_restart_keeps_serving_and_resyncs(proxy, control_plane, h
         assert time.monotonic() < deadline
         time.sleep(0.1)
     assert upstream_counts(port, 10) == {"B": 10}
+
+
+@MODES
+@pytest.mark.deadline(60)
+def test_cds_cluster_originates_mtls_with_secrets_over_sds(proxy, control_plane, upstreams, pki, delta):
+    """A CDS cluster's UpstreamTlsContext takes its client certificate and
+    its trusted CA from SDS over ADS: connections through an LDS TCP listener
+    present that identity; a pushed certificate is what the next connection
+    presents."""
+    from tls_support import UPSTREAM_TLS, server_context, tls_echo_handler
+    cp = control_plane
+    peers: list = []
+    up = upstreams(tls_echo_handler(server_context(pki), peers))
+    port = free_port()
+    cluster = json_format.ParseDict({
+        "name": "svc", "type": "STATIC", "connect_timeout": "1s",
+        "load_assignment": {"cluster_name": "svc", "endpoints": [{"lb_endpoints": [
+            {"endpoint": {"address": up.address}}]}]},
+        "transport_socket": {"name": "envoy.transport_sockets.tls", "typed_config": {
+            "@type": UPSTREAM_TLS, "common_tls_context": {
+                "tls_certificate_sds_secret_configs": [{"name": "identity", "sds_config": ADS}],
+                "validation_context_sds_secret_config": {"name": "mesh-ca", "sds_config": ADS}}}}},
+        cluster_pb2.Cluster())
+    cp.set(CDS, {"svc": cluster})
+    cp.set(LDS, {"tcp": json_format.ParseDict(support.tcp_listener("tcp", port, "svc", "tp"), listener_pb2.Listener())})
+    ca = json_format.ParseDict({"name": "mesh-ca", "validation_context": {
+        "trusted_ca": {"inline_string": pki.pem("mesh-ca.crt")}}}, secret_pb2.Secret())
+    identity = workload_secret(pki, "client", "client")
+    identity.name = "identity"
+    cp.set(SDS, {"mesh-ca": ca, "identity": identity})
+    proxy(ads_bootstrap(cp.port, delta))
+    cp.wait_for(lambda r: r.type_url == LDS and r.is_ack, timeout=15)
+
+    def echo() -> bytes:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with support.connect("127.0.0.1", port) as s:
+                    s.sendall(b"ping")
+                    return support.recv_exact(s, 4)
+            except (OSError, AssertionError):
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+
+    assert echo() == b"ping"
+    assert peers[-1] == [spiffe("default", "client")]
+
+    rotated = workload_secret(pki, "server", "server")
+    rotated.name = "identity"
+    mark = len(cp.requests)
+    cp.set(SDS, {"identity": rotated})
+    cp.push()
+    wait_ack(cp, SDS, mark)
+    assert echo() == b"ping"
+    assert peers[-1] == [spiffe("default", "server")]
