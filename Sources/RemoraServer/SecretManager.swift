@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import RemoraConfig
 import RemoraCore
 import RemoraEventLoop
@@ -23,6 +26,9 @@ final class SecretManager {
     private var owned: [String: [SDSContextDependency]] = [:]
     /// The secrets as last accepted, by name.
     private(set) var current: [String: SDSSecret.Secret] = [:]
+    /// For /config_dump: each secret's last accepted `version_info` and
+    /// when (or when it was first asked for, while it is awaited).
+    private var versions: [String: (versionInfo: String, at: Double)] = [:]
     private var watches: [String: SecretWatch] = [:]
     /// Secrets whose first update (or failed first fetch) is still awaited.
     private var warming: Set<String> = []
@@ -59,6 +65,7 @@ final class SecretManager {
         for source in sources where watches[source.name] == nil {
             let watch = SecretWatch(name: source.name, manager: self, store: store, factory: factory)
             watches[source.name] = watch
+            versions[source.name] = ("uninitialized", Self.now())
             warming.insert(source.name)
             if current[source.name] == nil, let secret = source.secret { current[source.name] = secret }
             if let secret = current[source.name] { watch.watchFiles(of: secret) }
@@ -98,6 +105,7 @@ final class SecretManager {
             watch.cancel()
             watches[name] = nil
             current[name] = nil
+            versions[name] = nil
             warming.remove(name)
         }
     }
@@ -125,10 +133,35 @@ final class SecretManager {
         warm()
     }
 
+    /// `dynamic_active_secrets` and `dynamic_warming_secrets` of /config_dump,
+    /// by name.
+    func configDump(timestamp: (Double) -> String) -> SecretsDump {
+        var dump = SecretsDump()
+        for name in watches.keys.sorted() {
+            let (versionInfo, at) = versions[name] ?? ("", 0)
+            if warming.contains(name) || current[name] == nil {
+                dump.warming.append(.init(name: name, versionInfo: "uninitialized", lastUpdated: timestamp(at), secret: nil))
+            } else {
+                dump.active.append(.init(name: name, versionInfo: versionInfo, lastUpdated: timestamp(at), secret: current[name]))
+            }
+        }
+        return dump
+    }
+
+    private static func now() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
     /// A new version of `name` arrived: rebuild what reads it, or refuse.
-    fileprivate func update(_ name: String, to secret: SDSSecret.Secret) throws(XDSRejection) {
+    fileprivate func update(_ name: String, to secret: SDSSecret.Secret, versionInfo: String) throws(XDSRejection) {
         let previous = current[name]
-        if let previous, previous == secret { return }
+        if let previous, previous == secret {
+            // The bootstrap read it already: its first delivery only says which version it is.
+            if versions[name]?.versionInfo == "uninitialized" { versions[name] = (versionInfo, Self.now()) }
+            return
+        }
         current[name] = secret
         do throws(ConfigError) {
             try rebuild(readers(of: name), secretChanged: true)
@@ -136,6 +169,7 @@ final class SecretManager {
             current[name] = previous
             throw XDSRejection("secret '\(name)': \(error)")
         }
+        versions[name] = (versionInfo, Self.now())
         watches[name]?.watchFiles(of: secret)
     }
 
@@ -165,7 +199,8 @@ final class SecretManager {
             // A move that changed no bytes changes nothing (Envoy compares file hashes).
             let now = reader.context.settings
             if !secretChanged && settings.certificateChainPEM == now.certificateChainPEM
-                && settings.privateKeyPEM == now.privateKeyPEM && settings.trustedCAPEM == now.trustedCAPEM
+                && settings.privateKeyPEM == now.privateKeyPEM && settings.privateKeyPassword == now.privateKeyPassword
+                && settings.trustedCAPEM == now.trustedCAPEM
                 && settings.revocationListPEM == now.revocationListPEM && settings.additionalCertificates == now.additionalCertificates {
                 continue
             }
@@ -207,7 +242,7 @@ private final class SecretWatch: XDSUpdateHandler {
             throw XDSRejection("\(error)")
         }
         defer { manager.warmed(name) }
-        try manager.update(name, to: secret)
+        try manager.update(name, to: secret, versionInfo: resource.version)
     }
 
     func initialFetchFailed(_ type: XDSResourceType) { manager.warmed(name) }

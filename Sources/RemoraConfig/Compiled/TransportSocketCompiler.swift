@@ -182,17 +182,20 @@ enum TransportSocketCompiler {
                 : FieldPath.index(FieldPath.join(path, "tls_certificate_sds_secret_configs"), i - common.tlsCertificates.count)
             // `watched_directory` says which directory's moves reload an SDS
             // secret's files (the secret manager watches it).
-            try SupportedFields.require(certificate, only: fromSDS ? ["certificate_chain", "private_key", "watched_directory"]
-                                                                   : ["certificate_chain", "private_key"], at: cp)
+            try SupportedFields.require(certificate, only: fromSDS ? ["certificate_chain", "private_key", "password", "watched_directory"]
+                                                                   : ["certificate_chain", "private_key", "password"], at: cp)
             guard certificate.hasCertificateChain else { throw .missing(at: FieldPath.join(cp, "certificate_chain")) }
             guard certificate.hasPrivateKey else { throw .missing(at: FieldPath.join(cp, "private_key")) }
             let chain = try data(certificate.certificateChain, at: FieldPath.join(cp, "certificate_chain"))
             let key = try data(certificate.privateKey, at: FieldPath.join(cp, "private_key"))
+            let password = certificate.hasPassword
+                ? String(decoding: try data(certificate.password, at: FieldPath.join(cp, "password")), as: UTF8.self) : nil
             if i == 0 {
                 settings.certificateChainPEM = chain
                 settings.privateKeyPEM = key
+                settings.privateKeyPassword = password
             } else {
-                settings.additionalCertificates.append(CertificatePEM(chain: chain, key: key))
+                settings.additionalCertificates.append(CertificatePEM(chain: chain, key: key, password: password))
             }
         }
         var validation: Envoy_Extensions_TransportSockets_Tls_V3_CertificateValidationContext?
@@ -317,6 +320,7 @@ enum TransportSocketCompiler {
         var key = settings.sessionContext
         key += settings.certificateChainPEM ?? []
         key += settings.privateKeyPEM ?? []
+        key += Array((settings.privateKeyPassword ?? "").utf8)
         for extra in settings.additionalCertificates { key += extra.chain + extra.key }
         key += settings.trustedCAPEM ?? []
         key += settings.revocationListPEM ?? []
