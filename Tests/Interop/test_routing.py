@@ -123,3 +123,52 @@ def test_ipv6_listener_to_ipv6_upstream(proxy, upstreams, admin_port):
     # Envoy names an IPv6 listener's stats "[__1]_<port>".
     p.wait_for_stats({f"listener.{support.stat_addr('::1', port)}.downstream_cx_total": 1,
                       "cluster.v6.upstream_cx_total": 1})
+
+
+def test_least_request_avoids_the_host_with_requests_in_flight(proxy, http_upstreams, admin_port):
+    """LEAST_REQUEST (`least_request_lb_config.choice_count: 20`): once a
+    request hangs on host A, new requests go to B, the host with fewer
+    active requests (all twenty draws landing on A is a one-in-a-million
+    event); a config error names a choice_count below 2."""
+    import threading
+    import urllib.request
+    from http_support import Reply, http_config, http_cluster, route
+    release = threading.Event()
+
+    def hold(req):
+        release.wait(15)
+        return Reply(200, [("x-upstream", "A")], b"held")
+    a = http_upstreams(hold, name="A")
+    b = http_upstreams(name="B")
+    port = free_port()
+    cl = http_cluster("lr", [a.address, b.address], lb_policy="LEAST_REQUEST")
+    cl["least_request_lb_config"] = {"choice_count": 20}
+    p = proxy(http_config(admin_port, port, [route({"prefix": "/"}, "lr")], [cl]))
+
+    def get():
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=20) as r:
+            return r.headers["x-upstream"]
+    held = []
+    try:
+        for _ in range(50):
+            t = threading.Thread(target=lambda: held.append(get()), daemon=True)
+            t.start()
+            t.join(0.3)
+            if a.requests:
+                break
+        assert a.requests, "no request reached A"
+        seen = collections.Counter(get() for _ in range(30))
+        assert seen == {"B": 30}, seen
+    finally:
+        release.set()
+    p.wait_for_stats({"cluster.lr.upstream_rq_active": 0}, timeout=20)
+
+
+def test_least_request_choice_count_below_two_is_refused(admin_port, tmp_path):
+    cl = cluster("lr", [socket_address("127.0.0.1", 1)], lb_policy="LEAST_REQUEST")
+    cl["least_request_lb_config"] = {"choice_count": 1}
+    path = tmp_path / "bad.yaml"
+    path.write_text(support.to_yaml(bootstrap(admin_port, [tcp_listener("main", free_port(), "lr", "lr")], [cl])))
+    result = support.run_validate(path)
+    out = (result.stdout + result.stderr).decode()
+    assert result.returncode != 0 and "choice_count" in out, out

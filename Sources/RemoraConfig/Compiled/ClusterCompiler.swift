@@ -5,6 +5,34 @@ import SwiftProtobuf
 
 /// Cluster → `ClusterConfig` for the STATIC, STRICT_DNS, ORIGINAL_DST and EDS kinds.
 enum ClusterCompiler {
+    /// `least_request_lb_config`: `choice_count` (at least 2, default 2) and
+    /// `active_request_bias` (its default value; runtime keys have no
+    /// runtime to read).
+    static func leastRequest(_ cluster: Envoy_Config_Cluster_V3_Cluster,
+                             at path: String) throws(ConfigError) -> ClusterConfig.LoadBalancing {
+        guard case .leastRequestLbConfig(let config)? = cluster.lbConfig else {
+            return .leastRequest(choiceCount: 2, activeRequestBias: 1)
+        }
+        let cp = FieldPath.join(path, "least_request_lb_config")
+        try SupportedFields.require(config, only: ["choice_count", "active_request_bias"], at: cp)
+        var choices = 2
+        if config.hasChoiceCount {
+            guard config.choiceCount.value >= 2 else {
+                throw .invalid("value must be greater than or equal to 2", at: FieldPath.join(cp, "choice_count"))
+            }
+            choices = Int(config.choiceCount.value)
+        }
+        var bias = 1.0
+        if config.hasActiveRequestBias {
+            bias = config.activeRequestBias.defaultValue
+            guard bias >= 0, bias.isFinite else {
+                throw .invalid("Invalid active_request_bias supplied: must be >= 0.0 and finite",
+                               at: FieldPath.join(cp, "active_request_bias"))
+            }
+        }
+        return .leastRequest(choiceCount: choices, activeRequestBias: bias)
+    }
+
     /// `hasADS`: the bootstrap has `ads_config` (an EDS cluster's `eds_config` may say `ads: {}`).
     static func compile(_ cluster: Envoy_Config_Cluster_V3_Cluster, secrets: StaticSecrets = .none, hasADS: Bool = false,
                         at path: String) throws(ConfigError) -> ClusterConfig {
@@ -13,7 +41,7 @@ enum ClusterCompiler {
             "dns_refresh_rate", "per_connection_buffer_limit_bytes", "metadata", "alt_stat_name",
             "close_connections_on_host_health_failure", "typed_extension_protocol_options", "circuit_breakers",
             "max_requests_per_connection", "cleanup_interval", "original_dst_lb_config", "upstream_bind_config",
-            "http2_protocol_options",
+            "http2_protocol_options", "least_request_lb_config",
             "transport_socket", "eds_cluster_config",
         ], at: path)
         guard !cluster.name.isEmpty else { throw .missing(at: FieldPath.join(path, "name")) }
@@ -32,12 +60,15 @@ enum ClusterCompiler {
         switch cluster.lbPolicy {
         case .roundRobin: lb = .roundRobin
         case .random: lb = .random
+        case .leastRequest: lb = try leastRequest(cluster, at: path)
         case .clusterProvided: lb = .clusterProvided
         default:
             let name = MessageSchema.envoy.enums["envoy.config.cluster.v3.Cluster.LbPolicy"]?.values
                 .first { $0.value == Int32(cluster.lbPolicy.rawValue) }?.key ?? "\(cluster.lbPolicy.rawValue)"
-            throw .unsupported("lb_policy \(name) is not implemented (ROUND_ROBIN and RANDOM are)", at: FieldPath.join(path, "lb_policy"))
+            throw .unsupported("lb_policy \(name) is not implemented (ROUND_ROBIN, LEAST_REQUEST and RANDOM are)",
+                               at: FieldPath.join(path, "lb_policy"))
         }
+
 
         let endpoints = try endpointAddresses(cluster, at: FieldPath.join(path, "load_assignment"))
         let discovery: ClusterConfig.Discovery

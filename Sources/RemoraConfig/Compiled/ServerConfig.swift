@@ -273,6 +273,10 @@ public struct ClusterConfig: Sendable, Equatable {
     public enum LoadBalancing: Sendable, Equatable {
         case roundRobin
         case random
+        /// `LEAST_REQUEST`: the fewest active requests among `choiceCount`
+        /// random hosts (equal weights), or weights divided by
+        /// (active requests + 1)^`activeRequestBias` (Envoy's).
+        case leastRequest(choiceCount: Int, activeRequestBias: Double)
         /// `CLUSTER_PROVIDED`: the cluster picks (ORIGINAL_DST only).
         case clusterProvided
     }
