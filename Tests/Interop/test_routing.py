@@ -172,3 +172,22 @@ def test_least_request_choice_count_below_two_is_refused(admin_port, tmp_path):
     result = support.run_validate(path)
     out = (result.stdout + result.stderr).decode()
     assert result.returncode != 0 and "choice_count" in out, out
+
+
+def test_static_endpoint_weights_and_health(proxy, upstreams, admin_port):
+    """A STATIC cluster's `load_balancing_weight`s share connections 3:1 and
+    its UNHEALTHY endpoint gets none, as EDS hosts do."""
+    ups = [upstreams(ident_echo_handler(f"endpoint-{i}".encode())) for i in range(3)]
+    port = free_port()
+    cl = cluster("w", [u.address for u in ups])
+    lbs = cl["load_assignment"]["endpoints"][0]["lb_endpoints"]
+    lbs[0]["load_balancing_weight"] = 3
+    lbs[1]["load_balancing_weight"] = 1
+    lbs[2]["health_status"] = "UNHEALTHY"
+    proxy(bootstrap(admin_port, [tcp_listener("main", port, "w", "w")], [cl]), concurrency=1)
+    seen = []
+    for _ in range(40):
+        with connect("127.0.0.1", port) as c:
+            seen.append(recv_line(c).decode())
+    counts = collections.Counter(seen)
+    assert counts == {"endpoint-0": 30, "endpoint-1": 10}, counts

@@ -72,6 +72,7 @@ enum ClusterCompiler {
 
         let endpoints = try endpointAddresses(cluster, at: FieldPath.join(path, "load_assignment"))
         let discovery: ClusterConfig.Discovery
+        var staticEndpoints: [EndpointConfig]? = nil
         let kind: Envoy_Config_Cluster_V3_Cluster.DiscoveryType
         switch cluster.clusterDiscoveryType {
         case .type(let t)?: kind = t
@@ -90,6 +91,7 @@ enum ClusterCompiler {
                 hosts.append(ip)
             }
             discovery = .staticHosts(hosts)
+            staticEndpoints = try weightedStaticEndpoints(cluster, at: FieldPath.join(path, "load_assignment"))
         case .strictDns:
             var names: [DNSEndpoint] = []
             for (epPath, host, port, pipe) in endpoints {
@@ -156,6 +158,7 @@ enum ClusterCompiler {
             loadBalancing: lb, bufferLimitBytes: limit, http: http, circuitBreakers: breakers, sourceAddress: sourceAddress,
             extraSourceAddress: extraSourceAddress
         )
+        config.staticEndpoints = staticEndpoints
         if cluster.hasTransportSocket {
             config.tls = try TransportSocketCompiler.upstream(cluster.transportSocket, secrets: secrets,
                                                               at: FieldPath.join(path, "transport_socket"))
@@ -279,13 +282,18 @@ enum ClusterCompiler {
         var result: [(String, String, UInt16, String?)] = []
         for (i, locality) in assignment.endpoints.enumerated() {
             let lp = FieldPath.index(FieldPath.join(path, "endpoints"), i)
-            try SupportedFields.require(locality, only: ["locality", "lb_endpoints", "priority"], at: lp)
+            // A STATIC cluster's weights and health statuses are read by
+            // `staticEndpoints` (the other kinds refuse them).
+            let isStatic = cluster.type == .static
+            try SupportedFields.require(locality, only: isStatic ? ["locality", "lb_endpoints", "priority", "load_balancing_weight"]
+                                                                 : ["locality", "lb_endpoints", "priority"], at: lp)
             guard locality.priority == 0 else {
                 throw .unsupported("priorities other than 0 are not implemented", at: FieldPath.join(lp, "priority"))
             }
             for (j, lbEndpoint) in locality.lbEndpoints.enumerated() {
                 let ep = FieldPath.index(FieldPath.join(lp, "lb_endpoints"), j)
-                try SupportedFields.require(lbEndpoint, only: ["endpoint", "metadata"], at: ep)
+                try SupportedFields.require(lbEndpoint, only: isStatic ? ["endpoint", "metadata", "load_balancing_weight", "health_status"]
+                                                                       : ["endpoint", "metadata"], at: ep)
                 guard case .endpoint(let endpoint)? = lbEndpoint.hostIdentifier else {
                     throw .missing(at: FieldPath.join(ep, "endpoint"))
                 }
@@ -293,6 +301,22 @@ enum ClusterCompiler {
             }
         }
         return result
+    }
+
+    /// A STATIC cluster whose endpoints say weights or health statuses:
+    /// its endpoints as EDS would give them (nil when every one is a plain
+    /// healthy host of weight 1).
+    private static func weightedStaticEndpoints(_ cluster: Envoy_Config_Cluster_V3_Cluster,
+                                                at path: String) throws(ConfigError) -> [EndpointConfig]? {
+        let localities = cluster.loadAssignment.endpoints
+        let plain = localities.allSatisfy { locality in
+            !locality.hasLoadBalancingWeight
+                && locality.lbEndpoints.allSatisfy { !$0.hasLoadBalancingWeight && $0.healthStatus == .unknown }
+        }
+        guard !plain else { return nil }
+        var assignment = cluster.loadAssignment
+        assignment.clearPolicy()
+        return try LoadAssignmentCompiler.compile(assignment, at: path)
     }
 
     /// (path, host, port, pipe path) of one endpoint's address; `address`

@@ -283,6 +283,9 @@ public struct ClusterConfig: Sendable, Equatable {
 
     public var name: String
     public var discovery: Discovery
+    /// A STATIC cluster's endpoints when they carry weights or health
+    /// statuses (its hosts balance as EDS ones do); nil otherwise.
+    public var staticEndpoints: [EndpointConfig]?
     public var connectTimeoutMilliseconds: UInt64
     public var loadBalancing: LoadBalancing
     public var bufferLimitBytes: Int
