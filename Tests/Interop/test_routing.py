@@ -191,3 +191,30 @@ def test_static_endpoint_weights_and_health(proxy, upstreams, admin_port):
             seen.append(recv_line(c).decode())
     counts = collections.Counter(seen)
     assert counts == {"endpoint-0": 30, "endpoint-1": 10}, counts
+
+
+@pytest.mark.parametrize("threshold", [None, 0.0, 20.0], ids=["default-50", "zero", "twenty"])
+def test_healthy_panic_threshold(proxy, upstreams, admin_port, threshold):
+    """One healthy host of three (33 %): below the default 50 % the cluster
+    is in panic and balances over all three (`lb_healthy_panic` counts);
+    `common_lb_config.healthy_panic_threshold` 0 (panic off) or 20 % keeps
+    every connection on the healthy host."""
+    ups = [upstreams(ident_echo_handler(f"endpoint-{i}".encode())) for i in range(3)]
+    port = free_port()
+    cl = cluster("p", [u.address for u in ups])
+    for lb in cl["load_assignment"]["endpoints"][0]["lb_endpoints"][1:]:
+        lb["health_status"] = "UNHEALTHY"
+    if threshold is not None:
+        cl["common_lb_config"] = {"healthy_panic_threshold": {"value": threshold}}
+    p = proxy(bootstrap(admin_port, [tcp_listener("main", port, "p", "p")], [cl]), concurrency=1)
+    seen = []
+    for _ in range(30):
+        with connect("127.0.0.1", port) as c:
+            seen.append(recv_line(c).decode())
+    counts = collections.Counter(seen)
+    if threshold is None:
+        assert counts == {"endpoint-0": 10, "endpoint-1": 10, "endpoint-2": 10}, counts
+        p.wait_for_stats({"cluster.p.lb_healthy_panic": 30})
+    else:
+        assert counts == {"endpoint-0": 30}, counts
+        p.wait_for_stats({"cluster.p.lb_healthy_panic": 0}, missing_as_zero=True)

@@ -41,7 +41,7 @@ enum ClusterCompiler {
             "dns_refresh_rate", "per_connection_buffer_limit_bytes", "metadata", "alt_stat_name",
             "close_connections_on_host_health_failure", "typed_extension_protocol_options", "circuit_breakers",
             "max_requests_per_connection", "cleanup_interval", "original_dst_lb_config", "upstream_bind_config",
-            "http2_protocol_options", "least_request_lb_config",
+            "http2_protocol_options", "least_request_lb_config", "common_lb_config",
             "transport_socket", "eds_cluster_config",
         ], at: path)
         guard !cluster.name.isEmpty else { throw .missing(at: FieldPath.join(path, "name")) }
@@ -159,6 +159,19 @@ enum ClusterCompiler {
             extraSourceAddress: extraSourceAddress
         )
         config.staticEndpoints = staticEndpoints
+        if cluster.hasCommonLbConfig {
+            let cp = FieldPath.join(path, "common_lb_config")
+            // Without health checking (which Remora does not have), Envoy's
+            // `ignore_new_hosts_until_first_hc` changes nothing either.
+            try SupportedFields.require(cluster.commonLbConfig, only: ["healthy_panic_threshold", "ignore_new_hosts_until_first_hc"], at: cp)
+            if cluster.commonLbConfig.hasHealthyPanicThreshold {
+                let percent = cluster.commonLbConfig.healthyPanicThreshold.value
+                guard percent >= 0, percent <= 100 else {
+                    throw .invalid("value must be inside range [0, 100]", at: FieldPath.join(cp, "healthy_panic_threshold.value"))
+                }
+                config.healthyPanicThresholdPercent = percent
+            }
+        }
         if cluster.hasTransportSocket {
             config.tls = try TransportSocketCompiler.upstream(cluster.transportSocket, secrets: secrets,
                                                               at: FieldPath.join(path, "transport_socket"))

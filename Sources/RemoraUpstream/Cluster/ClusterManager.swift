@@ -126,7 +126,8 @@ public final class ClusterManager {
 
     /// A STATIC cluster's hosts, with their weights and health when it says them.
     static func staticHostSet(_ config: ClusterConfig, _ hosts: [SocketAddress]) -> HostSet {
-        config.staticEndpoints.map { HostSet(endpoints: $0) } ?? HostSet(hosts: hosts)
+        config.staticEndpoints.map { HostSet(endpoints: $0, panicThresholdPercent: config.healthyPanicThresholdPercent) }
+            ?? HostSet(hosts: hosts)
     }
 
     /// Adds a cluster that came over CDS, or replaces the one of that name.
@@ -159,7 +160,7 @@ public final class ClusterManager {
             if let known = assignments[service] {
                 // Envoy's EDS subscription answers a new watch of a known
                 // resource from its cache: no warming wait.
-                entry.hostSet = known
+                entry.hostSet = known.withPanicThreshold(config.healthyPanicThresholdPercent)
                 warming[name] = entry
                 activate(name)
             } else {
@@ -225,6 +226,7 @@ public final class ClusterManager {
         assignments[service] = hosts
         for name in clusters(fedBy: service, from: source) {
             guard let entry = warming[name] ?? entries[name] else { continue }
+            let hosts = hosts.withPanicThreshold(entry.config.healthyPanicThresholdPercent)
             let stats = entry.stats.stats(ClusterStat.self, thread: 0)
             stats.add(.updateAttempt)
             stats.add(.updateSuccess)
