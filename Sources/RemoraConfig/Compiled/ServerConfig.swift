@@ -21,6 +21,8 @@ public struct ServerConfig: Sendable {
     var secrets = StaticSecrets()
     /// TLS contexts built from SDS secrets, which rotate when the secrets do.
     public var sdsDependencies: [SDSContextDependency] = []
+    /// `layered_runtime.layers`, for `/runtime` and `/runtime_modify`.
+    public var runtimeLayers: [RuntimeLayerConfig] = []
 
     public func cluster(named name: String) -> ClusterConfig? {
         clusters.first { $0.name == name }
