@@ -472,11 +472,13 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         h1?.stopInput()
         updateReadHolds()
         connection.startReading()
-        let delay = delayed ? config.delayedCloseTimeoutMilliseconds : 0
-        guard delay > 0 else {
+        let delay = config.delayedCloseTimeoutMilliseconds
+        if !delayed || delay == 0 {
             connection.shutdownWrite { [weak self] in self?.closeNow() }
-            return
         }
+        guard delay > 0 else { return }
+        // Without the delay the timer still bounds a flush that makes no
+        // progress (a peer that never reads), as Envoy's does for FlushWrite.
         let timer = Timer(loop: loop)
         idleTimer?.close()
         idleTimer = timer
