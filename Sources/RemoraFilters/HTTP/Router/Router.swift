@@ -75,11 +75,18 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
     // MARK: - Decode
 
     func decodeHeaders(_ request: inout HTTPRequestMessage, endStream: Bool) -> FilterHeadersStatus {
-        httpStats.add(.rqTotal)
         // Views are made where needed: a live copy of `request` would make
         // the edits below copy its fields.
         let random = context.randomValue()
-        guard let matched = request.withRouteView({ routeTable.route(for: $0, randomValue: random) }) else {
+        let found = request.withRouteView({ routeTable.route(for: $0, randomValue: random) })
+        if let type = callbacks.upgradeType, !upgradeEnabled(type, route: found) {
+            // Envoy refuses the upgrade before any filter runs.
+            httpStats.add(.downstreamRqWsOnNonWsRoute)
+            callbacks.sendLocalReply(LocalReply(status: 403, details: "upgrade_failed", closeConnection: true))
+            return .stopIteration
+        }
+        httpStats.add(.rqTotal)
+        guard let matched = found else {
             httpStats.add(.noRoute)
             callbacks.sendLocalReply(LocalReply(status: 404, flag: .noRouteFound, details: "route_not_found"))
             return .stopIteration
@@ -143,6 +150,13 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
             startAttempt()
             return .stopIteration
         }
+    }
+
+    /// Envoy's `createUpgradeFilterChain`: the route's `upgrade_configs`
+    /// decide when they name the type, else the connection manager's.
+    private func upgradeEnabled(_ type: String, route: MatchedRoute?) -> Bool {
+        if case .forward(let forward)? = route?.route.action, let enabled = forward.upgrades[type] { return enabled }
+        return callbacks.connectionManagerEnablesUpgrade(type) ?? false
     }
 
     /// The request as the upstream will see it: rewrites, header mutations,
@@ -499,8 +513,8 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         callbacks.sendUpgradedData(data)
     }
 
-    func upstreamTunnelEnded(_ request: any UpstreamAttempt) {
-        callbacks.endUpgradedData()
+    func upstreamTunnelEnded(_ request: any UpstreamAttempt, connectionClosed: Bool) {
+        callbacks.endUpgradedData(upstreamClosed: connectionClosed)
     }
 
     func upstreamWriteBuffer(_ request: any UpstreamAttempt, aboveHigh: Bool) {

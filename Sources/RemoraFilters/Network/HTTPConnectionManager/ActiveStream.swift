@@ -60,6 +60,11 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     /// The filter fed by an upstream (the router), registered through the callbacks.
     private var watermarkCallbacks: HTTPDownstreamWatermarkCallbacks?
     private var upgradeSink: HTTPUpgradeDataSink?
+    /// The request's upgrade type (lowercase), for the router's verdict.
+    private(set) var upgradeType: String?
+    /// Read off the codec, not `request`: filters hold `request` inout
+    /// while they run, and may end the stream from there.
+    private var isHTTP2: Bool { encoder.requestFraming.version == .http2 }
     /// Envoy's `is_grpc_request_`, fixed when the head arrives: local replies are gRPC replies.
     private(set) var isGRPCRequest = false
     /// `max_stream_duration` (the connection manager's or the route's); see `ActiveStream+StreamDuration`.
@@ -156,13 +161,9 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             _ = request.headers.remove(name: "expect")
             encode100Continue()
         }
-        if head.isUpgrade, let upgrade = request.headers.firstString(name: "upgrade") {
-            if manager.config.upgradeEnabled(upgrade.lowercased()) != true {
-                manager.stats.add(.downstreamRqWsOnNonWsRoute)
-                sendLocalReply(LocalReply(status: 403, details: "upgrade_failed", closeConnection: true))
-                return
-            }
-        }
+        // Whether the upgrade is allowed is the router's call, once the
+        // route (whose `upgrade_configs` override these) is known.
+        if head.isUpgrade { upgradeType = request.headers.firstString(name: "upgrade")?.lowercased() }
         if request.authority == nil || request.authority?.isEmpty == true {
             sendLocalReply(LocalReply(status: 400, details: "missing_host_header", closeConnection: true))
             return
@@ -192,9 +193,17 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
 
     func decodeData(_ data: ByteSlice, endStream: Bool) {
         if requestHead?.isTunnel == true {
-            // After an upgrade or CONNECT head: tunnel bytes for the upstream.
-            if data.count > 0 { upgradedDataFromDownstream(data) }
-            if endStream { upgradedDownstreamEnded() }
+            // After an upgrade or CONNECT head: tunnel bytes for the upstream
+            // (HTTP/2: the stream's window reopens as they are passed on,
+            // unless the router holds reads).
+            if data.count > 0 {
+                upgradedDataFromDownstream(data)
+                encoder.consumed(data.count)
+            }
+            if endStream {
+                requestComplete = true
+                upgradedDownstreamEnded()
+            }
             return
         }
         touch()
@@ -283,6 +292,10 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         if downstreamFullCount > 0 { callbacks.onAboveWriteBufferHighWatermark() }
     }
 
+    func connectionManagerEnablesUpgrade(_ type: String) -> Bool? {
+        manager.config.upgradeEnabled(type)
+    }
+
     func setUpgradeDataSink(_ sink: HTTPUpgradeDataSink) {
         upgradeSink = sink
     }
@@ -293,8 +306,22 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         manager.flushCodec()
     }
 
-    func endUpgradedData() {
-        manager.closeAfterResponse = true
+    func endUpgradedData(upstreamClosed: Bool) {
+        if isHTTP2 && upstreamClosed {
+            // Envoy's doEndStream: an upgrade over HTTP/2 whose upstream
+            // connection went away ends with RST_STREAM CONNECT_ERROR (RFC
+            // 9113 §8.5), not END_STREAM; the connection stays.
+            guard !finished else { return }
+            streamInfo.responseFlags.insert(.upstreamConnectionTermination)
+            manager.stats.add(.downstreamRqTxReset)
+            finish(reset: true)
+            encoder.resetStream(.connectError)
+            manager.flushCodec()
+            return
+        }
+        // HTTP/1: nothing can follow a tunnel on the connection. HTTP/2: the
+        // stream ends (END_STREAM), the connection stays.
+        if !isHTTP2 { manager.closeAfterResponse = true }
         encoder.encodeData(emptySlice, endStream: true)
         finish()
         manager.flushCodec()
@@ -436,6 +463,11 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             return
         }
         if reply.closeConnection || !requestComplete { manager.closeAfterResponse = true }
+        if reply.closeConnection && upgradeType != nil && isHTTP2 {
+            // Envoy's refused upgrade sets `saw_connection_close_`, which on
+            // HTTP/2 starts the drain: the graceful GOAWAY precedes the reply.
+            manager.drainHTTP2(counted: false)
+        }
         if manager.context.health.isFailed { manager.closeAfterResponse = true }
         responseStarted = true
         // A gRPC request gets a trailers-only reply (HTTP/2: one HEADERS frame with END_STREAM).
@@ -638,6 +670,11 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         upgradeSink = nil
         // What the filters still hold ends with the stream, in the codec.
         readDisableHolds = 0
+        if !reset && !requestComplete && requestHead != nil && isHTTP2 {
+            // Envoy's doEndStream: a response that ends before its request
+            // did resets the HTTP/2 stream (NO_ERROR, after the response).
+            encoder.resetStream(.localReset)
+        }
         manager.streamFinished(self)
     }
 }
