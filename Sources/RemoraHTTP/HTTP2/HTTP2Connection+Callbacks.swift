@@ -248,6 +248,10 @@ extension HTTP2Connection {
                     stream.upgrade = proto
                     stream.requestFraming.isUpgrade = true
                     stream.requestFraming.isTunnel = true
+                } else if let method = head.method, method.withUnsafeBytes({ ASCII.equalsLowercase($0, "connect") }) {
+                    // A plain CONNECT (RFC 9113 §8.5): its DATA is the tunnel.
+                    stream.requestFraming.isConnect = true
+                    stream.requestFraming.isTunnel = true
                 }
                 d.decodeHeaders(consume head, endStream: endStream)
             } else {

@@ -30,6 +30,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         var isUpgrade: Bool
         /// What follows the head is tunnel bytes (upgrade, CONNECT).
         var isTunnel: Bool
+        /// A CONNECT: a 2xx answer opens the tunnel.
+        var isConnect: Bool
     }
     private var decoders: [HTTPDecoderFilter] = []
     private var encoders: [HTTPEncoderFilter] = []
@@ -91,7 +93,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         let framing = encoder.requestFraming
         isHeadRequest = Self.fillFromPseudoHeaders(&request, consume head, version: framing.version)
         requestHead = HeadFacts(bodyless: endStream, version: framing.version, expectsContinue: framing.expectsContinue,
-                                isUpgrade: framing.isUpgrade, isTunnel: framing.isTunnel)
+                                isUpgrade: framing.isUpgrade, isTunnel: framing.isTunnel, isConnect: framing.isConnect)
         start()
     }
 
@@ -164,6 +166,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         // Whether the upgrade is allowed is the router's call, once the
         // route (whose `upgrade_configs` override these) is known.
         if head.isUpgrade { upgradeType = request.headers.firstString(name: "upgrade")?.lowercased() }
+        // Envoy treats CONNECT as an upgrade of its own type.
+        if head.isConnect { upgradeType = "connect" }
         if request.authority == nil || request.authority?.isEmpty == true {
             sendLocalReply(LocalReply(status: 400, details: "missing_host_header", closeConnection: true))
             return
@@ -357,6 +361,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         // Hop-by-hop fields are the codec's business, not the peer's (an
         // accepted upgrade keeps its `connection: upgrade` where it was).
         let upgrade = response.status == 101
+        let opensTunnel = upgrade || (requestHead?.isConnect == true && response.status >= 200 && response.status < 300)
         headers.removeFields { name in
             switch name.count {
             case 7: return !upgrade && HTTPHeaders.name(name, is: "upgrade")
@@ -377,7 +382,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         addManagerResponseHeaders(&headers)
         // The codec writes pseudo-headers first (HTTP/2) or as the status line (HTTP/1).
         headers.add(name: ":status", value: Self.statusText(response.status))
-        if upgrade {
+        if opensTunnel {
             manager.stats.add(.downstreamCxUpgradesTotal)
             manager.stats.add(.downstreamCxUpgradesActive)
             upgraded = true
@@ -385,11 +390,11 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         // `/healthcheck/fail`: Envoy's drain decision closes every connection
         // after its response (the health_check filter, when configured, has
         // added `x-envoy-immediate-health-check-fail`).
-        if manager.context.health.isFailed && !upgrade { manager.closeAfterResponse = true }
+        if manager.context.health.isFailed && !opensTunnel { manager.closeAfterResponse = true }
         if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
         encoder.encodeHeaders(headers, endStream: endStream)
         // HTTP/1: the connection is a tunnel now; reads are not held for pipelining.
-        if upgrade { manager.updateReadHolds() }
+        if opensTunnel { manager.updateReadHolds() }
         // Envoy's `chargeStats` leaves health checks out of the response stats.
         if !streamInfo.isHealthCheck { manager.stats.countDownstreamResponse(status: response.status) }
     }
