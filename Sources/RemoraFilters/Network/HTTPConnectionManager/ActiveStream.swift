@@ -62,6 +62,10 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     /// The filter fed by an upstream (the router), registered through the callbacks.
     private var watermarkCallbacks: HTTPDownstreamWatermarkCallbacks?
     private var upgradeSink: HTTPUpgradeDataSink?
+    /// Links in the manager's `ActiveStreamList`.
+    var listNext: ActiveStream?
+    unowned(unsafe) var listPrevious: ActiveStream?
+    var isListed = false
     /// The request's upgrade type (lowercase), for the router's verdict.
     private(set) var upgradeType: String?
     /// Read off the codec, not `request`: filters hold `request` inout
