@@ -100,17 +100,15 @@ class WebSocketEcho:
         return out
 
 
-class H1WebSocketUpstream:
-    """An HTTP/1.1 WebSocket server: answers an upgrade with 101 and the
-    computed ``sec-websocket-accept``, echoes frames, and closes the
-    connection after echoing a close frame. Other requests get 200 "plain"."""
+class ThreadedServer:
+    """A TCP listener on 127.0.0.1 that runs ``_connection(conn)`` in a thread per connection."""
 
     def __init__(self):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(8)
         self.port = self.sock.getsockname()[1]
-        self.requests: list[tuple[str, dict]] = []
+        self.requests: list = []
         self.stopped = False
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
@@ -128,6 +126,20 @@ class H1WebSocketUpstream:
                 return
             if conn:
                 threading.Thread(target=self._connection, args=(conn,), daemon=True).start()
+
+    def _connection(self, conn: socket.socket):
+        raise NotImplementedError
+
+    def stop(self):
+        self.stopped = True
+        self.sock.close()
+        self.thread.join(timeout=2)
+
+
+class H1WebSocketUpstream(ThreadedServer):
+    """An HTTP/1.1 WebSocket server: answers an upgrade with 101 and the
+    computed ``sec-websocket-accept``, echoes frames, and closes the
+    connection after echoing a close frame. Other requests get 200 "plain"."""
 
     def _connection(self, conn: socket.socket):
         conn.settimeout(10)
@@ -166,12 +178,6 @@ class H1WebSocketUpstream:
             pass
         finally:
             conn.close()
-
-    def stop(self):
-        self.stopped = True
-        self.sock.close()
-        self.thread.join(timeout=2)
-
 
 @pytest.fixture
 def ws_upstream():
@@ -317,34 +323,10 @@ def test_route_upgrade_configs_override_the_connection_managers(proxy, ws_upstre
 # -- HTTP/1 client -> h2 upstream ---------------------------------------------
 
 
-class H2WebSocketUpstream:
+class H2WebSocketUpstream(ThreadedServer):
     """An h2c server that accepts extended CONNECT (SETTINGS_ENABLE_CONNECT_PROTOCOL=1),
     answers 200 and echoes the WebSocket frames in the stream's DATA; after
     echoing a close frame it ends the stream."""
-
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        self.requests: list[dict] = []
-        self.stopped = False
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    @property
-    def address(self) -> dict:
-        return socket_address("127.0.0.1", self.port)
-
-    def _serve(self):
-        while not self.stopped:
-            try:
-                r, _, _ = select.select([self.sock], [], [], 0.1)
-                conn = self.sock.accept()[0] if r else None
-            except (OSError, ValueError):
-                return
-            if conn:
-                threading.Thread(target=self._connection, args=(conn,), daemon=True).start()
 
     def _connection(self, conn: socket.socket):
         h = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
@@ -380,12 +362,6 @@ class H2WebSocketUpstream:
             pass
         finally:
             conn.close()
-
-    def stop(self):
-        self.stopped = True
-        self.sock.close()
-        self.thread.join(timeout=2)
-
 
 def test_http1_websocket_reaches_an_h2_upstream_as_extended_connect(proxy, admin_port):
     """The HTTP/1 upgrade goes to the HTTP/2 upstream as ``:method CONNECT``

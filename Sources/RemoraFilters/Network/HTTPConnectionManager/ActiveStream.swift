@@ -319,12 +319,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             // Envoy's doEndStream: an upgrade over HTTP/2 whose upstream
             // connection went away ends with RST_STREAM CONNECT_ERROR (RFC
             // 9113 §8.5), not END_STREAM; the connection stays.
-            guard !finished else { return }
-            streamInfo.responseFlags.insert(.upstreamConnectionTermination)
-            manager.stats.add(.downstreamRqTxReset)
-            finish(reset: true)
-            encoder.resetStream(.connectError)
-            manager.flushCodec()
+            resetStream(.connectError, flag: .upstreamConnectionTermination)
             return
         }
         // HTTP/1: nothing can follow a tunnel on the connection. HTTP/2: the
@@ -526,13 +521,17 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     }
 
     func resetStream() {
+        resetStream(.localReset, flag: .localReset)
+    }
+
+    private func resetStream(_ reason: HTTPStreamResetReason, flag: ResponseFlag) {
         guard !finished else { return }
         manager.stats.add(.downstreamRqTxReset)
-        streamInfo.responseFlags.insert(.localReset)
+        streamInfo.responseFlags.insert(flag)
         // HTTP/2: the stream ends (RST_STREAM), the connection stays;
         // HTTP/1: the connection closes (nothing else can end the response).
         finish(reset: true)
-        encoder.resetStream(.localReset)
+        encoder.resetStream(reason)
         manager.flushCodec()
     }
 
