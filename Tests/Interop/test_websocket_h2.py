@@ -27,7 +27,7 @@ import pytest
 
 import http_support as H
 from h2_support import H2Client, h2_cluster_options
-from http_support import HttpClient, route
+from http_support import HttpClient, Reply, route
 from support import free_port, socket_address
 
 WS_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
@@ -318,6 +318,31 @@ def test_route_upgrade_configs_override_the_connection_managers(proxy, ws_upstre
     assert frames[kinds.index(rst)][3] == b"\x00\x00\x00\x00"
     assert ws_upstream.requests == []
     p.wait_for_stats({"http.ingress_http.downstream_rq_ws_on_non_ws_route": 1})
+
+
+def test_an_upgrade_the_http1_upstream_declines_keeps_its_response(proxy, http_upstreams, admin_port):
+    """The upstream answers the (translated) upgrade with a plain 404: the
+    HTTP/2 client gets it whole (content-type, content-length and body, but
+    no ``x-envoy-upstream-service-time``), then RST_STREAM NO_ERROR for the
+    request it never ended; the connection stays."""
+    up = http_upstreams(lambda req: Reply(404, [("content-type", "text/plain"), ("x-a", "1")], b"nope"))
+    port = free_port()
+    proxy(config(admin_port, port, up.address, hcm_upgrades=[{"upgrade_type": "websocket"}]))
+    c = h2_connected(port)
+    try:
+        sid = extended_connect(c)
+        c.pump(5, until=lambda ev: resets(c, sid))
+        head = response(c, sid)
+        assert head is not None and [k for k in head] == [":status", "content-type", "x-a", "content-length", "date",
+                                                          "server"]
+        assert head[":status"] == "404" and head["content-length"] == "4"
+        assert data(c, sid) == b"nope" and c.stream_ended(sid)
+        assert [r.error_code for r in resets(c, sid)] == [0]
+        other = c.request("/x")
+        c.pump(5, until=lambda ev: c.stream_ended(other))
+        assert c.status(other) == "404" and not c.closed
+    finally:
+        c.close()
 
 
 # -- HTTP/1 client -> h2 upstream ---------------------------------------------

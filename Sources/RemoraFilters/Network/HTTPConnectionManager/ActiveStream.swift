@@ -372,10 +372,14 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         }
         if requestHead?.isUpgrade == true && !upgrade {
             // The upstream declined the upgrade: Envoy keeps the status and
-            // headers, drops the body, and closes (nothing can follow on a
-            // connection that was to be a tunnel; the codec says so).
-            _ = headers.remove(name: "content-length")
-            _ = headers.remove(name: "content-type")
+            // headers (not `x-envoy-upstream-service-time`). HTTP/1 drops the
+            // body and closes (nothing can follow on a connection that was
+            // to be a tunnel; the codec says so); HTTP/2 sends the response
+            // as it came, on its stream.
+            if !isHTTP2 {
+                _ = headers.remove(name: "content-length")
+                _ = headers.remove(name: "content-type")
+            }
             _ = headers.remove(name: "x-envoy-upstream-service-time")
         }
         addManagerResponseHeaders(&headers)
