@@ -264,7 +264,21 @@ import RemoraAPI
         let table = try routeTable(singleHost("  - {match: {prefix: /}, route: {cluster: c, upgrade_configs: [{upgrade_type: WebSocket}, {upgrade_type: h2c, enabled: false}]}}"))
         #expect(try #require(table.route(for: get("/"), randomValue: 0)).forward.upgrades == ["websocket": true, "h2c": false])
         #expect(routeError(singleHost("  - {match: {prefix: /}, route: {cluster: c, upgrade_configs: [{upgrade_type: a}, {upgrade_type: A}]}}"))?.reason == "Duplicate upgrade A")
+        // CONNECT is terminated (connect_config) or refused: passing it on as a request is not implemented.
         #expect(routeError(singleHost("  - {match: {prefix: /}, route: {cluster: c, upgrade_configs: [{upgrade_type: CONNECT}]}}"))?.isUnsupported == true)
+        #expect(routeError(singleHost("  - {match: {connect_matcher: {}}, route: {cluster: c}}"))?.isUnsupported == true)
+        #expect(routeError(singleHost("  - {match: {prefix: /}, route: {cluster: c, upgrade_configs: [{upgrade_type: CONNECT-UDP}]}}"))?.isUnsupported == true)
+        let connect = try routeTable(singleHost(
+            "  - {match: {connect_matcher: {}}, route: {cluster: c, upgrade_configs: [{upgrade_type: CONNECT, connect_config: {}}]}}"))
+        let forward = try #require(connect.route(for: SimpleRouteRequest(path: "", authority: "a:1", method: "CONNECT"), randomValue: 0)).forward
+        #expect(forward.terminatesConnect && forward.upgrades == ["connect": true])
+        #expect(try #require(table.route(for: get("/"), randomValue: 0)).forward.terminatesConnect == false)
+        let misplaced = routeError(singleHost(
+            "  - {match: {prefix: /}, route: {cluster: c, upgrade_configs: [{upgrade_type: websocket, connect_config: {}}]}}"))
+        #expect(misplaced?.path == "virtual_hosts[0].routes[0].route.upgrade_configs[0].connect_config")
+        let post = routeError(singleHost(
+            "  - {match: {connect_matcher: {}}, route: {cluster: c, upgrade_configs: [{upgrade_type: CONNECT, connect_config: {allow_post: true}}]}}"))
+        #expect(post?.path == "virtual_hosts[0].routes[0].route.upgrade_configs[0].connect_config.allow_post")
     }
 
     @Test func unsupportedActionFieldsAreRefused() {

@@ -296,6 +296,15 @@ import RemoraAPI
         let tls = routeError(singleHost("  - {match: {prefix: /, tls_context: {presented: true}}, direct_response: {status: 200}}"))
         #expect(tls?.path == "virtual_hosts[0].routes[0].match.tls_context")
         #expect(tls?.isUnsupported == true)
-        #expect(routeError(singleHost("  - {match: {connect_matcher: {}}, direct_response: {status: 200}}"))?.isUnsupported == true)
+    }
+
+    @Test func connectMatcherMatchesCONNECTOnly() throws {
+        let table = try routeTable(singleHost("""
+          - {name: tunnel, match: {connect_matcher: {}}, direct_response: {status: 200}}
+          - {name: rest, match: {prefix: ""}, direct_response: {status: 404}}
+        """))
+        #expect(table.routeName(SimpleRouteRequest(path: "", authority: "a:443", method: "CONNECT")) == "tunnel")
+        #expect(table.routeName(SimpleRouteRequest(path: "a:443", authority: "a:443", method: "CONNECT")) == "tunnel")
+        #expect(table.routeName(get("/")) == "rest")
     }
 }

@@ -218,6 +218,26 @@ struct HTTP1ServerConnectionTests {
         #expect(ws.codec.wantsClose)
     }
 
+    @Test func aSuccessfulAnswerToCONNECTOpensTheTunnel() {
+        let h = HTTP1ServerHarness()
+        h.feed("CONNECT upstream.example:443 HTTP/1.1\r\nHost: upstream.example:443\r\n\r\n")
+        let s = try! #require(h.events.streams.first)
+        #expect(h.codec.requestFraming.isConnect && h.codec.requestFraming.isTunnel && !h.codec.requestFraming.isUpgrade)
+        // Envoy's answer: the status line, the fields given, no framing field.
+        h.encoder.encodeHeaders(status(200, [("server", "envoy")]), endStream: false)
+        #expect(h.output() == "HTTP/1.1 200 OK\r\nserver: envoy\r\n\r\n")
+        h.feed("payload")
+        #expect(s.bodyString == "payload")
+        h.encoder.encodeData(slice("raw"), endStream: false)
+        #expect(h.output() == "raw")
+
+        let refused = HTTP1ServerHarness()
+        refused.feed("CONNECT upstream.example:443 HTTP/1.1\r\nHost: upstream.example:443\r\n\r\n")
+        refused.encoder.encodeHeaders(status(503, [("content-length", "0")]), endStream: true)
+        let answer = refused.output()
+        #expect(answer.hasPrefix("HTTP/1.1 503 Service Unavailable\r\n") && answer.contains("content-length: 0\r\n"))
+    }
+
     @Test func declinedUpgradeClosesWithoutBody() {
         let h = HTTP1ServerHarness()
         h.feed("GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")

@@ -124,10 +124,7 @@ extension HTTPProtocolOptionsCompiler {
             options.initialConnectionWindowSize = try ranged(config.initialConnectionWindowSize.value, 65535, 2_147_483_647,
                                                              "initial_connection_window_size")
         }
-        if config.allowConnect {
-            // Extended CONNECT would need the WebSocket-over-HTTP/2 translation.
-            throw .unsupported("extended CONNECT over HTTP/2 is not implemented", at: FieldPath.join(path, "allow_connect"))
-        }
+        options.allowConnect = config.allowConnect
         if config.hasMaxOutboundFrames {
             options.maxOutboundFrames = try ranged(config.maxOutboundFrames.value, 1, .max, "max_outbound_frames")
         }

@@ -41,12 +41,18 @@ public final class ForwardAction: Sendable {
     /// Per-route `upgrade_configs`: lowercase upgrade type → enabled. A type
     /// listed here overrides the connection manager's setting for this route.
     public let upgrades: [String: Bool]
+    /// The route's `upgrade_configs` entry for CONNECT has a
+    /// `connect_config`: the proxy terminates CONNECT requests and carries
+    /// their payload to the upstream as raw TCP.
+    public let terminatesConnect: Bool
 
     public init(
         cluster: ClusterSpecifier, clusterNotFoundResponseCode: Int, pathRewrite: PathRewrite?,
         hostRewrite: HostRewrite?, appendXForwardedHost: Bool, timeoutMilliseconds: UInt64,
         idleTimeoutMilliseconds: UInt64?, maxStreamDurationMilliseconds: UInt64?, retryPolicy: RetryPolicy?,
-        mirrorPolicies: [MirrorPolicy], upgrades: [String: Bool], grpcTimeouts: GRPCRouteTimeouts = GRPCRouteTimeouts()) {
+        mirrorPolicies: [MirrorPolicy], upgrades: [String: Bool], grpcTimeouts: GRPCRouteTimeouts = GRPCRouteTimeouts(),
+        terminatesConnect: Bool = false) {
+        self.terminatesConnect = terminatesConnect
         self.cluster = cluster
         self.clusterNotFoundResponseCode = clusterNotFoundResponseCode
         self.pathRewrite = pathRewrite

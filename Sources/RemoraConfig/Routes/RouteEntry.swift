@@ -22,6 +22,8 @@ public final class RouteEntry: Sendable {
     public let responseHeaderMutations: [HeaderMutation]
     /// `per_request_buffer_limit_bytes` (route, else virtual host), for retries and shadowing.
     public let perRequestBufferLimitBytes: UInt32?
+    /// `connect_matcher`: only CONNECT requests match.
+    let connectOnly: Bool
 
     init(name: String, path: PathMatch, headers: [HeaderMatcher], queryParameters: [QueryParameterMatcher],
          runtimeFraction: FractionalPercent?, grpcOnly: Bool, action: RouteAction,
@@ -29,6 +31,7 @@ public final class RouteEntry: Sendable {
          perRequestBufferLimitBytes: UInt32?) {
         self.name = name
         self.path = path
+        self.connectOnly = path.isConnect
         self.headers = headers
         self.queryParameters = queryParameters
         self.runtimeFraction = runtimeFraction
@@ -43,6 +46,7 @@ public final class RouteEntry: Sendable {
     /// because it is the cheapest and usually decides.
     func matches<R: RouteRequest>(_ request: R, path: UnsafeRawBufferPointer, randomValue: UInt64, ignorePathParameters: Bool) -> Bool {
         guard self.path.matches(path, ignorePathParameters: ignorePathParameters) else { return false }
+        if connectOnly && request.headerValue(lowercasedName: ":method") != "CONNECT" { return false }
         if let runtimeFraction, !runtimeFraction.isSampled(randomValue: randomValue) { return false }
         if grpcOnly, !Self.isGrpc(request.headerValue(lowercasedName: "content-type")) { return false }
         for matcher in headers where !matcher.matches(request) { return false }

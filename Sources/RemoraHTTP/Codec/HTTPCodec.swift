@@ -100,9 +100,14 @@ public struct HTTPRequestFraming: Equatable, Sendable {
     /// CONNECT): the stream's later `decodeData` is tunnel data, ended by
     /// the client's half-close.
     public var isTunnel: Bool
+    /// A CONNECT (RFC 9110 §9.3.6; not an extended CONNECT, which the
+    /// HTTP/2 codec presents as an upgrade): a 2xx answer opens the tunnel.
+    public var isConnect: Bool
 
-    public init(version: HTTPVersion, expectsContinue: Bool = false, isUpgrade: Bool = false, isTunnel: Bool = false) {
+    public init(version: HTTPVersion, expectsContinue: Bool = false, isUpgrade: Bool = false, isTunnel: Bool = false,
+                isConnect: Bool = false) {
         self.version = version
+        self.isConnect = isConnect
         self.expectsContinue = expectsContinue
         self.isUpgrade = isUpgrade
         self.isTunnel = isTunnel

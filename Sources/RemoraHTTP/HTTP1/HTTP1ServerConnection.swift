@@ -185,7 +185,8 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
     fileprivate func requestHead(_ head: consuming HTTP1RequestHead) {
         let bodyless = head.framing == .none
         requestFraming = HTTPRequestFraming(version: head.version, expectsContinue: head.expectsContinue,
-                                            isUpgrade: head.isUpgrade, isTunnel: head.framing == .tunnel)
+                                            isUpgrade: head.isUpgrade, isTunnel: head.framing == .tunnel,
+                                            isConnect: head.method == .connect)
         isHeadRequest = head.method == .head
         if !head.keepAlive { closeAfterResponse = true }
         sawConnectionClose = !head.keepAlive
@@ -359,7 +360,10 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
         let informational = status < 200
         let bodyless = informational || status == 204 || status == 304
         responseHeadOnly = isHeadRequest || bodyless || endStream
-        if status == 101 {
+        // A 2xx to a CONNECT opens the tunnel too, with no framing fields
+        // (Envoy: `HTTP/1.1 200 OK`, date, server, nothing else).
+        let opensTunnel = status == 101 || (requestFraming.isConnect && status >= 200 && status < 300)
+        if opensTunnel {
             responseTunnel = true
             isTunneling = true
             responseHeadOnly = false
@@ -379,7 +383,7 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
                 responseChunked = !responseHeadOnly
             }
         }
-        if status != 101 {
+        if !opensTunnel {
             if closeAfterResponse {
                 extras.insert(.connectionClose)
             } else if version == .http1_0 {

@@ -236,14 +236,26 @@ extension HTTP2Connection {
                 return 0
             }
             stream.receivedFinalHeaders = true
-            let head = takeReceived(stream)
+            var head = takeReceived(stream)
             // The head moves to the decoder (it edits it in place, no copy).
             if let d = stream.requestDecoder {
                 if let expect = head.first(name: "expect"), expect.withUnsafeBytes({ ASCII.equalsLowercase($0, "100-continue") }) {
                     stream.requestFraming.expectsContinue = true
                 }
+                // nghttp2 lets `:protocol` through only when we announced
+                // SETTINGS_ENABLE_CONNECT_PROTOCOL (`allow_connect`).
+                if options.allowConnect, let proto = head.upgradeFromExtendedConnect() {
+                    stream.upgrade = proto
+                    stream.requestFraming.isUpgrade = true
+                    stream.requestFraming.isTunnel = true
+                } else if let method = head.method, method.withUnsafeBytes({ ASCII.equalsLowercase($0, "connect") }) {
+                    // A plain CONNECT (RFC 9113 §8.5): its DATA is the tunnel.
+                    stream.requestFraming.isConnect = true
+                    stream.requestFraming.isTunnel = true
+                }
                 d.decodeHeaders(consume head, endStream: endStream)
             } else {
+                if let upgrade = stream.upgrade { head.upgradeResponseFromExtendedConnect(upgrade: upgrade) }
                 stream.responseDecoder?.decodeHeaders(consume head, endStream: endStream)
             }
             return 0
@@ -323,6 +335,13 @@ extension HTTP2Connection {
             // GOAWAY with an error): end the connection, as Envoy's onFrameSend.
             if c.pendingStatus == .ok { c.pendingStatus = .protocolError("GOAWAY sent with an error") }
             return callbackFailure
+        case frameHEADERS, frameDATA:
+            guard hd.flags & flagEndStream != 0, let stream = c.stream(hd.stream_id) else { break }
+            stream.localEndSent = true
+            if stream.resetAfterEnd && !stream.remoteEnd {
+                _ = nghttp2_submit_rst_stream(c.session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream.id,
+                                              UInt32(NGHTTP2_NO_ERROR.rawValue))
+            }
         case frameRST:
             c.stats.add(.txReset)
             // nghttp2 reset a stream nobody asked to reset: the peer broke a

@@ -332,6 +332,12 @@ public class HTTP2Connection {
 
     func resetStream(_ stream: HTTP2Stream, _ reason: HTTPStreamResetReason) {
         guard !stream.finished else { return }
+        if isServer && reason == .localReset && !stream.localEndSent && (stream.localEnd || stream.endAfterQueue) {
+            // The response is ended but not all out yet: RST_STREAM (NO_ERROR)
+            // follows its last frame (`onFrameSend`); the consumer is done.
+            stream.resetAfterEnd = true
+            return
+        }
         // Envoy's reasonToReset: refused → REFUSED_STREAM, CONNECT → CONNECT_ERROR, else NO_ERROR.
         let code: UInt32 = switch reason {
         case .localRefusedStreamReset: UInt32(NGHTTP2_REFUSED_STREAM.rawValue)
@@ -358,6 +364,14 @@ public class HTTP2Connection {
             unlist(stream)
             finish(stream, .localRefusedStreamReset)
             return
+        }
+        var headers = headers
+        if isServer {
+            // The connection manager's 101 carries no upgrade fields (they are
+            // an HTTP/1 codec's to add): the status says it.
+            if stream.upgrade != nil && headers.isSwitchingProtocols { headers.extendedConnectResponseFromUpgrade() }
+        } else if headers.contains(name: "upgrade"), let upgrade = headers.extendedConnectFromUpgrade() {
+            stream.upgrade = upgrade
         }
         stream.headersSubmitted = true
         if endStream { stream.localEnd = true } else { stream.hasDataProvider = true }

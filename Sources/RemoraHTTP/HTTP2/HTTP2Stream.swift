@@ -15,8 +15,13 @@ public final class HTTP2Stream: HTTPResponseEncoder, HTTPRequestEncoder {
     /// 0 until a client stream's HEADERS are submitted.
     public internal(set) var id: Int32 = 0
     var requestDecoder: (any HTTPRequestDecoder)?
-    /// HTTP/2 has no upgrades here; `expectsContinue` is read off the head.
+    /// `expectsContinue` is read off the head; an extended CONNECT is an
+    /// upgrade and a tunnel.
     public internal(set) var requestFraming = HTTPRequestFraming(version: .http2)
+    /// The upgrade this stream carries as an extended CONNECT (RFC 8441):
+    /// the `:protocol` received (server) or the `upgrade` sent (client).
+    /// Its answer is converted (`HTTPHeaders+Upgrade.swift`).
+    var upgrade: ByteSlice?
     var responseDecoder: (any HTTPResponseDecoder)?
 
     /// The head (or trailers) being received, and its size so far.
@@ -32,6 +37,12 @@ public final class HTTP2Stream: HTTPResponseEncoder, HTTPRequestEncoder {
 
     var remoteEnd = false
     var localEnd = false
+    /// A frame with END_STREAM went out for this side.
+    var localEndSent = false
+    /// A reset asked for once this side's end was queued: RST_STREAM goes
+    /// right after the END_STREAM frame (Envoy's deferred reset), so the
+    /// peer gets the whole response first.
+    var resetAfterEnd = false
     /// `onResetStream` was called (or the stream closed): no more events.
     var finished = false
     var resetDueToMessagingError = false

@@ -6,7 +6,7 @@ extension RouteCompiler {
 
     static func compileForward(
         _ config: Envoy_Config_Route_V3_RouteAction, at path: String, context: inout RouteCompileContext,
-        requestMutations: [HeaderMutation], responseMutations: [HeaderMutation]
+        requestMutations: [HeaderMutation], responseMutations: [HeaderMutation], isConnectRoute: Bool = false
     ) throws(ConfigError) -> ForwardAction {
         try SupportedFields.require(config, only: [
             "cluster", "cluster_header", "weighted_clusters", "cluster_not_found_response_code", "prefix_rewrite",
@@ -103,28 +103,47 @@ extension RouteCompiler {
         recordMirrorReferences(mirrors, context: &context)
 
         var upgrades: [String: Bool] = [:]
+        var terminatesConnect = false
         for (i, upgrade) in config.upgradeConfigs.enumerated() {
             let up = FieldPath.index(FieldPath.join(path, "upgrade_configs"), i)
-            try SupportedFields.require(upgrade, only: ["upgrade_type", "enabled"], at: up)
+            try SupportedFields.require(upgrade, only: ["upgrade_type", "enabled", "connect_config"], at: up)
             let type = try compileUpgradeType(upgrade.upgradeType, at: FieldPath.join(up, "upgrade_type"))
-            guard upgrades.updateValue(upgrade.hasEnabled ? upgrade.enabled.value : true, forKey: type) == nil else {
+            let enabled = upgrade.hasEnabled ? upgrade.enabled.value : true
+            guard upgrades.updateValue(enabled, forKey: type) == nil else {
                 throw .invalid("Duplicate upgrade \(upgrade.upgradeType)", at: up)
             }
+            if upgrade.hasConnectConfig {
+                let connectPath = FieldPath.join(up, "connect_config")
+                guard type == "connect" else {
+                    throw .invalid("connect_config applies to upgrade_type CONNECT only", at: connectPath)
+                }
+                try SupportedFields.require(upgrade.connectConfig, only: [], at: connectPath)
+                terminatesConnect = enabled
+            } else if type == "connect" && enabled {
+                // Envoy would pass the CONNECT on to the upstream as a request.
+                throw .unsupported("CONNECT forwarded to the upstream as a request is not implemented; "
+                                   + "terminate it with connect_config", at: up)
+            }
+        }
+        if isConnectRoute && !terminatesConnect {
+            throw .unsupported("a connect_matcher route that does not terminate CONNECT (upgrade_configs with "
+                               + "upgrade_type CONNECT and connect_config) is not implemented", at: path)
         }
 
         return ForwardAction(
             cluster: cluster, clusterNotFoundResponseCode: notFound, pathRewrite: pathRewrite, hostRewrite: hostRewrite,
             appendXForwardedHost: config.appendXForwardedHost, timeoutMilliseconds: timeout, idleTimeoutMilliseconds: idle,
             maxStreamDurationMilliseconds: maxStream, retryPolicy: retry,
-            mirrorPolicies: mirrors, upgrades: upgrades, grpcTimeouts: grpcTimeouts)
+            mirrorPolicies: mirrors, upgrades: upgrades, grpcTimeouts: grpcTimeouts, terminatesConnect: terminatesConnect)
     }
 
-    /// An upgrade type (lowercased). CONNECT needs a tunnelling runtime Remora does not have yet.
+    /// An upgrade type (lowercased; CONNECT is `connect`). CONNECT-UDP needs
+    /// a UDP tunnelling runtime Remora does not have.
     static func compileUpgradeType(_ type: String, at path: String) throws(ConfigError) -> String {
         guard !type.isEmpty else { throw .invalid("value length must be at least 1 characters", at: path) }
         guard ASCIIBytes.isValidHeaderName(type) else { throw .invalid("invalid upgrade type '\(type)'", at: path) }
         let lowered = type.lowercased()
-        if lowered == "connect" || lowered == "connect-udp" {
+        if lowered == "connect-udp" {
             throw .unsupported("\(type) upgrades are not implemented", at: path)
         }
         return lowered

@@ -15,7 +15,7 @@ enum RouteCompiler {
         let matchPath = FieldPath.join(path, "match")
         let match = route.match
         try SupportedFields.require(match, only: [
-            "prefix", "path", "safe_regex", "path_separated_prefix", "case_sensitive", "runtime_fraction",
+            "prefix", "path", "safe_regex", "path_separated_prefix", "connect_matcher", "case_sensitive", "runtime_fraction",
             "headers", "query_parameters", "grpc",
         ], at: matchPath)
         let caseSensitive = match.hasCaseSensitive ? match.caseSensitive.value : true
@@ -37,7 +37,10 @@ enum RouteCompiler {
                 throw .invalid("RouteMatchValidationError.PathSeparatedPrefix: value does not match regex pattern \"^[^?#]+[^?#/]$\"", at: FieldPath.join(matchPath, "path_separated_prefix"))
             }
             pathMatch = PathMatch(.pathSeparatedPrefix(prefix), caseSensitive: caseSensitive)
-        case .connectMatcher?, .pathMatchPolicy?:
+        case .connectMatcher?:
+            // CONNECT requests only, whatever their target (RouteEntry checks the method).
+            pathMatch = PathMatch(.connect)
+        case .pathMatchPolicy?:
             preconditionFailure("refused by SupportedFields")
         case nil:
             throw .invalid("one of prefix, path, safe_regex or path_separated_prefix is required", at: matchPath)
@@ -67,7 +70,8 @@ enum RouteCompiler {
         case .route(let forward)?:
             action = .forward(try compileForward(
                 forward, at: FieldPath.join(path, "route"), context: &context,
-                requestMutations: requestMutations, responseMutations: responseMutations))
+                requestMutations: requestMutations, responseMutations: responseMutations,
+                isConnectRoute: pathMatch.isConnect))
         case .redirect(let redirect)?:
             recordMirrorReferences(context.inheritedMirrors, context: &context)
             action = .redirect(try compileRedirect(redirect, at: FieldPath.join(path, "redirect")))

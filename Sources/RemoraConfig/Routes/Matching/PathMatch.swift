@@ -12,6 +12,14 @@ public struct PathMatch: Sendable {
         case regex(CompiledRegex)
         /// `path_separated_prefix`: the prefix, then end of path or `/`.
         case pathSeparatedPrefix(String)
+        /// `connect_matcher`: any path; the route matches CONNECT requests only.
+        case connect
+    }
+
+    /// `connect_matcher`.
+    public var isConnect: Bool {
+        if case .connect = kind { return true }
+        return false
     }
 
     public let kind: Kind
@@ -25,7 +33,7 @@ public struct PathMatch: Sendable {
         switch kind {
         case .prefix(let s), .exact(let s), .pathSeparatedPrefix(let s):
             bytes = caseSensitive ? Array(s.utf8) : ASCIIBytes.lowercased(s)
-        case .regex:
+        case .regex, .connect:
             bytes = []
         }
     }
@@ -49,6 +57,8 @@ public struct PathMatch: Sendable {
         case .pathSeparatedPrefix:
             guard ASCIIBytes.hasPrefix(p, bytes, ignoreCase: !caseSensitive) else { return false }
             return p.count == bytes.count || p[bytes.count] == UInt8(ascii: "/")
+        case .connect:
+            return true
         }
     }
 
@@ -65,6 +75,8 @@ public struct PathMatch: Sendable {
             return min(bytes.count, path.count)
         case .regex:
             return ASCIIBytes.pathWithoutQuery(path).count
+        case .connect:
+            return 0
         }
     }
 }

@@ -103,6 +103,13 @@ public protocol HTTPDecoderFilterCallbacks: AnyObject {
     func setUpgradeDataSink(_ sink: HTTPUpgradeDataSink)
     /// The request headers as they stand after the filters before this one.
     var request: HTTPRequestMessage { get }
+    /// The request's upgrade type, lowercase, when it is an upgrade (an
+    /// HTTP/1 `Upgrade`, or an HTTP/2 extended CONNECT, which the codec
+    /// presents as one); nil otherwise.
+    var upgradeType: String? { get }
+    /// The connection manager's `upgrade_configs` verdict on `type` (nil:
+    /// not listed); a route's own `upgrade_configs` override it.
+    func connectionManagerEnablesUpgrade(_ type: String) -> Bool?
     var streamInfo: StreamInfo { get }
     /// Resumes iteration stopped by this filter.
     func continueDecoding()
@@ -119,9 +126,11 @@ public protocol HTTPDecoderFilterCallbacks: AnyObject {
     func encode100Continue()
     /// Resets the stream (and, for HTTP/1, closes the connection).
     func resetStream()
-    /// The bytes after an accepted upgrade flow through these two.
+    /// The bytes after an accepted upgrade flow through these two;
+    /// `upstreamClosed`: the upstream's connection closed (rather than its
+    /// HTTP/2 stream ending).
     func sendUpgradedData(_ data: ByteSlice)
-    func endUpgradedData()
+    func endUpgradedData(upstreamClosed: Bool)
     /// Envoy's decoder-filter watermark callbacks: the filter's upstream
     /// can take no more request bytes, so the downstream stops reading
     /// (one read-disable count per call, released by the matching

@@ -21,6 +21,9 @@ final class HTTP2UpstreamRequest: UpstreamAttempt, HTTP2PoolRequester {
     private var pending: PendingRequestBody
     private var requestEnded = false
     private var responseEnded = false
+    /// The upstream accepted an upgrade (an extended CONNECT answered 200,
+    /// which the codec presents as 101): the stream carries tunnel bytes.
+    private var tunneling = false
     private var readingWanted = true
     private var holdsReadDisable = false
     private var done = false
@@ -147,9 +150,15 @@ final class HTTP2UpstreamRequest: UpstreamAttempt, HTTP2PoolRequester {
         if enabled { connection?.flush() }
     }
 
-    /// No upgrade over HTTP/2 streams (extended CONNECT is not done).
-    func sendTunnelData(_ data: ByteSlice) {}
-    func endTunnel() {}
+    /// Tunnel bytes after an upgrade go as the stream's DATA (RFC 8441 §5);
+    /// the downstream's end is END_STREAM.
+    func sendTunnelData(_ data: ByteSlice) {
+        sendData(data, endStream: false)
+    }
+
+    func endTunnel() {
+        sendData(emptySlice, endStream: true)
+    }
 
     func cancel() {
         if let ticket {
@@ -185,6 +194,7 @@ final class HTTP2UpstreamRequest: UpstreamAttempt, HTTP2PoolRequester {
         var pseudo = 0
         while pseudo < fields.count, fields.name(at: pseudo).withUnsafeBytes({ $0.first }) == UInt8(ascii: ":") { pseudo += 1 }
         fields.removeFirst(pseudo)
+        if status == 101 && !endStream { tunneling = true }
         if endStream { responseComplete() }
         owner?.upstreamHeaders(self, status: status, headers: &fields, endStream: endStream)
         if endStream { _ = takeOwner() }
@@ -193,6 +203,15 @@ final class HTTP2UpstreamRequest: UpstreamAttempt, HTTP2PoolRequester {
     func decodeData(_ chunk: ByteSlice, endStream: Bool) {
         guard !done else { return }
         if chunk.count > 0 { stream?.consumed(chunk.count) }
+        if tunneling {
+            if chunk.count > 0 { owner?.upstreamTunnelData(self, chunk) }
+            guard endStream else { return }
+            // The upstream closed its side: the tunnel ends (and the stream,
+            // if the downstream had not ended its side yet).
+            responseComplete()
+            takeOwner()?.upstreamTunnelEnded(self, connectionClosed: false)
+            return
+        }
         if endStream { responseComplete() }
         owner?.upstreamData(self, chunk, endStream: endStream)
         if endStream { _ = takeOwner() }

@@ -49,6 +49,9 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
     private var responseStarted = false
     private var finished = false
     private var upgrade = false
+    /// A CONNECT this route terminates (`connect_config`): the attempts are
+    /// raw TCP connections (`TCPUpstreamRequest`).
+    private var terminatesConnect = false
     /// Envoy's `grpc_request_`: gRPC timeouts and host stats apply.
     private var isGRPC = false
     /// The host's `rq_success`/`rq_error` waits for the gRPC response's trailers.
@@ -75,11 +78,19 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
     // MARK: - Decode
 
     func decodeHeaders(_ request: inout HTTPRequestMessage, endStream: Bool) -> FilterHeadersStatus {
-        httpStats.add(.rqTotal)
         // Views are made where needed: a live copy of `request` would make
         // the edits below copy its fields.
         let random = context.randomValue()
-        guard let matched = request.withRouteView({ routeTable.route(for: $0, randomValue: random) }) else {
+        let found = request.withRouteView({ routeTable.route(for: $0, randomValue: random) })
+        // A CONNECT that matches no route is a 404, not a refused upgrade (as Envoy).
+        if let type = callbacks.upgradeType, found != nil || type != "connect", !upgradeEnabled(type, route: found) {
+            // Envoy refuses the upgrade before any filter runs.
+            httpStats.add(.downstreamRqWsOnNonWsRoute)
+            callbacks.sendLocalReply(LocalReply(status: 403, details: "upgrade_failed", closeConnection: true))
+            return .stopIteration
+        }
+        httpStats.add(.rqTotal)
+        guard let matched = found else {
             httpStats.add(.noRoute)
             callbacks.sendLocalReply(LocalReply(status: 404, flag: .noRouteFound, details: "route_not_found"))
             return .stopIteration
@@ -122,7 +133,19 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
             self.cluster = cluster
             info.upstreamCluster = name
             if let idle = forward.idleTimeoutMilliseconds { callbacks.overrideIdleTimeout(idle) }
-            upgrade = request.headers.contains(name: "upgrade")
+            if callbacks.upgradeType == "connect" {
+                guard forward.terminatesConnect else {
+                    // Enabled by the connection manager on a route without
+                    // `connect_config` (not a connect_matcher route: those are
+                    // refused at config time): Envoy would pass the CONNECT on
+                    // as a request, which Remora does not do.
+                    httpStats.add(.noRoute)
+                    callbacks.sendLocalReply(LocalReply(status: 404, flag: .noRouteFound, details: "route_not_found"))
+                    return .stopIteration
+                }
+                terminatesConnect = true
+            }
+            upgrade = request.headers.contains(name: "upgrade") || terminatesConnect
             downstreamHTTP2 = request.version.isHTTP2
             isGRPC = GRPCRequest.isGRPC(request.headers)
             let grpcTimeouts = forward.grpcTimeouts
@@ -143,6 +166,13 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
             startAttempt()
             return .stopIteration
         }
+    }
+
+    /// Envoy's `createUpgradeFilterChain`: the route's `upgrade_configs`
+    /// decide when they name the type, else the connection manager's.
+    private func upgradeEnabled(_ type: String, route: MatchedRoute?) -> Bool {
+        if case .forward(let forward)? = route?.route.action, let enabled = forward.upgrades[type] { return enabled }
+        return callbacks.connectionManagerEnablesUpgrade(type) ?? false
     }
 
     /// The request as the upstream will see it: rewrites, header mutations,
@@ -283,7 +313,9 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
             applyTimeoutHeaders(&upstreamMessage.headers, elapsed: elapsed)
         }
         let request: any UpstreamAttempt
-        if cluster.config.http.usesHTTP2(downstreamHTTP2: downstreamHTTP2) {
+        if terminatesConnect {
+            request = TCPUpstreamRequest(owner: self, cluster: cluster, host: host, loop: context.loop)
+        } else if cluster.config.http.usesHTTP2(downstreamHTTP2: downstreamHTTP2) {
             request = HTTP2UpstreamRequest(
                 owner: self, pool: cluster.http2Pool(for: host, loop: context.loop), loop: context.loop,
                 head: HTTP2UpstreamRequest.head(of: upstreamMessage, authority: authority),
@@ -392,11 +424,12 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
             chargeUpstreamCode(status)
             cluster?.stats.record(.upstreamRqTime, milliseconds: context.loop.nowMilliseconds - request.sentAt)
         }
-        if status == 101 || endStream { context.recycle(globalTimer); globalTimer = nil }
+        // A tunnel (an upgrade, a terminated CONNECT) is not bound by the route timeout once open.
+        if status == 101 || terminatesConnect || endStream { context.recycle(globalTimer); globalTimer = nil }
         // The fields move on (edited in place, not copied).
         var headers = HTTPHeaders()
         swap(&headers, &responseHeaders)
-        if !config.suppressEnvoyHeaders && status != 101 {
+        if !config.suppressEnvoyHeaders && status != 101 && !terminatesConnect {
             headers.add(name: "x-envoy-upstream-service-time", value: String(context.loop.nowMilliseconds - request.sentAt))
         }
         var response = HTTPResponseMessage(status: status, headers: consume headers)
@@ -499,8 +532,8 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         callbacks.sendUpgradedData(data)
     }
 
-    func upstreamTunnelEnded(_ request: any UpstreamAttempt) {
-        callbacks.endUpgradedData()
+    func upstreamTunnelEnded(_ request: any UpstreamAttempt, connectionClosed: Bool) {
+        callbacks.endUpgradedData(upstreamClosed: connectionClosed)
     }
 
     func upstreamWriteBuffer(_ request: any UpstreamAttempt, aboveHigh: Bool) {

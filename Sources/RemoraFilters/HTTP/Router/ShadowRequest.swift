@@ -93,7 +93,7 @@ final class ShadowRequest: UpstreamRequestOwner {
     func upstreamTrailers(_ request: any UpstreamAttempt, _ trailers: HTTPHeaders) {}
     func upstreamReset(_ request: (any UpstreamAttempt)?, _ reason: UpstreamResetReason) { end() }
     func upstreamTunnelData(_ request: any UpstreamAttempt, _ data: ByteSlice) {}
-    func upstreamTunnelEnded(_ request: any UpstreamAttempt) { end() }
+    func upstreamTunnelEnded(_ request: any UpstreamAttempt, connectionClosed: Bool) { end() }
 
     /// A shadow that cannot keep up is dropped, not waited for.
     func upstreamWriteBuffer(_ request: any UpstreamAttempt, aboveHigh: Bool) {

@@ -40,7 +40,9 @@ protocol UpstreamRequestOwner: AnyObject {
     func upstreamTrailers(_ request: any UpstreamAttempt, _ trailers: HTTPHeaders)
     func upstreamReset(_ request: (any UpstreamAttempt)?, _ reason: UpstreamResetReason)
     func upstreamTunnelData(_ request: any UpstreamAttempt, _ data: ByteSlice)
-    func upstreamTunnelEnded(_ request: any UpstreamAttempt)
+    /// The upstream ended the tunnel: its connection closed (HTTP/1), or
+    /// it ended its stream (HTTP/2, `connectionClosed` false).
+    func upstreamTunnelEnded(_ request: any UpstreamAttempt, connectionClosed: Bool)
     func upstreamWriteBuffer(_ request: any UpstreamAttempt, aboveHigh: Bool)
 }
 
@@ -274,7 +276,7 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
 
     func connectionDidReadEOF(_ connection: Connection) {
         if tunneling {
-            takeOwner()?.upstreamTunnelEnded(self)
+            takeOwner()?.upstreamTunnelEnded(self, connectionClosed: true)
             return
         }
         guard !done else { return }
@@ -291,7 +293,7 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
 
     func connection(_ connection: Connection, didFailWith error: EventLoopError) {
         if tunneling {
-            takeOwner()?.upstreamTunnelEnded(self)
+            takeOwner()?.upstreamTunnelEnded(self, connectionClosed: true)
             connection.close()
             return
         }
@@ -311,7 +313,7 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
         if self.connection === connection { self.connection = nil }
         if tunneling && !done {
             done = true
-            takeOwner()?.upstreamTunnelEnded(self)
+            takeOwner()?.upstreamTunnelEnded(self, connectionClosed: true)
         } else if !done {
             fail(.connectionTermination)
         }

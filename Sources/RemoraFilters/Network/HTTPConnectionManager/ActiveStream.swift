@@ -30,6 +30,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         var isUpgrade: Bool
         /// What follows the head is tunnel bytes (upgrade, CONNECT).
         var isTunnel: Bool
+        /// A CONNECT: a 2xx answer opens the tunnel.
+        var isConnect: Bool
     }
     private var decoders: [HTTPDecoderFilter] = []
     private var encoders: [HTTPEncoderFilter] = []
@@ -60,6 +62,15 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     /// The filter fed by an upstream (the router), registered through the callbacks.
     private var watermarkCallbacks: HTTPDownstreamWatermarkCallbacks?
     private var upgradeSink: HTTPUpgradeDataSink?
+    /// Links in the manager's `ActiveStreamList`.
+    var listNext: ActiveStream?
+    unowned(unsafe) var listPrevious: ActiveStream?
+    var isListed = false
+    /// The request's upgrade type (lowercase), for the router's verdict.
+    private(set) var upgradeType: String?
+    /// Read off the codec, not `request`: filters hold `request` inout
+    /// while they run, and may end the stream from there.
+    private var isHTTP2: Bool { encoder.requestFraming.version == .http2 }
     /// Envoy's `is_grpc_request_`, fixed when the head arrives: local replies are gRPC replies.
     private(set) var isGRPCRequest = false
     /// `max_stream_duration` (the connection manager's or the route's); see `ActiveStream+StreamDuration`.
@@ -86,7 +97,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         let framing = encoder.requestFraming
         isHeadRequest = Self.fillFromPseudoHeaders(&request, consume head, version: framing.version)
         requestHead = HeadFacts(bodyless: endStream, version: framing.version, expectsContinue: framing.expectsContinue,
-                                isUpgrade: framing.isUpgrade, isTunnel: framing.isTunnel)
+                                isUpgrade: framing.isUpgrade, isTunnel: framing.isTunnel, isConnect: framing.isConnect)
         start()
     }
 
@@ -156,13 +167,11 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             _ = request.headers.remove(name: "expect")
             encode100Continue()
         }
-        if head.isUpgrade, let upgrade = request.headers.firstString(name: "upgrade") {
-            if manager.config.upgradeEnabled(upgrade.lowercased()) != true {
-                manager.stats.add(.downstreamRqWsOnNonWsRoute)
-                sendLocalReply(LocalReply(status: 403, details: "upgrade_failed", closeConnection: true))
-                return
-            }
-        }
+        // Whether the upgrade is allowed is the router's call, once the
+        // route (whose `upgrade_configs` override these) is known.
+        if head.isUpgrade { upgradeType = request.headers.firstString(name: "upgrade")?.lowercased() }
+        // Envoy treats CONNECT as an upgrade of its own type.
+        if head.isConnect { upgradeType = "connect" }
         if request.authority == nil || request.authority?.isEmpty == true {
             sendLocalReply(LocalReply(status: 400, details: "missing_host_header", closeConnection: true))
             return
@@ -192,9 +201,17 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
 
     func decodeData(_ data: ByteSlice, endStream: Bool) {
         if requestHead?.isTunnel == true {
-            // After an upgrade or CONNECT head: tunnel bytes for the upstream.
-            if data.count > 0 { upgradedDataFromDownstream(data) }
-            if endStream { upgradedDownstreamEnded() }
+            // After an upgrade or CONNECT head: tunnel bytes for the upstream
+            // (HTTP/2: the stream's window reopens as they are passed on,
+            // unless the router holds reads).
+            if data.count > 0 {
+                upgradedDataFromDownstream(data)
+                encoder.consumed(data.count)
+            }
+            if endStream {
+                requestComplete = true
+                upgradedDownstreamEnded()
+            }
             return
         }
         touch()
@@ -283,6 +300,10 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         if downstreamFullCount > 0 { callbacks.onAboveWriteBufferHighWatermark() }
     }
 
+    func connectionManagerEnablesUpgrade(_ type: String) -> Bool? {
+        manager.config.upgradeEnabled(type)
+    }
+
     func setUpgradeDataSink(_ sink: HTTPUpgradeDataSink) {
         upgradeSink = sink
     }
@@ -293,8 +314,17 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         manager.flushCodec()
     }
 
-    func endUpgradedData() {
-        manager.closeAfterResponse = true
+    func endUpgradedData(upstreamClosed: Bool) {
+        if isHTTP2 && upstreamClosed {
+            // Envoy's doEndStream: an upgrade over HTTP/2 whose upstream
+            // connection went away ends with RST_STREAM CONNECT_ERROR (RFC
+            // 9113 §8.5), not END_STREAM; the connection stays.
+            resetStream(.connectError, flag: .upstreamConnectionTermination)
+            return
+        }
+        // HTTP/1: nothing can follow a tunnel on the connection. HTTP/2: the
+        // stream ends (END_STREAM), the connection stays.
+        if !isHTTP2 { manager.closeAfterResponse = true }
         encoder.encodeData(emptySlice, endStream: true)
         finish()
         manager.flushCodec()
@@ -330,6 +360,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         // Hop-by-hop fields are the codec's business, not the peer's (an
         // accepted upgrade keeps its `connection: upgrade` where it was).
         let upgrade = response.status == 101
+        let opensTunnel = upgrade || (requestHead?.isConnect == true && response.status >= 200 && response.status < 300)
         headers.removeFields { name in
             switch name.count {
             case 7: return !upgrade && HTTPHeaders.name(name, is: "upgrade")
@@ -341,16 +372,20 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         }
         if requestHead?.isUpgrade == true && !upgrade {
             // The upstream declined the upgrade: Envoy keeps the status and
-            // headers, drops the body, and closes (nothing can follow on a
-            // connection that was to be a tunnel; the codec says so).
-            _ = headers.remove(name: "content-length")
-            _ = headers.remove(name: "content-type")
+            // headers (not `x-envoy-upstream-service-time`). HTTP/1 drops the
+            // body and closes (nothing can follow on a connection that was
+            // to be a tunnel; the codec says so); HTTP/2 sends the response
+            // as it came, on its stream.
+            if !isHTTP2 {
+                _ = headers.remove(name: "content-length")
+                _ = headers.remove(name: "content-type")
+            }
             _ = headers.remove(name: "x-envoy-upstream-service-time")
         }
         addManagerResponseHeaders(&headers)
         // The codec writes pseudo-headers first (HTTP/2) or as the status line (HTTP/1).
         headers.add(name: ":status", value: Self.statusText(response.status))
-        if upgrade {
+        if opensTunnel {
             manager.stats.add(.downstreamCxUpgradesTotal)
             manager.stats.add(.downstreamCxUpgradesActive)
             upgraded = true
@@ -358,11 +393,11 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         // `/healthcheck/fail`: Envoy's drain decision closes every connection
         // after its response (the health_check filter, when configured, has
         // added `x-envoy-immediate-health-check-fail`).
-        if manager.context.health.isFailed && !upgrade { manager.closeAfterResponse = true }
+        if manager.context.health.isFailed && !opensTunnel { manager.closeAfterResponse = true }
         if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
         encoder.encodeHeaders(headers, endStream: endStream)
         // HTTP/1: the connection is a tunnel now; reads are not held for pipelining.
-        if upgrade { manager.updateReadHolds() }
+        if opensTunnel { manager.updateReadHolds() }
         // Envoy's `chargeStats` leaves health checks out of the response stats.
         if !streamInfo.isHealthCheck { manager.stats.countDownstreamResponse(status: response.status) }
     }
@@ -436,6 +471,11 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             return
         }
         if reply.closeConnection || !requestComplete { manager.closeAfterResponse = true }
+        if reply.closeConnection && upgradeType != nil && isHTTP2 {
+            // Envoy's refused upgrade sets `saw_connection_close_`, which on
+            // HTTP/2 starts the drain: the graceful GOAWAY precedes the reply.
+            manager.drainHTTP2(counted: false)
+        }
         if manager.context.health.isFailed { manager.closeAfterResponse = true }
         responseStarted = true
         // A gRPC request gets a trailers-only reply (HTTP/2: one HEADERS frame with END_STREAM).
@@ -485,13 +525,17 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     }
 
     func resetStream() {
+        resetStream(.localReset, flag: .localReset)
+    }
+
+    private func resetStream(_ reason: HTTPStreamResetReason, flag: ResponseFlag) {
         guard !finished else { return }
         manager.stats.add(.downstreamRqTxReset)
-        streamInfo.responseFlags.insert(.localReset)
+        streamInfo.responseFlags.insert(flag)
         // HTTP/2: the stream ends (RST_STREAM), the connection stays;
         // HTTP/1: the connection closes (nothing else can end the response).
         finish(reset: true)
-        encoder.resetStream(.localReset)
+        encoder.resetStream(reason)
         manager.flushCodec()
     }
 
@@ -638,6 +682,11 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         upgradeSink = nil
         // What the filters still hold ends with the stream, in the codec.
         readDisableHolds = 0
+        if !reset && !requestComplete && requestHead != nil && isHTTP2 {
+            // Envoy's doEndStream: a response that ends before its request
+            // did resets the HTTP/2 stream (NO_ERROR, after the response).
+            encoder.resetStream(.localReset)
+        }
         manager.streamFinished(self)
     }
 }

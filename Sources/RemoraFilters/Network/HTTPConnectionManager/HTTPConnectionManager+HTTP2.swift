@@ -58,7 +58,7 @@ extension HTTPConnectionManager: HTTP1ServerConnectionCallbacks {
         switch status {
         case .ok:
             writeHTTP2Output(h2)
-            if h2.wantsClose || (h2DrainState == .closing && h2Streams.isEmpty) { closeAfterFlush() }
+            if h2.wantsClose || (h2DrainState == .closing && streams.isEmpty) { closeAfterFlush() }
         case .protocolError:
             stats.add(.downstreamCxProtocolError)
             writeHTTP2Output(h2)
@@ -99,7 +99,7 @@ extension HTTPConnectionManager: HTTP1ServerConnectionCallbacks {
         idleTimer?.disarm()
         requestsStarted += 1
         let stream = ActiveStream(manager: self, encoder: encoder)
-        h2Streams[ObjectIdentifier(stream)] = stream
+        streams.insert(stream)
         let maxRequests = Int(config.common.maxRequestsPerConnection)
         if maxRequests > 0 && requestsStarted == maxRequests {
             // Envoy drains the connection once it has carried its last request.
@@ -125,7 +125,7 @@ extension HTTPConnectionManager: HTTP1ServerConnectionCallbacks {
     static let prematureResetLifetimeMilliseconds: UInt64 = 1000
 
     func h2StreamFinished(_ stream: ActiveStream) {
-        guard h2Streams.removeValue(forKey: ObjectIdentifier(stream)) != nil else { return }
+        guard streams.remove(stream) else { return }
         h2ClosedStreams += 1
         guard !h2Aborting else { return }
         if tooManyPrematureResets() {
@@ -136,7 +136,7 @@ extension HTTPConnectionManager: HTTP1ServerConnectionCallbacks {
             closeNow()
             return
         }
-        if h2Streams.isEmpty {
+        if streams.isEmpty {
             if h2DrainState == .closing {
                 h2Flush()
                 closeAfterFlush()
@@ -163,7 +163,7 @@ extension HTTPConnectionManager: HTTP1ServerConnectionCallbacks {
         h2Keepalive?.close()
         h2Keepalive = nil
         h2?.resetAllStreams()
-        h2Streams.removeAll()
+        streams.removeAll()
     }
 
     // MARK: - Drain, idle, keepalive
@@ -186,7 +186,7 @@ extension HTTPConnectionManager: HTTP1ServerConnectionCallbacks {
         h2DrainState = .closing
         h2.goAway()
         h2Flush()
-        if h2Streams.isEmpty { closeAfterFlush() }
+        if streams.isEmpty { closeAfterFlush() }
     }
 
     /// No stream for `idle_timeout`: GOAWAY, then close.

@@ -44,9 +44,12 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     lazy var securityInfo: SecurityInfo? = connection.securityInfo
     /// This manager's `access_log` entries on this worker (nil: none).
     let accessLogs: AccessLogSet?
-    /// The HTTP/1 codec (HTTP/1 only) and its one stream.
+    /// The HTTP/1 codec (HTTP/1 only).
     private(set) var h1: HTTP1ServerConnection?
-    private(set) var stream: ActiveStream?
+    /// The open streams, either codec's (HTTP/1: at most one).
+    var streams = ActiveStreamList()
+    /// HTTP/1's stream (the only one).
+    var stream: ActiveStream? { streams.first }
     var requestsStarted = 0
     /// Asked before the codec exists (drain while undecided).
     private var closeRequested = false
@@ -77,7 +80,6 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     var sniffed: [ByteSlice] = []
     /// The HTTP/2 codec and its open streams (HTTP/2 only).
     var h2: HTTP2ServerConnection?
-    var h2Streams: [ObjectIdentifier: ActiveStream] = [:]
     var h2Dispatching = false
     var h2OutputUnwritten = false
     var h2Slices: [ByteSlice] = []
@@ -267,7 +269,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
             }
             self.stats.add(.downstreamCxProtocolError)
             self.h1?.stopInput()
-            self.stream?.downstreamReset(flag: .downstreamConnectionTermination)
+            self.resetAllStreams()
             self.closeNow()
         }
     }
@@ -331,8 +333,13 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     }
 
     public func connection(_ connection: Connection, didFailWith error: EventLoopError) {
-        stream?.downstreamReset(flag: .downstreamConnectionTermination)
+        resetAllStreams()
         closeNow()
+    }
+
+    /// The connection went (or is going) under every stream.
+    func resetAllStreams() {
+        streams.forEach { $0.downstreamReset(flag: .downstreamConnectionTermination) }
     }
 
     public func connectionWriteBufferAboveHighWatermark(_ connection: Connection) {
@@ -370,7 +377,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         partialHeadTimer = nil
         // The codec ends its stream (`onResetStream(.connectionTermination)`).
         h1?.resetAllStreams()
-        stream?.downstreamReset(flag: .downstreamConnectionTermination)
+        if h1 != nil { resetAllStreams() }
         stats.add(.downstreamCxActive, -1)
         switch codecKind {
         case .http1: stats.add(.downstreamCxHttp1Active, -1)
@@ -403,7 +410,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
             if drainOnNextRequest { encoder.closeAfterResponse = true }
         }
         let stream = ActiveStream(manager: self, encoder: encoder)
-        self.stream = stream
+        streams.insert(stream)
         return stream
     }
 
@@ -441,8 +448,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
             h2StreamFinished(finished)
             return
         }
-        guard stream === finished else { return }
-        stream = nil
+        guard streams.remove(finished) else { return }
         guard !closed else { return }
         // A stream that ends before its response did (a reset, a tunnel
         // that never opened) leaves nothing sensible on the connection.
@@ -549,7 +555,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     /// The end of a listener drain: closes the connection unless a
     /// request is in flight (that one closes after its response).
     public func closeIfIdle() {
-        guard !closed, !delayedClosing, stream == nil, h2Streams.isEmpty else { return }
+        guard !closed, !delayedClosing, streams.isEmpty else { return }
         closeNow()
     }
 
@@ -582,7 +588,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         guard let idle = config.common.idleTimeoutMilliseconds, idle > 0, !closed else { return }
         if idleTimer == nil { idleTimer = Timer(loop: loop) }
         idleTimer?.start(afterMilliseconds: idle) { [self] in
-            guard self.stream == nil, self.h2Streams.isEmpty else { return }
+            guard self.streams.isEmpty else { return }
             if self.codecKind == .http2 {
                 self.stats.add(.downstreamCxIdleTimeout)
                 self.http2IdleTimeout()
