@@ -142,11 +142,17 @@ final class TLSContextGeneration: @unchecked Sendable {
         for session in evicted { SSL_SESSION_free(OpaquePointer(bitPattern: session)) }
     }
 
-    /// Offers the newest kept session to a new client connection.
-    func offerSession(to ssl: OpaquePointer) {
+    /// Offers the newest kept session made with `serverName` as its SNI
+    /// ("" for none) to a new client connection: with per-request SNI
+    /// (`auto_sni`) one context holds sessions of several names.
+    func offerSession(to ssl: OpaquePointer, serverName: String) {
         clientSessions.withLock { sessions in
             // Under the lock: SSL_set_session takes its own reference before a keep() could free it.
-            if let newest = sessions.first { _ = SSL_set_session(ssl, OpaquePointer(bitPattern: newest)) }
+            let newest = sessions.first { session in
+                guard let name = SSL_SESSION_get0_hostname(OpaquePointer(bitPattern: session)) else { return serverName.isEmpty }
+                return String(cString: name) == serverName
+            }
+            if let newest { _ = SSL_set_session(ssl, OpaquePointer(bitPattern: newest)) }
         }
     }
 

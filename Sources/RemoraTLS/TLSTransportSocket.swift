@@ -157,6 +157,10 @@ public final class TLSTransportFactory: TransportSocketFactory {
         TLSTransportSocket(engine: TLSEngine(context: context), factory: self, pool: pool)
     }
 
+    public func withOptions(_ options: TransportSocketOptions) -> any TransportSocketFactory {
+        options == TransportSocketOptions() ? self : TLSOptionsTransportFactory(base: self, options: options)
+    }
+
     fileprivate func countHandshake(_ engine: TLSEngine) {
         guard let stats else { return }
         stats.add(.handshake)
@@ -178,7 +182,32 @@ public final class TLSTransportFactory: TransportSocketFactory {
         case .subjectAltName: stats.add(.failVerifySan)
         case .certificateHash: stats.add(.failVerifyCertHash)
         case .noCertificate: stats.add(.failVerifyNoCert)
+        case .untrusted: break
         case nil: stats.add(.connectionError)
         }
+    }
+}
+
+/// A cluster's TLS transports for one set of per-request options (the SNI
+/// and the names to verify that `auto_sni` / `auto_san_validation` take
+/// from the request): the cluster factory's context, stats and scratch
+/// areas, each session made with the options. One per connection pool.
+final class TLSOptionsTransportFactory: TransportSocketFactory {
+    private let base: TLSTransportFactory
+    private let options: TransportSocketOptions
+
+    init(base: TLSTransportFactory, options: TransportSocketOptions) {
+        self.base = base
+        self.options = options
+    }
+
+    func makeTransportSocket(pool: BufferPool) -> any TransportSocket {
+        let engine = TLSEngine(context: base.context, serverName: options.serverName,
+                               verifySubjectAltNames: options.verifySubjectAltNames)
+        return TLSTransportSocket(engine: engine, factory: base, pool: pool)
+    }
+
+    func withOptions(_ options: TransportSocketOptions) -> any TransportSocketFactory {
+        base.withOptions(options)
     }
 }

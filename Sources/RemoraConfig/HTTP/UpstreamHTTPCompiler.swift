@@ -46,8 +46,23 @@ enum UpstreamHTTPCompiler {
     ) throws(ConfigError) -> UpstreamHTTPConfig {
         try SupportedFields.require(options, only: [
             "common_http_protocol_options", "explicit_http_config", "use_downstream_protocol_config",
+            "upstream_http_protocol_options",
         ], at: path)
         var config = UpstreamHTTPConfig()
+        if options.hasUpstreamHTTPProtocolOptions {
+            let up = options.upstreamHTTPProtocolOptions
+            let upPath = FieldPath.join(path, "upstream_http_protocol_options")
+            try SupportedFields.require(up, only: ["auto_sni", "auto_san_validation", "override_auto_sni_header"], at: upPath)
+            let header = up.overrideAutoSniHeader
+            if !header.isEmpty {
+                // The proto's rule: a well-known header name.
+                guard ASCIIBytes.isValidHeaderName(header) else {
+                    throw .invalid("invalid header name '\(header)'", at: FieldPath.join(upPath, "override_auto_sni_header"))
+                }
+            }
+            config.upstreamTLSNames = UpstreamTLSNames(autoSNI: up.autoSni, autoSANValidation: up.autoSanValidation,
+                                                       overrideHeader: header.isEmpty ? nil : header.lowercased())
+        }
         if options.hasCommonHTTPProtocolOptions {
             config.common = try HTTPProtocolOptionsCompiler.compileCommon(
                 options.commonHTTPProtocolOptions, side: .upstream, at: FieldPath.join(path, "common_http_protocol_options"))

@@ -22,6 +22,9 @@ public struct UpstreamHTTPConfig: Sendable, Equatable {
     /// (`use_downstream_protocol_config` without `http2_protocol_options`
     /// sends HTTP/2 requests upstream as HTTP/1.1, as Envoy does).
     public var http2: HTTP2ProtocolOptions?
+    /// `upstream_http_protocol_options`: per-request TLS names for the
+    /// cluster's `UpstreamTlsContext`; nil without the message.
+    public var upstreamTLSNames: UpstreamTLSNames?
 
     public init(protocolSelection: ProtocolSelection = .http1, common: HTTPProtocolOptions = HTTPProtocolOptions(),
                 http1: HTTP1ProtocolOptions = HTTP1ProtocolOptions(), http2: HTTP2ProtocolOptions? = nil) {
@@ -38,6 +41,24 @@ public struct UpstreamHTTPConfig: Sendable, Equatable {
         case .http2: true
         case .useDownstreamProtocol: downstreamHTTP2 && http2 != nil
         }
+    }
+}
+
+/// `envoy.config.core.v3.UpstreamHttpProtocolOptions`: the router takes
+/// the upstream SNI (`auto_sni`) and the name the server's certificate must
+/// carry (`auto_san_validation`) from each request's host (after the
+/// route's host rewrite), or from `override_auto_sni_header` when the
+/// request has it, as Envoy's router does.
+public struct UpstreamTLSNames: Sendable, Equatable {
+    public var autoSNI: Bool
+    public var autoSANValidation: Bool
+    /// Lowercased header name; nil for none.
+    public var overrideHeader: String?
+
+    public init(autoSNI: Bool = false, autoSANValidation: Bool = false, overrideHeader: String? = nil) {
+        self.autoSNI = autoSNI
+        self.autoSANValidation = autoSANValidation
+        self.overrideHeader = overrideHeader
     }
 }
 

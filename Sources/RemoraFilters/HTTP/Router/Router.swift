@@ -56,6 +56,9 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
     private var timeouts = UpstreamTimeout(global: 0, perTry: 0, rewritesGRPCTimeout: false)
     /// The route's retry policy with the request's retry headers merged in.
     private var retryPolicy: RetryPolicy?
+    /// The upstream TLS names this request asks for (`auto_sni`,
+    /// `auto_san_validation`); nil when the cluster takes none.
+    private var tlsOptions: TransportSocketOptions?
 
     init(config: RouterFilterConfig, routeTable: RouteTable, context: HTTPWorkerContext,
          httpStats: Stats<HTTPStat>, downstreamTrailers: Bool) {
@@ -130,6 +133,10 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
                 routeTimeout: forward.timeoutMilliseconds, perTryTimeout: forward.retryPolicy?.perTryTimeoutMilliseconds ?? 0,
                 grpc: grpcTimeouts, isGRPC: isGRPC,
                 grpcTimeout: isGRPC && grpcTimeouts.maxGrpcTimeoutMilliseconds != nil ? GRPCTimeout.milliseconds(in: request.headers) : nil)
+            if let names = cluster.config.http.upstreamTLSNames, names.autoSNI || names.autoSANValidation {
+                tlsOptions = Self.upstreamTLSOptions(names, host: request.withRouteView { matched.rewrittenHost(for: $0) }
+                                                         ?? request.authority ?? "", headers: request.headers)
+            }
             // Edited in place, as Envoy's router edits the downstream headers;
             // the attempts share the result.
             prepareUpstreamRequest(&request, matched: matched, forward: forward, endStream: endStream)
@@ -285,11 +292,11 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         let request: any UpstreamAttempt
         if cluster.config.http.usesHTTP2(downstreamHTTP2: downstreamHTTP2) {
             request = HTTP2UpstreamRequest(
-                owner: self, pool: cluster.http2Pool(for: host, loop: context.loop), loop: context.loop,
+                owner: self, pool: cluster.http2Pool(for: host, loop: context.loop, options: tlsOptions), loop: context.loop,
                 head: HTTP2UpstreamRequest.head(of: upstreamMessage, authority: authority),
                 bufferLimit: cluster.config.bufferLimitBytes)
         } else {
-            let pool = cluster.httpPool(for: host, loop: context.loop)
+            let pool = cluster.httpPool(for: host, loop: context.loop, options: tlsOptions)
             let method = upstreamMessage.method
             let head = context.encoder.encodeRequestHead(method: method, target: upstreamMessage.path, version: .http1_1,
                                                          host: authority, headers: upstreamMessage.headers)
