@@ -11,6 +11,10 @@ public struct UpstreamHTTPConfig: Sendable, Equatable {
         /// `use_downstream_protocol_config`: the downstream request's protocol
         /// (HTTP/2 only when `http2_protocol_options` is given there).
         case useDownstreamProtocol
+        /// `auto_config`: the upstream TLS offers ALPN `h2,http/1.1` (unless
+        /// its context names its own), and each host is spoken to in the
+        /// protocol its server picked (HTTP/1.1 without ALPN).
+        case alpn
     }
 
     public var protocolSelection: ProtocolSelection
@@ -34,12 +38,15 @@ public struct UpstreamHTTPConfig: Sendable, Equatable {
         self.http2 = http2
     }
 
-    /// The protocol of an upstream request whose downstream spoke HTTP/2 (`downstreamHTTP2`) or not.
-    public func usesHTTP2(downstreamHTTP2: Bool) -> Bool {
+    /// The protocol of an upstream request whose downstream spoke HTTP/2
+    /// (`downstreamHTTP2`) or not; with `auto_config`, whether the host's
+    /// server picked `h2` (`negotiatedHTTP2`, false while unknown).
+    public func usesHTTP2(downstreamHTTP2: Bool, negotiatedHTTP2: Bool = false) -> Bool {
         switch protocolSelection {
         case .http1: false
         case .http2: true
         case .useDownstreamProtocol: downstreamHTTP2 && http2 != nil
+        case .alpn: negotiatedHTTP2
         }
     }
 }

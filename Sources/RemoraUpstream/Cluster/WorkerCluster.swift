@@ -174,6 +174,48 @@ public final class WorkerCluster {
         return pool
     }
 
+    // MARK: - auto_config
+
+    /// Whether each host's server picked `h2` by ALPN, learned from this
+    /// worker's first connection to it (`auto_config`); Envoy's mixed pool
+    /// learns it per connection, and a host's server rarely changes its mind.
+    private var negotiatedHTTP2: [SocketAddress: Bool] = [:]
+    /// Hosts whose first connection is being made, with who waits for it.
+    private var learning: [SocketAddress: [() -> Void]] = [:]
+
+    /// What `auto_config` knows of `host`: nil until a connection to it
+    /// finished its handshake.
+    public func negotiatesHTTP2(_ host: SocketAddress) -> Bool? { negotiatedHTTP2[host] }
+
+    /// Opens the first connection to `host` (with the request's TLS
+    /// `options`); once its handshake is done the server's ALPN choice is
+    /// kept and the connection joins the pool of that protocol, so the
+    /// waiting request finds it idle. `completion` runs either way, on the
+    /// loop; a failed connection teaches nothing.
+    public func learnProtocol(of host: SocketAddress, loop: EventLoop, options: TransportSocketOptions?,
+                              _ completion: @escaping () -> Void) {
+        if learning[host] != nil {
+            learning[host]!.append(completion)
+            return
+        }
+        learning[host] = [completion]
+        let key = poolKey(host, options)
+        let started = loop.nowMilliseconds
+        Connection.connect(loop: loop, to: host, from: config.sourceAddress(for: host),
+                           timeoutMilliseconds: config.connectTimeoutMilliseconds, transport: transport(options, for: key)) { result in
+            if case .success(let connection) = result {
+                let http2 = connection.securityInfo?.alpn == "h2"
+                self.negotiatedHTTP2[host] = http2
+                if http2 {
+                    self.http2Pool(for: host, loop: loop, options: options).adopt(connection, started: started)
+                } else {
+                    self.httpPool(for: host, loop: loop, options: options).adopt(connection, started: started)
+                }
+            }
+            for waiter in self.learning.removeValue(forKey: host) ?? [] { waiter() }
+        }
+    }
+
     /// Live pools and draining ones not yet done (at most one per host).
     public var httpPoolCount: Int { httpPools.count }
 

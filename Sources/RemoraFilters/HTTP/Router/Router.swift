@@ -59,6 +59,8 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
     /// The upstream TLS names this request asks for (`auto_sni`,
     /// `auto_san_validation`); nil when the cluster takes none.
     private var tlsOptions: TransportSocketOptions?
+    /// `auto_config`: the host whose first connection this request waits for.
+    private var hostLearning: SocketAddress?
 
     init(config: RouterFilterConfig, routeTable: RouteTable, context: HTTPWorkerContext,
          httpStats: Stats<HTTPStat>, downstreamTrailers: Bool) {
@@ -234,7 +236,8 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
     private var trailersGoUpstream: Bool {
         guard let cluster else { return false }
         let downstream = downstreamHTTP2 || downstreamTrailers
-        let upstream = cluster.config.http.usesHTTP2(downstreamHTTP2: downstreamHTTP2) || cluster.config.http.http1.enableTrailers
+        let upstream = cluster.config.http.usesHTTP2(downstreamHTTP2: downstreamHTTP2, negotiatedHTTP2: negotiatedHTTP2(cluster))
+            || cluster.config.http.http1.enableTrailers
         return downstream && upstream
     }
 
@@ -261,11 +264,21 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
 
     private func startAttempt(on cluster: WorkerCluster, message upstreamMessage: inout HTTPRequestMessage) {
         let previous = retryPolicy?.hostPredicates.contains(.previousHosts) == true ? lastHost : nil
-        guard let host = chooseHost(cluster, avoiding: previous, headers: upstreamMessage.headers) else {
+        let learned = hostLearning
+        hostLearning = nil
+        guard let host = learned ?? chooseHost(cluster, avoiding: previous, headers: upstreamMessage.headers) else {
             cluster.stats.add(.upstreamCxNoneHealthy)
             chargeUpstreamCode(503)
             sendLocalReplyOnce(LocalReply(status: 503, body: "no healthy upstream", flag: .noHealthyUpstream,
                                           details: "no_healthy_upstream"))
+            return
+        }
+        if learned == nil, cluster.config.http.protocolSelection == .alpn, cluster.negotiatesHTTP2(host) == nil {
+            // `auto_config`: the host's first connection tells which pool
+            // serves it; the attempt starts once it is made (or failed: then
+            // over HTTP/1.1, whose pool connects and fails as usual).
+            hostLearning = host
+            cluster.learnProtocol(of: host, loop: context.loop, options: tlsOptions) { [weak self] in self?.startAttempt() }
             return
         }
         // `max_requests` is checked (and `upstream_rq_total` and
@@ -290,7 +303,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
             applyTimeoutHeaders(&upstreamMessage.headers, elapsed: elapsed)
         }
         let request: any UpstreamAttempt
-        if cluster.config.http.usesHTTP2(downstreamHTTP2: downstreamHTTP2) {
+        if cluster.config.http.usesHTTP2(downstreamHTTP2: downstreamHTTP2, negotiatedHTTP2: cluster.negotiatesHTTP2(host) ?? false) {
             request = HTTP2UpstreamRequest(
                 owner: self, pool: cluster.http2Pool(for: host, loop: context.loop, options: tlsOptions), loop: context.loop,
                 head: HTTP2UpstreamRequest.head(of: upstreamMessage, authority: authority),
@@ -317,6 +330,11 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
     }
 
     private var globalStarted: UInt64?
+
+    /// `auto_config`: whether the server of the last host picked `h2`.
+    private func negotiatedHTTP2(_ cluster: WorkerCluster) -> Bool {
+        lastHost.flatMap { cluster.negotiatesHTTP2($0) } ?? false
+    }
 
     private func chooseHost(_ cluster: WorkerCluster, avoiding previous: SocketAddress?,
                             headers: HTTPHeaders) -> SocketAddress? {
