@@ -1,5 +1,6 @@
 import RemoraConfig
 import RemoraCore
+import RemoraEventLoop
 import RemoraHTTP
 
 /// A request as the HTTP filters see it, whatever the wire protocol: the
@@ -104,6 +105,8 @@ public protocol HTTPDecoderFilterCallbacks: AnyObject {
     /// The request headers as they stand after the filters before this one.
     var request: HTTPRequestMessage { get }
     var streamInfo: StreamInfo { get }
+    /// The downstream connection (for its TLS facts); nil where there is none.
+    var downstreamConnection: Connection? { get }
     /// Resumes iteration stopped by this filter.
     func continueDecoding()
     /// Answers the request locally (Envoy's `sendLocalReply`).

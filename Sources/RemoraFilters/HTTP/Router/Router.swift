@@ -169,6 +169,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         applyTimeoutHeaders(&message.headers, elapsed: 0)
         if let original {
             let info = callbacks.streamInfo
+            recordDownstreamSecurity(info)
             let routeName = matched.route.name
             HeaderMutator.apply(mutations, to: &message.headers) { variable in
                 HeaderMutator.resolve(variable, info: info, request: original, response: nil, routeName: routeName)
@@ -412,6 +413,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         let info = callbacks.streamInfo
         info.firstUpstreamRxMilliseconds = context.loop.nowMilliseconds
         info.upstreamLocalAddress = request.localAddress
+        if info.recordsSecurity || !(route?.responseHeaderMutations.isEmpty ?? true) { recordUpstreamSecurity(request, info) }
         info.responseCodeDetails = "via_upstream"
         if chargesResponseStats {
             chargeUpstreamCode(status)
@@ -724,10 +726,27 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
     private func applyResponseMutations(_ headers: inout HTTPHeaders, request: HTTPRequestMessage?, response: HTTPResponseMessage?) {
         guard let route else { return }
         let info = callbacks.streamInfo
+        if !route.responseHeaderMutations.isEmpty { recordDownstreamSecurity(info) }
         let routeName = route.route.name
         HeaderMutator.apply(route.responseHeaderMutations, to: &headers) { variable in
             HeaderMutator.resolve(variable, info: info, request: request, response: response, routeName: routeName)
         }
+    }
+
+    /// Header values may print the downstream's TLS facts (an access log's
+    /// are recorded when the stream starts).
+    private func recordDownstreamSecurity(_ info: StreamInfo) {
+        guard info.downstreamConnection == nil, let connection = callbacks.downstreamConnection,
+              let security = connection.securityInfo else { return }
+        info.downstreamSecurity = security
+        info.downstreamConnection = connection
+    }
+
+    /// The upstream connection's TLS facts, for access logs and response header values.
+    private func recordUpstreamSecurity(_ request: any UpstreamAttempt, _ info: StreamInfo) {
+        guard let connection = request.upstreamConnection, let security = connection.securityInfo else { return }
+        info.upstreamSecurity = security
+        info.upstreamConnection = connection
     }
 
     private func sendLocalReplyOnce(_ reply: LocalReply) {
