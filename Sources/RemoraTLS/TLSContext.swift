@@ -54,6 +54,8 @@ final class TLSContextGeneration: @unchecked Sendable {
     fileprivate var selector: CertificateSelector?
     /// `session_ticket_keys`, as OpenSSL's callback reads them (server).
     fileprivate var ticketKeys: [remora_ticket_key] = []
+    /// Each certificate's OCSP response (server; see `OCSPStaple`).
+    var staples: [OCSPStaple] = []
     /// (`SSL_SESSION` pointers as integers: the mutex wants Sendable values.)
     private let clientSessions = Mutex<[UInt]>([])
 
@@ -85,6 +87,7 @@ final class TLSContextGeneration: @unchecked Sendable {
         try loadTrustedCA()
         configureVerification()
         if settings.role == .server {
+            try loadStaples()
             _ = remora_ssl_ctx_set_session_cache_mode(context, Int(settings.disableSessionCache ? SSL_SESS_CACHE_OFF : SSL_SESS_CACHE_SERVER))
             if settings.disableTickets {
                 _ = remora_ssl_ctx_set_options(context, remora_ssl_op_no_ticket())

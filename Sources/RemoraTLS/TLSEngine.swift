@@ -16,6 +16,8 @@ public final class TLSEngine {
     public private(set) var state = State.handshaking
     /// Why peer verification failed, set by the verify callback.
     public internal(set) var verifyFailure: VerifyFailure?
+    /// What the server did for a client that asked for an OCSP staple.
+    var ocspOutcome: OCSPStaple.Action?
 
     public enum State: Equatable {
         case handshaking, established, closed, failed

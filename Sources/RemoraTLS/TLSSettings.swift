@@ -68,6 +68,10 @@ public struct TLSSettings: Sendable {
     public var ecdhCurves: [String] = []
     /// `alpn_protocols`, in preference order.
     public var alpnProtocols: [String] = []
+    /// `tls_certificates[i].ocsp_staple` (server): each certificate's DER
+    /// OCSP response, nil for none; and `ocsp_staple_policy`.
+    public var ocspStaples: [[UInt8]?] = []
+    public var ocspStaplePolicy = OCSPStaplePolicy.lenient
     /// `require_client_certificate` (server).
     public var requireClientCertificate = false
     /// `session_ticket_keys` (server): 80 bytes each, the first encrypts, all

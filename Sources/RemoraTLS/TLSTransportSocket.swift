@@ -163,6 +163,7 @@ public final class TLSTransportFactory: TransportSocketFactory {
 
     fileprivate func countHandshake(_ engine: TLSEngine) {
         guard let stats else { return }
+        countOCSP(engine, stats)
         stats.add(.handshake)
         if engine.sessionReused { stats.add(.sessionReused) }
         if engine.context.settings.role == .server && !engine.hasPeerCertificate { stats.add(.noCertificate) }
@@ -172,8 +173,20 @@ public final class TLSTransportFactory: TransportSocketFactory {
         if let algorithm = engine.peerSignatureAlgorithm, let sigalg = SSLStat.signatureAlgorithm(algorithm) { stats.add(sigalg) }
     }
 
+    /// Envoy counts each client that asked for a staple, and what it got.
+    private func countOCSP(_ engine: TLSEngine, _ stats: Stats<SSLStat>) {
+        guard let outcome = engine.ocspOutcome else { return }
+        stats.add(.ocspStapleRequests)
+        switch outcome {
+        case .staple: stats.add(.ocspStapleResponses)
+        case .omit: stats.add(.ocspStapleOmitted)
+        case .fail: stats.add(.ocspStapleFailed)
+        }
+    }
+
     fileprivate func countFailure(_ engine: TLSEngine) {
         guard let stats else { return }
+        countOCSP(engine, stats)
         // As Envoy 1.40 counts: a refused peer certificate only under its
         // verify counter, anything else (garbage, no common version) as a
         // connection error.

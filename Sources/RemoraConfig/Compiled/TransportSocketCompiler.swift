@@ -22,9 +22,15 @@ enum TransportSocketCompiler {
                            at path: String) throws(ConfigError) -> TLSContext? {
         try compile(Downstream.self, socket, role: .server, fields: [
             "common_tls_context", "require_client_certificate", "session_ticket_keys", "disable_stateless_session_resumption",
-            "disable_stateful_session_resumption", "session_timeout",
+            "disable_stateful_session_resumption", "session_timeout", "ocsp_staple_policy",
         ], secrets: secrets, at: path) { (context, settings, tp) throws(ConfigError) in
             settings.requireClientCertificate = context.hasRequireClientCertificate && context.requireClientCertificate.value
+            switch context.ocspStaplePolicy {
+            case .lenientStapling: settings.ocspStaplePolicy = .lenient
+            case .strictStapling: settings.ocspStaplePolicy = .strict
+            case .mustStaple: settings.ocspStaplePolicy = .mustStaple
+            case .UNRECOGNIZED(let raw): throw .invalid("unknown OCSP staple policy \(raw)", at: FieldPath.join(tp, "ocsp_staple_policy"))
+            }
             try compileSessions(context, into: &settings, at: tp)
             return context.commonTlsContext
         }
@@ -186,12 +192,15 @@ enum TransportSocketCompiler {
                 : FieldPath.index(FieldPath.join(path, "tls_certificate_sds_secret_configs"), i - common.tlsCertificates.count)
             // `watched_directory` says which directory's moves reload an SDS
             // secret's files (the secret manager watches it).
-            try SupportedFields.require(certificate, only: fromSDS ? ["certificate_chain", "private_key", "watched_directory"]
-                                                                   : ["certificate_chain", "private_key"], at: cp)
+            try SupportedFields.require(certificate, only: fromSDS ? ["certificate_chain", "private_key", "watched_directory", "ocsp_staple"]
+                                                                   : ["certificate_chain", "private_key", "ocsp_staple"], at: cp)
             guard certificate.hasCertificateChain else { throw .missing(at: FieldPath.join(cp, "certificate_chain")) }
             guard certificate.hasPrivateKey else { throw .missing(at: FieldPath.join(cp, "private_key")) }
             let chain = try data(certificate.certificateChain, at: FieldPath.join(cp, "certificate_chain"))
             let key = try data(certificate.privateKey, at: FieldPath.join(cp, "private_key"))
+            // A client has no use for a staple (Envoy reads it for servers only).
+            settings.ocspStaples.append(certificate.hasOcspStaple && settings.role == .server
+                ? try data(certificate.ocspStaple, at: FieldPath.join(cp, "ocsp_staple")) : nil)
             if i == 0 {
                 settings.certificateChainPEM = chain
                 settings.privateKeyPEM = key
