@@ -28,6 +28,10 @@ final class ClusterDiscovery: XDSUpdateHandler {
 
     private let config: ServerConfig
     private let manager: ClusterManager
+    private let secrets: SecretManager
+    /// The secret-manager owner of each CDS cluster's SDS-reading contexts.
+    private var secretOwners: [String: String] = [:]
+    private var secretGeneration = 0
     private let factory: XDSSubscriptionFactory
     private let store: StatsStore
     private var cds: (any XDSSubscription)?
@@ -44,10 +48,11 @@ final class ClusterDiscovery: XDSUpdateHandler {
     /// A subscription could not be made; start-up fails with this.
     private let fail: (String) -> Void
 
-    init(config: ServerConfig, manager: ClusterManager, factory: XDSSubscriptionFactory, store: StatsStore,
-         fail: @escaping (String) -> Void) {
+    init(config: ServerConfig, manager: ClusterManager, secrets: SecretManager, factory: XDSSubscriptionFactory,
+         store: StatsStore, fail: @escaping (String) -> Void) {
         self.config = config
         self.manager = manager
+        self.secrets = secrets
         self.factory = factory
         self.store = store
         self.fail = fail
@@ -122,8 +127,10 @@ final class ClusterDiscovery: XDSUpdateHandler {
                 skipped += 1
                 continue
             }
+            let dependencies: [SDSContextDependency]
             do {
-                compiled = try config.compileDynamicCluster(cluster)
+                (compiled, dependencies) = try config.compileDynamicCluster(cluster, currentSecrets: secrets.current)
+                try registerSecrets(dependencies, of: name)
             } catch {
                 // Envoy counts the cluster added (or modified) before it fails to load it.
                 manager.countFailedLoad(name)
@@ -143,6 +150,7 @@ final class ClusterDiscovery: XDSUpdateHandler {
         }
         var removed = 0
         for name in update.removed where manager.remove(name) {
+            if let owner = secretOwners.removeValue(forKey: name) { secrets.release(owner: owner) }
             active[name] = nil
             warming[name] = nil
             if let ssl = sslScopes.removeValue(forKey: name) { store.remove(ssl) }
@@ -163,6 +171,21 @@ final class ClusterDiscovery: XDSUpdateHandler {
         if !failures.isEmpty {
             throw XDSRejection("Error adding/updating cluster(s) \(failures.joined(separator: ", "))")
         }
+    }
+
+    /// The SDS secrets a CDS cluster's TLS context reads: subscribed to and
+    /// rotated from now on; the previous version's are let go. (A cluster
+    /// serves at once: before its secret arrives its context refuses to
+    /// connect, where Envoy keeps the cluster warming.)
+    private func registerSecrets(_ dependencies: [SDSContextDependency], of name: String) throws(ConfigError) {
+        var owner: String? = nil
+        if !dependencies.isEmpty {
+            secretGeneration += 1
+            owner = "cluster \(secretGeneration)"
+            try secrets.register(dependencies, owner: owner!) {}
+        }
+        if let previous = secretOwners[name] { secrets.release(owner: previous) }
+        secretOwners[name] = owner
     }
 
     /// A CDS cluster went live on the workers: its warming record is the active one now.

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import RemoraConfig
 import RemoraCore
 import RemoraEventLoop
@@ -16,42 +19,111 @@ import RemoraXDS
 final class SecretManager {
     let loop: EventLoop
     private let store: StatsStore
-    private let dependencies: [SDSContextDependency]
+    /// The bootstrap's contexts, read for the server's whole life.
+    private let staticDependencies: [SDSContextDependency]
+    /// The contexts of listeners and clusters that came over xDS, by owner
+    /// (one per version of a listener or cluster): released with it.
+    private var owned: [String: [SDSContextDependency]] = [:]
     /// The secrets as last accepted, by name.
-    private var current: [String: SDSSecret.Secret] = [:]
+    private(set) var current: [String: SDSSecret.Secret] = [:]
+    /// For /config_dump: each secret's last accepted `version_info` and
+    /// when (or when it was first asked for, while it is awaited).
+    private var versions: [String: (versionInfo: String, at: Double)] = [:]
     private var watches: [String: SecretWatch] = [:]
     /// Secrets whose first update (or failed first fetch) is still awaited.
     private var warming: Set<String> = []
     private var onWarm: (() -> Void)?
+    /// Owners waiting for secrets to warm, and what to do then.
+    private var waiters: [(pending: Set<String>, action: () -> Void)] = []
+    private var factory: XDSSubscriptionFactory?
 
     init(loop: EventLoop, store: StatsStore, dependencies: [SDSContextDependency]) {
         self.loop = loop
         self.store = store
-        self.dependencies = dependencies
+        staticDependencies = dependencies
         for source in dependencies.flatMap(\.secrets) {
             if let secret = source.secret { current[source.name] = secret }
         }
+    }
+
+    private var dependencies: [SDSContextDependency] {
+        staticDependencies + owned.values.joined()
     }
 
     /// Subscribes to every secret the contexts read; `warm` runs once every
     /// secret had its first update or its initial fetch failed (Envoy's
     /// listeners and clusters wait for their secrets the same way).
     func start(_ factory: XDSSubscriptionFactory, warm: @escaping () -> Void) throws(ConfigError) {
+        self.factory = factory
         onWarm = warm
-        for source in dependencies.flatMap(\.secrets) where watches[source.name] == nil {
+        try subscribe(staticDependencies.flatMap(\.secrets))
+        checkWarm()
+    }
+
+    private func subscribe(_ sources: [SDSSecretSource]) throws(ConfigError) {
+        guard let factory else { return }
+        for source in sources where watches[source.name] == nil {
             let watch = SecretWatch(name: source.name, manager: self, store: store, factory: factory)
             watches[source.name] = watch
+            versions[source.name] = ("uninitialized", Self.now())
             warming.insert(source.name)
+            if current[source.name] == nil, let secret = source.secret { current[source.name] = secret }
             if let secret = current[source.name] { watch.watchFiles(of: secret) }
             watch.subscription = try factory.subscribe(.secret, source: source.source, names: [source.name],
                                                        statPrefix: "sds.\(source.name).", handler: watch)
         }
-        checkWarm()
+    }
+
+    /// A listener or cluster from xDS whose TLS contexts read SDS secrets:
+    /// subscribes to the secrets nobody asked for yet, rebuilds those
+    /// contexts when the secrets change, and runs `warm` once each secret
+    /// had its first update or initial fetch timeout (at once if all had).
+    func register(_ dependencies: [SDSContextDependency], owner: String, warm: @escaping () -> Void) throws(ConfigError) {
+        let sources = dependencies.flatMap(\.secrets)
+        owned[owner, default: []] += dependencies
+        do throws(ConfigError) {
+            try subscribe(sources)
+        } catch {
+            release(owner: owner)
+            throw error
+        }
+        let pending = Set(sources.map(\.name)).intersection(warming)
+        if pending.isEmpty {
+            warm()
+        } else {
+            waiters.append((pending, warm))
+        }
+    }
+
+    /// The listener or cluster version `owner` is gone: secrets no context
+    /// reads any more are unsubscribed (Envoy drops an SDS subscription
+    /// with its last user).
+    func release(owner: String) {
+        guard owned.removeValue(forKey: owner) != nil else { return }
+        let read = Set(dependencies.flatMap { $0.secrets.map(\.name) })
+        for (name, watch) in watches where !read.contains(name) {
+            watch.cancel()
+            watches[name] = nil
+            current[name] = nil
+            versions[name] = nil
+            warming.remove(name)
+        }
     }
 
     /// `name` had its first update, or will not have one soon.
     fileprivate func warmed(_ name: String) {
         guard warming.remove(name) != nil else { return }
+        var ready: [() -> Void] = []
+        waiters = waiters.compactMap { waiter in
+            var pending = waiter.pending
+            pending.remove(name)
+            if pending.isEmpty {
+                ready.append(waiter.action)
+                return nil
+            }
+            return (pending, waiter.action)
+        }
+        for action in ready { action() }
         checkWarm()
     }
 
@@ -61,10 +133,35 @@ final class SecretManager {
         warm()
     }
 
+    /// `dynamic_active_secrets` and `dynamic_warming_secrets` of /config_dump,
+    /// by name.
+    func configDump(timestamp: (Double) -> String) -> SecretsDump {
+        var dump = SecretsDump()
+        for name in watches.keys.sorted() {
+            let (versionInfo, at) = versions[name] ?? ("", 0)
+            if warming.contains(name) || current[name] == nil {
+                dump.warming.append(.init(name: name, versionInfo: "uninitialized", lastUpdated: timestamp(at), secret: nil))
+            } else {
+                dump.active.append(.init(name: name, versionInfo: versionInfo, lastUpdated: timestamp(at), secret: current[name]))
+            }
+        }
+        return dump
+    }
+
+    private static func now() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
     /// A new version of `name` arrived: rebuild what reads it, or refuse.
-    fileprivate func update(_ name: String, to secret: SDSSecret.Secret) throws(XDSRejection) {
+    fileprivate func update(_ name: String, to secret: SDSSecret.Secret, versionInfo: String) throws(XDSRejection) {
         let previous = current[name]
-        if let previous, previous == secret { return }
+        if let previous, previous == secret {
+            // The bootstrap read it already: its first delivery only says which version it is.
+            if versions[name]?.versionInfo == "uninitialized" { versions[name] = (versionInfo, Self.now()) }
+            return
+        }
         current[name] = secret
         do throws(ConfigError) {
             try rebuild(readers(of: name), secretChanged: true)
@@ -72,6 +169,7 @@ final class SecretManager {
             current[name] = previous
             throw XDSRejection("secret '\(name)': \(error)")
         }
+        versions[name] = (versionInfo, Self.now())
         watches[name]?.watchFiles(of: secret)
     }
 
@@ -101,8 +199,10 @@ final class SecretManager {
             // A move that changed no bytes changes nothing (Envoy compares file hashes).
             let now = reader.context.settings
             if !secretChanged && settings.certificateChainPEM == now.certificateChainPEM
-                && settings.privateKeyPEM == now.privateKeyPEM && settings.trustedCAPEM == now.trustedCAPEM
-                && settings.revocationListPEM == now.revocationListPEM && settings.additionalCertificates == now.additionalCertificates {
+                && settings.privateKeyPEM == now.privateKeyPEM && settings.privateKeyPassword == now.privateKeyPassword
+                && settings.trustedCAPEM == now.trustedCAPEM
+                && settings.revocationListPEM == now.revocationListPEM && settings.additionalCertificates == now.additionalCertificates
+                && settings.ocspStaples == now.ocspStaples {
                 continue
             }
             built.append((reader.context, settings))
@@ -143,10 +243,20 @@ private final class SecretWatch: XDSUpdateHandler {
             throw XDSRejection("\(error)")
         }
         defer { manager.warmed(name) }
-        try manager.update(name, to: secret)
+        try manager.update(name, to: secret, versionInfo: resource.version)
     }
 
     func initialFetchFailed(_ type: XDSResourceType) { manager.warmed(name) }
+
+    /// Nobody reads the secret any more.
+    func cancel() {
+        subscription?.cancel()
+        subscription = nil
+        if let watcher = try? factory.fileWatcher() {
+            for token in tokens { watcher.unwatch(token) }
+        }
+        tokens = []
+    }
 
     func rotationFailed() { stats.add(0) }
 

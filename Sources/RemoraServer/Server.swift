@@ -56,8 +56,9 @@ public final class Server: @unchecked Sendable {
     var clusterDiscovery: ClusterDiscovery?
     /// Main-loop views of the static clusters xDS streams use, by name.
     var xdsClusters: [String: WorkerCluster] = [:]
-    /// SDS secrets and the TLS contexts that rotate with them.
-    private var secretManager: SecretManager?
+    /// SDS secrets and the TLS contexts that rotate with them (set once
+    /// start-up reaches the secrets, before CDS and LDS).
+    private(set) var secretManager: SecretManager!
     private var admin: AdminServer?
     private var signals: [SignalWatcher] = []
     private var state = ServerState.preInitializing
@@ -219,7 +220,6 @@ public final class Server: @unchecked Sendable {
     /// clusters, which an SDS gRPC stream may need) and calls `ready` once
     /// each had its first update or initial fetch timeout.
     private func startSecrets(then ready: @escaping () -> Void) {
-        guard !config.sdsDependencies.isEmpty else { ready(); return }
         let secrets = SecretManager(loop: mainLoop, store: store, dependencies: config.sdsDependencies)
         secretManager = secrets
         do throws(ConfigError) {

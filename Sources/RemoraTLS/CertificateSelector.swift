@@ -37,7 +37,7 @@ final class CertificateSelector {
                 for entry in entries { Self.free(entry) }
                 throw TLSConfigError("Failed to load certificate chain: no certificate found", field: field + ".certificate_chain")
             }
-            guard let key = PEM.privateKey(pem.key), X509_check_private_key(leaf, key) == 1 else {
+            guard let key = PEM.privateKey(pem.key, password: pem.password), X509_check_private_key(leaf, key) == 1 else {
                 for c in chain { X509_free(c) }
                 for entry in entries { Self.free(entry) }
                 throw TLSConfigError("Failed to load private key: the key does not match the certificate \(TLSErrors.drain())",
@@ -173,9 +173,12 @@ final class CertificateSelector {
 public struct CertificatePEM: Sendable, Equatable {
     public var chain: [UInt8]
     public var key: [UInt8]
+    /// The passphrase of an encrypted key.
+    public var password: String?
 
-    public init(chain: [UInt8], key: [UInt8]) {
+    public init(chain: [UInt8], key: [UInt8], password: String? = nil) {
         self.chain = chain
         self.key = key
+        self.password = password
     }
 }

@@ -28,9 +28,14 @@ enum PEM {
         }
     }
 
-    /// The first private key in `pem`; the caller frees it.
-    static func privateKey(_ pem: [UInt8]) -> OpaquePointer? {
-        withBIO(pem) { bio in PEM_read_bio_PrivateKey(bio, nil, nil, nil) }
+    /// The first private key in `pem` (decrypted with `password` when it is
+    /// encrypted); the caller frees it.
+    static func privateKey(_ pem: [UInt8], password: String? = nil) -> OpaquePointer? {
+        withBIO(pem) { bio in
+            guard let password else { return PEM_read_bio_PrivateKey(bio, nil, nil, nil) }
+            // No callback and a user pointer: OpenSSL takes it as the passphrase.
+            return password.withCString { PEM_read_bio_PrivateKey(bio, nil, nil, UnsafeMutableRawPointer(mutating: $0)) }
+        }
     }
 
     private static func withBIO<R>(_ pem: [UInt8], _ body: (OpaquePointer) -> R) -> R {

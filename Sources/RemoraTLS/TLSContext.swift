@@ -101,7 +101,8 @@ final class TLSContextGeneration: @unchecked Sendable {
             }
             if let timeout = settings.sessionTimeoutSeconds { _ = SSL_CTX_set_timeout(context, Int(timeout)) }
             if !settings.additionalCertificates.isEmpty, let chain = settings.certificateChainPEM, let key = settings.privateKeyPEM {
-                selector = try CertificateSelector([CertificatePEM(chain: chain, key: key)] + settings.additionalCertificates)
+                selector = try CertificateSelector([CertificatePEM(chain: chain, key: key, password: settings.privateKeyPassword)]
+                                                   + settings.additionalCertificates)
                 SSL_CTX_set_client_hello_cb(context, tlsSelectCertificate, Unmanaged.passUnretained(self).toOpaque())
             }
             // One TLS 1.3 session ticket per handshake, where BoringSSL (Envoy)
@@ -234,7 +235,7 @@ final class TLSContextGeneration: @unchecked Sendable {
                 throw TLSConfigError("Failed to load certificate chain: \(TLSErrors.drain())", field: field + ".certificate_chain")
             }
         }
-        guard let keyPEM = settings.privateKeyPEM, let key = PEM.privateKey(keyPEM) else {
+        guard let keyPEM = settings.privateKeyPEM, let key = PEM.privateKey(keyPEM, password: settings.privateKeyPassword) else {
             throw TLSConfigError("Failed to load private key: \(TLSErrors.drain())", field: field + ".private_key")
         }
         defer { EVP_PKEY_free(key) }

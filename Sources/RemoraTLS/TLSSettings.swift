@@ -41,6 +41,8 @@ public struct TLSSettings: Sendable {
     /// `tls_certificates[0]`: the PEM chain (leaf first) and its key.
     public var certificateChainPEM: [UInt8]?
     public var privateKeyPEM: [UInt8]?
+    /// The passphrase of an encrypted `privateKeyPEM` (`password`).
+    public var privateKeyPassword: String?
     /// `tls_certificates[1...]` (server): chosen per connection by SNI and
     /// key type (`CertificateSelector`); the first stays the default.
     public var additionalCertificates: [CertificatePEM] = []

@@ -511,6 +511,43 @@ def test_max_requests_per_connection(proxy, http_upstreams, admin_port):
     p.wait_for_stats({"http.ingress_http.downstream_cx_max_requests_reached": 1})
 
 
+@pytest.mark.parametrize("case", ["connection-close", "http10", "max-requests", "local-reply-body-unread"])
+def test_close_after_response_skips_the_delayed_close_when_the_request_asked(proxy, http_upstreams, admin_port, case):
+    """As Envoy's connection manager: a request that asked for the close
+    (``Connection: close``, HTTP/1.0 without keep-alive, the connection's
+    last by ``max_requests_per_connection``) and was read to its end gets
+    the close right after its response (``FlushWrite``); a response that
+    leaves the request unread (a local reply before the body) waits for
+    the client first (``delayed_close_timeout``, here 3 s)."""
+    up = http_upstreams(echo_reply)
+    port = free_port()
+    extra = {"delayed_close_timeout": "3s", "http_protocol_options": {"accept_http_10": True}}
+    if case == "max-requests":
+        extra["common_http_protocol_options"] = {"max_requests_per_connection": 1}
+    cfg = simple_http_config(admin_port, port, up, **extra)
+    if case == "local-reply-body-unread":
+        vh = cfg["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"][
+            "route_config"]["virtual_hosts"][0]
+        vh["routes"] = [{"match": {"prefix": "/"}, "direct_response": {"status": 403}}]
+    proxy(cfg)
+    with HttpClient(port) as c:
+        if case == "connection-close":
+            c.send(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        elif case == "http10":
+            c.send(b"GET / HTTP/1.0\r\nHost: a\r\n\r\n")
+        elif case == "max-requests":
+            c.send(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        else:
+            c.send(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n" + b"x" * 1000)
+        r = c.read_response()
+        assert r.status == (403 if case == "local-reply-body-unread" else 200)
+        elapsed, _ = c.wait_closed(6)
+    if case == "local-reply-body-unread":
+        assert 2.5 < elapsed < 5, elapsed
+    else:
+        assert elapsed < 0.5, elapsed
+
+
 def test_concurrent_clients(proxy, http_upstreams, admin_port):
     """20 client connections x 5 requests each, concurrently."""
     up = http_upstreams(echo_reply)

@@ -412,3 +412,28 @@ def test_access_log_prints_the_peer_certificate_details(proxy, admin_port, upstr
     assert fields[:6] == ["CN=mesh-ca,O=Remora tests", openssl("-serial").lower().lstrip("0") or "0",
                           hashlib.sha1(der).hexdigest(), "server.local", when(openssl("-startdate")),
                           when(openssl("-enddate"))], fields
+
+
+@pytest.mark.parametrize("password", ["sesame", "wrong"])
+def test_encrypted_private_key_with_its_password(proxy, admin_port, upstreams, pki, tmp_path, password):
+    """`tls_certificates[].password` decrypts an encrypted PEM key; a wrong
+    password is a config error naming the private key."""
+    key = tmp_path / "server-encrypted.key"
+    subprocess.run(["openssl", "pkey", "-in", pki.path("server.key"), "-aes256", "-passout", "pass:sesame",
+                    "-out", str(key)], check=True, capture_output=True)
+    transport = downstream_tls(pki, require_client=False, ca=False)
+    certificate = transport["typed_config"]["common_tls_context"]["tls_certificates"][0]
+    certificate["private_key"] = {"filename": str(key)}
+    certificate["password"] = {"inline_string": password}
+    up = upstreams()
+    port = free_port()
+    cfg = tls_tcp_config(admin_port, port, up.address, transport)
+    if password == "wrong":
+        with pytest.raises(support.ProxyStartError) as failure:
+            proxy(cfg)
+        assert "private" in str(failure.value).lower()
+        return
+    proxy(cfg)
+    with tls_connect(port, client_context(pki, cert=None)) as s:
+        s.sendall(b"ping")
+        assert support.recv_exact(s, 4) == b"ping"

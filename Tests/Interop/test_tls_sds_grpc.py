@@ -118,3 +118,70 @@ def test_handshakes_are_refused_until_the_secret_arrives(proxy, control_plane, u
     cp.push()
     p.wait_for_stats({"sds.workload.update_success": 1})
     assert peer(port) == spiffe("default", "server")
+
+
+def test_config_dump_shows_secrets_redacted(proxy, control_plane, upstreams, pki, tmp_path):
+    """/config_dump's SecretsConfigDump as Envoy's: a static secret with
+    its private key and password `[redacted]`; an SDS secret over gRPC
+    warming (`uninitialized`, name only) until it arrives, then active with
+    its version and its key redacted; a file SDS secret active with its
+    files shown as bytes (the key as `[redacted]`)."""
+    import base64
+    import json
+    import subprocess
+    cp = control_plane
+    up = upstreams()
+    port = free_port()
+    cfg = config(free_port(), port, up.address, cp.port, "sotw")
+    tls = cfg["static_resources"]["listeners"][0]["filter_chains"][0]["transport_socket"]["typed_config"]["common_tls_context"]
+    encrypted = tmp_path / "server-encrypted.key"
+    subprocess.run(["openssl", "pkey", "-in", pki.path("server.key"), "-aes256", "-passout", "pass:sesame",
+                    "-out", str(encrypted)], check=True, capture_output=True)
+    cfg["static_resources"]["secrets"] = [{"name": "static-cert", "tls_certificate": {
+        "certificate_chain": {"inline_string": pki.pem("server.crt")},
+        "private_key": {"inline_string": encrypted.read_text()},
+        "password": {"inline_string": "sesame"}}}]
+    files = tmp_path / "sds.yaml"
+    files.write_text(json.dumps({"resources": [{
+        "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret", "name": "file-ca",
+        "validation_context": {"trusted_ca": {"filename": pki.path("mesh-ca.crt")}}}]}))
+    tls["tls_certificate_sds_secret_configs"][0]["sds_config"]["initial_fetch_timeout"] = "0.5s"
+    tls["tls_certificate_sds_secret_configs"].insert(0, {"name": "static-cert"})
+    tls["validation_context_sds_secret_config"] = {"name": "file-ca", "sds_config": {"path_config_source": {"path": str(files)}}}
+    p = proxy(cfg)
+
+    def secrets() -> dict:
+        status, body = p.admin("GET", "/config_dump")
+        assert status == 200
+        dump = next(c for c in json.loads(body)["configs"] if c["@type"].endswith("SecretsConfigDump"))
+        for items in dump.values():
+            if isinstance(items, list):
+                for item in items:
+                    assert item.pop("last_updated", "Z").endswith("Z")
+        return dump
+
+    before = secrets()
+    static = before["static_secrets"]
+    assert [s["name"] for s in static] == ["static-cert"]
+    certificate = static[0]["secret"]["tls_certificate"]
+    assert certificate["private_key"] == {"inline_string": "[redacted]"}
+    assert certificate["password"] == {"inline_string": "[redacted]"}
+    assert certificate["certificate_chain"] == {"inline_string": pki.pem("server.crt")}
+    assert before["dynamic_warming_secrets"] == [{"name": "workload", "version_info": "uninitialized", "secret": {
+        "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret", "name": "workload"}}]
+    ca = [s for s in before["dynamic_active_secrets"] if s["name"] == "file-ca"][0]
+    assert base64.b64decode(ca["secret"]["validation_context"]["trusted_ca"]["inline_bytes"]).decode() == pki.pem("mesh-ca.crt")
+
+    cp.set(SDS, {"workload": secret(pki, "client", "client")})
+    cp.push()
+    p.wait_for_stats({"sds.workload.update_success": 1})
+    after = secrets()
+    assert "dynamic_warming_secrets" not in after
+    workload = [s for s in after["dynamic_active_secrets"] if s["name"] == "workload"][0]
+    assert workload["version_info"] == "1"
+    assert workload["secret"]["tls_certificate"]["private_key"] == {"inline_string": "[redacted]"}
+    assert workload["secret"]["tls_certificate"]["certificate_chain"] == {"inline_string": pki.pem("client.crt")}
+    status, body = p.admin("GET", "/config_dump?resource=static_secrets")
+    assert status == 200
+    typed = json.loads(body)["configs"]
+    assert [c["@type"] for c in typed] == ["type.googleapis.com/envoy.admin.v3.SecretsConfigDump.StaticSecret"]

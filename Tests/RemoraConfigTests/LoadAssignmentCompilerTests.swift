@@ -58,7 +58,7 @@ import SwiftProtobuf
              "service_name": "svc"}}
             """)
         let compiled = try ServerConfig(node: NodeInfo(id: "", cluster: "", json: "{}"), admin: nil, listeners: [], clusters: [])
-            .compileDynamicCluster(cluster)
+            .compileDynamicCluster(cluster).0
         #expect(compiled.discovery == .eds(serviceName: "svc", source: ConfigSourceConfig(kind: .path("/x/eds.json", watchedDirectory: nil))))
     }
 

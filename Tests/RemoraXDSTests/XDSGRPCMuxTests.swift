@@ -203,6 +203,47 @@ import Testing
         withExtendedLifetime((cdsSub, edsSub)) {}
     }
 
+    /// Two watches of one type on the ADS stream (as the secret manager
+    /// makes one per secret): the stream asks for the union of their names,
+    /// each hears only of its own, with its own stats; cancelling one asks
+    /// for the other's names only.
+    @Test(.enabled(if: python != nil, needsVenv), arguments: [false, true])
+    func watchesShareOneTypeOnADS(delta: Bool) throws {
+        let f = try Fixture(delta: delta)
+        defer { f.cp.stop() }
+        try f.cp.set("eds", ["a": ["cluster_name": "a"], "b": ["cluster_name": "b"]])
+        let first = Handler(), second = Handler()
+        let firstSub = try f.subscribe(.clusterLoadAssignment, ["a"], prefix: "w.a.", handler: first)
+        var secondSub: (any XDSSubscription)? = try f.subscribe(.clusterLoadAssignment, ["b"], prefix: "w.b.", handler: second)
+        let steps = Steps()
+        var count = 0
+        steps.then("each watch hears of its own", when: { first.updates.count >= 1 && second.updates.count >= 1 }) {
+            count = second.updates.count
+            #expect(first.updates.allSatisfy { $0.updated.map(\.name) == ["a"] })
+            #expect(second.updates.allSatisfy { $0.updated.map(\.name) == ["b"] })
+            #expect(f.stat("w.a.update_success")! >= 1 && f.stat("w.b.update_success")! >= 1)
+            // The stream asked for both names at some point.
+            let names = f.cp.requests().filter { Self.type($0) == Self.edsURL }.flatMap {
+                ($0["names"] as? [String] ?? []) + ($0["subscribe"] as? [String] ?? [])
+            }
+            #expect(Set(names) == ["a", "b"])
+            secondSub?.cancel()
+            secondSub = nil
+            try f.cp.set("eds", ["a": ["cluster_name": "a", "policy": ["overprovisioning_factor": 150]],
+                                 "b": ["cluster_name": "b", "policy": ["overprovisioning_factor": 150]]])
+            try f.cp.push()
+        }
+        steps.then("after the cancel only the first hears", when: {
+            first.updates.count >= 2 && (delta ? f.find { ($0["unsubscribe"] as? [String]) == ["b"] } != nil
+                                              : f.find { ($0["names"] as? [String]) == ["a"] && $0["is_ack"] as? Bool == true } != nil)
+        }) {
+            #expect(second.updates.count == count)
+            #expect(first.updates.last?.updated.map(\.name) == ["a"])
+        }
+        steps.run(on: f.loop)
+        withExtendedLifetime(firstSub) {}
+    }
+
     @Test(.enabled(if: python != nil, needsVenv))
     func deltaOverADS() throws {
         let f = try Fixture(delta: true)

@@ -32,6 +32,8 @@ public enum ConfigDump {
         var lastUpdated: String? = nil
         /// Envoy's endpoint dumps carry no `last_updated`.
         var hasLastUpdated = true
+        /// A secret's `name`, first of its fields.
+        var name: String? = nil
 
         init<M: SwiftProtobuf.Message>(wrapper: String, anyField: String, message: M, versionInfo: String? = nil,
                                        lastUpdated: String? = nil) {
@@ -50,15 +52,19 @@ public enum ConfigDump {
             let updated = lastUpdated ?? updated
             // proto3 JSON leaves an empty version out.
             let version = versionInfo.flatMap { $0.isEmpty ? nil : "\"version_info\":\(ConfigDump.quoted($0))," } ?? ""
+            let named = name.map { "\"name\":\(ConfigDump.quoted($0))," } ?? ""
             guard let mask else {
                 let tail = hasLastUpdated ? ",\"last_updated\":\(updated)" : ""
-                return "{\(version)\"\(anyField)\":\(ConfigDump.typed(type, resourceJSON))\(tail)}"
+                return "{\(named)\(version)\"\(anyField)\":\(ConfigDump.typed(type, resourceJSON))\(tail)}"
             }
             var inner: [[String]] = []
             var withUpdated = false
             var withVersion = false
+            var withName = false
             for path in mask {
-                if versionInfo != nil, path == ["version_info"] {
+                if name != nil, path == ["name"] {
+                    withName = true
+                } else if versionInfo != nil, path == ["version_info"] {
                     withVersion = true
                 } else if path.first == anyField, path.count > 1, ConfigDump.isValid(path.dropFirst(), in: type) {
                     inner.append(Array(path.dropFirst()))
@@ -70,6 +76,7 @@ public enum ConfigDump {
                 }
             }
             var fields: [String] = []
+            if withName, !named.isEmpty { fields.append(String(named.dropLast())) }
             if withVersion, !version.isEmpty { fields.append(String(version.dropLast())) }
             if !inner.isEmpty {
                 fields.append("\"\(anyField)\":\(ConfigDump.typed(type, trim(MaskTree(paths: inner))))")
@@ -84,7 +91,7 @@ public enum ConfigDump {
     /// `mask` trims what is dumped (see `ConfigDump+Mask`).
     public static func json(bootstrapBytes: [UInt8], lastUpdated: String, resource: String?, mask: String? = nil,
                             dynamicClusters: DynamicClusters = DynamicClusters(), endpoints: [ClusterEndpoints]? = nil,
-                            dynamic: DynamicConfigDump = DynamicConfigDump(),
+                            dynamic: DynamicConfigDump = DynamicConfigDump(), secrets: SecretsDump = SecretsDump(),
                             named: (String) -> Bool) -> Result<String, Failure> {
         AnyRegistry.registerAll()
         guard !bootstrapBytes.isEmpty,
@@ -126,9 +133,33 @@ public enum ConfigDump {
         let routes = inlineRouteConfigs(inlineSources).filter { named($0.name) }.map {
             Element(wrapper: admin + "RoutesConfigDump.StaticRouteConfig", anyField: "route_config", message: $0)
         }
+        // Static secrets redacted as written; SDS secrets as loaded (files read), redacted.
+        var staticSecrets: [Element] = []
+        for secret in bootstrap.staticResources.secrets where named(secret.name) {
+            var element = Element(wrapper: admin + "SecretsConfigDump.StaticSecret", anyField: "secret",
+                                  message: SDSSecret.redacted(secret, resolvingFiles: false))
+            element.name = secret.name
+            element.hasLastUpdated = false
+            staticSecrets.append(element)
+        }
+        func secretElements(_ list: [SecretsDump.Entry]) -> [Element] {
+            list.filter { named($0.name) }.map { entry in
+                var secret = entry.secret.map { SDSSecret.redacted($0, resolvingFiles: true) } ?? SDSSecret.Secret()
+                secret.name = entry.name
+                var element = Element(wrapper: admin + "SecretsConfigDump.DynamicSecret", anyField: "secret", message: secret,
+                                      versionInfo: entry.versionInfo, lastUpdated: quoted(entry.lastUpdated))
+                element.name = entry.name
+                return element
+            }
+        }
+        let activeSecrets = secretElements(secrets.active)
+        let warmingSecrets = secretElements(secrets.warming)
         if let resource {
             let elements: [Element]
             switch resource {
+            case "static_secrets": elements = staticSecrets
+            case "dynamic_active_secrets": elements = activeSecrets
+            case "dynamic_warming_secrets": elements = warmingSecrets
             case "static_clusters": elements = clusters
             case "static_listeners": elements = listeners
             case "static_route_configs": elements = routes
@@ -150,8 +181,7 @@ public enum ConfigDump {
                     items.append(typed(wrapper, json))
                 }
                 return .success(configs(items))
-            case "dynamic_scoped_route_configs", "inline_scoped_route_configs", "static_secrets", "dynamic_active_secrets",
-                 "dynamic_warming_secrets":
+            case "dynamic_scoped_route_configs", "inline_scoped_route_configs":
                 elements = []
             default:
                 return .failure(.unknownResource(resource))
@@ -202,7 +232,8 @@ public enum ConfigDump {
             routeFields.append(("dynamic_route_configs", "[" + dynamicRoutes.map(DynamicConfigDump.json).joined(separator: ",") + "]"))
         }
         section("RoutesConfigDump", routeFields)
-        section("SecretsConfigDump", [])
+        section("SecretsConfigDump", list("static_secrets", staticSecrets) + list("dynamic_active_secrets", activeSecrets)
+            + list("dynamic_warming_secrets", warmingSecrets))
         if sections.isEmpty, let mask { return .failure(.maskNotApplicable(mask)) }
         return .success(configs(sections))
     }
@@ -258,6 +289,33 @@ public struct DynamicCluster: Sendable {
         self.versionInfo = versionInfo
         self.bytes = bytes
         self.lastUpdated = lastUpdated
+    }
+}
+
+/// The SDS part of `SecretsConfigDump`: secrets in use (as last accepted)
+/// and secrets awaited (`version_info` "uninitialized", no content).
+public struct SecretsDump: Sendable {
+    public struct Entry: Sendable {
+        public var name: String
+        public var versionInfo: String
+        /// RFC 3339, unquoted.
+        public var lastUpdated: String
+        public var secret: SDSSecret.Secret?
+
+        public init(name: String, versionInfo: String, lastUpdated: String, secret: SDSSecret.Secret?) {
+            self.name = name
+            self.versionInfo = versionInfo
+            self.lastUpdated = lastUpdated
+            self.secret = secret
+        }
+    }
+
+    public var active: [Entry]
+    public var warming: [Entry]
+
+    public init(active: [Entry] = [], warming: [Entry] = []) {
+        self.active = active
+        self.warming = warming
     }
 }
 

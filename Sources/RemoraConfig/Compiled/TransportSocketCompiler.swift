@@ -192,8 +192,8 @@ enum TransportSocketCompiler {
                 : FieldPath.index(FieldPath.join(path, "tls_certificate_sds_secret_configs"), i - common.tlsCertificates.count)
             // `watched_directory` says which directory's moves reload an SDS
             // secret's files (the secret manager watches it).
-            try SupportedFields.require(certificate, only: fromSDS ? ["certificate_chain", "private_key", "watched_directory", "ocsp_staple"]
-                                                                   : ["certificate_chain", "private_key", "ocsp_staple"], at: cp)
+            try SupportedFields.require(certificate, only: fromSDS ? ["certificate_chain", "private_key", "password", "watched_directory", "ocsp_staple"]
+                                                                   : ["certificate_chain", "private_key", "password", "ocsp_staple"], at: cp)
             guard certificate.hasCertificateChain else { throw .missing(at: FieldPath.join(cp, "certificate_chain")) }
             guard certificate.hasPrivateKey else { throw .missing(at: FieldPath.join(cp, "private_key")) }
             let chain = try data(certificate.certificateChain, at: FieldPath.join(cp, "certificate_chain"))
@@ -201,11 +201,14 @@ enum TransportSocketCompiler {
             // A client has no use for a staple (Envoy reads it for servers only).
             settings.ocspStaples.append(certificate.hasOcspStaple && settings.role == .server
                 ? try data(certificate.ocspStaple, at: FieldPath.join(cp, "ocsp_staple")) : nil)
+            let password = certificate.hasPassword
+                ? String(decoding: try data(certificate.password, at: FieldPath.join(cp, "password")), as: UTF8.self) : nil
             if i == 0 {
                 settings.certificateChainPEM = chain
                 settings.privateKeyPEM = key
+                settings.privateKeyPassword = password
             } else {
-                settings.additionalCertificates.append(CertificatePEM(chain: chain, key: key))
+                settings.additionalCertificates.append(CertificatePEM(chain: chain, key: key, password: password))
             }
         }
         var validation: Envoy_Extensions_TransportSockets_Tls_V3_CertificateValidationContext?
@@ -330,6 +333,7 @@ enum TransportSocketCompiler {
         var key = settings.sessionContext
         key += settings.certificateChainPEM ?? []
         key += settings.privateKeyPEM ?? []
+        key += Array((settings.privateKeyPassword ?? "").utf8)
         for extra in settings.additionalCertificates { key += extra.chain + extra.key }
         key += settings.trustedCAPEM ?? []
         key += settings.revocationListPEM ?? []

@@ -18,6 +18,9 @@ public struct DynamicListener: Sendable {
     /// bytes are equal to the running listener's is no change at all.
     public let sourceBytes: [UInt8]
     public let message: Envoy_Config_Listener_V3_Listener
+    /// Its TLS contexts that read SDS secrets (the secret manager rebuilds
+    /// them when those change; the listener warms until they arrived).
+    public let sdsDependencies: [SDSContextDependency]
 }
 
 /// Compiles `envoy.config.listener.v3.Listener` resources from LDS with the
@@ -26,23 +29,21 @@ public struct DynamicListener: Sendable {
 public enum DynamicListenerCompiler {
     /// Compiles one LDS resource. `clusterNames` are the clusters known now,
     /// for the inline route configurations' `validate_clusters`. The error
-    /// paths start at the listener's root, as Envoy's messages do.
-    public static func compile(_ resource: Google_Protobuf_Any, server: ServerConfig,
-                               clusterNames: Set<String>) throws(ConfigError) -> DynamicListener {
+    /// paths start at the listener's root, as Envoy's messages do. SDS
+    /// secrets are looked up in `currentSecrets` (the secret manager's).
+    public static func compile(_ resource: Google_Protobuf_Any, server: ServerConfig, clusterNames: Set<String>,
+                               currentSecrets: [String: SDSSecret.Secret] = [:]) throws(ConfigError) -> DynamicListener {
         let message = try TypeURL.unpack(Envoy_Config_Listener_V3_Listener.self, from: resource, at: "")
         var options = BinaryEncodingOptions()
         options.useDeterministicOrdering = true
         let bytes = (try? message.serializedBytes(options: options)) ?? []
         guard !message.name.isEmpty else { throw .missing(at: "name") }
-        // SDS secrets are read as they are now; the secret manager watches
-        // the bootstrap's only, so these contexts are not recorded for it
-        // (the bootstrap's record would grow with every LDS update).
-        var secrets = server.secrets
-        if secrets.dependencies != nil { secrets.dependencies = SDSDependencies() }
+        let secrets = server.secrets.forDynamicResource(currentSecrets)
         let config = try ListenerCompiler.compile(message, index: 0, secrets: secrets,
                                                   hasADS: server.dynamicResources?.ads != nil, at: "")
         try ListenerCompiler.validateRouteClusters([config], clusterNames: clusterNames)
-        return DynamicListener(config: config, sourceBytes: bytes, message: message)
+        return DynamicListener(config: config, sourceBytes: bytes, message: message,
+                               sdsDependencies: secrets.dependencies?.all ?? [])
     }
 
     /// Compiles one RDS resource (`validate_clusters` defaults to false, as

@@ -125,7 +125,14 @@ extension ServerConfig {
     /// Compiles a cluster that came over CDS, as the bootstrap's would be
     /// (its static secrets, its `ads_config`). Field paths start at the
     /// cluster (`load_assignment.endpoints[0]…`): the caller names the resource.
-    public func compileDynamicCluster(_ cluster: Envoy_Config_Cluster_V3_Cluster) throws(ConfigError) -> ClusterConfig {
-        try ClusterCompiler.compile(cluster, secrets: secrets, hasADS: dynamicResources?.ads != nil, at: "")
+    /// SDS secrets are looked up in `currentSecrets` (the secret manager's);
+    /// the contexts that read them come back with the cluster, for the
+    /// secret manager to rebuild when those secrets change.
+    public func compileDynamicCluster(_ cluster: Envoy_Config_Cluster_V3_Cluster,
+                                      currentSecrets: [String: SDSSecret.Secret] = [:])
+        throws(ConfigError) -> (ClusterConfig, [SDSContextDependency]) {
+        let secrets = self.secrets.forDynamicResource(currentSecrets)
+        let config = try ClusterCompiler.compile(cluster, secrets: secrets, hasADS: dynamicResources?.ads != nil, at: "")
+        return (config, secrets.dependencies?.all ?? [])
     }
 }

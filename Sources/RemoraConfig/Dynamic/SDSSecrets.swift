@@ -1,3 +1,4 @@
+import Foundation
 public import SwiftProtobuf
 public import RemoraAPI
 import RemoraTLS
@@ -43,6 +44,17 @@ public final class SDSDependencies: Sendable {
 }
 
 extension StaticSecrets {
+    /// The secrets for compiling a listener or cluster that came over xDS:
+    /// SDS secrets looked up in `current` first (then their files), and the
+    /// contexts that read them recorded in a fresh record of their own.
+    func forDynamicResource(_ current: [String: TransportSocketCompiler.Secret]) -> StaticSecrets {
+        var secrets = self
+        guard secrets.dependencies != nil else { return secrets }
+        secrets.dependencies = SDSDependencies()
+        secrets.dynamic = current
+        return secrets
+    }
+
     /// The secret a `sds_config` reference names: from `dynamic` when set
     /// (a rebuild), else read now from its `path_config_source` file (the
     /// file must exist at load time, as in Envoy). One over gRPC (ADS or an
@@ -88,6 +100,56 @@ extension StaticSecrets {
 /// SDS secrets as the server's secret manager handles them.
 public enum SDSSecret {
     public typealias Secret = Envoy_Extensions_TransportSockets_Tls_V3_Secret
+
+    /// A secret as `/config_dump` shows it (Envoy's `MessageUtil::redact`):
+    /// every string of a sensitive field (private key, password, PKCS#12,
+    /// session ticket keys, generic secret) reads `[redacted]`. With
+    /// `resolvingFiles` (an SDS secret as loaded), the files its data
+    /// sources name are shown as their bytes, as Envoy dumps them.
+    public static func redacted(_ secret: Secret, resolvingFiles: Bool) -> Secret {
+        typealias DataSource = Envoy_Config_Core_V3_DataSource
+        func resolved(_ source: DataSource) -> DataSource {
+            guard resolvingFiles, case .filename(let path)? = source.specifier,
+                  let bytes = FileManager.default.contents(atPath: path) else { return source }
+            var inline = DataSource()
+            inline.inlineBytes = bytes
+            return inline
+        }
+        func redact(_ source: DataSource) -> DataSource {
+            var out = resolved(source)
+            switch out.specifier {
+            case .filename?: out.filename = "[redacted]"
+            case .inlineBytes?: out.inlineBytes = Data("[redacted]".utf8)
+            case .inlineString?: out.inlineString = "[redacted]"
+            case .environmentVariable?: out.environmentVariable = "[redacted]"
+            case nil: break
+            }
+            return out
+        }
+        var out = secret
+        switch secret.type {
+        case .tlsCertificate(var certificate)?:
+            if certificate.hasCertificateChain { certificate.certificateChain = resolved(certificate.certificateChain) }
+            if certificate.hasPrivateKey { certificate.privateKey = redact(certificate.privateKey) }
+            if certificate.hasPkcs12 { certificate.pkcs12 = redact(certificate.pkcs12) }
+            if certificate.hasPassword { certificate.password = redact(certificate.password) }
+            if certificate.hasOcspStaple { certificate.ocspStaple = resolved(certificate.ocspStaple) }
+            out.tlsCertificate = certificate
+        case .validationContext(var context)?:
+            if context.hasTrustedCa { context.trustedCa = resolved(context.trustedCa) }
+            if context.hasCrl { context.crl = resolved(context.crl) }
+            out.validationContext = context
+        case .sessionTicketKeys(var keys)?:
+            keys.keys = keys.keys.map(redact)
+            out.sessionTicketKeys = keys
+        case .genericSecret(var generic)?:
+            if generic.hasSecret { generic.secret = redact(generic.secret) }
+            out.genericSecret = generic
+        case nil:
+            break
+        }
+        return out
+    }
 
     /// A delivered `Secret`, checked as a bootstrap's would be.
     public static func decode(_ any: Google_Protobuf_Any, at path: String) throws(ConfigError) -> Secret {

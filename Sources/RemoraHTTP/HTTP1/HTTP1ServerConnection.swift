@@ -72,6 +72,13 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
     /// response is out (set by the codec from the request and the response
     /// framing, and by the owner for its own reasons).
     public var closeAfterResponse = false
+    /// The current request asked for the connection to close (HTTP/1.1
+    /// `Connection: close`, HTTP/1.0 without keep-alive), or the owner
+    /// decided this request is the connection's last (Envoy's
+    /// `saw_connection_close_`).
+    public var sawConnectionClose = false
+    /// The response is HTTP/1.0 without a content-length: only the close ends it.
+    private var responseCloseDelimited = false
     /// After an upgrade or CONNECT head every byte is tunnel data.
     public private(set) var isTunneling = false
     /// The stream was reset (locally, or by a broken request after its
@@ -181,6 +188,7 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
                                             isUpgrade: head.isUpgrade, isTunnel: head.framing == .tunnel)
         isHeadRequest = head.method == .head
         if !head.keepAlive { closeAfterResponse = true }
+        sawConnectionClose = !head.keepAlive
         var headers = HTTPHeaders()
         swap(&headers, &head.headers)
         translate(&headers, method: head.method, target: head.target, version: head.version)
@@ -211,6 +219,7 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
         responseChunked = false
         responseHeadOnly = false
         responseTunnel = false
+        responseCloseDelimited = false
         openingWithHead = withHead
         decoder = callbacks.newStream(self)
     }
@@ -221,6 +230,7 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
         precondition(!hasStream, "HTTP1ServerConnection: a stream is open")
         requestFraming = HTTPRequestFraming(version: .http1_1)
         isHeadRequest = false
+        sawConnectionClose = false
         beginStream(requestComplete: true, withHead: false)
     }
 
@@ -360,7 +370,10 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
             if endStream && !isHeadRequest {
                 extras.insert(.contentLengthZero)
             } else if version == .http1_0 {
-                if !isHeadRequest { closeAfterResponse = true }
+                if !isHeadRequest {
+                    closeAfterResponse = true
+                    responseCloseDelimited = true
+                }
             } else {
                 extras.insert(.chunked)
                 responseChunked = !responseHeadOnly
@@ -475,6 +488,14 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
     public var wantsClose: Bool { !hasStream && (closeAfterResponse || aborted || (!parsing && parser.isClosed)) }
 
     public var activeStreams: Int { hasStream ? 1 : 0 }
+
+    /// Closing may skip the delayed close (Envoy's `FlushWrite` instead of
+    /// `FlushWriteAndDelay`): the last request asked for the close and was
+    /// read to its end (or its response ends with the close), so nothing
+    /// the client still sends can turn the close into a reset.
+    public var closesWithoutDelay: Bool {
+        !aborted && sawConnectionClose && (requestComplete || responseCloseDelimited)
+    }
 
     /// HTTP/1 has no PING, GOAWAY or SETTINGS: the owner closes instead.
     public func sendPing(_ opaqueData: UInt64) {}

@@ -360,6 +360,7 @@ extension Server {
                                      dynamicClusters: dynamicClustersDump(),
                                      endpoints: request.query["include_eds"] == nil ? nil : endpointsDump(),
                                      dynamic: listenerManager?.configDump(timestamp: Self.timestamp) ?? DynamicConfigDump(),
+                                     secrets: secretManager?.configDump(timestamp: Self.timestamp) ?? SecretsDump(),
                                      named: { name in nameRegex.map { $0.fullMatch(name) } ?? true })
         switch result {
         case .success(let json): return .json(json)

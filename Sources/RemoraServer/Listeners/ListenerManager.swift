@@ -141,6 +141,7 @@ final class ListenerManager: XDSUpdateHandler {
         errors = [:]
         var seen: Set<String> = []
         var warming: Set<String> = []
+        var gates: [String: WarmGate] = [:]
         let clusterNames = server.knownClusterNames
         for resource in update.updated {
             func failed(_ error: String) {
@@ -158,7 +159,8 @@ final class ListenerManager: XDSUpdateHandler {
             }
             let compiled: DynamicListener
             do throws(ConfigError) {
-                compiled = try DynamicListenerCompiler.compile(resource.resource, server: server.config, clusterNames: clusterNames)
+                compiled = try DynamicListenerCompiler.compile(resource.resource, server: server.config, clusterNames: clusterNames,
+                                                               currentSecrets: server.secretManager.current)
             } catch {
                 failed("\(error)")
                 continue
@@ -185,12 +187,22 @@ final class ListenerManager: XDSUpdateHandler {
                 continue
             }
             generation += 1
+            // Warm once its route tables and its SDS secrets are in.
+            let gate = WarmGate(count: 2) { [weak self, generation] in self?.warmed(resource.name, generation: generation) }
+            do throws(ConfigError) {
+                try server.secretManager.register(compiled.sdsDependencies, owner: Self.secretOwner(generation)) { gate.done() }
+            } catch {
+                routes.release(compiled.config.rdsReferences)
+                failed("\(error)")
+                continue
+            }
+            gates[resource.name] = gate
             let version = Version(listener: compiled, versionInfo: update.versionInfo, lastUpdated: RouteConfigManager.now(),
                                   generation: generation)
             let target = entry ?? Entry()
             entries[resource.name] = target
             if entry?.active != nil || entry?.warming != nil { stats.add(.listenerModified) } else { stats.add(.listenerAdded) }
-            if let replaced = target.warming { routes.release(replaced.listener.config.rdsReferences) }
+            if let replaced = target.warming { release(replaced) }
             target.warming = version
             warming.insert(resource.name)
             server.logger.info("lds: add/update listener '\(resource.name)'")
@@ -199,8 +211,8 @@ final class ListenerManager: XDSUpdateHandler {
         refreshGauges()
         initialUpdateSeen(warming)
         for name in warming.sorted() {
-            guard let version = entries[name]?.warming else { continue }
-            routes.whenReady(version.listener.config.rdsReferences) { [weak self] in self?.warmed(name, generation: version.generation) }
+            guard let version = entries[name]?.warming, let gate = gates[name] else { continue }
+            routes.whenReady(version.listener.config.rdsReferences) { gate.done() }
         }
         if !message.isEmpty { throw XDSRejection("Error adding/updating listener(s) \(message)") }
     }
@@ -306,7 +318,7 @@ final class ListenerManager: XDSUpdateHandler {
             worker.loop.execute { worker.removeListener(named: name) }
         }
         server.boundAddresses[name] = nil
-        routes.release(version.listener.config.rdsReferences)
+        release(version)
         if entry.warming == nil { entries[name] = nil }
         refreshGauges()
     }
@@ -327,7 +339,7 @@ final class ListenerManager: XDSUpdateHandler {
     /// A removed listener lets go of its tables; its sockets stop and its
     /// connections drain.
     private func retire(_ entry: Entry, name: String) {
-        if let warming = entry.warming { routes.release(warming.listener.config.rdsReferences) }
+        if let warming = entry.warming { release(warming) }
         if let active = entry.active {
             for worker in server.workers {
                 worker.loop.execute { worker.removeListener(named: name) }
@@ -341,7 +353,7 @@ final class ListenerManager: XDSUpdateHandler {
     /// The replaced or removed version lets go of its route tables and, if
     /// connections of it drain, counts as draining for the drain time.
     private func finishReplacing(_ old: Version, name: String, drainingChains chains: Int) {
-        routes.release(old.listener.config.rdsReferences)
+        release(old)
         guard chains > 0 else { return }
         draining.append((name, old))
         stats.add(.totalFilterChainsDraining, Int64(chains))
@@ -354,6 +366,15 @@ final class ListenerManager: XDSUpdateHandler {
             self.refreshGauges()
         }
     }
+
+    /// A version no longer serving or warming lets go of its route tables
+    /// and SDS secrets.
+    private func release(_ version: Version) {
+        routes.release(version.listener.config.rdsReferences)
+        server.secretManager.release(owner: Self.secretOwner(version.generation))
+    }
+
+    private static func secretOwner(_ generation: Int) -> String { "listener \(generation)" }
 
     private func refreshGauges() {
         let active = entries.values.filter { $0.active != nil }.count
@@ -423,5 +444,22 @@ final class ListenerManager: XDSUpdateHandler {
     /// The dynamic listeners, active and warming, for /listeners.
     var activeConfigs: [ListenerConfig] {
         entries.sorted { $0.key < $1.key }.compactMap { $0.value.active?.listener.config }
+    }
+}
+
+/// Runs its action once `done()` was called `count` times (a listener
+/// waits for its route tables and its secrets).
+final class WarmGate {
+    private var count: Int
+    private let action: () -> Void
+
+    init(count: Int, action: @escaping () -> Void) {
+        self.count = count
+        self.action = action
+    }
+
+    func done() {
+        count -= 1
+        if count == 0 { action() }
     }
 }

@@ -25,8 +25,9 @@ public enum XDSControlPlaneStat: Int, StatName {
 
 /// What an xDS gRPC stream offers its users: subscriptions by type.
 public protocol XDSGRPCMuxing: AnyObject {
-    /// Watches `type` on this stream (one subscription per type; wildcard
-    /// types ignore `names`). The stream opens on the loop's next turn after
+    /// Watches `type` on this stream (wildcard types ignore `names`). Several
+    /// watches of one type share it: the stream asks for the union of their
+    /// names and each hears of its own (Envoy's `WatchMap`). The stream opens on the loop's next turn after
     /// the first subscription, so that those made together ask together.
     func subscribe(_ type: XDSResourceType, names: Set<String>, stats: Stats<XDSSubscriptionStat>,
                    initialFetchTimeoutMilliseconds: UInt64, handler: any XDSUpdateHandler) -> any XDSSubscription
@@ -57,8 +58,8 @@ final class XDSGRPCMux<Machine: XDSMuxMachine>: XDSGRPCMuxing, XDSGRPCMuxInterna
     private let timer: Timer
     private var started = false
     private var stopped = false
-    /// By type; weak, the subscription's owner keeps it.
-    private var subscriptions: [XDSResourceType: Weak] = [:]
+    /// The watches of each type; weak, the subscription's owner keeps it.
+    private var subscriptions: [XDSResourceType: [Weak]] = [:]
     /// Delays of the re-connections so far (tests read them).
     private(set) var retryDelays: [UInt64] = []
 
@@ -81,17 +82,25 @@ final class XDSGRPCMux<Machine: XDSMuxMachine>: XDSGRPCMuxing, XDSGRPCMuxInterna
 
     var isConnected: Bool { stream != nil }
 
-    func hasSubscription(_ type: XDSResourceType) -> Bool { subscriptions[type]?.subscription != nil }
+    func hasSubscription(_ type: XDSResourceType) -> Bool { !watches(type).isEmpty }
+
+    private func watches(_ type: XDSResourceType) -> [XDSGRPCSubscription] {
+        subscriptions[type]?.compactMap(\.subscription) ?? []
+    }
+
+    private func unionOfNames(_ type: XDSResourceType) -> Set<String> {
+        watches(type).reduce(into: Set<String>()) { $0.formUnion($1.names) }
+    }
 
     func subscribe(_ type: XDSResourceType, names: Set<String>, stats: Stats<XDSSubscriptionStat>,
                    initialFetchTimeoutMilliseconds: UInt64, handler: any XDSUpdateHandler) -> any XDSSubscription {
         loop.assertInLoop()
-        precondition(subscriptions[type]?.subscription == nil, "one subscription per type and stream")
-        let subscription = XDSGRPCSubscription(type: type, mux: self, handler: handler, stats: stats, loop: loop,
+        let others = watches(type)
+        let subscription = XDSGRPCSubscription(type: type, names: names, mux: self, handler: handler, stats: stats, loop: loop,
                                                initialFetchTimeoutMilliseconds: initialFetchTimeoutMilliseconds)
-        subscriptions[type] = Weak(subscription: subscription)
+        subscriptions[type] = others.map { Weak(subscription: $0) } + [Weak(subscription: subscription)]
         subscription.stats.add(.updateAttempt)
-        send(machine.subscribe(type, names: names))
+        send(others.isEmpty ? machine.subscribe(type, names: names) : machine.setNames(type, unionOfNames(type)))
         if !started {
             started = true
             timer.start(afterMilliseconds: 0) { [unowned self] in self.connect() }
@@ -99,13 +108,15 @@ final class XDSGRPCMux<Machine: XDSMuxMachine>: XDSGRPCMuxing, XDSGRPCMuxInterna
         return subscription
     }
 
-    func setNames(_ type: XDSResourceType, _ names: Set<String>) {
-        send(machine.setNames(type, names))
+    func namesChanged(_ type: XDSResourceType) {
+        send(machine.setNames(type, unionOfNames(type)))
     }
 
-    func unsubscribe(_ type: XDSResourceType) {
-        subscriptions[type] = nil
-        send(machine.unsubscribe(type))
+    func unsubscribe(_ subscription: XDSGRPCSubscription) {
+        let type = subscription.type
+        let rest = watches(type).filter { $0 !== subscription }
+        subscriptions[type] = rest.isEmpty ? nil : rest.map { Weak(subscription: $0) }
+        send(rest.isEmpty ? machine.unsubscribe(type) : machine.setNames(type, unionOfNames(type)))
     }
 
     func shutdown() {
@@ -162,8 +173,8 @@ final class XDSGRPCMux<Machine: XDSMuxMachine>: XDSGRPCMuxing, XDSGRPCMuxInterna
         stream = nil
         stats.set(.connectedState, 0)
         machine.streamClosed()
-        for entry in subscriptions.values {
-            entry.subscription?.connectionFailed()
+        for watch in subscriptions.values.joined() {
+            watch.subscription?.connectionFailed()
         }
         guard !stopped else { return }
         let delay = backOff.nextMilliseconds()
@@ -182,12 +193,16 @@ final class XDSGRPCMux<Machine: XDSMuxMachine>: XDSGRPCMuxing, XDSGRPCMuxInterna
         case .acknowledge:
             send(machine.complete(rejection: nil))
         case .reject(let type, let rejection):
-            subscriptions[type]?.subscription?.rejected(rejection)
+            for watch in watches(type) { watch.rejected(rejection) }
             send(machine.complete(rejection: rejection))
         case .deliver(let update):
+            // One watch takes the update as it is; several take their shares,
+            // and the first refusal is the NACK's.
+            let watches = watches(update.type)
             var verdict: XDSRejection?
-            if let subscription = subscriptions[update.type]?.subscription {
-                verdict = subscription.deliver(update)
+            for watch in watches {
+                guard let share = watches.count == 1 ? update : watch.share(of: update) else { continue }
+                if let refusal = watch.deliver(share), verdict == nil { verdict = refusal }
             }
             send(machine.complete(rejection: verdict))
         }

@@ -58,10 +58,9 @@ public final class XDSGRPCSources {
                 stream = try makeStream(ads, method: .aggregated(delta: ads.delta), controlPlanePrefix: "control_plane.")
                 adsStream = stream
             }
-            guard !stream.hasSubscription(type) else {
-                // The server keeps one subscription per type and source, with the union of its names.
-                throw .invalid("a second \(type.shortName) subscription on ADS (set the union of the names on the first)",
-                               at: statPrefix)
+            guard !type.isWildcard || !stream.hasSubscription(type) else {
+                // One listener manager, one cluster manager: a second wildcard watch is a bug.
+                throw .invalid("a second \(type.shortName) subscription on ADS", at: statPrefix)
             }
             return stream.subscribe(type, names: names, stats: stats,
                                     initialFetchTimeoutMilliseconds: source.initialFetchTimeoutMilliseconds, handler: handler)

@@ -10,6 +10,12 @@ import RemoraEventLoop
 /// weakly), and for an `api_config_source` it keeps its own stream alive.
 final class XDSGRPCSubscription: XDSSubscription {
     let type: XDSResourceType
+    /// The names this watch asked for (the stream asks for the union of
+    /// every watch's of the type).
+    private(set) var names: Set<String>
+    /// Whether its last state-of-the-world delivery held resources (an
+    /// update without any of its names then tells it they are gone).
+    private var holdsResources = false
     private weak var mux: (any XDSGRPCMuxInternal)?
     /// The stream of an `api_config_source`, which only this subscription uses.
     var ownedMux: (any XDSGRPCMuxing)?
@@ -18,10 +24,10 @@ final class XDSGRPCSubscription: XDSSubscription {
     private let loop: EventLoop
     private var initialFetchTimer: Timer?
 
-    init(type: XDSResourceType, mux: any XDSGRPCMuxInternal, handler: any XDSUpdateHandler, stats: Stats<XDSSubscriptionStat>,
-         loop: EventLoop,
-         initialFetchTimeoutMilliseconds: UInt64) {
+    init(type: XDSResourceType, names: Set<String>, mux: any XDSGRPCMuxInternal, handler: any XDSUpdateHandler,
+         stats: Stats<XDSSubscriptionStat>, loop: EventLoop, initialFetchTimeoutMilliseconds: UInt64) {
         self.type = type
+        self.names = names
         self.mux = mux
         self.handler = handler
         self.stats = stats
@@ -38,7 +44,7 @@ final class XDSGRPCSubscription: XDSSubscription {
         // Dropped without cancel(): stop all the same (a stream would
         // otherwise keep itself alive through its callbacks).
         if handler != nil {
-            mux?.unsubscribe(type)
+            mux?.unsubscribe(self)
             ownedMux?.shutdown()
         }
     }
@@ -46,18 +52,35 @@ final class XDSGRPCSubscription: XDSSubscription {
     func setResourceNames(_ names: Set<String>) {
         guard handler != nil else { return }
         stats.add(.updateAttempt)
-        mux?.setNames(type, names)
+        self.names = names
+        mux?.namesChanged(type)
     }
 
     func cancel() {
         guard handler != nil else { return }
         handler = nil
         stopInitialFetchTimer()
-        mux?.unsubscribe(type)
+        mux?.unsubscribe(self)
         ownedMux?.shutdown()
     }
 
     // MARK: - From the mux
+
+    /// What of `update` is this watch's when others watch the type too
+    /// (Envoy's `WatchMap`): the resources it named; nil when there is
+    /// nothing to tell it.
+    func share(of update: XDSUpdate) -> XDSUpdate? {
+        var mine = update
+        mine.updated = update.updated.filter { names.contains($0.name) }
+        mine.removed = update.removed.filter { names.contains($0) }
+        if update.isStateOfTheWorld {
+            guard !mine.updated.isEmpty || holdsResources else { return nil }
+            holdsResources = !mine.updated.isEmpty
+        } else if mine.updated.isEmpty && mine.removed.isEmpty {
+            return nil
+        }
+        return mine
+    }
 
     /// Applies an update; returns the rejection to NACK with, if any.
     func deliver(_ update: XDSUpdate) -> XDSRejection? {
@@ -115,6 +138,7 @@ final class XDSGRPCSubscription: XDSSubscription {
 
 /// What a subscription asks of its stream.
 protocol XDSGRPCMuxInternal: AnyObject {
-    func setNames(_ type: XDSResourceType, _ names: Set<String>)
-    func unsubscribe(_ type: XDSResourceType)
+    /// A watch of `type` changed its names.
+    func namesChanged(_ type: XDSResourceType)
+    func unsubscribe(_ subscription: XDSGRPCSubscription)
 }

@@ -210,7 +210,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
             return true
         }
         if h1.wantsClose {
-            closeAfterFlush()
+            closeAfterFlush(delayed: !h1.closesWithoutDelay)
             return true
         }
         return false
@@ -397,6 +397,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
             if maxRequests > 0 && requestsStarted >= maxRequests {
                 stats.add(.downstreamCxMaxRequestsReached)
                 encoder.closeAfterResponse = true
+                encoder.sawConnectionClose = true
             }
             // A listener drain reached the connection between requests: this one is its last.
             if drainOnNextRequest { encoder.closeAfterResponse = true }
@@ -462,14 +463,16 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     /// Envoy's delayed close (FlushWriteAndDelay): the response is written,
     /// then the socket stays open until the peer closes it or
     /// `delayed_close_timeout` passes, so that a client still sending does
-    /// not turn our close into a reset that destroys the response.
-    func closeAfterFlush() {
+    /// not turn our close into a reset that destroys the response. Not
+    /// `delayed`: closes once the response is written (the request was
+    /// read to its end and asked for the close).
+    func closeAfterFlush(delayed: Bool = true) {
         guard !closed, !delayedClosing else { return }
         delayedClosing = true
         h1?.stopInput()
         updateReadHolds()
         connection.startReading()
-        let delay = config.delayedCloseTimeoutMilliseconds
+        let delay = delayed ? config.delayedCloseTimeoutMilliseconds : 0
         guard delay > 0 else {
             connection.shutdownWrite { [weak self] in self?.closeNow() }
             return
