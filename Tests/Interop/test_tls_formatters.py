@@ -6,8 +6,6 @@ listener routing to an mTLS upstream, every value as Envoy 1.40 prints it."""
 from __future__ import annotations
 
 import datetime
-import socket
-import ssl
 import subprocess
 import time
 import urllib.parse
@@ -17,7 +15,8 @@ import pytest
 import support
 from support import free_port, socket_address
 from tls_certs import make_pki, spiffe
-from tls_support import client_context, downstream_tls, http_chain, server_context, tls_connect, upstream_tls, uri_san
+from tls_support import (client_context, downstream_tls, http_chain, server_context, tls_connect, tls_http_handler,
+                         upstream_tls, uri_san)
 
 CLIENT_ID = spiffe("default", "client")
 SERVER_ID = spiffe("default", "server")
@@ -26,31 +25,6 @@ SERVER_ID = spiffe("default", "server")
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
     return make_pki(tmp_path_factory.mktemp("pki"))
-
-
-def echo_handler(ctx: ssl.SSLContext, ciphers: list):
-    """An HTTP/1.1 upstream over TLS: answers with the request head as its body."""
-    def handler(conn: socket.socket, server) -> None:
-        try:
-            tls = ctx.wrap_socket(conn, server_side=True)
-        except (ssl.SSLError, OSError):
-            return
-        ciphers.append(tls.cipher()[0])
-        buf = b""
-        try:
-            while True:
-                while b"\r\n\r\n" not in buf:
-                    data = tls.recv(65536)
-                    if not data:
-                        return
-                    buf += data
-                head, _, buf = buf.partition(b"\r\n\r\n")
-                tls.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(head), head))
-        except (ssl.SSLError, OSError):
-            pass
-        finally:
-            tls.close()
-    return handler
 
 
 def config(admin_port: int, port: int, upstream: dict, pki, log, fmt: str, request_headers: dict, response_headers: dict):
@@ -99,7 +73,7 @@ def not_before(text: str) -> str:
 
 def test_upstream_tls_facts_in_the_access_log_and_headers(proxy, admin_port, upstreams, pki, tmp_path):
     ciphers: list = []
-    up = upstreams(echo_handler(server_context(pki), ciphers))
+    up = upstreams(tls_http_handler(server_context(pki), echo_head=True, ciphers=ciphers))
     port = free_port()
     log = tmp_path / "access.log"
     fmt = ("%UPSTREAM_PEER_URI_SAN%|%UPSTREAM_PEER_DNS_SAN%|%UPSTREAM_PEER_SUBJECT%|%UPSTREAM_PEER_ISSUER%|"

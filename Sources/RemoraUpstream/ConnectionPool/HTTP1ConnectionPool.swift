@@ -295,11 +295,7 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     }
 
     private func countNewConnection() -> Int {
-        stats.add(.upstreamCxTotal)
-        stats.add(.upstreamCxHttp1Total)
-        stats.add(.upstreamCxActive)
-        HostStats.add(hostStats.cxTotal)
-        HostStats.add(hostStats.cxActive)
+        hostStats.countConnectionOpened(.upstreamCxHttp1Total, in: stats)
         nextID += 1
         state.connecting(nextID)
         return nextID

@@ -235,11 +235,7 @@ public final class HTTP2ConnectionPool {
     }
 
     private func countNewConnection() -> HTTP2PoolConnection {
-        stats.add(.upstreamCxTotal)
-        stats.add(.upstreamCxHttp2Total)
-        stats.add(.upstreamCxActive)
-        HostStats.add(hostStats.cxTotal)
-        HostStats.add(hostStats.cxActive)
+        hostStats.countConnectionOpened(.upstreamCxHttp2Total, in: stats)
         codecScope?.markUsed()
         nextID += 1
         let client = HTTP2PoolConnection(pool: self, id: nextID)
