@@ -64,6 +64,9 @@ public final class TLSEngine {
     /// Names the server's certificate must carry, beyond the context's
     /// matchers (Envoy's `verifySubjectAltNameListOverride`; client only).
     let verifySubjectAltNames: [String]
+    /// The SNI sent, when the context's `auto_sni_san_validation` checks
+    /// the server's DNS SANs against it instead of the SAN matchers.
+    let sniSubjectAltName: String?
 
     /// A client session (`serverName`, else the context's `sni`, goes out as
     /// SNI) or a server session, on the context's current generation.
@@ -74,6 +77,7 @@ public final class TLSEngine {
         self.context = context
         self.verifySubjectAltNames = verifySubjectAltNames
         let sni = serverName ?? context.settings.serverName
+        sniSubjectAltName = context.settings.autoSNISANValidation ? sni.flatMap { $0.isEmpty ? nil : $0 } : nil
         ssl = SSL_new(context.context)!
         let bio = wire.makeBIO()
         // One BIO both ways: the SSL takes the one reference (as s_client does).
@@ -86,6 +90,8 @@ public final class TLSEngine {
             if !verifySubjectAltNames.isEmpty {
                 // As Envoy's ClientContextImpl::newSsl: a certificate is required and checked.
                 SSL_set_verify(ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, tlsVerifyPeer)
+            } else if sniSubjectAltName != nil {
+                SSL_set_verify(ssl, SSL_VERIFY_PEER, tlsVerifyPeer)
             }
             // A session made under other names must not skip their checks
             // (nor lend its SNI: OpenSSL sends a resumed session's own).
@@ -288,7 +294,8 @@ let tlsVerifyPeer: @convention(c) (Int32, OpaquePointer?) -> Int32 = { preverifi
     }
     guard X509_STORE_CTX_get_error_depth(store) == 0 else { return 1 }
     let settings = context.settings
-    guard !settings.subjectAltNameMatchers.isEmpty || settings.pinsCertificate || !engine.verifySubjectAltNames.isEmpty else {
+    guard !settings.subjectAltNameMatchers.isEmpty || settings.pinsCertificate || !engine.verifySubjectAltNames.isEmpty
+        || engine.sniSubjectAltName != nil else {
         return 1
     }
     guard let leaf = X509_STORE_CTX_get_current_cert(store) else { return 0 }
@@ -299,7 +306,14 @@ let tlsVerifyPeer: @convention(c) (Int32, OpaquePointer?) -> Int32 = { preverifi
         X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION)
         return 0
     }
-    if !settings.subjectAltNameMatchers.isEmpty {
+    if let sni = engine.sniSubjectAltName {
+        // `auto_sni_san_validation` replaces the SAN matchers: a DNS SAN must name the SNI sent.
+        if !Certificate.subjectAltNames(leaf).dnsNames.contains(where: { SubjectAltNames.dnsName(sni, matches: $0) }) {
+            engine.verifyFailure = .subjectAltName
+            X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION)
+            return 0
+        }
+    } else if !settings.subjectAltNameMatchers.isEmpty {
         let names = Certificate.subjectAltNames(leaf)
         if !settings.subjectAltNameMatchers.contains(where: { $0.matches(names) }) {
             engine.verifyFailure = .subjectAltName

@@ -87,6 +87,9 @@ public struct TLSSettings: Sendable {
     public var sessionTimeoutSeconds: UInt64?
     /// `sni` (client).
     public var serverName: String?
+    /// `auto_sni_san_validation` (client): the server's DNS SANs must name
+    /// the SNI sent, in place of `match_typed_subject_alt_names`.
+    public var autoSNISANValidation = false
     /// An SDS secret this context reads has not arrived: every handshake is
     /// refused until it does (Envoy's "secrets not ready").
     public var waitingForSecrets = false

@@ -137,3 +137,27 @@ def test_route_host_rewrite_is_the_host_used(proxy, admin_port, upstreams, pki):
     assert get(port, "anything.example") == 200
     assert names == ["server.local"]
     p.wait_for_stats({"cluster.backend.ssl.handshake": 1})
+
+
+@pytest.mark.parametrize("sni,matcher,status", [
+    ("server.local", None, 200),
+    ("wrong.local", None, 503),
+    # It replaces the context's SAN matchers.
+    ("server.local", "spiffe://cluster.local/ns/other/sa/intruder", 200),
+], ids=["match", "mismatch", "replaces-matchers"])
+def test_upstream_tls_context_auto_sni_san_validation(proxy, admin_port, upstreams, pki, sni, matcher, status):
+    """`UpstreamTlsContext.auto_sni_san_validation`: the server's DNS SANs must name the SNI sent."""
+    names: list = []
+    up = recording_upstream(upstreams, pki, names)
+    port = free_port()
+    cfg = config(admin_port, port, up.address, pki)
+    tls = cfg["static_resources"]["clusters"][0]["transport_socket"]["typed_config"]
+    tls["sni"] = sni
+    tls["auto_sni_san_validation"] = True
+    if matcher:
+        tls["common_tls_context"]["validation_context"]["match_typed_subject_alt_names"] = [
+            {"san_type": "URI", "matcher": {"exact": matcher}}]
+    p = proxy(cfg)
+    assert get(port, "anything.example") == status
+    assert names == [sni]
+    p.wait_for_stats({"cluster.backend.ssl.fail_verify_san": 0 if status == 200 else 1}, missing_as_zero=True)
