@@ -84,6 +84,8 @@ public final class Server: @unchecked Sendable {
     let health = ServerHealth()
     /// `listener_manager.*` (listeners stopped by /drain_listeners).
     let listenerManagerStats: StatScope
+    /// The admin runtime layer (`/runtime_modify`).
+    var runtimeOverrides: [String: String] = [:]
     /// Counter totals at the last /reset_counters (subtracted when printed).
     var counterBaseline: [String: Int64] = [:]
     /// When the config was loaded (config_dump's `last_updated`).

@@ -126,6 +126,10 @@ struct RemoraCommand: ParsableCommand {
             logLevel: logLevel, serviceCluster: serviceCluster, serviceNode: serviceNode,
             version: "remora/\(Self.version)/RELEASE", fileFlushIntervalMilliseconds: fileFlushIntervalMilliseconds)
         logger.info("starting remora \(Self.version) with \(workers) worker(s), config \(described)")
+        let runtimeKeys = config.runtimeLayers.reduce(0) { $0 + $1.values.count }
+        if runtimeKeys > 0 {
+            logger.info("layered_runtime: \(runtimeKeys) key(s) kept for /runtime; Remora reads none of them (it behaves as Envoy does with every runtime key at its default)")
+        }
         let server: Server
         do {
             server = try Server(config: config, options: options, logger: logger)

@@ -146,6 +146,17 @@ class H2Upstream:
         if isinstance(ev, h2.events.RequestReceived):
             s = streams.setdefault(ev.stream_id, _Stream())
             s.headers = list(ev.headers)
+            if not ev.stream_ended and dict(s.headers).get(":path", "").startswith("/early"):
+                # A whole response before the request's end, then RST_STREAM(NO_ERROR):
+                # "stop sending, the answer is complete" (RFC 9113 section 8.1).
+                s.responding = True
+                with self.lock:
+                    self.requests.append(H2Request(headers=s.headers, body_len=0, body_sha="", trailers=[]))
+                h2c.send_headers(ev.stream_id, [(":status", "200"), ("content-length", "5")])
+                h2c.send_data(ev.stream_id, b"early", end_stream=True)
+                h2c.reset_stream(ev.stream_id, error_code=0)
+                streams.pop(ev.stream_id, None)
+                return
             if ev.stream_ended:
                 self._respond(h2c, ev.stream_id, s)
         elif isinstance(ev, h2.events.DataReceived):

@@ -218,6 +218,43 @@ def test_runtime_modify_without_an_admin_layer(admin_proxy):
     assert status == 200 and json.loads(body) == {"entries": {}, "layers": []}
 
 
+def test_layered_runtime_and_runtime_modify(proxy, http_upstreams, admin_port):
+    """`layered_runtime` (an Istio bootstrap's: a static layer, then an
+    admin layer): /runtime lists the layers and every key with its value
+    per layer; /runtime_modify writes the admin layer, an empty value
+    removes the override; disk layers are refused (Remora)."""
+    up = http_upstreams()
+    cfg = H.simple_http_config(admin_port, free_port(), up)
+    cfg["layered_runtime"] = {"layers": [
+        {"name": "global config", "static_layer": {
+            "overload.global_downstream_max_connections": "2147483647", "num": 100, "flag": True, "frac": 0.5,
+            "nested": {"a": {"b": "x"}}}},
+        {"name": "admin", "admin_layer": {}}]}
+    p = proxy(cfg)
+
+    def runtime() -> dict:
+        status, body = p.admin("GET", "/runtime")
+        assert status == 200
+        return json.loads(body)
+
+    first = runtime()
+    assert first["layers"] == ["global config", "admin"]
+    assert first["entries"] == {
+        "overload.global_downstream_max_connections": {"final_value": "2147483647", "layer_values": ["2147483647", ""]},
+        "num": {"final_value": "100", "layer_values": ["100", ""]},
+        "flag": {"final_value": "true", "layer_values": ["true", ""]},
+        "frac": {"final_value": "0.5", "layer_values": ["0.5", ""]},
+        "nested.a.b": {"final_value": "x", "layer_values": ["x", ""]},
+    }
+    assert p.admin("POST", "/runtime_modify?num=7&newkey=hello") == (200, b"OK\n")
+    entries = runtime()["entries"]
+    assert entries["num"] == {"final_value": "7", "layer_values": ["100", "7"]}
+    assert entries["newkey"] == {"final_value": "hello", "layer_values": ["", "hello"]}
+    assert p.admin("POST", "/runtime_modify?newkey=&num=") == (200, b"OK\n")
+    entries = runtime()["entries"]
+    assert "newkey" not in entries and entries["num"]["final_value"] == "100"
+
+
 def test_methods_as_envoy(admin_proxy):
     p, _ = admin_proxy
     # Paths that change nothing take any method; HEAD gets no body.

@@ -538,3 +538,34 @@ def test_downstream_keepalive_timeout_closes_a_silent_client(proxy, http_upstrea
     finally:
         s.close()
     assert p.wait_for_stats({"http2.keepalive_timeout": 1})["http2.keepalive_timeout"] == 1
+
+
+@pytest.mark.parametrize("down", ["http1", "h2c"])
+def test_upstream_answers_early_then_resets_with_no_error(proxy, h2_upstream, down):
+    """An HTTP/2 upstream sends its whole response while the request body
+    is still coming, then RST_STREAM(NO_ERROR) (RFC 9113 §8.1: stop
+    sending, the answer is complete). The client gets that response, not a
+    reset or a 503."""
+    import socket as socketlib
+    import time
+    p, port = start(proxy, h2_upstream.address, upstream_h2=True)
+    if down == "http1":
+        with socketlib.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"POST /early HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n" + b"x" * 1000)
+            data = b""
+            deadline = time.monotonic() + 5
+            while b"early" not in data and time.monotonic() < deadline:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        assert data.startswith(b"HTTP/1.1 200"), data
+        assert data.endswith(b"early"), data
+    else:
+        from h2_support import H2Client
+        c = H2Client(port)
+        sid = c.request("/early", method="POST", end=False)
+        c.pump(3, until=lambda events: c.stream_ended(sid))
+        assert c.status(sid) == "200"
+        c.close()
+    p.wait_for_stats({"cluster.backend.upstream_rq_200": 1})

@@ -123,3 +123,98 @@ def test_ipv6_listener_to_ipv6_upstream(proxy, upstreams, admin_port):
     # Envoy names an IPv6 listener's stats "[__1]_<port>".
     p.wait_for_stats({f"listener.{support.stat_addr('::1', port)}.downstream_cx_total": 1,
                       "cluster.v6.upstream_cx_total": 1})
+
+
+def test_least_request_avoids_the_host_with_requests_in_flight(proxy, http_upstreams, admin_port):
+    """LEAST_REQUEST (`least_request_lb_config.choice_count: 20`): once a
+    request hangs on host A, new requests go to B, the host with fewer
+    active requests (all twenty draws landing on A is a one-in-a-million
+    event); a config error names a choice_count below 2."""
+    import threading
+    import urllib.request
+    from http_support import Reply, http_config, http_cluster, route
+    release = threading.Event()
+
+    def hold(req):
+        release.wait(15)
+        return Reply(200, [("x-upstream", "A")], b"held")
+    a = http_upstreams(hold, name="A")
+    b = http_upstreams(name="B")
+    port = free_port()
+    cl = http_cluster("lr", [a.address, b.address], lb_policy="LEAST_REQUEST")
+    cl["least_request_lb_config"] = {"choice_count": 20}
+    p = proxy(http_config(admin_port, port, [route({"prefix": "/"}, "lr")], [cl]))
+
+    def get():
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=20) as r:
+            return r.headers["x-upstream"]
+    held = []
+    try:
+        for _ in range(50):
+            t = threading.Thread(target=lambda: held.append(get()), daemon=True)
+            t.start()
+            t.join(0.3)
+            if a.requests:
+                break
+        assert a.requests, "no request reached A"
+        seen = collections.Counter(get() for _ in range(30))
+        assert seen == {"B": 30}, seen
+    finally:
+        release.set()
+    p.wait_for_stats({"cluster.lr.upstream_rq_active": 0}, timeout=20)
+
+
+def test_least_request_choice_count_below_two_is_refused(admin_port, tmp_path):
+    cl = cluster("lr", [socket_address("127.0.0.1", 1)], lb_policy="LEAST_REQUEST")
+    cl["least_request_lb_config"] = {"choice_count": 1}
+    path = tmp_path / "bad.yaml"
+    path.write_text(support.to_yaml(bootstrap(admin_port, [tcp_listener("main", free_port(), "lr", "lr")], [cl])))
+    result = support.run_validate(path)
+    out = (result.stdout + result.stderr).decode()
+    assert result.returncode != 0 and "choice_count" in out, out
+
+
+def test_static_endpoint_weights_and_health(proxy, upstreams, admin_port):
+    """A STATIC cluster's `load_balancing_weight`s share connections 3:1 and
+    its UNHEALTHY endpoint gets none, as EDS hosts do."""
+    ups = [upstreams(ident_echo_handler(f"endpoint-{i}".encode())) for i in range(3)]
+    port = free_port()
+    cl = cluster("w", [u.address for u in ups])
+    lbs = cl["load_assignment"]["endpoints"][0]["lb_endpoints"]
+    lbs[0]["load_balancing_weight"] = 3
+    lbs[1]["load_balancing_weight"] = 1
+    lbs[2]["health_status"] = "UNHEALTHY"
+    proxy(bootstrap(admin_port, [tcp_listener("main", port, "w", "w")], [cl]), concurrency=1)
+    seen = []
+    for _ in range(40):
+        with connect("127.0.0.1", port) as c:
+            seen.append(recv_line(c).decode())
+    counts = collections.Counter(seen)
+    assert counts == {"endpoint-0": 30, "endpoint-1": 10}, counts
+
+
+@pytest.mark.parametrize("threshold", [None, 0.0, 20.0], ids=["default-50", "zero", "twenty"])
+def test_healthy_panic_threshold(proxy, upstreams, admin_port, threshold):
+    """One healthy host of three (33 %): below the default 50 % the cluster
+    is in panic and balances over all three (`lb_healthy_panic` counts);
+    `common_lb_config.healthy_panic_threshold` 0 (panic off) or 20 % keeps
+    every connection on the healthy host."""
+    ups = [upstreams(ident_echo_handler(f"endpoint-{i}".encode())) for i in range(3)]
+    port = free_port()
+    cl = cluster("p", [u.address for u in ups])
+    for lb in cl["load_assignment"]["endpoints"][0]["lb_endpoints"][1:]:
+        lb["health_status"] = "UNHEALTHY"
+    if threshold is not None:
+        cl["common_lb_config"] = {"healthy_panic_threshold": {"value": threshold}}
+    p = proxy(bootstrap(admin_port, [tcp_listener("main", port, "p", "p")], [cl]), concurrency=1)
+    seen = []
+    for _ in range(30):
+        with connect("127.0.0.1", port) as c:
+            seen.append(recv_line(c).decode())
+    counts = collections.Counter(seen)
+    if threshold is None:
+        assert counts == {"endpoint-0": 10, "endpoint-1": 10, "endpoint-2": 10}, counts
+        p.wait_for_stats({"cluster.p.lb_healthy_panic": 30})
+    else:
+        assert counts == {"endpoint-0": 30}, counts
+        p.wait_for_stats({"cluster.p.lb_healthy_panic": 0}, missing_as_zero=True)

@@ -332,6 +332,22 @@ def test_rds_push_reaches_a_new_stream_on_an_http2_connection(xds):
     h2c.close()
 
 
+def keep_alive_client(port: int):
+    """For `closed_loop`: a keep-alive HTTP/1 client that starts over when
+    the proxy says `connection: close`."""
+    def make():
+        c = HttpClient(port)
+
+        def request():
+            resp = c.request()
+            closing = (resp.header("connection") or "").lower() == "close"
+            if closing:
+                c.close()
+            return resp, closing
+        return request
+    return make
+
+
 def closed_loop(make_client, header: str, pushes, clients: int = 2) -> dict:
     """``clients`` threads send requests back to back (``make_client()``
     gives a request function; it returns a response and whether to start
@@ -378,23 +394,12 @@ def closed_loop(make_client, header: str, pushes, clients: int = 2) -> dict:
 def test_closed_loop_client_sees_no_failure_across_route_pushes(xds):
     xds.start()
 
-    def keep_alive():
-        c = HttpClient(xds.http_port)
-
-        def request():
-            resp = c.request()
-            closing = (resp.header("connection") or "").lower() == "close"
-            if closing:
-                c.close()
-            return resp, closing
-        return request
-
     def pushes():
         for i in range(10):
             time.sleep(0.2)
             xds.push_rds([routes("b" if i % 2 == 0 else "a")], f"r{i + 2}")
 
-    results = closed_loop(keep_alive, "x-upstream", pushes)
+    results = closed_loop(keep_alive_client(xds.http_port), "x-upstream", pushes)
     assert results["failed"] == []
     assert results["ok"] > 20
     assert results["seen"] == {"A", "B"}

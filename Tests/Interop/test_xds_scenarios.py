@@ -9,7 +9,6 @@ The same tests run against Envoy 1.40 (PROXY_KIND=envoy)."""
 
 from __future__ import annotations
 
-import socket
 import ssl
 import threading
 import time
@@ -21,9 +20,9 @@ import support
 from support import free_port, socket_address
 from http_support import HCM_TYPE, HttpClient, route, route_config, router_filter, vhost
 from test_http_connection import WS_REQUEST, ws_responder
-from test_xds_listeners import closed_loop
+from test_xds_listeners import closed_loop, keep_alive_client
 from tls_certs import make_pki, spiffe
-from tls_support import DOWNSTREAM_TLS
+from tls_support import DOWNSTREAM_TLS, client_context, tls_connect
 from xds_control_plane import CDS, EDS, LDS, RDS, SDS, ControlPlane
 from envoy.config.cluster.v3 import cluster_pb2
 from envoy.config.endpoint.v3 import endpoint_pb2
@@ -89,20 +88,6 @@ def weighted_routes(weights: dict[str, int]) -> route_pb2.RouteConfiguration:
     action = {"weighted_clusters": {"clusters": [{"name": c, "weight": w} for c, w in weights.items() if w]}}
     return json_format.ParseDict(route_config([vhost("vh", ["*"], [route({"prefix": "/"}, route_extra=action)])],
                                               name="r"), route_pb2.RouteConfiguration())
-
-
-def keep_alive_client(port: int):
-    def make():
-        c = HttpClient(port)
-
-        def request():
-            resp = c.request()
-            closing = (resp.header("connection") or "").lower() == "close"
-            if closing:
-                c.close()
-            return resp, closing
-        return request
-    return make
 
 
 def upstream_counts(port: int, n: int) -> dict[str, int]:
@@ -232,13 +217,9 @@ def tls_http_listener(port: int) -> listener_pb2.Listener:
     return json_format.ParseDict(listener, listener_pb2.Listener())
 
 
-def served_certificate(port: int) -> bytes:
+def served_certificate(port: int, pki) -> bytes:
     """One TLS connection and request; the server certificate (DER)."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    raw = socket.create_connection(("127.0.0.1", port), timeout=5)
-    with ctx.wrap_socket(raw, server_hostname="server.local") as s:
+    with tls_connect(port, client_context(pki, cert=None, verify=False)) as s:
         der = s.getpeercert(binary_form=True)
         s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         data = b""
@@ -268,7 +249,7 @@ def test_sds_rotation_under_load_fails_no_handshake(proxy, control_plane, http_u
     p = proxy(ads_bootstrap(cp.port, delta))
     cp.wait_for(lambda r: r.type_url == SDS and r.is_ack, timeout=15)
     cp.wait_for(lambda r: r.type_url == RDS and r.is_ack, timeout=15)
-    assert served_certificate(port) == server
+    assert served_certificate(port, pki) == server
 
     stop = threading.Event()
     results = {"ok": 0, "failed": [], "seen": set()}
@@ -277,7 +258,7 @@ def test_sds_rotation_under_load_fails_no_handshake(proxy, control_plane, http_u
     def run():
         while not stop.is_set():
             try:
-                der = served_certificate(port)
+                der = served_certificate(port, pki)
                 with lock:
                     results["ok"] += 1
                     results["seen"].add(der)
@@ -304,7 +285,7 @@ def test_sds_rotation_under_load_fails_no_handshake(proxy, control_plane, http_u
     assert results["failed"] == []
     assert results["ok"] > 10
     assert results["seen"] == {server, client}
-    assert served_certificate(port) == client
+    assert served_certificate(port, pki) == client
 
     mark = len(cp.requests)
     cp.set(SDS, {"workload": workload_secret(pki, "server", "client")})
@@ -312,7 +293,7 @@ def test_sds_rotation_under_load_fails_no_handshake(proxy, control_plane, http_u
     nack = cp.wait_for(lambda r: r.type_url == SDS and r.is_nack and cp.requests.index(r) >= mark, timeout=15)
     assert "workload" in nack.error_message or "private key" in nack.error_message
     p.wait_for_stats({"sds.workload.update_rejected": 1}, timeout=10)
-    assert served_certificate(port) == client
+    assert served_certificate(port, pki) == client
 
 
 @MODES

@@ -5,6 +5,34 @@ import SwiftProtobuf
 
 /// Cluster → `ClusterConfig` for the STATIC, STRICT_DNS, ORIGINAL_DST and EDS kinds.
 enum ClusterCompiler {
+    /// `least_request_lb_config`: `choice_count` (at least 2, default 2) and
+    /// `active_request_bias` (its default value; runtime keys have no
+    /// runtime to read).
+    static func leastRequest(_ cluster: Envoy_Config_Cluster_V3_Cluster,
+                             at path: String) throws(ConfigError) -> ClusterConfig.LoadBalancing {
+        guard case .leastRequestLbConfig(let config)? = cluster.lbConfig else {
+            return .leastRequest(choiceCount: 2, activeRequestBias: 1)
+        }
+        let cp = FieldPath.join(path, "least_request_lb_config")
+        try SupportedFields.require(config, only: ["choice_count", "active_request_bias"], at: cp)
+        var choices = 2
+        if config.hasChoiceCount {
+            guard config.choiceCount.value >= 2 else {
+                throw .invalid("value must be greater than or equal to 2", at: FieldPath.join(cp, "choice_count"))
+            }
+            choices = Int(config.choiceCount.value)
+        }
+        var bias = 1.0
+        if config.hasActiveRequestBias {
+            bias = config.activeRequestBias.defaultValue
+            guard bias >= 0, bias.isFinite else {
+                throw .invalid("Invalid active_request_bias supplied: must be >= 0.0 and finite",
+                               at: FieldPath.join(cp, "active_request_bias"))
+            }
+        }
+        return .leastRequest(choiceCount: choices, activeRequestBias: bias)
+    }
+
     /// `hasADS`: the bootstrap has `ads_config` (an EDS cluster's `eds_config` may say `ads: {}`).
     static func compile(_ cluster: Envoy_Config_Cluster_V3_Cluster, secrets: StaticSecrets = .none, hasADS: Bool = false,
                         at path: String) throws(ConfigError) -> ClusterConfig {
@@ -13,7 +41,7 @@ enum ClusterCompiler {
             "dns_refresh_rate", "per_connection_buffer_limit_bytes", "metadata", "alt_stat_name",
             "close_connections_on_host_health_failure", "typed_extension_protocol_options", "circuit_breakers",
             "max_requests_per_connection", "cleanup_interval", "original_dst_lb_config", "upstream_bind_config",
-            "http2_protocol_options",
+            "http2_protocol_options", "least_request_lb_config", "common_lb_config",
             "transport_socket", "eds_cluster_config",
         ], at: path)
         guard !cluster.name.isEmpty else { throw .missing(at: FieldPath.join(path, "name")) }
@@ -32,15 +60,19 @@ enum ClusterCompiler {
         switch cluster.lbPolicy {
         case .roundRobin: lb = .roundRobin
         case .random: lb = .random
+        case .leastRequest: lb = try leastRequest(cluster, at: path)
         case .clusterProvided: lb = .clusterProvided
         default:
             let name = MessageSchema.envoy.enums["envoy.config.cluster.v3.Cluster.LbPolicy"]?.values
                 .first { $0.value == Int32(cluster.lbPolicy.rawValue) }?.key ?? "\(cluster.lbPolicy.rawValue)"
-            throw .unsupported("lb_policy \(name) is not implemented (ROUND_ROBIN and RANDOM are)", at: FieldPath.join(path, "lb_policy"))
+            throw .unsupported("lb_policy \(name) is not implemented (ROUND_ROBIN, LEAST_REQUEST and RANDOM are)",
+                               at: FieldPath.join(path, "lb_policy"))
         }
+
 
         let endpoints = try endpointAddresses(cluster, at: FieldPath.join(path, "load_assignment"))
         let discovery: ClusterConfig.Discovery
+        var staticEndpoints: [EndpointConfig]? = nil
         let kind: Envoy_Config_Cluster_V3_Cluster.DiscoveryType
         switch cluster.clusterDiscoveryType {
         case .type(let t)?: kind = t
@@ -59,6 +91,7 @@ enum ClusterCompiler {
                 hosts.append(ip)
             }
             discovery = .staticHosts(hosts)
+            staticEndpoints = try weightedStaticEndpoints(cluster, at: FieldPath.join(path, "load_assignment"))
         case .strictDns:
             var names: [DNSEndpoint] = []
             for (epPath, host, port, pipe) in endpoints {
@@ -125,6 +158,20 @@ enum ClusterCompiler {
             loadBalancing: lb, bufferLimitBytes: limit, http: http, circuitBreakers: breakers, sourceAddress: sourceAddress,
             extraSourceAddress: extraSourceAddress
         )
+        config.staticEndpoints = staticEndpoints
+        if cluster.hasCommonLbConfig {
+            let cp = FieldPath.join(path, "common_lb_config")
+            // Without health checking (which Remora does not have), Envoy's
+            // `ignore_new_hosts_until_first_hc` changes nothing either.
+            try SupportedFields.require(cluster.commonLbConfig, only: ["healthy_panic_threshold", "ignore_new_hosts_until_first_hc"], at: cp)
+            if cluster.commonLbConfig.hasHealthyPanicThreshold {
+                let percent = cluster.commonLbConfig.healthyPanicThreshold.value
+                guard percent >= 0, percent <= 100 else {
+                    throw .invalid("value must be inside range [0, 100]", at: FieldPath.join(cp, "healthy_panic_threshold.value"))
+                }
+                config.healthyPanicThresholdPercent = percent
+            }
+        }
         let usesALPN = http.protocolSelection == .alpn
         if cluster.hasTransportSocket {
             // `auto_config`: Envoy's fallback ALPN when the context names none.
@@ -255,13 +302,18 @@ enum ClusterCompiler {
         var result: [(String, String, UInt16, String?)] = []
         for (i, locality) in assignment.endpoints.enumerated() {
             let lp = FieldPath.index(FieldPath.join(path, "endpoints"), i)
-            try SupportedFields.require(locality, only: ["locality", "lb_endpoints", "priority"], at: lp)
+            // A STATIC cluster's weights and health statuses are read by
+            // `staticEndpoints` (the other kinds refuse them).
+            let isStatic = cluster.type == .static
+            try SupportedFields.require(locality, only: isStatic ? ["locality", "lb_endpoints", "priority", "load_balancing_weight"]
+                                                                 : ["locality", "lb_endpoints", "priority"], at: lp)
             guard locality.priority == 0 else {
                 throw .unsupported("priorities other than 0 are not implemented", at: FieldPath.join(lp, "priority"))
             }
             for (j, lbEndpoint) in locality.lbEndpoints.enumerated() {
                 let ep = FieldPath.index(FieldPath.join(lp, "lb_endpoints"), j)
-                try SupportedFields.require(lbEndpoint, only: ["endpoint", "metadata"], at: ep)
+                try SupportedFields.require(lbEndpoint, only: isStatic ? ["endpoint", "metadata", "load_balancing_weight", "health_status"]
+                                                                       : ["endpoint", "metadata"], at: ep)
                 guard case .endpoint(let endpoint)? = lbEndpoint.hostIdentifier else {
                     throw .missing(at: FieldPath.join(ep, "endpoint"))
                 }
@@ -269,6 +321,22 @@ enum ClusterCompiler {
             }
         }
         return result
+    }
+
+    /// A STATIC cluster whose endpoints say weights or health statuses:
+    /// its endpoints as EDS would give them (nil when every one is a plain
+    /// healthy host of weight 1).
+    private static func weightedStaticEndpoints(_ cluster: Envoy_Config_Cluster_V3_Cluster,
+                                                at path: String) throws(ConfigError) -> [EndpointConfig]? {
+        let localities = cluster.loadAssignment.endpoints
+        let plain = localities.allSatisfy { locality in
+            !locality.hasLoadBalancingWeight
+                && locality.lbEndpoints.allSatisfy { !$0.hasLoadBalancingWeight && $0.healthStatus == .unknown }
+        }
+        guard !plain else { return nil }
+        var assignment = cluster.loadAssignment
+        assignment.clearPolicy()
+        return try LoadAssignmentCompiler.compile(assignment, at: path)
     }
 
     /// (path, host, port, pipe path) of one endpoint's address; `address`

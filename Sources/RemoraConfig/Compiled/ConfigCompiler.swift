@@ -12,7 +12,10 @@ public enum ConfigCompiler {
     public static func compile(_ bootstrap: Envoy_Config_Bootstrap_V3_Bootstrap) throws(ConfigError) -> ServerConfig {
         try SupportedFields.require(bootstrap, only: [
             "node", "static_resources", "dynamic_resources", "admin", "stats_flush_interval", "stats_config", "stats_sinks",
+            "layered_runtime",
         ], at: "")
+        let runtimeLayers = bootstrap.hasLayeredRuntime
+            ? try RuntimeCompiler.compile(bootstrap.layeredRuntime, at: "layered_runtime") : []
 
         let stats = try StatsSettings.compile(bootstrap)
         let node = try compileNode(bootstrap)
@@ -67,6 +70,7 @@ public enum ConfigCompiler {
         var config = ServerConfig(node: node, admin: admin, listeners: listeners, clusters: clusters, stats: stats)
         config.secrets = secrets
         config.sdsDependencies = sds.all
+        config.runtimeLayers = runtimeLayers
         if bootstrap.hasDynamicResources {
             let dynamic = try ConfigSourceCompiler.compileDynamicResources(bootstrap.dynamicResources)
             // A gRPC config source talks to a static cluster (Envoy: "must be a static cluster").

@@ -21,6 +21,8 @@ public struct ServerConfig: Sendable {
     var secrets = StaticSecrets()
     /// TLS contexts built from SDS secrets, which rotate when the secrets do.
     public var sdsDependencies: [SDSContextDependency] = []
+    /// `layered_runtime.layers`, for `/runtime` and `/runtime_modify`.
+    public var runtimeLayers: [RuntimeLayerConfig] = []
 
     public func cluster(named name: String) -> ClusterConfig? {
         clusters.first { $0.name == name }
@@ -273,12 +275,21 @@ public struct ClusterConfig: Sendable, Equatable {
     public enum LoadBalancing: Sendable, Equatable {
         case roundRobin
         case random
+        /// `LEAST_REQUEST`: the fewest active requests among `choiceCount`
+        /// random hosts (equal weights), or weights divided by
+        /// (active requests + 1)^`activeRequestBias` (Envoy's).
+        case leastRequest(choiceCount: Int, activeRequestBias: Double)
         /// `CLUSTER_PROVIDED`: the cluster picks (ORIGINAL_DST only).
         case clusterProvided
     }
 
     public var name: String
     public var discovery: Discovery
+    /// A STATIC cluster's endpoints when they carry weights or health
+    /// statuses (its hosts balance as EDS ones do); nil otherwise.
+    public var staticEndpoints: [EndpointConfig]?
+    /// `common_lb_config.healthy_panic_threshold` (Envoy's default 50 %; 0: never in panic).
+    public var healthyPanicThresholdPercent: Double = 50
     public var connectTimeoutMilliseconds: UInt64
     public var loadBalancing: LoadBalancing
     public var bufferLimitBytes: Int

@@ -307,22 +307,38 @@ extension Server {
         """)
     }
 
-    /// Remora has no runtime layers (Envoy without a `layered_runtime` prints the same).
+    /// `layered_runtime` as Envoy prints it: the layers by name, and each
+    /// key with its value in every layer ("" where a layer lacks it) and the
+    /// value of the last layer that has it.
     func runtimeResponse() -> AdminResponse {
-        .json("{\n \"entries\": {},\n \"layers\": []\n}\n")
+        let layers = config.runtimeLayers
+        func values(_ layer: RuntimeLayerConfig) -> [String: String] { layer.isAdmin ? runtimeOverrides : layer.values }
+        let keys = Set(layers.flatMap { values($0).keys }).sorted()
+        let entries = keys.map { key -> String in
+            let perLayer = layers.map { values($0)[key] ?? "" }
+            let final = perLayer.last { !$0.isEmpty } ?? ""
+            return "  \(jsonString(key)): {\n   \"final_value\": \(jsonString(final)),\n   \"layer_values\": [\n"
+                + perLayer.map { "    " + jsonString($0) }.joined(separator: ",\n") + "\n   ]\n  }"
+        }
+        let layerNames = layers.map { "  " + jsonString($0.name) }.joined(separator: ",\n")
+        return .json("{\n \"entries\": {" + (entries.isEmpty ? "}" : "\n" + entries.joined(separator: ",\n") + "\n }")
+            + ",\n \"layers\": [" + (layers.isEmpty ? "]" : "\n" + layerNames + "\n ]") + "\n}\n")
     }
 
-    /// `POST /runtime_modify?k=v…`: Envoy's answers for a server without an
-    /// admin runtime layer, which is every server Remora runs
-    /// (`layered_runtime` is refused): the usage without parameters, 503
-    /// with them.
+    /// `POST /runtime_modify?k=v…`: sets keys in the admin layer (an empty
+    /// value removes the override); 503 without an admin layer, the usage
+    /// without parameters, as Envoy answers.
     func runtimeModifyResponse(_ request: AdminRequest) -> AdminResponse {
         guard !request.query.isEmpty else {
             return .text(400, "usage: /runtime_modify?key1=value1&key2=value2&keyN=valueN\n"
                 + "       or send the parameters as form values\n"
                 + "use an empty value to remove a previously added override")
         }
-        return .text(503, "No admin layer specified")
+        guard config.runtimeLayers.contains(where: \.isAdmin) else { return .text(503, "No admin layer specified") }
+        for (key, value) in request.query {
+            runtimeOverrides[key] = value.isEmpty ? nil : value
+        }
+        return .text(200, "OK\n")
     }
 
     // MARK: - /reset_counters

@@ -105,7 +105,7 @@ public final class ClusterManager {
         }
         for config in clusters {
             var entry = makeEntry(config, addedViaAPI: false, reusing: nil)
-            if case .staticHosts(let hosts) = config.discovery { entry.hostSet = HostSet(hosts: hosts) }
+            if case .staticHosts(let hosts) = config.discovery { entry.hostSet = Self.staticHostSet(config, hosts) }
             entries[config.name] = entry
             counters.add(.clusterAdded)
             switch config.discovery {
@@ -124,6 +124,12 @@ public final class ClusterManager {
 
     // MARK: - CDS
 
+    /// A STATIC cluster's hosts, with their weights and health when it says them.
+    static func staticHostSet(_ config: ClusterConfig, _ hosts: [SocketAddress]) -> HostSet {
+        config.staticEndpoints.map { HostSet(endpoints: $0, panicThresholdPercent: config.healthyPanicThresholdPercent) }
+            ?? HostSet(hosts: hosts)
+    }
+
     /// Adds a cluster that came over CDS, or replaces the one of that name.
     /// A STATIC or ORIGINAL_DST cluster is installed at once; STRICT_DNS and
     /// EDS ones warm first. The caller decides whether the resource changed
@@ -141,7 +147,7 @@ public final class ClusterManager {
         if previous == nil { counters.add(.clusterAdded) } else { counters.add(.clusterModified) }
         switch config.discovery {
         case .staticHosts(let hosts):
-            entry.hostSet = HostSet(hosts: hosts)
+            entry.hostSet = Self.staticHostSet(config, hosts)
             warming[name] = entry
             activate(name)
         case .originalDestination:
@@ -154,7 +160,7 @@ public final class ClusterManager {
             if let known = assignments[service] {
                 // Envoy's EDS subscription answers a new watch of a known
                 // resource from its cache: no warming wait.
-                entry.hostSet = known
+                entry.hostSet = known.withPanicThreshold(config.healthyPanicThresholdPercent)
                 warming[name] = entry
                 activate(name)
             } else {
@@ -220,6 +226,7 @@ public final class ClusterManager {
         assignments[service] = hosts
         for name in clusters(fedBy: service, from: source) {
             guard let entry = warming[name] ?? entries[name] else { continue }
+            let hosts = hosts.withPanicThreshold(entry.config.healthyPanicThresholdPercent)
             let stats = entry.stats.stats(ClusterStat.self, thread: 0)
             stats.add(.updateAttempt)
             stats.add(.updateSuccess)

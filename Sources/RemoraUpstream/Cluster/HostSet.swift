@@ -23,7 +23,7 @@ public final class HostSet: Sendable {
     public let excludedCount: Int
 
     /// Envoy's default `healthy_panic_threshold`.
-    static let panicThresholdPercent = 50
+    public static let defaultPanicThresholdPercent = 50.0
 
     public init(hosts: [SocketAddress]) {
         self.hosts = hosts
@@ -35,7 +35,9 @@ public final class HostSet: Sendable {
         excludedCount = 0
     }
 
-    public init(endpoints: [EndpointConfig]) {
+    /// `panicThresholdPercent`: `common_lb_config.healthy_panic_threshold`
+    /// (0 turns panic off).
+    public init(endpoints: [EndpointConfig], panicThresholdPercent: Double = HostSet.defaultPanicThresholdPercent) {
         self.endpoints = endpoints
         hosts = endpoints.map(\.address)
         let healthy = endpoints.filter { $0.health == .healthy }
@@ -43,10 +45,16 @@ public final class HostSet: Sendable {
         healthyCount = healthy.count
         excludedCount = endpoints.count - candidates.count
         // Envoy's `isHostSetInPanic`: healthy share of the hosts not excluded.
-        inPanic = !candidates.isEmpty && healthy.count * 100 < candidates.count * Self.panicThresholdPercent
+        inPanic = !candidates.isEmpty && Double(healthy.count) * 100 < Double(candidates.count) * panicThresholdPercent
         let picked = inPanic ? candidates : healthy
         balanced = picked.map(\.address)
         balancedWeights = picked.contains { $0.weight != 1 } ? picked.map(\.weight) : nil
+    }
+
+    /// The same endpoints judged against another panic threshold.
+    public func withPanicThreshold(_ percent: Double) -> HostSet {
+        guard let endpoints, percent != HostSet.defaultPanicThresholdPercent else { return self }
+        return HostSet(endpoints: endpoints, panicThresholdPercent: percent)
     }
 
     /// Same members with the same health: installing it would change nothing.

@@ -56,6 +56,8 @@ public final class WorkerCluster {
         switch config.loadBalancing {
         case .roundRobin, .clusterProvided: balancer = .roundRobin(RoundRobinBalancer())
         case .random: balancer = .random(RandomBalancer(seed: seed))
+        case .leastRequest(let choices, let bias):
+            balancer = .leastRequest(LeastRequestBalancer(choiceCount: choices, activeRequestBias: bias, seed: seed))
         }
         if case .originalDestination(let options) = config.discovery, options.useHTTPHeader {
             overrideHostHeader = options.headerName
@@ -83,6 +85,11 @@ public final class WorkerCluster {
     public func update(_ hosts: HostSet) {
         hostSet = hosts
         weightedCurrent = []
+        balancedHostStats = nil
+        if case .leastRequest(var b) = balancer {
+            b.reset()
+            balancer = .leastRequest(b)
+        }
         let present = Set(hosts.hosts)
         for (key, pool) in httpPools {
             if present.contains(key.host) {
@@ -243,6 +250,18 @@ public final class WorkerCluster {
         let hosts = hostSet.balanced
         guard !hosts.isEmpty else { return nil }
         if hostSet.inPanic { stats.add(.lbHealthyPanic) }
+        if case .leastRequest(var b) = balancer {
+            let load = hostLoads()
+            let weights = hostSet.balancedWeights
+            func pick() -> Int {
+                if let weights { return b.next(weights: weights) { load[$0].rqActive.load(ordering: .relaxed) } }
+                return b.next(active: { load[$0].rqActive.load(ordering: .relaxed) }, count: hosts.count)
+            }
+            var index = pick()
+            if let excluding, hosts.count > 1, hosts[index] == excluding { index = pick() }
+            balancer = .leastRequest(b)
+            return hosts[index]
+        }
         if let weights = hostSet.balancedWeights, case .roundRobin = balancer {
             var pick = nextWeighted(weights)
             if let excluding, hosts.count > 1, hosts[pick] == excluding { pick = nextWeighted(weights) }
@@ -253,6 +272,16 @@ public final class WorkerCluster {
             index = balancer.next(count: hosts.count)
         }
         return hosts[index]
+    }
+
+    /// The balanced hosts' stats (their active requests), looked up once per membership.
+    private var balancedHostStats: [HostStats]?
+
+    private func hostLoads() -> [HostStats] {
+        if let loads = balancedHostStats { return loads }
+        let loads = hostSet.balanced.map { resources.hostStats.stats(for: $0) }
+        balancedHostStats = loads
+        return loads
     }
 
     /// Smooth weighted round robin (each pick adds every host's weight to
@@ -326,6 +355,8 @@ public final class WorkerCluster {
 enum LoadBalancer {
     case roundRobin(RoundRobinBalancer)
     case random(RandomBalancer)
+    /// Picks in `WorkerCluster.chooseHost`, which knows the hosts' loads.
+    case leastRequest(LeastRequestBalancer)
 
     mutating func next(count: Int) -> Int {
         switch self {
@@ -337,6 +368,8 @@ enum LoadBalancer {
             let i = b.next(count: count)
             self = .random(b)
             return i
+        case .leastRequest:
+            preconditionFailure("LEAST_REQUEST picks in chooseHost")
         }
     }
 }
