@@ -1,4 +1,6 @@
 #include <openssl/ssl.h>
+#include <openssl/ocsp.h>
+#include <string.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <openssl/pem.h>
@@ -8,6 +10,18 @@
 // prefixed functions, not re-implementations).
 
 static inline long remora_ssl_ctx_set_mode(SSL_CTX *ctx, long mode) { return SSL_CTX_set_mode(ctx, mode); }
+/* OCSP stapling: the server's status callback, and a response handed to one session (OpenSSL frees its copy). */
+static inline void remora_ssl_ctx_set_status_cb(SSL_CTX *ctx, int (*cb)(SSL *, void *), void *arg) {
+    SSL_CTX_set_tlsext_status_cb(ctx, cb);
+    SSL_CTX_set_tlsext_status_arg(ctx, arg);
+}
+static inline int remora_ssl_staple_ocsp(SSL *ssl, const unsigned char *der, long length) {
+    unsigned char *copy = OPENSSL_malloc(length > 0 ? (size_t)length : 1);
+    if (copy == NULL) return 0;
+    memcpy(copy, der, (size_t)length);
+    if (SSL_set_tlsext_status_ocsp_resp(ssl, copy, length) != 1) { OPENSSL_free(copy); return 0; }
+    return 1;
+}
 static inline int remora_ssl_ctx_set_min_proto(SSL_CTX *ctx, int version) { return (int)SSL_CTX_set_min_proto_version(ctx, version); }
 static inline int remora_ssl_ctx_set_max_proto(SSL_CTX *ctx, int version) { return (int)SSL_CTX_set_max_proto_version(ctx, version); }
 static inline int remora_ssl_ctx_set_groups_list(SSL_CTX *ctx, const char *list) { return (int)SSL_CTX_set1_groups_list(ctx, list); }

@@ -201,7 +201,8 @@ final class SecretManager {
             if !secretChanged && settings.certificateChainPEM == now.certificateChainPEM
                 && settings.privateKeyPEM == now.privateKeyPEM && settings.privateKeyPassword == now.privateKeyPassword
                 && settings.trustedCAPEM == now.trustedCAPEM
-                && settings.revocationListPEM == now.revocationListPEM && settings.additionalCertificates == now.additionalCertificates {
+                && settings.revocationListPEM == now.revocationListPEM && settings.additionalCertificates == now.additionalCertificates
+                && settings.ocspStaples == now.ocspStaples {
                 continue
             }
             built.append((reader.context, settings))

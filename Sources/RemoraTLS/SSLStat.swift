@@ -7,6 +7,7 @@ public import RemoraCore
 public enum SSLStat: Int, StatName, CaseIterable {
     case connectionError, handshake, sessionReused, noCertificate
     case failVerifyNoCert, failVerifyError, failVerifySan, failVerifyCertHash
+    case ocspStapleRequests, ocspStapleResponses, ocspStapleOmitted, ocspStapleFailed
     case tls10, tls11, tls12, tls13
     case aes128GCM13, aes256GCM13, chacha13
     case ecdsaAES128, ecdsaChacha, rsaAES128, rsaChacha, ecdsaAES256, rsaAES256
@@ -23,6 +24,10 @@ public enum SSLStat: Int, StatName, CaseIterable {
         case .failVerifyError: "fail_verify_error"
         case .failVerifySan: "fail_verify_san"
         case .failVerifyCertHash: "fail_verify_cert_hash"
+        case .ocspStapleRequests: "ocsp_staple_requests"
+        case .ocspStapleResponses: "ocsp_staple_responses"
+        case .ocspStapleOmitted: "ocsp_staple_omitted"
+        case .ocspStapleFailed: "ocsp_staple_failed"
         case .tls10: "versions.TLSv1"
         case .tls11: "versions.TLSv1.1"
         case .tls12: "versions.TLSv1.2"

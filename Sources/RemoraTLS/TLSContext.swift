@@ -54,6 +54,8 @@ final class TLSContextGeneration: @unchecked Sendable {
     fileprivate var selector: CertificateSelector?
     /// `session_ticket_keys`, as OpenSSL's callback reads them (server).
     fileprivate var ticketKeys: [remora_ticket_key] = []
+    /// Each certificate's OCSP response (server; see `OCSPStaple`).
+    var staples: [OCSPStaple] = []
     /// (`SSL_SESSION` pointers as integers: the mutex wants Sendable values.)
     private let clientSessions = Mutex<[UInt]>([])
 
@@ -85,6 +87,7 @@ final class TLSContextGeneration: @unchecked Sendable {
         try loadTrustedCA()
         configureVerification()
         if settings.role == .server {
+            try loadStaples()
             _ = remora_ssl_ctx_set_session_cache_mode(context, Int(settings.disableSessionCache ? SSL_SESS_CACHE_OFF : SSL_SESS_CACHE_SERVER))
             if settings.disableTickets {
                 _ = remora_ssl_ctx_set_options(context, remora_ssl_op_no_ticket())
@@ -143,11 +146,17 @@ final class TLSContextGeneration: @unchecked Sendable {
         for session in evicted { SSL_SESSION_free(OpaquePointer(bitPattern: session)) }
     }
 
-    /// Offers the newest kept session to a new client connection.
-    func offerSession(to ssl: OpaquePointer) {
+    /// Offers the newest kept session made with `serverName` as its SNI
+    /// ("" for none) to a new client connection: with per-request SNI
+    /// (`auto_sni`) one context holds sessions of several names.
+    func offerSession(to ssl: OpaquePointer, serverName: String) {
         clientSessions.withLock { sessions in
             // Under the lock: SSL_set_session takes its own reference before a keep() could free it.
-            if let newest = sessions.first { _ = SSL_set_session(ssl, OpaquePointer(bitPattern: newest)) }
+            let newest = sessions.first { session in
+                guard let name = SSL_SESSION_get0_hostname(OpaquePointer(bitPattern: session)) else { return serverName.isEmpty }
+                return String(cString: name) == serverName
+            }
+            if let newest { _ = SSL_set_session(ssl, OpaquePointer(bitPattern: newest)) }
         }
     }
 

@@ -16,6 +16,8 @@ public final class TLSEngine {
     public private(set) var state = State.handshaking
     /// Why peer verification failed, set by the verify callback.
     public internal(set) var verifyFailure: VerifyFailure?
+    /// What the server did for a client that asked for an OCSP staple.
+    var ocspOutcome: OCSPStaple.Action?
 
     public enum State: Equatable {
         case handshaking, established, closed, failed
@@ -31,6 +33,10 @@ public final class TLSEngine {
         case certificateHash
         /// The client sent none where one is required.
         case noCertificate
+        /// No CA to verify against where the request asks for a verified
+        /// server (`auto_san_validation` without `trusted_ca`): Envoy's
+        /// library refuses before its validator runs, and counts nothing.
+        case untrusted
     }
 
     /// A session that cannot go on: the text is Envoy's transport failure reason.
@@ -55,12 +61,23 @@ public final class TLSEngine {
         case failed(Failure)
     }
 
+    /// Names the server's certificate must carry, beyond the context's
+    /// matchers (Envoy's `verifySubjectAltNameListOverride`; client only).
+    let verifySubjectAltNames: [String]
+    /// The SNI sent, when the context's `auto_sni_san_validation` checks
+    /// the server's DNS SANs against it instead of the SAN matchers.
+    let sniSubjectAltName: String?
+
     /// A client session (`serverName`, else the context's `sni`, goes out as
     /// SNI) or a server session, on the context's current generation.
-    public init(context: TLSContext, serverName: String? = nil) {
+    /// `verifySubjectAltNames` (client): the server must present a
+    /// certificate with one of these names, as Envoy's auto SAN validation.
+    public init(context: TLSContext, serverName: String? = nil, verifySubjectAltNames: [String] = []) {
         let context = context.current
         self.context = context
-        let serverName = serverName ?? context.settings.serverName
+        self.verifySubjectAltNames = verifySubjectAltNames
+        let sni = serverName ?? context.settings.serverName
+        sniSubjectAltName = context.settings.autoSNISANValidation ? sni.flatMap { $0.isEmpty ? nil : $0 } : nil
         ssl = SSL_new(context.context)!
         let bio = wire.makeBIO()
         // One BIO both ways: the SSL takes the one reference (as s_client does).
@@ -69,8 +86,18 @@ public final class TLSEngine {
             SSL_set_accept_state(ssl)
         } else {
             SSL_set_connect_state(ssl)
-            if let serverName, !serverName.isEmpty { _ = remora_ssl_set_host_name(ssl, serverName) }
-            context.offerSession(to: ssl)
+            if let sni, !sni.isEmpty { _ = remora_ssl_set_host_name(ssl, sni) }
+            if !verifySubjectAltNames.isEmpty {
+                // As Envoy's ClientContextImpl::newSsl: a certificate is required and checked.
+                SSL_set_verify(ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, tlsVerifyPeer)
+            } else if sniSubjectAltName != nil {
+                SSL_set_verify(ssl, SSL_VERIFY_PEER, tlsVerifyPeer)
+            }
+            // A session made under other names must not skip their checks
+            // (nor lend its SNI: OpenSSL sends a resumed session's own).
+            if verifySubjectAltNames.isEmpty || verifySubjectAltNames == [sni ?? ""] {
+                context.offerSession(to: ssl, serverName: sni ?? "")
+            }
         }
         SSL_set_ex_data(ssl, TLSLibrary.engineIndex, Unmanaged.passUnretained(self).toOpaque())
         if context.settings.waitingForSecrets { state = .failed }
@@ -258,12 +285,35 @@ let tlsVerifyPeer: @convention(c) (Int32, OpaquePointer?) -> Int32 = { preverifi
         }
         return 0
     }
+    // Auto SAN validation without a trusted CA: Envoy's library checks the
+    // chain against an empty store and refuses it before Envoy's validator
+    // (and its fail_verify_* stats) runs.
+    if preverified != 1 && !engine.verifySubjectAltNames.isEmpty {
+        engine.verifyFailure = .untrusted
+        return 0
+    }
     guard X509_STORE_CTX_get_error_depth(store) == 0 else { return 1 }
     let settings = context.settings
-    guard !settings.subjectAltNameMatchers.isEmpty || settings.pinsCertificate else { return 1 }
+    guard !settings.subjectAltNameMatchers.isEmpty || settings.pinsCertificate || !engine.verifySubjectAltNames.isEmpty
+        || engine.sniSubjectAltName != nil else {
+        return 1
+    }
     guard let leaf = X509_STORE_CTX_get_current_cert(store) else { return 0 }
-    // Envoy's order: the SANs first, then the pins (a hash or an SPKI match).
-    if !settings.subjectAltNameMatchers.isEmpty {
+    // Envoy's order: the request's names, the SAN matchers, then the pins (a hash or an SPKI match).
+    if !engine.verifySubjectAltNames.isEmpty
+        && !Certificate.subjectAltNames(leaf).matchesAny(of: engine.verifySubjectAltNames) {
+        engine.verifyFailure = .subjectAltName
+        X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION)
+        return 0
+    }
+    if let sni = engine.sniSubjectAltName {
+        // `auto_sni_san_validation` replaces the SAN matchers: a DNS SAN must name the SNI sent.
+        if !Certificate.subjectAltNames(leaf).dnsNames.contains(where: { SubjectAltNames.dnsName(sni, matches: $0) }) {
+            engine.verifyFailure = .subjectAltName
+            X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION)
+            return 0
+        }
+    } else if !settings.subjectAltNameMatchers.isEmpty {
         let names = Certificate.subjectAltNames(leaf)
         if !settings.subjectAltNameMatchers.contains(where: { $0.matches(names) }) {
             engine.verifyFailure = .subjectAltName

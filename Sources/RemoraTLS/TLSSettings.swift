@@ -70,6 +70,10 @@ public struct TLSSettings: Sendable {
     public var ecdhCurves: [String] = []
     /// `alpn_protocols`, in preference order.
     public var alpnProtocols: [String] = []
+    /// `tls_certificates[i].ocsp_staple` (server): each certificate's DER
+    /// OCSP response, nil for none; and `ocsp_staple_policy`.
+    public var ocspStaples: [[UInt8]?] = []
+    public var ocspStaplePolicy = OCSPStaplePolicy.lenient
     /// `require_client_certificate` (server).
     public var requireClientCertificate = false
     /// `session_ticket_keys` (server): 80 bytes each, the first encrypts, all
@@ -83,6 +87,9 @@ public struct TLSSettings: Sendable {
     public var sessionTimeoutSeconds: UInt64?
     /// `sni` (client).
     public var serverName: String?
+    /// `auto_sni_san_validation` (client): the server's DNS SANs must name
+    /// the SNI sent, in place of `match_typed_subject_alt_names`.
+    public var autoSNISANValidation = false
     /// An SDS secret this context reads has not arrived: every handshake is
     /// refused until it does (Envoy's "secrets not ready").
     public var waitingForSecrets = false

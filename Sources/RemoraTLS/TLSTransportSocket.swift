@@ -157,8 +157,13 @@ public final class TLSTransportFactory: TransportSocketFactory {
         TLSTransportSocket(engine: TLSEngine(context: context), factory: self, pool: pool)
     }
 
+    public func withOptions(_ options: TransportSocketOptions) -> any TransportSocketFactory {
+        options == TransportSocketOptions() ? self : TLSOptionsTransportFactory(base: self, options: options)
+    }
+
     fileprivate func countHandshake(_ engine: TLSEngine) {
         guard let stats else { return }
+        countOCSP(engine, stats)
         stats.add(.handshake)
         if engine.sessionReused { stats.add(.sessionReused) }
         if engine.context.settings.role == .server && !engine.hasPeerCertificate { stats.add(.noCertificate) }
@@ -168,8 +173,20 @@ public final class TLSTransportFactory: TransportSocketFactory {
         if let algorithm = engine.peerSignatureAlgorithm, let sigalg = SSLStat.signatureAlgorithm(algorithm) { stats.add(sigalg) }
     }
 
+    /// Envoy counts each client that asked for a staple, and what it got.
+    private func countOCSP(_ engine: TLSEngine, _ stats: Stats<SSLStat>) {
+        guard let outcome = engine.ocspOutcome else { return }
+        stats.add(.ocspStapleRequests)
+        switch outcome {
+        case .staple: stats.add(.ocspStapleResponses)
+        case .omit: stats.add(.ocspStapleOmitted)
+        case .fail: stats.add(.ocspStapleFailed)
+        }
+    }
+
     fileprivate func countFailure(_ engine: TLSEngine) {
         guard let stats else { return }
+        countOCSP(engine, stats)
         // As Envoy 1.40 counts: a refused peer certificate only under its
         // verify counter, anything else (garbage, no common version) as a
         // connection error.
@@ -178,7 +195,32 @@ public final class TLSTransportFactory: TransportSocketFactory {
         case .subjectAltName: stats.add(.failVerifySan)
         case .certificateHash: stats.add(.failVerifyCertHash)
         case .noCertificate: stats.add(.failVerifyNoCert)
+        case .untrusted: break
         case nil: stats.add(.connectionError)
         }
+    }
+}
+
+/// A cluster's TLS transports for one set of per-request options (the SNI
+/// and the names to verify that `auto_sni` / `auto_san_validation` take
+/// from the request): the cluster factory's context, stats and scratch
+/// areas, each session made with the options. One per connection pool.
+final class TLSOptionsTransportFactory: TransportSocketFactory {
+    private let base: TLSTransportFactory
+    private let options: TransportSocketOptions
+
+    init(base: TLSTransportFactory, options: TransportSocketOptions) {
+        self.base = base
+        self.options = options
+    }
+
+    func makeTransportSocket(pool: BufferPool) -> any TransportSocket {
+        let engine = TLSEngine(context: base.context, serverName: options.serverName,
+                               verifySubjectAltNames: options.verifySubjectAltNames)
+        return TLSTransportSocket(engine: engine, factory: base, pool: pool)
+    }
+
+    func withOptions(_ options: TransportSocketOptions) -> any TransportSocketFactory {
+        base.withOptions(options)
     }
 }

@@ -68,7 +68,11 @@ class _Stream:
 
 
 class H2Upstream:
-    def __init__(self, host: str = "127.0.0.1"):
+    """An HTTP/2 origin: cleartext (prior knowledge), or over TLS with `tls`
+    (a server context; offer ALPN `h2` on it)."""
+
+    def __init__(self, host: str = "127.0.0.1", tls=None):
+        self.tls = tls
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((host, 0))
@@ -102,13 +106,22 @@ class H2Upstream:
             self.threads.append(t)
 
     def _serve(self, conn: socket.socket):
+        if self.tls is not None:
+            try:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            except OSError:
+                conn.close()
+                return
         h2c = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
         h2c.initiate_connection()
         streams: dict[int, _Stream] = {}
         try:
             conn.sendall(h2c.data_to_send())
             while not self.closed:
-                readable, _, _ = select.select([conn], [], [], 0.05)
+                # Records already decrypted wait inside the TLS socket, unseen by select.
+                readable = self.tls is not None and conn.pending() > 0
+                if not readable:
+                    readable = bool(select.select([conn], [], [], 0.05)[0])
                 if readable:
                     data = conn.recv(1 << 16)
                     if not data:

@@ -200,13 +200,13 @@ def test_unimplemented_tls_fields_are_refused_with_their_path(tmp_path, pki, adm
     if support.IS_ENVOY:
         pytest.skip("Remora's own refusals")
     transport = downstream_tls(pki)
-    transport["typed_config"]["ocsp_staple_policy"] = "MUST_STAPLE"
+    transport["typed_config"]["prefer_client_ciphers"] = True
     cfg = tls_tcp_config(admin_port, free_port(), socket_address("127.0.0.1", 1), transport)
     path = tmp_path / "bad.yaml"
     path.write_text(support.to_yaml(cfg))
     result = support.run_validate(path)
     assert result.returncode != 0
-    assert b"filter_chains[0].transport_socket.typed_config.ocsp_staple_policy" in result.stdout + result.stderr
+    assert b"filter_chains[0].transport_socket.typed_config.prefer_client_ciphers" in result.stdout + result.stderr
 
 
 def _handshake_by_bio(port: int, ctx: ssl.SSLContext, chunk: int) -> bytes:

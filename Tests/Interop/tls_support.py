@@ -150,13 +150,18 @@ def tls_echo_handler(ctx: ssl.SSLContext, peers: list | None = None):
     return handler
 
 
-def tls_http_handler(ctx: ssl.SSLContext, body: bytes = b"hello over tls"):
-    """An HTTP/1.1 upstream over TLS: answers every request with 200 and `body`."""
+def tls_http_handler(ctx: ssl.SSLContext, body: bytes = b"hello over tls", echo_head: bool = False,
+                     ciphers: list | None = None):
+    """An HTTP/1.1 upstream over TLS: answers every request with 200 and
+    `body` (with `echo_head`, the request head instead); records each
+    session's cipher in `ciphers`."""
     def handler(conn: socket.socket, server) -> None:
         try:
             tls = ctx.wrap_socket(conn, server_side=True)
         except (ssl.SSLError, OSError):
             return
+        if ciphers is not None:
+            ciphers.append(tls.cipher()[0])
         buf = b""
         try:
             while True:
@@ -168,7 +173,8 @@ def tls_http_handler(ctx: ssl.SSLContext, body: bytes = b"hello over tls"):
                 head, _, buf = buf.partition(b"\r\n\r\n")
                 proto = b"x-forwarded-proto: https" in head.lower()
                 extra = b"x-saw-forwarded-proto-https: 1\r\n" if proto else b""
-                tls.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n%s\r\n%s" % (len(body), extra, body))
+                answer = head if echo_head else body
+                tls.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n%s\r\n%s" % (len(answer), extra, answer))
         except (ssl.SSLError, OSError):
             pass
         finally:

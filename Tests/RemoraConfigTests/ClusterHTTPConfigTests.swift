@@ -92,7 +92,16 @@ import RemoraAPI
             let e = error(options("common_http_protocol_options: {\(field)}\nexplicit_http_config: {http_protocol_options: {}}"))
             #expect(e?.isUnsupported == true, "\(field)")
         }
-        #expect(error(options("auto_config: {http_protocol_options: {}}"))?.isUnsupported == true)
+        // auto_config needs a transport that speaks ALPN (Envoy's check).
+        let auto = error(options("auto_config: {http_protocol_options: {}}"))
+        #expect(auto?.path == "static_resources.clusters[0].transport_socket")
+        #expect(auto?.isUnsupported == false)
+        #expect(error(options("auto_config: {http3_protocol_options: {}}"))?.isUnsupported == true)
+        let header = error(options("""
+        explicit_http_config: {http_protocol_options: {}}
+        upstream_http_protocol_options: {auto_sni: true, override_auto_sni_header: "bad header"}
+        """))
+        #expect(header?.path == Self.optionsPath + ".upstream_http_protocol_options.override_auto_sni_header")
         #expect(error(options("common_http_protocol_options: {}"))?.path == Self.optionsPath)
         let tcp = error("""
         typed_extension_protocol_options:
@@ -102,6 +111,14 @@ import RemoraAPI
         #expect(tcp?.path == "static_resources.clusters[0].typed_extension_protocol_options[\"envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions\"]")
         #expect(tcp?.isUnsupported == true)
         #expect(error("http2_protocol_options: {allow_metadata: true}")?.isUnsupported == true)
+    }
+
+    @Test func upstreamTLSNames() throws {
+        let http = try cluster(options("""
+        explicit_http_config: {http_protocol_options: {}}
+        upstream_http_protocol_options: {auto_sni: true, auto_san_validation: true, override_auto_sni_header: X-SNI}
+        """)).http
+        #expect(http.upstreamTLSNames == UpstreamTLSNames(autoSNI: true, autoSANValidation: true, overrideHeader: "x-sni"))
     }
 
     @Test func deprecatedMaxRequestsPerConnection() throws {

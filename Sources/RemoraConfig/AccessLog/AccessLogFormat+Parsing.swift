@@ -86,7 +86,7 @@ extension AccessLogFormat {
             let (main, alt) = try headers()
             return .responseTrailer(main, alternative: alt)
         default:
-            guard let op = AccessLogOperator.plain[name] else {
+            guard let op = AccessLogOperator.plain[name] ?? TLSFact.command(name).map({ .tls($0.0, $0.1) }) else {
                 throw AccessLogFormatError("Not supported field in StreamInfo: \(name)")
             }
             guard param == nil && length == nil else {

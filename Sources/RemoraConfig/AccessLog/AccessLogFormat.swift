@@ -120,12 +120,8 @@ public enum AccessLogOperator: Sendable, Equatable {
     case downstreamLocalAddressWithoutPort
     case downstreamLocalPort
     case requestedServerName
-    /// The downstream TLS connection's facts (`-` on plaintext).
-    case downstreamPeerURISAN, downstreamLocalURISAN, downstreamPeerDNSSAN
-    case downstreamPeerSubject, downstreamLocalSubject, downstreamPeerFingerprint256
-    case downstreamTLSVersion, downstreamTLSCipher
-    case downstreamPeerIssuer, downstreamPeerSerial, downstreamPeerFingerprint1, downstreamLocalDNSSAN
-    case downstreamPeerCertValidFrom, downstreamPeerCertValidTo
+    /// A fact of the downstream or upstream TLS connection (`-` on plaintext).
+    case tls(TLSSide, TLSFact)
     case routeName
     case connectionTerminationDetails
     case hostname
@@ -162,14 +158,6 @@ public enum AccessLogOperator: Sendable, Equatable {
         "DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT": .downstreamLocalAddressWithoutPort,
         "DOWNSTREAM_LOCAL_PORT": .downstreamLocalPort,
         "REQUESTED_SERVER_NAME": .requestedServerName, "ROUTE_NAME": .routeName,
-        "DOWNSTREAM_PEER_URI_SAN": .downstreamPeerURISAN, "DOWNSTREAM_LOCAL_URI_SAN": .downstreamLocalURISAN,
-        "DOWNSTREAM_PEER_DNS_SAN": .downstreamPeerDNSSAN, "DOWNSTREAM_PEER_SUBJECT": .downstreamPeerSubject,
-        "DOWNSTREAM_LOCAL_SUBJECT": .downstreamLocalSubject,
-        "DOWNSTREAM_PEER_FINGERPRINT_256": .downstreamPeerFingerprint256,
-        "DOWNSTREAM_TLS_VERSION": .downstreamTLSVersion, "DOWNSTREAM_TLS_CIPHER": .downstreamTLSCipher,
-        "DOWNSTREAM_PEER_ISSUER": .downstreamPeerIssuer, "DOWNSTREAM_PEER_SERIAL": .downstreamPeerSerial,
-        "DOWNSTREAM_PEER_FINGERPRINT_1": .downstreamPeerFingerprint1, "DOWNSTREAM_LOCAL_DNS_SAN": .downstreamLocalDNSSAN,
-        "DOWNSTREAM_PEER_CERT_V_START": .downstreamPeerCertValidFrom, "DOWNSTREAM_PEER_CERT_V_END": .downstreamPeerCertValidTo,
         "CONNECTION_TERMINATION_DETAILS": .connectionTerminationDetails,
         "HOSTNAME": .hostname,
     ]

@@ -172,9 +172,16 @@ enum ClusterCompiler {
                 config.healthyPanicThresholdPercent = percent
             }
         }
+        let usesALPN = http.protocolSelection == .alpn
         if cluster.hasTransportSocket {
+            // `auto_config`: Envoy's fallback ALPN when the context names none.
             config.tls = try TransportSocketCompiler.upstream(cluster.transportSocket, secrets: secrets,
+                                                              alpnFallback: usesALPN ? ["h2", "http/1.1"] : [],
                                                               at: FieldPath.join(path, "transport_socket"))
+        }
+        if usesALPN && config.tls == nil {
+            throw .invalid("ALPN configured for cluster \(cluster.name) which has a non-ALPN transport socket",
+                           at: FieldPath.join(path, "transport_socket"))
         }
         return config
     }

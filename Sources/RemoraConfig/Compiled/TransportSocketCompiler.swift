@@ -22,22 +22,34 @@ enum TransportSocketCompiler {
                            at path: String) throws(ConfigError) -> TLSContext? {
         try compile(Downstream.self, socket, role: .server, fields: [
             "common_tls_context", "require_client_certificate", "session_ticket_keys", "disable_stateless_session_resumption",
-            "disable_stateful_session_resumption", "session_timeout",
+            "disable_stateful_session_resumption", "session_timeout", "ocsp_staple_policy",
         ], secrets: secrets, at: path) { (context, settings, tp) throws(ConfigError) in
             settings.requireClientCertificate = context.hasRequireClientCertificate && context.requireClientCertificate.value
+            switch context.ocspStaplePolicy {
+            case .lenientStapling: settings.ocspStaplePolicy = .lenient
+            case .strictStapling: settings.ocspStaplePolicy = .strict
+            case .mustStaple: settings.ocspStaplePolicy = .mustStaple
+            case .UNRECOGNIZED(let raw): throw .invalid("unknown OCSP staple policy \(raw)", at: FieldPath.join(tp, "ocsp_staple_policy"))
+            }
             try compileSessions(context, into: &settings, at: tp)
             return context.commonTlsContext
         }
     }
 
     /// The client context of a cluster's `transport_socket`, or nil for raw buffer.
-    static func upstream(_ socket: Envoy_Config_Core_V3_TransportSocket, secrets: StaticSecrets,
+    /// `alpnFallback`: the ALPN list offered when the context has no
+    /// `alpn_protocols` (Envoy's `h2,http/1.1` for an `auto_config` cluster).
+    static func upstream(_ socket: Envoy_Config_Core_V3_TransportSocket, secrets: StaticSecrets, alpnFallback: [String] = [],
                          at path: String) throws(ConfigError) -> TLSContext? {
-        try compile(Upstream.self, socket, role: .client, fields: ["common_tls_context", "sni", "max_session_keys"],
+        try compile(Upstream.self, socket, role: .client, fields: ["common_tls_context", "sni", "max_session_keys",
+                                                                   "auto_sni_san_validation"],
                     secrets: secrets, at: path) { (context, settings, _) throws(ConfigError) in
             if !context.sni.isEmpty { settings.serverName = context.sni }
             if context.hasMaxSessionKeys { settings.maxSessionKeys = Int(context.maxSessionKeys.value) }
-            return context.commonTlsContext
+            settings.autoSNISANValidation = context.autoSniSanValidation
+            var common = context.commonTlsContext
+            if common.alpnProtocols.isEmpty { common.alpnProtocols = alpnFallback }
+            return common
         }
     }
 
@@ -182,12 +194,15 @@ enum TransportSocketCompiler {
                 : FieldPath.index(FieldPath.join(path, "tls_certificate_sds_secret_configs"), i - common.tlsCertificates.count)
             // `watched_directory` says which directory's moves reload an SDS
             // secret's files (the secret manager watches it).
-            try SupportedFields.require(certificate, only: fromSDS ? ["certificate_chain", "private_key", "password", "watched_directory"]
-                                                                   : ["certificate_chain", "private_key", "password"], at: cp)
+            try SupportedFields.require(certificate, only: fromSDS ? ["certificate_chain", "private_key", "password", "watched_directory", "ocsp_staple"]
+                                                                   : ["certificate_chain", "private_key", "password", "ocsp_staple"], at: cp)
             guard certificate.hasCertificateChain else { throw .missing(at: FieldPath.join(cp, "certificate_chain")) }
             guard certificate.hasPrivateKey else { throw .missing(at: FieldPath.join(cp, "private_key")) }
             let chain = try data(certificate.certificateChain, at: FieldPath.join(cp, "certificate_chain"))
             let key = try data(certificate.privateKey, at: FieldPath.join(cp, "private_key"))
+            // A client has no use for a staple (Envoy reads it for servers only).
+            settings.ocspStaples.append(certificate.hasOcspStaple && settings.role == .server
+                ? try data(certificate.ocspStaple, at: FieldPath.join(cp, "ocsp_staple")) : nil)
             let password = certificate.hasPassword
                 ? String(decoding: try data(certificate.password, at: FieldPath.join(cp, "password")), as: UTF8.self) : nil
             if i == 0 {

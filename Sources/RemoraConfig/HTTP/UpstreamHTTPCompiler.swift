@@ -46,8 +46,23 @@ enum UpstreamHTTPCompiler {
     ) throws(ConfigError) -> UpstreamHTTPConfig {
         try SupportedFields.require(options, only: [
             "common_http_protocol_options", "explicit_http_config", "use_downstream_protocol_config",
+            "upstream_http_protocol_options", "auto_config",
         ], at: path)
         var config = UpstreamHTTPConfig()
+        if options.hasUpstreamHTTPProtocolOptions {
+            let up = options.upstreamHTTPProtocolOptions
+            let upPath = FieldPath.join(path, "upstream_http_protocol_options")
+            try SupportedFields.require(up, only: ["auto_sni", "auto_san_validation", "override_auto_sni_header"], at: upPath)
+            let header = up.overrideAutoSniHeader
+            if !header.isEmpty {
+                // The proto's rule: a well-known header name.
+                guard ASCIIBytes.isValidHeaderName(header) else {
+                    throw .invalid("invalid header name '\(header)'", at: FieldPath.join(upPath, "override_auto_sni_header"))
+                }
+            }
+            config.upstreamTLSNames = UpstreamTLSNames(autoSNI: up.autoSni, autoSANValidation: up.autoSanValidation,
+                                                       overrideHeader: header.isEmpty ? nil : header.lowercased())
+        }
         if options.hasCommonHTTPProtocolOptions {
             config.common = try HTTPProtocolOptionsCompiler.compileCommon(
                 options.commonHTTPProtocolOptions, side: .upstream, at: FieldPath.join(path, "common_http_protocol_options"))
@@ -80,8 +95,19 @@ enum UpstreamHTTPCompiler {
                 config.http1 = try HTTPProtocolOptionsCompiler.compileHTTP1(
                     downstream.httpProtocolOptions, side: .upstream, at: FieldPath.join(dp, "http_protocol_options"))
             }
-        case .autoConfig?:
-            preconditionFailure("refused by SupportedFields")
+        case .autoConfig(let auto)?:
+            // HTTP/2 or HTTP/1.1, whichever the server picks by ALPN (the
+            // cluster's TLS transport is checked by ClusterCompiler).
+            let ap = FieldPath.join(path, "auto_config")
+            try SupportedFields.require(auto, only: ["http_protocol_options", "http2_protocol_options"], at: ap)
+            config.protocolSelection = .alpn
+            config.http2 = auto.hasHTTP2ProtocolOptions
+                ? try HTTPProtocolOptionsCompiler.compileHTTP2(auto.http2ProtocolOptions, at: FieldPath.join(ap, "http2_protocol_options"))
+                : HTTP2ProtocolOptions()
+            if auto.hasHTTPProtocolOptions {
+                config.http1 = try HTTPProtocolOptionsCompiler.compileHTTP1(
+                    auto.httpProtocolOptions, side: .upstream, at: FieldPath.join(ap, "http_protocol_options"))
+            }
         case nil:
             throw .invalid("one of explicit_http_config, use_downstream_protocol_config or auto_config is required", at: path)
         }

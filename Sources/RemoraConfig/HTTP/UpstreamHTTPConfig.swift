@@ -11,6 +11,10 @@ public struct UpstreamHTTPConfig: Sendable, Equatable {
         /// `use_downstream_protocol_config`: the downstream request's protocol
         /// (HTTP/2 only when `http2_protocol_options` is given there).
         case useDownstreamProtocol
+        /// `auto_config`: the upstream TLS offers ALPN `h2,http/1.1` (unless
+        /// its context names its own), and each host is spoken to in the
+        /// protocol its server picked (HTTP/1.1 without ALPN).
+        case alpn
     }
 
     public var protocolSelection: ProtocolSelection
@@ -22,6 +26,9 @@ public struct UpstreamHTTPConfig: Sendable, Equatable {
     /// (`use_downstream_protocol_config` without `http2_protocol_options`
     /// sends HTTP/2 requests upstream as HTTP/1.1, as Envoy does).
     public var http2: HTTP2ProtocolOptions?
+    /// `upstream_http_protocol_options`: per-request TLS names for the
+    /// cluster's `UpstreamTlsContext`; nil without the message.
+    public var upstreamTLSNames: UpstreamTLSNames?
 
     public init(protocolSelection: ProtocolSelection = .http1, common: HTTPProtocolOptions = HTTPProtocolOptions(),
                 http1: HTTP1ProtocolOptions = HTTP1ProtocolOptions(), http2: HTTP2ProtocolOptions? = nil) {
@@ -31,13 +38,34 @@ public struct UpstreamHTTPConfig: Sendable, Equatable {
         self.http2 = http2
     }
 
-    /// The protocol of an upstream request whose downstream spoke HTTP/2 (`downstreamHTTP2`) or not.
-    public func usesHTTP2(downstreamHTTP2: Bool) -> Bool {
+    /// The protocol of an upstream request whose downstream spoke HTTP/2
+    /// (`downstreamHTTP2`) or not; with `auto_config`, whether the host's
+    /// server picked `h2` (`negotiatedHTTP2`, false while unknown).
+    public func usesHTTP2(downstreamHTTP2: Bool, negotiatedHTTP2: Bool = false) -> Bool {
         switch protocolSelection {
         case .http1: false
         case .http2: true
         case .useDownstreamProtocol: downstreamHTTP2 && http2 != nil
+        case .alpn: negotiatedHTTP2
         }
+    }
+}
+
+/// `envoy.config.core.v3.UpstreamHttpProtocolOptions`: the router takes
+/// the upstream SNI (`auto_sni`) and the name the server's certificate must
+/// carry (`auto_san_validation`) from each request's host (after the
+/// route's host rewrite), or from `override_auto_sni_header` when the
+/// request has it, as Envoy's router does.
+public struct UpstreamTLSNames: Sendable, Equatable {
+    public var autoSNI: Bool
+    public var autoSANValidation: Bool
+    /// Lowercased header name; nil for none.
+    public var overrideHeader: String?
+
+    public init(autoSNI: Bool = false, autoSANValidation: Bool = false, overrideHeader: String? = nil) {
+        self.autoSNI = autoSNI
+        self.autoSANValidation = autoSANValidation
+        self.overrideHeader = overrideHeader
     }
 }
 

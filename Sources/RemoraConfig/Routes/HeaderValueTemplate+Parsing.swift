@@ -113,7 +113,7 @@ extension HeaderValueTemplate {
                 }
                 return argument
             }
-            if let variable = Self.simpleVariables[name] {
+            if let variable = Self.simpleVariables[name] ?? TLSFact.command(name).map({ .tls($0.0, $0.1) }) {
                 try commandOnly()
                 return .variable(variable)
             }

@@ -98,6 +98,8 @@ public enum FormatVariable: Sendable, Equatable {
     case routeName
     case requestedServerName
     case responseCode
+    /// A fact of the downstream or upstream TLS connection (nothing on plaintext).
+    case tls(TLSSide, TLSFact)
 
     /// The `:N` cut for header commands.
     public var maxLength: Int? {

@@ -47,6 +47,32 @@ extension TransportSocket {
 /// or cluster, on one worker (it holds that worker's stat row).
 public protocol TransportSocketFactory: AnyObject {
     func makeTransportSocket(pool: BufferPool) -> any TransportSocket
+    /// The factory for connections made with per-request `options` (the
+    /// router's `auto_sni` / `auto_san_validation`); a raw transport has
+    /// nothing to override and returns itself.
+    func withOptions(_ options: TransportSocketOptions) -> any TransportSocketFactory
+}
+
+extension TransportSocketFactory {
+    public func withOptions(_ options: TransportSocketOptions) -> any TransportSocketFactory { self }
+}
+
+/// What one upstream request asks of the connection's TLS beyond the
+/// cluster's context (Envoy's `TransportSocketOptions`): the SNI to send
+/// instead of the context's `sni`, and the names the server's certificate
+/// must carry. Connections made with different options are never shared,
+/// so the pools key on them.
+public struct TransportSocketOptions: Sendable, Hashable {
+    /// Envoy's `serverNameOverride()`; nil keeps the context's `sni`.
+    public var serverName: String?
+    /// Envoy's `verifySubjectAltNameListOverride()`: a DNS SAN matches one
+    /// of these as a host name (with `*.` wildcards), any other SAN exactly.
+    public var verifySubjectAltNames: [String]
+
+    public init(serverName: String? = nil, verifySubjectAltNames: [String] = []) {
+        self.serverName = serverName
+        self.verifySubjectAltNames = verifySubjectAltNames
+    }
 }
 
 /// The facts about a secured connection that filters and logs read.

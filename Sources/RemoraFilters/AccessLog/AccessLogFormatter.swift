@@ -256,37 +256,8 @@ public struct AccessLogFormatter {
             return number(port)
         case .requestedServerName:
             return text(info.requestedServerName)
-        case .downstreamPeerURISAN:
-            return text(joined(info.downstreamSecurity?.peerURISANs))
-        case .downstreamLocalURISAN:
-            return text(joined(info.downstreamSecurity?.localURISANs))
-        case .downstreamPeerDNSSAN:
-            return text(joined(info.downstreamSecurity?.peerDNSSANs))
-        case .downstreamPeerSubject:
-            return text(nonEmpty(info.downstreamSecurity?.peerSubject))
-        case .downstreamLocalSubject:
-            return text(nonEmpty(info.downstreamSecurity?.localSubject))
-        case .downstreamPeerFingerprint256:
-            return text(nonEmpty(info.downstreamSecurity?.peerCertificateDigest))
-        case .downstreamTLSVersion:
-            return text(info.downstreamSecurity?.version)
-        case .downstreamTLSCipher:
-            return text(info.downstreamSecurity?.cipher)
-        case .downstreamPeerIssuer:
-            return text(nonEmpty(info.downstreamSecurity?.peerIssuer))
-        case .downstreamPeerSerial:
-            return text(nonEmpty(info.downstreamSecurity?.peerSerial))
-        case .downstreamPeerFingerprint1:
-            return text(nonEmpty(info.downstreamSecurity?.peerFingerprintSHA1))
-        case .downstreamLocalDNSSAN:
-            return text(joined(info.downstreamSecurity?.localDNSSANs))
-        case .downstreamPeerCertValidFrom, .downstreamPeerCertValidTo:
-            guard let security = info.downstreamSecurity, security.hasPeerCertificate else { return false }
-            let seconds = op == .downstreamPeerCertValidFrom ? security.peerValidFromSeconds : security.peerValidToSeconds
-            // Envoy's default date format, as %START_TIME%'s (whole seconds: .000).
-            StartTimeFormat.appendDefaultSeconds(seconds: Int(seconds), to: &out)
-            StartTimeFormat.appendDefaultFraction(nanoseconds: 0, to: &out)
-            return true
+        case .tls(let side, let fact):
+            return text(fact.text(in: info, side))
 
         case .routeName:
             return text(info.routeName)
@@ -524,15 +495,4 @@ enum JSONText {
         if n.isFinite, n == n.rounded(), abs(n) < 1e15 { return String(Int64(n)) }
         return String(n)
     }
-}
-
-/// SANs as Envoy prints them (comma-separated), nil for none.
-private func joined(_ values: [String]?) -> String? {
-    guard let values, !values.isEmpty else { return nil }
-    return values.joined(separator: ",")
-}
-
-private func nonEmpty(_ value: String?) -> String? {
-    guard let value, !value.isEmpty else { return nil }
-    return value
 }

@@ -19,6 +19,16 @@ public final class HostStats: Sendable {
 
     public init() {}
 
+    /// A pool opened a connection to this host (`codec`: Envoy's
+    /// `upstream_cx_http1_total` or `_http2_total`), in the cluster's stats and the host's.
+    func countConnectionOpened(_ codec: ClusterStat, in stats: Stats<ClusterStat>) {
+        stats.add(.upstreamCxTotal)
+        stats.add(codec)
+        stats.add(.upstreamCxActive)
+        Self.add(cxTotal)
+        Self.add(cxActive)
+    }
+
     @inline(__always)
     public static func add(_ counter: ManagedAtomic<Int64>, _ delta: Int64 = 1) {
         counter.wrappingIncrement(by: delta, ordering: .relaxed)

@@ -13,10 +13,20 @@ public final class WorkerCluster {
     public let resources: ClusterResources
     public private(set) var hostSet: HostSet
     private var balancer: LoadBalancer
-    /// HTTP/1 connection pools of this worker, one per host.
-    private var httpPools: [SocketAddress: HTTP1ConnectionPool] = [:]
-    /// HTTP/2 connection pools of this worker, one per host.
-    private var http2Pools: [SocketAddress: HTTP2ConnectionPool] = [:]
+    /// HTTP/1 connection pools of this worker, one per host and set of
+    /// per-request TLS options.
+    private var httpPools: [PoolKey: HTTP1ConnectionPool] = [:]
+    /// HTTP/2 connection pools of this worker, likewise.
+    private var http2Pools: [PoolKey: HTTP2ConnectionPool] = [:]
+
+    /// What tells one pool from another: its host, and the TLS options its
+    /// connections were made with (`auto_sni`: a connection made for one
+    /// SNI never carries a request for another, as Envoy hashes the
+    /// transport socket options into its pool key).
+    struct PoolKey: Hashable {
+        let host: SocketAddress
+        let options: TransportSocketOptions?
+    }
     /// `cluster.<name>.http2.*` (this worker's row), for a cluster that speaks HTTP/2.
     private let http2Stats: (scope: StatScope, stats: Stats<HTTP2CodecStat>)?
     /// The codec options of this cluster's HTTP/2 connections.
@@ -81,15 +91,15 @@ public final class WorkerCluster {
             balancer = .leastRequest(b)
         }
         let present = Set(hosts.hosts)
-        for (host, pool) in httpPools {
-            if present.contains(host) {
+        for (key, pool) in httpPools {
+            if present.contains(key.host) {
                 pool.resume()
             } else if !pool.isDraining {
                 pool.drain()
             }
         }
-        for (host, pool) in http2Pools {
-            if present.contains(host) {
+        for (key, pool) in http2Pools {
+            if present.contains(key.host) {
                 pool.resume()
             } else if !pool.isDraining {
                 pool.drain()
@@ -97,9 +107,11 @@ public final class WorkerCluster {
         }
     }
 
-    /// This worker's HTTP/2 pool for `host`, made on first use.
-    public func http2Pool(for host: SocketAddress, loop: EventLoop) -> HTTP2ConnectionPool {
-        if let pool = http2Pools[host] {
+    /// This worker's HTTP/2 pool for `host` (and the request's TLS
+    /// `options`), made on first use.
+    public func http2Pool(for host: SocketAddress, loop: EventLoop, options: TransportSocketOptions? = nil) -> HTTP2ConnectionPool {
+        let key = poolKey(host, options)
+        if let pool = http2Pools[key] {
             if pool.isDraining { pool.resume() }
             return pool
         }
@@ -109,13 +121,28 @@ public final class WorkerCluster {
             idleTimeoutMilliseconds: http.common.idleTimeoutMilliseconds ?? 0,
             maxRequestsPerConnection: Int(http.common.maxRequestsPerConnection), bufferLimitBytes: config.bufferLimitBytes,
             options: http2Options, keepalive: http.http2?.keepalive, resources: resources, stats: stats, codecStats: http2Stats,
-            sourceAddress: config.sourceAddress(for: host), transport: transport)
+            sourceAddress: config.sourceAddress(for: host), transport: transport(options, for: key))
         pool.onDrained = { [unowned(unsafe) self] pool in
-            guard self.http2Pools[pool.host] === pool else { return }
-            self.http2Pools[pool.host] = nil
+            guard self.http2Pools[key] === pool else { return }
+            self.http2Pools[key] = nil
         }
-        http2Pools[host] = pool
+        http2Pools[key] = pool
         return pool
+    }
+
+    /// Options only matter to a TLS transport; none (or empty ones) share
+    /// the host's plain pool. Names compare without case, as Envoy hashes
+    /// them (`CaseInsensitiveHash`): the pool's connections carry the names
+    /// of the request that made it.
+    private func poolKey(_ host: SocketAddress, _ options: TransportSocketOptions?) -> PoolKey {
+        guard transport != nil, let options, options != TransportSocketOptions() else { return PoolKey(host: host, options: nil) }
+        return PoolKey(host: host, options: TransportSocketOptions(
+            serverName: options.serverName?.lowercased(), verifySubjectAltNames: options.verifySubjectAltNames.map { $0.lowercased() }))
+    }
+
+    private func transport(_ options: TransportSocketOptions?, for key: PoolKey) -> (any TransportSocketFactory)? {
+        guard key.options != nil, let options else { return transport }
+        return transport?.withOptions(options)
     }
 
     /// This worker's HTTP/1 pool for `host`, made on first use.
@@ -130,8 +157,9 @@ public final class WorkerCluster {
                            timeoutMilliseconds: config.connectTimeoutMilliseconds, transport: transport, completion)
     }
 
-    public func httpPool(for host: SocketAddress, loop: EventLoop) -> HTTP1ConnectionPool {
-        if let pool = httpPools[host] {
+    public func httpPool(for host: SocketAddress, loop: EventLoop, options: TransportSocketOptions? = nil) -> HTTP1ConnectionPool {
+        let key = poolKey(host, options)
+        if let pool = httpPools[key] {
             // Chosen by the balancer, so the host is a member again.
             if pool.isDraining { pool.resume() }
             return pool
@@ -142,15 +170,57 @@ public final class WorkerCluster {
             idleTimeoutMilliseconds: http.common.idleTimeoutMilliseconds ?? 0,
             maxRequestsPerConnection: Int(http.common.maxRequestsPerConnection),
             bufferLimitBytes: config.bufferLimitBytes, resources: resources, stats: stats, sourceAddress: config.sourceAddress(for: host),
-            transport: transport)
+            transport: transport(options, for: key))
         // Not weak (a side table would put every retain of the cluster, one
         // per request, on the slow path): `deinit` clears the callback.
         pool.onDrained = { [unowned(unsafe) self] pool in
-            guard self.httpPools[pool.host] === pool else { return }
-            self.httpPools[pool.host] = nil
+            guard self.httpPools[key] === pool else { return }
+            self.httpPools[key] = nil
         }
-        httpPools[host] = pool
+        httpPools[key] = pool
         return pool
+    }
+
+    // MARK: - auto_config
+
+    /// Whether each host's server picked `h2` by ALPN, learned from this
+    /// worker's first connection to it (`auto_config`); Envoy's mixed pool
+    /// learns it per connection, and a host's server rarely changes its mind.
+    private var negotiatedHTTP2: [SocketAddress: Bool] = [:]
+    /// Hosts whose first connection is being made, with who waits for it.
+    private var learning: [SocketAddress: [() -> Void]] = [:]
+
+    /// What `auto_config` knows of `host`: nil until a connection to it
+    /// finished its handshake.
+    public func negotiatesHTTP2(_ host: SocketAddress) -> Bool? { negotiatedHTTP2[host] }
+
+    /// Opens the first connection to `host` (with the request's TLS
+    /// `options`); once its handshake is done the server's ALPN choice is
+    /// kept and the connection joins the pool of that protocol, so the
+    /// waiting request finds it idle. `completion` runs either way, on the
+    /// loop; a failed connection teaches nothing.
+    public func learnProtocol(of host: SocketAddress, loop: EventLoop, options: TransportSocketOptions?,
+                              _ completion: @escaping () -> Void) {
+        if learning[host] != nil {
+            learning[host]!.append(completion)
+            return
+        }
+        learning[host] = [completion]
+        let key = poolKey(host, options)
+        let started = loop.nowMilliseconds
+        Connection.connect(loop: loop, to: host, from: config.sourceAddress(for: host),
+                           timeoutMilliseconds: config.connectTimeoutMilliseconds, transport: transport(options, for: key)) { result in
+            if case .success(let connection) = result {
+                let http2 = connection.securityInfo?.alpn == "h2"
+                self.negotiatedHTTP2[host] = http2
+                if http2 {
+                    self.http2Pool(for: host, loop: loop, options: options).adopt(connection, started: started)
+                } else {
+                    self.httpPool(for: host, loop: loop, options: options).adopt(connection, started: started)
+                }
+            }
+            for waiter in self.learning.removeValue(forKey: host) ?? [] { waiter() }
+        }
     }
 
     /// Live pools and draining ones not yet done (at most one per host).
@@ -266,8 +336,8 @@ public final class WorkerCluster {
                 originalHosts[host] = false
             } else {
                 originalHosts[host] = nil
-                if let pool = httpPools[host], !pool.isDraining { pool.drain() }
-                if let pool = http2Pools[host], !pool.isDraining { pool.drain() }
+                for (key, pool) in httpPools where key.host == host && !pool.isDraining { pool.drain() }
+                for (key, pool) in http2Pools where key.host == host && !pool.isDraining { pool.drain() }
             }
         }
         if originalHosts.isEmpty {

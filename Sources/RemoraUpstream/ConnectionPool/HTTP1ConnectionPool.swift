@@ -283,15 +283,8 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
             guard state.connectionCount == 0 else { return }
             resources.forceAcquire(.connections)
         }
-        stats.add(.upstreamCxTotal)
-        stats.add(.upstreamCxHttp1Total)
-        stats.add(.upstreamCxActive)
-        HostStats.add(hostStats.cxTotal)
-        HostStats.add(hostStats.cxActive)
         let started = loop.nowMilliseconds
-        nextID += 1
-        let id = nextID
-        state.connecting(id)
+        let id = countNewConnection()
         // Captures the pool strongly (the cycle ends when the completion runs
         // or the attempt is cancelled): a pool freed mid-connect could not
         // give the slot back.
@@ -299,6 +292,23 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
                                           transport: transport) { result in
             self.connectFinished(id, started: started, result)
         }
+    }
+
+    private func countNewConnection() -> Int {
+        hostStats.countConnectionOpened(.upstreamCxHttp1Total, in: stats)
+        nextID += 1
+        state.connecting(nextID)
+        return nextID
+    }
+
+    /// Takes a connection to this host made elsewhere (`auto_config`'s
+    /// first one, which learned that the server speaks HTTP/1.1) as if this
+    /// pool had opened it at `started`: counted, then given to a waiter or
+    /// kept idle. It exists already, so it takes a `max_connections` slot
+    /// even past the limit.
+    public func adopt(_ connection: Connection, started: UInt64) {
+        if !resources.tryAcquire(.connections) { resources.forceAcquire(.connections) }
+        connectFinished(countNewConnection(), started: started, .success(connection))
     }
 
     private func connectFinished(_ id: Int, started: UInt64, _ result: Result<Connection, EventLoopError>) {

@@ -212,26 +212,14 @@ public final class HTTP2ConnectionPool {
             guard connections.isEmpty else { return }
             resources.forceAcquire(.connections)
         }
-        stats.add(.upstreamCxTotal)
-        stats.add(.upstreamCxHttp2Total)
-        stats.add(.upstreamCxActive)
-        HostStats.add(hostStats.cxTotal)
-        HostStats.add(hostStats.cxActive)
-        codecScope?.markUsed()
-        nextID += 1
-        let client = HTTP2PoolConnection(pool: self, id: nextID)
-        connections[client.id] = client
-        state.connecting(client.id)
+        let client = countNewConnection()
         let started = loop.nowMilliseconds
         client.attempt = Connection.connect(loop: loop, to: host, from: sourceAddress, timeoutMilliseconds: connectTimeout,
                                             transport: transport) { result in
             client.attempt = nil
             switch result {
             case .success(let connection):
-                self.stats.record(.upstreamCxConnectMs, milliseconds: self.loop.nowMilliseconds - started)
-                connection.highWatermark = self.bufferLimit
-                client.connected(connection)
-                self.perform(self.state.connected(client.id))
+                self.connected(client, connection, started: started)
             case .failure(let error):
                 self.stats.add(.upstreamCxConnectFail)
                 HostStats.add(self.hostStats.cxConnectFail)
@@ -244,6 +232,33 @@ public final class HTTP2ConnectionPool {
             }
             self.checkDrained()
         }
+    }
+
+    private func countNewConnection() -> HTTP2PoolConnection {
+        hostStats.countConnectionOpened(.upstreamCxHttp2Total, in: stats)
+        codecScope?.markUsed()
+        nextID += 1
+        let client = HTTP2PoolConnection(pool: self, id: nextID)
+        connections[client.id] = client
+        state.connecting(client.id)
+        return client
+    }
+
+    private func connected(_ client: HTTP2PoolConnection, _ connection: Connection, started: UInt64) {
+        stats.record(.upstreamCxConnectMs, milliseconds: loop.nowMilliseconds - started)
+        connection.highWatermark = bufferLimit
+        client.connected(connection)
+        perform(state.connected(client.id))
+    }
+
+    /// Takes a connection to this host made elsewhere (`auto_config`'s
+    /// first one, whose server picked `h2`) as if this pool had opened it at
+    /// `started`. It exists already, so it takes a `max_connections` slot
+    /// even past the limit.
+    public func adopt(_ connection: Connection, started: UInt64) {
+        if !resources.tryAcquire(.connections) { resources.forceAcquire(.connections) }
+        connected(countNewConnection(), connection, started: started)
+        checkDrained()
     }
 
     /// A connection closed: its slot goes back, waiters may need another.

@@ -30,6 +30,8 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
     }
 
     public var localAddress: SocketAddress? { connection?.localAddress }
+    /// The socket (for its TLS facts); nil until connected.
+    public var socket: Connection? { connection }
     var activeStreams: Int { codec?.activeStreams ?? 0 }
 
     func connected(_ connection: Connection) {

@@ -1,5 +1,6 @@
 import RemoraConfig
 import RemoraCore
+import RemoraEventLoop
 import RemoraHTTP
 
 /// A request as the HTTP filters see it, whatever the wire protocol: the
@@ -111,6 +112,8 @@ public protocol HTTPDecoderFilterCallbacks: AnyObject {
     /// not listed); a route's own `upgrade_configs` override it.
     func connectionManagerEnablesUpgrade(_ type: String) -> Bool?
     var streamInfo: StreamInfo { get }
+    /// The downstream connection (for its TLS facts); nil where there is none.
+    var downstreamConnection: Connection? { get }
     /// Resumes iteration stopped by this filter.
     func continueDecoding()
     /// Answers the request locally (Envoy's `sendLocalReply`).

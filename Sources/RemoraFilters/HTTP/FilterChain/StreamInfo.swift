@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import RemoraCore
+import RemoraEventLoop
 
 /// Envoy's response flags (`%RESPONSE_FLAGS%`): why a request ended as it did.
 public struct ResponseFlag: OptionSet, Sendable, Hashable {
@@ -100,8 +101,16 @@ public final class StreamInfo {
     public var requestedServerName: String?
     /// The downstream connection's TLS facts (nil on plaintext), for the
     /// `%DOWNSTREAM_PEER_*%` / `%DOWNSTREAM_TLS_*%` operators; set only when
-    /// an access log may print them.
+    /// an access log or a header value may print them.
     public var downstreamSecurity: SecurityInfo?
+    /// The upstream connection's, likewise (`%UPSTREAM_PEER_*%`, `%UPSTREAM_TLS_*%`).
+    public var upstreamSecurity: SecurityInfo?
+    /// The connections whose peer certificate `%*_PEER_CERT%` encodes, on
+    /// demand (weak: a log line does not keep a connection).
+    public weak var downstreamConnection: Connection?
+    public weak var upstreamConnection: Connection?
+    /// An access log may print TLS facts: the router records the upstream's.
+    public var recordsSecurity = false
     /// Upstream attempts made (`%UPSTREAM_REQUEST_ATTEMPT_COUNT%`).
     public var attemptCount = 0
     /// Loop times of the stream's milestones (for the `*_DURATION` operators).

@@ -34,6 +34,7 @@ final class HTTP2UpstreamRequest: UpstreamAttempt, HTTP2PoolRequester {
 
     var hostStats: HostStats { pool.hostStats }
     var localAddress: SocketAddress? { connection?.localAddress }
+    var upstreamConnection: Connection? { connection?.socket }
 
     init(owner: UpstreamRequestOwner, pool: HTTP2ConnectionPool, loop: EventLoop, head: HTTPHeaders, bufferLimit: Int) {
         self.owner = owner

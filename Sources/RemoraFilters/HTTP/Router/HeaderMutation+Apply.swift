@@ -78,6 +78,8 @@ enum HeaderMutator {
             return info.requestedServerName
         case .responseCode:
             return info.responseCode.map { String($0) }
+        case .tls(let side, let fact):
+            return fact.text(in: info, side)
         }
     }
 

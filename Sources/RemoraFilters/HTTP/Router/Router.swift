@@ -59,6 +59,11 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
     private var timeouts = UpstreamTimeout(global: 0, perTry: 0, rewritesGRPCTimeout: false)
     /// The route's retry policy with the request's retry headers merged in.
     private var retryPolicy: RetryPolicy?
+    /// The upstream TLS names this request asks for (`auto_sni`,
+    /// `auto_san_validation`); nil when the cluster takes none.
+    private var tlsOptions: TransportSocketOptions?
+    /// `auto_config`: the host whose first connection this request waits for.
+    private var hostLearning: SocketAddress?
 
     init(config: RouterFilterConfig, routeTable: RouteTable, context: HTTPWorkerContext,
          httpStats: Stats<HTTPStat>, downstreamTrailers: Bool) {
@@ -153,6 +158,10 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
                 routeTimeout: forward.timeoutMilliseconds, perTryTimeout: forward.retryPolicy?.perTryTimeoutMilliseconds ?? 0,
                 grpc: grpcTimeouts, isGRPC: isGRPC,
                 grpcTimeout: isGRPC && grpcTimeouts.maxGrpcTimeoutMilliseconds != nil ? GRPCTimeout.milliseconds(in: request.headers) : nil)
+            if let names = cluster.config.http.upstreamTLSNames, names.autoSNI || names.autoSANValidation {
+                tlsOptions = Self.upstreamTLSOptions(names, host: request.withRouteView { matched.rewrittenHost(for: $0) }
+                                                         ?? request.authority ?? "", headers: request.headers)
+            }
             // Edited in place, as Envoy's router edits the downstream headers;
             // the attempts share the result.
             prepareUpstreamRequest(&request, matched: matched, forward: forward, endStream: endStream)
@@ -190,6 +199,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         applyTimeoutHeaders(&message.headers, elapsed: 0)
         if let original {
             let info = callbacks.streamInfo
+            recordDownstreamSecurity(info)
             let routeName = matched.route.name
             HeaderMutator.apply(mutations, to: &message.headers) { variable in
                 HeaderMutator.resolve(variable, info: info, request: original, response: nil, routeName: routeName)
@@ -257,7 +267,8 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
     private var trailersGoUpstream: Bool {
         guard let cluster else { return false }
         let downstream = downstreamHTTP2 || downstreamTrailers
-        let upstream = cluster.config.http.usesHTTP2(downstreamHTTP2: downstreamHTTP2) || cluster.config.http.http1.enableTrailers
+        let upstream = cluster.config.http.usesHTTP2(downstreamHTTP2: downstreamHTTP2, negotiatedHTTP2: negotiatedHTTP2(cluster))
+            || cluster.config.http.http1.enableTrailers
         return downstream && upstream
     }
 
@@ -284,11 +295,21 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
 
     private func startAttempt(on cluster: WorkerCluster, message upstreamMessage: inout HTTPRequestMessage) {
         let previous = retryPolicy?.hostPredicates.contains(.previousHosts) == true ? lastHost : nil
-        guard let host = chooseHost(cluster, avoiding: previous, headers: upstreamMessage.headers) else {
+        let learned = hostLearning
+        hostLearning = nil
+        guard let host = learned ?? chooseHost(cluster, avoiding: previous, headers: upstreamMessage.headers) else {
             cluster.stats.add(.upstreamCxNoneHealthy)
             chargeUpstreamCode(503)
             sendLocalReplyOnce(LocalReply(status: 503, body: "no healthy upstream", flag: .noHealthyUpstream,
                                           details: "no_healthy_upstream"))
+            return
+        }
+        if learned == nil, cluster.config.http.protocolSelection == .alpn, cluster.negotiatesHTTP2(host) == nil {
+            // `auto_config`: the host's first connection tells which pool
+            // serves it; the attempt starts once it is made (or failed: then
+            // over HTTP/1.1, whose pool connects and fails as usual).
+            hostLearning = host
+            cluster.learnProtocol(of: host, loop: context.loop, options: tlsOptions) { [weak self] in self?.startAttempt() }
             return
         }
         // `max_requests` is checked (and `upstream_rq_total` and
@@ -315,13 +336,13 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         let request: any UpstreamAttempt
         if terminatesConnect {
             request = TCPUpstreamRequest(owner: self, cluster: cluster, host: host, loop: context.loop)
-        } else if cluster.config.http.usesHTTP2(downstreamHTTP2: downstreamHTTP2) {
+        } else if cluster.config.http.usesHTTP2(downstreamHTTP2: downstreamHTTP2, negotiatedHTTP2: cluster.negotiatesHTTP2(host) ?? false) {
             request = HTTP2UpstreamRequest(
-                owner: self, pool: cluster.http2Pool(for: host, loop: context.loop), loop: context.loop,
+                owner: self, pool: cluster.http2Pool(for: host, loop: context.loop, options: tlsOptions), loop: context.loop,
                 head: HTTP2UpstreamRequest.head(of: upstreamMessage, authority: authority),
                 bufferLimit: cluster.config.bufferLimitBytes)
         } else {
-            let pool = cluster.httpPool(for: host, loop: context.loop)
+            let pool = cluster.httpPool(for: host, loop: context.loop, options: tlsOptions)
             let method = upstreamMessage.method
             let head = context.encoder.encodeRequestHead(method: method, target: upstreamMessage.path, version: .http1_1,
                                                          host: authority, headers: upstreamMessage.headers)
@@ -342,6 +363,11 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
     }
 
     private var globalStarted: UInt64?
+
+    /// `auto_config`: whether the server of the last host picked `h2`.
+    private func negotiatedHTTP2(_ cluster: WorkerCluster) -> Bool {
+        lastHost.flatMap { cluster.negotiatesHTTP2($0) } ?? false
+    }
 
     private func chooseHost(_ cluster: WorkerCluster, avoiding previous: SocketAddress?,
                             headers: HTTPHeaders) -> SocketAddress? {
@@ -419,6 +445,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         let info = callbacks.streamInfo
         info.firstUpstreamRxMilliseconds = context.loop.nowMilliseconds
         info.upstreamLocalAddress = request.localAddress
+        if info.recordsSecurity || !(route?.responseHeaderMutations.isEmpty ?? true) { recordUpstreamSecurity(request, info) }
         info.responseCodeDetails = "via_upstream"
         if chargesResponseStats {
             chargeUpstreamCode(status)
@@ -732,10 +759,27 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
     private func applyResponseMutations(_ headers: inout HTTPHeaders, request: HTTPRequestMessage?, response: HTTPResponseMessage?) {
         guard let route else { return }
         let info = callbacks.streamInfo
+        if !route.responseHeaderMutations.isEmpty { recordDownstreamSecurity(info) }
         let routeName = route.route.name
         HeaderMutator.apply(route.responseHeaderMutations, to: &headers) { variable in
             HeaderMutator.resolve(variable, info: info, request: request, response: response, routeName: routeName)
         }
+    }
+
+    /// Header values may print the downstream's TLS facts (an access log's
+    /// are recorded when the stream starts).
+    private func recordDownstreamSecurity(_ info: StreamInfo) {
+        guard info.downstreamConnection == nil, let connection = callbacks.downstreamConnection,
+              let security = connection.securityInfo else { return }
+        info.downstreamSecurity = security
+        info.downstreamConnection = connection
+    }
+
+    /// The upstream connection's TLS facts, for access logs and response header values.
+    private func recordUpstreamSecurity(_ request: any UpstreamAttempt, _ info: StreamInfo) {
+        guard let connection = request.upstreamConnection, let security = connection.securityInfo else { return }
+        info.upstreamSecurity = security
+        info.upstreamConnection = connection
     }
 
     private func sendLocalReplyOnce(_ reply: LocalReply) {

@@ -31,6 +31,8 @@ final class TCPUpstreamRequest: UpstreamAttempt, ConnectionDelegate {
     private(set) var sentAt: UInt64 = 0
     private(set) var transportFailureReason: String?
     var localAddress: SocketAddress? { connection?.localAddress }
+    /// The connection the tunnel runs on (for its TLS facts).
+    var upstreamConnection: Connection? { connection }
 
     init(owner: UpstreamRequestOwner, cluster: WorkerCluster, host: SocketAddress, loop: EventLoop) {
         self.owner = owner

@@ -54,6 +54,8 @@ protocol UpstreamRequestOwner: AnyObject {
 protocol UpstreamAttempt: AnyObject {
     var hostStats: HostStats { get }
     var localAddress: SocketAddress? { get }
+    /// The connection the attempt was sent on (for its TLS facts).
+    var upstreamConnection: Connection? { get }
     var sentAt: UInt64 { get }
     var transportFailureReason: String? { get }
     func start()
@@ -103,6 +105,7 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
     private(set) var transportFailureReason: String?
     /// The local address of the connection the attempt was sent on.
     var localAddress: SocketAddress? { connection?.localAddress }
+    var upstreamConnection: Connection? { connection }
     var hostStats: HostStats { pool.hostStats }
 
     init(owner: UpstreamRequestOwner, pool: HTTP1ConnectionPool, loop: EventLoop, head: ByteSlice, chunked: Bool,

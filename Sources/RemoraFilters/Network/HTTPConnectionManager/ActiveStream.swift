@@ -9,6 +9,7 @@ import RemoraHTTP
 /// decoder side is `ActiveStream+Codec.swift`).
 /// Owned by its `HTTPConnectionManager`, on the same loop.
 final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks {
+    var downstreamConnection: Connection? { manager.connection }
     /// Strong (the manager drops its stream when it finishes, which ends the
     /// cycle); `unowned` would cost a checked retain on every access.
     let manager: HTTPConnectionManager
@@ -128,7 +129,11 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
                               downstreamLocalAddress: manager.connection.localAddress,
                               downstreamLocalAddressRestored: manager.connection.isLocalAddressRestored)
         if let sni = manager.requestedServerName { info.requestedServerName = sni }
-        if manager.accessLogs != nil { info.downstreamSecurity = manager.securityInfo }
+        if manager.accessLogs != nil {
+            info.recordsSecurity = true
+            info.downstreamSecurity = manager.securityInfo
+            if info.downstreamSecurity != nil { info.downstreamConnection = manager.connection }
+        }
         return info
     }
 

@@ -1,0 +1,107 @@
+"""The upstream TLS formatters (`%UPSTREAM_PEER_URI_SAN%`, `%UPSTREAM_TLS_VERSION%`,
+`%UPSTREAM_PEER_CERT%`, …), `%DOWNSTREAM_PEER_CERT%`, and TLS facts in
+`request_headers_to_add` / `response_headers_to_add` values: an mTLS
+listener routing to an mTLS upstream, every value as Envoy 1.40 prints it."""
+
+from __future__ import annotations
+
+import datetime
+import subprocess
+import time
+import urllib.parse
+
+import pytest
+
+import support
+from support import free_port, socket_address
+from tls_certs import make_pki, spiffe
+from tls_support import (client_context, downstream_tls, http_chain, server_context, tls_connect, tls_http_handler,
+                         upstream_tls, uri_san)
+
+CLIENT_ID = spiffe("default", "client")
+SERVER_ID = spiffe("default", "server")
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+def config(admin_port: int, port: int, upstream: dict, pki, log, fmt: str, request_headers: dict, response_headers: dict):
+    cl = support.cluster("backend", [upstream])
+    cl["transport_socket"] = upstream_tls(pki, cert="client", sans=[uri_san(SERVER_ID)])
+    chain = http_chain("backend", downstream_tls(pki, sans=[uri_san(CLIENT_ID)]))
+    hcm = chain["filters"][0]["typed_config"]
+    hcm["access_log"] = [{"name": "envoy.access_loggers.file", "typed_config": {
+        "@type": "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog", "path": str(log),
+        "log_format": {"text_format_source": {"inline_string": fmt}}}}]
+    route = hcm["route_config"]["virtual_hosts"][0]["routes"][0]
+    route["request_headers_to_add"] = [{"header": {"key": k, "value": v}} for k, v in request_headers.items()]
+    route["response_headers_to_add"] = [{"header": {"key": k, "value": v}} for k, v in response_headers.items()]
+    return support.bootstrap(admin_port, [support.listener("l", socket_address("127.0.0.1", port), [chain])], [cl])
+
+
+def exchange(port: int, pki) -> tuple[dict, bytes]:
+    with tls_connect(port, client_context(pki)) as s:
+        s.sendall(b"GET /x HTTP/1.1\r\nhost: example\r\n\r\n")
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            buf += s.recv(65536)
+        head, _, body = buf.partition(b"\r\n\r\n")
+        headers = {}
+        for line in head.split(b"\r\n")[1:]:
+            k, _, v = line.partition(b":")
+            headers[k.decode().lower()] = v.decode().strip()
+        while len(body) < int(headers["content-length"]):
+            body += s.recv(65536)
+        return headers, body
+
+
+def pem(pki, name: str) -> str:
+    return open(pki.path(f"{name}.crt")).read()
+
+
+def urlencoded(text: str) -> str:
+    return urllib.parse.quote(text, safe="-._~")
+
+
+def not_before(text: str) -> str:
+    out = subprocess.run(["openssl", "x509", "-noout", "-startdate"], input=text.encode(), capture_output=True, check=True)
+    t = datetime.datetime.strptime(out.stdout.decode().strip().split("=", 1)[1].replace("  ", " "), "%b %d %H:%M:%S %Y %Z")
+    return t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def test_upstream_tls_facts_in_the_access_log_and_headers(proxy, admin_port, upstreams, pki, tmp_path):
+    ciphers: list = []
+    up = upstreams(tls_http_handler(server_context(pki), echo_head=True, ciphers=ciphers))
+    port = free_port()
+    log = tmp_path / "access.log"
+    fmt = ("%UPSTREAM_PEER_URI_SAN%|%UPSTREAM_PEER_DNS_SAN%|%UPSTREAM_PEER_SUBJECT%|%UPSTREAM_PEER_ISSUER%|"
+           "%UPSTREAM_TLS_VERSION%|%UPSTREAM_TLS_CIPHER%|%UPSTREAM_LOCAL_URI_SAN%|%UPSTREAM_LOCAL_DNS_SAN%|"
+           "%UPSTREAM_PEER_CERT_V_START%|%UPSTREAM_PEER_CERT%|%DOWNSTREAM_PEER_CERT%\n")
+    proxy(config(admin_port, port, up.address, pki, log, fmt,
+                 request_headers={"x-peer": "%DOWNSTREAM_PEER_URI_SAN%", "x-tls": "%DOWNSTREAM_TLS_VERSION%",
+                                  "x-subject": "[%DOWNSTREAM_PEER_SUBJECT%]", "x-local": "%DOWNSTREAM_LOCAL_URI_SAN%",
+                                  "x-dns": "%DOWNSTREAM_PEER_DNS_SAN%"},
+                 response_headers={"x-up-peer": "%UPSTREAM_PEER_URI_SAN%", "x-up-tls": "%UPSTREAM_TLS_VERSION%",
+                                   "x-down-issuer": "%DOWNSTREAM_PEER_ISSUER%"}))
+    headers, body = exchange(port, pki)
+    upstream_head = body.decode().lower()
+    assert f"x-peer: {CLIENT_ID}" in upstream_head
+    assert "x-tls: tlsv1.3" in upstream_head
+    assert "x-subject: [cn=client,o=remora tests]" in upstream_head
+    assert f"x-local: {SERVER_ID}" in upstream_head
+    # A formatter with nothing to print adds no header.
+    assert "x-dns:" not in upstream_head
+    assert headers["x-up-peer"] == SERVER_ID
+    # Envoy's clients stop at TLS 1.2 unless told otherwise.
+    assert headers["x-up-tls"] == "TLSv1.2"
+    assert headers["x-down-issuer"] == "CN=mesh-ca,O=Remora tests"
+
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not (log.exists() and log.read_text().strip()):
+        time.sleep(0.1)
+    fields = log.read_text().strip().split("|")
+    assert fields == [SERVER_ID, "server.local", "CN=server,O=Remora tests", "CN=mesh-ca,O=Remora tests",
+                      "TLSv1.2", ciphers[0], CLIENT_ID, "-", not_before(pem(pki, "server")),
+                      urlencoded(pem(pki, "server")), urlencoded(pem(pki, "client"))], fields

@@ -1,0 +1,27 @@
+import Testing
+@testable import RemoraConfig
+
+/// The TLS formatter commands Envoy 1.40 knows, on each side.
+@Suite struct TLSFactTests {
+    @Test func commandsNameASideAndAFact() {
+        #expect(TLSFact.command("DOWNSTREAM_PEER_URI_SAN")! == (.downstream, .peerURISAN))
+        #expect(TLSFact.command("UPSTREAM_PEER_URI_SAN")! == (.upstream, .peerURISAN))
+        #expect(TLSFact.command("UPSTREAM_PEER_CERT")! == (.upstream, .peerCert))
+        #expect(TLSFact.command("DOWNSTREAM_PEER_CERT_V_END")! == (.downstream, .peerCertValidTo))
+        #expect(TLSFact.command("UPSTREAM_TLS_CIPHER")! == (.upstream, .cipher))
+    }
+
+    @Test func upstreamHasNoSerialFingerprintOrLocalSubject() {
+        for name in ["UPSTREAM_PEER_SERIAL", "UPSTREAM_PEER_FINGERPRINT_256", "UPSTREAM_PEER_FINGERPRINT_1",
+                     "UPSTREAM_LOCAL_SUBJECT", "UPSTREAM_HOST", "PEER_URI_SAN", "DOWNSTREAM_TLS_SESSION_ID"] {
+            #expect(TLSFact.command(name) == nil, "\(name)")
+        }
+    }
+
+    @Test func accessLogsAndHeaderValuesParseThem() throws {
+        let segments = try AccessLogFormat.parseText("%UPSTREAM_TLS_VERSION%|%DOWNSTREAM_PEER_CERT%")
+        #expect(AccessLogFormat(body: .text(segments)).operators == [.tls(.upstream, .version), .tls(.downstream, .peerCert)])
+        let value = try HeaderValueTemplate.parse("id=%DOWNSTREAM_PEER_URI_SAN%", at: "v")
+        #expect(value.segments == [.literal("id="), .variable(.tls(.downstream, .peerURISAN))])
+    }
+}
