@@ -14,6 +14,8 @@
 #endif
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #ifndef IP6T_SO_ORIGINAL_DST
 #define IP6T_SO_ORIGINAL_DST 80
@@ -73,6 +75,16 @@ int remora_original_dst(int fd, struct sockaddr_storage *out, socklen_t *len) {
         rc = getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, out, len);
     }
     return rc == 0 ? 0 : -errno;
+}
+
+int remora_set_keepalive(int fd, unsigned probes, unsigned idle, unsigned interval) {
+    int on = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) != 0) return -errno;
+    int v;
+    if (probes > 0 && (v = (int)probes, setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, sizeof(v))) != 0) return -errno;
+    if (idle > 0 && (v = (int)idle, setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof(v))) != 0) return -errno;
+    if (interval > 0 && (v = (int)interval, setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, sizeof(v))) != 0) return -errno;
+    return 0;
 }
 
 int remora_set_linger_zero(int fd) {

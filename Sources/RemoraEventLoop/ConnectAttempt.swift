@@ -1,4 +1,5 @@
 internal import CLibUV
+internal import CRemoraShims
 public import RemoraCore
 
 /// An outgoing connection being set up (`uv_tcp_connect` / `uv_pipe_connect`
@@ -14,6 +15,8 @@ public final class ConnectAttempt: LoopResource {
     public let address: SocketAddress
     /// The local address the socket is bound to before connecting, if any.
     public let source: SocketAddress?
+    /// TCP keep-alive for the socket (`upstream_connection_options`), if any.
+    private let keepalive: TCPKeepalive?
 
     private let stream: UnsafeMutablePointer<uv_stream_t>
     private let kind: StreamKind
@@ -34,12 +37,13 @@ public final class ConnectAttempt: LoopResource {
         case connected
     }
 
-    init(loop: EventLoop, address: SocketAddress, source: SocketAddress? = nil,
+    init(loop: EventLoop, address: SocketAddress, source: SocketAddress? = nil, keepalive: TCPKeepalive? = nil,
          transport: (any TransportSocketFactory)? = nil,
          completion: @escaping (Result<Connection, EventLoopError>) -> Void) {
         self.loop = loop
         self.address = address
         self.source = source
+        self.keepalive = keepalive
         self.transport = transport
         self.kind = address.isIP ? .tcp : .pipe
         self.stream = makeStreamHandle(loop: loop.loop, kind: kind)
@@ -70,7 +74,7 @@ public final class ConnectAttempt: LoopResource {
             }
             uv_pipe_connect(request, asPipe(stream), path, connectionAttemptFinished)
         case .v4, .v6:
-            do {
+            do throws(EventLoopError) {
                 if let source, source.isIP {
                     _ = try source.withSockaddr { (sockaddr, _) throws(EventLoopError) in
                         try uvCheck(uv_tcp_bind(asTCP(stream), sockaddr, 0), "bind \(source) to \(operation)")
@@ -78,6 +82,13 @@ public final class ConnectAttempt: LoopResource {
                 }
                 _ = try address.withSockaddr { (sockaddr, _) throws(EventLoopError) in
                     try uvCheck(uv_tcp_connect(request, asTCP(stream), sockaddr, connectionAttemptFinished), operation)
+                }
+                // The socket exists once the connect is under way.
+                var fd: uv_os_fd_t = -1
+                if let keepalive, uv_fileno(asHandle(stream), &fd) == 0 {
+                    let status = remora_set_keepalive(fd, keepalive.probes ?? 0, keepalive.idleSeconds ?? 0,
+                                                      keepalive.intervalSeconds ?? 0)
+                    if status < 0 { throw EventLoopError(errno: -status, operation: "TCP keep-alive for \(operation)") }
                 }
             } catch {
                 fail(error)

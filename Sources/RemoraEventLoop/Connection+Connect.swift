@@ -8,7 +8,8 @@ extension Connection {
     /// or `.cancelled` if the loop stops first. It is never called after
     /// `ConnectAttempt.cancel()`. A TCP socket is first bound to `source`
     /// when one is given (Envoy's `upstream_bind_config`); a bind failure
-    /// fails the attempt. With `transport`, the connection counts as made
+    /// fails the attempt. `keepalive` turns TCP keep-alive on for the
+    /// socket. With `transport`, the connection counts as made
     /// once its TLS handshake is done (within the same timeout); a refused
     /// handshake fails the attempt with a `.transportFailure`.
     @discardableResult
@@ -16,12 +17,14 @@ extension Connection {
         loop: EventLoop,
         to address: SocketAddress,
         from source: SocketAddress? = nil,
+        keepalive: TCPKeepalive? = nil,
         timeoutMilliseconds: UInt64,
         transport: (any TransportSocketFactory)? = nil,
         _ completion: @escaping (Result<Connection, EventLoopError>) -> Void
     ) -> ConnectAttempt {
         loop.assertInLoop()
-        let attempt = ConnectAttempt(loop: loop, address: address, source: source, transport: transport, completion: completion)
+        let attempt = ConnectAttempt(loop: loop, address: address, source: source, keepalive: keepalive, transport: transport,
+                                     completion: completion)
         attempt.begin(timeoutMilliseconds: timeoutMilliseconds)
         return attempt
     }

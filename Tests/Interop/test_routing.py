@@ -218,3 +218,25 @@ def test_healthy_panic_threshold(proxy, upstreams, admin_port, threshold):
     else:
         assert counts == {"endpoint-0": 30}, counts
         p.wait_for_stats({"cluster.p.lb_healthy_panic": 0}, missing_as_zero=True)
+
+
+def test_upstream_tcp_keepalive(proxy, upstreams, admin_port):
+    """`upstream_connection_options.tcp_keepalive` (Istio's xds-grpc cluster
+    sets `keepalive_time: 300`): the proxy's upstream socket has SO_KEEPALIVE
+    with that idle time, as `ss` shows its keepalive timer."""
+    import re
+    import subprocess
+    up = upstreams(ident_echo_handler(b"ka"))
+    port = free_port()
+    cl = cluster("ka", [up.address])
+    cl["upstream_connection_options"] = {"tcp_keepalive": {"keepalive_time": 300, "keepalive_interval": 7,
+                                                           "keepalive_probes": 3}}
+    proxy(bootstrap(admin_port, [tcp_listener("main", port, "ka", "ka")], [cl]))
+    with connect("127.0.0.1", port) as c:
+        assert recv_line(c) == b"ka"
+        out = subprocess.run(["ss", "-tnoH", "state", "established", "dst", f"127.0.0.1:{up.port}"],
+                             capture_output=True, text=True, check=True).stdout
+    timer = re.search(r"timer:\(keepalive,(?:(\d+)min)?(?:(\d+)sec)?(?:(\d+)ms)?", out)
+    assert timer, out
+    minutes, secs, millis = (int(g or 0) for g in timer.groups())
+    assert 290 <= minutes * 60 + secs + millis / 1000 <= 300, out

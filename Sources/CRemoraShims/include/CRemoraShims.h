@@ -26,6 +26,10 @@ int remora_original_dst(int fd, struct sockaddr_storage *out, socklen_t *len);
 /// Sets SO_LINGER with a zero timeout so that close() sends RST. Returns 0 or -errno.
 int remora_set_linger_zero(int fd);
 
+/* SO_KEEPALIVE on, and TCP_KEEPCNT / TCP_KEEPIDLE / TCP_KEEPINTVL where the
+   value is above 0 (0: the system default). 0, or -errno. */
+int remora_set_keepalive(int fd, unsigned probes, unsigned idle, unsigned interval);
+
 /// Asks the kernel to reclaim the resident pages of this process's
 /// file-backed, read-only mappings (code and constant data of the binary and
 /// its libraries). Code that /proc/self/smaps shows was never written to

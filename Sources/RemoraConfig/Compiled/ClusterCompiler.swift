@@ -41,7 +41,7 @@ enum ClusterCompiler {
             "dns_refresh_rate", "per_connection_buffer_limit_bytes", "metadata", "alt_stat_name",
             "close_connections_on_host_health_failure", "typed_extension_protocol_options", "circuit_breakers",
             "max_requests_per_connection", "cleanup_interval", "original_dst_lb_config", "upstream_bind_config",
-            "http2_protocol_options", "least_request_lb_config", "common_lb_config",
+            "http2_protocol_options", "least_request_lb_config", "common_lb_config", "upstream_connection_options",
             "transport_socket", "eds_cluster_config",
         ], at: path)
         guard !cluster.name.isEmpty else { throw .missing(at: FieldPath.join(path, "name")) }
@@ -159,6 +159,16 @@ enum ClusterCompiler {
             extraSourceAddress: extraSourceAddress
         )
         config.staticEndpoints = staticEndpoints
+        if cluster.hasUpstreamConnectionOptions {
+            let op = FieldPath.join(path, "upstream_connection_options")
+            try SupportedFields.require(cluster.upstreamConnectionOptions, only: ["tcp_keepalive"], at: op)
+            if cluster.upstreamConnectionOptions.hasTcpKeepalive {
+                let k = cluster.upstreamConnectionOptions.tcpKeepalive
+                config.tcpKeepalive = TCPKeepalive(probes: k.hasKeepaliveProbes ? k.keepaliveProbes.value : nil,
+                                                   idleSeconds: k.hasKeepaliveTime ? k.keepaliveTime.value : nil,
+                                                   intervalSeconds: k.hasKeepaliveInterval ? k.keepaliveInterval.value : nil)
+            }
+        }
         if cluster.hasCommonLbConfig {
             let cp = FieldPath.join(path, "common_lb_config")
             // Without health checking (which Remora does not have), Envoy's

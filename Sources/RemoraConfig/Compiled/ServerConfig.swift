@@ -288,6 +288,8 @@ public struct ClusterConfig: Sendable, Equatable {
     /// A STATIC cluster's endpoints when they carry weights or health
     /// statuses (its hosts balance as EDS ones do); nil otherwise.
     public var staticEndpoints: [EndpointConfig]?
+    /// `upstream_connection_options.tcp_keepalive` (nil: no keep-alive).
+    public var tcpKeepalive: TCPKeepalive?
     /// `common_lb_config.healthy_panic_threshold` (Envoy's default 50 %; 0: never in panic).
     public var healthyPanicThresholdPercent: Double = 50
     public var connectTimeoutMilliseconds: UInt64

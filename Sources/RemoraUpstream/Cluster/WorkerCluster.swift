@@ -121,7 +121,7 @@ public final class WorkerCluster {
             idleTimeoutMilliseconds: http.common.idleTimeoutMilliseconds ?? 0,
             maxRequestsPerConnection: Int(http.common.maxRequestsPerConnection), bufferLimitBytes: config.bufferLimitBytes,
             options: http2Options, keepalive: http.http2?.keepalive, resources: resources, stats: stats, codecStats: http2Stats,
-            sourceAddress: config.sourceAddress(for: host), transport: transport(options, for: key))
+            sourceAddress: config.sourceAddress(for: host), tcpKeepalive: config.tcpKeepalive, transport: transport(options, for: key))
         pool.onDrained = { [unowned(unsafe) self] pool in
             guard self.http2Pools[key] === pool else { return }
             self.http2Pools[key] = nil
@@ -153,7 +153,7 @@ public final class WorkerCluster {
     @discardableResult
     public func connect(to host: SocketAddress, loop: EventLoop,
                         _ completion: @escaping (Result<Connection, EventLoopError>) -> Void) -> ConnectAttempt {
-        Connection.connect(loop: loop, to: host, from: config.sourceAddress(for: host),
+        Connection.connect(loop: loop, to: host, from: config.sourceAddress(for: host), keepalive: config.tcpKeepalive,
                            timeoutMilliseconds: config.connectTimeoutMilliseconds, transport: transport, completion)
     }
 
@@ -170,7 +170,7 @@ public final class WorkerCluster {
             idleTimeoutMilliseconds: http.common.idleTimeoutMilliseconds ?? 0,
             maxRequestsPerConnection: Int(http.common.maxRequestsPerConnection),
             bufferLimitBytes: config.bufferLimitBytes, resources: resources, stats: stats, sourceAddress: config.sourceAddress(for: host),
-            transport: transport(options, for: key))
+            tcpKeepalive: config.tcpKeepalive, transport: transport(options, for: key))
         // Not weak (a side table would put every retain of the cluster, one
         // per request, on the slow path): `deinit` clears the callback.
         pool.onDrained = { [unowned(unsafe) self] pool in
@@ -208,7 +208,7 @@ public final class WorkerCluster {
         learning[host] = [completion]
         let key = poolKey(host, options)
         let started = loop.nowMilliseconds
-        Connection.connect(loop: loop, to: host, from: config.sourceAddress(for: host),
+        Connection.connect(loop: loop, to: host, from: config.sourceAddress(for: host), keepalive: config.tcpKeepalive,
                            timeoutMilliseconds: config.connectTimeoutMilliseconds, transport: transport(options, for: key)) { result in
             if case .success(let connection) = result {
                 let http2 = connection.securityInfo?.alpn == "h2"

@@ -45,6 +45,7 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     private let transport: (any TransportSocketFactory)?
     /// `upstream_bind_config.source_address` of the cluster.
     private let sourceAddress: SocketAddress?
+    private let tcpKeepalive: TCPKeepalive?
     /// This host's stats across workers (`/clusters`).
     public let hostStats: HostStats
     private let idleTimeout: UInt64
@@ -81,11 +82,12 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     public init(loop: EventLoop, host: SocketAddress, connectTimeoutMilliseconds: UInt64,
                 idleTimeoutMilliseconds: UInt64, maxRequestsPerConnection: Int, bufferLimitBytes: Int,
                 resources: ClusterResources, stats: Stats<ClusterStat>, sourceAddress: SocketAddress? = nil,
-                transport: (any TransportSocketFactory)? = nil) {
+                tcpKeepalive: TCPKeepalive? = nil, transport: (any TransportSocketFactory)? = nil) {
         self.loop = loop
         self.transport = transport
         self.host = host
         self.sourceAddress = sourceAddress
+        self.tcpKeepalive = tcpKeepalive
         self.hostStats = resources.hostStats.stats(for: host)
         self.connectTimeout = connectTimeoutMilliseconds
         self.idleTimeout = idleTimeoutMilliseconds
@@ -288,7 +290,8 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
         // Captures the pool strongly (the cycle ends when the completion runs
         // or the attempt is cancelled): a pool freed mid-connect could not
         // give the slot back.
-        attempts[id] = Connection.connect(loop: loop, to: host, from: sourceAddress, timeoutMilliseconds: connectTimeout,
+        attempts[id] = Connection.connect(loop: loop, to: host, from: sourceAddress, keepalive: tcpKeepalive,
+                                          timeoutMilliseconds: connectTimeout,
                                           transport: transport) { result in
             self.connectFinished(id, started: started, result)
         }

@@ -36,6 +36,7 @@ public final class HTTP2ConnectionPool {
     /// The cluster's TLS, if any: a connection is ready once its handshake is done.
     private let transport: (any TransportSocketFactory)?
     private let sourceAddress: SocketAddress?
+    private let tcpKeepalive: TCPKeepalive?
     public let hostStats: HostStats
     let idleTimeout: UInt64
     let bufferLimit: Int
@@ -61,12 +62,14 @@ public final class HTTP2ConnectionPool {
                 maxRequestsPerConnection: Int, bufferLimitBytes: Int, options: HTTP2Options,
                 keepalive: HTTP2ProtocolOptions.Keepalive? = nil, resources: ClusterResources,
                 stats: Stats<ClusterStat>, codecStats: (scope: StatScope, stats: Stats<HTTP2CodecStat>)?,
-                sourceAddress: SocketAddress? = nil, transport: (any TransportSocketFactory)? = nil) {
+                sourceAddress: SocketAddress? = nil, tcpKeepalive: TCPKeepalive? = nil,
+                transport: (any TransportSocketFactory)? = nil) {
         self.transport = transport
         self.loop = loop
         self.host = host
         self.connectTimeout = connectTimeoutMilliseconds
         self.sourceAddress = sourceAddress
+        self.tcpKeepalive = tcpKeepalive
         self.hostStats = resources.hostStats.stats(for: host)
         self.idleTimeout = idleTimeoutMilliseconds
         self.bufferLimit = bufferLimitBytes
@@ -214,7 +217,8 @@ public final class HTTP2ConnectionPool {
         }
         let client = countNewConnection()
         let started = loop.nowMilliseconds
-        client.attempt = Connection.connect(loop: loop, to: host, from: sourceAddress, timeoutMilliseconds: connectTimeout,
+        client.attempt = Connection.connect(loop: loop, to: host, from: sourceAddress, keepalive: tcpKeepalive,
+                                            timeoutMilliseconds: connectTimeout,
                                             transport: transport) { result in
             client.attempt = nil
             switch result {
