@@ -17,7 +17,8 @@ extension Server {
                 worker.loop.execute { worker.removeCluster(name) }
             }
         }
-        let discovery = ClusterDiscovery(config: config, manager: clusterManager, factory: xds, store: store) { [unowned self] in
+        let discovery = ClusterDiscovery(config: config, manager: clusterManager, factory: xds, store: store,
+                                         tablesRelease: configTablesRelease) { [unowned self] in
             self.fail($0)
         }
         clusterDiscovery = discovery

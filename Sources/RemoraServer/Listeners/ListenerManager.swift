@@ -204,6 +204,7 @@ final class ListenerManager: XDSUpdateHandler {
             server.logger.info("lds: add/update listener '\(resource.name)'")
         }
         if !removed.isEmpty || !warming.isEmpty { versionInfo = update.versionInfo }
+        server.configTablesRelease.updateApplied(large: update.updated.count >= 100)
         refreshGauges()
         initialUpdateSeen(warming)
         for name in warming.sorted() {
