@@ -356,9 +356,10 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             upgraded = true
         }
         // `/healthcheck/fail`: Envoy's drain decision closes every connection
-        // after its response (the health_check filter, when configured, has
-        // added `x-envoy-immediate-health-check-fail`).
-        if manager.context.health.isFailed && !upgrade { manager.closeAfterResponse = true }
+        // of a `drain_type: DEFAULT` listener after its response (the
+        // health_check filter, when configured, has added
+        // `x-envoy-immediate-health-check-fail`).
+        if manager.drainsForHealthCheck && !upgrade { manager.closeAfterResponse = true }
         if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
         encoder.encodeHeaders(headers, endStream: endStream)
         // HTTP/1: the connection is a tunnel now; reads are not held for pipelining.
@@ -436,7 +437,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             return
         }
         if reply.closeConnection || !requestComplete { manager.closeAfterResponse = true }
-        if manager.context.health.isFailed { manager.closeAfterResponse = true }
+        if manager.drainsForHealthCheck { manager.closeAfterResponse = true }
         responseStarted = true
         // A gRPC request gets a trailers-only reply (HTTP/2: one HEADERS frame with END_STREAM).
         let status = isGRPCRequest ? GRPCLocalReply.httpStatus : reply.status
