@@ -1,9 +1,10 @@
 """Delta xDS `removed_resources` for RDS and EDS while a listener and a
 cluster still use them, over ADS from the test control plane
-(xds_control_plane.py). Envoy 1.40 acknowledges both removals and keeps the
-route table (RdsRouteConfigSubscription logs and ignores a delta RDS
-removal); what it does with a removed ClusterLoadAssignment is checked by
-the same test against it (PROXY_KIND=envoy)."""
+(xds_control_plane.py). Envoy 1.40 ACKs both and changes nothing it serves:
+RdsRouteConfigSubscription logs and ignores a Delta RDS removal, and the
+EDS cluster takes the removal as an empty update (`update_empty`, hosts
+kept); on a new stream neither name is claimed with a version. Both
+proxies run it (PROXY_KIND=envoy)."""
 
 from __future__ import annotations
 
@@ -13,34 +14,11 @@ from google.protobuf import json_format
 
 import support
 from support import free_port, socket_address
-from http_support import HCM_TYPE, HttpClient, route, route_config, router_filter, vhost
+from http_support import HttpClient
+from test_xds_listeners_ads import ADS, HTTP2_OPTIONS, control_plane, listener, routes  # noqa: F401 (fixture)
 from xds_control_plane import CDS, EDS, LDS, RDS, ControlPlane
 from envoy.config.cluster.v3 import cluster_pb2
 from envoy.config.endpoint.v3 import endpoint_pb2
-from envoy.config.listener.v3 import listener_pb2
-from envoy.config.route.v3 import route_pb2
-
-import pytest
-
-HTTP2_OPTIONS = {"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
-    "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-    "explicit_http_config": {"http2_protocol_options": {}}}}
-ADS = {"ads": {}, "resource_api_version": "V3"}
-
-
-@pytest.fixture
-def control_plane():
-    cp = ControlPlane().start()
-    yield cp
-    cp.stop()
-
-
-def listener(port: int) -> listener_pb2.Listener:
-    hcm = {"@type": HCM_TYPE, "stat_prefix": "ingress", "codec_type": "AUTO",
-           "rds": {"route_config_name": "r", "config_source": ADS}, "http_filters": [router_filter()]}
-    return json_format.ParseDict({"name": "http", "address": socket_address("127.0.0.1", port),
-                                  "filter_chains": [{"filters": [{"name": "envoy.filters.network.http_connection_manager",
-                                                                  "typed_config": hcm}]}]}, listener_pb2.Listener())
 
 
 def eds_cluster(name: str) -> cluster_pb2.Cluster:
@@ -53,32 +31,31 @@ def assignment(name: str, upstream) -> endpoint_pb2.ClusterLoadAssignment:
         {"endpoint": {"address": upstream.address}}]}]}, endpoint_pb2.ClusterLoadAssignment())
 
 
-def routes(cluster: str) -> route_pb2.RouteConfiguration:
-    return json_format.ParseDict(route_config([vhost("vh", ["*"], [route({"prefix": "/"}, cluster)])], name="r"),
-                                 route_pb2.RouteConfiguration())
-
-
-def bootstrap(cp: ControlPlane) -> dict:
+def bootstrap(cp: ControlPlane, delta: bool = True) -> dict:
+    """Everything (CDS, LDS, and what they lead to) over ADS from `cp`."""
     xds = support.cluster("xds", [socket_address("127.0.0.1", cp.port)])
     xds["typed_extension_protocol_options"] = HTTP2_OPTIONS
     config = support.bootstrap(free_port(), [], [xds])
     config["node"] = {"id": "sidecar~1", "cluster": "mesh"}
     config["dynamic_resources"] = {
-        "ads_config": {"api_type": "DELTA_GRPC", "transport_api_version": "V3",
+        "ads_config": {"api_type": "DELTA_GRPC" if delta else "GRPC", "transport_api_version": "V3",
                        "grpc_services": [{"envoy_grpc": {"cluster_name": "xds"}}]},
         "cds_config": ADS, "lds_config": ADS,
     }
     return config
 
 
-def removal_answer(cp: ControlPlane, url: str, name: str):
-    """Removes `name` of type `url` and returns the proxy's answer to the
-    response that carried the removal."""
+def remove_while_serving(cp: ControlPlane, client: HttpClient, url: str, name: str) -> None:
+    """Removes `name` of type `url`: the proxy ACKs the response that carried
+    the removal, and the client is still served by upstream A."""
     cp.remove(url, [name])
     before = cp._counter
     cp.push(url)
-    return cp.wait_for(lambda r: r.type_url == url and r.nonce.isdigit() and int(r.nonce) > before
-                       and (r.is_ack or r.is_nack))
+    answer = cp.wait_for(lambda r: r.type_url == url and r.nonce.isdigit() and int(r.nonce) > before
+                         and (r.is_ack or r.is_nack))
+    assert answer.is_ack, answer.error_message
+    time.sleep(0.3)
+    assert client.request().header("x-upstream") == "A"
 
 
 def test_delta_removal_of_referenced_routes_and_endpoints(proxy, control_plane, http_upstreams):
@@ -87,28 +64,23 @@ def test_delta_removal_of_referenced_routes_and_endpoints(proxy, control_plane, 
     port = free_port()
     cp.set(CDS, {"a": eds_cluster("a")})
     cp.set(EDS, {"a": assignment("a", a)})
-    cp.set(LDS, {"http": listener(port)})
+    cp.set(LDS, {"http": listener("http", port)})
     cp.set(RDS, {"r": routes("a")})
     p = proxy(bootstrap(cp))
     cp.wait_for(lambda r: r.type_url == RDS and r.is_ack)
     with HttpClient(port) as c:
         assert c.request().header("x-upstream") == "A"
 
-        # The route table goes: ACKed, and the listener keeps serving it.
-        answer = removal_answer(cp, RDS, "r")
-        assert answer.is_ack
-        time.sleep(0.3)
-        assert c.request().header("x-upstream") == "A"
-        rds = p.stats()
-        assert rds["http.ingress.rds.r.update_success"] == 2
-        assert rds["http.ingress.rds.r.config_reload"] == 1
+        # The route table goes: the listener keeps serving it (the removal
+        # counts as a successful update, nothing is reloaded).
+        remove_while_serving(cp, c, RDS, "r")
+        stats = p.stats()
+        assert stats["http.ingress.rds.r.update_success"] == 2
+        assert stats["http.ingress.rds.r.config_reload"] == 1
 
-        # The endpoints go: ACKed (Envoy's EDS cluster takes it as an empty
-        # update), and the cluster keeps its hosts.
-        answer = removal_answer(cp, EDS, "a")
-        assert answer.is_ack
-        time.sleep(0.3)
-        assert c.request().header("x-upstream") == "A"
+        # The endpoints go: Envoy's EDS cluster takes it as an empty update
+        # and keeps its hosts.
+        remove_while_serving(cp, c, EDS, "a")
         stats = p.stats()
         assert stats["cluster.a.update_empty"] == 1
         assert stats["cluster.a.membership_total"] == 1

@@ -13,19 +13,12 @@ import json
 import pytest
 from google.protobuf import json_format
 
-import support
-from support import free_port, socket_address
 from http_support import HttpClient, http_cluster
-from test_xds_listeners_ads import HTTP2_OPTIONS, ADS, listener, routes
-from xds_control_plane import CDS, LDS, RDS, ControlPlane
+from support import free_port
+from test_xds_delta_removals import bootstrap
+from test_xds_listeners_ads import control_plane, listener, routes  # noqa: F401 (fixture)
+from xds_control_plane import CDS, LDS, RDS
 from envoy.config.cluster.v3 import cluster_pb2
-
-
-@pytest.fixture
-def control_plane():
-    cp = ControlPlane().start()
-    yield cp
-    cp.stop()
 
 
 def dump(proxy, kind: str) -> dict:
@@ -43,15 +36,7 @@ def test_refused_updates_in_config_dump(proxy, control_plane, http_upstreams, de
     cp.set(LDS, {"http": listener("http", port)})
     cp.set(RDS, {"r": routes("a")})
     cp.set(CDS, {"a": json_format.ParseDict(http_cluster("a", [a.address]), cluster_pb2.Cluster())})
-    xds = support.cluster("xds", [socket_address("127.0.0.1", cp.port)])
-    xds["typed_extension_protocol_options"] = HTTP2_OPTIONS
-    config = support.bootstrap(free_port(), [], [xds])
-    config["node"] = {"id": "sidecar~1", "cluster": "mesh"}
-    config["dynamic_resources"] = {
-        "ads_config": {"api_type": "DELTA_GRPC" if delta else "GRPC", "transport_api_version": "V3",
-                       "grpc_services": [{"envoy_grpc": {"cluster_name": "xds"}}]},
-        "lds_config": ADS, "cds_config": ADS,
-    }
+    config = bootstrap(cp, delta)
     p = proxy(config)
     cp.wait_for(lambda r: r.type_url == RDS and r.is_ack)
 
