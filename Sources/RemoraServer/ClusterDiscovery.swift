@@ -48,13 +48,16 @@ final class ClusterDiscovery: XDSUpdateHandler {
     /// A subscription could not be made; start-up fails with this.
     private let fail: (String) -> Void
 
+    private let tablesRelease: ConfigTablesRelease
+
     init(config: ServerConfig, manager: ClusterManager, secrets: SecretManager, factory: XDSSubscriptionFactory,
-         store: StatsStore, fail: @escaping (String) -> Void) {
+         store: StatsStore, tablesRelease: ConfigTablesRelease, fail: @escaping (String) -> Void) {
         self.config = config
         self.manager = manager
         self.secrets = secrets
         self.factory = factory
         self.store = store
+        self.tablesRelease = tablesRelease
         self.fail = fail
         cdsInitialized = config.dynamicResources?.cds == nil
     }
@@ -160,11 +163,9 @@ final class ClusterDiscovery: XDSUpdateHandler {
         log.log(.info, logger: "upstream", "cds: added/updated \(applied) cluster(s) (skipped \(skipped) unmodified cluster(s)); "
             + "removed \(removed) cluster(s)")
         if applied + removed > 0 { versionInfo = update.versionInfo }
-        // Compiling touched the API schema's tables; a serving proxy does not
-        // keep them (start-up drops them the same way).
-        MessageSchema.releaseCache()
-        // Decoding a large update leaves free heap pages behind (as start-up does, give them back).
-        if update.updated.count >= 100 { ProcessMemory.trimHeap() }
+        // Compiling touched the API schema's tables, and decoding a large
+        // update leaves free heap pages behind: both go once updates pause.
+        tablesRelease.updateApplied(large: update.updated.count >= 100)
         updateEDSSubscriptions()
         cdsInitialized = true
         checkReady()
@@ -295,18 +296,30 @@ final class ClusterDiscovery: XDSUpdateHandler {
         // hands a cluster missing from it an empty update (`update_empty`),
         // which ends its warming. Over gRPC a missing name just has not come
         // yet: the cluster warms on until it does or `initial_fetch_timeout`.
-        if case .path = source.kind, update.isStateOfTheWorld {
+        // A Delta removal is such an empty update too: Envoy's EDS cluster
+        // ignores `removed_resources` and counts the update as empty, so the
+        // cluster keeps its hosts (checked against Envoy 1.40 in
+        // test_xds_delta_removals.py).
+        var isMissing: ((String) -> Bool)?
+        if !update.isStateOfTheWorld {
+            let removed = Set(update.removed)
+            isMissing = { removed.contains($0) }
+        } else if case .path = source.kind {
             let present = Set(update.updated.map(\.name))
-            for service in manager.edsServices(from: source).subtracting(present).sorted() {
+            isMissing = { !present.contains($0) }
+        }
+        if let isMissing {
+            for service in manager.edsServices(from: source).filter(isMissing).sorted() {
                 manager.assignmentMissing(service: service, source: source)
             }
             for name in staticEDSWaiting {
-                if case .eds(let service, source)? = config.cluster(named: name)?.discovery, !present.contains(service) {
+                if case .eds(let service, source)? = config.cluster(named: name)?.discovery, isMissing(service) {
                     staticEDSWaiting.remove(name)
                     staticTimers.removeValue(forKey: name)?.close()
                 }
             }
         }
+        tablesRelease.updateApplied(large: update.updated.count >= 100)
         checkReady()
         if !failures.isEmpty { throw XDSRejection(failures.joined(separator: ", ")) }
     }

@@ -18,7 +18,7 @@ extension Server {
             }
         }
         let discovery = ClusterDiscovery(config: config, manager: clusterManager, secrets: secretManager, factory: xds,
-                                         store: store) { [unowned self] in
+                                         store: store, tablesRelease: configTablesRelease) { [unowned self] in
             self.fail($0)
         }
         clusterDiscovery = discovery

@@ -54,6 +54,8 @@ public final class Server: @unchecked Sendable {
     var xds: XDSSubscriptionFactory!
     /// CDS and EDS (nil before start-up reaches them).
     var clusterDiscovery: ClusterDiscovery?
+    /// Drops the API schema's tables once xDS updates pause (main loop).
+    lazy var configTablesRelease = ConfigTablesRelease(loop: mainLoop)
     /// Main-loop views of the static clusters xDS streams use, by name.
     var xdsClusters: [String: WorkerCluster] = [:]
     /// SDS secrets and the TLS contexts that rotate with them (set once

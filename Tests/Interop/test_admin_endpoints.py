@@ -278,6 +278,33 @@ def test_healthcheck_fail_and_ok(proxy, http_upstreams, admin_port):
     p.wait_for_stats({"server.live": 1})
 
 
+def test_healthcheck_fail_drains_only_default_drain_type_listeners(proxy, http_upstreams, admin_port):
+    """`drain_type: MODIFY_ONLY` leaves a listener's connections alone while
+    the server is health-check failed; DEFAULT closes each after its response
+    (Envoy's DrainManagerImpl::drainClose)."""
+    up = http_upstreams()
+    ports = {"default": free_port(), "modify_only": free_port()}
+    rc = H.route_config([H.vhost("v", ["*"], [H.route({"prefix": "/"}, "backend")])])
+    listeners = [H.http_listener(name, port, rc, stat_prefix=name) for name, port in ports.items()]
+    listeners[1]["drain_type"] = "MODIFY_ONLY"
+    p = proxy(bootstrap(admin_port, listeners, [H.http_cluster("backend", [up.address])]))
+    clients = {name: H.HttpClient(port) for name, port in ports.items()}
+    try:
+        for client in clients.values():
+            assert client.request("GET", "/before").header("connection") is None
+        assert p.admin("POST", "/healthcheck/fail") == (200, b"OK\n")
+        assert clients["default"].request("GET", "/failing").header("connection") == "close"
+        for k in range(3):
+            r = clients["modify_only"].request("GET", f"/failing-{k}")
+            assert r.status == 200 and r.header("connection") is None
+        # A new connection to it is served on and kept too.
+        assert H.get(ports["modify_only"], "/new").header("connection") is None
+        assert H.get(ports["default"], "/new").header("connection") == "close"
+    finally:
+        for client in clients.values():
+            client.close()
+
+
 def test_clusters_text_and_json(proxy, http_upstreams, admin_port):
     up = http_upstreams()
     dead_port = free_port()

@@ -111,3 +111,31 @@ def test_config_over_ads(proxy, control_plane, upstreams, delta):
         assert again.version_info == "1"
     wait_stat(p, "control_plane.connected_state", 1)
     assert echo(listen_port) == b"ping"
+
+
+def test_response_over_max_receive_message_length_ends_the_stream(proxy, control_plane, upstreams):
+    """`envoy_grpc.max_receive_message_length`: a response over it ends the
+    stream (RESOURCE_EXHAUSTED) without being read, neither ACKed nor
+    NACKed; the proxy keeps the config it has and opens a new stream."""
+    cp = control_plane
+    backend = upstreams()
+    listen_port = free_port()
+    serve(cp, backend.port, listen_port)
+    config = ads_bootstrap(free_port(), cp.port, delta=False)
+    config["dynamic_resources"]["ads_config"]["grpc_services"][0]["envoy_grpc"]["max_receive_message_length"] = 4096
+    p = proxy(config)
+    assert echo(listen_port) == b"ping"
+    first = cp.wait_for(lambda r: r.type_url == CDS and r.is_ack)
+
+    # 100 clusters: about 10 KB in one CDS response.
+    cp.set(CDS, {f"big{i:03}": json_format.ParseDict(
+        support.cluster(f"big{i:03}", [support.socket_address("127.0.0.1", backend.port)]), cluster_pb2.Cluster())
+        for i in range(100)})
+    before = cp._counter
+    cp.push(CDS)
+    again = cp.wait_for(lambda r: r.type_url == CDS and r.stream > first.stream and r.nonce == "", timeout=15)
+    assert again.version_info == "1"
+    assert not any(r.type_url == CDS and r.nonce.isdigit() and int(r.nonce) > before and r.stream == first.stream
+                   for r in cp.requests)
+    assert "cluster.big000.upstream_cx_total" not in p.stats()
+    assert echo(listen_port) == b"ping"

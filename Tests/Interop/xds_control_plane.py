@@ -12,6 +12,7 @@ In pytest (in-process, a thread):
     cp = ControlPlane().start()                 # cp.port
     cp.set(CDS, {"c1": cluster_pb2.Cluster(name="c1", ...)})   # or LDS, "cds", a type URL
     cp.push()                                   # every open stream gets it
+    cp.push(EDS, names=["c1"])                  # only EDS; SotW: only c1's assignment
     cp.remove(CDS, ["c1"]); cp.push()
     cp.wait_for(lambda r: r.type_url == CDS and r.is_ack, timeout=5)
     cp.requests                                 # every request, in order (Recorded)
@@ -37,7 +38,8 @@ version_info / names / subscribe / unsubscribe / initial_resource_versions.
 As a process (`python xds_control_plane.py [port]`, for the Swift tests): it
 prints `PORT <n>`, then takes one JSON command a line on stdin and answers one
 JSON line: {"op":"set","type":"cds","resources":{name: <proto JSON>}},
-{"op":"remove","type":"cds","names":[...]}, {"op":"push"}, {"op":"stop"},
+{"op":"remove","type":"cds","names":[...]}, {"op":"push"} (optional "types",
+"names" as push() takes them), {"op":"stop"},
 {"op":"start"}, {"op":"requests"} (answers {"requests":[...]}, each with the
 fields above and the request as proto JSON), {"op":"wait","count":n,
 "timeout":s}, {"op":"versions"} (answers {"versions":{name: version}}),
@@ -199,13 +201,13 @@ class _Stream:
             self.names[url] = names
             self._sotw_send(url)
 
-    def _sotw_send(self, url):
+    def _sotw_send(self, url, only=None):
         resources = self.cp._resources.get(url, {})
         asked = self.names.get(url)
         response = discovery_pb2.DiscoveryResponse(
             version_info=str(self.cp._versions.get(url, 0)), type_url=url, nonce=self.cp._nonce())
         for name in sorted(resources):
-            if not asked or name in asked:
+            if (not asked or name in asked) and (only is None or name in only):
                 response.resources.append(resources[name][0])
         self.out.put(response)
 
@@ -250,12 +252,14 @@ class _Stream:
             response.nonce = self.cp._nonce()
             self.out.put(response)
 
-    def push(self):
+    def push(self, urls=None, names=None):
         for url in (list(self.held) if self.delta else list(self.names)):
+            if urls is not None and url not in urls:
+                continue
             if self.delta:
                 self._delta_send(url)
             else:
-                self._sotw_send(url)
+                self._sotw_send(url, None if url in WILDCARD_TYPES else names)
 
 
 class ControlPlane:
@@ -298,11 +302,15 @@ class ControlPlane:
             self._versions[url] = self._versions.get(url, 0) + 1
         return self
 
-    def push(self):
-        """Sends the current resources to every open stream that asked for them."""
+    def push(self, *kinds, names=None):
+        """Sends the current resources to every open stream that asked for
+        them; only of the types given, if any. With `names`, a state-of-the-world
+        RDS/EDS/SDS response holds only those resources (the protocol lets
+        these types send what changed; LDS and CDS always send everything)."""
+        urls = {type_url(k) for k in kinds} or None
         with self._lock:
             for stream in list(self._streams):
-                stream.push()
+                stream.push(urls, None if names is None else set(names))
 
     def send_raw(self, kind: str, response):
         """Sends a hand-made DiscoveryResponse (SotW streams) or DeltaDiscoveryResponse (Delta streams)."""
@@ -404,7 +412,7 @@ def _main():
             elif op == "remove":
                 cp.remove(command["type"], command["names"])
             elif op == "push":
-                cp.push()
+                cp.push(*command.get("types", []), names=command.get("names"))
             elif op == "stop":
                 cp.stop()
             elif op == "start":

@@ -51,6 +51,22 @@ import RemoraAPI
         #expect(dynamic.lds == ConfigSourceConfig(kind: .path("/etc/remora/lds.yaml", watchedDirectory: "/etc/remora")))
     }
 
+    /// Envoy's 0 (unset) means no limit; Remora bounds it, and takes a set value as given.
+    @Test func maxReceiveMessageLengthHasABoundedDefault() throws {
+        func limit(_ envoyGrpc: String) throws -> Int? {
+            try compile(Self.xdsCluster + """
+
+            dynamic_resources:
+              ads_config: {api_type: GRPC, transport_api_version: V3, grpc_services: [{envoy_grpc: \(envoyGrpc)}]}
+              cds_config: {ads: {}, resource_api_version: V3}
+            """).dynamicResources?.ads?.maxReceiveMessageBytes
+        }
+        #expect(try limit("{cluster_name: xds}") == GRPCSourceConfig.defaultMaxReceiveMessageBytes)
+        #expect(try limit("{cluster_name: xds, max_receive_message_length: 0}") == GRPCSourceConfig.defaultMaxReceiveMessageBytes)
+        #expect(try limit("{cluster_name: xds, max_receive_message_length: 4096}") == 4096)
+        #expect(try limit("{cluster_name: xds, max_receive_message_length: 4294967295}") == 4_294_967_295)
+    }
+
     @Test func adsNeedsAdsConfig() {
         let text = errorText("dynamic_resources: {lds_config: {ads: {}}}")
         #expect(text.contains("dynamic_resources.lds_config.ads"), "\(text)")

@@ -18,13 +18,14 @@ public struct DynamicConfigDump: Sendable {
         }
     }
 
-    /// `error_state`: the last update's failure for this listener.
+    /// `error_state`: a refused update of this listener (with its time), or
+    /// one refusal of the last LDS update (a nameless entry, no time).
     public struct ErrorState: Sendable {
         public var failedConfiguration: Envoy_Config_Listener_V3_Listener?
-        public var lastUpdateAttempt: String
+        public var lastUpdateAttempt: String?
         public var details: String
 
-        public init(failedConfiguration: Envoy_Config_Listener_V3_Listener?, lastUpdateAttempt: String, details: String) {
+        public init(failedConfiguration: Envoy_Config_Listener_V3_Listener?, lastUpdateAttempt: String?, details: String) {
             self.failedConfiguration = failedConfiguration
             self.lastUpdateAttempt = lastUpdateAttempt
             self.details = details
@@ -100,7 +101,7 @@ public struct DynamicConfigDump: Sendable {
             fields.append("\"last_updated\":\(ConfigDump.quoted(s.lastUpdated))")
             return "{" + fields.joined(separator: ",") + "}"
         }
-        var fields = [("name", ConfigDump.quoted(listener.name))]
+        var fields: [(String, String)] = listener.name.isEmpty ? [] : [("name", ConfigDump.quoted(listener.name))]
         if let active = listener.active { fields.append(("active_state", state(active))) }
         if let warming = listener.warming { fields.append(("warming_state", state(warming))) }
         if let draining = listener.draining { fields.append(("draining_state", state(draining))) }
@@ -109,7 +110,9 @@ public struct DynamicConfigDump: Sendable {
             if let failed = error.failedConfiguration {
                 inner.append("\"failed_configuration\":\(ConfigDump.typed(Envoy_Config_Listener_V3_Listener.protoMessageName, ConfigDump.json(failed)))")
             }
-            inner.append("\"last_update_attempt\":\(ConfigDump.quoted(error.lastUpdateAttempt))")
+            if let attempt = error.lastUpdateAttempt {
+                inner.append("\"last_update_attempt\":\(ConfigDump.quoted(attempt))")
+            }
             inner.append("\"details\":\(ConfigDump.quoted(error.details))")
             fields.append(("error_state", "{" + inner.joined(separator: ",") + "}"))
         }

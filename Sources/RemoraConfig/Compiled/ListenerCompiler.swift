@@ -53,6 +53,7 @@ enum ListenerCompiler {
         config.useOriginalDestination = listener.hasUseOriginalDst && listener.useOriginalDst.value
         config.bindToPort = listener.hasBindToPort ? listener.bindToPort.value : true
         config.isInbound = listener.trafficDirection == .inbound
+        config.drainsOnHealthCheckFail = listener.drainType != .modifyOnly
         config.ipv4Compat = ipv4Compat(address, listener.address)
         config.additionalAddresses = try compileAdditionalAddresses(listener, main: address, at: path)
         config.accessLogs = try AccessLogCompiler.compile(listener.accessLog, at: FieldPath.join(path, "access_log"))

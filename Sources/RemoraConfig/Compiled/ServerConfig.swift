@@ -87,6 +87,11 @@ public struct ListenerConfig: Sendable {
     public var bindToPort = true
     /// `traffic_direction` (`/drain_listeners?inboundonly` drains the inbound ones).
     public var isInbound = false
+    /// `drain_type`: DEFAULT (true) also drains the listener's connections
+    /// while the server is health-check failed (`/healthcheck/fail`);
+    /// MODIFY_ONLY (false) drains them only when the listener changes or
+    /// the server drains (Envoy's `DrainManagerImpl::drainClose`).
+    public var drainsOnHealthCheckFail = true
     /// `socket_address.ipv4_compat` on an IPv6 address: the socket is not
     /// v6-only, so `::` takes IPv4 connections too.
     public var ipv4Compat = false

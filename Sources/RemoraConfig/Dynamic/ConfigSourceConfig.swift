@@ -40,12 +40,24 @@ public struct GRPCSourceConfig: Hashable, Sendable {
     public var authority: String?
     /// `set_node_on_first_message_only`.
     public var setNodeOnFirstMessageOnly: Bool
+    /// `grpc_services[0].envoy_grpc.max_receive_message_length`, or
+    /// `defaultMaxReceiveMessageBytes` when it is unset or 0: a longer
+    /// response ends the stream RESOURCE_EXHAUSTED (and it reconnects).
+    public var maxReceiveMessageBytes: Int
 
-    public init(delta: Bool, clusterName: String, authority: String? = nil, setNodeOnFirstMessageOnly: Bool = false) {
+    /// Envoy reads 0 (its default) as no limit, so a control plane can make
+    /// it buffer a message of any length the 4-byte gRPC prefix can state
+    /// (4 GiB). Remora bounds it: 256 MiB holds a state-of-the-world CDS
+    /// response for a mesh of ~100,000 clusters; set the field to go higher.
+    public static let defaultMaxReceiveMessageBytes = 256 << 20
+
+    public init(delta: Bool, clusterName: String, authority: String? = nil, setNodeOnFirstMessageOnly: Bool = false,
+                maxReceiveMessageBytes: Int = GRPCSourceConfig.defaultMaxReceiveMessageBytes) {
         self.delta = delta
         self.clusterName = clusterName
         self.authority = authority
         self.setNodeOnFirstMessageOnly = setNodeOnFirstMessageOnly
+        self.maxReceiveMessageBytes = maxReceiveMessageBytes
     }
 }
 
@@ -125,11 +137,14 @@ public enum ConfigSourceCompiler {
         guard case .envoyGrpc(let envoy)? = service.targetSpecifier else {
             throw .unsupported("only envoy_grpc is implemented", at: FieldPath.join(sp, "google_grpc"))
         }
-        try SupportedFields.require(envoy, only: ["cluster_name", "authority"], at: FieldPath.join(sp, "envoy_grpc"))
+        try SupportedFields.require(envoy, only: ["cluster_name", "authority", "max_receive_message_length"],
+                                    at: FieldPath.join(sp, "envoy_grpc"))
         guard !envoy.clusterName.isEmpty else { throw .missing(at: FieldPath.join(sp, "envoy_grpc.cluster_name")) }
+        let limit = Int(envoy.maxReceiveMessageLength.value)
         return GRPCSourceConfig(delta: delta, clusterName: envoy.clusterName,
                                 authority: envoy.authority.isEmpty ? nil : envoy.authority,
-                                setNodeOnFirstMessageOnly: api.setNodeOnFirstMessageOnly)
+                                setNodeOnFirstMessageOnly: api.setNodeOnFirstMessageOnly,
+                                maxReceiveMessageBytes: limit > 0 ? limit : GRPCSourceConfig.defaultMaxReceiveMessageBytes)
     }
 
     /// The bootstrap's `dynamic_resources`.

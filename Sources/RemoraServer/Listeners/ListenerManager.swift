@@ -55,8 +55,12 @@ final class ListenerManager: XDSUpdateHandler {
     /// The last LDS `version_info` that changed something (Envoy's
     /// `system_version_info_`).
     private var versionInfo = ""
-    /// The last update's refused listeners (config_dump's `error_state`).
+    /// Refused listeners by name, until one of that name is taken (Envoy's
+    /// `error_state_tracker_`: config_dump's `error_state` of that listener).
     private var errors: [String: (resource: XDSResource, at: Double, details: String)] = [:]
+    /// Every refusal of the last update, in order (Envoy's
+    /// `overall_error_state_`: config_dump entries with only an `error_state`).
+    private var updateFailures: [(resource: XDSResource, details: String)] = []
 
     /// Start-up: what must be done before `ready` is called.
     private var startupPending = 0
@@ -138,7 +142,7 @@ final class ListenerManager: XDSUpdateHandler {
         for name in removed.sorted() { remove(name) }
 
         var message = ""
-        errors = [:]
+        updateFailures = []
         var seen: Set<String> = []
         var warming: Set<String> = []
         var gates: [String: WarmGate] = [:]
@@ -147,12 +151,14 @@ final class ListenerManager: XDSUpdateHandler {
             func failed(_ error: String) {
                 message += "\(resource.name): \(error)\n"
                 errors[resource.name] = (resource, RouteConfigManager.now(), error)
+                updateFailures.append((resource, error))
             }
             guard seen.insert(resource.name).inserted else {
                 failed("duplicate listener \(resource.name) found")
                 continue
             }
             if staticListeners.contains(where: { $0.name == resource.name }) {
+                errors[resource.name] = nil
                 // Envoy's `blockUpdate`: a static listener is skipped, not refused.
                 server.logger.debug("lds: add/update listener '\(resource.name)' skipped (static)")
                 continue
@@ -167,6 +173,7 @@ final class ListenerManager: XDSUpdateHandler {
             }
             let entry = entries[resource.name]
             if let current = entry?.warming ?? entry?.active, current.listener.sourceBytes == compiled.sourceBytes {
+                errors[resource.name] = nil
                 continue
             }
             if let duplicate = duplicateAddress(compiled.config) {
@@ -204,10 +211,12 @@ final class ListenerManager: XDSUpdateHandler {
             if entry?.active != nil || entry?.warming != nil { stats.add(.listenerModified) } else { stats.add(.listenerAdded) }
             if let replaced = target.warming { release(replaced) }
             target.warming = version
+            errors[resource.name] = nil
             warming.insert(resource.name)
             server.logger.info("lds: add/update listener '\(resource.name)'")
         }
         if !removed.isEmpty || !warming.isEmpty { versionInfo = update.versionInfo }
+        server.configTablesRelease.updateApplied(large: update.updated.count >= 100)
         refreshGauges()
         initialUpdateSeen(warming)
         for name in warming.sorted() {
@@ -433,6 +442,11 @@ final class ListenerManager: XDSUpdateHandler {
             } else {
                 listeners.append(.init(name: name, active: nil, warming: nil, draining: nil, error: state))
             }
+        }
+        for failure in updateFailures {
+            let failed = try? Envoy_Config_Listener_V3_Listener(unpackingAny: failure.resource.resource)
+            listeners.append(.init(name: "", active: nil, warming: nil, draining: nil,
+                                   error: .init(failedConfiguration: failed, lastUpdateAttempt: nil, details: failure.details)))
         }
         let tables = routes.providers.values.compactMap { provider -> DynamicConfigDump.RouteConfig? in
             guard let message = provider.message else { return nil }

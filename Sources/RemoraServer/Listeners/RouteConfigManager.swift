@@ -171,6 +171,12 @@ final class RouteConfigManager {
             }
             for provider in named { install(compiled, from: resource, in: provider) }
         }
+        // Envoy's RdsRouteConfigSubscription ignores a Delta removal: the
+        // listeners keep the table they have (test_xds_delta_removals.py).
+        for name in update.removed {
+            server.logger.error("rds: the server removed route config '\(name)' (Delta); ignoring, as Envoy does")
+        }
+        server.configTablesRelease.updateApplied()
         if !failures.isEmpty { throw XDSRejection(failures.joined(separator: "\n")) }
     }
 

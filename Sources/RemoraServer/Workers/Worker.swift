@@ -446,6 +446,7 @@ final class Worker: @unchecked Sendable {
             }
             sessions[ObjectIdentifier(manager)] = Session(object: manager, listener: listener.config.name, chain: chain.source)
             manager.listenerTag = listener.tag
+            manager.drainsOnHealthCheckFail = listener.config.drainsOnHealthCheckFail
             manager.requestedServerName = state.serverName
             manager.start(replaying: state.received)
             // Out of listener filters after a drain began: it serves one exchange.

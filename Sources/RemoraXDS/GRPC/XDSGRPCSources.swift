@@ -94,7 +94,8 @@ public final class XDSGRPCSources {
             // The cluster's hosts are refreshed by the provider; one client per stream.
             guard let cluster = clusters.cluster(source.clusterName) else { return nil }
             if client == nil || client!.cluster !== cluster {
-                client = try? GRPCAsyncClient(cluster: cluster, loop: loop, options: .init(authority: source.authority))
+                client = try? GRPCAsyncClient(cluster: cluster, loop: loop, options: .init(
+                    authority: source.authority, maxReceiveMessageBytes: source.maxReceiveMessageBytes))
             }
             return client
         }

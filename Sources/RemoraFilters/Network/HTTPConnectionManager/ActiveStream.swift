@@ -396,9 +396,10 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             upgraded = true
         }
         // `/healthcheck/fail`: Envoy's drain decision closes every connection
-        // after its response (the health_check filter, when configured, has
-        // added `x-envoy-immediate-health-check-fail`).
-        if manager.context.health.isFailed && !opensTunnel { manager.closeAfterResponse = true }
+        // of a `drain_type: DEFAULT` listener after its response (the
+        // health_check filter, when configured, has added
+        // `x-envoy-immediate-health-check-fail`).
+        if manager.drainsForHealthCheck && !opensTunnel { manager.closeAfterResponse = true }
         if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
         encoder.encodeHeaders(headers, endStream: endStream)
         // HTTP/1: the connection is a tunnel now; reads are not held for pipelining.
@@ -481,7 +482,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             // HTTP/2 starts the drain: the graceful GOAWAY precedes the reply.
             manager.drainHTTP2(counted: false)
         }
-        if manager.context.health.isFailed { manager.closeAfterResponse = true }
+        if manager.drainsForHealthCheck { manager.closeAfterResponse = true }
         responseStarted = true
         // A gRPC request gets a trailers-only reply (HTTP/2: one HEADERS frame with END_STREAM).
         let status = isGRPCRequest ? GRPCLocalReply.httpStatus : reply.status

@@ -36,6 +36,10 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     let routes: ConnectionRoutes
     /// Which listener of its worker took the connection (`/drain_listeners?inboundonly`).
     public var listenerTag = 0
+    /// The listener's `drain_type` is DEFAULT: while the server is
+    /// health-check failed, each response closes the connection.
+    public var drainsOnHealthCheckFail = true
+    var drainsForHealthCheck: Bool { drainsOnHealthCheckFail && context.health.isFailed }
     /// Envoy's requested server name for the connection's streams: the SNI
     /// the TLS inspector read. (As in Envoy, a handshake without the
     /// inspector does not set it.)
