@@ -31,3 +31,35 @@ import Testing
         #expect(seen.count == 1000)
     }
 }
+
+/// Counters kept in lazy chunks (`StatLayout(lazyFrom:)`): the row holds
+/// only chunk pointers until a thread counts into a chunk.
+@Suite struct LazyStatTests {
+    static let layout = StatLayout([("c", .counter), ("g", .gauge), ("h", .histogram)]
+                                   + (0..<250).map { ("code_\($0)", StatKind.sparseCounter) }
+                                   + [("last", .counter)], lazyFrom: 3)
+
+    @Test func rowHoldsEagerSlotsAndOnePointerPerChunk() {
+        // 1 + 2 + 11 eager slots, then ⌈251 / 100⌉ chunk pointers.
+        #expect(Self.layout.rowWidth == 1 + 2 + HistogramBinning.chunkCount + 3)
+        #expect(Self.layout.lazyStart == 3)
+        #expect(StatLayout([("a", .counter)]).lazyStart == Int.max)
+        #expect(StatLayout.lazyChunkSize(2, of: 251) == 51)
+    }
+
+    @Test func lazyCountersSumOverThreadsAndListOnceUsed() {
+        let store = StatsStore(workerCount: 2)
+        let scope = store.makeScope(prefix: "p.", layout: Self.layout)
+        #expect(store.snapshot().map(\.name) == ["p.c", "p.g", "p.h", "p.last"])
+        scope.slots(thread: 1).add(3 + 120, 2)
+        scope.slots(thread: 2).add(3 + 120)
+        scope.slots(thread: 2).add(3 + 250, 5)
+        scope.slots(thread: 0).add(0)
+        #expect(scope.value(3 + 120) == 3)
+        #expect(scope.value(3 + 121) == 0)
+        #expect(scope.value(3 + 250) == 5)
+        #expect(scope.value(named: "code_120") == 3)
+        let entries = Dictionary(uniqueKeysWithValues: store.snapshot().map { ($0.name, $0.value) })
+        #expect(entries == ["p.c": 1, "p.g": 0, "p.h": 0, "p.code_120": 3, "p.last": 5])
+    }
+}

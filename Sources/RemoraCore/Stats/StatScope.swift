@@ -34,9 +34,16 @@ public final class StatScope: @unchecked Sendable {
     public let names: [String]
     public let kinds: [StatKind]
     public let threadCount: Int
-    /// First slot of each stat inside a row.
+    /// First slot of each stat inside a row (for a lazy stat: its place
+    /// in the lazy region).
     let offsets: [Int]
     let rowWidth: Int
+    /// Index of the first stat kept in lazy chunks (`Int.max`: none).
+    let lazyStart: Int
+    /// The row slot of the first lazy chunk's pointer.
+    let lazyChunkSlot: Int
+    /// Lazy stats in the scope.
+    let lazyCount: Int
     private let storage: UnsafeMutablePointer<UnsafeAtomic<Int64>.Storage>
 
     /// A histogram's slots in a row: one chunk pointer per decade
@@ -90,6 +97,9 @@ public final class StatScope: @unchecked Sendable {
         self.threadCount = threadCount
         self.offsets = layout.offsets
         self.rowWidth = layout.rowWidth
+        self.lazyStart = layout.lazyStart
+        self.lazyChunkSlot = layout.lazyChunkSlot
+        self.lazyCount = layout.lazyCount
         let total = max(layout.rowWidth * threadCount, 1)
         storage = .allocate(capacity: total)
         storage.initialize(repeating: UnsafeAtomic<Int64>.Storage(0), count: total)
@@ -105,6 +115,15 @@ public final class StatScope: @unchecked Sendable {
                         bins.deinitialize(count: HistogramBinning.chunkSize(chunk))
                         bins.deallocate()
                     }
+                }
+            }
+        }
+        for t in 0..<threadCount {
+            for chunk in 0..<StatLayout.lazyChunks(lazyCount) {
+                let slot = UnsafeAtomic<Int64>(at: storage + t * rowWidth + lazyChunkSlot + chunk)
+                if let block = Self.chunk(slot.load(ordering: .acquiring)) {
+                    block.deinitialize(count: StatLayout.lazyChunkSize(chunk, of: lazyCount))
+                    block.deallocate()
                 }
             }
         }
@@ -130,7 +149,20 @@ public final class StatScope: @unchecked Sendable {
     /// Current value of a counter or gauge, summed over threads.
     public func value(_ index: Int) -> Int64 {
         precondition(kinds[index] != .histogram)
-        return total(slot: offsets[index])
+        return index >= lazyStart ? lazyTotal(index) : total(slot: offsets[index])
+    }
+
+    /// Sum over threads of a lazy counter: rows whose chunk was never
+    /// allocated count 0.
+    private func lazyTotal(_ index: Int) -> Int64 {
+        let (chunk, slot) = offsets[index].quotientAndRemainder(dividingBy: StatLayout.lazyChunkCapacity)
+        var sum: Int64 = 0
+        for t in 0..<threadCount {
+            let pointer = UnsafeAtomic<Int64>(at: storage + t * rowWidth + lazyChunkSlot + chunk)
+            guard let block = Self.chunk(pointer.load(ordering: .acquiring)) else { continue }
+            sum &+= UnsafeAtomic<Int64>(at: block + slot).load(ordering: .relaxed)
+        }
+        return sum
     }
 
     /// Envoy's `used()` of a gauge: some thread has set or changed it
@@ -220,7 +252,29 @@ public struct StatSlots: @unchecked Sendable {
     /// Adds to a counter or gauge.
     @inline(__always)
     public func add(_ index: Int, _ delta: Int64 = 1) {
+        if index >= scope.lazyStart {
+            addLazy(index, delta)
+            return
+        }
         add(slot: scope.offsets[index], delta)
+    }
+
+    /// Adds to a counter kept in a lazy chunk; the first write to the chunk
+    /// on this thread allocates it (this thread's, never freed before the
+    /// scope), as a histogram's decade chunks are.
+    private func addLazy(_ index: Int, _ delta: Int64) {
+        let (chunk, slot) = scope.offsets[index].quotientAndRemainder(dividingBy: StatLayout.lazyChunkCapacity)
+        let pointer = UnsafeAtomic<Int64>(at: base + scope.lazyChunkSlot + chunk)
+        var block = StatScope.chunk(pointer.load(ordering: .relaxed))
+        if block == nil {
+            let size = StatLayout.lazyChunkSize(chunk, of: scope.lazyCount)
+            let fresh = UnsafeMutablePointer<UnsafeAtomic<Int64>.Storage>.allocate(capacity: size)
+            fresh.initialize(repeating: UnsafeAtomic<Int64>.Storage(0), count: size)
+            pointer.store(Int64(Int(bitPattern: fresh)), ordering: .releasing)
+            block = fresh
+        }
+        let counter = UnsafeAtomic<Int64>(at: block! + slot)
+        counter.store(counter.load(ordering: .relaxed) &+ delta, ordering: .relaxed)
     }
 
     /// Adds to a gauge and marks it used (one store, on the first change only).
@@ -235,6 +289,7 @@ public struct StatSlots: @unchecked Sendable {
     /// Sets this thread's share of a gauge (the main thread's server gauges)
     /// and marks it used.
     public func set(_ index: Int, _ value: Int64) {
+        precondition(index < scope.lazyStart, "a lazy counter is only added to")
         let slot = scope.offsets[index]
         UnsafeAtomic<Int64>(at: base + slot).store(value, ordering: .relaxed)
         if scope.kinds[index] == .gauge { UnsafeAtomic<Int64>(at: base + slot + 1).store(1, ordering: .relaxed) }
@@ -264,19 +319,45 @@ public struct StatSlots: @unchecked Sendable {
 
 /// The names, kinds and slot offsets of a list of stats: what every scope
 /// of that list has in common. Immutable; shared by the scopes made from it.
+///
+/// The counters from `lazyFrom` on (a cluster's thousand per-status-code
+/// counters, of which a cluster uses a handful) are not in the row: the row
+/// holds one pointer per `lazyChunkCapacity` of them, and a thread allocates
+/// a chunk the first time it counts into it. A scope of a thousand stats
+/// whose lazy ones are never used costs its eager slots only.
 public final class StatLayout: Sendable {
     public let names: [String]
     public let kinds: [StatKind]
-    /// First slot of each stat inside a row.
+    /// First slot of each stat inside a row; for a lazy stat, its place in
+    /// the lazy region.
     let offsets: [Int]
     let rowWidth: Int
+    /// Index of the first lazy stat (`Int.max`: none).
+    let lazyStart: Int
+    let lazyCount: Int
+    /// The row slot of the first lazy chunk's pointer.
+    let lazyChunkSlot: Int
 
-    public init(_ stats: [(String, StatKind)]) {
+    /// Lazy counters per chunk.
+    static let lazyChunkCapacity = 100
+
+    static func lazyChunks(_ lazyCount: Int) -> Int { (lazyCount + lazyChunkCapacity - 1) / lazyChunkCapacity }
+
+    static func lazyChunkSize(_ chunk: Int, of lazyCount: Int) -> Int {
+        min(lazyChunkCapacity, lazyCount - chunk * lazyChunkCapacity)
+    }
+
+    /// `lazyFrom`: the stats from this index on are counters kept in lazy
+    /// chunks (nil: every stat has its slots in the row).
+    public init(_ stats: [(String, StatKind)], lazyFrom: Int? = nil) {
         names = stats.map(\.0)
         kinds = stats.map(\.1)
+        let eager = lazyFrom ?? stats.count
+        precondition(eager >= 0 && eager <= stats.count)
+        precondition(stats[eager...].allSatisfy { $0.1 == .counter || $0.1 == .sparseCounter }, "only counters can be lazy")
         var offsets: [Int] = []
         var width = 0
-        for (_, kind) in stats {
+        for (_, kind) in stats[..<eager] {
             offsets.append(width)
             switch kind {
             case .histogram: width += StatScope.histogramWidth
@@ -285,7 +366,11 @@ public final class StatLayout: Sendable {
             case .counter, .sparseCounter: width += 1
             }
         }
+        lazyCount = stats.count - eager
+        lazyStart = lazyCount > 0 ? eager : Int.max
+        lazyChunkSlot = width
+        offsets.append(contentsOf: 0..<lazyCount)
         self.offsets = offsets
-        rowWidth = width
+        rowWidth = width + Self.lazyChunks(lazyCount)
     }
 }
