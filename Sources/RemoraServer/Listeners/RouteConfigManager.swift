@@ -6,6 +6,7 @@ import RemoraConfig
 import RemoraCore
 import RemoraEventLoop
 import RemoraXDS
+import SwiftProtobuf
 
 /// RDS (Envoy's `RouteConfigProviderManager` and `RdsRouteConfigSubscription`):
 /// one route table per `rds` (config source and `route_config_name`),
@@ -22,9 +23,14 @@ final class RouteConfigManager {
     final class Provider {
         let reference: RDSReference
         var users = 0
-        /// The last accepted configuration (nil until the first).
-        var message: Envoy_Config_Route_V3_RouteConfiguration?
-        var messageBytes: [UInt8] = []
+        /// The last accepted configuration's bytes (nil until the first).
+        /// Only /config_dump reads the message: it is decoded there again
+        /// rather than held (1,000 routes as a message tree are 2.5 MiB, as
+        /// bytes 0.1 MiB).
+        var messageBytes: [UInt8]?
+        var message: Envoy_Config_Route_V3_RouteConfiguration? {
+            messageBytes.flatMap { try? Envoy_Config_Route_V3_RouteConfiguration(serializedBytes: $0) }
+        }
         var version = ""
         var lastUpdated = 0.0
         /// A first update came, or the initial fetch gave up: listeners
@@ -169,7 +175,7 @@ final class RouteConfigManager {
                 failures.append("\(resource.name): \(error)")
                 continue
             }
-            for provider in named { install(compiled, from: resource, in: provider) }
+            for provider in named { install(compiled.0, from: resource, in: provider) }
         }
         // Envoy's RdsRouteConfigSubscription ignores a Delta removal: the
         // listeners keep the table they have (test_xds_delta_removals.py).
@@ -182,9 +188,7 @@ final class RouteConfigManager {
 
     /// A table accepted for `provider`: posted to every worker unless the
     /// same configuration is already there.
-    private func install(_ compiled: (RouteTable, Envoy_Config_Route_V3_RouteConfiguration), from resource: XDSResource,
-                         in provider: Provider) {
-        let (table, message) = compiled
+    private func install(_ table: RouteTable, from resource: XDSResource, in provider: Provider) {
         let reference = provider.reference
         provider.stats?.add(.updateAttempt)
         let bytes = [UInt8](resource.resource.value)
@@ -192,7 +196,6 @@ final class RouteConfigManager {
         provider.stats?.set(.version, Int64(bitPattern: XXHash64.hash(resource.version)))
         provider.stats?.set(.updateTime, Int64(Self.now() * 1000))
         guard bytes != provider.messageBytes || !provider.ready else { return }
-        provider.message = message
         provider.messageBytes = bytes
         provider.version = resource.version
         provider.lastUpdated = Self.now()
