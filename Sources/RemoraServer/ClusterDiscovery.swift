@@ -192,6 +192,8 @@ final class ClusterDiscovery: XDSUpdateHandler {
     /// A CDS cluster went live on the workers: its warming record is the active one now.
     func activated(_ name: String) {
         if let record = warming.removeValue(forKey: name) { active[name] = record }
+        // An emptied dictionary keeps the capacity a full push gave it.
+        if warming.isEmpty && warming.capacity > 0 { warming = [:] }
     }
 
     /// The CDS `version_info` last applied (config_dump's `version_info`).

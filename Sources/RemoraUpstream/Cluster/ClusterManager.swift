@@ -293,7 +293,16 @@ public final class ClusterManager {
 
     private func stopWarming(_ name: String) {
         warmingTimers.removeValue(forKey: name)?.close()
-        warming[name] = nil
+        _ = takeWarming(name)
+    }
+
+    /// Removes a warming entry. Once none is left, the tables sized for a
+    /// whole push (a thousand entries, about 0.9 MiB) are let go: a
+    /// dictionary keeps its capacity when emptied.
+    private func takeWarming(_ name: String) -> Entry? {
+        let entry = warming.removeValue(forKey: name)
+        if warming.isEmpty && warming.capacity > 0 { warming = [:] }
+        return entry
     }
 
     private func edsStats(_ name: String) -> Stats<EDSClusterStat> {
@@ -321,7 +330,7 @@ public final class ClusterManager {
 
     /// A warming cluster goes live on the workers.
     private func activate(_ name: String) {
-        guard let entry = warming.removeValue(forKey: name) else { return }
+        guard let entry = takeWarming(name) else { return }
         warmingTimers.removeValue(forKey: name)?.close()
         entries[name] = entry
         setMembership(entry.stats, entry.hostSet, changed: !entry.hostSet.hosts.isEmpty)
