@@ -211,6 +211,9 @@ public final class StatScope: @unchecked Sendable {
     public func flushHistograms() {
         for (i, kind) in kinds.enumerated() where kind == .histogram {
             let now = histogramData(i)
+            // A histogram with no sample yet reads as empty without an
+            // entry (a thousand clusters' idle histograms held none).
+            if now.bins.isEmpty && flushed[i] == nil { continue }
             let before = flushed[i]?.cumulative ?? HistogramData()
             flushed[i] = (now, now.subtracting(before))
         }

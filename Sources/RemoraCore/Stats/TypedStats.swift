@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A closed set of stats named in one enum (`ClusterStat`, `HTTPStat`, …),
 /// whose raw values are their indices in the scope.
 public protocol StatName: RawRepresentable, CaseIterable, Sendable where RawValue == Int {
@@ -26,10 +28,26 @@ public struct Stats<S: StatName>: Sendable {
 
 extension StatsStore {
     /// A scope holding every stat of `S` (plus `extra` stats after them).
+    /// Without extras, every scope of `S` shares one layout (a thousand EDS
+    /// clusters' `EDSClusterStat` scopes, a thousand subscriptions' stats).
     public func makeScope<S: StatName>(prefix: String, _ names: S.Type, extra: [(String, StatKind)] = [],
                                        listedOnceUsed: Bool = false, onFirstUse: Set<String> = []) -> StatScope {
-        makeScope(prefix: prefix, stats: S.allCases.map { ($0.name, $0.kind) } + extra, listedOnceUsed: listedOnceUsed,
-                  onFirstUse: onFirstUse)
+        let layout = extra.isEmpty ? StatLayout.of(S.self) : StatLayout(S.allCases.map { ($0.name, $0.kind) } + extra)
+        return makeScope(prefix: prefix, layout: layout, listedOnceUsed: listedOnceUsed, onFirstUse: onFirstUse)
+    }
+}
+
+extension StatLayout {
+    private static let typed = Mutex<[ObjectIdentifier: StatLayout]>([:])
+
+    /// The one layout of every stat of `S`, made on first use.
+    public static func of<S: StatName>(_ names: S.Type) -> StatLayout {
+        typed.withLock { layouts in
+            if let layout = layouts[ObjectIdentifier(S.self)] { return layout }
+            let layout = StatLayout(S.allCases.map { ($0.name, $0.kind) })
+            layouts[ObjectIdentifier(S.self)] = layout
+            return layout
+        }
     }
 }
 
