@@ -67,6 +67,8 @@ public enum LoadAssignmentCompiler {
             try SupportedFields.require(assignment.policy, only: ["overprovisioning_factor"], at: pp)
         }
         var result: [EndpointConfig] = []
+        // Held for the assignment's life: exactly as large as it needs.
+        result.reserveCapacity(assignment.endpoints.reduce(0) { $0 + $1.lbEndpoints.count })
         var seen: Set<SocketAddress> = []
         for (i, locality) in assignment.endpoints.enumerated() {
             let lp = FieldPath.index(FieldPath.join(path, "endpoints"), i)

@@ -47,7 +47,8 @@ public final class HostSet: Sendable {
         // Envoy's `isHostSetInPanic`: healthy share of the hosts not excluded.
         inPanic = !candidates.isEmpty && Double(healthy.count) * 100 < Double(candidates.count) * panicThresholdPercent
         let picked = inPanic ? candidates : healthy
-        balanced = picked.map(\.address)
+        // Every host balanced (the usual case): one array for both.
+        balanced = picked.count == endpoints.count ? hosts : picked.map(\.address)
         balancedWeights = picked.contains { $0.weight != 1 } ? picked.map(\.weight) : nil
     }
 
