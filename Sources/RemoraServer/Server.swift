@@ -69,6 +69,8 @@ public final class Server: @unchecked Sendable {
     /// Envoy's stats flush (`stats_flush_interval`): snapshots histograms
     /// and feeds the statsd sink.
     private var statsFlushTimer: Timer?
+    /// Gives back what a large config push freed (checked every second).
+    private var heapTrim = HeapTrimPolicy()
     private let statsd: StatsdSink?
     private var exitCode: Int32 = 0
     private var drainedWorkers = 0
@@ -373,7 +375,13 @@ public final class Server: @unchecked Sendable {
         let main = serverStats.stats(ServerStat.self, thread: 0)
         main.set(.live, isLive ? 1 : 0)
         main.set(.uptime, Int64((mainLoop.nowMilliseconds - startMilliseconds) / 1000))
-        main.set(.memoryPhysicalSize, Int64(ProcessMemory.residentBytes))
+        var resident = ProcessMemory.residentBytes
+        if heapTrim.shouldTrim(resident: resident) {
+            ProcessMemory.trimHeap()
+            resident = ProcessMemory.residentBytes
+            heapTrim.trimmed(resident: resident)
+        }
+        main.set(.memoryPhysicalSize, Int64(resident))
         // Summed from the listener scopes directly: no snapshot of every stat each second.
         var total: Int64 = 0
         for scope in listenerScopes { total += scope.value(ListenerStat.downstreamCxActive.rawValue) }
