@@ -179,14 +179,20 @@ final class ClusterDiscovery: XDSUpdateHandler {
     /// serves at once: before its secret arrives its context refuses to
     /// connect, where Envoy keeps the cluster warming.)
     private func registerSecrets(_ dependencies: [SDSContextDependency], of name: String) throws(ConfigError) {
-        var owner: String? = nil
+        let previous = secretOwners.removeValue(forKey: name)
         if !dependencies.isEmpty {
             secretGeneration += 1
-            owner = "cluster \(secretGeneration)"
-            try secrets.register(dependencies, owner: owner!) {}
+            let owner = "cluster \(secretGeneration)"
+            do throws(ConfigError) {
+                try secrets.register(dependencies, owner: owner) {}
+            } catch {
+                // The previous version keeps its secrets (it stays active).
+                secretOwners[name] = previous
+                throw error
+            }
+            secretOwners[name] = owner
         }
-        if let previous = secretOwners[name] { secrets.release(owner: previous) }
-        secretOwners[name] = owner
+        if let previous { secrets.release(owner: previous) }
     }
 
     /// A CDS cluster went live on the workers: its warming record is the active one now.
