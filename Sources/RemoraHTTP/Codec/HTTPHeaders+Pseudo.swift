@@ -177,3 +177,29 @@ final class PseudoHeaderBytes {
         }
     }
 }
+
+/// `:status` and every three-digit status value, in one immutable buffer
+/// shared by all loops (its reference count is atomic): a parsed HTTP/1
+/// response head gets its `:status` by reference, with no copy.
+enum StatusPseudoHeaderBytes {
+    nonisolated(unsafe) static let buffer: PooledBuffer = {
+        var bytes = Array(":status".utf8)
+        for status in 100...999 { bytes += Array(String(status).utf8) }
+        return PooledBuffer(copying: bytes)
+    }()
+}
+
+extension HTTPHeaders {
+    /// Puts `:status` first (the HTTP/1 client codec's translation of a
+    /// status line). The value references `StatusPseudoHeaderBytes`; a
+    /// parsed head has room for it, so the field array does not grow.
+    mutating func prependStatus(_ status: Int) {
+        if (100...999).contains(status) {
+            let storage = storageIndex(of: StatusPseudoHeaderBytes.buffer)
+            appendReferencing(nameStorage: storage, (0, 7), valueStorage: storage, (7 + (status - 100) * 3, 3))
+        } else {
+            add(name: ":status", value: String(status))
+        }
+        moveLastToFront(1)
+    }
+}

@@ -88,6 +88,55 @@ public struct HTTP1Encoder {
         }
     }
 
+    /// Fields the HTTP/1 client codec writes after a request's own, from
+    /// its framing decision.
+    struct RequestExtras: OptionSet {
+        let rawValue: UInt8
+        static let contentLengthZero = RequestExtras(rawValue: 1)
+        static let chunked = RequestExtras(rawValue: 2)
+    }
+
+    /// A request head from a head in the pseudo-header model: the request
+    /// line from `:method` and `:path` (`:authority` for CONNECT, as
+    /// Envoy's codec writes it), `host` from `:authority`, the regular
+    /// fields, then `extras`.
+    mutating func encodeRequestHead(pseudoHeaders headers: HTTPHeaders, method: HTTPMethod, extras: RequestExtras) -> ByteSlice {
+        let authority = headers.authority
+        let target = method == .connect ? authority : headers.path
+        return method.withNameBytes { m in
+            withBytes(target) { t in
+                withBytes(authority) { h in
+                    var size = m.count + 1 + max(t.count, 1) + 1 + 8 + 2 + fieldsSize(headers, skippingPseudo: true) + 2
+                    if authority != nil { size += 6 + h.count + 2 }
+                    if extras.contains(.contentLengthZero) { size += Self.contentLengthZero.utf8CodeUnitCount }
+                    if extras.contains(.chunked) { size += Self.chunked.utf8CodeUnitCount }
+                    var w = allocate(size)
+                    w.write(m)
+                    w.write(ASCII.sp)
+                    if t.count > 0 { w.write(t) } else { w.write(UInt8(ascii: "/")) }
+                    w.write(ASCII.sp)
+                    w.writeVersion(.http1_1)
+                    w.writeCRLF()
+                    if authority != nil {
+                        w.write("host: ")
+                        w.write(h)
+                        w.writeCRLF()
+                    }
+                    writeFields(headers, &w, skippingPseudo: true)
+                    if extras.contains(.contentLengthZero) { w.write(Self.contentLengthZero) }
+                    if extras.contains(.chunked) { w.write(Self.chunked) }
+                    w.writeCRLF()
+                    return w.finish()
+                }
+            }
+        }
+    }
+
+    private func withBytes<R>(_ slice: ByteSlice?, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        guard let slice else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return slice.withUnsafeBytes(body)
+    }
+
     /// `version SP status SP reason CRLF fields CRLF`, with Envoy's reason
     /// phrase for `status` unless one is given (Envoy never forwards the
     /// upstream's).

@@ -39,6 +39,12 @@ public struct HTTPMethod: Hashable, Sendable, CustomStringConvertible {
     public var name: String { custom ?? Self.knownNames[Int(code)] }
     public var description: String { name }
     public var isCustom: Bool { code == Self.customCode }
+    /// GET, HEAD, DELETE, TRACE and CONNECT requests should carry no body
+    /// (Envoy's `requestShouldHaveNoBody`: an empty one gets no
+    /// `content-length: 0`).
+    public var isBodiless: Bool {
+        self == .get || self == .head || self == .delete || self == .trace || self == .connect
+    }
 
     public static let acl = HTTPMethod(code: 0)
     public static let bind = HTTPMethod(code: 1)
