@@ -274,6 +274,47 @@ def test_request_mirroring(proxy, http_upstreams, admin_port):
                       "cluster.main.upstream_rq_total": 3})
 
 
+@pytest.mark.envoy_specific
+def test_request_mirroring_to_h2_cluster(proxy, http_upstreams, admin_port):
+    """A mirror to a cluster that speaks HTTP/2 (h2c) sends the shadow as an
+    HTTP/2 stream, as Envoy 1.40 does: ``:authority`` with ``-shadow``
+    before the port, method, path and body mirrored, ``x-envoy-internal``
+    added; the shadow's answer is dropped (the client gets the main
+    cluster's)."""
+    from h2_support import H2Upstream, h2_cluster_options
+
+    main = http_upstreams(lambda req: Reply(200, [], b"main"), name="main")
+    shadow = H2Upstream()
+    try:
+        port = free_port()
+        rc = H.route_config([vhost("vh", ["*"], [
+            route({"prefix": "/"}, "main", route_extra={"request_mirror_policies": [{"cluster": "shadow"}]}),
+        ])])
+        p = proxy(H.http_config(admin_port, port, rc, [
+            H.http_cluster("main", [main.address]),
+            H.http_cluster("shadow", [shadow.address], typed_extension_protocol_options=h2_cluster_options())]))
+        r = H.get(port, "/m/x?y=1", method="POST", host="foo.example:8080", body=b"payload" * 1000)
+        assert (r.status, r.body) == (200, b"main")
+        r = H.get(port, "/status/503", host="bar.example")
+        assert (r.status, r.body) == (200, b"main")
+        deadline = time.monotonic() + 5
+        while len(shadow.requests) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(shadow.requests) == 2, shadow.requests
+        s1, s2 = sorted(shadow.requests, key=lambda q: q.header(":path"))
+        assert (s1.header(":method"), s1.header(":path"), s1.header(":authority")) == \
+            ("POST", "/m/x?y=1", "foo.example-shadow:8080")
+        assert s1.body_len == 7000 and s1.header("x-envoy-internal") == "true"
+        assert s1.header("host") is None and s1.header("transfer-encoding") is None
+        assert (s2.header(":method"), s2.header(":authority"), s2.body_len) == ("GET", "bar.example-shadow", 0)
+        assert shadow.connections == 1
+        p.wait_for_stats({"cluster.shadow.upstream_rq_total": 2, "cluster.shadow.upstream_rq_200": 1,
+                          "cluster.shadow.upstream_rq_503": 1, "cluster.shadow.upstream_cx_http2_total": 1,
+                          "cluster.main.upstream_rq_total": 2})
+    finally:
+        shadow.stop()
+
+
 # -- circuit breakers ------------------------------------------------------------
 
 

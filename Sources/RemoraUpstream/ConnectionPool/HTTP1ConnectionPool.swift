@@ -1,5 +1,6 @@
 import RemoraCore
 import RemoraEventLoop
+import RemoraHTTP
 
 /// Who waits for a pooled connection: the router's upstream request.
 public protocol HTTP1PoolRequester: AnyObject {
@@ -59,6 +60,9 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     private var nextTicket = 0
     private var nextID = 0
     private var connections: [Int: Connection] = [:]
+    /// Each connection's HTTP/1 client codec, made for its first request
+    /// and kept while the connection lives (not one per request).
+    private var codecs: [Int: HTTP1ClientConnection] = [:]
     private var ids: [ObjectIdentifier: Int] = [:]
     private var attempts: [Int: ConnectAttempt] = [:]
     private var idleSince: [Int: UInt64] = [:]
@@ -153,6 +157,16 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
         detach(id)
         perform(state.released(id, reusable: reusable && !connection.isClosed && !connection.isReadClosed))
         checkDrained()
+    }
+
+    /// `connection`'s codec: the one it has, or `make()`'s, kept for the
+    /// connection's next requests.
+    public func codec(for connection: Connection, make: () -> HTTP1ClientConnection) -> HTTP1ClientConnection {
+        guard let id = ids[ObjectIdentifier(connection)] else { return make() }
+        if let codec = codecs[id] { return codec }
+        let codec = make()
+        codecs[id] = codec
+        return codec
     }
 
     public var idleConnections: Int { state.idleCount }
@@ -394,6 +408,7 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     public func connectionClosed(_ connection: Connection) {
         guard let id = ids.removeValue(forKey: ObjectIdentifier(connection)) else { return }
         connections[id] = nil
+        codecs[id] = nil
         idleSince[id] = nil
         detach(id)
         if let start = opened.removeValue(forKey: id) {

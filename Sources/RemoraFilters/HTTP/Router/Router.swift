@@ -347,7 +347,8 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
             let head = context.encoder.encodeRequestHead(method: method, target: upstreamMessage.path, version: .http1_1,
                                                          host: authority, headers: upstreamMessage.headers)
             request = UpstreamRequest(
-                owner: self, pool: pool, loop: context.loop, head: head, chunked: upstreamChunked, method: method,
+                owner: self, pool: pool, loop: context.loop, encoder: context.sharedEncoder, head: head,
+                chunked: upstreamChunked, tunnel: upgrade, method: method,
                 maxResponseHeadBytes: Int(cluster.config.http.common.maxResponseHeadersKB) * 1024,
                 maxResponseHeaders: Int(cluster.config.http.common.maxHeadersCount),
                 bufferLimit: cluster.config.bufferLimitBytes)
@@ -740,7 +741,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
             copy.headers.set(name: "x-envoy-internal", value: "true")
             if let local = HostAddressText.local { copy.headers.set(name: "x-forwarded-for", value: local) }
             let shadow = ShadowRequest(cluster: cluster, host: host, context: context, request: copy, chunked: upstreamChunked,
-                                       timeoutMilliseconds: timeouts.global)
+                                       downstreamHTTP2: downstreamHTTP2, timeoutMilliseconds: timeouts.global)
             shadows.append(shadow)
             shadow.start(endStream: requestEnded)
         }

@@ -17,7 +17,7 @@ import RemoraUpstream
 ///
 /// Owned by itself, on the worker loop.
 final class ShadowRequest: UpstreamRequestOwner {
-    private var upstream: UpstreamRequest?
+    private var upstream: (any UpstreamAttempt)?
     private var keepAlive: ShadowRequest?
     private let stats: Stats<ClusterStat>
     private let context: HTTPWorkerContext
@@ -25,19 +25,28 @@ final class ShadowRequest: UpstreamRequestOwner {
     private var timer: Timer?
     private var requestEnded = false
 
+    /// The shadow speaks the shadow cluster's protocol, as the main request
+    /// would: a stream on its HTTP/2 pool, or HTTP/1.1 on its HTTP/1 pool.
     init(cluster: WorkerCluster, host: SocketAddress, context: HTTPWorkerContext, request: HTTPRequestMessage,
-         chunked: Bool, timeoutMilliseconds: UInt64) {
+         chunked: Bool, downstreamHTTP2: Bool, timeoutMilliseconds: UInt64) {
         stats = cluster.stats
         self.context = context
         self.timeoutMilliseconds = timeoutMilliseconds
         let loop = context.loop
-        var encoder = HTTP1Encoder(pool: loop.bufferPool)
-        let head = encoder.encodeRequestHead(method: request.method, target: request.path, host: request.authority ?? "",
-                                             headers: request.headers)
-        upstream = UpstreamRequest(
-            owner: self, pool: cluster.httpPool(for: host, loop: loop), loop: loop, head: head, chunked: chunked,
-            method: request.method, maxResponseHeadBytes: 80 * 1024, maxResponseHeaders: 100,
-            bufferLimit: cluster.config.bufferLimitBytes)
+        let http = cluster.config.http
+        if http.usesHTTP2(downstreamHTTP2: downstreamHTTP2, negotiatedHTTP2: cluster.negotiatesHTTP2(host) ?? false) {
+            upstream = HTTP2UpstreamRequest(
+                owner: self, pool: cluster.http2Pool(for: host, loop: loop), loop: loop,
+                head: HTTP2UpstreamRequest.head(of: request, authority: request.authority ?? ""),
+                bufferLimit: cluster.config.bufferLimitBytes)
+        } else {
+            let head = context.encoder.encodeRequestHead(method: request.method, target: request.path,
+                                                         host: request.authority ?? "", headers: request.headers)
+            upstream = UpstreamRequest(
+                owner: self, pool: cluster.httpPool(for: host, loop: loop), loop: loop, encoder: context.sharedEncoder,
+                head: head, chunked: chunked, tunnel: false, method: request.method, maxResponseHeadBytes: Int(http.common.maxResponseHeadersKB) * 1024,
+                maxResponseHeaders: Int(http.common.maxHeadersCount), bufferLimit: cluster.config.bufferLimitBytes)
+        }
     }
 
     /// Whether the shadow is still running.

@@ -69,11 +69,16 @@ protocol UpstreamAttempt: AnyObject {
     func endTunnel()
 }
 
-/// One attempt of a request on one HTTP/1.1 connection from a host's pool:
-/// writes the request, parses the response, and gives the connection back
-/// (reusable only if both messages were whole and keep-alive held).
-/// Owned by the router (or a shadow), on the worker loop.
-final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDelegate {
+/// One attempt of a request on one HTTP/1.1 connection from a host's pool,
+/// through the connection's `HTTP1ClientConnection` (kept by the pool, one
+/// per connection): this object is the stream's decoder and the codec's
+/// output sink while it holds the connection. It writes the request (a head
+/// encoded once by the owner, body, trailers), gets the response as codec
+/// events, and gives the connection back (reusable only if both messages
+/// were whole and keep-alive held). Owned by the router (or a shadow), on
+/// the worker loop.
+final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDelegate, HTTP1ClientConnectionCallbacks,
+    HTTPResponseDecoder {
     /// Strong until the attempt ends (`cancel()` or the last event sent to
     /// the owner lets go), which breaks the owner ↔ request cycle. Not weak:
     /// a weak reference gives the owner a side table and slow refcounting.
@@ -83,23 +88,22 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
     private let loop: EventLoop
     private let head: ByteSlice
     private let chunked: Bool
+    private let tunnel: Bool
+    private let method: HTTPMethod
+    private let encoder: HTTP1SharedEncoder
+    private let parserConfiguration: HTTP1Parser.Configuration
     private var connection: Connection?
+    private var codec: HTTP1ClientConnection?
     private var ticket: HTTP1ConnectionPool.Ticket?
-    private var parser: HTTP1Parser
-    private var encoder: HTTP1Encoder
     /// What waits for the connection (bounded by the cluster's buffer limit).
     private var pending: PendingRequestBody
     /// The owner asked for no response bytes (its downstream is full): one
-    /// read-disable count on the connection, given back before it is released.
+    /// read-disable count on the stream, given back by the codec when the
+    /// stream ends.
     private var holdsReadDisable = false
     private var readingWanted = true
-    private(set) var requestSent = false
-    private(set) var responseStarted = false
-    private var responseKeepAlive = false
     private var done = false
     private var tunneling = false
-    /// The parser saw the response's end; acted on once the parse call returns.
-    private var responseEnded = false
     private(set) var sentAt: UInt64 = 0
     /// Why the connection could not be made (Envoy's transport failure reason).
     private(set) var transportFailureReason: String?
@@ -108,21 +112,22 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
     var upstreamConnection: Connection? { connection }
     var hostStats: HostStats { pool.hostStats }
 
-    init(owner: UpstreamRequestOwner, pool: HTTP1ConnectionPool, loop: EventLoop, head: ByteSlice, chunked: Bool,
-         method: HTTPMethod, maxResponseHeadBytes: Int, maxResponseHeaders: Int, bufferLimit: Int) {
+    init(owner: UpstreamRequestOwner, pool: HTTP1ConnectionPool, loop: EventLoop, encoder: HTTP1SharedEncoder, head: ByteSlice,
+         chunked: Bool, tunnel: Bool, method: HTTPMethod, maxResponseHeadBytes: Int, maxResponseHeaders: Int, bufferLimit: Int) {
         self.owner = owner
         self.pending = PendingRequestBody(limit: bufferLimit)
         self.pool = pool
         self.host = pool.host
         self.loop = loop
+        self.encoder = encoder
         self.head = head
         self.chunked = chunked
+        self.tunnel = tunnel
+        self.method = method
         var configuration = HTTP1Parser.Configuration.response
         configuration.maxHeadBytes = maxResponseHeadBytes
         configuration.maxHeaderCount = maxResponseHeaders
-        parser = HTTP1Parser(kind: .response, configuration: configuration)
-        parser.requestMethod = method
-        encoder = HTTP1Encoder(pool: loop.bufferPool)
+        parserConfiguration = configuration
     }
 
     func start() {
@@ -167,10 +172,18 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
     private func attach(_ connection: Connection) {
         self.connection = connection
         connection.delegate = self
+        let codec = pool.codec(for: connection) {
+            HTTP1ClientConnection(parser: parserConfiguration, encoder: encoder, callbacks: self)
+        }
+        self.codec = codec
+        codec.callbacks = self
+        codec.beginStream(self)
         sentAt = loop.nowMilliseconds
-        send(head, on: connection)
-        for slice in pending.slices { writeBody(slice) }
-        if pending.ended { writeEnd(trailers: pending.trailers) }
+        codec.encodeEncodedHead(head, method: method, chunked: chunked, tunnel: tunnel, endStream: false)
+        for slice in pending.slices { codec.encodeData(slice, endStream: false) }
+        if pending.ended {
+            if let trailers = pending.trailers { codec.encodeTrailers(trailers) } else { codec.encodeData(emptySlice, endStream: true) }
+        }
         if !readingWanted { setReading(false) }
         connection.startReading()
         // The queue now sits in the connection's buffer, which reports its
@@ -182,47 +195,26 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
 
     func sendData(_ data: ByteSlice, endStream: Bool) {
         guard !done else { return }
-        if connection == nil {
+        guard let codec else {
             if pending.append(data, endStream: endStream) { owner?.upstreamWriteBuffer(self, aboveHigh: true) }
             return
         }
-        if data.count > 0 { writeBody(data) }
-        if endStream { writeEnd(trailers: nil) }
+        codec.encodeData(data, endStream: endStream)
     }
 
     func sendTrailers(_ trailers: HTTPHeaders) {
         guard !done else { return }
-        if connection == nil { pending.end(with: trailers); return }
-        writeEnd(trailers: trailers)
-    }
-
-    private func writeBody(_ data: ByteSlice) {
-        guard let connection else { return }
-        if chunked {
-            send(encoder.chunkHeader(size: data.count), on: connection)
-            send(data, on: connection)
-            send(HTTP1Encoder.crlf, on: connection)
-        } else {
-            send(data, on: connection)
+        guard let codec else {
+            pending.end(with: trailers)
+            return
         }
-    }
-
-    /// Writes to the upstream, counted in `upstream_cx_tx_bytes_total`.
-    private func send(_ slice: ByteSlice, on connection: Connection) {
-        pool.stats.add(.upstreamCxTxBytesTotal, Int64(slice.count))
-        connection.write(slice)
-    }
-
-    private func writeEnd(trailers: HTTPHeaders?) {
-        guard let connection, !requestSent else { return }
-        requestSent = true
-        if chunked { send(encoder.encodeLastChunk(trailers: trailers), on: connection) }
+        codec.encodeTrailers(trailers)
     }
 
     /// Raw bytes after an accepted upgrade.
     func sendTunnelData(_ data: ByteSlice) {
         guard let connection else { return }
-        send(data, on: connection)
+        onHTTP1Output(data, on: connection)
     }
 
     func endTunnel() {
@@ -233,9 +225,27 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
     /// read while it is full.
     func setReading(_ enabled: Bool) {
         readingWanted = enabled
-        guard let connection, holdsReadDisable == enabled else { return }
+        guard let codec, holdsReadDisable == enabled else { return }
         holdsReadDisable = !enabled
-        connection.readDisable(!enabled)
+        codec.readDisable(!enabled)
+    }
+
+    // MARK: - HTTP1ClientConnectionCallbacks
+
+    /// Writes to the upstream, counted in `upstream_cx_tx_bytes_total`.
+    func onHTTP1Output(_ slice: ByteSlice) {
+        guard let connection else { return }
+        onHTTP1Output(slice, on: connection)
+    }
+
+    private func onHTTP1Output(_ slice: ByteSlice, on connection: Connection) {
+        pool.stats.add(.upstreamCxTxBytesTotal, Int64(slice.count))
+        connection.write(slice)
+    }
+
+    func onHTTP1ReadDisable(_ disable: Bool) {
+        if !disable { holdsReadDisable = false }
+        connection?.readDisable(disable)
     }
 
     // MARK: - ConnectionDelegate
@@ -246,35 +256,8 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
             owner?.upstreamTunnelData(self, data)
             return
         }
-        var input = data
-        while !done, input.count > 0 {
-            var sink = ResponseSink(request: self)
-            let result: HTTP1ParseResult
-            do {
-                result = try parser.parse(input, delegate: &sink)
-            } catch {
-                pool.stats.add(.upstreamCxProtocolError)
-                fail(.protocolError)
-                return
-            }
-            input = input.dropFirst(min(result.consumed, input.count))
-            switch result.stop {
-            case .needMoreData:
-                continue
-            case .messageComplete:
-                // Bytes after a whole response, with no request to answer,
-                // mean the peer and the parser disagree on framing: the
-                // connection is not reused (Envoy: `r/extra-bytes`).
-                if responseEnded { responseComplete(reusable: input.count == 0) }
-                continue
-            case .upgrade:
-                tunneling = true
-                if input.count > 0 { owner?.upstreamTunnelData(self, input) }
-                return
-            case .closed:
-                return
-            }
-        }
+        guard let codec else { return }
+        _ = codec.dispatch(data)
     }
 
     func connectionDidReadEOF(_ connection: Connection) {
@@ -283,14 +266,7 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
             return
         }
         guard !done else { return }
-        var sink = ResponseSink(request: self)
-        do {
-            try parser.finish(delegate: &sink)
-        } catch {
-            fail(.connectionTermination)
-            return
-        }
-        if responseEnded { responseComplete(reusable: false) }
+        codec?.onInputEnded()
         if !done { fail(.connectionTermination) }
     }
 
@@ -313,7 +289,10 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
 
     func connectionDidClose(_ connection: Connection) {
         pool.connectionClosed(connection)
-        if self.connection === connection { self.connection = nil }
+        if self.connection === connection {
+            self.connection = nil
+            codec = nil
+        }
         if tunneling && !done {
             done = true
             takeOwner()?.upstreamTunnelEnded(self, connectionClosed: true)
@@ -322,33 +301,65 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
         }
     }
 
-    // MARK: - Response events
+    // MARK: - HTTPResponseDecoder
 
-    fileprivate func responseHead(_ head: consuming HTTP1ResponseHead) {
-        if head.isInformational { return }  // Envoy drops upstream 1xx (100-continue is answered locally)
-        responseStarted = true
-        responseKeepAlive = head.keepAlive
-        let endStream = head.framing == .none && head.status != 101
-        owner?.upstreamHeaders(self, status: head.status, headers: &head.headers, endStream: endStream)
-    }
+    /// Envoy drops upstream 1xx (100-continue is answered downstream by itself).
+    func decode1xxHeaders(_ headers: HTTPHeaders) {}
 
-    fileprivate func responseBody(_ chunk: ByteSlice) {
-        owner?.upstreamData(self, chunk, endStream: false)
-    }
-
-    fileprivate func responseTrailers(_ trailers: HTTPHeaders) {
-        owner?.upstreamTrailers(self, trailers)
-    }
-
-    fileprivate func responseMessageEnded() {
-        responseEnded = true
-    }
-
-    private func responseComplete(reusable: Bool) {
+    func decodeHeaders(_ headers: consuming HTTPHeaders, endStream: Bool) {
         guard !done else { return }
+        var fields = headers
+        // The codec puts `:status` first.
+        let status = fields.status ?? 0
+        fields.removeLeadingPseudoHeaders(1)
+        if status == 101 && !endStream { tunneling = true }
+        guard endStream else {
+            owner?.upstreamHeaders(self, status: status, headers: &fields, endStream: false)
+            return
+        }
+        responseComplete()
+        takeOwner()?.upstreamHeaders(self, status: status, headers: &fields, endStream: true)
+    }
+
+    func decodeData(_ chunk: ByteSlice, endStream: Bool) {
+        guard !done else { return }
+        if tunneling {
+            if chunk.count > 0 { owner?.upstreamTunnelData(self, chunk) }
+            return
+        }
+        guard endStream else {
+            owner?.upstreamData(self, chunk, endStream: false)
+            return
+        }
+        responseComplete()
+        takeOwner()?.upstreamData(self, chunk, endStream: true)
+    }
+
+    func decodeTrailers(_ trailers: HTTPHeaders) {
+        guard !done else { return }
+        responseComplete()
+        let owner = takeOwner()
+        owner?.upstreamTrailers(self, trailers)
+        owner?.upstreamData(self, emptySlice, endStream: true)
+    }
+
+    func onResetStream(_ reason: HTTPStreamResetReason) {
+        guard !done else { return }
+        if reason == .protocolError { pool.stats.add(.upstreamCxProtocolError) }
+        fail(reason == .protocolError ? .protocolError : .connectionTermination)
+    }
+
+    /// The upstream's write buffer reports to the owner directly (see
+    /// `connectionWriteBufferAboveHighWatermark`).
+    func onAboveWriteBufferHighWatermark() {}
+    func onBelowWriteBufferLowWatermark() {}
+
+    /// The whole response arrived (the codec's stream is over): the
+    /// connection goes back, reusable if the codec says so (keep-alive, the
+    /// request sent whole, nothing after the response).
+    private func responseComplete() {
         done = true
-        releaseConnection(reusable: reusable && responseKeepAlive && requestSent)
-        takeOwner()?.upstreamData(self, HTTP1Encoder.crlf.dropFirst(2), endStream: true)
+        releaseConnection(reusable: codec?.isReusable ?? false)
     }
 
     // MARK: - Ending
@@ -363,13 +374,15 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
     private func releaseConnection(reusable: Bool, reset: Bool = false) {
         guard let connection else { return }
         self.connection = nil
-        if holdsReadDisable {
-            holdsReadDisable = false
-            connection.readDisable(false)
-        }
+        let codec = self.codec
+        self.codec = nil
+        holdsReadDisable = false
         if reusable {
             pool.release(connection, reusable: true)
         } else {
+            // The stream, if the codec still has it, ends here (its read
+            // holds given back); this request already counts as ended.
+            codec?.resetStream(.localReset)
             connection.delegate = nil
             connection.close(reset: reset)
             pool.connectionClosed(connection)
@@ -388,14 +401,4 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
         // ends at once and tells the upstream the request is not whole.
         releaseConnection(reusable: false, reset: true)
     }
-}
-
-private struct ResponseSink: HTTP1ParserDelegate {
-    /// Lives only inside a parse call on `request`.
-    unowned(unsafe) let request: UpstreamRequest
-
-    mutating func onResponseHead(_ head: consuming HTTP1ResponseHead) { request.responseHead(head) }
-    mutating func onBody(_ chunk: ByteSlice) { request.responseBody(chunk) }
-    mutating func onTrailers(_ trailers: HTTPHeaders) { request.responseTrailers(trailers) }
-    mutating func onMessageComplete() { request.responseMessageEnded() }
 }
