@@ -67,7 +67,7 @@ public final class HTTP1ClientConnection: HTTPClientCodec, HTTPRequestEncoder {
     var responseEnded = false
     var inputEnded = false
     var underlyingAboveHigh = false
-    var streamReadDisables = 0
+    var readHolds = HTTP1ReadHolds()
 
     public init(parser configuration: HTTP1Parser.Configuration = .response, encoder: HTTP1SharedEncoder,
                 callbacks: any HTTP1ClientConnectionCallbacks) {
@@ -183,15 +183,7 @@ public final class HTTP1ClientConnection: HTTPClientCodec, HTTPRequestEncoder {
     }
 
     public func readDisable(_ disable: Bool) {
-        if disable {
-            guard hasStream else { return }
-            streamReadDisables += 1
-            callbacks.onHTTP1ReadDisable(true)
-        } else {
-            guard streamReadDisables > 0 else { return }
-            streamReadDisables -= 1
-            callbacks.onHTTP1ReadDisable(false)
-        }
+        if readHolds.change(disable, streamOpen: hasStream) { callbacks.onHTTP1ReadDisable(disable) }
     }
 
     /// HTTP/1 has no per-stream window: body bytes need no acknowledging.
@@ -347,10 +339,7 @@ public final class HTTP1ClientConnection: HTTPClientCodec, HTTPRequestEncoder {
     private func endStream() {
         hasStream = false
         decoder = nil
-        while streamReadDisables > 0 {
-            streamReadDisables -= 1
-            callbacks.onHTTP1ReadDisable(false)
-        }
+        for _ in 0..<readHolds.releaseAll() { callbacks.onHTTP1ReadDisable(false) }
     }
 
     // MARK: - HTTPCodec

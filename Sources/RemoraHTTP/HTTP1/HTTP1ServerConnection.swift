@@ -95,7 +95,7 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
     var responseTunnel = false
     var inputStopped = false
     var underlyingAboveHigh = false
-    var streamReadDisables = 0
+    var readHolds = HTTP1ReadHolds()
 
     public init(options: Options, encoder: HTTP1SharedEncoder, callbacks: any HTTP1ServerConnectionCallbacks) {
         self.options = options
@@ -438,15 +438,7 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
     }
 
     public func readDisable(_ disable: Bool) {
-        if disable {
-            guard hasStream else { return }
-            streamReadDisables += 1
-            callbacks.onHTTP1ReadDisable(true)
-        } else {
-            guard streamReadDisables > 0 else { return }
-            streamReadDisables -= 1
-            callbacks.onHTTP1ReadDisable(false)
-        }
+        if readHolds.change(disable, streamOpen: hasStream) { callbacks.onHTTP1ReadDisable(disable) }
     }
 
     /// HTTP/1 has no per-stream window: body bytes need no acknowledging.
@@ -464,10 +456,7 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
     private func endStream() {
         hasStream = false
         decoder = nil
-        while streamReadDisables > 0 {
-            streamReadDisables -= 1
-            callbacks.onHTTP1ReadDisable(false)
-        }
+        for _ in 0..<readHolds.releaseAll() { callbacks.onHTTP1ReadDisable(false) }
     }
 
     // MARK: - HTTPCodec
