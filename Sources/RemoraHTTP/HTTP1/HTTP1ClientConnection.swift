@@ -292,8 +292,10 @@ public final class HTTP1ClientConnection: HTTPClientCodec, HTTPRequestEncoder {
             // head, delivered once the parse call returns.
             bodilessHead = headers
         } else {
-            // A 101 or a 2xx to CONNECT opens the tunnel (the parser stops after its head).
-            decoder?.decodeHeaders(headers, endStream: false)
+            // A 101 or a 2xx to CONNECT opens the tunnel (the parser stops
+            // after its head). Moved, not copied: the decoder edits the
+            // fields in place.
+            if let decoder { decoder.decodeHeaders(consume headers, endStream: false) }
         }
     }
 
@@ -321,14 +323,17 @@ public final class HTTP1ClientConnection: HTTPClientCodec, HTTPRequestEncoder {
         if extraBytes { closeAfterResponse = true }
         if !requestComplete { closeAfterResponse = true }
         let d = decoder
-        let head = bodilessHead
-        let trailers = pendingTrailers
+        // Moved out, not copied: the decoder edits the head in place.
+        let bodiless = bodilessHead != nil
+        var head = HTTPHeaders()
+        if bodiless { swap(&head, &bodilessHead!) }
         bodilessHead = nil
+        let trailers = pendingTrailers
         pendingTrailers = nil
         endStream()
         guard let d else { return }
-        if let head {
-            d.decodeHeaders(head, endStream: true)
+        if bodiless {
+            d.decodeHeaders(consume head, endStream: true)
         } else if let trailers {
             d.decodeTrailers(trailers)
         } else {
