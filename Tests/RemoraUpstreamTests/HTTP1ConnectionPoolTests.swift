@@ -1,6 +1,7 @@
 import Testing
 import RemoraCore
 import RemoraEventLoop
+import RemoraHTTP
 @testable import RemoraUpstream
 
 /// The pool with real sockets on one loop (127.0.0.1 only): every
@@ -171,6 +172,47 @@ import RemoraEventLoop
             }
             #expect(upstream.accepted.count == 1)
         })])
+    }
+
+    /// A connection keeps one HTTP/1 client codec across its requests (no
+    /// codec per request); a new connection gets a new one.
+    @Test func connectionKeepsItsCodecAcrossRequests() throws {
+        let f = try Fixture()
+        let upstream = try Acceptor(loop: f.loop)
+        let pool = f.pool(to: upstream.listener.boundAddress)
+        let sink = NullHTTP1Sink()
+        let encoder = HTTP1SharedEncoder(HTTP1Encoder())
+        let requester = Requester()
+        var held: Connection?
+        requester.onProvide = { _, connection in held = connection }
+        _ = pool.request(for: requester)
+        f.run([(200, {
+            guard let connection = held else {
+                Issue.record("no connection")
+                return
+            }
+            var made = 0
+            let make = { () -> HTTP1ClientConnection in
+                made += 1
+                return HTTP1ClientConnection(encoder: encoder, callbacks: sink)
+            }
+            let first = pool.codec(for: connection, make: make)
+            pool.release(connection, reusable: true)
+            guard case .ready(let again) = pool.request(for: Requester()) else {
+                Issue.record("expected the idle connection")
+                return
+            }
+            #expect(again === connection && pool.codec(for: again, make: make) === first && made == 1)
+            again.close()
+            pool.connectionClosed(again)
+            _ = pool.codec(for: again, make: make)
+            #expect(made == 2)
+        })])
+    }
+
+    final class NullHTTP1Sink: HTTP1ClientConnectionCallbacks {
+        func onHTTP1Output(_ slice: ByteSlice) {}
+        func onHTTP1ReadDisable(_ disable: Bool) {}
     }
 
     // MARK: - max_requests

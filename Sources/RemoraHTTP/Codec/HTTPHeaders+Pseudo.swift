@@ -31,17 +31,23 @@ extension HTTPHeaders {
     public var authority: ByteSlice? { pseudo(":authority") }
     public var scheme: ByteSlice? { pseudo(":scheme") }
 
-    /// `:status` as a number (nil when absent or not three digits).
+    /// `:status` as a number (nil when absent or not three digits); read in
+    /// place, no slice made.
     public var status: Int? {
-        guard let s = pseudo(":status"), s.count == 3 else { return nil }
-        return s.withUnsafeBytes { b -> Int? in
-            var v = 0
-            for c in b {
+        for e in entries {
+            let n = nameBytes(e)
+            guard n.first == UInt8(ascii: ":") else { return nil }
+            guard ASCII.equalsLowercase(n, ":status") else { continue }
+            let v = valueBytes(e)
+            guard v.count == 3 else { return nil }
+            var status = 0
+            for c in v {
                 guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { return nil }
-                v = v * 10 + Int(c - UInt8(ascii: "0"))
+                status = status * 10 + Int(c - UInt8(ascii: "0"))
             }
-            return v
+            return status
         }
+        return nil
     }
 }
 
@@ -194,12 +200,13 @@ extension HTTPHeaders {
     /// status line). The value references `StatusPseudoHeaderBytes`; a
     /// parsed head has room for it, so the field array does not grow.
     mutating func prependStatus(_ status: Int) {
-        if (100...999).contains(status) {
-            let storage = storageIndex(of: StatusPseudoHeaderBytes.buffer)
-            appendReferencing(nameStorage: storage, (0, 7), valueStorage: storage, (7 + (status - 100) * 3, 3))
-        } else {
+        guard (100...999).contains(status) else {
             add(name: ":status", value: String(status))
+            moveLastToFront(1)
+            return
         }
-        moveLastToFront(1)
+        let storage = storageIndex(of: StatusPseudoHeaderBytes.buffer)
+        entries.insert(Entry(nameStorage: storage, valueStorage: storage, nameOffset: 0, nameCount: 7,
+                             valueOffset: UInt32(7 + (status - 100) * 3), valueCount: 3), at: 0)
     }
 }

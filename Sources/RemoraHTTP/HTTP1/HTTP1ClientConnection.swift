@@ -44,9 +44,9 @@ public final class HTTP1ClientConnection: HTTPClientCodec, HTTPRequestEncoder {
     public unowned(unsafe) var callbacks: any HTTP1ClientConnectionCallbacks
     /// The loop's encoder.
     let shared: HTTP1SharedEncoder
-    var parser: HTTP1Parser
+    private var parser: HTTP1Parser
     /// The stream's consumer, until the stream ends.
-    var decoder: (any HTTPResponseDecoder)?
+    private var decoder: (any HTTPResponseDecoder)?
 
     /// A stream is open (from `newStream` until its response ended or it was reset).
     public private(set) var hasStream = false
@@ -61,13 +61,13 @@ public final class HTTP1ClientConnection: HTTPClientCodec, HTTPRequestEncoder {
     public private(set) var closeAfterResponse = false
     /// The connection is broken (a reset, a malformed response, input ended).
     public private(set) var aborted = false
-    var requestChunked = false
-    var requestTunnel = false
-    var requestMethod: HTTPMethod = .get
-    var responseEnded = false
-    var inputEnded = false
-    var underlyingAboveHigh = false
-    var readHolds = HTTP1ReadHolds()
+    private var requestChunked = false
+    private var requestTunnel = false
+    private var requestMethod: HTTPMethod = .get
+    private var responseEnded = false
+    private var inputEnded = false
+    private var underlyingAboveHigh = false
+    private var readHolds = HTTP1ReadHolds()
 
     public init(parser configuration: HTTP1Parser.Configuration = .response, encoder: HTTP1SharedEncoder,
                 callbacks: any HTTP1ClientConnectionCallbacks) {

@@ -62,7 +62,7 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     private var connections: [Int: Connection] = [:]
     /// Each connection's HTTP/1 client codec, made for its first request
     /// and kept while the connection lives (not one per request).
-    private var codecs: [Int: HTTP1ClientConnection] = [:]
+    private var codecs: [ObjectIdentifier: HTTP1ClientConnection] = [:]
     private var ids: [ObjectIdentifier: Int] = [:]
     private var attempts: [Int: ConnectAttempt] = [:]
     private var idleSince: [Int: UInt64] = [:]
@@ -162,10 +162,10 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     /// `connection`'s codec: the one it has, or `make()`'s, kept for the
     /// connection's next requests.
     public func codec(for connection: Connection, make: () -> HTTP1ClientConnection) -> HTTP1ClientConnection {
-        guard let id = ids[ObjectIdentifier(connection)] else { return make() }
-        if let codec = codecs[id] { return codec }
+        let key = ObjectIdentifier(connection)
+        if let codec = codecs[key] { return codec }
         let codec = make()
-        codecs[id] = codec
+        if ids[key] != nil { codecs[key] = codec }
         return codec
     }
 
@@ -408,7 +408,7 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     public func connectionClosed(_ connection: Connection) {
         guard let id = ids.removeValue(forKey: ObjectIdentifier(connection)) else { return }
         connections[id] = nil
-        codecs[id] = nil
+        codecs[ObjectIdentifier(connection)] = nil
         idleSince[id] = nil
         detach(id)
         if let start = opened.removeValue(forKey: id) {
