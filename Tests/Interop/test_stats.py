@@ -169,3 +169,43 @@ def test_upstream_rq_time_appears_on_first_use(proxy, http_upstreams, admin_port
             "http.ingress_http.downstream_rq_time"} <= before
     assert H.get(port, "/one").status == 200
     assert "cluster.backend.upstream_rq_time" in histograms()
+
+
+def test_who_closed_the_http_connection_and_with_requests_active(proxy, http_upstreams, admin_port):
+    """`http.<p>.downstream_cx_destroy_{local,remote}` tell who closed, and
+    `downstream_cx_destroy{,_local,_remote}_active_rq` count connections that
+    went with a request in flight, as Envoy's connection manager counts them."""
+    import http_support as H
+
+    up = http_upstreams(lambda req: H.Reply(200, body=b"late" if req.target == "/slow" else b"ok",
+                                            delay=1.0 if req.target == "/slow" else 0.0))
+    port = free_port()
+    p = proxy(H.simple_http_config(admin_port, port, up, stream_idle_timeout="0.3s"))
+    prefix = "http.ingress_http."
+    # The client closes an idle keep-alive connection: remote.
+    with H.HttpClient(port) as c:
+        assert c.request("GET", "/").status == 200
+    p.wait_for_stats({prefix + "downstream_cx_destroy_remote": 1, prefix + "downstream_cx_destroy": 1})
+    # The client asks for close: the proxy closes after the response: local.
+    with H.HttpClient(port) as c:
+        assert c.request("GET", "/", headers=[("connection", "close")]).status == 200
+    p.wait_for_stats({prefix + "downstream_cx_destroy_local": 1, prefix + "downstream_cx_destroy": 2})
+    # The client goes while its request waits on the upstream: remote, with a request active.
+    c = H.HttpClient(port)
+    c.send(H.build_request("GET", "/slow"))
+    p.wait_for_stats({"cluster.backend.upstream_rq_active": 1})
+    c.close()
+    p.wait_for_stats({prefix + "downstream_cx_destroy_remote": 2, prefix + "downstream_cx_destroy_active_rq": 1,
+                      prefix + "downstream_cx_destroy_remote_active_rq": 1}, timeout=5)
+    # A request whose head never ends times out: the proxy answers 408 and
+    # closes after a delay, in which the client, having read it, closes: remote.
+    c = H.HttpClient(port)
+    c.send(b"GET / HTTP/1.1\r\nhost: x\r\n")
+    assert c.read_response().status == 408
+    c.close()
+    p.wait_for_stats({prefix + "downstream_cx_destroy_remote": 3, prefix + "downstream_cx_destroy": 4}, timeout=5)
+    stats = p.stats()
+    assert stats[prefix + "downstream_cx_destroy_local"] == 1, stats
+    assert stats[prefix + "downstream_cx_destroy_local_active_rq"] == 0, stats
+    assert stats[prefix + "downstream_cx_destroy_active_rq"] == 1, stats
+    assert stats[prefix + "downstream_cx_ssl_total"] == 0, stats

@@ -62,11 +62,13 @@ extension HTTPConnectionManager: HTTP1ServerConnectionCallbacks {
         case .protocolError:
             stats.add(.downstreamCxProtocolError)
             writeHTTP2Output(h2)
+            noteStreamsCutOff()
             h2.resetAllStreams()
             closeAfterFlush()
         case .bufferFlood, .inboundFramesWithEmptyPayload:
             // Envoy closes at once, without flushing to a peer that floods or does not read.
             stats.add(.downstreamCxProtocolError)
+            noteStreamsCutOff()
             h2.resetAllStreams()
             closeNow()
         }
@@ -132,6 +134,7 @@ extension HTTPConnectionManager: HTTP1ServerConnectionCallbacks {
             // Envoy aborts the connection (no GOAWAY, no flush).
             h2Aborting = true
             stats.add(.downstreamRqTooManyPrematureResets)
+            noteStreamsCutOff()
             h2?.resetAllStreams()
             closeNow()
             return
@@ -210,6 +213,7 @@ extension HTTPConnectionManager: HTTP1ServerConnectionCallbacks {
         }, timedOut: { [self] in
             guard !self.closed else { return }
             self.context.downstreamHTTP2Stats().add(.keepaliveTimeout)
+            self.noteStreamsCutOff()
             self.h2?.resetAllStreams()
             self.closeNow()
         })

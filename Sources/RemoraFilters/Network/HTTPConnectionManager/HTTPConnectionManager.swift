@@ -119,6 +119,10 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         connection.delegate = self
         stats.add(.downstreamCxTotal)
         stats.add(.downstreamCxActive)
+        if connection.transport != nil {
+            stats.add(.downstreamCxSslTotal)
+            stats.add(.downstreamCxSslActive)
+        }
         armIdleTimer()
         armConnectionDuration()
         connection.startReading()
@@ -309,6 +313,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     }
 
     public func connectionDidReadEOF(_ connection: Connection) {
+        peerClosed = true
         if delayedClosing {
             connection.shutdownWrite { [weak self] in self?.closeNow() }
             return
@@ -324,25 +329,25 @@ public final class HTTPConnectionManager: ConnectionDelegate {
             flushCodec()
             return
         }
-        // A half-close before a complete request ends it; after one, Envoy
-        // still answers (the client may wait for the response).
-        if h1.hasStream && !h1.requestComplete {
+        // A half-close ends the request in flight, complete or not: Envoy
+        // does not keep half-closed HTTP/1 connections and resets the stream
+        // (and its upstream request) at once, without answering.
+        if h1.hasStream {
+            noteStreamsCutOff()
             stream?.downstreamReset(flag: .downstreamConnectionTermination)
-            closeNow()
-        } else if !h1.hasStream {
-            closeNow()
-        } else {
-            closeAfterResponse = true
         }
+        closeNow()
     }
 
     public func connection(_ connection: Connection, didFailWith error: EventLoopError) {
+        peerClosed = true
         resetAllStreams()
         closeNow()
     }
 
     /// The connection went (or is going) under every stream.
     func resetAllStreams() {
+        noteStreamsCutOff()
         streams.forEach { $0.downstreamReset(flag: .downstreamConnectionTermination) }
     }
 
@@ -379,16 +384,19 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         idleTimer = nil
         partialHeadTimer?.close()
         partialHeadTimer = nil
+        noteStreamsCutOff()
         // The codec ends its stream (`onResetStream(.connectionTermination)`).
         h1?.resetAllStreams()
         if h1 != nil { resetAllStreams() }
         stats.add(.downstreamCxActive, -1)
+        if connection.transport != nil { stats.add(.downstreamCxSslActive, -1) }
         switch codecKind {
         case .http1: stats.add(.downstreamCxHttp1Active, -1)
         case .http2: http2ConnectionClosed()
         case .undecided: break
         }
         stats.add(.downstreamCxDestroy)
+        stats.add(peerClosed ? .downstreamCxDestroyRemote : .downstreamCxDestroyLocal)
         stats.record(.downstreamCxLengthMs, milliseconds: loop.nowMilliseconds - openedAt)
         onComplete?(self)
         onComplete = nil
@@ -512,6 +520,20 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     }
 
     private(set) var delayedClosing = false
+    /// The peer ended the connection (EOF or a socket error) rather than
+    /// the proxy: Envoy's `RemoteClose` event.
+    private var peerClosed = false
+    private var countedStreamsCutOff = false
+
+    /// Envoy's `downstream_cx_destroy{,_local,_remote}_active_rq`: the
+    /// connection goes with streams still open. Counted once, before they
+    /// are reset.
+    func noteStreamsCutOff() {
+        guard !streams.isEmpty, !countedStreamsCutOff else { return }
+        countedStreamsCutOff = true
+        stats.add(.downstreamCxDestroyActiveRq)
+        stats.add(peerClosed ? .downstreamCxDestroyRemoteActiveRq : .downstreamCxDestroyLocalActiveRq)
+    }
 
     func closeNow() {
         guard !closed else { return }

@@ -18,6 +18,8 @@ public enum HTTPStat: Int, StatName {
     case downstreamCxDelayedCloseTimeout, downstreamCxDrainClose
     case downstreamCxHttp2Total, downstreamCxHttp2Active, downstreamRqHttp2Total, downstreamRqTooManyPrematureResets
     case downstreamRqMaxDurationReached, rqResetAfterDownstreamResponseStarted, downstreamCxMaxDurationReached
+    case downstreamCxDestroyActiveRq, downstreamCxDestroyLocalActiveRq, downstreamCxDestroyRemoteActiveRq
+    case downstreamCxSslTotal, downstreamCxSslActive
 
     public var name: String {
         switch self {
@@ -69,12 +71,18 @@ public enum HTTPStat: Int, StatName {
         case .downstreamRqMaxDurationReached: "downstream_rq_max_duration_reached"
         case .downstreamCxMaxDurationReached: "downstream_cx_max_duration_reached"
         case .rqResetAfterDownstreamResponseStarted: "rq_reset_after_downstream_response_started"
+        case .downstreamCxDestroyActiveRq: "downstream_cx_destroy_active_rq"
+        case .downstreamCxDestroyLocalActiveRq: "downstream_cx_destroy_local_active_rq"
+        case .downstreamCxDestroyRemoteActiveRq: "downstream_cx_destroy_remote_active_rq"
+        case .downstreamCxSslTotal: "downstream_cx_ssl_total"
+        case .downstreamCxSslActive: "downstream_cx_ssl_active"
         }
     }
 
     public var kind: StatKind {
         switch self {
-        case .downstreamCxActive, .downstreamCxHttp1Active, .downstreamCxHttp2Active, .downstreamCxUpgradesActive, .downstreamRqActive: .gauge
+        case .downstreamCxActive, .downstreamCxHttp1Active, .downstreamCxHttp2Active, .downstreamCxUpgradesActive, .downstreamRqActive,
+             .downstreamCxSslActive: .gauge
         case .downstreamCxLengthMs, .downstreamRqTime: .histogram
         default: .counter
         }
