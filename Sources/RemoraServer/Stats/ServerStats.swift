@@ -44,11 +44,13 @@ enum ServerState: Int64 {
 enum ListenerStat: Int, StatName {
     case downstreamCxTotal, downstreamCxActive, downstreamCxDestroy, noFilterChainMatch, downstreamCxLengthMs
     case downstreamPreCxActive, downstreamPreCxTimeout, downstreamListenerFilterRemoteClose, downstreamListenerFilterError
+    case downstreamCxTransportSocketConnectTimeout
 
     var name: String {
         switch self {
         case .downstreamPreCxActive: "downstream_pre_cx_active"
         case .downstreamPreCxTimeout: "downstream_pre_cx_timeout"
+        case .downstreamCxTransportSocketConnectTimeout: "downstream_cx_transport_socket_connect_timeout"
         case .downstreamListenerFilterRemoteClose: "downstream_listener_filter_remote_close"
         case .downstreamListenerFilterError: "downstream_listener_filter_error"
         case .downstreamCxTotal: "downstream_cx_total"

@@ -416,6 +416,7 @@ final class Worker: @unchecked Sendable {
                     decrypted.received = []
                     self.startChain(chain, on: connection, listener: listener, state: decrypted, opened: opened)
                 } else {
+                    if handshake.timedOut { stats.add(.downstreamCxTransportSocketConnectTimeout) }
                     workerStats?.add(.downstreamCxActive, -1)
                     self.countClosed(stats: stats, opened: opened)
                 }
