@@ -209,3 +209,20 @@ def test_who_closed_the_http_connection_and_with_requests_active(proxy, http_ups
     assert stats[prefix + "downstream_cx_destroy_local_active_rq"] == 0, stats
     assert stats[prefix + "downstream_cx_destroy_active_rq"] == 1, stats
     assert stats[prefix + "downstream_cx_ssl_total"] == 0, stats
+
+
+def test_per_listener_http_response_stats(proxy, http_upstreams, admin_port):
+    """`listener.<address>.http.<stat_prefix>.downstream_rq_<class>` and
+    `downstream_rq_completed`: the connection manager's response counters
+    per listener, there from the start, as Envoy keeps them."""
+    import http_support as H
+    up = http_upstreams(lambda req: H.Reply(404 if req.target == "/missing" else 200, body=b"x"))
+    port = free_port()
+    p = proxy(H.simple_http_config(admin_port, port, up))
+    prefix = f"listener.{support.stat_addr('127.0.0.1', port)}.http.ingress_http."
+    p.wait_for_stats({prefix + "downstream_rq_2xx": 0, prefix + "downstream_rq_5xx": 0,
+                      prefix + "downstream_rq_completed": 0})
+    assert H.get(port, "/").status == 200
+    assert H.get(port, "/missing").status == 404
+    p.wait_for_stats({prefix + "downstream_rq_2xx": 1, prefix + "downstream_rq_4xx": 1,
+                      prefix + "downstream_rq_completed": 2, "http.ingress_http.downstream_rq_completed": 2})

@@ -12,6 +12,8 @@ struct ListenerScopes: Sendable {
     var listener: StatScope
     var tcpProxy: [String: StatScope]
     var http: [String: StatScope]
+    /// `listener.<prefix>.http.<stat_prefix>.*`, by the chains' HTTP stat prefixes.
+    var listenerHTTP: [String: StatScope]
     var inspectors: InspectorScopes
     /// `listener.<prefix>.ssl.*` when a chain has TLS.
     var ssl: StatScope?
@@ -29,6 +31,7 @@ extension Server {
         let chains = listener.allFilterChains
         var proxyStats: [String: StatScope] = [:]
         var httpStats: [String: StatScope] = [:]
+        var listenerHTTP: [String: StatScope] = [:]
         for chain in chains {
             if let proxy = chain.tcpProxy {
                 proxyStats[proxy.statPrefix] = scope("tcp.\(proxy.statPrefix).") {
@@ -42,6 +45,9 @@ extension Server {
                 }
                 httpStats[hcm.statPrefix] = scope("http.\(hcm.statPrefix).\(healthCheck ? " health_check" : "")") {
                     HTTPStat.makeScope(statPrefix: hcm.statPrefix, healthCheck: healthCheck, in: store)
+                }
+                listenerHTTP[hcm.statPrefix] = scope("listener.\(listener.statPrefix).http.\(hcm.statPrefix).") {
+                    ListenerHTTPStat.makeScope(listenerStatPrefix: listener.statPrefix, statPrefix: hcm.statPrefix, in: store)
                 }
             }
         }
@@ -57,6 +63,7 @@ extension Server {
         let sslPrefix = "listener.\(listener.statPrefix)."
         let ssl = chains.contains { $0.tls != nil }
             ? scope(sslPrefix + "ssl.") { SSLStat.makeScope(under: sslPrefix, in: store) } : nil
-        return ListenerScopes(listener: listenerScope, tcpProxy: proxyStats, http: httpStats, inspectors: inspectors, ssl: ssl)
+        return ListenerScopes(listener: listenerScope, tcpProxy: proxyStats, http: httpStats, listenerHTTP: listenerHTTP,
+                              inspectors: inspectors, ssl: ssl)
     }
 }

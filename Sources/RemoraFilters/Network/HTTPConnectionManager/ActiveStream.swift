@@ -405,7 +405,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         // HTTP/1: the connection is a tunnel now; reads are not held for pipelining.
         if opensTunnel { manager.updateReadHolds() }
         // Envoy's `chargeStats` leaves health checks out of the response stats.
-        if !streamInfo.isHealthCheck { manager.stats.countDownstreamResponse(status: response.status) }
+        if !streamInfo.isHealthCheck { manager.countDownstreamResponse(status: response.status) }
     }
 
     /// What the connection manager adds to every proxied response, HTTP/1
@@ -513,7 +513,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             streamInfo.bytesSent += UInt64(body.count)
             encoder.encodeData(ByteSlice(copying: body), endStream: true)
         }
-        if !streamInfo.isHealthCheck { manager.stats.countDownstreamResponse(status: status) }
+        if !streamInfo.isHealthCheck { manager.countDownstreamResponse(status: status) }
         finish()
         manager.flushCodec()
     }
@@ -670,7 +670,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         durationTimer = nil
         let stats = manager.stats
         stats.add(.downstreamRqActive, -1)
-        if !streamInfo.isHealthCheck { stats.add(.downstreamRqCompleted) }
+        if !streamInfo.isHealthCheck { manager.countRequestCompleted() }
         stats.record(.downstreamRqTime, milliseconds: manager.loop.nowMilliseconds - streamInfo.startMilliseconds)
         for filter in decoders { filter.onStreamDestroyed() }
         if manager.accessLogs != nil {

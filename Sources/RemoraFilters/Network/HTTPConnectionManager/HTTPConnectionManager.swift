@@ -32,6 +32,8 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     let config: HttpConnectionManagerConfig
     let context: HTTPWorkerContext
     let stats: Stats<HTTPStat>
+    /// `listener.<address>.http.<stat_prefix>.*` of the listener the connection came in on.
+    let listenerStats: Stats<ListenerHTTPStat>?
     /// Where each stream takes its route table when it starts.
     let routes: ConnectionRoutes
     /// Which listener of its worker took the connection (`/drain_listeners?inboundonly`).
@@ -97,12 +99,14 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     private var durationTimer: Timer?
 
     public init(loop: EventLoop, connection: Connection, config: HttpConnectionManagerConfig,
-                context: HTTPWorkerContext, stats: Stats<HTTPStat>, onComplete: @escaping Completion) {
+                context: HTTPWorkerContext, stats: Stats<HTTPStat>, listenerStats: Stats<ListenerHTTPStat>? = nil,
+                onComplete: @escaping Completion) {
         self.loop = loop
         self.connection = connection
         self.config = config
         self.context = context
         self.stats = stats
+        self.listenerStats = listenerStats
         self.onComplete = onComplete
         self.accessLogs = context.accessLogs.set(for: config.accessLogs)
         switch config.routes {
