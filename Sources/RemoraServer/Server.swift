@@ -386,6 +386,7 @@ public final class Server: @unchecked Sendable {
         var total: Int64 = 0
         for scope in listenerScopes { total += scope.value(ListenerStat.downstreamCxActive.rawValue) }
         main.set(.totalConnections, total)
+        clusterManager?.refreshCircuitBreakerGauges()
     }
 
     var uptimeSeconds: UInt64 { (mainLoop.nowMilliseconds - startMilliseconds) / 1000 }

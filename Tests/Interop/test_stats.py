@@ -226,3 +226,38 @@ def test_per_listener_http_response_stats(proxy, http_upstreams, admin_port):
     assert H.get(port, "/missing").status == 404
     p.wait_for_stats({prefix + "downstream_rq_2xx": 1, prefix + "downstream_rq_4xx": 1,
                       prefix + "downstream_rq_completed": 2, "http.ingress_http.downstream_rq_completed": 2})
+
+
+def test_circuit_breaker_gauges(proxy, http_upstreams, admin_port):
+    """`circuit_breakers.default.{cx,rq,rq_pending}_open` go to 1 while a
+    limit is reached and back to 0, and `track_remaining` publishes
+    `remaining_*`, as Envoy's resource manager sets them."""
+    import threading
+    import http_support as H
+    up = http_upstreams(lambda req: H.Reply(200, body=b"slow", delay=1.5))
+    port = free_port()
+    breakers = {"thresholds": [{"max_connections": 1, "max_pending_requests": 1, "max_requests": 1,
+                                "track_remaining": True}]}
+    p = proxy(H.simple_http_config(admin_port, port, up, cluster_extra={"circuit_breakers": breakers}))
+    cb = "cluster.backend.circuit_breakers."
+    p.wait_for_stats({cb + "default.cx_open": 0, cb + "default.rq_open": 0, cb + "default.rq_pending_open": 0,
+                      cb + "default.rq_retry_open": 0, cb + "default.cx_pool_open": 0, cb + "high.cx_open": 0,
+                      cb + "default.remaining_cx": 1, cb + "default.remaining_rq": 1,
+                      cb + "default.remaining_pending": 1, cb + "default.remaining_retries": 3})
+    assert not any(name.startswith(cb + "high.remaining") for name in p.stats())
+    statuses = []
+    threads = [threading.Thread(target=lambda: statuses.append(H.get(port, "/", timeout=10).status)) for _ in range(2)]
+    threads[0].start()
+    p.wait_for_stats({"cluster.backend.upstream_rq_active": 1}, timeout=3)
+    threads[1].start()
+    p.wait_for_stats({"cluster.backend.upstream_rq_pending_active": 1}, timeout=3)
+    p.wait_for_stats({cb + "default.cx_open": 1, cb + "default.rq_open": 1, cb + "default.rq_pending_open": 1,
+                      cb + "default.remaining_cx": 0, cb + "default.remaining_rq": 0,
+                      cb + "default.remaining_pending": 0}, timeout=3)
+    assert H.get(port, "/").status == 503  # the pending queue is full
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [200, 200]
+    p.wait_for_stats({cb + "default.rq_open": 0, cb + "default.rq_pending_open": 0,
+                      cb + "default.remaining_rq": 1, cb + "default.remaining_pending": 1,
+                      "cluster.backend.upstream_rq_pending_overflow": 1}, timeout=3)

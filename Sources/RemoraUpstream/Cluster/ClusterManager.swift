@@ -21,6 +21,8 @@ public final class ClusterManager {
         /// `cluster.<name>.http2.*`, listed from the first HTTP/2 connection;
         /// nil for a cluster that never speaks HTTP/2.
         public var http2Stats: StatScope? = nil
+        /// `circuit_breakers.default.remaining_*` and `.high.`, with `track_remaining`.
+        var remainingStats: (default: StatScope?, high: StatScope?) = (nil, nil)
         /// Came over CDS (Envoy's `added_via_api`); the bootstrap's cannot be changed or removed.
         public let addedViaAPI: Bool
     }
@@ -191,6 +193,7 @@ public final class ClusterManager {
         entries[name] = nil
         store.remove(entry.stats)
         if let http2 = entry.http2Stats { store.remove(http2) }
+        for scope in [entry.remainingStats.default, entry.remainingStats.high] { if let scope { store.remove(scope) } }
         if let eds = edsScopes.removeValue(forKey: name) { store.remove(eds) }
         counters.add(.clusterRemoved)
         updateGauges()
@@ -324,8 +327,66 @@ public final class ClusterManager {
         }
         if case .eds = config.discovery { _ = edsStats(config.name) }
         else if let eds = edsScopes.removeValue(forKey: config.name) { store.remove(eds) }
-        return Entry(config: config, stats: scope, resources: Self.resources(config), hostSet: HostSet(hosts: []),
-                     http2Stats: http2, addedViaAPI: addedViaAPI)
+        var entry = Entry(config: config, stats: scope, resources: Self.resources(config), hostSet: HostSet(hosts: []),
+                          http2Stats: http2, addedViaAPI: addedViaAPI)
+        let breakers = config.circuitBreakers
+        entry.remainingStats = (
+            remainingScope(config.name, "default", wanted: breakers.defaultPriority.trackRemaining, previous?.remainingStats.default),
+            remainingScope(config.name, "high", wanted: breakers.highPriority.trackRemaining, previous?.remainingStats.high))
+        Self.refreshCircuitBreakerGauges(entry)
+        return entry
+    }
+
+    private func remainingScope(_ cluster: String, _ priority: String, wanted: Bool, _ previous: StatScope?) -> StatScope? {
+        guard wanted else {
+            if let previous { store.remove(previous) }
+            return nil
+        }
+        return previous ?? CircuitBreakerRemainingStat.makeScope(cluster: cluster, priority: priority, in: store)
+    }
+
+    /// Envoy's circuit-breaker gauges, from the counts the workers share:
+    /// `*_open` is 1 while a resource is in use up to its limit (Envoy sets
+    /// it as a unit is taken or given back, so a limit of 0 never opens
+    /// it), and `remaining_*` is what is left. HIGH priority is never asked
+    /// for (routes cannot), so its counts are 0. Refreshed with the
+    /// server's gauges, every second and before an admin read.
+    public func refreshCircuitBreakerGauges() {
+        loop.assertInLoop()
+        for entry in entries.values { Self.refreshCircuitBreakerGauges(entry) }
+        for entry in warming.values { Self.refreshCircuitBreakerGauges(entry) }
+    }
+
+    private static func refreshCircuitBreakerGauges(_ entry: Entry) {
+        let stats = entry.stats.stats(ClusterStat.self, thread: 0)
+        let resources = entry.resources
+        let breakers = entry.config.circuitBreakers
+        func open(_ r: ClusterResources.Resource, _ limit: UInt32) -> Int64 {
+            let count = resources.count(r)
+            return count > 0 && count >= Int(limit) ? 1 : 0
+        }
+        let d = breakers.defaultPriority
+        stats.set(.cbDefaultCxOpen, open(.connections, d.maxConnections))
+        stats.set(.cbDefaultRqPendingOpen, open(.pendingRequests, d.maxPendingRequests))
+        stats.set(.cbDefaultRqOpen, open(.requests, d.maxRequests))
+        stats.set(.cbDefaultRqRetryOpen, open(.retries, d.maxRetries))
+        for gauge in [ClusterStat.cbDefaultCxPoolOpen, .cbHighCxOpen, .cbHighCxPoolOpen, .cbHighRqOpen,
+                      .cbHighRqPendingOpen, .cbHighRqRetryOpen] {
+            stats.set(gauge, 0)
+        }
+        func remaining(_ scope: StatScope?, _ t: CircuitBreakerThresholds, counted: Bool) {
+            guard let scope else { return }
+            let row = scope.stats(CircuitBreakerRemainingStat.self, thread: 0)
+            func left(_ r: ClusterResources.Resource, _ limit: UInt32) -> Int64 {
+                max(0, Int64(limit) - Int64(counted ? resources.count(r) : 0))
+            }
+            row.set(.remainingCx, left(.connections, t.maxConnections))
+            row.set(.remainingPending, left(.pendingRequests, t.maxPendingRequests))
+            row.set(.remainingRq, left(.requests, t.maxRequests))
+            row.set(.remainingRetries, left(.retries, t.maxRetries))
+        }
+        remaining(entry.remainingStats.default, d, counted: true)
+        remaining(entry.remainingStats.high, breakers.highPriority, counted: false)
     }
 
     /// A warming cluster goes live on the workers.
