@@ -88,6 +88,8 @@ public final class Server: @unchecked Sendable {
     let health = ServerHealth()
     /// `listener_manager.*` (listeners stopped by /drain_listeners).
     let listenerManagerStats: StatScope
+    /// `runtime.*`.
+    let runtimeStats: StatScope
     /// The admin runtime layer (`/runtime_modify`).
     var runtimeOverrides: [String: String] = [:]
     /// Counter totals at the last /reset_counters (subtracted when printed).
@@ -110,6 +112,7 @@ public final class Server: @unchecked Sendable {
         startMilliseconds = mainLoop.nowMilliseconds
         accessLogFiles = AccessLogFiles(store: store, flushIntervalMilliseconds: options.fileFlushIntervalMilliseconds)
         listenerManagerStats = ListenerManagerStat.makeScope(in: store)
+        runtimeStats = RuntimeStat.makeScope(in: store)
     }
 
     /// Runs until the process is told to stop; returns the exit code.
@@ -125,6 +128,7 @@ public final class Server: @unchecked Sendable {
 
     private func startUp() {
         setState(.preInitializing)
+        loadRuntimeSnapshot()
         let main = serverStats.stats(ServerStat.self, thread: 0)
         main.set(.concurrency, Int64(options.concurrency))
         main.set(.hotRestartEpoch, 0)
@@ -244,6 +248,7 @@ public final class Server: @unchecked Sendable {
     private func startListeners(_ remaining: ArraySlice<ListenerConfig>) {
         guard let listener = remaining.first else {
             listenerManager.workersStarted()
+            loadRuntimeSnapshot()
             setState(.live)
             logger.info("all listeners started; server is live")
             // Config decoding and the API schema touched megabytes of code

@@ -139,3 +139,35 @@ enum RDSStat: Int, StatName {
 
     var kind: StatKind { self == .configReload ? .counter : .gauge }
 }
+
+/// Envoy's `runtime.*`: each load of the runtime snapshot (at start-up,
+/// when initialisation completes, and on each `/runtime_modify`), the
+/// layers, the distinct keys across them, and whether the admin layer
+/// overrides anything. No disk layer exists, so every load is one
+/// without an override directory.
+enum RuntimeStat: Int, StatName {
+    case loadSuccess, loadError, overrideDirExists, overrideDirNotExists, numKeys, numLayers, adminOverridesActive
+
+    var name: String {
+        switch self {
+        case .loadSuccess: "load_success"
+        case .loadError: "load_error"
+        case .overrideDirExists: "override_dir_exists"
+        case .overrideDirNotExists: "override_dir_not_exists"
+        case .numKeys: "num_keys"
+        case .numLayers: "num_layers"
+        case .adminOverridesActive: "admin_overrides_active"
+        }
+    }
+
+    var kind: StatKind {
+        switch self {
+        case .numKeys, .numLayers, .adminOverridesActive: .gauge
+        default: .counter
+        }
+    }
+
+    static func makeScope(in store: StatsStore) -> StatScope {
+        store.makeScope(prefix: "runtime.", RuntimeStat.self)
+    }
+}
