@@ -249,6 +249,8 @@ public final class Server: @unchecked Sendable {
         guard let listener = remaining.first else {
             listenerManager.workersStarted()
             loadRuntimeSnapshot()
+            serverStats.stats(ServerStat.self, thread: 0)
+                .record(.initializationTimeMs, milliseconds: mainLoop.nowMilliseconds - startMilliseconds)
             setState(.live)
             logger.info("all listeners started; server is live")
             // Config decoding and the API schema touched megabytes of code
@@ -387,6 +389,10 @@ public final class Server: @unchecked Sendable {
             heapTrim.trimmed(resident: resident)
         }
         main.set(.memoryPhysicalSize, Int64(resident))
+        // Envoy reads these from tcmalloc; here glibc malloc's (mallinfo2).
+        let heap = ProcessMemory.mallocStats
+        main.set(.memoryAllocated, Int64(heap.allocated))
+        main.set(.memoryHeapSize, Int64(heap.heapSize))
         // Summed from the listener scopes directly: no snapshot of every stat each second.
         var total: Int64 = 0
         for scope in listenerScopes { total += scope.value(ListenerStat.downstreamCxActive.rawValue) }

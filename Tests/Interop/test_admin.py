@@ -25,6 +25,10 @@ def test_ready_server_info_and_server_stats(proxy, upstreams, admin_port):
     # Envoy encodes server.state as an enum: 0 = LIVE (1 DRAINING,
     # 2 PRE_INITIALIZING, 3 INITIALIZING).
     assert stats.get("server.state") == 0
+    # The allocator's figures (Envoy: tcmalloc's; Remora: glibc malloc's).
+    assert 0 < stats["server.memory_allocated"] <= stats["server.memory_heap_size"], stats
+    status, body = p.admin("GET", "/stats?type=Histograms&filter=initialization_time_ms")
+    assert status == 200 and b"server.initialization_time_ms" in body
 
 
 def test_post_quitquitquit_exits_zero(proxy, upstreams, admin_port):

@@ -3,9 +3,13 @@ import RemoraCore
 /// `server.*` stats, with Envoy's names; written by the main thread only.
 enum ServerStat: Int, StatName {
     case live, state, uptime, concurrency, totalConnections, memoryPhysicalSize, hotRestartEpoch
+    case memoryAllocated, memoryHeapSize, initializationTimeMs
 
     var name: String {
         switch self {
+        case .memoryAllocated: "memory_allocated"
+        case .memoryHeapSize: "memory_heap_size"
+        case .initializationTimeMs: "initialization_time_ms"
         case .live: "live"
         case .state: "state"
         case .uptime: "uptime"
@@ -16,7 +20,7 @@ enum ServerStat: Int, StatName {
         }
     }
 
-    var kind: StatKind { .gauge }
+    var kind: StatKind { self == .initializationTimeMs ? .histogram : .gauge }
 
     static func makeScope(in store: StatsStore) -> StatScope {
         store.makeScope(prefix: "server.", ServerStat.self)
