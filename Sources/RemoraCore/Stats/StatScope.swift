@@ -1,4 +1,5 @@
 import Atomics
+import Synchronization
 
 /// What a stat is; decides how it is merged and printed.
 public enum StatKind: Sendable {
@@ -59,6 +60,17 @@ public final class StatScope: @unchecked Sendable {
     /// with the first HTTP/2 connection): not listed until `markUsed()`.
     public let listedOnceUsed: Bool
     private let usedFlag = UnsafeAtomic<Bool>.create(false)
+    /// Envoy's text readouts under this prefix (`version_text`), set by the
+    /// main thread; nil until the first one.
+    private let texts = Mutex<[String: String]?>(nil)
+
+    /// Sets (or declares, with "") a text readout `prefix + name`.
+    public func setText(_ name: String, _ value: String) {
+        texts.withLock { $0 = ($0 ?? [:]).merging([name: value]) { $1 } }
+    }
+
+    /// The scope's text readouts by name (without the prefix).
+    public var textReadouts: [String: String] { texts.withLock { $0 ?? [:] } }
 
     /// Lists the scope from now on (any thread; one relaxed load when already set).
     public func markUsed() {

@@ -113,6 +113,15 @@ public final class StatsStore: Sendable {
         return merged.values.sorted { $0.name < $1.name }
     }
 
+    /// Every text readout of the listed scopes, by full name, sorted.
+    public func textSnapshot() -> [(name: String, value: String)] {
+        var merged: [String: String] = [:]
+        for scope in scopes.withLock({ $0 }) where scope.isListed {
+            for (name, value) in scope.textReadouts { merged[scope.prefix + name] = value }
+        }
+        return merged.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
+    }
+
     public func value(of name: String) -> Int64? {
         snapshot().first { $0.name == name }?.value
     }

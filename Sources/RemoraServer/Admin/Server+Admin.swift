@@ -16,14 +16,18 @@ extension Server {
                 return .text(400, StatsRenderer.BucketMode.usage)
             }
             guard let types = StatsTypeFilter(query: request.query["type"]) else { return .text(400, "invalid &type= param") }
-            guard let entries = selectedStats(request) else { return Self.invalidFilter }
-            let renderer = StatsRenderer(entries: entries.filter { types.accepts($0.kind) }, settings: config.stats)
+            guard let entries = selectedStats(request), let texts = selectedTexts(request) else { return Self.invalidFilter }
+            let renderer = StatsRenderer(entries: entries.filter { types.accepts($0.kind) }, settings: config.stats,
+                                         texts: types.acceptsTexts ? texts : [])
             if request.query["format"] == "json" { return .json(renderer.json(buckets: mode)) }
-            if request.query["format"] == "prometheus" { return .text(200, renderer.prometheus()) }
+            if request.query["format"] == "prometheus" {
+                return .text(200, renderer.prometheus(textReadouts: request.query["text_readouts"] != nil))
+            }
             return .text(200, renderer.text(buckets: mode))
         case "/stats/prometheus":
-            guard let entries = selectedStats(request) else { return Self.invalidFilter }
-            return .text(200, StatsRenderer(entries: entries, settings: config.stats).prometheus())
+            guard let entries = selectedStats(request), let texts = selectedTexts(request) else { return Self.invalidFilter }
+            return .text(200, StatsRenderer(entries: entries, settings: config.stats, texts: texts)
+                .prometheus(textReadouts: request.query["text_readouts"] != nil))
         case "/help":
             return .text(200, Self.helpText)
         case "/clusters":
@@ -86,9 +90,22 @@ extension Server {
         return entries
     }
 
+    /// The text readouts a request asks for, selected as the stats are
+    /// (a readout is used once it is not empty); nil for a bad `filter`.
+    private func selectedTexts(_ request: AdminRequest) -> [(name: String, value: String)]? {
+        var texts = store.textSnapshot().filter { config.stats.matcher.accepts($0.name) }
+        if request.query["usedonly"] != nil { texts = texts.filter { !$0.value.isEmpty } }
+        if let filter = request.query["filter"], !filter.isEmpty {
+            guard let regex = try? CompiledRegex(filter) else { return nil }
+            let invert = request.query["invert_filter"] != nil
+            texts = texts.filter { regex.partialMatch($0.name) != invert }
+        }
+        return texts
+    }
+
     private static var invalidFilter: AdminResponse { .text(400, "Invalid re2 regex\n") }
 
-    /// `/stats?type=`: which kinds of stat to list (Remora has no text readouts).
+    /// `/stats?type=`: which kinds of stat to list.
     private enum StatsTypeFilter {
         case all, counters, gauges, histograms, textReadouts
 
@@ -112,6 +129,8 @@ extension Server {
             case .textReadouts: return false
             }
         }
+
+        var acceptsTexts: Bool { self == .all || self == .textReadouts }
     }
 
     // MARK: - /server_info
