@@ -1,6 +1,7 @@
 import Foundation
 import RemoraConfig
 import RemoraCore
+import RemoraXDS
 
 /// The admin endpoints, with Envoy's paths and formats. Runs on the main
 /// loop (Foundation is fine here: this is not the data path).
@@ -149,12 +150,32 @@ extension Server {
          "state": "\(stateName)",
          "hot_restart_version": "disabled",
          "command_line_options": \(options),
-         "node": \(config.node.json),
+         "node": \(serverInfoNodeJSON()),
          "uptime_current_epoch": \(uptime),
          "uptime_all_epochs": \(uptime)
         }
 
         """
+    }
+
+    /// The node as Envoy's `/server_info` shows its local info: the
+    /// bootstrap's (with `--service-node`/`--service-cluster`), the user
+    /// agent and build version xDS requests carry, and `id` and `cluster`
+    /// even when empty.
+    private func serverInfoNodeJSON() -> String {
+        var node = XDSNode.make(bootstrap: config.node.message, version: binaryVersion)
+        let id = node.id, cluster = node.cluster, agent = node.userAgentName
+        let version = node.userAgentBuildVersion.version
+        node.id = ""
+        node.cluster = ""
+        node.userAgentName = ""
+        node.userAgentVersionType = nil
+        // Proto3 JSON leaves out empty strings and zeros; Envoy prints them.
+        let rest = ConfigCompiler.nodeJSON(node).dropFirst().dropLast()
+        return "{\"id\":\(jsonString(id)),\"cluster\":\(jsonString(cluster)),"
+            + (rest.isEmpty ? "" : rest + ",")
+            + "\"user_agent_name\":\(jsonString(agent)),\"user_agent_build_version\":{\"version\":{"
+            + "\"major_number\":\(version.majorNumber),\"minor_number\":\(version.minorNumber),\"patch\":\(version.patch)}}}"
     }
 
     func jsonString(_ s: String) -> String {
