@@ -8,6 +8,8 @@ enum HeaderVerdict {
     case listTooLarge
     /// Past `maxHeadersCount`.
     case tooManyFields
+    /// A name with an underscore under `headersWithUnderscores: .rejectRequest`.
+    case underscoreInName
 }
 
 extension HTTP2Connection {
@@ -81,6 +83,11 @@ extension HTTP2Connection {
         // Envoy counts the two limits apart: bytes `header_list_size_too_large`, fields `header_overflow`.
         if stream.receivingBytes > options.maxHeaderListBytes { return .listTooLarge }
         if stream.receivingCount + 1 > options.maxHeadersCount { return .tooManyFields }
+        if options.headersWithUnderscores != .allow && HeadersWithUnderscoresAction.hasUnderscore(name) {
+            if options.headersWithUnderscores == .rejectRequest { return .underscoreInName }
+            stats.add(.droppedHeadersWithUnderscores)
+            return .ok
+        }
         if stream.receivingCount == 0 { stream.receiving = HTTPHeaders(minimumCapacity: 16) }
         if name.count == 6, HTTPHeaders.name(name, is: "cookie"), let i = stream.receiving.firstIndex(name: "cookie") {
             let previous = stream.receiving.value(at: i)

@@ -23,11 +23,12 @@ extension HTTPConnectionManager: HTTP1ServerConnectionCallbacks {
         connection.reportsWritesDrained = true
         stats.add(.downstreamCxHttp2Total)
         stats.add(.downstreamCxHttp2Active)
-        let options = HTTP2Options(
+        var options = HTTP2Options(
             config.http2, maxHeaderListBytes: Int(config.maxRequestHeadersKB) * 1024,
             maxHeadersCount: Int(config.common.maxHeadersCount),
             streamErrorOnInvalidHTTPMessaging: config.streamErrorOnInvalidHTTPMessage,
             streamBufferLimit: connection.highWatermark)
+        options.headersWithUnderscores = config.common.headersWithUnderscoresAction.codecAction
         h2 = HTTP2ServerConnection(options: options, pool: loop.bufferPool, stats: context.downstreamHTTP2Stats(),
                                    callbacks: self)
         armKeepalive()
@@ -217,5 +218,16 @@ extension HTTPConnectionManager: HTTP1ServerConnectionCallbacks {
             self.h2?.resetAllStreams()
             self.closeNow()
         })
+    }
+}
+
+extension HTTPProtocolOptions.HeadersWithUnderscoresAction {
+    /// The codecs' form of the setting.
+    var codecAction: HeadersWithUnderscoresAction {
+        switch self {
+        case .allow: .allow
+        case .rejectRequest: .rejectRequest
+        case .dropHeader: .dropHeader
+        }
     }
 }

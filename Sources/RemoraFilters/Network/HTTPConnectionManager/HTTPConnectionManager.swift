@@ -176,9 +176,11 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         parser.acceptHTTP10 = config.http1.acceptHTTP10
         parser.allowMissingHostForHTTP10 = config.http1.acceptHTTP10
         parser.allowChunkedLength = config.http1.allowChunkedLength
-        let options = HTTP1ServerConnection.Options(
+        parser.headersWithUnderscores = config.common.headersWithUnderscoresAction.codecAction
+        var options = HTTP1ServerConnection.Options(
             parser: parser, scheme: connection.transport == nil ? "http" : "https",
             defaultHostForHTTP10: config.http1.defaultHostForHTTP10, enableTrailers: config.http1.enableTrailers)
+        options.stats = context.downstreamHTTP1Stats
         let codec = HTTP1ServerConnection(options: options, encoder: context.sharedEncoder, callbacks: self)
         codec.closeAfterResponse = closeRequested
         h1 = codec
