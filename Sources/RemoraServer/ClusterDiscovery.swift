@@ -141,8 +141,10 @@ final class ClusterDiscovery: XDSUpdateHandler {
                 failures.append("\(name): \(error)")
                 continue
             }
-            if compiled.tls != nil, sslScopes[name] == nil {
-                sslScopes[name] = SSLStat.makeScope(under: "cluster.\(name).", in: store)
+            if let tls = compiled.tls {
+                let scope = sslScopes[name] ?? SSLStat.makeScope(under: "cluster.\(name).", role: .client, in: store)
+                sslScopes[name] = scope
+                tls.countUpdates(in: scope)
             }
             let record = Record(versionInfo: resource.version, bytes: bytes, lastUpdatedSeconds: now)
             warming[name] = record

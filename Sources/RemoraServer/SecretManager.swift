@@ -158,8 +158,12 @@ final class SecretManager {
     fileprivate func update(_ name: String, to secret: SDSSecret.Secret, versionInfo: String) throws(XDSRejection) {
         let previous = current[name]
         if let previous, previous == secret {
-            // The bootstrap read it already: its first delivery only says which version it is.
-            if versions[name]?.versionInfo == "uninitialized" { versions[name] = (versionInfo, Self.now()) }
+            // The bootstrap read it already: its first delivery only says which
+            // version it is (Envoy builds its contexts then, and counts it).
+            if versions[name]?.versionInfo == "uninitialized" {
+                versions[name] = (versionInfo, Self.now())
+                for reader in readers(of: name) { reader.context.countUpdateBySDS() }
+            }
             return
         }
         current[name] = secret
@@ -214,6 +218,7 @@ final class SecretManager {
                 throw .invalid(error.message, at: error.field)
             }
         }
+        for (context, _) in built { context.countUpdateBySDS() }
     }
 }
 

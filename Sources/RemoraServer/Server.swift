@@ -359,14 +359,19 @@ public final class Server: @unchecked Sendable {
     /// listener and cluster with TLS, keyed by the owner's prefix.
     private func makeTLSScopes() -> [String: StatScope] {
         var scopes: [String: StatScope] = [:]
-        for listener in config.listeners
-        where (listener.filterChains + (listener.defaultFilterChain.map { [$0] } ?? [])).contains(where: { $0.tls != nil }) {
+        for listener in config.listeners {
+            let chains = listener.allFilterChains
+            guard chains.contains(where: { $0.tls != nil }) else { continue }
             let prefix = "listener.\(listener.statPrefix)."
-            if scopes[prefix] == nil { scopes[prefix] = SSLStat.makeScope(under: prefix, in: store) }
+            let scope = scopes[prefix] ?? SSLStat.makeScope(under: prefix, role: .server, in: store)
+            scopes[prefix] = scope
+            for chain in chains { chain.tls?.countUpdates(in: scope) }
         }
         for cluster in config.clusters where cluster.tls != nil {
             let prefix = "cluster.\(cluster.name)."
-            scopes[prefix] = SSLStat.makeScope(under: prefix, in: store)
+            let scope = SSLStat.makeScope(under: prefix, role: .client, in: store)
+            scopes[prefix] = scope
+            cluster.tls?.countUpdates(in: scope)
         }
         return scopes
     }

@@ -31,6 +31,30 @@ public final class TLSContext: @unchecked Sendable {
         let next = try TLSContextGeneration(settings)
         generation.withLock { $0 = next }
     }
+
+    /// The `SSLStat` scopes of the listeners and clusters whose sockets use
+    /// this context (weakly: a removed one stops counting).
+    private let updateScopes = Mutex<[WeakStatScope]>([])
+
+    /// `scope` counts `ssl_context_update_by_sds` for this context.
+    public func countUpdates(in scope: StatScope) {
+        updateScopes.withLock { scopes in
+            scopes.removeAll { $0.scope == nil }
+            if !scopes.contains(where: { $0.scope === scope }) { scopes.append(WeakStatScope(scope: scope)) }
+        }
+    }
+
+    /// An SDS update or rotated files built this context again (Envoy's
+    /// socket factories count each `onAddOrUpdateSecret`). Main thread.
+    public func countUpdateBySDS() {
+        for scope in updateScopes.withLock({ $0.compactMap(\.scope) }) {
+            scope.stats(SSLStat.self, thread: 0).add(.contextUpdateBySDS)
+        }
+    }
+}
+
+private struct WeakStatScope {
+    weak var scope: StatScope?
 }
 
 /// One OpenSSL `SSL_CTX`, built once from `TLSSettings` (at config time, or

@@ -60,10 +60,26 @@ extension Server {
             http: listener.listenerFilters.contains(.httpInspector)
                 ? scope("http_inspector.") { HTTPInspectorStat.makeScope(in: store) } : nil,
             tls: listener.hasTLSInspector ? scope("tls_inspector.") { TLSInspectorStat.makeScope(in: store) } : nil)
-        let sslPrefix = "listener.\(listener.statPrefix)."
-        let ssl = chains.contains { $0.tls != nil }
-            ? scope(sslPrefix + "ssl.") { SSLStat.makeScope(under: sslPrefix, in: store) } : nil
         return ListenerScopes(listener: listenerScope, tcpProxy: proxyStats, http: httpStats, listenerHTTP: listenerHTTP,
-                              inspectors: inspectors, ssl: ssl)
+                              inspectors: inspectors, ssl: makeSSLScope(for: listener))
+    }
+
+    /// `listener.<prefix>.ssl.*` and `.server_ssl_socket_factory.*` when a
+    /// chain has TLS, counting its contexts' SDS updates. Made as the
+    /// listener starts warming: its secrets may arrive before it is active.
+    @discardableResult
+    func makeSSLScope(for listener: ListenerConfig) -> StatScope? {
+        let chains = listener.allFilterChains
+        guard chains.contains(where: { $0.tls != nil }) else { return nil }
+        let prefix = "listener.\(listener.statPrefix)."
+        let ssl: StatScope
+        if let made = statScopes[prefix + "ssl."] {
+            ssl = made
+        } else {
+            ssl = SSLStat.makeScope(under: prefix, role: .server, in: store)
+            statScopes[prefix + "ssl."] = ssl
+        }
+        for chain in chains { chain.tls?.countUpdates(in: ssl) }
+        return ssl
     }
 }
