@@ -34,7 +34,7 @@ final class SecretManager {
     private var warming: Set<String> = []
     private var onWarm: (() -> Void)?
     /// Owners waiting for secrets to warm, and what to do then.
-    private var waiters: [(pending: Set<String>, action: () -> Void)] = []
+    private var waiters: [(owner: String, pending: Set<String>, action: () -> Void)] = []
     private var factory: XDSSubscriptionFactory?
 
     init(loop: EventLoop, store: StatsStore, dependencies: [SDSContextDependency]) {
@@ -91,7 +91,7 @@ final class SecretManager {
         if pending.isEmpty {
             warm()
         } else {
-            waiters.append((pending, warm))
+            waiters.append((owner, pending, warm))
         }
     }
 
@@ -100,6 +100,7 @@ final class SecretManager {
     /// with its last user).
     func release(owner: String) {
         guard owned.removeValue(forKey: owner) != nil else { return }
+        waiters.removeAll { $0.owner == owner }
         let read = Set(dependencies.flatMap { $0.secrets.map(\.name) })
         for (name, watch) in watches where !read.contains(name) {
             watch.cancel()
@@ -121,7 +122,7 @@ final class SecretManager {
                 ready.append(waiter.action)
                 return nil
             }
-            return (pending, waiter.action)
+            return (waiter.owner, pending, waiter.action)
         }
         for action in ready { action() }
         checkWarm()

@@ -11,7 +11,10 @@ import RemoraHTTP
 ///
 /// A cluster that needs a first membership (STRICT_DNS, EDS) added at run
 /// time is *warming*: the workers do not see it (nor, when it replaces one,
-/// the new version) until its hosts are in, as in Envoy.
+/// the new version) until its hosts are in, as in Envoy. One whose TLS
+/// context waits for SDS secrets also warms until they arrived (or their
+/// initial fetch timed out): Envoy's cluster init waits for the secrets'
+/// init targets after its hosts.
 public final class ClusterManager {
     public struct Entry {
         public let config: ClusterConfig
@@ -70,6 +73,10 @@ public final class ClusterManager {
     private var refreshers: [String: DNSRefresher] = [:]
     /// EDS: each warming EDS cluster's `initial_fetch_timeout`.
     private var warmingTimers: [String: Timer] = [:]
+    /// Warming clusters whose TLS context waits for SDS secrets (`secretsArrived`).
+    private var waitingForSecrets: Set<String> = []
+    /// Of those, the ones whose hosts are in: they go active with their secrets.
+    private var hostsReady: Set<String> = []
     /// `cluster.<name>.*` of EDS subscriptions (update_rejected, version, …).
     private var edsScopes: [String: StatScope] = [:]
     /// Last EDS assignment per service name, for clusters that name it later.
@@ -136,7 +143,9 @@ public final class ClusterManager {
     /// A STATIC or ORIGINAL_DST cluster is installed at once; STRICT_DNS and
     /// EDS ones warm first. The caller decides whether the resource changed
     /// (Envoy compares the message's hash): this always replaces.
-    public func addOrUpdate(_ config: ClusterConfig) -> AddOutcome {
+    /// `waitingForSecrets`: the cluster's TLS context waits for SDS secrets;
+    /// it stays warming until `secretsArrived` too.
+    public func addOrUpdate(_ config: ClusterConfig, waitingForSecrets waiting: Bool = false) -> AddOutcome {
         clusterSetChanged()
         loop.assertInLoop()
         let name = config.name
@@ -146,6 +155,7 @@ public final class ClusterManager {
         // A STRICT_DNS version's lookups stop whatever the new one is.
         refreshers.removeValue(forKey: name)?.stop()
         var entry = makeEntry(config, addedViaAPI: true, reusing: previous)
+        if waiting { waitingForSecrets.insert(name) }
         if previous == nil { counters.add(.clusterAdded) } else { counters.add(.clusterModified) }
         switch config.discovery {
         case .staticHosts(let hosts):
@@ -296,7 +306,17 @@ public final class ClusterManager {
 
     private func stopWarming(_ name: String) {
         warmingTimers.removeValue(forKey: name)?.close()
+        waitingForSecrets.remove(name)
+        hostsReady.remove(name)
         _ = takeWarming(name)
+    }
+
+    /// The SDS secrets the warming cluster `name` waited for arrived (or
+    /// their initial fetch timed out): it goes active once its hosts are in.
+    public func secretsArrived(_ name: String) {
+        loop.assertInLoop()
+        guard waitingForSecrets.remove(name) != nil else { return }
+        if hostsReady.remove(name) != nil { activate(name) }
     }
 
     /// Removes a warming entry. Once none is left, the tables sized for a
@@ -389,8 +409,13 @@ public final class ClusterManager {
         remaining(entry.remainingStats.high, breakers.highPriority, counted: false)
     }
 
-    /// A warming cluster goes live on the workers.
+    /// A warming cluster goes live on the workers (once its secrets are in).
     private func activate(_ name: String) {
+        if waitingForSecrets.contains(name) {
+            if warming[name] != nil { hostsReady.insert(name) }
+            warmingTimers.removeValue(forKey: name)?.close()
+            return
+        }
         guard let entry = takeWarming(name) else { return }
         warmingTimers.removeValue(forKey: name)?.close()
         entries[name] = entry
@@ -454,7 +479,7 @@ public final class ClusterManager {
                     stats.add(.updateSuccess)
                 }
                 let hosts = results.compactMap { $0 }.flatMap { $0 }
-                self.install(name, hosts: HostSet(hosts: hosts))
+                self.install(name, hosts: HostSet(endpoints: hosts))
                 done()
             }
         }
