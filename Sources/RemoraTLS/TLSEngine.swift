@@ -194,6 +194,8 @@ public final class TLSEngine {
             let names = Certificate.subjectAltNames(peer)
             info.peerURISANs = names.uris
             info.peerDNSSANs = names.dnsNames
+            info.peerIPSANs = names.ipAddresses
+            info.peerEmailSANs = names.emails
             info.peerCertificateDigest = Certificate.sha256(peer)
             info.peerSubject = Certificate.subject(peer)
             info.peerIssuer = Certificate.issuer(peer)
@@ -205,6 +207,8 @@ public final class TLSEngine {
             let names = Certificate.subjectAltNames(local)
             info.localURISANs = names.uris
             info.localDNSSANs = names.dnsNames
+            info.localIPSANs = names.ipAddresses
+            info.localEmailSANs = names.emails
             info.localSubject = Certificate.subject(local)
         }
 

@@ -8,6 +8,7 @@ public enum TLSSide: Sendable, Equatable {
 /// (Envoy 1.40's `StreamInfo*SslConnectionInfoFormatterProvider` commands).
 public enum TLSFact: Sendable, Equatable {
     case peerURISAN, peerDNSSAN, localURISAN, localDNSSAN
+    case peerIPSAN, localIPSAN, peerEmailSAN, localEmailSAN
     case peerSubject, localSubject, peerIssuer, peerSerial
     case peerFingerprint256, peerFingerprint1
     case version, cipher
@@ -18,13 +19,15 @@ public enum TLSFact: Sendable, Equatable {
     /// Command names after `DOWNSTREAM_` / `UPSTREAM_`.
     private static let suffixes: [String: TLSFact] = [
         "PEER_URI_SAN": .peerURISAN, "PEER_DNS_SAN": .peerDNSSAN, "LOCAL_URI_SAN": .localURISAN,
-        "LOCAL_DNS_SAN": .localDNSSAN, "PEER_SUBJECT": .peerSubject, "LOCAL_SUBJECT": .localSubject,
+        "LOCAL_DNS_SAN": .localDNSSAN, "PEER_IP_SAN": .peerIPSAN, "LOCAL_IP_SAN": .localIPSAN,
+        "PEER_EMAIL_SAN": .peerEmailSAN, "LOCAL_EMAIL_SAN": .localEmailSAN, "PEER_SUBJECT": .peerSubject, "LOCAL_SUBJECT": .localSubject,
         "PEER_ISSUER": .peerIssuer, "PEER_SERIAL": .peerSerial, "PEER_FINGERPRINT_256": .peerFingerprint256,
         "PEER_FINGERPRINT_1": .peerFingerprint1, "TLS_VERSION": .version, "TLS_CIPHER": .cipher,
         "PEER_CERT_V_START": .peerCertValidFrom, "PEER_CERT_V_END": .peerCertValidTo, "PEER_CERT": .peerCert,
     ]
     /// Envoy 1.40 has no `UPSTREAM_` form of these.
-    private static let downstreamOnly: [TLSFact] = [.peerSerial, .peerFingerprint256, .peerFingerprint1, .localSubject]
+    private static let downstreamOnly: [TLSFact] = [.peerSerial, .peerFingerprint256, .peerFingerprint1, .localSubject,
+                                                    .peerEmailSAN, .localEmailSAN]
 
     /// The side and fact a command names, or nil for another command.
     public static func command(_ name: String) -> (TLSSide, TLSFact)? {
