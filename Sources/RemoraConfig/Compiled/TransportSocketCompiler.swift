@@ -42,11 +42,12 @@ enum TransportSocketCompiler {
     static func upstream(_ socket: Envoy_Config_Core_V3_TransportSocket, secrets: StaticSecrets, alpnFallback: [String] = [],
                          at path: String) throws(ConfigError) -> TLSContext? {
         try compile(Upstream.self, socket, role: .client, fields: ["common_tls_context", "sni", "max_session_keys",
-                                                                   "auto_sni_san_validation"],
+                                                                   "auto_sni_san_validation", "auto_host_sni"],
                     secrets: secrets, at: path) { (context, settings, _) throws(ConfigError) in
             if !context.sni.isEmpty { settings.serverName = context.sni }
             if context.hasMaxSessionKeys { settings.maxSessionKeys = Int(context.maxSessionKeys.value) }
             settings.autoSNISANValidation = context.autoSniSanValidation
+            settings.autoHostSNI = context.autoHostSni
             var common = context.commonTlsContext
             if common.alpnProtocols.isEmpty { common.alpnProtocols = alpnFallback }
             return common

@@ -458,14 +458,16 @@ public final class ClusterManager {
         guard let entry = warming[name] ?? entries[name] else { return }
         let stats = entry.stats.stats(ClusterStat.self, thread: 0)
         stats.add(.updateAttempt)
-        var results = [[SocketAddress]?](repeating: nil, count: names.count)
+        var results = [[EndpointConfig]?](repeating: nil, count: names.count)
         var remaining = names.count
         var failed = false
         if remaining == 0 { done(); return }
         for (i, endpoint) in names.enumerated() {
             DNSResolver.resolve(loop: loop, host: endpoint.host, port: endpoint.port, family: Self.queryFamily(family)) { [weak self] result in
                 switch result {
-                case .success(let addresses): results[i] = Self.pick(addresses, family: family)
+                case .success(let addresses):
+                    // Each host keeps the name it was resolved from (`auto_host_sni`, /clusters' hostname).
+                    results[i] = Self.pick(addresses, family: family).map { EndpointConfig(address: $0, hostname: endpoint.hostname) }
                 case .failure: failed = true
                 }
                 remaining -= 1
