@@ -207,7 +207,7 @@ final class SecretManager {
                 && settings.privateKeyPEM == now.privateKeyPEM && settings.privateKeyPassword == now.privateKeyPassword
                 && settings.trustedCAPEM == now.trustedCAPEM
                 && settings.revocationListPEM == now.revocationListPEM && settings.additionalCertificates == now.additionalCertificates
-                && settings.ocspStaples == now.ocspStaples {
+                && settings.ocspStaples == now.ocspStaples && settings.sessionTicketKeys == now.sessionTicketKeys {
                 continue
             }
             built.append((reader.context, settings))
