@@ -133,7 +133,9 @@ final class TLSContextGeneration: @unchecked Sendable {
             // sends two: OpenSSL 3.0 copies the session for every ticket after
             // the first by encoding and decoding it, peer certificate and all,
             // which measured as a fifth of a mutual-TLS handshake's CPU.
-            _ = SSL_CTX_set_num_tickets(context, 1)
+            // With tickets off OpenSSL would still send TLS 1.3 tickets naming
+            // cached sessions; BoringSSL sends none, so TLS 1.3 does not resume.
+            _ = SSL_CTX_set_num_tickets(context, settings.disableTickets ? 0 : 1)
             // Resuming a session whose peer was verified needs a session-id
             // context (OpenSSL refuses with an internal error otherwise); one
             // per distinct certificate and trust, so that a session verified

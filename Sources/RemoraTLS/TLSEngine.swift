@@ -104,6 +104,11 @@ public final class TLSEngine {
     }
 
     deinit {
+        // OpenSSL drops a session from the server's cache when its
+        // connection ends without our close_notify (peers often just close);
+        // BoringSSL, and so Envoy, keeps it resumable. A session whose
+        // handshake succeeded and that saw no error stays in the cache.
+        if state == .established || state == .closed { SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_SENT_SHUTDOWN) }
         // Frees the BIO with the session (before `wire` goes).
         SSL_free(ssl)
     }
