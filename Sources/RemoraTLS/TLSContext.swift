@@ -113,6 +113,9 @@ final class TLSContextGeneration: @unchecked Sendable {
         if settings.role == .server {
             try loadStaples()
             _ = remora_ssl_ctx_set_session_cache_mode(context, Int(settings.disableSessionCache ? SSL_SESS_CACHE_OFF : SSL_SESS_CACHE_SERVER))
+            if !settings.disableTickets {
+                _ = SSL_CTX_set_session_ticket_cb(context, tlsTicketIssued, nil, nil)
+            }
             if settings.disableTickets {
                 _ = remora_ssl_ctx_set_options(context, remora_ssl_op_no_ticket())
             } else if !settings.sessionTicketKeys.isEmpty {
@@ -379,6 +382,14 @@ private let tlsTicketKey: @convention(c) (
     return context.ticketKeys.withUnsafeBufferPointer { keys in
         remora_ticket_crypt(keys.baseAddress, Int32(keys.count), name, iv, cipher, mac, encrypt)
     }
+}
+
+/// A ticket is about to be sealed for the session (server; see `TLSEngine.sessionID`).
+private let tlsTicketIssued: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32 = { ssl, _ in
+    if let ssl, let raw = SSL_get_ex_data(ssl, TLSLibrary.engineIndex) {
+        Unmanaged<TLSEngine>.fromOpaque(raw).takeUnretainedValue().issuedTicket = true
+    }
+    return 1
 }
 
 /// Contexts compare by identity: configs that share one are equal.

@@ -194,6 +194,7 @@ public final class TLSEngine {
         SSL_get0_alpn_selected(ssl, &alpnBytes, &alpnLength)
         let alpn = alpnBytes.flatMap { alpnLength > 0 ? String(decoding: UnsafeBufferPointer(start: $0, count: Int(alpnLength)), as: UTF8.self) : nil }
         var info = SecurityInfo(serverName: serverName ?? context.settings.serverName, alpn: alpn, version: version, cipher: cipher)
+        info.sessionID = sessionID
         if let peer = SSL_get1_peer_certificate(ssl) {
             defer { X509_free(peer) }
             let names = Certificate.subjectAltNames(peer)
@@ -274,6 +275,25 @@ public final class TLSEngine {
     }
 
     public var sessionReused: Bool { SSL_session_reused(ssl) == 1 }
+
+    /// The server sealed a ticket for this session.
+    var issuedTicket = false
+
+    /// Envoy's `%DOWNSTREAM_TLS_SESSION_ID%` (server): the session's id, hex,
+    /// where BoringSSL gives one. BoringSSL has none for TLS 1.3, nor for a
+    /// TLS 1.2 full handshake that issued a ticket, where OpenSSL makes one
+    /// up; a session resumed from a ticket has the id the client sent, and
+    /// one from the session cache its cached id, in both libraries.
+    var sessionID: String {
+        guard context.settings.role == .server, SSL_version(ssl) < TLS1_3_VERSION,
+              sessionReused || !issuedTicket, let session = SSL_get_session(ssl) else { return "" }
+        var length: UInt32 = 0
+        guard let id = SSL_SESSION_get_id(session, &length), length > 0 else { return "" }
+        return UnsafeBufferPointer(start: id, count: Int(length)).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
     public var hasPeerCertificate: Bool { SSL_get0_peer_certificate(ssl) != nil }
 }
 

@@ -134,3 +134,48 @@ def test_ip_and_email_sans_of_the_downstream_peer(proxy, admin_port, upstreams, 
     while time.monotonic() < deadline and not (log.exists() and log.read_text().strip()):
         time.sleep(0.1)
     assert log.read_text().strip() == "10.1.2.3,2001:db8::1|ops@example.com,oncall@example.com|127.0.0.1|-"
+
+
+@pytest.mark.parametrize("tickets", [True, False], ids=["tickets", "no-tickets"])
+def test_downstream_tls_session_id_as_envoy_prints_it(proxy, admin_port, upstreams, pki, tickets):
+    """`%DOWNSTREAM_TLS_SESSION_ID%` is the session's id where BoringSSL has
+    one: none for TLS 1.3, none for a TLS 1.2 full handshake that issued a
+    ticket; a resumed TLS 1.2 session's is the id the client offered, and
+    without tickets the server's id, which the client also sees."""
+    import socket
+    import ssl
+    from support import free_port
+    from tls_support import downstream_tls, http_chain
+    up = upstreams()
+    port = free_port()
+    transport = downstream_tls(pki, require_client=False, ca=False)
+    if not tickets:
+        transport["typed_config"]["disable_stateless_session_resumption"] = True
+    chain = http_chain("backend", transport)
+    chain["filters"][0]["typed_config"]["route_config"]["virtual_hosts"][0]["routes"][0] = {
+        "match": {"prefix": "/"}, "direct_response": {"status": 200},
+        "response_headers_to_add": [{"header": {"key": "x-sid", "value": "[%DOWNSTREAM_TLS_SESSION_ID%]"}}]}
+    proxy(support.bootstrap(admin_port, [support.listener("l", socket_address("127.0.0.1", port), [chain])],
+                            [support.cluster("backend", [up.address])]))
+    contexts: dict = {}
+
+    def session_id(version, session=None):
+        ctx = contexts.setdefault(version, ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+        ctx.check_hostname, ctx.verify_mode, ctx.maximum_version = False, ssl.CERT_NONE, version
+        with ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5), server_hostname="server.local",
+                             session=session) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += s.recv(4096)
+            sid = next(line for line in data.split(b"\r\n") if line.lower().startswith(b"x-sid:")).split(b"[")[1][:-1].decode()
+            return sid, s.session, s.session_reused
+
+    sid, session, _ = session_id(ssl.TLSVersion.TLSv1_2)
+    assert sid == ("" if tickets else session.id.hex())
+    sid, _, reused = session_id(ssl.TLSVersion.TLSv1_2, session)
+    assert reused and sid == session.id.hex()
+    sid, session, _ = session_id(ssl.TLSVersion.TLSv1_3)
+    assert sid == ""
+    sid, _, reused = session_id(ssl.TLSVersion.TLSv1_3, session)
+    assert reused == tickets and sid == ""

@@ -12,12 +12,13 @@ import Testing
         #expect(TLSFact.command("DOWNSTREAM_PEER_IP_SAN")! == (.downstream, .peerIPSAN))
         #expect(TLSFact.command("UPSTREAM_LOCAL_IP_SAN")! == (.upstream, .localIPSAN))
         #expect(TLSFact.command("DOWNSTREAM_LOCAL_EMAIL_SAN")! == (.downstream, .localEmailSAN))
+        #expect(TLSFact.command("DOWNSTREAM_TLS_SESSION_ID")! == (.downstream, .sessionID))
     }
 
-    @Test func upstreamHasNoSerialFingerprintLocalSubjectOrEmailSAN() {
+    @Test func upstreamHasNoSerialFingerprintLocalSubjectEmailSANOrSessionID() {
         for name in ["UPSTREAM_PEER_SERIAL", "UPSTREAM_PEER_FINGERPRINT_256", "UPSTREAM_PEER_FINGERPRINT_1",
                      "UPSTREAM_LOCAL_SUBJECT", "UPSTREAM_PEER_EMAIL_SAN", "UPSTREAM_LOCAL_EMAIL_SAN", "UPSTREAM_HOST",
-                     "PEER_URI_SAN", "DOWNSTREAM_TLS_SESSION_ID"] {
+                     "PEER_URI_SAN", "UPSTREAM_TLS_SESSION_ID"] {
             #expect(TLSFact.command(name) == nil, "\(name)")
         }
     }

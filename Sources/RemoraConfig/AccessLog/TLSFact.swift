@@ -11,7 +11,7 @@ public enum TLSFact: Sendable, Equatable {
     case peerIPSAN, localIPSAN, peerEmailSAN, localEmailSAN
     case peerSubject, localSubject, peerIssuer, peerSerial
     case peerFingerprint256, peerFingerprint1
-    case version, cipher
+    case version, cipher, sessionID
     case peerCertValidFrom, peerCertValidTo
     /// The peer's leaf certificate, PEM, URL-encoded.
     case peerCert
@@ -23,11 +23,16 @@ public enum TLSFact: Sendable, Equatable {
         "PEER_EMAIL_SAN": .peerEmailSAN, "LOCAL_EMAIL_SAN": .localEmailSAN, "PEER_SUBJECT": .peerSubject, "LOCAL_SUBJECT": .localSubject,
         "PEER_ISSUER": .peerIssuer, "PEER_SERIAL": .peerSerial, "PEER_FINGERPRINT_256": .peerFingerprint256,
         "PEER_FINGERPRINT_1": .peerFingerprint1, "TLS_VERSION": .version, "TLS_CIPHER": .cipher,
+        "TLS_SESSION_ID": .sessionID,
         "PEER_CERT_V_START": .peerCertValidFrom, "PEER_CERT_V_END": .peerCertValidTo, "PEER_CERT": .peerCert,
     ]
     /// Envoy 1.40 has no `UPSTREAM_` form of these.
     private static let downstreamOnly: [TLSFact] = [.peerSerial, .peerFingerprint256, .peerFingerprint1, .localSubject,
                                                     .peerEmailSAN, .localEmailSAN]
+    /// Envoy 1.40 has `%UPSTREAM_TLS_SESSION_ID%`; Remora refuses it: which
+    /// id a client session has is the library's own choice (OpenSSL makes
+    /// one up for a ticket where BoringSSL has none) and is not matched yet.
+    private static let notUpstream: [TLSFact] = downstreamOnly + [.sessionID]
 
     /// The side and fact a command names, or nil for another command.
     public static func command(_ name: String) -> (TLSSide, TLSFact)? {
@@ -42,7 +47,7 @@ public enum TLSFact: Sendable, Equatable {
         } else {
             return nil
         }
-        guard let fact = suffixes[String(rest)], side == .downstream || !downstreamOnly.contains(fact) else { return nil }
+        guard let fact = suffixes[String(rest)], side == .downstream || !notUpstream.contains(fact) else { return nil }
         return (side, fact)
     }
 }

@@ -105,6 +105,8 @@ public struct SecurityInfo: Sendable, Equatable {
     public var localURISANs: [String] = []
     public var localDNSSANs: [String] = []
     public var localIPSANs: [String] = []
+    /// The TLS session's id, lowercase hex, as Envoy (BoringSSL) has one; empty without.
+    public var sessionID: String = ""
     public var localEmailSANs: [String] = []
     public var localSubject: String = ""
     public var hasPeerCertificate: Bool { !peerCertificateDigest.isEmpty }

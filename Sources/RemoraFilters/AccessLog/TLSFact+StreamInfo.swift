@@ -25,6 +25,7 @@ extension TLSFact {
         case .peerFingerprint1: return nonEmpty(security.peerFingerprintSHA1)
         case .version: return nonEmpty(security.version)
         case .cipher: return nonEmpty(security.cipher)
+        case .sessionID: return nonEmpty(security.sessionID)
         case .peerCertValidFrom, .peerCertValidTo:
             guard security.hasPeerCertificate else { return nil }
             // Envoy's default date format, as %START_TIME%'s (whole seconds: .000).
