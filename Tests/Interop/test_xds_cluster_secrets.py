@@ -19,27 +19,15 @@ from google.protobuf import json_format
 
 import support
 from support import free_port
-from tls_certs import make_pki, spiffe
+from tls_certs import spiffe
 from tls_support import UPSTREAM_TLS, server_context, tls_echo_handler
-from test_xds_scenarios import ADS, MODES, ads_bootstrap, wait_ack, workload_secret
-from xds_control_plane import CDS, LDS, SDS, ControlPlane
+from test_xds_scenarios import ADS, MODES, ads_bootstrap, control_plane, pki, wait_ack, workload_secret  # noqa: F401
+from xds_control_plane import CDS, LDS, SDS
 from envoy.config.cluster.v3 import cluster_pb2
 from envoy.config.listener.v3 import listener_pb2
 from envoy.extensions.transport_sockets.tls.v3 import secret_pb2
 
 FACTORY = "cluster.svc.client_ssl_socket_factory."
-
-
-@pytest.fixture
-def control_plane():
-    cp = ControlPlane().start()
-    yield cp
-    cp.stop()
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 def tls_cluster(address: dict, fetch_timeout: str | None = None) -> cluster_pb2.Cluster:
