@@ -48,13 +48,12 @@ final class HTTP2UpstreamRequest: UpstreamAttempt, HTTP2PoolRequester {
     /// then the fields (connection-specific ones are left out by the codec).
     static func head(of message: HTTPRequestMessage, authority: String) -> HTTPHeaders {
         var headers = HTTPHeaders(minimumCapacity: message.headers.count + 4)
+        headers.copyAddedFields(asIn: message.headers)
         headers.add(name: ":method", value: message.method.name)
         headers.add(name: ":scheme", value: message.scheme)
         headers.add(name: ":authority", value: authority)
         headers.add(name: ":path", value: message.path)
-        for i in 0..<message.headers.count {
-            headers.add(name: message.headers.name(at: i), value: message.headers.value(at: i))
-        }
+        headers.add(contentsOf: message.headers)
         return headers
     }
 
