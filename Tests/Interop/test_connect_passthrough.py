@@ -243,3 +243,66 @@ def test_terminated_connect_over_max_pending_is_503_uo(proxy, admin_port):
                           "cluster.backend.upstream_cx_total": 0}, missing_as_zero=True)
     finally:
         up.stop()
+
+
+class H2ConnectUpstream:
+    """An HTTP/2 server (prior knowledge) that answers each CONNECT with
+    ``200`` and echoes the stream's DATA; it records each request head."""
+
+    def __init__(self):
+        import h2.config
+        import h2.connection
+        self._h2 = (h2.config, h2.connection)
+        self.heads: list[list] = []
+        self.server = TcpServer(self._handle)
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    def _handle(self, conn: socket.socket, server: TcpServer) -> None:
+        config, connection = self._h2
+        c = connection.H2Connection(config=config.H2Configuration(client_side=False, header_encoding="utf-8",
+                                                                  validate_inbound_headers=False))
+        c.initiate_connection()
+        conn.sendall(c.data_to_send())
+        while True:
+            data = conn.recv(65536)
+            if not data:
+                break
+            for ev in c.receive_data(data):
+                if isinstance(ev, h2.events.RequestReceived):
+                    self.heads.append(ev.headers)
+                    c.send_headers(ev.stream_id, [(":status", "200")])
+                elif isinstance(ev, h2.events.DataReceived):
+                    c.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                    if ev.data:
+                        c.send_data(ev.stream_id, ev.data)
+                elif isinstance(ev, h2.events.StreamEnded):
+                    c.end_stream(ev.stream_id)
+            out = c.data_to_send()
+            if out:
+                conn.sendall(out)
+        conn.close()
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def test_connect_is_passed_on_to_an_http2_upstream(proxy, admin_port):
+    """An HTTP/2 cluster gets the CONNECT as HTTP/2: ``:method`` and
+    ``:authority`` only (RFC 9113 §8.5); its 200 opens the tunnel."""
+    from h2_support import h2_cluster_options
+    up = H2ConnectUpstream()
+    try:
+        port = free_port()
+        cluster = H.http_cluster("backend", [socket_address("127.0.0.1", up.port)],
+                                 typed_extension_protocol_options=h2_cluster_options())
+        proxy(H.http_config(admin_port, port, [PASSED_ON], [cluster], codec_type="AUTO"))
+        http1_tunnel(port)
+        assert len(up.heads) == 1
+        # (Envoy sends :authority first; the order of pseudo-headers carries no meaning.)
+        pseudo = sorted((k, v) for k, v in up.heads[0] if k.startswith(":"))
+        assert pseudo == [(":authority", "upstream.example:443"), (":method", "CONNECT")]
+    finally:
+        up.stop()
