@@ -131,7 +131,10 @@ extension HTTP2Connection {
 
     /// The head received so far, handed over; the stream starts a new one.
     func takeReceived(_ stream: HTTP2Stream) -> HTTPHeaders {
-        let h = stream.receiving
+        var h = stream.receiving
+        // What the proxy adds to the head (forwarding fields, service time)
+        // goes into the rest of the header arena: no arena per head.
+        if let arena = headerArena { h.copyAddedFields(into: arena) }
         stream.receiving = HTTPHeaders()
         stream.receivingBytes = 0
         stream.receivingCount = 0

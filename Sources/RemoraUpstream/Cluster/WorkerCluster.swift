@@ -18,6 +18,8 @@ public final class WorkerCluster {
     private var httpPools: [PoolKey: HTTP1ConnectionPool] = [:]
     /// HTTP/2 connection pools of this worker, likewise.
     private var http2Pools: [PoolKey: HTTP2ConnectionPool] = [:]
+    /// Circuit-breaker counts of terminated CONNECTs, per host.
+    private var tunnelPools: [SocketAddress: TCPTunnelPool] = [:]
 
     /// What tells one pool from another: its host, and the TLS options its
     /// connections were made with (`auto_sni`: a connection made for one
@@ -168,6 +170,17 @@ public final class WorkerCluster {
         Connection.connect(loop: loop, to: host, from: config.sourceAddress(for: host), keepalive: config.tcpKeepalive,
                            timeoutMilliseconds: config.connectTimeoutMilliseconds,
                            transport: transport(nil, for: PoolKey(host: host, options: nil)), completion)
+    }
+
+    /// The circuit breakers of terminated CONNECTs to `host` on this worker.
+    public func tunnelPool(for host: SocketAddress) -> TCPTunnelPool {
+        if let pool = tunnelPools[host] { return pool }
+        let pool = TCPTunnelPool(resources: resources, stats: stats)
+        pool.onIdle = { [unowned(unsafe) self] pool in
+            if self.tunnelPools[host] === pool { self.tunnelPools[host] = nil }
+        }
+        tunnelPools[host] = pool
+        return pool
     }
 
     public func httpPool(for host: SocketAddress, loop: EventLoop, options: TransportSocketOptions? = nil) -> HTTP1ConnectionPool {

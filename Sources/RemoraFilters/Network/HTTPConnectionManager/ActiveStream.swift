@@ -536,7 +536,10 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
 
     private func resetStream(_ reason: HTTPStreamResetReason, flag: ResponseFlag) {
         guard !finished else { return }
+        // Envoy counts the reset twice: `tx_reset` for the filter's reset, and
+        // `rx_reset` when its stream hears the codec reset it causes.
         manager.stats.add(.downstreamRqTxReset)
+        manager.stats.add(.downstreamRqRxReset)
         streamInfo.responseFlags.insert(flag)
         // HTTP/2: the stream ends (RST_STREAM), the connection stays;
         // HTTP/1: the connection closes (nothing else can end the response).
@@ -688,10 +691,13 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         upgradeSink = nil
         // What the filters still hold ends with the stream, in the codec.
         readDisableHolds = 0
-        if !reset && !requestComplete && requestHead != nil && isHTTP2 {
+        if !reset && !requestComplete && requestHead != nil {
             // Envoy's doEndStream: a response that ends before its request
-            // did resets the HTTP/2 stream (NO_ERROR, after the response).
-            encoder.resetStream(.localReset)
+            // did resets the stream (HTTP/2: NO_ERROR, after the response;
+            // HTTP/1: the connection closes). Envoy's stream hears its own
+            // codec reset and counts it as `downstream_rq_rx_reset`.
+            manager.stats.add(.downstreamRqRxReset)
+            if isHTTP2 { encoder.resetStream(.localReset) }
         }
         manager.streamFinished(self)
     }

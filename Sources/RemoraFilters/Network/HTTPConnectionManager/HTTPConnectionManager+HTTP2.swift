@@ -29,7 +29,10 @@ extension HTTPConnectionManager: HTTP1ServerConnectionCallbacks {
             streamErrorOnInvalidHTTPMessaging: config.streamErrorOnInvalidHTTPMessage,
             streamBufferLimit: connection.highWatermark)
         options.headersWithUnderscores = config.common.headersWithUnderscoresAction.codecAction
-        h2 = HTTP2ServerConnection(options: options, pool: loop.bufferPool, stats: context.downstreamHTTP2Stats(),
+        // 16 KiB blocks: the codec copies only frame headers, control frames
+        // and header fields into them (bodies are referenced), so 64 KiB
+        // blocks would mostly pin memory.
+        h2 = HTTP2ServerConnection(options: options, pool: loop.smallBufferPool, stats: context.downstreamHTTP2Stats(),
                                    callbacks: self)
         armKeepalive()
         // The server preface (SETTINGS) goes out at once, as Envoy's does.
