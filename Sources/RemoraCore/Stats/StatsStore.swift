@@ -97,7 +97,14 @@ public final class StatsStore: Sendable {
         let all = scopes.withLock { $0 }
         var merged: [String: Entry] = [:]
         for scope in all where scope.isListed {
-            for i in scope.names.indices {
+            var next = 0
+            while next < scope.names.count {
+                let i = next
+                next += 1
+                if let end = scope.unlistedLazyChunkEnd(from: i) {
+                    next = end
+                    continue
+                }
                 let kind = scope.kinds[i]
                 if kind == .histogram {
                     // A histogram created on first use is listed once it has a sample (or another scope lists it).
