@@ -78,15 +78,20 @@ extension Server {
     /// matches part of its name, and matching takes linear time whatever the
     /// pattern (this runs on the main loop).
     private func selectedStats(_ request: AdminRequest) -> [StatsStore.Entry]? {
-        // `stats_matcher` decides which stats exist at all.
-        var entries = applyCounterBaseline(store.snapshot()).filter { config.stats.matcher.accepts($0.name) }
+        var regex: CompiledRegex?
+        if let filter = request.query["filter"], !filter.isEmpty {
+            guard let compiled = try? CompiledRegex(filter) else { return nil }
+            regex = compiled
+        }
+        let invert = request.query["invert_filter"] != nil
+        let matcher = config.stats.matcher
+        // `stats_matcher` decides which stats exist at all; the names go
+        // before merging, so a filtered query sorts only what it lists.
+        var entries = applyCounterBaseline(store.snapshot { name in
+            matcher.accepts(name) && (regex.map { $0.partialMatch(name) != invert } ?? true)
+        })
         if request.query["usedonly"] != nil {
             entries = entries.filter(\.used)
-        }
-        if let filter = request.query["filter"], !filter.isEmpty {
-            guard let regex = try? CompiledRegex(filter) else { return nil }
-            let invert = request.query["invert_filter"] != nil
-            entries = entries.filter { regex.partialMatch($0.name) != invert }
         }
         return entries
     }
