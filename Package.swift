@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "RemoraCore", dependencies: ["CRemoraShims", .product(name: "Atomics", package: "swift-atomics")], swiftSettings: fastRelease),
         .target(name: "RemoraEventLoop", dependencies: ["CLibUV", "CRemoraShims", "RemoraCore"], swiftSettings: fastRelease),
         .target(name: "RemoraTLS", dependencies: ["COpenSSL", "RemoraCore"], swiftSettings: fastRelease),
-        .target(name: "RemoraHTTP", dependencies: ["CNGHTTP2", "RemoraCore"], swiftSettings: fastRelease),
+        .target(name: "RemoraHTTP", dependencies: ["CNGHTTP2", "CRemoraShims", "RemoraCore"], swiftSettings: fastRelease),
         .target(
             name: "RemoraAPI",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],

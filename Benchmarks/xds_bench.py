@@ -123,7 +123,14 @@ class Mesh:
         self.args = args
         self.mode = args.xds
         self.nginx_ports = nginx_ports
-        self.listen_ports = [free_port() for _ in range(args.listeners)]
+        # Distinct: free_port() can hand out a port twice (each probe socket
+        # is closed before the next), and two listeners on one address are
+        # NACKed (seen once in 100 listeners).
+        self.listen_ports: list[int] = []
+        while len(self.listen_ports) < args.listeners:
+            port = free_port()
+            if port not in self.listen_ports:
+                self.listen_ports.append(port)
         self.version = 0
         self.route_version = "v0"
         self.all_timeout_ms = 1000

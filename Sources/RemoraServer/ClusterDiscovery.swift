@@ -131,9 +131,10 @@ final class ClusterDiscovery: XDSUpdateHandler {
                 continue
             }
             let dependencies: [SDSContextDependency]
+            let waitingForSecrets: Bool
             do {
                 (compiled, dependencies) = try config.compileDynamicCluster(cluster, currentSecrets: secrets.current)
-                try registerSecrets(dependencies, of: name)
+                waitingForSecrets = try registerSecrets(dependencies, of: name)
             } catch {
                 // Envoy counts the cluster added (or modified) before it fails to load it.
                 manager.countFailedLoad(name)
@@ -141,13 +142,15 @@ final class ClusterDiscovery: XDSUpdateHandler {
                 failures.append("\(name): \(error)")
                 continue
             }
-            if compiled.tls != nil, sslScopes[name] == nil {
-                sslScopes[name] = SSLStat.makeScope(under: "cluster.\(name).", in: store)
+            if let tls = compiled.tls {
+                let scope = sslScopes[name] ?? SSLStat.makeScope(under: "cluster.\(name).", role: .client, in: store)
+                sslScopes[name] = scope
+                tls.countUpdates(in: scope)
             }
             let record = Record(versionInfo: resource.version, bytes: bytes, lastUpdatedSeconds: now)
             warming[name] = record
             // Installed at once (onInstall moved it to `active`), or warming.
-            _ = manager.addOrUpdate(compiled)
+            _ = manager.addOrUpdate(compiled, waitingForSecrets: waitingForSecrets)
             log.log(.debug, logger: "upstream", "cds: add/update cluster '\(name)'")
             applied += 1
         }
@@ -175,16 +178,27 @@ final class ClusterDiscovery: XDSUpdateHandler {
     }
 
     /// The SDS secrets a CDS cluster's TLS context reads: subscribed to and
-    /// rotated from now on; the previous version's are let go. (A cluster
-    /// serves at once: before its secret arrives its context refuses to
-    /// connect, where Envoy keeps the cluster warming.)
-    private func registerSecrets(_ dependencies: [SDSContextDependency], of name: String) throws(ConfigError) {
+    /// rotated from now on; the previous version's are let go. Returns
+    /// whether some have not arrived yet: the cluster then warms until they
+    /// do or their `initial_fetch_timeout` passes, as in Envoy (until then
+    /// the previous version, if any, serves).
+    private func registerSecrets(_ dependencies: [SDSContextDependency], of name: String) throws(ConfigError) -> Bool {
         let previous = secretOwners.removeValue(forKey: name)
+        var waiting = false
         if !dependencies.isEmpty {
             secretGeneration += 1
             let owner = "cluster \(secretGeneration)"
+            var registering = true
+            waiting = true
             do throws(ConfigError) {
-                try secrets.register(dependencies, owner: owner) {}
+                try secrets.register(dependencies, owner: owner) { [weak self] in
+                    if registering {
+                        waiting = false
+                    } else if let self, self.secretOwners[name] == owner {
+                        self.manager.secretsArrived(name)
+                    }
+                }
+                registering = false
             } catch {
                 // The previous version keeps its secrets (it stays active).
                 secretOwners[name] = previous
@@ -193,6 +207,7 @@ final class ClusterDiscovery: XDSUpdateHandler {
             secretOwners[name] = owner
         }
         if let previous { secrets.release(owner: previous) }
+        return waiting
     }
 
     /// A CDS cluster went live on the workers: its warming record is the active one now.

@@ -4,12 +4,13 @@ import RemoraEventLoop
 /// Lets go of the API schema's tables (and trims the heap) once xDS updates
 /// stop coming for a while, on the main loop.
 ///
-/// Compiling any LDS, RDS, CDS or EDS resource reads `MessageSchema.envoy`,
-/// which parses the whole generated schema (tens of ms at mesh size) when
-/// it is not cached. A serving proxy should not carry those tables, but
-/// dropping them after every update made each push pay the parse again:
-/// over ADS a route or cluster push reached traffic 30–60 ms later than
-/// Envoy's. They are dropped `quietMilliseconds` after the last update.
+/// Compiling an LDS, RDS, CDS or EDS resource with a field name
+/// `SupportedFields` has not seen yet reads `MessageSchema.envoy`, which
+/// parses the whole generated schema (tens of ms at mesh size) when it is
+/// not cached. A serving proxy should not carry those tables, but dropping
+/// them after every update made each push pay the parse again: over ADS a
+/// route or cluster push reached traffic 30–60 ms later than Envoy's. They
+/// are dropped `quietMilliseconds` after the last update.
 final class ConfigTablesRelease {
     static let quietMilliseconds: UInt64 = 1000
 

@@ -34,7 +34,7 @@ final class SecretManager {
     private var warming: Set<String> = []
     private var onWarm: (() -> Void)?
     /// Owners waiting for secrets to warm, and what to do then.
-    private var waiters: [(pending: Set<String>, action: () -> Void)] = []
+    private var waiters: [(owner: String, pending: Set<String>, action: () -> Void)] = []
     private var factory: XDSSubscriptionFactory?
 
     init(loop: EventLoop, store: StatsStore, dependencies: [SDSContextDependency]) {
@@ -91,7 +91,7 @@ final class SecretManager {
         if pending.isEmpty {
             warm()
         } else {
-            waiters.append((pending, warm))
+            waiters.append((owner, pending, warm))
         }
     }
 
@@ -100,6 +100,7 @@ final class SecretManager {
     /// with its last user).
     func release(owner: String) {
         guard owned.removeValue(forKey: owner) != nil else { return }
+        waiters.removeAll { $0.owner == owner }
         let read = Set(dependencies.flatMap { $0.secrets.map(\.name) })
         for (name, watch) in watches where !read.contains(name) {
             watch.cancel()
@@ -121,7 +122,7 @@ final class SecretManager {
                 ready.append(waiter.action)
                 return nil
             }
-            return (pending, waiter.action)
+            return (waiter.owner, pending, waiter.action)
         }
         for action in ready { action() }
         checkWarm()
@@ -158,8 +159,12 @@ final class SecretManager {
     fileprivate func update(_ name: String, to secret: SDSSecret.Secret, versionInfo: String) throws(XDSRejection) {
         let previous = current[name]
         if let previous, previous == secret {
-            // The bootstrap read it already: its first delivery only says which version it is.
-            if versions[name]?.versionInfo == "uninitialized" { versions[name] = (versionInfo, Self.now()) }
+            // The bootstrap read it already: its first delivery only says which
+            // version it is (Envoy builds its contexts then, and counts it).
+            if versions[name]?.versionInfo == "uninitialized" {
+                versions[name] = (versionInfo, Self.now())
+                for reader in readers(of: name) { reader.context.countUpdateBySDS() }
+            }
             return
         }
         current[name] = secret
@@ -202,7 +207,7 @@ final class SecretManager {
                 && settings.privateKeyPEM == now.privateKeyPEM && settings.privateKeyPassword == now.privateKeyPassword
                 && settings.trustedCAPEM == now.trustedCAPEM
                 && settings.revocationListPEM == now.revocationListPEM && settings.additionalCertificates == now.additionalCertificates
-                && settings.ocspStaples == now.ocspStaples {
+                && settings.ocspStaples == now.ocspStaples && settings.sessionTicketKeys == now.sessionTicketKeys {
                 continue
             }
             built.append((reader.context, settings))
@@ -214,6 +219,7 @@ final class SecretManager {
                 throw .invalid(error.message, at: error.field)
             }
         }
+        for (context, _) in built { context.countUpdateBySDS() }
     }
 }
 

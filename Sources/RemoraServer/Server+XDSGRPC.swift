@@ -19,7 +19,7 @@ extension Server {
     }
 
     /// "1.2.3" from `options.version` ("remora/1.2.3/RELEASE").
-    private var binaryVersion: String {
+    var binaryVersion: String {
         let parts = options.version.split(separator: "/")
         return parts.count > 1 ? String(parts[1]) : options.version
     }

@@ -88,6 +88,8 @@ public final class Server: @unchecked Sendable {
     let health = ServerHealth()
     /// `listener_manager.*` (listeners stopped by /drain_listeners).
     let listenerManagerStats: StatScope
+    /// `runtime.*`.
+    let runtimeStats: StatScope
     /// The admin runtime layer (`/runtime_modify`).
     var runtimeOverrides: [String: String] = [:]
     /// Counter totals at the last /reset_counters (subtracted when printed).
@@ -110,6 +112,7 @@ public final class Server: @unchecked Sendable {
         startMilliseconds = mainLoop.nowMilliseconds
         accessLogFiles = AccessLogFiles(store: store, flushIntervalMilliseconds: options.fileFlushIntervalMilliseconds)
         listenerManagerStats = ListenerManagerStat.makeScope(in: store)
+        runtimeStats = RuntimeStat.makeScope(in: store)
     }
 
     /// Runs until the process is told to stop; returns the exit code.
@@ -125,6 +128,7 @@ public final class Server: @unchecked Sendable {
 
     private func startUp() {
         setState(.preInitializing)
+        loadRuntimeSnapshot()
         let main = serverStats.stats(ServerStat.self, thread: 0)
         main.set(.concurrency, Int64(options.concurrency))
         main.set(.hotRestartEpoch, 0)
@@ -244,6 +248,9 @@ public final class Server: @unchecked Sendable {
     private func startListeners(_ remaining: ArraySlice<ListenerConfig>) {
         guard let listener = remaining.first else {
             listenerManager.workersStarted()
+            loadRuntimeSnapshot()
+            serverStats.stats(ServerStat.self, thread: 0)
+                .record(.initializationTimeMs, milliseconds: mainLoop.nowMilliseconds - startMilliseconds)
             setState(.live)
             logger.info("all listeners started; server is live")
             // Config decoding and the API schema touched megabytes of code
@@ -352,14 +359,19 @@ public final class Server: @unchecked Sendable {
     /// listener and cluster with TLS, keyed by the owner's prefix.
     private func makeTLSScopes() -> [String: StatScope] {
         var scopes: [String: StatScope] = [:]
-        for listener in config.listeners
-        where (listener.filterChains + (listener.defaultFilterChain.map { [$0] } ?? [])).contains(where: { $0.tls != nil }) {
+        for listener in config.listeners {
+            let chains = listener.allFilterChains
+            guard chains.contains(where: { $0.tls != nil }) else { continue }
             let prefix = "listener.\(listener.statPrefix)."
-            if scopes[prefix] == nil { scopes[prefix] = SSLStat.makeScope(under: prefix, in: store) }
+            let scope = scopes[prefix] ?? SSLStat.makeScope(under: prefix, role: .server, in: store)
+            scopes[prefix] = scope
+            for chain in chains { chain.tls?.countUpdates(in: scope) }
         }
         for cluster in config.clusters where cluster.tls != nil {
             let prefix = "cluster.\(cluster.name)."
-            scopes[prefix] = SSLStat.makeScope(under: prefix, in: store)
+            let scope = SSLStat.makeScope(under: prefix, role: .client, in: store)
+            scopes[prefix] = scope
+            cluster.tls?.countUpdates(in: scope)
         }
         return scopes
     }
@@ -382,10 +394,15 @@ public final class Server: @unchecked Sendable {
             heapTrim.trimmed(resident: resident)
         }
         main.set(.memoryPhysicalSize, Int64(resident))
+        // Envoy reads these from tcmalloc; here glibc malloc's (mallinfo2).
+        let heap = ProcessMemory.mallocStats
+        main.set(.memoryAllocated, Int64(heap.allocated))
+        main.set(.memoryHeapSize, Int64(heap.heapSize))
         // Summed from the listener scopes directly: no snapshot of every stat each second.
         var total: Int64 = 0
         for scope in listenerScopes { total += scope.value(ListenerStat.downstreamCxActive.rawValue) }
         main.set(.totalConnections, total)
+        clusterManager?.refreshCircuitBreakerGauges()
     }
 
     var uptimeSeconds: UInt64 { (mainLoop.nowMilliseconds - startMilliseconds) / 1000 }

@@ -4,10 +4,19 @@ public import RemoraCore
 /// (`cluster.<name>.ssl.`), as Envoy 1.40 names them. The per-version,
 /// cipher, curve and signature-algorithm counters appear on first use, as
 /// Envoy creates them; Remora knows a fixed set of those names.
+///
+/// The same scope holds the TLS socket factory's counters,
+/// `listener.<addr>.server_ssl_socket_factory.*` or
+/// `cluster.<name>.client_ssl_socket_factory.*` (Envoy's
+/// `ALL_SSL_SOCKET_FACTORY_STATS`): `ssl_context_update_by_sds` (the context
+/// built again from an SDS update or rotated files; `TLSContext`) and
+/// `upstream_` / `downstream_context_secrets_not_ready` (a session made
+/// while the context still waits for its secrets; `TLSTransportFactory`).
 public enum SSLStat: Int, StatName, CaseIterable {
     case connectionError, handshake, sessionReused, noCertificate
     case failVerifyNoCert, failVerifyError, failVerifySan, failVerifyCertHash
     case ocspStapleRequests, ocspStapleResponses, ocspStapleOmitted, ocspStapleFailed
+    case contextUpdateBySDS, upstreamSecretsNotReady, downstreamSecretsNotReady
     case tls10, tls11, tls12, tls13
     case aes128GCM13, aes256GCM13, chacha13
     case ecdsaAES128, ecdsaChacha, rsaAES128, rsaChacha, ecdsaAES256, rsaAES256
@@ -28,6 +37,9 @@ public enum SSLStat: Int, StatName, CaseIterable {
         case .ocspStapleResponses: "ocsp_staple_responses"
         case .ocspStapleOmitted: "ocsp_staple_omitted"
         case .ocspStapleFailed: "ocsp_staple_failed"
+        case .contextUpdateBySDS: "ssl_context_update_by_sds"
+        case .upstreamSecretsNotReady: "upstream_context_secrets_not_ready"
+        case .downstreamSecretsNotReady: "downstream_context_secrets_not_ready"
         case .tls10: "versions.TLSv1"
         case .tls11: "versions.TLSv1.1"
         case .tls12: "versions.TLSv1.2"
@@ -66,9 +78,20 @@ public enum SSLStat: Int, StatName, CaseIterable {
     static func curve(_ name: String) -> SSLStat? { byName["curves." + name] }
     static func signatureAlgorithm(_ name: String) -> SSLStat? { byName["sigalgs." + name] }
 
-    /// The `ssl.` scope under a listener's or cluster's prefix
-    /// (`listener.127.0.0.1_10000.` → `listener.127.0.0.1_10000.ssl.`).
-    public static func makeScope(under prefix: String, in store: StatsStore) -> StatScope {
-        store.makeScope(prefix: prefix + "ssl.", SSLStat.self)
+    private var isFactoryStat: Bool { self == .contextUpdateBySDS || self == .upstreamSecretsNotReady || self == .downstreamSecretsNotReady }
+
+    /// The names under a listener's (server) or cluster's (client) prefix:
+    /// `ssl.*` and `<role>_ssl_socket_factory.*`. One layout per role.
+    private static func layout(_ factoryPrefix: String) -> StatLayout {
+        StatLayout(allCases.map { ($0.isFactoryStat ? factoryPrefix + $0.name : "ssl." + $0.name, $0.kind) })
+    }
+    private static let serverLayout = layout("server_ssl_socket_factory.")
+    private static let clientLayout = layout("client_ssl_socket_factory.")
+
+    /// The `ssl.` and socket-factory stats under a listener's or cluster's
+    /// prefix (`listener.127.0.0.1_10000.` → `listener.127.0.0.1_10000.ssl.*`
+    /// and `listener.127.0.0.1_10000.server_ssl_socket_factory.*`).
+    public static func makeScope(under prefix: String, role: TLSSettings.Role, in store: StatsStore) -> StatScope {
+        store.makeScope(prefix: prefix, layout: role == .server ? serverLayout : clientLayout)
     }
 }

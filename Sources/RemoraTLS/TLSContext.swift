@@ -31,6 +31,30 @@ public final class TLSContext: @unchecked Sendable {
         let next = try TLSContextGeneration(settings)
         generation.withLock { $0 = next }
     }
+
+    /// The `SSLStat` scopes of the listeners and clusters whose sockets use
+    /// this context (weakly: a removed one stops counting).
+    private let updateScopes = Mutex<[WeakStatScope]>([])
+
+    /// `scope` counts `ssl_context_update_by_sds` for this context.
+    public func countUpdates(in scope: StatScope) {
+        updateScopes.withLock { scopes in
+            scopes.removeAll { $0.scope == nil }
+            if !scopes.contains(where: { $0.scope === scope }) { scopes.append(WeakStatScope(scope: scope)) }
+        }
+    }
+
+    /// An SDS update or rotated files built this context again (Envoy's
+    /// socket factories count each `onAddOrUpdateSecret`). Main thread.
+    public func countUpdateBySDS() {
+        for scope in updateScopes.withLock({ $0.compactMap(\.scope) }) {
+            scope.stats(SSLStat.self, thread: 0).add(.contextUpdateBySDS)
+        }
+    }
+}
+
+private struct WeakStatScope {
+    weak var scope: StatScope?
 }
 
 /// One OpenSSL `SSL_CTX`, built once from `TLSSettings` (at config time, or
@@ -89,6 +113,9 @@ final class TLSContextGeneration: @unchecked Sendable {
         if settings.role == .server {
             try loadStaples()
             _ = remora_ssl_ctx_set_session_cache_mode(context, Int(settings.disableSessionCache ? SSL_SESS_CACHE_OFF : SSL_SESS_CACHE_SERVER))
+            if !settings.disableTickets {
+                _ = SSL_CTX_set_session_ticket_cb(context, tlsTicketIssued, nil, nil)
+            }
             if settings.disableTickets {
                 _ = remora_ssl_ctx_set_options(context, remora_ssl_op_no_ticket())
             } else if !settings.sessionTicketKeys.isEmpty {
@@ -109,7 +136,9 @@ final class TLSContextGeneration: @unchecked Sendable {
             // sends two: OpenSSL 3.0 copies the session for every ticket after
             // the first by encoding and decoding it, peer certificate and all,
             // which measured as a fifth of a mutual-TLS handshake's CPU.
-            _ = SSL_CTX_set_num_tickets(context, 1)
+            // With tickets off OpenSSL would still send TLS 1.3 tickets naming
+            // cached sessions; BoringSSL sends none, so TLS 1.3 does not resume.
+            _ = SSL_CTX_set_num_tickets(context, settings.disableTickets ? 0 : 1)
             // Resuming a session whose peer was verified needs a session-id
             // context (OpenSSL refuses with an internal error otherwise); one
             // per distinct certificate and trust, so that a session verified
@@ -353,6 +382,14 @@ private let tlsTicketKey: @convention(c) (
     return context.ticketKeys.withUnsafeBufferPointer { keys in
         remora_ticket_crypt(keys.baseAddress, Int32(keys.count), name, iv, cipher, mac, encrypt)
     }
+}
+
+/// A ticket is about to be sealed for the session (server; see `TLSEngine.sessionID`).
+private let tlsTicketIssued: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32 = { ssl, _ in
+    if let ssl, let raw = SSL_get_ex_data(ssl, TLSLibrary.engineIndex) {
+        Unmanaged<TLSEngine>.fromOpaque(raw).takeUnretainedValue().issuedTicket = true
+    }
+    return 1
 }
 
 /// Contexts compare by identity: configs that share one are equal.

@@ -104,6 +104,11 @@ public final class TLSEngine {
     }
 
     deinit {
+        // OpenSSL drops a session from the server's cache when its
+        // connection ends without our close_notify (peers often just close);
+        // BoringSSL, and so Envoy, keeps it resumable. A session whose
+        // handshake succeeded and that saw no error stays in the cache.
+        if state == .established || state == .closed { SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_SENT_SHUTDOWN) }
         // Frees the BIO with the session (before `wire` goes).
         SSL_free(ssl)
     }
@@ -189,11 +194,14 @@ public final class TLSEngine {
         SSL_get0_alpn_selected(ssl, &alpnBytes, &alpnLength)
         let alpn = alpnBytes.flatMap { alpnLength > 0 ? String(decoding: UnsafeBufferPointer(start: $0, count: Int(alpnLength)), as: UTF8.self) : nil }
         var info = SecurityInfo(serverName: serverName ?? context.settings.serverName, alpn: alpn, version: version, cipher: cipher)
+        info.sessionID = sessionID
         if let peer = SSL_get1_peer_certificate(ssl) {
             defer { X509_free(peer) }
             let names = Certificate.subjectAltNames(peer)
             info.peerURISANs = names.uris
             info.peerDNSSANs = names.dnsNames
+            info.peerIPSANs = names.ipAddresses
+            info.peerEmailSANs = names.emails
             info.peerCertificateDigest = Certificate.sha256(peer)
             info.peerSubject = Certificate.subject(peer)
             info.peerIssuer = Certificate.issuer(peer)
@@ -205,6 +213,8 @@ public final class TLSEngine {
             let names = Certificate.subjectAltNames(local)
             info.localURISANs = names.uris
             info.localDNSSANs = names.dnsNames
+            info.localIPSANs = names.ipAddresses
+            info.localEmailSANs = names.emails
             info.localSubject = Certificate.subject(local)
         }
 
@@ -265,6 +275,25 @@ public final class TLSEngine {
     }
 
     public var sessionReused: Bool { SSL_session_reused(ssl) == 1 }
+
+    /// The server sealed a ticket for this session.
+    var issuedTicket = false
+
+    /// Envoy's `%DOWNSTREAM_TLS_SESSION_ID%` (server): the session's id, hex,
+    /// where BoringSSL gives one. BoringSSL has none for TLS 1.3, nor for a
+    /// TLS 1.2 full handshake that issued a ticket, where OpenSSL makes one
+    /// up; a session resumed from a ticket has the id the client sent, and
+    /// one from the session cache its cached id, in both libraries.
+    var sessionID: String {
+        guard context.settings.role == .server, SSL_version(ssl) < TLS1_3_VERSION,
+              sessionReused || !issuedTicket, let session = SSL_get_session(ssl) else { return "" }
+        var length: UInt32 = 0
+        guard let id = SSL_SESSION_get_id(session, &length), length > 0 else { return "" }
+        return UnsafeBufferPointer(start: id, count: Int(length)).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
     public var hasPeerCertificate: Bool { SSL_get0_peer_certificate(ssl) != nil }
 }
 

@@ -90,6 +90,9 @@ public struct TLSSettings: Sendable {
     /// `auto_sni_san_validation` (client): the server's DNS SANs must name
     /// the SNI sent, in place of `match_typed_subject_alt_names`.
     public var autoSNISANValidation = false
+    /// `auto_host_sni` (client): the cluster sends each host's hostname as
+    /// the SNI (read by the cluster, which makes the session options).
+    public var autoHostSNI = false
     /// An SDS secret this context reads has not arrived: every handshake is
     /// refused until it does (Envoy's "secrets not ready").
     public var waitingForSecrets = false

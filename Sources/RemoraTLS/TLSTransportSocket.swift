@@ -154,7 +154,17 @@ public final class TLSTransportFactory: TransportSocketFactory {
     }
 
     public func makeTransportSocket(pool: BufferPool) -> any TransportSocket {
-        TLSTransportSocket(engine: TLSEngine(context: context), factory: self, pool: pool)
+        let engine = TLSEngine(context: context)
+        countSecretsNotReady(engine)
+        return TLSTransportSocket(engine: engine, factory: self, pool: pool)
+    }
+
+    /// A session of a context still waiting for its SDS secrets fails at
+    /// once; Envoy's factory counts it (and no `ssl.*` stat).
+    fileprivate func countSecretsNotReady(_ engine: TLSEngine) {
+        let settings = engine.context.settings
+        guard settings.waitingForSecrets, let stats else { return }
+        stats.add(settings.role == .server ? .downstreamSecretsNotReady : .upstreamSecretsNotReady)
     }
 
     public func withOptions(_ options: TransportSocketOptions) -> any TransportSocketFactory {
@@ -185,7 +195,7 @@ public final class TLSTransportFactory: TransportSocketFactory {
     }
 
     fileprivate func countFailure(_ engine: TLSEngine) {
-        guard let stats else { return }
+        guard let stats, !engine.context.settings.waitingForSecrets else { return }
         countOCSP(engine, stats)
         // As Envoy 1.40 counts: a refused peer certificate only under its
         // verify counter, anything else (garbage, no common version) as a
@@ -217,6 +227,7 @@ final class TLSOptionsTransportFactory: TransportSocketFactory {
     func makeTransportSocket(pool: BufferPool) -> any TransportSocket {
         let engine = TLSEngine(context: base.context, serverName: options.serverName,
                                verifySubjectAltNames: options.verifySubjectAltNames)
+        base.countSecretsNotReady(engine)
         return TLSTransportSocket(engine: engine, factory: base, pool: pool)
     }
 

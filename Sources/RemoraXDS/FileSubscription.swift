@@ -116,6 +116,7 @@ final class FileSubscription: XDSSubscription {
         hadFirstUpdate = true
         stats.set(.updateTime, Self.nowMilliseconds())
         stats.set(.version, Int64(bitPattern: XXHash64.hash(response.versionInfo)))
+        stats.setText("version_text", response.versionInfo)
         stats.add(.updateSuccess)
     }
 

@@ -40,6 +40,7 @@ public final class XDSSubscriptionFactory {
         // No prefix: the caller counts per resource (EDS, under each cluster), so the subscription's own are not listed.
         if statPrefix.isEmpty { store.remove(scope) }
         let stats = scope.stats(XDSSubscriptionStat.self, thread: 0)
+        stats.setText("version_text", "")
         switch source.kind {
         case .path(let path, let watchedDirectory):
             do {

@@ -3,7 +3,8 @@ public import RemoraCore
 /// A subscription's stats, with Envoy's names (`config/subscription.h`),
 /// under the prefix its user gives: `listener_manager.lds.`,
 /// `cluster_manager.cds.`, `http.<prefix>.rds.<route_config>.`,
-/// `cluster.<name>.` for EDS, `sds.<secret>.`.
+/// `cluster.<name>.` for EDS, `sds.<secret>.`. The text readout
+/// `version_text` (the last accepted `version_info`) is set beside them.
 public enum XDSSubscriptionStat: Int, StatName {
     case initFetchTimeout, updateAttempt, updateFailure, updateRejected, updateSuccess, updateTime, version
     case updateDuration

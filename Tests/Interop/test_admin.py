@@ -1,6 +1,8 @@
 """Admin endpoints and process lifecycle that Envoy and Remora share."""
 
 import json
+
+import support
 from urllib.parse import quote
 
 import pytest
@@ -19,12 +21,21 @@ def test_ready_server_info_and_server_stats(proxy, upstreams, admin_port):
     assert status == 200
     info = json.loads(body)
     assert info["state"] == "LIVE"
+    # The node as local info has it: id and cluster (empty here), the user agent and its build version.
+    node = info["node"]
+    assert (node["id"], node["cluster"]) == ("", "")
+    assert node["user_agent_name"] == ("envoy" if support.IS_ENVOY else "remora")
+    assert set(node["user_agent_build_version"]["version"]) == {"major_number", "minor_number", "patch"}
 
     stats = p.stats()
     assert stats.get("server.live") == 1
     # Envoy encodes server.state as an enum: 0 = LIVE (1 DRAINING,
     # 2 PRE_INITIALIZING, 3 INITIALIZING).
     assert stats.get("server.state") == 0
+    # The allocator's figures (Envoy: tcmalloc's; Remora: glibc malloc's).
+    assert 0 < stats["server.memory_allocated"] <= stats["server.memory_heap_size"], stats
+    status, body = p.admin("GET", "/stats?type=Histograms&filter=initialization_time_ms")
+    assert status == 200 and b"server.initialization_time_ms" in body
 
 
 def test_post_quitquitquit_exits_zero(proxy, upstreams, admin_port):

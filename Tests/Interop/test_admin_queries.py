@@ -216,6 +216,7 @@ def test_runtime_modify_without_an_admin_layer(admin_proxy):
     assert p.admin("POST", "/runtime_modify?a=b&x.y=1") == (503, b"No admin layer specified")
     status, body = p.admin("GET", "/runtime")
     assert status == 200 and json.loads(body) == {"entries": {}, "layers": []}
+    p.wait_for_stats({"runtime.load_success": 2, "runtime.num_layers": 0, "runtime.num_keys": 0})
 
 
 def test_layered_runtime_and_runtime_modify(proxy, http_upstreams, admin_port):
@@ -238,6 +239,9 @@ def test_layered_runtime_and_runtime_modify(proxy, http_upstreams, admin_port):
         return json.loads(body)
 
     first = runtime()
+    # runtime.* as Envoy's loader counts: two loads at start-up, one per /runtime_modify.
+    p.wait_for_stats({"runtime.load_success": 2, "runtime.num_layers": 2, "runtime.num_keys": 5,
+                      "runtime.admin_overrides_active": 0, "runtime.load_error": 0})
     assert first["layers"] == ["global config", "admin"]
     assert first["entries"] == {
         "overload.global_downstream_max_connections": {"final_value": "2147483647", "layer_values": ["2147483647", ""]},
@@ -250,7 +254,9 @@ def test_layered_runtime_and_runtime_modify(proxy, http_upstreams, admin_port):
     entries = runtime()["entries"]
     assert entries["num"] == {"final_value": "7", "layer_values": ["100", "7"]}
     assert entries["newkey"] == {"final_value": "hello", "layer_values": ["", "hello"]}
+    p.wait_for_stats({"runtime.load_success": 3, "runtime.num_keys": 6, "runtime.admin_overrides_active": 1})
     assert p.admin("POST", "/runtime_modify?newkey=&num=") == (200, b"OK\n")
+    p.wait_for_stats({"runtime.load_success": 4, "runtime.num_keys": 5, "runtime.admin_overrides_active": 0})
     entries = runtime()["entries"]
     assert "newkey" not in entries and entries["num"]["final_value"] == "100"
 

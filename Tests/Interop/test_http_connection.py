@@ -643,3 +643,21 @@ def test_bodyless_request_framing(proxy, http_upstreams, admin_port):
                    "GET/": (None, "x-envoy-expected-rq-timeout-ms"),
                    "DELETE/": (None, "x-envoy-expected-rq-timeout-ms"),
                    "POST/explicit": ("0", "x-envoy-expected-rq-timeout-ms")}
+
+
+def test_half_close_after_a_complete_request_ends_it_unanswered(proxy, http_upstreams, admin_port):
+    """A client that half-closes (FIN) after its request is gone to Envoy's
+    HTTP/1 connection manager: the request in flight is reset (its upstream
+    connection closed) and the connection closes without a response,
+    counted as `downstream_cx_destroy_remote_active_rq`."""
+    up = http_upstreams(lambda req: Reply(200, body=b"late", delay=1.0))
+    port = free_port()
+    p = proxy(simple_http_config(admin_port, port, up))
+    with HttpClient(port) as c:
+        c.send(b"GET /slow HTTP/1.1\r\nHost: example.com\r\n\r\n")
+        p.wait_for_stats({"cluster.backend.upstream_rq_active": 1})
+        c.sock.shutdown(socket.SHUT_WR)
+        _, extra = c.wait_closed(3)
+    assert extra == b""
+    p.wait_for_stats({"http.ingress_http.downstream_cx_destroy_remote_active_rq": 1,
+                      "cluster.backend.upstream_rq_active": 0, "cluster.backend.upstream_cx_active": 0}, timeout=5)

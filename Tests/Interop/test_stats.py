@@ -169,3 +169,95 @@ def test_upstream_rq_time_appears_on_first_use(proxy, http_upstreams, admin_port
             "http.ingress_http.downstream_rq_time"} <= before
     assert H.get(port, "/one").status == 200
     assert "cluster.backend.upstream_rq_time" in histograms()
+
+
+def test_who_closed_the_http_connection_and_with_requests_active(proxy, http_upstreams, admin_port):
+    """`http.<p>.downstream_cx_destroy_{local,remote}` tell who closed, and
+    `downstream_cx_destroy{,_local,_remote}_active_rq` count connections that
+    went with a request in flight, as Envoy's connection manager counts them."""
+    import http_support as H
+
+    up = http_upstreams(lambda req: H.Reply(200, body=b"late" if req.target == "/slow" else b"ok",
+                                            delay=1.0 if req.target == "/slow" else 0.0))
+    port = free_port()
+    p = proxy(H.simple_http_config(admin_port, port, up, stream_idle_timeout="0.3s"))
+    prefix = "http.ingress_http."
+    # The client closes an idle keep-alive connection: remote.
+    with H.HttpClient(port) as c:
+        assert c.request("GET", "/").status == 200
+    p.wait_for_stats({prefix + "downstream_cx_destroy_remote": 1, prefix + "downstream_cx_destroy": 1})
+    # The client asks for close: the proxy closes after the response: local.
+    with H.HttpClient(port) as c:
+        assert c.request("GET", "/", headers=[("connection", "close")]).status == 200
+    p.wait_for_stats({prefix + "downstream_cx_destroy_local": 1, prefix + "downstream_cx_destroy": 2})
+    # The client goes while its request waits on the upstream: remote, with a request active.
+    c = H.HttpClient(port)
+    c.send(H.build_request("GET", "/slow"))
+    p.wait_for_stats({"cluster.backend.upstream_rq_active": 1})
+    c.close()
+    p.wait_for_stats({prefix + "downstream_cx_destroy_remote": 2, prefix + "downstream_cx_destroy_active_rq": 1,
+                      prefix + "downstream_cx_destroy_remote_active_rq": 1}, timeout=5)
+    # A request whose head never ends times out: the proxy answers 408 and
+    # closes after a delay, in which the client, having read it, closes: remote.
+    c = H.HttpClient(port)
+    c.send(b"GET / HTTP/1.1\r\nhost: x\r\n")
+    assert c.read_response().status == 408
+    c.close()
+    p.wait_for_stats({prefix + "downstream_cx_destroy_remote": 3, prefix + "downstream_cx_destroy": 4}, timeout=5)
+    stats = p.stats()
+    assert stats[prefix + "downstream_cx_destroy_local"] == 1, stats
+    assert stats[prefix + "downstream_cx_destroy_local_active_rq"] == 0, stats
+    assert stats[prefix + "downstream_cx_destroy_active_rq"] == 1, stats
+    assert stats[prefix + "downstream_cx_ssl_total"] == 0, stats
+
+
+def test_per_listener_http_response_stats(proxy, http_upstreams, admin_port):
+    """`listener.<address>.http.<stat_prefix>.downstream_rq_<class>` and
+    `downstream_rq_completed`: the connection manager's response counters
+    per listener, there from the start, as Envoy keeps them."""
+    import http_support as H
+    up = http_upstreams(lambda req: H.Reply(404 if req.target == "/missing" else 200, body=b"x"))
+    port = free_port()
+    p = proxy(H.simple_http_config(admin_port, port, up))
+    prefix = f"listener.{support.stat_addr('127.0.0.1', port)}.http.ingress_http."
+    p.wait_for_stats({prefix + "downstream_rq_2xx": 0, prefix + "downstream_rq_5xx": 0,
+                      prefix + "downstream_rq_completed": 0})
+    assert H.get(port, "/").status == 200
+    assert H.get(port, "/missing").status == 404
+    p.wait_for_stats({prefix + "downstream_rq_2xx": 1, prefix + "downstream_rq_4xx": 1,
+                      prefix + "downstream_rq_completed": 2, "http.ingress_http.downstream_rq_completed": 2})
+
+
+def test_circuit_breaker_gauges(proxy, http_upstreams, admin_port):
+    """`circuit_breakers.default.{cx,rq,rq_pending}_open` go to 1 while a
+    limit is reached and back to 0, and `track_remaining` publishes
+    `remaining_*`, as Envoy's resource manager sets them."""
+    import threading
+    import http_support as H
+    up = http_upstreams(lambda req: H.Reply(200, body=b"slow", delay=1.5))
+    port = free_port()
+    breakers = {"thresholds": [{"max_connections": 1, "max_pending_requests": 1, "max_requests": 1,
+                                "track_remaining": True}]}
+    p = proxy(H.simple_http_config(admin_port, port, up, cluster_extra={"circuit_breakers": breakers}))
+    cb = "cluster.backend.circuit_breakers."
+    p.wait_for_stats({cb + "default.cx_open": 0, cb + "default.rq_open": 0, cb + "default.rq_pending_open": 0,
+                      cb + "default.rq_retry_open": 0, cb + "default.cx_pool_open": 0, cb + "high.cx_open": 0,
+                      cb + "default.remaining_cx": 1, cb + "default.remaining_rq": 1,
+                      cb + "default.remaining_pending": 1, cb + "default.remaining_retries": 3})
+    assert not any(name.startswith(cb + "high.remaining") for name in p.stats())
+    statuses = []
+    threads = [threading.Thread(target=lambda: statuses.append(H.get(port, "/", timeout=10).status)) for _ in range(2)]
+    threads[0].start()
+    p.wait_for_stats({"cluster.backend.upstream_rq_active": 1}, timeout=3)
+    threads[1].start()
+    p.wait_for_stats({"cluster.backend.upstream_rq_pending_active": 1}, timeout=3)
+    p.wait_for_stats({cb + "default.cx_open": 1, cb + "default.rq_open": 1, cb + "default.rq_pending_open": 1,
+                      cb + "default.remaining_cx": 0, cb + "default.remaining_rq": 0,
+                      cb + "default.remaining_pending": 0}, timeout=3)
+    assert H.get(port, "/").status == 503  # the pending queue is full
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [200, 200]
+    p.wait_for_stats({cb + "default.rq_open": 0, cb + "default.rq_pending_open": 0,
+                      cb + "default.remaining_rq": 1, cb + "default.remaining_pending": 1,
+                      "cluster.backend.upstream_rq_pending_overflow": 1}, timeout=3)

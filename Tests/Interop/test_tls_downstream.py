@@ -177,6 +177,8 @@ def test_stalled_handshakes_time_out_and_leave_the_proxy_responsive(proxy, admin
             pass
         s.close()
     p.wait_for_stats({f"listener.{stat_addr('127.0.0.1', port)}.downstream_cx_active": 0}, timeout=5)
+    # Those still open at the second (all that the test did not close first) were cut by the timeout.
+    assert p.stats()[f"listener.{stat_addr('127.0.0.1', port)}.downstream_cx_transport_socket_connect_timeout"] > 0
 
 
 def test_https_listener_sets_x_forwarded_proto(proxy, admin_port, http_upstreams, pki):
@@ -193,7 +195,9 @@ def test_https_listener_sets_x_forwarded_proto(proxy, admin_port, http_upstreams
     request = up.requests[-1]
     assert request.header("x-forwarded-proto") == "https"
     p.wait_for_stats({f"listener.{stat_addr('127.0.0.1', port)}.ssl.handshake": 1,
-                      f"listener.{stat_addr('127.0.0.1', port)}.ssl.no_certificate": 1})
+                      f"listener.{stat_addr('127.0.0.1', port)}.ssl.no_certificate": 1,
+                      # the connection manager counts its TLS connections
+                      "http.ingress.downstream_cx_ssl_total": 1, "http.ingress.downstream_cx_ssl_active": 0})
 
 
 def test_unimplemented_tls_fields_are_refused_with_their_path(tmp_path, pki, admin_port):

@@ -78,11 +78,13 @@ def test_upstream_tls_facts_in_the_access_log_and_headers(proxy, admin_port, ups
     log = tmp_path / "access.log"
     fmt = ("%UPSTREAM_PEER_URI_SAN%|%UPSTREAM_PEER_DNS_SAN%|%UPSTREAM_PEER_SUBJECT%|%UPSTREAM_PEER_ISSUER%|"
            "%UPSTREAM_TLS_VERSION%|%UPSTREAM_TLS_CIPHER%|%UPSTREAM_LOCAL_URI_SAN%|%UPSTREAM_LOCAL_DNS_SAN%|"
-           "%UPSTREAM_PEER_CERT_V_START%|%UPSTREAM_PEER_CERT%|%DOWNSTREAM_PEER_CERT%\n")
+           "%UPSTREAM_PEER_CERT_V_START%|%UPSTREAM_PEER_CERT%|%DOWNSTREAM_PEER_CERT%|"
+           "%UPSTREAM_PEER_IP_SAN%|%UPSTREAM_LOCAL_IP_SAN%\n")
     proxy(config(admin_port, port, up.address, pki, log, fmt,
                  request_headers={"x-peer": "%DOWNSTREAM_PEER_URI_SAN%", "x-tls": "%DOWNSTREAM_TLS_VERSION%",
                                   "x-subject": "[%DOWNSTREAM_PEER_SUBJECT%]", "x-local": "%DOWNSTREAM_LOCAL_URI_SAN%",
-                                  "x-dns": "%DOWNSTREAM_PEER_DNS_SAN%"},
+                                  "x-dns": "%DOWNSTREAM_PEER_DNS_SAN%", "x-local-ip": "%DOWNSTREAM_LOCAL_IP_SAN%",
+                                  "x-peer-ip": "%DOWNSTREAM_PEER_IP_SAN%"},
                  response_headers={"x-up-peer": "%UPSTREAM_PEER_URI_SAN%", "x-up-tls": "%UPSTREAM_TLS_VERSION%",
                                    "x-down-issuer": "%DOWNSTREAM_PEER_ISSUER%"}))
     headers, body = exchange(port, pki)
@@ -93,6 +95,8 @@ def test_upstream_tls_facts_in_the_access_log_and_headers(proxy, admin_port, ups
     assert f"x-local: {SERVER_ID}" in upstream_head
     # A formatter with nothing to print adds no header.
     assert "x-dns:" not in upstream_head
+    assert "x-peer-ip:" not in upstream_head
+    assert "x-local-ip: 127.0.0.1" in upstream_head
     assert headers["x-up-peer"] == SERVER_ID
     # Envoy's clients stop at TLS 1.2 unless told otherwise.
     assert headers["x-up-tls"] == "TLSv1.2"
@@ -104,4 +108,74 @@ def test_upstream_tls_facts_in_the_access_log_and_headers(proxy, admin_port, ups
     fields = log.read_text().strip().split("|")
     assert fields == [SERVER_ID, "server.local", "CN=server,O=Remora tests", "CN=mesh-ca,O=Remora tests",
                       "TLSv1.2", ciphers[0], CLIENT_ID, "-", not_before(pem(pki, "server")),
-                      urlencoded(pem(pki, "server")), urlencoded(pem(pki, "client"))], fields
+                      urlencoded(pem(pki, "server")), urlencoded(pem(pki, "client")), "127.0.0.1", "-"], fields
+
+
+def test_ip_and_email_sans_of_the_downstream_peer(proxy, admin_port, upstreams, pki, tmp_path):
+    """`%DOWNSTREAM_PEER_IP_SAN%` joins IPv4 and IPv6 (RFC 5952) SANs with
+    commas, `%DOWNSTREAM_PEER_EMAIL_SAN%` the email SANs; the local ones
+    read the listener's certificate (the server's IP SAN, no email)."""
+    from tls_certs import _leaf
+    _leaf("mailer", "mesh-ca", [f"URI:{CLIENT_ID}", "email:ops@example.com", "IP:10.1.2.3",
+                                "IP:2001:db8:0:0:0:0:0:1", "email:oncall@example.com"], pki.root)
+    up = upstreams(tls_http_handler(server_context(pki), echo_head=True))
+    port = free_port()
+    log = tmp_path / "access.log"
+    fmt = "%DOWNSTREAM_PEER_IP_SAN%|%DOWNSTREAM_PEER_EMAIL_SAN%|%DOWNSTREAM_LOCAL_IP_SAN%|%DOWNSTREAM_LOCAL_EMAIL_SAN%\n"
+    proxy(config(admin_port, port, up.address, pki, log, fmt, request_headers={"x-ip": "%DOWNSTREAM_PEER_IP_SAN%"},
+                 response_headers={}))
+    with tls_connect(port, client_context(pki, cert="mailer")) as s:
+        s.sendall(b"GET /x HTTP/1.1\r\nhost: example\r\nconnection: close\r\n\r\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    assert b"x-ip: 10.1.2.3,2001:db8::1" in data.lower(), data
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not (log.exists() and log.read_text().strip()):
+        time.sleep(0.1)
+    assert log.read_text().strip() == "10.1.2.3,2001:db8::1|ops@example.com,oncall@example.com|127.0.0.1|-"
+
+
+@pytest.mark.parametrize("tickets", [True, False], ids=["tickets", "no-tickets"])
+def test_downstream_tls_session_id_as_envoy_prints_it(proxy, admin_port, upstreams, pki, tickets):
+    """`%DOWNSTREAM_TLS_SESSION_ID%` is the session's id where BoringSSL has
+    one: none for TLS 1.3, none for a TLS 1.2 full handshake that issued a
+    ticket; a resumed TLS 1.2 session's is the id the client offered, and
+    without tickets the server's id, which the client also sees."""
+    import socket
+    import ssl
+    from support import free_port
+    from tls_support import downstream_tls, http_chain
+    up = upstreams()
+    port = free_port()
+    transport = downstream_tls(pki, require_client=False, ca=False)
+    if not tickets:
+        transport["typed_config"]["disable_stateless_session_resumption"] = True
+    chain = http_chain("backend", transport)
+    chain["filters"][0]["typed_config"]["route_config"]["virtual_hosts"][0]["routes"][0] = {
+        "match": {"prefix": "/"}, "direct_response": {"status": 200},
+        "response_headers_to_add": [{"header": {"key": "x-sid", "value": "[%DOWNSTREAM_TLS_SESSION_ID%]"}}]}
+    proxy(support.bootstrap(admin_port, [support.listener("l", socket_address("127.0.0.1", port), [chain])],
+                            [support.cluster("backend", [up.address])]))
+    contexts: dict = {}
+
+    def session_id(version, session=None):
+        ctx = contexts.setdefault(version, ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+        ctx.check_hostname, ctx.verify_mode, ctx.maximum_version = False, ssl.CERT_NONE, version
+        with ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5), server_hostname="server.local",
+                             session=session) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += s.recv(4096)
+            sid = next(line for line in data.split(b"\r\n") if line.lower().startswith(b"x-sid:")).split(b"[")[1][:-1].decode()
+            return sid, s.session, s.session_reused
+
+    sid, session, _ = session_id(ssl.TLSVersion.TLSv1_2)
+    assert sid == ("" if tickets else session.id.hex())
+    sid, _, reused = session_id(ssl.TLSVersion.TLSv1_2, session)
+    assert reused and sid == session.id.hex()
+    sid, session, _ = session_id(ssl.TLSVersion.TLSv1_3)
+    assert sid == ""
+    sid, _, reused = session_id(ssl.TLSVersion.TLSv1_3, session)
+    assert reused == tickets and sid == ""

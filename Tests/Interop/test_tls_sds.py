@@ -126,6 +126,9 @@ def test_symlink_swap_in_the_watched_directory_rotates_the_certificate(proxy, ad
     port = free_port()
     p = proxy(sds_config(admin_port, port, up.address, sds))
     assert peer_uri(port) == spiffe("default", "server")
+    # Envoy builds the context when the file's secret is first read, and again at each rotation.
+    factory = f"listener.127.0.0.1_{port}.server_ssl_socket_factory.ssl_context_update_by_sds"
+    p.wait_for_stats({factory: 1})
 
     # An established connection survives the rotation untouched.
     held = tls_connect(port, client_context_no_verify())
@@ -137,6 +140,7 @@ def test_symlink_swap_in_the_watched_directory_rotates_the_certificate(proxy, ad
     assert support.recv_exact(held, 5) == b"still"
     assert uri_of(held_cert) == spiffe("default", "server")
     held.close()
+    p.wait_for_stats({factory: 2})
 
     # A certificate whose key does not match: the old one stays.
     make_version(certs, "v3", pki, "server", "client")
@@ -144,6 +148,7 @@ def test_symlink_swap_in_the_watched_directory_rotates_the_certificate(proxy, ad
     time.sleep(1.0)
     assert peer_uri(port) == spiffe("other", "intruder")
     p.wait_for_stats({"sds.workload.key_rotation_failed": 1})
+    p.wait_for_stats({factory: 2})
 
 
 def test_a_new_sds_file_moved_into_place_rotates_and_a_broken_one_is_rejected(proxy, admin_port, upstreams, pki, tmp_path):
@@ -157,11 +162,14 @@ def test_a_new_sds_file_moved_into_place_rotates_and_a_broken_one_is_rejected(pr
     move_into_place(sds, sds_file(tls_secret("workload", pki.path("client.crt"), pki.path("client.key")), "2"))
     wait_for_uri(port, spiffe("default", "client"))
     p.wait_for_stats({"sds.workload.update_success": 2})
+    factory = f"listener.127.0.0.1_{port}.server_ssl_socket_factory.ssl_context_update_by_sds"
+    p.wait_for_stats({factory: 2})
 
     # A key that does not match its certificate is refused; the old one serves.
     move_into_place(sds, sds_file(tls_secret("workload", pki.path("server.crt"), pki.path("client.key")), "3"))
     p.wait_for_stats({"sds.workload.update_rejected": 1})
     assert peer_uri(port) == spiffe("default", "client")
+    p.wait_for_stats({factory: 2})
 
 
 def test_sds_needs_a_named_node(tmp_path, pki):

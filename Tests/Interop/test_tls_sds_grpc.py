@@ -87,10 +87,14 @@ def test_certificate_from_sds_over_grpc_rotates(proxy, control_plane, upstreams,
     port = free_port()
     p = proxy(config(free_port(), port, up.address, cp.port, mode))
     assert peer(port) == spiffe("default", "server")
+    # The listener's context was built when the secret arrived, and again for each rotation.
+    factory = f"listener.127.0.0.1_{port}.server_ssl_socket_factory."
+    p.wait_for_stats({factory + "ssl_context_update_by_sds": 1, factory + "downstream_context_secrets_not_ready": 0,
+                      factory + "upstream_context_secrets_not_ready": 0})
 
     cp.set(SDS, {"workload": secret(pki, "client", "client")})
     cp.push()
-    p.wait_for_stats({"sds.workload.update_success": 2})
+    p.wait_for_stats({"sds.workload.update_success": 2, factory + "ssl_context_update_by_sds": 2})
     assert peer(port) == spiffe("default", "client")
 
     # A key that does not match: NACKed, the old certificate serves.
@@ -98,7 +102,7 @@ def test_certificate_from_sds_over_grpc_rotates(proxy, control_plane, upstreams,
     cp.push()
     nack = cp.wait_for(lambda r: r.type_url == SDS and r.is_nack, timeout=10)
     assert "private key" in nack.error_message
-    p.wait_for_stats({"sds.workload.update_rejected": 1})
+    p.wait_for_stats({"sds.workload.update_rejected": 1, factory + "ssl_context_update_by_sds": 2})
     assert peer(port) == spiffe("default", "client")
 
 
@@ -114,10 +118,14 @@ def test_handshakes_are_refused_until_the_secret_arrives(proxy, control_plane, u
     p.wait_for_stats({"sds.workload.init_fetch_timeout": 1})
     with pytest.raises((ssl.SSLError, ConnectionResetError, BrokenPipeError, OSError)):
         peer(port)
+    # The connection found no context to handshake with.
+    factory = f"listener.127.0.0.1_{port}.server_ssl_socket_factory."
+    p.wait_for_stats({factory + "downstream_context_secrets_not_ready": 1, factory + "ssl_context_update_by_sds": 0})
     cp.set(SDS, {"workload": secret(pki, "server", "server")})
     cp.push()
-    p.wait_for_stats({"sds.workload.update_success": 1})
+    p.wait_for_stats({"sds.workload.update_success": 1, factory + "ssl_context_update_by_sds": 1})
     assert peer(port) == spiffe("default", "server")
+    p.wait_for_stats({factory + "downstream_context_secrets_not_ready": 1})
 
 
 def test_config_dump_shows_secrets_redacted(proxy, control_plane, upstreams, pki, tmp_path):

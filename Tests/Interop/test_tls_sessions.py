@@ -89,3 +89,54 @@ def test_a_ticket_key_must_be_80_bytes(tmp_path, pki):
     result = support.run_validate(path)
     assert result.returncode != 0
     assert "Incorrect TLS session ticket key length. Length 79, expected length 80." in (result.stdout + result.stderr).decode()
+
+
+def test_ticket_keys_from_sds_are_shared_and_rotate(proxy, admin_port, upstreams, pki, tmp_path):
+    """`session_ticket_keys_sds_secret_config`: two proxies reading the same
+    SDS file resume each other's tickets; a new key list moved into place
+    rotates both (the first key seals, every key opens), counting
+    `ssl_context_update_by_sds`."""
+    import json
+    k1, k2 = (base64.b64encode(os.urandom(80)).decode() for _ in range(2))
+    sds = tmp_path / "tickets.json"
+
+    def publish(version: str, keys: list[str]) -> None:
+        tmp = sds.with_name("tickets.tmp")
+        tmp.write_text(json.dumps({"version_info": version, "resources": [{
+            "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret", "name": "tickets",
+            "session_ticket_keys": {"keys": [{"inline_bytes": k} for k in keys]}}]}))
+        os.rename(tmp, sds)
+
+    def start_one(admin: int) -> tuple[int, object]:
+        up = upstreams()
+        port = free_port()
+        transport = downstream_tls(pki, require_client=False, ca=False)
+        transport["typed_config"].update({"disable_stateful_session_resumption": True, "session_ticket_keys_sds_secret_config": {
+            "name": "tickets", "sds_config": {"path_config_source": {"path": str(sds)}, "resource_api_version": "V3"}}})
+        cfg = tls_tcp_config(admin, port, up.address, transport)
+        cfg["node"] = {"id": "sidecar~1", "cluster": "mesh"}
+        return port, proxy(cfg)
+
+    publish("1", [k1])
+    (a, pa), (b, pb) = start_one(admin_port), start_one(free_port())
+    updates = {f"listener.{stat_addr('127.0.0.1', port)}.server_ssl_socket_factory.ssl_context_update_by_sds": p
+               for port, p in ((a, pa), (b, pb))}
+    ctx = client()
+    old, reused = connect(a, ctx)
+    assert not reused
+    assert connect(b, ctx, old)[1], "b reads a's ticket key from the same secret"
+
+    # k2 seals new tickets; k1 still opens the old one.
+    publish("2", [k2, k1])
+    for name, p in updates.items():
+        p.wait_for_stats({"sds.tickets.update_success": 2, name: 2}, timeout=10)
+    assert connect(a, ctx, old)[1]
+    new, _ = connect(a, ctx)
+    assert connect(b, ctx, new)[1]
+
+    # Without k1 the old ticket opens nowhere; the new one still does.
+    publish("3", [k2])
+    for name, p in updates.items():
+        p.wait_for_stats({"sds.tickets.update_success": 3, name: 3}, timeout=10)
+    assert not connect(b, ctx, old)[1]
+    assert connect(b, ctx, new)[1]

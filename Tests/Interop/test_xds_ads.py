@@ -139,3 +139,33 @@ def test_response_over_max_receive_message_length_ends_the_stream(proxy, control
                    for r in cp.requests)
     assert "cluster.big000.upstream_cx_total" not in p.stats()
     assert echo(listen_port) == b"ping"
+
+
+@pytest.mark.parametrize("delta", [False, True], ids=["sotw", "delta"])
+def test_version_text_and_control_plane_identifier(proxy, control_plane, upstreams, delta):
+    """The text readouts Envoy keeps beside the subscription stats:
+    `<prefix>.version_text` (the last accepted version_info) and
+    `control_plane.identifier` (from the responses' `control_plane`), in
+    the text, JSON and (with `?text_readouts`) Prometheus forms; the
+    `version` gauge is the unsigned xxHash64 of the version."""
+    import json
+    cp = control_plane
+    cp.identifier = "istiod-7f9c"
+    backend = upstreams()
+    listen_port = free_port()
+    serve(cp, backend.port, listen_port)
+    p = proxy(ads_bootstrap(free_port(), cp.port, delta))
+    assert echo(listen_port) == b"ping"
+    wait_stat(p, "listener_manager.lds.update_success", 1)
+    status, body = p.admin("GET", "/stats?type=TextReadouts")
+    assert status == 200
+    assert body.decode().splitlines() == ['cluster_manager.cds.version_text: "1"', 'control_plane.identifier: "istiod-7f9c"',
+                                          'listener_manager.lds.version_text: "1"']
+    status, body = p.admin("GET", "/stats?format=json&filter=cds.version")
+    assert json.loads(body)["stats"] == [{"name": "cluster_manager.cds.version_text", "value": "1"},
+                                         {"name": "cluster_manager.cds.version", "value": 13237225503670494420}]
+    status, body = p.admin("GET", "/stats/prometheus?text_readouts&filter=identifier")
+    assert body.decode() == ('# TYPE envoy_control_plane_identifier gauge\n'
+                             'envoy_control_plane_identifier{text_value="istiod-7f9c"} 0\n')
+    status, body = p.admin("GET", "/stats/prometheus?filter=identifier")
+    assert body == b""

@@ -198,6 +198,9 @@ def test_add_and_remove_listeners(xds):
         assert tcp_exchange(kept, b"before") == b"before"
         xds.push_lds(xds.listeners() + [tcp_listener("extra", extra_port, "echo")], "v2")
         xds.wait_stat("listener_manager.listener_added", 3)
+        # Added is counted when the update is applied; the socket accepts
+        # once the workers have the listener (Remora binds after warming).
+        xds.wait_stat("listener_manager.listener_create_success", 3)
         with support.connect("127.0.0.1", extra_port) as s:
             assert tcp_exchange(s, b"new") == b"new"
 

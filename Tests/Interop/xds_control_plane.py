@@ -206,6 +206,8 @@ class _Stream:
         asked = self.names.get(url)
         response = discovery_pb2.DiscoveryResponse(
             version_info=str(self.cp._versions.get(url, 0)), type_url=url, nonce=self.cp._nonce())
+        if self.cp.identifier is not None:
+            response.control_plane.identifier = self.cp.identifier
         for name in sorted(resources):
             if (not asked or name in asked) and (only is None or name in only):
                 response.resources.append(resources[name][0])
@@ -239,6 +241,8 @@ class _Stream:
         wanted = self.names.get(url, set())
         response = discovery_pb2.DeltaDiscoveryResponse(
             system_version_info=str(self.cp._versions.get(url, 0)), type_url=url)
+        if self.cp.identifier is not None:
+            response.control_plane.identifier = self.cp.identifier
         for name in sorted(resources):
             if (self.wildcard.get(url) or name in wanted) and held.get(name) != resources[name][1]:
                 any_, version = resources[name]
@@ -274,6 +278,7 @@ class ControlPlane:
         self._streams: list[_Stream] = []
         self._stream_numbers = 0
         self._server = None
+        self.identifier: str | None = None  # sent as control_plane.identifier when set
 
     def _nonce(self):
         self._counter += 1

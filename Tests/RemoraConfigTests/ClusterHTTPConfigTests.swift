@@ -144,5 +144,9 @@ import RemoraAPI
         let budget = error("circuit_breakers: {thresholds: [{retry_budget: {}}]}")
         #expect(budget?.path == "static_resources.clusters[0].circuit_breakers.thresholds[0].retry_budget")
         #expect(error("circuit_breakers: {per_host_thresholds: [{max_connections: 1}]}")?.isUnsupported == true)
+        // Limiting the number of connection pools is not implemented: refused, not ignored.
+        let pools = error("circuit_breakers: {thresholds: [{max_connection_pools: 2}]}")
+        #expect(pools?.isUnsupported == true)
+        #expect(pools?.path == "static_resources.clusters[0].circuit_breakers.thresholds[0].max_connection_pools")
     }
 }

@@ -264,9 +264,13 @@ import RemoraAPI
         let table = try routeTable(singleHost("  - {match: {prefix: /}, route: {cluster: c, upgrade_configs: [{upgrade_type: WebSocket}, {upgrade_type: h2c, enabled: false}]}}"))
         #expect(try #require(table.route(for: get("/"), randomValue: 0)).forward.upgrades == ["websocket": true, "h2c": false])
         #expect(routeError(singleHost("  - {match: {prefix: /}, route: {cluster: c, upgrade_configs: [{upgrade_type: a}, {upgrade_type: A}]}}"))?.reason == "Duplicate upgrade A")
-        // CONNECT is terminated (connect_config) or refused: passing it on as a request is not implemented.
-        #expect(routeError(singleHost("  - {match: {prefix: /}, route: {cluster: c, upgrade_configs: [{upgrade_type: CONNECT}]}}"))?.isUnsupported == true)
-        #expect(routeError(singleHost("  - {match: {connect_matcher: {}}, route: {cluster: c}}"))?.isUnsupported == true)
+        // CONNECT without connect_config is passed on as a request; a connect_matcher route
+        // that does not enable it is kept (the router answers 403, as Envoy).
+        let passedOn = try routeTable(singleHost(
+            "  - {match: {connect_matcher: {}}, route: {cluster: c, upgrade_configs: [{upgrade_type: CONNECT}]}}"))
+        let passed = try #require(passedOn.route(for: SimpleRouteRequest(path: "", authority: "a:1", method: "CONNECT"), randomValue: 0)).forward
+        #expect(!passed.terminatesConnect && passed.upgrades == ["connect": true])
+        _ = try routeTable(singleHost("  - {match: {connect_matcher: {}}, route: {cluster: c}}"))
         #expect(routeError(singleHost("  - {match: {prefix: /}, route: {cluster: c, upgrade_configs: [{upgrade_type: CONNECT-UDP}]}}"))?.isUnsupported == true)
         let connect = try routeTable(singleHost(
             "  - {match: {connect_matcher: {}}, route: {cluster: c, upgrade_configs: [{upgrade_type: CONNECT, connect_config: {}}]}}"))

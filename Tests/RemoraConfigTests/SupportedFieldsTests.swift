@@ -58,4 +58,26 @@ import SwiftProtobuf
             try SupportedFields.require(broken, only: ["name"], at: "f")
         }
     }
+
+    /// Names seen once are kept past `MessageSchema.releaseCache()`; the
+    /// verdicts and field paths stay those of the schema, for fields seen
+    /// before and for fields seen for the first time after the release.
+    @Test func namesOutliveTheSchemaCache() throws {
+        var endpoint = Envoy_Config_Endpoint_V3_LbEndpoint()
+        endpoint.healthStatus = .healthy
+        endpoint.loadBalancingWeight = .init(3)
+        let only = ["health_status", "load_balancing_weight"]
+        try SupportedFields.require(endpoint, only: only, at: "e")
+        MessageSchema.releaseCache()
+        try SupportedFields.require(endpoint, only: only, at: "e")
+        #expect(throws: ConfigError.unsupported("unsupported field (not implemented by Remora)", at: "e.load_balancing_weight")) {
+            try SupportedFields.require(endpoint, only: ["health_status"], at: "e")
+        }
+        endpoint.metadata = Envoy_Config_Core_V3_Metadata()
+        endpoint.metadata.filterMetadata["m"] = Google_Protobuf_Struct()
+        MessageSchema.releaseCache()
+        #expect(throws: ConfigError.unsupported("unsupported field (not implemented by Remora)", at: "e.metadata")) {
+            try SupportedFields.require(endpoint, only: only, at: "e")
+        }
+    }
 }

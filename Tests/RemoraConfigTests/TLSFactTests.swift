@@ -9,11 +9,16 @@ import Testing
         #expect(TLSFact.command("UPSTREAM_PEER_CERT")! == (.upstream, .peerCert))
         #expect(TLSFact.command("DOWNSTREAM_PEER_CERT_V_END")! == (.downstream, .peerCertValidTo))
         #expect(TLSFact.command("UPSTREAM_TLS_CIPHER")! == (.upstream, .cipher))
+        #expect(TLSFact.command("DOWNSTREAM_PEER_IP_SAN")! == (.downstream, .peerIPSAN))
+        #expect(TLSFact.command("UPSTREAM_LOCAL_IP_SAN")! == (.upstream, .localIPSAN))
+        #expect(TLSFact.command("DOWNSTREAM_LOCAL_EMAIL_SAN")! == (.downstream, .localEmailSAN))
+        #expect(TLSFact.command("DOWNSTREAM_TLS_SESSION_ID")! == (.downstream, .sessionID))
     }
 
-    @Test func upstreamHasNoSerialFingerprintOrLocalSubject() {
+    @Test func upstreamHasNoSerialFingerprintLocalSubjectEmailSANOrSessionID() {
         for name in ["UPSTREAM_PEER_SERIAL", "UPSTREAM_PEER_FINGERPRINT_256", "UPSTREAM_PEER_FINGERPRINT_1",
-                     "UPSTREAM_LOCAL_SUBJECT", "UPSTREAM_HOST", "PEER_URI_SAN", "DOWNSTREAM_TLS_SESSION_ID"] {
+                     "UPSTREAM_LOCAL_SUBJECT", "UPSTREAM_PEER_EMAIL_SAN", "UPSTREAM_LOCAL_EMAIL_SAN", "UPSTREAM_HOST",
+                     "PEER_URI_SAN", "UPSTREAM_TLS_SESSION_ID"] {
             #expect(TLSFact.command(name) == nil, "\(name)")
         }
     }

@@ -82,6 +82,21 @@ import RemoraAPI
         #expect(chains[0].tls?.settings.alpnProtocols == ["h2"])
     }
 
+    @Test func ticketKeysComeFromASecretOfThatType() throws {
+        let key = Data((0..<80).map { UInt8($0) }).base64EncodedString()
+        let secrets = "static_resources:\n  secrets: [{name: tickets, session_ticket_keys: {keys: [{inline_bytes: \(key)}]}}, "
+        let context = #"{name: t, typed_config: {"@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext, "#
+            + "common_tls_context: {tls_certificate_sds_secret_configs: [{name: server-cert}]}, session_ticket_keys_sds_secret_config: {name: %@}}}"
+        func bootstrap(_ name: String) -> String {
+            yaml(downstream: context.replacingOccurrences(of: "%@", with: name))
+                .replacingOccurrences(of: "static_resources:\n  secrets: [", with: secrets)
+        }
+        let config = try compile(bootstrap("tickets"))
+        #expect(config.listeners[0].filterChains[0].tls?.settings.sessionTicketKeys == [Array(0..<80)])
+        #expect(refusal(bootstrap("server-cert")).contains(
+            "static_resources.listeners[0].filter_chains[0].transport_socket.typed_config.session_ticket_keys_sds_secret_config"))
+    }
+
     @Test func rawBufferIsNoTLS() throws {
         let config = try compile(yaml(downstream: """
             {name: envoy.transport_sockets.raw_buffer, typed_config: {"@type": type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer}}
@@ -110,7 +125,7 @@ import RemoraAPI
             {name: t, typed_config: {"@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext, common_tls_context: {tls_certificate_sds_secret_configs: [{name: server-cert}], validation_context: {trusted_ca: {filename: /nonexistent/ca.pem}}}}}
             """)).contains("\(chain).common_tls_context.validation_context.trusted_ca.filename"))
         #expect(refusal(yaml(downstream: Self.secretContext, clusterTransport: """
-            , transport_socket: {name: t, typed_config: {"@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext, auto_host_sni: true}}
-            """)).contains("static_resources.clusters[0].transport_socket.typed_config.auto_host_sni"))
+            , transport_socket: {name: t, typed_config: {"@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext, allow_renegotiation: true}}
+            """)).contains("static_resources.clusters[0].transport_socket.typed_config.allow_renegotiation"))
     }
 }

@@ -24,6 +24,35 @@ struct HTTP1ParserTests {
         #expect(parser.isIdle)
     }
 
+    @Test func headersWithUnderscores() throws {
+        let text = "GET / HTTP/1.1\r\nHost: h\r\nmy_header: 1\r\nok-header: 2\r\nx_y: 3\r\n\r\n"
+        var drop = HTTP1Parser.Configuration.request
+        drop.headersWithUnderscores = .dropHeader
+        var parser = HTTP1Parser(kind: .request, configuration: drop)
+        var r = Recorder()
+        _ = try parser.parse(slice(text), delegate: &r)
+        #expect(try #require(r.requestHeads.first).headers == ["Host": "h", "ok-header": "2"])
+        #expect(parser.droppedUnderscoreFields == 2)
+
+        var reject = HTTP1Parser.Configuration.request
+        reject.headersWithUnderscores = .rejectRequest
+        parser = HTTP1Parser(kind: .request, configuration: reject)
+        r = Recorder()
+        #expect(throws: HTTP1ParseError.self) { try parser.parse(slice(text), delegate: &r) }
+        #expect(r.requestHeads.isEmpty)
+        #expect(parser.failure?.details == "http1.unexpected_underscore" && parser.failure?.status == 400)
+        // Allowed by default.
+        let allowed = try parseWholeHead(text)
+        #expect(allowed?.headers.count == 4)
+    }
+
+    private func parseWholeHead(_ text: String) throws -> HTTP1RequestHead? {
+        var parser = HTTP1Parser(kind: .request)
+        var r = Recorder()
+        _ = try parser.parse(slice(text), delegate: &r)
+        return r.requestHeads.first
+    }
+
     @Test func headInOneReadIsNotCopied() throws {
         let input = slice("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello")
         var parser = HTTP1Parser(kind: .request)

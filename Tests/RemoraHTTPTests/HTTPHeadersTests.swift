@@ -154,6 +154,40 @@ struct HTTPHeadersTests {
         #expect(!HTTPHeaders.isValidValue(Array(" a".utf8)))
         #expect(!HTTPHeaders.isValidValue(Array("a ".utf8)))
     }
+
+    @Test func addContentsOfReferencesTheOtherHeadsBytes() {
+        var source = HTTPHeaders()
+        source.add(name: "a", value: "1")
+        let block = PooledBuffer(copying: Array("b2c3".utf8))
+        source.add(name: ByteSlice(storage: block, offset: 0, count: 1), value: ByteSlice(storage: block, offset: 1, count: 1))
+        source.add(name: ByteSlice(storage: block, offset: 2, count: 1), value: ByteSlice(storage: block, offset: 3, count: 1))
+        var head = HTTPHeaders()
+        head.add(name: ":method", value: "GET")
+        head.add(contentsOf: source)
+        #expect(head.map(\.nameString) == [":method", "a", "b", "c"])
+        #expect(head.valueStrings(name: "b") == ["2"] && head.valueStrings(name: "c") == ["3"])
+        #expect(head.first(name: "c")!.storage === block)
+        #expect(head.firstString(name: "a") == "1")
+    }
+
+    @Test func addedFieldsGoIntoASharedArenaWhileItHasRoom() {
+        let arena = PooledBuffer(capacity: 64)
+        arena.fill = 10  // bytes another head wrote: never overwritten
+        var h = HTTPHeaders()
+        h.copyAddedFields(into: arena)
+        h.add(name: "x-one", value: "1")
+        #expect(h.first(name: "x-one")!.storage === arena)
+        #expect(arena.fill == 16)
+        var other = HTTPHeaders()
+        other.copyAddedFields(asIn: h)
+        other.add(name: "x-two", value: "2")
+        #expect(other.first(name: "x-two")!.storage === arena && arena.fill == 22)
+        // What does not fit goes to an arena of its own (the name still fits).
+        h.add(name: "x-long", value: String(repeating: "v", count: 100))
+        #expect(h.first(name: "x-long")!.storage !== arena && arena.fill == 28)
+        #expect(h.firstString(name: "x-long") == String(repeating: "v", count: 100))
+        #expect(h.firstString(name: "x-one") == "1" && other.firstString(name: "x-two") == "2")
+    }
 }
 
 extension ByteSlice {

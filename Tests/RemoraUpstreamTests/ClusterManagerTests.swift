@@ -124,6 +124,42 @@ import RemoraEventLoop
         }
     }
 
+    @Test func clusterWaitingForSecretsWarmsUntilTheyArriveAndItsHostsAreIn() throws {
+        try onLoop { loop, store in
+            var installed: [String] = []
+            let manager = ClusterManager(loop: loop, store: store) { _, _ in }
+            manager.onInstall = { installed.append($0.config.name) }
+            // A STATIC cluster has its hosts at once; it waits for its secrets only.
+            #expect(manager.addOrUpdate(staticCluster("s", port: 1), waitingForSecrets: true) == .added)
+            #expect(!manager.isWarm && installed.isEmpty)
+            #expect(store.value(of: "cluster_manager.warming_clusters") == 1)
+            manager.secretsArrived("s")
+            #expect(manager.isWarm && installed == ["s"])
+            // An EDS one whose secrets come first still waits for its hosts, and the other way round.
+            _ = manager.addOrUpdate(edsCluster("e", service: "svc"), waitingForSecrets: true)
+            manager.secretsArrived("e")
+            #expect(!manager.isWarm)
+            manager.applyAssignment(service: "svc", source: Self.edsSource,
+                                    endpoints: [EndpointConfig(address: SocketAddress.ip("10.0.0.1", port: 80)!)],
+                                    versionHash: 1, timeMilliseconds: 1)
+            #expect(manager.isWarm && installed == ["s", "e"])
+            _ = manager.addOrUpdate(edsCluster("f", service: "other"), waitingForSecrets: true)
+            manager.assignmentMissing(service: "other", source: Self.edsSource)
+            #expect(!manager.isWarm && installed == ["s", "e"])
+            // A replacement that waits forgets the version it replaced.
+            _ = manager.addOrUpdate(edsCluster("f", service: "svc"), waitingForSecrets: true)
+            #expect(!manager.isWarm)
+            manager.secretsArrived("f")
+            #expect(manager.isWarm && installed == ["s", "e", "f"])
+            #expect(manager.entries["f"]?.config == edsCluster("f", service: "svc"))
+            // Secrets of a removed cluster change nothing.
+            _ = manager.addOrUpdate(staticCluster("g", port: 2), waitingForSecrets: true)
+            #expect(manager.remove("g"))
+            manager.secretsArrived("g")
+            #expect(manager.isWarm && manager.entries["g"] == nil)
+        }
+    }
+
     @Test func hostSetHealthAndPanic() {
         let a = SocketAddress.ip("10.0.0.1", port: 80)!
         let b = SocketAddress.ip("10.0.0.2", port: 80)!

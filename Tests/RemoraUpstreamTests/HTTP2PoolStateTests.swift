@@ -32,6 +32,18 @@ import Testing
         #expect(p.connectionCount == 1)
     }
 
+    @Test func openOnReadyTakesAStreamOnlyWhereOneFits() {
+        var p = pool(streams: 2)
+        #expect(p.openOnReady() == nil)
+        ready(&p, streams: 1)
+        #expect(p.openOnReady() == 1)
+        #expect(p.activeStreams(on: 1) == 2)
+        // Full: nothing taken, and `request` queues as before.
+        #expect(p.openOnReady() == nil)
+        #expect(p.activeStreams(on: 1) == 2)
+        #expect(p.request("x", mayQueue: true) == [.queued, .connect])
+    }
+
     @Test func noQueueRoomIsAnOverflow() {
         var p = pool()
         #expect(p.request("a", mayQueue: false) == [.overflow])

@@ -55,4 +55,6 @@ uint64_t remora_resident_bytes(void);
 /// Names the calling thread (Linux keeps the first 15 bytes); returns 0 or -errno.
 int remora_set_thread_name(const char *name);
 
+#include "remora_block_cache.h"
+
 #endif

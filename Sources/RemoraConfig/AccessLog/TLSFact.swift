@@ -8,9 +8,10 @@ public enum TLSSide: Sendable, Equatable {
 /// (Envoy 1.40's `StreamInfo*SslConnectionInfoFormatterProvider` commands).
 public enum TLSFact: Sendable, Equatable {
     case peerURISAN, peerDNSSAN, localURISAN, localDNSSAN
+    case peerIPSAN, localIPSAN, peerEmailSAN, localEmailSAN
     case peerSubject, localSubject, peerIssuer, peerSerial
     case peerFingerprint256, peerFingerprint1
-    case version, cipher
+    case version, cipher, sessionID
     case peerCertValidFrom, peerCertValidTo
     /// The peer's leaf certificate, PEM, URL-encoded.
     case peerCert
@@ -18,13 +19,20 @@ public enum TLSFact: Sendable, Equatable {
     /// Command names after `DOWNSTREAM_` / `UPSTREAM_`.
     private static let suffixes: [String: TLSFact] = [
         "PEER_URI_SAN": .peerURISAN, "PEER_DNS_SAN": .peerDNSSAN, "LOCAL_URI_SAN": .localURISAN,
-        "LOCAL_DNS_SAN": .localDNSSAN, "PEER_SUBJECT": .peerSubject, "LOCAL_SUBJECT": .localSubject,
+        "LOCAL_DNS_SAN": .localDNSSAN, "PEER_IP_SAN": .peerIPSAN, "LOCAL_IP_SAN": .localIPSAN,
+        "PEER_EMAIL_SAN": .peerEmailSAN, "LOCAL_EMAIL_SAN": .localEmailSAN, "PEER_SUBJECT": .peerSubject, "LOCAL_SUBJECT": .localSubject,
         "PEER_ISSUER": .peerIssuer, "PEER_SERIAL": .peerSerial, "PEER_FINGERPRINT_256": .peerFingerprint256,
         "PEER_FINGERPRINT_1": .peerFingerprint1, "TLS_VERSION": .version, "TLS_CIPHER": .cipher,
+        "TLS_SESSION_ID": .sessionID,
         "PEER_CERT_V_START": .peerCertValidFrom, "PEER_CERT_V_END": .peerCertValidTo, "PEER_CERT": .peerCert,
     ]
     /// Envoy 1.40 has no `UPSTREAM_` form of these.
-    private static let downstreamOnly: [TLSFact] = [.peerSerial, .peerFingerprint256, .peerFingerprint1, .localSubject]
+    private static let downstreamOnly: [TLSFact] = [.peerSerial, .peerFingerprint256, .peerFingerprint1, .localSubject,
+                                                    .peerEmailSAN, .localEmailSAN]
+    /// Envoy 1.40 has `%UPSTREAM_TLS_SESSION_ID%`; Remora refuses it: which
+    /// id a client session has is the library's own choice (OpenSSL makes
+    /// one up for a ticket where BoringSSL has none) and is not matched yet.
+    private static let notUpstream: [TLSFact] = downstreamOnly + [.sessionID]
 
     /// The side and fact a command names, or nil for another command.
     public static func command(_ name: String) -> (TLSSide, TLSFact)? {
@@ -39,7 +47,7 @@ public enum TLSFact: Sendable, Equatable {
         } else {
             return nil
         }
-        guard let fact = suffixes[String(rest)], side == .downstream || !downstreamOnly.contains(fact) else { return nil }
+        guard let fact = suffixes[String(rest)], side == .downstream || !notUpstream.contains(fact) else { return nil }
         return (side, fact)
     }
 }

@@ -94,9 +94,12 @@ enum ClusterCompiler {
             staticEndpoints = try weightedStaticEndpoints(cluster, at: FieldPath.join(path, "load_assignment"))
         case .strictDns:
             var names: [DNSEndpoint] = []
-            for (epPath, host, port, pipe) in endpoints {
+            // Each host's hostname: the endpoint's `hostname`, else the name resolved (Envoy's ResolveTarget).
+            let hostnames = cluster.loadAssignment.endpoints.flatMap { $0.lbEndpoints.map(\.endpoint.hostname) }
+            for (i, (epPath, host, port, pipe)) in endpoints.enumerated() {
                 guard pipe == nil else { throw .invalid("a STRICT_DNS cluster cannot have pipe endpoints", at: epPath) }
-                names.append(DNSEndpoint(host: host, port: port))
+                let hostname = i < hostnames.count && !hostnames[i].isEmpty ? hostnames[i] : host
+                names.append(DNSEndpoint(host: host, port: port, hostname: hostname))
             }
             let family: ClusterConfig.DNSFamily
             switch cluster.dnsLookupFamily {
@@ -188,6 +191,7 @@ enum ClusterCompiler {
             config.tls = try TransportSocketCompiler.upstream(cluster.transportSocket, secrets: secrets,
                                                               alpnFallback: usesALPN ? ["h2", "http/1.1"] : [],
                                                               at: FieldPath.join(path, "transport_socket"))
+            config.autoHostSNI = config.tls?.settings.autoHostSNI ?? false
         }
         if usesALPN && config.tls == nil {
             throw .invalid("ALPN configured for cluster \(cluster.name) which has a non-ALPN transport socket",
@@ -341,7 +345,9 @@ enum ClusterCompiler {
         let localities = cluster.loadAssignment.endpoints
         let plain = localities.allSatisfy { locality in
             !locality.hasLoadBalancingWeight
-                && locality.lbEndpoints.allSatisfy { !$0.hasLoadBalancingWeight && $0.healthStatus == .unknown }
+                && locality.lbEndpoints.allSatisfy {
+                    !$0.hasLoadBalancingWeight && $0.healthStatus == .unknown && $0.endpoint.hostname.isEmpty
+                }
         }
         guard !plain else { return nil }
         var assignment = cluster.loadAssignment

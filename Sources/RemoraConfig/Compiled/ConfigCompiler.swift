@@ -28,7 +28,7 @@ public enum ConfigCompiler {
                                     hasADS: bootstrap.hasDynamicResources && bootstrap.dynamicResources.hasAdsConfig)
         for (i, secret) in resources.secrets.enumerated() {
             let path = "static_resources.secrets[\(i)]"
-            try SupportedFields.require(secret, only: ["name", "tls_certificate", "validation_context"], at: path)
+            try SupportedFields.require(secret, only: ["name", "tls_certificate", "validation_context", "session_ticket_keys"], at: path)
             guard !secret.name.isEmpty else { throw .missing(at: FieldPath.join(path, "name")) }
             guard secret.type != nil else { throw .missing(at: FieldPath.join(path, "tls_certificate")) }
             guard secrets.byName.updateValue(secret, forKey: secret.name) == nil else {

@@ -5,7 +5,7 @@ import SwiftProtobuf
 /// joined with dots, every value as the string Envoy shows), or the admin
 /// layer that `/runtime_modify` writes. Remora reads none of the keys: its
 /// behaviour is Envoy's defaults; the layers are kept for `/runtime` and
-/// `/runtime_modify`, and start-up says so.
+/// `/runtime_modify` (and described in `runtime.*`), and start-up says so.
 public struct RuntimeLayerConfig: Sendable, Equatable {
     public var name: String
     public var isAdmin: Bool

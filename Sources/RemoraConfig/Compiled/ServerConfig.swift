@@ -313,6 +313,9 @@ public struct ClusterConfig: Sendable, Equatable {
     /// `transport_socket` with `UpstreamTlsContext`: connections to the
     /// hosts are TLS (nil: raw TCP).
     public var tls: TLSContext?
+    /// `UpstreamTlsContext.auto_host_sni`: a connection sends its host's
+    /// hostname as the SNI when it has one and the request names none.
+    public var autoHostSNI = false
 
     /// Envoy's `DefaultLocalAddressSelector`: the source address of the
     /// host's IP family if there is one, else `source_address`.
@@ -327,4 +330,12 @@ public struct ClusterConfig: Sendable, Equatable {
 public struct DNSEndpoint: Sendable, Equatable {
     public var host: String
     public var port: UInt16
+    /// The hostname of the hosts it resolves to: the endpoint's `hostname`, else `host`.
+    public var hostname: String
+
+    public init(host: String, port: UInt16, hostname: String? = nil) {
+        self.host = host
+        self.port = port
+        self.hostname = hostname ?? host
+    }
 }

@@ -21,9 +21,10 @@ enum TransportSocketCompiler {
     static func downstream(_ socket: Envoy_Config_Core_V3_TransportSocket, secrets: StaticSecrets,
                            at path: String) throws(ConfigError) -> TLSContext? {
         try compile(Downstream.self, socket, role: .server, fields: [
-            "common_tls_context", "require_client_certificate", "session_ticket_keys", "disable_stateless_session_resumption",
+            "common_tls_context", "require_client_certificate", "session_ticket_keys", "session_ticket_keys_sds_secret_config",
+            "disable_stateless_session_resumption",
             "disable_stateful_session_resumption", "session_timeout", "ocsp_staple_policy",
-        ], secrets: secrets, at: path) { (context, settings, tp) throws(ConfigError) in
+        ], secrets: secrets, at: path) { (context, settings, secrets, sources, tp) throws(ConfigError) in
             settings.requireClientCertificate = context.hasRequireClientCertificate && context.requireClientCertificate.value
             switch context.ocspStaplePolicy {
             case .lenientStapling: settings.ocspStaplePolicy = .lenient
@@ -31,7 +32,7 @@ enum TransportSocketCompiler {
             case .mustStaple: settings.ocspStaplePolicy = .mustStaple
             case .UNRECOGNIZED(let raw): throw .invalid("unknown OCSP staple policy \(raw)", at: FieldPath.join(tp, "ocsp_staple_policy"))
             }
-            try compileSessions(context, into: &settings, at: tp)
+            try compileSessions(context, into: &settings, secrets: secrets, sources: &sources, at: tp)
             return context.commonTlsContext
         }
     }
@@ -42,23 +43,28 @@ enum TransportSocketCompiler {
     static func upstream(_ socket: Envoy_Config_Core_V3_TransportSocket, secrets: StaticSecrets, alpnFallback: [String] = [],
                          at path: String) throws(ConfigError) -> TLSContext? {
         try compile(Upstream.self, socket, role: .client, fields: ["common_tls_context", "sni", "max_session_keys",
-                                                                   "auto_sni_san_validation"],
-                    secrets: secrets, at: path) { (context, settings, _) throws(ConfigError) in
+                                                                   "auto_sni_san_validation", "auto_host_sni"],
+                    secrets: secrets, at: path) { (context, settings, _, _, _) throws(ConfigError) in
             if !context.sni.isEmpty { settings.serverName = context.sni }
             if context.hasMaxSessionKeys { settings.maxSessionKeys = Int(context.maxSessionKeys.value) }
             settings.autoSNISANValidation = context.autoSniSanValidation
+            settings.autoHostSNI = context.autoHostSni
             var common = context.commonTlsContext
             if common.alpnProtocols.isEmpty { common.alpnProtocols = alpnFallback }
             return common
         }
     }
 
+    /// Reads a context message's own fields into the settings (with the
+    /// secrets they may name, recording SDS ones) and returns its common context.
+    typealias OwnFields<M> = @Sendable (M, inout TLSSettings, StaticSecrets, inout [SDSSecretSource], String) throws(ConfigError) -> Common
+
     /// Unpacks a TLS context message, takes its own fields (`own` returns
     /// the common context), then the common context, and builds it. A
     /// context that read SDS secrets is recorded with how to build it again.
     private static func compile<M: SwiftProtobuf.Message>(
         _ type: M.Type, _ socket: Envoy_Config_Core_V3_TransportSocket, role: TLSSettings.Role, fields: Set<String>,
-        secrets: StaticSecrets, at path: String, own: @escaping @Sendable (M, inout TLSSettings, String) throws(ConfigError) -> Common
+        secrets: StaticSecrets, at path: String, own: @escaping OwnFields<M>
     ) throws(ConfigError) -> TLSContext? {
         guard let context = try unpack(M.self, socket, at: path) else { return nil }
         var sources: [SDSSecretSource] = []
@@ -81,12 +87,12 @@ enum TransportSocketCompiler {
     /// The settings of one TLS context message (files read now).
     private static func settings<M: SwiftProtobuf.Message>(
         _ context: M, role: TLSSettings.Role, fields: Set<String>, secrets: StaticSecrets, sources: inout [SDSSecretSource],
-        at path: String, own: (M, inout TLSSettings, String) throws(ConfigError) -> Common
+        at path: String, own: OwnFields<M>
     ) throws(ConfigError) -> TLSSettings {
         let tp = FieldPath.join(path, "typed_config")
         try SupportedFields.require(context, only: fields, at: tp)
         var settings = TLSSettings(role: role)
-        let common = try own(context, &settings, tp)
+        let common = try own(context, &settings, secrets, &sources, tp)
         try compileCommon(common, into: &settings, secrets: secrets, sources: &sources, at: FieldPath.join(tp, "common_tls_context"))
         settings.sessionContext = (try? context.serializedBytes()) ?? []
         return settings
@@ -94,22 +100,26 @@ enum TransportSocketCompiler {
 
     /// A server's session resumption: ticket keys (80 bytes each, as Envoy
     /// checks), tickets or the session cache turned off, the session timeout.
-    private static func compileSessions(_ context: Downstream, into settings: inout TLSSettings, at path: String) throws(ConfigError) {
+    /// From `session_ticket_keys` or a `session_ticket_keys` secret (static or
+    /// SDS, rotated like certificates; until an SDS one arrives the context
+    /// waits, as Envoy's server context is not ready without it).
+    private static func compileSessions(_ context: Downstream, into settings: inout TLSSettings, secrets: StaticSecrets,
+                                        sources: inout [SDSSecretSource], at path: String) throws(ConfigError) {
         switch context.sessionTicketKeysType {
         case .sessionTicketKeys(let keys)?:
-            let kp = FieldPath.join(path, "session_ticket_keys")
-            try SupportedFields.require(keys, only: ["keys"], at: kp)
-            guard !keys.keys.isEmpty else { throw .missing(at: FieldPath.join(kp, "keys")) }
-            for (i, source) in keys.keys.enumerated() {
-                let ip = FieldPath.index(FieldPath.join(kp, "keys"), i)
-                let key = try data(source, at: ip)
-                guard key.count == 80 else {
-                    throw .invalid("Incorrect TLS session ticket key length. Length \(key.count), expected length 80.", at: ip)
-                }
-                settings.sessionTicketKeys.append(key)
+            settings.sessionTicketKeys = try ticketKeys(keys, at: FieldPath.join(path, "session_ticket_keys"))
+        case .sessionTicketKeysSdsSecretConfig(let reference)?:
+            let sp = FieldPath.join(path, "session_ticket_keys_sds_secret_config")
+            let (secret, source) = try secrets.lookup(reference, at: sp)
+            if let source { sources.append(source) }
+            guard let secret else {
+                settings.waitingForSecrets = true
+                break
             }
-        case .sessionTicketKeysSdsSecretConfig?:
-            throw .unsupported("session ticket keys from SDS are not implemented", at: FieldPath.join(path, "session_ticket_keys_sds_secret_config"))
+            guard case .sessionTicketKeys(let keys)? = secret.type else {
+                throw .invalid("secret '\(reference.name)' is not session_ticket_keys", at: sp)
+            }
+            settings.sessionTicketKeys = try ticketKeys(keys, at: sp)
         case .disableStatelessSessionResumption(let disabled)?:
             settings.disableTickets = disabled
         case nil:
@@ -122,6 +132,23 @@ enum TransportSocketCompiler {
             guard ms / 1000 < 4_294_967_296 else { throw .invalid("value must be less than 4294967296s", at: tp) }
             settings.sessionTimeoutSeconds = ms / 1000
         }
+    }
+
+    /// Ticket keys of 80 bytes each, as Envoy checks them.
+    private static func ticketKeys(_ keys: Envoy_Extensions_TransportSockets_Tls_V3_TlsSessionTicketKeys,
+                                   at path: String) throws(ConfigError) -> [[UInt8]] {
+        try SupportedFields.require(keys, only: ["keys"], at: path)
+        guard !keys.keys.isEmpty else { throw .missing(at: FieldPath.join(path, "keys")) }
+        var result: [[UInt8]] = []
+        for (i, source) in keys.keys.enumerated() {
+            let ip = FieldPath.index(FieldPath.join(path, "keys"), i)
+            let key = try data(source, at: ip)
+            guard key.count == 80 else {
+                throw .invalid("Incorrect TLS session ticket key length. Length \(key.count), expected length 80.", at: ip)
+            }
+            result.append(key)
+        }
+        return result
     }
 
     /// The TLS context message of `socket`, or nil for raw buffer; any other

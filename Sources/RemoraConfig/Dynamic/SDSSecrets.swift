@@ -92,7 +92,7 @@ extension StaticSecrets {
 
     /// What an SDS secret may hold.
     static func checkDynamic(_ secret: TransportSocketCompiler.Secret, at path: String) throws(ConfigError) {
-        try SupportedFields.require(secret, only: ["name", "tls_certificate", "validation_context"], at: path)
+        try SupportedFields.require(secret, only: ["name", "tls_certificate", "validation_context", "session_ticket_keys"], at: path)
         guard secret.type != nil else { throw .missing(at: FieldPath.join(path, "tls_certificate")) }
     }
 }
@@ -173,6 +173,8 @@ public enum SDSSecret {
             return (files, certificate.hasWatchedDirectory ? certificate.watchedDirectory.path : nil)
         case .validationContext(let context)?:
             return ([context.trustedCa, context.crl].compactMap(name), nil)
+        case .sessionTicketKeys(let keys)?:
+            return (keys.keys.compactMap(name), nil)
         default:
             return ([], nil)
         }

@@ -53,6 +53,10 @@ enum HTTPProtocolOptionsCompiler {
         case .UNRECOGNIZED:
             throw .invalid("unknown headers_with_underscores_action", at: FieldPath.join(path, "headers_with_underscores_action"))
         }
+        if side == .upstream && options.headersWithUnderscoresAction != .allow {
+            throw .unsupported("headers_with_underscores_action is not implemented for upstream responses",
+                               at: FieldPath.join(path, "headers_with_underscores_action"))
+        }
         if config.hasMaxRequestsPerConnection {
             options.maxRequestsPerConnection = config.maxRequestsPerConnection.value
         }

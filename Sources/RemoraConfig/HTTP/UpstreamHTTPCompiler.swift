@@ -122,7 +122,7 @@ enum UpstreamHTTPCompiler {
             let tp = FieldPath.index(FieldPath.join(path, "thresholds"), i)
             try SupportedFields.require(threshold, only: [
                 "priority", "max_connections", "max_pending_requests", "max_requests", "max_retries",
-                "track_remaining", "max_connection_pools",
+                "track_remaining",
             ], at: tp)
             let priority: RoutingPriority
             switch threshold.priority {
@@ -137,7 +137,6 @@ enum UpstreamHTTPCompiler {
             if threshold.hasMaxPendingRequests { t.maxPendingRequests = threshold.maxPendingRequests.value }
             if threshold.hasMaxRequests { t.maxRequests = threshold.maxRequests.value }
             if threshold.hasMaxRetries { t.maxRetries = threshold.maxRetries.value }
-            if threshold.hasMaxConnectionPools { t.maxConnectionPools = threshold.maxConnectionPools.value }
             t.trackRemaining = threshold.trackRemaining
             if priority == .high { result.highPriority = t } else { result.defaultPriority = t }
         }

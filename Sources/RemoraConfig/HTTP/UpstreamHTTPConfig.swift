@@ -91,18 +91,15 @@ public struct CircuitBreakerThresholds: Sendable, Equatable {
     public var maxPendingRequests: UInt32
     public var maxRequests: UInt32
     public var maxRetries: UInt32
-    /// `max_connection_pools`; nil = unlimited.
-    public var maxConnectionPools: UInt32?
     /// `track_remaining`: publish `remaining_*` gauges.
     public var trackRemaining: Bool
 
     public init(maxConnections: UInt32 = 1024, maxPendingRequests: UInt32 = 1024, maxRequests: UInt32 = 1024,
-                maxRetries: UInt32 = 3, maxConnectionPools: UInt32? = nil, trackRemaining: Bool = false) {
+                maxRetries: UInt32 = 3, trackRemaining: Bool = false) {
         self.maxConnections = maxConnections
         self.maxPendingRequests = maxPendingRequests
         self.maxRequests = maxRequests
         self.maxRetries = maxRetries
-        self.maxConnectionPools = maxConnectionPools
         self.trackRemaining = trackRemaining
     }
 }

@@ -1,5 +1,6 @@
 import RemoraAPI
 import SwiftProtobuf
+import Synchronization
 
 /// Refuses a message that sets a field Remora does not implement.
 ///
@@ -29,14 +30,39 @@ enum SupportedFields {
     ) throws(ConfigError) {
         let numbers = SetFieldNumbers.of(message)
         if numbers.isEmpty { return }
-        guard let schema = MessageSchema.envoy.messages[M.protoMessageName] else {
-            preconditionFailure("\(M.protoMessageName) missing from the schema")
-        }
-        for number in numbers {
-            guard let field = schema.field(number: number) else { continue }
-            if !isSupported(field.name) {
-                throw .unsupported("unsupported field (not implemented by Remora)", at: FieldPath.join(path, field.name))
+        for name in fieldNames(M.self, numbers) where !name.isEmpty {
+            if !isSupported(name) {
+                throw .unsupported("unsupported field (not implemented by Remora)", at: FieldPath.join(path, name))
             }
+        }
+    }
+
+    /// Field names by message type and number ("" for a number the schema
+    /// does not have), of the fields checked so far. `MessageSchema.envoy`
+    /// is parsed (tens of ms) only for a name not seen before, and this
+    /// outlives `MessageSchema.releaseCache()`: a mesh-sized push 1 s after
+    /// the last one no longer parses the whole schema again to name the
+    /// same few fields of clusters, endpoints and routes. It holds only
+    /// fields that configs set: a few hundred entries.
+    private static let names = Mutex<[ObjectIdentifier: [Int: String]]>([:])
+
+    private static func fieldNames<M: SwiftProtobuf.Message>(_: M.Type, _ numbers: [Int]) -> [String] {
+        names.withLock { names in
+            let key = ObjectIdentifier(M.self)
+            var known = names[key] ?? [:]
+            var missing = false
+            let result = numbers.map { number -> String in
+                if let name = known[number] { return name }
+                guard let schema = MessageSchema.envoy.messages[M.protoMessageName] else {
+                    preconditionFailure("\(M.protoMessageName) missing from the schema")
+                }
+                let name = schema.field(number: number)?.name ?? ""
+                known[number] = name
+                missing = true
+                return name
+            }
+            if missing { names[key] = known }
+            return result
         }
     }
 }

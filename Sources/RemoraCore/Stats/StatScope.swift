@@ -1,4 +1,5 @@
 import Atomics
+import Synchronization
 
 /// What a stat is; decides how it is merged and printed.
 public enum StatKind: Sendable {
@@ -59,6 +60,17 @@ public final class StatScope: @unchecked Sendable {
     /// with the first HTTP/2 connection): not listed until `markUsed()`.
     public let listedOnceUsed: Bool
     private let usedFlag = UnsafeAtomic<Bool>.create(false)
+    /// Envoy's text readouts under this prefix (`version_text`), set by the
+    /// main thread; nil until the first one.
+    private let texts = Mutex<[String: String]?>(nil)
+
+    /// Sets (or declares, with "") a text readout `prefix + name`.
+    public func setText(_ name: String, _ value: String) {
+        texts.withLock { $0 = ($0 ?? [:]).merging([name: value]) { $1 } }
+    }
+
+    /// The scope's text readouts by name (without the prefix).
+    public var textReadouts: [String: String] { texts.withLock { $0 ?? [:] } }
 
     /// Lists the scope from now on (any thread; one relaxed load when already set).
     public func markUsed() {
@@ -150,6 +162,22 @@ public final class StatScope: @unchecked Sendable {
     public func value(_ index: Int) -> Int64 {
         precondition(kinds[index] != .histogram)
         return index >= lazyStart ? lazyTotal(index) : total(slot: offsets[index])
+    }
+
+    /// When `index` is the first stat of a lazy chunk that no thread has
+    /// counted into and that holds sparse counters only (none is listed),
+    /// the index after the chunk; otherwise nil. Lets a reader skip a
+    /// cluster's ~1,000 per-code counters a hundred at a time.
+    func unlistedLazyChunkEnd(from index: Int) -> Int? {
+        guard index >= lazyStart else { return nil }
+        let (chunk, slot) = (index - lazyStart).quotientAndRemainder(dividingBy: StatLayout.lazyChunkCapacity)
+        guard slot == 0 else { return nil }
+        for t in 0..<threadCount {
+            let pointer = UnsafeAtomic<Int64>(at: storage + t * rowWidth + lazyChunkSlot + chunk)
+            if Self.chunk(pointer.load(ordering: .acquiring)) != nil { return nil }
+        }
+        let end = index + StatLayout.lazyChunkSize(chunk, of: lazyCount)
+        return kinds[index..<end].allSatisfy { $0 == .sparseCounter } ? end : nil
     }
 
     /// Sum over threads of a lazy counter: rows whose chunk was never

@@ -23,6 +23,9 @@ public struct Stats<S: StatName>: Sendable {
 
     public func set(_ stat: S, _ value: Int64) { slots.set(stat.rawValue, value) }
 
+    /// Sets a text readout of the scope (`prefix + name`); main thread.
+    public func setText(_ name: String, _ value: String) { slots.scope.setText(name, value) }
+
     public func record(_ stat: S, milliseconds: UInt64) { slots.record(stat.rawValue, milliseconds: milliseconds) }
 }
 

@@ -89,6 +89,9 @@ public struct SecurityInfo: Sendable, Equatable {
     /// SHA-256 digest (lowercase hex) and subject (RFC 2253); empty without one.
     public var peerURISANs: [String] = []
     public var peerDNSSANs: [String] = []
+    /// The peer certificate's IP SANs (dotted quad, RFC 5952 IPv6) and email SANs.
+    public var peerIPSANs: [String] = []
+    public var peerEmailSANs: [String] = []
     public var peerCertificateDigest: String = ""
     public var peerSubject: String = ""
     /// The peer certificate's issuer (RFC 2253), serial (lowercase hex, as
@@ -101,6 +104,10 @@ public struct SecurityInfo: Sendable, Equatable {
     /// Our own certificate's URI and DNS SANs and subject.
     public var localURISANs: [String] = []
     public var localDNSSANs: [String] = []
+    public var localIPSANs: [String] = []
+    /// The TLS session's id, lowercase hex, as Envoy (BoringSSL) has one; empty without.
+    public var sessionID: String = ""
+    public var localEmailSANs: [String] = []
     public var localSubject: String = ""
     public var hasPeerCertificate: Bool { !peerCertificateDigest.isEmpty }
 

@@ -13,6 +13,10 @@ extension TLSFact {
         case .peerDNSSAN: return joined(security.peerDNSSANs)
         case .localURISAN: return joined(security.localURISANs)
         case .localDNSSAN: return joined(security.localDNSSANs)
+        case .peerIPSAN: return joined(security.peerIPSANs)
+        case .localIPSAN: return joined(security.localIPSANs)
+        case .peerEmailSAN: return joined(security.peerEmailSANs)
+        case .localEmailSAN: return joined(security.localEmailSANs)
         case .peerSubject: return nonEmpty(security.peerSubject)
         case .localSubject: return nonEmpty(security.localSubject)
         case .peerIssuer: return nonEmpty(security.peerIssuer)
@@ -21,6 +25,7 @@ extension TLSFact {
         case .peerFingerprint1: return nonEmpty(security.peerFingerprintSHA1)
         case .version: return nonEmpty(security.version)
         case .cipher: return nonEmpty(security.cipher)
+        case .sessionID: return nonEmpty(security.sessionID)
         case .peerCertValidFrom, .peerCertValidTo:
             guard security.hasPeerCertificate else { return nil }
             // Envoy's default date format, as %START_TIME%'s (whole seconds: .000).

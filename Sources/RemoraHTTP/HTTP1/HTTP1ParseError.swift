@@ -43,6 +43,7 @@ public struct HTTP1ParseError: Error, Hashable, Sendable, CustomStringConvertibl
         case transferEncodingNotAllowed
         case contentLengthNotAllowed
         case unexpectedEOF
+        case underscoreInHeaderName
     }
 
     let code: Code
@@ -80,6 +81,7 @@ public struct HTTP1ParseError: Error, Hashable, Sendable, CustomStringConvertibl
         case .invalidHost, .duplicateHost: return "http.invalid_authority"
         case .transferEncodingNotAllowed: return "http1.transfer_encoding_not_allowed"
         case .contentLengthNotAllowed: return "http1.content_length_not_allowed"
+        case .underscoreInHeaderName: return "http1.unexpected_underscore"
         case .unexpectedEOF:
             return isResponse ? "upstream_reset_before_response_started{connection_termination}" : "downstream_remote_disconnect"
         case .invalidMethod, .invalidTarget, .invalidVersion, .invalidStartLine, .invalidStatus,
@@ -120,6 +122,7 @@ public struct HTTP1ParseError: Error, Hashable, Sendable, CustomStringConvertibl
         case .transferEncodingNotAllowed: return "Transfer-Encoding on a 1xx or 204 response"
         case .contentLengthNotAllowed: return "non-zero Content-Length on a 1xx or 204 response"
         case .unexpectedEOF: return "connection closed in the middle of a message"
+        case .underscoreInHeaderName: return "field name with an underscore (headers_with_underscores_action)"
         }
     }
 

@@ -392,6 +392,13 @@ extension HTTP1Parser {
             var ve = x
             while ve > v && ASCII.isWhitespace(p[ve &- 1]) { ve &-= 1 }
 
+            if configuration.headersWithUnderscores != .allow,
+               HeadersWithUnderscoresAction.hasUnderscore(UnsafeRawBufferPointer(rebasing: p[lineStart..<j])) {
+                if configuration.headersWithUnderscores == .rejectRequest { return try fail(.underscoreInHeaderName) }
+                droppedUnderscoreFields &+= 1
+                lineStart = lf &+ 1
+                continue
+            }
             facts.count &+= 1
             headers.appendParsed(
                 nameOffset: base &+ lineStart, nameCount: j &- lineStart,

@@ -49,6 +49,10 @@ public struct HTTP1Parser {
         /// Accept Content-Length with chunked coding and drop the Content-Length
         /// (Envoy: `allow_chunked_length`).
         public var allowChunkedLength: Bool
+        /// Fields whose name has an underscore: kept, refused
+        /// (`underscoreInHeaderName`) or dropped (counted in
+        /// `droppedUnderscoreFields`). Envoy: `headers_with_underscores_action`.
+        public var headersWithUnderscores: HeadersWithUnderscoresAction = .allow
 
         public init(
             maxHeadBytes: Int, maxHeaderCount: Int = 100, acceptHTTP10: Bool = false,
@@ -87,6 +91,9 @@ public struct HTTP1Parser {
     /// parsing only): HEAD responses have no body, 2xx to CONNECT is a tunnel.
     /// The owner sets it before each response.
     public var requestMethod: HTTPMethod = .get
+    /// Fields dropped for an underscore in their name since the owner last
+    /// took the count (`headersWithUnderscores: .dropHeader`).
+    public var droppedUnderscoreFields = 0
 
     @usableFromInline var state: State = .idle
     var failure: HTTP1ParseError?

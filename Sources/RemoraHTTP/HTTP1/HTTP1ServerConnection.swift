@@ -38,6 +38,8 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
         public var defaultHostForHTTP10: String?
         /// Whether response trailers are sent (`enable_trailers`).
         public var enableTrailers: Bool
+        /// Where `headers_with_underscores_action` is counted (`http1.*`).
+        public var stats: Stats<HTTP1CodecStat>?
 
         public init(parser: HTTP1Parser.Configuration = .request, scheme: String = "http",
                     defaultHostForHTTP10: String? = nil, enableTrailers: Bool = false) {
@@ -159,8 +161,10 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
             do {
                 result = try parser.parse(slice, delegate: &sink)
             } catch {
+                countUnderscoreFields(error)
                 return codecError(error)
             }
+            if parser.droppedUnderscoreFields > 0 { countUnderscoreFields(nil) }
             if result.consumed < slice.count && !inputStopped {
                 pendingInput.prepend(slice.dropFirst(result.consumed))
             }
@@ -233,6 +237,16 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
         isHeadRequest = false
         sawConnectionClose = false
         beginStream(requestComplete: true, withHead: false)
+    }
+
+    /// `headers_with_underscores_action` at work: fields dropped, or the
+    /// request refused.
+    private func countUnderscoreFields(_ error: HTTP1ParseError?) {
+        if parser.droppedUnderscoreFields > 0 {
+            options.stats?.add(.droppedHeadersWithUnderscores, Int64(parser.droppedUnderscoreFields))
+            parser.droppedUnderscoreFields = 0
+        }
+        if error?.code == .underscoreInHeaderName { options.stats?.add(.requestsRejectedWithUnderscoresInHeaders) }
     }
 
     /// A malformed request: the stream answers with the error's status

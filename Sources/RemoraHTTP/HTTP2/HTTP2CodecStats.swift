@@ -9,6 +9,7 @@ public enum HTTP2CodecStat: Int, StatName {
     case keepaliveTimeout, outboundControlFlood, outboundFlood
     case rxMessagingError, rxReset, streamRefusedErrors, tooManyHeaderFrames, trailers, txReset
     case streamsActive, pendingSendBytes, outboundFramesActive, outboundControlFramesActive
+    case droppedHeadersWithUnderscores, requestsRejectedWithUnderscoresInHeaders
 
     public var name: String {
         switch self {
@@ -32,6 +33,8 @@ public enum HTTP2CodecStat: Int, StatName {
         case .pendingSendBytes: "pending_send_bytes"
         case .outboundFramesActive: "outbound_frames_active"
         case .outboundControlFramesActive: "outbound_control_frames_active"
+        case .droppedHeadersWithUnderscores: "dropped_headers_with_underscores"
+        case .requestsRejectedWithUnderscoresInHeaders: "requests_rejected_with_underscores_in_headers"
         }
     }
 

@@ -155,6 +155,7 @@ extension HTTP2Connection {
             case .ok: return 0
             case .listTooLarge: c.stats.add(.headerListSizeTooLarge)
             case .tooManyFields: c.stats.add(.headerOverflow)
+            case .underscoreInName: c.stats.add(.requestsRejectedWithUnderscoresInHeaders)
             }
             return temporalFailure
         }

@@ -8,6 +8,8 @@ enum HeaderVerdict {
     case listTooLarge
     /// Past `maxHeadersCount`.
     case tooManyFields
+    /// A name with an underscore under `headersWithUnderscores: .rejectRequest`.
+    case underscoreInName
 }
 
 extension HTTP2Connection {
@@ -81,6 +83,11 @@ extension HTTP2Connection {
         // Envoy counts the two limits apart: bytes `header_list_size_too_large`, fields `header_overflow`.
         if stream.receivingBytes > options.maxHeaderListBytes { return .listTooLarge }
         if stream.receivingCount + 1 > options.maxHeadersCount { return .tooManyFields }
+        if options.headersWithUnderscores != .allow && HeadersWithUnderscoresAction.hasUnderscore(name) {
+            if options.headersWithUnderscores == .rejectRequest { return .underscoreInName }
+            stats.add(.droppedHeadersWithUnderscores)
+            return .ok
+        }
         if stream.receivingCount == 0 { stream.receiving = HTTPHeaders(minimumCapacity: 16) }
         if name.count == 6, HTTPHeaders.name(name, is: "cookie"), let i = stream.receiving.firstIndex(name: "cookie") {
             let previous = stream.receiving.value(at: i)
@@ -124,7 +131,10 @@ extension HTTP2Connection {
 
     /// The head received so far, handed over; the stream starts a new one.
     func takeReceived(_ stream: HTTP2Stream) -> HTTPHeaders {
-        let h = stream.receiving
+        var h = stream.receiving
+        // What the proxy adds to the head (forwarding fields, service time)
+        // goes into the rest of the header arena: no arena per head.
+        if let arena = headerArena { h.copyAddedFields(into: arena) }
         stream.receiving = HTTPHeaders()
         stream.receivingBytes = 0
         stream.receivingCount = 0

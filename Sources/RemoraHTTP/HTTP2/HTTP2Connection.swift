@@ -1,4 +1,5 @@
 internal import CNGHTTP2
+internal import CRemoraShims
 import RemoraCore
 
 /// One HTTP/2 connection's codec over an nghttp2 session, without a socket:
@@ -99,10 +100,14 @@ public class HTTP2Connection {
         nghttp2_option_set_max_continuations(opt, options.maxContinuations)
 
         var s: OpaquePointer?
+        // nghttp2's own allocations (about a dozen per request) come from the
+        // loop thread's block cache (`remora_block_cache.h`).
+        var mem = nghttp2_mem(mem_user_data: nil, malloc: remora_block_malloc, free: remora_block_free,
+                              calloc: remora_block_calloc, realloc: remora_block_realloc)
         // `self` is not complete yet: the user data is set right after.
         let rv = isServer
-            ? nghttp2_session_server_new2(&s, cbs, nil, opt)
-            : nghttp2_session_client_new2(&s, cbs, nil, opt)
+            ? nghttp2_session_server_new3(&s, cbs, nil, opt, &mem)
+            : nghttp2_session_client_new3(&s, cbs, nil, opt, &mem)
         precondition(rv == 0 && s != nil, "nghttp2: out of memory")
         session = s!
         nghttp2_session_set_user_data(session, Unmanaged.passUnretained(self).toOpaque())

@@ -34,6 +34,10 @@ public struct HTTP2Options: Sendable {
     /// reset.
     public var maxHeaderListBytes = 60 * 1024
     public var maxHeadersCount = 100
+    /// Received fields whose name has an underscore (server side:
+    /// `headers_with_underscores_action`): a refusal resets the stream
+    /// (INTERNAL_ERROR), as Envoy's codec does.
+    public var headersWithUnderscores: HeadersWithUnderscoresAction = .allow
     /// High watermark of each stream's queue of body bytes to send (Envoy's
     /// stream buffer limit, `per_connection_buffer_limit_bytes`: 1 MiB).
     public var streamBufferHighWatermark = 1024 * 1024

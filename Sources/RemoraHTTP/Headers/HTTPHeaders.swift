@@ -306,6 +306,45 @@ public struct HTTPHeaders {
             valueOffset: UInt32(value.offset), valueCount: UInt32(value.count)))
     }
 
+    /// Appends every field of `other`, referencing its bytes in place (no
+    /// copy, and no slice per field: each of its storages is looked up once).
+    public mutating func add(contentsOf other: HTTPHeaders) {
+        guard !other.entries.isEmpty else { return }
+        entries.reserveCapacity(entries.count + other.entries.count)
+        // Our index of each of `other`'s storages (.max: not looked up yet).
+        var slots: (UInt16, UInt16, UInt16, UInt16) = (.max, .max, .max, .max)
+        var more: [UInt16] = []
+        for var e in other.entries {
+            e.nameStorage = ourIndex(of: e.nameStorage, in: other, &slots, &more)
+            e.valueStorage = ourIndex(of: e.valueStorage, in: other, &slots, &more)
+            entries.append(e)
+        }
+    }
+
+    private mutating func ourIndex(of index: UInt16, in other: HTTPHeaders,
+                                   _ slots: inout (UInt16, UInt16, UInt16, UInt16), _ more: inout [UInt16]) -> UInt16 {
+        let known: UInt16 = switch index {
+        case 0: slots.0
+        case 1: slots.1
+        case 2: slots.2
+        case 3: slots.3
+        default: Int(index) - 4 < more.count ? more[Int(index) - 4] : .max
+        }
+        if known != .max { return known }
+        guard let ours = storages.index(of: other.storages[index]) else { preconditionFailure("HTTPHeaders: too many storages") }
+        switch index {
+        case 0: slots.0 = ours
+        case 1: slots.1 = ours
+        case 2: slots.2 = ours
+        case 3: slots.3 = ours
+        default:
+            let i = Int(index) - 4
+            if more.count <= i { more += repeatElement(UInt16.max, count: i + 1 - more.count) }
+            more[i] = ours
+        }
+        return ours
+    }
+
     /// Appends a field whose value references `value`'s bytes in place.
     public mutating func add(name: String, value: ByteSlice) {
         guard let vs = storages.index(of: value.storage) else {
@@ -425,6 +464,22 @@ public struct HTTPHeaders {
             nameStorage: ns, valueStorage: vs,
             nameOffset: UInt32(no), nameCount: UInt32(name.count),
             valueOffset: UInt32(vo), valueCount: UInt32(value.count)))
+    }
+
+    /// Copies added fields into `arena` while it has room: an append-only
+    /// block whose `fill` says where its free room starts and that nobody
+    /// writes below it (an HTTP/2 codec's header arena, shared by the heads
+    /// of a connection's streams). Saves an arena of its own per head.
+    public mutating func copyAddedFields(into arena: PooledBuffer) {
+        guard let index = storages.index(of: arena) else { return }
+        arenaIndex = Int(index)
+    }
+
+    /// Copies added fields into `other`'s arena (shared, append-only), if
+    /// it has one: a head built from another one needs no arena of its own.
+    public mutating func copyAddedFields(asIn other: HTTPHeaders) {
+        guard other.arenaIndex >= 0 else { return }
+        copyAddedFields(into: other.storages[UInt16(other.arenaIndex)])
     }
 
     /// Copies `bytes` to the end of the arena (a new one when it is full)

@@ -1,6 +1,7 @@
 import Foundation
 import RemoraConfig
 import RemoraCore
+import RemoraXDS
 
 /// The admin endpoints, with Envoy's paths and formats. Runs on the main
 /// loop (Foundation is fine here: this is not the data path).
@@ -16,14 +17,18 @@ extension Server {
                 return .text(400, StatsRenderer.BucketMode.usage)
             }
             guard let types = StatsTypeFilter(query: request.query["type"]) else { return .text(400, "invalid &type= param") }
-            guard let entries = selectedStats(request) else { return Self.invalidFilter }
-            let renderer = StatsRenderer(entries: entries.filter { types.accepts($0.kind) }, settings: config.stats)
+            guard let entries = selectedStats(request), let texts = selectedTexts(request) else { return Self.invalidFilter }
+            let renderer = StatsRenderer(entries: entries.filter { types.accepts($0.kind) }, settings: config.stats,
+                                         texts: types.acceptsTexts ? texts : [])
             if request.query["format"] == "json" { return .json(renderer.json(buckets: mode)) }
-            if request.query["format"] == "prometheus" { return .text(200, renderer.prometheus()) }
+            if request.query["format"] == "prometheus" {
+                return .text(200, renderer.prometheus(textReadouts: request.query["text_readouts"] != nil))
+            }
             return .text(200, renderer.text(buckets: mode))
         case "/stats/prometheus":
-            guard let entries = selectedStats(request) else { return Self.invalidFilter }
-            return .text(200, StatsRenderer(entries: entries, settings: config.stats).prometheus())
+            guard let entries = selectedStats(request), let texts = selectedTexts(request) else { return Self.invalidFilter }
+            return .text(200, StatsRenderer(entries: entries, settings: config.stats, texts: texts)
+                .prometheus(textReadouts: request.query["text_readouts"] != nil))
         case "/help":
             return .text(200, Self.helpText)
         case "/clusters":
@@ -73,22 +78,40 @@ extension Server {
     /// matches part of its name, and matching takes linear time whatever the
     /// pattern (this runs on the main loop).
     private func selectedStats(_ request: AdminRequest) -> [StatsStore.Entry]? {
-        // `stats_matcher` decides which stats exist at all.
-        var entries = applyCounterBaseline(store.snapshot()).filter { config.stats.matcher.accepts($0.name) }
+        var regex: CompiledRegex?
+        if let filter = request.query["filter"], !filter.isEmpty {
+            guard let compiled = try? CompiledRegex(filter) else { return nil }
+            regex = compiled
+        }
+        let invert = request.query["invert_filter"] != nil
+        let matcher = config.stats.matcher
+        // `stats_matcher` decides which stats exist at all; the names go
+        // before merging, so a filtered query sorts only what it lists.
+        var entries = applyCounterBaseline(store.snapshot { name in
+            matcher.accepts(name) && (regex.map { $0.partialMatch(name) != invert } ?? true)
+        })
         if request.query["usedonly"] != nil {
             entries = entries.filter(\.used)
-        }
-        if let filter = request.query["filter"], !filter.isEmpty {
-            guard let regex = try? CompiledRegex(filter) else { return nil }
-            let invert = request.query["invert_filter"] != nil
-            entries = entries.filter { regex.partialMatch($0.name) != invert }
         }
         return entries
     }
 
+    /// The text readouts a request asks for, selected as the stats are
+    /// (a readout is used once it is not empty); nil for a bad `filter`.
+    private func selectedTexts(_ request: AdminRequest) -> [(name: String, value: String)]? {
+        var texts = store.textSnapshot().filter { config.stats.matcher.accepts($0.name) }
+        if request.query["usedonly"] != nil { texts = texts.filter { !$0.value.isEmpty } }
+        if let filter = request.query["filter"], !filter.isEmpty {
+            guard let regex = try? CompiledRegex(filter) else { return nil }
+            let invert = request.query["invert_filter"] != nil
+            texts = texts.filter { regex.partialMatch($0.name) != invert }
+        }
+        return texts
+    }
+
     private static var invalidFilter: AdminResponse { .text(400, "Invalid re2 regex\n") }
 
-    /// `/stats?type=`: which kinds of stat to list (Remora has no text readouts).
+    /// `/stats?type=`: which kinds of stat to list.
     private enum StatsTypeFilter {
         case all, counters, gauges, histograms, textReadouts
 
@@ -112,6 +135,8 @@ extension Server {
             case .textReadouts: return false
             }
         }
+
+        var acceptsTexts: Bool { self == .all || self == .textReadouts }
     }
 
     // MARK: - /server_info
@@ -130,12 +155,32 @@ extension Server {
          "state": "\(stateName)",
          "hot_restart_version": "disabled",
          "command_line_options": \(options),
-         "node": \(config.node.json),
+         "node": \(serverInfoNodeJSON()),
          "uptime_current_epoch": \(uptime),
          "uptime_all_epochs": \(uptime)
         }
 
         """
+    }
+
+    /// The node as Envoy's `/server_info` shows its local info: the
+    /// bootstrap's (with `--service-node`/`--service-cluster`), the user
+    /// agent and build version xDS requests carry, and `id` and `cluster`
+    /// even when empty.
+    private func serverInfoNodeJSON() -> String {
+        var node = XDSNode.make(bootstrap: config.node.message, version: binaryVersion)
+        let id = node.id, cluster = node.cluster, agent = node.userAgentName
+        let version = node.userAgentBuildVersion.version
+        node.id = ""
+        node.cluster = ""
+        node.userAgentName = ""
+        node.userAgentVersionType = nil
+        // Proto3 JSON leaves out empty strings and zeros; Envoy prints them.
+        let rest = ConfigCompiler.nodeJSON(node).dropFirst().dropLast()
+        return "{\"id\":\(jsonString(id)),\"cluster\":\(jsonString(cluster)),"
+            + (rest.isEmpty ? "" : rest + ",")
+            + "\"user_agent_name\":\(jsonString(agent)),\"user_agent_build_version\":{\"version\":{"
+            + "\"major_number\":\(version.majorNumber),\"minor_number\":\(version.minorNumber),\"patch\":\(version.patch)}}}"
     }
 
     func jsonString(_ s: String) -> String {

@@ -338,7 +338,22 @@ extension Server {
         for (key, value) in request.query {
             runtimeOverrides[key] = value.isEmpty ? nil : value
         }
+        loadRuntimeSnapshot()
         return .text(200, "OK\n")
+    }
+
+    /// A new runtime snapshot: counted and described in `runtime.*` as
+    /// Envoy's loader does on each load.
+    func loadRuntimeSnapshot() {
+        let stats = runtimeStats.stats(RuntimeStat.self, thread: 0)
+        let layers = config.runtimeLayers
+        var keys: Set<String> = []
+        for layer in layers { keys.formUnion(layer.isAdmin ? runtimeOverrides.keys : layer.values.keys) }
+        stats.add(.loadSuccess)
+        stats.add(.overrideDirNotExists)
+        stats.set(.numKeys, Int64(keys.count))
+        stats.set(.numLayers, Int64(layers.count))
+        stats.set(.adminOverridesActive, runtimeOverrides.isEmpty ? 0 : 1)
     }
 
     // MARK: - /reset_counters

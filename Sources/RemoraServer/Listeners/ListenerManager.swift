@@ -196,6 +196,7 @@ final class ListenerManager: XDSUpdateHandler {
             generation += 1
             // Warm once its route tables and its SDS secrets are in.
             let gate = WarmGate(count: 2) { [weak self, generation] in self?.warmed(resource.name, generation: generation) }
+            if !compiled.sdsDependencies.isEmpty { server.makeSSLScope(for: compiled.config) }
             do throws(ConfigError) {
                 try server.secretManager.register(compiled.sdsDependencies, owner: Self.secretOwner(generation)) { gate.done() }
             } catch {

@@ -12,6 +12,8 @@ struct ListenerScopes: Sendable {
     var listener: StatScope
     var tcpProxy: [String: StatScope]
     var http: [String: StatScope]
+    /// `listener.<prefix>.http.<stat_prefix>.*`, by the chains' HTTP stat prefixes.
+    var listenerHTTP: [String: StatScope]
     var inspectors: InspectorScopes
     /// `listener.<prefix>.ssl.*` when a chain has TLS.
     var ssl: StatScope?
@@ -29,6 +31,7 @@ extension Server {
         let chains = listener.allFilterChains
         var proxyStats: [String: StatScope] = [:]
         var httpStats: [String: StatScope] = [:]
+        var listenerHTTP: [String: StatScope] = [:]
         for chain in chains {
             if let proxy = chain.tcpProxy {
                 proxyStats[proxy.statPrefix] = scope("tcp.\(proxy.statPrefix).") {
@@ -43,6 +46,9 @@ extension Server {
                 httpStats[hcm.statPrefix] = scope("http.\(hcm.statPrefix).\(healthCheck ? " health_check" : "")") {
                     HTTPStat.makeScope(statPrefix: hcm.statPrefix, healthCheck: healthCheck, in: store)
                 }
+                listenerHTTP[hcm.statPrefix] = scope("listener.\(listener.statPrefix).http.\(hcm.statPrefix).") {
+                    ListenerHTTPStat.makeScope(listenerStatPrefix: listener.statPrefix, statPrefix: hcm.statPrefix, in: store)
+                }
             }
         }
         let listenerScope = scope("listener.\(listener.statPrefix).") {
@@ -54,9 +60,26 @@ extension Server {
             http: listener.listenerFilters.contains(.httpInspector)
                 ? scope("http_inspector.") { HTTPInspectorStat.makeScope(in: store) } : nil,
             tls: listener.hasTLSInspector ? scope("tls_inspector.") { TLSInspectorStat.makeScope(in: store) } : nil)
-        let sslPrefix = "listener.\(listener.statPrefix)."
-        let ssl = chains.contains { $0.tls != nil }
-            ? scope(sslPrefix + "ssl.") { SSLStat.makeScope(under: sslPrefix, in: store) } : nil
-        return ListenerScopes(listener: listenerScope, tcpProxy: proxyStats, http: httpStats, inspectors: inspectors, ssl: ssl)
+        return ListenerScopes(listener: listenerScope, tcpProxy: proxyStats, http: httpStats, listenerHTTP: listenerHTTP,
+                              inspectors: inspectors, ssl: makeSSLScope(for: listener))
+    }
+
+    /// `listener.<prefix>.ssl.*` and `.server_ssl_socket_factory.*` when a
+    /// chain has TLS, counting its contexts' SDS updates. Made as the
+    /// listener starts warming: its secrets may arrive before it is active.
+    @discardableResult
+    func makeSSLScope(for listener: ListenerConfig) -> StatScope? {
+        let chains = listener.allFilterChains
+        guard chains.contains(where: { $0.tls != nil }) else { return nil }
+        let prefix = "listener.\(listener.statPrefix)."
+        let ssl: StatScope
+        if let made = statScopes[prefix + "ssl."] {
+            ssl = made
+        } else {
+            ssl = SSLStat.makeScope(under: prefix, role: .server, in: store)
+            statScopes[prefix + "ssl."] = ssl
+        }
+        for chain in chains { chain.tls?.countUpdates(in: ssl) }
+        return ssl
     }
 }

@@ -106,6 +106,7 @@ final class RouteConfigManager {
             } else {
                 provider.stats = server.store.makeScope(prefix: prefix, XDSSubscriptionStat.self)
                     .stats(XDSSubscriptionStat.self, thread: 0)
+                provider.stats?.setText("version_text", "")
                 providers[reference] = provider
                 retained.append(reference)
                 changed.insert(reference.source.kind)
@@ -194,6 +195,7 @@ final class RouteConfigManager {
         let bytes = [UInt8](resource.resource.value)
         provider.stats?.add(.updateSuccess)
         provider.stats?.set(.version, Int64(bitPattern: XXHash64.hash(resource.version)))
+        provider.stats?.setText("version_text", resource.version)
         provider.stats?.set(.updateTime, Int64(Self.now() * 1000))
         guard bytes != provider.messageBytes || !provider.ready else { return }
         provider.messageBytes = bytes

@@ -3,9 +3,13 @@ import RemoraCore
 /// `server.*` stats, with Envoy's names; written by the main thread only.
 enum ServerStat: Int, StatName {
     case live, state, uptime, concurrency, totalConnections, memoryPhysicalSize, hotRestartEpoch
+    case memoryAllocated, memoryHeapSize, initializationTimeMs
 
     var name: String {
         switch self {
+        case .memoryAllocated: "memory_allocated"
+        case .memoryHeapSize: "memory_heap_size"
+        case .initializationTimeMs: "initialization_time_ms"
         case .live: "live"
         case .state: "state"
         case .uptime: "uptime"
@@ -16,7 +20,7 @@ enum ServerStat: Int, StatName {
         }
     }
 
-    var kind: StatKind { .gauge }
+    var kind: StatKind { self == .initializationTimeMs ? .histogram : .gauge }
 
     static func makeScope(in store: StatsStore) -> StatScope {
         store.makeScope(prefix: "server.", ServerStat.self)
@@ -44,11 +48,13 @@ enum ServerState: Int64 {
 enum ListenerStat: Int, StatName {
     case downstreamCxTotal, downstreamCxActive, downstreamCxDestroy, noFilterChainMatch, downstreamCxLengthMs
     case downstreamPreCxActive, downstreamPreCxTimeout, downstreamListenerFilterRemoteClose, downstreamListenerFilterError
+    case downstreamCxTransportSocketConnectTimeout
 
     var name: String {
         switch self {
         case .downstreamPreCxActive: "downstream_pre_cx_active"
         case .downstreamPreCxTimeout: "downstream_pre_cx_timeout"
+        case .downstreamCxTransportSocketConnectTimeout: "downstream_cx_transport_socket_connect_timeout"
         case .downstreamListenerFilterRemoteClose: "downstream_listener_filter_remote_close"
         case .downstreamListenerFilterError: "downstream_listener_filter_error"
         case .downstreamCxTotal: "downstream_cx_total"
@@ -136,4 +142,36 @@ enum RDSStat: Int, StatName {
     }
 
     var kind: StatKind { self == .configReload ? .counter : .gauge }
+}
+
+/// Envoy's `runtime.*`: each load of the runtime snapshot (at start-up,
+/// when initialisation completes, and on each `/runtime_modify`), the
+/// layers, the distinct keys across them, and whether the admin layer
+/// overrides anything. No disk layer exists, so every load is one
+/// without an override directory.
+enum RuntimeStat: Int, StatName {
+    case loadSuccess, loadError, overrideDirExists, overrideDirNotExists, numKeys, numLayers, adminOverridesActive
+
+    var name: String {
+        switch self {
+        case .loadSuccess: "load_success"
+        case .loadError: "load_error"
+        case .overrideDirExists: "override_dir_exists"
+        case .overrideDirNotExists: "override_dir_not_exists"
+        case .numKeys: "num_keys"
+        case .numLayers: "num_layers"
+        case .adminOverridesActive: "admin_overrides_active"
+        }
+    }
+
+    var kind: StatKind {
+        switch self {
+        case .numKeys, .numLayers, .adminOverridesActive: .gauge
+        default: .counter
+        }
+    }
+
+    static func makeScope(in store: StatsStore) -> StatScope {
+        store.makeScope(prefix: "runtime.", RuntimeStat.self)
+    }
 }

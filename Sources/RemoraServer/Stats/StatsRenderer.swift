@@ -7,6 +7,15 @@ import RemoraCore
 struct StatsRenderer {
     let entries: [StatsStore.Entry]
     let settings: StatsSettings
+    /// Text readouts (`version_text`), listed before the other stats.
+    var texts: [(name: String, value: String)] = []
+
+    /// A gauge's value as Envoy prints it. Envoy's gauges are unsigned; the
+    /// `version` gauges hold a 64-bit hash, kept here in an `Int64`.
+    static func gaugeText(_ entry: StatsStore.Entry) -> String {
+        entry.kind == .gauge && entry.value < 0 && entry.name.hasSuffix(".version")
+            ? String(UInt64(bitPattern: entry.value)) : String(entry.value)
+    }
 
     // MARK: - Text
 
@@ -15,8 +24,9 @@ struct StatsRenderer {
     /// (or the buckets `mode` asks for).
     func text(buckets mode: BucketMode = .summary) -> String {
         var body = ""
+        for text in texts { body += "\(text.name): \"\(Self.htmlSanitized(text.value))\"\n" }
         for entry in entries where entry.kind != .histogram {
-            body += "\(entry.name): \(entry.value)\n"
+            body += "\(entry.name): \(Self.gaugeText(entry))\n"
         }
         for entry in entries where entry.kind == .histogram {
             body += text(entry, mode: mode)
@@ -49,9 +59,9 @@ struct StatsRenderer {
     /// "interval":…},…]}]}}]}`; NaN is `null`, the histograms element only
     /// when some histogram is listed.
     func json(buckets mode: BucketMode = .summary) -> String {
-        var items: [String] = []
+        var items: [String] = texts.map { "{\"name\":\(Self.jsonString($0.name)),\"value\":\(Self.jsonString($0.value))}" }
         for entry in entries where entry.kind != .histogram {
-            items.append("{\"name\":\(Self.jsonString(entry.name)),\"value\":\(entry.value)}")
+            items.append("{\"name\":\(Self.jsonString(entry.name)),\"value\":\(Self.gaugeText(entry))}")
         }
         let histograms = entries.filter { $0.kind == .histogram }
         if !histograms.isEmpty && mode != .summary {
@@ -101,7 +111,7 @@ struct StatsRenderer {
     /// gauges, then histograms, each sorted by tag-extracted name; tags in
     /// extraction order; histograms as `_bucket{le=…}` (cumulative counts
     /// at the configured bounds, then `+Inf`), `_sum` and `_count`.
-    func prometheus() -> String {
+    func prometheus(textReadouts: Bool = false) -> String {
         struct Member { let entry: StatsStore.Entry; let tags: [TagProducer.Tag] }
         var groups: [StatKind: [String: [Member]]] = [:]
         for entry in entries {
@@ -110,14 +120,34 @@ struct StatsRenderer {
             groups[kind, default: [:]][name, default: []].append(Member(entry: entry, tags: tags))
         }
         var body = ""
+        // Text readouts (only when asked: `?text_readouts`) are gauges of 0
+        // with the text as the `text_value` label, after the gauges.
+        var readouts: [String: [(tags: [TagProducer.Tag], value: String)]] = [:]
+        if textReadouts {
+            for text in texts {
+                let (name, tags) = settings.tags.produceTags(text.name)
+                readouts[name, default: []].append((tags, text.value))
+            }
+        }
         for (kind, type) in [(StatKind.counter, "counter"), (.gauge, "gauge"), (.histogram, "histogram")] {
+            if kind == .histogram {
+                for (name, members) in readouts.sorted(by: { $0.key < $1.key }) {
+                    let metric = "envoy_" + Self.sanitize(name)
+                    body += "# TYPE \(metric) gauge\n"
+                    for member in members {
+                        let labels = member.tags.map { "\(Self.sanitize($0.name))=\"\(Self.escape($0.value))\"" }
+                            + ["text_value=\"\(Self.escape(member.value))\""]
+                        body += "\(metric){\(labels.joined(separator: ","))} 0\n"
+                    }
+                }
+            }
             for (name, members) in (groups[kind] ?? [:]).sorted(by: { $0.key < $1.key }) {
                 let metric = "envoy_" + Self.sanitize(name)
                 body += "# TYPE \(metric) \(type)\n"
                 for member in members {
                     let labels = member.tags.map { "\(Self.sanitize($0.name))=\"\(Self.escape($0.value))\"" }
                     guard kind == .histogram else {
-                        body += "\(metric){\(labels.joined(separator: ","))} \(member.entry.value)\n"
+                        body += "\(metric){\(labels.joined(separator: ","))} \(Self.gaugeText(member.entry))\n"
                         continue
                     }
                     let h = member.entry.histogram?.cumulative ?? HistogramData()
@@ -133,6 +163,23 @@ struct StatsRenderer {
             }
         }
         return body
+    }
+
+    /// Envoy's `Html::Utility::sanitize`, which the text form applies to a
+    /// text readout's value.
+    static func htmlSanitized(_ value: String) -> String {
+        var out = ""
+        for c in value {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(c)
+            }
+        }
+        return out
     }
 
     static func sanitize(_ name: String) -> String {

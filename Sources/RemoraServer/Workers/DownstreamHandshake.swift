@@ -12,6 +12,8 @@ final class DownstreamHandshake: ConnectionDelegate {
     private let connection: Connection
     private var timer: Timer?
     private var done: ((DownstreamHandshake, Bool) -> Void)?
+    /// `transport_socket_connect_timeout` ended it.
+    private(set) var timedOut = false
 
     init(connection: Connection, done: @escaping (DownstreamHandshake, Bool) -> Void) {
         self.connection = connection
@@ -25,7 +27,10 @@ final class DownstreamHandshake: ConnectionDelegate {
         if timeoutMilliseconds > 0 {
             let timer = Timer(loop: loop)
             self.timer = timer
-            timer.start(afterMilliseconds: timeoutMilliseconds) { [unowned self] in self.finish(succeeded: false) }
+            timer.start(afterMilliseconds: timeoutMilliseconds) { [unowned self] in
+                self.timedOut = true
+                self.finish(succeeded: false)
+            }
         }
         for slice in received where done != nil { connection.replayThroughTransport(slice) }
         if done != nil { connection.startReading() }

@@ -86,6 +86,7 @@ final class Worker: @unchecked Sendable {
         let stats: Stats<ListenerStat>
         let proxyStats: [String: Stats<TcpProxyStat>]
         let httpStats: [String: Stats<HTTPStat>]
+        let listenerHTTPStats: [String: Stats<ListenerHTTPStat>]
         /// This worker's rows of `http_inspector.*` and `tls_inspector.*`, when the listener has the filters.
         let inspectorStats: InspectorStats
         /// `listener.<prefix>.worker_<n>.*` of this worker.
@@ -105,12 +106,14 @@ final class Worker: @unchecked Sendable {
         var tag: Int { Int(bitPattern: UInt(bitPattern: ObjectIdentifier(self))) }
 
         init(config: ListenerConfig, socket: Listener?, stats: Stats<ListenerStat>, proxyStats: [String: Stats<TcpProxyStat>],
-             httpStats: [String: Stats<HTTPStat>], inspectorStats: InspectorStats) {
+             httpStats: [String: Stats<HTTPStat>], listenerHTTPStats: [String: Stats<ListenerHTTPStat>],
+             inspectorStats: InspectorStats) {
             self.config = config
             self.socket = socket
             self.stats = stats
             self.proxyStats = proxyStats
             self.httpStats = httpStats
+            self.listenerHTTPStats = listenerHTTPStats
             self.inspectorStats = inspectorStats
         }
     }
@@ -200,6 +203,7 @@ final class Worker: @unchecked Sendable {
             config: config, socket: socket, stats: scopes.listener.stats(ListenerStat.self, thread: index),
             proxyStats: scopes.tcpProxy.mapValues { $0.stats(TcpProxyStat.self, thread: index) },
             httpStats: scopes.http.mapValues { $0.stats(HTTPStat.self, thread: index) },
+            listenerHTTPStats: scopes.listenerHTTP.mapValues { $0.stats(ListenerHTTPStat.self, thread: index) },
             inspectorStats: scopes.inspectors.stats(thread: index))
         active.workerStats = workerStats(for: config.statPrefix)
         active.sslStats = (scopes.ssl ?? tlsScopes["listener.\(config.statPrefix)."])?.stats(SSLStat.self, thread: index)
@@ -416,6 +420,7 @@ final class Worker: @unchecked Sendable {
                     decrypted.received = []
                     self.startChain(chain, on: connection, listener: listener, state: decrypted, opened: opened)
                 } else {
+                    if handshake.timedOut { stats.add(.downstreamCxTransportSocketConnectTimeout) }
                     workerStats?.add(.downstreamCxActive, -1)
                     self.countClosed(stats: stats, opened: opened)
                 }
@@ -435,7 +440,8 @@ final class Worker: @unchecked Sendable {
         let workerStats = listener.workerStats
         if let hcm = chain.httpConnectionManager, let httpStats = listener.httpStats[hcm.statPrefix] {
             let manager = HTTPConnectionManager(
-                loop: loop, connection: connection, config: hcm, context: httpContext, stats: httpStats
+                loop: loop, connection: connection, config: hcm, context: httpContext, stats: httpStats,
+                listenerStats: listener.listenerHTTPStats[hcm.statPrefix]
             ) { [unowned self] manager in
                 stats.add(.downstreamCxActive, -1)
                 workerStats?.add(.downstreamCxActive, -1)

@@ -11,7 +11,10 @@ import RemoraHTTP
 ///
 /// A cluster that needs a first membership (STRICT_DNS, EDS) added at run
 /// time is *warming*: the workers do not see it (nor, when it replaces one,
-/// the new version) until its hosts are in, as in Envoy.
+/// the new version) until its hosts are in, as in Envoy. One whose TLS
+/// context waits for SDS secrets also warms until they arrived (or their
+/// initial fetch timed out): Envoy's cluster init waits for the secrets'
+/// init targets after its hosts.
 public final class ClusterManager {
     public struct Entry {
         public let config: ClusterConfig
@@ -21,6 +24,8 @@ public final class ClusterManager {
         /// `cluster.<name>.http2.*`, listed from the first HTTP/2 connection;
         /// nil for a cluster that never speaks HTTP/2.
         public var http2Stats: StatScope? = nil
+        /// `circuit_breakers.default.remaining_*` and `.high.`, with `track_remaining`.
+        var remainingStats: (default: StatScope?, high: StatScope?) = (nil, nil)
         /// Came over CDS (Envoy's `added_via_api`); the bootstrap's cannot be changed or removed.
         public let addedViaAPI: Bool
     }
@@ -68,6 +73,10 @@ public final class ClusterManager {
     private var refreshers: [String: DNSRefresher] = [:]
     /// EDS: each warming EDS cluster's `initial_fetch_timeout`.
     private var warmingTimers: [String: Timer] = [:]
+    /// Warming clusters whose TLS context waits for SDS secrets (`secretsArrived`).
+    private var waitingForSecrets: Set<String> = []
+    /// Of those, the ones whose hosts are in: they go active with their secrets.
+    private var hostsReady: Set<String> = []
     /// `cluster.<name>.*` of EDS subscriptions (update_rejected, version, …).
     private var edsScopes: [String: StatScope] = [:]
     /// Last EDS assignment per service name, for clusters that name it later.
@@ -134,7 +143,9 @@ public final class ClusterManager {
     /// A STATIC or ORIGINAL_DST cluster is installed at once; STRICT_DNS and
     /// EDS ones warm first. The caller decides whether the resource changed
     /// (Envoy compares the message's hash): this always replaces.
-    public func addOrUpdate(_ config: ClusterConfig) -> AddOutcome {
+    /// `waitingForSecrets`: the cluster's TLS context waits for SDS secrets;
+    /// it stays warming until `secretsArrived` too.
+    public func addOrUpdate(_ config: ClusterConfig, waitingForSecrets waiting: Bool = false) -> AddOutcome {
         clusterSetChanged()
         loop.assertInLoop()
         let name = config.name
@@ -144,6 +155,7 @@ public final class ClusterManager {
         // A STRICT_DNS version's lookups stop whatever the new one is.
         refreshers.removeValue(forKey: name)?.stop()
         var entry = makeEntry(config, addedViaAPI: true, reusing: previous)
+        if waiting { waitingForSecrets.insert(name) }
         if previous == nil { counters.add(.clusterAdded) } else { counters.add(.clusterModified) }
         switch config.discovery {
         case .staticHosts(let hosts):
@@ -191,6 +203,7 @@ public final class ClusterManager {
         entries[name] = nil
         store.remove(entry.stats)
         if let http2 = entry.http2Stats { store.remove(http2) }
+        for scope in [entry.remainingStats.default, entry.remainingStats.high] { if let scope { store.remove(scope) } }
         if let eds = edsScopes.removeValue(forKey: name) { store.remove(eds) }
         counters.add(.clusterRemoved)
         updateGauges()
@@ -293,7 +306,17 @@ public final class ClusterManager {
 
     private func stopWarming(_ name: String) {
         warmingTimers.removeValue(forKey: name)?.close()
+        waitingForSecrets.remove(name)
+        hostsReady.remove(name)
         _ = takeWarming(name)
+    }
+
+    /// The SDS secrets the warming cluster `name` waited for arrived (or
+    /// their initial fetch timed out): it goes active once its hosts are in.
+    public func secretsArrived(_ name: String) {
+        loop.assertInLoop()
+        guard waitingForSecrets.remove(name) != nil else { return }
+        if hostsReady.remove(name) != nil { activate(name) }
     }
 
     /// Removes a warming entry. Once none is left, the tables sized for a
@@ -324,12 +347,75 @@ public final class ClusterManager {
         }
         if case .eds = config.discovery { _ = edsStats(config.name) }
         else if let eds = edsScopes.removeValue(forKey: config.name) { store.remove(eds) }
-        return Entry(config: config, stats: scope, resources: Self.resources(config), hostSet: HostSet(hosts: []),
-                     http2Stats: http2, addedViaAPI: addedViaAPI)
+        var entry = Entry(config: config, stats: scope, resources: Self.resources(config), hostSet: HostSet(hosts: []),
+                          http2Stats: http2, addedViaAPI: addedViaAPI)
+        let breakers = config.circuitBreakers
+        entry.remainingStats = (
+            remainingScope(config.name, "default", wanted: breakers.defaultPriority.trackRemaining, previous?.remainingStats.default),
+            remainingScope(config.name, "high", wanted: breakers.highPriority.trackRemaining, previous?.remainingStats.high))
+        Self.refreshCircuitBreakerGauges(entry)
+        return entry
     }
 
-    /// A warming cluster goes live on the workers.
+    private func remainingScope(_ cluster: String, _ priority: String, wanted: Bool, _ previous: StatScope?) -> StatScope? {
+        guard wanted else {
+            if let previous { store.remove(previous) }
+            return nil
+        }
+        return previous ?? CircuitBreakerRemainingStat.makeScope(cluster: cluster, priority: priority, in: store)
+    }
+
+    /// Envoy's circuit-breaker gauges, from the counts the workers share:
+    /// `*_open` is 1 while a resource is in use up to its limit (Envoy sets
+    /// it as a unit is taken or given back, so a limit of 0 never opens
+    /// it), and `remaining_*` is what is left. HIGH priority is never asked
+    /// for (routes cannot), so its counts are 0. Refreshed with the
+    /// server's gauges, every second and before an admin read.
+    public func refreshCircuitBreakerGauges() {
+        loop.assertInLoop()
+        for entry in entries.values { Self.refreshCircuitBreakerGauges(entry) }
+        for entry in warming.values { Self.refreshCircuitBreakerGauges(entry) }
+    }
+
+    private static func refreshCircuitBreakerGauges(_ entry: Entry) {
+        let stats = entry.stats.stats(ClusterStat.self, thread: 0)
+        let resources = entry.resources
+        let breakers = entry.config.circuitBreakers
+        func open(_ r: ClusterResources.Resource, _ limit: UInt32) -> Int64 {
+            let count = resources.count(r)
+            return count > 0 && count >= Int(limit) ? 1 : 0
+        }
+        let d = breakers.defaultPriority
+        stats.set(.cbDefaultCxOpen, open(.connections, d.maxConnections))
+        stats.set(.cbDefaultRqPendingOpen, open(.pendingRequests, d.maxPendingRequests))
+        stats.set(.cbDefaultRqOpen, open(.requests, d.maxRequests))
+        stats.set(.cbDefaultRqRetryOpen, open(.retries, d.maxRetries))
+        for gauge in [ClusterStat.cbDefaultCxPoolOpen, .cbHighCxOpen, .cbHighCxPoolOpen, .cbHighRqOpen,
+                      .cbHighRqPendingOpen, .cbHighRqRetryOpen] {
+            stats.set(gauge, 0)
+        }
+        func remaining(_ scope: StatScope?, _ t: CircuitBreakerThresholds, counted: Bool) {
+            guard let scope else { return }
+            let row = scope.stats(CircuitBreakerRemainingStat.self, thread: 0)
+            func left(_ r: ClusterResources.Resource, _ limit: UInt32) -> Int64 {
+                max(0, Int64(limit) - Int64(counted ? resources.count(r) : 0))
+            }
+            row.set(.remainingCx, left(.connections, t.maxConnections))
+            row.set(.remainingPending, left(.pendingRequests, t.maxPendingRequests))
+            row.set(.remainingRq, left(.requests, t.maxRequests))
+            row.set(.remainingRetries, left(.retries, t.maxRetries))
+        }
+        remaining(entry.remainingStats.default, d, counted: true)
+        remaining(entry.remainingStats.high, breakers.highPriority, counted: false)
+    }
+
+    /// A warming cluster goes live on the workers (once its secrets are in).
     private func activate(_ name: String) {
+        if waitingForSecrets.contains(name) {
+            if warming[name] != nil { hostsReady.insert(name) }
+            warmingTimers.removeValue(forKey: name)?.close()
+            return
+        }
         guard let entry = takeWarming(name) else { return }
         warmingTimers.removeValue(forKey: name)?.close()
         entries[name] = entry
@@ -372,14 +458,16 @@ public final class ClusterManager {
         guard let entry = warming[name] ?? entries[name] else { return }
         let stats = entry.stats.stats(ClusterStat.self, thread: 0)
         stats.add(.updateAttempt)
-        var results = [[SocketAddress]?](repeating: nil, count: names.count)
+        var results = [[EndpointConfig]?](repeating: nil, count: names.count)
         var remaining = names.count
         var failed = false
         if remaining == 0 { done(); return }
         for (i, endpoint) in names.enumerated() {
             DNSResolver.resolve(loop: loop, host: endpoint.host, port: endpoint.port, family: Self.queryFamily(family)) { [weak self] result in
                 switch result {
-                case .success(let addresses): results[i] = Self.pick(addresses, family: family)
+                case .success(let addresses):
+                    // Each host keeps the name it was resolved from (`auto_host_sni`, /clusters' hostname).
+                    results[i] = Self.pick(addresses, family: family).map { EndpointConfig(address: $0, hostname: endpoint.hostname) }
                 case .failure: failed = true
                 }
                 remaining -= 1
@@ -393,7 +481,7 @@ public final class ClusterManager {
                     stats.add(.updateSuccess)
                 }
                 let hosts = results.compactMap { $0 }.flatMap { $0 }
-                self.install(name, hosts: HostSet(hosts: hosts))
+                self.install(name, hosts: HostSet(endpoints: hosts))
                 done()
             }
         }

@@ -22,6 +22,9 @@ public enum ClusterStat: Int, StatName {
     case upstreamRqRetryBackoffExponential, upstreamRqRetryBackoffRatelimited
     case upstreamRqRxReset, upstreamRqTxReset, upstreamRqCancelled
     case upstreamRqTime
+    // Circuit breakers (`circuit_breakers.<priority>.*_open`).
+    case cbDefaultCxOpen, cbDefaultCxPoolOpen, cbDefaultRqOpen, cbDefaultRqPendingOpen, cbDefaultRqRetryOpen
+    case cbHighCxOpen, cbHighCxPoolOpen, cbHighRqOpen, cbHighRqPendingOpen, cbHighRqRetryOpen
 
     public var name: String {
         switch self {
@@ -81,13 +84,24 @@ public enum ClusterStat: Int, StatName {
         case .upstreamRqTxReset: "upstream_rq_tx_reset"
         case .upstreamRqCancelled: "upstream_rq_cancelled"
         case .upstreamRqTime: "upstream_rq_time"
+        case .cbDefaultCxOpen: "circuit_breakers.default.cx_open"
+        case .cbDefaultCxPoolOpen: "circuit_breakers.default.cx_pool_open"
+        case .cbDefaultRqOpen: "circuit_breakers.default.rq_open"
+        case .cbDefaultRqPendingOpen: "circuit_breakers.default.rq_pending_open"
+        case .cbDefaultRqRetryOpen: "circuit_breakers.default.rq_retry_open"
+        case .cbHighCxOpen: "circuit_breakers.high.cx_open"
+        case .cbHighCxPoolOpen: "circuit_breakers.high.cx_pool_open"
+        case .cbHighRqOpen: "circuit_breakers.high.rq_open"
+        case .cbHighRqPendingOpen: "circuit_breakers.high.rq_pending_open"
+        case .cbHighRqRetryOpen: "circuit_breakers.high.rq_retry_open"
         }
     }
 
     public var kind: StatKind {
         switch self {
         case .upstreamCxActive, .membershipTotal, .membershipHealthy, .membershipDegraded, .membershipExcluded, .upstreamRqActive,
-             .upstreamRqPendingActive: .gauge
+             .upstreamRqPendingActive, .cbDefaultCxOpen, .cbDefaultCxPoolOpen, .cbDefaultRqOpen, .cbDefaultRqPendingOpen,
+             .cbDefaultRqRetryOpen, .cbHighCxOpen, .cbHighCxPoolOpen, .cbHighRqOpen, .cbHighRqPendingOpen, .cbHighRqRetryOpen: .gauge
         case .upstreamCxConnectMs, .upstreamCxLengthMs, .upstreamRqTime: .histogram
         // Envoy creates the class counters on first use, as the code ones.
         case .upstreamRq1xx, .upstreamRq2xx, .upstreamRq3xx, .upstreamRq4xx, .upstreamRq5xx: .sparseCounter
@@ -195,5 +209,26 @@ public enum EDSClusterStat: Int, StatName {
         case .updateTime, .version: .gauge
         default: .counter
         }
+    }
+}
+
+/// `cluster.<name>.circuit_breakers.<priority>.remaining_*`, published
+/// when the thresholds ask for them (`track_remaining`).
+public enum CircuitBreakerRemainingStat: Int, StatName {
+    case remainingCx, remainingPending, remainingRq, remainingRetries
+
+    public var name: String {
+        switch self {
+        case .remainingCx: "remaining_cx"
+        case .remainingPending: "remaining_pending"
+        case .remainingRq: "remaining_rq"
+        case .remainingRetries: "remaining_retries"
+        }
+    }
+
+    public var kind: StatKind { .gauge }
+
+    static func makeScope(cluster: String, priority: String, in store: StatsStore) -> StatScope {
+        store.makeScope(prefix: "cluster.\(cluster).circuit_breakers.\(priority).", CircuitBreakerRemainingStat.self)
     }
 }

@@ -18,6 +18,8 @@ public final class WorkerCluster {
     private var httpPools: [PoolKey: HTTP1ConnectionPool] = [:]
     /// HTTP/2 connection pools of this worker, likewise.
     private var http2Pools: [PoolKey: HTTP2ConnectionPool] = [:]
+    /// Circuit-breaker counts of terminated CONNECTs, per host.
+    private var tunnelPools: [SocketAddress: TCPTunnelPool] = [:]
 
     /// What tells one pool from another: its host, and the TLS options its
     /// connections were made with (`auto_sni`: a connection made for one
@@ -141,8 +143,20 @@ public final class WorkerCluster {
     }
 
     private func transport(_ options: TransportSocketOptions?, for key: PoolKey) -> (any TransportSocketFactory)? {
-        guard key.options != nil, let options else { return transport }
+        guard let options = withHostSNI(key.host, key.options != nil ? options : nil) else { return transport }
         return transport?.withOptions(options)
+    }
+
+    /// `auto_host_sni`: the host's hostname (its endpoint's `hostname`, or
+    /// the name a STRICT_DNS host was resolved from) is the SNI, unless the
+    /// request's options name one (Envoy's `ClientContextImpl::newSsl`).
+    private func withHostSNI(_ host: SocketAddress, _ options: TransportSocketOptions?) -> TransportSocketOptions? {
+        guard config.autoHostSNI, options?.serverName == nil,
+              let hostname = hostSet.endpoints?.first(where: { $0.address == host })?.hostname, !hostname.isEmpty
+        else { return options }
+        var named = options ?? TransportSocketOptions()
+        named.serverName = hostname
+        return named
     }
 
     /// This worker's HTTP/1 pool for `host`, made on first use.
@@ -154,7 +168,19 @@ public final class WorkerCluster {
     public func connect(to host: SocketAddress, loop: EventLoop,
                         _ completion: @escaping (Result<Connection, EventLoopError>) -> Void) -> ConnectAttempt {
         Connection.connect(loop: loop, to: host, from: config.sourceAddress(for: host), keepalive: config.tcpKeepalive,
-                           timeoutMilliseconds: config.connectTimeoutMilliseconds, transport: transport, completion)
+                           timeoutMilliseconds: config.connectTimeoutMilliseconds,
+                           transport: transport(nil, for: PoolKey(host: host, options: nil)), completion)
+    }
+
+    /// The circuit breakers of terminated CONNECTs to `host` on this worker.
+    public func tunnelPool(for host: SocketAddress) -> TCPTunnelPool {
+        if let pool = tunnelPools[host] { return pool }
+        let pool = TCPTunnelPool(resources: resources, stats: stats)
+        pool.onIdle = { [unowned(unsafe) self] pool in
+            if self.tunnelPools[host] === pool { self.tunnelPools[host] = nil }
+        }
+        tunnelPools[host] = pool
+        return pool
     }
 
     public func httpPool(for host: SocketAddress, loop: EventLoop, options: TransportSocketOptions? = nil) -> HTTP1ConnectionPool {

@@ -99,17 +99,15 @@ public final class HTTP2ConnectionPool {
     /// A stream on a connection with capacity at once, or a ticket answered
     /// later through the requester (never inside this call), or an overflow.
     public func request(for requester: HTTP2PoolRequester) -> HTTP2PoolOutcome {
+        if let id = state.openOnReady() { return open(id, for: requester) }
         nextTicket += 1
         let ticket = nextTicket
         var outcome = HTTP2PoolOutcome.pending(ticket)
         for action in state.request(ticket, mayQueue: resources.canAcquire(.pendingRequests)) {
             switch action {
             case .open(_, let id):
-                guard let client = connections[id], attach() else {
-                    perform(state.streamEnded(id))
-                    return .overflow
-                }
-                outcome = .ready(client.open(requester), client)
+                outcome = open(id, for: requester)
+                if case .overflow = outcome { return .overflow }
             case .queued:
                 _ = resources.tryAcquire(.pendingRequests)
                 stats.add(.upstreamRqPendingTotal)
@@ -124,6 +122,15 @@ public final class HTTP2ConnectionPool {
             }
         }
         return outcome
+    }
+
+    /// A stream for `requester` on connection `id` (counted in the state).
+    private func open(_ id: Int, for requester: HTTP2PoolRequester) -> HTTP2PoolOutcome {
+        guard let client = connections[id], attach() else {
+            perform(state.streamEnded(id))
+            return .overflow
+        }
+        return .ready(client.open(requester), client)
     }
 
     public func cancel(_ ticket: Ticket) {

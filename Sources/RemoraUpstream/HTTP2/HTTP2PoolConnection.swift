@@ -44,7 +44,9 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
         idleSince = pool.loop.nowMilliseconds
         connection.delegate = self
         connection.reportsWritesDrained = true
-        codec = HTTP2ClientConnection(options: pool.options, pool: pool.loop.bufferPool, stats: pool.codecStats, callbacks: self)
+        // Small blocks, as the server codec's (see HTTPConnectionManager+HTTP2).
+        codec = HTTP2ClientConnection(options: pool.options, pool: pool.loop.smallBufferPool, stats: pool.codecStats,
+                                      callbacks: self)
         connection.startReading()
         // The client preface and SETTINGS go out at once.
         flush()

@@ -91,6 +91,14 @@ public struct HTTP2PoolState<Conn: Hashable, Ticket: Hashable> {
     /// A request for a stream: on a connection with room, or queued (and a
     /// connection opened if none is on the way), or an overflow when it may
     /// not queue.
+    /// `request`'s common case without an action list (no array per
+    /// request): a stream on a ready connection, or nil, and then `request`.
+    public mutating func openOnReady() -> Conn? {
+        guard let conn = readyConnection else { return nil }
+        take(conn)
+        return conn
+    }
+
     public mutating func request(_ ticket: Ticket, mayQueue: Bool) -> [Action] {
         if let conn = readyConnection {
             take(conn)

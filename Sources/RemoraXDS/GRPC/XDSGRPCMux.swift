@@ -72,6 +72,7 @@ final class XDSGRPCMux<Machine: XDSMuxMachine>: XDSGRPCMuxing, XDSGRPCMuxInterna
         self.method = method
         self.machine = machine
         self.stats = controlPlaneStats.stats(XDSControlPlaneStat.self, thread: 0)
+        stats.setText("identifier", "")
         self.backOff = backOff
         self.timer = Timer(loop: loop)
     }
@@ -165,6 +166,9 @@ final class XDSGRPCMux<Machine: XDSMuxMachine>: XDSGRPCMuxing, XDSGRPCMuxInterna
             stream?.resetStream()
             onRemoteClose(status: .internal, message: "cannot parse the discovery response")
             return
+        }
+        if let identifier = (response as? any XDSControlPlaneNaming)?.controlPlaneIdentifier {
+            stats.setText("identifier", identifier)
         }
         handle(machine.receive(response))
     }

@@ -100,6 +100,7 @@ final class XDSGRPCSubscription: XDSSubscription {
         if update.isStateOfTheWorld { stats.add(.updateAttempt) }
         stats.set(.updateTime, Self.wallClockMilliseconds())
         stats.set(.version, Int64(bitPattern: XXHash64.hash(update.versionInfo)))
+        stats.setText("version_text", update.versionInfo)
         stats.record(.updateDuration, milliseconds: loop.nowMilliseconds - started)
         return nil
     }

@@ -19,6 +19,20 @@ protocol XDSMuxMachine {
 extension SotWMuxState: XDSMuxMachine {}
 extension DeltaMuxState: XDSMuxMachine {}
 
+/// A discovery response that may name its control plane
+/// (`control_plane.identifier`, Envoy's text readout of that name).
+protocol XDSControlPlaneNaming {
+    var controlPlaneIdentifier: String? { get }
+}
+
+extension Envoy_Service_Discovery_V3_DiscoveryResponse: XDSControlPlaneNaming {
+    var controlPlaneIdentifier: String? { hasControlPlane ? controlPlane.identifier : nil }
+}
+
+extension Envoy_Service_Discovery_V3_DeltaDiscoveryResponse: XDSControlPlaneNaming {
+    var controlPlaneIdentifier: String? { hasControlPlane ? controlPlane.identifier : nil }
+}
+
 /// The gRPC methods of xDS (`envoy/service/*/v3/*.proto`).
 public struct XDSGRPCMethod: Hashable, Sendable {
     public let service: String

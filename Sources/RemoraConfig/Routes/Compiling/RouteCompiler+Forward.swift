@@ -6,7 +6,7 @@ extension RouteCompiler {
 
     static func compileForward(
         _ config: Envoy_Config_Route_V3_RouteAction, at path: String, context: inout RouteCompileContext,
-        requestMutations: [HeaderMutation], responseMutations: [HeaderMutation], isConnectRoute: Bool = false
+        requestMutations: [HeaderMutation], responseMutations: [HeaderMutation]
     ) throws(ConfigError) -> ForwardAction {
         try SupportedFields.require(config, only: [
             "cluster", "cluster_header", "weighted_clusters", "cluster_not_found_response_code", "prefix_rewrite",
@@ -119,15 +119,9 @@ extension RouteCompiler {
                 }
                 try SupportedFields.require(upgrade.connectConfig, only: [], at: connectPath)
                 terminatesConnect = enabled
-            } else if type == "connect" && enabled {
-                // Envoy would pass the CONNECT on to the upstream as a request.
-                throw .unsupported("CONNECT forwarded to the upstream as a request is not implemented; "
-                                   + "terminate it with connect_config", at: up)
             }
-        }
-        if isConnectRoute && !terminatesConnect {
-            throw .unsupported("a connect_matcher route that does not terminate CONNECT (upgrade_configs with "
-                               + "upgrade_type CONNECT and connect_config) is not implemented", at: path)
+            // CONNECT enabled without `connect_config` (here or by the
+            // connection manager): the router passes it on as a request.
         }
 
         return ForwardAction(

@@ -70,8 +70,7 @@ enum RouteCompiler {
         case .route(let forward)?:
             action = .forward(try compileForward(
                 forward, at: FieldPath.join(path, "route"), context: &context,
-                requestMutations: requestMutations, responseMutations: responseMutations,
-                isConnectRoute: pathMatch.isConnect))
+                requestMutations: requestMutations, responseMutations: responseMutations))
         case .redirect(let redirect)?:
             recordMirrorReferences(context.inheritedMirrors, context: &context)
             action = .redirect(try compileRedirect(redirect, at: FieldPath.join(path, "redirect")))

@@ -24,6 +24,8 @@ final class HTTP2UpstreamRequest: UpstreamAttempt, HTTP2PoolRequester {
     /// The upstream accepted an upgrade (an extended CONNECT answered 200,
     /// which the codec presents as 101): the stream carries tunnel bytes.
     private var tunneling = false
+    /// The request is a CONNECT passed on (no `connect_config`).
+    private let isConnect: Bool
     private var readingWanted = true
     private var holdsReadDisable = false
     private var done = false
@@ -36,11 +38,13 @@ final class HTTP2UpstreamRequest: UpstreamAttempt, HTTP2PoolRequester {
     var localAddress: SocketAddress? { connection?.localAddress }
     var upstreamConnection: Connection? { connection?.socket }
 
-    init(owner: UpstreamRequestOwner, pool: HTTP2ConnectionPool, loop: EventLoop, head: HTTPHeaders, bufferLimit: Int) {
+    init(owner: UpstreamRequestOwner, pool: HTTP2ConnectionPool, loop: EventLoop, head: HTTPHeaders, bufferLimit: Int,
+         isConnect: Bool = false) {
         self.owner = owner
         self.pool = pool
         self.loop = loop
         self.head = head
+        self.isConnect = isConnect
         self.pending = PendingRequestBody(limit: bufferLimit)
     }
 
@@ -48,13 +52,13 @@ final class HTTP2UpstreamRequest: UpstreamAttempt, HTTP2PoolRequester {
     /// then the fields (connection-specific ones are left out by the codec).
     static func head(of message: HTTPRequestMessage, authority: String) -> HTTPHeaders {
         var headers = HTTPHeaders(minimumCapacity: message.headers.count + 4)
+        headers.copyAddedFields(asIn: message.headers)
         headers.add(name: ":method", value: message.method.name)
-        headers.add(name: ":scheme", value: message.scheme)
+        // A CONNECT has no :scheme or :path (RFC 9113 §8.5).
+        if message.method != .connect { headers.add(name: ":scheme", value: message.scheme) }
         headers.add(name: ":authority", value: authority)
-        headers.add(name: ":path", value: message.path)
-        for i in 0..<message.headers.count {
-            headers.add(name: message.headers.name(at: i), value: message.headers.value(at: i))
-        }
+        if message.method != .connect { headers.add(name: ":path", value: message.path) }
+        headers.add(contentsOf: message.headers)
         return headers
     }
 
@@ -195,7 +199,8 @@ final class HTTP2UpstreamRequest: UpstreamAttempt, HTTP2PoolRequester {
         var pseudo = 0
         while pseudo < fields.count, fields.name(at: pseudo).withUnsafeBytes({ $0.first }) == UInt8(ascii: ":") { pseudo += 1 }
         fields.removeFirst(pseudo)
-        if status == 101 && !endStream { tunneling = true }
+        // An upgrade's 101, or a 2xx to a CONNECT passed on, opens the tunnel.
+        if !endStream && (status == 101 || (isConnect && status >= 200 && status < 300)) { tunneling = true }
         if endStream { responseComplete() }
         owner?.upstreamHeaders(self, status: status, headers: &fields, endStream: endStream)
         if endStream { _ = takeOwner() }

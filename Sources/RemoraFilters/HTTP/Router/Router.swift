@@ -52,6 +52,8 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
     /// A CONNECT this route terminates (`connect_config`): the attempts are
     /// raw TCP connections (`TCPUpstreamRequest`).
     private var terminatesConnect = false
+    /// A CONNECT sent on to the upstream (no `connect_config`).
+    private var forwardsConnect = false
     /// Envoy's `grpc_request_`: gRPC timeouts and host stats apply.
     private var isGRPC = false
     /// The host's `rq_success`/`rq_error` waits for the gRPC response's trailers.
@@ -139,18 +141,12 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
             info.upstreamCluster = name
             if let idle = forward.idleTimeoutMilliseconds { callbacks.overrideIdleTimeout(idle) }
             if callbacks.upgradeType == "connect" {
-                guard forward.terminatesConnect else {
-                    // Enabled by the connection manager on a route without
-                    // `connect_config` (not a connect_matcher route: those are
-                    // refused at config time): Envoy would pass the CONNECT on
-                    // as a request, which Remora does not do.
-                    httpStats.add(.noRoute)
-                    callbacks.sendLocalReply(LocalReply(status: 404, flag: .noRouteFound, details: "route_not_found"))
-                    return .stopIteration
-                }
-                terminatesConnect = true
+                // Without `connect_config` Envoy passes the CONNECT on to the
+                // upstream as a request; its 2xx opens the tunnel.
+                terminatesConnect = forward.terminatesConnect
+                forwardsConnect = !terminatesConnect
             }
-            upgrade = request.headers.contains(name: "upgrade") || terminatesConnect
+            upgrade = request.headers.contains(name: "upgrade") || callbacks.upgradeType == "connect"
             downstreamHTTP2 = request.version.isHTTP2
             isGRPC = GRPCRequest.isGRPC(request.headers)
             let grpcTimeouts = forward.grpcTimeouts
@@ -340,11 +336,13 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
             request = HTTP2UpstreamRequest(
                 owner: self, pool: cluster.http2Pool(for: host, loop: context.loop, options: tlsOptions), loop: context.loop,
                 head: HTTP2UpstreamRequest.head(of: upstreamMessage, authority: authority),
-                bufferLimit: cluster.config.bufferLimitBytes)
+                bufferLimit: cluster.config.bufferLimitBytes, isConnect: forwardsConnect)
         } else {
             let pool = cluster.httpPool(for: host, loop: context.loop, options: tlsOptions)
             let method = upstreamMessage.method
-            let head = context.encoder.encodeRequestHead(method: method, target: upstreamMessage.path, version: .http1_1,
+            // A CONNECT's request target is its authority (RFC 9110 §9.3.6).
+            let head = context.encoder.encodeRequestHead(method: method, target: forwardsConnect ? authority : upstreamMessage.path,
+                                                         version: .http1_1,
                                                          host: authority, headers: upstreamMessage.headers)
             request = UpstreamRequest(
                 owner: self, pool: pool, loop: context.loop, encoder: context.sharedEncoder, head: head,
@@ -453,11 +451,12 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
             cluster?.stats.record(.upstreamRqTime, milliseconds: context.loop.nowMilliseconds - request.sentAt)
         }
         // A tunnel (an upgrade, a terminated CONNECT) is not bound by the route timeout once open.
-        if status == 101 || terminatesConnect || endStream { context.recycle(globalTimer); globalTimer = nil }
+        let opensTunnel = status == 101 || terminatesConnect || (forwardsConnect && status >= 200 && status < 300)
+        if opensTunnel || endStream { context.recycle(globalTimer); globalTimer = nil }
         // The fields move on (edited in place, not copied).
         var headers = HTTPHeaders()
         swap(&headers, &responseHeaders)
-        if !config.suppressEnvoyHeaders && status != 101 && !terminatesConnect {
+        if !config.suppressEnvoyHeaders && !opensTunnel {
             headers.add(name: "x-envoy-upstream-service-time", value: String(context.loop.nowMilliseconds - request.sentAt))
         }
         var response = HTTPResponseMessage(status: status, headers: consume headers)

@@ -18,6 +18,11 @@ final class TCPUpstreamRequest: UpstreamAttempt, ConnectionDelegate {
     private let host: SocketAddress
     private let loop: EventLoop
     let hostStats: HostStats
+    private let tunnelPool: TCPTunnelPool
+    /// Waiting for a connection slot (`max_connections`).
+    private var ticket: UInt64?
+    /// Counted in `upstream_rq_pending_active` (until the connect is done).
+    private var pendingHeld = false
     private var attempt: ConnectAttempt?
     private var connection: Connection?
     /// Tunnel bytes from the downstream before the connection is up.
@@ -40,20 +45,47 @@ final class TCPUpstreamRequest: UpstreamAttempt, ConnectionDelegate {
         self.host = host
         self.loop = loop
         self.hostStats = cluster.resources.hostStats.stats(for: host)
+        self.tunnelPool = cluster.tunnelPool(for: host)
         self.pending = PendingRequestBody(limit: cluster.config.bufferLimitBytes)
     }
 
     func start() {
         sentAt = loop.nowMilliseconds
+        // Envoy's TCP pool: pending until connected, within `max_connections`.
+        let pool = tunnelPool
+        switch pool.request({ [weak self] in
+            guard let self else {
+                // Dropped without `cancel()`: the slot and the pending count go back.
+                pool.leavePending()
+                pool.connectionGone()
+                return
+            }
+            self.ticket = nil
+            self.connect()
+        }) {
+        case .overflow:
+            done = true
+            takeOwner()?.upstreamReset(self, .overflow)
+        case .queued(let ticket):
+            self.ticket = ticket
+            pendingHeld = true
+        case .connect:
+            pendingHeld = true
+            connect()
+        }
+    }
+
+    private func connect() {
         let stats = cluster.stats
         stats.add(.upstreamCxTotal)
         stats.add(.upstreamCxActive)
         HostStats.add(hostStats.cxTotal)
         HostStats.add(hostStats.cxActive)
         countsConnection = true
-        let started = sentAt
+        let started = loop.nowMilliseconds
         attempt = cluster.connect(to: host, loop: loop) { [self] result in
             self.attempt = nil
+            self.leavePending()
             switch result {
             case .success(let connection):
                 stats.record(.upstreamCxConnectMs, milliseconds: self.loop.nowMilliseconds - started)
@@ -69,6 +101,12 @@ final class TCPUpstreamRequest: UpstreamAttempt, ConnectionDelegate {
                 self.takeOwner()?.upstreamReset(self, error == .timedOut ? .connectionTimeout : .connectionFailure)
             }
         }
+    }
+
+    private func leavePending() {
+        guard pendingHeld else { return }
+        pendingHeld = false
+        tunnelPool.leavePending()
     }
 
     private func takeOwner() -> UpstreamRequestOwner? {
@@ -145,6 +183,11 @@ final class TCPUpstreamRequest: UpstreamAttempt, ConnectionDelegate {
         owner = nil
         attempt?.cancel()
         attempt = nil
+        if let ticket {
+            self.ticket = nil
+            tunnelPool.cancel(ticket)
+        }
+        leavePending()
         if let connection {
             self.connection = nil
             connection.delegate = nil
@@ -199,5 +242,7 @@ final class TCPUpstreamRequest: UpstreamAttempt, ConnectionDelegate {
         cluster.stats.add(.upstreamCxActive, -1)
         cluster.stats.add(.upstreamCxDestroy)
         HostStats.add(hostStats.cxActive, -1)
+        // Last: the slot may go to a waiting tunnel right away.
+        tunnelPool.connectionGone()
     }
 }

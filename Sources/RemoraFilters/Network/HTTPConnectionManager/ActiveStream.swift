@@ -405,7 +405,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         // HTTP/1: the connection is a tunnel now; reads are not held for pipelining.
         if opensTunnel { manager.updateReadHolds() }
         // Envoy's `chargeStats` leaves health checks out of the response stats.
-        if !streamInfo.isHealthCheck { manager.stats.countDownstreamResponse(status: response.status) }
+        if !streamInfo.isHealthCheck { manager.countDownstreamResponse(status: response.status) }
     }
 
     /// What the connection manager adds to every proxied response, HTTP/1
@@ -513,7 +513,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             streamInfo.bytesSent += UInt64(body.count)
             encoder.encodeData(ByteSlice(copying: body), endStream: true)
         }
-        if !streamInfo.isHealthCheck { manager.stats.countDownstreamResponse(status: status) }
+        if !streamInfo.isHealthCheck { manager.countDownstreamResponse(status: status) }
         finish()
         manager.flushCodec()
     }
@@ -536,7 +536,10 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
 
     private func resetStream(_ reason: HTTPStreamResetReason, flag: ResponseFlag) {
         guard !finished else { return }
+        // Envoy counts the reset twice: `tx_reset` for the filter's reset, and
+        // `rx_reset` when its stream hears the codec reset it causes.
         manager.stats.add(.downstreamRqTxReset)
+        manager.stats.add(.downstreamRqRxReset)
         streamInfo.responseFlags.insert(flag)
         // HTTP/2: the stream ends (RST_STREAM), the connection stays;
         // HTTP/1: the connection closes (nothing else can end the response).
@@ -670,7 +673,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         durationTimer = nil
         let stats = manager.stats
         stats.add(.downstreamRqActive, -1)
-        if !streamInfo.isHealthCheck { stats.add(.downstreamRqCompleted) }
+        if !streamInfo.isHealthCheck { manager.countRequestCompleted() }
         stats.record(.downstreamRqTime, milliseconds: manager.loop.nowMilliseconds - streamInfo.startMilliseconds)
         for filter in decoders { filter.onStreamDestroyed() }
         if manager.accessLogs != nil {
@@ -688,10 +691,13 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         upgradeSink = nil
         // What the filters still hold ends with the stream, in the codec.
         readDisableHolds = 0
-        if !reset && !requestComplete && requestHead != nil && isHTTP2 {
+        if !reset && !requestComplete && requestHead != nil {
             // Envoy's doEndStream: a response that ends before its request
-            // did resets the HTTP/2 stream (NO_ERROR, after the response).
-            encoder.resetStream(.localReset)
+            // did resets the stream (HTTP/2: NO_ERROR, after the response;
+            // HTTP/1: the connection closes). Envoy's stream hears its own
+            // codec reset and counts it as `downstream_rq_rx_reset`.
+            manager.stats.add(.downstreamRqRxReset)
+            if isHTTP2 { encoder.resetStream(.localReset) }
         }
         manager.streamFinished(self)
     }

@@ -23,12 +23,16 @@ extension HTTPConnectionManager: HTTP1ServerConnectionCallbacks {
         connection.reportsWritesDrained = true
         stats.add(.downstreamCxHttp2Total)
         stats.add(.downstreamCxHttp2Active)
-        let options = HTTP2Options(
+        var options = HTTP2Options(
             config.http2, maxHeaderListBytes: Int(config.maxRequestHeadersKB) * 1024,
             maxHeadersCount: Int(config.common.maxHeadersCount),
             streamErrorOnInvalidHTTPMessaging: config.streamErrorOnInvalidHTTPMessage,
             streamBufferLimit: connection.highWatermark)
-        h2 = HTTP2ServerConnection(options: options, pool: loop.bufferPool, stats: context.downstreamHTTP2Stats(),
+        options.headersWithUnderscores = config.common.headersWithUnderscoresAction.codecAction
+        // 16 KiB blocks: the codec copies only frame headers, control frames
+        // and header fields into them (bodies are referenced), so 64 KiB
+        // blocks would mostly pin memory.
+        h2 = HTTP2ServerConnection(options: options, pool: loop.smallBufferPool, stats: context.downstreamHTTP2Stats(),
                                    callbacks: self)
         armKeepalive()
         // The server preface (SETTINGS) goes out at once, as Envoy's does.
@@ -62,11 +66,13 @@ extension HTTPConnectionManager: HTTP1ServerConnectionCallbacks {
         case .protocolError:
             stats.add(.downstreamCxProtocolError)
             writeHTTP2Output(h2)
+            noteStreamsCutOff()
             h2.resetAllStreams()
             closeAfterFlush()
         case .bufferFlood, .inboundFramesWithEmptyPayload:
             // Envoy closes at once, without flushing to a peer that floods or does not read.
             stats.add(.downstreamCxProtocolError)
+            noteStreamsCutOff()
             h2.resetAllStreams()
             closeNow()
         }
@@ -132,6 +138,7 @@ extension HTTPConnectionManager: HTTP1ServerConnectionCallbacks {
             // Envoy aborts the connection (no GOAWAY, no flush).
             h2Aborting = true
             stats.add(.downstreamRqTooManyPrematureResets)
+            noteStreamsCutOff()
             h2?.resetAllStreams()
             closeNow()
             return
@@ -210,8 +217,20 @@ extension HTTPConnectionManager: HTTP1ServerConnectionCallbacks {
         }, timedOut: { [self] in
             guard !self.closed else { return }
             self.context.downstreamHTTP2Stats().add(.keepaliveTimeout)
+            self.noteStreamsCutOff()
             self.h2?.resetAllStreams()
             self.closeNow()
         })
+    }
+}
+
+extension HTTPProtocolOptions.HeadersWithUnderscoresAction {
+    /// The codecs' form of the setting.
+    var codecAction: HeadersWithUnderscoresAction {
+        switch self {
+        case .allow: .allow
+        case .rejectRequest: .rejectRequest
+        case .dropHeader: .dropHeader
+        }
     }
 }

@@ -32,6 +32,8 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     let config: HttpConnectionManagerConfig
     let context: HTTPWorkerContext
     let stats: Stats<HTTPStat>
+    /// `listener.<address>.http.<stat_prefix>.*` of the listener the connection came in on.
+    let listenerStats: Stats<ListenerHTTPStat>?
     /// Where each stream takes its route table when it starts.
     let routes: ConnectionRoutes
     /// Which listener of its worker took the connection (`/drain_listeners?inboundonly`).
@@ -97,12 +99,14 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     private var durationTimer: Timer?
 
     public init(loop: EventLoop, connection: Connection, config: HttpConnectionManagerConfig,
-                context: HTTPWorkerContext, stats: Stats<HTTPStat>, onComplete: @escaping Completion) {
+                context: HTTPWorkerContext, stats: Stats<HTTPStat>, listenerStats: Stats<ListenerHTTPStat>? = nil,
+                onComplete: @escaping Completion) {
         self.loop = loop
         self.connection = connection
         self.config = config
         self.context = context
         self.stats = stats
+        self.listenerStats = listenerStats
         self.onComplete = onComplete
         self.accessLogs = context.accessLogs.set(for: config.accessLogs)
         switch config.routes {
@@ -119,6 +123,10 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         connection.delegate = self
         stats.add(.downstreamCxTotal)
         stats.add(.downstreamCxActive)
+        if connection.transport != nil {
+            stats.add(.downstreamCxSslTotal)
+            stats.add(.downstreamCxSslActive)
+        }
         armIdleTimer()
         armConnectionDuration()
         connection.startReading()
@@ -168,9 +176,11 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         parser.acceptHTTP10 = config.http1.acceptHTTP10
         parser.allowMissingHostForHTTP10 = config.http1.acceptHTTP10
         parser.allowChunkedLength = config.http1.allowChunkedLength
-        let options = HTTP1ServerConnection.Options(
+        parser.headersWithUnderscores = config.common.headersWithUnderscoresAction.codecAction
+        var options = HTTP1ServerConnection.Options(
             parser: parser, scheme: connection.transport == nil ? "http" : "https",
             defaultHostForHTTP10: config.http1.defaultHostForHTTP10, enableTrailers: config.http1.enableTrailers)
+        options.stats = context.downstreamHTTP1Stats
         let codec = HTTP1ServerConnection(options: options, encoder: context.sharedEncoder, callbacks: self)
         codec.closeAfterResponse = closeRequested
         h1 = codec
@@ -309,6 +319,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     }
 
     public func connectionDidReadEOF(_ connection: Connection) {
+        peerClosed = true
         if delayedClosing {
             connection.shutdownWrite { [weak self] in self?.closeNow() }
             return
@@ -324,25 +335,25 @@ public final class HTTPConnectionManager: ConnectionDelegate {
             flushCodec()
             return
         }
-        // A half-close before a complete request ends it; after one, Envoy
-        // still answers (the client may wait for the response).
-        if h1.hasStream && !h1.requestComplete {
+        // A half-close ends the request in flight, complete or not: Envoy
+        // does not keep half-closed HTTP/1 connections and resets the stream
+        // (and its upstream request) at once, without answering.
+        if h1.hasStream {
+            noteStreamsCutOff()
             stream?.downstreamReset(flag: .downstreamConnectionTermination)
-            closeNow()
-        } else if !h1.hasStream {
-            closeNow()
-        } else {
-            closeAfterResponse = true
         }
+        closeNow()
     }
 
     public func connection(_ connection: Connection, didFailWith error: EventLoopError) {
+        peerClosed = true
         resetAllStreams()
         closeNow()
     }
 
     /// The connection went (or is going) under every stream.
     func resetAllStreams() {
+        noteStreamsCutOff()
         streams.forEach { $0.downstreamReset(flag: .downstreamConnectionTermination) }
     }
 
@@ -379,16 +390,19 @@ public final class HTTPConnectionManager: ConnectionDelegate {
         idleTimer = nil
         partialHeadTimer?.close()
         partialHeadTimer = nil
+        noteStreamsCutOff()
         // The codec ends its stream (`onResetStream(.connectionTermination)`).
         h1?.resetAllStreams()
         if h1 != nil { resetAllStreams() }
         stats.add(.downstreamCxActive, -1)
+        if connection.transport != nil { stats.add(.downstreamCxSslActive, -1) }
         switch codecKind {
         case .http1: stats.add(.downstreamCxHttp1Active, -1)
         case .http2: http2ConnectionClosed()
         case .undecided: break
         }
         stats.add(.downstreamCxDestroy)
+        stats.add(peerClosed ? .downstreamCxDestroyRemote : .downstreamCxDestroyLocal)
         stats.record(.downstreamCxLengthMs, milliseconds: loop.nowMilliseconds - openedAt)
         onComplete?(self)
         onComplete = nil
@@ -512,6 +526,20 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     }
 
     private(set) var delayedClosing = false
+    /// The peer ended the connection (EOF or a socket error) rather than
+    /// the proxy: Envoy's `RemoteClose` event.
+    private var peerClosed = false
+    private var countedStreamsCutOff = false
+
+    /// Envoy's `downstream_cx_destroy{,_local,_remote}_active_rq`: the
+    /// connection goes with streams still open. Counted once, before they
+    /// are reset.
+    func noteStreamsCutOff() {
+        guard !streams.isEmpty, !countedStreamsCutOff else { return }
+        countedStreamsCutOff = true
+        stats.add(.downstreamCxDestroyActiveRq)
+        stats.add(peerClosed ? .downstreamCxDestroyRemoteActiveRq : .downstreamCxDestroyLocalActiveRq)
+    }
 
     func closeNow() {
         guard !closed else { return }

@@ -18,6 +18,8 @@ public enum HTTPStat: Int, StatName {
     case downstreamCxDelayedCloseTimeout, downstreamCxDrainClose
     case downstreamCxHttp2Total, downstreamCxHttp2Active, downstreamRqHttp2Total, downstreamRqTooManyPrematureResets
     case downstreamRqMaxDurationReached, rqResetAfterDownstreamResponseStarted, downstreamCxMaxDurationReached
+    case downstreamCxDestroyActiveRq, downstreamCxDestroyLocalActiveRq, downstreamCxDestroyRemoteActiveRq
+    case downstreamCxSslTotal, downstreamCxSslActive
 
     public var name: String {
         switch self {
@@ -69,12 +71,18 @@ public enum HTTPStat: Int, StatName {
         case .downstreamRqMaxDurationReached: "downstream_rq_max_duration_reached"
         case .downstreamCxMaxDurationReached: "downstream_cx_max_duration_reached"
         case .rqResetAfterDownstreamResponseStarted: "rq_reset_after_downstream_response_started"
+        case .downstreamCxDestroyActiveRq: "downstream_cx_destroy_active_rq"
+        case .downstreamCxDestroyLocalActiveRq: "downstream_cx_destroy_local_active_rq"
+        case .downstreamCxDestroyRemoteActiveRq: "downstream_cx_destroy_remote_active_rq"
+        case .downstreamCxSslTotal: "downstream_cx_ssl_total"
+        case .downstreamCxSslActive: "downstream_cx_ssl_active"
         }
     }
 
     public var kind: StatKind {
         switch self {
-        case .downstreamCxActive, .downstreamCxHttp1Active, .downstreamCxHttp2Active, .downstreamCxUpgradesActive, .downstreamRqActive: .gauge
+        case .downstreamCxActive, .downstreamCxHttp1Active, .downstreamCxHttp2Active, .downstreamCxUpgradesActive, .downstreamRqActive,
+             .downstreamCxSslActive: .gauge
         case .downstreamCxLengthMs, .downstreamRqTime: .histogram
         default: .counter
         }
@@ -96,5 +104,49 @@ extension Stats where S == HTTPStat {
         case 4: add(.downstreamRq4xx)
         default: add(.downstreamRq5xx)
         }
+    }
+}
+
+/// `listener.<address>.http.<stat_prefix>.*`: the connection manager's
+/// response counters again, per listener, as Envoy keeps them.
+public enum ListenerHTTPStat: Int, StatName {
+    case downstreamRq1xx, downstreamRq2xx, downstreamRq3xx, downstreamRq4xx, downstreamRq5xx, downstreamRqCompleted
+
+    public var name: String {
+        switch self {
+        case .downstreamRq1xx: "downstream_rq_1xx"
+        case .downstreamRq2xx: "downstream_rq_2xx"
+        case .downstreamRq3xx: "downstream_rq_3xx"
+        case .downstreamRq4xx: "downstream_rq_4xx"
+        case .downstreamRq5xx: "downstream_rq_5xx"
+        case .downstreamRqCompleted: "downstream_rq_completed"
+        }
+    }
+
+    public var kind: StatKind { .counter }
+
+    public static func makeScope(listenerStatPrefix: String, statPrefix: String, in store: StatsStore) -> StatScope {
+        store.makeScope(prefix: "listener.\(listenerStatPrefix).http.\(statPrefix).", ListenerHTTPStat.self)
+    }
+}
+
+extension HTTPConnectionManager {
+    /// Counts a response sent downstream by its class, in the manager's
+    /// stats and the listener's.
+    func countDownstreamResponse(status: Int) {
+        stats.countDownstreamResponse(status: status)
+        guard let listenerStats else { return }
+        switch status / 100 {
+        case 1: listenerStats.add(.downstreamRq1xx)
+        case 2: listenerStats.add(.downstreamRq2xx)
+        case 3: listenerStats.add(.downstreamRq3xx)
+        case 4: listenerStats.add(.downstreamRq4xx)
+        default: listenerStats.add(.downstreamRq5xx)
+        }
+    }
+
+    func countRequestCompleted() {
+        stats.add(.downstreamRqCompleted)
+        listenerStats?.add(.downstreamRqCompleted)
     }
 }

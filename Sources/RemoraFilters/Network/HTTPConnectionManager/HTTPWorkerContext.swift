@@ -32,6 +32,9 @@ public final class HTTPWorkerContext {
     private let statsStore: StatsStore?
     private let thread: Int
     private var downstreamHTTP2: (scope: StatScope, stats: Stats<HTTP2CodecStat>)?
+    /// This worker's row of the `http1.*` codec stats (listed from the
+    /// start, as Envoy's are); nil without a store (tests).
+    public let downstreamHTTP1Stats: Stats<HTTP1CodecStat>?
 
     public init(loop: EventLoop, seed: UInt64, accessLogs: WorkerAccessLogs = WorkerAccessLogs(files: nil, thread: 0),
                 health: ServerHealth = ServerHealth(), localClusterName: String = "",
@@ -40,6 +43,8 @@ public final class HTTPWorkerContext {
         self.loop = loop
         self.statsStore = statsStore
         self.thread = thread
+        self.downstreamHTTP1Stats = statsStore?.makeScope(prefix: "http1.", HTTP1CodecStat.self)
+            .stats(HTTP1CodecStat.self, thread: thread)
         self.accessLogs = accessLogs
         self.health = health
         self.localClusterName = localClusterName
