@@ -261,3 +261,42 @@ def test_circuit_breaker_gauges(proxy, http_upstreams, admin_port):
     p.wait_for_stats({cb + "default.rq_open": 0, cb + "default.rq_pending_open": 0,
                       cb + "default.remaining_rq": 1, cb + "default.remaining_pending": 1,
                       "cluster.backend.upstream_rq_pending_overflow": 1}, timeout=3)
+
+
+def test_who_closed_the_upstream_connection_and_with_requests_active(proxy, http_upstreams, admin_port):
+    """`cluster.<c>.upstream_cx_destroy_{local,remote}` and
+    `upstream_cx_destroy{,_local,_remote}_with_active_rq`, as Envoy's pools
+    count them: a request given up (the client went) closes its connection
+    locally with the request active; an upstream that hangs up under a
+    request closes it remotely; one that closes an idle connection too,
+    with none active."""
+    import http_support as H
+
+    def respond(req):
+        if req.target == "/slow":
+            return H.Reply(200, body=b"late", delay=1.0)
+        if req.target == "/hangup":
+            return H.Reply(action="close")
+        return H.Reply(200, body=b"ok")
+
+    up = http_upstreams(respond, conn_timeout=0.5)
+    port = free_port()
+    p = proxy(H.simple_http_config(admin_port, port, up))
+    c = "cluster.backend."
+    # The client goes while its request waits on the upstream: the proxy closes that connection.
+    client = H.HttpClient(port)
+    client.send(H.build_request("GET", "/slow"))
+    p.wait_for_stats({c + "upstream_rq_active": 1})
+    client.close()
+    p.wait_for_stats({c + "upstream_cx_destroy_local": 1, c + "upstream_cx_destroy_with_active_rq": 1,
+                      c + "upstream_cx_destroy_local_with_active_rq": 1}, timeout=5)
+    # The upstream hangs up under a request.
+    with H.HttpClient(port) as client:
+        assert client.request("GET", "/hangup").status == 503
+    p.wait_for_stats({c + "upstream_cx_destroy_remote": 1, c + "upstream_cx_destroy_with_active_rq": 2,
+                      c + "upstream_cx_destroy_remote_with_active_rq": 1}, timeout=5)
+    # The upstream closes an idle keep-alive connection (its 0.5 s timeout).
+    with H.HttpClient(port) as client:
+        assert client.request("GET", "/").status == 200
+    p.wait_for_stats({c + "upstream_cx_destroy_remote": 2, c + "upstream_cx_destroy": 3,
+                      c + "upstream_cx_destroy_with_active_rq": 2}, timeout=5)

@@ -6,6 +6,7 @@ public enum ClusterStat: Int, StatName {
     case upstreamCxTotal, upstreamCxActive, upstreamCxConnectFail, upstreamCxConnectTimeout
     case upstreamCxConnectAttemptsExceeded, upstreamCxNoneHealthy, upstreamCxOverflow
     case upstreamCxDestroy, upstreamCxDestroyLocal, upstreamCxDestroyRemote
+    case upstreamCxDestroyWithActiveRq, upstreamCxDestroyLocalWithActiveRq, upstreamCxDestroyRemoteWithActiveRq
     case upstreamCxRxBytesTotal, upstreamCxTxBytesTotal
     case upstreamFlowControlPausedReadingTotal, upstreamFlowControlResumedReadingTotal
     case upstreamFlowControlBackedUpTotal, upstreamFlowControlDrainedTotal
@@ -38,6 +39,9 @@ public enum ClusterStat: Int, StatName {
         case .upstreamCxDestroy: "upstream_cx_destroy"
         case .upstreamCxDestroyLocal: "upstream_cx_destroy_local"
         case .upstreamCxDestroyRemote: "upstream_cx_destroy_remote"
+        case .upstreamCxDestroyWithActiveRq: "upstream_cx_destroy_with_active_rq"
+        case .upstreamCxDestroyLocalWithActiveRq: "upstream_cx_destroy_local_with_active_rq"
+        case .upstreamCxDestroyRemoteWithActiveRq: "upstream_cx_destroy_remote_with_active_rq"
         case .upstreamCxRxBytesTotal: "upstream_cx_rx_bytes_total"
         case .upstreamCxTxBytesTotal: "upstream_cx_tx_bytes_total"
         case .upstreamFlowControlPausedReadingTotal: "upstream_flow_control_paused_reading_total"
@@ -230,5 +234,18 @@ public enum CircuitBreakerRemainingStat: Int, StatName {
 
     static func makeScope(cluster: String, priority: String, in store: StatsStore) -> StatScope {
         store.makeScope(prefix: "cluster.\(cluster).circuit_breakers.\(priority).", CircuitBreakerRemainingStat.self)
+    }
+}
+
+extension Stats where S == ClusterStat {
+    /// An established connection closed: who closed it
+    /// (`upstream_cx_destroy_{local,remote}`) and, when requests were still
+    /// on it, `upstream_cx_destroy{,_local,_remote}_with_active_rq`, as
+    /// Envoy's pools count them.
+    public func countConnectionClosed(remote: Bool, withActiveRequests: Bool) {
+        add(remote ? .upstreamCxDestroyRemote : .upstreamCxDestroyLocal)
+        guard withActiveRequests else { return }
+        add(.upstreamCxDestroyWithActiveRq)
+        add(remote ? .upstreamCxDestroyRemoteWithActiveRq : .upstreamCxDestroyLocalWithActiveRq)
     }
 }

@@ -390,23 +390,30 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     public func connection(_ connection: Connection, didRead data: ByteSlice) {
         // Bytes on an idle HTTP/1.1 connection are a protocol error: drop it.
         connection.close()
+        connectionClosed(connection)
     }
 
     public func connectionDidReadEOF(_ connection: Connection) {
         connection.close()
+        connectionClosed(connection, remote: true)
     }
 
     public func connection(_ connection: Connection, didFailWith error: EventLoopError) {
         connection.close()
+        connectionClosed(connection, remote: true)
     }
 
     public func connectionDidClose(_ connection: Connection) {
         connectionClosed(connection)
     }
 
-    /// Called by whoever is the connection's delegate when it closes.
-    public func connectionClosed(_ connection: Connection) {
+    /// Called by whoever is the connection's delegate when it closes (or
+    /// closes it): `remote` when the upstream ended it (EOF, a socket
+    /// error), `withActiveRequest` when a request was still on it. Once per
+    /// connection; later calls do nothing.
+    public func connectionClosed(_ connection: Connection, remote: Bool = false, withActiveRequest: Bool = false) {
         guard let id = ids.removeValue(forKey: ObjectIdentifier(connection)) else { return }
+        stats.countConnectionClosed(remote: remote, withActiveRequests: withActiveRequest)
         connections[id] = nil
         codecs[ObjectIdentifier(connection)] = nil
         idleSince[id] = nil

@@ -33,6 +33,8 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
     /// The socket (for its TLS facts); nil until connected.
     public var socket: Connection? { connection }
     var activeStreams: Int { codec?.activeStreams ?? 0 }
+    /// The upstream ended the connection (EOF or a socket error).
+    private var peerClosed = false
 
     func connected(_ connection: Connection) {
         guard !closed else {
@@ -156,10 +158,12 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
     }
 
     public func connectionDidReadEOF(_ connection: Connection) {
+        peerClosed = true
         connection.close()
     }
 
     public func connection(_ connection: Connection, didFailWith error: EventLoopError) {
+        peerClosed = true
         connection.close()
     }
 
@@ -179,6 +183,7 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
 
     public func connectionDidClose(_ connection: Connection) {
         closed = true
+        pool.stats.countConnectionClosed(remote: peerClosed, withActiveRequests: activeStreams > 0)
         keepalive?.close()
         keepalive = nil
         // Every stream still open ends with connection termination.

@@ -104,6 +104,8 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
     private var readingWanted = true
     private var done = false
     private var tunneling = false
+    /// The upstream ended the connection (EOF or a socket error).
+    private var peerClosed = false
     private(set) var sentAt: UInt64 = 0
     /// Why the connection could not be made (Envoy's transport failure reason).
     private(set) var transportFailureReason: String?
@@ -261,6 +263,7 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
     }
 
     func connectionDidReadEOF(_ connection: Connection) {
+        peerClosed = true
         if tunneling {
             takeOwner()?.upstreamTunnelEnded(self, connectionClosed: true)
             return
@@ -271,6 +274,7 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
     }
 
     func connection(_ connection: Connection, didFailWith error: EventLoopError) {
+        peerClosed = true
         if tunneling {
             takeOwner()?.upstreamTunnelEnded(self, connectionClosed: true)
             connection.close()
@@ -288,7 +292,8 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
     }
 
     func connectionDidClose(_ connection: Connection) {
-        pool.connectionClosed(connection)
+        // Closed under this request, not by it: the upstream ended it.
+        pool.connectionClosed(connection, remote: true, withActiveRequest: !done)
         if self.connection === connection {
             self.connection = nil
             codec = nil
@@ -359,7 +364,7 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
     /// request sent whole, nothing after the response).
     private func responseComplete() {
         done = true
-        releaseConnection(reusable: codec?.isReusable ?? false)
+        releaseConnection(reusable: codec?.isReusable ?? false, withActiveRequest: false)
     }
 
     // MARK: - Ending
@@ -371,7 +376,9 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
         takeOwner()?.upstreamReset(self, reason)
     }
 
-    private func releaseConnection(reusable: Bool, reset: Bool = false) {
+    /// `withActiveRequest`: the exchange had not ended (Envoy's "active
+    /// request" when a connection closes).
+    private func releaseConnection(reusable: Bool, reset: Bool = false, withActiveRequest: Bool = true) {
         guard let connection else { return }
         self.connection = nil
         let codec = self.codec
@@ -385,7 +392,7 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
             codec?.resetStream(.localReset)
             connection.delegate = nil
             connection.close(reset: reset)
-            pool.connectionClosed(connection)
+            pool.connectionClosed(connection, remote: peerClosed, withActiveRequest: withActiveRequest)
         }
     }
 
