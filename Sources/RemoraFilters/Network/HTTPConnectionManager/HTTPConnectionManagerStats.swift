@@ -136,13 +136,9 @@ extension HTTPConnectionManager {
     func countDownstreamResponse(status: Int) {
         stats.countDownstreamResponse(status: status)
         guard let listenerStats else { return }
-        switch status / 100 {
-        case 1: listenerStats.add(.downstreamRq1xx)
-        case 2: listenerStats.add(.downstreamRq2xx)
-        case 3: listenerStats.add(.downstreamRq3xx)
-        case 4: listenerStats.add(.downstreamRq4xx)
-        default: listenerStats.add(.downstreamRq5xx)
-        }
+        // The five class counters come first, in order; anything past 4xx counts as 5xx, as above.
+        let classIndex = (1...4).contains(status / 100) ? status / 100 - 1 : 4
+        listenerStats.add(ListenerHTTPStat(rawValue: classIndex).unsafelyUnwrapped)
     }
 
     func countRequestCompleted() {
