@@ -24,11 +24,19 @@ public final class TagProducer: Sendable {
         case fixed(String)
     }
 
-    struct Extractor: Sendable {
+    /// A class, so running one per stat name retains one reference rather
+    /// than copying its strings and regex out.
+    final class Extractor: Sendable {
         let name: String
         let rule: Rule
         /// Only for default extractors: see `Prefilter`.
-        var prefilter: Prefilter? = nil
+        let prefilter: Prefilter?
+
+        init(name: String, rule: Rule, prefilter: Prefilter? = nil) {
+            self.name = name
+            self.rule = rule
+            self.prefilter = prefilter
+        }
     }
 
     private let withoutPrefix: [Extractor]
