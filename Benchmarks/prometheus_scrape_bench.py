@@ -18,6 +18,7 @@ import argparse
 import http.client
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -25,26 +26,19 @@ import tempfile
 import time
 from pathlib import Path
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.dont_write_bytecode = True
 
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        data = f.read()
-    fields = data[data.rindex(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
+from tcp_proxy_bench import free_port as kernel_free_port, proc_cpu_seconds  # noqa: E402
 
 _taken: set[int] = set()
 
 
 def free_port() -> int:
-    """A port the kernel calls free, never the same one twice in a run."""
-    import socket
+    """A port the kernel calls free, never the same one twice in a run
+    (100 listeners are configured before any is bound)."""
     while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = kernel_free_port()
         if port not in _taken:
             _taken.add(port)
             return port
@@ -128,10 +122,10 @@ def main() -> int:
         sizes = {}
         for _ in range(a.scrapes):
             for label, (proc, admin) in procs.items():
-                before = cpu_seconds(proc.pid)
+                before = proc_cpu_seconds(proc.pid)
                 body = get(admin, a.path)
                 time.sleep(0.05)
-                samples[label].append(cpu_seconds(proc.pid) - before)
+                samples[label].append(proc_cpu_seconds(proc.pid) - before)
                 sizes[label] = (len(body), body.count(b"\n"))
         for label, s in samples.items():
             print(f"{label:10s} median {statistics.median(s):.3f} s (min {min(s):.3f}, max {max(s):.3f}) "
@@ -144,6 +138,7 @@ def main() -> int:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
