@@ -24,9 +24,19 @@ public final class TagProducer: Sendable {
         case fixed(String)
     }
 
-    struct Extractor: Sendable {
+    /// A class, so running one per stat name retains one reference rather
+    /// than copying its strings and regex out.
+    final class Extractor: Sendable {
         let name: String
         let rule: Rule
+        /// Only for default extractors: see `Prefilter`.
+        let prefilter: Prefilter?
+
+        init(name: String, rule: Rule, prefilter: Prefilter? = nil) {
+            self.name = name
+            self.rule = rule
+            self.prefilter = prefilter
+        }
     }
 
     private let withoutPrefix: [Extractor]
@@ -68,11 +78,20 @@ public final class TagProducer: Sendable {
     }
 
     /// The tag-extracted name and the tags of `statName`.
-    public func produceTags(_ statName: String) -> (name: String, tags: [Tag]) {
+    ///
+    /// `prefilter: false` runs every extractor's regex or token pattern; the
+    /// default first skips a default extractor whose `Prefilter` says the
+    /// name cannot match (a byte test every match passes), which gives the
+    /// same result without the RE2 call. `/stats/prometheus` calls this for
+    /// every listed stat: ~115,000 at mesh size.
+    public func produceTags(_ statName: String, prefilter: Bool = true) -> (name: String, tags: [Tag]) {
         let bytes = Array(statName.utf8)
         var tags: [Tag] = []
         var removed: [Range<Int>] = []
+        // The stat's dot-separated tokens, split once for all token patterns.
+        var spans: [Range<Int>]?
         func run(_ e: Extractor) {
+            if prefilter, let test = e.prefilter, !test.mayMatch(bytes) { return }
             guard !tags.contains(where: { $0.name == e.name }) else { return }
             switch e.rule {
             case .fixed(let value):
@@ -85,7 +104,9 @@ public final class TagProducer: Sendable {
                 tags.append(Tag(name: e.name, value: text))
                 removed.append(remove)
             case .tokens(let pattern):
-                guard let (value, remove) = Self.matchTokens(pattern, bytes) else { return }
+                let split = spans ?? Self.tokenSpans(bytes)
+                spans = split
+                guard let (value, remove) = Self.matchTokens(pattern, bytes, spans: split) else { return }
                 tags.append(Tag(name: e.name, value: String(decoding: bytes[value], as: UTF8.self)))
                 removed.append(remove)
             }
@@ -98,14 +119,43 @@ public final class TagProducer: Sendable {
         guard !removed.isEmpty else { return (statName, tags) }
         var keep = [Bool](repeating: true, count: bytes.count)
         for r in removed { for i in r { keep[i] = false } }
-        let name = String(decoding: bytes.indices.filter { keep[$0] }.map { bytes[$0] }, as: UTF8.self)
-        return (name, tags)
+        var kept: [UInt8] = []
+        kept.reserveCapacity(bytes.count)
+        for i in bytes.indices where keep[i] { kept.append(bytes[i]) }
+        return (String(decoding: kept, as: UTF8.self), tags)
     }
 
-    /// Matches `tokens` against the stat's dot-separated tokens; returns the
-    /// `$` token's byte range and what to remove (the token and the dot
-    /// after it, or before it when it is last).
-    static func matchTokens(_ pattern: [String], _ bytes: [UInt8]) -> (Range<Int>, Range<Int>)? {
+    /// A test every match of a default regex extractor passes, cheaper than
+    /// the regex: a byte string the name contains, or Envoy's response code
+    /// endings (`_rq_` and three digits, `_rq_`, a digit and `xx`).
+    enum Prefilter: Sendable {
+        case contains([UInt8])
+        case responseCode
+        case responseCodeClass
+
+        func mayMatch(_ b: [UInt8]) -> Bool {
+            let n = b.count
+            func digit(_ i: Int) -> Bool { b[i] >= UInt8(ascii: "0") && b[i] <= UInt8(ascii: "9") }
+            func rqEndsAt(_ end: Int) -> Bool { end >= 4 && b[(end - 4)..<end].elementsEqual("_rq_".utf8) }
+            switch self {
+            case .contains(let needle):
+                guard let first = needle.first else { return true }
+                var i = 0
+                while i + needle.count <= n {
+                    if b[i] == first && b[i..<(i + needle.count)].elementsEqual(needle) { return true }
+                    i += 1
+                }
+                return false
+            case .responseCode:
+                return n >= 7 && digit(n - 1) && digit(n - 2) && digit(n - 3) && rqEndsAt(n - 3)
+            case .responseCodeClass:
+                return n >= 7 && b[n - 1] == UInt8(ascii: "x") && b[n - 2] == UInt8(ascii: "x") && digit(n - 3) && rqEndsAt(n - 3)
+            }
+        }
+    }
+
+    /// The byte ranges of a stat name's dot-separated tokens.
+    static func tokenSpans(_ bytes: [UInt8]) -> [Range<Int>] {
         var spans: [Range<Int>] = []
         var start = 0
         for (i, b) in bytes.enumerated() where b == UInt8(ascii: ".") {
@@ -113,6 +163,14 @@ public final class TagProducer: Sendable {
             start = i + 1
         }
         spans.append(start..<bytes.count)
+        return spans
+    }
+
+    /// Matches `tokens` against the stat's dot-separated tokens; returns the
+    /// `$` token's byte range and what to remove (the token and the dot
+    /// after it, or before it when it is last).
+    static func matchTokens(_ pattern: [String], _ bytes: [UInt8], spans given: [Range<Int>]? = nil) -> (Range<Int>, Range<Int>)? {
+        let spans = given ?? tokenSpans(bytes)
         func equal(_ span: Range<Int>, _ token: String) -> Bool { bytes[span].elementsEqual(token.utf8) }
         // Backtracking over `**`, returning the index of the `$` token.
         func match(_ p: Int, _ s: Int) -> Int?? {
@@ -179,34 +237,38 @@ public final class TagProducer: Sendable {
                 .replacingAll("<LISTENER_OR_CLUSTER_WITH_NAME>", listenerOrCluster)
                 .replacingAll("<PROXY_PROTOCOL_VERSION>", #"\d"#)
         }
-        func re(_ name: String, _ pattern: String, negative: String? = nil) -> Extractor {
+        func re(_ name: String, _ pattern: String, negative: String? = nil, _ prefilter: Prefilter? = nil) -> Extractor {
             // These patterns are constants; they compile or the build is broken.
-            Extractor(name: "envoy." + name, rule: .regex(try! CompiledRegex(expand(pattern)), negativeValue: negative))
+            Extractor(name: "envoy." + name, rule: .regex(try! CompiledRegex(expand(pattern)), negativeValue: negative),
+                      prefilter: prefilter)
         }
+        // A literal each match of the pattern contains (the pattern has it
+        // outside any group, repetition or alternative).
+        func has(_ literal: String) -> Prefilter { .contains(Array(literal.utf8)) }
         func tok(_ name: String, _ pattern: String) -> Extractor {
             Extractor(name: "envoy." + name, rule: .tokens(pattern.split(separator: ".", omittingEmptySubsequences: false).map(String.init)))
         }
         return [
-            re("response_code", #"_rq(_(\d{3}))$"#),
-            re("response_code_class", #"_rq_((\d))xx$"#),
-            re("dynamo_partition_id", #"^http\.<TAG_VALUE>\.dynamodb\.table\.<TAG_VALUE>\.capacity\.<TAG_VALUE>(\.__partition_id=(\w{7}))$"#),
-            re("dynamo_operation", #"^http\.<TAG_VALUE>\.dynamodb.(?:operation|table\.<TAG_VALUE>\.capacity)(\.(<TAG_VALUE>))(?:\.|$)"#),
-            re("dynamo_table", #"^http\.<TAG_VALUE>\.dynamodb.(?:table|error)\.((<TAG_VALUE>)\.)"#),
-            re("ssl_cipher", #"^listener\..*?\.ssl\.ciphers(\.(<CIPHER>))$"#),
-            re("ssl_curve", #"^<LISTENER_OR_CLUSTER_WITH_NAME>\.ssl\.curves(\.(<CIPHER>))$"#),
-            re("ssl_sigalg", #"^<LISTENER_OR_CLUSTER_WITH_NAME>\.ssl\.sigalgs(\.(<CIPHER>))$"#),
-            re("ssl_version", #"^<LISTENER_OR_CLUSTER_WITH_NAME>\.ssl\.versions(\.(<TLS_VERSION>))$"#),
-            re("ssl_cipher_suite", #"^cluster\.<TAG_VALUE>\.ssl\.ciphers(\.(<CIPHER>))$"#),
-            re("http_conn_manager_prefix", #"^listener\..*?\.http\.((<TAG_VALUE>)\.)"#),
-            re("worker_id", #"^(?:listener\.(?:<ADDRESS>|<TAG_VALUE>)|server|listener_manager|thread_local_cluster_manager)\.worker_((\d+)\.)"#),
+            re("response_code", #"_rq(_(\d{3}))$"#, .responseCode),
+            re("response_code_class", #"_rq_((\d))xx$"#, .responseCodeClass),
+            re("dynamo_partition_id", #"^http\.<TAG_VALUE>\.dynamodb\.table\.<TAG_VALUE>\.capacity\.<TAG_VALUE>(\.__partition_id=(\w{7}))$"#, has(".__partition_id=")),
+            re("dynamo_operation", #"^http\.<TAG_VALUE>\.dynamodb.(?:operation|table\.<TAG_VALUE>\.capacity)(\.(<TAG_VALUE>))(?:\.|$)"#, has("dynamodb")),
+            re("dynamo_table", #"^http\.<TAG_VALUE>\.dynamodb.(?:table|error)\.((<TAG_VALUE>)\.)"#, has("dynamodb")),
+            re("ssl_cipher", #"^listener\..*?\.ssl\.ciphers(\.(<CIPHER>))$"#, has(".ssl.ciphers.")),
+            re("ssl_curve", #"^<LISTENER_OR_CLUSTER_WITH_NAME>\.ssl\.curves(\.(<CIPHER>))$"#, has(".ssl.curves.")),
+            re("ssl_sigalg", #"^<LISTENER_OR_CLUSTER_WITH_NAME>\.ssl\.sigalgs(\.(<CIPHER>))$"#, has(".ssl.sigalgs.")),
+            re("ssl_version", #"^<LISTENER_OR_CLUSTER_WITH_NAME>\.ssl\.versions(\.(<TLS_VERSION>))$"#, has(".ssl.versions.TLSv")),
+            re("ssl_cipher_suite", #"^cluster\.<TAG_VALUE>\.ssl\.ciphers(\.(<CIPHER>))$"#, has(".ssl.ciphers.")),
+            re("http_conn_manager_prefix", #"^listener\..*?\.http\.((<TAG_VALUE>)\.)"#, has(".http.")),
+            re("worker_id", #"^(?:listener\.(?:<ADDRESS>|<TAG_VALUE>)|server|listener_manager|thread_local_cluster_manager)\.worker_((\d+)\.)"#, has(".worker_")),
             re("listener_address", #"^listener\.((<ADDRESS>|<TAG_VALUE>)\.)"#, negative: "admin"),
-            re("rds_route_config", #"^http\.<TAG_VALUE>\.rds\.((<ROUTE_CONFIG_NAME>)\.)\w+?$"#),
-            re("scoped_rds_config", #"^http\.<TAG_VALUE>\.scoped_rds\.((<SCOPED_ROUTE_CONFIG_NAME>)\.)\w+?$"#),
-            re("rbac_policy_name", #"^http\.<TAG_VALUE>\.rbac\.(?:<TAG_VALUE>\.)?policy\.((<TAG_VALUE>)\.)(allowed|shadow_allowed|denied|shadow_denied)$"#),
-            re("rbac_http_prefix", #"^http\.<TAG_VALUE>\.rbac\.((<TAG_VALUE>)\.).*?"#, negative: "policy"),
+            re("rds_route_config", #"^http\.<TAG_VALUE>\.rds\.((<ROUTE_CONFIG_NAME>)\.)\w+?$"#, has(".rds.")),
+            re("scoped_rds_config", #"^http\.<TAG_VALUE>\.scoped_rds\.((<SCOPED_ROUTE_CONFIG_NAME>)\.)\w+?$"#, has(".scoped_rds.")),
+            re("rbac_policy_name", #"^http\.<TAG_VALUE>\.rbac\.(?:<TAG_VALUE>\.)?policy\.((<TAG_VALUE>)\.)(allowed|shadow_allowed|denied|shadow_denied)$"#, has(".policy.")),
+            re("rbac_http_prefix", #"^http\.<TAG_VALUE>\.rbac\.((<TAG_VALUE>)\.).*?"#, negative: "policy", has(".rbac.")),
             re("proxy_protocol_prefix", #"^proxy_proto\.((<TAG_VALUE>)\.).+$"#, negative: "versions"),
-            re("proxy_protocol_version", #"^proxy_proto\.((?:<TAG_VALUE>\.)?versions\.v(<PROXY_PROTOCOL_VERSION>)\.)\w+$"#),
-            re("tls_certificate", #"^<LISTENER_OR_CLUSTER_WITH_NAME>\.ssl\.certificate\.((<TAG_VALUE>)\.).*$"#),
+            re("proxy_protocol_version", #"^proxy_proto\.((?:<TAG_VALUE>\.)?versions\.v(<PROXY_PROTOCOL_VERSION>)\.)\w+$"#, has("versions.v")),
+            re("tls_certificate", #"^<LISTENER_OR_CLUSTER_WITH_NAME>\.ssl\.certificate\.((<TAG_VALUE>)\.).*$"#, has(".ssl.certificate.")),
             re("xds_resource_name", #"^sds\.((<TAG_VALUE>)\.).+"#),
             tok("mongo_callsite", "mongo.*.collection.*.callsite.$.query.**"),
             tok("mongo_collection", "mongo.*.collection.$.**.query.*"),

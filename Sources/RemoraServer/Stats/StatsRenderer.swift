@@ -111,6 +111,11 @@ struct StatsRenderer {
     /// gauges, then histograms, each sorted by tag-extracted name; tags in
     /// extraction order; histograms as `_bucket{le=…}` (cumulative counts
     /// at the configured bounds, then `+Inf`), `_sum` and `_count`.
+    ///
+    /// At mesh size this is ~115,000 stats, so the body is written as bytes
+    /// into one buffer, label names are sanitized once per tag name and bucket
+    /// bounds formatted once per bound (`StatsRendererTests` compares it with
+    /// the plain per-stat form on varied names).
     func prometheus(textReadouts: Bool = false) -> String {
         struct Member { let entry: StatsStore.Entry; let tags: [TagProducer.Tag] }
         var groups: [StatKind: [String: [Member]]] = [:]
@@ -119,7 +124,30 @@ struct StatsRenderer {
             let kind: StatKind = entry.kind == .sparseCounter ? .counter : entry.kind
             groups[kind, default: [:]][name, default: []].append(Member(entry: entry, tags: tags))
         }
-        var body = ""
+        var out: [UInt8] = []
+        out.reserveCapacity(entries.count * 96)
+        func put(_ s: String) { out.append(contentsOf: s.utf8) }
+        var labelNames: [String: String] = [:]
+        // `name="value",…` (no braces) for the tags, and `extra` after them.
+        func labels(_ tags: [TagProducer.Tag], extra: String? = nil, trailingComma: Bool = false) {
+            for (i, tag) in tags.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                if let known = labelNames[tag.name] { put(known) } else {
+                    let sanitized = Self.sanitize(tag.name)
+                    labelNames[tag.name] = sanitized
+                    put(sanitized)
+                }
+                put("=\"")
+                Self.appendEscaped(tag.value, to: &out)
+                out.append(UInt8(ascii: "\""))
+            }
+            if let extra {
+                if !tags.isEmpty { out.append(UInt8(ascii: ",")) }
+                put(extra)
+            }
+            if trailingComma && !tags.isEmpty { out.append(UInt8(ascii: ",")) }
+        }
+        var boundTexts: [Double: String] = [:]
         // Text readouts (only when asked: `?text_readouts`) are gauges of 0
         // with the text as the `text_value` label, after the gauges.
         var readouts: [String: [(tags: [TagProducer.Tag], value: String)]] = [:]
@@ -133,36 +161,57 @@ struct StatsRenderer {
             if kind == .histogram {
                 for (name, members) in readouts.sorted(by: { $0.key < $1.key }) {
                     let metric = "envoy_" + Self.sanitize(name)
-                    body += "# TYPE \(metric) gauge\n"
+                    put("# TYPE \(metric) gauge\n")
                     for member in members {
-                        let labels = member.tags.map { "\(Self.sanitize($0.name))=\"\(Self.escape($0.value))\"" }
-                            + ["text_value=\"\(Self.escape(member.value))\""]
-                        body += "\(metric){\(labels.joined(separator: ","))} 0\n"
+                        put(metric)
+                        out.append(UInt8(ascii: "{"))
+                        labels(member.tags, extra: "text_value=\"" + Self.escape(member.value) + "\"")
+                        put("} 0\n")
                     }
                 }
             }
             for (name, members) in (groups[kind] ?? [:]).sorted(by: { $0.key < $1.key }) {
                 let metric = "envoy_" + Self.sanitize(name)
-                body += "# TYPE \(metric) \(type)\n"
+                put("# TYPE \(metric) \(type)\n")
                 for member in members {
-                    let labels = member.tags.map { "\(Self.sanitize($0.name))=\"\(Self.escape($0.value))\"" }
                     guard kind == .histogram else {
-                        body += "\(metric){\(labels.joined(separator: ","))} \(Self.gaugeText(member.entry))\n"
+                        put(metric)
+                        out.append(UInt8(ascii: "{"))
+                        labels(member.tags)
+                        put("} ")
+                        put(Self.gaugeText(member.entry))
+                        out.append(UInt8(ascii: "\n"))
                         continue
                     }
                     let h = member.entry.histogram?.cumulative ?? HistogramData()
-                    let prefix = labels.isEmpty ? "" : labels.joined(separator: ",") + ","
                     for bound in settings.buckets(for: member.entry.name) {
-                        body += "\(metric)_bucket{\(prefix)le=\"\(String(format: "%.32g", bound))\"} \(h.countBelow(bound))\n"
+                        let text: String
+                        if let known = boundTexts[bound] { text = known } else {
+                            text = String(format: "%.32g", bound)
+                            boundTexts[bound] = text
+                        }
+                        put(metric)
+                        put("_bucket{")
+                        labels(member.tags, trailingComma: true)
+                        put("le=\"\(text)\"} \(h.countBelow(bound))\n")
                     }
                     let count = h.count
-                    body += "\(metric)_bucket{\(prefix)le=\"+Inf\"} \(count)\n"
-                    body += "\(metric)_sum{\(labels.joined(separator: ","))} \(String(format: "%.32g", h.approximateSum))\n"
-                    body += "\(metric)_count{\(labels.joined(separator: ","))} \(count)\n"
+                    put(metric)
+                    put("_bucket{")
+                    labels(member.tags, trailingComma: true)
+                    put("le=\"+Inf\"} \(count)\n")
+                    put(metric)
+                    put("_sum{")
+                    labels(member.tags)
+                    put("} \(String(format: "%.32g", h.approximateSum))\n")
+                    put(metric)
+                    put("_count{")
+                    labels(member.tags)
+                    put("} \(count)\n")
                 }
             }
         }
-        return body
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Envoy's `Html::Utility::sanitize`, which the text form applies to a
@@ -182,13 +231,57 @@ struct StatsRenderer {
         return out
     }
 
+    /// Every character outside `[a-zA-Z0-9_]` made `_` (one `_` for each
+    /// Unicode scalar); ASCII names, all of them in practice, byte by byte.
     static func sanitize(_ name: String) -> String {
+        var ascii = true
+        let bytes = name.utf8.map { b -> UInt8 in
+            if b >= 0x80 { ascii = false }
+            return isNameByte(b) ? b : UInt8(ascii: "_")
+        }
+        if ascii { return String(decoding: bytes, as: UTF8.self) }
+        return sanitizeScalars(name)
+    }
+
+    /// `sanitize` for any string, by Unicode scalar.
+    static func sanitizeScalars(_ name: String) -> String {
         String(String.UnicodeScalarView(name.unicodeScalars.map { s in
             s.isASCII && (s.properties.isAlphabetic || ("0"..."9").contains(s) || s == "_") ? s : "_"
         }))
     }
 
+    private static func isNameByte(_ b: UInt8) -> Bool {
+        (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z"))
+            || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || b == UInt8(ascii: "_")
+    }
+
     static func escape(_ value: String) -> String {
+        var out: [UInt8] = []
+        appendEscaped(value, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// A label value with `\`, `"` and newline escaped, by Swift character:
+    /// a CR LF pair is one character and is kept as it is. Byte by byte when
+    /// the value is ASCII without CR.
+    static func appendEscaped(_ value: String, to out: inout [UInt8]) {
+        let simple = value.utf8.allSatisfy { $0 < 0x80 && $0 != UInt8(ascii: "\r") }
+        guard simple else {
+            out.append(contentsOf: escapeCharacters(value).utf8)
+            return
+        }
+        for b in value.utf8 {
+            switch b {
+            case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(b)
+            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(b)
+            case UInt8(ascii: "\n"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
+            default: out.append(b)
+            }
+        }
+    }
+
+    /// `escape` for any string, by Swift character.
+    static func escapeCharacters(_ value: String) -> String {
         var out = ""
         for c in value {
             switch c {
