@@ -303,7 +303,7 @@ final class ClusterDiscovery: XDSUpdateHandler {
             do {
                 let endpoints = try LoadAssignmentCompiler.compile(resource.resource)
                 manager.applyAssignment(service: resource.name, source: source, endpoints: endpoints, versionHash: version,
-                                        timeMilliseconds: now)
+                                        versionInfo: update.versionInfo, timeMilliseconds: now)
                 for name in staticEDSClusters(of: source) where staticEDSWaiting.contains(name) {
                     if case .eds(resource.name, _) = config.cluster(named: name)?.discovery {
                         staticEDSWaiting.remove(name)

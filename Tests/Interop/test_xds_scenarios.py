@@ -386,3 +386,23 @@ def test_cds_cluster_originates_mtls_with_secrets_over_sds(proxy, control_plane,
     wait_ack(cp, SDS, mark)
     assert echo() == b"ping"
     assert peers[-1] == [spiffe("default", "server")]
+
+
+def test_every_subscription_has_its_version_text(proxy, control_plane, http_upstreams):
+    """`version_text` of every subscription, the EDS cluster's under
+    `cluster.<name>.` too, as Envoy's text readouts list them."""
+    cp = control_plane
+    a = http_upstreams(name="A")
+    port = free_port()
+    cp.set(CDS, {"svc": eds_cluster("svc")})
+    cp.set(EDS, {"svc": assignment("svc", [a.port])})
+    cp.set(LDS, {"http": http_listener("http", port)})
+    cp.set(RDS, {"r": weighted_routes({"svc": 1})})
+    p = proxy(ads_bootstrap(cp.port, False))
+    cp.wait_for(lambda r: r.type_url == RDS and r.is_ack, timeout=15)
+    assert upstream_counts(port, 2) == {"A": 2}
+    status, body = p.admin("GET", "/stats?type=TextReadouts&filter=version_text")
+    assert status == 200
+    assert body.decode().splitlines() == [
+        'cluster.svc.version_text: "1"', 'cluster_manager.cds.version_text: "1"',
+        'http.ingress.rds.r.version_text: "1"', 'listener_manager.lds.version_text: "1"']

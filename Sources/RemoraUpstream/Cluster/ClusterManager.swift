@@ -232,8 +232,9 @@ public final class ClusterManager {
     /// A new `ClusterLoadAssignment` for `service` on `source`: every
     /// cluster it feeds gets the hosts (a warming one becomes active).
     /// `versionHash` is Envoy's `version` gauge (the xxHash64 of `version_info`).
+    /// `versionInfo` is its text (`version_text`), when there is one.
     public func applyAssignment(service: String, source: ConfigSourceConfig, endpoints: [EndpointConfig],
-                                versionHash: Int64, timeMilliseconds: Int64) {
+                                versionHash: Int64, versionInfo: String? = nil, timeMilliseconds: Int64) {
         loop.assertInLoop()
         let hosts = HostSet(endpoints: endpoints)
         assignments[service] = hosts
@@ -245,6 +246,7 @@ public final class ClusterManager {
             stats.add(.updateSuccess)
             let eds = edsStats(name)
             eds.set(.version, versionHash)
+            if let versionInfo { eds.setText("version_text", versionInfo) }
             eds.set(.updateTime, timeMilliseconds)
             if warming[name] == nil, entry.hostSet.sameMembership(as: hosts) {
                 eds.add(.updateNoRebuild)
@@ -331,6 +333,7 @@ public final class ClusterManager {
     private func edsStats(_ name: String) -> Stats<EDSClusterStat> {
         if let scope = edsScopes[name] { return scope.stats(EDSClusterStat.self, thread: 0) }
         let scope = store.makeScope(prefix: "cluster.\(name).", EDSClusterStat.self)
+        scope.setText("version_text", "")
         edsScopes[name] = scope
         return scope.stats(EDSClusterStat.self, thread: 0)
     }
