@@ -66,7 +66,10 @@ public final class StatScope: @unchecked Sendable {
 
     /// Sets (or declares, with "") a text readout `prefix + name`.
     public func setText(_ name: String, _ value: String) {
-        texts.withLock { $0 = ($0 ?? [:]).merging([name: value]) { $1 } }
+        texts.withLock { texts in
+            if texts == nil { texts = [:] }
+            texts![name] = value
+        }
     }
 
     /// The scope's text readouts by name (without the prefix).

@@ -217,16 +217,23 @@ struct StatsRenderer {
     /// Envoy's `Html::Utility::sanitize`, which the text form applies to a
     /// text readout's value.
     static func htmlSanitized(_ value: String) -> String {
+        replacingCharacters(value) { c in
+            switch c {
+            case "&": "&amp;"
+            case "<": "&lt;"
+            case ">": "&gt;"
+            case "\"": "&quot;"
+            case "'": "&#39;"
+            default: nil
+            }
+        }
+    }
+
+    /// `value` with each character `replacement` gives text for replaced by it.
+    private static func replacingCharacters(_ value: String, _ replacement: (Character) -> String?) -> String {
         var out = ""
         for c in value {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
+            if let text = replacement(c) { out += text } else { out.append(c) }
         }
         return out
     }
@@ -282,15 +289,13 @@ struct StatsRenderer {
 
     /// `escape` for any string, by Swift character.
     static func escapeCharacters(_ value: String) -> String {
-        var out = ""
-        for c in value {
+        replacingCharacters(value) { c in
             switch c {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.append(c)
+            case "\\": "\\\\"
+            case "\"": "\\\""
+            case "\n": "\\n"
+            default: nil
             }
         }
-        return out
     }
 }

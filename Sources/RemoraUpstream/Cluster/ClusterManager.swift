@@ -356,6 +356,13 @@ public final class ClusterManager {
         entry.remainingStats = (
             remainingScope(config.name, "default", wanted: breakers.defaultPriority.trackRemaining, previous?.remainingStats.default),
             remainingScope(config.name, "high", wanted: breakers.highPriority.trackRemaining, previous?.remainingStats.high))
+        // What no request can change is set once: HIGH priority is never
+        // asked for, and `max_connection_pools` is refused.
+        let stats = scope.stats(ClusterStat.self, thread: 0)
+        for gauge in [ClusterStat.cbDefaultCxPoolOpen, .cbHighCxOpen, .cbHighCxPoolOpen, .cbHighRqOpen,
+                      .cbHighRqPendingOpen, .cbHighRqRetryOpen] {
+            stats.set(gauge, 0)
+        }
         Self.refreshCircuitBreakerGauges(entry)
         return entry
     }
@@ -393,10 +400,6 @@ public final class ClusterManager {
         stats.set(.cbDefaultRqPendingOpen, open(.pendingRequests, d.maxPendingRequests))
         stats.set(.cbDefaultRqOpen, open(.requests, d.maxRequests))
         stats.set(.cbDefaultRqRetryOpen, open(.retries, d.maxRetries))
-        for gauge in [ClusterStat.cbDefaultCxPoolOpen, .cbHighCxOpen, .cbHighCxPoolOpen, .cbHighRqOpen,
-                      .cbHighRqPendingOpen, .cbHighRqRetryOpen] {
-            stats.set(gauge, 0)
-        }
         func remaining(_ scope: StatScope?, _ t: CircuitBreakerThresholds, counted: Bool) {
             guard let scope else { return }
             let row = scope.stats(CircuitBreakerRemainingStat.self, thread: 0)
