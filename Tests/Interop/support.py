@@ -20,6 +20,7 @@ import http.client
 import json
 import os
 import queue
+import random
 import re
 import shutil
 import socket
@@ -50,21 +51,48 @@ MiB = 1024 * 1024
 _handed_out: set[int] = set()
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(x) for x in f.read().split())
+            return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+_EPHEMERAL_LOW, _EPHEMERAL_HIGH = _ephemeral_range()
+_port_rng = random.Random()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """Bind port 0 on ``host``, read the port, close.  Loopback only.  A port
-    this process already handed out is not handed out again (the kernel may
-    give a just-closed port twice in a row, and a test asking for two ports
+    """A port that binds on ``host`` now.  Loopback only.
+
+    Picked outside the kernel's ephemeral range, so nothing that binds port 0
+    (the test upstreams, the proxies' own listeners) and no outgoing
+    connection's source port can take it between this call and the bind of
+    whoever asked for it: an admin port handed out here and then given by the
+    kernel to an upstream made a proxy fail to start.  A port this process
+    already handed out is not handed out again (a test asking for two ports
     would then configure one address twice)."""
     assert host in ("127.0.0.1", "::1"), host
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    for _ in range(100):
+    low, high = 10000, _EPHEMERAL_LOW - 1
+    if high - low < 1000:  # an unusual range: fall back to the kernel's pick
+        low, high = 0, 0
+    for _ in range(200):
+        want = _port_rng.randint(low, high) if high else 0
+        if want and want in _handed_out:
+            continue
         with socket.socket(family, socket.SOCK_STREAM) as s:
-            s.bind((host, 0))
+            try:
+                s.bind((host, want))
+            except OSError:
+                continue
             port = s.getsockname()[1]
         if port not in _handed_out:
             _handed_out.add(port)
             return port
-    return port
+    raise RuntimeError(f"no free port on {host}")
 
 
 def stat_addr(host: str, port: int) -> str:
