@@ -15,9 +15,12 @@ nginx and proxy start; the proxy's CPU per request (utime+stime from
 /proc/<pid>/stat over the measured run), requests/s, h2load's mean request
 time and VmRSS/VmHWM are recorded. Finally Remora runs once more under the
 LD_PRELOAD malloc counter (``malloc_count_shim.c``) for allocations per
-request on h2→h2.
+request on h2→h2. With ``--remora-b <binary>`` a second Remora build runs
+in the same rounds (A/B of two builds beside Envoy), and its allocations are
+counted too.
 
     python3 Benchmarks/h2_proxy_bench.py --rounds 3 --duration 5
+    python3 Benchmarks/h2_proxy_bench.py --remora old/remora --remora-b new/remora
 
 Needs nginx (Debian nginx-light), h2load (nghttp2-client) and a C compiler.
 """
@@ -169,8 +172,9 @@ def h2load(port: int, args, seconds: float | None = None, requests: int | None =
             "ok_2xx": int(codes.group(1)) if codes else 0, "mean_us": us(rt.group(3)) if rt else float("nan")}
 
 
-def session(kind: str, binary: str, rnd: int, args, children: Children, workdir: Path) -> dict:
-    tag = f"{kind}-r{rnd}"
+def session(label: str, binary: str, rnd: int, args, children: Children, workdir: Path) -> dict:
+    tag = f"{label}-r{rnd}"
+    kind = "envoy" if label == "envoy" else "remora"
     nginx, up = start_nginx(children, workdir, tag, args.load_cpu)
     proxy = None
     try:
@@ -180,7 +184,7 @@ def session(kind: str, binary: str, rnd: int, args, children: Children, workdir:
         res = h2load(listen, args, seconds=args.duration)
         cpu1, t1 = proc_cpu_seconds(proxy.pid), time.monotonic()
         mem = proc_mem_kib(proxy.pid)
-        res.update(kind=kind, round=rnd, rps=res["done"] / (t1 - t0),
+        res.update(kind=label, round=rnd, rps=res["done"] / (t1 - t0),
                    cpu_us_per_rq=(cpu1 - cpu0) * 1e6 / max(res["succeeded"], 1),
                    rss_mib=mem.get("VmRSS", 0) / 1024, hwm_mib=mem.get("VmHWM", 0) / 1024)
         return res
@@ -190,16 +194,16 @@ def session(kind: str, binary: str, rnd: int, args, children: Children, workdir:
         children.stop(nginx, grace=2)
 
 
-def malloc_phase(args, binary: str, children: Children, workdir: Path) -> dict:
+def malloc_phase(args, binary: str, children: Children, workdir: Path, tag: str = "malloc") -> dict:
     cc = os.environ.get("CC", "cc")
     shim = workdir / "malloc_count_shim.so"
     subprocess.run([cc, "-O2", "-shared", "-fPIC", "-o", str(shim), str(SHIM_SRC)], check=True, timeout=120)
     counts = workdir / "malloc-counts"
     env = dict(os.environ, LD_PRELOAD=str(shim), MALLOC_COUNT_FILE=str(counts))
-    nginx, up = start_nginx(children, workdir, "malloc", args.load_cpu)
+    nginx, up = start_nginx(children, workdir, tag, args.load_cpu)
     proxy = None
     try:
-        proxy, listen, _ = start_proxy(children, "remora", binary, "remora-malloc", workdir, up, args.proxy_cpu, env=env)
+        proxy, listen, _ = start_proxy(children, "remora", binary, f"remora-{tag}", workdir, up, args.proxy_cpu, env=env)
         h2load(listen, args, requests=2000)
         before = read_counters(counts)
         res = h2load(listen, args, requests=args.malloc_requests)
@@ -231,6 +235,8 @@ def main(argv=None) -> int:
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--streams", type=int, default=32)
     p.add_argument("--malloc-requests", type=int, default=20000)
+    p.add_argument("--remora-b", default=None,
+                   help="a second remora binary, run in the same rounds (reported as remora-b)")
     p.add_argument("--keep-temp", action="store_true")
     args = p.parse_args(argv)
     check_pinning_args(p, args)
@@ -239,34 +245,48 @@ def main(argv=None) -> int:
             print(f"missing {tool} (apt install nginx-light nghttp2-client curl)", file=sys.stderr)
             return 2
     binaries = {"remora": args.remora, "envoy": args.envoy}
+    if args.remora_b:
+        binaries["remora-b"] = args.remora_b
+    labels = list(binaries)
     pin_self(args)
     workdir = Path(tempfile.mkdtemp(prefix="h2bench-"))
     children = Children()
     sessions: list[dict] = []
     try:
         for rnd in range(args.rounds):
-            order = ["remora", "envoy"] if rnd % 2 == 0 else ["envoy", "remora"]
+            order = labels if rnd % 2 == 0 else labels[::-1]
             for kind in order:
                 s = session(kind, binaries[kind], rnd, args, children, workdir)
                 sessions.append(s)
                 print(f"round {rnd} {kind}: {s['rps']:.0f} rq/s, {s['cpu_us_per_rq']:.2f} µs CPU/rq, "
                       f"mean {s['mean_us']:.0f} µs, RSS {s['rss_mib']:.1f} MiB, failed {s['failed']}", flush=True)
-        mal = malloc_phase(args, binaries["remora"], children, workdir)
+        mal = {k: malloc_phase(args, binaries[k], children, workdir, tag=f"malloc-{k}") for k in labels if k != "envoy"}
     finally:
         children.stop_all()
         if not args.keep_temp:
             shutil.rmtree(workdir, ignore_errors=True)
-    by = {k: [s for s in sessions if s["kind"] == k] for k in ("remora", "envoy")}
+    by = {k: [s for s in sessions if s["kind"] == k] for k in labels}
+    remoras = [k for k in labels if k != "envoy"]
     print(f"\nh2load -c {args.clients} -m {args.streams}, {args.duration:.0f} s x {args.rounds} rounds; {pinning_text(args)}")
-    print("| metric (median, min-max) | Remora | Envoy | Remora/Envoy |\n|---|---|---|---|")
+    for k in remoras:
+        print(f"{k}: {binaries[k]}")
+    header = " | ".join(remoras)
+    ratios = " | ".join(f"{k}/Envoy" for k in remoras)
+    print(f"| metric (median, min-max) | {header} | Envoy | {ratios} |\n|{'---|' * (2 + 2 * len(remoras))}")
     for key, name in (("cpu_us_per_rq", "CPU µs/request"), ("rps", "requests/s"), ("mean_us", "mean request time µs"),
                       ("rss_mib", "RSS MiB (end of run)"), ("hwm_mib", "VmHWM MiB")):
-        r = [s[key] for s in by["remora"]]
         e = [s[key] for s in by["envoy"]]
-        ratio = statistics.median(r) / statistics.median(e) if r and e and statistics.median(e) else float("nan")
-        print(f"| {name} | {med(r)} | {med(e)} | {ratio:.2f}x |")
-    print(f"\nRemora allocations per request (h2->h2, {mal['requests']} requests): {mal['allocs_per_rq']:.1f} "
-          f"({mal['bytes_per_rq']:.0f} bytes)")
+        cells, ratio_cells = [], []
+        for k in remoras:
+            r = [s[key] for s in by[k]]
+            cells.append(med(r))
+            ratio = statistics.median(r) / statistics.median(e) if r and e and statistics.median(e) else float("nan")
+            ratio_cells.append(f"{ratio:.2f}x")
+        print(f"| {name} | {' | '.join(cells)} | {med(e)} | {' | '.join(ratio_cells)} |")
+    for k in remoras:
+        m = mal[k]
+        print(f"\n{k} allocations per request (h2->h2, {m['requests']} requests): {m['allocs_per_rq']:.1f} "
+              f"({m['bytes_per_rq']:.0f} bytes)")
     return 0
 
 
