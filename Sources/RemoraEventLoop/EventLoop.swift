@@ -49,6 +49,9 @@ public final class EventLoop: @unchecked Sendable {
     /// vectored, after the I/O callbacks (check) or before polling (prepare).
     private var flushQueue: [Connection] = []
     private var flushSpare: [Connection] = []
+    /// Codec owners whose output is framed once, before those writes.
+    private var framingQueue: [any DeferredFraming] = []
+    private var framingSpare: [any DeferredFraming] = []
     private let flushAfterIO: UnsafeMutablePointer<uv_check_t>
     private let flushBeforePoll: UnsafeMutablePointer<uv_prepare_t>
     private var flushHandlesActive = false
@@ -108,6 +111,21 @@ public final class EventLoop: @unchecked Sendable {
     /// out as one vectored write. Loop thread only.
     func scheduleFlush(_ connection: Connection) {
         flushQueue.append(connection)
+        armFlushHandles()
+    }
+
+    /// Queues `owner` to frame its codec's output at the end of this loop
+    /// iteration, before the writes are flushed: the frames of every stream
+    /// that answered during one batch of events are made in one pass (one
+    /// `nghttp2_session_send` per connection, not one per encoder call).
+    /// The owner keeps a flag so that it is queued once. Loop thread only.
+    public func scheduleFraming(_ owner: any DeferredFraming) {
+        assertInLoop()
+        framingQueue.append(owner)
+        armFlushHandles()
+    }
+
+    private func armFlushHandles() {
         if !flushHandlesActive && flushHandlesOpen {
             flushHandlesActive = true
             uv_check_start(flushAfterIO, eventLoopFlushCheck)
@@ -116,10 +134,18 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     fileprivate func runFlushes() {
-        while !flushQueue.isEmpty {
-            swap(&flushQueue, &flushSpare)
-            for connection in flushSpare { connection.flushDeferredWrites() }
-            flushSpare.removeAll(keepingCapacity: true)
+        // Framing writes to connections (and may, rarely, frame again).
+        while !framingQueue.isEmpty || !flushQueue.isEmpty {
+            while !framingQueue.isEmpty {
+                swap(&framingQueue, &framingSpare)
+                for owner in framingSpare { owner.frameDeferredOutput() }
+                framingSpare.removeAll(keepingCapacity: true)
+            }
+            while !flushQueue.isEmpty {
+                swap(&flushQueue, &flushSpare)
+                for connection in flushSpare { connection.flushDeferredWrites() }
+                flushSpare.removeAll(keepingCapacity: true)
+            }
         }
         if flushHandlesActive {
             flushHandlesActive = false
@@ -276,4 +302,12 @@ private let closeHandleForShutdown: uv_walk_cb = { handle, _ in
     // happens once per handle at shutdown, never on the data path.
     let owner = Unmanaged<AnyObject>.fromOpaque(data).takeUnretainedValue()
     (owner as? any LoopResource)?.closeForLoopShutdown()
+}
+
+/// The owner of a codec that frames its output in batches
+/// (`EventLoop.scheduleFraming`): an HTTP/2 connection's owner, downstream
+/// or in a pool. Loop thread only.
+public protocol DeferredFraming: AnyObject {
+    /// Frames what the codec has queued and writes it to the connection.
+    func frameDeferredOutput()
 }

@@ -14,8 +14,45 @@ private final class LoopCounter: @unchecked Sendable {
     var offLoopRuns = 0
 }
 
+/// Records when the loop asks it to frame; can ask again from inside.
+/// Touched only on the loop thread, hence `@unchecked`.
+private final class FramingRecorder: DeferredFraming, @unchecked Sendable {
+    let loop: EventLoop
+    var log: [String] = []
+    var scheduleAgain = false
+
+    init(loop: EventLoop) { self.loop = loop }
+
+    func frameDeferredOutput() {
+        log.append("framed")
+        if scheduleAgain {
+            scheduleAgain = false
+            loop.scheduleFraming(self)
+        }
+    }
+}
+
 @Suite("EventLoop")
 struct EventLoopTests {
+    @Test func framingRunsOnceAfterTheCallbackThatScheduledIt() throws {
+        let loop = try EventLoop()
+        let owner = FramingRecorder(loop: loop)
+        owner.scheduleAgain = true
+        loop.execute {
+            loop.scheduleFraming(owner)
+            // Nothing is framed from inside the callback.
+            owner.log.append("callback")
+            loop.execute {
+                owner.log.append("next callback")
+                loop.stop()
+            }
+        }
+        runLoop(loop)
+        // Framed at the end of that iteration, before the loop polls again;
+        // a framing scheduled while framing runs in the same pass.
+        #expect(owner.log == ["callback", "framed", "framed", "next callback"])
+    }
+
     @Test func executeFromOtherThreadsRunsOnTheLoopThread() throws {
         let loop = try EventLoop.startThread(name: "remora-test-loop")
         #expect(!loop.inLoop)

@@ -8,7 +8,7 @@ import RemoraHTTP
 /// after GOAWAY or its last allowed request, closed). The pool holds it;
 /// the requests on it call `flush()` after sending and `streamEnded()` when
 /// their stream ends.
-public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallbacks {
+public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallbacks, DeferredFraming {
     /// Strong: the pool holds its connections until they close, which ends the cycle.
     let pool: HTTP2ConnectionPool
     /// The pool's name for it in its state machine.
@@ -18,6 +18,8 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
     private var codec: HTTP2ClientConnection?
     private var closed = false
     private var dispatching = false
+    /// A `flush()` is queued for the end of this loop iteration.
+    private var framingScheduled = false
     private var outputUnwritten = false
     private var slices: [ByteSlice] = []
     private var streamsOpened = 0
@@ -90,10 +92,24 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
         pool.streamEnded(on: self)
     }
 
-    /// Frames and writes what the streams queued (not inside a dispatch:
-    /// the dispatch flushes at its end).
+    /// Frames and writes what the streams queued, once per loop iteration:
+    /// the requests started while one batch of events is handled go out in
+    /// one pass of the codec (inside a dispatch, the dispatch flushes at
+    /// its end).
     public func flush() {
-        guard !dispatching, let codec, !closed else { return }
+        guard !dispatching, !framingScheduled, codec != nil, !closed else { return }
+        framingScheduled = true
+        pool.loop.scheduleFraming(self)
+    }
+
+    public func frameDeferredOutput() {
+        guard framingScheduled else { return }
+        flushNow()
+    }
+
+    private func flushNow() {
+        framingScheduled = false
+        guard let codec, !closed else { return }
         noteOutputWritten()
         after(codec.flush())
     }
@@ -134,6 +150,9 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
 
     func close() {
         guard !closed else { return }
+        // What the streams queued (a reset, a GOAWAY) goes before the close.
+        if framingScheduled { flushNow() }
+        guard !closed else { return }
         closed = true
         if let attempt {
             attempt.cancel()
@@ -154,6 +173,8 @@ public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallba
         dispatching = true
         let status = codec.dispatch(data)
         dispatching = false
+        // The dispatch framed whatever was queued.
+        framingScheduled = false
         after(status)
     }
 

@@ -46,6 +46,8 @@ extension HTTPConnectionManager: HTTP1ServerConnectionCallbacks {
         h2Dispatching = true
         let status = h2.dispatch(data)
         h2Dispatching = false
+        // The dispatch framed whatever was queued.
+        h2FramingScheduled = false
         afterHTTP2(status)
     }
 
@@ -53,8 +55,23 @@ extension HTTPConnectionManager: HTTP1ServerConnectionCallbacks {
     /// dispatching: its dispatch flushes at the end).
     func h2Flush() {
         guard !h2Dispatching, let h2, !closed else { return }
+        h2FramingScheduled = false
         noteH2OutputWritten()
         afterHTTP2(h2.flush())
+    }
+
+    /// `h2Flush` at the end of this loop iteration: the streams answered
+    /// while one batch of events is handled (an upstream read carries many
+    /// responses) are framed in one pass of the codec.
+    func scheduleH2Flush() {
+        guard !h2Dispatching, !h2FramingScheduled, h2 != nil, !closed else { return }
+        h2FramingScheduled = true
+        loop.scheduleFraming(self)
+    }
+
+    public func frameDeferredOutput() {
+        guard h2FramingScheduled else { return }
+        h2Flush()
     }
 
     private func afterHTTP2(_ status: HTTPCodecStatus) {

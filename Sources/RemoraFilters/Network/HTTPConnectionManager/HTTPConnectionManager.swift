@@ -24,7 +24,7 @@ import RemoraUpstream
 /// above its high watermark (no new request is parsed while responses pile
 /// up for a client that does not read); and whatever the stream's filters
 /// hold (the router, while the upstream's write buffer is full).
-public final class HTTPConnectionManager: ConnectionDelegate {
+public final class HTTPConnectionManager: ConnectionDelegate, DeferredFraming {
     public typealias Completion = (HTTPConnectionManager) -> Void
 
     let loop: EventLoop
@@ -87,6 +87,8 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     /// The HTTP/2 codec and its open streams (HTTP/2 only).
     var h2: HTTP2ServerConnection?
     var h2Dispatching = false
+    /// An `h2Flush` is queued for the end of this loop iteration.
+    var h2FramingScheduled = false
     var h2OutputUnwritten = false
     var h2Slices: [ByteSlice] = []
     var h2DrainState = HTTP2DrainState.none
@@ -239,7 +241,7 @@ public final class HTTPConnectionManager: ConnectionDelegate {
             if h1.aborted { closeNow() }
             return
         }
-        h2Flush()
+        scheduleH2Flush()
     }
 
     /// Takes or releases this manager's read-disable counts to match its state.
@@ -491,6 +493,8 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     /// `delayed`: closes once the response is written (the request was
     /// read to its end and asked for the close).
     func closeAfterFlush(delayed: Bool = true) {
+        // Frames the streams queued go before the close.
+        if h2FramingScheduled { h2Flush() }
         guard !closed, !delayedClosing else { return }
         delayedClosing = true
         h1?.stopInput()
