@@ -102,10 +102,12 @@ extension HTTP2Connection {
         }
         stream.receivingCount += 1
         let start = copyToArena(name, value)
-        // The connection holds the arena: no retain for the field.
-        unowned(unsafe) let arena = headerArena.unsafelyUnwrapped
-        stream.receiving.appendReferencing(arena, nameOffset: start, nameCount: name.count,
-                                           valueOffset: start + name.count, valueCount: value.count)
+        // The connection holds the arena: no retain for the field (an
+        // `unowned(unsafe)` local would still be retained for the call).
+        Unmanaged.passUnretained(headerArena.unsafelyUnwrapped)._withUnsafeGuaranteedRef { arena in
+            stream.receiving.appendReferencing(arena, nameOffset: start, nameCount: name.count,
+                                               valueOffset: start + name.count, valueCount: value.count)
+        }
         return .ok
     }
 
@@ -131,11 +133,12 @@ extension HTTP2Connection {
 
     /// The head received so far, handed over; the stream starts a new one.
     func takeReceived(_ stream: HTTP2Stream) -> HTTPHeaders {
-        var h = stream.receiving
+        // Moved out, not copied (a copy retains its arrays and buffers).
+        var h = HTTPHeaders()
+        swap(&h, &stream.receiving)
         // What the proxy adds to the head (forwarding fields, service time)
         // goes into the rest of the header arena: no arena per head.
         if let arena = headerArena { h.copyAddedFields(into: arena) }
-        stream.receiving = HTTPHeaders()
         stream.receivingBytes = 0
         stream.receivingCount = 0
         return h

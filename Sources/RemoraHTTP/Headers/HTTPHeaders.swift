@@ -47,6 +47,11 @@ public struct HTTPHeaders {
             }
         }
 
+        @inline(__always)
+        static func address(_ buffer: PooledBuffer?) -> UnsafeMutableRawPointer? {
+            unsafeBitCast(buffer, to: UnsafeMutableRawPointer?.self)
+        }
+
         /// Whether the buffer at `index` has `count` more bytes of room.
         @inline(__always)
         func hasRoom(_ count: Int, in index: UInt16) -> Bool {
@@ -56,16 +61,19 @@ public struct HTTPHeaders {
 
         /// The index of `buffer`, adding it if it is not there yet; nil when full.
         mutating func index(of buffer: PooledBuffer) -> UInt16? {
-            guard let p = primary else {
+            // Identities are compared as addresses: binding `primary` to a
+            // constant would retain and release it on every field added.
+            let wanted = Unmanaged.passUnretained(buffer).toOpaque()
+            if Self.address(primary) == wanted { return 0 }
+            if primary == nil {
                 primary = buffer
                 return 0
             }
-            if p === buffer { return 0 }
-            guard let s = secondary else {
+            if Self.address(secondary) == wanted { return 1 }
+            if secondary == nil {
                 secondary = buffer
                 return 1
             }
-            if s === buffer { return 1 }
             for (i, x) in extra.enumerated() where x === buffer { return UInt16(i + 2) }
             guard extra.count < Int(UInt16.max) - 2 else { return nil }
             extra.append(buffer)

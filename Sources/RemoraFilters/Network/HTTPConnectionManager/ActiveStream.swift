@@ -34,8 +34,8 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         /// A CONNECT: a 2xx answer opens the tunnel.
         var isConnect: Bool
     }
-    private var decoders: [HTTPDecoderFilter] = []
-    private var encoders: [HTTPEncoderFilter] = []
+    private var decoders = FilterList<HTTPDecoderFilter>()
+    private var encoders = FilterList<HTTPEncoderFilter>()
     /// Index of the decoder filter that stopped iteration, if one did.
     private var decodeStoppedAt: Int?
     private var bufferedBody: [ByteSlice] = []
@@ -412,15 +412,18 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
     /// or HTTP/2: `date`, `server` (per `server_header_transformation`),
     /// `via`, and `x-request-id` when asked to.
     func addManagerResponseHeaders(_ headers: inout HTTPHeaders) {
-        let config = manager.config
+        // The fields are read from the manager one by one: a local copy of
+        // its whole config would retain (and release) every reference in it.
+        let manager = self.manager
         if !headers.contains(name: "date") { headers.add(name: "date", value: manager.context.date.current()) }
-        switch config.serverHeaderTransformation {
-        case .overwrite: headers.set(name: "server", value: config.serverName)
-        case .appendIfAbsent: if !headers.contains(name: "server") { headers.add(name: "server", value: config.serverName) }
+        switch manager.config.serverHeaderTransformation {
+        case .overwrite: headers.set(name: "server", value: manager.config.serverName)
+        case .appendIfAbsent:
+            if !headers.contains(name: "server") { headers.add(name: "server", value: manager.config.serverName) }
         case .passThrough: break
         }
-        if let via = config.via { Self.appendVia(&headers, via) }
-        if config.alwaysSetRequestIdInResponse, let requestID, !headers.contains(name: "x-request-id") {
+        if let via = manager.config.via { Self.appendVia(&headers, via) }
+        if manager.config.alwaysSetRequestIdInResponse, let requestID, !headers.contains(name: "x-request-id") {
             headers.add(name: "x-request-id", value: requestID)
         }
     }
