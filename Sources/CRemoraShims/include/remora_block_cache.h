@@ -7,7 +7,7 @@
    and frees the same few sizes many times per request (nghttp2's streams,
    outbound items and header copies: about a dozen per request). Blocks up to
    1 KiB come in 32-byte size classes and go back to the calling thread's
-   free list (bounded: 256 KiB per thread); larger ones go to malloc. glibc's
+   free list (bounded: 1 MiB per thread); larger ones go to malloc. glibc's
    own per-thread cache holds 7 blocks per size, which a burst of a few
    hundred concurrent streams exhausts; then every allocation takes malloc's
    slow path. Blocks are malloc's: any thread may free one (it joins that
