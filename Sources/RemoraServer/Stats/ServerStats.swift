@@ -132,6 +132,23 @@ enum PerWorkerListenerStat: Int, StatName {
 /// Envoy's RDS provider stats beside its subscription's,
 /// `http.<stat_prefix>.rds.<route_config_name>.*`.
 enum RDSStat: Int, StatName {
+    case configReload, configReloadTimeMs, updateEmpty
+
+    var name: String {
+        switch self {
+        case .configReload: "config_reload"
+        case .configReloadTimeMs: "config_reload_time_ms"
+        case .updateEmpty: "update_empty"
+        }
+    }
+
+    var kind: StatKind { self == .configReloadTimeMs ? .gauge : .counter }
+}
+
+/// Envoy's `CdsApiImpl` stats beside its subscription's,
+/// `cluster_manager.cds.config_reload` and `config_reload_time_ms`: an
+/// update that added or changed a cluster (and refused none).
+enum CDSStat: Int, StatName {
     case configReload, configReloadTimeMs
 
     var name: String {
