@@ -30,18 +30,24 @@ public final class TLSContext: @unchecked Sendable {
     public func replace(with settings: TLSSettings) throws(TLSConfigError) {
         let next = try TLSContextGeneration(settings)
         generation.withLock { $0 = next }
+        if !settings.waitingForSecrets {
+            for scope in updateScopes.withLock({ $0.compactMap(\.scope) }) { scope.markUsed() }
+        }
     }
 
     /// The `SSLStat` scopes of the listeners and clusters whose sockets use
     /// this context (weakly: a removed one stops counting).
     private let updateScopes = Mutex<[WeakStatScope]>([])
 
-    /// `scope` counts `ssl_context_update_by_sds` for this context.
+    /// `scope` counts `ssl_context_update_by_sds` for this context, and
+    /// lists its `ssl.*` once the context has its secrets (now, or when an
+    /// SDS update builds it).
     public func countUpdates(in scope: StatScope) {
         updateScopes.withLock { scopes in
             scopes.removeAll { $0.scope == nil }
             if !scopes.contains(where: { $0.scope === scope }) { scopes.append(WeakStatScope(scope: scope)) }
         }
+        if !settings.waitingForSecrets { scope.markUsed() }
     }
 
     /// An SDS update or rotated files built this context again (Envoy's
