@@ -203,6 +203,13 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     /// done with it), the read holds and the partial-head timer.
     private func afterHTTP1(_ status: HTTPCodecStatus) {
         guard let h1 else { return }
+        if case .bufferFlood = status {
+            // Envoy's HTTP/1 response flood: not a protocol error; the
+            // queued responses are flushed (FlushWriteAndDelay) and the
+            // flooding request's stream ends with the connection.
+            closeAfterFlush()
+            return
+        }
         if case .ok = status {} else {
             stats.add(.downstreamCxProtocolError)
             if h1.aborted { closeNow() } else { closeAfterFlush() }
@@ -216,6 +223,11 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     public func onHTTP1Output(_ slice: ByteSlice) {
         guard !closed else { return }
         write(slice)
+    }
+
+    public var http1OutputPosition: (queued: UInt64, written: UInt64) {
+        let written = connection.bytesWritten
+        return (written &+ UInt64(connection.writeBufferedBytes), written)
     }
 
     /// Closes the connection if the HTTP/1 codec is done with it: at once
