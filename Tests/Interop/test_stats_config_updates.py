@@ -13,17 +13,14 @@ from __future__ import annotations
 
 import time
 
-from google.protobuf import json_format
-
 import support
 from support import free_port
 from http_support import get
 from test_xds_listeners import xds  # noqa: F401 (fixture)
-from test_xds_scenarios import ads_bootstrap, assignment, eds_cluster, http_listener, upstream_counts, weighted_routes
+from test_xds_scenarios import ads_bootstrap, assignment, eds_cluster, serve_one_service, upstream_counts
 from test_tls_sds_grpc import config as sds_config, peer, secret
 from tls_certs import make_pki
-from xds_control_plane import CDS, EDS, LDS, RDS, SDS, ControlPlane
-from envoy.config.cluster.v3 import cluster_pb2
+from xds_control_plane import CDS, EDS, RDS, SDS, ControlPlane
 
 CONFIG_UPDATE_STATS = {"assignment_stale": 0, "assignment_timeout_received": 0, "assignment_use_cached": 0,
                        "update_attempt": 0, "update_empty": 0, "update_failure": 0, "update_no_rebuild": 0,
@@ -53,10 +50,7 @@ def test_eds_and_cds_update_stats(proxy, http_upstreams):
     try:
         a, b = http_upstreams(name="A"), http_upstreams(name="B")
         port = free_port()
-        cp.set(CDS, {"svc": eds_cluster("svc")})
-        cp.set(EDS, {"svc": assignment("svc", [a.port])})
-        cp.set(LDS, {"http": http_listener("http", port)})
-        cp.set(RDS, {"r": weighted_routes({"svc": 1})})
+        serve_one_service(cp, port, a.port)
         cfg = ads_bootstrap(cp.port, False)
         cfg["stats_flush_interval"] = "1s"
         p = proxy(cfg)

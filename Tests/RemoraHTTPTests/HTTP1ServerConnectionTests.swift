@@ -8,19 +8,8 @@ final class RecordingHTTP1Server: RecordingServer, HTTP1ServerConnectionCallback
     var readDisables = 0
     var written: [ByteSlice] = []
 
-    /// Bytes written so far, and how many of them the socket took (all,
-    /// unless a test holds them back).
-    var queued: UInt64 = 0
-    var socketTakes = true
-    var taken: UInt64 = 0
-
     func onHTTP1ReadDisable(_ disable: Bool) { readDisables += disable ? 1 : -1 }
-    func onHTTP1Output(_ slice: ByteSlice) {
-        written.append(slice)
-        queued += UInt64(slice.count)
-        if socketTakes { taken = queued }
-    }
-    var http1OutputPosition: (queued: UInt64, written: UInt64) { (queued, taken) }
+    func onHTTP1Output(_ slice: ByteSlice) { written.append(slice) }
 }
 
 /// An HTTP/1 server codec fed from strings, its output read back as text.
@@ -201,37 +190,6 @@ struct HTTP1ServerConnectionTests {
         h.codec.onUnderlyingConnectionBelowWriteBufferLowWatermark()
         _ = h.codec.resume()
         #expect(h.events.streams.count == 2)
-    }
-
-    @Test func aRequestBehindTwoUnwrittenResponsesFloods() {
-        // Envoy's kMaxOutboundResponses: two complete responses the socket
-        // has not taken, and the next request opens a stream with no head;
-        // the connection is done.
-        let stats = StatScope(prefix: "http1.", stats: HTTP1CodecStat.allCases.map { ($0.name, $0.kind) }, threadCount: 1)
-        var options = HTTP1ServerConnection.Options()
-        options.stats = stats.stats(HTTP1CodecStat.self, thread: 0)
-        let h = HTTP1ServerHarness(options)
-        h.events.socketTakes = false
-        h.events.onNew = { stream, encoder in
-            stream.onEvent = { _ in encoder.encodeHeaders(status(200, [("content-length", "0")]), endStream: true) }
-        }
-        let request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
-        #expect(h.feed(request + request + request + request) == .bufferFlood("Too many responses queued."))
-        #expect(h.events.streams.count == 3)
-        #expect(h.events.streams[2].head == nil && h.events.streams[2].begunWithoutHead)
-        #expect(stats.value(named: "response_flood") == 1)
-        #expect(!h.codec.hasPendingInput && h.codec.closeAfterResponse)
-    }
-
-    @Test func responsesTheSocketTookDoNotFlood() {
-        let h = HTTP1ServerHarness()
-        h.events.onNew = { stream, encoder in
-            stream.onEvent = { _ in encoder.encodeHeaders(status(200, [("content-length", "0")]), endStream: true) }
-        }
-        let request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
-        #expect(h.feed(String(repeating: request, count: 5)) == .ok)
-        #expect(h.events.streams.count == 5)
-        #expect(h.events.streams.allSatisfy { $0.head != nil })
     }
 
     @Test func expectContinueAndUpgradeFacts() {

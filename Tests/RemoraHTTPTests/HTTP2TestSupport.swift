@@ -34,10 +34,6 @@ final class RecordingStream: HTTPRequestDecoder, HTTPResponseDecoder {
         onEvent?(self)
     }
 
-    /// The codec opened this stream for a request it refused without a reply.
-    var begunWithoutHead = false
-    func beginWithoutHead() { begunWithoutHead = true }
-
     func decodeData(_ chunk: ByteSlice, endStream: Bool) {
         precondition(chunk.count > 0 || endStream, "empty chunk without end")
         body += chunk.bytes

@@ -85,10 +85,6 @@ public protocol HTTPRequestDecoder: HTTPStreamDecoder {
     /// `RequestDecoder::sendLocalReply` from the HTTP/1 codec; a stream whose
     /// head never arrived gets no `decodeHeaders` first.
     func sendCodecErrorReply(status: Int, details: String)
-    /// The codec opened the stream for a request it then refused without
-    /// a reply (Envoy's HTTP/1 response flood, detected as a request
-    /// begins): it counts as a request, and the connection's close ends it.
-    func beginWithoutHead()
 }
 
 /// What the server codec knows of a request that its head model leaves out

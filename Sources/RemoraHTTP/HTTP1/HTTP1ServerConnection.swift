@@ -8,9 +8,6 @@ public protocol HTTP1ServerConnectionCallbacks: HTTPServerConnectionCallbacks {
     func onHTTP1ReadDisable(_ disable: Bool)
     /// Bytes for the wire, in order (a head, a chunk's framing, body slices).
     func onHTTP1Output(_ slice: ByteSlice)
-    /// The connection's output so far, in socket bytes: all it was given
-    /// (`queued`) and what the socket has taken (`written`).
-    var http1OutputPosition: (queued: UInt64, written: UInt64) { get }
 }
 
 /// The HTTP/1.1 server codec (Envoy's `Http1::ServerConnectionImpl`): wire
@@ -101,17 +98,6 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
     var inputStopped = false
     var underlyingAboveHigh = false
     var readHolds = HTTP1ReadHolds()
-    /// Where the last two complete responses end in the connection's
-    /// output (`http1OutputPosition.queued` after each): Envoy's
-    /// `outbound_responses_`, the responses not yet taken by the socket.
-    var responseEnds: (UInt64, UInt64) = (0, 0)
-    /// A request began while too many responses waited for the socket.
-    var flooded = false
-
-    /// Envoy's `kMaxOutboundResponses`: a request that begins while this
-    /// many complete responses are still waiting for the socket floods the
-    /// connection (`http1.response_flood`), which closes.
-    static let maxOutboundResponses = 2
 
     public init(options: Options, encoder: HTTP1SharedEncoder, callbacks: any HTTP1ServerConnectionCallbacks) {
         self.options = options
@@ -179,7 +165,6 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
                 return codecError(error)
             }
             if parser.droppedUnderscoreFields > 0 { countUnderscoreFields(nil) }
-            if flooded { return .bufferFlood("Too many responses queued.") }
             if result.consumed < slice.count && !inputStopped {
                 pendingInput.prepend(slice.dropFirst(result.consumed))
             }
@@ -202,7 +187,6 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
     }
 
     fileprivate func requestHead(_ head: consuming HTTP1RequestHead) {
-        if responseFlood() { return }
         let bodyless = head.framing == .none
         requestFraming = HTTPRequestFraming(version: head.version, expectsContinue: head.expectsContinue,
                                             isUpgrade: head.isUpgrade, isTunnel: head.framing == .tunnel,
@@ -216,21 +200,6 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
         beginStream(requestComplete: bodyless, withHead: true)
         // Moved, not copied: the stream edits the fields in place.
         if let decoder { decoder.decodeHeaders(consume headers, endStream: bodyless) }
-    }
-
-    /// Envoy's `doFloodProtectionChecks` as a request begins: with two
-    /// complete responses still waiting for the socket (a client that
-    /// pipelines and does not read), the request opens a stream that gets
-    /// no head, and the connection closes once its output is flushed.
-    private func responseFlood() -> Bool {
-        guard responseEnds.0 > callbacks.http1OutputPosition.written else { return false }
-        options.stats?.add(.responseFlood)
-        flooded = true
-        stopInput()
-        closeAfterResponse = true
-        beginStream(requestComplete: true, withHead: false)
-        decoder?.beginWithoutHead()
-        return true
     }
 
     fileprivate func requestTrailers(_ trailers: HTTPHeaders) {
@@ -495,7 +464,6 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
     private func endResponse() {
         // The rest of the request will not be read: close after the response.
         if !requestComplete { closeAfterResponse = true }
-        responseEnds = (responseEnds.1, callbacks.http1OutputPosition.queued)
         endStream()
     }
 

@@ -203,13 +203,6 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     /// done with it), the read holds and the partial-head timer.
     private func afterHTTP1(_ status: HTTPCodecStatus) {
         guard let h1 else { return }
-        if case .bufferFlood = status {
-            // Envoy's HTTP/1 response flood: not a protocol error; the
-            // queued responses are flushed (FlushWriteAndDelay) and the
-            // flooding request's stream ends with the connection.
-            closeAfterFlush()
-            return
-        }
         if case .ok = status {} else {
             stats.add(.downstreamCxProtocolError)
             if h1.aborted { closeNow() } else { closeAfterFlush() }
@@ -223,11 +216,6 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     public func onHTTP1Output(_ slice: ByteSlice) {
         guard !closed else { return }
         write(slice)
-    }
-
-    public var http1OutputPosition: (queued: UInt64, written: UInt64) {
-        let written = connection.bytesWritten
-        return (written &+ UInt64(connection.writeBufferedBytes), written)
     }
 
     /// Closes the connection if the HTTP/1 codec is done with it: at once
@@ -279,9 +267,11 @@ public final class HTTPConnectionManager: ConnectionDelegate {
     /// requests wait unparsed: a client that reads nothing for
     /// `delayed_close_timeout` (1 s when that is off) is not reading at all,
     /// and the connection is closed, as Envoy's HTTP/1 response-flood
-    /// protection closes it. (Envoy closes once two responses are queued
-    /// unsent, which also cuts off fast pipelining clients that do read;
-    /// Remora waits for the buffer limit and a period without progress.)
+    /// protection closes it (counted as Envoy counts it, `http1.response_flood`,
+    /// when requests wait behind the responses). (Envoy closes once two
+    /// responses are queued unsent, which also cuts off fast pipelining
+    /// clients that do read; Remora waits for the buffer limit and a period
+    /// without progress: `test_pipelined_burst_of_10000_requests_in_one_write`.)
     private func armStallTimer(writtenBefore: UInt64) {
         let period = config.delayedCloseTimeoutMilliseconds > 0 ? config.delayedCloseTimeoutMilliseconds : 1000
         let timer = stallTimer ?? Timer(loop: loop)
@@ -293,7 +283,11 @@ public final class HTTPConnectionManager: ConnectionDelegate {
                 self.armStallTimer(writtenBefore: written)
                 return
             }
-            self.stats.add(.downstreamCxProtocolError)
+            if self.h1?.hasPendingInput == true {
+                self.context.downstreamHTTP1Stats?.add(.responseFlood)
+            } else {
+                self.stats.add(.downstreamCxProtocolError)
+            }
             self.h1?.stopInput()
             self.resetAllStreams()
             self.closeNow()
