@@ -14,6 +14,7 @@ public final class TLSContext: @unchecked Sendable {
 
     public init(_ settings: TLSSettings) throws(TLSConfigError) {
         generation = Mutex(try TLSContextGeneration(settings))
+        Self.register(self)
     }
 
     /// The generation new sessions use.
@@ -86,12 +87,16 @@ final class TLSContextGeneration: @unchecked Sendable {
     fileprivate var ticketKeys: [remora_ticket_key] = []
     /// Each certificate's OCSP response (server; see `OCSPStaple`).
     var staples: [OCSPStaple] = []
+    /// When each certificate (each chain's leaf) and the first trusted CA
+    /// expire, in seconds since the epoch (`TLSContext+Expiry`).
+    let expiries: [Int64]
     /// (`SSL_SESSION` pointers as integers: the mutex wants Sendable values.)
     private let clientSessions = Mutex<[UInt]>([])
 
     init(_ settings: TLSSettings) throws(TLSConfigError) {
         TLSLibrary.initialize()
         self.settings = settings
+        expiries = Self.expiries(settings)
         guard let context = SSL_CTX_new(settings.role == .server ? TLS_server_method() : TLS_client_method()) else {
             throw TLSConfigError("cannot create an SSL context: \(TLSErrors.drain())", field: "")
         }

@@ -20,6 +20,7 @@ from test_xds_listeners import xds  # noqa: F401 (fixture)
 from test_xds_scenarios import ads_bootstrap, assignment, eds_cluster, serve_one_service, upstream_counts
 from test_tls_sds_grpc import config as sds_config, peer, secret
 from tls_certs import make_pki
+from tls_support import downstream_tls, tls_tcp_config
 from xds_control_plane import CDS, EDS, RDS, SDS, ControlPlane
 
 CONFIG_UPDATE_STATS = {"assignment_stale": 0, "assignment_timeout_received": 0, "assignment_use_cached": 0,
@@ -122,10 +123,32 @@ def test_tls_listener_lists_ssl_stats_once_its_secret_arrives(proxy, upstreams, 
         stats = listed(p, prefix)
         assert stats.get("server_ssl_socket_factory.ssl_context_update_by_sds") == 0, stats
         assert not any(k.startswith("ssl.") for k in stats), stats
+        # A context without its secrets makes the first expiry unknown: 0.
+        assert p.stats()["server.days_until_first_cert_expiring"] == 0
         cp.set(SDS, {"workload": secret(pki, "server", "server")})
         cp.push(SDS)
         p.wait_ready()
         assert peer(port)
-        stats = p.wait_for_stats({prefix + "ssl.handshake": 1, prefix + "ssl.connection_error": 0})
+        # The test certificates are valid for 30 days from now.
+        stats = p.wait_for_stats({prefix + "ssl.handshake": 1, prefix + "ssl.connection_error": 0,
+                                  "server.days_until_first_cert_expiring": 29})
     finally:
         cp.stop()
+
+
+def test_certificate_expiry_gauges(proxy, upstreams, admin_port, tmp_path):
+    """`server.days_until_first_cert_expiring` over every TLS context (the
+    listener's certificate and CA): Envoy's `UINT32_MAX` without any; and
+    `server.seconds_until_first_ocsp_response_expiring`, 0 with no staple."""
+    port = free_port()
+    p = proxy(support.simple_config(admin_port, port, [upstreams().address]))
+    stats = p.stats()
+    assert stats["server.days_until_first_cert_expiring"] == 4294967295
+    assert stats["server.seconds_until_first_ocsp_response_expiring"] == 0
+    p.kill()
+    pki = make_pki(tmp_path)
+    tls = tls_tcp_config(free_port(), free_port(), upstreams().address, downstream_tls(pki))
+    p = proxy(tls)
+    stats = p.stats()
+    assert stats["server.days_until_first_cert_expiring"] == 29
+    assert stats["server.seconds_until_first_ocsp_response_expiring"] == 0

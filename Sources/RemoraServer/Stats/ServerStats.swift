@@ -4,6 +4,7 @@ import RemoraCore
 enum ServerStat: Int, StatName {
     case live, state, uptime, concurrency, totalConnections, memoryPhysicalSize, hotRestartEpoch
     case memoryAllocated, memoryHeapSize, initializationTimeMs
+    case daysUntilFirstCertExpiring, secondsUntilFirstOcspResponseExpiring
 
     var name: String {
         switch self {
@@ -17,6 +18,8 @@ enum ServerStat: Int, StatName {
         case .totalConnections: "total_connections"
         case .memoryPhysicalSize: "memory_physical_size"
         case .hotRestartEpoch: "hot_restart_epoch"
+        case .daysUntilFirstCertExpiring: "days_until_first_cert_expiring"
+        case .secondsUntilFirstOcspResponseExpiring: "seconds_until_first_ocsp_response_expiring"
         }
     }
 
