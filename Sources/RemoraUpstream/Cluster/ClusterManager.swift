@@ -342,7 +342,7 @@ public final class ClusterManager {
 
     private func edsStats(_ name: String) -> Stats<EDSClusterStat> {
         if let scope = edsScopes[name] { return scope.stats(EDSClusterStat.self, thread: 0) }
-        let scope = store.makeScope(prefix: "cluster.\(name).", EDSClusterStat.self)
+        let scope = store.makeScope(prefix: "cluster.\(name).", layout: EDSClusterStat.layout)
         scope.setText("version_text", "")
         edsScopes[name] = scope
         return scope.stats(EDSClusterStat.self, thread: 0)

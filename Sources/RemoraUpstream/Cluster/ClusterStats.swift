@@ -269,6 +269,10 @@ public enum EDSClusterStat: Int, StatName {
         }
     }
 
+    /// One layout for every EDS cluster's scope; `update_duration` (the main
+    /// thread's alone) takes a slot per row until its first sample.
+    static let layout = StatLayout(allCases.map { ($0.name, $0.kind) }, indirectHistograms: ["update_duration"])
+
     public var kind: StatKind {
         switch self {
         case .updateTime: .gauge
