@@ -35,6 +35,8 @@ final class ClusterDiscovery: XDSUpdateHandler {
     private let factory: XDSSubscriptionFactory
     private let store: StatsStore
     private var cds: (any XDSSubscription)?
+    /// `cluster_manager.cds.config_reload*`, with a CDS subscription.
+    private var cdsReloads: Stats<CDSStat>?
     private var eds: [ConfigSourceConfig: (subscription: any XDSSubscription, handler: EDSHandler)] = [:]
     /// CDS clusters the workers have, by name.
     private(set) var active: [String: Record] = [:]
@@ -71,6 +73,7 @@ final class ClusterDiscovery: XDSUpdateHandler {
         if let source = config.dynamicResources?.cds {
             do {
                 cds = try subscribe(.cluster, source: source, names: [], statPrefix: "cluster_manager.cds.", handler: self)
+                cdsReloads = store.makeScope(prefix: "cluster_manager.cds.", CDSStat.self).stats(CDSStat.self, thread: 0)
             } catch {
                 fail("dynamic_resources.cds_config: \(error)")
                 return
@@ -174,6 +177,10 @@ final class ClusterDiscovery: XDSUpdateHandler {
         checkReady()
         if !failures.isEmpty {
             throw XDSRejection("Error adding/updating cluster(s) \(failures.joined(separator: ", "))")
+        }
+        if applied > 0 {
+            cdsReloads?.add(.configReload)
+            cdsReloads?.set(.configReloadTimeMs, Int64(Self.nowSeconds() * 1000))
         }
     }
 

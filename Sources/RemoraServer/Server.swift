@@ -398,6 +398,9 @@ public final class Server: @unchecked Sendable {
         let heap = ProcessMemory.mallocStats
         main.set(.memoryAllocated, Int64(heap.allocated))
         main.set(.memoryHeapSize, Int64(heap.heapSize))
+        let now = Int64(time(nil))
+        main.set(.daysUntilFirstCertExpiring, TLSContext.daysUntilFirstCertificateExpires(now: now))
+        main.set(.secondsUntilFirstOcspResponseExpiring, TLSContext.secondsUntilFirstOCSPResponseExpires(now: now))
         // Summed from the listener scopes directly: no snapshot of every stat each second.
         var total: Int64 = 0
         for scope in listenerScopes { total += scope.value(ListenerStat.downstreamCxActive.rawValue) }

@@ -13,10 +13,13 @@ public import RemoraCore
 /// `upstream_` / `downstream_context_secrets_not_ready` (a session made
 /// while the context still waits for its secrets; `TLSTransportFactory`).
 public enum SSLStat: Int, StatName, CaseIterable {
+    // The factory's first: they are listed from the start, `ssl.*` once a
+    // context has its secrets (`TLSContext.countUpdates`), as Envoy creates
+    // them with the `SSL_CTX`.
+    case contextUpdateBySDS, upstreamSecretsNotReady, downstreamSecretsNotReady
     case connectionError, handshake, sessionReused, noCertificate
     case failVerifyNoCert, failVerifyError, failVerifySan, failVerifyCertHash
     case ocspStapleRequests, ocspStapleResponses, ocspStapleOmitted, ocspStapleFailed
-    case contextUpdateBySDS, upstreamSecretsNotReady, downstreamSecretsNotReady
     case tls10, tls11, tls12, tls13
     case aes128GCM13, aes256GCM13, chacha13
     case ecdsaAES128, ecdsaChacha, rsaAES128, rsaChacha, ecdsaAES256, rsaAES256
@@ -83,7 +86,8 @@ public enum SSLStat: Int, StatName, CaseIterable {
     /// The names under a listener's (server) or cluster's (client) prefix:
     /// `ssl.*` and `<role>_ssl_socket_factory.*`. One layout per role.
     private static func layout(_ factoryPrefix: String) -> StatLayout {
-        StatLayout(allCases.map { ($0.isFactoryStat ? factoryPrefix + $0.name : "ssl." + $0.name, $0.kind) })
+        StatLayout(allCases.map { ($0.isFactoryStat ? factoryPrefix + $0.name : "ssl." + $0.name, $0.kind) },
+                   listedOnceUsedFrom: connectionError.rawValue)
     }
     private static let serverLayout = layout("server_ssl_socket_factory.")
     private static let clientLayout = layout("client_ssl_socket_factory.")

@@ -14,6 +14,7 @@ public final class TLSContext: @unchecked Sendable {
 
     public init(_ settings: TLSSettings) throws(TLSConfigError) {
         generation = Mutex(try TLSContextGeneration(settings))
+        Self.register(self)
     }
 
     /// The generation new sessions use.
@@ -30,18 +31,24 @@ public final class TLSContext: @unchecked Sendable {
     public func replace(with settings: TLSSettings) throws(TLSConfigError) {
         let next = try TLSContextGeneration(settings)
         generation.withLock { $0 = next }
+        if !settings.waitingForSecrets {
+            for scope in updateScopes.withLock({ $0.compactMap(\.scope) }) { scope.markUsed() }
+        }
     }
 
     /// The `SSLStat` scopes of the listeners and clusters whose sockets use
     /// this context (weakly: a removed one stops counting).
     private let updateScopes = Mutex<[WeakStatScope]>([])
 
-    /// `scope` counts `ssl_context_update_by_sds` for this context.
+    /// `scope` counts `ssl_context_update_by_sds` for this context, and
+    /// lists its `ssl.*` once the context has its secrets (now, or when an
+    /// SDS update builds it).
     public func countUpdates(in scope: StatScope) {
         updateScopes.withLock { scopes in
             scopes.removeAll { $0.scope == nil }
             if !scopes.contains(where: { $0.scope === scope }) { scopes.append(WeakStatScope(scope: scope)) }
         }
+        if !settings.waitingForSecrets { scope.markUsed() }
     }
 
     /// An SDS update or rotated files built this context again (Envoy's
@@ -80,12 +87,16 @@ final class TLSContextGeneration: @unchecked Sendable {
     fileprivate var ticketKeys: [remora_ticket_key] = []
     /// Each certificate's OCSP response (server; see `OCSPStaple`).
     var staples: [OCSPStaple] = []
+    /// When each certificate (each chain's leaf) and the first trusted CA
+    /// expire, in seconds since the epoch (`TLSContext+Expiry`).
+    let expiries: [Int64]
     /// (`SSL_SESSION` pointers as integers: the mutex wants Sendable values.)
     private let clientSessions = Mutex<[UInt]>([])
 
     init(_ settings: TLSSettings) throws(TLSConfigError) {
         TLSLibrary.initialize()
         self.settings = settings
+        expiries = Self.expiries(settings)
         guard let context = SSL_CTX_new(settings.role == .server ? TLS_server_method() : TLS_client_method()) else {
             throw TLSConfigError("cannot create an SSL context: \(TLSErrors.drain())", field: "")
         }

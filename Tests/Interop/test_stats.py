@@ -119,6 +119,11 @@ def test_tcp_proxy_request_stats_and_who_closed(proxy, upstreams, admin_port):
         "cluster.halfclose.upstream_cx_destroy_local": 0, "cluster.halfclose.upstream_cx_destroy_remote": 1,
         "cluster.idle.upstream_rq_total": 1,
         "cluster.idle.upstream_cx_destroy_local": 1, "cluster.idle.upstream_cx_destroy_remote": 0,
+        # The session holds the connection's one request until it closes (Envoy's TCP pool).
+        "cluster.closer.upstream_cx_destroy_local_with_active_rq": 1,
+        "cluster.halfclose.upstream_cx_destroy_remote_with_active_rq": 1,
+        "cluster.idle.upstream_cx_destroy_local_with_active_rq": 1,
+        "cluster.idle.upstream_cx_destroy_with_active_rq": 1,
     }, timeout=10)
 
 

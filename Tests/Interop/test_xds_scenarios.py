@@ -90,6 +90,15 @@ def weighted_routes(weights: dict[str, int]) -> route_pb2.RouteConfiguration:
                                               name="r"), route_pb2.RouteConfiguration())
 
 
+def serve_one_service(cp: ControlPlane, port: int, upstream_port: int) -> None:
+    """An HTTP listener on ``port`` (RDS table ``r``) routing to the EDS
+    cluster ``svc``, whose one endpoint is ``upstream_port``."""
+    cp.set(CDS, {"svc": eds_cluster("svc")})
+    cp.set(EDS, {"svc": assignment("svc", [upstream_port])})
+    cp.set(LDS, {"http": http_listener("http", port)})
+    cp.set(RDS, {"r": weighted_routes({"svc": 1})})
+
+
 def upstream_counts(port: int, n: int) -> dict[str, int]:
     counts: dict[str, int] = {}
     with HttpClient(port) as c:
@@ -144,10 +153,7 @@ def test_endpoint_swaps_under_load(proxy, control_plane, http_upstreams, delta):
     cp = control_plane
     a, b = http_upstreams(name="A"), http_upstreams(name="B")
     port = free_port()
-    cp.set(CDS, {"svc": eds_cluster("svc")})
-    cp.set(EDS, {"svc": assignment("svc", [a.port])})
-    cp.set(LDS, {"http": http_listener("http", port)})
-    cp.set(RDS, {"r": weighted_routes({"svc": 1})})
+    serve_one_service(cp, port, a.port)
     proxy(ads_bootstrap(cp.port, delta))
     cp.wait_for(lambda r: r.type_url == RDS and r.is_ack, timeout=15)
     assert upstream_counts(port, 5) == {"A": 5}
@@ -394,10 +400,7 @@ def test_every_subscription_has_its_version_text(proxy, control_plane, http_upst
     cp = control_plane
     a = http_upstreams(name="A")
     port = free_port()
-    cp.set(CDS, {"svc": eds_cluster("svc")})
-    cp.set(EDS, {"svc": assignment("svc", [a.port])})
-    cp.set(LDS, {"http": http_listener("http", port)})
-    cp.set(RDS, {"r": weighted_routes({"svc": 1})})
+    serve_one_service(cp, port, a.port)
     p = proxy(ads_bootstrap(cp.port, False))
     cp.wait_for(lambda r: r.type_url == RDS and r.is_ack, timeout=15)
     assert upstream_counts(port, 2) == {"A": 2}

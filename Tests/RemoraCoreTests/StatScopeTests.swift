@@ -63,3 +63,41 @@ import Testing
         #expect(entries == ["p.c": 1, "p.g": 0, "p.h": 0, "p.code_120": 3, "p.last": 5])
     }
 }
+
+@Suite struct IndirectHistogramTests {
+    static let layout = StatLayout([("c", .counter), ("h", .histogram), ("i", .histogram)], indirectHistograms: ["i"])
+
+    @Test func anIndirectHistogramTakesOneRowSlot() {
+        #expect(Self.layout.rowWidth == 1 + HistogramBinning.chunkCount + 1)
+    }
+
+    @Test func samplesOfEveryThreadMergeAsADirectOnes() {
+        let store = StatsStore(workerCount: 2)
+        let scope = store.makeScope(prefix: "p.", layout: Self.layout)
+        #expect(!scope.hasSamples(2))
+        #expect(scope.histogramData(2).bins.isEmpty)
+        scope.slots(thread: 1).record(2, milliseconds: 5)
+        scope.slots(thread: 2).record(2, milliseconds: 5)
+        scope.slots(thread: 2).record(2, milliseconds: 300)
+        scope.slots(thread: 1).record(1, milliseconds: 5)
+        #expect(scope.hasSamples(2))
+        let direct = scope.histogramData(1).bins
+        let merged = scope.histogramData(2).bins
+        #expect(merged.count == 2)
+        #expect(merged.first?.0 == direct.first?.0 && merged.first?.1 == 2)
+        #expect(merged.map(\.1).reduce(0, +) == 3)
+        scope.flushHistograms()
+        #expect(scope.flushedHistogram(2).cumulative.bins.map(\.1).reduce(0, +) == 3)
+    }
+}
+
+@Suite struct ListedOnceUsedFromTests {
+    @Test func theTailIsListedOnceTheScopeIsMarkedUsed() {
+        let store = StatsStore(workerCount: 1)
+        let layout = StatLayout([("always", .counter), ("later", .counter), ("later_gauge", .gauge)], listedOnceUsedFrom: 1)
+        let scope = store.makeScope(prefix: "p.", layout: layout)
+        #expect(store.snapshot().map(\.name) == ["p.always"])
+        scope.markUsed()
+        #expect(store.snapshot().map(\.name) == ["p.always", "p.later", "p.later_gauge"])
+    }
+}

@@ -82,6 +82,19 @@ public final class StatScope: @unchecked Sendable {
 
     public var isListed: Bool { !listedOnceUsed || usedFlag.load(ordering: .relaxed) }
 
+    /// How many of the scope's stats are listed now: all, or (before
+    /// `markUsed()`) those before the layout's `listedOnceUsedFrom`.
+    public var listedCount: Int {
+        listedOnceUsedFrom < names.count && !usedFlag.load(ordering: .relaxed) ? listedOnceUsedFrom : names.count
+    }
+
+    /// The stats from this index on are listed once `markUsed()` was
+    /// called (the layout's; `Int.max`: none).
+    let listedOnceUsedFrom: Int
+    /// Per stat: a histogram whose row slot points to its chunk pointers
+    /// (the layout's `indirectHistograms`).
+    let indirect: [Bool]
+
     /// What the last stats flush saw of each histogram (main thread only).
     private var flushed: [Int: (cumulative: HistogramData, interval: HistogramData)] = [:]
 
@@ -115,6 +128,8 @@ public final class StatScope: @unchecked Sendable {
         self.lazyStart = layout.lazyStart
         self.lazyChunkSlot = layout.lazyChunkSlot
         self.lazyCount = layout.lazyCount
+        self.listedOnceUsedFrom = layout.listedOnceUsedFrom
+        self.indirect = layout.indirect
         let total = max(layout.rowWidth * threadCount, 1)
         storage = .allocate(capacity: total)
         storage.initialize(repeating: UnsafeAtomic<Int64>.Storage(0), count: total)
@@ -124,12 +139,17 @@ public final class StatScope: @unchecked Sendable {
         usedFlag.destroy()
         for (i, kind) in kinds.enumerated() where kind == .histogram {
             for t in 0..<threadCount {
+                guard let base = chunkPointers(row: storage + t * rowWidth, i) else { continue }
                 for chunk in 0..<HistogramBinning.chunkCount {
-                    let slot = UnsafeAtomic<Int64>(at: storage + t * rowWidth + offsets[i] + chunk)
+                    let slot = UnsafeAtomic<Int64>(at: base + chunk)
                     if let bins = Self.chunk(slot.load(ordering: .acquiring)) {
                         bins.deinitialize(count: HistogramBinning.chunkSize(chunk))
                         bins.deallocate()
                     }
+                }
+                if indirect[i] {
+                    base.deinitialize(count: HistogramBinning.chunkCount)
+                    base.deallocate()
                 }
             }
         }
@@ -144,6 +164,17 @@ public final class StatScope: @unchecked Sendable {
         }
         storage.deinitialize(count: max(rowWidth * threadCount, 1))
         storage.deallocate()
+    }
+
+    /// Where histogram `index`'s decade-chunk pointers are for the row at
+    /// `row`: in the row, or for an indirect one in the block its row slot
+    /// points to (nil until that thread's first sample made it).
+    @inline(__always)
+    func chunkPointers(row: UnsafeMutablePointer<UnsafeAtomic<Int64>.Storage>,
+                       _ index: Int) -> UnsafeMutablePointer<UnsafeAtomic<Int64>.Storage>? {
+        let slot = row + offsets[index]
+        guard indirect[index] else { return slot }
+        return Self.chunk(UnsafeAtomic<Int64>(at: slot).load(ordering: .acquiring))
     }
 
     /// The slots that thread `thread` may write.
@@ -224,7 +255,7 @@ public final class StatScope: @unchecked Sendable {
         precondition(kinds[index] == .histogram)
         var counts: [Int: UInt64] = [:]
         for t in 0..<threadCount {
-            let base = storage + t * rowWidth + offsets[index]
+            guard let base = chunkPointers(row: storage + t * rowWidth, index) else { continue }
             for chunk in 0..<HistogramBinning.chunkCount {
                 guard let bins = Self.chunk(UnsafeAtomic<Int64>(at: base + chunk).load(ordering: .acquiring)) else { continue }
                 for slot in 0..<HistogramBinning.chunkSize(chunk) {
@@ -255,7 +286,7 @@ public final class StatScope: @unchecked Sendable {
     public func hasSamples(_ index: Int) -> Bool {
         precondition(kinds[index] == .histogram)
         for t in 0..<threadCount {
-            let base = storage + t * rowWidth + offsets[index]
+            guard let base = chunkPointers(row: storage + t * rowWidth, index) else { continue }
             for chunk in 0..<HistogramBinning.chunkCount
             where Self.chunk(UnsafeAtomic<Int64>(at: base + chunk).load(ordering: .acquiring)) != nil {
                 return true
@@ -311,6 +342,18 @@ public struct StatSlots: @unchecked Sendable {
         counter.store(counter.load(ordering: .relaxed) &+ delta, ordering: .relaxed)
     }
 
+    /// An indirect histogram's block of chunk pointers, made by this
+    /// thread's first sample (and never freed before the scope).
+    private func indirectChunkPointers(_ slot: UnsafeMutablePointer<UnsafeAtomic<Int64>.Storage>)
+        -> UnsafeMutablePointer<UnsafeAtomic<Int64>.Storage> {
+        let pointer = UnsafeAtomic<Int64>(at: slot)
+        if let block = StatScope.chunk(pointer.load(ordering: .relaxed)) { return block }
+        let fresh = UnsafeMutablePointer<UnsafeAtomic<Int64>.Storage>.allocate(capacity: HistogramBinning.chunkCount)
+        fresh.initialize(repeating: UnsafeAtomic<Int64>.Storage(0), count: HistogramBinning.chunkCount)
+        pointer.store(Int64(Int(bitPattern: fresh)), ordering: .releasing)
+        return fresh
+    }
+
     /// Adds to a gauge and marks it used (one store, on the first change only).
     @inline(__always)
     public func addGauge(_ index: Int, _ delta: Int64) {
@@ -334,7 +377,8 @@ public struct StatSlots: @unchecked Sendable {
     /// decade's chunk (this thread's, never freed before the scope).
     @inline(__always)
     public func record(_ index: Int, milliseconds: UInt64) {
-        let base = self.base + scope.offsets[index]
+        var base = self.base + scope.offsets[index]
+        if scope.indirect[index] { base = indirectChunkPointers(base) }
         let (chunk, slot) = HistogramBinning.chunkAndSlot(milliseconds)
         let pointer = UnsafeAtomic<Int64>(at: base + chunk)
         var bins = StatScope.chunk(pointer.load(ordering: .relaxed))
@@ -371,6 +415,13 @@ public final class StatLayout: Sendable {
     let lazyCount: Int
     /// The row slot of the first lazy chunk's pointer.
     let lazyChunkSlot: Int
+    /// Stats from this index on are listed only once their scope is marked
+    /// used (Envoy creates them later than the others; `Int.max`: none).
+    let listedOnceUsedFrom: Int
+    /// Per stat: a histogram that takes one row slot, a pointer to its
+    /// decade-chunk pointers made by its thread's first sample (for those
+    /// most scopes never record: 1 slot instead of 11 per row).
+    let indirect: [Bool]
 
     /// Lazy counters per chunk.
     static let lazyChunkCapacity = 100
@@ -383,7 +434,13 @@ public final class StatLayout: Sendable {
 
     /// `lazyFrom`: the stats from this index on are counters kept in lazy
     /// chunks (nil: every stat has its slots in the row).
-    public init(_ stats: [(String, StatKind)], lazyFrom: Int? = nil) {
+    /// `listedOnceUsedFrom`: the stats from this index on are listed once
+    /// the scope is marked used. `indirectHistograms`: the histograms (by
+    /// name) whose row part is made on first use.
+    public init(_ stats: [(String, StatKind)], lazyFrom: Int? = nil, listedOnceUsedFrom: Int? = nil,
+                indirectHistograms: Set<String> = []) {
+        self.listedOnceUsedFrom = listedOnceUsedFrom ?? Int.max
+        indirect = stats.map { $0.1 == .histogram && indirectHistograms.contains($0.0) }
         names = stats.map(\.0)
         kinds = stats.map(\.1)
         let eager = lazyFrom ?? stats.count
@@ -391,10 +448,10 @@ public final class StatLayout: Sendable {
         precondition(stats[eager...].allSatisfy { $0.1 == .counter || $0.1 == .sparseCounter }, "only counters can be lazy")
         var offsets: [Int] = []
         var width = 0
-        for (_, kind) in stats[..<eager] {
+        for (i, (_, kind)) in stats[..<eager].enumerated() {
             offsets.append(width)
             switch kind {
-            case .histogram: width += StatScope.histogramWidth
+            case .histogram: width += indirect[i] ? 1 : StatScope.histogramWidth
             // The value, then whether this thread ever wrote it (Envoy's `used()`).
             case .gauge: width += 2
             case .counter, .sparseCounter: width += 1

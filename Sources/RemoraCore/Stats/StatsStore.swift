@@ -98,7 +98,8 @@ public final class StatsStore: Sendable {
         var merged: [String: Entry] = [:]
         for scope in all where scope.isListed {
             var next = 0
-            while next < scope.names.count {
+            let count = scope.listedCount
+            while next < count {
                 let i = next
                 next += 1
                 if let end = scope.unlistedLazyChunkEnd(from: i) {

@@ -21,12 +21,17 @@ public enum HeadersWithUnderscoresAction: Sendable, Equatable {
 /// The `http1.*` stats of downstream HTTP/1 codecs (Envoy's root scope),
 /// with Envoy's names.
 public enum HTTP1CodecStat: Int, StatName {
-    case droppedHeadersWithUnderscores, requestsRejectedWithUnderscoresInHeaders
+    case droppedHeadersWithUnderscores, requestsRejectedWithUnderscoresInHeaders, responseFlood
+    /// METADATA cannot be said over HTTP/1; Remora never encodes any
+    /// (Envoy lists the counter all the same).
+    case metadataNotSupportedError
 
     public var name: String {
         switch self {
         case .droppedHeadersWithUnderscores: "dropped_headers_with_underscores"
         case .requestsRejectedWithUnderscoresInHeaders: "requests_rejected_with_underscores_in_headers"
+        case .responseFlood: "response_flood"
+        case .metadataNotSupportedError: "metadata_not_supported_error"
         }
     }
 

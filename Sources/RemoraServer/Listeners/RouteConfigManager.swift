@@ -40,7 +40,7 @@ final class RouteConfigManager {
         /// `http.<stat_prefix>.rds.<route_config_name>.*`; nil for the
         /// route whose prefix the source's subscription counts in.
         var stats: Stats<XDSSubscriptionStat>?
-        /// `config_reload`, `config_reload_time_ms`.
+        /// `config_reload`, `config_reload_time_ms`, `update_empty`.
         var reloads: Stats<RDSStat>?
 
         init(reference: RDSReference) { self.reference = reference }
@@ -177,6 +177,14 @@ final class RouteConfigManager {
                 continue
             }
             for provider in named { install(compiled.0, from: resource, in: provider) }
+        }
+        if update.updated.isEmpty, case .path = source {
+            // A file with no table is an empty update to each table it feeds
+            // (Envoy's `validateUpdateSize`); they keep what they have. Over
+            // gRPC, Envoy's mux tells a named watch only of what it found.
+            for provider in providers.values where provider.reference.source.kind == source {
+                provider.reloads?.add(.updateEmpty)
+            }
         }
         // Envoy's RdsRouteConfigSubscription ignores a Delta removal: the
         // listeners keep the table they have (test_xds_delta_removals.py).

@@ -4,6 +4,7 @@ import RemoraCore
 enum ServerStat: Int, StatName {
     case live, state, uptime, concurrency, totalConnections, memoryPhysicalSize, hotRestartEpoch
     case memoryAllocated, memoryHeapSize, initializationTimeMs
+    case daysUntilFirstCertExpiring, secondsUntilFirstOcspResponseExpiring
 
     var name: String {
         switch self {
@@ -17,6 +18,8 @@ enum ServerStat: Int, StatName {
         case .totalConnections: "total_connections"
         case .memoryPhysicalSize: "memory_physical_size"
         case .hotRestartEpoch: "hot_restart_epoch"
+        case .daysUntilFirstCertExpiring: "days_until_first_cert_expiring"
+        case .secondsUntilFirstOcspResponseExpiring: "seconds_until_first_ocsp_response_expiring"
         }
     }
 
@@ -132,6 +135,23 @@ enum PerWorkerListenerStat: Int, StatName {
 /// Envoy's RDS provider stats beside its subscription's,
 /// `http.<stat_prefix>.rds.<route_config_name>.*`.
 enum RDSStat: Int, StatName {
+    case configReload, configReloadTimeMs, updateEmpty
+
+    var name: String {
+        switch self {
+        case .configReload: "config_reload"
+        case .configReloadTimeMs: "config_reload_time_ms"
+        case .updateEmpty: "update_empty"
+        }
+    }
+
+    var kind: StatKind { self == .configReloadTimeMs ? .gauge : .counter }
+}
+
+/// Envoy's `CdsApiImpl` stats beside its subscription's,
+/// `cluster_manager.cds.config_reload` and `config_reload_time_ms`: an
+/// update that added or changed a cluster (and refused none).
+enum CDSStat: Int, StatName {
     case configReload, configReloadTimeMs
 
     var name: String {

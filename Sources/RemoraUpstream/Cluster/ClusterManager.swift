@@ -120,7 +120,10 @@ public final class ClusterManager {
             switch config.discovery {
             case .staticHosts: setMembership(entry.stats, entry.hostSet, changed: true)
             case .originalDestination: setMembership(entry.stats, entry.hostSet, changed: false)
-            case .eds: setMembership(entry.stats, entry.hostSet, changed: false)
+            case .eds:
+                // Its EDS subscription starts (Envoy counts the start as an attempt).
+                entry.stats.stats(ClusterStat.self, thread: 0).add(.updateAttempt)
+                setMembership(entry.stats, entry.hostSet, changed: false)
             case .strictDNS:
                 pending += 1
                 startResolving(config, firstDone: oneReady)
@@ -169,6 +172,7 @@ public final class ClusterManager {
             warming[name] = entry
             startResolving(config, firstDone: {})
         case .eds(let service, let source):
+            entry.stats.stats(ClusterStat.self, thread: 0).add(.updateAttempt)
             if let known = assignments[service] {
                 // Envoy's EDS subscription answers a new watch of a known
                 // resource from its cache: no warming wait.
@@ -180,6 +184,8 @@ public final class ClusterManager {
                 startWarmingTimer(name, milliseconds: source.initialFetchTimeoutMilliseconds)
             }
         }
+        // Envoy's `warming_state`: 1 while this version waits for its hosts (or secrets).
+        entry.stats.stats(ClusterStat.self, thread: 0).set(.warmingState, warming[name] != nil ? 1 : 0)
         updateGauges()
         return previous == nil ? .added : .modified
     }
@@ -240,19 +246,22 @@ public final class ClusterManager {
         assignments[service] = hosts
         for name in clusters(fedBy: service, from: source) {
             guard let entry = warming[name] ?? entries[name] else { continue }
+            let started = loop.nowMilliseconds
             let hosts = hosts.withPanicThreshold(entry.config.healthyPanicThresholdPercent)
             let stats = entry.stats.stats(ClusterStat.self, thread: 0)
+            let eds = edsStats(name)
+            if warming[name] == nil, entry.hostSet.sameMembership(as: hosts) {
+                stats.add(.updateNoRebuild)
+            } else {
+                install(name, hosts: hosts)
+            }
+            // As Envoy's subscription counts a success once its handler returned.
             stats.add(.updateAttempt)
             stats.add(.updateSuccess)
-            let eds = edsStats(name)
-            eds.set(.version, versionHash)
+            stats.set(.version, versionHash)
             if let versionInfo { eds.setText("version_text", versionInfo) }
             eds.set(.updateTime, timeMilliseconds)
-            if warming[name] == nil, entry.hostSet.sameMembership(as: hosts) {
-                eds.add(.updateNoRebuild)
-                continue
-            }
-            install(name, hosts: hosts)
+            eds.record(.updateDuration, milliseconds: loop.nowMilliseconds - started)
         }
     }
 
@@ -266,7 +275,8 @@ public final class ClusterManager {
             let stats = entry.stats.stats(ClusterStat.self, thread: 0)
             stats.add(.updateAttempt)
             stats.add(.updateSuccess)
-            edsStats(name).add(.updateEmpty)
+            stats.add(.updateEmpty)
+            edsStats(name).record(.updateDuration, milliseconds: 0)
             activate(name)
         }
     }
@@ -332,7 +342,7 @@ public final class ClusterManager {
 
     private func edsStats(_ name: String) -> Stats<EDSClusterStat> {
         if let scope = edsScopes[name] { return scope.stats(EDSClusterStat.self, thread: 0) }
-        let scope = store.makeScope(prefix: "cluster.\(name).", EDSClusterStat.self)
+        let scope = store.makeScope(prefix: "cluster.\(name).", layout: EDSClusterStat.layout)
         scope.setText("version_text", "")
         edsScopes[name] = scope
         return scope.stats(EDSClusterStat.self, thread: 0)
@@ -424,6 +434,7 @@ public final class ClusterManager {
         }
         guard let entry = takeWarming(name) else { return }
         warmingTimers.removeValue(forKey: name)?.close()
+        entry.stats.stats(ClusterStat.self, thread: 0).set(.warmingState, 0)
         entries[name] = entry
         setMembership(entry.stats, entry.hostSet, changed: !entry.hostSet.hosts.isEmpty)
         updateGauges()

@@ -11,7 +11,9 @@ public enum ClusterStat: Int, StatName {
     case upstreamFlowControlPausedReadingTotal, upstreamFlowControlResumedReadingTotal
     case upstreamFlowControlBackedUpTotal, upstreamFlowControlDrainedTotal
     case membershipTotal, membershipHealthy, membershipChange, membershipDegraded, membershipExcluded, lbHealthyPanic
-    case updateAttempt, updateSuccess, updateFailure
+    // Envoy's `ClusterConfigUpdateStats`, which every cluster lists.
+    case updateAttempt, updateSuccess, updateFailure, updateEmpty, updateNoRebuild
+    case assignmentStale, assignmentTimeoutReceived, assignmentUseCached, version, warmingState
     case upstreamCxConnectMs, upstreamCxLengthMs
     // HTTP requests.
     case upstreamCxHttp1Total, upstreamCxHttp2Total, upstreamCxMaxRequests, upstreamCxIdleTimeout, upstreamCxProtocolError
@@ -21,8 +23,8 @@ public enum ClusterStat: Int, StatName {
     case upstreamRqTimeout, upstreamRqPerTryTimeout
     case upstreamRqRetry, upstreamRqRetrySuccess, upstreamRqRetryOverflow, upstreamRqRetryLimitExceeded
     case upstreamRqRetryBackoffExponential, upstreamRqRetryBackoffRatelimited
-    case upstreamRqRxReset, upstreamRqTxReset, upstreamRqCancelled
-    case upstreamRqTime
+    case upstreamRqRxReset, upstreamRqTxReset, upstreamRqCancelled, retryOrShadowAbandoned
+    case upstreamRqTime, externalUpstreamRqTime, internalUpstreamRqTime
     // Circuit breakers (`circuit_breakers.<priority>.*_open`).
     case cbDefaultCxOpen, cbDefaultCxPoolOpen, cbDefaultRqOpen, cbDefaultRqPendingOpen, cbDefaultRqRetryOpen
     case cbHighCxOpen, cbHighCxPoolOpen, cbHighRqOpen, cbHighRqPendingOpen, cbHighRqRetryOpen
@@ -57,6 +59,13 @@ public enum ClusterStat: Int, StatName {
         case .updateAttempt: "update_attempt"
         case .updateSuccess: "update_success"
         case .updateFailure: "update_failure"
+        case .updateEmpty: "update_empty"
+        case .updateNoRebuild: "update_no_rebuild"
+        case .assignmentStale: "assignment_stale"
+        case .assignmentTimeoutReceived: "assignment_timeout_received"
+        case .assignmentUseCached: "assignment_use_cached"
+        case .version: "version"
+        case .warmingState: "warming_state"
         case .upstreamCxConnectMs: "upstream_cx_connect_ms"
         case .upstreamCxLengthMs: "upstream_cx_length_ms"
         case .upstreamCxHttp1Total: "upstream_cx_http1_total"
@@ -87,7 +96,10 @@ public enum ClusterStat: Int, StatName {
         case .upstreamRqRxReset: "upstream_rq_rx_reset"
         case .upstreamRqTxReset: "upstream_rq_tx_reset"
         case .upstreamRqCancelled: "upstream_rq_cancelled"
+        case .retryOrShadowAbandoned: "retry_or_shadow_abandoned"
         case .upstreamRqTime: "upstream_rq_time"
+        case .externalUpstreamRqTime: "external.upstream_rq_time"
+        case .internalUpstreamRqTime: "internal.upstream_rq_time"
         case .cbDefaultCxOpen: "circuit_breakers.default.cx_open"
         case .cbDefaultCxPoolOpen: "circuit_breakers.default.cx_pool_open"
         case .cbDefaultRqOpen: "circuit_breakers.default.rq_open"
@@ -105,36 +117,63 @@ public enum ClusterStat: Int, StatName {
         switch self {
         case .upstreamCxActive, .membershipTotal, .membershipHealthy, .membershipDegraded, .membershipExcluded, .upstreamRqActive,
              .upstreamRqPendingActive, .cbDefaultCxOpen, .cbDefaultCxPoolOpen, .cbDefaultRqOpen, .cbDefaultRqPendingOpen,
-             .cbDefaultRqRetryOpen, .cbHighCxOpen, .cbHighCxPoolOpen, .cbHighRqOpen, .cbHighRqPendingOpen, .cbHighRqRetryOpen: .gauge
-        case .upstreamCxConnectMs, .upstreamCxLengthMs, .upstreamRqTime: .histogram
+             .cbDefaultRqRetryOpen, .cbHighCxOpen, .cbHighCxPoolOpen, .cbHighRqOpen, .cbHighRqPendingOpen, .cbHighRqRetryOpen,
+             .version, .warmingState: .gauge
+        case .upstreamCxConnectMs, .upstreamCxLengthMs, .upstreamRqTime, .externalUpstreamRqTime, .internalUpstreamRqTime: .histogram
         // Envoy creates the class counters on first use, as the code ones.
         case .upstreamRq1xx, .upstreamRq2xx, .upstreamRq3xx, .upstreamRq4xx, .upstreamRq5xx: .sparseCounter
         default: .counter
         }
     }
 
-    /// Per-status-code counters (`upstream_rq_200`) follow the fixed stats,
-    /// at index `statusCodeBase + code - 100`, listed only once used.
+    /// The lazy counters follow the fixed stats, from `statusCodeBase` on,
+    /// listed only once used: the per-code ones (`upstream_rq_200`), those
+    /// of retried responses (`retry.*`), and Envoy's split of every charged
+    /// response by whether the downstream request was internal
+    /// (`external.*`, `internal.*`).
     public static let statusCodeBase = allCases.count
 
-    /// One layout for every cluster's scope (about a thousand stats: a copy
-    /// per cluster was most of the memory a mesh-sized config took). The
-    /// per-code counters are lazy: a row holds one pointer per hundred of
-    /// them and a worker allocates a hundred when it first counts one (1,000
-    /// idle clusters' rows of a thousand slots each were 16 MiB of zeros).
+    /// Offsets from `statusCodeBase`: a block of codes is the 500 codes
+    /// 100…599; a block of classes is `upstream_rq_1xx`…`_5xx` then
+    /// `upstream_rq_completed`. A category's classes sit in one chunk (with
+    /// the retry ones), so an external 200 touches three chunks.
+    enum LazyBlock {
+        static let codes = 0
+        static let retryCodes = 500
+        static let retryClasses = 1000
+        static let externalClasses = 1006
+        static let internalClasses = 1012
+        static let externalCodes = 1018
+        static let internalCodes = 1518
+    }
+
+    /// One layout for every cluster's scope (about two thousand stats: a
+    /// copy per cluster was most of the memory a mesh-sized config took).
+    /// The lazy counters cost a row one pointer per hundred of them, and a
+    /// worker allocates a hundred when it first counts one (1,000 idle
+    /// clusters' rows of a thousand slots each were 16 MiB of zeros).
     static let layout: StatLayout = {
-        let codes = (100...599).map { ("upstream_rq_\($0)", StatKind.sparseCounter) }
-        let retryCodes = (100...599).map { ("retry.upstream_rq_\($0)", StatKind.sparseCounter) }
-        let retryClasses = (1...5).map { ("retry.upstream_rq_\($0)xx", StatKind.sparseCounter) }
-        let retryCompleted = [("retry.upstream_rq_completed", StatKind.sparseCounter)]
-        return StatLayout(allCases.map { ($0.name, $0.kind) } + codes + retryCodes + retryClasses + retryCompleted,
-                          lazyFrom: statusCodeBase)
+        func codes(_ prefix: String) -> [(String, StatKind)] {
+            (100...599).map { ("\(prefix)upstream_rq_\($0)", StatKind.sparseCounter) }
+        }
+        func classes(_ prefix: String) -> [(String, StatKind)] {
+            (1...5).map { ("\(prefix)upstream_rq_\($0)xx", StatKind.sparseCounter) }
+                + [("\(prefix)upstream_rq_completed", StatKind.sparseCounter)]
+        }
+        let lazy = codes("") + codes("retry.") + classes("retry.") + classes("external.") + classes("internal.")
+            + codes("external.") + codes("internal.")
+        precondition(lazy.count == LazyBlock.internalCodes + 500)
+        // The router's histograms take a row slot until a worker's first
+        // sample (an idle cluster records none).
+        return StatLayout(allCases.map { ($0.name, $0.kind) } + lazy, lazyFrom: statusCodeBase,
+                          indirectHistograms: ["upstream_rq_time", "external.upstream_rq_time", "internal.upstream_rq_time"])
     }()
 
     public static func makeScope(cluster: String, in store: StatsStore) -> StatScope {
-        // The router makes `upstream_rq_time` with the first response it
-        // charges (Envoy's `CodeStats`): it is not listed before.
-        store.makeScope(prefix: "cluster.\(cluster).", layout: layout, onFirstUse: ["upstream_rq_time"])
+        // The router makes the `upstream_rq_time` histograms with the first
+        // response it times (Envoy's `CodeStats`): they are not listed before.
+        store.makeScope(prefix: "cluster.\(cluster).", layout: layout,
+                        onFirstUse: ["upstream_rq_time", "external.upstream_rq_time", "internal.upstream_rq_time"])
     }
 }
 
@@ -148,16 +187,32 @@ extension Stats where S == ClusterStat {
     /// counts only `retry.upstream_rq_completed`.
     public func countRetriedResponse(status: Int, codes: Bool = true) {
         guard status >= 100 && status <= 599 else { return }
-        slots.add(ClusterStat.statusCodeBase + 1005, 1)
+        let base = ClusterStat.statusCodeBase
+        slots.add(base + ClusterStat.LazyBlock.retryClasses + 5, 1)
         guard codes else { return }
-        slots.add(ClusterStat.statusCodeBase + 500 + status - 100, 1)
-        slots.add(ClusterStat.statusCodeBase + 1000 + status / 100 - 1, 1)
+        slots.add(base + ClusterStat.LazyBlock.retryCodes + status - 100, 1)
+        slots.add(base + ClusterStat.LazyBlock.retryClasses + status / 100 - 1, 1)
     }
 
-    /// Counts a response: `upstream_rq_<code>` and `upstream_rq_<class>xx`.
-    public func countUpstreamResponse(status: Int) {
+    /// Charges a response (or a local reply standing for one) to the
+    /// cluster, as Envoy's `CodeStatsImpl::chargeResponseStat` does:
+    /// `upstream_rq_completed`, `upstream_rq_<code>` and `upstream_rq_<class>xx`
+    /// (not the last two with `codes: false`, a gRPC request under
+    /// `suppress_grpc_request_failure_code_stats`), and the same three
+    /// under `internal.` or `external.`, whether the downstream request was
+    /// internal (`x-envoy-internal: true`) or not; Envoy charges those even
+    /// with `codes: false`.
+    public func chargeResponse(status: Int, internal isInternal: Bool, codes: Bool = true) {
+        add(.upstreamRqCompleted)
+        let base = ClusterStat.statusCodeBase
+        let classes = base + (isInternal ? ClusterStat.LazyBlock.internalClasses : ClusterStat.LazyBlock.externalClasses)
+        slots.add(classes + 5, 1)
         guard status >= 100 && status <= 599 else { return }
-        slots.add(ClusterStat.statusCodeBase + status - 100, 1)
+        let category = base + (isInternal ? ClusterStat.LazyBlock.internalCodes : ClusterStat.LazyBlock.externalCodes)
+        slots.add(category + status - 100, 1)
+        slots.add(classes + status / 100 - 1, 1)
+        guard codes else { return }
+        slots.add(base + ClusterStat.LazyBlock.codes + status - 100, 1)
         switch status / 100 {
         case 1: add(.upstreamRq1xx)
         case 2: add(.upstreamRq2xx)
@@ -165,6 +220,14 @@ extension Stats where S == ClusterStat {
         case 4: add(.upstreamRq4xx)
         default: add(.upstreamRq5xx)
         }
+    }
+
+    /// Envoy's `chargeResponseTiming`: `upstream_rq_time` and its
+    /// `internal.`/`external.` twin, from the end of the downstream request
+    /// to the end of the response.
+    public func recordResponseTime(milliseconds: UInt64, internal isInternal: Bool) {
+        record(.upstreamRqTime, milliseconds: milliseconds)
+        record(isInternal ? .internalUpstreamRqTime : .externalUpstreamRqTime, milliseconds: milliseconds)
     }
 }
 
@@ -191,26 +254,29 @@ public enum ClusterManagerStat: Int, StatName {
     }
 }
 
-/// An EDS cluster's subscription stats beyond `ClusterStat`'s
-/// `update_attempt`/`update_success`/`update_failure` (Envoy keeps both
-/// under `cluster.<name>.`).
+/// An EDS cluster's subscription stats beyond the config-update ones of
+/// `ClusterStat` (`update_attempt`, `version`, …), which every cluster has
+/// (Envoy keeps both under `cluster.<name>.`).
 public enum EDSClusterStat: Int, StatName {
-    case updateRejected, updateNoRebuild, updateEmpty, initFetchTimeout, updateTime, version
+    case updateRejected, initFetchTimeout, updateTime, updateDuration
 
     public var name: String {
         switch self {
         case .updateRejected: "update_rejected"
-        case .updateNoRebuild: "update_no_rebuild"
-        case .updateEmpty: "update_empty"
         case .initFetchTimeout: "init_fetch_timeout"
         case .updateTime: "update_time"
-        case .version: "version"
+        case .updateDuration: "update_duration"
         }
     }
 
+    /// One layout for every EDS cluster's scope; `update_duration` (the main
+    /// thread's alone) takes a slot per row until its first sample.
+    static let layout = StatLayout(allCases.map { ($0.name, $0.kind) }, indirectHistograms: ["update_duration"])
+
     public var kind: StatKind {
         switch self {
-        case .updateTime, .version: .gauge
+        case .updateTime: .gauge
+        case .updateDuration: .histogram
         default: .counter
         }
     }

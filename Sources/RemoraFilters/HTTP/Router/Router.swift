@@ -37,6 +37,12 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
     private var bodyCopyOverflowed = false
     private var requestEnded = false
     private var requestTrailers: HTTPHeaders?
+    /// When the downstream request ended (loop milliseconds): the start of
+    /// Envoy's `upstream_rq_time`.
+    private var requestCompletedAt: UInt64?
+    /// The request went upstream marked `x-envoy-internal: true` (Envoy's
+    /// `isEnvoyInternalRequest`): its responses count under `internal.*`.
+    private var isInternalRequest = false
 
     private var attempts = 0
     private var retriesLeft = 0
@@ -163,10 +169,10 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
             prepareUpstreamRequest(&request, matched: matched, forward: forward, endStream: endStream)
             // After the route's header mutations, as Envoy's `createRetryState` runs.
             retryPolicy = RetryPolicy.effective(route: forward.retryPolicy, requestHeaders: &request.headers)
+            isInternalRequest = request.headers.firstString(name: "x-envoy-internal") == "true"
             upstreamMessage = request
             retriesLeft = Int(retryPolicy?.numRetries ?? 0)
-            requestEnded = endStream
-            if endStream { startGlobalTimer() }
+            if endStream { requestComplete() }
             if !forward.mirrorPolicies.isEmpty { startMirrors(forward.mirrorPolicies, request: request) }
             startAttempt()
             return .stopIteration
@@ -234,18 +240,14 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
 
     func decodeData(_ data: ByteSlice, endStream: Bool) -> FilterDataStatus {
         if data.count > 0 { keepBodyCopy(data) }
-        if endStream {
-            requestEnded = true
-            startGlobalTimer()
-        }
+        if endStream { requestComplete() }
         upstream?.sendData(data, endStream: endStream)
         for shadow in shadows where shadow.isActive { shadow.sendData(data, endStream: endStream) }
         return .stopIterationNoBuffer
     }
 
     func decodeTrailers(_ trailers: inout HTTPHeaders) -> FilterTrailersStatus {
-        requestEnded = true
-        startGlobalTimer()
+        requestComplete()
         // Trailers go upstream only when both sides enable them (Envoy's
         // `enable_trailers`); otherwise the request just ends.
         if trailersGoUpstream {
@@ -256,6 +258,20 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         }
         for shadow in shadows where shadow.isActive { shadow.sendData(emptySlice, endStream: true) }
         return .stopIteration
+    }
+
+    /// Envoy's `onRequestComplete`: the route timeout and `upstream_rq_time` start.
+    private func requestComplete() {
+        requestEnded = true
+        requestCompletedAt = context.loop.nowMilliseconds
+        startGlobalTimer()
+    }
+
+    /// Envoy's `onUpstreamComplete`: the response ended; it is timed when
+    /// the request had ended before it.
+    private func responseComplete() {
+        guard chargesResponseStats, let start = requestCompletedAt else { return }
+        cluster?.stats.recordResponseTime(milliseconds: context.loop.nowMilliseconds - start, internal: isInternalRequest)
     }
 
     /// Trailers pass when both sides can carry them: HTTP/2, or HTTP/1 with
@@ -272,8 +288,10 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         guard !bodyCopyOverflowed else { return }
         let limit = Int(route?.route.perRequestBufferLimitBytes ?? UInt32(cluster?.config.bufferLimitBytes ?? 1 << 20))
         if bodyCopyBytes + data.count > limit {
-            // Too big to replay: no more retries (Envoy's retry_buffer_overflow).
+            // Too big to replay: no more retries (Envoy's retry_buffer_overflow;
+            // it counts the retry given up, not a mirror, which streams).
             bodyCopyOverflowed = true
+            if !retryOn.isEmpty { cluster?.stats.add(.retryOrShadowAbandoned) }
             bodyCopy.removeAll()
             retriesLeft = 0
             return
@@ -416,9 +434,9 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         callbacks.onDecoderFilterBelowWriteBufferLowWatermark()
     }
 
-    /// Envoy's `chargeUpstreamCode` leaves health checks (the
-    /// `health_check` filter's, in pass-through mode) out of the per-code
-    /// stats, `upstream_rq_completed` and `upstream_rq_time`.
+    /// Envoy's `chargeUpstreamCode` and `onUpstreamComplete` leave health
+    /// checks (the `health_check` filter's, in pass-through mode) out of the
+    /// per-code stats, `upstream_rq_completed` and `upstream_rq_time`.
     private var chargesResponseStats: Bool { !callbacks.streamInfo.isHealthCheck }
 
     // MARK: - UpstreamRequestOwner
@@ -446,10 +464,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         info.upstreamLocalAddress = request.localAddress
         if info.recordsSecurity || !(route?.responseHeaderMutations.isEmpty ?? true) { recordUpstreamSecurity(request, info) }
         info.responseCodeDetails = "via_upstream"
-        if chargesResponseStats {
-            chargeUpstreamCode(status)
-            cluster?.stats.record(.upstreamRqTime, milliseconds: context.loop.nowMilliseconds - request.sentAt)
-        }
+        chargeUpstreamCode(status)
         // A tunnel (an upgrade, a terminated CONNECT) is not bound by the route timeout once open.
         let opensTunnel = status == 101 || terminatesConnect || (forwardsConnect && status >= 200 && status < 300)
         if opensTunnel || endStream { context.recycle(globalTimer); globalTimer = nil }
@@ -466,7 +481,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         }
         if endStream {
             endAttempt(request)
-            if chargesResponseStats { cluster?.stats.add(.upstreamRqCompleted) }
+            responseComplete()
         }
         callbacks.encodeHeaders(consume response, endStream: endStream)
     }
@@ -479,7 +494,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
             context.recycle(globalTimer)
             globalTimer = nil
             endAttempt(request)
-            if chargesResponseStats { cluster?.stats.add(.upstreamRqCompleted) }
+            responseComplete()
         }
         callbacks.encodeData(data, endStream: endStream)
     }
@@ -632,8 +647,11 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
     /// the cluster's `upstream_rq_<code>`/`<class>xx` (Envoy's `exclude_http_code_stats_`).
     private var chargesCodeStats: Bool { !(isGRPC && config.suppressGrpcRequestFailureCodeStats) }
 
+    /// Envoy's `chargeUpstreamCode`: a response, or the local reply that
+    /// stands for one, charged to the cluster (not for health checks).
     private func chargeUpstreamCode(_ status: Int) {
-        if chargesCodeStats { cluster?.stats.countUpstreamResponse(status: status) }
+        guard chargesResponseStats else { return }
+        cluster?.stats.chargeResponse(status: status, internal: isInternalRequest, codes: chargesCodeStats)
     }
 
     /// The host's `rq_success` or `rq_error` for a gRPC response: success
@@ -683,7 +701,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
     private func globalTimeout() {
         guard !finished, !responseStarted else { return }
         cluster?.stats.add(.upstreamRqTimeout)
-        if chargesResponseStats { chargeUpstreamCode(504) }
+        chargeUpstreamCode(504)
         if let upstream {
             HostStats.add(upstream.hostStats.rqTimeout)
             upstream.cancel()
@@ -715,7 +733,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
             return
         }
         cluster?.stats.add(.upstreamRqTimeout)
-        if chargesResponseStats { chargeUpstreamCode(504) }
+        chargeUpstreamCode(504)
         releaseRetryResource()
         sendLocalReplyOnce(LocalReply(status: 504, body: "upstream request timeout", flag: .upstreamRequestTimeout,
                                       details: "upstream_per_try_timeout"))

@@ -24,6 +24,9 @@ final class ShadowRequest: UpstreamRequestOwner {
     private let timeoutMilliseconds: UInt64
     private var timer: Timer?
     private var requestEnded = false
+    /// When the mirrored request ended (loop milliseconds): the start of its `upstream_rq_time`.
+    private var requestCompletedAt: UInt64?
+    private var responseStarted = false
 
     /// The shadow speaks the shadow cluster's protocol, as the main request
     /// would: a stream on its HTTP/2 pool, or HTTP/1.1 on its HTTP/1 pool.
@@ -55,7 +58,7 @@ final class ShadowRequest: UpstreamRequestOwner {
     func start(endStream: Bool) {
         keepAlive = self
         if endStream {
-            requestEnded = true
+            requestComplete()
             upstream?.sendData(emptySlice, endStream: true)
         }
         if timeoutMilliseconds > 0 {
@@ -63,6 +66,7 @@ final class ShadowRequest: UpstreamRequestOwner {
             self.timer = timer
             timer.start(afterMilliseconds: timeoutMilliseconds) { [self] in
                 self.stats.add(.upstreamRqTimeout)
+                if !self.responseStarted { self.stats.chargeResponse(status: 504, internal: true) }
                 self.cancel()
             }
         }
@@ -70,7 +74,7 @@ final class ShadowRequest: UpstreamRequestOwner {
     }
 
     func sendData(_ data: ByteSlice, endStream: Bool) {
-        if endStream { requestEnded = true }
+        if endStream { requestComplete() }
         upstream?.sendData(data, endStream: endStream)
     }
 
@@ -80,6 +84,20 @@ final class ShadowRequest: UpstreamRequestOwner {
         guard !requestEnded, upstream != nil else { return }
         stats.add(.upstreamRqCancelled)
         cancel()
+    }
+
+    private func requestComplete() {
+        requestEnded = true
+        requestCompletedAt = context.loop.nowMilliseconds
+    }
+
+    /// The response ended: timed as Envoy's router times it (the shadow's
+    /// request carries `x-envoy-internal: true`, so it counts as internal).
+    private func responseComplete() {
+        if let start = requestCompletedAt {
+            stats.recordResponseTime(milliseconds: context.loop.nowMilliseconds - start, internal: true)
+        }
+        end()
     }
 
     private func cancel() {
@@ -95,12 +113,21 @@ final class ShadowRequest: UpstreamRequestOwner {
     }
 
     func upstreamHeaders(_ request: any UpstreamAttempt, status: Int, headers: inout HTTPHeaders, endStream: Bool) {
-        stats.countUpstreamResponse(status: status)
-        if endStream { end() }
+        // Envoy's shadow goes through its async client's router, which
+        // charges the response as the main router does.
+        responseStarted = true
+        stats.chargeResponse(status: status, internal: true)
+        if endStream { responseComplete() }
     }
-    func upstreamData(_ request: any UpstreamAttempt, _ data: ByteSlice, endStream: Bool) { if endStream { end() } }
+    func upstreamData(_ request: any UpstreamAttempt, _ data: ByteSlice, endStream: Bool) { if endStream { responseComplete() } }
     func upstreamTrailers(_ request: any UpstreamAttempt, _ trailers: HTTPHeaders) {}
-    func upstreamReset(_ request: (any UpstreamAttempt)?, _ reason: UpstreamResetReason) { end() }
+    func upstreamReset(_ request: (any UpstreamAttempt)?, _ reason: UpstreamResetReason) {
+        // Envoy's router charges the local reply it would answer with.
+        if upstream != nil, !responseStarted, reason != .localReset {
+            stats.chargeResponse(status: reason == .protocolError ? 502 : 503, internal: true)
+        }
+        end()
+    }
     func upstreamTunnelData(_ request: any UpstreamAttempt, _ data: ByteSlice) {}
     func upstreamTunnelEnded(_ request: any UpstreamAttempt, connectionClosed: Bool) { end() }
 

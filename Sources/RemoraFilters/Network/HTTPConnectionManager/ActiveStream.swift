@@ -104,6 +104,13 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
 
     private var startedWithoutHead = false
 
+    /// Envoy's `downstream_rq_response_before_rq_complete`: the response
+    /// head goes out before the request was decoded to its end (an early
+    /// reply, or a reply to a request the codec refused or that timed out).
+    private func countResponseBeforeRequestEnded() {
+        if !requestComplete || startedWithoutHead { manager.stats.add(.downstreamRqResponseBeforeRqComplete) }
+    }
+
     /// A stream that carries only a reply to a request without a head (the
     /// codec refused the bytes, or the head did not arrive in time): counted
     /// as a request, complete as it is.
@@ -401,10 +408,12 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         // `x-envoy-immediate-health-check-fail`).
         if manager.drainsForHealthCheck && !opensTunnel { manager.closeAfterResponse = true }
         if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
+        countResponseBeforeRequestEnded()
         encoder.encodeHeaders(headers, endStream: endStream)
         // HTTP/1: the connection is a tunnel now; reads are not held for pipelining.
         if opensTunnel { manager.updateReadHolds() }
-        // Envoy's `chargeStats` leaves health checks out of the response stats.
+        // Envoy's `chargeStats` (a response head sent completes the request)
+        // leaves health checks out of the response stats.
         if !streamInfo.isHealthCheck { manager.countDownstreamResponse(status: response.status) }
     }
 
@@ -508,6 +517,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         headers.add(name: "server", value: manager.config.serverName)
         headers.add(name: ":status", value: Self.statusText(status))
         if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
+        countResponseBeforeRequestEnded()
         // The codec adds its framing: HTTP/1's `content-length: 0` (none for
         // 1xx/204/304, `transfer-encoding: chunked` for a HEAD) and
         // `connection: close`, as Envoy's codec does (checked against Envoy 1.40).
@@ -676,7 +686,6 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         durationTimer = nil
         let stats = manager.stats
         stats.add(.downstreamRqActive, -1)
-        if !streamInfo.isHealthCheck { manager.countRequestCompleted() }
         stats.record(.downstreamRqTime, milliseconds: manager.loop.nowMilliseconds - streamInfo.startMilliseconds)
         for filter in decoders { filter.onStreamDestroyed() }
         if manager.accessLogs != nil {
@@ -694,11 +703,12 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         upgradeSink = nil
         // What the filters still hold ends with the stream, in the codec.
         readDisableHolds = 0
-        if !reset && !requestComplete && requestHead != nil {
+        if !reset && (!requestComplete && requestHead != nil || startedWithoutHead) {
             // Envoy's doEndStream: a response that ends before its request
-            // did resets the stream (HTTP/2: NO_ERROR, after the response;
-            // HTTP/1: the connection closes). Envoy's stream hears its own
-            // codec reset and counts it as `downstream_rq_rx_reset`.
+            // did (or answers one the codec refused) resets the stream
+            // (HTTP/2: NO_ERROR, after the response; HTTP/1: the connection
+            // closes). Envoy's stream hears its own codec reset and counts
+            // it as `downstream_rq_rx_reset`.
             manager.stats.add(.downstreamRqRxReset)
             if isHTTP2 { encoder.resetStream(.localReset) }
         }

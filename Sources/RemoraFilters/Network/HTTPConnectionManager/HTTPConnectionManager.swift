@@ -269,9 +269,11 @@ public final class HTTPConnectionManager: ConnectionDelegate, DeferredFraming {
     /// requests wait unparsed: a client that reads nothing for
     /// `delayed_close_timeout` (1 s when that is off) is not reading at all,
     /// and the connection is closed, as Envoy's HTTP/1 response-flood
-    /// protection closes it. (Envoy closes once two responses are queued
-    /// unsent, which also cuts off fast pipelining clients that do read;
-    /// Remora waits for the buffer limit and a period without progress.)
+    /// protection closes it (counted as Envoy counts it, `http1.response_flood`,
+    /// when requests wait behind the responses). (Envoy closes once two
+    /// responses are queued unsent, which also cuts off fast pipelining
+    /// clients that do read; Remora waits for the buffer limit and a period
+    /// without progress: `test_pipelined_burst_of_10000_requests_in_one_write`.)
     private func armStallTimer(writtenBefore: UInt64) {
         let period = config.delayedCloseTimeoutMilliseconds > 0 ? config.delayedCloseTimeoutMilliseconds : 1000
         let timer = stallTimer ?? Timer(loop: loop)
@@ -283,7 +285,11 @@ public final class HTTPConnectionManager: ConnectionDelegate, DeferredFraming {
                 self.armStallTimer(writtenBefore: written)
                 return
             }
-            self.stats.add(.downstreamCxProtocolError)
+            if self.h1?.hasPendingInput == true {
+                self.context.downstreamHTTP1Stats?.add(.responseFlood)
+            } else {
+                self.stats.add(.downstreamCxProtocolError)
+            }
             self.h1?.stopInput()
             self.resetAllStreams()
             self.closeNow()

@@ -19,7 +19,7 @@ public enum HTTPStat: Int, StatName {
     case downstreamCxHttp2Total, downstreamCxHttp2Active, downstreamRqHttp2Total, downstreamRqTooManyPrematureResets
     case downstreamRqMaxDurationReached, rqResetAfterDownstreamResponseStarted, downstreamCxMaxDurationReached
     case downstreamCxDestroyActiveRq, downstreamCxDestroyLocalActiveRq, downstreamCxDestroyRemoteActiveRq
-    case downstreamCxSslTotal, downstreamCxSslActive
+    case downstreamCxSslTotal, downstreamCxSslActive, downstreamRqResponseBeforeRqComplete
 
     public var name: String {
         switch self {
@@ -76,6 +76,7 @@ public enum HTTPStat: Int, StatName {
         case .downstreamCxDestroyRemoteActiveRq: "downstream_cx_destroy_remote_active_rq"
         case .downstreamCxSslTotal: "downstream_cx_ssl_total"
         case .downstreamCxSslActive: "downstream_cx_ssl_active"
+        case .downstreamRqResponseBeforeRqComplete: "downstream_rq_response_before_rq_complete"
         }
     }
 
@@ -131,18 +132,17 @@ public enum ListenerHTTPStat: Int, StatName {
 }
 
 extension HTTPConnectionManager {
-    /// Counts a response sent downstream by its class, in the manager's
-    /// stats and the listener's.
+    /// Counts a response sent downstream (its head), by its class, and the
+    /// request as completed, in the manager's stats and the listener's
+    /// (Envoy's `chargeStats`: a stream reset before its response is not
+    /// completed).
     func countDownstreamResponse(status: Int) {
         stats.countDownstreamResponse(status: status)
+        stats.add(.downstreamRqCompleted)
         guard let listenerStats else { return }
+        listenerStats.add(.downstreamRqCompleted)
         // The five class counters come first, in order; anything past 4xx counts as 5xx, as above.
         let classIndex = (1...4).contains(status / 100) ? status / 100 - 1 : 4
         listenerStats.add(ListenerHTTPStat(rawValue: classIndex).unsafelyUnwrapped)
-    }
-
-    func countRequestCompleted() {
-        stats.add(.downstreamRqCompleted)
-        listenerStats?.add(.downstreamRqCompleted)
     }
 }

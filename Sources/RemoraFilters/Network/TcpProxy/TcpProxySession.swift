@@ -250,6 +250,9 @@ public final class TcpProxySession: ConnectionDelegate {
             if let cluster {
                 cluster.stats.add(.upstreamCxActive, -1)
                 if let hostStats { HostStats.add(hostStats.cxActive, -1) }
+                // Envoy's TCP pool: the session holds the connection's one
+                // request until the connection closes under it.
+                let withActiveRequest = requestActive
                 if requestActive {
                     requestActive = false
                     cluster.stats.add(.upstreamRqActive, -1)
@@ -259,7 +262,7 @@ public final class TcpProxySession: ConnectionDelegate {
                 // its FIN after ours (the connection was then closed by it);
                 // a FIN of its own first is only a half-close, and the later
                 // close is local.
-                cluster.stats.add(upstreamClosedRemotely ? .upstreamCxDestroyRemote : .upstreamCxDestroyLocal)
+                cluster.stats.countConnectionClosed(remote: upstreamClosedRemotely, withActiveRequests: withActiveRequest)
                 cluster.stats.record(.upstreamCxLengthMs, milliseconds: loop.nowMilliseconds - upstreamStart)
             }
             closeAfterFlush(downstream)
