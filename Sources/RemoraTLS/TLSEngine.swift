@@ -199,7 +199,7 @@ public final class TLSEngine {
         var alpnLength: UInt32 = 0
         SSL_get0_alpn_selected(ssl, &alpnBytes, &alpnLength)
         let alpn = alpnBytes.flatMap { alpnLength > 0 ? String(decoding: UnsafeBufferPointer(start: $0, count: Int(alpnLength)), as: UTF8.self) : nil }
-        var info = SecurityInfo(serverName: serverName ?? context.settings.serverName, alpn: alpn, version: version, cipher: cipher)
+        var info = SecurityInfo.Fields(serverName: serverName ?? context.settings.serverName, alpn: alpn, version: version, cipher: cipher)
         info.sessionID = sessionID
         if let peer = SSL_get1_peer_certificate(ssl) {
             defer { X509_free(peer) }
@@ -224,7 +224,7 @@ public final class TLSEngine {
             info.localSubject = Certificate.subject(local)
         }
 
-        return info
+        return SecurityInfo(info)
     }
 
     /// The peer's certificate and its chain (leaf first) in PEM; nil without one.

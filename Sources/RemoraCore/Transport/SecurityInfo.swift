@@ -41,25 +41,41 @@ public struct SecurityInfo: Sendable, Equatable {
         public var sessionID: String = ""
         public var localEmailSANs: [String] = []
         public var localSubject: String = ""
+
+        public init(serverName: String?, alpn: String?, version: String, cipher: String) {
+            self.serverName = serverName
+            self.alpn = alpn
+            self.version = version
+            self.cipher = cipher
+        }
     }
 
     /// Written only through `subscript(dynamicMember:)`'s setter, after
     /// `isKnownUniquelyReferenced` proved this value its only holder, so a
     /// box two values (or two threads) share is never mutated.
-    private final class Storage: @unchecked Sendable {
-        var fields: Fields
+    @usableFromInline
+    final class Storage: @unchecked Sendable {
+        @usableFromInline var fields: Fields
 
-        init(_ fields: Fields) {
+        @usableFromInline init(_ fields: Fields) {
             self.fields = fields
         }
     }
 
-    private var storage: Storage
+    @usableFromInline var storage: Storage
 
     public init(serverName: String?, alpn: String?, version: String, cipher: String) {
         storage = Storage(Fields(serverName: serverName, alpn: alpn, version: version, cipher: cipher))
     }
 
+    /// Facts filled in as a whole (one box, no copy-on-write checks per field).
+    public init(_ fields: Fields) {
+        storage = Storage(fields)
+    }
+
+    // Inlinable, so that callers in other modules read and write a field
+    // directly rather than through a key path at run time.
+    @inlinable
     public subscript<Value>(dynamicMember field: WritableKeyPath<Fields, Value>) -> Value {
         get { storage.fields[keyPath: field] }
         set {
