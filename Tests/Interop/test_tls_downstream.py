@@ -33,6 +33,17 @@ def start_mtls_proxy(proxy, admin_port, upstreams, pki, **tls_kw):
     return p, port, f"listener.{stat_addr('127.0.0.1', port)}.ssl."
 
 
+def echoed(s: ssl.SSLSocket, payload: bytes) -> None:
+    """Sends `payload` and reads back exactly as many bytes, which must be the same."""
+    s.sendall(payload)
+    got = b""
+    while len(got) < len(payload):
+        chunk = s.recv(65536)
+        assert chunk, "proxy closed early"
+        got += chunk
+    assert got == payload
+
+
 def refused(port: int, ctx: ssl.SSLContext) -> bool:
     """The handshake (or the first read after it: TLS 1.3 clients learn of a
     refused certificate only then) fails."""
@@ -51,14 +62,7 @@ def test_mtls_tcp_proxy_echoes_with_the_expected_identity(proxy, admin_port, ups
         assert s.selected_alpn_protocol() == "http/1.1"
         uris = [v for k, v in s.getpeercert()["subjectAltName"] if k == "URI"]
         assert uris == [spiffe("default", "server")]
-        payload = bytes(range(256)) * 1000
-        s.sendall(payload)
-        got = b""
-        while len(got) < len(payload):
-            chunk = s.recv(65536)
-            assert chunk, "proxy closed early"
-            got += chunk
-        assert got == payload
+        echoed(s, bytes(range(256)) * 1000)
     p.wait_for_stats({ssl_prefix + "handshake": 1, ssl_prefix + "versions.TLSv1.3": 1,
                       ssl_prefix + "sigalgs.ecdsa_secp256r1_sha256": 1, ssl_prefix + "connection_error": 0})
 
@@ -461,14 +465,7 @@ def test_idle_tls_connections_keep_no_record_buffers(proxy, admin_port, upstream
     payload = bytes(range(256)) * 80  # 20 KiB: one full 16 KiB record and a partial one
 
     def round_trip(s: ssl.SSLSocket, tag: int) -> None:
-        data = bytes([tag % 251]) + payload
-        s.sendall(data)
-        got = b""
-        while len(got) < len(data):
-            chunk = s.recv(65536)
-            assert chunk, "proxy closed early"
-            got += chunk
-        assert got == data
+        echoed(s, bytes([tag % 251]) + payload)
 
     def heap_allocated() -> int:
         time.sleep(0.5)
