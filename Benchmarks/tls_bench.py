@@ -16,7 +16,11 @@ alone on --proxy-cpu (``--concurrency 1``), the load and the upstream on
   keepalive   server-only TLS, ``wrk`` over https, 32 keep-alive connections.
               Figure: proxy CPU per request.
   idle        server-only TLS, --idle-connections handshaken and left open
-              (Python ``ssl`` clients). Figure: the proxy's VmRSS then.
+              (Python ``ssl`` clients). Figure: the proxy's VmRSS then; also
+              printed: VmRSS at rest before the connections, and what the
+              proxy's `/memory` says malloc holds live ("allocated") before
+              and with them, so RSS per connection can be set against live
+              heap bytes per connection.
 
 Prints the median and min-max per proxy. Standard library only; needs
 openssl, wrk and cc.
@@ -27,6 +31,7 @@ openssl, wrk and cc.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import statistics
@@ -42,7 +47,7 @@ sys.path.insert(0, str(HERE.parent / "Tests" / "Interop"))
 sys.dont_write_bytecode = True
 
 from http_proxy_bench import BOOTSTRAP, compile_helpers, parse_wrk, start_upstream  # noqa: E402
-from tcp_proxy_bench import Children, free_port, proc_cpu_seconds, proxy_argv, wait_ready  # noqa: E402
+from tcp_proxy_bench import Children, admin_get, free_port, proc_cpu_seconds, proxy_argv, wait_ready  # noqa: E402
 from tls_certs import make_pki, spiffe  # noqa: E402
 
 TLS_BLOCK = """\
@@ -85,7 +90,7 @@ def run_proxy(children: Children, kind: str, binary: str, workdir: Path, up_port
     with open(log, "wb") as logf:
         proc = children.start(proxy_argv(kind, binary, config), cpu=cpu, stdout=logf, stderr=subprocess.STDOUT)
     wait_ready(proc, admin, log)
-    return proc, listen
+    return proc, listen, admin
 
 
 def handshakes(children: Children, port: int, pki, seconds: float, cpu: int) -> int:
@@ -107,11 +112,28 @@ def keepalive(children: Children, wrk: str, port: int, seconds: float, cpu: int)
     return int(res.get("requests", 0))
 
 
-def idle_rss(port: int, pid: int, count: int) -> int:
-    """VmRSS (KiB) of `pid` with `count` idle TLS connections open to it."""
+def vm_rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+
+
+def heap_allocated(admin: int) -> int | None:
+    """malloc's live bytes as the proxy's `/memory` reports them (None if it cannot)."""
+    try:
+        status, body = admin_get(admin, "/memory")
+        return int(json.loads(body)["allocated"]) if status == 200 else None
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def idle_rss(port: int, pid: int, count: int, admin: int) -> dict:
+    """VmRSS (KiB) of `pid` at rest and with `count` idle TLS connections
+    open to it, and its live heap bytes then (`/memory`, where it answers)."""
     import resource
     import socket
     import ssl
+    time.sleep(1)
+    rest = {"rest_kib": vm_rss_kib(pid), "rest_allocated": heap_allocated(admin)}
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, count + 256)), hard))
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -120,8 +142,7 @@ def idle_rss(port: int, pid: int, count: int) -> int:
     conns = [ctx.wrap_socket(socket.create_connection(("127.0.0.1", port))) for _ in range(count)]
     try:
         time.sleep(2)
-        with open(f"/proc/{pid}/status") as f:
-            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+        return rest | {"kib": vm_rss_kib(pid), "allocated": heap_allocated(admin)}
     finally:
         for c in conns:
             c.close()
@@ -137,7 +158,12 @@ def main() -> int:
     p.add_argument("--load-cpu", type=int, default=0)
     p.add_argument("--wrk", default="wrk")
     p.add_argument("--idle-connections", type=int, default=1000)
+    p.add_argument("--modes", default="handshake,keepalive,idle",
+                   help="which measurements to run, comma-separated (default: %(default)s)")
     a = p.parse_args()
+    modes = [m for m in a.modes.split(",") if m]
+    if not modes or any(m not in ("handshake", "keepalive", "idle") for m in modes):
+        p.error("--modes takes handshake, keepalive, idle")
     kinds = [("remora", a.remora)] + ([("envoy", a.envoy)] if a.envoy else [])
     results: dict = {(k, m): [] for k, _ in kinds for m in ("handshake", "keepalive", "idle")}
     children = Children()
@@ -151,13 +177,19 @@ def main() -> int:
             for rnd in range(a.rounds):
                 order = kinds if rnd % 2 == 0 else list(reversed(kinds))
                 for kind, binary in order:
-                    for mode in ("handshake", "keepalive", "idle"):
-                        proc, port = run_proxy(children, kind, binary, workdir, up_port, pki, mode == "handshake", a.proxy_cpu)
+                    for mode in modes:
+                        proc, port, admin = run_proxy(children, kind, binary, workdir, up_port, pki, mode == "handshake", a.proxy_cpu)
                         if mode == "idle":
-                            kib = idle_rss(port, proc.pid, a.idle_connections)
+                            m = idle_rss(port, proc.pid, a.idle_connections, admin)
                             children.stop(proc, grace=5)
-                            results[(kind, mode)].append(kib)
-                            print(f"round {rnd} {kind:6} idle      {a.idle_connections} connections  VmRSS {kib} KiB", flush=True)
+                            results[(kind, mode)].append(m["kib"])
+                            n = max(1, a.idle_connections)
+                            rss_each = (m["kib"] - m["rest_kib"]) * 1024 / n
+                            line = (f"round {rnd} {kind:6} idle      {a.idle_connections} connections  VmRSS {m['kib']} KiB "
+                                    f"(at rest {m['rest_kib']} KiB; {rss_each:.0f} B RSS per connection")
+                            if m["allocated"] is not None and m["rest_allocated"] is not None:
+                                line += f", {(m['allocated'] - m['rest_allocated']) / n:.0f} B live heap per connection"
+                            print(line + ")", flush=True)
                             continue
                         # Warm-up, not measured.
                         if mode == "handshake":
@@ -176,7 +208,7 @@ def main() -> int:
         finally:
             children.stop_all()
     print("\nmedian (min-max): proxy CPU in µs per handshake / per request; VmRSS in KiB with the idle connections")
-    for mode in ("handshake", "keepalive", "idle"):
+    for mode in modes:
         for kind, _ in kinds:
             v = results[(kind, mode)]
             print(f"  {mode:9} {kind:6} {statistics.median(v):7.1f} ({min(v):.1f}-{max(v):.1f})")

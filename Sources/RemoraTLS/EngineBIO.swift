@@ -5,22 +5,26 @@ internal import COpenSSL
 /// Unlike OpenSSL's memory BIO, which keeps its largest buffer for the
 /// connection's life, both sides here hold memory only while bytes wait:
 /// an idle session holds none (with `SSL_MODE_RELEASE_BUFFERS`, neither
-/// does OpenSSL). On the engine's loop.
-final class EngineBIO {
+/// does OpenSSL). A value inside its `TLSEngine`, whose pointer is the
+/// BIO's data: the BIO callbacks, and OpenSSL's callbacks that need the
+/// engine (`TLSEngine.owning`), find it there, so a session costs no
+/// object of its own for the wire and no ex-data slot. On the engine's loop.
+struct EngineBIO {
     private var input: [UInt8] = []
     private var inputIndex = 0
     private var output: [UInt8] = []
     private var outputIndex = 0
 
-    /// A new BIO bound to this object; the `SSL` that takes it frees it.
-    func makeBIO() -> OpaquePointer {
+    /// A new BIO bound to `engine` (not retained: the engine frees the
+    /// `SSL`, and with it the BIO, in its deinit); the `SSL` that takes it frees it.
+    static func makeBIO(for engine: TLSEngine) -> OpaquePointer {
         let bio = BIO_new(EngineBIO.method)!
-        BIO_set_data(bio, Unmanaged.passUnretained(self).toOpaque())
+        BIO_set_data(bio, Unmanaged.passUnretained(engine).toOpaque())
         BIO_set_init(bio, 1)
         return bio
     }
 
-    func feed(_ bytes: UnsafeRawBufferPointer) {
+    mutating func feed(_ bytes: UnsafeRawBufferPointer) {
         if inputIndex == input.count {
             input.removeAll(keepingCapacity: false)
             inputIndex = 0
@@ -30,7 +34,7 @@ final class EngineBIO {
 
     var pendingOutput: Int { output.count - outputIndex }
 
-    func takeOutput(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+    mutating func takeOutput(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         let count = min(buffer.count, pendingOutput)
         guard count > 0 else { return 0 }
         output.withUnsafeBytes { bytes in
@@ -44,7 +48,7 @@ final class EngineBIO {
         return count
     }
 
-    fileprivate func read(into buffer: UnsafeMutablePointer<CChar>, count: Int) -> Int {
+    fileprivate mutating func read(into buffer: UnsafeMutablePointer<CChar>, count: Int) -> Int {
         let available = min(count, input.count - inputIndex)
         guard available > 0 else { return 0 }
         input.withUnsafeBytes { bytes in
@@ -58,7 +62,7 @@ final class EngineBIO {
         return available
     }
 
-    fileprivate func write(_ bytes: UnsafePointer<CChar>, count: Int) {
+    fileprivate mutating func write(_ bytes: UnsafePointer<CChar>, count: Int) {
         output.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: count))
     }
 
@@ -72,16 +76,16 @@ final class EngineBIO {
     }()
 }
 
-private func engine(_ bio: OpaquePointer?) -> EngineBIO? {
+private func engine(_ bio: OpaquePointer?) -> TLSEngine? {
     guard let bio, let data = BIO_get_data(bio) else { return nil }
-    return Unmanaged<EngineBIO>.fromOpaque(data).takeUnretainedValue()
+    return Unmanaged<TLSEngine>.fromOpaque(data).takeUnretainedValue()
 }
 
 private let engineBIORead: @convention(c) (OpaquePointer?, UnsafeMutablePointer<CChar>?, Int, UnsafeMutablePointer<Int>?) -> Int32 = {
     bio, buffer, count, done in
     guard let bio, let buffer, let done, let state = engine(bio) else { return 0 }
     remora_bio_clear_retry_flags(bio)
-    let read = state.read(into: buffer, count: count)
+    let read = state.wire.read(into: buffer, count: count)
     done.pointee = read
     guard read > 0 else {
         // Nothing yet: "try again", not end of file.
@@ -95,7 +99,7 @@ private let engineBIOWrite: @convention(c) (OpaquePointer?, UnsafePointer<CChar>
     bio, bytes, count, done in
     guard let bio, let bytes, let done, let state = engine(bio) else { return 0 }
     remora_bio_clear_retry_flags(bio)
-    state.write(bytes, count: count)
+    state.wire.write(bytes, count: count)
     done.pointee = count
     return 1
 }
@@ -103,7 +107,7 @@ private let engineBIOWrite: @convention(c) (OpaquePointer?, UnsafePointer<CChar>
 private let engineBIOControl: @convention(c) (OpaquePointer?, Int32, Int, UnsafeMutableRawPointer?) -> Int = { bio, command, _, _ in
     switch command {
     case BIO_CTRL_FLUSH: return 1
-    case BIO_CTRL_WPENDING: return engine(bio)?.pendingOutput ?? 0
+    case BIO_CTRL_WPENDING: return engine(bio)?.wire.pendingOutput ?? 0
     default: return 0
     }
 }

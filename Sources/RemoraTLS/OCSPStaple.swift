@@ -107,8 +107,7 @@ struct OCSPStaple: Sendable {
 /// without one, or fails the handshake, as the policy says. The engine
 /// keeps the outcome for the `ssl.ocsp_staple_*` stats.
 let tlsStapleOCSP: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32 = { ssl, _ in
-    guard let ssl, let raw = SSL_get_ex_data(ssl, TLSLibrary.engineIndex) else { return SSL_TLSEXT_ERR_NOACK }
-    let engine = Unmanaged<TLSEngine>.fromOpaque(raw).takeUnretainedValue()
+    guard let ssl, let engine = TLSEngine.owning(ssl) else { return SSL_TLSEXT_ERR_NOACK }
     let context = engine.context
     let staples = context.staples
     var staple = staples.count == 1 ? staples.first : nil

@@ -363,8 +363,8 @@ private let tlsSelectALPN: @convention(c) (
 /// A client handshake produced a resumable session: the context keeps it
 /// (returning 1 keeps OpenSSL's reference for us).
 private let tlsNewClientSession: @convention(c) (OpaquePointer?, OpaquePointer?) -> Int32 = { ssl, session in
-    guard let ssl, let session, let raw = SSL_get_ex_data(ssl, TLSLibrary.engineIndex) else { return 0 }
-    Unmanaged<TLSEngine>.fromOpaque(raw).takeUnretainedValue().context.keep(session)
+    guard let ssl, let session, let engine = TLSEngine.owning(ssl) else { return 0 }
+    engine.context.keep(session)
     return 1
 }
 
@@ -388,8 +388,7 @@ private let tlsSelectCertificate: @convention(c) (OpaquePointer?, UnsafeMutableP
 private let tlsTicketKey: @convention(c) (
     OpaquePointer?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt8>?, OpaquePointer?, OpaquePointer?, Int32
 ) -> Int32 = { ssl, name, iv, cipher, mac, encrypt in
-    guard let ssl, let raw = SSL_get_ex_data(ssl, TLSLibrary.engineIndex) else { return -1 }
-    let context = Unmanaged<TLSEngine>.fromOpaque(raw).takeUnretainedValue().context
+    guard let ssl, let context = TLSEngine.owning(ssl)?.context else { return -1 }
     return context.ticketKeys.withUnsafeBufferPointer { keys in
         remora_ticket_crypt(keys.baseAddress, Int32(keys.count), name, iv, cipher, mac, encrypt)
     }
@@ -397,9 +396,7 @@ private let tlsTicketKey: @convention(c) (
 
 /// A ticket is about to be sealed for the session (server; see `TLSEngine.sessionID`).
 private let tlsTicketIssued: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32 = { ssl, _ in
-    if let ssl, let raw = SSL_get_ex_data(ssl, TLSLibrary.engineIndex) {
-        Unmanaged<TLSEngine>.fromOpaque(raw).takeUnretainedValue().issuedTicket = true
-    }
+    if let ssl, let engine = TLSEngine.owning(ssl) { engine.issuedTicket = true }
     return 1
 }
 

@@ -10,7 +10,8 @@ public import RemoraCore
 /// Owned by one `TLSTransportSocket`, on its loop; never blocks.
 public final class TLSEngine {
     let ssl: OpaquePointer
-    private let wire = EngineBIO()
+    /// The ciphertext waiting either way (the BIO's side of the session).
+    var wire = EngineBIO()
     /// The context generation this session was made with (kept for its life).
     let context: TLSContextGeneration
     public private(set) var state = State.handshaking
@@ -79,7 +80,7 @@ public final class TLSEngine {
         let sni = serverName ?? context.settings.serverName
         sniSubjectAltName = context.settings.autoSNISANValidation ? sni.flatMap { $0.isEmpty ? nil : $0 } : nil
         ssl = SSL_new(context.context)!
-        let bio = wire.makeBIO()
+        let bio = EngineBIO.makeBIO(for: self)
         // One BIO both ways: the SSL takes the one reference (as s_client does).
         SSL_set_bio(ssl, bio, bio)
         if context.settings.role == .server {
@@ -99,7 +100,6 @@ public final class TLSEngine {
                 context.offerSession(to: ssl, serverName: sni ?? "")
             }
         }
-        SSL_set_ex_data(ssl, TLSLibrary.engineIndex, Unmanaged.passUnretained(self).toOpaque())
         if context.settings.waitingForSecrets { state = .failed }
     }
 
@@ -111,6 +111,12 @@ public final class TLSEngine {
         if state == .established || state == .closed { SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_SENT_SHUTDOWN) }
         // Frees the BIO with the session (before `wire` goes).
         SSL_free(ssl)
+    }
+
+    /// The engine of `ssl`, for OpenSSL's callbacks: the data of its BIO.
+    static func owning(_ ssl: OpaquePointer) -> TLSEngine? {
+        guard let bio = SSL_get_rbio(ssl), let data = BIO_get_data(bio) else { return nil }
+        return Unmanaged<TLSEngine>.fromOpaque(data).takeUnretainedValue()
     }
 
     /// Ciphertext from the peer.
@@ -193,7 +199,7 @@ public final class TLSEngine {
         var alpnLength: UInt32 = 0
         SSL_get0_alpn_selected(ssl, &alpnBytes, &alpnLength)
         let alpn = alpnBytes.flatMap { alpnLength > 0 ? String(decoding: UnsafeBufferPointer(start: $0, count: Int(alpnLength)), as: UTF8.self) : nil }
-        var info = SecurityInfo(serverName: serverName ?? context.settings.serverName, alpn: alpn, version: version, cipher: cipher)
+        var info = SecurityInfo.Fields(serverName: serverName ?? context.settings.serverName, alpn: alpn, version: version, cipher: cipher)
         info.sessionID = sessionID
         if let peer = SSL_get1_peer_certificate(ssl) {
             defer { X509_free(peer) }
@@ -218,7 +224,7 @@ public final class TLSEngine {
             info.localSubject = Certificate.subject(local)
         }
 
-        return info
+        return SecurityInfo(info)
     }
 
     /// The peer's certificate and its chain (leaf first) in PEM; nil without one.
@@ -304,8 +310,7 @@ public final class TLSEngine {
 let tlsVerifyPeer: @convention(c) (Int32, OpaquePointer?) -> Int32 = { preverified, store in
     guard let store,
           let ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()),
-          let raw = SSL_get_ex_data(OpaquePointer(ssl), TLSLibrary.engineIndex) else { return 0 }
-    let engine = Unmanaged<TLSEngine>.fromOpaque(raw).takeUnretainedValue()
+          let engine = TLSEngine.owning(OpaquePointer(ssl)) else { return 0 }
     let context = engine.context
     if preverified != 1 && context.verifiesChain {
         if engine.verifyFailure == nil {

@@ -8,14 +8,12 @@ public enum TLSLibrary {
         String(cString: OpenSSL_version(OPENSSL_VERSION))
     }
 
-    /// The `SSL` ex-data slot that points back at a session's `TLSEngine`;
-    /// reading it first loads the library's strings (once, thread-safely).
-    static let engineIndex: Int32 = {
-        OPENSSL_init_ssl(UInt64(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS), nil)
-        return CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL, 0, nil, nil, nil, nil)
+    /// Loads the library's error strings (once, thread-safely).
+    private static let initialized: Void = {
+        _ = OPENSSL_init_ssl(UInt64(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS), nil)
     }()
 
     static func initialize() {
-        _ = engineIndex
+        _ = initialized
     }
 }

@@ -124,7 +124,8 @@ enum ListenerCompiler {
             case httpConnectionManagerType:
                 let hcm = try TypeURL.unpack(
                     Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.self, from: any, at: typePath)
-                terminal = .httpConnectionManager(try HttpConnectionManagerCompiler.compile(hcm, hasADS: hasADS, at: typePath))
+                terminal = .httpConnectionManager(SharedHttpConnectionManagerConfig(
+                    try HttpConnectionManagerCompiler.compile(hcm, hasADS: hasADS, at: typePath)))
             default:
                 throw .unsupported("unsupported type \(typeName)", at: typePath)
             }

@@ -185,7 +185,7 @@ public struct FilterChainConfig: Sendable {
     /// The network filter that ends a chain and owns its connections.
     public enum TerminalFilter: Sendable {
         case tcpProxy(TcpProxyConfig)
-        case httpConnectionManager(HttpConnectionManagerConfig)
+        case httpConnectionManager(SharedHttpConnectionManagerConfig)
     }
 
     public var name: String
@@ -211,6 +211,11 @@ public struct FilterChainConfig: Sendable {
 
     /// The chain's HTTP connection manager, if that is its terminal filter.
     public var httpConnectionManager: HttpConnectionManagerConfig? {
+        sharedHTTPConnectionManager?.config
+    }
+
+    /// The same, as the one copy that every connection of the chain shares.
+    public var sharedHTTPConnectionManager: SharedHttpConnectionManagerConfig? {
         if case .httpConnectionManager(let hcm)? = terminal { return hcm }
         return nil
     }

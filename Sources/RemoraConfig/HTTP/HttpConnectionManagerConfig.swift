@@ -260,3 +260,15 @@ public struct ForwardClientCertConfig: Sendable, Equatable {
 
     public init() {}
 }
+
+/// A chain's compiled `HttpConnectionManagerConfig`, held once: each
+/// connection manager keeps a reference to it rather than its own copy of
+/// the ~50 fields (about 450 bytes per connection, and as many retains to
+/// copy them at accept). Immutable, so `Sendable`.
+public final class SharedHttpConnectionManagerConfig: Sendable {
+    public let config: HttpConnectionManagerConfig
+
+    public init(_ config: HttpConnectionManagerConfig) {
+        self.config = config
+    }
+}

@@ -438,10 +438,10 @@ final class Worker: @unchecked Sendable {
                             state: AcceptedConnectionState, opened: UInt64) {
         let stats = listener.stats
         let workerStats = listener.workerStats
-        if let hcm = chain.httpConnectionManager, let httpStats = listener.httpStats[hcm.statPrefix] {
+        if let shared = chain.sharedHTTPConnectionManager, let httpStats = listener.httpStats[shared.config.statPrefix] {
             let manager = HTTPConnectionManager(
-                loop: loop, connection: connection, config: hcm, context: httpContext, stats: httpStats,
-                listenerStats: listener.listenerHTTPStats[hcm.statPrefix]
+                loop: loop, connection: connection, config: shared, context: httpContext, stats: httpStats,
+                listenerStats: listener.listenerHTTPStats[shared.config.statPrefix]
             ) { [unowned self] manager in
                 stats.add(.downstreamCxActive, -1)
                 workerStats?.add(.downstreamCxActive, -1)

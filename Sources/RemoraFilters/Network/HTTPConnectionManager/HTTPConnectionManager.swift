@@ -29,7 +29,12 @@ public final class HTTPConnectionManager: ConnectionDelegate, DeferredFraming {
 
     let loop: EventLoop
     let connection: Connection
-    let config: HttpConnectionManagerConfig
+    /// The chain's config, shared by all its connections.
+    private let sharedConfig: SharedHttpConnectionManagerConfig
+    /// Borrowed from the shared copy: reading a field copies nothing.
+    var config: HttpConnectionManagerConfig {
+        _read { yield sharedConfig.config }
+    }
     let context: HTTPWorkerContext
     let stats: Stats<HTTPStat>
     /// `listener.<address>.http.<stat_prefix>.*` of the listener the connection came in on.
@@ -100,18 +105,18 @@ public final class HTTPConnectionManager: ConnectionDelegate, DeferredFraming {
     /// `common_http_protocol_options.max_connection_duration`.
     private var durationTimer: Timer?
 
-    public init(loop: EventLoop, connection: Connection, config: HttpConnectionManagerConfig,
+    public init(loop: EventLoop, connection: Connection, config: SharedHttpConnectionManagerConfig,
                 context: HTTPWorkerContext, stats: Stats<HTTPStat>, listenerStats: Stats<ListenerHTTPStat>? = nil,
                 onComplete: @escaping Completion) {
         self.loop = loop
         self.connection = connection
-        self.config = config
+        sharedConfig = config
         self.context = context
         self.stats = stats
         self.listenerStats = listenerStats
         self.onComplete = onComplete
-        self.accessLogs = context.accessLogs.set(for: config.accessLogs)
-        switch config.routes {
+        self.accessLogs = context.accessLogs.set(for: config.config.accessLogs)
+        switch config.config.routes {
         case .inline(let table): routes = .inline(table)
         case .rds(let reference): routes = .rds(context.routeSlot(for: reference))
         }
