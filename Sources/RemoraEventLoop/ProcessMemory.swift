@@ -5,9 +5,10 @@ public enum ProcessMemory {
     /// Resident set size in bytes (from /proc/self/statm); 0 if unknown.
     public static var residentBytes: UInt64 { remora_resident_bytes() }
 
-    /// Lets the kernel reclaim code and constant pages that only start-up
-    /// used (see `remora_page_out_file_mappings`). Best effort; returns
-    /// false where the kernel does not support it.
+    /// Lets the kernel reclaim the code, constant and data pages of the
+    /// binary and its libraries that only start-up used (see
+    /// `remora_page_out_file_mappings`). Best effort; returns false where the
+    /// kernel does not support it.
     @discardableResult
     public static func releaseStartupPages() -> Bool {
         remora_page_out_file_mappings() >= 0
