@@ -183,11 +183,11 @@ static int remora_advise(int pagemap, const struct remora_mapping *m) {
     return errno == EINVAL ? -EINVAL : 0;
 }
 
-int remora_page_out_file_mappings(void) {
+int remora_page_out_file_mappings(int evict_binary) {
     FILE *f = fopen("/proc/self/smaps", "r");
     if (!f) return -errno;
     int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-    int exe_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    int exe_fd = evict_binary ? open("/proc/self/exe", O_RDONLY | O_CLOEXEC) : -1;
     struct stat exe;
     int exe_known = exe_fd >= 0 && fstat(exe_fd, &exe) == 0;
     char line[1024];

@@ -39,11 +39,12 @@ int remora_set_keepalive(int fd, unsigned probes, unsigned idle, unsigned interv
 /// a change; private writable ones (.data, Swift metadata) only in their pages
 /// that are still the file's (/proc/self/pagemap), with MADV_PAGEOUT. The
 /// binary's own pages also leave the page cache unless another process maps
-/// them, with no read-ahead afterwards (MADV_RANDOM), so that a page serving
-/// needs faults back in alone rather than with the 64 KiB the kernel maps
-/// around a fault from the page cache. Returns the number of mappings advised,
-/// or -errno if the kernel lacks MADV_PAGEOUT.
-int remora_page_out_file_mappings(void);
+/// them, with no read-ahead afterwards (MADV_RANDOM), if `evict_binary` is
+/// not 0 (once start-up is over), so that a page serving needs faults back
+/// in alone rather than with the 64 KiB the kernel maps around a fault from
+/// the page cache. Returns the number of mappings advised, or -errno if the
+/// kernel lacks MADV_PAGEOUT.
+int remora_page_out_file_mappings(int evict_binary);
 
 /// Returns freed heap memory to the kernel (glibc's malloc_trim(0)).
 void remora_trim_heap(void);
