@@ -57,7 +57,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "remora", dependencies: [
-            "RemoraServer", "RemoraConfig",
+            "RemoraServer", "RemoraConfig", "RemoraEventLoop",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <malloc.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT 21
@@ -115,29 +117,79 @@ struct remora_mapping {
     int file;                 /* backed by a named file */
     unsigned long dirty_kb;   /* Private_Dirty */
     unsigned long anon_kb;    /* Anonymous */
+    int executable;           /* a mapping of this process's own binary */
 };
+
+/* Pages out the pages of a private writable file mapping that are still the
+   file's (present, not copied on write), run by run, as /proc/self/pagemap
+   tells (bit 63: present, bit 61: file page). The pages this process wrote
+   are anonymous and are left alone: paging them out could only mean swap.
+   A page written between the read and the advice is still never lost
+   (MADV_PAGEOUT does not discard), only possibly swapped. Returns 1 if some
+   range was advised, 0 if none, -errno if the kernel refused. */
+static int remora_page_out_file_pages(int pagemap, const struct remora_mapping *m) {
+    const unsigned long page = (unsigned long)sysconf(_SC_PAGESIZE);
+    uint64_t entries[512];
+    unsigned long run = 0;  /* start of the current run of file pages, 0: none */
+    int advised = 0;
+    for (unsigned long addr = m->start; addr < m->end;) {
+        unsigned long count = (m->end - addr) / page;
+        if (count > 512) count = 512;
+        ssize_t n = pread(pagemap, entries, count * sizeof(uint64_t), (off_t)(addr / page * sizeof(uint64_t)));
+        if (n <= 0) break;
+        count = (unsigned long)n / sizeof(uint64_t);
+        for (unsigned long i = 0; i < count; i++, addr += page) {
+            int file_page = (entries[i] >> 63 & 1) && (entries[i] >> 61 & 1);
+            if (file_page && !run) run = addr;
+            if (!file_page && run) {
+                if (madvise((void *)run, addr - run, MADV_PAGEOUT) != 0) return errno == EINVAL ? -EINVAL : advised;
+                advised = 1;
+                run = 0;
+            }
+        }
+    }
+    if (run) {
+        if (madvise((void *)run, m->end - run, MADV_PAGEOUT) != 0) return errno == EINVAL ? -EINVAL : advised;
+        advised = 1;
+    }
+    return advised;
+}
 
 /* Advises one finished mapping; returns 1 if advised, 0 if skipped, -errno
    if the kernel refused MADV_PAGEOUT itself. */
-static int remora_advise(const struct remora_mapping *m) {
-    if (!m->file || m->perms[0] != 'r' || m->perms[1] == 'w') return 0;  /* writable (relocated data) stays */
-    /* Code nobody wrote to (no private dirty or anonymous pages: no
-       relocations, breakpoints, uprobes or patches) can be dropped from this
-       process's page tables without losing anything: a page still in use
-       faults back in from the page cache. Unlike MADV_PAGEOUT this also
-       works for pages other processes map (the Swift runtime, libc).
-       Anything else is only paged out, which never discards a change. */
-    if (m->perms[2] == 'x' && m->dirty_kb == 0 && m->anon_kb == 0 &&
+static int remora_advise(int pagemap, const struct remora_mapping *m) {
+    if (!m->file || m->perms[0] != 'r') return 0;
+    if (m->perms[1] == 'w') {
+        /* Data (.data, Swift metadata): only the pages start-up read and
+           nobody wrote. Shared writable mappings stay as they are. */
+        if (m->perms[3] != 'p' || pagemap < 0) return 0;
+        return remora_page_out_file_pages(pagemap, m);
+    }
+    /* A read-only file mapping nobody wrote to (no private dirty or
+       anonymous pages: no relocations, breakpoints, uprobes or patches) can
+       be dropped from this process's page tables without losing anything: a
+       page still in use faults back in from the page cache. That holds for
+       code and for constant data alike (.rodata, symbol and relocation
+       tables, unwind tables), and unlike MADV_PAGEOUT it also works for pages
+       other processes map (the Swift runtime, libc, OpenSSL), which the
+       page-out leaves in place. */
+    if (m->dirty_kb == 0 && m->anon_kb == 0 &&
         madvise((void *)m->start, m->end - m->start, MADV_DONTNEED) == 0) {
         return 1;
     }
+    /* One with changed pages (RELRO data after relocation) is only paged
+       out, which never discards a change. */
     if (madvise((void *)m->start, m->end - m->start, MADV_PAGEOUT) == 0) return 1;
     return errno == EINVAL ? -EINVAL : 0;
 }
 
-int remora_page_out_file_mappings(void) {
+int remora_page_out_file_mappings(int evict_binary) {
     FILE *f = fopen("/proc/self/smaps", "r");
     if (!f) return -errno;
+    int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    int exe_fd = evict_binary ? open("/proc/self/exe", O_RDONLY | O_CLOEXEC) : -1;
+    struct stat exe;
+    int exe_known = exe_fd >= 0 && fstat(exe_fd, &exe) == 0;
     char line[1024];
     int advised = 0, refused = 0, have = 0;
     struct remora_mapping m;
@@ -153,6 +205,10 @@ int remora_page_out_file_mappings(void) {
             m.inode = inode;
             memcpy(m.perms, perms, sizeof m.perms);
             m.file = inode != 0 && path[0] == '/';
+            unsigned major_id = 0, minor_id = 0;
+            m.executable = exe_known && m.file && inode == exe.st_ino &&
+                sscanf(dev, "%x:%x", &major_id, &minor_id) == 2 &&
+                makedev(major_id, minor_id) == exe.st_dev;
             have = 1;
         } else if (have && sscanf(line, "Private_Dirty: %lu kB", &kb) == 1) {
             m.dirty_kb = kb;
@@ -160,13 +216,28 @@ int remora_page_out_file_mappings(void) {
             m.anon_kb = kb;
         } else if (have && strncmp(line, "VmFlags:", 8) == 0) {
             /* The last field of a mapping's entry. */
-            int r = remora_advise(&m);
+            if (m.executable) {
+                /* The binary's own pages: those only this process maps leave
+                   the page cache too (MADV_PAGEOUT), and no read-ahead
+                   brings their neighbours back (MADV_RANDOM), so that a
+                   fault maps the page that is used, not the 64 KiB around it
+                   that the kernel maps from the page cache ("fault-around"). */
+                if (m.perms[1] != 'w' && m.dirty_kb == 0 && m.anon_kb == 0)
+                    (void)madvise((void *)m.start, m.end - m.start, MADV_PAGEOUT);
+                (void)madvise((void *)m.start, m.end - m.start, MADV_RANDOM);
+            }
+            int r = remora_advise(pagemap, &m);
             if (r > 0) advised++;
             else if (r < 0) refused++;
             have = 0;
         }
     }
     fclose(f);
+    if (pagemap >= 0) close(pagemap);
+    /* And the binary's cached pages no process maps (read ahead at start-up,
+       or cached by whoever wrote or copied the file). */
+    if (exe_known) (void)posix_fadvise(exe_fd, 0, 0, POSIX_FADV_DONTNEED);
+    if (exe_fd >= 0) close(exe_fd);
     return advised == 0 && refused > 0 ? -EINVAL : advised;
 }
 

@@ -5,12 +5,15 @@ public enum ProcessMemory {
     /// Resident set size in bytes (from /proc/self/statm); 0 if unknown.
     public static var residentBytes: UInt64 { remora_resident_bytes() }
 
-    /// Lets the kernel reclaim code and constant pages that only start-up
-    /// used (see `remora_page_out_file_mappings`). Best effort; returns
-    /// false where the kernel does not support it.
+    /// Lets the kernel reclaim the code, constant and data pages of the
+    /// binary and its libraries that only start-up used (see
+    /// `remora_page_out_file_mappings`). `evictingBinary`: also out of the
+    /// page cache, with no read-ahead after, once start-up is over (during
+    /// start-up that would make every page it touches next a disk read).
+    /// Best effort; returns false where the kernel does not support it.
     @discardableResult
-    public static func releaseStartupPages() -> Bool {
-        remora_page_out_file_mappings() >= 0
+    public static func releaseStartupPages(evictingBinary: Bool = true) -> Bool {
+        remora_page_out_file_mappings(evictingBinary ? 1 : 0) >= 0
     }
 
     /// Gives freed heap memory back to the kernel (malloc_trim), e.g. once

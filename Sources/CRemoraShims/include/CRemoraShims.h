@@ -31,15 +31,20 @@ int remora_set_linger_zero(int fd);
 int remora_set_keepalive(int fd, unsigned probes, unsigned idle, unsigned interval);
 
 /// Asks the kernel to reclaim the resident pages of this process's
-/// file-backed, read-only mappings (code and constant data of the binary and
-/// its libraries). Code that /proc/self/smaps shows was never written to
-/// (no private dirty pages) goes with madvise(MADV_DONTNEED), which drops it
-/// from this process even when other processes share it; everything else
-/// with madvise(MADV_PAGEOUT), which never discards a change. Pages still in use fault back
-/// in from the page cache; what only start-up touched (config decoding,
-/// schema tables) stops counting against the process. Returns the number of
-/// mappings advised, or -errno if the kernel lacks MADV_PAGEOUT.
-int remora_page_out_file_mappings(void);
+/// file-backed mappings that start-up touched (code, constants and data of the
+/// binary and its libraries). Read-only mappings never written to (no private
+/// dirty or anonymous pages) go with madvise(MADV_DONTNEED), which drops them
+/// from this process even when other processes share them; read-only ones
+/// with changed pages (RELRO) with madvise(MADV_PAGEOUT), which never discards
+/// a change; private writable ones (.data, Swift metadata) only in their pages
+/// that are still the file's (/proc/self/pagemap), with MADV_PAGEOUT. The
+/// binary's own pages also leave the page cache unless another process maps
+/// them, with no read-ahead afterwards (MADV_RANDOM), if `evict_binary` is
+/// not 0 (once start-up is over), so that a page serving needs faults back
+/// in alone rather than with the 64 KiB the kernel maps around a fault from
+/// the page cache. Returns the number of mappings advised, or -errno if the
+/// kernel lacks MADV_PAGEOUT.
+int remora_page_out_file_mappings(int evict_binary);
 
 /// Returns freed heap memory to the kernel (glibc's malloc_trim(0)).
 void remora_trim_heap(void);
