@@ -8,8 +8,6 @@
 #include <string.h>
 #include <malloc.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT 21
@@ -117,7 +115,6 @@ struct remora_mapping {
     int file;                 /* backed by a named file */
     unsigned long dirty_kb;   /* Private_Dirty */
     unsigned long anon_kb;    /* Anonymous */
-    int executable;           /* a mapping of this process's own binary */
 };
 
 /* Pages out the pages of a private writable file mapping that are still the
@@ -183,13 +180,10 @@ static int remora_advise(int pagemap, const struct remora_mapping *m) {
     return errno == EINVAL ? -EINVAL : 0;
 }
 
-int remora_page_out_file_mappings(int evict_binary) {
+int remora_page_out_file_mappings(void) {
     FILE *f = fopen("/proc/self/smaps", "r");
     if (!f) return -errno;
     int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-    int exe_fd = evict_binary ? open("/proc/self/exe", O_RDONLY | O_CLOEXEC) : -1;
-    struct stat exe;
-    int exe_known = exe_fd >= 0 && fstat(exe_fd, &exe) == 0;
     char line[1024];
     int advised = 0, refused = 0, have = 0;
     struct remora_mapping m;
@@ -205,10 +199,6 @@ int remora_page_out_file_mappings(int evict_binary) {
             m.inode = inode;
             memcpy(m.perms, perms, sizeof m.perms);
             m.file = inode != 0 && path[0] == '/';
-            unsigned major_id = 0, minor_id = 0;
-            m.executable = exe_known && m.file && inode == exe.st_ino &&
-                sscanf(dev, "%x:%x", &major_id, &minor_id) == 2 &&
-                makedev(major_id, minor_id) == exe.st_dev;
             have = 1;
         } else if (have && sscanf(line, "Private_Dirty: %lu kB", &kb) == 1) {
             m.dirty_kb = kb;
@@ -216,16 +206,6 @@ int remora_page_out_file_mappings(int evict_binary) {
             m.anon_kb = kb;
         } else if (have && strncmp(line, "VmFlags:", 8) == 0) {
             /* The last field of a mapping's entry. */
-            if (m.executable) {
-                /* The binary's own pages: those only this process maps leave
-                   the page cache too (MADV_PAGEOUT), and no read-ahead
-                   brings their neighbours back (MADV_RANDOM), so that a
-                   fault maps the page that is used, not the 64 KiB around it
-                   that the kernel maps from the page cache ("fault-around"). */
-                if (m.perms[1] != 'w' && m.dirty_kb == 0 && m.anon_kb == 0)
-                    (void)madvise((void *)m.start, m.end - m.start, MADV_PAGEOUT);
-                (void)madvise((void *)m.start, m.end - m.start, MADV_RANDOM);
-            }
             int r = remora_advise(pagemap, &m);
             if (r > 0) advised++;
             else if (r < 0) refused++;
@@ -234,10 +214,6 @@ int remora_page_out_file_mappings(int evict_binary) {
     }
     fclose(f);
     if (pagemap >= 0) close(pagemap);
-    /* And the binary's cached pages no process maps (read ahead at start-up,
-       or cached by whoever wrote or copied the file). */
-    if (exe_known) (void)posix_fadvise(exe_fd, 0, 0, POSIX_FADV_DONTNEED);
-    if (exe_fd >= 0) close(exe_fd);
     return advised == 0 && refused > 0 ? -EINVAL : advised;
 }
 

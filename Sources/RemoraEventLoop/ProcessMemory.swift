@@ -7,13 +7,13 @@ public enum ProcessMemory {
 
     /// Lets the kernel reclaim the code, constant and data pages of the
     /// binary and its libraries that only start-up used (see
-    /// `remora_page_out_file_mappings`). `evictingBinary`: also out of the
-    /// page cache, with no read-ahead after, once start-up is over (during
-    /// start-up that would make every page it touches next a disk read).
+    /// `remora_page_out_file_mappings`). Pages serving still uses fault back
+    /// in from the page cache; nothing is evicted from it (that would make
+    /// the first requests after start-up read the binary from disk).
     /// Best effort; returns false where the kernel does not support it.
     @discardableResult
-    public static func releaseStartupPages(evictingBinary: Bool = true) -> Bool {
-        remora_page_out_file_mappings(evictingBinary ? 1 : 0) >= 0
+    public static func releaseStartupPages() -> Bool {
+        remora_page_out_file_mappings() >= 0
     }
 
     /// Gives freed heap memory back to the kernel (malloc_trim), e.g. once

@@ -97,7 +97,7 @@ struct RemoraCommand: ParsableCommand {
         // ~20 MiB of pages touched that the config load would add to: let
         // them go first, and the config load's before the server starts, so
         // the start-up peak is the largest step, not their sum.
-        if mode == "serve" { ProcessMemory.releaseStartupPages(evictingBinary: false) }
+        if mode == "serve" { ProcessMemory.releaseStartupPages() }
         do {
             var bootstrap: Envoy_Config_Bootstrap_V3_Bootstrap
             if let configPath {
@@ -125,7 +125,7 @@ struct RemoraCommand: ParsableCommand {
         }
         if mode == "init_only" { return }
         config.bootstrapBytes = bootstrapBytes
-        ProcessMemory.releaseStartupPages(evictingBinary: false)
+        ProcessMemory.releaseStartupPages()
 
         let workers = concurrency ?? ProcessInfo.processInfo.activeProcessorCount
         let options = ServerOptions(

@@ -71,7 +71,7 @@ final class ProcessMemoryTests: XCTestCase {
         XCTAssertEqual(try residentKiB(a), pages * pageSize / 1024)
         XCTAssertEqual(try residentKiB(b), pages * pageSize / 1024)
 
-        guard ProcessMemory.releaseStartupPages(evictingBinary: false) else { throw XCTSkip("the kernel refuses MADV_PAGEOUT") }
+        guard ProcessMemory.releaseStartupPages() else { throw XCTSkip("the kernel refuses MADV_PAGEOUT") }
         XCTAssertEqual(try residentKiB(a), 0)
         XCTAssertEqual(try residentKiB(b), 0)
         // Still readable: the pages fault back in from the page cache.
@@ -91,7 +91,7 @@ final class ProcessMemoryTests: XCTestCase {
         data[2 * pageSize] = 0x5B
         _ = touch(relro) &+ touch(data)
 
-        ProcessMemory.releaseStartupPages(evictingBinary: false)
+        ProcessMemory.releaseStartupPages()
         XCTAssertEqual(relro[pageSize], 0x5A)
         XCTAssertEqual(data[2 * pageSize], 0x5B)
         XCTAssertEqual(relro[0], 0x41)
@@ -104,7 +104,7 @@ final class ProcessMemoryTests: XCTestCase {
         XCTAssertEqual(touch(data), (pages - 1) * 0x41 + 0x5C)
         XCTAssertEqual(try residentKiB(data), pages * pageSize / 1024)
 
-        guard ProcessMemory.releaseStartupPages(evictingBinary: false) else { throw XCTSkip("the kernel refuses MADV_PAGEOUT") }
+        guard ProcessMemory.releaseStartupPages() else { throw XCTSkip("the kernel refuses MADV_PAGEOUT") }
         // Only the page this process wrote (anonymous now) is left.
         XCTAssertEqual(try residentKiB(data), pageSize / 1024)
         XCTAssertEqual(touch(data), (pages - 1) * 0x41 + 0x5C)

@@ -37,14 +37,11 @@ int remora_set_keepalive(int fd, unsigned probes, unsigned idle, unsigned interv
 /// from this process even when other processes share them; read-only ones
 /// with changed pages (RELRO) with madvise(MADV_PAGEOUT), which never discards
 /// a change; private writable ones (.data, Swift metadata) only in their pages
-/// that are still the file's (/proc/self/pagemap), with MADV_PAGEOUT. The
-/// binary's own pages also leave the page cache unless another process maps
-/// them, with no read-ahead afterwards (MADV_RANDOM), if `evict_binary` is
-/// not 0 (once start-up is over), so that a page serving needs faults back
-/// in alone rather than with the 64 KiB the kernel maps around a fault from
-/// the page cache. Returns the number of mappings advised, or -errno if the
-/// kernel lacks MADV_PAGEOUT.
-int remora_page_out_file_mappings(int evict_binary);
+/// that are still the file's (/proc/self/pagemap), with MADV_PAGEOUT. A page
+/// still in use faults back in from the page cache; nothing is evicted from
+/// the page cache, so no page comes back from disk. Returns the number of
+/// mappings advised, or -errno if the kernel lacks MADV_PAGEOUT.
+int remora_page_out_file_mappings(void);
 
 /// Returns freed heap memory to the kernel (glibc's malloc_trim(0)).
 void remora_trim_heap(void);
