@@ -89,18 +89,16 @@ struct HTTP1ClientConnectionTests {
         // The same bytes as from the pseudo-header head, with no header map
         // built; the framing comes from the head's flags, not a field scan.
         let h = HTTP1ClientHarness()
-        var fields = HTTPHeaders()
-        fields.add(name: "accept", value: "*/*")
-        let head = HTTPRequestHead(method: .get, scheme: "http", authority: "up.example", path: "/a", fields: fields)
+        let head = HTTPRequestHead(method: .get, scheme: "http", authority: "up.example", path: "/a",
+                                   fields: HTTPHeaders([("accept", "*/*")]))
         _ = send(h, head, endStream: true)
         #expect(h.output() == "GET /a HTTP/1.1\r\nhost: up.example\r\naccept: */*\r\n\r\n")
         #expect(h.codec.requestComplete)
         h.feed("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
         #expect(h.stream.ended && h.codec.isReusable)
 
-        var chunked = HTTPHeaders()
-        chunked.add(name: "transfer-encoding", value: "chunked")
-        let put = HTTPRequestHead(method: .put, scheme: "http", authority: "u", path: "/p", fields: chunked, framing: .chunked)
+        let put = HTTPRequestHead(method: .put, scheme: "http", authority: "u", path: "/p",
+                                  fields: HTTPHeaders([("transfer-encoding", "chunked")]), framing: .chunked)
         let e = send(h, put, endStream: false)
         e.encodeData(slice("hello"), endStream: true)
         #expect(h.output() == "PUT /p HTTP/1.1\r\nhost: u\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")

@@ -21,9 +21,7 @@ private final class HeadRecordingEncoder: HTTPRequestEncoder {
 @Suite("HTTPRequestHead")
 struct HTTPRequestHeadTests {
     @Test func codecWithoutFastPathGetsThePseudoHeaderHead() {
-        var fields = HTTPHeaders()
-        fields.add(name: "x-a", value: "1")
-        fields.add(name: "transfer-encoding", value: "chunked")
+        let fields = HTTPHeaders([("x-a", "1"), ("transfer-encoding", "chunked")])
         let encoder = HeadRecordingEncoder()
         let stream: any HTTPRequestEncoder = encoder
         stream.encodeHeaders(HTTPRequestHead(method: .post, scheme: "https", authority: "up:8080", path: "/p?q", fields: fields,
