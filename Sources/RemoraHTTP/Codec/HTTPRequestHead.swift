@@ -11,13 +11,13 @@ public struct HTTPRequestHead {
     /// so that a codec need not look for it again.
     public struct Framing: OptionSet, Sendable {
         public let rawValue: UInt8
-        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue }
         /// The fields carry `transfer-encoding: chunked`: a body of unknown
         /// length follows.
-        public static let chunked = Framing(rawValue: 1)
+        @inlinable public static var chunked: Framing { Framing(rawValue: 1) }
         /// After the head the stream carries tunnel bytes: an upgrade or a
         /// CONNECT (whose answer opens the tunnel).
-        public static let tunnel = Framing(rawValue: 2)
+        @inlinable public static var tunnel: Framing { Framing(rawValue: 2) }
     }
 
     public var method: HTTPMethod
@@ -30,6 +30,7 @@ public struct HTTPRequestHead {
     public var fields: HTTPHeaders
     public var framing: Framing
 
+    @inlinable
     public init(method: HTTPMethod, scheme: String, authority: String, path: String, fields: HTTPHeaders,
                 framing: Framing = []) {
         self.method = method

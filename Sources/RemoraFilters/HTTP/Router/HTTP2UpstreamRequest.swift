@@ -95,10 +95,7 @@ final class HTTP2UpstreamRequest: UpstreamAttempt, HTTP2PoolRequester {
         sentAt = loop.nowMilliseconds
         let body = pending.slices
         let endWithHead = pending.ended && body.isEmpty && pending.trailers == nil
-        if let head {
-            self.head = nil
-            stream.encodeHeaders(head, endStream: endWithHead)
-        }
+        if let head = head.take() { stream.encodeHeaders(head, endStream: endWithHead) }
         for (i, slice) in body.enumerated() {
             stream.encodeData(slice, endStream: i == body.count - 1 && pending.ended && pending.trailers == nil)
         }

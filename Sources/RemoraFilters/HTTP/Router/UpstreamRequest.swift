@@ -111,10 +111,8 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
         codec.callbacks = self
         codec.beginStream(self)
         sentAt = loop.nowMilliseconds
-        if let head {
-            self.head = nil
-            codec.encodeHeaders(head, endStream: false)
-        }
+        // Moved out, not copied (no retain of its parts).
+        if let head = head.take() { codec.encodeHeaders(head, endStream: false) }
         for slice in pending.slices { codec.encodeData(slice, endStream: false) }
         if pending.ended {
             if let trailers = pending.trailers { codec.encodeTrailers(trailers) } else { codec.encodeData(emptySlice, endStream: true) }
