@@ -77,14 +77,16 @@ protocol UpstreamAttempt: AnyObject {
 func makeHTTPUpstreamAttempt(owner: UpstreamRequestOwner, cluster: WorkerCluster, host: SocketAddress,
                              context: HTTPWorkerContext, head: HTTPRequestHead, downstreamHTTP2: Bool,
                              tlsOptions: TransportSocketOptions?, isConnect: Bool) -> any UpstreamAttempt {
+    // The cluster's config is read in place (not bound to a local: a copy
+    // would retain every reference it holds, per attempt).
     let loop = context.loop
-    let http = cluster.config.http
-    if http.usesHTTP2(downstreamHTTP2: downstreamHTTP2, negotiatedHTTP2: cluster.negotiatesHTTP2(host) ?? false) {
+    if cluster.config.http.usesHTTP2(downstreamHTTP2: downstreamHTTP2, negotiatedHTTP2: cluster.negotiatesHTTP2(host) ?? false) {
         return HTTP2UpstreamRequest(owner: owner, pool: cluster.http2Pool(for: host, loop: loop, options: tlsOptions), loop: loop,
                                     head: head, bufferLimit: cluster.config.bufferLimitBytes, isConnect: isConnect)
     }
     return UpstreamRequest(owner: owner, pool: cluster.httpPool(for: host, loop: loop, options: tlsOptions), loop: loop,
                            encoder: context.sharedEncoder, head: head,
-                           maxResponseHeadBytes: Int(http.common.maxResponseHeadersKB) * 1024,
-                           maxResponseHeaders: Int(http.common.maxHeadersCount), bufferLimit: cluster.config.bufferLimitBytes)
+                           maxResponseHeadBytes: Int(cluster.config.http.common.maxResponseHeadersKB) * 1024,
+                           maxResponseHeaders: Int(cluster.config.http.common.maxHeadersCount),
+                           bufferLimit: cluster.config.bufferLimitBytes)
 }
