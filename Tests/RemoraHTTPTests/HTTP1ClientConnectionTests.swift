@@ -76,6 +76,54 @@ struct HTTP1ClientConnectionTests {
         #expect(h.output() == "POST / HTTP/1.1\r\nhost: u\r\ncontent-length: 3\r\n\r\nabc")
     }
 
+    /// Opens a stream and sends a head in parts (the router's fast path).
+    private func send(_ h: HTTP1ClientHarness, _ head: HTTPRequestHead, endStream: Bool) -> any HTTPRequestEncoder {
+        h.stream = RecordingStream()
+        let encoder = h.codec.newStream(h.stream)
+        h.stream.encoder = encoder
+        encoder.encodeHeaders(head, endStream: endStream)
+        return encoder
+    }
+
+    @Test func headInPartsIsWrittenAsItsPseudoHeaderForm() {
+        // The same bytes as from the pseudo-header head, with no header map
+        // built; the framing comes from the head's flags, not a field scan.
+        let h = HTTP1ClientHarness()
+        let head = HTTPRequestHead(method: .get, scheme: "http", authority: "up.example", path: "/a",
+                                   fields: HTTPHeaders([("accept", "*/*")]))
+        _ = send(h, head, endStream: true)
+        #expect(h.output() == "GET /a HTTP/1.1\r\nhost: up.example\r\naccept: */*\r\n\r\n")
+        #expect(h.codec.requestComplete)
+        h.feed("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+        #expect(h.stream.ended && h.codec.isReusable)
+
+        let put = HTTPRequestHead(method: .put, scheme: "http", authority: "u", path: "/p",
+                                  fields: HTTPHeaders([("transfer-encoding", "chunked")]), framing: .chunked)
+        let e = send(h, put, endStream: false)
+        e.encodeData(slice("hello"), endStream: true)
+        #expect(h.output() == "PUT /p HTTP/1.1\r\nhost: u\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+        h.feed("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+
+        // A chunked body that ended before the head was sent: the last chunk follows the head.
+        _ = send(h, put, endStream: true)
+        #expect(h.output() == "PUT /p HTTP/1.1\r\nhost: u\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n")
+        #expect(h.codec.requestComplete)
+    }
+
+    @Test func headInPartsForATunnel() {
+        // A CONNECT's target is its authority; tunnel bytes go as they are,
+        // and a 2xx opens the tunnel.
+        let h = HTTP1ClientHarness()
+        let connect = HTTPRequestHead(method: .connect, scheme: "http", authority: "dest.example:443", path: "",
+                                      fields: HTTPHeaders(), framing: .tunnel)
+        let e = send(h, connect, endStream: false)
+        #expect(h.output() == "CONNECT dest.example:443 HTTP/1.1\r\nhost: dest.example:443\r\n\r\n")
+        h.feed("HTTP/1.1 200 OK\r\n\r\nraw")
+        #expect(h.codec.isTunneling && h.stream.bodyString == "raw")
+        e.encodeData(slice("up"), endStream: false)
+        #expect(h.output() == "up")
+    }
+
     @Test func responseHeadGetsStatusFirstWithoutCopy() {
         let h = HTTP1ClientHarness()
         h.request(get)

@@ -155,6 +155,9 @@ public protocol HTTPResponseEncoder: HTTPStreamEncoder {
 /// The sending half of a client stream.
 public protocol HTTPRequestEncoder: HTTPStreamEncoder {
     func encodeHeaders(_ headers: HTTPHeaders, endStream: Bool)
+    /// The head in parts (see `HTTPRequestHead`); by default sent as its
+    /// pseudo-header head.
+    func encodeHeaders(_ head: HTTPRequestHead, endStream: Bool)
 }
 
 /// Connection-level events of either side.

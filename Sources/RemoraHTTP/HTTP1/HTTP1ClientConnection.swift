@@ -134,17 +134,24 @@ public final class HTTP1ClientConnection: HTTPClientCodec, HTTPRequestEncoder {
         if endStream { requestComplete = true }
     }
 
-    /// A request head already written (the router encodes its head once,
-    /// before the attempt has a connection): sent as given, its body
-    /// chunked if `chunked`.
-    public func encodeEncodedHead(_ head: ByteSlice, method: HTTPMethod, chunked: Bool, tunnel: Bool, endStream: Bool) {
+    /// The fast path: the head written straight from its parts (request
+    /// line, `host`, the fields; no pseudo-header map built). Its framing
+    /// is what `head.framing` says (the fields already carry any
+    /// `content-length` or `transfer-encoding`); no field is added.
+    public func encodeHeaders(_ head: HTTPRequestHead, endStream: Bool) {
         guard hasStream, !requestComplete else { return }
+        let method = head.method
         requestMethod = method
         parser.requestMethod = method
-        requestChunked = chunked && !tunnel
-        requestTunnel = tunnel
-        emit(head)
-        if endStream { requestComplete = true }
+        requestTunnel = head.framing.contains(.tunnel)
+        requestChunked = head.framing.contains(.chunked) && !requestTunnel
+        // A CONNECT's request target is its authority (RFC 9110 §9.3.6).
+        emit(shared.encoder.encodeRequestHead(method: method, target: method == .connect ? head.authority : head.path,
+                                              host: head.authority, headers: head.fields))
+        if endStream {
+            requestComplete = true
+            if requestChunked { emit(HTTP1Encoder.lastChunk) }
+        }
     }
 
     public func encodeData(_ chunk: ByteSlice, endStream: Bool) {

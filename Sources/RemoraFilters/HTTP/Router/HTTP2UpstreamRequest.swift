@@ -13,7 +13,8 @@ final class HTTP2UpstreamRequest: UpstreamAttempt, HTTP2PoolRequester {
     private var owner: UpstreamRequestOwner?
     let pool: HTTP2ConnectionPool
     private let loop: EventLoop
-    private var head: HTTPHeaders
+    /// Sent (and let go) once the stream is open.
+    private var head: HTTPRequestHead?
     private var stream: (any HTTPRequestEncoder)?
     private var connection: HTTP2PoolConnection?
     private var ticket: HTTP2ConnectionPool.Ticket?
@@ -38,7 +39,7 @@ final class HTTP2UpstreamRequest: UpstreamAttempt, HTTP2PoolRequester {
     var localAddress: SocketAddress? { connection?.localAddress }
     var upstreamConnection: Connection? { connection?.socket }
 
-    init(owner: UpstreamRequestOwner, pool: HTTP2ConnectionPool, loop: EventLoop, head: HTTPHeaders, bufferLimit: Int,
+    init(owner: UpstreamRequestOwner, pool: HTTP2ConnectionPool, loop: EventLoop, head: HTTPRequestHead, bufferLimit: Int,
          isConnect: Bool = false) {
         self.owner = owner
         self.pool = pool
@@ -46,20 +47,6 @@ final class HTTP2UpstreamRequest: UpstreamAttempt, HTTP2PoolRequester {
         self.head = head
         self.isConnect = isConnect
         self.pending = PendingRequestBody(limit: bufferLimit)
-    }
-
-    /// The request as HTTP/2 sends it: `:method :scheme :authority :path`,
-    /// then the fields (connection-specific ones are left out by the codec).
-    static func head(of message: HTTPRequestMessage, authority: String) -> HTTPHeaders {
-        var headers = HTTPHeaders(minimumCapacity: message.headers.count + 4)
-        headers.copyAddedFields(asIn: message.headers)
-        headers.add(name: ":method", value: message.method.name)
-        // A CONNECT has no :scheme or :path (RFC 9113 §8.5).
-        if message.method != .connect { headers.add(name: ":scheme", value: message.scheme) }
-        headers.add(name: ":authority", value: authority)
-        if message.method != .connect { headers.add(name: ":path", value: message.path) }
-        headers.add(contentsOf: message.headers)
-        return headers
     }
 
     func start() {
@@ -108,9 +95,7 @@ final class HTTP2UpstreamRequest: UpstreamAttempt, HTTP2PoolRequester {
         sentAt = loop.nowMilliseconds
         let body = pending.slices
         let endWithHead = pending.ended && body.isEmpty && pending.trailers == nil
-        var fields = HTTPHeaders()
-        swap(&fields, &head)
-        stream.encodeHeaders(fields, endStream: endWithHead)
+        if let head = head.take() { stream.encodeHeaders(head, endStream: endWithHead) }
         for (i, slice) in body.enumerated() {
             stream.encodeData(slice, endStream: i == body.count - 1 && pending.ended && pending.trailers == nil)
         }

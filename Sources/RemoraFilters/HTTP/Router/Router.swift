@@ -350,24 +350,14 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
         let request: any UpstreamAttempt
         if terminatesConnect {
             request = TCPUpstreamRequest(owner: self, cluster: cluster, host: host, loop: context.loop)
-        } else if cluster.config.http.usesHTTP2(downstreamHTTP2: downstreamHTTP2, negotiatedHTTP2: cluster.negotiatesHTTP2(host) ?? false) {
-            request = HTTP2UpstreamRequest(
-                owner: self, pool: cluster.http2Pool(for: host, loop: context.loop, options: tlsOptions), loop: context.loop,
-                head: HTTP2UpstreamRequest.head(of: upstreamMessage, authority: authority),
-                bufferLimit: cluster.config.bufferLimitBytes, isConnect: forwardsConnect)
         } else {
-            let pool = cluster.httpPool(for: host, loop: context.loop, options: tlsOptions)
-            let method = upstreamMessage.method
-            // A CONNECT's request target is its authority (RFC 9110 §9.3.6).
-            let head = context.encoder.encodeRequestHead(method: method, target: forwardsConnect ? authority : upstreamMessage.path,
-                                                         version: .http1_1,
-                                                         host: authority, headers: upstreamMessage.headers)
-            request = UpstreamRequest(
-                owner: self, pool: pool, loop: context.loop, encoder: context.sharedEncoder, head: head,
-                chunked: upstreamChunked, tunnel: upgrade, method: method,
-                maxResponseHeadBytes: Int(cluster.config.http.common.maxResponseHeadersKB) * 1024,
-                maxResponseHeaders: Int(cluster.config.http.common.maxHeadersCount),
-                bufferLimit: cluster.config.bufferLimitBytes)
+            var framing: HTTPRequestHead.Framing = []
+            if upstreamChunked { framing.insert(.chunked) }
+            if upgrade { framing.insert(.tunnel) }
+            request = makeHTTPUpstreamAttempt(
+                owner: self, cluster: cluster, host: host, context: context,
+                head: upstreamMessage.upstreamHead(authority: authority, framing: framing),
+                downstreamHTTP2: downstreamHTTP2, tlsOptions: tlsOptions, isConnect: forwardsConnect)
         }
         upstream = request
         if downstreamFull { request.setReading(false) }
@@ -830,6 +820,15 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
 
 /// An empty slice (end of stream without data).
 var emptySlice: ByteSlice { HTTP1Encoder.crlf.dropFirst(2) }
+
+extension HTTPRequestMessage {
+    /// The head an attempt sends: the message's parts, with the attempt's
+    /// authority (`auto_host_rewrite` may give each host its own). The
+    /// fields are shared, not copied.
+    func upstreamHead(authority: String, framing: HTTPRequestHead.Framing) -> HTTPRequestHead {
+        HTTPRequestHead(method: method, scheme: scheme, authority: authority, path: path, fields: headers, framing: framing)
+    }
+}
 
 enum HostAddressText {
     static var local: String? { HostAddresses.firstNonLoopback.v4?.host }

@@ -37,19 +37,10 @@ final class ShadowRequest: UpstreamRequestOwner {
         self.timeoutMilliseconds = timeoutMilliseconds
         let loop = context.loop
         let http = cluster.config.http
-        if http.usesHTTP2(downstreamHTTP2: downstreamHTTP2, negotiatedHTTP2: cluster.negotiatesHTTP2(host) ?? false) {
-            upstream = HTTP2UpstreamRequest(
-                owner: self, pool: cluster.http2Pool(for: host, loop: loop), loop: loop,
-                head: HTTP2UpstreamRequest.head(of: request, authority: request.authority ?? ""),
-                bufferLimit: cluster.config.bufferLimitBytes)
-        } else {
-            let head = context.encoder.encodeRequestHead(method: request.method, target: request.path,
-                                                         host: request.authority ?? "", headers: request.headers)
-            upstream = UpstreamRequest(
-                owner: self, pool: cluster.httpPool(for: host, loop: loop), loop: loop, encoder: context.sharedEncoder,
-                head: head, chunked: chunked, tunnel: false, method: request.method, maxResponseHeadBytes: Int(http.common.maxResponseHeadersKB) * 1024,
-                maxResponseHeaders: Int(http.common.maxHeadersCount), bufferLimit: cluster.config.bufferLimitBytes)
-        }
+        upstream = makeHTTPUpstreamAttempt(
+            owner: self, cluster: cluster, host: host, context: context,
+            head: request.upstreamHead(authority: request.authority ?? "", framing: chunked ? .chunked : []),
+            downstreamHTTP2: downstreamHTTP2, tlsOptions: nil, isConnect: false)
     }
 
     /// Whether the shadow is still running.

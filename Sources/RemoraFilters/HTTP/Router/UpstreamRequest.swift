@@ -4,76 +4,11 @@ import RemoraEventLoop
 import RemoraHTTP
 import RemoraUpstream
 
-/// Why an upstream attempt ended without a (complete) response.
-enum UpstreamResetReason: Equatable {
-    case overflow
-    case connectionFailure
-    case connectionTimeout
-    case connectionTermination
-    case protocolError
-    case localReset
-    /// HTTP/2: the upstream reset the stream (RST_STREAM).
-    case remoteReset
-    /// HTTP/2: the upstream refused the stream (REFUSED_STREAM, or above its GOAWAY).
-    case remoteRefusedStreamReset
-
-    /// Envoy's words, as in `... reset reason: connection termination`.
-    var text: String {
-        switch self {
-        case .overflow: "overflow"
-        case .connectionFailure: "remote connection failure"
-        case .connectionTimeout: "connection timeout"
-        case .connectionTermination: "connection termination"
-        case .protocolError: "protocol error"
-        case .localReset: "local reset"
-        case .remoteReset: "remote reset"
-        case .remoteRefusedStreamReset: "remote refused stream reset"
-        }
-    }
-}
-
-/// Receives what one upstream attempt produces.
-protocol UpstreamRequestOwner: AnyObject {
-    /// The response head: `status` and the regular fields (moved out by the owner).
-    func upstreamHeaders(_ request: any UpstreamAttempt, status: Int, headers: inout HTTPHeaders, endStream: Bool)
-    func upstreamData(_ request: any UpstreamAttempt, _ data: ByteSlice, endStream: Bool)
-    func upstreamTrailers(_ request: any UpstreamAttempt, _ trailers: HTTPHeaders)
-    func upstreamReset(_ request: (any UpstreamAttempt)?, _ reason: UpstreamResetReason)
-    func upstreamTunnelData(_ request: any UpstreamAttempt, _ data: ByteSlice)
-    /// The upstream ended the tunnel: its connection closed (HTTP/1), or
-    /// it ended its stream (HTTP/2, `connectionClosed` false).
-    func upstreamTunnelEnded(_ request: any UpstreamAttempt, connectionClosed: Bool)
-    func upstreamWriteBuffer(_ request: any UpstreamAttempt, aboveHigh: Bool)
-}
-
-/// One attempt of a request upstream, whatever the wire: HTTP/1.1 on an
-/// exclusive pooled connection (`UpstreamRequest`) or a stream on a
-/// multiplexed HTTP/2 connection (`HTTP2UpstreamRequest`). The router sends
-/// body and trailers before or after `start()`; what comes before the
-/// connection or stream is ready is queued (bounded by the buffer limit).
-protocol UpstreamAttempt: AnyObject {
-    var hostStats: HostStats { get }
-    var localAddress: SocketAddress? { get }
-    /// The connection the attempt was sent on (for its TLS facts).
-    var upstreamConnection: Connection? { get }
-    var sentAt: UInt64 { get }
-    var transportFailureReason: String? { get }
-    func start()
-    func sendData(_ data: ByteSlice, endStream: Bool)
-    func sendTrailers(_ trailers: HTTPHeaders)
-    /// Flow control from the owner's downstream.
-    func setReading(_ enabled: Bool)
-    /// The owner gives up on the attempt; no event follows.
-    func cancel()
-    func sendTunnelData(_ data: ByteSlice)
-    func endTunnel()
-}
-
 /// One attempt of a request on one HTTP/1.1 connection from a host's pool,
 /// through the connection's `HTTP1ClientConnection` (kept by the pool, one
 /// per connection): this object is the stream's decoder and the codec's
-/// output sink while it holds the connection. It writes the request (a head
-/// encoded once by the owner, body, trailers), gets the response as codec
+/// output sink while it holds the connection. It writes the request (head,
+/// body, trailers) through the codec, gets the response as codec
 /// events, and gives the connection back (reusable only if both messages
 /// were whole and keep-alive held). Owned by the router (or a shadow), on
 /// the worker loop.
@@ -86,10 +21,8 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
     let pool: HTTP1ConnectionPool
     let host: SocketAddress
     private let loop: EventLoop
-    private let head: ByteSlice
-    private let chunked: Bool
-    private let tunnel: Bool
-    private let method: HTTPMethod
+    /// Sent (and let go) once the attempt has a connection.
+    private var head: HTTPRequestHead?
     private let encoder: HTTP1SharedEncoder
     private let parserConfiguration: HTTP1Parser.Configuration
     private var connection: Connection?
@@ -114,8 +47,8 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
     var upstreamConnection: Connection? { connection }
     var hostStats: HostStats { pool.hostStats }
 
-    init(owner: UpstreamRequestOwner, pool: HTTP1ConnectionPool, loop: EventLoop, encoder: HTTP1SharedEncoder, head: ByteSlice,
-         chunked: Bool, tunnel: Bool, method: HTTPMethod, maxResponseHeadBytes: Int, maxResponseHeaders: Int, bufferLimit: Int) {
+    init(owner: UpstreamRequestOwner, pool: HTTP1ConnectionPool, loop: EventLoop, encoder: HTTP1SharedEncoder, head: HTTPRequestHead,
+         maxResponseHeadBytes: Int, maxResponseHeaders: Int, bufferLimit: Int) {
         self.owner = owner
         self.pending = PendingRequestBody(limit: bufferLimit)
         self.pool = pool
@@ -123,9 +56,6 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
         self.loop = loop
         self.encoder = encoder
         self.head = head
-        self.chunked = chunked
-        self.tunnel = tunnel
-        self.method = method
         var configuration = HTTP1Parser.Configuration.response
         configuration.maxHeadBytes = maxResponseHeadBytes
         configuration.maxHeaderCount = maxResponseHeaders
@@ -181,7 +111,8 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
         codec.callbacks = self
         codec.beginStream(self)
         sentAt = loop.nowMilliseconds
-        codec.encodeEncodedHead(head, method: method, chunked: chunked, tunnel: tunnel, endStream: false)
+        // Moved out, not copied (no retain of its parts).
+        if let head = head.take() { codec.encodeHeaders(head, endStream: false) }
         for slice in pending.slices { codec.encodeData(slice, endStream: false) }
         if pending.ended {
             if let trailers = pending.trailers { codec.encodeTrailers(trailers) } else { codec.encodeData(emptySlice, endStream: true) }

@@ -15,10 +15,6 @@ public final class HTTPWorkerContext {
     /// carved one after another out of 16 KiB pooled blocks, so a head costs
     /// no allocation and an idle connection pins no scratch memory.
     let sharedEncoder: HTTP1SharedEncoder
-    var encoder: HTTP1Encoder {
-        _read { yield sharedEncoder.encoder }
-        _modify { yield &sharedEncoder.encoder }
-    }
     private var random: RandomBalancer
     /// The worker's access-log sets.
     public let accessLogs: WorkerAccessLogs
