@@ -10,6 +10,9 @@ listeners and clusters.
   trailers back as trailers (plus ``x-echo-trailers: n``);
 * ``/status/<n>``: that status, empty body;
 * ``/delay/<ms>``: waits that long first (the connection's thread sleeps);
+* ``/hold...``: never answered (the stream stays open until the proxy resets
+  it): an origin that ignores any deadline it is given, so only the proxy
+  can end the call;
 * ``/reset/<code>``: RST_STREAM with that error code (``/reset/<code>/once``:
   only the first request for that path, then the default answer);
 * anything else: 200 with the body ``h2 upstream``.
@@ -187,6 +190,9 @@ class H2Upstream:
         with self.lock:
             self.requests.append(rec)
         path = rec.header(":path") or "/"
+        if path.startswith("/hold"):
+            s.out = None  # nothing for _pump to send, not even END_STREAM
+            return
         if path.startswith("/delay/"):
             import time
             time.sleep(int(path.split("/")[2]) / 1000)  # holds this connection's thread, as a slow origin
@@ -238,6 +244,12 @@ class H2Upstream:
 
     def stop(self):
         self.closed = True
+        try:
+            # close() alone does not wake a thread blocked in accept(): it sat
+            # out the 2 s join below on every stop. shutdown() does (EINVAL).
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         try:
             self.sock.close()
         except OSError:

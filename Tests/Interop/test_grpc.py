@@ -6,13 +6,16 @@ Messages are raw bytes (generic handlers), so no generated code is needed.
 
 from __future__ import annotations
 
+import threading
+import time
+
 import grpc
 import pytest
 
 import http_support as H
 # Handlers shared with the Swift gRPC client's tests (GRPCAsyncClientTests).
 from grpc_echo_server import SERVICE, _ident, bidi, start_server, unary
-from h2_support import h2_cluster_options
+from h2_support import H2Upstream, h2_cluster_options
 from http_support import route
 from support import free_port, socket_address
 
@@ -144,17 +147,22 @@ def test_local_replies_to_grpc_calls_over_http2(proxy):
         channel.close()
 
 
-def test_grpc_timeout_bounds_the_route_over_http2(proxy, grpc_backend):
+def test_grpc_timeout_bounds_the_route_over_http2(proxy):
     """max_stream_duration with grpc_timeout_header_max/offset: the client's
-    grpc-timeout (1 s) less the offset (0.8 s) bounds the stream; the proxy
+    grpc-timeout (10 s) less the offset (9.8 s) bounds the stream; the proxy
     answers first with Envoy's gRPC local reply (DEADLINE_EXCEEDED,
-    "downstream duration timeout") and counts downstream_rq_max_duration_reached."""
-    import threading
+    "downstream duration timeout") and counts downstream_rq_max_duration_reached.
+
+    The origin never answers. A grpcio server would not do: it gets the
+    bounded deadline (grpc-timeout rewritten to what the offset leaves) and
+    ends the call itself at the instant the proxy's timer fires, so the
+    client saw the server's "Deadline Exceeded" whenever that answer won."""
+    hold = H2Upstream()
     admin, port = free_port(), free_port()
-    msd = {"max_stream_duration": {"grpc_timeout_header_max": "5s", "grpc_timeout_header_offset": "0.8s"}}
-    cfg = H.http_config(admin, port, [route({"prefix": "/"}, "grpc", route_extra=msd)],
-                        [H.http_cluster("grpc", [socket_address("127.0.0.1", grpc_backend)],
-                                        typed_extension_protocol_options=h2_cluster_options())],
+    action = {"max_stream_duration": {"grpc_timeout_header_max": "30s", "grpc_timeout_header_offset": "9.8s"},
+              "prefix_rewrite": "/hold/"}
+    cfg = H.http_config(admin, port, [route({"prefix": "/"}, "hold", route_extra=action)],
+                        [H.http_cluster("hold", [hold.address], typed_extension_protocol_options=h2_cluster_options())],
                         codec_type="AUTO")
     p = proxy(cfg)
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
@@ -162,16 +170,21 @@ def test_grpc_timeout_bounds_the_route_over_http2(proxy, grpc_backend):
 
     def requests():
         yield b"x"
-        gate.wait(3)  # the call stays open past the proxy's timeout
+        gate.wait(30)  # the call stays open past the proxy's timeout
 
     try:
+        t0 = time.monotonic()
         with pytest.raises(grpc.RpcError) as err:
-            method(channel, "stream_unary", "ClientStream")(requests(), timeout=1.0)
+            method(channel, "stream_unary", "ClientStream")(requests(), timeout=10)
+        elapsed = time.monotonic() - t0
         gate.set()
         assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
         assert err.value.details() == "downstream duration timeout"
+        # The 0.2 s the offset leaves, not the client's 10 s, ended the call.
+        assert elapsed < 5
     finally:
         gate.set()
         channel.close()
+        hold.stop()
     stat = "http.ingress_http.downstream_rq_max_duration_reached"
     assert p.wait_for_stats({stat: 1})[stat] == 1
