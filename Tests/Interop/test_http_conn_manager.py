@@ -331,7 +331,7 @@ def test_stream_idle_timeout_on_incomplete_request(proxy, http_upstreams, admin_
         assert (r.status, r.reason, r.body) == (408, "Request Timeout", b"stream timeout")
         assert r.headers.lower_names() == ["content-length", "content-type", "date", "server",
                                            "connection"]
-        assert 0.8 <= elapsed <= 2.0, elapsed
+        assert 0.8 <= elapsed <= 3.0, elapsed
     assert up.requests == []
     p.wait_for_stats({"http.ingress_http.downstream_rq_idle_timeout": 2})
 
@@ -342,7 +342,7 @@ def test_stream_idle_timeout_waiting_for_upstream(proxy, http_upstreams, admin_p
     ``stream_idle_timeout``: ``504`` with body ``stream timeout`` and the
     client connection stays open."""
     p, port, up = start(proxy, http_upstreams, admin_port,
-                        lambda req: Reply(200, [], b"late", delay=2.0), stream_idle_timeout="1s")
+                        lambda req: Reply(200, [], b"late", delay=10), stream_idle_timeout="1s")
     with HttpClient(port) as c:
         t0 = time.monotonic()
         r = c.request("GET", "/")
@@ -350,7 +350,7 @@ def test_stream_idle_timeout_waiting_for_upstream(proxy, http_upstreams, admin_p
         assert (r.status, r.body) == (504, b"stream timeout")
         assert r.header("connection") is None and r.header("content-type") == "text/plain"
         assert c.is_open(0.2)
-    assert 0.8 <= elapsed <= 1.8
+    assert 0.8 <= elapsed <= 3.0
 
 
 @pytest.mark.envoy_specific
@@ -369,7 +369,7 @@ def test_request_timeout(proxy, http_upstreams, admin_port):
         r = c.read_response()
         elapsed = time.monotonic() - t0
     assert (r.status, r.body, r.header("connection")) == (408, b"request timeout", "close")
-    assert 0.8 <= elapsed <= 2.0
+    assert 0.8 <= elapsed <= 3.0
     with HttpClient(port) as c:
         r = c.request("GET", "/")
     assert (r.status, r.body) == (200, b"slow but fine")
@@ -423,7 +423,7 @@ def test_route_idle_timeout_overrides_stream_idle_timeout(proxy, http_upstreams,
     """A route's ``idle_timeout`` replaces ``stream_idle_timeout`` for its
     streams: an upstream that stalls gets ``504 stream timeout`` after the
     route's 0.5 s, while another route keeps the connection manager's."""
-    up = http_upstreams(lambda req: Reply(200, [], b"late", delay=2.5))
+    up = http_upstreams(lambda req: Reply(200, [], b"late", delay=4))
     port = free_port()
     cfg = H.http_config(admin_port, port, [
         H.route({"prefix": "/short"}, "backend", route_extra={"idle_timeout": "0.5s"}),
@@ -434,6 +434,6 @@ def test_route_idle_timeout_overrides_stream_idle_timeout(proxy, http_upstreams,
     r = H.get(port, "/short")
     elapsed = time.monotonic() - t0
     assert (r.status, r.body) == (504, b"stream timeout")
-    assert 0.3 <= elapsed <= 1.5, elapsed
+    assert 0.3 <= elapsed <= 3.0, elapsed   # the route's 0.5 s, not the upstream's 4 s
     r = H.get(port, "/long")
     assert (r.status, r.body) == (200, b"late")

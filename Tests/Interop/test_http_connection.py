@@ -545,7 +545,7 @@ def test_close_after_response_skips_the_delayed_close_when_the_request_asked(pro
     if case == "local-reply-body-unread":
         assert 2.5 < elapsed < 5, elapsed
     else:
-        assert elapsed < 0.5, elapsed
+        assert elapsed < 2, elapsed   # at once, not after the 2.5 s above
 
 
 def test_concurrent_clients(proxy, http_upstreams, admin_port):
