@@ -418,7 +418,7 @@ class HttpUpstream:
             return self.responder
         return self.responder(req)
 
-    def wait_requests(self, n: int, timeout: float = 5.0) -> list[Request]:
+    def wait_requests(self, n: int, timeout: float = 15.0) -> list[Request]:
         deadline = time.monotonic() + timeout
         with self.cond:
             while len(self.requests) < n:

@@ -374,9 +374,12 @@ class ProxyProcess:
                 out[name.strip()] = int(value)
         return out
 
-    def wait_for_stats(self, expected: dict[str, int], timeout: float = 5.0,
+    def wait_for_stats(self, expected: dict[str, int], timeout: float = 15.0,
                        missing_as_zero: bool = False) -> dict[str, int]:
         """Poll /stats until every expected counter/gauge has its value.
+        The default timeout is generous on purpose: it costs nothing when
+        the values arrive, and a debug build on a loaded machine can take
+        seconds for what is instant on an idle one.
         With ``missing_as_zero`` an absent stat counts as 0 (for "nothing
         was routed here" checks; Envoy itself lists every counter)."""
         deadline = time.monotonic() + timeout
@@ -496,7 +499,7 @@ class TcpServer:
             except OSError:
                 pass
 
-    def wait_accepted(self, n: int, timeout: float = 5.0) -> int:
+    def wait_accepted(self, n: int, timeout: float = 15.0) -> int:
         deadline = time.monotonic() + timeout
         while self.accepted < n and time.monotonic() < deadline:
             time.sleep(0.01)

@@ -175,7 +175,7 @@ def membership_changes(p) -> int:
     return p.stats().get(f"cluster.{CLUSTER}.membership_change", 0)
 
 
-def wait_stat(p, name: str, value: int, timeout: float = 5.0) -> dict:
+def wait_stat(p, name: str, value: int, timeout: float = 15.0) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         stats = p.stats()

@@ -559,5 +559,9 @@ def test_strict_dns_cluster_over_cds(proxy, http_upstreams, admin_port, files):
     assert get(port, "/") == (200, "dns")
     write_response(cds, "2", [static_cluster("d", static_up)])
     p.wait_for_stats({"cluster_manager.cluster_modified": 1})
+    # The worker takes the new cluster a moment after the main thread counts it.
+    deadline = time.monotonic() + 10
+    while get(port, "/")[1] != "static" and time.monotonic() < deadline:
+        time.sleep(0.05)
     time.sleep(0.6)  # a few refresh periods of the old version
     assert {get(port, "/")[1] for _ in range(10)} == {"static"}

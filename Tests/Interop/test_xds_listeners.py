@@ -105,7 +105,7 @@ class Setup:
     def stat(self, name: str) -> int:
         return self.p.stats().get(name, 0)
 
-    def wait_stat(self, name: str, at_least: int, timeout: float = 5.0) -> None:
+    def wait_stat(self, name: str, at_least: int, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
         while self.stat(name) < at_least:
             assert time.monotonic() < deadline, f"{name} stayed below {at_least}: {self.stat(name)}"
