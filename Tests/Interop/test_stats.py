@@ -31,7 +31,7 @@ def test_counters_match_connections_and_bytes(proxy, upstreams, admin_port):
         "cluster.backend.upstream_cx_connect_fail": 0,
         "tcp.ingress.downstream_cx_total": 0,
     }
-    p.wait_for_stats(zero, timeout=2)
+    p.wait_for_stats(zero)
 
     N = 5
     sent = received = 0
@@ -239,7 +239,13 @@ def test_circuit_breaker_gauges(proxy, http_upstreams, admin_port):
     `remaining_*`, as Envoy's resource manager sets them."""
     import threading
     import http_support as H
-    up = http_upstreams(lambda req: H.Reply(200, body=b"slow", delay=1.5))
+    release = threading.Event()
+
+    def respond(req):
+        release.wait(30)  # each answer waits until the limits have been seen
+        return H.Reply(200, body=b"slow")
+
+    up = http_upstreams(respond)
     port = free_port()
     breakers = {"thresholds": [{"max_connections": 1, "max_pending_requests": 1, "max_requests": 1,
                                 "track_remaining": True}]}
@@ -251,21 +257,24 @@ def test_circuit_breaker_gauges(proxy, http_upstreams, admin_port):
                       cb + "default.remaining_pending": 1, cb + "default.remaining_retries": 3})
     assert not any(name.startswith(cb + "high.remaining") for name in p.stats())
     statuses = []
-    threads = [threading.Thread(target=lambda: statuses.append(H.get(port, "/", timeout=10).status)) for _ in range(2)]
-    threads[0].start()
-    p.wait_for_stats({"cluster.backend.upstream_rq_active": 1}, timeout=3)
-    threads[1].start()
-    p.wait_for_stats({"cluster.backend.upstream_rq_pending_active": 1}, timeout=3)
-    p.wait_for_stats({cb + "default.cx_open": 1, cb + "default.rq_open": 1, cb + "default.rq_pending_open": 1,
-                      cb + "default.remaining_cx": 0, cb + "default.remaining_rq": 0,
-                      cb + "default.remaining_pending": 0}, timeout=3)
-    assert H.get(port, "/").status == 503  # the pending queue is full
-    for t in threads:
-        t.join()
+    threads = [threading.Thread(target=lambda: statuses.append(H.get(port, "/", timeout=40).status)) for _ in range(2)]
+    try:
+        threads[0].start()
+        p.wait_for_stats({"cluster.backend.upstream_rq_active": 1})
+        threads[1].start()
+        p.wait_for_stats({"cluster.backend.upstream_rq_pending_active": 1})
+        p.wait_for_stats({cb + "default.cx_open": 1, cb + "default.rq_open": 1, cb + "default.rq_pending_open": 1,
+                          cb + "default.remaining_cx": 0, cb + "default.remaining_rq": 0,
+                          cb + "default.remaining_pending": 0})
+        assert H.get(port, "/").status == 503  # the pending queue is full
+    finally:
+        release.set()
+        for t in threads:
+            t.join()
     assert sorted(statuses) == [200, 200]
     p.wait_for_stats({cb + "default.rq_open": 0, cb + "default.rq_pending_open": 0,
                       cb + "default.remaining_rq": 1, cb + "default.remaining_pending": 1,
-                      "cluster.backend.upstream_rq_pending_overflow": 1}, timeout=3)
+                      "cluster.backend.upstream_rq_pending_overflow": 1})
 
 
 def test_who_closed_the_upstream_connection_and_with_requests_active(proxy, http_upstreams, admin_port):
