@@ -650,7 +650,8 @@ def test_half_close_after_a_complete_request_ends_it_unanswered(proxy, http_upst
     HTTP/1 connection manager: the request in flight is reset (its upstream
     connection closed) and the connection closes without a response,
     counted as `downstream_cx_destroy_remote_active_rq`."""
-    up = http_upstreams(lambda req: Reply(200, body=b"late", delay=1.0))
+    # Late enough that the answer cannot beat the half-close on a busy machine.
+    up = http_upstreams(lambda req: Reply(200, body=b"late", delay=10))
     port = free_port()
     p = proxy(simple_http_config(admin_port, port, up))
     with HttpClient(port) as c:

@@ -182,10 +182,13 @@ def test_who_closed_the_http_connection_and_with_requests_active(proxy, http_ups
     went with a request in flight, as Envoy's connection manager counts them."""
     import http_support as H
 
+    # The client must close while /slow waits on the upstream, before either
+    # the upstream (10 s) or the stream idle timeout (2 s) answers it: with
+    # 1 s and 0.3 s a stats poll on a loaded machine could take that long.
     up = http_upstreams(lambda req: H.Reply(200, body=b"late" if req.target == "/slow" else b"ok",
-                                            delay=1.0 if req.target == "/slow" else 0.0))
+                                            delay=10 if req.target == "/slow" else 0.0))
     port = free_port()
-    p = proxy(H.simple_http_config(admin_port, port, up, stream_idle_timeout="0.3s"))
+    p = proxy(H.simple_http_config(admin_port, port, up, stream_idle_timeout="2s"))
     prefix = "http.ingress_http."
     # The client closes an idle keep-alive connection: remote.
     with H.HttpClient(port) as c:
@@ -201,14 +204,14 @@ def test_who_closed_the_http_connection_and_with_requests_active(proxy, http_ups
     p.wait_for_stats({"cluster.backend.upstream_rq_active": 1})
     c.close()
     p.wait_for_stats({prefix + "downstream_cx_destroy_remote": 2, prefix + "downstream_cx_destroy_active_rq": 1,
-                      prefix + "downstream_cx_destroy_remote_active_rq": 1}, timeout=5)
+                      prefix + "downstream_cx_destroy_remote_active_rq": 1})
     # A request whose head never ends times out: the proxy answers 408 and
     # closes after a delay, in which the client, having read it, closes: remote.
     c = H.HttpClient(port)
     c.send(b"GET / HTTP/1.1\r\nhost: x\r\n")
     assert c.read_response().status == 408
     c.close()
-    p.wait_for_stats({prefix + "downstream_cx_destroy_remote": 3, prefix + "downstream_cx_destroy": 4}, timeout=5)
+    p.wait_for_stats({prefix + "downstream_cx_destroy_remote": 3, prefix + "downstream_cx_destroy": 4})
     stats = p.stats()
     assert stats[prefix + "downstream_cx_destroy_local"] == 1, stats
     assert stats[prefix + "downstream_cx_destroy_local_active_rq"] == 0, stats
