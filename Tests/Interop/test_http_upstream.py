@@ -341,7 +341,9 @@ def run_concurrently(port, n, path="/slow", stagger=0.1, before_next=None):
 
 
 def cb_setup(proxy, http_upstreams, admin_port, thresholds):
-    up = http_upstreams(lambda req: Reply(200, [], b"done", delay=0.8))
+    # The concurrent requests must meet the first still in the upstream (a
+    # loaded machine can take most of a second to start their threads).
+    up = http_upstreams(lambda req: Reply(200, [], b"done", delay=3))
     port = free_port()
     p = proxy(H.simple_http_config(admin_port, port, up,
                                    cluster_extra={"circuit_breakers": {"thresholds": [thresholds]}}))
