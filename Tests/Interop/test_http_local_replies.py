@@ -143,7 +143,7 @@ def test_upstream_connect_timeout_503(proxy, admin_port):
         r, open_ = one(port, "/")
         elapsed = time.monotonic() - t0
         assert_local(r, 503, "Service Unavailable", (CONNECT_ERROR + "connection timeout").encode())
-        assert 0.4 <= elapsed <= 1.5
+        assert 0.4 <= elapsed <= 3.0   # connect_timeout 0.5 s, with room for a busy machine
         p.wait_for_stats({"cluster.slow.upstream_cx_connect_timeout": 1})
     finally:
         bh.close()
