@@ -92,6 +92,19 @@ def in_sleep_bin(v):
     return SLEEP_MS <= v < SLEEP_MS + SLACK_MS
 
 
+def wait_flushed(p, n, timeout=15.0):
+    """Until a stats flush has merged ``n`` upstream_rq_time values of the
+    cluster ``backend`` (histograms reach /stats only at a flush)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        _, ms = metrics(p)
+        count = sample(ms, "envoy_cluster_upstream_rq_time_count", envoy_cluster_name="backend")
+        if count == n:
+            return
+        assert time.monotonic() < deadline, f"upstream_rq_time count {count}, not {n}, after {timeout}s"
+        time.sleep(0.1)
+
+
 def metrics(p, path="/stats/prometheus"):
     """Parses the output with prometheus_client (it must read it without
     error, and find each family's type), then returns
@@ -128,7 +141,7 @@ def test_quantiles_interval_and_cumulative_from_known_latencies(proxy, admin_por
     send(port, 4)
     # The first flush that saw the requests: interval and cumulative both hold them.
     seen_interval = seen_empty_interval = None
-    deadline = time.monotonic() + 6
+    deadline = time.monotonic() + 15
     while time.monotonic() < deadline and not (seen_interval and seen_empty_interval):
         h = histogram_line(p, "cluster.backend.upstream_rq_time")
         if h is not None:
@@ -150,7 +163,7 @@ def test_quantiles_interval_and_cumulative_from_known_latencies(proxy, admin_por
 def test_json_histograms_in_envoy_shape(proxy, admin_port, sleepy_upstream):
     p, port = http_proxy(proxy, admin_port, sleepy_upstream)
     send(port, 3)
-    time.sleep(0.7)
+    wait_flushed(p, 3)
     doc = json.loads(admin_text(p, "/stats?format=json&filter=upstream_rq_time"))
     stats = doc["stats"]
     histograms = stats[-1]["histograms"]
@@ -180,7 +193,7 @@ def test_prometheus_parses_and_carries_envoys_tags(proxy, admin_port, sleepy_ups
     c.sendall(b"x")
     assert support.recv_exact(c, 1) == b"x"
     c.close()
-    time.sleep(0.7)
+    wait_flushed(p, 3)
     text, ms = metrics(p)
     assert sample(ms, "envoy_cluster_upstream_rq_total", envoy_cluster_name="backend") == 3
     assert sample(ms, "envoy_cluster_upstream_rq", envoy_response_code="200", envoy_cluster_name="backend") == 3
@@ -259,16 +272,17 @@ def test_stats_matcher_inclusion_and_exclusion(proxy, admin_port, sleepy_upstrea
 def test_histogram_bucket_settings(proxy, admin_port, sleepy_upstream):
     p, port = http_proxy(proxy, admin_port, sleepy_upstream, stats_config={
         "histogram_bucket_settings": [
-            {"match": {"prefix": "cluster.backend.upstream_rq_time"}, "buckets": [200, 10, 64.5]},
+            {"match": {"prefix": "cluster.backend.upstream_rq_time"}, "buckets": [1000, 10, 64.5]},
         ],
     })
     send(port, 2)
-    time.sleep(0.7)
+    wait_flushed(p, 2)
     text, ms = metrics(p)
     les = re.findall(r'^envoy_cluster_upstream_rq_time_bucket\{envoy_cluster_name="backend",le="([^"]+)"\} (\d+)$',
                      text, re.M)
-    assert [le for le, _ in les] == ["10", "64.5", "200", "+Inf"]
-    assert dict(les)["10"] == "0" and dict(les)["200"] == "2"
+    # (1000, not 200: a latency of SLEEP_MS may take up to SLEEP_MS + SLACK_MS.)
+    assert [le for le, _ in les] == ["10", "64.5", "1000", "+Inf"]
+    assert dict(les)["10"] == "0" and dict(les)["1000"] == "2"
     down = re.findall(r'^envoy_http_downstream_rq_time_bucket\{envoy_http_conn_manager_prefix="ingress_http",le="([^"]+)"\}',
                       text, re.M)
     assert down == DEFAULT_BUCKETS + ["+Inf"]
