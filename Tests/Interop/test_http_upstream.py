@@ -411,3 +411,31 @@ def test_circuit_breaker_max_pending_zero(proxy, http_upstreams, admin_port):
     assert_overflow(r)
     assert up.accepted == 0
     p.wait_for_stats({"cluster.backend.upstream_rq_pending_overflow": 1})
+
+
+def test_http1_upstream_closing_counts_no_rx_reset(proxy, http_upstreams, admin_port):
+    """ENVOY-SPECIFIC: upstream_rq_rx_reset counts streams the upstream reset
+    (an HTTP/2 RST_STREAM). An HTTP/1 upstream that closes its connection,
+    before the response or in the middle of its body, is a connection
+    termination: Envoy 1.40 counts no rx_reset for it (the 503 and the
+    destroyed connection are counted)."""
+    def responder(req):
+        if req.path == "/close":
+            return Reply(action="close")
+        return Reply(action="raw", raw=b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nabc", close=True)
+
+    up = http_upstreams(responder)
+    port = free_port()
+    p = proxy(H.http_config(admin_port, port, [route({"prefix": "/"}, "backend")],
+                            [H.http_cluster("backend", [up.address])]))
+    with HttpClient(port) as c:
+        r = c.request("GET", "/close")
+        assert r.status == 503
+        assert r.body == b"upstream connect error or disconnect/reset before headers. reset reason: connection termination"
+    with HttpClient(port) as c:
+        c.send(b"GET /mid-body HTTP/1.1\r\nhost: x\r\n\r\n")
+        _, rest = c.wait_closed(timeout=5.0)  # the response is cut short: the connection closes
+        assert rest.startswith(b"HTTP/1.1 200") and rest.endswith(b"abc"), rest
+    stats = p.wait_for_stats({"cluster.backend.upstream_cx_destroy_remote_with_active_rq": 2})
+    assert stats["cluster.backend.upstream_rq_503"] == 1
+    assert stats["cluster.backend.upstream_rq_rx_reset"] == 0

@@ -514,7 +514,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
                 countGRPCOutcome(request, nil)
                 httpStats.add(.rqResetAfterDownstreamResponseStarted)
             }
-            stats?.add(.upstreamRqRxReset)
+            if reason == .remoteReset { stats?.add(.upstreamRqRxReset) }
             callbacks.streamInfo.responseFlags.insert(.upstreamRemoteReset)
             callbacks.resetStream()
             return
@@ -525,8 +525,11 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
             retriable = retryOn.contains(.connectFailure) || retryOn.contains(.reset) || retryOn.contains(.gatewayError)
                 || retryOn.contains(.fiveXX) || retryOn.contains(.resetBeforeRequest)
         default:
-            // Envoy counts rx_reset for resets, not for refused streams.
-            if reason != .remoteRefusedStreamReset { stats?.add(.upstreamRqRxReset) }
+            // Envoy counts rx_reset for a stream the upstream reset (an
+            // HTTP/2 RST_STREAM), not for refused streams, and not for a
+            // connection that closed (an HTTP/1 upstream's close is a
+            // connection termination) or a protocol error.
+            if reason == .remoteReset { stats?.add(.upstreamRqRxReset) }
             retriable = retryOn.contains(.reset) || retryOn.contains(.gatewayError) || retryOn.contains(.fiveXX)
                 || (reason == .remoteRefusedStreamReset && retryOn.contains(.refusedStream))
         }
