@@ -100,3 +100,6 @@ static inline int remora_ec_key_curve(EVP_PKEY *key) {
     if (EVP_PKEY_get_utf8_string_param(key, "group", name, sizeof(name), &length) != 1) return 0;
     return OBJ_txt2nid(name);
 }
+
+/* Queues an SSL-library error (ERR_raise), for failures found outside OpenSSL's own record layer. */
+static inline void remora_err_raise_ssl(int reason) { ERR_raise(ERR_LIB_SSL, reason); }

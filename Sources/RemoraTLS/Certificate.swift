@@ -76,6 +76,28 @@ enum Certificate {
         return String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
     }
 
+    /// The certificate's DER encoding.
+    static func der(_ certificate: OpaquePointer) -> [UInt8] {
+        let length = i2d_X509(certificate, nil)
+        guard length > 0 else { return [] }
+        var bytes = [UInt8](repeating: 0, count: Int(length))
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            var cursor: UnsafeMutablePointer<UInt8>? = buffer.baseAddress
+            _ = i2d_X509(certificate, &cursor)
+        }
+        return bytes
+    }
+
+    /// The PEM of a DER certificate; nil when it does not parse.
+    static func pem(der: [UInt8]) -> String? {
+        der.withUnsafeBufferPointer { buffer in
+            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
+            guard let certificate = d2i_X509(nil, &cursor, buffer.count) else { return nil }
+            defer { X509_free(certificate) }
+            return pem(certificate)
+        }
+    }
+
     /// The issuer in RFC 2253 form, as Envoy prints it.
     static func issuer(_ certificate: OpaquePointer) -> String {
         guard let name = X509_get_issuer_name(certificate) else { return "" }

@@ -14,6 +14,12 @@ struct EngineBIO {
     private var inputIndex = 0
     private var output: [UInt8] = []
     private var outputIndex = 0
+    /// A copy of what OpenSSL writes from a point on (the records under the
+    /// server's application key, see `TLSEngine.detachRecordLayer`), up to
+    /// `recordingLimit` bytes; nil when not recording or past the limit.
+    private(set) var recorded: [UInt8]?
+    private var recording = false
+    static let recordingLimit = 4096
 
     /// A new BIO bound to `engine` (not retained: the engine frees the
     /// `SSL`, and with it the BIO, in its deinit); the `SSL` that takes it frees it.
@@ -64,6 +70,53 @@ struct EngineBIO {
 
     fileprivate mutating func write(_ bytes: UnsafePointer<CChar>, count: Int) {
         output.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: count))
+        if recording, recorded != nil {
+            if recorded!.count + count <= Self.recordingLimit {
+                recorded!.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: count))
+            } else {
+                recorded = nil
+            }
+        }
+    }
+
+    /// Starts (again) copying what OpenSSL writes.
+    mutating func startRecording() {
+        recording = true
+        recorded = []
+    }
+
+    /// Stops copying; what was copied (nil past the limit).
+    mutating func stopRecording() -> [UInt8]? {
+        defer {
+            recording = false
+            recorded = nil
+        }
+        return recording ? recorded : nil
+    }
+
+    // MARK: For the TLS 1.3 record layer (after OpenSSL has gone)
+
+    var inputCount: Int { input.count - inputIndex }
+
+    /// The unread input, in place (a record is opened where it lies).
+    mutating func withInput<R>(_ body: (UnsafeMutableRawBufferPointer) -> R) -> R {
+        let index = inputIndex
+        return input.withUnsafeMutableBytes { body(UnsafeMutableRawBufferPointer(rebasing: $0[index...])) }
+    }
+
+    mutating func consumeInput(_ count: Int) {
+        inputIndex += count
+        if inputIndex == input.count {
+            input = []
+            inputIndex = 0
+        }
+    }
+
+    /// Appends `count` bytes to the output, written by `fill`.
+    mutating func appendOutput(count: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
+        let start = output.count
+        output.append(contentsOf: repeatElement(0, count: count))
+        output.withUnsafeMutableBytes { fill(UnsafeMutableRawBufferPointer(rebasing: $0[start...])) }
     }
 
     /// One method table for every engine (OpenSSL never frees it).

@@ -150,6 +150,9 @@ final class TLSContextGeneration: @unchecked Sendable {
             // With tickets off OpenSSL would still send TLS 1.3 tickets naming
             // cached sessions; BoringSSL sends none, so TLS 1.3 does not resume.
             _ = SSL_CTX_set_num_tickets(context, settings.disableTickets ? 0 : 1)
+            // The TLS 1.3 traffic secrets reach the session only, so that its
+            // records can leave OpenSSL after the handshake (`detachRecordLayer`).
+            SSL_CTX_set_keylog_callback(context, tlsKeyLogged)
             // Resuming a session whose peer was verified needs a session-id
             // context (OpenSSL refuses with an internal error otherwise); one
             // per distinct certificate and trust, so that a session verified

@@ -9,7 +9,17 @@ public import RemoraCore
 ///
 /// Owned by one `TLSTransportSocket`, on its loop; never blocks.
 public final class TLSEngine {
-    let ssl: OpaquePointer
+    /// OpenSSL's session; nil once a TLS 1.3 server session has moved to
+    /// `records` (`detachRecordLayer`).
+    private(set) var ssl: OpaquePointer?
+    /// The session's records after the handshake, without OpenSSL.
+    private var records: TLS13RecordLayer?
+    /// The TLS 1.3 application traffic secrets OpenSSL logged (server
+    /// sessions, until `detachRecordLayer`).
+    private var trafficSecrets: TrafficSecrets?
+    /// The peer's certificates (leaf first) in DER, kept when the session
+    /// leaves OpenSSL, for `peerCertificatesPEM`.
+    private var peerCertificatesDER: [[UInt8]] = []
     /// The ciphertext waiting either way (the BIO's side of the session).
     var wire = EngineBIO()
     /// The context generation this session was made with (kept for its life).
@@ -97,13 +107,14 @@ public final class TLSEngine {
             // A session made under other names must not skip their checks
             // (nor lend its SNI: OpenSSL sends a resumed session's own).
             if verifySubjectAltNames.isEmpty || verifySubjectAltNames == [sni ?? ""] {
-                context.offerSession(to: ssl, serverName: sni ?? "")
+                context.offerSession(to: ssl!, serverName: sni ?? "")
             }
         }
         if context.settings.waitingForSecrets { state = .failed }
     }
 
     deinit {
+        guard let ssl else { return }
         // OpenSSL drops a session from the server's cache when its
         // connection ends without our close_notify (peers often just close);
         // BoringSSL, and so Envoy, keeps it resumable. A session whose
@@ -133,6 +144,7 @@ public final class TLSEngine {
             }
             return state == .failed ? .failed(Failure(reason: "TLS_error:|0:SSL routines:OPENSSL_internal:FAILED:TLS_error_end")) : .established
         }
+        guard let ssl else { return .established }
         let rc = SSL_do_handshake(ssl)
         if rc == 1 {
             state = .established
@@ -151,6 +163,20 @@ public final class TLSEngine {
     /// Decrypts into `buffer`; call until `.wantMore`.
     public func read(into buffer: UnsafeMutableRawBufferPointer) -> ReadResult {
         guard state == .established else { return state == .closed ? .closed : .wantMore }
+        if records != nil {
+            switch records!.read(into: buffer, wire: &wire) {
+            case .bytes(let count):
+                return .bytes(count)
+            case .wantMore:
+                return .wantMore
+            case .closed:
+                state = .closed
+                return .closed
+            case .failed(let failure):
+                state = .failed
+                return .failed(Self.failure(failure.reason, fallback: "READ_FAILED"))
+            }
+        }
         var count = 0
         if SSL_read_ex(ssl, buffer.baseAddress, buffer.count, &count) == 1 { return .bytes(count) }
         switch SSL_get_error(ssl, 0) {
@@ -168,6 +194,11 @@ public final class TLSEngine {
     /// Encrypts `bytes` (after the handshake); the records wait in the output.
     public func write(_ bytes: UnsafeRawBufferPointer) -> Failure? {
         guard state == .established, bytes.count > 0 else { return nil }
+        if records != nil {
+            if records!.write(bytes, wire: &wire) { return nil }
+            state = .failed
+            return Self.failure(SSL_R_PROTOCOL_IS_SHUTDOWN, fallback: "WRITE_FAILED")
+        }
         var written = 0
         // The wire takes everything, so a write is whole or fails.
         if SSL_write_ex(ssl, bytes.baseAddress, bytes.count, &written) == 1 { return nil }
@@ -178,6 +209,10 @@ public final class TLSEngine {
     /// Queues close_notify.
     public func close() {
         guard state == .established || state == .closed else { return }
+        if records != nil {
+            records!.close(wire: &wire)
+            return
+        }
         _ = SSL_shutdown(ssl)
         ERR_clear_error()
     }
@@ -229,6 +264,11 @@ public final class TLSEngine {
 
     /// The peer's certificate and its chain (leaf first) in PEM; nil without one.
     public func peerCertificatesPEM() -> (leaf: String, chain: String)? {
+        guard ssl != nil else {
+            let pems = peerCertificatesDER.compactMap(Certificate.pem(der:))
+            guard let leaf = pems.first else { return nil }
+            return (leaf, pems.joined())
+        }
         guard let leaf = SSL_get1_peer_certificate(ssl) else { return nil }
         defer { X509_free(leaf) }
         let leafPEM = Certificate.pem(leaf)
@@ -244,15 +284,17 @@ public final class TLSEngine {
     }
 
     /// `TLSv1.3`, `TLSv1.2`.
-    public var version: String { String(cString: SSL_get_version(ssl)) }
+    public var version: String { ssl.map { String(cString: SSL_get_version($0)) } ?? "TLSv1.3" }
 
     /// The cipher suite's OpenSSL name (`TLS_AES_128_GCM_SHA256`).
     public var cipher: String {
-        SSL_get_current_cipher(ssl).flatMap { SSL_CIPHER_get_name($0) }.map { String(cString: $0) } ?? ""
+        guard let ssl else { return "" }
+        return SSL_get_current_cipher(ssl).flatMap { SSL_CIPHER_get_name($0) }.map { String(cString: $0) } ?? ""
     }
 
     /// The negotiated key-exchange group's name (`X25519`, `P-256`), or nil.
     public var negotiatedGroup: String? {
+        guard let ssl else { return nil }
         let nid = remora_ssl_negotiated_group(ssl)
         guard nid > 0 else { return nil }
         switch nid {
@@ -268,7 +310,7 @@ public final class TLSEngine {
     public var peerSignatureAlgorithm: String? {
         var type: Int32 = 0
         var digest: Int32 = 0
-        guard SSL_get_peer_signature_type_nid(ssl, &type) == 1, remora_ssl_peer_signature_nid(ssl, &digest) == 1 else { return nil }
+        guard let ssl, SSL_get_peer_signature_type_nid(ssl, &type) == 1, remora_ssl_peer_signature_nid(ssl, &digest) == 1 else { return nil }
         switch (type, digest) {
         case (NID_X9_62_id_ecPublicKey, NID_sha256): return "ecdsa_secp256r1_sha256"
         case (NID_X9_62_id_ecPublicKey, NID_sha384): return "ecdsa_secp384r1_sha384"
@@ -280,7 +322,7 @@ public final class TLSEngine {
         }
     }
 
-    public var sessionReused: Bool { SSL_session_reused(ssl) == 1 }
+    public var sessionReused: Bool { ssl.map { SSL_session_reused($0) == 1 } ?? false }
 
     /// The server sealed a ticket for this session.
     var issuedTicket = false
@@ -291,7 +333,7 @@ public final class TLSEngine {
     /// up; a session resumed from a ticket has the id the client sent, and
     /// one from the session cache its cached id, in both libraries.
     var sessionID: String {
-        guard context.settings.role == .server, SSL_version(ssl) < TLS1_3_VERSION,
+        guard let ssl, context.settings.role == .server, SSL_version(ssl) < TLS1_3_VERSION,
               sessionReused || !issuedTicket, let session = SSL_get_session(ssl) else { return "" }
         var length: UInt32 = 0
         guard let id = SSL_SESSION_get_id(session, &length), length > 0 else { return "" }
@@ -300,7 +342,107 @@ public final class TLSEngine {
             return byte < 16 ? "0" + hex : hex
         }.joined()
     }
-    public var hasPeerCertificate: Bool { SSL_get0_peer_certificate(ssl) != nil }
+    public var hasPeerCertificate: Bool { ssl.map { SSL_get0_peer_certificate($0) != nil } ?? !peerCertificatesDER.isEmpty }
+
+    private static func failure(_ reason: Int32, fallback: String) -> Failure {
+        remora_err_raise_ssl(reason)
+        return Failure(reason: TLSErrors.envoyReason(fallback: fallback))
+    }
+
+    // MARK: Leaving OpenSSL after the handshake
+
+    struct TrafficSecrets {
+        var client: [UInt8] = []
+        var server: [UInt8] = []
+    }
+
+    /// A line of OpenSSL's key log for this session: keeps the TLS 1.3
+    /// application traffic secrets (server sessions; nothing is logged anywhere).
+    func keyLogged(_ line: UnsafePointer<CChar>) {
+        guard context.settings.role == .server, state == .handshaking else { return }
+        let text = UnsafeRawBufferPointer(start: line, count: strlen(line))
+        let server = text.starts(with: "SERVER_TRAFFIC_SECRET_0 ".utf8)
+        guard server || text.starts(with: "CLIENT_TRAFFIC_SECRET_0 ".utf8) else { return }
+        // `<label> <client random> <secret>`, hex.
+        guard let space = text.lastIndex(of: UInt8(ascii: " ")), let secret = Self.unhex(text[(space + 1)...]) else { return }
+        var secrets = trafficSecrets ?? TrafficSecrets()
+        if server {
+            secrets.server = secret
+            // What OpenSSL writes from here on is under this key (its tickets).
+            wire.startRecording()
+        } else {
+            secrets.client = secret
+        }
+        trafficSecrets = secrets
+    }
+
+    private static func unhex(_ digits: Slice<UnsafeRawBufferPointer>) -> [UInt8]? {
+        guard digits.count % 2 == 0, digits.count <= 128 else { return nil }
+        func value(_ digit: UInt8) -> UInt8? {
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digits.count / 2)
+        var index = digits.startIndex
+        while index < digits.endIndex {
+            guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        return bytes
+    }
+
+    /// Moves an established TLS 1.3 server session's records to
+    /// `TLS13RecordLayer` and frees OpenSSL's session: an idle connection
+    /// then holds ~0.3 KB of TLS state instead of ~13 KB. Call once the
+    /// handshake is reported and its facts taken (`securityInfo()`), before
+    /// the first read. The peer's certificates are kept (DER) for
+    /// `peerCertificatesPEM`. Returns false, changing nothing, where the
+    /// session stays with OpenSSL: a client, TLS 1.2, a suite other than
+    /// RFC 8446's three, or records OpenSSL sent after its handshake (the
+    /// tickets) that do not open with the key derived from the logged secret.
+    @discardableResult
+    public func detachRecordLayer(ciphers: TLSRecordCiphers) -> Bool {
+        let secrets = trafficSecrets
+        trafficSecrets = nil
+        let sent = wire.stopRecording()
+        guard let ssl, let sent, state == .established, let secrets, context.settings.role == .server,
+              SSL_version(ssl) == TLS1_3_VERSION, let cipher = SSL_get_current_cipher(ssl),
+              let suite = TLS13RecordLayer.Suite(rawValue: SSL_CIPHER_get_protocol_id(cipher)),
+              secrets.client.count == suite.hashLength, secrets.server.count == suite.hashLength,
+              SSL_pending(ssl) == 0, SSL_has_pending(ssl) == 0 else { return false }
+        var layer = TLS13RecordLayer(suite: suite, ciphers: ciphers, readSecret: secrets.client, writeSecret: secrets.server)
+        guard sent.withUnsafeBytes({ layer.adoptSent($0) }) else { return false }
+        if let leaf = SSL_get0_peer_certificate(ssl) {
+            peerCertificatesDER = [Certificate.der(leaf)]
+            // A server's peer chain leaves the leaf out.
+            if let chain = SSL_get_peer_cert_chain(ssl) {
+                for i in 0..<remora_sk_x509_num(chain) {
+                    guard let certificate = remora_sk_x509_value(chain, i), X509_cmp(certificate, leaf) != 0 else { continue }
+                    peerCertificatesDER.append(Certificate.der(certificate))
+                }
+            }
+        }
+        SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_SENT_SHUTDOWN)
+        SSL_free(ssl)
+        self.ssl = nil
+        records = layer
+        return true
+    }
+
+    /// The session left OpenSSL (`detachRecordLayer`).
+    public var isDetached: Bool { records != nil }
+}
+
+/// OpenSSL's key log callback (server contexts): hands the line to its session.
+let tlsKeyLogged: @convention(c) (OpaquePointer?, UnsafePointer<CChar>?) -> Void = { ssl, line in
+    guard let ssl, let line, let engine = TLSEngine.owning(ssl) else { return }
+    engine.keyLogged(line)
 }
 
 /// OpenSSL's verify callback, for every certificate of the peer's chain:

@@ -89,6 +89,12 @@ final class TLSTransportSocket: TransportSocket {
         case .established:
             established = true
             factory.countHandshake(engine)
+            if engine.context.settings.role == .server {
+                // The facts come from OpenSSL's session, which a TLS 1.3
+                // server session then leaves (~13 KB less per connection).
+                facts = engine.securityInfo()
+                engine.detachRecordLayer(ciphers: factory.recordCiphers)
+            }
             callbacks.transportSocketHandshakeCompleted()
             let early = waiting
             waiting = []
@@ -146,6 +152,8 @@ public final class TLSTransportFactory: TransportSocketFactory {
     private let stats: Stats<SSLStat>?
     fileprivate var plaintextArea = ReadArea()
     fileprivate var recordArea = ReadArea()
+    /// The AEAD contexts of the sessions that left OpenSSL.
+    fileprivate let recordCiphers = TLSRecordCiphers()
     fileprivate static let minimumSpace = 4096
 
     public init(context: TLSContext, stats: Stats<SSLStat>?) {
