@@ -88,14 +88,19 @@ enum Certificate {
         return bytes
     }
 
-    /// The PEM of a DER certificate; nil when it does not parse.
-    static func pem(der: [UInt8]) -> String? {
+    /// A DER certificate parsed (the caller frees it); nil when it does not parse.
+    static func parse(der: [UInt8]) -> OpaquePointer? {
         der.withUnsafeBufferPointer { buffer in
             var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
-            guard let certificate = d2i_X509(nil, &cursor, buffer.count) else { return nil }
-            defer { X509_free(certificate) }
-            return pem(certificate)
+            return d2i_X509(nil, &cursor, buffer.count)
         }
+    }
+
+    /// The PEM of a DER certificate; nil when it does not parse.
+    static func pem(der: [UInt8]) -> String? {
+        guard let certificate = parse(der: der) else { return nil }
+        defer { X509_free(certificate) }
+        return pem(certificate)
     }
 
     /// The issuer in RFC 2253 form, as Envoy prints it.

@@ -86,6 +86,7 @@ struct TLS13RecordLayer {
         let base = direction * Self.stride
         let suite = suite
         var next = [UInt8](repeating: 0, count: suite.hashLength)
+        defer { next.withUnsafeMutableBytes { OPENSSL_cleanse($0.baseAddress, $0.count) } }
         material.withUnsafeBytes { bytes in
             next.withUnsafeMutableBytes { out in
                 TLSRecordCiphers.expandLabel(UnsafeRawBufferPointer(rebasing: bytes[base..<base + suite.hashLength]), "traffic upd",
@@ -94,6 +95,11 @@ struct TLS13RecordLayer {
         }
         install(next, direction: direction)
         if direction == 0 { readSequence = 0 } else { writeSequence = 0 }
+    }
+
+    /// Wipes the keys (the session is over).
+    mutating func wipe() {
+        material.withUnsafeMutableBytes { OPENSSL_cleanse($0.baseAddress, $0.count) }
     }
 
     // MARK: Reading

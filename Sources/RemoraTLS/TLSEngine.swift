@@ -18,8 +18,12 @@ public final class TLSEngine {
     /// sessions, until `detachRecordLayer`).
     private var trafficSecrets: TrafficSecrets?
     /// The peer's certificates (leaf first) in DER, kept when the session
-    /// leaves OpenSSL, for `peerCertificatesPEM`.
+    /// leaves OpenSSL, for `securityInfo` and `peerCertificatesPEM`.
     private var peerCertificatesDER: [[UInt8]] = []
+    /// The session's own facts and our certificate (a reference), kept when
+    /// it leaves OpenSSL.
+    private var detachedFields: SecurityInfo.Fields?
+    private var localCertificate: OpaquePointer?
     /// The ciphertext waiting either way (the BIO's side of the session).
     var wire = EngineBIO()
     /// The context generation this session was made with (kept for its life).
@@ -114,7 +118,11 @@ public final class TLSEngine {
     }
 
     deinit {
-        guard let ssl else { return }
+        guard let ssl else {
+            records?.wipe()
+            if let localCertificate { X509_free(localCertificate) }
+            return
+        }
         // OpenSSL drops a session from the server's cache when its
         // connection ends without our close_notify (peers often just close);
         // BoringSSL, and so Envoy, keeps it resumable. A session whose
@@ -229,6 +237,23 @@ public final class TLSEngine {
 
     /// The session's facts (call once established).
     public func securityInfo() -> SecurityInfo {
+        guard let ssl else {
+            // Left OpenSSL: the session's facts were kept, the certificates' are read from them now.
+            var info = detachedFields ?? SecurityInfo.Fields(serverName: nil, alpn: nil, version: version, cipher: "")
+            let peer = peerCertificatesDER.first.flatMap(Certificate.parse(der:))
+            defer { if let peer { X509_free(peer) } }
+            addCertificateFacts(to: &info, peer: peer, local: localCertificate)
+            return SecurityInfo(info)
+        }
+        var info = sessionFields(ssl)
+        let peer = SSL_get1_peer_certificate(ssl)
+        defer { if let peer { X509_free(peer) } }
+        addCertificateFacts(to: &info, peer: peer, local: SSL_get_certificate(ssl))
+        return SecurityInfo(info)
+    }
+
+    /// The facts of the session itself (not of its certificates).
+    private func sessionFields(_ ssl: OpaquePointer) -> SecurityInfo.Fields {
         let serverName = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name).map { String(cString: $0) }
         var alpnBytes: UnsafePointer<UInt8>?
         var alpnLength: UInt32 = 0
@@ -236,8 +261,11 @@ public final class TLSEngine {
         let alpn = alpnBytes.flatMap { alpnLength > 0 ? String(decoding: UnsafeBufferPointer(start: $0, count: Int(alpnLength)), as: UTF8.self) : nil }
         var info = SecurityInfo.Fields(serverName: serverName ?? context.settings.serverName, alpn: alpn, version: version, cipher: cipher)
         info.sessionID = sessionID
-        if let peer = SSL_get1_peer_certificate(ssl) {
-            defer { X509_free(peer) }
+        return info
+    }
+
+    private func addCertificateFacts(to info: inout SecurityInfo.Fields, peer: OpaquePointer?, local: OpaquePointer?) {
+        if let peer {
             let names = Certificate.subjectAltNames(peer)
             info.peerURISANs = names.uris
             info.peerDNSSANs = names.dnsNames
@@ -250,7 +278,7 @@ public final class TLSEngine {
             info.peerFingerprintSHA1 = Certificate.sha1(peer)
             (info.peerValidFromSeconds, info.peerValidToSeconds) = Certificate.validity(peer)
         }
-        if let local = SSL_get_certificate(ssl) {
+        if let local {
             let names = Certificate.subjectAltNames(local)
             info.localURISANs = names.uris
             info.localDNSSANs = names.dnsNames
@@ -258,8 +286,6 @@ public final class TLSEngine {
             info.localEmailSANs = names.emails
             info.localSubject = Certificate.subject(local)
         }
-
-        return SecurityInfo(info)
     }
 
     /// The peer's certificate and its chain (leaf first) in PEM; nil without one.
@@ -400,8 +426,8 @@ public final class TLSEngine {
     /// Moves an established TLS 1.3 server session's records to
     /// `TLS13RecordLayer` and frees OpenSSL's session: an idle connection
     /// then holds ~0.3 KB of TLS state instead of ~13 KB. Call once the
-    /// handshake is reported and its facts taken (`securityInfo()`), before
-    /// the first read. The peer's certificates are kept (DER) for
+    /// handshake is reported, before the first read. The session's facts,
+    /// our certificate and the peer's (DER) are kept for `securityInfo` and
     /// `peerCertificatesPEM`. Returns false, changing nothing, where the
     /// session stays with OpenSSL: a client, TLS 1.2, a suite other than
     /// RFC 8446's three, or records OpenSSL sent after its handshake (the
@@ -410,6 +436,12 @@ public final class TLSEngine {
     public func detachRecordLayer(ciphers: TLSRecordCiphers) -> Bool {
         let secrets = trafficSecrets
         trafficSecrets = nil
+        defer {
+            // In place (the layer derived its own keys): no copy-on-write copy is made to be wiped.
+            for secret in [secrets?.client, secrets?.server] {
+                secret?.withUnsafeBytes { OPENSSL_cleanse(UnsafeMutableRawPointer(mutating: $0.baseAddress), $0.count) }
+            }
+        }
         let sent = wire.stopRecording()
         guard let ssl, let sent, state == .established, let secrets, context.settings.role == .server,
               SSL_version(ssl) == TLS1_3_VERSION, let cipher = SSL_get_current_cipher(ssl),
@@ -428,6 +460,8 @@ public final class TLSEngine {
                 }
             }
         }
+        detachedFields = sessionFields(ssl)
+        if let local = SSL_get_certificate(ssl), X509_up_ref(local) == 1 { localCertificate = local }
         SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_SENT_SHUTDOWN)
         SSL_free(ssl)
         self.ssl = nil

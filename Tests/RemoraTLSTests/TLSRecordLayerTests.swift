@@ -18,7 +18,6 @@ import Testing
         let (c, s) = p.pump()
         #expect(c == .established)
         #expect(s == .established)
-        _ = p.server.securityInfo()
         #expect(p.server.detachRecordLayer(ciphers: ciphers))
         #expect(p.server.isDetached)
         #expect(p.server.ssl == nil)
@@ -44,7 +43,16 @@ import Testing
         #expect(send(up, from: p.client, to: p.server, in: p) == up)
         let down = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
         #expect(send(down, from: p.server, to: p.client, in: p) == down)
-        // The facts taken before the session left OpenSSL stay.
+        // The session's and the certificates' facts outlive OpenSSL's session.
+        let facts = p.server.securityInfo()
+        #expect(facts.serverName == "server.local")
+        #expect(facts.alpn == "http/1.1")
+        #expect(facts.version == "TLSv1.3")
+        #expect(facts.cipher == "TLS_AES_128_GCM_SHA256" || facts.cipher == "TLS_AES_256_GCM_SHA384")
+        #expect(facts.peerURISANs == ["spiffe://cluster.local/ns/default/sa/client"])
+        #expect(facts.peerCertificateDigest.count == 64)
+        #expect(facts.peerSubject == "CN=client,O=Remora tests")
+        #expect(facts.localURISANs == ["spiffe://cluster.local/ns/default/sa/server"])
         #expect(p.server.hasPeerCertificate)
         let pems = try #require(p.server.peerCertificatesPEM())
         #expect(pems.leaf.hasPrefix("-----BEGIN CERTIFICATE-----"))
