@@ -155,6 +155,13 @@ public final class TLSEngine {
         if SSL_read_ex(ssl, buffer.baseAddress, buffer.count, &count) == 1 { return .bytes(count) }
         switch SSL_get_error(ssl, 0) {
         case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+            if refusedRenegotiation {
+                // BoringSSL (Envoy without `allow_renegotiation`) fails the
+                // connection on a HelloRequest; OpenSSL would only warn and go on.
+                state = .failed
+                ERR_clear_error()
+                return .failed(Failure(reason: "TLS_error:|268435638:SSL routines:OPENSSL_internal:NO_RENEGOTIATION:TLS_error_end"))
+            }
             return .wantMore
         case SSL_ERROR_ZERO_RETURN:
             state = .closed
@@ -174,6 +181,10 @@ public final class TLSEngine {
         state = .failed
         return Failure(reason: TLSErrors.envoyReason(fallback: "WRITE_FAILED"))
     }
+
+    /// The server asked to renegotiate and this client refused (the info
+    /// callback saw our `no_renegotiation` alert go out).
+    var refusedRenegotiation = false
 
     /// Queues close_notify.
     public func close() {
@@ -201,6 +212,7 @@ public final class TLSEngine {
         let alpn = alpnBytes.flatMap { alpnLength > 0 ? String(decoding: UnsafeBufferPointer(start: $0, count: Int(alpnLength)), as: UTF8.self) : nil }
         var info = SecurityInfo.Fields(serverName: serverName ?? context.settings.serverName, alpn: alpn, version: version, cipher: cipher)
         info.sessionID = sessionID
+        info.group = negotiatedGroup ?? ""
         if let peer = SSL_get1_peer_certificate(ssl) {
             defer { X509_free(peer) }
             let names = Certificate.subjectAltNames(peer)
@@ -208,6 +220,7 @@ public final class TLSEngine {
             info.peerDNSSANs = names.dnsNames
             info.peerIPSANs = names.ipAddresses
             info.peerEmailSANs = names.emails
+            info.peerOtherNameSANs = names.otherNames.map(\.value)
             info.peerCertificateDigest = Certificate.sha256(peer)
             info.peerSubject = Certificate.subject(peer)
             info.peerIssuer = Certificate.issuer(peer)
@@ -221,6 +234,7 @@ public final class TLSEngine {
             info.localDNSSANs = names.dnsNames
             info.localIPSANs = names.ipAddresses
             info.localEmailSANs = names.emails
+            info.localOtherNameSANs = names.otherNames.map(\.value)
             info.localSubject = Certificate.subject(local)
         }
 
@@ -241,6 +255,34 @@ public final class TLSEngine {
             }
         }
         return (leafPEM, chain)
+    }
+
+    /// The peer's chain as it sent it, leaf first (Envoy's
+    /// `SSL_get_peer_full_cert_chain`): its digests and serials, and the
+    /// issuer of the leaf in the chain the verification built (only when
+    /// the context verifies the chain). Made on demand; nil without a peer
+    /// certificate.
+    public func peerCertificateChainFacts() -> PeerCertificateChainFacts? {
+        guard let leaf = SSL_get1_peer_certificate(ssl) else { return nil }
+        defer { X509_free(leaf) }
+        var chain: [OpaquePointer] = []
+        // OpenSSL's peer chain holds the leaf on the client side only.
+        if context.settings.role == .server { chain.append(leaf) }
+        if let stack = SSL_get_peer_cert_chain(ssl) {
+            for i in 0..<remora_sk_x509_num(stack) {
+                if let certificate = remora_sk_x509_value(stack, i) { chain.append(certificate) }
+            }
+        }
+        var facts = PeerCertificateChainFacts()
+        facts.fingerprintsSHA256 = chain.map(Certificate.sha256)
+        facts.fingerprintsSHA1 = chain.map(Certificate.sha1)
+        facts.serials = chain.map(Certificate.serial)
+        if context.verifiesChain, let verified = SSL_get0_verified_chain(ssl), remora_sk_x509_num(verified) > 1,
+           let issuer = remora_sk_x509_value(verified, 1) {
+            facts.issuerFingerprintSHA256 = Certificate.sha256(issuer)
+            facts.issuerSerial = Certificate.serial(issuer)
+        }
+        return facts
     }
 
     /// `TLSv1.3`, `TLSv1.2`.
@@ -290,9 +332,14 @@ public final class TLSEngine {
     /// TLS 1.2 full handshake that issued a ticket, where OpenSSL makes one
     /// up; a session resumed from a ticket has the id the client sent, and
     /// one from the session cache its cached id, in both libraries.
+    ///
+    /// `%UPSTREAM_TLS_SESSION_ID%` (client): none for TLS 1.3, as BoringSSL;
+    /// on TLS 1.2 both libraries give the server's id, or for a ticket the
+    /// SHA-256 of the ticket, and a resumed session keeps its first id.
     var sessionID: String {
-        guard context.settings.role == .server, SSL_version(ssl) < TLS1_3_VERSION,
-              sessionReused || !issuedTicket, let session = SSL_get_session(ssl) else { return "" }
+        guard SSL_version(ssl) < TLS1_3_VERSION,
+              context.settings.role == .client || sessionReused || !issuedTicket,
+              let session = SSL_get_session(ssl) else { return "" }
         var length: UInt32 = 0
         guard let id = SSL_SESSION_get_id(session, &length), length > 0 else { return "" }
         return UnsafeBufferPointer(start: id, count: Int(length)).map { byte in

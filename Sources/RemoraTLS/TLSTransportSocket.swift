@@ -29,6 +29,10 @@ final class TLSTransportSocket: TransportSocket {
         established ? engine.peerCertificatesPEM() : nil
     }
 
+    func peerCertificateChainFacts() -> PeerCertificateChainFacts? {
+        established ? engine.peerCertificateChainFacts() : nil
+    }
+
     init(engine: TLSEngine, factory: TLSTransportFactory, pool: BufferPool) {
         self.engine = engine
         self.factory = factory
@@ -112,6 +116,10 @@ final class TLSTransportSocket: TransportSocket {
                 callbacks.transportSocketPeerClosed()
                 return
             case .failed(let failure):
+                // Envoy counts a read that fails after the handshake; Remora
+                // so far only the refused renegotiation.
+                if engine.refusedRenegotiation { factory.countConnectionError() }
+                flush(callbacks)
                 fail(failure.reason, callbacks)
                 return
             }
@@ -192,6 +200,10 @@ public final class TLSTransportFactory: TransportSocketFactory {
         case .omit: stats.add(.ocspStapleOmitted)
         case .fail: stats.add(.ocspStapleFailed)
         }
+    }
+
+    fileprivate func countConnectionError() {
+        stats?.add(.connectionError)
     }
 
     fileprivate func countFailure(_ engine: TLSEngine) {
