@@ -57,6 +57,11 @@ def test_files_name_unnamed_certificates(proxy, admin_port, upstreams, pki):
     }
     assert {k: stats.get(k) for k in expected} == expected
     assert sorted(k for k in stats if ".ssl.certificate." in k) == sorted(expected)
+    # Prometheus takes the certificate's name as a tag.
+    status, body = p.admin("GET", "/stats/prometheus")
+    assert status == 200
+    assert (f'envoy_listener_ssl_certificate_expiration_unix_time_seconds{{envoy_tls_certificate="unnamed_cert_{EMPTY}",'
+            f'envoy_listener_address="{stat_addr("127.0.0.1", port)}"}} {not_after(pki.path("server.crt"))}') in body.decode()
 
 
 def test_inline_bytes_hash_and_secrets_keep_their_names(proxy, admin_port, upstreams, pki):
