@@ -177,13 +177,15 @@ final class TLSContextGeneration: @unchecked Sendable {
                 _ = remora_ssl_ctx_set_session_cache_mode(context, Int(SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE))
                 SSL_CTX_sess_set_new_cb(context, tlsNewClientSession)
             }
-            if !settings.allowRenegotiation {
-                // OpenSSL clients follow a server's renegotiation unless told
-                // not to, and then only warn; BoringSSL (Envoy) refuses and
-                // fails the connection. The info callback sees the refusal.
-                _ = remora_ssl_ctx_set_options(context, remora_ssl_op_no_renegotiation())
-                SSL_CTX_set_info_callback(context, tlsRefusedRenegotiation)
-            }
+        }
+        if settings.role == .server || !settings.allowRenegotiation {
+            // OpenSSL clients follow a server's renegotiation unless told not
+            // to, and a refusing client or server only warns and goes on;
+            // BoringSSL (Envoy) refuses and fails the connection (a server
+            // always, a client without `allow_renegotiation`). The info
+            // callback sees the refusal go out.
+            _ = remora_ssl_ctx_set_options(context, remora_ssl_op_no_renegotiation())
+            SSL_CTX_set_info_callback(context, tlsRefusedRenegotiation)
         }
     }
 
@@ -374,8 +376,9 @@ private let tlsSelectALPN: @convention(c) (
     }
 }
 
-/// A client refusing a server's HelloRequest sends a `no_renegotiation`
-/// alert (only then, after the handshake); the engine fails on its next read.
+/// A client refusing a server's HelloRequest, or a server refusing a
+/// client's new ClientHello, sends a `no_renegotiation` alert (only then,
+/// after the handshake); the engine fails on its next read.
 private let tlsRefusedRenegotiation: @convention(c) (OpaquePointer?, Int32, Int32) -> Void = { ssl, where_, value in
     guard where_ & SSL_CB_WRITE_ALERT != 0, value & 0xFF == SSL_AD_NO_RENEGOTIATION, let ssl,
           let engine = TLSEngine.owning(ssl) else { return }

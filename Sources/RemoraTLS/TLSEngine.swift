@@ -156,8 +156,8 @@ public final class TLSEngine {
         switch SSL_get_error(ssl, 0) {
         case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
             if refusedRenegotiation {
-                // BoringSSL (Envoy without `allow_renegotiation`) fails the
-                // connection on a HelloRequest; OpenSSL would only warn and go on.
+                // BoringSSL (Envoy) fails the connection on a renegotiation it
+                // refuses; OpenSSL would only warn and go on.
                 state = .failed
                 ERR_clear_error()
                 return .failed(Failure(reason: "TLS_error:|268435638:SSL routines:OPENSSL_internal:NO_RENEGOTIATION:TLS_error_end"))
@@ -182,7 +182,7 @@ public final class TLSEngine {
         return Failure(reason: TLSErrors.envoyReason(fallback: "WRITE_FAILED"))
     }
 
-    /// The server asked to renegotiate and this client refused (the info
+    /// The peer asked to renegotiate and this side refused (the info
     /// callback saw our `no_renegotiation` alert go out).
     var refusedRenegotiation = false
 

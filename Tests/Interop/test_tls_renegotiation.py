@@ -1,9 +1,11 @@
-"""`UpstreamTlsContext.allow_renegotiation`: a TLS 1.2 server (`openssl
-s_server`, told to renegotiate with its `R` command) asks the proxy's
-client to renegotiate. Without the flag the proxy refuses, as Envoy's
-BoringSSL does: a `no_renegotiation` alert, the connection fails and
-counts `ssl.connection_error`. With it, the renegotiation runs and bytes
-flow on both ways. The same tests run against Envoy 1.40."""
+"""TLS 1.2 renegotiation. `UpstreamTlsContext.allow_renegotiation`: a
+server (`openssl s_server`, told to renegotiate with its `R` command) asks
+the proxy's client to renegotiate. Without the flag the proxy refuses, as
+Envoy's BoringSSL does: a `no_renegotiation` alert, the connection fails
+and counts `ssl.connection_error`. With it, the renegotiation runs and
+bytes flow on both ways. A listener never renegotiates at a client's
+(`openssl s_client`'s `R`) request: refused the same way. The same tests
+run against Envoy 1.40."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import pytest
 import support
 from support import free_port, socket_address
 from tls_certs import make_pki
-from tls_support import tls_tcp_config, upstream_tls
+from tls_support import downstream_tls, tls_tcp_config, upstream_tls
 
 
 @pytest.fixture(scope="module")
@@ -25,19 +27,16 @@ def pki(tmp_path_factory):
     return make_pki(tmp_path_factory.mktemp("pki"))
 
 
-class SServer:
-    """`openssl s_server` on TLS 1.2 for one connection; what it prints is collected."""
+class OpenSSLPeer:
+    """`openssl s_server` (one connection) or `s_client` on TLS 1.2, driven
+    through its stdin; what it prints is collected."""
 
-    def __init__(self, pki):
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            ["openssl", "s_server", "-accept", f"127.0.0.1:{self.port}", "-tls1_2", "-naccept", "1",
-             "-cert", pki.path("server.crt"), "-key", pki.path("server.key")],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    def __init__(self, argv: list[str], ready: bytes):
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.output = b""
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
-        self.wait_for(b"ACCEPT")
+        assert self.wait_for(ready), self.output
 
     def _read(self) -> None:
         while chunk := self.proc.stdout.read1(4096):
@@ -61,19 +60,29 @@ class SServer:
 
 
 @pytest.fixture
-def s_server(pki):
-    servers: list[SServer] = []
+def openssl_peers():
+    peers: list[OpenSSLPeer] = []
 
-    def make() -> SServer:
-        servers.append(SServer(pki))
-        return servers[-1]
+    def make(argv: list[str], ready: bytes) -> OpenSSLPeer:
+        peers.append(OpenSSLPeer(argv, ready))
+        return peers[-1]
 
     yield make
-    for server in servers:
-        server.stop()
+    for peer in peers:
+        peer.stop()
 
 
-def start(proxy, admin_port, pki, server: SServer, allow: bool):
+@pytest.fixture
+def s_server(pki, openssl_peers):
+    def make() -> OpenSSLPeer:
+        server = openssl_peers(["openssl", "s_server", "-accept", f"127.0.0.1:{free_port()}", "-tls1_2", "-naccept", "1",
+                                "-cert", pki.path("server.crt"), "-key", pki.path("server.key")], b"ACCEPT")
+        server.port = int(server.proc.args[3].rsplit(":", 1)[1])
+        return server
+    return make
+
+
+def start(proxy, admin_port, pki, server: OpenSSLPeer, allow: bool):
     transport = upstream_tls(pki, cert=None, ca=False)
     if allow:
         transport["typed_config"]["allow_renegotiation"] = True
@@ -108,3 +117,21 @@ def test_allow_renegotiation_follows_the_server(proxy, admin_port, pki, s_server
         assert support.recv_exact(client, 5) == b"back\n"
     assert b"no renegotiation" not in server.output
     assert p.stats()["cluster.backend.ssl.connection_error"] == 0
+
+
+def test_a_listener_refuses_a_client_renegotiation(proxy, admin_port, upstreams, pki, openssl_peers):
+    up = upstreams(support.echo_handler)
+    port = free_port()
+    p = proxy(tls_tcp_config(admin_port, port, up.address, downstream_tls(pki, require_client=False, ca=False)))
+    client = openssl_peers(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-tls1_2"], b"---\n")
+    client.command(b"hello\n")
+    # s_client prints what it reads: the upstream's echo.
+    assert client.wait_for(b"hello\n"), client.output
+    client.command(b"R\n")
+    assert client.wait_for(b"no renegotiation"), client.output
+    prefix = f"listener.{support.stat_addr('127.0.0.1', port)}.ssl."
+    p.wait_for_stats({prefix + "handshake": 1})
+    deadline = time.monotonic() + 10
+    while p.stats()[prefix + "connection_error"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert p.stats()[prefix + "connection_error"] >= 1
