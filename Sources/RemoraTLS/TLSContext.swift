@@ -121,8 +121,11 @@ final class TLSContextGeneration: @unchecked Sendable {
         verifiesChain = settings.trustedCAPEM != nil
         // A context waiting for its secrets makes sessions that fail at once (TLSEngine).
         guard !settings.waitingForSecrets else { return }
-        // Idle sessions give their record buffers back (memory per idle connection).
-        _ = remora_ssl_ctx_set_mode(context, Int(SSL_MODE_RELEASE_BUFFERS))
+        // Idle sessions give their record buffers back (memory per idle
+        // connection), and send the configured chain only: OpenSSL would otherwise add
+        // certificates from the trust store to a chain without them, which
+        // BoringSSL (Envoy) never does (a peer sees and logs that chain).
+        _ = remora_ssl_ctx_set_mode(context, Int(SSL_MODE_RELEASE_BUFFERS | SSL_MODE_NO_AUTO_CHAIN))
         try configureVersions()
         try configureCiphers()
         try loadCertificate()

@@ -191,7 +191,8 @@ def fingerprint(path: str, digest: str) -> str:
 
 
 def serial(path: str) -> str:
-    return openssl_x509(path, "-serial").split("=", 1)[1].lstrip("0").lower()
+    # Whole bytes, as BN_bn2hex prints them (a leading 0 nibble stays).
+    return openssl_x509(path, "-serial").split("=", 1)[1].lower()
 
 
 def test_chain_issuer_othername_and_group_of_the_downstream_peer(proxy, admin_port, upstreams, pki, tmp_path):
@@ -290,3 +291,34 @@ def test_upstream_tls_session_id_as_envoy_prints_it(proxy, admin_port, upstreams
         assert [resumed for _, resumed in seen] == [False, True, True]
         # The server sent no id of its own: the id is the client library's, from the ticket.
         assert seen[0][0] == "", seen
+
+
+def test_a_client_certificate_goes_with_its_configured_chain_only(proxy, admin_port, upstreams, pki, tmp_path):
+    """The proxy's client certificate goes out with the chain its file
+    holds (the leaf alone here), nothing added from `trusted_ca`: an Envoy
+    listener in front of the echo logs the chain it was sent."""
+    from tls_support import EnvoyPeer, tls_tcp_config, upstream_tls
+    echo = upstreams()
+    peer_port, peer_admin = free_port(), free_port()
+    log = tmp_path / "peer-access.log"
+    peer_cfg = tls_tcp_config(peer_admin, peer_port, echo.address, downstream_tls(pki, sans=[uri_san(CLIENT_ID)]))
+    tcp = peer_cfg["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+    tcp["access_log"] = [{"name": "envoy.access_loggers.file", "typed_config": {
+        "@type": "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog", "path": str(log),
+        "log_format": {"text_format_source": {"inline_string": "%DOWNSTREAM_PEER_CHAIN_FINGERPRINTS_256%\n"}}}}]
+    peer = EnvoyPeer(tmp_path, peer_cfg)
+    try:
+        peer.wait_ready()
+        port = free_port()
+        proxy(tls_tcp_config(admin_port, port, socket_address("127.0.0.1", peer_port), None,
+                             upstream_tls(pki, cert="client", sans=[uri_san(SERVER_ID)])))
+        import socket
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"ping")
+            assert support.recv_exact(s, 4) == b"ping"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not (log.exists() and log.read_text().strip()):
+            time.sleep(0.1)
+        assert log.read_text().strip() == fingerprint(pki.path("client.crt"), "sha256")
+    finally:
+        peer.stop()

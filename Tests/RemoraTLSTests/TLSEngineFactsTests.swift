@@ -29,23 +29,23 @@ import Testing
         #expect(established(p))
         let chain = try #require(p.server.peerCertificateChainFacts())
         let leaf = p.server.securityInfo()
-        // OpenSSL's client sends its leaf and, built from its trust store, the CA;
-        // the issuer is the CA of the chain the verification built.
-        #expect(chain.fingerprintsSHA256.count == 2 && chain.fingerprintsSHA256[0] == leaf.peerCertificateDigest)
-        #expect(chain.fingerprintsSHA1.count == 2 && chain.fingerprintsSHA1[0] == leaf.peerFingerprintSHA1)
-        #expect(chain.serials.count == 2 && chain.serials[0] == leaf.peerSerial)
-        #expect(chain.issuerFingerprintSHA256 == chain.fingerprintsSHA256[1])
-        #expect(chain.issuerSerial == chain.serials[1])
+        // The client sends its configured chain, its leaf alone (as
+        // BoringSSL: nothing added from the trust store); the issuer is the
+        // CA of the chain the verification built.
+        #expect(chain.fingerprintsSHA256 == [leaf.peerCertificateDigest])
+        #expect(chain.fingerprintsSHA1 == [leaf.peerFingerprintSHA1])
+        #expect(chain.serials == [leaf.peerSerial])
+        #expect(chain.issuerFingerprintSHA256.count == 64 && chain.issuerFingerprintSHA256 != leaf.peerCertificateDigest)
+        #expect(!chain.issuerSerial.isEmpty && chain.issuerSerial != leaf.peerSerial)
 
-        // A client that verifies nothing: the server's chain (its leaf and,
-        // from the server's trust store, the CA), no issuer.
+        // A client that verifies nothing: the server's chain, no issuer.
         var client = engines.clientSettings()
         client.trustedCAPEM = nil
         client.subjectAltNameMatchers = []
         let unverified = try engines.pair(server: engines.serverSettings(), client: client)
         #expect(established(unverified))
         let facts = try #require(unverified.client.peerCertificateChainFacts())
-        #expect(facts.fingerprintsSHA256.first == unverified.client.securityInfo().peerCertificateDigest)
+        #expect(facts.fingerprintsSHA256 == [unverified.client.securityInfo().peerCertificateDigest])
         #expect(facts.issuerFingerprintSHA256.isEmpty && facts.issuerSerial.isEmpty)
     }
 
