@@ -61,6 +61,7 @@ final class TLSTransportSocket: TransportSocket {
             return
         }
         if let failure = plaintext.withUnsafeBytes({ engine.write($0) }) {
+            factory.countFailureAfterHandshake()
             fail(failure.reason, callbacks)
             return
         }
@@ -116,9 +117,7 @@ final class TLSTransportSocket: TransportSocket {
                 callbacks.transportSocketPeerClosed()
                 return
             case .failed(let failure):
-                // Envoy counts a read that fails after the handshake; Remora
-                // so far only the refused renegotiation.
-                if engine.refusedRenegotiation { factory.countConnectionError() }
+                factory.countFailureAfterHandshake()
                 flush(callbacks)
                 fail(failure.reason, callbacks)
                 return
@@ -202,8 +201,13 @@ public final class TLSTransportFactory: TransportSocketFactory {
         }
     }
 
-    fileprivate func countConnectionError() {
-        stats?.add(.connectionError)
+    /// A session that fails after its handshake (a bad record, a refused
+    /// renegotiation) counts `ssl.connection_error` twice, as Envoy 1.40's
+    /// does (measured): once for the failed read or write, and once more
+    /// for the close_notify its `shutdownSsl` then cannot send. A peer that
+    /// just closes counts nothing, there as here.
+    fileprivate func countFailureAfterHandshake() {
+        stats?.add(.connectionError, 2)
     }
 
     fileprivate func countFailure(_ engine: TLSEngine) {

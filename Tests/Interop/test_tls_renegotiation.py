@@ -2,7 +2,8 @@
 server (`openssl s_server`, told to renegotiate with its `R` command) asks
 the proxy's client to renegotiate. Without the flag the proxy refuses, as
 Envoy's BoringSSL does: a `no_renegotiation` alert, the connection fails
-and counts `ssl.connection_error`. With it, the renegotiation runs and
+and counts `ssl.connection_error` (twice, as any failure after the
+handshake does in Envoy). With it, the renegotiation runs and
 bytes flow on both ways. A listener never renegotiates at a client's
 (`openssl s_client`'s `R`) request: refused the same way. The same tests
 run against Envoy 1.40."""
@@ -101,8 +102,8 @@ def test_a_server_renegotiation_is_refused_by_default(proxy, admin_port, pki, s_
         server.command(b"R\n")
         assert server.wait_for(b"no renegotiation"), server.output
         support.wait_closed(client, 10.0)
-    p.wait_for_stats({"cluster.backend.ssl.handshake": 1})
-    assert p.stats()["cluster.backend.ssl.connection_error"] >= 1
+    # Envoy's count: the failed read, then the close_notify it cannot send.
+    p.wait_for_stats({"cluster.backend.ssl.handshake": 1, "cluster.backend.ssl.connection_error": 2})
 
 
 def test_allow_renegotiation_follows_the_server(proxy, admin_port, pki, s_server):
@@ -130,8 +131,4 @@ def test_a_listener_refuses_a_client_renegotiation(proxy, admin_port, upstreams,
     client.command(b"R\n")
     assert client.wait_for(b"no renegotiation"), client.output
     prefix = f"listener.{support.stat_addr('127.0.0.1', port)}.ssl."
-    p.wait_for_stats({prefix + "handshake": 1})
-    deadline = time.monotonic() + 10
-    while p.stats()[prefix + "connection_error"] < 1 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert p.stats()[prefix + "connection_error"] >= 1
+    p.wait_for_stats({prefix + "handshake": 1, prefix + "connection_error": 2})
