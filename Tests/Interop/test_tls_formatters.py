@@ -57,6 +57,14 @@ def exchange(port: int, pki) -> tuple[dict, bytes]:
         return headers, body
 
 
+def logged(log, timeout: float = 10.0) -> str:
+    """The access log's text once something was written to it (logs flush on their own time)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not (log.exists() and log.read_text().strip()):
+        time.sleep(0.1)
+    return log.read_text().strip()
+
+
 def pem(pki, name: str) -> str:
     return open(pki.path(f"{name}.crt")).read()
 
@@ -102,10 +110,7 @@ def test_upstream_tls_facts_in_the_access_log_and_headers(proxy, admin_port, ups
     assert headers["x-up-tls"] == "TLSv1.2"
     assert headers["x-down-issuer"] == "CN=mesh-ca,O=Remora tests"
 
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and not (log.exists() and log.read_text().strip()):
-        time.sleep(0.1)
-    fields = log.read_text().strip().split("|")
+    fields = logged(log).split("|")
     assert fields == [SERVER_ID, "server.local", "CN=server,O=Remora tests", "CN=mesh-ca,O=Remora tests",
                       "TLSv1.2", ciphers[0], CLIENT_ID, "-", not_before(pem(pki, "server")),
                       urlencoded(pem(pki, "server")), urlencoded(pem(pki, "client")), "127.0.0.1", "-"], fields
@@ -130,10 +135,7 @@ def test_ip_and_email_sans_of_the_downstream_peer(proxy, admin_port, upstreams, 
         while chunk := s.recv(65536):
             data += chunk
     assert b"x-ip: 10.1.2.3,2001:db8::1" in data.lower(), data
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and not (log.exists() and log.read_text().strip()):
-        time.sleep(0.1)
-    assert log.read_text().strip() == "10.1.2.3,2001:db8::1|ops@example.com,oncall@example.com|127.0.0.1|-"
+    assert logged(log) == "10.1.2.3,2001:db8::1|ops@example.com,oncall@example.com|127.0.0.1|-"
 
 
 @pytest.mark.parametrize("tickets", [True, False], ids=["tickets", "no-tickets"])
@@ -221,11 +223,8 @@ def test_chain_issuer_othername_and_group_of_the_downstream_peer(proxy, admin_po
     head = data.lower()
     assert b"x-other: alice@example.com,256,bob" in head, data
     assert b"x-group: x25519" in head and b"x-up-group: x25519" in head, data
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and not (log.exists() and log.read_text().strip()):
-        time.sleep(0.1)
     leaf, ca = pki.path("upn.crt"), pki.path("mesh-ca.crt")
-    assert log.read_text().strip().split("|") == [
+    assert logged(log).split("|") == [
         f"{fingerprint(leaf, 'sha256')},{fingerprint(ca, 'sha256')}", f"{fingerprint(leaf, 'sha1')},{fingerprint(ca, 'sha1')}",
         f"{serial(leaf)},{serial(ca)}", fingerprint(ca, "sha256"), serial(ca),
         "alice@example.com,256,bob", "-", "X25519", "X25519"]
@@ -316,9 +315,6 @@ def test_a_client_certificate_goes_with_its_configured_chain_only(proxy, admin_p
         with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
             s.sendall(b"ping")
             assert support.recv_exact(s, 4) == b"ping"
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not (log.exists() and log.read_text().strip()):
-            time.sleep(0.1)
-        assert log.read_text().strip() == fingerprint(pki.path("client.crt"), "sha256")
+        assert logged(log) == fingerprint(pki.path("client.crt"), "sha256")
     finally:
         peer.stop()
