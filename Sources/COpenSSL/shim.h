@@ -101,5 +101,82 @@ static inline int remora_ec_key_curve(EVP_PKEY *key) {
     return OBJ_txt2nid(name);
 }
 
+/* An otherName SAN as Envoy's `Utility::generalNameAsString` prints it:
+   string types as their bytes, BMP and Universal strings as UTF-8 (up to a
+   NUL), integers and enumerations in decimal, an OID dotted, a boolean
+   `true`/`false`; anything else (NULL, unknown types) as nothing. Writes the
+   type OID, dotted, into `oid` (empty if it does not fit). Returns an
+   OPENSSL_malloc'd copy of the text with its length in `*length`, or NULL
+   for none. */
+static inline char *remora_othername_text(const GENERAL_NAME *name, char *oid, int oid_size, int *length) {
+    *length = 0;
+    if (oid_size > 0) oid[0] = 0;
+    if (name == NULL || name->type != GEN_OTHERNAME || name->d.otherName == NULL) return NULL;
+    int oid_length = OBJ_obj2txt(oid, oid_size, name->d.otherName->type_id, 1);
+    if (oid_length < 0 || oid_length >= oid_size) oid[0] = 0;
+    const ASN1_TYPE *value = name->d.otherName->value;
+    if (value == NULL) return NULL;
+    switch (value->type) {
+    case V_ASN1_BOOLEAN: {
+        const char *text = value->value.boolean ? "true" : "false";
+        *length = (int)strlen(text);
+        return OPENSSL_strdup(text);
+    }
+    case V_ASN1_INTEGER:
+    case V_ASN1_ENUMERATED: {
+        BIGNUM *number = value->type == V_ASN1_INTEGER ? ASN1_INTEGER_to_BN(value->value.integer, NULL)
+                                                       : ASN1_ENUMERATED_to_BN(value->value.enumerated, NULL);
+        if (number == NULL) return NULL;
+        char *text = BN_bn2dec(number);
+        BN_free(number);
+        if (text != NULL) *length = (int)strlen(text);
+        return text;
+    }
+    case V_ASN1_OBJECT: {
+        char text[80]; /* Envoy's MAX_OID_LENGTH */
+        int n = OBJ_obj2txt(text, sizeof(text), value->value.object, 1);
+        if (n < 0 || n > (int)sizeof(text)) return NULL;
+        *length = (int)strlen(text);
+        return OPENSSL_strdup(text);
+    }
+    case V_ASN1_BMPSTRING:
+    case V_ASN1_UNIVERSALSTRING: {
+        unsigned char *text = NULL;
+        if (ASN1_STRING_to_UTF8(&text, value->value.asn1_string) < 0 || text == NULL) return NULL;
+        *length = (int)strlen((const char *)text);
+        return (char *)text;
+    }
+    case V_ASN1_BIT_STRING: case V_ASN1_OCTET_STRING: case V_ASN1_PRINTABLESTRING: case V_ASN1_T61STRING:
+    case V_ASN1_IA5STRING: case V_ASN1_GENERALSTRING: case V_ASN1_UTCTIME: case V_ASN1_GENERALIZEDTIME:
+    case V_ASN1_VISIBLESTRING: case V_ASN1_UTF8STRING: case V_ASN1_SET: case V_ASN1_SEQUENCE: {
+        const ASN1_STRING *string = value->value.asn1_string;
+        int n = ASN1_STRING_length(string);
+        if (n <= 0) return NULL;
+        char *copy = OPENSSL_malloc((size_t)n);
+        if (copy == NULL) return NULL;
+        memcpy(copy, ASN1_STRING_get0_data(string), (size_t)n);
+        *length = n;
+        return copy;
+    }
+    default:
+        return NULL;
+    }
+}
+
+/* An OID given as text (dotted, or a name OpenSSL knows: `msUPN`) in dotted
+   form, as Envoy's `OBJ_txt2obj(oid, 0)` reads it; 0 when it is not one. */
+static inline int remora_oid_dotted(const char *text, char *out, int out_size) {
+    if (text == NULL || text[0] == 0) return 0;
+    ASN1_OBJECT *object = OBJ_txt2obj(text, 0);
+    if (object == NULL) { ERR_clear_error(); return 0; }
+    int n = OBJ_obj2txt(out, out_size, object, 1);
+    ASN1_OBJECT_free(object);
+    return n > 0 && n < out_size;
+}
+
+/* Server-initiated renegotiation (clients): refused unless allowed, as
+   BoringSSL (Envoy) refuses it unless `allow_renegotiation`. */
+static inline uint64_t remora_ssl_op_no_renegotiation(void) { return SSL_OP_NO_RENEGOTIATION; }
+
 /* Queues an SSL-library error (ERR_raise), for failures found outside OpenSSL's own record layer. */
 static inline void remora_err_raise_ssl(int reason) { ERR_raise(ERR_LIB_SSL, reason); }

@@ -30,6 +30,7 @@ extension Connection: TransportSocketCallbacks {
 
     /// The peer's certificate and chain in PEM (see `TransportSocket`).
     public func peerCertificatesPEM() -> (leaf: String, chain: String)? { transport?.peerCertificatesPEM() }
+    public func peerCertificateChainFacts() -> PeerCertificateChainFacts? { transport?.peerCertificateChainFacts() }
 
     /// For this connection's transport only.
     public func transportSocketSend(_ bytes: ByteSlice) {

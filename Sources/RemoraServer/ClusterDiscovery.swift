@@ -148,7 +148,7 @@ final class ClusterDiscovery: XDSUpdateHandler {
             if let tls = compiled.tls {
                 let scope = sslScopes[name] ?? SSLStat.makeScope(under: "cluster.\(name).", role: .client, in: store)
                 sslScopes[name] = scope
-                tls.countUpdates(in: scope)
+                tls.countUpdates(in: scope, store: store)
             }
             let record = Record(versionInfo: resource.version, bytes: bytes, lastUpdatedSeconds: now)
             warming[name] = record

@@ -365,13 +365,13 @@ public final class Server: @unchecked Sendable {
             let prefix = "listener.\(listener.statPrefix)."
             let scope = scopes[prefix] ?? SSLStat.makeScope(under: prefix, role: .server, in: store)
             scopes[prefix] = scope
-            for chain in chains { chain.tls?.countUpdates(in: scope) }
+            for chain in chains { chain.tls?.countUpdates(in: scope, store: store) }
         }
         for cluster in config.clusters where cluster.tls != nil {
             let prefix = "cluster.\(cluster.name)."
             let scope = SSLStat.makeScope(under: prefix, role: .client, in: store)
             scopes[prefix] = scope
-            cluster.tls?.countUpdates(in: scope)
+            cluster.tls?.countUpdates(in: scope, store: store)
         }
         return scopes
     }

@@ -1,7 +1,7 @@
 internal import COpenSSL
 
 /// What Remora reads from an X.509 certificate.
-enum Certificate {
+public enum Certificate {
     static func subjectAltNames(_ certificate: OpaquePointer) -> SubjectAltNames {
         var result = SubjectAltNames()
         guard let raw = X509_get_ext_d2i(certificate, NID_subject_alt_name, nil, nil) else { return result }
@@ -15,10 +15,30 @@ enum Certificate {
             case GEN_EMAIL: result.emails.append(string(name.pointee.d.rfc822Name))
             case GEN_IPADD:
                 if let text = ipText(name.pointee.d.iPAddress) { result.ipAddresses.append(text) }
+            case GEN_OTHERNAME: result.otherNames.append(otherName(name))
             default: break
             }
         }
         return result
+    }
+
+    /// An otherName SAN: its type OID (dotted) and value as Envoy prints it
+    /// (`remora_othername_text`; empty for a value Envoy prints as nothing).
+    private static func otherName(_ name: UnsafeMutablePointer<GENERAL_NAME>) -> SubjectAltNames.OtherName {
+        var oid = [CChar](repeating: 0, count: 128)
+        var length: Int32 = 0
+        let text = remora_othername_text(name, &oid, Int32(oid.count), &length)
+        defer { if let text { remora_openssl_free(text) } }
+        let value = text.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: Int(length)), as: UTF8.self) } ?? ""
+        return SubjectAltNames.OtherName(oid: String(cString: oid), value: value)
+    }
+
+    /// The dotted form of an OID given dotted or by a name OpenSSL knows
+    /// (`msUPN`), as Envoy reads `SubjectAltNameMatcher.oid`; nil when it is neither.
+    public static func dottedObjectIdentifier(_ text: String) -> String? {
+        var out = [CChar](repeating: 0, count: 128)
+        guard remora_oid_dotted(text, &out, Int32(out.count)) == 1 else { return nil }
+        return String(cString: out)
     }
 
     private static func string(_ value: UnsafeMutablePointer<ASN1_STRING>?) -> String {
@@ -63,6 +83,14 @@ enum Certificate {
     /// SHA-256 of the DER encoding, lowercase hex (Envoy's `sha256PeerCertificateDigest`).
     static func sha256(_ certificate: OpaquePointer) -> String {
         sha256Bytes(certificate).withUnsafeBufferPointer { hex($0) }
+    }
+
+    /// SHA-256 of some bytes, lowercase hex.
+    public static func sha256Hex(_ bytes: [UInt8]) -> String {
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        guard bytes.withUnsafeBytes({ EVP_Digest($0.baseAddress, $0.count, &digest, &length, EVP_sha256(), nil) }) == 1 else { return "" }
+        return digest[0..<Int(length)].withUnsafeBufferPointer { hex($0) }
     }
 
     /// The certificate in PEM.

@@ -34,7 +34,11 @@ public final class TLSContext: @unchecked Sendable {
         if !settings.waitingForSecrets {
             for scope in updateScopes.withLock({ $0.compactMap(\.scope) }) { scope.markUsed() }
         }
+        setExpiryGauges()
     }
+
+    /// Where this context's per-certificate expiry gauges go (`TLSContext+Expiry`).
+    let expiryTargets = Mutex<[ExpiryTarget]>([])
 
     /// The `SSLStat` scopes of the listeners and clusters whose sockets use
     /// this context (weakly: a removed one stops counting).
@@ -43,12 +47,15 @@ public final class TLSContext: @unchecked Sendable {
     /// `scope` counts `ssl_context_update_by_sds` for this context, and
     /// lists its `ssl.*` once the context has its secrets (now, or when an
     /// SDS update builds it).
-    public func countUpdates(in scope: StatScope) {
+    /// With `store`, the scope also lists the context's
+    /// `ssl.certificate.<name>.expiration_unix_time_seconds` gauges.
+    public func countUpdates(in scope: StatScope, store: StatsStore? = nil) {
         updateScopes.withLock { scopes in
             scopes.removeAll { $0.scope == nil }
             if !scopes.contains(where: { $0.scope === scope }) { scopes.append(WeakStatScope(scope: scope)) }
         }
         if !settings.waitingForSecrets { scope.markUsed() }
+        if let store { publishExpiries(under: scope, in: store) }
     }
 
     /// An SDS update or rotated files built this context again (Envoy's
@@ -89,7 +96,7 @@ final class TLSContextGeneration: @unchecked Sendable {
     var staples: [OCSPStaple] = []
     /// When each certificate (each chain's leaf) and the first trusted CA
     /// expire, in seconds since the epoch (`TLSContext+Expiry`).
-    let expiries: [Int64]
+    let expiries: [CertificateExpiry]
     /// (`SSL_SESSION` pointers as integers: the mutex wants Sendable values.)
     private let clientSessions = Mutex<[UInt]>([])
 
@@ -114,8 +121,11 @@ final class TLSContextGeneration: @unchecked Sendable {
         verifiesChain = settings.trustedCAPEM != nil
         // A context waiting for its secrets makes sessions that fail at once (TLSEngine).
         guard !settings.waitingForSecrets else { return }
-        // Idle sessions give their record buffers back (memory per idle connection).
-        _ = remora_ssl_ctx_set_mode(context, Int(SSL_MODE_RELEASE_BUFFERS))
+        // Idle sessions give their record buffers back (memory per idle
+        // connection), and send the configured chain only: OpenSSL would otherwise add
+        // certificates from the trust store to a chain without them, which
+        // BoringSSL (Envoy) never does (a peer sees and logs that chain).
+        _ = remora_ssl_ctx_set_mode(context, Int(SSL_MODE_RELEASE_BUFFERS | SSL_MODE_NO_AUTO_CHAIN))
         try configureVersions()
         try configureCiphers()
         try loadCertificate()
@@ -173,6 +183,15 @@ final class TLSContextGeneration: @unchecked Sendable {
                 _ = remora_ssl_ctx_set_session_cache_mode(context, Int(SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE))
                 SSL_CTX_sess_set_new_cb(context, tlsNewClientSession)
             }
+        }
+        if settings.role == .server || !settings.allowRenegotiation {
+            // OpenSSL clients follow a server's renegotiation unless told not
+            // to, and a refusing client or server only warns and goes on;
+            // BoringSSL (Envoy) refuses and fails the connection (a server
+            // always, a client without `allow_renegotiation`). The info
+            // callback sees the refusal go out.
+            _ = remora_ssl_ctx_set_options(context, remora_ssl_op_no_renegotiation())
+            SSL_CTX_set_info_callback(context, tlsRefusedRenegotiation)
         }
     }
 
@@ -361,6 +380,15 @@ private let tlsSelectALPN: @convention(c) (
         }
         return SSL_TLSEXT_ERR_NOACK
     }
+}
+
+/// A client refusing a server's HelloRequest, or a server refusing a
+/// client's new ClientHello, sends a `no_renegotiation` alert (only then,
+/// after the handshake); the engine fails on its next read.
+private let tlsRefusedRenegotiation: @convention(c) (OpaquePointer?, Int32, Int32) -> Void = { ssl, where_, value in
+    guard where_ & SSL_CB_WRITE_ALERT != 0, value & 0xFF == SSL_AD_NO_RENEGOTIATION, let ssl,
+          let engine = TLSEngine.owning(ssl) else { return }
+    engine.refusedRenegotiation = true
 }
 
 /// A client handshake produced a resumable session: the context keeps it

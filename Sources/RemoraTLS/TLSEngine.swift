@@ -23,6 +23,8 @@ public final class TLSEngine {
     /// The session's own facts and our certificate (a reference), kept when
     /// it leaves OpenSSL.
     private var detachedFields: SecurityInfo.Fields?
+    /// The issuer of the peer's leaf in the chain verification built (DER).
+    private var verifiedIssuerDER: [UInt8]?
     private var localCertificate: OpaquePointer?
     /// The ciphertext waiting either way (the BIO's side of the session).
     var wire = EngineBIO()
@@ -189,6 +191,13 @@ public final class TLSEngine {
         if SSL_read_ex(ssl, buffer.baseAddress, buffer.count, &count) == 1 { return .bytes(count) }
         switch SSL_get_error(ssl, 0) {
         case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+            if refusedRenegotiation {
+                // BoringSSL (Envoy) fails the connection on a renegotiation it
+                // refuses; OpenSSL would only warn and go on.
+                state = .failed
+                ERR_clear_error()
+                return .failed(Failure(reason: "TLS_error:|268435638:SSL routines:OPENSSL_internal:NO_RENEGOTIATION:TLS_error_end"))
+            }
             return .wantMore
         case SSL_ERROR_ZERO_RETURN:
             state = .closed
@@ -213,6 +222,10 @@ public final class TLSEngine {
         state = .failed
         return Failure(reason: TLSErrors.envoyReason(fallback: "WRITE_FAILED"))
     }
+
+    /// The peer asked to renegotiate and this side refused (the info
+    /// callback saw our `no_renegotiation` alert go out).
+    var refusedRenegotiation = false
 
     /// Queues close_notify.
     public func close() {
@@ -261,6 +274,7 @@ public final class TLSEngine {
         let alpn = alpnBytes.flatMap { alpnLength > 0 ? String(decoding: UnsafeBufferPointer(start: $0, count: Int(alpnLength)), as: UTF8.self) : nil }
         var info = SecurityInfo.Fields(serverName: serverName ?? context.settings.serverName, alpn: alpn, version: version, cipher: cipher)
         info.sessionID = sessionID
+        info.group = negotiatedGroup ?? ""
         return info
     }
 
@@ -271,6 +285,7 @@ public final class TLSEngine {
             info.peerDNSSANs = names.dnsNames
             info.peerIPSANs = names.ipAddresses
             info.peerEmailSANs = names.emails
+            info.peerOtherNameSANs = names.otherNames.map(\.value)
             info.peerCertificateDigest = Certificate.sha256(peer)
             info.peerSubject = Certificate.subject(peer)
             info.peerIssuer = Certificate.issuer(peer)
@@ -284,6 +299,7 @@ public final class TLSEngine {
             info.localDNSSANs = names.dnsNames
             info.localIPSANs = names.ipAddresses
             info.localEmailSANs = names.emails
+            info.localOtherNameSANs = names.otherNames.map(\.value)
             info.localSubject = Certificate.subject(local)
         }
     }
@@ -291,9 +307,9 @@ public final class TLSEngine {
     /// The peer's certificate and its chain (leaf first) in PEM; nil without one.
     public func peerCertificatesPEM() -> (leaf: String, chain: String)? {
         guard ssl != nil else {
-            let pems = peerCertificatesDER.compactMap(Certificate.pem(der:))
-            guard let leaf = pems.first else { return nil }
-            return (leaf, pems.joined())
+            guard let leafDER = peerCertificatesDER.first, let leaf = Certificate.pem(der: leafDER) else { return nil }
+            let rest = peerCertificatesDER.dropFirst().filter { $0 != leafDER }.compactMap(Certificate.pem(der:))
+            return (leaf, leaf + rest.joined())
         }
         guard let leaf = SSL_get1_peer_certificate(ssl) else { return nil }
         defer { X509_free(leaf) }
@@ -307,6 +323,50 @@ public final class TLSEngine {
             }
         }
         return (leafPEM, chain)
+    }
+
+    /// The peer's chain as it sent it, leaf first (Envoy's
+    /// `SSL_get_peer_full_cert_chain`): its digests and serials, and the
+    /// issuer of the leaf in the chain the verification built (only when
+    /// the context verifies the chain). Made on demand; nil without a peer
+    /// certificate.
+    public func peerCertificateChainFacts() -> PeerCertificateChainFacts? {
+        guard ssl != nil else {
+            // Left OpenSSL: from the certificates kept (DER).
+            let chain = peerCertificatesDER.compactMap(Certificate.parse(der:))
+            defer { chain.forEach { X509_free($0) } }
+            guard !chain.isEmpty else { return nil }
+            var facts = PeerCertificateChainFacts()
+            facts.fingerprintsSHA256 = chain.map(Certificate.sha256)
+            facts.fingerprintsSHA1 = chain.map(Certificate.sha1)
+            facts.serials = chain.map(Certificate.serial)
+            if let issuer = verifiedIssuerDER.flatMap(Certificate.parse(der:)) {
+                defer { X509_free(issuer) }
+                facts.issuerFingerprintSHA256 = Certificate.sha256(issuer)
+                facts.issuerSerial = Certificate.serial(issuer)
+            }
+            return facts
+        }
+        guard let leaf = SSL_get1_peer_certificate(ssl) else { return nil }
+        defer { X509_free(leaf) }
+        var chain: [OpaquePointer] = []
+        // OpenSSL's peer chain holds the leaf on the client side only.
+        if context.settings.role == .server { chain.append(leaf) }
+        if let stack = SSL_get_peer_cert_chain(ssl) {
+            for i in 0..<remora_sk_x509_num(stack) {
+                if let certificate = remora_sk_x509_value(stack, i) { chain.append(certificate) }
+            }
+        }
+        var facts = PeerCertificateChainFacts()
+        facts.fingerprintsSHA256 = chain.map(Certificate.sha256)
+        facts.fingerprintsSHA1 = chain.map(Certificate.sha1)
+        facts.serials = chain.map(Certificate.serial)
+        if context.verifiesChain, let verified = SSL_get0_verified_chain(ssl), remora_sk_x509_num(verified) > 1,
+           let issuer = remora_sk_x509_value(verified, 1) {
+            facts.issuerFingerprintSHA256 = Certificate.sha256(issuer)
+            facts.issuerSerial = Certificate.serial(issuer)
+        }
+        return facts
     }
 
     /// `TLSv1.3`, `TLSv1.2`.
@@ -358,9 +418,14 @@ public final class TLSEngine {
     /// TLS 1.2 full handshake that issued a ticket, where OpenSSL makes one
     /// up; a session resumed from a ticket has the id the client sent, and
     /// one from the session cache its cached id, in both libraries.
+    ///
+    /// `%UPSTREAM_TLS_SESSION_ID%` (client): none for TLS 1.3, as BoringSSL;
+    /// on TLS 1.2 both libraries give the server's id, or for a ticket the
+    /// SHA-256 of the ticket, and a resumed session keeps its first id.
     var sessionID: String {
-        guard let ssl, context.settings.role == .server, SSL_version(ssl) < TLS1_3_VERSION,
-              sessionReused || !issuedTicket, let session = SSL_get_session(ssl) else { return "" }
+        guard let ssl, SSL_version(ssl) < TLS1_3_VERSION,
+              context.settings.role == .client || sessionReused || !issuedTicket,
+              let session = SSL_get_session(ssl) else { return "" }
         var length: UInt32 = 0
         guard let id = SSL_SESSION_get_id(session, &length), length > 0 else { return "" }
         return UnsafeBufferPointer(start: id, count: Int(length)).map { byte in
@@ -452,13 +517,16 @@ public final class TLSEngine {
         guard sent.withUnsafeBytes({ layer.adoptSent($0) }) else { return false }
         if let leaf = SSL_get0_peer_certificate(ssl) {
             peerCertificatesDER = [Certificate.der(leaf)]
-            // A server's peer chain leaves the leaf out.
+            // A server's peer chain leaves the leaf out; the rest as the peer sent it.
             if let chain = SSL_get_peer_cert_chain(ssl) {
                 for i in 0..<remora_sk_x509_num(chain) {
-                    guard let certificate = remora_sk_x509_value(chain, i), X509_cmp(certificate, leaf) != 0 else { continue }
-                    peerCertificatesDER.append(Certificate.der(certificate))
+                    if let certificate = remora_sk_x509_value(chain, i) { peerCertificatesDER.append(Certificate.der(certificate)) }
                 }
             }
+        }
+        if !peerCertificatesDER.isEmpty, context.verifiesChain, let verified = SSL_get0_verified_chain(ssl),
+           remora_sk_x509_num(verified) > 1, let issuer = remora_sk_x509_value(verified, 1) {
+            verifiedIssuerDER = Certificate.der(issuer)
         }
         detachedFields = sessionFields(ssl)
         if let local = SSL_get_certificate(ssl), X509_up_ref(local) == 1 { localCertificate = local }

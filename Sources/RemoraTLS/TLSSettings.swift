@@ -22,12 +22,28 @@ public struct SubjectAltNames: Sendable, Equatable {
     /// Textual IPv4/IPv6 addresses (`10.0.0.1`, `::1`).
     public var ipAddresses: [String] = []
     public var emails: [String] = []
+    /// otherName SANs, in certificate order.
+    public var otherNames: [OtherName] = []
 
-    public init(uris: [String] = [], dnsNames: [String] = [], ipAddresses: [String] = [], emails: [String] = []) {
+    /// An otherName SAN: its type (dotted OID) and its value as Envoy
+    /// prints it (strings as their text, integers in decimal, …).
+    public struct OtherName: Sendable, Equatable {
+        public var oid: String
+        public var value: String
+
+        public init(oid: String, value: String) {
+            self.oid = oid
+            self.value = value
+        }
+    }
+
+    public init(uris: [String] = [], dnsNames: [String] = [], ipAddresses: [String] = [], emails: [String] = [],
+                otherNames: [OtherName] = []) {
         self.uris = uris
         self.dnsNames = dnsNames
         self.ipAddresses = ipAddresses
         self.emails = emails
+        self.otherNames = otherNames
     }
 }
 
@@ -96,6 +112,14 @@ public struct TLSSettings: Sendable {
     /// An SDS secret this context reads has not arrived: every handshake is
     /// refused until it does (Envoy's "secrets not ready").
     public var waitingForSecrets = false
+    /// `allow_renegotiation` (client): follow a server's TLS 1.2
+    /// renegotiation; without it the connection fails, as BoringSSL's.
+    public var allowRenegotiation = false
+    /// The names Envoy gives the certificates in its
+    /// `ssl.certificate.<name>.expiration_unix_time_seconds` gauges: one per
+    /// `tls_certificates` entry (or SDS secret), and the trusted CA's.
+    public var certificateNames: [String] = []
+    public var trustedCAName: String?
     /// `max_session_keys` (client; Envoy's default 1, 0 turns resumption off).
     public var maxSessionKeys = 1
     /// What else tells this context's sessions apart from another's with

@@ -29,6 +29,10 @@ final class TLSTransportSocket: TransportSocket {
         established ? engine.peerCertificatesPEM() : nil
     }
 
+    func peerCertificateChainFacts() -> PeerCertificateChainFacts? {
+        established ? engine.peerCertificateChainFacts() : nil
+    }
+
     init(engine: TLSEngine, factory: TLSTransportFactory, pool: BufferPool) {
         self.engine = engine
         self.factory = factory
@@ -57,6 +61,7 @@ final class TLSTransportSocket: TransportSocket {
             return
         }
         if let failure = plaintext.withUnsafeBytes({ engine.write($0) }) {
+            factory.countFailureAfterHandshake()
             fail(failure.reason, callbacks)
             return
         }
@@ -116,6 +121,8 @@ final class TLSTransportSocket: TransportSocket {
                 callbacks.transportSocketPeerClosed()
                 return
             case .failed(let failure):
+                factory.countFailureAfterHandshake()
+                flush(callbacks)
                 fail(failure.reason, callbacks)
                 return
             }
@@ -198,6 +205,15 @@ public final class TLSTransportFactory: TransportSocketFactory {
         case .omit: stats.add(.ocspStapleOmitted)
         case .fail: stats.add(.ocspStapleFailed)
         }
+    }
+
+    /// A session that fails after its handshake (a bad record, a refused
+    /// renegotiation) counts `ssl.connection_error` twice, as Envoy 1.40's
+    /// does (measured): once for the failed read or write, and once more
+    /// for the close_notify its `shutdownSsl` then cannot send. A peer that
+    /// just closes counts nothing, there as here.
+    fileprivate func countFailureAfterHandshake() {
+        stats?.add(.connectionError, 2)
     }
 
     fileprivate func countFailure(_ engine: TLSEngine) {

@@ -5,6 +5,7 @@ against Envoy 1.40 (PROXY_KIND=envoy)."""
 
 from __future__ import annotations
 
+import os
 import socket
 import ssl
 import subprocess
@@ -503,3 +504,28 @@ def test_idle_tls_connections_keep_no_record_buffers(proxy, admin_port, upstream
     finally:
         for s in conns:
             s.close()
+
+
+@pytest.mark.envoy_specific
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3], ids=["tls12", "tls13"])
+def test_a_bad_record_after_the_handshake_counts_two_connection_errors(proxy, admin_port, upstreams, pki, version):
+    """ENVOY-SPECIFIC: a record that fails to decrypt after the handshake
+    ends the connection with a `bad_record_mac` alert and counts
+    `ssl.connection_error` twice, as Envoy 1.40 does (the failed read,
+    then the close_notify it cannot send); a peer that just closes counts
+    nothing."""
+    p, port, ssl_prefix = start_mtls_proxy(proxy, admin_port, upstreams, pki)
+    ctx = client_context(pki, maximum=version)
+    with tls_connect(port, ctx) as s:
+        s.sendall(b"ping")
+        assert support.recv_exact(s, 4) == b"ping"
+        # An application-data record whose authentication tag cannot be right.
+        os.write(s.fileno(), b"\x17\x03\x03\x00\x20" + b"\x00" * 32)
+        with pytest.raises(ssl.SSLError, match="BAD_RECORD_MAC"):
+            s.recv(10)
+    p.wait_for_stats({ssl_prefix + "connection_error": 2, ssl_prefix + "handshake": 1})
+    with tls_connect(port, ctx) as s:
+        s.sendall(b"ping")
+        assert support.recv_exact(s, 4) == b"ping"
+    time.sleep(0.3)
+    p.wait_for_stats({ssl_prefix + "connection_error": 2, ssl_prefix + "handshake": 2})

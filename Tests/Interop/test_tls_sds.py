@@ -112,7 +112,10 @@ def swap_data(certs: Path, version: str) -> None:
     os.rename(tmp, certs / "..data")
 
 
-def test_symlink_swap_in_the_watched_directory_rotates_the_certificate(proxy, admin_port, upstreams, pki, tmp_path):
+def watched_workload_secret(tmp_path: Path, pki) -> tuple[Path, Path]:
+    """A Kubernetes-style secret directory (`..v1` behind `..data`, the
+    server's certificate) and an SDS file naming it as the `workload`
+    secret, watched: (the directory, the SDS file)."""
     certs = tmp_path / "certs"
     certs.mkdir()
     make_version(certs, "v1", pki, "server", "server")
@@ -121,6 +124,11 @@ def test_symlink_swap_in_the_watched_directory_rotates_the_certificate(proxy, ad
     os.symlink("..data/tls.key", certs / "tls.key")
     sds = tmp_path / "sds.yaml"
     move_into_place(sds, sds_file(tls_secret("workload", str(certs / "tls.crt"), str(certs / "tls.key"), str(certs)), "1"))
+    return certs, sds
+
+
+def test_symlink_swap_in_the_watched_directory_rotates_the_certificate(proxy, admin_port, upstreams, pki, tmp_path):
+    certs, sds = watched_workload_secret(tmp_path, pki)
 
     up = upstreams()
     port = free_port()

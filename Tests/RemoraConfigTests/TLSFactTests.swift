@@ -13,12 +13,23 @@ import Testing
         #expect(TLSFact.command("UPSTREAM_LOCAL_IP_SAN")! == (.upstream, .localIPSAN))
         #expect(TLSFact.command("DOWNSTREAM_LOCAL_EMAIL_SAN")! == (.downstream, .localEmailSAN))
         #expect(TLSFact.command("DOWNSTREAM_TLS_SESSION_ID")! == (.downstream, .sessionID))
+        #expect(TLSFact.command("UPSTREAM_TLS_SESSION_ID")! == (.upstream, .sessionID))
+        #expect(TLSFact.command("UPSTREAM_TLS_GROUP")! == (.upstream, .group))
+        #expect(TLSFact.command("DOWNSTREAM_TLS_GROUP")! == (.downstream, .group))
+        #expect(TLSFact.command("DOWNSTREAM_PEER_OTHERNAME_SAN")! == (.downstream, .peerOtherNameSAN))
+        #expect(TLSFact.command("DOWNSTREAM_LOCAL_OTHERNAME_SAN")! == (.downstream, .localOtherNameSAN))
+        #expect(TLSFact.command("DOWNSTREAM_PEER_CHAIN_FINGERPRINTS_256")! == (.downstream, .peerChainFingerprints256))
+        #expect(TLSFact.command("DOWNSTREAM_PEER_CHAIN_FINGERPRINTS_1")! == (.downstream, .peerChainFingerprints1))
+        #expect(TLSFact.command("DOWNSTREAM_PEER_CHAIN_SERIALS")! == (.downstream, .peerChainSerials))
+        #expect(TLSFact.command("DOWNSTREAM_PEER_ISSUER_FINGERPRINT_256")! == (.downstream, .peerIssuerFingerprint256))
+        #expect(TLSFact.command("DOWNSTREAM_PEER_ISSUER_SERIAL")! == (.downstream, .peerIssuerSerial))
     }
 
-    @Test func upstreamHasNoSerialFingerprintLocalSubjectEmailSANOrSessionID() {
+    @Test func upstreamHasNoSerialFingerprintLocalSubjectEmailOrOtherNameSANOrChain() {
         for name in ["UPSTREAM_PEER_SERIAL", "UPSTREAM_PEER_FINGERPRINT_256", "UPSTREAM_PEER_FINGERPRINT_1",
                      "UPSTREAM_LOCAL_SUBJECT", "UPSTREAM_PEER_EMAIL_SAN", "UPSTREAM_LOCAL_EMAIL_SAN", "UPSTREAM_HOST",
-                     "PEER_URI_SAN", "UPSTREAM_TLS_SESSION_ID"] {
+                     "PEER_URI_SAN", "UPSTREAM_PEER_OTHERNAME_SAN", "UPSTREAM_LOCAL_OTHERNAME_SAN",
+                     "UPSTREAM_PEER_CHAIN_SERIALS", "UPSTREAM_PEER_ISSUER_SERIAL"] {
             #expect(TLSFact.command(name) == nil, "\(name)")
         }
     }

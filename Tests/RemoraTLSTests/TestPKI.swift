@@ -16,6 +16,9 @@ final class TestPKI: @unchecked Sendable {
         leaf("server-rsa", ca: "mesh-ca", sans: "URI:spiffe://cluster.local/ns/default/sa/server", rsa: true)
         leaf("client", ca: "mesh-ca", sans: "URI:spiffe://cluster.local/ns/default/sa/client")
         leaf("foreign", ca: "foreign-ca", sans: "URI:spiffe://cluster.local/ns/default/sa/client")
+        leaf("upn", ca: "mesh-ca", sans: "URI:spiffe://cluster.local/ns/default/sa/client,"
+             + "otherName:1.3.6.1.4.1.311.20.2.3;UTF8:alice@example.com,otherName:1.2.3.4;INTEGER:256,"
+             + "otherName:1.2.3.5;BOOLEAN:TRUE,otherName:1.2.3.6;OBJECT:1.2.840.113549")
     }
 
     func pem(_ name: String) -> [UInt8] {

@@ -11,8 +11,13 @@ public enum TLSFact: Sendable, Equatable {
     case peerIPSAN, localIPSAN, peerEmailSAN, localEmailSAN
     case peerSubject, localSubject, peerIssuer, peerSerial
     case peerFingerprint256, peerFingerprint1
-    case version, cipher, sessionID
+    case peerOtherNameSAN, localOtherNameSAN
+    case version, cipher, sessionID, group
     case peerCertValidFrom, peerCertValidTo
+    /// Every certificate the peer sent, leaf first, comma-separated.
+    case peerChainFingerprints256, peerChainFingerprints1, peerChainSerials
+    /// The leaf's issuer in the verified chain.
+    case peerIssuerFingerprint256, peerIssuerSerial
     /// The peer's leaf certificate, PEM, URL-encoded.
     case peerCert
 
@@ -23,16 +28,18 @@ public enum TLSFact: Sendable, Equatable {
         "PEER_EMAIL_SAN": .peerEmailSAN, "LOCAL_EMAIL_SAN": .localEmailSAN, "PEER_SUBJECT": .peerSubject, "LOCAL_SUBJECT": .localSubject,
         "PEER_ISSUER": .peerIssuer, "PEER_SERIAL": .peerSerial, "PEER_FINGERPRINT_256": .peerFingerprint256,
         "PEER_FINGERPRINT_1": .peerFingerprint1, "TLS_VERSION": .version, "TLS_CIPHER": .cipher,
-        "TLS_SESSION_ID": .sessionID,
+        "TLS_SESSION_ID": .sessionID, "TLS_GROUP": .group,
+        "PEER_OTHERNAME_SAN": .peerOtherNameSAN, "LOCAL_OTHERNAME_SAN": .localOtherNameSAN,
         "PEER_CERT_V_START": .peerCertValidFrom, "PEER_CERT_V_END": .peerCertValidTo, "PEER_CERT": .peerCert,
+        "PEER_CHAIN_FINGERPRINTS_256": .peerChainFingerprints256, "PEER_CHAIN_FINGERPRINTS_1": .peerChainFingerprints1,
+        "PEER_CHAIN_SERIALS": .peerChainSerials, "PEER_ISSUER_FINGERPRINT_256": .peerIssuerFingerprint256,
+        "PEER_ISSUER_SERIAL": .peerIssuerSerial,
     ]
     /// Envoy 1.40 has no `UPSTREAM_` form of these.
-    private static let downstreamOnly: [TLSFact] = [.peerSerial, .peerFingerprint256, .peerFingerprint1, .localSubject,
-                                                    .peerEmailSAN, .localEmailSAN]
-    /// Envoy 1.40 has `%UPSTREAM_TLS_SESSION_ID%`; Remora refuses it: which
-    /// id a client session has is the library's own choice (OpenSSL makes
-    /// one up for a ticket where BoringSSL has none) and is not matched yet.
-    private static let notUpstream: [TLSFact] = downstreamOnly + [.sessionID]
+    private static let notUpstream: [TLSFact] = [.peerSerial, .peerFingerprint256, .peerFingerprint1, .localSubject,
+                                                 .peerEmailSAN, .localEmailSAN, .peerOtherNameSAN, .localOtherNameSAN,
+                                                 .peerChainFingerprints256, .peerChainFingerprints1, .peerChainSerials,
+                                                 .peerIssuerFingerprint256, .peerIssuerSerial]
 
     /// The side and fact a command names, or nil for another command.
     public static func command(_ name: String) -> (TLSSide, TLSFact)? {

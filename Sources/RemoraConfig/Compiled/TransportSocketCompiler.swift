@@ -43,9 +43,11 @@ enum TransportSocketCompiler {
     static func upstream(_ socket: Envoy_Config_Core_V3_TransportSocket, secrets: StaticSecrets, alpnFallback: [String] = [],
                          at path: String) throws(ConfigError) -> TLSContext? {
         try compile(Upstream.self, socket, role: .client, fields: ["common_tls_context", "sni", "max_session_keys",
-                                                                   "auto_sni_san_validation", "auto_host_sni"],
+                                                                   "auto_sni_san_validation", "auto_host_sni",
+                                                                   "allow_renegotiation"],
                     secrets: secrets, at: path) { (context, settings, _, _, _) throws(ConfigError) in
             if !context.sni.isEmpty { settings.serverName = context.sni }
+            settings.allowRenegotiation = context.allowRenegotiation
             if context.hasMaxSessionKeys { settings.maxSessionKeys = Int(context.maxSessionKeys.value) }
             settings.autoSNISANValidation = context.autoSniSanValidation
             settings.autoHostSNI = context.autoHostSni
@@ -196,6 +198,10 @@ enum TransportSocketCompiler {
             settings.ecdhCurves = params.ecdhCurves
         }
         var certificates = common.tlsCertificates
+        // Envoy's certificate names (its expiry gauges): a secret's name, or
+        // `unnamed_cert_` and the first 8 hex digits of the SHA-256 of the
+        // chain's `inline_bytes` (empty for a file or an `inline_string`).
+        settings.certificateNames = common.tlsCertificates.map { "unnamed_cert_" + unnamedSuffix($0.certificateChain) }
         var fromSDS = false
         for (i, reference) in common.tlsCertificateSdsSecretConfigs.enumerated() {
             let sp = FieldPath.index(FieldPath.join(path, "tls_certificate_sds_secret_configs"), i)
@@ -209,6 +215,7 @@ enum TransportSocketCompiler {
                 throw .invalid("secret '\(reference.name)' is not a tls_certificate", at: sp)
             }
             certificates.append(certificate)
+            settings.certificateNames.append(reference.name)
         }
         if certificates.count > 1 && settings.role == .client {
             // Envoy's words.
@@ -243,9 +250,12 @@ enum TransportSocketCompiler {
         var validation: Envoy_Extensions_TransportSockets_Tls_V3_CertificateValidationContext?
         var vp = FieldPath.join(path, "validation_context")
         switch common.validationContextType {
-        case .validationContext(let context)?: validation = context
+        case .validationContext(let context)?:
+            validation = context
+            settings.trustedCAName = "unnamed_ca_cert_" + unnamedSuffix(context.trustedCa)
         case .validationContextSdsSecretConfig(let reference)?:
             vp = FieldPath.join(path, "validation_context_sds_secret_config")
+            settings.trustedCAName = reference.name
             let (secret, source) = try secrets.lookup(reference, at: vp)
             if let source { sources.append(source) }
             if let secret {
@@ -341,6 +351,14 @@ enum TransportSocketCompiler {
     }
 
     /// A `DataSource`'s bytes: a file read now, or the inline value.
+    /// The first 8 hex digits of the SHA-256 of a source's `inline_bytes`
+    /// (Envoy hashes only those: a file or an `inline_string` hashes as empty).
+    static func unnamedSuffix(_ source: Envoy_Config_Core_V3_DataSource) -> String {
+        var bytes: [UInt8] = []
+        if case .inlineBytes(let inline)? = source.specifier { bytes = Array(inline) }
+        return String(Certificate.sha256Hex(bytes).prefix(8))
+    }
+
     static func data(_ source: Envoy_Config_Core_V3_DataSource, at path: String) throws(ConfigError) -> [UInt8] {
         switch source.specifier {
         case .filename(let name)?:
@@ -430,13 +448,13 @@ struct StaticSecrets: Sendable {
 
 /// `match_typed_subject_alt_names[i]`: a string matcher over one SAN type.
 struct SANMatcher: SubjectAltNameMatcher {
-    enum Kind: Sendable { case uri, dns, ip, email }
+    enum Kind: Sendable { case uri, dns, ip, email, otherName(oid: String) }
     let kind: Kind
     let matcher: StringMatcher
 
     static func compile(_ san: Envoy_Extensions_TransportSockets_Tls_V3_SubjectAltNameMatcher,
                         at path: String) throws(ConfigError) -> SANMatcher {
-        try SupportedFields.require(san, only: ["san_type", "matcher"], at: path)
+        try SupportedFields.require(san, only: ["san_type", "matcher", "oid"], at: path)
         let kind: Kind
         switch san.sanType {
         case .uri: kind = .uri
@@ -444,7 +462,12 @@ struct SANMatcher: SubjectAltNameMatcher {
         case .ipAddress: kind = .ip
         case .email: kind = .email
         case .unspecified: throw .invalid("san_type must be set", at: FieldPath.join(path, "san_type"))
-        case .otherName: throw .unsupported("OTHER_NAME SANs are not implemented", at: FieldPath.join(path, "san_type"))
+        case .otherName:
+            // Envoy reads the OID with `OBJ_txt2obj(oid, 0)`: dotted, or a name the library knows.
+            guard let oid = Certificate.dottedObjectIdentifier(san.oid) else {
+                throw .invalid("Failed to create SAN matcher for OTHER_NAME with OID: \(san.oid)", at: FieldPath.join(path, "oid"))
+            }
+            kind = .otherName(oid: oid)
         case .UNRECOGNIZED(let raw): throw .invalid("unknown SAN type \(raw)", at: FieldPath.join(path, "san_type"))
         }
         guard san.hasMatcher else { throw .missing(at: FieldPath.join(path, "matcher")) }
@@ -458,6 +481,7 @@ struct SANMatcher: SubjectAltNameMatcher {
         case .dns: candidates = names.dnsNames
         case .ip: candidates = names.ipAddresses
         case .email: candidates = names.emails
+        case .otherName(let oid): candidates = names.otherNames.filter { $0.oid == oid }.map(\.value)
         }
         // Envoy matches a DNS SAN `*.example.com` as a wildcard against an
         // exact matcher; Remora compares the SAN text as it is.

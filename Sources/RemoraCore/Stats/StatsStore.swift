@@ -37,7 +37,30 @@ public final class StatsStore: Sendable {
     }
 
     public func remove(_ scope: StatScope) {
-        scopes.withLock { $0.removeAll { $0 === scope } }
+        let dependents = attached.withLock { pairs -> [StatScope] in
+            let mine = pairs.filter { $0.owner === scope }.map(\.scope)
+            pairs.removeAll { $0.owner === scope || $0.scope === scope }
+            return mine
+        }
+        scopes.withLock { $0.removeAll { listed in listed === scope || dependents.contains { $0 === listed } } }
+    }
+
+    /// Scopes that live as long as their owner stays in the store.
+    private let attached = Mutex<[(owner: StatScope, scope: StatScope)]>([])
+
+    /// The scope at `prefix` that lives as long as `owner` does in the store
+    /// (removing `owner` removes it): made on first call, the same one after
+    /// (so two callers naming one stat share it, as Envoy's store would).
+    /// For names only known once a config is built: the per-certificate
+    /// gauges under a listener's or cluster's `ssl.` scope.
+    public func scope(prefix: String, stats: [(String, StatKind)], attachedTo owner: StatScope) -> StatScope {
+        attached.withLock { pairs in
+            if let made = pairs.first(where: { $0.owner === owner && $0.scope.prefix == prefix }) { return made.scope }
+            let scope = StatScope(prefix: prefix, stats: stats, threadCount: threadCount, sampleSink: sampleSink)
+            pairs.append((owner, scope))
+            scopes.withLock { $0.append(scope) }
+            return scope
+        }
     }
 
     /// One stat, merged over threads.

@@ -41,6 +41,11 @@ public struct SecurityInfo: Sendable, Equatable {
         public var sessionID: String = ""
         public var localEmailSANs: [String] = []
         public var localSubject: String = ""
+        /// The otherName SANs' values (peer's and ours), as Envoy prints them.
+        public var peerOtherNameSANs: [String] = []
+        public var localOtherNameSANs: [String] = []
+        /// The key-exchange group (`X25519`, `P-256`); empty if unknown.
+        public var group: String = ""
 
         public init(serverName: String?, alpn: String?, version: String, cipher: String) {
             self.serverName = serverName
@@ -89,4 +94,21 @@ public struct SecurityInfo: Sendable, Equatable {
     public static func == (lhs: SecurityInfo, rhs: SecurityInfo) -> Bool {
         lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
     }
+}
+
+/// What the peer's certificate chain says beyond its leaf, made on demand
+/// (digests of every certificate cost more than a log line that never asks):
+/// Envoy's `%DOWNSTREAM_PEER_CHAIN_*%` and `%DOWNSTREAM_PEER_ISSUER_*%`.
+public struct PeerCertificateChainFacts: Sendable, Equatable {
+    /// Each certificate the peer sent, leaf first: SHA-256 and SHA-1
+    /// digests (lowercase hex) and serials (lowercase hex, as Envoy prints them).
+    public var fingerprintsSHA256: [String] = []
+    public var fingerprintsSHA1: [String] = []
+    public var serials: [String] = []
+    /// The leaf's issuer in the chain the verification built (empty when
+    /// the chain was not verified against a trusted CA).
+    public var issuerFingerprintSHA256: String = ""
+    public var issuerSerial: String = ""
+
+    public init() {}
 }

@@ -37,10 +37,14 @@ public protocol TransportSocket: AnyObject {
     /// on demand (for `x-forwarded-client-cert`'s `Cert` and `Chain`); nil
     /// without a peer certificate.
     func peerCertificatesPEM() -> (leaf: String, chain: String)?
+    /// The peer chain's digests, serials and verified issuer, made on
+    /// demand; nil without a peer certificate.
+    func peerCertificateChainFacts() -> PeerCertificateChainFacts?
 }
 
 extension TransportSocket {
     public func peerCertificatesPEM() -> (leaf: String, chain: String)? { nil }
+    public func peerCertificateChainFacts() -> PeerCertificateChainFacts? { nil }
 }
 
 /// Makes the transport socket of each new connection of one listener chain

@@ -26,6 +26,19 @@ extension TLSFact {
         case .version: return nonEmpty(security.version)
         case .cipher: return nonEmpty(security.cipher)
         case .sessionID: return nonEmpty(security.sessionID)
+        case .group: return nonEmpty(security.group)
+        case .peerOtherNameSAN: return joined(security.peerOtherNameSANs)
+        case .localOtherNameSAN: return joined(security.localOtherNameSANs)
+        case .peerChainFingerprints256, .peerChainFingerprints1, .peerChainSerials, .peerIssuerFingerprint256, .peerIssuerSerial:
+            let connection = side == .downstream ? info.downstreamConnection : info.upstreamConnection
+            guard let chain = connection?.peerCertificateChainFacts() else { return nil }
+            switch self {
+            case .peerChainFingerprints256: return joined(chain.fingerprintsSHA256)
+            case .peerChainFingerprints1: return joined(chain.fingerprintsSHA1)
+            case .peerChainSerials: return joined(chain.serials)
+            case .peerIssuerFingerprint256: return nonEmpty(chain.issuerFingerprintSHA256)
+            default: return nonEmpty(chain.issuerSerial)
+            }
         case .peerCertValidFrom, .peerCertValidTo:
             guard security.hasPeerCertificate else { return nil }
             // Envoy's default date format, as %START_TIME%'s (whole seconds: .000).

@@ -79,7 +79,7 @@ extension Server {
             ssl = SSLStat.makeScope(under: prefix, role: .server, in: store)
             statScopes[prefix + "ssl."] = ssl
         }
-        for chain in chains { chain.tls?.countUpdates(in: ssl) }
+        for chain in chains { chain.tls?.countUpdates(in: ssl, store: store) }
         return ssl
     }
 }
