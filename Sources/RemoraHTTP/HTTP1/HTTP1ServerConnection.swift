@@ -196,6 +196,8 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
         sawConnectionClose = !head.keepAlive
         var headers = HTTPHeaders()
         swap(&headers, &head.headers)
+        // Before `translate`, which may copy a joined Host into the arena.
+        shared.headerArena.lend(to: &headers)
         translate(&headers, method: head.method, target: head.target, version: head.version)
         beginStream(requestComplete: bodyless, withHead: true)
         // Moved, not copied: the stream edits the fields in place.
