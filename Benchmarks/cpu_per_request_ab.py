@@ -54,6 +54,8 @@ def main() -> int:
                    help="file access log in Envoy's default format: off, on, or each binary both ways")
     p.add_argument("--routes", choices=["inline", "rds", "both"], default="inline",
                    help="routes from an inline route_config, from RDS (a path_config_source file), or each binary both ways")
+    p.add_argument("--verbose", action="store_true",
+                   help="print each run's figure as it comes (at one connection the rounds scatter: pair them)")
     a = p.parse_args()
     logs = {"off": [False], "on": [True], "both": [False, True]}[a.access_log]
     route_kinds = {"inline": [False], "rds": [True], "both": [False, True]}[a.routes]
@@ -89,6 +91,9 @@ def main() -> int:
                     t1 = ticks(proxy.pid)
                     done = int(re.search(r"(\d+) requests in", out).group(1))
                     results[(binary, log, rds)].append((t1 - t0) * 1e6 / os.sysconf("SC_CLK_TCK") / done)
+                    if a.verbose:
+                        print(f"round {r + 1}: {binary}{' +access log' if log else ''}{' +rds' if rds else ''}: "
+                              f"{results[(binary, log, rds)][-1]:.2f} us/request ({done} requests)", flush=True)
                 finally:
                     proxy.terminate()
                     proxy.wait(timeout=10)
