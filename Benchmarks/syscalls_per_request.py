@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import http_proxy_bench as bench  # noqa: E402  (BOOTSTRAP, the upstream tool)
-from cpu_per_request_ab import free_port  # noqa: E402
+from cpu_per_request_ab import start_proxy  # noqa: E402
 
 
 def parse_strace_summary(text: str) -> dict[str, int]:
@@ -48,13 +48,7 @@ def parse_strace_summary(text: str) -> dict[str, int]:
 
 
 def measure(binary: str, a: argparse.Namespace, work: Path, up_port: int) -> tuple[int, dict[str, int]]:
-    listen, admin = free_port(), free_port()
-    config = work / "bootstrap.yaml"
-    config.write_text(bench.bootstrap_text(admin, listen, up_port))
-    argv = ["taskset", "-c", a.proxy_cpu, binary, "-c", str(config), "--concurrency", "1"]
-    if "envoy" in Path(binary).name:
-        argv += ["--disable-hot-restart", "--use-dynamic-base-id"]
-    proxy = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proxy, listen = start_proxy(binary, a.proxy_cpu, work, up_port)
     try:
         time.sleep(1.0)
         url = f"http://127.0.0.1:{listen}/"
