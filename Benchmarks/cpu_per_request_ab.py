@@ -42,6 +42,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_proxy(binary: str, cpu: str, work: Path, up_port: int, access_log: Path | None = None,
+                rds: Path | None = None) -> tuple[subprocess.Popen, int]:
+    """`binary` on the benchmark bootstrap (written into `work`), one worker,
+    pinned to `cpu`; returns the process and its listener's port."""
+    listen, admin = free_port(), free_port()
+    config = work / "bootstrap.yaml"
+    config.write_text(bench.bootstrap_text(admin, listen, up_port, access_log, rds))
+    argv = ["taskset", "-c", cpu, binary, "-c", str(config), "--concurrency", "1"]
+    if "envoy" in Path(binary).name:
+        argv += ["--disable-hot-restart", "--use-dynamic-base-id"]
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), listen
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("binaries", nargs="+", help="proxy binaries (Remora or Envoy; Envoy gets its usual flags)")
@@ -54,6 +67,8 @@ def main() -> int:
                    help="file access log in Envoy's default format: off, on, or each binary both ways")
     p.add_argument("--routes", choices=["inline", "rds", "both"], default="inline",
                    help="routes from an inline route_config, from RDS (a path_config_source file), or each binary both ways")
+    p.add_argument("--verbose", action="store_true",
+                   help="print each run's figure as it comes (at one connection the rounds scatter: pair them)")
     a = p.parse_args()
     logs = {"off": [False], "on": [True], "both": [False, True]}[a.access_log]
     route_kinds = {"inline": [False], "rds": [True], "both": [False, True]}[a.routes]
@@ -70,15 +85,9 @@ def main() -> int:
     try:
         for r in range(a.rounds):
             for binary, log, rds in (variants if r % 2 == 0 else variants[::-1]):
-                listen, admin = free_port(), free_port()
-                config = work / "bootstrap.yaml"
                 access_log = work / "access.log" if log else None
-                config.write_text(bench.bootstrap_text(admin, listen, up_port, access_log,
-                                                       work / "rds.yaml" if rds else None))
-                argv = ["taskset", "-c", a.proxy_cpu, binary, "-c", str(config), "--concurrency", "1"]
-                if "envoy" in Path(binary).name:
-                    argv += ["--disable-hot-restart", "--use-dynamic-base-id"]
-                proxy = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                proxy, listen = start_proxy(binary, a.proxy_cpu, work, up_port, access_log,
+                                            work / "rds.yaml" if rds else None)
                 try:
                     time.sleep(1.0)
                     url = f"http://127.0.0.1:{listen}/"
@@ -89,6 +98,9 @@ def main() -> int:
                     t1 = ticks(proxy.pid)
                     done = int(re.search(r"(\d+) requests in", out).group(1))
                     results[(binary, log, rds)].append((t1 - t0) * 1e6 / os.sysconf("SC_CLK_TCK") / done)
+                    if a.verbose:
+                        print(f"round {r + 1}: {binary}{' +access log' if log else ''}{' +rds' if rds else ''}: "
+                              f"{results[(binary, log, rds)][-1]:.2f} us/request ({done} requests)", flush=True)
                 finally:
                     proxy.terminate()
                     proxy.wait(timeout=10)

@@ -59,19 +59,30 @@ struct HTTP1ServerConnectionTests {
 
     @Test func translatedHeadCostsNoArena() {
         // Pseudo-headers reference the loop's bytes and the parsed head: no
-        // copy; once they are read and removed, added fields get the arena
-        // in the slot they held (no array of extra storages).
-        let h = HTTP1ServerHarness()
-        h.feed("POST /p HTTP/1.1\r\nHost: example.com\r\nContent-Length: 0\r\n\r\n")
-        var head = try! #require(h.events.streams.first?.head)
-        #expect(head.arenaIndex == -1)
+        // copy; added fields go into the loop's shared header arena, lent
+        // to the head (no arena of its own, no array of extra storages).
+        let shared = HTTP1SharedEncoder(HTTP1Encoder())
+        let events = RecordingHTTP1Server()
+        let codec = HTTP1ServerConnection(options: HTTP1ServerConnection.Options(), encoder: shared, callbacks: events)
+        _ = codec.dispatch(slice("POST /p HTTP/1.1\r\nHost: example.com\r\nContent-Length: 0\r\n\r\n"))
+        var head = try! #require(events.streams.first?.head)
+        #expect(head.arenaIndex == 2)
+        let arena = head.storages[2]
         let pseudo = head.requestPseudoHeaders
         #expect(pseudo.count == 4 && pseudo.method == .post && pseudo.scheme == "http" && pseudo.path == "/p")
         head.removeLeadingPseudoHeaders(pseudo.count)
         #expect(head.storages.secondary == nil)
         head.add(name: "x-request-id", value: "abc")
-        #expect(head.arenaIndex == 1 && head.storages.extra.isEmpty)
+        #expect(head.first(name: "x-request-id")!.storage === arena && head.storages.extra.isEmpty)
         #expect(head.description.contains("x-request-id: abc") && head.first(name: "content-length")?.string == "0")
+        // The next request's head (on any of the loop's codecs) shares the block.
+        events.streams.removeAll()
+        codec.encodeHeaders([":status": "200", "content-length": "0"], endStream: true)
+        _ = codec.dispatch(slice("GET /q HTTP/1.1\r\nHost: example.com\r\n\r\n"))
+        var next = try! #require(events.streams.first?.head)
+        next.add(name: "x-request-id", value: "def")
+        #expect(next.first(name: "x-request-id")!.storage === arena)
+        #expect(head.firstString(name: "x-request-id") == "abc" && next.firstString(name: "x-request-id") == "def")
     }
 
     @Test func absoluteFormTargetGivesAuthorityAndPath() {

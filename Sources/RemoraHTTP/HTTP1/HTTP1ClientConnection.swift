@@ -287,6 +287,7 @@ public final class HTTP1ClientConnection: HTTPClientCodec, HTTPRequestEncoder {
         guard hasStream else { return }
         var headers = HTTPHeaders()
         swap(&headers, &head.headers)
+        shared.headerArena.lend(to: &headers)
         headers.prependStatus(head.status)
         if head.isInformational {
             decoder?.decode1xxHeaders(headers)

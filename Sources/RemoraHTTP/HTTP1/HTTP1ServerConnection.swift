@@ -197,6 +197,10 @@ public final class HTTP1ServerConnection: HTTPServerCodec, HTTPResponseEncoder {
         var headers = HTTPHeaders()
         swap(&headers, &head.headers)
         translate(&headers, method: head.method, target: head.target, version: head.version)
+        // After `translate`: the pseudo-header bytes take the second storage
+        // slot, which the stream frees when it has read them (a copy of the
+        // head then retains two storages, not three).
+        shared.headerArena.lend(to: &headers)
         beginStream(requestComplete: bodyless, withHead: true)
         // Moved, not copied: the stream edits the fields in place.
         if let decoder { decoder.decodeHeaders(consume headers, endStream: bodyless) }

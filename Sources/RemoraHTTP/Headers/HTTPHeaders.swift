@@ -30,12 +30,14 @@ public struct HTTPHeaders {
     }
 
     /// The buffers fields point into, by storage index: 0 is usually the
-    /// buffer the head was parsed from, 1 the first arena of added fields;
-    /// the rest (rare) live in an array.
+    /// buffer the head was parsed from; 1 and 2 the arena of added fields
+    /// and the loop's pseudo-header bytes (a translated HTTP/1 head has
+    /// both); the rest (rare) live in an array.
     @usableFromInline
     struct Storages {
         var primary: PooledBuffer?
         var secondary: PooledBuffer?
+        var tertiary: PooledBuffer?
         var extra: [PooledBuffer] = []
 
         @inline(__always)
@@ -43,7 +45,8 @@ public struct HTTPHeaders {
             switch index {
             case 0: primary.unsafelyUnwrapped
             case 1: secondary.unsafelyUnwrapped
-            default: extra[Int(index) - 2]
+            case 2: tertiary.unsafelyUnwrapped
+            default: extra[Int(index) - 3]
             }
         }
 
@@ -74,10 +77,15 @@ public struct HTTPHeaders {
                 secondary = buffer
                 return 1
             }
-            for (i, x) in extra.enumerated() where x === buffer { return UInt16(i + 2) }
-            guard extra.count < Int(UInt16.max) - 2 else { return nil }
+            if Self.address(tertiary) == wanted { return 2 }
+            if tertiary == nil {
+                tertiary = buffer
+                return 2
+            }
+            for (i, x) in extra.enumerated() where x === buffer { return UInt16(i + 3) }
+            guard extra.count < Int(UInt16.max) - 3 else { return nil }
             extra.append(buffer)
-            return UInt16(extra.count + 1)
+            return UInt16(extra.count + 2)
         }
     }
 
