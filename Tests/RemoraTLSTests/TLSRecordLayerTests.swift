@@ -58,6 +58,24 @@ import Testing
         #expect(pems.leaf.hasPrefix("-----BEGIN CERTIFICATE-----"))
     }
 
+    @Test func aStreamThatNeverEndsOnARecordBoundaryKeepsTheInputBounded() throws {
+        let p = try detachedPair()
+        let up = (0..<1_000_000).map { UInt8(truncatingIfNeeded: $0 &* 11) }
+        #expect(up.withUnsafeBytes { p.client.write($0) } == nil)
+        let wire = p.drain(p.client)
+        var received: [UInt8] = []
+        var offset = 0
+        while offset < wire.count {
+            // 1,000-byte reads: a record's tail is always waiting for the next one.
+            let end = min(wire.count, offset + 1000)
+            wire[offset..<end].withUnsafeBytes { p.server.feed($0) }
+            offset = end
+            received += p.readAll(p.server)
+            #expect(p.server.wire.inputHeld <= 5 + 16384 + 256 + 1000)
+        }
+        #expect(received == up)
+    }
+
     @Test func everyTLS13SuiteWorks() throws {
         for suite in ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"] {
             let p = try detachedPair { _ = SSL_set_ciphersuites($0, suite) }
