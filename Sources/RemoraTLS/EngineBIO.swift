@@ -34,6 +34,12 @@ struct EngineBIO {
         if inputIndex == input.count {
             input.removeAll(keepingCapacity: false)
             inputIndex = 0
+        } else if inputIndex > 0 {
+            // What is left is part of one record (at most ~16 KB): moved to
+            // the front, so a stream that never ends on a record boundary
+            // does not grow the input.
+            input.removeSubrange(0..<inputIndex)
+            inputIndex = 0
         }
         input.append(contentsOf: bytes)
     }
@@ -97,6 +103,8 @@ struct EngineBIO {
     // MARK: For the TLS 1.3 record layer (after OpenSSL has gone)
 
     var inputCount: Int { input.count - inputIndex }
+    /// The input's bytes held, read ones included.
+    var inputHeld: Int { input.count }
 
     /// The unread input, in place (a record is opened where it lies).
     mutating func withInput<R>(_ body: (UnsafeMutableRawBufferPointer) -> R) -> R {

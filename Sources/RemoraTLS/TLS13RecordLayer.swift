@@ -303,22 +303,37 @@ struct TLS13RecordLayer {
 
     private mutating func seal(type: UInt8, _ plaintext: UnsafeRawBufferPointer, wire: inout EngineBIO) {
         if type == 23 && writeSequence >= Self.recordsPerKey { sendKeyUpdate(wire: &wire) }
+        wire.appendOutput(count: plaintext.count + Self.overhead) { record in seal(type: type, plaintext, into: record) }
+    }
+
+    /// A record's bytes beyond its plaintext: header, content type, tag.
+    static let overhead = 5 + 1 + 16
+
+    /// Seals application data (at most 16 KiB) as one record straight into
+    /// `record` (`bytes.count + overhead` bytes); false, writing nothing,
+    /// when the session has sent close_notify or its key is due an update
+    /// (`write` does both in order).
+    mutating func sealApplicationData(_ bytes: UnsafeRawBufferPointer, into record: UnsafeMutableRawBufferPointer) -> Bool {
+        guard !sentClose, writeSequence < Self.recordsPerKey, bytes.count <= Self.maximumPlaintext else { return false }
+        seal(type: 23, bytes, into: record)
+        return true
+    }
+
+    private mutating func seal(type: UInt8, _ plaintext: UnsafeRawBufferPointer, into record: UnsafeMutableRawBufferPointer) {
         let sealedLength = plaintext.count + 1 + 16
+        record[0] = 23
+        record[1] = 3
+        record[2] = 3
+        record[3] = UInt8(sealedLength >> 8)
+        record[4] = UInt8(sealedLength & 0xff)
+        if plaintext.count > 0 { (record.baseAddress! + 5).copyMemory(from: plaintext.baseAddress!, byteCount: plaintext.count) }
+        record[5 + plaintext.count] = type
         let sequence = writeSequence
         let suite = suite
         let ciphers = ciphers
         material.withUnsafeBytes { keys in
-            wire.appendOutput(count: 5 + sealedLength) { record in
-                record[0] = 23
-                record[1] = 3
-                record[2] = 3
-                record[3] = UInt8(sealedLength >> 8)
-                record[4] = UInt8(sealedLength & 0xff)
-                if plaintext.count > 0 { (record.baseAddress! + 5).copyMemory(from: plaintext.baseAddress!, byteCount: plaintext.count) }
-                record[5 + plaintext.count] = type
-                ciphers.seal(suite, key: keys.baseAddress! + Self.stride + 48, iv: keys.baseAddress! + Self.stride + 80,
-                             sequence: sequence, record: record)
-            }
+            ciphers.seal(suite, key: keys.baseAddress! + Self.stride + 48, iv: keys.baseAddress! + Self.stride + 80,
+                         sequence: sequence, record: UnsafeMutableRawBufferPointer(rebasing: record[0..<5 + sealedLength]))
         }
         writeSequence += 1
     }

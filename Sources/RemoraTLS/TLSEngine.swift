@@ -539,6 +539,19 @@ public final class TLSEngine {
 
     /// The session left OpenSSL (`detachRecordLayer`).
     public var isDetached: Bool { records != nil }
+
+    /// A record's bytes beyond its plaintext (a session that left OpenSSL).
+    public static let recordOverhead = TLS13RecordLayer.overhead
+    public static let maximumRecordPlaintext = TLS13RecordLayer.maximumPlaintext
+
+    /// Seals `bytes` (at most `maximumRecordPlaintext`) as one record
+    /// straight into `record` (`bytes.count + recordOverhead` bytes), for
+    /// a session that left OpenSSL with no output waiting; false, writing
+    /// nothing, where `write` must do it (it also sends what must go first).
+    public func sealRecord(_ bytes: UnsafeRawBufferPointer, into record: UnsafeMutableRawBufferPointer) -> Bool {
+        guard records != nil, state == .established, wire.pendingOutput == 0 else { return false }
+        return records!.sealApplicationData(bytes, into: record)
+    }
 }
 
 /// OpenSSL's key log callback (server contexts): hands the line to its session.

@@ -60,6 +60,7 @@ final class TLSTransportSocket: TransportSocket {
             waiting.append(plaintext)
             return
         }
+        if engine.isDetached && sealIntoBlocks(plaintext, callbacks) { return }
         if let failure = plaintext.withUnsafeBytes({ engine.write($0) }) {
             factory.countFailureAfterHandshake()
             fail(failure.reason, callbacks)
@@ -126,6 +127,38 @@ final class TLSTransportSocket: TransportSocket {
                 fail(failure.reason, callbacks)
                 return
             }
+        }
+    }
+
+    /// A session that left OpenSSL seals its records straight into the
+    /// worker's pooled blocks (one copy, no zero fill); false when the
+    /// engine's own output must go first (`write` then does it all).
+    private func sealIntoBlocks(_ plaintext: ByteSlice, _ callbacks: any TransportSocketCallbacks) -> Bool {
+        plaintext.withUnsafeBytes { bytes in
+            var offset = 0
+            // A record fits in one pooled block.
+            let largest = min(TLSEngine.maximumRecordPlaintext, pool.blockSize - TLSEngine.recordOverhead)
+            while offset < bytes.count {
+                let count = min(largest, bytes.count - offset)
+                let size = count + TLSEngine.recordOverhead
+                let (block, at) = factory.recordArea.space(from: pool, minimum: size)
+                let record = UnsafeMutableRawBufferPointer(start: block.base + at, count: size)
+                guard engine.sealRecord(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count]), into: record) else {
+                    // Nothing sealed yet goes the other way; what was sealed is sent.
+                    if offset == 0 { return false }
+                    if let failure = engine.write(UnsafeRawBufferPointer(rebasing: bytes[offset...])) {
+                        factory.countFailureAfterHandshake()
+                        fail(failure.reason, callbacks)
+                    } else {
+                        flush(callbacks)
+                    }
+                    return true
+                }
+                factory.recordArea.consume(size)
+                callbacks.transportSocketSend(ByteSlice(storage: block, offset: at, count: size))
+                offset += count
+            }
+            return true
         }
     }
 

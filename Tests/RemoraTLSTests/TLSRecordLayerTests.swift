@@ -58,6 +58,42 @@ import Testing
         #expect(pems.leaf.hasPrefix("-----BEGIN CERTIFICATE-----"))
     }
 
+    @Test func aStreamThatNeverEndsOnARecordBoundaryKeepsTheInputBounded() throws {
+        let p = try detachedPair()
+        let up = (0..<1_000_000).map { UInt8(truncatingIfNeeded: $0 &* 11) }
+        #expect(up.withUnsafeBytes { p.client.write($0) } == nil)
+        let wire = p.drain(p.client)
+        var received: [UInt8] = []
+        var offset = 0
+        while offset < wire.count {
+            // 1,000-byte reads: a record's tail is always waiting for the next one.
+            let end = min(wire.count, offset + 1000)
+            wire[offset..<end].withUnsafeBytes { p.server.feed($0) }
+            offset = end
+            received += p.readAll(p.server)
+            #expect(p.server.wire.inputHeld <= 5 + 16384 + 256 + 1000)
+        }
+        #expect(received == up)
+    }
+
+    @Test func recordsSealedStraightIntoABufferOpenAtTheClient() throws {
+        let p = try detachedPair()
+        var wire: [UInt8] = []
+        for size in [0, 1, 1000, TLSEngine.maximumRecordPlaintext] {
+            let bytes = [UInt8](repeating: UInt8(size & 0xff), count: size)
+            var record = [UInt8](repeating: 0, count: size + TLSEngine.recordOverhead)
+            let sealed = bytes.withUnsafeBytes { b in record.withUnsafeMutableBytes { p.server.sealRecord(b, into: $0) } }
+            #expect(sealed)
+            wire += record
+        }
+        wire.withUnsafeBytes { p.client.feed($0) }
+        #expect(p.readAll(p.client).count == 1 + 1000 + TLSEngine.maximumRecordPlaintext)
+        // After close_notify nothing more is sealed.
+        p.server.close()
+        var record = [UInt8](repeating: 0, count: 1 + TLSEngine.recordOverhead)
+        #expect(![UInt8(1)].withUnsafeBytes { b in record.withUnsafeMutableBytes { p.server.sealRecord(b, into: $0) } })
+    }
+
     @Test func everyTLS13SuiteWorks() throws {
         for suite in ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"] {
             let p = try detachedPair { _ = SSL_set_ciphersuites($0, suite) }
