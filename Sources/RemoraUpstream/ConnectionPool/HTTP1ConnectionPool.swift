@@ -182,8 +182,10 @@ public final class HTTP1ConnectionPool: UpstreamStreamPool, HTTP1PoolConnectionO
         case .close(let id):
             connections[id]?.close()
         case .park(let id):
-            // It keeps reading, to notice the upstream closing it.
-            connections[id]?.idleSince = loop.nowMilliseconds
+            // It keeps reading, to notice the upstream closing it. (Read,
+            // then set: `connections[id]?.idleSince = …` goes through the
+            // dictionary's `_modify`, a heap-allocated coroutine frame.)
+            if let connection = connections[id] { connection.idleSince = loop.nowMilliseconds }
             armIdleTimer()
         case .fail(let tickets):
             for ticket in tickets { failWaiter(ticket, .connectFailure(lastFailure)) }
