@@ -73,6 +73,12 @@ import RemoraHTTP
 
         func read(_ text: String) { connection.received(ByteSlice(copying: Array(text.utf8))) }
         func stat(_ name: String) -> Int64 { scope.value(named: name) ?? -1 }
+
+        /// Never handed back for reuse; closed once, reported as said.
+        func closedOnce(remote: Bool, withActiveRequest: Bool) -> Bool {
+            owner.reusableEnds == 0 && owner.closes.count == 1 && connection.closed
+                && owner.closes[0].remote == remote && owner.closes[0].withActiveRequest == withActiveRequest
+        }
     }
 
     @Test func wholeResponseLeavesTheConnectionReusable() {
@@ -96,10 +102,8 @@ import RemoraHTTP
         let holder = Holder(f.connection)
         holder.send()
         f.read("HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 0\r\n\r\n")
-        #expect(holder.ended && holder.reset == nil)
-        #expect(f.owner.reusableEnds == 0 && f.owner.closes.count == 1 && f.connection.closed)
         // Whole exchange: not a close with an active request.
-        #expect(f.owner.closes.first?.remote == false && f.owner.closes.first?.withActiveRequest == false)
+        #expect(holder.ended && holder.reset == nil && f.closedOnce(remote: false, withActiveRequest: false))
     }
 
     @Test func bytesAfterTheResponseAreNotReused() {
@@ -107,7 +111,7 @@ import RemoraHTTP
         let holder = Holder(f.connection)
         holder.send()
         f.read("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\nextra")
-        #expect(holder.ended && f.owner.reusableEnds == 0 && f.owner.closes.count == 1)
+        #expect(holder.ended && f.closedOnce(remote: false, withActiveRequest: false))
     }
 
     @Test func responseBeforeTheRequestEndedIsNotReused() {
@@ -115,29 +119,20 @@ import RemoraHTTP
         let holder = Holder(f.connection)
         holder.send("POST", endStream: false)
         f.read("HTTP/1.1 413 Payload Too Large\r\ncontent-length: 0\r\n\r\n")
-        #expect(holder.ended && f.owner.reusableEnds == 0 && f.owner.closes.count == 1)
+        #expect(holder.ended && f.closedOnce(remote: false, withActiveRequest: false))
     }
 
-    @Test func upstreamClosingMidResponseIsAConnectionTermination() {
+    /// The upstream's EOF ends a body until close; a response cut short by
+    /// it is a connection termination (an exchange still active).
+    @Test(arguments: [("HTTP/1.1 200 OK\r\n\r\nall of it", true), ("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc", false)])
+    func upstreamClosing(response: String, endsTheResponse: Bool) {
         let f = Fixture()
         let holder = Holder(f.connection)
         holder.send()
-        f.read("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc")
+        f.read(response)
         f.connection.inputEnded()
-        #expect(!holder.ended && holder.reset == .connectionTermination)
-        #expect(f.owner.reusableEnds == 0 && f.owner.closes.count == 1)
-        #expect(f.owner.closes.first?.remote == true && f.owner.closes.first?.withActiveRequest == true)
-    }
-
-    @Test func bodyUntilCloseEndsWithTheConnection() {
-        let f = Fixture()
-        let holder = Holder(f.connection)
-        holder.send()
-        f.read("HTTP/1.1 200 OK\r\n\r\nall of it")
-        f.connection.inputEnded()
-        #expect(holder.ended && holder.body == "all of it" && holder.reset == nil)
-        #expect(f.owner.reusableEnds == 0 && f.owner.closes.count == 1)
-        #expect(f.owner.closes.first?.remote == true && f.owner.closes.first?.withActiveRequest == false)
+        #expect(holder.ended == endsTheResponse && holder.reset == (endsTheResponse ? nil : .connectionTermination))
+        #expect(f.closedOnce(remote: true, withActiveRequest: !endsTheResponse))
     }
 
     @Test func holderResettingMidResponseClosesTheConnection() {
@@ -146,9 +141,7 @@ import RemoraHTTP
         holder.send()
         f.read("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc")
         holder.stream?.resetStream(.localReset)
-        #expect(holder.reset == .localReset && f.connection.closed)
-        #expect(f.owner.reusableEnds == 0 && f.owner.closes.count == 1)
-        #expect(f.owner.closes.first?.remote == false && f.owner.closes.first?.withActiveRequest == true)
+        #expect(holder.reset == .localReset && f.closedOnce(remote: false, withActiveRequest: true))
     }
 
     @Test func holderGivingUpWithItsStreamOpenClosesTheConnection() {
@@ -156,7 +149,7 @@ import RemoraHTTP
         let holder = Holder(f.connection)
         holder.send()
         f.connection.streamEnded()
-        #expect(holder.reset == .localReset && f.connection.closed && f.owner.closes.count == 1)
+        #expect(holder.reset == .localReset && f.closedOnce(remote: false, withActiveRequest: true))
     }
 
     @Test func malformedResponseIsAProtocolError() {
@@ -164,14 +157,14 @@ import RemoraHTTP
         let holder = Holder(f.connection)
         holder.send()
         f.read("HTTP/1.1 2x0 OK\r\n\r\n")
-        #expect(holder.reset == .protocolError && f.connection.closed)
-        #expect(f.stat("upstream_cx_protocol_error") == 1 && f.owner.closes.count == 1)
+        #expect(holder.reset == .protocolError && f.closedOnce(remote: false, withActiveRequest: true))
+        #expect(f.stat("upstream_cx_protocol_error") == 1)
     }
 
     @Test func bytesOnAnIdleConnectionCloseIt() {
         let f = Fixture()
         f.read("HTTP/1.1 200 OK\r\n\r\n")
-        #expect(f.connection.closed && f.owner.closes.count == 1 && f.stat("upstream_cx_protocol_error") == 0)
+        #expect(f.closedOnce(remote: false, withActiveRequest: false) && f.stat("upstream_cx_protocol_error") == 0)
     }
 
     @Test func tunnelEndsWithItsConnection() {
@@ -183,7 +176,6 @@ import RemoraHTTP
         f.read("HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\nframe")
         #expect(holder.status == "101" && holder.body == "frame" && !holder.ended)
         f.connection.inputEnded()
-        #expect(holder.reset == .connectionTermination && f.connection.closed)
-        #expect(f.owner.closes.first?.remote == true && f.owner.closes.first?.withActiveRequest == true)
+        #expect(holder.reset == .connectionTermination && f.closedOnce(remote: true, withActiveRequest: true))
     }
 }
