@@ -12,7 +12,7 @@ import RemoraHTTP
     /// or the stream is reset.
     final class Requester: UpstreamStreamRequester {
         var provided: [any UpstreamStreamConnection] = []
-        var failures: [HTTP1ConnectionPool.Failure] = []
+        var failures: [UpstreamPoolFailure] = []
         var resets: [HTTPStreamResetReason] = []
         var stream: (any HTTPRequestEncoder)?
         var connection: (any UpstreamStreamConnection)?
@@ -25,7 +25,7 @@ import RemoraHTTP
             onProvide?(connection)
         }
 
-        func streamFailed(_ failure: HTTP1ConnectionPool.Failure) {
+        func streamFailed(_ failure: UpstreamPoolFailure) {
             failures.append(failure)
         }
 

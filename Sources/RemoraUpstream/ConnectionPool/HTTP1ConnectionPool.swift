@@ -16,13 +16,6 @@ import RemoraHTTP
 /// closes. So whatever drops the pool, every `max_connections` slot taken
 /// comes back here, through the state machine's `Departure`.
 public final class HTTP1ConnectionPool: UpstreamStreamPool, HTTP1PoolConnectionOwner {
-    public enum Failure: Equatable, Sendable {
-        /// `max_pending_requests` or `max_requests` is full: Envoy's UO.
-        case overflow
-        /// The connection could not be made: Envoy's UF (`connection_failure` / timeout).
-        case connectFailure(EventLoopError)
-    }
-
     public typealias Ticket = Int
 
     private let loop: EventLoop
@@ -239,7 +232,7 @@ public final class HTTP1ConnectionPool: UpstreamStreamPool, HTTP1PoolConnectionO
         HostStats.add(hostStats.rqActive, -1)
     }
 
-    private func failWaiter(_ ticket: Ticket, _ failure: Failure) {
+    private func failWaiter(_ ticket: Ticket, _ failure: UpstreamPoolFailure) {
         guard let requester = waiters.removeValue(forKey: ticket) else { return }
         leavePending()
         requester.streamFailed(failure)

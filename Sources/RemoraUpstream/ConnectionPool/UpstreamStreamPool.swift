@@ -29,11 +29,19 @@ public enum UpstreamStreamOutcome {
     case overflow
 }
 
+/// Why a pool could not give a requester its stream.
+public enum UpstreamPoolFailure: Equatable, Sendable {
+    /// `max_pending_requests` or `max_requests` is full: Envoy's UO.
+    case overflow
+    /// The connection could not be made: Envoy's UF (`connection_failure` / timeout).
+    case connectFailure(EventLoopError)
+}
+
 /// Who waits for a stream: it is also the stream's response decoder.
 public protocol UpstreamStreamRequester: HTTPResponseDecoder {
     /// A stream opened for the requester on `connection` (its head not yet sent).
     func streamReady(_ stream: any HTTPRequestEncoder, on connection: any UpstreamStreamConnection)
-    func streamFailed(_ failure: HTTP1ConnectionPool.Failure)
+    func streamFailed(_ failure: UpstreamPoolFailure)
 }
 
 /// The pooled connection a stream runs on. It owns the socket and the

@@ -131,7 +131,7 @@ public final class GRPCStream: UpstreamStreamRequester {
         attach(stream, connection)
     }
 
-    public func streamFailed(_ failure: HTTP1ConnectionPool.Failure) {
+    public func streamFailed(_ failure: UpstreamPoolFailure) {
         ticket = nil
         switch failure {
         case .overflow:

@@ -99,7 +99,7 @@ final class UpstreamRequest: UpstreamAttempt, UpstreamStreamRequester {
         attach(stream, connection)
     }
 
-    func streamFailed(_ failure: HTTP1ConnectionPool.Failure) {
+    func streamFailed(_ failure: UpstreamPoolFailure) {
         ticket = nil
         guard !done else { return }
         done = true
