@@ -22,6 +22,7 @@ from __future__ import annotations
 import socket
 
 import h2.events
+import pytest
 
 import http_support as H
 from support import TcpServer, free_port, socket_address, echo_handler
@@ -31,11 +32,13 @@ CONNECT_LINE = b"CONNECT upstream.example:443 HTTP/1.1\r\nHost: upstream.example
 
 
 class ConnectUpstream:
-    """An HTTP/1 server that answers a CONNECT with ``200`` and then echoes;
+    """An HTTP/1 server that answers a CONNECT with ``200`` and then echoes
+    (with ``close_after_echo``, one read, then it closes the connection);
     it records each head it received."""
 
-    def __init__(self):
+    def __init__(self, close_after_echo: bool = False):
         self.heads: list[bytes] = []
+        self.close_after_echo = close_after_echo
         self.server = TcpServer(self._handle)
 
     @property
@@ -57,6 +60,8 @@ class ConnectUpstream:
             if not chunk:
                 break
             conn.sendall(chunk)
+            if self.close_after_echo:
+                break
         conn.close()
 
     def stop(self) -> None:
@@ -247,13 +252,16 @@ def test_terminated_connect_over_max_pending_is_503_uo(proxy, admin_port):
 
 class H2ConnectUpstream:
     """An HTTP/2 server (prior knowledge) that answers each CONNECT with
-    ``200`` and echoes the stream's DATA; it records each request head."""
+    ``200`` and echoes the stream's DATA; it records each request head.
+    After the first echo, ``after_echo`` ``"end"`` ends the stream
+    (END_STREAM), ``"close"`` closes the connection."""
 
-    def __init__(self):
+    def __init__(self, after_echo: str | None = None):
         import h2.config
         import h2.connection
         self._h2 = (h2.config, h2.connection)
         self.heads: list[list] = []
+        self.after_echo = after_echo
         self.server = TcpServer(self._handle)
 
     @property
@@ -277,9 +285,14 @@ class H2ConnectUpstream:
                 elif isinstance(ev, h2.events.DataReceived):
                     c.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
                     if ev.data:
-                        c.send_data(ev.stream_id, ev.data)
+                        c.send_data(ev.stream_id, ev.data, end_stream=self.after_echo == "end")
+                        if self.after_echo == "close":
+                            conn.sendall(c.data_to_send())
+                            conn.close()
+                            return
                 elif isinstance(ev, h2.events.StreamEnded):
-                    c.end_stream(ev.stream_id)
+                    if self.after_echo != "end":
+                        c.end_stream(ev.stream_id)
             out = c.data_to_send()
             if out:
                 conn.sendall(out)
@@ -304,5 +317,62 @@ def test_connect_is_passed_on_to_an_http2_upstream(proxy, admin_port):
         # (Envoy sends :authority first; the order of pseudo-headers carries no meaning.)
         pseudo = sorted((k, v) for k, v in up.heads[0] if k.startswith(":"))
         assert pseudo == [(":authority", "upstream.example:443"), (":method", "CONNECT")]
+    finally:
+        up.stop()
+
+
+def h2_tunnel_end(port: int) -> tuple[bool, list[int]]:
+    """An HTTP/2 client's CONNECT through the proxy: one echo, then how the
+    stream ended (END_STREAM seen, the RST_STREAM codes)."""
+    c = h2_client(port)
+    try:
+        sid = h2_connect(c)
+        c.pump(5, until=lambda ev: h2_head(c, sid) is not None)
+        assert dict(h2_head(c, sid))[":status"] == "200"
+        c.conn.send_data(sid, b"one echo")
+        c.sock.sendall(c.conn.data_to_send())
+
+        def ended(ev) -> bool:
+            return any(isinstance(e, (h2.events.StreamEnded, h2.events.StreamReset)) and e.stream_id == sid
+                       for e in c.events)
+
+        c.pump(5, until=ended)
+        assert h2_data(c, sid) == b"one echo"
+        # A reset may follow an END_STREAM (the client had not ended its side).
+        c.pump(0.5)
+        got_end = any(isinstance(e, h2.events.StreamEnded) and e.stream_id == sid for e in c.events)
+        codes = [e.error_code for e in c.events if isinstance(e, h2.events.StreamReset) and e.stream_id == sid]
+        return got_end, codes
+    finally:
+        c.close()
+
+
+def test_tunnel_to_an_http1_upstream_ends_with_its_connection(proxy, admin_port):
+    """An HTTP/1 tunnel has no end but its connection's: the upstream's
+    close is a connection termination, which an HTTP/2 client hears as
+    RST_STREAM CONNECT_ERROR (RFC 9113 §8.5), not END_STREAM."""
+    up = ConnectUpstream(close_after_echo=True)
+    try:
+        port = free_port()
+        proxy(config(admin_port, port, up.port, [PASSED_ON]))
+        assert h2_tunnel_end(port) == (False, [0xA])
+    finally:
+        up.stop()
+
+
+@pytest.mark.parametrize("after_echo,expected", [("end", (True, [0])), ("close", (False, [0xA]))])
+def test_tunnel_to_an_http2_upstream_ends_with_its_stream_or_its_connection(proxy, admin_port, after_echo, expected):
+    """Over HTTP/2 the upstream's END_STREAM ends the tunnel (END_STREAM,
+    then RST_STREAM NO_ERROR since the client had not ended its side); its
+    connection closing is a connection termination, as over HTTP/1:
+    RST_STREAM CONNECT_ERROR."""
+    from h2_support import h2_cluster_options
+    up = H2ConnectUpstream(after_echo=after_echo)
+    try:
+        port = free_port()
+        cluster = H.http_cluster("backend", [socket_address("127.0.0.1", up.port)],
+                                 typed_extension_protocol_options=h2_cluster_options())
+        proxy(H.http_config(admin_port, port, [PASSED_ON], [cluster], codec_type="AUTO"))
+        assert h2_tunnel_end(port) == expected
     finally:
         up.stop()

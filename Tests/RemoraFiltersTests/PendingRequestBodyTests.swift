@@ -39,9 +39,9 @@ import RemoraUpstream
     }
 
     @Test func poolFailuresMapToEnvoysResetReasons() {
-        #expect(HTTP1ConnectionPool.Failure.overflow.attemptOutcome.reason == .overflow)
-        let refused = HTTP1ConnectionPool.Failure.connectFailure(.connectionRefused).attemptOutcome
+        #expect(UpstreamPoolFailure.overflow.attemptOutcome.reason == .overflow)
+        let refused = UpstreamPoolFailure.connectFailure(.connectionRefused).attemptOutcome
         #expect(refused.reason == .connectionFailure && refused.transportFailure != nil)
-        #expect(HTTP1ConnectionPool.Failure.connectFailure(.timedOut).attemptOutcome.reason == .connectionTimeout)
+        #expect(UpstreamPoolFailure.connectFailure(.timedOut).attemptOutcome.reason == .connectionTimeout)
     }
 }

@@ -7,9 +7,11 @@ import Testing
 final class RecordingHTTP1Client: HTTP1ClientConnectionCallbacks {
     var readDisables = 0
     var written: [ByteSlice] = []
+    var tunnelOutputEnded = false
 
     func onHTTP1ReadDisable(_ disable: Bool) { readDisables += disable ? 1 : -1 }
     func onHTTP1Output(_ slice: ByteSlice) { written.append(slice) }
+    func onHTTP1TunnelOutputEnded() { tunnelOutputEnded = true }
 }
 
 /// An HTTP/1 client codec fed from strings (bytes in → events out).
@@ -268,8 +270,12 @@ struct HTTP1ClientConnectionTests {
         #expect(h.output() == "up")
         h.feed("frame2")
         #expect(h.stream.bodyString == "frame1frame2")
+        // The request's end half-closes; the upstream's close ends the
+        // tunnel as a connection termination (Envoy's codec client).
+        e.encodeData(slice(""), endStream: true)
+        #expect(h.events.tunnelOutputEnded && h.output() == "")
         h.codec.onInputEnded()
-        #expect(h.stream.ended && h.codec.wantsClose)
+        #expect(!h.stream.ended && h.stream.reset == .connectionTermination && h.codec.wantsClose)
     }
 
     @Test func connectTargetIsTheAuthority() {

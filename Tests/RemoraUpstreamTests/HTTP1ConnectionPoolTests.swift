@@ -8,19 +8,44 @@ import RemoraHTTP
 /// `max_connections` slot it takes comes back, whichever order the pool's
 /// owner, the requester and the connect finish in.
 @Suite struct HTTP1ConnectionPoolTests {
-    final class Requester: HTTP1PoolRequester {
-        var provided: [Connection] = []
-        var failures: [HTTP1ConnectionPool.Failure] = []
-        var onProvide: ((HTTP1ConnectionPool, Connection) -> Void)?
+    /// A stream's holder: it gives its stream back when the response ends
+    /// or the stream is reset.
+    final class Requester: UpstreamStreamRequester {
+        var provided: [any UpstreamStreamConnection] = []
+        var failures: [UpstreamPoolFailure] = []
+        var resets: [HTTPStreamResetReason] = []
+        var stream: (any HTTPRequestEncoder)?
+        var connection: (any UpstreamStreamConnection)?
+        var onProvide: ((any UpstreamStreamConnection) -> Void)?
 
-        func pool(_ pool: HTTP1ConnectionPool, didProvide connection: Connection) {
+        func streamReady(_ stream: any HTTPRequestEncoder, on connection: any UpstreamStreamConnection) {
+            self.stream = stream
+            self.connection = connection
             provided.append(connection)
-            onProvide?(pool, connection)
+            onProvide?(connection)
         }
 
-        func pool(_ pool: HTTP1ConnectionPool, didFail failure: HTTP1ConnectionPool.Failure) {
+        func streamFailed(_ failure: UpstreamPoolFailure) {
             failures.append(failure)
         }
+
+        /// A GET and its empty 200 (fed as if read): the connection is fit for reuse.
+        func exchange() {
+            stream?.encodeHeaders(HTTPHeaders([(":method", "GET"), (":authority", "a"), (":path", "/")]), endStream: true)
+            (connection as? HTTP1PoolConnection)?.received(
+                ByteSlice(copying: Array("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n".utf8)))
+        }
+
+        func decode1xxHeaders(_ headers: HTTPHeaders) {}
+        func decodeHeaders(_ headers: consuming HTTPHeaders, endStream: Bool) { if endStream { connection?.streamEnded() } }
+        func decodeData(_ chunk: ByteSlice, endStream: Bool) { if endStream { connection?.streamEnded() } }
+        func decodeTrailers(_ trailers: HTTPHeaders) { connection?.streamEnded() }
+        func onResetStream(_ reason: HTTPStreamResetReason) {
+            resets.append(reason)
+            connection?.streamEnded()
+        }
+        func onAboveWriteBufferHighWatermark() {}
+        func onBelowWriteBufferLowWatermark() {}
     }
 
     struct Fixture {
@@ -39,7 +64,8 @@ import RemoraHTTP
         func pool(to host: SocketAddress, idleTimeoutMilliseconds: UInt64 = 0) -> HTTP1ConnectionPool {
             HTTP1ConnectionPool(loop: loop, host: host, connectTimeoutMilliseconds: 2_000,
                                 idleTimeoutMilliseconds: idleTimeoutMilliseconds, maxRequestsPerConnection: 0,
-                                bufferLimitBytes: 1 << 20, resources: resources, stats: stats)
+                                bufferLimitBytes: 1 << 20, resources: resources, stats: stats,
+                                encoder: HTTP1SharedEncoder(HTTP1Encoder()))
         }
 
         /// A pool to a fresh accepting port, counting its `onDrained` calls.
@@ -91,7 +117,7 @@ import RemoraHTTP
         let f = try Fixture()
         var pool: HTTP1ConnectionPool? = f.pool(to: try refusedAddress(f.loop))
         let requester = Requester()
-        guard case .pending(let ticket) = pool!.request(for: requester) else { Issue.record("expected a connect"); return }
+        guard case .pending(let ticket) = pool!.newStream(for: requester) else { Issue.record("expected a connect"); return }
         #expect(f.resources.count(.connections) == 1)
         pool!.cancel(ticket)
         pool = nil
@@ -107,7 +133,7 @@ import RemoraHTTP
         let upstream = try Acceptor(loop: f.loop)
         var pool: HTTP1ConnectionPool? = f.pool(to: upstream.listener.boundAddress, idleTimeoutMilliseconds: 50)
         let requester = Requester()
-        guard case .pending(let ticket) = pool!.request(for: requester) else { Issue.record("expected a connect"); return }
+        guard case .pending(let ticket) = pool!.newStream(for: requester) else { Issue.record("expected a connect"); return }
         pool!.cancel(ticket)
         pool = nil
         f.run([(400, {
@@ -124,7 +150,7 @@ import RemoraHTTP
         let f = try Fixture()
         let (pool, _, drained) = try f.drainablePool()
         let requester = Requester()
-        guard case .pending(let ticket) = pool.request(for: requester) else { Issue.record("expected a connect"); return }
+        guard case .pending(let ticket) = pool.newStream(for: requester) else { Issue.record("expected a connect"); return }
         pool.cancel(ticket)
         pool.drain()
         #expect(f.resources.count(.connections) == 0)
@@ -141,8 +167,8 @@ import RemoraHTTP
         let f = try Fixture()
         let (pool, upstream, drained) = try f.drainablePool()
         let requester = Requester()
-        requester.onProvide = { pool, connection in pool.release(connection, reusable: true) }
-        guard case .pending = pool.request(for: requester) else { Issue.record("expected a connect"); return }
+        requester.onProvide = { _ in requester.exchange() }
+        guard case .pending = pool.newStream(for: requester) else { Issue.record("expected a connect"); return }
         pool.drain()
         f.run([(300, {
             #expect(requester.provided.count == 1 && upstream.accepted.count == 1)
@@ -158,15 +184,13 @@ import RemoraHTTP
         let upstream = try Acceptor(loop: f.loop)
         let pool = f.pool(to: upstream.listener.boundAddress)
         let requester = Requester()
-        var held: Connection?
-        requester.onProvide = { _, connection in held = connection }
-        _ = pool.request(for: requester)
+        _ = pool.newStream(for: requester)
         f.run([(200, {
             pool.drain()
             pool.resume()
-            if let held { pool.release(held, reusable: true) }
+            requester.exchange()
             #expect(pool.idleConnections == 1)
-            guard case .ready = pool.request(for: Requester()) else {
+            guard case .ready = pool.newStream(for: Requester()) else {
                 Issue.record("expected the idle connection")
                 return
             }
@@ -175,44 +199,29 @@ import RemoraHTTP
     }
 
     /// A connection keeps one HTTP/1 client codec across its requests (no
-    /// codec per request); a new connection gets a new one.
+    /// codec per request): the idle connection's next stream is the same
+    /// codec on the same connection.
     @Test func connectionKeepsItsCodecAcrossRequests() throws {
         let f = try Fixture()
         let upstream = try Acceptor(loop: f.loop)
         let pool = f.pool(to: upstream.listener.boundAddress)
-        let sink = NullHTTP1Sink()
-        let encoder = HTTP1SharedEncoder(HTTP1Encoder())
-        let requester = Requester()
-        var held: Connection?
-        requester.onProvide = { _, connection in held = connection }
-        _ = pool.request(for: requester)
+        let first = Requester()
+        _ = pool.newStream(for: first)
         f.run([(200, {
-            guard let connection = held else {
+            guard let connection = first.connection as? HTTP1PoolConnection, let stream = first.stream else {
                 Issue.record("no connection")
                 return
             }
-            var made = 0
-            let make = { () -> HTTP1ClientConnection in
-                made += 1
-                return HTTP1ClientConnection(encoder: encoder, callbacks: sink)
-            }
-            let first = pool.codec(for: connection, make: make)
-            pool.release(connection, reusable: true)
-            guard case .ready(let again) = pool.request(for: Requester()) else {
+            first.exchange()
+            #expect(pool.idleConnections == 1 && !connection.busy)
+            guard case .ready(let again, let sameConnection) = pool.newStream(for: Requester()) else {
                 Issue.record("expected the idle connection")
                 return
             }
-            #expect(again === connection && pool.codec(for: again, make: make) === first && made == 1)
-            again.close()
-            pool.connectionClosed(again)
-            _ = pool.codec(for: again, make: make)
-            #expect(made == 2)
+            #expect(sameConnection === connection && again === stream && connection.busy)
+            connection.close()
+            #expect(pool.totalConnections == 0 && f.stat("upstream_cx_destroy_with_active_rq") == 1)
         })])
-    }
-
-    final class NullHTTP1Sink: HTTP1ClientConnectionCallbacks {
-        func onHTTP1Output(_ slice: ByteSlice) {}
-        func onHTTP1ReadDisable(_ disable: Bool) {}
     }
 
     // MARK: - max_requests
@@ -224,26 +233,25 @@ import RemoraHTTP
         let upstream = try Acceptor(loop: f.loop)
         let pool = f.pool(to: upstream.listener.boundAddress)
         let first = Requester(), second = Requester(), third = Requester()
-        var held: Connection?
-        first.onProvide = { _, connection in held = connection }
-        _ = pool.request(for: first)
+
+        _ = pool.newStream(for: first)
         f.run([
             (150, {
                 // Waits (pending) for a second connection, refused once it is up.
-                guard case .pending = pool.request(for: second) else { Issue.record("expected to wait"); return }
+                guard case .pending = pool.newStream(for: second) else { Issue.record("expected to wait"); return }
             }),
             (300, {
                 #expect(second.failures == [.overflow] && second.provided.isEmpty)
                 #expect(pool.idleConnections == 1)
                 // Refused at once on the idle connection; it stays idle.
-                guard case .overflow = pool.request(for: third) else { Issue.record("expected an overflow"); return }
+                guard case .overflow = pool.newStream(for: third) else { Issue.record("expected an overflow"); return }
                 #expect(pool.idleConnections == 1)
                 #expect(f.stat("upstream_rq_active_overflow") == 2)
                 #expect(f.stat("upstream_rq_pending_overflow") == 0)
                 #expect(f.stat("upstream_rq_total") == 1)
                 #expect(f.stat("upstream_rq_pending_total") == 2)
                 #expect(f.resources.count(.requests) == 1)
-                if let held { pool.release(held, reusable: true) }
+                first.exchange()
                 #expect(f.resources.count(.requests) == 0)
                 #expect(upstream.accepted.count == 2)
             }),
@@ -258,12 +266,11 @@ import RemoraHTTP
         let upstream = try Acceptor(loop: f.loop)
         let pool = f.pool(to: upstream.listener.boundAddress)
         let requester = Requester()
-        requester.onProvide = { pool, connection in
+        requester.onProvide = { connection in
             #expect(f.resources.count(.connections) == 2)
-            connection.close()
-            pool.connectionClosed(connection)
+            (connection as? HTTP1PoolConnection)?.close()
         }
-        _ = pool.request(for: requester)
+        _ = pool.newStream(for: requester)
         f.run([(300, {
             #expect(requester.provided.count == 1)
             #expect(f.stat("upstream_cx_overflow") == 1)

@@ -7,6 +7,9 @@ public protocol HTTP1ClientConnectionCallbacks: AnyObject {
     /// The stream's consumer holds (or releases) response reads: on HTTP/1
     /// that is the connection's reading; released when the stream ends.
     func onHTTP1ReadDisable(_ disable: Bool)
+    /// The request's side of a tunnel ended: half-close the connection
+    /// (nothing frames the end of raw bytes).
+    func onHTTP1TunnelOutputEnded()
 }
 
 /// The HTTP/1.1 client codec (Envoy's `Http1::ClientConnectionImpl`): one
@@ -25,8 +28,11 @@ public protocol HTTP1ClientConnectionCallbacks: AnyObject {
 ///   buffer, trailers, and the end (`decodeData(empty, endStream: true)`
 ///   unless trailers ended it). A HEAD, 204 or 304 answer has no body; a
 ///   body until close ends with `inputEnded()`; a 101 (or 2xx to CONNECT)
-///   turns every further byte into tunnel data, which ends with
-///   `inputEnded()`.
+///   turns every further byte into tunnel data. The tunnel's end is the
+///   connection's: `inputEnded()` resets the stream with
+///   `.connectionTermination`, as Envoy's codec client resets its streams
+///   when the connection closes (an HTTP/2 tunnel ends with END_STREAM).
+///   The request's end of a tunnel is `onHTTP1TunnelOutputEnded()`.
 /// - Bytes after a whole response (no request asked for them) or a response
 ///   that says `connection: close` leave the connection unusable
 ///   (`isReusable` false, `wantsClose`); a malformed or oversized response
@@ -61,6 +67,8 @@ public final class HTTP1ClientConnection: HTTPClientCodec, HTTPRequestEncoder {
     public private(set) var closeAfterResponse = false
     /// The connection is broken (a reset, a malformed response, input ended).
     public private(set) var aborted = false
+    /// Why the last stream was reset, if it was.
+    public private(set) var resetReason: HTTPStreamResetReason?
     private var requestChunked = false
     private var requestTunnel = false
     private var requestMethod: HTTPMethod = .get
@@ -97,6 +105,7 @@ public final class HTTP1ClientConnection: HTTPClientCodec, HTTPRequestEncoder {
         responseEnded = false
         requestChunked = false
         requestTunnel = false
+        resetReason = nil
         if underlyingAboveHigh { decoder.onAboveWriteBufferHighWatermark() }
     }
 
@@ -169,6 +178,7 @@ public final class HTTP1ClientConnection: HTTPClientCodec, HTTPRequestEncoder {
         if endStream && !requestComplete {
             requestComplete = true
             if requestChunked { emit(HTTP1Encoder.lastChunk) }
+            if requestTunnel { callbacks.onHTTP1TunnelOutputEnded() }
         }
     }
 
@@ -183,8 +193,14 @@ public final class HTTP1ClientConnection: HTTPClientCodec, HTTPRequestEncoder {
     /// A local reset: the exchange is abandoned, so is the connection.
     public func resetStream(_ reason: HTTPStreamResetReason) {
         guard hasStream else { return }
+        reset(reason)
+    }
+
+    /// Ends the stream with `reason`; the connection is not reused.
+    private func reset(_ reason: HTTPStreamResetReason) {
         let d = decoder
         aborted = true
+        resetReason = reason
         endStream()
         d?.onResetStream(reason)
     }
@@ -250,9 +266,7 @@ public final class HTTP1ClientConnection: HTTPClientCodec, HTTPRequestEncoder {
         inputEnded = true
         guard hasStream, !aborted else { return }
         if isTunneling {
-            let d = decoder
-            endStream()
-            d?.decodeData(HTTP1ClientConnection.empty, endStream: true)
+            reset(.connectionTermination)
             return
         }
         var sink = HTTP1ClientSink(codec: self)
@@ -264,20 +278,13 @@ public final class HTTP1ClientConnection: HTTPClientCodec, HTTPRequestEncoder {
         if responseEnded {
             endResponse(extraBytes: false)
         } else if hasStream {
-            let d = decoder
-            aborted = true
-            endStream()
-            d?.onResetStream(.connectionTermination)
+            reset(.connectionTermination)
         }
     }
 
     private func protocolError(_ error: HTTP1ParseError) -> HTTPCodecStatus {
         aborted = true
-        if hasStream {
-            let d = decoder
-            endStream()
-            d?.onResetStream(.protocolError)
-        }
+        if hasStream { reset(.protocolError) }
         return .protocolError(error.details)
     }
 
@@ -386,10 +393,7 @@ public final class HTTP1ClientConnection: HTTPClientCodec, HTTPRequestEncoder {
     public func resetAllStreams() {
         inputEnded = true
         guard hasStream else { return }
-        let d = decoder
-        aborted = true
-        endStream()
-        d?.onResetStream(.connectionTermination)
+        reset(.connectionTermination)
     }
 
     static var empty: ByteSlice { HTTP1Encoder.crlf.dropFirst(2) }

@@ -183,7 +183,9 @@ public final class WorkerCluster {
         return pool
     }
 
-    public func httpPool(for host: SocketAddress, loop: EventLoop, options: TransportSocketOptions? = nil) -> HTTP1ConnectionPool {
+    /// `encoder`: the loop's, shared by the pool's codecs.
+    public func httpPool(for host: SocketAddress, loop: EventLoop, encoder: HTTP1SharedEncoder,
+                         options: TransportSocketOptions? = nil) -> HTTP1ConnectionPool {
         let key = poolKey(host, options)
         if let pool = httpPools[key] {
             // Chosen by the balancer, so the host is a member again.
@@ -191,11 +193,15 @@ public final class WorkerCluster {
             return pool
         }
         let http = config.http
+        var parser = HTTP1Parser.Configuration.response
+        parser.maxHeadBytes = Int(http.common.maxResponseHeadersKB) * 1024
+        parser.maxHeaderCount = Int(http.common.maxHeadersCount)
         let pool = HTTP1ConnectionPool(
             loop: loop, host: host, connectTimeoutMilliseconds: config.connectTimeoutMilliseconds,
             idleTimeoutMilliseconds: http.common.idleTimeoutMilliseconds ?? 0,
             maxRequestsPerConnection: Int(http.common.maxRequestsPerConnection),
-            bufferLimitBytes: config.bufferLimitBytes, resources: resources, stats: stats, sourceAddress: config.sourceAddress(for: host),
+            bufferLimitBytes: config.bufferLimitBytes, resources: resources, stats: stats, encoder: encoder,
+            responseParser: parser, sourceAddress: config.sourceAddress(for: host),
             tcpKeepalive: config.tcpKeepalive, transport: transport(options, for: key))
         // Not weak (a side table would put every retain of the cluster, one
         // per request, on the slow path): `deinit` clears the callback.
@@ -225,8 +231,8 @@ public final class WorkerCluster {
     /// kept and the connection joins the pool of that protocol, so the
     /// waiting request finds it idle. `completion` runs either way, on the
     /// loop; a failed connection teaches nothing.
-    public func learnProtocol(of host: SocketAddress, loop: EventLoop, options: TransportSocketOptions?,
-                              _ completion: @escaping () -> Void) {
+    public func learnProtocol(of host: SocketAddress, loop: EventLoop, encoder: HTTP1SharedEncoder,
+                              options: TransportSocketOptions?, _ completion: @escaping () -> Void) {
         if learning[host] != nil {
             learning[host]!.append(completion)
             return
@@ -242,7 +248,7 @@ public final class WorkerCluster {
                 if http2 {
                     self.http2Pool(for: host, loop: loop, options: options).adopt(connection, started: started)
                 } else {
-                    self.httpPool(for: host, loop: loop, options: options).adopt(connection, started: started)
+                    self.httpPool(for: host, loop: loop, encoder: encoder, options: options).adopt(connection, started: started)
                 }
             }
             for waiter in self.learning.removeValue(forKey: host) ?? [] { waiter() }

@@ -2,41 +2,20 @@ import RemoraCore
 import RemoraEventLoop
 import RemoraHTTP
 
-/// Who waits for a pooled connection: the router's upstream request.
-public protocol HTTP1PoolRequester: AnyObject {
-    /// The connection is the requester's until it calls `release`.
-    func pool(_ pool: HTTP1ConnectionPool, didProvide connection: Connection)
-    func pool(_ pool: HTTP1ConnectionPool, didFail failure: HTTP1ConnectionPool.Failure)
-}
-
-/// What `HTTP1ConnectionPool.request` gives at once.
-public enum HTTP1PoolOutcome {
-    /// An idle connection, now the requester's.
-    case ready(Connection)
-    /// The requester will hear back through `HTTP1PoolRequester`.
-    case pending(HTTP1ConnectionPool.Ticket)
-    /// The circuit breakers refuse: answer 503 (UO).
-    case overflow
-}
-
 /// HTTP/1.1 connections to one upstream host, for one worker: keep-alive
 /// reuse, `max_requests_per_connection`, idle timeout, the cluster's
-/// circuit breakers, and draining once the host leaves the cluster.
+/// circuit breakers, and draining once the host leaves the cluster. It
+/// hands out streams (`UpstreamStreamPool`), one per connection at a time:
+/// each connection is an `HTTP1PoolConnection`, which owns the socket and
+/// codec and tells the pool when its stream ended (reusable) or it closed.
 /// Decisions come from `HTTP1PoolState`; this class performs them. Owned by
 /// one worker loop.
 ///
 /// Lifetime: a connect in progress holds the pool (its completion captures
-/// it), an idle connection holds it (as its delegate), a busy one through
-/// its requester. So whatever drops the pool, every `max_connections` slot
-/// taken comes back here, through the state machine's `Departure`.
-public final class HTTP1ConnectionPool: ConnectionDelegate {
-    public enum Failure: Equatable, Sendable {
-        /// `max_pending_requests` or `max_requests` is full: Envoy's UO.
-        case overflow
-        /// The connection could not be made: Envoy's UF (`connection_failure` / timeout).
-        case connectFailure(EventLoopError)
-    }
-
+/// it), a connection holds it (`HTTP1PoolConnection.owner`) until it
+/// closes. So whatever drops the pool, every `max_connections` slot taken
+/// comes back here, through the state machine's `Departure`.
+public final class HTTP1ConnectionPool: UpstreamStreamPool, HTTP1PoolConnectionOwner {
     public typealias Ticket = Int
 
     private let loop: EventLoop
@@ -53,20 +32,19 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     private let bufferLimit: Int
     private let resources: ClusterResources
     public let stats: Stats<ClusterStat>
+    /// The loop's encoder, shared by the connections' codecs.
+    private let encoder: HTTP1SharedEncoder
+    /// The response parser's limits (the cluster's `max_response_headers_kb`
+    /// and `max_headers_count`).
+    private let responseParser: HTTP1Parser.Configuration
     /// Connections are known to the state machine by a number given when
-    /// the connect starts (the `Connection` object exists only once it is up).
+    /// the connect starts (the `HTTP1PoolConnection` exists only once it is up).
     private var state: HTTP1PoolState<Int, Ticket>
-    private var waiters: [Ticket: HTTP1PoolRequester] = [:]
+    private var waiters: [Ticket: any UpstreamStreamRequester] = [:]
     private var nextTicket = 0
     private var nextID = 0
-    private var connections: [Int: Connection] = [:]
-    /// Each connection's HTTP/1 client codec, made for its first request
-    /// and kept while the connection lives (not one per request).
-    private var codecs: [ObjectIdentifier: HTTP1ClientConnection] = [:]
-    private var ids: [ObjectIdentifier: Int] = [:]
+    private var connections: [Int: HTTP1PoolConnection] = [:]
     private var attempts: [Int: ConnectAttempt] = [:]
-    private var idleSince: [Int: UInt64] = [:]
-    private var opened: [Int: UInt64] = [:]
     /// Its callback holds the pool `unowned(unsafe)`: a weak capture would
     /// give the pool a side table, and every retain of it (one per request)
     /// the slow path. The timer is closed in `deinit`, so it never fires
@@ -85,9 +63,12 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
 
     public init(loop: EventLoop, host: SocketAddress, connectTimeoutMilliseconds: UInt64,
                 idleTimeoutMilliseconds: UInt64, maxRequestsPerConnection: Int, bufferLimitBytes: Int,
-                resources: ClusterResources, stats: Stats<ClusterStat>, sourceAddress: SocketAddress? = nil,
+                resources: ClusterResources, stats: Stats<ClusterStat>, encoder: HTTP1SharedEncoder,
+                responseParser: HTTP1Parser.Configuration = .response, sourceAddress: SocketAddress? = nil,
                 tcpKeepalive: TCPKeepalive? = nil, transport: (any TransportSocketFactory)? = nil) {
         self.loop = loop
+        self.encoder = encoder
+        self.responseParser = responseParser
         self.transport = transport
         self.host = host
         self.sourceAddress = sourceAddress
@@ -104,10 +85,10 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
 
     // MARK: - Requests
 
-    /// Asks for a connection: an idle one at once, or a ticket whose answer
-    /// comes later through the requester (never inside this call), or an
-    /// overflow.
-    public func request(for requester: HTTP1PoolRequester) -> HTTP1PoolOutcome {
+    /// Asks for a stream: on an idle connection at once, or a ticket whose
+    /// answer comes later through the requester (never inside this call),
+    /// or an overflow.
+    public func newStream(for requester: any UpstreamStreamRequester) -> UpstreamStreamOutcome {
         nextTicket += 1
         let ticket = nextTicket
         let mayConnect = resources.canAcquire(.connections)
@@ -122,8 +103,7 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
                 perform(state.unassign(id))
                 return .overflow
             }
-            hand(connection, id)
-            return .ready(connection)
+            return .ready(connection.open(requester), connection)
         case .queued:
             if !mayConnect && state.needsConnection {
                 // Waiting because `max_connections` is reached (Envoy's cx overflow).
@@ -149,24 +129,14 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
         checkDrained()
     }
 
-    /// The requester is done with `connection`. `reusable`: the response was
-    /// read whole and allowed keep-alive, and the request was sent whole.
-    public func release(_ connection: Connection, reusable: Bool) {
-        guard let id = ids[ObjectIdentifier(connection)] else { return }
-        connection.delegate = self
-        detach(id)
-        perform(state.released(id, reusable: reusable && !connection.isClosed && !connection.isReadClosed))
+    /// `connection`'s stream ended with the connection fit for another
+    /// request (the response read whole with keep-alive, the request sent
+    /// whole): it serves a waiter, idles, or closes if spent.
+    func streamEnded(on connection: HTTP1PoolConnection) {
+        guard connections[connection.id] === connection else { return }
+        detach(connection.id)
+        perform(state.released(connection.id, reusable: true))
         checkDrained()
-    }
-
-    /// `connection`'s codec: the one it has, or `make()`'s, kept for the
-    /// connection's next requests.
-    public func codec(for connection: Connection, make: () -> HTTP1ClientConnection) -> HTTP1ClientConnection {
-        let key = ObjectIdentifier(connection)
-        if let codec = codecs[key] { return codec }
-        let codec = make()
-        if ids[key] != nil { codecs[key] = codec }
-        return codec
     }
 
     public var idleConnections: Int { state.idleCount }
@@ -205,8 +175,10 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
         case .close(let id):
             connections[id]?.close()
         case .park(let id):
-            idleSince[id] = loop.nowMilliseconds
-            connections[id]?.startReading()  // to notice the upstream closing an idle connection
+            // It keeps reading, to notice the upstream closing it. (Read,
+            // then set: `connections[id]?.idleSince = …` goes through the
+            // dictionary's `_modify`, a heap-allocated coroutine frame.)
+            if let connection = connections[id] { connection.idleSince = loop.nowMilliseconds }
             armIdleTimer()
         case .fail(let tickets):
             for ticket in tickets { failWaiter(ticket, .connectFailure(lastFailure)) }
@@ -227,12 +199,11 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
         guard attach(id) else {
             // Told first, so that a request it makes at once finds the
             // connection still taken and waits for it.
-            requester.pool(self, didFail: .overflow)
+            requester.streamFailed(.overflow)
             perform(state.unassign(id))
             return
         }
-        hand(connection, id)
-        requester.pool(self, didProvide: connection)
+        requester.streamReady(connection.open(requester), on: connection)
     }
 
     /// Envoy checks `max_requests` when a request is attached to a
@@ -261,18 +232,10 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
         HostStats.add(hostStats.rqActive, -1)
     }
 
-    /// Reads stay on: the requester takes over as delegate before the loop
-    /// turns, and stopping and restarting them would cost two `epoll_ctl`s
-    /// per request.
-    private func hand(_ connection: Connection, _ id: Int) {
-        idleSince[id] = nil
-        connection.delegate = nil
-    }
-
-    private func failWaiter(_ ticket: Ticket, _ failure: Failure) {
+    private func failWaiter(_ ticket: Ticket, _ failure: UpstreamPoolFailure) {
         guard let requester = waiters.removeValue(forKey: ticket) else { return }
         leavePending()
-        requester.pool(self, didFail: failure)
+        requester.streamFailed(failure)
     }
 
     private func enterPending() {
@@ -333,11 +296,12 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
         switch result {
         case .success(let connection):
             stats.record(.upstreamCxConnectMs, milliseconds: loop.nowMilliseconds - started)
-            connections[id] = connection
-            ids[ObjectIdentifier(connection)] = id
-            opened[id] = loop.nowMilliseconds
-            connection.delegate = self
             connection.highWatermark = bufferLimit
+            connections[id] = HTTP1PoolConnection(owner: self, id: id, connection: connection, parser: responseParser,
+                                                  encoder: encoder, stats: stats, now: loop.nowMilliseconds)
+            // Reads stay on from here, idle or busy (stopping and restarting
+            // them would cost two `epoll_ctl`s per request).
+            connection.startReading()
             perform(state.connected(id))
         case .failure(let error):
             stats.add(.upstreamCxConnectFail)
@@ -373,10 +337,11 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     private func expireIdle() {
         let now = loop.nowMilliseconds
         var next: UInt64? = nil
-        for (id, since) in idleSince {
+        for connection in connections.values {
+            guard let since = connection.idleSince else { continue }
             if now - since >= idleTimeout {
                 stats.add(.upstreamCxIdleTimeout)
-                connections[id]?.close()
+                connection.close()
             } else {
                 let left = idleTimeout - (now - since)
                 next = min(next ?? left, left)
@@ -385,42 +350,15 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
         if let next { idleTimer?.start(afterMilliseconds: next) { [unowned(unsafe) self] in self.expireIdle() } }
     }
 
-    // MARK: - ConnectionDelegate (idle connections only)
+    // MARK: - HTTP1PoolConnectionOwner
 
-    public func connection(_ connection: Connection, didRead data: ByteSlice) {
-        // Bytes on an idle HTTP/1.1 connection are a protocol error: drop it.
-        connection.close()
-        connectionClosed(connection)
-    }
-
-    public func connectionDidReadEOF(_ connection: Connection) {
-        connection.close()
-        connectionClosed(connection, remote: true)
-    }
-
-    public func connection(_ connection: Connection, didFailWith error: EventLoopError) {
-        connection.close()
-        connectionClosed(connection, remote: true)
-    }
-
-    public func connectionDidClose(_ connection: Connection) {
-        connectionClosed(connection)
-    }
-
-    /// Called by whoever is the connection's delegate when it closes (or
-    /// closes it): `remote` when the upstream ended it (EOF, a socket
-    /// error), `withActiveRequest` when a request was still on it. Once per
-    /// connection; later calls do nothing.
-    public func connectionClosed(_ connection: Connection, remote: Bool = false, withActiveRequest: Bool = false) {
-        guard let id = ids.removeValue(forKey: ObjectIdentifier(connection)) else { return }
-        stats.countConnectionClosed(remote: remote, withActiveRequests: withActiveRequest)
+    func connectionClosed(_ connection: HTTP1PoolConnection, remote: Bool, withActiveRequest: Bool) {
+        let id = connection.id
+        guard connections[id] === connection else { return }
         connections[id] = nil
-        codecs[ObjectIdentifier(connection)] = nil
-        idleSince[id] = nil
+        stats.countConnectionClosed(remote: remote, withActiveRequests: withActiveRequest)
         detach(id)
-        if let start = opened.removeValue(forKey: id) {
-            stats.record(.upstreamCxLengthMs, milliseconds: loop.nowMilliseconds - start)
-        }
+        stats.record(.upstreamCxLengthMs, milliseconds: loop.nowMilliseconds - connection.openedAt)
         let departure = state.closed(id, mayConnect: resources.canAcquire(.connections))
         if departure.releasesSlot { releaseSlot() }
         perform(departure.then)

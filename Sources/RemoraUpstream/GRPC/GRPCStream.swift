@@ -9,7 +9,7 @@ import RemoraHTTP
 /// decoder calls and reach the owner's `GRPCStreamCallbacks`. Messages sent
 /// before the pool hands out a stream wait here. Owned by the client (until
 /// the call ends) on the client's loop.
-public final class GRPCStream: HTTP2PoolRequester {
+public final class GRPCStream: UpstreamStreamRequester {
     private var client: GRPCAsyncClient?
     private var callbacks: GRPCStreamCallbacks?
     private let loop: EventLoop
@@ -19,7 +19,7 @@ public final class GRPCStream: HTTP2PoolRequester {
     private var deframer: GRPCMessageDeframer
     private var ticket: HTTP2ConnectionPool.Ticket?
     private var encoder: (any HTTPRequestEncoder)?
-    private var connection: HTTP2PoolConnection?
+    private var connection: (any UpstreamStreamConnection)?
     /// Framed messages (and a last empty one ending the stream) waiting for the stream.
     private var queued: [(data: ByteSlice, endStream: Bool)] = []
     /// This side is ended (sent or queued).
@@ -57,7 +57,7 @@ public final class GRPCStream: HTTP2PoolRequester {
             return
         }
         self.pool = pool
-        switch pool.request(for: self) {
+        switch pool.newStream(for: self) {
         case .ready(let stream, let connection):
             attach(stream, connection)
         case .pending(let ticket):
@@ -117,9 +117,9 @@ public final class GRPCStream: HTTP2PoolRequester {
         connection.flush()
     }
 
-    // MARK: - HTTP2PoolRequester
+    // MARK: - UpstreamStreamRequester
 
-    public func pool(_ pool: HTTP2ConnectionPool, didOpen stream: any HTTPRequestEncoder, on connection: HTTP2PoolConnection) {
+    public func streamReady(_ stream: any HTTPRequestEncoder, on connection: any UpstreamStreamConnection) {
         ticket = nil
         guard !finished else {
             self.connection = connection
@@ -131,7 +131,7 @@ public final class GRPCStream: HTTP2PoolRequester {
         attach(stream, connection)
     }
 
-    public func pool(_ pool: HTTP2ConnectionPool, didFail failure: HTTP1ConnectionPool.Failure) {
+    public func streamFailed(_ failure: UpstreamPoolFailure) {
         ticket = nil
         switch failure {
         case .overflow:
@@ -142,7 +142,7 @@ public final class GRPCStream: HTTP2PoolRequester {
         }
     }
 
-    private func attach(_ stream: any HTTPRequestEncoder, _ connection: HTTP2PoolConnection) {
+    private func attach(_ stream: any HTTPRequestEncoder, _ connection: any UpstreamStreamConnection) {
         encoder = stream
         self.connection = connection
         var fields = HTTPHeaders()

@@ -3,22 +3,6 @@ import RemoraCore
 import RemoraEventLoop
 import RemoraHTTP
 
-/// Who waits for an HTTP/2 stream: the router's upstream request, which is
-/// also the stream's response decoder.
-public protocol HTTP2PoolRequester: HTTPResponseDecoder {
-    /// A stream opened for the requester on `connection` (its head not yet
-    /// sent); the requester owns it until it completes or resets.
-    func pool(_ pool: HTTP2ConnectionPool, didOpen stream: any HTTPRequestEncoder, on connection: HTTP2PoolConnection)
-    func pool(_ pool: HTTP2ConnectionPool, didFail failure: HTTP1ConnectionPool.Failure)
-}
-
-/// What `HTTP2ConnectionPool.request` gives at once.
-public enum HTTP2PoolOutcome {
-    case ready(any HTTPRequestEncoder, HTTP2PoolConnection)
-    case pending(HTTP2ConnectionPool.Ticket)
-    case overflow
-}
-
 /// HTTP/2 connections to one upstream host, for one worker: streams are
 /// multiplexed on a connection while it has capacity (the peer's
 /// SETTINGS_MAX_CONCURRENT_STREAMS, `max_requests_per_connection`), a
@@ -27,7 +11,7 @@ public enum HTTP2PoolOutcome {
 /// after the idle timeout. Circuit breakers as Envoy's HTTP/2 pool counts
 /// them: `max_requests` per stream, `max_pending_requests` per waiter,
 /// `max_connections` per connection. Owned by one worker loop.
-public final class HTTP2ConnectionPool {
+public final class HTTP2ConnectionPool: UpstreamStreamPool {
     public typealias Ticket = Int
 
     let loop: EventLoop
@@ -51,7 +35,7 @@ public final class HTTP2ConnectionPool {
     /// The pool's decisions (socket-free); connections are known to it by id.
     private var state: HTTP2PoolState<Int, Ticket>
     private var connections: [Int: HTTP2PoolConnection] = [:]
-    private var waiters: [Ticket: HTTP2PoolRequester] = [:]
+    private var waiters: [Ticket: any UpstreamStreamRequester] = [:]
     private var nextTicket = 0
     private var nextID = 0
     private var idleTimer: Timer?
@@ -98,11 +82,11 @@ public final class HTTP2ConnectionPool {
 
     /// A stream on a connection with capacity at once, or a ticket answered
     /// later through the requester (never inside this call), or an overflow.
-    public func request(for requester: HTTP2PoolRequester) -> HTTP2PoolOutcome {
+    public func newStream(for requester: any UpstreamStreamRequester) -> UpstreamStreamOutcome {
         if let id = state.openOnReady() { return open(id, for: requester) }
         nextTicket += 1
         let ticket = nextTicket
-        var outcome = HTTP2PoolOutcome.pending(ticket)
+        var outcome = UpstreamStreamOutcome.pending(ticket)
         for action in state.request(ticket, mayQueue: resources.canAcquire(.pendingRequests)) {
             switch action {
             case .open(_, let id):
@@ -125,7 +109,7 @@ public final class HTTP2ConnectionPool {
     }
 
     /// A stream for `requester` on connection `id` (counted in the state).
-    private func open(_ id: Int, for requester: HTTP2PoolRequester) -> HTTP2PoolOutcome {
+    private func open(_ id: Int, for requester: any UpstreamStreamRequester) -> UpstreamStreamOutcome {
         guard let client = connections[id], attach() else {
             perform(state.streamEnded(id))
             return .overflow
@@ -190,11 +174,11 @@ public final class HTTP2ConnectionPool {
                 leavePending()
                 guard attach() else {
                     perform(state.streamEnded(id))
-                    requester.pool(self, didFail: .overflow)
+                    requester.streamFailed(.overflow)
                     continue
                 }
                 let stream = client.open(requester)
-                requester.pool(self, didOpen: stream, on: client)
+                requester.streamReady(stream, on: client)
             case .connect:
                 connect()
             case .close(let id):
@@ -203,7 +187,7 @@ public final class HTTP2ConnectionPool {
                 for ticket in tickets {
                     guard let requester = waiters.removeValue(forKey: ticket) else { continue }
                     leavePending()
-                    requester.pool(self, didFail: .connectFailure(lastFailure))
+                    requester.streamFailed(.connectFailure(lastFailure))
                 }
             case .queued, .overflow:
                 break

@@ -8,7 +8,7 @@ import RemoraHTTP
 /// after GOAWAY or its last allowed request, closed). The pool holds it;
 /// the requests on it call `flush()` after sending and `streamEnded()` when
 /// their stream ends.
-public final class HTTP2PoolConnection: ConnectionDelegate, HTTPConnectionCallbacks, DeferredFraming {
+public final class HTTP2PoolConnection: UpstreamStreamConnection, ConnectionDelegate, HTTPConnectionCallbacks, DeferredFraming {
     /// Strong: the pool holds its connections until they close, which ends the cycle.
     let pool: HTTP2ConnectionPool
     /// The pool's name for it in its state machine.

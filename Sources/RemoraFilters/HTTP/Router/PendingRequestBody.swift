@@ -47,7 +47,7 @@ struct PendingRequestBody {
     }
 }
 
-extension HTTP1ConnectionPool.Failure {
+extension UpstreamPoolFailure {
     /// The reset an attempt reports for a pool's failure, and Envoy's
     /// transport failure reason for a failed connect.
     var attemptOutcome: (reason: UpstreamResetReason, transportFailure: String?) {

@@ -323,7 +323,7 @@ final class Router: HTTPDecoderFilter, UpstreamRequestOwner, HTTPDownstreamWater
             // serves it; the attempt starts once it is made (or failed: then
             // over HTTP/1.1, whose pool connects and fails as usual).
             hostLearning = host
-            cluster.learnProtocol(of: host, loop: context.loop, options: tlsOptions) { [weak self] in self?.startAttempt() }
+            cluster.learnProtocol(of: host, loop: context.loop, encoder: context.sharedEncoder, options: tlsOptions) { [weak self] in self?.startAttempt() }
             return
         }
         // `max_requests` is checked (and `upstream_rq_total` and

@@ -35,8 +35,6 @@ final class ShadowRequest: UpstreamRequestOwner {
         stats = cluster.stats
         self.context = context
         self.timeoutMilliseconds = timeoutMilliseconds
-        let loop = context.loop
-        let http = cluster.config.http
         upstream = makeHTTPUpstreamAttempt(
             owner: self, cluster: cluster, host: host, context: context,
             head: request.upstreamHead(authority: request.authority ?? "", framing: chunked ? .chunked : []),

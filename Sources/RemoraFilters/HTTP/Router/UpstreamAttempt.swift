@@ -40,15 +40,16 @@ protocol UpstreamRequestOwner: AnyObject {
     func upstreamTrailers(_ request: any UpstreamAttempt, _ trailers: HTTPHeaders)
     func upstreamReset(_ request: (any UpstreamAttempt)?, _ reason: UpstreamResetReason)
     func upstreamTunnelData(_ request: any UpstreamAttempt, _ data: ByteSlice)
-    /// The upstream ended the tunnel: its connection closed (HTTP/1), or
-    /// it ended its stream (HTTP/2, `connectionClosed` false).
+    /// The upstream ended the tunnel: it ended its stream (HTTP/2
+    /// END_STREAM, a terminated CONNECT's FIN: `connectionClosed` false),
+    /// or its connection ended (HTTP/1's only end of a tunnel, or an
+    /// HTTP/2 connection that went away: Envoy's connection termination).
     func upstreamTunnelEnded(_ request: any UpstreamAttempt, connectionClosed: Bool)
     func upstreamWriteBuffer(_ request: any UpstreamAttempt, aboveHigh: Bool)
 }
 
-/// One attempt of a request upstream, whatever the wire: HTTP/1.1 on an
-/// exclusive pooled connection (`UpstreamRequest`), a stream on a
-/// multiplexed HTTP/2 connection (`HTTP2UpstreamRequest`), or a raw TCP
+/// One attempt of a request upstream, whatever the wire: a stream from
+/// the host's HTTP/1.1 or HTTP/2 pool (`UpstreamRequest`), or a raw TCP
 /// connection for a terminated CONNECT (`TCPUpstreamRequest`). The owner
 /// sends body and trailers before or after `start()`; what comes before the
 /// connection or stream is ready is queued (bounded by the buffer limit).
@@ -71,22 +72,21 @@ protocol UpstreamAttempt: AnyObject {
 }
 
 /// An HTTP attempt on `host` over the wire the cluster speaks to it (Envoy's
-/// router asks its cluster for a pool by protocol the same way): a stream on
-/// the host's HTTP/2 pool, or a request on its HTTP/1.1 pool. The head is
-/// sent in parts; the codec of the connection it lands on writes it.
+/// router asks its cluster for a pool by protocol the same way): a stream
+/// from the host's HTTP/2 or HTTP/1.1 pool. The head is sent in parts; the
+/// codec of the connection it lands on writes it.
 func makeHTTPUpstreamAttempt(owner: UpstreamRequestOwner, cluster: WorkerCluster, host: SocketAddress,
                              context: HTTPWorkerContext, head: HTTPRequestHead, downstreamHTTP2: Bool,
                              tlsOptions: TransportSocketOptions?, isConnect: Bool) -> any UpstreamAttempt {
     // The cluster's config is read in place (not bound to a local: a copy
     // would retain every reference it holds, per attempt).
     let loop = context.loop
+    let pool: any UpstreamStreamPool
     if cluster.config.http.usesHTTP2(downstreamHTTP2: downstreamHTTP2, negotiatedHTTP2: cluster.negotiatesHTTP2(host) ?? false) {
-        return HTTP2UpstreamRequest(owner: owner, pool: cluster.http2Pool(for: host, loop: loop, options: tlsOptions), loop: loop,
-                                    head: head, bufferLimit: cluster.config.bufferLimitBytes, isConnect: isConnect)
+        pool = cluster.http2Pool(for: host, loop: loop, options: tlsOptions)
+    } else {
+        pool = cluster.httpPool(for: host, loop: loop, encoder: context.sharedEncoder, options: tlsOptions)
     }
-    return UpstreamRequest(owner: owner, pool: cluster.httpPool(for: host, loop: loop, options: tlsOptions), loop: loop,
-                           encoder: context.sharedEncoder, head: head,
-                           maxResponseHeadBytes: Int(cluster.config.http.common.maxResponseHeadersKB) * 1024,
-                           maxResponseHeaders: Int(cluster.config.http.common.maxHeadersCount),
-                           bufferLimit: cluster.config.bufferLimitBytes)
+    return UpstreamRequest(owner: owner, pool: pool, loop: loop, head: head, bufferLimit: cluster.config.bufferLimitBytes,
+                           isConnect: isConnect)
 }

@@ -4,68 +4,70 @@ import RemoraEventLoop
 import RemoraHTTP
 import RemoraUpstream
 
-/// One attempt of a request on one HTTP/1.1 connection from a host's pool,
-/// through the connection's `HTTP1ClientConnection` (kept by the pool, one
-/// per connection): this object is the stream's decoder and the codec's
-/// output sink while it holds the connection. It writes the request (head,
-/// body, trailers) through the codec, gets the response as codec
-/// events, and gives the connection back (reusable only if both messages
-/// were whole and keep-alive held). Owned by the router (or a shadow), on
-/// the worker loop.
-final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDelegate, HTTP1ClientConnectionCallbacks,
-    HTTPResponseDecoder {
+/// One attempt of a request as a stream from the host's pool, whatever the
+/// wire (Envoy's `Router::UpstreamRequest` over an `HttpUpstream`): on
+/// HTTP/1.1 the stream is a whole pooled connection, on HTTP/2 one of
+/// many on a shared one. The head (in parts), body and trailers go out
+/// through the stream's `HTTPRequestEncoder`; the response comes back
+/// through the decoder calls. The pool connection owns the socket and the
+/// codec: it counts bytes and protocol errors and closes itself; this
+/// request only tells it when its stream is over (`streamEnded()`).
+///
+/// A tunnel (an upgrade's 101, a 2xx to a CONNECT passed on) carries
+/// tunnel data both ways. It ends with the upstream's END_STREAM
+/// (`upstreamTunnelEnded(connectionClosed: false)`) or with its
+/// connection (a connection-termination reset:
+/// `connectionClosed: true`; on HTTP/1 the connection's end is the only
+/// end a tunnel has). Owned by the router (or a shadow), on the worker loop.
+final class UpstreamRequest: UpstreamAttempt, UpstreamStreamRequester {
     /// Strong until the attempt ends (`cancel()` or the last event sent to
     /// the owner lets go), which breaks the owner ↔ request cycle. Not weak:
     /// a weak reference gives the owner a side table and slow refcounting.
     private var owner: UpstreamRequestOwner?
-    let pool: HTTP1ConnectionPool
-    let host: SocketAddress
+    let pool: any UpstreamStreamPool
     private let loop: EventLoop
-    /// Sent (and let go) once the attempt has a connection.
+    /// Sent (and let go) once the stream is open.
     private var head: HTTPRequestHead?
-    private let encoder: HTTP1SharedEncoder
-    private let parserConfiguration: HTTP1Parser.Configuration
-    private var connection: Connection?
-    private var codec: HTTP1ClientConnection?
-    private var ticket: HTTP1ConnectionPool.Ticket?
-    /// What waits for the connection (bounded by the cluster's buffer limit).
+    private var stream: (any HTTPRequestEncoder)?
+    private var connection: (any UpstreamStreamConnection)?
+    private var ticket: Int?
+    /// What waits for the stream (bounded by the cluster's buffer limit).
     private var pending: PendingRequestBody
-    /// The owner asked for no response bytes (its downstream is full): one
-    /// read-disable count on the stream, given back by the codec when the
-    /// stream ends.
-    private var holdsReadDisable = false
-    private var readingWanted = true
-    private var done = false
+    private var requestEnded = false
+    private var responseEnded = false
+    /// The upstream accepted an upgrade (a 101; over HTTP/2 an extended
+    /// CONNECT answered 200, which the codec presents as 101) or a CONNECT
+    /// passed on (a 2xx): the stream carries tunnel bytes.
     private var tunneling = false
-    /// The upstream ended the connection (EOF or a socket error).
-    private var peerClosed = false
+    /// The request is a CONNECT passed on (no `connect_config`).
+    private let isConnect: Bool
+    private var readingWanted = true
+    private var holdsReadDisable = false
+    private var done = false
+    /// The pool connection heard that the stream ended (once).
+    private var streamReleased = false
     private(set) var sentAt: UInt64 = 0
     /// Why the connection could not be made (Envoy's transport failure reason).
     private(set) var transportFailureReason: String?
-    /// The local address of the connection the attempt was sent on.
-    var localAddress: SocketAddress? { connection?.localAddress }
-    var upstreamConnection: Connection? { connection }
-    var hostStats: HostStats { pool.hostStats }
 
-    init(owner: UpstreamRequestOwner, pool: HTTP1ConnectionPool, loop: EventLoop, encoder: HTTP1SharedEncoder, head: HTTPRequestHead,
-         maxResponseHeadBytes: Int, maxResponseHeaders: Int, bufferLimit: Int) {
+    var hostStats: HostStats { pool.hostStats }
+    var localAddress: SocketAddress? { connection?.localAddress }
+    var upstreamConnection: Connection? { connection?.socket }
+
+    init(owner: UpstreamRequestOwner, pool: any UpstreamStreamPool, loop: EventLoop, head: HTTPRequestHead, bufferLimit: Int,
+         isConnect: Bool = false) {
         self.owner = owner
-        self.pending = PendingRequestBody(limit: bufferLimit)
         self.pool = pool
-        self.host = pool.host
         self.loop = loop
-        self.encoder = encoder
         self.head = head
-        var configuration = HTTP1Parser.Configuration.response
-        configuration.maxHeadBytes = maxResponseHeadBytes
-        configuration.maxHeaderCount = maxResponseHeaders
-        parserConfiguration = configuration
+        self.isConnect = isConnect
+        self.pending = PendingRequestBody(limit: bufferLimit)
     }
 
     func start() {
-        switch pool.request(for: self) {
-        case .ready(let connection):
-            attach(connection)
+        switch pool.newStream(for: self) {
+        case .ready(let stream, let connection):
+            attach(stream, connection)
         case .pending(let ticket):
             self.ticket = ticket
         case .overflow:
@@ -81,18 +83,23 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
         return owner
     }
 
-    // MARK: - HTTP1PoolRequester
+    // MARK: - UpstreamStreamRequester
 
-    func pool(_ pool: HTTP1ConnectionPool, didProvide connection: Connection) {
+    func streamReady(_ stream: any HTTPRequestEncoder, on connection: any UpstreamStreamConnection) {
         ticket = nil
         guard !done else {
-            pool.release(connection, reusable: true)
+            // Given up while waiting: the stream ends unused.
+            self.connection = connection
+            self.stream = stream
+            stream.resetStream(.localReset)
+            connection.flush()
+            releaseStream()
             return
         }
-        attach(connection)
+        attach(stream, connection)
     }
 
-    func pool(_ pool: HTTP1ConnectionPool, didFail failure: HTTP1ConnectionPool.Failure) {
+    func streamFailed(_ failure: UpstreamPoolFailure) {
         ticket = nil
         guard !done else { return }
         done = true
@@ -101,25 +108,22 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
         takeOwner()?.upstreamReset(self, outcome.reason)
     }
 
-    private func attach(_ connection: Connection) {
+    private func attach(_ stream: any HTTPRequestEncoder, _ connection: any UpstreamStreamConnection) {
+        self.stream = stream
         self.connection = connection
-        connection.delegate = self
-        let codec = pool.codec(for: connection) {
-            HTTP1ClientConnection(parser: parserConfiguration, encoder: encoder, callbacks: self)
-        }
-        self.codec = codec
-        codec.callbacks = self
-        codec.beginStream(self)
         sentAt = loop.nowMilliseconds
+        let body = pending.slices
+        let endWithHead = pending.ended && body.isEmpty && pending.trailers == nil
         // Moved out, not copied (no retain of its parts).
-        if let head = head.take() { codec.encodeHeaders(head, endStream: false) }
-        for slice in pending.slices { codec.encodeData(slice, endStream: false) }
-        if pending.ended {
-            if let trailers = pending.trailers { codec.encodeTrailers(trailers) } else { codec.encodeData(emptySlice, endStream: true) }
+        if let head = head.take() { stream.encodeHeaders(head, endStream: endWithHead) }
+        for (i, slice) in body.enumerated() {
+            stream.encodeData(slice, endStream: i == body.count - 1 && pending.ended && pending.trailers == nil)
         }
+        if let trailers = pending.trailers { stream.encodeTrailers(trailers) }
+        if pending.ended { requestEnded = true }
         if !readingWanted { setReading(false) }
-        connection.startReading()
-        // The queue now sits in the connection's buffer, which reports its
+        connection.flush()
+        // The queue now sits in the connection's buffers, which report their
         // own watermarks: give back the queue's.
         if pending.drain() { owner?.upstreamWriteBuffer(self, aboveHigh: false) }
     }
@@ -128,113 +132,73 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
 
     func sendData(_ data: ByteSlice, endStream: Bool) {
         guard !done else { return }
-        guard let codec else {
+        guard let stream, let connection else {
             if pending.append(data, endStream: endStream) { owner?.upstreamWriteBuffer(self, aboveHigh: true) }
             return
         }
-        codec.encodeData(data, endStream: endStream)
+        guard !requestEnded else { return }
+        if endStream { requestEnded = true }
+        stream.encodeData(data, endStream: endStream)
+        connection.flush()
     }
 
     func sendTrailers(_ trailers: HTTPHeaders) {
         guard !done else { return }
-        guard let codec else {
+        guard let stream, let connection else {
             pending.end(with: trailers)
             return
         }
-        codec.encodeTrailers(trailers)
-    }
-
-    /// Raw bytes after an accepted upgrade.
-    func sendTunnelData(_ data: ByteSlice) {
-        guard let connection else { return }
-        onHTTP1Output(data, on: connection)
-    }
-
-    func endTunnel() {
-        connection?.shutdownWrite()
+        guard !requestEnded else { return }
+        requestEnded = true
+        stream.encodeTrailers(trailers)
+        connection.flush()
     }
 
     /// Flow control from the owner's downstream: no response bytes are
-    /// read while it is full.
+    /// read while it is full (one read-disable count on the stream, given
+    /// back by the codec when the stream ends).
     func setReading(_ enabled: Bool) {
         readingWanted = enabled
-        guard let codec, holdsReadDisable == enabled else { return }
+        guard let stream, !done, holdsReadDisable == enabled else { return }
         holdsReadDisable = !enabled
-        codec.readDisable(!enabled)
+        stream.readDisable(!enabled)
+        if enabled { connection?.flush() }
     }
 
-    // MARK: - HTTP1ClientConnectionCallbacks
-
-    /// Writes to the upstream, counted in `upstream_cx_tx_bytes_total`.
-    func onHTTP1Output(_ slice: ByteSlice) {
-        guard let connection else { return }
-        onHTTP1Output(slice, on: connection)
+    /// Tunnel bytes after an upgrade are the stream's data (HTTP/1: raw
+    /// bytes; HTTP/2: DATA, RFC 8441 §5); the downstream's end is the
+    /// stream's end (HTTP/1: a half-close; HTTP/2: END_STREAM).
+    func sendTunnelData(_ data: ByteSlice) {
+        sendData(data, endStream: false)
     }
 
-    private func onHTTP1Output(_ slice: ByteSlice, on connection: Connection) {
-        pool.stats.add(.upstreamCxTxBytesTotal, Int64(slice.count))
-        connection.write(slice)
+    func endTunnel() {
+        sendData(emptySlice, endStream: true)
     }
 
-    func onHTTP1ReadDisable(_ disable: Bool) {
-        if !disable { holdsReadDisable = false }
-        connection?.readDisable(disable)
-    }
-
-    // MARK: - ConnectionDelegate
-
-    func connection(_ connection: Connection, didRead data: ByteSlice) {
-        pool.stats.add(.upstreamCxRxBytesTotal, Int64(data.count))
-        if tunneling {
-            owner?.upstreamTunnelData(self, data)
-            return
+    /// The owner gives up on this attempt (timeout, downstream reset,
+    /// retry): a stream still open is reset (on HTTP/1 the connection
+    /// closes with a reset).
+    func cancel() {
+        if let ticket {
+            pool.cancel(ticket)
+            self.ticket = nil
         }
-        guard let codec else { return }
-        _ = codec.dispatch(data)
-    }
-
-    func connectionDidReadEOF(_ connection: Connection) {
-        peerClosed = true
-        if tunneling {
-            takeOwner()?.upstreamTunnelEnded(self, connectionClosed: true)
-            return
+        let wasDone = done
+        done = true
+        owner = nil
+        if !wasDone || !responseEnded, let stream, !streamReleased {
+            stream.resetStream(.localReset)
+            connection?.flush()
         }
-        guard !done else { return }
-        codec?.onInputEnded()
-        if !done { fail(.connectionTermination) }
+        releaseStream()
     }
 
-    func connection(_ connection: Connection, didFailWith error: EventLoopError) {
-        peerClosed = true
-        if tunneling {
-            takeOwner()?.upstreamTunnelEnded(self, connectionClosed: true)
-            connection.close()
-            return
-        }
-        fail(.connectionTermination)
-    }
-
-    func connectionWriteBufferAboveHighWatermark(_ connection: Connection) {
-        owner?.upstreamWriteBuffer(self, aboveHigh: true)
-    }
-
-    func connectionWriteBufferBelowLowWatermark(_ connection: Connection) {
-        owner?.upstreamWriteBuffer(self, aboveHigh: false)
-    }
-
-    func connectionDidClose(_ connection: Connection) {
-        // Closed under this request, not by it: the upstream ended it.
-        pool.connectionClosed(connection, remote: true, withActiveRequest: !done)
-        if self.connection === connection {
-            self.connection = nil
-            codec = nil
-        }
-        if tunneling && !done {
-            done = true
-            takeOwner()?.upstreamTunnelEnded(self, connectionClosed: true)
-        } else if !done {
-            fail(.connectionTermination)
-        }
+    /// The stream is over for this attempt: its connection gets it back.
+    private func releaseStream() {
+        guard !streamReleased, let connection else { return }
+        streamReleased = true
+        connection.streamEnded()
     }
 
     // MARK: - HTTPResponseDecoder
@@ -245,10 +209,12 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
     func decodeHeaders(_ headers: consuming HTTPHeaders, endStream: Bool) {
         guard !done else { return }
         var fields = headers
-        // The codec puts `:status` first.
         let status = fields.status ?? 0
-        fields.removeLeadingPseudoHeaders(1)
-        if status == 101 && !endStream { tunneling = true }
+        var pseudo = 0
+        while pseudo < fields.count, fields.name(at: pseudo).withUnsafeBytes({ $0.first }) == UInt8(ascii: ":") { pseudo += 1 }
+        fields.removeLeadingPseudoHeaders(pseudo)
+        // An upgrade's 101, or a 2xx to a CONNECT passed on, opens the tunnel.
+        if !endStream && (status == 101 || (isConnect && status >= 200 && status < 300)) { tunneling = true }
         guard endStream else {
             owner?.upstreamHeaders(self, status: status, headers: &fields, endStream: false)
             return
@@ -259,8 +225,14 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
 
     func decodeData(_ chunk: ByteSlice, endStream: Bool) {
         guard !done else { return }
+        if chunk.count > 0 { stream?.consumed(chunk.count) }
         if tunneling {
             if chunk.count > 0 { owner?.upstreamTunnelData(self, chunk) }
+            guard endStream else { return }
+            // The upstream ended its side (HTTP/2 END_STREAM): the tunnel
+            // ends (and the stream, if the downstream had not ended its side).
+            responseComplete()
+            takeOwner()?.upstreamTunnelEnded(self, connectionClosed: false)
             return
         }
         guard endStream else {
@@ -279,64 +251,45 @@ final class UpstreamRequest: UpstreamAttempt, HTTP1PoolRequester, ConnectionDele
         owner?.upstreamData(self, emptySlice, endStream: true)
     }
 
-    func onResetStream(_ reason: HTTPStreamResetReason) {
-        guard !done else { return }
-        if reason == .protocolError { pool.stats.add(.upstreamCxProtocolError) }
-        fail(reason == .protocolError ? .protocolError : .connectionTermination)
-    }
-
-    /// The upstream's write buffer reports to the owner directly (see
-    /// `connectionWriteBufferAboveHighWatermark`).
-    func onAboveWriteBufferHighWatermark() {}
-    func onBelowWriteBufferLowWatermark() {}
-
-    /// The whole response arrived (the codec's stream is over): the
-    /// connection goes back, reusable if the codec says so (keep-alive, the
-    /// request sent whole, nothing after the response).
+    /// The whole response arrived. A request still being sent is reset
+    /// (Envoy's router ends the upstream stream with the response; the
+    /// HTTP/1 codec has ended its stream already and closes the connection).
     private func responseComplete() {
+        responseEnded = true
         done = true
-        releaseConnection(reusable: codec?.isReusable ?? false, withActiveRequest: false)
+        if !requestEnded, let stream {
+            stream.resetStream(.localReset)
+            connection?.flush()
+        }
+        releaseStream()
     }
 
-    // MARK: - Ending
-
-    private func fail(_ reason: UpstreamResetReason) {
+    func onResetStream(_ reason: HTTPStreamResetReason) {
+        releaseStream()
         guard !done else { return }
         done = true
-        releaseConnection(reusable: false)
-        takeOwner()?.upstreamReset(self, reason)
+        if tunneling && reason == .connectionTermination {
+            // The tunnel's connection ended (HTTP/1: the upstream closed it).
+            takeOwner()?.upstreamTunnelEnded(self, connectionClosed: true)
+            return
+        }
+        let mapped: UpstreamResetReason
+        switch reason {
+        case .connectionTermination: mapped = .connectionTermination
+        case .remoteRefusedStreamReset, .localRefusedStreamReset: mapped = .remoteRefusedStreamReset
+        case .protocolError: mapped = .protocolError
+        case .localReset: mapped = .localReset
+        case .overflow: mapped = .overflow
+        case .remoteReset, .connectError: mapped = .remoteReset
+        }
+        takeOwner()?.upstreamReset(self, mapped)
     }
 
-    /// `withActiveRequest`: the exchange had not ended (Envoy's "active
-    /// request" when a connection closes).
-    private func releaseConnection(reusable: Bool, reset: Bool = false, withActiveRequest: Bool = true) {
-        guard let connection else { return }
-        self.connection = nil
-        let codec = self.codec
-        self.codec = nil
-        holdsReadDisable = false
-        if reusable {
-            pool.release(connection, reusable: true)
-        } else {
-            // The stream, if the codec still has it, ends here (its read
-            // holds given back); this request already counts as ended.
-            codec?.resetStream(.localReset)
-            connection.delegate = nil
-            connection.close(reset: reset)
-            pool.connectionClosed(connection, remote: peerClosed, withActiveRequest: withActiveRequest)
-        }
+    func onAboveWriteBufferHighWatermark() {
+        owner?.upstreamWriteBuffer(self, aboveHigh: true)
     }
 
-    /// The owner gives up on this attempt (timeout, downstream reset, retry).
-    func cancel() {
-        if let ticket {
-            pool.cancel(ticket)
-            self.ticket = nil
-        }
-        done = true
-        owner = nil
-        // An abandoned exchange: RST frees what the kernels hold at both
-        // ends at once and tells the upstream the request is not whole.
-        releaseConnection(reusable: false, reset: true)
+    func onBelowWriteBufferLowWatermark() {
+        owner?.upstreamWriteBuffer(self, aboveHigh: false)
     }
 }
