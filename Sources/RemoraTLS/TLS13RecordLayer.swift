@@ -20,6 +20,14 @@ struct TLS13RecordLayer {
         case chacha20Poly1305 = 0x1303
 
         var keyLength: Int { self == .aes128GCM ? 16 : 32 }
+        /// OpenSSL's (and the IANA) name.
+        var name: String {
+            switch self {
+            case .aes128GCM: "TLS_AES_128_GCM_SHA256"
+            case .aes256GCM: "TLS_AES_256_GCM_SHA384"
+            case .chacha20Poly1305: "TLS_CHACHA20_POLY1305_SHA256"
+            }
+        }
         var hashLength: Int { self == .aes256GCM ? 48 : 32 }
     }
 

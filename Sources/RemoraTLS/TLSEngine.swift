@@ -21,8 +21,13 @@ public final class TLSEngine {
     /// leaves OpenSSL, for `securityInfo` and `peerCertificatesPEM`.
     private var peerCertificatesDER: [[UInt8]] = []
     /// The session's own facts and our certificate (a reference), kept when
-    /// it leaves OpenSSL.
-    private var detachedFields: SecurityInfo.Fields?
+    /// it leaves OpenSSL (TLS 1.3: no session id; the cipher is the suite's).
+    private var detachedFacts: DetachedFacts?
+    private struct DetachedFacts {
+        var serverName: String?
+        var alpn: String?
+        var group: String
+    }
     /// The issuer of the peer's leaf in the chain verification built (DER).
     private var verifiedIssuerDER: [UInt8]?
     private var localCertificate: OpaquePointer?
@@ -252,7 +257,8 @@ public final class TLSEngine {
     public func securityInfo() -> SecurityInfo {
         guard let ssl else {
             // Left OpenSSL: the session's facts were kept, the certificates' are read from them now.
-            var info = detachedFields ?? SecurityInfo.Fields(serverName: nil, alpn: nil, version: version, cipher: "")
+            var info = SecurityInfo.Fields(serverName: detachedFacts?.serverName, alpn: detachedFacts?.alpn, version: version, cipher: cipher)
+            info.group = detachedFacts?.group ?? ""
             let peer = peerCertificatesDER.first.flatMap(Certificate.parse(der:))
             defer { if let peer { X509_free(peer) } }
             addCertificateFacts(to: &info, peer: peer, local: localCertificate)
@@ -374,7 +380,7 @@ public final class TLSEngine {
 
     /// The cipher suite's OpenSSL name (`TLS_AES_128_GCM_SHA256`).
     public var cipher: String {
-        guard let ssl else { return "" }
+        guard let ssl else { return records?.suite.name ?? "" }
         return SSL_get_current_cipher(ssl).flatMap { SSL_CIPHER_get_name($0) }.map { String(cString: $0) } ?? ""
     }
 
@@ -528,7 +534,8 @@ public final class TLSEngine {
            remora_sk_x509_num(verified) > 1, let issuer = remora_sk_x509_value(verified, 1) {
             verifiedIssuerDER = Certificate.der(issuer)
         }
-        detachedFields = sessionFields(ssl)
+        let fields = sessionFields(ssl)
+        detachedFacts = DetachedFacts(serverName: fields.serverName, alpn: fields.alpn, group: fields.group)
         if let local = SSL_get_certificate(ssl), X509_up_ref(local) == 1 { localCertificate = local }
         SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_SENT_SHUTDOWN)
         SSL_free(ssl)

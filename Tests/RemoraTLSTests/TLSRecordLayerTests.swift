@@ -98,6 +98,8 @@ import Testing
         for suite in ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"] {
             let p = try detachedPair { _ = SSL_set_ciphersuites($0, suite) }
             #expect(p.client.cipher == suite)
+            #expect(p.server.cipher == suite)
+            #expect(p.server.securityInfo().cipher == suite)
             #expect(send(Array("to \(suite)".utf8), from: p.client, to: p.server, in: p) == Array("to \(suite)".utf8))
             #expect(send(Array("from \(suite)".utf8), from: p.server, to: p.client, in: p) == Array("from \(suite)".utf8))
         }
