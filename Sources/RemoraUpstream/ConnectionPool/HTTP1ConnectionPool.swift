@@ -209,6 +209,7 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
             connections[id]?.startReading()  // to notice the upstream closing an idle connection
             armIdleTimer()
         case .fail(let tickets):
+            stats.add(.upstreamRqPendingFailureEject, Int64(tickets.count))
             for ticket in tickets { failWaiter(ticket, .connectFailure(lastFailure)) }
         case .cancelConnect(let id):
             attempts.removeValue(forKey: id)?.cancel()
@@ -338,6 +339,7 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
             opened[id] = loop.nowMilliseconds
             connection.delegate = self
             connection.highWatermark = bufferLimit
+            connection.bufferGauges = stats.bufferGauges(rx: .upstreamCxRxBytesBuffered, tx: .upstreamCxTxBytesBuffered)
             perform(state.connected(id))
         case .failure(let error):
             stats.add(.upstreamCxConnectFail)
@@ -414,6 +416,7 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
     public func connectionClosed(_ connection: Connection, remote: Bool = false, withActiveRequest: Bool = false) {
         guard let id = ids.removeValue(forKey: ObjectIdentifier(connection)) else { return }
         stats.countConnectionClosed(remote: remote, withActiveRequests: withActiveRequest)
+        if codecs[ObjectIdentifier(connection)]?.closeAnnounced == true { stats.add(.upstreamCxCloseNotify) }
         connections[id] = nil
         codecs[ObjectIdentifier(connection)] = nil
         idleSince[id] = nil
@@ -422,6 +425,7 @@ public final class HTTP1ConnectionPool: ConnectionDelegate {
             stats.record(.upstreamCxLengthMs, milliseconds: loop.nowMilliseconds - start)
         }
         let departure = state.closed(id, mayConnect: resources.canAcquire(.connections))
+        if let served = departure.servedRequests { stats.record(.upstreamRqPerCx, milliseconds: UInt64(served)) }
         if departure.releasesSlot { releaseSlot() }
         perform(departure.then)
         checkDrained()

@@ -173,6 +173,7 @@ public final class HTTP2ConnectionPool {
     }
 
     func goAwayReceived(on connection: HTTP2PoolConnection) {
+        stats.add(.upstreamCxCloseNotify)
         perform(state.goAway(connection.id))
     }
 
@@ -203,6 +204,7 @@ public final class HTTP2ConnectionPool {
                 for ticket in tickets {
                     guard let requester = waiters.removeValue(forKey: ticket) else { continue }
                     leavePending()
+                    stats.add(.upstreamRqPendingFailureEject)
                     requester.pool(self, didFail: .connectFailure(lastFailure))
                 }
             case .queued, .overflow:
@@ -258,6 +260,7 @@ public final class HTTP2ConnectionPool {
     private func connected(_ client: HTTP2PoolConnection, _ connection: Connection, started: UInt64) {
         stats.record(.upstreamCxConnectMs, milliseconds: loop.nowMilliseconds - started)
         connection.highWatermark = bufferLimit
+        connection.bufferGauges = stats.bufferGauges(rx: .upstreamCxRxBytesBuffered, tx: .upstreamCxTxBytesBuffered)
         client.connected(connection)
         perform(state.connected(client.id))
     }
@@ -287,6 +290,7 @@ public final class HTTP2ConnectionPool {
         HostStats.add(hostStats.cxActive, -1)
         stats.add(.upstreamCxDestroy)
         if let opened = client.openedAt {
+            stats.record(.upstreamRqPerCx, milliseconds: UInt64(client.streamsOpened))
             stats.record(.upstreamCxLengthMs, milliseconds: loop.nowMilliseconds - opened)
         }
     }
