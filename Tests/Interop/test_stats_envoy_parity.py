@@ -185,9 +185,6 @@ def _reference_envoy() -> str | None:
 # Each entry is a regex over the name with the ports replaced by HP (HTTP
 # listener), TP (TCP listener) and AP (admin).
 DELIBERATELY_ABSENT = [
-    # The admin endpoint is not a listener with a connection manager in
-    # Remora (one request per connection on the main loop).
-    r"http\.admin\..*", r"listener\.admin\..*",
     # Envoy's HTTP async client (Envoy's gRPC and ext_authz callers go
     # through it); Remora's xDS gRPC client does not.
     r"http\.async-client\..*",
@@ -209,14 +206,14 @@ DELIBERATELY_ABSENT = [
     r"cluster\.\w+\.(upstream_rq_per_try_idle_timeout|bind_errors|upstream_queue_overloaded|upstream_rq_rx_reset_no_error)",
     r"cluster_manager\.(cluster_updated_via_merge|update_merge_cancelled|update_out_of_merge_window)",
     r"thread_local_cluster_manager\..*",
-    r"http\.ingress_http\.(downstream_cx_http3_\w+|downstream_rq_http3_total|downstream_cx_http1_soft_drain)",
-    r"http\.ingress_http\.(downstream_cx_overload_disable_keepalive|downstream_rq_overload_close|rq_overload_local_reply)",
-    r"http\.ingress_http\.(downstream_rq_failed_path_normalization|downstream_rq_redirected_with_normalized_path)",
-    r"http\.ingress_http\.(downstream_rq_non_relative_path|downstream_rq_rejected_via_ip_detection|rs_too_large)",
-    r"http\.ingress_http\.(passthrough_internal_redirect_\w+|tracing\.\w+)",
-    r"listener\.127\.0\.0\.1_(HP|TP)\.(connections_accepted_per_socket_event|downstream_cx_overflow)",
-    r"listener\.127\.0\.0\.1_(HP|TP)\.(downstream_cx_overload_reject|downstream_global_cx_overflow)",
-    r"listener\.127\.0\.0\.1_(HP|TP)\.(extension_config_missing|network_extension_config_missing)",
+    r"http\.(ingress_http|admin)\.(downstream_cx_http3_\w+|downstream_rq_http3_total|downstream_cx_http1_soft_drain)",
+    r"http\.(ingress_http|admin)\.(downstream_cx_overload_disable_keepalive|downstream_rq_overload_close|rq_overload_local_reply)",
+    r"http\.(ingress_http|admin)\.(downstream_rq_failed_path_normalization|downstream_rq_redirected_with_normalized_path)",
+    r"http\.(ingress_http|admin)\.(downstream_rq_non_relative_path|downstream_rq_rejected_via_ip_detection|rs_too_large)",
+    r"http\.(ingress_http|admin)\.(passthrough_internal_redirect_\w+|tracing\.\w+)",
+    r"listener\.(127\.0\.0\.1_HP|127\.0\.0\.1_TP|admin)\.(connections_accepted_per_socket_event|downstream_cx_overflow)",
+    r"listener\.(127\.0\.0\.1_HP|127\.0\.0\.1_TP|admin)\.(downstream_cx_overload_reject|downstream_global_cx_overflow)",
+    r"listener\.(127\.0\.0\.1_HP|127\.0\.0\.1_TP|admin)\.(extension_config_missing|network_extension_config_missing)",
     r"tcp\.tcpin\.(downstream_cx_drain_close|downstream_cx_overload_close|early_data_received_count_total)",
     r"tcp\.tcpin\.(max_downstream_connection_duration|route_delayed_total)",
     r"listener_manager\.workers_pinned", r"envoy\.overload_actions\..*", r"overload\..*",
@@ -314,3 +311,36 @@ def test_stat_names_match_envoy(proxy, http_upstreams, upstreams, tmp_path):
     extra = sorted(n for n in remora - reference if not allowed(n, REMORA_ONLY))
     assert not missing, f"Envoy lists, Remora does not: {missing}"
     assert not extra, f"Remora lists, Envoy does not: {extra}"
+
+
+def test_admin_endpoint_counts_its_own_requests(proxy, http_upstreams, admin_port):
+    """`http.admin.*` and `listener.admin.*`: the admin endpoint's requests,
+    responses and connections, as Envoy's admin listener counts them (each
+    request here on its own connection). A /stats answer counts its own
+    request, not yet its response."""
+    p = proxy(_config(admin_port, free_port(), http_upstreams(), free_port()))
+    names = ("http.admin.downstream_rq_total", "http.admin.downstream_rq_http1_total", "http.admin.downstream_rq_2xx",
+             "http.admin.downstream_rq_4xx", "http.admin.downstream_rq_completed", "http.admin.downstream_cx_total",
+             "http.admin.downstream_cx_http1_total", "listener.admin.downstream_cx_total",
+             "listener.admin.main_thread.downstream_cx_total", "listener.admin.http.admin.downstream_rq_2xx",
+             "listener.admin.http.admin.downstream_rq_4xx", "listener.admin.http.admin.downstream_rq_completed")
+    before = p.stats()
+    assert before["http.admin.downstream_rq_active"] == 1
+    for _ in range(3):
+        assert p.admin("GET", "/ready")[0] == 200
+    assert p.admin("GET", "/no-such-admin-path")[0] == 404
+    after = p.stats()
+    delta = {n: after[n] - before[n] for n in names}
+    assert delta == {
+        "http.admin.downstream_rq_total": 5, "http.admin.downstream_rq_http1_total": 5,
+        "http.admin.downstream_rq_2xx": 4, "http.admin.downstream_rq_4xx": 1,
+        "http.admin.downstream_rq_completed": 5, "http.admin.downstream_cx_total": 5,
+        "http.admin.downstream_cx_http1_total": 5, "listener.admin.downstream_cx_total": 5,
+        "listener.admin.main_thread.downstream_cx_total": 5, "listener.admin.http.admin.downstream_rq_2xx": 4,
+        "listener.admin.http.admin.downstream_rq_4xx": 1, "listener.admin.http.admin.downstream_rq_completed": 5,
+    }, delta
+    assert after["http.admin.downstream_rq_active"] == 1
+    assert after["http.admin.downstream_cx_rx_bytes_total"] > before["http.admin.downstream_cx_rx_bytes_total"]
+    assert after["http.admin.downstream_cx_tx_bytes_total"] > before["http.admin.downstream_cx_tx_bytes_total"]
+    for router_stat in ("no_route", "no_cluster", "rq_total", "rq_direct_response", "rq_redirect"):
+        assert f"http.admin.{router_stat}" not in after
