@@ -664,13 +664,20 @@ def test_ads_cluster_change_warms_until_its_next_assignment(proxy, http_upstream
     """A CDS change to an EDS cluster over ADS: Envoy 1.40 keeps the new
     version warming, the old one serving, until the next EDS response for
     its service; so does a new cluster for a service another one already
-    has."""
-    from xds_control_plane import EDS
+    has. The CDS ACK waits until no cluster warms (Envoy pauses CDS on the
+    ADS stream meanwhile)."""
+    from xds_control_plane import CDS, EDS
     one, two = http_upstreams(name="one"), http_upstreams(name="two")
     ads = _AdsEds(proxy, admin_port, delta)
+
+    def cds_acks():
+        return sum(1 for r in ads.cp.requests if r.type_url == CDS and r.is_ack)
+
     try:
         p = ads.start({"e": ads.cluster("e")}, one)
         assert get(ads.port, "/") == (200, "one")
+        ads.cp.wait_for(lambda r: r.type_url == CDS and r.is_ack)
+        acks = cds_acks()
         ads.push_clusters({"e": ads.cluster("e", connect_timeout="2s"),
                            "f": ads.cluster("f", service="e")})
         p.wait_for_stats({"cluster_manager.warming_clusters": 2, "cluster_manager.active_clusters": 2,
@@ -678,8 +685,11 @@ def test_ads_cluster_change_warms_until_its_next_assignment(proxy, http_upstream
                           "cluster.f.warming_state": 1})
         assert ads.warming_names(p) == ["e", "f"]
         assert get(ads.port, "/") == (200, "one")
+        time.sleep(0.3)
+        assert cds_acks() == acks, "the CDS update was ACKed while its clusters warm"
         ads.cp.set(EDS, {"e": ads.cla(two)})
         ads.cp.push(EDS)
+        ads.cp.wait_for(lambda r: r.type_url == CDS and r.is_ack and cds_acks() > acks)
         p.wait_for_stats({"cluster_manager.warming_clusters": 0, "cluster_manager.active_clusters": 3,
                           "cluster.e.warming_state": 0, "cluster.f.membership_total": 1,
                           "cluster.e.init_fetch_timeout": 0})
