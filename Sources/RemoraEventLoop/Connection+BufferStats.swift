@@ -14,43 +14,43 @@ extension Connection {
     /// owner: the connection manager, tcp_proxy or an upstream pool). A
     /// change moves what the connection holds from the old gauges to the new.
     public var bufferGauges: ConnectionBufferGauges? {
-        get { bufferGaugeSlots }
+        get { bufferGaugeOwner }
         set {
             loop.assertInLoop()
-            if let old = bufferGaugeSlots {
-                old.read(from: lastReadBuffered, to: 0)
-                old.write(from: lastWriteBuffered, to: 0)
-            }
-            bufferGaugeSlots = isClosed ? nil : newValue
-            if let new = bufferGaugeSlots {
-                new.read(from: 0, to: lastReadBuffered)
-                new.write(from: 0, to: lastWriteBuffered)
-            }
+            rxGauge?.move(from: lastReadBuffered, to: 0)
+            txGauge?.move(from: lastWriteBuffered, to: 0)
+            bufferGaugeOwner = isClosed ? nil : newValue
+            rxGauge = bufferGaugeOwner?.rx
+            txGauge = bufferGaugeOwner?.tx
+            rxGauge?.move(from: 0, to: lastReadBuffered)
+            txGauge?.move(from: 0, to: lastWriteBuffered)
         }
     }
 
     @inline(__always)
     func updateReadBuffered(_ size: Int) {
-        guard let gauges = bufferGaugeSlots else { return }
-        gauges.read(from: lastReadBuffered, to: size)
+        guard let rxGauge else { return }
+        rxGauge.move(from: lastReadBuffered, to: size)
         lastReadBuffered = size
     }
 
     @inline(__always)
     func updateWriteBuffered() {
-        guard let gauges = bufferGaugeSlots else { return }
+        guard let txGauge else { return }
         let size = watermark.bufferedBytes
-        gauges.write(from: lastWriteBuffered, to: size)
+        txGauge.move(from: lastWriteBuffered, to: size)
         lastWriteBuffered = size
     }
 
     /// At close: the connection's share of both gauges goes.
     func clearBufferGauges() {
-        guard let gauges = bufferGaugeSlots else { return }
-        gauges.read(from: lastReadBuffered, to: 0)
-        gauges.write(from: lastWriteBuffered, to: 0)
+        guard bufferGaugeOwner != nil else { return }
+        rxGauge?.move(from: lastReadBuffered, to: 0)
+        txGauge?.move(from: lastWriteBuffered, to: 0)
         lastReadBuffered = 0
         lastWriteBuffered = 0
-        bufferGaugeSlots = nil
+        rxGauge = nil
+        txGauge = nil
+        bufferGaugeOwner = nil
     }
 }

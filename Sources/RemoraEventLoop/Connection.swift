@@ -50,8 +50,12 @@ public final class Connection: LoopResource {
     public private(set) var isReading = false
     public private(set) var bytesRead: UInt64 = 0
     public internal(set) var bytesWritten: UInt64 = 0
-    /// Buffer gauges and this connection's share of them (Connection+BufferStats.swift).
-    var bufferGaugeSlots: ConnectionBufferGauges?
+    /// Buffer gauges (kept for their scope's lifetime), their cells (read on
+    /// the data path without reference counting) and this connection's
+    /// share of them (Connection+BufferStats.swift).
+    var bufferGaugeOwner: ConnectionBufferGauges?
+    var rxGauge: GaugeCell?
+    var txGauge: GaugeCell?
     var lastReadBuffered = 0
     var lastWriteBuffered = 0
     /// Plaintext the transport handed on during the read in progress.

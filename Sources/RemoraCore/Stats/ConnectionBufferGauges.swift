@@ -1,3 +1,5 @@
+import Atomics
+
 /// Envoy's connection buffer gauges (`ConnectionImpl::setConnectionStats`):
 /// `*_cx_rx_bytes_buffered` and `*_cx_tx_bytes_buffered` of the scope that
 /// owns the connection (`http.<prefix>.downstream_cx_*`, `tcp.<prefix>.downstream_cx_*`,
@@ -7,26 +9,38 @@
 /// connections. A row is one thread's: a connection uses the row of the
 /// loop it lives on.
 public struct ConnectionBufferGauges: Sendable {
+    /// Keeps the scope (and so the cells' memory) alive.
     let slots: StatSlots
-    let rx: Int
-    let tx: Int
+    public let rx: GaugeCell
+    public let tx: GaugeCell
 
     public init(_ slots: StatSlots, rx: Int, tx: Int) {
         self.slots = slots
-        self.rx = rx
-        self.tx = tx
+        // Listed as used from the first connection, as Envoy's are once set.
+        slots.addGauge(rx, 0)
+        slots.addGauge(tx, 0)
+        self.rx = GaugeCell(slots.base + slots.scope.offsets[rx])
+        self.tx = GaugeCell(slots.base + slots.scope.offsets[tx])
+    }
+}
+
+/// One thread's slot of one gauge, as a bare pointer into its scope's row
+/// (no reference counting on the data path): valid while the scope lives,
+/// which whoever holds the cell makes sure of (`ConnectionBufferGauges`).
+public struct GaugeCell: @unchecked Sendable {
+    private let storage: UnsafeMutablePointer<UnsafeAtomic<Int64>.Storage>
+
+    init(_ storage: UnsafeMutablePointer<UnsafeAtomic<Int64>.Storage>) {
+        self.storage = storage
     }
 
-    /// Moves a connection's share of the read gauge from `old` to `new` bytes.
+    /// Moves this thread's share from `old` to `new` (relaxed load and
+    /// store: the row is this thread's alone).
     @inline(__always)
-    public func read(from old: Int, to new: Int) {
-        if old != new { slots.addGauge(rx, Int64(new - old)) }
-    }
-
-    /// Moves a connection's share of the write gauge from `old` to `new` bytes.
-    @inline(__always)
-    public func write(from old: Int, to new: Int) {
-        if old != new { slots.addGauge(tx, Int64(new - old)) }
+    public func move(from old: Int, to new: Int) {
+        guard old != new else { return }
+        let atomic = UnsafeAtomic<Int64>(at: storage)
+        atomic.store(atomic.load(ordering: .relaxed) &+ Int64(new - old), ordering: .relaxed)
     }
 }
 
