@@ -39,12 +39,7 @@ struct ConnectionBufferStatsTests {
                 }
             }
         }
-        Connection.connect(loop: loop, to: listener.boundAddress, timeoutMilliseconds: 2_000) { result in
-            guard case .success(let connection) = result else {
-                Issue.record("connect failed")
-                loop.stop()
-                return
-            }
+        connectOrStop(loop, to: listener.boundAddress) { connection in
             connection.delegate = client
             connection.bufferGauges = ConnectionBufferGauges(scope.slots(thread: 0), rx: 0, tx: 1)
             connection.startReading()
