@@ -150,6 +150,32 @@ def test_requests_per_connection_and_close_notify(proxy, http_upstreams, admin_p
     _wait_hist(p, "cluster.backend.upstream_rq_per_cx", r"P0\([^,]+,4\.05\) .*P100\([^,]+,4\.05\)")
 
 
+def test_http2_goaway_is_a_close_notice_and_ends_the_connections_count(proxy, admin_port):
+    """An HTTP/2 upstream answers a third request and sends GOAWAY: one
+    close notice, and the connection, closed once its streams are done,
+    carried three requests. The next request takes a new connection."""
+    from h2_support import H2Upstream, h2_cluster_options
+    up = H2Upstream()
+    try:
+        port = free_port()
+        cfg = http_config(admin_port, port, [route({"prefix": "/"}, "backend")],
+                          [http_cluster("backend", [up.address], typed_extension_protocol_options=h2_cluster_options())])
+        cfg["stats_flush_interval"] = "0.2s"
+        p = proxy(cfg)
+        with HttpClient(port) as c:
+            for target in ("/a", "/b", "/goaway"):
+                c.send(f"GET {target} HTTP/1.1\r\nhost: example.com\r\n\r\n".encode())
+                assert c.read_response().status == 200
+            p.wait_for_stats({"cluster.backend.upstream_cx_close_notify": 1, "cluster.backend.upstream_cx_destroy": 1,
+                              "cluster.backend.upstream_cx_http2_total": 1})
+            c.send(b"GET /c HTTP/1.1\r\nhost: example.com\r\n\r\n")
+            assert c.read_response().status == 200
+        p.wait_for_stats({"cluster.backend.upstream_cx_http2_total": 2, "cluster.backend.upstream_cx_close_notify": 1})
+        _wait_hist(p, "cluster.backend.upstream_rq_per_cx", r"P0\([^,]+,3\.05\) .*P100\([^,]+,3\.05\)")
+    finally:
+        up.stop()
+
+
 def test_pending_requests_failed_by_a_connect_failure(proxy, admin_port, http_upstreams):
     """A request and a tcp_proxy session wait for a connection that is
     refused: each is a pending request ejected by the failure; the failed
