@@ -216,7 +216,7 @@ DELIBERATELY_ABSENT = [
     r"http\.async-client\..*",
     # Upstream HTTP/1 codec stats: Envoy's upstream codec counts none of
     # them (underscores and floods are checked on server codecs, METADATA
-    # is never sent); not listed yet.
+    # is never sent); four zeros are not worth a scope per cluster.
     r"cluster\.\w+\.http1\..*",
     # Load-balancer features Remora refuses or lacks (subsets, zone-aware
     # routing, weights), and their gauges.
