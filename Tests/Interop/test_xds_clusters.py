@@ -717,3 +717,19 @@ def test_ads_cluster_change_takes_the_cached_assignment_at_initial_fetch_timeout
         assert active["connect_timeout"] == "2s"
     finally:
         ads.cp.stop()
+
+
+def test_ads_stream_response_is_charged_to_its_cluster(proxy, http_upstreams, admin_port):
+    """The ADS stream's response head is charged to the xDS cluster as an
+    internal request's, as Envoy's async client (through its router)
+    charges it, though the stream stays open."""
+    ads = _AdsEds(proxy, admin_port, delta=False)
+    try:
+        p = ads.start({"e": ads.cluster("e")}, http_upstreams(name="one"))
+        p.wait_for_stats({"cluster.xds.upstream_rq_total": 1, "cluster.xds.upstream_rq_200": 1,
+                          "cluster.xds.upstream_rq_2xx": 1, "cluster.xds.upstream_rq_completed": 1,
+                          "cluster.xds.internal.upstream_rq_200": 1, "cluster.xds.internal.upstream_rq_completed": 1,
+                          "cluster.xds.upstream_rq_active": 1})
+        assert "cluster.xds.external.upstream_rq_200" not in p.stats()
+    finally:
+        ads.cp.stop()
