@@ -40,6 +40,7 @@ extension Connection: TransportSocketCallbacks {
 
     public func transportSocketDeliver(_ plaintext: ByteSlice) {
         guard !isClosed, !isReadClosed else { return }
+        plaintextThisRead += plaintext.count
         // One read can hold several records: once the delegate stops
         // reading, the rest waits for it (as bytes wait in the kernel).
         guard readsWanted, heldPlaintext.isEmpty else {

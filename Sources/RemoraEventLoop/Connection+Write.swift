@@ -40,6 +40,7 @@ extension Connection {
         let written = tryWritePending()
         if written > 0 { report(watermark.drained(written)) }
         guard !isClosed else { return }
+        updateWriteBuffered()
         if pendingWrites.isEmpty {
             if reportsWritesDrained { delegate?.connectionWritesDrained(self) }
             startShutdownIfFlushed()
@@ -172,6 +173,7 @@ extension Connection {
         }
         bytesWritten &+= UInt64(written)
         let transition = watermark.drained(written)
+        updateWriteBuffered()
         flushPendingWrites()
         report(transition)
         if reportsWritesDrained && !writeInFlight && pendingWrites.isEmpty && !isClosed {

@@ -50,6 +50,16 @@ public final class Connection: LoopResource {
     public private(set) var isReading = false
     public private(set) var bytesRead: UInt64 = 0
     public internal(set) var bytesWritten: UInt64 = 0
+    /// Buffer gauges (kept for their scope's lifetime), their cells (read on
+    /// the data path without reference counting) and this connection's
+    /// share of them (Connection+BufferStats.swift).
+    var bufferGaugeOwner: ConnectionBufferGauges?
+    var rxGauge: GaugeCell?
+    var txGauge: GaugeCell?
+    var lastReadBuffered = 0
+    var lastWriteBuffered = 0
+    /// Plaintext the transport handed on during the read in progress.
+    var plaintextThisRead = 0
 
     /// The block of the loop's read area offered to the read in progress
     /// (between libuv's allocate and read callbacks), and where in it.
@@ -235,9 +245,12 @@ public final class Connection: LoopResource {
             }
             bytesRead &+= UInt64(count)
             if let transport {
+                plaintextThisRead = 0
                 transport.received(ByteSlice(storage: block, offset: readOffset, count: count), self)
-            } else if let delegate {
-                delegate.connection(self, didRead: ByteSlice(storage: block, offset: readOffset, count: count))
+                if !isClosed { updateReadBuffered(plaintextThisRead) }
+            } else {
+                updateReadBuffered(count)
+                delegate?.connection(self, didRead: ByteSlice(storage: block, offset: readOffset, count: count))
             }
         } else if count == Int(UV_EOF.rawValue) {
             // libuv stops reading by itself at EOF; the write side stays open.
@@ -293,6 +306,7 @@ public final class Connection: LoopResource {
         resetWatch?.close()
         resetWatch = nil
         dropPendingWrites()
+        clearBufferGauges()
         // Completions waiting for a FIN that will never be sent; dropping
         // them here also breaks any cycle through captures of `self`.
         shutdownCompletions.removeAll()

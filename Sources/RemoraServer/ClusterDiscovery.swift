@@ -69,7 +69,10 @@ final class ClusterDiscovery: XDSUpdateHandler {
     /// cluster is warming (Envoy's cluster-manager initialization).
     func start(then ready: @escaping () -> Void) {
         self.ready = ready
-        manager.onWarmed = { [unowned self] in self.checkReady() }
+        manager.onWarmed = { [unowned self] in
+            self.checkReady()
+            self.holdCDSWhileWarming()
+        }
         if let source = config.dynamicResources?.cds {
             do {
                 cds = try subscribe(.cluster, source: source, names: [], statPrefix: "cluster_manager.cds.", handler: self)
@@ -95,6 +98,21 @@ final class ClusterDiscovery: XDSUpdateHandler {
         guard cdsInitialized, manager.isWarm, !pendingStaticEDS, let ready else { return }
         self.ready = nil
         ready()
+    }
+
+    /// Envoy's `ClusterManagerImpl::updateClusterCounts`: once start-up's
+    /// clusters are initialized, the ADS stream holds back CDS requests,
+    /// the ACK of the update that began the warming included, while any
+    /// cluster warms, so that the control plane hears the ACK once the
+    /// clusters it sent are ready (and sends routes to them only then).
+    private var cdsHeldForWarming = false
+
+    private func holdCDSWhileWarming() {
+        guard ready == nil else { return }
+        let hold = !manager.isWarm
+        guard hold != cdsHeldForWarming else { return }
+        cdsHeldForWarming = hold
+        factory.grpc?.setADSRequestsPaused(.cluster, hold)
     }
 
     /// A bootstrap EDS cluster still waiting for its first assignment (it is
@@ -175,6 +193,7 @@ final class ClusterDiscovery: XDSUpdateHandler {
         updateEDSSubscriptions()
         cdsInitialized = true
         checkReady()
+        holdCDSWhileWarming()
         if !failures.isEmpty {
             throw XDSRejection("Error adding/updating cluster(s) \(failures.joined(separator: ", "))")
         }

@@ -166,7 +166,8 @@ public final class Server: @unchecked Sendable {
         if let adminConfig = config.admin {
             do {
                 let logs = WorkerAccessLogs(files: accessLogFiles, thread: 0).set(for: adminConfig.accessLogs)
-                admin = try AdminServer(loop: mainLoop, address: adminConfig.address, accessLogs: logs) { [unowned self] request in
+                admin = try AdminServer(loop: mainLoop, address: adminConfig.address, accessLogs: logs,
+                                        stats: AdminStats(store: store)) { [unowned self] request in
                     self.handleAdmin(request)
                 }
                 logger.info("admin address: \(admin!.boundAddress)")

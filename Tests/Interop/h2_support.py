@@ -199,6 +199,11 @@ class H2Upstream:
         if path.startswith("/status/"):
             h2c.send_headers(stream_id, [(":status", path.split("/")[2])], end_stream=True)
             return
+        if path.startswith("/goaway"):
+            # The answer, then GOAWAY (NO_ERROR) naming this stream as the last.
+            h2c.send_headers(stream_id, [(":status", "200")], end_stream=True)
+            h2c.close_connection(error_code=0, last_stream_id=stream_id)
+            return
         if path.startswith("/reset/"):
             # /reset/<code>[/once]: RST_STREAM with that error code (only the first time with /once).
             parts = path.split("/")

@@ -458,6 +458,40 @@ def test_endpoint_weights(proxy, http_upstreams, admin_port, files):
     assert f"e::127.0.0.1:{light.port}::weight::1" in body.decode()
 
 
+def test_duplicate_endpoint_addresses_keep_the_first(proxy, http_upstreams, admin_port, files):
+    """Envoy 1.40 takes an assignment that names an address twice and keeps
+    one host per address, as the first endpoint naming it says (its health
+    and weight), in any locality; later ones are dropped."""
+    cds, eds = files
+    a, b = http_upstreams(name="a"), http_upstreams(name="b")
+    write_response(cds, "1", [eds_cluster("e", eds)])
+    cla = assignment("e", [(a, "UNHEALTHY"), a, b])
+    cla["endpoints"][0]["lb_endpoints"][1]["load_balancing_weight"] = 3
+    write_response(eds, "1", [cla])
+    port = support.free_port()
+    p = proxy(xds_bootstrap(admin_port, port, cds, {"/": "e"}))
+    p.wait_for_stats({"cluster.e.update_success": 1, "cluster.e.membership_total": 2,
+                      "cluster.e.membership_healthy": 1})
+    text = p.admin("GET", "/clusters")[1].decode()
+    assert f"e::127.0.0.1:{a.port}::health_flags::/failed_eds_health" in text
+    assert f"e::127.0.0.1:{a.port}::weight::1" in text
+    # One healthy host of two is not below the panic threshold: b serves all.
+    assert {get(port, "/")[1] for _ in range(10)} == {"b"}
+    # An update: a first with weight 2; its DRAINING twin and b's weight-5
+    # twin in another locality are dropped.
+    cla = assignment("e", [a, b, (a, "DRAINING")])
+    cla["endpoints"][0]["lb_endpoints"][0]["load_balancing_weight"] = 2
+    cla["endpoints"].append({"locality": {"zone": "z2"},
+                             "lb_endpoints": [{"endpoint": {"address": b.address}, "load_balancing_weight": 5}]})
+    write_response(eds, "2", [cla])
+    p.wait_for_stats({"cluster.e.update_success": 2, "cluster.e.membership_total": 2,
+                      "cluster.e.membership_healthy": 2, "cluster.e.membership_excluded": 0})
+    text = p.admin("GET", "/clusters")[1].decode()
+    assert f"e::127.0.0.1:{a.port}::weight::2" in text and f"e::127.0.0.1:{b.port}::weight::1" in text
+    served = [get(port, "/")[1] for _ in range(60)]
+    assert served.count("a") == 40 and served.count("b") == 20, served
+
+
 @pytest.mark.parametrize("delta", [False, True], ids=["sotw", "delta"])
 def test_clusters_and_endpoints_over_ads(proxy, http_upstreams, admin_port, delta):
     """The same handlers fed by the gRPC client: CDS and EDS over ADS from the
@@ -565,3 +599,137 @@ def test_strict_dns_cluster_over_cds(proxy, http_upstreams, admin_port, files):
         time.sleep(0.05)
     time.sleep(0.6)  # a few refresh periods of the old version
     assert {get(port, "/")[1] for _ in range(10)} == {"static"}
+
+
+class _AdsEds:
+    """A proxy whose clusters come over ADS (CDS and EDS) from the test
+    control plane; `/` routes to cluster `e`."""
+
+    def __init__(self, proxy, admin_port, delta: bool):
+        from xds_control_plane import ControlPlane
+        self.cp = ControlPlane().start()
+        self.delta = delta
+        xds = support.cluster("xds", [support.socket_address("127.0.0.1", self.cp.port)])
+        xds["typed_extension_protocol_options"] = {"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+            "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+            "explicit_http_config": {"http2_protocol_options": {}}}}
+        self.port = support.free_port()
+        self.config = xds_bootstrap(admin_port, self.port, "unused", {"/": "e"}, static_clusters=[xds])
+        self.config["dynamic_resources"] = {
+            "ads_config": {"api_type": "DELTA_GRPC" if delta else "GRPC", "transport_api_version": "V3",
+                           "grpc_services": [{"envoy_grpc": {"cluster_name": "xds"}}]},
+            "cds_config": {"ads": {}, "resource_api_version": "V3"}}
+        self.proxy = proxy
+
+    @staticmethod
+    def cluster(name: str, connect_timeout: str = "1s", initial_fetch_timeout: str = "10s", service: str | None = None):
+        from envoy.config.cluster.v3 import cluster_pb2
+        from google.protobuf import json_format
+        eds: dict = {"eds_config": {"ads": {}, "resource_api_version": "V3", "initial_fetch_timeout": initial_fetch_timeout}}
+        if service:
+            eds["service_name"] = service
+        return json_format.ParseDict({"name": name, "type": "EDS", "connect_timeout": connect_timeout,
+                                      "eds_cluster_config": eds}, cluster_pb2.Cluster())
+
+    @staticmethod
+    def cla(upstream):
+        from envoy.config.endpoint.v3 import endpoint_pb2
+        from google.protobuf import json_format
+        return json_format.ParseDict({k: v for k, v in assignment("e", [upstream]).items() if k != "@type"},
+                                     endpoint_pb2.ClusterLoadAssignment())
+
+    def start(self, clusters: dict, upstream):
+        from xds_control_plane import CDS, EDS
+        self.cp.set(CDS, clusters)
+        self.cp.set(EDS, {"e": self.cla(upstream)})
+        p = self.proxy(self.config)
+        self.cp.wait_for(lambda r: r.type_url == EDS and r.is_ack)
+        return p
+
+    def push_clusters(self, clusters: dict):
+        """Sends a CDS update only. (Envoy sends its ACK only once the
+        clusters it warms are done: nothing to wait for here.)"""
+        from xds_control_plane import CDS
+        self.cp.set(CDS, clusters)
+        self.cp.push(CDS)
+
+    @staticmethod
+    def warming_names(p) -> list[str]:
+        _, body = p.admin("GET", "/config_dump?resource=dynamic_warming_clusters")
+        return sorted(c["cluster"]["name"] for c in json.loads(body or b"{}").get("configs", []))
+
+
+@pytest.mark.parametrize("delta", [False, True], ids=["sotw", "delta"])
+def test_ads_cluster_change_warms_until_its_next_assignment(proxy, http_upstreams, admin_port, delta):
+    """A CDS change to an EDS cluster over ADS: Envoy 1.40 keeps the new
+    version warming, the old one serving, until the next EDS response for
+    its service; so does a new cluster for a service another one already
+    has. The CDS ACK waits until no cluster warms (Envoy pauses CDS on the
+    ADS stream meanwhile)."""
+    from xds_control_plane import CDS, EDS
+    one, two = http_upstreams(name="one"), http_upstreams(name="two")
+    ads = _AdsEds(proxy, admin_port, delta)
+
+    def cds_acks():
+        return sum(1 for r in ads.cp.requests if r.type_url == CDS and r.is_ack)
+
+    try:
+        p = ads.start({"e": ads.cluster("e")}, one)
+        assert get(ads.port, "/") == (200, "one")
+        ads.cp.wait_for(lambda r: r.type_url == CDS and r.is_ack)
+        acks = cds_acks()
+        ads.push_clusters({"e": ads.cluster("e", connect_timeout="2s"),
+                           "f": ads.cluster("f", service="e")})
+        p.wait_for_stats({"cluster_manager.warming_clusters": 2, "cluster_manager.active_clusters": 2,
+                          "cluster_manager.cluster_modified": 1, "cluster.e.warming_state": 1,
+                          "cluster.f.warming_state": 1})
+        assert ads.warming_names(p) == ["e", "f"]
+        assert get(ads.port, "/") == (200, "one")
+        time.sleep(0.3)
+        assert cds_acks() == acks, "the CDS update was ACKed while its clusters warm"
+        ads.cp.set(EDS, {"e": ads.cla(two)})
+        ads.cp.push(EDS)
+        ads.cp.wait_for(lambda r: r.type_url == CDS and r.is_ack and cds_acks() > acks)
+        p.wait_for_stats({"cluster_manager.warming_clusters": 0, "cluster_manager.active_clusters": 3,
+                          "cluster.e.warming_state": 0, "cluster.f.membership_total": 1,
+                          "cluster.e.init_fetch_timeout": 0})
+        assert ads.warming_names(p) == []
+        assert get(ads.port, "/") == (200, "two")
+    finally:
+        ads.cp.stop()
+
+
+def test_ads_cluster_change_takes_the_cached_assignment_at_initial_fetch_timeout(proxy, http_upstreams, admin_port):
+    """No EDS response within the new version's `initial_fetch_timeout`:
+    Envoy 1.40 activates it with the assignment it has cached
+    (`assignment_use_cached`), not with no hosts."""
+    one = http_upstreams(name="one")
+    ads = _AdsEds(proxy, admin_port, delta=False)
+    try:
+        p = ads.start({"e": ads.cluster("e")}, one)
+        ads.push_clusters({"e": ads.cluster("e", connect_timeout="2s", initial_fetch_timeout="0.5s")})
+        p.wait_for_stats({"cluster_manager.warming_clusters": 0, "cluster.e.init_fetch_timeout": 1,
+                          "cluster.e.assignment_use_cached": 1, "cluster.e.membership_total": 1,
+                          "cluster.e.warming_state": 0})
+        assert get(ads.port, "/") == (200, "one")
+        _, body = p.admin("GET", "/config_dump?resource=dynamic_active_clusters")
+        (active,) = [c["cluster"] for c in json.loads(body)["configs"] if c["cluster"]["name"] == "e"]
+        assert active["connect_timeout"] == "2s"
+    finally:
+        ads.cp.stop()
+
+
+def test_ads_stream_response_is_charged_to_its_cluster(proxy, http_upstreams, admin_port):
+    """The ADS stream's response head is charged to the xDS cluster as an
+    internal request's, as Envoy's async client (through its router)
+    charges it, though the stream stays open."""
+    ads = _AdsEds(proxy, admin_port, delta=False)
+    try:
+        p = ads.start({"e": ads.cluster("e")}, http_upstreams(name="one"))
+        p.wait_for_stats({"cluster.xds.upstream_rq_total": 1, "cluster.xds.upstream_rq_200": 1,
+                          "cluster.xds.upstream_rq_2xx": 1, "cluster.xds.upstream_rq_completed": 1,
+                          "cluster.xds.internal.upstream_rq_200": 1, "cluster.xds.internal.upstream_rq_completed": 1,
+                          "cluster.xds.upstream_rq_active": 1})
+        assert "cluster.xds.external.upstream_rq_200" not in p.stats()
+    finally:
+        ads.cp.stop()

@@ -48,8 +48,24 @@ import SwiftProtobuf
             == "endpoints[0].lb_endpoints[0].health_status: DEGRADED hosts are not implemented")
         #expect(try refusal(#"{"policy": {"drop_overloads": [{"category": "x"}]}}"#)?
             .hasPrefix("policy.drop_overloads") == true)
-        #expect(try refusal(#"{"endpoints": [{"lb_endpoints": [\#(ep)}, \#(ep)}]}]}"#)
-            == "endpoints[0].lb_endpoints[1].endpoint.address: duplicate endpoint 10.0.0.1:80")
+    }
+
+    /// Envoy 1.40 keeps one host per address, as the first endpoint naming
+    /// it says (weight, health, locality), in any locality.
+    @Test func duplicateAddressesKeepTheFirstEndpoint() throws {
+        func ep(_ last: Int, _ extra: String = "") -> String {
+            #"{"endpoint": {"address": {"socket_address": {"address": "10.0.0.\#(last)", "port_value": 80}}}\#(extra)}"#
+        }
+        let json = #"{"endpoints": [{"locality": {"zone": "a"}, "lb_endpoints": ["#
+            + ep(1, #", "health_status": "UNHEALTHY""#) + ", " + ep(1, #", "load_balancing_weight": 3"#) + ", " + ep(2)
+            + #"]}, {"locality": {"zone": "b"}, "lb_endpoints": ["#
+            + ep(2, #", "load_balancing_weight": 5"#) + ", " + ep(3) + "]}]}"
+        let endpoints = try LoadAssignmentCompiler.compile(try assignment(json), at: "")
+        #expect(endpoints.map(\.address) == [SocketAddress.ip("10.0.0.1", port: 80)!, SocketAddress.ip("10.0.0.2", port: 80)!,
+                                             SocketAddress.ip("10.0.0.3", port: 80)!])
+        #expect(endpoints.map(\.health) == [.unhealthy, .healthy, .healthy])
+        #expect(endpoints.map(\.weight) == [1, 1, 1])
+        #expect(endpoints.map(\.zone) == ["a", "a", "b"])
     }
 
     @Test func edsClusterCompiles() throws {

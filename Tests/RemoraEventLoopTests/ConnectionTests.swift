@@ -105,12 +105,7 @@ struct ConnectionTests {
         let client = RecordingDelegate()
         client.onEOF = { _ in loop.stop() }
         var shutdownCompletions = 0
-        Connection.connect(loop: loop, to: listener.boundAddress, timeoutMilliseconds: 2_000) { result in
-            guard case .success(let connection) = result else {
-                Issue.record("connect failed")
-                loop.stop()
-                return
-            }
+        connectOrStop(loop, to: listener.boundAddress) { connection in
             connection.delegate = client
             connection.startReading()
             connection.write(Array("ping".utf8))

@@ -100,3 +100,16 @@ let ipv6Available: Bool = {
         }
     }
 }()
+
+/// Connects to `address`; `body` gets the connection, or the failure is
+/// recorded and the loop stopped.
+func connectOrStop(_ loop: EventLoop, to address: SocketAddress, _ body: @escaping (Connection) -> Void) {
+    Connection.connect(loop: loop, to: address, timeoutMilliseconds: 2_000) { result in
+        guard case .success(let connection) = result else {
+            Issue.record("connect failed")
+            loop.stop()
+            return
+        }
+        body(connection)
+    }
+}

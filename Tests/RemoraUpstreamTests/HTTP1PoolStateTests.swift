@@ -42,6 +42,24 @@ import Testing
         #expect(p.released(1, reusable: true) == .close(1))
     }
 
+    /// Envoy's `upstream_rq_per_cx`: a connection that was up reports the
+    /// requests it carried when it leaves; one that never connected, none.
+    @Test func closedConnectionReportsTheRequestsItServed() {
+        var p = pool()
+        _ = p.request("a"); p.connecting(1); _ = p.connected(1)
+        _ = p.released(1, reusable: true)
+        _ = p.request("b")
+        _ = p.released(1, reusable: true)
+        _ = p.request("c")
+        #expect(p.released(1, reusable: false) == .close(1))
+        #expect(p.closed(1).servedRequests == 3)
+        p.connecting(2)
+        #expect(p.closed(2).servedRequests == nil)
+        _ = p.request("d"); p.connecting(3); _ = p.connected(3)
+        #expect(p.unassign(3) == .park(3))
+        #expect(p.closed(3).servedRequests == 0)
+    }
+
     @Test func waitersQueueAtMaxConnectionsAndOverflowPastMaxPending() {
         var p = pool(maxConnections: 1, maxPending: 2)
         #expect(p.request("a") == .connect)
@@ -71,7 +89,7 @@ import Testing
         var p = pool(maxConnections: 1)
         _ = p.request("a"); p.connecting(1); _ = p.connected(1)
         _ = p.request("b")
-        #expect(p.closed(1) == .init(releasesSlot: true, then: .connect))
+        #expect(p.closed(1) == .init(releasesSlot: true, then: .connect, servedRequests: 1))
         p.connecting(2)
         #expect(p.connected(2) == .assign("b", 2))
     }

@@ -40,9 +40,9 @@ public struct EndpointConfig: Sendable, Equatable {
     }
 }
 
-/// `envoy.config.endpoint.v3.ClusterLoadAssignment` → endpoints, refusing
-/// what the balancers cannot honour (priorities other than 0, DEGRADED
-/// hosts, drop overloads) with the field path.
+/// `envoy.config.endpoint.v3.ClusterLoadAssignment` → endpoints, one per
+/// address, refusing what the balancers cannot honour (priorities other
+/// than 0, DEGRADED hosts, drop overloads) with the field path.
 public enum LoadAssignmentCompiler {
     /// Unpacks and compiles one EDS resource; field paths start at the
     /// resource (`endpoints[0].priority`): the caller names it.
@@ -99,10 +99,10 @@ public enum LoadAssignmentCompiler {
                     }
                     address = ip
                 }
-                // Envoy keeps one host per address; a second one is refused here rather than merged.
-                guard seen.insert(address).inserted else {
-                    throw .invalid("duplicate endpoint \(address)", at: FieldPath.join(ep, "endpoint.address"))
-                }
+                // Envoy 1.40 keeps one host per address: the first endpoint
+                // that names it (its weight, health and locality); later
+                // ones, in any locality, are dropped.
+                guard seen.insert(address).inserted else { continue }
                 let health: EndpointConfig.Health
                 let name: String
                 switch lbEndpoint.healthStatus {

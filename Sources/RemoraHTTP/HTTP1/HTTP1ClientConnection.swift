@@ -65,6 +65,9 @@ public final class HTTP1ClientConnection: HTTPClientCodec, HTTPRequestEncoder {
     /// No request may follow on this connection (the response said close,
     /// extra bytes followed it, a request ended early, or an error).
     public private(set) var closeAfterResponse = false
+    /// A response said the connection ends with it (`connection: close`, or
+    /// HTTP/1.0 without keep-alive): Envoy's `upstream_cx_close_notify`.
+    public private(set) var closeAnnounced = false
     /// The connection is broken (a reset, a malformed response, input ended).
     public private(set) var aborted = false
     /// Why the last stream was reset, if it was.
@@ -301,7 +304,10 @@ public final class HTTP1ClientConnection: HTTPClientCodec, HTTPRequestEncoder {
             return
         }
         responseStarted = true
-        if !head.keepAlive { closeAfterResponse = true }
+        if !head.keepAlive {
+            closeAfterResponse = true
+            closeAnnounced = true
+        }
         if head.framing == .none {
             // HEAD, 204, 304, or a zero length: the stream ends with its
             // head, delivered once the parse call returns.

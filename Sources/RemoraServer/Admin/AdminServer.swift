@@ -14,16 +14,19 @@ final class AdminServer {
     private var connections: [ObjectIdentifier: AdminConnection] = [:]
     /// `admin.access_log`: a line per request, as Envoy's admin writes them.
     private let accessLogs: AccessLogSet?
+    private let stats: AdminStats
 
     var boundAddress: SocketAddress { listener.boundAddress }
 
-    init(loop: EventLoop, address: SocketAddress, accessLogs: AccessLogSet? = nil, handler: @escaping Handler) throws(EventLoopError) {
+    init(loop: EventLoop, address: SocketAddress, accessLogs: AccessLogSet? = nil, stats: AdminStats,
+         handler: @escaping Handler) throws(EventLoopError) {
         self.loop = loop
         self.handler = handler
         self.accessLogs = accessLogs
+        self.stats = stats
         listener = try Listener.bind(loop: loop, address: address, reusePort: false)
         try listener.startAccepting { [unowned self] connection in
-            let admin = AdminConnection(connection: connection, loop: loop, accessLogs: self.accessLogs,
+            let admin = AdminConnection(connection: connection, loop: loop, accessLogs: self.accessLogs, stats: self.stats,
                                         handler: self.handler) { [unowned self] done in
                 self.connections[ObjectIdentifier(done)] = nil
             }
@@ -51,14 +54,23 @@ final class AdminConnection: ConnectionDelegate {
     private let loop: EventLoop
     private let accessLogs: AccessLogSet?
     private let info: StreamInfo?
+    private let stats: AdminStats
+    private let openedAt: UInt64
+    /// When the request began (its first bytes); nil before, and once answered.
+    private var requestStart: UInt64?
+    /// The client ended the connection (EOF or a socket error) rather than us.
+    private var closedByPeer = false
 
-    init(connection: Connection, loop: EventLoop, accessLogs: AccessLogSet?, handler: @escaping AdminServer.Handler,
-         onClose: @escaping (AdminConnection) -> Void) {
+    init(connection: Connection, loop: EventLoop, accessLogs: AccessLogSet?, stats: AdminStats,
+         handler: @escaping AdminServer.Handler, onClose: @escaping (AdminConnection) -> Void) {
         self.connection = connection
         self.handler = handler
         self.onClose = onClose
         self.loop = loop
         self.accessLogs = accessLogs
+        self.stats = stats
+        openedAt = loop.nowMilliseconds
+        stats.connectionOpened(connection)
         if accessLogs != nil {
             let info = StreamInfo(startMilliseconds: loop.nowMilliseconds, downstreamRemoteAddress: connection.remoteAddress,
                                   downstreamLocalAddress: connection.localAddress)
@@ -72,7 +84,12 @@ final class AdminConnection: ConnectionDelegate {
     }
 
     func connection(_ connection: Connection, didRead data: ByteSlice) {
+        stats.http.add(.downstreamCxRxBytesTotal, Int64(data.count))
         guard !answered else { return }
+        if requestStart == nil {
+            requestStart = loop.nowMilliseconds
+            stats.requestStarted()
+        }
         var sink = AdminRequestSink()
         do {
             let result = try parser.parse(data, delegate: &sink)
@@ -97,6 +114,9 @@ final class AdminConnection: ConnectionDelegate {
         // A HEAD gets the head alone (the same `content-length`).
         let bytes = response.serialized(includingBody: head?.method != .head)
         connection.write(bytes)
+        stats.http.add(.downstreamCxTxBytesTotal, Int64(bytes.count))
+        stats.responded(status: response.status, milliseconds: loop.nowMilliseconds - (requestStart ?? loop.nowMilliseconds))
+        requestStart = nil
         if let accessLogs, let info {
             info.responseCode = response.status
             info.bytesSent = UInt64(response.body.utf8.count)
@@ -116,14 +136,21 @@ final class AdminConnection: ConnectionDelegate {
     }
 
     func connectionDidReadEOF(_ connection: Connection) {
-        if !answered { connection.close() }
+        guard !answered else { return }
+        closedByPeer = true
+        connection.close()
     }
 
     func connection(_ connection: Connection, didFailWith error: EventLoopError) {
+        if !connection.isClosed { closedByPeer = true }
         connection.close()
     }
 
     func connectionDidClose(_ connection: Connection) {
+        if onClose != nil {
+            stats.connectionClosed(remote: closedByPeer, requestActive: requestStart != nil,
+                                   milliseconds: loop.nowMilliseconds - openedAt)
+        }
         onClose?(self)
         onClose = nil
     }

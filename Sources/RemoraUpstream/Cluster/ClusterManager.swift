@@ -173,13 +173,21 @@ public final class ClusterManager {
             startResolving(config, firstDone: {})
         case .eds(let service, let source):
             entry.stats.stats(ClusterStat.self, thread: 0).add(.updateAttempt)
-            if let known = assignments[service] {
-                // Envoy's EDS subscription answers a new watch of a known
-                // resource from its cache: no warming wait.
+            if let known = assignments[service], source.kind != .ads {
+                // A file source is read again for the new watch, and Envoy
+                // opens a new stream for an `api_config_source` one, whose
+                // first answer comes at once: the known assignment stands
+                // for it, with no warming wait.
                 entry.hostSet = known.withPanicThreshold(config.healthyPanicThresholdPercent)
                 warming[name] = entry
                 activate(name)
             } else {
+                // Over ADS the new watch (a new cluster, or a new version of
+                // one, whose old version serves meanwhile) asks for nothing
+                // new: Envoy 1.40 warms it until the next response for its
+                // service, or `initial_fetch_timeout` (then from its EDS
+                // cache, `assignment_use_cached`).
+
                 warming[name] = entry
                 startWarmingTimer(name, milliseconds: source.initialFetchTimeoutMilliseconds)
             }
@@ -310,8 +318,14 @@ public final class ClusterManager {
         warmingTimers[name] = timer
         timer.start(afterMilliseconds: milliseconds) { [unowned self] in
             self.warmingTimers.removeValue(forKey: name)?.close()
-            guard self.warming[name] != nil else { return }
+            guard var entry = self.warming[name] else { return }
             self.edsStats(name).add(.initFetchTimeout)
+            if case .eds(let service, let source) = entry.config.discovery, source.kind == .ads,
+               let cached = self.assignments[service] {
+                entry.hostSet = cached.withPanicThreshold(entry.config.healthyPanicThresholdPercent)
+                self.warming[name] = entry
+                entry.stats.stats(ClusterStat.self, thread: 0).add(.assignmentUseCached)
+            }
             self.activate(name)
         }
     }

@@ -7,7 +7,8 @@ public enum ClusterStat: Int, StatName {
     case upstreamCxConnectAttemptsExceeded, upstreamCxNoneHealthy, upstreamCxOverflow
     case upstreamCxDestroy, upstreamCxDestroyLocal, upstreamCxDestroyRemote
     case upstreamCxDestroyWithActiveRq, upstreamCxDestroyLocalWithActiveRq, upstreamCxDestroyRemoteWithActiveRq
-    case upstreamCxRxBytesTotal, upstreamCxTxBytesTotal
+    case upstreamCxRxBytesTotal, upstreamCxTxBytesTotal, upstreamCxRxBytesBuffered, upstreamCxTxBytesBuffered
+    case upstreamCxCloseNotify, upstreamRqPendingFailureEject, upstreamRqPerCx
     case upstreamFlowControlPausedReadingTotal, upstreamFlowControlResumedReadingTotal
     case upstreamFlowControlBackedUpTotal, upstreamFlowControlDrainedTotal
     case membershipTotal, membershipHealthy, membershipChange, membershipDegraded, membershipExcluded, lbHealthyPanic
@@ -46,6 +47,11 @@ public enum ClusterStat: Int, StatName {
         case .upstreamCxDestroyRemoteWithActiveRq: "upstream_cx_destroy_remote_with_active_rq"
         case .upstreamCxRxBytesTotal: "upstream_cx_rx_bytes_total"
         case .upstreamCxTxBytesTotal: "upstream_cx_tx_bytes_total"
+        case .upstreamCxRxBytesBuffered: "upstream_cx_rx_bytes_buffered"
+        case .upstreamCxTxBytesBuffered: "upstream_cx_tx_bytes_buffered"
+        case .upstreamCxCloseNotify: "upstream_cx_close_notify"
+        case .upstreamRqPendingFailureEject: "upstream_rq_pending_failure_eject"
+        case .upstreamRqPerCx: "upstream_rq_per_cx"
         case .upstreamFlowControlPausedReadingTotal: "upstream_flow_control_paused_reading_total"
         case .upstreamFlowControlResumedReadingTotal: "upstream_flow_control_resumed_reading_total"
         case .upstreamFlowControlBackedUpTotal: "upstream_flow_control_backed_up_total"
@@ -118,8 +124,8 @@ public enum ClusterStat: Int, StatName {
         case .upstreamCxActive, .membershipTotal, .membershipHealthy, .membershipDegraded, .membershipExcluded, .upstreamRqActive,
              .upstreamRqPendingActive, .cbDefaultCxOpen, .cbDefaultCxPoolOpen, .cbDefaultRqOpen, .cbDefaultRqPendingOpen,
              .cbDefaultRqRetryOpen, .cbHighCxOpen, .cbHighCxPoolOpen, .cbHighRqOpen, .cbHighRqPendingOpen, .cbHighRqRetryOpen,
-             .version, .warmingState: .gauge
-        case .upstreamCxConnectMs, .upstreamCxLengthMs, .upstreamRqTime, .externalUpstreamRqTime, .internalUpstreamRqTime: .histogram
+             .version, .warmingState, .upstreamCxRxBytesBuffered, .upstreamCxTxBytesBuffered: .gauge
+        case .upstreamCxConnectMs, .upstreamCxLengthMs, .upstreamRqPerCx, .upstreamRqTime, .externalUpstreamRqTime, .internalUpstreamRqTime: .histogram
         // Envoy creates the class counters on first use, as the code ones.
         case .upstreamRq1xx, .upstreamRq2xx, .upstreamRq3xx, .upstreamRq4xx, .upstreamRq5xx: .sparseCounter
         default: .counter
@@ -163,10 +169,12 @@ public enum ClusterStat: Int, StatName {
         let lazy = codes("") + codes("retry.") + classes("retry.") + classes("external.") + classes("internal.")
             + codes("external.") + codes("internal.")
         precondition(lazy.count == LazyBlock.internalCodes + 500)
-        // The router's histograms take a row slot until a worker's first
-        // sample (an idle cluster records none).
+        // The router's histograms, and `upstream_rq_per_cx` (recorded when
+        // an HTTP connection closes), take a row slot until a worker's
+        // first sample (an idle cluster records none).
         return StatLayout(allCases.map { ($0.name, $0.kind) } + lazy, lazyFrom: statusCodeBase,
-                          indirectHistograms: ["upstream_rq_time", "external.upstream_rq_time", "internal.upstream_rq_time"])
+                          indirectHistograms: ["upstream_rq_time", "external.upstream_rq_time", "internal.upstream_rq_time",
+                                               "upstream_rq_per_cx"])
     }()
 
     public static func makeScope(cluster: String, in store: StatsStore) -> StatScope {

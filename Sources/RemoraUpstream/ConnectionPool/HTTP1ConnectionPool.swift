@@ -181,6 +181,7 @@ public final class HTTP1ConnectionPool: UpstreamStreamPool, HTTP1PoolConnectionO
             if let connection = connections[id] { connection.idleSince = loop.nowMilliseconds }
             armIdleTimer()
         case .fail(let tickets):
+            stats.add(.upstreamRqPendingFailureEject, Int64(tickets.count))
             for ticket in tickets { failWaiter(ticket, .connectFailure(lastFailure)) }
         case .cancelConnect(let id):
             attempts.removeValue(forKey: id)?.cancel()
@@ -297,6 +298,7 @@ public final class HTTP1ConnectionPool: UpstreamStreamPool, HTTP1PoolConnectionO
         case .success(let connection):
             stats.record(.upstreamCxConnectMs, milliseconds: loop.nowMilliseconds - started)
             connection.highWatermark = bufferLimit
+            connection.bufferGauges = stats.bufferGauges(rx: .upstreamCxRxBytesBuffered, tx: .upstreamCxTxBytesBuffered)
             connections[id] = HTTP1PoolConnection(owner: self, id: id, connection: connection, parser: responseParser,
                                                   encoder: encoder, stats: stats, now: loop.nowMilliseconds)
             // Reads stay on from here, idle or busy (stopping and restarting
@@ -355,11 +357,13 @@ public final class HTTP1ConnectionPool: UpstreamStreamPool, HTTP1PoolConnectionO
     func connectionClosed(_ connection: HTTP1PoolConnection, remote: Bool, withActiveRequest: Bool) {
         let id = connection.id
         guard connections[id] === connection else { return }
+        if connection.codec?.closeAnnounced == true { stats.add(.upstreamCxCloseNotify) }
         connections[id] = nil
         stats.countConnectionClosed(remote: remote, withActiveRequests: withActiveRequest)
         detach(id)
         stats.record(.upstreamCxLengthMs, milliseconds: loop.nowMilliseconds - connection.openedAt)
         let departure = state.closed(id, mayConnect: resources.canAcquire(.connections))
+        if let served = departure.servedRequests { stats.record(.upstreamRqPerCx, milliseconds: UInt64(served)) }
         if departure.releasesSlot { releaseSlot() }
         perform(departure.then)
         checkDrained()

@@ -59,10 +59,14 @@ public struct HTTP1PoolState<ID: Hashable, Waiter: Hashable> {
         public var releasesSlot: Bool
         /// What follows: waiters to fail, or another connection to open.
         public var then: Action?
+        /// The requests an established connection carried (Envoy's
+        /// `upstream_rq_per_cx`); nil for one that never connected.
+        public var servedRequests: Int?
 
-        public init(releasesSlot: Bool, then: Action?) {
+        public init(releasesSlot: Bool, then: Action?, servedRequests: Int? = nil) {
             self.releasesSlot = releasesSlot
             self.then = then
+            self.servedRequests = servedRequests
         }
     }
 
@@ -173,15 +177,14 @@ public struct HTTP1PoolState<ID: Hashable, Waiter: Hashable> {
     /// If waiters remain and there is room, another connection is opened.
     public mutating func closed(_ id: ID, mayConnect: Bool = true) -> Departure {
         var releasesSlot = false
+        var served: Int?
         if let entry = connections.removeValue(forKey: id) {
             releasesSlot = true
-            if entry.state == .connecting { connectingCount -= 1 }
+            if entry.state == .connecting { connectingCount -= 1 } else { served = entry.served }
             if entry.state == .idle { idle.removeAll { $0 == id } }
         }
-        if mayOpen(mayConnect) && needsConnection && connections.count < limits.maxConnections {
-            return Departure(releasesSlot: releasesSlot, then: .connect)
-        }
-        return Departure(releasesSlot: releasesSlot, then: nil)
+        let then: Action? = mayOpen(mayConnect) && needsConnection && connections.count < limits.maxConnections ? .connect : nil
+        return Departure(releasesSlot: releasesSlot, then: then, servedRequests: served)
     }
 
     /// A waiting request gave up (downstream reset, timeout). In a draining

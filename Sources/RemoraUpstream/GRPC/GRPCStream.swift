@@ -165,6 +165,11 @@ public final class GRPCStream: UpstreamStreamRequester {
         guard !finished else { return }
         var fields = headers
         let httpStatus = fields.status
+        // Envoy's async client goes through its router, which charges the
+        // response head to the cluster as an internal request's
+        // (`upstream_rq_200`, `internal.upstream_rq_200`,
+        // `upstream_rq_completed`), a stream that stays open (xDS) included.
+        if let httpStatus, let pool { pool.stats.chargeResponse(status: httpStatus, internal: true) }
         var pseudo = 0
         while pseudo < fields.count, fields.name(at: pseudo).withUnsafeBytes({ $0.first }) == UInt8(ascii: ":") { pseudo += 1 }
         fields.removeFirst(pseudo)

@@ -157,6 +157,7 @@ public final class HTTP2ConnectionPool: UpstreamStreamPool {
     }
 
     func goAwayReceived(on connection: HTTP2PoolConnection) {
+        stats.add(.upstreamCxCloseNotify)
         perform(state.goAway(connection.id))
     }
 
@@ -187,6 +188,7 @@ public final class HTTP2ConnectionPool: UpstreamStreamPool {
                 for ticket in tickets {
                     guard let requester = waiters.removeValue(forKey: ticket) else { continue }
                     leavePending()
+                    stats.add(.upstreamRqPendingFailureEject)
                     requester.streamFailed(.connectFailure(lastFailure))
                 }
             case .queued, .overflow:
@@ -242,6 +244,7 @@ public final class HTTP2ConnectionPool: UpstreamStreamPool {
     private func connected(_ client: HTTP2PoolConnection, _ connection: Connection, started: UInt64) {
         stats.record(.upstreamCxConnectMs, milliseconds: loop.nowMilliseconds - started)
         connection.highWatermark = bufferLimit
+        connection.bufferGauges = stats.bufferGauges(rx: .upstreamCxRxBytesBuffered, tx: .upstreamCxTxBytesBuffered)
         client.connected(connection)
         perform(state.connected(client.id))
     }
@@ -271,6 +274,7 @@ public final class HTTP2ConnectionPool: UpstreamStreamPool {
         HostStats.add(hostStats.cxActive, -1)
         stats.add(.upstreamCxDestroy)
         if let opened = client.openedAt {
+            stats.record(.upstreamRqPerCx, milliseconds: UInt64(client.streamsOpened))
             stats.record(.upstreamCxLengthMs, milliseconds: loop.nowMilliseconds - opened)
         }
     }

@@ -22,7 +22,7 @@ public final class HTTP2PoolConnection: UpstreamStreamConnection, ConnectionDele
     private var framingScheduled = false
     private var outputUnwritten = false
     private var slices: [ByteSlice] = []
-    private var streamsOpened = 0
+    private(set) var streamsOpened = 0
     var idleSince: UInt64?
     private(set) var openedAt: UInt64?
 

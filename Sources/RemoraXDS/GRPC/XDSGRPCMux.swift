@@ -37,6 +37,11 @@ public protocol XDSGRPCMuxing: AnyObject {
     func hasSubscription(_ type: XDSResourceType) -> Bool
     /// Closes the stream for good; no handler call follows.
     func shutdown()
+    /// Holds back `type`'s requests, its ACKs included, until as many
+    /// `resumeRequests` (Envoy's `GrpcMux::pause`); responses are still handled.
+    func pauseRequests(_ type: XDSResourceType)
+    /// Ends one `pauseRequests`; what was held back goes out once none is left.
+    func resumeRequests(_ type: XDSResourceType)
 }
 
 /// One xDS gRPC stream (Envoy's `GrpcMuxImpl`/`NewGrpcMuxImpl` with its
@@ -118,6 +123,16 @@ final class XDSGRPCMux<Machine: XDSMuxMachine>: XDSGRPCMuxing, XDSGRPCMuxInterna
         let rest = watches(type).filter { $0 !== subscription }
         subscriptions[type] = rest.isEmpty ? nil : rest.map { Weak(subscription: $0) }
         send(rest.isEmpty ? machine.unsubscribe(type) : machine.setNames(type, unionOfNames(type)))
+    }
+
+    func pauseRequests(_ type: XDSResourceType) {
+        loop.assertInLoop()
+        machine.pause([type])
+    }
+
+    func resumeRequests(_ type: XDSResourceType) {
+        loop.assertInLoop()
+        send(machine.resume([type]))
     }
 
     func shutdown() {

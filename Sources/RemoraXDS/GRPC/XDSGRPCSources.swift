@@ -39,6 +39,13 @@ public final class XDSGRPCSources {
         self.clusters = clusters
     }
 
+    /// Holds back (`paused`) or lets go the ADS stream's requests of `type`;
+    /// nothing without an ADS stream.
+    public func setADSRequestsPaused(_ type: XDSResourceType, _ paused: Bool) {
+        guard let adsStream else { return }
+        if paused { adsStream.pauseRequests(type) } else { adsStream.resumeRequests(type) }
+    }
+
     /// A subscription on ADS (`source.kind == .ads`) or on an
     /// `api_config_source` stream (`.grpc`); `stats` are its own, under
     /// `statPrefix` (where an `api_config_source`'s `control_plane.*` go too).

@@ -14,6 +14,9 @@ protocol XDSMuxMachine {
     mutating func streamClosed()
     mutating func receive(_ response: Response) -> XDSResponseOutcome<Request>
     mutating func complete(rejection: XDSRejection?) -> [Request]
+    /// Holds back the requests (ACKs included) of `paused` until as many `resume`s.
+    mutating func pause(_ paused: [XDSResourceType])
+    mutating func resume(_ resumed: [XDSResourceType]) -> [Request]
 }
 
 extension SotWMuxState: XDSMuxMachine {}

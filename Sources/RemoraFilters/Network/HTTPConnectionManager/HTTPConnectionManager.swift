@@ -128,6 +128,7 @@ public final class HTTPConnectionManager: ConnectionDelegate, DeferredFraming {
     /// as if just read.
     public func start(replaying received: [ByteSlice] = []) {
         connection.delegate = self
+        connection.bufferGauges = stats.bufferGauges(rx: .downstreamCxRxBytesBuffered, tx: .downstreamCxTxBytesBuffered)
         stats.add(.downstreamCxTotal)
         stats.add(.downstreamCxActive)
         if connection.transport != nil {

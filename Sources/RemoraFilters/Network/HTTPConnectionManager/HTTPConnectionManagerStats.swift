@@ -5,7 +5,7 @@ import RemoraCore
 public enum HTTPStat: Int, StatName {
     case downstreamCxTotal, downstreamCxActive, downstreamCxHttp1Total, downstreamCxHttp1Active
     case downstreamCxDestroy, downstreamCxDestroyRemote, downstreamCxDestroyLocal
-    case downstreamCxRxBytesTotal, downstreamCxTxBytesTotal
+    case downstreamCxRxBytesTotal, downstreamCxTxBytesTotal, downstreamCxRxBytesBuffered, downstreamCxTxBytesBuffered
     case downstreamCxIdleTimeout, downstreamCxMaxRequestsReached, downstreamCxProtocolError
     case downstreamCxUpgradesTotal, downstreamCxUpgradesActive
     case downstreamRqTotal, downstreamRqHttp1Total, downstreamRqActive, downstreamRqCompleted
@@ -32,6 +32,8 @@ public enum HTTPStat: Int, StatName {
         case .downstreamCxDestroyLocal: "downstream_cx_destroy_local"
         case .downstreamCxRxBytesTotal: "downstream_cx_rx_bytes_total"
         case .downstreamCxTxBytesTotal: "downstream_cx_tx_bytes_total"
+        case .downstreamCxRxBytesBuffered: "downstream_cx_rx_bytes_buffered"
+        case .downstreamCxTxBytesBuffered: "downstream_cx_tx_bytes_buffered"
         case .downstreamCxIdleTimeout: "downstream_cx_idle_timeout"
         case .downstreamCxMaxRequestsReached: "downstream_cx_max_requests_reached"
         case .downstreamCxProtocolError: "downstream_cx_protocol_error"
@@ -83,7 +85,7 @@ public enum HTTPStat: Int, StatName {
     public var kind: StatKind {
         switch self {
         case .downstreamCxActive, .downstreamCxHttp1Active, .downstreamCxHttp2Active, .downstreamCxUpgradesActive, .downstreamRqActive,
-             .downstreamCxSslActive: .gauge
+             .downstreamCxSslActive, .downstreamCxRxBytesBuffered, .downstreamCxTxBytesBuffered: .gauge
         case .downstreamCxLengthMs, .downstreamRqTime: .histogram
         default: .counter
         }

@@ -80,6 +80,7 @@ public final class TcpProxySession: ConnectionDelegate {
     public func start(replaying received: [ByteSlice] = []) {
         loop.assertInLoop()
         downstream.delegate = self
+        downstream.bufferGauges = proxyStats.bufferGauges(rx: .downstreamCxRxBytesBuffered, tx: .downstreamCxTxBytesBuffered)
         replay = received
         proxyStats.add(.downstreamCxTotal)
         guard cluster != nil else {
@@ -142,6 +143,8 @@ public final class TcpProxySession: ConnectionDelegate {
                 cluster.stats.add(.upstreamCxDestroyRemote)
                 if error == .timedOut { cluster.stats.add(.upstreamCxConnectTimeout) }
                 if self.finished { return }
+                // The session was the pool's pending request, failed with its connection.
+                cluster.stats.add(.upstreamRqPendingFailureEject)
                 if self.attempts < self.config.maxConnectAttempts {
                     self.connectNext()
                 } else {
@@ -162,6 +165,7 @@ public final class TcpProxySession: ConnectionDelegate {
             return
         }
         upstream = connection
+        connection.bufferGauges = cluster.stats.bufferGauges(rx: .upstreamCxRxBytesBuffered, tx: .upstreamCxTxBytesBuffered)
         openConnections += 1
         upstreamStart = loop.nowMilliseconds
         cluster.stats.add(.upstreamRqTotal)
