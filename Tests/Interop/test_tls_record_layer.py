@@ -17,32 +17,15 @@ import time
 
 import pytest
 
-from support import free_port, stat_addr
-from tls_certs import make_pki, spiffe
-from tls_support import client_context, downstream_tls, tls_connect, tls_tcp_config, uri_san
+from test_tls_downstream import echoed
+from test_tls_downstream import start_mtls_proxy as start
+from tls_certs import make_pki
+from tls_support import client_context, tls_connect
 
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
     return make_pki(tmp_path_factory.mktemp("pki"))
-
-
-def start(proxy, admin_port, upstreams, pki, **tls_kw):
-    up = upstreams()
-    port = free_port()
-    tls_kw.setdefault("sans", [uri_san(spiffe("default", "client"))])
-    p = proxy(tls_tcp_config(admin_port, port, up.address, downstream_tls(pki, **tls_kw)))
-    return p, port, f"listener.{stat_addr('127.0.0.1', port)}.ssl."
-
-
-def echoed(s: ssl.SSLSocket, payload: bytes) -> None:
-    s.sendall(payload)
-    got = b""
-    while len(got) < len(payload):
-        chunk = s.recv(65536)
-        assert chunk, "proxy closed early"
-        got += chunk
-    assert got == payload
 
 
 class SClient:
