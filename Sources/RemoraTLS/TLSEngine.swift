@@ -501,7 +501,7 @@ public final class TLSEngine {
     /// our certificate and the peer's (DER) are kept for `securityInfo` and
     /// `peerCertificatesPEM`. Returns false, changing nothing, where the
     /// session stays with OpenSSL: a client, TLS 1.2, a suite other than
-    /// RFC 8446's three, or records OpenSSL sent after its handshake (the
+    /// RFC 8446's three, a negotiated maximum fragment length, or records OpenSSL sent after its handshake (the
     /// tickets) that do not open with the key derived from the logged secret.
     @discardableResult
     public func detachRecordLayer(ciphers: TLSRecordCiphers) -> Bool {
@@ -518,7 +518,10 @@ public final class TLSEngine {
               SSL_version(ssl) == TLS1_3_VERSION, let cipher = SSL_get_current_cipher(ssl),
               let suite = TLS13RecordLayer.Suite(rawValue: SSL_CIPHER_get_protocol_id(cipher)),
               secrets.client.count == suite.hashLength, secrets.server.count == suite.hashLength,
-              SSL_pending(ssl) == 0, SSL_has_pending(ssl) == 0 else { return false }
+              SSL_pending(ssl) == 0, SSL_has_pending(ssl) == 0,
+              // A client that negotiated a smaller record size (RFC 6066's
+              // max_fragment_length) keeps OpenSSL, which honours it.
+              SSL_get_session(ssl).map({ SSL_SESSION_get_max_fragment_length($0) }) ?? 0 == 0 else { return false }
         var layer = TLS13RecordLayer(suite: suite, ciphers: ciphers, readSecret: secrets.client, writeSecret: secrets.server)
         guard sent.withUnsafeBytes({ layer.adoptSent($0) }) else { return false }
         if let leaf = SSL_get0_peer_certificate(ssl) {

@@ -108,7 +108,11 @@ def test_every_tls13_suite_carries_large_and_small_payloads(proxy, admin_port, u
     try:
         client.send(b"over " + suite.encode())
         client.expect(b"over " + suite.encode())
-        assert any(suite.encode() in line for line in client.errors)
+        # s_client's summary goes to stderr, read on its own thread.
+        deadline = time.monotonic() + 10
+        while not any(suite.encode() in line for line in client.errors):
+            assert time.monotonic() < deadline, f"s_client did not report {suite}: {b''.join(client.errors)[-500:]!r}"
+            time.sleep(0.02)
     finally:
         client.close()
     with tls_connect(port, client_context(pki)) as s:

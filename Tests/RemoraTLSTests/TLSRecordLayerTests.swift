@@ -195,6 +195,15 @@ import Testing
         #expect(send(Array("ping".utf8), from: p.client, to: p.server, in: p) == Array("ping".utf8))
     }
 
+    @Test func aNegotiatedMaximumFragmentLengthStaysWithOpenSSL() throws {
+        let p = try base.pair(server: base.serverSettings(), client: base.clientSettings())
+        #expect(SSL_set_tlsext_max_fragment_length(p.client.ssl!, UInt8(TLSEXT_max_fragment_length_512)) == 1)
+        _ = p.pump()
+        #expect(!p.server.detachRecordLayer(ciphers: ciphers))
+        let down = [UInt8](repeating: 9, count: 5000)
+        #expect(send(down, from: p.server, to: p.client, in: p) == down)
+    }
+
     @Test func aClientStaysWithOpenSSL() throws {
         let p = try base.pair(server: base.serverSettings(), client: base.clientSettings())
         _ = p.pump()
