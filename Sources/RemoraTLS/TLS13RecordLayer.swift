@@ -396,40 +396,41 @@ public final class TLSRecordCiphers {
     /// inner plaintext, and 16 bytes for the tag at the end.
     func seal(_ suite: TLS13RecordLayer.Suite, key: UnsafeRawPointer, iv: UnsafeRawPointer, sequence: UInt64,
               record: UnsafeMutableRawBufferPointer) {
-        let context = context(suite)
-        let header = record.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        let body = header + 5
-        let count = Int32(record.count - 5 - 16)
-        var written: Int32 = 0
-        let sealed = Self.withNonce(iv, sequence) { nonce in
-            EVP_CipherInit_ex2(context, nil, key.assumingMemoryBound(to: UInt8.self), nonce, 1, nil) == 1
-                && EVP_CipherUpdate(context, nil, &written, header, 5) == 1
-                && EVP_CipherUpdate(context, body, &written, body, count) == 1
-                && EVP_CipherFinal_ex(context, body + Int(count), &written) == 1
-                && EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_GET_TAG, 16, body + Int(count)) == 1
-        }
         // Sealing with a valid key and context cannot fail short of memory exhaustion.
-        precondition(sealed, "TLS 1.3 record sealing failed")
+        precondition(crypt(suite, key: key, iv: iv, sequence: sequence, record: record, encrypt: true),
+                     "TLS 1.3 record sealing failed")
     }
 
     /// Opens a whole record in place; the length of its inner plaintext
     /// (content type and padding included), or nil when it does not authenticate.
     func open(_ suite: TLS13RecordLayer.Suite, key: UnsafeRawPointer, iv: UnsafeRawPointer, sequence: UInt64,
               record: UnsafeMutableRawBufferPointer) -> Int? {
+        guard crypt(suite, key: key, iv: iv, sequence: sequence, record: record, encrypt: false) else {
+            ERR_clear_error()
+            return nil
+        }
+        return record.count - 5 - 16
+    }
+
+    /// One AEAD pass over a record in place: the header authenticated, the
+    /// body between it and the 16-byte tag encrypted (tag written) or
+    /// decrypted (tag checked).
+    private func crypt(_ suite: TLS13RecordLayer.Suite, key: UnsafeRawPointer, iv: UnsafeRawPointer, sequence: UInt64,
+                       record: UnsafeMutableRawBufferPointer, encrypt: Bool) -> Bool {
         let context = context(suite)
         let header = record.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let body = header + 5
         let count = Int32(record.count - 5 - 16)
+        let tag = body + Int(count)
         var written: Int32 = 0
-        let opened = Self.withNonce(iv, sequence) { nonce in
-            EVP_CipherInit_ex2(context, nil, key.assumingMemoryBound(to: UInt8.self), nonce, 0, nil) == 1
+        return Self.withNonce(iv, sequence) { nonce in
+            EVP_CipherInit_ex2(context, nil, key.assumingMemoryBound(to: UInt8.self), nonce, encrypt ? 1 : 0, nil) == 1
                 && EVP_CipherUpdate(context, nil, &written, header, 5) == 1
                 && EVP_CipherUpdate(context, body, &written, body, count) == 1
-                && EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_SET_TAG, 16, body + Int(count)) == 1
-                && EVP_CipherFinal_ex(context, body + Int(count), &written) == 1
+                && (encrypt || EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_SET_TAG, 16, tag) == 1)
+                && EVP_CipherFinal_ex(context, tag, &written) == 1
+                && (!encrypt || EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_GET_TAG, 16, tag) == 1)
         }
-        if !opened { ERR_clear_error() }
-        return opened ? Int(count) : nil
     }
 
     /// HKDF-Expand-Label(secret, label, "", out.count) (RFC 8446 §7.1), for

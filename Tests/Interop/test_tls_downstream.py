@@ -16,7 +16,7 @@ import pytest
 import support
 from support import free_port, socket_address, stat_addr
 from tls_certs import make_pki, spiffe
-from tls_support import (client_context, downstream_tls, http_chain, tls_connect, tls_tcp_config, uri_san)
+from tls_support import (client_context, downstream_tls, http_chain, live_heap, tls_connect, tls_tcp_config, uri_san)
 
 CLIENT_ID = spiffe("default", "client")
 
@@ -459,20 +459,12 @@ def test_idle_tls_connections_keep_no_record_buffers(proxy, admin_port, upstream
     each; `SSL_MODE_RELEASE_BUFFERS`) nor a pooled read block stays with it.
     Measured as the proxy's live heap (`/memory`) per connection over a
     batch of each kind; every connection still echoes byte-exact afterwards."""
-    import json
-
     p, port, _ = start_mtls_proxy(proxy, admin_port, upstreams, pki)
     ctx = client_context(pki)
     payload = bytes(range(256)) * 80  # 20 KiB: one full 16 KiB record and a partial one
 
     def round_trip(s: ssl.SSLSocket, tag: int) -> None:
         echoed(s, bytes([tag % 251]) + payload)
-
-    def heap_allocated() -> int:
-        time.sleep(0.5)
-        status, body = p.admin("GET", "/memory")
-        assert status == 200
-        return int(json.loads(body)["allocated"])
 
     # Warm-up: the worker's block pools, caches and the upstream side reach
     # their steady size, so the figures below are the idle connections'.
@@ -482,15 +474,15 @@ def test_idle_tls_connections_keep_no_record_buffers(proxy, admin_port, upstream
     count = 200
     conns: list[ssl.SSLSocket] = []
     try:
-        start = heap_allocated()
+        start = live_heap(p)
         for _ in range(count):
             conns.append(tls_connect(port, ctx))
-        handshaken = heap_allocated()
+        handshaken = live_heap(p)
         for i in range(count):
             s = tls_connect(port, ctx)
             conns.append(s)
             round_trip(s, i)
-        used = heap_allocated()
+        used = live_heap(p)
         idle_after_handshake = (handshaken - start) / count
         idle_after_traffic = (used - handshaken) / count
         # A record buffer left behind would add ~16.7 KB to each (Remora

@@ -7,7 +7,6 @@ The protocol checks run against Envoy 1.40 too (PROXY_KIND=envoy)."""
 
 from __future__ import annotations
 
-import json
 import queue
 import socket
 import ssl
@@ -20,7 +19,7 @@ import pytest
 from test_tls_downstream import echoed
 from test_tls_downstream import start_mtls_proxy as start
 from tls_certs import make_pki
-from tls_support import client_context, tls_connect
+from tls_support import client_context, live_heap, tls_connect
 
 
 @pytest.fixture(scope="module")
@@ -159,24 +158,18 @@ def test_idle_tls13_connections_hold_little_memory(proxy, admin_port, upstreams,
     p, port, _ = start(proxy, admin_port, upstreams, pki)
     ctx = client_context(pki)
 
-    def heap() -> int:
-        time.sleep(0.5)
-        status, body = p.admin("GET", "/memory")
-        assert status == 200
-        return int(json.loads(body)["allocated"])
-
     for i in range(40):
         with tls_connect(port, ctx) as s:
             echoed(s, bytes([i]) * 100)
     conns: list[ssl.SSLSocket] = []
     count = 200
     try:
-        start_heap = heap()
+        start_heap = live_heap(p)
         for i in range(count):
             s = tls_connect(port, ctx)
             echoed(s, bytes([i % 251]) * 100)
             conns.append(s)
-        per_connection = (heap() - start_heap) / count
+        per_connection = (live_heap(p) - start_heap) / count
         assert per_connection < 9 * 1024, f"{per_connection:.0f} bytes of live heap per idle TLS connection"
         for i, s in enumerate(conns):
             echoed(s, bytes([i % 251]) * 20_000)

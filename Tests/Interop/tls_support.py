@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import ssl
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import support
@@ -195,7 +197,6 @@ class EnvoyPeer:
                                      stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout: float = 20.0) -> None:
-        import time
         import urllib.request
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -224,3 +225,13 @@ class EnvoyPeer:
         self.proc.kill()
         self.proc.wait()
         self.log.close()
+
+
+def live_heap(p) -> int:
+    """The proxy's live heap bytes (`/memory`'s "allocated"), after half a
+    second for deferred frees."""
+    import json
+    time.sleep(0.5)
+    status, body = p.admin("GET", "/memory")
+    assert status == 200
+    return int(json.loads(body)["allocated"])
