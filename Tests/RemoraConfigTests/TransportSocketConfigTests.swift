@@ -82,6 +82,25 @@ import RemoraAPI
         #expect(chains[0].tls?.settings.alpnProtocols == ["h2"])
     }
 
+    /// Equal contexts compiled while one is alive share it (a re-pushed
+    /// cluster keeps its sessions); once no config holds it, the cache does
+    /// not keep it (or its SSL_CTX) alive.
+    @Test func contextCacheSharesLiveContextsAndLetsDeadOnesGo() throws {
+        // An ALPN name no other test uses makes this context's key its own.
+        let unique = Self.secretContext.replacingOccurrences(of: "[h2]", with: "[cache-\(UUID().uuidString)]")
+        weak var released: AnyObject?
+        do {
+            let first = try compile(yaml(downstream: unique))
+            let second = try compile(yaml(downstream: unique))
+            let context = try #require(first.listeners[0].filterChains[0].tls)
+            #expect(second.listeners[0].filterChains[0].tls === context)
+            released = context
+        }
+        #expect(released == nil)
+        let again = try compile(yaml(downstream: unique))
+        #expect(again.listeners[0].filterChains[0].tls != nil)
+    }
+
     @Test func ticketKeysComeFromASecretOfThatType() throws {
         let key = Data((0..<80).map { UInt8($0) }).base64EncodedString()
         let secrets = "static_resources:\n  secrets: [{name: tickets, session_ticket_keys: {keys: [{inline_bytes: \(key)}]}}, "

@@ -396,20 +396,43 @@ enum TransportSocketCompiler {
     }
 }
 
-/// Contexts already built, by their key (the main thread compiles configs;
-/// the lock covers a compile on another thread, as in tests).
+/// Contexts in use, by their key (the main thread compiles configs; the
+/// lock covers a compile on another thread, as in tests). Entries are weak:
+/// a context lives as long as a listener, cluster or connection holds it, so
+/// equal contexts compiled while one is alive (a re-pushed cluster, two
+/// chains) share it and its session cache, and one that no config names any
+/// more (a removed cluster, a rotated certificate's old key) leaves with its
+/// `SSL_CTX` instead of staying for the process's life.
 final class TLSContextCache: @unchecked Sendable {
     static let shared = TLSContextCache()
+    private struct Entry { weak var context: TLSContext? }
     private let lock = NSLock()
-    private var contexts: [[UInt8]: TLSContext] = [:]
+    private var contexts: [[UInt8]: Entry] = [:]
+    /// Stores since the last sweep of dead entries (a sweep every
+    /// `sweepEvery` stores keeps the table at most that much above the
+    /// live contexts, at constant cost per store).
+    private var storesSinceSweep = 0
+    private let sweepEvery = 64
 
     func context(for key: [UInt8]) -> TLSContext? {
-        lock.withLock { contexts[key] }
+        lock.withLock { contexts[key]?.context }
     }
 
     func store(_ context: TLSContext, for key: [UInt8]) {
-        lock.withLock { contexts[key] = context }
+        lock.withLock {
+            contexts[key] = Entry(context: context)
+            storesSinceSweep += 1
+            if storesSinceSweep >= sweepEvery || storesSinceSweep >= contexts.count {
+                storesSinceSweep = 0
+                contexts = contexts.filter { $0.value.context != nil }
+            }
+        }
     }
+
+    /// Keys whose context is still alive (tests).
+    var liveCount: Int { lock.withLock { contexts.values.count { $0.context != nil } } }
+    /// Entries held, dead ones included (tests).
+    var entryCount: Int { lock.withLock { contexts.count } }
 }
 
 /// The secrets `sds_secret_config` names: `static_resources.secrets` by
