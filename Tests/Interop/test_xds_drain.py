@@ -277,6 +277,45 @@ def test_listener_re_added_while_its_old_self_drains(xds):
     xds.wait_stat("listener_manager.total_listeners_draining", 0)
 
 
+@pytest.mark.remora_only("Envoy cuts a request still in flight at the end of the drain time; Remora lets it "
+                         "finish and closes the connection after its response")
+def test_request_in_flight_at_the_end_of_the_drain_time_finishes(xds):
+    port = free_port()
+    xds.start({"http": http_listener("http", port)}, drain_time_s=1)
+    h1 = HttpClient(port)
+    assert h1.request().status == 200
+    h2c = H2Client(port)
+    assert h2_response(h2c, h2c.request("/"))[":status"] == "200"
+    h1.send(b"GET /slow?2 HTTP/1.1\r\nHost: example.com\r\n\r\n")
+    slow = h2c.request("/slow?2")
+    time.sleep(0.2)
+    xds.push_listeners({})
+    r = h1.read_response()
+    assert r.status == 200 and r.header("connection") == "close"
+    h1.wait_closed(timeout=2.0)
+    frames = h2c.raw_frames(4.0)
+    assert any(f[0] == 0x7 for f in frames), frames  # GOAWAY
+    assert any(f[0] == 0x1 and f[2] == slow for f in frames), frames
+    assert any(f[0] == 0x0 and f[2] == slow and f[1] & 0x1 for f in frames), frames  # its last DATA
+    assert h2c.closed
+    h1.close()
+    h2c.close()
+
+
+@pytest.mark.envoy_only("what Remora does not copy: Envoy cuts a request in flight at the end of the drain time")
+def test_envoy_cuts_a_request_in_flight_at_the_end_of_the_drain_time(xds):
+    port = free_port()
+    xds.start({"http": http_listener("http", port)}, drain_time_s=1)
+    h1 = HttpClient(port)
+    assert h1.request().status == 200
+    h1.send(b"GET /slow?2 HTTP/1.1\r\nHost: example.com\r\n\r\n")
+    time.sleep(0.2)
+    xds.push_listeners({})
+    with pytest.raises(Exception):
+        h1.read_response()
+    h1.close()
+
+
 # -- a modified listener --------------------------------------------------------------
 
 def test_changed_chain_http1_gets_connection_close_and_http2_a_goaway_with_its_stream_in_flight_completing(xds):
@@ -540,6 +579,30 @@ def test_drain_listeners_skip_exit_drains_and_never_stops(xds):
         assert tcp_echo(s, b"on") == b"on"
     assert xds.stat("listener_manager.listener_stopped") == 0
     keepalive.close()
+
+
+def test_drain_listeners_with_health_check_fail_keeps_server_state_live_and_the_listeners_listed(xds):
+    ports, listeners = three_listeners()
+    xds.start(listeners, extra_args=IMMEDIATE, drain_time_s=2)
+    assert xds.p.admin("POST", "/healthcheck/fail")[0] == 200
+    assert get(ports["out"]).header("connection") == "close"
+    assert xds.p.admin("GET", "/ready") == (503, b"DRAINING\n")
+    assert xds.p.admin("POST", "/drain_listeners?graceful") == (200, b"OK\n")
+    for port in ports.values():
+        wait_refused(port, timeout=2 + 3.0)
+    stats = xds.p.stats()
+    # server.state is the init state (LIVE); health-check failure shows in server.live.
+    assert stats["server.state"] == 0 and stats["server.live"] == 0
+    assert stats["listener_manager.listener_stopped"] == 3
+    assert stats["listener_manager.total_listeners_active"] == 3
+    assert stats["listener_manager.total_listeners_draining"] == 0
+    assert xds.p.admin("POST", "/healthcheck/ok")[0] == 200
+    assert xds.p.admin("GET", "/ready") == (200, b"LIVE\n")
+    xds.wait_stat("server.live", 1)
+    # Stopped listeners stay stopped, and listed.
+    assert support.is_refused("127.0.0.1", ports["out"])
+    status, body = xds.p.admin("GET", "/listeners")
+    assert status == 200 and {line.split("::")[0] for line in body.decode().splitlines()} == {"in", "out", "tcp"}
 
 
 def test_graceful_drain_is_gradual_by_default(xds):

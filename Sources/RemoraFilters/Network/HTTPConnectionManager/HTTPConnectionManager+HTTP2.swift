@@ -205,7 +205,7 @@ extension HTTPConnectionManager: HTTP1ServerConnectionCallbacks {
         timer.start(afterMilliseconds: config.drainTimeoutMilliseconds) { [self] in self.sendFinalGoAway() }
     }
 
-    private func sendFinalGoAway() {
+    func sendFinalGoAway() {
         guard !closed, h2DrainState != .closing, let h2 else { return }
         h2DrainState = .closing
         h2.goAway()

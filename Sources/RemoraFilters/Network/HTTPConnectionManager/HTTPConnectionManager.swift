@@ -630,12 +630,28 @@ public final class HTTPConnectionManager: ConnectionDelegate, DeferredFraming {
     }
 
     /// The end of a listener's drain time (its connections were drained by
-    /// an LDS change or removal): whatever is still open closes, streams in
-    /// flight and upgraded ones included, as Envoy removes the draining
-    /// listener's (or filter chains') connections then.
+    /// an LDS change or removal). Envoy removes the draining listener's (or
+    /// filter chains') connections then, cutting what is in flight; Remora
+    /// closes an idle or upgraded (WebSocket, CONNECT) connection now, as
+    /// Envoy does, but lets a request in flight finish: HTTP/1 closes after
+    /// its response, HTTP/2 sends its final GOAWAY and closes when its
+    /// streams end. What is still open `drain_timeout` later is closed.
     public func closeForDrainEnd() {
         guard !closed else { return }
-        closeNow()
+        if streams.isEmpty || h1?.isTunneling == true {
+            closeNow()
+            return
+        }
+        if codecKind == .http2 {
+            sendFinalGoAway()
+        } else {
+            closeAfterResponse = true
+        }
+        let timer = Timer(loop: loop)
+        timer.start(afterMilliseconds: config.drainTimeoutMilliseconds) { [weak self] in
+            timer.close()
+            self?.closeNow()
+        }
     }
 
     // MARK: - Connection duration
