@@ -110,7 +110,7 @@ class Setup:
         return respond
 
     def start(self, listeners: dict[str, dict], route_tables: dict | None = None, drain_time_s: float = DRAIN_S,
-              extra_args=(), wait_ready: bool = True):
+              extra_args=(), wait_ready: bool = True, concurrency: int = 1):
         self.set_listeners(listeners)
         if route_tables:
             self.cp.set(RDS, route_tables)
@@ -125,7 +125,8 @@ class Setup:
                            "grpc_services": [{"envoy_grpc": {"cluster_name": "xds"}}]},
             "lds_config": ADS,
         }
-        self.p = self._proxy(config, drain_time_s=drain_time_s, extra_args=list(extra_args), wait_ready=wait_ready)
+        self.p = self._proxy(config, drain_time_s=drain_time_s, extra_args=list(extra_args), wait_ready=wait_ready,
+                             concurrency=concurrency)
         return self.p
 
     def set_listeners(self, listeners: dict[str, dict]) -> None:
@@ -464,6 +465,57 @@ def test_drain_strategy(xds, strategy):
     assert xds.stat("http.ingress.downstream_cx_drain_close") >= (12 if strategy == "immediate" else 1)
     for c in clients:
         c.close()
+
+
+@pytest.mark.deadline(60)
+@pytest.mark.parametrize("strategy", ["gradual", "immediate"])
+def test_keep_alive_clients_under_load_lose_nothing_across_listener_changes(xds, strategy):
+    """Closed-loop keep-alive clients (a new connection after each
+    `connection: close`) while the listener's chain changes four times: no
+    request fails, and the last chain serves in the end."""
+    port = free_port()
+    xds.start({"http": http_listener("http", port)}, extra_args=["--drain-strategy", strategy], drain_time_s=3,
+              concurrency=2)
+    stop = threading.Event()
+    results = {"ok": 0, "failed": [], "servers": set()}
+    lock = threading.Lock()
+
+    def client():
+        c = None
+        while not stop.is_set():
+            try:
+                if c is None:
+                    c = HttpClient(port)
+                r = c.request()
+                with lock:
+                    results["ok"] += 1
+                    results["servers"].add(r.header("server"))
+                if r.header("connection") == "close":
+                    c.close()
+                    c = None
+            except Exception as e:  # noqa: BLE001 - every failure counts
+                with lock:
+                    results["failed"].append(repr(e))
+                c = None
+        if c is not None:
+            c.close()
+
+    threads = [threading.Thread(target=client) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(4):
+            time.sleep(0.5)
+            xds.push_listeners({"http": http_listener("http", port, server_name=f"v{i}")})
+        time.sleep(3 + 1.0)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(10)
+    assert results["failed"] == []
+    assert results["ok"] > 100
+    assert "v3" in results["servers"]
+    assert xds.stat("http.ingress.downstream_cx_drain_close") >= 3
 
 
 # -- drain_type -----------------------------------------------------------------------
