@@ -714,6 +714,27 @@ def test_changed_listener_serves_its_old_version_while_the_new_one_warms(xds):
     keepalive.close()
 
 
+def test_change_back_to_the_active_version_drops_the_warming_one(xds):
+    port = free_port()
+    v1 = http_listener("http", port, rds="r1")
+    xds.start({"http": v1}, route_tables={"r1": routes("a", "r1")}, extra_args=IMMEDIATE)
+    keepalive = HttpClient(port)
+    assert keepalive.request().status == 200
+    xds.push_listeners({"http": http_listener("http", port, rds="r2", server_name="v2")})
+    xds.wait_stat("listener_manager.total_listeners_warming", 1)
+    xds.push_listeners({"http": v1})
+    xds.wait_stat("listener_manager.total_listeners_warming", 0)
+    assert xds.stat("listener_manager.listener_modified") == 2
+    # The table v2 waited for comes late: nothing changes.
+    xds.cp.set(RDS, {"r2": routes("b", "r2")})
+    xds.cp.push(RDS)
+    time.sleep(0.5)
+    r = keepalive.request()
+    assert r.status == 200 and r.header("connection") is None and r.header("x-upstream") == "A"
+    assert get(port).header("server") == "envoy"
+    keepalive.close()
+
+
 def test_listener_warms_until_its_sds_secret_arrives(xds, tmp_path):
     pki = make_pki(tmp_path / "pki")
     port = free_port()
@@ -731,6 +752,25 @@ def test_listener_warms_until_its_sds_secret_arrives(xds, tmp_path):
     with tls_connect(port, client_context(pki, cert=None, verify=False)) as s:
         s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         assert s.recv(4096).startswith(b"HTTP/1.1 200")
+
+
+def test_listener_waits_for_its_sds_secret_only_until_the_initial_fetch_timeout(xds):
+    port = free_port()
+    listener = http_listener("https", port)
+    source = dict(ADS, initial_fetch_timeout="1s")
+    listener["filter_chains"][0]["transport_socket"] = {
+        "name": "envoy.transport_sockets.tls", "typed_config": {"@type": DOWNSTREAM_TLS, "common_tls_context": {
+            "tls_certificate_sds_secret_configs": [{"name": "never", "sds_config": source}]}}}
+    started = time.monotonic()
+    xds.start({"https": listener}, wait_ready=False)
+    xds.p.wait_ready(timeout=10)
+    assert time.monotonic() - started >= 0.8
+    # It accepts; without a certificate no handshake completes.
+    deadline = time.monotonic() + 3
+    while support.is_refused("127.0.0.1", port):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert xds.stat("listener_manager.total_listeners_active") == 1
 
 
 def test_nacked_change_leaves_the_old_listener_serving(xds):

@@ -176,6 +176,16 @@ final class ListenerManager: XDSUpdateHandler {
                 errors[resource.name] = nil
                 continue
             }
+            if let entry, let warming = entry.warming, entry.active?.listener.sourceBytes == compiled.sourceBytes {
+                // Back to the version serving: the warming one goes (Envoy's
+                // `addOrUpdateListenerInternal`), nothing drains.
+                entry.warming = nil
+                release(warming)
+                errors[resource.name] = nil
+                stats.add(.listenerModified)
+                server.logger.info("lds: listener '\(resource.name)' back to its active version")
+                continue
+            }
             if let duplicate = duplicateAddress(compiled.config) {
                 failed("error adding listener: '\(resource.name)' has duplicate address '\(duplicate)' as existing listener")
                 continue
