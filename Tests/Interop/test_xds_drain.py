@@ -657,6 +657,27 @@ def test_drain_listeners_with_health_check_fail_keeps_server_state_live_and_the_
     assert status == 200 and {line.split("::")[0] for line in body.decode().splitlines()} == {"in", "out", "tcp"}
 
 
+def test_drain_listeners_reaches_in_place_updates_but_not_listeners_added_or_replaced_later(xds):
+    ports, listeners = three_listeners()
+    xds.start(listeners, extra_args=IMMEDIATE, drain_time_s=20)
+    assert xds.p.admin("POST", "/drain_listeners?skip_exit") == (200, b"OK\n")
+    assert get(ports["in"]).header("connection") == "close"
+    added = free_port()
+    xds.push_listeners(dict(
+        listeners, added=http_listener("added", added, stat_prefix="added"),
+        # Only the chain changes: an in-place update, still draining.
+        **{"in": dict(http_listener("in", ports["in"], stat_prefix="in", server_name="changed"), traffic_direction="INBOUND"),
+           # A change outside the chains: a new listener, not draining.
+           "out": dict(listeners["out"], per_connection_buffer_limit_bytes=65536)}))
+    deadline = time.monotonic() + 3
+    while (r := get(ports["in"])).header("server") != "changed":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert r.header("connection") == "close"
+    assert get(added).header("connection") is None
+    assert get(ports["out"]).header("connection") is None
+
+
 def test_graceful_drain_is_gradual_by_default(xds):
     """No response closes its connection in the first second of a gradual
     drain; the drain reaches connections accepted during it too."""

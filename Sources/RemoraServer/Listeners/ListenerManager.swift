@@ -296,7 +296,7 @@ final class ListenerManager: XDSUpdateHandler {
             let inPlace = Self.differsOnlyInChains(previous.listener.message, version.listener.message)
             if inPlace { stats.add(.listenerInPlaceUpdated) }
             for worker in server.workers {
-                worker.loop.execute { worker.updateListener(config, scopes: scopes) }
+                worker.loop.execute { worker.updateListener(config, scopes: scopes, inPlace: inPlace) }
             }
             server.logger.info("lds: listener '\(name)' updated in place (\(diff.removedChains.count) filter chain(s) draining)")
             // Envoy's gauges: an in-place update drains filter chains; any

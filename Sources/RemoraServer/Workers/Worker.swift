@@ -48,9 +48,6 @@ final class Worker: @unchecked Sendable {
     private let drainTimeSeconds: UInt64
     /// `--drain-strategy`.
     private let drainStrategy: DrainStrategy
-    /// `/drain_listeners` began: every listener's connections drain (`all`),
-    /// or the inbound listeners' ones; new connections of those listeners too.
-    private var adminDrain: (all: DrainSchedule?, inbound: DrainSchedule?) = (nil, nil)
 
     init(index: Int, loop: EventLoop, accessLogFiles: AccessLogFiles? = nil, health: ServerHealth = ServerHealth(),
          localClusterName: String = "", store: StatsStore? = nil, tlsScopes: [String: StatScope] = [:],
@@ -89,8 +86,10 @@ final class Worker: @unchecked Sendable {
         /// filters or a handshake then, and lands on another chain, drains
         /// as soon as it starts.
         var keptChains: Set<FilterChainSource>?
-        /// `/drain_listeners` reached this listener: its connections, new
-        /// ones included, drain by this schedule.
+        /// `/drain_listeners` reached this listener (or the version an
+        /// in-place update replaced): its connections, new ones included,
+        /// drain by this schedule. A listener added or changed outside its
+        /// chains afterwards does not, as in Envoy.
         var adminDrain: DrainSchedule?
         let stats: Stats<ListenerStat>
         let proxyStats: [String: Stats<TcpProxyStat>]
@@ -215,7 +214,6 @@ final class Worker: @unchecked Sendable {
             listenerHTTPStats: scopes.listenerHTTP.mapValues { $0.stats(ListenerHTTPStat.self, thread: index) },
             inspectorStats: scopes.inspectors.stats(thread: index))
         active.workerStats = workerStats(for: config.statPrefix)
-        active.adminDrain = config.isInbound ? adminDrain.all ?? adminDrain.inbound : adminDrain.all
         active.sslStats = (scopes.ssl ?? tlsScopes["listener.\(config.statPrefix)."])?.stats(SSLStat.self, thread: index)
         return active
     }
@@ -226,11 +224,12 @@ final class Worker: @unchecked Sendable {
     /// this worker's sockets of the listener goes on accepting, now for
     /// `config`, with no moment without a listening socket. Connections on
     /// chains `config` no longer has drain; the others are left alone.
-    func updateListener(_ config: ListenerConfig, scopes: ListenerScopes) {
+    func updateListener(_ config: ListenerConfig, scopes: ListenerScopes, inPlace: Bool) {
         loop.assertInLoop()
         let old = listeners.filter { $0.config.name == config.name }
         for previous in old {
             let replacement = makeActiveListener(config, socket: previous.socket, scopes: scopes)
+            if inPlace { replacement.adminDrain = previous.adminDrain }
             if let socket = previous.socket {
                 // The same socket, a new callback: nothing is re-bound.
                 try? socket.startAccepting { [unowned self, unowned replacement] connection in
@@ -546,11 +545,6 @@ final class Worker: @unchecked Sendable {
     /// draining keeps its schedule. The listeners go on accepting.
     func drainListeners(inboundOnly: Bool, schedule: DrainSchedule) {
         loop.assertInLoop()
-        if inboundOnly {
-            if adminDrain.inbound == nil { adminDrain.inbound = schedule }
-        } else if adminDrain.all == nil {
-            adminDrain.all = schedule
-        }
         var names: Set<String> = []
         for listener in listeners where listener.adminDrain == nil && (!inboundOnly || listener.config.isInbound) {
             listener.adminDrain = schedule
