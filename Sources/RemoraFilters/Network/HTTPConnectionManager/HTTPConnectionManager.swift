@@ -571,7 +571,7 @@ public final class HTTPConnectionManager: ConnectionDelegate, DeferredFraming {
     /// with no request in flight is not closed under a request the client
     /// may be sending; its next response carries `Connection: close`, and
     /// the worker closes what is still idle at the end of the drain time
-    /// (`closeIfIdle`).
+    /// (`closeForDrainEnd`).
     public func startDraining(closingIdleNow: Bool = true) {
         guard !closed, !delayedClosing else { return }
         gradualDrain = nil
@@ -635,7 +635,9 @@ public final class HTTPConnectionManager: ConnectionDelegate, DeferredFraming {
     /// closes an idle or upgraded (WebSocket, CONNECT) connection now, as
     /// Envoy does, but lets a request in flight finish: HTTP/1 closes after
     /// its response, HTTP/2 sends its final GOAWAY and closes when its
-    /// streams end. What is still open `drain_timeout` later is closed.
+    /// streams end. What is still open `drain_timeout` later is closed
+    /// (an HTTP/2 connection carrying a WebSocket too: closing it now would
+    /// cut its other streams).
     public func closeForDrainEnd() {
         guard !closed else { return }
         if streams.isEmpty || h1?.isTunneling == true {
