@@ -27,6 +27,7 @@ not change (marked remora_only; Envoy's side is envoy_only).
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -446,6 +447,9 @@ def test_drain_strategy(xds, strategy):
     port = free_port()
     drain_s = 4
     xds.start({"http": http_listener("http", port)}, extra_args=["--drain-strategy", strategy], drain_time_s=drain_s)
+    status, body = xds.p.admin("GET", "/server_info")
+    options = json.loads(body)["command_line_options"]
+    assert options["drain_strategy"] == strategy.capitalize() and options["drain_time"] == f"{drain_s}s"
     clients = [HttpClient(port) for _ in range(12)]
     for c in clients:
         assert c.request().status == 200
