@@ -590,6 +590,21 @@ def test_graceful_drain_listeners_keeps_accepting_for_the_drain_time_then_stops(
     tcp.close()
 
 
+def test_drain_listeners_tells_a_new_http2_connection_with_goaway(xds):
+    """An HTTP/2 connection accepted while /drain_listeners?graceful runs
+    is told: GOAWAY comes with (or before) its first response, which is served."""
+    ports, listeners = three_listeners()
+    xds.start(listeners, extra_args=IMMEDIATE, drain_time_s=3)
+    assert xds.p.admin("POST", "/drain_listeners?graceful") == (200, b"OK\n")
+    h2c = H2Client(ports["in"])
+    sid = h2c.request("/")
+    frames = h2c.raw_frames(1.0)
+    goaways = [i for i, f in enumerate(frames) if f[0] == 0x7]
+    headers = [i for i, f in enumerate(frames) if f[0] == 0x1 and f[2] == sid]
+    assert goaways and headers and goaways[0] < headers[0], frames
+    h2c.close()
+
+
 def test_drain_listeners_inboundonly_drains_and_stops_only_inbound_listeners(xds):
     ports, listeners = three_listeners()
     xds.start(listeners, extra_args=IMMEDIATE, drain_time_s=2)

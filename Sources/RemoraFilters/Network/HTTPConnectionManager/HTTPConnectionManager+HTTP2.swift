@@ -37,6 +37,11 @@ extension HTTPConnectionManager: HTTP1ServerConnectionCallbacks {
         armKeepalive()
         // The server preface (SETTINGS) goes out at once, as Envoy's does.
         h2Flush()
+        if drainOnNextRequest {
+            // Drained before its first bytes told HTTP/2 apart (counted then).
+            drainOnNextRequest = false
+            drainHTTP2(counted: false)
+        }
         for data in input where !closed && !delayedClosing { h2Read(data) }
     }
 

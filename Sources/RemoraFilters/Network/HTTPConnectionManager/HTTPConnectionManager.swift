@@ -596,8 +596,9 @@ public final class HTTPConnectionManager: ConnectionDelegate, DeferredFraming {
         }
     }
 
-    /// A listener drain reached this connection between requests.
-    private var drainOnNextRequest = false
+    /// A listener drain reached this connection between requests (or
+    /// before its codec was chosen: HTTP/2 then starts with GOAWAY).
+    var drainOnNextRequest = false
 
     /// A gradual drain reached this connection and has not closed it yet:
     /// each response asks it (`responseMayCloseForDrain`). Nil otherwise, so
