@@ -775,6 +775,20 @@ def test_change_back_to_the_active_version_drops_the_warming_one(xds):
     keepalive.close()
 
 
+def test_warming_listener_removed_never_serves(xds):
+    port, other = free_port(), free_port()
+    xds.start({"tcp": tcp_listener("tcp", other)})
+    xds.push_listeners({"tcp": tcp_listener("tcp", other), "late": http_listener("late", port, rds="never")})
+    xds.wait_stat("listener_manager.total_listeners_warming", 1)
+    xds.push_listeners({"tcp": tcp_listener("tcp", other)})
+    xds.wait_stat("listener_manager.total_listeners_warming", 0)
+    stats = xds.p.stats()
+    assert stats["listener_manager.listener_removed"] == 1
+    assert stats["listener_manager.total_listeners_draining"] == 0
+    assert stats["listener_manager.total_listeners_active"] == 1
+    assert support.is_refused("127.0.0.1", port)
+
+
 def test_listener_warms_until_its_sds_secret_arrives(xds, tmp_path):
     pki = make_pki(tmp_path / "pki")
     port = free_port()
