@@ -14,15 +14,18 @@ What Envoy does, and Remora with it:
 - `drain_type: MODIFY_ONLY` only keeps a listener out of `/healthcheck/fail`;
   LDS changes and server-wide drains (`/drain_listeners?graceful`) drain it.
 - `/drain_listeners?graceful`: the listeners keep accepting for the drain
-  time while their connections drain, then stop; `inboundonly` limits both
-  to `traffic_direction: INBOUND` listeners.
+  time while their connections drain, then stop (without it at once; with
+  `skip_exit` never); `inboundonly` limits both to `traffic_direction:
+  INBOUND` listeners; nothing is closed by it and the server stays LIVE.
 - A listener warms (does not accept) until its RDS table and SDS secrets
   arrive; a changed one keeps its old version serving while the new warms;
   a NACKed change leaves the old one serving.
 
-Where Remora goes beyond Envoy on purpose (envoyproxy/envoy#8564): a change
-outside the filter chains never drains the connections of chains that did
-not change (marked remora_only; Envoy's side is envoy_only).
+Where Remora goes beyond Envoy on purpose (marked remora_only; Envoy's
+side is envoy_only): a change outside the filter chains never drains the
+connections of chains that did not change (envoyproxy/envoy#8564); a
+request still in flight at the end of the drain time finishes (Envoy cuts
+it).
 """
 
 from __future__ import annotations
