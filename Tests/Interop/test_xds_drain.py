@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 
 import pytest
@@ -45,6 +44,7 @@ from xds_control_plane import LDS, RDS, SDS, ControlPlane
 from tls_certs import make_pki
 from tls_support import DOWNSTREAM_TLS, client_context, tls_connect
 from test_xds_scenarios import workload_secret
+from test_xds_listeners import closed_loop, keep_alive_client
 from envoy.config.listener.v3 import listener_pb2
 from envoy.config.route.v3 import route_pb2
 
@@ -198,6 +198,13 @@ def wait_refused(port: int, timeout: float = 3.0) -> float:
     return time.monotonic() - start
 
 
+def wait_accepting(port: int, timeout: float = 3.0) -> None:
+    deadline = time.monotonic() + timeout
+    while support.is_refused("127.0.0.1", port):
+        assert time.monotonic() < deadline, f"port {port} still refuses"
+        time.sleep(0.02)
+
+
 def h2_response(client: H2Client, sid: int, timeout: float = 5.0) -> dict:
     client.pump(timeout, until=lambda ev: client.stream_ended(sid) or client.closed)
     for e in client.events:
@@ -268,10 +275,7 @@ def test_listener_re_added_while_its_old_self_drains(xds):
     wait_refused(port)
     xds.push_listeners({"tcp": http_listener("tcp", port)})
     xds.wait_stat("listener_manager.total_listeners_active", 1)
-    deadline = time.monotonic() + 3
-    while support.is_refused("127.0.0.1", port):
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    wait_accepting(port)
     assert get(port).header("x-upstream") == "A"
     assert xds.stat("listener_manager.total_listeners_draining") == 1
     assert tcp_echo(old, b"still") == b"still"
@@ -366,44 +370,46 @@ def test_unchanged_listener_keeps_its_connections(xds):
     assert keepalive.request().status == 200
     xds.push_listeners({"http": http_listener("http", port), "tcp": tcp_listener("tcp", tcp_port),
                         "extra": tcp_listener("extra", free_port())})
+    assert_kept_past_the_drain_time(ws, keepalive)
+
+
+def assert_kept_past_the_drain_time(ws: HttpClient, keepalive: HttpClient) -> None:
+    """Past the drain time, the WebSocket still echoes and the keep-alive
+    connection is still answered, without `connection: close`."""
     time.sleep(DRAIN_S + 0.5)
     assert ws_echo(ws, b"kept") == b"kept"
     r = keepalive.request()
     assert r.status == 200 and r.header("connection") is None
     ws.close()
     keepalive.close()
+
+
+def listener_level_change_with_a_websocket(xds) -> tuple[HttpClient, HttpClient]:
+    """A WebSocket and a keep-alive client, then a change outside the
+    listener's only chain. The gauges say what Envoy's say: the old
+    listener drains."""
+    port = free_port()
+    xds.start({"http": http_listener("http", port)}, extra_args=IMMEDIATE)
+    ws = websocket(port)
+    keepalive = HttpClient(port)
+    assert keepalive.request().status == 200
+    xds.push_listeners({"http": dict(http_listener("http", port), per_connection_buffer_limit_bytes=65536)})
+    assert xds.stat("listener_manager.listener_modified") == 1
+    assert xds.stat("listener_manager.total_listeners_draining") == 1
+    return ws, keepalive
 
 
 @pytest.mark.remora_only("envoyproxy/envoy#8564: a change outside the filter chains drains every connection of the "
                          "listener in Envoy; Remora keeps those of chains that did not change")
 def test_listener_level_change_never_drains_an_unchanged_chain(xds):
-    port = free_port()
-    xds.start({"http": http_listener("http", port)}, extra_args=IMMEDIATE)
-    ws = websocket(port)
-    keepalive = HttpClient(port)
-    assert keepalive.request().status == 200
-    xds.push_listeners({"http": dict(http_listener("http", port), per_connection_buffer_limit_bytes=65536)})
-    xds.wait_stat("listener_manager.listener_modified", 1)
-    # The gauges say what Envoy's say: the old listener drains.
-    assert xds.stat("listener_manager.total_listeners_draining") == 1
+    ws, keepalive = listener_level_change_with_a_websocket(xds)
     assert xds.stat("listener_manager.listener_in_place_updated") == 0
-    time.sleep(DRAIN_S + 0.5)
-    assert ws_echo(ws, b"kept") == b"kept"
-    r = keepalive.request()
-    assert r.status == 200 and r.header("connection") is None
-    ws.close()
-    keepalive.close()
+    assert_kept_past_the_drain_time(ws, keepalive)
 
 
 @pytest.mark.envoy_only("the other side of envoyproxy/envoy#8564, which Remora does not copy")
 def test_envoy_drains_an_unchanged_chain_on_a_listener_level_change(xds):
-    port = free_port()
-    xds.start({"http": http_listener("http", port)}, extra_args=IMMEDIATE)
-    ws = websocket(port)
-    keepalive = HttpClient(port)
-    assert keepalive.request().status == 200
-    xds.push_listeners({"http": dict(http_listener("http", port), per_connection_buffer_limit_bytes=65536)})
-    assert xds.stat("listener_manager.total_listeners_draining") == 1
+    ws, keepalive = listener_level_change_with_a_websocket(xds)
     assert keepalive.request().header("connection") == "close"
     ws.wait_closed(timeout=DRAIN_S + 3.0)
     ws.close()
@@ -483,45 +489,17 @@ def test_keep_alive_clients_under_load_lose_nothing_across_listener_changes(xds,
     port = free_port()
     xds.start({"http": http_listener("http", port)}, extra_args=["--drain-strategy", strategy], drain_time_s=3,
               concurrency=2)
-    stop = threading.Event()
-    results = {"ok": 0, "failed": [], "servers": set()}
-    lock = threading.Lock()
 
-    def client():
-        c = None
-        while not stop.is_set():
-            try:
-                if c is None:
-                    c = HttpClient(port)
-                r = c.request()
-                with lock:
-                    results["ok"] += 1
-                    results["servers"].add(r.header("server"))
-                if r.header("connection") == "close":
-                    c.close()
-                    c = None
-            except Exception as e:  # noqa: BLE001 - every failure counts
-                with lock:
-                    results["failed"].append(repr(e))
-                c = None
-        if c is not None:
-            c.close()
-
-    threads = [threading.Thread(target=client) for _ in range(3)]
-    for t in threads:
-        t.start()
-    try:
+    def pushes():
         for i in range(4):
             time.sleep(0.5)
             xds.push_listeners({"http": http_listener("http", port, server_name=f"v{i}")})
         time.sleep(3 + 1.0)
-    finally:
-        stop.set()
-        for t in threads:
-            t.join(10)
+
+    results = closed_loop(keep_alive_client(port), "server", pushes, clients=3)
     assert results["failed"] == []
     assert results["ok"] > 100
-    assert "v3" in results["servers"]
+    assert "v3" in results["seen"]
     assert xds.stat("http.ingress.downstream_cx_drain_close") >= 3
 
 
@@ -625,26 +603,29 @@ def test_drain_listeners_inboundonly_drains_and_stops_only_inbound_listeners(xds
         c.close()
 
 
-def test_drain_listeners_without_graceful_drains_and_stops_at_once(xds):
+def drain_listeners_with_a_keepalive(xds, query: str, drain_time_s: int) -> tuple[dict[str, int], HttpClient]:
+    """The three listeners (immediate strategy), a keep-alive client of the
+    outbound one, then POST /drain_listeners<query>: the client's next
+    response closes its connection."""
     ports, listeners = three_listeners()
-    xds.start(listeners, extra_args=IMMEDIATE, drain_time_s=30)
+    xds.start(listeners, extra_args=IMMEDIATE, drain_time_s=drain_time_s)
     keepalive = HttpClient(ports["out"])
     assert keepalive.request().status == 200
-    assert xds.p.admin("POST", "/drain_listeners") == (200, b"OK\n")
+    assert xds.p.admin("POST", "/drain_listeners" + query) == (200, b"OK\n")
+    assert keepalive.request().header("connection") == "close"
+    return ports, keepalive
+
+
+def test_drain_listeners_without_graceful_drains_and_stops_at_once(xds):
+    ports, keepalive = drain_listeners_with_a_keepalive(xds, "", drain_time_s=30)
     for port in ports.values():
         wait_refused(port, timeout=2.0)
-    assert keepalive.request().header("connection") == "close"
     xds.wait_stat("listener_manager.listener_stopped", 3)
     keepalive.close()
 
 
 def test_drain_listeners_skip_exit_drains_and_never_stops(xds):
-    ports, listeners = three_listeners()
-    xds.start(listeners, extra_args=IMMEDIATE, drain_time_s=1)
-    keepalive = HttpClient(ports["out"])
-    assert keepalive.request().status == 200
-    assert xds.p.admin("POST", "/drain_listeners?skip_exit") == (200, b"OK\n")
-    assert keepalive.request().header("connection") == "close"
+    ports, keepalive = drain_listeners_with_a_keepalive(xds, "?skip_exit", drain_time_s=1)
     time.sleep(1.5)
     for name in ("in", "out"):
         r = get(ports[name])
@@ -823,10 +804,7 @@ def test_listener_waits_for_its_sds_secret_only_until_the_initial_fetch_timeout(
     xds.p.wait_ready(timeout=10)
     assert time.monotonic() - started >= 0.8
     # It accepts; without a certificate no handshake completes.
-    deadline = time.monotonic() + 3
-    while support.is_refused("127.0.0.1", port):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_accepting(port)
     assert xds.stat("listener_manager.total_listeners_active") == 1
 
 
