@@ -80,6 +80,9 @@ public final class Server: @unchecked Sendable {
     private var drainedWorkers = 0
     /// `/drain_listeners` started a drain of every listener, or of the inbound ones.
     var adminDrainStarted = (all: false, inbound: false)
+    /// `/drain_listeners` stopped every listener, or the inbound ones: LDS
+    /// adds and updates of those are skipped from then on.
+    var listenersStopped = (all: false, inbound: false)
     /// Every `listener.<prefix>.*` scope (for `server.total_connections`).
     var listenerScopes: [StatScope] = []
     /// Listener, chain and listener-filter stat scopes by name (see `makeListenerScopes(for:)`).

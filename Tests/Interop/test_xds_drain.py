@@ -681,6 +681,30 @@ def test_drain_listeners_reaches_in_place_updates_but_not_listeners_added_or_rep
     assert get(ports["out"]).header("connection") is None
 
 
+def test_listeners_stopped_by_drain_listeners_take_no_lds_add_or_update(xds):
+    """After `/drain_listeners?inboundonly` stopped the inbound listeners, an
+    LDS update that adds or changes inbound listeners skips them (ACKed, not
+    counted); outbound ones are added as usual."""
+    ports, listeners = three_listeners()
+    xds.start(listeners, extra_args=IMMEDIATE)
+    assert xds.p.admin("POST", "/drain_listeners?inboundonly") == (200, b"OK\n")
+    wait_refused(ports["in"])
+    inbound, outbound = free_port(), free_port()
+    xds.push_listeners(dict(
+        listeners,
+        added_in=dict(http_listener("added_in", inbound, stat_prefix="added_in"), traffic_direction="INBOUND"),
+        added_out=dict(http_listener("added_out", outbound, stat_prefix="added_out"), traffic_direction="OUTBOUND"),
+        **{"in": dict(http_listener("in", ports["in"], stat_prefix="in", server_name="changed"),
+                      traffic_direction="INBOUND")}))
+    wait_accepting(outbound)
+    stats = xds.p.stats()
+    assert stats["listener_manager.listener_added"] == 4
+    assert stats["listener_manager.listener_modified"] == 0
+    assert stats["listener_manager.total_listeners_active"] == 4
+    assert support.is_refused("127.0.0.1", inbound) and support.is_refused("127.0.0.1", ports["in"])
+    assert xds.stat("listener_manager.lds.update_rejected") == 0
+
+
 def test_graceful_drain_is_gradual_by_default(xds):
     """No response closes its connection in the first second of a gradual
     drain; the drain reaches connections accepted during it too."""

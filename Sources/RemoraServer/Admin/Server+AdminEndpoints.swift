@@ -244,6 +244,7 @@ extension Server {
 
     /// Stops the chosen listeners on every worker (`listener_manager.listener_stopped`).
     private func stopListeners(inboundOnly: Bool) {
+        if inboundOnly { listenersStopped.inbound = true } else { listenersStopped.all = true }
         let listenerManager = listenerManagerStats
         for worker in workers {
             worker.loop.execute {

@@ -157,6 +157,10 @@ final class ListenerManager: XDSUpdateHandler {
                 failed("duplicate listener \(resource.name) found")
                 continue
             }
+            if skippedAsStopped(resource) {
+                server.logger.debug("lds: listener '\(resource.name)' can not be added because its listeners are stopped")
+                continue
+            }
             if staticListeners.contains(where: { $0.name == resource.name }) {
                 errors[resource.name] = nil
                 // Envoy's `blockUpdate`: a static listener is skipped, not refused.
@@ -235,6 +239,18 @@ final class ListenerManager: XDSUpdateHandler {
             routes.whenReady(version.listener.config.rdsReferences) { gate.done() }
         }
         if !message.isEmpty { throw XDSRejection("Error adding/updating listener(s) \(message)") }
+    }
+
+    /// Envoy's `listenersStopped`: once `/drain_listeners` stopped every
+    /// listener, or the inbound ones, an LDS add or update of such a
+    /// listener is skipped (not refused; removals still apply).
+    private func skippedAsStopped(_ resource: XDSResource) -> Bool {
+        let stopped = server.listenersStopped
+        if stopped.all { return true }
+        guard stopped.inbound, let message = try? Envoy_Config_Listener_V3_Listener(unpackingAny: resource.resource) else {
+            return false
+        }
+        return message.trafficDirection == .inbound
     }
 
     func initialFetchFailed(_ type: XDSResourceType) {
