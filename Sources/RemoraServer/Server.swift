@@ -21,10 +21,14 @@ public struct ServerOptions: Sendable {
     public var version: String
     /// `--file-flush-interval-msec`: how often access logs are written out.
     public var fileFlushIntervalMilliseconds: UInt64
+    /// `--drain-strategy`: how draining connections are told to go.
+    public var drainStrategy: DrainStrategy
 
     public init(concurrency: Int, drainTimeSeconds: UInt64, configPath: String, logLevel: String,
-                serviceCluster: String?, serviceNode: String?, version: String, fileFlushIntervalMilliseconds: UInt64 = 10_000) {
+                serviceCluster: String?, serviceNode: String?, version: String, fileFlushIntervalMilliseconds: UInt64 = 10_000,
+                drainStrategy: DrainStrategy = .gradual) {
         self.fileFlushIntervalMilliseconds = fileFlushIntervalMilliseconds
+        self.drainStrategy = drainStrategy
         self.concurrency = concurrency
         self.drainTimeSeconds = drainTimeSeconds
         self.configPath = configPath
@@ -74,6 +78,11 @@ public final class Server: @unchecked Sendable {
     private let statsd: StatsdSink?
     private var exitCode: Int32 = 0
     private var drainedWorkers = 0
+    /// `/drain_listeners` started a drain of every listener, or of the inbound ones.
+    var adminDrainStarted = (all: false, inbound: false)
+    /// `/drain_listeners` stopped every listener, or the inbound ones: LDS
+    /// adds and updates of those are skipped from then on.
+    var listenersStopped = (all: false, inbound: false)
     /// Every `listener.<prefix>.*` scope (for `server.total_connections`).
     var listenerScopes: [StatScope] = []
     /// Listener, chain and listener-filter stat scopes by name (see `makeListenerScopes(for:)`).
@@ -184,7 +193,7 @@ public final class Server: @unchecked Sendable {
                 workers.append(Worker(index: i, loop: try EventLoop.startThread(name: "worker_\(i - 1)"),
                                       accessLogFiles: accessLogFiles, health: health,
                                       localClusterName: config.node.cluster, store: store, tlsScopes: tlsScopes,
-                                      drainTimeMilliseconds: options.drainTimeSeconds * 1000))
+                                      drainTimeSeconds: options.drainTimeSeconds, drainStrategy: options.drainStrategy))
             }
         } catch {
             fail("cannot start workers: \(error)")

@@ -36,6 +36,10 @@ struct RemoraCommand: ParsableCommand {
     @Option(name: .customLong("drain-time-s"), help: "Seconds open connections get to finish after SIGTERM/SIGINT.")
     var drainTimeSeconds: UInt64 = 5
 
+    @Option(name: .customLong("drain-strategy"),
+            help: "gradual (default): draining connections close with a probability rising over the drain time; immediate: at once.")
+    var drainStrategy: String = DrainStrategy.gradual.rawValue
+
     @Option(name: [.short, .customLong("log-level")], help: "trace, debug, info, warning, error, critical, off.")
     var logLevel: String = "info"
 
@@ -68,6 +72,7 @@ struct RemoraCommand: ParsableCommand {
             throw ValidationError("unknown --mode '\(mode)' (serve, validate, init_only)")
         }
         if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
+        if DrainStrategy(rawValue: drainStrategy) == nil { throw ValidationError("unknown drain-strategy '\(drainStrategy)' (gradual, immediate)") }
     }
 
     func run() throws {
@@ -131,7 +136,8 @@ struct RemoraCommand: ParsableCommand {
         let options = ServerOptions(
             concurrency: workers, drainTimeSeconds: drainTimeSeconds, configPath: configPath ?? "",
             logLevel: logLevel, serviceCluster: serviceCluster, serviceNode: serviceNode,
-            version: "remora/\(Self.version)/RELEASE", fileFlushIntervalMilliseconds: fileFlushIntervalMilliseconds)
+            version: "remora/\(Self.version)/RELEASE", fileFlushIntervalMilliseconds: fileFlushIntervalMilliseconds,
+            drainStrategy: DrainStrategy(rawValue: drainStrategy) ?? .gradual)
         logger.info("starting remora \(Self.version) with \(workers) worker(s), config \(described)")
         let runtimeKeys = config.runtimeLayers.reduce(0) { $0 + $1.values.count }
         if runtimeKeys > 0 {

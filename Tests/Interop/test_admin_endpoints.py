@@ -233,7 +233,8 @@ def test_drain_listeners_stops_accepting_and_drains_connections(proxy, http_upst
     while not (refused(ports["in"]) and refused(ports["out"])) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert refused(ports["in"]) and refused(ports["out"])
-    # Without `graceful`, open connections go on as they are.
+    # Open connections go on; they drain by --drain-strategy (gradual: none
+    # in the first second; test_xds_drain.py covers the rest).
     r = client.request("GET", "/after")
     assert r.status == 200 and r.header("connection") is None
     client.close()

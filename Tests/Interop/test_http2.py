@@ -203,9 +203,9 @@ def test_http2_protocol_options_out_of_range_are_refused(tmp_path):
 
 
 @pytest.mark.remora_only(reason="Envoy 1.40 sends its GOAWAY only with a response encoded after the drain "
-                                "decision; Remora tells every HTTP/2 connection at once")
+                                "decision; with --drain-strategy immediate Remora tells every HTTP/2 connection at once")
 def test_drain_sends_goaway_and_lets_the_stream_in_flight_finish(proxy, http_upstreams):
-    """/drain_listeners?graceful: an HTTP/2 connection gets the graceful
+    """/drain_listeners?graceful, immediate strategy: an HTTP/2 connection gets the graceful
     GOAWAY (NO_ERROR, last stream 2^31-1) at once; the request in flight
     completes; after drain_timeout the final GOAWAY names the last stream
     processed and the connection closes."""
@@ -215,7 +215,7 @@ def test_drain_sends_goaway_and_lets_the_stream_in_flight_finish(proxy, http_ups
     admin, port = free_port(), free_port()
     cfg = H.http_config(admin, port, [route({"prefix": "/"}, "backend")], [H.http_cluster("backend", [up.address])],
                         codec_type="AUTO", drain_timeout="0.5s")
-    p = proxy(cfg, drain_time_s=1)
+    p = proxy(cfg, drain_time_s=1, extra_args=["--drain-strategy", "immediate"])
     client = H2Client(port)
     try:
         first = client.request("/")

@@ -147,7 +147,7 @@ extension Server {
         {"concurrency":\(self.options.concurrency),"config_path":\(jsonString(self.options.configPath)),\
         "log_level":\(jsonString(self.options.logLevel)),"service_cluster":\(jsonString(self.options.serviceCluster ?? "")),\
         "service_node":\(jsonString(self.options.serviceNode ?? "")),"mode":"Serve","drain_time":"\(self.options.drainTimeSeconds)s",\
-        "disable_hot_restart":true}
+        "drain_strategy":"\(self.options.drainStrategy == .immediate ? "Immediate" : "Gradual")","disable_hot_restart":true}
         """
         return """
         {

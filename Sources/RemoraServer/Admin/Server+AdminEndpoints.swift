@@ -208,38 +208,47 @@ extension Server {
 
     // MARK: - /drain_listeners
 
-    /// Envoy's `/drain_listeners`: the chosen listeners (all, or the inbound
-    /// ones) stop accepting at once, and their open connections go on as
-    /// they are. With `graceful`, their connections drain first (HTTP/1:
-    /// `connection: close` after the current exchange, idle ones closed) and
-    /// the listeners stop after `--drain-time-s`; with `skip_exit`, the
-    /// connections drain and the listeners never stop. The server stays LIVE.
+    /// Envoy's `/drain_listeners`: the chosen listeners (all, or with
+    /// `inboundonly` those with `traffic_direction: INBOUND`) start a drain:
+    /// their HTTP connections, and those they accept meanwhile, are told to
+    /// go by `--drain-strategy` over `--drain-time-s` (a response carries
+    /// `connection: close`, or GOAWAY goes first). Then the listeners stop
+    /// accepting: at once, or with `graceful` after the drain time; never
+    /// with `skip_exit`. Connections are not closed by it, and the server
+    /// stays LIVE. A graceful drain already under way for those listeners is
+    /// not started again (Envoy's `DrainManager::draining(direction)`).
     func drainListenersResponse(_ request: AdminRequest) -> AdminResponse {
         let inboundOnly = request.query["inboundonly"] != nil
         let skipExit = request.query["skip_exit"] != nil
         let graceful = request.query["graceful"] != nil
-        let delay = skipExit ? nil : (graceful ? options.drainTimeSeconds * 1000 : 0)
-        if graceful || skipExit { drainListeners(inboundOnly: inboundOnly, stop: false) }
-        if let delay {
-            if delay == 0 {
-                drainListeners(inboundOnly: inboundOnly, stop: true)
-            } else {
-                let timer = Timer(loop: mainLoop)
-                timer.start(afterMilliseconds: delay) { [unowned self] in
-                    self.drainListeners(inboundOnly: inboundOnly, stop: true)
-                    timer.close()
-                }
+        let alreadyDraining = adminDrainStarted.all || (inboundOnly && adminDrainStarted.inbound)
+        if graceful && alreadyDraining { return .text(200, "OK\n") }
+        if inboundOnly { adminDrainStarted.inbound = true } else { adminDrainStarted.all = true }
+        let schedule = DrainSchedule(startMilliseconds: mainLoop.nowMilliseconds, durationSeconds: options.drainTimeSeconds,
+                                     strategy: options.drainStrategy)
+        for worker in workers {
+            worker.loop.execute { worker.drainListeners(inboundOnly: inboundOnly, schedule: schedule) }
+        }
+        guard !skipExit else { return .text(200, "OK\n") }
+        if graceful {
+            let timer = Timer(loop: mainLoop)
+            timer.start(afterMilliseconds: options.drainTimeSeconds * 1000) { [unowned self] in
+                self.stopListeners(inboundOnly: inboundOnly)
+                timer.close()
             }
+        } else {
+            stopListeners(inboundOnly: inboundOnly)
         }
         return .text(200, "OK\n")
     }
 
-    /// Drains the chosen listeners' connections, or (`stop`) stops the listeners.
-    private func drainListeners(inboundOnly: Bool, stop: Bool) {
+    /// Stops the chosen listeners on every worker (`listener_manager.listener_stopped`).
+    private func stopListeners(inboundOnly: Bool) {
+        if inboundOnly { listenersStopped.inbound = true } else { listenersStopped.all = true }
         let listenerManager = listenerManagerStats
         for worker in workers {
             worker.loop.execute {
-                let stopped = worker.drainListeners(inboundOnly: inboundOnly, stop: stop)
+                let stopped = worker.stopListeners(inboundOnly: inboundOnly)
                 // Counted once, by the first worker (every worker stops the same listeners).
                 if stopped > 0 && worker.index == 1 {
                     listenerManager.stats(ListenerManagerStat.self, thread: worker.index).add(.listenerStopped, Int64(stopped))

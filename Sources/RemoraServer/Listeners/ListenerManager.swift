@@ -157,6 +157,10 @@ final class ListenerManager: XDSUpdateHandler {
                 failed("duplicate listener \(resource.name) found")
                 continue
             }
+            if skippedAsStopped(resource) {
+                server.logger.debug("lds: listener '\(resource.name)' can not be added because its listeners are stopped")
+                continue
+            }
             if staticListeners.contains(where: { $0.name == resource.name }) {
                 errors[resource.name] = nil
                 // Envoy's `blockUpdate`: a static listener is skipped, not refused.
@@ -174,6 +178,16 @@ final class ListenerManager: XDSUpdateHandler {
             let entry = entries[resource.name]
             if let current = entry?.warming ?? entry?.active, current.listener.sourceBytes == compiled.sourceBytes {
                 errors[resource.name] = nil
+                continue
+            }
+            if let entry, let warming = entry.warming, entry.active?.listener.sourceBytes == compiled.sourceBytes {
+                // Back to the version serving: the warming one goes (Envoy's
+                // `addOrUpdateListenerInternal`), nothing drains.
+                entry.warming = nil
+                release(warming)
+                errors[resource.name] = nil
+                stats.add(.listenerModified)
+                server.logger.info("lds: listener '\(resource.name)' back to its active version")
                 continue
             }
             if let duplicate = duplicateAddress(compiled.config) {
@@ -225,6 +239,18 @@ final class ListenerManager: XDSUpdateHandler {
             routes.whenReady(version.listener.config.rdsReferences) { gate.done() }
         }
         if !message.isEmpty { throw XDSRejection("Error adding/updating listener(s) \(message)") }
+    }
+
+    /// Envoy's `listenersStopped`: once `/drain_listeners` stopped every
+    /// listener, or the inbound ones, an LDS add or update of such a
+    /// listener is skipped (not refused; removals still apply).
+    private func skippedAsStopped(_ resource: XDSResource) -> Bool {
+        let stopped = server.listenersStopped
+        if stopped.all { return true }
+        guard stopped.inbound, let message = try? Envoy_Config_Listener_V3_Listener(unpackingAny: resource.resource) else {
+            return false
+        }
+        return message.trafficDirection == .inbound
     }
 
     func initialFetchFailed(_ type: XDSResourceType) {
@@ -283,12 +309,16 @@ final class ListenerManager: XDSUpdateHandler {
         let diff = ListenerDiff(old: previous.listener.config, new: config)
         let scopes = server.makeListenerScopes(for: config)
         if diff.keepsSockets {
-            if Self.differsOnlyInChains(previous.listener.message, version.listener.message) { stats.add(.listenerInPlaceUpdated) }
+            let inPlace = Self.differsOnlyInChains(previous.listener.message, version.listener.message)
+            if inPlace { stats.add(.listenerInPlaceUpdated) }
             for worker in server.workers {
-                worker.loop.execute { worker.updateListener(config, scopes: scopes) }
+                worker.loop.execute { worker.updateListener(config, scopes: scopes, inPlace: inPlace) }
             }
             server.logger.info("lds: listener '\(name)' updated in place (\(diff.removedChains.count) filter chain(s) draining)")
-            finishReplacing(previous, name: name, drainingChains: diff.removedChains.count)
+            // Envoy's gauges: an in-place update drains filter chains; any
+            // other change drains the old listener (Remora still drains only
+            // the chains that went away).
+            finishReplacing(previous, name: name, drainingChains: diff.removedChains.count, listenerDrains: !inPlace)
             initialListenerDone(name)
         } else {
             // New addresses: the old sockets close, the new ones bind; the
@@ -298,7 +328,7 @@ final class ListenerManager: XDSUpdateHandler {
                 worker.loop.execute { worker.removeListener(named: name, keeping: kept) }
             }
             server.boundAddresses[name] = nil
-            finishReplacing(previous, name: name, drainingChains: diff.removedChains.count)
+            finishReplacing(previous, name: name, drainingChains: diff.removedChains.count, listenerDrains: true)
             bind(entry, name: name, version: version)
         }
         refreshGauges()
@@ -355,24 +385,28 @@ final class ListenerManager: XDSUpdateHandler {
                 worker.loop.execute { worker.removeListener(named: name) }
             }
             server.boundAddresses[name] = nil
-            finishReplacing(active, name: name, drainingChains: active.listener.config.chainSources.count)
+            finishReplacing(active, name: name, drainingChains: active.listener.config.chainSources.count, listenerDrains: true)
         }
         refreshGauges()
     }
 
-    /// The replaced or removed version lets go of its route tables and, if
-    /// connections of it drain, counts as draining for the drain time.
-    private func finishReplacing(_ old: Version, name: String, drainingChains chains: Int) {
+    /// The replaced or removed version lets go of its route tables and
+    /// counts as draining for the drain time, as Envoy's gauges do: a
+    /// removed or re-bound listener, or one changed outside its chains, in
+    /// `total_listeners_draining` (and config_dump's `draining_state`); an
+    /// in-place update's removed chains in `total_filter_chains_draining`.
+    private func finishReplacing(_ old: Version, name: String, drainingChains chains: Int, listenerDrains: Bool) {
         release(old)
-        guard chains > 0 else { return }
-        draining.append((name, old))
-        stats.add(.totalFilterChainsDraining, Int64(chains))
+        let countedChains = listenerDrains ? 0 : chains
+        guard listenerDrains || chains > 0 else { return }
+        if listenerDrains { draining.append((name, old)) }
+        stats.add(.totalFilterChainsDraining, Int64(countedChains))
         let timer = Timer(loop: server.mainLoop)
         timer.start(afterMilliseconds: server.options.drainTimeSeconds * 1000) { [weak self] in
             timer.close()
             guard let self else { return }
             self.draining.removeAll { $0.version.generation == old.generation }
-            self.stats.add(.totalFilterChainsDraining, -Int64(chains))
+            self.stats.add(.totalFilterChainsDraining, -Int64(countedChains))
             self.refreshGauges()
         }
     }

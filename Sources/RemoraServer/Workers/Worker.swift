@@ -43,15 +43,18 @@ final class Worker: @unchecked Sendable {
     /// The `ssl.*` scopes of listeners and clusters with TLS, by their
     /// prefix (`listener.<prefix>.`, `cluster.<name>.`), made by the server.
     private let tlsScopes: [String: StatScope]
-    /// `--drain-time-s`: how long the idle HTTP connections and TCP
-    /// sessions of a drained filter chain may stay.
-    private let drainTimeMilliseconds: UInt64
+    /// `--drain-time-s`: how long the connections of a drained filter
+    /// chain or listener may stay.
+    private let drainTimeSeconds: UInt64
+    /// `--drain-strategy`.
+    private let drainStrategy: DrainStrategy
 
     init(index: Int, loop: EventLoop, accessLogFiles: AccessLogFiles? = nil, health: ServerHealth = ServerHealth(),
          localClusterName: String = "", store: StatsStore? = nil, tlsScopes: [String: StatScope] = [:],
-         drainTimeMilliseconds: UInt64 = 600_000) {
+         drainTimeSeconds: UInt64 = 600, drainStrategy: DrainStrategy = .gradual) {
         self.index = index
-        self.drainTimeMilliseconds = drainTimeMilliseconds
+        self.drainTimeSeconds = drainTimeSeconds
+        self.drainStrategy = drainStrategy
         self.loop = loop
         self.health = health
         self.localClusterName = localClusterName
@@ -83,6 +86,11 @@ final class Worker: @unchecked Sendable {
         /// filters or a handshake then, and lands on another chain, drains
         /// as soon as it starts.
         var keptChains: Set<FilterChainSource>?
+        /// `/drain_listeners` reached this listener (or the version an
+        /// in-place update replaced): its connections, new ones included,
+        /// drain by this schedule. A listener added or changed outside its
+        /// chains afterwards does not, as in Envoy.
+        var adminDrain: DrainSchedule?
         let stats: Stats<ListenerStat>
         let proxyStats: [String: Stats<TcpProxyStat>]
         let httpStats: [String: Stats<HTTPStat>]
@@ -102,7 +110,7 @@ final class Worker: @unchecked Sendable {
             tlsFactories[ObjectIdentifier(context)] = made
             return made
         }
-        /// Tells this listener's HTTP connections apart (`drainListeners`).
+        /// Tells this listener apart from another of the same name.
         var tag: Int { Int(bitPattern: UInt(bitPattern: ObjectIdentifier(self))) }
 
         init(config: ListenerConfig, socket: Listener?, stats: Stats<ListenerStat>, proxyStats: [String: Stats<TcpProxyStat>],
@@ -216,11 +224,12 @@ final class Worker: @unchecked Sendable {
     /// this worker's sockets of the listener goes on accepting, now for
     /// `config`, with no moment without a listening socket. Connections on
     /// chains `config` no longer has drain; the others are left alone.
-    func updateListener(_ config: ListenerConfig, scopes: ListenerScopes) {
+    func updateListener(_ config: ListenerConfig, scopes: ListenerScopes, inPlace: Bool) {
         loop.assertInLoop()
         let old = listeners.filter { $0.config.name == config.name }
         for previous in old {
             let replacement = makeActiveListener(config, socket: previous.socket, scopes: scopes)
+            if inPlace { replacement.adminDrain = previous.adminDrain }
             if let socket = previous.socket {
                 // The same socket, a new callback: nothing is re-bound.
                 try? socket.startAccepting { [unowned self, unowned replacement] connection in
@@ -268,21 +277,24 @@ final class Worker: @unchecked Sendable {
         drain(drained)
     }
 
-    /// Drains connections of a chain that went away: HTTP now (see
-    /// `HTTPConnectionManager.startDraining(closingIdleNow:)`); at the end
-    /// of `--drain-time-s`, what is idle or TCP is closed.
+    /// Drains connections of a chain or listener that went away: HTTP by
+    /// `--drain-strategy` (see `HTTPConnectionManager.beginDrain`); at the
+    /// end of `--drain-time-s` every one still open is closed, upgraded,
+    /// in flight or TCP, as Envoy removes the draining chains' connections.
     private func drain(_ drained: [AnyObject]) {
         guard !drained.isEmpty else { return }
-        for case let manager as HTTPConnectionManager in drained { manager.startDraining(closingIdleNow: false) }
+        let schedule = DrainSchedule(startMilliseconds: loop.nowMilliseconds, durationSeconds: drainTimeSeconds,
+                                     strategy: drainStrategy)
+        for case let manager as HTTPConnectionManager in drained { manager.beginDrain(schedule) }
         let timer = Timer(loop: loop)
         // Weak: a connection gone by then must not be mistaken for a new
         // one at the same address (an ObjectIdentifier is reused).
         let weakly = drained.map { WeakSession(object: $0) }
-        timer.start(afterMilliseconds: drainTimeMilliseconds) {
+        timer.start(afterMilliseconds: drainTimeSeconds * 1000) {
             timer.close()
             for session in weakly {
                 switch session.object {
-                case let manager as HTTPConnectionManager: manager.closeIfIdle()
+                case let manager as HTTPConnectionManager: manager.closeForDrainEnd()
                 case let proxy as TcpProxySession: proxy.finish()
                 default: break
                 }
@@ -451,7 +463,6 @@ final class Worker: @unchecked Sendable {
                 self.checkDrained()
             }
             sessions[ObjectIdentifier(manager)] = Session(object: manager, listener: listener.config.name, chain: chain.source)
-            manager.listenerTag = listener.tag
             manager.drainsOnHealthCheckFail = listener.config.drainsOnHealthCheckFail
             manager.requestedServerName = state.serverName
             manager.start(replaying: state.received)
@@ -460,6 +471,8 @@ final class Worker: @unchecked Sendable {
                 manager.startDraining()
             } else if listener.keptChains.map({ !$0.contains(chain.source) }) == true {
                 drain([manager])
+            } else if let schedule = listener.adminDrain {
+                manager.beginDrain(schedule)
             }
             return
         }
@@ -525,20 +538,33 @@ final class Worker: @unchecked Sendable {
         checkDrained()
     }
 
-    /// `/drain_listeners`, for the chosen listeners (all, or the inbound
-    /// ones): without `stop`, their HTTP connections close after their
-    /// current exchange; with `stop`, the listeners stop accepting. Returns
-    /// how many listeners stopped. The process goes on.
-    func drainListeners(inboundOnly: Bool, stop: Bool) -> Int {
+    /// `/drain_listeners` began: the chosen listeners' (all, or the inbound
+    /// ones) HTTP connections, and those they accept from now on, drain by
+    /// `schedule` (HTTP/1 `connection: close`, HTTP/2 GOAWAY, at a response;
+    /// idle ones and TCP sessions are left alone). A listener already
+    /// draining keeps its schedule. The listeners go on accepting.
+    func drainListeners(inboundOnly: Bool, schedule: DrainSchedule) {
+        loop.assertInLoop()
+        var names: Set<String> = []
+        for listener in listeners where listener.adminDrain == nil && (!inboundOnly || listener.config.isInbound) {
+            listener.adminDrain = schedule
+            names.insert(listener.config.name)
+        }
+        guard !names.isEmpty else { return }
+        // By name: a connection kept across an in-place update belongs to
+        // the listener that replaced the one it came in on.
+        for session in sessions.values where names.contains(session.listener) {
+            (session.object as? HTTPConnectionManager)?.beginDrain(schedule)
+        }
+    }
+
+    /// `/drain_listeners` stops the chosen listeners (all, or the inbound
+    /// ones): they stop accepting; their connections go on. Returns how many
+    /// listeners stopped. The process goes on.
+    func stopListeners(inboundOnly: Bool) -> Int {
         loop.assertInLoop()
         let chosen = listeners.filter { !inboundOnly || $0.config.isInbound }
         let tags = Set(chosen.map(\.tag))
-        guard stop else {
-            for case let manager as HTTPConnectionManager in sessions.values.map(\.object) where tags.contains(manager.listenerTag) {
-                manager.startDraining()
-            }
-            return 0
-        }
         let stopped = chosen.filter { $0.socket != nil }
         for listener in stopped { listener.socket?.stopAccepting() }
         listeners.removeAll { tags.contains($0.tag) }

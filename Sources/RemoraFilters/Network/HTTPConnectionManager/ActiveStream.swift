@@ -407,6 +407,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
         // health_check filter, when configured, has added
         // `x-envoy-immediate-health-check-fail`).
         if manager.drainsForHealthCheck && !opensTunnel { manager.closeAfterResponse = true }
+        if manager.gradualDrain != nil && !opensTunnel { manager.responseMayCloseForDrain() }
         if manager.accessLogs?.needsResponseHeaders == true { loggedResponseHeaders = headers }
         countResponseBeforeRequestEnded()
         encoder.encodeHeaders(headers, endStream: endStream)
@@ -495,6 +496,7 @@ final class ActiveStream: HTTPDecoderFilterCallbacks, HTTPEncoderFilterCallbacks
             manager.drainHTTP2(counted: false)
         }
         if manager.drainsForHealthCheck { manager.closeAfterResponse = true }
+        if manager.gradualDrain != nil { manager.responseMayCloseForDrain() }
         responseStarted = true
         // A gRPC request gets a trailers-only reply (HTTP/2: one HEADERS frame with END_STREAM).
         let status = isGRPCRequest ? GRPCLocalReply.httpStatus : reply.status

@@ -37,6 +37,11 @@ extension HTTPConnectionManager: HTTP1ServerConnectionCallbacks {
         armKeepalive()
         // The server preface (SETTINGS) goes out at once, as Envoy's does.
         h2Flush()
+        if drainOnNextRequest {
+            // Drained before its first bytes told HTTP/2 apart (counted then).
+            drainOnNextRequest = false
+            drainHTTP2(counted: false)
+        }
         for data in input where !closed && !delayedClosing { h2Read(data) }
     }
 
@@ -205,7 +210,7 @@ extension HTTPConnectionManager: HTTP1ServerConnectionCallbacks {
         timer.start(afterMilliseconds: config.drainTimeoutMilliseconds) { [self] in self.sendFinalGoAway() }
     }
 
-    private func sendFinalGoAway() {
+    func sendFinalGoAway() {
         guard !closed, h2DrainState != .closing, let h2 else { return }
         h2DrainState = .closing
         h2.goAway()

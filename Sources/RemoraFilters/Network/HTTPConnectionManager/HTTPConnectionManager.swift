@@ -41,8 +41,6 @@ public final class HTTPConnectionManager: ConnectionDelegate, DeferredFraming {
     let listenerStats: Stats<ListenerHTTPStat>?
     /// Where each stream takes its route table when it starts.
     let routes: ConnectionRoutes
-    /// Which listener of its worker took the connection (`/drain_listeners?inboundonly`).
-    public var listenerTag = 0
     /// The listener's `drain_type` is DEFAULT: while the server is
     /// health-check failed, each response closes the connection.
     public var drainsOnHealthCheckFail = true
@@ -573,9 +571,10 @@ public final class HTTPConnectionManager: ConnectionDelegate, DeferredFraming {
     /// with no request in flight is not closed under a request the client
     /// may be sending; its next response carries `Connection: close`, and
     /// the worker closes what is still idle at the end of the drain time
-    /// (`closeIfIdle`).
+    /// (`closeForDrainEnd`).
     public func startDraining(closingIdleNow: Bool = true) {
         guard !closed, !delayedClosing else { return }
+        gradualDrain = nil
         if codecKind == .http2 {
             drainHTTP2()
             return
@@ -597,14 +596,65 @@ public final class HTTPConnectionManager: ConnectionDelegate, DeferredFraming {
         }
     }
 
-    /// A listener drain reached this connection between requests.
-    private var drainOnNextRequest = false
+    /// A listener drain reached this connection between requests (or
+    /// before its codec was chosen: HTTP/2 then starts with GOAWAY).
+    var drainOnNextRequest = false
 
-    /// The end of a listener drain: closes the connection unless a
-    /// request is in flight (that one closes after its response).
-    public func closeIfIdle() {
-        guard !closed, !delayedClosing, streams.isEmpty else { return }
-        closeNow()
+    /// A gradual drain reached this connection and has not closed it yet:
+    /// each response asks it (`responseMayCloseForDrain`). Nil otherwise, so
+    /// a connection that is not draining pays one nil check per response.
+    private(set) var gradualDrain: DrainSchedule?
+
+    /// A listener drain (an LDS change or removal, `/drain_listeners`)
+    /// reached this connection. `immediate`: `startDraining(closingIdleNow:
+    /// false)` now. `gradual`: each response from now on closes the
+    /// connection (HTTP/1 `connection: close`, HTTP/2 GOAWAY first) with the
+    /// schedule's rising probability, as Envoy's HCM asks its drain
+    /// decision on each response (`ConnectionManagerImpl::ActiveStream::encodeHeaders`).
+    /// Idle connections are left alone: the end of the drain closes them.
+    public func beginDrain(_ schedule: DrainSchedule) {
+        guard !closed, !delayedClosing else { return }
+        if schedule.strategy == .immediate {
+            startDraining(closingIdleNow: false)
+        } else if gradualDrain == nil && !drainOnNextRequest && h2DrainState == .none {
+            gradualDrain = schedule
+        }
+    }
+
+    /// A response head is about to go out while a gradual drain runs: the
+    /// schedule decides whether it is the connection's last (HTTP/1) or is
+    /// preceded by GOAWAY (HTTP/2).
+    func responseMayCloseForDrain() {
+        guard let drain = gradualDrain,
+              drain.closesConnection(atMilliseconds: loop.nowMilliseconds, random: context.randomValue()) else { return }
+        startDraining(closingIdleNow: false)
+    }
+
+    /// The end of a listener's drain time (its connections were drained by
+    /// an LDS change or removal). Envoy removes the draining listener's (or
+    /// filter chains') connections then, cutting what is in flight; Remora
+    /// closes an idle or upgraded (WebSocket, CONNECT) connection now, as
+    /// Envoy does, but lets a request in flight finish: HTTP/1 closes after
+    /// its response, HTTP/2 sends its final GOAWAY and closes when its
+    /// streams end. What is still open `drain_timeout` later is closed
+    /// (an HTTP/2 connection carrying a WebSocket too: closing it now would
+    /// cut its other streams).
+    public func closeForDrainEnd() {
+        guard !closed else { return }
+        if streams.isEmpty || h1?.isTunneling == true {
+            closeNow()
+            return
+        }
+        if codecKind == .http2 {
+            sendFinalGoAway()
+        } else {
+            closeAfterResponse = true
+        }
+        let timer = Timer(loop: loop)
+        timer.start(afterMilliseconds: config.drainTimeoutMilliseconds) { [weak self] in
+            timer.close()
+            self?.closeNow()
+        }
     }
 
     // MARK: - Connection duration
