@@ -156,7 +156,12 @@ import Testing
         wrong.resources = [Google_Protobuf_Any()]
         wrong.resources[0].typeURL = XDSResourceType.cluster.typeURL
         wrong.resources[0].value = Data([0xFF])
-        #expect(mux.receive(wrong).rejection != nil)
+        #expect(mux.receive(wrong).rejection == "Unable to unpack as envoy.config.cluster.v3.Cluster: the resource's fields do not parse")
+        _ = mux.complete(rejection: XDSRejection("y"))
+        // A good name followed by bytes that do not parse is refused too.
+        var trailing = R.sotw(.cluster, version: "1", nonce: "n1b", [R.cluster("a")])
+        trailing.resources[0].value.append(contentsOf: [0x12, 0x7F])
+        #expect(mux.receive(trailing).rejection?.hasPrefix("Unable to unpack as envoy.config.cluster.v3.Cluster: ") == true)
         _ = mux.complete(rejection: XDSRejection("y"))
         // What the handler holds is unchanged by malformed responses: a
         // later update still removes what it lacks.

@@ -48,8 +48,9 @@ public final class ClusterManager {
     /// first needed after the set of clusters changed, so that each of a
     /// thousand assignments finds its clusters without walking every cluster
     /// (a file per cluster is a thousand updates). Reset whenever a cluster
-    /// is added or replaced (`clusterSetChanged`); a removed or activated
-    /// cluster may stay listed (callers look names up again).
+    /// is added, replaced or removed (`clusterSetChanged`: the EDS names
+    /// asked for follow it); an activated cluster may stay listed (callers
+    /// look names up again).
     private var edsIndex: [ConfigSourceConfig: [String: [String]]]?
 
     private func clusterSetChanged() { edsIndex = nil }
@@ -215,6 +216,7 @@ public final class ClusterManager {
         stopWarming(name)
         refreshers.removeValue(forKey: name)?.stop()
         entries[name] = nil
+        clusterSetChanged()
         store.remove(entry.stats)
         if let http2 = entry.http2Stats { store.remove(http2) }
         for scope in [entry.remainingStats.default, entry.remainingStats.high] { if let scope { store.remove(scope) } }
@@ -239,7 +241,7 @@ public final class ClusterManager {
     // MARK: - EDS
 
     /// The clusters (active and warming, as names) fed by `service` from `source`.
-    private func clusters(fedBy service: String, from source: ConfigSourceConfig) -> [String] {
+    public func clusters(fedBy service: String, from source: ConfigSourceConfig) -> [String] {
         currentEDSIndex()[source]?[service] ?? []
     }
 
@@ -305,9 +307,9 @@ public final class ClusterManager {
     }
 
     /// The EDS source gave up its first fetch: its warming clusters go active with no hosts.
-    public func initialFetchFailed(source: ConfigSourceConfig) {
+    public func initialFetchFailed(source: ConfigSourceConfig, service: String? = nil) {
         for (name, entry) in warming {
-            guard case .eds(_, source) = entry.config.discovery else { continue }
+            guard case .eds(let fed, source) = entry.config.discovery, service == nil || service == fed else { continue }
             activate(name)
         }
     }
