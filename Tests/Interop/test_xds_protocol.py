@@ -440,6 +440,25 @@ def test_resource_api_version_v2_still_asks_for_v3_resources(proxy, control_plan
     cp.wait_for(lambda r: r.type_url == LDS and r.is_ack)
 
 
+def test_grpc_service_initial_metadata_and_timeout(proxy, control_plane, upstreams):
+    """`initial_metadata` goes on each stream's head; the service's `timeout`
+    does not end the stream (Envoy opens xDS streams without one)."""
+    cp = control_plane()
+    backend = upstreams()
+    cp.set(CDS, {"backend": static_cluster("backend", backend.port)})
+    cp.set(LDS, {})
+    config = ads_bootstrap(cp, False)
+    service = config["dynamic_resources"]["ads_config"]["grpc_services"][0]
+    service["initial_metadata"] = [{"key": "x-xds-token", "value": "abc"}]
+    service["timeout"] = "0.5s"
+    p = proxy(config)
+    cp.wait_for(lambda r: r.type_url == LDS and r.is_ack)
+    time.sleep(1.5)
+    assert len(cp.stream_starts) == 1
+    assert cp.stream_metadata[0].get("x-xds-token") == "abc"
+    assert p.stats()["control_plane.connected_state"] == 1
+
+
 # -- initial_fetch_timeout ----------------------------------------------------------
 
 @pytest.mark.parametrize("timeout", ["0s", "1s"])
@@ -543,6 +562,96 @@ def test_retry_back_off_of_the_grpc_service(proxy, control_plane):
     # Served again, the proxy takes its config on the next attempt.
     cp.reject_streams = None
     cp.wait_for(lambda r: r.type_url == CDS, timeout=5)
+
+
+class BrokenControlPlane:
+    """An HTTP/2 server that answers every xDS stream badly: `status` (a
+    non-200 head that ends the stream), `grpc_status` (a trailers-only 200
+    with grpc-status 14), `reset` (RST_STREAM) or `goaway` (GOAWAY, then the
+    connection closes). It counts the streams opened."""
+
+    def __init__(self, mode: str):
+        import socket
+        import threading
+        self.mode = mode
+        self.streams = 0
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        import threading
+        while not self.closed:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        import h2.config
+        import h2.connection
+        import h2.events
+        h2c = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
+        h2c.initiate_connection()
+        try:
+            conn.sendall(h2c.data_to_send())
+            while not self.closed:
+                data = conn.recv(65536)
+                if not data:
+                    return
+                for ev in h2c.receive_data(data):
+                    if not isinstance(ev, h2.events.RequestReceived):
+                        continue
+                    self.streams += 1
+                    if self.mode == "status":
+                        h2c.send_headers(ev.stream_id, [(":status", "503")], end_stream=True)
+                    elif self.mode == "grpc_status":
+                        h2c.send_headers(ev.stream_id, [(":status", "200"), ("content-type", "application/grpc"),
+                                                        ("grpc-status", "14"), ("grpc-message", "draining")],
+                                         end_stream=True)
+                    elif self.mode == "reset":
+                        h2c.reset_stream(ev.stream_id, error_code=2)
+                    else:
+                        h2c.close_connection(error_code=0)
+                conn.sendall(h2c.data_to_send())
+                if self.mode == "goaway" and self.streams:
+                    return
+        except Exception:
+            return
+        finally:
+            conn.close()
+
+    def stop(self):
+        self.closed = True
+        self.sock.close()
+
+
+@pytest.mark.parametrize("mode", ["status", "grpc_status", "reset", "goaway"])
+def test_a_failed_stream_is_opened_again_after_a_back_off(proxy, mode):
+    """Whatever ends the stream (a non-200 head, a grpc-status, RST_STREAM,
+    GOAWAY), the proxy counts the failure, shows it disconnected, and opens a
+    new stream after its back-off."""
+    server = BrokenControlPlane(mode)
+    try:
+        config = support.bootstrap(free_port(), [], [xds_cluster(socket_address("127.0.0.1", server.port))])
+        config["node"] = NODE
+        config["dynamic_resources"] = {
+            "ads_config": grpc_source(False, grpc_services=[{"envoy_grpc": {
+                "cluster_name": "xds", "retry_policy": {"retry_back_off": {"base_interval": "0.1s", "max_interval": "0.2s"}}}}]),
+            "cds_config": dict(ADS), "lds_config": dict(ADS)}
+        p = proxy(config, wait_ready=False)
+        deadline = time.monotonic() + 10
+        while server.streams < 3:
+            assert time.monotonic() < deadline, f"{server.streams} streams"
+            time.sleep(0.05)
+        assert p.running()
+        wait_stat(p, "cluster_manager.cds.update_failure", lambda v: (v or 0) >= 2)
+    finally:
+        server.stop()
 
 
 # -- the xDS cluster: mTLS and a Unix socket ------------------------------------------------

@@ -284,6 +284,7 @@ class ControlPlane:
         # it at once (after its start is noted in stream_starts).
         self.reject_streams = None
         self.stream_starts: list[float] = []   # time.monotonic() of each stream
+        self.stream_metadata: list[dict] = []   # each stream's request headers
         self.silent: set[str] = set()           # type URLs never answered
         self.port = port
         self.requests: list[Recorded] = []
@@ -407,6 +408,7 @@ class ControlPlane:
             def serve(request_iterator, context):
                 with cp._lock:
                     cp.stream_starts.append(time.monotonic())
+                    cp.stream_metadata.append(dict(context.invocation_metadata()))
                     rejection = cp.reject_streams
                 if rejection is not None:
                     context.abort(*rejection)

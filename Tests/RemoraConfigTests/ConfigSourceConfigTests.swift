@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import RemoraConfig
 import RemoraAPI
@@ -158,5 +159,24 @@ import RemoraAPI
           ads_config: {api_type: GRPC, transport_api_version: V2, grpc_services: [{envoy_grpc: {cluster_name: xds}}]}
         """)
         #expect(text.contains("dynamic_resources.ads_config.transport_api_version"), "\(text)")
+    }
+
+    /// `initial_metadata` goes on the stream's head; `timeout` is accepted
+    /// (Envoy opens xDS streams without a deadline).
+    @Test func initialMetadataAndTimeout() throws {
+        let yaml = Self.xdsCluster + """
+
+        dynamic_resources:
+          ads_config:
+            api_type: GRPC
+            transport_api_version: V3
+            grpc_services:
+            - envoy_grpc: {cluster_name: xds}
+              timeout: 1s
+              initial_metadata: [{key: X-Token, value: abc}]
+        """
+        #expect(try compile(yaml).dynamicResources?.ads?.initialMetadata == [.init(name: "x-token", value: "abc")])
+        let text = errorText(yaml.replacingOccurrences(of: "key: X-Token", with: "key: \":path\""))
+        #expect(text.contains("dynamic_resources.ads_config.grpc_services[0].initial_metadata[0].key"), "\(text)")
     }
 }

@@ -49,6 +49,18 @@ public struct GRPCSourceConfig: Hashable, Sendable {
     public var retryBackOff: BackOffIntervals?
     /// `rate_limit_settings`: a token bucket on the requests sent; nil: none.
     public var rateLimit: RateLimitSettings?
+    /// `grpc_services[0].initial_metadata`: headers on every stream's head.
+    public var initialMetadata: [Header] = []
+
+    public struct Header: Hashable, Sendable {
+        public var name: String
+        public var value: String
+
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
 
     public struct BackOffIntervals: Hashable, Sendable {
         public var baseMilliseconds: UInt64
@@ -165,7 +177,23 @@ public enum ConfigSourceCompiler {
         }
         let service = api.grpcServices[0]
         let sp = FieldPath.join(path, "grpc_services[0]")
-        try SupportedFields.require(service, only: ["envoy_grpc"], at: sp)
+        // `timeout` bounds a unary call; Envoy's xDS streams are opened
+        // without one, so it has no effect on them (checked with Envoy 1.40).
+        try SupportedFields.require(service, only: ["envoy_grpc", "timeout", "initial_metadata"], at: sp)
+        var metadata: [GRPCSourceConfig.Header] = []
+        for (i, header) in service.initialMetadata.enumerated() {
+            let hp = FieldPath.join(sp, "initial_metadata[\(i)]")
+            try SupportedFields.require(header, only: ["key", "value", "raw_value"], at: hp)
+            let name = header.key.lowercased()
+            guard !name.isEmpty, !name.hasPrefix(":"), name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") }) else {
+                throw .invalid("'\(header.key)' is not a valid header name", at: FieldPath.join(hp, "key"))
+            }
+            let value = header.rawValue.isEmpty ? header.value : String(decoding: header.rawValue, as: UTF8.self)
+            guard !value.utf8.contains(where: { $0 == 0 || $0 == 0x0A || $0 == 0x0D }) else {
+                throw .invalid("a header value cannot hold NUL, CR or LF", at: FieldPath.join(hp, "value"))
+            }
+            metadata.append(.init(name: name, value: value))
+        }
         guard case .envoyGrpc(let envoy)? = service.targetSpecifier else {
             throw .unsupported("only envoy_grpc is implemented", at: FieldPath.join(sp, "google_grpc"))
         }
@@ -182,11 +210,13 @@ public enum ConfigSourceCompiler {
         if api.hasRateLimitSettings {
             rateLimit = try compileRateLimit(api.rateLimitSettings, at: FieldPath.join(path, "rate_limit_settings"))
         }
-        return GRPCSourceConfig(delta: delta, clusterName: envoy.clusterName,
-                                authority: envoy.authority.isEmpty ? nil : envoy.authority,
-                                setNodeOnFirstMessageOnly: api.setNodeOnFirstMessageOnly,
-                                maxReceiveMessageBytes: limit > 0 ? limit : GRPCSourceConfig.defaultMaxReceiveMessageBytes,
-                                retryBackOff: backOff, rateLimit: rateLimit)
+        var source = GRPCSourceConfig(delta: delta, clusterName: envoy.clusterName,
+                                      authority: envoy.authority.isEmpty ? nil : envoy.authority,
+                                      setNodeOnFirstMessageOnly: api.setNodeOnFirstMessageOnly,
+                                      maxReceiveMessageBytes: limit > 0 ? limit : GRPCSourceConfig.defaultMaxReceiveMessageBytes,
+                                      retryBackOff: backOff, rateLimit: rateLimit)
+        source.initialMetadata = metadata
+        return source
     }
 
     /// `envoy_grpc.retry_policy`: for an xDS stream Envoy reads only

@@ -78,8 +78,13 @@ final class XDSGRPCMux<Machine: XDSMuxMachine>: XDSGRPCMuxing, XDSGRPCMuxInterna
 
     private struct Weak { weak var subscription: XDSGRPCSubscription? }
 
+    /// `initial_metadata`: sent on every stream's head.
+    private let metadata: [(name: String, value: String)]
+
     init(loop: EventLoop, client: @escaping () -> GRPCAsyncClient?, method: XDSGRPCMethod, machine: Machine,
-         controlPlaneStats: StatScope, backOff: XDSBackOff = XDSBackOff(), rateLimit: GRPCSourceConfig.RateLimitSettings? = nil) {
+         controlPlaneStats: StatScope, backOff: XDSBackOff = XDSBackOff(), rateLimit: GRPCSourceConfig.RateLimitSettings? = nil,
+         metadata: [(name: String, value: String)] = []) {
+        self.metadata = metadata
         self.loop = loop
         self.client = client
         self.method = method
@@ -171,7 +176,7 @@ final class XDSGRPCMux<Machine: XDSMuxMachine>: XDSGRPCMuxing, XDSGRPCMuxInterna
             onRemoteClose(status: .unavailable, message: "no cluster for the xDS stream")
             return
         }
-        stream = client.startStream(service: method.service, method: method.method, callbacks: self)
+        stream = client.startStream(service: method.service, method: method.method, metadata: metadata, callbacks: self)
         stats.set(.connectedState, 1)
         clearQueue()
         send(machine.streamEstablished())
@@ -295,14 +300,14 @@ final class XDSGRPCMux<Machine: XDSMuxMachine>: XDSGRPCMuxing, XDSGRPCMuxInterna
 enum XDSGRPCStreams {
     static func make(delta: Bool, setNodeOnFirstMessageOnly: Bool, method: XDSGRPCMethod, loop: EventLoop,
                      node: Envoy_Config_Core_V3_Node, controlPlaneStats: StatScope, backOff: XDSBackOff = XDSBackOff(),
-                     rateLimit: GRPCSourceConfig.RateLimitSettings? = nil,
+                     rateLimit: GRPCSourceConfig.RateLimitSettings? = nil, metadata: [(name: String, value: String)] = [],
                      client: @escaping () -> GRPCAsyncClient?) -> any XDSGRPCMuxing {
         if delta {
             return XDSGRPCMux(loop: loop, client: client, method: method, machine: DeltaMuxState(node: node, setNodeOnFirstMessageOnly: setNodeOnFirstMessageOnly),
-                              controlPlaneStats: controlPlaneStats, backOff: backOff, rateLimit: rateLimit)
+                              controlPlaneStats: controlPlaneStats, backOff: backOff, rateLimit: rateLimit, metadata: metadata)
         }
         return XDSGRPCMux(loop: loop, client: client, method: method,
                           machine: SotWMuxState(node: node, setNodeOnFirstMessageOnly: setNodeOnFirstMessageOnly),
-                          controlPlaneStats: controlPlaneStats, backOff: backOff, rateLimit: rateLimit)
+                          controlPlaneStats: controlPlaneStats, backOff: backOff, rateLimit: rateLimit, metadata: metadata)
     }
 }

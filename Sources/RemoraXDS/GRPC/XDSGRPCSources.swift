@@ -111,7 +111,8 @@ public final class XDSGRPCSources {
         let backOff = source.retryBackOff.map { XDSBackOff(base: $0.baseMilliseconds, max: $0.maxMilliseconds) } ?? XDSBackOff()
         return XDSGRPCStreams.make(delta: source.delta, setNodeOnFirstMessageOnly: source.setNodeOnFirstMessageOnly,
                                    method: method, loop: loop, node: node, controlPlaneStats: scope, backOff: backOff,
-                                   rateLimit: source.rateLimit) {
+                                   rateLimit: source.rateLimit,
+                                   metadata: source.initialMetadata.map { (name: $0.name, value: $0.value) }) {
             // The cluster's hosts are refreshed by the provider; one client per stream.
             guard let cluster = clusters.cluster(source.clusterName) else { return nil }
             if client == nil || client!.cluster !== cluster {
