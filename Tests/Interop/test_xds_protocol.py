@@ -113,8 +113,11 @@ def echo(port: int) -> bytes:
 def wait_stat(p, name: str, check, timeout: float = 10.0):
     deadline = time.monotonic() + timeout
     while True:
-        value = p.stats().get(name)
-        if check(value):
+        try:
+            value = p.stats().get(name)
+        except OSError:  # the admin listener is not up yet
+            value = None
+        if value is not None and check(value):
             return value
         assert time.monotonic() < deadline, f"{name} is {value}"
         time.sleep(0.05)
@@ -353,6 +356,35 @@ def test_eds_and_rds_interest_follows_clusters_and_listeners(proxy, control_plan
         after(cp, mark, lambda r: r.type_url == RDS and r.unsubscribe == ["r2"], timeout=15)
     else:
         after(cp, mark, lambda r: r.type_url == RDS and set(r.names) == {"r1"}, timeout=15)
+
+
+def test_sotw_response_for_a_type_no_longer_watched(proxy, control_plane, upstreams):
+    """The last EDS cluster removed: EDS asks for no names; an empty EDS
+    response then is taken (its version and nonce) without a request, and
+    the next EDS request (a new cluster) carries them."""
+    cp = control_plane()
+    backend = upstreams()
+    cp.set(CDS, {"a": eds_cluster("a")})
+    cp.set(EDS, {"a": assignment("a", backend.port), "b": assignment("b", backend.port)})
+    cp.set(LDS, {})
+    proxy(ads_bootstrap(cp, False))
+    cp.wait_for(lambda r: r.type_url == LDS and r.is_ack)
+
+    mark = len(cp.requests)
+    cp.remove(CDS, ["a"])
+    cp.push(CDS)
+    after(cp, mark, lambda r: r.type_url == EDS and r.names == [])
+    after(cp, mark, lambda r: r.type_url == CDS and r.is_ack)
+    time.sleep(0.5)
+    mark = len(cp.requests)
+    cp.send_raw(EDS, discovery_pb2.DiscoveryResponse(type_url=EDS, nonce="e-empty", version_info="v77"))
+    time.sleep(1)
+    assert not any(r.type_url == EDS for r in cp.requests[mark:])
+
+    cp.set(CDS, {"b": eds_cluster("b")})
+    cp.push(CDS)
+    eds = after(cp, mark, lambda r: r.type_url == EDS and r.names == ["b"])
+    assert eds.nonce == "e-empty" and eds.version_info == "v77"
 
 
 def test_delta_reconnect_presents_what_it_holds(proxy, control_plane, upstreams):
@@ -649,9 +681,47 @@ def test_a_failed_stream_is_opened_again_after_a_back_off(proxy, mode):
             assert time.monotonic() < deadline, f"{server.streams} streams"
             time.sleep(0.05)
         assert p.running()
-        wait_stat(p, "cluster_manager.cds.update_failure", lambda v: (v or 0) >= 2)
+        wait_stat(p, "cluster_manager.cds.update_failure", lambda v: v >= 2)
     finally:
         server.stop()
+
+
+def test_a_refused_connection_is_retried(proxy):
+    """Nothing listens where the xDS cluster points: each attempt fails
+    (`update_failure`), the proxy keeps trying after its back-off and keeps
+    running, waiting for its first config."""
+    config = support.bootstrap(free_port(), [], [xds_cluster(socket_address("127.0.0.1", free_port()))])
+    config["node"] = NODE
+    config["dynamic_resources"] = {
+        "ads_config": grpc_source(False, grpc_services=[{"envoy_grpc": {
+            "cluster_name": "xds", "retry_policy": {"retry_back_off": {"base_interval": "0.1s", "max_interval": "0.2s"}}}}]),
+        "cds_config": dict(ADS), "lds_config": dict(ADS)}
+    p = proxy(config, wait_ready=False)
+    wait_stat(p, "cluster_manager.cds.update_failure", lambda v: v >= 5)
+    assert p.running()
+    status, _ = p.admin("GET", "/ready")
+    assert status == 503
+
+
+def test_delta_response_over_max_receive_message_length_ends_the_stream(proxy, control_plane, upstreams):
+    """Delta: a response over `max_receive_message_length` ends the stream
+    unread; the next stream presents only what was held before it."""
+    cp = control_plane()
+    backend = upstreams()
+    port = free_port()
+    cp.set(CDS, {"backend": static_cluster("backend", backend.port)})
+    cp.set(LDS, {"tcp": tcp_listener("tcp", port, "backend")})
+    config = ads_bootstrap(cp, True)
+    config["dynamic_resources"]["ads_config"]["grpc_services"][0]["envoy_grpc"]["max_receive_message_length"] = 4096
+    p = proxy(config)
+    first = cp.wait_for(lambda r: r.type_url == CDS and r.is_ack)
+    held = dict(cp._resources[CDS])
+    cp.set(CDS, {f"big{i:03}": static_cluster(f"big{i:03}", backend.port) for i in range(100)})
+    cp.push(CDS)
+    again = cp.wait_for(lambda r: r.type_url == CDS and r.stream > first.stream and r.nonce == "", timeout=15)
+    assert again.initial_resource_versions == {name: version for name, (_, version) in held.items()}
+    assert echo(port) == b"ping"
+    assert "cluster.big000.upstream_cx_total" not in p.stats()
 
 
 # -- the xDS cluster: mTLS and a Unix socket ------------------------------------------------
