@@ -752,6 +752,23 @@ def test_control_plane_over_mtls(proxy, control_plane, upstreams, pki, delta):
     assert p.stats()["cluster.xds.ssl.handshake"] >= 1
 
 
+def test_control_plane_refusing_the_client_certificate_is_retried(proxy, control_plane, pki):
+    """Without a client certificate the control plane's handshake fails:
+    each attempt counts a failure, the proxy waits for its first config."""
+    from tls_support import upstream_tls
+    cp = control_plane(tls={"cert": pki.pem("server.crt").encode(), "key": pki.pem("server.key").encode(),
+                            "ca": pki.pem("mesh-ca.crt").encode()})
+    xds = xds_cluster(socket_address("127.0.0.1", cp.port), transport_socket=upstream_tls(pki, cert=None, alpn=["h2"]))
+    config = ads_bootstrap(cp, False, xds=xds)
+    config["dynamic_resources"]["ads_config"]["grpc_services"][0]["envoy_grpc"]["retry_policy"] = {
+        "retry_back_off": {"base_interval": "0.1s", "max_interval": "0.2s"}}
+    p = proxy(config, wait_ready=False)
+    wait_stat(p, "cluster_manager.cds.update_failure", lambda v: v >= 3)
+    assert cp.requests == []
+    status, _ = p.admin("GET", "/ready")
+    assert status == 503
+
+
 @MODES
 def test_control_plane_over_a_unix_socket(proxy, control_plane, upstreams, short_tmp, delta):
     """The xDS cluster's endpoint is a `pipe` (Istio's agent serves xDS on
