@@ -782,3 +782,37 @@ def test_control_plane_over_a_unix_socket(proxy, control_plane, upstreams, short
     p = proxy(ads_bootstrap(cp, delta, xds=xds_cluster(support.pipe_address(path))))
     assert echo(port) == b"ping"
     assert p.stats()["control_plane.connected_state"] == 1
+
+
+@MODES
+def test_istio_shaped_xds_bootstrap(proxy, control_plane, upstreams, short_tmp, delta):
+    """The xds-grpc cluster and ADS config as Istio's bootstrap template
+    writes them: a `pipe` endpoint, `max_requests_per_connection: 1`,
+    circuit breakers, TCP keep-alive, `initial_fetch_timeout: 0s` on CDS
+    and LDS, `set_node_on_first_message_only`."""
+    path = str(short_tmp / "XDS")
+    cp = control_plane(unix_path=path)
+    backend = upstreams()
+    port = free_port()
+    cp.set(CDS, {"backend": static_cluster("backend", backend.port)})
+    cp.set(LDS, {"tcp": tcp_listener("tcp", port, "backend")})
+    thresholds = {"max_connections": 100000, "max_pending_requests": 100000, "max_requests": 100000}
+    xds = xds_cluster(support.pipe_address(path), lb_policy="ROUND_ROBIN", max_requests_per_connection=1,
+                      circuit_breakers={"thresholds": [dict(thresholds, priority="DEFAULT"),
+                                                       dict(thresholds, priority="HIGH")]},
+                      upstream_connection_options={"tcp_keepalive": {"keepalive_time": 300}})
+    xds["name"] = "xds-grpc"
+    xds["load_assignment"]["cluster_name"] = "xds-grpc"
+    config = ads_bootstrap(cp, delta, xds=xds)
+    config["dynamic_resources"]["ads_config"]["grpc_services"][0]["envoy_grpc"]["cluster_name"] = "xds-grpc"
+    for key in ("cds_config", "lds_config"):
+        config["dynamic_resources"][key]["initial_fetch_timeout"] = "0s"
+    p = proxy(config)
+    assert echo(port) == b"ping"
+    assert p.stats()["control_plane.connected_state"] == 1
+    # One stream for everything, kept open.
+    mark = len(cp.requests)
+    cp.set(CDS, {"backend2": static_cluster("backend2", backend.port)})
+    cp.push(CDS)
+    ack = after(cp, mark, lambda r: r.type_url == CDS and r.is_ack)
+    assert {r.stream for r in cp.requests} == {ack.stream}
