@@ -104,6 +104,14 @@ def tcp_listener(name: str, port: int, cluster: str) -> listener_pb2.Listener:
     return json_format.ParseDict(support.tcp_listener(name, port, cluster, name), listener_pb2.Listener())
 
 
+def serve_backend(cp: ControlPlane, backend) -> int:
+    """CDS: the cluster `backend`; LDS: a TCP listener to it, on the port returned."""
+    port = free_port()
+    cp.set(CDS, {"backend": static_cluster("backend", backend.port)})
+    cp.set(LDS, {"tcp": tcp_listener("tcp", port, "backend")})
+    return port
+
+
 def echo(port: int) -> bytes:
     with support.connect("127.0.0.1", port) as s:
         s.sendall(b"ping")
@@ -200,9 +208,7 @@ def test_ack_and_nack_carry_version_nonce_and_error_detail(proxy, control_plane,
     Envoy's message}; the previous config keeps serving."""
     cp = control_plane()
     backend = upstreams()
-    port = free_port()
-    cp.set(CDS, {"backend": static_cluster("backend", backend.port)})
-    cp.set(LDS, {"tcp": tcp_listener("tcp", port, "backend")})
+    port = serve_backend(cp, backend)
     p = proxy(ads_bootstrap(cp, delta))
     ack = cp.wait_for(lambda r: r.type_url == CDS and r.is_ack)
     assert echo(port) == b"ping"
@@ -251,9 +257,7 @@ def test_malformed_responses_are_nacked_or_ignored(proxy, control_plane, upstrea
     listener keeps serving with the last good config throughout."""
     cp = control_plane()
     backend = upstreams()
-    port = free_port()
-    cp.set(CDS, {"backend": static_cluster("backend", backend.port)})
-    cp.set(LDS, {"tcp": tcp_listener("tcp", port, "backend")})
+    port = serve_backend(cp, backend)
     proxy(ads_bootstrap(cp, delta))
     cp.wait_for(lambda r: r.type_url == LDS and r.is_ack)
 
@@ -525,9 +529,7 @@ def test_rate_limit_settings_hold_requests_in_a_token_bucket(proxy, control_plan
     back, so every ACK arrives, spaced by the fill rate."""
     cp = control_plane()
     backend = upstreams()
-    port = free_port()
-    cp.set(CDS, {"backend": static_cluster("backend", backend.port)})
-    cp.set(LDS, {"tcp": tcp_listener("tcp", port, "backend")})
+    port = serve_backend(cp, backend)
     p = proxy(ads_bootstrap(cp, delta, rate_limit_settings={"max_tokens": 2, "fill_rate": 4}))
     lds_ack = cp.wait_for(lambda r: r.type_url == LDS and r.is_ack, timeout=10)
     assert echo(port) == b"ping"
@@ -662,6 +664,19 @@ class BrokenControlPlane:
         self.sock.close()
 
 
+FAST_RETRY = {"retry_back_off": {"base_interval": "0.1s", "max_interval": "0.2s"}}
+
+
+def fast_retry_bootstrap(address: dict) -> dict:
+    """SotW ADS to `address`, re-connecting after 100-200 ms."""
+    config = support.bootstrap(free_port(), [], [xds_cluster(address)])
+    config["node"] = NODE
+    config["dynamic_resources"] = {
+        "ads_config": grpc_source(False, grpc_services=[{"envoy_grpc": {"cluster_name": "xds", "retry_policy": FAST_RETRY}}]),
+        "cds_config": dict(ADS), "lds_config": dict(ADS)}
+    return config
+
+
 @pytest.mark.parametrize("mode", ["status", "grpc_status", "reset", "goaway"])
 def test_a_failed_stream_is_opened_again_after_a_back_off(proxy, mode):
     """Whatever ends the stream (a non-200 head, a grpc-status, RST_STREAM,
@@ -669,13 +684,7 @@ def test_a_failed_stream_is_opened_again_after_a_back_off(proxy, mode):
     new stream after its back-off."""
     server = BrokenControlPlane(mode)
     try:
-        config = support.bootstrap(free_port(), [], [xds_cluster(socket_address("127.0.0.1", server.port))])
-        config["node"] = NODE
-        config["dynamic_resources"] = {
-            "ads_config": grpc_source(False, grpc_services=[{"envoy_grpc": {
-                "cluster_name": "xds", "retry_policy": {"retry_back_off": {"base_interval": "0.1s", "max_interval": "0.2s"}}}}]),
-            "cds_config": dict(ADS), "lds_config": dict(ADS)}
-        p = proxy(config, wait_ready=False)
+        p = proxy(fast_retry_bootstrap(socket_address("127.0.0.1", server.port)), wait_ready=False)
         deadline = time.monotonic() + 10
         while server.streams < 3:
             assert time.monotonic() < deadline, f"{server.streams} streams"
@@ -690,13 +699,7 @@ def test_a_refused_connection_is_retried(proxy):
     """Nothing listens where the xDS cluster points: each attempt fails
     (`update_failure`), the proxy keeps trying after its back-off and keeps
     running, waiting for its first config."""
-    config = support.bootstrap(free_port(), [], [xds_cluster(socket_address("127.0.0.1", free_port()))])
-    config["node"] = NODE
-    config["dynamic_resources"] = {
-        "ads_config": grpc_source(False, grpc_services=[{"envoy_grpc": {
-            "cluster_name": "xds", "retry_policy": {"retry_back_off": {"base_interval": "0.1s", "max_interval": "0.2s"}}}}]),
-        "cds_config": dict(ADS), "lds_config": dict(ADS)}
-    p = proxy(config, wait_ready=False)
+    p = proxy(fast_retry_bootstrap(socket_address("127.0.0.1", free_port())), wait_ready=False)
     wait_stat(p, "cluster_manager.cds.update_failure", lambda v: v >= 5)
     assert p.running()
     status, _ = p.admin("GET", "/ready")
@@ -708,9 +711,7 @@ def test_delta_response_over_max_receive_message_length_ends_the_stream(proxy, c
     unread; the next stream presents only what was held before it."""
     cp = control_plane()
     backend = upstreams()
-    port = free_port()
-    cp.set(CDS, {"backend": static_cluster("backend", backend.port)})
-    cp.set(LDS, {"tcp": tcp_listener("tcp", port, "backend")})
+    port = serve_backend(cp, backend)
     config = ads_bootstrap(cp, True)
     config["dynamic_resources"]["ads_config"]["grpc_services"][0]["envoy_grpc"]["max_receive_message_length"] = 4096
     p = proxy(config)
@@ -741,9 +742,7 @@ def test_control_plane_over_mtls(proxy, control_plane, upstreams, pki, delta):
     cp = control_plane(tls={"cert": pki.pem("server.crt").encode(), "key": pki.pem("server.key").encode(),
                             "ca": pki.pem("mesh-ca.crt").encode()})
     backend = upstreams()
-    port = free_port()
-    cp.set(CDS, {"backend": static_cluster("backend", backend.port)})
-    cp.set(LDS, {"tcp": tcp_listener("tcp", port, "backend")})
+    port = serve_backend(cp, backend)
     xds = xds_cluster(socket_address("127.0.0.1", cp.port),
                       transport_socket=upstream_tls(pki, cert="client", alpn=["h2"]))
     p = proxy(ads_bootstrap(cp, delta, xds=xds))
@@ -760,8 +759,7 @@ def test_control_plane_refusing_the_client_certificate_is_retried(proxy, control
                             "ca": pki.pem("mesh-ca.crt").encode()})
     xds = xds_cluster(socket_address("127.0.0.1", cp.port), transport_socket=upstream_tls(pki, cert=None, alpn=["h2"]))
     config = ads_bootstrap(cp, False, xds=xds)
-    config["dynamic_resources"]["ads_config"]["grpc_services"][0]["envoy_grpc"]["retry_policy"] = {
-        "retry_back_off": {"base_interval": "0.1s", "max_interval": "0.2s"}}
+    config["dynamic_resources"]["ads_config"]["grpc_services"][0]["envoy_grpc"]["retry_policy"] = FAST_RETRY
     p = proxy(config, wait_ready=False)
     wait_stat(p, "cluster_manager.cds.update_failure", lambda v: v >= 3)
     assert cp.requests == []
@@ -770,32 +768,16 @@ def test_control_plane_refusing_the_client_certificate_is_retried(proxy, control
 
 
 @MODES
-def test_control_plane_over_a_unix_socket(proxy, control_plane, upstreams, short_tmp, delta):
-    """The xDS cluster's endpoint is a `pipe` (Istio's agent serves xDS on
-    ./etc/istio/proxy/XDS)."""
-    path = str(short_tmp / "XDS")
-    cp = control_plane(unix_path=path)
-    backend = upstreams()
-    port = free_port()
-    cp.set(CDS, {"backend": static_cluster("backend", backend.port)})
-    cp.set(LDS, {"tcp": tcp_listener("tcp", port, "backend")})
-    p = proxy(ads_bootstrap(cp, delta, xds=xds_cluster(support.pipe_address(path))))
-    assert echo(port) == b"ping"
-    assert p.stats()["control_plane.connected_state"] == 1
-
-
-@MODES
 def test_istio_shaped_xds_bootstrap(proxy, control_plane, upstreams, short_tmp, delta):
     """The xds-grpc cluster and ADS config as Istio's bootstrap template
-    writes them: a `pipe` endpoint, `max_requests_per_connection: 1`,
+    writes them: a `pipe` endpoint (Istio's agent serves xDS on
+    ./etc/istio/proxy/XDS), `max_requests_per_connection: 1`,
     circuit breakers, TCP keep-alive, `initial_fetch_timeout: 0s` on CDS
     and LDS, `set_node_on_first_message_only`."""
     path = str(short_tmp / "XDS")
     cp = control_plane(unix_path=path)
     backend = upstreams()
-    port = free_port()
-    cp.set(CDS, {"backend": static_cluster("backend", backend.port)})
-    cp.set(LDS, {"tcp": tcp_listener("tcp", port, "backend")})
+    port = serve_backend(cp, backend)
     thresholds = {"max_connections": 100000, "max_pending_requests": 100000, "max_requests": 100000}
     xds = xds_cluster(support.pipe_address(path), lb_policy="ROUND_ROBIN", max_requests_per_connection=1,
                       circuit_breakers={"thresholds": [dict(thresholds, priority="DEFAULT"),

@@ -55,33 +55,18 @@ public struct GRPCSourceConfig: Hashable, Sendable {
     public struct Header: Hashable, Sendable {
         public var name: String
         public var value: String
-
-        public init(name: String, value: String) {
-            self.name = name
-            self.value = value
-        }
     }
 
     public struct BackOffIntervals: Hashable, Sendable {
         public var baseMilliseconds: UInt64
         public var maxMilliseconds: UInt64
-
-        public init(baseMilliseconds: UInt64, maxMilliseconds: UInt64) {
-            self.baseMilliseconds = baseMilliseconds
-            self.maxMilliseconds = maxMilliseconds
-        }
     }
 
     /// Envoy's `RateLimitSettings` (`max_tokens` default 100, `fill_rate`
     /// default 10 a second).
     public struct RateLimitSettings: Hashable, Sendable {
-        public var maxTokens: UInt32
-        public var fillRatePerSecond: Double
-
-        public init(maxTokens: UInt32 = 100, fillRatePerSecond: Double = 10) {
-            self.maxTokens = maxTokens
-            self.fillRatePerSecond = fillRatePerSecond
-        }
+        public var maxTokens: UInt32 = 100
+        public var fillRatePerSecond: Double = 10
     }
 
     /// Envoy reads 0 (its default) as no limit, so a control plane can make

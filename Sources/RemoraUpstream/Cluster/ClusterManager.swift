@@ -48,9 +48,8 @@ public final class ClusterManager {
     /// first needed after the set of clusters changed, so that each of a
     /// thousand assignments finds its clusters without walking every cluster
     /// (a file per cluster is a thousand updates). Reset whenever a cluster
-    /// is added, replaced or removed (`clusterSetChanged`: the EDS names
-    /// asked for follow it); an activated cluster may stay listed (callers
-    /// look names up again).
+    /// is added or replaced (`clusterSetChanged`); a removed or activated
+    /// cluster may stay listed (callers look names up again).
     private var edsIndex: [ConfigSourceConfig: [String: [String]]]?
 
     private func clusterSetChanged() { edsIndex = nil }
@@ -216,7 +215,7 @@ public final class ClusterManager {
         stopWarming(name)
         refreshers.removeValue(forKey: name)?.stop()
         entries[name] = nil
-        clusterSetChanged()
+        clusterSetChanged() // the EDS names asked for must drop its service
         store.remove(entry.stats)
         if let http2 = entry.http2Stats { store.remove(http2) }
         for scope in [entry.remainingStats.default, entry.remainingStats.high] { if let scope { store.remove(scope) } }
