@@ -421,7 +421,7 @@ def test_delta_reconnect_presents_what_it_holds(proxy, control_plane, upstreams)
 @MODES
 def test_api_config_source_streams_per_type(proxy, control_plane, http_upstreams, delta):
     """Each type over its own service (`api_config_source`, GRPC or
-    DELTA_GRPC): CDS, EDS per cluster, LDS, RDS per table, each on a stream
+    DELTA_GRPC): CDS, EDS per cluster, LDS, RDS per table (two here), each on a stream
     of its own with its `control_plane.*` under the subscription's prefix
     (`cluster.<name>.` for EDS); no ADS, so no root `control_plane.*`."""
     from http_support import HttpClient
@@ -431,8 +431,8 @@ def test_api_config_source_streams_per_type(proxy, control_plane, http_upstreams
     source = {"api_config_source": grpc_source(delta), "resource_api_version": "V3"}
     cp.set(CDS, {"a": eds_cluster("a", source)})
     cp.set(EDS, {"a": assignment("a", up.port)})
-    cp.set(LDS, {"l": http_listener("l", port, "r", source)})
-    cp.set(RDS, {"r": routes("r", "a")})
+    cp.set(LDS, {"l": http_listener("l", port, "r", source), "l2": http_listener("l2", free_port(), "r2", source)})
+    cp.set(RDS, {"r": routes("r", "a"), "r2": routes("r2", "a")})
     config = support.bootstrap(free_port(), [], [xds_cluster(socket_address("127.0.0.1", cp.port))])
     config["node"] = NODE
     config["dynamic_resources"] = {"cds_config": source, "lds_config": source}
@@ -443,9 +443,10 @@ def test_api_config_source_streams_per_type(proxy, control_plane, http_upstreams
     verb = "Delta" if delta else "Stream"
     methods = {r.type_url: r.method for r in cp.requests}
     assert methods == {CDS: f"{verb}Clusters", EDS: f"{verb}Endpoints", LDS: f"{verb}Listeners", RDS: f"{verb}Routes"}
-    assert len({r.stream for r in cp.requests}) == 4
+    assert len({r.stream for r in cp.requests}) == 5
+    assert sorted(r.names or r.subscribe for r in cp.requests if r.type_url == RDS and r.nonce == "") == [["r"], ["r2"]]
     stats = p.stats()
-    for prefix in ("cluster_manager.cds.", "cluster.a.", "listener_manager.lds.", "http.l.rds.r."):
+    for prefix in ("cluster_manager.cds.", "cluster.a.", "listener_manager.lds.", "http.l.rds.r.", "http.l2.rds.r2."):
         assert stats.get(prefix + "control_plane.connected_state") == 1, prefix
     assert "control_plane.connected_state" not in stats
 
