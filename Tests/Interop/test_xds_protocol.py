@@ -18,6 +18,7 @@ from google.protobuf import any_pb2, json_format
 
 import support
 from support import free_port, socket_address
+from h2_support import H2Upstream
 from http_support import HCM_TYPE, route, route_config, router_filter, vhost
 from xds_control_plane import CDS, EDS, LDS, RDS, ControlPlane
 from envoy.config.cluster.v3 import cluster_pb2
@@ -599,70 +600,33 @@ def test_retry_back_off_of_the_grpc_service(proxy, control_plane):
     cp.wait_for(lambda r: r.type_url == CDS, timeout=5)
 
 
-class BrokenControlPlane:
+class BrokenControlPlane(H2Upstream):
     """An HTTP/2 server that answers every xDS stream badly: `status` (a
     non-200 head that ends the stream), `grpc_status` (a trailers-only 200
-    with grpc-status 14), `reset` (RST_STREAM) or `goaway` (GOAWAY, then the
-    connection closes). It counts the streams opened."""
+    with grpc-status 14), `reset` (RST_STREAM) or `goaway` (GOAWAY naming no
+    stream processed). It counts the streams opened."""
 
     def __init__(self, mode: str):
-        import socket
-        import threading
         self.mode = mode
         self.streams = 0
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.closed = False
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
 
-    def _accept(self):
-        import threading
-        while not self.closed:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn):
-        import h2.config
-        import h2.connection
+    def _event(self, h2c, streams, ev):
         import h2.events
-        h2c = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
-        h2c.initiate_connection()
-        try:
-            conn.sendall(h2c.data_to_send())
-            while not self.closed:
-                data = conn.recv(65536)
-                if not data:
-                    return
-                for ev in h2c.receive_data(data):
-                    if not isinstance(ev, h2.events.RequestReceived):
-                        continue
-                    self.streams += 1
-                    if self.mode == "status":
-                        h2c.send_headers(ev.stream_id, [(":status", "503")], end_stream=True)
-                    elif self.mode == "grpc_status":
-                        h2c.send_headers(ev.stream_id, [(":status", "200"), ("content-type", "application/grpc"),
-                                                        ("grpc-status", "14"), ("grpc-message", "draining")],
-                                         end_stream=True)
-                    elif self.mode == "reset":
-                        h2c.reset_stream(ev.stream_id, error_code=2)
-                    else:
-                        h2c.close_connection(error_code=0)
-                conn.sendall(h2c.data_to_send())
-                if self.mode == "goaway" and self.streams:
-                    return
-        except Exception:
+        if isinstance(ev, h2.events.DataReceived):
+            h2c.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+        if not isinstance(ev, h2.events.RequestReceived):
             return
-        finally:
-            conn.close()
-
-    def stop(self):
-        self.closed = True
-        self.sock.close()
+        self.streams += 1
+        if self.mode == "status":
+            h2c.send_headers(ev.stream_id, [(":status", "503")], end_stream=True)
+        elif self.mode == "grpc_status":
+            h2c.send_headers(ev.stream_id, [(":status", "200"), ("content-type", "application/grpc"),
+                                            ("grpc-status", "14"), ("grpc-message", "draining")], end_stream=True)
+        elif self.mode == "reset":
+            h2c.reset_stream(ev.stream_id, error_code=2)
+        else:
+            h2c.close_connection(error_code=0, last_stream_id=0)
 
 
 FAST_RETRY = {"retry_back_off": {"base_interval": "0.1s", "max_interval": "0.2s"}}
