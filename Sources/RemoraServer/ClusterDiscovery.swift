@@ -37,7 +37,16 @@ final class ClusterDiscovery: XDSUpdateHandler {
     private var cds: (any XDSSubscription)?
     /// `cluster_manager.cds.config_reload*`, with a CDS subscription.
     private var cdsReloads: Stats<CDSStat>?
-    private var eds: [ConfigSourceConfig: (subscription: any XDSSubscription, handler: EDSHandler)] = [:]
+    /// EDS subscriptions: one per file or ADS source, asking for the union
+    /// of its clusters' services; over an `api_config_source` one per
+    /// service, each with its own stream, as Envoy makes one per cluster
+    /// (`service` set).
+    private var eds: [EDSSubscriptionKey: (subscription: any XDSSubscription, handler: EDSHandler)] = [:]
+
+    private struct EDSSubscriptionKey: Hashable {
+        let source: ConfigSourceConfig
+        let service: String?
+    }
     /// CDS clusters the workers have, by name.
     private(set) var active: [String: Record] = [:]
     /// CDS clusters (or new versions of active ones) waiting for their first hosts.
@@ -87,7 +96,9 @@ final class ClusterDiscovery: XDSUpdateHandler {
             return
         }
         for config in config.clusters {
-            guard case .eds(_, let source) = config.discovery, eds[source] != nil else { continue }
+            guard case .eds(let service, let source) = config.discovery,
+                  eds[EDSSubscriptionKey(source: source, service: nil)] != nil
+                    || eds[EDSSubscriptionKey(source: source, service: service)] != nil else { continue }
             staticEDSWaiting.insert(config.name)
             startStaticTimer(config.name, source.initialFetchTimeoutMilliseconds)
         }
@@ -131,8 +142,14 @@ final class ClusterDiscovery: XDSUpdateHandler {
         var applied = 0
         var skipped = 0
         let now = Self.nowSeconds()
+        var seen: Set<String> = []
         for resource in update.updated {
             let name = resource.name
+            guard seen.insert(name).inserted else {
+                // Envoy's CdsApiHelper: the first of the duplicates stays applied.
+                failures.append("\(name): duplicate cluster \(name) found")
+                continue
+            }
             let cluster: Envoy_Config_Cluster_V3_Cluster
             let compiled: ClusterConfig
             let bytes: [UInt8]
@@ -254,16 +271,19 @@ final class ClusterDiscovery: XDSUpdateHandler {
     // MARK: - EDS
 
     /// One subscription per EDS config source, asking for every service name
-    /// its clusters need; a source no cluster uses any more is cancelled.
+    /// its clusters need (per service over an `api_config_source`); one no
+    /// cluster uses any more is cancelled.
     /// Envoy refuses any subscription without a node to present: "<type>:
     /// node 'id' and 'cluster' are required. …" (checked for files too).
     private func subscribe(_ type: XDSResourceType, source: ConfigSourceConfig, names: Set<String>, statPrefix: String,
+                           controlPlaneStatPrefix: String? = nil,
                            handler: any XDSUpdateHandler) throws(ConfigError) -> any XDSSubscription {
         guard !config.node.id.isEmpty, !config.node.cluster.isEmpty else {
             throw .invalid("\(type.typeURL): node 'id' and 'cluster' are required. Set it either in 'node' config or via "
                 + "--service-node and --service-cluster options.", at: "")
         }
-        return try factory.subscribe(type, source: source, names: names, statPrefix: statPrefix, handler: handler)
+        return try factory.subscribe(type, source: source, names: names, statPrefix: statPrefix,
+                                     controlPlaneStatPrefix: controlPlaneStatPrefix, handler: handler)
     }
 
     /// Returns the first subscription that could not be made (its clusters
@@ -276,37 +296,58 @@ final class ClusterDiscovery: XDSUpdateHandler {
             guard case .eds(let service, let source) = config.discovery else { continue }
             wanted[source, default: []].insert(service)
         }
+        var keys: [EDSSubscriptionKey: Set<String>] = [:]
         for (source, names) in wanted {
-            if let existing = eds[source] {
+            if case .grpc = source.kind {
+                for name in names { keys[EDSSubscriptionKey(source: source, service: name)] = [name] }
+            } else {
+                keys[EDSSubscriptionKey(source: source, service: nil)] = names
+            }
+        }
+        for (key, names) in keys {
+            if let existing = eds[key] {
                 existing.subscription.setResourceNames(names)
                 continue
             }
-            let handler = EDSHandler(source: source, owner: self)
+            let handler = EDSHandler(source: key.source, service: key.service, owner: self)
             do {
                 // The EDS stats are each cluster's (`cluster.<name>.`), counted
-                // by the cluster manager; the shared subscription keeps none.
-                let subscription = try subscribe(.clusterLoadAssignment, source: source, names: names, statPrefix: "",
-                                                 handler: handler)
-                eds[source] = (subscription, handler)
+                // by the cluster manager; the subscription keeps none. A
+                // stream of its own reports under the cluster it feeds
+                // (Envoy's `cluster.<name>.control_plane.*`).
+                let controlPlane = key.service.map { "cluster.\(edsClusterName(fedBy: $0, from: key.source)).control_plane." }
+                let subscription = try subscribe(.clusterLoadAssignment, source: key.source, names: names, statPrefix: "",
+                                                 controlPlaneStatPrefix: controlPlane, handler: handler)
+                eds[key] = (subscription, handler)
             } catch {
                 failure = failure ?? error
                 LogControl.shared.log(.warning, logger: "upstream", "eds: \(error)")
-                manager.initialFetchFailed(source: source)
-                staticEDSWaiting.subtract(staticEDSClusters(of: source))
+                manager.initialFetchFailed(source: key.source, service: key.service)
+                staticEDSWaiting.subtract(staticEDSClusters(of: key.source, service: key.service))
             }
         }
         manager.forgetAssignments(except: wanted.values.reduce(into: Set<String>()) { $0.formUnion($1) })
-        for (source, entry) in eds where wanted[source] == nil {
+        for (key, entry) in eds where keys[key] == nil {
             entry.subscription.cancel()
-            eds[source] = nil
+            eds[key] = nil
         }
         return failure
     }
 
+    /// The cluster whose name an EDS stream of its own reports under: the
+    /// first (by name) of those `service` feeds.
+    private func edsClusterName(fedBy service: String, from source: ConfigSourceConfig) -> String {
+        let names = manager.clusters(fedBy: service, from: source) + staticEDSClusters(of: source, service: service)
+        return names.min() ?? service
+    }
+
     private var staticTimers: [String: Timer] = [:]
 
-    private func staticEDSClusters(of source: ConfigSourceConfig) -> [String] {
-        config.clusters.filter { if case .eds(_, source) = $0.discovery { return true }; return false }.map(\.name)
+    private func staticEDSClusters(of source: ConfigSourceConfig, service: String? = nil) -> [String] {
+        config.clusters.filter {
+            if case .eds(let fed, source) = $0.discovery { return service == nil || service == fed }
+            return false
+        }.map(\.name)
     }
 
     /// A bootstrap EDS cluster waits for its first assignment at most its `initial_fetch_timeout`.
@@ -373,9 +414,9 @@ final class ClusterDiscovery: XDSUpdateHandler {
         if !failures.isEmpty { throw XDSRejection(failures.joined(separator: ", ")) }
     }
 
-    fileprivate func edsInitialFetchFailed(source: ConfigSourceConfig) {
-        manager.initialFetchFailed(source: source)
-        staticEDSWaiting.subtract(staticEDSClusters(of: source))
+    fileprivate func edsInitialFetchFailed(source: ConfigSourceConfig, service: String?) {
+        manager.initialFetchFailed(source: source, service: service)
+        staticEDSWaiting.subtract(staticEDSClusters(of: source, service: service))
         checkReady()
     }
 
@@ -386,14 +427,16 @@ final class ClusterDiscovery: XDSUpdateHandler {
     }
 }
 
-/// The handler of one EDS config source's subscription (the update does not
-/// say which source it came from).
+/// The handler of one EDS subscription (the update does not say which
+/// source it came from); `service` when the subscription asks for one only.
 private final class EDSHandler: XDSUpdateHandler {
     let source: ConfigSourceConfig
+    let service: String?
     unowned let owner: ClusterDiscovery
 
-    init(source: ConfigSourceConfig, owner: ClusterDiscovery) {
+    init(source: ConfigSourceConfig, service: String?, owner: ClusterDiscovery) {
         self.source = source
+        self.service = service
         self.owner = owner
     }
 
@@ -402,6 +445,6 @@ private final class EDSHandler: XDSUpdateHandler {
     }
 
     func initialFetchFailed(_ type: XDSResourceType) {
-        owner.edsInitialFetchFailed(source: source)
+        owner.edsInitialFetchFailed(source: source, service: service)
     }
 }

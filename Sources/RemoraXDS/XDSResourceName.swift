@@ -6,11 +6,21 @@ public import SwiftProtobuf
 /// the name is read from the wire bytes. Decoding 1,000 clusters twice per
 /// push would cost more than the push itself.
 public enum XDSResourceName {
-    /// The name in `resource`, or nil when its type is not `type` or field 1
-    /// is not a well-formed string.
+    /// The name in `resource`, or nil when its type is not `type`, field 1
+    /// is not a well-formed string, or the message's top-level fields do
+    /// not parse (tags, lengths; Envoy refuses a response with a resource it
+    /// cannot unpack, and a skim of the top level finds truncated or foreign
+    /// bytes without decoding the resource).
     public static func peek(_ resource: Google_Protobuf_Any, type: XDSResourceType) -> String? {
         guard resource.typeURL == type.typeURL else { return nil }
-        let bytes = [UInt8](resource.value)
+        return peek(resource.value)
+    }
+
+    /// The name (field 1) of the serialized message `value`, or nil when it
+    /// is malformed at the top level.
+    public static func peek<Bytes: Collection<UInt8>>(_ value: Bytes) -> String? {
+        let bytes = [UInt8](value)
+        var name = ""
         var i = 0
         func varint() -> UInt64? {
             var value: UInt64 = 0
@@ -34,13 +44,14 @@ public enum XDSResourceName {
             case 2:
                 guard let length = varint(), length <= UInt64(bytes.count - i) else { return nil }
                 if field == 1 {
-                    return String(validating: bytes[i..<i + Int(length)], as: UTF8.self)
+                    guard let text = String(validating: bytes[i..<i + Int(length)], as: UTF8.self) else { return nil }
+                    name = text
                 }
                 i += Int(length)
             default: return nil
             }
         }
         // Field 1 absent: the empty name (proto3 default).
-        return i == bytes.count ? "" : nil
+        return i == bytes.count ? name : nil
     }
 }

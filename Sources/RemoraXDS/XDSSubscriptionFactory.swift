@@ -31,9 +31,12 @@ public final class XDSSubscriptionFactory {
     /// Starts a subscription to `type` from `source`. `names` are the
     /// resources wanted (ignored for wildcard types); `statPrefix` is where
     /// its stats go (`listener_manager.lds.`, `cluster_manager.cds.`,
-    /// `http.<prefix>.rds.<name>.`, …; empty: none listed). The handler is called on later loop
+    /// `http.<prefix>.rds.<name>.`, …; empty: none listed). An
+    /// `api_config_source` stream's `control_plane.*` go under
+    /// `controlPlaneStatPrefix`, or `<statPrefix>control_plane.`. The handler is called on later loop
     /// turns, never from inside this call.
     public func subscribe(_ type: XDSResourceType, source: ConfigSourceConfig, names: Set<String>, statPrefix: String,
+                          controlPlaneStatPrefix: String? = nil,
                           handler: any XDSUpdateHandler) throws(ConfigError) -> any XDSSubscription {
         loop.assertInLoop()
         let scope = store.makeScope(prefix: statPrefix, XDSSubscriptionStat.self)
@@ -51,7 +54,8 @@ public final class XDSSubscriptionFactory {
             }
         case .ads, .grpc:
             guard let grpc else { throw .unsupported("xDS over gRPC is not set up", at: "api_config_source") }
-            return try grpc.subscribe(type, source: source, names: names, statPrefix: statPrefix, stats: stats, handler: handler)
+            return try grpc.subscribe(type, source: source, names: names, statPrefix: statPrefix,
+                                      controlPlaneStatPrefix: controlPlaneStatPrefix, stats: stats, handler: handler)
         }
     }
 }

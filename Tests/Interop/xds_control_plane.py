@@ -18,6 +18,9 @@ In pytest (in-process, a thread):
     cp.requests                                 # every request, in order (Recorded)
     cp.stop(); cp.start()                       # the same port again
     cp.send_raw(CDS, response)                  # a hand-made (SotW or Delta) response
+    ControlPlane(tls={"cert":…, "key":…, "ca":…}, unix_path=…)  # mTLS; a Unix socket too
+    cp.reject_streams = (grpc.StatusCode.UNAVAILABLE, "down")    # end each new stream at once
+    cp.silent.add(LDS)                          # never answer LDS requests
 
 What it answers:
 - State of the world: a response with every resource of the type (wildcard:
@@ -202,6 +205,8 @@ class _Stream:
             self._sotw_send(url)
 
     def _sotw_send(self, url, only=None):
+        if url in self.cp.silent:
+            return
         resources = self.cp._resources.get(url, {})
         asked = self.names.get(url)
         response = discovery_pb2.DiscoveryResponse(
@@ -236,6 +241,8 @@ class _Stream:
             self._delta_send(url, always=first)
 
     def _delta_send(self, url, always=False):
+        if url in self.cp.silent:
+            return
         resources = self.cp._resources.get(url, {})
         held = self.held.setdefault(url, {})
         wanted = self.names.get(url, set())
@@ -267,7 +274,18 @@ class _Stream:
 
 
 class ControlPlane:
-    def __init__(self, port: int = 0):
+    def __init__(self, port: int = 0, tls: dict | None = None, unix_path: str | None = None):
+        """``tls``: {"cert": pem, "key": pem, "ca": pem or None} serves with TLS
+        (with "ca", clients must present a certificate it signed: mTLS).
+        ``unix_path``: serve on that Unix socket as well."""
+        self.tls = tls
+        self.unix_path = unix_path
+        # When set, (grpc.StatusCode, message): every new stream is ended with
+        # it at once (after its start is noted in stream_starts).
+        self.reject_streams = None
+        self.stream_starts: list[float] = []   # time.monotonic() of each stream
+        self.stream_metadata: list[dict] = []   # each stream's request headers
+        self.silent: set[str] = set()           # type URLs never answered
         self.port = port
         self.requests: list[Recorded] = []
         self._lock = threading.RLock()
@@ -358,7 +376,15 @@ class ControlPlane:
             (sds_pb2_grpc, "SecretDiscoveryService", "Secrets", SDS),
         ):
             getattr(module, f"add_{service}Servicer_to_server")(self._servicer(url, "", noun), server)
-        self.port = server.add_insecure_port(f"127.0.0.1:{self.port}")
+        if self.tls is not None:
+            ca = self.tls.get("ca")
+            credentials = grpc.ssl_server_credentials(
+                [(self.tls["key"], self.tls["cert"])], root_certificates=ca, require_client_auth=ca is not None)
+            self.port = server.add_secure_port(f"127.0.0.1:{self.port}", credentials)
+        else:
+            self.port = server.add_insecure_port(f"127.0.0.1:{self.port}")
+        if self.unix_path is not None:
+            server.add_insecure_port(f"unix:{self.unix_path}")
         server.start()
         self._server = server
         return self
@@ -380,6 +406,12 @@ class ControlPlane:
             method = ("Delta" if delta else "Stream") + (stream_word or "") + noun
 
             def serve(request_iterator, context):
+                with cp._lock:
+                    cp.stream_starts.append(time.monotonic())
+                    cp.stream_metadata.append(dict(context.invocation_metadata()))
+                    rejection = cp.reject_streams
+                if rejection is not None:
+                    context.abort(*rejection)
                 with cp._lock:
                     cp._stream_numbers += 1
                     stream = _Stream(cp, cp._stream_numbers, method, delta, only_type)

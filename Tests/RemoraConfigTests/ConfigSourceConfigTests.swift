@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import RemoraConfig
 import RemoraAPI
@@ -99,5 +100,83 @@ import RemoraAPI
             grpc_services: [{google_grpc: {target_uri: "127.0.0.1:1", stat_prefix: x}}]
         """)
         #expect(text.contains("dynamic_resources.ads_config.grpc_services[0].google_grpc"), "\(text)")
+    }
+
+    func ads(_ fields: String, envoyGrpc: String = "{cluster_name: xds}") throws -> GRPCSourceConfig? {
+        try compile(Self.xdsCluster + """
+
+        dynamic_resources:
+          ads_config: {api_type: GRPC, transport_api_version: V3, grpc_services: [{envoy_grpc: \(envoyGrpc)}]\(fields)}
+          cds_config: {ads: {}, resource_api_version: V3}
+        """).dynamicResources?.ads
+    }
+
+    /// `envoy_grpc.retry_policy.retry_back_off` (max defaults to ten times the base, as Envoy's).
+    @Test func retryBackOffOfTheStream() throws {
+        let both = try ads("", envoyGrpc: "{cluster_name: xds, retry_policy: {retry_back_off: {base_interval: 0.2s, max_interval: 5s}}}")
+        #expect(both?.retryBackOff == .init(baseMilliseconds: 200, maxMilliseconds: 5_000))
+        let base = try ads("", envoyGrpc: "{cluster_name: xds, retry_policy: {num_retries: 3, retry_back_off: {base_interval: 0.2s}}}")
+        #expect(base?.retryBackOff == .init(baseMilliseconds: 200, maxMilliseconds: 2_000))
+        #expect(try ads("")?.retryBackOff == nil)
+        let text = errorText(Self.xdsCluster + """
+
+        dynamic_resources:
+          ads_config:
+            api_type: GRPC
+            transport_api_version: V3
+            grpc_services: [{envoy_grpc: {cluster_name: xds, retry_policy: {retry_back_off: {base_interval: 2s, max_interval: 1s}}}}]
+        """)
+        #expect(text.contains("dynamic_resources.ads_config.grpc_services[0].envoy_grpc.retry_policy.retry_back_off.max_interval"), "\(text)")
+        #expect(text.contains("max_interval must be greater than or equal to the base_interval"), "\(text)")
+    }
+
+    /// `rate_limit_settings`: Envoy's defaults (100 tokens, 10 a second); a fill rate must be positive.
+    @Test func rateLimitSettings() throws {
+        #expect(try ads(", rate_limit_settings: {}")?.rateLimit == .init(maxTokens: 100, fillRatePerSecond: 10))
+        #expect(try ads(", rate_limit_settings: {max_tokens: 5, fill_rate: 0.5}")?.rateLimit == .init(maxTokens: 5, fillRatePerSecond: 0.5))
+        #expect(try ads("")?.rateLimit == nil)
+        let text = errorText(Self.xdsCluster + """
+
+        dynamic_resources:
+          ads_config: {api_type: GRPC, transport_api_version: V3, grpc_services: [{envoy_grpc: {cluster_name: xds}}], rate_limit_settings: {fill_rate: 0}}
+        """)
+        #expect(text.contains("dynamic_resources.ads_config.rate_limit_settings.fill_rate"), "\(text)")
+    }
+
+    /// Envoy 1.40 asks for V3 resources whatever `resource_api_version` says;
+    /// the transport must be V3.
+    @Test func resourceApiVersionIsReadAsV3() throws {
+        let config = try compile(Self.xdsCluster + """
+
+        dynamic_resources:
+          ads_config: {api_type: GRPC, transport_api_version: V3, grpc_services: [{envoy_grpc: {cluster_name: xds}}]}
+          lds_config: {ads: {}, resource_api_version: V2}
+        """)
+        #expect(config.dynamicResources?.lds?.kind == .ads)
+        let text = errorText(Self.xdsCluster + """
+
+        dynamic_resources:
+          ads_config: {api_type: GRPC, transport_api_version: V2, grpc_services: [{envoy_grpc: {cluster_name: xds}}]}
+        """)
+        #expect(text.contains("dynamic_resources.ads_config.transport_api_version"), "\(text)")
+    }
+
+    /// `initial_metadata` goes on the stream's head; `timeout` is accepted
+    /// (Envoy opens xDS streams without a deadline).
+    @Test func initialMetadataAndTimeout() throws {
+        let yaml = Self.xdsCluster + """
+
+        dynamic_resources:
+          ads_config:
+            api_type: GRPC
+            transport_api_version: V3
+            grpc_services:
+            - envoy_grpc: {cluster_name: xds}
+              timeout: 1s
+              initial_metadata: [{key: X-Token, value: abc}]
+        """
+        #expect(try compile(yaml).dynamicResources?.ads?.initialMetadata == [.init(name: "x-token", value: "abc")])
+        let text = errorText(yaml.replacingOccurrences(of: "key: X-Token", with: "key: \":path\""))
+        #expect(text.contains("dynamic_resources.ads_config.grpc_services[0].initial_metadata[0].key"), "\(text)")
     }
 }

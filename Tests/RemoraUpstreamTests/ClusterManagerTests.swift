@@ -88,6 +88,25 @@ import RemoraEventLoop
             #expect(manager.addOrUpdate(edsCluster("f", service: "svc")) == .added)
             #expect(manager.isWarm)
             #expect(manager.entries["f"]?.hostSet.hosts == [host])
+            // The services asked for follow removals (the EDS request drops them).
+            #expect(manager.addOrUpdate(edsCluster("g", service: "other")) == .added)
+            #expect(manager.edsServices == [Self.edsSource: ["svc", "other"]])
+            #expect(manager.clusters(fedBy: "svc", from: Self.edsSource).sorted() == ["e", "f"])
+            #expect(manager.remove("g"))
+            #expect(manager.edsServices == [Self.edsSource: ["svc"]])
+            #expect(manager.remove("e") && manager.remove("f"))
+            #expect(manager.edsServices.isEmpty)
+        }
+    }
+
+    @Test func failedInitialFetchEndsWarmingOfTheServiceItWasFor() throws {
+        try onLoop { loop, store in
+            let manager = ClusterManager(loop: loop, store: store) { _, _ in }
+            _ = manager.addOrUpdate(edsCluster("a", service: "a"))
+            _ = manager.addOrUpdate(edsCluster("b", service: "b"))
+            manager.initialFetchFailed(source: Self.edsSource, service: "a")
+            #expect(manager.entries["a"] != nil && manager.entries["b"] == nil)
+            #expect(manager.warming["b"] != nil)
         }
     }
 

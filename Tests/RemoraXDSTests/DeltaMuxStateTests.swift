@@ -1,3 +1,4 @@
+import Foundation
 import RemoraAPI
 import Testing
 @testable import RemoraXDS
@@ -118,6 +119,12 @@ import Testing
         let wrongType = R.delta(.cluster, nonce: "n3", [("a", "1", R.route("a"))])
         #expect(mux.receive(wrongType).rejection?.hasPrefix("type URL type.googleapis.com/envoy.config.route.v3.RouteConfiguration embedded") == true)
         _ = mux.complete(rejection: XDSRejection("type"))
+        // Envoy decodes every resource before the handler sees any.
+        var garbage = R.cluster("b")
+        garbage.value = Data([0xFF, 0xFF, 0xFF])
+        let undecodable = R.delta(.cluster, nonce: "n4", [("a", "1", R.cluster("a")), ("b", "1", garbage)])
+        #expect(mux.receive(undecodable).rejection == "Unable to unpack as envoy.config.cluster.v3.Cluster: the resource's fields do not parse")
+        #expect(mux.complete(rejection: XDSRejection("bytes"))[0].responseNonce == "n4")
     }
 
     @Test func heartbeatsAreSkipped() {

@@ -156,7 +156,12 @@ import Testing
         wrong.resources = [Google_Protobuf_Any()]
         wrong.resources[0].typeURL = XDSResourceType.cluster.typeURL
         wrong.resources[0].value = Data([0xFF])
-        #expect(mux.receive(wrong).rejection != nil)
+        #expect(mux.receive(wrong).rejection == "Unable to unpack as envoy.config.cluster.v3.Cluster: the resource's fields do not parse")
+        _ = mux.complete(rejection: XDSRejection("y"))
+        // A good name followed by bytes that do not parse is refused too.
+        var trailing = R.sotw(.cluster, version: "1", nonce: "n1b", [R.cluster("a")])
+        trailing.resources[0].value.append(contentsOf: [0x12, 0x7F])
+        #expect(mux.receive(trailing).rejection?.hasPrefix("Unable to unpack as envoy.config.cluster.v3.Cluster: ") == true)
         _ = mux.complete(rejection: XDSRejection("y"))
         // What the handler holds is unchanged by malformed responses: a
         // later update still removes what it lacks.
@@ -190,11 +195,14 @@ import Testing
         _ = mux.subscribe(.clusterLoadAssignment, names: ["a"])
         let gone = mux.unsubscribe(.clusterLoadAssignment)
         #expect(gone.count == 1 && gone[0].resourceNames.isEmpty)
-        // No watch: an empty response is taken (its version kept) ...
-        let empty = mux.receive(R.sotw(.clusterLoadAssignment, version: "5", nonce: "n5", [])).replies!
-        #expect(empty[0].versionInfo == "5" && empty[0].responseNonce == "n5")
+        // No watch: an empty response is taken (its version kept) with no
+        // request (Envoy's GrpcMuxImpl has nothing to ask) ...
+        #expect(mux.receive(R.sotw(.clusterLoadAssignment, version: "5", nonce: "n5", [])).replies?.isEmpty == true)
         // ... one with resources is answered with the old version.
         let full = mux.receive(R.sotw(.clusterLoadAssignment, version: "6", nonce: "n6", [R.assignment("a")])).replies!
         #expect(full[0].versionInfo == "5" && full[0].responseNonce == "n6" && !full[0].hasErrorDetail)
+        // The next subscription asks with the version and nonce it took.
+        let again = mux.subscribe(.clusterLoadAssignment, names: ["b"])
+        #expect(again[0].versionInfo == "5" && again[0].responseNonce == "n6" && again[0].resourceNames == ["b"])
     }
 }

@@ -44,6 +44,30 @@ public struct GRPCSourceConfig: Hashable, Sendable {
     /// `defaultMaxReceiveMessageBytes` when it is unset or 0: a longer
     /// response ends the stream RESOURCE_EXHAUSTED (and it reconnects).
     public var maxReceiveMessageBytes: Int
+    /// `grpc_services[0].envoy_grpc.retry_policy.retry_back_off` (ms): the
+    /// stream's re-connection back-off; nil: Envoy's 500 ms to 30 s.
+    public var retryBackOff: BackOffIntervals?
+    /// `rate_limit_settings`: a token bucket on the requests sent; nil: none.
+    public var rateLimit: RateLimitSettings?
+    /// `grpc_services[0].initial_metadata`: headers on every stream's head.
+    public var initialMetadata: [Header] = []
+
+    public struct Header: Hashable, Sendable {
+        public var name: String
+        public var value: String
+    }
+
+    public struct BackOffIntervals: Hashable, Sendable {
+        public var baseMilliseconds: UInt64
+        public var maxMilliseconds: UInt64
+    }
+
+    /// Envoy's `RateLimitSettings` (`max_tokens` default 100, `fill_rate`
+    /// default 10 a second).
+    public struct RateLimitSettings: Hashable, Sendable {
+        public var maxTokens: UInt32 = 100
+        public var fillRatePerSecond: Double = 10
+    }
 
     /// Envoy reads 0 (its default) as no limit, so a control plane can make
     /// it buffer a message of any length the 4-byte gRPC prefix can state
@@ -52,7 +76,10 @@ public struct GRPCSourceConfig: Hashable, Sendable {
     public static let defaultMaxReceiveMessageBytes = 256 << 20
 
     public init(delta: Bool, clusterName: String, authority: String? = nil, setNodeOnFirstMessageOnly: Bool = false,
-                maxReceiveMessageBytes: Int = GRPCSourceConfig.defaultMaxReceiveMessageBytes) {
+                maxReceiveMessageBytes: Int = GRPCSourceConfig.defaultMaxReceiveMessageBytes,
+                retryBackOff: BackOffIntervals? = nil, rateLimit: RateLimitSettings? = nil) {
+        self.retryBackOff = retryBackOff
+        self.rateLimit = rateLimit
         self.delta = delta
         self.clusterName = clusterName
         self.authority = authority
@@ -81,9 +108,8 @@ public enum ConfigSourceCompiler {
         try SupportedFields.require(source, only: [
             "path_config_source", "api_config_source", "ads", "initial_fetch_timeout", "resource_api_version",
         ], at: path)
-        guard source.resourceApiVersion == .v3 || source.resourceApiVersion == .auto else {
-            throw .unsupported("only the V3 resource API is implemented", at: FieldPath.join(path, "resource_api_version"))
-        }
+        // resource_api_version: Envoy 1.40 asks for V3 resources whatever it
+        // says (V2 included), so it is read and has no effect.
         let timeout = try ConfigCompiler.milliseconds(source.initialFetchTimeout, ifSet: source.hasInitialFetchTimeout,
                                                       at: FieldPath.join(path, "initial_fetch_timeout")) ?? 15_000
         switch source.configSourceSpecifier {
@@ -113,8 +139,11 @@ public enum ConfigSourceCompiler {
 
     /// An `ApiConfigSource` (an `api_config_source`, or the bootstrap's `ads_config`).
     public static func compileGRPC(_ api: Envoy_Config_Core_V3_ApiConfigSource, at path: String, aggregated: Bool) throws(ConfigError) -> GRPCSourceConfig {
+        // refresh_delay and request_timeout are REST's: Envoy reads neither
+        // for a gRPC source.
         try SupportedFields.require(api, only: [
-            "api_type", "transport_api_version", "grpc_services", "set_node_on_first_message_only",
+            "api_type", "transport_api_version", "grpc_services", "set_node_on_first_message_only", "rate_limit_settings",
+            "refresh_delay", "request_timeout",
         ], at: path)
         let delta: Bool
         switch api.apiType {
@@ -133,18 +162,88 @@ public enum ConfigSourceCompiler {
         }
         let service = api.grpcServices[0]
         let sp = FieldPath.join(path, "grpc_services[0]")
-        try SupportedFields.require(service, only: ["envoy_grpc"], at: sp)
+        // `timeout` bounds a unary call; Envoy's xDS streams are opened
+        // without one, so it has no effect on them (checked with Envoy 1.40).
+        try SupportedFields.require(service, only: ["envoy_grpc", "timeout", "initial_metadata"], at: sp)
+        var metadata: [GRPCSourceConfig.Header] = []
+        for (i, header) in service.initialMetadata.enumerated() {
+            let hp = FieldPath.join(sp, "initial_metadata[\(i)]")
+            try SupportedFields.require(header, only: ["key", "value", "raw_value"], at: hp)
+            let name = header.key.lowercased()
+            guard !name.isEmpty, !name.hasPrefix(":"), name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") }) else {
+                throw .invalid("'\(header.key)' is not a valid header name", at: FieldPath.join(hp, "key"))
+            }
+            let value = header.rawValue.isEmpty ? header.value : String(decoding: header.rawValue, as: UTF8.self)
+            guard !value.utf8.contains(where: { $0 == 0 || $0 == 0x0A || $0 == 0x0D }) else {
+                throw .invalid("a header value cannot hold NUL, CR or LF", at: FieldPath.join(hp, "value"))
+            }
+            metadata.append(.init(name: name, value: value))
+        }
         guard case .envoyGrpc(let envoy)? = service.targetSpecifier else {
             throw .unsupported("only envoy_grpc is implemented", at: FieldPath.join(sp, "google_grpc"))
         }
-        try SupportedFields.require(envoy, only: ["cluster_name", "authority", "max_receive_message_length"],
-                                    at: FieldPath.join(sp, "envoy_grpc"))
+        let ep = FieldPath.join(sp, "envoy_grpc")
+        try SupportedFields.require(envoy, only: ["cluster_name", "authority", "max_receive_message_length", "retry_policy"],
+                                    at: ep)
         guard !envoy.clusterName.isEmpty else { throw .missing(at: FieldPath.join(sp, "envoy_grpc.cluster_name")) }
         let limit = Int(envoy.maxReceiveMessageLength.value)
-        return GRPCSourceConfig(delta: delta, clusterName: envoy.clusterName,
-                                authority: envoy.authority.isEmpty ? nil : envoy.authority,
-                                setNodeOnFirstMessageOnly: api.setNodeOnFirstMessageOnly,
-                                maxReceiveMessageBytes: limit > 0 ? limit : GRPCSourceConfig.defaultMaxReceiveMessageBytes)
+        var backOff: GRPCSourceConfig.BackOffIntervals?
+        if envoy.hasRetryPolicy {
+            backOff = try compileRetryBackOff(envoy.retryPolicy, at: FieldPath.join(ep, "retry_policy"))
+        }
+        var rateLimit: GRPCSourceConfig.RateLimitSettings?
+        if api.hasRateLimitSettings {
+            rateLimit = try compileRateLimit(api.rateLimitSettings, at: FieldPath.join(path, "rate_limit_settings"))
+        }
+        var source = GRPCSourceConfig(delta: delta, clusterName: envoy.clusterName,
+                                      authority: envoy.authority.isEmpty ? nil : envoy.authority,
+                                      setNodeOnFirstMessageOnly: api.setNodeOnFirstMessageOnly,
+                                      maxReceiveMessageBytes: limit > 0 ? limit : GRPCSourceConfig.defaultMaxReceiveMessageBytes,
+                                      retryBackOff: backOff, rateLimit: rateLimit)
+        source.initialMetadata = metadata
+        return source
+    }
+
+    /// `envoy_grpc.retry_policy`: for an xDS stream Envoy reads only
+    /// `retry_back_off` (`num_retries` has no meaning for a stream that is
+    /// always re-opened, and is ignored as Envoy ignores it).
+    static func compileRetryBackOff(_ policy: Envoy_Config_Core_V3_RetryPolicy,
+                                    at path: String) throws(ConfigError) -> GRPCSourceConfig.BackOffIntervals? {
+        try SupportedFields.require(policy, only: ["retry_back_off", "num_retries"], at: path)
+        guard policy.hasRetryBackOff else { return nil }
+        let bp = FieldPath.join(path, "retry_back_off")
+        let backOff = policy.retryBackOff
+        try SupportedFields.require(backOff, only: ["base_interval", "max_interval"], at: bp)
+        guard backOff.hasBaseInterval else { throw .missing(at: FieldPath.join(bp, "base_interval")) }
+        let base = try ConfigCompiler.milliseconds(backOff.baseInterval, at: FieldPath.join(bp, "base_interval"))
+        guard base >= 1 else { throw .invalid("must be at least 1ms", at: FieldPath.join(bp, "base_interval")) }
+        var max = base * 10
+        if backOff.hasMaxInterval {
+            max = try ConfigCompiler.milliseconds(backOff.maxInterval, at: FieldPath.join(bp, "max_interval"))
+            guard max > 0 else { throw .invalid("must be greater than 0", at: FieldPath.join(bp, "max_interval")) }
+        }
+        guard max >= base else {
+            throw .invalid("max_interval must be greater than or equal to the base_interval", at: FieldPath.join(bp, "max_interval"))
+        }
+        return GRPCSourceConfig.BackOffIntervals(baseMilliseconds: base, maxMilliseconds: max)
+    }
+
+    /// `rate_limit_settings` (Envoy's `Utility::parseRateLimitSettings`).
+    static func compileRateLimit(_ settings: Envoy_Config_Core_V3_RateLimitSettings,
+                                 at path: String) throws(ConfigError) -> GRPCSourceConfig.RateLimitSettings {
+        try SupportedFields.require(settings, only: ["max_tokens", "fill_rate"], at: path)
+        var limit = GRPCSourceConfig.RateLimitSettings()
+        if settings.hasMaxTokens { limit.maxTokens = settings.maxTokens.value }
+        if settings.hasFillRate {
+            let rate = settings.fillRate.value
+            guard !rate.isNaN && !rate.isInfinite else {
+                throw .invalid("The value of fill_rate in RateLimitSettings (\(rate)) must not be NaN nor Inf",
+                               at: FieldPath.join(path, "fill_rate"))
+            }
+            guard rate > 0 else { throw .invalid("must be greater than 0", at: FieldPath.join(path, "fill_rate")) }
+            limit.fillRatePerSecond = rate
+        }
+        return limit
     }
 
     /// The bootstrap's `dynamic_resources`.

@@ -11,7 +11,8 @@ import SwiftProtobuf
 /// RDS (Envoy's `RouteConfigProviderManager` and `RdsRouteConfigSubscription`):
 /// one route table per `rds` (config source and `route_config_name`),
 /// shared by every connection manager that names it; one subscription per
-/// config source, asking for the union of the names in use. A new table is
+/// config source, asking for the union of the names in use (over an
+/// `api_config_source`, one per table, each its own stream, as Envoy). A new table is
 /// posted to every worker as an immutable value; streams that start after
 /// it use it (see `RouteConfigSlot`).
 ///
@@ -48,24 +49,42 @@ final class RouteConfigManager {
 
     /// One subscription per config source (by kind: sources that differ
     /// only in `initial_fetch_timeout` share it; each table keeps its own
-    /// timeout), with the names it asks for.
+    /// timeout), with the names it asks for; per table over an
+    /// `api_config_source` (`name` set).
     private final class SourceSubscription: XDSUpdateHandler {
         unowned let manager: RouteConfigManager
-        let source: ConfigSourceConfig.Kind
+        let key: SubscriptionKey
+        var source: ConfigSourceConfig.Kind { key.kind }
         var subscription: (any XDSSubscription)?
 
-        init(manager: RouteConfigManager, source: ConfigSourceConfig.Kind) {
+        init(manager: RouteConfigManager, key: SubscriptionKey) {
             self.manager = manager
-            self.source = source
+            self.key = key
         }
 
         func apply(_ update: XDSUpdate) throws(XDSRejection) { try manager.apply(update, from: source) }
-        func initialFetchFailed(_ type: XDSResourceType) { manager.initialFetchFailed(source) }
+        func initialFetchFailed(_ type: XDSResourceType) { manager.initialFetchFailed(key) }
+    }
+
+    /// Envoy opens a stream per RDS subscription; over ADS or a file the
+    /// tables of one source share a subscription.
+    private struct SubscriptionKey: Hashable {
+        let kind: ConfigSourceConfig.Kind
+        let name: String?
+
+        init(_ reference: RDSReference) {
+            kind = reference.source.kind
+            if case .grpc = kind { name = reference.routeConfigName } else { name = nil }
+        }
+
+        func covers(_ reference: RDSReference) -> Bool {
+            reference.source.kind == kind && (name == nil || name == reference.routeConfigName)
+        }
     }
 
     private unowned let server: Server
     private(set) var providers: [RDSReference: Provider] = [:]
-    private var subscriptions: [ConfigSourceConfig.Kind: SourceSubscription] = [:]
+    private var subscriptions: [SubscriptionKey: SourceSubscription] = [:]
     private var waiters: [(references: [RDSReference], done: () -> Void)] = []
 
     init(server: Server) {
@@ -77,7 +96,7 @@ final class RouteConfigManager {
     /// A listener uses these tables (with its connection managers' stat
     /// prefixes, for the stats of a table made now). Subscribes as needed.
     func retain(_ uses: [(reference: RDSReference, statPrefix: String)]) throws(ConfigError) {
-        var changed: Set<ConfigSourceConfig.Kind> = []
+        var changed: Set<SubscriptionKey> = []
         var retained: [RDSReference] = []
         for (reference, statPrefix) in uses {
             if let provider = providers[reference] {
@@ -89,9 +108,10 @@ final class RouteConfigManager {
             provider.users = 1
             let prefix = "http.\(statPrefix).rds.\(reference.routeConfigName)."
             provider.reloads = server.store.makeScope(prefix: prefix, RDSStat.self).stats(RDSStat.self, thread: 0)
-            if subscriptions[reference.source.kind] == nil {
+            let key = SubscriptionKey(reference)
+            if subscriptions[key] == nil {
                 // The source's subscription counts in the first table's stats.
-                let handler = SourceSubscription(manager: self, source: reference.source.kind)
+                let handler = SourceSubscription(manager: self, key: key)
                 do throws(ConfigError) {
                     handler.subscription = try server.xds.subscribe(
                         .routeConfiguration, source: reference.source, names: [reference.routeConfigName],
@@ -100,7 +120,7 @@ final class RouteConfigManager {
                     release(retained)
                     throw error
                 }
-                subscriptions[reference.source.kind] = handler
+                subscriptions[key] = handler
                 providers[reference] = provider
                 retained.append(reference)
             } else {
@@ -109,7 +129,7 @@ final class RouteConfigManager {
                 provider.stats?.setText("version_text", "")
                 providers[reference] = provider
                 retained.append(reference)
-                changed.insert(reference.source.kind)
+                changed.insert(key)
             }
             startInitialFetchTimer(provider)
         }
@@ -119,14 +139,14 @@ final class RouteConfigManager {
     /// A listener no longer uses these tables; one nobody uses is dropped
     /// (and its name no longer asked for).
     func release(_ references: [RDSReference]) {
-        var changed: Set<ConfigSourceConfig.Kind> = []
+        var changed: Set<SubscriptionKey> = []
         for reference in references {
             guard let provider = providers[reference] else { continue }
             provider.users -= 1
             guard provider.users == 0 else { continue }
             provider.initialFetchTimer?.close()
             providers[reference] = nil
-            changed.insert(reference.source.kind)
+            changed.insert(SubscriptionKey(reference))
             for worker in server.workers {
                 worker.loop.execute { worker.dropRoutes(reference) }
             }
@@ -144,12 +164,12 @@ final class RouteConfigManager {
         waiters.append((references, done))
     }
 
-    private func updateNames(_ source: ConfigSourceConfig.Kind) {
-        guard let handler = subscriptions[source] else { return }
-        let names = Set(providers.keys.filter { $0.source.kind == source }.map(\.routeConfigName))
+    private func updateNames(_ key: SubscriptionKey) {
+        guard let handler = subscriptions[key] else { return }
+        let names = Set(providers.keys.filter { key.covers($0) }.map(\.routeConfigName))
         if names.isEmpty {
             handler.subscription?.cancel()
-            subscriptions[source] = nil
+            subscriptions[key] = nil
         } else {
             handler.subscription?.setResourceNames(names)
         }
@@ -220,8 +240,8 @@ final class RouteConfigManager {
 
     /// The source gave up its first fetch: its tables that had none serve
     /// empty (every request a 404), and their listeners warm without them.
-    private func initialFetchFailed(_ source: ConfigSourceConfig.Kind) {
-        for provider in providers.values where provider.reference.source.kind == source && !provider.ready {
+    private func initialFetchFailed(_ key: SubscriptionKey) {
+        for provider in providers.values where key.covers(provider.reference) && !provider.ready {
             markReady(provider)
         }
     }

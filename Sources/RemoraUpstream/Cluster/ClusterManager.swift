@@ -215,6 +215,7 @@ public final class ClusterManager {
         stopWarming(name)
         refreshers.removeValue(forKey: name)?.stop()
         entries[name] = nil
+        clusterSetChanged() // the EDS names asked for must drop its service
         store.remove(entry.stats)
         if let http2 = entry.http2Stats { store.remove(http2) }
         for scope in [entry.remainingStats.default, entry.remainingStats.high] { if let scope { store.remove(scope) } }
@@ -239,7 +240,7 @@ public final class ClusterManager {
     // MARK: - EDS
 
     /// The clusters (active and warming, as names) fed by `service` from `source`.
-    private func clusters(fedBy service: String, from source: ConfigSourceConfig) -> [String] {
+    public func clusters(fedBy service: String, from source: ConfigSourceConfig) -> [String] {
         currentEDSIndex()[source]?[service] ?? []
     }
 
@@ -305,9 +306,9 @@ public final class ClusterManager {
     }
 
     /// The EDS source gave up its first fetch: its warming clusters go active with no hosts.
-    public func initialFetchFailed(source: ConfigSourceConfig) {
+    public func initialFetchFailed(source: ConfigSourceConfig, service: String? = nil) {
         for (name, entry) in warming {
-            guard case .eds(_, source) = entry.config.discovery else { continue }
+            guard case .eds(let fed, source) = entry.config.discovery, service == nil || service == fed else { continue }
             activate(name)
         }
     }

@@ -267,6 +267,11 @@ struct DeltaMuxState {
                 return .reject(type, XDSRejection("type URL \(resource.resource.typeURL) embedded in an individual Any does not "
                     + "match the message-wide type URL \(response.typeURL) in DeltaDiscoveryResponse"))
             }
+            // Envoy decodes every resource before any handler runs; a skim of
+            // the top-level fields finds what it could not unpack.
+            if XDSResourceName.peek(resource.resource.value) == nil {
+                return .reject(type, XDSRejection(XDSSotWResource.unpackFailure(response.typeURL)))
+            }
             if state.subscribed && state.interested(in: resource.name, wildcardType: type.isWildcard) {
                 updated.append(XDSResource(name: resource.name, version: resource.version, resource: resource.resource))
             }

@@ -136,12 +136,13 @@ struct SotWMuxState {
         }
         let watching = state.subscribed && (type.isWildcard || !state.names.isEmpty)
         if !watching {
-            // GrpcMuxImpl with no watch: an empty response is accepted; one
-            // with resources is answered with the old version (no error).
+            // GrpcMuxImpl with no watch: an empty response is accepted and
+            // needs no request (there is nothing to ask for); one with
+            // resources is answered with the old version (no error).
             state.nonce = response.nonce
             if response.resources.isEmpty { state.versionInfo = response.versionInfo }
             types[type] = state
-            return .reply(request(type))
+            return .reply(response.resources.isEmpty ? [] : request(type))
         }
         let paused = [type] + xdsDependentTypes(of: type)
         pause(paused)

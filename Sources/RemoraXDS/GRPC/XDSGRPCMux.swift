@@ -67,11 +67,24 @@ final class XDSGRPCMux<Machine: XDSMuxMachine>: XDSGRPCMuxing, XDSGRPCMuxInterna
     private var subscriptions: [XDSResourceType: [Weak]] = [:]
     /// Delays of the re-connections so far (tests read them).
     private(set) var retryDelays: [UInt64] = []
+    /// `rate_limit_settings`: requests wait in `queued` for a token; a
+    /// timer sends them when the next one is due (Envoy's drain timer).
+    private var rateLimit: XDSTokenBucket?
+    private var queued: [Machine.Request] = []
+    private var queuedHead = 0
+    private var drainTimer: Timer?
+    /// `pending_requests` is set once it was non-zero (Envoy's `used()` check).
+    private var pendingRequestsUsed = false
 
     private struct Weak { weak var subscription: XDSGRPCSubscription? }
 
+    /// `initial_metadata`: sent on every stream's head.
+    private let metadata: [(name: String, value: String)]
+
     init(loop: EventLoop, client: @escaping () -> GRPCAsyncClient?, method: XDSGRPCMethod, machine: Machine,
-         controlPlaneStats: StatScope, backOff: XDSBackOff = XDSBackOff()) {
+         controlPlaneStats: StatScope, backOff: XDSBackOff = XDSBackOff(), rateLimit: GRPCSourceConfig.RateLimitSettings? = nil,
+         metadata: [(name: String, value: String)] = []) {
+        self.metadata = metadata
         self.loop = loop
         self.client = client
         self.method = method
@@ -80,10 +93,16 @@ final class XDSGRPCMux<Machine: XDSMuxMachine>: XDSGRPCMuxing, XDSGRPCMuxInterna
         stats.setText("identifier", "")
         self.backOff = backOff
         self.timer = Timer(loop: loop)
+        if let rateLimit {
+            self.rateLimit = XDSTokenBucket(maxTokens: rateLimit.maxTokens, fillRatePerSecond: rateLimit.fillRatePerSecond,
+                                            nowMilliseconds: loop.nowMilliseconds)
+            drainTimer = Timer(loop: loop)
+        }
     }
 
     deinit {
         timer.close()
+        drainTimer?.close()
     }
 
     var isConnected: Bool { stream != nil }
@@ -138,6 +157,8 @@ final class XDSGRPCMux<Machine: XDSMuxMachine>: XDSGRPCMuxing, XDSGRPCMuxInterna
     func shutdown() {
         stopped = true
         timer.stop()
+        drainTimer?.stop()
+        clearQueue()
         subscriptions = [:]
         if let stream {
             self.stream = nil
@@ -155,18 +176,63 @@ final class XDSGRPCMux<Machine: XDSMuxMachine>: XDSGRPCMuxing, XDSGRPCMuxInterna
             onRemoteClose(status: .unavailable, message: "no cluster for the xDS stream")
             return
         }
-        stream = client.startStream(service: method.service, method: method.method, callbacks: self)
+        stream = client.startStream(service: method.service, method: method.method, metadata: metadata, callbacks: self)
         stats.set(.connectedState, 1)
-        stats.set(.pendingRequests, 0)
+        clearQueue()
         send(machine.streamEstablished())
     }
 
     private func send(_ requests: [Machine.Request]) {
-        guard let stream else { return }
-        for request in requests {
-            guard let bytes: [UInt8] = try? request.serializedBytes() else { continue }
-            stream.sendMessage(bytes)
+        guard stream != nil, !requests.isEmpty else { return }
+        guard rateLimit != nil else {
+            for request in requests { write(request) }
+            return
         }
+        queued += requests
+        drainQueue()
+    }
+
+    private func write(_ request: Machine.Request) {
+        guard let stream, let bytes: [UInt8] = try? request.serializedBytes() else { return }
+        stream.sendMessage(bytes)
+    }
+
+    /// Envoy's `drainRequests`: sends while there are tokens; the first
+    /// refusal counts `rate_limit_enforced` and arms the drain timer.
+    private func drainQueue() {
+        guard stream != nil, var bucket = rateLimit else { return }
+        while queuedHead < queued.count {
+            guard bucket.consume(nowMilliseconds: loop.nowMilliseconds) else {
+                stats.add(.rateLimitEnforced)
+                if let drainTimer, !drainTimer.isActive {
+                    drainTimer.start(afterMilliseconds: Swift.max(1, bucket.millisecondsToNextToken())) { [unowned self] in
+                        self.drainQueue()
+                    }
+                }
+                break
+            }
+            let request = queued[queuedHead]
+            queuedHead += 1
+            write(request)
+        }
+        rateLimit = bucket
+        if queuedHead == queued.count {
+            queued.removeAll(keepingCapacity: true)
+            queuedHead = 0
+        }
+        setPendingRequests(queued.count - queuedHead)
+    }
+
+    private func clearQueue() {
+        queued = []
+        queuedHead = 0
+        setPendingRequests(0)
+    }
+
+    private func setPendingRequests(_ count: Int) {
+        guard count > 0 || pendingRequestsUsed else { return }
+        pendingRequestsUsed = true
+        stats.set(.pendingRequests, Int64(count))
     }
 
     func onReceiveInitialMetadata(_ metadata: HTTPHeaders) {}
@@ -190,6 +256,7 @@ final class XDSGRPCMux<Machine: XDSMuxMachine>: XDSGRPCMuxing, XDSGRPCMuxInterna
 
     func onRemoteClose(status: GRPCStatus, message: String) {
         stream = nil
+        drainTimer?.stop()
         stats.set(.connectedState, 0)
         machine.streamClosed()
         for watch in subscriptions.values.joined() {
@@ -233,13 +300,14 @@ final class XDSGRPCMux<Machine: XDSMuxMachine>: XDSGRPCMuxing, XDSGRPCMuxInterna
 enum XDSGRPCStreams {
     static func make(delta: Bool, setNodeOnFirstMessageOnly: Bool, method: XDSGRPCMethod, loop: EventLoop,
                      node: Envoy_Config_Core_V3_Node, controlPlaneStats: StatScope, backOff: XDSBackOff = XDSBackOff(),
+                     rateLimit: GRPCSourceConfig.RateLimitSettings? = nil, metadata: [(name: String, value: String)] = [],
                      client: @escaping () -> GRPCAsyncClient?) -> any XDSGRPCMuxing {
         if delta {
             return XDSGRPCMux(loop: loop, client: client, method: method, machine: DeltaMuxState(node: node, setNodeOnFirstMessageOnly: setNodeOnFirstMessageOnly),
-                              controlPlaneStats: controlPlaneStats, backOff: backOff)
+                              controlPlaneStats: controlPlaneStats, backOff: backOff, rateLimit: rateLimit, metadata: metadata)
         }
         return XDSGRPCMux(loop: loop, client: client, method: method,
                           machine: SotWMuxState(node: node, setNodeOnFirstMessageOnly: setNodeOnFirstMessageOnly),
-                          controlPlaneStats: controlPlaneStats, backOff: backOff)
+                          controlPlaneStats: controlPlaneStats, backOff: backOff, rateLimit: rateLimit, metadata: metadata)
     }
 }

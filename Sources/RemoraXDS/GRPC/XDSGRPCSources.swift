@@ -48,9 +48,11 @@ public final class XDSGRPCSources {
 
     /// A subscription on ADS (`source.kind == .ads`) or on an
     /// `api_config_source` stream (`.grpc`); `stats` are its own, under
-    /// `statPrefix` (where an `api_config_source`'s `control_plane.*` go too).
+    /// `statPrefix` (where an `api_config_source`'s `control_plane.*` go too,
+    /// unless `controlPlaneStatPrefix` says otherwise).
     public func subscribe(_ type: XDSResourceType, source: ConfigSourceConfig, names: Set<String>, statPrefix: String,
-                          stats: Stats<XDSSubscriptionStat>, handler: any XDSUpdateHandler) throws(ConfigError) -> any XDSSubscription {
+                          controlPlaneStatPrefix: String? = nil, stats: Stats<XDSSubscriptionStat>,
+                          handler: any XDSUpdateHandler) throws(ConfigError) -> any XDSSubscription {
         loop.assertInLoop()
         switch source.kind {
         case .ads:
@@ -62,7 +64,8 @@ public final class XDSGRPCSources {
                 stream = adsStream
             } else {
                 // Envoy roots the ADS stream's stats at `control_plane.`.
-                stream = try makeStream(ads, method: .aggregated(delta: ads.delta), controlPlanePrefix: "control_plane.")
+                stream = try makeStream(ads, method: .aggregated(delta: ads.delta),
+                                        controlPlaneStats: store.makeScope(prefix: "control_plane.", XDSControlPlaneStat.self))
                 adsStream = stream
             }
             guard !type.isWildcard || !stream.hasSubscription(type) else {
@@ -72,12 +75,22 @@ public final class XDSGRPCSources {
             return stream.subscribe(type, names: names, stats: stats,
                                     initialFetchTimeoutMilliseconds: source.initialFetchTimeoutMilliseconds, handler: handler)
         case .grpc(let grpc):
-            let stream = try makeStream(grpc, method: .perType(type, delta: grpc.delta),
-                                        controlPlanePrefix: statPrefix + "control_plane.")
+            let scope = store.makeScope(prefix: controlPlaneStatPrefix ?? statPrefix + "control_plane.", XDSControlPlaneStat.self)
+            let stream: any XDSGRPCMuxing
+            do {
+                stream = try makeStream(grpc, method: .perType(type, delta: grpc.delta), controlPlaneStats: scope)
+            } catch {
+                store.remove(scope)
+                throw error
+            }
             let subscription = stream.subscribe(type, names: names, stats: stats,
                                                 initialFetchTimeoutMilliseconds: source.initialFetchTimeoutMilliseconds,
                                                 handler: handler)
-            (subscription as? XDSGRPCSubscription)?.ownedMux = stream
+            if let owned = subscription as? XDSGRPCSubscription {
+                owned.ownedMux = stream
+                // Its `control_plane.*` leave with it (a removed cluster's do).
+                owned.ownedStatScope = (store, scope)
+            }
             return subscription
         case .path:
             preconditionFailure("file sources are XDSSubscriptionFactory's")
@@ -85,7 +98,7 @@ public final class XDSGRPCSources {
     }
 
     private func makeStream(_ source: GRPCSourceConfig, method: XDSGRPCMethod,
-                            controlPlanePrefix: String) throws(ConfigError) -> any XDSGRPCMuxing {
+                            controlPlaneStats scope: StatScope) throws(ConfigError) -> any XDSGRPCMuxing {
         guard let config = clusters.config(source.clusterName) else {
             throw .invalid("unknown static cluster '\(source.clusterName)' for the xDS gRPC service",
                            at: "grpc_services[0].envoy_grpc.cluster_name")
@@ -93,11 +106,13 @@ public final class XDSGRPCSources {
         guard config.http.http2 != nil, config.http.protocolSelection != .http1 else {
             throw .invalid("\(GRPCClientError.notHTTP2(cluster: source.clusterName))", at: "grpc_services[0].envoy_grpc.cluster_name")
         }
-        let scope = store.makeScope(prefix: controlPlanePrefix, XDSControlPlaneStat.self)
         let (loop, clusters) = (self.loop, self.clusters)
         var client: GRPCAsyncClient?
+        let backOff = source.retryBackOff.map { XDSBackOff(base: $0.baseMilliseconds, max: $0.maxMilliseconds) } ?? XDSBackOff()
         return XDSGRPCStreams.make(delta: source.delta, setNodeOnFirstMessageOnly: source.setNodeOnFirstMessageOnly,
-                                   method: method, loop: loop, node: node, controlPlaneStats: scope) {
+                                   method: method, loop: loop, node: node, controlPlaneStats: scope, backOff: backOff,
+                                   rateLimit: source.rateLimit,
+                                   metadata: source.initialMetadata.map { (name: $0.name, value: $0.value) }) {
             // The cluster's hosts are refreshed by the provider; one client per stream.
             guard let cluster = clusters.cluster(source.clusterName) else { return nil }
             if client == nil || client!.cluster !== cluster {

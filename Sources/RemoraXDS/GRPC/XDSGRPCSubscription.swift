@@ -19,6 +19,8 @@ final class XDSGRPCSubscription: XDSSubscription {
     private weak var mux: (any XDSGRPCMuxInternal)?
     /// The stream of an `api_config_source`, which only this subscription uses.
     var ownedMux: (any XDSGRPCMuxing)?
+    /// That stream's `control_plane.*` scope (removed with it).
+    var ownedStatScope: (StatsStore, StatScope)?
     private var handler: (any XDSUpdateHandler)?
     let stats: Stats<XDSSubscriptionStat>
     private let loop: EventLoop
@@ -45,7 +47,7 @@ final class XDSGRPCSubscription: XDSSubscription {
         // otherwise keep itself alive through its callbacks).
         if handler != nil {
             mux?.unsubscribe(self)
-            ownedMux?.shutdown()
+            shutdownOwnedStream()
         }
     }
 
@@ -61,7 +63,15 @@ final class XDSGRPCSubscription: XDSSubscription {
         handler = nil
         stopInitialFetchTimer()
         mux?.unsubscribe(self)
+        shutdownOwnedStream()
+    }
+
+    private func shutdownOwnedStream() {
         ownedMux?.shutdown()
+        if let (store, scope) = ownedStatScope {
+            ownedStatScope = nil
+            store.remove(scope)
+        }
     }
 
     // MARK: - From the mux

@@ -17,16 +17,26 @@ enum XDSSotWResource {
         let message: String
     }
 
+    /// Envoy's text for a resource it cannot decode (`DecodedResourceImpl`),
+    /// up to its debug dump of the bytes.
+    static func unpackFailure(_ typeURL: String) -> String {
+        let typeName = typeURL.split(separator: "/").last.map(String.init) ?? typeURL
+        return "Unable to unpack as \(typeName): the resource's fields do not parse"
+    }
+
     static func unpack(_ any: Google_Protobuf_Any, type: XDSResourceType) throws(Failure) -> Unpacked {
         if any.typeURL == wrapperTypeURL {
             guard let wrapper = try? Envoy_Service_Discovery_V3_Resource(serializedBytes: any.value) else {
-                throw Failure(message: "cannot decode an envoy.service.discovery.v3.Resource")
+                throw Failure(message: unpackFailure(wrapperTypeURL))
             }
             guard wrapper.hasResource else { return .heartbeat }
+            guard XDSResourceName.peek(wrapper.resource.value) != nil else {
+                throw Failure(message: unpackFailure(type.typeURL))
+            }
             return .resource(name: wrapper.name, any: wrapper.resource)
         }
         guard let name = XDSResourceName.peek(any, type: type) else {
-            throw Failure(message: "cannot read the name of a \(any.typeURL) resource")
+            throw Failure(message: unpackFailure(type.typeURL))
         }
         return .resource(name: name, any: any)
     }
