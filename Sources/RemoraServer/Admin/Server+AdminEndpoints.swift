@@ -3,6 +3,7 @@ import RemoraConfig
 import RemoraCore
 import RemoraEventLoop
 import RemoraUpstream
+import RemoraXDS
 
 /// Admin endpoints beyond stats and readiness, with Envoy 1.40's paths,
 /// methods and output shapes (checked against the real Envoy).
@@ -10,6 +11,7 @@ extension Server {
     /// Envoy's `/help` lines: path (with `(POST)` for mutations), what it
     /// does, and its parameters.
     static let adminHelp: [(path: String, post: Bool, help: String, params: [(String, String)])] = [
+        ("/certs", false, "print certs on machine", []),
         ("/clusters", false, "upstream cluster status", [
             ("filter", "Regular expression (Google re2) for filtering clusters by name"),
         ]),
@@ -19,6 +21,7 @@ extension Server {
                 + "in the desired repeated field so that only a subset of fields are returned. The mask is parsed as a Protobuf::FieldMask"),
             ("name_regex", "Dump only the currently loaded configurations whose names match the specified regex. "
                 + "Can be used with both resource and mask query parameters."),
+            ("include_eds", "Dump currently loaded configuration including EDS. See the response definition for more information"),
         ]),
         ("/drain_listeners", true, "drain listeners", [
             ("graceful", "When draining listeners, enter a graceful drain period prior to closing listeners. "
@@ -31,6 +34,10 @@ extension Server {
         ("/healthcheck/fail", true, "cause the server to fail health checks", []),
         ("/healthcheck/ok", true, "cause the server to pass health checks", []),
         ("/help", false, "print out list of admin commands", []),
+        ("/init_dump", false, "dump current Envoy init manager information (experimental)", [
+            ("mask", "The desired component to dump unready targets. The mask is parsed as a Protobuf::FieldMask. "
+                + "For example, get the unready targets of all listeners with /init_dump?mask=listener`"),
+        ]),
         ("/listeners", false, "print listener info", [("format", "File format to use; One of (text, json)")]),
         ("/logging", true, "query/change logging levels", [
             ("paths", "Change multiple logging levels by setting to <logger_name1>:<desired_level1>,<logger_name2>:<desired_level2>."),
@@ -382,8 +389,12 @@ extension Server {
     func configDumpResponse(_ request: AdminRequest) -> AdminResponse {
         var nameRegex: CompiledRegex?
         if let pattern = request.query["name_regex"], !pattern.isEmpty {
-            guard let regex = try? CompiledRegex(pattern) else { return .text(400, "Error while parsing name_regex\n") }
-            nameRegex = regex
+            do throws(RegexSyntaxError) {
+                nameRegex = try CompiledRegex(pattern)
+            } catch {
+                // Envoy's status text and RE2's message.
+                return .text(400, "INVALID_ARGUMENT: Error while parsing name_regex from \(pattern): \(error.message)")
+            }
         }
         let result = ConfigDump.json(bootstrapBytes: config.bootstrapBytes, lastUpdated: Self.timestamp(loadedAtSeconds),
                                      resource: request.query["resource"].flatMap { $0.isEmpty ? nil : $0 },
@@ -392,6 +403,7 @@ extension Server {
                                      endpoints: request.query["include_eds"] == nil ? nil : endpointsDump(),
                                      dynamic: listenerManager?.configDump(timestamp: Self.timestamp) ?? DynamicConfigDump(),
                                      secrets: secretManager?.configDump(timestamp: Self.timestamp) ?? SecretsDump(),
+                                     buildVersion: XDSNode.make(bootstrap: config.node.message, version: binaryVersion).userAgentBuildVersion,
                                      named: { name in nameRegex.map { $0.fullMatch(name) } ?? true })
         switch result {
         case .success(let json): return .json(json)
@@ -418,11 +430,11 @@ extension Server {
         return DynamicClusters(versionInfo: discovery.versionInfo, active: dump(discovery.active), warming: dump(discovery.warming))
     }
 
-    /// Every active cluster's hosts, for `?include_eds`: the bootstrap's in
-    /// order, then the CDS ones by name.
+    /// Every active cluster's hosts, for `?include_eds`: the bootstrap's,
+    /// then the CDS ones, each by name (Envoy's cluster map is ordered).
     func endpointsDump() -> [ClusterEndpoints] {
         let dynamic = clusterManager.entries.values.filter(\.addedViaAPI).map(\.config.name).sorted()
-        return (config.clusters.map(\.name) + dynamic).compactMap { name in
+        return (config.clusters.map(\.name).sorted() + dynamic).compactMap { name in
             guard let entry = clusterManager.entries[name] else { return nil }
             var assignment = name
             if case .eds(let service, _) = entry.config.discovery { assignment = service }

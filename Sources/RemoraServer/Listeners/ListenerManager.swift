@@ -27,6 +27,13 @@ final class ListenerManager: XDSUpdateHandler {
     final class Entry {
         var active: Version?
         var warming: Version?
+        /// When LDS first named it: /config_dump and /listeners list
+        /// listeners in this order, as Envoy's listener vectors keep them.
+        let order: Int
+
+        init(order: Int) {
+            self.order = order
+        }
         /// Its sockets are being bound: workers learn the listener one
         /// after another, so a change or removal waits for the end (else a
         /// worker bound last would get the old config after the change).
@@ -49,7 +56,9 @@ final class ListenerManager: XDSUpdateHandler {
     private(set) var entries: [String: Entry] = [:]
     /// Listeners removed or replaced whose connections still drain (for
     /// `total_listeners_draining` and config_dump's `draining_state`).
-    private(set) var draining: [(name: String, version: Version)] = []
+    /// `inPlace`: only some filter chains drain (Envoy's draining filter
+    /// chains, which its config_dump does not show).
+    private(set) var draining: [(name: String, version: Version, inPlace: Bool)] = []
     private var subscription: (any XDSSubscription)?
     private var generation = 0
     /// The last LDS `version_info` that changed something (Envoy's
@@ -207,7 +216,7 @@ final class ListenerManager: XDSUpdateHandler {
             gates[resource.name] = gate
             let version = Version(listener: compiled, versionInfo: update.versionInfo, lastUpdated: RouteConfigManager.now(),
                                   generation: generation)
-            let target = entry ?? Entry()
+            let target = entry ?? Entry(order: generation)
             entries[resource.name] = target
             if entry?.active != nil || entry?.warming != nil { stats.add(.listenerModified) } else { stats.add(.listenerAdded) }
             if let replaced = target.warming { release(replaced) }
@@ -288,7 +297,7 @@ final class ListenerManager: XDSUpdateHandler {
                 worker.loop.execute { worker.updateListener(config, scopes: scopes) }
             }
             server.logger.info("lds: listener '\(name)' updated in place (\(diff.removedChains.count) filter chain(s) draining)")
-            finishReplacing(previous, name: name, drainingChains: diff.removedChains.count)
+            finishReplacing(previous, name: name, drainingChains: diff.removedChains.count, inPlace: true)
             initialListenerDone(name)
         } else {
             // New addresses: the old sockets close, the new ones bind; the
@@ -362,10 +371,10 @@ final class ListenerManager: XDSUpdateHandler {
 
     /// The replaced or removed version lets go of its route tables and, if
     /// connections of it drain, counts as draining for the drain time.
-    private func finishReplacing(_ old: Version, name: String, drainingChains chains: Int) {
+    private func finishReplacing(_ old: Version, name: String, drainingChains chains: Int, inPlace: Bool = false) {
         release(old)
         guard chains > 0 else { return }
-        draining.append((name, old))
+        draining.append((name, old, inPlace))
         stats.add(.totalFilterChainsDraining, Int64(chains))
         let timer = Timer(loop: server.mainLoop)
         timer.start(afterMilliseconds: server.options.drainTimeSeconds * 1000) { [weak self] in
@@ -424,10 +433,13 @@ final class ListenerManager: XDSUpdateHandler {
         func state(_ v: Version) -> DynamicConfigDump.ListenerState {
             .init(versionInfo: v.versionInfo, listener: v.listener.message, lastUpdated: timestamp(v.lastUpdated))
         }
-        var listeners = entries.sorted { $0.key < $1.key }.map { name, entry in
+        // Active listeners, then those only warming (Envoy's order).
+        func rank(_ entry: Entry) -> (Int, Int) { (entry.active == nil ? 1 : 0, entry.order) }
+        let ordered = entries.sorted { rank($0.value) < rank($1.value) }
+        var listeners = ordered.map { name, entry in
             DynamicConfigDump.Listener(name: name, active: entry.active.map(state), warming: entry.warming.map(state), draining: nil)
         }
-        for (name, version) in draining {
+        for (name, version, inPlace) in draining where !inPlace {
             if let i = listeners.firstIndex(where: { $0.name == name }) {
                 listeners[i].draining = state(version)
             } else {
@@ -458,7 +470,7 @@ final class ListenerManager: XDSUpdateHandler {
 
     /// The dynamic listeners, active and warming, for /listeners.
     var activeConfigs: [ListenerConfig] {
-        entries.sorted { $0.key < $1.key }.compactMap { $0.value.active?.listener.config }
+        entries.values.sorted { $0.order < $1.order }.compactMap { $0.active?.listener.config }
     }
 }
 
