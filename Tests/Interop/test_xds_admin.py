@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import pytest
 from google.protobuf import json_format
@@ -22,8 +21,10 @@ from google.protobuf import json_format
 import support
 from support import free_port, socket_address
 from http_support import HttpClient, hcm_filter, http_cluster, route, route_config, vhost
-from tls_support import DOWNSTREAM_TLS, UPSTREAM_TLS
-from test_xds_scenarios import ADS, ads_bootstrap, control_plane, eds_cluster, http_listener, pki, workload_secret  # noqa: F401
+from tls_support import UPSTREAM_TLS
+from test_xds_cluster_secrets import wait_until
+from test_xds_scenarios import (ADS, ads_bootstrap, control_plane, eds_cluster, http_listener, pki,  # noqa: F401
+                                tls_http_listener, workload_secret)
 from xds_control_plane import CDS, EDS, LDS, RDS, SDS
 from envoy.config.cluster.v3 import cluster_pb2
 from envoy.config.endpoint.v3 import endpoint_pb2
@@ -39,8 +40,8 @@ SECTIONS = ["BootstrapConfigDump", "ClustersConfigDump", "ListenersConfigDump", 
 
 
 class Mesh:
-    def __init__(self, p, cp, ports):
-        self.p, self.cp, self.ports = p, cp, ports
+    def __init__(self, p, cp, ports, delta: bool = False):
+        self.p, self.cp, self.ports, self.delta = p, cp, ports, delta
 
     def get(self, path: str, status: int = 200):
         got, body = self.p.admin("GET", path)
@@ -55,14 +56,6 @@ class Mesh:
 def routes(name: str, cluster: str) -> route_pb2.RouteConfiguration:
     return json_format.ParseDict(route_config([vhost("vh", ["*"], [route({"prefix": "/"}, cluster)])], name=name),
                                  route_pb2.RouteConfiguration())
-
-
-def tls_listener(port: int) -> listener_pb2.Listener:
-    listener = json_format.MessageToDict(http_listener("https", port), preserving_proto_field_name=True)
-    listener["filter_chains"][0]["transport_socket"] = {
-        "name": "envoy.transport_sockets.tls", "typed_config": {"@type": DOWNSTREAM_TLS, "common_tls_context": {
-            "tls_certificate_sds_secret_configs": [{"name": "workload", "sds_config": ADS}]}}}
-    return json_format.ParseDict(listener, listener_pb2.Listener())
 
 
 def inline_listener(port: int) -> listener_pb2.Listener:
@@ -90,8 +83,8 @@ def svc_assignment(a: dict, b: dict) -> endpoint_pb2.ClusterLoadAssignment:
         endpoint_pb2.ClusterLoadAssignment())
 
 
-def mesh_bootstrap(cp, pki) -> dict:
-    config = ads_bootstrap(cp.port, False, clusters=[http_cluster("static_a", [socket_address("127.0.0.1", free_port())])])
+def mesh_bootstrap(cp, pki, delta: bool = False) -> dict:
+    config = ads_bootstrap(cp.port, delta, clusters=[http_cluster("static_a", [socket_address("127.0.0.1", free_port())])])
     config["static_resources"]["listeners"] = [{
         "name": "static_l", "address": socket_address("127.0.0.1", free_port()),
         "filter_chains": [{"filters": [hcm_filter(route_config(
@@ -103,8 +96,8 @@ def mesh_bootstrap(cp, pki) -> dict:
     return config
 
 
-@pytest.fixture
-def mesh(proxy, control_plane, http_upstreams, pki):
+@pytest.fixture(params=[False, True], ids=["sotw", "delta"])
+def mesh(request, proxy, control_plane, http_upstreams, pki):
     cp = control_plane
     a, b = http_upstreams(name="A"), http_upstreams(name="B")
     ports = {"http": free_port(), "inline": free_port(), "https": free_port()}
@@ -116,22 +109,14 @@ def mesh(proxy, control_plane, http_upstreams, pki):
                  "plain": json_format.ParseDict(http_cluster("plain", [a.address]), cluster_pb2.Cluster())})
     cp.set(EDS, {"svc": svc_assignment(a.address, b.address)})
     cp.set(LDS, {"http": http_listener("http", ports["http"]), "inline": inline_listener(ports["inline"]),
-                 "https": tls_listener(ports["https"])})
+                 "https": tls_http_listener(ports["https"])})
     cp.set(RDS, {"r": routes("r", "svc")})
-    p = proxy(mesh_bootstrap(cp, pki), ready_timeout=30)
+    p = proxy(mesh_bootstrap(cp, pki, delta=request.param), ready_timeout=30)
     cp.wait_for(lambda r: r.type_url == RDS and r.is_ack, timeout=15)
     with HttpClient(ports["http"]) as c:
         for _ in range(3):
             assert c.request().header("x-upstream") == "A"
-    return Mesh(p, cp, ports)
-
-
-def wait_until(predicate, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-    return value
+    return Mesh(p, cp, ports, delta=request.param)
 
 
 @pytest.mark.deadline(90)
@@ -346,13 +331,9 @@ def test_warming_refused_and_server_state(proxy, control_plane, http_upstreams, 
     # A listener that waits for a table that never comes warms after
     # start-up: warming_state, listed by /init_dump, not by /listeners.
     cold_port = free_port()
-    cold_tls = json_format.MessageToDict(http_listener("coldtls", free_port()), preserving_proto_field_name=True)
-    cold_tls["filter_chains"][0]["transport_socket"] = {
-        "name": "envoy.transport_sockets.tls", "typed_config": {"@type": DOWNSTREAM_TLS, "common_tls_context": {
-            "tls_certificate_sds_secret_configs": [{"name": "never", "sds_config": ADS}]}}}
     cp.set(LDS, {"http": http_listener("http", port),
                  "cold": http_listener("cold", cold_port, rds={"route_config_name": "missing", "config_source": ADS}),
-                 "coldtls": json_format.ParseDict(cold_tls, listener_pb2.Listener())})
+                 "coldtls": tls_http_listener(free_port(), name="coldtls", secret="never")})
     cp.set(CDS, {"svc": eds_cluster("svc"), "cold": eds_cluster("cold")})
     cp.push(CDS, LDS)
     cp.wait_for(lambda r: r.type_url == RDS and "missing" in r.names, timeout=15)
@@ -428,3 +409,26 @@ def test_draining_state(proxy, control_plane, http_upstreams, pki):
         assert list(entries["http"]) == ["name", "active_state"]
     listed = [line.split("::")[0] for line in mesh.get("/listeners").splitlines()]
     assert "other" not in listed
+
+
+@pytest.mark.deadline(90)
+def test_version_info(mesh):
+    """Which version each resource shows: over state of the world the
+    response's `version_info` everywhere; over Delta each resource's own
+    version, and the section's `version_info` the response's system version."""
+    clusters = mesh.section("ClustersConfigDump")
+    listeners = mesh.section("ListenersConfigDump")
+    routes = mesh.section("RoutesConfigDump")["dynamic_route_configs"]
+    secrets = mesh.section("SecretsConfigDump")["dynamic_active_secrets"]
+    assert clusters["version_info"] == listeners["version_info"] == "1"
+    own = {name: version for name, (_, version) in mesh.cp._resources[CDS].items()}
+    own.update({name: version for name, (_, version) in mesh.cp._resources[LDS].items()})
+    own.update({name: version for name, (_, version) in mesh.cp._resources[RDS].items()})
+    own.update({name: version for name, (_, version) in mesh.cp._resources[SDS].items()})
+    shown = [(c["cluster"]["name"], c["version_info"]) for c in clusters["dynamic_active_clusters"]]
+    shown += [(entry["name"], entry["active_state"]["version_info"]) for entry in listeners["dynamic_listeners"]]
+    shown += [(r["route_config"]["name"], r["version_info"]) for r in routes]
+    shown += [(s["name"], s["version_info"]) for s in secrets]
+    assert len(shown) == 9
+    for name, version in shown:
+        assert version == (own[name] if mesh.delta else "1"), name

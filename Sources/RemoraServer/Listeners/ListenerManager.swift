@@ -214,7 +214,7 @@ final class ListenerManager: XDSUpdateHandler {
                 continue
             }
             gates[resource.name] = gate
-            let version = Version(listener: compiled, versionInfo: update.versionInfo, lastUpdated: RouteConfigManager.now(),
+            let version = Version(listener: compiled, versionInfo: resource.version, lastUpdated: RouteConfigManager.now(),
                                   generation: generation)
             let target = entry ?? Entry(order: generation)
             entries[resource.name] = target
