@@ -113,6 +113,7 @@ extension Server {
         let high = ClusterResources.Limits.envoyDefaults
         guard request.query["format"] == "json" else {
             var body = ""
+            body.reserveCapacity(clusters.reduce(0) { $0 + 512 + $1.1.count * 800 })
             for (config, hosts, limits, viaAPI) in clusters {
                 let n = config.name
                 body += "\(n)::observability_name::\(n)\n"
@@ -123,17 +124,33 @@ extension Server {
                     body += "\(n)::\(priority)::max_retries::\(l.maxRetries)\n"
                 }
                 body += "\(n)::added_via_api::\(viaAPI)\n"
+                // Envoy's text lists each host's stats by name: the order
+                // is the same for every host, so it is found once.
+                let names = hosts.first.map { ($0.stats.counters + $0.stats.gauges).map(\.0) } ?? []
+                let order = names.indices.sorted { names[$0] < names[$1] }
+                // Appended piece by piece: at mesh size (10,000 hosts, 7 MB)
+                // interpolated lines cost twice Envoy's time.
                 for host in hosts {
-                    let h = "\(n)::\(host.address)"
-                    // Envoy's text lists them by name.
-                    for (name, value) in (host.stats.counters + host.stats.gauges).sorted(by: { $0.0 < $1.0 }) {
-                        body += "\(h)::\(name)::\(value)\n"
+                    let h = n + "::" + host.address.description + "::"
+                    let values = host.stats.counters + host.stats.gauges
+                    for i in order {
+                        body += h
+                        body += values[i].0
+                        body += "::"
+                        body += String(values[i].1)
+                        body += "\n"
                     }
                     let e = host.endpoint
-                    body += "\(h)::hostname::\(e?.hostname ?? "")\n\(h)::health_flags::\(Self.healthFlags(e))\n\(h)::weight::\(e?.weight ?? 1)\n"
-                    body += "\(h)::region::\(e?.region ?? "")\n\(h)::zone::\(e?.zone ?? "")\n\(h)::sub_zone::\(e?.subZone ?? "")\n"
-                    body += "\(h)::canary::false\n\(h)::priority::0\n"
-                    body += "\(h)::success_rate::-1\n\(h)::local_origin_success_rate::-1\n"
+                    for (key, value) in [("hostname", e?.hostname ?? ""), ("health_flags", Self.healthFlags(e)),
+                                         ("weight", String(e?.weight ?? 1)), ("region", e?.region ?? ""), ("zone", e?.zone ?? ""),
+                                         ("sub_zone", e?.subZone ?? ""), ("canary", "false"), ("priority", "0"),
+                                         ("success_rate", "-1"), ("local_origin_success_rate", "-1")] {
+                        body += h
+                        body += key
+                        body += "::"
+                        body += value
+                        body += "\n"
+                    }
                 }
             }
             return .text(200, body)
@@ -444,10 +461,25 @@ extension Server {
     }
 
     static func timestamp(_ seconds: Double) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
-        return formatter.string(from: Date(timeIntervalSince1970: seconds))
+        rfc3339(seconds, milliseconds: true)
+    }
+
+    /// `2026-01-02T03:04:05.678Z` (or without the fraction), as protobuf's
+    /// JSON prints a `Timestamp`. Built by hand: a Foundation
+    /// `DateFormatter` per call (ICU underneath) was two thirds of a
+    /// mesh-sized /config_dump's CPU.
+    static func rfc3339(_ seconds: Double, milliseconds: Bool) -> String {
+        let whole = seconds.rounded(.down)
+        var time = time_t(whole)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        var text = "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+        if milliseconds {
+            let millis = min(999, Int((seconds - whole) * 1000))
+            text += "." + String(String(millis + 1000).dropFirst())
+        }
+        return text + "Z"
     }
 }

@@ -52,13 +52,7 @@ extension Server {
     /// Envoy's `/certs`: per TLS context, its CA certificate and its chains'
     /// leaves (`CertificateDetails`; no `ocsp_details`, see ARCHITECTURE).
     func certsResponse() -> AdminResponse {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss'Z'"
-        func stamp(_ seconds: Int64) -> String {
-            "\"" + formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds))) + "\""
-        }
+        func stamp(_ seconds: Int64) -> String { "\"" + Self.rfc3339(Double(seconds), milliseconds: false) + "\"" }
         func details(_ d: TLSContext.CertificateDetails, indent: String) -> String {
             let sans = d.subjectAltNames.map { "\(indent)  {\n\(indent)   \"\($0.kind)\": \(jsonString($0.value))\n\(indent)  }" }
             return "\(indent){\n"
