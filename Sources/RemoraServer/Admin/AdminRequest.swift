@@ -61,13 +61,17 @@ struct AdminResponse {
     }
 
     func serialized(includingBody: Bool = true) -> [UInt8] {
-        let bodyBytes = Array(body.utf8)
         var head = "HTTP/1.1 \(status) \(HTTP1Encoder.reasonPhrase(for: status))\r\n"
         head += "content-type: \(contentType)\r\n"
         head += "cache-control: no-cache, max-age=0\r\n"
         head += "x-content-type-options: nosniff\r\n"
-        head += "content-length: \(bodyBytes.count)\r\n"
+        head += "content-length: \(body.utf8.count)\r\n"
         head += "connection: close\r\n\r\n"
-        return Array(head.utf8) + (includingBody ? bodyBytes : [])
+        // One copy of a body that may be megabytes (a mesh-sized dump).
+        var bytes = Array(head.utf8)
+        guard includingBody else { return bytes }
+        bytes.reserveCapacity(bytes.count + body.utf8.count)
+        bytes.append(contentsOf: body.utf8)
+        return bytes
     }
 }

@@ -469,16 +469,16 @@ extension Server {
     /// `DateFormatter` per call (ICU underneath) was two thirds of a
     /// mesh-sized /config_dump's CPU.
     static func rfc3339(_ seconds: Double, milliseconds: Bool) -> String {
-        let whole = seconds.rounded(.down)
-        var time = time_t(whole)
+        // To the nearest millisecond (Envoy's clock readings have no more).
+        let totalMilliseconds = Int64((seconds * 1000).rounded())
+        var time = time_t(totalMilliseconds / 1000)
         var parts = tm()
         gmtime_r(&time, &parts)
         func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
         var text = "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
             + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
         if milliseconds {
-            let millis = min(999, Int((seconds - whole) * 1000))
-            text += "." + String(String(millis + 1000).dropFirst())
+            text += "." + String(String(totalMilliseconds % 1000 + 1000).dropFirst())
         }
         return text + "Z"
     }
