@@ -342,6 +342,8 @@ def test_warming_refused_and_server_state(proxy, control_plane, http_upstreams, 
         lambda: [e for e in mesh.section("ListenersConfigDump")["dynamic_listeners"] if e["name"] == "cold"]
         and mesh.section("ListenersConfigDump")["dynamic_listeners"])}
     assert list(entries["cold"]) == ["name", "warming_state"]
+    # Active listeners first, then warming ones, each in the order LDS first named them.
+    assert list(entries) == ["http", "cold", "coldtls"]
     assert list(entries["cold"]["warming_state"]) == ["version_info", "listener", "last_updated"]
     dumps = mesh.get("/init_dump")["unready_targets_dumps"]
     assert [d["target_names"] for d in dumps if " cold " in d["name"]] == [["shared target RdsRouteConfigSubscription RDS init missing"]]
