@@ -112,45 +112,47 @@ extension Server {
         }
         let high = ClusterResources.Limits.envoyDefaults
         guard request.query["format"] == "json" else {
-            var body = ""
+            // Bytes appended piece by piece: at mesh size (10,000 hosts,
+            // 7 MB) interpolated String lines cost twice Envoy's time.
+            var body: [UInt8] = []
             body.reserveCapacity(clusters.reduce(0) { $0 + 512 + $1.1.count * 800 })
+            // Four parts at most (no variadic array per line).
+            func line(_ a: String, _ b: String, _ c: String = "", _ d: String = "") {
+                body.append(contentsOf: a.utf8)
+                body.append(contentsOf: b.utf8)
+                body.append(contentsOf: c.utf8)
+                body.append(contentsOf: d.utf8)
+                body.append(UInt8(ascii: "\n"))
+            }
             for (config, hosts, limits, viaAPI) in clusters {
                 let n = config.name
-                body += "\(n)::observability_name::\(n)\n"
-                for (priority, l) in [("default_priority", limits), ("high_priority", high)] {
-                    body += "\(n)::\(priority)::max_connections::\(l.maxConnections)\n"
-                    body += "\(n)::\(priority)::max_pending_requests::\(l.maxPendingRequests)\n"
-                    body += "\(n)::\(priority)::max_requests::\(l.maxRequests)\n"
-                    body += "\(n)::\(priority)::max_retries::\(l.maxRetries)\n"
+                line(n, "::observability_name::", n)
+                for (priority, l) in [("::default_priority::", limits), ("::high_priority::", high)] {
+                    line(n, priority + "max_connections::", String(l.maxConnections))
+                    line(n, priority + "max_pending_requests::", String(l.maxPendingRequests))
+                    line(n, priority + "max_requests::", String(l.maxRequests))
+                    line(n, priority + "max_retries::", String(l.maxRetries))
                 }
-                body += "\(n)::added_via_api::\(viaAPI)\n"
-                // Envoy's text lists each host's stats by name: the order
-                // is the same for every host, so it is found once.
+                line(n, "::added_via_api::", viaAPI ? "true" : "false")
+                // Envoy's text lists each host's stats by name: the order is
+                // the same for every host, so it is found once.
                 let names = hosts.first.map { ($0.stats.counters + $0.stats.gauges).map(\.0) } ?? []
                 let order = names.indices.sorted { names[$0] < names[$1] }
-                // Appended piece by piece: at mesh size (10,000 hosts, 7 MB)
-                // interpolated lines cost twice Envoy's time.
                 for host in hosts {
                     let h = n + "::" + host.address.description + "::"
                     let values = host.stats.counters + host.stats.gauges
-                    for i in order {
-                        body += h
-                        body += values[i].0
-                        body += "::"
-                        body += String(values[i].1)
-                        body += "\n"
-                    }
+                    for i in order { line(h, values[i].0, "::", String(values[i].1)) }
                     let e = host.endpoint
-                    for (key, value) in [("hostname", e?.hostname ?? ""), ("health_flags", Self.healthFlags(e)),
-                                         ("weight", String(e?.weight ?? 1)), ("region", e?.region ?? ""), ("zone", e?.zone ?? ""),
-                                         ("sub_zone", e?.subZone ?? ""), ("canary", "false"), ("priority", "0"),
-                                         ("success_rate", "-1"), ("local_origin_success_rate", "-1")] {
-                        body += h
-                        body += key
-                        body += "::"
-                        body += value
-                        body += "\n"
-                    }
+                    line(h, "hostname::", e?.hostname ?? "")
+                    line(h, "health_flags::", Self.healthFlags(e))
+                    line(h, "weight::", String(e?.weight ?? 1))
+                    line(h, "region::", e?.region ?? "")
+                    line(h, "zone::", e?.zone ?? "")
+                    line(h, "sub_zone::", e?.subZone ?? "")
+                    line(h, "canary::false")
+                    line(h, "priority::0")
+                    line(h, "success_rate::-1")
+                    line(h, "local_origin_success_rate::-1")
                 }
             }
             return .text(200, body)
