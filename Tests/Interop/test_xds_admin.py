@@ -282,7 +282,7 @@ def test_clusters_listeners_and_certs(mesh):
 
 
 @pytest.mark.deadline(120)
-def test_warming_refused_and_server_state(proxy, control_plane, http_upstreams, pki):
+def test_warming_and_server_state(proxy, control_plane, http_upstreams, pki):
     """State while clusters warm (PRE_INITIALIZING), while listeners warm
     (INITIALIZING, /init_dump naming what they wait for), LIVE; warming
     sections of config_dump; DRAINING under /healthcheck/fail."""
