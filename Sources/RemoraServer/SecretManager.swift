@@ -134,6 +134,9 @@ final class SecretManager {
         warm()
     }
 
+    /// The secret's first update (or failed first fetch) is still awaited.
+    func isWarming(_ name: String) -> Bool { warming.contains(name) }
+
     /// `dynamic_active_secrets` and `dynamic_warming_secrets` of /config_dump,
     /// by name.
     func configDump(timestamp: (Double) -> String) -> SecretsDump {

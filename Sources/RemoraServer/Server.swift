@@ -23,6 +23,14 @@ public struct ServerOptions: Sendable {
     public var fileFlushIntervalMilliseconds: UInt64
     /// `--drain-strategy`: how draining connections are told to go.
     public var drainStrategy: DrainStrategy
+    /// The rest of the command line, as `/server_info` shows it.
+    public var configYAML = ""
+    public var componentLogLevel = ""
+    public var logFormat = LogPattern.envoyDefault
+    public var logPath = ""
+    public var baseID = 0
+    public var useDynamicBaseID = false
+    public var parentShutdownTimeSeconds = 900
 
     public init(concurrency: Int, drainTimeSeconds: UInt64, configPath: String, logLevel: String,
                 serviceCluster: String?, serviceNode: String?, version: String, fileFlushIntervalMilliseconds: UInt64 = 10_000,
@@ -89,6 +97,8 @@ public final class Server: @unchecked Sendable {
     var statScopes: [String: StatScope] = [:]
     /// LDS, RDS and the listeners they made (main loop).
     var listenerManager: ListenerManager!
+    /// Start-up is over and the workers serve (Envoy's `isWorkerStarted`).
+    private(set) var workersStarted = false
     /// The access-log files, written by their own flush thread.
     let accessLogFiles: AccessLogFiles
     /// Each listener's bound addresses (ports chosen), for /listeners.
@@ -213,7 +223,10 @@ public final class Server: @unchecked Sendable {
         }
         statsFlushTimer = flush
 
-        setState(.initializing)
+        // PRE_INITIALIZING while the clusters (static, then CDS) initialize,
+        // INITIALIZING while the listeners do, as Envoy's init manager
+        // (started once the cluster manager is initialized) reports it.
+        setState(.preInitializing)
         clusterManager = ClusterManager(loop: mainLoop, store: store) { [unowned self] name, hosts in
             for worker in self.workers {
                 worker.loop.execute { worker.updateHosts(cluster: name, hosts: hosts) }
@@ -228,6 +241,7 @@ public final class Server: @unchecked Sendable {
             self.installClusters()
             self.startSecrets { [unowned self] in
                 self.startDynamicClusters { [unowned self] in
+                    self.setState(.initializing)
                     self.startDynamicListeners { [unowned self] in
                         self.startListeners(self.config.listeners[...])
                     }
@@ -261,6 +275,7 @@ public final class Server: @unchecked Sendable {
             loadRuntimeSnapshot()
             serverStats.stats(ServerStat.self, thread: 0)
                 .record(.initializationTimeMs, milliseconds: mainLoop.nowMilliseconds - startMilliseconds)
+            workersStarted = true
             setState(.live)
             logger.info("all listeners started; server is live")
             // Config decoding and the API schema touched megabytes of code

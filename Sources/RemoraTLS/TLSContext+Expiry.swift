@@ -16,7 +16,7 @@ extension TLSContext {
         }
     }
 
-    private static var liveContexts: [TLSContext] { live.withLock { $0.compactMap(\.context) } }
+    static var liveContexts: [TLSContext] { live.withLock { $0.compactMap(\.context) } }
 
     /// Days until the first certificate (or trusted CA) of any context
     /// expires: `UInt32.max` with no context; 0 when a context waits for

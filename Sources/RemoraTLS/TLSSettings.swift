@@ -120,6 +120,11 @@ public struct TLSSettings: Sendable {
     /// `tls_certificates` entry (or SDS secret), and the trusted CA's.
     public var certificateNames: [String] = []
     public var trustedCAName: String?
+    /// Where each chain (first, then `additionalCertificates`) and the
+    /// trusted CA were read from: the file's path, or `<inline>` (Envoy's
+    /// `/certs` `path`).
+    public var certificatePaths: [String] = []
+    public var trustedCAPath: String?
     /// `max_session_keys` (client; Envoy's default 1, 0 turns resumption off).
     public var maxSessionKeys = 1
     /// What else tells this context's sessions apart from another's with

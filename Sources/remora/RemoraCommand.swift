@@ -133,11 +133,18 @@ struct RemoraCommand: ParsableCommand {
         ProcessMemory.releaseStartupPages()
 
         let workers = concurrency ?? ProcessInfo.processInfo.activeProcessorCount
-        let options = ServerOptions(
+        var options = ServerOptions(
             concurrency: workers, drainTimeSeconds: drainTimeSeconds, configPath: configPath ?? "",
             logLevel: logLevel, serviceCluster: serviceCluster, serviceNode: serviceNode,
             version: "remora/\(Self.version)/RELEASE", fileFlushIntervalMilliseconds: fileFlushIntervalMilliseconds,
             drainStrategy: DrainStrategy(rawValue: drainStrategy) ?? .gradual)
+        options.configYAML = configYAML ?? ""
+        options.componentLogLevel = componentLogLevel ?? ""
+        options.logFormat = logFormat ?? LogPattern.envoyDefault
+        options.logPath = logPath ?? ""
+        options.baseID = baseID ?? 0
+        options.useDynamicBaseID = useDynamicBaseID
+        options.parentShutdownTimeSeconds = parentShutdownTime ?? 900
         logger.info("starting remora \(Self.version) with \(workers) worker(s), config \(described)")
         let runtimeKeys = config.runtimeLayers.reduce(0) { $0 + $1.values.count }
         if runtimeKeys > 0 {

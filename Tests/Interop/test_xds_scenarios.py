@@ -215,11 +215,11 @@ def workload_secret(pki, cert: str, key: str) -> secret_pb2.Secret:
         "private_key": {"inline_string": pki.pem(f"{key}.key")}}}, secret_pb2.Secret())
 
 
-def tls_http_listener(port: int) -> listener_pb2.Listener:
-    listener = json_format.MessageToDict(http_listener("https", port), preserving_proto_field_name=True)
+def tls_http_listener(port: int, name: str = "https", secret: str = "workload") -> listener_pb2.Listener:
+    listener = json_format.MessageToDict(http_listener(name, port), preserving_proto_field_name=True)
     listener["filter_chains"][0]["transport_socket"] = {
         "name": "envoy.transport_sockets.tls", "typed_config": {"@type": DOWNSTREAM_TLS, "common_tls_context": {
-            "tls_certificate_sds_secret_configs": [{"name": "workload", "sds_config": ADS}]}}}
+            "tls_certificate_sds_secret_configs": [{"name": secret, "sds_config": ADS}]}}}
     return json_format.ParseDict(listener, listener_pb2.Listener())
 
 

@@ -30,3 +30,35 @@ import RemoraAPI
         #expect(error["details"] as? String == "bad")
     }
 }
+
+/// `resource=dynamic_listeners` with `mask=`: Envoy trims the
+/// DynamicListener message itself, through its singular messages, and
+/// refuses paths into its `Any`s; fields stay in the protos' order.
+@Suite struct ConfigDumpDynamicListenerMaskTests {
+    func dump(mask: String) throws -> Result<String, ConfigDump.Failure> {
+        var bootstrap = Envoy_Config_Bootstrap_V3_Bootstrap()
+        bootstrap.node.id = "n"
+        var listener = Envoy_Config_Listener_V3_Listener()
+        listener.name = "http"
+        let state = DynamicConfigDump.ListenerState(versionInfo: "7", listener: listener, lastUpdated: "2026-01-01T00:00:00.000Z")
+        let dynamic = DynamicConfigDump(listenersVersionInfo: "7", listeners: [
+            .init(name: "http", active: state, warming: state, draining: nil)])
+        return ConfigDump.json(bootstrapBytes: try bootstrap.serializedBytes(), lastUpdated: "2026-01-01T00:00:00.000Z",
+                               resource: "dynamic_listeners", mask: mask, dynamic: dynamic, named: { _ in true })
+    }
+
+    @Test func nestedPathsKeepTheirFields() throws {
+        let json = try dump(mask: "warming_state.last_updated,name,active_state.version_info").get()
+        #expect(json == "{\"configs\":[{\"@type\":\"type.googleapis.com/envoy.admin.v3.ListenersConfigDump.DynamicListener\","
+            + "\"name\":\"http\",\"active_state\":{\"version_info\":\"7\"},"
+            + "\"warming_state\":{\"last_updated\":\"2026-01-01T00:00:00.000Z\"}}]}\n")
+    }
+
+    @Test func pathsIntoTheListenerOrUnknownFieldsAreRefused() throws {
+        for mask in ["active_state.listener.name", "bogus", "active_state.bogus", "error_state.details.x"] {
+            #expect(try dump(mask: mask) == .failure(.maskNotUsable([mask])))
+        }
+        #expect(try dump(mask: "error_state.last_update_attempt.seconds").get() == "{\"configs\":["
+            + "{\"@type\":\"type.googleapis.com/envoy.admin.v3.ListenersConfigDump.DynamicListener\"}]}\n")
+    }
+}

@@ -75,9 +75,16 @@ public struct DynamicConfigDump: Sendable {
     static let listenerWrapper = "envoy.admin.v3.ListenersConfigDump.DynamicListener"
     static let routeWrapper = "envoy.admin.v3.RoutesConfigDump.DynamicRouteConfig"
 
+    /// A field of a dump message: its JSON, or a message of its own whose
+    /// fields a mask may pick.
+    indirect enum Field {
+        case json(String)
+        case message([(String, Field)])
+    }
+
     /// `DynamicListener` in Envoy's JSON (without its `@type`).
     static func json(_ listener: Listener) -> String {
-        "{" + fields(listener).map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+        render(fields(listener), mask: nil)
     }
 
     /// `DynamicRouteConfig` in Envoy's JSON (without its `@type`).
@@ -85,36 +92,64 @@ public struct DynamicConfigDump: Sendable {
         "{" + fields(route).map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }
 
-    /// An element of `resource=` with `mask=`: only whole top-level fields
-    /// can be kept (`name`, `active_state`, ...); nil for a deeper path.
-    static func masked(_ fields: [(String, String)], _ mask: [[String]]) -> String? {
-        guard mask.allSatisfy({ $0.count == 1 }) else { return nil }
-        let keep = Set(mask.map { $0[0] })
-        return "{" + fields.filter { keep.contains($0.0) }.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+    /// The fields in order, those `mask` keeps (all without a mask); a
+    /// path that ends inside a field printed whole keeps it whole.
+    static func render(_ fields: [(String, Field)], mask: ConfigDump.MaskTree?) -> String {
+        var items: [String] = []
+        for (name, field) in fields {
+            var child: ConfigDump.MaskTree?
+            if let mask {
+                guard let kept = mask.children[name] else { continue }
+                child = kept.isLeaf ? nil : kept
+            }
+            switch field {
+            case .json(let json): items.append("\"\(name)\":\(json)")
+            case .message(let inner): items.append("\"\(name)\":\(render(inner, mask: child))")
+            }
+        }
+        return "{" + items.joined(separator: ",") + "}"
     }
 
-    static func fields(_ listener: Listener) -> [(String, String)] {
-        func state(_ s: ListenerState) -> String {
-            var fields: [String] = []
-            if !s.versionInfo.isEmpty { fields.append("\"version_info\":\(ConfigDump.quoted(s.versionInfo))") }
-            fields.append("\"listener\":\(ConfigDump.typed(Envoy_Config_Listener_V3_Listener.protoMessageName, ConfigDump.json(s.listener)))")
-            fields.append("\"last_updated\":\(ConfigDump.quoted(s.lastUpdated))")
-            return "{" + fields.joined(separator: ",") + "}"
+    /// Envoy applies a `resource=dynamic_listeners` mask to the
+    /// `DynamicListener` message itself (its `Any`s are not looked into):
+    /// each path must name fields of it, through singular messages.
+    static func isValidListenerPath(_ path: [String]) -> Bool {
+        let state: [String: [String]?] = ["version_info": nil, "listener": nil, "last_updated": ["seconds", "nanos"]]
+        let failure: [String: [String]?] = ["failed_configuration": nil, "last_update_attempt": ["seconds", "nanos"],
+                                            "details": nil, "version_info": nil]
+        let top: [String: [String: [String]?]?] = ["name": nil, "client_status": nil, "active_state": state,
+                                                  "warming_state": state, "draining_state": state, "error_state": failure]
+        guard let first = path.first, let fields = top[first] else { return false }
+        guard path.count > 1 else { return true }
+        guard let fields, let second = fields[path[1]] else { return false }
+        guard path.count > 2 else { return true }
+        guard let leaves = second, path.count == 3 else { return false }
+        return leaves.contains(path[2])
+    }
+
+    static func fields(_ listener: Listener) -> [(String, Field)] {
+        func state(_ s: ListenerState) -> Field {
+            var fields: [(String, Field)] = []
+            if !s.versionInfo.isEmpty { fields.append(("version_info", .json(ConfigDump.quoted(s.versionInfo)))) }
+            fields.append(("listener", .json(ConfigDump.typed(Envoy_Config_Listener_V3_Listener.protoMessageName, ConfigDump.json(s.listener)))))
+            fields.append(("last_updated", .json(ConfigDump.quoted(s.lastUpdated))))
+            return .message(fields)
         }
-        var fields: [(String, String)] = listener.name.isEmpty ? [] : [("name", ConfigDump.quoted(listener.name))]
+        var fields: [(String, Field)] = listener.name.isEmpty ? [] : [("name", .json(ConfigDump.quoted(listener.name)))]
         if let active = listener.active { fields.append(("active_state", state(active))) }
         if let warming = listener.warming { fields.append(("warming_state", state(warming))) }
         if let draining = listener.draining { fields.append(("draining_state", state(draining))) }
         if let error = listener.error {
-            var inner: [String] = []
+            var inner: [(String, Field)] = []
             if let failed = error.failedConfiguration {
-                inner.append("\"failed_configuration\":\(ConfigDump.typed(Envoy_Config_Listener_V3_Listener.protoMessageName, ConfigDump.json(failed)))")
+                inner.append(("failed_configuration",
+                              .json(ConfigDump.typed(Envoy_Config_Listener_V3_Listener.protoMessageName, ConfigDump.json(failed)))))
             }
             if let attempt = error.lastUpdateAttempt {
-                inner.append("\"last_update_attempt\":\(ConfigDump.quoted(attempt))")
+                inner.append(("last_update_attempt", .json(ConfigDump.quoted(attempt))))
             }
-            inner.append("\"details\":\(ConfigDump.quoted(error.details))")
-            fields.append(("error_state", "{" + inner.joined(separator: ",") + "}"))
+            inner.append(("details", .json(ConfigDump.quoted(error.details))))
+            fields.append(("error_state", .message(inner)))
         }
         return fields
     }

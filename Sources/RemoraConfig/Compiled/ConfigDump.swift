@@ -32,7 +32,8 @@ public enum ConfigDump {
         var lastUpdated: String? = nil
         /// Envoy's endpoint dumps carry no `last_updated`.
         var hasLastUpdated = true
-        /// A secret's `name`, first of its fields.
+        /// A secret's `name`, first of its fields; a secret's wrapper also
+        /// has `last_updated` before the resource (the protos' field order).
         var name: String? = nil
 
         init<M: SwiftProtobuf.Message>(wrapper: String, anyField: String, message: M, versionInfo: String? = nil,
@@ -54,8 +55,10 @@ public enum ConfigDump {
             let version = versionInfo.flatMap { $0.isEmpty ? nil : "\"version_info\":\(ConfigDump.quoted($0))," } ?? ""
             let named = name.map { "\"name\":\(ConfigDump.quoted($0))," } ?? ""
             guard let mask else {
-                let tail = hasLastUpdated ? ",\"last_updated\":\(updated)" : ""
-                return "{\(named)\(version)\"\(anyField)\":\(ConfigDump.typed(type, resourceJSON))\(tail)}"
+                let stamp = hasLastUpdated ? "\"last_updated\":\(updated)" : ""
+                let resource = "\"\(anyField)\":\(ConfigDump.typed(type, resourceJSON))"
+                if name != nil, !stamp.isEmpty { return "{\(named)\(version)\(stamp),\(resource)}" }
+                return "{\(named)\(version)\(resource)\(stamp.isEmpty ? "" : "," + stamp)}"
             }
             var inner: [[String]] = []
             var withUpdated = false
@@ -78,10 +81,12 @@ public enum ConfigDump {
             var fields: [String] = []
             if withName, !named.isEmpty { fields.append(String(named.dropLast())) }
             if withVersion, !version.isEmpty { fields.append(String(version.dropLast())) }
+            let stampFirst = name != nil
+            if withUpdated, stampFirst { fields.append("\"last_updated\":\(updated)") }
             if !inner.isEmpty {
                 fields.append("\"\(anyField)\":\(ConfigDump.typed(type, trim(MaskTree(paths: inner))))")
             }
-            if withUpdated { fields.append("\"last_updated\":\(updated)") }
+            if withUpdated, !stampFirst { fields.append("\"last_updated\":\(updated)") }
             return "{" + fields.joined(separator: ",") + "}"
         }
     }
@@ -92,6 +97,7 @@ public enum ConfigDump {
     public static func json(bootstrapBytes: [UInt8], lastUpdated: String, resource: String?, mask: String? = nil,
                             dynamicClusters: DynamicClusters = DynamicClusters(), endpoints: [ClusterEndpoints]? = nil,
                             dynamic: DynamicConfigDump = DynamicConfigDump(), secrets: SecretsDump = SecretsDump(),
+                            buildVersion: Envoy_Config_Core_V3_BuildVersion? = nil,
                             named: (String) -> Bool) -> Result<String, Failure> {
         AnyRegistry.registerAll()
         guard !bootstrapBytes.isEmpty,
@@ -101,7 +107,8 @@ public enum ConfigDump {
         let paths = mask.flatMap(maskPaths)
         let updated = quoted(lastUpdated)
         let admin = "envoy.admin.v3."
-        let clusters = bootstrap.staticResources.clusters.filter { named($0.name) }.map {
+        // Envoy's cluster map is ordered by name ("so that config dumping is consistent").
+        let clusters = bootstrap.staticResources.clusters.filter { named($0.name) }.sorted { $0.name < $1.name }.map {
             Element(wrapper: admin + "ClustersConfigDump.StaticCluster", anyField: "cluster", message: $0)
         }
         func clusterElements(_ list: [DynamicCluster], _ wrapper: String) -> [Element] {
@@ -167,20 +174,21 @@ public enum ConfigDump {
             case "dynamic_endpoint_configs" where endpoints != nil: elements = dynamicEndpoints
             case "dynamic_active_clusters": elements = activeClusters
             case "dynamic_warming_clusters": elements = warmingClusters
-            case "dynamic_listeners", "dynamic_route_configs":
-                let (wrapper, elements) = resource == "dynamic_listeners"
-                    ? (DynamicConfigDump.listenerWrapper, dynamicListeners.map(DynamicConfigDump.fields))
-                    : (DynamicConfigDump.routeWrapper, dynamicRoutes.map(DynamicConfigDump.fields))
-                var items: [String] = []
-                for fields in elements {
-                    // A mask keeps whole top-level fields only.
-                    guard let json = paths.map({ DynamicConfigDump.masked(fields, $0) })
-                            ?? DynamicConfigDump.masked(fields, fields.map { [$0.0] }) else {
-                        return .failure(.maskNotUsable(paths?.map { $0.joined(separator: ".") } ?? []))
-                    }
-                    items.append(typed(wrapper, json))
+            case "dynamic_route_configs":
+                elements = dynamicRoutes.map {
+                    Element(wrapper: DynamicConfigDump.routeWrapper, anyField: "route_config", message: $0.routeConfig,
+                            versionInfo: $0.versionInfo, lastUpdated: quoted($0.lastUpdated))
                 }
-                return .success(configs(items))
+            case "dynamic_listeners":
+                // The mask trims the DynamicListener itself (Envoy does not
+                // look into its several `Any`s).
+                if let paths, !paths.allSatisfy(DynamicConfigDump.isValidListenerPath) {
+                    return .failure(.maskNotUsable(paths.map { $0.joined(separator: ".") }))
+                }
+                let tree = paths.map { MaskTree(paths: $0) }
+                return .success(configs(dynamicListeners.map {
+                    typed(DynamicConfigDump.listenerWrapper, DynamicConfigDump.render(DynamicConfigDump.fields($0), mask: tree))
+                }))
             case "dynamic_scoped_route_configs", "inline_scoped_route_configs":
                 elements = []
             default:
@@ -197,6 +205,8 @@ public enum ConfigDump {
         }
         var dumped = bootstrap
         dumped.node.userAgentName = "remora"
+        // Envoy's bootstrap dump shows the build its xDS requests carry.
+        if let buildVersion { dumped.node.userAgentBuildVersion = buildVersion }
         let tree = paths.map { MaskTree(paths: $0) }
         var sections: [String] = []
         func section(_ type: String, _ fields: [(String, String)]) {

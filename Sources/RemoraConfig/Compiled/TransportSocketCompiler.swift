@@ -233,6 +233,7 @@ enum TransportSocketCompiler {
             guard certificate.hasCertificateChain else { throw .missing(at: FieldPath.join(cp, "certificate_chain")) }
             guard certificate.hasPrivateKey else { throw .missing(at: FieldPath.join(cp, "private_key")) }
             let chain = try data(certificate.certificateChain, at: FieldPath.join(cp, "certificate_chain"))
+            settings.certificatePaths.append(Self.certificatePath(certificate.certificateChain))
             let key = try data(certificate.privateKey, at: FieldPath.join(cp, "private_key"))
             // A client has no use for a staple (Envoy reads it for servers only).
             settings.ocspStaples.append(certificate.hasOcspStaple && settings.role == .server
@@ -299,6 +300,7 @@ enum TransportSocketCompiler {
             }
             if validation.hasTrustedCa {
                 settings.trustedCAPEM = try data(validation.trustedCa, at: FieldPath.join(vp, "trusted_ca"))
+                settings.trustedCAPath = Self.certificatePath(validation.trustedCa)
             }
             for (i, san) in validation.matchTypedSubjectAltNames.enumerated() {
                 let mp = FieldPath.index(FieldPath.join(vp, "match_typed_subject_alt_names"), i)
@@ -357,6 +359,12 @@ enum TransportSocketCompiler {
         var bytes: [UInt8] = []
         if case .inlineBytes(let inline)? = source.specifier { bytes = Array(inline) }
         return String(Certificate.sha256Hex(bytes).prefix(8))
+    }
+
+    /// `/certs`' `path` of a certificate: its file, or `<inline>` (Envoy's `INLINE_STRING`).
+    static func certificatePath(_ source: Envoy_Config_Core_V3_DataSource) -> String {
+        if case .filename(let name)? = source.specifier { return name }
+        return "<inline>"
     }
 
     static func data(_ source: Envoy_Config_Core_V3_DataSource, at path: String) throws(ConfigError) -> [UInt8] {

@@ -48,26 +48,32 @@ struct AdminRequest: Equatable {
 struct AdminResponse {
     var status: Int
     var contentType: String
-    var body: String
+    /// Bytes, so a large answer built as bytes (/clusters) is not copied
+    /// into a String first.
+    var body: [UInt8]
     /// Run after the response is written (e.g. /quitquitquit).
     var afterWrite: (() -> Void)? = nil
 
     static func text(_ status: Int, _ body: String) -> AdminResponse {
+        text(status, Array(body.utf8))
+    }
+
+    static func text(_ status: Int, _ body: [UInt8]) -> AdminResponse {
         AdminResponse(status: status, contentType: "text/plain; charset=UTF-8", body: body)
     }
 
     static func json(_ body: String) -> AdminResponse {
-        AdminResponse(status: 200, contentType: "application/json", body: body)
+        AdminResponse(status: 200, contentType: "application/json", body: Array(body.utf8))
     }
 
-    func serialized(includingBody: Bool = true) -> [UInt8] {
-        let bodyBytes = Array(body.utf8)
+    /// The status line and headers; the body is written after them as it is.
+    var head: [UInt8] {
         var head = "HTTP/1.1 \(status) \(HTTP1Encoder.reasonPhrase(for: status))\r\n"
         head += "content-type: \(contentType)\r\n"
         head += "cache-control: no-cache, max-age=0\r\n"
         head += "x-content-type-options: nosniff\r\n"
-        head += "content-length: \(bodyBytes.count)\r\n"
+        head += "content-length: \(body.count)\r\n"
         head += "connection: close\r\n\r\n"
-        return Array(head.utf8) + (includingBody ? bodyBytes : [])
+        return Array(head.utf8)
     }
 }

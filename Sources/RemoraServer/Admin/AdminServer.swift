@@ -112,14 +112,19 @@ final class AdminConnection: ConnectionDelegate {
         answered = true
         connection.stopReading()
         // A HEAD gets the head alone (the same `content-length`).
-        let bytes = response.serialized(includingBody: head?.method != .head)
-        connection.write(bytes)
-        stats.http.add(.downstreamCxTxBytesTotal, Int64(bytes.count))
+        let responseHead = response.head
+        connection.write(responseHead)
+        var written = responseHead.count
+        if head?.method != .head, !response.body.isEmpty {
+            connection.write(response.body)
+            written += response.body.count
+        }
+        stats.http.add(.downstreamCxTxBytesTotal, Int64(written))
         stats.responded(status: response.status, milliseconds: loop.nowMilliseconds - (requestStart ?? loop.nowMilliseconds))
         requestStart = nil
         if let accessLogs, let info {
             info.responseCode = response.status
-            info.bytesSent = UInt64(response.body.utf8.count)
+            info.bytesSent = UInt64(response.body.count)
             var request: HTTPRequestMessage? = nil
             if let head {
                 request = HTTPRequestMessage(method: head.method, path: head.targetString, authority: head.headers.firstString(name: "host"),

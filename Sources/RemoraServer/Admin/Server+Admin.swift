@@ -1,4 +1,5 @@
 import Foundation
+import RemoraAPI
 import RemoraConfig
 import RemoraCore
 import RemoraXDS
@@ -41,6 +42,10 @@ extension Server {
             return runtimeResponse()
         case "/config_dump":
             return configDumpResponse(request)
+        case "/init_dump":
+            return initDumpResponse(request)
+        case "/certs":
+            return certsResponse()
         case "/logging":
             return Self.requirePost(request) ?? loggingResponse(request)
         case "/runtime_modify":
@@ -141,23 +146,46 @@ extension Server {
 
     // MARK: - /server_info
 
+    /// Envoy's `ServerInfo`, fields in its order, every command-line
+    /// option listed (Envoy prints defaults too). Options Remora has no
+    /// counterpart for show Envoy's defaults; hot restart is always off.
     private func serverInfoJSON() -> String {
+        let o = self.options
         let uptime = "\"\(uptimeSeconds)s\""
-        let options = """
-        {"concurrency":\(self.options.concurrency),"config_path":\(jsonString(self.options.configPath)),\
-        "log_level":\(jsonString(self.options.logLevel)),"service_cluster":\(jsonString(self.options.serviceCluster ?? "")),\
-        "service_node":\(jsonString(self.options.serviceNode ?? "")),"mode":"Serve","drain_time":"\(self.options.drainTimeSeconds)s",\
-        "drain_strategy":"\(self.options.drainStrategy == .immediate ? "Immediate" : "Gradual")","disable_hot_restart":true}
-        """
+        func duration(milliseconds: UInt64) -> String {
+            let fraction = milliseconds % 1000
+            return "\"\(milliseconds / 1000)" + (fraction == 0 ? "" : "." + String(String(fraction + 1000).dropFirst())) + "s\""
+        }
+        let options: [(String, String)] = [
+            ("base_id", "\"\(o.baseID)\""), ("concurrency", "\(o.concurrency)"), ("config_path", jsonString(o.configPath)),
+            ("config_yaml", jsonString(o.configYAML)), ("allow_unknown_static_fields", "false"), ("admin_address_path", "\"\""),
+            ("local_address_ip_version", "\"v4\""), ("log_level", jsonString(o.logLevel)),
+            ("component_log_level", jsonString(o.componentLogLevel)), ("log_format", jsonString(o.logFormat)),
+            ("log_path", jsonString(o.logPath)), ("service_cluster", jsonString(o.serviceCluster ?? "")),
+            ("service_node", jsonString(o.serviceNode ?? "")), ("service_zone", "\"\""),
+            ("file_flush_interval", duration(milliseconds: o.fileFlushIntervalMilliseconds)),
+            ("drain_time", "\"\(o.drainTimeSeconds)s\""), ("parent_shutdown_time", "\"\(o.parentShutdownTimeSeconds)s\""),
+            ("mode", "\"Serve\""), ("disable_hot_restart", "true"), ("enable_mutex_tracing", "false"), ("restart_epoch", "0"),
+            ("cpuset_threads", "false"), ("reject_unknown_dynamic_fields", "false"), ("log_format_escaped", "false"),
+            ("disabled_extensions", "[]"), ("ignore_unknown_dynamic_fields", "false"),
+            ("use_dynamic_base_id", o.useDynamicBaseID ? "true" : "false"), ("base_id_path", "\"\""),
+            ("drain_strategy", o.drainStrategy == .immediate ? "\"Immediate\"" : "\"Gradual\""), ("enable_fine_grain_logging", "false"), ("socket_path", "\"@envoy_domain_socket\""),
+            ("socket_mode", "0"), ("enable_core_dump", "false"), ("stats_tag", "[]"), ("skip_hot_restart_on_no_parent", "false"),
+            ("skip_hot_restart_parent_stats", "false"), ("skip_deprecated_logs", "false"), ("file_flush_min_size", "0"),
+            ("log_stacktrace_single_entry", "false"),
+        ]
         return """
         {
-         "version": \(jsonString(self.options.version)),
+         "version": \(jsonString(o.version)),
          "state": "\(stateName)",
-         "hot_restart_version": "disabled",
-         "command_line_options": \(options),
-         "node": \(serverInfoNodeJSON()),
          "uptime_current_epoch": \(uptime),
-         "uptime_all_epochs": \(uptime)
+         "uptime_all_epochs": \(uptime),
+         "hot_restart_version": "disabled",
+         "command_line_options": {
+        \(options.map { "  \"\($0.0)\": \($0.1)" }.joined(separator: ",\n"))
+         },
+         "node": \(serverInfoNodeJSON()),
+         "hot_restart_initializing": false
         }
 
         """
@@ -175,12 +203,23 @@ extension Server {
         node.cluster = ""
         node.userAgentName = ""
         node.userAgentVersionType = nil
-        // Proto3 JSON leaves out empty strings and zeros; Envoy prints them.
+        let features = node.clientFeatures.map(jsonString).joined(separator: ",")
+        let dynamicParameters = node.dynamicParameters
+        node.clientFeatures = []
+        node.dynamicParameters = [:]
+        // Proto3 JSON leaves out empty strings, zeros and empty lists; Envoy
+        // prints them. Envoy also lists its compiled-in `extensions`; Remora
+        // lists none (see ARCHITECTURE "Admin").
         let rest = ConfigCompiler.nodeJSON(node).dropFirst().dropLast()
+        var parameters = Envoy_Config_Core_V3_Node()
+        parameters.dynamicParameters = dynamicParameters
+        let parametersJSON = ConfigCompiler.nodeJSON(parameters).dropFirst().dropLast()
         return "{\"id\":\(jsonString(id)),\"cluster\":\(jsonString(cluster)),"
             + (rest.isEmpty ? "" : rest + ",")
             + "\"user_agent_name\":\(jsonString(agent)),\"user_agent_build_version\":{\"version\":{"
-            + "\"major_number\":\(version.majorNumber),\"minor_number\":\(version.minorNumber),\"patch\":\(version.patch)}}}"
+            + "\"major_number\":\(version.majorNumber),\"minor_number\":\(version.minorNumber),\"patch\":\(version.patch)}},"
+            + "\"extensions\":[],\"client_features\":[\(features)],\"listening_addresses\":[],"
+            + (parametersJSON.isEmpty ? "\"dynamic_parameters\":{}" : String(parametersJSON)) + "}"
     }
 
     func jsonString(_ s: String) -> String {

@@ -27,6 +27,13 @@ final class ListenerManager: XDSUpdateHandler {
     final class Entry {
         var active: Version?
         var warming: Version?
+        /// When LDS first named it: /config_dump and /listeners list
+        /// listeners in this order, as Envoy's listener vectors keep them.
+        let order: Int
+
+        init(order: Int) {
+            self.order = order
+        }
         /// Its sockets are being bound: workers learn the listener one
         /// after another, so a change or removal waits for the end (else a
         /// worker bound last would get the old config after the change).
@@ -48,7 +55,9 @@ final class ListenerManager: XDSUpdateHandler {
     private let staticListeners: [ListenerConfig]
     private(set) var entries: [String: Entry] = [:]
     /// Listeners removed or replaced whose connections still drain (for
-    /// `total_listeners_draining` and config_dump's `draining_state`).
+    /// `total_listeners_draining` and config_dump's `draining_state`; an
+    /// in-place update's chains count only in `total_filter_chains_draining`,
+    /// which config_dump does not show, as in Envoy).
     private(set) var draining: [(name: String, version: Version)] = []
     private var subscription: (any XDSSubscription)?
     private var generation = 0
@@ -219,9 +228,9 @@ final class ListenerManager: XDSUpdateHandler {
                 continue
             }
             gates[resource.name] = gate
-            let version = Version(listener: compiled, versionInfo: update.versionInfo, lastUpdated: RouteConfigManager.now(),
+            let version = Version(listener: compiled, versionInfo: resource.version, lastUpdated: RouteConfigManager.now(),
                                   generation: generation)
-            let target = entry ?? Entry()
+            let target = entry ?? Entry(order: generation)
             entries[resource.name] = target
             if entry?.active != nil || entry?.warming != nil { stats.add(.listenerModified) } else { stats.add(.listenerAdded) }
             if let replaced = target.warming { release(replaced) }
@@ -458,7 +467,10 @@ final class ListenerManager: XDSUpdateHandler {
         func state(_ v: Version) -> DynamicConfigDump.ListenerState {
             .init(versionInfo: v.versionInfo, listener: v.listener.message, lastUpdated: timestamp(v.lastUpdated))
         }
-        var listeners = entries.sorted { $0.key < $1.key }.map { name, entry in
+        // Active listeners, then those only warming (Envoy's order).
+        func rank(_ entry: Entry) -> (Int, Int) { (entry.active == nil ? 1 : 0, entry.order) }
+        let ordered = entries.sorted { rank($0.value) < rank($1.value) }
+        var listeners = ordered.map { name, entry in
             DynamicConfigDump.Listener(name: name, active: entry.active.map(state), warming: entry.warming.map(state), draining: nil)
         }
         for (name, version) in draining {
@@ -492,7 +504,7 @@ final class ListenerManager: XDSUpdateHandler {
 
     /// The dynamic listeners, active and warming, for /listeners.
     var activeConfigs: [ListenerConfig] {
-        entries.sorted { $0.key < $1.key }.compactMap { $0.value.active?.listener.config }
+        entries.values.sorted { $0.order < $1.order }.compactMap { $0.active?.listener.config }
     }
 }
 
