@@ -124,6 +124,63 @@ import RemoraEventLoop
         }
     }
 
+    /// A cluster moved to another EDS service: while the new version warms
+    /// the old one keeps taking its own service's updates; once it is
+    /// replaced, the old service is no longer asked for (Envoy drops the old
+    /// version's watch) nor fed to the cluster, and moving back asks for it
+    /// again. A removed cluster's service goes the same way.
+    @Test func aClusterMovedToAnotherServiceStopsAskingForTheOldOne() throws {
+        try onLoop { loop, store in
+            var published: [(String, HostSet)] = []
+            var dropped = 0
+            let manager = ClusterManager(loop: loop, store: store) { published.append(($0, $1)) }
+            manager.onEDSServicesDropped = { dropped += 1 }
+            let one = SocketAddress.ip("10.0.0.1", port: 80)!
+            let two = SocketAddress.ip("10.0.0.2", port: 80)!
+            let three = SocketAddress.ip("10.0.0.3", port: 80)!
+            _ = manager.addOrUpdate(edsCluster("e", service: "one"))
+            _ = manager.addOrUpdate(edsCluster("other", service: "kept"))
+            manager.applyAssignment(service: "one", source: Self.edsSource, endpoints: [EndpointConfig(address: one)],
+                                    versionHash: 1, timeMilliseconds: 1)
+            manager.assignmentMissing(service: "kept", source: Self.edsSource)
+            #expect(manager.isWarm)
+            #expect(manager.edsServices == [Self.edsSource: ["one", "kept"]])
+
+            _ = manager.addOrUpdate(edsCluster("e", service: "two"))
+            #expect(manager.edsServices == [Self.edsSource: ["one", "two", "kept"]])
+            // The active version still follows "one"; the warming one is not woken by it.
+            manager.applyAssignment(service: "one", source: Self.edsSource, endpoints: [EndpointConfig(address: three)],
+                                    versionHash: 2, timeMilliseconds: 2)
+            #expect(!manager.isWarm)
+            #expect(manager.entries["e"]?.hostSet.hosts == [three])
+            #expect(published.map(\.0) == ["e"])
+
+            manager.applyAssignment(service: "two", source: Self.edsSource, endpoints: [EndpointConfig(address: two)],
+                                    versionHash: 3, timeMilliseconds: 3)
+            #expect(manager.isWarm)
+            #expect(manager.entries["e"]?.hostSet.hosts == [two])
+            #expect(dropped == 1)
+            #expect(manager.edsServices == [Self.edsSource: ["two", "kept"]])
+            // An update of the old service no longer reaches the cluster.
+            manager.applyAssignment(service: "one", source: Self.edsSource, endpoints: [EndpointConfig(address: one)],
+                                    versionHash: 4, timeMilliseconds: 4)
+            #expect(manager.entries["e"]?.hostSet.hosts == [two])
+            manager.assignmentMissing(service: "one", source: Self.edsSource)
+            #expect(store.value(of: "cluster.e.update_empty") == 0)
+
+            // Back to "one": asked for again (its last assignment stands in, from a file source).
+            _ = manager.addOrUpdate(edsCluster("e", service: "one"))
+            #expect(manager.entries["e"]?.config == edsCluster("e", service: "one"))
+            #expect(manager.entries["e"]?.hostSet.hosts == [one])
+            #expect(manager.edsServices == [Self.edsSource: ["one", "kept"]])
+            #expect(dropped == 2)
+
+            #expect(manager.remove("other"))
+            #expect(manager.edsServices == [Self.edsSource: ["one"]])
+            #expect(dropped == 3)
+        }
+    }
+
     @Test func clusterWaitingForSecretsWarmsUntilTheyArriveAndItsHostsAreIn() throws {
         try onLoop { loop, store in
             var installed: [String] = []

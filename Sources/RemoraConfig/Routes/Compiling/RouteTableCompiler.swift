@@ -53,16 +53,16 @@ enum RouteTableCompiler {
             let vp = FieldPath.index(FieldPath.join(path, "virtual_hosts"), i)
             let vhost = try compileVirtualHost(vhostConfig, at: vp, context: &context)
             for (j, domain) in vhost.domains.enumerated() {
-                let dp = FieldPath.index(FieldPath.join(vp, "domains"), j)
+                func dp() -> String { FieldPath.index(FieldPath.join(vp, "domains"), j) }
                 switch index.insert(domain, host: i) {
                 case .inserted:
                     break
                 case .secondWildcard:
-                    throw .invalid("Only a single wildcard domain is permitted in route \(config.name)", at: dp)
+                    throw .invalid("Only a single wildcard domain is permitted in route \(config.name)", at: dp())
                 case .duplicate:
                     throw .invalid(
                         "Only unique values for domains are permitted. Duplicate entry of domain \(domain) in route \(config.name)",
-                        at: dp)
+                        at: dp())
                 }
             }
             hosts.append(vhost)
@@ -99,6 +99,9 @@ enum RouteTableCompiler {
         }
 
         var vhostContext = context
+        // The references move to the copy and back, so that appending to
+        // them does not copy the whole table's list at every virtual host.
+        context.references = []
         vhostContext.vhostRequest = try HeaderMutationCompiler.compile(
             add: config.requestHeadersToAdd, remove: config.requestHeadersToRemove,
             addPath: FieldPath.join(path, "request_headers_to_add"), removePath: FieldPath.join(path, "request_headers_to_remove"))
