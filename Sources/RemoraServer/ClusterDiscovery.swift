@@ -359,10 +359,15 @@ final class ClusterDiscovery: XDSUpdateHandler {
         let version = Int64(bitPattern: XXHash64.hash(update.versionInfo))
         let now = Int64(Self.nowSeconds() * 1000)
         for resource in update.updated {
+            let sent = [UInt8](resource.resource.value)
+            let digest = AssignmentDigest(count: sent.count, hash: XXHash64.hash(sent))
             do {
-                let endpoints = try LoadAssignmentCompiler.compile(resource.resource)
-                manager.applyAssignment(service: resource.name, source: source, endpoints: endpoints, versionHash: version,
-                                        versionInfo: update.versionInfo, timeMilliseconds: now)
+                if !manager.applyUnchangedAssignment(service: resource.name, source: source, digest: digest, versionHash: version,
+                                                     versionInfo: update.versionInfo, timeMilliseconds: now) {
+                    let endpoints = try LoadAssignmentCompiler.compile(resource.resource)
+                    manager.applyAssignment(service: resource.name, source: source, endpoints: endpoints, versionHash: version,
+                                            versionInfo: update.versionInfo, timeMilliseconds: now, digest: digest)
+                }
                 for name in staticEDSClusters(of: source) where staticEDSWaiting.contains(name) {
                     if case .eds(resource.name, _) = config.cluster(named: name)?.discovery {
                         staticEDSWaiting.remove(name)

@@ -19,40 +19,15 @@ import pytest
 from google.protobuf import json_format
 
 import support
-from support import free_port, socket_address
-from http_support import HCM_TYPE, HttpClient, http_listener, route, route_config, router_filter, vhost
+from support import free_port
+from http_support import HttpClient, http_listener as static_http_listener, route, route_config, vhost
+from test_xds_ads import wait_stat
+from test_xds_scenarios import ADS, ads_bootstrap, control_plane, http_listener  # noqa: F401 (control_plane is a fixture)
 from xds_control_plane import CDS, EDS, LDS, RDS, ControlPlane
 from envoy.config.cluster.v3 import cluster_pb2
 from envoy.config.endpoint.v3 import endpoint_pb2
 from envoy.config.listener.v3 import listener_pb2
 from envoy.config.route.v3 import route_pb2
-
-ADS = {"ads": {}, "resource_api_version": "V3"}
-HTTP2_OPTIONS = {"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
-    "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-    "explicit_http_config": {"http2_protocol_options": {}}}}
-
-
-@pytest.fixture
-def control_plane():
-    cp = ControlPlane().start()
-    yield cp
-    cp.stop()
-
-
-def ads_bootstrap(cp: ControlPlane, delta: bool, cds: bool) -> dict:
-    xds = support.cluster("xds", [socket_address("127.0.0.1", cp.port)])
-    xds["typed_extension_protocol_options"] = HTTP2_OPTIONS
-    config = support.bootstrap(free_port(), [], [xds])
-    config["node"] = {"id": "sidecar~1", "cluster": "mesh"}
-    config["dynamic_resources"] = {
-        "ads_config": {"api_type": "DELTA_GRPC" if delta else "GRPC", "transport_api_version": "V3",
-                       "grpc_services": [{"envoy_grpc": {"cluster_name": "xds"}}]},
-        "lds_config": ADS,
-    }
-    if cds:
-        config["dynamic_resources"]["cds_config"] = ADS
-    return config
 
 
 def eds_cluster(service: str) -> cluster_pb2.Cluster:
@@ -104,9 +79,9 @@ def test_cluster_moved_to_another_eds_service_and_back(proxy, control_plane, htt
     port = free_port()
     cp.set(EDS, {"one": assignment("one", a), "two": assignment("two", b)})
     cp.set(CDS, {"c": eds_cluster("one")})
-    listener = http_listener("http", port, route_config([vhost("vh", ["*"], [route({"prefix": "/"}, "c")])]))
+    listener = static_http_listener("http", port, route_config([vhost("vh", ["*"], [route({"prefix": "/"}, "c")])]))
     cp.set(LDS, {"http": json_format.ParseDict(listener, listener_pb2.Listener())})
-    proxy(ads_bootstrap(cp, delta, cds=True))
+    proxy(ads_bootstrap(cp.port, delta))
     serving(port, "A")
     assert last_eds_names(cp, delta) == {"one"}
 
@@ -122,24 +97,9 @@ def test_cluster_moved_to_another_eds_service_and_back(proxy, control_plane, htt
     assert not any(r.is_nack for r in cp.requests)
 
 
-def rds_listener(port: int) -> listener_pb2.Listener:
-    hcm = {"@type": HCM_TYPE, "stat_prefix": "ingress", "codec_type": "AUTO",
-           "rds": {"route_config_name": "r", "config_source": ADS}, "http_filters": [router_filter()]}
-    return json_format.ParseDict({"name": "http", "address": socket_address("127.0.0.1", port),
-                                  "filter_chains": [{"filters": [{"name": "envoy.filters.network.http_connection_manager",
-                                                                  "typed_config": hcm}]}]}, listener_pb2.Listener())
-
-
 def routes(value: str) -> route_pb2.RouteConfiguration:
     r = route({"prefix": "/"}, "a", response_headers_to_add=[{"header": {"key": "x-push", "value": value}}])
     return json_format.ParseDict(route_config([vhost("vh", ["*"], [r])], name="r"), route_pb2.RouteConfiguration())
-
-
-def wait_stat(proxy, name: str, value: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while proxy.stats().get(name) != value:
-        assert time.monotonic() < deadline, f"{name} is {proxy.stats().get(name)}, not {value}"
-        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("delta", [False, True], ids=["sotw", "delta"])
@@ -147,11 +107,9 @@ def test_route_config_resent_unchanged_is_not_reloaded_and_changes_serve(proxy, 
     cp = control_plane
     a = http_upstreams(name="A")
     port = free_port()
-    cp.set(LDS, {"http": rds_listener(port)})
+    cp.set(LDS, {"http": http_listener("http", port)})
     cp.set(RDS, {"r": routes("one")})
-    config = ads_bootstrap(cp, delta, cds=False)
-    config["static_resources"]["clusters"].append(support.cluster("a", [a.address]))
-    p = proxy(config)
+    p = proxy(ads_bootstrap(cp.port, delta, clusters=[support.cluster("a", [a.address])], cds=False))
     cp.wait_for(lambda r: r.type_url == RDS and r.is_ack)
     wait_stat(p, "http.ingress.rds.r.config_reload", 1)
     with HttpClient(port) as c:

@@ -181,6 +181,54 @@ import RemoraEventLoop
         }
     }
 
+    /// An assignment sent again with the same digest is taken from the host
+    /// set already made (counted as a new one would be, a warming cluster
+    /// goes active); another digest, or a forgotten service, is not.
+    @Test func anUnchangedAssignmentIsTakenWithoutCompiling() throws {
+        try onLoop { loop, store in
+            var published: [HostSet] = []
+            let manager = ClusterManager(loop: loop, store: store) { published.append($1) }
+            let host = SocketAddress.ip("10.0.0.1", port: 80)!
+            let first = AssignmentDigest(count: 20, hash: 1)
+            _ = manager.addOrUpdate(edsCluster("e", service: "svc"))
+            #expect(!manager.applyUnchangedAssignment(service: "svc", source: Self.edsSource, digest: first,
+                                                      versionHash: 1, timeMilliseconds: 1))
+            #expect(!manager.isWarm)
+            manager.applyAssignment(service: "svc", source: Self.edsSource, endpoints: [EndpointConfig(address: host)],
+                                    versionHash: 1, timeMilliseconds: 1, digest: first)
+            #expect(manager.isWarm)
+            #expect(manager.applyUnchangedAssignment(service: "svc", source: Self.edsSource, digest: first,
+                                                     versionHash: 2, timeMilliseconds: 2))
+            #expect(store.value(of: "cluster.e.update_no_rebuild") == 1)
+            #expect(store.value(of: "cluster.e.update_success") == 2)
+            #expect(store.value(of: "cluster.e.version") == 2)
+            // Another digest (same length, other bytes) must be compiled.
+            #expect(!manager.applyUnchangedAssignment(service: "svc", source: Self.edsSource,
+                                                      digest: AssignmentDigest(count: 20, hash: 2), versionHash: 3, timeMilliseconds: 3))
+            #expect(!manager.applyUnchangedAssignment(service: "svc", source: Self.edsSource,
+                                                      digest: AssignmentDigest(count: 21, hash: 1), versionHash: 3, timeMilliseconds: 3))
+            #expect(store.value(of: "cluster.e.update_success") == 2)
+            // A new version of the cluster warms; the unchanged assignment wakes it.
+            var replaced = edsCluster("e", service: "svc")
+            replaced.connectTimeoutMilliseconds = 2000
+            _ = manager.addOrUpdate(replaced)
+            #expect(manager.isWarm) // a file source: the known assignment stands in at once
+            let changed = AssignmentDigest(count: 30, hash: 3)
+            manager.applyAssignment(service: "svc", source: Self.edsSource,
+                                    endpoints: [EndpointConfig(address: host), EndpointConfig(address: SocketAddress.ip("10.0.0.2", port: 80)!)],
+                                    versionHash: 4, timeMilliseconds: 4, digest: changed)
+            #expect(published.count == 1)
+            #expect(!manager.applyUnchangedAssignment(service: "svc", source: Self.edsSource, digest: first,
+                                                      versionHash: 5, timeMilliseconds: 5))
+            #expect(manager.applyUnchangedAssignment(service: "svc", source: Self.edsSource, digest: changed,
+                                                     versionHash: 5, timeMilliseconds: 5))
+            #expect(published.count == 1)
+            manager.forgetAssignments(except: [])
+            #expect(!manager.applyUnchangedAssignment(service: "svc", source: Self.edsSource, digest: changed,
+                                                      versionHash: 6, timeMilliseconds: 6))
+        }
+    }
+
     @Test func clusterWaitingForSecretsWarmsUntilTheyArriveAndItsHostsAreIn() throws {
         try onLoop { loop, store in
             var installed: [String] = []

@@ -12,6 +12,10 @@ extension HeaderValueTemplate {
     ///
     /// Errors carry Envoy's wording; `path` is the value's field path.
     static func parse(_ format: String, at path: @autoclosure () -> String) throws(ConfigError) -> HeaderValueTemplate {
+        // Most values are plain text: one literal, as the loop below would make.
+        if !format.utf8.contains(UInt8(ascii: "%")) {
+            return format.isEmpty ? HeaderValueTemplate(segments: []) : .literal(format)
+        }
         let bytes = Array(format.utf8)
         var segments: [Segment] = []
         var literal: [UInt8] = []

@@ -3,6 +3,18 @@ import RemoraCore
 import RemoraEventLoop
 import RemoraHTTP
 
+/// Identifies an EDS resource's bytes as the control plane sent them: their
+/// count and a 64-bit hash (as Envoy skips a resource whose hash it has).
+public struct AssignmentDigest: Equatable, Sendable {
+    public let count: Int
+    public let hash: UInt64
+
+    public init(count: Int, hash: UInt64) {
+        self.count = count
+        self.hash = hash
+    }
+}
+
 /// The clusters of the running config, on the main thread: creates their
 /// stat scopes, resolves STRICT_DNS names (and re-resolves them every
 /// `dns_refresh_rate`), takes EDS assignments, adds, replaces and removes
@@ -112,6 +124,10 @@ public final class ClusterManager {
     private var edsScopes: [String: StatScope] = [:]
     /// Last EDS assignment per service name, for clusters that name it later.
     private var assignments: [String: HostSet] = [:]
+    /// What the control plane sent for each of those (`applyAssignment`'s
+    /// `digest`): an assignment sent again unchanged is taken from
+    /// `assignments` without being decoded (`applyUnchangedAssignment`).
+    private var assignmentDigests: [String: AssignmentDigest] = [:]
     /// `cluster_manager.*`.
     public let managerStats: StatScope
     /// A cluster was installed on (`Entry`) or removed from (name) the workers.
@@ -295,11 +311,38 @@ public final class ClusterManager {
     /// cluster it feeds gets the hosts (a warming one becomes active).
     /// `versionHash` is Envoy's `version` gauge (the xxHash64 of `version_info`).
     /// `versionInfo` is its text (`version_text`), when there is one.
+    /// `digest` identifies the resource's bytes as sent (nil: not known).
     public func applyAssignment(service: String, source: ConfigSourceConfig, endpoints: [EndpointConfig],
-                                versionHash: Int64, versionInfo: String? = nil, timeMilliseconds: Int64) {
+                                versionHash: Int64, versionInfo: String? = nil, timeMilliseconds: Int64,
+                                digest: AssignmentDigest? = nil) {
         loop.assertInLoop()
         let hosts = HostSet(endpoints: endpoints)
         assignments[service] = hosts
+        assignmentDigests[service] = digest
+        deliver(hosts, service: service, source: source, versionHash: versionHash, versionInfo: versionInfo,
+                timeMilliseconds: timeMilliseconds)
+    }
+
+    /// The assignment for `service` was sent again with the same `digest`
+    /// as the one applied last: its clusters take it as `applyAssignment`
+    /// would (counted, `update_no_rebuild` where nothing changed, a warming
+    /// cluster goes active), from the host set already made. False (and
+    /// nothing done) when the digest differs or no assignment is kept: the
+    /// caller compiles the resource then. A state-of-the-world EDS response
+    /// repeats every assignment the proxy asks for whenever the names
+    /// change (a cluster moved to another service): decoding the thousand
+    /// unchanged ones was most of a cluster push's CPU.
+    public func applyUnchangedAssignment(service: String, source: ConfigSourceConfig, digest: AssignmentDigest,
+                                         versionHash: Int64, versionInfo: String? = nil, timeMilliseconds: Int64) -> Bool {
+        loop.assertInLoop()
+        guard assignmentDigests[service] == digest, let hosts = assignments[service] else { return false }
+        deliver(hosts, service: service, source: source, versionHash: versionHash, versionInfo: versionInfo,
+                timeMilliseconds: timeMilliseconds)
+        return true
+    }
+
+    private func deliver(_ hosts: HostSet, service: String, source: ConfigSourceConfig, versionHash: Int64,
+                         versionInfo: String?, timeMilliseconds: Int64) {
         for name in clusters(fedBy: service, from: source) {
             guard let (entry, isWarming) = version(of: name, reading: service, from: source) else { continue }
             let started = loop.nowMilliseconds
@@ -341,6 +384,7 @@ public final class ClusterManager {
     /// naming one later waits for a fresh one, as a new Envoy watch does).
     public func forgetAssignments(except wanted: Set<String>) {
         assignments = assignments.filter { wanted.contains($0.key) }
+        assignmentDigests = assignmentDigests.filter { wanted.contains($0.key) }
     }
 
     /// An assignment for `service` was refused: its clusters count it and keep their hosts.

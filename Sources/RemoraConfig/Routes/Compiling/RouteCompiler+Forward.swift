@@ -23,7 +23,12 @@ extension RouteCompiler {
         switch config.clusterSpecifier {
         case .cluster(let name)?:
             guard !name.isEmpty else { throw .invalid("value length must be at least 1 characters", at: FieldPath.join(path(), "cluster")) }
-            context.references.append(ClusterReference(cluster: name, path: FieldPath.join(path(), "cluster"), kind: .route))
+            if let site = context.site {
+                context.references.append(ClusterReference(cluster: name, kind: .route, virtualHostPath: site.virtualHostPath,
+                                                           route: site.route, suffix: "route.cluster"))
+            } else {
+                context.references.append(ClusterReference(cluster: name, path: FieldPath.join(path(), "cluster"), kind: .route))
+            }
             cluster = .cluster(name)
         case .clusterHeader(let header)?:
             cluster = .clusterHeader(try checkHeaderName(header, at: FieldPath.join(path(), "cluster_header")))

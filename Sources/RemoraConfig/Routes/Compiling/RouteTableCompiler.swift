@@ -117,6 +117,7 @@ enum RouteTableCompiler {
 
         var routes: [RouteEntry] = []
         for (k, route) in config.routes.enumerated() {
+            vhostContext.site = (path, k)
             routes.append(try RouteCompiler.compile(route, at: FieldPath.index(FieldPath.join(path, "routes"), k), context: &vhostContext))
         }
         context.references = vhostContext.references
@@ -141,6 +142,9 @@ struct RouteCompileContext {
     var inheritedMirrors: [MirrorPolicy] = []
     var vhostBufferLimit: UInt32? = nil
     var references: [ClusterReference] = []
+    /// The route being compiled: its virtual host's path and its index
+    /// there (a reference's path is made from them only if an error needs it).
+    var site: (virtualHostPath: String, route: Int)? = nil
 
     init(routeConfigName: String, mostSpecificWins: Bool, maxDirectResponseBodySize: Int) {
         self.routeConfigName = routeConfigName
@@ -151,6 +155,8 @@ struct RouteCompileContext {
     /// Envoy's `getHeaderParsers`: route, virtual host, route configuration —
     /// reversed when `most_specific_header_mutations_wins`. Empty levels are dropped.
     func ordered(route: HeaderMutation, vhost: HeaderMutation, global: HeaderMutation) -> [HeaderMutation] {
+        // The common case (mutations on routes only) without the temporary arrays.
+        if vhost.isEmpty && global.isEmpty { return route.isEmpty ? [] : [route] }
         let levels = mostSpecificWins ? [global, vhost, route] : [route, vhost, global]
         return levels.filter { !$0.isEmpty }
     }
