@@ -220,8 +220,15 @@ final class RouteConfigManager {
         provider.lastUpdated = Self.now()
         provider.reloads?.add(.configReload)
         provider.reloads?.set(.configReloadTimeMs, Int64(provider.lastUpdated * 1000))
+        let mainLoop = server.mainLoop
         for worker in server.workers {
-            worker.loop.execute { worker.updateRoutes(reference, table: table) }
+            worker.loop.execute {
+                // The replaced table (a thousand routes are ten thousand
+                // objects) is freed on the main loop, not by the worker
+                // between the swap and the first request it serves.
+                let replaced = worker.updateRoutes(reference, table: table)
+                mainLoop.execute { withExtendedLifetime(replaced) {} }
+            }
         }
         server.logger.info("rds: loaded route config '\(resource.name)' version \(resource.version)")
         markReady(provider)
