@@ -24,6 +24,17 @@ final class ClusterDiscovery: XDSUpdateHandler {
         /// The `Cluster`, deterministically serialized (also what "modified" compares).
         var bytes: [UInt8]
         var lastUpdatedSeconds: Double
+        /// The resource's bytes as the server sent them, when they differ
+        /// from `bytes` (rarely: most servers write fields in number order).
+        var sentBytes: [UInt8]? = nil
+
+        /// Whether the server sent exactly this cluster's bytes again: a
+        /// state-of-the-world CDS update repeats every cluster, and this
+        /// spares decoding and re-serializing the unchanged ones.
+        func isSentAgain<Bytes: Collection<UInt8>>(_ value: Bytes) -> Bool {
+            let known = sentBytes ?? bytes
+            return value.count == known.count && value.elementsEqual(known)
+        }
     }
 
     private let config: ServerConfig
@@ -82,6 +93,12 @@ final class ClusterDiscovery: XDSUpdateHandler {
             self.checkReady()
             self.holdCDSWhileWarming()
         }
+        manager.onEDSServicesDropped = { [unowned self] in
+            // Within an update, once at its end (a thousand replaced clusters
+            // would otherwise each walk every cluster); else (a warming timer)
+            // at once.
+            if self.handlingUpdate { self.edsNamesStale = true } else { self.updateEDSSubscriptions() }
+        }
         if let source = config.dynamicResources?.cds {
             do {
                 cds = try subscribe(.cluster, source: source, names: [], statPrefix: "cluster_manager.cds.", handler: self)
@@ -126,6 +143,11 @@ final class ClusterDiscovery: XDSUpdateHandler {
         factory.grpc?.setADSRequestsPaused(.cluster, hold)
     }
 
+    /// A CDS or EDS update is being applied (`onEDSServicesDropped` waits for its end).
+    private var handlingUpdate = false
+    /// A service lost its last cluster during the update: the EDS names are asked again at its end.
+    private var edsNamesStale = false
+
     /// A bootstrap EDS cluster still waiting for its first assignment (it is
     /// active, with no hosts, from the start).
     private var staticEDSWaiting: Set<String> = []
@@ -138,6 +160,8 @@ final class ClusterDiscovery: XDSUpdateHandler {
         log.log(.info, logger: "upstream", "cds: response indicates \(update.updated.count) added/updated cluster(s), "
             + "\(update.removed.count) removed cluster(s); applying changes")
         AnyRegistry.registerAll()
+        handlingUpdate = true
+        defer { handlingUpdate = false }
         var failures: [String] = []
         var applied = 0
         var skipped = 0
@@ -148,6 +172,11 @@ final class ClusterDiscovery: XDSUpdateHandler {
             guard seen.insert(name).inserted else {
                 // Envoy's CdsApiHelper: the first of the duplicates stays applied.
                 failures.append("\(name): duplicate cluster \(name) found")
+                continue
+            }
+            if manager.entries[name]?.addedViaAPI != false, (warming[name] ?? active[name])?.isSentAgain(resource.resource.value) == true {
+                log.log(.debug, logger: "upstream", "cds: add/update cluster '\(name)' skipped")
+                skipped += 1
                 continue
             }
             let cluster: Envoy_Config_Cluster_V3_Cluster
@@ -185,7 +214,8 @@ final class ClusterDiscovery: XDSUpdateHandler {
                 sslScopes[name] = scope
                 tls.countUpdates(in: scope, store: store)
             }
-            let record = Record(versionInfo: resource.version, bytes: bytes, lastUpdatedSeconds: now)
+            var record = Record(versionInfo: resource.version, bytes: bytes, lastUpdatedSeconds: now)
+            if !resource.resource.value.elementsEqual(bytes) { record.sentBytes = [UInt8](resource.resource.value) }
             warming[name] = record
             // Installed at once (onInstall moved it to `active`), or warming.
             _ = manager.addOrUpdate(compiled, waitingForSecrets: waitingForSecrets)
@@ -207,6 +237,7 @@ final class ClusterDiscovery: XDSUpdateHandler {
         // Compiling touched the API schema's tables, and decoding a large
         // update leaves free heap pages behind: both go once updates pause.
         tablesRelease.updateApplied(large: update.updated.count >= 100)
+        edsNamesStale = false
         updateEDSSubscriptions()
         cdsInitialized = true
         checkReady()
@@ -363,14 +394,21 @@ final class ClusterDiscovery: XDSUpdateHandler {
 
     fileprivate func applyEDS(_ update: XDSUpdate, source: ConfigSourceConfig) throws(XDSRejection) {
         AnyRegistry.registerAll()
+        handlingUpdate = true
+        defer { handlingUpdate = false }
         var failures: [String] = []
         let version = Int64(bitPattern: XXHash64.hash(update.versionInfo))
         let now = Int64(Self.nowSeconds() * 1000)
         for resource in update.updated {
+            let sent = [UInt8](resource.resource.value)
+            let digest = AssignmentDigest(count: sent.count, hash: XXHash64.hash(sent))
             do {
-                let endpoints = try LoadAssignmentCompiler.compile(resource.resource)
-                manager.applyAssignment(service: resource.name, source: source, endpoints: endpoints, versionHash: version,
-                                        versionInfo: update.versionInfo, timeMilliseconds: now)
+                if !manager.applyUnchangedAssignment(service: resource.name, source: source, digest: digest, versionHash: version,
+                                                     versionInfo: update.versionInfo, timeMilliseconds: now) {
+                    let endpoints = try LoadAssignmentCompiler.compile(resource.resource)
+                    manager.applyAssignment(service: resource.name, source: source, endpoints: endpoints, versionHash: version,
+                                            versionInfo: update.versionInfo, timeMilliseconds: now, digest: digest)
+                }
                 for name in staticEDSClusters(of: source) where staticEDSWaiting.contains(name) {
                     if case .eds(resource.name, _) = config.cluster(named: name)?.discovery {
                         staticEDSWaiting.remove(name)
@@ -410,6 +448,15 @@ final class ClusterDiscovery: XDSUpdateHandler {
             }
         }
         tablesRelease.updateApplied(large: update.updated.count >= 100)
+        if edsNamesStale {
+            // A cluster that warmed on this update replaced a version reading
+            // another service: that name leaves the subscription (on this
+            // update's ACK, EDS being paused while it is handled), as Envoy
+            // drops the old version's watch. Without it, a cluster moved back
+            // to that service later would ask for nothing new and wait.
+            edsNamesStale = false
+            updateEDSSubscriptions()
+        }
         checkReady()
         if !failures.isEmpty { throw XDSRejection(failures.joined(separator: ", ")) }
     }

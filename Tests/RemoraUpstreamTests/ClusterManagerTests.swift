@@ -143,6 +143,111 @@ import RemoraEventLoop
         }
     }
 
+    /// A cluster moved to another EDS service: while the new version warms
+    /// the old one keeps taking its own service's updates; once it is
+    /// replaced, the old service is no longer asked for (Envoy drops the old
+    /// version's watch) nor fed to the cluster, and moving back asks for it
+    /// again. A removed cluster's service goes the same way.
+    @Test func aClusterMovedToAnotherServiceStopsAskingForTheOldOne() throws {
+        try onLoop { loop, store in
+            var published: [(String, HostSet)] = []
+            var dropped = 0
+            let manager = ClusterManager(loop: loop, store: store) { published.append(($0, $1)) }
+            manager.onEDSServicesDropped = { dropped += 1 }
+            let one = SocketAddress.ip("10.0.0.1", port: 80)!
+            let two = SocketAddress.ip("10.0.0.2", port: 80)!
+            let three = SocketAddress.ip("10.0.0.3", port: 80)!
+            _ = manager.addOrUpdate(edsCluster("e", service: "one"))
+            _ = manager.addOrUpdate(edsCluster("other", service: "kept"))
+            manager.applyAssignment(service: "one", source: Self.edsSource, endpoints: [EndpointConfig(address: one)],
+                                    versionHash: 1, timeMilliseconds: 1)
+            manager.assignmentMissing(service: "kept", source: Self.edsSource)
+            #expect(manager.isWarm)
+            #expect(manager.edsServices == [Self.edsSource: ["one", "kept"]])
+
+            _ = manager.addOrUpdate(edsCluster("e", service: "two"))
+            #expect(manager.edsServices == [Self.edsSource: ["one", "two", "kept"]])
+            // The active version still follows "one"; the warming one is not woken by it.
+            manager.applyAssignment(service: "one", source: Self.edsSource, endpoints: [EndpointConfig(address: three)],
+                                    versionHash: 2, timeMilliseconds: 2)
+            #expect(!manager.isWarm)
+            #expect(manager.entries["e"]?.hostSet.hosts == [three])
+            #expect(published.map(\.0) == ["e"])
+
+            manager.applyAssignment(service: "two", source: Self.edsSource, endpoints: [EndpointConfig(address: two)],
+                                    versionHash: 3, timeMilliseconds: 3)
+            #expect(manager.isWarm)
+            #expect(manager.entries["e"]?.hostSet.hosts == [two])
+            #expect(dropped == 1)
+            #expect(manager.edsServices == [Self.edsSource: ["two", "kept"]])
+            // An update of the old service no longer reaches the cluster.
+            manager.applyAssignment(service: "one", source: Self.edsSource, endpoints: [EndpointConfig(address: one)],
+                                    versionHash: 4, timeMilliseconds: 4)
+            #expect(manager.entries["e"]?.hostSet.hosts == [two])
+            manager.assignmentMissing(service: "one", source: Self.edsSource)
+            #expect(store.value(of: "cluster.e.update_empty") == 0)
+
+            // Back to "one": asked for again (its last assignment stands in, from a file source).
+            _ = manager.addOrUpdate(edsCluster("e", service: "one"))
+            #expect(manager.entries["e"]?.config == edsCluster("e", service: "one"))
+            #expect(manager.entries["e"]?.hostSet.hosts == [one])
+            #expect(manager.edsServices == [Self.edsSource: ["one", "kept"]])
+            #expect(dropped == 2)
+
+            #expect(manager.remove("other"))
+            #expect(manager.edsServices == [Self.edsSource: ["one"]])
+            #expect(dropped == 3)
+        }
+    }
+
+    /// An assignment sent again with the same digest is taken from the host
+    /// set already made (counted as a new one would be, a warming cluster
+    /// goes active); another digest, or a forgotten service, is not.
+    @Test func anUnchangedAssignmentIsTakenWithoutCompiling() throws {
+        try onLoop { loop, store in
+            var published: [HostSet] = []
+            let manager = ClusterManager(loop: loop, store: store) { published.append($1) }
+            let host = SocketAddress.ip("10.0.0.1", port: 80)!
+            let first = AssignmentDigest(count: 20, hash: 1)
+            _ = manager.addOrUpdate(edsCluster("e", service: "svc"))
+            #expect(!manager.applyUnchangedAssignment(service: "svc", source: Self.edsSource, digest: first,
+                                                      versionHash: 1, timeMilliseconds: 1))
+            #expect(!manager.isWarm)
+            manager.applyAssignment(service: "svc", source: Self.edsSource, endpoints: [EndpointConfig(address: host)],
+                                    versionHash: 1, timeMilliseconds: 1, digest: first)
+            #expect(manager.isWarm)
+            #expect(manager.applyUnchangedAssignment(service: "svc", source: Self.edsSource, digest: first,
+                                                     versionHash: 2, timeMilliseconds: 2))
+            #expect(store.value(of: "cluster.e.update_no_rebuild") == 1)
+            #expect(store.value(of: "cluster.e.update_success") == 2)
+            #expect(store.value(of: "cluster.e.version") == 2)
+            // Another digest (same length, other bytes) must be compiled.
+            #expect(!manager.applyUnchangedAssignment(service: "svc", source: Self.edsSource,
+                                                      digest: AssignmentDigest(count: 20, hash: 2), versionHash: 3, timeMilliseconds: 3))
+            #expect(!manager.applyUnchangedAssignment(service: "svc", source: Self.edsSource,
+                                                      digest: AssignmentDigest(count: 21, hash: 1), versionHash: 3, timeMilliseconds: 3))
+            #expect(store.value(of: "cluster.e.update_success") == 2)
+            // A new version of the cluster warms; the unchanged assignment wakes it.
+            var replaced = edsCluster("e", service: "svc")
+            replaced.connectTimeoutMilliseconds = 2000
+            _ = manager.addOrUpdate(replaced)
+            #expect(manager.isWarm) // a file source: the known assignment stands in at once
+            let changed = AssignmentDigest(count: 30, hash: 3)
+            manager.applyAssignment(service: "svc", source: Self.edsSource,
+                                    endpoints: [EndpointConfig(address: host), EndpointConfig(address: SocketAddress.ip("10.0.0.2", port: 80)!)],
+                                    versionHash: 4, timeMilliseconds: 4, digest: changed)
+            #expect(published.count == 1)
+            #expect(!manager.applyUnchangedAssignment(service: "svc", source: Self.edsSource, digest: first,
+                                                      versionHash: 5, timeMilliseconds: 5))
+            #expect(manager.applyUnchangedAssignment(service: "svc", source: Self.edsSource, digest: changed,
+                                                     versionHash: 5, timeMilliseconds: 5))
+            #expect(published.count == 1)
+            manager.forgetAssignments(except: [])
+            #expect(!manager.applyUnchangedAssignment(service: "svc", source: Self.edsSource, digest: changed,
+                                                      versionHash: 6, timeMilliseconds: 6))
+        }
+    }
+
     @Test func clusterWaitingForSecretsWarmsUntilTheyArriveAndItsHostsAreIn() throws {
         try onLoop { loop, store in
             var installed: [String] = []

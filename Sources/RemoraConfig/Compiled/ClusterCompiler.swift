@@ -331,7 +331,9 @@ enum ClusterCompiler {
                 guard case .endpoint(let endpoint)? = lbEndpoint.hostIdentifier else {
                     throw .missing(at: FieldPath.join(ep, "endpoint"))
                 }
-                result.append(try endpointAddress(endpoint, at: FieldPath.join(ep, "endpoint")))
+                let endpointPath = FieldPath.join(ep, "endpoint")
+                let address = try endpointAddress(endpoint, at: endpointPath)
+                result.append((FieldPath.join(endpointPath, address.field), address.host, address.port, address.pipe))
             }
         }
         return result
@@ -357,33 +359,36 @@ enum ClusterCompiler {
 
     /// (path, host, port, pipe path) of one endpoint's address; `address`
     /// and `hostname` are its only fields read.
-    static func endpointAddress(_ endpoint: Envoy_Config_Endpoint_V3_Endpoint,
-                                at endpointPath: String) throws(ConfigError) -> (String, String, UInt16, String?) {
-        try SupportedFields.require(endpoint, only: ["address", "hostname"], at: endpointPath)
-        let addrPath = FieldPath.join(endpointPath, "address")
+    /// An endpoint's host and port (or pipe path), and the path of the
+    /// field that named it relative to the endpoint (`field`, for the
+    /// caller's later errors). `endpointPath` is built only for an error:
+    /// EDS compiles this for every endpoint of a push.
+    static func endpointAddress(_ endpoint: Envoy_Config_Endpoint_V3_Endpoint, at endpointPath: @autoclosure () -> String)
+        throws(ConfigError) -> (field: String, host: String, port: UInt16, pipe: String?) {
+        try SupportedFields.require(endpoint, only: ["address", "hostname"], at: endpointPath())
+        func addrPath() -> String { FieldPath.join(endpointPath(), "address") }
         switch endpoint.address.address {
         case .socketAddress(let socket)?:
-            let sp = FieldPath.join(addrPath, "socket_address")
-            try SupportedFields.require(socket, only: ["address", "port_value", "protocol"], at: sp)
+            func sp() -> String { FieldPath.join(addrPath(), "socket_address") }
+            try SupportedFields.require(socket, only: ["address", "port_value", "protocol"], at: sp())
             guard socket.protocol == .tcp else {
-                throw .unsupported("only TCP endpoints are implemented", at: FieldPath.join(sp, "protocol"))
+                throw .unsupported("only TCP endpoints are implemented", at: FieldPath.join(sp(), "protocol"))
             }
             guard case .portValue(let port)? = socket.portSpecifier else {
-                throw .missing(at: FieldPath.join(sp, "port_value"))
+                throw .missing(at: FieldPath.join(sp(), "port_value"))
             }
             guard port <= 65535 else {
-                throw .invalid("port \(port) out of range (at most 65535)", at: FieldPath.join(sp, "port_value"))
+                throw .invalid("port \(port) out of range (at most 65535)", at: FieldPath.join(sp(), "port_value"))
             }
-            guard !socket.address.isEmpty else { throw .missing(at: FieldPath.join(sp, "address")) }
-            return (FieldPath.join(sp, "address"), socket.address, UInt16(port), nil)
+            guard !socket.address.isEmpty else { throw .missing(at: FieldPath.join(sp(), "address")) }
+            return ("address.socket_address.address", socket.address, UInt16(port), nil)
         case .pipe(let pipe)?:
-            let pp = FieldPath.join(addrPath, "pipe")
-            try SupportedFields.require(pipe, only: ["path"], at: pp)
-            return (pp, "", 0, pipe.path)
+            try SupportedFields.require(pipe, only: ["path"], at: FieldPath.join(addrPath(), "pipe"))
+            return ("address.pipe", "", 0, pipe.path)
         case .envoyInternalAddress?:
-            throw .unsupported("internal addresses are not implemented", at: FieldPath.join(addrPath, "envoy_internal_address"))
+            throw .unsupported("internal addresses are not implemented", at: FieldPath.join(addrPath(), "envoy_internal_address"))
         case nil:
-            throw .missing(at: addrPath)
+            throw .missing(at: addrPath())
         }
     }
 }

@@ -127,11 +127,11 @@ public enum ConfigCompiler {
     /// refused. JSON decoding checks the protobuf range already; binary
     /// messages from a control plane are not checked by anyone else, so
     /// every number is checked here.
-    static func milliseconds(_ d: Google_Protobuf_Duration, at path: String) throws(ConfigError) -> UInt64 {
-        guard d.seconds >= 0, d.nanos >= 0 else { throw .invalid("duration must not be negative", at: path) }
+    static func milliseconds(_ d: Google_Protobuf_Duration, at path: @autoclosure () -> String) throws(ConfigError) -> UInt64 {
+        guard d.seconds >= 0, d.nanos >= 0 else { throw .invalid("duration must not be negative", at: path()) }
         guard d.nanos <= 999_999_999, d.seconds <= maxDurationSeconds else {
             throw .invalid(
-                "duration out of range (at most \(maxDurationSeconds)s, nanos at most 999999999)", at: path)
+                "duration out of range (at most \(maxDurationSeconds)s, nanos at most 999999999)", at: path())
         }
         let (ms, overflow) = UInt64(d.seconds).multipliedReportingOverflow(by: 1000)
         precondition(!overflow, "bounded by maxDurationSeconds")
@@ -139,8 +139,10 @@ public enum ConfigCompiler {
     }
 
     /// An optional duration field: nil when the field is not set.
-    static func milliseconds(_ d: Google_Protobuf_Duration, ifSet isSet: Bool, at path: String) throws(ConfigError) -> UInt64? {
-        isSet ? try milliseconds(d, at: path) : nil
+    static func milliseconds(
+        _ d: Google_Protobuf_Duration, ifSet isSet: Bool, at path: @autoclosure () -> String
+    ) throws(ConfigError) -> UInt64? {
+        isSet ? try milliseconds(d, at: path()) : nil
     }
 
     /// The most seconds Envoy 1.40 takes in a millisecond duration:

@@ -48,11 +48,13 @@ public enum DynamicListenerCompiler {
 
     /// Compiles one RDS resource (`validate_clusters` defaults to false, as
     /// in Envoy; when set, every cluster named must be in `clusterNames`).
-    public static func compileRoutes(_ resource: Google_Protobuf_Any,
-                                     clusterNames: Set<String>) throws(ConfigError) -> (RouteTable, Envoy_Config_Route_V3_RouteConfiguration) {
+    public static func compileRoutes(_ resource: Google_Protobuf_Any, clusterNames: @autoclosure () -> Set<String>)
+        throws(ConfigError) -> (RouteTable, Envoy_Config_Route_V3_RouteConfiguration) {
         let message = try TypeURL.unpack(Envoy_Config_Route_V3_RouteConfiguration.self, from: resource, at: "")
         let table = try RouteTable.compile(message, validateClustersByDefault: false)
         if table.validateClusters {
+            // Made only when asked for (RDS does not validate by default).
+            let clusterNames = clusterNames()
             for reference in table.clusterReferences where !clusterNames.contains(reference.cluster) {
                 throw .invalid(reference.unknownClusterMessage, at: reference.path)
             }

@@ -70,32 +70,34 @@ public enum LoadAssignmentCompiler {
         // Held for the assignment's life: exactly as large as it needs.
         result.reserveCapacity(assignment.endpoints.reduce(0) { $0 + $1.lbEndpoints.count })
         var seen: Set<SocketAddress> = []
+        // Paths are built only for an error: a mesh-sized push has ten
+        // thousand endpoints, and their path strings cost more than the rest.
         for (i, locality) in assignment.endpoints.enumerated() {
-            let lp = FieldPath.index(FieldPath.join(path, "endpoints"), i)
+            func lp() -> String { FieldPath.index(FieldPath.join(path, "endpoints"), i) }
             // A locality's load_balancing_weight only counts with locality-weighted balancing, which no cluster has.
-            try SupportedFields.require(locality, only: ["locality", "lb_endpoints", "priority", "load_balancing_weight"], at: lp)
+            try SupportedFields.require(locality, only: ["locality", "lb_endpoints", "priority", "load_balancing_weight"], at: lp())
             guard locality.priority == 0 else {
-                throw .unsupported("priorities other than 0 are not implemented", at: FieldPath.join(lp, "priority"))
+                throw .unsupported("priorities other than 0 are not implemented", at: FieldPath.join(lp(), "priority"))
             }
             for (j, lbEndpoint) in locality.lbEndpoints.enumerated() {
-                let ep = FieldPath.index(FieldPath.join(lp, "lb_endpoints"), j)
-                try SupportedFields.require(lbEndpoint, only: ["endpoint", "metadata", "health_status", "load_balancing_weight"], at: ep)
+                func ep() -> String { FieldPath.index(FieldPath.join(lp(), "lb_endpoints"), j) }
+                try SupportedFields.require(lbEndpoint, only: ["endpoint", "metadata", "health_status", "load_balancing_weight"], at: ep())
                 // Envoy's rule is `gte: 1`.
                 if lbEndpoint.hasLoadBalancingWeight, lbEndpoint.loadBalancingWeight.value == 0 {
-                    throw .invalid("must be at least 1", at: FieldPath.join(ep, "load_balancing_weight"))
+                    throw .invalid("must be at least 1", at: FieldPath.join(ep(), "load_balancing_weight"))
                 }
                 let weight = lbEndpoint.hasLoadBalancingWeight ? lbEndpoint.loadBalancingWeight.value : 1
                 guard case .endpoint(let endpoint)? = lbEndpoint.hostIdentifier else {
-                    throw .missing(at: FieldPath.join(ep, "endpoint"))
+                    throw .missing(at: FieldPath.join(ep(), "endpoint"))
                 }
-                let (addressPath, host, port, pipe) = try ClusterCompiler.endpointAddress(endpoint, at: FieldPath.join(ep, "endpoint"))
+                let (field, host, port, pipe) = try ClusterCompiler.endpointAddress(endpoint, at: FieldPath.join(ep(), "endpoint"))
                 let address: SocketAddress
                 if let pipe {
                     address = .unix(pipe)
                 } else {
                     // Envoy's EDS takes IP addresses only (no resolution).
                     guard let ip = SocketAddress.ip(host, port: port) else {
-                        throw .invalid("malformed IP address: \(host)", at: addressPath)
+                        throw .invalid("malformed IP address: \(host)", at: FieldPath.join(FieldPath.join(ep(), "endpoint"), field))
                     }
                     address = ip
                 }
@@ -110,9 +112,9 @@ public enum LoadAssignmentCompiler {
                 case .unhealthy, .timeout: (health, name) = (.unhealthy, "UNHEALTHY")
                 case .draining: (health, name) = (.draining, "DRAINING")
                 case .degraded:
-                    throw .unsupported("DEGRADED hosts are not implemented", at: FieldPath.join(ep, "health_status"))
+                    throw .unsupported("DEGRADED hosts are not implemented", at: FieldPath.join(ep(), "health_status"))
                 case .UNRECOGNIZED(let n):
-                    throw .invalid("unknown health status \(n)", at: FieldPath.join(ep, "health_status"))
+                    throw .invalid("unknown health status \(n)", at: FieldPath.join(ep(), "health_status"))
                 }
                 let where_ = locality.locality
                 result.append(EndpointConfig(address: address, health: health, statusName: name, hostname: endpoint.hostname,

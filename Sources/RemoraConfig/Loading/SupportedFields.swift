@@ -13,27 +13,29 @@ enum SupportedFields {
     /// calls this for every endpoint, route and cluster, and building a `Set`
     /// from the literal each time (hashing every name) cost more than the
     /// check; a message sets only a few fields, so a scan of the list is cheap.
+    ///
+    /// `path` is built only for the error: a mesh-sized push checks tens of
+    /// thousands of messages, and building each one's path string cost more
+    /// than the check.
     static func require<M: SwiftProtobuf.Message>(
-        _ message: M, only supported: [String], at path: String
+        _ message: M, only supported: [String], at path: @autoclosure () -> String
     ) throws(ConfigError) {
         try check(message, at: path) { supported.contains($0) }
     }
 
     static func require<M: SwiftProtobuf.Message>(
-        _ message: M, only supported: Set<String>, at path: String
+        _ message: M, only supported: Set<String>, at path: @autoclosure () -> String
     ) throws(ConfigError) {
         try check(message, at: path) { supported.contains($0) }
     }
 
     private static func check<M: SwiftProtobuf.Message>(
-        _ message: M, at path: String, _ isSupported: (String) -> Bool
+        _ message: M, at path: () -> String, _ isSupported: (String) -> Bool
     ) throws(ConfigError) {
         let numbers = SetFieldNumbers.of(message)
         if numbers.isEmpty { return }
-        for name in fieldNames(M.self, numbers) where !name.isEmpty {
-            if !isSupported(name) {
-                throw .unsupported("unsupported field (not implemented by Remora)", at: FieldPath.join(path, name))
-            }
+        if let name = firstUnsupported(M.self, numbers, isSupported) {
+            throw .unsupported("unsupported field (not implemented by Remora)", at: FieldPath.join(path(), name))
         }
     }
 
@@ -46,23 +48,30 @@ enum SupportedFields {
     /// fields that configs set: a few hundred entries.
     private static let names = Mutex<[ObjectIdentifier: [Int: String]]>([:])
 
-    private static func fieldNames<M: SwiftProtobuf.Message>(_: M.Type, _ numbers: [Int]) -> [String] {
+    /// The name of the first field in `numbers` that is named in the schema
+    /// and not supported (no array of names is made for a message that passes).
+    private static func firstUnsupported<M: SwiftProtobuf.Message>(
+        _: M.Type, _ numbers: [Int], _ isSupported: (String) -> Bool
+    ) -> String? {
         names.withLock { names in
             let key = ObjectIdentifier(M.self)
-            var known = names[key] ?? [:]
-            var missing = false
-            let result = numbers.map { number -> String in
-                if let name = known[number] { return name }
-                guard let schema = MessageSchema.envoy.messages[M.protoMessageName] else {
-                    preconditionFailure("\(M.protoMessageName) missing from the schema")
+            var unsupported: String?
+            var added: [Int: String] = [:]
+            for number in numbers {
+                let name: String
+                if let known = names[key]?[number] {
+                    name = known
+                } else {
+                    guard let schema = MessageSchema.envoy.messages[M.protoMessageName] else {
+                        preconditionFailure("\(M.protoMessageName) missing from the schema")
+                    }
+                    name = schema.field(number: number)?.name ?? ""
+                    added[number] = name
                 }
-                let name = schema.field(number: number)?.name ?? ""
-                known[number] = name
-                missing = true
-                return name
+                if unsupported == nil, !name.isEmpty, !isSupported(name) { unsupported = name }
             }
-            if missing { names[key] = known }
-            return result
+            if !added.isEmpty { names[key, default: [:]].merge(added) { old, _ in old } }
+            return unsupported
         }
     }
 }

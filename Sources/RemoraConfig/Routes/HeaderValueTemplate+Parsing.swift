@@ -11,7 +11,11 @@ extension HeaderValueTemplate {
     /// length optional); an unknown command is an error.
     ///
     /// Errors carry Envoy's wording; `path` is the value's field path.
-    static func parse(_ format: String, at path: String) throws(ConfigError) -> HeaderValueTemplate {
+    static func parse(_ format: String, at path: @autoclosure () -> String) throws(ConfigError) -> HeaderValueTemplate {
+        // Most values are plain text: one literal, as the loop below would make.
+        if !format.utf8.contains(UInt8(ascii: "%")) {
+            return format.isEmpty ? HeaderValueTemplate(segments: []) : .literal(format)
+        }
         let bytes = Array(format.utf8)
         var segments: [Segment] = []
         var literal: [UInt8] = []
@@ -35,9 +39,9 @@ extension HeaderValueTemplate {
             }
             flush()
             guard let command = Command.scan(bytes, at: pos) else {
-                throw .invalid("Incorrect configuration: \(format). Couldn't find valid command at position \(pos)", at: path)
+                throw .invalid("Incorrect configuration: \(format). Couldn't find valid command at position \(pos)", at: path())
             }
-            segments.append(try command.segment(at: path))
+            segments.append(try command.segment(at: path()))
             pos = command.end
         }
         flush()

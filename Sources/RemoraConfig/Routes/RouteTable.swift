@@ -91,11 +91,41 @@ public final class RouteTable: Sendable {
 /// A cluster a route names, and where, for `validate_clusters`.
 public struct ClusterReference: Sendable, Equatable {
     public let cluster: String
-    public let path: String
     /// Envoy's wording differs by kind: "route: unknown cluster", "unknown weighted cluster", "unknown shadow cluster".
     public let kind: Kind
+    /// The field path is made when asked for (only an unknown cluster's
+    /// error needs it): from its virtual host's path, the route's index in
+    /// it (-1: `base` is the whole path) and what follows.
+    private let base: String
+    private let routeIndex: Int
+    private let suffix: String
 
     public enum Kind: Sendable, Equatable { case route, weighted, shadow }
+
+    public init(cluster: String, path: String, kind: Kind) {
+        self.cluster = cluster
+        self.kind = kind
+        base = path
+        routeIndex = -1
+        suffix = ""
+    }
+
+    /// The reference at `<virtualHostPath>.routes[<route>].<suffix>`.
+    init(cluster: String, kind: Kind, virtualHostPath: String, route: Int, suffix: String) {
+        self.cluster = cluster
+        self.kind = kind
+        base = virtualHostPath
+        routeIndex = route
+        self.suffix = suffix
+    }
+
+    public var path: String {
+        routeIndex < 0 ? base : FieldPath.join(FieldPath.index(FieldPath.join(base, "routes"), routeIndex), suffix)
+    }
+
+    public static func == (a: ClusterReference, b: ClusterReference) -> Bool {
+        a.cluster == b.cluster && a.kind == b.kind && a.path == b.path
+    }
 
     public var unknownClusterMessage: String {
         switch kind {

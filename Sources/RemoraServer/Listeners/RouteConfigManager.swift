@@ -181,13 +181,22 @@ final class RouteConfigManager {
     /// the good ones apply, the bad ones NACK the update with their names.
     private func apply(_ update: XDSUpdate, from source: ConfigSourceConfig.Kind) throws(XDSRejection) {
         var failures: [String] = []
-        let clusterNames = server.knownClusterNames
         for resource in update.updated {
             let named = providers.values.filter { $0.reference.routeConfigName == resource.name && $0.reference.source.kind == source }
             guard !named.isEmpty else { continue }
+            let bytes = [UInt8](resource.resource.value)
+            if named.allSatisfy({ $0.ready && $0.messageBytes == bytes }) {
+                // The configuration every table of the name serves, sent
+                // again (a state-of-the-world resend, a reconnect): counted,
+                // not compiled or validated again, as Envoy's
+                // `RouteConfigUpdateReceiverImpl` skips a config whose hash
+                // it has.
+                for provider in named { install(nil, bytes: bytes, from: resource, in: provider) }
+                continue
+            }
             let compiled: (RouteTable, Envoy_Config_Route_V3_RouteConfiguration)
             do throws(ConfigError) {
-                compiled = try DynamicListenerCompiler.compileRoutes(resource.resource, clusterNames: clusterNames)
+                compiled = try DynamicListenerCompiler.compileRoutes(resource.resource, clusterNames: server.knownClusterNames)
             } catch {
                 for provider in named {
                     provider.stats?.add(.updateAttempt)
@@ -196,7 +205,7 @@ final class RouteConfigManager {
                 failures.append("\(resource.name): \(error)")
                 continue
             }
-            for provider in named { install(compiled.0, from: resource, in: provider) }
+            for provider in named { install(compiled.0, bytes: bytes, from: resource, in: provider) }
         }
         if update.updated.isEmpty, case .path = source {
             // A file with no table is an empty update to each table it feeds
@@ -216,23 +225,30 @@ final class RouteConfigManager {
     }
 
     /// A table accepted for `provider`: posted to every worker unless the
-    /// same configuration is already there.
-    private func install(_ table: RouteTable, from resource: XDSResource, in provider: Provider) {
+    /// same configuration is already there (`table` nil: the caller found
+    /// it is, and did not compile it).
+    private func install(_ table: RouteTable?, bytes: [UInt8], from resource: XDSResource, in provider: Provider) {
         let reference = provider.reference
         provider.stats?.add(.updateAttempt)
-        let bytes = [UInt8](resource.resource.value)
         provider.stats?.add(.updateSuccess)
         provider.stats?.set(.version, Int64(bitPattern: XXHash64.hash(resource.version)))
         provider.stats?.setText("version_text", resource.version)
         provider.stats?.set(.updateTime, Int64(Self.now() * 1000))
-        guard bytes != provider.messageBytes || !provider.ready else { return }
+        guard let table, bytes != provider.messageBytes || !provider.ready else { return }
         provider.messageBytes = bytes
         provider.version = resource.version
         provider.lastUpdated = Self.now()
         provider.reloads?.add(.configReload)
         provider.reloads?.set(.configReloadTimeMs, Int64(provider.lastUpdated * 1000))
+        let mainLoop = server.mainLoop
         for worker in server.workers {
-            worker.loop.execute { worker.updateRoutes(reference, table: table) }
+            worker.loop.execute {
+                // The replaced table (a thousand routes are ten thousand
+                // objects) is freed on the main loop, not by the worker
+                // between the swap and the first request it serves.
+                let replaced = worker.updateRoutes(reference, table: table)
+                mainLoop.execute { withExtendedLifetime(replaced) {} }
+            }
         }
         server.logger.info("rds: loaded route config '\(resource.name)' version \(resource.version)")
         markReady(provider)

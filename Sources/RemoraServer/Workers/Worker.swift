@@ -161,9 +161,10 @@ final class Worker: @unchecked Sendable {
     }
 
     /// A new table of an RDS route configuration (see `RouteConfigSlot`).
-    func updateRoutes(_ reference: RDSReference, table: RouteTable) {
+    /// Returns the table it replaces (see `RouteConfigManager.install`).
+    func updateRoutes(_ reference: RDSReference, table: RouteTable) -> RouteTable {
         loop.assertInLoop()
-        httpContext.updateRoutes(reference, table: table)
+        return httpContext.updateRoutes(reference, table: table)
     }
 
     func dropRoutes(_ reference: RDSReference) {

@@ -3,6 +3,18 @@ import RemoraCore
 import RemoraEventLoop
 import RemoraHTTP
 
+/// Identifies an EDS resource's bytes as the control plane sent them: their
+/// count and a 64-bit hash (as Envoy skips a resource whose hash it has).
+public struct AssignmentDigest: Equatable, Sendable {
+    public let count: Int
+    public let hash: UInt64
+
+    public init(count: Int, hash: UInt64) {
+        self.count = count
+        self.hash = hash
+    }
+}
+
 /// The clusters of the running config, on the main thread: creates their
 /// stat scopes, resolves STRICT_DNS names (and re-resolves them every
 /// `dns_refresh_rate`), takes EDS assignments, adds, replaces and removes
@@ -28,6 +40,12 @@ public final class ClusterManager {
         var remainingStats: (default: StatScope?, high: StatScope?) = (nil, nil)
         /// Came over CDS (Envoy's `added_via_api`); the bootstrap's cannot be changed or removed.
         public let addedViaAPI: Bool
+
+        /// An EDS cluster fed by `service` from `source`.
+        func reads(_ service: String, from source: ConfigSourceConfig) -> Bool {
+            if case .eds(service, source) = config.discovery { return true }
+            return false
+        }
     }
 
     /// What `addOrUpdate` did.
@@ -48,11 +66,36 @@ public final class ClusterManager {
     /// first needed after the set of clusters changed, so that each of a
     /// thousand assignments finds its clusters without walking every cluster
     /// (a file per cluster is a thousand updates). Reset whenever a cluster
-    /// is added or replaced (`clusterSetChanged`); a removed or activated
-    /// cluster may stay listed (callers look names up again).
+    /// is added or replaced (`clusterSetChanged`); a version that goes away
+    /// (removed, or replaced by its warmed successor) is taken out of it at
+    /// once (`unindex`), so that a service no cluster needs any more is not
+    /// asked for, nor fed to a cluster that now reads another.
     private var edsIndex: [ConfigSourceConfig: [String: [String]]]?
 
     private func clusterSetChanged() { edsIndex = nil }
+
+    /// `name`'s version `gone` left (removed, or replaced by the version
+    /// that warmed): its service stops listing `name` unless the version
+    /// left in its place reads the same one. Calls `onEDSServicesDropped`
+    /// when no cluster may read that service any more.
+    private func unindex(_ name: String, _ gone: Entry?) {
+        guard case .eds(let service, let source)? = gone?.config.discovery else { return }
+        for kept in [warming[name], entries[name]] {
+            if case .eds(service, source)? = kept?.config.discovery { return }
+        }
+        guard edsIndex != nil else {
+            // Rebuilt from the clusters when next asked; whether the service
+            // is still read by another is not known here: say it may be gone.
+            onEDSServicesDropped?()
+            return
+        }
+        // Mutated in place (a copy of a thousand-service index per cluster would be quadratic).
+        edsIndex?[source]?[service]?.removeAll { $0 == name }
+        guard edsIndex?[source]?[service]?.isEmpty == true else { return }
+        edsIndex?[source]?[service] = nil
+        if edsIndex?[source]?.isEmpty == true { edsIndex?[source] = nil }
+        onEDSServicesDropped?()
+    }
 
     private func currentEDSIndex() -> [ConfigSourceConfig: [String: [String]]] {
         if let edsIndex { return edsIndex }
@@ -81,6 +124,10 @@ public final class ClusterManager {
     private var edsScopes: [String: StatScope] = [:]
     /// Last EDS assignment per service name, for clusters that name it later.
     private var assignments: [String: HostSet] = [:]
+    /// What the control plane sent for each of those (`applyAssignment`'s
+    /// `digest`): an assignment sent again unchanged is taken from
+    /// `assignments` without being decoded (`applyUnchangedAssignment`).
+    private var assignmentDigests: [String: AssignmentDigest] = [:]
     /// `cluster_manager.*`.
     public let managerStats: StatScope
     /// A cluster was installed on (`Entry`) or removed from (name) the workers.
@@ -88,6 +135,10 @@ public final class ClusterManager {
     public var onRemove: ((String) -> Void)?
     /// A warming cluster became active (or was removed): start-up may be waiting for none to be left.
     public var onWarmed: (() -> Void)?
+    /// No cluster reads an EDS service any more (its last reader was removed
+    /// or replaced by a version that reads another): its name may leave the
+    /// EDS subscription, as Envoy drops the old version's watch.
+    public var onEDSServicesDropped: (() -> Void)?
 
     /// `publish(cluster, hosts)` runs on the main loop whenever a cluster's hosts change.
     public init(loop: EventLoop, store: StatsStore, publish: @escaping (String, HostSet) -> Void) {
@@ -211,11 +262,13 @@ public final class ClusterManager {
     public func remove(_ name: String) -> Bool {
         loop.assertInLoop()
         let active = entries[name]
-        guard let entry = warming[name] ?? active, entry.addedViaAPI else { return false }
+        let pending = warming[name]
+        guard let entry = pending ?? active, entry.addedViaAPI else { return false }
         stopWarming(name)
         refreshers.removeValue(forKey: name)?.stop()
         entries[name] = nil
-        clusterSetChanged() // the EDS names asked for must drop its service
+        unindex(name, pending)
+        unindex(name, active)
         store.remove(entry.stats)
         if let http2 = entry.http2Stats { store.remove(http2) }
         for scope in [entry.remainingStats.default, entry.remainingStats.high] { if let scope { store.remove(scope) } }
@@ -244,25 +297,62 @@ public final class ClusterManager {
         currentEDSIndex()[source]?[service] ?? []
     }
 
+    /// The version of cluster `name` that `service` feeds: the warming one
+    /// if it reads it, else the active one if that does (while a version
+    /// reading another service warms, the active one still takes its own
+    /// service's updates, as the old version's watch does in Envoy).
+    private func version(of name: String, reading service: String, from source: ConfigSourceConfig) -> (Entry, isWarming: Bool)? {
+        if let entry = warming[name], entry.reads(service, from: source) { return (entry, true) }
+        if let entry = entries[name], entry.reads(service, from: source) { return (entry, false) }
+        return nil
+    }
+
     /// A new `ClusterLoadAssignment` for `service` on `source`: every
     /// cluster it feeds gets the hosts (a warming one becomes active).
     /// `versionHash` is Envoy's `version` gauge (the xxHash64 of `version_info`).
     /// `versionInfo` is its text (`version_text`), when there is one.
+    /// `digest` identifies the resource's bytes as sent (nil: not known).
     public func applyAssignment(service: String, source: ConfigSourceConfig, endpoints: [EndpointConfig],
-                                versionHash: Int64, versionInfo: String? = nil, timeMilliseconds: Int64) {
+                                versionHash: Int64, versionInfo: String? = nil, timeMilliseconds: Int64,
+                                digest: AssignmentDigest? = nil) {
         loop.assertInLoop()
         let hosts = HostSet(endpoints: endpoints)
         assignments[service] = hosts
+        assignmentDigests[service] = digest
+        deliver(hosts, service: service, source: source, versionHash: versionHash, versionInfo: versionInfo,
+                timeMilliseconds: timeMilliseconds)
+    }
+
+    /// The assignment for `service` was sent again with the same `digest`
+    /// as the one applied last: its clusters take it as `applyAssignment`
+    /// would (counted, `update_no_rebuild` where nothing changed, a warming
+    /// cluster goes active), from the host set already made. False (and
+    /// nothing done) when the digest differs or no assignment is kept: the
+    /// caller compiles the resource then. A state-of-the-world EDS response
+    /// repeats every assignment the proxy asks for whenever the names
+    /// change (a cluster moved to another service): decoding the thousand
+    /// unchanged ones was most of a cluster push's CPU.
+    public func applyUnchangedAssignment(service: String, source: ConfigSourceConfig, digest: AssignmentDigest,
+                                         versionHash: Int64, versionInfo: String? = nil, timeMilliseconds: Int64) -> Bool {
+        loop.assertInLoop()
+        guard assignmentDigests[service] == digest, let hosts = assignments[service] else { return false }
+        deliver(hosts, service: service, source: source, versionHash: versionHash, versionInfo: versionInfo,
+                timeMilliseconds: timeMilliseconds)
+        return true
+    }
+
+    private func deliver(_ hosts: HostSet, service: String, source: ConfigSourceConfig, versionHash: Int64,
+                         versionInfo: String?, timeMilliseconds: Int64) {
         for name in clusters(fedBy: service, from: source) {
-            guard let entry = warming[name] ?? entries[name] else { continue }
+            guard let (entry, isWarming) = version(of: name, reading: service, from: source) else { continue }
             let started = loop.nowMilliseconds
             let hosts = hosts.withPanicThreshold(entry.config.healthyPanicThresholdPercent)
             let stats = entry.stats.stats(ClusterStat.self, thread: 0)
             let eds = edsStats(name)
-            if warming[name] == nil, entry.hostSet.sameMembership(as: hosts) {
+            if !isWarming, entry.hostSet.sameMembership(as: hosts) {
                 stats.add(.updateNoRebuild)
             } else {
-                install(name, hosts: hosts)
+                install(name, hosts: hosts, toActive: !isWarming)
             }
             // As Envoy's subscription counts a success once its handler returned.
             stats.add(.updateAttempt)
@@ -280,13 +370,13 @@ public final class ClusterManager {
     public func assignmentMissing(service: String, source: ConfigSourceConfig) {
         loop.assertInLoop()
         for name in clusters(fedBy: service, from: source) {
-            guard let entry = warming[name] ?? entries[name] else { continue }
+            guard let (entry, isWarming) = version(of: name, reading: service, from: source) else { continue }
             let stats = entry.stats.stats(ClusterStat.self, thread: 0)
             stats.add(.updateAttempt)
             stats.add(.updateSuccess)
             stats.add(.updateEmpty)
             edsStats(name).record(.updateDuration, milliseconds: 0)
-            activate(name)
+            if isWarming { activate(name) }
         }
     }
 
@@ -294,12 +384,13 @@ public final class ClusterManager {
     /// naming one later waits for a fresh one, as a new Envoy watch does).
     public func forgetAssignments(except wanted: Set<String>) {
         assignments = assignments.filter { wanted.contains($0.key) }
+        assignmentDigests = assignmentDigests.filter { wanted.contains($0.key) }
     }
 
     /// An assignment for `service` was refused: its clusters count it and keep their hosts.
     public func assignmentRejected(service: String, source: ConfigSourceConfig) {
         for name in clusters(fedBy: service, from: source) {
-            guard let entry = warming[name] ?? entries[name] else { continue }
+            guard let (entry, _) = version(of: name, reading: service, from: source) else { continue }
             entry.stats.stats(ClusterStat.self, thread: 0).add(.updateAttempt)
             edsStats(name).add(.updateRejected)
         }
@@ -450,7 +541,8 @@ public final class ClusterManager {
         guard let entry = takeWarming(name) else { return }
         warmingTimers.removeValue(forKey: name)?.close()
         entry.stats.stats(ClusterStat.self, thread: 0).set(.warmingState, 0)
-        entries[name] = entry
+        let replaced = entries.updateValue(entry, forKey: name)
+        unindex(name, replaced)
         setMembership(entry.stats, entry.hostSet, changed: !entry.hostSet.hosts.isEmpty)
         updateGauges()
         onInstall?(entry)
@@ -520,9 +612,10 @@ public final class ClusterManager {
     }
 
     /// A new membership: a warming cluster becomes active with it, an active
-    /// one posts it to the workers (if it changed).
-    private func install(_ name: String, hosts: HostSet) {
-        if var entry = warming[name] {
+    /// one (or, with `toActive`, the active version beside a warming one)
+    /// posts it to the workers (if it changed).
+    private func install(_ name: String, hosts: HostSet, toActive: Bool = false) {
+        if !toActive, var entry = warming[name] {
             entry.hostSet = hosts
             warming[name] = entry
             activate(name)

@@ -5,7 +5,7 @@ extension RouteCompiler {
     static let defaultRouteTimeoutMilliseconds: UInt64 = 15_000
 
     static func compileForward(
-        _ config: Envoy_Config_Route_V3_RouteAction, at path: String, context: inout RouteCompileContext,
+        _ config: Envoy_Config_Route_V3_RouteAction, at path: @autoclosure () -> String, context: inout RouteCompileContext,
         requestMutations: [HeaderMutation], responseMutations: [HeaderMutation]
     ) throws(ConfigError) -> ForwardAction {
         try SupportedFields.require(config, only: [
@@ -13,7 +13,7 @@ extension RouteCompiler {
             "regex_rewrite", "host_rewrite_literal", "auto_host_rewrite", "host_rewrite_header", "host_rewrite_path_regex",
             "append_x_forwarded_host", "timeout", "idle_timeout", "retry_policy", "request_mirror_policies",
             "upgrade_configs", "max_stream_duration", "max_grpc_timeout", "grpc_timeout_offset",
-        ], at: path)
+        ], at: path())
         // `hash_policy` and `priority` (HIGH; DEFAULT is the unset value) are
         // refused by the list above until a balancer hashes and the router
         // picks circuit-breaker thresholds by priority: compiled and unused,
@@ -22,19 +22,24 @@ extension RouteCompiler {
         let cluster: ForwardAction.ClusterSpecifier
         switch config.clusterSpecifier {
         case .cluster(let name)?:
-            guard !name.isEmpty else { throw .invalid("value length must be at least 1 characters", at: FieldPath.join(path, "cluster")) }
-            context.references.append(ClusterReference(cluster: name, path: FieldPath.join(path, "cluster"), kind: .route))
+            guard !name.isEmpty else { throw .invalid("value length must be at least 1 characters", at: FieldPath.join(path(), "cluster")) }
+            if let site = context.site {
+                context.references.append(ClusterReference(cluster: name, kind: .route, virtualHostPath: site.virtualHostPath,
+                                                           route: site.route, suffix: "route.cluster"))
+            } else {
+                context.references.append(ClusterReference(cluster: name, path: FieldPath.join(path(), "cluster"), kind: .route))
+            }
             cluster = .cluster(name)
         case .clusterHeader(let header)?:
-            cluster = .clusterHeader(try checkHeaderName(header, at: FieldPath.join(path, "cluster_header")))
+            cluster = .clusterHeader(try checkHeaderName(header, at: FieldPath.join(path(), "cluster_header")))
         case .weightedClusters(let weighted)?:
             cluster = .weighted(try compileWeighted(
-                weighted, at: FieldPath.join(path, "weighted_clusters"), context: &context,
+                weighted, at: FieldPath.join(path(), "weighted_clusters"), context: &context,
                 requestMutations: requestMutations, responseMutations: responseMutations))
         case .clusterSpecifierPlugin?, .inlineClusterSpecifierPlugin?:
             preconditionFailure("refused by SupportedFields")
         case nil:
-            throw .invalid("one of cluster, cluster_header or weighted_clusters is required", at: path)
+            throw .invalid("one of cluster, cluster_header or weighted_clusters is required", at: path())
         }
 
         let notFound: Int
@@ -42,31 +47,31 @@ extension RouteCompiler {
         case .serviceUnavailable: notFound = 503
         case .notFound: notFound = 404
         case .internalServerError: notFound = 500
-        case .UNRECOGNIZED: throw .invalid("unknown cluster_not_found_response_code", at: FieldPath.join(path, "cluster_not_found_response_code"))
+        case .UNRECOGNIZED: throw .invalid("unknown cluster_not_found_response_code", at: FieldPath.join(path(), "cluster_not_found_response_code"))
         }
 
         if !config.prefixRewrite.isEmpty && config.hasRegexRewrite {
-            throw .invalid("Specify only one of prefix_rewrite, regex_rewrite or path_rewrite_policy", at: FieldPath.join(path, "regex_rewrite"))
+            throw .invalid("Specify only one of prefix_rewrite, regex_rewrite or path_rewrite_policy", at: FieldPath.join(path(), "regex_rewrite"))
         }
         var pathRewrite: PathRewrite? = nil
         if !config.prefixRewrite.isEmpty {
-            try checkHeaderValue(config.prefixRewrite, at: FieldPath.join(path, "prefix_rewrite"))
+            try checkHeaderValue(config.prefixRewrite, at: FieldPath.join(path(), "prefix_rewrite"))
             pathRewrite = .prefix(config.prefixRewrite)
         } else if config.hasRegexRewrite {
-            pathRewrite = .regex(try RegexCompiler.compileSubstitution(config.regexRewrite, at: FieldPath.join(path, "regex_rewrite")))
+            pathRewrite = .regex(try RegexCompiler.compileSubstitution(config.regexRewrite, at: FieldPath.join(path(), "regex_rewrite")))
         }
 
         var hostRewrite: HostRewrite? = nil
         switch config.hostRewriteSpecifier {
         case .hostRewriteLiteral(let host)?:
-            try checkHeaderValue(host, at: FieldPath.join(path, "host_rewrite_literal"))
+            try checkHeaderValue(host, at: FieldPath.join(path(), "host_rewrite_literal"))
             if !host.isEmpty { hostRewrite = .literal(host) }
         case .autoHostRewrite(let flag)?:
             if flag.value { hostRewrite = .auto }
         case .hostRewriteHeader(let header)?:
-            hostRewrite = .header(try checkHeaderName(header, at: FieldPath.join(path, "host_rewrite_header")))
+            hostRewrite = .header(try checkHeaderName(header, at: FieldPath.join(path(), "host_rewrite_header")))
         case .hostRewritePathRegex(let spec)?:
-            hostRewrite = .pathRegex(try RegexCompiler.compileSubstitution(spec, at: FieldPath.join(path, "host_rewrite_path_regex")))
+            hostRewrite = .pathRegex(try RegexCompiler.compileSubstitution(spec, at: FieldPath.join(path(), "host_rewrite_path_regex")))
         case .hostRewrite?:
             preconditionFailure("refused by SupportedFields")
         case nil:
@@ -74,38 +79,39 @@ extension RouteCompiler {
         }
 
         let timeout = config.hasTimeout
-            ? try ConfigCompiler.milliseconds(config.timeout, at: FieldPath.join(path, "timeout")) : defaultRouteTimeoutMilliseconds
+            ? try ConfigCompiler.milliseconds(config.timeout, at: FieldPath.join(path(), "timeout")) : defaultRouteTimeoutMilliseconds
         let idle = config.hasIdleTimeout
-            ? try ConfigCompiler.milliseconds(config.idleTimeout, at: FieldPath.join(path, "idle_timeout")) : nil
+            ? try ConfigCompiler.milliseconds(config.idleTimeout, at: FieldPath.join(path(), "idle_timeout")) : nil
         var maxStream: UInt64? = nil
         var grpcTimeouts = GRPCRouteTimeouts()
         if config.hasMaxStreamDuration {
-            let mp = FieldPath.join(path, "max_stream_duration")
+            func mp() -> String { FieldPath.join(path(), "max_stream_duration") }
             let msd = config.maxStreamDuration
-            try SupportedFields.require(msd, only: ["max_stream_duration", "grpc_timeout_header_max", "grpc_timeout_header_offset"], at: mp)
+            try SupportedFields.require(msd, only: ["max_stream_duration", "grpc_timeout_header_max", "grpc_timeout_header_offset"], at: mp())
             grpcTimeouts.usesStreamDuration = true
             maxStream = try ConfigCompiler.milliseconds(
-                msd.maxStreamDuration, ifSet: msd.hasMaxStreamDuration, at: FieldPath.join(mp, "max_stream_duration"))
+                msd.maxStreamDuration, ifSet: msd.hasMaxStreamDuration, at: FieldPath.join(mp(), "max_stream_duration"))
             grpcTimeouts.headerMaxMilliseconds = try ConfigCompiler.milliseconds(
-                msd.grpcTimeoutHeaderMax, ifSet: msd.hasGrpcTimeoutHeaderMax, at: FieldPath.join(mp, "grpc_timeout_header_max"))
+                msd.grpcTimeoutHeaderMax, ifSet: msd.hasGrpcTimeoutHeaderMax, at: FieldPath.join(mp(), "grpc_timeout_header_max"))
             grpcTimeouts.headerOffsetMilliseconds = try ConfigCompiler.milliseconds(
-                msd.grpcTimeoutHeaderOffset, ifSet: msd.hasGrpcTimeoutHeaderOffset, at: FieldPath.join(mp, "grpc_timeout_header_offset"))
+                msd.grpcTimeoutHeaderOffset, ifSet: msd.hasGrpcTimeoutHeaderOffset, at: FieldPath.join(mp(), "grpc_timeout_header_offset"))
         }
         grpcTimeouts.maxGrpcTimeoutMilliseconds = try ConfigCompiler.milliseconds(
-            config.maxGrpcTimeout, ifSet: config.hasMaxGrpcTimeout, at: FieldPath.join(path, "max_grpc_timeout"))
+            config.maxGrpcTimeout, ifSet: config.hasMaxGrpcTimeout, at: FieldPath.join(path(), "max_grpc_timeout"))
         grpcTimeouts.offsetMilliseconds = try ConfigCompiler.milliseconds(
-            config.grpcTimeoutOffset, ifSet: config.hasGrpcTimeoutOffset, at: FieldPath.join(path, "grpc_timeout_offset"))
+            config.grpcTimeoutOffset, ifSet: config.hasGrpcTimeoutOffset, at: FieldPath.join(path(), "grpc_timeout_offset"))
 
         let retry = config.hasRetryPolicy
-            ? try compileRetryPolicy(config.retryPolicy, at: FieldPath.join(path, "retry_policy")) : context.vhostRetryPolicy
-        let ownMirrors = try compileMirrors(config.requestMirrorPolicies, at: FieldPath.join(path, "request_mirror_policies"))
+            ? try compileRetryPolicy(config.retryPolicy, at: FieldPath.join(path(), "retry_policy")) : context.vhostRetryPolicy
+        let ownMirrors = config.requestMirrorPolicies.isEmpty
+            ? [] : try compileMirrors(config.requestMirrorPolicies, at: FieldPath.join(path(), "request_mirror_policies"))
         let mirrors = ownMirrors.isEmpty ? context.inheritedMirrors : ownMirrors
         recordMirrorReferences(mirrors, context: &context)
 
         var upgrades: [String: Bool] = [:]
         var terminatesConnect = false
         for (i, upgrade) in config.upgradeConfigs.enumerated() {
-            let up = FieldPath.index(FieldPath.join(path, "upgrade_configs"), i)
+            let up = FieldPath.index(FieldPath.join(path(), "upgrade_configs"), i)
             try SupportedFields.require(upgrade, only: ["upgrade_type", "enabled", "connect_config"], at: up)
             let type = try compileUpgradeType(upgrade.upgradeType, at: FieldPath.join(up, "upgrade_type"))
             let enabled = upgrade.hasEnabled ? upgrade.enabled.value : true

@@ -109,7 +109,8 @@ extension RouteCompiler {
         for mirror in mirrors {
             guard case .cluster(let name) = mirror.target else { continue }
             let path = FieldPath.join(mirror.fieldPath, "cluster")
-            guard !context.references.contains(where: { $0.path == path }) else { continue }
+            // Shadow references keep their whole path: comparing them makes no string.
+            guard !context.references.contains(where: { $0.kind == .shadow && $0.path == path }) else { continue }
             context.references.append(ClusterReference(cluster: name, path: path, kind: .shadow))
         }
     }

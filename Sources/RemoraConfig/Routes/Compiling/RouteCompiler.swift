@@ -3,38 +3,39 @@ import RemoraAPI
 /// `envoy.config.route.v3.Route` → `RouteEntry`.
 enum RouteCompiler {
     static func compile(
-        _ route: Envoy_Config_Route_V3_Route, at path: String, context: inout RouteCompileContext
+        _ route: Envoy_Config_Route_V3_Route, at path: @autoclosure () -> String, context: inout RouteCompileContext
     ) throws(ConfigError) -> RouteEntry {
         // `decorator` and `tracing` only shape trace spans, and Remora does not trace: accepted, without effect.
         try SupportedFields.require(route, only: [
             "name", "match", "route", "redirect", "direct_response", "metadata", "decorator",
             "request_headers_to_add", "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove",
             "tracing", "per_request_buffer_limit_bytes",
-        ], at: path)
-        guard route.hasMatch else { throw .missing(at: FieldPath.join(path, "match")) }
-        let matchPath = FieldPath.join(path, "match")
+        ], at: path())
+        guard route.hasMatch else { throw .missing(at: FieldPath.join(path(), "match")) }
+        // Paths are built only for an error: a push compiles every route.
+        func matchPath() -> String { FieldPath.join(path(), "match") }
         let match = route.match
         try SupportedFields.require(match, only: [
             "prefix", "path", "safe_regex", "path_separated_prefix", "connect_matcher", "case_sensitive", "runtime_fraction",
             "headers", "query_parameters", "grpc",
-        ], at: matchPath)
+        ], at: matchPath())
         let caseSensitive = match.hasCaseSensitive ? match.caseSensitive.value : true
         let pathMatch: PathMatch
         switch match.pathSpecifier {
         case .prefix(let prefix)?:
-            try checkHeaderValue(prefix, at: FieldPath.join(matchPath, "prefix"))
+            try checkHeaderValue(prefix, at: FieldPath.join(matchPath(), "prefix"))
             pathMatch = PathMatch(.prefix(prefix), caseSensitive: caseSensitive)
         case .path(let exact)?:
-            try checkHeaderValue(exact, at: FieldPath.join(matchPath, "path"))
+            try checkHeaderValue(exact, at: FieldPath.join(matchPath(), "path"))
             pathMatch = PathMatch(.exact(exact), caseSensitive: caseSensitive)
         case .safeRegex(let regex)?:
-            pathMatch = PathMatch(.regex(try RegexCompiler.compile(regex, at: FieldPath.join(matchPath, "safe_regex"))), caseSensitive: caseSensitive)
+            pathMatch = PathMatch(.regex(try RegexCompiler.compile(regex, at: FieldPath.join(matchPath(), "safe_regex"))), caseSensitive: caseSensitive)
         case .pathSeparatedPrefix(let prefix)?:
             // Envoy's rule: `^[^?#]+[^?#/]$` — no query or fragment, no trailing slash.
             let bytes = Array(prefix.utf8)
             let forbidden: Set<UInt8> = [UInt8(ascii: "?"), UInt8(ascii: "#")]
             guard bytes.count >= 2, !bytes.contains(where: forbidden.contains), bytes.last != UInt8(ascii: "/") else {
-                throw .invalid("RouteMatchValidationError.PathSeparatedPrefix: value does not match regex pattern \"^[^?#]+[^?#/]$\"", at: FieldPath.join(matchPath, "path_separated_prefix"))
+                throw .invalid("RouteMatchValidationError.PathSeparatedPrefix: value does not match regex pattern \"^[^?#]+[^?#/]$\"", at: FieldPath.join(matchPath(), "path_separated_prefix"))
             }
             pathMatch = PathMatch(.pathSeparatedPrefix(prefix), caseSensitive: caseSensitive)
         case .connectMatcher?:
@@ -43,25 +44,25 @@ enum RouteCompiler {
         case .pathMatchPolicy?:
             preconditionFailure("refused by SupportedFields")
         case nil:
-            throw .invalid("one of prefix, path, safe_regex or path_separated_prefix is required", at: matchPath)
+            throw .invalid("one of prefix, path, safe_regex or path_separated_prefix is required", at: matchPath())
         }
         var headers: [HeaderMatcher] = []
         for (i, h) in match.headers.enumerated() {
-            headers.append(try HeaderMatcher.compile(h, at: FieldPath.index(FieldPath.join(matchPath, "headers"), i)))
+            headers.append(try HeaderMatcher.compile(h, at: FieldPath.index(FieldPath.join(matchPath(), "headers"), i)))
         }
         var queries: [QueryParameterMatcher] = []
         for (i, q) in match.queryParameters.enumerated() {
-            queries.append(try QueryParameterMatcher.compile(q, at: FieldPath.index(FieldPath.join(matchPath, "query_parameters"), i)))
+            queries.append(try QueryParameterMatcher.compile(q, at: FieldPath.index(FieldPath.join(matchPath(), "query_parameters"), i)))
         }
         let fraction = match.hasRuntimeFraction
-            ? try compileRuntimeFraction(match.runtimeFraction, at: FieldPath.join(matchPath, "runtime_fraction")).fraction : nil
+            ? try compileRuntimeFraction(match.runtimeFraction, at: FieldPath.join(matchPath(), "runtime_fraction")).fraction : nil
 
         let routeRequest = try HeaderMutationCompiler.compile(
             add: route.requestHeadersToAdd, remove: route.requestHeadersToRemove,
-            addPath: FieldPath.join(path, "request_headers_to_add"), removePath: FieldPath.join(path, "request_headers_to_remove"))
+            addPath: FieldPath.join(path(), "request_headers_to_add"), removePath: FieldPath.join(path(), "request_headers_to_remove"))
         let routeResponse = try HeaderMutationCompiler.compile(
             add: route.responseHeadersToAdd, remove: route.responseHeadersToRemove,
-            addPath: FieldPath.join(path, "response_headers_to_add"), removePath: FieldPath.join(path, "response_headers_to_remove"))
+            addPath: FieldPath.join(path(), "response_headers_to_add"), removePath: FieldPath.join(path(), "response_headers_to_remove"))
         let requestMutations = context.ordered(route: routeRequest, vhost: context.vhostRequest, global: context.globalRequest)
         let responseMutations = context.ordered(route: routeResponse, vhost: context.vhostResponse, global: context.globalResponse)
 
@@ -69,19 +70,19 @@ enum RouteCompiler {
         switch route.action {
         case .route(let forward)?:
             action = .forward(try compileForward(
-                forward, at: FieldPath.join(path, "route"), context: &context,
+                forward, at: FieldPath.join(path(), "route"), context: &context,
                 requestMutations: requestMutations, responseMutations: responseMutations))
         case .redirect(let redirect)?:
             recordMirrorReferences(context.inheritedMirrors, context: &context)
-            action = .redirect(try compileRedirect(redirect, at: FieldPath.join(path, "redirect")))
+            action = .redirect(try compileRedirect(redirect, at: FieldPath.join(path(), "redirect")))
         case .directResponse(let direct)?:
             recordMirrorReferences(context.inheritedMirrors, context: &context)
             action = .directResponse(try compileDirectResponse(
-                direct, at: FieldPath.join(path, "direct_response"), maxBodySize: context.maxDirectResponseBodySize))
+                direct, at: FieldPath.join(path(), "direct_response"), maxBodySize: context.maxDirectResponseBodySize))
         case .filterAction?, .nonForwardingAction?:
             preconditionFailure("refused by SupportedFields")
         case nil:
-            throw .invalid("one of route, redirect or direct_response is required", at: path)
+            throw .invalid("one of route, redirect or direct_response is required", at: path())
         }
 
         return RouteEntry(
@@ -92,13 +93,13 @@ enum RouteCompiler {
     }
 
     /// Envoy's `HTTP_HEADER_VALUE` rule (not strict): no NUL, CR or LF.
-    static func checkHeaderValue(_ value: String, at path: String) throws(ConfigError) {
-        guard !ASCIIBytes.hasControlBreak(value) else { throw .invalid("value contains a NUL, CR or LF", at: path) }
+    static func checkHeaderValue(_ value: String, at path: @autoclosure () -> String) throws(ConfigError) {
+        guard !ASCIIBytes.hasControlBreak(value) else { throw .invalid("value contains a NUL, CR or LF", at: path()) }
     }
 
-    static func checkHeaderName(_ name: String, at path: String) throws(ConfigError) -> String {
-        guard !name.isEmpty else { throw .invalid("value length must be at least 1 characters", at: path) }
-        guard ASCIIBytes.isValidHeaderName(name) else { throw .invalid("invalid header name '\(name)'", at: path) }
+    static func checkHeaderName(_ name: String, at path: @autoclosure () -> String) throws(ConfigError) -> String {
+        guard !name.isEmpty else { throw .invalid("value length must be at least 1 characters", at: path()) }
+        guard ASCIIBytes.isValidHeaderName(name) else { throw .invalid("invalid header name '\(name)'", at: path()) }
         return name.lowercased()
     }
 

@@ -53,16 +53,16 @@ enum RouteTableCompiler {
             let vp = FieldPath.index(FieldPath.join(path, "virtual_hosts"), i)
             let vhost = try compileVirtualHost(vhostConfig, at: vp, context: &context)
             for (j, domain) in vhost.domains.enumerated() {
-                let dp = FieldPath.index(FieldPath.join(vp, "domains"), j)
+                func dp() -> String { FieldPath.index(FieldPath.join(vp, "domains"), j) }
                 switch index.insert(domain, host: i) {
                 case .inserted:
                     break
                 case .secondWildcard:
-                    throw .invalid("Only a single wildcard domain is permitted in route \(config.name)", at: dp)
+                    throw .invalid("Only a single wildcard domain is permitted in route \(config.name)", at: dp())
                 case .duplicate:
                     throw .invalid(
                         "Only unique values for domains are permitted. Duplicate entry of domain \(domain) in route \(config.name)",
-                        at: dp)
+                        at: dp())
                 }
             }
             hosts.append(vhost)
@@ -99,6 +99,9 @@ enum RouteTableCompiler {
         }
 
         var vhostContext = context
+        // The references move to the copy and back, so that appending to
+        // them does not copy the whole table's list at every virtual host.
+        context.references = []
         vhostContext.vhostRequest = try HeaderMutationCompiler.compile(
             add: config.requestHeadersToAdd, remove: config.requestHeadersToRemove,
             addPath: FieldPath.join(path, "request_headers_to_add"), removePath: FieldPath.join(path, "request_headers_to_remove"))
@@ -114,6 +117,7 @@ enum RouteTableCompiler {
 
         var routes: [RouteEntry] = []
         for (k, route) in config.routes.enumerated() {
+            vhostContext.site = (path, k)
             routes.append(try RouteCompiler.compile(route, at: FieldPath.index(FieldPath.join(path, "routes"), k), context: &vhostContext))
         }
         context.references = vhostContext.references
@@ -138,6 +142,9 @@ struct RouteCompileContext {
     var inheritedMirrors: [MirrorPolicy] = []
     var vhostBufferLimit: UInt32? = nil
     var references: [ClusterReference] = []
+    /// The route being compiled: its virtual host's path and its index
+    /// there (a reference's path is made from them only if an error needs it).
+    var site: (virtualHostPath: String, route: Int)? = nil
 
     init(routeConfigName: String, mostSpecificWins: Bool, maxDirectResponseBodySize: Int) {
         self.routeConfigName = routeConfigName
@@ -148,6 +155,8 @@ struct RouteCompileContext {
     /// Envoy's `getHeaderParsers`: route, virtual host, route configuration —
     /// reversed when `most_specific_header_mutations_wins`. Empty levels are dropped.
     func ordered(route: HeaderMutation, vhost: HeaderMutation, global: HeaderMutation) -> [HeaderMutation] {
+        // The common case (mutations on routes only) without the temporary arrays.
+        if vhost.isEmpty && global.isEmpty { return route.isEmpty ? [] : [route] }
         let levels = mostSpecificWins ? [global, vhost, route] : [route, vhost, global]
         return levels.filter { !$0.isEmpty }
     }

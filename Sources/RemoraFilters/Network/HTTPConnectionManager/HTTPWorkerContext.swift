@@ -119,8 +119,10 @@ public final class HTTPWorkerContext {
     }
 
     /// A new table of `reference` (posted by the main loop): the next
-    /// stream of every connection naming it uses it.
-    public func updateRoutes(_ reference: RDSReference, table: RouteTable) {
+    /// stream of every connection naming it uses it. Returns the table it
+    /// replaces, for the caller to let go of off the data path.
+    @discardableResult
+    public func updateRoutes(_ reference: RDSReference, table: RouteTable) -> RouteTable {
         routeSlot(for: reference).update(table)
     }
 

@@ -13,7 +13,12 @@ public final class RouteConfigSlot {
 
     init(table: RouteTable) { self.table = table }
 
-    func update(_ table: RouteTable) { self.table = table }
+    /// Returns the table it replaces.
+    func update(_ table: RouteTable) -> RouteTable {
+        let old = self.table
+        self.table = table
+        return old
+    }
 }
 
 /// Where a connection's streams find their routes.
