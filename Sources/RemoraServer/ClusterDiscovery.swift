@@ -467,6 +467,17 @@ final class ClusterDiscovery: XDSUpdateHandler {
         checkReady()
     }
 
+    /// A refused EDS update ends the wait of the clusters this subscription
+    /// feeds that have no version serving yet, and of the bootstrap's EDS
+    /// clusters at start-up, as Envoy's EdsClusterImpl completes its
+    /// initialization on any failure: start-up does not wait for
+    /// `initial_fetch_timeout` over a bad assignment.
+    fileprivate func edsUpdateRefused(source: ConfigSourceConfig, service: String?) {
+        manager.initialFetchFailed(source: source, service: service, replacements: false)
+        staticEDSWaiting.subtract(staticEDSClusters(of: source, service: service))
+        checkReady()
+    }
+
     static func nowSeconds() -> Double {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
@@ -488,7 +499,12 @@ private final class EDSHandler: XDSUpdateHandler {
     }
 
     func apply(_ update: XDSUpdate) throws(XDSRejection) {
-        try owner.applyEDS(update, source: source)
+        do {
+            try owner.applyEDS(update, source: source)
+        } catch {
+            owner.edsUpdateRefused(source: source, service: service)
+            throw error
+        }
     }
 
     func initialFetchFailed(_ type: XDSResourceType) {

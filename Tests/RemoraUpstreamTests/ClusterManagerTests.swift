@@ -110,6 +110,27 @@ import RemoraEventLoop
         }
     }
 
+    /// A refused update (replacements: false) activates the clusters with no
+    /// version serving; a replacement warms on beside its active version.
+    @Test func refusedUpdateEndsWarmingOfNewClustersOnly() throws {
+        try onLoop { loop, store in
+            let manager = ClusterManager(loop: loop, store: store) { _, _ in }
+            let host = SocketAddress.ip("10.0.0.1", port: 80)!
+            manager.applyAssignment(service: "x", source: Self.edsSource, endpoints: [EndpointConfig(address: host)],
+                                    versionHash: 1, timeMilliseconds: 1)
+            _ = manager.addOrUpdate(edsCluster("r", service: "x"))
+            #expect(manager.entries["r"]?.hostSet.hosts == [host])
+            _ = manager.addOrUpdate(edsCluster("r", service: "y"))
+            _ = manager.addOrUpdate(edsCluster("n", service: "z"))
+            #expect(manager.warming["r"] != nil && manager.warming["n"] != nil)
+            manager.initialFetchFailed(source: Self.edsSource, replacements: false)
+            #expect(manager.entries["n"]?.hostSet.hosts == [])
+            #expect(manager.warming["n"] == nil)
+            #expect(manager.warming["r"] != nil)
+            #expect(manager.entries["r"]?.hostSet.hosts == [host])
+        }
+    }
+
     @Test func failedInitialFetchEndsWarming() throws {
         try onLoop { loop, store in
             let manager = ClusterManager(loop: loop, store: store) { _, _ in }

@@ -62,7 +62,18 @@ final class RouteConfigManager {
             self.key = key
         }
 
-        func apply(_ update: XDSUpdate) throws(XDSRejection) { try manager.apply(update, from: source) }
+        func apply(_ update: XDSUpdate) throws(XDSRejection) {
+            do {
+                try manager.apply(update, from: source)
+            } catch {
+                // A refused update ends the first fetch of every table this
+                // subscription waits for (Envoy's mux tells each RDS watch of
+                // the failure, and RdsRouteConfigSubscription readies its init
+                // target): their listeners warm with what they have.
+                manager.initialFetchFailed(key)
+                throw error
+            }
+        }
         func initialFetchFailed(_ type: XDSResourceType) { manager.initialFetchFailed(key) }
     }
 
@@ -254,8 +265,9 @@ final class RouteConfigManager {
         markReady(provider)
     }
 
-    /// The source gave up its first fetch: its tables that had none serve
-    /// empty (every request a 404), and their listeners warm without them.
+    /// The source gave up its first fetch, or refused an update: its tables
+    /// that had none serve empty (every request a 404), and their listeners
+    /// warm without them.
     private func initialFetchFailed(_ key: SubscriptionKey) {
         for provider in providers.values where key.covers(provider.reference) && !provider.ready {
             markReady(provider)

@@ -396,10 +396,16 @@ public final class ClusterManager {
         }
     }
 
-    /// The EDS source gave up its first fetch: its warming clusters go active with no hosts.
-    public func initialFetchFailed(source: ConfigSourceConfig, service: String? = nil) {
+    /// The EDS source gave up its first fetch: its warming clusters go
+    /// active with no hosts. With `replacements: false` (a refused update,
+    /// which Envoy's mux reports to every EDS watch and which completes
+    /// each EDS cluster's initialization), only clusters with no version
+    /// serving yet go active; a warming replacement warms on while its
+    /// active version serves (Envoy would put the empty one in its place).
+    public func initialFetchFailed(source: ConfigSourceConfig, service: String? = nil, replacements: Bool = true) {
         for (name, entry) in warming {
-            guard case .eds(let fed, source) = entry.config.discovery, service == nil || service == fed else { continue }
+            guard case .eds(let fed, source) = entry.config.discovery, service == nil || service == fed,
+                  replacements || entries[name] == nil else { continue }
             activate(name)
         }
     }
