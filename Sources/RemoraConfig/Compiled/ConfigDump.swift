@@ -377,11 +377,12 @@ public struct ClusterEndpoints: Sendable {
             // Envoy's dump has no DRAINING: a host failing its EDS status is UNHEALTHY.
             lb.healthStatus = endpoint.health == .healthy ? .healthy : .unhealthy
             lb.loadBalancingWeight = Google_Protobuf_UInt32Value(endpoint.weight)
-            if let i = localities.firstIndex(where: { $0.locality == locality }) {
+            if let i = localities.firstIndex(where: { $0.locality == locality && $0.priority == endpoint.priority }) {
                 localities[i].lbEndpoints.append(lb)
             } else {
                 var entry = Envoy_Config_Endpoint_V3_LocalityLbEndpoints()
                 entry.locality = locality
+                entry.priority = endpoint.priority
                 entry.loadBalancingWeight = Google_Protobuf_UInt32Value(0)
                 entry.lbEndpoints = [lb]
                 localities.append(entry)

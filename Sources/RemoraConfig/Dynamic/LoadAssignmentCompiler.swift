@@ -26,10 +26,17 @@ public struct EndpointConfig: Sendable, Equatable {
     public var region: String
     public var zone: String
     public var subZone: String
+    /// The locality's `priority` (0 is the highest).
+    public var priority: UInt32
+
+    /// Envoy's default `policy.overprovisioning_factor` (percent): a
+    /// priority whose healthy share times 1.4 reaches 100 takes all its load.
+    public static let overprovisioningFactor: UInt32 = 140
 
     public init(address: SocketAddress, health: Health = .healthy, statusName: String = "HEALTHY", hostname: String = "",
-                region: String = "", zone: String = "", subZone: String = "", weight: UInt32 = 1) {
+                region: String = "", zone: String = "", subZone: String = "", weight: UInt32 = 1, priority: UInt32 = 0) {
         self.address = address
+        self.priority = priority
         self.weight = weight
         self.health = health
         self.statusName = statusName
@@ -41,8 +48,9 @@ public struct EndpointConfig: Sendable, Equatable {
 }
 
 /// `envoy.config.endpoint.v3.ClusterLoadAssignment` → endpoints, one per
-/// address, refusing what the balancers cannot honour (priorities other
-/// than 0, DEGRADED hosts, drop overloads) with the field path.
+/// address, refusing what the balancers cannot honour (DEGRADED hosts,
+/// drop overloads, an overprovisioning factor other than Envoy's default
+/// with several priorities) with the field path.
 public enum LoadAssignmentCompiler {
     /// Unpacks and compiles one EDS resource; field paths start at the
     /// resource (`endpoints[0].priority`): the caller names it.
@@ -65,6 +73,13 @@ public enum LoadAssignmentCompiler {
             // localities against each other; with one priority and no
             // locality weighting it changes nothing.
             try SupportedFields.require(assignment.policy, only: ["overprovisioning_factor"], at: pp)
+            // It weighs priorities against each other: the balancers take
+            // Envoy's default (140) only.
+            if assignment.policy.hasOverprovisioningFactor, assignment.policy.overprovisioningFactor.value != EndpointConfig.overprovisioningFactor,
+               assignment.endpoints.contains(where: { $0.priority != 0 }) {
+                throw .unsupported("an overprovisioning_factor other than 140 with several priorities is not implemented",
+                                   at: FieldPath.join(pp, "overprovisioning_factor"))
+            }
         }
         var result: [EndpointConfig] = []
         // Held for the assignment's life: exactly as large as it needs.
@@ -76,9 +91,6 @@ public enum LoadAssignmentCompiler {
             func lp() -> String { FieldPath.index(FieldPath.join(path, "endpoints"), i) }
             // A locality's load_balancing_weight only counts with locality-weighted balancing, which no cluster has.
             try SupportedFields.require(locality, only: ["locality", "lb_endpoints", "priority", "load_balancing_weight"], at: lp())
-            guard locality.priority == 0 else {
-                throw .unsupported("priorities other than 0 are not implemented", at: FieldPath.join(lp(), "priority"))
-            }
             for (j, lbEndpoint) in locality.lbEndpoints.enumerated() {
                 func ep() -> String { FieldPath.index(FieldPath.join(lp(), "lb_endpoints"), j) }
                 try SupportedFields.require(lbEndpoint, only: ["endpoint", "metadata", "health_status", "load_balancing_weight"], at: ep())
@@ -118,7 +130,8 @@ public enum LoadAssignmentCompiler {
                 }
                 let where_ = locality.locality
                 result.append(EndpointConfig(address: address, health: health, statusName: name, hostname: endpoint.hostname,
-                                             region: where_.region, zone: where_.zone, subZone: where_.subZone, weight: weight))
+                                             region: where_.region, zone: where_.zone, subZone: where_.subZone, weight: weight,
+                                             priority: locality.priority))
             }
         }
         return result

@@ -150,7 +150,7 @@ extension Server {
                     line(h, "zone::", e?.zone ?? "")
                     line(h, "sub_zone::", e?.subZone ?? "")
                     line(h, "canary::false")
-                    line(h, "priority::0")
+                    line(h, "priority::", String(e?.priority ?? 0))
                     line(h, "success_rate::-1")
                     line(h, "local_origin_success_rate::-1")
                 }
@@ -182,8 +182,9 @@ extension Server {
                     if let value, !value.isEmpty { locality.append("\"\(key)\":\(jsonString(value))") }
                 }
                 let hostname = e.map { $0.hostname.isEmpty ? "" : ",\"hostname\":\(jsonString($0.hostname))" } ?? ""
+                let priority = (e?.priority ?? 0) == 0 ? "" : ",\"priority\":\(e?.priority ?? 0)"
                 return "{\"address\":\(address),\"stats\":[\((counters + gauges).joined(separator: ","))],"
-                    + "\"health_status\":{\"eds_health_status\":\"\(e?.statusName ?? "HEALTHY")\"},\"weight\":\(e?.weight ?? 1)\(hostname),"
+                    + "\"health_status\":{\"eds_health_status\":\"\(e?.statusName ?? "HEALTHY")\"},\"weight\":\(e?.weight ?? 1)\(hostname)\(priority),"
                     + "\"locality\":{\(locality.joined(separator: ","))}}"
             }
             return "{\"name\":\(jsonString(config.name))" + (viaAPI ? ",\"added_via_api\":true" : "")

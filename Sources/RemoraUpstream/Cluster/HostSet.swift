@@ -33,6 +33,7 @@ public final class HostSet: Sendable {
         inPanic = false
         healthyCount = hosts.count
         excludedCount = 0
+        priorityLoads = nil
     }
 
     /// `panicThresholdPercent`: `common_lb_config.healthy_panic_threshold`
@@ -44,12 +45,98 @@ public final class HostSet: Sendable {
         let candidates = endpoints.filter { $0.health != .draining }
         healthyCount = healthy.count
         excludedCount = endpoints.count - candidates.count
+        if endpoints.contains(where: { $0.priority != 0 }) {
+            let plan = PriorityPlan(endpoints, panicThresholdPercent: panicThresholdPercent)
+            balanced = plan.hosts
+            balancedWeights = plan.weights
+            inPanic = plan.inPanic
+            priorityLoads = plan.loads
+            return
+        }
+        priorityLoads = nil
         // Envoy's `isHostSetInPanic`: healthy share of the hosts not excluded.
-        inPanic = !candidates.isEmpty && Double(healthy.count) * 100 < Double(candidates.count) * panicThresholdPercent
+        inPanic = Self.inPanic(healthy: healthy.count, candidates: candidates.count, threshold: panicThresholdPercent)
         let picked = inPanic ? candidates : healthy
         // Every host balanced (the usual case): one array for both.
         balanced = picked.count == endpoints.count ? hosts : picked.map(\.address)
         balancedWeights = picked.contains { $0.weight != 1 } ? picked.map(\.weight) : nil
+    }
+
+    /// With several priorities, the share of requests (percent, summing to
+    /// 100) each priority takes, from 0 up; nil with one priority.
+    public let priorityLoads: [UInt32]?
+
+    static func inPanic(healthy: Int, candidates: Int, threshold: Double) -> Bool {
+        candidates > 0 && Double(healthy) * 100 < Double(candidates) * threshold
+    }
+
+    /// Envoy's priority load (`LoadBalancerBase::recalculatePerPriorityState`
+    /// and `recalculatePerPriorityPanic`, no degraded hosts, no health
+    /// checker): each priority's health is 1.4 × its healthy share of the
+    /// hosts not excluded, at most 100; the load goes to priority 0 up to
+    /// its health, the rest to the next, scaled when the healths sum to
+    /// less than 100. Below a total of 100, a priority whose healthy share
+    /// is under the panic threshold balances all its hosts not excluded;
+    /// when every priority is in panic, load follows the number of hosts.
+    /// The balancer then needs one list: each priority's hosts weighted by
+    /// its load share (a host's weight over its priority's total), which
+    /// round robin, least request and random all honour.
+    struct PriorityPlan {
+        var loads: [UInt32]
+        var hosts: [SocketAddress] = []
+        var weights: [UInt32] = []
+        var inPanic = false
+
+        init(_ endpoints: [EndpointConfig], panicThresholdPercent: Double) {
+            let levels = Int(endpoints.map(\.priority).max() ?? 0) + 1
+            var byPriority = [[EndpointConfig]](repeating: [], count: levels)
+            for e in endpoints { byPriority[Int(e.priority)].append(e) }
+            let health: [UInt32] = byPriority.map { set in
+                let counted = set.count { $0.health != .draining }
+                guard counted > 0 else { return 0 }
+                return min(100, EndpointConfig.overprovisioningFactor * UInt32(set.count { $0.health == .healthy }) / UInt32(counted))
+            }
+            let total = min(100, health.reduce(0, +))
+            loads = [UInt32](repeating: 0, count: levels)
+            var panic = [Bool](repeating: false, count: levels)
+            if total > 0 {
+                var remaining: UInt32 = 100
+                for i in 0..<levels {
+                    loads[i] = min(remaining, health[i] * 100 / total)
+                    remaining -= loads[i]
+                }
+                if remaining > 0, let first = health.firstIndex(where: { $0 > 0 }) { loads[first] += remaining }
+            }
+            if total < 100 {
+                for (i, set) in byPriority.enumerated() {
+                    panic[i] = HostSet.inPanic(healthy: set.count { $0.health == .healthy }, candidates: set.count { $0.health != .draining },
+                                               threshold: panicThresholdPercent)
+                }
+                // Panic off (threshold 0) and nothing healthy: Envoy puts the
+                // load on priority 0, where no host can be picked.
+                if panicThresholdPercent == 0 && total == 0 { loads[0] = 100 }
+                if panic.allSatisfy({ $0 }) {
+                    let all = endpoints.count
+                    var remaining: UInt32 = 100
+                    for i in 0..<levels {
+                        loads[i] = all == 0 ? 0 : UInt32(100 * byPriority[i].count / all)
+                        remaining -= loads[i]
+                    }
+                    if let first = byPriority.firstIndex(where: { !$0.isEmpty }) { loads[first] += remaining }
+                }
+            }
+            for (i, set) in byPriority.enumerated() where loads[i] > 0 {
+                let picked = set.filter { panic[i] ? $0.health != .draining : $0.health == .healthy }
+                let sum = picked.reduce(UInt64(0)) { $0 + UInt64($1.weight) }
+                guard sum > 0 else { continue }
+                if panic[i] { inPanic = true }
+                for e in picked {
+                    hosts.append(e.address)
+                    // Load in hundred-thousandths of the whole, shared by weight.
+                    weights.append(UInt32(max(1, (UInt64(loads[i]) * 100_000 * UInt64(e.weight) + sum / 2) / sum)))
+                }
+            }
+        }
     }
 
     /// The same endpoints judged against another panic threshold.

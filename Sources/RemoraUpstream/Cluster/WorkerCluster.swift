@@ -299,6 +299,13 @@ public final class WorkerCluster {
             if let excluding, hosts.count > 1, hosts[pick] == excluding { pick = nextWeighted(weights) }
             return hosts[pick]
         }
+        // RANDOM ignores endpoint weights (as Envoy's), not priorities' loads.
+        if hostSet.priorityLoads != nil, let weights = hostSet.balancedWeights, case .random(var r) = balancer {
+            var pick = r.next(weights: weights)
+            if let excluding, hosts.count > 1, hosts[pick] == excluding { pick = r.next(weights: weights) }
+            balancer = .random(r)
+            return hosts[pick]
+        }
         var index = balancer.next(count: hosts.count)
         if let excluding, hosts.count > 1, hosts[index] == excluding {
             index = balancer.next(count: hosts.count)

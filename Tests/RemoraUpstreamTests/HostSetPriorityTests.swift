@@ -1,0 +1,83 @@
+import Testing
+import RemoraConfig
+import RemoraCore
+@testable import RemoraUpstream
+
+/// EDS priorities: the share of requests each priority takes, as Envoy's
+/// LoadBalancerBase computes it (overprovisioning 1.4, panic per priority
+/// below a total health of 100, load by host count when all panic).
+@Suite struct HostSetPriorityTests {
+    func endpoint(_ port: UInt16, priority: UInt32, _ health: EndpointConfig.Health = .healthy, weight: UInt32 = 1) -> EndpointConfig {
+        EndpointConfig(address: SocketAddress.ip("127.0.0.1", port: port)!, health: health, weight: weight, priority: priority)
+    }
+
+    /// Each balanced host's share of the whole, in percent.
+    func shares(_ set: HostSet) -> [UInt16: Double] {
+        let weights = set.balancedWeights ?? Array(repeating: 1, count: set.balanced.count)
+        let total = Double(weights.reduce(0) { $0 + UInt64($1) })
+        var result: [UInt16: Double] = [:]
+        for (host, w) in zip(set.balanced, weights) { result[host.port ?? 0] = (Double(w) / total * 1000).rounded() / 10 }
+        return result
+    }
+
+    @Test func oneHealthyPriorityTakesEverything() {
+        let set = HostSet(endpoints: [endpoint(1, priority: 0), endpoint(2, priority: 0), endpoint(3, priority: 1)])
+        #expect(set.priorityLoads == [100, 0])
+        #expect(shares(set) == [1: 50, 2: 50])
+        #expect(!set.inPanic)
+    }
+
+    @Test func aPartlyHealthyPriorityOverflowsToTheNext() {
+        // Priority 0: half healthy → health 70; priority 1 all healthy → 30 left for it.
+        let set = HostSet(endpoints: [endpoint(1, priority: 0), endpoint(2, priority: 0, .unhealthy),
+                                      endpoint(3, priority: 1), endpoint(4, priority: 1, weight: 3)])
+        #expect(set.priorityLoads == [70, 30])
+        #expect(shares(set) == [1: 70, 3: 7.5, 4: 22.5])
+        #expect(!set.inPanic)
+    }
+
+    @Test func healthsBelowAHundredAreScaledAndThreeQuartersHealthyIsEnough() {
+        // 140 × 3/4 = 105 → 100: priority 0 takes it all.
+        var endpoints = (1...3).map { endpoint($0, priority: 0) } + [endpoint(4, priority: 0, .unhealthy)]
+        #expect(HostSet(endpoints: endpoints + [endpoint(9, priority: 1)]).priorityLoads == [100, 0])
+        // 140 × 3/5 = 84 and nothing healthy in priority 1: the total (84)
+        // scales priority 0 to all of it; priority 1 is in panic but takes nothing.
+        let scaled = HostSet(endpoints: (1...3).map { endpoint($0, priority: 0) }
+            + [endpoint(4, priority: 0, .unhealthy), endpoint(5, priority: 0, .unhealthy),
+               endpoint(6, priority: 1, .unhealthy), endpoint(7, priority: 1, .unhealthy)])
+        #expect(scaled.priorityLoads == [100, 0])
+        #expect(shares(scaled) == [1: 33.3, 2: 33.3, 3: 33.3])
+        #expect(!scaled.inPanic)
+        // 2/5 healthy (56) and 1/4 (35): a total of 91 would give 62 / 38, but
+        // both are under the panic threshold, so load follows host counts
+        // (5 and 4 of 9: 55 + 1 and 44) over every host.
+        endpoints = [endpoint(1, priority: 0), endpoint(2, priority: 0, .unhealthy), endpoint(3, priority: 0, .unhealthy),
+                     endpoint(4, priority: 0), endpoint(5, priority: 0, .unhealthy),
+                     endpoint(6, priority: 1), endpoint(7, priority: 1, .unhealthy), endpoint(8, priority: 1, .unhealthy),
+                     endpoint(9, priority: 1, .unhealthy)]
+        let set = HostSet(endpoints: endpoints)
+        #expect(set.priorityLoads == [56, 44])
+        #expect(set.inPanic)
+        #expect(Set(shares(set).keys) == Set(1...9))
+    }
+
+    @Test func everyPriorityInPanicSharesLoadByHostCount() {
+        let set = HostSet(endpoints: [endpoint(1, priority: 0, .unhealthy), endpoint(2, priority: 1, .unhealthy),
+                                      endpoint(3, priority: 1, .unhealthy), endpoint(4, priority: 1, .unhealthy)])
+        #expect(set.priorityLoads == [25, 75])
+        #expect(set.inPanic)
+        #expect(shares(set) == [1: 25, 2: 25, 3: 25, 4: 25])
+    }
+
+    @Test func drainingHostsNeverBalancedAndAnEmptyMiddlePriorityTakesNothing() {
+        let set = HostSet(endpoints: [endpoint(1, priority: 0, .draining), endpoint(2, priority: 2)])
+        #expect(set.priorityLoads == [0, 0, 100])
+        #expect(shares(set) == [2: 100])
+    }
+
+    @Test func onePriorityKeepsThePlainPath() {
+        let set = HostSet(endpoints: [endpoint(1, priority: 0), endpoint(2, priority: 0)])
+        #expect(set.priorityLoads == nil)
+        #expect(set.balancedWeights == nil)
+    }
+}
