@@ -60,9 +60,8 @@ def test_nacked_first_update_ends_warming(proxy, control_plane, http_upstreams, 
     t0 = time.monotonic()
     p = proxy(ads_bootstrap(cp.port, delta), ready_timeout=30)
     took = time.monotonic() - t0
-    print(f"{kind} delta={delta}: ready after {took:.2f}s; nacks:",
-          [r.error_message[:120] for r in cp.requests if r.is_nack])
-    assert any(r.is_nack for r in cp.requests)
+    # The NACK may reach the control plane just after /ready answers.
+    cp.wait_for(lambda r: r.is_nack, timeout=10)
     assert took < 10
 
 
