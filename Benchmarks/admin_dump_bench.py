@@ -22,7 +22,6 @@ import argparse
 import json
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,8 +31,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.dont_write_bytecode = True
 
-from tcp_proxy_bench import Children, add_binary_args, admin_get, free_port, proc_cpu_seconds, proxy_argv, wait_ready  # noqa: E402
-from xds_bench import Mesh, stat  # noqa: E402
+from tcp_proxy_bench import Children, add_binary_args, admin_get, proc_cpu_seconds, wait_ready  # noqa: E402
+from xds_bench import Mesh, start_proxy, stat  # noqa: E402
 
 PATHS = [
     "/config_dump",
@@ -53,12 +52,7 @@ def session(kind: str, binary: str, args, children: Children, workdir: Path) -> 
     mesh = Mesh(d, mesh_args, [30000 + i for i in range(10)])
     try:
         mesh.write_all()
-        admin = free_port()
-        config = d / "bootstrap.json"
-        config.write_text(json.dumps(mesh.bootstrap(admin)))
-        log = d / "proxy.log"
-        with open(log, "wb") as f:
-            proc = children.start(proxy_argv(kind, binary, config), stdout=f, stderr=subprocess.STDOUT)
+        proc, admin, log, _ = start_proxy(kind, binary, mesh, d, children)
         wait_ready(proc, admin, log, timeout=300)
         deadline = time.monotonic() + 120
         while stat(admin, "listener_manager.total_listeners_active") < args.listeners:

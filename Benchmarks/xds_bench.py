@@ -393,6 +393,21 @@ def wait_acked(mesh: Mesh, after: int, kinds: tuple[str, ...], timeout: float = 
             raise BenchError(f"{kind} NACKed: {r.error_message}")
 
 
+def start_proxy(kind: str, binary: str, mesh: Mesh, d: Path, children: Children,
+                cpu: int | None = None) -> tuple[subprocess.Popen, int, Path, float]:
+    """Starts the proxy on `mesh`'s bootstrap (written under `d`, the
+    mesh's files already written): the process, its admin port, its log
+    and the moment it was started."""
+    admin = free_port()
+    config = d / "bootstrap.json"
+    config.write_text(json.dumps(mesh.bootstrap(admin)))
+    log = d / "proxy.log"
+    t0 = time.monotonic()
+    with open(log, "wb") as f:
+        proc = children.start(proxy_argv(kind, binary, config), cpu=cpu, stdout=f, stderr=subprocess.STDOUT)
+    return proc, admin, log, t0
+
+
 def session(kind: str, binary: str, rnd: int, args, children: Children, workdir: Path, nginx_ports: list[int]) -> dict:
     d = workdir / f"{kind}-r{rnd}"
     d.mkdir()
@@ -400,13 +415,7 @@ def session(kind: str, binary: str, rnd: int, args, children: Children, workdir:
     proc = None
     try:
         mesh.write_all()
-        admin = free_port()
-        config = d / "bootstrap.json"
-        config.write_text(json.dumps(mesh.bootstrap(admin)))
-        log = d / "proxy.log"
-        t0 = time.monotonic()
-        with open(log, "wb") as f:
-            proc = children.start(proxy_argv(kind, binary, config), cpu=args.proxy_cpu, stdout=f, stderr=subprocess.STDOUT)
+        proc, admin, log, t0 = start_proxy(kind, binary, mesh, d, children, args.proxy_cpu)
         result: dict = {"kind": kind, "round": rnd, "xds": args.xds}
         wait_ready(proc, admin, log, timeout=300)
         port = mesh.listen_ports[0]

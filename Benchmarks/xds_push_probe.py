@@ -21,7 +21,6 @@ the pinned proxy during the pushes and leaves the data in --keep'd workdir.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -37,7 +36,7 @@ sys.path.insert(0, str(HERE.parent / "Tests" / "Interop"))
 sys.dont_write_bytecode = True
 
 import xds_bench  # noqa: E402
-from tcp_proxy_bench import Children, free_port, proc_cpu_seconds, proxy_argv, wait_ready  # noqa: E402
+from tcp_proxy_bench import Children, proc_cpu_seconds, wait_ready  # noqa: E402
 
 
 def main() -> int:
@@ -68,12 +67,7 @@ def main() -> int:
         d.mkdir()
         mesh = xds_bench.Mesh(d, a, ports)
         mesh.write_all()
-        admin = free_port()
-        config = d / "bootstrap.json"
-        config.write_text(json.dumps(mesh.bootstrap(admin)))
-        log = d / "proxy.log"
-        with open(log, "wb") as f:
-            proc = children.start(proxy_argv(a.kind, a.binary, config), cpu=a.proxy_cpu, stdout=f, stderr=subprocess.STDOUT)
+        proc, admin, log, _ = xds_bench.start_proxy(a.kind, a.binary, mesh, d, children, a.proxy_cpu)
         wait_ready(proc, admin, log, timeout=300)
         port = mesh.listen_ports[0]
         xds_bench.wait_serving(port, mesh.route_version, timeout=120)
