@@ -85,3 +85,33 @@ def test_overprovisioning_factor_other_than_the_default_with_priorities(proxy, c
     proxy(ads_bootstrap(cp.port, False))
     nack = cp.wait_for(lambda r: r.type_url == EDS and r.is_nack, timeout=15)
     assert "policy.overprovisioning_factor" in nack.error_message
+
+
+@MODES
+def test_degraded_hosts_take_what_the_healthy_cannot(proxy, control_plane, http_upstreams, delta):
+    """One healthy and one DEGRADED host: the healthy one takes 70 % (1.4 ×
+    its half), the degraded one the rest; with a healthy priority 1 beside
+    them, priority 1 takes the rest instead. /clusters flags the host."""
+    cp = control_plane
+    a, b, c = (http_upstreams(name=n) for n in "ABC")
+    port = free_port()
+    cp.set(CDS, {"svc": eds_cluster("svc")})
+    cp.set(EDS, {"svc": prioritized("svc", [[(a.port, "HEALTHY"), (b.port, "DEGRADED")]])})
+    cp.set(LDS, {"http": http_listener("http", port)})
+    cp.set(RDS, {"r": weighted_routes({"svc": 1})})
+    p = proxy(ads_bootstrap(cp.port, delta))
+    cp.wait_for(lambda r: r.type_url == RDS and r.is_ack, timeout=15)
+    counts = upstream_counts(port, 400)
+    assert 0.55 <= counts.get("A", 0) / 400 <= 0.85, counts
+    assert counts.get("B", 0) > 0, counts
+    p.wait_for_stats({"cluster.svc.membership_degraded": 1, "cluster.svc.membership_healthy": 1}, timeout=5)
+    status, body = p.admin("GET", "/clusters")
+    assert f"svc::127.0.0.1:{b.port}::health_flags::/degraded_eds_health" in body.decode()
+
+    mark = len(cp.requests)
+    cp.set(EDS, {"svc": prioritized("svc", [[(a.port, "HEALTHY"), (b.port, "DEGRADED")], [(c.port, "HEALTHY")]])})
+    cp.push(EDS)
+    wait_ack(cp, EDS, mark)
+    counts = upstream_counts(port, 400)
+    assert "B" not in counts, counts
+    assert 0.55 <= counts.get("A", 0) / 400 <= 0.85 and counts.get("C", 0) > 0, counts

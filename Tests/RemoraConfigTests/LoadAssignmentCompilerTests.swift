@@ -40,12 +40,12 @@ import SwiftProtobuf
 
     @Test func refusedWithFieldPaths() throws {
         let ep = #"{"endpoint": {"address": {"socket_address": {"address": "10.0.0.1", "port_value": 80}}}"#
-        #expect(try refusal(#"{"endpoints": [{"priority": 1, "lb_endpoints": [\#(ep)}]}]}"#)
-            == "endpoints[0].priority: priorities other than 0 are not implemented")
+        #expect(try refusal(#"{"endpoints": [{"priority": 1, "lb_endpoints": [\#(ep)}]}], "policy": {"overprovisioning_factor": 100}}"#)
+            == "policy.overprovisioning_factor: an overprovisioning_factor other than 140 with several priorities or degraded hosts is not implemented")
         #expect(try refusal(#"{"endpoints": [{"lb_endpoints": [\#(ep), "load_balancing_weight": 0}]}]}"#)
             == "endpoints[0].lb_endpoints[0].load_balancing_weight: must be at least 1")
-        #expect(try refusal(#"{"endpoints": [{"lb_endpoints": [\#(ep), "health_status": "DEGRADED"}]}]}"#)
-            == "endpoints[0].lb_endpoints[0].health_status: DEGRADED hosts are not implemented")
+        // Priorities and DEGRADED hosts are taken (HostSet weighs them).
+        #expect(try refusal(#"{"endpoints": [{"priority": 1, "lb_endpoints": [\#(ep), "health_status": "DEGRADED"}]}]}"#) == nil)
         #expect(try refusal(#"{"policy": {"drop_overloads": [{"category": "x"}]}}"#)?
             .hasPrefix("policy.drop_overloads") == true)
     }

@@ -75,6 +75,27 @@ import RemoraCore
         #expect(shares(set) == [2: 100])
     }
 
+    /// DEGRADED hosts take what the healthy ones cannot (Envoy's degraded
+    /// priority load), after every priority's healthy hosts.
+    @Test func degradedHostsTakeWhatTheHealthyCannot() {
+        // 1 healthy (70) and 1 degraded (70) of 2: 70 % healthy, 30 % degraded.
+        let half = HostSet(endpoints: [endpoint(1, priority: 0), endpoint(2, priority: 0, .degraded)])
+        #expect(half.priorityLoads == [70] && half.degradedLoads == [30])
+        #expect(shares(half) == [1: 70, 2: 30])
+        #expect(half.degradedCount == 1 && half.healthyCount == 1)
+        // Three of four healthy: 105 → 100, the degraded host takes nothing.
+        let mostly = HostSet(endpoints: (1...3).map { endpoint($0, priority: 0) } + [endpoint(4, priority: 0, .degraded)])
+        #expect(mostly.priorityLoads == [100] && mostly.degradedLoads == [0])
+        #expect(shares(mostly) == [1: 33.3, 2: 33.3, 3: 33.3])
+        // Only degraded hosts: they take everything, not in panic.
+        let all = HostSet(endpoints: [endpoint(1, priority: 0, .degraded), endpoint(2, priority: 0, .degraded)])
+        #expect(all.degradedLoads == [100] && !all.inPanic)
+        #expect(shares(all) == [1: 50, 2: 50])
+        // A healthy priority 1 comes before priority 0's degraded hosts.
+        let next = HostSet(endpoints: [endpoint(1, priority: 0), endpoint(2, priority: 0, .degraded), endpoint(3, priority: 1)])
+        #expect(next.priorityLoads == [70, 30] && next.degradedLoads == [0, 0])
+    }
+
     @Test func onePriorityKeepsThePlainPath() {
         let set = HostSet(endpoints: [endpoint(1, priority: 0), endpoint(2, priority: 0)])
         #expect(set.priorityLoads == nil)

@@ -375,7 +375,7 @@ public struct ClusterEndpoints: Sendable {
             lb.endpoint.healthCheckConfig = Envoy_Config_Endpoint_V3_Endpoint.HealthCheckConfig()
             lb.endpoint.hostname = endpoint.hostname
             // Envoy's dump has no DRAINING: a host failing its EDS status is UNHEALTHY.
-            lb.healthStatus = endpoint.health == .healthy ? .healthy : .unhealthy
+            lb.healthStatus = endpoint.health == .healthy ? .healthy : endpoint.health == .degraded ? .degraded : .unhealthy
             lb.loadBalancingWeight = Google_Protobuf_UInt32Value(endpoint.weight)
             if let i = localities.firstIndex(where: { $0.locality == locality && $0.priority == endpoint.priority }) {
                 localities[i].lbEndpoints.append(lb)

@@ -10,6 +10,9 @@ public struct EndpointConfig: Sendable, Equatable {
         case healthy
         /// UNHEALTHY or TIMEOUT: Envoy's `/failed_eds_health`; balanced only in panic.
         case unhealthy
+        /// DEGRADED: Envoy's `/degraded_eds_health`; takes load only when the
+        /// healthy hosts are too few (see `HostSet.PriorityPlan`).
+        case degraded
         /// DRAINING: Envoy's `/eds_status_draining`; excluded, even in panic.
         case draining
     }
@@ -48,9 +51,9 @@ public struct EndpointConfig: Sendable, Equatable {
 }
 
 /// `envoy.config.endpoint.v3.ClusterLoadAssignment` → endpoints, one per
-/// address, refusing what the balancers cannot honour (DEGRADED hosts,
-/// drop overloads, an overprovisioning factor other than Envoy's default
-/// with several priorities) with the field path.
+/// address, refusing what the balancers cannot honour (drop overloads, an
+/// overprovisioning factor other than Envoy's default with several
+/// priorities or degraded hosts) with the field path.
 public enum LoadAssignmentCompiler {
     /// Unpacks and compiles one EDS resource; field paths start at the
     /// resource (`endpoints[0].priority`): the caller names it.
@@ -76,8 +79,8 @@ public enum LoadAssignmentCompiler {
             // It weighs priorities against each other: the balancers take
             // Envoy's default (140) only.
             if assignment.policy.hasOverprovisioningFactor, assignment.policy.overprovisioningFactor.value != EndpointConfig.overprovisioningFactor,
-               assignment.endpoints.contains(where: { $0.priority != 0 }) {
-                throw .unsupported("an overprovisioning_factor other than 140 with several priorities is not implemented",
+               assignment.endpoints.contains(where: { $0.priority != 0 || $0.lbEndpoints.contains { $0.healthStatus == .degraded } }) {
+                throw .unsupported("an overprovisioning_factor other than 140 with several priorities or degraded hosts is not implemented",
                                    at: FieldPath.join(pp, "overprovisioning_factor"))
             }
         }
@@ -123,8 +126,7 @@ public enum LoadAssignmentCompiler {
                 case .unknown, .healthy: (health, name) = (.healthy, "HEALTHY")
                 case .unhealthy, .timeout: (health, name) = (.unhealthy, "UNHEALTHY")
                 case .draining: (health, name) = (.draining, "DRAINING")
-                case .degraded:
-                    throw .unsupported("DEGRADED hosts are not implemented", at: FieldPath.join(ep(), "health_status"))
+                case .degraded: (health, name) = (.degraded, "DEGRADED")
                 case .UNRECOGNIZED(let n):
                     throw .invalid("unknown health status \(n)", at: FieldPath.join(ep(), "health_status"))
                 }

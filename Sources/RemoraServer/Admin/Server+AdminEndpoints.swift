@@ -200,6 +200,7 @@ extension Server {
         switch endpoint?.health {
         case .unhealthy?: "/failed_eds_health"
         case .draining?: "/eds_status_draining"
+        case .degraded?: "/degraded_eds_health"
         case .healthy?, nil: "healthy"
         }
     }

@@ -639,6 +639,7 @@ public final class ClusterManager {
         let stats = scope.stats(ClusterStat.self, thread: 0)
         stats.set(.membershipTotal, Int64(hosts.hosts.count))
         stats.set(.membershipHealthy, Int64(hosts.healthyCount))
+        stats.set(.membershipDegraded, Int64(hosts.degradedCount))
         stats.set(.membershipExcluded, Int64(hosts.excludedCount))
         if changed { stats.add(.membershipChange) }
     }

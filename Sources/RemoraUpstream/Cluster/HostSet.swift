@@ -34,6 +34,8 @@ public final class HostSet: Sendable {
         healthyCount = hosts.count
         excludedCount = 0
         priorityLoads = nil
+        degradedLoads = nil
+        degradedCount = 0
     }
 
     /// `panicThresholdPercent`: `common_lb_config.healthy_panic_threshold`
@@ -45,14 +47,17 @@ public final class HostSet: Sendable {
         let candidates = endpoints.filter { $0.health != .draining }
         healthyCount = healthy.count
         excludedCount = endpoints.count - candidates.count
-        if endpoints.contains(where: { $0.priority != 0 }) {
+        degradedCount = endpoints.count { $0.health == .degraded }
+        if endpoints.contains(where: { $0.priority != 0 || $0.health == .degraded }) {
             let plan = PriorityPlan(endpoints, panicThresholdPercent: panicThresholdPercent)
             balanced = plan.hosts
             balancedWeights = plan.weights
             inPanic = plan.inPanic
-            priorityLoads = plan.loads
+            priorityLoads = plan.healthyLoads
+            degradedLoads = plan.degradedLoads
             return
         }
+        degradedLoads = nil
         priorityLoads = nil
         // Envoy's `isHostSetInPanic`: healthy share of the hosts not excluded.
         inPanic = Self.inPanic(healthy: healthy.count, candidates: candidates.count, threshold: panicThresholdPercent)
@@ -62,27 +67,34 @@ public final class HostSet: Sendable {
         balancedWeights = picked.contains { $0.weight != 1 } ? picked.map(\.weight) : nil
     }
 
-    /// With several priorities, the share of requests (percent, summing to
-    /// 100) each priority takes, from 0 up; nil with one priority.
+    /// With several priorities or degraded hosts, the share of requests
+    /// (percent) each priority's healthy hosts take, from 0 up, and its
+    /// degraded hosts' share (together summing to 100); nil otherwise.
     public let priorityLoads: [UInt32]?
+    public let degradedLoads: [UInt32]?
+    /// DEGRADED hosts (Envoy's `membership_degraded`).
+    public let degradedCount: Int
 
     static func inPanic(healthy: Int, candidates: Int, threshold: Double) -> Bool {
         candidates > 0 && Double(healthy) * 100 < Double(candidates) * threshold
     }
 
     /// Envoy's priority load (`LoadBalancerBase::recalculatePerPriorityState`
-    /// and `recalculatePerPriorityPanic`, no degraded hosts, no health
-    /// checker): each priority's health is 1.4 × its healthy share of the
-    /// hosts not excluded, at most 100; the load goes to priority 0 up to
-    /// its health, the rest to the next, scaled when the healths sum to
-    /// less than 100. Below a total of 100, a priority whose healthy share
-    /// is under the panic threshold balances all its hosts not excluded;
-    /// when every priority is in panic, load follows the number of hosts.
-    /// The balancer then needs one list: each priority's hosts weighted by
-    /// its load share (a host's weight over its priority's total), which
-    /// round robin, least request and random all honour.
+    /// and `recalculatePerPriorityPanic`, with no health checker): each
+    /// priority's health is 1.4 × its healthy share of the hosts not
+    /// excluded, at most 100, and its degraded availability 1.4 × its
+    /// degraded share; the load goes to priority 0's healthy hosts up to
+    /// its health, then to the next priority's, then what is left to the
+    /// degraded hosts in the same order, scaled when the total is under
+    /// 100. Below a total of 100, a priority whose healthy and degraded
+    /// share is under the panic threshold balances all its hosts not
+    /// excluded; when every priority is in panic, load follows the number
+    /// of hosts. The balancer then needs one list: each host weighted by
+    /// its group's load times its share of the group's weight, which round
+    /// robin, least request and random all honour.
     struct PriorityPlan {
-        var loads: [UInt32]
+        var healthyLoads: [UInt32]
+        var degradedLoads: [UInt32]
         var hosts: [SocketAddress] = []
         var weights: [UInt32] = []
         var inPanic = false
@@ -91,50 +103,75 @@ public final class HostSet: Sendable {
             let levels = Int(endpoints.map(\.priority).max() ?? 0) + 1
             var byPriority = [[EndpointConfig]](repeating: [], count: levels)
             for e in endpoints { byPriority[Int(e.priority)].append(e) }
-            let health: [UInt32] = byPriority.map { set in
-                let counted = set.count { $0.health != .draining }
-                guard counted > 0 else { return 0 }
-                return min(100, EndpointConfig.overprovisioningFactor * UInt32(set.count { $0.health == .healthy }) / UInt32(counted))
+            func availability(_ state: EndpointConfig.Health) -> [UInt32] {
+                byPriority.map { set in
+                    let counted = set.count { $0.health != .draining }
+                    guard counted > 0 else { return 0 }
+                    return min(100, EndpointConfig.overprovisioningFactor * UInt32(set.count { $0.health == state }) / UInt32(counted))
+                }
             }
-            let total = min(100, health.reduce(0, +))
-            loads = [UInt32](repeating: 0, count: levels)
+            let health = availability(.healthy)
+            let degraded = availability(.degraded)
+            let total = min(100, health.reduce(0, +) + degraded.reduce(0, +))
+            healthyLoads = [UInt32](repeating: 0, count: levels)
+            degradedLoads = healthyLoads
             var panic = [Bool](repeating: false, count: levels)
             if total > 0 {
                 var remaining: UInt32 = 100
                 for i in 0..<levels {
-                    loads[i] = min(remaining, health[i] * 100 / total)
-                    remaining -= loads[i]
+                    healthyLoads[i] = min(remaining, health[i] * 100 / total)
+                    remaining -= healthyLoads[i]
                 }
-                if remaining > 0, let first = health.firstIndex(where: { $0 > 0 }) { loads[first] += remaining }
+                for i in 0..<levels {
+                    degradedLoads[i] = min(remaining, degraded[i] * 100 / total)
+                    remaining -= degradedLoads[i]
+                }
+                if remaining > 0 {
+                    if let first = health.firstIndex(where: { $0 > 0 }) {
+                        healthyLoads[first] += remaining
+                    } else if let first = degraded.firstIndex(where: { $0 > 0 }) {
+                        degradedLoads[first] += remaining
+                    }
+                }
             }
             if total < 100 {
                 for (i, set) in byPriority.enumerated() {
-                    panic[i] = HostSet.inPanic(healthy: set.count { $0.health == .healthy }, candidates: set.count { $0.health != .draining },
-                                               threshold: panicThresholdPercent)
+                    panic[i] = HostSet.inPanic(healthy: set.count { $0.health == .healthy || $0.health == .degraded },
+                                               candidates: set.count { $0.health != .draining }, threshold: panicThresholdPercent)
                 }
-                // Panic off (threshold 0) and nothing healthy: Envoy puts the
-                // load on priority 0, where no host can be picked.
-                if panicThresholdPercent == 0 && total == 0 { loads[0] = 100 }
+                // Panic off (threshold 0) and nothing available: Envoy puts
+                // the load on priority 0, where no host can be picked.
+                if panicThresholdPercent == 0 && total == 0 { healthyLoads[0] = 100 }
                 if panic.allSatisfy({ $0 }) {
                     let all = endpoints.count
                     var remaining: UInt32 = 100
                     for i in 0..<levels {
-                        loads[i] = all == 0 ? 0 : UInt32(100 * byPriority[i].count / all)
-                        remaining -= loads[i]
+                        healthyLoads[i] = all == 0 ? 0 : UInt32(100 * byPriority[i].count / all)
+                        degradedLoads[i] = 0
+                        remaining -= healthyLoads[i]
                     }
-                    if let first = byPriority.firstIndex(where: { !$0.isEmpty }) { loads[first] += remaining }
+                    if let first = byPriority.firstIndex(where: { !$0.isEmpty }) { healthyLoads[first] += remaining }
                 }
             }
-            for (i, set) in byPriority.enumerated() where loads[i] > 0 {
-                let picked = set.filter { panic[i] ? $0.health != .draining : $0.health == .healthy }
-                let sum = picked.reduce(UInt64(0)) { $0 + UInt64($1.weight) }
-                guard sum > 0 else { continue }
-                if panic[i] { inPanic = true }
-                for e in picked {
-                    hosts.append(e.address)
-                    // Load in hundred-thousandths of the whole, shared by weight.
-                    weights.append(UInt32(max(1, (UInt64(loads[i]) * 100_000 * UInt64(e.weight) + sum / 2) / sum)))
+            for (i, set) in byPriority.enumerated() {
+                if panic[i] {
+                    add(set.filter { $0.health != .draining }, load: healthyLoads[i] + degradedLoads[i])
+                    if healthyLoads[i] + degradedLoads[i] > 0 { inPanic = true }
+                } else {
+                    add(set.filter { $0.health == .healthy }, load: healthyLoads[i])
+                    add(set.filter { $0.health == .degraded }, load: degradedLoads[i])
                 }
+            }
+        }
+
+        /// `picked` share `load` (percent of the whole) by their weights.
+        private mutating func add(_ picked: [EndpointConfig], load: UInt32) {
+            let sum = picked.reduce(UInt64(0)) { $0 + UInt64($1.weight) }
+            guard load > 0, sum > 0 else { return }
+            for e in picked {
+                hosts.append(e.address)
+                // Load in hundred-thousandths of the whole, shared by weight.
+                weights.append(UInt32(max(1, (UInt64(load) * 100_000 * UInt64(e.weight) + sum / 2) / sum)))
             }
         }
     }
