@@ -11,6 +11,13 @@ import RemoraCore
         EndpointConfig(address: SocketAddress.ip("127.0.0.1", port: port)!, health: health, weight: weight, priority: priority)
     }
 
+    /// The loads Envoy's balancer would give each priority's healthy and
+    /// degraded hosts.
+    func loads(_ endpoints: [EndpointConfig]) -> (healthy: [UInt32], degraded: [UInt32]) {
+        let plan = HostSet.PriorityPlan(endpoints, panicThresholdPercent: HostSet.defaultPanicThresholdPercent)
+        return (plan.healthyLoads, plan.degradedLoads)
+    }
+
     /// Each balanced host's share of the whole, in percent.
     func shares(_ set: HostSet) -> [UInt16: Double] {
         let weights = set.balancedWeights ?? Array(repeating: 1, count: set.balanced.count)
@@ -22,7 +29,7 @@ import RemoraCore
 
     @Test func oneHealthyPriorityTakesEverything() {
         let set = HostSet(endpoints: [endpoint(1, priority: 0), endpoint(2, priority: 0), endpoint(3, priority: 1)])
-        #expect(set.priorityLoads == [100, 0])
+        #expect(loads(set.endpoints!).healthy == [100, 0])
         #expect(shares(set) == [1: 50, 2: 50])
         #expect(!set.inPanic)
     }
@@ -31,7 +38,7 @@ import RemoraCore
         // Priority 0: half healthy → health 70; priority 1 all healthy → 30 left for it.
         let set = HostSet(endpoints: [endpoint(1, priority: 0), endpoint(2, priority: 0, .unhealthy),
                                       endpoint(3, priority: 1), endpoint(4, priority: 1, weight: 3)])
-        #expect(set.priorityLoads == [70, 30])
+        #expect(loads(set.endpoints!).healthy == [70, 30])
         #expect(shares(set) == [1: 70, 3: 7.5, 4: 22.5])
         #expect(!set.inPanic)
     }
@@ -39,13 +46,13 @@ import RemoraCore
     @Test func healthsBelowAHundredAreScaledAndThreeQuartersHealthyIsEnough() {
         // 140 × 3/4 = 105 → 100: priority 0 takes it all.
         var endpoints = (1...3).map { endpoint($0, priority: 0) } + [endpoint(4, priority: 0, .unhealthy)]
-        #expect(HostSet(endpoints: endpoints + [endpoint(9, priority: 1)]).priorityLoads == [100, 0])
+        #expect(loads(endpoints + [endpoint(9, priority: 1)]).healthy == [100, 0])
         // 140 × 3/5 = 84 and nothing healthy in priority 1: the total (84)
         // scales priority 0 to all of it; priority 1 is in panic but takes nothing.
         let scaled = HostSet(endpoints: (1...3).map { endpoint($0, priority: 0) }
             + [endpoint(4, priority: 0, .unhealthy), endpoint(5, priority: 0, .unhealthy),
                endpoint(6, priority: 1, .unhealthy), endpoint(7, priority: 1, .unhealthy)])
-        #expect(scaled.priorityLoads == [100, 0])
+        #expect(loads(scaled.endpoints!).healthy == [100, 0])
         #expect(shares(scaled) == [1: 33.3, 2: 33.3, 3: 33.3])
         #expect(!scaled.inPanic)
         // 2/5 healthy (56) and 1/4 (35): a total of 91 would give 62 / 38, but
@@ -56,7 +63,7 @@ import RemoraCore
                      endpoint(6, priority: 1), endpoint(7, priority: 1, .unhealthy), endpoint(8, priority: 1, .unhealthy),
                      endpoint(9, priority: 1, .unhealthy)]
         let set = HostSet(endpoints: endpoints)
-        #expect(set.priorityLoads == [56, 44])
+        #expect(loads(set.endpoints!).healthy == [56, 44])
         #expect(set.inPanic)
         #expect(Set(shares(set).keys) == Set(1...9))
     }
@@ -64,14 +71,14 @@ import RemoraCore
     @Test func everyPriorityInPanicSharesLoadByHostCount() {
         let set = HostSet(endpoints: [endpoint(1, priority: 0, .unhealthy), endpoint(2, priority: 1, .unhealthy),
                                       endpoint(3, priority: 1, .unhealthy), endpoint(4, priority: 1, .unhealthy)])
-        #expect(set.priorityLoads == [25, 75])
+        #expect(loads(set.endpoints!).healthy == [25, 75])
         #expect(set.inPanic)
         #expect(shares(set) == [1: 25, 2: 25, 3: 25, 4: 25])
     }
 
     @Test func drainingHostsNeverBalancedAndAnEmptyMiddlePriorityTakesNothing() {
         let set = HostSet(endpoints: [endpoint(1, priority: 0, .draining), endpoint(2, priority: 2)])
-        #expect(set.priorityLoads == [0, 0, 100])
+        #expect(loads(set.endpoints!).healthy == [0, 0, 100])
         #expect(shares(set) == [2: 100])
     }
 
@@ -80,25 +87,25 @@ import RemoraCore
     @Test func degradedHostsTakeWhatTheHealthyCannot() {
         // 1 healthy (70) and 1 degraded (70) of 2: 70 % healthy, 30 % degraded.
         let half = HostSet(endpoints: [endpoint(1, priority: 0), endpoint(2, priority: 0, .degraded)])
-        #expect(half.priorityLoads == [70] && half.degradedLoads == [30])
+        #expect(loads(half.endpoints!).healthy == [70] && loads(half.endpoints!).degraded == [30])
         #expect(shares(half) == [1: 70, 2: 30])
         #expect(half.degradedCount == 1 && half.healthyCount == 1)
         // Three of four healthy: 105 → 100, the degraded host takes nothing.
         let mostly = HostSet(endpoints: (1...3).map { endpoint($0, priority: 0) } + [endpoint(4, priority: 0, .degraded)])
-        #expect(mostly.priorityLoads == [100] && mostly.degradedLoads == [0])
+        #expect(loads(mostly.endpoints!).healthy == [100] && loads(mostly.endpoints!).degraded == [0])
         #expect(shares(mostly) == [1: 33.3, 2: 33.3, 3: 33.3])
         // Only degraded hosts: they take everything, not in panic.
         let all = HostSet(endpoints: [endpoint(1, priority: 0, .degraded), endpoint(2, priority: 0, .degraded)])
-        #expect(all.degradedLoads == [100] && !all.inPanic)
+        #expect(loads(all.endpoints!).degraded == [100] && !all.inPanic)
         #expect(shares(all) == [1: 50, 2: 50])
         // A healthy priority 1 comes before priority 0's degraded hosts.
         let next = HostSet(endpoints: [endpoint(1, priority: 0), endpoint(2, priority: 0, .degraded), endpoint(3, priority: 1)])
-        #expect(next.priorityLoads == [70, 30] && next.degradedLoads == [0, 0])
+        #expect(loads(next.endpoints!).healthy == [70, 30] && loads(next.endpoints!).degraded == [0, 0])
     }
 
     @Test func onePriorityKeepsThePlainPath() {
         let set = HostSet(endpoints: [endpoint(1, priority: 0), endpoint(2, priority: 0)])
-        #expect(set.priorityLoads == nil)
+        #expect(!set.weighsPriorities)
         #expect(set.balancedWeights == nil)
     }
 }

@@ -14,11 +14,19 @@ public final class HostSet: Sendable {
     public let endpoints: [EndpointConfig]?
     /// The hosts the balancer picks from.
     public let balanced: [SocketAddress]
-    /// Their `load_balancing_weight`s, nil when all are 1 (plain round robin).
+    /// Their `load_balancing_weight`s, nil when all are 1 (plain round
+    /// robin); with priorities or degraded hosts, each host's share of the
+    /// load (`PriorityPlan`).
     public let balancedWeights: [UInt32]?
-    /// Fewer than half the hosts not draining are healthy: every one of them is balanced.
+    /// `balancedWeights` carry priorities' loads (`PriorityPlan`), which
+    /// RANDOM honours too.
+    public let weighsPriorities: Bool
+    /// Fewer than half the hosts not draining are healthy (in a priority
+    /// that takes load): every one of them is balanced.
     public let inPanic: Bool
     public let healthyCount: Int
+    /// DEGRADED hosts (Envoy's `membership_degraded`).
+    public let degradedCount: Int
     /// DRAINING hosts (Envoy's `membership_excluded`).
     public let excludedCount: Int
 
@@ -33,9 +41,8 @@ public final class HostSet: Sendable {
         inPanic = false
         healthyCount = hosts.count
         excludedCount = 0
-        priorityLoads = nil
-        degradedLoads = nil
         degradedCount = 0
+        weighsPriorities = false
     }
 
     /// `panicThresholdPercent`: `common_lb_config.healthy_panic_threshold`
@@ -53,12 +60,10 @@ public final class HostSet: Sendable {
             balanced = plan.hosts
             balancedWeights = plan.weights
             inPanic = plan.inPanic
-            priorityLoads = plan.healthyLoads
-            degradedLoads = plan.degradedLoads
+            weighsPriorities = true
             return
         }
-        degradedLoads = nil
-        priorityLoads = nil
+        weighsPriorities = false
         // Envoy's `isHostSetInPanic`: healthy share of the hosts not excluded.
         inPanic = Self.inPanic(healthy: healthy.count, candidates: candidates.count, threshold: panicThresholdPercent)
         let picked = inPanic ? candidates : healthy
@@ -66,14 +71,6 @@ public final class HostSet: Sendable {
         balanced = picked.count == endpoints.count ? hosts : picked.map(\.address)
         balancedWeights = picked.contains { $0.weight != 1 } ? picked.map(\.weight) : nil
     }
-
-    /// With several priorities or degraded hosts, the share of requests
-    /// (percent) each priority's healthy hosts take, from 0 up, and its
-    /// degraded hosts' share (together summing to 100); nil otherwise.
-    public let priorityLoads: [UInt32]?
-    public let degradedLoads: [UInt32]?
-    /// DEGRADED hosts (Envoy's `membership_degraded`).
-    public let degradedCount: Int
 
     static func inPanic(healthy: Int, candidates: Int, threshold: Double) -> Bool {
         candidates > 0 && Double(healthy) * 100 < Double(candidates) * threshold
@@ -93,6 +90,8 @@ public final class HostSet: Sendable {
     /// its group's load times its share of the group's weight, which round
     /// robin, least request and random all honour.
     struct PriorityPlan {
+        /// The share of requests (percent) each priority's healthy hosts
+        /// take, from 0 up, and its degraded hosts' share (together 100).
         var healthyLoads: [UInt32]
         var degradedLoads: [UInt32]
         var hosts: [SocketAddress] = []

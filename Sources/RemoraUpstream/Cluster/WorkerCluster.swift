@@ -300,7 +300,7 @@ public final class WorkerCluster {
             return hosts[pick]
         }
         // RANDOM ignores endpoint weights (as Envoy's), not priorities' loads.
-        if hostSet.priorityLoads != nil, let weights = hostSet.balancedWeights, case .random(var r) = balancer {
+        if hostSet.weighsPriorities, let weights = hostSet.balancedWeights, case .random(var r) = balancer {
             var pick = r.next(weights: weights)
             if let excluding, hosts.count > 1, hosts[pick] == excluding { pick = r.next(weights: weights) }
             balancer = .random(r)
