@@ -416,11 +416,12 @@ final class TLSContextCache: @unchecked Sendable {
     private struct Entry { weak var context: TLSContext? }
     private let lock = NSLock()
     private var contexts: [[UInt8]: Entry] = [:]
-    /// Stores since the last sweep of dead entries (a sweep every
-    /// `sweepEvery` stores keeps the table at most that much above the
-    /// live contexts, at constant cost per store).
+    /// Stores since the last sweep of dead entries, and the entries that
+    /// sweep left: the next sweep waits for as many stores (at least 64),
+    /// so dead entries stay bounded by the live ones and a sweep's cost is
+    /// spread over the stores before it.
     private var storesSinceSweep = 0
-    private let sweepEvery = 64
+    private var leftBySweep = 0
 
     func context(for key: [UInt8]) -> TLSContext? {
         lock.withLock { contexts[key]?.context }
@@ -430,17 +431,13 @@ final class TLSContextCache: @unchecked Sendable {
         lock.withLock {
             contexts[key] = Entry(context: context)
             storesSinceSweep += 1
-            if storesSinceSweep >= sweepEvery || storesSinceSweep >= contexts.count {
-                storesSinceSweep = 0
+            if storesSinceSweep >= max(64, leftBySweep) {
                 contexts = contexts.filter { $0.value.context != nil }
+                storesSinceSweep = 0
+                leftBySweep = contexts.count
             }
         }
     }
-
-    /// Keys whose context is still alive (tests).
-    var liveCount: Int { lock.withLock { contexts.values.count { $0.context != nil } } }
-    /// Entries held, dead ones included (tests).
-    var entryCount: Int { lock.withLock { contexts.count } }
 }
 
 /// The secrets `sds_secret_config` names: `static_resources.secrets` by
